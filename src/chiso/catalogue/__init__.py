@@ -1,0 +1,206 @@
+"""The catalogue: organisation units, indicators and periods, loaded from definition files.
+
+Definitions ship in ``chiso/catalogue/data`` and may be extended, without a release, by files in a
+workspace's ``catalogue/`` folder (same layout: ``units/*.yaml``, ``indicators/*.yaml``).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from datetime import date
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticError
+
+from chiso.catalogue.models import (
+    Indicator,
+    Pillar,
+    Unit,
+    UnitType,
+)
+from chiso.catalogue.names import fold
+from chiso.catalogue.periods import Period
+from chiso.catalogue.rules import INDICATOR_RULES, UNIT_RULES
+from chiso.errors import DefinitionError, UnknownIndicatorError, UnknownUnitError
+
+_INDICATOR = TypeAdapter(Indicator)
+_UNIT = TypeAdapter(Unit)
+
+__all__ = ["Catalogue", "Period", "builtin_data_dir", "load_catalogue"]
+
+
+def builtin_data_dir() -> Path:
+    return Path(str(files("chiso.catalogue") / "data"))
+
+
+def _describe(exc: PydanticError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in err["loc"] if not isinstance(x, int) or len(err["loc"]) == 1)
+        parts.append(f"{loc}: {err['msg']}" if loc else str(err["msg"]))
+    return "; ".join(parts)
+
+
+def _read_entries(path: Path, key: str) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DefinitionError(str(path), None, f"not valid YAML: {exc}") from None
+    if doc is None:
+        return []
+    if not isinstance(doc, dict) or key not in doc or not isinstance(doc[key], list):
+        raise DefinitionError(str(path), None, f"expected a top-level key {key!r} holding a list")
+    out = []
+    for i, entry in enumerate(doc[key], start=1):
+        label = f"entry {i}"
+        if isinstance(entry, dict) and "code" in entry:
+            label += f" ({entry['code']})"
+        if not isinstance(entry, dict):
+            raise DefinitionError(str(path), label, "expected a mapping of fields")
+        out.append((label, entry))
+    return out
+
+
+def _yaml_files(dirs: Iterable[Path], sub: str) -> list[Path]:
+    found: list[Path] = []
+    for d in dirs:
+        found.extend(sorted((d / sub).glob("*.yaml")))
+    return found
+
+
+class Catalogue:
+    """Units and indicators, with name resolution. Immutable once built."""
+
+    def __init__(self, units: dict[str, Unit], indicators: dict[str, Indicator]) -> None:
+        self.units = units
+        self.indicators = indicators
+        self._names: dict[str, list[str]] = {}
+        for code, u in units.items():
+            for name in {code, u.name, u.short, *(u.aliases), *([u.name_en] if u.name_en else [])}:
+                self._names.setdefault(fold(name), [])
+                if code not in self._names[fold(name)]:
+                    self._names[fold(name)].append(code)
+        self._members: dict[str, list[Unit]] = {}
+        for u in units.values():
+            for g in u.groups:
+                self._members.setdefault(g, []).append(u)
+
+    # indicators -----------------------------------------------------------------------------
+    def indicator(self, code: str) -> Indicator:
+        ind = self.indicators.get(code) or self.indicators.get(code.strip().lower())
+        if ind is not None:
+            return ind
+        names = list(self.indicators)
+        near = difflib.get_close_matches(code.lower(), names, n=3, cutoff=0.5)
+        if not near:  # try the Vietnamese names
+            by_name = {fold(i.name.vi): c for c, i in self.indicators.items()}
+            near = [by_name[m] for m in difflib.get_close_matches(fold(code), list(by_name), n=3, cutoff=0.5)]
+        raise UnknownIndicatorError(code, near)
+
+    def by_pillar(self, pillar: Pillar) -> list[Indicator]:
+        return [i for i in self.indicators.values() if i.pillar is pillar]
+
+    # units ----------------------------------------------------------------------------------
+    @property
+    def nation(self) -> Unit:
+        return next(u for u in self.units.values() if u.type is UnitType.NATION)
+
+    def unit(self, ref: str, on: date | None = None) -> Unit:
+        """Resolve a code or a name (any case, with or without diacritics) to one unit.
+
+        Where a name is shared across time (a unit and its successor), the one valid on ``on`` wins,
+        else the newest.
+        """
+        if ref in self.units:
+            return self.units[ref]
+        key = fold(ref)
+        for k in (
+            key,
+            key.removeprefix("tinh "),
+            key.removeprefix("thanh pho "),
+            key.removeprefix("tp "),
+            key.removeprefix("bo "),
+        ):
+            codes = self._names.get(k)
+            if codes:
+                return self._pick([self.units[c] for c in codes], on)
+        near = difflib.get_close_matches(key, list(self._names), n=3, cutoff=0.6)
+        sugg: list[str] = []
+        for n in near:
+            for c in self._names[n]:
+                label = f"{c} ({self.units[c].short})"
+                if label not in sugg:
+                    sugg.append(label)
+        raise UnknownUnitError(ref, sugg)
+
+    @staticmethod
+    def _pick(units: Sequence[Unit], on: date | None) -> Unit:
+        if len(units) == 1 or on is None:
+            return max(units, key=lambda u: (u.valid_to is None, u.valid_to or date.max, u.code))
+        valid = [u for u in units if u.valid_on(on)]
+        return (valid or list(units))[0]
+
+    def members(self, group: str, period: Period | None = None) -> list[Unit]:
+        """Members of a group unit; with a period, those in the structure at the period's end."""
+        units = self._members.get(group, [])
+        if period is not None:
+            at_end = [u for u in units if u.valid_on(period.end)]
+            units = at_end or [u for u in units if u.overlaps(period.start, period.end)]
+        return sorted(units, key=lambda u: u.code)
+
+    def components(self, unit: Unit, period: Period | None = None) -> list[Unit]:
+        """What a unit's value is made of: a group's members, or the nation's groups."""
+        if unit.type is UnitType.GROUP:
+            return self.members(unit.code, period)
+        if unit.type is UnitType.NATION:
+            return sorted(
+                (u for u in self.units.values() if u.type is UnitType.GROUP and u.parent == unit.code),
+                key=lambda u: u.code,
+            )
+        return []
+
+    def groups(self) -> list[Unit]:
+        return [u for u in self.units.values() if u.type is UnitType.GROUP]
+
+
+def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
+    """Load the shipped definitions plus any in ``extra_dirs``; refuse the first error, naming it."""
+    dirs = [builtin_data_dir(), *[Path(d) for d in extra_dirs]]
+    units: dict[str, Unit] = {}
+    unit_where: dict[str, tuple[str, str]] = {}
+    for path in _yaml_files(dirs, "units"):
+        for label, entry in _read_entries(path, "units"):
+            try:
+                u = _UNIT.validate_python(entry)
+            except PydanticError as exc:
+                raise DefinitionError(str(path), label, _describe(exc)) from None
+            if u.code in units:
+                first = unit_where[u.code]
+                raise DefinitionError(str(path), label, f"unit code {u.code!r} is already defined in {first[0]}")
+            units[u.code] = u
+            unit_where[u.code] = (str(path), label)
+    indicators: dict[str, Indicator] = {}
+    ind_where: dict[str, tuple[str, str]] = {}
+    for path in _yaml_files(dirs, "indicators"):
+        for label, entry in _read_entries(path, "indicators"):
+            try:
+                ind = _INDICATOR.validate_python(entry)
+            except PydanticError as exc:
+                raise DefinitionError(str(path), label, _describe(exc)) from None
+            if ind.code in indicators:
+                first = ind_where[ind.code]
+                raise DefinitionError(str(path), label, f"indicator code {ind.code!r} is already defined in {first[0]}")
+            indicators[ind.code] = ind
+            ind_where[ind.code] = (str(path), label)
+    for urule in UNIT_RULES:
+        for breach in urule(units, unit_where):
+            raise DefinitionError(*breach)
+    for irule in INDICATOR_RULES:
+        for breach in irule(indicators, ind_where):
+            raise DefinitionError(*breach)
+    return Catalogue(units, indicators)

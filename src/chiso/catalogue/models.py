@@ -1,0 +1,297 @@
+"""Typed models of the catalogue: units, indicators (one model per kind), source documents, targets.
+
+Definitions are data (YAML under ``catalogue/data``); these models are their schema.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A label in Vietnamese (first) and English."""
+
+    vi: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+    def get(self, lang: str = "vi") -> str:
+        return self.en if lang == "en" else self.vi
+
+
+# --- organisation units ------------------------------------------------------------------------
+
+
+class UnitType(StrEnum):
+    NATION = "nation"
+    GROUP = "group"
+    MINISTRY = "ministry"  # bộ
+    AGENCY = "agency"  # cơ quan ngang bộ / cơ quan thuộc Chính phủ
+    PROVINCE = "province"  # tỉnh
+    CITY = "city"  # thành phố trực thuộc trung ương
+
+
+class Successor(Strict):
+    """Where a unit went when it ended: whole, or a part (a function moved, a share)."""
+
+    unit: str
+    kind: Literal["whole", "part"] = "whole"
+    share: float | None = Field(default=None, gt=0, le=1)
+    note: str | None = None
+
+
+class Unit(Strict):
+    code: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
+    type: UnitType
+    name: str  # full Vietnamese name, e.g. "Thành phố Đà Nẵng"
+    short: str  # e.g. "Đà Nẵng"
+    name_en: str | None = None
+    aliases: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # membership of group units, e.g. ("provinces",)
+    parent: str | None = "VN"
+    region: str | None = None
+    gso_code: str | None = None  # official administrative code (provinces)
+    grid: tuple[int, int] | None = None  # (row, col) on a tile-grid map
+    valid_from: date | None = None
+    valid_to: date | None = None  # inclusive; None: still valid
+    successors: tuple[Successor, ...] = ()
+    structure: str | None = None  # the structure it belongs to, e.g. "2024"
+
+    @model_validator(mode="after")
+    def _dates(self) -> Unit:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValueError("valid_to is before valid_from")
+        return self
+
+    def valid_on(self, d: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= d) and (self.valid_to is None or d <= self.valid_to)
+
+    def overlaps(self, start: date, end: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= end) and (self.valid_to is None or start <= self.valid_to)
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+class Pillar(StrEnum):
+    INSTITUTIONS = "institutions"  # thể chế
+    INFRASTRUCTURE = "infrastructure"  # hạ tầng số
+    DATA = "data"  # dữ liệu số
+    DIGITAL_GOVERNMENT = "digital_government"  # Chính phủ số
+    DIGITAL_ECONOMY = "digital_economy"  # kinh tế số
+    DIGITAL_SOCIETY = "digital_society"  # xã hội số
+    SECURITY = "security"  # an toàn thông tin
+    RANKINGS = "rankings"  # xếp hạng quốc tế
+
+
+PILLAR_NAMES: dict[Pillar, Text] = {
+    Pillar.INSTITUTIONS: Text(vi="Thể chế", en="Institutions"),
+    Pillar.INFRASTRUCTURE: Text(vi="Hạ tầng số", en="Digital infrastructure"),
+    Pillar.DATA: Text(vi="Dữ liệu số", en="Digital data"),
+    Pillar.DIGITAL_GOVERNMENT: Text(vi="Chính phủ số", en="Digital government"),
+    Pillar.DIGITAL_ECONOMY: Text(vi="Kinh tế số", en="Digital economy"),
+    Pillar.DIGITAL_SOCIETY: Text(vi="Xã hội số", en="Digital society"),
+    Pillar.SECURITY: Text(vi="An toàn thông tin", en="Information security"),
+    Pillar.RANKINGS: Text(vi="Xếp hạng quốc tế", en="International rankings"),
+}
+
+
+class Direction(StrEnum):
+    HIGHER = "higher"  # higher is better
+    LOWER = "lower"  # lower is better
+    NEUTRAL = "neutral"
+
+
+class UnitsRule(StrEnum):
+    """How values of member units combine into a group's value."""
+
+    RATIO = "ratio"  # sum of numerators / sum of denominators
+    SUM = "sum"
+    NONE = "none"  # never combined (ranks, scores, non-additive stocks)
+
+
+class PeriodsRule(StrEnum):
+    """How values of sub-periods combine into a longer period's value."""
+
+    RATIO = "ratio"
+    SUM = "sum"
+    LATEST = "latest"  # stocks: the latest value in the period
+    NONE = "none"
+
+
+class _IndicatorBase(Strict):
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    pillar: Pillar
+    name: Text
+    description: Text | None = None
+    unit: str = ""  # display unit: "%", "hồ sơ", "đồng", "giao dịch", "bậc", "điểm"
+    direction: Direction = Direction.HIGHER
+    range: tuple[float | None, float | None] = (None, None)
+    decimals: int = Field(default=2, ge=0, le=6)
+    aliases: tuple[str, ...] = ()  # Vietnamese phrasings, for matching names in text
+    key: bool = False  # a headline indicator of its pillar
+    contract: bool = False  # part of framework.md (must not be renamed)
+    prefer: Literal["reported", "computed"] = "reported"
+
+    @model_validator(mode="after")
+    def _range(self) -> _IndicatorBase:
+        lo, hi = self.range
+        if lo is not None and hi is not None and hi < lo:
+            raise ValueError(f"range upper bound {hi} is below lower bound {lo}")
+        return self
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        raise NotImplementedError
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        raise NotImplementedError
+
+    @property
+    def has_parts(self) -> bool:
+        return False
+
+
+class RateIndicator(_IndicatorBase):
+    """A percentage 100·numerator/denominator; groups and periods re-computed from summed parts."""
+
+    kind: Literal["rate"]
+    numerator: Text
+    denominator: Text
+    unit: str = "%"
+    range: tuple[float | None, float | None] = (0.0, 100.0)
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        return UnitsRule.RATIO
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        return PeriodsRule.RATIO
+
+    @property
+    def has_parts(self) -> bool:
+        return True
+
+
+class CountIndicator(_IndicatorBase):
+    """A flow in the period: sums over units and over periods."""
+
+    kind: Literal["count"]
+    range: tuple[float | None, float | None] = (0.0, None)
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        return UnitsRule.SUM
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        return PeriodsRule.SUM
+
+
+class StockIndicator(_IndicatorBase):
+    """A cumulative level: the latest value in the period; sums over units only when additive."""
+
+    kind: Literal["stock"]
+    additive: bool = True  # members are disjoint, so a group's stock is their sum
+    range: tuple[float | None, float | None] = (0.0, None)
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        return UnitsRule.SUM if self.additive else UnitsRule.NONE
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        return PeriodsRule.LATEST
+
+
+class AveragePerDayIndicator(_IndicatorBase):
+    """count / days with data; numerator is the count, denominator the days."""
+
+    kind: Literal["average_per_day"]
+    count_of: str | None = None  # the count indicator it averages, if any
+    range: tuple[float | None, float | None] = (0.0, None)
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        return UnitsRule.SUM  # per-day averages over the same days add up
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        return PeriodsRule.RATIO
+
+    @property
+    def has_parts(self) -> bool:
+        return True
+
+
+class RankIndicator(_IndicatorBase):
+    """A position in a ranking (1 is best); never summed or averaged."""
+
+    kind: Literal["rank"]
+    direction: Direction = Direction.LOWER
+    of_total: int | None = None  # e.g. 193 countries
+    decimals: int = 0
+    range: tuple[float | None, float | None] = (1.0, None)
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        return UnitsRule.NONE
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        return PeriodsRule.LATEST
+
+
+class ScoreIndicator(_IndicatorBase):
+    """A score on a scale; never summed or averaged."""
+
+    kind: Literal["score"]
+
+    @property
+    def units_rule(self) -> UnitsRule:
+        return UnitsRule.NONE
+
+    @property
+    def periods_rule(self) -> PeriodsRule:
+        return PeriodsRule.LATEST
+
+
+Indicator = Annotated[
+    RateIndicator | CountIndicator | StockIndicator | AveragePerDayIndicator | RankIndicator | ScoreIndicator,
+    Field(discriminator="kind"),
+]
+KINDS = ("rate", "count", "stock", "average_per_day", "rank", "score")
+
+
+# --- sources and targets -------------------------------------------------------------------------
+
+
+class SourceDocument(Strict):
+    """A document figures come from; ``authority`` orders competing figures (1 is most authoritative)."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.:-]+$")
+    title: str
+    publisher: str | None = None
+    published: date | None = None
+    file: str | None = None  # e.g. the seed file name
+    authority: int = Field(default=5, ge=1, le=9)
+    note: str | None = None
+
+
+class Target(Strict):
+    indicator: str
+    unit: str  # a unit or group code
+    period: str  # a year, or a quarter
+    value: float
+    source: str | None = None  # a SourceDocument id
+    paragraph: int | None = None
+    note: str | None = None

@@ -1,0 +1,468 @@
+"""The command line: a thin shell over ``chiso.app`` (the same functions the web application calls)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from chiso import app as core
+from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
+from chiso.engine import Answer
+from chiso.errors import ChisoError, ValidationError
+from chiso.i18n import current_lang, fmt_number, fmt_value
+from chiso.store import default_actor
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="chiso — giám sát chỉ số chuyển đổi số quốc gia (national digital-transformation indicators).",
+)
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+L: dict[str, tuple[str, str]] = {
+    "indicator": ("Chỉ tiêu", "Indicator"),
+    "unit": ("Đơn vị", "Unit"),
+    "period": ("Kỳ", "Period"),
+    "value": ("Giá trị", "Value"),
+    "target": ("Mục tiêu", "Target"),
+    "attainment": ("Đạt", "Attainment"),
+    "source": ("Nguồn", "Source"),
+    "rank": ("Hạng", "Rank"),
+    "previous": ("Kỳ trước", "Previous period"),
+    "last_year": ("Cùng kỳ năm trước", "Same period last year"),
+    "alternatives": ("Số liệu khác", "Other figures"),
+    "reported": ("báo cáo", "reported"),
+    "computed": ("tính từ sự kiện", "computed from events"),
+    "aggregated": ("tổng hợp", "aggregated"),
+    "approx": ("xấp xỉ", "approximate"),
+    "code": ("Mã", "Code"),
+    "kind": ("Loại", "Kind"),
+    "pillar": ("Trụ cột", "Pillar"),
+    "name": ("Tên", "Name"),
+    "type": ("Loại", "Type"),
+    "region": ("Vùng", "Region"),
+    "note": ("Ghi chú", "Note"),
+    "when": ("Thời điểm", "When"),
+    "who": ("Người thực hiện", "Who"),
+    "action": ("Thao tác", "Action"),
+    "before": ("Trước", "Before"),
+    "after": ("Sau", "After"),
+    "what": ("Loại", "What"),
+    "as_of": ("tính đến", "as of"),
+    "coverage": ("đơn vị có số liệu", "units with data"),
+    "no_ws": ("", ""),
+}
+
+
+def lbl(key: str) -> str:
+    vi, en = L[key]
+    return en if current_lang() == "en" else vi
+
+
+class State:
+    workspace: str | None = None
+    db: str | None = None
+    actor: str = default_actor()
+
+
+state = State()
+
+
+@app.callback()
+def main(
+    workspace: Annotated[
+        str | None,
+        typer.Option("--workspace", "-w", help="workspace folder (default: CHISO_HOME, else the current folder)"),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="store URL: sqlite:///file or postgresql://user@host/db")
+    ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="vi (default) or en")] = None,
+    actor: Annotated[str | None, typer.Option("--as", help="who is acting, for the audit trail")] = None,
+) -> None:
+    import os
+
+    state.workspace, state.db = workspace, db
+    if lang:
+        os.environ["CHISO_LANG"] = lang
+    if actor:
+        state.actor = actor
+
+
+def _ws() -> core.Workspace:
+    return core.find_workspace(state.workspace, state.db)
+
+
+def _fail(exc: ChisoError) -> None:
+    prefix = "Lỗi" if current_lang() == "vi" else "Error"
+    err.print(f"[red]{prefix}:[/red] {exc.render()}", highlight=False, soft_wrap=True)
+    if isinstance(exc, ValidationError) and len(exc.problems) > 1:
+        for p in exc.problems:
+            err.print(f"  - {p.render()}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _fmt(ind: Indicator, x: float | None) -> str:
+    return fmt_value(x, ind.unit, ind.decimals, kind=ind.kind)
+
+
+def run(fn: Any) -> Any:
+    """Run a command body, turning chiso's errors into one clear line and a non-zero exit."""
+    try:
+        return fn()
+    except ChisoError as exc:
+        _fail(exc)
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    path: Annotated[Path | None, typer.Argument(help="folder (default: --workspace, CHISO_HOME or here)")] = None,
+) -> None:
+    """Tạo workspace (make a workspace)."""
+    import os
+
+    def body() -> None:
+        root = path or Path(state.workspace or os.environ.get("CHISO_HOME") or ".")
+        ws = core.init_workspace(root, state.db)
+        out.print(
+            f"Workspace: {ws.root}  ·  store: {ws.store.dialect}  ·  "
+            f"{len(ws.catalogue.indicators)} chỉ tiêu / indicators, {len(ws.catalogue.units)} đơn vị / units"
+        )
+
+    run(body)
+
+
+@app.command()
+def load(name: Annotated[str, typer.Argument(help="dataset name, e.g. vn-2024")]) -> None:
+    """Nạp bộ số liệu có sẵn (load a shipped dataset)."""
+
+    def body() -> None:
+        res = core.load(_ws(), name, state.actor)
+        v, t = res.values, res.targets
+        if current_lang() == "en":
+            out.print(
+                f"{name}: {v.inserted} values added, {v.updated} updated, {v.unchanged} unchanged; "
+                f"{t.inserted + t.updated} targets written, {t.unchanged} unchanged."
+            )
+        else:
+            out.print(
+                f"{name}: thêm {v.inserted} giá trị, cập nhật {v.updated}, giữ nguyên {v.unchanged}; "
+                f"ghi {t.inserted + t.updated} mục tiêu, giữ nguyên {t.unchanged}."
+            )
+
+    run(body)
+
+
+@app.command()
+def value(
+    code: Annotated[str, typer.Argument(help="indicator code, e.g. dossier_full_online_rate")],
+    unit: Annotated[str, typer.Option("--unit", "-u", help="unit code or name; VN, ministries, provinces")] = "VN",
+    period: Annotated[
+        str,
+        typer.Option("--period", "-p", help="2024, 2024S1, 2024Q3, 2024-04, 2024-W15, 2024-04-15, 2024-01..2024-09"),
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Giá trị một chỉ tiêu (the value of an indicator for a unit and period)."""
+
+    def body() -> None:
+        ws = _ws()
+        ans = ws.engine.value(code, unit, period or _latest_year(ws, code))
+        if as_json:
+            _json(ans.as_dict())
+        else:
+            _print_answer(ans)
+
+    run(body)
+
+
+def _latest_year(ws: core.Workspace, code: str) -> str:
+    vals = ws.store.values(indicator=ws.catalogue.indicator(code).code)
+    return str(max(int(v.period[:4]) for v in vals)) if vals else "2024"
+
+
+def _print_answer(ans: Answer) -> None:
+    ind, f = ans.indicator, ans.figure
+    t = Table(show_header=False, box=None)
+    t.add_row(lbl("indicator"), f"{ind.name.get(current_lang())} [dim]({ind.code})[/dim]")
+    t.add_row(lbl("unit"), f"{ans.unit.short} [dim]({ans.unit.code})[/dim]")
+    t.add_row(lbl("period"), str(ans.period))
+    val = _fmt(ind, ans.value)
+    if f is not None and f.approximate:
+        val += f" ({f.qualifier or lbl('approx')})"
+    t.add_row(lbl("value"), f"[bold]{val}[/bold]")
+    if ans.target is not None:
+        t.add_row(lbl("target"), _fmt(ind, ans.target.value))
+        if ans.attainment is not None:
+            t.add_row(lbl("attainment"), f"{fmt_number(ans.attainment * 100, 1)}%")
+    if f is not None:
+        src = lbl(f.source)
+        if f.document:
+            src += f" · {f.document}" + (f" §{f.paragraph}" if f.paragraph else "")
+        if f.period and f.period != str(ans.period):
+            src += f" · {lbl('as_of')} {f.period}"
+        if f.coverage:
+            src += f" · {f.coverage[0]}/{f.coverage[1]} {lbl('coverage')}"
+        t.add_row(lbl("source"), src)
+    for key, other in (("previous", ans.previous), ("last_year", ans.last_year)):
+        if other is not None and other.value is not None:
+            t.add_row(lbl(key), f"{_fmt(ind, other.value)} ({other.period})")
+    for a in ans.alternatives:
+        doc = f" · {a.document} §{a.paragraph}" if a.document else ""
+        t.add_row(lbl("alternatives"), f"{_fmt(ind, a.value)} [dim]({lbl(a.source)}{doc})[/dim]")
+    out.print(t)
+
+
+@app.command()
+def rank(
+    code: Annotated[str, typer.Argument(help="indicator code")],
+    group: Annotated[str, typer.Option("--group", "-g", help="ministries or provinces")] = "provinces",
+    period: Annotated[str, typer.Option("--period", "-p")] = "2024",
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Xếp hạng thành viên của một khối (rank a group's members)."""
+
+    def body() -> None:
+        ws = _ws()
+        ind = ws.catalogue.indicator(code)
+        rows = ws.engine.rank(ind, group, period)
+        if as_json:
+            _json(
+                {
+                    "code": ind.code,
+                    "group": ws.catalogue.unit(group).code,
+                    "period": period,
+                    "ranking": [r.as_dict() for r in rows],
+                }
+            )
+            return
+        t = Table(title=f"{ind.name.get(current_lang())} · {period}")
+        for c in ("rank", "unit", "value", "source"):
+            t.add_column(lbl(c))
+        for r in rows:
+            t.add_row(
+                "" if r.rank is None else str(r.rank),
+                r.unit.short,
+                _fmt(ind, r.value),
+                lbl(r.figure.source) if r.figure else "",
+            )
+        out.print(t)
+
+    run(body)
+
+
+@app.command()
+def targets(
+    indicator: Annotated[str | None, typer.Option("--indicator", "-i")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", "-u")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Mục tiêu (targets), với nguồn."""
+
+    def body() -> None:
+        ws = _ws()
+        cat = ws.catalogue
+        ind = cat.indicator(indicator).code if indicator else None
+        units = [cat.unit(unit).code] if unit else None
+        periods = [period] if period else None
+        rows = ws.store.targets(indicator=ind, units=units, periods=periods)
+        if as_json:
+            _json([r.model_dump() for r in rows])
+            return
+        t = Table()
+        for c in ("indicator", "unit", "period", "target", "source"):
+            t.add_column(lbl(c))
+        for r in rows:
+            i = cat.indicators.get(r.indicator)
+            shown = _fmt(i, r.value) if i else str(r.value)
+            src = f"{r.source} §{r.paragraph}" if r.paragraph else (r.source or "")
+            t.add_row(r.indicator, cat.units[r.unit].short if r.unit in cat.units else r.unit, r.period, shown, src)
+        out.print(t)
+
+    run(body)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX or dataValueSets JSON")],
+    keep_good: Annotated[
+        bool, typer.Option("--keep-good", help="keep the good rows; write rejected rows with reasons")
+    ] = False,
+    rejects: Annotated[
+        Path | None, typer.Option("--rejects", help="where rejected rows go (default FILE.rejected.csv)")
+    ] = None,
+) -> None:
+    """Nhập số liệu từ tệp (import values); mặc định: tất cả hoặc không gì cả."""
+    from chiso.i18n import t
+
+    def body() -> None:
+        ws = _ws()
+        try:
+            res = core.import_file(ws, file, actor=state.actor, keep_good=keep_good, rejects=rejects)
+        except ValidationError as exc:
+            err.print(t("import.failed", None, file=str(file), n=len(exc.problems)), highlight=False)
+            for p in exc.problems:
+                err.print(f"  - {p.render()}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        w = res.written
+        out.print(t("import.ok", None, inserted=w.inserted, updated=w.updated, unchanged=w.unchanged, file=res.file))
+        if res.rejected:
+            err.print(t("import.rejected", None, n=len(res.rejected), file=str(res.rejects_file)), highlight=False)
+            raise typer.Exit(1)
+
+    run(body)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json (dataValueSets) or sdmx-csv")] = "csv",
+    indicator: Annotated[str | None, typer.Option("--indicator", "-i")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", "-u")] = None,
+    period: Annotated[str | None, typer.Option("--period", "-p", help="values inside this period")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="file (default: standard output)")] = None,
+    structure: Annotated[
+        Path | None, typer.Option("--structure", help="with sdmx-csv: also write the SDMX-ML structure (DSD) here")
+    ] = None,
+) -> None:
+    """Xuất số liệu (export values): CSV, dataValueSets JSON, SDMX-CSV."""
+    from chiso.report import exports
+
+    def body() -> None:
+        ws = _ws()
+        vals = core.select_values(ws, indicator=indicator, unit=unit, period=period)
+        writers = {"csv": exports.export_csv, "json": exports.export_datavaluesets, "sdmx-csv": exports.export_sdmx_csv}
+        if fmt not in writers:
+            raise ChisoError(f"unknown format {fmt!r}; expected one of: {', '.join(writers)}")
+        if fmt == "sdmx-csv":  # one observation per key: the figure that answers
+            vals = ws.engine.best_per_key(vals)
+            if structure:
+                structure.write_text(exports.sdmx_structure_xml(), encoding="utf-8")
+        text = writers[fmt](vals)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            out.print(f"{len(vals)} → {output}")
+        else:
+            sys.stdout.write(text)
+
+    run(body)
+
+
+@app.command()
+def indicators(
+    pillar: Annotated[str | None, typer.Option("--pillar")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Danh mục chỉ tiêu (the indicator catalogue)."""
+
+    def body() -> None:
+        ws = _ws()
+        inds = list(ws.catalogue.indicators.values())
+        if pillar:
+            inds = [i for i in inds if i.pillar.value == pillar]
+        if as_json:
+            _json([i.model_dump(mode="json") for i in inds])
+            return
+        t = Table()
+        for c in ("code", "name", "kind", "pillar"):
+            t.add_column(lbl(c))
+        lang = current_lang()
+        for i in sorted(inds, key=lambda i: (list(Pillar).index(i.pillar), i.code)):
+            t.add_row(i.code, i.name.get(lang), i.kind, PILLAR_NAMES[i.pillar].get(lang))
+        out.print(t)
+
+    run(body)
+
+
+@app.command()
+def units(
+    group: Annotated[str | None, typer.Option("--group", "-g")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Danh mục đơn vị (organisation units)."""
+
+    def body() -> None:
+        ws = _ws()
+        us = ws.catalogue.members(ws.catalogue.unit(group).code) if group else list(ws.catalogue.units.values())
+        if as_json:
+            _json([u.model_dump(mode="json") for u in us])
+            return
+        t = Table()
+        for c in ("code", "name", "type", "region"):
+            t.add_column(lbl(c))
+        for u in us:
+            t.add_row(u.code, u.name, u.type.value, u.region or "")
+        out.print(t)
+
+    run(body)
+
+
+@app.command()
+def history(
+    code: Annotated[str, typer.Argument()],
+    unit: Annotated[str, typer.Option("--unit", "-u")] = "VN",
+    period: Annotated[str | None, typer.Option("--period", "-p")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Lịch sử thay đổi một giá trị (audit trail: who, when, before, after)."""
+
+    def body() -> None:
+        ws = _ws()
+        ind = ws.catalogue.indicator(code)
+        u = ws.catalogue.unit(unit)
+        rows = ws.store.history(indicator=ind.code, unit=u.code, period=period)
+        if as_json:
+            _json([r.__dict__ for r in rows])
+            return
+        t = Table()
+        for c in ("when", "who", "action", "what", "period", "before", "after"):
+            t.add_column(lbl(c))
+        for r in rows:
+            b = "" if r.before is None else str(r.before.get("value"))
+            a = "" if r.after is None else str(r.after.get("value"))
+            what = lbl("target") if r.entity == "target" else lbl("value")
+            t.add_row(r.at.isoformat(sep=" "), r.actor, r.action, what, r.period or "", b, a)
+        out.print(t)
+
+    run(body)
+
+
+@app.command()
+def check() -> None:
+    """Kiểm tra định nghĩa (check the catalogue, including the workspace's own definitions)."""
+
+    def body() -> None:
+        ws = _ws()
+        cat = ws.catalogue
+        out.print(f"OK: {len(cat.indicators)} chỉ tiêu / indicators, {len(cat.units)} đơn vị / units")
+
+    run(body)
+
+
+@app.command()
+def demo(
+    path: Annotated[Path, typer.Argument(help="workspace folder for the demo")] = Path("chiso-demo"),
+) -> None:
+    """Chạy bản trình diễn: workspace, khung chỉ tiêu, số liệu 2024 (the demo)."""
+    from chiso.cli.demo import run_demo
+
+    run(lambda: run_demo(path, state.actor, out))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

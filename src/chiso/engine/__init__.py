@@ -1,0 +1,456 @@
+"""The engine: answers ``value(indicator, unit or group, period)`` and rankings from stored facts.
+
+Pure over a ``ValueReader`` (the store implements it). The rules, in order (docs/rules.md):
+
+1. A group (khối bộ, khối tỉnh, the nation) is computed from its components when every component
+   has what the indicator's kind needs (rates: numerator and denominator); otherwise a value
+   published for the group stands; otherwise a partial computation is given with its coverage.
+2. A unit's value for a period is the best value recorded for exactly that period; failing that,
+   it is computed from sub-periods that tile the period (rates and counts), or, for stocks, ranks
+   and scores, the latest value inside the period.
+3. Among values recorded for the same key, ``prefer`` of the indicator orders reported and computed;
+   then the source's authority (1 is highest), exact before approximate, with parts before without,
+   and the most recently updated. The others stay visible as alternatives.
+
+Rates are always recomputed from summed numerators and denominators, never averaged. Ranks and
+scores are never combined over units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Literal, Protocol
+
+from chiso.catalogue import Catalogue
+from chiso.catalogue.models import (
+    Direction,
+    Indicator,
+    PeriodsRule,
+    SourceDocument,
+    Target,
+    Unit,
+    UnitsRule,
+    UnitType,
+)
+from chiso.catalogue.periods import TILING_KINDS, Period, PeriodKind, parse_period
+from chiso.catalogue.records import Origin, StoredValue
+from chiso.i18n import round_half_up
+
+Source = Literal["reported", "computed", "aggregated"]
+
+
+class ValueReader(Protocol):
+    def values(
+        self,
+        *,
+        indicator: str | None = ...,
+        units: Collection[str] | None = ...,
+        within: Period | None = ...,
+    ) -> list[StoredValue]: ...
+
+    def targets(
+        self, *, indicator: str | None = ..., units: Collection[str] | None = ..., periods: Collection[str] | None = ...
+    ) -> list[Target]: ...
+
+    def sources(self) -> dict[str, SourceDocument]: ...
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A value with how it was obtained."""
+
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+    source: Source = "reported"
+    approximate: bool = False
+    period: str | None = None  # the period of the underlying value (a stock's "as of")
+    document: str | None = None
+    paragraph: int | None = None
+    qualifier: str | None = None
+    stored_id: int | None = None
+    method: str | None = None  # for aggregated figures: "members" | "sub-periods" | "latest"
+    coverage: tuple[int, int] | None = None  # (components with data, components expected)
+    complete: bool = True
+    missing: tuple[str, ...] = ()  # components without what was needed
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"value": self.value, "source": self.source}
+        for k in ("numerator", "denominator", "period", "document", "paragraph", "qualifier", "method", "note"):
+            v = getattr(self, k)
+            if v is not None:
+                d[k] = v
+        d["approximate"] = self.approximate
+        if self.coverage is not None:
+            d["coverage"] = {"with_data": self.coverage[0], "expected": self.coverage[1]}
+            d["complete"] = self.complete
+        if self.missing:
+            d["missing"] = list(self.missing)
+        return d
+
+
+@dataclass(frozen=True)
+class Answer:
+    indicator: Indicator
+    unit: Unit
+    period: Period
+    figure: Figure | None
+    target: Target | None = None
+    alternatives: tuple[Figure, ...] = ()
+    previous: Answer | None = None
+    last_year: Answer | None = None
+
+    @property
+    def value(self) -> float | None:
+        return self.figure.value if self.figure else None
+
+    @property
+    def attainment(self) -> float | None:
+        return attainment(self.indicator, self.value, self.target.value if self.target else None)
+
+    def as_dict(self) -> dict[str, Any]:
+        f = self.figure
+        d: dict[str, Any] = {
+            "code": self.indicator.code,
+            "unit": self.unit.code,
+            "unit_name": self.unit.short,
+            "period": str(self.period),
+            "value": f.value if f else None,
+            "target": self.target.value if self.target else None,
+            "attainment": self.attainment,
+            "source": f.source if f else None,
+        }
+        if f is not None:
+            d["numerator"] = f.numerator
+            d["denominator"] = f.denominator
+            d["approximate"] = f.approximate
+            d["provenance"] = {k: v for k, v in f.as_dict().items() if k not in ("value", "source")}
+        if self.target is not None:
+            d["target_source"] = {
+                "period": self.target.period,
+                "unit": self.target.unit,
+                "document": self.target.source,
+                "paragraph": self.target.paragraph,
+            }
+        d["alternatives"] = [a.as_dict() for a in self.alternatives]
+        comps: dict[str, Any] = {}
+        for name, other in (("previous_period", self.previous), ("same_period_last_year", self.last_year)):
+            if other is not None:
+                comps[name] = {
+                    "period": str(other.period),
+                    "value": other.value,
+                    "change": change(self.value, other.value),
+                    "change_pct": change_pct(self.value, other.value, self.indicator),
+                }
+        if comps:
+            d["comparisons"] = comps
+        return d
+
+
+@dataclass(frozen=True)
+class RankRow:
+    unit: Unit
+    value: float | None
+    rank: int | None
+    figure: Figure | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "unit": self.unit.code,
+            "unit_name": self.unit.short,
+            "value": self.value,
+            "source": self.figure.source if self.figure else None,
+            "approximate": self.figure.approximate if self.figure else None,
+        }
+
+
+def attainment(ind: Indicator, value: float | None, target: float | None) -> float | None:
+    if value is None or target is None or value == 0 or target == 0:
+        return None
+    ratio = value / target if ind.direction is not Direction.LOWER else target / value
+    return float(round_half_up(ratio, 4))
+
+
+def change(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else float(round_half_up(a - b, 6))
+
+
+def change_pct(a: float | None, b: float | None, ind: Indicator) -> float | None:
+    """Relative change in percent; for rates this is not the change in points (that is ``change``)."""
+    if a is None or b is None or b == 0:
+        return None
+    return float(round_half_up(100 * (a - b) / b, 2))
+
+
+def _ratio(num: float, den: float, ind: Indicator) -> float | None:
+    if den == 0:
+        return None
+    scale = 100.0 if ind.kind == "rate" else 1.0
+    return float(round_half_up(scale * num / den, ind.decimals))
+
+
+class _Facts:
+    """The stored values of one indicator for a set of units inside a window, indexed for the rules."""
+
+    def __init__(self, values: Sequence[StoredValue]) -> None:
+        self.by_key: dict[tuple[str, str], list[StoredValue]] = {}
+        self.by_unit: dict[str, list[StoredValue]] = {}
+        for v in values:
+            self.by_key.setdefault((v.unit, v.period), []).append(v)
+            self.by_unit.setdefault(v.unit, []).append(v)
+
+
+class Engine:
+    def __init__(self, catalogue: Catalogue, reader: ValueReader) -> None:
+        self.catalogue = catalogue
+        self.reader = reader
+        self._authority: dict[str, int] | None = None
+
+    # public API -----------------------------------------------------------------------------
+    def value(
+        self, indicator: str | Indicator, unit: str | Unit, period: str | Period, *, compare: bool = True
+    ) -> Answer:
+        ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
+        p = parse_period(period)
+        u = unit if isinstance(unit, Unit) else self.catalogue.unit(unit, on=p.end)
+        ans = self._answer(ind, u, p)
+        if compare:
+            ans = replace(
+                ans,
+                previous=self._answer(ind, u, p.previous()),
+                last_year=self._answer(ind, u, p.same_period_last_year()),
+            )
+        return ans
+
+    def rank(self, indicator: str | Indicator, group: str | Unit, period: str | Period) -> list[RankRow]:
+        """Members of a group ordered best first; ties share a rank (1, 2, 2, 4); no data last."""
+        ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
+        p = parse_period(period)
+        g = group if isinstance(group, Unit) else self.catalogue.unit(group, on=p.end)
+        members = self.catalogue.components(g, p)
+        facts = self._facts(ind, [m.code for m in members], p)
+        rows = []
+        for m in members:
+            fig, _ = self._resolve(ind, m, p, facts, {})
+            rows.append((m, fig))
+        sign = 1 if ind.direction is Direction.LOWER else -1
+        with_value = [(m, f) for m, f in rows if f is not None and f.value is not None]
+        without = [(m, f) for m, f in rows if f is None or f.value is None]
+        with_value.sort(key=lambda mf: (sign * float(round_half_up(mf[1].value, ind.decimals)), mf[0].code))  # type: ignore[arg-type]
+        out: list[RankRow] = []
+        prev_key: Any = None
+        rank = 0
+        for i, (m, f) in enumerate(with_value, start=1):
+            key = round_half_up(f.value, ind.decimals)  # type: ignore[arg-type]
+            if key != prev_key:
+                rank, prev_key = i, key
+            out.append(RankRow(m, f.value, rank, f))
+        out.extend(RankRow(m, None, None, f) for m, f in sorted(without, key=lambda mf: mf[0].code))
+        return out
+
+    def best_per_key(self, values: Sequence[StoredValue]) -> list[StoredValue]:
+        """One value per (indicator, unit, period): the one that would answer, by rule 3 of the module doc."""
+        by_key: dict[tuple[str, str, str], list[StoredValue]] = {}
+        for v in values:
+            by_key.setdefault((v.indicator, v.unit, v.period), []).append(v)
+        out = []
+        for (code, _, _), vs in by_key.items():
+            ind = self.catalogue.indicators.get(code)
+            out.append(self._order(ind, vs)[0] if ind is not None else vs[0])
+        return out
+
+    def target(self, ind: Indicator, unit: Unit, period: Period) -> Target | None:
+        """The target for exactly the period, else for its year."""
+        wanted = [str(period)]
+        if period.kind is not PeriodKind.YEAR:
+            wanted.append(str(period.year_period()))
+        found = {t.period: t for t in self.reader.targets(indicator=ind.code, units=[unit.code], periods=wanted)}
+        for w in wanted:
+            if w in found:
+                return found[w]
+        return None
+
+    # rules ------------------------------------------------------------------------------------
+    def _answer(self, ind: Indicator, unit: Unit, p: Period) -> Answer:
+        codes = self._closure(unit, p)
+        facts = self._facts(ind, codes, p)
+        fig, alts = self._resolve(ind, unit, p, facts, {})
+        return Answer(ind, unit, p, fig, self.target(ind, unit, p), tuple(alts))
+
+    def _closure(self, unit: Unit, p: Period) -> list[str]:
+        out, todo = [], [unit]
+        while todo:
+            u = todo.pop()
+            out.append(u.code)
+            todo.extend(self.catalogue.components(u, p))
+        return out
+
+    def _facts(self, ind: Indicator, units: Sequence[str], p: Period) -> _Facts:
+        return _Facts(self.reader.values(indicator=ind.code, units=set(units), within=p))
+
+    def _authority_of(self, source: str) -> int:
+        if self._authority is None:
+            self._authority = {k: d.authority for k, d in self.reader.sources().items()}
+        return self._authority.get(source, 5)
+
+    def _order(self, ind: Indicator, values: Sequence[StoredValue]) -> list[StoredValue]:
+        origins = ["reported", "computed"] if ind.prefer == "reported" else ["computed", "reported"]
+        return sorted(
+            values,
+            key=lambda v: (
+                origins.index(v.origin.value) if v.origin.value in origins else 9,
+                self._authority_of(v.source),
+                v.approximate,
+                v.numerator is None or v.denominator is None,
+                -v.updated_at.timestamp(),
+                v.id,
+            ),
+        )
+
+    def _figure(self, v: StoredValue) -> Figure:
+        return Figure(
+            value=v.value,
+            numerator=v.numerator,
+            denominator=v.denominator,
+            source="computed" if v.origin is Origin.COMPUTED else "reported",
+            approximate=v.approximate,
+            period=v.period,
+            document=v.source,
+            paragraph=v.paragraph,
+            qualifier=v.qualifier,
+            stored_id=v.id,
+        )
+
+    def _resolve(
+        self, ind: Indicator, unit: Unit, p: Period, facts: _Facts, memo: dict[tuple[str, str], Any]
+    ) -> tuple[Figure | None, list[Figure]]:
+        key = (unit.code, str(p))
+        if key in memo:
+            return memo[key]  # type: ignore[no-any-return]
+        memo[key] = (None, [])  # guards against cycles in odd hierarchies
+        direct = [self._figure(v) for v in self._order(ind, facts.by_key.get(key, []))]
+        comps = self.catalogue.components(unit, p)
+        result: tuple[Figure | None, list[Figure]]
+        if comps:
+            agg = self._over_units(ind, comps, p, facts, memo)
+            if agg is not None and agg.complete:
+                result = (agg, direct)
+            else:
+                partial = [agg] if agg is not None and agg.value is not None else []
+                if direct:
+                    result = (direct[0], direct[1:] + partial)
+                else:
+                    own = self._over_periods(ind, unit, p, facts, memo)
+                    result = (own, partial) if own is not None else (partial[0] if partial else None, [])
+        elif direct:
+            result = (direct[0], direct[1:])
+        else:
+            result = (self._over_periods(ind, unit, p, facts, memo), [])
+        memo[key] = result
+        return result
+
+    def _over_units(
+        self, ind: Indicator, comps: Sequence[Unit], p: Period, facts: _Facts, memo: dict[tuple[str, str], Any]
+    ) -> Figure | None:
+        rule = ind.units_rule
+        if rule is UnitsRule.NONE:
+            return None
+        figs = [(c, self._resolve(ind, c, p, facts, memo)[0]) for c in comps]
+        with_data = [(c, f) for c, f in figs if f is not None and f.value is not None]
+        if not with_data:
+            return None
+        approx = any(f.approximate for _, f in with_data)
+        if rule is UnitsRule.RATIO:
+            usable = [(c, f) for c, f in with_data if f.numerator is not None and f.denominator is not None]
+            missing = tuple(c.code for c, f in figs if f is None or f.numerator is None or f.denominator is None)
+            if not usable:
+                return Figure(
+                    None,
+                    source="aggregated",
+                    method="members",
+                    coverage=(0, len(comps)),
+                    complete=False,
+                    missing=missing,
+                )
+            num = sum(f.numerator for _, f in usable)  # type: ignore[misc]
+            den = sum(f.denominator for _, f in usable)  # type: ignore[misc]
+            return Figure(
+                _ratio(num, den, ind),
+                num,
+                den,
+                "aggregated",
+                approx,
+                method="members",
+                coverage=(len(usable), len(comps)),
+                complete=not missing,
+                missing=missing,
+            )
+        missing = tuple(c.code for c, f in figs if f is None or f.value is None)
+        total = sum(f.value for _, f in with_data)  # type: ignore[misc]
+        return Figure(
+            float(round_half_up(total, max(ind.decimals, 6))),
+            source="aggregated",
+            approximate=approx,
+            method="members",
+            coverage=(len(with_data), len(comps)),
+            complete=not missing,
+            missing=missing,
+        )
+
+    def _over_periods(
+        self, ind: Indicator, unit: Unit, p: Period, facts: _Facts, memo: dict[tuple[str, str], Any]
+    ) -> Figure | None:
+        rule = ind.periods_rule
+        if rule is PeriodsRule.NONE:
+            return None
+        if rule is PeriodsRule.LATEST:
+            inside = [v for v in facts.by_unit.get(unit.code, []) if p.contains(Period.parse(v.period))]
+            if not inside:
+                return None
+            latest_end = max(Period.parse(v.period).end for v in inside)
+            at_end = [v for v in inside if Period.parse(v.period).end == latest_end]
+            best = self._order(ind, at_end)[0]
+            return replace(self._figure(best), method="latest")
+        for kind in TILING_KINDS:
+            subs = p.subperiods(kind)
+            if not subs:
+                continue
+            figs = [self._resolve(ind, unit, sp, facts, memo)[0] for sp in subs]
+            if any(f is None or f.value is None for f in figs):
+                continue
+            approx = any(f.approximate for f in figs)  # type: ignore[union-attr]
+            if rule is PeriodsRule.RATIO:
+                if any(f.numerator is None or f.denominator is None for f in figs):  # type: ignore[union-attr]
+                    continue
+                num = sum(f.numerator for f in figs)  # type: ignore[misc, union-attr]
+                den = sum(f.denominator for f in figs)  # type: ignore[misc, union-attr]
+                return Figure(
+                    _ratio(num, den, ind),
+                    num,
+                    den,
+                    "aggregated",
+                    approx,
+                    method="sub-periods",
+                    coverage=(len(subs), len(subs)),
+                    note=kind.value,
+                )
+            total = sum(f.value for f in figs)  # type: ignore[misc, union-attr]
+            return Figure(
+                float(round_half_up(total, max(ind.decimals, 6))),
+                source="aggregated",
+                approximate=approx,
+                method="sub-periods",
+                coverage=(len(subs), len(subs)),
+                note=kind.value,
+            )
+        return None
+
+
+def is_group(unit: Unit) -> bool:
+    return unit.type in (UnitType.GROUP, UnitType.NATION)
+
+
+__all__ = ["Answer", "Engine", "Figure", "RankRow", "ValueReader", "attainment", "is_group"]

@@ -1,0 +1,138 @@
+"""The one exception tree of chiso.
+
+ChisoError                     every error chiso raises on purpose; ``str(e)`` is one clear line
+├── DefinitionError            a definition file (units, indicators, targets) is wrong: names file, entry, reason
+├── UnknownNameError           a code, unit or period was not understood: names it and the nearest valid names
+│   ├── UnknownIndicatorError
+│   ├── UnknownUnitError
+│   └── UnknownPeriodError
+├── ValidationError            input values broke a rule; carries every ``Problem`` (row, field, reason)
+├── ImportFileError            an import file could not be read at all (format, columns)
+├── WorkspaceError             no workspace where one is needed, or a workspace that cannot be opened
+├── PermissionDenied           the acting user may not see or change this unit or value
+└── ConflictError              the value changed since the caller read it (optimistic locking)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+
+
+class ChisoError(Exception):
+    """Base of every error chiso raises on purpose."""
+
+    def render(self, lang: str | None = None) -> str:
+        """The message in the user's language (subclasses with Vietnamese text override this)."""
+        return str(self)
+
+
+class DefinitionError(ChisoError):
+    def __init__(self, file: str, entry: str | None, reason: str) -> None:
+        self.file, self.entry, self.reason = file, entry, reason
+        where = f"{file}, {entry}" if entry else file
+        super().__init__(f"{where}: {reason}")
+
+
+class UnknownNameError(ChisoError):
+    kind = "name"
+    msg_id = "unknown.name"
+
+    def __init__(self, name: str, suggestions: list[str] | None = None, detail: str = "") -> None:
+        self.name = name
+        self.suggestions = list(suggestions or [])
+        msg = f"unknown {self.kind} {name!r}"
+        if detail:
+            msg += f" ({detail})"
+        if self.suggestions:
+            msg += "; did you mean: " + ", ".join(self.suggestions)
+        super().__init__(msg)
+
+    def problem(self, row: int | None, field: str | None) -> Problem:
+        """This error as a row problem, keeping its message id so it renders in the user's language."""
+        return Problem(row, field, self.msg_id, {"name": self.name, "suggest": ", ".join(self.suggestions)})
+
+    def render(self, lang: str | None = None) -> str:
+        from chiso.i18n import t
+
+        text = t(self.msg_id, lang, name=self.name)
+        if self.suggestions:
+            text += "; " + t("did_you_mean", lang, names=", ".join(self.suggestions))
+        return text
+
+
+class UnknownIndicatorError(UnknownNameError):
+    kind = "indicator code"
+    msg_id = "unknown.indicator"
+
+
+class UnknownUnitError(UnknownNameError):
+    kind = "unit"
+    msg_id = "unknown.unit"
+
+
+class UnknownPeriodError(UnknownNameError):
+    kind = "period"
+    msg_id = "unknown.period"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input row: ``reason`` is a message id of ``chiso.i18n``."""
+
+    row: int | None  # row number as the user sees it in the file; None for the whole input
+    field: str | None
+    reason: str
+    params: Mapping[str, object] = dc_field(default_factory=dict)
+    value: str | None = None
+
+    def render(self, lang: str | None = None) -> str:
+        from chiso.i18n import MESSAGES, t
+
+        parts = []
+        if self.row is not None:
+            parts.append(t("row", lang, row=self.row))
+        if self.field:
+            parts.append(t("field", lang, field=self.field))
+        params = {k: v for k, v in self.params.items() if k != "suggest"}
+        text = t(self.reason, lang, **params) if self.reason in MESSAGES else self.reason
+        if self.params.get("suggest"):
+            text += "; " + t("did_you_mean", lang, names=self.params["suggest"])
+        if self.value not in (None, ""):
+            text += f" ({t('got', lang, value=self.value)})"
+        return f"{', '.join(parts)}: {text}" if parts else text
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+class ValidationError(ChisoError):
+    def __init__(self, problems: list[Problem], source: str | None = None) -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__(self.render("en"))
+
+    def render(self, lang: str | None = None) -> str:
+        head = f"{self.source}: " if self.source else ""
+        first = self.problems[0].render(lang) if self.problems else "invalid input"
+        more = f" (+{len(self.problems) - 1})" if len(self.problems) > 1 else ""
+        return f"{head}{first}{more}"
+
+
+class ImportFileError(ChisoError):
+    def __init__(self, file: str, reason: str) -> None:
+        self.file, self.reason = file, reason
+        super().__init__(f"{file}: {reason}")
+
+
+class WorkspaceError(ChisoError):
+    pass
+
+
+class PermissionDenied(ChisoError):
+    pass
+
+
+class ConflictError(ChisoError):
+    pass

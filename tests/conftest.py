@@ -1,0 +1,83 @@
+"""Fixtures: the real catalogue, real SQLite and PostgreSQL stores, workspaces.
+
+PostgreSQL is the server at 127.0.0.1:5432 (``CHISO_TEST_PG`` overrides); each test worker gets its
+own database, emptied between tests. A test marked ``postgres`` fails, not skips, when the server is
+down: the store must be proven on both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from chiso import app as core
+from chiso.catalogue import Catalogue, load_catalogue
+from chiso.store import Store
+
+PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+TABLES = "data_value, target, source_document, audit, change_set"
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker_id: str) -> Iterator[str]:
+    name = f"chiso_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    return str(getattr(request.config, "workerinput", {}).get("workerid", "main"))
+
+
+def _empty_pg(url: str) -> None:
+    st = Store.open(url)
+    with st.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    st.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.sqlite'}"
+        return
+    url = request.getfixturevalue("pg_url")
+    _empty_pg(url)
+    yield url
+    _empty_pg(url)
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    st = Store.open(db_url)
+    yield st
+    st.close()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, db_url: str) -> Iterator[core.Workspace]:
+    ws = core.init_workspace(tmp_path / "ws", db_url)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def loaded(workspace: core.Workspace) -> core.Workspace:
+    core.load(workspace, "vn-2024", "test")
+    return workspace

@@ -1,0 +1,219 @@
+"""The CLI end to end: init, load vn-2024, value/rank/targets/import/export/history, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from chiso.cli.main import app
+
+runner = CliRunner()
+
+
+def chiso(ws: Path, *args: str, lang: str = "vi") -> tuple[int, str, str]:
+    res = runner.invoke(app, ["--workspace", str(ws), "--lang", lang, "--as", "tester", *args])
+    return res.exit_code, res.stdout, res.stderr
+
+
+@pytest.fixture
+def ws(tmp_path: Path, db_url: str) -> Path:
+    root = tmp_path / "ws"
+    res = runner.invoke(app, ["--db", db_url, "init", str(root)])
+    assert res.exit_code == 0, res.output
+    code, out, err = chiso(root, "load", "vn-2024")
+    assert code == 0, err
+    return root
+
+
+def value(ws: Path, code: str, unit: str, period: str) -> dict[str, object]:
+    rc, out, err = chiso(ws, "value", code, "--unit", unit, "--period", period, "--json")
+    assert rc == 0, err
+    return json.loads(out)  # type: ignore[no-any-return]
+
+
+def test_the_contract_query_gives_the_published_figure(ws: Path) -> None:
+    d = value(ws, "dossier_full_online_rate", "ministries", "2024")
+    assert d["code"] == "dossier_full_online_rate" and d["unit"] == "ministries" and d["period"] == "2024"
+    assert d["value"] == 63.47 and d["target"] == 70 and d["source"] == "reported"
+    assert d["attainment"] == 0.9067
+    assert d["provenance"]["document"] == "seed-003"
+    assert 62.48 in [a["value"] for a in d["alternatives"]]  # the other report stays visible
+
+
+@pytest.mark.parametrize(
+    ("unit", "expected", "target"),
+    [("VN", 45.8, 50), ("provinces", 18.54, 30), ("Khối tỉnh", 18.54, 30), ("bộ, ngành", 63.47, 70)],
+)
+def test_bloc_and_nation_figures_with_targets(ws: Path, unit: str, expected: float, target: float) -> None:
+    d = value(ws, "dossier_full_online_rate", unit, "2024")
+    assert (d["value"], d["target"]) == (expected, target)
+
+
+def test_a_stock_for_the_year_is_its_latest_report(ws: Path) -> None:
+    d = value(ws, "ndxp_transactions_per_day", "VN", "2024-04")
+    assert d["value"] == 2_800_000 and d["approximate"] is True
+
+
+def test_named_units_resolve_by_name(ws: Path) -> None:
+    d = value(ws, "procedures_full_online_rate", "da nang", "2024-09")
+    assert d["unit"] == "P48" and d["value"] == 95.6
+
+
+def test_rank_of_named_provinces(ws: Path) -> None:
+    rc, out, err = chiso(
+        ws, "rank", "procedures_full_online_rate", "--group", "provinces", "--period", "2024-09", "--json"
+    )
+    assert rc == 0, err
+    ranking = json.loads(out)["ranking"]
+    top = [(r["unit"], r["rank"], r["value"]) for r in ranking if r["rank"] is not None]
+    assert top == [("P48", 1, 95.6), ("P72", 2, 92.0), ("P96", 2, 92.0)]
+
+
+def test_targets_listing(ws: Path) -> None:
+    rc, out, err = chiso(ws, "targets", "--indicator", "dossier_full_online_rate", "--json")
+    assert rc == 0, err
+    got = {(t["unit"], t["period"]): t["value"] for t in json.loads(out)}
+    assert got[("VN", "2024")] == 50 and got[("ministries", "2025")] == 85 and got[("provinces", "2025")] == 70
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["value", "dossier_full_online_rat", "--unit", "VN", "--period", "2024"], "dossier_full_online_rate"),
+        (["value", "dossier_full_online_rate", "--unit", "Da Nangg", "--period", "2024"], "P48 (Đà Nẵng)"),
+        (["value", "dossier_full_online_rate", "--unit", "VN", "--period", "2024Q5"], "2024Q3"),
+    ],
+)
+def test_unknown_names_exit_non_zero_with_one_clear_line(ws: Path, args: list[str], needle: str) -> None:
+    rc, out, err = chiso(ws, *args)
+    assert rc != 0 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Lỗi:") and needle in lines[0]
+    rc, _, err_en = chiso(ws, *args, lang="en")
+    assert err_en.startswith("Error: unknown")
+
+
+BAD_FILES = {
+    "wrong_columns.csv": ("code,unit,when,value\ndossier_full_online_rate,P48,2024,50\n", "when"),
+    "not_a_number.csv": (
+        "code,unit,period,value\ndossier_full_online_rate,P48,2024,năm mươi\n",
+        "row 3, field 'value': must be a number",
+    ),
+    "rate_over_100.csv": ("code,unit,period,value\ndossier_full_online_rate,P48,2024,120\n", "above the highest"),
+    "num_above_den.csv": (
+        "code,unit,period,numerator,denominator\ndossier_full_online_rate,P48,2024,12,10\n",
+        "numerator 12 is above denominator 10",
+    ),
+    "unknown_unit.csv": ("code,unit,period,value\ndossier_full_online_rate,Gotham,2024,50\n", "unknown unit 'Gotham'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_malformed_imports_change_nothing(ws: Path, tmp_path: Path, name: str) -> None:
+    text, needle = BAD_FILES[name]
+    good_then_bad = text.replace("\n", "\ndossier_full_online_rate,P01,2024,40\n", 1) if "period" in text else text
+    f = tmp_path / name
+    f.write_text(good_then_bad if "numerator" not in text else text, encoding="utf-8")
+    before = value(ws, "dossier_full_online_rate", "P01", "2024")
+    rc, out, err = chiso(ws, "import", str(f), lang="en")
+    assert rc != 0
+    assert needle in err and name in err
+    assert value(ws, "dossier_full_online_rate", "P01", "2024") == before  # all or nothing
+
+
+def test_import_then_export_and_audit(ws: Path, tmp_path: Path) -> None:
+    f = tmp_path / "q.csv"
+    f.write_text(
+        "mã,đơn vị,kỳ,tử số,mẫu số,mục tiêu\n"
+        "dossier_full_online_rate,Đà Nẵng,2024,612,1000,65\n"
+        "dossier_full_online_rate,Cà Mau,2024,455,1000,\n",
+        encoding="utf-8",
+    )
+    rc, out, err = chiso(ws, "import", str(f))
+    assert rc == 0, err
+    d = value(ws, "dossier_full_online_rate", "P48", "2024")
+    assert (d["value"], d["numerator"], d["denominator"], d["target"]) == (61.2, 612, 1000, 65)
+    f.write_text("code,unit,period,value\ndossier_full_online_rate,P48,2024,62\n", encoding="utf-8")
+    rc, out, err = chiso(ws, "import", str(f))
+    assert rc == 0, err
+    rc, out, _ = chiso(ws, "history", "dossier_full_online_rate", "--unit", "P48", "--period", "2024", "--json")
+    hist = [h for h in json.loads(out) if h["entity"] == "data_value"]
+    assert [h["action"] for h in hist] == ["insert", "update"]
+    assert hist[1]["before"]["value"] == 61.2 and hist[1]["after"]["value"] == 62 and hist[1]["actor"] == "tester"
+    out_file = tmp_path / "out.csv"
+    rc, _, err = chiso(ws, "export", "--format", "csv", "--unit", "P48", "-o", str(out_file))
+    assert rc == 0, err
+    assert "dossier_full_online_rate,P48,2024,62" in out_file.read_text(encoding="utf-8")
+
+
+def test_keep_good_writes_rejects_with_reasons(ws: Path, tmp_path: Path) -> None:
+    f = tmp_path / "mixed.csv"
+    f.write_text(
+        "code,unit,period,value\n"
+        "dossier_full_online_rate,P01,2024,40\n"
+        "dossier_full_online_rate,P02,2024,abc\n"
+        "nope,P03,2024,5\n",
+        encoding="utf-8",
+    )
+    rc, out, err = chiso(ws, "import", str(f), "--keep-good", lang="en")
+    assert rc == 1  # something was rejected
+    assert value(ws, "dossier_full_online_rate", "P01", "2024")["value"] == 40
+    rejected = (tmp_path / "mixed.csv.rejected.csv").read_text(encoding="utf-8").splitlines()
+    assert rejected[0].endswith(",reason") and len(rejected) == 3
+    assert rejected[1].startswith("3,") and "must be a number" in rejected[1]
+    assert rejected[2].startswith("4,") and "unknown indicator code 'nope'" in rejected[2]
+
+
+def test_the_installed_command_finds_its_workspace_by_chiso_home(tmp_path: Path) -> None:
+    env = {**os.environ, "CHISO_HOME": str(tmp_path / "home")}
+    exe = Path(sys.executable).with_name("chiso")
+    subprocess.run([str(exe), "init"], env=env, check=True, capture_output=True)
+    subprocess.run([str(exe), "load", "vn-2024"], env=env, check=True, capture_output=True)
+    res = subprocess.run(
+        [str(exe), "value", "dossier_full_online_rate", "--unit", "ministries", "--period", "2024", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(res.stdout)["value"] == 63.47
+    again = subprocess.run([str(exe), "load", "vn-2024"], env=env, check=True, capture_output=True, text=True)
+    assert "thêm 0 giá trị, cập nhật 0" in again.stdout  # loading twice changes nothing
+
+
+def test_sdmx_csv_export_reads_back_with_sdmx1(ws: Path, tmp_path: Path) -> None:
+    import sdmx
+
+    data, dsd_file = tmp_path / "cds.csv", tmp_path / "cds-structure.xml"
+    rc, _, err = chiso(ws, "export", "--format", "sdmx-csv", "-o", str(data), "--structure", str(dsd_file))
+    assert rc == 0, err
+    structure = sdmx.read_sdmx(dsd_file)
+    dfd = next(iter(structure.dataflow.values()))
+    msg = sdmx.read_sdmx(data, format="csv", structure=dfd)
+    obs = {
+        (o.key["INDICATOR"].value, o.key["REF_AREA"].value, o.key["TIME_PERIOD"].value): o
+        for ds in msg.data
+        for o in ds.obs
+    }
+    o = obs[("dossier_full_online_rate", "ministries", "2024")]
+    assert float(o.value) == 63.47  # one observation per key: the figure that answers
+    approx = obs[("ndxp_transactions_per_day", "VN", "2024-04")]
+    assert float(approx.value) == 2_800_000 and approx.attrib["OBS_STATUS"].value == "E"
+    rc, out, _ = chiso(ws, "export", "--format", "csv")
+    assert len(obs) == len({tuple(line.split(",")[:3]) for line in out.splitlines()[1:]})
+
+
+def test_every_command_is_documented() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    import typer.main
+
+    names = [c.name for c in typer.main.get_command(app).commands.values()]  # type: ignore[attr-defined]
+    assert len(names) >= 12
+    missing = [n for n in names if f"chiso {n}" not in readme]
+    assert not missing, f"commands missing from README.md: {missing}"
