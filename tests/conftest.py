@@ -19,9 +19,9 @@ from sqlalchemy import text
 from chiso import app as core
 from chiso.catalogue import Catalogue, load_catalogue
 from chiso.store import Store
+from chiso.store.schema import metadata
 
 PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-TABLES = "data_value, target, source_document, audit, change_set"
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +48,8 @@ def worker_id(request: pytest.FixtureRequest) -> str:
 def _empty_pg(url: str) -> None:
     st = Store.open(url)
     with st.engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        tables = ", ".join(t.name for t in metadata.sorted_tables)  # every table the migrations make
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     st.close()
 
 

@@ -177,6 +177,7 @@ def test_ranking_orders_by_direction_with_ties(catalogue: Catalogue, store: Stor
 
 
 def test_reported_and_computed_both_visible(store: Store, engine: Engine) -> None:
+    # an event-derived indicator answers with the computed value first; a reported one stays visible
     store.write_values(
         [
             v(RATE, "P48", "2024", 60.0),
@@ -185,8 +186,19 @@ def test_reported_and_computed_both_visible(store: Store, engine: Engine) -> Non
         actor="t",
     )
     ans = engine.value(RATE, "P48", "2024")
-    assert ans.value == 60.0 and ans.figure is not None and ans.figure.source == "reported"
-    assert [(a.value, a.source) for a in ans.alternatives] == [(61.0, "computed")]
+    assert ans.value == 61.0 and ans.figure is not None and ans.figure.source == "computed"
+    assert [(a.value, a.source) for a in ans.alternatives] == [(60.0, "reported")]
+    # an indicator that is not computed from events prefers the reported value
+    other = "procedures_online_rate"
+    store.write_values(
+        [
+            v(other, "P48", "2024", 80.0),
+            v(other, "P48", "2024", num=79, den=100, origin=Origin.COMPUTED, source="x"),
+        ],
+        actor="t",
+    )
+    ans = engine.value(other, "P48", "2024")
+    assert ans.value == 80.0 and [(a.value, a.source) for a in ans.alternatives] == [(79.0, "computed")]
 
 
 def test_disagreeing_reports_the_more_authoritative_answers(store: Store, engine: Engine) -> None:

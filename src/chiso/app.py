@@ -20,6 +20,7 @@ from chiso.catalogue.records import StoredValue
 from chiso.engine import Engine
 from chiso.errors import ImportFileError, Problem, ValidationError, WorkspaceError
 from chiso.ingest.dataset import load_dataset
+from chiso.ingest.events import EventIngestor
 from chiso.ingest.files import read_value_rows
 from chiso.ingest.validate import RowOutcome, validate_rows
 from chiso.store import Store, WriteSummary
@@ -46,7 +47,19 @@ class Workspace:
 
     @cached_property
     def engine(self) -> Engine:
-        return Engine(self.catalogue, self.store)
+        return Engine(self.catalogue, self.store, self.store.events)
+
+    @property
+    def events_path(self) -> Path:
+        return self.root / "events.duckdb"
+
+    def ingestor(self) -> EventIngestor:
+        """The single writer of events for this workspace (opens the event store read-write)."""
+        from chiso.store.events import EventStore
+
+        ing = EventIngestor(self.catalogue, self.store, EventStore(self.events_path))
+        ing.recover()
+        return ing
 
     @property
     def resolved_db_url(self) -> str:

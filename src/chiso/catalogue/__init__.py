@@ -17,6 +17,8 @@ import yaml
 from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
+from chiso.catalogue.datasets import DataSet, load_datasets
+from chiso.catalogue.measures import DAYS, EventIndicator, Measure
 from chiso.catalogue.models import (
     Indicator,
     Pillar,
@@ -76,9 +78,18 @@ def _yaml_files(dirs: Iterable[Path], sub: str) -> list[Path]:
 class Catalogue:
     """Units and indicators, with name resolution. Immutable once built."""
 
-    def __init__(self, units: dict[str, Unit], indicators: dict[str, Indicator]) -> None:
+    def __init__(
+        self,
+        units: dict[str, Unit],
+        indicators: dict[str, Indicator],
+        measures: dict[str, Measure] | None = None,
+        event_indicators: dict[str, EventIndicator] | None = None,
+    ) -> None:
         self.units = units
         self.indicators = indicators
+        self.measures = measures or {}
+        self.event_indicators = event_indicators or {}
+        self.datasets: dict[str, DataSet] = {}
         self._names: dict[str, list[str]] = {}
         for code, u in units.items():
             for name in {code, u.name, u.short, *(u.aliases), *([u.name_en] if u.name_en else [])}:
@@ -101,6 +112,12 @@ class Catalogue:
             by_name = {fold(i.name.vi): c for c, i in self.indicators.items()}
             near = [by_name[m] for m in difflib.get_close_matches(fold(code), list(by_name), n=3, cutoff=0.5)]
         raise UnknownIndicatorError(code, near)
+
+    def prefer(self, ind: Indicator) -> str:
+        """Which origin answers first: an explicit ``prefer``, else computed for event-derived indicators."""
+        if ind.prefer is not None:
+            return ind.prefer
+        return "computed" if ind.code in self.event_indicators else "reported"
 
     def by_pillar(self, pillar: Pillar) -> list[Indicator]:
         return [i for i in self.indicators.values() if i.pillar is pillar]
@@ -197,10 +214,75 @@ def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
                 raise DefinitionError(str(path), label, f"indicator code {ind.code!r} is already defined in {first[0]}")
             indicators[ind.code] = ind
             ind_where[ind.code] = (str(path), label)
+    measures, event_indicators = _load_measures(dirs, indicators)
     for urule in UNIT_RULES:
         for breach in urule(units, unit_where):
             raise DefinitionError(*breach)
     for irule in INDICATOR_RULES:
         for breach in irule(indicators, ind_where):
             raise DefinitionError(*breach)
-    return Catalogue(units, indicators)
+    cat = Catalogue(units, indicators, measures, event_indicators)
+    cat.datasets = load_datasets(_yaml_files(dirs, "datasets"), set(indicators), set(units))
+    return cat
+
+
+_NEEDS: dict[str, str] = {
+    "rate": "numerator and denominator measures",
+    "average_per_day": "a numerator measure and the denominator days_with_data",
+    "count": "a value measure of agg count or sum, not cumulative",
+    "stock": "a value measure that is cumulative (or first_seen)",
+}
+
+
+def _event_shape_ok(ind: Indicator, ei: EventIndicator, measures: dict[str, Measure]) -> bool:
+    value = measures.get(ei.value) if ei.value else None
+    if ind.kind == "rate":
+        return ei.numerator is not None and ei.denominator != DAYS
+    if ind.kind == "average_per_day":
+        return ei.numerator is not None and ei.denominator == DAYS
+    if ind.kind == "count":
+        return value is not None and value.agg != "first_seen" and not ei.cumulative
+    if ind.kind == "stock":
+        return value is not None and (ei.cumulative or value.agg == "first_seen")
+    return False
+
+
+def _load_measures(
+    dirs: Sequence[Path], indicators: dict[str, Indicator]
+) -> tuple[dict[str, Measure], dict[str, EventIndicator]]:
+    measures: dict[str, Measure] = {}
+    bindings: list[tuple[str, str, dict[str, Any]]] = []
+    for path in _yaml_files(dirs, "measures"):
+        for label, entry in _read_entries(path, "measures"):
+            label = label if "(" in label else f"{label} ({entry.get('id')})"
+            try:
+                m = Measure.model_validate(entry)
+            except PydanticError as exc:
+                raise DefinitionError(str(path), label, _describe(exc)) from None
+            if m.id in measures:
+                raise DefinitionError(str(path), label, f"measure {m.id!r} is already defined")
+            measures[m.id] = m
+        try:
+            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:  # pragma: no cover - _read_entries already parsed it
+            raise DefinitionError(str(path), None, str(exc)) from None
+        for i, entry in enumerate(doc.get("indicators", []) or [], start=1):
+            bindings.append((str(path), f"indicators entry {i} ({entry.get('indicator')})", entry))
+    event_indicators: dict[str, EventIndicator] = {}
+    for file, label, entry in bindings:
+        try:
+            ei = EventIndicator.model_validate(entry)
+        except PydanticError as exc:
+            raise DefinitionError(file, label, _describe(exc)) from None
+        ind = indicators.get(ei.indicator)
+        if ind is None:
+            raise DefinitionError(file, label, f"indicator {ei.indicator!r} is not defined")
+        for ref in ei.measures:
+            if ref not in measures:
+                raise DefinitionError(file, label, f"measure {ref!r} is not defined")
+        if not _event_shape_ok(ind, ei, measures):
+            raise DefinitionError(file, label, f"a {ind.kind} indicator needs {_NEEDS.get(ind.kind, 'no events')}")
+        if ei.indicator in event_indicators:
+            raise DefinitionError(file, label, f"{ei.indicator!r} already has an event definition")
+        event_indicators[ei.indicator] = ei
+    return measures, event_indicators

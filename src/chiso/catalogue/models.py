@@ -138,7 +138,7 @@ class _IndicatorBase(Strict):
     aliases: tuple[str, ...] = ()  # Vietnamese phrasings, for matching names in text
     key: bool = False  # a headline indicator of its pillar
     contract: bool = False  # part of framework.md (must not be renamed)
-    prefer: Literal["reported", "computed"] = "reported"
+    prefer: Literal["reported", "computed"] | None = None  # None: computed first when event-derived
 
     @model_validator(mode="after")
     def _range(self) -> _IndicatorBase:

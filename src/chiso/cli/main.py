@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
+from chiso.cli.common import err, fail_on_errors, out, state, workspace
+from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
 from chiso.engine import Answer
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import current_lang, fmt_number, fmt_value
-from chiso.store import default_actor
 
 app = typer.Typer(
     add_completion=False,
@@ -24,9 +24,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="chiso — giám sát chỉ số chuyển đổi số quốc gia (national digital-transformation indicators).",
 )
-out = Console()
-err = Console(stderr=True, soft_wrap=True)
-
 L: dict[str, tuple[str, str]] = {
     "indicator": ("Chỉ tiêu", "Indicator"),
     "unit": ("Đơn vị", "Unit"),
@@ -67,15 +64,6 @@ def lbl(key: str) -> str:
     return en if current_lang() == "en" else vi
 
 
-class State:
-    workspace: str | None = None
-    db: str | None = None
-    actor: str = default_actor()
-
-
-state = State()
-
-
 @app.callback()
 def main(
     workspace: Annotated[
@@ -98,16 +86,7 @@ def main(
 
 
 def _ws() -> core.Workspace:
-    return core.find_workspace(state.workspace, state.db)
-
-
-def _fail(exc: ChisoError) -> None:
-    prefix = "Lỗi" if current_lang() == "vi" else "Error"
-    err.print(f"[red]{prefix}:[/red] {exc.render()}", highlight=False, soft_wrap=True)
-    if isinstance(exc, ValidationError) and len(exc.problems) > 1:
-        for p in exc.problems:
-            err.print(f"  - {p.render()}", highlight=False, soft_wrap=True)
-    raise typer.Exit(2)
+    return workspace()
 
 
 def _json(obj: Any) -> None:
@@ -120,10 +99,8 @@ def _fmt(ind: Indicator, x: float | None) -> str:
 
 def run(fn: Any) -> Any:
     """Run a command body, turning chiso's errors into one clear line and a non-zero exit."""
-    try:
+    with fail_on_errors():
         return fn()
-    except ChisoError as exc:
-        _fail(exc)
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -457,11 +434,20 @@ def check() -> None:
 @app.command()
 def demo(
     path: Annotated[Path, typer.Argument(help="workspace folder for the demo")] = Path("chiso-demo"),
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="build the workspace and stop, without serving")] = False,
+    port: Annotated[int, typer.Option("--port")] = 8000,
 ) -> None:
-    """Chạy bản trình diễn: workspace, khung chỉ tiêu, số liệu 2024 (the demo)."""
+    """Chạy bản trình diễn: số liệu 2024, quốc gia mô phỏng, dashboard trực tiếp (the demo)."""
     from chiso.cli.demo import run_demo
 
-    run(lambda: run_demo(path, state.actor, out))
+    run(lambda: run_demo(path, state.actor, out, serve=not no_serve, port=port))
+
+
+app.command()(ingest)
+app.command()(simulate)
+app.command()(serve)
+app.add_typer(events_app, name="events")
+app.add_typer(sources_app, name="sources")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,10 @@
 """The engine: answers ``value(indicator, unit or group, period)`` and rankings from stored facts.
 
-Pure over a ``ValueReader`` (the store implements it). The rules, in order (docs/rules.md):
+Pure over a ``ValueReader`` and an ``EventReader`` (the store implements both). The rules, in order
+(docs/rules.md):
 
+0. An event-derived indicator answers with the value computed from the kept event aggregates of every
+   event in scope (unless it prefers reported values); other figures stay visible.
 1. A group (khối bộ, khối tỉnh, the nation) is computed from its components when every component
    has what the indicator's kind needs (rates: numerator and denominator); otherwise a value
    published for the group stands; otherwise a partial computation is given with its coverage.
@@ -20,9 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any, Literal, Protocol
 
 from chiso.catalogue import Catalogue
+from chiso.catalogue.measures import DAYS, EventIndicator
 from chiso.catalogue.models import (
     Direction,
     Indicator,
@@ -47,6 +52,7 @@ class ValueReader(Protocol):
         indicator: str | None = ...,
         units: Collection[str] | None = ...,
         within: Period | None = ...,
+        statuses: Collection[str] | None = ...,
     ) -> list[StoredValue]: ...
 
     def targets(
@@ -54,6 +60,16 @@ class ValueReader(Protocol):
     ) -> list[Target]: ...
 
     def sources(self) -> dict[str, SourceDocument]: ...
+
+
+class EventReader(Protocol):
+    """The kept event aggregates (``chiso.store.aggregates.EventBook`` implements it)."""
+
+    def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]: ...
+
+    def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]: ...
+
+    def days_with_data(self, measure: str, start: date, end: date) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -198,15 +214,24 @@ class _Facts:
     def __init__(self, values: Sequence[StoredValue]) -> None:
         self.by_key: dict[tuple[str, str], list[StoredValue]] = {}
         self.by_unit: dict[str, list[StoredValue]] = {}
+        self.computed: dict[str, Figure | None] = {}  # figures from events, fetched ahead for rankings
         for v in values:
             self.by_key.setdefault((v.unit, v.period), []).append(v)
             self.by_unit.setdefault(v.unit, []).append(v)
 
 
 class Engine:
-    def __init__(self, catalogue: Catalogue, reader: ValueReader) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        reader: ValueReader,
+        events: EventReader | None = None,
+        statuses: Collection[str] | None = ("approved",),
+    ) -> None:
         self.catalogue = catalogue
         self.reader = reader
+        self.events = events
+        self.statuses = statuses  # published views read approved values only; None reads drafts too
         self._authority: dict[str, int] | None = None
 
     # public API -----------------------------------------------------------------------------
@@ -232,6 +257,7 @@ class Engine:
         g = group if isinstance(group, Unit) else self.catalogue.unit(group, on=p.end)
         members = self.catalogue.components(g, p)
         facts = self._facts(ind, [m.code for m in members], p)
+        facts.computed = self._computed_members(ind, members, p)
         rows = []
         for m in members:
             fig, _ = self._resolve(ind, m, p, facts, {})
@@ -262,6 +288,37 @@ class Engine:
             out.append(self._order(ind, vs)[0] if ind is not None else vs[0])
         return out
 
+    def _computed_members(self, ind: Indicator, members: Sequence[Unit], p: Period) -> dict[str, Figure | None]:
+        """Each leaf member's computed figure with one aggregate query per measure (not one per member)."""
+        ei = self.catalogue.event_indicators.get(ind.code)
+        if ei is None or self.events is None or any(self.catalogue.components(m, p) for m in members):
+            return {}
+        codes = [m.code for m in members]
+
+        def by(measure: str) -> dict[str, int]:
+            assert self.events is not None
+            if self.catalogue.measures[measure].agg == "first_seen":
+                return self.events.first_seen_by_unit(measure, codes, p.end)
+            return self.events.by_unit(measure, codes, None if ei.cumulative else p.start, p.end)
+
+        out: dict[str, Figure | None] = dict.fromkeys(codes)
+        if ei.value is not None:
+            for c, v in by(ei.value).items():
+                out[c] = Figure(float(v), source="computed", method="events")
+            return out
+        assert ei.numerator is not None and ei.denominator is not None
+        nums = by(ei.numerator)
+        if ei.denominator == DAYS:
+            days = self.events.days_with_data(ei.numerator, p.start, p.end)
+            dens = dict.fromkeys(nums, days)
+        else:
+            dens = by(ei.denominator)
+        for c in codes:
+            n, d = nums.get(c), dens.get(c)
+            if d:
+                out[c] = Figure(_ratio(n or 0, d, ind), float(n or 0), float(d), "computed", method="events")
+        return out
+
     def target(self, ind: Indicator, unit: Unit, period: Period) -> Target | None:
         """The target for exactly the period, else for its year."""
         wanted = [str(period)]
@@ -272,6 +329,51 @@ class Engine:
             if w in found:
                 return found[w]
         return None
+
+    # events -----------------------------------------------------------------------------------
+    def _event_scope(self, unit: Unit, p: Period) -> list[str] | None:
+        """The leaf units whose events make this unit's figure; None for the nation (every event)."""
+        if unit.type is UnitType.NATION:
+            return None
+        leaves, todo = [], [unit]
+        while todo:
+            u = todo.pop()
+            comps = self.catalogue.components(u, p)
+            if comps:
+                todo.extend(comps)
+            else:
+                leaves.append(u.code)
+        return leaves
+
+    def _sum(self, measure: str, ei: EventIndicator, units: list[str] | None, p: Period) -> int | None:
+        assert self.events is not None
+        m = self.catalogue.measures[measure]
+        if m.agg == "first_seen":
+            got = self.events.first_seen_by_unit(measure, units, p.end)
+        else:
+            got = self.events.by_unit(measure, units, None if ei.cumulative else p.start, p.end)
+        return sum(got.values()) if got else None
+
+    def computed(self, ind: Indicator, unit: Unit, p: Period) -> Figure | None:
+        """The figure computed from the kept event aggregates, or None without events in scope."""
+        ei = self.catalogue.event_indicators.get(ind.code)
+        if ei is None or self.events is None:
+            return None
+        units = self._event_scope(unit, p)
+        if ei.value is not None:
+            v = self._sum(ei.value, ei, units, p)
+            return None if v is None else Figure(float(v), source="computed", method="events")
+        assert ei.numerator is not None and ei.denominator is not None
+        num = self._sum(ei.numerator, ei, units, p)
+        if num is None:
+            return None
+        if ei.denominator == DAYS:
+            den: int | None = self.events.days_with_data(ei.numerator, p.start, p.end)
+        else:
+            den = self._sum(ei.denominator, ei, units, p)
+        if not den:
+            return None
+        return Figure(_ratio(num, den, ind), float(num), float(den), "computed", method="events")
 
     # rules ------------------------------------------------------------------------------------
     def _answer(self, ind: Indicator, unit: Unit, p: Period) -> Answer:
@@ -289,7 +391,7 @@ class Engine:
         return out
 
     def _facts(self, ind: Indicator, units: Sequence[str], p: Period) -> _Facts:
-        return _Facts(self.reader.values(indicator=ind.code, units=set(units), within=p))
+        return _Facts(self.reader.values(indicator=ind.code, units=set(units), within=p, statuses=self.statuses))
 
     def _authority_of(self, source: str) -> int:
         if self._authority is None:
@@ -297,7 +399,8 @@ class Engine:
         return self._authority.get(source, 5)
 
     def _order(self, ind: Indicator, values: Sequence[StoredValue]) -> list[StoredValue]:
-        origins = ["reported", "computed"] if ind.prefer == "reported" else ["computed", "reported"]
+        first = self.catalogue.prefer(ind)
+        origins = ["reported", "computed"] if first == "reported" else ["computed", "reported"]
         return sorted(
             values,
             key=lambda v: (
@@ -325,17 +428,33 @@ class Engine:
         )
 
     def _resolve(
-        self, ind: Indicator, unit: Unit, p: Period, facts: _Facts, memo: dict[tuple[str, str], Any]
+        self,
+        ind: Indicator,
+        unit: Unit,
+        p: Period,
+        facts: _Facts,
+        memo: dict[tuple[str, str], Any],
+        events: bool = True,
     ) -> tuple[Figure | None, list[Figure]]:
+        """``events=False`` when an enclosing unit or period already found no events: none can be inside."""
         key = (unit.code, str(p))
         if key in memo:
             return memo[key]  # type: ignore[no-any-return]
         memo[key] = (None, [])  # guards against cycles in odd hierarchies
         direct = [self._figure(v) for v in self._order(ind, facts.by_key.get(key, []))]
+        if unit.code in facts.computed:
+            ev = facts.computed[unit.code]
+        else:
+            ev = self.computed(ind, unit, p) if events else None
+        events = events and ev is not None
+        if ev is not None:
+            direct = [ev, *direct] if self.catalogue.prefer(ind) == "computed" else [*direct, ev]
         comps = self.catalogue.components(unit, p)
         result: tuple[Figure | None, list[Figure]]
-        if comps:
-            agg = self._over_units(ind, comps, p, facts, memo)
+        if comps and ev is not None and direct[0] is ev:
+            result = (ev, direct[1:])  # measured from every event in scope: complete by construction
+        elif comps:
+            agg = self._over_units(ind, comps, p, facts, memo, events)
             if agg is not None and agg.complete:
                 result = (agg, direct)
             else:
@@ -343,22 +462,28 @@ class Engine:
                 if direct:
                     result = (direct[0], direct[1:] + partial)
                 else:
-                    own = self._over_periods(ind, unit, p, facts, memo)
+                    own = self._over_periods(ind, unit, p, facts, memo, events)
                     result = (own, partial) if own is not None else (partial[0] if partial else None, [])
         elif direct:
             result = (direct[0], direct[1:])
         else:
-            result = (self._over_periods(ind, unit, p, facts, memo), [])
+            result = (self._over_periods(ind, unit, p, facts, memo, events), [])
         memo[key] = result
         return result
 
     def _over_units(
-        self, ind: Indicator, comps: Sequence[Unit], p: Period, facts: _Facts, memo: dict[tuple[str, str], Any]
+        self,
+        ind: Indicator,
+        comps: Sequence[Unit],
+        p: Period,
+        facts: _Facts,
+        memo: dict[tuple[str, str], Any],
+        events: bool = True,
     ) -> Figure | None:
         rule = ind.units_rule
         if rule is UnitsRule.NONE:
             return None
-        figs = [(c, self._resolve(ind, c, p, facts, memo)[0]) for c in comps]
+        figs = [(c, self._resolve(ind, c, p, facts, memo, events)[0]) for c in comps]
         with_data = [(c, f) for c, f in figs if f is not None and f.value is not None]
         if not with_data:
             return None
@@ -401,11 +526,19 @@ class Engine:
         )
 
     def _over_periods(
-        self, ind: Indicator, unit: Unit, p: Period, facts: _Facts, memo: dict[tuple[str, str], Any]
+        self,
+        ind: Indicator,
+        unit: Unit,
+        p: Period,
+        facts: _Facts,
+        memo: dict[tuple[str, str], Any],
+        events: bool = True,
     ) -> Figure | None:
         rule = ind.periods_rule
         if rule is PeriodsRule.NONE:
             return None
+        if not events and not any(p.contains(Period.parse(v.period)) for v in facts.by_unit.get(unit.code, [])):
+            return None  # nothing stored inside the period and no events: no tiling can succeed
         if rule is PeriodsRule.LATEST:
             inside = [v for v in facts.by_unit.get(unit.code, []) if p.contains(Period.parse(v.period))]
             if not inside:
@@ -418,7 +551,7 @@ class Engine:
             subs = p.subperiods(kind)
             if not subs:
                 continue
-            figs = [self._resolve(ind, unit, sp, facts, memo)[0] for sp in subs]
+            figs = [self._resolve(ind, unit, sp, facts, memo, events)[0] for sp in subs]
             if any(f is None or f.value is None for f in figs):
                 continue
             approx = any(f.approximate for f in figs)  # type: ignore[union-attr]

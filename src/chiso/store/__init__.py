@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,9 @@ from chiso.catalogue.periods import Period
 from chiso.catalogue.records import Origin, StoredValue, ValueInput
 from chiso.errors import ConflictError, WorkspaceError
 from chiso.store import schema as s
+from chiso.store.aggregates import EventBook
+from chiso.store.clock import now
+from chiso.store.users import UserBook
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _VALUE_FIELDS = ("value", "numerator", "denominator", "approximate", "qualifier", "paragraph", "comment")
@@ -34,10 +37,6 @@ def normalise_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-def now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 def default_actor() -> str:
@@ -86,6 +85,8 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.events = EventBook(engine)
+        self.users = UserBook(engine)
 
     # lifecycle ------------------------------------------------------------------------------
     @classmethod
@@ -332,6 +333,7 @@ class Store:
         period: str | None = None,
         origin: Origin | None = None,
         source: str | None = None,
+        statuses: Collection[str] | None = None,
     ) -> list[StoredValue]:
         """Values matching every filter given; ``within`` keeps periods contained in it."""
         c = s.data_value.c
@@ -348,6 +350,8 @@ class Store:
             q = q.where(c.origin == origin.value)
         if source is not None:
             q = q.where(c.source == source)
+        if statuses is not None:
+            q = q.where(c.status.in_(sorted(statuses)))
         q = q.order_by(c.indicator, c.unit, c.period_start, c.period_end, c.origin, c.source)
         with self.engine.connect() as conn:
             return [StoredValue.model_validate(dict(r)) for r in conn.execute(q).mappings()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -101,4 +102,102 @@ audit = Table(
     Column("period", String(30)),
     Column("before", JSON),
     Column("after", JSON),
+)
+
+event_agg = Table(
+    "event_agg",
+    metadata,
+    Column("measure", String(100), primary_key=True),
+    Column("unit", String(50), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+event_first_seen = Table(
+    "event_first_seen",
+    metadata,
+    Column("measure", String(100), primary_key=True),
+    Column("unit", String(50), primary_key=True),
+    Column("key", String(300), primary_key=True),
+    Column("first_day", Date, nullable=False),
+)
+
+event_batch = Table(
+    "event_batch",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("events", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("state", String(20), nullable=False),
+)
+
+event_source = Table(
+    "event_source",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("units", JSON, nullable=False),
+    Column("kinds", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime),
+)
+
+event_reject = Table(
+    "event_reject",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("batch", BigInteger, nullable=False, index=True),
+    Column("kind", String(20), nullable=False),
+    Column("source", String(100), nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("position", Integer),
+    Column("raw", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("replayed_at", DateTime),
+    Column("replay_batch", BigInteger),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("unit", String(50), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime),
+)
+
+web_session = Table(
+    "web_session",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf", String(100), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+form_state = Table(
+    "form_state",
+    metadata,
+    Column("dataset", String(100), primary_key=True),
+    Column("unit", String(50), primary_key=True),
+    Column("period", String(30), primary_key=True),
+    Column("state", String(20), nullable=False),
+    Column("comment", Text),
+    Column("updated_by", String(200), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False),
 )

@@ -1,0 +1,311 @@
+"""Ingestion rate: events from files, and over HTTP in batches of 1,000.
+
+    .venv/bin/python bench/ingest.py --events 10M [--http-batches 100] [--clients 1,4]
+
+- Files: ``EventIngestor.ingest_file`` on the simulator's Parquet files (validation, the event store
+  append with its duplicate check, the kept aggregates updated per batch), into a fresh workspace.
+  Baseline: the bare DuckDB insert of the same rows into the same tables (no validation, no duplicate
+  check, no aggregates) — the floor for storing them. Also: the same file again (every event a duplicate).
+- HTTP: ``chiso serve`` in its own process; this process posts NDJSON batches of 1,000 events to
+  ``POST /api/v1/events/{kind}`` (1 client, then several at once), each answer awaited (200 = committed).
+  Baseline: the same batches through ``EventIngestor.submit_ndjson`` in-process (no HTTP).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+
+# --- files -----------------------------------------------------------------------------------------------
+
+
+def run_bare_insert(raw: str, folder: str) -> dict[str, float]:
+    """The floor: the rows straight into the event store's tables with one INSERT … SELECT per kind."""
+    import duckdb
+
+    from chiso.store.events import EventStore, columns, table_name
+
+    path = Path(folder) / "bare.duckdb"
+    path.unlink(missing_ok=True)
+    EventStore(path).close()  # the same tables, made by the store itself
+    con = duckdb.connect(str(path))
+    con.execute("SET enable_progress_bar = false")
+    out: dict[str, float] = {}
+    for kind, derived in c.DERIVED_SQL.items():
+        names = [n for n, *_ in columns(kind) if n not in ("day", "on_time", "batch")]
+        sel = ", ".join(f'"{n}"' for n in names)
+        t0 = time.perf_counter()
+        con.execute(f"INSERT INTO {table_name(kind)} SELECT {sel}, {derived}, 0 AS batch "
+                    f"FROM read_parquet('{raw}/{kind}/*.parquet')")
+        con.execute("CHECKPOINT")
+        out[kind] = time.perf_counter() - t0
+    con.close()
+    path.unlink()
+    return out
+
+
+def run_ingest_files(raw: str, folder: str) -> dict[str, Any]:
+    """``EventIngestor.ingest_file`` on every file, into a fresh workspace; then one file again."""
+    from chiso import app as core
+
+    ws_dir = Path(folder) / "ws-files"
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    ws = core.init_workspace(ws_dir, f"sqlite:///{ws_dir / 'chiso.sqlite'}")
+    ing = ws.ingestor()
+    out: dict[str, Any] = {"seconds": {}, "events": {}, "files": {}}
+    for kind in ("dossier", "ndxp"):
+        files = sorted(Path(raw, kind).glob("*.parquet"))
+        t0 = time.perf_counter()
+        n = 0
+        for f in files:
+            r = ing.ingest_file(f, kind)
+            if r.rejected:
+                raise RuntimeError(f"{f}: {r.rejected} events rejected, e.g. {r.rejects[:2]}")
+            n += r.accepted
+        out["seconds"][kind] = time.perf_counter() - t0
+        out["events"][kind] = n
+        out["files"][kind] = len(files)
+    again = sorted(Path(raw, "dossier").glob("*.parquet"))[-1]  # the smaller, last file
+    t0 = time.perf_counter()
+    r = ing.ingest_file(again, "dossier")
+    out["again"] = {"seconds": time.perf_counter() - t0, "events": r.received, "duplicates": r.duplicates}
+    ing.events.close()
+    ws.close()
+    return out
+
+
+# --- HTTP --------------------------------------------------------------------------------------------------
+
+
+def _json_default(o: Any) -> str:
+    if isinstance(o, datetime | date):
+        return o.isoformat()
+    raise TypeError(type(o).__name__)
+
+
+def batches(raw: Path, kind: str, count: int, size: int = 1000) -> list[bytes]:
+    """The first ``count`` batches of ``size`` events of a kind, as NDJSON bodies (made before timing)."""
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(sorted((raw / kind).glob("*.parquet"))[0])
+    out: list[bytes] = []
+    for rb in pf.iter_batches(batch_size=size):
+        lines = [json.dumps(r, default=_json_default, ensure_ascii=False) for r in rb.to_pylist()]
+        out.append(("\n".join(lines) + "\n").encode())
+        if len(out) == count:
+            break
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def new_workspace(folder: Path, name: str) -> tuple[Path, str]:
+    """A fresh workspace with one event source allowed everything; returns (folder, its token)."""
+    from chiso import app as core
+
+    ws_dir = folder / name
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    ws = core.init_workspace(ws_dir, f"sqlite:///{ws_dir / 'chiso.sqlite'}")
+    token = ws.store.events.add_source("bench", "benchmark client", ["*"], ["*"])
+    ws.close()
+    return ws_dir, token
+
+
+def run_in_process(ws_dir: str, bodies: dict[str, list[bytes]]) -> dict[str, list[float]]:
+    """The baseline: each batch through ``submit_ndjson`` in this process, as the API would call it."""
+    from chiso import app as core
+
+    ws = core.find_workspace(ws_dir)
+    ing = ws.ingestor()
+    src = ws.store.events.sources()[0]
+    out: dict[str, list[float]] = {}
+    for kind, bs in bodies.items():
+        times = []
+        for b in bs:
+            t0 = time.perf_counter()
+            r = ing.submit_ndjson(kind, b, src)
+            times.append(time.perf_counter() - t0)
+            if r.rejected:
+                raise RuntimeError(f"rejected: {r.rejects[:2]}")
+        out[kind] = times
+    ing.events.close()
+    ws.close()
+    return out
+
+
+def post_all(url: str, token: str, kind: str, bodies: list[bytes], clients: int) -> tuple[float, list[float]]:
+    """Post every body with ``clients`` concurrent clients; (wall seconds, per-request latencies)."""
+    import httpx
+
+    lat: list[float] = []
+    lock = threading.Lock()
+    todo = list(enumerate(bodies))
+    errors: list[str] = []
+
+    def client() -> None:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+        with httpx.Client(timeout=120) as h:
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    _, body = todo.pop(0)
+                t0 = time.perf_counter()
+                r = h.post(f"{url}/api/v1/events/{kind}", content=body, headers=headers)
+                dt = time.perf_counter() - t0
+                if r.status_code != 200 or r.json().get("rejected"):
+                    errors.append(f"{r.status_code} {r.text[:300]}")
+                with lock:
+                    lat.append(dt)
+
+    t0 = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return wall, lat
+
+
+def start_server(ws_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    import httpx
+
+    exe = Path(sys.executable).parent / "chiso"
+    proc = subprocess.Popen([str(exe), "--workspace", str(ws_dir), "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise RuntimeError(f"chiso serve exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+        time.sleep(0.1)
+    proc.terminate()
+    raise RuntimeError("chiso serve did not answer /api/v1/health within 30 s")
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+# --- main -------------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", default="10M", help="which simulated event set (10M, 100M, …)")
+    ap.add_argument("--http-batches", type=int, default=100, help="batches of 1,000 per kind and client count")
+    ap.add_argument("--clients", default="1,4", help="concurrent HTTP clients to try, e.g. 1,4")
+    ap.add_argument("--no-files", action="store_true")
+    ap.add_argument("--no-http", action="store_true")
+    ap.add_argument("--no-doc", action="store_true")
+    args = ap.parse_args()
+    es = c.events(c.parse_count(args.events))
+    work = es.parquet.parent / "ingest"
+    work.mkdir(exist_ok=True)
+    lines = [f"## Ingestion, {c.label(es.events)} events", ""]
+    load_before = c.load_average()
+    if not args.no_files:
+        bare, bare_rss = c.isolated(run_bare_insert, str(es.raw), str(work))
+        print(f"bare DuckDB insert: {bare}")
+        res, rss = c.isolated(run_ingest_files, str(es.raw), str(work))
+        print(f"ingest_file: {res}")
+        counts = {"dossier": es.dossier_events, "ndxp": es.ndxp_events}
+        rows = []
+        for kind in ("dossier", "ndxp"):
+            n = counts[kind]
+            assert res["events"][kind] == n, (kind, res["events"][kind], n)
+            rows.append([f"{kind}: `EventIngestor.ingest_file` (files: {res['files'][kind]})",
+                         f"{n:,}", c.fmt_s(res["seconds"][kind]), f"{n / res['seconds'][kind]:,.0f}",
+                         c.fmt_ratio(res["seconds"][kind] / bare[kind]), c.fmt_mib(rss)])
+            rows.append([f"{kind}: baseline, bare DuckDB `INSERT … SELECT` into the same tables", f"{n:,}",
+                         c.fmt_s(bare[kind]), f"{n / bare[kind]:,.0f}", "1.00×", c.fmt_mib(bare_rss)])
+        tot_s = sum(res["seconds"].values())
+        tot_n = sum(counts.values())
+        rows.append(["all: `ingest_file`", f"{tot_n:,}", c.fmt_s(tot_s), f"{tot_n / tot_s:,.0f}",
+                     c.fmt_ratio(tot_s / sum(bare.values())), c.fmt_mib(rss)])
+        ag = res["again"]
+        rows.append([f"dossier, the last file again (all {ag['duplicates']:,} duplicates)", f"{ag['events']:,}",
+                     c.fmt_s(ag["seconds"]), f"{ag['events'] / ag['seconds']:,.0f}", "–", c.fmt_mib(rss)])
+        lines += ["From files (Parquet, the simulator's output: chunks of 2,000,000 rows, each a batch):", "",
+                  c.table(["path", "events", "seconds", "events/s", "× baseline", "peak MiB"], rows), ""]
+    if not args.no_http:
+        lines += http_section(es, work, args)
+    lines += [
+        f"- Machine: {c.machine_line()}. Load average {load_before} at the start, {c.load_average()} at the end "
+        "(shared machine).",
+        f"- Date: {c.stamp()}. Command: `{c.command_line()}`.",
+        "- The store is SQLite (the workspace default); peak = the ingesting process's peak RSS (VmHWM).",
+    ]
+    md = "\n".join(lines)
+    print()
+    print(md)
+    if not args.no_doc:
+        c.update_doc(f"ingest-{c.label(es.events)}", md)
+
+
+def http_section(es: c.EventSet, work: Path, args: argparse.Namespace) -> list[str]:
+    clients = [int(x) for x in args.clients.split(",")]
+    bodies = {k: batches(es.raw, k, args.http_batches * max(clients)) for k in ("dossier", "ndxp")}
+    base_dir, _ = new_workspace(work, "ws-inproc")
+    base_bodies = {k: v[: args.http_batches] for k, v in bodies.items()}
+    base, base_rss = c.isolated(run_in_process, str(base_dir), base_bodies)
+    rows = []
+    for kind in ("dossier", "ndxp"):
+        t = base[kind]
+        n = 1000 * len(t)
+        rows.append([f"{kind}: baseline, `submit_ndjson` in-process", "–", f"{n:,}", f"{n / sum(t):,.0f}",
+                     c.fmt_s(1000 * statistics.median(t)), c.fmt_s(1000 * pct(t, 0.95)), "1.00×",
+                     c.fmt_mib(base_rss)])
+        for k in clients:
+            ws_dir, token = new_workspace(work, f"ws-http-{kind}-{k}")
+            port = free_port()
+            server = start_server(ws_dir, port)
+            try:
+                sent = bodies[kind][: args.http_batches * k] if k > 1 else bodies[kind][: args.http_batches]
+                wall, lat = post_all(f"http://127.0.0.1:{port}", token, kind, sent, k)
+                server_rss = c.peak_rss_mib(server.pid)
+            finally:
+                server.terminate()
+                server.wait(timeout=60)
+            n = 1000 * len(sent)
+            rate = n / wall
+            rows.append([f"{kind}: HTTP `POST /api/v1/events/{kind}`", str(k), f"{n:,}", f"{rate:,.0f}",
+                         c.fmt_s(1000 * statistics.median(lat)), c.fmt_s(1000 * pct(lat, 0.95)),
+                         c.fmt_ratio((n / rate) / (n / (1000 * len(t) / sum(t)))), f"{c.fmt_mib(server_rss)} (server)"])
+            print(f"  HTTP {kind} × {k} clients: {rate:,.0f} events/s")
+    return ["Over HTTP, batches of 1,000 events (NDJSON), each answered after its commit; the server "
+            "(`chiso serve`, one event writer) in its own process, the clients in this one; × baseline = time "
+            "per event ÷ the in-process baseline's:", "",
+            c.table(["path", "clients", "events", "events/s", "p50 ms/batch", "p95 ms/batch", "× baseline",
+                     "peak MiB"], rows), ""]
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("CHISO_LANG", "en")
+    main()

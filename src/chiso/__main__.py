@@ -1,0 +1,3 @@
+from chiso.cli.main import app
+
+app()

@@ -1,0 +1,117 @@
+"""Operational event schemas (version 1): dossier status records and NDXP transactions.
+
+Documented in docs/events.md. Times are naive local time (UTC+7), as the portals send them; an
+event belongs to the day of its ``at``, whenever it arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 1
+
+
+class DossierStatus(StrEnum):
+    RECEIVED = "received"  # tiếp nhận
+    PROCESSING = "processing"  # đang xử lý
+    SUPPLEMENT_REQUESTED = "supplement_requested"  # yêu cầu bổ sung
+    RESULT_ISSUED = "result_issued"  # có kết quả (kết thúc xử lý)
+    RETURNED = "returned"  # trả kết quả cho người nộp
+    CANCELLED = "cancelled"  # từ chối, dừng xử lý, công dân rút hồ sơ
+
+
+class Channel(StrEnum):
+    ONLINE = "online"  # 2 trực tuyến
+    IN_PERSON = "in_person"  # 1 trực tiếp
+    POSTAL = "postal"  # 3 bưu chính công ích
+
+
+class NdxpOutcome(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    DENIED = "denied"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    schema_version: Literal[1] = 1
+    event_id: str = Field(min_length=1, max_length=200)
+    at: datetime
+    source_system: str = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _naive_local(self) -> _Event:
+        if self.at.tzinfo is not None:  # normalise to naive UTC+7, the portals' own time
+            local = self.at.astimezone(_VN_TZ).replace(tzinfo=None)
+            object.__setattr__(self, "at", local)
+        return self
+
+
+class DossierEvent(_Event):
+    """One status change of one dossier (hồ sơ), as a procedure system reports it."""
+
+    kind: Literal["dossier"] = "dossier"
+    dossier_id: str = Field(min_length=1, max_length=100)
+    procedure_code: str = Field(min_length=1, max_length=50)  # MaTTHC
+    unit: str = Field(min_length=1, max_length=50)  # receiving ministry or province (chiso unit code)
+    subunit: str | None = Field(default=None, max_length=50)  # district or commune code, where known
+    status: DossierStatus
+    channel: Channel
+    full_online: bool = False  # the service is provided toàn trình (Decree 42/2022)
+    digitised: bool = False  # the dossier's components were digitised
+    result_digitised: bool = False
+    e_result: bool = False  # result issued electronically with legal value
+    documents: int = Field(default=0, ge=0)  # components in the dossier
+    documents_reused: int = Field(default=0, ge=0)  # taken from digitised data / national databases
+    fee: int = Field(default=0, ge=0)  # đồng
+    paid_online: bool = False
+    received_at: datetime | None = None
+    due_at: datetime | None = None  # hẹn trả
+    paused_days: float = Field(default=0, ge=0)  # time with the applicant (supplements), not counted as late
+    supplement_requests: int = Field(default=0, ge=0)
+    vneid: bool = False  # applicant authenticated with VNeID (766: digitisation criteria)
+    national_db_lookups: int = Field(default=0, ge=0)  # CSDLQG used instead of paper (766)
+    rating: int | None = Field(default=None, ge=1, le=5)  # applicant satisfaction, where asked (766)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DossierEvent:
+        if self.documents_reused > self.documents:
+            raise ValueError(f"documents_reused ({self.documents_reused}) is above documents ({self.documents})")
+        if self.paid_online and self.fee == 0:
+            raise ValueError("paid_online is true but fee is 0")
+        return self
+
+    @property
+    def on_time(self) -> bool | None:
+        """Finished by the due date, the applicant's supplement time not counted; None if not finished."""
+        if self.status is not DossierStatus.RESULT_ISSUED or self.due_at is None:
+            return None
+        return self.at <= self.due_at + timedelta(days=self.paused_days)
+
+
+class NdxpEvent(_Event):
+    """One transaction through the national data-sharing platform (NDXP)."""
+
+    kind: Literal["ndxp"] = "ndxp"
+    consumer_unit: str = Field(min_length=1, max_length=50)
+    consumer_system: str = Field(min_length=1, max_length=100)
+    provider_unit: str = Field(min_length=1, max_length=50)
+    provider_system: str = Field(min_length=1, max_length=100)
+    service: str = Field(min_length=1, max_length=100)
+    outcome: NdxpOutcome = NdxpOutcome.OK
+    latency_ms: int = Field(default=0, ge=0)
+    size_bytes: int = Field(default=0, ge=0)
+
+
+Event = DossierEvent | NdxpEvent
+EVENT_KINDS: dict[str, type[DossierEvent] | type[NdxpEvent]] = {"dossier": DossierEvent, "ndxp": NdxpEvent}
+
+from datetime import timezone as _tz  # noqa: E402
+
+_VN_TZ = _tz(timedelta(hours=7))

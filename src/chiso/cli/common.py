@@ -1,0 +1,48 @@
+"""What every command shares: the consoles, global options, the workspace, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from chiso import app as core
+from chiso.errors import ChisoError, ValidationError
+from chiso.i18n import current_lang
+from chiso.store import default_actor
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+class State:
+    workspace: str | None = None
+    db: str | None = None
+    actor: str = default_actor()
+
+
+state = State()
+
+
+def workspace() -> core.Workspace:
+    return core.find_workspace(state.workspace, state.db)
+
+
+def fail(exc: ChisoError) -> None:
+    prefix = "Lỗi" if current_lang() == "vi" else "Error"
+    err.print(f"[red]{prefix}:[/red] {exc.render()}", highlight=False)
+    if isinstance(exc, ValidationError) and len(exc.problems) > 1:
+        for p in exc.problems:
+            err.print(f"  - {p.render()}", highlight=False)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def fail_on_errors() -> Iterator[None]:
+    """chiso's errors become one clear line on stderr and exit code 2."""
+    try:
+        yield
+    except ChisoError as exc:
+        fail(exc)

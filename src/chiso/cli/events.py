@@ -1,0 +1,280 @@
+"""Commands for operational events: simulate, ingest, sources, rejects, recompute, serve."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from chiso.cli.common import err, fail_on_errors, out, state, workspace
+from chiso.i18n import current_lang, fmt_number
+
+events_app = typer.Typer(
+    no_args_is_help=True, help="Sự kiện vận hành (operational events): rejects, recompute, export."
+)
+sources_app = typer.Typer(no_args_is_help=True, help="Hệ thống nguồn sự kiện (event source systems) and their tokens.")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def _receipt_line(r: dict[str, object]) -> str:
+    if current_lang() == "en":
+        return (
+            f"{r['kind']}: {r['received']} received, {r['accepted']} accepted, {r['duplicates']} duplicates, "
+            f"{r['rejected']} rejected"
+        )
+    return (
+        f"{r['kind']}: nhận {r['received']}, chấp nhận {r['accepted']}, trùng {r['duplicates']}, "
+        f"từ chối {r['rejected']}"
+    )
+
+
+def ingest(
+    files: Annotated[list[Path], typer.Argument(help="NDJSON, CSV or Parquet files (or folders of them)")],
+    kind: Annotated[str | None, typer.Option("--kind", help="dossier or ndxp (default: from the folder name)")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Nạp sự kiện từ tệp (ingest event files); each event counts once."""
+    with fail_on_errors():
+        ws = workspace()
+        ing = ws.ingestor()
+        paths = [
+            p
+            for f in files
+            for p in (sorted(f.rglob("*")) if f.is_dir() else [f])
+            if p.is_file() and p.suffix.lower() in (".parquet", ".ndjson", ".jsonl", ".json", ".csv")
+        ]
+        totals: dict[str, dict[str, object]] = {}
+        with _progress() as bar:
+            task = bar.add_task("Nạp sự kiện / ingesting", total=len(paths))
+            for p in paths:
+                rec = ing.ingest_file(p, kind)
+                t = totals.setdefault(
+                    rec.kind, {"kind": rec.kind, "received": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
+                )
+                for k in ("received", "accepted", "duplicates", "rejected"):
+                    t[k] = int(t[k]) + getattr(rec, k)  # type: ignore[call-overload]
+                bar.advance(task)
+        ing.events.close()
+        if as_json:
+            sys.stdout.write(json.dumps(list(totals.values()), ensure_ascii=False) + "\n")
+        else:
+            for t in totals.values():
+                out.print(_receipt_line(t))
+
+
+def simulate(
+    year: Annotated[int, typer.Option("--year")] = 2024,
+    scale: Annotated[float, typer.Option("--scale", help="1 = a national year (≈46 M dossiers, ≈1 B NDXP)")] = 0.001,
+    seed: Annotated[int, typer.Option("--seed")] = 2024,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="write Parquet here only, do not ingest")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="stream live to a running chiso over HTTP, e.g. http://127.0.0.1:8000")
+    ] = None,
+    token: Annotated[str | None, typer.Option("--token", help="event source token for --to")] = None,
+    nats: Annotated[
+        str | None, typer.Option("--nats", help="stream live to NATS JetStream, e.g. nats://127.0.0.1:4222")
+    ] = None,
+    rate: Annotated[float | None, typer.Option("--rate", help="events per second when streaming")] = None,
+) -> None:
+    """Mô phỏng một quốc gia (a deterministic simulated nation of dossiers and NDXP transactions)."""
+    from chiso import simulate as sim
+
+    with fail_on_errors():
+        if to or nats:
+            if to:
+                sent = sim.stream_http(to, token or "", year, scale, seed=seed, rate=rate)
+            else:
+                import asyncio
+
+                sent = asyncio.run(sim.stream_nats(nats or "", "chiso.events", year, scale, seed=seed))
+            out.print(f"{sent} sự kiện đã gửi / events sent")
+            return
+        ws = None if out_dir else workspace()
+        target = out_dir or (ws.root / "simulated" / f"{year}-{scale:g}-{seed}" if ws else Path("."))
+        with _progress() as bar:
+            tasks: dict[str, TaskID] = {}
+
+            def progress(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(f"Mô phỏng {stage} / simulating", total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            summary = sim.generate(year, scale, target, seed=seed, progress=progress)
+        out.print(
+            f"{fmt_number(summary.dossiers, 0)} hồ sơ / dossiers, {fmt_number(summary.dossier_events, 0)} "
+            f"bản ghi trạng thái / status records, {fmt_number(summary.ndxp_events, 0)} giao dịch NDXP → {target}"
+        )
+        if ws is not None:
+            ing = ws.ingestor()
+            with _progress() as bar:
+                task = bar.add_task("Nạp sự kiện / ingesting", total=len(summary.files))
+                for f in summary.files:
+                    ing.ingest_file(f)
+                    bar.advance(task)
+            ing.events.close()
+            out.print("Đã nạp vào workspace / ingested into the workspace.")
+
+
+@events_app.command("status")
+def events_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Số sự kiện, lô, từ chối (events stored, batches, rejects)."""
+    with fail_on_errors():
+        ws = workspace()
+        ing = ws.ingestor()
+        info = {
+            "dossier_events": ing.events.count("dossier"),
+            "ndxp_events": ing.events.count("ndxp"),
+            "batches_applied": len(ws.store.events.batches_in_state("applied")),
+            "rejects_pending": len(ws.store.events.rejects(limit=1_000_000)),
+        }
+        ing.events.close()
+        if as_json:
+            sys.stdout.write(json.dumps(info) + "\n")
+        else:
+            for k, v in info.items():
+                out.print(f"{k}: {fmt_number(v, 0)}")
+
+
+@events_app.command("rejects")
+def events_rejects(
+    kind: Annotated[str | None, typer.Option("--kind")] = None,
+    source: Annotated[str | None, typer.Option("--source")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="include replayed ones")] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Sự kiện bị từ chối, kèm lý do (rejected events with their reasons)."""
+    with fail_on_errors():
+        rows = workspace().store.events.rejects(kind=kind, source=source, pending_only=not all_)
+        if as_json:
+            sys.stdout.write(json.dumps([r.__dict__ for r in rows], ensure_ascii=False, default=str) + "\n")
+            return
+        t = Table()
+        for c in ("id", "batch", "kind", "source", "position", "reason"):
+            t.add_column(c)
+        for r in rows:
+            t.add_row(str(r.id), str(r.batch), r.kind, r.source, str(r.position or ""), r.reason)
+        out.print(t)
+
+
+@events_app.command("replay")
+def events_replay(
+    ids: Annotated[list[int] | None, typer.Argument(help="reject ids (default: all pending)")] = None,
+    kind: Annotated[str | None, typer.Option("--kind")] = None,
+) -> None:
+    """Xử lý lại sự kiện bị từ chối (validate rejected events again, e.g. after fixing the catalogue)."""
+    with fail_on_errors():
+        ing = workspace().ingestor()
+        for rec in ing.replay_rejects(ids or None, kind=kind):
+            out.print(_receipt_line(rec.as_dict()))
+        ing.events.close()
+
+
+@events_app.command("recompute")
+def events_recompute(
+    check: Annotated[
+        bool, typer.Option("--check", help="only compare with the kept aggregates; exit 1 on a difference")
+    ] = False,
+) -> None:
+    """Tính lại toàn bộ từ sự kiện gốc (full recompute from the raw events)."""
+    with fail_on_errors():
+        ws = workspace()
+        ing = ws.ingestor()
+        daily, fs = ing.recompute()
+        if check:
+            kept = ws.store.events.all_daily()
+            fresh = {(r["measure"], r["unit"], r["day"]): r["value"] for r in daily.to_pylist()}
+            diff = {k for k in kept.keys() | fresh.keys() if kept.get(k) != fresh.get(k)}
+            ing.events.close()
+            if diff:
+                err.print(f"{len(diff)} differences, e.g. {sorted(diff)[:3]}")
+                raise typer.Exit(1)
+            out.print(f"OK: {len(fresh)} aggregates equal a full recompute")
+            return
+        ws.store.events.replace_all(daily, fs)
+        ing.events.close()
+        out.print(f"{len(daily)} aggregates recomputed")
+
+
+@events_app.command("export")
+def events_export(folder: Annotated[Path, typer.Argument(help="where to write Parquet (kind/month=…/)")]) -> None:
+    """Xuất sự kiện ra Parquet (for Spark or other engines)."""
+    with fail_on_errors():
+        ing = workspace().ingestor()
+        for p in ing.events.export_parquet(folder):
+            out.print(str(p))
+        ing.events.close()
+
+
+@sources_app.command("add")
+def sources_add(
+    id: Annotated[str, typer.Argument(help="source system id, e.g. dvc-hcm")],
+    name: Annotated[str, typer.Option("--name")] = "",
+    unit: Annotated[
+        list[str] | None, typer.Option("--unit", help="units or groups it reports for (repeat); default all")
+    ] = None,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="dossier and/or ndxp (repeat); default both")] = None,
+) -> None:
+    """Đăng ký hệ thống nguồn, in token một lần (register a source system; prints its token once)."""
+    with fail_on_errors():
+        ws = workspace()
+        units = [ws.catalogue.unit(u).code for u in unit] if unit else ["*"]
+        token = ws.store.events.add_source(id, name or id, units, kind or ["dossier", "ndxp"])
+        out.print(token)
+
+
+@sources_app.command("list")
+def sources_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Danh sách hệ thống nguồn (event sources)."""
+    with fail_on_errors():
+        rows = workspace().store.events.sources()
+        if as_json:
+            sys.stdout.write(json.dumps([r.__dict__ for r in rows], default=str) + "\n")
+            return
+        t = Table()
+        for c in ("id", "name", "units", "kinds", "active"):
+            t.add_column(c)
+        for r in rows:
+            t.add_row(r.id, r.name, ", ".join(r.units), ", ".join(r.kinds), str(r.active))
+        out.print(t)
+
+
+@sources_app.command("revoke")
+def sources_revoke(id: Annotated[str, typer.Argument()]) -> None:
+    """Thu hồi token của một hệ thống nguồn (revoke a source's token)."""
+    with fail_on_errors():
+        if not workspace().store.events.revoke_source(id):
+            err.print(f"no source {id!r}")
+            raise typer.Exit(2)
+        out.print(f"revoked {id}")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    nats: Annotated[
+        str | None, typer.Option("--nats", help="also consume events from NATS JetStream at this URL")
+    ] = None,
+) -> None:
+    """Chạy ứng dụng web và API (run the web application and the API)."""
+    from chiso.web.app import serve as run_server
+
+    with fail_on_errors():
+        run_server(workspace(), host, port, nats=nats)
+
+
+_ = state

@@ -1,0 +1,105 @@
+"""Plans over operational events, written once in Ibis and run on DuckDB or Spark.
+
+``daily_plan`` turns every count/sum measure of one event kind into one scan grouped by unit and
+day (``COUNT(*) FILTER (WHERE …)`` per measure); ``first_seen_plan`` gives the first day each key of
+a distinct measure was seen. Engines compute integers only; rates are formed in Python, so every
+engine gives identical answers (stack-notes: float sums differ across engines and thread counts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from chiso.catalogue.measures import UNIT_COLUMN, Condition, Measure
+
+
+def _predicate(t: ir.Table, cond: Condition) -> ir.BooleanValue:
+    col = t[cond.column]
+    v = cond.value
+    if cond.op == "in":
+        return col.isin(list(v) if isinstance(v, list) else [v])
+    if isinstance(v, list):
+        raise ValueError(f"operator {cond.op} takes one value, not a list")
+    ops: dict[str, Any] = {
+        "eq": col.__eq__,
+        "ne": col.__ne__,
+        "gt": col.__gt__,
+        "ge": col.__ge__,
+        "lt": col.__lt__,
+        "le": col.__le__,
+    }
+    return ops[cond.op](v)
+
+
+def where(t: ir.Table, m: Measure) -> ir.BooleanValue | None:
+    preds = [_predicate(t, c) for c in m.where]
+    if not preds:
+        return None
+    out = preds[0]
+    for p in preds[1:]:
+        out = out & p
+    return out
+
+
+def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure]) -> ir.Table:
+    """One row per (unit, day) with one int64 column per count/sum measure of ``kind``."""
+    aggs: dict[str, ir.Value] = {}
+    for m in measures:
+        if m.events != kind or m.agg == "first_seen":
+            continue
+        w = where(t, m)
+        if m.agg == "count":
+            expr = t.count(where=w) if w is not None else t.count()
+        else:
+            assert m.column is not None
+            expr = t[m.column].sum(where=w) if w is not None else t[m.column].sum()
+        aggs[m.id] = expr.fill_null(0).cast("int64")
+    unit = t[UNIT_COLUMN[kind]].name("unit")
+    return t.group_by([unit, t.day.name("day")]).aggregate(**aggs).order_by(["unit", "day"])
+
+
+def first_seen_plan(t: ir.Table, m: Measure) -> ir.Table:
+    """(unit, key, first_day) for a first_seen measure: one row per distinct key."""
+    parts = [t.select(unit=t[u].cast("string"), key=t[k].cast("string"), first_day=t.day) for u, k in m.keys]
+    u = parts[0]
+    for p in parts[1:]:
+        u = u.union(p, distinct=False)
+    return u.group_by(["unit", "key"]).aggregate(first_day=u.first_day.min()).order_by(["unit", "key"])
+
+
+def measures_of(kind: str, measures: Mapping[str, Measure]) -> list[Measure]:
+    return [m for m in measures.values() if m.events == kind]
+
+
+def daily_long(wide: pa.Table) -> pa.Table:
+    """Wide (unit, day, m1, m2, …) → long (measure, unit, day, value), keeping only non-zero values."""
+    parts = []
+    for name in wide.column_names[2:]:
+        col = wide[name]
+        mask = pa.compute.not_equal(col, 0)
+        sub = pa.table({"unit": wide["unit"], "day": wide["day"], "value": col}).filter(mask)
+        parts.append(sub.append_column("measure", pa.array([name] * sub.num_rows, pa.string())))
+    if not parts:
+        return pa.table(
+            {
+                "unit": pa.array([], pa.string()),
+                "day": pa.array([], pa.date32()),
+                "value": pa.array([], pa.int64()),
+                "measure": pa.array([], pa.string()),
+            }
+        )
+    return pa.concat_tables(parts).select(["measure", "unit", "day", "value"])
+
+
+def run(con: Any, expr: ir.Table) -> pa.Table:
+    """Execute on any Ibis backend and return Arrow."""
+    return con.to_pyarrow(expr)
+
+
+def sql(expr: ir.Table, dialect: str) -> str:
+    return str(ibis.to_sql(expr, dialect=dialect))

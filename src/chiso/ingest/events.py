@@ -1,0 +1,457 @@
+"""Operational events in: validate, store once, keep aggregates current. One writer per workspace.
+
+A batch goes through four steps (docs/events.md):
+1. validate every event; the bad ones go to the rejects store with their reason (the good ones go on);
+2. record the batch (``event_batch``, state *received*) with its rejects;
+3. append the good events to the event store, each event once by ``event_id`` — after this commit the
+   batch is durable and is acknowledged;
+4. add the batch's per-unit, per-day measure totals to the kept aggregates and mark it *applied*.
+A crash between 3 and 4 is repaired by ``recover()`` at the next start, from the stored events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from pydantic import ValidationError as PydanticError
+
+from chiso.catalogue import Catalogue
+from chiso.catalogue.events import EVENT_KINDS, DossierEvent, NdxpEvent
+from chiso.catalogue.models import UnitType
+from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
+from chiso.errors import ChisoError, ImportFileError
+from chiso.ingest.portal import is_portal_record, portal_to_event
+from chiso.store import Store
+from chiso.store.aggregates import EventSourceRecord
+from chiso.store.events import EventStore, arrow_schema, columns, table_name
+
+Reject = tuple[int | None, str, str]  # (position in the batch, raw text, reason)
+ALL = "*"
+
+
+@dataclass
+class Receipt:
+    kind: str
+    batch: int | None = None
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    rejects: list[tuple[int | None, str]] = field(default_factory=list)  # (position, reason)
+
+    def add(self, other: Receipt) -> None:
+        self.received += other.received
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected += other.rejected
+        self.rejects.extend(other.rejects)
+        self.batch = other.batch
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "batch": self.batch,
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejects": [{"position": p, "reason": r} for p, r in self.rejects[:100]],
+        }
+
+
+def _reason(exc: PydanticError) -> str:
+    parts = []
+    for e in exc.errors()[:3]:
+        loc = ".".join(str(x) for x in e["loc"])
+        parts.append(f"{loc}: {e['msg']}" if loc else str(e["msg"]))
+    return "; ".join(parts)
+
+
+class EventIngestor:
+    def __init__(self, catalogue: Catalogue, store: Store, events: EventStore) -> None:
+        self.catalogue = catalogue
+        self.store = store
+        self.events = events
+        self.book = store.events
+        self._leaf_units = {c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION)}
+
+    # scope --------------------------------------------------------------------------------------
+    def allowed_units(self, source: EventSourceRecord | None) -> set[str] | None:
+        """The leaf units a source may report for (None: any)."""
+        if source is None or ALL in source.units:
+            return None
+        out: set[str] = set()
+        for code in source.units:
+            u = self.catalogue.units.get(code)
+            if u is None:
+                continue
+            todo = [u]
+            while todo:
+                x = todo.pop()
+                comps = self.catalogue.components(x)
+                if comps:
+                    todo.extend(comps)
+                else:
+                    out.add(x.code)
+        return out
+
+    def _check_units(self, kind: str, unit: str, allowed: set[str] | None) -> str | None:
+        if kind == "dossier" and unit not in self._leaf_units:
+            return f"unit: {unit!r} is not a ministry or province of the catalogue"
+        if allowed is not None and unit not in allowed:
+            return f"unit: this source may not report for {unit!r}"
+        return None
+
+    # row path -----------------------------------------------------------------------------------
+    def validate_records(
+        self, kind: str, records: Iterable[tuple[int | None, str | Mapping[str, Any]]], allowed: set[str] | None
+    ) -> tuple[list[dict[str, Any]], list[Reject]]:
+        model = EVENT_KINDS[kind]
+        good: list[dict[str, Any]] = []
+        bad: list[Reject] = []
+        for pos, rec in records:
+            raw = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False, default=str)
+            try:
+                data = json.loads(rec) if isinstance(rec, str) else dict(rec)
+            except json.JSONDecodeError as exc:
+                bad.append((pos, raw, f"not valid JSON: {exc.msg} at column {exc.colno}"))
+                continue
+            if not isinstance(data, dict):
+                bad.append((pos, raw, "expected a JSON object"))
+                continue
+            if kind == "dossier" and is_portal_record(data):
+                try:
+                    data = portal_to_event(data)
+                except ValueError as exc:
+                    bad.append((pos, raw, f"portal record: {exc}"))
+                    continue
+            data.setdefault("kind", kind)
+            try:
+                ev = model.model_validate(data)
+            except PydanticError as exc:
+                bad.append((pos, raw, _reason(exc)))
+                continue
+            unit = ev.unit if isinstance(ev, DossierEvent) else ev.consumer_unit
+            problem = self._check_units(kind, unit, allowed)
+            if problem:
+                bad.append((pos, raw, problem))
+                continue
+            row = ev.model_dump()
+            row["day"] = ev.at.date()
+            if isinstance(ev, DossierEvent):
+                row["on_time"] = ev.on_time
+            good.append(row)
+        return good, bad
+
+    def submit_records(
+        self,
+        kind: str,
+        records: Iterable[tuple[int | None, str | Mapping[str, Any]]],
+        source: EventSourceRecord | str,
+    ) -> Receipt:
+        if kind not in EVENT_KINDS:
+            raise ChisoError(f"unknown event kind {kind!r}; expected one of: {', '.join(EVENT_KINDS)}")
+        src = source if isinstance(source, EventSourceRecord) else None
+        if src is not None and kind not in src.kinds and ALL not in src.kinds:
+            raise ChisoError(f"source {src.id!r} may not send {kind} events")
+        good, bad = self.validate_records(kind, records, self.allowed_units(src))
+        table = pa.Table.from_pylist(good, schema=arrow_schema(kind, with_batch=False))
+        return self._commit(kind, table, bad, src.id if src else str(source))
+
+    def submit_ndjson(self, kind: str, body: bytes | str, source: EventSourceRecord | str) -> Receipt:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+        lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+        return self.submit_records(kind, lines, source)
+
+    # vectorised path (files) ----------------------------------------------------------------------
+    def validate_arrow(self, kind: str, table: pa.Table, allowed: set[str] | None) -> tuple[pa.Table, list[Reject]]:
+        """The same rules as the models, in SQL over a whole file chunk at once."""
+        con = self.events.con
+        con.register("raw_in", table)
+        try:
+            present = set(table.column_names)
+            wanted = [c for c in columns(kind) if c[0] not in ("day", "on_time", "batch")]
+            missing = [n for n, _, _, nl in wanted if n not in present and not nl and n not in _DEFAULTS[kind]]
+            if missing:
+                raise ImportFileError("events", f"missing required columns: {', '.join(missing)}")
+            casts = []
+            for n, _, duck, _nl in wanted:
+                if n in present:
+                    casts.append(f'TRY_CAST("{n}" AS {duck}) AS "{n}", "{n}" AS "__raw_{n}"')
+                else:
+                    casts.append(f'CAST({_DEFAULTS[kind].get(n, "NULL")} AS {duck}) AS "{n}", NULL AS "__raw_{n}"')
+            rules = _sql_rules(kind, [n for n, *_ in wanted], {n: nl for n, _, _, nl in wanted})
+            unit_col = "unit" if kind == "dossier" else "consumer_unit"
+            known = sorted(self._leaf_units) if kind == "dossier" else None
+            if known is not None:
+                rules.append(
+                    (
+                        f"{unit_col} NOT IN ({_sql_list(known)})",
+                        f"'unit: ' || {unit_col} || ' is not a ministry or province of the catalogue'",
+                    )
+                )
+            if allowed is not None:
+                rules.append(
+                    (
+                        f"{unit_col} NOT IN ({_sql_list(sorted(allowed))})",
+                        f"'unit: this source may not report for ' || {unit_col}",
+                    )
+                )
+            reason = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules) + " ELSE NULL END"
+            day = 'CAST("at" AS DATE) AS "day"'
+            on_time = (
+                ", CASE WHEN status = 'result_issued' AND due_at IS NOT NULL THEN "
+                '"at" <= due_at + to_microseconds(CAST(paused_days * 86400000000 AS BIGINT)) END AS on_time'
+                if kind == "dossier"
+                else ""
+            )
+            names = ", ".join(f'"{n}"' for n, *_ in wanted)
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS __reason, "
+                f"row_number() OVER () AS __pos FROM (SELECT {', '.join(casts)} FROM raw_in)"
+            )
+            good = con.sql(f"SELECT {names}, {day}{on_time} FROM checked WHERE __reason IS NULL").to_arrow_table()
+            bad_rows = con.execute(
+                "SELECT __pos, __reason, to_json(struct_pack("
+                + ", ".join(f'"{n}" := "__raw_{n}"' for n, *_ in wanted if n in present)
+                + ")) FROM checked WHERE __reason IS NOT NULL ORDER BY __pos"
+            ).fetchall()
+            con.execute("DROP TABLE checked")
+        finally:
+            con.unregister("raw_in")
+        return pa.table(good).cast(arrow_schema(kind, with_batch=False)), [
+            (int(p), str(raw), str(r)) for p, r, raw in bad_rows
+        ]
+
+    def submit_arrow(self, kind: str, table: pa.Table, source: EventSourceRecord | str, offset: int = 0) -> Receipt:
+        src = source if isinstance(source, EventSourceRecord) else None
+        good, bad = self.validate_arrow(kind, table, self.allowed_units(src))
+        bad = [(None if p is None else p + offset, raw, r) for p, raw, r in bad]
+        return self._commit(kind, good, bad, src.id if src else str(source))
+
+    def ingest_file(
+        self,
+        path: Path,
+        kind: str | None = None,
+        *,
+        source: str | None = None,
+        chunk_rows: int = 2_000_000,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Receipt:
+        """NDJSON, CSV or Parquet; the kind from ``kind`` or the file's folder name (dossier/, ndxp/)."""
+        kind = kind or _kind_from_path(path)
+        source = source or f"file:{path.name}"
+        total = Receipt(kind)
+        suffix = path.suffix.lower()
+        if suffix in (".ndjson", ".jsonl", ".json"):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            for start in range(0, len(lines), chunk_rows):
+                part = [
+                    (start + i + 1, line) for i, line in enumerate(lines[start : start + chunk_rows]) if line.strip()
+                ]
+                total.add(self.submit_records(kind, part, source))
+                if progress:
+                    progress(min(start + chunk_rows, len(lines)), len(lines))
+            return total
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(path)
+            n, done = pf.metadata.num_rows, 0
+            for rb in pf.iter_batches(batch_size=chunk_rows):
+                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done))
+                done += rb.num_rows
+                if progress:
+                    progress(done, n)
+            return total
+        if suffix == ".csv":
+            import pyarrow.csv as pcsv
+
+            reader = pcsv.open_csv(
+                path,
+                read_options=pcsv.ReadOptions(block_size=64 << 20),
+                convert_options=pcsv.ConvertOptions(strings_can_be_null=True),
+            )
+            done = 0
+            for rb in reader:
+                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done))
+                done += rb.num_rows
+                if progress:
+                    progress(done, done)
+            return total
+        raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
+
+    # commit and apply -----------------------------------------------------------------------------
+    def _commit(self, kind: str, good: pa.Table, bad: Sequence[Reject], source: str) -> Receipt:
+        received = good.num_rows + len(bad)
+        batch = self.book.new_batch(kind, source, received, bad)
+        accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
+        self.book.mark_stored(batch, accepted, dups)
+        self._apply(kind, batch)
+        return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad])
+
+    def _deltas(self, kind: str, where_batch: int | None) -> tuple[pa.Table, pa.Table]:
+        con = self.events.ibis()
+        t = con.table(table_name(kind))
+        if where_batch is not None:
+            t = t.filter(t.batch == where_batch)
+        ms = measures_of(kind, self.catalogue.measures)
+        daily = daily_long(run(con, daily_plan(t, kind, ms)))
+        firsts = []
+        for m in ms:
+            if m.agg == "first_seen":
+                fs = run(con, first_seen_plan(t, m))
+                firsts.append(fs.append_column("measure", pa.array([m.id] * fs.num_rows, pa.string())))
+        fs_all = (
+            pa.concat_tables(firsts).select(["measure", "unit", "key", "first_day"])
+            if firsts
+            else pa.table(
+                {
+                    "measure": pa.array([], pa.string()),
+                    "unit": pa.array([], pa.string()),
+                    "key": pa.array([], pa.string()),
+                    "first_day": pa.array([], pa.date32()),
+                }
+            )
+        )
+        return daily, fs_all
+
+    def _apply(self, kind: str, batch: int) -> None:
+        daily, fs = self._deltas(kind, batch)
+        self.book.apply(batch, daily, fs)
+
+    def recover(self) -> list[int]:
+        """Apply batches that were stored (acknowledged) but not applied before a crash."""
+        stored = self.events.stored_batches()
+        todo = [b for b in self.book.batches_in_state("stored") + self.book.batches_in_state("received") if b in stored]
+        for b in sorted(todo):
+            info = self.book.batch(b)
+            assert info is not None
+            self._apply(str(info["kind"]), b)
+        return todo
+
+    def recompute(self) -> tuple[pa.Table, pa.Table]:
+        """Every measure from every stored event (the check on the kept aggregates)."""
+        dailies, firsts = [], []
+        for kind in EVENT_KINDS:
+            d, f = self._deltas(kind, None)
+            dailies.append(d)
+            firsts.append(f)
+        return pa.concat_tables(dailies), pa.concat_tables(firsts)
+
+    def rebuild(self) -> None:
+        daily, fs = self.recompute()
+        self.book.replace_all(daily, fs)
+
+    def replay_rejects(
+        self, ids: Sequence[int] | None = None, *, kind: str | None = None, source: str | None = None
+    ) -> list[Receipt]:
+        """Validate pending rejects again (after the catalogue or a source's scope was fixed), as their own
+        source, so its scope still applies. Every replayed reject is closed; those still bad are recorded
+        once more, under the replay batch, with the old reject's id as their position."""
+        pending = [
+            r for r in self.book.rejects(kind=kind, source=source, limit=1_000_000) if ids is None or r.id in ids
+        ]
+        known = {s.id: s for s in self.book.sources()}
+        out = []
+        for k, src in sorted({(r.kind, r.source) for r in pending}):
+            group = [r for r in pending if r.kind == k and r.source == src]
+            rec = self.submit_records(k, [(r.id, r.raw) for r in group], known.get(src, src))
+            if rec.batch is not None:
+                self.book.mark_replayed([r.id for r in group], rec.batch)
+            out.append(rec)
+        return out
+
+
+_DEFAULTS: dict[str, dict[str, str]] = {
+    "dossier": {
+        "schema_version": "1",
+        "kind": "'dossier'",
+        "full_online": "false",
+        "digitised": "false",
+        "result_digitised": "false",
+        "e_result": "false",
+        "documents": "0",
+        "documents_reused": "0",
+        "fee": "0",
+        "paid_online": "false",
+        "paused_days": "0",
+        "supplement_requests": "0",
+        "vneid": "false",
+        "national_db_lookups": "0",
+    },
+    "ndxp": {"schema_version": "1", "kind": "'ndxp'", "outcome": "'ok'", "latency_ms": "0", "size_bytes": "0"},
+}
+
+
+def _sql_list(values: Sequence[str]) -> str:
+    return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+
+
+def _sql_rules(kind: str, names: Sequence[str], nullable: Mapping[str, bool]) -> list[tuple[str, str]]:
+    """The models' rules as (condition, reason) SQL pairs, first match wins."""
+    from chiso.catalogue.events import Channel, DossierStatus, NdxpOutcome
+
+    rules: list[tuple[str, str]] = []
+    for n in names:
+        if not nullable[n]:
+            rules.append((f'"{n}" IS NULL AND "__raw_{n}" IS NULL', f"'{n}: Field required'"))
+        rules.append(
+            (
+                f'"{n}" IS NULL AND "__raw_{n}" IS NOT NULL',
+                f"'{n}: not a valid value: ' || CAST(\"__raw_{n}\" AS VARCHAR)",
+            )
+        )
+    rules.append(("schema_version <> 1", "'schema_version: expected 1'"))
+    rules.append((f"kind <> '{kind}'", f"'kind: expected {kind}'"))
+    rules.append(("length(event_id) = 0 OR length(event_id) > 200", "'event_id: 1 to 200 characters'"))
+    if kind == "dossier":
+        rules += [
+            (
+                f"status NOT IN ({_sql_list([s.value for s in DossierStatus])})",
+                f"'status: expected one of {', '.join(s.value for s in DossierStatus)}'",
+            ),
+            (
+                f"channel NOT IN ({_sql_list([c.value for c in Channel])})",
+                f"'channel: expected one of {', '.join(c.value for c in Channel)}'",
+            ),
+            (
+                "documents < 0 OR documents_reused < 0 OR fee < 0 OR paused_days < 0 OR supplement_requests < 0 "
+                "OR national_db_lookups < 0",
+                "'a count, fee or duration is negative'",
+            ),
+            (
+                "documents_reused > documents",
+                "'documents_reused (' || documents_reused || ') is above documents (' || documents || ')'",
+            ),
+            ("paid_online AND fee = 0", "'paid_online is true but fee is 0'"),
+            ("rating IS NOT NULL AND (rating < 1 OR rating > 5)", "'rating: expected 1 to 5'"),
+        ]
+    else:
+        rules += [
+            (
+                f"outcome NOT IN ({_sql_list([o.value for o in NdxpOutcome])})",
+                f"'outcome: expected one of {', '.join(o.value for o in NdxpOutcome)}'",
+            ),
+            ("latency_ms < 0 OR size_bytes < 0", "'latency_ms and size_bytes must not be negative'"),
+        ]
+    return rules
+
+
+def _kind_from_path(path: Path) -> str:
+    for part in reversed(path.parts[:-1]):
+        if part in EVENT_KINDS:
+            return part
+    stem = path.stem.lower()
+    for kind in EVENT_KINDS:
+        if stem.startswith(kind):
+            return kind
+    raise ImportFileError(str(path), "cannot tell the event kind: pass --kind dossier|ndxp")
+
+
+__all__ = ["DossierEvent", "EventIngestor", "NdxpEvent", "Receipt"]

@@ -1,0 +1,327 @@
+"""Events in from NATS JetStream, and the one writer thread every event path goes through.
+
+Stream ``CHISO_EVENTS`` holds the subjects ``<prefix>.>``; a message on ``<prefix>.<kind>`` (kind: dossier or
+ndxp) is one batch of that kind: NDJSON, one JSON event, or a JSON array. The durable pull consumer
+``chiso-ingest`` submits each message as one batch and acknowledges it only after the batch is committed
+(stored and counted in the kept aggregates); when the commit fails the message is nak'ed with a delay and
+JetStream redelivers it. A redelivered message changes nothing: events are stored once by ``event_id``.
+The subject is trusted: its events are attributed to the source ``nats:<subject>`` and may name any unit.
+
+``EventWriter`` holds the workspace's single EventIngestor behind one thread: DuckDB allows one writing
+process and its connections are not for concurrent use, so the HTTP API and this consumer, when they run
+in one process, queue their batches on the same writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import nats
+from nats.js import api
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
+
+from chiso.catalogue.events import EVENT_KINDS
+from chiso.ingest.events import EventIngestor, Receipt
+
+log = logging.getLogger(__name__)
+
+STREAM = "CHISO_EVENTS"
+DURABLE = "chiso-ingest"
+DEFAULT_PREFIX = "chiso.events"
+DEFAULT_SERVERS = "nats://127.0.0.1:4222"
+
+T = TypeVar("T")
+Record = tuple[int | None, str | Mapping[str, Any]]
+
+
+class OpensIngestor(Protocol):
+    """A workspace (``chiso.app.Workspace``): typed structurally so ingest does not import app."""
+
+    def ingestor(self) -> EventIngestor: ...
+
+
+class EventWriter:
+    """The single EventIngestor of a workspace, used from one thread only.
+
+    ``run`` (async) and ``call`` (blocking) queue a function of the ingestor on that thread, in order.
+    The ingestor is opened on first use (``open`` forces it): opening runs ``recover()``.
+    """
+
+    def __init__(self, opener: Callable[[], EventIngestor], *, owns: bool = True) -> None:
+        self._opener = opener
+        self._owns = owns  # close the event store at the end only if this writer opened it
+        self._ingestor: EventIngestor | None = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chiso-writer")
+        self._closed = False
+
+    @classmethod
+    def of(cls, target: OpensIngestor | EventIngestor | EventWriter) -> EventWriter:
+        if isinstance(target, EventWriter):
+            return target
+        if isinstance(target, EventIngestor):
+            ing = target
+            return cls(lambda: ing, owns=False)
+        return cls(target.ingestor)
+
+    def _ing(self) -> EventIngestor:
+        if self._ingestor is None:
+            self._ingestor = self._opener()
+        return self._ingestor
+
+    def _job(self, fn: Callable[[EventIngestor], T]) -> Callable[[], T]:
+        def job() -> T:
+            ing = self._ing()
+            try:
+                return fn(ing)
+            except Exception:
+                # A batch may have been stored (durable) but not counted: count it now rather than at the
+                # next start. If the store is still failing this fails too, and recover() at start remains.
+                try:
+                    ing.recover()
+                except Exception:
+                    log.warning("recover() after a failed batch failed too; the next start will repair",
+                                exc_info=True)
+                raise
+
+        return job
+
+    def call(self, fn: Callable[[EventIngestor], T]) -> T:
+        return self._pool.submit(self._job(fn)).result()
+
+    async def run(self, fn: Callable[[EventIngestor], T]) -> T:
+        # If the awaiting task is cancelled the function still runs to its end: a batch is never cut.
+        return await asyncio.wrap_future(self._pool.submit(self._job(fn)))
+
+    def open(self) -> None:
+        self._pool.submit(self._ing).result()
+
+    @property
+    def is_open(self) -> bool:
+        return self._ingestor is not None and not self._closed
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+
+        def _close() -> None:
+            if self._ingestor is not None and self._owns:
+                self._ingestor.events.close()
+            self._ingestor = None
+
+        self._pool.submit(_close).result()
+        self._pool.shutdown(wait=True)
+
+
+def batch_records(text: str, *, strict_array: bool = False) -> list[Record]:
+    """The events of one body: a JSON array, one JSON object, or NDJSON (one event a line).
+
+    Positions are 1-based: the element of the array, or the line. A body starting with ``[`` that is not
+    valid JSON is read line by line (its bad lines become rejects), or with ``strict_array`` raises ValueError.
+    """
+    head = text.lstrip()[:1]
+    if head in ("[", "{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if head == "[" and strict_array:
+                raise ValueError(f"not a valid JSON array: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+            data = None  # several objects: NDJSON
+        if isinstance(data, list):
+            # non-objects go on as JSON text so the ingestor rejects them with its reason
+            return [(i, rec if isinstance(rec, dict) else json.dumps(rec)) for i, rec in enumerate(data, start=1)]
+        if isinstance(data, dict):
+            return [(1, data)]
+    return [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+@dataclass
+class ConsumeStats:
+    """What one ``consume`` run did (deliveries: redelivered messages count again)."""
+
+    messages: int = 0
+    acked: int = 0
+    nacked: int = 0
+    terminated: int = 0
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+    def add(self, r: Receipt) -> None:
+        self.received += r.received
+        self.accepted += r.accepted
+        self.duplicates += r.duplicates
+        self.rejected += r.rejected
+
+
+async def ensure_stream(js: JetStreamContext, prefix: str, stream: str = STREAM) -> None:
+    """Create the stream for ``<prefix>.>``, or add that subject to an existing stream of that name."""
+    subject = f"{prefix}.>"
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        await js.add_stream(name=stream, subjects=[subject], storage=api.StorageType.FILE)
+        return
+    subjects = list(info.config.subjects or [])
+    if subject not in subjects:
+        await js.update_stream(config=info.config.evolve(subjects=[*subjects, subject]))
+
+
+def _kind_of(subject: str, prefix: str) -> str | None:
+    head, _, kind = subject.rpartition(".")
+    return kind if head == prefix and kind in EVENT_KINDS else None
+
+
+async def consume(
+    ws_or_ingestor: OpensIngestor | EventIngestor | EventWriter,
+    servers: str | Sequence[str] = DEFAULT_SERVERS,
+    prefix: str = DEFAULT_PREFIX,
+    *,
+    stop: asyncio.Event | None = None,
+    max_messages: int | None = None,
+    idle_exit: float | None = None,
+    stream: str = STREAM,
+    durable: str = DURABLE,
+    fetch_batch: int = 10,
+    fetch_timeout: float = 1.0,
+    ack_wait: float = 60.0,
+    nak_delay: float = 5.0,
+) -> ConsumeStats:
+    """Consume event batches until ``stop`` is set, ``max_messages`` were handled, or nothing arrived for
+    ``idle_exit`` seconds. Each message is acknowledged only after its batch is committed."""
+    writer = EventWriter.of(ws_or_ingestor)
+    own_writer = writer is not ws_or_ingestor
+    stats = ConsumeStats()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("NATS: %s", exc)
+
+    # Keep trying to reach NATS (a service outlives a NATS restart), but give up at once when told to stop.
+    connecting = asyncio.ensure_future(nats.connect(
+        servers if isinstance(servers, str) else list(servers), name="chiso-ingest", error_cb=on_error,
+        max_reconnect_attempts=-1, connect_timeout=5,
+    ))
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if not connecting.done():
+        connecting.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await connecting
+        if own_writer:
+            await asyncio.to_thread(writer.close)
+        return stats
+    try:
+        nc = connecting.result()
+    except BaseException:
+        if own_writer:
+            await asyncio.to_thread(writer.close)
+        raise
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, prefix, stream)
+        config = api.ConsumerConfig(
+            durable_name=durable, ack_policy=api.AckPolicy.EXPLICIT, ack_wait=ack_wait, max_deliver=-1,
+            deliver_policy=api.DeliverPolicy.ALL, max_ack_pending=max(100, 10 * fetch_batch),
+        )
+        sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream, config=config)
+        last = loop.time()
+        log.info("consuming %s.> from stream %s as %s", prefix, stream, durable)
+        while not stop.is_set() and (max_messages is None or stats.messages < max_messages):
+            want = fetch_batch if max_messages is None else min(fetch_batch, max_messages - stats.messages)
+            try:
+                msgs = await sub.fetch(want, timeout=fetch_timeout)
+            except TimeoutError:  # nothing came (nats-py raises its own subclass, or asyncio's)
+                if idle_exit is not None and loop.time() - last >= idle_exit:
+                    break
+                continue
+            except nats.errors.Error as exc:  # disconnected: the client reconnects by itself, keep asking
+                log.warning("fetching from %s failed (%s); retrying", stream, exc)
+                await asyncio.sleep(1.0)
+                continue
+            last = loop.time()
+            for msg in msgs:
+                await _handle(msg, writer, prefix, stats, nak_delay)
+        await nc.flush()
+    finally:
+        with contextlib.suppress(Exception):
+            await nc.close()
+        if own_writer:
+            await asyncio.to_thread(writer.close)
+    return stats
+
+
+async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStats, nak_delay: float) -> None:
+    stats.messages += 1
+    subject = str(msg.subject)
+    kind = _kind_of(subject, prefix)
+    if kind is None:
+        # no retry can fix a subject: stop its redelivery, and say so loudly
+        log.error("NATS message on %s dropped: expected the subject %s.<%s>", subject, prefix, "|".join(EVENT_KINDS))
+        await msg.term()
+        stats.terminated += 1
+        return
+    try:
+        text = bytes(msg.data).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.error("NATS message on %s (stream seq %s) dropped: not valid UTF-8 (%s)",
+                  subject, msg.metadata.sequence.stream, exc)
+        await msg.term()
+        stats.terminated += 1
+        return
+    records = batch_records(text)
+    source = f"nats:{subject}"
+    try:
+        receipt = await writer.run(lambda ing: ing.submit_records(kind, records, source))
+    except Exception:
+        # not committed: JetStream delivers it again after the delay
+        log.exception("batch from %s not committed; asking for redelivery in %ss", subject, nak_delay)
+        with contextlib.suppress(Exception):
+            await msg.nak(delay=nak_delay)
+        stats.nacked += 1
+        return
+    stats.add(receipt)
+    try:
+        await msg.ack()  # committed: only now may JetStream forget the message
+    except Exception as exc:  # a lost ack means one harmless redelivery
+        log.warning("ack of batch %s from %s failed (%s); it will be redelivered", receipt.batch, subject, exc)
+    else:
+        stats.acked += 1
+    if receipt.rejected:
+        log.warning("batch %s from %s: %d of %d events rejected", receipt.batch, subject, receipt.rejected,
+                    receipt.received)
+
+
+def run_consumer(
+    ws_or_ingestor: OpensIngestor | EventIngestor | EventWriter,
+    servers: str | Sequence[str] = DEFAULT_SERVERS,
+    prefix: str = DEFAULT_PREFIX,
+    **options: Any,
+) -> ConsumeStats:
+    """Run ``consume`` until SIGINT or SIGTERM (or its own limits), for a CLI command or a service."""
+
+    async def main() -> ConsumeStats:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        return await consume(ws_or_ingestor, servers, prefix, stop=stop, **options)
+
+    return asyncio.run(main())
+
+
+__all__ = ["DURABLE", "STREAM", "ConsumeStats", "EventWriter", "batch_records", "consume", "ensure_stream",
+           "run_consumer"]

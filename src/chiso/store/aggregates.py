@@ -1,0 +1,282 @@
+"""Event bookkeeping in the operational store: batches, rejects, event sources, kept aggregates.
+
+The kept aggregates (``event_agg``: measure × unit × day → integer) are what answers read, so a query
+never rescans events. They are updated in the same transaction that marks a batch applied, so a
+batch is counted once or not at all; ``replace_all`` installs a full recompute.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from chiso.store import schema as s
+from chiso.store.clock import now
+
+
+def hash_token(token: str) -> str:
+    # API tokens are 256-bit random secrets: a fast hash is enough (no password to brute-force).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class EventSourceRecord:
+    id: str
+    name: str
+    units: tuple[str, ...]
+    kinds: tuple[str, ...]
+    active: bool
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RejectRecord:
+    id: int
+    batch: int
+    kind: str
+    source: str
+    received_at: datetime
+    position: int | None
+    raw: str
+    reason: str
+    replayed_at: datetime | None
+
+
+def _source(r: Any) -> EventSourceRecord:
+    return EventSourceRecord(
+        r["id"], r["name"], tuple(r["units"]), tuple(r["kinds"]), r["active"], r["created_at"], r["revoked_at"]
+    )
+
+
+class EventBook:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _insert(self) -> Any:
+        return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+
+    # batches ----------------------------------------------------------------------------------
+    def new_batch(self, kind: str, source: str, events: int, rejects: Sequence[tuple[int | None, str, str]]) -> int:
+        """Record a batch's arrival and its rejected events (position, raw text, reason) together."""
+        at = now()
+        with self.engine.begin() as conn:
+            bid = int(
+                conn.execute(
+                    insert(s.event_batch).values(
+                        kind=kind,
+                        source=source,
+                        received_at=at,
+                        events=events,
+                        rejected=len(rejects),
+                        state="received",
+                    )
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+            if rejects:
+                conn.execute(
+                    insert(s.event_reject),
+                    [
+                        {
+                            "batch": bid,
+                            "kind": kind,
+                            "source": source,
+                            "received_at": at,
+                            "position": pos,
+                            "raw": raw,
+                            "reason": reason,
+                        }
+                        for pos, raw, reason in rejects
+                    ],
+                )
+        return bid
+
+    def mark_stored(self, batch: int, accepted: int, duplicates: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(s.event_batch)
+                .where(s.event_batch.c.id == batch)
+                .values(state="stored", accepted=accepted, duplicates=duplicates)
+            )
+
+    def batches_in_state(self, state: str) -> list[int]:
+        with self.engine.connect() as conn:
+            q = select(s.event_batch.c.id).where(s.event_batch.c.state == state).order_by(s.event_batch.c.id)
+            return [int(r[0]) for r in conn.execute(q)]
+
+    def batch(self, batch: int) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.event_batch).where(s.event_batch.c.id == batch)).mappings().first()
+            return dict(r) if r else None
+
+    # kept aggregates --------------------------------------------------------------------------
+    def apply(self, batch: int | None, daily: pa.Table, first_seen: pa.Table) -> None:
+        """Add a batch's daily deltas and first-seen keys, and mark it applied, in one transaction."""
+        ins = self._insert()
+        with self.engine.begin() as conn:
+            rows = daily.to_pylist()
+            if rows:
+                stmt = ins(s.event_agg)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["measure", "unit", "day"],
+                        set_={"value": s.event_agg.c.value + stmt.excluded.value},
+                    ),
+                    rows,
+                )
+            fs = first_seen.to_pylist()
+            if fs:
+                stmt = ins(s.event_first_seen)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["measure", "unit", "key"],
+                        set_={
+                            "first_day": func.min(s.event_first_seen.c.first_day, stmt.excluded.first_day)
+                            if self.engine.dialect.name == "sqlite"
+                            else func.least(s.event_first_seen.c.first_day, stmt.excluded.first_day)
+                        },
+                    ),
+                    fs,
+                )
+            if batch is not None:
+                conn.execute(update(s.event_batch).where(s.event_batch.c.id == batch).values(state="applied"))
+
+    def replace_all(self, daily: pa.Table, first_seen: pa.Table) -> None:
+        """Install a full recompute (all or nothing)."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(s.event_agg))
+            conn.execute(delete(s.event_first_seen))
+            self._bulk(conn, s.event_agg, daily)
+            self._bulk(conn, s.event_first_seen, first_seen)
+
+    @staticmethod
+    def _bulk(conn: Connection, table: Any, data: pa.Table, chunk: int = 50_000) -> None:
+        for b in data.to_batches(max_chunksize=chunk):
+            rows = b.to_pylist()
+            if rows:
+                conn.execute(insert(table), rows)
+
+    def all_daily(self) -> dict[tuple[str, str, date], int]:
+        with self.engine.connect() as conn:
+            return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(select(s.event_agg))}
+
+    def all_first_seen(self) -> dict[tuple[str, str, str], date]:
+        with self.engine.connect() as conn:
+            return {(r[0], r[1], r[2]): r[3] for r in conn.execute(select(s.event_first_seen))}
+
+    # reads for the engine ---------------------------------------------------------------------
+    def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]:
+        c = s.event_agg.c
+        q = select(c.unit, func.sum(c.value)).where(c.measure == measure, c.day <= end)
+        if start is not None:
+            q = q.where(c.day >= start)
+        if units is not None:
+            q = q.where(c.unit.in_(sorted(units)))
+        with self.engine.connect() as conn:
+            return {r[0]: int(r[1]) for r in conn.execute(q.group_by(c.unit))}
+
+    def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]:
+        c = s.event_first_seen.c
+        q = select(c.unit, func.count()).where(c.measure == measure, c.first_day <= end)
+        if units is not None:
+            q = q.where(c.unit.in_(sorted(units)))
+        with self.engine.connect() as conn:
+            return {r[0]: int(r[1]) for r in conn.execute(q.group_by(c.unit))}
+
+    def days_with_data(self, measure: str, start: date, end: date) -> int:
+        c = s.event_agg.c
+        q = select(func.count(func.distinct(c.day))).where(c.measure == measure, c.day >= start, c.day <= end)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    # event sources ----------------------------------------------------------------------------
+    def add_source(self, id: str, name: str, units: Iterable[str], kinds: Iterable[str]) -> str:
+        """Register a source system; returns its token, shown once and stored only as a hash."""
+        token = "chiso_" + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(s.event_source).values(
+                    id=id,
+                    name=name,
+                    token_hash=hash_token(token),
+                    units=list(units),
+                    kinds=list(kinds),
+                    active=True,
+                    created_at=now(),
+                )
+            )
+        return token
+
+    def authenticate(self, token: str) -> EventSourceRecord | None:
+        with self.engine.connect() as conn:
+            r = (
+                conn.execute(
+                    select(s.event_source).where(
+                        s.event_source.c.token_hash == hash_token(token), s.event_source.c.active.is_(True)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return _source(r) if r else None
+
+    def revoke_source(self, id: str) -> bool:
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                update(s.event_source).where(s.event_source.c.id == id).values(active=False, revoked_at=now())
+            )
+            return bool(res.rowcount)
+
+    def sources(self) -> list[EventSourceRecord]:
+        with self.engine.connect() as conn:
+            return [_source(r) for r in conn.execute(select(s.event_source).order_by(s.event_source.c.id)).mappings()]
+
+    # rejects ----------------------------------------------------------------------------------
+    def rejects(
+        self, *, kind: str | None = None, source: str | None = None, pending_only: bool = True, limit: int = 1000
+    ) -> list[RejectRecord]:
+        c = s.event_reject.c
+        q = select(s.event_reject)
+        if kind:
+            q = q.where(c.kind == kind)
+        if source:
+            q = q.where(c.source == source)
+        if pending_only:
+            q = q.where(c.replayed_at.is_(None))
+        with self.engine.connect() as conn:
+            return [
+                RejectRecord(
+                    r["id"],
+                    r["batch"],
+                    r["kind"],
+                    r["source"],
+                    r["received_at"],
+                    r["position"],
+                    r["raw"],
+                    r["reason"],
+                    r["replayed_at"],
+                )
+                for r in conn.execute(q.order_by(c.id).limit(limit)).mappings()
+            ]
+
+    def mark_replayed(self, ids: Sequence[int], batch: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(s.event_reject)
+                .where(s.event_reject.c.id.in_(list(ids)))
+                .values(replayed_at=now(), replay_batch=batch)
+            )
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, default=str)

@@ -1,0 +1,147 @@
+"""The event store: raw operational events in a DuckDB file, appended in batches, each event once.
+
+Native DuckDB tables rather than loose Parquet segments: appends are transactional (a batch is in or
+out), duplicates are found with an anti-join limited to the batch's days (zone maps make that cheap
+because events arrive roughly in time order), and scans run ≈1.5× faster than over Parquet
+(stack-notes). ``export_parquet`` writes the same rows as Parquet for Spark and other engines.
+One process writes (DuckDB allows one writer per file); readers go through the kept aggregates.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from chiso.catalogue.events import EVENT_KINDS
+from chiso.errors import WorkspaceError
+
+_ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), datetime: pa.timestamp("us")}
+_DUCK = {str: "VARCHAR", bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", datetime: "TIMESTAMP"}
+DERIVED: dict[str, list[tuple[str, pa.DataType, str]]] = {
+    "dossier": [("day", pa.date32(), "DATE"), ("on_time", pa.bool_(), "BOOLEAN")],
+    "ndxp": [("day", pa.date32(), "DATE")],
+}
+
+
+def _base_type(annotation: Any) -> tuple[type, bool]:
+    """(python type, nullable) of a model field annotation."""
+    nullable = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nullable = len(args) < len(typing.get_args(annotation))
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is typing.Literal:
+        annotation = type(typing.get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        annotation = str
+    return annotation, nullable
+
+
+def columns(kind: str) -> list[tuple[str, pa.DataType, str, bool]]:
+    """(name, Arrow type, DuckDB type, nullable) of a kind's stored columns, in table order."""
+    out = []
+    for name, field in EVENT_KINDS[kind].model_fields.items():
+        py, nullable = _base_type(field.annotation)
+        out.append((name, _ARROW[py], _DUCK[py], nullable))
+    out.extend((n, a, d, True) for n, a, d in DERIVED[kind])
+    out.append(("batch", pa.int64(), "BIGINT", False))
+    return out
+
+
+def arrow_schema(kind: str, *, with_batch: bool = True) -> pa.Schema:
+    cols = columns(kind)
+    return pa.schema([pa.field(n, a, nullable=nl) for n, a, _, nl in cols if with_batch or n != "batch"])
+
+
+def table_name(kind: str) -> str:
+    return f"{kind}_event"
+
+
+class EventStore:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        try:
+            self.con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise WorkspaceError(
+                f"the event store {self.path} is in use by another chiso process (a running `chiso serve`?): "
+                "send events to that process, or stop it first"
+            ) from exc
+        if not read_only:
+            self._create()
+
+    def _create(self) -> None:
+        for kind in EVENT_KINDS:
+            cols = ", ".join(f'"{n}" {d}{"" if nl else " NOT NULL"}' for n, _, d, nl in columns(kind))
+            self.con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(kind)} ({cols})")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS stored_batch (batch BIGINT PRIMARY KEY, kind VARCHAR, "
+            "accepted BIGINT, duplicates BIGINT)"
+        )
+
+    def close(self) -> None:
+        self.con.close()
+
+    # writes -----------------------------------------------------------------------------------
+    def append(self, kind: str, rows: pa.Table, batch: int) -> tuple[int, int]:
+        """Insert the rows not stored before (by event_id, within the batch's days); returns
+        (accepted, duplicates). One transaction: after it returns, the events are durable."""
+        rows = rows.append_column("batch", pa.array([batch] * rows.num_rows, pa.int64())).cast(arrow_schema(kind))
+        t = table_name(kind)
+        con = self.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.register("incoming", rows)
+            lo, hi = con.execute("SELECT min(day), max(day) FROM incoming").fetchone() or (None, None)
+            con.execute(
+                f"""INSERT INTO {t}
+                SELECT i.* FROM (SELECT * FROM incoming QUALIFY row_number() OVER (PARTITION BY event_id) = 1) i
+                ANTI JOIN (SELECT event_id FROM {t} WHERE day BETWEEN ? AND ?) e ON i.event_id = e.event_id""",
+                [lo, hi],
+            )
+            accepted = int(con.execute(f"SELECT count(*) FROM {t} WHERE batch = ?", [batch]).fetchone()[0])  # type: ignore[index]
+            con.execute(
+                "INSERT OR REPLACE INTO stored_batch VALUES (?, ?, ?, ?)",
+                [batch, kind, accepted, rows.num_rows - accepted],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        finally:
+            con.unregister("incoming")
+        return accepted, rows.num_rows - accepted
+
+    # reads ------------------------------------------------------------------------------------
+    def stored_batches(self) -> set[int]:
+        return {int(r[0]) for r in self.con.execute("SELECT batch FROM stored_batch").fetchall()}
+
+    def count(self, kind: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {table_name(kind)}").fetchone()[0])  # type: ignore[index]
+
+    def ibis(self) -> Any:
+        import ibis
+
+        return ibis.duckdb.from_connection(self.con)
+
+    def export_parquet(self, out_dir: Path) -> list[Path]:
+        """Write each kind's events as Parquet (one file per kind and month) for other engines."""
+        out = []
+        for kind in EVENT_KINDS:
+            target = Path(out_dir) / kind
+            target.mkdir(parents=True, exist_ok=True)
+            self.con.execute(
+                f"COPY (SELECT *, strftime(day, '%Y-%m') AS month FROM {table_name(kind)} ORDER BY day, event_id) "
+                f"TO '{target}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE true)"
+            )
+            out.append(target)
+        return out

@@ -1,0 +1,291 @@
+"""Users (argon2id password hashes), web sessions, and the state of each data-entry form."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, delete, insert, select, update
+
+from chiso.store import schema as s
+from chiso.store.clock import now
+
+_HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
+MAX_FAILED = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_TTL = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: int
+    username: str
+    name: str
+    role: str
+    unit: str
+    active: bool
+    failed_logins: int
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    user_id: int
+    csrf: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class FormState:
+    dataset: str
+    unit: str
+    period: str
+    state: str  # open | submitted | approved | returned
+    comment: str | None
+    updated_by: str
+    updated_at: datetime | None
+    version: int
+
+
+def _user(r: Any) -> UserRecord:
+    return UserRecord(
+        r["id"], r["username"], r["name"], r["role"], r["unit"], r["active"], r["failed_logins"], r["locked_until"]
+    )
+
+
+def _sid(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class UserBook:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # users ------------------------------------------------------------------------------------
+    def create(self, username: str, name: str, password: str, role: str, unit: str) -> UserRecord:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(s.app_user).values(
+                    username=username,
+                    name=name,
+                    password_hash=_HASHER.hash(password),
+                    role=role,
+                    unit=unit,
+                    active=True,
+                    created_at=now(),
+                    failed_logins=0,
+                )
+            )
+        u = self.by_username(username)
+        assert u is not None
+        return u
+
+    def by_username(self, username: str) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.app_user).where(s.app_user.c.username == username)).mappings().first()
+        return _user(r) if r else None
+
+    def by_id(self, uid: int) -> UserRecord | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.app_user).where(s.app_user.c.id == uid)).mappings().first()
+        return _user(r) if r else None
+
+    def all(self) -> list[UserRecord]:
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(select(s.app_user).order_by(s.app_user.c.username)).mappings()]
+
+    def set_active(self, uid: int, active: bool) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(s.app_user).where(s.app_user.c.id == uid).values(active=active))
+
+    def verify(self, username: str, password: str) -> tuple[UserRecord | None, str]:
+        """(user, "ok") or (None, why): "unknown", "locked", "inactive" or "wrong". Failed attempts lock the
+        account for a while, so a password cannot be guessed at speed even from many addresses."""
+        with self.engine.begin() as conn:
+            r = conn.execute(select(s.app_user).where(s.app_user.c.username == username)).mappings().first()
+            if r is None:
+                _HASHER.hash(password)  # the same work as a real check: no timing hint that the name is unknown
+                return None, "unknown"
+            t = now()
+            if r["locked_until"] is not None and r["locked_until"] > t:
+                return None, "locked"
+            try:
+                _HASHER.verify(r["password_hash"], password)
+            except (VerificationError, InvalidHashError):
+                failed = r["failed_logins"] + 1
+                lock = t + LOCKOUT if failed >= MAX_FAILED else None
+                conn.execute(
+                    update(s.app_user)
+                    .where(s.app_user.c.id == r["id"])
+                    .values(failed_logins=0 if lock else failed, locked_until=lock)
+                )
+                return None, "locked" if lock else "wrong"
+            if not r["active"]:
+                return None, "inactive"
+            if r["failed_logins"] or r["locked_until"]:
+                conn.execute(
+                    update(s.app_user).where(s.app_user.c.id == r["id"]).values(failed_logins=0, locked_until=None)
+                )
+            return _user(r), "ok"
+
+    def record(
+        self,
+        actor: str,
+        entity: str,
+        entity_id: str,
+        action: str,
+        *,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        unit: str | None = None,
+    ) -> None:
+        """Audit an administrative action (a user or an event source added, deactivated, revoked…)."""
+        t = now()
+        with self.engine.begin() as conn:
+            cs = int(
+                conn.execute(
+                    insert(s.change_set).values(actor=actor, at=t, kind="admin", description=f"{entity} {action}")
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+            conn.execute(
+                insert(s.audit).values(
+                    change_set=cs,
+                    at=t,
+                    actor=actor,
+                    entity=entity,
+                    entity_id=entity_id[:100],
+                    action=action[:20],
+                    unit=unit,
+                    before=before,
+                    after=after,
+                )
+            )
+
+    # sessions ---------------------------------------------------------------------------------
+    def start_session(self, uid: int) -> tuple[str, str]:
+        """A new session: (cookie token, CSRF token). Only the token's hash is stored."""
+        token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(s.web_session).values(
+                    id=_sid(token), user_id=uid, csrf=csrf, created_at=now(), expires_at=now() + SESSION_TTL
+                )
+            )
+        return token, csrf
+
+    def session(self, token: str) -> SessionRecord | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.web_session).where(s.web_session.c.id == _sid(token))).mappings().first()
+        if r is None or r["expires_at"] <= now():
+            return None
+        return SessionRecord(r["user_id"], r["csrf"], r["expires_at"])
+
+    def end_session(self, token: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(s.web_session).where(s.web_session.c.id == _sid(token)))
+
+    # forms --------------------------------------------------------------------------------------
+    def form(self, dataset: str, unit: str, period: str) -> FormState:
+        c = s.form_state.c
+        with self.engine.connect() as conn:
+            r = (
+                conn.execute(select(s.form_state).where(c.dataset == dataset, c.unit == unit, c.period == period))
+                .mappings()
+                .first()
+            )
+        if r is None:
+            return FormState(dataset, unit, period, "open", None, "", None, 0)
+        return FormState(
+            r["dataset"],
+            r["unit"],
+            r["period"],
+            r["state"],
+            r["comment"],
+            r["updated_by"],
+            r["updated_at"],
+            r["version"],
+        )
+
+    def forms(self, *, state: str | None = None, units: list[str] | None = None) -> list[FormState]:
+        c = s.form_state.c
+        q = select(s.form_state)
+        if state:
+            q = q.where(c.state == state)
+        if units is not None:
+            q = q.where(c.unit.in_(units))
+        with self.engine.connect() as conn:
+            return [
+                FormState(
+                    r["dataset"],
+                    r["unit"],
+                    r["period"],
+                    r["state"],
+                    r["comment"],
+                    r["updated_by"],
+                    r["updated_at"],
+                    r["version"],
+                )
+                for r in conn.execute(q.order_by(c.updated_at.desc())).mappings()
+            ]
+
+    def set_form(self, f: FormState, state: str, actor: str, comment: str | None) -> FormState:
+        """Move a form to ``state``, audited; refuses if someone else moved it since ``f`` was read."""
+        from chiso.errors import ConflictError
+
+        c = s.form_state.c
+        t = now()
+        with self.engine.begin() as conn:
+            if f.version == 0:
+                try:
+                    conn.execute(
+                        insert(s.form_state).values(
+                            dataset=f.dataset,
+                            unit=f.unit,
+                            period=f.period,
+                            state=state,
+                            comment=comment,
+                            updated_by=actor,
+                            updated_at=t,
+                            version=1,
+                        )
+                    )
+                except Exception as exc:  # a concurrent first transition
+                    raise ConflictError(f"form {f.dataset} {f.unit} {f.period} changed meanwhile") from exc
+            else:
+                res = conn.execute(
+                    update(s.form_state)
+                    .where(
+                        c.dataset == f.dataset,
+                        c.unit == f.unit,
+                        c.period == f.period,
+                        c.version == f.version,
+                    )
+                    .values(state=state, comment=comment, updated_by=actor, updated_at=t, version=f.version + 1)
+                )
+                if res.rowcount != 1:
+                    raise ConflictError(f"form {f.dataset} {f.unit} {f.period} changed meanwhile")
+            cs = int(
+                conn.execute(
+                    insert(s.change_set).values(actor=actor, at=t, kind="workflow", description=f"{f.state} → {state}")
+                ).inserted_primary_key[0]  # type: ignore[index]
+            )
+            conn.execute(
+                insert(s.audit).values(
+                    change_set=cs,
+                    at=t,
+                    actor=actor,
+                    entity="form",
+                    entity_id=f"{f.dataset}/{f.unit}/{f.period}",
+                    action=state,
+                    unit=f.unit,
+                    period=f.period,
+                    before={"state": f.state},
+                    after={"state": state, "comment": comment},
+                )
+            )
+        return self.form(f.dataset, f.unit, f.period)

@@ -1,0 +1,132 @@
+"""The web application: a small composition of routers over one workspace, and ``serve`` to run it.
+
+Many readers, one writer: requests read the operational store directly; every event batch (HTTP, and
+NATS when ``serve`` runs the consumer too) is written by the workspace's one ``EventWriter`` thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from chiso import __version__
+from chiso.app import Workspace
+from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
+from chiso.web import admin, auth_routes, events_api, forms
+from chiso.web.problems import install, problem_response
+from chiso.web.templating import STATIC
+
+log = logging.getLogger(__name__)
+STOP_GRACE = 10.0  # seconds the NATS consumer gets to finish its batch at shutdown
+
+
+def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: int = events_api.MAX_BODY) -> FastAPI:
+    """The app for ``ws``. Without ``writer`` it opens its own on the first batch and closes it at shutdown."""
+    owned = writer is None
+    w = writer if writer is not None else EventWriter.of(ws)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            await asyncio.to_thread(w.close)
+
+    app = FastAPI(title="chiso", version=__version__, lifespan=lifespan)
+    install(app)
+
+    async def on_unexpected(_req: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled error", exc_info=exc)
+        return problem_response(500, "internal-error",
+                                "the server failed on this request; the error is in the server log")
+
+    app.add_exception_handler(Exception, on_unexpected)
+    app.state.workspace = ws
+    app.state.writer = w
+    app.include_router(events_api.events_router(ws, w, max_body=max_body))
+    app.include_router(events_api.values_router(ws, w))
+    for module in (auth_routes, forms, admin):
+        module.register(app, ws)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+@contextlib.contextmanager
+def _quiet_signals() -> Iterator[None]:
+    """uvicorn re-raises SIGINT/SIGTERM after its graceful shutdown; catch them so the consumer and the
+    writer are closed after it, instead of the process dying in between."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = {s: signal.signal(s, lambda *_: None) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def serve(
+    ws: Workspace,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    nats: str | None = None,
+    subject_prefix: str = DEFAULT_PREFIX,
+    log_level: str = "info",
+    **consumer_options: Any,
+) -> None:
+    """Run the web app, and with ``nats`` the JetStream consumer, in this process, on one event writer.
+
+    The writer opens first (``recover()`` repairs a crash): a second process on the same workspace is
+    refused here, before the port is bound. ``consumer_options`` go to ``chiso.ingest.nats.consume``.
+    """
+    writer = EventWriter.of(ws)
+    writer.open()
+    app = create_app(ws, writer=writer)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
+    failure: list[BaseException] = []
+
+    def consumer_done(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            exc = task.exception()
+            assert exc is not None
+            log.error("the NATS consumer stopped: %s; shutting down", exc)
+            failure.append(exc)
+            server.should_exit = True  # half a service is worse than none: let the supervisor restart it
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        task: asyncio.Task[Any] | None = None
+        if nats:
+            task = asyncio.create_task(consume(writer, nats, subject_prefix, stop=stop, **consumer_options))
+            task.add_done_callback(consumer_done)
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+            if task is not None:
+                # the consumer finishes the batch in hand; one stuck on the network is cancelled (its
+                # unacknowledged messages are redelivered later, harmlessly)
+                done, _ = await asyncio.wait({task}, timeout=STOP_GRACE)
+                if not done:
+                    task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
+    try:
+        with _quiet_signals():
+            asyncio.run(main())
+    finally:
+        writer.close()
+    if failure:
+        raise failure[0]

@@ -1,0 +1,686 @@
+"""Data entry and approval, as pages and as a JSON API, over ``chiso.workflow``.
+
+Pages: ``GET /forms`` (the forms the user can act on), ``GET /forms/{dataset}/{unit}/{period}`` (one form),
+``POST`` the same path to save (``action=save``) or save and submit (``action=submit``), and
+``POST …/approve``, ``…/return`` (with a comment), ``…/reopen`` (with a reason).
+API: ``/api/v1/forms/…`` with the same verbs (``PUT`` saves), session cookie and ``X-CSRF-Token``.
+
+Two people editing one value: each field carries the version its value had when the page was drawn,
+and a hidden copy of what was shown. A field the user did not change is not written at all, so a
+colleague's newer value survives; a changed field written over a newer version is refused (409) and the
+page shows the current value beside the user's.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chiso import auth, workflow
+from chiso.app import Workspace
+from chiso.auth import User
+from chiso.catalogue.datasets import DataSet
+from chiso.catalogue.models import Indicator, Text, Unit
+from chiso.catalogue.periods import Period, PeriodKind
+from chiso.errors import ChisoError, ConflictError, PermissionDenied, Problem, UnknownNameError, ValidationError
+from chiso.ingest.validate import parse_number
+from chiso.store import AuditEntry
+from chiso.web.auth_routes import install_handlers
+from chiso.web.problems import ApiProblem
+from chiso.web.session import check_csrf, require_user
+from chiso.web.templating import lang_of, render, tr
+from chiso.workflow import EDITABLE, Entry, FormView
+
+T = TypeVar("T")
+
+STATES = {
+    "open": ("Đang nhập", "Being entered"),
+    "submitted": ("Chờ duyệt", "Awaiting review"),
+    "approved": ("Đã duyệt", "Approved"),
+    "returned": ("Bị trả lại", "Returned"),
+}
+ACTIONS = {
+    "enter": ("Nhập liệu", "Enter data"),
+    "review": ("Duyệt", "Review"),
+    "reopen": ("Mở lại", "Reopen"),
+    "view": ("Xem", "View"),
+}
+DONE = {
+    "saved": ("Đã lưu.", "Saved."),
+    "submitted": ("Đã lưu và gửi duyệt.", "Saved and submitted for review."),
+    "approved": ("Đã duyệt; số liệu được công bố.", "Approved; the figures are published."),
+    "returned": ("Đã trả lại cho đơn vị báo cáo.", "Returned to the reporting unit."),
+    "reopened": ("Đã mở lại biểu mẫu.", "The form was reopened."),
+}
+FAR = "far from this unit's history: explain it in a comment"  # workflow's reason text
+EXTRA_REASONS = {
+    FAR: ("khác xa lịch sử của đơn vị: hãy giải thích trong phần ghi chú",
+          "far from this unit's history: explain it in a comment"),
+}
+RULES = {FAR: "far_from_history"}  # machine names for reasons that are plain text
+PARTS = ("value", "numerator", "denominator")
+
+
+# --- shared helpers --------------------------------------------------------------------------------
+def unit_label(u: Unit, lang: str) -> str:
+    return (u.name_en or u.short) if lang == "en" else u.short
+
+
+def problem_text(p: Problem, lang: str) -> str:
+    """A problem without its row and field: it is shown next to its field."""
+    if p.reason in EXTRA_REASONS:
+        vi, en = EXTRA_REASONS[p.reason]
+        return tr(lang, vi, en)
+    return Problem(None, None, p.reason, p.params, p.value).render(lang)
+
+
+def problem_json(p: Problem, lang: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"field": p.field or "form", "reason": problem_text(p, lang),
+                           "rule": RULES.get(p.reason, p.reason)}
+    if p.value not in (None, ""):
+        out["value"] = p.value
+    return out
+
+
+def input_number(x: float | None, lang: str) -> str:
+    """A number as an input shows it: no thousands grouping (``1.267`` would be ambiguous), a decimal comma
+    in Vietnamese; ``parse_number`` reads it back exactly."""
+    if x is None:
+        return ""
+    text = str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _m(x: float | None) -> str:
+    return "" if x is None else repr(float(x))
+
+
+def canon(value: float | None, num: float | None, den: float | None, comment: str | None) -> str:
+    """What a field holds, compared to tell whether the user changed it."""
+    return json.dumps([_m(value), _m(num), _m(den), (comment or "").strip()], ensure_ascii=False)
+
+
+def _containing(kind: PeriodKind, d: date) -> Period:
+    if kind is PeriodKind.YEAR:
+        return Period.year(d.year)
+    if kind is PeriodKind.HALF:
+        return Period.half(d.year, 1 if d.month <= 6 else 2)
+    if kind is PeriodKind.QUARTER:
+        return Period.quarter(d.year, (d.month - 1) // 3 + 1)
+    if kind is PeriodKind.WEEK:
+        iy, iw, _ = d.isocalendar()
+        return Period.week(iy, iw)
+    if kind is PeriodKind.DAY:
+        return Period.day(d)
+    return Period.month(d.year, d.month)
+
+
+def period_for(ds: DataSet, chosen: Period | None, today: date) -> Period:
+    """The data set's period containing the chosen one's end; by default the last complete one."""
+    if chosen is not None:
+        return _containing(ds.period, chosen.end)
+    return _containing(ds.period, today).previous()
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Workflow errors as API problems."""
+    try:
+        return fn()
+    except PermissionDenied as exc:
+        raise ApiProblem(403, "forbidden", f"form: {exc}") from exc
+    except ConflictError as exc:
+        raise ApiProblem(409, "conflict", f"entries: {exc}", title="Conflict") from exc
+    except ValidationError as exc:
+        raise ApiProblem(422, "invalid-values", exc.render("en"),
+                         errors=[problem_json(p, "en") for p in exc.problems]) from exc
+    except UnknownNameError as exc:
+        raise ApiProblem(404, "unknown-form", f"form: {exc}") from exc
+    except ChisoError as exc:  # e.g. a unit that does not report this data set
+        raise ApiProblem(404, "unknown-form", f"form: {exc}") from exc
+
+
+def _conflicts(view: FormView, entries: Sequence[Entry]) -> list[str]:
+    """Codes whose entry names an older version than the stored one (someone saved meanwhile)."""
+    by = {f.indicator.code: f for f in view.fields}
+    return [e.indicator for e in entries if e.indicator in by
+            and any(x is not None for x in (e.value, e.numerator, e.denominator))
+            and e.version != by[e.indicator].version]
+
+
+# --- the list of forms -------------------------------------------------------------------------------
+@dataclass
+class ListRow:
+    dataset: DataSet
+    unit: Unit
+    period: str
+    state: str
+    updated_by: str
+    updated_at: Any
+    comment: str | None
+    action: str
+
+
+def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period | None, state: str | None,
+               today: date) -> list[ListRow]:
+    """Forms in the user's scope: every reporting unit for the chosen period of each data set, and any
+    form awaiting review or returned, whatever its period. Those the user can act on come first."""
+    cat = ws.catalogue
+    book = ws.store.users
+    rows: dict[tuple[str, str, str], ListRow] = {}
+    states = {(f.dataset, f.unit, f.period): f for f in book.forms()}
+
+    def add(ds: DataSet, u: Unit, p: str) -> None:
+        f = states.get((ds.id, u.code, p))
+        st = f.state if f else "open"
+        if st in EDITABLE and auth.can_enter(cat, user, u.code):
+            action = "enter"
+        elif st == "submitted" and auth.can_review(cat, user, u.code):
+            action = "review"
+        elif st == "approved" and auth.can_reopen(cat, user, u.code):
+            action = "reopen"
+        else:
+            action = "view"
+        rows[(ds.id, u.code, p)] = ListRow(ds, u, p, st, f.updated_by if f else "", f.updated_at if f else None,
+                                           f.comment if f else None, action)
+
+    for ds in cat.datasets.values():
+        if dataset and ds.id != dataset:
+            continue
+        chosen = period_for(ds, period, today)
+        for u in cat.members(ds.group, chosen):
+            if auth.in_scope(cat, user, u.code):
+                add(ds, u, str(chosen))
+    for (ds_id, code, p), f in states.items():
+        ds_ = cat.datasets.get(ds_id)
+        u_ = cat.units.get(code)
+        if (ds_ is None or u_ is None or (dataset and ds_id != dataset) or f.state not in ("submitted", "returned")
+                or (ds_id, code, p) in rows or not auth.in_scope(cat, user, code)):
+            continue
+        add(ds_, u_, p)
+    out = [r for r in rows.values() if not state or r.state == state]
+    return sorted(out, key=lambda r: (r.action == "view", r.dataset.id, r.period, r.unit.code))
+
+
+# --- one form, for the page ----------------------------------------------------------------------------
+@dataclass
+class FieldRow:
+    code: str
+    name: str
+    kind: str
+    unit: str
+    has_parts: bool
+    numerator_label: str
+    denominator_label: str
+    lo: float | None
+    hi: float | None
+    decimals: int
+    texts: dict[str, str]  # value, numerator, denominator, comment: what the inputs show
+    version: int
+    orig: str
+    stored: Any
+    history: list[tuple[str, float]]
+    far: bool
+    problems: list[str] = field(default_factory=list)
+    conflict: str | None = None
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _shown(f: workflow.Field, lang: str) -> dict[str, str]:
+    s = f.stored
+    return {"value": input_number(s.value if s else None, lang),
+            "numerator": input_number(s.numerator if s else None, lang),
+            "denominator": input_number(s.denominator if s else None, lang),
+            "comment": (s.comment or "") if s else ""}
+
+
+def _canon_texts(texts: Mapping[str, str]) -> str:
+    nums: list[float | None] = []
+    for k in PARTS:
+        try:
+            nums.append(parse_number(texts[k]) if texts.get(k, "").strip() else None)
+        except ValueError:
+            nums.append(None)
+    return canon(nums[0], nums[1], nums[2], texts.get("comment"))
+
+
+def _change(a: AuditEntry, lang: str) -> dict[str, Any]:
+    before, after = a.before or {}, a.after or {}
+    diffs = []
+    for k in ("value", "numerator", "denominator", "comment", "status"):
+        b, n = before.get(k), after.get(k)
+        if b != n:
+            diffs.append({"field": k, "before": b, "after": n})
+    return {"at": a.at, "actor": a.actor, "action": a.action, "changes": diffs}
+
+
+def _changes_by_value(ws: Workspace, view: FormView) -> tuple[dict[str, list[AuditEntry]], list[AuditEntry]]:
+    """Audit entries of this form's values (by value id) and of the form's own transitions."""
+    hist = ws.store.history(unit=view.unit, period=str(view.period))
+    ids = {str(f.stored.id): f.indicator.code for f in view.fields if f.stored is not None}
+    per: dict[str, list[AuditEntry]] = {}
+    form_key = f"{view.dataset.id}/{view.unit}/{view.period}"
+    transitions = []
+    for a in hist:
+        if a.entity == "data_value" and a.entity_id in ids:
+            per.setdefault(ids[a.entity_id], []).append(a)
+        elif a.entity == "form" and a.entity_id == form_key:
+            transitions.append(a)
+    return per, transitions
+
+
+def field_rows(ws: Workspace, view: FormView, lang: str, *, posted: Mapping[str, Mapping[str, str]] | None = None,
+               problems: Sequence[Problem] = (), conflicts: Sequence[str] = ()) -> tuple[list[FieldRow],
+                                                                                      list[AuditEntry]]:
+    per, transitions = _changes_by_value(ws, view)
+    out = []
+    for f in view.fields:
+        ind = f.indicator
+        code = ind.code
+        shown = _shown(f, lang)
+        texts, version, orig = shown, f.version, _canon_texts(shown)
+        if posted is not None and code in posted:
+            p = posted[code]
+            texts = {k: p.get(k, "") for k in (*PARTS, "comment")}
+            if code not in conflicts:  # keep what the user read; a conflict moves them to what is stored now
+                version, orig = _int(p.get("version")), p.get("orig", orig)
+        s = f.stored
+        far = bool(s and s.value is not None and workflow.far_from_history(s.value, [h for _, h in f.history]))
+        row = FieldRow(code, ind.name.get(lang), ind.kind, ind.unit, ind.has_parts,
+                       _part_label(ind, "numerator", lang), _part_label(ind, "denominator", lang),
+                       ind.range[0], ind.range[1], ind.decimals, texts, version, orig, s, f.history, far,
+                       changes=[_change(a, lang) for a in per.get(code, [])])
+        row.problems = [problem_text(p, lang) for p in problems if p.field == code]
+        if code in conflicts:
+            who = f"{s.updated_by}, {s.updated_at:%d/%m/%Y %H:%M}" if s else ""
+            cur = input_number(s.value, lang) if s else "—"
+            row.conflict = tr(
+                lang, f"Giá trị này vừa được người khác lưu ({who}): giá trị hiện tại là {cur}. Giá trị bạn nhập "
+                      "được giữ trong ô; kiểm tra lại rồi lưu nếu vẫn muốn thay.",
+                f"Someone else saved this value meanwhile ({who}): it is now {cur}. Your input is kept in the box; "
+                "check it and save again to replace the current value.")
+        out.append(row)
+    return out, transitions
+
+
+def _part_label(ind: Indicator, which: str, lang: str) -> str:
+    label = getattr(ind, which, None)  # rates name their parts; other kinds with parts do not
+    if isinstance(label, Text):
+        return label.get(lang)
+    return tr(lang, "Tử số", "Numerator") if which == "numerator" else tr(lang, "Mẫu số", "Denominator")
+
+
+def _int(text: str | None) -> int:
+    try:
+        return max(0, int(text or "0"))
+    except ValueError:
+        return 0
+
+
+def parse_posted(view: FormView, form: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], list[Entry],
+                                                                     list[Problem]]:
+    """The form's fields as typed, the entries the user changed, and the numbers that could not be read."""
+    posted: dict[str, dict[str, str]] = {}
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for f in view.fields:
+        code = f.indicator.code
+        texts = {k: str(form.get(f"{code}.{k}", "")) for k in (*PARTS, "comment", "version", "orig")}
+        posted[code] = texts
+        nums: dict[str, float | None] = {}
+        bad = False
+        for k in PARTS:
+            t = texts[k].strip()
+            try:
+                x = parse_number(t) if t else None
+                if x is not None and not math.isfinite(x):  # "1e999"
+                    raise ValueError(t)
+                nums[k] = x
+            except ValueError:
+                problems.append(Problem(None, code, "not_a_number", {}, t))
+                bad = True
+        if bad:
+            continue
+        comment = texts["comment"].strip() or None
+        if canon(nums["value"], nums["numerator"], nums["denominator"], comment) == texts["orig"]:
+            continue  # untouched: never written, so a colleague's newer value stays
+        entries.append(Entry(code, nums["value"], nums["numerator"], nums["denominator"], comment,
+                             _int(texts["version"])))
+    return posted, entries, problems
+
+
+def _form_url(view: FormView) -> str:
+    return f"/forms/{view.dataset.id}/{view.unit}/{view.period}"
+
+
+def form_page(ws: Workspace, request: Request, view: FormView, *, status: int = 200,
+              posted: Mapping[str, Mapping[str, str]] | None = None, problems: Sequence[Problem] = (),
+              conflicts: Sequence[str] = (), error: str | None = None) -> Response:
+    lang = lang_of(request)
+    rows, transitions = field_rows(ws, view, lang, posted=posted, problems=problems, conflicts=conflicts)
+    known = {f.indicator.code for f in view.fields}
+    labels = {"comment": tr(lang, "Lý do trả lại", "Why it is returned"),
+              "reason": tr(lang, "Lý do mở lại", "Why it is reopened")}
+    general = [f"{labels.get(p.field, p.field)}: {problem_text(p, lang)}" if p.field else problem_text(p, lang)
+               for p in problems if p.field not in known]
+    done = request.query_params.get("done")
+    u = ws.catalogue.units[view.unit]
+    resp = render(request, "form.html", {
+        "view": view, "rows": rows, "transitions": transitions, "general": general, "error": error,
+        "unit_name": unit_label(u, lang), "dataset_name": view.dataset.name.get(lang),
+        "state_label": tr(lang, *STATES.get(view.state.state, (view.state.state, view.state.state))),
+        "done": tr(lang, *DONE[done]) if done in DONE and status == 200 else None,
+        "url": _form_url(view), "conflicts": list(conflicts),
+        "history_json": {r.code: json.dumps([h for _, h in r.history]) for r in rows},
+    }, status_code=status)
+    resp.headers["Cache-Control"] = "no-store"  # unpublished figures: not kept by shared caches
+    return resp
+
+
+def fatal_page(request: Request, status: int, message: str) -> Response:
+    return render(request, "form.html", {"view": None, "fatal": message}, status_code=status)
+
+
+def _page_errors(request: Request, fn: Callable[[], Response]) -> Response:
+    lang = lang_of(request)
+    try:
+        return fn()
+    except PermissionDenied as exc:
+        return fatal_page(request, 403, tr(lang, "Bạn không có quyền thực hiện việc này", "You may not do this")
+                          + f" ({exc}).")
+    except UnknownNameError as exc:
+        return fatal_page(request, 404, tr(lang, "Không có biểu mẫu này", "No such form") + f": {exc.render(lang)}.")
+    except ChisoError as exc:
+        return fatal_page(request, 404, tr(lang, "Không có biểu mẫu này", "No such form") + f": {exc}.")
+
+
+# --- pages -------------------------------------------------------------------------------------------------
+def pages_router(ws: Workspace) -> APIRouter:
+    r = APIRouter(tags=["pages"], include_in_schema=False)
+
+    @r.get("/forms")
+    def forms_list(request: Request, user: Annotated[User, Depends(require_user)],
+                   dataset: str | None = None, period: str | None = None, state: str | None = None) -> Response:
+        lang = lang_of(request)
+        chosen: Period | None = None
+        error = None
+        if period:
+            try:
+                chosen = Period.parse(period)
+            except UnknownNameError as exc:
+                error = exc.render(lang)
+        ds = dataset if dataset in ws.catalogue.datasets else None
+        st = state if state in STATES else None
+        rows = list_forms(ws, user, dataset=ds, period=chosen, state=st, today=date.today())
+        resp = render(request, "forms_list.html", {
+            "rows": rows, "datasets": list(ws.catalogue.datasets.values()), "dataset": ds or "",
+            "period": period or "", "state": st or "", "states": STATES, "error": error,
+            "state_label": lambda s: tr(lang, *STATES.get(s, (s, s))),
+            "action_label": lambda a: tr(lang, *ACTIONS[a]),
+            "unit_label": lambda u: unit_label(u, lang),
+        })
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @r.get("/forms/{dataset}/{unit}/{period}")
+    def form_get(request: Request, dataset: str, unit: str, period: str,
+                 user: Annotated[User, Depends(require_user)]) -> Response:
+        return _page_errors(request, lambda: form_page(
+            ws, request, workflow.open_form(ws, user, dataset, unit, period)))
+
+    def _save(request: Request, user: User, dataset: str, unit: str, period: str,
+              form: Mapping[str, str]) -> Response:
+        check_csrf(request, form.get("csrf"))
+        view = workflow.open_form(ws, user, dataset, unit, period)
+        if not view.can_edit:
+            raise PermissionDenied(f"the form is {view.state.state}; it cannot be changed" if view.state.state
+                                   not in EDITABLE else f"{user.username} may not enter data for {view.unit}")
+        posted, entries, problems = parse_posted(view, form)
+        if problems:
+            problems += workflow.check_entries(view, entries)
+            return form_page(ws, request, view, status=422, posted=posted, problems=problems)
+        conflicts = _conflicts(view, entries)
+        if conflicts:
+            return form_page(ws, request, view, status=409, posted=posted, conflicts=conflicts)
+        try:
+            if entries:
+                view = workflow.save_form(ws, user, view.dataset.id, view.unit, str(view.period), entries)
+        except ValidationError as exc:
+            return form_page(ws, request, view, status=422, posted=posted, problems=exc.problems)
+        except ConflictError:  # lost a race after the check above
+            view = workflow.open_form(ws, user, dataset, unit, period)
+            return form_page(ws, request, view, status=409, posted=posted,
+                             conflicts=_conflicts(view, entries) or [e.indicator for e in entries])
+        done = "saved"
+        if form.get("action") == "submit":
+            try:
+                view = workflow.submit_form(ws, user, view.dataset.id, view.unit, str(view.period))
+            except ValidationError as exc:  # saved, but not complete
+                return form_page(ws, request, view, status=422, problems=exc.problems)
+            done = "submitted"
+        return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
+
+    @r.post("/forms/{dataset}/{unit}/{period}")
+    async def form_post(request: Request, dataset: str, unit: str, period: str,
+                        user: Annotated[User, Depends(require_user)]) -> Response:
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        return await run_in_threadpool(_page_errors, request,
+                                       lambda: _save(request, user, dataset, unit, period, form))
+
+    def _transition(request: Request, user: User, dataset: str, unit: str, period: str, form: Mapping[str, str],
+                    what: str) -> Response:
+        check_csrf(request, form.get("csrf"))
+        try:
+            if what == "approve":
+                view = workflow.approve_form(ws, user, dataset, unit, period)
+                done = "approved"
+            elif what == "return":
+                view = workflow.return_form(ws, user, dataset, unit, period, form.get("comment", ""))
+                done = "returned"
+            else:
+                view = workflow.reopen_form(ws, user, dataset, unit, period, form.get("reason", ""))
+                done = "reopened"
+        except ValidationError as exc:
+            return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period), status=422,
+                             problems=exc.problems)
+        except ConflictError:
+            view = workflow.open_form(ws, user, dataset, unit, period)
+            lang = lang_of(request)
+            return form_page(ws, request, view, status=409, error=tr(
+                lang, "Biểu mẫu vừa được người khác chuyển trạng thái; hãy xem lại.",
+                "Someone else moved this form meanwhile; look at it again."))
+        return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
+
+    for what in ("approve", "return", "reopen"):
+        def make(w: str) -> Callable[..., Any]:
+            async def post(request: Request, dataset: str, unit: str, period: str,
+                           user: Annotated[User, Depends(require_user)]) -> Response:
+                form = {k: str(v) for k, v in (await request.form()).items()}
+                return await run_in_threadpool(_page_errors, request,
+                                               lambda: _transition(request, user, dataset, unit, period, form, w))
+            return post
+        r.add_api_route(f"/forms/{{dataset}}/{{unit}}/{{period}}/{what}", make(what), methods=["POST"])
+
+    return r
+
+
+# --- JSON API ------------------------------------------------------------------------------------------------
+Number = Annotated[float | None, Field(default=None, allow_inf_nan=False)]
+
+
+class EntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator: str = Field(description="indicator code, one of the data set's")
+    value: Number = None
+    numerator: Number = None
+    denominator: Number = None
+    comment: str | None = Field(default=None, max_length=2000,
+                                description="required when the value is far from the unit's history")
+    version: int = Field(default=0, ge=0, description="the version read with GET (0: the value did not exist)")
+
+
+class EntriesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    entries: list[EntryIn] = Field(max_length=500)
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field(max_length=2000)
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(max_length=2000)
+
+
+# module level: the handlers' string annotations (``from __future__ import annotations``) resolve here
+Csrf = Annotated[str | None, Header(alias="X-CSRF-Token", description="the session's CSRF token")]
+
+
+def form_json(ws: Workspace, view: FormView, lang: str = "vi") -> dict[str, Any]:
+    per, transitions = _changes_by_value(ws, view)
+    st = view.state
+    fields = []
+    for f in view.fields:
+        ind, s = f.indicator, f.stored
+        fields.append({
+            "indicator": ind.code, "name": ind.name.get(lang), "kind": ind.kind, "unit": ind.unit,
+            "range": list(ind.range), "decimals": ind.decimals, "has_parts": ind.has_parts,
+            "value": s.value if s else None, "numerator": s.numerator if s else None,
+            "denominator": s.denominator if s else None, "comment": s.comment if s else None,
+            "status": s.status if s else None, "version": f.version,
+            "updated_by": s.updated_by if s else None, "updated_at": s.updated_at.isoformat() if s else None,
+            "history": [{"period": p, "value": v} for p, v in f.history],
+            "far_from_history": bool(s and s.value is not None
+                                     and workflow.far_from_history(s.value, [h for _, h in f.history])),
+            "changes": [{**c, "at": c["at"].isoformat()} for c in (_change(a, lang) for a in per.get(ind.code, []))],
+        })
+    return {
+        "dataset": view.dataset.id, "dataset_name": view.dataset.name.get(lang), "unit": view.unit,
+        "unit_name": unit_label(ws.catalogue.units[view.unit], lang), "period": str(view.period),
+        "state": st.state, "comment": st.comment, "updated_by": st.updated_by or None,
+        "updated_at": st.updated_at.isoformat() if st.updated_at else None,
+        "can_edit": view.can_edit, "can_review": view.can_review, "can_reopen": view.can_reopen,
+        "fields": fields,
+        "transitions": [{"at": a.at.isoformat(), "actor": a.actor, "state": a.action,
+                         "comment": (a.after or {}).get("comment")} for a in transitions],
+    }
+
+
+def _csrf(request: Request, token: str | None) -> None:
+    try:
+        check_csrf(request, token)
+    except PermissionDenied as exc:
+        raise ApiProblem(403, "csrf", f"X-CSRF-Token: {exc}") from exc
+
+
+def api_router(ws: Workspace) -> APIRouter:
+    r = APIRouter(prefix="/api/v1/forms", tags=["forms"])
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"description": "not logged in"}, 403: {"description": "not allowed, or a missing CSRF token"},
+        404: {"description": "no such form"}, 409: {"description": "changed meanwhile"},
+        422: {"description": "invalid values: `errors` lists each {field, reason, rule}"}}
+
+    @r.get("")
+    def forms(request: Request, user: Annotated[User, Depends(require_user)],
+              dataset: Annotated[str | None, Query(description="a data set id")] = None,
+              period: Annotated[str | None, Query(description="e.g. 2024-04 (default: the last complete)")] = None,
+              state: Annotated[str | None, Query(description="open, submitted, approved or returned")] = None,
+              ) -> dict[str, Any]:
+        """The forms in the user's scope, those the user can act on first."""
+        if dataset is not None and dataset not in ws.catalogue.datasets:
+            raise ApiProblem(400, "unknown-dataset", f"dataset: unknown data set {dataset!r}")
+        if state is not None and state not in STATES:
+            raise ApiProblem(400, "unknown-state", f"state: expected one of {', '.join(STATES)}")
+        try:
+            chosen = Period.parse(period) if period else None
+        except UnknownNameError as exc:
+            raise ApiProblem(400, "unknown-period", f"period: {exc}") from exc
+        rows = list_forms(ws, user, dataset=dataset, period=chosen, state=state, today=date.today())
+        return {"count": len(rows), "forms": [
+            {"dataset": x.dataset.id, "unit": x.unit.code, "period": x.period, "state": x.state, "action": x.action,
+             "url": f"/api/v1/forms/{x.dataset.id}/{x.unit.code}/{x.period}"} for x in rows]}
+
+    @r.get("/{dataset}/{unit}/{period}", responses=errors)
+    def get_form(request: Request, dataset: str, unit: str, period: str,
+                 user: Annotated[User, Depends(require_user)]) -> dict[str, Any]:
+        """One form: its state, each field's value, version, approved history and change history."""
+        return form_json(ws, _guard(lambda: workflow.open_form(ws, user, dataset, unit, period)), lang_of(request))
+
+    @r.put("/{dataset}/{unit}/{period}", responses=errors)
+    def put_form(request: Request, dataset: str, unit: str, period: str, body: EntriesIn,
+                 user: Annotated[User, Depends(require_user)], x_csrf_token: Csrf = None) -> dict[str, Any]:
+        """Save entries (each with the version read); all or nothing. Empty entries are left as they are."""
+        _csrf(request, x_csrf_token)
+        entries = [Entry(e.indicator, e.value, e.numerator, e.denominator, e.comment, e.version)
+                   for e in body.entries]
+
+        def conflict(view: FormView, codes: list[str]) -> ApiProblem:
+            by = {f.indicator.code: f for f in view.fields}
+            cur = []
+            for c in codes:
+                s = by[c].stored if c in by else None
+                cur.append({"field": c, "version": by[c].version if c in by else 0,
+                            "value": s.value if s else None, "updated_by": s.updated_by if s else None,
+                            "updated_at": s.updated_at.isoformat() if s else None})
+            return ApiProblem(409, "conflict", f"{codes[0]}: changed since it was read; GET the form again, check "
+                              "the current value, and save with its version", title="Conflict", current=cur)
+
+        view = _guard(lambda: workflow.open_form(ws, user, dataset, unit, period))
+        if view.can_edit and (codes := _conflicts(view, entries)):
+            raise conflict(view, codes)
+        try:
+            view = _guard(lambda: workflow.save_form(ws, user, dataset, unit, period, entries))
+        except ApiProblem as exc:
+            if exc.status != 409:
+                raise
+            view = _guard(lambda: workflow.open_form(ws, user, dataset, unit, period))
+            raise conflict(view, _conflicts(view, entries) or [e.indicator for e in entries]) from exc
+        return form_json(ws, view, lang_of(request))
+
+    @r.post("/{dataset}/{unit}/{period}/submit", responses=errors)
+    def submit(request: Request, dataset: str, unit: str, period: str, user: Annotated[User, Depends(require_user)],
+               x_csrf_token: Csrf = None) -> dict[str, Any]:
+        """Submit for review (every field must have a value)."""
+        _csrf(request, x_csrf_token)
+        return form_json(ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period)), lang_of(request))
+
+    @r.post("/{dataset}/{unit}/{period}/approve", responses=errors)
+    def approve(request: Request, dataset: str, unit: str, period: str, user: Annotated[User, Depends(require_user)],
+                x_csrf_token: Csrf = None) -> dict[str, Any]:
+        """Approve a submitted form: its values are published and the form is locked."""
+        _csrf(request, x_csrf_token)
+        return form_json(ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period)), lang_of(request))
+
+    @r.post("/{dataset}/{unit}/{period}/return", responses=errors)
+    def return_(request: Request, dataset: str, unit: str, period: str, body: CommentIn,
+                user: Annotated[User, Depends(require_user)], x_csrf_token: Csrf = None) -> dict[str, Any]:
+        """Return a submitted form to its unit, with a comment saying what to fix."""
+        _csrf(request, x_csrf_token)
+        return form_json(ws, _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment)),
+                         lang_of(request))
+
+    @r.post("/{dataset}/{unit}/{period}/reopen", responses=errors)
+    def reopen(request: Request, dataset: str, unit: str, period: str, body: ReasonIn,
+               user: Annotated[User, Depends(require_user)], x_csrf_token: Csrf = None) -> dict[str, Any]:
+        """Reopen an approved form (admins only; audited with the reason). Its values are unpublished."""
+        _csrf(request, x_csrf_token)
+        return form_json(ws, _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason)),
+                         lang_of(request))
+
+    return r
+
+
+def register(app: FastAPI, ws: Workspace) -> None:
+    install_handlers(app)
+    app.include_router(pages_router(ws))
+    app.include_router(api_router(ws))

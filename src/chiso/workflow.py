@@ -1,0 +1,266 @@
+"""Data entry and approval: a form is one data set for one unit and one period.
+
+open → (save…) → submit → approve (locked), or return with a comment → (save…) → submit …;
+an admin may reopen an approved form (audited). Values saved in a form are ``draft`` until the form
+is approved; published views (dashboards, the public API, rankings) read approved values only.
+Two people saving the same value cannot overwrite each other: each save names the version it read.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from chiso import auth
+from chiso.app import Workspace
+from chiso.auth import User
+from chiso.catalogue.datasets import DataSet
+from chiso.catalogue.models import Indicator
+from chiso.catalogue.periods import Period
+from chiso.catalogue.records import Origin, StoredValue, ValueInput
+from chiso.errors import ChisoError, PermissionDenied, Problem, UnknownNameError, ValidationError
+from chiso.ingest.validate import check_numbers
+from chiso.store.users import FormState
+
+EDITABLE = ("open", "returned")
+
+
+@dataclass(frozen=True)
+class Entry:
+    indicator: str
+    value: float | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    comment: str | None = None
+    version: int = 0  # the version the user read (0: the value did not exist)
+
+
+@dataclass
+class Field:
+    indicator: Indicator
+    stored: StoredValue | None
+    history: list[tuple[str, float]]
+
+    @property
+    def version(self) -> int:
+        return self.stored.version if self.stored else 0
+
+
+@dataclass
+class FormView:
+    dataset: DataSet
+    unit: str
+    period: Period
+    state: FormState
+    fields: list[Field]
+    can_edit: bool
+    can_review: bool
+    can_reopen: bool
+    problems: list[Problem] = field(default_factory=list)
+
+
+def source_of(dataset: DataSet) -> str:
+    return f"form:{dataset.id}"
+
+
+def _dataset(ws: Workspace, dataset: str) -> DataSet:
+    ds = ws.catalogue.datasets.get(dataset)
+    if ds is None:
+        raise UnknownNameError(dataset, sorted(ws.catalogue.datasets), detail="no such data set")
+    return ds
+
+
+def _check_place(ws: Workspace, ds: DataSet, unit: str, period: str) -> tuple[str, Period]:
+    p = Period.parse(period)
+    if p.kind is not ds.period:
+        raise ChisoError(f"data set {ds.id} is reported by {ds.period.value}, not for period {p}")
+    u = ws.catalogue.unit(unit, on=p.end)
+    if u.code not in {m.code for m in ws.catalogue.members(ds.group, p)}:
+        raise ChisoError(f"{u.code} does not report data set {ds.id} (it is for the members of {ds.group})")
+    return u.code, p
+
+
+def open_form(ws: Workspace, user: User | None, dataset: str, unit: str, period: str) -> FormView:
+    ds = _dataset(ws, dataset)
+    code, p = _check_place(ws, ds, unit, period)
+    cat = ws.catalogue
+    if not auth.can_read_unpublished(cat, user, code):
+        raise PermissionDenied(f"{user.username if user else 'the public'} may not open the form of {code}")
+    stored = {v.indicator: v for v in ws.store.values(units=[code], period=str(p), source=source_of(ds))}
+    fields = [Field(cat.indicators[c], stored.get(c), _history(ws, c, code, p)) for c in ds.indicators]
+    state = ws.store.users.form(ds.id, code, str(p))
+    return FormView(
+        ds,
+        code,
+        p,
+        state,
+        fields,
+        can_edit=state.state in EDITABLE and auth.can_enter(cat, user, code),
+        can_review=state.state == "submitted" and auth.can_review(cat, user, code),
+        can_reopen=state.state == "approved" and auth.can_reopen(cat, user, code),
+    )
+
+
+def _history(ws: Workspace, code: str, unit: str, p: Period, n: int = 12) -> list[tuple[str, float]]:
+    """The unit's approved values for the ``n`` periods before ``p`` (of the same kind)."""
+    wanted = {str(p.shift(-i)) for i in range(1, n + 1)}
+    vals = [v for v in ws.store.values(indicator=code, units=[unit], statuses=["approved"]) if v.period in wanted]
+    return sorted((v.period, v.value) for v in vals if v.value is not None)
+
+
+def far_from_history(value: float, history: Sequence[float]) -> bool:
+    """A value is flagged when it lies far outside the unit's own history: more than four robust standard
+    deviations (1.4826 × MAD) and more than 30 % away from the median. Needs three past values."""
+    if len(history) < 3:
+        return False
+    med = statistics.median(history)
+    mad = statistics.median(abs(h - med) for h in history) * 1.4826
+    return abs(value - med) > max(4 * mad, 0.3 * abs(med), 1e-9)
+
+
+def save_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, entries: Sequence[Entry]) -> FormView:
+    """Validate and save; every problem is reported at once (field = indicator code) and nothing is saved."""
+    view = open_form(ws, user, dataset, unit, period)
+    if not view.can_edit:
+        raise PermissionDenied(
+            f"the form {view.dataset.id} {view.unit} {view.period} is {view.state.state}; it cannot be changed"
+            if view.state.state not in EDITABLE
+            else f"{user.username} may not enter data for {view.unit}"
+        )
+    problems, inputs, versions = _check(view, entries)
+    if problems:
+        raise ValidationError(problems, source=f"{dataset} {view.unit} {view.period}")
+    ws.store.write_values(
+        inputs,
+        actor=user.username,
+        kind="edit",
+        description=f"form {dataset}",
+        status="draft",
+        expected_versions=versions,
+    )
+    return open_form(ws, user, dataset, unit, period)
+
+
+def check_entries(view: FormView, entries: Sequence[Entry]) -> list[Problem]:
+    """The problems ``save_form`` would report for ``entries``, without saving: lets a page report them
+    together with its own (numbers it could not read)."""
+    return _check(view, entries)[0]
+
+
+def _check(
+    view: FormView, entries: Sequence[Entry]
+) -> tuple[list[Problem], list[ValueInput], dict[tuple[str, str, str, str, str], int]]:
+    by_code = {f.indicator.code: f for f in view.fields}
+    problems: list[Problem] = []
+    inputs: list[ValueInput] = []
+    versions: dict[tuple[str, str, str, str, str], int] = {}
+    for i, e in enumerate(entries, start=1):
+        f = by_code.get(e.indicator)
+        if f is None:
+            problems.append(Problem(i, e.indicator, f"{e.indicator} is not part of data set {view.dataset.id}"))
+            continue
+        if e.value is None and e.numerator is None and e.denominator is None:
+            continue  # left empty
+        row: list[Problem] = []
+        v = check_numbers(f.indicator, e.value, e.numerator, e.denominator, i, row)
+        for pr in row:
+            problems.append(Problem(pr.row, e.indicator, pr.reason, pr.params, pr.value))
+        if row or v is None:
+            continue
+        if far_from_history(v, [h for _, h in f.history]) and not (e.comment or "").strip():
+            problems.append(
+                Problem(i, e.indicator, "far from this unit's history: explain it in a comment", {}, str(v))
+            )
+            continue
+        vi = ValueInput(
+            indicator=e.indicator,
+            unit=view.unit,
+            period=str(view.period),
+            value=v,
+            numerator=e.numerator,
+            denominator=e.denominator,
+            source=source_of(view.dataset),
+            comment=e.comment or None,
+            origin=Origin.REPORTED,
+        )
+        inputs.append(vi)
+        versions[vi.key] = e.version
+    return problems, inputs, versions
+
+
+def _restatus(ws: Workspace, view: FormView, status: str, actor: str) -> None:
+    vals = [f.stored for f in view.fields if f.stored is not None]
+    ws.store.write_values(
+        [
+            ValueInput(
+                indicator=v.indicator,
+                unit=v.unit,
+                period=v.period,
+                value=v.value,
+                numerator=v.numerator,
+                denominator=v.denominator,
+                approximate=v.approximate,
+                qualifier=v.qualifier,
+                source=v.source,
+                paragraph=v.paragraph,
+                comment=v.comment,
+                origin=v.origin,
+            )
+            for v in vals
+        ],
+        actor=actor,
+        kind="edit",
+        description=f"form {view.dataset.id} {status}",
+        status=status,
+    )
+
+
+def submit_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
+    view = open_form(ws, user, dataset, unit, period)
+    if not view.can_edit:
+        raise PermissionDenied(f"{user.username} may not submit the form of {view.unit} ({view.state.state})")
+    empty = [f.indicator.code for f in view.fields if f.stored is None]
+    if empty:
+        raise ValidationError([Problem(None, c, "required") for c in empty], source=f"{dataset} {view.unit}")
+    ws.store.users.set_form(view.state, "submitted", user.username, None)  # the version check first
+    _restatus(ws, view, "submitted", user.username)
+    return open_form(ws, user, dataset, unit, period)
+
+
+def approve_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
+    view = open_form(ws, user, dataset, unit, period)
+    if not view.can_review:
+        raise PermissionDenied(f"{user.username} may not approve the form of {view.unit} ({view.state.state})")
+    ws.store.users.set_form(view.state, "approved", user.username, None)
+    _restatus(ws, view, "approved", user.username)
+    return open_form(ws, user, dataset, unit, period)
+
+
+def return_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str) -> FormView:
+    view = open_form(ws, user, dataset, unit, period)
+    if not view.can_review:
+        raise PermissionDenied(f"{user.username} may not return the form of {view.unit} ({view.state.state})")
+    if not comment.strip():
+        raise ValidationError([Problem(None, "comment", "required")], source="return")
+    ws.store.users.set_form(view.state, "returned", user.username, comment)
+    _restatus(ws, view, "returned", user.username)
+    return open_form(ws, user, dataset, unit, period)
+
+
+def reopen_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str) -> FormView:
+    view = open_form(ws, user, dataset, unit, period)
+    if not view.can_reopen:
+        raise PermissionDenied(f"{user.username} may not reopen the form of {view.unit} ({view.state.state})")
+    if not reason.strip():
+        raise ValidationError([Problem(None, "reason", "required")], source="reopen")
+    ws.store.users.set_form(view.state, "open", user.username, reason)
+    _restatus(ws, view, "draft", user.username)
+    return open_form(ws, user, dataset, unit, period)
+
+
+def to_user(rec: object) -> User:
+    from chiso.store.users import UserRecord
+
+    assert isinstance(rec, UserRecord)
+    return User(rec.id, rec.username, rec.name, auth.Role(rec.role), rec.unit, rec.active)
