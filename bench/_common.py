@@ -120,10 +120,15 @@ def events(n: int, *, seed: int = 2024, log: Callable[[str], None] = print) -> E
     """The simulated events for ``n`` (cached): raw, and with derived columns."""
     folder = DATA / f"sim-{label(n)}"
     meta = folder / "events.json"
+    from chiso.simulate import generate
+
     if meta.exists():
         d = json.loads(meta.read_text())
-        return EventSet(**{**d, "raw": Path(d["raw"]), "parquet": Path(d["parquet"])})
-    from chiso.simulate import generate
+        es = EventSet(**{**d, "raw": Path(d["raw"]), "parquet": Path(d["parquet"])})
+        if not any(es.raw.glob("*/*.parquet")):  # raw files removed to save space: the same again (deterministic)
+            log(f"simulating the raw files of {es.raw} again …")
+            generate(2024, es.scale, es.raw, seed=seed)
+        return es
 
     folder.mkdir(parents=True, exist_ok=True)
     scale = n / EVENTS_PER_SCALE

@@ -85,7 +85,6 @@ def check_floor_covers_catalogue() -> None:
 def _answers(wide: list[Any], first: Any) -> tuple[Any, Any]:
     """Wide per-kind daily tables + first seen → the plans' shapes (daily long, first seen)."""
     import pyarrow as pa
-    import pyarrow.compute  # daily_long uses pa.compute without importing it (Ibis usually has by then)
 
     from chiso.engine.events import daily_long
 

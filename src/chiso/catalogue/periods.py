@@ -113,6 +113,22 @@ class Period:
         return Period(PeriodKind.DAY, d, d)
 
     @staticmethod
+    def containing(kind: PeriodKind, d: date) -> Period:
+        """The period of ``kind`` that holds the day ``d`` (a span is taken as its month)."""
+        if kind is PeriodKind.YEAR:
+            return Period.year(d.year)
+        if kind is PeriodKind.HALF:
+            return Period.half(d.year, 1 if d.month <= 6 else 2)
+        if kind is PeriodKind.QUARTER:
+            return Period.quarter(d.year, (d.month - 1) // 3 + 1)
+        if kind is PeriodKind.WEEK:
+            iy, iw, _ = d.isocalendar()
+            return Period.week(iy, iw)
+        if kind is PeriodKind.DAY:
+            return Period.day(d)
+        return Period.month(d.year, d.month)
+
+    @staticmethod
     def span(y1: int, m1: int, y2: int, m2: int) -> Period:
         if not (1 <= m1 <= 12 and 1 <= m2 <= 12):
             raise ValueError("months must be 01 to 12")

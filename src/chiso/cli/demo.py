@@ -84,11 +84,13 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
     )
     if not serve:
         return
-    token = ws.store.events.add_source(f"demo-{int(time.time())}", "Luồng mô phỏng 2025", ["*"], ["dossier", "ndxp"])
+    token = ws.store.events.add_source(f"demo-{int(time.time())}", "Luồng mô phỏng 2025", ["*"],
+                                       ["dossier", "ndxp"])
     url = f"http://127.0.0.1:{port}"
     out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   đăng nhập / log in: "
               + ", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS)
-              + "\nMột năm 2025 mô phỏng đang được gửi trực tiếp / a simulated 2025 is streaming in live. Ctrl+C to stop.")
+              + "\nMột năm 2025 mô phỏng đang được gửi trực tiếp / a simulated 2025 is streaming in live."
+              + " Ctrl+C to stop.")
 
     def stream() -> None:
         from chiso.simulate import stream_http

@@ -547,10 +547,13 @@ class Engine:
             at_end = [v for v in inside if Period.parse(v.period).end == latest_end]
             best = self._order(ind, at_end)[0]
             return replace(self._figure(best), method="latest")
+        stored = [Period.parse(v.period) for c in self._closure(unit, p) for v in facts.by_unit.get(c, [])]
         for kind in TILING_KINDS:
             subs = p.subperiods(kind)
             if not subs:
                 continue
+            if not events and not all(any(sp.contains(s) for s in stored) for sp in subs):
+                continue  # a sub-period with nothing stored inside cannot be computed: skip the whole tiling
             figs = [self._resolve(ind, unit, sp, facts, memo, events)[0] for sp in subs]
             if any(f is None or f.value is None for f in figs):
                 continue

@@ -14,6 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from chiso.catalogue.measures import UNIT_COLUMN, Condition, Measure
 
@@ -64,8 +65,14 @@ def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure]) -> ir.Table:
 
 
 def first_seen_plan(t: ir.Table, m: Measure) -> ir.Table:
-    """(unit, key, first_day) for a first_seen measure: one row per distinct key."""
-    parts = [t.select(unit=t[u].cast("string"), key=t[k].cast("string"), first_day=t.day) for u, k in m.keys]
+    """(unit, key, first_day) for a first_seen measure: one row per distinct key.
+
+    One scan: the events are first reduced to the first day of each combination of the key columns,
+    and the (unit, key) pairs are taken from that small table."""
+    cols = list(dict.fromkeys(c for pair in m.keys for c in pair))
+    base = t.group_by(cols).aggregate(first_day=t.day.min())
+    parts = [base.select(unit=base[u].cast("string"), key=base[k].cast("string"), first_day=base.first_day)
+             for u, k in m.keys]
     u = parts[0]
     for p in parts[1:]:
         u = u.union(p, distinct=False)
@@ -81,7 +88,7 @@ def daily_long(wide: pa.Table) -> pa.Table:
     parts = []
     for name in wide.column_names[2:]:
         col = wide[name]
-        mask = pa.compute.not_equal(col, 0)
+        mask = pc.not_equal(col, 0)
         sub = pa.table({"unit": wide["unit"], "day": wide["day"], "value": col}).filter(mask)
         parts.append(sub.append_column("measure", pa.array([name] * sub.num_rows, pa.string())))
     if not parts:

@@ -11,6 +11,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.engine import Connection
 
 from chiso.store import schema as s
 from chiso.store.clock import now
@@ -56,6 +57,14 @@ def _user(r: Any) -> UserRecord:
     return UserRecord(
         r["id"], r["username"], r["name"], r["role"], r["unit"], r["active"], r["failed_logins"], r["locked_until"]
     )
+
+
+def _audit(conn: Connection, actor: str, kind: str, description: str, **row: Any) -> None:
+    """One change set holding one audit row: who, when, what, before and after."""
+    t = now()
+    cs = int(conn.execute(insert(s.change_set).values(actor=actor, at=t, kind=kind, description=description))
+             .inserted_primary_key[0])  # type: ignore[index]
+    conn.execute(insert(s.audit).values(change_set=cs, at=t, actor=actor, **row))
 
 
 def _sid(token: str) -> str:
@@ -145,26 +154,9 @@ class UserBook:
         unit: str | None = None,
     ) -> None:
         """Audit an administrative action (a user or an event source added, deactivated, revoked…)."""
-        t = now()
         with self.engine.begin() as conn:
-            cs = int(
-                conn.execute(
-                    insert(s.change_set).values(actor=actor, at=t, kind="admin", description=f"{entity} {action}")
-                ).inserted_primary_key[0]  # type: ignore[index]
-            )
-            conn.execute(
-                insert(s.audit).values(
-                    change_set=cs,
-                    at=t,
-                    actor=actor,
-                    entity=entity,
-                    entity_id=entity_id[:100],
-                    action=action[:20],
-                    unit=unit,
-                    before=before,
-                    after=after,
-                )
-            )
+            _audit(conn, actor, "admin", f"{entity} {action}", entity=entity, entity_id=entity_id[:100],
+                   action=action[:20], unit=unit, before=before, after=after)
 
     # sessions ---------------------------------------------------------------------------------
     def start_session(self, uid: int) -> tuple[str, str]:
@@ -269,23 +261,7 @@ class UserBook:
                 )
                 if res.rowcount != 1:
                     raise ConflictError(f"form {f.dataset} {f.unit} {f.period} changed meanwhile")
-            cs = int(
-                conn.execute(
-                    insert(s.change_set).values(actor=actor, at=t, kind="workflow", description=f"{f.state} → {state}")
-                ).inserted_primary_key[0]  # type: ignore[index]
-            )
-            conn.execute(
-                insert(s.audit).values(
-                    change_set=cs,
-                    at=t,
-                    actor=actor,
-                    entity="form",
-                    entity_id=f"{f.dataset}/{f.unit}/{f.period}",
-                    action=state,
-                    unit=f.unit,
-                    period=f.period,
-                    before={"state": f.state},
-                    after={"state": state, "comment": comment},
-                )
-            )
+            _audit(conn, actor, "workflow", f"{f.state} → {state}", entity="form",
+                   entity_id=f"{f.dataset}/{f.unit}/{f.period}", action=state, unit=f.unit, period=f.period,
+                   before={"state": f.state}, after={"state": state, "comment": comment})
         return self.form(f.dataset, f.unit, f.period)

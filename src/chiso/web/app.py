@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from chiso import __version__
 from chiso.app import Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
-from chiso.web import admin, auth_routes, events_api, forms
+from chiso.web import admin, api, auth_routes, events_api, forms, pages
 from chiso.web.problems import install, problem_response
 from chiso.web.templating import STATIC
 
@@ -41,7 +41,8 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
         if owned:
             await asyncio.to_thread(w.close)
 
-    app = FastAPI(title="chiso", version=__version__, lifespan=lifespan)
+    # docs_url/redoc_url off: FastAPI's would load Swagger UI from a CDN; api.register serves an offline /docs
+    app = FastAPI(title="chiso", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     install(app)
 
     async def on_unexpected(_req: Request, exc: Exception) -> JSONResponse:
@@ -54,7 +55,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.state.writer = w
     app.include_router(events_api.events_router(ws, w, max_body=max_body))
     app.include_router(events_api.values_router(ws, w))
-    for module in (auth_routes, forms, admin):
+    for module in (pages, api, auth_routes, forms, admin):
         module.register(app, ws)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -30,7 +30,7 @@ from chiso.app import Workspace
 from chiso.auth import User
 from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator, Text, Unit
-from chiso.catalogue.periods import Period, PeriodKind
+from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError, ConflictError, PermissionDenied, Problem, UnknownNameError, ValidationError
 from chiso.ingest.validate import parse_number
 from chiso.store import AuditEntry
@@ -109,26 +109,11 @@ def canon(value: float | None, num: float | None, den: float | None, comment: st
     return json.dumps([_m(value), _m(num), _m(den), (comment or "").strip()], ensure_ascii=False)
 
 
-def _containing(kind: PeriodKind, d: date) -> Period:
-    if kind is PeriodKind.YEAR:
-        return Period.year(d.year)
-    if kind is PeriodKind.HALF:
-        return Period.half(d.year, 1 if d.month <= 6 else 2)
-    if kind is PeriodKind.QUARTER:
-        return Period.quarter(d.year, (d.month - 1) // 3 + 1)
-    if kind is PeriodKind.WEEK:
-        iy, iw, _ = d.isocalendar()
-        return Period.week(iy, iw)
-    if kind is PeriodKind.DAY:
-        return Period.day(d)
-    return Period.month(d.year, d.month)
-
-
 def period_for(ds: DataSet, chosen: Period | None, today: date) -> Period:
     """The data set's period containing the chosen one's end; by default the last complete one."""
     if chosen is not None:
-        return _containing(ds.period, chosen.end)
-    return _containing(ds.period, today).previous()
+        return Period.containing(ds.period, chosen.end)
+    return Period.containing(ds.period, today).previous()
 
 
 def _guard(fn: Callable[[], T]) -> T:

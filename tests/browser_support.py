@@ -1,0 +1,152 @@
+"""A live chiso server for browser tests, fuzzing and benchmarks: a real workspace served by uvicorn on
+127.0.0.1 and a free port, in a thread of the test process.
+
+``seeded_workspace`` makes the workspace the browser tests use: SQLite, the 2024 dataset, four users (two
+province reporters, a reviewer of the provinces, the national admin) and provincial values, so that
+rankings and the tile map have something to show.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
+
+from chiso import app as core
+from chiso.catalogue.periods import Period
+from chiso.catalogue.records import ValueInput
+from chiso.web import create_app
+from chiso.web.templating import STATIC
+
+PASSWORD = "mật-khẩu-đủ-dài-2024"  # one password for every test user; long enough for the rules
+RATE = "dossier_full_online_rate"  # the headline indicator the pages and the benchmark look at
+DATASET, FORM_PERIOD = "province_monthly", "2024-04"
+
+
+@dataclass(frozen=True)
+class Persona:
+    username: str
+    name: str
+    role: str
+    unit: str
+
+
+REPORTER_DN = Persona("danang", "Phòng Chuyển đổi số Đà Nẵng", "reporter", "P48")
+REPORTER_CM = Persona("camau", "Phòng Chuyển đổi số Cà Mau", "reporter", "P96")
+REVIEWER = Persona("duyet", "Người duyệt các tỉnh", "reviewer", "provinces")
+ADMIN = Persona("quantri", "Quản trị quốc gia", "admin", "VN")
+USERS = (REPORTER_DN, REPORTER_CM, REVIEWER, ADMIN)
+
+CHROMIUM_MISSING = (
+    "Chromium is not installed: the browser tests drive Debian's chromium through Playwright. "
+    "Run scripts/browser.sh (apt-get install chromium) and `pip install -e '.[dev]'` (playwright)."
+)
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _spread(unit: str, lo: float, hi: float) -> float:
+    """A stable pseudo-random value in [lo, hi] per unit: the same picture every run."""
+    h = int.from_bytes(hashlib.sha256(unit.encode()).digest()[:4], "big") / 2**32
+    return round(lo + (hi - lo) * h, 1)
+
+
+def provincial_values(ws: core.Workspace) -> list[ValueInput]:
+    """Every province's 2024 rate (the map and the rankings), some provinces' April 2024 figures, and
+    Đà Nẵng's January–March 2024 (the form's approved history); Đà Nẵng's April is left for the form."""
+    provinces = [u.code for u in ws.catalogue.members("provinces", Period.parse("2024"))]
+    out: list[ValueInput] = []
+    for code in provinces:
+        denominator = 1000 + int(_spread(code, 0, 9000))
+        value = _spread(code + "y", 35.0, 92.0)
+        out.append(ValueInput(indicator=RATE, unit=code, period="2024", value=value,
+                              numerator=round(denominator * value / 100), denominator=denominator,
+                              source="test-browser"))
+    for code in provinces[::6]:
+        if code != REPORTER_DN.unit:
+            out.append(ValueInput(indicator=RATE, unit=code, period=FORM_PERIOD,
+                                  value=_spread(code + "m", 30.0, 90.0), source="test-browser"))
+    for month, value in (("2024-01", 58.0), ("2024-02", 59.5), ("2024-03", 60.2)):
+        out.append(ValueInput(indicator=RATE, unit=REPORTER_DN.unit, period=month, value=value,
+                              source="test-browser"))
+    return out
+
+
+def seeded_workspace(root: Path) -> core.Workspace:
+    ws = core.init_workspace(root, f"sqlite:///{root / 'store.sqlite'}")
+    core.load(ws, "vn-2024", "test")
+    for u in USERS:
+        ws.store.users.create(u.username, u.name, PASSWORD, u.role, u.unit)
+    ws.store.write_values(provincial_values(ws), actor="test", status="approved")
+    return ws
+
+
+def make_app(ws: core.Workspace) -> FastAPI:
+    """``create_app`` plus whichever page modules it does not include yet, and /static."""
+    from chiso.web import admin, api, auth_routes, forms, pages
+
+    app = create_app(ws)
+    owned = ((pages, "/"), (api, "/api/v1/indicators"), (auth_routes, "/login"), (forms, "/forms"),
+             (admin, "/admin"))
+    for module, path in owned:
+        if not serves(app, path):
+            module.register(app, ws)
+    if not serves(app, "/static/chiso.css"):
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app
+
+
+def serves(app: FastAPI, path: str) -> bool:
+    """Whether a GET of ``path`` reaches a route: asks the routes themselves, since included routers
+    are not flattened into ``app.routes`` in every FastAPI version."""
+    scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
+    return any(r.matches(scope)[0] is not Match.NONE for r in app.router.routes)
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str  # http://127.0.0.1:PORT
+    host: str
+    port: int
+    app: FastAPI
+
+    @property
+    def netloc(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@contextlib.contextmanager
+def live_server(app: FastAPI, host: str = "127.0.0.1", timeout: float = 15.0) -> Iterator[LiveServer]:
+    """Serves ``app`` with uvicorn in a daemon thread. The socket is bound here (port 0), so no other
+    process can take the port between choosing and serving it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="chiso-live", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + timeout
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the live chiso server did not start")
+        time.sleep(0.02)
+    try:
+        yield LiveServer(f"http://{host}:{port}", host, port, app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=timeout)
+        sock.close()

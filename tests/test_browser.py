@@ -1,0 +1,293 @@
+"""chiso in a real browser: headless Chromium (Debian's) driven by Playwright against a live server.
+
+- a province reporter logs in, enters a month's figures and submits them; a reviewer approves; only then
+  does the public dashboard show the new value (the reporter sees it earlier, as a draft, on request);
+- a reporter of another province is refused that form, its JSON and its drafts;
+- every page works on a closed network: each request to any host but the server is blocked and recorded,
+  and the pages still render with the stylesheet served from /static;
+- screenshots of the main pages go to docs/screenshots/ (shown in the README; overwritten each run).
+
+No silent skip: without Chromium the tests fail and say to run scripts/browser.sh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from browser_support import (
+    ADMIN,
+    CHROMIUM_MISSING,
+    DATASET,
+    FORM_PERIOD,
+    PASSWORD,
+    RATE,
+    REPORTER_CM,
+    REPORTER_DN,
+    REVIEWER,
+    LiveServer,
+    Persona,
+    chromium_path,
+    live_server,
+    make_app,
+    seeded_workspace,
+)
+from chiso import app as core
+from chiso.web.pages import value_text
+
+try:
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        Page,
+        Playwright,
+        Request,
+        Response,
+        Route,
+        ViewportSize,
+        sync_playwright,
+    )
+except ImportError:  # a clear failure below, rather than an import error that hides the remedy
+    sync_playwright = None  # type: ignore[assignment]
+
+SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+FORM = f"/forms/{DATASET}/{REPORTER_DN.unit}/{FORM_PERIOD}"
+ACCENT = "rgb(185, 28, 28)"  # chiso.css --accent on .brand: proves the stylesheet was applied
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.Workspace]:
+    w = seeded_workspace(tmp_path_factory.mktemp("browser") / "ws")
+    yield w
+    w.close()
+
+
+@pytest.fixture(scope="module")
+def server(ws: core.Workspace) -> Iterator[LiveServer]:
+    with live_server(make_app(ws)) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    if sync_playwright is None:
+        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    exe = chromium_path()
+    if exe is None:
+        pytest.fail(CHROMIUM_MISSING)
+    # these flags stop Chromium's own calls home, which a closed network refuses noisily
+    b = playwright.chromium.launch(executable_path=exe, headless=True, args=[
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+    yield b
+    b.close()
+
+
+@dataclass
+class Watch:
+    """What a browser context asked for: requests to other hosts (blocked), /static answers, JS errors."""
+
+    external: list[str] = field(default_factory=list)
+    static: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Session:
+    context: BrowserContext
+    page: Page
+    watch: Watch
+
+
+Opener = Callable[..., Session]
+
+
+@pytest.fixture
+def open_session(browser: Browser, server: LiveServer) -> Iterator[Opener]:
+    """Opens a context that can reach only the server, logged in as ``who`` (or public)."""
+    opened: list[Session] = []
+
+    def open_(who: Persona | None = None, viewport: ViewportSize | None = None, scale: float = 1) -> Session:
+        ctx = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP, locale="vi-VN",
+                                  device_scale_factor=scale)
+        watch = Watch()
+
+        def guard(route: Route, request: Request) -> None:
+            if urlsplit(request.url).netloc == server.netloc:
+                route.continue_()
+            else:  # a CDN font or script would fail on a closed network: refuse and remember it
+                watch.external.append(request.url)
+                route.abort("blockedbyclient")
+
+        def answered(response: Response) -> None:
+            path = urlsplit(response.url).path
+            if path.startswith("/static/"):
+                watch.static[path] = response.status
+
+        ctx.route("**/*", guard)
+        page = ctx.new_page()
+        page.on("response", answered)
+        page.on("pageerror", lambda e: watch.errors.append(str(e)))
+        page.set_default_timeout(10_000)
+        if who is not None:
+            login(page, who)
+        s = Session(ctx, page, watch)
+        opened.append(s)
+        return s
+
+    yield open_
+    for s in opened:
+        s.context.close()
+
+
+def login(page: Page, who: Persona) -> None:
+    page.goto("/login")
+    form = page.locator("form.login")
+    form.locator("input[name=username]").fill(who.username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/forms")
+
+
+def shot(page: Page, name: str, full_page: bool = True) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
+
+
+def ranked_value(page: Page, unit: str, drafts: bool = False) -> str:
+    """The text in the provinces ranking of RATE for April 2024, as ``page`` sees it."""
+    page.goto(f"/indicators/{RATE}?period={FORM_PERIOD}&group=provinces" + ("&drafts=1" if drafts else ""))
+    return page.get_by_test_id(f"rank-value-{RATE}-{unit}").inner_text().strip()
+
+
+# --- the whole flow ---------------------------------------------------------------------------------------
+def test_reporter_enters_reviewer_approves_dashboard_publishes(open_session: Opener, ws: core.Workspace) -> None:
+    expected = value_text(61.5, ws.catalogue.indicators[RATE], "vi")  # "61,5%" in Vietnamese style
+    public = open_session()
+    assert ranked_value(public.page, REPORTER_DN.unit) == "—"  # nothing published for April yet
+
+    dn = open_session(REPORTER_DN)
+    page = dn.page
+    page.goto(f"/forms?period={FORM_PERIOD}")
+    page.locator(f'a[href="{FORM}"]').first.click()
+    page.wait_for_url(f"**{FORM}")
+    assert "Đà Nẵng" in page.locator("h1").inner_text()
+    # decimals with a Vietnamese comma; no "1.234" for thousands: the form reads a lone dot as a decimal point
+    page.locator(f'input[name="{RATE}.numerator"]').fill("1230")
+    page.locator(f'input[name="{RATE}.denominator"]').fill("2000")
+    page.locator(f'input[name="{RATE}.value"]').fill("61,5")
+    for code, text in (("dossier_online_submission_rate", "72,4"), ("procedures_full_online_rate", "55"),
+                       ("dossier_digitisation_rate", "81,3"), ("e_result_rate", "77"),
+                       ("digitised_data_reuse_rate", "40,8"), ("online_payment_rate", "66,1"),
+                       ("community_dx_teams", "56"), ("community_dx_team_members", "1234")):
+        page.locator(f'input[name="{code}.value"]').fill(text)
+    page.locator(f'textarea[name="{RATE}.comment"]').fill("Cổng DVC thành phố")
+    page.locator("h1").click()  # no focus ring in the screenshot
+    shot(page, "form")
+    page.locator('button[name="action"][value="submit"]').click()
+    page.wait_for_url("**?done=submitted")
+    assert page.get_by_role("status").inner_text() == "Đã lưu và gửi duyệt."
+    assert page.locator("strong.state").inner_text() == "Chờ duyệt"
+    assert dn.watch.errors == []  # forms.js ran without an error
+
+    # submitted is not published: the public still sees nothing; the reporter sees the draft on request
+    assert ranked_value(public.page, REPORTER_DN.unit) == "—"
+    assert ranked_value(page, REPORTER_DN.unit) == "—"
+    assert ranked_value(page, REPORTER_DN.unit, drafts=True) == expected
+
+    # another province's reporter: the form, its JSON, a save and the drafts are all refused
+    cm = open_session(REPORTER_CM)
+    page = cm.page
+    page.goto(f"/forms?period={FORM_PERIOD}")
+    assert page.locator(f'a[href="{FORM}"]').count() == 0  # not even listed
+    resp = page.goto(FORM)
+    assert resp is not None and resp.status == 403
+    assert "Bạn không có quyền" in page.get_by_role("alert").inner_text()
+    assert page.locator(f'input[name="{RATE}.value"]').count() == 0
+    api = page.request.get(f"/api/v1/forms/{DATASET}/{REPORTER_DN.unit}/{FORM_PERIOD}")
+    assert api.status == 403, api.text()
+    csrf = page.request.get("/api/v1/session").json()["csrf"]
+    put = page.request.put(f"/api/v1/forms/{DATASET}/{REPORTER_DN.unit}/{FORM_PERIOD}",
+                           headers={"X-CSRF-Token": csrf}, data={"entries": [{"indicator": RATE, "value": 1}]})
+    assert put.status == 403, put.text()
+    assert ranked_value(page, REPORTER_DN.unit, drafts=True) == "—"  # P48's draft is outside Cà Mau's scope
+
+    # the reviewer of the provinces approves
+    rv = open_session(REVIEWER)
+    page = rv.page
+    page.goto("/forms")
+    page.locator(f'a[href="{FORM}"]').first.click()
+    page.get_by_role("button", name="Duyệt và công bố").click()
+    page.wait_for_url("**?done=approved")
+    assert page.get_by_role("status").inner_text() == "Đã duyệt; số liệu được công bố."
+    assert page.locator("strong.state").inner_text() == "Đã duyệt"
+
+    # published: the public dashboard, its ranking, the map and the unit page show it
+    page = public.page
+    assert ranked_value(page, REPORTER_DN.unit) == expected
+    row = page.locator(f'table[data-testid="ranking-provinces"] tr[data-unit="{REPORTER_DN.unit}"]')
+    assert row.get_attribute("data-rank") not in ("", None)
+    assert expected.rstrip("%") in page.locator("#map").inner_text()
+    page.goto(f"/units/{REPORTER_DN.unit}?period={FORM_PERIOD}")
+    table = page.get_by_test_id("unit-indicators").inner_text()
+    assert expected in table and "1.234 người" in table  # the count shown back with a Vietnamese separator
+    for s in (public, dn, cm, rv):
+        assert s.watch.external == [] and s.watch.errors == []
+
+
+# --- a closed network, and the screenshots --------------------------------------------------------------------
+PAGES: list[tuple[str, Persona | None, str]] = [  # (path, who, screenshot name or "")
+    ("/", None, "overview"),
+    (f"/indicators/{RATE}", None, "indicator"),
+    ("/units/P48", None, "unit"),
+    ("/login", None, ""),
+    ("/docs", None, ""),
+    ("/forms", REPORTER_DN, ""),
+    (f"/forms/{DATASET}/{REPORTER_DN.unit}/2024-05", REPORTER_DN, ""),
+    ("/admin", ADMIN, "admin"),
+    ("/admin/users", ADMIN, ""),
+]
+
+
+def test_pages_work_offline_with_their_own_styles(open_session: Opener, server: LiveServer) -> None:
+    sessions: dict[str | None, Session] = {}
+    for path, who, name in PAGES:
+        key = who.username if who else None
+        if key not in sessions:
+            sessions[key] = open_session(who)
+        s = sessions[key]
+        resp = s.page.goto(path)
+        assert resp is not None and resp.ok, f"{path}: {resp.status if resp else 'no response'}"
+        assert s.page.locator(".brand").evaluate("e => getComputedStyle(e).color") == ACCENT, path
+        sheets = s.page.evaluate("[...document.styleSheets].map(s => s.href)")
+        assert sheets == [f"{server.url}/static/chiso.css"], (path, sheets)
+        if name:
+            shot(s.page, name)
+    for s in sessions.values():
+        assert s.watch.external == [], s.watch.external
+        assert s.watch.static.get("/static/chiso.css") == 200, s.watch.static  # each context loads it itself
+        assert s.watch.errors == []
+    # the guard itself works: a request to another host is refused and recorded, not let through
+    probe = sessions[None]
+    probe.page.evaluate("fetch('http://cdn.example.invalid/x.js').catch(() => null)")
+    assert probe.watch.external == ["http://cdn.example.invalid/x.js"]
+
+
+def test_phone_width_overview(open_session: Opener) -> None:
+    s = open_session(viewport=PHONE, scale=2)
+    s.page.goto("/")
+    width = s.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"the overview scrolls sideways on a phone ({width}px)"
+    shot(s.page, "overview-phone", full_page=False)  # the first screen: the whole page is ~9000 px tall
+    assert s.watch.external == []
