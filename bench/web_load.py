@@ -3,7 +3,7 @@
     .venv/bin/python bench/web_load.py [--scale 0.007] [--connections 1,8,32] [--duration 10] [--rebuild]
 
 The workspace (SQLite, the default store) holds the 2024 dataset and the simulated nation of
-``chiso simulate --year 2024 --scale S`` (0.007 gives ≈9.6 M events: dossiers, their status records and
+``chiso simulate --year 2024 --scale S`` (0.007 gives ≈9.3 M events: 2.65 M dossier status records and 6.6 M
 NDXP transactions), built once and kept under ``$CHISO_BENCH_DATA`` (default /tmp/chiso-bench). The
 server is the web app in its own process (uvicorn, one process, as ``chiso serve`` runs it); the load
 comes from wrk (Debian's package; scripts/browser.sh installs it) in another process, on 127.0.0.1 only,
@@ -208,7 +208,7 @@ def wrk(url: str, connections: int, seconds: int, script: Path) -> dict[str, Any
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=0.007, help="chiso simulate --scale (0.007 ≈ 9.6 M events)")
+    ap.add_argument("--scale", type=float, default=0.007, help="chiso simulate --scale (0.007 ≈ 9.3 M events)")
     ap.add_argument("--connections", default="1,8,32", help="concurrent connections, comma-separated")
     ap.add_argument("--duration", type=int, default=10, help="seconds of load per endpoint and concurrency")
     ap.add_argument("--rebuild", action="store_true", help="build the workspace again")

@@ -24,6 +24,7 @@ from browser_support import (
     CHROMIUM_MISSING,
     DATASET,
     FORM_PERIOD,
+    FORM_VALUES,
     PASSWORD,
     RATE,
     REPORTER_CM,
@@ -171,9 +172,58 @@ def ranked_value(page: Page, unit: str, drafts: bool = False) -> str:
     return page.get_by_test_id(f"rank-value-{RATE}-{unit}").inner_text().strip()
 
 
+# --- a closed network, and the screenshots --------------------------------------------------------------------
+# These come first in the file: they then see the seeded workspace before the flow below changes it (pytest,
+# and each xdist worker, run a module's tests in file order), so the screenshots are the same every run.
+PAGES: list[tuple[str, Persona | None, str]] = [  # (path, who, screenshot name or "")
+    ("/", None, "overview"),
+    (f"/indicators/{RATE}", None, "indicator"),
+    ("/units/P48", None, "unit"),
+    ("/login", None, ""),
+    ("/docs", None, ""),
+    ("/forms", REPORTER_DN, ""),
+    (f"/forms/{DATASET}/{REPORTER_DN.unit}/2024-05", REPORTER_DN, ""),
+    ("/admin", ADMIN, "admin"),
+    ("/admin/users", ADMIN, ""),
+]
+
+
+def test_pages_work_offline_with_their_own_styles(open_session: Opener, server: LiveServer) -> None:
+    sessions: dict[str | None, Session] = {}
+    for path, who, name in PAGES:
+        key = who.username if who else None
+        if key not in sessions:
+            sessions[key] = open_session(who)
+        s = sessions[key]
+        resp = s.page.goto(path)
+        assert resp is not None and resp.ok, f"{path}: {resp.status if resp else 'no response'}"
+        assert s.page.locator(".brand").evaluate("e => getComputedStyle(e).color") == ACCENT, path
+        sheets = s.page.evaluate("[...document.styleSheets].map(s => s.href)")
+        assert sheets == [f"{server.url}/static/chiso.css"], (path, sheets)
+        if name:
+            shot(s.page, name)
+    for s in sessions.values():
+        assert s.watch.external == [], s.watch.external
+        assert s.watch.static.get("/static/chiso.css") == 200, s.watch.static  # each context loads it itself
+        assert s.watch.errors == []
+    # the guard itself works: a request to another host is refused and recorded, not let through
+    probe = sessions[None]
+    probe.page.evaluate("fetch('http://cdn.example.invalid/x.js').catch(() => null)")
+    assert probe.watch.external == ["http://cdn.example.invalid/x.js"]
+
+
+def test_phone_width_overview(open_session: Opener) -> None:
+    s = open_session(viewport=PHONE, scale=2)
+    s.page.goto("/")
+    width = s.page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"] + 1, f"the overview scrolls sideways on a phone ({width}px)"
+    shot(s.page, "overview-phone", full_page=False)  # the first screen: the whole page is ~9000 px tall
+    assert s.watch.external == []
+
+
 # --- the whole flow ---------------------------------------------------------------------------------------
 def test_reporter_enters_reviewer_approves_dashboard_publishes(open_session: Opener, ws: core.Workspace) -> None:
-    expected = value_text(61.5, ws.catalogue.indicators[RATE], "vi")  # "61,5%" in Vietnamese style
+    expected = value_text(FORM_VALUES[RATE], ws.catalogue.indicators[RATE], "vi")  # "61,5%", Vietnamese style
     public = open_session()
     assert ranked_value(public.page, REPORTER_DN.unit) == "—"  # nothing published for April yet
 
@@ -186,12 +236,8 @@ def test_reporter_enters_reviewer_approves_dashboard_publishes(open_session: Ope
     # decimals with a Vietnamese comma; no "1.234" for thousands: the form reads a lone dot as a decimal point
     page.locator(f'input[name="{RATE}.numerator"]').fill("1230")
     page.locator(f'input[name="{RATE}.denominator"]').fill("2000")
-    page.locator(f'input[name="{RATE}.value"]').fill("61,5")
-    for code, text in (("dossier_online_submission_rate", "72,4"), ("procedures_full_online_rate", "55"),
-                       ("dossier_digitisation_rate", "81,3"), ("e_result_rate", "77"),
-                       ("digitised_data_reuse_rate", "40,8"), ("online_payment_rate", "66,1"),
-                       ("community_dx_teams", "56"), ("community_dx_team_members", "1234")):
-        page.locator(f'input[name="{code}.value"]').fill(text)
+    for code, value in FORM_VALUES.items():
+        page.locator(f'input[name="{code}.value"]').fill(f"{value:g}".replace(".", ","))
     page.locator(f'textarea[name="{RATE}.comment"]').fill("Cổng DVC thành phố")
     page.locator("h1").click()  # no focus ring in the screenshot
     shot(page, "form")
@@ -244,50 +290,3 @@ def test_reporter_enters_reviewer_approves_dashboard_publishes(open_session: Ope
     assert expected in table and "1.234 người" in table  # the count shown back with a Vietnamese separator
     for s in (public, dn, cm, rv):
         assert s.watch.external == [] and s.watch.errors == []
-
-
-# --- a closed network, and the screenshots --------------------------------------------------------------------
-PAGES: list[tuple[str, Persona | None, str]] = [  # (path, who, screenshot name or "")
-    ("/", None, "overview"),
-    (f"/indicators/{RATE}", None, "indicator"),
-    ("/units/P48", None, "unit"),
-    ("/login", None, ""),
-    ("/docs", None, ""),
-    ("/forms", REPORTER_DN, ""),
-    (f"/forms/{DATASET}/{REPORTER_DN.unit}/2024-05", REPORTER_DN, ""),
-    ("/admin", ADMIN, "admin"),
-    ("/admin/users", ADMIN, ""),
-]
-
-
-def test_pages_work_offline_with_their_own_styles(open_session: Opener, server: LiveServer) -> None:
-    sessions: dict[str | None, Session] = {}
-    for path, who, name in PAGES:
-        key = who.username if who else None
-        if key not in sessions:
-            sessions[key] = open_session(who)
-        s = sessions[key]
-        resp = s.page.goto(path)
-        assert resp is not None and resp.ok, f"{path}: {resp.status if resp else 'no response'}"
-        assert s.page.locator(".brand").evaluate("e => getComputedStyle(e).color") == ACCENT, path
-        sheets = s.page.evaluate("[...document.styleSheets].map(s => s.href)")
-        assert sheets == [f"{server.url}/static/chiso.css"], (path, sheets)
-        if name:
-            shot(s.page, name)
-    for s in sessions.values():
-        assert s.watch.external == [], s.watch.external
-        assert s.watch.static.get("/static/chiso.css") == 200, s.watch.static  # each context loads it itself
-        assert s.watch.errors == []
-    # the guard itself works: a request to another host is refused and recorded, not let through
-    probe = sessions[None]
-    probe.page.evaluate("fetch('http://cdn.example.invalid/x.js').catch(() => null)")
-    assert probe.watch.external == ["http://cdn.example.invalid/x.js"]
-
-
-def test_phone_width_overview(open_session: Opener) -> None:
-    s = open_session(viewport=PHONE, scale=2)
-    s.page.goto("/")
-    width = s.page.evaluate("document.documentElement.scrollWidth")
-    assert width <= PHONE["width"] + 1, f"the overview scrolls sideways on a phone ({width}px)"
-    shot(s.page, "overview-phone", full_page=False)  # the first screen: the whole page is ~9000 px tall
-    assert s.watch.external == []

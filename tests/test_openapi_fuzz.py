@@ -1,11 +1,12 @@
 """The JSON API against its own OpenAPI description: schemathesis generates requests for every operation of
-``/openapi.json`` and the app (in-process, over ASGI) must never answer 5xx (``not_a_server_error``).
+``/openapi.json`` and the app (in-process, over ASGI) must never answer 5xx (``not_a_server_error``) nor
+fail with an unhandled exception.
 
 Requests go as the national admin (a fresh session and its CSRF token for each, so that a generated
 ``DELETE /api/v1/session`` cannot log the rest out) and with an event source's token, so the checks behind
-the login and the token are reached too. Random strings rarely name a real unit or period, so half the
-path and query values are drawn from real names (``REAL``): the code behind the 404s runs as well.
-Bounded: ``EXAMPLES`` examples per operation, about 20 s in all.
+the login and the token are reached too. Random strings rarely name a real unit, period or form, so most
+path and query values are drawn from real names (``REAL``, ``FORMS``): the code past the 404s runs too.
+Both schema-valid (positive) and schema-violating (negative) requests; bounded by ``EXAMPLES``, about 30 s.
 """
 
 from __future__ import annotations

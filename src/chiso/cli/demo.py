@@ -104,7 +104,7 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
     threading.Thread(target=stream, daemon=True).start()
     from chiso.web.app import serve as run_server
 
-    run_server(ws, "127.0.0.1", port)
+    run_server(ws, "127.0.0.1", port, log_level="warning")
 
 
 def _key_rows(ws: core.Workspace) -> list[tuple[Pillar, Answer]]:

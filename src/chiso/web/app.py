@@ -23,6 +23,8 @@ from chiso import __version__
 from chiso.app import Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
 from chiso.web import admin, api, auth_routes, events_api, forms, pages
+from chiso.web.pagecache import PublicPageCache
+from chiso.web.pages import data_version
 from chiso.web.problems import install, problem_response
 from chiso.web.templating import STATIC
 
@@ -58,6 +60,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     for module in (pages, api, auth_routes, forms, admin):
         module.register(app, ws)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(PublicPageCache, version=lambda: data_version(ws.store))
     return app
 
 
