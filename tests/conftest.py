@@ -24,6 +24,18 @@ from chiso.store.schema import metadata
 PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture(scope="module")
+def cheap_hashes() -> Iterator[None]:
+    """Still argon2id, with small parameters: web tests check the web, not the hash's cost."""
+    from argon2 import PasswordHasher
+
+    from chiso.store import users as users_module
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        yield
+
+
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return load_catalogue()

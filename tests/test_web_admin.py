@@ -8,11 +8,9 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-import chiso.store.users as users_module
 from chiso import app as core
 from chiso.web import admin, auth_routes, create_app, forms
 from chiso.web.session import COOKIE
@@ -22,11 +20,7 @@ USERS = {"admin": ("admin", "VN"), "padmin": ("admin", "P48"), "rev": ("reviewer
          "rep": ("reporter", "P48"), "viewer": ("viewer", "VN")}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cheap_hashes() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, update
 
-import chiso.store.users as users_module
 from chiso import app as core
 from chiso.errors import ChisoError
 from chiso.store import schema as s
@@ -27,11 +25,7 @@ from chiso.web.session import COOKIE
 PW = "mật-khẩu-đủ-dài"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cheap_hashes() -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture(scope="module")

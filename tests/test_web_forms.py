@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from httpx import Response
 
-import chiso.store.users as users_module
 from chiso import app as core
 from chiso import workflow
 from chiso.catalogue.records import Origin, ValueInput
@@ -41,12 +39,7 @@ USERS = {  # username: (role, scope unit)
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def cheap_hashes() -> Iterator[None]:
-    # still argon2id, with small parameters: the tests check the web, not the hash's cost
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-        yield
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture(scope="module")

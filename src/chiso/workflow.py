@@ -216,47 +216,44 @@ def _restatus(ws: Workspace, view: FormView, status: str, actor: str) -> None:
     )
 
 
-def submit_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
+def _move(
+    ws: Workspace, user: User, dataset: str, unit: str, period: str, *, verb: str, may: str, state: str,
+    values: str, note: tuple[str, str] | None = None,
+) -> FormView:
+    """One workflow move: check the right (``may``: a FormView flag) and a required note, move the form
+    (its version check first), then the values' status."""
     view = open_form(ws, user, dataset, unit, period)
-    if not view.can_edit:
-        raise PermissionDenied(f"{user.username} may not submit the form of {view.unit} ({view.state.state})")
-    empty = [f.indicator.code for f in view.fields if f.stored is None]
-    if empty:
-        raise ValidationError([Problem(None, c, "required") for c in empty], source=f"{dataset} {view.unit}")
-    ws.store.users.set_form(view.state, "submitted", user.username, None)  # the version check first
-    _restatus(ws, view, "submitted", user.username)
+    if not getattr(view, may):
+        raise PermissionDenied(f"{user.username} may not {verb} the form of {view.unit} ({view.state.state})")
+    if note is not None and not note[1].strip():
+        raise ValidationError([Problem(None, note[0], "required")], source=verb)
+    if verb == "submit":
+        empty = [f.indicator.code for f in view.fields if f.stored is None]
+        if empty:
+            raise ValidationError([Problem(None, c, "required") for c in empty], source=f"{dataset} {view.unit}")
+    ws.store.users.set_form(view.state, state, user.username, note[1] if note else None)
+    _restatus(ws, view, values, user.username)
     return open_form(ws, user, dataset, unit, period)
+
+
+def submit_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
+    return _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted",
+                 values="submitted")
 
 
 def approve_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
-    view = open_form(ws, user, dataset, unit, period)
-    if not view.can_review:
-        raise PermissionDenied(f"{user.username} may not approve the form of {view.unit} ({view.state.state})")
-    ws.store.users.set_form(view.state, "approved", user.username, None)
-    _restatus(ws, view, "approved", user.username)
-    return open_form(ws, user, dataset, unit, period)
+    return _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
+                 values="approved")
 
 
 def return_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str) -> FormView:
-    view = open_form(ws, user, dataset, unit, period)
-    if not view.can_review:
-        raise PermissionDenied(f"{user.username} may not return the form of {view.unit} ({view.state.state})")
-    if not comment.strip():
-        raise ValidationError([Problem(None, "comment", "required")], source="return")
-    ws.store.users.set_form(view.state, "returned", user.username, comment)
-    _restatus(ws, view, "returned", user.username)
-    return open_form(ws, user, dataset, unit, period)
+    return _move(ws, user, dataset, unit, period, verb="return", may="can_review", state="returned",
+                 values="returned", note=("comment", comment))
 
 
 def reopen_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str) -> FormView:
-    view = open_form(ws, user, dataset, unit, period)
-    if not view.can_reopen:
-        raise PermissionDenied(f"{user.username} may not reopen the form of {view.unit} ({view.state.state})")
-    if not reason.strip():
-        raise ValidationError([Problem(None, "reason", "required")], source="reopen")
-    ws.store.users.set_form(view.state, "open", user.username, reason)
-    _restatus(ws, view, "draft", user.username)
-    return open_form(ws, user, dataset, unit, period)
+    return _move(ws, user, dataset, unit, period, verb="reopen", may="can_reopen", state="open", values="draft",
+                 note=("reason", reason))
 
 
 def to_user(rec: object) -> User:
