@@ -76,6 +76,12 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
                   fmt_value(a.target.value, ind.unit, ind.decimals, kind=ind.kind) if a.target else "",
                   f"{fmt_number(a.attainment * 100, 1)}%" if a.attainment else "")
     out.print(t)
+    vi_scale, vi_times = fmt_number(scale, 6, "vi"), fmt_number(1 / scale, 0, "vi")
+    en_scale, en_times = fmt_number(scale, 6, "en"), fmt_number(1 / scale, 0, "en")
+    out.print(f"[dim]Số liệu 'computed' tính từ sự kiện của quốc gia mô phỏng ở tỷ lệ {vi_scale}: các tỷ lệ (%) so "
+              f"được với số công bố, còn các số đếm nhỏ hơn {vi_times} lần; số công bố vẫn hiện bên cạnh.\n"
+              f"'computed' figures come from the simulated nation's events at scale {en_scale}: rates compare with "
+              f"the published ones, counts are {en_times}× smaller; the published figures stay beside them.[/dim]")
     out.print(
         "Thử / try:\n"
         f"  chiso -w {ws.root} value dossier_full_online_rate --unit ministries --period 2024 --json\n"
