@@ -192,23 +192,7 @@ def _check(
 def _restatus(ws: Workspace, view: FormView, status: str, actor: str) -> None:
     vals = [f.stored for f in view.fields if f.stored is not None]
     ws.store.write_values(
-        [
-            ValueInput(
-                indicator=v.indicator,
-                unit=v.unit,
-                period=v.period,
-                value=v.value,
-                numerator=v.numerator,
-                denominator=v.denominator,
-                approximate=v.approximate,
-                qualifier=v.qualifier,
-                source=v.source,
-                paragraph=v.paragraph,
-                comment=v.comment,
-                origin=v.origin,
-            )
-            for v in vals
-        ],
+        [v.as_input() for v in vals],
         actor=actor,
         kind="edit",
         description=f"form {view.dataset.id} {status}",
@@ -217,8 +201,17 @@ def _restatus(ws: Workspace, view: FormView, status: str, actor: str) -> None:
 
 
 def _move(
-    ws: Workspace, user: User, dataset: str, unit: str, period: str, *, verb: str, may: str, state: str,
-    values: str, note: tuple[str, str] | None = None,
+    ws: Workspace,
+    user: User,
+    dataset: str,
+    unit: str,
+    period: str,
+    *,
+    verb: str,
+    may: str,
+    state: str,
+    values: str,
+    note: tuple[str, str] | None = None,
 ) -> FormView:
     """One workflow move: check the right (``may``: a FormView flag) and a required note, move the form
     (its version check first), then the values' status."""
@@ -237,23 +230,41 @@ def _move(
 
 
 def submit_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted",
-                 values="submitted")
+    return _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted", values="submitted")
 
 
 def approve_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
-                 values="approved")
+    return _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved", values="approved")
 
 
 def return_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="return", may="can_review", state="returned",
-                 values="returned", note=("comment", comment))
+    return _move(
+        ws,
+        user,
+        dataset,
+        unit,
+        period,
+        verb="return",
+        may="can_review",
+        state="returned",
+        values="returned",
+        note=("comment", comment),
+    )
 
 
 def reopen_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="reopen", may="can_reopen", state="open", values="draft",
-                 note=("reason", reason))
+    return _move(
+        ws,
+        user,
+        dataset,
+        unit,
+        period,
+        verb="reopen",
+        may="can_reopen",
+        state="open",
+        values="draft",
+        note=("reason", reason),
+    )
 
 
 def to_user(rec: object) -> User:

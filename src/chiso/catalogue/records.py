@@ -61,3 +61,7 @@ class StoredValue(BaseModel):
     created_at: datetime
     updated_by: str
     updated_at: datetime
+
+    def as_input(self) -> ValueInput:
+        """The same value as input to the write path (to re-write it, e.g. with another status)."""
+        return ValueInput(**self.model_dump(include=set(ValueInput.model_fields)))

@@ -62,9 +62,18 @@ def _user(r: Any) -> UserRecord:
 def _audit(conn: Connection, actor: str, kind: str, description: str, **row: Any) -> None:
     """One change set holding one audit row: who, when, what, before and after."""
     t = now()
-    cs = int(conn.execute(insert(s.change_set).values(actor=actor, at=t, kind=kind, description=description))
-             .inserted_primary_key[0])  # type: ignore[index]
+    cs = int(
+        conn.execute(
+            insert(s.change_set).values(actor=actor, at=t, kind=kind, description=description)
+        ).inserted_primary_key[0]  # type: ignore[index]
+    )
     conn.execute(insert(s.audit).values(change_set=cs, at=t, actor=actor, **row))
+
+
+def _form(r: Any) -> FormState:
+    return FormState(
+        r["dataset"], r["unit"], r["period"], r["state"], r["comment"], r["updated_by"], r["updated_at"], r["version"]
+    )
 
 
 def _sid(token: str) -> str:
@@ -155,8 +164,18 @@ class UserBook:
     ) -> None:
         """Audit an administrative action (a user or an event source added, deactivated, revoked…)."""
         with self.engine.begin() as conn:
-            _audit(conn, actor, "admin", f"{entity} {action}", entity=entity, entity_id=entity_id[:100],
-                   action=action[:20], unit=unit, before=before, after=after)
+            _audit(
+                conn,
+                actor,
+                "admin",
+                f"{entity} {action}",
+                entity=entity,
+                entity_id=entity_id[:100],
+                action=action[:20],
+                unit=unit,
+                before=before,
+                after=after,
+            )
 
     # sessions ---------------------------------------------------------------------------------
     def start_session(self, uid: int) -> tuple[str, str]:
@@ -192,16 +211,7 @@ class UserBook:
             )
         if r is None:
             return FormState(dataset, unit, period, "open", None, "", None, 0)
-        return FormState(
-            r["dataset"],
-            r["unit"],
-            r["period"],
-            r["state"],
-            r["comment"],
-            r["updated_by"],
-            r["updated_at"],
-            r["version"],
-        )
+        return _form(r)
 
     def forms(self, *, state: str | None = None, units: list[str] | None = None) -> list[FormState]:
         c = s.form_state.c
@@ -211,19 +221,7 @@ class UserBook:
         if units is not None:
             q = q.where(c.unit.in_(units))
         with self.engine.connect() as conn:
-            return [
-                FormState(
-                    r["dataset"],
-                    r["unit"],
-                    r["period"],
-                    r["state"],
-                    r["comment"],
-                    r["updated_by"],
-                    r["updated_at"],
-                    r["version"],
-                )
-                for r in conn.execute(q.order_by(c.updated_at.desc())).mappings()
-            ]
+            return [_form(r) for r in conn.execute(q.order_by(c.updated_at.desc())).mappings()]
 
     def set_form(self, f: FormState, state: str, actor: str, comment: str | None) -> FormState:
         """Move a form to ``state``, audited; refuses if someone else moved it since ``f`` was read."""
@@ -261,7 +259,17 @@ class UserBook:
                 )
                 if res.rowcount != 1:
                     raise ConflictError(f"form {f.dataset} {f.unit} {f.period} changed meanwhile")
-            _audit(conn, actor, "workflow", f"{f.state} → {state}", entity="form",
-                   entity_id=f"{f.dataset}/{f.unit}/{f.period}", action=state, unit=f.unit, period=f.period,
-                   before={"state": f.state}, after={"state": state, "comment": comment})
+            _audit(
+                conn,
+                actor,
+                "workflow",
+                f"{f.state} → {state}",
+                entity="form",
+                entity_id=f"{f.dataset}/{f.unit}/{f.period}",
+                action=state,
+                unit=f.unit,
+                period=f.period,
+                before={"state": f.state},
+                after={"state": state, "comment": comment},
+            )
         return self.form(f.dataset, f.unit, f.period)
