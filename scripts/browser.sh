@@ -6,6 +6,7 @@ set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ "${#missing[@]}" -eq 0 ]; then
   exit 0
 fi

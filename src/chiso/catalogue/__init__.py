@@ -22,6 +22,7 @@ from chiso.catalogue.measures import DAYS, EventIndicator, Measure
 from chiso.catalogue.models import (
     Indicator,
     Pillar,
+    Successor,
     Unit,
     UnitType,
 )
@@ -100,6 +101,10 @@ class Catalogue:
         for u in units.values():
             for g in u.groups:
                 self._members.setdefault(g, []).append(u)
+        self._predecessors: dict[str, list[tuple[Unit, Successor]]] = {}
+        for u in units.values():
+            for s in u.successors:
+                self._predecessors.setdefault(s.unit, []).append((u, s))
 
     # indicators -----------------------------------------------------------------------------
     def indicator(self, code: str) -> Indicator:
@@ -180,6 +185,14 @@ class Catalogue:
                 key=lambda u: u.code,
             )
         return []
+
+    def successors(self, unit: Unit) -> list[tuple[Unit, Successor]]:
+        """The units that took a former unit over (whole or in part), with the link."""
+        return [(self.units[s.unit], s) for s in unit.successors]
+
+    def predecessors(self, unit: Unit) -> list[tuple[Unit, Successor]]:
+        """The former units a unit took over (whole or in part), with the link; its lineage one step back."""
+        return sorted(self._predecessors.get(unit.code, []), key=lambda us: us[0].code)
 
     def groups(self) -> list[Unit]:
         return [u for u in self.units.values() if u.type is UnitType.GROUP]
