@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from chiso.catalogue import Catalogue
+from chiso.catalogue import Catalogue, Period
 from chiso.catalogue.models import SourceDocument, Target
 from chiso.catalogue.records import Origin, ValueInput
 from chiso.engine import Engine
@@ -52,7 +52,7 @@ def engine(catalogue: Catalogue, store: Store) -> Engine:
 
 
 def ministries(catalogue: Catalogue) -> list[str]:
-    return [u.code for u in catalogue.members("ministries")]
+    return [u.code for u in catalogue.members("ministries", Period.parse("2024"))]
 
 
 def test_bloc_rate_is_recomputed_from_members_parts_never_averaged(
@@ -100,7 +100,7 @@ def test_quarter_rate_from_three_months(store: Store, engine: Engine) -> None:
 
 
 def test_count_sums_over_units_and_periods(catalogue: Catalogue, store: Store, engine: Engine) -> None:
-    provinces = [u.code for u in catalogue.members("provinces")]
+    provinces = [u.code for u in catalogue.members("provinces", Period.parse("2024"))]
     assert len(provinces) == 63
     rows = [
         v("cyber_attack_incidents", p, q, float(i + k))
@@ -133,7 +133,7 @@ def test_stock_takes_the_latest_value_in_the_period(store: Store, engine: Engine
 
 
 def test_stock_of_a_bloc_sums_disjoint_members(catalogue: Catalogue, store: Store, engine: Engine) -> None:
-    provinces = [u.code for u in catalogue.members("provinces")]
+    provinces = [u.code for u in catalogue.members("provinces", Period.parse("2024"))]
     store.write_values([v("community_dx_teams", p, "2024", 1000.0 + i) for i, p in enumerate(provinces)], actor="t")
     assert engine.value("community_dx_teams", "provinces", "2024").value == sum(1000 + i for i in range(63))
 

@@ -24,6 +24,7 @@ import pytest
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.events import DossierEvent, NdxpEvent
+from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError
 from chiso.simulate import DOSSIER_SCHEMA, NDXP_SCHEMA, SimSummary, generate, iter_batches, stream_http
 from chiso.simulate.nation import topology
@@ -248,8 +249,8 @@ def test_rows_validate_against_the_models(db: duckdb.DuckDBPyConnection, view: s
 
 
 def test_unit_codes_exist(db: duckdb.DuckDBPyConnection, catalogue: Catalogue) -> None:
-    mins = {u.code for u in catalogue.members("ministries")}
-    provs = {u.code for u in catalogue.members("provinces")}
+    mins = {u.code for u in catalogue.members("ministries", Period.parse("2024"))}
+    provs = {u.code for u in catalogue.members("provinces", Period.parse("2024"))}
     seen = {r[0] for r in db.execute("SELECT DISTINCT unit FROM d").fetchall()}
     assert seen == mins | provs  # every ministry and province receives dossiers
     ndxp = {r[0] for r in db.execute("SELECT consumer_unit FROM n UNION SELECT provider_unit FROM n").fetchall()}

@@ -32,7 +32,7 @@ UNCHANGED_2025 = {
     "Hà Nội", "Thừa Thiên Huế", "Lai Châu", "Điện Biên", "Sơn La", "Lạng Sơn",
     "Quảng Ninh", "Thanh Hóa", "Nghệ An", "Hà Tĩnh", "Cao Bằng",
 }  # fmt: skip
-ENDED_2025_03 = {"BKHDT", "BGTVT", "BNNPTNT", "BTNMT", "BTTTT", "BLDTBXH", "UBDT"}
+ENDED_2025_03 = {"BKHDT", "BGTVT", "BNNPTNT", "BTNMT", "BTTTT", "BLDTBXH", "UBDT", "BTC", "BXD", "BKHCN", "BNV"}
 CITIES_2024 = {"P01", "P31", "P48", "P79", "P92"}
 
 
@@ -135,7 +135,7 @@ def test_63_provinces_in_the_provinces_group(provinces: dict[str, Unit]) -> None
         assert u.type in (UnitType.PROVINCE, UnitType.CITY)
         assert u.groups == ("provinces",) and u.parent == "VN" and u.structure == "2024"
         assert u.gso_code is not None and u.code == f"P{u.gso_code}" and len(u.gso_code) == 2
-        assert u.valid_from is None and u.successors == ()
+        assert u.valid_from is None and (u.successors != ()) == (u.valid_to is not None)
         assert u.name.endswith(u.short) and u.name_en
 
 
@@ -216,7 +216,7 @@ def test_22_ministries_and_agencies(ministries: dict[str, Unit]) -> None:
             assert u.name == f"Bộ {u.short}"
 
 
-def test_seven_ended_on_28_february_2025(ministries: dict[str, Unit]) -> None:
+def test_eleven_ended_on_28_february_2025(ministries: dict[str, Unit]) -> None:
     ended = {c for c, u in ministries.items() if u.valid_to is not None}
     assert ended == ENDED_2025_03
     assert all(ministries[c].valid_to == date(2025, 2, 28) for c in ended)

@@ -88,9 +88,10 @@ def test_catalogue(loaded: core.Workspace, client: TestClient) -> None:
     units = ok(client.get("/api/v1/units"))
     assert units["count"] == len(cat.units)
     provinces = ok(client.get("/api/v1/units", params={"group": "provinces"}))
-    assert provinces["count"] == 63 and all(u["grid"] for u in provinces["units"])
-    assert ok(client.get("/api/v1/units", params={"type": "ministry"}))["count"] == 18
-    assert ok(client.get("/api/v1/units/Đà Nẵng"))["code"] == "P48"
+    # units of both structures, each with its dates: 63 provinces of 2024 + 23 formed in 2025
+    assert provinces["count"] == 63 + 23 and all(u["grid"] for u in provinces["units"])
+    assert ok(client.get("/api/v1/units", params={"type": "ministry"}))["count"] == 18 + 6
+    assert ok(client.get("/api/v1/units/Đà Nẵng"))["code"] == "P48-2025"  # undated: the newest of the name
     assert "P48 (Đà Nẵng)" in problem(client.get("/api/v1/units/Da Nangg"), 404, "code")["suggestions"]
     problem(client.get("/api/v1/units", params={"group": "nowhere"}), 422, "group")
     problem(client.get("/api/v1/units", params={"type": "city-state"}), 422, "type")

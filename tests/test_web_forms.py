@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -560,3 +561,21 @@ def test_browser_checks_match_the_server(app: FastAPI, ws: core.Workspace, tmp_p
     browser = json.loads(out.stdout)
     assert [(c, b) for c, b in zip(cases, browser, strict=True)] == [(c, s) for c, s in zip(cases, server, strict=True)]
     assert server[1] == ["numerator_above_denominator"] and server[18] == ["far_from_history"]
+
+
+def test_the_default_period_is_one_the_reporters_unit_existed_in(workspace: core.Workspace) -> None:
+    """After the 2025 change the last complete month belongs to the new provinces: a reporter of a former
+    province gets its last month, a reporter of a new one a month after it began."""
+    from chiso.auth import User
+    from chiso.web.forms import list_forms
+
+    def periods(unit: str, today: date) -> set[str]:
+        user = User(1, "r", "r", "reporter", unit)
+        return {r.period for r in list_forms(workspace, user, dataset="province_monthly", period=None, state=None,
+                                             today=today) if r.unit.code == unit}
+
+    assert periods("P02", date(2025, 8, 15)) == {"2025-06"}  # Hà Giang ended on 30/06/2025
+    assert periods("P02", date(2025, 6, 15)) == {"2025-05"}
+    assert periods("P08-2025", date(2025, 8, 15)) == {"2025-07"}
+    assert periods("P08-2025", date(2025, 7, 10)) == {"2025-07"}  # began on 01/07/2025: not June
+    assert periods("P01", date(2025, 8, 15)) == {"2025-07"}  # unchanged

@@ -9,20 +9,24 @@ import csv
 import io
 import os
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 
 from chiso.catalogue import Catalogue, load_catalogue
-from chiso.catalogue.periods import Period
-from chiso.catalogue.records import StoredValue
+from chiso.catalogue.models import SourceDocument, Target
+from chiso.catalogue.names import fold
+from chiso.catalogue.periods import Period, PeriodKind
+from chiso.catalogue.records import Origin, StoredValue, ValueInput
 from chiso.engine import Engine
-from chiso.errors import ImportFileError, Problem, ValidationError, WorkspaceError
+from chiso.errors import ImportFileError, Problem, UnknownNameError, ValidationError, WorkspaceError
 from chiso.ingest.dataset import load_dataset
 from chiso.ingest.events import EventIngestor
+from chiso.ingest.extract import Proposal, extract, read_document
 from chiso.ingest.files import read_value_rows
-from chiso.ingest.validate import RowOutcome, validate_rows
+from chiso.ingest.validate import RowOutcome, check_numbers, validate_rows
 from chiso.store import Store, WriteSummary
 
 SETTINGS = "chiso.toml"
@@ -209,3 +213,233 @@ def select_values(
     p = Period.parse(period) if period else None
     units = [ws.catalogue.unit(unit, on=p.end if p else None).code] if unit else None
     return ws.store.values(indicator=ind, units=units, within=p)
+
+
+# --- written reports ------------------------------------------------------------------------------
+
+REPORTS = "reports"
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """A report written into a folder: its files by format, and what it could not state."""
+
+    id: str
+    title: str
+    period: str
+    template: str
+    lang: str
+    generated_at: str
+    files: dict[str, Path]
+    missing: int = 0  # indicators of the template without data for the period
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "period": self.period,
+            "template": self.template,
+            "lang": self.lang,
+            "generated_at": self.generated_at,
+            "files": {k: str(v) for k, v in self.files.items()},
+            "missing": self.missing,
+        }
+
+
+def report_templates(ws: Workspace) -> list[tuple[str, str]]:
+    """(id, title) of the report templates: the shipped ones and the workspace's ``catalogue/reports``."""
+    from chiso.report.specs import load_specs
+
+    return [(s.id, s.name.get("vi")) for s in load_specs([ws.root / "catalogue" / "reports"]).values()]
+
+
+def write_report(
+    ws: Workspace,
+    period: str,
+    *,
+    formats: Sequence[str] = ("html", "pdf", "docx"),
+    template: str | None = None,
+    lang: str = "vi",
+    out: Path | None = None,
+    structure: date | None = None,
+    actor: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> WrittenReport:
+    """Compose the report of ``period`` from the published (approved) data and write it in each format."""
+    import json
+
+    from chiso.report import render
+    from chiso.report.compose import compose
+    from chiso.report.specs import load_specs, spec_for
+
+    say = progress or (lambda _what: None)
+    p = Period.parse(period)
+    specs = load_specs([ws.root / "catalogue" / "reports"])
+    spec = spec_for(specs, p, template)
+    say("Đang tổng hợp số liệu…" if lang == "vi" else "Gathering the figures…")
+    report = compose(ws.engine, spec, p, lang=lang, structure=structure)
+    folder = out or ws.root / REPORTS
+    say("Đang dàn trang…" if lang == "vi" else "Laying out…")
+    paths = render.write(report, folder, tuple(formats))
+    files = {path.suffix.lstrip("."): path for path in paths}
+    written = WrittenReport(
+        report.id, report.title, report.period, report.template, report.lang,
+        report.generated_at.isoformat(timespec="seconds"), files, len(report.missing),
+    )
+    meta = folder / f"{report.id}.json"
+    tmp = meta.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({**written.as_dict(), "actor": actor}, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(tmp, meta)
+    return written
+
+
+def list_reports(ws: Workspace) -> list[WrittenReport]:
+    """The reports written into the workspace, newest first (a file deleted by hand drops out)."""
+    import json
+
+    folder = ws.root / REPORTS
+    found: list[WrittenReport] = []
+    for meta in folder.glob("*.json") if folder.is_dir() else ():
+        try:
+            d = json.loads(meta.read_text(encoding="utf-8"))
+            files = {k: folder / Path(v).name for k, v in d["files"].items() if (folder / Path(v).name).exists()}
+            found.append(WrittenReport(d["id"], d["title"], d["period"], d["template"], d["lang"],
+                                       d["generated_at"], files, int(d.get("missing", 0))))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # not a report's metadata
+    return sorted((r for r in found if r.files), key=lambda r: r.generated_at, reverse=True)
+
+
+# --- figures read back from a published report --------------------------------------------------------
+# (imported here, with the section, which was appended to this module)
+
+
+@dataclass(frozen=True)
+class AcceptResult:
+    """What accepting proposals wrote: the source document, values and targets (each audited)."""
+
+    source: str
+    values: WriteSummary
+    targets: WriteSummary
+    sources: WriteSummary
+
+
+def report_source(name: str, text: str, *, title: str | None = None) -> SourceDocument:
+    """The source document of a report read back: id ``extract.<stem>.<sha8 of the text>``, authority 5."""
+    import hashlib
+    import re
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", fold(Path(name).stem)).strip("-.") or "report"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), name)
+    return SourceDocument(
+        id=f"extract.{stem[:60]}.{digest}", title=(title or first)[:300], file=Path(name).name, authority=5
+    )
+
+
+def read_report(
+    catalogue: Catalogue, text: str, name: str, default_period: str | None = None, *, title: str | None = None
+) -> tuple[SourceDocument, list[Proposal]]:
+    """Proposals of a report's text (already decoded) and the source document they would cite."""
+    return report_source(name, text, title=title), extract(text, catalogue, default_period=default_period)
+
+
+def extract_file(
+    ws: Workspace, path: Path, default_period: str | None = None, *, title: str | None = None
+) -> tuple[SourceDocument, list[Proposal]]:
+    """Read a report file (text or HTML) and propose its figures; nothing is written."""
+    text, _fmt = read_document(path)
+    return read_report(ws.catalogue, text, path.name, default_period, title=title)
+
+
+def check_proposals(
+    catalogue: Catalogue, doc: SourceDocument, proposals: Sequence[Proposal]
+) -> tuple[list[ValueInput], list[Target], list[Problem]]:
+    """The values and targets the proposals would write, and every problem (row = the proposal's number)."""
+    values: list[ValueInput] = []
+    targets: list[Target] = []
+    problems: list[Problem] = []
+    seen_values: dict[tuple[str, str, str], int] = {}
+    seen_targets: dict[tuple[str, str, str], int] = {}
+    for n, p in enumerate(proposals, start=1):
+        pr: list[Problem] = []
+        ind = unit = period = None
+        try:
+            period = Period.parse(p.period)
+        except UnknownNameError as exc:
+            pr.append(exc.problem(n, "period"))
+        try:
+            ind = catalogue.indicator(p.code)
+        except UnknownNameError as exc:
+            pr.append(exc.problem(n, "code"))
+        try:
+            unit = catalogue.unit(p.unit, on=period.end if period else None)
+        except UnknownNameError as exc:
+            pr.append(exc.problem(n, "unit"))
+        if unit is not None and period is not None and not unit.overlaps(period.start, period.end):
+            valid = f"{unit.valid_from or '…'} – {unit.valid_to or '…'}"
+            pr.append(Problem(n, "unit", "unit_not_valid", {"unit": unit.code, "period": str(period), "valid": valid}))
+        value = p.value
+        if ind is not None and p.value is not None:
+            value = check_numbers(ind, p.value, p.numerator, p.denominator, n, pr)
+        if p.value is None and p.target is None:
+            pr.append(Problem(n, "value", "value_or_parts"))
+        if p.target is not None and period is not None and period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
+            pr.append(Problem(n, "target", "target_period", {"period": str(period)}))
+        if pr or ind is None or unit is None or period is None:
+            problems.extend(pr)
+            continue
+        key = (ind.code, unit.code, str(period))
+        if p.value is not None:
+            if key in seen_values:
+                problems.append(Problem(n, None, "duplicate_row", {"other": seen_values[key]}))
+                continue
+            seen_values[key] = n
+            values.append(
+                ValueInput(
+                    indicator=ind.code,
+                    unit=unit.code,
+                    period=str(period),
+                    value=value,
+                    numerator=p.numerator,
+                    denominator=p.denominator,
+                    approximate=p.approximate,
+                    qualifier=p.qualifier,
+                    source=doc.id,
+                    paragraph=p.where.line,
+                    origin=Origin.REPORTED,
+                )
+            )
+        if p.target is not None:
+            if key in seen_targets:
+                problems.append(Problem(n, "target", "duplicate_row", {"other": seen_targets[key]}))
+                continue
+            seen_targets[key] = n
+            targets.append(
+                Target(
+                    indicator=ind.code,
+                    unit=unit.code,
+                    period=str(period),
+                    value=p.target,
+                    source=doc.id,
+                    paragraph=p.where.line,
+                )
+            )
+    return values, targets, problems
+
+
+def accept_proposals(ws: Workspace, doc: SourceDocument, proposals: Sequence[Proposal], *, actor: str) -> AcceptResult:
+    """Import the proposals with their provenance (source document, line), all or nothing.
+
+    Every proposal is checked first (codes, unit valid in the period, range, n/N, one value per key); any
+    problem raises ValidationError and nothing is written. Then the source document, the values and the
+    targets are written, each write audited under ``actor``.
+    """
+    values, targets, problems = check_proposals(ws.catalogue, doc, proposals)
+    if problems:
+        raise ValidationError(problems, source=doc.file or doc.id)
+    what = f"extract {doc.file or doc.id}"
+    src = ws.store.write_sources([doc], actor=actor) if values or targets else WriteSummary(None)
+    vals = ws.store.write_values(values, actor=actor, kind="extract", description=what)
+    tgts = ws.store.write_targets(targets, actor=actor, description=what)
+    return AcceptResult(doc.id, vals, tgts, src)

@@ -80,3 +80,8 @@ def can_reopen(catalogue: Catalogue, user: User | None, unit: str) -> bool:
 def can_administer(user: User | None) -> bool:
     """Catalogue, targets, users and event sources: national admins only."""
     return user is not None and user.active and user.role is Role.ADMIN and user.unit == "VN"
+
+
+def can_publish_reports(catalogue: Catalogue, user: User | None) -> bool:
+    """Writing the national reports (they are published): the national office's reviewers and admins."""
+    return can_review(catalogue, user, catalogue.nation.code)

@@ -136,3 +136,18 @@ class PermissionDenied(ChisoError):
 
 class ConflictError(ChisoError):
     pass
+
+
+class RenderError(ChisoError):
+    """A report could not be laid out in a format (typst failed, an unknown format): names format and reason."""
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what, self.reason = what, reason
+        super().__init__(f"report {what}: {reason}")
+
+    def render(self, lang: str | None = None) -> str:
+        from chiso.i18n import current_lang
+
+        if current_lang(lang) == "en":
+            return str(self)
+        return f"Không tạo được báo cáo ({self.what}): {self.reason}"

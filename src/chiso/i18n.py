@@ -89,6 +89,109 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không nhập gì: {file} có {n} lỗi:",
         "Nothing imported: {file} has {n} problem(s):",
     ),
+    # rebasing across a change of structure (chiso.engine.rebase)
+    "rebase.period_year": ("năm {period}", "{period}"),
+    "rebase.period": ("kỳ {period}", "period {period}"),
+    "rebase.note": (
+        "Số liệu {period} tính theo cơ cấu đơn vị ngày {date} (gộp từ {units})",
+        "Figures for {period} in the unit structure of {date} (combined from {units})",
+    ),
+    "rebase.note_one": (
+        "Số liệu {period} tính theo cơ cấu đơn vị ngày {date} (từ {units})",
+        "Figures for {period} in the unit structure of {date} (from {units})",
+    ),
+    "rebase.share_unknown": ("phần chưa rõ", "share unknown"),
+    "rebase.qualifier": ("ước tính", "estimate"),
+    "rebase.estimate": (
+        "Đây là số ước tính, không phải số tính đủ: tỷ lệ của các đơn vị cũ bình quân theo trọng số {basis}: {weights}",
+        "This is an estimate, not an exact figure: the former units' rates weighted by {basis}: {weights}",
+    ),
+    "rebase.refused": (
+        "Không tính được số liệu {period} của {unit} theo cơ cấu đơn vị ngày {date}: {reasons}.",
+        "Cannot give {unit}'s figure for {period} in the unit structure of {date}: {reasons}.",
+    ),
+    "rebase.lack.value": ("{unit} không có số liệu", "{unit} has no data"),
+    "rebase.lack.parts": (
+        "{unit} chỉ có tỷ lệ, thiếu tử số và mẫu số để tính lại",
+        "{unit} has a rate without the numerator and denominator needed to recompute it",
+    ),
+    "rebase.lack.share": (
+        "chưa biết tỷ lệ phần của {unit} chuyển sang {to} (thiếu share trong danh mục đơn vị)",
+        "the share of {unit} that went to {to} is not known (no share in the unit catalogue)",
+    ),
+    "rebase.lack.kind": (
+        "chỉ tiêu loại {kind} không cộng gộp giữa các đơn vị ({unit})",
+        "an indicator of kind {kind} is never combined over units ({unit})",
+    ),
+    "rebase.lack.basis": (
+        "{unit} không có số liệu của chỉ tiêu dùng làm trọng số",
+        "{unit} has no value of the basis indicator",
+    ),
+    "rebase.lack.split": (
+        "{unit} đã chuyển vào {to}; số liệu của đơn vị kế thừa không chia ngược lại được",
+        "{unit} went into {to}; a successor's figure cannot be divided back",
+    ),
+    "rebase.estimate_hint": (
+        "Có thể yêu cầu một số ước tính, có trọng số theo một chỉ tiêu khác (--estimate MÃ_CHỈ_TIÊU).",
+        "An estimate weighted by another indicator can be asked for (--estimate CODE).",
+    ),
+    "rebase.bad_basis": (
+        "chỉ tiêu {code} (loại {kind}) không dùng làm trọng số được; cần chỉ tiêu đếm, lũy kế hoặc tỷ lệ",
+        "indicator {code} (kind {kind}) cannot weight an estimate; a count, stock or rate is needed",
+    ),
+    "rebase.not_in_structure": (
+        "{unit} không thuộc cơ cấu đơn vị ngày {date} và không có một đơn vị kế thừa toàn bộ; "
+        "đơn vị kế thừa: {successors}",
+        "{unit} is not in the unit structure of {date} and no single unit took it over whole; "
+        "successors: {successors}",
+    ),
+    "rebase.series": (
+        "Các kỳ {periods} của {unit} tính lại theo cơ cấu đơn vị ngày {date} (gộp từ {units})",
+        "Periods {periods} of {unit} recomputed in the unit structure of {date} (combined from {units})",
+    ),
+    "rebase.structure": ("Cơ cấu đơn vị", "Unit structure"),
+    "rebase.bad_date": (
+        "không hiểu ngày {text!r} của cơ cấu đơn vị; ví dụ: 2025-07-01 hoặc 01/07/2025",
+        "cannot read {text!r} as the date of a unit structure; e.g. 2025-07-01 or 01/07/2025",
+    ),
+    "rebase.rank": (
+        "Số liệu {period} tính theo cơ cấu đơn vị ngày {date}; {n} đơn vị được tính lại từ các đơn vị trước đó",
+        "Figures for {period} in the unit structure of {date}; {n} units recomputed from the units before them",
+    ),
+    "rebase.not_yet": (
+        "{unit} chưa có trong cơ cấu đơn vị ngày {date} (có từ ngày {since})",
+        "{unit} is not yet in the unit structure of {date} (it begins on {since})",
+    ),
+    "rebase.estimate_needs_structure": (
+        "--estimate chỉ dùng cùng --structure (ước tính khi tính lại theo cơ cấu đơn vị khác)",
+        "--estimate goes with --structure (an estimate is made only when rebasing to another structure)",
+    ),
+    # extract (reading figures back from a published report)
+    "extract.found": (
+        "Tìm thấy {n} số liệu trong {file} (kỳ của báo cáo: {period}).",
+        "Found {n} figures in {file} (report period: {period}).",
+    ),
+    "extract.none": ("Không tìm thấy số liệu nào trong {file}.", "No figures found in {file}."),
+    "extract.no_period": (
+        "{file}: không xác định được kỳ của báo cáo; hãy cho biết bằng --period (ví dụ 2024, 2024Q3, 2024-04).",
+        "{file}: the report's period could not be read; give it with --period (e.g. 2024, 2024Q3, 2024-04).",
+    ),
+    "extract.prompt": (
+        "Nhập số liệu nào? 'all' (tất cả), số thứ tự như 1-5,8, hoặc Enter để không nhập",
+        "Import which figures? 'all', numbers such as 1-5,8, or Enter for none",
+    ),
+    "extract.bad_selection": (
+        "lựa chọn không hợp lệ {text!r}: dùng 'all', số thứ tự từ 1 đến {n} như 1-5,8, hoặc để trống",
+        "invalid selection {text!r}: use 'all', numbers from 1 to {n} such as 1-5,8, or nothing",
+    ),
+    "extract.nothing": ("Không nhập số liệu nào.", "Nothing imported."),
+    "extract.accepted": (
+        "Đã nhập {values} giá trị ({inserted} mới, {updated} cập nhật, {unchanged} giữ nguyên) và {targets} mục tiêu"
+        " từ {file}, nguồn {source}.",
+        "Imported {values} values ({inserted} new, {updated} updated, {unchanged} unchanged) and {targets} targets"
+        " from {file}, source {source}.",
+    ),
+    "extract.failed": ("Không nhập gì: {n} số liệu có lỗi:", "Nothing imported: {n} figure(s) have problems:"),
 }
 
 
@@ -112,6 +215,8 @@ def fmt_number(x: float | None, decimals: int = 2, lang: str | None = None, *, t
     if x is None:
         return "—"
     d = round_half_up(x, decimals)
+    if d == 0:
+        d = abs(d)  # "-0" is not a number a reader writes
     if trim and d == d.to_integral():
         d = d.quantize(Decimal(1))
     elif trim:
@@ -130,8 +235,10 @@ def fmt_compact(x: float | None, lang: str | None = None, decimals: int = 2) -> 
     if x is None:
         return "—"
     scales = _SCALES_EN if current_lang(lang) == "en" else _SCALES_VI
-    for size, word in scales:
+    for i, (size, word) in enumerate(scales):
         if abs(x) >= size and (size > 10**3 or abs(x) >= 10_000):
+            if i > 0 and abs(round_half_up(x / size, decimals)) >= 1000:
+                size, word = scales[i - 1]  # 999.999 rounds to "1 triệu", not "1.000 nghìn"
             return f"{fmt_number(x / size, decimals, lang)} {word}"
     return fmt_number(x, 0 if float(x).is_integer() else 2, lang)
 

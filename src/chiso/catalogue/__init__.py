@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import TypeAdapter
@@ -34,7 +35,7 @@ from chiso.errors import DefinitionError, UnknownIndicatorError, UnknownUnitErro
 _INDICATOR = TypeAdapter(Indicator)
 _UNIT = TypeAdapter(Unit)
 
-__all__ = ["Catalogue", "Period", "builtin_data_dir", "load_catalogue"]
+__all__ = ["Ancestor", "Catalogue", "Period", "builtin_data_dir", "load_catalogue"]
 
 
 def builtin_data_dir() -> Path:
@@ -74,6 +75,46 @@ def _yaml_files(dirs: Iterable[Path], sub: str) -> list[Path]:
     for d in dirs:
         found.extend(sorted((d / sub).glob("*.yaml")))
     return found
+
+
+def _kind(path: Sequence[Successor]) -> Literal["whole", "part"]:
+    return "whole" if all(s.kind == "whole" for s in path) else "part"
+
+
+def _share(path: Sequence[Successor]) -> float | None:
+    # A whole link without a share counts as 1; a partial one without a share makes the product unknown.
+    out = 1.0
+    for s in path:
+        if s.share is not None:
+            out *= s.share
+        elif s.kind == "part":
+            return None
+    return out
+
+
+@dataclass(frozen=True)
+class Ancestor:
+    """A former unit in another unit's lineage, with the successor links that lead from it to that unit."""
+
+    unit: Unit
+    path: tuple[Successor, ...]  # oldest link first; the last one names the descendant
+
+    @property
+    def kind(self) -> Literal["whole", "part"]:
+        """Whole if the unit went whole down every link (its main body: functions may have left by others)."""
+        return _kind(self.path)
+
+    @property
+    def share(self) -> float | None:
+        """The share of ``unit`` the descendant carries, where every partial link publishes one; else None."""
+        return _share(self.path)
+
+
+def _along(path: Sequence[Successor], to: str) -> Successor:
+    """One link standing for a chain of links: whole only if every step is, shares multiplied, notes joined."""
+    kind = _kind(path)
+    notes = [s.note for s in path if s.note]
+    return Successor(unit=to, kind=kind, share=_share(path) if kind == "part" else None, note="; ".join(notes) or None)
 
 
 class Catalogue:
@@ -135,8 +176,8 @@ class Catalogue:
     def unit(self, ref: str, on: date | None = None) -> Unit:
         """Resolve a code or a name (any case, with or without diacritics) to one unit.
 
-        Where a name is shared across time (a unit and its successor), the one valid on ``on`` wins,
-        else the newest.
+        Where a name is shared across time (a unit and its successor), the one valid on ``on`` wins (if
+        none is, the nearest in time); without ``on``, the newest. A code names one unit, whatever the date.
         """
         if ref in self.units:
             return self.units[ref]
@@ -165,7 +206,15 @@ class Catalogue:
         if len(units) == 1 or on is None:
             return max(units, key=lambda u: (u.valid_to is None, u.valid_to or date.max, u.code))
         valid = [u for u in units if u.valid_on(on)]
-        return (valid or list(units))[0]
+        if valid:
+            return valid[0]
+
+        def distance(u: Unit) -> int:  # days between ``on`` and the unit's validity
+            if u.valid_to is not None and u.valid_to < on:
+                return (on - u.valid_to).days
+            return (u.valid_from - on).days if u.valid_from is not None else 0
+
+        return min(units, key=lambda u: (distance(u), u.code))
 
     def members(self, group: str, period: Period | None = None) -> list[Unit]:
         """Members of a group unit; with a period, those in the structure at the period's end."""
@@ -193,6 +242,66 @@ class Catalogue:
     def predecessors(self, unit: Unit) -> list[tuple[Unit, Successor]]:
         """The former units a unit took over (whole or in part), with the link; its lineage one step back."""
         return sorted(self._predecessors.get(unit.code, []), key=lambda us: us[0].code)
+
+    def lineage(self, unit: Unit) -> list[Ancestor]:
+        """Every former unit the unit took over, directly or through earlier merges, nearest first.
+
+        Each comes with the path of links down to ``unit``: BLDTBXH reaches BYT by one partial link; a unit
+        reached by two paths is listed once, by the shorter.
+        """
+        out: list[Ancestor] = []
+        seen = {unit.code}
+        frontier: list[tuple[Unit, tuple[Successor, ...]]] = [(unit, ())]
+        while frontier:
+            nxt: list[tuple[Unit, tuple[Successor, ...]]] = []
+            for u, path in frontier:
+                for pred, link in self.predecessors(u):
+                    if pred.code not in seen:
+                        seen.add(pred.code)
+                        out.append(Ancestor(pred, (link, *path)))
+                        nxt.append((pred, (link, *path)))
+            frontier = nxt
+        return out
+
+    def successor_on(self, unit: Unit, day: date) -> list[tuple[Unit, Successor]]:
+        """The unit(s) that carry ``unit`` on ``day``: itself while valid; after it ended, its successors valid
+        that day, following chains of later merges. Each comes with one link standing for the chain (whole
+        only if every step was whole), the whole one first. Empty before the unit began.
+        """
+        if unit.valid_on(day):
+            return [(unit, Successor(unit=unit.code))]
+        if unit.valid_from is not None and day < unit.valid_from:
+            return []
+        found: dict[str, tuple[Unit, Successor]] = {}
+        stack: list[tuple[Unit, tuple[Successor, ...]]] = [(unit, ())]
+        seen = {unit.code}
+        while stack:
+            u, path = stack.pop()
+            for nxt, link in self.successors(u):
+                chain = (*path, link)
+                if nxt.valid_on(day):
+                    found[nxt.code] = (nxt, self._merge_links(found.get(nxt.code), _along(chain, nxt.code)))
+                elif nxt.valid_to is not None and nxt.valid_to < day and nxt.code not in seen:
+                    seen.add(nxt.code)
+                    stack.append((nxt, chain))
+        return sorted(found.values(), key=lambda us: (us[1].kind != "whole", us[0].code))
+
+    @staticmethod
+    def _merge_links(old: tuple[Unit, Successor] | None, new: Successor) -> Successor:
+        # Two chains from one former unit to the same successor: whole wins; two parts add up.
+        if old is None:
+            return new
+        a = old[1]
+        if "whole" in (a.kind, new.kind):
+            return a if a.kind == "whole" else new
+        share = a.share + new.share if a.share is not None and new.share is not None else None
+        note = "; ".join(n for n in (a.note, new.note) if n) or None
+        return Successor(unit=new.unit, kind="part", share=min(share, 1.0) if share else None, note=note)
+
+    def structure_on(self, day: date, group: str) -> list[Unit]:
+        """The members of a group (code or name) valid on ``day``: the structure then in force."""
+        code = group if group in self._members else self.unit(group).code
+        return sorted((u for u in self._members.get(code, []) if u.valid_on(day)), key=lambda u: u.code)
 
     def groups(self) -> list[Unit]:
         return [u for u in self.units.values() if u.type is UnitType.GROUP]

@@ -38,7 +38,7 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
              scale: float = 0.001) -> None:
     lang = current_lang()
     with Progress(console=out, transient=True) as bar:
-        task = bar.add_task("Khởi tạo workspace / making the workspace", total=4)
+        task = bar.add_task("Khởi tạo workspace / making the workspace", total=5)
         ws = core.init_workspace(path)
         bar.advance(task)
         bar.update(task, description="Nạp số liệu 2024 / loading the 2024 figures")
@@ -57,6 +57,9 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
         bar.advance(task)
         bar.update(task, description="Tính toán / computing")
         rows = _key_rows(ws)
+        bar.advance(task)
+        bar.update(task, description="Viết báo cáo năm 2024 / writing the 2024 annual report")
+        written = core.write_report(ws, "2024", lang=lang, actor=actor)
         bar.advance(task)
     out.print(f"[bold]chiso[/bold] · workspace [cyan]{ws.root}[/cyan] · "
               f"{res.values.inserted + res.values.updated + res.values.unchanged} giá trị / values, "
@@ -82,11 +85,14 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
               f"được với số công bố, còn các số đếm nhỏ hơn {vi_times} lần; số công bố vẫn hiện bên cạnh.\n"
               f"'computed' figures come from the simulated nation's events at scale {en_scale}: rates compare with "
               f"the published ones, counts are {en_times}× smaller; the published figures stay beside them.[/dim]")
+    out.print(("Báo cáo năm 2024" if lang == "vi" else "The 2024 annual report") + ": "
+              + " · ".join(str(p) for p in written.files.values()), highlight=False)
     out.print(
         "Thử / try:\n"
         f"  chiso -w {ws.root} value dossier_full_online_rate --unit ministries --period 2024 --json\n"
         f"  chiso -w {ws.root} rank dossier_full_online_rate --group provinces --period 2024\n"
-        f"  chiso -w {ws.root} targets"
+        f"  chiso -w {ws.root} targets\n"
+        f"  chiso -w {ws.root} report 2024Q3 --format pdf"
     )
     if not serve:
         return

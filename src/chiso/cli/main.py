@@ -14,6 +14,8 @@ from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
+from chiso.cli.extract import extract
+from chiso.cli.report import report
 from chiso.engine import Answer
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import current_lang, fmt_number, fmt_value
@@ -154,16 +156,53 @@ def value(
         typer.Option("--period", "-p", help="2024, 2024S1, 2024Q3, 2024-04, 2024-W15, 2024-04-15, 2024-01..2024-09"),
     ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    structure: Annotated[
+        str | None,
+        typer.Option("--structure", help="answer in the unit structure of this date, e.g. 2025-07-01 (rebasing)"),
+    ] = None,
+    estimate: Annotated[
+        str | None,
+        typer.Option("--estimate", help="with --structure: an indicator whose values weight an estimate, if needed"),
+    ] = None,
 ) -> None:
     """Giá trị một chỉ tiêu (the value of an indicator for a unit and period)."""
+    from chiso.engine import rebase
+    from chiso.i18n import t as say
 
     def body() -> None:
         ws = _ws()
-        ans = ws.engine.value(code, unit, period or _latest_year(ws, code))
+        if estimate and not structure:
+            raise ChisoError(say("rebase.estimate_needs_structure", None))
+        on = rebase.parse_structure(structure) if structure else None
+        ans = ws.engine.value(code, unit, period or _latest_year(ws, code), structure=on, estimate=estimate)
+        f = ans.figure
+        rb = f.rebase if f is not None else None
+        refused = rb is not None and rb.refused
+        message = None
+        if rb is not None:
+            if refused:
+                message = rebase.refusal(rb, ans.indicator, ws.catalogue, ans.period, estimate_possible=not estimate)
+            else:
+                message = rebase.describe(rb, ws.catalogue, ans.period)
         if as_json:
-            _json(ans.as_dict())
+            d = ans.as_dict()
+            if on is not None:
+                d["structure"] = on.isoformat()
+                d["rebased_from"] = list(rb.rebased_from) if rb else []
+                d["estimated"] = rb is not None and rb.estimate is not None and not refused
+                if message:
+                    d["message"] = message
+                if rb is not None and refused:
+                    d["missing"] = [x.as_dict() for x in rb.lacks]
+            _json(d)
+        elif refused:
+            err.print(message, highlight=False)
         else:
             _print_answer(ans)
+            if message:
+                out.print(message, highlight=False)
+        if refused:
+            raise typer.Exit(1)
 
     run(body)
 
@@ -211,34 +250,72 @@ def rank(
     group: Annotated[str, typer.Option("--group", "-g", help="ministries or provinces")] = "provinces",
     period: Annotated[str, typer.Option("--period", "-p")] = "2024",
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    structure: Annotated[
+        str | None,
+        typer.Option("--structure", help="rank the members of the unit structure of this date, e.g. 2025-07-01"),
+    ] = None,
+    estimate: Annotated[
+        str | None,
+        typer.Option("--estimate", help="with --structure: an indicator whose values weight an estimate, if needed"),
+    ] = None,
 ) -> None:
     """Xếp hạng thành viên của một khối (rank a group's members)."""
+    from chiso.catalogue.periods import parse_period
+    from chiso.engine import rebase
+    from chiso.i18n import t as say
 
     def body() -> None:
         ws = _ws()
+        if estimate and not structure:
+            raise ChisoError(say("rebase.estimate_needs_structure", None))
         ind = ws.catalogue.indicator(code)
-        rows = ws.engine.rank(ind, group, period)
-        if as_json:
-            _json(
-                {
-                    "code": ind.code,
-                    "group": ws.catalogue.unit(group).code,
-                    "period": period,
-                    "ranking": [r.as_dict() for r in rows],
-                }
+        on = rebase.parse_structure(structure) if structure else None
+        rows = ws.engine.rank(ind, group, period, structure=on, estimate=estimate)
+        moved = [r for r in rows if r.figure is not None and r.figure.rebase is not None]
+        summary = None
+        if on is not None:
+            summary = say(
+                "rebase.rank",
+                None,
+                period=rebase.period_words(parse_period(period)),
+                date=rebase.fmt_date(on),
+                n=len(moved),
             )
+        if as_json:
+            d: dict[str, Any] = {
+                "code": ind.code,
+                "group": ws.catalogue.unit(group).code,
+                "period": period,
+            }
+            if on is not None:
+                d["structure"] = on.isoformat()
+                d["message"] = summary
+            d["ranking"] = [r.as_dict() for r in rows]
+            _json(d)
             return
-        t = Table(title=f"{ind.name.get(current_lang())} · {period}")
+        title = f"{ind.name.get(current_lang())} · {period}"
+        if on is not None:
+            title += f" · {say('rebase.structure', None)} {rebase.fmt_date(on)}"
+        t = Table(title=title)
         for c in ("rank", "unit", "value", "source"):
             t.add_column(lbl(c))
         for r in rows:
+            val = _fmt(ind, r.value)
+            if r.figure is not None and r.figure.value is not None and r.figure.approximate:
+                val += f" ({r.figure.qualifier or lbl('approx')})"
             t.add_row(
                 "" if r.rank is None else str(r.rank),
-                r.unit.short,
-                _fmt(ind, r.value),
+                r.unit.short + (" *" if r.figure is not None and r.figure.rebase is not None else ""),
+                val,
                 lbl(r.figure.source) if r.figure else "",
             )
         out.print(t)
+        if summary:
+            out.print(f"* {summary}", highlight=False)
+        for r in moved:
+            assert r.figure is not None and r.figure.rebase is not None
+            if r.figure.rebase.refused:
+                out.print(f"  - {r.figure.note}", highlight=False, soft_wrap=True)
 
     run(body)
 
@@ -446,6 +523,8 @@ def demo(
 app.command()(ingest)
 app.command()(simulate)
 app.command()(serve)
+app.command()(report)
+app.command()(extract)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
 

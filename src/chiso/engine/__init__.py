@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.measures import DAYS, EventIndicator
@@ -41,6 +41,9 @@ from chiso.catalogue.models import (
 from chiso.catalogue.periods import TILING_KINDS, Period, PeriodKind, parse_period
 from chiso.catalogue.records import Origin, StoredValue
 from chiso.i18n import round_half_up
+
+if TYPE_CHECKING:
+    from chiso.engine.rebase import Rebase
 
 Source = Literal["reported", "computed", "aggregated"]
 
@@ -91,6 +94,7 @@ class Figure:
     complete: bool = True
     missing: tuple[str, ...] = ()  # components without what was needed
     note: str | None = None
+    rebase: Rebase | None = None  # set when the figure was moved into another unit structure (engine.rebase)
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"value": self.value, "source": self.source}
@@ -104,6 +108,8 @@ class Figure:
             d["complete"] = self.complete
         if self.missing:
             d["missing"] = list(self.missing)
+        if self.rebase is not None:
+            d["rebase"] = self.rebase.as_dict()
         return d
 
 
@@ -173,7 +179,7 @@ class RankRow:
     figure: Figure | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "rank": self.rank,
             "unit": self.unit.code,
             "unit_name": self.unit.short,
@@ -181,6 +187,15 @@ class RankRow:
             "source": self.figure.source if self.figure else None,
             "approximate": self.figure.approximate if self.figure else None,
         }
+        rb = self.figure.rebase if self.figure else None
+        if rb is not None and self.figure is not None:
+            d["rebased_from"] = list(rb.rebased_from)
+            if rb.estimate is not None:
+                d["estimated"] = True
+            if rb.refused:
+                d["missing"] = list(self.figure.missing)
+                d["message"] = self.figure.note
+        return d
 
 
 def attainment(ind: Indicator, value: float | None, target: float | None) -> float | None:
@@ -236,32 +251,84 @@ class Engine:
 
     # public API -----------------------------------------------------------------------------
     def value(
-        self, indicator: str | Indicator, unit: str | Unit, period: str | Period, *, compare: bool = True
+        self,
+        indicator: str | Indicator,
+        unit: str | Unit,
+        period: str | Period,
+        *,
+        compare: bool = True,
+        structure: date | None = None,
+        estimate: str | None = None,
     ) -> Answer:
+        """``structure``: answer in the unit structure of that date (rebasing, ``chiso.engine.rebase``);
+        ``estimate``: a basis indicator that may weight what cannot be combined exactly (said to be an estimate)."""
         ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
         p = parse_period(period)
-        u = unit if isinstance(unit, Unit) else self.catalogue.unit(unit, on=p.end)
-        ans = self._answer(ind, u, p)
+        if structure is None:
+            u = unit if isinstance(unit, Unit) else self.catalogue.unit(unit, on=p.end)
+        else:
+            from chiso.engine.rebase import in_structure
+
+            asked = unit if isinstance(unit, Unit) else self.catalogue.unit(unit, on=structure)
+            u = in_structure(self.catalogue, asked, structure)
+
+        def ask(q: Period) -> Answer:
+            if structure is None:
+                return self._answer(ind, u, q)
+            return self._answer_in(ind, u, q, structure, estimate)
+
+        ans = ask(p)
         if compare:
-            ans = replace(
-                ans,
-                previous=self._answer(ind, u, p.previous()),
-                last_year=self._answer(ind, u, p.same_period_last_year()),
-            )
+            ans = replace(ans, previous=ask(p.previous()), last_year=ask(p.same_period_last_year()))
         return ans
 
-    def rank(self, indicator: str | Indicator, group: str | Unit, period: str | Period) -> list[RankRow]:
-        """Members of a group ordered best first; ties share a rank (1, 2, 2, 4); no data last."""
+    def series(
+        self,
+        indicator: str | Indicator,
+        unit: str | Unit,
+        periods: Sequence[str | Period],
+        *,
+        structure: date | None = None,
+        estimate: str | None = None,
+    ) -> list[Answer]:
+        """One answer per period, all in one unit structure: ``structure``, by default the newest period's end.
+
+        Periods before a change come rebased (their figure's ``rebase`` says from what); ``rebase.series_note``
+        words it for a chart."""
+        ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
+        ps = [parse_period(x) for x in periods]
+        if not ps:
+            return []
+        s = structure or max(x.end for x in ps)
+        return [self.value(ind, unit, x, compare=False, structure=s, estimate=estimate) for x in ps]
+
+    def rank(
+        self,
+        indicator: str | Indicator,
+        group: str | Unit,
+        period: str | Period,
+        *,
+        structure: date | None = None,
+        estimate: str | None = None,
+    ) -> list[RankRow]:
+        """Members of a group ordered best first; ties share a rank (1, 2, 2, 4); no data last.
+
+        With ``structure``, the members are those of that date's structure, each with its rebased value."""
         ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
         p = parse_period(period)
         g = group if isinstance(group, Unit) else self.catalogue.unit(group, on=p.end)
-        members = self.catalogue.components(g, p)
-        facts = self._facts(ind, [m.code for m in members], p)
-        facts.computed = self._computed_members(ind, members, p)
-        rows = []
-        for m in members:
-            fig, _ = self._resolve(ind, m, p, facts, {})
-            rows.append((m, fig))
+        rows: list[tuple[Unit, Figure | None]] = []
+        if structure is None:
+            members = self.catalogue.components(g, p)
+            facts = self._facts(ind, [m.code for m in members], p)
+            facts.computed = self._computed_members(ind, members, p)
+            for m in members:
+                fig, _ = self._resolve(ind, m, p, facts, {})
+                rows.append((m, fig))
+        else:
+            members = self.catalogue.components(g, Period.day(structure))
+            got = self._in_structure(ind, members, p, structure, estimate)
+            rows = [(m, got[m.code][0]) for m in members]
         sign = 1 if ind.direction is Direction.LOWER else -1
         with_value = [(m, f) for m, f in rows if f is not None and f.value is not None]
         without = [(m, f) for m, f in rows if f is None or f.value is None]
@@ -365,15 +432,69 @@ class Engine:
             return None if v is None else Figure(float(v), source="computed", method="events")
         assert ei.numerator is not None and ei.denominator is not None
         num = self._sum(ei.numerator, ei, units, p)
-        if num is None:
-            return None
         if ei.denominator == DAYS:
+            if num is None:
+                return None
             den: int | None = self.events.days_with_data(ei.numerator, p.start, p.end)
         else:
             den = self._sum(ei.denominator, ei, units, p)
+            num = num or 0  # dossiers received, none of them online: 0%, as the ranking says
         if not den:
             return None
         return Figure(_ratio(num, den, ind), float(num), float(den), "computed", method="events")
+
+    # structures -------------------------------------------------------------------------------
+    def _answer_in(self, ind: Indicator, unit: Unit, p: Period, structure: date, estimate: str | None) -> Answer:
+        if unit.type in (UnitType.GROUP, UnitType.NATION):
+            return self._answer(ind, unit, p)  # a bloc's total is the same data in any structure
+        fig, alts = self._in_structure(ind, [unit], p, structure, estimate)[unit.code]
+        return Answer(ind, unit, p, fig, self.target(ind, unit, p), tuple(alts))
+
+    def _in_structure(
+        self, ind: Indicator, units: Sequence[Unit], p: Period, structure: date, estimate: str | None
+    ) -> dict[str, tuple[Figure | None, list[Figure]]]:
+        """Each unit's figure for ``p`` in the structure of ``structure``, with one fetch of stored values."""
+        from chiso.engine import rebase as rb
+
+        basis = None
+        if estimate is not None:
+            basis = self.catalogue.indicator(estimate)
+            rb.check_basis(basis)
+        as_of = ind.periods_rule is PeriodsRule.LATEST
+        plans = {u.code: rb.contributions(self.catalogue, u, p, structure, as_of=as_of) for u in units}
+        plain = {u.code for u in units if rb.is_plain(u, plans[u.code], p, structure)}  # nothing to rebase
+        leaves = {x.unit.code: x.unit for parts in plans.values() for x in parts}
+        leaves.update({u.code: u for u in units if u.code in plain})
+        facts = self._facts(ind, [c for u in leaves.values() for c in self._closure(u, p)], p)
+        whole_period = [
+            u
+            for u in leaves.values()
+            if all(x.period is None for ps in plans.values() for x in ps if x.unit.code == u.code)
+        ]
+        facts.computed = self._computed_members(ind, whole_period, p)  # keyed by unit: only for the whole period
+        memo: dict[tuple[str, str], Any] = {}
+
+        def figure_of(x: rb.Part) -> Figure | None:
+            return self._resolve(ind, x.unit, x.period or p, facts, memo)[0]
+
+        basis_facts: _Facts | None = None
+        basis_memo: dict[tuple[str, str], Any] = {}
+
+        def basis_of(x: rb.Part) -> Figure | None:
+            nonlocal basis_facts
+            assert basis is not None
+            if basis_facts is None:
+                basis_facts = self._facts(basis, list(leaves), p)
+            return self._resolve(basis, x.unit, x.period or p, basis_facts, basis_memo)[0]
+
+        out: dict[str, tuple[Figure | None, list[Figure]]] = {}
+        for u in units:
+            parts = plans[u.code]
+            if u.code in plain:
+                out[u.code] = self._resolve(ind, u, p, facts, memo)
+            else:
+                out[u.code] = (rb.combine(ind, self.catalogue, u, p, structure, parts, figure_of, basis, basis_of), [])
+        return out
 
     # rules ------------------------------------------------------------------------------------
     def _answer(self, ind: Indicator, unit: Unit, p: Period) -> Answer:

@@ -12,8 +12,10 @@ A crash between 3 and 4 is repaired by ``recover()`` at the next start, from the
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.events import EVENT_KINDS, DossierEvent, NdxpEvent
+from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.catalogue.models import UnitType
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
 from chiso.errors import ChisoError, ImportFileError
@@ -31,6 +34,7 @@ from chiso.store.aggregates import EventSourceRecord
 from chiso.store.events import EventStore, arrow_schema, columns, table_name
 
 Reject = tuple[int | None, str, str]  # (position in the batch, raw text, reason)
+Attributed = Counter[tuple[str, str]]  # (former unit, successor) -> events re-attributed
 ALL = "*"
 
 
@@ -43,6 +47,7 @@ class Receipt:
     duplicates: int = 0
     rejected: int = 0
     rejects: list[tuple[int | None, str]] = field(default_factory=list)  # (position, reason)
+    attributed: Attributed = field(default_factory=Counter)  # events of a former unit given to its successor
 
     def add(self, other: Receipt) -> None:
         self.received += other.received
@@ -50,6 +55,7 @@ class Receipt:
         self.duplicates += other.duplicates
         self.rejected += other.rejected
         self.rejects.extend(other.rejects)
+        self.attributed.update(other.attributed)
         self.batch = other.batch
 
     def as_dict(self) -> dict[str, Any]:
@@ -61,7 +67,15 @@ class Receipt:
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "rejects": [{"position": p, "reason": r} for p, r in self.rejects[:100]],
-        }
+        } | (
+            {
+                "attributed": [
+                    {"attributed_from": a, "to": b, "events": n} for (a, b), n in sorted(self.attributed.items())
+                ]
+            }
+            if self.attributed
+            else {}
+        )
 
 
 def _reason(exc: PydanticError) -> str:
@@ -79,6 +93,15 @@ class EventIngestor:
         self.events = events
         self.book = store.events
         self._leaf_units = {c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION)}
+        self._after_end = _after_end(catalogue)
+
+    # former units -------------------------------------------------------------------------------
+    def _attribute(self, unit: str, day: date) -> tuple[str, str | None]:
+        """(the unit an event of ``unit`` on ``day`` belongs to, or a reason to reject it)."""
+        for ended, to, problem in self._after_end.get(unit, ()):
+            if day > ended:
+                return (unit, problem) if to is None else (to, None)
+        return unit, None
 
     # scope --------------------------------------------------------------------------------------
     def allowed_units(self, source: EventSourceRecord | None) -> set[str] | None:
@@ -111,9 +134,16 @@ class EventIngestor:
     def validate_records(
         self, kind: str, records: Iterable[tuple[int | None, str | Mapping[str, Any]]], allowed: set[str] | None
     ) -> tuple[list[dict[str, Any]], list[Reject]]:
+        good, bad, _ = self._validate_records(kind, records, allowed)
+        return good, bad
+
+    def _validate_records(
+        self, kind: str, records: Iterable[tuple[int | None, str | Mapping[str, Any]]], allowed: set[str] | None
+    ) -> tuple[list[dict[str, Any]], list[Reject], Attributed]:
         model = EVENT_KINDS[kind]
         good: list[dict[str, Any]] = []
         bad: list[Reject] = []
+        moved: Attributed = Counter()
         for pos, rec in records:
             raw = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False, default=str)
             try:
@@ -141,12 +171,19 @@ class EventIngestor:
             if problem:
                 bad.append((pos, raw, problem))
                 continue
+            to, problem = self._attribute(unit, ev.at.date())
+            if problem:
+                bad.append((pos, raw, problem))
+                continue
             row = ev.model_dump()
             row["day"] = ev.at.date()
+            if to != unit:  # a former unit's event after its end: its successor's, and counted as such
+                row[UNIT_COLUMN[kind]] = to
+                moved[(unit, to)] += 1
             if isinstance(ev, DossierEvent):
                 row["on_time"] = ev.on_time
             good.append(row)
-        return good, bad
+        return good, bad, moved
 
     def submit_records(
         self,
@@ -159,9 +196,9 @@ class EventIngestor:
         src = source if isinstance(source, EventSourceRecord) else None
         if src is not None and kind not in src.kinds and ALL not in src.kinds:
             raise ChisoError(f"source {src.id!r} may not send {kind} events")
-        good, bad = self.validate_records(kind, records, self.allowed_units(src))
+        good, bad, moved = self._validate_records(kind, records, self.allowed_units(src))
         table = pa.Table.from_pylist(good, schema=arrow_schema(kind, with_batch=False))
-        return self._commit(kind, table, bad, src.id if src else str(source))
+        return self._commit(kind, table, bad, src.id if src else str(source), moved)
 
     def submit_ndjson(self, kind: str, body: bytes | str, source: EventSourceRecord | str) -> Receipt:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
@@ -171,6 +208,12 @@ class EventIngestor:
     # vectorised path (files) ----------------------------------------------------------------------
     def validate_arrow(self, kind: str, table: pa.Table, allowed: set[str] | None) -> tuple[pa.Table, list[Reject]]:
         """The same rules as the models, in SQL over a whole file chunk at once."""
+        good, bad, _ = self._validate_arrow(kind, table, allowed)
+        return good, bad
+
+    def _validate_arrow(
+        self, kind: str, table: pa.Table, allowed: set[str] | None
+    ) -> tuple[pa.Table, list[Reject], Attributed]:
         con = self.events.con
         con.register("raw_in", table)
         try:
@@ -202,6 +245,20 @@ class EventIngestor:
                         f"'unit: this source may not report for ' || {unit_col}",
                     )
                 )
+            owner = unit_col  # whose the event is: the reported unit, or a former unit's successor
+            if self._after_end:
+                whens, refusals = [], []
+                for code, steps in sorted(self._after_end.items()):
+                    for ended, to, problem in steps:
+                        cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) > DATE '{ended.isoformat()}'"
+                        if to is None:
+                            assert problem is not None
+                            refusals.append((cond, _sql_list([problem])))
+                        else:
+                            whens.append(f"WHEN {cond} THEN {_sql_list([to])}")
+                rules.extend(refusals)
+                if whens:
+                    owner = f"CASE {' '.join(whens)} ELSE {unit_col} END"
             reason = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules) + " ELSE NULL END"
             day = 'CAST("at" AS DATE) AS "day"'
             on_time = (
@@ -210,7 +267,7 @@ class EventIngestor:
                 if kind == "dossier"
                 else ""
             )
-            names = ", ".join(f'"{n}"' for n, *_ in wanted)
+            names = ", ".join(f'{owner} AS "{n}"' if n == unit_col else f'"{n}"' for n, *_ in wanted)
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS __reason, "
                 f"row_number() OVER () AS __pos FROM (SELECT {', '.join(casts)} FROM raw_in)"
@@ -221,18 +278,27 @@ class EventIngestor:
                 + ", ".join(f'"{n}" := "__raw_{n}"' for n, *_ in wanted if n in present)
                 + ")) FROM checked WHERE __reason IS NOT NULL ORDER BY __pos"
             ).fetchall()
+            moved: Attributed = Counter()
+            if owner != unit_col:
+                for a, b, n in con.execute(
+                    f"SELECT {unit_col}, owner, count(*) FROM (SELECT {unit_col}, {owner} AS owner FROM checked "
+                    f"WHERE __reason IS NULL) WHERE owner <> {unit_col} GROUP BY ALL"
+                ).fetchall():
+                    moved[(str(a), str(b))] = int(n)
             con.execute("DROP TABLE checked")
         finally:
             con.unregister("raw_in")
-        return pa.table(good).cast(arrow_schema(kind, with_batch=False)), [
-            (int(p), str(raw), str(r)) for p, r, raw in bad_rows
-        ]
+        return (
+            pa.table(good).cast(arrow_schema(kind, with_batch=False)),
+            [(int(p), str(raw), str(r)) for p, r, raw in bad_rows],
+            moved,
+        )
 
     def submit_arrow(self, kind: str, table: pa.Table, source: EventSourceRecord | str, offset: int = 0) -> Receipt:
         src = source if isinstance(source, EventSourceRecord) else None
-        good, bad = self.validate_arrow(kind, table, self.allowed_units(src))
+        good, bad, moved = self._validate_arrow(kind, table, self.allowed_units(src))
         bad = [(None if p is None else p + offset, raw, r) for p, raw, r in bad]
-        return self._commit(kind, good, bad, src.id if src else str(source))
+        return self._commit(kind, good, bad, src.id if src else str(source), moved)
 
     def ingest_file(
         self,
@@ -287,13 +353,15 @@ class EventIngestor:
         raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
 
     # commit and apply -----------------------------------------------------------------------------
-    def _commit(self, kind: str, good: pa.Table, bad: Sequence[Reject], source: str) -> Receipt:
+    def _commit(
+        self, kind: str, good: pa.Table, bad: Sequence[Reject], source: str, moved: Attributed | None = None
+    ) -> Receipt:
         received = good.num_rows + len(bad)
         batch = self.book.new_batch(kind, source, received, bad)
         accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
         self.book.mark_stored(batch, accepted, dups)
         self._apply(kind, batch)
-        return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad])
+        return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad], moved or Counter())
 
     def _deltas(self, kind: str, where_batch: int | None) -> tuple[pa.Table, pa.Table]:
         con = self.events.ibis()
@@ -387,6 +455,35 @@ _DEFAULTS: dict[str, dict[str, str]] = {
     },
     "ndxp": {"schema_version": "1", "kind": "'ndxp'", "outcome": "'ok'", "latency_ms": "0", "size_bytes": "0"},
 }
+
+
+def _after_end(cat: Catalogue) -> dict[str, list[tuple[date, str | None, str | None]]]:
+    """For each former unit: (end date, the unit its events after that date belong to or None, the reason if
+    None), latest end first. Followed through several changes; a unit the catalogue gives no successor keeps
+    its events (nothing says where they belong)."""
+    out: dict[str, list[tuple[date, str | None, str | None]]] = {}
+    for code, first in cat.units.items():
+        steps: list[tuple[date, str | None, str | None]] = []
+        u, seen = first, {code}
+        while u.valid_to is not None and u.successors:
+            whole = [s.unit for s in u.successors if s.kind == "whole" and s.unit in cat.units]
+            if len(whole) != 1 or whole[0] in seen:
+                names = ", ".join(s.unit for s in u.successors)
+                steps.append(
+                    (
+                        u.valid_to,
+                        None,
+                        f"unit: {u.code!r} ended on {u.valid_to.isoformat()} and no single unit took it over whole "
+                        f"(successors: {names}); send the event under the successor's code",
+                    )
+                )
+                break
+            steps.append((u.valid_to, whole[0], None))
+            u = cat.units[whole[0]]
+            seen.add(u.code)
+        if steps:
+            out[code] = steps[::-1]
+    return out
 
 
 def _sql_list(values: Sequence[str]) -> str:

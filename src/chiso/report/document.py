@@ -112,6 +112,7 @@ class Report:
     sections: tuple[Section, ...]
     sources: tuple[tuple[str, str], ...] = ()  # (document id, title) of the documents figures come from
     notes: tuple[str, ...] = field(default=())  # general notes at the end (method, structure, estimates)
+    missing: tuple[str, ...] = ()  # indicator codes of the template without data for the period
 
     def blocks(self) -> Iterator[Block]:
         for s in self.sections:

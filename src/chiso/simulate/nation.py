@@ -48,6 +48,7 @@ import pyarrow.parquet as pq
 
 from chiso.catalogue import load_catalogue
 from chiso.catalogue.events import SCHEMA_VERSION
+from chiso.catalogue.periods import Period
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -330,8 +331,9 @@ class Units:
 @lru_cache(maxsize=1)
 def units() -> Units:
     cat = load_catalogue()
-    mins = [u.code for u in cat.members("ministries")]
-    provs = cat.members("provinces")
+    calibration = Period.parse(str(CALIBRATION_YEAR))  # the 2024 units: a later year's events follow their successors
+    mins = [u.code for u in cat.members("ministries", calibration)]
+    provs = cat.members("provinces", calibration)
     rng = np.random.Generator(np.random.PCG64(_PARAM_SEED))
     codes: list[str] = []
     bloc: list[int] = []

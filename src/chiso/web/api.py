@@ -23,8 +23,20 @@ from chiso.app import Workspace
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar, Target, Text, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind
+from chiso.engine import rebase as rb
 from chiso.errors import UnknownIndicatorError, UnknownNameError, UnknownPeriodError, UnknownUnitError
-from chiso.web.pages import Dashboards, Policy, policy_of, series_periods, window_of
+from chiso.web.pages import (
+    Dashboards,
+    Policy,
+    UnknownStructureError,
+    needs_rebase,
+    parse_structure,
+    policy_of,
+    rebase_note,
+    series_periods,
+    shown_structure,
+    window_of,
+)
 from chiso.web.problems import MEDIA_TYPE, ApiProblem
 from chiso.web.templating import env, lang_of, tr
 
@@ -119,6 +131,8 @@ class SeriesPoint(BaseModel):
     denominator: float | None = None
     source: str | None = None
     approximate: bool = False
+    rebased_from: list[str] | None = None  # the former units this point was recomputed from
+    message: str | None = None  # how it was rebased, or why it could not be
 
 
 class SeriesOut(BaseModel):
@@ -130,6 +144,8 @@ class SeriesOut(BaseModel):
     start: str = Field(serialization_alias="from")
     end: str = Field(serialization_alias="to")
     points: list[SeriesPoint]
+    structure: date | None = None  # the unit structure of every point, when the series crosses a change
+    note: str | None = None  # which points were rebased
 
 
 class RankingRow(BaseModel):
@@ -139,12 +155,17 @@ class RankingRow(BaseModel):
     value: float | None
     source: str | None = None
     approximate: bool | None = None
+    rebased_from: list[str] | None = None  # recomputed from these former units
+    estimated: bool | None = None
+    missing: list[str] | None = None  # a refused rebasing: the units whose figures cannot be combined
+    message: str | None = None  # the rebasing, or the reason it was refused
 
 
 class RankingOut(BaseModel):
     code: str
     group: str
     period: str
+    structure: date | None = None  # the unit structure ranked in (None: the one valid at the period's end)
     ranked: int
     rows: list[RankingRow]
 
@@ -194,9 +215,12 @@ def target_out(t: Target) -> TargetOut:
                      paragraph=t.paragraph, note=t.note)
 
 
+_STRUCTURE = ("unit structure: 2024 (63 provinces, 22 ministries), 2025 (34 provinces, 17 ministries) or a date "
+              "(2025-07-01); default: each period in the structure valid at its end")
+
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     s: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": d}
-    for s, d in ((404, "Unknown indicator or unit code in the path"),
+    for s, d in ((400, "Unknown unit structure"), (404, "Unknown indicator or unit code in the path"),
                  (422, "Unknown unit, period or group in the query"))
 }
 
@@ -222,6 +246,15 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
             return Period.parse(text)
         except UnknownPeriodError as exc:
             raise problem_for(exc, field, 422, lang) from exc
+
+    def structure(text: str | None, lang: str) -> date | None:
+        try:
+            return parse_structure(text)
+        except UnknownStructureError as exc:
+            raise invalid(400, "invalid-structure", "structure", exc.name, lang,
+                          f"không hiểu cơ cấu đơn vị {exc.name!r}; dùng 2024, 2025 hoặc một ngày (2025-07-01)",
+                          f"unknown unit structure {exc.name!r}; use 2024, 2025 or a date (2025-07-01)",
+                          exc.suggestions) from exc
 
     def group(ref: str, lang: str) -> Unit:
         g = unit(ref, "group", lang)
@@ -286,12 +319,15 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
         unit_ref: Annotated[str, Query(alias="unit", description="unit code or name; VN for the nation")] = "VN",
         start: Annotated[str | None, Query(alias="from", description="first period, e.g. 2020 or 2024-01")] = None,
         end: Annotated[str | None, Query(alias="to", description="last period, of the same kind as from")] = None,
+        structure_ref: Annotated[str | None, Query(alias="structure", description=_STRUCTURE)] = None,
         drafts: bool = False,
     ) -> SeriesOut:
-        """An indicator's values and targets for a unit over consecutive periods of one kind."""
+        """An indicator's values and targets for a unit over consecutive periods of one kind; a series crossing a
+        change of units comes rebased to the structure of its newest period (or the one asked)."""
         lang = lang_of(request)
         ind = indicator(code, lang)
         u = unit(unit_ref, "unit", lang)
+        asked = structure(structure_ref, lang)
         policy = policy_of(request, ws, drafts)
         first = period(start, "from", lang) if start else None
         last = period(end, "to", lang) if end else None
@@ -322,6 +358,27 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
             periods.append(periods[-1].shift(1))
         rd = dash.reader(window_of(periods), policy, dash.version())
         points = []
+        if asked is not None or needs_rebase(cat, u, window_of(periods)):
+            try:
+                answers = (rd.engine.series(ind, u, periods, structure=asked) if asked is not None
+                           else rd.series_in(ind, u, periods))
+            except rb.StructureError as exc:
+                raise invalid(400, "not-in-structure", "structure", structure_ref or "", lang,
+                              exc.render("vi"), exc.render("en")) from exc
+            for a in answers:
+                f = a.figure
+                points.append(SeriesPoint(
+                    period=str(a.period), value=a.value, target=a.target.value if a.target else None,
+                    attainment=a.attainment, numerator=f.numerator if f else None,
+                    denominator=f.denominator if f else None, source=f.source if f else None,
+                    approximate=f.approximate if f else False,
+                    rebased_from=list(f.rebase.rebased_from) if f and f.rebase else None,
+                    message=rebase_note(ind, cat, a, a.period, lang)))
+            shown = answers[0].unit if answers else u
+            rebased = next((a.figure.rebase.structure for a in answers if a.figure and a.figure.rebase), None)
+            return SeriesOut(code=ind.code, unit=shown.code, unit_name=shown.short, start=str(first),
+                             end=str(last), points=points, structure=asked or rebased,
+                             note=rb.series_note(answers, cat, lang))
         for p in periods:
             c = rd.value(ind, u, p)
             points.append(SeriesPoint(period=str(p), value=c.value, target=c.target, attainment=c.attainment,
@@ -336,19 +393,23 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
         code: str,
         group_ref: Annotated[str, Query(alias="group", description="ministries or provinces")] = "provinces",
         period_ref: Annotated[str | None, Query(alias="period", description="default: the latest with data")] = None,
+        structure_ref: Annotated[str | None, Query(alias="structure", description=_STRUCTURE)] = None,
         drafts: bool = False,
     ) -> RankingOut:
-        """Members of a group ranked best first (ties share a rank, members without data last, unranked)."""
+        """Members of a group ranked best first (ties share a rank, members without data last, unranked). In
+        another unit structure, rebased rows name the units they were recomputed from; refused ones say why."""
         lang = lang_of(request)
         ind = indicator(code, lang)
         g = group(group_ref, lang)
+        asked = structure(structure_ref, lang)
         policy = policy_of(request, ws, drafts)
         p = period(period_ref, "period", lang) if period_ref else default_period(ind, policy)
         rd = dash.reader(p, policy, dash.version())
-        rows = rd.engine.rank(ind, g, p)
-        out = [RankingRow(**x.as_dict()) for x in rows]
-        return RankingOut(code=ind.code, group=g.code, period=str(p), ranked=sum(1 for x in rows if x.rank is not None),
-                          rows=out)
+        s = shown_structure(cat, p, asked)
+        rows = rd.engine.rank(ind, g, p, structure=s)
+        out = [RankingRow(**{**x.as_dict(), "message": rebase_note(ind, cat, x, p, lang)}) for x in rows]
+        return RankingOut(code=ind.code, group=g.code, period=str(p), structure=s,
+                          ranked=sum(1 for x in rows if x.rank is not None), rows=out)
 
     @r.get("/targets", response_model=TargetList)
     def targets(

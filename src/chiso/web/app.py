@@ -20,9 +20,10 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from chiso import __version__
-from chiso.app import Workspace
+from chiso.app import REPORTS, Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
-from chiso.web import admin, api, auth_routes, events_api, forms, pages
+from chiso.web import admin, api, auth_routes, events_api, forms, pages, reports
+from chiso.web import extract as extract_web
 from chiso.web.pagecache import PublicPageCache
 from chiso.web.pages import data_version
 from chiso.web.problems import install, problem_response
@@ -57,10 +58,18 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.state.writer = w
     app.include_router(events_api.events_router(ws, w, max_body=max_body))
     app.include_router(events_api.values_router(ws, w))
-    for module in (pages, api, auth_routes, forms, admin):
+    for module in (pages, api, auth_routes, forms, admin, reports):
         module.register(app, ws)
+    app.include_router(extract_web.router(ws))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(PublicPageCache, version=lambda: data_version(ws.store))
+    reports_dir = ws.root / REPORTS
+
+    def version() -> tuple[int, ...]:
+        # a newly written report changes the overview's link to the latest one, not the data
+        stamp = reports_dir.stat().st_mtime_ns if reports_dir.is_dir() else 0
+        return (*data_version(ws.store), stamp)
+
+    app.add_middleware(PublicPageCache, version=version)
     return app
 
 

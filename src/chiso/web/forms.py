@@ -116,6 +116,16 @@ def period_for(ds: DataSet, chosen: Period | None, today: date) -> Period:
     return Period.containing(ds.period, today).previous()
 
 
+def period_of_unit(ds: DataSet, unit: Unit, chosen: Period) -> Period:
+    """``chosen``, moved into the unit's life: a former unit's last whole period, a new unit's first one."""
+    if unit.valid_to is not None and unit.valid_to < chosen.end:
+        last = Period.containing(ds.period, unit.valid_to)
+        return last if last.end <= unit.valid_to else last.previous()
+    if unit.valid_from is not None and unit.valid_from > chosen.start:
+        return Period.containing(ds.period, unit.valid_from)
+    return chosen
+
+
 def _guard(fn: Callable[[], T]) -> T:
     """Workflow errors as API problems."""
     try:
@@ -181,9 +191,13 @@ def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period
         if dataset and ds.id != dataset:
             continue
         chosen = period_for(ds, period, today)
-        for u in cat.members(ds.group, chosen):
+        members = cat.members(ds.group, chosen)
+        for u in members:
             if auth.in_scope(cat, user, u.code):
                 add(ds, u, str(chosen))
+        own = cat.units.get(user.unit)
+        if period is None and own is not None and ds.group in own.groups and own not in members:
+            add(ds, own, str(period_of_unit(ds, own, chosen)))  # the reporter's unit began or ended meanwhile
     for (ds_id, code, p), f in states.items():
         ds_ = cat.datasets.get(ds_id)
         u_ = cat.units.get(code)

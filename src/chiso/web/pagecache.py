@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from chiso.web.session import COOKIE
 from chiso.web.templating import LANG_COOKIE
 
-Version = tuple[int, int, int]
+Version = tuple[int, ...]
 CACHED_PREFIXES = ("/indicators/", "/units/", "/api/v1/values/", "/api/v1/rankings/", "/api/v1/series/")
 
 

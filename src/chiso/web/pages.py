@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
@@ -34,9 +34,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from sqlalchemy import func, select
 
+from chiso import app as core
+from chiso import charts
 from chiso.app import Workspace
 from chiso.auth import User
-from chiso.catalogue import Catalogue
+from chiso.catalogue import Ancestor, Catalogue
 from chiso.catalogue.models import (
     PILLAR_NAMES,
     Direction,
@@ -44,6 +46,7 @@ from chiso.catalogue.models import (
     PeriodsRule,
     Pillar,
     SourceDocument,
+    Successor,
     Target,
     Unit,
     UnitType,
@@ -51,12 +54,12 @@ from chiso.catalogue.models import (
 from chiso.catalogue.periods import TILING_KINDS, Period, PeriodKind
 from chiso.catalogue.records import StoredValue
 from chiso.engine import Answer, Engine, EventReader, RankRow, attainment
-from chiso.errors import UnknownNameError, UnknownPeriodError, UnknownUnitError
+from chiso.engine import rebase as rb
+from chiso.errors import ChisoError, UnknownNameError, UnknownPeriodError, UnknownUnitError
 from chiso.i18n import fmt_compact, fmt_number, fmt_value
 from chiso.report.exports import number_text
 from chiso.store import Store
 from chiso.store import schema as s
-from chiso.web import charts
 from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render, tr
 
@@ -279,6 +282,73 @@ class PageCache:
             self._items.clear()
 
 
+# --- unit structures ---------------------------------------------------------------------------------
+
+# The words a reader may give for a structure: the 2024 one (63 provinces, 22 ministries) and the 2025 one
+# (34 provinces, 17 ministries); any date (2025-07-01, 01/07/2025) names the structure in force that day.
+STRUCTURE_WORDS = {"2024": date(2024, 12, 31), "2025": date(2025, 7, 1)}
+
+
+class UnknownStructureError(UnknownNameError):
+    kind = "unit structure"
+
+    def render(self, lang: str | None = None) -> str:
+        return tr(lang or "vi", f"Không hiểu cơ cấu đơn vị {self.name!r}", f"Unknown unit structure {self.name!r}")
+
+
+def parse_structure(text: str | None) -> date | None:
+    """``2024``, ``2025`` or a date; None (or empty): each period in the structure valid at its end."""
+    if text is None or not text.strip():
+        return None
+    word = STRUCTURE_WORDS.get(text.strip())
+    if word is not None:
+        return word
+    try:
+        return rb.parse_structure(text)
+    except ChisoError:
+        raise UnknownStructureError(text, [*STRUCTURE_WORDS, "2025-07-01", "01/07/2025"]) from None
+
+
+@functools.lru_cache(maxsize=16)
+def change_days(cat: Catalogue) -> tuple[date, ...]:
+    """The days a unit structure changed: a unit began, or the day after one ended."""
+    days = {u.valid_from for u in cat.units.values() if u.valid_from is not None}
+    days |= {u.valid_to + timedelta(days=1) for u in cat.units.values() if u.valid_to is not None}
+    return tuple(sorted(days))
+
+
+def crosses_change(cat: Catalogue, p: Period) -> bool:
+    return any(p.start < d <= p.end for d in change_days(cat))
+
+
+def shown_structure(cat: Catalogue, p: Period, asked: date | None) -> date | None:
+    """The structure a period is shown in: the asked one; by default the one valid at the period's end, which
+    needs rebasing (None: nothing to rebase) only when the structure changed inside the period."""
+    if asked is not None:
+        return asked
+    return p.end if crosses_change(cat, p) else None
+
+
+def unit_structure(unit: Unit, day: date) -> date:
+    """``day``, moved into the unit's own validity: a unit's series is shown in a structure it belongs to."""
+    if unit.valid_from is not None and day < unit.valid_from:
+        return unit.valid_from
+    if unit.valid_to is not None and day > unit.valid_to:
+        return unit.valid_to
+    return day
+
+
+def needs_rebase(cat: Catalogue, unit: Unit, window: Period) -> bool:
+    """Whether a unit's figures over ``window`` cross a change of structure: it began or ended inside it, or
+    units it took over were valid then."""
+    if unit.type in (UnitType.GROUP, UnitType.NATION):
+        return False
+    if (unit.valid_from is not None and unit.valid_from > window.start) or (
+            unit.valid_to is not None and unit.valid_to < window.end):
+        return True
+    return any(a.unit.overlaps(window.start, window.end) for a in cat.lineage(unit))
+
+
 # --- what a page shows ---------------------------------------------------------------------------
 
 
@@ -399,19 +469,28 @@ class Reader:
     def series(self, ind: Indicator, unit: Unit, periods: Sequence[Period]) -> list[Cell]:
         return [self.value(ind, unit, q) for q in periods]
 
-    def ranking(self, ind: Indicator, group: Unit, p: Period) -> Ranking:
-        """Members best first; when nobody has a value for ``p``, the latest sub-period that ranks anyone."""
-        rows = self.engine.rank(ind, group, p)
+    def series_in(self, ind: Indicator, unit: Unit, periods: Sequence[Period]) -> list[Answer]:
+        """A unit's series crossing a change, all in the structure of the newest period it belongs to."""
+        s = unit_structure(unit, max(q.end for q in periods))
+        return self.engine.series(ind, unit, periods, structure=s)
+
+    def ranking(self, ind: Indicator, group: Unit, p: Period, structure: date | None = None) -> Ranking:
+        """Members best first; when nobody has a value for ``p``, the latest sub-period that ranks anyone.
+        ``structure``: rank the members of that date's structure, rebased (None: the structure at ``p``'s end)."""
+        s = shown_structure(self.cat, p, structure)
+        rows = self.engine.rank(ind, group, p, structure=s)
         if any(r.value is not None for r in rows):
-            return Ranking(group, p, None, rows)
-        members = [m.code for m in self.cat.components(group, p)]
-        for q in self.snap.periods(ind.code, members, p)[:FALLBACK_TRIES]:
+            return Ranking(group, p, None, rows, s)
+        members = {m.code for m in self.cat.components(group, p)}
+        if s is not None:
+            members |= {m.code for m in self.cat.components(group, Period.day(s))}
+        for q in self.snap.periods(ind.code, sorted(members), p)[:FALLBACK_TRIES]:
             if q == p:
                 continue
-            sub = self.engine.rank(ind, group, q)
+            sub = self.engine.rank(ind, group, q, structure=shown_structure(self.cat, q, structure))
             if any(r.value is not None for r in sub):
-                return Ranking(group, p, str(q), sub)
-        return Ranking(group, p, None, rows)
+                return Ranking(group, p, str(q), sub, s)
+        return Ranking(group, p, None, rows, s)
 
 
 @dataclass(frozen=True)
@@ -420,6 +499,11 @@ class Ranking:
     period: Period
     as_of: str | None
     rows: list[RankRow]
+    structure: date | None = None  # the structure ranked in, when rebased (None: the one at the period's end)
+
+    @property
+    def rebased(self) -> list[RankRow]:
+        return [r for r in self.rows if r.figure is not None and r.figure.rebase is not None]
 
     @property
     def ranked(self) -> list[RankRow]:
@@ -487,6 +571,8 @@ class IndicatorView:
     rankings: list[Ranking]  # ministries, provinces
     focus: Ranking  # the ranking of ``group``: leaders, laggards, distribution
     bins: list[charts.Bin]
+    structure: date | None = None  # as asked (None: each period in the structure valid at its end)
+    series_answers: list[Answer] | None = None  # the series when rebased, for the note under the chart
 
 
 @dataclass
@@ -497,6 +583,7 @@ class UnitRow:
     rank: int | None
     ranked: int  # peers with a rank
     history: list[Cell]
+    answers: list[Answer] | None = None  # the history when rebased across a change, for its note
 
 
 @dataclass
@@ -508,6 +595,9 @@ class UnitView:
     history_periods: list[Period]
     members: list[Unit] = field(default_factory=list)
     groups: list[Unit] = field(default_factory=list)
+    lineage: list[Ancestor] = field(default_factory=list)  # what the unit was made of
+    successors: list[tuple[Unit, Successor]] = field(default_factory=list)  # what it became, one step on
+    now_in: list[tuple[Unit, Successor]] = field(default_factory=list)  # who carries it today, if it ended
 
 
 # --- the dashboards' data ----------------------------------------------------------------------------
@@ -631,12 +721,13 @@ class Dashboards:
         return behind, ahead
 
     def indicator(self, ind: Indicator, period: Period | None, group: Unit, series_unit: Unit,
-                  policy: Policy) -> IndicatorView:
-        key = ("indicator", ind.code, str(period), group.code, series_unit.code)
-        return self.cached(key, policy, lambda v: self._indicator(ind, period, group, series_unit, policy, v))
+                  policy: Policy, structure: date | None = None) -> IndicatorView:
+        key = ("indicator", ind.code, str(period), group.code, series_unit.code, str(structure))
+        return self.cached(key, policy,
+                           lambda v: self._indicator(ind, period, group, series_unit, policy, v, structure))
 
     def _indicator(self, ind: Indicator, period: Period | None, group: Unit, series_unit: Unit, policy: Policy,
-                   version: Version) -> IndicatorView:
+                   version: Version, structure: date | None = None) -> IndicatorView:
         available = self.indicator_periods(ind, policy)
         p = period or (available[0] if available else self.latest_year(policy))
         sp = series_periods(p)
@@ -644,12 +735,19 @@ class Dashboards:
         nation = self.cat.nation
         blocs = self.cat.components(nation, p)
         headline = [rd.latest(ind, u, p) for u in [nation, *blocs]]
-        series = rd.series(ind, series_unit, sp)
-        rankings = [rd.ranking(ind, b, p) for b in blocs]
-        focus = next((r for r in rankings if r.group.code == group.code), None) or rd.ranking(ind, group, p)
+        answers = None
+        if needs_rebase(self.cat, series_unit, window_of(sp)):  # a series across a change: one structure
+            answers = rd.series_in(ind, series_unit, sp)
+            series = [cell_of(a) for a in answers]
+        else:
+            series = rd.series(ind, series_unit, sp)
+        rankings = [rd.ranking(ind, b, p, structure) for b in blocs]
+        focus = next((r for r in rankings if r.group.code == group.code), None) or rd.ranking(ind, group, p,
+                                                                                             structure)
         bins = charts.histogram_bins([r.value for r in focus.ranked if r.value is not None])
         periods = [str(q) for q in available]
-        return IndicatorView(ind, p, periods, group, series_unit, headline, series, rankings, focus, bins)
+        return IndicatorView(ind, p, periods, group, series_unit, headline, series, rankings, focus, bins,
+                             structure, answers)
 
     def unit(self, unit: Unit, period: Period | None, policy: Policy) -> UnitView:
         return self.cached(("unit", unit.code, str(period)), policy, lambda v: self._unit(unit, period, policy, v))
@@ -659,32 +757,44 @@ class Dashboards:
         hp = series_periods(p)
         rd = self.reader(window_of(hp), policy, version)
         peers = next((self.cat.units[g] for g in unit.groups if g in self.cat.units), None)
-        closure = rd.closure(unit, p)
+        lineage = self.cat.lineage(unit)
+        closure = [*rd.closure(unit, p), *(a.unit.code for a in lineage)]
         is_nation = unit.type is UnitType.NATION
         codes = self.indicators_with_data(None if is_nation else closure, window_of(hp), policy)
+        rebased = needs_rebase(self.cat, unit, window_of(hp))
+        s = unit_structure(unit, p.end)
         codes |= set(self.cat.event_indicators)
         pillars: list[tuple[Pillar, list[UnitRow]]] = []
         for pillar in Pillar:
             rows = []
             for ind in sorted((self.cat.indicators[c] for c in codes if c in self.cat.indicators
                                and self.cat.indicators[c].pillar is pillar), key=lambda i: i.code):
-                cell = rd.latest(ind, unit, p)
-                history = [*rd.series(ind, unit, hp[:-1]), rd.value(ind, unit, p)]
+                answers = None
+                if rebased:  # the whole history in the structure of the newest period the unit belongs to
+                    answers = rd.series_in(ind, unit, hp)
+                    history = [cell_of(a) for a in answers]
+                    cell = history[-1] if history[-1].value is not None else rd.latest(ind, unit, p)
+                else:
+                    cell = rd.latest(ind, unit, p)
+                    history = [*rd.series(ind, unit, hp[:-1]), rd.value(ind, unit, p)]
                 if cell.value is None and all(h.value is None for h in history):
                     continue
                 prev = history[-2] if len(history) > 1 else None
                 rank, ranked = None, 0
                 if peers is not None and cell.value is not None:
                     at = _period(cell.as_of) if cell.as_of else p
-                    rows_ = rd.engine.rank(ind, peers, at)
+                    rows_ = rd.engine.rank(ind, peers, at, structure=s if rebased else None)
                     ranked = sum(1 for r in rows_ if r.rank is not None)
                     rank = next((r.rank for r in rows_ if r.unit.code == unit.code), None)
-                rows.append(UnitRow(ind, cell, prev, rank, ranked, history))
+                rows.append(UnitRow(ind, cell, prev, rank, ranked, history, answers))
             if rows:
                 pillars.append((pillar, rows))
         members = self.cat.components(unit, p)
         groups = [self.cat.units[g] for g in unit.groups if g in self.cat.units]
-        return UnitView(unit, p, peers, pillars, hp, members, groups)
+        now_in: list[tuple[Unit, Successor]] = []
+        if unit.valid_to is not None:
+            now_in = self.cat.successor_on(unit, max(date.today(), unit.valid_to + timedelta(days=1)))
+        return UnitView(unit, p, peers, pillars, hp, members, groups, lineage, self.cat.successors(unit), now_in)
 
 
 # --- labels and formats ----------------------------------------------------------------------------
@@ -967,6 +1077,13 @@ def unit_param(cat: Catalogue, ref: str | None, field: str, default: Unit, statu
         raise PageError(status, field, exc) from exc
 
 
+def structure_param(text: str | None) -> date | None:
+    try:
+        return parse_structure(text)
+    except UnknownStructureError as exc:
+        raise PageError(400, "structure", exc) from exc
+
+
 def group_param(cat: Catalogue, ref: str | None, default: str = "provinces") -> Unit:
     g = unit_param(cat, ref, "group", cat.units[default])
     if g.type is not UnitType.GROUP:
@@ -975,31 +1092,62 @@ def group_param(cat: Catalogue, ref: str | None, default: str = "provinces") -> 
     return g
 
 
-def _islands(lang: str, period: str) -> list[charts.Island]:
-    # Vietnam's maps show both archipelagos: Hoàng Sa belongs to Đà Nẵng, Trường Sa to Khánh Hòa.
-    return [
-        charts.Island("island-hoang-sa", tr(lang, "Quần đảo Hoàng Sa", "Hoàng Sa archipelago"), "Đà Nẵng", 10, 7,
-                      f"/units/P48?period={period}"),
-        charts.Island("island-truong-sa", tr(lang, "Quần đảo Trường Sa", "Trường Sa archipelago"), "Khánh Hòa", 19,
-                      7, f"/units/P56?period={period}"),
-    ]
+# Where each archipelago's marker sits beside the province that holds it, in each structure's grid.
+ISLAND_CELLS = {"P48": (10, 7), "P56": (19, 7), "P48-2025": (10, 6), "P56-2025": (16, 6)}
+
+
+def _islands(cat: Catalogue, lang: str, period: str, day: date) -> list[charts.Island]:
+    # Vietnam's maps show both archipelagos: Hoàng Sa belongs to Đà Nẵng, Trường Sa to Khánh Hòa (in any
+    # structure: the province that carries the 2024 one on ``day``).
+    out = []
+    for testid, vi, en, former in (("island-hoang-sa", "Quần đảo Hoàng Sa", "Hoàng Sa archipelago", "P48"),
+                                   ("island-truong-sa", "Quần đảo Trường Sa", "Trường Sa archipelago", "P56")):
+        if former not in cat.units:
+            continue
+        carriers = cat.successor_on(cat.units[former], day) or [(cat.units[former], Successor(unit=former))]
+        u = carriers[0][0]
+        cell = ISLAND_CELLS.get(u.code) or ((u.grid[0] - 1, u.grid[1] + 1) if u.grid else None)
+        if cell is None:
+            continue
+        out.append(charts.Island(testid, tr(lang, vi, en), u.short, cell[0], cell[1],
+                                 f"/units/{u.code}?period={period}"))
+    return out
 
 
 def map_of(cat: Catalogue, ind: Indicator, rk: Ranking | None, p: Period, lang: str) -> Markup:
+    """The provinces of the ranking's structure (by default, the one valid at the period's end) as tiles."""
     by_code = {r.unit.code: r for r in rk.rows} if rk is not None else {}
+    day = rk.structure if rk is not None and rk.structure is not None else p.end
+    units = [r.unit for r in rk.rows] if rk is not None and rk.rows else cat.members("provinces", p)
     tiles = []
-    for u in sorted((u for u in cat.members("provinces", p) if u.grid is not None), key=lambda u: u.code):
+    for u in sorted((u for u in units if u.grid is not None), key=lambda u: u.code):
         assert u.grid is not None
         r = by_code.get(u.code)
         value = r.value if r is not None else None
         tiles.append(charts.Tile(u.code, u.short, u.grid[0], u.grid[1], value, value_text(value, ind, lang),
                                  f"/units/{u.code}?period={p}", r.rank if r is not None else None))
     return charts.tile_map(
-        tiles, _islands(lang, str(p)), fmt=lambda x: fmt_number(x, ind.decimals, lang),
+        tiles, _islands(cat, lang, str(p), day), fmt=lambda x: fmt_number(x, ind.decimals, lang),
         title=tr(lang, f"Bản đồ các tỉnh: {ind.name.vi}, {rk.shown_period if rk else p}",
                  f"Map of the provinces: {ind.name.en}, {rk.shown_period if rk else p}"),
         no_data_text=tr(lang, "Chưa có số liệu", "No data"),
     )
+
+
+def rebase_note(ind: Indicator, cat: Catalogue, r: RankRow | Answer, p: Period, lang: str) -> str | None:
+    """A rebased figure's note in the reader's language (pages are cached across languages)."""
+    f = r.figure
+    if f is None or f.rebase is None:
+        return None
+    if f.rebase.refused:
+        return rb.refusal(f.rebase, ind, cat, p, lang)
+    return rb.describe(f.rebase, cat, p, lang)
+
+
+def structure_label(d: date | None, lang: str) -> str:
+    if d is None:
+        return tr(lang, "theo kỳ", "by period")
+    return tr(lang, f"cơ cấu đơn vị ngày {d:%d/%m/%Y}", f"unit structure of {rb.fmt_date(d, 'en')}")
 
 
 def _fmt_axis(ind: Indicator, lang: str) -> Callable[[float], str]:
@@ -1078,6 +1226,7 @@ def register(app: FastAPI, ws: Workspace) -> None:
             "drafts": drafts, "period_text": str(ov.period),
             "groups": cat.groups(),
             "catalogue": [(p, sorted(cat.by_pillar(p), key=lambda i: (not i.key, i.code))) for p in Pillar],
+            "latest_report": next(iter(core.list_reports(ws)), None),
         })
 
     @app.get("/overview.{fmt}", include_in_schema=False)
@@ -1098,19 +1247,19 @@ def register(app: FastAPI, ws: Workspace) -> None:
 
     # an indicator -----------------------------------------------------------------------------------
     def indicator_view(request: Request, code: str, period: str | None, group: str | None, unit: str | None,
-                       drafts: bool) -> IndicatorView:
+                       drafts: bool, structure: str | None = None) -> IndicatorView:
         ind = indicator_known(code)
         p = parse_period_param(period)
         g = group_param(cat, group)
         su = unit_param(cat, unit, "unit", cat.nation)
-        return dash.indicator(ind, p, g, su, policy_of(request, ws, drafts))
+        return dash.indicator(ind, p, g, su, policy_of(request, ws, drafts), structure_param(structure))
 
     @app.get("/indicators/{code}", response_class=HTMLResponse, include_in_schema=False)
     def indicator_page(request: Request, code: str, period: str | None = None, group: str | None = None,
-                       unit: str | None = None, drafts: bool = False) -> HTMLResponse:
+                       unit: str | None = None, drafts: bool = False, structure: str | None = None) -> HTMLResponse:
         lang = lang_of(request)
         try:
-            v = indicator_view(request, code, period, group, unit, drafts)
+            v = indicator_view(request, code, period, group, unit, drafts, structure)
         except PageError as err:
             return error_page(request, "indicator.html", err)
         ind = v.indicator
@@ -1135,8 +1284,17 @@ def register(app: FastAPI, ws: Workspace) -> None:
         n = min(5, len(ranked) // 2) if len(ranked) >= 4 else len(ranked)
         leaders = ranked[:n]
         laggards = list(reversed(ranked[-n:])) if len(ranked) >= 4 else []
+        notes = {(rk.group.code, r.unit.code): rebase_note(ind, cat, r, _period(rk.shown_period), lang)
+                 for rk in v.rankings for r in rk.rebased}
+        structure_text = (structure or "").strip()
         return render(request, "indicator.html", {
             **common(request), "page": v, "ind": ind, "chart": chart,
+            "series_note": rb.series_note(v.series_answers, cat, lang) if v.series_answers else None,
+            "rank_notes": notes, "structure": structure_text,
+            "structure_choices": [("", tr(lang, "theo kỳ (mặc định)", "by period (default)")),
+                                  ("2024", tr(lang, "2024 (63 tỉnh, 22 bộ)", "2024 (63 provinces, 22 ministries)")),
+                                  ("2025", tr(lang, "2025 (34 tỉnh, 17 bộ)", "2025 (34 provinces, 17 ministries)"))],
+            "structure_label": lambda d: structure_label(d, lang),
             "map": map_of(cat, ind, provinces, v.period, lang),
             "histogram": hist, "leaders": leaders, "laggards": laggards, "drafts": drafts,
             "groups": cat.groups(), "units": sorted(cat.units.values(), key=lambda u: (u.type != UnitType.NATION,
@@ -1166,9 +1324,9 @@ def register(app: FastAPI, ws: Workspace) -> None:
 
     @app.get("/indicators/{code}/ranking.{fmt}", include_in_schema=False)
     def ranking_download(request: Request, code: str, fmt: Fmt, period: str | None = None,
-                         group: str | None = None, drafts: bool = False) -> Response:
+                         group: str | None = None, drafts: bool = False, structure: str | None = None) -> Response:
         try:
-            v = indicator_view(request, code, period, group, None, drafts)
+            v = indicator_view(request, code, period, group, None, drafts, structure)
         except PageError as err:
             return error_page(request, "indicator.html", err)
         return download(ranking_table(v.indicator, v.focus, lang_of(request)), fmt, lang_of(request))
@@ -1198,8 +1356,11 @@ def register(app: FastAPI, ws: Workspace) -> None:
             [h.value for h in r.history], invert=r.indicator.kind == "rank",
             title=", ".join(f"{h.period}: {cell_text(h, lang)}" for h in r.history if h.value is not None))
             for _, rs in v.pillars for r in rs}
+        notes = list(dict.fromkeys(n for _, rs in v.pillars for r in rs if r.answers
+                                   for n in [rb.series_note(r.answers, cat, lang)] if n))
         return render(request, "unit.html", {
-            **common(request), "page": v, "sparks": sparks, "drafts": drafts,
+            **common(request), "page": v, "sparks": sparks, "drafts": drafts, "series_notes": notes,
+            "fmt_date": lambda d: rb.fmt_date(d, lang),
             "value_text": lambda x, ind: value_text(x, ind, lang),
         })
 

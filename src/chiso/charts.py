@@ -1,16 +1,20 @@
-"""Charts as inline SVG, drawn on the server: a line chart with a target line, a sparkline, a histogram and
-a tile-grid map of the provinces (with Hoàng Sa and Trường Sa).
+"""Charts as inline SVG, drawn on the server: a line chart with a target line, ranking bars, a sparkline, a
+histogram and a tile-grid map of the provinces (with Hoàng Sa and Trường Sa). The web pages and the written
+reports (HTML, and PDF / DOCX through typst) draw them alike.
 
 Pure functions of numbers and already-translated text; no JavaScript and nothing fetched from outside, so
 pages render on a closed network and print. Every chart has a ``<title>`` (screen readers) and stable
 ``data-testid`` hooks; the numbers a chart shows are also in a table and a download on the same page.
+
+Styling is inline presentation attributes only (no stylesheet needed), and the root names a ``font-family``
+that typst knows, so the same SVG renders as an image in a PDF; on the web the page's CSS sets its own font.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
@@ -22,6 +26,9 @@ PALETTE = ("#dbeafe", "#93c5fd", "#60a5fa", "#2563eb", "#1e3a8a")
 NO_DATA = "#e5e7eb"
 SERIES_COLOURS = ("#1d4ed8", "#b45309", "#15803d", "#7c3aed")
 TARGET_COLOUR = "#b91c1c"
+HIGHLIGHT_COLOUR = "#c2410c"
+# typst embeds Libertinus Serif (Vietnamese glyphs included); browsers fall back to the next families
+FONT_FAMILY = "Libertinus Serif, Georgia, serif"
 
 
 def _n(x: float) -> str:
@@ -31,6 +38,10 @@ def _n(x: float) -> str:
 
 def _e(text: str) -> str:
     return str(escape(text))
+
+
+def _font(family: str | None) -> str:
+    return f' font-family="{_e(family)}"' if family else ""
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -77,6 +88,7 @@ def line_chart(
     testid: str = "series-chart",
     width: int = 640,
     height: int = 260,
+    font_family: str | None = FONT_FAMILY,
 ) -> Markup:
     """Lines over periods (gaps where a value is missing) and the target as a dashed step line.
 
@@ -85,7 +97,8 @@ def line_chart(
     values = [v for ln in lines for v in ln.values if v is not None]
     targets = [v for v in (target or []) if v is not None]
     head = (f'<svg class="chart line-chart" viewBox="0 0 {width} {height}" role="img" '
-            f'data-testid="{_e(testid)}" preserveAspectRatio="xMidYMid meet"><title>{_e(title)}</title>')
+            f'data-testid="{_e(testid)}" preserveAspectRatio="xMidYMid meet"{_font(font_family)}>'
+            f"<title>{_e(title)}</title>")
     if not values and not targets:
         return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle">'
                       f"{_e(empty_text)}</text></svg>")
@@ -106,6 +119,21 @@ def line_chart(
         frac = (v - y0) / (y1 - y0) if y1 != y0 else 0.5
         return top + (frac if invert else 1 - frac) * ph
 
+    def _last_label(ln: Line) -> tuple[int, float] | None:
+        """Where a line's last value is labelled: above its point, below when the target runs just above."""
+        known = [i for i, v in enumerate(ln.values) if v is not None]
+        if not known:
+            return None
+        i = known[-1]
+        v = ln.values[i]
+        assert v is not None
+        ly = y(v) - 8
+        tv = target[i] if target is not None and i < len(target) else None
+        if tv is not None and abs(ly - y(tv)) < 14:
+            ly = y(v) + 18
+        return i, ly
+
+    point_labels = [lab for lab in map(_last_label, lines) if lab is not None]
     out = [head]
     for t in ticks:
         out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" '
@@ -132,7 +160,17 @@ def line_chart(
         last = max(i for i, tv in enumerate(target) if tv is not None)
         tv = target[last]
         assert tv is not None
-        out.append(f'<text class="target-label" x="{_n(x(last))}" y="{_n(y(tv) - 6)}" text-anchor="middle" '
+        tx, ty, anchor = x(last), y(tv) - 6, "middle"
+        if any(i == last and abs(ly - ty) < 12 for i, ly in point_labels):
+            # a line's last value is labelled right there: label the target where its last step begins
+            start = last
+            while start > 0 and target[start - 1] == tv:
+                start -= 1
+            if start < last:
+                tx, anchor = left + start * pw / n + 2, "start"
+            else:
+                ty = y(tv) + 14
+        out.append(f'<text class="target-label" x="{_n(tx)}" y="{_n(ty)}" text-anchor="{anchor}" '
                    f'font-size="11" fill="{TARGET_COLOUR}" data-testid="{_e(testid)}-target">'
                    f"{_e(target_label)} {_e(fmt(tv))}</text>")
     for k, ln in enumerate(lines):
@@ -151,15 +189,11 @@ def line_chart(
             if v is not None:
                 out.append(f'<circle class="pt s{k}" cx="{_n(x(i))}" cy="{_n(y(v))}" r="3.5" fill="{colour}">'
                            f"<title>{_e(ln.name)} · {_e(labels[i])}: {_e(fmt(v))}</title></circle>")
-        known = [i for i, v in enumerate(ln.values) if v is not None]
-        if known:
-            i = known[-1]
+        label = _last_label(ln)
+        if label is not None:
+            i, ly = label
             v = ln.values[i]
             assert v is not None
-            ly = y(v) - 8
-            tv = target[i] if target is not None and i < len(target) else None
-            if tv is not None and abs(ly - y(tv)) < 14:
-                ly = y(v) + 18  # the target line runs just above: label the point below it
             out.append(f'<text class="pt-label" x="{_n(x(i))}" y="{_n(ly)}" text-anchor="middle" '
                        f'font-size="12" font-weight="700" fill="{colour}">{_e(fmt(v))}</text>')
     # legend along the top
@@ -180,6 +214,122 @@ def _polyline(points: Sequence[str], cls: str, colour: str, *, dashed: bool = Fa
     dash = ' stroke-dasharray="6 4"' if dashed else ""
     return (f'<polyline class="{cls}" points="{" ".join(points)}" fill="none" stroke="{colour}" '
             f'stroke-width="2"{dash}/>')
+
+
+# --- ranking bars --------------------------------------------------------------------------------
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    fmt: Fmt,
+    title: str,
+    target: float | Sequence[float | None] | None = None,
+    target_label: str = "",
+    highlight: Collection[int] = (),
+    invert: bool = False,
+    empty_text: str = "",
+    no_data_text: str = "—",
+    testid: str = "bar-chart",
+    width: int = 640,
+    font_family: str | None = FONT_FAMILY,
+) -> Markup:
+    """Horizontal bars, one per unit in the order given (a ranking), unit names on the left and each value
+    at the end of its bar.
+
+    ``target`` is one value (a dashed line across every bar) or one per bar (a mark on each bar).
+    ``highlight`` holds the indices of bars drawn in the highlight colour (e.g. below their target).
+    ``invert`` is for ranks: 1 is best, so the smaller the number the longer the bar.
+    """
+    n = len(labels)
+    known = [v for v in values if v is not None]
+    common: float | None = None
+    marks: list[float | None] = []
+    if isinstance(target, int | float):
+        common = float(target)
+    elif target is not None:
+        marks = list(target)
+    targets = [common] if common is not None else [t for t in marks if t is not None]
+    thick = 18 if n <= 15 else 13 if n <= 30 else 9
+    gap = max(3, thick // 3)
+    size = 11 if thick >= 13 else 9
+    char = size * 0.56  # average glyph width: enough room for names without measuring text
+    texts = [fmt(v) for v in known]
+    left = round(min(width * 0.42, 10 + char * max((len(s) for s in labels), default=0)))
+    right = round(10 + char * max((len(s) for s in texts), default=len(no_data_text)))
+    top = 26 if targets else 8
+    bottom = 26
+    height = top + n * (thick + gap) + bottom
+    head = (f'<svg class="chart bar-chart" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
+            f"{_font(font_family)}><title>{_e(title)}</title>")
+    if not known:
+        return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle" '
+                      f'font-size="14" fill="#6b7280">{_e(empty_text)}</text></svg>')
+    lo, hi = min(known + targets), max(known + targets)
+    if invert:
+        ticks = nice_ticks(min(lo, 0.0), hi)
+        if hi >= ticks[-1]:  # the last rank would get no bar at all
+            ticks.append(ticks[-1] + (ticks[1] - ticks[0]))
+    else:
+        ticks = nice_ticks(min(lo, 0.0), max(hi, 0.0))
+    t0, t1 = ticks[0], ticks[-1]
+    pw = width - left - right
+
+    def x(v: float) -> float:
+        frac = (v - t0) / (t1 - t0) if t1 != t0 else 0.0
+        return left + (1 - frac if invert else frac) * pw
+
+    base = x(t1) if invert else x(min(max(0.0, t0), t1))
+    plot_bottom = top + n * (thick + gap)
+    out = [head]
+    for t in ticks:
+        out.append(f'<line class="grid" x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top - 2}" y2="{plot_bottom}" '
+                   f'stroke="#e5e7eb"/>')
+        out.append(f'<text class="tick" x="{_n(x(t))}" y="{plot_bottom + 16}" text-anchor="middle" '
+                   f'font-size="{size}" fill="#374151">{_e(fmt(t))}</text>')
+    hl = set(highlight)
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y0 = top + i * (thick + gap) + gap / 2
+        cy = y0 + thick / 2 + size * 0.35
+        weight = ' font-weight="700"' if i in hl else ""
+        out.append(f'<text class="ylab" x="{left - 6}" y="{_n(cy)}" text-anchor="end" font-size="{size}"'
+                   f'{weight}>{_e(lab)}</text>')
+        if v is None:
+            out.append(f'<text class="bar-value missing" x="{_n(base + 4)}" y="{_n(cy)}" font-size="{size}" '
+                       f'fill="#6b7280">{_e(no_data_text)}</text>')
+            continue
+        xv = x(v)
+        colour = HIGHLIGHT_COLOUR if i in hl else SERIES_COLOURS[0]
+        a, b = sorted((base, xv))
+        out.append(f'<g class="bar{" hl" if i in hl else ""}" data-testid="{_e(testid)}-bar" data-index="{i}" '
+                   f'data-value="{v!r}"><title>{_e(lab)}: {_e(fmt(v))}</title>'
+                   f'<rect x="{_n(a)}" y="{_n(y0)}" width="{_n(max(b - a, 0.5))}" height="{thick}" '
+                   f'fill="{colour}"/></g>')
+        after = xv >= base or invert
+        out.append(f'<text class="bar-value" x="{_n(xv + 4 if after else xv - 4)}" y="{_n(cy)}" '
+                   f'text-anchor="{"start" if after else "end"}" font-size="{size}" fill="{colour}"{weight}>'
+                   f"{_e(fmt(v))}</text>")
+        tv = marks[i] if i < len(marks) else None
+        if tv is not None:
+            out.append(f'<line class="target-mark" x1="{_n(x(tv))}" x2="{_n(x(tv))}" y1="{_n(y0 - 2)}" '
+                       f'y2="{_n(y0 + thick + 2)}" stroke="{TARGET_COLOUR}" stroke-width="2"/>')
+    out.append(f'<line class="axis" x1="{_n(base)}" x2="{_n(base)}" y1="{top - 2}" y2="{plot_bottom}" '
+               f'stroke="#6b7280"/>')
+    if common is not None:
+        xt = x(common)
+        anchor = "end" if xt > left + pw * 0.75 else "start" if xt < left + pw * 0.25 else "middle"
+        out.append(f'<line class="target" x1="{_n(xt)}" x2="{_n(xt)}" y1="{top - 6}" y2="{plot_bottom}" '
+                   f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>'
+                   f'<text class="target-label" x="{_n(xt)}" y="{top - 10}" text-anchor="{anchor}" '
+                   f'font-size="{size}" fill="{TARGET_COLOUR}" data-testid="{_e(testid)}-target">'
+                   f"{_e(target_label)} {_e(fmt(common))}</text>")
+    elif targets:
+        out.append(f'<line x1="{left}" x2="{left}" y1="6" y2="18" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
+                   f'<text class="target-label" x="{left + 6}" y="16" font-size="{size}" fill="{TARGET_COLOUR}" '
+                   f'data-testid="{_e(testid)}-target">{_e(target_label)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
 
 
 # --- sparkline -----------------------------------------------------------------------------------
@@ -250,9 +400,9 @@ def histogram_bins(values: Sequence[float], max_bins: int = 8) -> list[Bin]:
 
 
 def histogram(bins: Sequence[Bin], *, fmt: Fmt, title: str, empty_text: str = "", testid: str = "histogram",
-              width: int = 420, height: int = 180) -> Markup:
-    head = (f'<svg class="chart histogram" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}">'
-            f"<title>{_e(title)}</title>")
+              width: int = 420, height: int = 180, font_family: str | None = FONT_FAMILY) -> Markup:
+    head = (f'<svg class="chart histogram" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
+            f"{_font(font_family)}><title>{_e(title)}</title>")
     if not bins:
         return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle">'
                       f"{_e(empty_text)}</text></svg>")
@@ -352,6 +502,7 @@ def tile_map(
     testid: str = "tile-map",
     cell: int = 64,
     gap: int = 3,
+    font_family: str | None = FONT_FAMILY,
 ) -> Markup:
     """Provinces as tiles on their grid position, coloured by value (light = low, dark = high), a legend,
     and the islands as labelled dotted markers."""
@@ -363,8 +514,8 @@ def tile_map(
     width, height = cols * cell + 24, rows * th + 26 * legend_rows + 14
     known = [t.value for t in tiles if t.value is not None]
     edges = colour_classes(known)
-    out = [f'<svg class="chart tile-map" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}">'
-           f"<title>{_e(title)}</title>"]
+    out = [f'<svg class="chart tile-map" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
+           f"{_font(font_family)}><title>{_e(title)}</title>"]
     for t in tiles:
         x, y = 4 + t.col * cell, t.row * th
         if t.value is None:

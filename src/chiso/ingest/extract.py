@@ -1,0 +1,1180 @@
+"""Read figures back from a published Vietnamese report: propose (indicator, unit, period, value) with provenance.
+
+How a figure is read (every rule is general; what is specific to an indicator is data, its ``aliases``):
+
+1. The text is cut into paragraphs (lines: HTML blocks become lines, so line numbers are meaningful),
+   sentences and clauses (";" and "trong đó" start a clause).
+2. Number phrases are found by ``chiso.ingest.vnnumbers`` (dates, years and labels left out).
+3. Indicator names are found through the catalogue's aliases (and names), compared folded (no case, no
+   diacritics, no punctuation); a number phrase or a date inside a name may be skipped ("thay thế hơn
+   250.600 hồ sơ giấy" matches "thay thế hồ sơ giấy"). A rate's alias "tỷ lệ X" also answers to "X", so
+   "X … đạt 92%" reads as the rate of X, and a growth rate's "tăng trưởng X" answers to "X" (a name found
+   for several indicators this way goes to the one the figure can be).
+4. Each figure goes to the name that holds it, stands right after it ("80,2% hộ gia đình sử dụng cáp quang")
+   or stands nearest before it in its clause, then in its sentence, among the indicators the figure can
+   belong to: a "%" to a rate (a change "tăng 17,7% so với cùng kỳ" only to a rate that may be negative, a
+   growth rate), an amount in "USD"/"đồng" to an indicator in that currency, "thứ 71"/"17/194 quốc gia"
+   to a rank, "99,74/100 điểm" to a score, "56/63" to a rate (100·n/N), other numbers to counts and stocks;
+   the value must lie in the indicator's range. A name takes one figure per unit. A name may also be split
+   around the figure ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID"); a name of one or
+   two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
+   Ties go to the indicator whose counting noun follows the number ("2.662 phiếu"), to a daily average
+   near "mỗi ngày" (``count_of`` links it to its count), to a cumulative stock near "tổng cộng", "hiện".
+5. The unit: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương"), a list of named units
+   after it ("100% … như Bộ Công Thương; Giáo dục và Đào tạo"), else the nearest bloc ("khối bộ", "tại các
+   địa phương"), province, or ministry standing as the figure's subject ("Đà Nẵng đạt 95,6%"); a ministry
+   that only reports ("Bộ Thông tin và Truyền thông cho biết") is not the unit. Default: the nation.
+6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
+   2024", "đến hết tháng 12/2024" → the year, "từ 01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng
+   11/2024" right after it, a date given earlier in the paragraph for the same indicator, else the
+   document's period (its title or first lines). "hiện nay"/"đến nay" mean the document's period; dates
+   after "so với" are comparisons; a date of publication ("công bố") gives its year; "so với tháng trước"
+   dates a figure by the month the paragraph names.
+7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 82,5 triệu so với năm 2023") except the
+   base a comparison states outright ("so với năm 2023 là 65%" is 2023's value). A figure after "mục tiêu"
+   or "kế hoạch năm", or in a paragraph opening with "Mục tiêu", is a target.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from html.parser import HTMLParser
+from pathlib import Path
+
+from chiso.catalogue import Catalogue
+from chiso.catalogue.models import AveragePerDayIndicator, Indicator, UnitType
+from chiso.catalogue.names import fold
+from chiso.catalogue.periods import Period, PeriodKind
+from chiso.errors import ImportFileError, UnknownNameError
+from chiso.ingest.vnnumbers import NumberKind, NumberPhrase, find_numbers
+
+__all__ = ["Proposal", "Where", "decode_document", "document_period", "extract", "html_to_text", "read_document"]
+
+
+# --- reading documents ---------------------------------------------------------------------------
+
+_BLOCKS = {
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+    "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+    "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "title", "tr", "ul",
+}  # fmt: skip
+_LEAF_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dd", "dt", "pre", "td", "th", "div"}
+_HIDDEN = {"script", "style", "head", "noscript", "template", "title"}
+
+
+class _TextOfHtml(HTMLParser):
+    """Text of an HTML page: one line per block (an empty block or <br> alone gives an empty line), hidden
+    elements (head, script, style) dropped, white space inside a line collapsed."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.buffer: list[str] = []
+        self.hidden = 0
+        self.opened = False  # a block opened and nothing written in it yet
+
+    def flush(self, empty_line: bool) -> None:
+        line = " ".join("".join(self.buffer).split())
+        self.buffer = []
+        if line:
+            self.lines.append(line)
+        elif empty_line:
+            self.lines.append("")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _HIDDEN:
+            self.hidden += 1
+        elif tag == "br":
+            self.flush(empty_line=True)
+        elif tag in _BLOCKS:
+            self.flush(empty_line=False)
+            self.opened = True
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.flush(empty_line=True)
+        elif tag in _BLOCKS:
+            self.flush(empty_line=False)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _HIDDEN:
+            self.hidden = max(0, self.hidden - 1)
+        elif tag in _BLOCKS:
+            self.flush(empty_line=self.opened and tag in _LEAF_BLOCKS)
+            self.opened = False
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.buffer.append(data)
+            if data.strip():
+                self.opened = False
+
+    def text(self) -> str:
+        self.flush(empty_line=False)
+        while self.lines and not self.lines[0]:
+            self.lines.pop(0)
+        while self.lines and not self.lines[-1]:
+            self.lines.pop()
+        return "\n".join(self.lines)
+
+
+def html_to_text(markup: str) -> str:
+    """The text of an HTML document, one block per line (what a reader sees, in order)."""
+    parser = _TextOfHtml()
+    parser.feed(markup)
+    parser.close()
+    return parser.text()
+
+
+_HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|body|p|div|h[1-6]|table|br)\b", re.IGNORECASE)
+
+
+def read_document(path: Path) -> tuple[str, str]:
+    """(text, format) of a report file: plain text or HTML; ImportFileError naming the file otherwise."""
+    if not path.exists():
+        raise ImportFileError(str(path), "no such file / không có tệp này")
+    if path.is_dir():
+        raise ImportFileError(str(path), "is a folder, not a file / là thư mục, không phải tệp")
+    return decode_document(path.read_bytes(), str(path))
+
+
+def decode_document(data: bytes, name: str) -> tuple[str, str]:
+    """(text, format) of a report's bytes (an upload, a file): UTF-8 (or UTF-16 with a BOM) text or HTML."""
+    if not data.strip():
+        raise ImportFileError(name, "the file is empty / tệp rỗng")
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise ImportFileError(name, "not valid UTF-16 text / không phải văn bản UTF-16 hợp lệ") from None
+    elif b"\x00" in data[:8192]:
+        raise ImportFileError(name, "a binary file, not text or HTML / tệp nhị phân, không phải văn bản hay HTML")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ImportFileError(name, "not UTF-8 text / không phải văn bản UTF-8") from None
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if not text.strip():
+        raise ImportFileError(name, "the file is empty / tệp rỗng")
+    if name.lower().endswith((".html", ".htm", ".xhtml")) or _HTML_HINT.search(text[:4096]):
+        text = html_to_text(text)
+        if not text.strip():
+            raise ImportFileError(name, "the HTML page has no text / trang HTML không có nội dung")
+        return text, "html"
+    return text, "text"
+
+
+# --- proposals -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a figure stands: line (1-based, as ``cat -n`` numbers it), columns [start, end) of the
+    figure in that line (0-based), and the sentence around it."""
+
+    line: int
+    start: int
+    end: int
+    snippet: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"line": self.line, "start": self.start, "end": self.end, "snippet": self.snippet}
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A figure proposed for review: a value, a target, or a value with the target stated beside it."""
+
+    code: str
+    unit: str
+    period: str
+    value: float | None
+    where: Where
+    target: float | None = None
+    approximate: bool = False
+    qualifier: str | None = None
+    numerator: float | None = None
+    denominator: float | None = None
+    text: str = ""  # the number phrase as written
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.code, self.unit, self.period)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "unit": self.unit,
+            "period": self.period,
+            "value": self.value,
+            "target": self.target,
+            "approximate": self.approximate,
+            "qualifier": self.qualifier,
+            "where": self.where.as_dict(),
+        }
+
+
+# --- the catalogue's names, as token sequences ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Alias:
+    tokens: tuple[str, ...]
+    codes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Names:
+    by_first: dict[str, list[_Alias]]  # first token -> aliases, longest first
+    groups: list[tuple[tuple[str, ...], str, bool]]  # (tokens, unit code, after a number only)
+    units_of_count: frozenset[str]  # the counting nouns of count and stock indicators ("phiếu", "hồ sơ")
+    per_day_of: dict[str, tuple[str, ...]]  # a count -> the daily averages of it (``count_of``)
+    by_head: dict[str, list[tuple[_Alias, int]]]  # first word after a leading "số", "tổng số" -> (alias, where)
+    bloc_headed: list[tuple[_Alias, int]]  # names opening with a bloc ("bộ, ngành, địa phương kết nối …")
+
+
+# Nouns that name members of a bloc, as they follow a count ("18 bộ, ngành", "57 tỉnh").
+_TYPE_NOUNS: dict[str, tuple[str, ...]] = {
+    "VN": ("bo nganh dia phuong", "cac bo nganh dia phuong", "bo nganh va dia phuong", "cac bo nganh va dia phuong"),
+    "ministries": ("bo nganh", "cac bo nganh", "bo", "cac bo", "co quan ngang bo"),
+    "provinces": ("dia phuong", "cac dia phuong", "tinh thanh pho", "tinh", "cac tinh", "tinh thanh", "thanh pho"),
+}
+_BARE_NOUNS = {("bo",), ("tinh",), ("thanh", "pho"), ("cac", "bo"), ("cac", "tinh")}  # only right after a count
+# A rate "tỷ lệ X" also answers to "X" ("X … đạt 92%"); a growth rate "tăng trưởng X" to "X" (the figure's
+# kind, a change, picks it).
+_RATE_PREFIXES = (("ty", "le"),)
+_GROWTH_PREFIXES = (("toc", "do", "tang", "truong"), ("toc", "do", "tang"), ("tang", "truong"), ("tang", "giam", "so"))
+_ORG_UNITS = {"co quan", "dia phuong", "don vi", "bo", "tinh", "bo nganh"}
+# A name "HEAD + connector + SUBJECT" ("giao dịch qua Nền tảng …", "doanh nghiệp kết nối Cơ sở dữ liệu …")
+# matches "SUBJECT … N HEAD"; a leading "số"/"tổng số" of a name is no part of its head.
+_HEAD_PREFIXES = (("tong", "so"), ("so", "luong"), ("so",), ("tong",))
+_CONNECTORS = (
+    ("ket", "noi", "voi"),
+    ("ket", "noi"),
+    ("thong", "qua"),
+    ("qua",),
+    ("tren",),
+    ("cua",),
+    ("voi",),
+    ("vao",),
+    ("tai",),
+    ("duoc",),
+)
+
+
+def _rests(rest: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The rest of a split name, and the same without its leading connector; two words at least."""
+    out = [rest]
+    for c in _CONNECTORS:
+        if rest[: len(c)] == c:
+            out.append(rest[len(c) :])
+            break
+    return [r for r in out if len(r) >= 2]
+
+
+def _growth(ind: Indicator) -> bool:
+    lo = ind.range[0]
+    return ind.kind == "rate" and lo is not None and lo < 0
+
+
+@lru_cache(maxsize=8)
+def _names(catalogue: Catalogue) -> _Names:
+    merged: dict[tuple[str, ...], set[str]] = {}
+    for code, ind in catalogue.indicators.items():
+        for text in (ind.name.vi, *ind.aliases):
+            toks = tuple(fold(text).split())
+            if not toks:
+                continue
+            merged.setdefault(toks, set()).add(code)
+            prefixes = _GROWTH_PREFIXES if _growth(ind) else _RATE_PREFIXES if ind.kind == "rate" else ()
+            for pre in prefixes:
+                if toks[: len(pre)] == pre and len(toks) - len(pre) >= 2:
+                    merged.setdefault(toks[len(pre) :], set()).add(code)
+                    break
+    aliases = tuple(_Alias(toks, tuple(sorted(codes))) for toks, codes in merged.items())
+    by_first: dict[str, list[_Alias]] = {}
+    for a in aliases:
+        by_first.setdefault(a.tokens[0], []).append(a)
+    for entries in by_first.values():
+        entries.sort(key=lambda a: -len(a.tokens))
+    groups: list[tuple[tuple[str, ...], str, bool]] = []
+    seen: set[tuple[str, ...]] = set()
+    for u in catalogue.units.values():
+        if u.type not in (UnitType.GROUP, UnitType.NATION):
+            continue
+        for text in (u.name, u.short, *u.aliases):
+            toks = tuple(fold(text).split())
+            if toks and toks not in seen:
+                seen.add(toks)
+                groups.append((toks, u.code, False))
+    for code, phrases in _TYPE_NOUNS.items():
+        for p in phrases:
+            toks = tuple(p.split())
+            if toks not in seen:
+                seen.add(toks)
+                groups.append((toks, code, toks in _BARE_NOUNS))
+    groups.sort(key=lambda g: -len(g[0]))
+    nouns = frozenset(fold(i.unit.split("/")[0]) for i in catalogue.indicators.values() if i.kind in _COUNT_KINDS)
+    per_day: dict[str, list[str]] = {}
+    for code, ind in catalogue.indicators.items():
+        if isinstance(ind, AveragePerDayIndicator) and ind.count_of:
+            per_day.setdefault(ind.count_of, []).append(code)
+    by_head: dict[str, list[tuple[_Alias, int]]] = {}
+    for a in aliases:
+        start = next((len(p) for p in _HEAD_PREFIXES if a.tokens[: len(p)] == p and len(a.tokens) > len(p)), 0)
+        by_head.setdefault(a.tokens[start], []).append((a, start))
+    bloc_headed = [
+        (a, len(g))
+        for a in aliases
+        for g, _code, _bare in groups
+        if a.tokens[: len(g)] == g and len(a.tokens) > len(g) + 2
+    ]
+    return _Names(by_first, groups, nouns - {""}, {k: tuple(v) for k, v in per_day.items()}, by_head, bloc_headed)
+
+
+# --- tokens, names and units found in a paragraph ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    fold: str
+    raw: str
+    skip: int | None  # the number (index) or date phrase it belongs to, which a name may step over
+
+
+@dataclass(frozen=True)
+class _Match:
+    start: int
+    end: int
+    alias: _Alias
+    first: int  # token indexes
+    last: int
+    inside: frozenset[int]  # numbers stepped over
+    literal: frozenset[int]  # numbers that are part of the name ("giảm tối đa 50% phí")
+    contained: bool = False  # inside a longer name
+
+    @property
+    def size(self) -> int:
+        return len(self.alias.tokens)
+
+
+@dataclass(frozen=True)
+class _UnitMention:
+    start: int
+    end: int
+    unit: str
+    bare: bool  # "tỉnh", "bộ": a bloc only right after a count
+    named: str | None  # "ministry" | "province" for named units
+
+
+@dataclass(frozen=True)
+class _Date:
+    start: int
+    end: int
+    period: Period
+    role: str  # context | until | comparison | start | publication | dateline | years | target
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _tokens(line: str, skips: Sequence[tuple[int, int]]) -> list[_Token]:
+    out = []
+    for m in _WORD.finditer(line):
+        skip = next((i for i, (s, e) in enumerate(skips) if s <= m.start() and m.end() <= e), None)
+        out.append(_Token(m.start(), m.end(), fold(m.group()), m.group(), skip))
+    return out
+
+
+def _sentences(line: str) -> list[tuple[int, int]]:
+    """Sentence spans: a full stop (or ! ? …) and a space before an upper-case letter, digit or quote."""
+    spans, start = [], 0
+    for m in re.finditer(r"(?:[.!?…]+(?:/\.)?)\s+(?=[\"“'(\[]?[^\W_a-zđ])", line):
+        if m.start() > start:
+            spans.append((start, m.start() + 1))
+        start = m.end()
+    if start < len(line):
+        spans.append((start, len(line)))
+    return spans
+
+
+_CLAUSE_BREAK = re.compile(r";|,?\s+\btrong đó\b,?", re.IGNORECASE)
+
+
+def _clauses(line: str, span: tuple[int, int]) -> list[tuple[int, int]]:
+    s, e = span
+    out, start = [], s
+    for m in _CLAUSE_BREAK.finditer(line, s, e):
+        if m.start() > start:
+            out.append((start, m.start()))
+        start = m.end()
+    out.append((start, e))
+    return out
+
+
+def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) -> list[_Match]:
+    """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most)."""
+    found: list[_Match] = []
+    for i in range(lo, hi):
+        for alias in names.by_first.get(tokens[i].fold, ()):
+            toks = alias.tokens
+            j, k, stepped = 0, i, 0
+            inside: set[int] = set()
+            literal: set[int] = set()
+            while j < len(toks) and k < hi:
+                t = tokens[k]
+                if t.fold == toks[j]:
+                    if t.skip is not None:
+                        literal.add(t.skip)
+                    j += 1
+                    k += 1
+                elif t.skip is not None and j > 0 and stepped < 2:
+                    stepped += 1
+                    inside.add(t.skip)
+                    while k < hi and tokens[k].skip == t.skip:
+                        k += 1
+                else:
+                    break
+            if j == len(toks):
+                found.append(
+                    _Match(tokens[i].start, tokens[k - 1].end, alias, i, k - 1, frozenset(inside), frozenset(literal))
+                )
+    out = []
+    for m in found:
+        longer = any(o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start) for o in found)
+        out.append(_Match(m.start, m.end, m.alias, m.first, m.last, m.inside, m.literal, longer))
+    return sorted(out, key=lambda m: (m.start, m.end))
+
+
+def _unit_index(catalogue: Catalogue, on: Period | None) -> list[tuple[tuple[str, ...], str, str]]:
+    """(tokens, code, 'ministry'|'province') for named units of the period (any, without one); a ministry
+    only as "Bộ X"."""
+    out = []
+    for u in catalogue.units.values():
+        if u.type in (UnitType.GROUP, UnitType.NATION) or (on is not None and not u.overlaps(on.start, on.end)):
+            continue
+        kind = "ministry" if u.type in (UnitType.MINISTRY, UnitType.AGENCY) else "province"
+        for text in {u.name, u.short, *u.aliases}:
+            toks = tuple(fold(text).split())
+            # a ministry's short name ("Xây dựng", "Y tế") is a common phrase: only "Bộ X" (or a list of them)
+            if toks and not (u.type is UnitType.MINISTRY and toks[0] != "bo"):
+                out.append((toks, u.code, kind))
+    out.sort(key=lambda x: -len(x[0]))
+    return out
+
+
+def _match_units(
+    tokens: Sequence[_Token],
+    lo: int,
+    hi: int,
+    names: _Names,
+    units: Sequence[tuple[tuple[str, ...], str, str]],
+    names_at: Sequence[_Match],
+) -> list[_UnitMention]:
+    """Units named in tokens[lo:hi], outside indicator names ("… khu vực thủ phủ tỉnh" is no unit)."""
+    out: list[_UnitMention] = []
+    i = lo
+    while i < hi:
+        hit = None
+        for toks, code, kind in units:
+            n = len(toks)
+            if i + n <= hi and tokens[i].raw[:1].isupper() and tuple(t.fold for t in tokens[i : i + n]) == toks:
+                hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, False, kind), n
+                break
+        if hit is None:
+            for toks, code, bare in names.groups:
+                n = len(toks)
+                if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
+                    hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, bare, None), n
+                    break
+        if hit is None:
+            i += 1
+            continue
+        mention, n = hit
+        if not any(m.start <= mention.start and mention.end <= m.end for m in names_at):
+            out.append(mention)
+        i += n
+    return out
+
+
+# --- dates ---------------------------------------------------------------------------------------
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
+_DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
+    ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
+    ("months", re.compile(r"(?<![\d.,])(\d{1,2})\s+tháng\s+(?:đầu\s+)?năm\s+(\d{4})", re.IGNORECASE)),
+    ("quarter", re.compile(r"quý\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
+    ("month", re.compile(r"tháng\s+(\d{1,2})\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
+    ("years", re.compile(r"(?<![\d/.,])((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?![\d/])")),
+    ("year", re.compile(r"(?<![\d/.,\-])((?:19|20)\d\d)(?![\d/]|\s*[-–]\s*(?:19|20)\d\d)")),
+]
+
+
+def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
+    n = len(part)
+    return any(tuple(words[i : i + n]) == tuple(part) for i in range(len(words) - n + 1))
+
+
+def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
+    if form == "from_to":
+        return Period.day(date(int(m[6]), int(m[5]), int(m[4])))
+    if form == "day":
+        return Period.day(date(int(m[3]), int(m[2]), int(m[1])))
+    if form == "months":  # "9 tháng năm 2024": the months from January
+        n, y = int(m[1]), int(m[2])
+        named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
+        return named.get(n) or (Period.span(y, 1, y, n) if 1 <= n <= 12 else None)
+    if form == "quarter":
+        return Period.quarter(int(m[2]), _ROMAN[m[1].lower()])
+    if form == "month":
+        return Period.month(int(m[2]), int(m[1]))
+    if form == "year":
+        return Period.year(int(m[1]))
+    return Period.year(int(m[2]))  # years: kept only to mark a multi-year span
+
+
+def _parse_dates(line: str) -> list[tuple[int, int, Period, str]]:
+    """(start, end, period, form) of every date phrase in the line; spans never overlap."""
+    found: list[tuple[int, int, Period, str]] = []
+    for form, pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(line):
+            if any(s < m.end() and m.start() < e for s, e, _, _ in found):
+                continue
+            try:
+                p = _period_of_date(form, m)
+            except (ValueError, KeyError):
+                continue
+            if p is not None:
+                found.append((m.start(), m.end(), p, form))
+    return sorted(found, key=lambda f: f[0])
+
+
+_BEFORE = 48  # characters of context read before a phrase
+
+
+def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tuple[str, Period]:
+    before = line[max(0, start - _BEFORE) : start].lower()
+    after = line[end : end + 80].lower()
+    if form == "years":
+        return "years", period
+    if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
+        return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
+    if re.search(r"so với\s+(?:[^\d.;]{0,30}?)$", before):
+        return "comparison", period
+    if re.search(r"(?:^|\W)đăng:?\s*(?:ngày\s*)?$", before) or re.match(
+        r"^\s*(?:[^\W\d]+\s*){0,4},\s*ngày\s*$", before
+    ):
+        return "dateline", period  # "Ngày đăng 25/01/2025", "Hà Nội, ngày 25/01/2025"
+    if form == "day" and re.search(r"(?:^|\W)từ\s+(?:ngày\s+)?$", before):
+        return "start", period
+    if re.search(r"(?:số|ngày)\s+[\w/\-]*\s*(?:của\s+[^,;.]{0,40})?\s*ngày\s*$", before) or re.search(
+        r"(?:ban hành|ký)\b[^.;]{0,40}ngày\s*$", before
+    ):
+        return "dateline", period  # the date of a legal document: "Quyết định số 1437/QĐ-TTg ngày 20/11/2024"
+    if form == "from_to":
+        return "until", period
+    if re.search(r"(?:^|\W)hết\s+$", before) and form in ("month", "year") and period.end.month == 12:
+        return "context", Period.year(period.start.year)  # đến hết tháng 12/2024, hết năm 2024: the year
+    if "công bố" in re.split(r"[;.]", after, maxsplit=1)[0][:60]:
+        return "publication", Period.year(period.start.year)
+    return "context", period
+
+
+def _dates(line: str) -> list[_Date]:
+    out = []
+    for start, end, period, form in _parse_dates(line):
+        role, p = _date_role(line, start, end, form, period)
+        out.append(_Date(start, end, p, role))
+    return out
+
+
+def document_period(text: str) -> Period | None:
+    """The report's own period: the first month, quarter, span or year its title or first lines name."""
+    for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
+        for d in _dates(line):
+            if d.role in ("context", "publication") and d.period.kind is not PeriodKind.DAY:
+                return d.period
+    return None
+
+
+# --- reading one figure --------------------------------------------------------------------------
+
+_COUNT_KINDS = ("count", "stock", "average_per_day")
+_CURRENCY_UNITS = {"USD", "đồng"}
+_AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "hanh", "co", "nguoi", "dan", "va"}
+_RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
+_RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
+_SCORE_NOUN = re.compile(r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b)", re.IGNORECASE)
+_TARGET_BEFORE = re.compile(
+    r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
+    r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
+    re.IGNORECASE,
+)
+_RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
+_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
+_PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
+_COMPARISON_VALUE = re.compile(r"so với\s+([^;]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
+_CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
+_MONTHLY = re.compile(r"so với tháng trước", re.IGNORECASE)
+# a stock "to date": "tổng cộng", "lũy kế", "đến nay", "hiện có", "hiện kết nối" (not "thực hiện", "thể hiện")
+_CUMULATIVE = re.compile(
+    r"(?<!\w)(?:tổng cộng|lũy kế|luỹ kế|từ khi|kể từ|đến nay|(?<!thực )(?<!thể )(?<!xuất )(?<!phát )hiện)(?!\w)",
+    re.IGNORECASE,
+)
+_PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b", re.IGNORECASE)
+_AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết)\s+(?:ngày\s+)?$", re.IGNORECASE)
+
+
+@dataclass
+class _Figure:
+    """A number read as a candidate value or target, before it is given to an indicator."""
+
+    phrase: NumberPhrase
+    index: int  # of the phrase in its paragraph
+    role: str = "value"  # value | growth
+    target: bool = False
+    value: float = 0.0
+    numerator: float | None = None
+    denominator: float | None = None
+    shape: str = "count"  # count | percent | money | rank | score | fraction
+    period: Period | None = None  # a comparison's base ("so với năm 2023 là 65%") or a target's year
+    target_of_year: bool = False  # "kế hoạch năm": the year of the figure's date
+    qualifier: str | None = None
+
+
+def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
+    """How the figure reads: a percent, a fraction, a rank, a score, an amount of money or a count."""
+    p = fig.phrase
+    score = bool(_SCORE_NOUN.match(rest))  # "99,74/100 điểm", not "388 điểm kết nối"
+    fig.value = p.value
+    if p.kind is NumberKind.PERCENT:
+        fig.shape = "percent"
+    elif p.kind is NumberKind.FRACTION and p.numerator is not None:
+        if score:
+            fig.shape = "score"
+        elif p.ordinal or (words_after[:1] and words_after[0] in _RANK_NOUNS):
+            fig.shape = "rank"
+        else:
+            fig.shape = "fraction"
+            fig.value = p.percent_of or 0.0
+            fig.numerator, fig.denominator = p.numerator, p.denominator
+    elif p.ordinal:
+        fig.shape = "rank"
+    elif score:
+        fig.shape = "score"
+    elif p.currency:
+        fig.shape = "money"
+
+
+def _compatible(ind: Indicator, fig: _Figure) -> bool:
+    lo, hi = ind.range
+    v = fig.value
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        return False
+    if fig.shape == "percent":
+        return ind.kind == "rate" and _growth(ind) == (fig.role == "growth")
+    if fig.role == "growth":
+        return False
+    if fig.shape == "fraction":
+        return ind.kind == "rate" and not _growth(ind)
+    if fig.shape in ("rank", "score"):
+        return ind.kind == fig.shape
+    if fig.shape == "money":
+        return ind.unit in _CURRENCY_UNITS and ind.kind in _COUNT_KINDS
+    return ind.kind in _COUNT_KINDS and ind.unit not in _CURRENCY_UNITS and float(v).is_integer()
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    score: float
+    code: str
+    name: tuple[object, ...]  # which occurrence of a name it came from (a name takes one figure per unit)
+
+
+@dataclass
+class _Para:
+    """A paragraph as read: its tokens, figures, names, units and dates."""
+
+    number: int
+    line: str
+    numbers: list[NumberPhrase]
+    tokens: list[_Token]
+    dates: list[_Date]
+    sentences: list[tuple[int, int]]
+    matches: list[list[_Match]]  # per sentence
+    mentions: list[list[_UnitMention]]
+    carry: dict[str, Period] = field(default_factory=dict)  # indicator -> a date the paragraph gave it
+    lead: Period | None = None  # a date that opens the paragraph ("Đến tháng 9/2024, …") or leads it ("…:")
+    used: set[tuple[object, ...]] = field(default_factory=set)
+    target_year: Period | None = None
+    targets_only: bool = False
+
+    def sentence_of(self, pos: int) -> int:
+        return next((i for i, (s, e) in enumerate(self.sentences) if s <= pos < e), len(self.sentences) - 1)
+
+    def token_range(self, start: int, end: int) -> list[_Token]:
+        return [t for t in self.tokens if start <= t.start < end]
+
+
+class _Reader:
+    def __init__(self, catalogue: Catalogue, doc_period: Period | None) -> None:
+        self.cat = catalogue
+        self.names = _names(catalogue)
+        self.doc_period = doc_period
+        self.units = _unit_index(catalogue, doc_period)
+        self.out: list[Proposal] = []
+
+    # a paragraph ---------------------------------------------------------------------------------
+    def paragraph(self, number: int, line: str) -> None:
+        numbers = find_numbers(line)
+        dates = _dates(line)
+        skips = [(p.start, p.end) for p in numbers] + [(d.start, d.end) for d in dates]
+        tokens = _tokens(line, skips)
+        sentences = _sentences(line)
+        matches, mentions = [], []
+        for s, e in sentences:
+            lo = next((i for i, t in enumerate(tokens) if t.start >= s), len(tokens))
+            hi = next((i for i, t in enumerate(tokens) if t.start >= e), len(tokens))
+            ms = _match_aliases(tokens, self.names, lo, hi)
+            matches.append(ms)
+            mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
+        para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
+        para.targets_only = bool(re.match(r"\s*mục tiêu\b", line, re.IGNORECASE))
+        if para.targets_only:
+            first = next((d for d in dates if d.role in ("target", "context")), None)
+            para.target_year = Period.year(first.period.start.year) if first else None
+        first_number = numbers[0].number_start if numbers else len(line)
+        first_sentence_end = sentences[0][1] if sentences else len(line)
+        for d in dates:
+            if d.role not in ("context", "publication"):
+                continue
+            opens = d.start < min(first_number, first_sentence_end)
+            leads = bool(re.match(r"\s*:", line[d.end : d.end + 3]))
+            if opens or leads:
+                para.lead = d.period
+                break
+        literal = {i for ms in matches for m in ms for i in m.literal}
+        for idx, phrase in enumerate(numbers):
+            if idx not in literal:  # a number that is part of a name ("giảm tối đa 50% phí") is no figure
+                self.figure(para, idx, phrase)
+
+    # one figure ----------------------------------------------------------------------------------
+    def figure(self, para: _Para, idx: int, phrase: NumberPhrase) -> None:
+        if phrase.kind in (NumberKind.RANGE, NumberKind.MULTIPLE, NumberKind.RANK_CHANGE):
+            return
+        line = para.line
+        si = para.sentence_of(phrase.number_start)
+        sentence = para.sentences[si]
+        clause = next(((s, e) for s, e in _clauses(line, sentence) if s <= phrase.number_start < e), sentence)
+        before = line[max(clause[0], phrase.start - _BEFORE) : phrase.start]
+        rest = line[phrase.end : clause[1]]
+        if _PREVIOUS.search(before) and re.match(r"\s*(?:lên|xuống)\b", rest, re.IGNORECASE):
+            return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
+        if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
+            return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
+        if phrase.kind is NumberKind.PERCENT and re.match(
+            r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE
+        ):
+            return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
+        fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
+        _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
+        if phrase.change is not None:
+            if phrase.kind is not NumberKind.PERCENT:
+                return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
+            fig.role, fig.value = "growth", phrase.signed
+        elif _CHANGE_AFTER.match(rest):
+            return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
+        elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
+            fig.role = "growth"
+        cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
+        if cmp_base:  # "so với năm 2023 là 65%", "so với ước thực hiện năm 2024 (40 tỷ USD)": the base's value
+            base = [
+                d
+                for d in para.dates
+                if d.role == "comparison" and clause[0] + cmp_base.start() <= d.start and d.end <= phrase.start
+            ]
+            if not base:
+                return
+            fig.period = base[-1].period
+            if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
+                fig.qualifier = "ước"
+        elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
+            fig.target = True
+            if tm.group(1):
+                fig.period = Period.year(int(tm.group(1)))
+            elif "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE):
+                fig.target_of_year = True
+        elif para.targets_only and phrase.change is None:
+            fig.target = True
+        elif para.targets_only:
+            return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
+        units = self.unit_of(para, phrase, si, clause)
+        chosen = self.indicator(para, fig, si, clause, units)
+        if chosen is None:
+            return
+        code = chosen.code
+        period = self.period_of(para, code, fig, phrase, si, clause)
+        if period is None:
+            return
+        if fig.target:
+            if fig.period is not None:
+                period = fig.period
+            elif para.target_year is not None:
+                period = para.target_year
+            elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
+                period = Period.year(period.start.year)
+        snippet = line[sentence[0] : sentence[1]].strip()
+        if len(snippet) > 240:
+            a = max(sentence[0], phrase.start - 120)
+            snippet = ("…" if a > sentence[0] else "") + line[a : a + 240].strip() + "…"
+        where = Where(para.number, phrase.start, phrase.end, snippet)
+        for unit in units:
+            if not fig.target and fig.period is None:
+                para.used.add((*chosen.name, code, unit))
+            if fig.target:
+                self.add_target(code, unit, str(period), fig.value, where, phrase)
+            else:
+                self.out.append(
+                    Proposal(
+                        code,
+                        unit,
+                        str(period),
+                        fig.value,
+                        where,
+                        None,
+                        fig.qualifier is not None,
+                        fig.qualifier,
+                        fig.numerator,
+                        fig.denominator,
+                        phrase.text,
+                    )
+                )
+
+    def add_target(self, code: str, unit: str, period: str, value: float, where: Where, phrase: NumberPhrase) -> None:
+        """A target stated beside a value of the same sentence joins it; else it stands alone."""
+        for i in range(len(self.out) - 1, -1, -1):
+            p = self.out[i]
+            if p.where.line != where.line or p.where.snippet != where.snippet:
+                break
+            if p.key == (code, unit, period) and p.target is None and p.value is not None:
+                self.out[i] = Proposal(
+                    p.code,
+                    p.unit,
+                    p.period,
+                    p.value,
+                    p.where,
+                    value,
+                    p.approximate,
+                    p.qualifier,
+                    p.numerator,
+                    p.denominator,
+                    p.text,
+                )
+                return
+        self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text))
+
+    # which indicator -----------------------------------------------------------------------------
+    def indicator(
+        self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int], units: Sequence[str]
+    ) -> _Candidate | None:
+        cands = self.candidates(para, fig, si, clause)
+        cands.sort(key=lambda c: c.score)
+        for c in cands:
+            if fig.target or fig.period is not None:
+                return c
+            if not any((*c.name, c.code, u) in para.used for u in units):
+                return c
+        return None
+
+    def candidates(self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int]) -> list[_Candidate]:
+        phrase = fig.phrase
+        sentence = para.sentences[si]
+        after = para.token_range(phrase.end, sentence[1])
+        noun = self.noun_after(para, phrase, after)
+        out: list[_Candidate] = []
+
+        per_day = self.per_day_near(para, phrase, clause)
+
+        def add(score: float, codes: Iterable[str], name: tuple[object, ...]) -> None:
+            if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
+                codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
+            for code in codes:
+                ind = self.cat.indicators[code]
+                if not _compatible(ind, fig):
+                    continue
+                if score >= 4.0 and not self.noun_fits(ind, fig, noun):
+                    continue  # a weak reading needs the figure to count what the indicator counts
+                out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name))
+
+        for m in para.matches[si]:
+            penalty = 0.5 if m.contained else 0.0
+            if fig.index in m.inside:
+                add(0.0 + penalty, m.alias.codes, (m.start,))
+            elif m.start >= phrase.end:
+                s = self.after_score(para, fig, m, clause)
+                if s is not None:
+                    add(s + penalty, m.alias.codes, (m.start,))
+            elif m.end <= phrase.start and m.size > 2 and not self.subset(para, m):
+                gap = len(para.token_range(m.end, phrase.start))
+                if m.start >= clause[0]:
+                    add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,))
+                else:
+                    add(3.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,))
+        # a name split around the figure: the noun after the number opens it and the rest comes later in the
+        # clause ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID") or stood earlier in the
+        # paragraph ("… dịch vụ Mobile Money … Tổng số khách hàng … 9,6 triệu khách hàng"); or the words right
+        # before the number open it and the rest stood earlier in the clause ("thanh toán trực tuyến với số
+        # tiền hơn 12,9 nghìn tỷ đồng")
+        later = [t.fold for t in para.token_range(phrase.end, clause[1])]
+        earlier = [t.fold for t in para.token_range(0, phrase.start)]
+        in_clause = [t.fold for t in para.token_range(clause[0], phrase.start)]
+        in_sentence = [t.fold for t in para.token_range(sentence[0], phrase.start)]
+        heads = list(self.split_names([t.fold for t in after[:4]]))
+        if noun == "bloc":  # "18 bộ, ngành" opens "bộ, ngành, địa phương kết nối với Cơ sở dữ liệu …"
+            heads += self.names.bloc_headed
+        for alias, k in heads:
+            for rest in _rests(alias.tokens[k:]):  # "giao dịch [qua] Nền tảng …": the subject may stand alone
+                where = next(
+                    (
+                        score
+                        for score, words in ((1.5, later), (2.0, in_clause), (2.5, in_sentence), (5.0, earlier))
+                        if _contains(words, rest)
+                    ),
+                    None,
+                )
+                if where is not None:
+                    add(where, alias.codes, ("split", alias.tokens))
+                    break
+        lead = in_clause[-3:]
+        for n in range(len(lead)):
+            for alias, k in self.split_names(lead[n:], as_head=False):
+                if k == len(lead) - n and _contains(in_clause[:-3], alias.tokens[k:]):
+                    add(4.5, alias.codes, ("split", alias.tokens))
+        if si > 0 and fig.shape in ("percent", "money"):  # "Tăng trưởng 20% so với năm 2023." after its subject
+            prev = para.sentences[si - 1]
+            for m in para.matches[si - 1]:
+                if m.size > 2 and m.start >= prev[0]:
+                    add(6.0 + 0.01 * len(para.token_range(m.end, phrase.start)), m.alias.codes, (m.start,))
+        return out
+
+    def subset(self, para: _Para, m: _Match) -> bool:
+        """A name after "top 10" or "nhóm 10" speaks of a subset, not of the whole."""
+        return bool(
+            re.search(r"(?:^|\W)(?:top|nhóm)\s+\d+\s+$", para.line[max(0, m.start - 12) : m.start], re.IGNORECASE)
+        )
+
+    def noun_fits(self, ind: Indicator, fig: _Figure, noun: str | None) -> bool:
+        if fig.shape != "count" or not noun or ind.kind not in _COUNT_KINDS:
+            return True
+        unit = fold(ind.unit.split("/")[0])
+        if noun == "bloc":
+            return unit in _ORG_UNITS
+        return noun.startswith(unit) or unit.startswith(noun) or noun not in self.names.units_of_count
+
+    def after_score(self, para: _Para, fig: _Figure, m: _Match, clause: tuple[int, int]) -> float | None:
+        """A name after the figure: right after it (fillers, a bloc noun or a coordinated figure between)
+        scores well; further on in the clause, with no other figure between, it is a weak reading."""
+        phrase, line = fig.phrase, para.line
+        between = para.token_range(phrase.end, m.start)
+        fillers = _AFTER_FILLERS | _RANK_FILLERS if fig.shape == "rank" else _AFTER_FILLERS
+        blocs = [u for u in para.mentions[para.sentence_of(phrase.number_start)] if phrase.end <= u.start < m.start]
+        gap_text = list(line[phrase.end : m.start])
+        for u in blocs:
+            gap_text[u.start - phrase.end : u.end - phrase.end] = " " * (u.end - u.start)
+        for p in para.numbers:
+            if phrase.end <= p.start and p.end <= m.start:
+                gap_text[p.start - phrase.end : p.end - phrase.end] = " " * (p.end - p.start)
+        other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
+        extras = [t for t in other if t.fold in fillers]
+        numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
+        if (
+            len(extras) == len(other)
+            and len(extras) <= (4 if fig.shape == "rank" else 3)
+            and not re.search(r"[;.:()]", "".join(gap_text))
+            and (not numbers_between or re.search(r"\bvà\b|,", "".join(gap_text)))
+            and ("," not in "".join(gap_text) or numbers_between)
+        ):
+            return 0.5 + 0.1 * len(extras) + 0.2 * len(numbers_between)
+        if m.end <= clause[1] and not numbers_between and len(between) <= 12:
+            return 4.0 + 0.05 * len(between)  # a weak reading: the noun must fit (see ``candidates``)
+        return None
+
+    def split_names(self, words: Sequence[str], *, as_head: bool = True) -> Iterable[tuple[_Alias, int]]:
+        """Names that open with at least two of the words given (with ``as_head``, a leading "số", "tổng số"
+        of the name aside) and go on for at least two more: (name, where the rest begins)."""
+        if not words:
+            return
+        found = (
+            self.names.by_head.get(words[0], []) if as_head else [(a, 0) for a in self.names.by_first.get(words[0], [])]
+        )
+        for alias, start in found:
+            k = 0
+            while start + k < len(alias.tokens) and k < len(words) and alias.tokens[start + k] == words[k]:
+                k += 1
+            if k >= 2 and len(alias.tokens) - start - k >= 2:
+                yield alias, start + k
+
+    @staticmethod
+    def per_day_near(para: _Para, p: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """Whether "mỗi ngày", "bình quân ngày"… stands by the figure (before it, or after it in its phrase)."""
+        before = para.line[max(clause[0], p.start - 40) : p.start]
+        return bool(_PER_DAY.search(before + re.split(r"[,;.()]", para.line[p.end : p.end + 30])[0]))
+
+    def noun_after(self, para: _Para, phrase: NumberPhrase, after: Sequence[_Token]) -> str | None:
+        """The counting noun right after a number ("hồ sơ", "giao dịch"), or "bloc" for "18 bộ, ngành"."""
+        if not after or para.line[phrase.end : after[0].start].strip():
+            return None
+        words = [t.fold for t in after[:4]]
+        for toks, _code, _bare in self.names.groups:
+            if tuple(words[: len(toks)]) == toks:
+                return "bloc"
+        for n in (3, 2, 1):
+            cand = " ".join(words[:n])
+            if cand in self.names.units_of_count:
+                return cand
+        return " ".join(words[:2]) if words else None
+
+    def fit(self, ind: Indicator, fig: _Figure, noun: str | None, para: _Para, clause: tuple[int, int]) -> float:
+        """Small preferences among names that fit equally: the counting noun, per day, cumulative, dated."""
+        score = 0.0
+        unit = fold(ind.unit.split("/")[0])
+        if ind.kind in _COUNT_KINDS and noun and fig.shape == "count":
+            if noun == "bloc":
+                score += -0.3 if unit in _ORG_UNITS else 0.3
+            elif unit and (noun.startswith(unit) or unit.startswith(noun)):
+                score -= 0.3
+            elif noun in self.names.units_of_count:
+                score += 0.3
+        per_day = self.per_day_near(para, fig.phrase, clause)
+        if ind.kind == "average_per_day":
+            score += -0.2 if per_day else 0.5
+        elif per_day and fig.shape == "count":
+            score += 0.5  # "bình quân mỗi ngày có khoảng 2,8 triệu giao dịch": not a total
+        cumulative = "luy ke" in fold(ind.name.vi)
+        dated = any(clause[0] <= d.start < fig.phrase.start and d.role == "context" for d in para.dates)
+        sentence_start = para.sentences[para.sentence_of(fig.phrase.number_start)][0]
+        if _CUMULATIVE.search(para.line[sentence_start : fig.phrase.start]) and not dated:
+            # "Tổng cộng, hệ thống đã … thay thế khoảng 953.700 hồ sơ giấy": a total to date, not a flow
+            score += 1.0 if ind.kind == "count" else -0.3 if cumulative else 0.0
+        elif cumulative:
+            score += 0.1
+        if ind.kind == "count":
+            score += -0.05 if dated else 0.05
+        return score
+
+    # which unit ----------------------------------------------------------------------------------
+    def unit_of(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[str]:
+        line = para.line
+        mentions = para.mentions[si]
+        # a bloc noun right after the count: "18 bộ, ngành", "63 địa phương", "57 tỉnh"
+        for m in mentions:
+            if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
+                return [m.unit]
+        # a list of named units after the figure: "100% DVCTT toàn trình như Bộ Công Thương; Giáo dục và Đào tạo"
+        listed = self.listed_units(line, phrase.end, para.sentences[si][1])
+        if listed:
+            return listed
+        best: _UnitMention | None = None
+        for m in mentions:
+            if m.bare or not (clause[0] <= m.start and m.end <= phrase.start):
+                continue
+            between = line[m.end : phrase.start].lower()
+            before = line[max(clause[0], m.start - 12) : m.start].lower()
+            predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
+            locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
+            bloc = fold(line[m.start : m.end]).startswith("khoi")
+            if m.unit == "VN" or bloc or locative or predicate or m.named == "province":
+                best = m
+        return [best.unit] if best else [self.cat.nation.code]
+
+    def listed_units(self, line: str, start: int, end: int) -> list[str]:
+        """Units named in a list after a figure ('như A; B; C'), if the list has no figures of its own."""
+        tail = line[start:end]
+        m = re.search(r"\b(?:như|gồm)\s*:?\s*", tail, re.IGNORECASE)
+        if not m or re.search(r"\d", tail[m.end() :]):
+            return []
+        on = self.doc_period.end if self.doc_period else None
+        out = []
+        for piece in re.split(r"[;,]|\s+và\s+(?=Bộ\b)", tail[m.end() :]):
+            name = piece.strip(" .…\"'”“")
+            if not name:
+                continue
+            try:
+                u = self.cat.unit(name, on=on)
+            except UnknownNameError:
+                break
+            if u.type in (UnitType.GROUP, UnitType.NATION):
+                break
+            out.append(u.code)
+        return out
+
+    # which period --------------------------------------------------------------------------------
+    def period_of(
+        self, para: _Para, code: str, fig: _Figure, phrase: NumberPhrase, si: int, clause: tuple[int, int]
+    ) -> Period | None:
+        if fig.period is not None and not fig.target:
+            return fig.period
+        line = para.line
+        sentence = para.sentences[si]
+        later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
+        stop = min(clause[1], later[0] if later else clause[1])
+        for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
+            if phrase.end <= d.start < stop and d.role == "context" and _AFTER_DATE_LEAD.search(line[: d.start]):
+                para.carry[code] = d.period
+                return d.period
+        if _MONTHLY.search(line[sentence[0] : sentence[1]]) and self.doc_period and self.doc_period.months > 1:
+            months = [
+                d.period
+                for d in para.dates
+                if d.role == "context" and d.period.kind is PeriodKind.MONTH and self.doc_period.contains(d.period)
+            ]
+            if months:
+                return months[0]
+        found: _Date | None = None
+        for d in para.dates:
+            if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until"):
+                found = d
+            elif sentence[0] <= d.start < phrase.start and d.role == "years":
+                found = None
+        reset = _RESET.search(line, sentence[0], phrase.start)
+        if found is not None and not (reset and reset.start() > found.end):
+            if found.role != "until":
+                para.carry[code] = found.period
+            return found.period
+        if reset:
+            return self.doc_period
+        return para.carry.get(code) or para.lead or self.doc_period
+
+
+def extract(text: str, catalogue: Catalogue, *, default_period: str | Period | None = None) -> list[Proposal]:
+    """Propose the figures of a Vietnamese report (plain text; see ``read_document`` for files).
+
+    ``default_period`` is the report's period (default: the period its title or first lines name);
+    figures the text dates otherwise keep their own date. Undated figures of an undated report are left out.
+    """
+    text = unicodedata.normalize("NFC", text)
+    doc = document_period(text)
+    if default_period is not None:
+        doc = default_period if isinstance(default_period, Period) else Period.parse(default_period)
+    reader = _Reader(catalogue, doc)
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.strip():
+            reader.paragraph(number, line)
+    seen: set[tuple[str, str, str, float | None, float | None]] = set()
+    out: list[Proposal] = []
+    for p in reader.out:  # a figure the report repeats is proposed once, at its first line
+        k = (*p.key, p.value, p.target)
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
