@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from chiso import app as core
 from chiso.web import create_app
 from chiso.web import extract as extract_web
-from chiso.web.session import COOKIE
+from web_support import as_user
 
 PW = "mật-khẩu-đủ-dài"
 USERS = {
@@ -48,14 +48,6 @@ def app(ws: core.Workspace) -> FastAPI:
     a.include_router(extract_web.router(ws))
     return a
 
-
-def as_user(app: FastAPI, ws: core.Workspace, username: str) -> tuple[TestClient, str]:
-    rec = ws.store.users.by_username(username)
-    assert rec is not None
-    token, csrf = ws.store.users.start_session(rec.id)
-    c = TestClient(app, follow_redirects=False)
-    c.cookies.set(COOKIE, token)
-    return c, csrf
 
 
 def rows(page: str) -> list[list[str]]:

@@ -31,7 +31,7 @@ from chiso.report.document import Paragraph, Report, Stated
 from chiso.report.specs import load_specs, spec_for
 from chiso.simulate import generate
 from chiso.web import create_app
-from chiso.web.session import COOKIE
+from web_support import as_user
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
@@ -178,12 +178,7 @@ def test_web_lists_writes_and_serves_reports(ws: core.Workspace) -> None:
     assert public.get("/reports").status_code == 200
 
     def session(username: str) -> tuple[TestClient, str]:
-        rec = ws.store.users.by_username(username)
-        assert rec is not None
-        token, csrf = ws.store.users.start_session(rec.id)
-        c = TestClient(app, follow_redirects=False)
-        c.cookies.set(COOKIE, token)
-        return c, csrf
+        return as_user(app, ws, username)
 
     # a province's reporter may not write the national report; the public may not either
     dn, dn_csrf = session("dn")

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from chiso import app as core
 from chiso.web import admin, auth_routes, create_app, forms
-from chiso.web.session import COOKIE
+from web_support import as_user
 
 PW = "mật-khẩu-đủ-dài"
 USERS = {"admin": ("admin", "VN"), "padmin": ("admin", "P48"), "rev": ("reviewer", "VN"),
@@ -41,14 +41,6 @@ def app(ws: core.Workspace) -> FastAPI:
         module.register(a, ws)
     return a
 
-
-def as_user(app: FastAPI, ws: core.Workspace, username: str) -> tuple[TestClient, str]:
-    rec = ws.store.users.by_username(username)
-    assert rec is not None
-    token, csrf = ws.store.users.start_session(rec.id)
-    c = TestClient(app, follow_redirects=False)
-    c.cookies.set(COOKIE, token)
-    return c, csrf
 
 
 def errors_of(page: str) -> list[str]:

@@ -29,8 +29,8 @@ from chiso import app as core
 from chiso import workflow
 from chiso.catalogue.records import Origin, ValueInput
 from chiso.web import admin, auth_routes, create_app, forms
-from chiso.web.session import COOKIE
 from chiso.web.templating import STATIC
+from web_support import as_user
 
 DS, UNIT, PW = "province_monthly", "P48", "mật-khẩu-đủ-dài"
 RATE, TEAMS, MEMBERS = "procedures_full_online_rate", "community_dx_teams", "community_dx_team_members"
@@ -65,15 +65,6 @@ def make_app(ws: core.Workspace) -> FastAPI:
 def app(ws: core.Workspace) -> FastAPI:
     return make_app(ws)
 
-
-def as_user(app: FastAPI, ws: core.Workspace, username: str) -> tuple[TestClient, str]:
-    """A client with a fresh session of ``username`` (no password check: that is test_web_auth's)."""
-    rec = ws.store.users.by_username(username)
-    assert rec is not None
-    token, csrf = ws.store.users.start_session(rec.id)
-    c = TestClient(app, follow_redirects=False)
-    c.cookies.set(COOKIE, token)
-    return c, csrf
 
 
 def login(c: TestClient, username: str, password: str = PW) -> Response:

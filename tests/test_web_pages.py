@@ -6,7 +6,6 @@ pointing outside the server; unapproved values only for logged-in users in scope
 from __future__ import annotations
 
 import csv
-import html
 import io
 import re
 import time
@@ -27,6 +26,7 @@ from chiso.catalogue.records import ValueInput
 from chiso.web import api, create_app, pages
 from chiso.web.session import COOKIE
 from chiso.web.templating import STATIC
+from web_support import by_testid, ranking_rows
 
 RATE = "dossier_full_online_rate"
 # (numerator, denominator) per province: P31 and P92 tie at 40%, P96 has no value
@@ -59,18 +59,6 @@ def write_units(ws: core.Workspace, rows: dict[str, tuple[int, int]], period: st
     return values
 
 
-def by_testid(page: str, tid: str) -> str:
-    """The text of the element carrying ``data-testid=tid``, whitespace collapsed."""
-    m = re.search(rf'<(\w+)[^>]*\bdata-testid="{re.escape(tid)}"[^>]*>(.*?)</\1>', page, re.S)
-    assert m is not None, f"no element with data-testid={tid!r}"
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", m.group(2))).split())
-
-
-def ranking_rows(page: str, group: str) -> list[tuple[str, int | None]]:
-    table = re.search(rf'<table data-testid="ranking-{group}">(.*?)</table>', page, re.S)
-    assert table is not None
-    return [(u, int(r) if r else None) for u, r in re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"',
-                                                               table.group(1))]
 
 
 def read_csv(body: bytes) -> list[list[str]]:

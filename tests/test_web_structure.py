@@ -4,7 +4,6 @@ the indicator page and the read API; the tile map of each structure; a unit's li
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ from fastapi.testclient import TestClient
 from chiso import app as core
 from chiso.catalogue.records import ValueInput
 from chiso.web import api, create_app, pages
+from web_support import by_testid, ranking_rows
 
 RATE = "dossier_full_online_rate"
 # 2024 figures (numerator, denominator): Hà Nội unchanged; Hà Nam + Nam Định + Ninh Bình became the new Ninh
@@ -29,18 +29,6 @@ def make_app(ws: core.Workspace) -> FastAPI:
     return app
 
 
-def by_testid(page: str, tid: str) -> str:
-    """The text of the element carrying ``data-testid=tid``, whitespace collapsed."""
-    m = re.search(rf'<(\w+)[^>]*\bdata-testid="{re.escape(tid)}"[^>]*>(.*?)</\1>', page, re.S)
-    assert m is not None, f"no element with data-testid={tid!r}"
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", m.group(2))).split())
-
-
-def ranking_rows(page: str, group: str) -> list[tuple[str, int | None]]:
-    table = re.search(rf'<table data-testid="ranking-{group}">(.*?)</table>', page, re.S)
-    assert table is not None
-    return [(u, int(r) if r else None) for u, r in re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"',
-                                                               table.group(1))]
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ from chiso import charts
 from chiso.errors import RenderError
 from chiso.i18n import fmt_compact, fmt_number
 from chiso.report.document import Chart, Paragraph, Report, Run, Section, Table
+from chiso.report.phrasing import MONTHS_EN
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "pdf", "docx")
@@ -61,20 +62,6 @@ _LABELS: dict[str, tuple[str, str]] = {
     "nation": ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "SOCIALIST REPUBLIC OF VIET NAM"),
     "motto": ("Độc lập - Tự do - Hạnh phúc", "Independence - Freedom - Happiness"),
 }
-_MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -107,7 +94,7 @@ def _date_line(when: datetime, lang: str) -> str:
     """'ngày 05 tháng 01 năm 2025': days below 10 and months January and February with a leading zero,
     as administrative documents write them."""
     if lang == "en":
-        return f"{when.day} {_MONTHS_EN[when.month - 1]} {when.year}"
+        return f"{when.day} {MONTHS_EN[when.month - 1]} {when.year}"
     day = f"{when.day:02d}" if when.day < 10 else str(when.day)
     month = f"{when.month:02d}" if when.month < 3 else str(when.month)
     return f"Ngày {day} tháng {month} năm {when.year}"

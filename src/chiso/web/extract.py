@@ -147,19 +147,29 @@ def router(ws: core.Workspace) -> APIRouter:
             return RedirectResponse("/login?next=/extract", status_code=303)
         return page(request) if allowed(user) else refused(request)
 
-    @r.post("")
-    async def read(request: Request, user: Annotated[User | None, Depends(current_user)]) -> Response:
+    async def admitted(
+        request: Request, user: User | None
+    ) -> Response | tuple[dict[str, str], list[int], UploadFile | None]:
+        """The posted form of a logged-in, allowed user with a good CSRF token; else the answer to send."""
         if user is None:
             return RedirectResponse("/login?next=/extract", status_code=303)
-        lang = lang_of(request)
-        fields, _picks, upload = await read_form(request)
+        fields, picks, upload = await read_form(request)
         try:
             check_csrf(request, fields.get("csrf"))
         except PermissionDenied:
-            return page(request, status=403, errors=[csrf_error(lang)])
+            return page(request, status=403, errors=[csrf_error(lang_of(request))])
         if not allowed(user):
             return refused(request)
-        fields["_lang"] = lang
+        fields["_lang"] = lang_of(request)
+        return fields, picks, upload
+
+    @r.post("")
+    async def read(request: Request, user: Annotated[User | None, Depends(current_user)]) -> Response:
+        lang = lang_of(request)
+        gate = await admitted(request, user)
+        if isinstance(gate, Response):
+            return gate
+        fields, _picks, upload = gate
         try:
             if upload is not None:
                 data = await upload.read(MAX_BYTES + 1)
@@ -181,17 +191,12 @@ def router(ws: core.Workspace) -> APIRouter:
 
     @r.post("/accept")
     async def accept(request: Request, user: Annotated[User | None, Depends(current_user)]) -> Response:
-        if user is None:
-            return RedirectResponse("/login?next=/extract", status_code=303)
         lang = lang_of(request)
-        fields, picks, _upload = await read_form(request)
-        try:
-            check_csrf(request, fields.get("csrf"))
-        except PermissionDenied:
-            return page(request, status=403, errors=[csrf_error(lang)])
-        if not allowed(user):
-            return refused(request)
-        fields["_lang"] = lang
+        gate = await admitted(request, user)
+        if isinstance(gate, Response):
+            return gate
+        fields, picks, _upload = gate
+        assert user is not None  # admitted() answered for the public
         text, name = fields.get("text", ""), fields.get("name", "") or "pasted.txt"
         try:
             doc, proposals = await run_in_threadpool(proposals_of, fields, text, name)
