@@ -191,3 +191,16 @@ def test_ndxp_events_of_a_former_consumer_unit_move_too(ws: core.Workspace, ing:
 def test_a_batch_without_former_units_says_nothing_of_attribution(ing: EventIngestor) -> None:
     rec = ing.submit_records("dossier", [(1, dossier(1, "P01", datetime(2024, 4, 1, 8)))], "test")
     assert rec.accepted == 1 and "attributed" not in rec.as_dict()
+
+
+def test_chiso_ingest_says_which_events_went_to_successors(ws: core.Workspace, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chiso.cli.main import app as cli
+
+    f = tmp_path / "dossier.ndjson"
+    f.write_text("\n".join(json.dumps(e) for e, u in CASES if u is not None), encoding="utf-8")
+    res = CliRunner().invoke(cli, ["-w", str(ws.root), "ingest", str(f), "--kind", "dossier"])
+    assert res.exit_code == 0, res.output
+    said = " ".join(res.output.split())
+    assert "chuyển sang đơn vị kế thừa: XA → XAB: 2, XF → XG: 1, XF → XH: 1, XM2 → XM1: 1" in said

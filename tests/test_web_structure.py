@@ -164,3 +164,21 @@ def test_a_former_province_by_its_old_code_and_name(client: TestClient) -> None:
         assert by_testid(page, f"value-{RATE}-P02") == "4%"
     en = client.get("/units/P02?period=2024&lang=en").text
     assert by_testid(en, "ended").replace(" .", ".") == "This unit ended on 30 June 2025; now part of Tuyên Quang."
+
+
+def test_a_value_in_another_structure_through_the_api(client: TestClient) -> None:
+    url = f"/api/v1/values/{RATE}"
+    got = client.get(url, params={"unit": "Ninh Bình", "period": "2024", "structure": "2025-07-01"})
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["unit"] == "P37-2025" and body["value"] == NINH_BINH_2025
+    assert (body["numerator"], body["denominator"]) == (1250, 3000)
+    # without a structure, "Ninh Bình" in 2024 is the former province, with its own figure
+    own = client.get(url, params={"unit": "Ninh Bình", "period": "2024"}).json()
+    assert own["unit"] == "P37" and own["value"] == round(100 * 410 / 800, 2)
+    # the new Tuyên Quang: its predecessor's rate has no parts, so no value, and the answer says why
+    refused = client.get(url, params={"unit": "P08-2025", "period": "2024", "structure": "2025"}).json()
+    assert refused["value"] is None and "P08" in str(refused)
+    bad = client.get(url, params={"unit": "P37-2025", "period": "2024", "structure": "sau sáp nhập"})
+    assert bad.status_code == 400 and "structure" in bad.json()["detail"]
+    assert client.get(url, params={"unit": "P37", "period": "2024", "estimate": RATE}).status_code == 400

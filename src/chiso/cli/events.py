@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -32,15 +33,22 @@ def _progress() -> Progress:
 
 
 def _receipt_line(r: dict[str, object]) -> str:
-    if current_lang() == "en":
-        return (
+    en = current_lang() == "en"
+    if en:
+        line = (
             f"{r['kind']}: {r['received']} received, {r['accepted']} accepted, {r['duplicates']} duplicates, "
             f"{r['rejected']} rejected"
         )
-    return (
-        f"{r['kind']}: nhận {r['received']}, chấp nhận {r['accepted']}, trùng {r['duplicates']}, "
-        f"từ chối {r['rejected']}"
-    )
+    else:
+        line = (
+            f"{r['kind']}: nhận {r['received']}, chấp nhận {r['accepted']}, trùng {r['duplicates']}, "
+            f"từ chối {r['rejected']}"
+        )
+    moved = r.get("attributed")
+    if isinstance(moved, list) and moved:  # events of a former unit, sent after its end, went to its successor
+        parts = ", ".join(f"{m['attributed_from']} → {m['to']}: {m['events']}" for m in moved)
+        line += f"; moved to successors: {parts}" if en else f"; chuyển sang đơn vị kế thừa: {parts}"
+    return line
 
 
 def ingest(
@@ -59,6 +67,7 @@ def ingest(
             if p.is_file() and p.suffix.lower() in (".parquet", ".ndjson", ".jsonl", ".json", ".csv")
         ]
         totals: dict[str, dict[str, object]] = {}
+        moved: dict[str, Counter[tuple[str, str]]] = {}
         with _progress() as bar:
             task = bar.add_task("Nạp sự kiện / ingesting", total=len(paths))
             for p in paths:
@@ -68,8 +77,13 @@ def ingest(
                 )
                 for k in ("received", "accepted", "duplicates", "rejected"):
                     t[k] = int(t[k]) + getattr(rec, k)  # type: ignore[call-overload]
+                moved.setdefault(rec.kind, Counter()).update(rec.attributed)
                 bar.advance(task)
         ing.events.close()
+        for k, t in totals.items():
+            if moved.get(k):
+                pairs = sorted(moved[k].items())
+                t["attributed"] = [{"attributed_from": a, "to": b, "events": n} for (a, b), n in pairs]
         if as_json:
             sys.stdout.write(json.dumps(list(totals.values()), ensure_ascii=False) + "\n")
         else:

@@ -176,10 +176,29 @@ def values_router(ws: Workspace, writer: EventWriter) -> APIRouter:
         code: str,
         unit: Annotated[str, Query(description="unit code, e.g. P01, or VN for the nation")],
         period: Annotated[str, Query(description="e.g. 2024, 2024Q1, 2024-03")],
+        structure: Annotated[
+            str | None,
+            Query(description="answer in the unit structure of 2024, 2025 or a date (2025-07-01): a merged unit's "
+                              "earlier periods are computed from its predecessors"),
+        ] = None,
+        estimate: Annotated[
+            str | None, Query(description="with structure: an indicator code whose values weight an estimate")
+        ] = None,
     ) -> dict[str, Any]:
         """An indicator's value for a unit and period, from stored values and the kept event aggregates."""
+        from chiso.engine.rebase import StructureError
+        from chiso.web.pages import UnknownStructureError, parse_structure
+
         try:
-            return ws.engine.value(code, unit, period).as_dict()
+            when = parse_structure(structure)
+        except UnknownStructureError as exc:
+            raise ApiProblem(400, "invalid-structure", f"structure: {exc}") from exc
+        if estimate is not None and when is None:
+            raise ApiProblem(400, "invalid-estimate", "estimate: needs a structure to rebase into")
+        try:
+            return ws.engine.value(code, unit, period, structure=when, estimate=estimate).as_dict()
+        except StructureError as exc:
+            raise ApiProblem(400, "invalid-structure", f"unit: {exc}") from exc
         except UnknownIndicatorError as exc:
             raise ApiProblem(404, "unknown-indicator", f"code: {exc}") from exc
         except UnknownUnitError as exc:
