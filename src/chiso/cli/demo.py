@@ -92,7 +92,8 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
         f"  chiso -w {ws.root} value dossier_full_online_rate --unit ministries --period 2024 --json\n"
         f"  chiso -w {ws.root} rank dossier_full_online_rate --group provinces --period 2024\n"
         f"  chiso -w {ws.root} targets\n"
-        f"  chiso -w {ws.root} report 2024Q3 --format pdf"
+        f"  chiso -w {ws.root} report 2024Q3 --format pdf\n"
+        f'  chiso -w {ws.root} value dossier_full_online_rate --unit "Ninh Bình" --period 2024 --structure 2025-07-01'
     )
     if not serve:
         return
