@@ -290,3 +290,47 @@ def test_reporter_enters_reviewer_approves_dashboard_publishes(open_session: Ope
     assert expected in table and "1.234 người" in table  # the count shown back with a Vietnamese separator
     for s in (public, dn, cm, rv):
         assert s.watch.external == [] and s.watch.errors == []
+
+
+# --- reports, figures read back, and a unit's lineage ---------------------------------------------------------
+def test_national_office_writes_a_report_reads_figures_back_and_sees_a_lineage(open_session: Opener) -> None:
+    s = open_session(ADMIN)
+    page = s.page
+    page.goto("/reports")
+    form = page.get_by_test_id("report-form")
+    form.locator("input[name=period]").fill("2024")
+    form.locator('input[name=format][value="docx"]').uncheck()
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/reports?done=*")
+    row = page.locator('tr[data-report="bao-cao-cds-2024"]')
+    assert row.locator("a[data-format=pdf]").count() == 1 and row.locator("a[data-format=docx]").count() == 0
+    shot(page, "reports")
+    # the HTML report opens in the browser, with its charts, and asks for nothing outside
+    row.locator("a[data-format=html]").click()
+    page.wait_for_url("**/reports/bao-cao-cds-2024.html")
+    assert page.locator("h1").first.inner_text().startswith("Báo cáo kết quả chuyển đổi số quốc gia năm 2024")
+    assert page.locator("svg").count() >= 1
+    # the overview links the latest report
+    page.goto("/")
+    assert page.get_by_test_id("latest-report").locator('a[href="/reports/bao-cao-cds-2024.pdf"]').count() == 1
+
+    # a published sentence, read back and imported
+    page.goto("/extract")
+    reader = page.get_by_test_id("extract-form")
+    reader.locator("textarea[name=text]").fill(
+        "Báo cáo tháng 5/2024\nTrong tháng 5/2024, tỷ lệ hồ sơ trực tuyến toàn trình của khối bộ đạt 64,2%.")
+    reader.locator("button[type=submit]").click()
+    proposals = page.get_by_test_id("proposals")
+    assert "dossier_full_online_rate" in proposals.inner_text() and "64,2" in proposals.inner_text()
+    page.get_by_test_id("accept-form").locator("button[type=submit]").click()
+    page.get_by_test_id("extract-done").wait_for()
+    assert "1" in page.get_by_test_id("extract-done").inner_text()
+
+    # the new Ninh Bình: what it was made of
+    page.goto("/units/P37-2025")
+    made_of = page.get_by_test_id("lineage-from")
+    assert [li.get_attribute("data-unit") for li in made_of.locator("li").all()] == ["P35", "P36", "P37"]
+    shot(page, "unit-lineage")
+    page.goto("/units/Hà Giang")
+    assert "Tuyên Quang" in page.get_by_test_id("ended").inner_text()
+    assert s.watch.external == [] and s.watch.errors == []
