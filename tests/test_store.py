@@ -60,6 +60,28 @@ def test_a_failed_write_leaves_nothing_behind(store: Store) -> None:
     assert [v.value for v in store.values()] == [50.0]
 
 
+def test_a_batch_is_one_transaction(store: Store) -> None:
+    """Sources, values and targets written together: a failure in the last write undoes the first two."""
+    from chiso.catalogue.models import SourceDocument
+
+    store.write_values([val(50.0)], actor="a")
+    before = store.table_counts()
+    doc = SourceDocument(id="extract.bao-cao.1234abcd", title="Báo cáo tháng 5/2024")
+    with pytest.raises(ConflictError), store.batch():
+        assert store.write_sources([doc], actor="b").inserted == 1
+        assert store.write_values([val(20.0, unit="P01", source=doc.id)], actor="b").inserted == 1
+        store.write_values([val(70.0)], actor="b", expected_versions={val(70.0).key: 0})  # stale
+    assert store.table_counts() == before
+    assert store.sources().get(doc.id) is None and [v.value for v in store.values()] == [50.0]
+    # a write that changes nothing leaves no change set and does not undo the batch's other writes
+    with store.batch():
+        same = store.write_values([val(50.0)], actor="c")
+        new = store.write_sources([doc], actor="c")
+    assert (same.change_set, same.unchanged, new.inserted) == (None, 1, 1)
+    after = store.table_counts()
+    assert after["change_set"] == before["change_set"] + 1 and doc.id in store.sources()
+
+
 def test_optimistic_version_lets_the_right_writer_through(store: Store) -> None:
     store.write_values([val(50.0)], actor="a")
     store.write_values([val(55.0)], actor="b", expected_versions={val(55.0).key: 1})

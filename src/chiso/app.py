@@ -134,9 +134,10 @@ class LoadResult:
 
 def load(ws: Workspace, name: str, actor: str) -> LoadResult:
     ds = load_dataset(name, ws.catalogue)
-    src = ws.store.write_sources(ds.sources, actor=actor)
-    vals = ws.store.write_values(ds.values, actor=actor, kind="load", description=f"dataset {name}")
-    tgts = ws.store.write_targets(ds.targets, actor=actor, description=f"dataset {name}")
+    with ws.store.batch():  # a dataset loads whole or not at all
+        src = ws.store.write_sources(ds.sources, actor=actor)
+        vals = ws.store.write_values(ds.values, actor=actor, kind="load", description=f"dataset {name}")
+        tgts = ws.store.write_targets(ds.targets, actor=actor, description=f"dataset {name}")
     return LoadResult(vals, tgts, src)
 
 
@@ -167,10 +168,13 @@ def import_file(
     if bad and not keep_good:
         raise ValidationError([p for o in bad for p in o.problems], source=str(path))
     good = [o for o in outcomes if not o.problems and o.value is not None]
-    written = ws.store.write_values(
-        [o.value for o in good if o.value], actor=actor, kind="import", description=f"import {path.name}"
-    )
-    tg = ws.store.write_targets([o.target for o in good if o.target], actor=actor, description=f"import {path.name}")
+    with ws.store.batch():  # values and targets of one file: together or not at all
+        written = ws.store.write_values(
+            [o.value for o in good if o.value], actor=actor, kind="import", description=f"import {path.name}"
+        )
+        tg = ws.store.write_targets(
+            [o.target for o in good if o.target], actor=actor, description=f"import {path.name}"
+        )
     rejects_file = None
     if bad:
         rejects_file = rejects or path.with_name(path.name + ".rejected.csv")
@@ -433,13 +437,14 @@ def accept_proposals(ws: Workspace, doc: SourceDocument, proposals: Sequence[Pro
 
     Every proposal is checked first (codes, unit valid in the period, range, n/N, one value per key); any
     problem raises ValidationError and nothing is written. Then the source document, the values and the
-    targets are written, each write audited under ``actor``.
+    targets are written in one transaction, each write audited under ``actor``.
     """
     values, targets, problems = check_proposals(ws.catalogue, doc, proposals)
     if problems:
         raise ValidationError(problems, source=doc.file or doc.id)
     what = f"extract {doc.file or doc.id}"
-    src = ws.store.write_sources([doc], actor=actor) if values or targets else WriteSummary(None)
-    vals = ws.store.write_values(values, actor=actor, kind="extract", description=what)
-    tgts = ws.store.write_targets(targets, actor=actor, description=what)
+    with ws.store.batch():
+        src = ws.store.write_sources([doc], actor=actor) if values or targets else WriteSummary(None)
+        vals = ws.store.write_values(values, actor=actor, kind="extract", description=what)
+        tgts = ws.store.write_targets(targets, actor=actor, description=what)
     return AcceptResult(doc.id, vals, tgts, src)

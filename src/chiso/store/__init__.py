@@ -8,7 +8,9 @@ by URL; the schema is made by Alembic migrations.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -16,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from chiso.catalogue.models import SourceDocument, Target
@@ -85,6 +87,7 @@ def _jsonable(row: Mapping[str, Any]) -> dict[str, Any]:
 class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._local = threading.local()  # the open batch() of this thread, if any: the web shares a store
         self.events = EventBook(engine)
         self.users = UserBook(engine)
 
@@ -123,6 +126,34 @@ class Store:
         return self.engine.dialect.name
 
     # writes ---------------------------------------------------------------------------------
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several writes (sources, values, targets) in one transaction: all of them, or none."""
+        if getattr(self._local, "conn", None) is not None:
+            yield  # already inside one
+            return
+        with self.engine.begin() as conn:
+            self._local.conn = conn
+            try:
+                yield
+            finally:
+                self._local.conn = None
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """The connection a write runs on: the open batch's, or a transaction of its own."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as own:
+                yield own
+
+    def _nothing_changed(self, conn: Connection, cs: int, same: int) -> WriteSummary:
+        # drop the empty change set (not a rollback: the write may be one of a batch)
+        conn.execute(delete(s.change_set).where(s.change_set.c.id == cs))
+        return WriteSummary(None, 0, 0, same)
+
     def _change_set(self, conn: Connection, actor: str, kind: str, description: str | None) -> int:
         res = conn.execute(insert(s.change_set).values(actor=actor, at=now(), kind=kind, description=description))
         return int(res.inserted_primary_key[0])  # type: ignore[index]
@@ -141,7 +172,7 @@ class Store:
         if not inputs:
             return WriteSummary(None)
         ins = upd = same = 0
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             cs = self._change_set(conn, actor, kind, description)
             existing = self._existing(conn, inputs)
             at = now()
@@ -201,8 +232,7 @@ class Store:
                 else:
                     same += 1
             if ins == upd == 0:
-                conn.rollback()
-                return WriteSummary(None, 0, 0, same)
+                return self._nothing_changed(conn, cs, same)
         return WriteSummary(cs, ins, upd, same)
 
     def _existing(self, conn: Connection, inputs: Sequence[ValueInput]) -> dict[tuple[str, ...], dict[str, Any]]:
@@ -254,7 +284,7 @@ class Store:
             return WriteSummary(None)
         ins = upd = same = 0
         fields = ("value", "source", "paragraph", "note")
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             cs = self._change_set(conn, actor, "targets", description)
             at = now()
             for tg in targets:
@@ -296,13 +326,12 @@ class Store:
                 else:
                     same += 1
             if ins == upd == 0:
-                conn.rollback()
-                return WriteSummary(None, 0, 0, same)
+                return self._nothing_changed(conn, cs, same)
         return WriteSummary(cs, ins, upd, same)
 
     def write_sources(self, docs: Iterable[SourceDocument], *, actor: str) -> WriteSummary:
         ins = upd = same = 0
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             cs = self._change_set(conn, actor, "sources", "source documents")
             at = now()
             for d in docs:
@@ -319,8 +348,7 @@ class Store:
                 else:
                     same += 1
             if ins == upd == 0:
-                conn.rollback()
-                return WriteSummary(None, 0, 0, same)
+                return self._nothing_changed(conn, cs, same)
         return WriteSummary(cs, ins, upd, same)
 
     # reads ----------------------------------------------------------------------------------
