@@ -254,7 +254,8 @@ def report_templates(ws: Workspace) -> list[tuple[str, str]]:
     """(id, title) of the report templates: the shipped ones and the workspace's ``catalogue/reports``."""
     from chiso.report.specs import load_specs
 
-    return [(s.id, s.name.get("vi")) for s in load_specs([ws.root / "catalogue" / "reports"]).values()]
+    specs = load_specs([ws.root / "catalogue" / "reports"], ws.catalogue)
+    return [(s.id, s.name.get("vi")) for s in specs.values()]
 
 
 def write_report(
@@ -278,7 +279,7 @@ def write_report(
 
     say = progress or (lambda _what: None)
     p = Period.parse(period)
-    specs = load_specs([ws.root / "catalogue" / "reports"])
+    specs = load_specs([ws.root / "catalogue" / "reports"], ws.catalogue)
     spec = spec_for(specs, p, template)
     say("Đang tổng hợp số liệu…" if lang == "vi" else "Gathering the figures…")
     report = compose(ws.engine, spec, p, lang=lang, structure=structure)
@@ -290,10 +291,8 @@ def write_report(
         report.id, report.title, report.period, report.template, report.lang,
         report.generated_at.isoformat(timespec="seconds"), files, len(report.missing),
     )
-    meta = folder / f"{report.id}.json"
-    tmp = meta.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({**written.as_dict(), "actor": actor}, ensure_ascii=False, indent=2), encoding="utf-8")
-    os.replace(tmp, meta)
+    meta = {**written.as_dict(), "actor": actor}
+    render.write_atomic(folder / f"{report.id}.json", json.dumps(meta, ensure_ascii=False, indent=2).encode())
     return written
 
 

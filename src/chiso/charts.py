@@ -44,6 +44,18 @@ def _font(family: str | None) -> str:
     return f' font-family="{_e(family)}"' if family else ""
 
 
+def _head(kind: str, width: int, height: int, testid: str, title: str, font_family: str | None, extra: str = "") -> str:
+    """The opening ``<svg>`` of a chart, with its ``<title>`` (for screen readers)."""
+    return (f'<svg class="chart {kind}" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
+            f"{extra}{_font(font_family)}><title>{_e(title)}</title>")
+
+
+def _empty(head: str, width: int, height: int, text: str, style: str = "") -> Markup:
+    """A chart with nothing to draw: the reason, centred."""
+    return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle"{style}>'
+                  f"{_e(text)}</text></svg>")
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values covering [lo, hi]: steps of 1, 2, 2.5 or 5 times a power of ten."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
@@ -96,12 +108,9 @@ def line_chart(
     """
     values = [v for ln in lines for v in ln.values if v is not None]
     targets = [v for v in (target or []) if v is not None]
-    head = (f'<svg class="chart line-chart" viewBox="0 0 {width} {height}" role="img" '
-            f'data-testid="{_e(testid)}" preserveAspectRatio="xMidYMid meet"{_font(font_family)}>'
-            f"<title>{_e(title)}</title>")
+    head = _head("line-chart", width, height, testid, title, font_family, ' preserveAspectRatio="xMidYMid meet"')
     if not values and not targets:
-        return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle">'
-                      f"{_e(empty_text)}</text></svg>")
+        return _empty(head, width, height, empty_text)
     everything = values + targets
     lo, hi = min(everything), max(everything)
     if lo >= 0 and not invert:
@@ -261,11 +270,9 @@ def bar_chart(
     top = 26 if targets else 8
     bottom = 26
     height = top + n * (thick + gap) + bottom
-    head = (f'<svg class="chart bar-chart" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
-            f"{_font(font_family)}><title>{_e(title)}</title>")
+    head = _head("bar-chart", width, height, testid, title, font_family)
     if not known:
-        return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle" '
-                      f'font-size="14" fill="#6b7280">{_e(empty_text)}</text></svg>')
+        return _empty(head, width, height, empty_text, ' font-size="14" fill="#6b7280"')
     lo, hi = min(known + targets), max(known + targets)
     if invert:
         ticks = nice_ticks(min(lo, 0.0), hi)
@@ -401,11 +408,9 @@ def histogram_bins(values: Sequence[float], max_bins: int = 8) -> list[Bin]:
 
 def histogram(bins: Sequence[Bin], *, fmt: Fmt, title: str, empty_text: str = "", testid: str = "histogram",
               width: int = 420, height: int = 180, font_family: str | None = FONT_FAMILY) -> Markup:
-    head = (f'<svg class="chart histogram" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
-            f"{_font(font_family)}><title>{_e(title)}</title>")
+    head = _head("histogram", width, height, testid, title, font_family)
     if not bins:
-        return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle">'
-                      f"{_e(empty_text)}</text></svg>")
+        return _empty(head, width, height, empty_text)
     left, right, top, bottom = 12, 12, 18, 34
     pw, ph = width - left - right, height - top - bottom
     top_count = max(b.count for b in bins) or 1

@@ -239,6 +239,11 @@ class Catalogue:
         """The units that took a former unit over (whole or in part), with the link."""
         return [(self.units[s.unit], s) for s in unit.successors]
 
+    def whole_successor(self, unit: Unit) -> Unit | None:
+        """The one unit that took ``unit`` over whole, when exactly one did (its events and its place go there)."""
+        whole = [self.units[s.unit] for s in unit.successors if s.kind == "whole" and s.unit in self.units]
+        return whole[0] if len(whole) == 1 else None
+
     def predecessors(self, unit: Unit) -> list[tuple[Unit, Successor]]:
         """The former units a unit took over (whole or in part), with the link; its lineage one step back."""
         return sorted(self._predecessors.get(unit.code, []), key=lambda us: us[0].code)

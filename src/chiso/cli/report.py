@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from chiso import app as core
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
+from chiso.engine import rebase
 from chiso.errors import ChisoError
 from chiso.i18n import current_lang
 
@@ -41,10 +41,7 @@ def report(
         bad = [f for f in fmts if f not in FORMATS]
         if bad:
             raise ChisoError(f"--format {bad[0]!r}: expected one of {', '.join(FORMATS)}")
-        try:
-            when = date.fromisoformat(structure) if structure else None
-        except ValueError as exc:
-            raise ChisoError(f"--structure {structure!r}: expected a date YYYY-MM-DD") from exc
+        when = rebase.parse_structure(structure) if structure else None
         ws = workspace()
         vi = current_lang() == "vi"
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,

@@ -142,10 +142,10 @@ def in_structure(cat: Catalogue, unit: Unit, structure: date) -> Unit:
         return unit
     u, seen = unit, {unit.code}
     while not u.valid_on(structure):
-        whole = [cat.units[s.unit] for s in u.successors if s.kind == "whole" and s.unit in cat.units]
-        if len(whole) != 1 or whole[0].code in seen or (u.valid_to is not None and u.valid_to >= structure):
+        nxt = cat.whole_successor(u)
+        if nxt is None or nxt.code in seen or (u.valid_to is not None and u.valid_to >= structure):
             raise StructureError(unit, structure, [s.unit for s in u.successors])
-        u = whole[0]
+        u = nxt
         seen.add(u.code)
     return u
 

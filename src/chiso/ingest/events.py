@@ -466,8 +466,8 @@ def _after_end(cat: Catalogue) -> dict[str, list[tuple[date, str | None, str | N
         steps: list[tuple[date, str | None, str | None]] = []
         u, seen = first, {code}
         while u.valid_to is not None and u.successors:
-            whole = [s.unit for s in u.successors if s.kind == "whole" and s.unit in cat.units]
-            if len(whole) != 1 or whole[0] in seen:
+            nxt = cat.whole_successor(u)
+            if nxt is None or nxt.code in seen:
                 names = ", ".join(s.unit for s in u.successors)
                 steps.append(
                     (
@@ -478,8 +478,8 @@ def _after_end(cat: Catalogue) -> dict[str, list[tuple[date, str | None, str | N
                     )
                 )
                 break
-            steps.append((u.valid_to, whole[0], None))
-            u = cat.units[whole[0]]
+            steps.append((u.valid_to, nxt.code, None))
+            u = nxt
             seen.add(u.code)
         if steps:
             out[code] = steps[::-1]

@@ -702,6 +702,21 @@ _RENDERERS: dict[str, Callable[[Report], bytes]] = {
 }
 
 
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target`` and rename it into place: never half a file."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.stem}.", suffix=f"{target.suffix}.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; a report is for reading
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write(report: Report, folder: str | Path, formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write ``<report.id>.<ext>`` for each format into ``folder``; returns the paths in the order asked.
 
@@ -721,19 +736,9 @@ def write(report: Report, folder: str | Path, formats: Sequence[str] = FORMATS) 
     written: list[Path] = []
     for f in fmts:
         target = out / f"{report.id}.{f}"
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{report.id}.", suffix=f".{f}.tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                os.fchmod(fh.fileno(), 0o644)  # mkstemp makes 0600; a report is for reading
-                fh.write(contents[f])
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(target, contents[f])
         written.append(target)
     return written
 
 
-__all__ = ["FORMATS", "chart_png", "chart_svg", "to_docx", "to_html", "to_pdf", "write"]
+__all__ = ["FORMATS", "chart_png", "chart_svg", "to_docx", "to_html", "to_pdf", "write", "write_atomic"]
