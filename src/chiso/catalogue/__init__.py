@@ -363,7 +363,7 @@ _NEEDS: dict[str, str] = {
 
 def _event_shape_ok(ind: Indicator, ei: EventIndicator, measures: dict[str, Measure]) -> bool:
     value = measures.get(ei.value) if ei.value else None
-    if ind.kind == "rate":
+    if ind.is_rate:
         return ei.numerator is not None and ei.denominator != DAYS
     if ind.kind == "average_per_day":
         return ei.numerator is not None and ei.denominator == DAYS

@@ -76,6 +76,16 @@ class Unit(Strict):
     def overlaps(self, start: date, end: date) -> bool:
         return (self.valid_from is None or self.valid_from <= end) and (self.valid_to is None or start <= self.valid_to)
 
+    @property
+    def is_group(self) -> bool:
+        """A bloc or the nation: its figures are made of its members' (never reported for one body)."""
+        return self.type in (UnitType.GROUP, UnitType.NATION)
+
+    @property
+    def is_ministry(self) -> bool:
+        """A ministry or a ministry-level agency (named in full: "Bộ Tư pháp")."""
+        return self.is_ministry
+
 
 # --- indicators ----------------------------------------------------------------------------------
 
@@ -159,6 +169,21 @@ class _IndicatorBase(Strict):
     def has_parts(self) -> bool:
         return False
 
+    @property
+    def is_rate(self) -> bool:
+        """A percentage: its changes are in points, its value 100·n/d."""
+        return False
+
+    @property
+    def is_rank(self) -> bool:
+        """A position (1 is best): charts draw it upside down, changes are in places."""
+        return False
+
+    @property
+    def scale(self) -> float:
+        """The factor from numerator/denominator to the value (100 for a percentage)."""
+        return 1.0
+
 
 class RateIndicator(_IndicatorBase):
     """A percentage 100·numerator/denominator; groups and periods re-computed from summed parts."""
@@ -180,6 +205,14 @@ class RateIndicator(_IndicatorBase):
     @property
     def has_parts(self) -> bool:
         return True
+
+    @property
+    def is_rate(self) -> bool:
+        return True
+
+    @property
+    def scale(self) -> float:
+        return 100.0
 
 
 class CountIndicator(_IndicatorBase):
@@ -241,6 +274,10 @@ class RankIndicator(_IndicatorBase):
     of_total: int | None = None  # e.g. 193 countries
     decimals: int = 0
     range: tuple[float | None, float | None] = (1.0, None)
+
+    @property
+    def is_rank(self) -> bool:
+        return True
 
     @property
     def units_rule(self) -> UnitsRule:

@@ -219,8 +219,7 @@ def change_pct(a: float | None, b: float | None, ind: Indicator) -> float | None
 def _ratio(num: float, den: float, ind: Indicator) -> float | None:
     if den == 0:
         return None
-    scale = 100.0 if ind.kind == "rate" else 1.0
-    return float(round_half_up(scale * num / den, ind.decimals))
+    return float(round_half_up(ind.scale * num / den, ind.decimals))
 
 
 class _Facts:
@@ -445,7 +444,7 @@ class Engine:
 
     # structures -------------------------------------------------------------------------------
     def _answer_in(self, ind: Indicator, unit: Unit, p: Period, structure: date, estimate: str | None) -> Answer:
-        if unit.type in (UnitType.GROUP, UnitType.NATION):
+        if unit.is_group:
             return self._answer(ind, unit, p)  # a bloc's total is the same data in any structure
         fig, alts = self._in_structure(ind, [unit], p, structure, estimate)[unit.code]
         return Answer(ind, unit, p, fig, self.target(ind, unit, p), tuple(alts))
@@ -706,8 +705,4 @@ class Engine:
         return None
 
 
-def is_group(unit: Unit) -> bool:
-    return unit.type in (UnitType.GROUP, UnitType.NATION)
-
-
-__all__ = ["Answer", "Engine", "Figure", "RankRow", "ValueReader", "attainment", "is_group"]
+__all__ = ["Answer", "Engine", "Figure", "RankRow", "ValueReader", "attainment"]

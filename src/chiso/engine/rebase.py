@@ -21,7 +21,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.models import Indicator, Unit, UnitsRule, UnitType
+from chiso.catalogue.models import Indicator, Unit, UnitsRule
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ChisoError
 from chiso.i18n import current_lang, fmt_number, round_half_up, t
@@ -138,7 +138,7 @@ def parse_structure(text: str) -> date:
 def in_structure(cat: Catalogue, unit: Unit, structure: date) -> Unit:
     """The unit that stands for ``unit`` in the structure of ``structure``: itself if valid then, else its single
     whole successor there (followed through several changes); groups and the nation are every structure's."""
-    if unit.type in (UnitType.GROUP, UnitType.NATION) or unit.valid_on(structure):
+    if unit.is_group or unit.valid_on(structure):
         return unit
     u, seen = unit, {unit.code}
     while not u.valid_on(structure):
@@ -331,7 +331,7 @@ def basis_weight(basis: Indicator, fig: Figure | None) -> float | None:
     """A contribution's weight: the basis value (a count or stock), or a rate's denominator."""
     if fig is None:
         return None
-    w = fig.denominator if basis.kind == "rate" else fig.value
+    w = fig.denominator if basis.is_rate else fig.value
     return None if w is None or w < 0 else float(w)
 
 

@@ -25,7 +25,6 @@ from pydantic import ValidationError as PydanticError
 from chiso.catalogue import Catalogue
 from chiso.catalogue.events import EVENT_KINDS, DossierEvent, NdxpEvent
 from chiso.catalogue.measures import UNIT_COLUMN
-from chiso.catalogue.models import UnitType
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
 from chiso.errors import ChisoError, ImportFileError
 from chiso.ingest.portal import is_portal_record, portal_to_event
@@ -92,7 +91,7 @@ class EventIngestor:
         self.store = store
         self.events = events
         self.book = store.events
-        self._leaf_units = {c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION)}
+        self._leaf_units = {c for c, u in catalogue.units.items() if not u.is_group}
         self._after_end = _after_end(catalogue)
 
     # former units -------------------------------------------------------------------------------

@@ -280,7 +280,7 @@ def _rests(rest: tuple[str, ...]) -> list[tuple[str, ...]]:
 
 def _growth(ind: Indicator) -> bool:
     lo = ind.range[0]
-    return ind.kind == "rate" and lo is not None and lo < 0
+    return ind.is_rate and lo is not None and lo < 0
 
 
 @lru_cache(maxsize=8)
@@ -292,7 +292,7 @@ def _names(catalogue: Catalogue) -> _Names:
             if not toks:
                 continue
             merged.setdefault(toks, set()).add(code)
-            prefixes = _GROWTH_PREFIXES if _growth(ind) else _RATE_PREFIXES if ind.kind == "rate" else ()
+            prefixes = _GROWTH_PREFIXES if _growth(ind) else _RATE_PREFIXES if ind.is_rate else ()
             for pre in prefixes:
                 if toks[: len(pre)] == pre and len(toks) - len(pre) >= 2:
                     merged.setdefault(toks[len(pre) :], set()).add(code)
@@ -306,7 +306,7 @@ def _names(catalogue: Catalogue) -> _Names:
     groups: list[tuple[tuple[str, ...], str, bool]] = []
     seen: set[tuple[str, ...]] = set()
     for u in catalogue.units.values():
-        if u.type not in (UnitType.GROUP, UnitType.NATION):
+        if not u.is_group:
             continue
         for text in (u.name, u.short, *u.aliases):
             toks = tuple(fold(text).split())
@@ -459,9 +459,9 @@ def _unit_index(catalogue: Catalogue, on: Period | None) -> list[tuple[tuple[str
     only as "Bộ X"."""
     out = []
     for u in catalogue.units.values():
-        if u.type in (UnitType.GROUP, UnitType.NATION) or (on is not None and not u.overlaps(on.start, on.end)):
+        if u.is_group or (on is not None and not u.overlaps(on.start, on.end)):
             continue
-        kind = "ministry" if u.type in (UnitType.MINISTRY, UnitType.AGENCY) else "province"
+        kind = "ministry" if u.is_ministry else "province"
         for text in {u.name, u.short, *u.aliases}:
             toks = tuple(fold(text).split())
             # a ministry's short name ("Xây dựng", "Y tế") is a common phrase: only "Bộ X" (or a list of them)
@@ -682,11 +682,11 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         return False
     if fig.shape == "percent":
-        return ind.kind == "rate" and _growth(ind) == (fig.role == "growth")
+        return ind.is_rate and _growth(ind) == (fig.role == "growth")
     if fig.role == "growth":
         return False
     if fig.shape == "fraction":
-        return ind.kind == "rate" and not _growth(ind)
+        return ind.is_rate and not _growth(ind)
     if fig.shape in ("rank", "score"):
         return ind.kind == fig.shape
     if fig.shape == "money":
@@ -1113,7 +1113,7 @@ class _Reader:
                 u = self.cat.unit(name, on=on)
             except UnknownNameError:
                 break
-            if u.type in (UnitType.GROUP, UnitType.NATION):
+            if u.is_group:
                 break
             out.append(u.code)
         return out

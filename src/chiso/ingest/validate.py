@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.models import Indicator, Target, Unit, UnitType
+from chiso.catalogue.models import Indicator, Target, Unit
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.catalogue.records import Origin, ValueInput
 from chiso.errors import Problem, UnknownNameError
@@ -84,14 +84,14 @@ def check_numbers(
         if den <= 0:
             problems.append(Problem(row, "denominator", "denominator_not_positive", {}, _fmt(den)))
             return value
-        if ind.kind == "rate" and num > den:
+        if ind.is_rate and num > den:
             problems.append(
                 Problem(
                     row, "numerator", "numerator_above_denominator", {"numerator": _fmt(num), "denominator": _fmt(den)}
                 )
             )
             return value
-        computed = (100.0 if ind.kind == "rate" else 1.0) * num / den
+        computed = (100.0 if ind.is_rate else 1.0) * num / den
         if value is None:
             value = round(computed, max(ind.decimals, 4))
         elif abs(value - computed) > max(0.5 * 10**-ind.decimals, 1e-9 * abs(computed)) + 1e-9:
@@ -196,7 +196,3 @@ def validate_rows(
         else:
             seen[k] = o.number
     return outcomes
-
-
-def group_unit(unit: Unit) -> bool:
-    return unit.type in (UnitType.GROUP, UnitType.NATION)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit, UnitType
+from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit
 from chiso.catalogue.periods import Period, PeriodKind, parse_period
 from chiso.engine import Answer, Engine, Figure, RankRow, change, change_pct
 from chiso.i18n import fmt_number, round_half_up
@@ -179,7 +179,7 @@ class _Composer:
     def unit_name(self, u: Unit) -> str:
         if self.lang == "en":
             return u.name_en or u.short
-        return u.name if u.type in (UnitType.MINISTRY, UnitType.AGENCY) else u.short
+        return u.name if u.is_ministry else u.short
 
     def group_words(self, group: str) -> tuple[str, str]:
         """("khối tỉnh", "địa phương") for a group code."""
@@ -253,7 +253,7 @@ class _Composer:
         diff = change(v, o)
         assert diff is not None
         if ind.kind in ("rate", "score", "rank"):
-            rank = ind.kind == "rank"
+            rank = ind.is_rank
             if round_half_up(abs(diff), ind.decimals) == 0:
                 return self.ph.clause("rank_flat" if rank else "change_flat", key, ref=ref)
             run = self.stated(
@@ -542,7 +542,7 @@ class _Composer:
                     note=self.label("chart_computed")
                     if any(x.figure and x.figure.source == "computed" for x in shown)
                     else None,
-                    invert=ind.kind == "rank",
+                    invert=ind.is_rank,
                     highlight=tuple(i for i in behind if i < len(shown)),
                 )
             )
@@ -647,7 +647,7 @@ class _Composer:
             target=target,
             target_label=self.label("target_line") if target else "",
             note=" ".join(notes) or None,
-            invert=ind.kind == "rank",
+            invert=ind.is_rank,
         )
 
     # --- sections -------------------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def unit_word(ind: Indicator, lang: str, units: Mapping[str, Text]) -> str:
 
 def fmt_figure(ind: Indicator, value: float, lang: str, units: Mapping[str, Text]) -> str:
     """A value of the indicator with its unit: "45,8%", "2,8 triệu giao dịch", "thứ 71" / "71st"."""
-    if ind.kind == "rank" and lang == "en":
+    if ind.is_rank and lang == "en":
         return ordinal_en(int(round_half_up(value, 0)))
     return fmt_value(value, unit_word(ind, lang, units), ind.decimals, lang, ind.kind)
 
@@ -170,9 +170,9 @@ def qualify(text: str, qualifier: str | None, lang: str) -> str:
 def fmt_points(ind: Indicator, value: float, lang: str, units: Mapping[str, Text]) -> str:
     """A difference in the indicator's own unit: points for rates and scores, places for ranks."""
     v = abs(value)
-    if ind.kind == "rate":
+    if ind.is_rate:
         return f"{fmt_number(v, ind.decimals, lang)} {'percentage points' if lang == 'en' else 'điểm phần trăm'}"
-    if ind.kind == "rank":
+    if ind.is_rank:
         n = fmt_number(v, 0, lang)
         return f"{n} {'place' if v == 1 else 'places'}" if lang == "en" else f"{n} bậc"
     if ind.kind == "score":

@@ -338,7 +338,7 @@ def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
             if item.series is not None:
                 for u in item.series.units:
                     unit = cat.units.get(u)
-                    if unit is None or unit.type not in (UnitType.GROUP, UnitType.NATION):
+                    if unit is None or not unit.is_group:
                         yield f"{entry}.series", f"unit {u!r} is not the nation or a group"
 
 

@@ -341,7 +341,7 @@ def unit_structure(unit: Unit, day: date) -> date:
 def needs_rebase(cat: Catalogue, unit: Unit, window: Period) -> bool:
     """Whether a unit's figures over ``window`` cross a change of structure: it began or ended inside it, or
     units it took over were valid then."""
-    if unit.type in (UnitType.GROUP, UnitType.NATION):
+    if unit.is_group:
         return False
     if (unit.valid_from is not None and unit.valid_from > window.start) or (
             unit.valid_to is not None and unit.valid_to < window.end):
@@ -819,9 +819,9 @@ def region_label(region: str | None, lang: str) -> str:
 
 def unit_label(u: Unit, lang: str) -> str:
     """Ministries by their full name ("Bộ Tư pháp"), provinces and groups by their short one ("Đà Nẵng")."""
-    if u.type in (UnitType.MINISTRY, UnitType.AGENCY):
+    if u.is_ministry:
         return u.name_en if lang == "en" and u.name_en else u.name
-    if lang == "en" and u.type in (UnitType.GROUP, UnitType.NATION) and u.name_en:
+    if lang == "en" and u.is_group and u.name_en:
         return u.name_en
     return u.short
 
@@ -845,11 +845,11 @@ def change_text(now: float | None, before: float | None, ind: Indicator, lang: s
     """Change on the previous period: points for a rate (+2,3 điểm %), percent otherwise (+12,5%)."""
     if now is None or before is None:
         return ""
-    if ind.kind == "rate":
+    if ind.is_rate:
         d = now - before
         unit = "điểm %" if lang == "vi" else "pp"
         return f"{'+' if d > 0 else ''}{fmt_number(d, ind.decimals, lang)} {unit}"
-    if ind.kind == "rank":
+    if ind.is_rank:
         d = before - now  # climbing means a smaller number
         word = tr(lang, "bậc", "places")
         return f"{'+' if d > 0 else ''}{fmt_number(d, 0, lang)} {word}"
@@ -1218,7 +1218,7 @@ def register(app: FastAPI, ws: Workspace) -> None:
             return error_page(request, "overview.html", err)
         cols = [i for i, u in enumerate(ov.units) if only is None or i == 0 or u.code == only.code]
         sparks = {r.indicator.code: charts.sparkline(
-            [c.value for c in r.trend], invert=r.indicator.kind == "rank",
+            [c.value for c in r.trend], invert=r.indicator.is_rank,
             title=", ".join(f"{c.period}: {cell_text(c, lang)}" for c in r.trend if c.value is not None))
             for _, rs in ov.pillars for r in rs}
         return render(request, "overview.html", {
@@ -1271,7 +1271,7 @@ def register(app: FastAPI, ws: Workspace) -> None:
             title=tr(lang, f"{ind.name.vi}: {unit_label(v.series_unit, lang)} theo kỳ",
                      f"{ind.name.en}: {unit_label(v.series_unit, lang)} by period"),
             empty_text=tr(lang, "Chưa có số liệu trong các kỳ này", "No figures in these periods"),
-            invert=ind.kind == "rank",
+            invert=ind.is_rank,
         )
         provinces = next((r for r in v.rankings if r.group.code == "provinces"), None)
         hist = charts.histogram(
@@ -1353,7 +1353,7 @@ def register(app: FastAPI, ws: Workspace) -> None:
         except PageError as err:
             return error_page(request, "unit.html", err)
         sparks = {r.indicator.code: charts.sparkline(
-            [h.value for h in r.history], invert=r.indicator.kind == "rank",
+            [h.value for h in r.history], invert=r.indicator.is_rank,
             title=", ".join(f"{h.period}: {cell_text(h, lang)}" for h in r.history if h.value is not None))
             for _, rs in v.pillars for r in rs}
         notes = list(dict.fromkeys(n for _, rs in v.pillars for r in rs if r.answers

@@ -1,7 +1,8 @@
 """User-facing text: Vietnamese first, English available; numbers in Vietnamese style.
 
-Messages are ids with a Vietnamese and an English template. Numbers go through Babel with
-ROUND_HALF_UP applied first, because Babel rounds half to even and Vietnamese readers expect 45,85 → 45,9.
+Messages are ids with a Vietnamese and an English template, in one table: ``MESSAGES`` here (names, rows,
+answers) merged with one module per area (``chiso.i18n.messages_*``); an id is defined once.
+Numbers go through Babel with ROUND_HALF_UP applied first, because Babel rounds half to even and Vietnamese readers expect 45,85 → 45,9.
 """
 
 from __future__ import annotations
@@ -193,6 +194,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "extract.failed": ("Không nhập gì: {n} số liệu có lỗi:", "Nothing imported: {n} figure(s) have problems:"),
 }
+
+
+def _merge() -> None:
+    from chiso.i18n import messages_cli, messages_engine, messages_events, messages_ingest, messages_web
+
+    for part in (messages_engine, messages_ingest, messages_events, messages_web, messages_cli):
+        twice = MESSAGES.keys() & part.MESSAGES.keys()
+        if twice:
+            raise RuntimeError(f"message ids defined twice: {sorted(twice)}")
+        MESSAGES.update(part.MESSAGES)
+
+
+_merge()
 
 
 def current_lang(lang: str | None = None) -> str:
