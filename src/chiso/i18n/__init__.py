@@ -2,7 +2,8 @@
 
 Messages are ids with a Vietnamese and an English template, in one table: ``MESSAGES`` here (names, rows,
 answers) merged with one module per area (``chiso.i18n.messages_*``); an id is defined once.
-Numbers go through Babel with ROUND_HALF_UP applied first, because Babel rounds half to even and Vietnamese readers expect 45,85 → 45,9.
+Numbers go through Babel with ROUND_HALF_UP applied first, because Babel rounds half to even and Vietnamese readers
+expect 45,85 → 45,9.
 """
 
 from __future__ import annotations
