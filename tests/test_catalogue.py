@@ -10,17 +10,12 @@ import pytest
 
 from chiso.catalogue import Catalogue, Period, load_catalogue
 from chiso.errors import DefinitionError, UnknownIndicatorError, UnknownUnitError
+from paths import CONTRACT, shared
 
-FRAMEWORK = Path(__file__).resolve().parents[1].parent / "shared" / "framework.md"
 
-
-def contract_codes() -> dict[str, str]:
-    rows = re.findall(r"^\| (\w+) \| (\w+) \| .* \| ([a-z ]+) \|$", FRAMEWORK.read_text(encoding="utf-8"), re.M)
-    return {
-        code: kind.strip().replace(" ", "_").replace("average_per_day", "average_per_day")
-        for pillar, code, kind in rows
-        if pillar != "pillar"
-    }
+def contract_codes(path: Path = CONTRACT) -> dict[str, str]:
+    rows = re.findall(r"^\| (\w+) \| (\w+) \| .* \| ([a-z ]+) \|$", path.read_text(encoding="utf-8"), re.M)
+    return {code: kind.strip().replace(" ", "_") for pillar, code, kind in rows if pillar != "pillar"}
 
 
 def test_every_contract_code_is_shipped_with_its_kind(catalogue: Catalogue) -> None:
@@ -30,6 +25,13 @@ def test_every_contract_code_is_shipped_with_its_kind(catalogue: Catalogue) -> N
         ind = catalogue.indicator(code)
         assert ind.kind == kind, code
         assert ind.contract, code
+
+
+@pytest.mark.shared
+def test_the_contract_in_docs_is_the_teams() -> None:
+    """docs/framework.md states the same codes and kinds as the team's framework, when it is beside the clone."""
+    theirs = contract_codes(shared("framework.md", "compares docs/framework.md with the team's framework"))
+    assert contract_codes() == theirs
 
 
 def test_units_of_2024(catalogue: Catalogue) -> None:

@@ -18,14 +18,13 @@ from pydantic import TypeAdapter
 
 from chiso.catalogue.models import Indicator, RankIndicator, SourceDocument, Target
 from chiso.catalogue.periods import Period
+from paths import CONTRACT, shared
 
 ROOT = Path(__file__).resolve().parents[1]
 INDICATORS_DIR = ROOT / "src" / "chiso" / "catalogue" / "data" / "indicators"
 UNITS_DIR = ROOT / "src" / "chiso" / "catalogue" / "data" / "units"
 DATASET_DIR = ROOT / "src" / "chiso" / "datasets" / "vn-2024"
-SHARED = ROOT.parent / "shared"
-FRAMEWORK = SHARED / "framework.md"
-SEEDS = SHARED / "seeds"
+FRAMEWORK = CONTRACT
 
 PILLARS = (
     "institutions",
@@ -83,12 +82,11 @@ def targets() -> list[Target]:
 
 @pytest.fixture(scope="module")
 def seed_lines(sources: dict[str, SourceDocument]) -> dict[str, list[str]]:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the seed reports are not available at {SEEDS}")
+    seeds = shared("seeds", "checks the dataset's figures against the published 2024 reports")
     out = {}
     for sid, doc in sources.items():
         assert doc.file, f"{sid} names no file"
-        out[sid] = (SEEDS / doc.file).read_text(encoding="utf-8").split("\n")
+        out[sid] = (seeds / doc.file).read_text(encoding="utf-8").split("\n")
     return out
 
 
@@ -144,8 +142,6 @@ def test_vi_spellings_helper_is_strict() -> None:
 
 
 def _framework_rows() -> list[tuple[str, str, str, str]]:
-    if not FRAMEWORK.exists():
-        pytest.skip(f"the framework contract is not available at {FRAMEWORK}")
     rows = []
     for line in FRAMEWORK.read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
@@ -178,8 +174,8 @@ def test_catalogue_shape(indicators: dict[str, Any]) -> None:
             assert ind.range[1] == ind.of_total, f"{code}: range should end at of_total"
         if ind.kind == "average_per_day" and ind.count_of:
             assert indicators[ind.count_of].kind == "count"
-    shared = [a for a, n in aliases.items() if n > 1]
-    assert not shared, f"aliases used by more than one indicator: {shared}"
+    reused = [a for a, n in aliases.items() if n > 1]
+    assert not reused, f"aliases used by more than one indicator: {reused}"
     for pillar in PILLARS:
         assert any(i.key for i in indicators.values() if i.pillar.value == pillar), f"no key indicator in {pillar}"
 
@@ -196,9 +192,13 @@ def test_sources(sources: dict[str, SourceDocument]) -> None:
         "seed-003": 1,
         "seed-004": 1,
     }
-    if SEEDS.is_dir():
-        for d in sources.values():
-            assert d.file and (SEEDS / d.file).exists(), f"{d.id}: {d.file} not found"
+
+
+@pytest.mark.shared
+def test_each_source_is_a_published_report(sources: dict[str, SourceDocument]) -> None:
+    seeds = shared("seeds", "checks that each source names a published 2024 report")
+    for d in sources.values():
+        assert d.file and (seeds / d.file).exists(), f"{d.id}: {d.file} not found"
 
 
 # --- values ----------------------------------------------------------------------------------------
@@ -261,6 +261,7 @@ def test_values_in_range_and_parts(values: list[dict[str, Any]], indicators: dic
             assert e["value"] == round(100 * n / d, 2), f"value must be 100·n/d rounded to 2 places: {label}"
 
 
+@pytest.mark.shared
 def test_figures_stand_on_the_cited_line(values: list[dict[str, Any]], seed_lines: dict[str, list[str]]) -> None:
     missing = []
     for e in values:
@@ -277,6 +278,7 @@ def test_figures_stand_on_the_cited_line(values: list[dict[str, Any]], seed_line
     assert not missing, "figures not found on their line:\n" + "\n".join(missing)
 
 
+@pytest.mark.shared
 def test_no_sentences_copied_from_the_seeds(
     values: list[dict[str, Any]], targets: list[Target], seed_lines: dict[str, list[str]]
 ) -> None:
@@ -357,6 +359,7 @@ def test_every_contract_indicator_with_a_seed_figure_has_values(values: list[dic
 # --- targets ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.shared
 def test_targets(
     targets: list[Target],
     indicators: dict[str, Any],

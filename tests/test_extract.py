@@ -26,8 +26,8 @@ from chiso.cli.extract import parse_selection
 from chiso.cli.main import app as cli
 from chiso.errors import ImportFileError, ValidationError
 from chiso.ingest.extract import Proposal, Where, document_period, extract, html_to_text, read_document
+from paths import shared
 
-SEEDS = Path("/work/shared/seeds")
 DATASET = Path(__file__).resolve().parents[1] / "src" / "chiso" / "datasets" / "vn-2024"
 runner = CliRunner()
 
@@ -77,7 +77,8 @@ def _score(found: Sequence[tuple[tuple[str, str, str], float]], gold: Sequence[d
 @pytest.fixture(scope="module")
 def seeds(catalogue: Catalogue) -> dict[str, list[Proposal]]:
     files = {s["id"]: s["file"] for s in _yaml("sources.yaml")["sources"]}
-    return {sid: extract(read_document(SEEDS / f)[0], catalogue) for sid, f in sorted(files.items())}
+    folder = shared("seeds", "measures extraction on the published 2024 reports")
+    return {sid: extract(read_document(folder / f)[0], catalogue) for sid, f in sorted(files.items())}
 
 
 def measure(seeds: dict[str, list[Proposal]]) -> dict[str, tuple[int, int, int]]:
@@ -95,6 +96,7 @@ def measure(seeds: dict[str, list[Proposal]]) -> dict[str, tuple[int, int, int]]
 # --- the round trip -------------------------------------------------------------------------------
 
 
+@pytest.mark.shared
 def test_precision_and_recall_per_seed(seeds: dict[str, list[Proposal]]) -> None:
     for sid, (correct, proposed, gold) in measure(seeds).items():
         p_floor, r_floor = FLOORS[sid]
@@ -102,6 +104,7 @@ def test_precision_and_recall_per_seed(seeds: dict[str, list[Proposal]]) -> None
         assert correct / gold >= r_floor, f"{sid}: recall {correct}/{gold}"
 
 
+@pytest.mark.shared
 def test_precision_and_recall_overall(seeds: dict[str, list[Proposal]]) -> None:
     m = measure(seeds)
     correct = sum(c for c, _, _ in m.values())
@@ -118,6 +121,7 @@ def test_precision_and_recall_overall(seeds: dict[str, list[Proposal]]) -> None:
     assert correct / gold >= OVERALL_FLOOR[1], f"recall {correct}/{gold}"
 
 
+@pytest.mark.shared
 def test_targets_against_the_dataset(seeds: dict[str, list[Proposal]]) -> None:
     gold = _yaml("targets.yaml")["targets"]
     found = [(p.key, p.target) for props in seeds.values() for p in props if p.target is not None]
@@ -127,16 +131,18 @@ def test_targets_against_the_dataset(seeds: dict[str, list[Proposal]]) -> None:
     assert correct / len(found) >= TARGET_FLOOR[0] and correct / len(gold) >= TARGET_FLOOR[1], (correct, len(found))
 
 
+@pytest.mark.shared
 def test_provenance_points_at_the_figure(seeds: dict[str, list[Proposal]]) -> None:
     files = {s["id"]: s["file"] for s in _yaml("sources.yaml")["sources"]}
     for sid, props in seeds.items():
-        lines = read_document(SEEDS / files[sid])[0].split("\n")
+        lines = read_document(shared("seeds", "checks provenance") / files[sid])[0].split("\n")
         for p in props:
             line = lines[p.where.line - 1]
             assert line[p.where.start : p.where.end] == p.text, (sid, p)
             assert p.text in p.where.snippet or p.where.snippet.endswith("…")
 
 
+@pytest.mark.shared
 def test_a_repeated_figure_is_proposed_once(seeds: dict[str, list[Proposal]]) -> None:
     # seed-001 gives the NDXP figures on lines 1, 2 and 6: one proposal each, at line 1
     per_day = [p for p in seeds["seed-001"] if p.code == "ndxp_transactions_per_day"]
@@ -360,9 +366,10 @@ def _as_html(text: str) -> str:
     )
 
 
+@pytest.mark.shared
 @pytest.mark.parametrize("seed", ["001_d2110275f2b17c14.txt", "003_dc8a4453c1b623c0.txt", "004_6872c6d01e49498a.txt"])
 def test_html_gives_the_same_proposals_as_its_text(catalogue: Catalogue, tmp_path: Path, seed: str) -> None:
-    text = read_document(SEEDS / seed)[0]
+    text = read_document(shared(f"seeds/{seed}", "compares HTML and text extraction on a published report"))[0]
     page = tmp_path / "report.html"
     page.write_text(_as_html(text), encoding="utf-8")
     read, fmt = read_document(page)
