@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -111,6 +112,7 @@ event_agg = Table(
     Column("unit", String(50), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("value", BigInteger, nullable=False),
+    Index("ix_event_agg_measure_day", "measure", "day"),  # the nation's sums: every unit of a measure by day
 )
 
 event_first_seen = Table(
