@@ -84,7 +84,7 @@ class Unit(Strict):
     @property
     def is_ministry(self) -> bool:
         """A ministry or a ministry-level agency (named in full: "Bộ Tư pháp")."""
-        return self.is_ministry
+        return self.type in (UnitType.MINISTRY, UnitType.AGENCY)
 
 
 # --- indicators ----------------------------------------------------------------------------------
