@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -217,3 +218,70 @@ def test_every_command_is_documented() -> None:
     assert len(names) >= 12
     missing = [n for n in names if f"chiso {n}" not in readme]
     assert not missing, f"commands missing from README.md: {missing}"
+
+
+RATE_CODE = "dossier_full_online_rate"
+
+
+def test_no_period_means_the_latest_with_data(ws: Path) -> None:
+    rc, out, err = chiso(ws, "rank", "procedures_full_online_rate", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["period"] == "2024-09" and d["ranking"][0]["unit"] == "P48"  # reported monthly: its latest month
+    rc, out, err = chiso(ws, "value", "procedures_full_online_rate", "--unit", "da nang", "--json")
+    assert rc == 0, err
+    assert (json.loads(out)["period"], json.loads(out)["value"]) == ("2024-09", 95.6)
+    assert value(ws, "dossier_full_online_rate", "VN", "")["period"] == "2024"
+
+
+def test_latest_sub_period_and_structure_words_as_the_web_has_them(ws: Path) -> None:
+    assert value(ws, "fiber_household_rate", "VN", "2024")["value"] is None  # only 2024-04 is published
+    rc, out, err = chiso(ws, "value", "fiber_household_rate", "--period", "2024", "--latest", "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert (d["period"], d["as_of"], d["value"]) == ("2024", "2024-04", 80.2)
+    rc, out, err = chiso(ws, "value", "fiber_household_rate", "--period", "2024", "--latest")
+    assert rc == 0 and "2024 (số liệu 2024-04)" in out and "80,2%" in out
+    rc, out, err = chiso(ws, "rank", "procedures_full_online_rate", "--period", "2024", "--latest", "--json")
+    assert rc == 0, err
+    assert json.loads(out)["as_of"] == "2024-09"
+    rc, out, err = chiso(ws, "value", "dossier_full_online_rate", "--unit", "Ninh Bình", "--period", "2024",
+                         "--structure", "2025", "--json")
+    assert rc == 0, err
+    assert (json.loads(out)["unit"], json.loads(out)["structure"]) == ("P37-2025", "2025-07-01")
+    rc, out, err = chiso(ws, "rank", RATE_CODE, "--structure", "sau sáp nhập")
+    assert rc == 2 and "không hiểu cơ cấu đơn vị 'sau sáp nhập'" in err
+
+
+def narrow(ws: Path, *args: str) -> list[str]:
+    res = runner.invoke(app, ["--workspace", str(ws), "--lang", "vi", *args], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert lines and max(len(line) for line in lines) <= 80, "\n".join(lines)
+    return lines
+
+
+def test_tables_fit_an_80_column_terminal(ws: Path) -> None:
+    from rich.console import Console
+
+    from chiso import app as core
+    from chiso.catalogue.periods import Period
+    from chiso.cli.demo import key_figures, key_rows
+
+    lines = narrow(ws, "value", RATE_CODE, "--unit", "ministries", "--period", "2024")
+    assert any("Tỷ lệ hồ sơ trực tuyến toàn trình" in line for line in lines)
+    assert any("63,47%" in line for line in lines) and any("62,48%" in line for line in lines)
+    lines = narrow(ws, "rank", "procedures_full_online_rate", "--group", "provinces", "--period", "2024-09")
+    assert any("Đà Nẵng" in line and "95,6%" in line and "báo cáo" in line for line in lines)  # one row, one line
+    lines = narrow(ws, "rank", RATE_CODE, "--group", "provinces", "--period", "2024", "--structure", "2025")
+    assert any("Cơ cấu đơn vị 01/07/2025" in line for line in lines)
+    # the demo's key figures: one block per indicator, a line per unit with its value, target and attainment
+    console = Console(width=80, record=True, file=io.StringIO())
+    wsp = core.find_workspace(ws)
+    console.print(key_figures(key_rows(wsp, Period.parse("2024")), 2024, "vi"))
+    shown = console.export_text().splitlines()
+    wsp.close()
+    assert max(len(line) for line in shown) <= 80
+    assert any(line.split() == ["Khối", "bộ", "63,47%", "mục", "tiêu", "70%", "·", "đạt", "90,7%", "báo", "cáo"]
+               for line in shown), "\n".join(shown)
+    assert any("thứ 71" in line for line in shown)

@@ -257,3 +257,19 @@ def test_nation_from_its_blocs_when_both_are_complete(catalogue: Catalogue, stor
     ans = engine.value(RATE, "VN", "2024-01")
     assert ans.value == r2(100 * (22 * 30 + 63 * 10) / (85 * 100))
     assert ans.figure is not None and ans.figure.coverage == (2, 2)
+
+
+def test_a_long_lived_engine_sees_a_source_s_new_authority(catalogue: Catalogue, store: Store) -> None:
+    # one engine for the life of a server (ws.engine): a source document written later must reorder its figures
+    engine = Engine(catalogue, store)
+    store.write_sources([SourceDocument(id="doc-a", title="A", authority=2),
+                         SourceDocument(id="doc-b", title="B", authority=3)], actor="t")
+    store.write_values([v(RATE, "VN", "2024", 40.0, source="doc-a"), v(RATE, "VN", "2024", 50.0, source="doc-b")],
+                       actor="t")
+    assert engine.value(RATE, "VN", "2024").value == 40.0
+    store.write_sources([SourceDocument(id="doc-b", title="B, revised", authority=1)], actor="t")
+    ans = engine.value(RATE, "VN", "2024")
+    assert ans.value == 50.0 and [a.value for a in ans.alternatives] == [40.0]
+    store.write_sources([SourceDocument(id="doc-c", title="C", authority=1)], actor="t")
+    store.write_values([v(RATE, "VN", "2024", 45.0, source="doc-c", num=450, den=1000)], actor="t")
+    assert engine.value(RATE, "VN", "2024").value == 45.0  # a new document, authority 1, with parts

@@ -90,6 +90,7 @@ def expected_csv_fields(v: StoredValue) -> dict[str, str | None]:
         "numerator": num(v.numerator),
         "denominator": num(v.denominator),
         "approximate": "true" if v.approximate else "false",
+        "qualifier": v.qualifier,
         "source": v.source,
         "paragraph": None if v.paragraph is None else str(v.paragraph),
         "comment": v.comment,
@@ -206,7 +207,7 @@ def test_datavaluesets_round_trip(tmp_path: Path) -> None:
     assert len(rows) == len(VALUES)
     for row, v in zip(rows, VALUES, strict=True):
         expected = expected_csv_fields(v)
-        for key in ("paragraph", "origin", "status"):  # chiso-only columns, not in dataValueSets
+        for key in ("qualifier", "paragraph", "origin", "status"):  # chiso-only columns, not in dataValueSets
             del expected[key]
         if v.value is None:
             del expected["value"]

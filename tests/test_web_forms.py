@@ -236,7 +236,7 @@ def test_every_problem_is_shown_next_to_its_field_and_nothing_is_saved(app: Fast
     errors = r.json()["errors"]
     assert [(e["field"], e["rule"]) for e in errors] == [
         (RATE, "numerator_above_denominator"), ("online_payment_rate", "above_range"),
-        ("no_such_code", "no_such_code is not part of data set province_monthly")]
+        ("no_such_code", "not_in_dataset")]
     assert draft_values(ws, "2024-01") == {}
 
 
@@ -329,8 +329,14 @@ def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace) -> No
     h_rep, h_rev, h_adm = ({"X-CSRF-Token": _csrf(x)} for x in (rep, rev, adm))
     form = rep.get(api("2024-07")).json()
     assert form["state"] == "open" and form["can_edit"] is True
+    # 50,5 where a decimal part is allowed; a count or a stock takes whole numbers only
     entries: list[dict[str, Any]] = [{"indicator": f["indicator"], "value": 50.5, "version": f["version"]}
                                      for f in form["fields"]]
+    r = rep.put(api("2024-07"), headers=h_rep, json={"entries": entries})
+    assert r.status_code == 422 and {(e["field"], e["rule"]) for e in r.json()["errors"]} == {
+        (TEAMS, "not_whole"), (MEMBERS, "not_whole")}
+    for e in entries:
+        e["value"] = 50 if e["indicator"] in (TEAMS, MEMBERS) else 50.5
     r = rep.put(api("2024-07"), headers=h_rep, json={"entries": entries})
     assert r.status_code == 200, r.text
     assert rep.post(api("2024-07") + "/submit", headers=h_rep).json()["state"] == "submitted"
@@ -345,7 +351,7 @@ def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace) -> No
 
     assert rep.post(api("2024-07") + "/submit", headers=h_rep).status_code == 200
     assert rev.post(api("2024-07") + "/approve", headers=h_rev).json()["state"] == "approved"
-    assert published(ws, TEAMS, "2024-07") == 50.5
+    assert published(ws, TEAMS, "2024-07") == 50
 
     r = adm.post(api("2024-07") + "/reopen", headers=h_adm, json={"reason": ""})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reason"
@@ -457,7 +463,7 @@ def test_not_logged_in(app: FastAPI) -> None:
 def test_forms_js_is_self_hosted(app: FastAPI) -> None:
     c = TestClient(app)
     r = c.get("/static/forms.js")
-    assert r.status_code == 200 and "parseNumber" in r.text and "http" not in r.text
+    assert r.status_code == 200 and "readNumber" in r.text and "http" not in r.text
     assert (Path(STATIC) / "forms.js").exists()
 
 
@@ -542,8 +548,8 @@ def test_browser_checks_match_the_server(app: FastAPI, ws: core.Workspace, tmp_p
                          "decimals": ind.decimals, "history": [h for _, h in f.history], "inputs": inputs})
         posted = {f"{code}.{k}": v for k, v in inputs.items()} | {f"{code}.orig": "", f"{code}.version": "0"}
         _, entries, problems = forms.parse_posted(view, posted)
-        problems += workflow.check_entries(view, [e for e in entries if e.indicator == code])
-        server.append([forms.RULES.get(p.reason, p.reason) for p in problems if p.field == code])
+        problems += workflow.check_entries(ws, view, [e for e in entries if e.indicator == code])
+        server.append([p.reason for p in problems if p.field == code])
     assert by[TEAMS].history  # the far-from-history cases have a history to be far from
     harness = tmp_path / "harness.js"
     harness.write_text(NODE_HARNESS, encoding="utf-8")
@@ -570,3 +576,53 @@ def test_the_default_period_is_one_the_reporters_unit_existed_in(workspace: core
     assert periods("P08-2025", date(2025, 8, 15)) == {"2025-07"}
     assert periods("P08-2025", date(2025, 7, 10)) == {"2025-07"}  # began on 01/07/2025: not June
     assert periods("P01", date(2025, 8, 15)) == {"2025-07"}  # unchanged
+
+
+# --- a move is one transaction -------------------------------------------------------------------------------
+MOVES = {  # verb: (the state it starts from, how to make it, the state it would reach)
+    "submit": ("open", lambda ws, u: workflow.submit_form(ws, u["dn"], DS, UNIT, "2024-04"), "submitted"),
+    "approve": ("submitted", lambda ws, u: workflow.approve_form(ws, u["rev"], DS, UNIT, "2024-04"), "approved"),
+    "return": ("submitted", lambda ws, u: workflow.return_form(ws, u["rev"], DS, UNIT, "2024-04", "sửa"),
+               "returned"),
+    "reopen": ("approved", lambda ws, u: workflow.reopen_form(ws, u["admin"], DS, UNIT, "2024-04", "sai số"),
+               "open"),
+}
+
+
+@pytest.mark.parametrize("verb", list(MOVES))
+def test_a_move_writes_the_form_and_its_values_together_or_not_at_all(
+    workspace: core.Workspace, verb: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The form's state and its values' status are one transaction: when writing the values fails, the
+    form has not moved either (nor is the move in the audit trail)."""
+    ws = workspace
+    users = {}
+    for name in ("dn", "rev", "admin"):
+        role, unit = USERS[name]
+        users[name] = workflow.to_user(ws.store.users.create(name, name, PW, role, unit))
+    view = workflow.open_form(ws, users["dn"], DS, UNIT, "2024-04")
+    entries = [workflow.Entry(f.indicator.code, 50.5 if f.indicator.kind == "rate" else 56) for f in view.fields]
+    workflow.save_form(ws, users["dn"], DS, UNIT, "2024-04", entries)
+    start, move, reached = MOVES[verb]
+    steps = {"open": [], "submitted": ["submit"], "approved": ["submit", "approve"]}[start]
+    for step in steps:
+        MOVES[step][1](ws, users)
+    assert ws.store.users.form(DS, UNIT, "2024-04").state == start
+    statuses = {v.status for v in ws.store.values(units=[UNIT], period="2024-04")}
+    audit = len(ws.store.history(unit=UNIT, period="2024-04"))
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(ws.store, "write_values", broken)
+    with pytest.raises(RuntimeError, match="disk"):
+        move(ws, users)
+    assert ws.store.users.form(DS, UNIT, "2024-04").state == start  # not moved
+    assert {v.status for v in ws.store.values(units=[UNIT], period="2024-04")} == statuses
+    assert len(ws.store.history(unit=UNIT, period="2024-04")) == audit
+
+    monkeypatch.undo()
+    move(ws, users)  # once the store works again, the move goes through whole
+    assert ws.store.users.form(DS, UNIT, "2024-04").state == reached
+    expected = {"submitted": "submitted", "approved": "approved", "returned": "returned", "open": "draft"}[reached]
+    assert {v.status for v in ws.store.values(units=[UNIT], period="2024-04")} == {expected}

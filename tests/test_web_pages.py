@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -133,6 +134,32 @@ def test_filters_and_unknown_names(client: TestClient) -> None:
     r = client.get("/units/Da%20Nangg")
     assert r.status_code == 404 and "P48 (Đà Nẵng)" in r.text
     assert client.get("/units/da nang").status_code == 200  # names without diacritics resolve
+
+
+def test_overview_opens_on_the_complete_year_and_says_what_the_live_one_is(loaded: core.Workspace) -> None:
+    # a stream begins 2025: events for one key indicator out of 21; the reported figures are 2024's
+    token = loaded.store.events.add_source("live-test", "Luồng mô phỏng 2025 (simulated 2025 stream)", ["*"],
+                                           ["dossier"])
+    events = [{"event_id": f"ev-{i}", "at": f"2025-03-0{1 + i % 5}T10:00:00", "source_system": "dvc-test",
+               "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01", "status": "received",
+               "channel": "online"} for i in range(6)]
+    with TestClient(make_app(loaded)) as c:
+        r = c.post("/api/v1/events/dossier", content="\n".join(json.dumps(e) for e in events) + "\n",
+                   headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+        assert r.status_code == 200, r.text
+        page = c.get("/").text
+        assert by_testid(page, "period") == "2024"  # where the figures are, not the year the stream began
+        assert by_testid(page, f"value-{RATE}-VN") == "45,8%"
+        note = by_testid(page, "live-note")
+        assert "Năm 2025 đang cập nhật trực tiếp" in note and "Luồng mô phỏng 2025" in note
+        assert "Tỷ lệ hồ sơ trực tuyến toàn trình" in note and "1/21 chỉ tiêu chính" in note
+        assert 'data-testid="live-link" href="/?period=2025"' in page
+        live = c.get("/?period=2025").text
+        assert by_testid(live, "period") == "2025" and "Năm 2025 đang cập nhật trực tiếp" in live
+        assert 'data-testid="live-link" href="/?period=2024"' in live and "Xem năm 2024" in live
+        en = c.get("/?lang=en").text
+        assert "2025 is updating live" in by_testid(en, "live-note") and "See 2025 (live)" in en
+        assert 'data-testid="live-note"' not in c.get("/?period=2023").text
 
 
 # --- an indicator -------------------------------------------------------------------------------------

@@ -131,7 +131,7 @@ def test_a_bad_structure_is_a_clear_400(client: TestClient) -> None:
     assert r.status_code == 400 and "chưa có trong cơ cấu đơn vị ngày 31/12/2024" in r.json()["detail"]
     page = client.get(f"/indicators/{RATE}?structure=31/02/2025")
     assert page.status_code == 400
-    assert "Không hiểu cơ cấu đơn vị '31/02/2025'" in by_testid(page.text, "error")
+    assert "không hiểu cơ cấu đơn vị '31/02/2025'" in by_testid(page.text, "error")
 
 
 def test_the_lineage_of_a_new_province_and_its_rebased_history(client: TestClient) -> None:

@@ -16,17 +16,18 @@ from functools import cached_property
 from pathlib import Path
 
 from chiso.catalogue import Catalogue, load_catalogue
-from chiso.catalogue.models import SourceDocument, Target
+from chiso.catalogue.columns import REJECT_COLUMNS
+from chiso.catalogue.models import SourceDocument
 from chiso.catalogue.names import fold
-from chiso.catalogue.periods import Period, PeriodKind
-from chiso.catalogue.records import Origin, StoredValue, ValueInput
+from chiso.catalogue.periods import Period
+from chiso.catalogue.records import StoredValue
 from chiso.engine import Engine
-from chiso.errors import ImportFileError, Problem, UnknownNameError, ValidationError, WorkspaceError
+from chiso.errors import ImportFileError, ValidationError, WorkspaceError
 from chiso.ingest.dataset import load_dataset
 from chiso.ingest.events import EventIngestor
 from chiso.ingest.extract import Proposal, extract, read_document
 from chiso.ingest.files import read_value_rows
-from chiso.ingest.validate import RowOutcome, check_numbers, validate_rows
+from chiso.ingest.intake import Outcome, check_proposals, check_rows
 from chiso.store import Store, WriteSummary
 
 SETTINGS = "chiso.toml"
@@ -148,7 +149,7 @@ class ImportResult:
     rows: int
     written: WriteSummary
     targets: WriteSummary
-    rejected: list[RowOutcome]
+    rejected: list[Outcome]
     rejects_file: Path | None
 
 
@@ -163,51 +164,30 @@ def import_file(
     if not path.exists():
         raise ImportFileError(str(path), "no such file")
     fmt, raw = read_value_rows(path)
-    outcomes = validate_rows(ws.catalogue, [(r.number, r.fields) for r in raw], default_source=f"import:{path.name}")
-    bad = [o for o in outcomes if o.problems]
+    batch = check_rows(ws.catalogue, raw, default_source=f"import:{path.name}")
+    bad = batch.bad
     if bad and not keep_good:
-        raise ValidationError([p for o in bad for p in o.problems], source=str(path))
-    good = [o for o in outcomes if not o.problems and o.value is not None]
+        raise ValidationError(batch.problems, source=str(path))
+    what = f"import {path.name}"
     with ws.store.batch():  # values and targets of one file: together or not at all
-        written = ws.store.write_values(
-            [o.value for o in good if o.value], actor=actor, kind="import", description=f"import {path.name}"
-        )
-        tg = ws.store.write_targets(
-            [o.target for o in good if o.target], actor=actor, description=f"import {path.name}"
-        )
+        written = ws.store.write_values(batch.values, actor=actor, kind="import", description=what)
+        tg = ws.store.write_targets(batch.targets, actor=actor, description=what)
     rejects_file = None
     if bad:
         rejects_file = rejects or path.with_name(path.name + ".rejected.csv")
         write_rejects(rejects_file, bad)
-    return ImportResult(str(path), fmt, len(outcomes), written, tg, bad, rejects_file)
+    return ImportResult(str(path), fmt, len(batch.outcomes), written, tg, bad, rejects_file)
 
 
-def write_rejects(path: Path, bad: Sequence[RowOutcome], lang: str | None = None) -> None:
-    cols = [
-        "row",
-        "code",
-        "unit",
-        "period",
-        "value",
-        "numerator",
-        "denominator",
-        "target",
-        "approximate",
-        "source",
-        "comment",
-        "reason",
-    ]
+def write_rejects(path: Path, bad: Sequence[Outcome], lang: str | None = None) -> None:
+    """The rejected rows as CSV: the row number, every column of the contract as written, the reasons."""
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(cols)
+    w.writerow(REJECT_COLUMNS)
     for o in bad:
-        reasons = "; ".join(_problem_text(p, lang) for p in o.problems)
-        w.writerow([o.number, *[o.fields.get(c) or "" for c in cols[1:-1]], reasons])
+        reasons = "; ".join(p.render(lang) for p in o.problems)
+        w.writerow([o.number, *[o.fields.get(c) or "" for c in REJECT_COLUMNS[1:-1]], reasons])
     path.write_text(buf.getvalue(), encoding="utf-8")
-
-
-def _problem_text(p: Problem, lang: str | None) -> str:
-    return p.render(lang)
 
 
 def select_values(
@@ -355,95 +335,19 @@ def extract_file(
     return read_report(ws.catalogue, text, path.name, default_period, title=title)
 
 
-def check_proposals(
-    catalogue: Catalogue, doc: SourceDocument, proposals: Sequence[Proposal]
-) -> tuple[list[ValueInput], list[Target], list[Problem]]:
-    """The values and targets the proposals would write, and every problem (row = the proposal's number)."""
-    values: list[ValueInput] = []
-    targets: list[Target] = []
-    problems: list[Problem] = []
-    seen_values: dict[tuple[str, str, str], int] = {}
-    seen_targets: dict[tuple[str, str, str], int] = {}
-    for n, p in enumerate(proposals, start=1):
-        pr: list[Problem] = []
-        ind = unit = period = None
-        try:
-            period = Period.parse(p.period)
-        except UnknownNameError as exc:
-            pr.append(exc.problem(n, "period"))
-        try:
-            ind = catalogue.indicator(p.code)
-        except UnknownNameError as exc:
-            pr.append(exc.problem(n, "code"))
-        try:
-            unit = catalogue.unit(p.unit, on=period.end if period else None)
-        except UnknownNameError as exc:
-            pr.append(exc.problem(n, "unit"))
-        if unit is not None and period is not None and not unit.overlaps(period.start, period.end):
-            valid = f"{unit.valid_from or '…'} – {unit.valid_to or '…'}"
-            pr.append(Problem(n, "unit", "unit_not_valid", {"unit": unit.code, "period": str(period), "valid": valid}))
-        value = p.value
-        if ind is not None and p.value is not None:
-            value = check_numbers(ind, p.value, p.numerator, p.denominator, n, pr)
-        if p.value is None and p.target is None:
-            pr.append(Problem(n, "value", "value_or_parts"))
-        if p.target is not None and period is not None and period.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
-            pr.append(Problem(n, "target", "target_period", {"period": str(period)}))
-        if pr or ind is None or unit is None or period is None:
-            problems.extend(pr)
-            continue
-        key = (ind.code, unit.code, str(period))
-        if p.value is not None:
-            if key in seen_values:
-                problems.append(Problem(n, None, "duplicate_row", {"other": seen_values[key]}))
-                continue
-            seen_values[key] = n
-            values.append(
-                ValueInput(
-                    indicator=ind.code,
-                    unit=unit.code,
-                    period=str(period),
-                    value=value,
-                    numerator=p.numerator,
-                    denominator=p.denominator,
-                    approximate=p.approximate,
-                    qualifier=p.qualifier,
-                    source=doc.id,
-                    paragraph=p.where.line,
-                    origin=Origin.REPORTED,
-                )
-            )
-        if p.target is not None:
-            if key in seen_targets:
-                problems.append(Problem(n, "target", "duplicate_row", {"other": seen_targets[key]}))
-                continue
-            seen_targets[key] = n
-            targets.append(
-                Target(
-                    indicator=ind.code,
-                    unit=unit.code,
-                    period=str(period),
-                    value=p.target,
-                    source=doc.id,
-                    paragraph=p.where.line,
-                )
-            )
-    return values, targets, problems
-
-
 def accept_proposals(ws: Workspace, doc: SourceDocument, proposals: Sequence[Proposal], *, actor: str) -> AcceptResult:
     """Import the proposals with their provenance (source document, line), all or nothing.
 
-    Every proposal is checked first (codes, unit valid in the period, range, n/N, one value per key); any
-    problem raises ValidationError and nothing is written. Then the source document, the values and the
+    Every proposal is checked first by the one intake (``chiso.ingest.intake.check_proposals``); any problem
+    raises ValidationError and nothing is written. Then the source document, the values and the
     targets are written in one transaction, each write audited under ``actor``.
     """
-    values, targets, problems = check_proposals(ws.catalogue, doc, proposals)
-    if problems:
-        raise ValidationError(problems, source=doc.file or doc.id)
+    batch = check_proposals(ws.catalogue, doc, proposals)
+    if batch.problems:
+        raise ValidationError(batch.problems, source=doc.file or doc.id)
     what = f"extract {doc.file or doc.id}"
     with ws.store.batch():
-        src = ws.store.write_sources([doc], actor=actor) if values or targets else WriteSummary(None)
-        vals = ws.store.write_values(values, actor=actor, kind="extract", description=what)
-        tgts = ws.store.write_targets(targets, actor=actor, description=what)
+        src = ws.store.write_sources([doc], actor=actor) if batch.values or batch.targets else WriteSummary(None)
+        vals = ws.store.write_values(batch.values, actor=actor, kind="extract", description=what)
+        tgts = ws.store.write_targets(batch.targets, actor=actor, description=what)
     return AcceptResult(doc.id, vals, tgts, src)

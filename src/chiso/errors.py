@@ -5,19 +5,29 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 ├── UnknownNameError           a code, unit or period was not understood: names it and the nearest valid names
 │   ├── UnknownIndicatorError
 │   ├── UnknownUnitError
-│   └── UnknownPeriodError
+│   ├── UnknownPeriodError
+│   └── UnknownStructureError  a unit structure other than 2024, 2025 or a date
 ├── ValidationError            input values broke a rule; carries every ``Problem`` (row, field, reason)
+├── NumberError                a typed number is not one, or reads two ways (1.234); also a ValueError
 ├── ImportFileError            an import file could not be read at all (format, columns)
 ├── WorkspaceError             no workspace where one is needed, or a workspace that cannot be opened
 ├── PermissionDenied           the acting user may not see or change this unit or value
-└── ConflictError              the value changed since the caller read it (optimistic locking)
+├── ConflictError              the value changed since the caller read it (optimistic locking)
+├── StructureError             a unit asked in a unit structure it is not part of, with no single successor
+└── RenderError                a report could not be laid out in a format (typst failed, an unknown format)
+
+Messages come from ``chiso.i18n`` (the layer below this one); ``render(lang)`` gives an error's text in the
+user's language. ``tests/test_errors_tree.py`` fails when an error class is defined elsewhere or missing here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import date
+
+from chiso.i18n import MESSAGES, current_lang, fmt_date, t
 
 
 class ChisoError(Exception):
@@ -54,8 +64,6 @@ class UnknownNameError(ChisoError):
         return Problem(row, field, self.msg_id, {"name": self.name, "suggest": ", ".join(self.suggestions)})
 
     def render(self, lang: str | None = None) -> str:
-        from chiso.i18n import t
-
         text = t(self.msg_id, lang, name=self.name)
         if self.suggestions:
             text += "; " + t("did_you_mean", lang, names=", ".join(self.suggestions))
@@ -77,6 +85,11 @@ class UnknownPeriodError(UnknownNameError):
     msg_id = "unknown.period"
 
 
+class UnknownStructureError(UnknownNameError):
+    kind = "unit structure"
+    msg_id = "unknown.structure"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with one input row: ``reason`` is a message id of ``chiso.i18n``."""
@@ -88,8 +101,6 @@ class Problem:
     value: str | None = None
 
     def render(self, lang: str | None = None) -> str:
-        from chiso.i18n import MESSAGES, t
-
         parts = []
         if self.row is not None:
             parts.append(t("row", lang, row=self.row))
@@ -138,6 +149,34 @@ class ConflictError(ChisoError):
     pass
 
 
+class StructureError(ChisoError):
+    """The asked unit is not part of the asked unit structure, and no single unit took it over whole."""
+
+    def __init__(
+        self, unit: str, structure: date, successors: Sequence[str], *, since: date | None = None
+    ) -> None:
+        self.unit, self.structure, self.successors, self.since = unit, structure, list(successors), since
+        super().__init__(self.render("en"))
+
+    def render(self, lang: str | None = None) -> str:
+        if self.since is not None and self.since > self.structure:
+            return t("rebase.not_yet", lang, unit=self.unit, date=fmt_date(self.structure, lang),
+                     since=fmt_date(self.since, lang))
+        return t("rebase.not_in_structure", lang, unit=self.unit, date=fmt_date(self.structure, lang),
+                 successors=", ".join(self.successors) or "—")
+
+
+class NumberError(ChisoError, ValueError):
+    """Text that is not a number (``reason`` "not_a_number") or reads two ways ("ambiguous_number");
+    ``reason`` and ``params`` are a ``chiso.i18n`` message id and its parameters."""
+
+    def __init__(self, text: str, reason: str = "not_a_number", params: dict[str, str] | None = None) -> None:
+        super().__init__(text)
+        self.text = text
+        self.reason = reason
+        self.params = params or {}
+
+
 class RenderError(ChisoError):
     """A report could not be laid out in a format (typst failed, an unknown format): names format and reason."""
 
@@ -146,8 +185,6 @@ class RenderError(ChisoError):
         super().__init__(f"report {what}: {reason}")
 
     def render(self, lang: str | None = None) -> str:
-        from chiso.i18n import current_lang
-
         if current_lang(lang) == "en":
             return str(self)
         return f"Không tạo được báo cáo ({self.what}): {self.reason}"

@@ -20,7 +20,7 @@ from chiso.catalogue.models import Indicator
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import Origin, StoredValue, ValueInput
 from chiso.errors import ChisoError, PermissionDenied, Problem, UnknownNameError, ValidationError
-from chiso.ingest.validate import check_numbers
+from chiso.ingest.intake import Figure, check_figure
 from chiso.store.users import FormState
 
 EDITABLE = ("open", "returned")
@@ -128,7 +128,7 @@ def save_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, e
             if view.state.state not in EDITABLE
             else f"{user.username} may not enter data for {view.unit}"
         )
-    problems, inputs, versions = _check(view, entries)
+    problems, inputs, versions = _check(ws, view, entries)
     if problems:
         raise ValidationError(problems, source=f"{dataset} {view.unit} {view.period}")
     ws.store.write_values(
@@ -142,15 +142,17 @@ def save_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, e
     return open_form(ws, user, dataset, unit, period)
 
 
-def check_entries(view: FormView, entries: Sequence[Entry]) -> list[Problem]:
+def check_entries(ws: Workspace, view: FormView, entries: Sequence[Entry]) -> list[Problem]:
     """The problems ``save_form`` would report for ``entries``, without saving: lets a page report them
     together with its own (numbers it could not read)."""
-    return _check(view, entries)[0]
+    return _check(ws, view, entries)[0]
 
 
 def _check(
-    view: FormView, entries: Sequence[Entry]
+    ws: Workspace, view: FormView, entries: Sequence[Entry]
 ) -> tuple[list[Problem], list[ValueInput], dict[tuple[str, str, str, str, str], int]]:
+    """Each entry through the one intake (``chiso.ingest.intake``), then the form's own rule: a value far
+    from the unit's history needs a comment. Problems name the indicator as their field."""
     by_code = {f.indicator.code: f for f in view.fields}
     problems: list[Problem] = []
     inputs: list[ValueInput] = []
@@ -158,32 +160,31 @@ def _check(
     for i, e in enumerate(entries, start=1):
         f = by_code.get(e.indicator)
         if f is None:
-            problems.append(Problem(i, e.indicator, f"{e.indicator} is not part of data set {view.dataset.id}"))
+            problems.append(
+                Problem(i, e.indicator, "not_in_dataset", {"code": e.indicator, "dataset": view.dataset.id})
+            )
             continue
         if e.value is None and e.numerator is None and e.denominator is None:
             continue  # left empty
-        row: list[Problem] = []
-        v = check_numbers(f.indicator, e.value, e.numerator, e.denominator, i, row)
-        for pr in row:
-            problems.append(Problem(pr.row, e.indicator, pr.reason, pr.params, pr.value))
-        if row or v is None:
-            continue
-        if far_from_history(v, [h for _, h in f.history]) and not (e.comment or "").strip():
-            problems.append(
-                Problem(i, e.indicator, "far from this unit's history: explain it in a comment", {}, str(v))
-            )
-            continue
-        vi = ValueInput(
-            indicator=e.indicator,
+        figure = Figure(
+            code=e.indicator,
             unit=view.unit,
             period=str(view.period),
-            value=v,
+            value=e.value,
             numerator=e.numerator,
             denominator=e.denominator,
             source=source_of(view.dataset),
             comment=e.comment or None,
             origin=Origin.REPORTED,
         )
+        out = check_figure(ws.catalogue, figure, row=i, group_values=False)
+        problems.extend(Problem(p.row, e.indicator, p.reason, p.params, p.value) for p in out.problems)
+        vi = out.value
+        if vi is None or vi.value is None:
+            continue
+        if far_from_history(vi.value, [h for _, h in f.history]) and not (e.comment or "").strip():
+            problems.append(Problem(i, e.indicator, "far_from_history"))  # the value stands in its input
+            continue
         inputs.append(vi)
         versions[vi.key] = e.version
     return problems, inputs, versions
@@ -213,8 +214,8 @@ def _move(
     values: str,
     note: tuple[str, str] | None = None,
 ) -> FormView:
-    """One workflow move: check the right (``may``: a FormView flag) and a required note, move the form
-    (its version check first), then the values' status."""
+    """One workflow move: check the right (``may``: a FormView flag) and a required note, then move the form
+    (its version check first) and its values' status in one transaction: both, or neither."""
     view = open_form(ws, user, dataset, unit, period)
     if not getattr(view, may):
         raise PermissionDenied(f"{user.username} may not {verb} the form of {view.unit} ({view.state.state})")
@@ -224,8 +225,9 @@ def _move(
         empty = [f.indicator.code for f in view.fields if f.stored is None]
         if empty:
             raise ValidationError([Problem(None, c, "required") for c in empty], source=f"{dataset} {view.unit}")
-    ws.store.users.set_form(view.state, state, user.username, note[1] if note else None)
-    _restatus(ws, view, values, user.username)
+    with ws.store.batch():
+        ws.store.users.set_form(view.state, state, user.username, note[1] if note else None)
+        _restatus(ws, view, values, user.username)
     return open_form(ws, user, dataset, unit, period)
 
 

@@ -6,7 +6,7 @@ event belongs to the day of its ``at``, whenever it arrives.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -111,6 +111,12 @@ class NdxpEvent(_Event):
 
 Event = DossierEvent | NdxpEvent
 EVENT_KINDS: dict[str, type[DossierEvent] | type[NdxpEvent]] = {"dossier": DossierEvent, "ndxp": NdxpEvent}
+# Columns a stored event carries beyond its schema, derived at ingestion: (name, Python type), in table order.
+# Defined here, below both the event store and the engines, so each reads them without importing the other.
+DERIVED_COLUMNS: dict[str, tuple[tuple[str, type], ...]] = {
+    "dossier": (("day", date), ("on_time", bool)),
+    "ndxp": (("day", date),),
+}
 
 from datetime import timezone as _tz  # noqa: E402
 

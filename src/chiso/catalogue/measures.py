@@ -12,11 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chiso.catalogue.events import EVENT_KINDS
+from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
 
 Scalar = str | int | float | bool
 Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in"]
-DERIVED_COLUMNS = {"dossier": {"on_time", "day"}, "ndxp": {"day"}}
 UNIT_COLUMN = {"dossier": "unit", "ndxp": "consumer_unit"}
 DAYS = "days_with_data"  # built-in denominator: days in the period with events of the numerator's kind
 
@@ -56,7 +55,7 @@ class Measure(BaseModel):
 
     @model_validator(mode="after")
     def _columns_exist(self) -> Measure:
-        fields = set(EVENT_KINDS[self.events].model_fields) | DERIVED_COLUMNS[self.events]
+        fields = set(EVENT_KINDS[self.events].model_fields) | {n for n, _ in DERIVED_COLUMNS[self.events]}
         used = [c.column for c in self.where] + ([self.column] if self.column else [])
         used += [c for pair in self.keys for c in pair]
         for col in used:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -15,6 +16,15 @@ from chiso.store import default_actor
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
+WIDE = 100  # below this many columns, tables drop their borders and long records go one per block
+
+
+def fit_width() -> None:
+    """The consoles' width from ``COLUMNS`` when it is set, read at each command rather than at import (a shell
+    that resized, a test runner): Rich reads it once, when the consoles are made."""
+    cols = os.environ.get("COLUMNS", "")
+    if cols.isdigit() and int(cols) > 0:
+        out.width = err.width = int(cols)
 
 
 class State:

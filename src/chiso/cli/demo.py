@@ -1,8 +1,10 @@
-"""The demo: a workspace with the national framework, the 2024 figures, a simulated nation, served live.
+"""The demo: a workspace with the national framework, the figures of a shipped dataset, a simulated nation,
+served live.
 
-Steps: make the workspace; load the 2024 figures of the national reports; ingest a simulated 2024
-(computed indicators for every ministry and province); create demo users; then serve the dashboard
-and stream a simulated 2025 into it over HTTP, so a newcomer sees the numbers move.
+Steps: make the workspace; load the figures of the national reports (``vn-2024``); ingest a simulated nation
+for the year those figures are for (computed indicators for every ministry and province); create demo users;
+then serve the dashboard and stream the following year into it over HTTP, so a newcomer sees the numbers
+move. No year is written here: the one shown is the latest with data (``chiso.engine.latest``).
 """
 
 from __future__ import annotations
@@ -11,15 +13,20 @@ import threading
 import time
 from pathlib import Path
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Pillar
+from chiso.catalogue.periods import Period
 from chiso.engine import Answer
-from chiso.i18n import current_lang, fmt_number, fmt_value
+from chiso.engine.latest import default_year
+from chiso.i18n import current_lang, fmt_number, fmt_value, t
 
+DATASET = "vn-2024"
 DEMO_USERS = (  # username, name, role, unit; password = username + "-demo" (a demo, never a deployment)
     ("admin", "Quản trị quốc gia", "admin", "VN"),
     ("reviewer", "Cán bộ thẩm định (khối tỉnh)", "reviewer", "provinces"),
@@ -41,76 +48,64 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
         task = bar.add_task("Khởi tạo workspace / making the workspace", total=5)
         ws = core.init_workspace(path)
         bar.advance(task)
-        bar.update(task, description="Nạp số liệu 2024 / loading the 2024 figures")
-        res = core.load(ws, "vn-2024", actor)
+        bar.update(task, description=t("demo.loading", lang, dataset=DATASET))
+        res = core.load(ws, DATASET, actor)
         _users(ws)
+        year = default_year(ws.engine).start.year  # the year the loaded figures are for
         bar.advance(task)
-        bar.update(task, description="Mô phỏng 2024 / simulating 2024")
+        bar.update(task, description=t("demo.simulating", lang, year=year))
         if ws.store.events.batches_in_state("applied") == []:
             from chiso.simulate import generate
 
-            summary = generate(2024, scale, ws.root / "simulated" / f"2024-{scale:g}")
+            summary = generate(year, scale, ws.root / "simulated" / f"{year}-{scale:g}")
             ing = ws.ingestor()
             for f in summary.files:
                 ing.ingest_file(f)
             ing.events.close()
         bar.advance(task)
-        bar.update(task, description="Tính toán / computing")
-        rows = _key_rows(ws)
+        bar.update(task, description=t("demo.computing", lang))
+        rows = key_rows(ws, Period.year(year))
         bar.advance(task)
-        bar.update(task, description="Viết báo cáo năm 2024 / writing the 2024 annual report")
-        written = core.write_report(ws, "2024", lang=lang, actor=actor)
+        bar.update(task, description=t("demo.writing", lang, year=year))
+        written = core.write_report(ws, str(year), lang=lang, actor=actor)
         bar.advance(task)
     out.print(f"[bold]chiso[/bold] · workspace [cyan]{ws.root}[/cyan] · "
               f"{res.values.inserted + res.values.updated + res.values.unchanged} giá trị / values, "
               f"{len(ws.catalogue.indicators)} chỉ tiêu / indicators, {len(ws.catalogue.units)} đơn vị / units")
-    t = Table(title="Chuyển đổi số quốc gia năm 2024 — chỉ tiêu chính" if lang == "vi"
-              else "National digital transformation 2024 — key indicators")
-    for c in (("Trụ cột", "Pillar"), ("Chỉ tiêu", "Indicator"), ("Đơn vị", "Unit"), ("Giá trị", "Value"),
-              ("Nguồn", "Source"), ("Mục tiêu", "Target"), ("Đạt", "Attainment")):
-        t.add_column(c[1] if lang == "en" else c[0])
-    for pillar, a in rows:
-        ind = a.indicator
-        v = fmt_value(a.value, ind.unit, ind.decimals, kind=ind.kind)
-        if a.figure and a.figure.approximate:
-            v = f"{a.figure.qualifier or '~'} {v}"
-        src = a.figure.source if a.figure else ""
-        t.add_row(PILLAR_NAMES[pillar].get(lang), ind.name.get(lang), a.unit.short, v, src,
-                  fmt_value(a.target.value, ind.unit, ind.decimals, kind=ind.kind) if a.target else "",
-                  f"{fmt_number(a.attainment * 100, 1)}%" if a.attainment else "")
-    out.print(t)
+    out.print(key_figures(rows, year, lang))
     vi_scale, vi_times = fmt_number(scale, 6, "vi"), fmt_number(1 / scale, 0, "vi")
     en_scale, en_times = fmt_number(scale, 6, "en"), fmt_number(1 / scale, 0, "en")
     out.print(f"[dim]Số liệu 'computed' tính từ sự kiện của quốc gia mô phỏng ở tỷ lệ {vi_scale}: các tỷ lệ (%) so "
               f"được với số công bố, còn các số đếm nhỏ hơn {vi_times} lần; số công bố vẫn hiện bên cạnh.\n"
               f"'computed' figures come from the simulated nation's events at scale {en_scale}: rates compare with "
               f"the published ones, counts are {en_times}× smaller; the published figures stay beside them.[/dim]")
-    out.print(("Báo cáo năm 2024" if lang == "vi" else "The 2024 annual report") + ": "
-              + " · ".join(str(p) for p in written.files.values()), highlight=False)
-    out.print(
-        "Thử / try:\n"
-        f"  chiso -w {ws.root} value dossier_full_online_rate --unit ministries --period 2024 --json\n"
-        f"  chiso -w {ws.root} rank dossier_full_online_rate --group provinces --period 2024\n"
-        f"  chiso -w {ws.root} targets\n"
-        f"  chiso -w {ws.root} report 2024Q3 --format pdf\n"
-        f'  chiso -w {ws.root} value dossier_full_online_rate --unit "Ninh Bình" --period 2024 --structure 2025-07-01'
-    )
+    out.print(t("demo.report", lang, year=year) + ": " + " · ".join(str(p) for p in written.files.values()),
+              highlight=False)
+    # short options and the workspace once, so that each command fits an 80-column line and copies whole
+    out.print("Thử / try:", highlight=False)
+    for cmd in (f"export CHISO_HOME={ws.root}",
+                f"chiso value dossier_full_online_rate -u ministries -p {year} --json",
+                f"chiso rank dossier_full_online_rate -g provinces -p {year}",
+                "chiso targets",
+                f"chiso report {year}Q3 --format pdf",
+                f'chiso value dossier_full_online_rate -u "Ninh Bình" -p {year} --structure 2025'):
+        out.print(f"  {cmd}", highlight=False, soft_wrap=True)
     if not serve:
         return
-    token = ws.store.events.add_source(f"demo-{int(time.time())}", "Luồng mô phỏng 2025", ["*"],
+    live = year + 1
+    token = ws.store.events.add_source(f"demo-{int(time.time())}", t("demo.stream_name", lang, year=live), ["*"],
                                        ["dossier", "ndxp"])
     url = f"http://127.0.0.1:{port}"
     out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   đăng nhập / log in: "
               + ", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS)
-              + "\nMột năm 2025 mô phỏng đang được gửi trực tiếp / a simulated 2025 is streaming in live."
-              + " Ctrl+C to stop.")
+              + "\n" + t("demo.streaming", lang, year=live, complete=year))
 
     def stream() -> None:
         from chiso.simulate import stream_http
 
         time.sleep(2)  # let the server bind
         try:
-            stream_http(url, token, 2025, scale / 4, rate=300, batch_rows=200)
+            stream_http(url, token, live, scale / 4, rate=300, batch_rows=200)
         except Exception as exc:  # the demo server stopped: nothing to stream to
             out.print(f"[dim]stream ended: {exc}[/dim]")
 
@@ -120,14 +115,54 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
     run_server(ws, "127.0.0.1", port, log_level="warning")
 
 
-def _key_rows(ws: core.Workspace) -> list[tuple[Pillar, Answer]]:
+def key_rows(ws: core.Workspace, year: Period) -> list[tuple[Pillar, Answer]]:
+    """The key indicators' figures of ``year`` for the nation and the two blocs, where there is one."""
     rows: list[tuple[Pillar, Answer]] = []
     for pillar in Pillar:
         for ind in sorted(ws.catalogue.by_pillar(pillar), key=lambda i: i.code):
             if not ind.key:
                 continue
             for unit in ("VN", "ministries", "provinces"):
-                ans = ws.engine.value(ind, unit, "2024", compare=False)
+                ans = ws.engine.value(ind, unit, year, compare=False)
                 if ans.value is not None:
                     rows.append((pillar, ans))
     return rows
+
+
+def key_figures(rows: list[tuple[Pillar, Answer]], year: int, lang: str) -> Group:
+    """One block per indicator (its name, then a line per unit: value, target and attainment, source), so that
+    it reads the same in 80 columns as in 200: a seven-column table wraps every name into a narrow column."""
+    parts: list[Text | Padding] = [Text(t("demo.key_title", lang, year=year), style="bold")]
+    by_indicator: dict[str, list[Answer]] = {}
+    pillar_of: dict[str, Pillar] = {}
+    for pillar, a in rows:
+        by_indicator.setdefault(a.indicator.code, []).append(a)
+        pillar_of.setdefault(a.indicator.code, pillar)
+    shown: Pillar | None = None
+    for code, answers in by_indicator.items():
+        if pillar_of[code] is not shown:
+            shown = pillar_of[code]
+            parts.append(Text("\n" + PILLAR_NAMES[shown].get(lang), style="bold cyan"))
+        ind = answers[0].indicator
+        parts.append(Padding(Text(ind.name.get(lang), style="bold"), (0, 0, 0, 2)))
+        table = Table(box=None, show_header=False, pad_edge=False, padding=(0, 2, 0, 0))
+        table.add_column(no_wrap=True)
+        table.add_column(justify="right")
+        targets = any(a.target is not None for a in answers)
+        if targets:
+            table.add_column()
+        table.add_column(style="dim")
+        for a in answers:
+            v = fmt_value(a.value, ind.unit, ind.decimals, lang, kind=ind.kind)
+            if a.figure and a.figure.approximate:
+                v = f"{a.figure.qualifier or '~'} {v}"
+            goal = ""
+            if a.target is not None:
+                goal = t("figure.target", lang, target=fmt_value(a.target.value, ind.unit, ind.decimals, lang,
+                                                                  kind=ind.kind))
+                if a.attainment:
+                    goal += " · " + t("figure.attained", lang, attainment=f"{fmt_number(a.attainment * 100, 1, lang)}%")
+            source = t(f"figure.source.{a.figure.source}", lang) if a.figure else ""
+            table.add_row(a.unit.short, v, *([goal] if targets else []), source)
+        parts.append(Padding(table, (0, 0, 0, 4)))
+    return Group(*parts)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
-from chiso.cli.common import err, fail_on_errors, out, state, workspace
+from chiso.cli.common import WIDE, err, fail_on_errors, fit_width, out, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
 from chiso.cli.extract import extract
 from chiso.cli.report import report
-from chiso.engine import Answer
+from chiso.engine import Answer, RankRow
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import current_lang, fmt_number, fmt_value
 
@@ -81,6 +83,7 @@ def main(
     import os
 
     state.workspace, state.db = workspace, db
+    fit_width()
     if lang:
         os.environ["CHISO_LANG"] = lang
     if actor:
@@ -153,28 +156,47 @@ def value(
     unit: Annotated[str, typer.Option("--unit", "-u", help="unit code or name; VN, ministries, provinces")] = "VN",
     period: Annotated[
         str,
-        typer.Option("--period", "-p", help="2024, 2024S1, 2024Q3, 2024-04, 2024-W15, 2024-04-15, 2024-01..2024-09"),
+        typer.Option(
+            "--period",
+            "-p",
+            help="2024, 2024S1, 2024Q3, 2024-04, 2024-W15, 2024-04-15, 2024-01..2024-09; "
+            "default: the latest period with data",
+        ),
     ] = "",
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     structure: Annotated[
         str | None,
-        typer.Option("--structure", help="answer in the unit structure of this date, e.g. 2025-07-01 (rebasing)"),
+        typer.Option("--structure", help="answer in the unit structure of 2024, 2025 or a date, e.g. 2025-07-01"),
     ] = None,
     estimate: Annotated[
         str | None,
         typer.Option("--estimate", help="with --structure: an indicator whose values weight an estimate, if needed"),
     ] = None,
+    latest: Annotated[
+        bool,
+        typer.Option("--latest", help="failing a figure for the period, the latest sub-period inside it that has one"),
+    ] = False,
 ) -> None:
     """Giá trị một chỉ tiêu (the value of an indicator for a unit and period)."""
     from chiso.engine import rebase
+    from chiso.engine.latest import latest_period
+    from chiso.engine.reading import Reader
+    from chiso.engine.structure import parse_structure
     from chiso.i18n import t as say
 
     def body() -> None:
         ws = _ws()
         if estimate and not structure:
             raise ChisoError(say("rebase.estimate_needs_structure", None))
-        on = rebase.parse_structure(structure) if structure else None
-        ans = ws.engine.value(code, unit, period or _latest_year(ws, code), structure=on, estimate=estimate)
+        on = parse_structure(structure)
+        ind = ws.catalogue.indicator(code)
+        asked = period or str(latest_period(ws.engine, ind))
+        ans = ws.engine.value(ind, unit, asked, structure=on, estimate=estimate)
+        as_of = None
+        if latest and on is None and ans.value is None:
+            _, as_of = Reader(ws.engine).latest_answer(ind, ans.unit, ans.period)
+            if as_of is not None:
+                ans = ws.engine.value(ind, ans.unit, as_of)
         f = ans.figure
         rb = f.rebase if f is not None else None
         refused = rb is not None and rb.refused
@@ -186,6 +208,8 @@ def value(
                 message = rebase.describe(rb, ws.catalogue, ans.period)
         if as_json:
             d = ans.as_dict()
+            if as_of is not None:
+                d["period"], d["as_of"] = asked, str(as_of)
             if on is not None:
                 d["structure"] = on.isoformat()
                 d["rebased_from"] = list(rb.rebased_from) if rb else []
@@ -198,7 +222,7 @@ def value(
         elif refused:
             err.print(message, highlight=False)
         else:
-            _print_answer(ans)
+            _print_answer(ans, asked if as_of is not None else None)
             if message:
                 out.print(message, highlight=False)
         if refused:
@@ -207,17 +231,18 @@ def value(
     run(body)
 
 
-def _latest_year(ws: core.Workspace, code: str) -> str:
-    vals = ws.store.values(indicator=ws.catalogue.indicator(code).code)
-    return str(max(int(v.period[:4]) for v in vals)) if vals else "2024"
+def _print_answer(ans: Answer, asked: str | None = None) -> None:
+    """Label and value, two columns: they fit any width, a long name wrapping inside its column."""
+    from chiso.i18n import t as say
 
-
-def _print_answer(ans: Answer) -> None:
     ind, f = ans.indicator, ans.figure
     t = Table(show_header=False, box=None)
+    t.add_column(no_wrap=True)
+    t.add_column()
     t.add_row(lbl("indicator"), f"{ind.name.get(current_lang())} [dim]({ind.code})[/dim]")
     t.add_row(lbl("unit"), f"{ans.unit.short} [dim]({ans.unit.code})[/dim]")
-    t.add_row(lbl("period"), str(ans.period))
+    shown = str(ans.period) if asked is None else f"{asked} ({say('as_of', None, period=ans.period)})"
+    t.add_row(lbl("period"), shown)
     val = _fmt(ind, ans.value)
     if f is not None and f.approximate:
         val += f" ({f.qualifier or lbl('approx')})"
@@ -248,20 +273,27 @@ def _print_answer(ans: Answer) -> None:
 def rank(
     code: Annotated[str, typer.Argument(help="indicator code")],
     group: Annotated[str, typer.Option("--group", "-g", help="ministries or provinces")] = "provinces",
-    period: Annotated[str, typer.Option("--period", "-p")] = "2024",
+    period: Annotated[str, typer.Option("--period", "-p", help="default: the latest period with data")] = "",
     as_json: Annotated[bool, typer.Option("--json")] = False,
     structure: Annotated[
         str | None,
-        typer.Option("--structure", help="rank the members of the unit structure of this date, e.g. 2025-07-01"),
+        typer.Option("--structure", help="rank the members of the unit structure of 2024, 2025 or a date"),
     ] = None,
     estimate: Annotated[
         str | None,
         typer.Option("--estimate", help="with --structure: an indicator whose values weight an estimate, if needed"),
     ] = None,
+    latest: Annotated[
+        bool,
+        typer.Option("--latest", help="when nobody has a value for the period, rank its latest sub-period that has"),
+    ] = False,
 ) -> None:
     """Xếp hạng thành viên của một khối (rank a group's members)."""
     from chiso.catalogue.periods import parse_period
     from chiso.engine import rebase
+    from chiso.engine.latest import latest_period
+    from chiso.engine.reading import Reader
+    from chiso.engine.structure import parse_structure
     from chiso.i18n import t as say
 
     def body() -> None:
@@ -269,55 +301,68 @@ def rank(
         if estimate and not structure:
             raise ChisoError(say("rebase.estimate_needs_structure", None))
         ind = ws.catalogue.indicator(code)
-        on = rebase.parse_structure(structure) if structure else None
-        rows = ws.engine.rank(ind, group, period, structure=on, estimate=estimate)
+        on = parse_structure(structure)
+        p = parse_period(period) if period else latest_period(ws.engine, ind)
+        g = ws.catalogue.unit(group, on=p.end)
+        # the structure a period is shown in, and the fallback, as the web and the API decide them
+        rk = Reader(ws.engine).ranking(ind, g, p, on, estimate, fallback=latest)
+        rows, shown = rk.rows, rk.structure
         moved = [r for r in rows if r.figure is not None and r.figure.rebase is not None]
         summary = None
-        if on is not None:
+        if shown is not None:
             summary = say(
                 "rebase.rank",
                 None,
-                period=rebase.period_words(parse_period(period)),
-                date=rebase.fmt_date(on),
+                period=rebase.period_words(parse_period(rk.shown_period)),
+                date=rebase.fmt_date(shown),
                 n=len(moved),
             )
         if as_json:
-            d: dict[str, Any] = {
-                "code": ind.code,
-                "group": ws.catalogue.unit(group).code,
-                "period": period,
-            }
-            if on is not None:
-                d["structure"] = on.isoformat()
+            d: dict[str, Any] = {"code": ind.code, "group": g.code, "period": str(p)}
+            if rk.as_of is not None:
+                d["as_of"] = rk.as_of
+            if shown is not None:
+                d["structure"] = shown.isoformat()
                 d["message"] = summary
             d["ranking"] = [r.as_dict() for r in rows]
             _json(d)
             return
-        title = f"{ind.name.get(current_lang())} · {period}"
-        if on is not None:
-            title += f" · {say('rebase.structure', None)} {rebase.fmt_date(on)}"
-        t = Table(title=title)
-        for c in ("rank", "unit", "value", "source"):
-            t.add_column(lbl(c))
-        for r in rows:
-            val = _fmt(ind, r.value)
-            if r.figure is not None and r.figure.value is not None and r.figure.approximate:
-                val += f" ({r.figure.qualifier or lbl('approx')})"
-            t.add_row(
-                "" if r.rank is None else str(r.rank),
-                r.unit.short + (" *" if r.figure is not None and r.figure.rebase is not None else ""),
-                val,
-                lbl(r.figure.source) if r.figure else "",
-            )
-        out.print(t)
+        title = f"{ind.name.get(current_lang())} · {p}"
+        if rk.as_of is not None:
+            title += f" ({say('as_of', None, period=rk.as_of)})"
+        if shown is not None:
+            title += f" · {say('rebase.structure', None)} {rebase.fmt_date(shown)}"
+        out.print(f"[bold]{title}[/bold]", highlight=False)  # above the table: it wraps at the console's width
+        out.print(_rank_table(ind, rows))
         if summary:
             out.print(f"* {summary}", highlight=False)
         for r in moved:
             assert r.figure is not None and r.figure.rebase is not None
             if r.figure.rebase.refused:
-                out.print(f"  - {r.figure.note}", highlight=False, soft_wrap=True)
+                out.print(f"  - {r.figure.note}", highlight=False)
 
     run(body)
+
+
+def _rank_table(ind: Indicator, rows: Sequence[RankRow]) -> Table:
+    """Rank, unit, value, source; without borders on a narrow terminal, so that an 80-column line holds a row."""
+    narrow = out.width < WIDE
+    t = Table(box=None if narrow else box.SQUARE, pad_edge=not narrow)
+    t.add_column(lbl("rank"), justify="right", no_wrap=True)
+    t.add_column(lbl("unit"), no_wrap=True)
+    t.add_column(lbl("value"), justify="right")
+    t.add_column(lbl("source"))
+    for r in rows:
+        val = _fmt(ind, r.value)
+        if r.figure is not None and r.figure.value is not None and r.figure.approximate:
+            val += f" ({r.figure.qualifier or lbl('approx')})"
+        t.add_row(
+            "" if r.rank is None else str(r.rank),
+            r.unit.short + (" *" if r.figure is not None and r.figure.rebase is not None else ""),
+            val,
+            lbl(r.figure.source) if r.figure else "",
+        )
+    return t
 
 
 @app.command()

@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from chiso import app as core
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
-from chiso.engine import rebase
+from chiso.engine.structure import parse_structure
 from chiso.errors import ChisoError
 from chiso.i18n import current_lang
 
@@ -31,7 +31,7 @@ def report(
         Path | None, typer.Option("--output", "-o", help="folder (default: the workspace's reports/)")
     ] = None,
     structure: Annotated[
-        str | None, typer.Option("--structure", help="show units in the structure of this date (YYYY-MM-DD)")
+        str | None, typer.Option("--structure", help="show units in the structure of 2024, 2025 or a date (2025-07-01)")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
 ) -> None:
@@ -41,7 +41,7 @@ def report(
         bad = [f for f in fmts if f not in FORMATS]
         if bad:
             raise ChisoError(f"--format {bad[0]!r}: expected one of {', '.join(FORMATS)}")
-        when = rebase.parse_structure(structure) if structure else None
+        when = parse_structure(structure)
         ws = workspace()
         vi = current_lang() == "vi"
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,

@@ -17,14 +17,20 @@ Pure over a ``ValueReader`` and an ``EventReader`` (the store implements both). 
 
 Rates are always recomputed from summed numerators and denominators, never averaged. Ranks and
 scores are never combined over units.
+
+The package, bottom up: ``answers`` (Figure, Answer, RankRow, and how a figure was rebased), ``structure``
+(naming a unit structure, the one a period is shown in), ``rebase`` (moving figures into another structure),
+this module (the ``Engine``), ``reading`` (the engine as every view asks it: snapshots, the "latest
+sub-period" fallback, rankings) and ``latest`` (the latest period with data, the live year). None of them
+imports the store, the web, the reports or the composition root.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Protocol
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.measures import DAYS, EventIndicator
@@ -40,12 +46,11 @@ from chiso.catalogue.models import (
 )
 from chiso.catalogue.periods import TILING_KINDS, Period, PeriodKind, parse_period
 from chiso.catalogue.records import Origin, StoredValue
+from chiso.engine import rebase as rb
+from chiso.engine.answers import Answer, Figure, RankRow, Source, attainment, change, change_pct
+from chiso.engine.answers import ratio as _ratio
+from chiso.engine.structure import in_structure
 from chiso.i18n import round_half_up
-
-if TYPE_CHECKING:
-    from chiso.engine.rebase import Rebase
-
-Source = Literal["reported", "computed", "aggregated"]
 
 
 class ValueReader(Protocol):
@@ -75,153 +80,6 @@ class EventReader(Protocol):
     def days_with_data(self, measure: str, start: date, end: date) -> int: ...
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A value with how it was obtained."""
-
-    value: float | None
-    numerator: float | None = None
-    denominator: float | None = None
-    source: Source = "reported"
-    approximate: bool = False
-    period: str | None = None  # the period of the underlying value (a stock's "as of")
-    document: str | None = None
-    paragraph: int | None = None
-    qualifier: str | None = None
-    stored_id: int | None = None
-    method: str | None = None  # for aggregated figures: "members" | "sub-periods" | "latest"
-    coverage: tuple[int, int] | None = None  # (components with data, components expected)
-    complete: bool = True
-    missing: tuple[str, ...] = ()  # components without what was needed
-    note: str | None = None
-    rebase: Rebase | None = None  # set when the figure was moved into another unit structure (engine.rebase)
-
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"value": self.value, "source": self.source}
-        for k in ("numerator", "denominator", "period", "document", "paragraph", "qualifier", "method", "note"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
-        d["approximate"] = self.approximate
-        if self.coverage is not None:
-            d["coverage"] = {"with_data": self.coverage[0], "expected": self.coverage[1]}
-            d["complete"] = self.complete
-        if self.missing:
-            d["missing"] = list(self.missing)
-        if self.rebase is not None:
-            d["rebase"] = self.rebase.as_dict()
-        return d
-
-
-@dataclass(frozen=True)
-class Answer:
-    indicator: Indicator
-    unit: Unit
-    period: Period
-    figure: Figure | None
-    target: Target | None = None
-    alternatives: tuple[Figure, ...] = ()
-    previous: Answer | None = None
-    last_year: Answer | None = None
-
-    @property
-    def value(self) -> float | None:
-        return self.figure.value if self.figure else None
-
-    @property
-    def attainment(self) -> float | None:
-        return attainment(self.indicator, self.value, self.target.value if self.target else None)
-
-    def as_dict(self) -> dict[str, Any]:
-        f = self.figure
-        d: dict[str, Any] = {
-            "code": self.indicator.code,
-            "unit": self.unit.code,
-            "unit_name": self.unit.short,
-            "period": str(self.period),
-            "value": f.value if f else None,
-            "target": self.target.value if self.target else None,
-            "attainment": self.attainment,
-            "source": f.source if f else None,
-        }
-        if f is not None:
-            d["numerator"] = f.numerator
-            d["denominator"] = f.denominator
-            d["approximate"] = f.approximate
-            d["provenance"] = {k: v for k, v in f.as_dict().items() if k not in ("value", "source")}
-        if self.target is not None:
-            d["target_source"] = {
-                "period": self.target.period,
-                "unit": self.target.unit,
-                "document": self.target.source,
-                "paragraph": self.target.paragraph,
-            }
-        d["alternatives"] = [a.as_dict() for a in self.alternatives]
-        comps: dict[str, Any] = {}
-        for name, other in (("previous_period", self.previous), ("same_period_last_year", self.last_year)):
-            if other is not None:
-                comps[name] = {
-                    "period": str(other.period),
-                    "value": other.value,
-                    "change": change(self.value, other.value),
-                    "change_pct": change_pct(self.value, other.value, self.indicator),
-                }
-        if comps:
-            d["comparisons"] = comps
-        return d
-
-
-@dataclass(frozen=True)
-class RankRow:
-    unit: Unit
-    value: float | None
-    rank: int | None
-    figure: Figure | None
-
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "rank": self.rank,
-            "unit": self.unit.code,
-            "unit_name": self.unit.short,
-            "value": self.value,
-            "source": self.figure.source if self.figure else None,
-            "approximate": self.figure.approximate if self.figure else None,
-        }
-        rb = self.figure.rebase if self.figure else None
-        if rb is not None and self.figure is not None:
-            d["rebased_from"] = list(rb.rebased_from)
-            if rb.estimate is not None:
-                d["estimated"] = True
-            if rb.refused:
-                d["missing"] = list(self.figure.missing)
-                d["message"] = self.figure.note
-        return d
-
-
-def attainment(ind: Indicator, value: float | None, target: float | None) -> float | None:
-    if value is None or target is None or value == 0 or target == 0:
-        return None
-    ratio = value / target if ind.direction is not Direction.LOWER else target / value
-    return float(round_half_up(ratio, 4))
-
-
-def change(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else float(round_half_up(a - b, 6))
-
-
-def change_pct(a: float | None, b: float | None, ind: Indicator) -> float | None:
-    """Relative change in percent; for rates this is not the change in points (that is ``change``)."""
-    if a is None or b is None or b == 0:
-        return None
-    return float(round_half_up(100 * (a - b) / b, 2))
-
-
-def _ratio(num: float, den: float, ind: Indicator) -> float | None:
-    if den == 0:
-        return None
-    return float(round_half_up(ind.scale * num / den, ind.decimals))
-
-
 class _Facts:
     """The stored values of one indicator for a set of units inside a window, indexed for the rules."""
 
@@ -246,7 +104,10 @@ class Engine:
         self.reader = reader
         self.events = events
         self.statuses = statuses  # published views read approved values only; None reads drafts too
-        self._authority: dict[str, int] | None = None
+        # The sources' authority orders competing values. An engine lives as long as a server, and sources change
+        # under it (an import, an extract), so it is read again once per question that needs it (rule 3).
+        self._asked = 0  # questions asked so far
+        self._authority: tuple[int, dict[str, SourceDocument], dict[str, int]] | None = None
 
     # public API -----------------------------------------------------------------------------
     def value(
@@ -261,13 +122,12 @@ class Engine:
     ) -> Answer:
         """``structure``: answer in the unit structure of that date (rebasing, ``chiso.engine.rebase``);
         ``estimate``: a basis indicator that may weight what cannot be combined exactly (said to be an estimate)."""
+        self._asked += 1
         ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
         p = parse_period(period)
         if structure is None:
             u = unit if isinstance(unit, Unit) else self.catalogue.unit(unit, on=p.end)
         else:
-            from chiso.engine.rebase import in_structure
-
             asked = unit if isinstance(unit, Unit) else self.catalogue.unit(unit, on=structure)
             u = in_structure(self.catalogue, asked, structure)
 
@@ -313,6 +173,7 @@ class Engine:
         """Members of a group ordered best first; ties share a rank (1, 2, 2, 4); no data last.
 
         With ``structure``, the members are those of that date's structure, each with its rebased value."""
+        self._asked += 1
         ind = indicator if not isinstance(indicator, str) else self.catalogue.indicator(indicator)
         p = parse_period(period)
         g = group if isinstance(group, Unit) else self.catalogue.unit(group, on=p.end)
@@ -345,6 +206,7 @@ class Engine:
 
     def best_per_key(self, values: Sequence[StoredValue]) -> list[StoredValue]:
         """One value per (indicator, unit, period): the one that would answer, by rule 3 of the module doc."""
+        self._asked += 1
         by_key: dict[tuple[str, str, str], list[StoredValue]] = {}
         for v in values:
             by_key.setdefault((v.indicator, v.unit, v.period), []).append(v)
@@ -453,8 +315,6 @@ class Engine:
         self, ind: Indicator, units: Sequence[Unit], p: Period, structure: date, estimate: str | None
     ) -> dict[str, tuple[Figure | None, list[Figure]]]:
         """Each unit's figure for ``p`` in the structure of ``structure``, with one fetch of stored values."""
-        from chiso.engine import rebase as rb
-
         basis = None
         if estimate is not None:
             basis = self.catalogue.indicator(estimate)
@@ -464,7 +324,7 @@ class Engine:
         plain = {u.code for u in units if rb.is_plain(u, plans[u.code], p, structure)}  # nothing to rebase
         leaves = {x.unit.code: x.unit for parts in plans.values() for x in parts}
         leaves.update({u.code: u for u in units if u.code in plain})
-        facts = self._facts(ind, [c for u in leaves.values() for c in self._closure(u, p)], p)
+        facts = self._facts(ind, [c for u in leaves.values() for c in self.closure(u, p)], p)
         whole_period = [
             u
             for u in leaves.values()
@@ -497,12 +357,13 @@ class Engine:
 
     # rules ------------------------------------------------------------------------------------
     def _answer(self, ind: Indicator, unit: Unit, p: Period) -> Answer:
-        codes = self._closure(unit, p)
+        codes = self.closure(unit, p)
         facts = self._facts(ind, codes, p)
         fig, alts = self._resolve(ind, unit, p, facts, {})
         return Answer(ind, unit, p, fig, self.target(ind, unit, p), tuple(alts))
 
-    def _closure(self, unit: Unit, p: Period) -> list[str]:
+    def closure(self, unit: Unit, p: Period) -> list[str]:
+        """The unit and everything its figure can be made of, in the structure at the period's end."""
         out, todo = [], [unit]
         while todo:
             u = todo.pop()
@@ -514,11 +375,19 @@ class Engine:
         return _Facts(self.reader.values(indicator=ind.code, units=set(units), within=p, statuses=self.statuses))
 
     def _authority_of(self, source: str) -> int:
-        if self._authority is None:
-            self._authority = {k: d.authority for k, d in self.reader.sources().items()}
-        return self._authority.get(source, 5)
+        got = self._authority
+        if got is None or got[0] != self._asked:
+            docs = self.reader.sources()  # a page's snapshot gives the same dict back: nothing to rebuild
+            if got is None or docs is not got[1]:
+                got = (self._asked, docs, {k: d.authority for k, d in docs.items()})
+            else:
+                got = (self._asked, got[1], got[2])
+            self._authority = got
+        return got[2].get(source, 5)
 
     def _order(self, ind: Indicator, values: Sequence[StoredValue]) -> list[StoredValue]:
+        if len(values) < 2:
+            return list(values)  # nothing to order: spares reading the sources' authority
         first = self.catalogue.prefer(ind)
         origins = ["reported", "computed"] if first == "reported" else ["computed", "reported"]
         return sorted(
@@ -667,7 +536,7 @@ class Engine:
             at_end = [v for v in inside if Period.parse(v.period).end == latest_end]
             best = self._order(ind, at_end)[0]
             return replace(self._figure(best), method="latest")
-        stored = [Period.parse(v.period) for c in self._closure(unit, p) for v in facts.by_unit.get(c, [])]
+        stored = [Period.parse(v.period) for c in self.closure(unit, p) for v in facts.by_unit.get(c, [])]
         for kind in TILING_KINDS:
             subs = p.subperiods(kind)
             if not subs:
@@ -705,4 +574,15 @@ class Engine:
         return None
 
 
-__all__ = ["Answer", "Engine", "Figure", "RankRow", "ValueReader", "attainment"]
+__all__ = [
+    "Answer",
+    "Engine",
+    "EventReader",
+    "Figure",
+    "RankRow",
+    "Source",
+    "ValueReader",
+    "attainment",
+    "change",
+    "change_pct",
+]

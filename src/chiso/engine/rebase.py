@@ -14,22 +14,17 @@ and says it is one.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, Any, Literal
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import Indicator, Unit, UnitsRule
 from chiso.catalogue.periods import Period, PeriodKind
+from chiso.engine.answers import Answer, Figure, Lack, RankRow, Rebase
+from chiso.engine.structure import StructureError, fmt_date, in_structure
 from chiso.errors import ChisoError
 from chiso.i18n import current_lang, fmt_number, round_half_up, t
-
-if TYPE_CHECKING:
-    from chiso.engine import Answer, Figure
-
-Want = Literal["value", "parts", "share", "kind", "basis", "split"]
 
 
 @dataclass(frozen=True)
@@ -42,112 +37,7 @@ class Part:
     period: Period | None = None  # the part of the asked period the unit existed in, when not all of it
 
 
-@dataclass(frozen=True)
-class Lack:
-    """What stops a contribution from being combined."""
-
-    unit: str
-    want: Want
-    to: tuple[str, ...] = ()  # successors, for "share" and "split"
-
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"unit": self.unit, "missing": self.want}
-        if self.to:
-            d["to"] = list(self.to)
-        return d
-
-
-@dataclass(frozen=True)
-class Rebase:
-    """How a figure was moved into the structure of ``structure``."""
-
-    structure: date
-    into: str  # the asked unit
-    parts: tuple[tuple[str, float | None], ...]  # (unit code, share) of each contribution
-    lacks: tuple[Lack, ...] = ()
-    estimate: str | None = None  # the basis indicator of an estimate
-    weights: tuple[tuple[str, float], ...] = ()  # the basis value of each contribution
-    periods: tuple[tuple[str, str], ...] = ()  # contributions taken for part of the period only
-
-    @property
-    def refused(self) -> bool:
-        return bool(self.lacks)
-
-    @property
-    def rebased_from(self) -> tuple[str, ...]:
-        return tuple(c for c, _ in self.parts)
-
-    def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "structure": self.structure.isoformat(),
-            "rebased_from": list(self.rebased_from),
-            "shares": {c: s for c, s in self.parts},
-        }
-        if self.periods:
-            d["periods"] = dict(self.periods)
-        if self.lacks:
-            d["missing"] = [x.as_dict() for x in self.lacks]
-        if self.estimate is not None:
-            d["estimated"] = True
-            d["basis"] = self.estimate
-            d["weights"] = dict(self.weights)
-        return d
-
-
-class StructureError(ChisoError):
-    """The asked unit is not part of the asked structure and no single unit took it over."""
-
-    def __init__(self, unit: Unit, structure: date, successors: Sequence[str]) -> None:
-        self.unit, self.structure, self.successors = unit, structure, list(successors)
-        super().__init__(self.render("en"))
-
-    def render(self, lang: str | None = None) -> str:
-        since = self.unit.valid_from
-        if since is not None and since > self.structure:
-            return t(
-                "rebase.not_yet",
-                lang,
-                unit=f"{self.unit.short} ({self.unit.code})",
-                date=fmt_date(self.structure, lang),
-                since=fmt_date(since, lang),
-            )
-        return t(
-            "rebase.not_in_structure",
-            lang,
-            unit=f"{self.unit.short} ({self.unit.code})",
-            date=fmt_date(self.structure, lang),
-            successors=", ".join(self.successors) or "—",
-        )
-
-
-# --- the structure ---------------------------------------------------------------------------------------
-
-
-def parse_structure(text: str) -> date:
-    """A structure's date: 2025-07-01 or 01/07/2025."""
-    raw = text.strip()
-    try:
-        if "/" in raw:
-            d, m, y = (int(x) for x in raw.split("/"))
-            return date(y, m, d)
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ChisoError(t("rebase.bad_date", None, text=text)) from None
-
-
-def in_structure(cat: Catalogue, unit: Unit, structure: date) -> Unit:
-    """The unit that stands for ``unit`` in the structure of ``structure``: itself if valid then, else its single
-    whole successor there (followed through several changes); groups and the nation are every structure's."""
-    if unit.is_group or unit.valid_on(structure):
-        return unit
-    u, seen = unit, {unit.code}
-    while not u.valid_on(structure):
-        nxt = cat.whole_successor(u)
-        if nxt is None or nxt.code in seen or (u.valid_to is not None and u.valid_to >= structure):
-            raise StructureError(unit, structure, [s.unit for s in u.successors])
-        u = nxt
-        seen.add(u.code)
-    return u
+# --- the contributions ------------------------------------------------------------------------------
 
 
 def contributions(cat: Catalogue, unit: Unit, p: Period, structure: date, *, as_of: bool = False) -> list[Part]:
@@ -235,8 +125,6 @@ def combine(
 ) -> Figure | None:
     """The asked unit's Figure from its contributions' figures (``figure_of``), or a refusal naming what lacks;
     None when none of them has data (no data, as for any unit)."""
-    from chiso.engine import Figure
-
     rule = ind.units_rule
     shares = tuple((x.unit.code, x.share) for x in parts)
     periods = tuple((x.unit.code, str(x.period)) for x in parts if x.period is not None)
@@ -347,12 +235,6 @@ def _estimable(ind: Indicator, rb: Rebase) -> bool:
 # --- words ---------------------------------------------------------------------------------------------
 
 
-def fmt_date(d: date, lang: str | None = None) -> str:
-    if current_lang(lang) == "en":
-        return f"{d.day} {calendar.month_name[d.month]} {d.year}"
-    return d.strftime("%d/%m/%Y")
-
-
 def period_words(p: Period, lang: str | None = None) -> str:
     key = "rebase.period_year" if p.kind is PeriodKind.YEAR else "rebase.period"
     return t(key, lang, period=str(p))
@@ -424,6 +306,17 @@ def refusal(
     return text
 
 
+def note(ind: Indicator, cat: Catalogue, r: RankRow | Answer, p: Period, lang: str | None = None) -> str | None:
+    """A rebased figure's note in the reader's language: how it was moved, or why it could not be (None when it
+    was not rebased). Pages are cached across languages, so the note is worded when shown."""
+    f = r.figure
+    if f is None or f.rebase is None:
+        return None
+    if f.rebase.refused:
+        return refusal(f.rebase, ind, cat, p, lang)
+    return describe(f.rebase, cat, p, lang)
+
+
 def series_note(answers: Sequence[Answer], cat: Catalogue, lang: str | None = None) -> str | None:
     """One line for a chart: which periods of a series were rebased, into which structure (None if none)."""
     moved = [(a, a.figure.rebase) for a in answers if a.figure is not None and a.figure.rebase is not None]
@@ -441,15 +334,17 @@ def series_note(answers: Sequence[Answer], cat: Catalogue, lang: str | None = No
     )
 
 
-__all__ = [
-    "Lack",
+__all__ = [  # Lack, Rebase (chiso.engine.answers), StructureError, in_structure, fmt_date (chiso.engine.structure)
+    "Lack",  # are named here too, for the callers that knew them here
     "Part",
     "Rebase",
     "StructureError",
     "combine",
     "contributions",
     "describe",
+    "fmt_date",
     "in_structure",
+    "note",
     "refusal",
     "series_note",
 ]

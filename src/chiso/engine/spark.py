@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.events import EVENT_KINDS
+from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
-from chiso.store.events import DERIVED
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -111,7 +110,7 @@ def read_events(backend: Any, parquet_dir: Path | str, kind: str) -> ir.Table:
         t = backend.read_parquet(folder, recursiveFileLookup="true")
     else:
         t = backend.read_parquet([str(f) for f in files], hive_partitioning=False)
-    missing = [name for name, _, _ in DERIVED[kind] if name not in t.columns]
+    missing = [name for name, _ in DERIVED_COLUMNS[kind] if name not in t.columns]
     if missing:
         raise ValueError(
             f"{folder} lacks the derived column(s) {', '.join(missing)}: ingest the files with "

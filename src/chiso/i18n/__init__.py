@@ -8,7 +8,9 @@ expect 45,85 → 45,9.
 
 from __future__ import annotations
 
+import calendar
 import os
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import format_decimal
@@ -91,83 +93,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Không nhập gì: {file} có {n} lỗi:",
         "Nothing imported: {file} has {n} problem(s):",
     ),
-    # rebasing across a change of structure (chiso.engine.rebase)
-    "rebase.period_year": ("năm {period}", "{period}"),
-    "rebase.period": ("kỳ {period}", "period {period}"),
-    "rebase.note": (
-        "Số liệu {period} tính theo cơ cấu đơn vị ngày {date} (gộp từ {units})",
-        "Figures for {period} in the unit structure of {date} (combined from {units})",
-    ),
-    "rebase.note_one": (
-        "Số liệu {period} tính theo cơ cấu đơn vị ngày {date} (từ {units})",
-        "Figures for {period} in the unit structure of {date} (from {units})",
-    ),
-    "rebase.share_unknown": ("phần chưa rõ", "share unknown"),
-    "rebase.qualifier": ("ước tính", "estimate"),
-    "rebase.estimate": (
-        "Đây là số ước tính, không phải số tính đủ: tỷ lệ của các đơn vị cũ bình quân theo trọng số {basis}: {weights}",
-        "This is an estimate, not an exact figure: the former units' rates weighted by {basis}: {weights}",
-    ),
-    "rebase.refused": (
-        "Không tính được số liệu {period} của {unit} theo cơ cấu đơn vị ngày {date}: {reasons}.",
-        "Cannot give {unit}'s figure for {period} in the unit structure of {date}: {reasons}.",
-    ),
-    "rebase.lack.value": ("{unit} không có số liệu", "{unit} has no data"),
-    "rebase.lack.parts": (
-        "{unit} chỉ có tỷ lệ, thiếu tử số và mẫu số để tính lại",
-        "{unit} has a rate without the numerator and denominator needed to recompute it",
-    ),
-    "rebase.lack.share": (
-        "chưa biết tỷ lệ phần của {unit} chuyển sang {to} (thiếu share trong danh mục đơn vị)",
-        "the share of {unit} that went to {to} is not known (no share in the unit catalogue)",
-    ),
-    "rebase.lack.kind": (
-        "chỉ tiêu loại {kind} không cộng gộp giữa các đơn vị ({unit})",
-        "an indicator of kind {kind} is never combined over units ({unit})",
-    ),
-    "rebase.lack.basis": (
-        "{unit} không có số liệu của chỉ tiêu dùng làm trọng số",
-        "{unit} has no value of the basis indicator",
-    ),
-    "rebase.lack.split": (
-        "{unit} đã chuyển vào {to}; số liệu của đơn vị kế thừa không chia ngược lại được",
-        "{unit} went into {to}; a successor's figure cannot be divided back",
-    ),
-    "rebase.estimate_hint": (
-        "Có thể yêu cầu một số ước tính, có trọng số theo một chỉ tiêu khác (--estimate MÃ_CHỈ_TIÊU).",
-        "An estimate weighted by another indicator can be asked for (--estimate CODE).",
-    ),
-    "rebase.bad_basis": (
-        "chỉ tiêu {code} (loại {kind}) không dùng làm trọng số được; cần chỉ tiêu đếm, lũy kế hoặc tỷ lệ",
-        "indicator {code} (kind {kind}) cannot weight an estimate; a count, stock or rate is needed",
-    ),
-    "rebase.not_in_structure": (
-        "{unit} không thuộc cơ cấu đơn vị ngày {date} và không có một đơn vị kế thừa toàn bộ; "
-        "đơn vị kế thừa: {successors}",
-        "{unit} is not in the unit structure of {date} and no single unit took it over whole; "
-        "successors: {successors}",
-    ),
-    "rebase.series": (
-        "Các kỳ {periods} của {unit} tính lại theo cơ cấu đơn vị ngày {date} (gộp từ {units})",
-        "Periods {periods} of {unit} recomputed in the unit structure of {date} (combined from {units})",
-    ),
-    "rebase.structure": ("Cơ cấu đơn vị", "Unit structure"),
-    "rebase.bad_date": (
-        "không hiểu ngày {text!r} của cơ cấu đơn vị; ví dụ: 2025-07-01 hoặc 01/07/2025",
-        "cannot read {text!r} as the date of a unit structure; e.g. 2025-07-01 or 01/07/2025",
-    ),
-    "rebase.rank": (
-        "Số liệu {period} tính theo cơ cấu đơn vị ngày {date}; {n} đơn vị được tính lại từ các đơn vị trước đó",
-        "Figures for {period} in the unit structure of {date}; {n} units recomputed from the units before them",
-    ),
-    "rebase.not_yet": (
-        "{unit} chưa có trong cơ cấu đơn vị ngày {date} (có từ ngày {since})",
-        "{unit} is not yet in the unit structure of {date} (it begins on {since})",
-    ),
-    "rebase.estimate_needs_structure": (
-        "--estimate chỉ dùng cùng --structure (ước tính khi tính lại theo cơ cấu đơn vị khác)",
-        "--estimate goes with --structure (an estimate is made only when rebasing to another structure)",
-    ),
     # extract (reading figures back from a published report)
     "extract.found": (
         "Tìm thấy {n} số liệu trong {file} (kỳ của báo cáo: {period}).",
@@ -218,6 +143,13 @@ def current_lang(lang: str | None = None) -> str:
 def t(msg_id: str, lang: str | None = None, /, **params: object) -> str:
     vi, en = MESSAGES[msg_id]
     return (en if current_lang(lang) == "en" else vi).format(**params)
+
+
+def fmt_date(d: date, lang: str | None = None) -> str:
+    """01/07/2025 in Vietnamese, 1 July 2025 in English."""
+    if current_lang(lang) == "en":
+        return f"{d.day} {calendar.month_name[d.month]} {d.year}"
+    return d.strftime("%d/%m/%Y")
 
 
 def round_half_up(x: float, decimals: int) -> Decimal:

@@ -1,4 +1,8 @@
-"""Shipped datasets (``chiso/datasets/<name>/``): source documents, values and targets, checked on load."""
+"""Shipped datasets (``chiso/datasets/<name>/``): source documents, values and targets, checked on load.
+
+Values and targets go through the one intake (``chiso.ingest.intake``); the first problem is refused as a
+definition error naming the file and the entry.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +16,9 @@ from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import SourceDocument, Target
-from chiso.catalogue.periods import Period
 from chiso.catalogue.records import ValueInput
 from chiso.errors import DefinitionError, Problem, UnknownNameError
-from chiso.ingest.validate import check_numbers
+from chiso.ingest.intake import Batch, Figure, check_figures
 
 
 @dataclass(frozen=True)
@@ -54,62 +57,82 @@ def load_dataset(name: str, catalogue: Catalogue, base: Path | None = None) -> D
         except PydanticError as exc:
             raise DefinitionError(str(root / "sources.yaml"), f"entry {i}", str(exc.errors()[0]["msg"])) from None
     known_sources = {s.id for s in sources}
-    values: list[ValueInput] = []
-    vfile = str(root / "values.yaml")
-    for i, e in enumerate(_entries(root / "values.yaml", "values"), start=1):
-        label = f"entry {i} ({e.get('indicator')}, {e.get('unit')}, {e.get('period')})"
-        try:
-            ind = catalogue.indicator(str(e["indicator"]))
-            period = Period.parse(str(e["period"]))
-            unit = catalogue.unit(str(e["unit"]), on=period.end)
-        except KeyError as exc:
-            raise DefinitionError(vfile, label, f"missing field {exc.args[0]!r}") from None
-        except UnknownNameError as exc:
-            raise DefinitionError(vfile, label, str(exc)) from None
+    return Dataset(
+        name,
+        sources,
+        _values(catalogue, root / "values.yaml", known_sources),
+        _targets(catalogue, root / "targets.yaml"),
+    )
+
+
+def _refuse(file: Path, entries: list[dict[str, Any]], batch: Batch) -> None:
+    """The first problem of the batch, as a definition error naming the file and the entry."""
+    bad = next((o for o in batch.outcomes if o.problems), None)
+    if bad is None:
+        return
+    i = bad.number or 0
+    e = entries[i - 1]
+    label = f"entry {i} ({e.get('indicator')}, {e.get('unit')}, {e.get('period')})"
+    p = bad.problems[0]
+    raise DefinitionError(str(file), label, str(Problem(None, p.field, p.reason, p.params, p.value)))
+
+
+def _values(catalogue: Catalogue, file: Path, known_sources: set[str]) -> list[ValueInput]:
+    entries = _entries(file, "values")
+    for i, e in enumerate(entries, start=1):
         if e.get("source") not in known_sources:
-            raise DefinitionError(vfile, label, f"source {e.get('source')!r} is not in sources.yaml")
-        problems: list[Problem] = []
-
-        def num(key: str, entry: dict[str, Any] = e) -> float | None:
-            v = entry.get(key)
-            return None if v is None else float(v)
-
-        value = check_numbers(ind, num("value"), num("numerator"), num("denominator"), None, problems)
-        if problems:
-            raise DefinitionError(vfile, label, str(problems[0]))
-        try:
-            values.append(
-                ValueInput(
-                    indicator=ind.code,
-                    unit=unit.code,
-                    period=str(period),
-                    value=value,
-                    numerator=num("numerator"),
-                    denominator=num("denominator"),
+            label = f"entry {i} ({e.get('indicator')}, {e.get('unit')}, {e.get('period')})"
+            raise DefinitionError(str(file), label, f"source {e.get('source')!r} is not in sources.yaml")
+    batch = check_figures(
+        catalogue,
+        (
+            (
+                i,
+                Figure(
+                    code=e.get("indicator"),
+                    unit=e.get("unit"),
+                    period=None if e.get("period") is None else str(e["period"]),
+                    value=e.get("value"),
+                    numerator=e.get("numerator"),
+                    denominator=e.get("denominator"),
                     approximate=bool(e.get("approximate", False)),
                     qualifier=e.get("qualifier"),
                     source=str(e["source"]),
                     paragraph=e.get("paragraph"),
                     comment=e.get("comment"),
-                )
+                ),
             )
-        except PydanticError as exc:
-            raise DefinitionError(vfile, label, str(exc.errors()[0]["msg"])) from None
-    keys = [v.key for v in values]
-    if len(keys) != len(set(keys)):
-        dup = next(k for k in keys if keys.count(k) > 1)
-        raise DefinitionError(vfile, None, f"the key {dup} appears twice")
-    targets = []
-    tfile = str(root / "targets.yaml")
-    for i, e in enumerate(_entries(root / "targets.yaml", "targets"), start=1):
+            for i, e in enumerate(entries, start=1)
+        ),
+    )
+    _refuse(file, entries, batch)
+    return batch.values
+
+
+def _targets(catalogue: Catalogue, file: Path) -> list[Target]:
+    entries = _entries(file, "targets")
+    for i, e in enumerate(entries, start=1):
         try:
-            tg = Target.model_validate(e)
-            catalogue.indicator(tg.indicator)
-            p = Period.parse(tg.period)
-            unit = catalogue.unit(tg.unit, on=p.end)
+            Target.model_validate(e)  # the file's shape: no unknown or missing keys
         except PydanticError as exc:
-            raise DefinitionError(tfile, f"entry {i}", str(exc.errors()[0]["msg"])) from None
-        except UnknownNameError as exc:
-            raise DefinitionError(tfile, f"entry {i}", str(exc)) from None
-        targets.append(tg.model_copy(update={"unit": unit.code, "period": str(p)}))
-    return Dataset(name, sources, values, targets)
+            raise DefinitionError(str(file), f"entry {i}", str(exc.errors()[0]["msg"])) from None
+    batch = check_figures(
+        catalogue,
+        (
+            (
+                i,
+                Figure(
+                    code=e.get("indicator"),
+                    unit=e.get("unit"),
+                    period=str(e["period"]),
+                    target=e.get("value"),
+                    source=e.get("source"),
+                    paragraph=e.get("paragraph"),
+                    comment=e.get("note"),
+                ),
+            )
+            for i, e in enumerate(entries, start=1)
+        ),
+    )
+    _refuse(file, entries, batch)
+    return batch.targets

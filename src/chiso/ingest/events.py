@@ -11,6 +11,8 @@ A crash between 3 and 4 is repaired by ``recover()`` at the next start, from the
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,7 +25,7 @@ import pyarrow as pa
 from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.events import EVENT_KINDS, DossierEvent, NdxpEvent
+from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS, DossierEvent, NdxpEvent
 from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
 from chiso.errors import ChisoError, ImportFileError
@@ -34,6 +36,9 @@ from chiso.store.events import EventStore, arrow_schema, columns, table_name
 
 Reject = tuple[int | None, str, str]  # (position in the batch, raw text, reason)
 Attributed = Counter[tuple[str, str]]  # (former unit, successor) -> events re-attributed
+# What a batch is, for recording its rejects once: an idempotency key or a content hash, or how to compute it
+# (only needed when the batch has rejects: a file is hashed only then).
+Identity = str | Callable[[], str] | None
 ALL = "*"
 
 
@@ -104,7 +109,11 @@ class EventIngestor:
 
     # scope --------------------------------------------------------------------------------------
     def allowed_units(self, source: EventSourceRecord | None) -> set[str] | None:
-        """The leaf units a source may report for (None: any)."""
+        """The leaf units a source may report for (None: any): its units, and the former units each of them took
+        over whole (its lineage), so a source of a merged unit may still send its predecessors' late events.
+
+        Such an event is the predecessor's while the predecessor existed and its successor's after (``_attribute``).
+        A unit that took over only part of a former unit does not speak for all of the former unit's events."""
         if source is None or ALL in source.units:
             return None
         out: set[str] = set()
@@ -120,6 +129,7 @@ class EventIngestor:
                     todo.extend(comps)
                 else:
                     out.add(x.code)
+                    out.update(a.unit.code for a in self.catalogue.lineage(x) if a.kind == "whole")
         return out
 
     def _check_units(self, kind: str, unit: str, allowed: set[str] | None) -> str | None:
@@ -137,14 +147,21 @@ class EventIngestor:
         return good, bad
 
     def _validate_records(
-        self, kind: str, records: Iterable[tuple[int | None, str | Mapping[str, Any]]], allowed: set[str] | None
+        self,
+        kind: str,
+        records: Iterable[tuple[int | None, str | Mapping[str, Any]]],
+        allowed: set[str] | None,
+        seen: Callable[[bytes], None] | None = None,
     ) -> tuple[list[dict[str, Any]], list[Reject], Attributed]:
+        """``seen`` is given every record's position and text (the batch's content, for its hash)."""
         model = EVENT_KINDS[kind]
         good: list[dict[str, Any]] = []
         bad: list[Reject] = []
         moved: Attributed = Counter()
         for pos, rec in records:
             raw = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False, default=str)
+            if seen is not None:
+                seen(f"{pos}\x1e{raw}\x1d".encode())
             try:
                 data = json.loads(rec) if isinstance(rec, str) else dict(rec)
             except json.JSONDecodeError as exc:
@@ -189,20 +206,31 @@ class EventIngestor:
         kind: str,
         records: Iterable[tuple[int | None, str | Mapping[str, Any]]],
         source: EventSourceRecord | str,
+        *,
+        batch_key: Identity = None,
     ) -> Receipt:
+        """One batch. Its rejects are recorded once per (source, batch, position): ``batch_key`` names the batch
+        (an idempotency key), else the hash of its records does, so the same batch resent adds no rejects."""
         if kind not in EVENT_KINDS:
             raise ChisoError(f"unknown event kind {kind!r}; expected one of: {', '.join(EVENT_KINDS)}")
         src = source if isinstance(source, EventSourceRecord) else None
         if src is not None and kind not in src.kinds and ALL not in src.kinds:
             raise ChisoError(f"source {src.id!r} may not send {kind} events")
-        good, bad, moved = self._validate_records(kind, records, self.allowed_units(src))
+        content = hashlib.sha256() if batch_key is None else None
+        good, bad, moved = self._validate_records(
+            kind, records, self.allowed_units(src), content.update if content is not None else None
+        )
+        if content is not None:
+            batch_key = f"sha256:{content.hexdigest()}"
         table = pa.Table.from_pylist(good, schema=arrow_schema(kind, with_batch=False))
-        return self._commit(kind, table, bad, src.id if src else str(source), moved)
+        return self._commit(kind, table, bad, src.id if src else str(source), moved, batch_key)
 
-    def submit_ndjson(self, kind: str, body: bytes | str, source: EventSourceRecord | str) -> Receipt:
+    def submit_ndjson(
+        self, kind: str, body: bytes | str, source: EventSourceRecord | str, *, batch_key: Identity = None
+    ) -> Receipt:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
         lines = [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
-        return self.submit_records(kind, lines, source)
+        return self.submit_records(kind, lines, source, batch_key=batch_key)
 
     # vectorised path (files) ----------------------------------------------------------------------
     def validate_arrow(self, kind: str, table: pa.Table, allowed: set[str] | None) -> tuple[pa.Table, list[Reject]]:
@@ -217,7 +245,8 @@ class EventIngestor:
         con.register("raw_in", table)
         try:
             present = set(table.column_names)
-            wanted = [c for c in columns(kind) if c[0] not in ("day", "on_time", "batch")]
+            derived = {n for n, _ in DERIVED_COLUMNS[kind]}
+            wanted = [c for c in columns(kind) if c[0] not in derived and c[0] != "batch"]
             missing = [n for n, _, _, nl in wanted if n not in present and not nl and n not in _DEFAULTS[kind]]
             if missing:
                 raise ImportFileError("events", f"missing required columns: {', '.join(missing)}")
@@ -230,18 +259,19 @@ class EventIngestor:
             rules = _sql_rules(kind, [n for n, *_ in wanted], {n: nl for n, _, _, nl in wanted})
             unit_col = "unit" if kind == "dossier" else "consumer_unit"
             known = sorted(self._leaf_units) if kind == "dossier" else None
+            # the unit quoted as the record path's reasons quote it ({unit!r}), so both paths say the same
             if known is not None:
                 rules.append(
                     (
                         f"{unit_col} NOT IN ({_sql_list(known)})",
-                        f"'unit: ' || {unit_col} || ' is not a ministry or province of the catalogue'",
+                        f"'unit: ''' || {unit_col} || ''' is not a ministry or province of the catalogue'",
                     )
                 )
             if allowed is not None:
                 rules.append(
                     (
                         f"{unit_col} NOT IN ({_sql_list(sorted(allowed))})",
-                        f"'unit: this source may not report for ' || {unit_col}",
+                        f"'unit: this source may not report for ''' || {unit_col} || ''''",
                     )
                 )
             owner = unit_col  # whose the event is: the reported unit, or a former unit's successor
@@ -293,11 +323,22 @@ class EventIngestor:
             moved,
         )
 
-    def submit_arrow(self, kind: str, table: pa.Table, source: EventSourceRecord | str, offset: int = 0) -> Receipt:
+    def submit_arrow(
+        self,
+        kind: str,
+        table: pa.Table,
+        source: EventSourceRecord | str,
+        offset: int = 0,
+        *,
+        batch_key: Identity = None,
+    ) -> Receipt:
+        """A chunk of a file; ``offset`` makes its rejects' positions the file's rows, and ``batch_key`` names
+        the file (default: the chunk's content hash, computed only if it has rejects)."""
         src = source if isinstance(source, EventSourceRecord) else None
         good, bad, moved = self._validate_arrow(kind, table, self.allowed_units(src))
         bad = [(None if p is None else p + offset, raw, r) for p, raw, r in bad]
-        return self._commit(kind, good, bad, src.id if src else str(source), moved)
+        key = batch_key if batch_key is not None else functools.partial(_table_digest, table)
+        return self._commit(kind, good, bad, src.id if src else str(source), moved, key)
 
     def ingest_file(
         self,
@@ -311,6 +352,9 @@ class EventIngestor:
         """NDJSON, CSV or Parquet; the kind from ``kind`` or the file's folder name (dossier/, ndxp/)."""
         kind = kind or _kind_from_path(path)
         source = source or f"file:{path.name}"
+        # The file is the batch: positions are its lines or rows, and its content hash (taken only when a chunk
+        # has rejects) names it, so ingesting the same file again records no reject twice.
+        file_key = functools.cache(lambda: f"file-sha256:{_file_digest(path)}")
         total = Receipt(kind)
         suffix = path.suffix.lower()
         if suffix in (".ndjson", ".jsonl", ".json"):
@@ -319,7 +363,7 @@ class EventIngestor:
                 part = [
                     (start + i + 1, line) for i, line in enumerate(lines[start : start + chunk_rows]) if line.strip()
                 ]
-                total.add(self.submit_records(kind, part, source))
+                total.add(self.submit_records(kind, part, source, batch_key=file_key))
                 if progress:
                     progress(min(start + chunk_rows, len(lines)), len(lines))
             return total
@@ -329,7 +373,8 @@ class EventIngestor:
             pf = pq.ParquetFile(path)
             n, done = pf.metadata.num_rows, 0
             for rb in pf.iter_batches(batch_size=chunk_rows):
-                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done))
+                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done,
+                                            batch_key=file_key))
                 done += rb.num_rows
                 if progress:
                     progress(done, n)
@@ -344,7 +389,8 @@ class EventIngestor:
             )
             done = 0
             for rb in reader:
-                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done))
+                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done,
+                                            batch_key=file_key))
                 done += rb.num_rows
                 if progress:
                     progress(done, done)
@@ -353,10 +399,17 @@ class EventIngestor:
 
     # commit and apply -----------------------------------------------------------------------------
     def _commit(
-        self, kind: str, good: pa.Table, bad: Sequence[Reject], source: str, moved: Attributed | None = None
+        self,
+        kind: str,
+        good: pa.Table,
+        bad: Sequence[Reject],
+        source: str,
+        moved: Attributed | None = None,
+        identity: Identity = None,
     ) -> Receipt:
         received = good.num_rows + len(bad)
-        batch = self.book.new_batch(kind, source, received, bad)
+        key = identity if isinstance(identity, str) else identity() if identity is not None and bad else None
+        batch = self.book.new_batch(kind, source, received, bad, key)
         accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
         self.book.mark_stored(batch, accepted, dups)
         self._apply(kind, batch)
@@ -428,7 +481,8 @@ class EventIngestor:
         out = []
         for k, src in sorted({(r.kind, r.source) for r in pending}):
             group = [r for r in pending if r.kind == k and r.source == src]
-            rec = self.submit_records(k, [(r.id, r.raw) for r in group], known.get(src, src))
+            rec = self.submit_records(k, [(r.id, r.raw) for r in group], known.get(src, src),
+                                      batch_key=replay_key([r.id for r in group]))
             if rec.batch is not None:
                 self.book.mark_replayed([r.id for r in group], rec.batch)
             out.append(rec)
@@ -483,6 +537,24 @@ def _after_end(cat: Catalogue) -> dict[str, list[tuple[date, str | None, str | N
         if steps:
             out[code] = steps[::-1]
     return out
+
+
+def replay_key(reject_ids: Iterable[int]) -> str:
+    """A replay's batch identity: the rejects it validates again (each pending reject is replayed once)."""
+    ids = ",".join(str(i) for i in sorted(reject_ids))
+    return "replay-sha256:" + hashlib.sha256(ids.encode()).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _table_digest(table: pa.Table) -> str:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as w:
+        w.write_table(table)
+    return "arrow-sha256:" + hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
 def _sql_list(values: Sequence[str]) -> str:

@@ -1,8 +1,9 @@
 """Readers that turn an import file (CSV, XLSX, DHIS2 dataValueSets JSON) into raw rows.
 
 Only the file's shape is checked here (it can be read, its columns are known, none is missing or
-repeated). Codes, units, periods and numbers are left as the user's text: the row validator checks
-them against the catalogue, so that every row-level problem is reported in one place.
+repeated); the columns are the contract of ``chiso.catalogue.columns``. Codes, units, periods and numbers
+are left as the user's text: ``chiso.ingest.intake`` checks them against the catalogue (reading a number
+with its indicator known), so that every row-level problem is reported in one place.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from chiso.catalogue.columns import alias_to_key, column_list, missing_required
 from chiso.errors import ImportFileError, Problem
 
 __all__ = [
-    "COLUMN_ALIASES",
-    "FIELDS",
     "SUPPORTED_SUFFIXES",
     "RawRow",
     "dhis2_period",
@@ -34,43 +34,6 @@ __all__ = [
 ]
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
-
-# Normalised field keys, in the order they are listed to users.
-FIELDS = (
-    "code",
-    "unit",
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "target",
-    "approximate",
-    "source",
-    "comment",
-    # Written by ``chiso export`` so that an export can be imported again unchanged.
-    "paragraph",
-    "origin",
-    "status",
-)
-
-# Accepted header names per field, already normalised (see ``normalise_header``): lower case,
-# no diacritics, single spaces. Vietnamese names are the ones used in the national reports.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    "code": ("code", "ma", "ma chi tieu", "ma chi so", "indicator", "chi tieu", "chi so"),
-    "unit": ("unit", "don vi", "ma don vi", "org unit", "orgunit"),
-    "period": ("period", "ky", "ky bao cao", "thoi ky"),
-    "value": ("value", "gia tri", "so lieu"),
-    "numerator": ("numerator", "tu so"),
-    "denominator": ("denominator", "mau so"),
-    "target": ("target", "muc tieu"),
-    "approximate": ("approximate", "approx", "xap xi", "uoc tinh"),
-    "source": ("source", "nguon", "nguon so lieu"),
-    "comment": ("comment", "ghi chu", "note", "notes"),
-    "paragraph": ("paragraph", "doan"),
-    "origin": ("origin", "xuat xu"),
-    "status": ("status", "trang thai"),
-}
-_ALIAS_TO_FIELD = {alias: key for key, aliases in COLUMN_ALIASES.items() for alias in aliases}
 
 _XLSX_SHEET_NAMES = ("values", "gia tri")
 
@@ -82,12 +45,15 @@ class RawRow:
     ``number`` is what the user sees: the line (CSV) or sheet row (XLSX) with the header as row 1,
     or the 1-based index of the first dataValue (JSON). ``problems`` holds row-level problems that
     only the reader can see (e.g. Excel turned a period into a date); the text in ``fields`` is
-    still left so that the validator rejects it as well.
+    still left so that the validator rejects it as well. ``machine`` names the fields whose text a
+    program wrote from a number (an Excel number cell, a dataValueSets value): a lone dot there is the
+    decimal point, where a person's "1.234" may mean one thousand two hundred and thirty-four.
     """
 
     number: int
     fields: dict[str, str | None]
     problems: tuple[Problem, ...] = field(default=())
+    machine: frozenset[str] = field(default=frozenset())
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -126,28 +92,6 @@ def _supported() -> str:
     return ", ".join(SUPPORTED_SUFFIXES)
 
 
-# How the accepted columns are named in messages: the key and its usual Vietnamese header.
-_SHOWN_NAMES = {
-    "code": "mã",
-    "unit": "đơn vị",
-    "period": "kỳ",
-    "value": "giá trị",
-    "numerator": "tử số",
-    "denominator": "mẫu số",
-    "target": "mục tiêu",
-    "approximate": "xấp xỉ",
-    "source": "nguồn",
-    "comment": "ghi chú",
-    "paragraph": "đoạn",
-    "origin": "xuất xứ",
-    "status": "trạng thái",
-}
-
-
-def _column_list() -> str:
-    return ", ".join(f"{k} ({_SHOWN_NAMES[k]})" for k in FIELDS)
-
-
 def _map_header(file: str, header: Sequence[str | None], data_in_column: Sequence[bool]) -> list[str | None]:
     """Map each header cell to a field key; None for a nameless, empty column (a trailing delimiter)."""
     keys: list[str | None] = []
@@ -159,11 +103,11 @@ def _map_header(file: str, header: Sequence[str | None], data_in_column: Sequenc
             if data_in_column[index] if index < len(data_in_column) else False:
                 raise ImportFileError(
                     file,
-                    f"column {index + 1} has values but no name in the header row; expected one of: {_column_list()}",
+                    f"column {index + 1} has values but no name in the header row; expected one of: {column_list()}",
                 )
             keys.append(None)
             continue
-        key = _ALIAS_TO_FIELD.get(normalise_header(name))
+        key = alias_to_key(normalise_header(name))
         if key is None:
             unknown.append(name)
             keys.append(None)
@@ -176,20 +120,13 @@ def _map_header(file: str, header: Sequence[str | None], data_in_column: Sequenc
         keys.append(key)
     if unknown:
         names = ", ".join(repr(n) for n in unknown)
-        raise ImportFileError(file, f"unknown column(s) {names}; expected columns: {_column_list()}")
+        raise ImportFileError(file, f"unknown column(s) {names}; expected columns: {column_list()}")
     _check_required(file, set(seen))
     return keys
 
 
 def _check_required(file: str, present: set[str]) -> None:
-    missing = [k for k in ("code", "unit", "period") if k not in present]
-    if "value" not in present:
-        if "numerator" in present and "denominator" not in present:
-            missing.append("denominator")
-        elif "denominator" in present and "numerator" not in present:
-            missing.append("numerator")
-        elif "numerator" not in present:
-            missing.append("value")
+    missing = missing_required(present)
     if missing:
         names = ", ".join(repr(m) for m in missing)
         raise ImportFileError(
@@ -199,11 +136,16 @@ def _check_required(file: str, present: set[str]) -> None:
         )
 
 
-def _rows_to_raw(
-    file: str, numbered: Iterable[tuple[int, list[str | None], tuple[Problem, ...]]], keys: list[str | None]
-) -> list[RawRow]:
+# the fields whose cells may hold numbers; a number a program wrote there is marked ``machine``
+_NUMBER_FIELDS = frozenset({"value", "numerator", "denominator", "target"})
+
+_Numbered = tuple[int, list[str | None], tuple[Problem, ...], frozenset[int]]
+
+
+def _rows_to_raw(file: str, numbered: Iterable[_Numbered], keys: list[str | None]) -> list[RawRow]:
+    """Cells to fields by the header's keys; the last item of each row: the indexes of number cells."""
     out: list[RawRow] = []
-    for number, cells, problems in numbered:
+    for number, cells, problems, number_cells in numbered:
         extra = [c for c in cells[len(keys) :] if _clean(c) is not None]
         if extra:
             # Most often a decimal comma ("63,47") in a comma-separated file: the row cannot be mapped.
@@ -219,7 +161,10 @@ def _rows_to_raw(
         for key in keys:  # short rows: the missing trailing cells are empty
             if key is not None:
                 fields.setdefault(key, None)
-        out.append(RawRow(number, fields, problems))
+        machine = frozenset(
+            key for i, key in enumerate(keys) if key in _NUMBER_FIELDS and i in number_cells and fields.get(key)
+        )
+        out.append(RawRow(number, fields, problems, machine))
     return out
 
 
@@ -276,7 +221,7 @@ def _read_csv(path: Path) -> list[RawRow]:
     body = records[1:]
     has_data = [any(i < len(c) and _clean(c[i]) for _, c in body) for i in range(len(header))]
     keys = _map_header(file, header, has_data)
-    return _rows_to_raw(file, ((n, c, ()) for n, c in body), keys)
+    return _rows_to_raw(file, ((n, c, (), frozenset()) for n, c in body), keys)
 
 
 # --- XLSX ---------------------------------------------------------------------------------------
@@ -325,23 +270,18 @@ def _read_xlsx(path: Path) -> list[RawRow]:
     has_data = [any(i < len(c) and _cell_text(c[i]) for _, c in body) for i in range(len(header))]
     keys = _map_header(f"{file} (sheet {sheet.title!r})", header, has_data)
 
-    def rows() -> Iterable[tuple[int, list[str | None], tuple[Problem, ...]]]:
+    def rows() -> Iterable[_Numbered]:
         period_index = keys.index("period")
         for number, cells in body:
             problems: tuple[Problem, ...] = ()
             period = cells[period_index] if period_index < len(cells) else None
             if isinstance(period, date | datetime):
                 # Excel turns "2024-04" into 1 April 2024; the month cannot be told from a day.
-                problems = (
-                    Problem(
-                        row=number,
-                        field="period",
-                        # Not a chiso.i18n id (that module is not ours): Problem.render shows it as is.
-                        reason="the cell holds a date, not a period; format the column as Text and type e.g. '2024-04'",
-                        value=_cell_text(period),
-                    ),
-                )
-            yield number, [_cell_text(c) for c in cells], problems
+                problems = (Problem(number, "period", "period_is_a_date", {}, _cell_text(period)),)
+            numbers = frozenset(
+                i for i, c in enumerate(cells) if isinstance(c, int | float | Decimal) and not isinstance(c, bool)
+            )
+            yield number, [_cell_text(c) for c in cells], problems, numbers
 
     return _rows_to_raw(file, rows(), keys)
 
@@ -406,7 +346,8 @@ class _Group:
             fields["comment"] = "; ".join(self.comments)
         if self.sources:
             fields["source"] = "; ".join(self.sources)
-        return RawRow(self.number, fields)
+        # DHIS2 writes every value in machine form ("1.234" is one point two three four)
+        return RawRow(self.number, fields, machine=frozenset(k for k, v in self.slots.items() if v))
 
 
 # categoryOptionCombo → field; "HllvX50cXC0" is the UID DHIS2 gives its default combination.

@@ -1,6 +1,33 @@
-"""Vietnamese number phrases in prose: "hơn 2,8 triệu", "12,9 nghìn tỷ đồng", "45,8%", "56/63", "tăng 15 bậc".
+"""Vietnamese numbers: typed into a form or an import file, and written in prose.
 
-Prose rules (they differ from the machine/CSV rules of ``chiso.ingest.validate.parse_number``):
+Typed numbers (forms, CSV/XLSX cells; ``read_number``) are read as a Vietnamese user means them, by one
+rule that ``chiso/web/static/forms.js`` (``readNumber``) repeats word for word:
+
+1. Spaces (also non-breaking ones) and a trailing ``%`` are ignored: "2 800 000", "45,8%".
+2. A comma is the decimal mark: "45,8" is 45,8 and "1,234" is 1,234. With dots before it, the dots
+   group thousands: "1.267.427,5".
+3. Dots that group by three are thousands separators: "1.267.427". The English form with thousands
+   commas and a decimal point is read too when it cannot be anything else: "1,267,427" and
+   "1,267.5" (several commas, or a comma and then a point).
+4. A lone dot not followed by exactly three digits can only be a decimal point: "45.8", "0.5",
+   "1.2345", "0.123" (no thousands group begins with 0).
+5. A lone dot followed by exactly three digits ("1.234") is either a thousands dot (1234) or a decimal
+   point (1,234), and the indicator decides:
+   - a whole quantity (the value of a count, a stock or a rank) has no decimal part: 1234;
+   - otherwise the reading inside the indicator's range is taken when only one is ("1.234" for a rate,
+     at most 100, is 1,234);
+   - otherwise the entry is refused as ambiguous, naming both readings: "1.234 có thể là 1234 hoặc
+     1,234: viết 1234 hoặc 1,234". Nothing is ever read silently one way.
+   Text a program wrote from a number (an Excel number cell, a DHIS2 dataValueSets value) is marked
+   ``machine``: its lone dot is the decimal point.
+6. "2.8e6" (an exponent) is a machine number; infinities and anything else are not numbers.
+
+A whole quantity with a decimal part ("1,5" hồ sơ) reads as 1,5 here and is refused by the intake's
+value rules (``chiso.ingest.intake``), which also check ranges.
+
+Prose (``find_numbers``, ``parse_decimal``, ``parse_number_phrase``) follows the published reports'
+style, which has no machine numbers and no indicator at hand: "hơn 2,8 triệu", "12,9 nghìn tỷ đồng",
+"45,8%", "56/63", "tăng 15 bậc".
 
 - a dot followed by exactly three digits groups thousands ("1.267.427", "1.500"); a comma is the decimal
   mark ("45,8"); leading zeros are kept by writers for small counts ("02", "05") and mean nothing;
@@ -12,7 +39,7 @@ Prose rules (they differ from the machine/CSV rules of ``chiso.ingest.validate.p
   years ("2024"), durations ("9 tháng", "5 ngày"), labels ("Đề án 06", "top 10", "lớp 1") and numbers
   glued to letters ("5G", "20Tbps") are not figures and are not returned.
 
-Everything here is pure: text in, typed phrases out.
+Everything here is pure: text in, numbers or typed phrases out.
 """
 
 from __future__ import annotations
@@ -23,13 +50,95 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from chiso.errors import NumberError
+
 __all__ = [
+    "MACHINE",
+    "NumberError",
     "NumberKind",
     "NumberPhrase",
+    "Reading",
     "find_numbers",
     "parse_decimal",
+    "parse_number",
     "parse_number_phrase",
+    "read_number",
 ]
+
+
+# --- typed numbers: forms and import files ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a typed number is for: it settles the one shape the text alone cannot ("1.234", rule 5)."""
+
+    whole: bool = False  # the value of a count, a stock or a rank: a lone dot groups thousands
+    lo: float | None = None  # the indicator's range: a reading outside it is not what the user meant
+    hi: float | None = None
+    machine: bool = False  # a program wrote the text from a number: a lone dot is the decimal point
+
+
+MACHINE = Reading(machine=True)
+
+
+# ASCII digits only, and whole-text matches (``fullmatch``): exactly what the JavaScript twin accepts.
+_EXPONENT = re.compile(r"[+-]?\d+(\.\d+)?[eE][+-]?\d+", re.ASCII)
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+", re.ASCII)
+_DOT_GROUPS = re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", re.ASCII)  # 1.267.427 | 1.267,5
+_COMMA_GROUPS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII)  # 1,267,427 | 1,267.5
+_DECIMAL_POINT = re.compile(r"[+-]?\d+\.\d+", re.ASCII)
+_TWO_WAYS = re.compile(r"[+-]?[1-9]\d{0,2}\.\d{3}", re.ASCII)  # 1.234: thousands, or a decimal point
+
+
+def _within(x: float, reading: Reading) -> bool:
+    return (reading.lo is None or x >= reading.lo) and (reading.hi is None or x <= reading.hi)
+
+
+def _vi_decimal(text: str) -> str:
+    return text.replace(".", ",")
+
+
+def read_number(text: str, reading: Reading = MACHINE) -> float:
+    """A typed number by the rule of this module's docstring; NumberError (a ValueError) otherwise.
+
+    ``reading`` says what the number is for (``MACHINE``, the default, when nothing is known).
+    """
+    s = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").removesuffix("%")
+    if _INTEGER.fullmatch(s) or _EXPONENT.fullmatch(s):
+        x = float(s)
+    elif _DECIMAL_COMMA.fullmatch(s):  # rule 2: a lone comma is the decimal mark
+        x = float(s.replace(",", "."))
+    elif _DOT_GROUPS.fullmatch(s) and (s.count(".") > 1 or "," in s):  # rules 2 and 3
+        x = float(s.replace(".", "").replace(",", "."))
+    elif _COMMA_GROUPS.fullmatch(s):  # rule 3, English; one lone comma was taken above
+        x = float(s.replace(",", ""))
+    elif _TWO_WAYS.fullmatch(s):  # rule 5
+        grouped, point = float(s.replace(".", "")), float(s)
+        if reading.machine:
+            x = point
+        elif reading.whole:
+            x = grouped
+        else:
+            fits = [r for r in (grouped, point) if _within(r, reading)]
+            if len(fits) != 1:
+                plain = s.replace(".", "")
+                raise NumberError(text, "ambiguous_number", {"text": s, "whole": plain, "decimal": _vi_decimal(s)})
+            x = fits[0]
+    elif _DECIMAL_POINT.fullmatch(s):  # rule 4
+        x = float(s)
+    else:
+        raise NumberError(text)
+    if x != x or x in (float("inf"), float("-inf")):  # "1e999"
+        raise NumberError(text)
+    return x
+
+
+def parse_number(text: str) -> float:
+    """A number read with nothing known about it: ``read_number(text, MACHINE)`` (a lone dot is a decimal
+    point). For text a person typed for an indicator, use ``read_number`` with its ``Reading``."""
+    return read_number(text, MACHINE)
 
 
 class NumberKind(StrEnum):

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit
 from chiso.catalogue.periods import Period, PeriodKind, parse_period
 from chiso.engine import Answer, Engine, Figure, RankRow, change, change_pct
+from chiso.engine.structure import shown_structure
 from chiso.i18n import fmt_number, round_half_up
 from chiso.report.document import Block, Chart, ChartLine, Paragraph, Report, Role, Run, Section, Stated, Style, Table
 from chiso.report.phrasing import (
@@ -83,16 +84,6 @@ def compose(
     return replace(draft, sources=c.sources(figures), notes=c.notes(figures, structure))
 
 
-def shown_structure(engine: Engine, p: Period, asked: date | None) -> date | None:
-    """The structure a period's rankings are in: the asked one; else, when units changed inside the period,
-    the one at its end (the rebasing makes the figures of the units before comparable); else None (as is)."""
-    if asked is not None:
-        return asked
-    days = {u.valid_from for u in engine.catalogue.units.values() if u.valid_from is not None}
-    days |= {u.valid_to + timedelta(days=1) for u in engine.catalogue.units.values() if u.valid_to is not None}
-    return p.end if any(p.start < d <= p.end for d in days) else None
-
-
 def _ok(a: Answer | None) -> bool:
     """A complete figure with a value: what may be stated as the unit's value."""
     return a is not None and a.figure is not None and a.figure.value is not None and a.figure.complete
@@ -131,7 +122,7 @@ class _Composer:
         self.cat = engine.catalogue
         self.spec = spec
         self.p = period
-        self.structure = shown_structure(engine, period, structure)
+        self.structure = shown_structure(engine.catalogue, period, structure)
         self.rebased: dict[str, set[date]] = {}  # group -> the days of the changes its stated figures crossed
         self.lang = lang
         self.ph = Phraser(spec.wording, lang)

@@ -1,8 +1,9 @@
 """Writers of stored values: chiso's own CSV, DHIS2 dataValueSets JSON, and SDMX-CSV 2.0.
 
 The CSV and dataValueSets outputs read back through ``chiso.ingest.files.read_value_rows`` unchanged,
-so an export is also a valid import. SDMX-CSV needs its structure (``sdmx_structure``) to be read:
-SDMX-CSV 2.0 names the dataflow but does not say which columns are dimensions.
+so an export is also a valid import; the CSV's columns are the contract of ``chiso.catalogue.columns``.
+SDMX-CSV needs its structure (``sdmx_structure``) to be read: SDMX-CSV 2.0 names the dataflow but does
+not say which columns are dimensions.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from chiso.catalogue.columns import EXPORT_COLUMNS
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.catalogue.records import StoredValue
 
@@ -35,20 +37,8 @@ __all__ = [
     "sdmx_time_period",
 ]
 
-CSV_COLUMNS = (
-    "code",
-    "unit",
-    "period",
-    "value",
-    "numerator",
-    "denominator",
-    "approximate",
-    "source",
-    "paragraph",
-    "comment",
-    "origin",
-    "status",
-)
+# chiso's CSV: the column contract's columns that a value has (chiso.catalogue.columns), in its order
+CSV_COLUMNS = EXPORT_COLUMNS
 
 SDMX_DIMENSIONS = ("INDICATOR", "REF_AREA", "TIME_PERIOD")
 SDMX_MEASURE = "OBS_VALUE"
@@ -116,28 +106,39 @@ def dhis2_period(period: str) -> str:
 # --- chiso CSV ----------------------------------------------------------------------------------
 
 
+_TWO_WAYS = re.compile(r"-?[1-9]\d{0,2}\.\d{3}")
+
+
+def _csv_number(number: float | None) -> str:
+    """``number_text``, with a trailing 0 where a person would take the decimal point for a thousands dot
+    ("1.234" is 1234 to a Vietnamese reader, rule 5 of ``chiso.ingest.vnnumbers``): "1.2340" reads back as
+    itself through the import, and as the same number in any program."""
+    text = number_text(number)
+    return text + "0" if _TWO_WAYS.fullmatch(text) else text
+
+
 def export_csv(values: Sequence[StoredValue]) -> str:
     """Values as CSV with a header row (columns ``CSV_COLUMNS``), UTF-8 text without BOM."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for v in values:
-        writer.writerow(
-            [
-                v.indicator,
-                v.unit,
-                v.period,
-                number_text(v.value),
-                number_text(v.numerator),
-                number_text(v.denominator),
-                _bool_text(v.approximate),
-                v.source,
-                "" if v.paragraph is None else str(v.paragraph),
-                v.comment or "",
-                v.origin.value,
-                v.status,
-            ]
-        )
+        row = {
+            "code": v.indicator,
+            "unit": v.unit,
+            "period": v.period,
+            "value": _csv_number(v.value),
+            "numerator": _csv_number(v.numerator),
+            "denominator": _csv_number(v.denominator),
+            "approximate": _bool_text(v.approximate),
+            "qualifier": v.qualifier or "",
+            "source": v.source,
+            "paragraph": "" if v.paragraph is None else str(v.paragraph),
+            "comment": v.comment or "",
+            "origin": v.origin.value,
+            "status": v.status,
+        }
+        writer.writerow([row[c] for c in CSV_COLUMNS])
     return buffer.getvalue()
 
 

@@ -1,15 +1,15 @@
 """The operational store: values, targets, source documents and their audit trail.
 
-One write path (``write_values``, ``write_targets``, ``write_sources``), each call one transaction and
-one change set, every insert and update audited with before and after. SQLite by default, PostgreSQL
-by URL; the schema is made by Alembic migrations.
+One write path (``write_values``, ``write_targets``, ``write_sources``, all through ``_upsert``), each call
+one transaction (or a part of an open ``batch()``) and one change set, every insert and update audited
+with before and after. SQLite by default, PostgreSQL by URL; the schema is made by Alembic migrations.
 """
 
 from __future__ import annotations
 
 import getpass
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, and_, create_engine, delete, event, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, and_, create_engine, delete, event, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from chiso.catalogue.models import SourceDocument, Target
@@ -57,6 +57,19 @@ class WriteSummary:
 
 
 @dataclass(frozen=True)
+class _Row:
+    """One record for ``Store._upsert``: the audited columns, the stored row if any, and the other columns
+    a new row (its key, bookkeeping) or a changed row (its version, who and when) gets."""
+
+    new: dict[str, Any]
+    old: Mapping[str, Any] | None
+    insert: dict[str, Any]
+    update: dict[str, Any]
+    subject: ValueInput | Target | None  # the indicator, unit and period the audit row names
+    entity_id: str | None = None  # the record's id when it is not the table's generated one
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     id: int
     change_set: int
@@ -89,7 +102,7 @@ class Store:
         self.engine = engine
         self._local = threading.local()  # the open batch() of this thread, if any: the web shares a store
         self.events = EventBook(engine)
-        self.users = UserBook(engine)
+        self.users = UserBook(engine, write=self._write)  # a form's move joins an open batch()
 
     # lifecycle ------------------------------------------------------------------------------
     @classmethod
@@ -158,6 +171,42 @@ class Store:
         res = conn.execute(insert(s.change_set).values(actor=actor, at=now(), kind=kind, description=description))
         return int(res.inserted_primary_key[0])  # type: ignore[index]
 
+    def _upsert(
+        self,
+        table: Table,
+        entity: str,
+        kind: str,
+        description: str | None,
+        actor: str,
+        rows: Callable[[Connection, datetime], Iterable[_Row]],
+    ) -> WriteSummary:
+        """The one audited write: each row inserted, updated or left as it is, in one change set, every
+        insert and update audited with before and after. ``rows`` builds the rows on the write's
+        connection (it may read the stored ones, and refuse by raising: then nothing is written)."""
+        ins = upd = same = 0
+        with self._write() as conn:
+            cs = self._change_set(conn, actor, kind, description)
+            at = now()
+            for r in rows(conn, at):
+                if r.old is None:
+                    res = conn.execute(insert(table).values(**r.insert, **r.new))
+                    rid = r.entity_id or str(res.inserted_primary_key[0])  # type: ignore[index]
+                    self._audit(conn, cs, actor, at, entity, rid, "insert", r.subject, None, r.new)
+                    ins += 1
+                elif any(r.old[k] != v for k, v in r.new.items()):
+                    old_id = r.old["id"]
+                    conn.execute(update(table).where(table.c.id == old_id).values(**r.update, **r.new))
+                    before = {k: r.old[k] for k in r.new}
+                    self._audit(
+                        conn, cs, actor, at, entity, r.entity_id or str(old_id), "update", r.subject, before, r.new
+                    )
+                    upd += 1
+                else:
+                    same += 1
+            if ins == upd == 0:
+                return self._nothing_changed(conn, cs, same)
+        return WriteSummary(cs, ins, upd, same)
+
     def write_values(
         self,
         inputs: Sequence[ValueInput],
@@ -171,14 +220,10 @@ class Store:
         """Insert or update values by key (indicator, unit, period, origin, source), all or nothing."""
         if not inputs:
             return WriteSummary(None)
-        ins = upd = same = 0
-        with self._write() as conn:
-            cs = self._change_set(conn, actor, kind, description)
+
+        def rows(conn: Connection, at: datetime) -> Iterator[_Row]:
             existing = self._existing(conn, inputs)
-            at = now()
             for vi in inputs:
-                p = Period.parse(vi.period)
-                new = {f: getattr(vi, f) for f in _VALUE_FIELDS}
                 old = existing.get(vi.key)
                 if expected_versions is not None and vi.key in expected_versions:
                     have = old["version"] if old else 0
@@ -187,8 +232,11 @@ class Store:
                             f"{vi.indicator} {vi.unit} {vi.period} changed since it was read "
                             f"(version {expected_versions[vi.key]}, now {have})"
                         )
-                if old is None:
-                    row = {
+                p = Period.parse(vi.period)
+                yield _Row(
+                    new={f: getattr(vi, f) for f in _VALUE_FIELDS} | {"status": status},
+                    old=old,
+                    insert={
                         "indicator": vi.indicator,
                         "unit": vi.unit,
                         "period": vi.period,
@@ -196,44 +244,17 @@ class Store:
                         "period_end": p.end,
                         "origin": vi.origin.value,
                         "source": vi.source,
-                        **new,
-                        "status": status,
                         "version": 1,
                         "created_by": actor,
                         "created_at": at,
                         "updated_by": actor,
                         "updated_at": at,
-                    }
-                    vid = int(conn.execute(insert(s.data_value).values(**row)).inserted_primary_key[0])  # type: ignore[index]
-                    self._audit(
-                        conn, cs, actor, at, "data_value", str(vid), "insert", vi, None, new | {"status": status}
-                    )
-                    ins += 1
-                elif any(old[f] != new[f] for f in _VALUE_FIELDS) or old["status"] != status:
-                    before = {f: old[f] for f in _VALUE_FIELDS} | {"status": old["status"]}
-                    conn.execute(
-                        update(s.data_value)
-                        .where(s.data_value.c.id == old["id"])
-                        .values(**new, status=status, version=old["version"] + 1, updated_by=actor, updated_at=at)
-                    )
-                    self._audit(
-                        conn,
-                        cs,
-                        actor,
-                        at,
-                        "data_value",
-                        str(old["id"]),
-                        "update",
-                        vi,
-                        before,
-                        new | {"status": status},
-                    )
-                    upd += 1
-                else:
-                    same += 1
-            if ins == upd == 0:
-                return self._nothing_changed(conn, cs, same)
-        return WriteSummary(cs, ins, upd, same)
+                    },
+                    update={"version": old["version"] + 1 if old else 1, "updated_by": actor, "updated_at": at},
+                    subject=vi,
+                )
+
+        return self._upsert(s.data_value, "data_value", kind, description, actor, rows)
 
     def _existing(self, conn: Connection, inputs: Sequence[ValueInput]) -> dict[tuple[str, ...], dict[str, Any]]:
         keys = {vi.key for vi in inputs}
@@ -280,76 +301,55 @@ class Store:
         )
 
     def write_targets(self, targets: Sequence[Target], *, actor: str, description: str | None = None) -> WriteSummary:
+        """Insert or update targets by key (indicator, unit, period), all or nothing."""
         if not targets:
             return WriteSummary(None)
-        ins = upd = same = 0
-        fields = ("value", "source", "paragraph", "note")
-        with self._write() as conn:
-            cs = self._change_set(conn, actor, "targets", description)
-            at = now()
+        c = s.target.c
+
+        def rows(conn: Connection, at: datetime) -> Iterator[_Row]:
             for tg in targets:
                 old = (
                     conn.execute(
-                        select(s.target).where(
-                            s.target.c.indicator == tg.indicator,
-                            s.target.c.unit == tg.unit,
-                            s.target.c.period == tg.period,
-                        )
+                        select(s.target).where(c.indicator == tg.indicator, c.unit == tg.unit, c.period == tg.period)
                     )
                     .mappings()
                     .first()
                 )
-                new = {f: getattr(tg, f) for f in fields}
-                if old is None:
-                    tid = conn.execute(
-                        insert(s.target).values(
-                            indicator=tg.indicator,
-                            unit=tg.unit,
-                            period=tg.period,
-                            **new,
-                            updated_by=actor,
-                            updated_at=at,
-                        )
-                    ).inserted_primary_key[0]  # type: ignore[index]
-                    self._audit(conn, cs, actor, at, "target", str(tid), "insert", tg, None, new)
-                    ins += 1
-                elif any(old[f] != new[f] for f in fields):
-                    conn.execute(
-                        update(s.target)
-                        .where(s.target.c.id == old["id"])
-                        .values(**new, updated_by=actor, updated_at=at)
-                    )
-                    self._audit(
-                        conn, cs, actor, at, "target", str(old["id"]), "update", tg, {f: old[f] for f in fields}, new
-                    )
-                    upd += 1
-                else:
-                    same += 1
-            if ins == upd == 0:
-                return self._nothing_changed(conn, cs, same)
-        return WriteSummary(cs, ins, upd, same)
+                yield _Row(
+                    new={f: getattr(tg, f) for f in ("value", "source", "paragraph", "note")},
+                    old=dict(old) if old is not None else None,
+                    insert={
+                        "indicator": tg.indicator,
+                        "unit": tg.unit,
+                        "period": tg.period,
+                        "updated_by": actor,
+                        "updated_at": at,
+                    },
+                    update={"updated_by": actor, "updated_at": at},
+                    subject=tg,
+                )
+
+        return self._upsert(s.target, "target", "targets", description, actor, rows)
 
     def write_sources(self, docs: Iterable[SourceDocument], *, actor: str) -> WriteSummary:
-        ins = upd = same = 0
-        with self._write() as conn:
-            cs = self._change_set(conn, actor, "sources", "source documents")
-            at = now()
+        """Insert or update source documents by id, all or nothing."""
+        docs = list(docs)
+        if not docs:
+            return WriteSummary(None)
+
+        def rows(conn: Connection, _at: datetime) -> Iterator[_Row]:
             for d in docs:
-                new = d.model_dump()
                 old = conn.execute(select(s.source_document).where(s.source_document.c.id == d.id)).mappings().first()
-                if old is None:
-                    conn.execute(insert(s.source_document).values(**new))
-                    self._audit(conn, cs, actor, at, "source_document", d.id, "insert", None, None, new)
-                    ins += 1
-                elif dict(old) != new:
-                    conn.execute(update(s.source_document).where(s.source_document.c.id == d.id).values(**new))
-                    self._audit(conn, cs, actor, at, "source_document", d.id, "update", None, dict(old), new)
-                    upd += 1
-                else:
-                    same += 1
-            if ins == upd == 0:
-                return self._nothing_changed(conn, cs, same)
-        return WriteSummary(cs, ins, upd, same)
+                yield _Row(
+                    new=d.model_dump(),
+                    old=dict(old) if old is not None else None,
+                    insert={},
+                    update={},
+                    subject=None,
+                    entity_id=d.id,
+                )
+
+        return self._upsert(s.source_document, "source_document", "sources", "source documents", actor, rows)
 
     # reads ----------------------------------------------------------------------------------
     def values(
@@ -383,6 +383,69 @@ class Store:
         q = q.order_by(c.indicator, c.unit, c.period_start, c.period_end, c.origin, c.source)
         with self.engine.connect() as conn:
             return [StoredValue.model_validate(dict(r)) for r in conn.execute(q).mappings()]
+
+    def values_of(
+        self, indicators: Collection[str], *, within: Period | None = None, statuses: Collection[str] | None = None
+    ) -> list[StoredValue]:
+        """Several indicators' values in one query, in the order of ``values``."""
+        c = s.data_value.c
+        q = select(s.data_value).where(c.indicator.in_(sorted(indicators)))
+        if within is not None:
+            q = q.where(c.period_start >= within.start, c.period_end <= within.end)
+        if statuses is not None:
+            q = q.where(c.status.in_(sorted(statuses)))
+        q = q.order_by(c.indicator, c.unit, c.period_start, c.period_end, c.origin, c.source)
+        with self.engine.connect() as conn:
+            return [StoredValue.model_validate(dict(r)) for r in conn.execute(q).mappings()]
+
+    def value_periods(
+        self, indicators: Collection[str], statuses: Collection[str] | None = None
+    ) -> dict[str, list[Period]]:
+        """The distinct periods each indicator has values for: latest end first, the longest first among
+        periods ending together (2024 before 2024Q4 and 2024-12)."""
+        c = s.data_value.c
+        q = select(c.indicator, c.period).where(c.indicator.in_(sorted(indicators))).distinct()
+        if statuses is not None:
+            q = q.where(c.status.in_(sorted(statuses)))
+        found: dict[str, set[Period]] = {code: set() for code in indicators}
+        with self.engine.connect() as conn:
+            for code, period in conn.execute(q):
+                found[code].add(Period.parse(period))
+        return {
+            code: sorted(ps, key=lambda p: (p.end, -(p.end - p.start).days), reverse=True)
+            for code, ps in found.items()
+        }
+
+    def indicators_with_values(
+        self, window: Period, *, units: Collection[str] | None = None, statuses: Collection[str] | None = None
+    ) -> set[str]:
+        """The indicators with a value inside ``window`` (for ``units``, when given)."""
+        c = s.data_value.c
+        q = select(c.indicator).distinct().where(c.period_start >= window.start, c.period_end <= window.end)
+        if units is not None:
+            q = q.where(c.unit.in_(sorted(units)))
+        if statuses is not None:
+            q = q.where(c.status.in_(sorted(statuses)))
+        with self.engine.connect() as conn:
+            return {r[0] for r in conn.execute(q)}
+
+    def event_years(self, measures: Collection[str]) -> set[int]:
+        """The years of the kept event aggregates of ``measures``: from the first day's to the last day's (one
+        index range; a year in between without events is taken to have them)."""
+        e = s.event_agg.c
+        q = select(func.min(e.day), func.max(e.day)).where(e.measure.in_(sorted(measures)))
+        with self.engine.connect() as conn:
+            first, last = conn.execute(q).one()
+        return set() if first is None or last is None else set(range(first.year, last.year + 1))
+
+    def data_version(self) -> tuple[int, int, int]:
+        """(last change set, applied event batches, last applied batch): it changes whenever a figure can, so
+        a cache of answers keyed on it is never stale."""
+        b = s.event_batch.c
+        with self.engine.connect() as conn:
+            cs = conn.execute(select(func.max(s.change_set.c.id))).scalar()
+            n, last = conn.execute(select(func.count(), func.max(b.id)).where(b.state == "applied")).one()
+        return int(cs or 0), int(n or 0), int(last or 0)
 
     def count_values(self) -> int:
         with self.engine.connect() as conn:

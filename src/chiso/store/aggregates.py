@@ -24,6 +24,13 @@ from chiso.store import schema as s
 from chiso.store.clock import now
 
 
+def reject_key(source: str, kind: str, identity: str, position: int | None, raw: str) -> str:
+    """The key that makes a rejected line recorded once: its source and kind, the identity of its batch (an
+    idempotency key or the batch's content hash) and its position there (its text when it has no position)."""
+    where = str(position) if position is not None else "text:" + hashlib.sha256(raw.encode()).hexdigest()
+    return hashlib.sha256("\x1f".join((source, kind, identity, where)).encode()).hexdigest()
+
+
 def hash_token(token: str) -> str:
     # API tokens are 256-bit random secrets: a fast hash is enough (no password to brute-force).
     return hashlib.sha256(token.encode()).hexdigest()
@@ -67,8 +74,18 @@ class EventBook:
         return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
 
     # batches ----------------------------------------------------------------------------------
-    def new_batch(self, kind: str, source: str, events: int, rejects: Sequence[tuple[int | None, str, str]]) -> int:
-        """Record a batch's arrival and its rejected events (position, raw text, reason) together."""
+    def new_batch(
+        self,
+        kind: str,
+        source: str,
+        events: int,
+        rejects: Sequence[tuple[int | None, str, str]],
+        identity: str | None = None,
+    ) -> int:
+        """Record a batch's arrival and its rejected events (position, raw text, reason) together.
+
+        With the batch's ``identity`` (an idempotency key or its content hash), a reject already recorded for the
+        same source, kind, identity and position is not recorded again: a resent batch adds no rejects."""
         at = now()
         with self.engine.begin() as conn:
             bid = int(
@@ -84,8 +101,11 @@ class EventBook:
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
             if rejects:
+                stmt = insert(s.event_reject)
+                if identity is not None:
+                    stmt = self._insert()(s.event_reject).on_conflict_do_nothing(index_elements=["dedup_key"])
                 conn.execute(
-                    insert(s.event_reject),
+                    stmt,
                     [
                         {
                             "batch": bid,
@@ -95,6 +115,7 @@ class EventBook:
                             "position": pos,
                             "raw": raw,
                             "reason": reason,
+                            "dedup_key": None if identity is None else reject_key(source, kind, identity, pos, raw),
                         }
                         for pos, raw, reason in rejects
                     ],

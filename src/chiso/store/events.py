@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import types
 import typing
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from chiso.catalogue.events import EVENT_KINDS
+from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
 from chiso.errors import WorkspaceError
 
-_ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), datetime: pa.timestamp("us")}
-_DUCK = {str: "VARCHAR", bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", datetime: "TIMESTAMP"}
-DERIVED: dict[str, list[tuple[str, pa.DataType, str]]] = {
-    "dossier": [("day", pa.date32(), "DATE"), ("on_time", pa.bool_(), "BOOLEAN")],
-    "ndxp": [("day", pa.date32(), "DATE")],
-}
+_ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), datetime: pa.timestamp("us"),
+          date: pa.date32()}
+_DUCK = {str: "VARCHAR", bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", datetime: "TIMESTAMP", date: "DATE"}
 
 
 def _base_type(annotation: Any) -> tuple[type, bool]:
@@ -52,7 +49,7 @@ def columns(kind: str) -> list[tuple[str, pa.DataType, str, bool]]:
     for name, field in EVENT_KINDS[kind].model_fields.items():
         py, nullable = _base_type(field.annotation)
         out.append((name, _ARROW[py], _DUCK[py], nullable))
-    out.extend((n, a, d, True) for n, a, d in DERIVED[kind])
+    out.extend((n, _ARROW[py], _DUCK[py], True) for n, py in DERIVED_COLUMNS[kind])
     out.append(("batch", pa.int64(), "BIGINT", False))
     return out
 

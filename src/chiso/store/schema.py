@@ -164,6 +164,9 @@ event_reject = Table(
     Column("reason", Text, nullable=False),
     Column("replayed_at", DateTime),
     Column("replay_batch", BigInteger),
+    # hash of (source, kind, batch identity, position): a resent batch records its rejects once (0004)
+    Column("dedup_key", String(64)),
+    Index("ix_event_reject_dedup_key", "dedup_key", unique=True),
 )
 
 app_user = Table(

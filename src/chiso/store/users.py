@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,8 +83,11 @@ def _sid(token: str) -> str:
 
 
 class UserBook:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, write: Callable[[], AbstractContextManager[Connection]] | None = None) -> None:
         self.engine = engine
+        # the connection a form's move is written on: the store's open batch(), if any, so that the form's
+        # state and its values' status are one transaction; else a transaction of its own
+        self._write = write or engine.begin
 
     # users ------------------------------------------------------------------------------------
     def create(self, username: str, name: str, password: str, role: str, unit: str) -> UserRecord:
@@ -224,12 +229,14 @@ class UserBook:
             return [_form(r) for r in conn.execute(q.order_by(c.updated_at.desc())).mappings()]
 
     def set_form(self, f: FormState, state: str, actor: str, comment: str | None) -> FormState:
-        """Move a form to ``state``, audited; refuses if someone else moved it since ``f`` was read."""
+        """Move a form to ``state``, audited; refuses if someone else moved it since ``f`` was read.
+
+        Inside the store's ``batch()`` the move is part of the batch's transaction."""
         from chiso.errors import ConflictError
 
         c = s.form_state.c
         t = now()
-        with self.engine.begin() as conn:
+        with self._write() as conn:
             if f.version == 0:
                 try:
                     conn.execute(
@@ -272,4 +279,5 @@ class UserBook:
                 before={"state": f.state},
                 after={"state": state, "comment": comment},
             )
-        return self.form(f.dataset, f.unit, f.period)
+        # built, not read back: inside a batch another connection would not see the move yet
+        return FormState(f.dataset, f.unit, f.period, state, comment, actor, t, f.version + 1)

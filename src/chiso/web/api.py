@@ -24,19 +24,16 @@ from chiso.catalogue import Catalogue
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar, Target, Text, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine import rebase as rb
-from chiso.errors import UnknownIndicatorError, UnknownNameError, UnknownPeriodError, UnknownUnitError
-from chiso.web.pages import (
-    Dashboards,
-    Policy,
+from chiso.engine.reading import Policy, series_periods, window_of
+from chiso.engine.structure import StructureError, needs_rebase, parse_structure
+from chiso.errors import (
+    UnknownIndicatorError,
+    UnknownNameError,
+    UnknownPeriodError,
     UnknownStructureError,
-    needs_rebase,
-    parse_structure,
-    policy_of,
-    rebase_note,
-    series_periods,
-    shown_structure,
-    window_of,
+    UnknownUnitError,
 )
+from chiso.web.pages import Dashboards, policy_of
 from chiso.web.problems import MEDIA_TYPE, ApiProblem
 from chiso.web.templating import env, lang_of, tr
 
@@ -165,6 +162,7 @@ class RankingOut(BaseModel):
     code: str
     group: str
     period: str
+    as_of: str | None = None  # with latest=true: the sub-period ranked when nobody had a value for the period
     structure: date | None = None  # the unit structure ranked in (None: the one valid at the period's end)
     ranked: int
     rows: list[RankingRow]
@@ -251,10 +249,8 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
         try:
             return parse_structure(text)
         except UnknownStructureError as exc:
-            raise invalid(400, "invalid-structure", "structure", exc.name, lang,
-                          f"không hiểu cơ cấu đơn vị {exc.name!r}; dùng 2024, 2025 hoặc một ngày (2025-07-01)",
-                          f"unknown unit structure {exc.name!r}; use 2024, 2025 or a date (2025-07-01)",
-                          exc.suggestions) from exc
+            raise ApiProblem(400, "invalid-structure", f"structure: {exc.render(lang)}", field="structure",
+                             value=exc.name, suggestions=exc.suggestions) from exc
 
     def group(ref: str, lang: str) -> Unit:
         g = unit(ref, "group", lang)
@@ -265,8 +261,9 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
         return g
 
     def default_period(ind: Indicator, policy: Policy) -> Period:
+        """The latest period with data (chiso.engine.latest), as the pages and the CLI default to."""
         found = dash.indicator_periods(ind, policy, limit=1)
-        return found[0] if found else dash.latest_year(policy)
+        return found[0] if found else dash.default_year(policy)
 
     @r.get("/indicators", response_model=IndicatorList)
     def list_indicators(
@@ -362,7 +359,7 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
             try:
                 answers = (rd.engine.series(ind, u, periods, structure=asked) if asked is not None
                            else rd.series_in(ind, u, periods))
-            except rb.StructureError as exc:
+            except StructureError as exc:
                 raise invalid(400, "not-in-structure", "structure", structure_ref or "", lang,
                               exc.render("vi"), exc.render("en")) from exc
             for a in answers:
@@ -373,7 +370,7 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
                     denominator=f.denominator if f else None, source=f.source if f else None,
                     approximate=f.approximate if f else False,
                     rebased_from=list(f.rebase.rebased_from) if f and f.rebase else None,
-                    message=rebase_note(ind, cat, a, a.period, lang)))
+                    message=rb.note(ind, cat, a, a.period, lang)))
             shown = answers[0].unit if answers else u
             rebased = next((a.figure.rebase.structure for a in answers if a.figure and a.figure.rebase), None)
             return SeriesOut(code=ind.code, unit=shown.code, unit_name=shown.short, start=str(first),
@@ -394,6 +391,8 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
         group_ref: Annotated[str, Query(alias="group", description="ministries or provinces")] = "provinces",
         period_ref: Annotated[str | None, Query(alias="period", description="default: the latest with data")] = None,
         structure_ref: Annotated[str | None, Query(alias="structure", description=_STRUCTURE)] = None,
+        latest: Annotated[bool, Query(description="when nobody has a value for the period, rank the latest "
+                                                  "sub-period that ranks anyone (as_of says which)")] = False,
         drafts: bool = False,
     ) -> RankingOut:
         """Members of a group ranked best first (ties share a rank, members without data last, unranked). In
@@ -405,11 +404,11 @@ def router(ws: Workspace, dash: Dashboards) -> APIRouter:
         policy = policy_of(request, ws, drafts)
         p = period(period_ref, "period", lang) if period_ref else default_period(ind, policy)
         rd = dash.reader(p, policy, dash.version())
-        s = shown_structure(cat, p, asked)
-        rows = rd.engine.rank(ind, g, p, structure=s)
-        out = [RankingRow(**{**x.as_dict(), "message": rebase_note(ind, cat, x, p, lang)}) for x in rows]
-        return RankingOut(code=ind.code, group=g.code, period=str(p), structure=s,
-                          ranked=sum(1 for x in rows if x.rank is not None), rows=out)
+        rk = rd.ranking(ind, g, p, asked) if latest else rd.ranking(ind, g, p, asked, fallback=False)
+        shown = Period.parse(rk.shown_period)
+        out = [RankingRow(**{**x.as_dict(), "message": rb.note(ind, cat, x, shown, lang)}) for x in rk.rows]
+        return RankingOut(code=ind.code, group=g.code, period=str(p), as_of=rk.as_of, structure=rk.structure,
+                          ranked=len(rk.ranked), rows=out)
 
     @r.get("/targets", response_model=TargetList)
     def targets(

@@ -22,7 +22,7 @@ from chiso.errors import (
     UnknownUnitError,
     WorkspaceError,
 )
-from chiso.ingest.events import ALL, EventIngestor, Receipt
+from chiso.ingest.events import ALL, EventIngestor, Receipt, replay_key
 from chiso.ingest.nats import EventWriter, batch_records
 from chiso.store.aggregates import EventSourceRecord
 from chiso.web.problems import ApiProblem
@@ -45,6 +45,24 @@ def _check_kind(kind: str, status: int) -> None:
     """404 for the kind in the path (no such resource), 400 for the kind in a query."""
     if kind not in EVENT_KINDS:
         raise ApiProblem(status, "unknown-kind", f"kind: unknown event kind {kind!r}; expected one of: {_kinds()}")
+
+
+def _bearer(request: Request) -> str:
+    """The token of ``Authorization: Bearer <token>``."""
+    header = request.headers.get("authorization")
+    if not header:
+        raise ApiProblem(401, "unauthenticated",
+                         "Authorization: missing; send `Authorization: Bearer <token>` with your source's token",
+                         headers=_BEARER)
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(401, "unauthenticated", "Authorization: expected `Bearer <token>`", headers=_BEARER)
+    return token.strip()
+
+
+def _invalid_token() -> ApiProblem:
+    return ApiProblem(401, "invalid-token", "Authorization: the token is unknown, or its source was revoked",
+                      headers=_BEARER)
 
 
 def _may_send(src: EventSourceRecord, kind: str) -> bool:
@@ -73,21 +91,17 @@ def events_router(ws: Workspace, writer: EventWriter, *, max_body: int = MAX_BOD
 
     async def source(request: Request) -> EventSourceRecord:
         """The event source whose token is in ``Authorization: Bearer <token>``."""
-        header = request.headers.get("authorization")
-        if not header:
-            raise ApiProblem(401, "unauthenticated",
-                             "Authorization: missing; send `Authorization: Bearer <token>` with your source's token",
-                             headers=_BEARER)
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise ApiProblem(401, "unauthenticated", "Authorization: expected `Bearer <token>`", headers=_BEARER)
-        src = await run_in_threadpool(book.authenticate, token.strip())
+        src = await run_in_threadpool(book.authenticate, _bearer(request))
         if src is None:
-            raise ApiProblem(401, "invalid-token", "Authorization: the token is unknown, or its source was revoked",
-                             headers=_BEARER)
+            raise _invalid_token()
         return src
 
     auth = Depends(source)  # a default, not an Annotated alias: the string annotations resolve at module level
+
+    def as_of_now(ing: EventIngestor, request: Request) -> EventSourceRecord | None:
+        """The source as it stands when the writer takes its batch (None: revoked meanwhile). A batch may wait
+        behind others in the writer's queue; a revocation or a new scope made meanwhile holds for it too."""
+        return ing.book.authenticate(_bearer(request))
 
     async def write(fn: Any) -> Any:
         try:
@@ -114,26 +128,36 @@ def events_router(ws: Workspace, writer: EventWriter, *, max_body: int = MAX_BOD
 
     @r.post("/rejects/replay")
     async def replay_rejects(
-        kind: Annotated[str | None, Query(description="dossier or ndxp")] = None, src: EventSourceRecord = auth,
+        request: Request,
+        kind: Annotated[str | None, Query(description="dossier or ndxp")] = None,
+        src: EventSourceRecord = auth,
     ) -> dict[str, Any]:
         """Validate the source's pending rejects again (after its scope or the catalogue was fixed)."""
         if kind is not None:
             _check_kind(kind, 400)
 
-        def job(ing: EventIngestor) -> tuple[int, list[Receipt]]:
-            pending = ing.book.rejects(kind=kind, source=src.id, limit=1_000_000)
+        def job(ing: EventIngestor) -> tuple[int, list[Receipt]] | None:
+            now = as_of_now(ing, request)
+            if now is None:
+                return None
+            pending = ing.book.rejects(kind=kind, source=now.id, limit=1_000_000)
             out = []
-            for k in sorted({x.kind for x in pending if _may_send(src, x.kind)}):
+            for k in sorted({x.kind for x in pending if _may_send(now, x.kind)}):
                 group = [x for x in pending if x.kind == k]
-                # As the source itself, so its scope of units still holds; positions are the replay batch's.
-                rec = ing.submit_records(k, [(i, x.raw) for i, x in enumerate(group, start=1)], src)
+                # As the source itself, so its scope of units still holds; positions are the replay batch's, and
+                # the rejects replayed name the batch, so those still bad are recorded once more, not lost.
+                rec = ing.submit_records(k, [(i, x.raw) for i, x in enumerate(group, start=1)], now,
+                                         batch_key=replay_key(x.id for x in group))
                 if rec.batch is not None:
                     # the ones still bad were recorded again as rejects of this batch: close all the old ones
                     ing.book.mark_replayed([x.id for x in group], rec.batch)
                 out.append(rec)
             return len(pending), out
 
-        n, receipts = await write(job)
+        done = await write(job)
+        if done is None:
+            raise _invalid_token()
+        n, receipts = done
         return {"source": src.id, "pending": n, "receipts": [x.as_dict() for x in receipts]}
 
     @r.post("/{kind}", openapi_extra=_BATCH_BODY)
@@ -159,10 +183,16 @@ def events_router(ws: Workspace, writer: EventWriter, *, max_body: int = MAX_BOD
             raise ApiProblem(400, "invalid-json", f"body: {exc}") from exc
         if not records:
             raise ApiProblem(400, "empty-batch", "body: no events; send NDJSON (one event a line) or a JSON array")
+        def job(ing: EventIngestor) -> Receipt | None:
+            now = as_of_now(ing, request)
+            return None if now is None else ing.submit_records(kind, records, now)
+
         try:
-            receipt: Receipt = await write(lambda ing: ing.submit_records(kind, records, src))
-        except ChisoError as exc:
+            receipt: Receipt | None = await write(job)
+        except ChisoError as exc:  # e.g. the source may no longer send this kind
             raise ApiProblem(400, "rejected-batch", str(exc)) from exc
+        if receipt is None:
+            raise _invalid_token()
         return receipt.as_dict()
 
     return r

@@ -1,8 +1,9 @@
 """Reading figures back from a published report, on the web: ``/extract`` (the national office).
 
 ``GET /extract`` shows the form (upload a text or HTML report, or paste its text); ``POST /extract`` reads
-it and shows the proposals with checkboxes; ``POST /extract/accept`` imports the checked ones through
-``chiso.app.accept_proposals`` (the use-case of ``chiso extract``: source document, line, audit).
+it and shows the proposals with checkboxes, each checked by the one intake (``chiso.ingest.intake``);
+``POST /extract/accept`` imports the checked ones through ``chiso.app.accept_proposals`` (the use-case of
+``chiso extract``: source document, line, audit).
 
 The page carries the report's text, not the proposals: accepting reads the text again on the server, so
 what is written is what the server proposed, whatever the browser sends back.
@@ -25,6 +26,7 @@ from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError, PermissionDenied, ValidationError
 from chiso.i18n import fmt_value
 from chiso.ingest.extract import Proposal, decode_document, document_period
+from chiso.ingest.intake import check_proposals
 from chiso.web.session import check_csrf, current_user
 from chiso.web.templating import lang_of, render, tr
 
@@ -48,7 +50,7 @@ def router(ws: core.Workspace) -> APIRouter:
         lang = lang_of(request)
         rows = []
         for i, p in enumerate(proposals or []):
-            problems = core.check_proposals(cat, doc, [p])[2] if doc else []
+            problems = check_proposals(cat, doc, [p]).problems if doc else []
             rows.append(row(i, p, lang, [pr.render(lang).split(": ", 1)[-1] for pr in problems]))
         done = request.query_params.get("done")
         resp = render(

@@ -14,7 +14,7 @@ page shows the current value beside the user's.
 from __future__ import annotations
 
 import json
-import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,7 +32,8 @@ from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator, Text, Unit
 from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError, ConflictError, PermissionDenied, Problem, UnknownNameError, ValidationError
-from chiso.ingest.validate import parse_number
+from chiso.ingest.intake import reading_for
+from chiso.ingest.vnnumbers import NumberError, read_number
 from chiso.store import AuditEntry
 from chiso.web.auth_routes import install_handlers
 from chiso.web.problems import ApiProblem
@@ -61,12 +62,6 @@ DONE = {
     "returned": ("Đã trả lại cho đơn vị báo cáo.", "Returned to the reporting unit."),
     "reopened": ("Đã mở lại biểu mẫu.", "The form was reopened."),
 }
-FAR = "far from this unit's history: explain it in a comment"  # workflow's reason text
-EXTRA_REASONS = {
-    FAR: ("khác xa lịch sử của đơn vị: hãy giải thích trong phần ghi chú",
-          "far from this unit's history: explain it in a comment"),
-}
-RULES = {FAR: "far_from_history"}  # machine names for reasons that are plain text
 PARTS = ("value", "numerator", "denominator")
 
 
@@ -77,27 +72,26 @@ def unit_label(u: Unit, lang: str) -> str:
 
 def problem_text(p: Problem, lang: str) -> str:
     """A problem without its row and field: it is shown next to its field."""
-    if p.reason in EXTRA_REASONS:
-        vi, en = EXTRA_REASONS[p.reason]
-        return tr(lang, vi, en)
     return Problem(None, None, p.reason, p.params, p.value).render(lang)
 
 
 def problem_json(p: Problem, lang: str) -> dict[str, Any]:
-    out: dict[str, Any] = {"field": p.field or "form", "reason": problem_text(p, lang),
-                           "rule": RULES.get(p.reason, p.reason)}
+    out: dict[str, Any] = {"field": p.field or "form", "reason": problem_text(p, lang), "rule": p.reason}
     if p.value not in (None, ""):
         out["value"] = p.value
     return out
 
 
 def input_number(x: float | None, lang: str) -> str:
-    """A number as an input shows it: no thousands grouping (``1.267`` would be ambiguous), a decimal comma
-    in Vietnamese; ``parse_number`` reads it back exactly."""
+    """A number as an input shows it, so that ``read_number`` reads it back exactly: no thousands grouping,
+    a decimal comma in Vietnamese; in English a decimal point, with a trailing 0 where the point would
+    otherwise read as a thousands dot ("1.2340", not "1.234")."""
     if x is None:
         return ""
     text = str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:.6f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",") if lang == "vi" else text
+    if lang == "vi":
+        return text.replace(".", ",")
+    return text + "0" if re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", text) else text
 
 
 def _m(x: float | None) -> str:
@@ -241,11 +235,11 @@ def _shown(f: workflow.Field, lang: str) -> dict[str, str]:
             "comment": (s.comment or "") if s else ""}
 
 
-def _canon_texts(texts: Mapping[str, str]) -> str:
+def _canon_texts(ind: Indicator, texts: Mapping[str, str]) -> str:
     nums: list[float | None] = []
     for k in PARTS:
         try:
-            nums.append(parse_number(texts[k]) if texts.get(k, "").strip() else None)
+            nums.append(read_number(texts[k], reading_for(ind, k)) if texts.get(k, "").strip() else None)
         except ValueError:
             nums.append(None)
     return canon(nums[0], nums[1], nums[2], texts.get("comment"))
@@ -285,7 +279,7 @@ def field_rows(ws: Workspace, view: FormView, lang: str, *, posted: Mapping[str,
         ind = f.indicator
         code = ind.code
         shown = _shown(f, lang)
-        texts, version, orig = shown, f.version, _canon_texts(shown)
+        texts, version, orig = shown, f.version, _canon_texts(ind, shown)
         if posted is not None and code in posted:
             p = posted[code]
             texts = {k: p.get(k, "") for k in (*PARTS, "comment")}
@@ -338,13 +332,11 @@ def parse_posted(view: FormView, form: Mapping[str, str]) -> tuple[dict[str, dic
         bad = False
         for k in PARTS:
             t = texts[k].strip()
-            try:
-                x = parse_number(t) if t else None
-                if x is not None and not math.isfinite(x):  # "1e999"
-                    raise ValueError(t)
-                nums[k] = x
-            except ValueError:
-                problems.append(Problem(None, code, "not_a_number", {}, t))
+            try:  # read as the server reads every typed number: with the indicator known
+                nums[k] = read_number(t, reading_for(f.indicator, k)) if t else None
+            except NumberError as exc:
+                shown = t if exc.reason == "not_a_number" else None  # an ambiguity names the text itself
+                problems.append(Problem(None, code, exc.reason, exc.params, shown))
                 bad = True
         if bad:
             continue
@@ -444,7 +436,7 @@ def pages_router(ws: Workspace) -> APIRouter:
                                    not in EDITABLE else f"{user.username} may not enter data for {view.unit}")
         posted, entries, problems = parse_posted(view, form)
         if problems:
-            problems += workflow.check_entries(view, entries)
+            problems += workflow.check_entries(ws, view, entries)
             return form_page(ws, request, view, status=422, posted=posted, problems=problems)
         conflicts = _conflicts(view, entries)
         if conflicts:

@@ -2,11 +2,12 @@
 (``/units/{code}``), server-rendered with inline SVG charts, and every table as CSV (UTF-8 with BOM, so Excel
 shows diacritics) and XLSX.
 
-Speed: a page reads each indicator's values once (``Snapshot``, a ``ValueReader`` over one window of
-periods) and the engine answers from memory, asked only where stored values or events can make a figure
-(``Reader.may_answer``). The page's numbers are cached per data version (the last change set, the applied
-event batches), so a repeated view costs two tiny queries: a saved value shows at once; after new event
-batches a cached page stands ``EVENT_GRACE`` seconds, then is served while it is recomputed in the background.
+The numbers come from the engine as every view asks it (``chiso.engine.reading``: a page's ``Snapshot`` of
+the stored values, a ``Reader`` that asks only where a figure can be made, the "latest sub-period" fallback);
+structures from ``chiso.engine.structure``; the default period from ``chiso.engine.latest``. This module holds
+what is the web's own: the page data cached per data version (``Dashboards``, ``PageCache``: a saved value
+shows at once; after new event batches a cached page stands ``EVENT_GRACE`` seconds, then is served while it
+is recomputed in the background), labels, downloads and routes.
 
 The public sees published (approved) values only. A logged-in user may add ``?drafts=1`` to see the
 unapproved values of the units in their scope too.
@@ -15,14 +16,13 @@ unapproved values of the units in their scope too.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Collection, Hashable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
@@ -32,7 +32,6 @@ from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Font
-from sqlalchemy import func, select
 
 from chiso import app as core
 from chiso import charts
@@ -43,23 +42,36 @@ from chiso.catalogue.models import (
     PILLAR_NAMES,
     Direction,
     Indicator,
-    PeriodsRule,
     Pillar,
     SourceDocument,
     Successor,
-    Target,
     Unit,
     UnitType,
 )
-from chiso.catalogue.periods import TILING_KINDS, Period, PeriodKind
-from chiso.catalogue.records import StoredValue
-from chiso.engine import Answer, Engine, EventReader, RankRow, attainment
+from chiso.catalogue.periods import Period, PeriodKind
+from chiso.engine import Answer, Engine
+from chiso.engine import latest as lt
 from chiso.engine import rebase as rb
-from chiso.errors import ChisoError, UnknownNameError, UnknownPeriodError, UnknownUnitError
-from chiso.i18n import fmt_compact, fmt_number, fmt_value
+from chiso.engine.reading import (
+    PUBLIC,
+    Cell,
+    EventMemo,
+    Policy,
+    Ranking,
+    Reader,
+    Snapshot,
+    cell_of,
+    period_of,
+    series_periods,
+    window_of,
+)
+from chiso.engine.structure import STRUCTURE_WORDS, needs_rebase, structure_label, unit_structure
+from chiso.engine.structure import parse_structure as parse_structure  # web.events_api imports both from here
+from chiso.errors import UnknownNameError, UnknownPeriodError, UnknownUnitError
+from chiso.errors import UnknownStructureError as UnknownStructureError
+from chiso.i18n import fmt_compact, fmt_number, fmt_value, t
 from chiso.report.exports import number_text
 from chiso.store import Store
-from chiso.store import schema as s
 from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render, tr
 
@@ -68,150 +80,17 @@ log = logging.getLogger(__name__)
 
 EVENT_GRACE = 5.0  # seconds a cached page may lag the event stream
 CACHE_TTL = 300.0  # bounds staleness after a full event recompute, which leaves no batch behind
-SERIES_LENGTH = {PeriodKind.YEAR: 5, PeriodKind.HALF: 6, PeriodKind.QUARTER: 8, PeriodKind.MONTH: 12}
-FALLBACK_TRIES = 4  # sub-periods tried for "the latest value inside the period"
 Fmt = Literal["csv", "xlsx"]
 
 
-# --- reading -------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8192)
-def _period(text: str) -> Period:
-    return Period.parse(text)
-
-
-@dataclass(frozen=True)
-class Policy:
-    """What a reader may see: published values, or also the unapproved values of the units in ``drafts_for``."""
-
-    drafts_for: frozenset[str] | None = None
-    scope: str = "public"  # names the policy in cache keys
-
-    def visible(self, v: StoredValue) -> bool:
-        if self.drafts_for is None:
-            return v.status == "approved"
-        return v.status == "approved" or v.unit in self.drafts_for
-
-    @property
-    def statuses(self) -> tuple[str, ...] | None:
-        return ("approved",) if self.drafts_for is None else None
-
-
-PUBLIC = Policy()
-
-
-class Snapshot:
-    """A ``ValueReader`` for one page: each indicator's values inside ``window`` are read once, then served
-    from memory (the engine asks many times per page: a ranking, a series, a fallback)."""
-
-    def __init__(self, store: Store, window: Period, policy: Policy, sources: dict[str, SourceDocument]) -> None:
-        self.store, self.window, self.policy = store, window, policy
-        self._sources = sources
-        self._values: dict[str, list[StoredValue]] = {}
-        self._targets: dict[str, list[Target]] = {}
-        self.queries = 0
-
-    def _read(self, indicator: str | None, units: Collection[str] | None, within: Period | None) -> list[StoredValue]:
-        self.queries += 1
-        rows = self.store.values(indicator=indicator, units=units, within=within, statuses=self.policy.statuses)
-        return [v for v in rows if self.policy.visible(v)]
-
-    def preload(self, indicators: Iterable[str]) -> None:
-        """Read several indicators' windows in one query (the overview's key indicators)."""
-        want = [c for c in indicators if c not in self._values]
-        if not want:
-            return
-        for code in want:
-            self._values[code] = []
-        if len(want) == 1:
-            self._values[want[0]] = self._read(want[0], None, self.window)
-            return
-        self.queries += 1
-        c = s.data_value.c
-        q = select(s.data_value).where(c.indicator.in_(sorted(want)), c.period_start >= self.window.start,
-                                       c.period_end <= self.window.end)
-        if self.policy.statuses is not None:
-            q = q.where(c.status.in_(self.policy.statuses))
-        q = q.order_by(c.indicator, c.unit, c.period_start, c.period_end, c.origin, c.source)
-        with self.store.engine.connect() as conn:
-            for r in conn.execute(q).mappings():
-                v = StoredValue.model_validate(dict(r))
-                if self.policy.visible(v):
-                    self._values[v.indicator].append(v)
-
-    def values(
-        self,
-        *,
-        indicator: str | None = None,
-        units: Collection[str] | None = None,
-        within: Period | None = None,
-        statuses: Collection[str] | None = None,  # the engine's; this snapshot's policy decides instead
-    ) -> list[StoredValue]:
-        if indicator is None or within is None or not self.window.contains(within):
-            return self._read(indicator, units, within)
-        if indicator not in self._values:
-            self.preload([indicator])
-        wanted = None if units is None else set(units)
-        return [v for v in self._values[indicator]
-                if (wanted is None or v.unit in wanted) and within.contains(_period(v.period))]
-
-    def targets(
-        self, *, indicator: str | None = None, units: Collection[str] | None = None,
-        periods: Collection[str] | None = None,
-    ) -> list[Target]:
-        if indicator is None:
-            self.queries += 1
-            return self.store.targets(units=units, periods=periods)
-        if indicator not in self._targets:
-            self.queries += 1
-            self._targets[indicator] = self.store.targets(indicator=indicator)
-        return [t for t in self._targets[indicator]
-                if (units is None or t.unit in units) and (periods is None or t.period in periods)]
-
-    def sources(self) -> dict[str, SourceDocument]:
-        return self._sources
-
-    def periods(self, indicator: str, units: Collection[str], within: Period) -> list[Period]:
-        """The distinct periods with values inside ``within``, latest end first, longest first."""
-        found = {_period(v.period) for v in self.values(indicator=indicator, units=units, within=within)}
-        return sorted(found, key=lambda p: (p.end, -(p.end - p.start).days), reverse=True)
-
-
-class EventMemo:
-    """An ``EventReader`` that asks the event aggregates once per distinct question within a page."""
-
-    def __init__(self, inner: EventReader) -> None:
-        self.inner = inner
-        self._memo: dict[Hashable, Any] = {}
-
-    def _once(self, key: Hashable, fn: Callable[[], T]) -> T:
-        if key not in self._memo:
-            self._memo[key] = fn()
-        return self._memo[key]  # type: ignore[no-any-return]
-
-    def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]:
-        key = ("b", measure, None if units is None else frozenset(units), start, end)
-        return dict(self._once(key, lambda: self.inner.by_unit(measure, units, start, end)))
-
-    def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]:
-        key = ("f", measure, None if units is None else frozenset(units), end)
-        return dict(self._once(key, lambda: self.inner.first_seen_by_unit(measure, units, end)))
-
-    def days_with_data(self, measure: str, start: date, end: date) -> int:
-        return self._once(("d", measure, start, end), lambda: self.inner.days_with_data(measure, start, end))
+# --- the store, as the engine's readers need it ------------------------------------------------------
 
 
 Version = tuple[int, int, int]
 
 
 def data_version(store: Store) -> Version:
-    """(last change set, applied event batches, last applied batch): changes whenever a figure can."""
-    b = s.event_batch.c
-    with store.engine.connect() as conn:
-        cs = conn.execute(select(func.max(s.change_set.c.id))).scalar()
-        n, last = conn.execute(select(func.count(), func.max(b.id)).where(b.state == "applied")).one()
-    return int(cs or 0), int(n or 0), int(last or 0)
+    return store.data_version()
 
 
 class PageCache:
@@ -282,259 +161,6 @@ class PageCache:
             self._items.clear()
 
 
-# --- unit structures ---------------------------------------------------------------------------------
-
-# The words a reader may give for a structure: the 2024 one (63 provinces, 22 ministries) and the 2025 one
-# (34 provinces, 17 ministries); any date (2025-07-01, 01/07/2025) names the structure in force that day.
-STRUCTURE_WORDS = {"2024": date(2024, 12, 31), "2025": date(2025, 7, 1)}
-
-
-class UnknownStructureError(UnknownNameError):
-    kind = "unit structure"
-
-    def render(self, lang: str | None = None) -> str:
-        return tr(lang or "vi", f"Không hiểu cơ cấu đơn vị {self.name!r}", f"Unknown unit structure {self.name!r}")
-
-
-def parse_structure(text: str | None) -> date | None:
-    """``2024``, ``2025`` or a date; None (or empty): each period in the structure valid at its end."""
-    if text is None or not text.strip():
-        return None
-    word = STRUCTURE_WORDS.get(text.strip())
-    if word is not None:
-        return word
-    try:
-        return rb.parse_structure(text)
-    except ChisoError:
-        raise UnknownStructureError(text, [*STRUCTURE_WORDS, "2025-07-01", "01/07/2025"]) from None
-
-
-@functools.lru_cache(maxsize=16)
-def change_days(cat: Catalogue) -> tuple[date, ...]:
-    """The days a unit structure changed: a unit began, or the day after one ended."""
-    days = {u.valid_from for u in cat.units.values() if u.valid_from is not None}
-    days |= {u.valid_to + timedelta(days=1) for u in cat.units.values() if u.valid_to is not None}
-    return tuple(sorted(days))
-
-
-def crosses_change(cat: Catalogue, p: Period) -> bool:
-    return any(p.start < d <= p.end for d in change_days(cat))
-
-
-def shown_structure(cat: Catalogue, p: Period, asked: date | None) -> date | None:
-    """The structure a period is shown in: the asked one; by default the one valid at the period's end, which
-    needs rebasing (None: nothing to rebase) only when the structure changed inside the period."""
-    if asked is not None:
-        return asked
-    return p.end if crosses_change(cat, p) else None
-
-
-def unit_structure(unit: Unit, day: date) -> date:
-    """``day``, moved into the unit's own validity: a unit's series is shown in a structure it belongs to."""
-    if unit.valid_from is not None and day < unit.valid_from:
-        return unit.valid_from
-    if unit.valid_to is not None and day > unit.valid_to:
-        return unit.valid_to
-    return day
-
-
-def needs_rebase(cat: Catalogue, unit: Unit, window: Period) -> bool:
-    """Whether a unit's figures over ``window`` cross a change of structure: it began or ended inside it, or
-    units it took over were valid then."""
-    if unit.is_group:
-        return False
-    if (unit.valid_from is not None and unit.valid_from > window.start) or (
-            unit.valid_to is not None and unit.valid_to < window.end):
-        return True
-    return any(a.unit.overlaps(window.start, window.end) for a in cat.lineage(unit))
-
-
-# --- what a page shows ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One answer as a page shows it. ``as_of`` is set when the period itself has no value and the latest
-    sub-period inside it answers instead (e.g. 2024-09 for 2024)."""
-
-    indicator: Indicator
-    unit: Unit
-    period: Period
-    value: float | None
-    target: float | None = None
-    attainment: float | None = None
-    as_of: str | None = None
-    approximate: bool = False
-    qualifier: str | None = None
-    source: str | None = None
-    document: str | None = None
-    numerator: float | None = None
-    denominator: float | None = None
-    complete: bool = True
-
-    @property
-    def shown_period(self) -> str:
-        return self.as_of or str(self.period)
-
-    @property
-    def behind(self) -> bool:
-        return self.attainment is not None and self.attainment < 1
-
-
-def cell_of(ans: Answer, as_of: str | None = None, target: float | None = None) -> Cell:
-    f = ans.figure
-    tv = ans.target.value if ans.target else target
-    att = ans.attainment
-    if att is None and tv is not None and ans.value is not None:
-        att = attainment(ans.indicator, ans.value, tv)  # a sub-period's figure against the period's target
-    return Cell(
-        ans.indicator, ans.unit, ans.period, ans.value, tv, att, as_of,
-        f.approximate if f else False, f.qualifier if f else None, f.source if f else None,
-        f.document if f else None, f.numerator if f else None, f.denominator if f else None,
-        f.complete if f else True,
-    )
-
-
-@dataclass
-class Reader:
-    """The engine and its snapshot for one page."""
-
-    ws: Workspace
-    snap: Snapshot
-    engine: Engine
-    policy: Policy
-    _answers: dict[tuple[str, str, str], Answer] = field(default_factory=dict)
-    _closures: dict[tuple[str, str], list[str]] = field(default_factory=dict)
-
-    @property
-    def cat(self) -> Catalogue:
-        return self.ws.catalogue
-
-    def closure(self, unit: Unit, p: Period) -> list[str]:
-        """The unit and everything its figure can be made of, in the structure at the period's end."""
-        key = (unit.code, str(p))
-        if key not in self._closures:
-            out, todo = [], [unit]
-            while todo:
-                u = todo.pop()
-                out.append(u.code)
-                todo.extend(self.cat.components(u, p))
-            self._closures[key] = out
-        return self._closures[key]
-
-    def may_answer(self, ind: Indicator, unit: Unit, p: Period) -> bool:
-        """Whether the engine can find a figure at all: events in scope, or stored values in the unit's closure
-        that are for ``p`` or tile it (recursively, as the engine combines sub-periods).
-
-        A necessary condition only (the engine still decides); it spares the engine's search down to single
-        days where nothing can come of it, which otherwise dominates a cold dashboard.
-        """
-        if ind.code in self.cat.event_indicators and self.engine.computed(ind, unit, p) is not None:
-            return True
-        held = self.snap.periods(ind.code, self.closure(unit, p), p)
-        if not held:
-            return False
-        if ind.periods_rule is PeriodsRule.LATEST:
-            return True
-        if ind.periods_rule is PeriodsRule.NONE:
-            return p in held
-        return _tiles(p, held, {})
-
-    def answer(self, ind: Indicator, unit: Unit, p: Period) -> Answer:
-        key = (ind.code, unit.code, str(p))
-        if key not in self._answers:
-            if self.may_answer(ind, unit, p):
-                self._answers[key] = self.engine.value(ind, unit, p, compare=False)
-            else:
-                self._answers[key] = Answer(ind, unit, p, None, self.engine.target(ind, unit, p))
-        return self._answers[key]
-
-    def value(self, ind: Indicator, unit: Unit, p: Period) -> Cell:
-        return cell_of(self.answer(ind, unit, p))
-
-    def latest(self, ind: Indicator, unit: Unit, p: Period) -> Cell:
-        """The value for ``p``; failing that, the latest sub-period inside ``p`` that has one."""
-        ans = self.answer(ind, unit, p)
-        if ans.value is not None:
-            return cell_of(ans)
-        target = ans.target.value if ans.target else None
-        for q in self.snap.periods(ind.code, self.closure(unit, p), p)[:FALLBACK_TRIES]:
-            if q == p:
-                continue
-            sub = self.answer(ind, unit, q)
-            if sub.value is not None:
-                return replace(cell_of(sub, as_of=str(q), target=target), period=p)
-        return cell_of(ans)
-
-    def series(self, ind: Indicator, unit: Unit, periods: Sequence[Period]) -> list[Cell]:
-        return [self.value(ind, unit, q) for q in periods]
-
-    def series_in(self, ind: Indicator, unit: Unit, periods: Sequence[Period]) -> list[Answer]:
-        """A unit's series crossing a change, all in the structure of the newest period it belongs to."""
-        s = unit_structure(unit, max(q.end for q in periods))
-        return self.engine.series(ind, unit, periods, structure=s)
-
-    def ranking(self, ind: Indicator, group: Unit, p: Period, structure: date | None = None) -> Ranking:
-        """Members best first; when nobody has a value for ``p``, the latest sub-period that ranks anyone.
-        ``structure``: rank the members of that date's structure, rebased (None: the structure at ``p``'s end)."""
-        s = shown_structure(self.cat, p, structure)
-        rows = self.engine.rank(ind, group, p, structure=s)
-        if any(r.value is not None for r in rows):
-            return Ranking(group, p, None, rows, s)
-        members = {m.code for m in self.cat.components(group, p)}
-        if s is not None:
-            members |= {m.code for m in self.cat.components(group, Period.day(s))}
-        for q in self.snap.periods(ind.code, sorted(members), p)[:FALLBACK_TRIES]:
-            if q == p:
-                continue
-            sub = self.engine.rank(ind, group, q, structure=shown_structure(self.cat, q, structure))
-            if any(r.value is not None for r in sub):
-                return Ranking(group, p, str(q), sub, s)
-        return Ranking(group, p, None, rows, s)
-
-
-@dataclass(frozen=True)
-class Ranking:
-    group: Unit
-    period: Period
-    as_of: str | None
-    rows: list[RankRow]
-    structure: date | None = None  # the structure ranked in, when rebased (None: the one at the period's end)
-
-    @property
-    def rebased(self) -> list[RankRow]:
-        return [r for r in self.rows if r.figure is not None and r.figure.rebase is not None]
-
-    @property
-    def ranked(self) -> list[RankRow]:
-        return [r for r in self.rows if r.rank is not None]
-
-    @property
-    def shown_period(self) -> str:
-        return self.as_of or str(self.period)
-
-
-def _tiles(p: Period, held: Sequence[Period], memo: dict[Period, bool]) -> bool:
-    """Whether values held for periods ``held`` can make ``p``: one is ``p``, or every sub-period of some
-    tiling can be made in turn (a union over units: each unit's own tiling only needs its own values)."""
-    if p in memo:
-        return memo[p]
-    inside = [q for q in held if p.contains(q)]
-    ok = bool(inside) and (p in inside or any(
-        subs and all(_tiles(sp, inside, memo) for sp in subs) for subs in (p.subperiods(k) for k in TILING_KINDS)))
-    memo[p] = ok
-    return ok
-
-
-def series_periods(p: Period, n: int | None = None) -> list[Period]:
-    n = n or SERIES_LENGTH.get(p.kind, 6)
-    return [p.shift(-k) for k in range(n - 1, -1, -1)]
-
-
-def window_of(periods: Iterable[Period]) -> Period:
-    ps = list(periods)
-    return Period(PeriodKind.SPAN, min(q.start for q in ps), max(q.end for q in ps))
-
 
 @dataclass
 class OverviewRow:
@@ -557,6 +183,17 @@ class Overview:
     ahead: list[Cell]
     seconds: float = 0.0
     queries: int = 0
+    years: lt.DataYears | None = None  # the key indicators' years with figures: the complete one, the live one
+    streams: list[str] = field(default_factory=list)  # the active event sources, for what the live year is
+
+    @property
+    def live(self) -> Period | None:
+        """The year being filled live by events, newer than the last complete one (None: none such)."""
+        return self.years.live if self.years is not None else None
+
+    @property
+    def complete(self) -> Period | None:
+        return self.years.complete if self.years is not None else None
 
 
 @dataclass
@@ -610,6 +247,7 @@ class Dashboards:
         self.ws = ws
         self.cache = PageCache()
         self._sources: tuple[int, dict[str, SourceDocument]] | None = None
+        self._years: tuple[Version, str, lt.DataYears] | None = None
 
     @property
     def cat(self) -> Catalogue:
@@ -626,51 +264,35 @@ class Dashboards:
     def reader(self, window: Period, policy: Policy, version: Version) -> Reader:
         snap = Snapshot(self.ws.store, window, policy, self.sources(version))
         events = EventMemo(self.ws.store.events)
-        return Reader(self.ws, snap, Engine(self.cat, snap, events, statuses=policy.statuses), policy)
+        return Reader(Engine(self.cat, snap, events, statuses=policy.statuses), snap)
 
     def cached(self, key: Hashable, policy: Policy, make: Callable[[Version], T]) -> T:
         version = self.version()
         return self.cache.get((key, policy.scope), version, lambda: make(version))
 
-    # defaults -------------------------------------------------------------------------------------
-    def latest_year(self, policy: Policy) -> Period:
-        """The year of the latest figure (stored or from events); this year when there is none."""
-        c = s.data_value.c
-        q = select(func.max(c.period_end))
-        if policy.statuses is not None:
-            q = q.where(c.status.in_(policy.statuses))
-        with self.ws.store.engine.connect() as conn:
-            last = conn.execute(q).scalar()
-            last_event = conn.execute(select(func.max(s.event_agg.c.day))).scalar()
-        ends = [d for d in (last, last_event) if d is not None]
-        return Period.year(max(ends).year if ends else date.today().year)
+    # defaults (chiso.engine.latest: the latest period with data) ----------------------------------------
+    def years(self, policy: Policy, version: Version | None = None) -> lt.DataYears:
+        """The key indicators' years with figures, as ``policy`` sees them; kept per data version."""
+        version = version or self.version()
+        got = self._years
+        if got is None or got[0] != version or got[1] != policy.scope:
+            keys = sorted((i for i in self.cat.indicators.values() if i.key), key=lambda i: i.code)
+            got = (version, policy.scope, lt.data_years(self.cat, self.ws.store, keys, policy.statuses))
+            self._years = got
+        return got[2]
+
+    def default_year(self, policy: Policy, version: Version | None = None) -> Period:
+        """Where a page of many indicators opens: the latest year with figures for most key indicators (else
+        the latest with any; this year when there is none)."""
+        return self.years(policy, version).default or Period.year(date.today().year)
 
     def indicator_periods(self, ind: Indicator, policy: Policy, limit: int = 40) -> list[Period]:
         """Periods the indicator has figures for, latest first (a year first among those ending together)."""
-        c = s.data_value.c
-        q = select(c.period, c.period_start, c.period_end).where(c.indicator == ind.code).distinct()
-        if policy.statuses is not None:
-            q = q.where(c.status.in_(policy.statuses))
-        q = q.order_by(c.period_end.desc(), c.period_start).limit(limit)
-        with self.ws.store.engine.connect() as conn:
-            found = [_period(r[0]) for r in conn.execute(q)]
-            ei = self.cat.event_indicators.get(ind.code)
-            if ei is not None:
-                e = s.event_agg.c
-                day = conn.execute(select(func.max(e.day)).where(e.measure.in_(ei.measures))).scalar()
-                if day is not None and Period.year(day.year) not in found:
-                    found.append(Period.year(day.year))
-        return sorted(set(found), key=lambda p: (p.end, -(p.end - p.start).days), reverse=True)
+        return lt.indicator_periods(self.cat, self.ws.store, ind, policy.statuses, limit)
 
     def indicators_with_data(self, units: Collection[str] | None, window: Period, policy: Policy) -> set[str]:
-        c = s.data_value.c
-        q = select(c.indicator).distinct().where(c.period_start >= window.start, c.period_end <= window.end)
-        if units is not None:
-            q = q.where(c.unit.in_(sorted(units)))
-        if policy.drafts_for is None:
-            q = q.where(c.status == "approved")
-        with self.ws.store.engine.connect() as conn:
-            return {r[0] for r in conn.execute(q)}
+        drafts = policy.drafts_for is not None
+        return self.ws.store.indicators_with_values(window, units=units, statuses=None if drafts else ("approved",))
 
     # pages ------------------------------------------------------------------------------------------
     def overview(self, period: Period | None, policy: Policy) -> Overview:
@@ -678,13 +300,16 @@ class Dashboards:
 
     def _overview(self, period: Period | None, policy: Policy, version: Version) -> Overview:
         t0 = time.perf_counter()
-        p = period or self.latest_year(policy)
+        years = self.years(policy, version)
+        p = period or years.default or Period.year(date.today().year)
         trend_periods = series_periods(p)
         rd = self.reader(window_of(trend_periods), policy, version)
+        snap = rd.snap
+        assert snap is not None
         nation = self.cat.nation
         units = [nation, *self.cat.components(nation, p)]
         keys = [i for i in self.cat.indicators.values() if i.key]
-        rd.snap.preload(i.code for i in keys)
+        snap.preload(i.code for i in keys)
         pillars: list[tuple[Pillar, list[OverviewRow]]] = []
         for pillar in Pillar:
             rows = []
@@ -696,9 +321,10 @@ class Dashboards:
             if rows:
                 pillars.append((pillar, rows))
         behind, ahead = self._against_targets(rd, p)
-        ov = Overview(p, units, pillars, behind, ahead)
+        streams = [x.name for x in self.ws.store.events.sources() if x.active] if years.live else []
+        ov = Overview(p, units, pillars, behind, ahead, years=years, streams=streams)
         ov.seconds = time.perf_counter() - t0
-        ov.queries = rd.snap.queries
+        ov.queries = snap.queries
         return ov
 
     def _against_targets(self, rd: Reader, p: Period) -> tuple[list[Cell], list[Cell]]:
@@ -707,11 +333,11 @@ class Dashboards:
         seen: set[tuple[str, str]] = set()
         behind: list[Cell] = []
         ahead: list[Cell] = []
-        for t in rd.snap.targets(periods=wanted):
-            ind, unit = self.cat.indicators.get(t.indicator), self.cat.units.get(t.unit)
-            if ind is None or unit is None or (t.indicator, t.unit) in seen:
+        for tg in rd.engine.reader.targets(periods=wanted):
+            ind, unit = self.cat.indicators.get(tg.indicator), self.cat.units.get(tg.unit)
+            if ind is None or unit is None or (tg.indicator, tg.unit) in seen:
                 continue
-            seen.add((t.indicator, t.unit))
+            seen.add((tg.indicator, tg.unit))
             c = rd.latest(ind, unit, p)
             if c.attainment is None:
                 continue
@@ -729,7 +355,7 @@ class Dashboards:
     def _indicator(self, ind: Indicator, period: Period | None, group: Unit, series_unit: Unit, policy: Policy,
                    version: Version, structure: date | None = None) -> IndicatorView:
         available = self.indicator_periods(ind, policy)
-        p = period or (available[0] if available else self.latest_year(policy))
+        p = period or (available[0] if available else self.default_year(policy, version))
         sp = series_periods(p)
         rd = self.reader(window_of(sp), policy, version)
         nation = self.cat.nation
@@ -753,7 +379,7 @@ class Dashboards:
         return self.cached(("unit", unit.code, str(period)), policy, lambda v: self._unit(unit, period, policy, v))
 
     def _unit(self, unit: Unit, period: Period | None, policy: Policy, version: Version) -> UnitView:
-        p = period or self.latest_year(policy)
+        p = period or self.default_year(policy, version)
         hp = series_periods(p)
         rd = self.reader(window_of(hp), policy, version)
         peers = next((self.cat.units[g] for g in unit.groups if g in self.cat.units), None)
@@ -782,7 +408,7 @@ class Dashboards:
                 prev = history[-2] if len(history) > 1 else None
                 rank, ranked = None, 0
                 if peers is not None and cell.value is not None:
-                    at = _period(cell.as_of) if cell.as_of else p
+                    at = period_of(cell.as_of) if cell.as_of else p
                     rows_ = rd.engine.rank(ind, peers, at, structure=s if rebased else None)
                     ranked = sum(1 for r in rows_ if r.rank is not None)
                     rank = next((r.rank for r in rows_ if r.unit.code == unit.code), None)
@@ -1134,20 +760,27 @@ def map_of(cat: Catalogue, ind: Indicator, rk: Ranking | None, p: Period, lang: 
     )
 
 
-def rebase_note(ind: Indicator, cat: Catalogue, r: RankRow | Answer, p: Period, lang: str) -> str | None:
-    """A rebased figure's note in the reader's language (pages are cached across languages)."""
-    f = r.figure
-    if f is None or f.rebase is None:
+def live_note(ov: Overview, cat: Catalogue, lang: str) -> dict[str, str] | None:
+    """What the overview says of a year being filled live by events, beside the last complete one: a line on
+    the page that shows either, with a link to the other (None: no live year, or another period shown)."""
+    live, complete, years = ov.live, ov.complete, ov.years
+    if live is None or complete is None or years is None:
         return None
-    if f.rebase.refused:
-        return rb.refusal(f.rebase, ind, cat, p, lang)
-    return rb.describe(f.rebase, cat, p, lang)
-
-
-def structure_label(d: date | None, lang: str) -> str:
-    if d is None:
-        return tr(lang, "theo kỳ", "by period")
-    return tr(lang, f"cơ cấu đơn vị ngày {d:%d/%m/%Y}", f"unit structure of {rb.fmt_date(d, 'en')}")
+    year = live.start.year
+    on_live = ov.period.start.year == year
+    if not on_live and ov.period != complete:
+        return None
+    codes = years.from_events.get(year, ())
+    shown = ov.streams[:3]
+    sources = ", ".join(shown) + (", …" if len(ov.streams) > len(shown) else "")
+    names = ", ".join(cat.indicators[c].name.get(lang) for c in codes if c in cat.indicators)
+    text = t("live.note", lang, live=year, names=names, sources=sources or t("live.stream_unknown", lang),
+             have=years.have.get(year, 0), keys=years.total)
+    if on_live:
+        return {"lead": "", "text": text, "href": f"/?period={complete}",
+                "link": t("live.see_complete", lang, complete=complete)}
+    return {"lead": t("live.showing_complete", lang, complete=complete), "text": text, "href": f"/?period={live}",
+            "link": t("live.see_live", lang, live=live)}
 
 
 def _fmt_axis(ind: Indicator, lang: str) -> Callable[[float], str]:
@@ -1227,6 +860,7 @@ def register(app: FastAPI, ws: Workspace) -> None:
             "groups": cat.groups(),
             "catalogue": [(p, sorted(cat.by_pillar(p), key=lambda i: (not i.key, i.code))) for p in Pillar],
             "latest_report": next(iter(core.list_reports(ws)), None),
+            "live": live_note(ov, cat, lang),
         })
 
     @app.get("/overview.{fmt}", include_in_schema=False)
@@ -1284,16 +918,15 @@ def register(app: FastAPI, ws: Workspace) -> None:
         n = min(5, len(ranked) // 2) if len(ranked) >= 4 else len(ranked)
         leaders = ranked[:n]
         laggards = list(reversed(ranked[-n:])) if len(ranked) >= 4 else []
-        notes = {(rk.group.code, r.unit.code): rebase_note(ind, cat, r, _period(rk.shown_period), lang)
+        notes = {(rk.group.code, r.unit.code): rb.note(ind, cat, r, period_of(rk.shown_period), lang)
                  for rk in v.rankings for r in rk.rebased}
         structure_text = (structure or "").strip()
         return render(request, "indicator.html", {
             **common(request), "page": v, "ind": ind, "chart": chart,
             "series_note": rb.series_note(v.series_answers, cat, lang) if v.series_answers else None,
             "rank_notes": notes, "structure": structure_text,
-            "structure_choices": [("", tr(lang, "theo kỳ (mặc định)", "by period (default)")),
-                                  ("2024", tr(lang, "2024 (63 tỉnh, 22 bộ)", "2024 (63 provinces, 22 ministries)")),
-                                  ("2025", tr(lang, "2025 (34 tỉnh, 17 bộ)", "2025 (34 provinces, 17 ministries)"))],
+            "structure_choices": [("", t("structure.by_period_default", lang)),
+                                  *((w, t(f"structure.{w}", lang)) for w in STRUCTURE_WORDS)],
             "structure_label": lambda d: structure_label(d, lang),
             "map": map_of(cat, ind, provinces, v.period, lang),
             "histogram": hist, "leaders": leaders, "laggards": laggards, "drafts": drafts,

@@ -1,15 +1,76 @@
-/* chiso data-entry forms: check values while typing, with the server's rules (chiso.ingest.validate
+/* chiso data-entry forms: check values while typing, with the server's rules (chiso.ingest.intake
  * check_numbers, chiso.workflow far_from_history, required fields at submit). The server checks again on
- * save and is the authority; this only tells the user sooner. Self-hosted, no dependencies. */
+ * save and is the authority; this only tells the user sooner. Self-hosted, no dependencies.
+ * readNumber is chiso.ingest.vnnumbers.read_number, rule for rule (its docstring states the rule). */
 (function () {
   "use strict";
+
+  // --- typed numbers: chiso.ingest.vnnumbers.read_number -------------------------------------------------
+  var EXPONENT = /^[+-]?\d+(\.\d+)?[eE][+-]?\d+$/;
+  var INTEGER = /^[+-]?\d+$/;
+  var DECIMAL_COMMA = /^[+-]?\d+,\d+$/;
+  var DOT_GROUPS = /^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$/;
+  var COMMA_GROUPS = /^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$/;
+  var DECIMAL_POINT = /^[+-]?\d+\.\d+$/;
+  var TWO_WAYS = /^[+-]?[1-9]\d{0,2}\.\d{3}$/;
+
+  function within(x, reading) {
+    return (reading.lo === null || reading.lo === undefined || x >= reading.lo) &&
+      (reading.hi === null || reading.hi === undefined || x <= reading.hi);
+  }
+
+  /* A number, or {error: "not_a_number" | "ambiguous_number", params: {...}}. ``reading``: {whole, lo, hi,
+   * machine} as chiso.ingest.vnnumbers.Reading. */
+  function readNumber(text, reading) {
+    reading = reading || {machine: true};
+    var s = text.trim().replace(/[\u00a0\u202f ]/g, "");
+    if (s.slice(-1) === "%") { s = s.slice(0, -1); }
+    var x;
+    if (INTEGER.test(s) || EXPONENT.test(s)) {
+      x = Number(s);
+    } else if (DECIMAL_COMMA.test(s)) {
+      x = Number(s.replace(",", "."));
+    } else if (DOT_GROUPS.test(s) && (s.split(".").length > 2 || s.indexOf(",") >= 0)) {
+      x = Number(s.split(".").join("").replace(",", "."));
+    } else if (COMMA_GROUPS.test(s)) {
+      x = Number(s.split(",").join(""));
+    } else if (TWO_WAYS.test(s)) {
+      var grouped = Number(s.replace(".", "")), point = Number(s);
+      if (reading.machine) {
+        x = point;
+      } else if (reading.whole) {
+        x = grouped;
+      } else {
+        var fits = [grouped, point].filter(function (r) { return within(r, reading); });
+        if (fits.length !== 1) {
+          return {error: "ambiguous_number",
+                  params: {text: s, whole: s.replace(".", ""), decimal: s.replace(".", ",")}};
+        }
+        x = fits[0];
+      }
+    } else if (DECIMAL_POINT.test(s)) {
+      x = Number(s);
+    } else {
+      return {error: "not_a_number", params: {}};
+    }
+    if (!isFinite(x)) { return {error: "not_a_number", params: {}}; }
+    return x;
+  }
+
+  if (typeof module === "object" && module.exports) { module.exports.readNumber = readNumber; }
+  if (typeof document === "undefined") { return; }
 
   var form = document.getElementById("entry");
   if (!form) { return; }
   var lang = form.getAttribute("data-lang") === "en" ? "en" : "vi";
+  var WHOLE_KINDS = ["count", "stock", "rank"];  // chiso.ingest.intake.WHOLE_KINDS
 
   var MSG = {
     not_a_number: ["phải là một số", "must be a number"],
+    ambiguous_number: ["{text} có thể là {whole} hoặc {decimal}: viết {whole} hoặc {decimal}",
+                       "{text} could be {whole} or {decimal} (a comma is the decimal mark): write {whole} or {decimal}"],
+    not_whole: ["chỉ tiêu loại {kind} nhận số nguyên, không có phần thập phân",
+                "an indicator of kind {kind} takes whole numbers, without a decimal part"],
     parts_need_both: ["cần cả tử số và mẫu số", "needs both numerator and denominator"],
     parts_not_for_kind: ["chỉ tiêu loại {kind} không có tử số, mẫu số", "an indicator of kind {kind} has no numerator or denominator"],
     negative: ["không được âm", "must not be negative"],
@@ -18,7 +79,7 @@
     value_disagrees_with_parts: ["giá trị {value} không khớp với tử số/mẫu số ({computed})", "value {value} disagrees with numerator/denominator ({computed})"],
     below_range: ["nhỏ hơn giá trị thấp nhất cho phép {lo}", "is below the lowest allowed value {lo}"],
     above_range: ["lớn hơn giá trị cao nhất cho phép {hi}", "is above the highest allowed value {hi}"],
-    far: ["khác xa lịch sử của đơn vị: hãy giải thích trong phần ghi chú", "far from this unit's history: explain it in a comment"],
+    far_from_history: ["khác xa lịch sử của đơn vị: hãy giải thích trong phần ghi chú", "far from this unit's history: explain it in a comment"],
     required: ["bắt buộc, đang để trống", "is required but empty"],
     blocked: ["Chưa gửi: hãy sửa các lỗi được đánh dấu.", "Not sent: fix the problems marked."]
   };
@@ -31,30 +92,7 @@
 
   // a problem: the server's rule name (as in the API's errors[].rule) and its text
   function msg(id, params) {
-    return {rule: id === "far" ? "far_from_history" : id, text: text(id, params)};
-  }
-
-  // chiso.ingest.validate.parse_number: machine (63.47) or Vietnamese (63,47; 1.267.427) numbers
-  var GROUPED = [
-    [".", /^[+-]?\d{1,3}((\.\d{3}){2,}(,\d+)?|\.\d{3},\d+)$/],
-    [",", /^[+-]?\d{1,3}((,\d{3}){2,}(\.\d+)?|,\d{3}\.\d+)$/]
-  ];
-  var NUM = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
-
-  function parseNumber(text) {
-    var s = text.trim().replace(/\u00a0/g, "").replace(/ /g, "");
-    if (s.slice(-1) === "%") { s = s.slice(0, -1); }
-    for (var i = 0; i < GROUPED.length; i++) {
-      var th = GROUPED[i][0];
-      if (GROUPED[i][1].test(s)) {
-        var dec = th === "." ? "," : ".";
-        return Number(s.split(th).join("").replace(dec, "."));
-      }
-    }
-    if ((s.match(/,/g) || []).length === 1 && s.indexOf(".") < 0) { s = s.replace(",", "."); }
-    if (!NUM.test(s)) { return NaN; }
-    var x = Number(s);
-    return isFinite(x) ? x : NaN;
+    return {rule: id, text: text(id, params)};
   }
 
   function fmt(x) {
@@ -80,13 +118,21 @@
     return field.querySelector("[name='" + field.getAttribute("data-code") + "." + part + "']");
   }
 
+  // chiso.ingest.intake.reading_for: the value (and a target) by its indicator; a part is a plain quantity
+  function readingOf(field, part) {
+    if (part !== "value") { return {whole: false, lo: 0, hi: null}; }
+    var lo = field.getAttribute("data-min"), hi = field.getAttribute("data-max");
+    return {whole: WHOLE_KINDS.indexOf(field.getAttribute("data-kind")) >= 0,
+            lo: lo === "" || lo === null ? null : Number(lo), hi: hi === "" || hi === null ? null : Number(hi)};
+  }
+
   function read(field, part, typing, problems) {
     var el = input(field, part);
     var text = el ? el.value.trim() : "";
     if (!text) { return null; }
     if (typing && /[.,]$/.test(text)) { return undefined; }  // still typing "45,"
-    var x = parseNumber(text);
-    if (isNaN(x)) { problems.push(msg("not_a_number")); return undefined; }
+    var x = readNumber(text, readingOf(field, part));
+    if (typeof x !== "number") { problems.push(msg(x.error, x.params)); return undefined; }
     return x;
   }
 
@@ -126,11 +172,12 @@
         problems.push(msg("value_disagrees_with_parts", {value: fmt(value), computed: fmt(computed)}));
       }
     }
+    if (WHOLE_KINDS.indexOf(kind) >= 0 && !Number.isInteger(value)) { problems.push(msg("not_whole", {kind: kind})); }
     if (lo !== "" && value < Number(lo)) { problems.push(msg("below_range", {lo: fmt(Number(lo))})); }
     if (hi !== "" && value > Number(hi)) { problems.push(msg("above_range", {hi: fmt(Number(hi))})); }
     var comment = input(field, "comment");
     if (!problems.length && farFromHistory(value, history) && !(comment && comment.value.trim())) {
-      problems.push(msg("far"));
+      problems.push(msg("far_from_history"));
     }
     return problems;
   }
