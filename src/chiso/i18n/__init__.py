@@ -123,9 +123,19 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 
 def _merge() -> None:
-    from chiso.i18n import messages_cli, messages_engine, messages_events, messages_ingest, messages_web
+    from chiso.i18n import (
+        messages_account,
+        messages_cli,
+        messages_engine,
+        messages_events,
+        messages_ingest,
+        messages_templates,
+        messages_web,
+    )
 
-    for part in (messages_engine, messages_ingest, messages_events, messages_web, messages_cli):
+    parts = (messages_engine, messages_ingest, messages_events, messages_web, messages_account, messages_templates,
+             messages_cli)
+    for part in parts:
         twice = MESSAGES.keys() & part.MESSAGES.keys()
         if twice:
             raise RuntimeError(f"message ids defined twice: {sorted(twice)}")
