@@ -5,14 +5,16 @@ The CLI and the web application call these functions; neither holds logic of its
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import logging
 import os
+import time
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 
 from chiso.catalogue import Catalogue, load_catalogue
@@ -22,7 +24,7 @@ from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import StoredValue
 from chiso.engine import Engine
-from chiso.errors import ImportFileError, ValidationError, WorkspaceError
+from chiso.errors import DefinitionError, ImportFileError, ValidationError, WorkspaceError
 from chiso.ingest.dataset import load_dataset
 from chiso.ingest.events import EventIngestor
 from chiso.ingest.extract import Proposal, extract, read_document
@@ -30,19 +32,55 @@ from chiso.ingest.files import read_value_rows
 from chiso.ingest.intake import Outcome, check_proposals, check_rows
 from chiso.store import Store, WriteSummary
 
+log = logging.getLogger(__name__)
+
 SETTINGS = "chiso.toml"
 DEFAULT_DB = "sqlite:///chiso.sqlite"
 
 
+CATALOGUE_CHECK = 1.0  # seconds between looks at the workspace's definition files
+
+
 @dataclass
 class Workspace:
+    """A workspace: its settings, catalogue, store and engine.
+
+    A long-running process (``chiso serve``) sees a definition dropped into ``catalogue/`` without a restart:
+    the catalogue is reloaded when the files change (looked at most once a second); a broken file keeps the
+    last good catalogue in force and is reported in the log (``chiso check`` names the file and entry).
+    """
+
     root: Path
     db_url: str
     _store: Store | None = field(default=None, repr=False)
+    _catalogue: tuple[tuple[tuple[str, int, int], ...], Catalogue] | None = field(default=None, repr=False)
+    _checked: float = field(default=0.0, repr=False)
+    _engine: tuple[Catalogue, Engine] | None = field(default=None, repr=False)
 
-    @cached_property
+    def _definition_files(self) -> tuple[tuple[str, int, int], ...]:
+        found = []
+        for path in sorted((self.root / "catalogue").rglob("*.y*ml")):
+            with contextlib.suppress(OSError):  # a file removed while we look
+                st = path.stat()
+                found.append((str(path), st.st_mtime_ns, st.st_size))
+        return tuple(found)
+
+    @property
     def catalogue(self) -> Catalogue:
-        return load_catalogue([self.root / "catalogue"])
+        now = time.monotonic()
+        if self._catalogue is not None and now - self._checked < CATALOGUE_CHECK:
+            return self._catalogue[1]
+        self._checked = now
+        stamp = self._definition_files()
+        if self._catalogue is None:
+            self._catalogue = (stamp, load_catalogue([self.root / "catalogue"]))
+        elif stamp != self._catalogue[0]:
+            try:
+                self._catalogue = (stamp, load_catalogue([self.root / "catalogue"]))
+            except DefinitionError as exc:
+                log.error("the workspace's definitions changed but do not load; the last good ones stay: %s", exc)
+                self._catalogue = (stamp, self._catalogue[1])
+        return self._catalogue[1]
 
     @property
     def store(self) -> Store:
@@ -50,9 +88,13 @@ class Workspace:
             self._store = Store.open(self.resolved_db_url)
         return self._store
 
-    @cached_property
+    @property
     def engine(self) -> Engine:
-        return Engine(self.catalogue, self.store, self.store.events)
+        """The engine over the current catalogue (a new one when the definitions changed)."""
+        cat = self.catalogue
+        if self._engine is None or self._engine[0] is not cat:
+            self._engine = (cat, Engine(cat, self.store, self.store.events))
+        return self._engine[1]
 
     @property
     def events_path(self) -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -137,6 +137,18 @@ class PeriodsRule(StrEnum):
 
 
 class _IndicatorBase(Strict):
+    """What every kind of indicator has; each kind says how it combines, as class constants (data about the
+    kind, not about one indicator): over units (``UNITS_RULE``), over periods (``PERIODS_RULE``), whether
+    it has a numerator and denominator, whether it is a percentage (changes in points) or a rank (1 is best,
+    drawn upside down, changes in places), and its ``scale`` from numerator/denominator to value."""
+
+    UNITS_RULE: ClassVar[UnitsRule] = UnitsRule.NONE
+    PERIODS_RULE: ClassVar[PeriodsRule] = PeriodsRule.NONE
+    has_parts: ClassVar[bool] = False
+    is_rate: ClassVar[bool] = False
+    is_rank: ClassVar[bool] = False
+    scale: ClassVar[float] = 1.0
+
     code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     pillar: Pillar
     name: Text
@@ -159,34 +171,21 @@ class _IndicatorBase(Strict):
 
     @property
     def units_rule(self) -> UnitsRule:
-        raise NotImplementedError
+        return self.UNITS_RULE
 
     @property
     def periods_rule(self) -> PeriodsRule:
-        raise NotImplementedError
-
-    @property
-    def has_parts(self) -> bool:
-        return False
-
-    @property
-    def is_rate(self) -> bool:
-        """A percentage: its changes are in points, its value 100·n/d."""
-        return False
-
-    @property
-    def is_rank(self) -> bool:
-        """A position (1 is best): charts draw it upside down, changes are in places."""
-        return False
-
-    @property
-    def scale(self) -> float:
-        """The factor from numerator/denominator to the value (100 for a percentage)."""
-        return 1.0
+        return self.PERIODS_RULE
 
 
 class RateIndicator(_IndicatorBase):
     """A percentage 100·numerator/denominator; groups and periods re-computed from summed parts."""
+
+    UNITS_RULE = UnitsRule.RATIO
+    PERIODS_RULE = PeriodsRule.RATIO
+    has_parts = True
+    is_rate = True
+    scale = 100.0
 
     kind: Literal["rate"]
     numerator: Text
@@ -194,44 +193,21 @@ class RateIndicator(_IndicatorBase):
     unit: str = "%"
     range: tuple[float | None, float | None] = (0.0, 100.0)
 
-    @property
-    def units_rule(self) -> UnitsRule:
-        return UnitsRule.RATIO
-
-    @property
-    def periods_rule(self) -> PeriodsRule:
-        return PeriodsRule.RATIO
-
-    @property
-    def has_parts(self) -> bool:
-        return True
-
-    @property
-    def is_rate(self) -> bool:
-        return True
-
-    @property
-    def scale(self) -> float:
-        return 100.0
-
 
 class CountIndicator(_IndicatorBase):
     """A flow in the period: sums over units and over periods."""
 
+    UNITS_RULE = UnitsRule.SUM
+    PERIODS_RULE = PeriodsRule.SUM
+
     kind: Literal["count"]
     range: tuple[float | None, float | None] = (0.0, None)
-
-    @property
-    def units_rule(self) -> UnitsRule:
-        return UnitsRule.SUM
-
-    @property
-    def periods_rule(self) -> PeriodsRule:
-        return PeriodsRule.SUM
 
 
 class StockIndicator(_IndicatorBase):
     """A cumulative level: the latest value in the period; sums over units only when additive."""
+
+    PERIODS_RULE = PeriodsRule.LATEST
 
     kind: Literal["stock"]
     additive: bool = True  # members are disjoint, so a group's stock is their sum
@@ -241,33 +217,24 @@ class StockIndicator(_IndicatorBase):
     def units_rule(self) -> UnitsRule:
         return UnitsRule.SUM if self.additive else UnitsRule.NONE
 
-    @property
-    def periods_rule(self) -> PeriodsRule:
-        return PeriodsRule.LATEST
-
 
 class AveragePerDayIndicator(_IndicatorBase):
     """count / days with data; numerator is the count, denominator the days."""
+
+    UNITS_RULE = UnitsRule.SUM  # per-day averages over the same days add up
+    PERIODS_RULE = PeriodsRule.RATIO
+    has_parts = True
 
     kind: Literal["average_per_day"]
     count_of: str | None = None  # the count indicator it averages, if any
     range: tuple[float | None, float | None] = (0.0, None)
 
-    @property
-    def units_rule(self) -> UnitsRule:
-        return UnitsRule.SUM  # per-day averages over the same days add up
-
-    @property
-    def periods_rule(self) -> PeriodsRule:
-        return PeriodsRule.RATIO
-
-    @property
-    def has_parts(self) -> bool:
-        return True
-
 
 class RankIndicator(_IndicatorBase):
     """A position in a ranking (1 is best); never summed or averaged."""
+
+    PERIODS_RULE = PeriodsRule.LATEST
+    is_rank = True
 
     kind: Literal["rank"]
     direction: Direction = Direction.LOWER
@@ -275,31 +242,13 @@ class RankIndicator(_IndicatorBase):
     decimals: int = 0
     range: tuple[float | None, float | None] = (1.0, None)
 
-    @property
-    def is_rank(self) -> bool:
-        return True
-
-    @property
-    def units_rule(self) -> UnitsRule:
-        return UnitsRule.NONE
-
-    @property
-    def periods_rule(self) -> PeriodsRule:
-        return PeriodsRule.LATEST
-
 
 class ScoreIndicator(_IndicatorBase):
     """A score on a scale; never summed or averaged."""
 
+    PERIODS_RULE = PeriodsRule.LATEST
+
     kind: Literal["score"]
-
-    @property
-    def units_rule(self) -> UnitsRule:
-        return UnitsRule.NONE
-
-    @property
-    def periods_rule(self) -> PeriodsRule:
-        return PeriodsRule.LATEST
 
 
 Indicator = Annotated[

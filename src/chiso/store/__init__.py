@@ -365,33 +365,38 @@ class Store:
     ) -> list[StoredValue]:
         """Values matching every filter given; ``within`` keeps periods contained in it."""
         c = s.data_value.c
-        q = select(s.data_value)
-        if indicator is not None:
-            q = q.where(c.indicator == indicator)
-        if units is not None:
-            q = q.where(c.unit.in_(sorted(units)))
-        if within is not None:
-            q = q.where(and_(c.period_start >= within.start, c.period_end <= within.end))
-        if period is not None:
-            q = q.where(c.period == period)
-        if origin is not None:
-            q = q.where(c.origin == origin.value)
-        if source is not None:
-            q = q.where(c.source == source)
-        if statuses is not None:
-            q = q.where(c.status.in_(sorted(statuses)))
-        q = q.order_by(c.indicator, c.unit, c.period_start, c.period_end, c.origin, c.source)
-        with self.engine.connect() as conn:
-            return [StoredValue.model_validate(dict(r)) for r in conn.execute(q).mappings()]
+        where = [
+            test
+            for test, given in (
+                (c.indicator == indicator, indicator),
+                (c.period == period, period),
+                (c.origin == (origin.value if origin else None), origin),
+                (c.source == source, source),
+            )
+            if given is not None
+        ]
+        return self._read_values(where, units=units, within=within, statuses=statuses)
 
     def values_of(
         self, indicators: Collection[str], *, within: Period | None = None, statuses: Collection[str] | None = None
     ) -> list[StoredValue]:
         """Several indicators' values in one query, in the order of ``values``."""
+        return self._read_values([s.data_value.c.indicator.in_(sorted(indicators))], within=within, statuses=statuses)
+
+    def _read_values(
+        self,
+        where: list[Any],
+        *,
+        units: Collection[str] | None = None,
+        within: Period | None = None,
+        statuses: Collection[str] | None = None,
+    ) -> list[StoredValue]:
         c = s.data_value.c
-        q = select(s.data_value).where(c.indicator.in_(sorted(indicators)))
+        q = select(s.data_value).where(*where)
+        if units is not None:
+            q = q.where(c.unit.in_(sorted(units)))
         if within is not None:
-            q = q.where(c.period_start >= within.start, c.period_end <= within.end)
+            q = q.where(and_(c.period_start >= within.start, c.period_end <= within.end))
         if statuses is not None:
             q = q.where(c.status.in_(sorted(statuses)))
         q = q.order_by(c.indicator, c.unit, c.period_start, c.period_end, c.origin, c.source)
