@@ -105,27 +105,12 @@ def workspace(scale: float, rebuild: bool) -> tuple[Path, dict[str, Any]]:
 def serve(ws_dir: str, port: int) -> None:
     """Runs in the server process: the whole web app (pages, API, forms, admin) on 127.0.0.1:port."""
     import uvicorn
-    from fastapi.staticfiles import StaticFiles
-    from starlette.routing import Match
 
     from chiso import app as core
-    from chiso.web import admin, api, auth_routes, create_app, forms, pages
-    from chiso.web.templating import STATIC
+    from chiso.web import create_app
 
     ws = core.find_workspace(ws_dir)
     app = create_app(ws)
-
-    def serves(path: str) -> bool:
-        scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
-        return any(r.matches(scope)[0] is not Match.NONE for r in app.router.routes)
-
-    # until create_app includes every page module: add those it does not serve yet
-    for module, path in ((pages, "/"), (api, "/api/v1/indicators"), (auth_routes, "/login"), (forms, "/forms"),
-                         (admin, "/admin")):
-        if not serves(path):
-            module.register(app, ws)
-    if not serves("/static/chiso.css"):
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -20,14 +20,10 @@ from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
-from starlette.routing import Match
 
 from chiso import app as core
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import ValueInput
-from chiso.web import create_app
-from chiso.web.templating import STATIC
 
 PASSWORD = "mật-khẩu-đủ-dài-2024"  # one password for every test user; long enough for the rules
 RATE = "dossier_full_online_rate"  # the headline indicator the pages and the benchmark look at
@@ -102,28 +98,6 @@ def seeded_workspace(root: Path) -> core.Workspace:
         ws.store.users.create(u.username, u.name, PASSWORD, u.role, u.unit)
     ws.store.write_values(provincial_values(ws), actor="test", status="approved")
     return ws
-
-
-def make_app(ws: core.Workspace) -> FastAPI:
-    """``create_app`` plus whichever page modules it does not include yet, and /static."""
-    from chiso.web import admin, api, auth_routes, forms, pages
-
-    app = create_app(ws)
-    owned = ((pages, "/"), (api, "/api/v1/indicators"), (auth_routes, "/login"), (forms, "/forms"),
-             (admin, "/admin"))
-    for module, path in owned:
-        if not serves(app, path):
-            module.register(app, ws)
-    if not serves(app, "/static/chiso.css"):
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
-
-
-def serves(app: FastAPI, path: str) -> bool:
-    """Whether a GET of ``path`` reaches a route: asks the routes themselves, since included routers
-    are not flattened into ``app.routes`` in every FastAPI version."""
-    scope = {"type": "http", "path": path, "method": "GET", "root_path": "", "path_params": {}}
-    return any(r.matches(scope)[0] is not Match.NONE for r in app.router.routes)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Fixtures: the real catalogue, real SQLite and PostgreSQL stores, workspaces.
+"""Fixtures: the real catalogue, real SQLite and PostgreSQL stores, workspaces, the simulated world, and web
+clients (``make_client``).
 
 PostgreSQL is the server at 127.0.0.1:5432 (``CHISO_TEST_PG`` overrides); each test worker gets its
 own database, emptied between tests. A test marked ``postgres`` fails, not skips, when the server is
@@ -10,7 +11,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -20,6 +23,7 @@ from chiso import app as core
 from chiso.catalogue import Catalogue, load_catalogue
 from chiso.store import Store
 from chiso.store.schema import metadata
+from web_support import Client, MakeClient, log_in
 
 PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -94,3 +98,48 @@ def workspace(tmp_path: Path, db_url: str) -> Iterator[core.Workspace]:
 def loaded(workspace: core.Workspace) -> core.Workspace:
     core.load(workspace, "vn-2024", "test")
     return workspace
+
+
+@pytest.fixture(scope="session")
+def simulated_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.Workspace]:
+    """The demo's world, built once per session (per test worker) through the CLI as a user builds it: a
+    workspace with the 2024 dataset and a deterministic simulated 2024 at scale 0.001 (about 46,000 dossiers,
+    942,000 NDXP transactions), on SQLite.
+
+    Shared: a test reads it, or adds only what no other test counts (its own users, written reports)."""
+    from typer.testing import CliRunner
+
+    from chiso.cli.main import app as cli
+
+    root = tmp_path_factory.mktemp("simulated-world") / "ws"
+    runner = CliRunner()
+    for args in (["init", str(root)], ["--workspace", str(root), "load", "vn-2024"],
+                 ["--workspace", str(root), "simulate", "--year", "2024", "--scale", "0.001"]):
+        res = runner.invoke(cli, args)
+        assert res.exit_code == 0, res.output
+    ws = core.find_workspace(root)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def make_client() -> Iterator[MakeClient]:
+    """The one way tests make a web client: ``make_client(ws, user=..., address=...)`` (see
+    ``web_support.MakeClient``). Apps it made are shut down (their lifespan left) when the test ends."""
+    from chiso.web import create_app
+
+    with ExitStack() as stack:
+
+        def make(ws: core.Workspace, *, app: Any = None, user: str | None = None, role: str | None = None,
+                 unit: str = "VN", address: str = "testclient", follow_redirects: bool = True,
+                 raise_server_exceptions: bool = True, **app_options: Any) -> Client:
+            own = app is None
+            c = Client(create_app(ws, **app_options) if own else app, follow_redirects=follow_redirects,
+                       raise_server_exceptions=raise_server_exceptions, client=(address, 50000))
+            if own:  # a shared app's lifespan is its owner's
+                stack.enter_context(c)
+            if user is not None:
+                log_in(c, ws, user, role, unit)
+            return c
+
+        yield make

@@ -34,11 +34,11 @@ from browser_support import (
     Persona,
     chromium_path,
     live_server,
-    make_app,
     seeded_workspace,
 )
 from chiso import app as core
-from chiso.web.pages import value_text
+from chiso.web import create_app
+from chiso.web.labels import value_text
 
 try:
     from playwright.sync_api import (
@@ -71,7 +71,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.Workspace]:
 
 @pytest.fixture(scope="module")
 def server(ws: core.Workspace) -> Iterator[LiveServer]:
-    with live_server(make_app(ws)) as s:
+    with live_server(create_app(ws)) as s:
         yield s
 
 

@@ -17,14 +17,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from chiso import app as core
 from chiso.cli.main import app as cli
 from chiso.ingest.events import EventIngestor
 from chiso.store.aggregates import EventSourceRecord
-from chiso.web import create_app
+from web_support import MakeClient
 
 
 def dossier(n: int, unit: str, at: datetime) -> dict[str, Any]:
@@ -95,17 +94,17 @@ def test_the_file_path_applies_the_same_scope(ws: core.Workspace, ing: EventInge
     assert stored(ing) == {e["event_id"]: u for e, u in CASES if u is not None}
 
 
-def test_over_http_with_the_token_chiso_sources_add_printed(ws: core.Workspace) -> None:
+def test_over_http_with_the_token_chiso_sources_add_printed(ws: core.Workspace, make_client: MakeClient) -> None:
     token, _ = add_source(ws, "dvc-danang", "Đà Nẵng")
     body = "\n".join(json.dumps(e) for e, _ in CASES)
-    with TestClient(create_app(ws)) as c:
-        r = c.post("/api/v1/events/dossier", content=body, headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 200, r.text
-        rec = r.json()
-        assert (rec["accepted"], rec["rejected"]) == (4, 2)
-        assert {x["position"]: x["reason"] for x in rec["rejects"]} == REFUSED
-        v = c.get("/api/v1/values/dossier_online_submission_rate", params={"unit": "P48", "period": "2024-12"})
-        assert (v.json()["numerator"], v.json()["denominator"]) == (1.0, 1.0)
+    c = make_client(ws)
+    r = c.post("/api/v1/events/dossier", content=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    rec = r.json()
+    assert (rec["accepted"], rec["rejected"]) == (4, 2)
+    assert {x["position"]: x["reason"] for x in rec["rejects"]} == REFUSED
+    v = c.get("/api/v1/values/dossier_online_submission_rate", params={"unit": "P48", "period": "2024-12"})
+    assert (v.json()["numerator"], v.json()["denominator"]) == (1.0, 1.0)
 
 
 def test_a_unit_that_took_over_part_of_a_former_unit_does_not_speak_for_all_of_it(

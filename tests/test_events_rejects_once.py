@@ -18,13 +18,12 @@ import nats
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from chiso import app as core
 from chiso.ingest.events import EventIngestor
 from chiso.ingest.nats import consume, ensure_stream
-from chiso.web import create_app
+from web_support import MakeClient
 
 NATS = "nats://127.0.0.1:4222"
 
@@ -71,23 +70,23 @@ def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
     i.events.close()
 
 
-def test_an_http_batch_sent_again_records_no_reject_twice(ws: core.Workspace) -> None:
+def test_an_http_batch_sent_again_records_no_reject_twice(ws: core.Workspace, make_client: MakeClient) -> None:
     token = ws.store.events.add_source("dvc", "DVC", ["*"], ["dossier"])
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
-    with TestClient(create_app(ws)) as c:
-        first = c.post("/api/v1/events/dossier", content=ndjson(BATCH), headers=headers).json()
-        again = c.post("/api/v1/events/dossier", content=ndjson(BATCH), headers=headers).json()
-        # the sender is told again which lines are bad; the store keeps them once
-        assert (first["accepted"], first["rejected"]) == (3, 4)
-        assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 3, 4)
-        assert again["rejects"] == first["rejects"]
-        assert positions(ws) == [2, 4, 5, 7]
-        listed = c.get("/api/v1/events/rejects", headers=headers).json()
-        assert listed["count"] == 4 and {x["batch"] for x in listed["rejects"]} == {first["batch"]}
-        # a different batch is other lines, even with a bad line seen before
-        other = c.post("/api/v1/events/dossier", content=ndjson([dossier(10), BAD[1]]), headers=headers).json()
-        assert other["rejected"] == 1
-        assert positions(ws) == [2, 4, 5, 7, 2]
+    c = make_client(ws)
+    first = c.post("/api/v1/events/dossier", content=ndjson(BATCH), headers=headers).json()
+    again = c.post("/api/v1/events/dossier", content=ndjson(BATCH), headers=headers).json()
+    # the sender is told again which lines are bad; the store keeps them once
+    assert (first["accepted"], first["rejected"]) == (3, 4)
+    assert (again["accepted"], again["duplicates"], again["rejected"]) == (0, 3, 4)
+    assert again["rejects"] == first["rejects"]
+    assert positions(ws) == [2, 4, 5, 7]
+    listed = c.get("/api/v1/events/rejects", headers=headers).json()
+    assert listed["count"] == 4 and {x["batch"] for x in listed["rejects"]} == {first["batch"]}
+    # a different batch is other lines, even with a bad line seen before
+    other = c.post("/api/v1/events/dossier", content=ndjson([dossier(10), BAD[1]]), headers=headers).json()
+    assert other["rejected"] == 1
+    assert positions(ws) == [2, 4, 5, 7, 2]
 
 
 def test_a_file_ingested_again_records_no_reject_twice(ws: core.Workspace, ing: EventIngestor, tmp_path: Path) -> None:
@@ -117,16 +116,18 @@ def test_a_parquet_file_ingested_again_records_no_reject_twice(
     assert positions(ws) == [2, 3, 2, 3]
 
 
-def test_replayed_rejects_still_bad_stay_pending_however_often_replayed(ws: core.Workspace) -> None:
+def test_replayed_rejects_still_bad_stay_pending_however_often_replayed(
+    ws: core.Workspace, make_client: MakeClient
+) -> None:
     token = ws.store.events.add_source("dvc-hn", "Hà Nội", ["P01"], ["dossier"])
     headers = {"Authorization": f"Bearer {token}"}
-    with TestClient(create_app(ws)) as c:
-        c.post("/api/v1/events/dossier", content=ndjson([dossier(1), dossier(2, unit="P79")]), headers=headers)
-        for _ in range(3):
-            out = c.post("/api/v1/events/rejects/replay", headers=headers).json()
-            assert out["pending"] == 1 and out["receipts"][0]["rejected"] == 1
-            listed = c.get("/api/v1/events/rejects", headers=headers).json()
-            assert listed["count"] == 1 and listed["rejects"][0]["reason"].endswith("'P79'")
+    c = make_client(ws)
+    c.post("/api/v1/events/dossier", content=ndjson([dossier(1), dossier(2, unit="P79")]), headers=headers)
+    for _ in range(3):
+        out = c.post("/api/v1/events/rejects/replay", headers=headers).json()
+        assert out["pending"] == 1 and out["receipts"][0]["rejected"] == 1
+        listed = c.get("/api/v1/events/rejects", headers=headers).json()
+        assert listed["count"] == 1 and listed["rejects"][0]["reason"].endswith("'P79'")
     assert len(ws.store.events.rejects(pending_only=False)) == 4  # the first, and one per replay
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from chiso import app as core
 from chiso.store import schema as s
 from chiso.store.aggregates import EventSourceRecord
-from chiso.web import create_app
+from web_support import MakeClient
 
 
 def dossier(i: int, unit: str) -> dict[str, Any]:
@@ -66,48 +66,50 @@ def stored(c: TestClient) -> int:
     return int(c.app.state.writer.call(lambda ing: ing.events.count("dossier")))  # type: ignore[attr-defined]
 
 
-def test_a_source_revoked_while_its_batch_waits_is_refused(ws: core.Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_source_revoked_while_its_batch_waits_is_refused(
+    ws: core.Workspace, monkeypatch: pytest.MonkeyPatch, make_client: MakeClient
+) -> None:
     token = ws.store.events.add_source("dvc-hn", "Hà Nội", ["P01"], ["dossier"])
     after_authentication(ws, monkeypatch, lambda: ws.store.events.revoke_source("dvc-hn"))
-    with TestClient(create_app(ws)) as c:
-        r = post(c, token, [dossier(1, "P01")])
-        assert r.status_code == 401, r.text
-        assert r.json()["detail"].startswith("Authorization:")
-        assert stored(c) == 0
+    c = make_client(ws)
+    r = post(c, token, [dossier(1, "P01")])
+    assert r.status_code == 401, r.text
+    assert r.json()["detail"].startswith("Authorization:")
+    assert stored(c) == 0
     assert ws.store.events.batches_in_state("applied") == []
 
 
 def test_a_scope_changed_while_its_batch_waits_holds_for_it(
-    ws: core.Workspace, monkeypatch: pytest.MonkeyPatch
+    ws: core.Workspace, monkeypatch: pytest.MonkeyPatch, make_client: MakeClient
 ) -> None:
     token = ws.store.events.add_source("dvc-hn", "Hà Nội", ["P01"], ["dossier"])
     after_authentication(ws, monkeypatch, lambda: rescope(ws, "dvc-hn", ["P79"]))
-    with TestClient(create_app(ws)) as c:
-        rec = post(c, token, [dossier(1, "P01"), dossier(2, "P79")]).json()
-        assert rec["rejects"] == [{"position": 1, "reason": "unit: this source may not report for 'P01'"}]
-        assert rec["accepted"] == 1
+    c = make_client(ws)
+    rec = post(c, token, [dossier(1, "P01"), dossier(2, "P79")]).json()
+    assert rec["rejects"] == [{"position": 1, "reason": "unit: this source may not report for 'P01'"}]
+    assert rec["accepted"] == 1
 
 
 def test_a_replay_by_a_source_revoked_meanwhile_is_refused(
-    ws: core.Workspace, monkeypatch: pytest.MonkeyPatch
+    ws: core.Workspace, monkeypatch: pytest.MonkeyPatch, make_client: MakeClient
 ) -> None:
     token = ws.store.events.add_source("dvc-hn", "Hà Nội", ["P01"], ["dossier"])
-    with TestClient(create_app(ws)) as c:
-        assert post(c, token, [dossier(1, "P79")]).json()["rejected"] == 1
-        after_authentication(ws, monkeypatch, lambda: ws.store.events.revoke_source("dvc-hn"))
-        r = c.post("/api/v1/events/rejects/replay", headers={"Authorization": f"Bearer {token}"})
-        assert r.status_code == 401, r.text
+    c = make_client(ws)
+    assert post(c, token, [dossier(1, "P79")]).json()["rejected"] == 1
+    after_authentication(ws, monkeypatch, lambda: ws.store.events.revoke_source("dvc-hn"))
+    r = c.post("/api/v1/events/rejects/replay", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 401, r.text
     assert len(ws.store.events.rejects()) == 1  # still pending, not replayed
 
 
-def test_a_running_server_follows_the_store(ws: core.Workspace) -> None:
+def test_a_running_server_follows_the_store(ws: core.Workspace, make_client: MakeClient) -> None:
     """No restart: a new scope and a revocation hold for the next batch."""
     token = ws.store.events.add_source("dvc-hn", "Hà Nội", ["P01"], ["dossier"])
-    with TestClient(create_app(ws)) as c:
-        assert post(c, token, [dossier(1, "P01")]).json()["accepted"] == 1
-        rescope(ws, "dvc-hn", ["P79"])
-        assert post(c, token, [dossier(2, "P01")]).json()["rejected"] == 1
-        assert post(c, token, [dossier(3, "P79")]).json()["accepted"] == 1
-        ws.store.events.revoke_source("dvc-hn")
-        assert post(c, token, [dossier(4, "P79")]).status_code == 401
-        assert stored(c) == 2
+    c = make_client(ws)
+    assert post(c, token, [dossier(1, "P01")]).json()["accepted"] == 1
+    rescope(ws, "dvc-hn", ["P79"])
+    assert post(c, token, [dossier(2, "P01")]).json()["rejected"] == 1
+    assert post(c, token, [dossier(3, "P79")]).json()["accepted"] == 1
+    ws.store.events.revoke_source("dvc-hn")
+    assert post(c, token, [dossier(4, "P79")]).status_code == 401
+    assert stored(c) == 2

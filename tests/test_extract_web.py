@@ -8,13 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
-from fastapi.testclient import TestClient
 
 from chiso import app as core
-from chiso.web import create_app
-from chiso.web import extract as extract_web
-from web_support import as_user
+from web_support import Client, MakeClient
 
 PW = "mật-khẩu-đủ-dài"
 USERS = {
@@ -42,12 +38,9 @@ def ws(tmp_path: Path, cheap_hashes: None) -> Iterator[core.Workspace]:
     w.close()
 
 
-@pytest.fixture
-def app(ws: core.Workspace) -> FastAPI:
-    a = create_app(ws)
-    a.include_router(extract_web.router(ws))
-    return a
-
+def session(make_client: MakeClient, ws: core.Workspace, username: str) -> tuple[Client, str]:
+    c = make_client(ws, user=username, follow_redirects=False)
+    return c, c.csrf
 
 
 def rows(page: str) -> list[list[str]]:
@@ -64,15 +57,15 @@ def hidden(page: str) -> dict[str, str]:
     return {k: html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form)}
 
 
-def test_anonymous_goes_to_login(app: FastAPI) -> None:
-    c = TestClient(app, follow_redirects=False)
+def test_anonymous_goes_to_login(ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, follow_redirects=False)
     assert c.get("/extract").headers["location"] == "/login?next=/extract"
     assert c.post("/extract/accept", data={"text": REPORT, "pick": "0"}).status_code == 303
 
 
 @pytest.mark.parametrize("username", ["rep", "viewer", "padmin"])
-def test_only_the_national_office(app: FastAPI, ws: core.Workspace, username: str) -> None:
-    c, csrf = as_user(app, ws, username)
+def test_only_the_national_office(make_client: MakeClient, ws: core.Workspace, username: str) -> None:
+    c, csrf = session(make_client, ws, username)
     assert c.get("/extract").status_code == 403
     res = c.post("/extract", data={"csrf": csrf, "text": REPORT})
     assert res.status_code == 403 and "data-proposal" not in res.text
@@ -81,15 +74,15 @@ def test_only_the_national_office(app: FastAPI, ws: core.Workspace, username: st
     assert ws.store.values() == []
 
 
-def test_csrf_is_required(app: FastAPI, ws: core.Workspace) -> None:
-    c, _csrf = as_user(app, ws, "rev")
+def test_csrf_is_required(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, _csrf = session(make_client, ws, "rev")
     assert c.post("/extract", data={"text": REPORT}).status_code == 403
     assert c.post("/extract/accept", data={"csrf": "wrong", "text": REPORT, "pick": "0"}).status_code == 403
     assert ws.store.values() == []
 
 
-def test_upload_review_and_import(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "rev")
+def test_upload_review_and_import(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, csrf = session(make_client, ws, "rev")
     page = c.get("/extract")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.text
     upload = ("bao-cao.html", f"<html><body><p>{REPORT.replace(chr(10), '</p><p>')}</p></body></html>", "text/html")
@@ -138,8 +131,8 @@ def test_upload_review_and_import(app: FastAPI, ws: core.Workspace) -> None:
     assert "Đã nhập 2 giá trị và 1 mục tiêu" in after.text
 
 
-def test_pasted_text_and_english(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "admin")
+def test_pasted_text_and_english(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, csrf = session(make_client, ws, "admin")
     res = c.post("/extract?lang=en", data={"csrf": csrf, "text": REPORT, "title": "April report"})
     assert res.status_code == 200
     assert [r[3:6] for r in rows(res.text)][2] == ["Full-online dossier rate", "Ministries and agencies", "2024-04"]
@@ -150,16 +143,16 @@ def test_pasted_text_and_english(app: FastAPI, ws: core.Workspace) -> None:
     assert [s.title for s in ws.store.sources().values()] == ["April report"]
 
 
-def test_nothing_chosen_writes_nothing(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "rev")
+def test_nothing_chosen_writes_nothing(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, csrf = session(make_client, ws, "rev")
     form = hidden(c.post("/extract", data={"csrf": csrf, "text": REPORT}).text)
     res = c.post("/extract/accept", data=form)
     assert res.status_code == 400 and "Chưa chọn số liệu nào" in res.text
     assert ws.store.values() == [] and ws.store.sources() == {}
 
 
-def test_problems_are_shown_and_nothing_is_written(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "rev")
+def test_problems_are_shown_and_nothing_is_written(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, csrf = session(make_client, ws, "rev")
     # the same key twice: both rows are fine alone, together they are refused
     text = (
         "Kết quả tháng 4/2024\nTỷ lệ hồ sơ trực tuyến toàn trình đạt 45,8%.\nTỷ lệ hồ sơ trực tuyến toàn trình đạt 46%."
@@ -181,16 +174,16 @@ def test_problems_are_shown_and_nothing_is_written(app: FastAPI, ws: core.Worksp
     ],
 )
 def test_unreadable_input(
-    app: FastAPI, ws: core.Workspace, data: dict[str, str], files: dict[str, object] | None, message: str
+    make_client: MakeClient, ws: core.Workspace, data: dict[str, str], files: dict[str, object] | None, message: str
 ) -> None:
-    c, csrf = as_user(app, ws, "rev")
+    c, csrf = session(make_client, ws, "rev")
     res = c.post("/extract", data={"csrf": csrf, **data}, files=files)  # type: ignore[arg-type]
     assert res.status_code in (200, 400) and message in html.unescape(res.text)
     assert "data-proposal" not in res.text
 
 
-def test_a_period_given_by_hand(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "rev")
+def test_a_period_given_by_hand(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, csrf = session(make_client, ws, "rev")
     text = "Tin chuyển đổi số\nTỷ lệ hồ sơ trực tuyến toàn trình đạt 45,8%."
     res = c.post("/extract", data={"csrf": csrf, "text": text, "period": "2024q2"})
     assert [r[5] for r in rows(res.text)] == ["2024Q2"]

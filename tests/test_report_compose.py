@@ -10,7 +10,6 @@ workspace's template overrides the built-in one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -28,7 +27,6 @@ from chiso.report.compose import compose
 from chiso.report.document import Paragraph, Report, Stated, Table
 from chiso.report.phrasing import period_name
 from chiso.report.specs import ReportSpec, load_specs, spec_for
-from chiso.simulate import generate
 
 PERIODS = {"2024": "annual", "2024Q3": "quarterly", "2024-04": "monthly"}
 STAMP = datetime(2025, 1, 15, 9, 0)
@@ -39,18 +37,9 @@ VI_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậđèé�
 
 
 @pytest.fixture(scope="module")
-def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.Workspace]:
+def sim(simulated_world: core.Workspace) -> core.Workspace:
     """The 2024 dataset and a simulated 2024 (a few thousand dossiers, NDXP transactions), on SQLite."""
-    root = tmp_path_factory.mktemp("report-compose")
-    ws = core.init_workspace(root / "ws", f"sqlite:///{root / 'store.sqlite'}")
-    core.load(ws, "vn-2024", "test")
-    summary = generate(2024, 0.0002, root / "sim")
-    ing = ws.ingestor()
-    for f in summary.files:
-        ing.ingest_file(f)
-    ing.events.close()
-    yield ws
-    ws.close()
+    return simulated_world
 
 
 def specs_of(ws: core.Workspace) -> dict[str, ReportSpec]:

@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import unicodedata
-from collections.abc import Iterator
 from pathlib import Path
 
 import docx
@@ -29,9 +28,7 @@ from chiso.engine import change, change_pct
 from chiso.report.compose import compose
 from chiso.report.document import Paragraph, Report, Stated
 from chiso.report.specs import load_specs, spec_for
-from chiso.simulate import generate
-from chiso.web import create_app
-from web_support import as_user
+from web_support import MakeClient
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
@@ -49,19 +46,13 @@ def squash(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator[core.Workspace]:
-    root = tmp_path_factory.mktemp("report-e2e")
-    w = core.init_workspace(root / "ws", f"sqlite:///{root / 'store.sqlite'}")
-    core.load(w, "vn-2024", "test")
-    summary = generate(2024, 0.0002, root / "sim")
-    ing = w.ingestor()
-    for f in summary.files:
-        ing.ingest_file(f)
-    ing.events.close()
-    w.store.users.create("rev", "Người duyệt quốc gia", "mật-khẩu-đủ-dài", "reviewer", "VN")
-    w.store.users.create("dn", "Báo cáo viên Đà Nẵng", "mật-khẩu-đủ-dài", "reporter", "P48")
-    yield w
-    w.close()
+def ws(simulated_world: core.Workspace, cheap_hashes: None) -> core.Workspace:
+    """The simulated world with the national office's reviewer and a reporter of Đà Nẵng."""
+    for name, full, role, unit in (("rev", "Người duyệt quốc gia", "reviewer", "VN"),
+                                   ("dn", "Báo cáo viên Đà Nẵng", "reporter", "P48")):
+        if simulated_world.store.users.by_username(name) is None:
+            simulated_world.store.users.create(name, full, "mật-khẩu-đủ-dài", role, unit)
+    return simulated_world
 
 
 @pytest.fixture(scope="module")
@@ -172,13 +163,13 @@ def test_the_same_data_gives_the_same_report(ws: core.Workspace, annual: Report)
     assert again.text() == annual.text()
 
 
-def test_web_lists_writes_and_serves_reports(ws: core.Workspace) -> None:
-    app = create_app(ws)
-    public = TestClient(app, follow_redirects=False)
+def test_web_lists_writes_and_serves_reports(ws: core.Workspace, make_client: MakeClient) -> None:
+    public = make_client(ws, follow_redirects=False)
     assert public.get("/reports").status_code == 200
 
     def session(username: str) -> tuple[TestClient, str]:
-        return as_user(app, ws, username)
+        c = make_client(ws, app=public.app, user=username, follow_redirects=False)
+        return c, c.csrf
 
     # a province's reporter may not write the national report; the public may not either
     dn, dn_csrf = session("dn")
@@ -187,6 +178,8 @@ def test_web_lists_writes_and_serves_reports(ws: core.Workspace) -> None:
     assert public.post("/reports", data={"period": "2024Q3"}).status_code == 303  # to the login page
 
     rev, csrf = session("rev")
+    wrong = rev.post("/reports", data={"period": "2024Q3", "format": "html", "csrf": "wrong"})
+    assert wrong.status_code == 403 and "CSRF" in wrong.text  # said on the reports page itself
     page = rev.get("/reports")
     assert 'data-testid="report-form"' in page.text
     bad = rev.post("/reports", data={"period": "2024Q9", "format": "html", "csrf": csrf})

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
+from httpx import Response
 
 from chiso import app as core
-from chiso.web import admin, auth_routes, create_app, forms
-from web_support import as_user
+from chiso.web import create_app
+from web_support import MakeClient
 
 PW = "mật-khẩu-đủ-dài"
 USERS = {"admin": ("admin", "VN"), "padmin": ("admin", "P48"), "rev": ("reviewer", "VN"),
@@ -36,10 +36,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator
 
 @pytest.fixture(scope="module")
 def app(ws: core.Workspace) -> FastAPI:
-    a = create_app(ws)
-    for module in (auth_routes, forms, admin):
-        module.register(a, ws)
-    return a
+    """One app for the module's tests (its clients come from ``make_client(ws, app=app, …)``)."""
+    return create_app(ws)
 
 
 
@@ -54,8 +52,9 @@ PAGES = ["/admin", "/admin/indicators", "/admin/indicators/dossier_full_online_r
 
 # --- who may come in ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("username", ["rev", "rep", "viewer", "padmin"])
-def test_non_admins_are_refused(app: FastAPI, ws: core.Workspace, username: str) -> None:
-    c, csrf = as_user(app, ws, username)
+def test_non_admins_are_refused(app: FastAPI, ws: core.Workspace, username: str, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user=username, follow_redirects=False)
+    csrf = c.csrf
     for path in PAGES:
         r = c.get(path)
         assert r.status_code == 403, path
@@ -69,16 +68,16 @@ def test_non_admins_are_refused(app: FastAPI, ws: core.Workspace, username: str)
     assert 'href="/admin"' not in c.get("/forms").text or username == "padmin"
 
 
-def test_anonymous_goes_to_login(app: FastAPI) -> None:
-    c = TestClient(app, follow_redirects=False)
+def test_anonymous_goes_to_login(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, follow_redirects=False)
     for path in PAGES:
         r = c.get(path)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=%2Fadmin"), path
     assert c.post("/admin/users", data={}).status_code == 303
 
 
-def test_admin_pages_render(app: FastAPI, ws: core.Workspace) -> None:
-    c, _ = as_user(app, ws, "admin")
+def test_admin_pages_render(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="admin", follow_redirects=False)
     for path in PAGES:
         r = c.get(path)
         assert r.status_code == 200, path
@@ -94,8 +93,9 @@ def test_admin_pages_render(app: FastAPI, ws: core.Workspace) -> None:
 
 
 # --- targets ---------------------------------------------------------------------------------------------------
-def test_targets_add_edit_audited(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "admin")
+def test_targets_add_edit_audited(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="admin", follow_redirects=False)
+    csrf = c.csrf
     key = {"indicator": "dossier_full_online_rate", "unit": "P48", "period": "2026"}
     r = c.post("/admin/targets", data={**key, "csrf": csrf, "value": "80", "note": "Kế hoạch 2026"})
     assert r.status_code == 303, r.text
@@ -123,9 +123,40 @@ def test_targets_add_edit_audited(app: FastAPI, ws: core.Workspace) -> None:
     assert ws.store.targets(indicator=key["indicator"], units=["P48"], periods=["2026"])[0].value == 85.5
 
 
+def test_targets_are_read_as_the_intake_reads_them(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    """A typed target is read with its indicator known: "1.234" is 1234 for a count, 1,234 for a rate of
+    0–100 %, and asked about for an average with no upper bound, where both could be meant."""
+    c = make_client(ws, app=app, user="admin", follow_redirects=False)
+
+    def post(code: str, value: str) -> Response:
+        r: Response = c.post("/admin/targets", data={"csrf": c.csrf, "indicator": code, "unit": "VN",
+                                                     "period": "2027", "value": value})
+        return r
+
+    def target(code: str) -> float | None:
+        found = ws.store.targets(indicator=code, units=["VN"], periods=["2027"])
+        return found[0].value if found else None
+
+    avg, count, rate = "ndxp_transactions_per_day", "community_dx_teams", "dossier_full_online_rate"
+    r = post(avg, "1.234")
+    assert r.status_code == 422 and target(avg) is None  # not silently 1.234
+    assert errors_of(r.text) == ["Giá trị: 1.234 có thể là 1234 hoặc 1,234: viết 1234 hoặc 1,234"]
+    assert post(avg, "1,234").status_code == 303 and target(avg) == 1.234
+    assert post(count, "1.234").status_code == 303 and target(count) == 1234
+    assert post(rate, "1.234").status_code == 303 and target(rate) == 1.234
+
+    # the edit form shows a target so that it reads back as it is
+    for code, value, shown in ((avg, "1234567", "1234567"), (avg, "1,234", "1.2340")):
+        assert post(code, value).status_code == 303
+        page = c.get("/admin/targets", params={"indicator": code, "unit": "VN", "period": "2027", "edit": "1"})
+        assert f'name="value" value="{shown}"' in page.text
+        assert post(code, shown).status_code == 303 and target(code) == float(value.replace(",", "."))
+
+
 # --- users ------------------------------------------------------------------------------------------------------
-def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "admin")
+def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="admin", follow_redirects=False)
+    csrf = c.csrf
     new = {"csrf": csrf, "username": "qn.reporter", "name": "Phòng CĐS Quảng Nam", "password": "một-mật-khẩu-dài",
            "role": "reporter", "unit": "P49"}
     r = c.post("/admin/users", data=new)
@@ -143,7 +174,7 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace) -> None:
     assert ws.store.users.by_username("other") is None
 
     # the new user can log in; once deactivated, its session stops working
-    u, _ = as_user(app, ws, "qn.reporter")
+    u = make_client(ws, app=app, user="qn.reporter", follow_redirects=False)
     assert u.get("/forms").status_code == 200
     assert c.post(f"/admin/users/{rec.id}/deactivate", data={}).status_code == 403  # CSRF
     r = c.post(f"/admin/users/{rec.id}/deactivate", data={"csrf": csrf})
@@ -163,8 +194,9 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace) -> None:
 
 
 # --- event sources ------------------------------------------------------------------------------------------------
-def test_event_sources_token_once_revoke_and_rejects(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "admin")
+def test_event_sources_token_once_revoke_and_rejects(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="admin", follow_redirects=False)
+    csrf = c.csrf
     r = c.post("/admin/sources", data={"csrf": csrf, "id": "dvc-danang", "name": "Cổng DVC Đà Nẵng",
                                        "units": "P48", "kinds": ["dossier"]})
     assert r.status_code == 201

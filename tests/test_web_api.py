@@ -5,33 +5,33 @@ names; the OpenAPI document and an offline /docs page; values computed from even
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from chiso import app as core
+from chiso.catalogue.models import KINDS, Pillar, UnitType
 from chiso.catalogue.records import ValueInput
-from chiso.web import api, create_app, pages
-from chiso.web.templating import STATIC
+from chiso.errors import (
+    ConflictError,
+    HttpProblem,
+    NotAuthenticated,
+    ParameterError,
+    PermissionDenied,
+    UnknownStructureError,
+    UnknownUnitError,
+    ValidationError,
+    WorkspaceError,
+)
+from chiso.web.problems import status_of
+from web_support import MakeClient
 
 RATE = "dossier_full_online_rate"
 PROVINCES = {"P01": (620, 1000), "P79": (1750, 2500), "P48": (900, 1500), "P31": (400, 1000), "P92": (800, 2000),
              "P56": (90, 600), "P02": (12, 300)}  # P31 and P92 tie at 40%
 MINISTRIES = {"BTTTT": (950, 1000), "BTP": (300, 1000), "BCA": (720, 900)}
-
-
-def make_app(ws: core.Workspace) -> FastAPI:
-    app = create_app(ws)
-    pages.register(app, ws)
-    api.register(app, ws)
-    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
 
 
 def write_units(ws: core.Workspace, rows: dict[str, tuple[int, int]], period: str = "2024") -> dict[str, float]:
@@ -42,9 +42,8 @@ def write_units(ws: core.Workspace, rows: dict[str, tuple[int, int]], period: st
 
 
 @pytest.fixture
-def client(loaded: core.Workspace) -> Iterator[TestClient]:
-    with TestClient(make_app(loaded)) as c:
-        yield c
+def client(loaded: core.Workspace, make_client: MakeClient) -> TestClient:
+    return make_client(loaded)
 
 
 def ok(r: Any) -> Any:
@@ -144,12 +143,12 @@ def test_rankings_and_targets(loaded: core.Workspace, client: TestClient) -> Non
     assert RATE in problem(client.get("/api/v1/targets", params={"indicator": "dossier_ful"}), 422,
                            "indicator")["suggestions"]
     problem(client.get("/api/v1/targets", params={"unit": "Atlantis"}), 422, "unit")
-    # the values router of events_api is still there, and agrees
+    # /values agrees
     v = ok(client.get(f"/api/v1/values/{RATE}", params={"unit": "P48", "period": "2024"}))
     assert v["value"] == values["P48"]
 
 
-def test_openapi_and_offline_docs(client: TestClient) -> None:
+def test_openapi_and_offline_docs(loaded: core.Workspace, client: TestClient) -> None:
     spec = ok(client.get("/openapi.json"))
     for path in ("/api/v1/indicators", "/api/v1/indicators/{code}", "/api/v1/units", "/api/v1/series/{code}",
                  "/api/v1/rankings/{code}", "/api/v1/targets", "/api/v1/values/{code}"):
@@ -158,6 +157,26 @@ def test_openapi_and_offline_docs(client: TestClient) -> None:
     assert {"unit", "from", "to"} <= params
     assert "application/problem+json" in spec["paths"]["/api/v1/rankings/{code}"]["get"]["responses"]["422"][
         "content"]
+    # the closed sets are enums: the pillars, the unit types, the groups, an indicator's kind
+    def enum(path: str, name: str) -> list[str]:
+        found = next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name)
+        return list(found["schema"]["enum"])
+
+    cat = loaded.catalogue
+    assert enum("/api/v1/indicators", "pillar") == [p.value for p in Pillar]
+    assert enum("/api/v1/units", "type") == [t.value for t in UnitType]
+    assert enum("/api/v1/rankings/{code}", "group") == enum("/api/v1/units", "group") == [
+        g.code for g in cat.groups()]
+    assert spec["components"]["schemas"]["IndicatorOut"]["properties"]["kind"]["enum"] == list(KINDS)
+    # every read operation declares its problems, as problem+json only
+    for path, ops in spec["paths"].items():
+        if path.startswith(("/api/v1/indicators", "/api/v1/units", "/api/v1/series", "/api/v1/rankings",
+                            "/api/v1/targets", "/api/v1/values", "/api/v1/health")):
+            answers = ops["get"]["responses"]
+            assert any(s.startswith(("4", "5")) for s in answers), path
+            for status, answer in answers.items():
+                if status[0] in "45":
+                    assert list(answer["content"]) == ["application/problem+json"], (path, status)
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/api/v1/rankings/{code}" in docs.text
     assert "cdn" not in docs.text.lower() and "https://" not in docs.text
@@ -194,3 +213,17 @@ def test_event_figures_rank_and_reach_the_pages(loaded: core.Workspace, client: 
     assert f'data-testid="value-{RATE}-VN">' in overview
     expected = loaded.engine.value(RATE, "VN", "2024-04").value
     assert expected is not None and round(expected, 2) == round(100 * 15 / 24, 2)
+
+
+def test_one_table_maps_errors_to_problems() -> None:
+    """Handlers raise chiso's errors; one table gives each its status and problem type."""
+    assert status_of(PermissionDenied("x")) == (403, "forbidden")
+    assert status_of(ConflictError("x")) == (409, "conflict")
+    assert status_of(NotAuthenticated()) == (401, "not-logged-in")
+    assert status_of(ValidationError([])) == (422, "invalid-values")
+    assert status_of(UnknownUnitError("x")) == (422, "unknown-unit")
+    assert status_of(ParameterError("code", UnknownUnitError("x"), in_path=True)) == (404, "unknown-unit")
+    assert status_of(ParameterError("unit", UnknownUnitError("x"), status=400)) == (400, "unknown-unit")
+    assert status_of(ParameterError("structure", UnknownStructureError("x"))) == (400, "invalid-structure")
+    assert status_of(HttpProblem(413, "body-too-large", "body: too large")) == (413, "body-too-large")
+    assert status_of(WorkspaceError("x")) == (503, "unavailable")

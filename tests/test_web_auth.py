@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Protocol
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import select, update
@@ -17,10 +17,11 @@ from chiso import app as core
 from chiso.errors import ChisoError
 from chiso.store import schema as s
 from chiso.store.clock import now
-from chiso.web import admin, auth_routes, create_app, forms
+from chiso.web import create_app
 from chiso.web.bootstrap import ensure_admin
 from chiso.web.ratelimit import LoginLimiter
 from chiso.web.session import COOKIE
+from web_support import Client, MakeClient
 
 PW = "mật-khẩu-đủ-dài"
 
@@ -39,17 +40,20 @@ def ws(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator
     w.close()
 
 
+class ClientFrom(Protocol):
+    def __call__(self, address: str = "10.0.0.1") -> Client: ...
+
+
 @pytest.fixture
-def app(ws: core.Workspace) -> FastAPI:
-    """A new app per test: the rate limiter lives in the app, so tests do not share counts."""
-    a = create_app(ws)
-    for module in (auth_routes, forms, admin):
-        module.register(a, ws)
-    return a
+def client(ws: core.Workspace, make_client: MakeClient) -> ClientFrom:
+    """Clients of one new app per test (the rate limiter lives in the app, so tests do not share counts), each
+    from its client ``address`` (the per-address limit counts by it)."""
+    app = create_app(ws)
 
+    def make(address: str = "10.0.0.1") -> Client:
+        return make_client(ws, app=app, address=address, follow_redirects=False)
 
-def client(app: FastAPI, address: str = "10.0.0.1", **kw: str) -> TestClient:
-    return TestClient(app, follow_redirects=False, client=(address, 40000), **kw)  # type: ignore[arg-type]
+    return make
 
 
 def login(c: TestClient, username: str, password: str = PW, next_: str = "/forms") -> Response:
@@ -68,8 +72,8 @@ def csrf_of(c: TestClient) -> str:
 
 
 # --- logging in ---------------------------------------------------------------------------------------------
-def test_login_sets_a_safe_session_cookie(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app)
+def test_login_sets_a_safe_session_cookie(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client()
     r = login(c, "dn")
     assert r.status_code == 303 and r.headers["location"] == "/forms"
     cookie = next(h for h in r.headers.get_list("set-cookie") if h.startswith(COOKIE + "="))
@@ -78,7 +82,8 @@ def test_login_sets_a_safe_session_cookie(app: FastAPI, ws: core.Workspace) -> N
     assert c.get("/forms").status_code == 200
     assert c.get("/api/v1/session").json()["user"] == {"id": 1, "username": "dn", "name": "Người dùng dn",
                                                         "role": "reporter", "unit": "P48"}
-    https = client(app, base_url="https://testserver")
+    https = client()
+    https.base_url = "https://testserver"
     r = login(https, "dn")
     assert r.status_code == 303
     assert "Secure" in next(h for h in r.headers.get_list("set-cookie") if h.startswith(COOKIE + "="))
@@ -90,8 +95,8 @@ def test_passwords_are_argon2id_hashes(ws: core.Workspace) -> None:
     assert hashes and all(h.startswith("$argon2id$") and PW not in h for h in hashes)
 
 
-def test_wrong_password_and_unknown_user_read_the_same(app: FastAPI) -> None:
-    c = client(app)
+def test_wrong_password_and_unknown_user_read_the_same(client: ClientFrom) -> None:
+    c = client()
     wrong = login(c, "rev", "not-the-password")
     unknown = login(c, "nobody-here", "not-the-password")
     assert wrong.status_code == unknown.status_code == 401
@@ -101,8 +106,8 @@ def test_wrong_password_and_unknown_user_read_the_same(app: FastAPI) -> None:
     assert c.get("/forms").status_code == 303
 
 
-def test_login_form_needs_its_csrf_token(app: FastAPI) -> None:
-    c = client(app)
+def test_login_form_needs_its_csrf_token(client: ClientFrom) -> None:
+    c = client()
     r = c.post("/login", data={"username": "dn", "password": PW, "next": "/forms"})
     assert r.status_code == 403 and COOKIE not in c.cookies
     c.get("/login")
@@ -110,16 +115,16 @@ def test_login_form_needs_its_csrf_token(app: FastAPI) -> None:
     assert r.status_code == 403 and COOKIE not in c.cookies
 
 
-def test_login_redirects_only_within_the_site(app: FastAPI) -> None:
+def test_login_redirects_only_within_the_site(client: ClientFrom) -> None:
     for target, expected in (("/forms/province_monthly/P48/2024-04", "/forms/province_monthly/P48/2024-04"),
                              ("//evil.example/x", "/forms"), ("https://evil.example/", "/forms"),
                              ("/\\evil.example", "/forms")):
-        r = login(client(app), "dn", next_=target)
+        r = login(client(), "dn", next_=target)
         assert r.status_code == 303 and r.headers["location"] == expected
 
 
-def test_new_login_ends_the_previous_session(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app)
+def test_new_login_ends_the_previous_session(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client()
     login(c, "dn")
     old = c.cookies[COOKIE]
     login(c, "dn")
@@ -127,38 +132,38 @@ def test_new_login_ends_the_previous_session(app: FastAPI, ws: core.Workspace) -
 
 
 # --- lockout and rate limits ----------------------------------------------------------------------------------
-def test_locked_account(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app, "10.0.0.7")
+def test_locked_account(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client("10.0.0.7")
     for _ in range(4):
         assert login(c, "locky", "wrong-password").status_code == 401
     r = login(c, "locky", "wrong-password")  # the fifth failure locks the account
     assert r.status_code == 403 and "tạm thời bị khóa" in r.text
     r = login(c, "locky")  # even the right password, while locked
     assert r.status_code == 403 and "tạm thời bị khóa" in r.text and COOKIE not in c.cookies
-    r = client(app, "10.0.0.8").post("/api/v1/session", json={"username": "locky", "password": PW})
+    r = client("10.0.0.8").post("/api/v1/session", json={"username": "locky", "password": PW})
     assert r.status_code == 403 and r.json()["type"].endswith(":account-locked")
     with ws.store.engine.begin() as conn:  # the lock lapses after its time
         conn.execute(update(s.app_user).where(s.app_user.c.username == "locky")
                      .values(locked_until=now() - timedelta(seconds=1)))
-    assert login(client(app, "10.0.0.9"), "locky").status_code == 303
+    assert login(client("10.0.0.9"), "locky").status_code == 303
 
 
-def test_deactivated_user_cannot_log_in_and_loses_sessions(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app)
+def test_deactivated_user_cannot_log_in_and_loses_sessions(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client()
     assert login(c, "gone").status_code == 303
     rec = ws.store.users.by_username("gone")
     assert rec is not None
     ws.store.users.set_active(rec.id, False)
     try:
         assert c.get("/forms").status_code == 303  # the session no longer works
-        r = login(client(app, "10.0.0.2"), "gone")
+        r = login(client("10.0.0.2"), "gone")
         assert r.status_code == 403 and "vô hiệu hóa" in r.text
     finally:
         ws.store.users.set_active(rec.id, True)
 
 
-def test_rate_limit_per_address(app: FastAPI) -> None:
-    c = client(app, "10.1.1.1")
+def test_rate_limit_per_address(client: ClientFrom) -> None:
+    c = client("10.1.1.1")
     for i in range(10):
         assert login(c, f"guess{i}", "x").status_code == 401
     r = login(c, "dn")  # the right password too: the address is over its limit
@@ -166,15 +171,15 @@ def test_rate_limit_per_address(app: FastAPI) -> None:
     assert "Đăng nhập quá nhiều lần" in r.text and COOKIE not in c.cookies
     r = c.post("/api/v1/session", json={"username": "dn", "password": PW})
     assert r.status_code == 429 and r.headers["Retry-After"] and r.json()["type"].endswith(":too-many-attempts")
-    assert login(client(app, "10.1.1.2"), "dn").status_code == 303  # another address is not affected
+    assert login(client("10.1.1.2"), "dn").status_code == 303  # another address is not affected
 
 
-def test_rate_limit_per_user_name(app: FastAPI) -> None:
+def test_rate_limit_per_user_name(client: ClientFrom) -> None:
     for i in range(10):  # ten addresses, one name
-        assert login(client(app, f"10.2.0.{i}"), "ghost", "x").status_code == 401
-    r = login(client(app, "10.2.1.1"), "ghost", "x")
+        assert login(client(f"10.2.0.{i}"), "ghost", "x").status_code == 401
+    r = login(client("10.2.1.1"), "ghost", "x")
     assert r.status_code == 429 and "Retry-After" in r.headers
-    assert login(client(app, "10.2.1.1"), "dn").status_code == 303
+    assert login(client("10.2.1.1"), "dn").status_code == 303
 
 
 def test_rate_limit_window_slides() -> None:
@@ -192,8 +197,8 @@ def test_rate_limit_window_slides() -> None:
 
 
 # --- logging out, expired sessions ----------------------------------------------------------------------------
-def test_logout_needs_csrf_and_ends_the_session(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app)
+def test_logout_needs_csrf_and_ends_the_session(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client()
     login(c, "dn")
     token = c.cookies[COOKIE]
     r = c.post("/logout", data={})
@@ -202,15 +207,15 @@ def test_logout_needs_csrf_and_ends_the_session(app: FastAPI, ws: core.Workspace
     assert r.status_code == 403 and ws.store.users.session(token) is not None
     r = c.post("/logout", data={"csrf": csrf_of(c)})
     assert r.status_code == 303 and ws.store.users.session(token) is None
-    stale = client(app)
+    stale = client()
     stale.cookies.set(COOKIE, token)  # the old cookie, replayed
     r = stale.get("/forms")
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
     assert stale.get("/api/v1/forms").status_code == 401
 
 
-def test_expired_session_goes_to_login(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app)
+def test_expired_session_goes_to_login(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client()
     login(c, "dn")
     assert c.get("/forms").status_code == 200
     with ws.store.engine.begin() as conn:
@@ -224,8 +229,8 @@ def test_expired_session_goes_to_login(app: FastAPI, ws: core.Workspace) -> None
 
 
 # --- the JSON session API ----------------------------------------------------------------------------------------
-def test_api_session(app: FastAPI, ws: core.Workspace) -> None:
-    c = client(app)
+def test_api_session(client: ClientFrom, ws: core.Workspace) -> None:
+    c = client()
     assert c.get("/api/v1/session").status_code == 401
     r = c.post("/api/v1/session", json={"username": "rev", "password": "wrong-password"})
     assert r.status_code == 401 and r.json()["detail"].startswith("password:")
@@ -242,7 +247,7 @@ def test_api_session(app: FastAPI, ws: core.Workspace) -> None:
 
 
 # --- the first admin ---------------------------------------------------------------------------------------------
-def test_ensure_admin(app: FastAPI, ws: core.Workspace) -> None:
+def test_ensure_admin(client: ClientFrom, ws: core.Workspace) -> None:
     with pytest.raises(ChisoError, match="at least 10"):
         ensure_admin(ws, "root", "short")
     rec = ensure_admin(ws, "root", "một-mật-khẩu-dài")
@@ -254,6 +259,6 @@ def test_ensure_admin(app: FastAPI, ws: core.Workspace) -> None:
         ensure_admin(ws, "rev", "một-mật-khẩu-dài")
     audit = [a for a in ws.store.history() if a.entity == "user" and a.entity_id == str(rec.id)]
     assert [(a.actor, a.action) for a in audit] == [("bootstrap", "insert")]
-    c = client(app)
+    c = client()
     assert login(c, "root", "một-mật-khẩu-dài").status_code == 303
     assert c.get("/admin").status_code == 200

@@ -21,16 +21,15 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from httpx import Response
 
 from chiso import app as core
 from chiso import workflow
 from chiso.catalogue.records import Origin, ValueInput
-from chiso.web import admin, auth_routes, create_app, forms
+from chiso.web import create_app, forms
 from chiso.web.templating import STATIC
-from web_support import as_user
+from web_support import MakeClient
 
 DS, UNIT, PW = "province_monthly", "P48", "mật-khẩu-đủ-dài"
 RATE, TEAMS, MEMBERS = "procedures_full_online_rate", "community_dx_teams", "community_dx_team_members"
@@ -53,17 +52,10 @@ def ws(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator
     w.close()
 
 
-def make_app(ws: core.Workspace) -> FastAPI:
-    app = create_app(ws)
-    for module in (auth_routes, forms, admin):
-        module.register(app, ws)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
-
-
 @pytest.fixture(scope="module")
 def app(ws: core.Workspace) -> FastAPI:
-    return make_app(ws)
+    """One app for the module's tests (its clients come from ``make_client(ws, app=app, …)``)."""
+    return create_app(ws)
 
 
 
@@ -146,12 +138,12 @@ def fill_all(fields: dict[str, str], period_seed: int = 0) -> dict[str, str]:
 
 
 # --- the whole flow, on both stores ---------------------------------------------------------------------
-def test_whole_flow_reporter_to_published(workspace: core.Workspace) -> None:
+def test_whole_flow_reporter_to_published(workspace: core.Workspace, make_client: MakeClient) -> None:
     ws = workspace
     ws.store.users.create("dn", "Phòng CĐS Đà Nẵng", PW, "reporter", "P48")
     ws.store.users.create("rev", "Người duyệt quốc gia", PW, "reviewer", "VN")
-    app = make_app(ws)
-    rep = TestClient(app, follow_redirects=False)
+    app = create_app(ws)  # one app, two users
+    rep = make_client(ws, app=app, follow_redirects=False)
     r = login(rep, "dn")
     assert r.status_code == 303 and r.headers["location"] == "/forms"
 
@@ -180,7 +172,7 @@ def test_whole_flow_reporter_to_published(workspace: core.Workspace) -> None:
     assert 'name="procedures_full_online_rate.value"' not in page.text  # no longer editable
     assert rep.post(url("2024-04"), data={**data, "action": "save"}).status_code == 403
 
-    rv = TestClient(app, follow_redirects=False)
+    rv = make_client(ws, app=app, follow_redirects=False)
     assert login(rv, "rev").status_code == 303
     listing = rv.get("/forms")  # submitted forms are listed whatever the period chosen
     assert f'href="{url("2024-04")}">Duyệt</a>' in listing.text
@@ -204,8 +196,9 @@ def test_whole_flow_reporter_to_published(workspace: core.Workspace) -> None:
 
 
 # --- validation ---------------------------------------------------------------------------------------------
-def test_every_problem_is_shown_next_to_its_field_and_nothing_is_saved(app: FastAPI, ws: core.Workspace) -> None:
-    c, _ = as_user(app, ws, "dn")
+def test_every_problem_is_shown_next_to_its_field_and_nothing_is_saved(app: FastAPI, ws: core.Workspace,
+                                                                     make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="dn", follow_redirects=False)
     data = entry_form(c.get(url("2024-01")).text)
     data |= {f"{RATE}.numerator": "120", f"{RATE}.denominator": "100",  # numerator above denominator
              "dossier_full_online_rate.value": "101,5",  # above 100 %
@@ -246,8 +239,8 @@ def _csrf(c: TestClient) -> str:
     return str(r.json()["csrf"])
 
 
-def test_submit_needs_every_field(app: FastAPI, ws: core.Workspace) -> None:
-    c, _ = as_user(app, ws, "dn")
+def test_submit_needs_every_field(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="dn", follow_redirects=False)
     data = entry_form(c.get(url("2024-02")).text)
     data[f"{TEAMS}.value"] = "50"
     r = c.post(url("2024-02"), data={**data, "action": "submit"})
@@ -258,12 +251,12 @@ def test_submit_needs_every_field(app: FastAPI, ws: core.Workspace) -> None:
     assert ws.store.users.form(DS, UNIT, "2024-02").state == "open"
 
 
-def test_value_far_from_history_needs_a_comment(app: FastAPI, ws: core.Workspace) -> None:
+def test_value_far_from_history_needs_a_comment(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
     ws.store.write_values([ValueInput(indicator=TEAMS, unit=UNIT, period=p, value=v, source="form:" + DS,
                                       origin=Origin.REPORTED) for p, v in
                            (("2023-09", 52), ("2023-10", 55), ("2023-11", 54), ("2023-12", 56))],
                           actor="seed", status="approved")
-    c, _ = as_user(app, ws, "dn")
+    c = make_client(ws, app=app, user="dn", follow_redirects=False)
     page = c.get(url("2024-03"))
     assert "2023-12: 56" in page.text and 'data-history="[52.0, 55.0, 54.0, 56.0]"' in page.text
     data = entry_form(page.text) | {f"{TEAMS}.value": "560"}
@@ -279,9 +272,9 @@ def test_value_far_from_history_needs_a_comment(app: FastAPI, ws: core.Workspace
 
 
 # --- two people, one value ------------------------------------------------------------------------------------
-def test_two_people_cannot_overwrite_each_other(app: FastAPI, ws: core.Workspace) -> None:
-    a, _ = as_user(app, ws, "dn")
-    b, _ = as_user(app, ws, "dn2")
+def test_two_people_cannot_overwrite_each_other(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    a = make_client(ws, app=app, user="dn", follow_redirects=False)
+    b = make_client(ws, app=app, user="dn2", follow_redirects=False)
     page_a = entry_form(a.get(url("2024-05")).text)
     page_b = entry_form(b.get(url("2024-05")).text)  # both read the empty form
 
@@ -322,10 +315,10 @@ def test_two_people_cannot_overwrite_each_other(app: FastAPI, ws: core.Workspace
 
 
 # --- the JSON API: submit, return, approve, reopen --------------------------------------------------------------
-def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace) -> None:
-    rep, _ = as_user(app, ws, "dn")
-    rev, _ = as_user(app, ws, "rev")
-    adm, _ = as_user(app, ws, "admin")
+def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    rep = make_client(ws, app=app, user="dn", follow_redirects=False)
+    rev = make_client(ws, app=app, user="rev", follow_redirects=False)
+    adm = make_client(ws, app=app, user="admin", follow_redirects=False)
     h_rep, h_rev, h_adm = ({"X-CSRF-Token": _csrf(x)} for x in (rep, rev, adm))
     form = rep.get(api("2024-07")).json()
     assert form["state"] == "open" and form["can_edit"] is True
@@ -370,11 +363,12 @@ def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace) -> No
     assert rep.get(api("2024-07", unit="B01")).status_code == 404  # a ministry does not report province_monthly
 
 
-def test_review_on_pages_return_needs_a_comment(app: FastAPI, ws: core.Workspace) -> None:
-    rep, _ = as_user(app, ws, "dn")
+def test_review_on_pages_return_needs_a_comment(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    rep = make_client(ws, app=app, user="dn", follow_redirects=False)
     data = fill_all(entry_form(rep.get(url("2024-08")).text))
     assert rep.post(url("2024-08"), data={**data, "action": "submit"}).status_code == 303
-    rev, csrf = as_user(app, ws, "rev")
+    rev = make_client(ws, app=app, user="rev", follow_redirects=False)
+    csrf = rev.csrf
     r = rev.post(url("2024-08") + "/return", data={"csrf": csrf, "comment": ""})
     assert r.status_code == 422 and "<li>Lý do trả lại: bắt buộc, đang để trống</li>" in r.text
     r = rev.post(url("2024-08") + "/return", data={"csrf": csrf, "comment": "Thiếu số liệu thanh toán"})
@@ -382,8 +376,9 @@ def test_review_on_pages_return_needs_a_comment(app: FastAPI, ws: core.Workspace
 
 
 # --- denials ----------------------------------------------------------------------------------------------------
-def test_reporter_of_another_province_is_refused(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "hn")  # reporter of Hà Nội (P01)
+def test_reporter_of_another_province_is_refused(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="hn", follow_redirects=False)  # reporter of Hà Nội (P01)
+    csrf = c.csrf
     assert c.get(url("2024-04", unit="P01")).status_code == 200  # its own form
     r = c.get(url("2024-04"))
     assert r.status_code == 403 and "Bạn không có quyền" in r.text
@@ -396,8 +391,9 @@ def test_reporter_of_another_province_is_refused(app: FastAPI, ws: core.Workspac
     assert "/P48/" not in c.get("/forms", params={"period": "2024-04"}).text
 
 
-def test_viewer_cannot_save(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "viewer")
+def test_viewer_cannot_save(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="viewer", follow_redirects=False)
+    csrf = c.csrf
     page = c.get(url("2024-09"))
     assert page.status_code == 200 and f'name="{TEAMS}.value"' not in page.text  # read-only
     r = c.post(url("2024-09"), data={"csrf": csrf, "action": "save", f"{TEAMS}.value": "5",
@@ -408,8 +404,10 @@ def test_viewer_cannot_save(app: FastAPI, ws: core.Workspace) -> None:
     assert draft_values(ws, "2024-09") == {}
 
 
-def test_reporter_cannot_approve_and_reviewer_cannot_reopen(app: FastAPI, ws: core.Workspace) -> None:
-    rep, rep_csrf = as_user(app, ws, "dn")
+def test_reporter_cannot_approve_and_reviewer_cannot_reopen(app: FastAPI, ws: core.Workspace,
+                                                           make_client: MakeClient) -> None:
+    rep = make_client(ws, app=app, user="dn", follow_redirects=False)
+    rep_csrf = rep.csrf
     data = fill_all(entry_form(rep.get(url("2024-10")).text))
     assert rep.post(url("2024-10"), data={**data, "action": "submit"}).status_code == 303
     assert rep.post(url("2024-10") + "/approve", data={"csrf": rep_csrf}).status_code == 403
@@ -418,7 +416,8 @@ def test_reporter_cannot_approve_and_reviewer_cannot_reopen(app: FastAPI, ws: co
                     json={"comment": "tự trả"}).status_code == 403
     assert ws.store.users.form(DS, UNIT, "2024-10").state == "submitted"
 
-    rev, rev_csrf = as_user(app, ws, "rev")
+    rev = make_client(ws, app=app, user="rev", follow_redirects=False)
+    rev_csrf = rev.csrf
     assert rev.post(url("2024-10") + "/approve", data={"csrf": rev_csrf}).status_code == 303
     page = rev.get(url("2024-10"))
     assert "/reopen" not in page.text
@@ -427,14 +426,16 @@ def test_reporter_cannot_approve_and_reviewer_cannot_reopen(app: FastAPI, ws: co
     r = rev.post(api("2024-10") + "/reopen", headers={"X-CSRF-Token": rev_csrf}, json={"reason": "muốn sửa"})
     assert r.status_code == 403
     assert ws.store.users.form(DS, UNIT, "2024-10").state == "approved"
-    adm, adm_csrf = as_user(app, ws, "admin")
+    adm = make_client(ws, app=app, user="admin", follow_redirects=False)
+    adm_csrf = adm.csrf
     assert 'action="/forms/province_monthly/P48/2024-10/reopen"' in adm.get(url("2024-10")).text
     r = adm.post(url("2024-10") + "/reopen", data={"csrf": adm_csrf, "reason": "Sai số đoàn viên"})
     assert r.status_code == 303 and ws.store.users.form(DS, UNIT, "2024-10").state == "open"
 
 
-def test_csrf_missing_or_wrong_is_refused(app: FastAPI, ws: core.Workspace) -> None:
-    c, csrf = as_user(app, ws, "dn")
+def test_csrf_missing_or_wrong_is_refused(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, user="dn", follow_redirects=False)
+    csrf = c.csrf
     data = entry_form(c.get(url("2024-11")).text) | {f"{TEAMS}.value": "5", "action": "save"}
     for bad in (None, "", "not-the-token"):
         sent = {k: v for k, v in data.items() if k != "csrf"} | ({"csrf": bad} if bad is not None else {})
@@ -443,15 +444,15 @@ def test_csrf_missing_or_wrong_is_refused(app: FastAPI, ws: core.Workspace) -> N
         headers = {"X-CSRF-Token": bad} if bad else {}
         r = c.put(api("2024-11"), headers=headers, json={"entries": [{"indicator": TEAMS, "value": 5}]})
         assert r.status_code == 403 and r.json()["type"].endswith(":csrf")
-    other, _ = as_user(app, ws, "dn")  # another session's token is wrong too
+    other = make_client(ws, app=app, user="dn", follow_redirects=False)  # another session's token is wrong too
     r = other.put(api("2024-11"), headers={"X-CSRF-Token": csrf}, json={"entries": [{"indicator": TEAMS, "value": 5}]})
     assert r.status_code == 403
     assert draft_values(ws, "2024-11") == {}
     assert c.post(url("2024-11"), data=data).status_code == 303  # with the right token it goes through
 
 
-def test_not_logged_in(app: FastAPI) -> None:
-    c = TestClient(app, follow_redirects=False)
+def test_not_logged_in(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app, follow_redirects=False)
     r = c.get(url("2024-04"))
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fforms%2Fprovince_monthly%2FP48%2F2024-04"
     assert c.get("/forms").status_code == 303
@@ -460,8 +461,8 @@ def test_not_logged_in(app: FastAPI) -> None:
     assert c.put(api("2024-04"), json={"entries": []}).status_code == 401
 
 
-def test_forms_js_is_self_hosted(app: FastAPI) -> None:
-    c = TestClient(app)
+def test_forms_js_is_self_hosted(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
+    c = make_client(ws, app=app)
     r = c.get("/static/forms.js")
     assert r.status_code == 200 and "readNumber" in r.text and "http" not in r.text
     assert (Path(STATIC) / "forms.js").exists()

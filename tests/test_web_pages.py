@@ -10,24 +10,18 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from argon2 import PasswordHasher
-from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-import chiso.store.users as users_module
 from chiso import app as core
 from chiso.catalogue.records import ValueInput
-from chiso.web import api, create_app, pages
+from chiso.web.dashboards import PageCache
 from chiso.web.session import COOKIE
-from chiso.web.templating import STATIC
-from web_support import by_testid, ranking_rows
+from web_support import MakeClient, by_testid, ranking_rows
 
 RATE = "dossier_full_online_rate"
 # (numerator, denominator) per province: P31 and P92 tie at 40%, P96 has no value
@@ -36,19 +30,9 @@ PROVINCES = {"P01": (620, 1000), "P79": (1750, 2500), "P48": (900, 1500), "P31":
 MINISTRIES = {"BTTTT": (950, 1000), "BTP": (300, 1000), "BCA": (720, 900)}
 
 
-def make_app(ws: core.Workspace) -> FastAPI:
-    app = create_app(ws)
-    pages.register(app, ws)
-    api.register(app, ws)
-    if not any(getattr(r, "path", None) == "/static" for r in app.routes):
-        app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
-
-
 @pytest.fixture
-def client(loaded: core.Workspace) -> Iterator[TestClient]:
-    with TestClient(make_app(loaded)) as c:
-        yield c
+def client(loaded: core.Workspace, make_client: MakeClient) -> TestClient:
+    return make_client(loaded)
 
 
 def write_units(ws: core.Workspace, rows: dict[str, tuple[int, int]], period: str = "2024", status: str = "approved",
@@ -136,30 +120,31 @@ def test_filters_and_unknown_names(client: TestClient) -> None:
     assert client.get("/units/da nang").status_code == 200  # names without diacritics resolve
 
 
-def test_overview_opens_on_the_complete_year_and_says_what_the_live_one_is(loaded: core.Workspace) -> None:
+def test_overview_opens_on_the_complete_year_and_says_what_the_live_one_is(loaded: core.Workspace,
+                                                                         make_client: MakeClient) -> None:
     # a stream begins 2025: events for one key indicator out of 21; the reported figures are 2024's
     token = loaded.store.events.add_source("live-test", "Luồng mô phỏng 2025 (simulated 2025 stream)", ["*"],
                                            ["dossier"])
     events = [{"event_id": f"ev-{i}", "at": f"2025-03-0{1 + i % 5}T10:00:00", "source_system": "dvc-test",
                "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01", "status": "received",
                "channel": "online"} for i in range(6)]
-    with TestClient(make_app(loaded)) as c:
-        r = c.post("/api/v1/events/dossier", content="\n".join(json.dumps(e) for e in events) + "\n",
-                   headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
-        assert r.status_code == 200, r.text
-        page = c.get("/").text
-        assert by_testid(page, "period") == "2024"  # where the figures are, not the year the stream began
-        assert by_testid(page, f"value-{RATE}-VN") == "45,8%"
-        note = by_testid(page, "live-note")
-        assert "Năm 2025 đang cập nhật trực tiếp" in note and "Luồng mô phỏng 2025" in note
-        assert "Tỷ lệ hồ sơ trực tuyến toàn trình" in note and "1/21 chỉ tiêu chính" in note
-        assert 'data-testid="live-link" href="/?period=2025"' in page
-        live = c.get("/?period=2025").text
-        assert by_testid(live, "period") == "2025" and "Năm 2025 đang cập nhật trực tiếp" in live
-        assert 'data-testid="live-link" href="/?period=2024"' in live and "Xem năm 2024" in live
-        en = c.get("/?lang=en").text
-        assert "2025 is updating live" in by_testid(en, "live-note") and "See 2025 (live)" in en
-        assert 'data-testid="live-note"' not in c.get("/?period=2023").text
+    c = make_client(loaded)
+    r = c.post("/api/v1/events/dossier", content="\n".join(json.dumps(e) for e in events) + "\n",
+               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    page = c.get("/").text
+    assert by_testid(page, "period") == "2024"  # where the figures are, not the year the stream began
+    assert by_testid(page, f"value-{RATE}-VN") == "45,8%"
+    note = by_testid(page, "live-note")
+    assert "Năm 2025 đang cập nhật trực tiếp" in note and "Luồng mô phỏng 2025" in note
+    assert "Tỷ lệ hồ sơ trực tuyến toàn trình" in note and "1/21 chỉ tiêu chính" in note
+    assert 'data-testid="live-link" href="/?period=2025"' in page
+    live = c.get("/?period=2025").text
+    assert by_testid(live, "period") == "2025" and "Năm 2025 đang cập nhật trực tiếp" in live
+    assert 'data-testid="live-link" href="/?period=2024"' in live and "Xem năm 2024" in live
+    en = c.get("/?lang=en").text
+    assert "2025 is updating live" in by_testid(en, "live-note") and "See 2025 (live)" in en
+    assert 'data-testid="live-note"' not in c.get("/?period=2023").text
 
 
 # --- an indicator -------------------------------------------------------------------------------------
@@ -317,11 +302,6 @@ def test_no_page_points_outside_the_server(loaded: core.Workspace, client: TestC
 # --- drafts -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(users_module, "_HASHER", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
 def test_unapproved_values_only_for_users_in_scope_who_ask(loaded: core.Workspace, client: TestClient,
                                                           cheap_hashes: None) -> None:
     write_units(loaded, {"P48": (300, 1000)}, status="submitted")
@@ -341,7 +321,7 @@ def test_unapproved_values_only_for_users_in_scope_who_ask(loaded: core.Workspac
 
 
 def test_page_cache_follows_saved_values_at_once_and_events_in_the_background() -> None:
-    cache = pages.PageCache(grace=0.0)
+    cache = PageCache(grace=0.0)
     made: list[int] = []
 
     def make(n: int) -> Any:

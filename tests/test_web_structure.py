@@ -5,30 +5,18 @@ the indicator page and the read API; the tile map of each structure; a unit's li
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from chiso import app as core
 from chiso.catalogue.records import ValueInput
-from chiso.web import api, create_app, pages
-from web_support import by_testid, ranking_rows
+from web_support import MakeClient, by_testid, ranking_rows
 
 RATE = "dossier_full_online_rate"
 # 2024 figures (numerator, denominator): Hà Nội unchanged; Hà Nam + Nam Định + Ninh Bình became the new Ninh
 # Bình (P37-2025); Hà Giang + Tuyên Quang the new Tuyên Quang (P08-2025), but Tuyên Quang has a rate only
 PROVINCES = {"P01": (620, 1000), "P35": (300, 1000), "P36": (540, 1200), "P37": (410, 800), "P02": (12, 300)}
-
-
-def make_app(ws: core.Workspace) -> FastAPI:
-    app = create_app(ws)
-    pages.register(app, ws)
-    api.register(app, ws)
-    return app
-
-
 
 
 @pytest.fixture
@@ -41,9 +29,8 @@ def ws(loaded: core.Workspace) -> core.Workspace:
 
 
 @pytest.fixture
-def client(ws: core.Workspace) -> Iterator[TestClient]:
-    with TestClient(make_app(ws)) as c:
-        yield c
+def client(ws: core.Workspace, make_client: MakeClient) -> TestClient:
+    return make_client(ws)
 
 
 # (300 + 540 + 410) / (1000 + 1200 + 800) = 1250 / 3000 = 41,666…%

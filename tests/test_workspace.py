@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +53,14 @@ def test_a_broken_definition_keeps_the_last_good_catalogue(
 def test_unchanged_files_keep_the_same_catalogue(ws: core.Workspace) -> None:
     assert ws.catalogue is ws.catalogue
     assert ws.engine is ws.engine
+
+
+def test_a_served_app_shows_a_new_definition_without_a_restart(ws: core.Workspace, make_client: Any) -> None:
+    client = make_client(ws)
+    assert client.get("/api/v1/indicators/ai_services_rate").status_code == 404
+    before = client.get("/").text
+    assert "ai_services_rate" not in before
+    (ws.root / "catalogue" / "indicators" / "ai.yaml").write_text(NEW, encoding="utf-8")
+    got = client.get("/api/v1/indicators/ai_services_rate")
+    assert got.status_code == 200 and got.json()["kind"] == "rate"
+    assert "ai_services_rate" in client.get("/").text  # the overview's catalogue, not a cached page

@@ -56,6 +56,7 @@ class Workspace:
     _catalogue: tuple[tuple[tuple[str, int, int], ...], Catalogue] | None = field(default=None, repr=False)
     _checked: float = field(default=0.0, repr=False)
     _engine: tuple[Catalogue, Engine] | None = field(default=None, repr=False)
+    _generation: int = field(default=0, repr=False)
 
     def _definition_files(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -77,6 +78,7 @@ class Workspace:
         elif stamp != self._catalogue[0]:
             try:
                 self._catalogue = (stamp, load_catalogue([self.root / "catalogue"]))
+                self._generation += 1
             except DefinitionError as exc:
                 log.error("the workspace's definitions changed but do not load; the last good ones stay: %s", exc)
                 self._catalogue = (stamp, self._catalogue[1])
@@ -87,6 +89,12 @@ class Workspace:
         if self._store is None:
             self._store = Store.open(self.resolved_db_url)
         return self._store
+
+    @property
+    def catalogue_generation(self) -> int:
+        """How many times the definitions were reloaded: part of every cache key of answers and pages."""
+        self.catalogue  # noqa: B018  -- look at the files first
+        return self._generation
 
     @property
     def engine(self) -> Engine:

@@ -14,8 +14,12 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 ├── PermissionDenied           the acting user may not see or change this unit or value
 ├── ConflictError              the value changed since the caller read it (optimistic locking)
 ├── StructureError             a unit asked in a unit structure it is not part of, with no single successor
-└── RenderError                a report could not be laid out in a format (typst failed, an unknown format)
+├── RenderError                a report could not be laid out in a format (typst failed, an unknown format)
+├── NotAuthenticated           a request needs a logged-in user (or a token) and has none
+├── ParameterError             a name in a request's path or query not understood: its field and its UnknownNameError
+└── HttpProblem                an answer of the web with its own status and problem type (``slug``), naming the field
 
+The web maps each class to an HTTP status and a problem type in one table (``chiso.web.problems``).
 Messages come from ``chiso.i18n`` (the layer below this one); ``render(lang)`` gives an error's text in the
 user's language. ``tests/test_errors_tree.py`` fails when an error class is defined elsewhere or missing here.
 """
@@ -188,3 +192,37 @@ class RenderError(ChisoError):
         if current_lang(lang) == "en":
             return str(self)
         return f"Không tạo được báo cáo ({self.what}): {self.reason}"
+
+
+class NotAuthenticated(ChisoError):
+    """A request needs a logged-in user (or an event source's token) and has none: 401 for the API, a redirect to
+    the login page for the HTML pages."""
+
+    def __init__(self, detail: str = "session: not logged in, or the session expired; log in with "
+                                      "POST /api/v1/session") -> None:
+        super().__init__(detail)
+
+
+class ParameterError(ChisoError):
+    """A name in a request's path or query (``field``) was not understood (``exc``). The web answers it with the
+    status and problem type of the cause (``chiso.web.problems``): 404 for a name in the path (no such
+    resource), or ``status`` when given."""
+
+    def __init__(self, field: str, exc: UnknownNameError, *, in_path: bool = False, status: int | None = None) -> None:
+        super().__init__(f"{field}: {exc}")
+        self.field, self.exc, self.in_path, self.status = field, exc, in_path, status
+
+    def render(self, lang: str | None = None) -> str:
+        return self.exc.render(lang)
+
+
+class HttpProblem(ChisoError):
+    """An answer of the web with its own HTTP status and problem type: ``detail`` names the field at fault;
+    ``extra`` (field, value, suggestions…) goes into the problem document as it is."""
+
+    def __init__(self, status: int, slug: str, detail: str, *, title: str | None = None,
+                 headers: Mapping[str, str] | None = None, **extra: object) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.detail, self.title = status, slug, detail, title
+        self.headers = dict(headers) if headers else None
+        self.extra = extra

@@ -11,6 +11,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
 from chiso import auth
 from chiso.app import Workspace
@@ -23,7 +24,9 @@ from chiso.errors import ChisoError, PermissionDenied, Problem, UnknownNameError
 from chiso.ingest.intake import Figure, check_figure
 from chiso.store.users import FormState
 
-EDITABLE = ("open", "returned")
+State = Literal["open", "submitted", "approved", "returned"]  # a form's state: a closed set
+STATES: tuple[State, ...] = get_args(State)
+EDITABLE: tuple[State, ...] = ("open", "returned")
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,7 @@ def _move(
     *,
     verb: str,
     may: str,
-    state: str,
+    state: State,
     values: str,
     note: tuple[str, str] | None = None,
 ) -> FormView:

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from chiso import app as core
 from chiso.errors import ChisoError, ValidationError
-from chiso.i18n import current_lang
+from chiso.i18n import t
 from chiso.store import default_actor
 
 out = Console()
@@ -41,8 +41,7 @@ def workspace() -> core.Workspace:
 
 
 def fail(exc: ChisoError) -> None:
-    prefix = "Lỗi" if current_lang() == "vi" else "Error"
-    err.print(f"[red]{prefix}:[/red] {exc.render()}", highlight=False)
+    err.print(f"[red]{t('cli.error')}:[/red] {exc.render()}", highlight=False)
     if isinstance(exc, ValidationError) and len(exc.problems) > 1:
         for p in exc.problems:
             err.print(f"  - {p.render()}", highlight=False)

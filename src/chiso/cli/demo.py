@@ -45,7 +45,7 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
              scale: float = 0.001) -> None:
     lang = current_lang()
     with Progress(console=out, transient=True) as bar:
-        task = bar.add_task("Khởi tạo workspace / making the workspace", total=5)
+        task = bar.add_task(t("cli.demo.making", lang), total=5)
         ws = core.init_workspace(path)
         bar.advance(task)
         bar.update(task, description=t("demo.loading", lang, dataset=DATASET))
@@ -69,20 +69,19 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
         bar.update(task, description=t("demo.writing", lang, year=year))
         written = core.write_report(ws, str(year), lang=lang, actor=actor)
         bar.advance(task)
-    out.print(f"[bold]chiso[/bold] · workspace [cyan]{ws.root}[/cyan] · "
-              f"{res.values.inserted + res.values.updated + res.values.unchanged} giá trị / values, "
-              f"{len(ws.catalogue.indicators)} chỉ tiêu / indicators, {len(ws.catalogue.units)} đơn vị / units")
+    values = res.values.inserted + res.values.updated + res.values.unchanged
+    counts = t("cli.demo.summary", lang, values=values, indicators=len(ws.catalogue.indicators),
+               units=len(ws.catalogue.units))
+    out.print(f"[bold]chiso[/bold] · workspace [cyan]{ws.root}[/cyan] · {counts}")
     out.print(key_figures(rows, year, lang))
     vi_scale, vi_times = fmt_number(scale, 6, "vi"), fmt_number(1 / scale, 0, "vi")
     en_scale, en_times = fmt_number(scale, 6, "en"), fmt_number(1 / scale, 0, "en")
-    out.print(f"[dim]Số liệu 'computed' tính từ sự kiện của quốc gia mô phỏng ở tỷ lệ {vi_scale}: các tỷ lệ (%) so "
-              f"được với số công bố, còn các số đếm nhỏ hơn {vi_times} lần; số công bố vẫn hiện bên cạnh.\n"
-              f"'computed' figures come from the simulated nation's events at scale {en_scale}: rates compare with "
-              f"the published ones, counts are {en_times}× smaller; the published figures stay beside them.[/dim]")
+    note = t("cli.demo.scale_note", lang, vi_scale=vi_scale, vi_times=vi_times, en_scale=en_scale, en_times=en_times)
+    out.print(f"[dim]{note}[/dim]")
     out.print(t("demo.report", lang, year=year) + ": " + " · ".join(str(p) for p in written.files.values()),
               highlight=False)
     # short options and the workspace once, so that each command fits an 80-column line and copies whole
-    out.print("Thử / try:", highlight=False)
+    out.print(t("cli.demo.try", lang), highlight=False)
     for cmd in (f"export CHISO_HOME={ws.root}",
                 f"chiso value dossier_full_online_rate -u ministries -p {year} --json",
                 f"chiso rank dossier_full_online_rate -g provinces -p {year}",
@@ -96,9 +95,8 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
     token = ws.store.events.add_source(f"demo-{int(time.time())}", t("demo.stream_name", lang, year=live), ["*"],
                                        ["dossier", "ndxp"])
     url = f"http://127.0.0.1:{port}"
-    out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   đăng nhập / log in: "
-              + ", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS)
-              + "\n" + t("demo.streaming", lang, year=live, complete=year))
+    logins = t("cli.demo.log_in", lang, logins=", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS))
+    out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   {logins}\n" + t("demo.streaming", lang, year=live, complete=year))
 
     def stream() -> None:
         from chiso.simulate import stream_http

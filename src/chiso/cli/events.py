@@ -13,7 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
-from chiso.i18n import current_lang, fmt_number
+from chiso.i18n import fmt_number
+from chiso.i18n import t as say
 
 events_app = typer.Typer(
     no_args_is_help=True, help="Sự kiện vận hành (operational events): rejects, recompute, export."
@@ -33,21 +34,12 @@ def _progress() -> Progress:
 
 
 def _receipt_line(r: dict[str, object]) -> str:
-    en = current_lang() == "en"
-    if en:
-        line = (
-            f"{r['kind']}: {r['received']} received, {r['accepted']} accepted, {r['duplicates']} duplicates, "
-            f"{r['rejected']} rejected"
-        )
-    else:
-        line = (
-            f"{r['kind']}: nhận {r['received']}, chấp nhận {r['accepted']}, trùng {r['duplicates']}, "
-            f"từ chối {r['rejected']}"
-        )
+    line = say("cli.events.receipt", kind=r["kind"], received=r["received"], accepted=r["accepted"],
+               duplicates=r["duplicates"], rejected=r["rejected"])
     moved = r.get("attributed")
     if isinstance(moved, list) and moved:  # events of a former unit, sent after its end, went to its successor
         parts = ", ".join(f"{m['attributed_from']} → {m['to']}: {m['events']}" for m in moved)
-        line += f"; moved to successors: {parts}" if en else f"; chuyển sang đơn vị kế thừa: {parts}"
+        line += say("cli.events.moved", moves=parts)
     return line
 
 
@@ -69,7 +61,7 @@ def ingest(
         totals: dict[str, dict[str, object]] = {}
         moved: dict[str, Counter[tuple[str, str]]] = {}
         with _progress() as bar:
-            task = bar.add_task("Nạp sự kiện / ingesting", total=len(paths))
+            task = bar.add_task(say("cli.events.ingesting"), total=len(paths))
             for p in paths:
                 rec = ing.ingest_file(p, kind)
                 t = totals.setdefault(
@@ -116,7 +108,7 @@ def simulate(
                 import asyncio
 
                 sent = asyncio.run(sim.stream_nats(nats or "", "chiso.events", year, scale, seed=seed))
-            out.print(f"{sent} sự kiện đã gửi / events sent")
+            out.print(say("cli.simulate.sent", n=sent))
             return
         ws = None if out_dir else workspace()
         target = out_dir or (ws.root / "simulated" / f"{year}-{scale:g}-{seed}" if ws else Path("."))
@@ -125,23 +117,22 @@ def simulate(
 
             def progress(stage: str, done: int, total: int) -> None:
                 if stage not in tasks:
-                    tasks[stage] = bar.add_task(f"Mô phỏng {stage} / simulating", total=total)
+                    tasks[stage] = bar.add_task(say("cli.simulate.stage", stage=stage), total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
             summary = sim.generate(year, scale, target, seed=seed, progress=progress)
-        out.print(
-            f"{fmt_number(summary.dossiers, 0)} hồ sơ / dossiers, {fmt_number(summary.dossier_events, 0)} "
-            f"bản ghi trạng thái / status records, {fmt_number(summary.ndxp_events, 0)} giao dịch NDXP → {target}"
-        )
+        out.print(say("cli.simulate.written", dossiers=fmt_number(summary.dossiers, 0),
+                      records=fmt_number(summary.dossier_events, 0), ndxp=fmt_number(summary.ndxp_events, 0),
+                      target=target))
         if ws is not None:
             ing = ws.ingestor()
             with _progress() as bar:
-                task = bar.add_task("Nạp sự kiện / ingesting", total=len(summary.files))
+                task = bar.add_task(say("cli.events.ingesting"), total=len(summary.files))
                 for f in summary.files:
                     ing.ingest_file(f)
                     bar.advance(task)
             ing.events.close()
-            out.print("Đã nạp vào workspace / ingested into the workspace.")
+            out.print(say("cli.events.ingested"))
 
 
 @events_app.command("status")

@@ -44,10 +44,6 @@ def parse_selection(text: str, n: int) -> list[int] | None:
     return chosen
 
 
-def _label(vi: str, en: str) -> str:
-    return en if current_lang() == "en" else vi
-
-
 def _value_text(cat: Catalogue, p: Proposal, x: float | None) -> str:
     ind = cat.indicators.get(p.code)
     if ind is None or x is None:
@@ -68,11 +64,13 @@ def review_table(cat: Catalogue, proposals: list[Proposal], width: int) -> Table
     """The proposals, numbered; the indicator's name only when the terminal is wide enough."""
     wide = width >= 150
     table = Table(show_lines=False, header_style="bold", pad_edge=False)
-    columns = [("#", "#"), ("Mã", "Code")] + ([("Chỉ tiêu", "Indicator")] if wide else [])
-    columns += [("Đơn vị", "Unit"), ("Kỳ", "Period"), ("Giá trị", "Value"), ("Mục tiêu", "Target"), ("Dòng", "Line")]
-    for vi, en in columns:
-        table.add_column(_label(vi, en), no_wrap=vi in ("#", "Dòng"), min_width=4 if vi in ("#", "Dòng") else 7)
-    table.add_column(_label("Trích đoạn", "Excerpt"), overflow="fold", max_width=max(24, width // 3))
+    columns = ["cli.label.code"] + (["cli.label.indicator"] if wide else [])
+    columns += ["cli.label.unit", "cli.label.period", "cli.label.value", "cli.label.target"]
+    table.add_column("#", no_wrap=True, min_width=4)
+    for msg_id in columns:
+        table.add_column(t(msg_id), min_width=7)
+    table.add_column(t("cli.label.line"), no_wrap=True, min_width=4)
+    table.add_column(t("cli.label.excerpt"), overflow="fold", max_width=max(24, width // 3))
     lang = current_lang()
     for i, p in enumerate(proposals, start=1):
         ind = cat.indicators.get(p.code)

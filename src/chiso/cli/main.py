@@ -21,6 +21,7 @@ from chiso.cli.report import report
 from chiso.engine import Answer, RankRow
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import current_lang, fmt_number, fmt_value
+from chiso.i18n import t as say
 
 app = typer.Typer(
     add_completion=False,
@@ -28,46 +29,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="chiso — giám sát chỉ số chuyển đổi số quốc gia (national digital-transformation indicators).",
 )
-L: dict[str, tuple[str, str]] = {
-    "indicator": ("Chỉ tiêu", "Indicator"),
-    "unit": ("Đơn vị", "Unit"),
-    "period": ("Kỳ", "Period"),
-    "value": ("Giá trị", "Value"),
-    "target": ("Mục tiêu", "Target"),
-    "attainment": ("Đạt", "Attainment"),
-    "source": ("Nguồn", "Source"),
-    "rank": ("Hạng", "Rank"),
-    "previous": ("Kỳ trước", "Previous period"),
-    "last_year": ("Cùng kỳ năm trước", "Same period last year"),
-    "alternatives": ("Số liệu khác", "Other figures"),
-    "reported": ("báo cáo", "reported"),
-    "computed": ("tính từ sự kiện", "computed from events"),
-    "aggregated": ("tổng hợp", "aggregated"),
-    "approx": ("xấp xỉ", "approximate"),
-    "code": ("Mã", "Code"),
-    "kind": ("Loại", "Kind"),
-    "pillar": ("Trụ cột", "Pillar"),
-    "name": ("Tên", "Name"),
-    "type": ("Loại", "Type"),
-    "region": ("Vùng", "Region"),
-    "note": ("Ghi chú", "Note"),
-    "when": ("Thời điểm", "When"),
-    "who": ("Người thực hiện", "Who"),
-    "action": ("Thao tác", "Action"),
-    "before": ("Trước", "Before"),
-    "after": ("Sau", "After"),
-    "what": ("Loại", "What"),
-    "as_of": ("tính đến", "as of"),
-    "coverage": ("đơn vị có số liệu", "units with data"),
-    "no_ws": ("", ""),
-}
-
-
-def lbl(key: str) -> str:
-    vi, en = L[key]
-    return en if current_lang() == "en" else vi
-
-
 @app.callback()
 def main(
     workspace: Annotated[
@@ -121,10 +82,9 @@ def init(
     def body() -> None:
         root = path or Path(state.workspace or os.environ.get("CHISO_HOME") or ".")
         ws = core.init_workspace(root, state.db)
-        out.print(
-            f"Workspace: {ws.root}  ·  store: {ws.store.dialect}  ·  "
-            f"{len(ws.catalogue.indicators)} chỉ tiêu / indicators, {len(ws.catalogue.units)} đơn vị / units"
-        )
+        cat = ws.catalogue
+        summary = say("cli.workspace.summary", indicators=len(cat.indicators), units=len(cat.units))
+        out.print(f"Workspace: {ws.root}  ·  store: {ws.store.dialect}  ·  {summary}")
 
     run(body)
 
@@ -136,16 +96,8 @@ def load(name: Annotated[str, typer.Argument(help="dataset name, e.g. vn-2024")]
     def body() -> None:
         res = core.load(_ws(), name, state.actor)
         v, t = res.values, res.targets
-        if current_lang() == "en":
-            out.print(
-                f"{name}: {v.inserted} values added, {v.updated} updated, {v.unchanged} unchanged; "
-                f"{t.inserted + t.updated} targets written, {t.unchanged} unchanged."
-            )
-        else:
-            out.print(
-                f"{name}: thêm {v.inserted} giá trị, cập nhật {v.updated}, giữ nguyên {v.unchanged}; "
-                f"ghi {t.inserted + t.updated} mục tiêu, giữ nguyên {t.unchanged}."
-            )
+        out.print(say("cli.load.done", name=name, inserted=v.inserted, updated=v.updated,
+                      unchanged=v.unchanged, targets_written=t.inserted + t.updated, targets_unchanged=t.unchanged))
 
     run(body)
 
@@ -182,7 +134,6 @@ def value(
     from chiso.engine.latest import latest_period
     from chiso.engine.reading import Reader
     from chiso.engine.structure import parse_structure
-    from chiso.i18n import t as say
 
     def body() -> None:
         ws = _ws()
@@ -233,39 +184,38 @@ def value(
 
 def _print_answer(ans: Answer, asked: str | None = None) -> None:
     """Label and value, two columns: they fit any width, a long name wrapping inside its column."""
-    from chiso.i18n import t as say
-
     ind, f = ans.indicator, ans.figure
     t = Table(show_header=False, box=None)
     t.add_column(no_wrap=True)
     t.add_column()
-    t.add_row(lbl("indicator"), f"{ind.name.get(current_lang())} [dim]({ind.code})[/dim]")
-    t.add_row(lbl("unit"), f"{ans.unit.short} [dim]({ans.unit.code})[/dim]")
+    t.add_row(say("cli.label.indicator"), f"{ind.name.get(current_lang())} [dim]({ind.code})[/dim]")
+    t.add_row(say("cli.label.unit"), f"{ans.unit.short} [dim]({ans.unit.code})[/dim]")
     shown = str(ans.period) if asked is None else f"{asked} ({say('as_of', None, period=ans.period)})"
-    t.add_row(lbl("period"), shown)
+    t.add_row(say("cli.label.period"), shown)
     val = _fmt(ind, ans.value)
     if f is not None and f.approximate:
-        val += f" ({f.qualifier or lbl('approx')})"
-    t.add_row(lbl("value"), f"[bold]{val}[/bold]")
+        val += f" ({f.qualifier or say('cli.label.approx')})"
+    t.add_row(say("cli.label.value"), f"[bold]{val}[/bold]")
     if ans.target is not None:
-        t.add_row(lbl("target"), _fmt(ind, ans.target.value))
+        t.add_row(say("cli.label.target"), _fmt(ind, ans.target.value))
         if ans.attainment is not None:
-            t.add_row(lbl("attainment"), f"{fmt_number(ans.attainment * 100, 1)}%")
+            t.add_row(say("cli.label.attainment"), f"{fmt_number(ans.attainment * 100, 1)}%")
     if f is not None:
-        src = lbl(f.source)
+        src = say(f"figure.source.{f.source}")
         if f.document:
             src += f" · {f.document}" + (f" §{f.paragraph}" if f.paragraph else "")
         if f.period and f.period != str(ans.period):
-            src += f" · {lbl('as_of')} {f.period}"
+            src += f" · {say('cli.label.as_of')} {f.period}"
         if f.coverage:
-            src += f" · {f.coverage[0]}/{f.coverage[1]} {lbl('coverage')}"
-        t.add_row(lbl("source"), src)
-    for key, other in (("previous", ans.previous), ("last_year", ans.last_year)):
+            src += f" · {f.coverage[0]}/{f.coverage[1]} {say('cli.label.coverage')}"
+        t.add_row(say("cli.label.source"), src)
+    for key, other in (("cli.label.previous", ans.previous), ("cli.label.last_year", ans.last_year)):
         if other is not None and other.value is not None:
-            t.add_row(lbl(key), f"{_fmt(ind, other.value)} ({other.period})")
+            t.add_row(say(key), f"{_fmt(ind, other.value)} ({other.period})")
     for a in ans.alternatives:
         doc = f" · {a.document} §{a.paragraph}" if a.document else ""
-        t.add_row(lbl("alternatives"), f"{_fmt(ind, a.value)} [dim]({lbl(a.source)}{doc})[/dim]")
+        source = say(f"figure.source.{a.source}")
+        t.add_row(say("cli.label.alternatives"), f"{_fmt(ind, a.value)} [dim]({source}{doc})[/dim]")
     out.print(t)
 
 
@@ -294,7 +244,6 @@ def rank(
     from chiso.engine.latest import latest_period
     from chiso.engine.reading import Reader
     from chiso.engine.structure import parse_structure
-    from chiso.i18n import t as say
 
     def body() -> None:
         ws = _ws()
@@ -348,19 +297,19 @@ def _rank_table(ind: Indicator, rows: Sequence[RankRow]) -> Table:
     """Rank, unit, value, source; without borders on a narrow terminal, so that an 80-column line holds a row."""
     narrow = out.width < WIDE
     t = Table(box=None if narrow else box.SQUARE, pad_edge=not narrow)
-    t.add_column(lbl("rank"), justify="right", no_wrap=True)
-    t.add_column(lbl("unit"), no_wrap=True)
-    t.add_column(lbl("value"), justify="right")
-    t.add_column(lbl("source"))
+    t.add_column(say("cli.label.rank"), justify="right", no_wrap=True)
+    t.add_column(say("cli.label.unit"), no_wrap=True)
+    t.add_column(say("cli.label.value"), justify="right")
+    t.add_column(say("cli.label.source"))
     for r in rows:
         val = _fmt(ind, r.value)
         if r.figure is not None and r.figure.value is not None and r.figure.approximate:
-            val += f" ({r.figure.qualifier or lbl('approx')})"
+            val += f" ({r.figure.qualifier or say('cli.label.approx')})"
         t.add_row(
             "" if r.rank is None else str(r.rank),
             r.unit.short + (" *" if r.figure is not None and r.figure.rebase is not None else ""),
             val,
-            lbl(r.figure.source) if r.figure else "",
+            say(f"figure.source.{r.figure.source}") if r.figure else "",
         )
     return t
 
@@ -385,8 +334,8 @@ def targets(
             _json([r.model_dump() for r in rows])
             return
         t = Table()
-        for c in ("indicator", "unit", "period", "target", "source"):
-            t.add_column(lbl(c))
+        for c in ("cli.label.indicator", "cli.label.unit", "cli.label.period", "cli.label.target", "cli.label.source"):
+            t.add_column(say(c))
         for r in rows:
             i = cat.indicators.get(r.indicator)
             shown = _fmt(i, r.value) if i else str(r.value)
@@ -408,21 +357,20 @@ def import_(
     ] = None,
 ) -> None:
     """Nhập số liệu từ tệp (import values); mặc định: tất cả hoặc không gì cả."""
-    from chiso.i18n import t
 
     def body() -> None:
         ws = _ws()
         try:
             res = core.import_file(ws, file, actor=state.actor, keep_good=keep_good, rejects=rejects)
         except ValidationError as exc:
-            err.print(t("import.failed", None, file=str(file), n=len(exc.problems)), highlight=False)
+            err.print(say("import.failed", None, file=str(file), n=len(exc.problems)), highlight=False)
             for p in exc.problems:
                 err.print(f"  - {p.render()}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         w = res.written
-        out.print(t("import.ok", None, inserted=w.inserted, updated=w.updated, unchanged=w.unchanged, file=res.file))
+        out.print(say("import.ok", None, inserted=w.inserted, updated=w.updated, unchanged=w.unchanged, file=res.file))
         if res.rejected:
-            err.print(t("import.rejected", None, n=len(res.rejected), file=str(res.rejects_file)), highlight=False)
+            err.print(say("import.rejected", None, n=len(res.rejected), file=str(res.rejects_file)), highlight=False)
             raise typer.Exit(1)
 
     run(body)
@@ -478,8 +426,8 @@ def indicators(
             _json([i.model_dump(mode="json") for i in inds])
             return
         t = Table()
-        for c in ("code", "name", "kind", "pillar"):
-            t.add_column(lbl(c))
+        for c in ("cli.label.code", "cli.label.name", "cli.label.kind", "cli.label.pillar"):
+            t.add_column(say(c))
         lang = current_lang()
         for i in sorted(inds, key=lambda i: (list(Pillar).index(i.pillar), i.code)):
             t.add_row(i.code, i.name.get(lang), i.kind, PILLAR_NAMES[i.pillar].get(lang))
@@ -502,8 +450,8 @@ def units(
             _json([u.model_dump(mode="json") for u in us])
             return
         t = Table()
-        for c in ("code", "name", "type", "region"):
-            t.add_column(lbl(c))
+        for c in ("cli.label.code", "cli.label.name", "cli.label.type", "cli.label.region"):
+            t.add_column(say(c))
         for u in us:
             t.add_row(u.code, u.name, u.type.value, u.region or "")
         out.print(t)
@@ -529,12 +477,13 @@ def history(
             _json([r.__dict__ for r in rows])
             return
         t = Table()
-        for c in ("when", "who", "action", "what", "period", "before", "after"):
-            t.add_column(lbl(c))
+        for c in ("cli.label.when", "cli.label.who", "cli.label.action", "cli.label.what", "cli.label.period",
+                  "cli.label.before", "cli.label.after"):
+            t.add_column(say(c))
         for r in rows:
             b = "" if r.before is None else str(r.before.get("value"))
             a = "" if r.after is None else str(r.after.get("value"))
-            what = lbl("target") if r.entity == "target" else lbl("value")
+            what = say("cli.label.target") if r.entity == "target" else say("cli.label.value")
             t.add_row(r.at.isoformat(sep=" "), r.actor, r.action, what, r.period or "", b, a)
         out.print(t)
 
@@ -548,7 +497,7 @@ def check() -> None:
     def body() -> None:
         ws = _ws()
         cat = ws.catalogue
-        out.print(f"OK: {len(cat.indicators)} chỉ tiêu / indicators, {len(cat.units)} đơn vị / units")
+        out.print("OK: " + say("cli.workspace.summary", indicators=len(cat.indicators), units=len(cat.units)))
 
     run(body)
 

@@ -14,7 +14,7 @@ from chiso import app as core
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.engine.structure import parse_structure
 from chiso.errors import ChisoError
-from chiso.i18n import current_lang
+from chiso.i18n import current_lang, t
 
 FORMATS = ("html", "pdf", "docx")
 
@@ -43,10 +43,9 @@ def report(
             raise ChisoError(f"--format {bad[0]!r}: expected one of {', '.join(FORMATS)}")
         when = parse_structure(structure)
         ws = workspace()
-        vi = current_lang() == "vi"
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
                       transient=True) as progress:
-            task = progress.add_task("Đang viết báo cáo…" if vi else "Writing the report…")
+            task = progress.add_task(t("cli.report.writing"))
 
             def step(what: str) -> None:
                 progress.update(task, description=what)
@@ -62,5 +61,4 @@ def report(
         for fmt, path in written.files.items():
             out.print(f"  {fmt.upper():5} {path}", highlight=False)
         if written.missing:
-            label = "Chỉ tiêu chưa có số liệu trong kỳ" if vi else "Indicators without data for the period"
-            out.print(f"{label}: {written.missing}", highlight=False)
+            out.print(t("cli.report.missing", missing=written.missing), highlight=False)

@@ -1,5 +1,9 @@
 """The web application: a small composition of routers over one workspace, and ``serve`` to run it.
 
+Each resource is a module-level router; what a route needs from the app (the workspace, the dashboards' page
+cache, the event writer) it gets through ``web.deps``, from ``app.state``. Errors become problem details (or a
+page's own error page) through one table, ``web.problems``.
+
 Many readers, one writer: requests read the operational store directly; every event batch (HTTP, and
 NATS when ``serve`` runs the consumer too) is written by the workspace's one ``EventWriter`` thread.
 """
@@ -22,10 +26,9 @@ from fastapi.staticfiles import StaticFiles
 from chiso import __version__
 from chiso.app import REPORTS, Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
-from chiso.web import admin, api, auth_routes, events_api, forms, pages, reports
-from chiso.web import extract as extract_web
+from chiso.web import admin, api, auth_routes, downloads, events_api, extract, forms, pages, reports
+from chiso.web.dashboards import Dashboards, data_version
 from chiso.web.pagecache import PublicPageCache
-from chiso.web.pages import data_version
 from chiso.web.problems import install, problem_response
 from chiso.web.templating import STATIC
 
@@ -44,7 +47,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
         if owned:
             await asyncio.to_thread(w.close)
 
-    # docs_url/redoc_url off: FastAPI's would load Swagger UI from a CDN; api.register serves an offline /docs
+    # docs_url/redoc_url off: FastAPI's would load Swagger UI from a CDN; api.docs_router serves an offline /docs
     app = FastAPI(title="chiso", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     install(app)
 
@@ -56,18 +59,19 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.add_exception_handler(Exception, on_unexpected)
     app.state.workspace = ws
     app.state.writer = w
-    app.include_router(events_api.events_router(ws, w, max_body=max_body))
-    app.include_router(events_api.values_router(ws, w))
-    for module in (pages, api, auth_routes, forms, admin, reports):
-        module.register(app, ws)
-    app.include_router(extract_web.router(ws))
+    app.state.max_body = max_body
+    app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
+    for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
+                   auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
+                   admin.router, reports.router, extract.router):
+        app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS
 
     def version() -> tuple[int, ...]:
         # a newly written report changes the overview's link to the latest one, not the data
         stamp = reports_dir.stat().st_mtime_ns if reports_dir.is_dir() else 0
-        return (*data_version(ws.store), stamp)
+        return (*data_version(ws.store), stamp, ws.catalogue_generation)
 
     app.add_middleware(PublicPageCache, version=version)
     return app

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from chiso.app import Workspace
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, Problem
 from chiso.store.users import UserRecord
 
 MIN_PASSWORD = 10
@@ -16,21 +16,21 @@ MAX_PASSWORD = 1000  # argon2 takes any length; a cap keeps one request from cos
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{1,99}$")
 
 
-def username_problem(username: str) -> tuple[str, str] | None:
-    """(Vietnamese, English) reason the name is refused, or None."""
+def username_problem(username: str) -> Problem | None:
+    """Why the name is refused (a ``chiso.i18n`` message), or None."""
     if not USERNAME.match(username):
-        return ("Tên đăng nhập gồm 2–100 ký tự: chữ không dấu, số, dấu . _ @ -",
-                "A user name is 2–100 characters: letters, digits, . _ @ -")
+        return Problem(None, None, "account.username_rule")
     return None
 
 
-def password_problem(password: str, username: str = "") -> tuple[str, str] | None:
+def password_problem(password: str, username: str = "") -> Problem | None:
+    """Why the password is refused (a ``chiso.i18n`` message), or None."""
     if len(password) < MIN_PASSWORD:
-        return (f"Mật khẩu cần ít nhất {MIN_PASSWORD} ký tự", f"A password needs at least {MIN_PASSWORD} characters")
+        return Problem(None, None, "account.password_short", {"n": MIN_PASSWORD})
     if len(password) > MAX_PASSWORD:
-        return (f"Mật khẩu dài quá {MAX_PASSWORD} ký tự", f"A password is at most {MAX_PASSWORD} characters")
+        return Problem(None, None, "account.password_long", {"n": MAX_PASSWORD})
     if username and password.strip().lower() == username.strip().lower():
-        return ("Mật khẩu không được trùng tên đăng nhập", "The password must not be the user name")
+        return Problem(None, None, "account.password_is_name")
     return None
 
 
@@ -48,7 +48,7 @@ def ensure_admin(ws: Workspace, username: str, password: str, name: str = "Quả
         return rec
     for problem in (username_problem(username), password_problem(password, username)):
         if problem:
-            raise ChisoError(problem[1])
+            raise ChisoError(problem.render("en"))
     rec = book.create(username, name, password, "admin", nation)
     book.record("bootstrap", "user", str(rec.id), "insert", unit=nation,
                 after={"username": username, "name": name, "role": "admin", "unit": nation})

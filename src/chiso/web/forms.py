@@ -4,6 +4,7 @@ Pages: ``GET /forms`` (the forms the user can act on), ``GET /forms/{dataset}/{u
 ``POST`` the same path to save (``action=save``) or save and submit (``action=submit``), and
 ``POST …/approve``, ``…/return`` (with a comment), ``…/reopen`` (with a reason).
 API: ``/api/v1/forms/…`` with the same verbs (``PUT`` saves), session cookie and ``X-CSRF-Token``.
+The pages are ``pages_router``, the API ``api_router``.
 
 Two people editing one value: each field carries the version its value had when the page was drawn,
 and a hidden copy of what was shown. A field the user did not change is not written at all, so a
@@ -17,10 +18,10 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Annotated, Any, TypeVar
+from datetime import date, datetime
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,43 +32,46 @@ from chiso.auth import User
 from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator, Text, Unit
 from chiso.catalogue.periods import Period
-from chiso.errors import ChisoError, ConflictError, PermissionDenied, Problem, UnknownNameError, ValidationError
+from chiso.catalogue.records import StoredValue
+from chiso.errors import (
+    ChisoError,
+    ConflictError,
+    HttpProblem,
+    PermissionDenied,
+    Problem,
+    UnknownNameError,
+    ValidationError,
+)
+from chiso.i18n import t
 from chiso.ingest.intake import reading_for
 from chiso.ingest.vnnumbers import NumberError, read_number
 from chiso.store import AuditEntry
-from chiso.web.auth_routes import install_handlers
-from chiso.web.problems import ApiProblem
-from chiso.web.session import check_csrf, require_user
-from chiso.web.templating import lang_of, render, tr
-from chiso.workflow import EDITABLE, Entry, FormView
+from chiso.web.contexts import Context
+from chiso.web.deps import WorkspaceDep
+from chiso.web.params import period_param
+from chiso.web.problems import page_errors, responses
+from chiso.web.session import CheckCsrf, RequiredUser, check_csrf
+from chiso.web.templating import lang_of, render
+from chiso.workflow import EDITABLE, STATES, Entry, FormView, State
 
 T = TypeVar("T")
 
-STATES = {
-    "open": ("Đang nhập", "Being entered"),
-    "submitted": ("Chờ duyệt", "Awaiting review"),
-    "approved": ("Đã duyệt", "Approved"),
-    "returned": ("Bị trả lại", "Returned"),
-}
-ACTIONS = {
-    "enter": ("Nhập liệu", "Enter data"),
-    "review": ("Duyệt", "Review"),
-    "reopen": ("Mở lại", "Reopen"),
-    "view": ("Xem", "View"),
-}
-DONE = {
-    "saved": ("Đã lưu.", "Saved."),
-    "submitted": ("Đã lưu và gửi duyệt.", "Saved and submitted for review."),
-    "approved": ("Đã duyệt; số liệu được công bố.", "Approved; the figures are published."),
-    "returned": ("Đã trả lại cho đơn vị báo cáo.", "Returned to the reporting unit."),
-    "reopened": ("Đã mở lại biểu mẫu.", "The form was reopened."),
-}
+Action = Literal["enter", "review", "reopen", "view"]  # what the list offers the user to do with a form
+DONE = ("saved", "submitted", "approved", "returned", "reopened")  # ?done= after a move: what was done
 PARTS = ("value", "numerator", "denominator")
 
 
 # --- shared helpers --------------------------------------------------------------------------------
 def unit_label(u: Unit, lang: str) -> str:
     return (u.name_en or u.short) if lang == "en" else u.short
+
+
+def state_label(state: str, lang: str) -> str:
+    return t(f"form.state.{state}", lang) if state in STATES else state
+
+
+def action_label(action: str, lang: str) -> str:
+    return t(f"form.action.{action}", lang)
 
 
 def problem_text(p: Problem, lang: str) -> str:
@@ -121,20 +125,19 @@ def period_of_unit(ds: DataSet, unit: Unit, chosen: Period) -> Period:
 
 
 def _guard(fn: Callable[[], T]) -> T:
-    """Workflow errors as API problems."""
+    """The workflow's errors for the API. PermissionDenied (403 ``forbidden``) and ConflictError (409
+    ``conflict``) go to the app's one table as they are; invalid values name each field and its rule; any
+    other error means there is no such form (an unknown data set, unit or period, or a unit that does not
+    report this data set): 404 ``unknown-form``, not the table's 400/422 for a bad name."""
     try:
         return fn()
-    except PermissionDenied as exc:
-        raise ApiProblem(403, "forbidden", f"form: {exc}") from exc
-    except ConflictError as exc:
-        raise ApiProblem(409, "conflict", f"entries: {exc}", title="Conflict") from exc
+    except (PermissionDenied, ConflictError):
+        raise
     except ValidationError as exc:
-        raise ApiProblem(422, "invalid-values", exc.render("en"),
-                         errors=[problem_json(p, "en") for p in exc.problems]) from exc
-    except UnknownNameError as exc:
-        raise ApiProblem(404, "unknown-form", f"form: {exc}") from exc
-    except ChisoError as exc:  # e.g. a unit that does not report this data set
-        raise ApiProblem(404, "unknown-form", f"form: {exc}") from exc
+        raise HttpProblem(422, "invalid-values", exc.render("en"),
+                          errors=[problem_json(p, "en") for p in exc.problems]) from exc
+    except ChisoError as exc:
+        raise HttpProblem(404, "unknown-form", f"form: {exc}") from exc
 
 
 def _conflicts(view: FormView, entries: Sequence[Entry]) -> list[str]:
@@ -153,12 +156,12 @@ class ListRow:
     period: str
     state: str
     updated_by: str
-    updated_at: Any
+    updated_at: datetime | None
     comment: str | None
-    action: str
+    action: Action
 
 
-def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period | None, state: str | None,
+def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period | None, state: State | None,
                today: date) -> list[ListRow]:
     """Forms in the user's scope: every reporting unit for the chosen period of each data set, and any
     form awaiting review or returned, whatever its period. Those the user can act on come first."""
@@ -170,6 +173,7 @@ def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period
     def add(ds: DataSet, u: Unit, p: str) -> None:
         f = states.get((ds.id, u.code, p))
         st = f.state if f else "open"
+        action: Action
         if st in EDITABLE and auth.can_enter(cat, user, u.code):
             action = "enter"
         elif st == "submitted" and auth.can_review(cat, user, u.code):
@@ -219,7 +223,7 @@ class FieldRow:
     texts: dict[str, str]  # value, numerator, denominator, comment: what the inputs show
     version: int
     orig: str
-    stored: Any
+    stored: StoredValue | None
     history: list[tuple[str, float]]
     far: bool
     problems: list[str] = field(default_factory=list)
@@ -295,11 +299,7 @@ def field_rows(ws: Workspace, view: FormView, lang: str, *, posted: Mapping[str,
         if code in conflicts:
             who = f"{s.updated_by}, {s.updated_at:%d/%m/%Y %H:%M}" if s else ""
             cur = input_number(s.value, lang) if s else "—"
-            row.conflict = tr(
-                lang, f"Giá trị này vừa được người khác lưu ({who}): giá trị hiện tại là {cur}. Giá trị bạn nhập "
-                      "được giữ trong ô; kiểm tra lại rồi lưu nếu vẫn muốn thay.",
-                f"Someone else saved this value meanwhile ({who}): it is now {cur}. Your input is kept in the box; "
-                "check it and save again to replace the current value.")
+            row.conflict = t("form.conflict", lang, who=who, current=cur)
         out.append(row)
     return out, transitions
 
@@ -308,7 +308,7 @@ def _part_label(ind: Indicator, which: str, lang: str) -> str:
     label = getattr(ind, which, None)  # rates name their parts; other kinds with parts do not
     if isinstance(label, Text):
         return label.get(lang)
-    return tr(lang, "Tử số", "Numerator") if which == "numerator" else tr(lang, "Mẫu số", "Denominator")
+    return t(f"form.{which}", lang)
 
 
 def _int(text: str | None) -> int:
@@ -331,11 +331,11 @@ def parse_posted(view: FormView, form: Mapping[str, str]) -> tuple[dict[str, dic
         nums: dict[str, float | None] = {}
         bad = False
         for k in PARTS:
-            t = texts[k].strip()
+            typed = texts[k].strip()
             try:  # read as the server reads every typed number: with the indicator known
-                nums[k] = read_number(t, reading_for(f.indicator, k)) if t else None
+                nums[k] = read_number(typed, reading_for(f.indicator, k)) if typed else None
             except NumberError as exc:
-                shown = t if exc.reason == "not_a_number" else None  # an ambiguity names the text itself
+                shown = typed if exc.reason == "not_a_number" else None  # an ambiguity names the text itself
                 problems.append(Problem(None, code, exc.reason, exc.params, shown))
                 bad = True
         if bad:
@@ -352,155 +352,213 @@ def _form_url(view: FormView) -> str:
     return f"/forms/{view.dataset.id}/{view.unit}/{view.period}"
 
 
+# --- pages -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FormsListContext(Context):
+    """What forms_list.html shows: the forms in the user's scope and the filters chosen."""
+
+    rows: list[ListRow]
+    datasets: list[DataSet]
+    dataset: str
+    period: str
+    state: str
+    states: tuple[State, ...]
+    error: str | None  # the period filter, not understood
+    state_label: Callable[[str], str]
+    action_label: Callable[[str], str]
+    unit_label: Callable[[Unit], str]
+
+
+@dataclass(frozen=True)
+class FormContext(Context):
+    """What form.html shows of one form: its fields as the inputs show them, their problems and conflicts."""
+
+    view: FormView
+    rows: list[FieldRow]
+    transitions: list[AuditEntry]
+    general: list[str]  # problems not of one field (a move's note), with their label
+    error: str | None
+    unit_name: str
+    dataset_name: str
+    state_label: str
+    done: str | None  # what was just done (``?done=``)
+    url: str
+    conflicts: list[str]
+    history_json: dict[str, str]  # each field's approved history, for forms.js's "far from history" check
+
+
+@dataclass(frozen=True)
+class FatalContext(Context):
+    """form.html when there is no form to show: only why."""
+
+    view: None
+    fatal: str
+
+
+def forms_list_context(ws: Workspace, user: User, lang: str, *, dataset: str | None, period: str | None,
+                       state: str | None, today: date) -> FormsListContext:
+    chosen: Period | None = None
+    error = None
+    if period:
+        try:
+            chosen = Period.parse(period)
+        except UnknownNameError as exc:
+            error = exc.render(lang)
+    ds = dataset if dataset in ws.catalogue.datasets else None
+    st = next((s for s in STATES if s == state), None)
+    return FormsListContext(
+        rows=list_forms(ws, user, dataset=ds, period=chosen, state=st, today=today),
+        datasets=list(ws.catalogue.datasets.values()), dataset=ds or "", period=period or "", state=st or "",
+        states=STATES, error=error,
+        state_label=lambda s: state_label(s, lang), action_label=lambda a: action_label(a, lang),
+        unit_label=lambda u: unit_label(u, lang))
+
+
+def form_context(ws: Workspace, view: FormView, lang: str, *, done: str | None = None,
+                 posted: Mapping[str, Mapping[str, str]] | None = None, problems: Sequence[Problem] = (),
+                 conflicts: Sequence[str] = (), error: str | None = None) -> FormContext:
+    rows, transitions = field_rows(ws, view, lang, posted=posted, problems=problems, conflicts=conflicts)
+    known = {f.indicator.code for f in view.fields}
+    labels = {"comment": t("form.note.comment", lang), "reason": t("form.note.reason", lang)}
+    general = [f"{labels.get(p.field, p.field)}: {problem_text(p, lang)}" if p.field else problem_text(p, lang)
+               for p in problems if p.field not in known]
+    return FormContext(
+        view=view, rows=rows, transitions=transitions, general=general, error=error,
+        unit_name=unit_label(ws.catalogue.units[view.unit], lang), dataset_name=view.dataset.name.get(lang),
+        state_label=state_label(view.state.state, lang),
+        done=t(f"form.done.{done}", lang) if done in DONE else None,
+        url=_form_url(view), conflicts=list(conflicts),
+        history_json={r.code: json.dumps([h for _, h in r.history]) for r in rows})
+
+
 def form_page(ws: Workspace, request: Request, view: FormView, *, status: int = 200,
               posted: Mapping[str, Mapping[str, str]] | None = None, problems: Sequence[Problem] = (),
               conflicts: Sequence[str] = (), error: str | None = None) -> Response:
-    lang = lang_of(request)
-    rows, transitions = field_rows(ws, view, lang, posted=posted, problems=problems, conflicts=conflicts)
-    known = {f.indicator.code for f in view.fields}
-    labels = {"comment": tr(lang, "Lý do trả lại", "Why it is returned"),
-              "reason": tr(lang, "Lý do mở lại", "Why it is reopened")}
-    general = [f"{labels.get(p.field, p.field)}: {problem_text(p, lang)}" if p.field else problem_text(p, lang)
-               for p in problems if p.field not in known]
-    done = request.query_params.get("done")
-    u = ws.catalogue.units[view.unit]
-    resp = render(request, "form.html", {
-        "view": view, "rows": rows, "transitions": transitions, "general": general, "error": error,
-        "unit_name": unit_label(u, lang), "dataset_name": view.dataset.name.get(lang),
-        "state_label": tr(lang, *STATES.get(view.state.state, (view.state.state, view.state.state))),
-        "done": tr(lang, *DONE[done]) if done in DONE and status == 200 else None,
-        "url": _form_url(view), "conflicts": list(conflicts),
-        "history_json": {r.code: json.dumps([h for _, h in r.history]) for r in rows},
-    }, status_code=status)
+    done = request.query_params.get("done") if status == 200 else None
+    ctx = form_context(ws, view, lang_of(request), done=done, posted=posted, problems=problems,
+                       conflicts=conflicts, error=error)
+    resp = render(request, "form.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"  # unpublished figures: not kept by shared caches
     return resp
 
 
-def fatal_page(request: Request, status: int, message: str) -> Response:
-    return render(request, "form.html", {"view": None, "fatal": message}, status_code=status)
-
-
-def _page_errors(request: Request, fn: Callable[[], Response]) -> Response:
+def fatal_page(request: Request, exc: ChisoError, _status: int = 0) -> Response:
+    """The forms pages' answer to an error (``web.problems.page_errors``): no right, 403; anything else means
+    there is no such form (an unknown data set, unit or period; a unit that does not report it), 404."""
     lang = lang_of(request)
+    if isinstance(exc, PermissionDenied):
+        status, fatal = 403, t("form.denied", lang, reason=exc)
+    else:
+        status, fatal = 404, t("form.unknown", lang, reason=exc.render(lang))
+    return render(request, "form.html", FatalContext(view=None, fatal=fatal).as_dict(), status_code=status)
+
+
+pages_router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(page_errors(fatal_page))])
+
+
+@pages_router.get("/forms")
+def forms_list(request: Request, ws: WorkspaceDep, user: RequiredUser, dataset: str | None = None,
+               period: str | None = None, state: str | None = None) -> Response:
+    ctx = forms_list_context(ws, user, lang_of(request), dataset=dataset, period=period, state=state,
+                             today=date.today())
+    resp = render(request, "forms_list.html", ctx.as_dict())
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@pages_router.get("/forms/{dataset}/{unit}/{period}")
+def form_get(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+             user: RequiredUser) -> Response:
+    return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period))
+
+
+def _save(ws: Workspace, request: Request, user: User, dataset: str, unit: str, period: str,
+          form: Mapping[str, str]) -> Response:
+    check_csrf(request, form.get("csrf"))
+    view = workflow.open_form(ws, user, dataset, unit, period)
+    if not view.can_edit:
+        raise PermissionDenied(f"the form is {view.state.state}; it cannot be changed" if view.state.state
+                               not in EDITABLE else f"{user.username} may not enter data for {view.unit}")
+    posted, entries, problems = parse_posted(view, form)
+    if problems:
+        problems += workflow.check_entries(ws, view, entries)
+        return form_page(ws, request, view, status=422, posted=posted, problems=problems)
+    conflicts = _conflicts(view, entries)
+    if conflicts:
+        return form_page(ws, request, view, status=409, posted=posted, conflicts=conflicts)
     try:
-        return fn()
-    except PermissionDenied as exc:
-        return fatal_page(request, 403, tr(lang, "Bạn không có quyền thực hiện việc này", "You may not do this")
-                          + f" ({exc}).")
-    except UnknownNameError as exc:
-        return fatal_page(request, 404, tr(lang, "Không có biểu mẫu này", "No such form") + f": {exc.render(lang)}.")
-    except ChisoError as exc:
-        return fatal_page(request, 404, tr(lang, "Không có biểu mẫu này", "No such form") + f": {exc}.")
-
-
-# --- pages -------------------------------------------------------------------------------------------------
-def pages_router(ws: Workspace) -> APIRouter:
-    r = APIRouter(tags=["pages"], include_in_schema=False)
-
-    @r.get("/forms")
-    def forms_list(request: Request, user: Annotated[User, Depends(require_user)],
-                   dataset: str | None = None, period: str | None = None, state: str | None = None) -> Response:
-        lang = lang_of(request)
-        chosen: Period | None = None
-        error = None
-        if period:
-            try:
-                chosen = Period.parse(period)
-            except UnknownNameError as exc:
-                error = exc.render(lang)
-        ds = dataset if dataset in ws.catalogue.datasets else None
-        st = state if state in STATES else None
-        rows = list_forms(ws, user, dataset=ds, period=chosen, state=st, today=date.today())
-        resp = render(request, "forms_list.html", {
-            "rows": rows, "datasets": list(ws.catalogue.datasets.values()), "dataset": ds or "",
-            "period": period or "", "state": st or "", "states": STATES, "error": error,
-            "state_label": lambda s: tr(lang, *STATES.get(s, (s, s))),
-            "action_label": lambda a: tr(lang, *ACTIONS[a]),
-            "unit_label": lambda u: unit_label(u, lang),
-        })
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
-
-    @r.get("/forms/{dataset}/{unit}/{period}")
-    def form_get(request: Request, dataset: str, unit: str, period: str,
-                 user: Annotated[User, Depends(require_user)]) -> Response:
-        return _page_errors(request, lambda: form_page(
-            ws, request, workflow.open_form(ws, user, dataset, unit, period)))
-
-    def _save(request: Request, user: User, dataset: str, unit: str, period: str,
-              form: Mapping[str, str]) -> Response:
-        check_csrf(request, form.get("csrf"))
+        if entries:
+            view = workflow.save_form(ws, user, view.dataset.id, view.unit, str(view.period), entries)
+    except ValidationError as exc:
+        return form_page(ws, request, view, status=422, posted=posted, problems=exc.problems)
+    except ConflictError:  # lost a race after the check above
         view = workflow.open_form(ws, user, dataset, unit, period)
-        if not view.can_edit:
-            raise PermissionDenied(f"the form is {view.state.state}; it cannot be changed" if view.state.state
-                                   not in EDITABLE else f"{user.username} may not enter data for {view.unit}")
-        posted, entries, problems = parse_posted(view, form)
-        if problems:
-            problems += workflow.check_entries(ws, view, entries)
-            return form_page(ws, request, view, status=422, posted=posted, problems=problems)
-        conflicts = _conflicts(view, entries)
-        if conflicts:
-            return form_page(ws, request, view, status=409, posted=posted, conflicts=conflicts)
+        return form_page(ws, request, view, status=409, posted=posted,
+                         conflicts=_conflicts(view, entries) or [e.indicator for e in entries])
+    done = "saved"
+    if form.get("action") == "submit":
         try:
-            if entries:
-                view = workflow.save_form(ws, user, view.dataset.id, view.unit, str(view.period), entries)
-        except ValidationError as exc:
-            return form_page(ws, request, view, status=422, posted=posted, problems=exc.problems)
-        except ConflictError:  # lost a race after the check above
-            view = workflow.open_form(ws, user, dataset, unit, period)
-            return form_page(ws, request, view, status=409, posted=posted,
-                             conflicts=_conflicts(view, entries) or [e.indicator for e in entries])
-        done = "saved"
-        if form.get("action") == "submit":
-            try:
-                view = workflow.submit_form(ws, user, view.dataset.id, view.unit, str(view.period))
-            except ValidationError as exc:  # saved, but not complete
-                return form_page(ws, request, view, status=422, problems=exc.problems)
-            done = "submitted"
-        return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
+            view = workflow.submit_form(ws, user, view.dataset.id, view.unit, str(view.period))
+        except ValidationError as exc:  # saved, but not complete
+            return form_page(ws, request, view, status=422, problems=exc.problems)
+        done = "submitted"
+    return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
 
-    @r.post("/forms/{dataset}/{unit}/{period}")
-    async def form_post(request: Request, dataset: str, unit: str, period: str,
-                        user: Annotated[User, Depends(require_user)]) -> Response:
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        return await run_in_threadpool(_page_errors, request,
-                                       lambda: _save(request, user, dataset, unit, period, form))
 
-    def _transition(request: Request, user: User, dataset: str, unit: str, period: str, form: Mapping[str, str],
-                    what: str) -> Response:
-        check_csrf(request, form.get("csrf"))
-        try:
-            if what == "approve":
-                view = workflow.approve_form(ws, user, dataset, unit, period)
-                done = "approved"
-            elif what == "return":
-                view = workflow.return_form(ws, user, dataset, unit, period, form.get("comment", ""))
-                done = "returned"
-            else:
-                view = workflow.reopen_form(ws, user, dataset, unit, period, form.get("reason", ""))
-                done = "reopened"
-        except ValidationError as exc:
-            return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period), status=422,
-                             problems=exc.problems)
-        except ConflictError:
-            view = workflow.open_form(ws, user, dataset, unit, period)
-            lang = lang_of(request)
-            return form_page(ws, request, view, status=409, error=tr(
-                lang, "Biểu mẫu vừa được người khác chuyển trạng thái; hãy xem lại.",
-                "Someone else moved this form meanwhile; look at it again."))
-        return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
+@pages_router.post("/forms/{dataset}/{unit}/{period}")
+async def form_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                    user: RequiredUser) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    return await run_in_threadpool(_save, ws, request, user, dataset, unit, period, form)
 
-    for what in ("approve", "return", "reopen"):
-        def make(w: str) -> Callable[..., Any]:
-            async def post(request: Request, dataset: str, unit: str, period: str,
-                           user: Annotated[User, Depends(require_user)]) -> Response:
-                form = {k: str(v) for k, v in (await request.form()).items()}
-                return await run_in_threadpool(_page_errors, request,
-                                               lambda: _transition(request, user, dataset, unit, period, form, w))
-            return post
-        r.add_api_route(f"/forms/{{dataset}}/{{unit}}/{{period}}/{what}", make(what), methods=["POST"])
 
-    return r
+Move = Literal["approve", "return", "reopen"]
+
+
+def _move(ws: Workspace, request: Request, user: User, dataset: str, unit: str, period: str,
+          form: Mapping[str, str], what: Move) -> Response:
+    check_csrf(request, form.get("csrf"))
+    try:
+        if what == "approve":
+            view = workflow.approve_form(ws, user, dataset, unit, period)
+            done = "approved"
+        elif what == "return":
+            view = workflow.return_form(ws, user, dataset, unit, period, form.get("comment", ""))
+            done = "returned"
+        else:
+            view = workflow.reopen_form(ws, user, dataset, unit, period, form.get("reason", ""))
+            done = "reopened"
+    except ValidationError as exc:
+        return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period), status=422,
+                         problems=exc.problems)
+    except ConflictError:
+        view = workflow.open_form(ws, user, dataset, unit, period)
+        return form_page(ws, request, view, status=409, error=t("form.moved", lang_of(request)))
+    return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
+
+
+async def _move_post(request: Request, ws: Workspace, user: User, dataset: str, unit: str, period: str,
+                     what: Move) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    return await run_in_threadpool(_move, ws, request, user, dataset, unit, period, form, what)
+
+
+@pages_router.post("/forms/{dataset}/{unit}/{period}/approve")
+async def approve_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                       user: RequiredUser) -> Response:
+    return await _move_post(request, ws, user, dataset, unit, period, "approve")
+
+
+@pages_router.post("/forms/{dataset}/{unit}/{period}/return")
+async def return_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                      user: RequiredUser) -> Response:
+    return await _move_post(request, ws, user, dataset, unit, period, "return")
+
+
+@pages_router.post("/forms/{dataset}/{unit}/{period}/reopen")
+async def reopen_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                      user: RequiredUser) -> Response:
+    return await _move_post(request, ws, user, dataset, unit, period, "reopen")
 
 
 # --- JSON API ------------------------------------------------------------------------------------------------
@@ -533,10 +591,6 @@ class ReasonIn(BaseModel):
     reason: str = Field(max_length=2000)
 
 
-# module level: the handlers' string annotations (``from __future__ import annotations``) resolve here
-Csrf = Annotated[str | None, Header(alias="X-CSRF-Token", description="the session's CSRF token")]
-
-
 def form_json(ws: Workspace, view: FormView, lang: str = "vi") -> dict[str, Any]:
     per, transitions = _changes_by_value(ws, view)
     st = view.state
@@ -567,111 +621,91 @@ def form_json(ws: Workspace, view: FormView, lang: str = "vi") -> dict[str, Any]
     }
 
 
-def _csrf(request: Request, token: str | None) -> None:
+def _conflict(view: FormView, codes: list[str]) -> HttpProblem:
+    """409 naming the first changed field, with the current version and value of each."""
+    by = {f.indicator.code: f for f in view.fields}
+    cur = []
+    for c in codes:
+        s = by[c].stored if c in by else None
+        cur.append({"field": c, "version": by[c].version if c in by else 0,
+                    "value": s.value if s else None, "updated_by": s.updated_by if s else None,
+                    "updated_at": s.updated_at.isoformat() if s else None})
+    return HttpProblem(409, "conflict", f"{codes[0]}: changed since it was read; GET the form again, check "
+                       "the current value, and save with its version", title="Conflict", current=cur)
+
+
+api_router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
+ONE_FORM = responses(401, s403="not allowed, or a missing CSRF token", s404="no such form")
+CHANGE = responses(401, s403="not allowed, or a missing CSRF token", s404="no such form",
+                   s409="changed meanwhile", s422="invalid values: `errors` lists each {field, reason, rule}")
+CHANGE_WITH_BODY = {**CHANGE, **responses(s400="the body is not valid JSON of this shape")}
+
+
+@api_router.get("", responses=responses(s400="an unknown data set, period or state", s401="not logged in"))
+def forms(ws: WorkspaceDep, user: RequiredUser,
+          dataset: Annotated[str | None, Query(description="a data set id")] = None,
+          period: Annotated[str | None, Query(description="e.g. 2024-04 (default: the last complete)")] = None,
+          state: Annotated[State | None, Query(description="only the forms in this state")] = None,
+          ) -> dict[str, Any]:
+    """The forms in the user's scope, those the user can act on first."""
+    if dataset is not None and dataset not in ws.catalogue.datasets:
+        raise HttpProblem(400, "unknown-dataset", f"dataset: unknown data set {dataset!r}")
+    chosen = period_param(period, "period", status=400) if period else None
+    rows = list_forms(ws, user, dataset=dataset, period=chosen, state=state, today=date.today())
+    return {"count": len(rows), "forms": [
+        {"dataset": x.dataset.id, "unit": x.unit.code, "period": x.period, "state": x.state, "action": x.action,
+         "url": f"/api/v1/forms/{x.dataset.id}/{x.unit.code}/{x.period}"} for x in rows]}
+
+
+@api_router.get("/{dataset}/{unit}/{period}", responses=ONE_FORM)
+def get_form(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+             user: RequiredUser) -> dict[str, Any]:
+    """One form: its state, each field's value, version, approved history and change history."""
+    return form_json(ws, _guard(lambda: workflow.open_form(ws, user, dataset, unit, period)), lang_of(request))
+
+
+@api_router.put("/{dataset}/{unit}/{period}", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
+def put_form(request: Request, dataset: str, unit: str, period: str, body: EntriesIn, ws: WorkspaceDep,
+             user: RequiredUser) -> dict[str, Any]:
+    """Save entries (each with the version read); all or nothing. Empty entries are left as they are."""
+    entries = [Entry(e.indicator, e.value, e.numerator, e.denominator, e.comment, e.version)
+               for e in body.entries]
+    view = _guard(lambda: workflow.open_form(ws, user, dataset, unit, period))
+    if view.can_edit and (codes := _conflicts(view, entries)):
+        raise _conflict(view, codes)
     try:
-        check_csrf(request, token)
-    except PermissionDenied as exc:
-        raise ApiProblem(403, "csrf", f"X-CSRF-Token: {exc}") from exc
-
-
-def api_router(ws: Workspace) -> APIRouter:
-    r = APIRouter(prefix="/api/v1/forms", tags=["forms"])
-    errors: dict[int | str, dict[str, Any]] = {
-        401: {"description": "not logged in"}, 403: {"description": "not allowed, or a missing CSRF token"},
-        404: {"description": "no such form"}, 409: {"description": "changed meanwhile"},
-        422: {"description": "invalid values: `errors` lists each {field, reason, rule}"}}
-
-    @r.get("")
-    def forms(request: Request, user: Annotated[User, Depends(require_user)],
-              dataset: Annotated[str | None, Query(description="a data set id")] = None,
-              period: Annotated[str | None, Query(description="e.g. 2024-04 (default: the last complete)")] = None,
-              state: Annotated[str | None, Query(description="open, submitted, approved or returned")] = None,
-              ) -> dict[str, Any]:
-        """The forms in the user's scope, those the user can act on first."""
-        if dataset is not None and dataset not in ws.catalogue.datasets:
-            raise ApiProblem(400, "unknown-dataset", f"dataset: unknown data set {dataset!r}")
-        if state is not None and state not in STATES:
-            raise ApiProblem(400, "unknown-state", f"state: expected one of {', '.join(STATES)}")
-        try:
-            chosen = Period.parse(period) if period else None
-        except UnknownNameError as exc:
-            raise ApiProblem(400, "unknown-period", f"period: {exc}") from exc
-        rows = list_forms(ws, user, dataset=dataset, period=chosen, state=state, today=date.today())
-        return {"count": len(rows), "forms": [
-            {"dataset": x.dataset.id, "unit": x.unit.code, "period": x.period, "state": x.state, "action": x.action,
-             "url": f"/api/v1/forms/{x.dataset.id}/{x.unit.code}/{x.period}"} for x in rows]}
-
-    @r.get("/{dataset}/{unit}/{period}", responses=errors)
-    def get_form(request: Request, dataset: str, unit: str, period: str,
-                 user: Annotated[User, Depends(require_user)]) -> dict[str, Any]:
-        """One form: its state, each field's value, version, approved history and change history."""
-        return form_json(ws, _guard(lambda: workflow.open_form(ws, user, dataset, unit, period)), lang_of(request))
-
-    @r.put("/{dataset}/{unit}/{period}", responses=errors)
-    def put_form(request: Request, dataset: str, unit: str, period: str, body: EntriesIn,
-                 user: Annotated[User, Depends(require_user)], x_csrf_token: Csrf = None) -> dict[str, Any]:
-        """Save entries (each with the version read); all or nothing. Empty entries are left as they are."""
-        _csrf(request, x_csrf_token)
-        entries = [Entry(e.indicator, e.value, e.numerator, e.denominator, e.comment, e.version)
-                   for e in body.entries]
-
-        def conflict(view: FormView, codes: list[str]) -> ApiProblem:
-            by = {f.indicator.code: f for f in view.fields}
-            cur = []
-            for c in codes:
-                s = by[c].stored if c in by else None
-                cur.append({"field": c, "version": by[c].version if c in by else 0,
-                            "value": s.value if s else None, "updated_by": s.updated_by if s else None,
-                            "updated_at": s.updated_at.isoformat() if s else None})
-            return ApiProblem(409, "conflict", f"{codes[0]}: changed since it was read; GET the form again, check "
-                              "the current value, and save with its version", title="Conflict", current=cur)
-
+        view = _guard(lambda: workflow.save_form(ws, user, dataset, unit, period, entries))
+    except ConflictError as exc:  # lost a race after the check above
         view = _guard(lambda: workflow.open_form(ws, user, dataset, unit, period))
-        if view.can_edit and (codes := _conflicts(view, entries)):
-            raise conflict(view, codes)
-        try:
-            view = _guard(lambda: workflow.save_form(ws, user, dataset, unit, period, entries))
-        except ApiProblem as exc:
-            if exc.status != 409:
-                raise
-            view = _guard(lambda: workflow.open_form(ws, user, dataset, unit, period))
-            raise conflict(view, _conflicts(view, entries) or [e.indicator for e in entries]) from exc
-        return form_json(ws, view, lang_of(request))
-
-    @r.post("/{dataset}/{unit}/{period}/submit", responses=errors)
-    def submit(request: Request, dataset: str, unit: str, period: str, user: Annotated[User, Depends(require_user)],
-               x_csrf_token: Csrf = None) -> dict[str, Any]:
-        """Submit for review (every field must have a value)."""
-        _csrf(request, x_csrf_token)
-        return form_json(ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period)), lang_of(request))
-
-    @r.post("/{dataset}/{unit}/{period}/approve", responses=errors)
-    def approve(request: Request, dataset: str, unit: str, period: str, user: Annotated[User, Depends(require_user)],
-                x_csrf_token: Csrf = None) -> dict[str, Any]:
-        """Approve a submitted form: its values are published and the form is locked."""
-        _csrf(request, x_csrf_token)
-        return form_json(ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period)), lang_of(request))
-
-    @r.post("/{dataset}/{unit}/{period}/return", responses=errors)
-    def return_(request: Request, dataset: str, unit: str, period: str, body: CommentIn,
-                user: Annotated[User, Depends(require_user)], x_csrf_token: Csrf = None) -> dict[str, Any]:
-        """Return a submitted form to its unit, with a comment saying what to fix."""
-        _csrf(request, x_csrf_token)
-        return form_json(ws, _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment)),
-                         lang_of(request))
-
-    @r.post("/{dataset}/{unit}/{period}/reopen", responses=errors)
-    def reopen(request: Request, dataset: str, unit: str, period: str, body: ReasonIn,
-               user: Annotated[User, Depends(require_user)], x_csrf_token: Csrf = None) -> dict[str, Any]:
-        """Reopen an approved form (admins only; audited with the reason). Its values are unpublished."""
-        _csrf(request, x_csrf_token)
-        return form_json(ws, _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason)),
-                         lang_of(request))
-
-    return r
+        raise _conflict(view, _conflicts(view, entries) or [e.indicator for e in entries]) from exc
+    return form_json(ws, view, lang_of(request))
 
 
-def register(app: FastAPI, ws: Workspace) -> None:
-    install_handlers(app)
-    app.include_router(pages_router(ws))
-    app.include_router(api_router(ws))
+@api_router.post("/{dataset}/{unit}/{period}/submit", responses=CHANGE, dependencies=[CheckCsrf])
+def submit(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+           user: RequiredUser) -> dict[str, Any]:
+    """Submit for review (every field must have a value)."""
+    return form_json(ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period)), lang_of(request))
+
+
+@api_router.post("/{dataset}/{unit}/{period}/approve", responses=CHANGE, dependencies=[CheckCsrf])
+def approve(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+            user: RequiredUser) -> dict[str, Any]:
+    """Approve a submitted form: its values are published and the form is locked."""
+    return form_json(ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period)), lang_of(request))
+
+
+@api_router.post("/{dataset}/{unit}/{period}/return", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
+def return_(request: Request, dataset: str, unit: str, period: str, body: CommentIn, ws: WorkspaceDep,
+            user: RequiredUser) -> dict[str, Any]:
+    """Return a submitted form to its unit, with a comment saying what to fix."""
+    return form_json(ws, _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment)),
+                     lang_of(request))
+
+
+@api_router.post("/{dataset}/{unit}/{period}/reopen", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
+def reopen(request: Request, dataset: str, unit: str, period: str, body: ReasonIn, ws: WorkspaceDep,
+           user: RequiredUser) -> dict[str, Any]:
+    """Reopen an approved form (admins only; audited with the reason). Its values are unpublished."""
+    return form_json(ws, _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason)),
+                     lang_of(request))

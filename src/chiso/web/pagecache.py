@@ -22,7 +22,7 @@ from starlette.types import ASGIApp
 from chiso.web.session import COOKIE
 from chiso.web.templating import LANG_COOKIE
 
-Version = tuple[int, ...]
+Version = tuple[int, ...]  # (change set, event batches, last batch, then anything else that changes a page)
 CACHED_PREFIXES = ("/indicators/", "/units/", "/api/v1/values/", "/api/v1/rankings/", "/api/v1/series/")
 
 
@@ -51,7 +51,8 @@ class PublicPageCache(BaseHTTPMiddleware):
             v, at, body, media = got
             # pages may lag an event stream by ``grace``; the API answers with every accepted event
             grace = 0.0 if key[0].startswith("/api/") else self.grace
-            if v == version or (v[0] == version[0] and now - at < grace):
+            events_only = v[0] == version[0] and v[3:] == version[3:]  # only the event stream moved
+            if v == version or (events_only and now - at < grace):
                 return Response(body, media_type=media, headers={"X-Chiso-Cache": "hit"})
         response = await call_next(request)
         if response.status_code != 200 or "set-cookie" in response.headers:

@@ -3,25 +3,25 @@
 Sessions are server-side (only a hash of the token is stored); the cookie is HttpOnly, SameSite=Lax,
 and Secure when the request came over HTTPS. Every state-changing request from a browser session must
 carry the session's CSRF token (form field ``csrf`` or header ``X-CSRF-Token``).
+
+``require_user`` raises ``NotAuthenticated``: the API answers it with a 401 problem, a page with a redirect to
+the login page (``chiso.web.problems``).
 """
 
 from __future__ import annotations
 
 import secrets
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
 
-from chiso.app import Workspace
 from chiso.auth import User
-from chiso.errors import PermissionDenied
+from chiso.errors import HttpProblem, NotAuthenticated, PermissionDenied
+from chiso.web.deps import workspace
 from chiso.workflow import to_user
 
 COOKIE = "chiso_session"
-
-
-def workspace_of(request: Request) -> Workspace:
-    ws: Workspace = request.app.state.workspace
-    return ws
 
 
 def load_user(request: Request) -> User | None:
@@ -31,7 +31,7 @@ def load_user(request: Request) -> User | None:
     request.state.user, request.state.csrf = None, ""
     token = request.cookies.get(COOKIE)
     if token:
-        ws = workspace_of(request)
+        ws = workspace(request)
         sess = ws.store.users.session(token)
         if sess is not None:
             rec = ws.store.users.by_id(sess.user_id)
@@ -46,10 +46,10 @@ def current_user(request: Request) -> User | None:
 
 
 def require_user(request: Request) -> User:
-    """Dependency: the logged-in user; 401 (a problem detail, or a redirect to /login for pages) otherwise."""
+    """Dependency: the logged-in user; ``NotAuthenticated`` otherwise."""
     user = load_user(request)
     if user is None:
-        raise NotLoggedIn()
+        raise NotAuthenticated()
     return user
 
 
@@ -61,13 +61,21 @@ def check_csrf(request: Request, supplied: str | None) -> None:
         raise PermissionDenied("missing or wrong CSRF token: reload the page and try again")
 
 
-def set_session_cookie(request: Request, response: object, token: str) -> None:
-    from starlette.responses import Response
+def csrf_header(request: Request, user: Annotated[User, Depends(require_user)], x_csrf_token: Annotated[
+        str | None, Header(alias="X-CSRF-Token", description="the session's CSRF token")] = None) -> None:
+    """Dependency of the JSON API's changes: a logged-in user (``user``: so 401 comes before 403) whose
+    ``X-CSRF-Token`` header is the session's token (a 403 problem of type ``csrf`` otherwise)."""
+    try:
+        check_csrf(request, x_csrf_token)
+    except PermissionDenied as exc:
+        raise HttpProblem(403, "csrf", f"X-CSRF-Token: {exc}") from exc
 
-    assert isinstance(response, Response)
+
+CurrentUser = Annotated[User | None, Depends(current_user)]
+RequiredUser = Annotated[User, Depends(require_user)]
+CheckCsrf = Depends(csrf_header)  # for ``dependencies=[CheckCsrf]``: the check has no value to pass on
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
                         max_age=8 * 3600, path="/")
-
-
-class NotLoggedIn(Exception):
-    """Raised by ``require_user``; the app turns it into 401 for APIs and a redirect to /login for pages."""

@@ -1,11 +1,17 @@
 """Pages: one Jinja2 environment, the base layout, the language switch, Vietnamese number filters.
 
+Templates name their texts by message id, ``{{ t("page.overview") }}`` or with values
+``{{ t("page.targets.list", n=total) }}``; the texts are in ``chiso.i18n.MESSAGES``
+(``chiso.i18n.messages_templates``). ``t`` returns a plain string, so autoescape escapes it and its values.
+
 Every asset is served by chiso itself from ``static/`` (no CDN, no web fonts from the internet), so
 the pages work on a closed network.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from chiso.i18n import fmt_compact, fmt_number, fmt_value
+from chiso.i18n import MESSAGES, current_lang, fmt_compact, fmt_number, fmt_value, t
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -33,8 +39,20 @@ def lang_of(request: Request) -> str:
     return c if c in ("vi", "en") else "vi"
 
 
-def tr(lang: str, vi: str, en: str) -> str:
-    return en if lang == "en" else vi
+def page_t(lang: str) -> Callable[..., str]:
+    """The templates' ``t``: a message id and its values, in ``lang``."""
+
+    def page_text(msg_id: str, /, **params: object) -> str:
+        return t(msg_id, lang, **params)
+
+    return page_text
+
+
+def messages_json(ids: Iterable[str], lang: str) -> str:
+    """The texts of ``ids`` in ``lang``, as templates with their ``{params}``, in a JSON object (for a page's script:
+    forms.js fills the values in). A plain string: in an attribute, autoescape escapes it and the browser unescapes."""
+    i = 1 if current_lang(lang) == "en" else 0
+    return json.dumps({msg_id: MESSAGES[msg_id][i] for msg_id in ids}, ensure_ascii=False)
 
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
@@ -43,7 +61,8 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     csrf = getattr(request.state, "csrf", "")
     ctx = {
         "request": request, "lang": lang, "user": user, "csrf": csrf,
-        "t": lambda vi, en: tr(lang, vi, en),
+        "t": page_t(lang),
+        "messages_json": lambda ids: messages_json(ids, lang),
         "num": lambda x, d=2: fmt_number(x, d, lang),
         "compact": lambda x: fmt_compact(x, lang),
         "val": lambda x, ind: fmt_value(x, ind.unit, ind.decimals, lang, kind=ind.kind),

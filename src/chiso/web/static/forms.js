@@ -65,27 +65,12 @@
   var lang = form.getAttribute("data-lang") === "en" ? "en" : "vi";
   var WHOLE_KINDS = ["count", "stock", "rank"];  // chiso.ingest.intake.WHOLE_KINDS
 
-  var MSG = {
-    not_a_number: ["phải là một số", "must be a number"],
-    ambiguous_number: ["{text} có thể là {whole} hoặc {decimal}: viết {whole} hoặc {decimal}",
-                       "{text} could be {whole} or {decimal} (a comma is the decimal mark): write {whole} or {decimal}"],
-    not_whole: ["chỉ tiêu loại {kind} nhận số nguyên, không có phần thập phân",
-                "an indicator of kind {kind} takes whole numbers, without a decimal part"],
-    parts_need_both: ["cần cả tử số và mẫu số", "needs both numerator and denominator"],
-    parts_not_for_kind: ["chỉ tiêu loại {kind} không có tử số, mẫu số", "an indicator of kind {kind} has no numerator or denominator"],
-    negative: ["không được âm", "must not be negative"],
-    denominator_not_positive: ["mẫu số phải lớn hơn 0", "denominator must be above 0"],
-    numerator_above_denominator: ["tử số {numerator} lớn hơn mẫu số {denominator}", "numerator {numerator} is above denominator {denominator}"],
-    value_disagrees_with_parts: ["giá trị {value} không khớp với tử số/mẫu số ({computed})", "value {value} disagrees with numerator/denominator ({computed})"],
-    below_range: ["nhỏ hơn giá trị thấp nhất cho phép {lo}", "is below the lowest allowed value {lo}"],
-    above_range: ["lớn hơn giá trị cao nhất cho phép {hi}", "is above the highest allowed value {hi}"],
-    far_from_history: ["khác xa lịch sử của đơn vị: hãy giải thích trong phần ghi chú", "far from this unit's history: explain it in a comment"],
-    required: ["bắt buộc, đang để trống", "is required but empty"],
-    blocked: ["Chưa gửi: hãy sửa các lỗi được đánh dấu.", "Not sent: fix the problems marked."]
-  };
+  // the texts, in the page's language: chiso.i18n's messages (id → text with {params}), which form.html
+  // writes into the form's data-messages; an id without a text shows as itself
+  var MSG = JSON.parse(form.getAttribute("data-messages") || "{}");
 
   function text(id, params) {
-    var t = MSG[id][lang === "en" ? 1 : 0];
+    var t = Object.prototype.hasOwnProperty.call(MSG, id) ? MSG[id] : id;
     Object.keys(params || {}).forEach(function (k) { t = t.split("{" + k + "}").join(String(params[k])); });
     return t;
   }
@@ -217,7 +202,7 @@
       ev.preventDefault();
       var first = bad.querySelector("input, textarea");
       if (first) { first.focus(); }
-      window.alert(text("blocked"));
+      window.alert(text("page.form.blocked"));
     }
   });
 }());
