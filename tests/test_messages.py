@@ -229,3 +229,17 @@ def test_forms_js_gets_every_text_it_shows_from_the_page() -> None:
     for lang in LANGS:
         texts = json.loads(messages_json(sent, lang))
         assert texts == {msg_id: MESSAGES[msg_id][LANGS.index(lang)] for msg_id in sent}  # {params} for forms.js
+
+
+def test_the_table_refuses_an_id_twice_or_a_language_missing(tmp_path: Path) -> None:
+    from chiso.i18n import load_messages
+
+    (tmp_path / "a.yaml").write_text("x.one: {vi: một, en: one}\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("x.one: {vi: một, en: one}\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"b.yaml: message 'x.one' is already defined in a.yaml"):
+        load_messages(tmp_path)
+    (tmp_path / "b.yaml").write_text("x.two: {vi: hai}\n", encoding="utf-8")
+    with pytest.raises(RuntimeError, match=r"b.yaml: message 'x.two' needs a 'vi' and an 'en' text"):
+        load_messages(tmp_path)
+    (tmp_path / "b.yaml").write_text("x.two: {vi: hai, en: two}\n", encoding="utf-8")
+    assert load_messages(tmp_path) == {"x.one": ("một", "one"), "x.two": ("hai", "two")}

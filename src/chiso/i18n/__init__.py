@@ -1,7 +1,8 @@
 """User-facing text: Vietnamese first, English available; numbers in Vietnamese style.
 
-Messages are ids with a Vietnamese and an English template, in one table: ``MESSAGES`` here (names, rows,
-answers) merged with one module per area (``chiso.i18n.messages_*``); an id is defined once.
+Messages are ids with a Vietnamese and an English template, in one table (``MESSAGES``) kept as data in
+``messages/*.yaml``, one file per area, so a translator edits text without touching code; an id is defined
+once, and ``tests/test_messages.py`` checks that every id used exists in both languages with the same params.
 Numbers go through Babel with ROUND_HALF_UP applied first, because Babel rounds half to even and Vietnamese readers
 expect 45,85 → 45,9.
 """
@@ -12,137 +13,36 @@ import calendar
 import os
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
+import yaml
 from babel.numbers import format_decimal
 
 LANGS = ("vi", "en")
 LOCALES = {"vi": "vi_VN", "en": "en_US"}
 
-MESSAGES: dict[str, tuple[str, str]] = {
-    # names
-    "unknown.indicator": ("không rõ mã chỉ tiêu {name!r}", "unknown indicator code {name!r}"),
-    "unknown.unit": ("không rõ đơn vị {name!r}", "unknown unit {name!r}"),
-    "unknown.period": ("không rõ kỳ {name!r}", "unknown period {name!r}"),
-    "unknown.name": ("không rõ tên {name!r}", "unknown name {name!r}"),
-    "did_you_mean": ("có phải là: {names}", "did you mean: {names}"),
-    # rows
-    "row": ("dòng {row}", "row {row}"),
-    "field": ("trường {field!r}", "field {field!r}"),
-    "got": ("nhận được {value!r}", "got {value!r}"),
-    "required": ("bắt buộc, đang để trống", "is required but empty"),
-    "not_a_number": ("phải là một số", "must be a number"),
-    "not_a_bool": ("phải là có/không (true/false, 1/0)", "must be yes/no (true/false, 1/0)"),
-    "below_range": ("nhỏ hơn giá trị thấp nhất cho phép {lo}", "is below the lowest allowed value {lo}"),
-    "above_range": ("lớn hơn giá trị cao nhất cho phép {hi}", "is above the highest allowed value {hi}"),
-    "numerator_above_denominator": (
-        "tử số {numerator} lớn hơn mẫu số {denominator}",
-        "numerator {numerator} is above denominator {denominator}",
-    ),
-    "denominator_not_positive": ("mẫu số phải lớn hơn 0", "denominator must be above 0"),
-    "negative": ("không được âm", "must not be negative"),
-    "parts_need_both": ("cần cả tử số và mẫu số", "needs both numerator and denominator"),
-    "value_or_parts": ("cần giá trị, hoặc tử số và mẫu số", "needs a value, or a numerator and a denominator"),
-    "parts_not_for_kind": (
-        "chỉ tiêu loại {kind} không có tử số, mẫu số",
-        "an indicator of kind {kind} has no numerator or denominator",
-    ),
-    "value_disagrees_with_parts": (
-        "giá trị {value} không khớp với tử số/mẫu số ({computed})",
-        "value {value} disagrees with numerator/denominator ({computed})",
-    ),
-    "target_period": (
-        "mục tiêu chỉ đặt cho năm hoặc quý, không cho kỳ {period}",
-        "a target is set for a year or a quarter, not for period {period}",
-    ),
-    "duplicate_row": (
-        "trùng với dòng {other} (cùng chỉ tiêu, đơn vị, kỳ)",
-        "repeats row {other} (same code, unit, period)",
-    ),
-    "unit_not_valid": (
-        "đơn vị {unit} không tồn tại trong kỳ {period} (hiệu lực {valid})",
-        "unit {unit} does not exist in period {period} (valid {valid})",
-    ),
-    "group_value_kind": (
-        "giá trị của nhóm {unit} chỉ nhận từ báo cáo công bố",
-        "a value for group {unit} comes only from published reports",
-    ),
-    # answers
-    "no_value": ("không có số liệu", "no data"),
-    "not_aggregable": (
-        "chỉ tiêu loại {kind} không cộng gộp theo {over}",
-        "an indicator of kind {kind} is not combined over {over}",
-    ),
-    "missing_parts": (
-        "thiếu tử số/mẫu số của: {units}",
-        "numerator/denominator missing for: {units}",
-    ),
-    "missing_members": (
-        "chưa có số liệu của {n}/{total} đơn vị: {units}",
-        "no data from {n} of {total} units: {units}",
-    ),
-    # import
-    "import.ok": (
-        "Đã nhập {inserted} giá trị mới, cập nhật {updated}, giữ nguyên {unchanged} (từ {file}).",
-        "Imported {inserted} new values, updated {updated}, {unchanged} unchanged (from {file}).",
-    ),
-    "import.rejected": (
-        "Từ chối {n} dòng; chi tiết trong {file}.",
-        "Rejected {n} rows; reasons written to {file}.",
-    ),
-    "import.failed": (
-        "Không nhập gì: {file} có {n} lỗi:",
-        "Nothing imported: {file} has {n} problem(s):",
-    ),
-    # extract (reading figures back from a published report)
-    "extract.found": (
-        "Tìm thấy {n} số liệu trong {file} (kỳ của báo cáo: {period}).",
-        "Found {n} figures in {file} (report period: {period}).",
-    ),
-    "extract.none": ("Không tìm thấy số liệu nào trong {file}.", "No figures found in {file}."),
-    "extract.no_period": (
-        "{file}: không xác định được kỳ của báo cáo; hãy cho biết bằng --period (ví dụ 2024, 2024Q3, 2024-04).",
-        "{file}: the report's period could not be read; give it with --period (e.g. 2024, 2024Q3, 2024-04).",
-    ),
-    "extract.prompt": (
-        "Nhập số liệu nào? 'all' (tất cả), số thứ tự như 1-5,8, hoặc Enter để không nhập",
-        "Import which figures? 'all', numbers such as 1-5,8, or Enter for none",
-    ),
-    "extract.bad_selection": (
-        "lựa chọn không hợp lệ {text!r}: dùng 'all', số thứ tự từ 1 đến {n} như 1-5,8, hoặc để trống",
-        "invalid selection {text!r}: use 'all', numbers from 1 to {n} such as 1-5,8, or nothing",
-    ),
-    "extract.nothing": ("Không nhập số liệu nào.", "Nothing imported."),
-    "extract.accepted": (
-        "Đã nhập {values} giá trị ({inserted} mới, {updated} cập nhật, {unchanged} giữ nguyên) và {targets} mục tiêu"
-        " từ {file}, nguồn {source}.",
-        "Imported {values} values ({inserted} new, {updated} updated, {unchanged} unchanged) and {targets} targets"
-        " from {file}, source {source}.",
-    ),
-    "extract.failed": ("Không nhập gì: {n} số liệu có lỗi:", "Nothing imported: {n} figure(s) have problems:"),
-}
+MESSAGE_DIR = Path(__file__).parent / "messages"
 
 
-def _merge() -> None:
-    from chiso.i18n import (
-        messages_account,
-        messages_cli,
-        messages_engine,
-        messages_events,
-        messages_ingest,
-        messages_templates,
-        messages_web,
-    )
-
-    parts = (messages_engine, messages_ingest, messages_events, messages_web, messages_account, messages_templates,
-             messages_cli)
-    for part in parts:
-        twice = MESSAGES.keys() & part.MESSAGES.keys()
-        if twice:
-            raise RuntimeError(f"message ids defined twice: {sorted(twice)}")
-        MESSAGES.update(part.MESSAGES)
+def load_messages(folder: Path = MESSAGE_DIR) -> dict[str, tuple[str, str]]:
+    """The message table from its YAML files (one per area: core, engine, ingest, web, account, templates, cli):
+    ``id: {vi: …, en: …}``. An id is defined once; both languages are given."""
+    table: dict[str, tuple[str, str]] = {}
+    where: dict[str, str] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        entries = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
+        for msg_id, texts in entries.items():
+            if msg_id in table:
+                raise RuntimeError(f"{path.name}: message {msg_id!r} is already defined in {where[msg_id]}")
+            if not isinstance(texts, dict) or not all(isinstance(texts.get(k), str) for k in LANGS):
+                raise RuntimeError(f"{path.name}: message {msg_id!r} needs a 'vi' and an 'en' text")
+            table[msg_id] = (texts["vi"], texts["en"])
+            where[msg_id] = path.name
+    return table
 
 
-_merge()
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+MESSAGES: dict[str, tuple[str, str]] = load_messages()
 
 
 def current_lang(lang: str | None = None) -> str:

@@ -2,7 +2,7 @@
 
 Templates name their texts by message id, ``{{ t("page.overview") }}`` or with values
 ``{{ t("page.targets.list", n=total) }}``; the texts are in ``chiso.i18n.MESSAGES``
-(``chiso.i18n.messages_templates``). ``t`` returns a plain string, so autoescape escapes it and its values.
+(``chiso/i18n/messages/templates.yaml``). ``t`` returns a plain string, so autoescape escapes it and its values.
 
 Every asset is served by chiso itself from ``static/`` (no CDN, no web fonts from the internet), so
 the pages work on a closed network.
