@@ -21,6 +21,7 @@ from sqlalchemy import text
 
 from chiso import app as core
 from chiso.catalogue import Catalogue, load_catalogue
+from chiso.ingest.events import EventIngestor
 from chiso.store import Store
 from chiso.store.schema import metadata
 from web_support import Client, MakeClient, log_in
@@ -92,6 +93,22 @@ def workspace(tmp_path: Path, db_url: str) -> Iterator[core.Workspace]:
     ws = core.init_workspace(tmp_path / "ws", db_url)
     yield ws
     ws.close()
+
+
+@pytest.fixture
+def sqlite_workspace(tmp_path: Path) -> Iterator[core.Workspace]:
+    """A fresh workspace on SQLite only (event tests, which do not depend on the operational database)."""
+    ws = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
+    """The event writer of the module's ``ws`` fixture, closed after the test."""
+    i = ws.ingestor()
+    yield i
+    i.events.close()
 
 
 @pytest.fixture

@@ -65,13 +65,6 @@ def ws(workspace: core.Workspace) -> Iterator[core.Workspace]:
     yield workspace
 
 
-@pytest.fixture
-def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
-    i = ws.ingestor()
-    yield i
-    i.events.close()
-
-
 def value(ws: core.Workspace, code: str, unit: str, period: str) -> float | None:
     return ws.engine.value(code, unit, period, compare=False).value
 

@@ -124,13 +124,6 @@ def ws(workspace: core.Workspace) -> Iterator[core.Workspace]:
     w.close()
 
 
-@pytest.fixture
-def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
-    i = ws.ingestor()
-    yield i
-    i.events.close()
-
-
 def stored_units(ing: EventIngestor, kind: str = "dossier") -> dict[str, str]:
     col = "unit" if kind == "dossier" else "consumer_unit"
     rows = ing.events.con.execute(f"SELECT event_id, {col} FROM {kind}_event").fetchall()

@@ -9,7 +9,6 @@ for a unit outside that lineage (P01 Hà Nội), nor for a former unit its unit 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -44,17 +43,8 @@ REFUSED = {5: "unit: this source may not report for 'P01'", 6: "unit: this sourc
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield w
-    w.close()
-
-
-@pytest.fixture
-def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
-    i = ws.ingestor()
-    yield i
-    i.events.close()
+def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
+    return sqlite_workspace
 
 
 def add_source(ws: core.Workspace, id: str, unit: str) -> tuple[str, EventSourceRecord]:

@@ -63,13 +63,6 @@ def ws(workspace: core.Workspace) -> Iterator[core.Workspace]:
     clear()
 
 
-@pytest.fixture
-def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
-    i = ws.ingestor()
-    yield i
-    i.events.close()
-
-
 def test_an_http_batch_sent_again_records_no_reject_twice(ws: core.Workspace, make_client: MakeClient) -> None:
     token = ws.store.events.add_source("dvc", "DVC", ["*"], ["dossier"])
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}

@@ -9,8 +9,7 @@ own authentication, which is the window the writer's queue opens.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -29,10 +28,8 @@ def dossier(i: int, unit: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield w
-    w.close()
+def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
+    return sqlite_workspace
 
 
 def rescope(ws: core.Workspace, id: str, units: list[str]) -> None:

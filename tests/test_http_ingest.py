@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,10 +47,8 @@ def ws_both(workspace: core.Workspace) -> Iterator[core.Workspace]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield w
-    w.close()
+def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
+    return sqlite_workspace
 
 
 def auth(token: str) -> dict[str, str]:

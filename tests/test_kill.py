@@ -20,7 +20,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -151,10 +151,8 @@ def stop(proc: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield w
-    w.close()
+def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
+    return sqlite_workspace
 
 
 def state_after_kill(ws: core.Workspace) -> tuple[int, int]:

@@ -59,10 +59,8 @@ def jsenv() -> Iterator[Js]:
 
 
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    yield w
-    w.close()
+def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
+    return sqlite_workspace
 
 
 @pytest.fixture

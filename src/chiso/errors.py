@@ -75,23 +75,19 @@ class UnknownNameError(ChisoError):
 
 
 class UnknownIndicatorError(UnknownNameError):
-    kind = "indicator code"
-    msg_id = "unknown.indicator"
+    kind, msg_id = "indicator code", "unknown.indicator"
 
 
 class UnknownUnitError(UnknownNameError):
-    kind = "unit"
-    msg_id = "unknown.unit"
+    kind, msg_id = "unit", "unknown.unit"
 
 
 class UnknownPeriodError(UnknownNameError):
-    kind = "period"
-    msg_id = "unknown.period"
+    kind, msg_id = "period", "unknown.period"
 
 
 class UnknownStructureError(UnknownNameError):
-    kind = "unit structure"
-    msg_id = "unknown.structure"
+    kind, msg_id = "unit structure", "unknown.structure"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chiso.catalogue import Catalogue
+from chiso.catalogue.columns import FIELDS
 from chiso.catalogue.models import Indicator, SourceDocument, Target, Unit
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.catalogue.records import Origin, ValueInput
@@ -69,6 +70,11 @@ _MAX_LENGTH = {"source": 200, "qualifier": 40}  # the store's columns
 Number = float | int | str | None
 
 
+# A row's fields as a figure takes them: origin and status are the store's to set (an import is reported,
+# and a value is approved only by the workflow), whatever a file says.
+ROW_FIELDS = tuple(key for key in FIELDS if key not in ("origin", "status"))
+
+
 @dataclass(frozen=True)
 class Figure:
     """One figure as it comes in: the fields of the column contract, as text or as numbers.
@@ -95,22 +101,7 @@ class Figure:
     @classmethod
     def of_fields(cls, fields: Mapping[str, str | None], *, machine: frozenset[str] = frozenset()) -> Figure:
         """A figure from a row's fields (keys of the column contract; others are ignored)."""
-        get = fields.get
-        return cls(
-            code=get("code"),
-            unit=get("unit"),
-            period=get("period"),
-            value=get("value"),
-            numerator=get("numerator"),
-            denominator=get("denominator"),
-            target=get("target"),
-            approximate=get("approximate"),
-            qualifier=get("qualifier"),
-            source=get("source"),
-            paragraph=get("paragraph"),
-            comment=get("comment"),
-            machine=machine,
-        )
+        return cls(**{key: fields.get(key) for key in ROW_FIELDS}, machine=machine)  # type: ignore[arg-type]
 
 
 @dataclass
