@@ -29,6 +29,6 @@ def test_the_demo_builds_a_workspace_that_answers(tmp_path: Path) -> None:
         assert any(a.source == "reported" and a.value == 63.47 for a in ans.alternatives)
         files = {p.suffix for p in (ws.root / "reports").iterdir()}
         assert {".html", ".pdf", ".docx"} <= files
-        assert any(str(ws.root / "reports") in line for line in lines)  # where the report is, said
+        assert str(ws.root / "reports") in "".join(lines)  # where the report is, said (a long path is folded)
     finally:
         ws.close()
