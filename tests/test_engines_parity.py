@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -54,11 +54,12 @@ def _raw_schema(kind: str) -> pa.Schema:
     return pa.schema([pa.field(n, a, nullable=nl) for n, a, _, nl in columns(kind) if n not in derived])
 
 
-def _dossier_events(rng: random.Random, units: list[str], dossiers: int) -> list[dict[str, Any]]:
+def _dossier_events(rng: random.Random, units: list[str], dossiers: int,
+                    starts: dict[str, datetime]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i in range(dossiers):
         unit = units[i % len(units)]  # every unit, many times
-        received = START + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86_400))
+        received = starts.get(unit, START) + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86_400))
         if i % 97 == 0:  # day boundaries: the first and the last microsecond of a day
             received = received.replace(hour=0, minute=0, second=0, microsecond=0)
         elif i % 89 == 0:
@@ -100,7 +101,7 @@ def _dossier_events(rng: random.Random, units: list[str], dossiers: int) -> list
     return rows
 
 
-def _ndxp_events(rng: random.Random, units: list[str], n: int) -> list[dict[str, Any]]:
+def _ndxp_events(rng: random.Random, units: list[str], n: int, starts: dict[str, datetime]) -> list[dict[str, Any]]:
     providers = [*units[:20], "CSDLQG-DC", "CSDLQG-DD"]  # providers outside the catalogue exist too
     rows = []
     for i in range(n):
@@ -109,7 +110,7 @@ def _ndxp_events(rng: random.Random, units: list[str], n: int) -> list[dict[str,
         # Systems appear over time, so first-seen days spread across the months.
         rows.append({
             "schema_version": 1, "kind": "ndxp", "event_id": f"t-x{i:06d}", "source_system": "ndxp",
-            "at": START + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86_400)),
+            "at": starts.get(consumer, START) + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86_400)),
             "consumer_unit": consumer, "consumer_system": f"sys-{rng.randrange(1, 4 + i % 5)}",
             "provider_unit": provider, "provider_system": f"api-{rng.randrange(1, 6)}",
             "service": rng.choice(["tra-cuu-cong-dan", "xac-thuc", "ho-tich"]),
@@ -133,8 +134,11 @@ def _write_edges(out: Path, catalogue: Catalogue, dossiers: int, transactions: i
     """Events made here for what the simulator need not produce: every unit, day boundaries, all nulls."""
     rng = random.Random(20240101)
     units = sorted(c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION))
-    for kind, rows in (("dossier", _dossier_events(rng, units, dossiers)),
-                       ("ndxp", _ndxp_events(rng, units, transactions))):
+    # a unit formed later has its events in its own first half-year (earlier ones would be refused)
+    starts = {c: datetime.combine(u.valid_from, time()) for c, u in catalogue.units.items()
+              if u.valid_from is not None and u.valid_from > START.date()}
+    for kind, rows in (("dossier", _dossier_events(rng, units, dossiers, starts)),
+                       ("ndxp", _ndxp_events(rng, units, transactions, starts))):
         (out / kind).mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rows, schema=_raw_schema(kind)), out / kind / "edges.parquet")
 

@@ -197,3 +197,27 @@ def test_chiso_ingest_says_which_events_went_to_successors(ws: core.Workspace, t
     assert res.exit_code == 0, res.output
     said = " ".join(res.output.split())
     assert "chuyển sang đơn vị kế thừa: XA → XAB: 2, XF → XG: 1, XF → XH: 1, XM2 → XM1: 1" in said
+
+
+def test_before_a_unit_began_its_one_whole_predecessors(ws: core.Workspace, tmp_path: Path) -> None:
+    """Issue 11: an event dated before its unit began is its predecessor's when exactly one took it over whole
+    (XF became XG on 1 January 2025), and refused otherwise (XAB was formed from XA and part of XC); on the
+    record path and the file path alike."""
+    ing = ws.ingestor()
+    try:
+        events = [dossier(201, "XG", datetime(2024, 12, 1, 9, 0)), dossier(202, "XAB", datetime(2025, 6, 1, 9, 0)),
+                  dossier(203, "XG", datetime(2025, 1, 1, 0, 0))]
+        r = ing.submit_records("dossier", list(enumerate(events, start=1)), "test")
+        assert (r.accepted, [p for p, _ in r.rejects]) == (2, [2]), r.rejects
+        assert "'XAB' began on 2025-07-01" in r.rejects[0][1]
+        assert r.as_dict()["attributed"] == [{"attributed_from": "XG", "to": "XF", "events": 1}]
+        assert stored_units(ing)["d201"] == "XF" and stored_units(ing)["d203"] == "XG"
+        f = tmp_path / "dossier" / "late.parquet"
+        f.parent.mkdir()
+        pq.write_table(pa.Table.from_pylist([{**e, "event_id": "f" + e["event_id"]} for e in events]), f)
+        rf = ing.ingest_file(f)
+        assert (rf.accepted, [p for p, _ in rf.rejects]) == (2, [2]), rf.rejects
+        assert rf.rejects[0][1] == r.rejects[0][1]
+        assert stored_units(ing)["fd201"] == "XF"
+    finally:
+        ing.events.close()

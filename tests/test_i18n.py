@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chiso.i18n import fmt_compact, fmt_number, fmt_value, round_half_up
+from chiso.i18n import NOT_FINITE, fmt_compact, fmt_number, fmt_value, round_half_up
 from chiso.ingest.validate import parse_number
 
 
@@ -87,3 +89,46 @@ def test_parse_number_refuses(text: str) -> None:
 
 def test_round_half_up() -> None:
     assert str(round_half_up(2.675, 2)) == "2.68"  # float 2.675 is 2.67499… but reads as 2.675
+
+
+# --- formatting never raises (issue 11: one huge number took the public pages down) ----------------------
+
+_ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_ANY_FLOAT, st.integers(0, 6), st.sampled_from(["vi", "en"]), st.sampled_from([None, "rank", "rate"]))
+def test_formatting_never_raises_on_any_float(x: float, decimals: int, lang: str, kind: str | None) -> None:
+    for text in (
+        fmt_number(x, decimals, lang),
+        fmt_compact(x, lang),
+        fmt_value(x, "%", decimals, lang, kind),
+        fmt_value(x, "hồ sơ", decimals, lang, kind),
+    ):
+        assert isinstance(text, str) and text
+    round_half_up(x, decimals)
+
+
+@pytest.mark.parametrize(
+    ("x", "vi", "en"),
+    [
+        (1e26, "1×10²⁶", "1×10²⁶"),
+        (1.234e300, "1,23×10³⁰⁰", "1.23×10³⁰⁰"),
+        (-1e300, "-1×10³⁰⁰", "-1×10³⁰⁰"),
+        (9.999e20, "1×10²¹", "1×10²¹"),
+        (float("inf"), NOT_FINITE, NOT_FINITE),
+        (float("-inf"), NOT_FINITE, NOT_FINITE),
+        (float("nan"), NOT_FINITE, NOT_FINITE),
+    ],
+)
+def test_huge_and_non_finite_numbers_read_sanely(x: float, vi: str, en: str) -> None:
+    assert fmt_number(x, 2, "vi") == vi
+    assert fmt_number(x, 2, "en") == en
+    assert fmt_value(x, "hồ sơ", 0, "vi") == (vi if vi == NOT_FINITE else f"{vi} hồ sơ")
+
+
+def test_round_half_up_is_exact_for_large_numbers() -> None:
+    assert round_half_up(1e26, 2) == round_half_up(10**26, 2) == 10**26
+    # a float is taken by its shortest text
+    assert str(round_half_up(123456789012345678901234567890.0, 0)) == "123456789012345680000000000000"
+    assert round_half_up(float("inf"), 2).is_infinite()

@@ -118,6 +118,12 @@ def test_targets_add_edit_audited(app: FastAPI, ws: core.Workspace, make_client:
                                  "Mục: phải là số nguyên"]
     r = c.post("/admin/targets", data={**key, "csrf": csrf, "value": "150"})
     assert r.status_code == 422 and errors_of(r.text) == ["Giá trị: ngoài khoảng cho phép 0.0 – 100.0"]
+    # the plausible range and the framework's years hold here as on every way in
+    big = {"indicator": "community_dx_teams", "unit": "VN", "period": "2026", "csrf": csrf, "value": "9" * 20}
+    r = c.post("/admin/targets", data=big)
+    assert r.status_code == 422 and errors_of(r.text)[0].startswith("Giá trị: ngoài khoảng cho phép"), errors_of(r.text)
+    r = c.post("/admin/targets", data={**key, "period": "1900", "csrf": csrf, "value": "80"})
+    assert r.status_code == 422 and any("1900" in e for e in errors_of(r.text)), errors_of(r.text)
     r = c.post("/admin/targets", data={**key, "value": "90"})  # no CSRF token
     assert r.status_code == 403
     assert ws.store.targets(indicator=key["indicator"], units=["P48"], periods=["2026"])[0].value == 85.5
@@ -173,7 +179,7 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client:
     assert c.post("/admin/users", data={**new, "csrf": "", "username": "other"}).status_code == 403
     assert ws.store.users.by_username("other") is None
 
-    # the new user can log in; once deactivated, its session stops working
+    # the new user can log in; once deactivated, its session stops working, for good
     u = make_client(ws, app=app, user="qn.reporter", follow_redirects=False)
     assert u.get("/forms").status_code == 200
     assert c.post(f"/admin/users/{rec.id}/deactivate", data={}).status_code == 403  # CSRF
@@ -182,6 +188,7 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client:
     assert u.get("/forms").status_code == 303
     assert ws.store.users.verify("qn.reporter", "một-mật-khẩu-dài") == (None, "inactive")
     assert c.post(f"/admin/users/{rec.id}/activate", data={"csrf": csrf}).status_code == 303
+    assert u.get("/forms").status_code == 303  # reactivated: the old session stays ended (issue 11)
     audit = [a for a in ws.store.history() if a.entity == "user" and a.entity_id == str(rec.id)]
     assert [(a.actor, a.action) for a in audit] == [("admin", "insert"), ("admin", "deactivate"),
                                                      ("admin", "activate")]

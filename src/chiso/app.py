@@ -24,12 +24,14 @@ from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import StoredValue
 from chiso.engine import Engine
-from chiso.errors import DefinitionError, ImportFileError, ValidationError, WorkspaceError
+from chiso.errors import ChisoError, DefinitionError, ImportFileError, ValidationError, WorkspaceError
+from chiso.i18n import fmt_number, t
 from chiso.ingest.dataset import load_dataset
 from chiso.ingest.events import EventIngestor
 from chiso.ingest.extract import Proposal, extract, read_document
-from chiso.ingest.files import read_value_rows
+from chiso.ingest.files import MAX_BYTES, MAX_ROWS, read_value_rows
 from chiso.ingest.intake import Outcome, check_proposals, check_rows
+from chiso.report.exports import neutralise
 from chiso.store import Store, WriteSummary
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,50 @@ DEFAULT_DB = "sqlite:///chiso.sqlite"
 
 
 CATALOGUE_CHECK = 1.0  # seconds between looks at the workspace's definition files
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much an import or a report read back may hold: ``[limits]`` of chiso.toml, each overridden by the
+    environment (``CHISO_LIMIT_IMPORT_BYTES``, ``CHISO_LIMIT_IMPORT_ROWS``, ``CHISO_LIMIT_EXTRACT_CHARS``).
+
+    A file or a text over a limit is refused before any work, naming the file, the limit and the setting.
+    """
+
+    import_bytes: int = MAX_BYTES  # an import file (CSV, XLSX, dataValueSets JSON), in bytes
+    import_rows: int = MAX_ROWS  # its data rows (dataValues of a dataValueSets document)
+    extract_chars: int = 2_000_000  # the text of a report read back (``chiso extract``, ``/extract``)
+
+    @classmethod
+    def read(cls, settings: dict[str, object], file: str = SETTINGS) -> Limits:
+        given = settings.get("limits", {})
+        section = given if isinstance(given, dict) else {}
+        values: dict[str, int] = {}
+        for name in ("import_bytes", "import_rows", "extract_chars"):
+            env = f"CHISO_LIMIT_{name.upper()}"
+            raw = os.environ.get(env) or section.get(name)
+            if raw is None:
+                continue
+            text = str(raw).strip().replace("_", "")
+            if isinstance(raw, bool) or not text.isdigit() or int(text) <= 0:
+                where = env if os.environ.get(env) else file
+                raise WorkspaceError(t("cli.limit.bad_setting", None, file=where, setting=name, value=raw))
+            values[name] = int(text)
+        return cls(**values)
+
+    def check_text(self, name: str, text: str, lang: str | None = None) -> None:
+        """Refuse a report's text longer than ``extract_chars`` (ImportFileError naming it and the setting)."""
+        if len(text) > self.extract_chars:
+            raise self.text_too_long(name, lang)
+
+    def check_text_bytes(self, name: str, size: int, lang: str | None = None) -> None:
+        """Before reading: a file of more than four bytes per allowed character holds too many characters."""
+        if size > 4 * self.extract_chars:
+            raise self.text_too_long(name, lang)
+
+    def text_too_long(self, name: str, lang: str | None = None) -> ImportFileError:
+        return ImportFileError(name, t("cli.limit.extract_chars", lang, limit=fmt_number(self.extract_chars, 0, lang),
+                                       setting="extract_chars", env="CHISO_LIMIT_EXTRACT_CHARS"))
 
 
 @dataclass
@@ -125,6 +171,18 @@ class Workspace:
             return prefix + str((self.root / url[len(prefix) :]).resolve())
         return url
 
+    @property
+    def limits(self) -> Limits:
+        """The workspace's limits (chiso.toml ``[limits]``, the environment), read when asked."""
+        path = self.root / SETTINGS
+        try:
+            settings = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            settings = {}
+        except tomllib.TOMLDecodeError as exc:
+            raise WorkspaceError(f"{path}: {exc}") from None
+        return Limits.read(settings, str(path))
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -160,7 +218,10 @@ def init_workspace(root: Path, db: str | None = None) -> Workspace:
         settings.write_text(
             "# chiso workspace settings\n[store]\n"
             '# SQLite in this folder by default; PostgreSQL: url = "postgresql://user@host/db"\n'
-            f'url = "{url}"\n',
+            f'url = "{url}"\n'
+            "\n[workflow]\n"
+            "# a second person approves what one entered or submitted; false for a one-person installation\n"
+            "four_eyes = true\n",
             encoding="utf-8",
         )
     else:
@@ -213,7 +274,8 @@ def import_file(
     """
     if not path.exists():
         raise ImportFileError(str(path), "no such file")
-    fmt, raw = read_value_rows(path)
+    limits = ws.limits
+    fmt, raw = read_value_rows(path, max_bytes=limits.import_bytes, max_rows=limits.import_rows)
     batch = check_rows(ws.catalogue, raw, default_source=f"import:{path.name}")
     bad = batch.bad
     if bad and not keep_good:
@@ -230,23 +292,39 @@ def import_file(
 
 
 def write_rejects(path: Path, bad: Sequence[Outcome], lang: str | None = None) -> None:
-    """The rejected rows as CSV: the row number, every column of the contract as written, the reasons."""
+    """The rejected rows as CSV: the row number, every column of the contract as written, the reasons.
+
+    A text that would start a formula in a spreadsheet gets a leading "'" (``chiso.report.exports.neutralise``).
+    """
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(REJECT_COLUMNS)
     for o in bad:
-        reasons = "; ".join(p.render(lang) for p in o.problems)
-        w.writerow([o.number, *[o.fields.get(c) or "" for c in REJECT_COLUMNS[1:-1]], reasons])
+        reasons = neutralise("; ".join(p.render(lang) for p in o.problems))
+        w.writerow([o.number, *[neutralise(o.fields.get(c) or "") for c in REJECT_COLUMNS[1:-1]], reasons])
     path.write_text(buf.getvalue(), encoding="utf-8")
 
 
+EXPORT_STATUSES = ("approved", "all")
+
+
 def select_values(
-    ws: Workspace, *, indicator: str | None = None, unit: str | None = None, period: str | None = None
+    ws: Workspace,
+    *,
+    indicator: str | None = None,
+    unit: str | None = None,
+    period: str | None = None,
+    status: str = "approved",
 ) -> list[StoredValue]:
+    """The stored values to export: ``status`` "approved" (the published ones, the default) or "all" (drafts,
+    submitted and returned values too; each row's ``status`` column says which it is)."""
+    if status not in EXPORT_STATUSES:
+        raise ChisoError(t("cli.export.bad_status", None, status=status))
     ind = ws.catalogue.indicator(indicator).code if indicator else None
     p = Period.parse(period) if period else None
     units = [ws.catalogue.unit(unit, on=p.end if p else None).code] if unit else None
-    return ws.store.values(indicator=ind, units=units, within=p)
+    statuses = ["approved"] if status == "approved" else None
+    return ws.store.values(indicator=ind, units=units, within=p, statuses=statuses)
 
 
 # --- written reports ------------------------------------------------------------------------------

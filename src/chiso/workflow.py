@@ -4,11 +4,16 @@ open → (save…) → submit → approve (locked), or return with a comment →
 an admin may reopen an approved form (audited). Values saved in a form are ``draft`` until the form
 is approved; published views (dashboards, the public API, rankings) read approved values only.
 Two people saving the same value cannot overwrite each other: each save names the version it read.
+A move (submit, approve, return, reopen) names the form's version it read (``FormView.version``) the same way,
+and re-reads the form's values inside its own transaction: it never writes back values read before a save.
+With ``[workflow] four_eyes`` on (the default; chiso.toml), whoever submitted a form or last saved one of its
+values may not approve it.
 """
 
 from __future__ import annotations
 
 import statistics
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -18,9 +23,17 @@ from chiso.app import Workspace
 from chiso.auth import User
 from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator
-from chiso.catalogue.periods import Period
+from chiso.catalogue.periods import Period, check_year
 from chiso.catalogue.records import Origin, StoredValue, ValueInput
-from chiso.errors import ChisoError, PermissionDenied, Problem, UnknownNameError, ValidationError
+from chiso.errors import (
+    ChisoError,
+    ConflictError,
+    PermissionDenied,
+    Problem,
+    UnknownNameError,
+    ValidationError,
+    WorkspaceError,
+)
 from chiso.ingest.intake import Figure, check_figure
 from chiso.store.users import FormState
 
@@ -62,6 +75,28 @@ class FormView:
     can_reopen: bool
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def version(self) -> int:
+        """The form's version: its state's and its values' versions summed. Every save and every move raises
+        it, so a move naming an older one is refused (someone changed the form since it was read)."""
+        return self.state.version + sum(f.version for f in self.fields)
+
+
+def four_eyes(ws: Workspace) -> bool:
+    """``[workflow] four_eyes`` of the workspace's chiso.toml (on when absent): a second person approves.
+    Off only for one-person installations; each approval's audit entry records it."""
+    path = ws.root / "chiso.toml"
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"{path}: {exc}") from None
+    value = settings.get("workflow", {}).get("four_eyes", True)
+    if not isinstance(value, bool):
+        raise WorkspaceError(f"{path}: [workflow] four_eyes must be true or false, not {value!r}")
+    return value
+
 
 def source_of(dataset: DataSet) -> str:
     return f"form:{dataset.id}"
@@ -75,7 +110,7 @@ def _dataset(ws: Workspace, dataset: str) -> DataSet:
 
 
 def _check_place(ws: Workspace, ds: DataSet, unit: str, period: str) -> tuple[str, Period]:
-    p = Period.parse(period)
+    p = check_year(Period.parse(period))  # 1900Q1 is a slip: no form opens for it
     if p.kind is not ds.period:
         raise ChisoError(f"data set {ds.id} is reported by {ds.period.value}, not for period {p}")
     u = ws.catalogue.unit(unit, on=p.end)
@@ -134,14 +169,20 @@ def save_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, e
     problems, inputs, versions = _check(ws, view, entries)
     if problems:
         raise ValidationError(problems, source=f"{dataset} {view.unit} {view.period}")
-    ws.store.write_values(
-        inputs,
-        actor=user.username,
-        kind="edit",
-        description=f"form {dataset}",
-        status="draft",
-        expected_versions=versions,
-    )
+    book, key = ws.store.users, (view.dataset.id, view.unit, str(view.period))
+    with ws.store.batch():
+        book.form_now(*key, source=source_of(view.dataset))  # the form's values locked (PostgreSQL)
+        ws.store.write_values(
+            inputs,
+            actor=user.username,
+            kind="edit",
+            description=f"form {dataset}",
+            status="draft",
+            expected_versions=versions,
+        )
+        now, _ = book.form_now(*key, source=source_of(view.dataset))
+        if now.version != view.state.version:  # moved (submitted…) since it was read: nothing is saved
+            raise ConflictError(f"form {' '.join(key)} changed meanwhile ({view.state.state} → {now.state})")
     return open_form(ws, user, dataset, unit, period)
 
 
@@ -193,15 +234,56 @@ def _check(
     return problems, inputs, versions
 
 
-def _restatus(ws: Workspace, view: FormView, status: str, actor: str) -> None:
-    vals = [f.stored for f in view.fields if f.stored is not None]
+def _restatus(ws: Workspace, view: FormView, vals: Sequence[StoredValue], status: str, actor: str) -> None:
+    """The values' new status, written over the versions just read (a change meanwhile is a conflict)."""
+    inputs = [v.as_input() for v in vals]
     ws.store.write_values(
-        [v.as_input() for v in vals],
+        inputs,
         actor=actor,
         kind="edit",
         description=f"form {view.dataset.id} {status}",
         status=status,
+        expected_versions={vi.key: v.version for vi, v in zip(inputs, vals, strict=True)},
     )
+
+
+def _stale(view: FormView, version: int | None, now: int | None = None) -> None:
+    have = view.version if now is None else now
+    if version is not None and version != have:
+        where = f"{view.dataset.id} {view.unit} {view.period}"
+        raise ConflictError(f"form {where} changed since it was read (version {version}, now {have})")
+
+
+def savers(ws: Workspace, view: FormView) -> set[str]:
+    """Who last saved each of the form's values (the last audit entry changing its figures or comment; a
+    move only changes the status)."""
+    ids = {str(f.stored.id) for f in view.fields if f.stored is not None}
+    last: dict[str, str] = {}
+    for a in sorted(ws.store.history(unit=view.unit, period=str(view.period)), key=lambda a: a.id):
+        if a.entity != "data_value" or a.entity_id not in ids:
+            continue
+        before, after = a.before or {}, a.after or {}
+        if any(before.get(k) != after.get(k) for k in ("value", "numerator", "denominator", "comment")):
+            last[a.entity_id] = a.actor
+    return set(last.values())
+
+
+def _second_person(ws: Workspace, user: User, view: FormView) -> dict[str, object]:
+    """The four-eyes rule for an approval, and what its audit entry records of it."""
+    submitter = view.state.updated_by
+    on = four_eyes(ws)
+    if on:
+        if user.username == submitter:
+            raise PermissionDenied(
+                f"{user.username} submitted the form of {view.unit}; another person must approve it"
+                " ([workflow] four_eyes)"
+            )
+        if user.username in savers(ws, view):
+            raise PermissionDenied(
+                f"{user.username} entered values of the form of {view.unit}; another person must approve it"
+                " ([workflow] four_eyes)"
+            )
+    return {"submitted_by": submitter, "four_eyes": on}
 
 
 def _move(
@@ -215,34 +297,75 @@ def _move(
     may: str,
     state: State,
     values: str,
+    version: int | None,
     note: tuple[str, str] | None = None,
 ) -> FormView:
-    """One workflow move: check the right (``may``: a FormView flag) and a required note, then move the form
-    (its version check first) and its values' status in one transaction: both, or neither."""
+    """One workflow move: check the right (``may``: a FormView flag), the form's version the user read
+    (``None``: not checked) and a required note, then move the form and its values' status in one
+    transaction: both, or neither. Inside it the form's row is moved first (that locks it) and its values
+    are read again, locked: the move writes the values current in its transaction, never older ones."""
     view = open_form(ws, user, dataset, unit, period)
     if not getattr(view, may):
         raise PermissionDenied(f"{user.username} may not {verb} the form of {view.unit} ({view.state.state})")
+    _stale(view, version)
     if note is not None and not note[1].strip():
         raise ValidationError([Problem(None, note[0], "required")], source=verb)
-    if verb == "submit":
-        empty = [f.indicator.code for f in view.fields if f.stored is None]
-        if empty:
-            raise ValidationError([Problem(None, c, "required") for c in empty], source=f"{dataset} {view.unit}")
+    detail = _second_person(ws, user, view) if verb == "approve" else None
+    book, key, src = ws.store.users, (view.dataset.id, view.unit, str(view.period)), source_of(view.dataset)
     with ws.store.batch():
-        ws.store.users.set_form(view.state, state, user.username, note[1] if note else None)
-        _restatus(ws, view, values, user.username)
+        book.set_form(view.state, state, user.username, note[1] if note else None, detail=detail)
+        _, locked = book.form_now(*key, source=src)
+        codes = set(view.dataset.indicators)
+        vals = [v for v in ws.store.values(units=[view.unit], period=key[2], source=src) if v.indicator in codes]
+        if {v.indicator: v.version for v in vals} != {c: n for c, n in locked.items() if c in codes}:
+            raise ConflictError(f"form {' '.join(key)} changed meanwhile")  # not expected: the rows are locked
+        _stale(view, version, view.state.version + sum(v.version for v in vals))
+        if verb == "submit":
+            have = {v.indicator for v in vals}
+            empty = [c for c in view.dataset.indicators if c not in have]
+            if empty:
+                raise ValidationError([Problem(None, c, "required") for c in empty], source=f"{dataset} {view.unit}")
+        _restatus(ws, view, vals, values, user.username)
     return open_form(ws, user, dataset, unit, period)
 
 
-def submit_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted", values="submitted")
+def submit_form(
+    ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
+) -> FormView:
+    return _move(
+        ws,
+        user,
+        dataset,
+        unit,
+        period,
+        verb="submit",
+        may="can_edit",
+        state="submitted",
+        values="submitted",
+        version=version,
+    )
 
 
-def approve_form(ws: Workspace, user: User, dataset: str, unit: str, period: str) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved", values="approved")
+def approve_form(
+    ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
+) -> FormView:
+    return _move(
+        ws,
+        user,
+        dataset,
+        unit,
+        period,
+        verb="approve",
+        may="can_review",
+        state="approved",
+        values="approved",
+        version=version,
+    )
 
 
-def return_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str) -> FormView:
+def return_form(
+    ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str, *, version: int | None = None
+) -> FormView:
     return _move(
         ws,
         user,
@@ -253,11 +376,14 @@ def return_form(ws: Workspace, user: User, dataset: str, unit: str, period: str,
         may="can_review",
         state="returned",
         values="returned",
+        version=version,
         note=("comment", comment),
     )
 
 
-def reopen_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str) -> FormView:
+def reopen_form(
+    ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str, *, version: int | None = None
+) -> FormView:
     return _move(
         ws,
         user,
@@ -268,6 +394,7 @@ def reopen_form(ws: Workspace, user: User, dataset: str, unit: str, period: str,
         may="can_reopen",
         state="open",
         values="draft",
+        version=version,
         note=("reason", reason),
     )
 

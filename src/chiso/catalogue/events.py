@@ -10,9 +10,18 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
+# Bounds of every field (issue 11): far above any real value, well inside a 64-bit integer and a timestamp, so
+# an out-of-range value is one rejected event with its reason, never an overflow that fails the batch.
+MAX_FEE = 10**12  # đồng: a thousand billion
+MAX_COUNT = 100_000  # documents, supplement requests, database lookups of one dossier
+MAX_DAYS = 3_650  # paused days: ten years
+MAX_LATENCY_MS = 86_400_000  # a day
+MAX_SIZE_BYTES = 2**40  # a tebibyte
+EARLIEST = datetime(2000, 1, 1)  # times before or at/after these are refused
+LATEST = datetime(2101, 1, 1)
 
 
 class DossierStatus(StrEnum):
@@ -45,11 +54,19 @@ class _Event(BaseModel):
     at: datetime
     source_system: str = Field(min_length=1, max_length=100)
 
+    @field_validator("at")
+    @classmethod
+    def _naive_local(cls, v: datetime) -> datetime:
+        return local_time(v)
+
     @model_validator(mode="after")
-    def _naive_local(self) -> _Event:
-        if self.at.tzinfo is not None:  # normalise to naive UTC+7, the portals' own time
-            local = self.at.astimezone(_VN_TZ).replace(tzinfo=None)
-            object.__setattr__(self, "at", local)
+    def _encodable(self) -> _Event:
+        for name, v in self.__dict__.items():
+            if isinstance(v, str):
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    raise ValueError(f"{name}: contains an unpaired surrogate (not valid Unicode text)") from exc
         return self
 
 
@@ -67,17 +84,23 @@ class DossierEvent(_Event):
     digitised: bool = False  # the dossier's components were digitised
     result_digitised: bool = False
     e_result: bool = False  # result issued electronically with legal value
-    documents: int = Field(default=0, ge=0)  # components in the dossier
-    documents_reused: int = Field(default=0, ge=0)  # taken from digitised data / national databases
-    fee: int = Field(default=0, ge=0)  # đồng
+    documents: int = Field(default=0, ge=0, le=MAX_COUNT)  # components in the dossier
+    documents_reused: int = Field(default=0, ge=0, le=MAX_COUNT)  # taken from digitised data / national databases
+    fee: int = Field(default=0, ge=0, le=MAX_FEE)  # đồng
     paid_online: bool = False
     received_at: datetime | None = None
     due_at: datetime | None = None  # hẹn trả
-    paused_days: float = Field(default=0, ge=0)  # time with the applicant (supplements), not counted as late
-    supplement_requests: int = Field(default=0, ge=0)
+    # time with the applicant (supplements), not counted as late
+    paused_days: float = Field(default=0, ge=0, le=MAX_DAYS, allow_inf_nan=False)
+    supplement_requests: int = Field(default=0, ge=0, le=MAX_COUNT)
     vneid: bool = False  # applicant authenticated with VNeID (766: digitisation criteria)
-    national_db_lookups: int = Field(default=0, ge=0)  # CSDLQG used instead of paper (766)
+    national_db_lookups: int = Field(default=0, ge=0, le=MAX_COUNT)  # CSDLQG used instead of paper (766)
     rating: int | None = Field(default=None, ge=1, le=5)  # applicant satisfaction, where asked (766)
+
+    @field_validator("received_at", "due_at")
+    @classmethod
+    def _naive_local_optional(cls, v: datetime | None) -> datetime | None:
+        return None if v is None else local_time(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> DossierEvent:
@@ -105,8 +128,8 @@ class NdxpEvent(_Event):
     provider_system: str = Field(min_length=1, max_length=100)
     service: str = Field(min_length=1, max_length=100)
     outcome: NdxpOutcome = NdxpOutcome.OK
-    latency_ms: int = Field(default=0, ge=0)
-    size_bytes: int = Field(default=0, ge=0)
+    latency_ms: int = Field(default=0, ge=0, le=MAX_LATENCY_MS)
+    size_bytes: int = Field(default=0, ge=0, le=MAX_SIZE_BYTES)
 
 
 Event = DossierEvent | NdxpEvent
@@ -121,3 +144,16 @@ DERIVED_COLUMNS: dict[str, tuple[tuple[str, type], ...]] = {
 from datetime import timezone as _tz  # noqa: E402
 
 _VN_TZ = _tz(timedelta(hours=7))
+
+
+def local_time(v: datetime) -> datetime:
+    """A time as naive UTC+7 (the portals' own time), refused outside [EARLIEST, LATEST) (ValueError), checked
+    before any conversion so no extreme time can overflow."""
+    naive = v.replace(tzinfo=None)
+    if not EARLIEST - timedelta(days=1) <= naive < LATEST + timedelta(days=1):
+        raise ValueError(f"expected a time from {EARLIEST:%Y} to {LATEST.year - 1}")
+    if v.tzinfo is not None:
+        naive = v.astimezone(_VN_TZ).replace(tzinfo=None)
+    if not EARLIEST <= naive < LATEST:
+        raise ValueError(f"expected a time from {EARLIEST:%Y} to {LATEST.year - 1}")
+    return naive

@@ -5,6 +5,7 @@ Definitions are data (YAML under ``catalogue/data``); these models are their sch
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
@@ -136,11 +137,32 @@ class PeriodsRule(StrEnum):
     NONE = "none"
 
 
+# The largest magnitude any number of a figure may have (a value, a target, a numerator, a denominator), whatever
+# its indicator: a billion billion. Nothing a nation counts comes near it, and every number up to it formats.
+MAX_MAGNITUDE = 1e18
+
+
+def plausible_number(x: float, bound: float = MAX_MAGNITUDE) -> bool:
+    """Whether ``x`` is a number a figure may hold: finite, and at most ``bound`` either side of 0. A number
+    read from outside (an event's field, a form) that fails this is refused, never stored."""
+    return math.isfinite(x) and abs(x) <= bound
+
+
 class _IndicatorBase(Strict):
     """What every kind of indicator has; each kind says how it combines, as class constants (data about the
     kind, not about one indicator): over units (``UNITS_RULE``), over periods (``PERIODS_RULE``), whether
     it has a numerator and denominator, whether it is a percentage (changes in points) or a rank (1 is best,
-    drawn upside down, changes in places), and its ``scale`` from numerator/denominator to value."""
+    drawn upside down, changes in places), and its ``scale`` from numerator/denominator to value.
+
+    Two bounds hold a value (and a target): ``range``, what the definition allows (a rate's 0–100, a count's
+    0 and up), and ``plausible``, what a real figure of it can be, so that a slip of the keyboard (1e26 hồ sơ)
+    is refused rather than published. ``plausible`` defaults to the kind's ``PLAUSIBLE`` (a count, a stock, a
+    per-day average: at most 10¹⁵; a rate: ±10⁶ %, which a growth rate without an upper range needs; a score:
+    ±10⁶; a rank: 1 to its ``of_total``, or to 1000), and an indicator whose real figures go beyond it says so
+    in its YAML: ``plausible: [0, 1.0e18]`` (sums of money in đồng). Either end may be null (the kind's
+    default end); neither may go beyond ``MAX_MAGNITUDE``. ``bounds`` is the two combined."""
+
+    PLAUSIBLE: ClassVar[tuple[float, float]] = (-1e15, 1e15)
 
     UNITS_RULE: ClassVar[UnitsRule] = UnitsRule.NONE
     PERIODS_RULE: ClassVar[PeriodsRule] = PeriodsRule.NONE
@@ -161,13 +183,41 @@ class _IndicatorBase(Strict):
     key: bool = False  # a headline indicator of its pillar
     contract: bool = False  # part of framework.md (must not be renamed)
     prefer: Literal["reported", "computed"] | None = None  # None: computed first when event-derived
+    plausible: tuple[float | None, float | None] = (None, None)  # None: the kind's PLAUSIBLE end
 
     @model_validator(mode="after")
     def _range(self) -> _IndicatorBase:
-        lo, hi = self.range
-        if lo is not None and hi is not None and hi < lo:
-            raise ValueError(f"range upper bound {hi} is below lower bound {lo}")
+        for name in ("range", "plausible"):
+            lo, hi = getattr(self, name)
+            for end in (lo, hi):
+                if end is not None and not plausible_number(end):
+                    raise ValueError(f"{name} bound {end} is not a finite number within ±{MAX_MAGNITUDE:g}")
+            if lo is not None and hi is not None and hi < lo:
+                raise ValueError(f"{name} upper bound {hi} is below lower bound {lo}")
+        lo, hi = self.plausible_range
+        if hi < lo:
+            raise ValueError(f"plausible upper bound {hi} is below lower bound {lo}")
+        lo, hi = self.bounds
+        if hi < lo:
+            raise ValueError(f"range {self.range} lies outside the plausible range {self.plausible_range}")
         return self
+
+    @property
+    def plausible_range(self) -> tuple[float, float]:
+        """The values a real figure of this indicator can take: ``plausible``, its null ends the kind's."""
+        lo, hi = self.plausible
+        default_lo, default_hi = self._plausible_default()
+        return (default_lo if lo is None else lo, default_hi if hi is None else hi)
+
+    def _plausible_default(self) -> tuple[float, float]:
+        return self.PLAUSIBLE
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """Where a value or a target must lie: ``range`` within ``plausible_range``."""
+        lo, hi = self.range
+        plo, phi = self.plausible_range
+        return (plo if lo is None else max(lo, plo), phi if hi is None else min(hi, phi))
 
     @property
     def units_rule(self) -> UnitsRule:
@@ -186,6 +236,8 @@ class RateIndicator(_IndicatorBase):
     has_parts = True
     is_rate = True
     scale = 100.0
+
+    PLAUSIBLE = (-1e6, 1e6)
 
     kind: Literal["rate"]
     numerator: Text
@@ -236,17 +288,23 @@ class RankIndicator(_IndicatorBase):
     PERIODS_RULE = PeriodsRule.LATEST
     is_rank = True
 
+    PLAUSIBLE = (1.0, 1000.0)
+
     kind: Literal["rank"]
     direction: Direction = Direction.LOWER
-    of_total: int | None = None  # e.g. 193 countries
+    of_total: int | None = Field(default=None, ge=1)  # e.g. 193 countries
     decimals: int = 0
     range: tuple[float | None, float | None] = (1.0, None)
+
+    def _plausible_default(self) -> tuple[float, float]:
+        return (1.0, float(self.of_total)) if self.of_total else self.PLAUSIBLE
 
 
 class ScoreIndicator(_IndicatorBase):
     """A score on a scale; never summed or averaged."""
 
     PERIODS_RULE = PeriodsRule.LATEST
+    PLAUSIBLE = (-1e6, 1e6)
 
     kind: Literal["score"]
 

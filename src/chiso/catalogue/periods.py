@@ -3,6 +3,9 @@
 Forms: ``2024`` (year), ``2024S1`` (half), ``2024Q3`` (quarter), ``2024-04`` (month),
 ``2024-W15`` (ISO week), ``2024-04-15`` (day), ``2024-01..2024-09`` (span of months).
 A period is a closed date interval with a kind; two periods of any kinds compare by their dates.
+
+Any period parses (stored data is read back whatever its years), but a figure coming in must lie within the
+framework's years, ``YEARS`` (``within_years``, ``check_year``): 1900Q1 or 2999 is a slip, not a period.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _SPAN = re.compile(r"^(\d{4})-(\d{2})\.\.(\d{4})-(\d{2})$")
+
+# The years a period of a figure coming in may cover, first and last inclusive.
+YEARS = (2000, 2100)
 
 EXAMPLES = ["2024", "2024S1", "2024Q3", "2024-04", "2024-W15", "2024-04-15", "2024-01..2024-09"]
 
@@ -252,3 +258,15 @@ class Period:
 
 def parse_period(text: str | Period) -> Period:
     return text if isinstance(text, Period) else Period.parse(text)
+
+
+def within_years(p: Period) -> bool:
+    """Whether ``p`` lies wholly within the framework's years (``YEARS``)."""
+    return YEARS[0] <= p.start.year and p.end.year <= YEARS[1]
+
+
+def check_year(p: Period) -> Period:
+    """``p`` when it lies within ``YEARS``; UnknownPeriodError, saying why, otherwise (input: forms, imports)."""
+    if not within_years(p):
+        raise UnknownPeriodError(str(p), EXAMPLES, detail=f"outside the years {YEARS[0]}–{YEARS[1]}")
+    return p

@@ -128,7 +128,11 @@ def extract(
                 raise
             ws = None  # reading needs only the catalogue
         cat = ws.catalogue if ws is not None else load_catalogue()
+        limits = ws.limits if ws is not None else core.Limits.read({}, "")
+        if file.is_file():  # a missing file or a folder: read_document names it
+            limits.check_text_bytes(str(file), file.stat().st_size)
         text, _fmt = read_document(file)
+        limits.check_text(str(file), text)
         doc_period = Period.parse(period) if period else document_period(text)
         if doc_period is None:
             raise ChisoError(t("extract.no_period", None, file=str(file)))

@@ -386,13 +386,17 @@ def export(
     structure: Annotated[
         Path | None, typer.Option("--structure", help="with sdmx-csv: also write the SDMX-ML structure (DSD) here")
     ] = None,
+    status: Annotated[
+        str,
+        typer.Option("--status", help="approved (published values only, the default) or all (drafts, returned too)"),
+    ] = "approved",
 ) -> None:
     """Xuất số liệu (export values): CSV, dataValueSets JSON, SDMX-CSV."""
     from chiso.report import exports
 
     def body() -> None:
         ws = _ws()
-        vals = core.select_values(ws, indicator=indicator, unit=unit, period=period)
+        vals = core.select_values(ws, indicator=indicator, unit=unit, period=period, status=status)
         writers = {"csv": exports.export_csv, "json": exports.export_datavaluesets, "sdmx-csv": exports.export_sdmx_csv}
         if fmt not in writers:
             raise ChisoError(f"unknown format {fmt!r}; expected one of: {', '.join(writers)}")
@@ -401,11 +405,14 @@ def export(
             if structure:
                 structure.write_text(exports.sdmx_structure_xml(), encoding="utf-8")
         text = writers[fmt](vals)
+        which = say("cli.export.status_all" if status == "all" else "cli.export.status_approved")
         if output:
             output.write_text(text, encoding="utf-8")
             out.print(f"{len(vals)} → {output}")
+            out.print(which, highlight=False)
         else:
             sys.stdout.write(text)
+            err.print(which, highlight=False)  # standard output stays the file
 
     run(body)
 

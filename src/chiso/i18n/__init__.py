@@ -4,15 +4,17 @@ Messages are ids with a Vietnamese and an English template, in one table (``MESS
 ``messages/*.yaml``, one file per area, so a translator edits text without touching code; an id is defined
 once, and ``tests/test_messages.py`` checks that every id used exists in both languages with the same params.
 Numbers go through Babel with ROUND_HALF_UP applied first, because Babel rounds half to even and Vietnamese readers
-expect 45,85 → 45,9.
+expect 45,85 → 45,9. Formatting never raises on a float: an infinity or a NaN shows as "—" and a number of
+``SCIENTIFIC_FROM`` or more as a power of ten ("1,23×10³⁰⁰"), whatever a store holds.
 """
 
 from __future__ import annotations
 
 import calendar
+import math
 import os
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 
 import yaml
@@ -62,15 +64,50 @@ def fmt_date(d: date, lang: str | None = None) -> str:
     return d.strftime("%d/%m/%Y")
 
 
+def _decimal(x: float) -> Decimal:
+    """The exact decimal of a number: an int as is, a float by its shortest text (``repr``)."""
+    return Decimal(x) if isinstance(x, int) else Decimal(repr(float(x)))
+
+
+def _finite(x: float) -> bool:
+    return isinstance(x, int) or math.isfinite(x)
+
+
 def round_half_up(x: float, decimals: int) -> Decimal:
-    q = Decimal(1).scaleb(-decimals)
-    return Decimal(repr(x)).quantize(q, rounding=ROUND_HALF_UP)
+    """``x`` rounded half up to ``decimals`` places, exactly, however large (an infinity or NaN is returned as is)."""
+    d = _decimal(x)
+    if not d.is_finite():
+        return d
+    with localcontext() as ctx:  # enough digits for the integer part and the places (28 by default)
+        ctx.prec = max(28, d.adjusted() + decimals + 3)
+        return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+# From here a number is written as a power of ten: a billion billion has no Vietnamese scale word, and no
+# figure of the framework comes near it (see ``chiso.catalogue.models.MAX_MAGNITUDE``).
+SCIENTIFIC_FROM = 1e18
+NOT_FINITE = "—"
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _scientific(x: float, lang: str | None) -> str:
+    """1.234e300 → '1,23×10³⁰⁰' (vi) / '1.23×10³⁰⁰' (en)."""
+    d = _decimal(x)
+    exponent = d.adjusted()
+    mantissa = d.scaleb(-exponent).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if abs(mantissa) >= 10:  # 9.999e20 rounds to 10,00
+        mantissa, exponent = mantissa.scaleb(-1).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), exponent + 1
+    return f"{fmt_number(float(mantissa), 2, lang)}×10{str(exponent).translate(_SUPERSCRIPT)}"
 
 
 def fmt_number(x: float | None, decimals: int = 2, lang: str | None = None, *, trim: bool = True) -> str:
-    """45.8 → '45,8' (vi) / '45.8' (en); 2800000 → '2.800.000'."""
+    """45.8 → '45,8' (vi) / '45.8' (en); 2800000 → '2.800.000'; inf, NaN → '—'; 1e300 → '1×10³⁰⁰'."""
     if x is None:
         return "—"
+    if not _finite(x):
+        return NOT_FINITE
+    if abs(x) >= SCIENTIFIC_FROM:
+        return _scientific(x, lang)
     d = round_half_up(x, decimals)
     if d == 0:
         d = abs(d)  # "-0" is not a number a reader writes
@@ -91,6 +128,8 @@ def fmt_compact(x: float | None, lang: str | None = None, decimals: int = 2) -> 
     """2_800_000 → '2,8 triệu'; 55_250_000 → '55,25 triệu'; 12.9e12 → '12,9 nghìn tỷ'; below 10 000 in full."""
     if x is None:
         return "—"
+    if not _finite(x) or abs(x) >= SCIENTIFIC_FROM:
+        return fmt_number(x, decimals, lang)
     scales = _SCALES_EN if current_lang(lang) == "en" else _SCALES_VI
     for i, (size, word) in enumerate(scales):
         if abs(x) >= size and (size > 10**3 or abs(x) >= 10_000):
@@ -104,6 +143,8 @@ def fmt_value(x: float | None, unit: str, decimals: int, lang: str | None = None
     """A value the way the reports write it: '45,8%', '2,8 triệu giao dịch', '1.267.427 lượt', 'thứ 71'."""
     if x is None:
         return t("no_value", lang)
+    if not _finite(x):
+        return NOT_FINITE
     if kind == "rank":
         return f"thứ {fmt_number(x, 0, lang)}" if current_lang(lang) == "vi" else f"#{fmt_number(x, 0, lang)}"
     if unit == "%":

@@ -3,21 +3,29 @@
 A batch goes through four steps (docs/events.md):
 1. validate every event; the bad ones go to the rejects store with their reason (the good ones go on);
 2. record the batch (``event_batch``, state *received*) with its rejects;
-3. append the good events to the event store, each event once by ``event_id`` — after this commit the
+3. append the good events to the event store, each event once by its unit and ``event_id`` — after this commit the
    batch is durable and is acknowledged;
 4. add the batch's per-unit, per-day measure totals to the kept aggregates and mark it *applied*.
 A crash between 3 and 4 is repaired by ``recover()`` at the next start, from the stored events.
+
+Validation (issue 11): every field is bounded (``chiso.catalogue.events``; lines to ``MAX_LINE`` characters, JSON to
+``MAX_DEPTH`` levels) and anything that goes wrong with one event is that event's reject, never the batch's failure.
+An event later than now and a day, or dated before its unit began (unless one predecessor took that unit over
+whole: then it is the predecessor's), is refused. An NDXP event is its consumer's; a source may name a provider
+outside its scope only by an endpoint already known on that day, so it cannot raise another unit's connection
+points or agencies. The same rules run on the file path in SQL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +40,7 @@ from chiso.errors import ChisoError, ImportFileError
 from chiso.ingest.portal import is_portal_record, portal_to_event
 from chiso.store import Store
 from chiso.store.aggregates import EventSourceRecord
+from chiso.store.clock import now
 from chiso.store.events import EventStore, arrow_schema, columns, table_name
 
 Reject = tuple[int | None, str, str]  # (position in the batch, raw text, reason)
@@ -98,14 +107,58 @@ class EventIngestor:
         self.book = store.events
         self._leaf_units = {c for c, u in catalogue.units.items() if not u.is_group}
         self._after_end = _after_end(catalogue)
+        self._before_start = _before_start(catalogue)
+        # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
+        self._endpoint_measures = sorted(
+            m.id for m in catalogue.measures.values()
+            if m.events == "ndxp" and m.agg == "first_seen" and ("provider_unit", "provider_system") in m.keys
+        )
 
     # former units -------------------------------------------------------------------------------
     def _attribute(self, unit: str, day: date) -> tuple[str, str | None]:
-        """(the unit an event of ``unit`` on ``day`` belongs to, or a reason to reject it)."""
+        """(the unit an event of ``unit`` on ``day`` belongs to, or a reason to reject it).
+
+        Before the unit began: its one whole predecessor's, else refused. After it ended: its whole successor's,
+        else refused (``_after_end``)."""
+        began = self._before_start.get(unit)
+        if began is not None and day < began[0]:
+            return (unit, began[2]) if began[1] is None else (began[1], None)
         for ended, to, problem in self._after_end.get(unit, ()):
             if day > ended:
                 return (unit, problem) if to is None else (to, None)
         return unit, None
+
+    def future_limit(self) -> datetime:
+        """The latest ``at`` accepted: now (local time, UTC+7) and a day's tolerance for clocks set wrong."""
+        return now() + timedelta(hours=7) + FUTURE_TOLERANCE
+
+    def _check_time(self, at: datetime) -> str | None:
+        limit = self.future_limit()
+        if at > limit:
+            return f"at: {at.isoformat()} is in the future (later than {limit.isoformat(timespec='seconds')})"
+        return None
+
+    # the other party ----------------------------------------------------------------------------
+    def _check_provider(
+        self, ev: NdxpEvent, allowed: set[str] | None, known: dict[tuple[str, str], date | None]
+    ) -> str | None:
+        """A source reports its own units' transactions (the consumer). It may name any provider, but a provider
+        outside its scope is only *referred to*: its endpoint must already be known on the event's day (first seen
+        from a source that speaks for it), so no source can create or backdate another unit's connection points
+        or agencies."""
+        if allowed is None or ev.provider_unit in allowed or not self._endpoint_measures:
+            return None
+        ep = (ev.provider_unit, ev.provider_system)
+        if ep not in known:
+            known[ep] = self.book.first_seen_day(self._endpoint_measures, *ep)
+        first = known[ep]
+        if first is None or first > ev.at.date():
+            return (
+                f"provider_unit: this source may not report for {ev.provider_unit!r}, and its endpoint "
+                f"{ev.provider_system!r} is not known on {ev.at.date().isoformat()}; the provider's own source "
+                "establishes its endpoints"
+            )
+        return None
 
     # scope --------------------------------------------------------------------------------------
     def allowed_units(self, source: EventSourceRecord | None) -> set[str] | None:
@@ -158,48 +211,76 @@ class EventIngestor:
         good: list[dict[str, Any]] = []
         bad: list[Reject] = []
         moved: Attributed = Counter()
+        known: dict[tuple[str, str], date | None] = {}  # provider endpoints looked up in this batch
         for pos, rec in records:
-            raw = rec if isinstance(rec, str) else json.dumps(rec, ensure_ascii=False, default=str)
+            raw = rec if isinstance(rec, str) else _dumps(rec)
             if seen is not None:
-                seen(f"{pos}\x1e{raw}\x1d".encode())
+                seen(f"{pos}\x1e{raw}\x1d".encode("utf-8", "surrogatepass"))
             try:
-                data = json.loads(rec) if isinstance(rec, str) else dict(rec)
-            except json.JSONDecodeError as exc:
-                bad.append((pos, raw, f"not valid JSON: {exc.msg} at column {exc.colno}"))
+                row, problem, frm = self._one(kind, model, rec, raw, allowed, known)
+            except _DATA_ERRORS as exc:  # whatever the event holds, it is one reject, never a failed batch
+                row, problem, frm = None, f"unreadable event ({type(exc).__name__}: {str(exc)[:200]})", None
+            if problem is not None or row is None:
+                bad.append((pos, _bounded(raw), problem or "unreadable event"))
                 continue
-            if not isinstance(data, dict):
-                bad.append((pos, raw, "expected a JSON object"))
-                continue
-            if kind == "dossier" and is_portal_record(data):
-                try:
-                    data = portal_to_event(data)
-                except ValueError as exc:
-                    bad.append((pos, raw, f"portal record: {exc}"))
-                    continue
-            data.setdefault("kind", kind)
-            try:
-                ev = model.model_validate(data)
-            except PydanticError as exc:
-                bad.append((pos, raw, _reason(exc)))
-                continue
-            unit = ev.unit if isinstance(ev, DossierEvent) else ev.consumer_unit
-            problem = self._check_units(kind, unit, allowed)
-            if problem:
-                bad.append((pos, raw, problem))
-                continue
-            to, problem = self._attribute(unit, ev.at.date())
-            if problem:
-                bad.append((pos, raw, problem))
-                continue
-            row = ev.model_dump()
-            row["day"] = ev.at.date()
-            if to != unit:  # a former unit's event after its end: its successor's, and counted as such
-                row[UNIT_COLUMN[kind]] = to
-                moved[(unit, to)] += 1
-            if isinstance(ev, DossierEvent):
-                row["on_time"] = ev.on_time
+            if frm is not None:  # a former unit's event after its end: its successor's, and counted as such
+                moved[(frm, row[UNIT_COLUMN[kind]])] += 1
             good.append(row)
         return good, bad, moved
+
+    def _one(
+        self,
+        kind: str,
+        model: type[DossierEvent] | type[NdxpEvent],
+        rec: str | Mapping[str, Any],
+        raw: str,
+        allowed: set[str] | None,
+        known: dict[tuple[str, str], date | None],
+    ) -> tuple[dict[str, Any] | None, str | None, str | None]:
+        """One record: (its stored row, None, the former unit it was moved from) or (None, the reason, None)."""
+        if len(raw) > MAX_LINE:
+            return None, f"the event is longer than {MAX_LINE:,} characters", None
+        if isinstance(rec, str):
+            try:
+                data = json.loads(rec)
+            except json.JSONDecodeError as exc:
+                return None, f"not valid JSON: {exc.msg} at column {exc.colno}", None
+            except RecursionError:
+                return None, f"JSON nested more than {MAX_DEPTH} deep", None
+        else:
+            data = rec
+        if not isinstance(data, Mapping):
+            return None, "expected a JSON object", None
+        if _too_deep(data, MAX_DEPTH):
+            return None, f"JSON nested more than {MAX_DEPTH} deep", None
+        data = dict(data)
+        if kind == "dossier" and is_portal_record(data):
+            try:
+                data = portal_to_event(data)
+            except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+                return None, f"portal record: {exc}", None
+        data.setdefault("kind", kind)
+        try:
+            ev = model.model_validate(data)
+        except PydanticError as exc:
+            return None, _reason(exc), None
+        unit = ev.unit if isinstance(ev, DossierEvent) else ev.consumer_unit
+        problem = self._check_units(kind, unit, allowed)
+        if problem is None and isinstance(ev, NdxpEvent):
+            problem = self._check_provider(ev, allowed, known)
+        problem = problem or self._check_time(ev.at)
+        if problem:
+            return None, problem, None
+        to, problem = self._attribute(unit, ev.at.date())
+        if problem:
+            return None, problem, None
+        row = ev.model_dump()
+        row["day"] = ev.at.date()
+        if to != unit:
+            row[UNIT_COLUMN[kind]] = to
+        if isinstance(ev, DossierEvent):
+            row["on_time"] = ev.on_time
+        return row, None, (unit if to != unit else None)
 
     def submit_records(
         self,
@@ -274,20 +355,36 @@ class EventIngestor:
                         f"'unit: this source may not report for ''' || {unit_col} || ''''",
                     )
                 )
+                if kind == "ndxp" and self._endpoint_measures and {"provider_unit", "provider_system"} <= present:
+                    rules.append(self._provider_rule(con, allowed))
             owner = unit_col  # whose the event is: the reported unit, or a former unit's successor
-            if self._after_end:
-                whens, refusals = [], []
-                for code, steps in sorted(self._after_end.items()):
-                    for ended, to, problem in steps:
-                        cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) > DATE '{ended.isoformat()}'"
-                        if to is None:
-                            assert problem is not None
-                            refusals.append((cond, _sql_list([problem])))
-                        else:
-                            whens.append(f"WHEN {cond} THEN {_sql_list([to])}")
-                rules.extend(refusals)
-                if whens:
-                    owner = f"CASE {' '.join(whens)} ELSE {unit_col} END"
+            limit = self.future_limit().isoformat(sep=" ", timespec="seconds")
+            rules.append(
+                (
+                    f"\"at\" > TIMESTAMP '{limit}'",
+                    f"'at: ' || strftime(\"at\", '%Y-%m-%dT%H:%M:%S') || ' is in the future (later than "
+                    f"{limit.replace(' ', 'T')})'",
+                )
+            )
+            whens, refusals = [], []
+            for code, (began, to, problem) in sorted(self._before_start.items()):
+                cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) < DATE '{began.isoformat()}'"
+                if to is None:
+                    assert problem is not None
+                    refusals.append((cond, _sql_list([problem])))
+                else:
+                    whens.append(f"WHEN {cond} THEN {_sql_list([to])}")
+            for code, steps in sorted(self._after_end.items()):
+                for ended, to, problem in steps:
+                    cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) > DATE '{ended.isoformat()}'"
+                    if to is None:
+                        assert problem is not None
+                        refusals.append((cond, _sql_list([problem])))
+                    else:
+                        whens.append(f"WHEN {cond} THEN {_sql_list([to])}")
+            rules.extend(refusals)
+            if whens:
+                owner = f"CASE {' '.join(whens)} ELSE {unit_col} END"
             reason = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules) + " ELSE NULL END"
             day = 'CAST("at" AS DATE) AS "day"'
             on_time = (
@@ -317,10 +414,34 @@ class EventIngestor:
             con.execute("DROP TABLE checked")
         finally:
             con.unregister("raw_in")
+            with contextlib.suppress(Exception):
+                con.unregister("known_ep")
         return (
             pa.table(good).cast(arrow_schema(kind, with_batch=False)),
             [(int(p), str(raw), str(r)) for p, r, raw in bad_rows],
             moved,
+        )
+
+    def _provider_rule(self, con: Any, allowed: set[str]) -> tuple[str, str]:
+        """``_check_provider`` in SQL: the endpoints of providers outside the scope, with the day each was first
+        seen, as a small table ``known_ep`` the rule looks up."""
+        scope = _sql_list(sorted(allowed))
+        pairs = con.execute(
+            "SELECT DISTINCT CAST(provider_unit AS VARCHAR), CAST(provider_system AS VARCHAR) FROM raw_in "
+            f"WHERE provider_unit IS NOT NULL AND provider_system IS NOT NULL AND provider_unit NOT IN ({scope})"
+        ).fetchall()
+        rows = [(u, k, self.book.first_seen_day(self._endpoint_measures, u, k)) for u, k in pairs]
+        rows = [r for r in rows if r[2] is not None]
+        known = pa.table({"u": pa.array([r[0] for r in rows], pa.string()),
+                          "k": pa.array([r[1] for r in rows], pa.string()),
+                          "d": pa.array([r[2] for r in rows], pa.date32())})
+        con.register("known_ep", known)
+        return (
+            f"provider_unit NOT IN ({scope}) AND NOT EXISTS (SELECT 1 FROM known_ep WHERE known_ep.u = provider_unit "
+            'AND known_ep.k = provider_system AND known_ep.d <= CAST("at" AS DATE))',
+            "'provider_unit: this source may not report for ''' || provider_unit || ''', and its endpoint ''' || "
+            "provider_system || ''' is not known on ' || strftime(CAST(\"at\" AS DATE), '%Y-%m-%d') || "
+            "'; the provider''s own source establishes its endpoints'",
         )
 
     def submit_arrow(
@@ -489,6 +610,47 @@ class EventIngestor:
         return out
 
 
+# What an event's content can raise while it is read; a store's own failure is not among them: it fails the batch
+# (not committed, so sent again), it rejects no event.
+_DATA_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, AttributeError, KeyError, IndexError,
+                ArithmeticError, UnicodeError)
+MAX_LINE = 256 * 1024  # characters of one event (a line, an element of an array)
+MAX_DEPTH = 16  # nesting of one event's JSON (a portal record's lists of objects are 3 deep)
+
+
+def _dumps(rec: Mapping[str, Any]) -> str:
+    if _too_deep(rec, MAX_DEPTH):
+        return f"<an object nested more than {MAX_DEPTH} deep>"
+    try:
+        return json.dumps(rec, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return repr(rec)[:MAX_LINE]
+
+
+def _bounded(raw: str) -> str:
+    """The text kept of a rejected event: at most MAX_LINE characters, valid UTF-8."""
+    if len(raw) > MAX_LINE:
+        raw = raw[:MAX_LINE] + "…"
+    return raw.encode("utf-8", "replace").decode("utf-8")
+
+
+def _too_deep(obj: Any, limit: int) -> bool:
+    """Whether a parsed JSON value nests more than ``limit`` deep (iteratively: no recursion to overflow)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        x, d = stack.pop()
+        if isinstance(x, Mapping):
+            children: Iterable[Any] = x.values()
+        elif isinstance(x, list | tuple):
+            children = x
+        else:
+            continue
+        if d > limit:
+            return True
+        stack.extend((c, d + 1) for c in children)
+    return False
+
+
 _DEFAULTS: dict[str, dict[str, str]] = {
     "dossier": {
         "schema_version": "1",
@@ -508,6 +670,30 @@ _DEFAULTS: dict[str, dict[str, str]] = {
     },
     "ndxp": {"schema_version": "1", "kind": "'ndxp'", "outcome": "'ok'", "latency_ms": "0", "size_bytes": "0"},
 }
+
+
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def _before_start(cat: Catalogue) -> dict[str, tuple[date, str | None, str | None]]:
+    """For each unit that began on a date: (that date, the one predecessor that took it over whole and keeps its
+    earlier events, or None and the reason to refuse them)."""
+    out: dict[str, tuple[date, str | None, str | None]] = {}
+    for code, u in cat.units.items():
+        if u.valid_from is None or cat.components(u):
+            continue
+        preds = cat.predecessors(u)
+        if len(preds) == 1 and preds[0][1].kind == "whole":
+            out[code] = (u.valid_from, preds[0][0].code, None)
+            continue
+        names = ", ".join(p.code for p, _ in preds) or "none"
+        out[code] = (
+            u.valid_from,
+            None,
+            f"unit: {code!r} began on {u.valid_from.isoformat()}, so it has no events before (predecessors: "
+            f"{names}); send the event under the predecessor's code",
+        )
+    return out
 
 
 def _after_end(cat: Catalogue) -> dict[str, list[tuple[date, str | None, str | None]]]:
@@ -578,6 +764,7 @@ def _sql_rules(kind: str, names: Sequence[str], nullable: Mapping[str, bool]) ->
     rules.append(("schema_version <> 1", "'schema_version: expected 1'"))
     rules.append((f"kind <> '{kind}'", f"'kind: expected {kind}'"))
     rules.append(("length(event_id) = 0 OR length(event_id) > 200", "'event_id: 1 to 200 characters'"))
+    rules += _bound_rules(kind, names)
     if kind == "dossier":
         rules += [
             (
@@ -608,6 +795,39 @@ def _sql_rules(kind: str, names: Sequence[str], nullable: Mapping[str, bool]) ->
             ),
             ("latency_ms < 0 OR size_bytes < 0", "'latency_ms and size_bytes must not be negative'"),
         ]
+    return rules
+
+
+def _bound_rules(kind: str, names: Sequence[str]) -> list[tuple[str, str]]:
+    """The models' bounds (lengths, magnitudes, the range of times) as SQL rules: one list of bounds, two paths."""
+    import annotated_types as at
+
+    from chiso.catalogue.events import EARLIEST, LATEST
+
+    rules: list[tuple[str, str]] = []
+    for n, f in EVENT_KINDS[kind].model_fields.items():
+        if n not in names:
+            continue
+        py = f.annotation
+        if py is float or py == float | None:
+            rules.append((f'isnan("{n}") OR isinf("{n}")', f"'{n}: expected a finite number'"))
+        for m in f.metadata:
+            if isinstance(m, at.MaxLen):
+                rules.append((f'length("{n}") > {m.max_length}', f"'{n}: at most {m.max_length} characters'"))
+            elif isinstance(m, at.MinLen) and m.min_length > 0:
+                rules.append((f'length(trim("{n}")) < {m.min_length}', f"'{n}: at least {m.min_length} characters'"))
+            elif isinstance(m, at.Le):
+                rules.append((f'"{n}" > {m.le}', f"'{n}: at most {m.le}'"))
+            elif isinstance(m, at.Ge):
+                rules.append((f'"{n}" < {m.ge}', f"'{n}: at least {m.ge}'"))
+        if py is datetime or py == datetime | None:
+            rules.append(
+                (
+                    f"\"{n}\" < TIMESTAMP '{EARLIEST.isoformat(sep=' ')}' "
+                    f"OR \"{n}\" >= TIMESTAMP '{LATEST.isoformat(sep=' ')}'",
+                    f"'{n}: expected a time from {EARLIEST:%Y} to {LATEST.year - 1}'",
+                )
+            )
     return rules
 
 

@@ -23,15 +23,24 @@ from typing import Any
 
 from chiso.catalogue.columns import alias_to_key, column_list, missing_required
 from chiso.errors import ImportFileError, Problem
+from chiso.i18n import fmt_number, t
 
 __all__ = [
+    "MAX_BYTES",
+    "MAX_ROWS",
     "SUPPORTED_SUFFIXES",
     "RawRow",
     "dhis2_period",
     "normalise_header",
     "read_value_rows",
     "render_number",
+    "unneutralise",
 ]
+
+# The defaults of the workspace's ``[limits] import_bytes`` and ``import_rows`` (``chiso.app.Limits``): a file
+# over either is refused before its rows are read (a row limit counts data rows, not the header).
+MAX_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 100_000
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 
@@ -86,6 +95,39 @@ def _clean(text: str | None) -> str | None:
         return None
     text = text.strip()
     return text or None
+
+
+# A text cell that a spreadsheet would take for a formula is written with a leading "'" by chiso's writers
+# (``chiso.report.exports.neutralise``: OWASP's CSV injection advice); the reader takes the quote off again, so
+# an exported file imports back to its text. A text that began with "'" before a trigger got one more quote.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def unneutralise(text: str) -> str:
+    """The text a writer neutralised: "'=HYPERLINK(…)" → "=HYPERLINK(…)"; any other text as it is."""
+    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START):
+        return text[1:]
+    return text
+
+
+def _size(n: int) -> str:
+    """20971520 → '20 MB', 1500 → '1,5 KB' (in the user's language), 900 → '900 B'."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if n >= scale:
+            return f"{fmt_number(n / scale, 1)} {unit}"
+    return f"{n} B"
+
+
+def _too_large(file: str, size: int, limit: int) -> ImportFileError:
+    reason = t("cli.limit.import_bytes", None, size=_size(size), limit=_size(limit),
+               setting="import_bytes", env="CHISO_LIMIT_IMPORT_BYTES")
+    return ImportFileError(file, reason)
+
+
+def _too_many_rows(file: str, limit: int) -> ImportFileError:
+    reason = t("cli.limit.import_rows", None, limit=fmt_number(limit, 0), setting="import_rows",
+               env="CHISO_LIMIT_IMPORT_ROWS")
+    return ImportFileError(file, reason)
 
 
 def _supported() -> str:
@@ -157,7 +199,7 @@ def _rows_to_raw(file: str, numbered: Iterable[_Numbered], keys: list[str | None
         fields: dict[str, str | None] = {}
         for key, cell in zip(keys, cells, strict=False):
             if key is not None:
-                fields[key] = _clean(cell)
+                fields[key] = _clean(None if cell is None else unneutralise(cell))
         for key in keys:  # short rows: the missing trailing cells are empty
             if key is not None:
                 fields.setdefault(key, None)
@@ -191,7 +233,7 @@ def _sniff_delimiter(first_line: str) -> str:
     return best
 
 
-def _read_csv(path: Path) -> list[RawRow]:
+def _read_csv(path: Path, max_rows: int) -> list[RawRow]:
     file = str(path)
     text = _decode(path, path.read_bytes(), " (in Excel: Save As 'CSV UTF-8')")
     if "\x00" in text:
@@ -213,6 +255,8 @@ def _read_csv(path: Path) -> list[RawRow]:
             consumed = reader.line_num
             if any(cell.strip() for cell in cells):
                 records.append((number, list(cells)))
+                if len(records) > max_rows + 1:  # the header and more rows than allowed: stop reading
+                    raise _too_many_rows(file, max_rows)
     except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
         raise ImportFileError(file, f"not readable as CSV near line {reader.line_num}: {exc}") from None
     if not records:
@@ -241,13 +285,14 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _read_xlsx(path: Path) -> list[RawRow]:
+def _read_xlsx(path: Path, max_rows: int) -> list[RawRow]:
     import openpyxl  # imported here: only XLSX imports pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
     file = str(path)
     try:
-        book = openpyxl.load_workbook(path, data_only=True)  # cached results, not formulas
+        # read-only: rows stream from the file; data_only: cached results, not formulas
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
         raise ImportFileError(
             file, f"not a readable .xlsx workbook ({exc}); save it as 'Excel Workbook (.xlsx)'"
@@ -255,7 +300,19 @@ def _read_xlsx(path: Path) -> list[RawRow]:
     try:
         named = [ws for ws in book.worksheets if normalise_header(ws.title) in _XLSX_SHEET_NAMES]
         sheet = named[0] if named else book.worksheets[0]
-        grid = [list(row) for row in sheet.iter_rows(min_row=1, values_only=True)]
+        declared = sheet.max_row  # the sheet's declared dimension, known before a row is read
+        if isinstance(declared, int) and declared > max_rows + 1:
+            raise _too_many_rows(f"{file} (sheet {sheet.title!r})", max_rows)
+        # A writer may declare a wrong dimension (some write "A1"); read every row there is, counting them.
+        sheet.reset_dimensions()
+        grid: list[list[object]] = []
+        filled = 0
+        for row in sheet.iter_rows(min_row=1, values_only=True):
+            grid.append(list(row))
+            if any(c is not None for c in row):
+                filled += 1
+                if filled > max_rows + 1:
+                    raise _too_many_rows(f"{file} (sheet {sheet.title!r})", max_rows)
     finally:
         book.close()
 
@@ -361,7 +418,7 @@ _COMBO_SLOTS = {
 }
 
 
-def _read_datavaluesets(path: Path) -> list[RawRow]:
+def _read_datavaluesets(path: Path, max_rows: int) -> list[RawRow]:
     file = str(path)
     text = _decode(path, path.read_bytes())
     if not text.strip():
@@ -375,6 +432,8 @@ def _read_datavaluesets(path: Path) -> list[RawRow]:
         ) from None
     if not isinstance(document, dict) or not isinstance(document.get("dataValues"), list):
         raise ImportFileError(file, 'expected a JSON object with a "dataValues" list (DHIS2 dataValueSets)')
+    if len(document["dataValues"]) > max_rows:  # a rate's two parts are two dataValues: counted as given
+        raise _too_many_rows(file, max_rows)
     for scheme in ("idScheme", "dataElementIdScheme", "orgUnitIdScheme"):
         given = document.get(scheme)
         if given is not None and str(given).strip().upper() != "CODE":
@@ -425,11 +484,14 @@ def _read_datavaluesets(path: Path) -> list[RawRow]:
 # --- entry point --------------------------------------------------------------------------------
 
 
-def read_value_rows(path: Path) -> tuple[str, list[RawRow]]:
+def read_value_rows(path: Path, *, max_bytes: int = MAX_BYTES, max_rows: int = MAX_ROWS) -> tuple[str, list[RawRow]]:
     """Read an import file into raw rows; returns (format name, rows).
 
     Format names: "csv", "xlsx", "datavaluesets". Raises ImportFileError when the file cannot be read
-    at all: unknown extension, missing file, not UTF-8, empty, malformed JSON, or wrong columns.
+    at all: unknown extension, missing file, not UTF-8, empty, malformed JSON, or wrong columns; or when it
+    is over a limit: more than ``max_bytes`` (looked at before reading), more than ``max_rows`` data rows
+    (an XLSX sheet's declared dimension is looked at before its rows; CSV and XLSX stop reading at the row
+    past the limit; a dataValueSets document counts its dataValues).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -439,8 +501,11 @@ def read_value_rows(path: Path) -> tuple[str, list[RawRow]]:
         raise ImportFileError(str(path), f"unsupported file type ({shown}); supported: {_supported()}{hint}")
     if not path.is_file():
         raise ImportFileError(str(path), "no such file")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _too_large(str(path), size, max_bytes)
     if suffix == ".csv":
-        return "csv", _read_csv(path)
+        return "csv", _read_csv(path, max_rows)
     if suffix == ".xlsx":
-        return "xlsx", _read_xlsx(path)
-    return "datavaluesets", _read_datavaluesets(path)
+        return "xlsx", _read_xlsx(path, max_rows)
+    return "datavaluesets", _read_datavaluesets(path, max_rows)

@@ -7,19 +7,23 @@ and data-entry forms (``chiso.workflow``). A figure (``Figure``) holds the field
 
 The rules, in the order they are checked:
 
-1. ``code``, ``unit`` and ``period`` are given; the period parses, the code names an indicator, the unit
-   names a unit (on the period's end) that exists during the period.
+1. ``code``, ``unit`` and ``period`` are given; the period parses and lies within the framework's years
+   (``chiso.catalogue.periods.YEARS``), the code names an indicator, the unit names a unit (on the period's
+   end) that exists during the period.
 2. A group (a bloc, the nation) takes a value only as published, never typed into a form nor computed
    (``group_value_kind``).
 3. Numbers typed as text are read with the indicator known (``chiso.ingest.vnnumbers.read_number``; a part
-   is read as a plain quantity); ``approximate`` is yes/no, ``paragraph`` a whole number, ``source`` and
+   is read as a plain quantity); an infinity, a NaN or a number too large for a float ("1e400") is refused
+   by a message of its own (``not_finite``); ``approximate`` is yes/no, ``paragraph`` a whole number, ``source`` and
    ``qualifier`` fit their columns.
 4. The value rules (``check_numbers``): both parts or neither, and only for a kind with parts; a part is
    not negative, a denominator is above 0, a rate's numerator is at most its denominator; a value given
    with its parts agrees with them (else it is computed from them); a count, stock or rank is a whole
-   number; the value lies in the indicator's range.
+   number; the value lies in the indicator's range, then in its plausible range
+   (``Indicator.plausible_range``: the kind's default or the definition's ``plausible``); a part is at most
+   ``chiso.catalogue.models.MAX_MAGNITUDE``.
 5. A figure has a value (or its parts), or a target, or both. A target is set for a year or a quarter
-   only, and obeys the value's range and wholeness.
+   only, and obeys the value's ranges and wholeness.
 6. Within one batch, one value per key (indicator, unit, period, origin, source) and one target per
    (indicator, unit, period): a repeat is a problem of its own, naming the row it repeats.
 
@@ -35,8 +39,8 @@ from typing import TYPE_CHECKING
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.columns import FIELDS
-from chiso.catalogue.models import Indicator, SourceDocument, Target, Unit
-from chiso.catalogue.periods import Period, PeriodKind
+from chiso.catalogue.models import MAX_MAGNITUDE, Indicator, SourceDocument, Target, Unit
+from chiso.catalogue.periods import YEARS, Period, PeriodKind, within_years
 from chiso.catalogue.records import Origin, ValueInput
 from chiso.errors import Problem, UnknownNameError
 from chiso.ingest.vnnumbers import MACHINE, NumberError, Reading, read_number
@@ -55,6 +59,7 @@ __all__ = [
     "check_figure",
     "check_figures",
     "check_numbers",
+    "check_plausible",
     "check_proposals",
     "check_rows",
     "reading_for",
@@ -152,7 +157,15 @@ def reading_for(ind: Indicator, part: str) -> Reading:
 
 
 def _fmt(x: float) -> str:
-    return repr(int(x)) if float(x).is_integer() else repr(x)
+    return repr(int(x)) if float(x).is_integer() and abs(x) < 1e18 else repr(x)
+
+
+def _not_finite(text: str) -> bool:
+    """Whether refused text is a number a float cannot hold ("1e400", "inf", "NaN", 400 digits)."""
+    try:
+        return not math.isfinite(float(text.strip().replace(" ", "")))
+    except ValueError:
+        return False
 
 
 def _number(fig: Figure, name: str, ind: Indicator | None, row: int | None, problems: list[Problem]) -> float | None:
@@ -163,16 +176,23 @@ def _number(fig: Figure, name: str, ind: Indicator | None, row: int | None, prob
         problems.append(Problem(row, name, "not_a_number", {}, str(raw)))
         return None
     if isinstance(raw, int | float):
-        if not math.isfinite(raw):
-            problems.append(Problem(row, name, "not_a_number", {}, str(raw)))
+        try:
+            x = float(raw)
+        except OverflowError:  # an int beyond any float
+            x = math.inf
+        if not math.isfinite(x):
+            problems.append(Problem(row, name, "not_finite", {}, str(raw)[:40]))
             return None
-        return float(raw)
+        return x
     # with the indicator unknown (already a problem) the text is only checked to be a number
     reading = MACHINE if name in fig.machine or ind is None else reading_for(ind, name)
     try:
         return read_number(raw, reading)
     except NumberError as exc:
-        problems.append(Problem(row, name, exc.reason, exc.params, raw if exc.reason == "not_a_number" else None))
+        if exc.reason == "not_a_number" and _not_finite(raw):
+            problems.append(Problem(row, name, "not_finite", {}, raw.strip()[:40]))
+        else:
+            problems.append(Problem(row, name, exc.reason, exc.params, raw if exc.reason == "not_a_number" else None))
         return None
 
 
@@ -182,8 +202,29 @@ def _whole_and_range(ind: Indicator, x: float, name: str, row: int | None, probl
     lo, hi = ind.range
     if lo is not None and x < lo:
         problems.append(Problem(row, name, "below_range", {"lo": _fmt(lo)}, _fmt(x)))
-    if hi is not None and x > hi:
+    elif hi is not None and x > hi:
         problems.append(Problem(row, name, "above_range", {"hi": _fmt(hi)}, _fmt(x)))
+    else:
+        check_plausible(ind, x, name, row, problems)
+
+
+def check_plausible(ind: Indicator, x: float, name: str, row: int | None, problems: list[Problem]) -> None:
+    """A value or target of ``ind`` within its plausible range (``Indicator.plausible_range``), else a
+    problem naming the field and the bound."""
+    lo, hi = ind.plausible_range
+    if not math.isfinite(x):
+        problems.append(Problem(row, name, "not_finite", {}, repr(x)))
+    elif x < lo:
+        problems.append(Problem(row, name, "below_plausible", {"lo": _fmt(lo), "code": ind.code}, _fmt(x)))
+    elif x > hi:
+        problems.append(Problem(row, name, "above_plausible", {"hi": _fmt(hi), "code": ind.code}, _fmt(x)))
+
+
+def _part_bounded(x: float, name: str, row: int | None, problems: list[Problem]) -> bool:
+    if abs(x) <= MAX_MAGNITUDE:
+        return True
+    problems.append(Problem(row, name, "part_implausible", {"max": _fmt(MAX_MAGNITUDE)}, _fmt(x)))
+    return False
 
 
 def check_numbers(
@@ -199,6 +240,8 @@ def check_numbers(
     if num is not None and den is not None:
         if not ind.has_parts:
             problems.append(Problem(row, "numerator", "parts_not_for_kind", {"kind": ind.kind}))
+            return value
+        if not (_part_bounded(num, "numerator", row, problems) & _part_bounded(den, "denominator", row, problems)):
             return value
         if num < 0:
             problems.append(Problem(row, "numerator", "negative", {}, _fmt(num)))
@@ -274,6 +317,9 @@ def _place(
             period = Period.parse(_text(fig.period))
     except UnknownNameError as exc:
         problems.append(exc.problem(row, "period"))
+    if period is not None and not within_years(period):
+        params = {"period": str(period), "lo": YEARS[0], "hi": YEARS[1]}
+        problems.append(Problem(row, "period", "period_out_of_years", params))
     try:
         if _text(fig.code):
             ind = catalogue.indicator(_text(fig.code))

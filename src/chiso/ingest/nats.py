@@ -4,7 +4,7 @@ Stream ``CHISO_EVENTS`` holds the subjects ``<prefix>.>``; a message on ``<prefi
 ndxp) is one batch of that kind: NDJSON, one JSON event, or a JSON array. The durable pull consumer
 ``chiso-ingest`` submits each message as one batch and acknowledges it only after the batch is committed
 (stored and counted in the kept aggregates); when the commit fails the message is nak'ed with a delay and
-JetStream redelivers it. A redelivered message changes nothing: events are stored once by ``event_id``.
+JetStream redelivers it. A redelivered message changes nothing: events are stored once by their unit and ``event_id``.
 The subject is trusted: its events are attributed to the source ``nats:<subject>`` and may name any unit.
 
 ``EventWriter`` holds the workspace's single EventIngestor behind one thread: DuckDB allows one writing
@@ -136,12 +136,69 @@ def batch_records(text: str, *, strict_array: bool = False) -> list[Record]:
             if head == "[" and strict_array:
                 raise ValueError(f"not a valid JSON array: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
             data = None  # several objects: NDJSON
+        except RecursionError:
+            # nested too deep for the parser: an array is split into its elements, each judged on its own
+            parts = _array_elements(text) if head == "[" else None
+            if parts is not None:
+                return [(i, part) for i, part in enumerate(parts, start=1)]
+            if head == "[" and strict_array:
+                raise ValueError("not a valid JSON array") from None
+            data = None
         if isinstance(data, list):
             # non-objects go on as JSON text so the ingestor rejects them with its reason
-            return [(i, rec if isinstance(rec, dict) else json.dumps(rec)) for i, rec in enumerate(data, start=1)]
+            return [(i, rec if isinstance(rec, dict) else _text(rec)) for i, rec in enumerate(data, start=1)]
         if isinstance(data, dict):
             return [(1, data)]
     return [(i, line) for i, line in enumerate(text.splitlines(), start=1) if line.strip()]
+
+
+def _text(value: Any) -> str:
+    try:
+        return json.dumps(value)
+    except (RecursionError, ValueError):
+        return "[" * 10_000  # too deep to write back: the ingestor rejects it as nested too deep
+
+
+def _array_elements(text: str) -> list[str] | None:
+    """The texts of a JSON array's elements, found by a scan of brackets and strings (no recursion), or None
+    when the text is not one array."""
+    body = text.strip()
+    if not body.startswith("[") or not body.endswith("]"):
+        return None
+    out: list[str] = []
+    depth, start, in_str, esc = 0, 1, False, False
+    for i, ch in enumerate(body):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+            continue
+        if ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+            if depth == 0:
+                if i != len(body) - 1:
+                    return None
+                last = body[start:i].strip()
+                if last:
+                    out.append(last)
+                elif out:
+                    return None  # a trailing comma
+            elif depth < 0:
+                return None
+        elif ch == "," and depth == 1:
+            part = body[start:i].strip()
+            if not part:
+                return None
+            out.append(part)
+            start = i + 1
+    return out if depth == 0 and not in_str else None
 
 
 @dataclass

@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from enum import StrEnum
 
 from chiso.errors import NumberError
@@ -190,7 +190,12 @@ class NumberPhrase:
         """100·n/N for a fraction, rounded to two places (the dataset's rule); None otherwise."""
         if self.kind is not NumberKind.FRACTION or not self.denominator:
             return None
-        return float(round(Decimal(repr(self.numerator)) * 100 / Decimal(repr(self.denominator)), 2))
+        q = Decimal(repr(self.numerator)) * 100 / Decimal(repr(self.denominator))
+        if not q.is_finite():
+            return float(q)
+        with localcontext() as ctx:  # "99…9/1" has more digits than the default 28
+            ctx.prec = max(28, q.adjusted() + 4)
+            return float(round(q, 2))
 
 
 # --- numbers ------------------------------------------------------------------------------------

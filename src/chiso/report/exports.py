@@ -4,6 +4,10 @@ The CSV and dataValueSets outputs read back through ``chiso.ingest.files.read_va
 so an export is also a valid import; the CSV's columns are the contract of ``chiso.catalogue.columns``.
 SDMX-CSV needs its structure (``sdmx_structure``) to be read: SDMX-CSV 2.0 names the dataflow but does
 not say which columns are dimensions.
+
+Every text cell of a CSV (or XLSX) that chiso writes goes through ``neutralise``: a text a spreadsheet would
+take for a formula gets a leading "'" (OWASP, CSV injection); numbers are written as numbers. The import
+reader takes the quote off again (``chiso.ingest.files.unneutralise``), so an export still imports unchanged.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "export_csv",
     "export_datavaluesets",
     "export_sdmx_csv",
+    "neutralise",
     "number_text",
     "sdmx_structure",
     "sdmx_structure_xml",
@@ -61,6 +66,19 @@ _OBS_STATUS_CODES = {"A": "Normal value", "E": "Estimated value", "M": "Missing 
 
 
 # --- shared helpers -----------------------------------------------------------------------------
+
+# What a spreadsheet reads as the start of a formula (a tab or CR before one, too): OWASP's list.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """A text cell as written: "'" before a text that would start a formula ("=HYPERLINK(…)", "+1", "@x").
+
+    A text that already begins with "'" before such a character gets one more, so that the reader's
+    ``chiso.ingest.files.unneutralise`` (one quote off) gives every text back as it was.
+    """
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
 
 
 def number_text(number: float | int | None) -> str:
@@ -124,17 +142,17 @@ def export_csv(values: Sequence[StoredValue]) -> str:
     writer.writerow(CSV_COLUMNS)
     for v in values:
         row = {
-            "code": v.indicator,
-            "unit": v.unit,
-            "period": v.period,
+            "code": neutralise(v.indicator),
+            "unit": neutralise(v.unit),
+            "period": neutralise(v.period),
             "value": _csv_number(v.value),
             "numerator": _csv_number(v.numerator),
             "denominator": _csv_number(v.denominator),
             "approximate": _bool_text(v.approximate),
-            "qualifier": v.qualifier or "",
-            "source": v.source,
+            "qualifier": neutralise(v.qualifier or ""),
+            "source": neutralise(v.source),
             "paragraph": "" if v.paragraph is None else str(v.paragraph),
-            "comment": v.comment or "",
+            "comment": neutralise(v.comment or ""),
             "origin": v.origin.value,
             "status": v.status,
         }
@@ -259,8 +277,8 @@ def export_sdmx_csv(
                 _obs_status(v),
                 number_text(v.numerator),
                 number_text(v.denominator),
-                _one_line(v.source),
-                _one_line(v.comment),
+                neutralise(_one_line(v.source)),
+                neutralise(_one_line(v.comment)),
             ]
         )
     return buffer.getvalue()

@@ -214,6 +214,14 @@ class EventBook:
         with self.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(q.group_by(c.unit))}
 
+    def first_seen_day(self, measures: Collection[str], unit: str, key: str) -> date | None:
+        """The first day a key of a unit was seen by any of these first_seen measures (None: never)."""
+        c = s.event_first_seen.c
+        q = select(func.min(c.first_day)).where(c.measure.in_(sorted(measures)), c.unit == unit, c.key == key)
+        with self.engine.connect() as conn:
+            day = conn.execute(q).scalar_one()
+        return day if isinstance(day, date) or day is None else date.fromisoformat(str(day))
+
     def days_with_data(self, measure: str, start: date, end: date) -> int:
         c = s.event_agg.c
         q = select(func.count(func.distinct(c.day))).where(c.measure == measure, c.day >= start, c.day <= end)

@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
+from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.errors import WorkspaceError
 
 _ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), datetime: pa.timestamp("us"),
@@ -90,10 +91,16 @@ class EventStore:
 
     # writes -----------------------------------------------------------------------------------
     def append(self, kind: str, rows: pa.Table, batch: int) -> tuple[int, int]:
-        """Insert the rows not stored before (by event_id, within the batch's days); returns
-        (accepted, duplicates). One transaction: after it returns, the events are durable."""
+        """Insert the rows not stored before (by the event's unit and ``event_id``, within the batch's days);
+        returns (accepted, duplicates). One transaction: after it returns, the events are durable.
+
+        Idempotency is scoped to the unit the event belongs to (a dossier's ``unit``, an NDXP transaction's
+        ``consumer_unit``): a source may send only for its own units, so no source can send an id first and have
+        another unit's real event dropped as its duplicate. Events stored before were unique by id alone, so they
+        are unique by (unit, id) too: nothing stored changes."""
         rows = rows.append_column("batch", pa.array([batch] * rows.num_rows, pa.int64())).cast(arrow_schema(kind))
         t = table_name(kind)
+        u = UNIT_COLUMN[kind]  # whose the event is: the scope of its idempotency
         con = self.con
         con.execute("BEGIN TRANSACTION")
         try:
@@ -101,8 +108,9 @@ class EventStore:
             lo, hi = con.execute("SELECT min(day), max(day) FROM incoming").fetchone() or (None, None)
             con.execute(
                 f"""INSERT INTO {t}
-                SELECT i.* FROM (SELECT * FROM incoming QUALIFY row_number() OVER (PARTITION BY event_id) = 1) i
-                ANTI JOIN (SELECT event_id FROM {t} WHERE day BETWEEN ? AND ?) e ON i.event_id = e.event_id""",
+                SELECT i.* FROM (SELECT * FROM incoming QUALIFY row_number() OVER (PARTITION BY {u}, event_id) = 1) i
+                ANTI JOIN (SELECT {u}, event_id FROM {t} WHERE day BETWEEN ? AND ?) e
+                ON i.event_id = e.event_id AND i.{u} = e.{u}""",
                 [lo, hi],
             )
             accepted = int(con.execute(f"SELECT count(*) FROM {t} WHERE batch = ?", [batch]).fetchone()[0])  # type: ignore[index]

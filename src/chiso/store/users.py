@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ _HASHER = PasswordHasher()  # argon2id with the library's current recommended pa
 MAX_FAILED = 5
 LOCKOUT = timedelta(minutes=15)
 SESSION_TTL = timedelta(hours=8)
+_DUMMY: dict[tuple[int, int, int], str] = {}  # per hasher's parameters: a hash no password matches
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,30 @@ def _sid(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _password_ok(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _dummy_hash() -> str:
+    """A hash made with the current hasher's parameters, checked when a name has no account: the same work."""
+    key = (_HASHER.time_cost, _HASHER.memory_cost, _HASHER.parallelism)
+    if key not in _DUMMY:
+        _DUMMY[key] = _HASHER.hash(secrets.token_urlsafe(24))
+    return _DUMMY[key]
+
+
 class UserBook:
     def __init__(self, engine: Engine, write: Callable[[], AbstractContextManager[Connection]] | None = None) -> None:
         self.engine = engine
         # the connection a form's move is written on: the store's open batch(), if any, so that the form's
         # state and its values' status are one transaction; else a transaction of its own
         self._write = write or engine.begin
+        # failed logins at names without an account (name → failures, locked until): locked like real ones
+        self._unknown: dict[str, tuple[int, datetime | None]] = {}
+        self._unknown_lock = threading.Lock()
 
     # users ------------------------------------------------------------------------------------
     def create(self, username: str, name: str, password: str, role: str, unit: str) -> UserRecord:
@@ -123,23 +143,27 @@ class UserBook:
             return [_user(r) for r in conn.execute(select(s.app_user).order_by(s.app_user.c.username)).mappings()]
 
     def set_active(self, uid: int, active: bool) -> None:
+        """Deactivating ends the user's sessions for good: reactivating does not bring them back."""
         with self.engine.begin() as conn:
             conn.execute(update(s.app_user).where(s.app_user.c.id == uid).values(active=active))
+            if not active:
+                conn.execute(delete(s.web_session).where(s.web_session.c.user_id == uid))
 
     def verify(self, username: str, password: str) -> tuple[UserRecord | None, str]:
-        """(user, "ok") or (None, why): "unknown", "locked", "inactive" or "wrong". Failed attempts lock the
-        account for a while, so a password cannot be guessed at speed even from many addresses."""
+        """(user, "ok") or (None, why): "unknown", "locked", "inactive" or "wrong". Failed attempts lock a
+        name for a while, whether it has an account or not, so a password cannot be guessed at speed even from
+        many addresses. Every answer costs one password check (against a dummy hash for an unknown name), so
+        its time tells nothing either; callers answer every refusal alike (no hint which names exist)."""
         with self.engine.begin() as conn:
             r = conn.execute(select(s.app_user).where(s.app_user.c.username == username)).mappings().first()
-            if r is None:
-                _HASHER.hash(password)  # the same work as a real check: no timing hint that the name is unknown
-                return None, "unknown"
             t = now()
+            if r is None:
+                _password_ok(_dummy_hash(), password)
+                return None, self._unknown_failed(username, t)
+            right = _password_ok(r["password_hash"], password)
             if r["locked_until"] is not None and r["locked_until"] > t:
                 return None, "locked"
-            try:
-                _HASHER.verify(r["password_hash"], password)
-            except (VerificationError, InvalidHashError):
+            if not right:
                 failed = r["failed_logins"] + 1
                 lock = t + LOCKOUT if failed >= MAX_FAILED else None
                 conn.execute(
@@ -155,6 +179,19 @@ class UserBook:
                     update(s.app_user).where(s.app_user.c.id == r["id"]).values(failed_logins=0, locked_until=None)
                 )
             return _user(r), "ok"
+
+    def _unknown_failed(self, username: str, t: datetime) -> str:
+        """Count a failed login at a name without an account, as ``verify`` does for an account."""
+        with self._unknown_lock:
+            failed, until = self._unknown.pop(username, (0, None))
+            if until is not None and until > t:
+                self._unknown[username] = (failed, until)
+                return "locked"
+            failed += 1
+            self._unknown[username] = (0, t + LOCKOUT) if failed >= MAX_FAILED else (failed, None)
+            while len(self._unknown) > 100_000:  # bound the memory a spray of names can take
+                del self._unknown[next(iter(self._unknown))]
+            return "locked" if failed >= MAX_FAILED else "unknown"
 
     def record(
         self,
@@ -228,8 +265,30 @@ class UserBook:
         with self.engine.connect() as conn:
             return [_form(r) for r in conn.execute(q.order_by(c.updated_at.desc())).mappings()]
 
-    def set_form(self, f: FormState, state: str, actor: str, comment: str | None) -> FormState:
-        """Move a form to ``state``, audited; refuses if someone else moved it since ``f`` was read.
+    def form_now(self, dataset: str, unit: str, period: str, *, source: str) -> tuple[FormState, dict[str, int]]:
+        """The form's state and its values' versions (by indicator) as they are now, on the write's connection
+        (the open ``batch()``'s): the values' rows are locked until it ends (PostgreSQL; SQLite has one
+        writer at a time), so a save and a move of one form never interleave."""
+        c, v = s.form_state.c, s.data_value.c
+        with self._write() as conn:
+            rows = conn.execute(
+                select(v.indicator, v.version)
+                .where(v.unit == unit, v.period == period, v.source == source)
+                .with_for_update()
+            ).all()
+            r = (
+                conn.execute(select(s.form_state).where(c.dataset == dataset, c.unit == unit, c.period == period))
+                .mappings()
+                .first()
+            )
+        state = _form(r) if r is not None else FormState(dataset, unit, period, "open", None, "", None, 0)
+        return state, {str(x.indicator): int(x.version) for x in rows}
+
+    def set_form(
+        self, f: FormState, state: str, actor: str, comment: str | None, *, detail: dict[str, Any] | None = None
+    ) -> FormState:
+        """Move a form to ``state``, audited (``detail``: more to record in the entry, e.g. an approval's
+        submitter); refuses if someone else moved it since ``f`` was read.
 
         Inside the store's ``batch()`` the move is part of the batch's transaction."""
         from chiso.errors import ConflictError
@@ -277,7 +336,7 @@ class UserBook:
                 unit=f.unit,
                 period=f.period,
                 before={"state": f.state},
-                after={"state": state, "comment": comment},
+                after={"state": state, "comment": comment, **(detail or {})},
             )
         # built, not read back: inside a batch another connection would not see the move yet
         return FormState(f.dataset, f.unit, f.period, state, comment, actor, t, f.version + 1)

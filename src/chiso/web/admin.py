@@ -24,7 +24,7 @@ from chiso.auth import Role, User
 from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.events import EVENT_KINDS
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar, Target, Unit, UnitType
-from chiso.catalogue.periods import Period, PeriodKind
+from chiso.catalogue.periods import Period, PeriodKind, check_year
 from chiso.errors import ChisoError, HttpProblem, PermissionDenied, UnknownNameError
 from chiso.i18n import t
 from chiso.ingest.events import ALL
@@ -289,14 +289,15 @@ def save_target(request: Request, ws: Workspace, user: User, form: Mapping[str, 
         p = Period.parse(entry["period"])
         if p.kind not in (PeriodKind.YEAR, PeriodKind.QUARTER):
             errors.append(t("admin.target.period_kind", lang))
+        check_year(p)  # the framework's years, as every input is held to
     except UnknownNameError as exc:
         errors.append(t("admin.target.period", lang, reason=exc.render(lang)))
     value, problem = read_target(ind, entry["value"], lang)
     if problem:
         errors.append(problem)
     if value is not None and ind is not None:
-        lo, hi = ind.range
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
+        lo, hi = ind.bounds  # the range, within the plausible one (chiso.ingest.intake holds values to the same)
+        if not lo <= value <= hi:
             errors.append(t("admin.target.range", lang, lo=lo, hi=hi))
     if entry["source"] and entry["source"] not in ws.store.sources():
         errors.append(t("admin.target.source", lang))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -22,22 +23,35 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from chiso import __version__
 from chiso.app import REPORTS, Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
 from chiso.web import admin, api, auth_routes, downloads, events_api, extract, forms, pages, reports
 from chiso.web.dashboards import Dashboards, data_version
+from chiso.web.headers import SecurityHeaders, secure
 from chiso.web.pagecache import PublicPageCache
 from chiso.web.problems import install, problem_response
 from chiso.web.templating import STATIC
 
 log = logging.getLogger(__name__)
 STOP_GRACE = 10.0  # seconds the NATS consumer gets to finish its batch at shutdown
+TRUSTED_PROXIES = "CHISO_TRUSTED_PROXIES"  # env: comma-separated proxy addresses (or networks); default none
 
 
-def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: int = events_api.MAX_BODY) -> FastAPI:
-    """The app for ``ws``. Without ``writer`` it opens its own on the first batch and closes it at shutdown."""
+def trusted_proxies(value: str | None = None) -> list[str]:
+    """The proxies whose ``X-Forwarded-For``/``-Proto`` are believed: ``value``, else ``CHISO_TRUSTED_PROXIES``."""
+    raw = os.environ.get(TRUSTED_PROXIES, "") if value is None else value
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: int = events_api.MAX_BODY,
+               proxies: list[str] | None = None) -> FastAPI:
+    """The app for ``ws``. Without ``writer`` it opens its own on the first batch and closes it at shutdown.
+
+    ``proxies`` (default: ``CHISO_TRUSTED_PROXIES``): the only client addresses whose proxy headers are
+    believed; from anyone else ``X-Forwarded-For`` is ignored (the login rate limit counts the real address)."""
     owned = writer is None
     w = writer if writer is not None else EventWriter.of(ws)
 
@@ -51,10 +65,12 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app = FastAPI(title="chiso", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     install(app)
 
-    async def on_unexpected(_req: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(req: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
-        return problem_response(500, "internal-error",
+        resp = problem_response(500, "internal-error",
                                 "the server failed on this request; the error is in the server log")
+        secure(resp.headers, req.url.path)  # answered outside every middleware: secured here
+        return resp
 
     app.add_exception_handler(Exception, on_unexpected)
     app.state.workspace = ws
@@ -74,7 +90,17 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
         return (*data_version(ws.store), stamp, ws.catalogue_generation)
 
     app.add_middleware(PublicPageCache, version=version)
+    app.add_middleware(SecurityHeaders)  # outside the page cache: cached answers get them too
+    trusted = trusted_proxies() if proxies is None else proxies
+    if trusted:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
     return app
+
+
+def server_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """uvicorn's settings for ``app``. Its own proxy-header handling is off (by default it believes
+    ``X-Forwarded-For`` from any local client); the app believes only ``CHISO_TRUSTED_PROXIES``."""
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False)
 
 
 @contextlib.contextmanager
@@ -110,7 +136,7 @@ def serve(
     writer = EventWriter.of(ws)
     writer.open()
     app = create_app(ws, writer=writer)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
+    server = uvicorn.Server(server_config(app, host, port, log_level))
     failure: list[BaseException] = []
 
     def consumer_done(task: asyncio.Task[Any]) -> None:

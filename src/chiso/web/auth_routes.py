@@ -2,7 +2,8 @@
 
 - ``GET/POST /login``, ``POST /logout`` for browsers; ``GET/POST/DELETE /api/v1/session`` for scripts.
 - Login attempts are rate-limited per client address and per user name (429 with Retry-After) before the
-  password is checked; ``UserBook.verify`` adds a lockout after repeated failures.
+  password is checked; ``UserBook.verify`` adds a lockout after repeated failures. Every refusal (unknown
+  name, wrong password, locked or deactivated account) is the same answer in about the same time.
 - The login form carries its own CSRF token (a cookie matched by a hidden field): without it another site
   could log a victim in under the attacker's account ("login CSRF"). The JSON login needs a JSON body,
   which a cross-site HTML form cannot send.
@@ -11,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -41,6 +43,7 @@ from chiso.web.session import (
 from chiso.web.templating import lang_of, render
 from chiso.workflow import to_user
 
+log = logging.getLogger(__name__)
 LOGIN_COOKIE = "chiso_login"  # the login form's own CSRF token, before there is a session
 
 
@@ -79,11 +82,10 @@ def safe_next(target: str | None) -> str:
 
 
 def refusal(why: str) -> tuple[int, str, str]:
-    """A failed login's status, problem type and message id; an unknown name and a wrong password read the
-    same: no hint which names exist."""
-    return {"locked": (403, "account-locked", "login.locked"),
-            "inactive": (403, "account-inactive", "login.inactive")}.get(why, (401, "wrong-credentials",
-                                                                              "login.wrong"))
+    """A failed login's status, problem type and message id: the same whatever ``why`` (an unknown name, a
+    wrong password, a locked or a deactivated account), so no answer tells which names exist."""
+    log.info("login refused: %s", why)
+    return 401, "wrong-credentials", "web.login.refused"
 
 
 def _start(ws: Workspace, request: Request, rec: UserRecord) -> tuple[str, str]:

@@ -2,7 +2,9 @@
 routes that serve them beside their pages (``/overview.csv``, ``/indicators/{code}/ranking.xlsx``…).
 
 A table's columns and title are message ids (``chiso.i18n``): the file reads in the reader's language. A bad
-name in the query answers with the page's own error page, as the page would.
+name in the query answers with the page's own error page, as the page would. A text cell that a spreadsheet
+would take for a formula (a unit's name, a source's title beginning with "=") is written with a leading "'"
+(``chiso.report.exports.neutralise``), in CSV and in XLSX, where it is also typed as text; numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from openpyxl.styles import Font
 from chiso.catalogue.models import PILLAR_NAMES, Indicator
 from chiso.engine.reading import Cell, Ranking
 from chiso.i18n import t
-from chiso.report.exports import number_text
+from chiso.report.exports import neutralise, number_text
 from chiso.web.dashboards import IndicatorView, Overview, UnitView
 from chiso.web.deps import DashboardsDep, WorkspaceDep
 from chiso.web.labels import unit_label
@@ -56,13 +58,17 @@ class DataTable:
         return [c.label(lang) for c in self.columns]
 
 
+def _text_cell(x: Cellish) -> Cellish:
+    return neutralise(x) if isinstance(x, str) else x
+
+
 def to_csv(table: DataTable, lang: str) -> bytes:
     """UTF-8 with a BOM (Excel then reads the diacritics); numbers exact, with '.' as the decimal mark."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(table.header(lang))
+    w.writerow([neutralise(h) for h in table.header(lang)])
     for row in table.rows:
-        w.writerow(["" if x is None else number_text(x) if isinstance(x, int | float) else x for x in row])
+        w.writerow(["" if x is None else number_text(x) if isinstance(x, int | float) else neutralise(x) for x in row])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -70,14 +76,16 @@ def to_xlsx(table: DataTable, lang: str) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = t(table.title, lang)[:31]
-    ws.append(table.header(lang))
+    ws.append([neutralise(h) for h in table.header(lang)])
     for c in ws[1]:
         c.font = Font(bold=True)
     for row in table.rows:
-        ws.append(list(row))
-    for r in ws.iter_rows(min_row=2):
+        ws.append([_text_cell(x) for x in row])
+    for r in ws.iter_rows():
         for c in r:
-            if isinstance(c.value, float):
+            if isinstance(c.value, str):
+                c.data_type = "s"  # openpyxl takes a text beginning with "=" for a formula; this one is text
+            elif isinstance(c.value, float):
                 c.number_format = "#,##0" if c.value.is_integer() else "#,##0.00##"
             elif isinstance(c.value, int):
                 c.number_format = "#,##0"

@@ -2,7 +2,7 @@
 
 ``POST /api/v1/events/{kind}`` answers 200 with the batch's receipt only after the batch is committed
 (stored and counted in the kept aggregates): an acknowledged batch is durable. A client that got no answer
-sends the batch again; that is harmless, events are stored once by ``event_id``.
+sends the batch again; that is harmless, events are stored once by their unit and ``event_id``.
 
 The routes are ``router``; they authenticate the event source by its token on every request, and write
 through the app's one event writer (``web.deps.writer``).

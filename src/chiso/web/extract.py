@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from chiso import app as core
 from chiso import auth
@@ -25,7 +26,7 @@ from chiso.auth import User
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import SourceDocument
 from chiso.catalogue.periods import Period
-from chiso.errors import ChisoError, PermissionDenied, ValidationError
+from chiso.errors import ChisoError, ImportFileError, PermissionDenied, ValidationError
 from chiso.i18n import fmt_value, t
 from chiso.ingest.extract import Proposal, decode_document, document_period
 from chiso.ingest.intake import check_proposals
@@ -34,7 +35,12 @@ from chiso.web.deps import WorkspaceDep
 from chiso.web.session import check_csrf, current_user
 from chiso.web.templating import lang_of, render
 
-MAX_BYTES = 5 * 1024 * 1024  # a report is text: 5 MB is far more than any
+MAX_BYTES = 5 * 1024 * 1024  # the least a form part may be; the workspace's extract_chars may allow more
+
+
+def _max_part(limits: core.Limits) -> int:
+    """The most bytes a form part (the upload, the pasted text) may hold: 4 per allowed character (UTF-8)."""
+    return max(MAX_BYTES, 4 * limits.extract_chars + 1)
 
 
 @dataclass(frozen=True)
@@ -123,16 +129,23 @@ def _refused(ws: core.Workspace, request: Request) -> Response:
     return _page(ws, request, status=403, errors=[t("web.extract.not_allowed", lang_of(request))])
 
 
-async def _read_form(request: Request) -> tuple[dict[str, str], list[int], UploadFile | None]:
-    form = await request.form(max_part_size=MAX_BYTES)
+async def _read_form(request: Request, limits: core.Limits) -> tuple[dict[str, str], list[int], UploadFile | None]:
+    try:
+        form = await request.form(max_part_size=_max_part(limits))
+    except HTTPException as exc:
+        if "maximum size" not in str(exc.detail):
+            raise
+        # a part over the size: the text is over the limit, said as the limit (and its setting)
+        raise limits.text_too_long(t("page.extract.form", lang_of(request)), lang_of(request)) from exc
     fields = {k: v for k, v in form.items() if isinstance(v, str)}
     picks = [int(x) for x in form.getlist("pick") if isinstance(x, str) and x.isdigit()]
     upload = form.get("file")
     return fields, picks, upload if isinstance(upload, UploadFile) and upload.filename else None
 
 
-def _proposals_of(cat: Catalogue, fields: dict[str, str], text: str,
-                  name: str) -> tuple[SourceDocument, list[Proposal]]:
+def _proposals_of(cat: Catalogue, fields: dict[str, str], text: str, name: str,
+                  limits: core.Limits) -> tuple[SourceDocument, list[Proposal]]:
+    limits.check_text(name, text, fields.get("_lang", "vi"))  # before the work, on reading and on accepting
     period = fields.get("period", "").strip()
     if period:
         period = str(Period.parse(period))
@@ -147,7 +160,10 @@ async def _admitted(
     """The posted form of a logged-in, allowed user with a good CSRF token; else the answer to send."""
     if user is None:
         return RedirectResponse("/login?next=/extract", status_code=303)
-    fields, picks, upload = await _read_form(request)
+    try:
+        fields, picks, upload = await _read_form(request, ws.limits)
+    except ChisoError as exc:
+        return _page(ws, request, status=413, errors=[exc.render(lang_of(request))])
     try:
         check_csrf(request, fields.get("csrf"))
     except PermissionDenied:  # said on the page itself, keeping the form
@@ -176,16 +192,20 @@ async def read(request: Request, ws: WorkspaceDep, user: Annotated[User | None, 
         return gate
     fields, _picks, upload = gate
     try:
+        limits = ws.limits
         if upload is not None:
-            data = await upload.read(MAX_BYTES + 1)
-            if len(data) > MAX_BYTES:
-                raise ChisoError(t("web.extract.too_large", lang))
             name = upload.filename or "report.txt"
+            data = await upload.read(_max_part(limits) + 1)
+            limits.check_text_bytes(name, len(data), lang)
         else:
-            data = fields.get("text", "").encode("utf-8")
             name = "pasted.txt"
+            limits.check_text(name, fields.get("text", ""), lang)  # before encoding a long text again
+            data = fields.get("text", "").encode("utf-8")
         text, _fmt = decode_document(data, name)
-        doc, proposals = await run_in_threadpool(_proposals_of, ws.catalogue, fields, text, name)
+        doc, proposals = await run_in_threadpool(_proposals_of, ws.catalogue, fields, text, name, limits)
+    except ImportFileError as exc:  # unreadable or over the limit: the page does not carry the text back
+        return _page(ws, request, status=400, errors=[exc.render(lang)],
+                     form={k: v for k, v in fields.items() if k != "text"})
     except ChisoError as exc:
         return _page(ws, request, status=400, errors=[exc.render(lang)], form=fields)
     form = {"text": text, "name": name, "period": fields.get("period", ""), "title": fields.get("title", "")}
@@ -204,7 +224,7 @@ async def accept(request: Request, ws: WorkspaceDep, user: Annotated[User | None
     assert user is not None  # _admitted() answered for the public
     text, name = fields.get("text", ""), fields.get("name", "") or "pasted.txt"
     try:
-        doc, proposals = await run_in_threadpool(_proposals_of, ws.catalogue, fields, text, name)
+        doc, proposals = await run_in_threadpool(_proposals_of, ws.catalogue, fields, text, name, ws.limits)
     except ChisoError as exc:
         return _page(ws, request, status=400, errors=[exc.render(lang)], form=fields)
     chosen = sorted({i for i in picks if 0 <= i < len(proposals)})

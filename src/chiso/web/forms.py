@@ -10,6 +10,10 @@ Two people editing one value: each field carries the version its value had when 
 and a hidden copy of what was shown. A field the user did not change is not written at all, so a
 colleague's newer value survives; a changed field written over a newer version is refused (409) and the
 page shows the current value beside the user's.
+
+A move (submit, approve, return, reopen) names the form's version as read (``form_version`` in the pages'
+forms, ``?version=`` in the API, from the form's ``version``): if the form changed since, it answers 409
+(``conflict``) and moves nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from chiso.app import Workspace
 from chiso.auth import User
 from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator, Text, Unit
-from chiso.catalogue.periods import Period
+from chiso.catalogue.periods import Period, check_year
 from chiso.catalogue.records import StoredValue
 from chiso.errors import (
     ChisoError,
@@ -348,6 +352,12 @@ def parse_posted(view: FormView, form: Mapping[str, str]) -> tuple[dict[str, dic
     return posted, entries, problems
 
 
+def _form_version(form: Mapping[str, str]) -> int | None:
+    """The form's version the page was drawn with (``None``: not sent)."""
+    text = form.get("form_version", "").strip()
+    return int(text) if text.isdigit() else None
+
+
 def _form_url(view: FormView) -> str:
     return f"/forms/{view.dataset.id}/{view.unit}/{view.period}"
 
@@ -401,7 +411,7 @@ def forms_list_context(ws: Workspace, user: User, lang: str, *, dataset: str | N
     error = None
     if period:
         try:
-            chosen = Period.parse(period)
+            chosen = check_year(Period.parse(period))
         except UnknownNameError as exc:
             error = exc.render(lang)
     ds = dataset if dataset in ws.catalogue.datasets else None
@@ -486,6 +496,9 @@ def _save(ws: Workspace, request: Request, user: User, dataset: str, unit: str, 
     conflicts = _conflicts(view, entries)
     if conflicts:
         return form_page(ws, request, view, status=409, posted=posted, conflicts=conflicts)
+    submit, version = form.get("action") == "submit", _form_version(form)
+    if submit and version is not None and version != view.version:  # submitting what the user has not seen
+        return form_page(ws, request, view, status=409, posted=posted, error=t("form.changed", lang_of(request)))
     try:
         if entries:
             view = workflow.save_form(ws, user, view.dataset.id, view.unit, str(view.period), entries)
@@ -496,11 +509,15 @@ def _save(ws: Workspace, request: Request, user: User, dataset: str, unit: str, 
         return form_page(ws, request, view, status=409, posted=posted,
                          conflicts=_conflicts(view, entries) or [e.indicator for e in entries])
     done = "saved"
-    if form.get("action") == "submit":
+    if submit:
         try:
-            view = workflow.submit_form(ws, user, view.dataset.id, view.unit, str(view.period))
+            view = workflow.submit_form(ws, user, view.dataset.id, view.unit, str(view.period),
+                                        version=None if version is None else view.version)
         except ValidationError as exc:  # saved, but not complete
             return form_page(ws, request, view, status=422, problems=exc.problems)
+        except ConflictError:  # saved; someone changed the form before it was submitted
+            view = workflow.open_form(ws, user, dataset, unit, period)
+            return form_page(ws, request, view, status=409, error=t("form.changed", lang_of(request)))
         done = "submitted"
     return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
 
@@ -518,22 +535,23 @@ Move = Literal["approve", "return", "reopen"]
 def _move(ws: Workspace, request: Request, user: User, dataset: str, unit: str, period: str,
           form: Mapping[str, str], what: Move) -> Response:
     check_csrf(request, form.get("csrf"))
+    version = _form_version(form)
     try:
         if what == "approve":
-            view = workflow.approve_form(ws, user, dataset, unit, period)
+            view = workflow.approve_form(ws, user, dataset, unit, period, version=version)
             done = "approved"
         elif what == "return":
-            view = workflow.return_form(ws, user, dataset, unit, period, form.get("comment", ""))
+            view = workflow.return_form(ws, user, dataset, unit, period, form.get("comment", ""), version=version)
             done = "returned"
         else:
-            view = workflow.reopen_form(ws, user, dataset, unit, period, form.get("reason", ""))
+            view = workflow.reopen_form(ws, user, dataset, unit, period, form.get("reason", ""), version=version)
             done = "reopened"
     except ValidationError as exc:
         return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period), status=422,
                          problems=exc.problems)
     except ConflictError:
         view = workflow.open_form(ws, user, dataset, unit, period)
-        return form_page(ws, request, view, status=409, error=t("form.moved", lang_of(request)))
+        return form_page(ws, request, view, status=409, error=t("form.changed", lang_of(request)))
     return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
 
 
@@ -612,7 +630,7 @@ def form_json(ws: Workspace, view: FormView, lang: str = "vi") -> dict[str, Any]
     return {
         "dataset": view.dataset.id, "dataset_name": view.dataset.name.get(lang), "unit": view.unit,
         "unit_name": unit_label(ws.catalogue.units[view.unit], lang), "period": str(view.period),
-        "state": st.state, "comment": st.comment, "updated_by": st.updated_by or None,
+        "state": st.state, "version": view.version, "comment": st.comment, "updated_by": st.updated_by or None,
         "updated_at": st.updated_at.isoformat() if st.updated_at else None,
         "can_edit": view.can_edit, "can_review": view.can_review, "can_reopen": view.can_reopen,
         "fields": fields,
@@ -635,6 +653,8 @@ def _conflict(view: FormView, codes: list[str]) -> HttpProblem:
 
 
 api_router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
+FormVersion = Annotated[int | None, Query(ge=0, description="the form's `version` as read with GET: if it changed "
+                                          "since, 409 and nothing moves (omitted: not checked)")]
 ONE_FORM = responses(401, s403="not allowed, or a missing CSRF token", s404="no such form")
 CHANGE = responses(401, s403="not allowed, or a missing CSRF token", s404="no such form",
                    s409="changed meanwhile", s422="invalid values: `errors` lists each {field, reason, rule}")
@@ -683,29 +703,32 @@ def put_form(request: Request, dataset: str, unit: str, period: str, body: Entri
 
 @api_router.post("/{dataset}/{unit}/{period}/submit", responses=CHANGE, dependencies=[CheckCsrf])
 def submit(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
-           user: RequiredUser) -> dict[str, Any]:
+           user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Submit for review (every field must have a value)."""
-    return form_json(ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period)), lang_of(request))
+    return form_json(ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period, version=version)),
+                     lang_of(request))
 
 
 @api_router.post("/{dataset}/{unit}/{period}/approve", responses=CHANGE, dependencies=[CheckCsrf])
 def approve(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
-            user: RequiredUser) -> dict[str, Any]:
-    """Approve a submitted form: its values are published and the form is locked."""
-    return form_json(ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period)), lang_of(request))
+            user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
+    """Approve a submitted form: its values are published and the form is locked. With ``[workflow]
+    four_eyes`` on (the default) whoever submitted it or saved its values may not (403)."""
+    return form_json(ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period, version=version)),
+                     lang_of(request))
 
 
 @api_router.post("/{dataset}/{unit}/{period}/return", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
 def return_(request: Request, dataset: str, unit: str, period: str, body: CommentIn, ws: WorkspaceDep,
-            user: RequiredUser) -> dict[str, Any]:
+            user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Return a submitted form to its unit, with a comment saying what to fix."""
-    return form_json(ws, _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment)),
-                     lang_of(request))
+    return form_json(ws, _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment,
+                                                             version=version)), lang_of(request))
 
 
 @api_router.post("/{dataset}/{unit}/{period}/reopen", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
 def reopen(request: Request, dataset: str, unit: str, period: str, body: ReasonIn, ws: WorkspaceDep,
-           user: RequiredUser) -> dict[str, Any]:
+           user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Reopen an approved form (admins only; audited with the reason). Its values are unpublished."""
-    return form_json(ws, _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason)),
-                     lang_of(request))
+    return form_json(ws, _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason,
+                                                             version=version)), lang_of(request))

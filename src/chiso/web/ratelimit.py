@@ -4,8 +4,9 @@ These sit in front of the password check (argon2 is deliberately slow: an unlimi
 cheap way to burn the server's CPU) and beside ``UserBook``'s lockout, which stops the guessing of one
 account's password from many addresses. In memory is enough for one process; limits reset on restart.
 
-The client address is what the ASGI server reports: behind a reverse proxy, run uvicorn with
-``--proxy-headers --forwarded-allow-ips=<proxy>`` so it is the real client, not the proxy.
+The client address is the connection's, except from the proxies named in ``CHISO_TRUSTED_PROXIES``
+(comma-separated addresses or networks; none by default), whose ``X-Forwarded-For`` names the real client
+(``chiso.web.app``). From anyone else the header is ignored: a client cannot pick its own address.
 """
 
 from __future__ import annotations
