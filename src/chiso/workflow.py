@@ -332,71 +332,29 @@ def _move(
 def submit_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
 ) -> FormView:
-    return _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="submit",
-        may="can_edit",
-        state="submitted",
-        values="submitted",
-        version=version,
-    )
+    return _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted",
+                 values="submitted", version=version)
 
 
 def approve_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
 ) -> FormView:
-    return _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="approve",
-        may="can_review",
-        state="approved",
-        values="approved",
-        version=version,
-    )
+    return _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
+                 values="approved", version=version)
 
 
 def return_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str, *, version: int | None = None
 ) -> FormView:
-    return _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="return",
-        may="can_review",
-        state="returned",
-        values="returned",
-        version=version,
-        note=("comment", comment),
-    )
+    return _move(ws, user, dataset, unit, period, verb="return", may="can_review", state="returned",
+                 values="returned", version=version, note=("comment", comment))
 
 
 def reopen_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str, *, version: int | None = None
 ) -> FormView:
-    return _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="reopen",
-        may="can_reopen",
-        state="open",
-        values="draft",
-        version=version,
-        note=("reason", reason),
-    )
+    return _move(ws, user, dataset, unit, period, verb="reopen", may="can_reopen", state="open",
+                 values="draft", version=version, note=("reason", reason))
 
 
 def to_user(rec: object) -> User:

@@ -367,21 +367,18 @@ class EventIngestor:
                 )
             )
             whens, refusals = [], []
-            for code, (began, to, problem) in sorted(self._before_start.items()):
-                cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) < DATE '{began.isoformat()}'"
+            # before a unit began, then after it ended: an event goes to the unit named, or is refused
+            lifetime = [(code, "<", began, to, problem) for code, (began, to, problem) in
+                        sorted(self._before_start.items())]
+            lifetime += [(code, ">", ended, to, problem) for code, steps in sorted(self._after_end.items())
+                         for ended, to, problem in steps]
+            for code, cmp, edge, to, problem in lifetime:
+                cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) {cmp} DATE '{edge.isoformat()}'"
                 if to is None:
                     assert problem is not None
                     refusals.append((cond, _sql_list([problem])))
                 else:
                     whens.append(f"WHEN {cond} THEN {_sql_list([to])}")
-            for code, steps in sorted(self._after_end.items()):
-                for ended, to, problem in steps:
-                    cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) > DATE '{ended.isoformat()}'"
-                    if to is None:
-                        assert problem is not None
-                        refusals.append((cond, _sql_list([problem])))
-                    else:
-                        whens.append(f"WHEN {cond} THEN {_sql_list([to])}")
             rules.extend(refusals)
             if whens:
                 owner = f"CASE {' '.join(whens)} ELSE {unit_col} END"

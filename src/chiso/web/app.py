@@ -29,7 +29,7 @@ from chiso import __version__
 from chiso.app import REPORTS, Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
 from chiso.web import admin, api, auth_routes, downloads, events_api, extract, forms, pages, reports
-from chiso.web.dashboards import Dashboards, data_version
+from chiso.web.dashboards import Dashboards
 from chiso.web.headers import SecurityHeaders, secure
 from chiso.web.pagecache import PublicPageCache
 from chiso.web.problems import install, problem_response
@@ -87,7 +87,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     def version() -> tuple[int, ...]:
         # a newly written report changes the overview's link to the latest one, not the data
         stamp = reports_dir.stat().st_mtime_ns if reports_dir.is_dir() else 0
-        return (*data_version(ws.store), stamp, ws.catalogue_generation)
+        return (*ws.store.data_version(), stamp, ws.catalogue_generation)
 
     app.add_middleware(PublicPageCache, version=version)
     app.add_middleware(SecurityHeaders)  # outside the page cache: cached answers get them too

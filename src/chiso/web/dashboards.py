@@ -40,7 +40,6 @@ from chiso.engine.reading import (
     window_of,
 )
 from chiso.engine.structure import needs_rebase, unit_structure
-from chiso.store import Store
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -49,10 +48,6 @@ EVENT_GRACE = 5.0  # seconds a cached page may lag the event stream
 CACHE_TTL = 300.0  # bounds staleness after a full event recompute, which leaves no batch behind
 
 Version = tuple[int, int, int]
-
-
-def data_version(store: Store) -> Version:
-    return store.data_version()
 
 
 class PageCache:
@@ -215,7 +210,7 @@ class Dashboards:
         return self.ws.catalogue
 
     def version(self) -> Version:
-        return data_version(self.ws.store)
+        return self.ws.store.data_version()
 
     def sources(self, version: Version) -> dict[str, SourceDocument]:
         if self._sources is None or self._sources[0] != version[0]:
