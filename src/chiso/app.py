@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from chiso.catalogue import Catalogue, load_catalogue
-from chiso.catalogue.columns import REJECT_COLUMNS
+from chiso.catalogue.columns import REJECT_COLUMNS, neutralise
 from chiso.catalogue.models import SourceDocument
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period
@@ -31,7 +31,6 @@ from chiso.ingest.events import EventIngestor
 from chiso.ingest.extract import Proposal, extract, read_document
 from chiso.ingest.files import MAX_BYTES, MAX_ROWS, read_value_rows
 from chiso.ingest.intake import Outcome, check_proposals, check_rows
-from chiso.report.exports import neutralise
 from chiso.store import Store, WriteSummary
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,15 @@ __all__ = [
     "COLUMNS",
     "EXPORT_COLUMNS",
     "FIELDS",
+    "FORMULA_START",
     "REJECT_COLUMNS",
     "REQUIRED",
     "Column",
     "alias_to_key",
     "column_list",
     "missing_required",
+    "neutralise",
+    "unneutralise",
 ]
 
 
@@ -88,3 +91,27 @@ def missing_required(present: set[str]) -> list[str]:
         elif "numerator" not in present:
             missing.append("value")
     return missing
+
+
+# --- cells -------------------------------------------------------------------------------------------------
+# A text cell that a spreadsheet would take for a formula is written with a leading "'" by chiso's writers
+# (OWASP's CSV injection advice) and read back without it, so an exported file imports back to its text. Both
+# halves live here, beside the columns, because the writers (report, web) and the reader (ingest) share them.
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what starts a formula (a tab or CR before one, too)
+
+
+def neutralise(text: str) -> str:
+    """A text cell as written: "'" before a text that would start a formula ("=HYPERLINK(…)", "+1", "@x").
+
+    A text that already begins with "'" before such a character gets one more, so that ``unneutralise``
+    (one quote off) gives every text back as it was.
+    """
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
+
+def unneutralise(text: str) -> str:
+    """The text a writer neutralised: "'=HYPERLINK(…)" → "=HYPERLINK(…)"; any other text as it is."""
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START):
+        return text[1:]
+    return text

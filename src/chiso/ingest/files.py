@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from chiso.catalogue.columns import alias_to_key, column_list, missing_required
+from chiso.catalogue.columns import alias_to_key, column_list, missing_required, unneutralise
 from chiso.errors import ImportFileError, Problem
 from chiso.i18n import fmt_number, t
 
@@ -95,19 +95,6 @@ def _clean(text: str | None) -> str | None:
         return None
     text = text.strip()
     return text or None
-
-
-# A text cell that a spreadsheet would take for a formula is written with a leading "'" by chiso's writers
-# (``chiso.report.exports.neutralise``: OWASP's CSV injection advice); the reader takes the quote off again, so
-# an exported file imports back to its text. A text that began with "'" before a trigger got one more quote.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def unneutralise(text: str) -> str:
-    """The text a writer neutralised: "'=HYPERLINK(…)" → "=HYPERLINK(…)"; any other text as it is."""
-    if text.startswith("'") and text.lstrip("'").startswith(_FORMULA_START):
-        return text[1:]
-    return text
 
 
 def _size(n: int) -> str:

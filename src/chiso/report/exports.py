@@ -7,7 +7,7 @@ not say which columns are dimensions.
 
 Every text cell of a CSV (or XLSX) that chiso writes goes through ``neutralise``: a text a spreadsheet would
 take for a formula gets a leading "'" (OWASP, CSV injection); numbers are written as numbers. The import
-reader takes the quote off again (``chiso.ingest.files.unneutralise``), so an export still imports unchanged.
+reader takes the quote off again (``chiso.catalogue.columns.unneutralise``), so an export still imports unchanged.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from chiso.catalogue.columns import EXPORT_COLUMNS
+from chiso.catalogue.columns import EXPORT_COLUMNS, neutralise
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.catalogue.records import StoredValue
 
@@ -66,20 +66,6 @@ _OBS_STATUS_CODES = {"A": "Normal value", "E": "Estimated value", "M": "Missing 
 
 
 # --- shared helpers -----------------------------------------------------------------------------
-
-# What a spreadsheet reads as the start of a formula (a tab or CR before one, too): OWASP's list.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """A text cell as written: "'" before a text that would start a formula ("=HYPERLINK(…)", "+1", "@x").
-
-    A text that already begins with "'" before such a character gets one more, so that the reader's
-    ``chiso.ingest.files.unneutralise`` (one quote off) gives every text back as it was.
-    """
-    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
-
-
 
 def number_text(number: float | int | None) -> str:
     """Text of a stored number: exact (repr digits), never in scientific notation, integral floats without '.0'."""

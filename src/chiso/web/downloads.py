@@ -4,7 +4,7 @@ routes that serve them beside their pages (``/overview.csv``, ``/indicators/{cod
 A table's columns and title are message ids (``chiso.i18n``): the file reads in the reader's language. A bad
 name in the query answers with the page's own error page, as the page would. A text cell that a spreadsheet
 would take for a formula (a unit's name, a source's title beginning with "=") is written with a leading "'"
-(``chiso.report.exports.neutralise``), in CSV and in XLSX, where it is also typed as text; numbers stay numbers.
+(``chiso.catalogue.columns.neutralise``), in CSV and in XLSX, where it is also typed as text; numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from chiso.catalogue.columns import neutralise
 from chiso.catalogue.models import PILLAR_NAMES, Indicator
 from chiso.engine.reading import Cell, Ranking
 from chiso.i18n import t
-from chiso.report.exports import neutralise, number_text
+from chiso.report.exports import number_text
 from chiso.web.dashboards import IndicatorView, Overview, UnitView
 from chiso.web.deps import DashboardsDep, WorkspaceDep
 from chiso.web.labels import unit_label
