@@ -6,7 +6,8 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 │   ├── UnknownIndicatorError
 │   ├── UnknownUnitError
 │   ├── UnknownPeriodError
-│   └── UnknownStructureError  a unit structure other than 2024, 2025 or a date
+│   ├── UnknownStructureError  a unit structure other than 2024, 2025 or a date
+│   └── UnknownIndexError      a composite index code (qd766, dti_province, egdi…)
 ├── ValidationError            input values broke a rule; carries every ``Problem`` (row, field, reason)
 ├── NumberError                a typed number is not one, or reads two ways (1.234); also a ValueError
 ├── ImportFileError            an import file could not be read at all (format, columns)
@@ -14,6 +15,7 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 ├── PermissionDenied           the acting user may not see or change this unit or value
 ├── ConflictError              the value changed since the caller read it (optimistic locking)
 ├── StructureError             a unit asked in a unit structure it is not part of, with no single successor
+├── IndexScoreError            an index cannot score this unit or period (no version then, not its units, no rebase)
 ├── RenderError                a report could not be laid out in a format (typst failed, an unknown format)
 ├── NotAuthenticated           a request needs a logged-in user (or a token) and has none
 ├── ParameterError             a name in a request's path or query not understood: its field and its UnknownNameError
@@ -88,6 +90,21 @@ class UnknownPeriodError(UnknownNameError):
 
 class UnknownStructureError(UnknownNameError):
     kind, msg_id = "unit structure", "unknown.structure"
+
+
+class UnknownIndexError(UnknownNameError):
+    kind, msg_id = "index code", "unknown.index"
+
+
+class IndexScoreError(ChisoError):
+    """An index cannot be scored as asked; ``msg_id`` and ``params`` give the reason in the user's language."""
+
+    def __init__(self, msg_id: str, **params: object) -> None:
+        self.msg_id, self.params = msg_id, params
+        super().__init__(t(msg_id, "en", **params))
+
+    def render(self, lang: str | None = None) -> str:
+        return t(self.msg_id, current_lang(lang), **self.params)
 
 
 @dataclass(frozen=True)

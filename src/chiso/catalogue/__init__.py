@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue.datasets import DataSet, load_datasets
+from chiso.catalogue.indices import IndexDef, load_indices
 from chiso.catalogue.measures import DAYS, EventIndicator, Measure
 from chiso.catalogue.models import (
     Indicator,
@@ -30,7 +31,7 @@ from chiso.catalogue.models import (
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period
 from chiso.catalogue.rules import INDICATOR_RULES, UNIT_RULES
-from chiso.errors import DefinitionError, UnknownIndicatorError, UnknownUnitError
+from chiso.errors import DefinitionError, UnknownIndexError, UnknownIndicatorError, UnknownUnitError
 
 _INDICATOR = TypeAdapter(Indicator)
 _UNIT = TypeAdapter(Unit)
@@ -132,6 +133,7 @@ class Catalogue:
         self.measures = measures or {}
         self.event_indicators = event_indicators or {}
         self.datasets: dict[str, DataSet] = {}
+        self.indices: dict[str, IndexDef] = {}  # composite indices (chiso.catalogue.indices)
         self._names: dict[str, list[str]] = {}
         for code, u in units.items():
             for name in {code, u.name, u.short, *(u.aliases), *([u.name_en] if u.name_en else [])}:
@@ -148,6 +150,14 @@ class Catalogue:
                 self._predecessors.setdefault(s.unit, []).append((u, s))
 
     # indicators -----------------------------------------------------------------------------
+    def index(self, code: str) -> IndexDef:
+        """A composite index by code (case and spaces forgiven), or UnknownIndexError with the nearest codes."""
+        idx = self.indices.get(code) or self.indices.get(code.strip().lower())
+        if idx is not None:
+            return idx
+        raise UnknownIndexError(code, difflib.get_close_matches(code.strip().lower(), list(self.indices), n=3,
+                                                                cutoff=0.4))
+
     def indicator(self, code: str) -> Indicator:
         ind = self.indicators.get(code) or self.indicators.get(code.strip().lower())
         if ind is not None:
@@ -350,6 +360,9 @@ def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
             raise DefinitionError(*breach)
     cat = Catalogue(units, indicators, measures, event_indicators)
     cat.datasets = load_datasets(_yaml_files(dirs, "datasets"), set(indicators), set(units))
+    cat.indices = load_indices(
+        [(level, path) for level, d in enumerate(dirs) for path in sorted((d / "indices").glob("*.yaml"))],
+        indicators, units)
     return cat
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
 
 Scalar = str | int | float | bool
-Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in"]
+Op = Literal["eq", "ne", "gt", "ge", "lt", "le", "in", "present"]  # present: true = has a value (not null)
 UNIT_COLUMN = {"dossier": "unit", "ndxp": "consumer_unit"}
 DAYS = "days_with_data"  # built-in denominator: days in the period with events of the numerator's kind
 
@@ -61,6 +61,9 @@ class Measure(BaseModel):
         for col in used:
             if col not in fields:
                 raise ValueError(f"{self.events} events have no column {col!r}")
+        for c in self.where:
+            if c.op == "present" and not isinstance(c.value, bool):
+                raise ValueError(f"{c.column}: present takes true or false")
         if self.agg == "sum" and not self.column:
             raise ValueError("agg sum needs a column")
         if self.agg == "first_seen" and not self.keys:

@@ -171,7 +171,8 @@ class _IndicatorBase(Strict):
     is_rank: ClassVar[bool] = False
     scale: ClassVar[float] = 1.0
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    # dotted: the published value of an index node (dti_province.awareness)
+    code: str = Field(pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
     pillar: Pillar
     name: Text
     description: Text | None = None

@@ -22,6 +22,8 @@ from chiso.catalogue.measures import UNIT_COLUMN, Condition, Measure
 def _predicate(t: ir.Table, cond: Condition) -> ir.BooleanValue:
     col = t[cond.column]
     v = cond.value
+    if cond.op == "present":
+        return col.notnull() if cond.value else col.isnull()
     if cond.op == "in":
         return col.isin(list(v) if isinstance(v, list) else [v])
     if isinstance(v, list):

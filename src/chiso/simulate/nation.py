@@ -870,6 +870,18 @@ def _unit_daily(day: int) -> F64:
     return out
 
 
+@lru_cache(maxsize=1)
+def _sync_gap() -> npt.NDArray[np.float64]:
+    """Each unit's share of dossiers synced to the national portal without their reception time (766:
+    transparency): 0–12 %, fixed per unit."""
+    return np.random.default_rng(766).uniform(0.0, 0.12, len(units().codes))
+
+
+def _untracked(seed: int, day: int, unit: npt.NDArray[np.int64]) -> npt.NDArray[np.bool_]:
+    # Its own random stream (kind 3): the calibrated draws of kind 1 stay as they were.
+    return _rng(seed, 3, day).random(unit.size) < _sync_gap()[unit]
+
+
 def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     """The status records of every dossier submitted on ``day`` (epoch day), in no particular order."""
     rng = _rng(seed, 1, day)
@@ -1007,7 +1019,7 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
         "channel": channel.astype(np.int8)[d_of], "full_online": fo[d_of], "digitised": dig[d_of],
         "result_digitised": has_result & (eres | dig)[d_of], "e_result": has_result & eres[d_of],
         "documents": docs[d_of], "documents_reused": reused[d_of], "fee": fee[d_of], "paid_online": paid[d_of],
-        "received_at": t_rec[d_of], "due_at": due_at[d_of],
+        "received_at": np.where(_untracked(seed, day, unit), 0, t_rec)[d_of], "due_at": due_at[d_of],
         "paused_days": np.round(np.concatenate([g[5] for g in groups])[o], 4),
         "supplement_requests": np.concatenate([g[4] for g in groups])[o], "vneid": vneid[d_of],
         "national_db_lookups": lookups.astype(np.int64)[d_of],
@@ -1120,8 +1132,8 @@ def _const(value: str, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
-def _ts(seconds_or_us: npt.NDArray[np.int64], factor: int) -> pa.Array:
-    return pa.array((seconds_or_us * factor).astype("datetime64[us]"), _TS)
+def _ts(seconds_or_us: npt.NDArray[np.int64], factor: int, mask: npt.NDArray[np.bool_] | None = None) -> pa.Array:
+    return pa.array((seconds_or_us * factor).astype("datetime64[us]"), _TS, mask=mask)
 
 
 def _ymd_strings(days: npt.NDArray[np.int32]) -> pa.Array:
@@ -1163,7 +1175,8 @@ def _dossier_batch(c: Cols) -> pa.RecordBatch:
         pc.take(s.status, pa.array(c["status"])), pc.take(s.channel, pa.array(c["channel"])),
         pa.array(c["full_online"]), pa.array(c["digitised"]), pa.array(c["result_digitised"]),
         pa.array(c["e_result"]), _i64(c["documents"]), _i64(c["documents_reused"]), _i64(c["fee"]),
-        pa.array(c["paid_online"]), _ts(c["received_at"], 1_000_000), _ts(c["due_at"], 1_000_000),
+        pa.array(c["paid_online"]), _ts(c["received_at"], 1_000_000, mask=c["received_at"] == 0),
+        _ts(c["due_at"], 1_000_000),
         pa.array(c["paused_days"]), _i64(c["supplement_requests"]), pa.array(c["vneid"]),
         _i64(c["national_db_lookups"]), pa.array(rating, mask=rating == 0),
     ]

@@ -27,12 +27,14 @@ from chiso.errors import (
     DefinitionError,
     HttpProblem,
     ImportFileError,
+    IndexScoreError,
     NotAuthenticated,
     NumberError,
     ParameterError,
     PermissionDenied,
     RenderError,
     StructureError,
+    UnknownIndexError,
     UnknownIndicatorError,
     UnknownNameError,
     UnknownPeriodError,
@@ -66,6 +68,8 @@ TITLES = {
 # the path are 404 (``ParameterError(..., in_path=True)``): no such resource.
 ERRORS: dict[type[ChisoError], tuple[int, str]] = {
     UnknownIndicatorError: (422, "unknown-indicator"),
+    UnknownIndexError: (422, "unknown-index"),
+    IndexScoreError: (422, "index-not-scored"),
     UnknownUnitError: (422, "unknown-unit"),
     UnknownPeriodError: (422, "unknown-period"),
     UnknownStructureError: (400, "invalid-structure"),
