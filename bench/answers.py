@@ -126,11 +126,6 @@ def measure(ws_dir: str, n: int) -> dict[str, Any]:
     return out
 
 
-def pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", default="10M", help="which simulated event set (10M, 100M, …)")
@@ -164,10 +159,10 @@ def main() -> None:
                            ("rank", "`ws.engine.rank(indicator, group, period)`"),
                            ("read", "baseline: `EventBook.by_unit` (one measure, one unit, one period)")):
             xs = res[kind]
-            p95 = pct(xs, 0.95)
+            p95 = c.pct(xs, 0.95)
             goal = "–" if kind == "read" else ("yes" if p95 < 0.05 else "no")
             rows.append([f"{label}: {what}", str(len(xs)), c.fmt_s(1000 * statistics.median(xs)),
-                         c.fmt_s(1000 * p95), c.fmt_s(1000 * pct(xs, 0.99)), c.fmt_s(1000 * max(xs)),
+                         c.fmt_s(1000 * p95), c.fmt_s(1000 * c.pct(xs, 0.99)), c.fmt_s(1000 * max(xs)),
                          c.fmt_ratio(statistics.median(xs) / base), goal,
                          f"{c.fmt_mib(rss)} ({res['tracemalloc_peak_mib']:.1f} traced)"])
         slow_notes.append(f"{label}: {res['slowest'][1]} took {1000 * res['slowest'][0]:,.0f} ms; "

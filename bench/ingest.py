@@ -208,11 +208,6 @@ def start_server(ws_dir: Path, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("chiso serve did not answer /api/v1/health within 30 s")
 
 
-def pct(xs: list[float], q: float) -> float:
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
-
-
 # --- main -------------------------------------------------------------------------------------------------
 
 
@@ -319,7 +314,7 @@ def http_section(es: c.EventSet, work: Path, args: argparse.Namespace) -> list[s
         t = before[kind] + after[kind]
         n = 1000 * len(t)
         rows.append([f"{kind}: baseline, `submit_ndjson` in-process", "–", f"{n:,}", f"{n / sum(t):,.0f}",
-                     c.fmt_s(1000 * statistics.median(t)), c.fmt_s(1000 * pct(t, 0.95)), "1.00×",
+                     c.fmt_s(1000 * statistics.median(t)), c.fmt_s(1000 * c.pct(t, 0.95)), "1.00×",
                      c.fmt_mib(base_rss)])
         for kind_, k, (wall, lat, server_rss) in runs:
             if kind_ != kind:
@@ -327,7 +322,7 @@ def http_section(es: c.EventSet, work: Path, args: argparse.Namespace) -> list[s
             n = 1000 * len(lat)
             rate = n / wall
             rows.append([f"{kind}: HTTP `POST /api/v1/events/{kind}`", str(k), f"{n:,}", f"{rate:,.0f}",
-                         c.fmt_s(1000 * statistics.median(lat)), c.fmt_s(1000 * pct(lat, 0.95)),
+                         c.fmt_s(1000 * statistics.median(lat)), c.fmt_s(1000 * c.pct(lat, 0.95)),
                          c.fmt_ratio((wall / n) / (sum(t) / (1000 * len(t)))), f"{c.fmt_mib(server_rss)} (server)"])
     return ["Over HTTP, batches of 1,000 events (NDJSON), each answered after its commit; the server "
             "(`chiso serve`, one event writer) in its own process, the clients in this one; × baseline = time "

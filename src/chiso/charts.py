@@ -449,6 +449,8 @@ class Tile:
     text: str  # the value as the reader sees it
     href: str
     rank: int | None = None
+    fill: tuple[str, str] | None = None  # (fill, ink) chosen by the caller (a rating's colour); None: by value class
+    tag: str | None = None  # a data-rating attribute: what the fill stands for
 
 
 @dataclass(frozen=True)
@@ -508,14 +510,16 @@ def tile_map(
     cell: int = 64,
     gap: int = 3,
     font_family: str | None = FONT_FAMILY,
+    legend: Sequence[tuple[str, str]] | None = None,
 ) -> Markup:
-    """Provinces as tiles on their grid position, coloured by value (light = low, dark = high), a legend,
-    and the islands as labelled dotted markers."""
+    """Provinces as tiles on their grid position, coloured by value (light = low, dark = high) or by the fill each
+    tile brings, a legend (the value classes, or ``legend``'s (colour, label) pairs), and the islands as labelled
+    dotted markers."""
     rows = max([t.row for t in tiles] + [i.row for i in islands] + [0]) + 1
     cols = max([t.col for t in tiles] + [i.col for i in islands] + [0]) + 1
     th = cell * 3 // 4  # tiles a little wider than tall: names fit on two lines
     known_count = len({t.value for t in tiles if t.value is not None})
-    legend_rows = (len(PALETTE) if known_count > 1 else known_count) + 1
+    legend_rows = (len(legend) if legend is not None else (len(PALETTE) if known_count > 1 else known_count)) + 1
     width, height = cols * cell + 24, rows * th + 26 * legend_rows + 14
     known = [t.value for t in tiles if t.value is not None]
     edges = colour_classes(known)
@@ -523,7 +527,9 @@ def tile_map(
            f"{_font(font_family)}><title>{_e(title)}</title>"]
     for t in tiles:
         x, y = 4 + t.col * cell, t.row * th
-        if t.value is None:
+        if t.fill is not None:
+            fill, ink = t.fill
+        elif t.value is None:
             fill, ink = NO_DATA, "#374151"
         else:
             c = class_of(t.value, edges)
@@ -534,7 +540,8 @@ def tile_map(
                         f'fill="{ink}">{_e(s)}</text>' for k, s in enumerate(lines))
         vy = y + 16 + 10 * len(lines)
         value = t.text if t.value is not None else "—"
-        data_value = "" if t.value is None else f' data-value="{t.value!r}"'
+        data_value = ("" if t.value is None else f' data-value="{t.value!r}"') + \
+            ("" if t.tag is None else f' data-rating="{_e(t.tag)}"')
         out.append(
             f'<a href="{_e(t.href)}"><g class="tile" data-testid="tile-{_e(t.code)}" data-unit="{_e(t.code)}"'
             f"{data_value}>"
@@ -564,7 +571,11 @@ def tile_map(
     bounds = [lo, *edges, hi]
     classes = range(len(PALETTE)) if edges else ([len(PALETTE) // 2] if known else [])
     k = 0
-    for c in classes:
+    for colour, label in legend or ():
+        out.append(f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{_e(colour)}"/>'
+                   f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(label)}</text>')
+        k += 1
+    for c in classes if legend is None else ():
         text = f"{fmt(bounds[c])} – {fmt(bounds[c + 1])}" if edges else fmt(lo)
         out.append(f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{PALETTE[c]}"/>'
                    f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(text)}</text>')

@@ -79,7 +79,59 @@ FROM (
         )),
       0
     ) AS "dossier_results_on_time",
-    COALESCE(COUNT(*), 0) AS "dossier_status_records"
+    COALESCE(COUNT(*), 0) AS "dossier_status_records",
+    COALESCE(
+      COUNT(*) FILTER(WHERE
+        (
+          "t0"."status" = 'result_issued'
+        )
+        AND (
+          "t0"."on_time" = TRUE
+        )
+        AND (
+          "t0"."supplement_requests" <= 1
+        )),
+      0
+    ) AS "dossier_results_on_time_766",
+    COALESCE(
+      COUNT(*) FILTER(WHERE
+        (
+          "t0"."status" = 'result_issued'
+        )
+        AND (
+          "t0"."received_at" IS NOT NULL
+        )
+        AND (
+          "t0"."due_at" IS NOT NULL
+        )),
+      0
+    ) AS "dossier_results_tracked",
+    COALESCE(
+      COUNT(*) FILTER(WHERE
+        (
+          "t0"."status" = 'received'
+        )
+        AND (
+          "t0"."channel" = 'online'
+        )
+        AND (
+          "t0"."vneid" = TRUE
+        )),
+      0
+    ) AS "dossier_received_online_vneid",
+    COALESCE(
+      COUNT(*) FILTER(WHERE
+        (
+          "t0"."status" = 'received'
+        ) AND (
+          "t0"."national_db_lookups" > 0
+        )),
+      0
+    ) AS "dossier_received_national_db",
+    COALESCE(COUNT(*) FILTER(WHERE
+      "t0"."rating" IS NOT NULL), 0) AS "dossier_rated",
+    COALESCE(COUNT(*) FILTER(WHERE
+      "t0"."rating" >= 4), 0) AS "dossier_rated_satisfied"
   FROM "dossier_event" AS "t0"
   GROUP BY
     1,

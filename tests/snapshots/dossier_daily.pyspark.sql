@@ -77,7 +77,61 @@ FROM (
       ),
       0
     ) AS `dossier_results_on_time`,
-    COALESCE(COUNT(*), 0) AS `dossier_status_records`
+    COALESCE(COUNT(*), 0) AS `dossier_status_records`,
+    COALESCE(
+      SUM(
+        CAST((
+          `t0`.`status` = 'result_issued'
+        )
+        AND (
+          `t0`.`on_time` = TRUE
+        )
+        AND (
+          `t0`.`supplement_requests` <= 1
+        ) AS BIGINT)
+      ),
+      0
+    ) AS `dossier_results_on_time_766`,
+    COALESCE(
+      SUM(
+        CAST((
+          `t0`.`status` = 'result_issued'
+        )
+        AND (
+          `t0`.`received_at` IS NOT NULL
+        )
+        AND (
+          `t0`.`due_at` IS NOT NULL
+        ) AS BIGINT)
+      ),
+      0
+    ) AS `dossier_results_tracked`,
+    COALESCE(
+      SUM(
+        CAST((
+          `t0`.`status` = 'received'
+        )
+        AND (
+          `t0`.`channel` = 'online'
+        )
+        AND (
+          `t0`.`vneid` = TRUE
+        ) AS BIGINT)
+      ),
+      0
+    ) AS `dossier_received_online_vneid`,
+    COALESCE(
+      SUM(
+        CAST((
+          `t0`.`status` = 'received'
+        ) AND (
+          `t0`.`national_db_lookups` > 0
+        ) AS BIGINT)
+      ),
+      0
+    ) AS `dossier_received_national_db`,
+    COALESCE(SUM(CAST(`t0`.`rating` IS NOT NULL AS BIGINT)), 0) AS `dossier_rated`,
+    COALESCE(SUM(CAST(`t0`.`rating` >= 4 AS BIGINT)), 0) AS `dossier_rated_satisfied`
   FROM `dossier_event` AS `t0`
   GROUP BY
     1,

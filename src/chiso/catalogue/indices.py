@@ -35,17 +35,19 @@ MAX_NODES = 500
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are refused everywhere: a threshold of .nan would silently unscore every unit.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Scoring(_Strict):
     """How a leaf's value becomes a score in [0, 1] (``zscore`` alone is unbounded)."""
 
     method: Method = "given"
-    full_at: float | None = None  # threshold: full marks at or beyond this value (the 766 rule: 80 %)
-    min: float | None = None  # goalposts
-    max: float | None = None
-    scale: float = Field(default=1.0, gt=0)  # given: the value that is full marks (1 for a 0–1 index value)
+    # threshold: full marks at or beyond this value (the 766 rule: 80 %)
+    full_at: float | None = Field(default=None, ge=-1e12, le=1e12)
+    min: float | None = Field(default=None, ge=-1e12, le=1e12)  # goalposts
+    max: float | None = Field(default=None, ge=-1e12, le=1e12)
+    scale: float = Field(default=1.0, gt=0, le=1e12)  # given: the value that is full marks (1 for a 0–1 index value)
 
     @model_validator(mode="after")
     def _params(self) -> Scoring:

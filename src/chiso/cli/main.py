@@ -17,6 +17,7 @@ from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
 from chiso.cli.common import WIDE, err, fail_on_errors, fit_width, out, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
 from chiso.cli.extract import extract
+from chiso.cli.indices import index_app
 from chiso.cli.report import report
 from chiso.engine import Answer, RankRow
 from chiso.errors import ChisoError, ValidationError
@@ -504,7 +505,8 @@ def check() -> None:
     def body() -> None:
         ws = _ws()
         cat = ws.catalogue
-        out.print("OK: " + say("cli.workspace.summary", indicators=len(cat.indicators), units=len(cat.units)))
+        out.print("OK: " + say("cli.workspace.summary", indicators=len(cat.indicators), units=len(cat.units))
+                  + ", " + say("cli.index.check", n=len(cat.indices)))
 
     run(body)
 
@@ -528,6 +530,7 @@ app.command()(report)
 app.command()(extract)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
+app.add_typer(index_app, name="index")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -190,14 +190,15 @@ class Engine:
             got = self._in_structure(ind, members, p, structure, estimate)
             rows = [(m, got[m.code][0]) for m in members]
         sign = 1 if ind.direction is Direction.LOWER else -1
-        with_value = [(m, f) for m, f in rows if f is not None and f.value is not None]
+        # ties at the shown precision: each value rounded once
+        with_value = [(round_half_up(f.value, ind.decimals), m, f)
+                      for m, f in rows if f is not None and f.value is not None]
         without = [(m, f) for m, f in rows if f is None or f.value is None]
-        with_value.sort(key=lambda mf: (sign * float(round_half_up(mf[1].value, ind.decimals)), mf[0].code))  # type: ignore[arg-type]
+        with_value.sort(key=lambda kmf: (sign * float(kmf[0]), kmf[1].code))
         out: list[RankRow] = []
         prev_key: Any = None
         rank = 0
-        for i, (m, f) in enumerate(with_value, start=1):
-            key = round_half_up(f.value, ind.decimals)  # type: ignore[arg-type]
+        for i, (key, m, f) in enumerate(with_value, start=1):
             if key != prev_key:
                 rank, prev_key = i, key
             out.append(RankRow(m, f.value, rank, f))

@@ -21,9 +21,11 @@ import numpy.typing as npt
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.indices import IndexDef, Missing, Node, Rating, Version
-from chiso.catalogue.models import Direction, Unit
+from chiso.catalogue.models import Direction, Indicator, Unit, UnitType
 from chiso.catalogue.periods import Period, parse_period
 from chiso.engine import Engine
+from chiso.engine.answers import Figure
+from chiso.engine.reading import PUBLIC, EventMemo, Policy, Snapshot
 from chiso.engine.structure import in_structure
 from chiso.errors import IndexScoreError
 from chiso.i18n import round_half_up
@@ -84,12 +86,18 @@ def score_leaf(node: Node, x: Arr, direction: Direction, targets: Arr | None = N
     return np.where(ok, s, np.nan)
 
 
-def aggregate(how: str, scores: Sequence[Arr], weights: Sequence[float], missing: Missing) -> tuple[Arr, Arr]:
-    """Children's scores (each over the units) combined by weight under ``missing``: (score, coverage)."""
+def aggregate(how: str, scores: Sequence[Arr], weights: Sequence[float], missing: Missing,
+              coverages: Sequence[Arr] | None = None) -> tuple[Arr, Arr]:
+    """Children's scores (each over the units) combined by weight under ``missing``: (score, coverage).
+
+    Coverage is the share of the node's weight that rests on data, down to the leaves (``coverages``: the
+    children's own; by default a child with a score is covered whole); the node is scored only from
+    ``missing.min_coverage`` up."""
     S = np.vstack(scores) if scores else np.zeros((0, 0))
     W = np.asarray(weights, dtype=float)[:, None] * np.ones(S.shape)
     ok = ~np.isnan(S)
-    coverage = (W * ok).sum(axis=0) / W.sum(axis=0)
+    C = np.where(ok, np.vstack(coverages), 0.0) if coverages is not None else ok.astype(float)
+    coverage = (W * C).sum(axis=0) / W.sum(axis=0)
     if missing.rule == "zero":
         S = np.where(ok, S, 0.0)
     elif missing.rule == "mean":
@@ -169,13 +177,15 @@ def evaluate(idx: IndexDef, version: Version, inp: Inputs, *, weights: Mapping[s
         else:
             kids = [walk(c) for c in node.children]
             ws = [weights.get(c.code, weight_of(c)) for c in node.children]
-            comp, cov = aggregate(methods.get(node.code, node.aggregate), kids, ws, node.missing or version.missing)
+            comp, cov = aggregate(methods.get(node.code, node.aggregate), kids, ws, node.missing or version.missing,
+                                  [ev.coverage[c.code] for c in node.children])
             s = comp
         src = np.where(np.isnan(s), 0, 1).astype(np.int8)
         pub = published_s(node)
         if pub is not None:
             took = ~np.isnan(pub)
             s = np.where(took, pub, s)
+            cov = np.where(took, 1.0, cov)  # a published value is data for the whole node
             src = np.where(took, 2, src).astype(np.int8)
         ev.s[node.code], ev.computed[node.code], ev.coverage[node.code], ev.source[node.code] = s, comp, cov, src
         return s
@@ -187,10 +197,11 @@ def evaluate(idx: IndexDef, version: Version, inp: Inputs, *, weights: Mapping[s
 def competition_ranks(values: Sequence[float | None], decimals: int) -> list[int | None]:
     """Ranks of values, higher first, equal at the published precision sharing a rank (1, 2, 2, 4)."""
     keys = [None if v is None else round_half_up(v, decimals) for v in values]
-    out: list[int | None] = []
-    for k in keys:
-        out.append(None if k is None else 1 + sum(1 for o in keys if o is not None and o > k))
-    return out
+    known = sorted((k for k in keys if k is not None), reverse=True)
+    first: dict[Any, int] = {}
+    for i, k in enumerate(known, start=1):
+        first.setdefault(k, i)
+    return [None if k is None else first[k] for k in keys]
 
 
 # --- results ---------------------------------------------------------------------------------------------------
@@ -287,21 +298,35 @@ def _f(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
 
 
+def _column(a: Arr | None, n: int) -> list[float | None]:
+    """An array over the units as Python numbers, NaN as None (indexing numpy per element is slow)."""
+    if a is None:
+        return [None] * n
+    return [None if x != x else x for x in a.tolist()]  # x != x: NaN
+
+
 def unit_scores(idx: IndexDef, version: Version, inp: Inputs, ev: Evaluated) -> list[UnitScore]:
     """Each unit's node scores, ranked by the root's published value (best first, unscored last)."""
     nodes = _nodes_of(version.tree)
     root = version.tree.code
+    n_units = len(inp.units)
+    cols = {}
+    for n, _d in nodes:
+        src = ev.source[n.code].tolist()
+        comp = _column(ev.computed[n.code], n_units)
+        cols[n.code] = (_column(ev.s[n.code], n_units), ev.coverage[n.code].tolist(), src,
+                        [c if k == 2 else None for c, k in zip(comp, src, strict=True)],
+                        _column(inp.leaves.get(n.code), n_units) if n.is_leaf else [None] * n_units)
+    points_valued = idx.value == "points"
     rows: list[dict[str, NodeScore]] = []
-    for i, _u in enumerate(inp.units):
+    for i in range(n_units):
         got: dict[str, NodeScore] = {}
         for n, d in nodes:
-            s = _f(ev.s[n.code][i])
+            ss, cov, src, comp, raw = cols[n.code]
+            s = ss[i]
             pts = None if (s is None or n.points is None) else s * n.points
-            value = pts if idx.value == "points" else s
-            raw = _f(inp.leaves[n.code][i]) if n.is_leaf and n.code in inp.leaves else None
-            comp = _f(ev.computed[n.code][i]) if ev.source[n.code][i] == 2 else None
-            got[n.code] = NodeScore(n, d, s, value, pts, n.points, float(ev.coverage[n.code][i]),
-                                    SOURCES[int(ev.source[n.code][i])], raw, comp)
+            got[n.code] = NodeScore(n, d, s, pts if points_valued else s, pts, n.points, float(cov[i]),
+                                    SOURCES[int(src[i])], raw[i], comp[i])
         rows.append(got)
     values = [r[root].value for r in rows]
     ranks = competition_ranks(values, idx.decimals)
@@ -312,6 +337,16 @@ def unit_scores(idx: IndexDef, version: Version, inp: Inputs, ev: Evaluated) -> 
 
 
 # --- over the engine -------------------------------------------------------------------------------------------
+def exact(ind: Indicator, f: Figure | None) -> float | None:
+    """A figure's value for scoring: a rate from its parts, unrounded (the engine rounds it to the indicator's
+    decimals for display; 66,67 % instead of 4 of 6 would cost a unit points it earned)."""
+    if f is None or f.value is None:
+        return None
+    if ind.is_rate and f.numerator is not None and f.denominator:
+        return 100.0 * f.numerator / f.denominator
+    return float(f.value)
+
+
 class IndexScorer:
     """Scores indices from what the engine answers (reported values and the kept event aggregates)."""
 
@@ -334,6 +369,8 @@ class IndexScorer:
     def group_of(self, idx: IndexDef, unit: Unit, p: Period) -> Unit:
         """The group among the index's units that ranks ``unit`` (the unit itself when the index names it)."""
         if unit.code in idx.units:
+            if unit.type is UnitType.GROUP:
+                raise IndexScoreError("index.group_not_unit", index=idx.code, unit=unit.short, group=unit.code)
             return unit
         for g in idx.units:
             gu = self.cat.units[g]
@@ -343,7 +380,7 @@ class IndexScorer:
         raise IndexScoreError("index.not_for_unit", index=idx.code, unit=unit.short, groups=groups)
 
     def members(self, group: Unit, p: Period, structure: date | None) -> list[Unit]:
-        if not group.is_group:
+        if group.type is not UnitType.GROUP:  # the nation or one unit the index names: scored alone
             return [group]
         return self.cat.components(group, Period.day(structure) if structure else p)
 
@@ -366,7 +403,8 @@ class IndexScorer:
         key = (idx.code, g.code, str(p), structure)
         if key not in self._groups:
             version = self.version(idx, p)
-            inp = self.inputs(idx, version, g, p, structure)
+            scope = None if structure is not None else [m.code for m in self.members(g, p, None)]
+            inp = self.inputs(idx, version, g, p, structure, self.reading(version, p, scope))
             ev = evaluate(idx, version, inp)
             self._groups[key] = GroupScore(idx, version, g, p, structure, unit_scores(idx, version, inp, ev), inp, ev)
         return self._groups[key]
@@ -384,7 +422,37 @@ class IndexScorer:
         gs = self.group(idx, g, p, structure)
         return gs.of(unit), gs
 
-    def inputs(self, idx: IndexDef, version: Version, group: Unit, p: Period, structure: date | None) -> Inputs:
+    def reading(self, version: Version, p: Period, units: Sequence[str] | None = None) -> Engine:
+        """The engine, reading what the tree needs for ``p`` up front: every indicator's values in one query (a
+        snapshot), every event measure of every unit in one more (a dozen leaves would otherwise cost some thirty
+        queries), of ``units`` (None: every unit). Answers are the engine's own; only the reads are gathered."""
+        e = self.engine
+        codes = sorted({c for n in version.tree.walk() for c in (n.indicator, n.published) if c is not None})
+        reader = e.reader
+        if not isinstance(reader, Snapshot):
+            if e.statuses not in (("approved",), None):
+                return e
+            policy = PUBLIC if e.statuses else Policy(frozenset(self.cat.units), scope="all")
+            reader = Snapshot(reader, p, policy)
+        if reader.window.contains(p):
+            reader.preload(codes)
+        events = e.events
+        if events is not None:
+            memo = events if isinstance(events, EventMemo) else EventMemo(events)
+            windows: dict[date | None, set[str]] = {}
+            for c in codes:
+                ei = self.cat.event_indicators.get(c)
+                if ei is not None:
+                    ms = [m for m in ei.measures if self.cat.measures[m].agg != "first_seen"]
+                    windows.setdefault(None if ei.cumulative else p.start, set()).update(ms)
+            for start, wanted in windows.items():
+                memo.prefetch(wanted, start, p.end, units)
+            events = memo
+        return Engine(self.cat, reader, events, e.statuses)
+
+    def inputs(self, idx: IndexDef, version: Version, group: Unit, p: Period, structure: date | None,
+               engine: Engine | None = None) -> Inputs:
+        engine = engine or self.engine
         members = self.members(group, p, structure)
         pos = {m.code: i for i, m in enumerate(members)}
         n = len(members)
@@ -392,14 +460,14 @@ class IndexScorer:
         def values_of(code: str) -> Arr:
             ind = self.cat.indicator(code)
             out = np.full(n, np.nan)
-            if group.is_group:
-                for row in self.engine.rank(ind, group, p, structure=structure):
-                    if row.value is not None and row.unit.code in pos:
-                        out[pos[row.unit.code]] = float(row.value)
+            if group.type is UnitType.GROUP:
+                figures = [(r.unit, r.figure) for r in engine.rank(ind, group, p, structure=structure)]
             else:
-                ans = self.engine.value(ind, group, p, compare=False)
-                if ans.value is not None:
-                    out[0] = float(ans.value)
+                figures = [(group, engine.value(ind, group, p, compare=False).figure)]
+            for u, f in figures:
+                x = exact(ind, f)
+                if x is not None and u.code in pos:
+                    out[pos[u.code]] = x
             return out
 
         inp = Inputs(members, {})
@@ -414,7 +482,7 @@ class IndexScorer:
             if node.score.method == "target" or "target" in node.alternatives:
                 t = np.full(n, np.nan)
                 for m in members:
-                    tg = self.engine.target(ind, m, p)
+                    tg = engine.target(ind, m, p)
                     if tg is not None:
                         t[pos[m.code]] = tg.value
                 inp.targets[node.code] = t

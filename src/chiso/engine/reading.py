@@ -157,7 +157,28 @@ class EventMemo:
             self._memo[key] = fn()
         return self._memo[key]  # type: ignore[no-any-return]
 
+    def prefetch(self, measures: Collection[str], start: date | None, end: date,
+                 units: Collection[str] | None = None) -> None:
+        """Read several measures of ``units`` (None: every unit) over one window in one query, when the inner reader
+        can (``by_unit_many``): a composite index asks a dozen measures of the same group and period."""
+        scope = None if units is None else frozenset(units)
+        want = sorted(m for m in measures if ("many", m, start, end) not in self._memo)
+        many = getattr(self.inner, "by_unit_many", None)
+        if not want or many is None:
+            return
+        got = many(want, units, start, end)
+        for m in want:
+            self._memo[("many", m, start, end)] = (scope, got.get(m, {}))
+
     def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]:
+        held = self._memo.get(("many", measure, start, end))
+        if held is not None:
+            scope, every = held
+            if units is None and scope is None:
+                return dict(every)
+            wanted = set(units) if units is not None else None
+            if wanted is not None and (scope is None or wanted <= scope):
+                return {u: v for u, v in every.items() if u in wanted}
         key = ("b", measure, None if units is None else frozenset(units), start, end)
         return dict(self._once(key, lambda: self.inner.by_unit(measure, units, start, end)))
 

@@ -78,9 +78,15 @@ def round_half_up(x: float, decimals: int) -> Decimal:
     d = _decimal(x)
     if not d.is_finite():
         return d
+    need = d.adjusted() + decimals + 3
+    if need <= 28 and 0 <= decimals < len(_PLACES):  # the default context holds it: no context to set up
+        return d.quantize(_PLACES[decimals], rounding=ROUND_HALF_UP)
     with localcontext() as ctx:  # enough digits for the integer part and the places (28 by default)
-        ctx.prec = max(28, d.adjusted() + decimals + 3)
+        ctx.prec = max(28, need)
         return d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+_PLACES = tuple(Decimal(1).scaleb(-k) for k in range(13))  # 1, 0.1, … 1E-12
 
 
 # From here a number is written as a power of ten: a billion billion has no Vietnamese scale word, and no

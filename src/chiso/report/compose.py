@@ -8,16 +8,36 @@ for want of data, and a partial group figure is given only with its coverage.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from chiso.catalogue.indices import IndexDef
 from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit
 from chiso.catalogue.periods import Period, PeriodKind, parse_period
 from chiso.engine import Answer, Engine, Figure, RankRow, change, change_pct
+from chiso.engine.indices import GroupScore, IndexScorer, UnitScore
+from chiso.engine.robustness import analyse
 from chiso.engine.structure import shown_structure
+from chiso.errors import IndexScoreError
 from chiso.i18n import fmt_number, round_half_up
-from chiso.report.document import Block, Chart, ChartLine, Paragraph, Report, Role, Run, Section, Stated, Style, Table
+from chiso.i18n import t as message
+from chiso.report.document import (
+    Block,
+    Chart,
+    ChartLine,
+    Heading,
+    Paragraph,
+    Report,
+    Role,
+    Run,
+    Section,
+    Stated,
+    Style,
+    Table,
+)
+from chiso.report.index_text import fmt_index, fmt_share, index_name, rules_applied, say
 from chiso.report.phrasing import (
     Phraser,
     Piece,
@@ -37,7 +57,7 @@ from chiso.report.phrasing import (
     tidy,
     unit_word,
 )
-from chiso.report.specs import BLOCS, Item, Ranking, ReportSpec, Series
+from chiso.report.specs import BLOCS, IndexEntry, Item, Ranking, ReportSpec, Series
 from chiso.report.specs import Section as SectionSpec
 
 __all__ = ["compose"]
@@ -131,6 +151,7 @@ class _Composer:
         self._answers: dict[tuple[str, str, str], Answer] = {}
         self._said: dict[tuple[str, str, str, str], _Said] = {}
         self._titles: dict[str, str] | None = None
+        self._scorer: IndexScorer | None = None
         in_sections = {i.code for s in spec.sections for i in s.indicators}
         # the summary names an indicator as its section does, unless it says otherwise
         self._labels = {i.code: i.label for i in spec.items() if i.label is not None}
@@ -703,9 +724,232 @@ class _Composer:
             else:
                 missing.append(item)
                 self.missing.append(item.code)
+        for entry in s.indices:
+            blocks += self.index_blocks(entry)
         if missing:
             blocks.append(self.missing_paragraph(s.key, missing))
         return Section(s.key, title, tuple(blocks))
+
+    # --- composite indices ----------------------------------------------------------------------------------
+    @property
+    def scorer(self) -> IndexScorer:
+        if self._scorer is None:
+            self._scorer = IndexScorer(self.e)
+        return self._scorer
+
+    def index_group(self, idx: IndexDef, group: str | Unit, period: Period) -> GroupScore | None:
+        """The group's scores for ``period`` in the report's structure (in the period's own when the index cannot
+        be rebased), or None when the index has no version or no score for it."""
+        for structure in dict.fromkeys((self.structure, None)):
+            try:
+                gs = self.scorer.group(idx, group, period, structure)
+            except IndexScoreError:
+                continue
+            return gs if any(u.value is not None for u in gs.units) else None
+        return None
+
+    def index_run(
+        self,
+        idx: IndexDef,
+        unit: str,
+        value: float,
+        role: Role,
+        text: str,
+        decimals: int,
+        detail: str | None = None,
+        period: Period | None = None,
+    ) -> Run:
+        return Run(
+            text,
+            Stated(
+                text, float(value), idx.code, unit, str(period or self.p), role, decimals, index=idx.code, detail=detail
+            ),
+        )
+
+    def score_run(self, idx: IndexDef, us: UnitScore) -> Run:
+        assert us.value is not None
+        decimals = 2 if idx.value == "points" else idx.decimals
+        return self.index_run(idx, us.unit.code, us.value, "value", fmt_index(idx, us.value, self.lang), decimals)
+
+    def rank_run(
+        self, idx: IndexDef, unit: str, rank: int, detail: str | None = None, period: Period | None = None
+    ) -> Run:
+        return self.index_run(idx, unit, rank, "rank", fmt_number(rank, 0, self.lang), 0, detail, period)
+
+    def count_run(self, idx: IndexDef, group: str, n: int, detail: str) -> Run:
+        return self.index_run(idx, group, n, "count", fmt_number(n, 0, self.lang), 0, detail)
+
+    def index_blocks(self, entry: IndexEntry) -> list[Block]:
+        """A composite index's part of its section: a heading, then for each group it ranks a paragraph on the
+        ranking and one on what moved. Nothing when the index has no score for the period."""
+        idx = self.cat.indices[entry.code]
+        blocks: list[Block] = []
+        for g in entry.groups or idx.units:
+            gs = self.index_group(idx, g, self.p)
+            if gs is not None:
+                blocks += self.index_paragraphs(idx, entry, gs)
+        if not blocks:
+            return []
+        heading = say("report_index.heading", self.lang, index=index_name(idx, self.lang), period=self.pname)
+        return [Heading(capitalise("".join(r.text for r in heading))), *blocks]
+
+    def index_paragraphs(self, idx: IndexDef, entry: IndexEntry, gs: GroupScore) -> list[Paragraph]:
+        lang, g = self.lang, gs.group.code
+        gname, members = self.group_words(g)
+        pts = message("report_index.points", lang) if idx.value == "points" else ""
+        scored = [u for u in gs.units if u.value is not None]
+        values = [u.value for u in scored if u.value is not None]
+        decimals = 2 if idx.value == "points" else idx.decimals
+        median = statistics.median(values)
+        count = f"{fmt_number(len(scored), 0, lang)}/{fmt_number(len(gs.units), 0, lang)}"
+        runs = say(
+            "report_index.spread",
+            lang,
+            group=capitalise(gname),
+            count=[self.index_run(idx, g, len(scored), "coverage", count, 0)],
+            members=members,
+            period=self.pname,
+            median=[self.index_run(idx, g, median, "median", fmt_index(idx, median, lang), decimals)],
+            points=pts,
+            best=[self.score_run(idx, scored[0])],
+            worst=[self.score_run(idx, scored[-1])],
+        )
+
+        def piece(us: UnitScore) -> list[Run]:
+            name = self.unit_name(us.unit)
+            if us.rating is None:
+                return say("report_index.unit_plain", lang, unit=name, value=[self.score_run(idx, us)], points=pts)
+            return say(
+                "report_index.unit",
+                lang,
+                unit=name,
+                value=[self.score_run(idx, us)],
+                points=pts,
+                rating=us.rating.label.get(lang),
+            )
+
+        top = scored[: entry.top]
+        named = {u.unit.code for u in top}
+        bottom = [u for u in reversed(scored) if u.unit.code not in named][: entry.bottom]
+        if top:
+            runs += [
+                Run(" "),
+                *say("report_index.leaders", lang, units=join_list([piece(u) for u in top], self.label("and"))),
+            ]
+        if bottom:
+            runs += [
+                Run(" "),
+                *say("report_index.laggards", lang, units=join_list([piece(u) for u in bottom], self.label("and"))),
+            ]
+        if idx.ratings:
+            bands = []
+            for r in sorted(idx.ratings, key=lambda r: -r.min):
+                n = sum(1 for u in scored if u.rating is not None and u.rating.min == r.min)
+                bands.append(
+                    say(
+                        "report_index.band",
+                        lang,
+                        rating=r.label.get(lang),
+                        count=[self.count_run(idx, g, n, r.label.vi)],
+                    )
+                )
+            runs += [Run(" "), *say("report_index.bands", lang, bands=join_list(bands, self.label("and")))]
+        partial = [u for u in scored if u.top.coverage < 1 - 1e-9]
+        if partial:
+            lowest = min(u.top.coverage for u in partial)
+            rules = set().union(*(rules_applied(u, gs) for u in partial))
+            said = [message(f"index.rule.{r}", lang) for r in sorted(rules)]
+            rule = "; ".join(said) or message("index.rule.refuse", lang)
+            runs += [
+                Run(" "),
+                *say(
+                    "report_index.partial",
+                    lang,
+                    count=[self.count_run(idx, g, len(partial), "partial")],
+                    members=members,
+                    lowest=[self.index_run(idx, g, 100 * lowest, "share", fmt_share(lowest, lang), 1, "coverage")],
+                    rule=rule,
+                ),
+            ]
+        if entry.robustness and len(scored) >= 3 and (top or bottom):
+            shown = {u.unit.code: u for u in (*top, *bottom)}
+            fragile = [
+                r
+                for r in analyse(gs, entry.samples, entry.seed, sensitivity=False).rows
+                if r.unit in shown and r.robust is False and r.low is not None and r.high is not None
+            ]
+            if fragile:
+                ranges = [
+                    say(
+                        "report_index.range",
+                        lang,
+                        unit=self.unit_name(shown[r.unit].unit),
+                        low=[self.rank_run(idx, r.unit, r.low or 0, "low")],
+                        high=[self.rank_run(idx, r.unit, r.high or 0, "high")],
+                    )
+                    for r in fragile
+                ]
+                runs += [Run(" "), *say("report_index.not_robust", lang, units=join_list(ranges, self.label("and")))]
+        out = [Paragraph(tuple(tidy(runs)))]
+        moves = self.index_moves(idx, entry, gs, gname, pts)
+        if moves is None:
+            prev = period_name(self.p.previous(), lang)
+            out[0] = Paragraph(tuple(tidy([*runs, Run(" "), *say("report_index.no_previous", lang, previous=prev)])))
+        elif moves:
+            out.append(Paragraph(tuple(moves)))
+        return out
+
+    def index_moves(self, idx: IndexDef, entry: IndexEntry, gs: GroupScore, gname: str, pts: str) -> list[Run] | None:
+        """Who rose and fell most since the previous period (None: no score then to compare with)."""
+        lang, prev = self.lang, self.p.previous()
+        if entry.moves == 0:
+            return []
+        before = self.index_group(idx, gs.group, prev)
+        if before is None:
+            return None
+        then = {u.unit.code: u for u in before.units if u.value is not None}
+        decimals = 2 if idx.value == "points" else idx.decimals
+        changes: list[tuple[float, UnitScore, UnitScore]] = []
+        for us in gs.units:
+            old = then.get(us.unit.code)
+            if us.value is None or old is None or old.value is None:
+                continue
+            d = us.value - old.value
+            if round_half_up(abs(d), decimals) != 0:
+                changes.append((d, us, old))
+
+        def piece(d: float, us: UnitScore, old: UnitScore) -> list[Run]:
+            assert us.rank is not None and old.rank is not None
+            change_run = self.index_run(
+                idx, us.unit.code, abs(d), "change", fmt_index(idx, abs(d), lang), decimals, "previous"
+            )
+            return say(
+                "report_index.move",
+                lang,
+                unit=self.unit_name(us.unit),
+                sign="+" if d > 0 else "−",
+                change=[change_run],
+                points=pts,
+                before=[self.rank_run(idx, us.unit.code, old.rank, "previous", prev)],
+                rank=[self.rank_run(idx, us.unit.code, us.rank)],
+            )
+
+        ups = sorted((c for c in changes if c[0] > 0), key=lambda c: (-c[0], c[1].unit.code))[: entry.moves]
+        downs = sorted((c for c in changes if c[0] < 0), key=lambda c: (c[0], c[1].unit.code))[: entry.moves]
+        pname = period_name(prev, lang)
+        if not ups and not downs:
+            return say("report_index.unchanged", lang, previous=pname, group=gname)
+        clauses = []
+        if ups:
+            clauses.append(
+                say("report_index.rises", lang, units=join_list([piece(*c) for c in ups], self.label("and")))
+            )
+        if downs:
+            clauses.append(
+                say("report_index.falls", lang, units=join_list([piece(*c) for c in downs], self.label("and")))
+            )
+        moves = [r for i, c in enumerate(clauses) for r in ([Run("; ")] if i else []) + c]
+        return tidy(say("report_index.moves", lang, previous=pname, group=gname, moves=moves))
 
     # --- annex ----------------------------------------------------------------------------------------------
     def source_text(self, f: Figure) -> str:

@@ -16,8 +16,21 @@ from typing import Literal
 # value: the indicator's value; target: its target; previous / last_year: the compared period's value;
 # change: the difference (points for rates, units otherwise); change_pct: relative change in percent;
 # gap: how far from the target; rank: a position in a ranking; share: a part of a whole in percent;
-# coverage: how many units reported
-Role = Literal["value", "target", "previous", "last_year", "change", "change_pct", "gap", "rank", "share", "coverage"]
+# coverage: how many units reported; median: the middle of a group's values; count: how many units (in a band)
+Role = Literal[
+    "value",
+    "target",
+    "previous",
+    "last_year",
+    "change",
+    "change_pct",
+    "gap",
+    "rank",
+    "share",
+    "coverage",
+    "median",
+    "count",
+]
 Style = Literal["body", "lead", "note", "missing"]
 ReportKind = Literal["monthly", "quarterly", "half", "nine_months", "annual", "other"]
 
@@ -34,6 +47,10 @@ class Stated:
     role: Role = "value"
     decimals: int = 2  # how the value was rounded to print it
     approximate: bool = False
+    # a composite index's result (chiso.engine.indices) rather than an indicator's figure: the index's code
+    # (``indicator`` is then the index's root node, ``unit`` the unit scored or the group ranked)
+    index: str | None = None
+    detail: str | None = None  # what an index figure qualifies: a rating band, "partial", "low"/"high", "previous"
 
 
 @dataclass(frozen=True)
@@ -88,7 +105,14 @@ class Table:
     note: str | None = None
 
 
-Block = Paragraph | Chart | Table
+@dataclass(frozen=True)
+class Heading:
+    """A heading inside a section (a composite index's part of its pillar)."""
+
+    text: str
+
+
+Block = Paragraph | Chart | Table | Heading
 
 
 @dataclass(frozen=True)
@@ -118,8 +142,8 @@ class Report:
         for s in self.sections:
             yield from s.blocks
 
-    def figures(self) -> list[Stated]:
-        """Every figure the report states, in paragraphs and in tables."""
+    def stated(self) -> list[Stated]:
+        """Every number the report prints with what it states, in paragraphs and in tables."""
         out: list[Stated] = []
         for b in self.blocks():
             if isinstance(b, Paragraph):
@@ -128,10 +152,19 @@ class Report:
                 out += [r.figure for row in b.rows for r in row if r.figure is not None]
         return out
 
+    def figures(self) -> list[Stated]:
+        """Every indicator figure the report states (the engine's ``value`` answers and what derives from them),
+        in paragraphs and in tables; composite indices' results are ``index_figures``."""
+        return [f for f in self.stated() if f.index is None]
+
+    def index_figures(self) -> list[Stated]:
+        """Every composite index result the report states (scores, ranks, counts: ``IndexScorer``'s answers)."""
+        return [f for f in self.stated() if f.index is not None]
+
     def text(self) -> str:
         """The report as plain text: title, then each section's title and paragraphs (no tables)."""
         parts = [self.title, self.subtitle]
         for s in self.sections:
             parts.append(s.title)
-            parts += [b.text for b in s.blocks if isinstance(b, Paragraph)]
+            parts += [b.text for b in s.blocks if isinstance(b, Paragraph | Heading)]
         return "\n\n".join(p for p in parts if p)

@@ -9,8 +9,22 @@ from __future__ import annotations
 from chiso.catalogue.indices import IndexDef, Node
 from chiso.engine.indices import Explanation, GroupScore, UnitScore
 from chiso.engine.robustness import Robustness
-from chiso.i18n import fmt_number, t
-from chiso.report.phrasing import period_name
+from chiso.i18n import MESSAGES, fmt_number, t
+from chiso.report.document import Run
+from chiso.report.phrasing import Piece, period_name, render
+
+
+def say(msg_id: str, lang: str, /, **pieces: Piece) -> list[Run]:
+    """A message of the table (``chiso.i18n``) as a report's runs: a placeholder takes text or runs, so a figure
+    stays its own run carrying what it states (the written reports' index part)."""
+    vi, en = MESSAGES[msg_id]
+    return render(en if lang == "en" else vi, pieces)
+
+
+def rules_applied(us: UnitScore, gs: GroupScore) -> set[str]:
+    """The missing-data rules that filled a gap in a unit's score (those of the nodes scored on partial data)."""
+    return {(n.missing or gs.version.missing).rule for n in gs.version.tree.walk() if n.children
+            and us.nodes[n.code].coverage < 1 - 1e-9}
 
 
 def node_name(node: Node, lang: str) -> str:
@@ -48,8 +62,7 @@ def coverage_sentence(us: UnitScore, gs: GroupScore, lang: str = "vi") -> str | 
     """Said wherever a score is shown that some of its data were missing, and which rule filled the gap."""
     if us.top.coverage >= 1 - 1e-9:
         return None
-    rules = {(n.missing or gs.version.missing).rule for n in gs.version.tree.walk() if n.children
-             and us.nodes[n.code].coverage < 1 - 1e-9}
+    rules = rules_applied(us, gs)
     said = "; ".join(t(f"index.rule.{r}", lang) for r in sorted(rules)) or t("index.rule.refuse", lang)
     return t("index.coverage", lang, coverage=fmt_share(us.top.coverage, lang), rule=said)
 

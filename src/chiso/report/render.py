@@ -36,7 +36,7 @@ from markupsafe import Markup
 from chiso import charts
 from chiso.errors import RenderError
 from chiso.i18n import fmt_compact, fmt_number
-from chiso.report.document import Chart, Paragraph, Report, Run, Section, Table
+from chiso.report.document import Chart, Heading, Paragraph, Report, Run, Section, Table
 from chiso.report.phrasing import MONTHS_EN
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -266,6 +266,8 @@ def _model(report: Report) -> dict[str, Any]:
         for b in s.blocks:
             if isinstance(b, Paragraph):
                 blocks.append({"type": "paragraph", "style": b.style, "runs": _runs(b.runs), "length": len(b.text)})
+            elif isinstance(b, Heading):
+                blocks.append({"type": "heading", "text": b.text})
             elif isinstance(b, Chart):
                 figures += 1
                 svg = chart_svg(b, lang)
@@ -601,6 +603,8 @@ def to_docx(report: Report) -> bytes:
         for b in s.blocks:
             if isinstance(b, Paragraph):
                 _add_runs(doc.add_paragraph(style=styles.get(b.style, "Normal")), b.runs)
+            elif isinstance(b, Heading):
+                doc.add_heading(b.text, level=2)
             elif isinstance(b, Chart):
                 figures += 1
                 _docx_chart(doc, b, figures, lang)

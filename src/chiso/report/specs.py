@@ -32,6 +32,7 @@ __all__ = [
     "NOTES",
     "SLOTS",
     "Annex",
+    "IndexEntry",
     "Item",
     "Ranking",
     "ReportSpec",
@@ -171,11 +172,33 @@ class Item(_Strict):
         return {"code": data} if isinstance(data, str) else data
 
 
+class IndexEntry(_Strict):
+    """A composite index as a report states it (``chiso.engine.indices``): for each group it ranks, the national
+    spread, leaders and laggards with their scores and ratings, the units per rating band, what moved since the
+    previous period, ranks that are not robust, and scores that rest on partial data. Left out when the index
+    has no score for the period."""
+
+    code: str
+    groups: tuple[str, ...] = ()  # default: every group the index ranks, in the index's order
+    top: int = Field(default=3, ge=0, le=20)
+    bottom: int = Field(default=3, ge=0, le=20)
+    moves: int = Field(default=3, ge=0, le=10)  # units that rose (and fell) most since the previous period
+    robustness: bool = True  # say when a named leader's or laggard's rank is not robust
+    samples: int = Field(default=200, ge=10, le=5000)  # of the uncertainty analysis (fixed seed: deterministic)
+    seed: int = 0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        return {"code": data} if isinstance(data, str) else data
+
+
 class Section(_Strict):
     key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     pillar: Pillar | None = None
     title: Text | None = None  # default: the pillar's name
     indicators: tuple[Item, ...] = ()
+    indices: tuple[IndexEntry, ...] = ()  # after the indicators
 
     @model_validator(mode="before")
     @classmethod
@@ -319,6 +342,15 @@ def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
             seen.add(section.key)
             if section.pillar is None and section.title is None:
                 yield where, "a section without a pillar needs a title"
+        for j, ie in enumerate(section.indices if section is not None else (), start=1):
+            entry = f"{where}.indices[{j}] ({ie.code})"
+            idx = cat.indices.get(ie.code)
+            if idx is None:
+                yield entry, f"unknown index code {ie.code!r}; known: {', '.join(sorted(cat.indices))}"
+                continue
+            for g in ie.groups:
+                if g not in idx.units:
+                    yield entry, f"group {g!r} is not ranked by {ie.code}; it ranks: {', '.join(idx.units)}"
         for j, item in enumerate(items, start=1):
             entry = f"{where}.indicators[{j}] ({item.code})"
             try:

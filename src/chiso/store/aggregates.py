@@ -206,6 +206,21 @@ class EventBook:
         with self.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(q.group_by(c.unit))}
 
+    def by_unit_many(self, measures: Collection[str], units: Collection[str] | None, start: date | None,
+                     end: date) -> dict[str, dict[str, int]]:
+        """``by_unit`` of several measures in one query: measure → unit → total (a measure without rows is absent)."""
+        c = s.event_agg.c
+        q = select(c.measure, c.unit, func.sum(c.value)).where(c.measure.in_(sorted(measures)), c.day <= end)
+        if start is not None:
+            q = q.where(c.day >= start)
+        if units is not None:
+            q = q.where(c.unit.in_(sorted(units)))
+        out: dict[str, dict[str, int]] = {}
+        with self.engine.connect() as conn:
+            for m, u, v in conn.execute(q.group_by(c.measure, c.unit)):
+                out.setdefault(m, {})[u] = int(v)
+        return out
+
     def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]:
         c = s.event_first_seen.c
         q = select(c.unit, func.count()).where(c.measure == measure, c.first_day <= end)

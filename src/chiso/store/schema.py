@@ -112,7 +112,8 @@ event_agg = Table(
     Column("unit", String(50), primary_key=True),
     Column("day", Date, primary_key=True),
     Column("value", BigInteger, nullable=False),
-    Index("ix_event_agg_measure_day", "measure", "day"),  # the nation's sums: every unit of a measure by day
+    # the nation's sums (every unit of a measure by day) and a group's sums over a period, from the index alone
+    Index("ix_event_agg_measure_day", "measure", "day", "unit", "value"),
 )
 
 event_first_seen = Table(

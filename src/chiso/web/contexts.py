@@ -170,7 +170,7 @@ class IndicatorContext(PageContext):
 ISLAND_CELLS = {"P48": (10, 7), "P56": (19, 7), "P48-2025": (10, 6), "P56-2025": (16, 6)}
 
 
-def _islands(cat: Catalogue, lang: str, period: str, day: date) -> list[charts.Island]:
+def islands(cat: Catalogue, lang: str, period: str, day: date) -> list[charts.Island]:
     # Vietnam's maps show both archipelagos: Hoàng Sa belongs to Đà Nẵng, Trường Sa to Khánh Hòa (in any
     # structure: the province that carries the 2024 one on ``day``).
     out = []
@@ -201,7 +201,7 @@ def map_of(cat: Catalogue, ind: Indicator, rk: Ranking | None, p: Period, lang: 
         tiles.append(charts.Tile(u.code, u.short, u.grid[0], u.grid[1], value, value_text(value, ind, lang),
                                  f"/units/{u.code}?period={p}", r.rank if r is not None else None))
     return charts.tile_map(
-        tiles, _islands(cat, lang, str(p), day), fmt=lambda x: fmt_number(x, ind.decimals, lang),
+        tiles, islands(cat, lang, str(p), day), fmt=lambda x: fmt_number(x, ind.decimals, lang),
         title=t("web.map.title", lang, name=ind.name.get(lang), period=rk.shown_period if rk else p),
         no_data_text=t("web.no_data", lang),
     )
