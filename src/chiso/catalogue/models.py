@@ -37,6 +37,11 @@ class UnitType(StrEnum):
     AGENCY = "agency"  # cơ quan ngang bộ / cơ quan thuộc Chính phủ
     PROVINCE = "province"  # tỉnh
     CITY = "city"  # thành phố trực thuộc trung ương
+    DISTRICT = "district"  # cấp huyện (2024: quận, huyện, thị xã, thành phố thuộc tỉnh); abolished 1 July 2025
+    COMMUNE = "commune"  # cấp xã (xã, phường, thị trấn; from 2025 also đặc khu)
+
+
+LOCAL_TYPES = (UnitType.DISTRICT, UnitType.COMMUNE)  # below the province (issue 13)
 
 
 class Successor(Strict):
@@ -64,6 +69,10 @@ class Unit(Strict):
     valid_to: date | None = None  # inclusive; None: still valid
     successors: tuple[Successor, ...] = ()
     structure: str | None = None  # the structure it belongs to, e.g. "2024"
+    local_type: str | None = None  # below the province, the official type: Phường, Xã, Thị trấn, Đặc khu, Quận, Huyện…
+    province: str | None = None  # below the province: the province it lies in (its parent may be a district)
+    lat: float | None = None  # below the province: the package's centre point, for a grid map drawn offline
+    lon: float | None = None
 
     @model_validator(mode="after")
     def _dates(self) -> Unit:
@@ -81,6 +90,11 @@ class Unit(Strict):
     def is_group(self) -> bool:
         """A bloc or the nation: its figures are made of its members' (never reported for one body)."""
         return self.type in (UnitType.GROUP, UnitType.NATION)
+
+    @property
+    def is_local(self) -> bool:
+        """A district or commune: below the province (its events are kept per commune, issue 13)."""
+        return self.type in LOCAL_TYPES
 
     @property
     def is_ministry(self) -> bool:
