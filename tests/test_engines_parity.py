@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.events import EVENT_KINDS
+from chiso.catalogue.events import EVENT_KINDS, LOCAL_COLUMN
 from chiso.catalogue.models import UnitType
 from chiso.engine.events import daily_plan, first_seen_plan, measures_of, sql
 from chiso.engine.spark import parquet_files, read_events, recompute_on
@@ -133,7 +133,9 @@ def _simulated(out: Path) -> bool:
 def _write_edges(out: Path, catalogue: Catalogue, dossiers: int, transactions: int) -> None:
     """Events made here for what the simulator need not produce: every unit, day boundaries, all nulls."""
     rng = random.Random(20240101)
-    units = sorted(c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION))
+    # an event's unit: a ministry or province (a commune is its subunit)
+    units = sorted(c for c, u in catalogue.units.items()
+                   if u.type not in (UnitType.GROUP, UnitType.NATION) and not u.is_local)
     # a unit formed later has its events in its own first half-year (earlier ones would be refused)
     starts = {c: datetime.combine(u.valid_from, time()) for c, u in catalogue.units.items()
               if u.valid_from is not None and u.valid_from > START.date()}
@@ -195,7 +197,7 @@ def test_events_cover_every_measure(stored: tuple[Path, EventIngestor], on_duckd
     daily, first = on_duckdb
     with_values = set(daily["measure"].to_pylist()) | set(first["measure"].to_pylist())
     assert with_values == set(catalogue.measures)
-    leaf = {c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION)}
+    leaf = {c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION) and not u.is_local}
     assert leaf <= set(daily["unit"].to_pylist())
     con = duckdb.connect()
     d = str(stored[0] / "dossier" / "**" / "*.parquet")
@@ -295,6 +297,8 @@ def _plans(catalogue: Catalogue) -> dict[str, Any]:
         ms = measures_of(kind, catalogue.measures)
         if any(m.agg != "first_seen" for m in ms):
             out[f"{kind}_daily"] = daily_plan(t, kind, ms)
+            if kind in LOCAL_COLUMN:  # the same plan per commune (event_agg_local)
+                out[f"{kind}_daily_local"] = daily_plan(t, kind, ms, by=LOCAL_COLUMN[kind])
         for m in ms:
             if m.agg == "first_seen":
                 out[f"{m.id}_first_seen"] = first_seen_plan(t, m)

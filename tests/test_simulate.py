@@ -24,6 +24,7 @@ import pytest
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.events import DossierEvent, NdxpEvent
+from chiso.catalogue.models import UnitType
 from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError
 from chiso.simulate import DOSSIER_SCHEMA, NDXP_SCHEMA, SimSummary, generate, iter_batches, stream_http
@@ -257,8 +258,13 @@ def test_unit_codes_exist(db: duckdb.DuckDBPyConnection, catalogue: Catalogue) -
     outside = ndxp - mins - provs
     assert outside and all(u.startswith("X-") for u in outside)
     assert "X-BHXH" in outside
+    # where a dossier was handled: a commune of its own province, of the 2024 structure, for most provinces
     subunits = db.execute("SELECT DISTINCT unit, subunit FROM d WHERE subunit IS NOT NULL").fetchall()
-    assert all(s.startswith(u + "-") and u in provs for u, s in subunits)
+    assert subunits and all(u in provs for u, _ in subunits)
+    for u, s in subunits:
+        c = catalogue.units[s]
+        assert (c.type, c.province, c.structure) == (UnitType.COMMUNE, u, "2024"), (u, s)
+    assert len({u for u, _ in subunits}) > 50
 
 
 # --- realism ---------------------------------------------------------------------------------------

@@ -84,8 +84,11 @@ def test_catalogue(loaded: core.Workspace, client: TestClient) -> None:
     en = problem(client.get("/api/v1/indicators/dossier_full_onlin_rate?lang=en"), 404, "code")
     assert "unknown indicator code" in en["detail"]
 
-    units = ok(client.get("/api/v1/units"))
-    assert units["count"] == len(cat.units)
+    units = ok(client.get("/api/v1/units"))  # the districts and communes only for a province or a group
+    assert units["count"] == len([u for u in cat.units.values() if not cat.is_local(u)]) == 117
+    hanoi = ok(client.get("/api/v1/units", params={"province": "Hà Nội", "type": "commune"}))
+    assert hanoi["count"] == len(cat.communes_of("P01")) and {u["code"] for u in hanoi["units"]} >= {"X00097-2025"}
+    assert ok(client.get("/api/v1/units", params={"group": "P01.communes"}))["count"] == hanoi["count"]
     provinces = ok(client.get("/api/v1/units", params={"group": "provinces"}))
     # units of both structures, each with its dates: 63 provinces of 2024 + 23 formed in 2025
     assert provinces["count"] == 63 + 23 and all(u["grid"] for u in provinces["units"])

@@ -6,7 +6,11 @@ formed on 1 July 2025; the 11 it left unchanged continue as their 2024 units). C
 provinces merged into which come from the package; region, tile-grid position, English-name exceptions
 and extra aliases, which the package does not hold, from the tables below. See docs/units.md.
 
-    python tools/build_units.py          # write both files
+Also writes ``local_2024.json`` (the 696 districts and 10,035 communes of 2024, until 30 June 2025, each with
+the 2025 communes that took it over) and ``local_2025.json`` (the 3,321 communes formed on 1 July 2025), with
+the groups of each province's communes; JSON, not YAML, so that 14,000 units load fast.
+
+    python tools/build_units.py          # write the four files
     python tools/build_units.py --check  # exit 1 if a shipped file differs from what would be written
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import sqlite3
 import sys
 import unicodedata
@@ -31,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 UNITS_DIR = ROOT / "src" / "chiso" / "catalogue" / "data" / "units"
 OUTPUT = UNITS_DIR / "provinces_2024.yaml"
 OUTPUT_2025 = UNITS_DIR / "provinces_2025.yaml"
+OUTPUT_LOCAL_2024 = UNITS_DIR / "local_2024.json"
+OUTPUT_LOCAL_2025 = UNITS_DIR / "local_2025.json"
 PACKAGE = "vietnamadminunits"
 
 MERGED_UNTIL = date(2025, 6, 30)  # last day before Resolution 202/2025/QH15 took effect
@@ -491,8 +498,296 @@ def render(units: list[dict[str, Any]], header: str) -> str:
     return header + "units:\n" + "\n".join(chunks)
 
 
-def generate() -> tuple[str, str, str]:
-    """The 2024 file's text, the 2025 file's text, and a note on the cross-check."""
+# --- below the province: districts and communes (issue 13) -----------------------------------------
+
+# The package's counts, and what Resolution 202 and the ward reform (Resolution 1654–1686/NQ-UBTVQH15 of 16 June
+# 2025) give: 696 districts of 2024, of which 5 island districts had no commune (Bạch Long Vĩ, Cồn Cỏ, Hoàng Sa,
+# Lý Sơn, Côn Đảo); 10,035 communes of 2024; 3,321 communes of 2025.
+DISTRICTS_2024 = 696
+COMMUNES_2024 = 10_035
+COMMUNES_2025 = 3_321
+# The official word before a name, and its written abbreviation (an alias: "P. Hồng Hà"). Longest first.
+LOCAL_ABBREV: dict[str, str] = {
+    "Thành phố": "TP.", "Thị trấn": "TT.", "Thị xã": "TX.", "Đặc khu": "ĐK.",
+    "Phường": "P.", "Quận": "Q.", "Huyện": "H.", "Xã": "X.",
+}  # fmt: skip
+URBAN = {"Phường", "Thị trấn"}  # the rest (Xã, Đặc khu) is rural
+TYPE_ORDER = ("Phường", "Thị trấn", "Xã", "Đặc khu")  # how a group's name lists its members' types
+LOCAL_NOTE_SPLIT = "tách (split among several new communes)"
+LOCAL_NOTE_DEFAULT = "tách; mặc định của vietnamadminunits (split; the package's default)"
+LOCAL_NOTE_DISTRICT = "địa bàn (territory: districts were abolished)"
+
+
+@dataclass(frozen=True)
+class Local:
+    """A district or commune as the package holds it; ``key`` is the converter's "province_district_ward"."""
+
+    code: str  # official code: 3 digits (district), 5 (commune)
+    name: str
+    type: str  # the official word (Phường, Xã, ...)
+    province: str  # GSO code of its province (of its structure)
+    district: str | None  # official code of its district (2024 communes)
+    lat: float | None
+    lon: float | None
+    key: str
+
+
+def _db(pkg: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{(pkg / 'data' / 'dataset.db').as_uri()}?mode=ro", uri=True)
+
+
+def local_type(name: str, package_type: str, problems: list[str]) -> tuple[str, str]:
+    """The official word and the name: the name's own word (the resolution's text), written as the word is
+    ("Thành Phố Bắc Kạn" -> "Thành phố Bắc Kạn"), noting where the package's type disagrees."""
+    word = next((w for w in LOCAL_ABBREV if name.lower().startswith(w.lower() + " ")), None)
+    if word is None:
+        raise BuildError(f"{name!r} does not begin with an official type word")
+    fixed = word + name[len(word):]
+    if fixed != name:
+        problems.append(f"{name}: written {fixed}")
+    if word != package_type:
+        problems.append(f"{fixed}: the package's type is {package_type}; the name's ({word}) is kept")
+    return word, fixed
+
+
+def read_local_2024(pkg: Path, problems: list[str]) -> tuple[list[Local], list[Local]]:
+    """The 696 districts and the communes of 2024 (the 5 island districts without a commune have a row each)."""
+    with _db(pkg) as conn:
+        rows = conn.execute(
+            "SELECT provinceCode, provinceKey, districtCode, district, districtType, districtLat, districtLon,"
+            " districtKey, wardCode, ward, wardType, wardLat, wardLon, wardKey"
+            " FROM admin_units_legacy ORDER BY districtCode, wardCode"
+        ).fetchall()
+    districts: dict[str, Local] = {}
+    communes: list[Local] = []
+    for pcode, pkey, dcode, dname, dtype, dlat, dlon, dkey, wcode, wname, wtype, wlat, wlon, wkey in rows:
+        if dcode not in districts:
+            word, name = local_type(dname, dtype, problems)
+            districts[dcode] = Local(dcode, name, word, pcode, None, dlat, dlon, f"{pkey}_{dkey}_")
+        if wcode is not None:
+            word, name = local_type(wname, wtype, problems)
+            communes.append(Local(wcode, name, word, pcode, dcode, wlat, wlon, f"{pkey}_{dkey}_{wkey}"))
+    distinct = len({c.code for c in communes})
+    if len(districts) != DISTRICTS_2024 or distinct != COMMUNES_2024 or len(communes) != COMMUNES_2024:
+        raise BuildError(f"expected {DISTRICTS_2024} districts and {COMMUNES_2024} distinct communes of 2024, "
+                         f"found {len(districts)} and {len(communes)}")
+    return list(districts.values()), communes
+
+
+def read_local_2025(pkg: Path, problems: list[str]) -> list[Local]:
+    with _db(pkg) as conn:
+        rows = conn.execute(
+            "SELECT provinceCode, provinceKey, wardCode, ward, wardType, wardLat, wardLon, wardKey"
+            " FROM admin_units ORDER BY wardCode"
+        ).fetchall()
+    out = []
+    for pcode, pkey, wcode, wname, wtype, wlat, wlon, wkey in rows:
+        word, name = local_type(wname, wtype, problems)
+        out.append(Local(wcode, name, word, pcode, None, wlat, wlon, f"{pkey}_{wkey}"))
+    if len({c.code for c in out}) != len(out) or len(out) != COMMUNES_2025:
+        raise BuildError(f"expected {COMMUNES_2025} distinct communes of 2025, found {len(out)}")
+    return out
+
+
+def read_ward_mapping(pkg: Path) -> tuple[dict[str, list[str]], dict[str, list[tuple[str, bool]]]]:
+    """Old key -> the new "province_ward" key it went into whole; old key -> (new key, package default) it was split
+    among."""
+    data = json.loads((pkg / "data" / "converter_2025.json").read_text(encoding="utf-8"))
+    whole: dict[str, list[str]] = {}
+    for pkey, wards in data["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for wkey, olds in wards.items():
+            for old in olds:
+                whole.setdefault(old, []).append(f"{pkey}_{wkey}")
+    split: dict[str, list[tuple[str, bool]]] = {}
+    for pkey, olds in data["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old, news in olds.items():
+            split[old] = [(f"{pkey}_{n['newWardKey']}", bool(n["isDefaultNewWard"])) for n in news]
+    return whole, split
+
+
+def _local_names(name: str, word: str) -> tuple[str, list[str]]:
+    """Short name and aliases: "Phường Hồng Hà" -> "Hồng Hà", ["P. Hồng Hà"]. A number alone ("Phường 1",
+    "Quận 10") is no name: the short name stays whole. Folding (catalogue.names.fold) gives the unaccented forms."""
+    rest = name.removeprefix(word + " ")
+    short = name if rest.isdigit() else rest
+    return short, [f"{LOCAL_ABBREV[word]} {rest}"]
+
+
+def _local_unit(loc: Local, code: str, utype: str, parent: str, province: str) -> dict[str, Any]:
+    short, aliases = _local_names(loc.name, loc.type)
+    unit: dict[str, Any] = {"code": code, "type": utype, "name": loc.name, "short": short, "aliases": aliases}
+    unit.update({"groups": [], "parent": parent, "gso_code": loc.code, "local_type": loc.type, "province": province})
+    if loc.lat is not None and loc.lon is not None:
+        unit.update({"lat": loc.lat, "lon": loc.lon})
+    return unit
+
+
+def province_code_2025(new_2025: list[Province], mapping: dict[str, list[str]]) -> dict[str, str]:
+    """2025 GSO code -> unit code: P01 for an unchanged province, P48-2025 for a merged one."""
+    return {p.code: f"P{p.code}" if len(mapping[p.key]) == 1 else code_2025(p.code) for p in new_2025}
+
+
+def _group(code: str, name: str, name_en: str, aliases: list[str], province: dict[str, Any] | None) -> dict[str, Any]:
+    unit: dict[str, Any] = {"code": code, "type": "group", "name": name, "short": name, "name_en": name_en,
+                            "aliases": aliases, "groups": [], "parent": province["code"] if province else None}
+    if province is not None:
+        unit["province"] = province["code"]
+        for k in ("valid_from", "valid_to", "structure"):
+            if k in province:
+                unit[k] = province[k]
+    return unit
+
+
+def _types_text(types: set[str]) -> str:
+    words = [w for w in TYPE_ORDER if w in types]
+    return ", ".join([words[0], *(w.lower() for w in words[1:])])
+
+
+def province_groups(province: dict[str, Any], members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The groups of one province's local units (hand-written rule): its communes (all, urban, rural) and, where
+    it had any, its districts. Parent: the province, never VN (the nation is the sum of VN's groups)."""
+    short, en, pcode = province["short"], province["name_en"], province["code"]
+    communes = [m for m in members if m["type"] == "commune"]
+    urban = {m["local_type"] for m in communes if m["local_type"] in URBAN}
+    rural = {m["local_type"] for m in communes if m["local_type"] not in URBAN}
+    groups = [
+        _group(f"{pcode}.communes", f"Xã, phường của {short}", f"Communes of {en}",
+               [f"communes of {short}", f"các xã, phường của {short}", f"cấp xã {short}"], province),
+        _group(f"{pcode}.rural", f"{_types_text(rural)} của {short}", f"Rural communes of {en}",
+               [f"rural communes of {short}", f"các xã của {short}"], province),
+        _group(f"{pcode}.urban", f"{_types_text(urban)} của {short}", f"Urban communes of {en}",
+               [f"urban communes of {short}", f"các phường của {short}"], province),
+    ]
+    if any(m["type"] == "district" for m in members):
+        groups.append(_group(f"{pcode}.districts", f"Quận, huyện của {short}", f"Districts of {en}",
+                             [f"districts of {short}", f"các quận, huyện của {short}", f"cấp huyện {short}"],
+                             province))
+    for m in members:
+        if m["type"] == "district":
+            m["groups"] = [f"{pcode}.districts"]
+        else:
+            kind = "urban" if m["local_type"] in URBAN else "rural"
+            m["groups"] = ["communes", f"{pcode}.communes", f"{pcode}.{kind}"]
+    return groups
+
+
+NATIONAL_COMMUNES = _group("communes", "Cấp xã toàn quốc", "All communes",
+                           ["các xã, phường", "cấp xã", "all communes"], None)
+
+
+def build_local(
+    legacy: list[Province], new_2025: list[Province], mapping: dict[str, list[str]],
+    provinces_2024: list[dict[str, Any]], provinces_2025: list[dict[str, Any]], pkg: Path,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[str]]:
+    """The local units of 2024 and 2025 with their groups, and the problems found (printed, and in docs/units.md)."""
+    problems: list[str] = []
+    districts, communes = read_local_2024(pkg, problems)
+    communes_2025 = read_local_2025(pkg, problems)
+    whole, split = read_ward_mapping(pkg)
+    prov_2025 = province_code_2025(new_2025, mapping)
+    new_by_key = {c.key: c for c in communes_2025}
+    new_code = {c.key: f"X{c.code}-2025" for c in communes_2025}
+
+    units_2024: list[dict[str, Any]] = []
+    went: dict[str, set[str]] = {}  # district code -> the 2025 communes its communes went into
+    whole_only: dict[str, bool] = {}
+    for c in communes:
+        u = _local_unit(c, f"X{c.code}", "commune", f"D{c.district}", f"P{c.province}")
+        u["valid_to"] = MERGED_UNTIL
+        if c.key in whole and len(whole[c.key]) == 1 and c.key not in split:
+            u["successors"] = [{"unit": new_code[whole[c.key][0]], "kind": "whole"}]
+        elif c.key in split and c.key not in whole:
+            u["successors"] = sorted(
+                ({"unit": new_code[k], "kind": "part", "note": LOCAL_NOTE_DEFAULT if default else LOCAL_NOTE_SPLIT}
+                 for k, default in split[c.key]), key=lambda s: s["unit"])
+        else:
+            problems.append(f"{c.name} ({c.code}, {c.key}): the converter maps it {whole.get(c.key)} / "
+                            f"{split.get(c.key)}: left without successor")
+        u["structure"] = STRUCTURE
+        assert c.district is not None
+        went.setdefault(c.district, set()).update(s["unit"] for s in u.get("successors", []))
+        whole_only[c.district] = whole_only.get(c.district, True) and c.key in whole
+        units_2024.append(u)
+    for d in districts:
+        u = _local_unit(d, f"D{d.code}", "district", f"P{d.province}", f"P{d.province}")
+        u["valid_to"] = MERGED_UNTIL
+        targets = went.get(d.code, set())
+        if not targets and len(whole.get(d.key, [])) == 1:  # an island district without communes: one đặc khu
+            u["successors"] = [{"unit": new_code[whole[d.key][0]], "kind": "whole"}]
+        elif len(targets) == 1 and whole_only.get(d.code):  # every commune went whole into one new commune
+            u["successors"] = [{"unit": next(iter(targets)), "kind": "whole"}]
+        elif targets:
+            u["successors"] = [{"unit": t, "kind": "part", "note": LOCAL_NOTE_DISTRICT} for t in sorted(targets)]
+        else:
+            problems.append(f"{d.name} ({d.code}): no commune of it is mapped: left without successor")
+        u["structure"] = STRUCTURE
+        units_2024.append(u)
+
+    units_2025: list[dict[str, Any]] = []
+    for c in communes_2025:
+        pcode = prov_2025[c.province]
+        u = _local_unit(c, new_code[c.key], "commune", pcode, pcode)
+        u.update({"valid_from": FROM_2025, "structure": STRUCTURE_2025})
+        units_2025.append(u)
+    received = {s["unit"] for u in units_2024 if u["type"] == "commune" for s in u.get("successors", [])}
+    received |= {new_code[k] for v in whole.values() for k in v if k in new_by_key}
+    for u in units_2025:
+        if u["code"] not in received:
+            problems.append(f"{u['name']} ({u['code']}): no former commune is mapped into it")
+
+    # Groups, per province valid in each structure (an unchanged province's groups span both).
+    by_province: dict[str, list[dict[str, Any]]] = {}
+    for u in units_2024 + units_2025:
+        by_province.setdefault(u["province"], []).append(u)
+    groups_2024: list[dict[str, Any]] = [NATIONAL_COMMUNES]
+    for p in provinces_2024:
+        groups_2024 += province_groups(p, by_province.pop(p["code"]))
+    groups_2025: list[dict[str, Any]] = []
+    for p in provinces_2025:
+        groups_2025 += province_groups(p, by_province.pop(p["code"]))
+    if by_province:
+        raise BuildError(f"local units in no known province: {sorted(by_province)}")
+    return (sorted(units_2024 + groups_2024, key=lambda u: u["code"]),
+            sorted(units_2025 + groups_2025, key=lambda u: u["code"]), problems)
+
+
+def _json_ready(unit: dict[str, Any]) -> dict[str, Any]:
+    """Dates as ISO strings; null and empty fields left out (the model's defaults)."""
+    out: dict[str, Any] = {}
+    for k, v in unit.items():
+        if v is None and k == "parent":
+            out[k] = None  # parent's default is "VN": a null parent must be written
+        elif v is None or v == [] or v == ():
+            continue
+        else:
+            out[k] = v.isoformat() if isinstance(v, date) else v
+    return out
+
+
+def render_json(units: list[dict[str, Any]], header: str) -> str:
+    """One unit per line, for readable diffs; ``about`` says where the file comes from."""
+    lines = [json.dumps(_json_ready(u), ensure_ascii=False, separators=(",", ":")) for u in units]
+    return '{"about":' + json.dumps(header, ensure_ascii=False) + ',\n"units":[\n' + ",\n".join(lines) + "\n]}\n"
+
+
+def header_local(year: str, pkg_version: str, counts: str) -> str:
+    return (f"Districts and communes of the {year} structure ({counts}) and the groups of each province's communes. "
+            f"GENERATED by tools/build_units.py from vietnamadminunits {pkg_version}: do not edit by hand. "
+            f"See docs/units.md.")
+
+
+@dataclass(frozen=True)
+class Generated:
+    text_2024: str
+    text_2025: str
+    note: str
+    local_2024: str = ""
+    local_2025: str = ""
+    problems: tuple[str, ...] = ()
+
+
+def generate() -> Generated:
+    """The provinces' files, the local units' files, a note on the cross-check and the problems found."""
     try:
         pkg_version = version(PACKAGE)
     except PackageNotFoundError:
@@ -509,9 +804,29 @@ def generate() -> tuple[str, str, str]:
     if set(successor_of) != merged:
         raise BuildError("the merged provinces and those with a successor differ")
     check_2025(new_2025, {p.code for p in new_2025 if code_2025(p.code) in successor_of.values()})
-    text_2024 = render(build_units(legacy, successor_of), header_2024(pkg_version))
-    text_2025 = render(build_units_2025(legacy, new_2025, mapping), header_2025(pkg_version))
-    return text_2024, text_2025, note
+    provinces_2024 = build_units(legacy, successor_of)
+    provinces_2025 = build_units_2025(legacy, new_2025, mapping)
+    text_2024 = render(provinces_2024, header_2024(pkg_version))
+    text_2025 = render(provinces_2025, header_2025(pkg_version))
+    local_2024, local_2025, problems = build_local(legacy, new_2025, mapping, provinces_2024, provinces_2025, pkg)
+    counts_2024 = f"{DISTRICTS_2024} districts, {COMMUNES_2024} communes, until 30 June 2025"
+    counts_2025 = f"{COMMUNES_2025} communes, from 1 July 2025"
+    return Generated(
+        text_2024, text_2025, note,
+        render_json(local_2024, header_local("2024", pkg_version, counts_2024)),
+        render_json(local_2025, header_local("2025", pkg_version, counts_2025)),
+        tuple(problems),
+    )
+
+
+def _write(out: Path, text: str) -> None:
+    # Atomic, and only when changed: a test may run the script while another reads the shipped file.
+    if out.exists() and out.read_text(encoding="utf-8") == text:
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    os.replace(tmp, out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -519,14 +834,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if a shipped file is not what would be written")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="the 2024 file (default: %(default)s)")
     parser.add_argument("--output-2025", type=Path, default=OUTPUT_2025, help="the 2025 file (default: %(default)s)")
+    parser.add_argument("--output-local-2024", type=Path, default=OUTPUT_LOCAL_2024,
+                        help="the districts and communes of 2024 (default: %(default)s)")
+    parser.add_argument("--output-local-2025", type=Path, default=OUTPUT_LOCAL_2025,
+                        help="the communes of 2025 (default: %(default)s)")
     args = parser.parse_args(argv)
     try:
-        text_2024, text_2025, note = generate()
+        gen = generate()
     except BuildError as exc:
         print(f"build_units: {exc}", file=sys.stderr)
         return 2
-    print(note, file=sys.stderr)
-    files = ((args.output.resolve(), text_2024), (args.output_2025.resolve(), text_2025))
+    print(gen.note, file=sys.stderr)
+    for problem in gen.problems:
+        print(f"note: {problem}", file=sys.stderr)
+    files = ((args.output.resolve(), gen.text_2024), (args.output_2025.resolve(), gen.text_2025),
+             (args.output_local_2024.resolve(), gen.local_2024), (args.output_local_2025.resolve(), gen.local_2025))
     if args.check:
         stale = [out for out, text in files if (out.read_text(encoding="utf-8") if out.exists() else None) != text]
         for out in stale:
@@ -536,8 +858,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{out} is up to date", file=sys.stderr)
         return 1 if stale else 0
     for out, text in files:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8", newline="\n")
+        _write(out, text)
         print(f"wrote {out}", file=sys.stderr)
     return 0
 

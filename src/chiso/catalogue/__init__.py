@@ -1,21 +1,26 @@
 """The catalogue: organisation units, indicators and periods, loaded from definition files.
 
 Definitions ship in ``chiso/catalogue/data`` and may be extended, without a release, by files in a
-workspace's ``catalogue/`` folder (same layout: ``units/*.yaml``, ``indicators/*.yaml``).
+workspace's ``catalogue/`` folder (same layout: ``units/*.yaml``, ``indicators/*.yaml``). Units may also come
+as JSON (``units/*.json``, ``{"units": [...]}``): the districts and communes, 14,000 of them, ship so. The
+shipped JSON is trusted (built without validation, cached per file and modification time); a workspace's is
+validated like YAML. Both pass the same cross-entry rules.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue.datasets import DataSet, load_datasets
@@ -33,6 +38,7 @@ from chiso.catalogue.periods import Period
 from chiso.catalogue.rules import INDICATOR_RULES, UNIT_RULES
 from chiso.errors import DefinitionError, UnknownIndexError, UnknownIndicatorError, UnknownUnitError
 
+_M = TypeVar("_M", bound=BaseModel)
 _INDICATOR = TypeAdapter(Indicator)
 _UNIT = TypeAdapter(Unit)
 
@@ -71,6 +77,110 @@ def _read_entries(path: Path, key: str) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
+def _read_json(path: Path) -> list[Any]:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise DefinitionError(str(path), None, f"not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("units"), list):
+        raise DefinitionError(str(path), None, "expected a top-level key 'units' holding a list")
+    units: list[Any] = doc["units"]
+    return units
+
+
+def _read_json_entries(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    out = []
+    for i, entry in enumerate(_read_json(path), start=1):
+        label = f"entry {i}" + (f" ({entry['code']})" if isinstance(entry, dict) and "code" in entry else "")
+        if not isinstance(entry, dict):
+            raise DefinitionError(str(path), label, "expected a mapping of fields")
+        out.append((label, entry))
+    return out
+
+
+def _trusted(cls: type[_M], defaults: dict[str, Any], allowed: frozenset[str], fields: dict[str, Any]) -> _M:
+    """``cls.model_construct(**fields)`` for trusted data, five times faster: the same instance state (its
+    defaults, the fields set), without its per-field work. tests/test_units_local.py compares the result with
+    validated units."""
+    if not allowed.issuperset(fields):
+        raise KeyError(f"unknown fields {sorted(set(fields) - allowed)}")
+    obj = cls.__new__(cls)
+    _SET_DICT(obj, {**defaults, **fields})
+    _SET_FIELDS(obj, set(fields))
+    _SET_EXTRA(obj, None)
+    _SET_PRIVATE(obj, None)
+    return obj
+
+
+# BaseModel's slots, set as model_construct sets them
+_SET_DICT = BaseModel.__dict__["__dict__"].__set__
+_SET_FIELDS = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_SET_EXTRA = BaseModel.__dict__["__pydantic_extra__"].__set__
+_SET_PRIVATE = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def _defaults(cls: type[BaseModel]) -> dict[str, Any]:
+    return {name: f.get_default(call_default_factory=True) for name, f in cls.model_fields.items()}
+
+
+_UNIT_DEFAULTS = _defaults(Unit)
+_UNIT_FIELDS = frozenset(_UNIT_DEFAULTS)
+_SUCCESSOR_DEFAULTS = _defaults(Successor)
+_SUCCESSOR_FIELDS = frozenset(_SUCCESSOR_DEFAULTS)
+
+
+def _construct(entry: dict[str, Any]) -> Unit:
+    """A shipped, generated unit built without validation (the generator and its test check the files)."""
+    fields = dict(entry)
+    for k in ("valid_from", "valid_to"):
+        if k in fields:
+            fields[k] = date.fromisoformat(fields[k])
+    for k in ("aliases", "groups", "grid"):
+        if k in fields:
+            fields[k] = tuple(fields[k])
+    if "successors" in fields:
+        links = fields["successors"]
+        fields["successors"] = tuple(_trusted(Successor, _SUCCESSOR_DEFAULTS, _SUCCESSOR_FIELDS, s) for s in links)
+    fields["type"] = UnitType(fields["type"])
+    return _trusted(Unit, _UNIT_DEFAULTS, _UNIT_FIELDS, fields)
+
+
+_SHIPPED_JSON: dict[Path, tuple[float, int, list[tuple[str, Unit]]]] = {}  # path -> (mtime, size, units)
+
+
+def _shipped_json_units(path: Path) -> list[tuple[str, Unit]]:
+    """The units of a shipped JSON file, parsed once per modification (units are immutable, so shared)."""
+    st = path.stat()
+    cached = _SHIPPED_JSON.get(path)
+    if cached is not None and cached[:2] == (st.st_mtime, st.st_size):
+        return cached[2]
+    units = []
+    for i, entry in enumerate(_read_json(path), start=1):
+        try:
+            units.append((f"entry {i} ({entry['code']})", _construct(entry)))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DefinitionError(str(path), f"entry {i}", f"not a unit: {exc}") from None
+    _SHIPPED_JSON[path] = (st.st_mtime, st.st_size, units)
+    return units
+
+
+def _unit_entries(dirs: Sequence[Path]) -> Iterable[tuple[Path, str, Unit]]:
+    """Every unit of every catalogue dir: YAML and JSON, each validated but the shipped JSON."""
+    builtin = builtin_data_dir()
+    for d in dirs:
+        for path in sorted([*(d / "units").glob("*.yaml"), *(d / "units").glob("*.json")]):
+            if path.suffix == ".json" and d == builtin:
+                for label, u in _shipped_json_units(path):
+                    yield path, label, u
+                continue
+            entries = _read_entries(path, "units") if path.suffix == ".yaml" else _read_json_entries(path)
+            for label, entry in entries:
+                try:
+                    yield path, label, _UNIT.validate_python(entry)
+                except PydanticError as exc:
+                    raise DefinitionError(str(path), label, _describe(exc)) from None
+
+
 def _yaml_files(dirs: Iterable[Path], sub: str) -> list[Path]:
     found: list[Path] = []
     for d in dirs:
@@ -91,6 +201,23 @@ def _share(path: Sequence[Successor]) -> float | None:
         elif s.kind == "part":
             return None
     return out
+
+
+_OFFICIAL = re.compile(r"^(\d{3}|\d{5})$")  # an official code below the province: district 3 digits, commune 5
+
+
+def _variants(key: str) -> tuple[str, ...]:
+    return (key, key.removeprefix("tinh "), key.removeprefix("thanh pho "), key.removeprefix("tp "),
+            key.removeprefix("bo "))
+
+
+def _distance(u: Unit, on: date) -> int:
+    """Days between ``on`` and the unit's validity (0 within it)."""
+    if u.valid_to is not None and u.valid_to < on:
+        return (on - u.valid_to).days
+    if u.valid_from is not None and on < u.valid_from:
+        return (u.valid_from - on).days
+    return 0
 
 
 @dataclass(frozen=True)
@@ -134,20 +261,56 @@ class Catalogue:
         self.event_indicators = event_indicators or {}
         self.datasets: dict[str, DataSet] = {}
         self.indices: dict[str, IndexDef] = {}  # composite indices (chiso.catalogue.indices)
+        # Names of the units above the province (and of groups) now; of the 14,000 local units on first need.
         self._names: dict[str, list[str]] = {}
-        for code, u in units.items():
-            for name in {code, u.name, u.short, *(u.aliases), *([u.name_en] if u.name_en else [])}:
-                self._names.setdefault(fold(name), [])
-                if code not in self._names[fold(name)]:
-                    self._names[fold(name)].append(code)
+        self._local_index: tuple[dict[str, list[str]], dict[str, list[Unit]]] | None = None
+        self._by_province: dict[str, list[Unit]] = {}
         self._members: dict[str, list[Unit]] = {}
-        for u in units.values():
-            for g in u.groups:
-                self._members.setdefault(g, []).append(u)
         self._predecessors: dict[str, list[tuple[Unit, Successor]]] = {}
         for u in units.values():
+            if u.is_local:
+                if u.province is not None:
+                    self._by_province.setdefault(u.province, []).append(u)
+            else:
+                self._index_names(self._names, u)
+            for g in u.groups:
+                self._members.setdefault(g, []).append(u)
             for s in u.successors:
                 self._predecessors.setdefault(s.unit, []).append((u, s))
+        # A group of local units (a province's communes, all communes) is local too: listed apart, never
+        # matched in text.
+        self._local_groups = frozenset(
+            g for g, ms in self._members.items() if g in units and ms and all(m.is_local for m in ms)
+        )
+        nation = next((u for u in units.values() if u.type is UnitType.NATION), None)
+        self._nation_groups: list[Unit] = sorted(
+            (u for u in units.values() if u.type is UnitType.GROUP and nation is not None and u.parent == nation.code),
+            key=lambda u: u.code,
+        )
+
+    @staticmethod
+    def _index_names(index: dict[str, list[str]], u: Unit) -> None:
+        for name in {u.code, u.name, u.short, *(u.aliases), *([u.name_en] if u.name_en else [])}:
+            codes = index.setdefault(fold(name), [])
+            if u.code not in codes:
+                codes.append(u.code)
+
+    def _local(self) -> tuple[dict[str, list[str]], dict[str, list[Unit]]]:
+        """The local units' names (folded) and official codes, built on the first lookup that needs them."""
+        if self._local_index is None:
+            names: dict[str, list[str]] = {}
+            official: dict[str, list[Unit]] = {}
+            for u in self.units.values():
+                if u.is_local:
+                    self._index_names(names, u)
+                    if u.gso_code:
+                        official.setdefault(u.gso_code, []).append(u)
+            self._local_index = (names, official)
+        return self._local_index
+
+    def is_local(self, unit: Unit) -> bool:
+        """A district or commune, or a group of them: below the province (kept out of lists and text matching)."""
+        return unit.is_local or unit.code in self._local_groups
 
     # indicators -----------------------------------------------------------------------------
     def index(self, code: str) -> IndexDef:
@@ -188,17 +351,31 @@ class Catalogue:
 
         Where a name is shared across time (a unit and its successor), the one valid on ``on`` wins (if
         none is, the nearest in time); without ``on``, the newest. A code names one unit, whatever the date.
+
+        Below the province: a district or commune by its name ("Phường Hồng Hà", "Hồng Hà", "P. Hồng Hà"),
+        qualified by its province after a comma where the name is shared ("Hồng Hà, Hà Nội"), or by its
+        official code ("00097": the unit bearing it on ``on``, see ``local_by_official``). A name above the
+        province wins over a local one; a local name shared by units of one time raises UnknownUnitError
+        listing them with their provinces.
         """
         if ref in self.units:
             return self.units[ref]
+        stripped = ref.strip()
+        if _OFFICIAL.match(stripped):
+            return self.local_by_official(stripped, on)
+        if "," in stripped:
+            name, _, province = stripped.rpartition(",")
+            provinces = self._province_codes(province)
+            if provinces and name.strip():
+                return self._pick_local(ref, self._local_candidates(name, provinces), on)
         key = fold(ref)
-        for k in (
-            key,
-            key.removeprefix("tinh "),
-            key.removeprefix("thanh pho "),
-            key.removeprefix("tp "),
-            key.removeprefix("bo "),
-        ):
+        codes = self._names.get(key)
+        if codes:
+            return self._pick([self.units[c] for c in codes], on)
+        local = self._local_candidates(ref, None)
+        if local:  # a local unit's own name comes before a province's name without its "Tỉnh"
+            return self._pick_local(ref, local, on)
+        for k in _variants(key)[1:]:
             codes = self._names.get(k)
             if codes:
                 return self._pick([self.units[c] for c in codes], on)
@@ -211,6 +388,68 @@ class Catalogue:
                     sugg.append(label)
         raise UnknownUnitError(ref, sugg)
 
+    def _province_codes(self, ref: str) -> set[str]:
+        """The provinces (of any time) that bear a name: "Đà Nẵng" is P48 and P48-2025."""
+        key = fold(ref)
+        for k in _variants(key):
+            codes = {c for c in self._names.get(k, []) if self.units[c].type in (UnitType.PROVINCE, UnitType.CITY)}
+            if codes:
+                return codes
+        return set()
+
+    def _local_candidates(self, name: str, provinces: set[str] | None) -> list[Unit]:
+        names, _ = self._local()
+        found = [self.units[c] for c in names.get(fold(name), [])]
+        return found if provinces is None else [u for u in found if u.province in provinces]
+
+    def _pick_local(self, ref: str, units: Sequence[Unit], on: date | None) -> Unit:
+        """One of the local units bearing a name: those valid on ``on`` (else the nearest in time; without a
+        date, the newest); more than one left is ambiguous."""
+        if on is None:
+            newest = max((u.valid_to is None, u.valid_to or date.max) for u in units)
+            left = [u for u in units if (u.valid_to is None, u.valid_to or date.max) == newest]
+        else:
+            left = [u for u in units if u.valid_on(on)]
+            if not left:
+                nearest = min(_distance(u, on) for u in units)
+                left = [u for u in units if _distance(u, on) == nearest]
+        if len(left) == 1:
+            return left[0]
+        raise UnknownUnitError(ref, [self._label(u) for u in sorted(left, key=lambda u: u.code)])
+
+    def _label(self, u: Unit) -> str:
+        """A local unit for a list of candidates: "X00097-2025 (Phường Hồng Hà, Hà Nội)"."""
+        where = [u.name]
+        if u.type is UnitType.COMMUNE and u.parent in self.units and self.units[u.parent].type is UnitType.DISTRICT:
+            where.append(self.units[u.parent].name)
+        if u.province in self.units:
+            where.append(self.units[u.province].short)
+        return f"{u.code} ({', '.join(where)})"
+
+    def local_by_official(self, code: str, on: date | None = None) -> Unit:
+        """The district or commune bearing an official code ("00097", "001") on ``on``: the ward of 2024 before 1
+        July 2025, the commune of 2025 from then; without a date, the newest. UnknownUnitError if none did."""
+        _, official = self._local()
+        units = official.get(code.strip(), [])
+        if on is not None:
+            units = [u for u in units if u.valid_on(on)]
+        if not units:
+            raise UnknownUnitError(code, [])
+        return self._pick(units, None) if on is None else units[0]
+
+    def communes_of(self, province: str | Unit, on: date | None = None) -> list[Unit]:
+        """The communes lying in a province (a unit, code or name), those valid on ``on`` (all without a date)."""
+        p = province if isinstance(province, Unit) else self.unit(province, on)
+        return sorted(
+            (u for u in self._by_province.get(p.code, [])
+             if u.type is UnitType.COMMUNE and (on is None or u.valid_on(on))),
+            key=lambda u: u.code,
+        )
+
+    def local_units_of(self, province: str) -> list[Unit]:
+        """Every district and commune of a province code, of any time, by code."""
+        return sorted(self._by_province.get(province, []), key=lambda u: u.code)
+
     @staticmethod
     def _pick(units: Sequence[Unit], on: date | None) -> Unit:
         if len(units) == 1 or on is None:
@@ -218,13 +457,7 @@ class Catalogue:
         valid = [u for u in units if u.valid_on(on)]
         if valid:
             return valid[0]
-
-        def distance(u: Unit) -> int:  # days between ``on`` and the unit's validity
-            if u.valid_to is not None and u.valid_to < on:
-                return (on - u.valid_to).days
-            return (u.valid_from - on).days if u.valid_from is not None else 0
-
-        return min(units, key=lambda u: (distance(u), u.code))
+        return min(units, key=lambda u: (_distance(u, on), u.code))
 
     def members(self, group: str, period: Period | None = None) -> list[Unit]:
         """Members of a group unit; with a period, those in the structure at the period's end."""
@@ -239,10 +472,7 @@ class Catalogue:
         if unit.type is UnitType.GROUP:
             return self.members(unit.code, period)
         if unit.type is UnitType.NATION:
-            return sorted(
-                (u for u in self.units.values() if u.type is UnitType.GROUP and u.parent == unit.code),
-                key=lambda u: u.code,
-            )
+            return list(self._nation_groups)
         return []
 
     def successors(self, unit: Unit) -> list[tuple[Unit, Successor]]:
@@ -318,8 +548,10 @@ class Catalogue:
         code = group if group in self._members else self.unit(group).code
         return sorted((u for u in self._members.get(code, []) if u.valid_on(day)), key=lambda u: u.code)
 
-    def groups(self) -> list[Unit]:
-        return [u for u in self.units.values() if u.type is UnitType.GROUP]
+    def groups(self, local: bool = False) -> list[Unit]:
+        """The group units; those of local units (a province's communes) only with ``local``."""
+        return [u for u in self.units.values()
+                if u.type is UnitType.GROUP and (local or u.code not in self._local_groups)]
 
 
 def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
@@ -327,17 +559,12 @@ def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
     dirs = [builtin_data_dir(), *[Path(d) for d in extra_dirs]]
     units: dict[str, Unit] = {}
     unit_where: dict[str, tuple[str, str]] = {}
-    for path in _yaml_files(dirs, "units"):
-        for label, entry in _read_entries(path, "units"):
-            try:
-                u = _UNIT.validate_python(entry)
-            except PydanticError as exc:
-                raise DefinitionError(str(path), label, _describe(exc)) from None
-            if u.code in units:
-                first = unit_where[u.code]
-                raise DefinitionError(str(path), label, f"unit code {u.code!r} is already defined in {first[0]}")
-            units[u.code] = u
-            unit_where[u.code] = (str(path), label)
+    for path, label, u in _unit_entries(dirs):
+        if u.code in units:
+            first = unit_where[u.code]
+            raise DefinitionError(str(path), label, f"unit code {u.code!r} is already defined in {first[0]}")
+        units[u.code] = u
+        unit_where[u.code] = (str(path), label)
     indicators: dict[str, Indicator] = {}
     ind_where: dict[str, tuple[str, str]] = {}
     for path in _yaml_files(dirs, "indicators"):

@@ -136,10 +136,19 @@ Event = DossierEvent | NdxpEvent
 EVENT_KINDS: dict[str, type[DossierEvent] | type[NdxpEvent]] = {"dossier": DossierEvent, "ndxp": NdxpEvent}
 # Columns a stored event carries beyond its schema, derived at ingestion: (name, Python type), in table order.
 # Defined here, below both the event store and the engines, so each reads them without importing the other.
+# ``commune``: the commune a dossier's ``subunit`` resolves to (docs/events.md, "Where in the province"), or null.
 DERIVED_COLUMNS: dict[str, tuple[tuple[str, type], ...]] = {
-    "dossier": (("day", date), ("on_time", bool)),
+    "dossier": (("day", date), ("on_time", bool), ("commune", str)),
     "ndxp": (("day", date),),
 }
+# Derived columns added after the first release: event files and stores written before lack them, and read them as
+# null (an event stored before per-commune attribution is attributed to no commune).
+LATER_COLUMNS: frozenset[str] = frozenset({"commune"})
+# The per-commune (local) aggregates group by this column; only dossier events carry it.
+LOCAL_COLUMN: dict[str, str] = {"dossier": "commune"}
+# The kind of a rejects row that says "this event counts for its province, but its subunit names no commune it can
+# be attributed to": listed with the rejects, never replayed (the event is already stored and counted).
+SUBUNIT_REJECT_KIND = "dossier.subunit"
 
 from datetime import timezone as _tz  # noqa: E402
 

@@ -12,6 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from chiso.catalogue.events import SUBUNIT_REJECT_KIND
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.i18n import fmt_number
 from chiso.i18n import t as say
@@ -186,6 +187,11 @@ def events_replay(
         ing = workspace().ingestor()
         for rec in ing.replay_rejects(ids or None, kind=kind):
             out.print(_receipt_line(rec.as_dict()))
+        skipped = [r for r in ing.book.rejects(limit=1_000_000)
+                   if r.kind == SUBUNIT_REJECT_KIND and (not ids or r.id in ids)]
+        if skipped and kind in (None, SUBUNIT_REJECT_KIND):
+            out.print(f"{len(skipped)} commune rejects ({SUBUNIT_REJECT_KIND}) not replayed: their events are stored "
+                      "and count for their province already; they stay listed")
         ing.events.close()
 
 
@@ -200,19 +206,25 @@ def events_recompute(
         ws = workspace()
         ing = ws.ingestor()
         daily, fs = ing.recompute()
-        if check:
-            kept = ws.store.events.all_daily()
-            fresh = {(r["measure"], r["unit"], r["day"]): r["value"] for r in daily.to_pylist()}
-            diff = {k for k in kept.keys() | fresh.keys() if kept.get(k) != fresh.get(k)}
+        local = ing.recompute_local()
+        if check:  # both kept tables: per province (event_agg) and per commune (event_agg_local)
+            diffs: list[str] = []
+            for name, kept, table in (("event_agg", ws.store.events.all_daily(), daily),
+                                      ("event_agg_local", ws.store.events.all_daily_local(), local)):
+                fresh = {(r["measure"], r["unit"], r["day"]): r["value"] for r in table.to_pylist()}
+                diff = {k for k in kept.keys() | fresh.keys() if kept.get(k) != fresh.get(k)}
+                if diff:
+                    diffs.append(f"{name}: {len(diff)} differences, e.g. {sorted(diff)[:3]}")
             ing.events.close()
-            if diff:
-                err.print(f"{len(diff)} differences, e.g. {sorted(diff)[:3]}")
+            if diffs:
+                for d in diffs:
+                    err.print(d)
                 raise typer.Exit(1)
-            out.print(f"OK: {len(fresh)} aggregates equal a full recompute")
+            out.print(f"OK: {len(daily)} aggregates and {len(local)} per commune equal a full recompute")
             return
-        ws.store.events.replace_all(daily, fs)
+        ws.store.events.replace_all(daily, fs, local)
         ing.events.close()
-        out.print(f"{len(daily)} aggregates recomputed")
+        out.print(f"{len(daily)} aggregates and {len(local)} per commune recomputed")
 
 
 @events_app.command("export")

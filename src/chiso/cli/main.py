@@ -453,7 +453,8 @@ def units(
 
     def body() -> None:
         ws = _ws()
-        us = ws.catalogue.members(ws.catalogue.unit(group).code) if group else list(ws.catalogue.units.values())
+        cat = ws.catalogue  # the districts and communes are listed by their groups (P01.communes), not by default
+        us = cat.members(cat.unit(group).code) if group else [u for u in cat.units.values() if not cat.is_local(u)]
         if as_json:
             _json([u.model_dump(mode="json") for u in us])
             return

@@ -71,9 +71,13 @@ class ValueReader(Protocol):
 
 
 class EventReader(Protocol):
-    """The kept event aggregates (``chiso.store.aggregates.EventBook`` implements it)."""
+    """The kept event aggregates (``chiso.store.aggregates.EventBook`` implements it): ``by_unit`` per province,
+    ministry or other unit (``event_agg``), ``by_unit_local`` per commune (``event_agg_local``)."""
 
     def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]: ...
+
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None,
+                      end: date) -> dict[str, int]: ...
 
     def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]: ...
 
@@ -108,6 +112,7 @@ class Engine:
         # under it (an import, an extract), so it is read again once per question that needs it (rule 3).
         self._asked = 0  # questions asked so far
         self._authority: tuple[int, dict[str, SourceDocument], dict[str, int]] | None = None
+        self._communes: dict[str, list[str]] | None = None  # district → its communes (units whose parent it is)
 
     # public API -----------------------------------------------------------------------------
     def value(
@@ -222,13 +227,21 @@ class Engine:
         ei = self.catalogue.event_indicators.get(ind.code)
         if ei is None or self.events is None or any(self.catalogue.components(m, p) for m in members):
             return {}
+        if any(m.type is UnitType.DISTRICT for m in members):
+            return {}  # a district is its communes' sum: each asked on its own
         codes = [m.code for m in members]
+        plain = [m.code for m in members if m.type is not UnitType.COMMUNE]
+        local = [m.code for m in members if m.type is UnitType.COMMUNE]
 
         def by(measure: str) -> dict[str, int]:
             assert self.events is not None
-            if self.catalogue.measures[measure].agg == "first_seen":
-                return self.events.first_seen_by_unit(measure, codes, p.end)
-            return self.events.by_unit(measure, codes, None if ei.cumulative else p.start, p.end)
+            if self.catalogue.measures[measure].agg == "first_seen":  # kept per province only
+                return self.events.first_seen_by_unit(measure, plain, p.end) if plain or not local else {}
+            start = None if ei.cumulative else p.start
+            got = self.events.by_unit(measure, plain, start, p.end) if plain or not local else {}
+            if local:
+                got = {**got, **self.events.by_unit_local(measure, local, start, p.end)}
+            return got
 
         out: dict[str, Figure | None] = dict.fromkeys(codes)
         if ei.value is not None:
@@ -274,13 +287,47 @@ class Engine:
                 leaves.append(u.code)
         return leaves
 
+    def _local_scope(self, units: list[str] | None) -> tuple[list[str] | None, list[str]]:
+        """(the units read from the province aggregates, the communes read from the per-commune ones): a commune
+        is its own; a district (2024) is its communes'."""
+        if units is None:
+            return None, []
+        plain: list[str] = []
+        local: list[str] = []
+        for c in units:
+            u = self.catalogue.units.get(c)
+            if u is None or not u.is_local:
+                plain.append(c)
+            elif u.type is UnitType.COMMUNE:
+                local.append(c)
+            else:
+                local.extend(self._communes_of(c))
+        return plain, local
+
+    def _communes_of(self, district: str) -> list[str]:
+        if self._communes is None:
+            found: dict[str, list[str]] = {}
+            for u in self.catalogue.units.values():
+                if u.type is UnitType.COMMUNE and u.parent is not None:
+                    found.setdefault(u.parent, []).append(u.code)
+            self._communes = found
+        return self._communes.get(district, [])
+
     def _sum(self, measure: str, ei: EventIndicator, units: list[str] | None, p: Period) -> int | None:
+        """A measure over the units' events. A province, a ministry, a bloc, the nation: one query on the province
+        aggregates, as ever; communes and districts: the per-commune ones (first_seen measures are kept per province
+        only, so a commune has none)."""
         assert self.events is not None
         m = self.catalogue.measures[measure]
+        plain, local = self._local_scope(units)
+        read_plain = plain is None or bool(plain) or not local
+        start = None if ei.cumulative else p.start
         if m.agg == "first_seen":
-            got = self.events.first_seen_by_unit(measure, units, p.end)
+            got = self.events.first_seen_by_unit(measure, plain, p.end) if read_plain else {}
         else:
-            got = self.events.by_unit(measure, units, None if ei.cumulative else p.start, p.end)
+            got = self.events.by_unit(measure, plain, start, p.end) if read_plain else {}
+            if local:
+                got = {**got, **self.events.by_unit_local(measure, local, start, p.end)}
         return sum(got.values()) if got else None
 
     def computed(self, ind: Indicator, unit: Unit, p: Period) -> Figure | None:

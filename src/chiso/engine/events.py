@@ -49,8 +49,14 @@ def where(t: ir.Table, m: Measure) -> ir.BooleanValue | None:
     return out
 
 
-def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure]) -> ir.Table:
-    """One row per (unit, day) with one int64 column per count/sum measure of ``kind``."""
+def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure], by: str | None = None) -> ir.Table:
+    """One row per (unit, day) with one int64 column per count/sum measure of ``kind``.
+
+    ``by``: the column that names the unit, by default the kind's own (``UNIT_COLUMN``); the per-commune plan
+    passes ``commune`` (``LOCAL_COLUMN``), and events without one are left out (they count for their province
+    only)."""
+    if by is not None:
+        t = t.filter(t[by].notnull())
     aggs: dict[str, ir.Value] = {}
     for m in measures:
         if m.events != kind or m.agg == "first_seen":
@@ -62,7 +68,7 @@ def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure]) -> ir.Table:
             assert m.column is not None
             expr = t[m.column].sum(where=w) if w is not None else t[m.column].sum()
         aggs[m.id] = expr.fill_null(0).cast("int64")
-    unit = t[UNIT_COLUMN[kind]].name("unit")
+    unit = t[by or UNIT_COLUMN[kind]].name("unit")
     return t.group_by([unit, t.day.name("day")]).aggregate(**aggs).order_by(["unit", "day"])
 
 
@@ -96,10 +102,10 @@ def daily_long(wide: pa.Table) -> pa.Table:
     if not parts:
         return pa.table(
             {
+                "measure": pa.array([], pa.string()),
                 "unit": pa.array([], pa.string()),
                 "day": pa.array([], pa.date32()),
                 "value": pa.array([], pa.int64()),
-                "measure": pa.array([], pa.string()),
             }
         )
     return pa.concat_tables(parts).select(["measure", "unit", "day", "value"])
@@ -111,4 +117,9 @@ def run(con: Any, expr: ir.Table) -> pa.Table:
 
 
 def sql(expr: ir.Table, dialect: str) -> str:
+    if dialect == "pyspark":  # the compiler reads options the backend registers when first named (a float column)
+        import contextlib
+
+        with contextlib.suppress(ImportError, AttributeError):  # Spark is an optional extra
+            _ = ibis.pyspark
     return str(ibis.to_sql(expr, dialect=dialect))

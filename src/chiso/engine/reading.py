@@ -182,6 +182,11 @@ class EventMemo:
         key = ("b", measure, None if units is None else frozenset(units), start, end)
         return dict(self._once(key, lambda: self.inner.by_unit(measure, units, start, end)))
 
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None,
+                      end: date) -> dict[str, int]:
+        key = ("l", measure, frozenset(communes), start, end)
+        return dict(self._once(key, lambda: self.inner.by_unit_local(measure, communes, start, end)))
+
     def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]:
         key = ("f", measure, None if units is None else frozenset(units), end)
         return dict(self._once(key, lambda: self.inner.first_seen_by_unit(measure, units, end)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.models import Indicator, Unit, UnitsRule
+from chiso.catalogue.models import Indicator, Unit, UnitsRule, UnitType
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine.answers import Answer, Figure, Lack, RankRow, Rebase
 from chiso.engine.structure import StructureError, fmt_date, in_structure
@@ -44,10 +44,11 @@ def contributions(cat: Catalogue, unit: Unit, p: Period, structure: date, *, as_
     """The units of the period whose values make ``unit``'s value in the structure of ``structure``.
 
     A predecessor counts when it ended before ``structure`` (else it is a unit of that structure itself) and
-    not before ``p`` began (else its data is already in its successors'). Shares multiply along the links;
-    a unit reached twice (split, then merged again) adds its shares. A unit that existed in part of ``p``
-    gives its figure for that part (flows); with ``as_of`` (stocks, ranks, scores: a level at the period's
-    end) only the units that existed at the end of ``p`` count.
+    not before ``p`` began (else its data is already in its successors'). A commune's predecessors are communes:
+    a district that gave it territory is skipped (its figures are its communes', counted through their links).
+    Shares multiply along the links; a unit reached twice (split, then merged again) adds its shares. A unit that
+    existed in part of ``p`` gives its figure for that part (flows); with ``as_of`` (stocks, ranks, scores: a level
+    at the period's end) only the units that existed at the end of ``p`` count.
     """
     acc: dict[str, Part] = {}
 
@@ -64,6 +65,10 @@ def contributions(cat: Catalogue, unit: Unit, p: Period, structure: date, *, as_
             add(u, share, unshared)
         for pu, link in cat.predecessors(u):
             if pu.code in path or pu.valid_to is None or pu.valid_to >= structure or pu.valid_to < p.start:
+                continue
+            if pu.type is UnitType.DISTRICT and u.type is UnitType.COMMUNE:
+                # a district's figures are its communes' sums: they come through the communes' own links; the
+                # district's link to a commune says where its territory went, not a share of its figures
                 continue
             if link.kind == "whole":
                 f, miss = share, unshared

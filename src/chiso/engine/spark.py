@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
+from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS, LATER_COLUMNS, LOCAL_COLUMN
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
 
 if TYPE_CHECKING:
@@ -110,6 +110,11 @@ def read_events(backend: Any, parquet_dir: Path | str, kind: str) -> ir.Table:
         t = backend.read_parquet(folder, recursiveFileLookup="true")
     else:
         t = backend.read_parquet([str(f) for f in files], hive_partitioning=False)
+    later = {name: py for name, py in DERIVED_COLUMNS[kind] if name not in t.columns and name in LATER_COLUMNS}
+    if later:  # files exported before a later derived column existed: it reads as null (no commune attributed)
+        import ibis
+
+        t = t.mutate(**{name: ibis.null().cast(_IBIS_TYPES[py]) for name, py in later.items()})
     missing = [name for name, _ in DERIVED_COLUMNS[kind] if name not in t.columns]
     if missing:
         raise ValueError(
@@ -117,6 +122,9 @@ def read_events(backend: Any, parquet_dir: Path | str, kind: str) -> ir.Table:
             "EventIngestor.ingest_file and write them out with EventStore.export_parquet"
         )
     return t
+
+
+_IBIS_TYPES = {str: "string", bool: "boolean", int: "int64", float: "float64"}
 
 
 def recompute_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue) -> tuple[pa.Table, pa.Table]:
@@ -150,4 +158,22 @@ def recompute_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Ca
     return daily, first
 
 
-__all__ = ["parquet_files", "read_events", "recompute_on", "recompute_tables", "spark_backend", "spark_session"]
+def recompute_local_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue) -> pa.Table:
+    """The per-commune daily totals (measure, unit = commune, day, value) from the events in ``parquet_dir``, as
+    ``EventIngestor.recompute_local``: ``daily_plan`` grouped by the commune column."""
+    tables = {kind: read_events(backend, parquet_dir, kind) for kind in EVENT_KINDS
+              if kind in LOCAL_COLUMN and parquet_files(parquet_dir, kind)}
+    return recompute_local_tables(backend, tables, catalogue)
+
+
+def recompute_local_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Catalogue) -> pa.Table:
+    """``recompute_local_on`` over event tables already on ``backend`` (kind → table)."""
+    parts = [daily_long(run(backend, daily_plan(t, kind, measures_of(kind, catalogue.measures),
+                                                by=LOCAL_COLUMN[kind])))
+             for kind, t in tables.items() if kind in LOCAL_COLUMN]
+    return pa.concat_tables(parts) if parts else daily_long(pa.table({"unit": pa.array([], pa.string()),
+                                                                       "day": pa.array([], pa.date32())}))
+
+
+__all__ = ["parquet_files", "read_events", "recompute_local_on", "recompute_local_tables",
+           "recompute_on", "recompute_tables", "spark_backend", "spark_session"]

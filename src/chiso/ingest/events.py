@@ -22,6 +22,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,13 +34,20 @@ import pyarrow as pa
 from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS, DossierEvent, NdxpEvent
+from chiso.catalogue.events import (
+    DERIVED_COLUMNS,
+    EVENT_KINDS,
+    LOCAL_COLUMN,
+    DossierEvent,
+    NdxpEvent,
+)
 from chiso.catalogue.measures import UNIT_COLUMN
+from chiso.catalogue.models import Unit, UnitType
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
 from chiso.errors import ChisoError, ImportFileError
 from chiso.ingest.portal import is_portal_record, portal_to_event
 from chiso.store import Store
-from chiso.store.aggregates import EventSourceRecord
+from chiso.store.aggregates import EventSourceRecord, SubunitReject
 from chiso.store.clock import now
 from chiso.store.events import EventStore, arrow_schema, columns, table_name
 
@@ -61,6 +69,9 @@ class Receipt:
     rejected: int = 0
     rejects: list[tuple[int | None, str]] = field(default_factory=list)  # (position, reason)
     attributed: Attributed = field(default_factory=Counter)  # events of a former unit given to its successor
+    # accepted events whose subunit names no commune they can be attributed to: they count for their province, and
+    # are listed among the rejects (kind dossier.subunit) with the reason; not counted in ``rejected``
+    subunit_rejected: int = 0
 
     def add(self, other: Receipt) -> None:
         self.received += other.received
@@ -69,6 +80,7 @@ class Receipt:
         self.rejected += other.rejected
         self.rejects.extend(other.rejects)
         self.attributed.update(other.attributed)
+        self.subunit_rejected += other.subunit_rejected
         self.batch = other.batch
 
     def as_dict(self) -> dict[str, Any]:
@@ -88,7 +100,7 @@ class Receipt:
             }
             if self.attributed
             else {}
-        )
+        ) | ({"subunit_rejected": self.subunit_rejected} if self.subunit_rejected else {})
 
 
 def _reason(exc: PydanticError) -> str:
@@ -99,13 +111,93 @@ def _reason(exc: PydanticError) -> str:
     return "; ".join(parts)
 
 
+_COMMUNE_CODE = re.compile(r"X(\d{5})(?:-2025)?")
+MEMO_LIMIT = 200_000  # resolved (province, subunit, day) kept at most
+_OFFICIAL = re.compile(r"\d{5}")
+
+
+class Communes:
+    """Where in its province a dossier was handled: its ``subunit`` resolved to a commune (docs/events.md).
+
+    Accepted: a commune's chiso code (``X00097``, ``X00097-2025``) or the official 5-digit ward code (``00097``),
+    taken as the commune of that code valid on the event's day. A commune that ended before the event's day gives
+    its events to the one commune that took it over whole (followed through later changes), else to none. The
+    commune must lie in the province the event is attributed to (after a former province's events went to its
+    successor). ``resolve`` gives (the commune, None), or (None, the reason it names none), or (None, None)
+    without a subunit. Pure over the catalogue; remembered per (province, subunit, day)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.by_official: dict[str, list[Unit]] = {}
+        for u in catalogue.units.values():
+            if u.type is not UnitType.COMMUNE:
+                continue
+            m = _COMMUNE_CODE.fullmatch(u.code)
+            keys = {m.group(1)} if m else set()
+            if u.gso_code and _OFFICIAL.fullmatch(u.gso_code):
+                keys.add(u.gso_code)
+            for k in keys:
+                self.by_official.setdefault(k, []).append(u)
+        for found in self.by_official.values():
+            found.sort(key=lambda u: (u.valid_from or date.min, u.code))
+        self._memo: dict[tuple[str, str, date], tuple[str | None, str | None]] = {}
+
+    def resolve(self, unit: str, subunit: str | None, day: date) -> tuple[str | None, str | None]:
+        if subunit is None or not subunit.strip():
+            return None, None
+        key = (unit, subunit, day)
+        got = self._memo.get(key)
+        if got is None:
+            if len(self._memo) >= MEMO_LIMIT:  # a server runs for years: (commune, day) pairs must not pile up
+                self._memo.clear()
+            got = self._memo[key] = self._resolve(unit, subunit.strip(), day)
+        return got
+
+    def _resolve(self, unit: str, sub: str, day: date) -> tuple[str | None, str | None]:
+        on = day.isoformat()
+        if _OFFICIAL.fullmatch(sub):
+            found = self.by_official.get(sub, [])
+            if not found:
+                return None, f"subunit: no commune has the official code {sub!r}"
+            valid = [u for u in found if u.valid_on(day)]
+            ended = [u for u in found if u.valid_to is not None and u.valid_to < day]
+            if valid:
+                c = valid[0]
+            elif ended:
+                c = max(ended, key=lambda u: (u.valid_to or date.min, u.code))
+            else:
+                return None, f"subunit: no commune with the official code {sub!r} existed on {on}"
+        elif _COMMUNE_CODE.fullmatch(sub):
+            got = self.catalogue.units.get(sub)
+            if got is None or got.type is not UnitType.COMMUNE:
+                return None, f"subunit: {sub!r} is not a commune of the catalogue"
+            c = got
+        else:
+            return None, (f"subunit: {sub!r} is not a commune code (expected X#####, X#####-2025 or the official "
+                          "5-digit ward code)")
+        if c.valid_from is not None and day < c.valid_from:
+            return None, f"subunit: the commune {c.code!r} began on {c.valid_from.isoformat()}, after {on}"
+        if not c.valid_on(day):  # ended: its one whole successor on that day, else none
+            whole = [u for u, link in self.catalogue.successor_on(c, day) if link.kind == "whole"]
+            if len(whole) != 1:
+                names = ", ".join(s.unit for s in c.successors) or "none"
+                return None, (f"subunit: the commune {c.code!r} ended on {c.valid_to} and no single commune took it "
+                              f"over whole (successors: {names})")
+            c = whole[0]
+        if c.province != unit:
+            return None, f"subunit: the commune {c.code!r} lies in {c.province or 'no province'}, not in {unit!r}"
+        return c.code, None
+
+
 class EventIngestor:
     def __init__(self, catalogue: Catalogue, store: Store, events: EventStore) -> None:
         self.catalogue = catalogue
+        self.communes = Communes(catalogue)
         self.store = store
         self.events = events
         self.book = store.events
-        self._leaf_units = {c for c, u in catalogue.units.items() if not u.is_group}
+        # what a dossier's ``unit`` may name: a ministry, a province (never a district or commune: that is ``subunit``)
+        self._leaf_units = {c for c, u in catalogue.units.items() if not u.is_group and not u.is_local}
         self._after_end = _after_end(catalogue)
         self._before_start = _before_start(catalogue)
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
@@ -280,6 +372,7 @@ class EventIngestor:
             row[UNIT_COLUMN[kind]] = to
         if isinstance(ev, DossierEvent):
             row["on_time"] = ev.on_time
+            row["commune"] = self.communes.resolve(to, ev.subunit, row["day"])[0]
         return row, None, (unit if to != unit else None)
 
     def submit_records(
@@ -395,7 +488,26 @@ class EventIngestor:
                 f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS __reason, "
                 f"row_number() OVER () AS __pos FROM (SELECT {', '.join(casts)} FROM raw_in)"
             )
-            good = con.sql(f"SELECT {names}, {day}{on_time} FROM checked WHERE __reason IS NULL").to_arrow_table()
+            join, commune = "", ""
+            if kind in LOCAL_COLUMN:  # the commune each (province, subunit, day) resolves to, looked up
+                triples = con.execute(
+                    f'SELECT DISTINCT {owner}, subunit, CAST("at" AS DATE) FROM checked '
+                    "WHERE __reason IS NULL AND subunit IS NOT NULL"
+                ).fetchall()
+                found = [(u, sub, d, self.communes.resolve(u, sub, d)[0]) for u, sub, d in triples]
+                found = [x for x in found if x[3] is not None]
+                con.register("sub_map", pa.table({
+                    "u": pa.array([x[0] for x in found], pa.string()),
+                    "s": pa.array([x[1] for x in found], pa.string()),
+                    "d": pa.array([x[2] for x in found], pa.date32()),
+                    "c": pa.array([x[3] for x in found], pa.string()),
+                }))
+                join = (f' LEFT JOIN sub_map ON sub_map.u = {owner} AND sub_map.s = subunit '
+                        'AND sub_map.d = CAST("at" AS DATE)')
+                commune = ", sub_map.c AS commune"
+            good = con.sql(
+                f"SELECT {names}, {day}{on_time}{commune} FROM checked{join} WHERE __reason IS NULL ORDER BY __pos"
+            ).to_arrow_table()
             bad_rows = con.execute(
                 "SELECT __pos, __reason, to_json(struct_pack("
                 + ", ".join(f'"{n}" := "__raw_{n}"' for n, *_ in wanted if n in present)
@@ -411,8 +523,9 @@ class EventIngestor:
             con.execute("DROP TABLE checked")
         finally:
             con.unregister("raw_in")
-            with contextlib.suppress(Exception):
-                con.unregister("known_ep")
+            for name in ("known_ep", "sub_map"):
+                with contextlib.suppress(Exception):
+                    con.unregister(name)
         return (
             pa.table(good).cast(arrow_schema(kind, with_batch=False)),
             [(int(p), str(raw), str(r)) for p, r, raw in bad_rows],
@@ -530,8 +643,9 @@ class EventIngestor:
         batch = self.book.new_batch(kind, source, received, bad, key)
         accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
         self.book.mark_stored(batch, accepted, dups)
-        self._apply(kind, batch)
-        return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad], moved or Counter())
+        unattributed = self._apply(kind, batch)
+        return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad], moved or Counter(),
+                       unattributed)
 
     def _deltas(self, kind: str, where_batch: int | None) -> tuple[pa.Table, pa.Table]:
         con = self.events.ibis()
@@ -559,9 +673,44 @@ class EventIngestor:
         )
         return daily, fs_all
 
-    def _apply(self, kind: str, batch: int) -> None:
+    def _local(self, kind: str, where_batch: int | None) -> pa.Table:
+        """The per-commune daily totals (measure, unit = commune, day, value) of a kind's events: the same plan as
+        the province's, grouped by the ``commune`` column (events without one left out). first_seen measures are
+        kept per province only."""
+        if kind not in LOCAL_COLUMN:
+            return daily_long(pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
+        con = self.events.ibis()
+        t = con.table(table_name(kind))
+        if where_batch is not None:
+            t = t.filter(t.batch == where_batch)
+        ms = measures_of(kind, self.catalogue.measures)
+        return daily_long(run(con, daily_plan(t, kind, ms, by=LOCAL_COLUMN[kind])))
+
+    def _subunit_rejects(self, kind: str, batch: int) -> list[SubunitReject]:
+        """The batch's stored events whose subunit names no commune they can be attributed to, with the reason."""
+        if kind not in LOCAL_COLUMN:
+            return []
+        rows = self.events.con.execute(
+            f'SELECT event_id, dossier_id, unit, subunit, "at", day FROM {table_name(kind)} '
+            f"WHERE batch = ? AND subunit IS NOT NULL AND {LOCAL_COLUMN[kind]} IS NULL ORDER BY event_id",
+            [batch],
+        ).fetchall()
+        out = []
+        for event_id, dossier_id, unit, sub, at, day in rows:
+            _, reason = self.communes.resolve(unit, sub, day)
+            if reason is not None:
+                raw = _dumps({"event_id": event_id, "dossier_id": dossier_id, "unit": unit, "subunit": sub,
+                              "at": at.isoformat()})
+                out.append(SubunitReject(unit, event_id, raw, reason))
+        return out
+
+    def _apply(self, kind: str, batch: int) -> int:
+        """Add the batch to the kept aggregates (per province and per commune) and list its events' commune rejects,
+        in one transaction; returns how many of its events were attributed to no commune despite a subunit."""
         daily, fs = self._deltas(kind, batch)
-        self.book.apply(batch, daily, fs)
+        unattributed = self._subunit_rejects(kind, batch)
+        self.book.apply(batch, daily, fs, self._local(kind, batch), unattributed)
+        return len(unattributed)
 
     def recover(self) -> list[int]:
         """Apply batches that were stored (acknowledged) but not applied before a crash."""
@@ -582,18 +731,26 @@ class EventIngestor:
             firsts.append(f)
         return pa.concat_tables(dailies), pa.concat_tables(firsts)
 
+    def recompute_local(self) -> pa.Table:
+        """Every measure per commune from every stored event (the check on ``event_agg_local``)."""
+        return pa.concat_tables([self._local(kind, None) for kind in EVENT_KINDS])
+
     def rebuild(self) -> None:
         daily, fs = self.recompute()
-        self.book.replace_all(daily, fs)
+        self.book.replace_all(daily, fs, self.recompute_local())
 
     def replay_rejects(
         self, ids: Sequence[int] | None = None, *, kind: str | None = None, source: str | None = None
     ) -> list[Receipt]:
         """Validate pending rejects again (after the catalogue or a source's scope was fixed), as their own
         source, so its scope still applies. Every replayed reject is closed; those still bad are recorded
-        once more, under the replay batch, with the old reject's id as their position."""
+        once more, under the replay batch, with the old reject's id as their position.
+
+        A commune reject (kind ``dossier.subunit``) is skipped and stays listed: its event is stored and counts for
+        its province already, and replaying it would count the dossier twice."""
         pending = [
-            r for r in self.book.rejects(kind=kind, source=source, limit=1_000_000) if ids is None or r.id in ids
+            r for r in self.book.rejects(kind=kind, source=source, limit=1_000_000)
+            if (ids is None or r.id in ids) and r.kind in EVENT_KINDS
         ]
         known = {s.id: s for s in self.book.sources()}
         out = []
@@ -677,7 +834,7 @@ def _before_start(cat: Catalogue) -> dict[str, tuple[date, str | None, str | Non
     earlier events, or None and the reason to refuse them)."""
     out: dict[str, tuple[date, str | None, str | None]] = {}
     for code, u in cat.units.items():
-        if u.valid_from is None or cat.components(u):
+        if u.valid_from is None or u.is_local or cat.components(u):
             continue
         preds = cat.predecessors(u)
         if len(preds) == 1 and preds[0][1].kind == "whole":
@@ -699,6 +856,8 @@ def _after_end(cat: Catalogue) -> dict[str, list[tuple[date, str | None, str | N
     its events (nothing says where they belong)."""
     out: dict[str, list[tuple[date, str | None, str | None]]] = {}
     for code, first in cat.units.items():
+        if first.is_local:  # an event's unit is a ministry or province; its commune is resolved by ``Communes``
+            continue
         steps: list[tuple[date, str | None, str | None]] = []
         u, seen = first, {code}
         while u.valid_to is not None and u.successors:

@@ -306,7 +306,8 @@ def _names(catalogue: Catalogue) -> _Names:
     groups: list[tuple[tuple[str, ...], str, bool]] = []
     seen: set[tuple[str, ...]] = set()
     for u in catalogue.units.values():
-        if not u.is_group:
+        # a group of communes ("Xã của Hà Nội") is no figure's unit in a report, and would match common words
+        if not u.is_group or catalogue.is_local(u):
             continue
         for text in (u.name, u.short, *u.aliases):
             toks = tuple(fold(text).split())
@@ -459,7 +460,8 @@ def _unit_index(catalogue: Catalogue, on: Period | None) -> list[tuple[tuple[str
     only as "Bộ X"."""
     out = []
     for u in catalogue.units.values():
-        if u.is_group or (on is not None and not u.overlaps(on.start, on.end)):
+        # districts and communes never: their names ("Hồng Hà", "Phường 1") would make false matches
+        if u.is_group or u.is_local or (on is not None and not u.overlaps(on.start, on.end)):
             continue
         kind = "ministry" if u.is_ministry else "province"
         for text in {u.name, u.short, *u.aliases}:

@@ -870,6 +870,51 @@ def _unit_daily(day: int) -> F64:
     return out
 
 
+@dataclass(frozen=True)
+class Communes:
+    """The communes of each simulated unit (2024, the calibration year), with the weight of the dossiers each
+    handles: a phường or thị trấn three times a xã's (a stated rule: the package holds no population per commune;
+    urban one-stop shops serve more people). ``bounds`` is each unit's cumulative weight shifted by its index, so
+    one ``searchsorted`` over all units picks a commune for every dossier."""
+
+    codes: tuple[str, ...]  # every commune, unit by unit
+    bounds: F64  # unit u's communes: cumulative weights in (u, u + 1]
+    has: npt.NDArray[np.bool_]  # whether a unit has communes at all
+
+
+URBAN_WEIGHT = 3.0
+
+
+@lru_cache(maxsize=1)
+def communes() -> Communes:
+    cat = load_catalogue()
+    calibration = Period.parse(str(CALIBRATION_YEAR))
+    us = units()
+    codes: list[str] = []
+    bounds: list[float] = []
+    has = np.zeros(len(us.codes), dtype=bool)
+    for u, c in enumerate(us.codes):
+        group = f"{c}.communes"
+        members = cat.members(group, calibration) if group in cat.units else []
+        if not members:
+            continue
+        has[u] = True
+        w = np.array([URBAN_WEIGHT if (m.local_type or "") in ("Phường", "Thị trấn") else 1.0 for m in members])
+        cum = np.cumsum(w) / w.sum()
+        cum[-1] = 1.0  # exactly: a draw just under 1 must not spill into the next unit's communes
+        codes.extend(m.code for m in members)
+        bounds.extend((u + cum).tolist())
+    return Communes(tuple(codes), np.asarray(bounds, dtype=np.float64), has)
+
+
+def _commune_of(seed: int, day: int, unit: npt.NDArray[np.int64], named: npt.NDArray[np.bool_]) -> I64:
+    """1 + the index (in ``communes().codes``) of the commune that handled each dossier; 0 where none is named."""
+    cs = communes()
+    r = _rng(seed, 4, day).random(unit.size)  # a stream of its own: the calibrated draws stay as they were
+    pick = np.searchsorted(cs.bounds, unit + r, side="right")
+    return np.where(named & cs.has[unit], np.minimum(pick, len(cs.codes) - 1) + 1, 0).astype(np.int64)
+
+
 @lru_cache(maxsize=1)
 def _sync_gap() -> npt.NDArray[np.float64]:
     """Each unit's share of dossiers synced to the national portal without their reception time (766:
@@ -923,8 +968,11 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     vneid = online & (rng.random(n) < 0.96)
     lookups = reused + (rng.random(n) < np.where(online, 0.6, 0.3))
     districts = us.districts[unit]
+    # Where a dossier was handled: 72 % of a province's dossiers name their commune. These draws stay as they
+    # were (the calibrated stream of kind 1); which commune comes from a stream of its own (_commune_of).
     subunit = np.where((districts > 0) & (rng.random(n) < 0.72),
                        np.minimum(rng.zipf(1.6, n), np.maximum(districts, 1)), 0)
+    subunit = _commune_of(seed, day, unit, subunit > 0)
 
     # Times: submission, reception (tiếp nhận), due date (hẹn trả) on the work clock.
     t_sub = day * DAY_S + np.where(online, _time_of_day(rng, n, _ONLINE_HOURS), _counter_time(rng, n))
@@ -1015,7 +1063,7 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     return {
         "at": at, "unit": unit.astype(np.int16)[d_of], "subday": np.full(d_of.size, day, np.int32),
         "seq": seq[d_of], "step": np.concatenate([g[3] for g in groups])[o].astype(np.int16), "status": status,
-        "subunit": subunit.astype(np.int16)[d_of], "proc": proc.astype(np.int32)[d_of],
+        "subunit": subunit.astype(np.int32)[d_of], "proc": proc.astype(np.int32)[d_of],
         "channel": channel.astype(np.int8)[d_of], "full_online": fo[d_of], "digitised": dig[d_of],
         "result_digitised": has_result & (eres | dig)[d_of], "e_result": has_result & eres[d_of],
         "documents": docs[d_of], "documents_reused": reused[d_of], "fee": fee[d_of], "paid_online": paid[d_of],
@@ -1102,8 +1150,7 @@ SCHEMAS: dict[str, pa.Schema] = {"dossier": DOSSIER_SCHEMA, "ndxp": NDXP_SCHEMA}
 class _Strings:
     unit: pa.Array
     source: pa.Array
-    subunit: pa.Array
-    subunit_offset: I64
+    subunit: pa.Array  # every commune's code (communes().codes)
     status: pa.Array
     channel: pa.Array
     outcome: pa.Array
@@ -1115,13 +1162,8 @@ class _Strings:
 @lru_cache(maxsize=1)
 def _strings() -> _Strings:
     us, topo = units(), topology()
-    subs: list[str] = []
-    offset = np.zeros(len(us.codes), dtype=np.int64)
-    for u, c in enumerate(us.codes):
-        offset[u] = len(subs) - 1  # subunit k ≥ 1 of unit u sits at offset[u] + k
-        subs.extend(f"{c}-D{k:02d}" for k in range(1, int(us.districts[u]) + 1))
     return _Strings(
-        pa.array(us.codes, pa.string()), pa.array(us.vendor, pa.string()), pa.array(subs, pa.string()), offset,
+        pa.array(us.codes, pa.string()), pa.array(us.vendor, pa.string()), pa.array(communes().codes, pa.string()),
         pa.array(STATUS, pa.string()), pa.array(CHANNEL, pa.string()), pa.array(OUTCOME, pa.string()),
         pa.array(topo.ep_unit, pa.string()), pa.array(topo.ep_system, pa.string()),
         pa.array(topo.service, pa.string()),
@@ -1165,7 +1207,7 @@ def _dossier_batch(c: Cols) -> pa.RecordBatch:
     unit_s = pc.take(s.unit, unit)
     dossier_id = pc.binary_join_element_wise(unit_s, _ymd_strings(c["subday"]), _pad(c["seq"], 6), "-")
     sub = c["subunit"]
-    sub_idx = pa.array(s.subunit_offset[c["unit"]] + sub, mask=sub == 0)
+    sub_idx = pa.array(sub.astype(np.int64) - 1, mask=sub == 0)
     rating = c["rating"].astype(np.int64, copy=False)
     cols = [
         pa.array(np.full(n, SCHEMA_VERSION, dtype=np.int64)),

@@ -2,7 +2,9 @@
 
 The kept aggregates (``event_agg``: measure × unit × day → integer) are what answers read, so a query
 never rescans events. They are updated in the same transaction that marks a batch applied, so a
-batch is counted once or not at all; ``replace_all`` installs a full recompute.
+batch is counted once or not at all; ``replace_all`` installs a full recompute. ``event_agg_local`` keeps the
+same per commune (the dossier events whose ``subunit`` named one), in the same transactions; the batch's events
+whose subunit named none are listed among the rejects then too (kind ``dossier.subunit``, never replayed).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from chiso.catalogue.events import SUBUNIT_REJECT_KIND
 from chiso.store import schema as s
 from chiso.store.clock import now
 
@@ -45,6 +48,21 @@ class EventSourceRecord:
     active: bool
     created_at: datetime
     revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SubunitReject:
+    """A stored event that counts for its province but is attributed to no commune: why, and what identifies it."""
+
+    unit: str
+    event_id: str
+    raw: str
+    reason: str
+
+
+def subunit_reject_key(unit: str, event_id: str) -> str:
+    """Each stored event's commune reject is recorded once (an event is stored once by its unit and id)."""
+    return hashlib.sha256("\x1f".join((SUBUNIT_REJECT_KIND, unit, event_id)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -141,20 +159,31 @@ class EventBook:
             return dict(r) if r else None
 
     # kept aggregates --------------------------------------------------------------------------
-    def apply(self, batch: int | None, daily: pa.Table, first_seen: pa.Table) -> None:
-        """Add a batch's daily deltas and first-seen keys, and mark it applied, in one transaction."""
+    def apply(
+        self,
+        batch: int | None,
+        daily: pa.Table,
+        first_seen: pa.Table,
+        local: pa.Table | None = None,
+        subunit_rejects: Sequence[SubunitReject] = (),
+    ) -> None:
+        """Add a batch's daily deltas (per province and, ``local``, per commune) and first-seen keys, record its
+        events' commune rejects, and mark it applied, in one transaction."""
         ins = self._insert()
         with self.engine.begin() as conn:
-            rows = daily.to_pylist()
-            if rows:
-                stmt = ins(s.event_agg)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["measure", "unit", "day"],
-                        set_={"value": s.event_agg.c.value + stmt.excluded.value},
-                    ),
-                    rows,
-                )
+            for table, data in ((s.event_agg, daily), (s.event_agg_local, local)):
+                rows = data.to_pylist() if data is not None else []
+                if rows:
+                    stmt = ins(table)
+                    conn.execute(
+                        stmt.on_conflict_do_update(
+                            index_elements=["measure", "unit", "day"],
+                            set_={"value": table.c.value + stmt.excluded.value},
+                        ),
+                        rows,
+                    )
+            if subunit_rejects and batch is not None:
+                self._subunit_rejects(conn, batch, subunit_rejects)
             fs = first_seen.to_pylist()
             if fs:
                 stmt = ins(s.event_first_seen)
@@ -172,13 +201,28 @@ class EventBook:
             if batch is not None:
                 conn.execute(update(s.event_batch).where(s.event_batch.c.id == batch).values(state="applied"))
 
-    def replace_all(self, daily: pa.Table, first_seen: pa.Table) -> None:
-        """Install a full recompute (all or nothing)."""
+    def _subunit_rejects(self, conn: Connection, batch: int, rejects: Sequence[SubunitReject]) -> None:
+        info = conn.execute(select(s.event_batch.c.source).where(s.event_batch.c.id == batch)).first()
+        source = str(info[0]) if info is not None else "?"
+        at = now()
+        stmt = self._insert()(s.event_reject).on_conflict_do_nothing(index_elements=["dedup_key"])
+        for i in range(0, len(rejects), 50_000):
+            conn.execute(stmt, [
+                {"batch": batch, "kind": SUBUNIT_REJECT_KIND, "source": source, "received_at": at, "position": None,
+                 "raw": r.raw, "reason": r.reason, "dedup_key": subunit_reject_key(r.unit, r.event_id)}
+                for r in rejects[i:i + 50_000]
+            ])
+
+    def replace_all(self, daily: pa.Table, first_seen: pa.Table, local: pa.Table | None = None) -> None:
+        """Install a full recompute (all or nothing); ``local``: the per-commune aggregates (None: left as they are)."""
         with self.engine.begin() as conn:
             conn.execute(delete(s.event_agg))
             conn.execute(delete(s.event_first_seen))
             self._bulk(conn, s.event_agg, daily)
             self._bulk(conn, s.event_first_seen, first_seen)
+            if local is not None:
+                conn.execute(delete(s.event_agg_local))
+                self._bulk(conn, s.event_agg_local, local)
 
     @staticmethod
     def _bulk(conn: Connection, table: Any, data: pa.Table, chunk: int = 50_000) -> None:
@@ -191,13 +235,30 @@ class EventBook:
         with self.engine.connect() as conn:
             return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(select(s.event_agg))}
 
+    def all_daily_local(self) -> dict[tuple[str, str, date], int]:
+        with self.engine.connect() as conn:
+            return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(select(s.event_agg_local))}
+
     def all_first_seen(self) -> dict[tuple[str, str, str], date]:
         with self.engine.connect() as conn:
             return {(r[0], r[1], r[2]): r[3] for r in conn.execute(select(s.event_first_seen))}
 
     # reads for the engine ---------------------------------------------------------------------
     def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]:
-        c = s.event_agg.c
+        return self._by_unit(s.event_agg, measure, units, start, end)
+
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None,
+                      end: date) -> dict[str, int]:
+        """``by_unit`` per commune (``event_agg_local``): commune → total; a commune without events is absent."""
+        return self._by_unit(s.event_agg_local, measure, communes, start, end)
+
+    def by_unit_many_local(self, measures: Collection[str], communes: Collection[str] | None, start: date | None,
+                           end: date) -> dict[str, dict[str, int]]:
+        return self._by_unit_many(s.event_agg_local, measures, communes, start, end)
+
+    def _by_unit(self, table: Any, measure: str, units: Collection[str] | None, start: date | None,
+                 end: date) -> dict[str, int]:
+        c = table.c
         q = select(c.unit, func.sum(c.value)).where(c.measure == measure, c.day <= end)
         if start is not None:
             q = q.where(c.day >= start)
@@ -209,7 +270,11 @@ class EventBook:
     def by_unit_many(self, measures: Collection[str], units: Collection[str] | None, start: date | None,
                      end: date) -> dict[str, dict[str, int]]:
         """``by_unit`` of several measures in one query: measure → unit → total (a measure without rows is absent)."""
-        c = s.event_agg.c
+        return self._by_unit_many(s.event_agg, measures, units, start, end)
+
+    def _by_unit_many(self, table: Any, measures: Collection[str], units: Collection[str] | None,
+                      start: date | None, end: date) -> dict[str, dict[str, int]]:
+        c = table.c
         q = select(c.measure, c.unit, func.sum(c.value)).where(c.measure.in_(sorted(measures)), c.day <= end)
         if start is not None:
             q = q.where(c.day >= start)

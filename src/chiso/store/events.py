@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS
+from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS, LATER_COLUMNS
 from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.errors import WorkspaceError
 
@@ -81,6 +81,11 @@ class EventStore:
         for kind in EVENT_KINDS:
             cols = ", ".join(f'"{n}" {d}{"" if nl else " NOT NULL"}' for n, _, d, nl in columns(kind))
             self.con.execute(f"CREATE TABLE IF NOT EXISTS {table_name(kind)} ({cols})")
+            # a store written before a derived column existed: the column is added, null for the events already in
+            have = {r[0] for r in self.con.execute(f"DESCRIBE {table_name(kind)}").fetchall()}
+            for n, _, d, _nl in columns(kind):
+                if n not in have and n in LATER_COLUMNS:
+                    self.con.execute(f'ALTER TABLE {table_name(kind)} ADD COLUMN "{n}" {d}')
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS stored_batch (batch BIGINT PRIMARY KEY, kind VARCHAR, "
             "accepted BIGINT, duplicates BIGINT)"
@@ -106,8 +111,9 @@ class EventStore:
         try:
             con.register("incoming", rows)
             lo, hi = con.execute("SELECT min(day), max(day) FROM incoming").fetchone() or (None, None)
+            # by name: a store whose later columns were added by ALTER TABLE has them in another order
             con.execute(
-                f"""INSERT INTO {t}
+                f"""INSERT INTO {t} BY NAME
                 SELECT i.* FROM (SELECT * FROM incoming QUALIFY row_number() OVER (PARTITION BY {u}, event_id) = 1) i
                 ANTI JOIN (SELECT {u}, event_id FROM {t} WHERE day BETWEEN ? AND ?) e
                 ON i.event_id = e.event_id AND i.{u} = e.{u}""",

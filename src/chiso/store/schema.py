@@ -116,6 +116,18 @@ event_agg = Table(
     Index("ix_event_agg_measure_day", "measure", "day", "unit", "value"),
 )
 
+# the same per commune (issue 13): a dossier event whose ``subunit`` resolves to a commune is counted here under the
+# commune's code as well as in ``event_agg`` under its province (0006)
+event_agg_local = Table(
+    "event_agg_local",
+    metadata,
+    Column("measure", String(100), primary_key=True),
+    Column("unit", String(50), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("value", BigInteger, nullable=False),
+    Index("ix_event_agg_local_measure_day", "measure", "day", "unit", "value"),
+)
+
 event_first_seen = Table(
     "event_first_seen",
     metadata,

@@ -25,7 +25,7 @@ from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.events import EVENT_KINDS
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar, Target, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind, check_year
-from chiso.errors import ChisoError, HttpProblem, PermissionDenied, UnknownNameError
+from chiso.errors import ChisoError, HttpProblem, PermissionDenied, UnknownNameError, UnknownUnitError
 from chiso.i18n import t
 from chiso.ingest.events import ALL
 from chiso.ingest.intake import reading_for
@@ -324,8 +324,17 @@ async def targets_post(request: Request, ws: WorkspaceDep, user: Admin) -> Respo
 
 # --- units ----------------------------------------------------------------------------------------------------
 @router.get("/units")
-def units(request: Request, ws: WorkspaceDep, user: Admin, type: str | None = None) -> Response:
-    rows = [u for u in ws.catalogue.units.values() if not type or u.type.value == type]
+def units(request: Request, ws: WorkspaceDep, user: Admin, type: str | None = None,
+          province: str | None = None) -> Response:
+    cat = ws.catalogue  # the districts and communes: one province's, with ?province=P01
+    if province:
+        try:
+            pool = cat.local_units_of(cat.unit(province).code)
+        except UnknownUnitError:
+            pool = []
+    else:
+        pool = [u for u in cat.units.values() if not cat.is_local(u)]
+    rows = [u for u in pool if not type or u.type.value == type]
     return _page(request, "admin_units.html", UnitsContext(
         rows=sorted(rows, key=lambda u: (u.type is not UnitType.NATION, u.type is not UnitType.GROUP, u.code)),
         type=type or "", types=[x.value for x in UnitType]))

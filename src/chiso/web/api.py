@@ -260,15 +260,22 @@ def list_units(
                                       json_schema_extra=_enum([x.value for x in UnitType]))] = None,
     group: Annotated[str | None, Query(description="members of this group (its code or name), e.g. provinces",
                                        json_schema_extra=_enum(GROUPS))] = None,
+    province: Annotated[str | None, Query(description="the districts and communes of this province (its code or "
+                                                      "name), of both structures; with type, only communes etc.")]
+    = None,
 ) -> UnitList:
-    """The organisation units: the nation, the two blocs, the ministries and the provinces."""
+    """The organisation units: the nation, the two blocs, the ministries and the provinces; the districts and
+    communes of a province with ``province`` (or of a group of them, ``group=P01.communes``)."""
     cat = ws.catalogue
     if type is not None and type not in {x.value for x in UnitType}:
         raise invalid(422, "unknown-type", "type", type, lang_of(request), "web.api.unknown_type",
                       [x.value for x in UnitType], name=type)
-    units = list(cat.units.values())
     if group is not None:
         units = cat.components(unit_param(cat, group, "group"))
+    elif province is not None:
+        units = cat.local_units_of(unit_param(cat, province, "province").code)
+    else:  # the 14,000 districts and communes only when asked for
+        units = [u for u in cat.units.values() if not cat.is_local(u)]
     out = [unit_out(u) for u in sorted(units, key=lambda u: u.code) if type is None or u.type.value == type]
     return UnitList(count=len(out), units=out)
 

@@ -247,7 +247,8 @@ def indicator_context(ws: Workspace, v: IndicatorView, structure: str | None, dr
         map=map_of(cat, ind, provinces, v.period, lang), histogram=hist,
         leaders=ranked[:n], laggards=list(reversed(ranked[-n:])) if len(ranked) >= 4 else [], drafts=drafts,
         groups=cat.groups(),
-        units=sorted(cat.units.values(), key=lambda u: (u.type != UnitType.NATION, u.type != UnitType.GROUP, u.code)),
+        units=sorted((u for u in cat.units.values() if not cat.is_local(u)),
+                     key=lambda u: (u.type != UnitType.NATION, u.type != UnitType.GROUP, u.code)),
         value_text=lambda x: value_text(x, ind, lang), pillar=PILLAR_NAMES[ind.pillar].get(lang),
     )
 

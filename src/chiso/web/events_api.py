@@ -141,7 +141,8 @@ async def replay_rejects(
         now = _as_of_now(ing, request)
         if now is None:
             return None
-        pending = ing.book.rejects(kind=kind, source=now.id, limit=1_000_000)
+        # a commune reject (dossier.subunit) is never replayed: its event is stored and counts for its province
+        pending = [x for x in ing.book.rejects(kind=kind, source=now.id, limit=1_000_000) if x.kind in KINDS]
         out = []
         for k in sorted({x.kind for x in pending if _may_send(now, x.kind)}):
             group = [x for x in pending if x.kind == k]
