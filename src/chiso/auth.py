@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from chiso.catalogue import Catalogue
+from chiso.catalogue.models import Unit, UnitType
 
 
 class Role(StrEnum):
@@ -33,9 +34,15 @@ class User:
 
 
 def in_scope(catalogue: Catalogue, user: User, unit: str) -> bool:
-    """Whether ``unit`` lies in the user's subtree (the scope root, its members, their members…)."""
+    """Whether ``unit`` lies in the user's subtree (the scope root, its members, their members…). Below the
+    province the tree is the chain of parents (commune → district → province): a province's users reach its
+    districts, communes and groups of them, a district's its communes, and groups spanning provinces (all
+    communes) only the national scope."""
     if user.unit == unit:
         return True
+    target = catalogue.units.get(unit)
+    if target is not None and catalogue.is_local(target):
+        return _local_in_scope(catalogue, user, target)
     root = catalogue.units.get(user.unit)
     if root is None:
         return False
@@ -49,6 +56,40 @@ def in_scope(catalogue: Catalogue, user: User, unit: str) -> bool:
             seen.add(u.code)
             todo.extend(catalogue.components(u))
     return False
+
+
+def _local_in_scope(catalogue: Catalogue, user: User, target: Unit) -> bool:
+    nation = catalogue.nation.code
+    if user.unit == nation:
+        return True
+    up: Unit | None = target
+    for _ in range(4):  # commune → district → province: never deeper
+        if up is None or up.parent is None:
+            break
+        if up.parent == user.unit:
+            return True
+        up = catalogue.units.get(up.parent)
+        if up is not None and not catalogue.is_local(up):
+            return in_scope(catalogue, user, up.code)
+    return False
+
+
+def subtree(catalogue: Catalogue, user: User) -> frozenset[str]:
+    """Every unit code in the user's scope (what ``in_scope`` answers yes for), the local units included."""
+    root = catalogue.units.get(user.unit)
+    if root is None:
+        return frozenset()
+    if root.type is UnitType.NATION:
+        return frozenset(catalogue.units)
+    scope: set[str] = set()
+    todo = [root]
+    while todo:
+        u = todo.pop()
+        if u.code not in scope:
+            scope.add(u.code)
+            todo.extend(catalogue.components(u))
+            todo.extend(catalogue.below(u))
+    return frozenset(scope)
 
 
 def can_read_unpublished(catalogue: Catalogue, user: User | None, unit: str) -> bool:
@@ -85,3 +126,11 @@ def can_administer(user: User | None) -> bool:
 def can_publish_reports(catalogue: Catalogue, user: User | None) -> bool:
     """Writing the national reports (they are published): the national office's reviewers and admins."""
     return can_review(catalogue, user, catalogue.nation.code)
+
+
+def can_write_report(catalogue: Catalogue, user: User | None, unit: str | None = None) -> bool:
+    """Writing a report: the national one (``unit`` None or the nation) by those who publish the national reports;
+    a province's own by them and by that province's reviewers and admins."""
+    if unit is None or unit == catalogue.nation.code:
+        return can_publish_reports(catalogue, user)
+    return can_publish_reports(catalogue, user) or can_review(catalogue, user, unit)

@@ -283,6 +283,7 @@ class Catalogue:
             g for g, ms in self._members.items() if g in units and ms and all(m.is_local for m in ms)
         )
         nation = next((u for u in units.values() if u.type is UnitType.NATION), None)
+        self._nation = nation
         self._nation_groups: list[Unit] = sorted(
             (u for u in units.values() if u.type is UnitType.GROUP and nation is not None and u.parent == nation.code),
             key=lambda u: u.code,
@@ -344,7 +345,9 @@ class Catalogue:
     # units ----------------------------------------------------------------------------------
     @property
     def nation(self) -> Unit:
-        return next(u for u in self.units.values() if u.type is UnitType.NATION)
+        if self._nation is None:
+            raise StopIteration("the catalogue has no nation")
+        return self._nation
 
     def unit(self, ref: str, on: date | None = None) -> Unit:
         """Resolve a code or a name (any case, with or without diacritics) to one unit.
@@ -449,6 +452,16 @@ class Catalogue:
     def local_units_of(self, province: str) -> list[Unit]:
         """Every district and commune of a province code, of any time, by code."""
         return sorted(self._by_province.get(province, []), key=lambda u: u.code)
+
+    def below(self, unit: Unit) -> list[Unit]:
+        """What lies below a province (its districts, communes and the groups of them) or a district (its
+        communes), of any time; nothing below other units."""
+        if unit.type in (UnitType.PROVINCE, UnitType.CITY):
+            groups = [self.units[g] for g in sorted(self._local_groups) if self.units[g].parent == unit.code]
+            return self.local_units_of(unit.code) + groups
+        if unit.type is UnitType.DISTRICT and unit.province:
+            return [u for u in self.local_units_of(unit.province) if u.parent == unit.code]
+        return []
 
     @staticmethod
     def _pick(units: Sequence[Unit], on: date | None) -> Unit:

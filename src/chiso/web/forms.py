@@ -33,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from chiso import auth, workflow
 from chiso.app import Workspace
 from chiso.auth import User
+from chiso.catalogue import Catalogue
 from chiso.catalogue.datasets import DataSet
-from chiso.catalogue.models import Indicator, Text, Unit
+from chiso.catalogue.models import Indicator, Text, Unit, UnitType
 from chiso.catalogue.periods import Period, check_year
 from chiso.catalogue.records import StoredValue
 from chiso.errors import (
@@ -189,15 +190,17 @@ def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period
         rows[(ds.id, u.code, p)] = ListRow(ds, u, p, st, f.updated_by if f else "", f.updated_at if f else None,
                                            f.comment if f else None, action)
 
+    own = cat.units.get(user.unit)
     for ds in cat.datasets.values():
         if dataset and ds.id != dataset:
             continue
+        if not dataset and _too_wide(cat, ds, own):
+            continue  # thousands of communes' open forms: listed when the data set is chosen
         chosen = period_for(ds, period, today)
         members = cat.members(ds.group, chosen)
         for u in members:
             if auth.in_scope(cat, user, u.code):
                 add(ds, u, str(chosen))
-        own = cat.units.get(user.unit)
         if period is None and own is not None and ds.group in own.groups and own not in members:
             add(ds, own, str(period_of_unit(ds, own, chosen)))  # the reporter's unit began or ended meanwhile
     for (ds_id, code, p), f in states.items():
@@ -209,6 +212,13 @@ def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period
         add(ds_, u_, p)
     out = [r for r in rows.values() if not state or r.state == state]
     return sorted(out, key=lambda r: (r.action == "view", r.dataset.id, r.period, r.unit.code))
+
+
+def _too_wide(cat: Catalogue, ds: DataSet, own: Unit | None) -> bool:
+    """A data set of communes, for a user above the provinces: its open forms are the provinces' business."""
+    group = cat.units.get(ds.group)
+    return (group is not None and cat.is_local(group) and own is not None
+            and own.type not in (UnitType.PROVINCE, UnitType.CITY, UnitType.DISTRICT, UnitType.COMMUNE))
 
 
 # --- one form, for the page ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from datetime import date
 from fastapi import Request
 
 from chiso.app import Workspace
-from chiso.auth import User
+from chiso.auth import User, subtree
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import Indicator, Unit, UnitType
 from chiso.catalogue.periods import Period
@@ -33,16 +33,10 @@ def policy_of(request: Request, ws: Workspace, drafts: bool) -> Policy:
     user: User | None = load_user(request)
     if user is None or not user.active:
         return PUBLIC
-    root = ws.catalogue.units.get(user.unit)
-    if root is None:
+    scope = subtree(ws.catalogue, user)
+    if not scope:
         return PUBLIC
-    scope, todo = set(), [root]
-    while todo:
-        u = todo.pop()
-        if u.code not in scope:
-            scope.add(u.code)
-            todo.extend(ws.catalogue.components(u))
-    return Policy(frozenset(scope), f"drafts:{user.unit}")
+    return Policy(scope, f"drafts:{user.unit}")
 
 
 # --- names -----------------------------------------------------------------------------------------------
