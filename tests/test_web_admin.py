@@ -90,6 +90,17 @@ def test_admin_pages_render(app: FastAPI, ws: core.Workspace, make_client: MakeC
     assert c.get("/admin/indicators/no_such").status_code == 404
     r = c.get("/admin/units", params={"type": "city", "lang": "en"})
     assert "<code>P48</code>" in r.text and "Da Nang" in r.text and "<code>P49</code>" not in r.text  # a province
+    # the districts and communes of one province, chosen in the filter by code or by name
+    r = c.get("/admin/units", params={"province": "P48", "type": "commune"})
+    communes = ws.catalogue.communes_of("P48")
+    assert r.status_code == 200 and all(f"<code>{u.code}</code>" in r.text for u in communes)
+    assert r.text.count("<tr>") == len(communes) + 1  # the header's row
+    assert '<option value="P48" selected>' in r.text and "<code>D490</code>" not in r.text
+    r = c.get("/admin/units", params={"province": "Đà Nẵng"})  # a name: the newest (2025) city's communes
+    assert '<option value="P48-2025" selected>' in r.text
+    assert all(f"<code>{u.code}</code>" in r.text for u in ws.catalogue.communes_of("P48-2025"))
+    assert "<code>" + ws.catalogue.communes_of("P01")[0].code + "</code>" not in r.text
+    assert c.get("/admin/units", params={"province": "x" * 5000}).status_code == 200  # unknown: no rows, no 500
 
 
 # --- targets ---------------------------------------------------------------------------------------------------

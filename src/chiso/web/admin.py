@@ -112,6 +112,8 @@ class UnitsContext(Context):
     rows: list[Unit]
     type: str
     types: list[str]
+    province: str = ""
+    provinces: tuple[Unit, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -329,7 +331,9 @@ def units(request: Request, ws: WorkspaceDep, user: Admin, type: str | None = No
     cat = ws.catalogue  # the districts and communes: one province's, with ?province=P01
     if province:
         try:
-            pool = cat.local_units_of(cat.unit(province).code)
+            chosen = cat.unit(province[:200])
+            province = chosen.code
+            pool = cat.local_units_of(chosen.code)
         except UnknownUnitError:
             pool = []
     else:
@@ -337,7 +341,9 @@ def units(request: Request, ws: WorkspaceDep, user: Admin, type: str | None = No
     rows = [u for u in pool if not type or u.type.value == type]
     return _page(request, "admin_units.html", UnitsContext(
         rows=sorted(rows, key=lambda u: (u.type is not UnitType.NATION, u.type is not UnitType.GROUP, u.code)),
-        type=type or "", types=[x.value for x in UnitType]))
+        type=type or "", types=[x.value for x in UnitType], province=province or "",
+        provinces=tuple(sorted((u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY)
+                               and cat.below(u)), key=lambda u: u.code))))
 
 
 # --- users ----------------------------------------------------------------------------------------------------
