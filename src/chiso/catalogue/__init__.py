@@ -204,6 +204,7 @@ def _share(path: Sequence[Successor]) -> float | None:
 
 
 _OFFICIAL = re.compile(r"^(\d{3}|\d{5})$")  # an official code below the province: district 3 digits, commune 5
+_LOCAL_CODE = re.compile(r"[DX](\d{3}|\d{5})(?:-\d{4})?")  # chiso's code of a district or commune: its official code
 
 
 def _variants(key: str) -> tuple[str, ...]:
@@ -304,8 +305,11 @@ class Catalogue:
             for u in self.units.values():
                 if u.is_local:
                     self._index_names(names, u)
-                    if u.gso_code:
-                        official.setdefault(u.gso_code, []).append(u)
+                    m = _LOCAL_CODE.fullmatch(u.code)
+                    for key in {u.gso_code, m.group(1) if m else None} - {None}:
+                        official.setdefault(str(key), []).append(u)
+            for found in official.values():
+                found.sort(key=lambda u: (u.valid_from or date.min, u.code))
             self._local_index = (names, official)
         return self._local_index
 
@@ -428,6 +432,10 @@ class Catalogue:
         if u.province in self.units:
             where.append(self.units[u.province].short)
         return f"{u.code} ({', '.join(where)})"
+
+    def bearing_official(self, code: str) -> list[Unit]:
+        """Every district or commune, of any time, that bore an official code, oldest first."""
+        return list(self._local()[1].get(code.strip(), []))
 
     def local_by_official(self, code: str, on: date | None = None) -> Unit:
         """The district or commune bearing an official code ("00097", "001") on ``on``: the ward of 2024 before 1

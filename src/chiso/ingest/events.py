@@ -42,7 +42,7 @@ from chiso.catalogue.events import (
     NdxpEvent,
 )
 from chiso.catalogue.measures import UNIT_COLUMN
-from chiso.catalogue.models import Unit, UnitType
+from chiso.catalogue.models import UnitType
 from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
 from chiso.errors import ChisoError, ImportFileError
 from chiso.ingest.portal import is_portal_record, portal_to_event
@@ -128,18 +128,6 @@ class Communes:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
-        self.by_official: dict[str, list[Unit]] = {}
-        for u in catalogue.units.values():
-            if u.type is not UnitType.COMMUNE:
-                continue
-            m = _COMMUNE_CODE.fullmatch(u.code)
-            keys = {m.group(1)} if m else set()
-            if u.gso_code and _OFFICIAL.fullmatch(u.gso_code):
-                keys.add(u.gso_code)
-            for k in keys:
-                self.by_official.setdefault(k, []).append(u)
-        for found in self.by_official.values():
-            found.sort(key=lambda u: (u.valid_from or date.min, u.code))
         self._memo: dict[tuple[str, str, date], tuple[str | None, str | None]] = {}
 
     def resolve(self, unit: str, subunit: str | None, day: date) -> tuple[str | None, str | None]:
@@ -156,7 +144,7 @@ class Communes:
     def _resolve(self, unit: str, sub: str, day: date) -> tuple[str | None, str | None]:
         on = day.isoformat()
         if _OFFICIAL.fullmatch(sub):
-            found = self.by_official.get(sub, [])
+            found = [u for u in self.catalogue.bearing_official(sub) if u.type is UnitType.COMMUNE]
             if not found:
                 return None, f"subunit: no commune has the official code {sub!r}"
             valid = [u for u in found if u.valid_on(day)]

@@ -105,28 +105,24 @@ audit = Table(
     Column("after", JSON),
 )
 
-event_agg = Table(
-    "event_agg",
-    metadata,
-    Column("measure", String(100), primary_key=True),
-    Column("unit", String(50), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("value", BigInteger, nullable=False),
-    # the nation's sums (every unit of a measure by day) and a group's sums over a period, from the index alone
-    Index("ix_event_agg_measure_day", "measure", "day", "unit", "value"),
-)
+def _daily_sums(name: str) -> Table:
+    """Kept event aggregates: a measure's value per unit and day. The covering index answers the nation's sums
+    (every unit of a measure by day) and a group's sums over a period from the index alone."""
+    return Table(
+        name,
+        metadata,
+        Column("measure", String(100), primary_key=True),
+        Column("unit", String(50), primary_key=True),
+        Column("day", Date, primary_key=True),
+        Column("value", BigInteger, nullable=False),
+        Index(f"ix_{name}_measure_day", "measure", "day", "unit", "value"),
+    )
 
-# the same per commune (issue 13): a dossier event whose ``subunit`` resolves to a commune is counted here under the
+
+event_agg = _daily_sums("event_agg")
+# the same per commune (issue 13): a dossier event whose ``subunit`` resolves to a commune is counted there under the
 # commune's code as well as in ``event_agg`` under its province (0006)
-event_agg_local = Table(
-    "event_agg_local",
-    metadata,
-    Column("measure", String(100), primary_key=True),
-    Column("unit", String(50), primary_key=True),
-    Column("day", Date, primary_key=True),
-    Column("value", BigInteger, nullable=False),
-    Index("ix_event_agg_local_measure_day", "measure", "day", "unit", "value"),
-)
+event_agg_local = _daily_sums("event_agg_local")
 
 event_first_seen = Table(
     "event_first_seen",
