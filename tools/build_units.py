@@ -511,6 +511,10 @@ LOCAL_ABBREV: dict[str, str] = {
     "Thành phố": "TP.", "Thị trấn": "TT.", "Thị xã": "TX.", "Đặc khu": "ĐK.",
     "Phường": "P.", "Quận": "Q.", "Huyện": "H.", "Xã": "X.",
 }  # fmt: skip
+LOCAL_EN: dict[str, str] = {
+    "Thành phố": "City", "Thị trấn": "Township", "Thị xã": "Town", "Đặc khu": "Special Zone",
+    "Phường": "Ward", "Quận": "District", "Huyện": "District", "Xã": "Commune",
+}  # fmt: skip
 URBAN = {"Phường", "Thị trấn"}  # the rest (Xã, Đặc khu) is rural
 TYPE_ORDER = ("Phường", "Thị trấn", "Xã", "Đặc khu")  # how a group's name lists its members' types
 LOCAL_NOTE_SPLIT = "tách (split among several new communes)"
@@ -605,17 +609,20 @@ def read_ward_mapping(pkg: Path) -> tuple[dict[str, list[str]], dict[str, list[t
     return whole, split
 
 
-def _local_names(name: str, word: str) -> tuple[str, list[str]]:
-    """Short name and aliases: "Phường Hồng Hà" -> "Hồng Hà", ["P. Hồng Hà"]. A number alone ("Phường 1",
-    "Quận 10") is no name: the short name stays whole. Folding (catalogue.names.fold) gives the unaccented forms."""
+def _local_names(name: str, word: str) -> tuple[str, str, list[str]]:
+    """Short name, English name and aliases: "Phường Hồng Hà" -> "Hồng Hà", "Hong Ha Ward", ["P. Hồng Hà"]. A
+    number alone ("Phường 1", "Quận 10") is no name: the short name stays whole ("Ward 1" in English). Folding
+    (catalogue.names.fold) gives the unaccented forms."""
     rest = name.removeprefix(word + " ")
     short = name if rest.isdigit() else rest
-    return short, [f"{LOCAL_ABBREV[word]} {rest}"]
+    english = f"{LOCAL_EN[word]} {rest}" if rest.isdigit() else f"{unaccent(rest)} {LOCAL_EN[word]}"
+    return short, english, [f"{LOCAL_ABBREV[word]} {rest}"]
 
 
 def _local_unit(loc: Local, code: str, utype: str, parent: str, province: str) -> dict[str, Any]:
-    short, aliases = _local_names(loc.name, loc.type)
-    unit: dict[str, Any] = {"code": code, "type": utype, "name": loc.name, "short": short, "aliases": aliases}
+    short, english, aliases = _local_names(loc.name, loc.type)
+    unit: dict[str, Any] = {"code": code, "type": utype, "name": loc.name, "short": short, "name_en": english,
+                            "aliases": aliases}
     unit.update({"groups": [], "parent": parent, "gso_code": loc.code, "local_type": loc.type, "province": province})
     if loc.lat is not None and loc.lon is not None:
         unit.update({"lat": loc.lat, "lon": loc.lon})
