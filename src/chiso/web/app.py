@@ -28,7 +28,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from chiso import __version__
 from chiso.app import REPORTS, Workspace
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
-from chiso.web import admin, api, auth_routes, downloads, events_api, extract, forms, indices, pages, reports
+from chiso.web import admin, api, auth_routes, communes, downloads, events_api, extract, forms, indices, pages, reports
 from chiso.web.dashboards import Dashboards
 from chiso.web.headers import SecurityHeaders, secure
 from chiso.web.pagecache import PublicPageCache
@@ -79,7 +79,8 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
     for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
                    auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
-                   admin.router, reports.router, extract.router, indices.router, indices.api_router):
+                   admin.router, reports.router, extract.router, indices.router, indices.api_router,
+                   communes.router, communes.api_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS

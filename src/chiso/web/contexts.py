@@ -264,6 +264,8 @@ class UnitContext(PageContext):
     series_notes: list[str]
     fmt_date: Callable[[date], str]
     value_text: Callable[[float | None, Indicator], str]
+    above: list[Unit]  # a local unit's district and province
+    communes: bool  # a province whose communes have their page
 
 
 def unit_context(ws: Workspace, v: UnitView, drafts: bool, lang: str) -> UnitContext:
@@ -274,5 +276,11 @@ def unit_context(ws: Workspace, v: UnitView, drafts: bool, lang: str) -> UnitCon
         for _, rs in v.pillars for r in rs}
     notes = list(dict.fromkeys(n for _, rs in v.pillars for r in rs if r.answers
                                for n in [rb.series_note(r.answers, cat, lang)] if n))
+    u = v.unit
+    parent, province = cat.units.get(u.parent or ""), cat.units.get(u.province or "")
+    above = [*([parent] if parent is not None and parent.type is UnitType.DISTRICT else []),
+             *([province] if province is not None else [])]
     return UnitContext(**page_context(lang), page=v, sparks=sparks, drafts=drafts, series_notes=notes,
-                       fmt_date=lambda d: rb.fmt_date(d, lang), value_text=lambda x, ind: value_text(x, ind, lang))
+                       fmt_date=lambda d: rb.fmt_date(d, lang), value_text=lambda x, ind: value_text(x, ind, lang),
+                       above=above, communes=u.type in (UnitType.PROVINCE, UnitType.CITY)
+                       and f"{u.code}.communes" in cat.units)

@@ -340,7 +340,10 @@ class Dashboards:
         p = period or self.default_year(policy, version)
         hp = series_periods(p)
         rd = self.reader(window_of(hp), policy, version)
-        peers = next((self.cat.units[g] for g in unit.groups if g in self.cat.units), None)
+        groups_ = [self.cat.units[g] for g in unit.groups if g in self.cat.units]
+        if unit.province:  # a commune ranks among its province's communes, not the nation's 13,000
+            groups_ = [g for g in groups_ if g.parent == unit.province] or groups_
+        peers = groups_[0] if groups_ else None
         lineage = self.cat.lineage(unit)
         closure = [*rd.closure(unit, p), *(a.unit.code for a in lineage)]
         is_nation = unit.type is UnitType.NATION
