@@ -145,6 +145,10 @@ class IndexDef(_Strict):
     short: Text | None = None
     description: Text | None = None
     units: tuple[str, ...] = Field(min_length=1)  # groups whose members it scores (or single units)
+    # The levels below the province it also scores (the 766 index: People's Committees at every level): each
+    # district or commune is ranked among its province's (``<P>.districts``, ``<P>.communes``), and any group of
+    # units of these levels may be ranked (``<P>.urban``, the national ``communes``).
+    levels: tuple[Literal["district", "commune"], ...] = ()
     value: Literal["points", "score"] = "score"  # published as points (766: of 100) or a 0–1 score (DTI, EGDI)
     decimals: int = Field(default=4, ge=0, le=6)
     rebase: bool = False  # whether figures of a former structure may be rebased into a newer one and scored
@@ -171,6 +175,10 @@ class IndexDef(_Strict):
     def label(self) -> Text:
         return self.short or self.name
 
+    def scores_level(self, unit: Unit) -> bool:
+        """Whether ``unit`` is a district or commune of a level this index scores."""
+        return unit.is_local and unit.type.value in self.levels
+
 
 def _children_weights(node: Node) -> list[float]:
     return [c.points if c.points is not None else (c.weight or 0.0) for c in node.children]
@@ -183,6 +191,8 @@ def check_index(idx: IndexDef, indicators: Mapping[str, Indicator], units: Mappi
     for g in idx.units:
         if g not in units:
             out.append(f"units: {g!r} is not a unit or group of the catalogue")
+    if len(set(idx.levels)) != len(idx.levels):
+        out.append("levels: a level is named twice")
     spans = sorted(idx.versions, key=lambda v: v.valid_from)
     for a, b in itertools.pairwise(spans):
         if a.valid_to is None or a.valid_to >= b.valid_from:

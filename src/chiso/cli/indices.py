@@ -31,6 +31,7 @@ from chiso.report.index_text import (
     index_name,
     node_name,
     robustness_sentences,
+    rules_applied,
     score_sentence,
 )
 from chiso.report.phrasing import period_name
@@ -114,7 +115,7 @@ def list_(as_json: JsonOpt = False) -> None:
         for idx in sorted(cat.indices.values(), key=lambda i: i.code):
             rows.append({
                 "code": idx.code, "name": idx.name.vi, "name_en": idx.name.en, "short": idx.label.vi,
-                "short_en": idx.label.en, "units": list(idx.units),
+                "short_en": idx.label.en, "units": list(idx.units), "levels": list(idx.levels),
                 "unit_names": [cat.units[u].short for u in idx.units if u in cat.units],
                 "versions": _versions(idx), "value": idx.value, "decimals": idx.decimals,
                 "points": idx.versions[-1].tree.points if idx.value == "points" else None,
@@ -127,8 +128,8 @@ def list_(as_json: JsonOpt = False) -> None:
                    say("cli.index.label.versions"), say("cli.index.label.value_kind"))
         for idx, r in zip(sorted(cat.indices.values(), key=lambda i: i.code), rows, strict=True):
             versions = "\n".join(f"{v['id']}: {_span(v)}" for v in r["versions"])
-            t.add_row(idx.code, idx.name.en if lang == "en" else idx.name.vi, ", ".join(r["unit_names"]), versions,
-                      _kind(idx))
+            scores = [*r["unit_names"], *(say(f"cli.index.level.{lv}") for lv in idx.levels)]
+            t.add_row(idx.code, idx.name.en if lang == "en" else idx.name.vi, ", ".join(scores), versions, _kind(idx))
         out.print(t)
 
     run(body)
@@ -165,8 +166,34 @@ def _score_dict(us: UnitScore, gs: GroupScore, lang: str) -> dict[str, Any]:
         "rating": us.rating.label.vi if us.rating else None, "rating_en": us.rating.label.en if us.rating else None,
         "coverage": us.top.coverage, "source": us.top.source,
         "nodes": {code: ns.as_dict() for code, ns in us.nodes.items()},
-        "sentences": [s for s in (score_sentence(us, gs, lang), coverage_sentence(us, gs, lang)) if s],
+        "sentences": [s for s in (score_sentence(us, gs, lang), coverage_sentence(us, gs, lang),
+                                  _missing_one(us, lang)) if s],
+        "missing": [ns.node.code for ns in _missing_of(us)],
     }
+
+
+def _missing_of(us: UnitScore) -> list[NodeScore]:
+    return [ns for ns in us.nodes.values() if ns.node.is_leaf and ns.source == "none"]
+
+
+def _missing_one(us: UnitScore, lang: str) -> str | None:
+    """Which sub-criteria a scored unit lacks (a commune's reported ones, usually), named, not only counted."""
+    gone = _missing_of(us)
+    if us.value is None or not gone:
+        return None
+    return say("cli.index.missing_one", lang, criteria="; ".join(node_name(ns.node, lang) for ns in gone))
+
+
+def _missing_sentence(gs: GroupScore, lang: str) -> str | None:
+    """Beside a ranking: the sub-criteria some scored units lack, how many, and the rule that filled the gap."""
+    gone = gs.missing_leaves()
+    scored = [us for us in gs.units if us.value is not None]
+    if not gone or not scored:
+        return None
+    rules: set[str] = set().union(*(rules_applied(us, gs) for us in scored))
+    rule = "; ".join(say(f"index.rule.{r}", lang) for r in sorted(rules)) or say("index.rule.refuse", lang)
+    criteria = "; ".join(f"{node_name(n, lang)} ({k}/{len(scored)})" for n, k in gone)
+    return say("cli.index.missing", lang, criteria=criteria, rule=rule)
 
 
 @index_app.command()
@@ -222,10 +249,14 @@ def rank(
         p = parse_period(period)
         g = ws.catalogue.unit(group, on=on or p.end)
         gs = _scorer(ws).group(idx, g, p, on)
+        missing = _missing_sentence(gs, lang)
         if as_json:
             d = gs.as_dict()
             for row, us in zip(d["rows"], gs.units, strict=True):
                 row["rating_en"] = us.rating.label.en if us.rating else None
+            d["missing"] = [{"code": n.code, "name": n.name.vi, "name_en": n.name.en, "units": k}
+                            for n, k in gs.missing_leaves()]
+            d["sentences"] = [missing] if missing else []
             _json(d)
             return
         title = say("cli.index.rank_title", None, index=index_name(idx, lang), group=g.short,
@@ -237,6 +268,8 @@ def rank(
             t.add_row("" if us.rank is None else str(us.rank), us.unit.short, fmt_index(idx, us.value, lang),
                       _rating(us, lang), fmt_share(us.top.coverage, lang))
         out.print(t)
+        if missing:
+            out.print(missing, highlight=False)
 
     run(body)
 

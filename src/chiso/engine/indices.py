@@ -11,7 +11,7 @@ each rank is when weights and methods vary (the JRC/OECD Handbook's uncertainty 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -271,6 +271,18 @@ class GroupScore:
                 return u
         raise KeyError(unit.code)
 
+    def missing_leaves(self) -> list[tuple[Node, int]]:
+        """The leaves without data for some of the units scored, with how many of them (a commune's two reported
+        sub-criteria are usually missing): said beside a ranking, in tree order."""
+        scored = ~np.isnan(self.evaluated.s[self.version.tree.code])
+        out = []
+        for node in self.version.tree.walk():
+            if node.is_leaf:
+                n = int(np.sum(scored & (self.evaluated.source[node.code] == 0)))
+                if n:
+                    out.append((node, n))
+        return out
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "index": self.index.code, "version": self.version.id, "group": self.group.code,
@@ -347,6 +359,40 @@ def exact(ind: Indicator, f: Figure | None) -> float | None:
     return float(f.value)
 
 
+class _LocalGathered:
+    """An ``EventReader`` over an ``EventMemo`` that reads several measures of many communes in one query
+    (``by_unit_many_local``) and answers the engine's per-measure reads of those communes from it."""
+
+    def __init__(self, memo: EventMemo) -> None:
+        self.memo = memo
+        self._held: dict[tuple[str, date | None, date], tuple[frozenset[str], dict[str, int]]] = {}
+
+    def prefetch(self, measures: Collection[str], start: date | None, end: date, communes: Collection[str]) -> None:
+        many = getattr(self.memo.inner, "by_unit_many_local", None)
+        if many is None:
+            return
+        scope = frozenset(communes)
+        got = many(sorted(measures), scope, start, end)
+        for m in measures:
+            self._held[(m, start, end)] = (scope, got.get(m, {}))
+
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None, end: date) -> dict[str, int]:
+        held = self._held.get((measure, start, end))
+        if held is not None and held[0].issuperset(communes):
+            every = held[1]
+            return {c: every[c] for c in communes if c in every}
+        return self.memo.by_unit_local(measure, communes, start, end)
+
+    def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]:
+        return self.memo.by_unit(measure, units, start, end)
+
+    def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]:
+        return self.memo.first_seen_by_unit(measure, units, end)
+
+    def days_with_data(self, measure: str, start: date, end: date) -> int:
+        return self.memo.days_with_data(measure, start, end)
+
+
 class IndexScorer:
     """Scores indices from what the engine answers (reported values and the kept event aggregates)."""
 
@@ -372,12 +418,39 @@ class IndexScorer:
             if unit.type is UnitType.GROUP:
                 raise IndexScoreError("index.group_not_unit", index=idx.code, unit=unit.short, group=unit.code)
             return unit
+        if idx.scores_level(unit):
+            return self._local_group(idx, unit, p)
         for g in idx.units:
             gu = self.cat.units[g]
             if unit.code == g or any(m.code == unit.code for m in self.cat.components(gu, p)):
                 return gu
         groups = ", ".join(self.cat.units[g].short for g in idx.units)
         raise IndexScoreError("index.not_for_unit", index=idx.code, unit=unit.short, groups=groups)
+
+    def _local_group(self, idx: IndexDef, unit: Unit, p: Period) -> Unit:
+        """A district or commune is ranked among its province's of its level (``P48.communes``), else in any
+        group of its level that holds it (a workspace's own)."""
+        if unit.type is UnitType.GROUP:
+            raise IndexScoreError("index.group_not_unit", index=idx.code, unit=unit.short, group=unit.code)
+        kind = "communes" if unit.type is UnitType.COMMUNE else "districts"
+        tried = [f"{unit.province}.{kind}"] + [g for g in unit.groups if g != f"{unit.province}.{kind}"]
+        for code in tried:
+            g = self.cat.units.get(code)
+            if g is not None and self.ranks_group(idx, g, p) and any(m.code == unit.code
+                                                                      for m in self.cat.components(g, p)):
+                return g
+        groups = ", ".join(self.cat.units[g].short for g in idx.units)
+        raise IndexScoreError("index.not_for_unit", index=idx.code, unit=unit.short, groups=groups)
+
+    def ranks_group(self, idx: IndexDef, group: Unit, p: Period) -> bool:
+        """Whether the index ranks ``group``: one it names, or a group of districts or communes of the levels it
+        scores (a province's communes, its urban ones, the national ``communes``)."""
+        if group.code in idx.units:
+            return True
+        if not idx.levels or group.type is not UnitType.GROUP or not self.cat.is_local(group):
+            return False
+        members = self.cat.components(group, p)
+        return bool(members) and all(idx.scores_level(m) for m in members)
 
     def members(self, group: Unit, p: Period, structure: date | None) -> list[Unit]:
         if group.type is not UnitType.GROUP:  # the nation or one unit the index names: scored alone
@@ -397,7 +470,7 @@ class IndexScorer:
                 raise IndexScoreError("index.no_rebase", index=idx.code, period=str(p),
                                       structure=structure.isoformat())
             structure = None
-        if g.code not in idx.units and not any(g.code == c for c in idx.units):
+        if not self.ranks_group(idx, g, Period.day(structure) if structure else p):
             raise IndexScoreError("index.not_for_unit", index=idx.code, unit=g.short,
                                   groups=", ".join(self.cat.units[c].short for c in idx.units))
         key = (idx.code, g.code, str(p), structure)
@@ -445,8 +518,15 @@ class IndexScorer:
                 if ei is not None:
                     ms = [m for m in ei.measures if self.cat.measures[m].agg != "first_seen"]
                     windows.setdefault(None if ei.cumulative else p.start, set()).update(ms)
+            plain, local = e._local_scope(list(units)) if units is not None else (None, [])
             for start, wanted in windows.items():
-                memo.prefetch(wanted, start, p.end, units)
+                if plain is None or plain or not local:
+                    memo.prefetch(wanted, start, p.end, plain)
+            if local:  # a group of communes or districts: their measures from the per-commune aggregates, at once
+                gathered = _LocalGathered(memo)
+                for start, wanted in windows.items():
+                    gathered.prefetch(wanted, start, p.end, local)
+                return Engine(self.cat, reader, gathered, e.statuses)
             events = memo
         return Engine(self.cat, reader, events, e.statuses)
 

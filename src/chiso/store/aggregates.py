@@ -87,6 +87,7 @@ def _source(r: Any) -> EventSourceRecord:
 class EventBook:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._local_pk: tuple[str | None] | None = None  # SQLite's name of event_agg_local's primary-key index
 
     def _insert(self) -> Any:
         return postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
@@ -256,8 +257,39 @@ class EventBook:
                            end: date) -> dict[str, dict[str, int]]:
         return self._by_unit_many(s.event_agg_local, measures, communes, start, end)
 
+    def _local_pk_index(self, table: Any, units: Collection[str] | None) -> str | None:
+        """On SQLite, the primary-key index of ``event_agg_local`` when communes are named: read by it, a seek per
+        commune. Without statistics SQLite prefers the covering (measure, day, …) index and scans every commune's
+        rows of the period instead: a thousand times slower for one commune at 10 M events (docs/benchmarks.md,
+        "Communes"). SQLAlchemy renders no SQLite hint, so the reads that use it are written out."""
+        if table is not s.event_agg_local or units is None or self.engine.dialect.name != "sqlite":
+            return None
+        if self._local_pk is None:
+            with self.engine.connect() as conn:
+                rows = conn.exec_driver_sql("PRAGMA index_list('event_agg_local')").fetchall()
+            self._local_pk = (next((str(r[1]) for r in rows if r[3] == "pk"), None),)
+        name = self._local_pk[0]
+        return name if name is not None and name.replace("_", "").isalnum() else None
+
+    def _local_by_pk(self, index: str, measures: Collection[str], units: Collection[str], start: date | None,
+                     end: date) -> list[tuple[str, str, int]]:
+        """(measure, commune, total) of the named communes, read through ``index`` (see ``_local_pk_index``). Plain
+        placeholders: compiling thousands of expanding parameters costs more than the read (the national ranking)."""
+        ms, us = sorted(measures), sorted(units)
+        since = " AND day >= ?" if start is not None else ""
+        sql = (f"SELECT measure, unit, SUM(value) FROM event_agg_local INDEXED BY {index} "
+               f"WHERE measure IN ({', '.join('?' * len(ms))}) AND unit IN ({', '.join('?' * len(us))}) "
+               f"AND day <= ?{since} GROUP BY measure, unit")
+        # the Date type's SQLite storage: ISO text, compared as text
+        params = (*ms, *us, end.isoformat(), *([start.isoformat()] if start is not None else []))
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], int(r[2])) for r in conn.exec_driver_sql(sql, params)]
+
     def _by_unit(self, table: Any, measure: str, units: Collection[str] | None, start: date | None,
                  end: date) -> dict[str, int]:
+        index = self._local_pk_index(table, units)
+        if index is not None and units is not None:
+            return {u: v for _, u, v in self._local_by_pk(index, [measure], units, start, end)} if units else {}
         c = table.c
         q = select(c.unit, func.sum(c.value)).where(c.measure == measure, c.day <= end)
         if start is not None:
@@ -274,13 +306,18 @@ class EventBook:
 
     def _by_unit_many(self, table: Any, measures: Collection[str], units: Collection[str] | None,
                       start: date | None, end: date) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        index = self._local_pk_index(table, units)
+        if index is not None and units is not None:
+            for m, u, v in self._local_by_pk(index, measures, units, start, end) if units and measures else []:
+                out.setdefault(m, {})[u] = v
+            return out
         c = table.c
         q = select(c.measure, c.unit, func.sum(c.value)).where(c.measure.in_(sorted(measures)), c.day <= end)
         if start is not None:
             q = q.where(c.day >= start)
         if units is not None:
             q = q.where(c.unit.in_(sorted(units)))
-        out: dict[str, dict[str, int]] = {}
         with self.engine.connect() as conn:
             for m, u, v in conn.execute(q.group_by(c.measure, c.unit)):
                 out.setdefault(m, {})[u] = int(v)

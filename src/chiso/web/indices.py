@@ -36,7 +36,7 @@ from chiso.engine import latest as lt
 from chiso.engine.indices import Explanation, GroupScore, IndexScorer, NodeScore, UnitScore
 from chiso.engine.reading import Policy, window_of
 from chiso.engine.robustness import RankInterval, Robustness, analyse
-from chiso.errors import HttpProblem, ParameterError, UnknownIndexError
+from chiso.errors import HttpProblem, ParameterError, UnknownIndexError, UnknownUnitError
 from chiso.i18n import fmt_number, t
 from chiso.report.index_text import (
     coverage_sentence,
@@ -53,7 +53,7 @@ from chiso.web.deps import DashboardsDep, WorkspaceDep
 from chiso.web.downloads import Column, DataTable, Fmt, download
 from chiso.web.labels import unit_label, value_text
 from chiso.web.pages import error_page
-from chiso.web.params import optional_period, policy_of, structure_param, unit_param
+from chiso.web.params import optional_period, policy_of, structure_param
 from chiso.web.problems import page_errors, responses
 from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render
@@ -75,11 +75,22 @@ def index_param(cat: Catalogue, code: str, field: str = "code", *, in_path: bool
         raise ParameterError(field, exc, in_path=in_path) from exc
 
 
-def group_param(cat: Catalogue, idx: IndexDef, ref: str | None) -> Unit:
-    """The group ranked: one of the index's (its first when blank); the scorer refuses any other, saying which."""
+def group_param(cat: Catalogue, idx: IndexDef, ref: str | None, on: date | None = None) -> Unit:
+    """The group ranked: one of the index's (its first when blank), or a group of the districts or communes it scores
+    (``P48.communes``, "communes of Đà Nẵng": a name is the group of the structure on ``on``); the scorer refuses
+    any other, saying which."""
     if ref is None or not ref.strip():
         return cat.units[idx.units[0]]
-    return unit_param(cat, ref, "group")
+    return local_param(cat, ref, "group", on)
+
+
+def local_param(cat: Catalogue, ref: str, field: str, on: date | None, *, in_path: bool = False) -> Unit:
+    """A unit by code or name, a name taken as the unit valid on ``on`` (a commune's name is shared across
+    structures: "Hồng Hà, Hà Nội" is a 2024 ward before July 2025 and a 2025 one after)."""
+    try:
+        return cat.unit(ref, on)
+    except UnknownUnitError as exc:
+        raise ParameterError(field, exc, in_path=in_path) from exc
 
 
 def samples_param(text: str | None, lang: str) -> int:
@@ -411,8 +422,8 @@ def _asked(request: Request, ws: Workspace, dash: Dashboards, code: str, period:
 def _index_data(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None, group: str | None,
                 structure: str | None, drafts: bool, samples: int) -> tuple[GroupScore, Robustness]:
     a = _asked(request, ws, dash, code, period, drafts)
-    g = group_param(ws.catalogue, a.idx, group)
     s = structure_param(structure)
+    g = group_param(ws.catalogue, a.idx, group, s or a.period.end)
     gs = group_scores(dash, a.idx, g, a.period, s, a.policy)
     return gs, rank_robustness(dash, a.idx, g, a.period, s, a.policy, samples)
 
@@ -420,7 +431,7 @@ def _index_data(request: Request, ws: Workspace, dash: Dashboards, code: str, pe
 def _card_data(request: Request, ws: Workspace, dash: Dashboards, code: str, unit: str, period: str | None,
                drafts: bool) -> tuple[Explanation, Robustness]:
     a = _asked(request, ws, dash, code, period, drafts)
-    u = unit_param(ws.catalogue, unit, "unit", in_path=True)
+    u = local_param(ws.catalogue, unit, "unit", a.period.end, in_path=True)
     ex = explanation(dash, a.idx, u, a.period, a.policy, lang_of(request))
     gs = ex.group
     rb = rank_robustness(dash, a.idx, gs.group, a.period, gs.structure, a.policy, PAGE_SAMPLES)
@@ -713,9 +724,10 @@ def index_score(
     group, its rating, and the sentence that says it."""
     lang = lang_of(request)
     idx = index_param(ws.catalogue, code)
-    u = unit_param(ws.catalogue, unit, "unit")
     policy = policy_of(request, ws, drafts)
-    ex = explanation(dash, idx, u, _api_period(dash, idx, period, policy), policy, lang)
+    p = _api_period(dash, idx, period, policy)
+    u = local_param(ws.catalogue, unit, "unit", p.end)
+    ex = explanation(dash, idx, u, p, policy, lang)
     us, gs = ex.now, ex.group
     nodes = [NodeOut(**finite(ns.as_dict()), colour=node_colour(idx, us, ns)) for ns in us.nodes.values()]
     sentences = [score_sentence(us, gs, lang), *filter(None, [coverage_sentence(us, gs, lang)])]
@@ -735,9 +747,10 @@ def index_rank(
 ) -> RankOut:
     """Every member of a group scored and ranked, best first (unscored last)."""
     idx = index_param(ws.catalogue, code)
-    g = group_param(ws.catalogue, idx, group)
     policy = policy_of(request, ws, drafts)
-    gs = group_scores(dash, idx, g, _api_period(dash, idx, period, policy), structure_param(structure), policy)
+    p, s = _api_period(dash, idx, period, policy), structure_param(structure)
+    g = group_param(ws.catalogue, idx, group, s or p.end)
+    gs = group_scores(dash, idx, g, p, s, policy)
     d = finite(gs.as_dict())
     rows = [RankRowOut(**r, colour=node_colour(idx, us, us.top)) for r, us in zip(d["rows"], gs.units, strict=True)]
     return RankOut(index=d["index"], version=d["version"], group=d["group"], period=d["period"],
@@ -755,9 +768,10 @@ def index_explain(
     raise it most; with the sentences that say so."""
     lang = lang_of(request)
     idx = index_param(ws.catalogue, code)
-    u = unit_param(ws.catalogue, unit, "unit")
     policy = policy_of(request, ws, drafts)
-    ex = explanation(dash, idx, u, _api_period(dash, idx, period, policy), policy, lang)
+    p = _api_period(dash, idx, period, policy)
+    u = local_param(ws.catalogue, unit, "unit", p.end)
+    ex = explanation(dash, idx, u, p, policy, lang)
     return ExplainOut(**finite(ex.as_dict()), sentences=explanation_sentences(ex, lang))
 
 
@@ -781,7 +795,8 @@ def index_sensitivity(
     lang = lang_of(request)
     idx = index_param(ws.catalogue, code)
     n = samples_param(request.query_params.get("samples"), lang)
-    g = group_param(ws.catalogue, idx, group)
     policy = policy_of(request, ws, drafts)
-    rb = rank_robustness(dash, idx, g, _api_period(dash, idx, period, policy), None, policy, n)
+    p = _api_period(dash, idx, period, policy)
+    g = group_param(ws.catalogue, idx, group, p.end)
+    rb = rank_robustness(dash, idx, g, p, None, policy, n)
     return SensitivityOut(**finite(rb.as_dict()), sentences=robustness_sentences(rb, lang=lang))
