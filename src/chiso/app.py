@@ -19,12 +19,20 @@ from pathlib import Path
 
 from chiso.catalogue import Catalogue, load_catalogue
 from chiso.catalogue.columns import REJECT_COLUMNS, neutralise
-from chiso.catalogue.models import SourceDocument
+from chiso.catalogue.models import SourceDocument, Unit
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import StoredValue
 from chiso.engine import Engine
-from chiso.errors import ChisoError, DefinitionError, ImportFileError, ValidationError, WorkspaceError
+from chiso.errors import (
+    ChisoError,
+    DefinitionError,
+    ImportFileError,
+    Problem,
+    UnknownUnitError,
+    ValidationError,
+    WorkspaceError,
+)
 from chiso.i18n import fmt_number, t
 from chiso.ingest.dataset import load_dataset
 from chiso.ingest.events import EventIngestor
@@ -376,8 +384,14 @@ def write_report(
     structure: date | None = None,
     actor: str = "",
     progress: Callable[[str], None] | None = None,
+    unit: str | None = None,
+    unit_field: str = "unit",
 ) -> WrittenReport:
-    """Compose the report of ``period`` from the published (approved) data and write it in each format."""
+    """Compose the report of ``period`` from the published (approved) data and write it in each format.
+
+    ``unit``: a province (its name or code) for the province's own report (the first template of scope
+    ``province``), written beside the national one, never over it; ``unit_field`` names the option or field
+    that gave it in an error ("--unit" on the command line). Who may write which: ``auth.can_write_report``."""
     import json
 
     from chiso.report import render
@@ -386,10 +400,11 @@ def write_report(
 
     say = progress or (lambda _what: None)
     p = Period.parse(period)
-    specs = load_specs([ws.root / "catalogue" / "reports"], ws.catalogue)
-    spec = spec_for(specs, p, template)
+    province = report_province(ws.catalogue, unit, p, unit_field) if unit is not None else None
+    specs = load_specs([ws.root / "catalogue" / "reports"], ws.catalogue, scope=None)
+    spec = spec_for(specs, p, template, "nation" if province is None else "province")
     say("Đang tổng hợp số liệu…" if lang == "vi" else "Gathering the figures…")
-    report = compose(ws.engine, spec, p, lang=lang, structure=structure)
+    report = compose(ws.engine, spec, p, lang=lang, structure=structure, unit=province)
     folder = out or ws.root / REPORTS
     say("Đang dàn trang…" if lang == "vi" else "Laying out…")
     paths = render.write(report, folder, tuple(formats))
@@ -401,6 +416,21 @@ def write_report(
     meta = {**written.as_dict(), "actor": actor}
     render.write_atomic(folder / f"{report.id}.json", json.dumps(meta, ensure_ascii=False, indent=2).encode())
     return written
+
+
+def report_province(catalogue: Catalogue, ref: str, period: Period, field: str = "unit") -> Unit:
+    """The province a report is about, by its name or code as valid at the period's end; anything else (a
+    ministry, a commune, a group, an unknown name) is a ValidationError naming ``field`` and what it expects."""
+    from chiso.report.specs import is_province
+
+    try:
+        u = catalogue.unit(ref.strip(), on=period.end)
+    except UnknownUnitError as exc:
+        reason = Problem(None, field, "report.unit.unknown", {"name": ref, "suggest": ", ".join(exc.suggestions)})
+        raise ValidationError([reason]) from None
+    if not is_province(u):
+        raise ValidationError([Problem(None, field, "report.unit.not_province", {"name": u.name, "code": u.code})])
+    return u
 
 
 def list_reports(ws: Workspace) -> list[WrittenReport]:

@@ -33,9 +33,13 @@ def report(
     structure: Annotated[
         str | None, typer.Option("--structure", help="show units in the structure of 2024, 2025 or a date (2025-07-01)")
     ] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", "-u", help="a province (\"Đà Nẵng\", P48): its own report, its communes ranked"),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
 ) -> None:
-    """Viết báo cáo của một kỳ (write the report of a period): HTML, PDF, DOCX."""
+    """Viết báo cáo của một kỳ (write the report of a period): HTML, PDF, DOCX; với --unit, báo cáo của một tỉnh."""
     with fail_on_errors():
         fmts = tuple(dict.fromkeys(f.lower() for f in (formats or FORMATS)))
         bad = [f for f in fmts if f not in FORMATS]
@@ -52,7 +56,7 @@ def report(
 
             written = core.write_report(
                 ws, period, formats=fmts, template=template, lang=current_lang(), out=output, structure=when,
-                actor=state.actor, progress=step,
+                actor=state.actor, progress=step, unit=unit, unit_field="--unit",
             )
         if as_json:
             sys.stdout.write(json.dumps(written.as_dict(), ensure_ascii=False, indent=2) + "\n")

@@ -8,19 +8,21 @@ for want of data, and a partial group figure is given only with its coverage.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from chiso.catalogue.indices import IndexDef
-from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit
+from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit, UnitType
+from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period, PeriodKind, parse_period
 from chiso.engine import Answer, Engine, Figure, RankRow, change, change_pct
 from chiso.engine.indices import GroupScore, IndexScorer, UnitScore
 from chiso.engine.robustness import analyse
 from chiso.engine.structure import shown_structure
-from chiso.errors import IndexScoreError
+from chiso.errors import ChisoError, IndexScoreError
 from chiso.i18n import fmt_number, round_half_up
 from chiso.i18n import t as message
 from chiso.report.document import (
@@ -57,7 +59,7 @@ from chiso.report.phrasing import (
     tidy,
     unit_word,
 )
-from chiso.report.specs import BLOCS, IndexEntry, Item, Ranking, ReportSpec, Series
+from chiso.report.specs import BLOCS, UNIT, IndexEntry, Item, Ranking, ReportSpec, Series, is_province
 from chiso.report.specs import Section as SectionSpec
 
 __all__ = ["compose"]
@@ -74,28 +76,41 @@ def compose(
     lang: str = "vi",
     generated_at: datetime | None = None,
     structure: date | None = None,
+    unit: Unit | None = None,
 ) -> Report:
     """The report of ``period`` written from ``spec``, in ``lang`` ("vi" or "en").
+
+    ``unit``: the province a province's spec (``scope: province``) is written about: its figures beside the
+    nation's and its bloc's, its communes ranked; a national spec takes none.
 
     ``structure``: the date whose organisation of units the reader asked for: rankings list that date's
     members, rebased (docs/rules.md section 4), and the notes say so. By default a period is reported in the
     structure valid at its end: after a change, the new units; across one (2025, 2025S1), rebased.
     """
     p = parse_period(period)
-    c = _Composer(engine, spec, p, "en" if lang == "en" else "vi", structure)
+    if (spec.scope == "province") != (unit is not None):
+        raise ChisoError(
+            f"report template {spec.id!r} is of scope {spec.scope!r}: "
+            + ("it needs the province it is about" if unit is None else "it takes no unit")
+        )
+    if unit is not None and not is_province(unit):
+        raise ChisoError(f"a province's report is about a province, not {unit.code} ({unit.name})")
+    c = _Composer(engine, spec, p, "en" if lang == "en" else "vi", structure, unit)
     sections = [c.summary(), *(c.section(s) for s in spec.sections)]
     annex = c.annex()
     if annex is not None:
         sections.append(annex)
+    if c.tables:
+        sections.append(Section("annex_ranking", c.label("ranking_annex"), tuple(c.tables)))
     draft = Report(
-        id=spec.report_id.format(slug=slug(p)),
+        id=spec.report_id.format(slug=slug(p), unit=c.subject_slug),
         template=spec.id,
         period=str(p),
         kind=report_kind(p),
         lang=c.lang,
         title=c.fill(spec.title),
         subtitle=c.fill(spec.subtitle),
-        issuer=spec.issuer.get(c.lang),
+        issuer=c.fill(spec.issuer) if c.province else spec.issuer.get(c.lang),
         generated_at=generated_at or datetime.now().astimezone(),
         sections=tuple(sections),
         missing=tuple(dict.fromkeys(c.missing)),
@@ -136,7 +151,13 @@ class _Said:
 
 class _Composer:
     def __init__(
-        self, engine: Engine, spec: ReportSpec, period: Period, lang: str, structure: date | None = None
+        self,
+        engine: Engine,
+        spec: ReportSpec,
+        period: Period,
+        lang: str,
+        structure: date | None = None,
+        unit: Unit | None = None,
     ) -> None:
         self.e = engine
         self.cat = engine.catalogue
@@ -145,6 +166,11 @@ class _Composer:
         self.structure = shown_structure(engine.catalogue, period, structure)
         self.rebased: dict[str, set[date]] = {}  # group -> the days of the changes its stated figures crossed
         self.lang = lang
+        # the unit the report is about: the nation, or the province of a province's report
+        self.province = unit is not None
+        self.subject = unit.code if unit is not None else NATION
+        self.tables: list[Table] = []  # rankings' full tables, for their annex
+        self._group_keys: dict[str, str] = {}  # a province's group ("P48.communes") -> its spec key ("{unit}.communes")
         self.ph = Phraser(spec.wording, lang)
         self.pname = period_name(period, lang)
         self.missing: list[str] = []
@@ -164,10 +190,37 @@ class _Composer:
     def label(self, key: str, **fields: str) -> str:
         return self.spec.labels[key].get(self.lang).format(**fields)
 
+    @property
+    def subject_name(self) -> str:
+        """How sentences name the report's unit: "Việt Nam", "Đà Nẵng"."""
+        if not self.province:
+            return self.label("nation")
+        return self.unit_name(self.cat.units[self.subject])
+
+    @property
+    def subject_slug(self) -> str:
+        """The report's unit in its file names ("da-nang"); empty for the nation."""
+        if not self.province:
+            return ""
+        return re.sub(r"[^a-z0-9]+", "-", fold(self.cat.units[self.subject].short).lower()).strip("-")
+
     def fill(self, text: Text) -> str:
+        u = self.cat.units[self.subject]
+        full = (u.name_en or u.name) if self.lang == "en" else u.name  # "Thành phố Đà Nẵng" in a title
         return text.get(self.lang).format(
-            period=self.pname, start=fmt_date(self.p.start, self.lang), end=fmt_date(self.p.end, self.lang)
+            period=self.pname,
+            start=fmt_date(self.p.start, self.lang),
+            end=fmt_date(self.p.end, self.lang),
+            unit=full if self.province else self.label("nation"),
         )
+
+    def group_code(self, group: str) -> str:
+        """A spec's group as a unit code: ``{unit}.communes`` is the province's communes."""
+        if UNIT not in group:
+            return group
+        code = group.replace(UNIT, self.subject)
+        self._group_keys[code] = group
+        return code
 
     def answer(self, ind: Indicator, unit: str, period: Period | None = None) -> Answer:
         """``Engine.value`` with its comparisons, asked only when there is a value to compare (most units of
@@ -189,13 +242,19 @@ class _Composer:
         return sentence_name(self.t(label or ind.name), self.lang)
 
     def unit_name(self, u: Unit) -> str:
+        if u.type is UnitType.COMMUNE or u.type is UnitType.DISTRICT:
+            # "phường Hòa Hiệp Bắc", "xã Hòa Phú": the official word written small, as in running text
+            word = u.local_type or ""
+            if self.lang == "en" or not word or not u.name.lower().startswith(word.lower() + " "):
+                return u.name_en or u.name
+            return word.lower() + u.name[len(word) :]
         if self.lang == "en":
             return u.name_en or u.short
         return u.name if u.is_ministry else u.short
 
     def group_words(self, group: str) -> tuple[str, str]:
         """("khối tỉnh", "địa phương") for a group code."""
-        w = self.spec.groups.get(group)
+        w = self.spec.groups.get(group) or self.spec.groups.get(self._group_keys.get(group, ""))
         if w is not None:
             return self.t(w.name), self.t(w.members)
         u = self.cat.units[group]
@@ -204,6 +263,9 @@ class _Composer:
     def scope_name(self, unit: str) -> str:
         if unit == NATION:
             return self.label("nation_scope")
+        u = self.cat.units[unit]
+        if not u.is_group:
+            return capitalise(self.unit_name(u))
         return capitalise(self.group_words(unit)[0])
 
     def source_title(self, doc: str) -> str:
@@ -361,7 +423,8 @@ class _Composer:
             name=self.name(ind, item),
             period=self.pname,
             nation=self.label("nation"),
-            value=[self.value_run(ind, NATION, self.p, a.figure)],
+            unit=self.subject_name,
+            value=[self.value_run(ind, self.subject, self.p, a.figure)],
             comparisons=self.comparisons(a),
         )
 
@@ -442,9 +505,50 @@ class _Composer:
                     out.append(a)
         return out
 
+    def versus_sentence(self, item: Item, ind: Indicator) -> list[Run]:
+        """A province's figure beside the nation's and its bloc's (khối tỉnh): [] when neither has one."""
+        others = []
+        for code in (NATION, "provinces"):
+            if code in self.cat.units:
+                a = self.answer(ind, code)
+                if _ok(a) or _partial(a):
+                    others.append(a)
+        common: dict[str, Piece] = {"name": self.name(ind, item), "period": self.pname, "unit": self.subject_name}
+        if len(others) == 2:
+            nat, bloc = others
+            return self.ph.sentence(
+                "versus", ind.code, nation=self.bloc_piece(nat), bloc=self.bloc_piece(bloc), **common
+            )
+        if others:
+            a = others[0]
+            scope = sentence_name(self.label("nation_scope"), self.lang) if a.unit.code == NATION else None
+            return self.ph.sentence(
+                "versus_one",
+                ind.code,
+                scope=scope or self.group_words(a.unit.code)[0],
+                value=self.bloc_piece(a),
+                **common,
+            )
+        return []
+
     def headline(self, item: Item, *, alternatives: bool = False) -> list[Run]:
-        """The indicator's value sentence, with its blocs; [] when the period has no data for it."""
+        """The indicator's value sentence, with its blocs; [] when the period has no data for it.
+        A province's report: the province's sentence, then the nation's and the bloc's figures beside it."""
         ind = self.cat.indicator(item.code)
+        if self.province:
+            own = self.answer(ind, self.subject)
+            if not _ok(own):
+                return []
+            said = self.value_sentence(item, ind, own)
+            if item.blocs:
+                versus = self.versus_sentence(item, ind)
+                if versus:
+                    said += [Run(" "), *versus]
+            if alternatives:
+                alt = self.alternative_sentence(item, ind, own)
+                if alt:
+                    said += [Run(" "), *alt]
+            return said
         nat = self.answer(ind, NATION)
         blocs = self.bloc_answers(ind)
         runs: list[Run] = []
@@ -483,7 +587,12 @@ class _Composer:
         t = self.e.target(ind, unit, self.p)
         return t.value if t is not None else None
 
-    def ranking(self, item: Item, ind: Indicator, r: Ranking) -> tuple[list[Run], list[Chart]]:
+    def ranking(self, item: Item, ind: Indicator, r: Ranking) -> tuple[list[Run], list[Block]]:
+        group = self.group_code(r.group)
+        if group not in self.cat.units:  # a province without a group of communes
+            return [], []
+        if group != r.group:
+            r = r.model_copy(update={"group": group})
         rows = self.e.rank(ind, r.group, self.p, structure=self.structure)
         have = [x for x in rows if x.value is not None and x.figure is not None]
         if not have:
@@ -510,6 +619,7 @@ class _Composer:
             "group": gname,
             "members": members,
             "coverage": coverage,
+            "unit": self.subject_name,
         }
         runs: list[Run] = []
         top = self.nameable(ind, have, r.top)
@@ -537,7 +647,7 @@ class _Composer:
             )
             if sentence:
                 runs += [Run(" "), *sentence]
-        charts: list[Chart] = []
+        charts: list[Block] = []
         if r.chart:
             shown = have[: r.chart_limit] if r.chart_limit else have
             charts.append(
@@ -558,7 +668,25 @@ class _Composer:
                     highlight=tuple(i for i in behind if i < len(shown)),
                 )
             )
+        if r.table:
+            self.tables.append(self.ranking_table(item, ind, r.group, have))
         return tidy(runs), charts
+
+    def ranking_table(self, item: Item, ind: Indicator, group: str, have: Sequence[RankRow]) -> Table:
+        """Every member with data, best first: its rank (shared by equal values), its name, its value."""
+        rows: list[tuple[Run, ...]] = []
+        for x in have:
+            assert x.figure is not None and x.rank is not None
+            rank = self.stated(ind, x.unit.code, self.p, x.rank, "rank", fmt_number(x.rank, 0, self.lang), 0)
+            name = capitalise(self.unit_name(x.unit)) if self.lang == "en" else x.unit.name  # its official name
+            rows.append((rank, Run(name), self.value_run(ind, x.unit.code, self.p, x.figure)))
+        gname = self.group_words(group)[0]
+        return Table(
+            title=self.label("ranking_table", name=capitalise(self.name(ind, item)), group=gname, period=self.pname),
+            header=(self.label("ranking_rank"), self.label("ranking_unit"), self.label("annex_value")),
+            rows=tuple(rows),
+            numeric=(True, False, True),
+        )
 
     def behind_sentence(
         self,
@@ -625,7 +753,8 @@ class _Composer:
             return None
         lines: list[ChartLine] = []
         computed = False
-        for u in s.units:
+        units = [self.subject if u == UNIT else u for u in s.units]
+        for u in units:
             values: list[float | None] = []
             for sp in periods:
                 a = self.e.value(ind, u, sp, compare=False)
@@ -637,7 +766,7 @@ class _Composer:
             return None
         target: tuple[float | None, ...] | None = None
         if s.target and ind.direction is not Direction.NEUTRAL:
-            unit = self.cat.unit(s.units[0], on=self.p.end)
+            unit = self.cat.unit(units[0], on=self.p.end)
             got = tuple(t.value if (t := self.e.target(ind, unit, sp)) else None for sp in periods)
             target = got if any(v is not None for v in got) else None
         notes = []
@@ -666,7 +795,7 @@ class _Composer:
     def item_blocks(self, item: Item) -> list[Block]:
         ind = self.cat.indicator(item.code)
         runs = self.headline(item, alternatives=True)
-        charts: list[Chart] = []
+        charts: list[Block] = []
         for r in item.rankings:
             more, bars = self.ranking(item, ind, r)
             if more:
@@ -698,7 +827,9 @@ class _Composer:
                 missing.append(item)
                 self.missing.append(item.code)
         blocks: list[Block] = []
-        lead = self.ph.sentence("summary_lead", "summary", period=self.pname, nation=self.label("nation"))
+        lead = self.ph.sentence(
+            "summary_lead", "summary", period=self.pname, nation=self.label("nation"), unit=self.subject_name
+        )
         for i in range(0, max(len(sentences), 1), s.per_paragraph):
             runs: list[Run] = list(lead) if i == 0 else []
             for sentence in sentences[i : i + s.per_paragraph]:
@@ -959,6 +1090,12 @@ class _Composer:
             return self.label("source_aggregated")
         return self.source_title(f.document) if f.document else self.label("source_unknown")
 
+    def annex_units(self, blocs: bool) -> tuple[str, ...]:
+        """The units of the annex's rows: the nation and its blocs; a province, its bloc and the nation."""
+        if self.province:
+            return (self.subject, "provinces", NATION) if blocs else (self.subject,)
+        return (NATION, *BLOCS) if blocs else (NATION,)
+
     def annex(self) -> Section | None:
         ax = self.spec.annex
         if not ax.include:
@@ -982,7 +1119,9 @@ class _Composer:
             rows: list[tuple[Run, ...]] = []
             for code in codes:
                 ind = self.cat.indicators[code]
-                for unit in (NATION, *BLOCS) if ax.blocs else (NATION,):
+                if self.province and not _ok(self.answer(ind, self.subject)):
+                    continue  # a province's annex: its own indicators, the nation's beside them
+                for unit in self.annex_units(ax.blocs):
                     if unit not in self.cat.units:
                         continue
                     a = self.answer(ind, unit)

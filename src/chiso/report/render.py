@@ -193,11 +193,16 @@ def _runs(runs: Iterable[Run]) -> list[dict[str, Any]]:
     ]
 
 
+def _annex(s: Section) -> bool:
+    """An annex (the tables; a province's communes ranked): unnumbered, on a new page."""
+    return s.key == "annex" or s.key.startswith("annex_")
+
+
 def _numbered(report: Report) -> list[tuple[str | None, Section]]:
     out: list[tuple[str | None, Section]] = []
     k = 0
     for s in report.sections:
-        if s.key == "annex":
+        if _annex(s):
             out.append((None, s))
         else:
             k += 1
@@ -598,7 +603,7 @@ def to_docx(report: Report) -> bytes:
     figures = tables = 0
     for number, s in _numbered(report):
         heading = doc.add_heading(f"{number}. {s.title}" if number else s.title, level=1)
-        if s.key == "annex":
+        if _annex(s):
             heading.paragraph_format.page_break_before = True
         for b in s.blocks:
             if isinstance(b, Paragraph):

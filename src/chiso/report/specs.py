@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue import Catalogue, load_catalogue
-from chiso.catalogue.models import Pillar, Text, UnitType
+from chiso.catalogue.models import Pillar, Text, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ChisoError, DefinitionError, UnknownIndicatorError
 
@@ -39,19 +39,22 @@ __all__ = [
     "Section",
     "Series",
     "Summary",
+    "builtin_province_specs_dir",
     "builtin_specs_dir",
+    "is_province",
     "load_specs",
     "spec_for",
 ]
 
 # --- the vocabulary a spec's wording may use ---------------------------------------------------------
 
-_VALUE = frozenset({"name", "period", "value", "comparisons", "nation"})
-_RANKING = frozenset({"name", "period", "group", "members", "units", "coverage"})
+# ``unit``: the unit the report is about (the nation's name in a national report, the province's in a province's)
+_VALUE = frozenset({"name", "period", "value", "comparisons", "nation", "unit"})
+_RANKING = frozenset({"name", "period", "group", "members", "units", "coverage", "unit"})
 
 # slot -> the placeholders its variants may use; the composer fills every one of them
 SLOTS: dict[str, frozenset[str]] = {
-    "summary_lead": frozenset({"period", "nation"}),
+    "summary_lead": frozenset({"period", "nation", "unit"}),
     "value": _VALUE,
     "value_rate": _VALUE,
     "value_count": _VALUE,
@@ -86,9 +89,13 @@ SLOTS: dict[str, frozenset[str]] = {
     "all_met": frozenset({"members", "group", "target", "target_period"}),
     "alternative": frozenset({"name", "source"}),
     "missing": frozenset({"names", "period"}),
+    # a province's report: its figure beside the nation's and its bloc's (both, or the one with data)
+    "versus": frozenset({"name", "period", "unit", "nation", "bloc"}),
+    "versus_one": frozenset({"name", "period", "unit", "scope", "value"}),
 }
-# kind-specific value sentences fall back to ``value``
-OPTIONAL_SLOTS = frozenset(s for s in SLOTS if s.startswith("value_"))
+PROVINCE_SLOTS = frozenset({"versus", "versus_one"})
+# kind-specific value sentences fall back to ``value``; a national report needs no province slot
+OPTIONAL_SLOTS = frozenset(s for s in SLOTS if s.startswith("value_")) | PROVINCE_SLOTS
 
 # single labels (titles, table headers, words) and their placeholders
 LABELS: dict[str, frozenset[str]] = {
@@ -113,7 +120,14 @@ LABELS: dict[str, frozenset[str]] = {
     "source_computed": frozenset(),
     "source_aggregated": frozenset(),
     "source_unknown": frozenset(),
+    # a ranking's full table (``Ranking.table``), in a section of its own after the annex
+    "ranking_annex": frozenset(),
+    "ranking_table": frozenset({"name", "group", "period"}),
+    "ranking_rank": frozenset(),
+    "ranking_unit": frozenset(),
 }
+# needed only by a spec with tables
+TABLE_LABELS = frozenset({"ranking_annex", "ranking_table", "ranking_rank", "ranking_unit"})
 # notes at the end of the report: method (always), approximate / computed (when such figures are stated),
 # structure (when a structure date is asked for), rebased (per group and change, when rebased figures are stated)
 NOTES: dict[str, frozenset[str]] = {
@@ -123,8 +137,10 @@ NOTES: dict[str, frozenset[str]] = {
     "structure": frozenset({"date"}),
     "rebased": frozenset({"date", "members", "structure"}),
 }
-_TITLE = frozenset({"period", "start", "end"})
-_REPORT_ID = frozenset({"slug"})
+_TITLE = frozenset({"period", "start", "end", "unit"})
+_REPORT_ID = frozenset({"slug", "unit"})
+_ISSUER = frozenset({"unit"})
+UNIT = "{unit}"  # in a province spec's ranking groups, series units and group words: the province's code
 BLOCS = ("ministries", "provinces")
 
 
@@ -138,12 +154,13 @@ class _Strict(BaseModel):
 class Ranking(_Strict):
     """Members of a group by their value: leaders and laggards named, those behind target counted."""
 
-    group: str = "provinces"
+    group: str = "provinces"  # a group code; in a province's spec "{unit}.communes" (the province's communes)
     top: int = Field(default=3, ge=0, le=20)
     bottom: int = Field(default=3, ge=0, le=20)
     behind_target: bool = True
     chart: bool = False  # bars of the members
     chart_limit: int | None = Field(default=None, ge=1)  # bars shown (default: every member with data)
+    table: bool = False  # a table of every member with data (rank, name, value) in the rankings' annex
 
 
 class Series(_Strict):
@@ -230,6 +247,8 @@ class ReportSpec(_Strict):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     extends: str | None = None
     name: Text
+    # what the report is about: the nation, or one province (``compose(..., unit=…)``, ``chiso report --unit``)
+    scope: Literal["nation", "province"] = "nation"
     kinds: tuple[PeriodKind, ...] = Field(min_length=1)
     report_id: str = "bao-cao-cds-{slug}"
     title: Text
@@ -268,6 +287,11 @@ def builtin_specs_dir() -> Path:
     return Path(str(files("chiso.report") / "specs"))
 
 
+def builtin_province_specs_dir() -> Path:
+    """The built-in templates of a province's report (``scope: province``), beside the national ones."""
+    return builtin_specs_dir() / "province"
+
+
 def _describe(exc: PydanticError) -> tuple[str | None, str]:
     """The first error as (entry, reason), the entry as a path into the file: ``sections[3].indicators[2]``."""
     err = exc.errors()[0]
@@ -296,8 +320,9 @@ def _check_text(entry: str, text: Text, allowed: frozenset[str]) -> Iterable[tup
 
 def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
     """Everything wrong with a schema-valid spec, as (entry, reason)."""
+    province = spec.scope == "province"
     for slot in SLOTS:
-        if slot not in spec.wording and slot not in OPTIONAL_SLOTS:
+        if slot not in spec.wording and (slot not in OPTIONAL_SLOTS or (province and slot in PROVINCE_SLOTS)):
             yield f"wording.{slot}", "is missing: every slot needs at least one variant"
     for slot, variants in spec.wording.items():
         if slot not in SLOTS:
@@ -307,9 +332,11 @@ def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
             yield f"wording.{slot}", "needs at least one variant"
         for i, v in enumerate(variants, start=1):
             yield from _check_text(f"wording.{slot}[{i}]", v, SLOTS[slot])
+    tables = any(r.table for i in spec.items() for r in i.rankings)
     for key, allowed in LABELS.items():
         if key not in spec.labels:
-            yield f"labels.{key}", "is missing"
+            if key not in TABLE_LABELS or tables:
+                yield f"labels.{key}", "is missing"
         else:
             yield from _check_text(f"labels.{key}", spec.labels[key], allowed)
     for key in spec.labels:
@@ -325,6 +352,18 @@ def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
             yield f"groups.{g}", "is missing"
     for name, text in (("title", spec.title), ("subtitle", spec.subtitle)):
         yield from _check_text(name, text, _TITLE)
+    example = _example_province(cat)
+    for g in spec.groups:
+        if UNIT in g and not province:
+            yield f"groups.{g}", f"{UNIT} names the province of a province's report (scope: province) only"
+    if province:
+        yield from _check_text("issuer", spec.issuer, _ISSUER)
+        # the province's name in its title and its file names: never the national report's files
+        for lang in ("vi", "en"):
+            if UNIT not in spec.title.get(lang):
+                yield "title", f"{lang}: a province's report names its province: write {UNIT} in the title"
+        if UNIT not in spec.report_id:
+            yield "report_id", f"a province's report names its province: write {UNIT} in the id (its file names)"
     try:
         bad_id = sorted(_placeholders(spec.report_id) - _REPORT_ID)
     except ValueError as exc:
@@ -364,14 +403,33 @@ def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
             for k, v in enumerate(item.wording, start=1):
                 yield from _check_text(f"{entry}.wording[{k}]", v, _VALUE)
             for k, r in enumerate(item.rankings, start=1):
-                group = cat.units.get(r.group)
+                if UNIT in r.group and not province:
+                    yield f"{entry}.rankings[{k}]", f"{UNIT} names the province of a province's report only"
+                    continue
+                code = r.group.replace(UNIT, example) if UNIT in r.group and example else r.group
+                group = cat.units.get(code)
                 if group is None or group.type is not UnitType.GROUP:
                     yield f"{entry}.rankings[{k}]", f"group {r.group!r} is not a group unit"
             if item.series is not None:
                 for u in item.series.units:
+                    if u == UNIT and province:
+                        continue
                     unit = cat.units.get(u)
                     if unit is None or not unit.is_group:
                         yield f"{entry}.series", f"unit {u!r} is not the nation or a group"
+
+
+def _example_province(cat: Catalogue) -> str:
+    """A province's code, to check a province spec's ``{unit}.communes`` against the catalogue's groups."""
+    for u in cat.units.values():
+        if is_province(u) and f"{u.code}.communes" in cat.units:
+            return u.code
+    return ""
+
+
+def is_province(unit: Unit) -> bool:
+    """A province or a centrally-run city: what a province's report may be about."""
+    return unit.type in (UnitType.PROVINCE, UnitType.CITY)
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -403,15 +461,18 @@ def _default_catalogue(extra_dirs: Sequence[Path]) -> Catalogue:
     return load_catalogue([d.parent for d in extra_dirs if d.name == "reports" and d.parent.is_dir()])
 
 
-def load_specs(extra_dirs: Sequence[Path] = (), catalogue: Catalogue | None = None) -> dict[str, ReportSpec]:
+def load_specs(
+    extra_dirs: Sequence[Path] = (), catalogue: Catalogue | None = None, scope: str | None = "nation"
+) -> dict[str, ReportSpec]:
     """The built-in specs, then each ``extra_dirs``' ``*.yaml`` (overriding by id); refuse the first error.
 
     Indicator codes are checked against ``catalogue`` (default: the built-in catalogue plus the
-    workspace's, found as the parent of a ``reports`` folder).
+    workspace's, found as the parent of a ``reports`` folder). Every spec is checked; those of ``scope``
+    are returned (the national reports' by default, a province's with ``"province"``, all with None).
     """
     cat = catalogue if catalogue is not None else _default_catalogue(extra_dirs)
     layers: dict[str, list[tuple[Path, dict[str, Any]]]] = {}
-    for d in [builtin_specs_dir(), *[Path(x) for x in extra_dirs]]:
+    for d in [builtin_specs_dir(), builtin_province_specs_dir(), *[Path(x) for x in extra_dirs]]:
         for path in sorted(d.glob("*.yaml")) if d.is_dir() else ():
             raw = _read(path)
             layers.setdefault(raw["id"], []).append((path, raw))
@@ -447,20 +508,28 @@ def load_specs(extra_dirs: Sequence[Path] = (), catalogue: Catalogue | None = No
             raise DefinitionError(str(path), entry, reason)
         spec._file = str(path)
         out[spec_id] = spec
-    return out
+    return {k: s for k, s in out.items() if scope is None or s.scope == scope}
 
 
-def spec_for(specs: Mapping[str, ReportSpec], period: Period, template: str | None = None) -> ReportSpec:
-    """The named template, or the first that serves the period's kind (built-in order, then the workspace's)."""
+def spec_for(
+    specs: Mapping[str, ReportSpec], period: Period, template: str | None = None, scope: str = "nation"
+) -> ReportSpec:
+    """The named template, or the first of ``scope`` that serves the period's kind (built-in order, then the
+    workspace's): a national report without a unit, a province's report with one."""
     if template is not None:
         spec = specs.get(template)
         if spec is None:
             raise ChisoError(f"no report template {template!r}; known: {', '.join(specs)}")
+        if spec.scope != scope:
+            raise ChisoError(
+                f"report template {template!r} writes a report of scope {spec.scope!r}, not {scope!r}"
+                + (": name a province with --unit" if spec.scope == "province" else ": leave out --unit")
+            )
         if not spec.serves(period):
             kinds = ", ".join(k.value for k in spec.kinds)
             raise ChisoError(f"report template {template!r} serves periods of kind {kinds}, not {period.kind.value}")
         return spec
     for spec in specs.values():
-        if spec.serves(period):
+        if spec.scope == scope and spec.serves(period):
             return spec
-    raise ChisoError(f"no report template serves a period of kind {period.kind.value} ({period})")
+    raise ChisoError(f"no report template of scope {scope!r} serves a period of kind {period.kind.value} ({period})")

@@ -19,6 +19,7 @@ from chiso.auth import User
 from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError
 from chiso.i18n import t
+from chiso.report.specs import is_province
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep, workspace
 from chiso.web.problems import page_errors
@@ -42,15 +43,24 @@ class ReportsContext(Context):
     error: str | None
     period: str
     done: str | None
+    unit: str  # a province's report: the user's own province, or empty (the national report)
+
+
+def _own_province(ws: core.Workspace, user: User | None) -> str:
+    """The province a user works in, when the user may write its report ("" otherwise)."""
+    u = ws.catalogue.units.get(user.unit) if user is not None else None
+    ok = u is not None and is_province(u) and auth.can_write_report(ws.catalogue, user, u.code)
+    return u.short if ok and u is not None else ""
 
 
 def reports_context(ws: core.Workspace, request: Request, user: User | None, error: str | None,
                     period: str) -> ReportsContext:
     done = request.query_params.get("done")
+    own = _own_province(ws, user)
     return ReportsContext(
-        reports=core.list_reports(ws), can_write=auth.can_publish_reports(ws.catalogue, user),
+        reports=core.list_reports(ws), can_write=auth.can_publish_reports(ws.catalogue, user) or bool(own),
         templates=core.report_templates(ws), formats=FORMAT_NAMES, error=error, period=period,
-        done=t("web.reports.written", lang_of(request), id=done) if done else None,
+        done=t("web.reports.written", lang_of(request), id=done) if done else None, unit=own,
     )
 
 
@@ -85,21 +95,25 @@ async def write_report(
     period: Annotated[str, Form()] = "",
     template: Annotated[str, Form()] = "",
     report_lang: Annotated[str, Form()] = "vi",
+    unit: Annotated[str, Form()] = "",
     csrf: Annotated[str | None, Form()] = None,
 ) -> Response:
     lang = lang_of(request)
     if user is None:
         return RedirectResponse("/login?next=/reports", status_code=303)
     check_csrf(request, csrf)
-    if not auth.can_publish_reports(ws.catalogue, user):
+    if not (auth.can_publish_reports(ws.catalogue, user) or _own_province(ws, user)):
         return _page(ws, request, user, status=403, error=t("web.reports.not_allowed", lang))
     form = await request.form()
     formats = [f for f in form.getlist("format") if isinstance(f, str) and f in MEDIA] or list(MEDIA)
     try:
         p = Period.parse(period.strip())
+        province = core.report_province(ws.catalogue, unit, p, "unit").code if unit.strip() else None
+        if not auth.can_write_report(ws.catalogue, user, province):  # a province's reviewers: their own only
+            return _page(ws, request, user, status=403, error=t("web.reports.not_allowed", lang))
         written = await run_in_threadpool(
             core.write_report, ws, str(p), formats=tuple(formats), template=template or None,
-            lang=report_lang if report_lang in ("vi", "en") else "vi", actor=user.username,
+            lang=report_lang if report_lang in ("vi", "en") else "vi", actor=user.username, unit=province,
         )
     except (ChisoError, ValueError) as exc:
         msg = exc.render(lang) if isinstance(exc, ChisoError) else str(exc)
