@@ -392,6 +392,50 @@ def update_doc(key: str, markdown: str) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
+def footer(load_before: str) -> list[str]:
+    """The last lines of a section: the machine, its load, the date and the command."""
+    return [
+        f"- Machine: {machine_line()}. Load average {load_before} at the start, {load_average()} at the end "
+        "(shared machine).",
+        f"- Date: {stamp()}. Command: `{command_line()}`.",
+    ]
+
+
+def publish(key: str, markdown: str, no_doc: bool) -> None:
+    """Print a section and, unless asked not to, write it into docs/benchmarks.md."""
+    print()
+    print(markdown)
+    if not no_doc:
+        update_doc(key, markdown)
+
+
+def aggregated_workspace(parquet: str, ws_dir: str, events: int,
+                         local: Callable[[str, Any], tuple[Any, dict[str, int]]] | None = None) -> dict[str, Any]:
+    """A fresh SQLite workspace with the 2024 dataset and the kept aggregates of the events (and, with ``local``, of
+    the communes); its sizes and times, also written to ``bench-prepared.json``."""
+    import shutil
+
+    import ibis
+
+    from chiso import app as core
+    from chiso.engine.spark import recompute_on
+
+    shutil.rmtree(ws_dir, ignore_errors=True)
+    ws = core.init_workspace(Path(ws_dir), f"sqlite:///{ws_dir}/chiso.sqlite")
+    core.load(ws, "vn-2024", "bench")
+    t0 = time.perf_counter()
+    daily, first = recompute_on(ibis.duckdb.connect(), parquet, ws.catalogue)
+    per_commune, sizes = local(parquet, ws.catalogue) if local is not None else (None, {})
+    t1 = time.perf_counter()
+    ws.store.events.replace_all(daily, first, per_commune)
+    t2 = time.perf_counter()
+    ws.close()
+    info = {"events": events, "daily_rows": daily.num_rows, "first_rows": first.num_rows, **sizes,
+            "recompute_s": t1 - t0, "install_s": t2 - t1}
+    (Path(ws_dir) / "bench-prepared.json").write_text(json.dumps(info), encoding="utf-8")
+    return info
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A Markdown table: the first and last columns (names, notes) left, the figures right."""
     rule = ["---" if i in (0, len(headers) - 1) else "---:" for i in range(len(headers))]

@@ -184,14 +184,9 @@ def main() -> None:
         "",
         "- " + "; ".join(prep_notes) + ".",
         "- Slowest: " + "; ".join(slow_notes) + ".",
-        f"- Machine: {c.machine_line()}. Load average {load_before} at the start, {c.load_average()} at the end "
-        "(shared machine).",
-        f"- Date: {c.stamp()}. Command: `{c.command_line()}`.",
+        *c.footer(load_before),
     ])
-    print()
-    print(md)
-    if not args.no_doc:
-        c.update_doc(f"answers-{c.label(es.events)}", md)
+    c.publish(f"answers-{c.label(es.events)}", md, args.no_doc)
 
 
 if __name__ == "__main__":

@@ -83,27 +83,8 @@ def local_aggregates(parquet: str, cat: Any) -> tuple[Any, dict[str, int]]:
 
 
 def prepare(parquet: str, ws_dir: str, events: int) -> dict[str, Any]:
-    import shutil
-
-    import ibis
-
-    from chiso import app as core
-    from chiso.engine.spark import recompute_on
-
-    shutil.rmtree(ws_dir, ignore_errors=True)
-    ws = core.init_workspace(Path(ws_dir), f"sqlite:///{ws_dir}/chiso.sqlite")
-    core.load(ws, "vn-2024", "bench")
-    t0 = time.perf_counter()
-    daily, first = recompute_on(ibis.duckdb.connect(), parquet, ws.catalogue)
-    local, sizes = local_aggregates(parquet, ws.catalogue)
-    t1 = time.perf_counter()
-    ws.store.events.replace_all(daily, first, local)
-    t2 = time.perf_counter()
-    ws.close()
-    info = {"events": events, "daily_rows": daily.num_rows, "first_rows": first.num_rows, **sizes,
-            "recompute_s": t1 - t0, "install_s": t2 - t1}
-    (Path(ws_dir) / "bench-prepared.json").write_text(json.dumps(info), encoding="utf-8")
-    return info
+    """A workspace with the dataset and the kept aggregates of the events (returns sizes and times)."""
+    return c.aggregated_workspace(parquet, ws_dir, events, local_aggregates)
 
 
 def dossier_indicators(cat: Any) -> list[str]:
@@ -297,14 +278,9 @@ def main() -> None:
           if c.pct(res["rank_nation"], 0.95) >= GOALS["rank_nation"] else []),
         "- Slowest: " + "; ".join(f"{k} `{v[1]}` {1000 * v[0]:,.0f} ms" for k, v in slow.items()) + ".",
         f"- Peak RSS of the measuring process: {c.fmt_mib(rss)} MiB. Workspace: {prep_note}.",
-        f"- Machine: {c.machine_line()}. Load average {load_before} at the start, {c.load_average()} at the end "
-        "(shared machine).",
-        f"- Date: {c.stamp()}. Command: `{c.command_line()}`.",
+        *c.footer(load_before),
     ])
-    print()
-    print(md)
-    if not args.no_doc:
-        c.update_doc(f"communes-{c.label(es.events)}", md)
+    c.publish(f"communes-{c.label(es.events)}", md, args.no_doc)
 
 
 if __name__ == "__main__":

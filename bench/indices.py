@@ -42,26 +42,7 @@ GOALS = {"score": 0.05, "rank": 0.2, "sensitivity": 5.0}
 
 def prepare(parquet: str, ws_dir: str, events: int) -> dict[str, Any]:
     """A workspace with the dataset and the kept aggregates of the events (returns sizes and times)."""
-    import shutil
-
-    import ibis
-
-    from chiso import app as core
-    from chiso.engine.spark import recompute_on
-
-    shutil.rmtree(ws_dir, ignore_errors=True)
-    ws = core.init_workspace(Path(ws_dir), f"sqlite:///{ws_dir}/chiso.sqlite")
-    core.load(ws, "vn-2024", "bench")
-    t0 = time.perf_counter()
-    daily, first = recompute_on(ibis.duckdb.connect(), parquet, ws.catalogue)
-    t1 = time.perf_counter()
-    ws.store.events.replace_all(daily, first)
-    t2 = time.perf_counter()
-    ws.close()
-    info = {"events": events, "daily_rows": daily.num_rows, "first_rows": first.num_rows, "recompute_s": t1 - t0,
-            "install_s": t2 - t1}
-    (Path(ws_dir) / "bench-prepared.json").write_text(json.dumps(info), encoding="utf-8")
-    return info
+    return c.aggregated_workspace(parquet, ws_dir, events)
 
 
 def draws(provinces: list[str], n: int, seed: int = 11) -> list[tuple[str, str]]:
@@ -239,14 +220,9 @@ def main() -> None:
         f"the ranking, and every sensitivity run gave the same rows for the same seed: "
         f"{'yes' if res['same'] else '**no**'}. Peak RSS of the measuring process: {c.fmt_mib(rss)} MiB.",
         f"- Workspace: {prep_note}.",
-        f"- Machine: {c.machine_line()}. Load average {load_before} at the start, {c.load_average()} at the end "
-        "(shared machine).",
-        f"- Date: {c.stamp()}. Command: `{c.command_line()}`.",
+        *c.footer(load_before),
     ])
-    print()
-    print(md)
-    if not args.no_doc:
-        c.update_doc(f"indices-{c.label(es.events)}", md)
+    c.publish(f"indices-{c.label(es.events)}", md, args.no_doc)
 
 
 if __name__ == "__main__":

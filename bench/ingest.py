@@ -236,16 +236,11 @@ def main() -> None:
 
 def publish(key: str, lines: list[str], load_before: str, args: argparse.Namespace) -> None:
     lines += [
-        f"- Machine: {c.machine_line()}. Load average {load_before} at the start, {c.load_average()} at the end "
-        "(shared machine).",
-        f"- Date: {c.stamp()}. Command: `{c.command_line()}`.",
+        *c.footer(load_before),
         "- The store is SQLite (the workspace default); peak = the process's peak RSS (VmHWM).",
     ]
     md = "\n".join(lines)
-    print()
-    print(md)
-    if not args.no_doc:
-        c.update_doc(key, md)
+    c.publish(key, md, args.no_doc)
 
 
 def files_section(es: c.EventSet, work: Path) -> list[str]:
