@@ -25,6 +25,7 @@ from chiso import auth
 from chiso.catalogue.models import Unit
 from chiso.catalogue.periods import Period
 from chiso.cli.main import app as cli
+from chiso.engine.indices import IndexScorer
 from chiso.errors import ChisoError, DefinitionError, ValidationError
 from chiso.report.compose import compose
 from chiso.report.document import Paragraph, Report, Table
@@ -136,6 +137,19 @@ def test_leaders_and_laggards_are_named_with_their_figures(simulated_world: core
     whole = " ".join(text(b) for s in report.sections for b in s.blocks if isinstance(b, Paragraph))
     assert re.search(r"[Dd]ẫn đầu (các xã, phường )?là (phường|xã) ", whole)
     assert re.search(r"Thấp nhất là (phường|xã) ", whole)
+
+
+def test_the_766_index_of_the_communes(simulated_world: core.Workspace, report: Report) -> None:
+    """The 766 index of the province's communes: its leaders named with the scorer's scores, best first."""
+    ws, cat = simulated_world, simulated_world.catalogue
+    gs = IndexScorer(ws.engine).group(cat.index("qd766"), cat.unit("P48.communes"), YEAR)
+    scored = [u for u in gs.units if u.value is not None]
+    assert len(scored) >= 10
+    whole = " ".join(text(b) for s in report.sections for b in s.blocks if isinstance(b, Paragraph))
+    assert f"{len(scored)}/{len(cat.communes_of('P48', END_2024))} xã, phường được chấm điểm" in whole
+    best = scored[0]
+    said = f"{in_text(cat.units[best.unit.code])} ({best.value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    assert "Dẫn đầu là " + said in whole, whole[whole.index("766"):][:600]
 
 
 def test_the_province_beside_the_nation_and_its_bloc(simulated_world: core.Workspace, report: Report) -> None:

@@ -916,7 +916,7 @@ class _Composer:
         idx = self.cat.indices[entry.code]
         blocks: list[Block] = []
         for g in entry.groups or idx.units:
-            gs = self.index_group(idx, g, self.p)
+            gs = self.index_group(idx, self.group_code(g), self.p)
             if gs is not None:
                 blocks += self.index_paragraphs(idx, entry, gs)
         if not blocks:

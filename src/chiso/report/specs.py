@@ -388,6 +388,8 @@ def _breaches(spec: ReportSpec, cat: Catalogue) -> Iterable[tuple[str, str]]:
                 yield entry, f"unknown index code {ie.code!r}; known: {', '.join(sorted(cat.indices))}"
                 continue
             for g in ie.groups:
+                if g == f"{UNIT}.communes" and "commune" in idx.levels:
+                    continue  # a province's communes, for an index that scores communes
                 if g not in idx.units:
                     yield entry, f"group {g!r} is not ranked by {ie.code}; it ranks: {', '.join(idx.units)}"
         for j, item in enumerate(items, start=1):
