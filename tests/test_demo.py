@@ -4,11 +4,15 @@ the 2024 figures, a simulated nation, the annual report) and prints what it hold
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from chiso import app as core
+from chiso.cli.main import app as cli
 
 
 def test_the_demo_builds_a_workspace_that_answers(tmp_path: Path) -> None:
@@ -30,5 +34,12 @@ def test_the_demo_builds_a_workspace_that_answers(tmp_path: Path) -> None:
         files = {p.suffix for p in (ws.root / "reports").iterdir()}
         assert {".html", ".pdf", ".docx"} <= files
         assert str(ws.root / "reports") in "".join(lines)  # where the report is, said (a long path is folded)
+        # every command the demo suggests works as printed (a newcomer copies them)
+        tries = [shlex.split(line.strip())[1:] for line in lines if line.startswith("  chiso ")]
+        assert any("communes of Đà Nẵng" in args for args in tries), tries
+        for args in tries:
+            res = CliRunner().invoke(cli, ["--workspace", str(ws.root), *args])
+            assert res.exit_code == 0, (args, res.output)
+        assert (ws.root / "reports" / "bao-cao-cds-da-nang-2024.pdf").exists()
     finally:
         ws.close()

@@ -87,7 +87,10 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
                 f"chiso rank dossier_full_online_rate -g provinces -p {year}",
                 "chiso targets",
                 f"chiso report {year}Q3 --format pdf",
-                f'chiso value dossier_full_online_rate -u "Ninh Bình" -p {year} --structure 2025'):
+                f'chiso value dossier_full_online_rate -u "Ninh Bình" -p {year} --structure 2025',
+                f'chiso rank dossier_full_online_rate -g "communes of Đà Nẵng" -p {year}',
+                f'chiso index rank qd766 -g "communes of Đà Nẵng" -p {year}',
+                f'chiso report {year} --unit "Đà Nẵng" --format pdf'):
         out.print(f"  {cmd}", highlight=False, soft_wrap=True)
     if not serve:
         return
@@ -97,6 +100,7 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
     url = f"http://127.0.0.1:{port}"
     logins = t("cli.demo.log_in", lang, logins=", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS))
     out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   {logins}\n" + t("demo.streaming", lang, year=live, complete=year))
+    out.print(t("cli.demo.communes", lang, url=f"{url}/units/P48/communes?period={year}"), highlight=False)
 
     def stream() -> None:
         from chiso.simulate import stream_http
