@@ -12,10 +12,11 @@ import logging
 import os
 import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from chiso.catalogue import Catalogue, load_catalogue
 from chiso.catalogue.columns import REJECT_COLUMNS, neutralise
@@ -508,3 +509,87 @@ def accept_proposals(ws: Workspace, doc: SourceDocument, proposals: Sequence[Pro
         vals = ws.store.write_values(batch.values, actor=actor, kind="extract", description=what)
         tgts = ws.store.write_targets(batch.targets, actor=actor, description=what)
     return AcceptResult(doc.id, vals, tgts, src)
+
+
+# --- recomputing the kept aggregates ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class Recomputed:
+    """What a recompute installed (or, with ``check``, found different from the kept aggregates)."""
+
+    engine: str
+    daily: int  # rows per province and day
+    local: int  # rows per commune and day
+    first_seen: int
+    days: int | None  # the days replaced (None: all)
+    differences: tuple[str, ...] = ()
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def recompute_events(
+    ws: Workspace,
+    *,
+    engine: str = "duckdb",
+    master: str | None = None,
+    source: Path | None = None,
+    days: Collection[date] | None = None,
+    check: bool = False,
+) -> Recomputed:
+    """Every event-derived measure computed again from the raw events, and installed as the kept aggregates
+    (per province, per commune, first seen), all or nothing.
+
+    Without ``source`` the workspace's own event store is read (DuckDB). With ``source``, a day- or
+    month-partitioned Parquet export (``chiso events export --by day``: shared storage) is read by DuckDB or
+    by Spark (``master``: ``spark://host:7077`` for a standalone cluster, ``local[2]`` by default); with
+    ``days``, only those days are computed and their sums replaced (an incremental run over new partitions).
+    ``check``: nothing installed, the differences from the kept aggregates returned."""
+    if engine not in ENGINES:
+        raise ChisoError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if source is None and (engine != "duckdb" or days is not None):
+        raise ChisoError("--from FOLDER is needed: --engine spark and --days read a Parquet export "
+                         "(chiso events export FOLDER --by day)")
+    if source is not None and not source.is_dir():
+        raise ImportFileError(str(source), "not a folder of Parquet files (chiso events export FOLDER --by day)")
+    if source is None:
+        ing = ws.ingestor()
+        try:
+            daily, first = ing.recompute()
+            local = ing.recompute_local()
+        finally:
+            ing.events.close()
+    else:
+        from chiso.engine.spark import recompute_local_on, recompute_on
+
+        backend = _backend(engine, master)
+        daily, first = recompute_on(backend, source, ws.catalogue, days)
+        local = recompute_local_on(backend, source, ws.catalogue, days)
+    n = None if days is None else len(set(days))
+    book = ws.store.events
+    if check:
+        diffs = []
+        for name, kept, fresh in (("event_agg", book.all_daily(), daily), ("event_agg_local", book.all_daily_local(),
+                                                                          local)):
+            new = {(r["measure"], r["unit"], r["day"]): r["value"] for r in fresh.to_pylist()}
+            if days is not None:
+                wanted = set(days)
+                kept = {k: v for k, v in kept.items() if k[2] in wanted}
+            diff = sorted(k for k in kept.keys() | new.keys() if kept.get(k) != new.get(k))
+            if diff:
+                diffs.append(f"{name}: {len(diff)} differences, e.g. {diff[:3]}")
+        return Recomputed(engine, daily.num_rows, local.num_rows, first.num_rows, n, tuple(diffs))
+    if days is None:
+        book.replace_all(daily, first, local)
+    else:
+        book.replace_days(days, daily, first, local)
+    return Recomputed(engine, daily.num_rows, local.num_rows, first.num_rows, n)
+
+
+def _backend(engine: str, master: str | None) -> Any:
+    import ibis
+
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    from chiso.engine.spark import spark_backend, spark_session
+
+    return spark_backend(spark_session(master or "local[2]"))

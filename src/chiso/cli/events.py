@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -12,10 +13,13 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from chiso import app as core
 from chiso.catalogue.events import SUBUNIT_REJECT_KIND
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
+from chiso.errors import ChisoError
 from chiso.i18n import fmt_number
 from chiso.i18n import t as say
+from chiso.store.events import PARTITIONS
 
 events_app = typer.Typer(
     no_args_is_help=True, help="Sự kiện vận hành (operational events): rejects, recompute, export."
@@ -200,41 +204,75 @@ def events_recompute(
     check: Annotated[
         bool, typer.Option("--check", help="only compare with the kept aggregates; exit 1 on a difference")
     ] = False,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb or spark")] = "duckdb",
+    master: Annotated[
+        str | None, typer.Option("--master", help="Spark master: spark://host:7077 (a cluster), local[2] by default")
+    ] = None,
+    source: Annotated[
+        Path | None, typer.Option("--from", help="a Parquet export (chiso events export FOLDER --by day)")
+    ] = None,
+    days: Annotated[
+        str | None, typer.Option("--days", help="only these days: 2024-03-05, 2024-03-05..2024-03-07, or a list")
+    ] = None,
 ) -> None:
-    """Tính lại toàn bộ từ sự kiện gốc (full recompute from the raw events)."""
+    """Tính lại từ sự kiện gốc (recompute the kept aggregates from the raw events; on Spark from shared Parquet)."""
     with fail_on_errors():
         ws = workspace()
-        ing = ws.ingestor()
-        daily, fs = ing.recompute()
-        local = ing.recompute_local()
-        if check:  # both kept tables: per province (event_agg) and per commune (event_agg_local)
-            diffs: list[str] = []
-            for name, kept, table in (("event_agg", ws.store.events.all_daily(), daily),
-                                      ("event_agg_local", ws.store.events.all_daily_local(), local)):
-                fresh = {(r["measure"], r["unit"], r["day"]): r["value"] for r in table.to_pylist()}
-                diff = {k for k in kept.keys() | fresh.keys() if kept.get(k) != fresh.get(k)}
-                if diff:
-                    diffs.append(f"{name}: {len(diff)} differences, e.g. {sorted(diff)[:3]}")
-            ing.events.close()
-            if diffs:
-                for d in diffs:
+        wanted = parse_days(days) if days is not None else None
+        with _progress() as bar:
+            bar.add_task(f"recompute · {engine}{' · ' + master if master else ''}", total=None)
+            done = core.recompute_events(ws, engine=engine, master=master, source=source, days=wanted, check=check)
+        scope = "" if done.days is None else f" over {done.days} day(s)"
+        if check:
+            if done.differences:
+                for d in done.differences:
                     err.print(d)
                 raise typer.Exit(1)
-            out.print(f"OK: {len(daily)} aggregates and {len(local)} per commune equal a full recompute")
+            out.print(f"OK: {done.daily} aggregates and {done.local} per commune{scope} equal a full recompute "
+                      f"({done.engine})")
             return
-        ws.store.events.replace_all(daily, fs, local)
-        ing.events.close()
-        out.print(f"{len(daily)} aggregates and {len(local)} per commune recomputed")
+        out.print(f"{done.daily} aggregates and {done.local} per commune recomputed{scope} ({done.engine})")
+
+
+def parse_days(text: str) -> list[date]:
+    """``2024-03-05``, ``2024-03-05..2024-03-07`` or a comma-separated list of either; at most 3,660 days."""
+    out: set[date] = set()
+    for part in (p.strip() for p in text[:20_000].split(",")):
+        if not part:
+            continue
+        try:
+            lo, _, hi = part.partition("..")
+            start, end = date.fromisoformat(lo.strip()), date.fromisoformat((hi or lo).strip())
+        except ValueError:
+            raise ChisoError(
+                f"--days {part!r}: expected a day (2024-03-05) or a span (2024-03-05..2024-03-07)") from None
+        if end < start or (end - start).days >= 3660:
+            raise ChisoError(f"--days {part!r}: the span must run forward and hold at most 3,660 days")
+        out.update(start + timedelta(days=i) for i in range((end - start).days + 1))
+        if len(out) > 3660:
+            raise ChisoError("--days: at most 3,660 days")
+    if not out:
+        raise ChisoError("--days: no day given")
+    return sorted(out)
 
 
 @events_app.command("export")
-def events_export(folder: Annotated[Path, typer.Argument(help="where to write Parquet (kind/month=…/)")]) -> None:
-    """Xuất sự kiện ra Parquet (for Spark or other engines)."""
+def events_export(
+    folder: Annotated[Path, typer.Argument(help="where to write Parquet (kind/month=…/ or kind/date=…/)")],
+    by: Annotated[str, typer.Option("--by", help="partition by month or day")] = "month",
+    days: Annotated[str | None, typer.Option("--days", help="only these days' partitions (as recompute)")] = None,
+) -> None:
+    """Xuất sự kiện ra Parquet (for Spark or other engines; by day for shared storage)."""
     with fail_on_errors():
+        if by not in PARTITIONS:
+            raise ChisoError(f"--by {by!r}: expected one of {', '.join(PARTITIONS)}")
+        wanted = parse_days(days) if days is not None else None
         ing = workspace().ingestor()
-        for p in ing.events.export_parquet(folder):
-            out.print(str(p))
-        ing.events.close()
+        try:
+            for p in ing.events.export_parquet(folder, by=by, days=wanted):
+                out.print(str(p))
+        finally:
+            ing.events.close()
 
 
 @sources_app.command("add")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,15 +128,26 @@ def read_events(backend: Any, parquet_dir: Path | str, kind: str) -> ir.Table:
 _IBIS_TYPES = {str: "string", bool: "boolean", int: "int64", float: "float64"}
 
 
-def recompute_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue) -> tuple[pa.Table, pa.Table]:
-    """Every measure from the events in ``parquet_dir``: (daily long, first seen), as ``EventIngestor.recompute``.
+def _events(backend: Any, parquet_dir: Path | str, kinds: Collection[str],
+            days: Collection[date] | None) -> dict[str, ir.Table]:
+    """The kinds' event tables, only ``days``' events when given (files of other days are skipped by their
+    statistics: one day per file in a day-partitioned export)."""
+    tables = {kind: read_events(backend, parquet_dir, kind) for kind in kinds if parquet_files(parquet_dir, kind)}
+    if days is not None:
+        wanted = sorted(set(days))
+        tables = {kind: t.filter(t.day.isin(wanted)) for kind, t in tables.items()}
+    return tables
+
+
+def recompute_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue,
+                 days: Collection[date] | None = None) -> tuple[pa.Table, pa.Table]:
+    """Every measure from the events in ``parquet_dir``: (daily long, first seen), as ``EventIngestor.recompute``;
+    with ``days``, from those days' events only.
 
     daily long: (measure, unit, day, value) with non-zero values; first seen: (measure, unit, key, first_day).
     A kind without files contributes no rows.
     """
-    tables = {kind: read_events(backend, parquet_dir, kind) for kind in EVENT_KINDS
-              if parquet_files(parquet_dir, kind)}
-    return recompute_tables(backend, tables, catalogue)
+    return recompute_tables(backend, _events(backend, parquet_dir, EVENT_KINDS, days), catalogue)
 
 
 def recompute_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Catalogue) -> tuple[pa.Table, pa.Table]:
@@ -158,12 +170,12 @@ def recompute_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Ca
     return daily, first
 
 
-def recompute_local_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue) -> pa.Table:
+def recompute_local_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue,
+                       days: Collection[date] | None = None) -> pa.Table:
     """The per-commune daily totals (measure, unit = commune, day, value) from the events in ``parquet_dir``, as
-    ``EventIngestor.recompute_local``: ``daily_plan`` grouped by the commune column."""
-    tables = {kind: read_events(backend, parquet_dir, kind) for kind in EVENT_KINDS
-              if kind in LOCAL_COLUMN and parquet_files(parquet_dir, kind)}
-    return recompute_local_tables(backend, tables, catalogue)
+    ``EventIngestor.recompute_local``: ``daily_plan`` grouped by the commune column; ``days`` as above."""
+    kinds = [k for k in EVENT_KINDS if k in LOCAL_COLUMN]
+    return recompute_local_tables(backend, _events(backend, parquet_dir, kinds, days), catalogue)
 
 
 def recompute_local_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Catalogue) -> pa.Table:

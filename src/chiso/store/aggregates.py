@@ -185,22 +185,35 @@ class EventBook:
                     )
             if subunit_rejects and batch is not None:
                 self._subunit_rejects(conn, batch, subunit_rejects)
-            fs = first_seen.to_pylist()
-            if fs:
-                stmt = ins(s.event_first_seen)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["measure", "unit", "key"],
-                        set_={
-                            "first_day": func.min(s.event_first_seen.c.first_day, stmt.excluded.first_day)
-                            if self.engine.dialect.name == "sqlite"
-                            else func.least(s.event_first_seen.c.first_day, stmt.excluded.first_day)
-                        },
-                    ),
-                    fs,
-                )
+            self._merge_first_seen(conn, first_seen)
             if batch is not None:
                 conn.execute(update(s.event_batch).where(s.event_batch.c.id == batch).values(state="applied"))
+
+    def _merge_first_seen(self, conn: Connection, first_seen: pa.Table) -> None:
+        """First-seen keys added, the earliest day kept where a key was already seen."""
+        fs = first_seen.to_pylist()
+        if not fs:
+            return
+        stmt = self._insert()(s.event_first_seen)
+        first = s.event_first_seen.c.first_day
+        earliest = func.min if self.engine.dialect.name == "sqlite" else func.least
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=["measure", "unit", "key"],
+                                       set_={"first_day": earliest(first, stmt.excluded.first_day)}),
+            fs,
+        )
+
+    def replace_days(self, days: Collection[date], daily: pa.Table, first_seen: pa.Table, local: pa.Table) -> None:
+        """Install a recompute of some days (an incremental run over a day's new partitions), all or nothing: those
+        days' sums replaced, per province and per commune, the other days' kept; first-seen keys merged. Run
+        again over the same days, it changes nothing."""
+        todo = sorted(set(days))
+        with self.engine.begin() as conn:
+            for table, data in ((s.event_agg, daily), (s.event_agg_local, local)):
+                for i in range(0, len(todo), 500):
+                    conn.execute(delete(table).where(table.c.day.in_(todo[i:i + 500])))
+                self._bulk(conn, table, data)
+            self._merge_first_seen(conn, first_seen)
 
     def _subunit_rejects(self, conn: Connection, batch: int, rejects: Sequence[SubunitReject]) -> None:
         info = conn.execute(select(s.event_batch.c.source).where(s.event_batch.c.id == batch)).first()

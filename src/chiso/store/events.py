@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Collection
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -25,6 +26,8 @@ from chiso.errors import WorkspaceError
 
 _ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), datetime: pa.timestamp("us"),
           date: pa.date32()}
+# how an export partitions each kind's events: (the Hive folder's column, its strftime format)
+PARTITIONS = {"month": ("month", "%Y-%m"), "day": ("date", "%Y-%m-%d")}
 _DUCK = {str: "VARCHAR", bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", datetime: "TIMESTAMP", date: "DATE"}
 
 
@@ -144,15 +147,26 @@ class EventStore:
 
         return ibis.duckdb.from_connection(self.con)
 
-    def export_parquet(self, out_dir: Path) -> list[Path]:
-        """Write each kind's events as Parquet (one file per kind and month) for other engines."""
+    def export_parquet(self, out_dir: Path, *, by: str = "month", days: Collection[date] | None = None) -> list[Path]:
+        """Write each kind's events as Parquet for other engines: one folder per kind, then per month
+        (``month=2024-03``) or per day (``date=2024-03-05``, shared storage a Spark cluster reads, where a day's
+        new events are a new partition); ``days``: only those days' partitions, rewritten whole."""
+        if by not in PARTITIONS:
+            raise ValueError(f"partition by {by!r}: expected one of {', '.join(PARTITIONS)}")
+        part, fmt = PARTITIONS[by]
+        where = ""
+        if days is not None:
+            where = " WHERE day IN (" + ", ".join(f"DATE '{d.isoformat()}'" for d in sorted(set(days))) + ")"
+            if not days:
+                return []
         out = []
         for kind in EVENT_KINDS:
             target = Path(out_dir) / kind
             target.mkdir(parents=True, exist_ok=True)
             self.con.execute(
-                f"COPY (SELECT *, strftime(day, '%Y-%m') AS month FROM {table_name(kind)} ORDER BY day, event_id) "
-                f"TO '{target}' (FORMAT parquet, PARTITION_BY (month), OVERWRITE_OR_IGNORE true)"
+                f"COPY (SELECT *, strftime(day, '{fmt}') AS {part} FROM {table_name(kind)}{where} "
+                f"ORDER BY day, event_id) TO '{target}' (FORMAT parquet, PARTITION_BY ({part}), "
+                "OVERWRITE_OR_IGNORE true)"
             )
             out.append(target)
         return out
