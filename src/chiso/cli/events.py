@@ -14,12 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from chiso import app as core
-from chiso.catalogue.events import SUBUNIT_REJECT_KIND
+from chiso.catalogue.events import EVENT_KINDS, SUBUNIT_REJECT_KIND
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, WorkspaceError
 from chiso.i18n import fmt_number
 from chiso.i18n import t as say
-from chiso.store.events import PARTITIONS
+from chiso.store.events import PARTITIONS, EventStore
 
 events_app = typer.Typer(
     no_args_is_help=True, help="Sự kiện vận hành (operational events): rejects, recompute, export."
@@ -145,19 +145,31 @@ def events_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
     """Số sự kiện, lô, từ chối (events stored, batches, rejects)."""
     with fail_on_errors():
         ws = workspace()
-        ing = ws.ingestor()
-        info = {
-            "dossier_events": ing.events.count("dossier"),
-            "ndxp_events": ing.events.count("ndxp"),
-            "batches_applied": len(ws.store.events.batches_in_state("applied")),
-            "rejects_pending": len(ws.store.events.rejects(limit=1_000_000)),
+        book = ws.store.events
+        try:  # read-only: a running server or writer may hold the event store
+            store = EventStore(ws.events_path, read_only=True) if ws.events_path.exists() else None
+        except WorkspaceError:
+            store = None
+        if store is not None:
+            try:
+                counts, counted_by = {k: store.count(k) for k in EVENT_KINDS}, "event store"
+            finally:
+                store.close()
+        else:  # held by another process (or none yet): the applied batches say the same
+            stored = book.stored_by_kind()
+            counts, counted_by = {k: stored.get(k, 0) for k in EVENT_KINDS}, "batches"
+        info: dict[str, object] = {
+            "dossier_events": counts["dossier"],
+            "ndxp_events": counts["ndxp"],
+            "batches_applied": len(book.batches_in_state("applied")),
+            "rejects_pending": len(book.rejects(limit=1_000_000)),
+            "counted_by": counted_by,
         }
-        ing.events.close()
         if as_json:
             sys.stdout.write(json.dumps(info) + "\n")
         else:
             for k, v in info.items():
-                out.print(f"{k}: {fmt_number(v, 0)}")
+                out.print(f"{k}: {fmt_number(v, 0) if isinstance(v, int) else v}")
 
 
 @events_app.command("rejects")

@@ -154,6 +154,14 @@ class EventBook:
             q = select(s.event_batch.c.id).where(s.event_batch.c.state == state).order_by(s.event_batch.c.id)
             return [int(r[0]) for r in conn.execute(q)]
 
+    def stored_by_kind(self) -> dict[str, int]:
+        """Events stored per kind, as the applied batches count them (each event once: duplicates are not
+        accepted): what the event store holds, read without opening it."""
+        b = s.event_batch.c
+        with self.engine.connect() as conn:
+            q = select(b.kind, func.coalesce(func.sum(b.accepted), 0)).where(b.state == "applied").group_by(b.kind)
+            return {str(k): int(v) for k, v in conn.execute(q)}
+
     def batch(self, batch: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             r = conn.execute(select(s.event_batch).where(s.event_batch.c.id == batch)).mappings().first()
