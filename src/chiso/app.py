@@ -180,16 +180,30 @@ class Workspace:
         return url
 
     @property
-    def limits(self) -> Limits:
-        """The workspace's limits (chiso.toml ``[limits]``, the environment), read when asked."""
+    def settings(self) -> dict[str, Any]:
+        """The workspace's chiso.toml, read when asked (empty when there is none)."""
         path = self.root / SETTINGS
         try:
-            settings = tomllib.loads(path.read_text(encoding="utf-8"))
+            return tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
-            settings = {}
+            return {}
         except tomllib.TOMLDecodeError as exc:
             raise WorkspaceError(f"{path}: {exc}") from None
-        return Limits.read(settings, str(path))
+
+    @property
+    def limits(self) -> Limits:
+        """The workspace's limits (chiso.toml ``[limits]``, the environment), read when asked."""
+        return Limits.read(self.settings, str(self.root / SETTINGS))
+
+    @property
+    def shared_login_limits(self) -> bool:
+        """``[web] login_limits``: ``"memory"`` (each process its own, the default) or ``"store"`` (every web
+        node over the operational store counts every attempt: several nodes)."""
+        value = self.settings.get("web", {}).get("login_limits", "memory")
+        if value not in ("memory", "store"):
+            raise WorkspaceError(f"{self.root / SETTINGS}: [web] login_limits must be \"memory\" or \"store\", "
+                                 f"not {value!r}")
+        return bool(value == "store")
 
     def close(self) -> None:
         if self._store is not None:

@@ -336,12 +336,16 @@ def serve(
     nats: Annotated[
         str | None, typer.Option("--nats", help="also consume events from NATS JetStream at this URL")
     ] = None,
+    events: Annotated[
+        bool, typer.Option("--events/--no-events",
+                           help="hold the event store (one node does); --no-events: a further web node")
+    ] = True,
 ) -> None:
     """Chạy ứng dụng web và API (run the web application and the API)."""
     from chiso.web.app import serve as run_server
 
     with fail_on_errors():
-        run_server(workspace(), host, port, nats=nats)
+        run_server(workspace(), host, port, nats=nats, events=events)
 
 
 _ = state

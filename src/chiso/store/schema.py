@@ -203,6 +203,17 @@ web_session = Table(
     Column("expires_at", DateTime, nullable=False),
 )
 
+# login attempts, when web nodes share their rate limits ([web] login_limits = "store"): one row per counted key
+# (``a:<address>``, ``u:<user name>``) and attempt, pruned once older than the window (0007)
+login_attempt = Table(
+    "login_attempt",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False),
+    Column("at", Float, nullable=False),  # seconds since the epoch: one clock for every node
+    Index("ix_login_attempt_key_at", "key", "at"),
+)
+
 form_state = Table(
     "form_state",
     metadata,

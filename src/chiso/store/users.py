@@ -109,6 +109,25 @@ class UserBook:
         self._unknown: dict[str, tuple[int, datetime | None]] = {}
         self._unknown_lock = threading.Lock()
 
+    # login attempts shared by web nodes ----------------------------------------------------------
+    def attempt_login(self, keys: dict[str, int], window: float, at: float) -> float:
+        """Count one login attempt against each key (``key → limit`` over ``window`` seconds) unless one of them
+        is spent: 0 when it was counted, else the seconds until the spent key frees. Older attempts are pruned
+        on the way, so the table holds at most a window of them."""
+        a = s.login_attempt.c
+        since = at - window
+        with self.engine.begin() as conn:
+            conn.execute(delete(s.login_attempt).where(a.at <= since))
+            wait = 0.0
+            for key, limit in keys.items():
+                times = [float(r[0]) for r in conn.execute(
+                    select(a.at).where(a.key == key, a.at > since).order_by(a.at).limit(limit))]
+                if len(times) >= limit:
+                    wait = max(wait, times[0] + window - at, 0.001)
+            if wait == 0:
+                conn.execute(insert(s.login_attempt), [{"key": k, "at": at} for k in keys])
+            return wait
+
     # users ------------------------------------------------------------------------------------
     def create(self, username: str, name: str, password: str, role: str, unit: str) -> UserRecord:
         with self.engine.begin() as conn:

@@ -27,6 +27,8 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from chiso import __version__
 from chiso.app import REPORTS, Workspace
+from chiso.errors import WorkspaceError
+from chiso.ingest.events import EventIngestor
 from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
 from chiso.web import admin, api, auth_routes, communes, downloads, events_api, extract, forms, indices, pages, reports
 from chiso.web.dashboards import Dashboards
@@ -98,6 +100,11 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     return app
 
 
+def _no_event_store() -> EventIngestor:
+    raise WorkspaceError("this web node does not hold the event store (chiso serve --no-events): send events to "
+                         "the node that writes them")
+
+
 def server_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
     """uvicorn's settings for ``app``. Its own proxy-header handling is off (by default it believes
     ``X-Forwarded-For`` from any local client); the app believes only ``CHISO_TRUSTED_PROXIES``."""
@@ -125,6 +132,7 @@ def serve(
     port: int = 8000,
     *,
     nats: str | None = None,
+    events: bool = True,
     subject_prefix: str = DEFAULT_PREFIX,
     log_level: str = "info",
     **consumer_options: Any,
@@ -133,9 +141,14 @@ def serve(
 
     The writer opens first (``recover()`` repairs a crash): a second process on the same workspace is
     refused here, before the port is bound. ``consumer_options`` go to ``chiso.ingest.nats.consume``.
+    ``events=False``: a web node that never opens the event store (several nodes over one operational store,
+    docs/deploy.md); its event endpoints answer 503, naming the node that takes events.
     """
-    writer = EventWriter.of(ws)
-    writer.open()
+    if not events and nats:
+        raise WorkspaceError("a node without the event store (--no-events) cannot consume NATS (--nats)")
+    writer = EventWriter.of(ws) if events else EventWriter(_no_event_store)
+    if events:
+        writer.open()
     app = create_app(ws, writer=writer)
     server = uvicorn.Server(server_config(app, host, port, log_level))
     failure: list[BaseException] = []

@@ -30,7 +30,7 @@ from chiso.store.users import SESSION_TTL, UserRecord
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import responses
-from chiso.web.ratelimit import LoginLimiter
+from chiso.web.ratelimit import LoginLimiter, StoreLoginLimiter
 from chiso.web.session import (
     COOKIE,
     CheckCsrf,
@@ -52,16 +52,19 @@ def role_label(role: str, lang: str) -> str:
     return t(f"role.{role}", lang) if role in {r.value for r in Role} else role
 
 
-def limiter(request: Request) -> LoginLimiter:
-    """Dependency: the app's login limiter (made on first use, so every app, and test, has its own)."""
+def limiter(request: Request) -> LoginLimiter | StoreLoginLimiter:
+    """Dependency: the app's login limiter (made on first use, so every app, and test, has its own; in the store
+    when the workspace's web nodes share their limits)."""
     lim = getattr(request.app.state, "login_limiter", None)
     if lim is None:
-        lim = request.app.state.login_limiter = LoginLimiter()
-    assert isinstance(lim, LoginLimiter)
+        ws = request.app.state.workspace
+        lim = StoreLoginLimiter(ws.store.users) if ws.shared_login_limits else LoginLimiter()
+        request.app.state.login_limiter = lim
+    assert isinstance(lim, LoginLimiter | StoreLoginLimiter)
     return lim
 
 
-Limiter = Annotated[LoginLimiter, Depends(limiter)]
+Limiter = Annotated[LoginLimiter | StoreLoginLimiter, Depends(limiter)]
 
 
 def client_address(request: Request) -> str:

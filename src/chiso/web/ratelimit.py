@@ -2,7 +2,9 @@
 
 These sit in front of the password check (argon2 is deliberately slow: an unlimited login endpoint is a
 cheap way to burn the server's CPU) and beside ``UserBook``'s lockout, which stops the guessing of one
-account's password from many addresses. In memory is enough for one process; limits reset on restart.
+account's password from many addresses. In memory is enough for one process (limits reset on restart);
+several web nodes share them through the operational store (``StoreLoginLimiter``, chosen by
+``[web] login_limits = "store"``).
 
 The client address is the connection's, except from the proxies named in ``CHISO_TRUSTED_PROXIES``
 (comma-separated addresses or networks; none by default), whose ``X-Forwarded-For`` names the real client
@@ -16,6 +18,10 @@ import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chiso.store.users import UserBook
 
 PER_ADDRESS = 10  # attempts per window from one client address
 PER_USERNAME = 10  # attempts per window at one user name, from anywhere
@@ -76,3 +82,19 @@ class LoginLimiter:
             self.by_address.record(address)
             self.by_username.record(name)
             return 0
+
+
+class StoreLoginLimiter:
+    """The same limits kept in the operational store, so that every web node over it counts every attempt
+    (docs/deploy.md). The clock is the wall clock: one for every node."""
+
+    def __init__(self, book: UserBook, per_address: int = PER_ADDRESS, per_username: int = PER_USERNAME,
+                 window: float = WINDOW, *, clock: Callable[[], float] = time.time) -> None:
+        self.book, self.window, self.clock = book, window, clock
+        self.per_address, self.per_username = per_address, per_username
+
+    def attempt(self, address: str, username: str) -> int:
+        """As ``LoginLimiter.attempt``."""
+        keys = {f"a:{address}"[:300]: self.per_address, f"u:{username.strip().lower()}"[:300]: self.per_username}
+        wait = self.book.attempt_login(keys, self.window, self.clock())
+        return 0 if wait <= 0 else max(1, math.ceil(wait))

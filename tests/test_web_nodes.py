@@ -1,0 +1,167 @@
+"""Several web nodes over one operational store (issue 14): two ``chiso serve`` processes on one PostgreSQL
+workspace, one holding the event store and one without it (``--no-events``). A login on one node holds on the
+other (sessions and CSRF tokens live in the store), a form saved and submitted through one is approved through
+the other, a public answer cached by a node is served again until the data move and then fresh, and the login
+rate limit counts the attempts made at both nodes (``[web] login_limits = "store"``)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from chiso import app as core
+from conftest import PG_ADMIN
+from spark_cluster import free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("cheap_hashes")]
+
+PW = "mật-khẩu-đủ-dài"
+DS, UNIT, PERIOD, TEAMS = "province_monthly", "P48", "2024-04", "community_dx_teams"
+FORM = f"/api/v1/forms/{DS}/{UNIT}/{PERIOD}"
+PUBLIC = f"/api/v1/values/{TEAMS}?unit={UNIT}&period={PERIOD}"
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, core.Workspace]]:
+    name = f"chiso_nodes_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    root = tmp_path_factory.mktemp("nodes") / "ws"
+    ws = core.init_workspace(root, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}")
+    core.load(ws, "vn-2024", "test")
+    with (root / core.SETTINGS).open("a", encoding="utf-8") as f:
+        f.write('\n[web]\nlogin_limits = "store"\n')
+    for user, role, unit in (("dn", "reporter", "P48"), ("rev", "reviewer", "VN")):
+        ws.store.users.create(user, user, PW, role, unit)
+    procs, urls = [], []
+    for flag in ("--events", "--no-events"):
+        port = free_port()
+        log = (root.parent / f"node-{port}.log").open("wb")
+        procs.append(subprocess.Popen([sys.executable, "-m", "chiso", "--workspace", str(root), "serve", "--port",
+                                       str(port), flag], stdout=log, stderr=subprocess.STDOUT,
+                                      env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url, proc in zip(urls, procs, strict=True):
+            deadline = time.monotonic() + 60
+            while True:  # a bound, not a timing
+                try:
+                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code in (200, 503):
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None, (root.parent / f"node-{url.rsplit(':', 1)[1]}.log").read_text()
+                assert time.monotonic() < deadline, f"{url} did not start"
+                time.sleep(0.2)
+        yield urls[0], urls[1], ws
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        ws.close()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def login(node: str, username: str, password: str = PW, address: str | None = None) -> httpx.Response:
+    with httpx.Client(base_url=node) as c:
+        page = c.get("/login")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert token, page.text
+        return c.post("/login", data={"username": username, "password": password, "csrf": token[1], "next": "/"},
+                      headers={"X-Forwarded-For": address} if address else None)
+
+
+def session(node: str, username: str) -> tuple[dict[str, str], str]:
+    """A logged-in session's cookie, and its CSRF token as the node's pages give it."""
+    r = login(node, username)
+    assert r.status_code == 303, r.text
+    cookies = dict(r.cookies)
+    page = httpx.get(f"{node}/forms", cookies=cookies)
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and token, page.text
+    return cookies, token[1]
+
+
+def test_two_nodes_share_logins_edits_and_the_data_version(nodes: tuple[str, str, core.Workspace]) -> None:
+    writer, reader, _ = nodes
+    # the public answer, cached by the node without the event store
+    first = httpx.get(reader + PUBLIC)
+    assert first.status_code == 200 and first.json()["value"] is None
+    again = httpx.get(reader + PUBLIC)
+    assert again.headers["x-chiso-cache"] == "hit"
+
+    # the reporter logs in at one node and works at the other, with that session's CSRF token
+    cookies, csrf = session(reader, "dn")
+    got = httpx.get(writer + FORM, cookies=cookies)
+    assert got.status_code == 200, got.text
+    entries = [{"indicator": f["indicator"], "value": 50.5 if f["kind"] == "rate" else 56}
+               for f in got.json()["fields"]]
+    saved = httpx.put(writer + FORM, cookies=cookies, headers={"X-CSRF-Token": csrf}, json={"entries": entries})
+    assert saved.status_code == 200, saved.text
+    forged = httpx.post(writer + FORM + "/submit", cookies=cookies, headers={"X-CSRF-Token": "forged"})
+    assert forged.status_code == 403
+    assert httpx.post(writer + FORM + "/submit", cookies=cookies, headers={"X-CSRF-Token": csrf}).status_code == 200
+
+    # the reviewer approves at the other node; the first node's cached answer gives way to the published one
+    rcookies, rcsrf = session(writer, "rev")
+    approved = httpx.post(reader + FORM + "/approve", cookies=rcookies, headers={"X-CSRF-Token": rcsrf})
+    assert approved.status_code == 200, approved.text
+    fresh = httpx.get(reader + PUBLIC)
+    assert fresh.headers["x-chiso-cache"] == "miss" and fresh.json()["value"] == 56
+    assert httpx.get(writer + PUBLIC).json()["value"] == 56
+
+    # logging out at one node ends the session at both
+    httpx.post(f"{writer}/logout", cookies=rcookies, data={"csrf": rcsrf})
+    assert httpx.get(reader + FORM, cookies=rcookies).status_code == 401
+
+
+def test_the_login_rate_limit_counts_attempts_at_every_node(nodes: tuple[str, str, core.Workspace]) -> None:
+    writer, reader, _ = nodes
+    # each attempt from another client address (the nodes trust the local proxy): only the name's limit counts
+    codes = [login((writer, reader)[i % 2], "nobody-here", "wrong password", f"10.0.0.{i}").status_code
+             for i in range(10)]
+    assert 429 not in codes  # ten attempts at one name, five at each node: all counted, none refused yet
+    assert login(writer, "nobody-here", "wrong password", "10.0.1.1").status_code == 429
+    assert login(reader, "nobody-here", "wrong password", "10.0.1.2").status_code == 429
+    # and one address's limit, the same way: its tenth attempt anywhere is its last
+    codes = [login((writer, reader)[i % 2], f"someone-{i}", "wrong password", "10.0.2.1").status_code
+             for i in range(10)]
+    assert 429 not in codes
+    assert login(reader, "someone-else", "wrong password", "10.0.2.1").status_code == 429
+
+
+def test_only_the_writer_node_takes_events(nodes: tuple[str, str, core.Workspace]) -> None:
+    writer, reader, ws = nodes
+    token = ws.store.events.add_source("portal-test", "portal", ["*"], ["dossier"])
+    body = ('{"event_id": "n-1", "at": "2024-03-05T10:00:00", "source_system": "dvc", "dossier_id": "hs-1", '
+            '"procedure_code": "1.001234", "unit": "P01", "status": "received", "channel": "online"}\n')
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
+    refused = httpx.post(f"{reader}/api/v1/events/dossier", content=body, headers=headers)
+    assert refused.status_code == 503 and "--no-events" in refused.text
+    taken = httpx.post(f"{writer}/api/v1/events/dossier", content=body, headers=headers)
+    assert taken.status_code in (200, 201, 202), taken.text
+    status = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(ws.root), "events", "status",
+                             "--json"], capture_output=True, text=True, timeout=120)
+    assert status.returncode == 0 and '"counted_by": "batches"' in status.stdout, status.stdout + status.stderr
+    assert '"dossier_events": 1' in status.stdout
+
+
+def test_a_node_without_events_cannot_consume_nats(tmp_path: Path) -> None:
+    ws = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 's.sqlite'}")
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(ws.root), "serve", "--no-events",
+                           "--nats", "nats://127.0.0.1:4222", "--port", str(free_port())],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "--no-events" in done.stdout + done.stderr
+    ws.close()
