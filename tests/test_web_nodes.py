@@ -13,7 +13,6 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import psycopg
@@ -156,12 +155,3 @@ def test_only_the_writer_node_takes_events(nodes: tuple[str, str, core.Workspace
                              "--json"], capture_output=True, text=True, timeout=120)
     assert status.returncode == 0 and '"counted_by": "batches"' in status.stdout, status.stdout + status.stderr
     assert '"dossier_events": 1' in status.stdout
-
-
-def test_a_node_without_events_cannot_consume_nats(tmp_path: Path) -> None:
-    ws = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 's.sqlite'}")
-    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(ws.root), "serve", "--no-events",
-                           "--nats", "nats://127.0.0.1:4222", "--port", str(free_port())],
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0 and "--no-events" in done.stdout + done.stderr
-    ws.close()

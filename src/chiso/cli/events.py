@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections import Counter
+from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -19,6 +21,7 @@ from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.errors import ChisoError, WorkspaceError
 from chiso.i18n import fmt_number
 from chiso.i18n import t as say
+from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE, lag, run_consumer
 from chiso.store.events import PARTITIONS, EventStore
 
 events_app = typer.Typer(
@@ -49,13 +52,40 @@ def _receipt_line(r: dict[str, object]) -> str:
 
 
 def ingest(
-    files: Annotated[list[Path], typer.Argument(help="NDJSON, CSV or Parquet files (or folders of them)")],
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="NDJSON, CSV or Parquet files (or folders of them)")
+    ] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="dossier or ndxp (default: from the folder name)")] = None,
+    source: Annotated[
+        str | None, typer.Option("--from", help="nats://host:4222: be the one writer of the event log (JetStream)")
+    ] = None,
+    prefix: Annotated[str, typer.Option("--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp")
+                      ] = DEFAULT_PREFIX,
+    durable: Annotated[str, typer.Option("--durable", help="the writer's durable consumer")] = DURABLE,
+    ack_wait: Annotated[
+        float, typer.Option("--ack-wait", min=1, max=3600,
+                            help="seconds before a batch a writer took but never finished is delivered again")
+    ] = 60.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Nạp sự kiện từ tệp (ingest event files); each event counts once."""
+    """Nạp sự kiện từ tệp, hoặc từ nhật ký NATS (ingest event files, or be the writer of the NATS event log)."""
     with fail_on_errors():
         ws = workspace()
+        if source is not None:
+            if files:
+                raise ChisoError("--from: give files or --from nats://…, not both")
+            if not source.startswith(("nats://", "tls://")):
+                raise ChisoError(f"--from {source[:200]!r}: expected a NATS URL, nats://host:4222")
+            stats = run_consumer(ws, source, prefix, durable=durable, ack_wait=ack_wait)
+            line = (f"{stats.messages} batches: {stats.accepted} events accepted, {stats.duplicates} duplicates, "
+                    f"{stats.rejected} rejected")
+            if as_json:
+                sys.stdout.write(json.dumps(asdict(stats)) + "\n")
+            else:
+                out.print(line)
+            return
+        if not files:
+            raise ChisoError("give the files to ingest, or --from nats://host:4222")
         ing = ws.ingestor()
         paths = [
             p
@@ -141,8 +171,14 @@ def simulate(
 
 
 @events_app.command("status")
-def events_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Số sự kiện, lô, từ chối (events stored, batches, rejects)."""
+def events_status(
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    nats_url: Annotated[
+        str | None, typer.Option("--nats", help="also the writer's lag behind the NATS event log at this URL")
+    ] = None,
+    durable: Annotated[str, typer.Option("--durable", help="the writer's durable consumer")] = DURABLE,
+) -> None:
+    """Số sự kiện, lô, từ chối (events stored, batches, rejects; with --nats the writer's lag)."""
     with fail_on_errors():
         ws = workspace()
         book = ws.store.events
@@ -165,11 +201,15 @@ def events_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> N
             "rejects_pending": len(book.rejects(limit=1_000_000)),
             "counted_by": counted_by,
         }
+        if nats_url is not None:
+            behind = asyncio.run(lag(nats_url, durable=durable))
+            info["log_pending"] = None if behind is None else behind["pending"]
+            info["log_unacknowledged"] = None if behind is None else behind["unacknowledged"]
         if as_json:
             sys.stdout.write(json.dumps(info) + "\n")
         else:
             for k, v in info.items():
-                out.print(f"{k}: {fmt_number(v, 0) if isinstance(v, int) else v}")
+                out.print(f"{k}: {fmt_number(v, 0) if isinstance(v, int) else '–' if v is None else v}")
 
 
 @events_app.command("rejects")
@@ -338,14 +378,17 @@ def serve(
     ] = None,
     events: Annotated[
         bool, typer.Option("--events/--no-events",
-                           help="hold the event store (one node does); --no-events: a further web node")
+                           help="hold the event store (one node does); --no-events: a further web node, which with "
+                                "--nats puts the events it accepts into the NATS log")
     ] = True,
+    prefix: Annotated[str, typer.Option("--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp")
+                      ] = DEFAULT_PREFIX,
 ) -> None:
     """Chạy ứng dụng web và API (run the web application and the API)."""
     from chiso.web.app import serve as run_server
 
     with fail_on_errors():
-        run_server(workspace(), host, port, nats=nats, events=events)
+        run_server(workspace(), host, port, nats=nats, events=events, subject_prefix=prefix)
 
 
 _ = state

@@ -38,6 +38,7 @@ STREAM = "CHISO_EVENTS"
 DURABLE = "chiso-ingest"
 DEFAULT_PREFIX = "chiso.events"
 DEFAULT_SERVERS = "nats://127.0.0.1:4222"
+SOURCE_HEADER = "Chiso-Source"  # on a batch a web node relays: the id of the source it authenticated
 
 T = TypeVar("T")
 Record = tuple[int | None, str | Mapping[str, Any]]
@@ -339,15 +340,28 @@ async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStat
         stats.terminated += 1
         return
     records = batch_records(text)
-    source = f"nats:{subject}"
+    sent_by = (msg.headers or {}).get(SOURCE_HEADER)
+
+    def write(ing: EventIngestor) -> Receipt | None:
+        if sent_by is None:  # published straight to NATS: the subject is trusted
+            return ing.submit_records(kind, records, f"nats:{subject}")
+        # relayed by a web node for a source it authenticated: the source as it stands now, with its scope
+        now = ing.book.active_source(str(sent_by))
+        return None if now is None else ing.submit_records(kind, records, now)
+
     try:
-        receipt = await writer.run(lambda ing: ing.submit_records(kind, records, source))
+        receipt = await writer.run(write)
     except Exception:
         # not committed: JetStream delivers it again after the delay
         log.exception("batch from %s not committed; asking for redelivery in %ss", subject, nak_delay)
         with contextlib.suppress(Exception):
             await msg.nak(delay=nak_delay)
         stats.nacked += 1
+        return
+    if receipt is None:  # as over HTTP, a revoked source's batch is not taken; no retry can change that
+        log.error("batch on %s from source %r dropped: the source is unknown or was revoked", subject, sent_by)
+        await msg.term()
+        stats.terminated += 1
         return
     stats.add(receipt)
     try:
@@ -359,6 +373,60 @@ async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStat
     if receipt.rejected:
         log.warning("batch %s from %s: %d of %d events rejected", receipt.batch, subject, receipt.rejected,
                     receipt.received)
+
+
+class Relay:
+    """What a web node without the event store does with a batch it accepted over HTTP: publish it to JetStream
+    and answer once JetStream has it (the one writer applies it later, as ``consume`` does, under the source that
+    sent it). One connection per node, opened on the first batch."""
+
+    def __init__(self, servers: str | Sequence[str] = DEFAULT_SERVERS, prefix: str = DEFAULT_PREFIX,
+                 stream: str = STREAM) -> None:
+        self.servers, self.prefix, self.stream = servers, prefix, stream
+        self._js: JetStreamContext | None = None
+        self._nc: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _jetstream(self) -> JetStreamContext:
+        async with self._lock:
+            if self._js is None:
+                servers = self.servers if isinstance(self.servers, str) else list(self.servers)
+                self._nc = await nats.connect(servers, name="chiso-relay", connect_timeout=5,
+                                              max_reconnect_attempts=-1)
+                js = self._nc.jetstream()
+                await ensure_stream(js, self.prefix, self.stream)
+                self._js = js
+            return self._js
+
+    async def publish(self, kind: str, body: bytes, source: str) -> int:
+        """The batch in the log: its stream sequence (raises when JetStream did not take it)."""
+        js = await self._jetstream()
+        ack = await js.publish(f"{self.prefix}.{kind}", body, stream=self.stream, timeout=10,
+                               headers={SOURCE_HEADER: source})
+        return int(ack.seq)
+
+    async def close(self) -> None:
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+        self._nc = self._js = None
+
+
+async def lag(servers: str | Sequence[str] = DEFAULT_SERVERS, stream: str = STREAM,
+              durable: str = DURABLE) -> dict[str, int] | None:
+    """How far the writer is behind the log: messages not yet delivered to it and delivered but not yet
+    acknowledged (None: no such consumer yet)."""
+    nc = await nats.connect(servers if isinstance(servers, str) else list(servers), name="chiso-status",
+                            connect_timeout=5, max_reconnect_attempts=0)
+    try:
+        try:
+            info = await nc.jetstream().consumer_info(stream, durable)
+        except NotFoundError:
+            return None
+        return {"pending": int(info.num_pending or 0), "unacknowledged": int(info.num_ack_pending or 0),
+                "delivered": int(info.delivered.stream_seq if info.delivered else 0)}
+    finally:
+        await nc.close()
 
 
 def run_consumer(
@@ -380,5 +448,5 @@ def run_consumer(
     return asyncio.run(main())
 
 
-__all__ = ["DURABLE", "STREAM", "ConsumeStats", "EventWriter", "batch_records", "consume", "ensure_stream",
-           "run_consumer"]
+__all__ = ["DURABLE", "SOURCE_HEADER", "STREAM", "ConsumeStats", "EventWriter", "Relay", "batch_records", "consume",
+           "ensure_stream", "lag", "run_consumer"]

@@ -397,6 +397,13 @@ class EventBook:
             )
         return _source(r) if r else None
 
+    def active_source(self, id: str) -> EventSourceRecord | None:
+        """A source by its id, as it stands now (None: unknown or revoked)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.event_source).where(s.event_source.c.id == id,
+                                                          s.event_source.c.active.is_(True))).mappings().first()
+        return _source(r) if r else None
+
     def revoke_source(self, id: str) -> bool:
         with self.engine.begin() as conn:
             res = conn.execute(

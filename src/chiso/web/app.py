@@ -29,7 +29,7 @@ from chiso import __version__
 from chiso.app import REPORTS, Workspace
 from chiso.errors import WorkspaceError
 from chiso.ingest.events import EventIngestor
-from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, consume
+from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, Relay, consume
 from chiso.web import admin, api, auth_routes, communes, downloads, events_api, extract, forms, indices, pages, reports
 from chiso.web.dashboards import Dashboards
 from chiso.web.headers import SecurityHeaders, secure
@@ -49,7 +49,7 @@ def trusted_proxies(value: str | None = None) -> list[str]:
 
 
 def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: int = events_api.MAX_BODY,
-               proxies: list[str] | None = None) -> FastAPI:
+               proxies: list[str] | None = None, relay: Relay | None = None) -> FastAPI:
     """The app for ``ws``. Without ``writer`` it opens its own on the first batch and closes it at shutdown.
 
     ``proxies`` (default: ``CHISO_TRUSTED_PROXIES``): the only client addresses whose proxy headers are
@@ -60,6 +60,8 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if relay is not None:
+            await relay.close()
         if owned:
             await asyncio.to_thread(w.close)
 
@@ -77,6 +79,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.add_exception_handler(Exception, on_unexpected)
     app.state.workspace = ws
     app.state.writer = w
+    app.state.relay = relay  # a node without the event store: events accepted into NATS JetStream
     app.state.max_body = max_body
     app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
     for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
@@ -142,14 +145,14 @@ def serve(
     The writer opens first (``recover()`` repairs a crash): a second process on the same workspace is
     refused here, before the port is bound. ``consumer_options`` go to ``chiso.ingest.nats.consume``.
     ``events=False``: a web node that never opens the event store (several nodes over one operational store,
-    docs/deploy.md); its event endpoints answer 503, naming the node that takes events.
+    docs/deploy.md): with ``nats`` it publishes the batches it accepts to JetStream for the one writer
+    (``chiso ingest --from nats://…``), without it its event endpoints answer 503, naming the node that takes them.
     """
-    if not events and nats:
-        raise WorkspaceError("a node without the event store (--no-events) cannot consume NATS (--nats)")
     writer = EventWriter.of(ws) if events else EventWriter(_no_event_store)
     if events:
         writer.open()
-    app = create_app(ws, writer=writer)
+    relay = Relay(nats, subject_prefix) if nats and not events else None
+    app = create_app(ws, writer=writer, relay=relay)
     server = uvicorn.Server(server_config(app, host, port, log_level))
     failure: list[BaseException] = []
 
@@ -164,7 +167,7 @@ def serve(
     async def main() -> None:
         stop = asyncio.Event()
         task: asyncio.Task[Any] | None = None
-        if nats:
+        if nats and events:
             task = asyncio.create_task(consume(writer, nats, subject_prefix, stop=stop, **consumer_options))
             task.add_done_callback(consumer_done)
         try:

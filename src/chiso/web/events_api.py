@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar, get_args
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from chiso.catalogue.events import EVENT_KINDS
 from chiso.errors import ChisoError, HttpProblem, WorkspaceError
 from chiso.ingest.events import ALL, EventIngestor, Receipt, replay_key
-from chiso.ingest.nats import EventWriter, batch_records
+from chiso.ingest.nats import EventWriter, Relay, batch_records
 from chiso.store.aggregates import EventSourceRecord
 from chiso.web.deps import WorkspaceDep, WriterDep
 from chiso.web.problems import responses
@@ -171,9 +171,10 @@ KindPath = Annotated[str, Path(description="the event kind", json_schema_extra={
 @router.post("/{kind}", openapi_extra=_BATCH_BODY, responses=responses(
     400, 401, s403="the source may not send this kind", s404="no such event kind", s413="the body is too large",
     s415="not NDJSON or JSON", s503="the event store is held by another process"))
-async def post_events(kind: KindPath, request: Request, writer: WriterDep, src: Source,
+async def post_events(kind: KindPath, request: Request, response: Response, writer: WriterDep, src: Source,
                       max_body: BodyLimit) -> dict[str, Any]:
-    """A batch of events: NDJSON (one event a line) or a JSON array. 200 = committed, durable."""
+    """A batch of events: NDJSON (one event a line) or a JSON array. 200 = committed, durable; 202 (a web node
+    relaying to the event log) = in NATS JetStream, durable, applied by the writer shortly."""
     if kind not in EVENT_KINDS:
         raise HttpProblem(404, "unknown-kind",
                           f"kind: unknown event kind {kind!r}; expected one of: {', '.join(EVENT_KINDS)}")
@@ -196,6 +197,14 @@ async def post_events(kind: KindPath, request: Request, writer: WriterDep, src: 
         raise HttpProblem(400, "invalid-json", f"body: {exc}") from exc
     if not records:
         raise HttpProblem(400, "empty-batch", "body: no events; send NDJSON (one event a line) or a JSON array")
+    relay: Relay | None = getattr(request.app.state, "relay", None)
+    if relay is not None:
+        try:
+            seq = await relay.publish(kind, body, src.id)
+        except Exception as exc:  # NATS down or slow: nothing was taken, the client sends again
+            raise HttpProblem(503, "log-unavailable", f"the event log did not take the batch: {exc}") from exc
+        response.status_code = 202
+        return {"status": "logged", "kind": kind, "events": len(records), "log_seq": seq}
 
     def job(ing: EventIngestor) -> Receipt | None:
         now = _as_of_now(ing, request)

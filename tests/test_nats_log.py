@@ -1,0 +1,152 @@
+"""NATS JetStream as the durable log (issue 14): web nodes without the event store accept events over HTTP and
+answer once JetStream has them; one writer (``chiso ingest --from nats://…``, a durable consumer) applies them
+under the source that sent them, with its scope. The writer killed (SIGKILL) in the middle loses and doubles
+nothing; its lag behind the log is on ``chiso events status --nats``. Real processes, a real NATS server."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from chiso import app as core
+from conftest import PG_ADMIN
+from spark_cluster import free_port
+
+pytestmark = [pytest.mark.postgres]
+
+NATS = "nats://127.0.0.1:4222"
+BATCHES, PER_BATCH = 8, 25
+
+
+def event(i: int, unit: str = "P01") -> dict[str, Any]:
+    return {"event_id": f"log-{i}", "at": f"2024-03-{1 + i % 28:02d}T10:00:00", "source_system": "dvc",
+            "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": unit, "status": "received",
+            "channel": "online"}
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A PostgreSQL workspace, a subject prefix and consumer of its own, and two web nodes relaying to NATS."""
+    name = f"chiso_log_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    root = tmp_path_factory.mktemp("log") / "ws"
+    ws = core.init_workspace(root, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}")
+    tag = uuid.uuid4().hex[:10]
+    prefix, durable = f"chiso.test{tag}", f"writer-{tag}"
+    token = ws.store.events.add_source("portal-p01", "Cổng DVC Hà Nội", ["P01"], ["dossier"])
+    procs, urls = [], []
+    for _ in range(2):
+        port = free_port()
+        log = (root.parent / f"node-{port}.log").open("wb")
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "chiso", "--workspace", str(root), "serve", "--port", str(port), "--no-events",
+             "--nats", NATS, "--subject-prefix", prefix], stdout=log, stderr=subprocess.STDOUT))
+        urls.append(f"http://127.0.0.1:{port}")
+    try:
+        for url, proc in zip(urls, procs, strict=True):
+            until(lambda u=url: ready(u), proc, root.parent, f"{url} to start")
+        yield {"ws": ws, "root": root, "prefix": prefix, "durable": durable, "token": token, "nodes": urls}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=30)
+        ws.close()
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/api/v1/health", timeout=2).status_code in (200, 503)
+    except httpx.TransportError:
+        return False
+
+
+def until(check: Callable[[], bool], proc: subprocess.Popen[bytes], logs: Path, what: str, bound: float = 90) -> None:
+    deadline = time.monotonic() + bound  # a bound, not a timing
+    while not check():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            text = "\n".join(p.read_text(errors="replace")[-2000:] for p in logs.glob("*.log"))
+            pytest.fail(f"waiting for {what}: {'exited' if proc.poll() is not None else 'timed out'}\n{text}")
+        time.sleep(0.1)
+
+
+def chiso(d: dict[str, Any], *args: str) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return dict(json.loads(done.stdout))
+
+
+def status(d: dict[str, Any]) -> dict[str, Any]:
+    return chiso(d, "events", "status", "--json", "--nats", NATS, "--durable", d["durable"])
+
+
+def writer(d: dict[str, Any], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), "ingest", "--from", NATS,
+                                 "--subject-prefix", d["prefix"], "--durable", d["durable"],
+                                 "--ack-wait", "2"],
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def test_nodes_log_events_and_one_writer_applies_them_once_through_a_kill(deployment: dict[str, Any]) -> None:
+    d = deployment
+    headers = {"Authorization": f"Bearer {d['token']}", "Content-Type": "application/x-ndjson"}
+    sent = 0
+    for b in range(BATCHES):
+        events = [event(b * PER_BATCH + i) for i in range(PER_BATCH)]
+        if b == 0:
+            events.append(event(10_000, unit="P79"))  # outside the source's scope: the writer rejects it
+        if b == 1:
+            events.append(event(3))  # sent again: counted once
+        node = d["nodes"][b % 2]  # either node takes events
+        r = httpx.post(f"{node}/api/v1/events/dossier", headers=headers,
+                       content="\n".join(json.dumps(e) for e in events) + "\n")
+        assert r.status_code == 202, r.text
+        assert r.json()["status"] == "logged" and r.json()["events"] == len(events)
+        sent += 1
+    bad = httpx.post(f"{d['nodes'][0]}/api/v1/events/dossier", content="{}\n",
+                     headers={**headers, "Authorization": "Bearer nope"})
+    assert bad.status_code == 401  # the node checks the token before anything goes into the log
+
+    before = status(d)
+    assert before["dossier_events"] == 0
+    assert before["log_pending"] in (None, sent)  # no writer yet: every batch waits in the log
+
+    log = d["root"].parent / "writer.log"
+    first = writer(d, log)
+    applied = lambda: len(d["ws"].store.events.batches_in_state("applied")) >= 2  # noqa: E731
+    until(applied, first, d["root"].parent, "the writer to apply a few batches")
+    first.send_signal(signal.SIGKILL)  # killed at any moment: mid-batch, before an ack, between batches
+    first.wait()
+    second = writer(d, log)
+    expected = BATCHES * PER_BATCH  # the duplicate counted once, the out-of-scope event rejected
+    until(lambda: len(d["ws"].store.events.batches_in_state("applied")) >= BATCHES, second, d["root"].parent,
+          "every batch applied")
+    after = status(d)
+    assert after["dossier_events"] == expected and after["counted_by"] == "batches"
+    assert after["log_pending"] == 0 and after["log_unacknowledged"] == 0
+    rejects = d["ws"].store.events.rejects(limit=100)
+    assert [r.reason for r in rejects if "10000" in r.raw or "log-10000" in r.raw], rejects
+    second.send_signal(signal.SIGTERM)
+    assert second.wait(timeout=30) == 0
+    # what the writer kept equals a full recompute from the stored events: nothing lost, nothing doubled
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), "events", "recompute",
+                           "--check"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rate = d["ws"].engine.value("dossier_online_submission_rate", "P01", "2024")  # over dossiers received
+    assert rate.figure is not None and rate.figure.denominator == expected
