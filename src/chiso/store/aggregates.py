@@ -162,6 +162,16 @@ class EventBook:
             q = select(b.kind, func.coalesce(func.sum(b.accepted), 0)).where(b.state == "applied").group_by(b.kind)
             return {str(k): int(v) for k, v in conn.execute(q)}
 
+    def batch_totals(self) -> list[dict[str, Any]]:
+        """Per kind and state: batches, and the events they received, accepted, found duplicate and rejected."""
+        b = s.event_batch.c
+        with self.engine.connect() as conn:
+            q = select(b.kind, b.state, func.count(), *(func.coalesce(func.sum(c), 0) for c in (
+                b.events, b.accepted, b.duplicates, b.rejected))).group_by(b.kind, b.state)
+            return [{"kind": str(r[0]), "state": str(r[1]), "batches": int(r[2]), "received": int(r[3]),
+                     "accepted": int(r[4]), "duplicates": int(r[5]), "rejected": int(r[6])}
+                    for r in conn.execute(q)]
+
     def batch(self, batch: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
             r = conn.execute(select(s.event_batch).where(s.event_batch.c.id == batch)).mappings().first()

@@ -29,10 +29,24 @@ from chiso import __version__
 from chiso.app import REPORTS, Workspace
 from chiso.errors import WorkspaceError
 from chiso.ingest.events import EventIngestor
-from chiso.ingest.nats import DEFAULT_PREFIX, EventWriter, Relay, consume
-from chiso.web import admin, api, auth_routes, communes, downloads, events_api, extract, forms, indices, pages, reports
+from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE, EventWriter, Relay, consume
+from chiso.web import (
+    admin,
+    api,
+    auth_routes,
+    communes,
+    downloads,
+    events_api,
+    extract,
+    forms,
+    indices,
+    metrics,
+    pages,
+    reports,
+)
 from chiso.web.dashboards import Dashboards
 from chiso.web.headers import SecurityHeaders, secure
+from chiso.web.metrics import Metrics, RequestMetrics
 from chiso.web.pagecache import PublicPageCache
 from chiso.web.problems import install, problem_response
 from chiso.web.templating import STATIC
@@ -49,7 +63,8 @@ def trusted_proxies(value: str | None = None) -> list[str]:
 
 
 def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: int = events_api.MAX_BODY,
-               proxies: list[str] | None = None, relay: Relay | None = None) -> FastAPI:
+               proxies: list[str] | None = None, relay: Relay | None = None, nats: str | None = None,
+               durable: str = DURABLE) -> FastAPI:
     """The app for ``ws``. Without ``writer`` it opens its own on the first batch and closes it at shutdown.
 
     ``proxies`` (default: ``CHISO_TRUSTED_PROXIES``): the only client addresses whose proxy headers are
@@ -80,12 +95,15 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.state.workspace = ws
     app.state.writer = w
     app.state.relay = relay  # a node without the event store: events accepted into NATS JetStream
+    app.state.nats = nats  # the NATS this node relays to or consumes from: the writer's lag on /metrics, /ready
+    app.state.durable = durable
+    app.state.metrics = Metrics(ws, nats, durable)
     app.state.max_body = max_body
     app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
     for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
                    auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
                    admin.router, reports.router, extract.router, indices.router, indices.api_router,
-                   communes.router, communes.api_router):
+                   communes.router, communes.api_router, metrics.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS
@@ -100,6 +118,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     trusted = trusted_proxies() if proxies is None else proxies
     if trusted:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)  # outermost: cached answers are counted too
     return app
 
 
@@ -152,7 +171,7 @@ def serve(
     if events:
         writer.open()
     relay = Relay(nats, subject_prefix) if nats and not events else None
-    app = create_app(ws, writer=writer, relay=relay)
+    app = create_app(ws, writer=writer, relay=relay, nats=nats, durable=consumer_options.get("durable", DURABLE))
     server = uvicorn.Server(server_config(app, host, port, log_level))
     failure: list[BaseException] = []
 
