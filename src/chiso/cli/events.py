@@ -12,8 +12,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
+from rich.text import Text
 
 from chiso import app as core
 from chiso.catalogue.events import EVENT_KINDS, SUBUNIT_REJECT_KIND
@@ -30,11 +40,20 @@ events_app = typer.Typer(
 sources_app = typer.Typer(no_args_is_help=True, help="Hệ thống nguồn sự kiện (event source systems) and their tokens.")
 
 
+class RateColumn(ProgressColumn):
+    """How fast a task moves: rows (or bytes) per second, Vietnamese style."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{fmt_number(speed, 0)}/s" if speed else "", style="progress.data.speed")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        RateColumn(),
         TimeRemainingColumn(),
         console=err,
         transient=False,
@@ -62,6 +81,9 @@ def ingest(
     prefix: Annotated[str, typer.Option("--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp")
                       ] = DEFAULT_PREFIX,
     durable: Annotated[str, typer.Option("--durable", help="the writer's durable consumer")] = DURABLE,
+    chunk_rows: Annotated[
+        int, typer.Option("--chunk-rows", min=1, max=10_000_000, help="rows committed at a time (bounds the memory)")
+    ] = 2_000_000,
     ack_wait: Annotated[
         float, typer.Option("--ack-wait", min=1, max=3600,
                             help="seconds before a batch a writer took but never finished is delivered again")
@@ -98,11 +120,21 @@ def ingest(
         with _progress() as bar:
             task = bar.add_task(say("cli.events.ingesting"), total=len(paths))
             for p in paths:
-                rec = ing.ingest_file(p, kind)
+                # within a file: rows (Parquet) or bytes (NDJSON) committed, with the rate and the time left
+                inner = bar.add_task(f"  {p.name}", total=None)
+
+                def moved_on(done: int, total: int, inner: TaskID = inner) -> None:
+                    bar.update(inner, completed=done, total=total or None)
+
+                rec = ing.ingest_file(p, kind, progress=moved_on, resume=True, chunk_rows=chunk_rows)
+                bar.remove_task(inner)
+                if rec.resumed_from:
+                    err.print(say("cli.events.resumed", file=p.name, rows=fmt_number(rec.resumed_from, 0)))
                 t = totals.setdefault(
-                    rec.kind, {"kind": rec.kind, "received": 0, "accepted": 0, "duplicates": 0, "rejected": 0}
+                    rec.kind, {"kind": rec.kind, "received": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
+                               "resumed_from": 0}
                 )
-                for k in ("received", "accepted", "duplicates", "rejected"):
+                for k in ("received", "accepted", "duplicates", "rejected", "resumed_from"):
                     t[k] = int(t[k]) + getattr(rec, k)  # type: ignore[call-overload]
                 moved.setdefault(rec.kind, Counter()).update(rec.attributed)
                 bar.advance(task)

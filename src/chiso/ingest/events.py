@@ -72,6 +72,7 @@ class Receipt:
     # accepted events whose subunit names no commune they can be attributed to: they count for their province, and
     # are listed among the rejects (kind dossier.subunit) with the reason; not counted in ``rejected``
     subunit_rejected: int = 0
+    resumed_from: int = 0  # a file's rows (or lines) skipped: committed by an earlier ingest that did not finish
 
     def add(self, other: Receipt) -> None:
         self.received += other.received
@@ -567,54 +568,87 @@ class EventIngestor:
         source: str | None = None,
         chunk_rows: int = 2_000_000,
         progress: Callable[[int, int], None] | None = None,
+        resume: bool = False,
     ) -> Receipt:
-        """NDJSON, CSV or Parquet; the kind from ``kind`` or the file's folder name (dossier/, ndxp/)."""
+        """NDJSON, CSV or Parquet; the kind from ``kind`` or the file's folder name (dossier/, ndxp/).
+
+        Streamed: at most ``chunk_rows`` rows (or lines) are held at once, whatever the file's size; each chunk is
+        committed as it comes. ``progress(done, total)``: rows of a Parquet file, bytes of NDJSON, rows of CSV
+        (the total unknown: ``done`` again).
+        ``resume``: the place in the file is kept after each chunk while it is ingested, and an ingest of the
+        same, unchanged file that did not finish (killed, stopped) resumes there; ``resumed_from`` says where.
+        Rows before that place are skipped, not re-sent: stored events are counted once anyway."""
         kind = kind or _kind_from_path(path)
         source = source or f"file:{path.name}"
         # The file is the batch: positions are its lines or rows, and its content hash (taken only when a chunk
         # has rejects) names it, so ingesting the same file again records no reject twice.
         file_key = functools.cache(lambda: f"file-sha256:{_file_digest(path)}")
         total = Receipt(kind)
+        place = _place_key(path) if resume else None
+        skip = self.book.resume_point(place) if place else 0
+        total.resumed_from = skip
+
+        def committed(rows: int) -> None:
+            if place:
+                self.book.checkpoint(place, str(path), rows)
+
         suffix = path.suffix.lower()
         if suffix in (".ndjson", ".jsonl", ".json"):
-            lines = path.read_text(encoding="utf-8").splitlines()
-            for start in range(0, len(lines), chunk_rows):
-                part = [
-                    (start + i + 1, line) for i, line in enumerate(lines[start : start + chunk_rows]) if line.strip()
-                ]
+            size, done_bytes, last = path.stat().st_size, 0, 0
+            part: list[tuple[int | None, str | Mapping[str, Any]]] = []
+            with path.open("rb") as f:
+                for lineno, raw in enumerate(f, start=1):
+                    done_bytes += len(raw)
+                    if lineno <= skip:
+                        continue
+                    try:
+                        line = raw.decode("utf-8").rstrip("\r\n")
+                    except UnicodeDecodeError as exc:
+                        raise ImportFileError(str(path), f"line {lineno}: not valid UTF-8 ({exc.reason})") from None
+                    if line.strip():
+                        part.append((lineno, line))
+                    last = lineno
+                    if len(part) >= chunk_rows:
+                        total.add(self.submit_records(kind, part, source, batch_key=file_key))
+                        part = []
+                        committed(lineno)
+                        if progress:
+                            progress(done_bytes, size)
+            if part:
                 total.add(self.submit_records(kind, part, source, batch_key=file_key))
-                if progress:
-                    progress(min(start + chunk_rows, len(lines)), len(lines))
-            return total
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
+            committed(max(last, skip))
+            if progress:
+                progress(size, size)
+        elif suffix in (".parquet", ".csv"):
+            if suffix == ".parquet":
+                import pyarrow.parquet as pq
 
-            pf = pq.ParquetFile(path)
-            n, done = pf.metadata.num_rows, 0
-            for rb in pf.iter_batches(batch_size=chunk_rows):
-                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done,
-                                            batch_key=file_key))
-                done += rb.num_rows
-                if progress:
-                    progress(done, n)
-            return total
-        if suffix == ".csv":
-            import pyarrow.csv as pcsv
+                pf = pq.ParquetFile(path)
+                n = pf.metadata.num_rows
+                batches: Iterable[pa.RecordBatch] = pf.iter_batches(batch_size=chunk_rows)
+            else:
+                import pyarrow.csv as pcsv
 
-            reader = pcsv.open_csv(
-                path,
-                read_options=pcsv.ReadOptions(block_size=64 << 20),
-                convert_options=pcsv.ConvertOptions(strings_can_be_null=True),
-            )
+                n = 0
+                batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
+                                        convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
             done = 0
-            for rb in reader:
-                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=done,
+            for rb in batches:
+                start, done = done, done + rb.num_rows
+                if done <= skip:
+                    continue
+                if start < skip:  # the chunk the last run committed part of: only its rest
+                    rb, start = rb.slice(skip - start), skip
+                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=start,
                                             batch_key=file_key))
-                done += rb.num_rows
+                committed(done)
                 if progress:
-                    progress(done, done)
-            return total
-        raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
+                    progress(done, n if suffix == ".parquet" else done)  # CSV: rows, the total unknown
+        else:
+            raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
+        if place:
+            self.book.checkpoint(place, str(path), None)  # done: the next ingest of the file starts anew
+        return total
 
     # commit and apply -----------------------------------------------------------------------------
     def _commit(
@@ -873,6 +907,13 @@ def replay_key(reject_ids: Iterable[int]) -> str:
     """A replay's batch identity: the rejects it validates again (each pending reject is replayed once)."""
     ids = ",".join(str(i) for i in sorted(reject_ids))
     return "replay-sha256:" + hashlib.sha256(ids.encode()).hexdigest()
+
+
+def _place_key(path: Path) -> str:
+    """A file as a bulk ingest resumes it: its path, size and modification time (a changed file starts anew)."""
+    st = path.stat()
+    ident = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    return "file:" + hashlib.sha256(ident.encode()).hexdigest()[:64]
 
 
 def _file_digest(path: Path) -> str:

@@ -340,7 +340,7 @@ async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStat
         stats.terminated += 1
         return
     records = batch_records(text)
-    sent_by = (msg.headers or {}).get(SOURCE_HEADER)
+    sent_by = (getattr(msg, "headers", None) or {}).get(SOURCE_HEADER)
 
     def write(ing: EventIngestor) -> Receipt | None:
         if sent_by is None:  # published straight to NATS: the subject is trusted

@@ -162,6 +162,21 @@ class EventBook:
             q = select(b.kind, func.coalesce(func.sum(b.accepted), 0)).where(b.state == "applied").group_by(b.kind)
             return {str(k): int(v) for k, v in conn.execute(q)}
 
+    # a bulk ingest's place in a file ---------------------------------------------------------------
+    def resume_point(self, file_key: str) -> int:
+        """Rows of the file already committed by an ingest that did not finish (0: start from the top)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.ingest_progress.c.rows).where(s.ingest_progress.c.file_key == file_key)).first()
+        return int(r[0]) if r else 0
+
+    def checkpoint(self, file_key: str, path: str, rows: int | None) -> None:
+        """Record how far the file is committed (``None``: done, the place forgotten)."""
+        t = s.ingest_progress
+        with self.engine.begin() as conn:
+            conn.execute(delete(t).where(t.c.file_key == file_key))
+            if rows is not None:
+                conn.execute(insert(t).values(file_key=file_key, path=path[:1000], rows=rows, updated_at=now()))
+
     def batch_totals(self) -> list[dict[str, Any]]:
         """Per kind and state: batches, and the events they received, accepted, found duplicate and rejected."""
         b = s.event_batch.c

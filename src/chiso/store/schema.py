@@ -203,6 +203,17 @@ web_session = Table(
     Column("expires_at", DateTime, nullable=False),
 )
 
+# a bulk ingest's place in a file, kept while the file is being ingested (after each committed chunk) and removed
+# once it is done: a killed ingest of the same, unchanged file resumes there (0008)
+ingest_progress = Table(
+    "ingest_progress",
+    metadata,
+    Column("file_key", String(100), primary_key=True),  # the file's path, size and modification time, hashed
+    Column("path", String(1000), nullable=False),
+    Column("rows", BigInteger, nullable=False),  # rows (or lines) committed from the start of the file
+    Column("updated_at", DateTime, nullable=False),
+)
+
 # login attempts, when web nodes share their rate limits ([web] login_limits = "store"): one row per counted key
 # (``a:<address>``, ``u:<user name>``) and attempt, pruned once older than the window (0007)
 login_attempt = Table(
