@@ -436,6 +436,18 @@ def aggregated_workspace(parquet: str, ws_dir: str, events: int,
     return info
 
 
+def workspace_for(es: EventSet, name: str, prepare: Callable[..., dict[str, Any]],
+                  rebuild: bool) -> tuple[str, dict[str, Any], bool]:
+    """The bench's workspace for the event set: the one an earlier run prepared (unless ``rebuild``), or made now
+    by ``prepare(parquet, ws_dir, events)`` in its own process. (folder, its sizes and times, kept or not)"""
+    ws_dir = str(es.parquet.parent / name)
+    marker = Path(ws_dir) / "bench-prepared.json"
+    if marker.exists() and not rebuild:
+        return ws_dir, json.loads(marker.read_text(encoding="utf-8")), True
+    info, _ = isolated(prepare, str(es.parquet), ws_dir, es.total)
+    return ws_dir, info, False
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A Markdown table: the first and last columns (names, notes) left, the figures right."""
     rule = ["---" if i in (0, len(headers) - 1) else "---:" for i in range(len(headers))]

@@ -30,7 +30,6 @@ someone else's load falls on all of them alike):
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -203,15 +202,9 @@ def main() -> None:
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
     es = c.events(c.parse_count(args.events))
-    ws_dir = str(es.parquet.parent / "ws-communes-sqlite")
-    marker = Path(ws_dir) / "bench-prepared.json"
     load_before = c.load_average()
-    if marker.exists() and not args.rebuild:
-        info = json.loads(marker.read_text(encoding="utf-8"))
-        kept = "the workspace kept from an earlier run: "
-    else:
-        info, _ = c.isolated(prepare, str(es.parquet), ws_dir, es.total)
-        kept = ""
+    ws_dir, info, was_kept = c.workspace_for(es, "ws-communes-sqlite", prepare, args.rebuild)
+    kept = "the workspace kept from an earlier run: " if was_kept else ""
     prep_note = (f"{kept}{info['daily_rows']:,} kept daily rows per province, {info['local_2024']:,} per commune "
                  f"for 2024 and {info['local_2025']:,} carried to 2025's communes ({info['subunits']:,} distinct "
                  f"(province, commune) pairs named), installed in {info['install_s']:.1f} s (recomputed in "

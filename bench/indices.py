@@ -22,7 +22,6 @@ load falls on all of them alike.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -158,15 +157,12 @@ def main() -> None:
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
     es = c.events(c.parse_count(args.events))
-    ws_dir = str(es.parquet.parent / "ws-indices-sqlite")
-    marker = Path(ws_dir) / "bench-prepared.json"
     load_before = c.load_average()
-    if marker.exists() and not args.rebuild:
-        info = json.loads(marker.read_text(encoding="utf-8"))
+    ws_dir, info, kept = c.workspace_for(es, "ws-indices-sqlite", prepare, args.rebuild)
+    if kept:
         prep_note = (f"the workspace kept from an earlier run ({info['daily_rows']:,} kept daily rows and "
                      f"{info['first_rows']:,} first-seen keys, installed in {info['install_s']:.1f} s)")
     else:
-        info, _ = c.isolated(prepare, str(es.parquet), ws_dir, es.total)
         prep_note = (f"{info['daily_rows']:,} kept daily rows and {info['first_rows']:,} first-seen keys installed "
                      f"in {info['install_s']:.1f} s (recomputed in {info['recompute_s']:.1f} s)")
     res, rss = c.isolated(measure, ws_dir, args.calls, args.samples, args.analyses)

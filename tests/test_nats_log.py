@@ -16,12 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
 from chiso import app as core
-from conftest import PG_ADMIN
-from spark_cluster import free_port
+from deploy_support import own_database, serving
 
 pytestmark = [pytest.mark.postgres]
 
@@ -38,41 +36,18 @@ def event(i: int, unit: str = "P01") -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A PostgreSQL workspace, a subject prefix and consumer of its own, and two web nodes relaying to NATS."""
-    name = f"chiso_log_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     root = tmp_path_factory.mktemp("log") / "ws"
-    ws = core.init_workspace(root, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}")
     tag = uuid.uuid4().hex[:10]
     prefix, durable = f"chiso.test{tag}", f"writer-{tag}"
-    token = ws.store.events.add_source("portal-p01", "Cổng DVC Hà Nội", ["P01"], ["dossier"])
-    procs, urls = [], []
-    for _ in range(2):
-        port = free_port()
-        log = (root.parent / f"node-{port}.log").open("wb")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "chiso", "--workspace", str(root), "serve", "--port", str(port), "--no-events",
-             "--nats", NATS, "--subject-prefix", prefix], stdout=log, stderr=subprocess.STDOUT))
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url, proc in zip(urls, procs, strict=True):
-            until(lambda u=url: ready(u), proc, root.parent, f"{url} to start")
-        yield {"ws": ws, "root": root, "prefix": prefix, "durable": durable, "token": token, "nodes": urls}
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
-        ws.close()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def ready(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/api/v1/health", timeout=2).status_code in (200, 503)
-    except httpx.TransportError:
-        return False
+    with own_database("chiso_log") as url:
+        ws = core.init_workspace(root, url)
+        token = ws.store.events.add_source("portal-p01", "Cổng DVC Hà Nội", ["P01"], ["dossier"])
+        try:
+            relaying = ["--no-events", "--nats", NATS, "--subject-prefix", prefix]
+            with serving(root, [relaying, relaying]) as urls:
+                yield {"ws": ws, "root": root, "prefix": prefix, "durable": durable, "token": token, "nodes": urls}
+        finally:
+            ws.close()
 
 
 def until(check: Callable[[], bool], proc: subprocess.Popen[bytes], logs: Path, what: str, bound: float = 90) -> None:

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import ibis
-import psycopg
 import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
@@ -24,13 +22,13 @@ from typer.testing import CliRunner
 from chiso import app as core
 from chiso.cli.main import app as cli
 from chiso.engine.spark import recompute_local_on, recompute_on
-from conftest import PG_ADMIN
+from deploy_support import own_database
 from spark_cluster import Cluster, standalone_cluster
 
 pytestmark = [pytest.mark.postgres]
 
-FIRST, LAST = date(2024, 3, 1), date(2024, 3, 3)  # the days on shared storage at first
-NEW = date(2024, 3, 4)  # the day whose partitions arrive later
+FIRST, LAST = date(2024, 3, 4), date(2024, 3, 6)  # working days on shared storage at first
+NEW = date(2024, 3, 7)  # the day whose partitions arrive later
 
 
 @pytest.fixture(scope="module")
@@ -42,17 +40,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 @pytest.fixture(scope="module")
 def pg_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.Workspace]:
     """A workspace on its own PostgreSQL database with a small simulated 2024 ingested (DuckDB event store)."""
-    name = f"chiso_spark_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     root = tmp_path_factory.mktemp("spark-ws") / "ws"
-    ws = core.init_workspace(root, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}")
-    res = CliRunner().invoke(cli, ["--workspace", str(root), "simulate", "--year", "2024", "--scale", "0.0002"])
-    assert res.exit_code == 0, res.output
-    yield ws
-    ws.close()
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database("chiso_spark") as url:
+        ws = core.init_workspace(root, url)
+        res = CliRunner().invoke(cli, ["--workspace", str(root), "simulate", "--year", "2024", "--scale", "0.00005"])
+        assert res.exit_code == 0, res.output
+        yield ws
+        ws.close()
 
 
 def chiso(ws: core.Workspace, *args: str, env: dict[str, str] | None = None) -> str:

@@ -10,17 +10,13 @@ import os
 import re
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 
 import httpx
-import psycopg
 import pytest
 
 from chiso import app as core
-from conftest import PG_ADMIN
-from spark_cluster import free_port
+from deploy_support import own_database, serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("cheap_hashes")]
 
@@ -32,45 +28,20 @@ PUBLIC = f"/api/v1/values/{TEAMS}?unit={UNIT}&period={PERIOD}"
 
 @pytest.fixture(scope="module")
 def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, core.Workspace]]:
-    name = f"chiso_nodes_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     root = tmp_path_factory.mktemp("nodes") / "ws"
-    ws = core.init_workspace(root, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}")
-    core.load(ws, "vn-2024", "test")
-    with (root / core.SETTINGS).open("a", encoding="utf-8") as f:
-        f.write('\n[web]\nlogin_limits = "store"\n')
-    for user, role, unit in (("dn", "reporter", "P48"), ("rev", "reviewer", "VN")):
-        ws.store.users.create(user, user, PW, role, unit)
-    procs, urls = [], []
-    for flag in ("--events", "--no-events"):
-        port = free_port()
-        log = (root.parent / f"node-{port}.log").open("wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "chiso", "--workspace", str(root), "serve", "--port",
-                                       str(port), flag], stdout=log, stderr=subprocess.STDOUT,
-                                      env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}))
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url, proc in zip(urls, procs, strict=True):
-            deadline = time.monotonic() + 60
-            while True:  # a bound, not a timing
-                try:
-                    if httpx.get(f"{url}/api/v1/health", timeout=2).status_code in (200, 503):
-                        break
-                except httpx.TransportError:
-                    pass
-                assert proc.poll() is None, (root.parent / f"node-{url.rsplit(':', 1)[1]}.log").read_text()
-                assert time.monotonic() < deadline, f"{url} did not start"
-                time.sleep(0.2)
-        yield urls[0], urls[1], ws
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            p.wait(timeout=30)
-        ws.close()
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with own_database("chiso_nodes") as url:
+        ws = core.init_workspace(root, url)
+        core.load(ws, "vn-2024", "test")
+        with (root / core.SETTINGS).open("a", encoding="utf-8") as f:
+            f.write('\n[web]\nlogin_limits = "store"\n')
+        for user, role, unit in (("dn", "reporter", "P48"), ("rev", "reviewer", "VN")):
+            ws.store.users.create(user, user, PW, role, unit)
+        try:
+            with serving(root, [["--events"], ["--no-events"]],
+                         env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}) as (writer, reader):
+                yield writer, reader, ws
+        finally:
+            ws.close()
 
 
 def login(node: str, username: str, password: str = PW, address: str | None = None) -> httpx.Response:

@@ -573,11 +573,9 @@ def recompute_events(
         finally:
             ing.events.close()
     else:
-        from chiso.engine.spark import recompute_local_on, recompute_on
+        from chiso.engine.spark import recompute_everything_on
 
-        backend = _backend(engine, master)
-        daily, first = recompute_on(backend, source, ws.catalogue, days)
-        local = recompute_local_on(backend, source, ws.catalogue, days)
+        daily, first, local = recompute_everything_on(_backend(engine, master), source, ws.catalogue, days)
     n = None if days is None else len(set(days))
     book = ws.store.events
     if check:

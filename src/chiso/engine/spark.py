@@ -178,6 +178,15 @@ def recompute_local_on(backend: Any, parquet_dir: Path | str, catalogue: Catalog
     return recompute_local_tables(backend, _events(backend, parquet_dir, kinds, days), catalogue)
 
 
+def recompute_everything_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue,
+                            days: Collection[date] | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """``recompute_on`` and ``recompute_local_on`` over one reading of the files: (daily, first seen, local)."""
+    tables = _events(backend, parquet_dir, EVENT_KINDS, days)
+    daily, first = recompute_tables(backend, tables, catalogue)
+    local = recompute_local_tables(backend, {k: t for k, t in tables.items() if k in LOCAL_COLUMN}, catalogue)
+    return daily, first, local
+
+
 def recompute_local_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Catalogue) -> pa.Table:
     """``recompute_local_on`` over event tables already on ``backend`` (kind → table)."""
     parts = [daily_long(run(backend, daily_plan(t, kind, measures_of(kind, catalogue.measures),
@@ -187,5 +196,5 @@ def recompute_local_tables(backend: Any, tables: Mapping[str, ir.Table], catalog
                                                                        "day": pa.array([], pa.date32())}))
 
 
-__all__ = ["parquet_files", "read_events", "recompute_local_on", "recompute_local_tables",
+__all__ = ["parquet_files", "read_events", "recompute_everything_on", "recompute_local_on", "recompute_local_tables",
            "recompute_on", "recompute_tables", "spark_backend", "spark_session"]

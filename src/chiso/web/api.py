@@ -23,6 +23,7 @@ from markupsafe import escape
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text as sql
 
+from chiso.app import Workspace
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import KINDS, PILLAR_NAMES, Direction, Indicator, Pillar, Target, Text, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind
@@ -440,14 +441,19 @@ def value(
         raise HttpProblem(400, "invalid-structure", f"unit: {exc.render(lang_of(request))}") from exc
 
 
-@router.get("/health", tags=["values"], responses=responses(s503="The store cannot be reached"))
-def health(ws: WorkspaceDep, writer: WriterDep) -> dict[str, Any]:
-    """Whether the store answers, and whether the event writer is open."""
+def require_store(ws: Workspace) -> None:
+    """503 unless the operational store answers."""
     try:
         with ws.store.engine.connect() as conn:
             conn.execute(sql("SELECT 1"))
     except Exception as exc:
         raise HttpProblem(503, "store-unavailable", f"store: cannot be reached ({type(exc).__name__})") from exc
+
+
+@router.get("/health", tags=["values"], responses=responses(s503="The store cannot be reached"))
+def health(ws: WorkspaceDep, writer: WriterDep) -> dict[str, Any]:
+    """Whether the store answers, and whether the event writer is open."""
+    require_store(ws)
     return {"status": "ok", "store": ws.store.dialect, "event_writer": "open" if writer.is_open else "idle"}
 
 

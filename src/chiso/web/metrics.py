@@ -19,13 +19,13 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import text
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 from starlette.types import ASGIApp
 
 from chiso.app import Workspace
 from chiso.errors import HttpProblem
 from chiso.ingest.nats import DURABLE, lag
+from chiso.web.api import require_store
 from chiso.web.deps import WorkspaceDep
 
 router = APIRouter(include_in_schema=False)
@@ -115,11 +115,7 @@ def metrics(request: Request) -> Response:
 @router.get("/ready")
 def ready(request: Request, ws: WorkspaceDep) -> dict[str, Any]:
     """Ready to serve: the operational store answers, and where this node relays events, NATS takes them."""
-    try:
-        with ws.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:
-        raise HttpProblem(503, "store-unavailable", f"store: cannot be reached ({type(exc).__name__})") from exc
+    require_store(ws)
     nats_url: str | None = getattr(request.app.state, "nats", None)
     out: dict[str, Any] = {"status": "ready", "store": ws.store.dialect}
     if nats_url:
