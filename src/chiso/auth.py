@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from weakref import WeakKeyDictionary
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.models import Unit, UnitType
+from chiso.catalogue.models import UnitType
 
 
 class Role(StrEnum):
@@ -38,45 +39,27 @@ def in_scope(catalogue: Catalogue, user: User, unit: str) -> bool:
     province the tree is the chain of parents (commune → district → province): a province's users reach its
     districts, communes and groups of them, a district's its communes, and groups spanning provinces (all
     communes) only the national scope."""
-    if user.unit == unit:
-        return True
-    target = catalogue.units.get(unit)
-    if target is not None and catalogue.is_local(target):
-        return _local_in_scope(catalogue, user, target)
-    root = catalogue.units.get(user.unit)
-    if root is None:
-        return False
-    todo = list(catalogue.components(root))
-    seen: set[str] = set()
-    while todo:
-        u = todo.pop()
-        if u.code == unit:
-            return True
-        if u.code not in seen:
-            seen.add(u.code)
-            todo.extend(catalogue.components(u))
-    return False
+    return user.unit == unit or unit in subtree(catalogue, user)
 
 
-def _local_in_scope(catalogue: Catalogue, user: User, target: Unit) -> bool:
-    nation = catalogue.nation.code
-    if user.unit == nation:
-        return True
-    up: Unit | None = target
-    for _ in range(4):  # commune → district → province: never deeper
-        if up is None or up.parent is None:
-            break
-        if up.parent == user.unit:
-            return True
-        up = catalogue.units.get(up.parent)
-        if up is not None and not catalogue.is_local(up):
-            return in_scope(catalogue, user, up.code)
-    return False
+# A catalogue is immutable once built and replaced whole when its files change: keyed by the object, a
+# scope is computed once per catalogue and root, and dropped with the catalogue.
+_SUBTREES: WeakKeyDictionary[Catalogue, dict[str, frozenset[str]]] = WeakKeyDictionary()
 
 
 def subtree(catalogue: Catalogue, user: User) -> frozenset[str]:
     """Every unit code in the user's scope (what ``in_scope`` answers yes for), the local units included."""
-    root = catalogue.units.get(user.unit)
+    by_root = _SUBTREES.get(catalogue)
+    if by_root is None:
+        by_root = _SUBTREES.setdefault(catalogue, {})
+    scope = by_root.get(user.unit)
+    if scope is None:
+        scope = by_root[user.unit] = _subtree(catalogue, user.unit)
+    return scope
+
+
+def _subtree(catalogue: Catalogue, code: str) -> frozenset[str]:
+    root = catalogue.units.get(code)
     if root is None:
         return frozenset()
     if root.type is UnitType.NATION:

@@ -13,13 +13,12 @@ values may not approve it.
 from __future__ import annotations
 
 import statistics
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from chiso import auth
-from chiso.app import Workspace
+from chiso.app import SETTINGS, Workspace
 from chiso.auth import User
 from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator
@@ -85,16 +84,9 @@ class FormView:
 def four_eyes(ws: Workspace) -> bool:
     """``[workflow] four_eyes`` of the workspace's chiso.toml (on when absent): a second person approves.
     Off only for one-person installations; each approval's audit entry records it."""
-    path = ws.root / "chiso.toml"
-    try:
-        settings = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return True
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"{path}: {exc}") from None
-    value = settings.get("workflow", {}).get("four_eyes", True)
+    value = ws.settings.get("workflow", {}).get("four_eyes", True)
     if not isinstance(value, bool):
-        raise WorkspaceError(f"{path}: [workflow] four_eyes must be true or false, not {value!r}")
+        raise WorkspaceError(f"{ws.root / SETTINGS}: [workflow] four_eyes must be true or false, not {value!r}")
     return value
 
 

@@ -12,7 +12,7 @@ store offers nothing quicker (``chiso.engine.ValueReader``, ``chiso.engine.Event
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -82,6 +82,23 @@ def indicator_periods(cat: Catalogue, holdings: Holdings, ind: Indicator, status
         if years:
             found.append(Period.year(max(years)))
     return latest_first(found)[:limit]
+
+
+def latest_of(cat: Catalogue, holdings: Holdings, indicators: Iterable[Indicator], statuses: Collection[str] | None,
+              keep: Callable[[Period], bool] = lambda _p: True) -> Period | None:
+    """The latest of the indicators' latest periods with figures, among those ``keep`` takes (None: none)."""
+    found = [p for ind in indicators for p in indicator_periods(cat, holdings, ind, statuses, limit=1)]
+    return next((p for p in latest_first(found) if keep(p)), None)
+
+
+def latest_event_month(events: EventReader, measures: Collection[str], year: int) -> Period | None:
+    """The latest month of ``year`` with events of any of ``measures`` (None: none)."""
+    month = Period.parse(f"{year}-12")
+    for _ in range(12):
+        if any(events.days_with_data(m, month.start, month.end) for m in measures):
+            return month
+        month = month.previous()
+    return None
 
 
 @dataclass(frozen=True)
@@ -166,6 +183,8 @@ __all__ = [
     "holdings_of",
     "indicator_periods",
     "key_years",
+    "latest_event_month",
     "latest_first",
+    "latest_of",
     "latest_period",
 ]

@@ -32,14 +32,15 @@ from chiso.catalogue.periods import Period
 from chiso.engine import rebase as rb
 from chiso.engine.answers import RankRow
 from chiso.engine.reading import Policy, Ranking
-from chiso.errors import ChisoError, HttpProblem
+from chiso.errors import HttpProblem
 from chiso.i18n import fmt_number, t
 from chiso.web.api import default_period
-from chiso.web.contexts import Context, ErrorContext, error_context, page_context
+from chiso.web.contexts import Context, page_context
 from chiso.web.dashboards import Dashboards
 from chiso.web.deps import DashboardsDep, WorkspaceDep
 from chiso.web.downloads import Cellish, Column, DataTable, Fmt, download
 from chiso.web.labels import unit_label, value_text
+from chiso.web.pages import error_page, problem_error_context
 from chiso.web.params import indicator_param, optional_period, policy_of, unit_param
 from chiso.web.problems import page_errors, responses
 from chiso.web.session import load_user
@@ -273,19 +274,7 @@ class CommunesContext(Context):
     query: Callable[..., str]
 
 
-def _error_page(request: Request, exc: ChisoError, status: int) -> Response:
-    """The page itself saying what was wrong, naming the field (an ``HttpProblem`` carries it in ``extra``)."""
-    load_user(request)
-    lang = lang_of(request)
-    ctx = error_context(exc, lang)
-    if isinstance(exc, HttpProblem):
-        field, hints = exc.extra.get("field"), exc.extra.get("suggestions")
-        ctx = ErrorContext(exc.detail, field if isinstance(field, str) else None,
-                           [str(s) for s in hints] if isinstance(hints, list) else [])
-    return render(request, "communes.html", ctx.as_dict(), status_code=status)
-
-
-PAGE_ERRORS: Any = Depends(page_errors(_error_page))
+PAGE_ERRORS: Any = Depends(page_errors(error_page("communes.html", problem_error_context)))
 router = APIRouter(include_in_schema=False)
 
 

@@ -131,24 +131,16 @@ def default_period(dash: Dashboards, idx: IndexDef, policy: Policy) -> Period:
 
 def _default_period(dash: Dashboards, idx: IndexDef, policy: Policy) -> Period:
     cat = dash.cat
-    found: list[Period] = []
-    for code in _indicators_of(idx):
-        ind = cat.indicators.get(code)
-        if ind is not None:
-            found += dash.indicator_periods(ind, policy, limit=1)
-    ordered = [p for p in lt.latest_first(found) if idx.version_on(p.end) is not None]
-    if not ordered:
+    codes = _indicators_of(idx)
+    p = lt.latest_of(cat, dash.ws.store, [i for c in codes if (i := cat.indicators.get(c)) is not None],
+                     policy.statuses, keep=lambda q: idx.version_on(q.end) is not None)
+    if p is None:
         return dash.default_year(policy)
-    p = ordered[0]
     if p.kind is PeriodKind.YEAR:
-        measures = sorted({m for c in _indicators_of(idx) if (ei := cat.event_indicators.get(c)) is not None
-                           for m in ei.measures})
-        events = dash.ws.store.events
-        month = Period.parse(f"{p.start.year}-12")
-        for _ in range(12):
-            if any(events.days_with_data(m, month.start, month.end) for m in measures):
-                return month
-            month = month.previous()
+        measures = sorted({m for c in codes if (ei := cat.event_indicators.get(c)) is not None for m in ei.measures})
+        month = lt.latest_event_month(dash.ws.store.events, measures, p.start.year)
+        if month is not None:
+            return month
     return p
 
 

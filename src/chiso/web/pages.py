@@ -11,13 +11,14 @@ unapproved values of the units in their scope too.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from chiso.errors import ChisoError
-from chiso.web.contexts import error_context, indicator_context, overview_context, unit_context
+from chiso.errors import ChisoError, HttpProblem
+from chiso.web.contexts import ErrorContext, error_context, indicator_context, overview_context, unit_context
 from chiso.web.deps import DashboardsDep, WorkspaceDep
 from chiso.web.params import group_param, indicator_of, overview_of, unit_of
 from chiso.web.problems import PageErrors, page_errors
@@ -25,12 +26,31 @@ from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render
 
 
-def error_page(template: str) -> PageErrors:
-    """Answers a page's error with the page itself, saying what was wrong and the nearest names."""
+def page_error_context(request: Request, exc: ChisoError) -> dict[str, Any]:
+    """What was wrong, in which field, and the nearest names (``web.contexts.error_context``)."""
+    return error_context(exc, lang_of(request)).as_dict()
+
+
+def problem_error_context(request: Request, exc: ChisoError) -> dict[str, Any]:
+    """``page_error_context``, naming the field and the nearest names an ``HttpProblem`` carries in ``extra``."""
+    if isinstance(exc, HttpProblem):
+        field, hints = exc.extra.get("field"), exc.extra.get("suggestions")
+        return ErrorContext(exc.detail, field if isinstance(field, str) else None,
+                            [str(s) for s in hints] if isinstance(hints, list) else []).as_dict()
+    return page_error_context(request, exc)
+
+
+def error_page(template: str, context: Callable[[Request, ChisoError], dict[str, Any]] = page_error_context, *,
+               no_store: bool = False) -> PageErrors:
+    """Answers a page's error (``web.problems.page_errors``) with ``template`` saying what was wrong, with the
+    error's status. ``no_store``: a logged-in user's answer is not kept by shared caches."""
 
     def show(request: Request, exc: ChisoError, status: int) -> Response:
-        load_user(request)  # the header shows who is logged in
-        return render(request, template, error_context(exc, lang_of(request)).as_dict(), status_code=status)
+        user = load_user(request)  # the header shows who is logged in
+        resp = render(request, template, context(request, exc), status_code=status)
+        if no_store and user is not None:
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
 
     return show
 

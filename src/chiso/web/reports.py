@@ -7,7 +7,7 @@ use-case as ``chiso report``). A download is served only by a name of that folde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
@@ -22,6 +22,7 @@ from chiso.i18n import t
 from chiso.report.specs import is_province
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep, workspace
+from chiso.web.pages import error_page
 from chiso.web.problems import page_errors
 from chiso.web.session import check_csrf, current_user, load_user
 from chiso.web.templating import lang_of, render
@@ -73,13 +74,14 @@ def _page(ws: core.Workspace, request: Request, user: User | None, *, error: str
     return resp
 
 
-def _error_page(request: Request, exc: ChisoError, status: int) -> Response:
+def _error_context(request: Request, exc: ChisoError) -> dict[str, Any]:
     """An error on these routes (a wrong CSRF token) shows on the reports page."""
-    return _page(workspace(request), request, load_user(request), error=exc.render(lang_of(request)),
-                 status=status)
+    return reports_context(workspace(request), request, load_user(request), exc.render(lang_of(request)),
+                           "").as_dict()
 
 
-router = APIRouter(prefix="/reports", include_in_schema=False, dependencies=[Depends(page_errors(_error_page))])
+PAGE_ERRORS: Any = Depends(page_errors(error_page("reports.html", _error_context, no_store=True)))
+router = APIRouter(prefix="/reports", include_in_schema=False, dependencies=[PAGE_ERRORS])
 
 
 @router.get("")
