@@ -20,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +146,46 @@ def events(n: int, *, seed: int = 2024, log: Callable[[str], None] = print) -> E
     derive(folder / "raw", folder / "parquet")
     es = EventSet(n, folder / "raw", folder / "parquet", counts["dossier"], counts["ndxp"], counts["seconds"],
                   time.perf_counter() - t1, scale)
+    meta.write_text(json.dumps({**asdict(es), "raw": str(es.raw), "parquet": str(es.parquet)}, indent=1))
+    return es
+
+
+def national_days(days: int, *, seed: int = 2024, log: Callable[[str], None] = print) -> EventSet:
+    """The first ``days`` days of 2024 at the national scale (scale 1: a year holds about 1,32 billion events),
+    as raw Parquet files of 2,000,000 rows (cached): what a national day looks like to ingestion, where the
+    10M set's year is 130 times sparser (a chunk there spans months, and its aggregates weigh accordingly)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from chiso.simulate import nation
+
+    folder = DATA / f"national-{days}d"
+    meta = folder / "events.json"
+    if meta.exists():
+        d = json.loads(meta.read_text())
+        return EventSet(**{**d, "raw": Path(d["raw"]), "parquet": Path(d["parquet"])})
+    end = datetime(2024, 1, 1) + timedelta(days=days)
+    counts: dict[str, int] = {}
+    t0 = time.perf_counter()
+    for kind in ("dossier", "ndxp"):
+        log(f"simulating the first {days} days of 2024 at scale 1, {kind} …")
+        out = folder / "raw" / kind
+        out.mkdir(parents=True, exist_ok=True)
+        n, part = 0, 0
+        buf: list[pa.RecordBatch] = []
+        for b in nation.iter_batches(2024, 1.0, seed=seed, kind=kind, batch_rows=500_000):
+            b = b.filter(pc.less(b.column("at"), pa.scalar(end, b.schema.field("at").type)))
+            buf.append(b)
+            n += b.num_rows
+            if sum(x.num_rows for x in buf) >= 2_000_000 or b.num_rows < 500_000:
+                pq.write_table(pa.Table.from_batches(buf), out / f"part-{part:05d}.parquet", compression="snappy")
+                buf, part = [], part + 1
+            if b.num_rows < 500_000:  # the cut: the stream is in time order
+                break
+        counts[kind] = n
+    es = EventSet(counts["dossier"] + counts["ndxp"], folder / "raw", folder / "raw", counts["dossier"],
+                  counts["ndxp"], time.perf_counter() - t0, 0.0, 1.0)
     meta.write_text(json.dumps({**asdict(es), "raw": str(es.raw), "parquet": str(es.parquet)}, indent=1))
     return es
 

@@ -38,6 +38,7 @@ def run_bare_insert(raw: str, folder: str) -> dict[str, float]:
     """The floor: the rows straight into the event store's tables with one INSERT … SELECT per kind."""
     import duckdb
 
+    from chiso.catalogue.events import DERIVED_COLUMNS
     from chiso.store.events import EventStore, columns, table_name
 
     path = Path(folder) / "bare.duckdb"
@@ -47,10 +48,12 @@ def run_bare_insert(raw: str, folder: str) -> dict[str, float]:
     con.execute("SET enable_progress_bar = false")
     out: dict[str, float] = {}
     for kind, derived in c.DERIVED_SQL.items():
-        names = [n for n, *_ in columns(kind) if n not in ("day", "on_time", "batch")]
+        derived_names = {n for n, _ in DERIVED_COLUMNS[kind]}
+        names = [n for n, *_ in columns(kind) if n not in derived_names and n != "batch"]
         sel = ", ".join(f'"{n}"' for n in names)
         t0 = time.perf_counter()
-        con.execute(f"INSERT INTO {table_name(kind)} SELECT {sel}, {derived}, 0 AS batch "
+        # by name: the looked-up columns (a dossier's commune) stay null, the floor does no lookups
+        con.execute(f"INSERT INTO {table_name(kind)} BY NAME SELECT {sel}, {derived}, 0 AS batch "
                     f"FROM read_parquet('{raw}/{kind}/*.parquet')")
         con.execute("CHECKPOINT")
         out[kind] = time.perf_counter() - t0
@@ -216,18 +219,27 @@ def main() -> None:
     ap.add_argument("--events", default="10M", help="which simulated event set (10M, 100M, …)")
     ap.add_argument("--http-batches", type=int, default=100, help="batches of 1,000 per kind and client count")
     ap.add_argument("--clients", default="1,4", help="concurrent HTTP clients to try, e.g. 1,4")
+    ap.add_argument("--national-days", type=int, default=0,
+                    help="instead of --events: the first N days of 2024 at the national scale (files only)")
     ap.add_argument("--no-files", action="store_true")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
-    es = c.events(c.parse_count(args.events))
+    if args.national_days:
+        es = c.national_days(args.national_days)
+        args.no_http = True
+        tag = f"national-{args.national_days}d"
+        title = f"the first {args.national_days} days of 2024 at the national scale ({es.total:,} events)"
+    else:
+        es = c.events(c.parse_count(args.events))
+        tag = c.label(es.events)
+        title = f"{tag} events"
     work = es.parquet.parent / "ingest"
     work.mkdir(exist_ok=True)
-    tag = c.label(es.events)
     if not args.no_files:
         load = c.load_average()
         body = files_section(es, work)
-        publish(f"ingest-files-{tag}", [f"## Ingestion from files, {tag} events", "", *body], load, args)
+        publish(f"ingest-files-{tag}", [f"## Ingestion from files, {title}", "", *body], load, args)
     if not args.no_http:
         load = c.load_average()
         body = http_section(es, work, args)

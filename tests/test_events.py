@@ -109,6 +109,10 @@ def test_the_same_batch_twice_changes_nothing(ws: core.Workspace, ing: EventInge
     # duplicates inside one batch count once too
     dup = ing.submit_ndjson("dossier", ndjson([dossier(500, "P01")] * 3), "test")
     assert (dup.accepted, dup.duplicates) == (1, 2)
+    # an id is a unit's own: two units' events with one id are both kept, the repeat of one is not
+    shared = ing.submit_ndjson("dossier", ndjson([dossier(600, "P01"), dossier(600, "P79"), dossier(600, "P01")]),
+                               "test")
+    assert (shared.accepted, shared.duplicates) == (2, 1)
 
 
 def test_late_and_out_of_order_events_land_in_their_period(ws: core.Workspace, ing: EventIngestor) -> None:

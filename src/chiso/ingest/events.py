@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import ValidationError as PydanticError
 
 from chiso.catalogue import Catalogue
@@ -454,6 +455,13 @@ class EventIngestor:
                         sorted(self._before_start.items())]
             lifetime += [(code, ">", ended, to, problem) for code, steps in sorted(self._after_end.items())
                          for ended, to, problem in steps]
+            # only the edges the chunk's days cross: a year inside every unit's lifetime needs none of them
+            at_type = next(duck for n, _, duck, _nl in wanted if n == "at")
+            first, last = con.execute(
+                f'SELECT min(d), max(d) FROM (SELECT CAST(TRY_CAST("at" AS {at_type}) AS DATE) AS d FROM raw_in)'
+            ).fetchall()[0]
+            lifetime = [r for r in lifetime if first is not None and last is not None
+                        and (first < r[2] if r[1] == "<" else last > r[2])]
             for code, cmp, edge, to, problem in lifetime:
                 cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) {cmp} DATE '{edge.isoformat()}'"
                 if to is None:
@@ -473,15 +481,40 @@ class EventIngestor:
                 else ""
             )
             names = ", ".join(f'{owner} AS "{n}"' if n == unit_col else f'"{n}"' for n, *_ in wanted)
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE checked AS SELECT *, {reason} AS __reason, "
-                f"row_number() OVER () AS __pos FROM (SELECT {', '.join(casts)} FROM raw_in)"
-            )
-            join, commune = "", ""
+            moved_col = f', {unit_col} AS "__given"' if owner != unit_col else ""
+            # One pass, streamed into Arrow: the typed columns, the derived ones and the first broken rule. The raw
+            # copies are only referenced by the rules, never materialised; rejected rows' raw values are read
+            # again below, by position, for those rows only.
+            checked = con.sql(
+                f"SELECT {names}, {day}{on_time}, {reason} AS __reason{moved_col} "
+                f"FROM (SELECT {', '.join(casts)} FROM raw_in)"
+            ).to_arrow_table()
+            ok = checked.column("__reason").is_null()
+            bad_rows: list[tuple[int, str, str]] = []
+            if checked.column("__reason").null_count < checked.num_rows:
+                positions = pc.indices_nonzero(pc.invert(ok))
+                con.register("raw_bad", table.take(positions))
+                raws = con.execute(
+                    "SELECT to_json(struct_pack("
+                    + ", ".join(f'"{n}" := "{n}"' for n, *_ in wanted if n in present)
+                    + ")) FROM raw_bad"
+                ).fetchall()
+                reasons = checked.column("__reason").take(positions).to_pylist()
+                bad_rows = [(int(p) + 1, str(r), str(raw[0])) for p, r, raw in
+                            zip(positions.to_pylist(), reasons, raws, strict=True)]
+                checked = checked.filter(ok)
+            moved: Attributed = Counter()
+            if moved_col:
+                given = checked.column("__given")
+                unit = checked.column(unit_col)
+                changed = checked.filter(pc.not_equal(given, unit)).select(["__given", unit_col])
+                for r in changed.group_by(["__given", unit_col]).aggregate([([], "count_all")]).to_pylist():
+                    moved[(str(r["__given"]), str(r[unit_col]))] = int(r["count_all"])
+            good = checked.drop_columns([c for c in ("__reason", "__given") if c in checked.column_names])
             if kind in LOCAL_COLUMN:  # the commune each (province, subunit, day) resolves to, looked up
+                con.register("good_in", good)
                 triples = con.execute(
-                    f'SELECT DISTINCT {owner}, subunit, CAST("at" AS DATE) FROM checked '
-                    "WHERE __reason IS NULL AND subunit IS NOT NULL"
+                    f"SELECT DISTINCT {unit_col}, subunit, day FROM good_in WHERE subunit IS NOT NULL"
                 ).fetchall()
                 found = [(u, sub, d, self.communes.resolve(u, sub, d)[0]) for u, sub, d in triples]
                 found = [x for x in found if x[3] is not None]
@@ -491,33 +524,18 @@ class EventIngestor:
                     "d": pa.array([x[2] for x in found], pa.date32()),
                     "c": pa.array([x[3] for x in found], pa.string()),
                 }))
-                join = (f' LEFT JOIN sub_map ON sub_map.u = {owner} AND sub_map.s = subunit '
-                        'AND sub_map.d = CAST("at" AS DATE)')
-                commune = ", sub_map.c AS commune"
-            good = con.sql(
-                f"SELECT {names}, {day}{on_time}{commune} FROM checked{join} WHERE __reason IS NULL ORDER BY __pos"
-            ).to_arrow_table()
-            bad_rows = con.execute(
-                "SELECT __pos, __reason, to_json(struct_pack("
-                + ", ".join(f'"{n}" := "__raw_{n}"' for n, *_ in wanted if n in present)
-                + ")) FROM checked WHERE __reason IS NOT NULL ORDER BY __pos"
-            ).fetchall()
-            moved: Attributed = Counter()
-            if owner != unit_col:
-                for a, b, n in con.execute(
-                    f"SELECT {unit_col}, owner, count(*) FROM (SELECT {unit_col}, {owner} AS owner FROM checked "
-                    f"WHERE __reason IS NULL) WHERE owner <> {unit_col} GROUP BY ALL"
-                ).fetchall():
-                    moved[(str(a), str(b))] = int(n)
-            con.execute("DROP TABLE checked")
+                # Row order is not kept through the join: nothing reads stored events in insertion order.
+                good = con.sql(
+                    f"SELECT good_in.*, sub_map.c AS commune FROM good_in LEFT JOIN sub_map ON sub_map.u = "
+                    f"good_in.{unit_col} AND sub_map.s = good_in.subunit AND sub_map.d = good_in.day"
+                ).to_arrow_table()
         finally:
-            con.unregister("raw_in")
-            for name in ("known_ep", "sub_map"):
+            for name in ("raw_in", "raw_bad", "good_in", "known_ep", "sub_map"):
                 with contextlib.suppress(Exception):
                     con.unregister(name)
         return (
-            pa.table(good).cast(arrow_schema(kind, with_batch=False)),
-            [(int(p), str(raw), str(r)) for p, r, raw in bad_rows],
+            good.cast(arrow_schema(kind, with_batch=False)),
+            [(p, raw, r) for p, r, raw in bad_rows],
             moved,
         )
 
