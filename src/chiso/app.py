@@ -40,7 +40,10 @@ from chiso.ingest.events import EventIngestor
 from chiso.ingest.extract import Proposal, extract, read_document
 from chiso.ingest.files import MAX_BYTES, MAX_ROWS, read_value_rows
 from chiso.ingest.intake import Outcome, check_proposals, check_rows
+from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE
+from chiso.logs import FORMATS, LEVELS
 from chiso.store import Store, WriteSummary
+from chiso.store.events import read_export_marker
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +98,83 @@ class Limits:
                                        setting="extract_chars", env="CHISO_LIMIT_EXTRACT_CHARS"))
 
 
+def _bad(file: str, section: str, key: str, value: object, expected: str) -> WorkspaceError:
+    # the section and key as one dotted TOML key (serve.port): brackets would be taken for markup by a console
+    return WorkspaceError(t("cli.setting.bad", None, file=file, name=f"{section}.{key}" if key else section,
+                            value=value, expected=t(f"cli.setting.expected.{expected}", None)))
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What every process of a deployment reads from the one chiso.toml (docs/deploy.md, deploy/chiso.toml): the
+    web node's ``[serve]`` (host, port, events), the event log's ``[events]`` (nats, subject_prefix, durable,
+    ack_wait), ``[log]`` (format, level; ``CHISO_LOG_FORMAT``/``CHISO_LOG_LEVEL`` override them) and
+    ``[web] login_limits``. A command's flags override the file. A bad value, or an unknown key in these
+    sections, is refused naming the file, the section, the key and what is expected."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    events: bool = True  # this node holds the event store (one node does); false: chiso serve --no-events
+    nats: str | None = None  # the NATS JetStream of the event log
+    subject_prefix: str = DEFAULT_PREFIX
+    durable: str = DURABLE
+    ack_wait: float = 60.0
+    log_format: str = "text"
+    log_level: str = "info"
+    login_limits: str = "memory"
+
+    SECTIONS = {  # noqa: RUF012  -- section → key → what it expects
+        "serve": {"host": "host", "port": "port", "events": "bool"},
+        "events": {"nats": "nats_url", "subject_prefix": "name", "durable": "name", "ack_wait": "seconds"},
+        "log": {"format": "log_format", "level": "log_level"},
+    }
+
+    @classmethod
+    def read(cls, settings: dict[str, Any], file: str = SETTINGS) -> Deployment:
+        values: dict[str, Any] = {}
+        for section, keys in cls.SECTIONS.items():
+            given = settings.get(section, {})
+            if not isinstance(given, dict):
+                raise _bad(file, section, "", given, "table")
+            for key, value in given.items():
+                if key not in keys:
+                    raise WorkspaceError(t("cli.setting.unknown", None, file=file, section=section, key=key,
+                                           known=", ".join(keys)))
+                name = f"log_{key}" if section == "log" else str(key)
+                values[name] = cls.check(file, section, key, value, keys[key])
+        for key, env in (("format", "CHISO_LOG_FORMAT"), ("level", "CHISO_LOG_LEVEL")):
+            if os.environ.get(env):
+                values[f"log_{key}"] = cls.check(env, "log", key, os.environ[env].strip().lower(), f"log_{key}")
+        web = settings.get("web", {})
+        if isinstance(web, dict) and "login_limits" in web:
+            values["login_limits"] = cls.check(file, "web", "login_limits", web["login_limits"], "login_limits")
+        return cls(**values)
+
+    @staticmethod
+    def check(file: str, section: str, key: str, value: Any, expected: str) -> Any:
+        ok = False
+        if expected == "bool":
+            ok = isinstance(value, bool)
+        elif expected == "port":
+            ok = isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
+        elif expected == "seconds":
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and 1 <= value <= 3600
+            value = float(value) if ok else value
+        elif expected == "nats_url":
+            ok = isinstance(value, str) and value.startswith(("nats://", "tls://")) and len(value) > 7
+        elif expected in ("host", "name"):
+            ok = isinstance(value, str) and 0 < len(value) <= 200 and not any(c.isspace() for c in value)
+        elif expected == "log_format":
+            ok = value in FORMATS
+        elif expected == "log_level":
+            ok = value in LEVELS
+        elif expected == "login_limits":
+            ok = value in ("memory", "store")
+        if not ok:
+            raise _bad(file, section, key, value, expected)
+        return value
+
+
 @dataclass
 class Workspace:
     """A workspace: its settings, catalogue, store and engine.
@@ -111,6 +191,7 @@ class Workspace:
     _checked: float = field(default=0.0, repr=False)
     _engine: tuple[Catalogue, Engine] | None = field(default=None, repr=False)
     _generation: int = field(default=0, repr=False)
+    login_limits: str | None = field(default=None, repr=False)  # "memory" | "store" given by a flag: over chiso.toml
 
     def _definition_files(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -142,6 +223,8 @@ class Workspace:
     def store(self) -> Store:
         if self._store is None:
             self._store = Store.open(self.resolved_db_url)
+            with contextlib.suppress(WorkspaceError):  # a bad setting is refused where it is used (the login)
+                self._store.users.shared_lockouts = self.shared_login_limits
         return self._store
 
     @property
@@ -199,11 +282,23 @@ class Workspace:
     def shared_login_limits(self) -> bool:
         """``[web] login_limits``: ``"memory"`` (each process its own, the default) or ``"store"`` (every web
         node over the operational store counts every attempt: several nodes)."""
-        value = self.settings.get("web", {}).get("login_limits", "memory")
+        value = self.login_limits or self.settings.get("web", {}).get("login_limits", "memory")
         if value not in ("memory", "store"):
             raise WorkspaceError(f"{self.root / SETTINGS}: [web] login_limits must be \"memory\" or \"store\", "
                                  f"not {value!r}")
         return bool(value == "store")
+
+    def use_login_limits(self, value: str) -> None:
+        """``"memory"`` or ``"store"`` for this process, over chiso.toml (``chiso serve --login-limits``)."""
+        self.login_limits = Deployment.check("--login-limits", "web", "login_limits", value, "login_limits")
+        if self._store is not None:
+            self._store.users.shared_lockouts = value == "store"
+
+    @property
+    def deployment(self) -> Deployment:
+        """The deployment's settings of chiso.toml (``[serve]``, ``[events]``, ``[log]``, ``[web]``), read when
+        asked."""
+        return Deployment.read(self.settings, str(self.root / SETTINGS))
 
     def close(self) -> None:
         if self._store is not None:
@@ -549,6 +644,7 @@ def recompute_events(
     source: Path | None = None,
     days: Collection[date] | None = None,
     check: bool = False,
+    backend: Any = None,
 ) -> Recomputed:
     """Every event-derived measure computed again from the raw events, and installed as the kept aggregates
     (per province, per commune, first seen), all or nothing.
@@ -557,14 +653,9 @@ def recompute_events(
     month-partitioned Parquet export (``chiso events export --by day``: shared storage) is read by DuckDB or
     by Spark (``master``: ``spark://host:7077`` for a standalone cluster, ``local[2]`` by default); with
     ``days``, only those days are computed and their sums replaced (an incremental run over new partitions).
-    ``check``: nothing installed, the differences from the kept aggregates returned."""
-    if engine not in ENGINES:
-        raise ChisoError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    if source is None and (engine != "duckdb" or days is not None):
-        raise ChisoError("--from FOLDER is needed: --engine spark and --days read a Parquet export "
-                         "(chiso events export FOLDER --by day)")
-    if source is not None and not source.is_dir():
-        raise ImportFileError(str(source), "not a folder of Parquet files (chiso events export FOLDER --by day)")
+    ``check``: nothing installed, the differences from the kept aggregates returned. ``backend``: an Ibis backend
+    already connected (a follower keeps one Spark session across runs)."""
+    _check_recompute(engine, source, days)
     if source is None:
         ing = ws.ingestor()
         try:
@@ -575,7 +666,7 @@ def recompute_events(
     else:
         from chiso.engine.spark import recompute_everything_on
 
-        daily, first, local = recompute_everything_on(_backend(engine, master), source, ws.catalogue, days)
+        daily, first, local = recompute_everything_on(backend or _backend(engine, master), source, ws.catalogue, days)
     n = None if days is None else len(set(days))
     book = ws.store.events
     if check:
@@ -595,6 +686,46 @@ def recompute_events(
     else:
         book.replace_days(days, daily, first, local)
     return Recomputed(engine, daily.num_rows, local.num_rows, first.num_rows, n)
+
+
+def _check_recompute(engine: str, source: Path | None, days: Collection[date] | None) -> None:
+    if engine not in ENGINES:
+        raise ChisoError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if source is None and (engine != "duckdb" or days is not None):
+        raise ChisoError("--from FOLDER is needed: --engine spark and --days read a Parquet export "
+                         "(chiso events export FOLDER --by day)")
+    if source is not None and not source.is_dir():
+        raise ImportFileError(str(source), "not a folder of Parquet files (chiso events export FOLDER --by day)")
+
+
+def follow_exports(
+    ws: Workspace,
+    source: Path,
+    *,
+    engine: str = "duckdb",
+    master: str | None = None,
+    days: Collection[date] | None = None,
+    poll: float = 2.0,
+    stop: Callable[[], bool],
+    done: Callable[[Recomputed], None],
+) -> None:
+    """A recompute that stays: the export is computed once (``days``: only those), then each later export into
+    ``source`` (``chiso events export``, which writes its marker last) is computed as it lands, on the same
+    session: a day's export replaces that day's sums, a whole export all of them. Runs until ``stop()``; the run
+    under way finishes first."""
+    _check_recompute(engine, source, days)
+    backend = _backend(engine, master)
+    marker = read_export_marker(source)
+    seen = marker["seq"] if marker else None
+    done(recompute_events(ws, engine=engine, source=source, days=days, backend=backend))
+    while not stop():
+        marker = read_export_marker(source)
+        if marker is None or marker["seq"] == seen:
+            time.sleep(poll)
+            continue
+        seen = marker["seq"]
+        wanted = None if marker["days"] is None else [date.fromisoformat(d) for d in marker["days"]]
+        done(recompute_events(ws, engine=engine, source=source, days=wanted, backend=backend))
 
 
 def _backend(engine: str, master: str | None) -> Any:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 from collections import Counter
 from dataclasses import asdict
@@ -31,7 +33,8 @@ from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.errors import ChisoError, WorkspaceError
 from chiso.i18n import fmt_number
 from chiso.i18n import t as say
-from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE, lag, run_consumer
+from chiso.ingest.nats import ConsumeStats, consume, lag
+from chiso.logs import configure as configure_logs
 from chiso.store.events import PARTITIONS, EventStore
 
 events_app = typer.Typer(
@@ -78,27 +81,39 @@ def ingest(
     source: Annotated[
         str | None, typer.Option("--from", help="nats://host:4222: be the one writer of the event log (JetStream)")
     ] = None,
-    prefix: Annotated[str, typer.Option("--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp")
-                      ] = DEFAULT_PREFIX,
-    durable: Annotated[str, typer.Option("--durable", help="the writer's durable consumer")] = DURABLE,
+    prefix: Annotated[str | None, typer.Option(
+        "--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp (default: [events] subject_prefix "
+                                 "of chiso.toml, else chiso.events)")] = None,
+    durable: Annotated[str | None, typer.Option(
+        "--durable", help="the writer's durable consumer (default: [events] durable, else chiso-ingest)")] = None,
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, max=10_000_000, help="rows committed at a time (bounds the memory)")
     ] = 2_000_000,
     ack_wait: Annotated[
-        float, typer.Option("--ack-wait", min=1, max=3600,
-                            help="seconds before a batch a writer took but never finished is delivered again")
-    ] = 60.0,
+        float | None, typer.Option("--ack-wait", min=1, max=3600,
+                                   help="seconds before a batch a writer took but never finished is delivered again "
+                                        "(default: [events] ack_wait, else 60)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Nạp sự kiện từ tệp, hoặc từ nhật ký NATS (ingest event files, or be the writer of the NATS event log)."""
+    """Nạp sự kiện từ tệp, hoặc từ nhật ký NATS (ingest event files, or be the writer of the NATS event log).
+
+    ``--from nats`` (without a URL): the ``[events] nats`` of chiso.toml."""
     with fail_on_errors():
         ws = workspace()
         if source is not None:
             if files:
                 raise ChisoError("--from: give files or --from nats://…, not both")
+            d = ws.deployment
+            if source == "nats":
+                if d.nats is None:
+                    raise ChisoError(f"--from nats: {ws.root / core.SETTINGS} has no [events] nats = \"nats://…\"")
+                source = d.nats
             if not source.startswith(("nats://", "tls://")):
                 raise ChisoError(f"--from {source[:200]!r}: expected a NATS URL, nats://host:4222")
-            stats = run_consumer(ws, source, prefix, durable=durable, ack_wait=ack_wait)
+            configure_logs(d.log_format, d.log_level)
+            stats = run_writer(ws, source, prefix or d.subject_prefix, durable=durable or d.durable,
+                               ack_wait=ack_wait if ack_wait is not None else d.ack_wait)
             line = (f"{stats.messages} batches: {stats.accepted} events accepted, {stats.duplicates} duplicates, "
                     f"{stats.rejected} rejected")
             if as_json:
@@ -148,6 +163,28 @@ def ingest(
         else:
             for t in totals.values():
                 out.print(_receipt_line(t))
+
+
+def run_writer(ws: core.Workspace, servers: str, prefix: str, *, durable: str, ack_wait: float) -> ConsumeStats:
+    """The one writer of the NATS log until SIGINT or SIGTERM: ``consume`` on a writer that logs each applied
+    batch with its time and the lag (on one connection of its own for that question), closed at the end."""
+    from chiso.web.metrics import LoggedWriter, LogWatch
+
+    async def main() -> ConsumeStats:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, stop.set)
+        watch = LogWatch(servers, durable)
+        writer = LoggedWriter(ws.ingestor, watch=watch)
+        try:
+            return await consume(writer, servers, prefix, stop=stop, durable=durable, ack_wait=ack_wait)
+        finally:
+            await asyncio.to_thread(writer.close)
+            await watch.close()
+
+    return asyncio.run(main())
 
 
 def simulate(
@@ -208,11 +245,14 @@ def events_status(
     nats_url: Annotated[
         str | None, typer.Option("--nats", help="also the writer's lag behind the NATS event log at this URL")
     ] = None,
-    durable: Annotated[str, typer.Option("--durable", help="the writer's durable consumer")] = DURABLE,
+    durable: Annotated[str | None, typer.Option("--durable", help="the writer's durable consumer")] = None,
 ) -> None:
-    """Số sự kiện, lô, từ chối (events stored, batches, rejects; with --nats the writer's lag)."""
+    """Số sự kiện, lô, từ chối (events stored, batches, rejects; with --nats, or [events] nats of chiso.toml, the
+    writer's lag)."""
     with fail_on_errors():
         ws = workspace()
+        d = ws.deployment
+        nats_url, durable = nats_url or d.nats, durable or d.durable
         book = ws.store.events
         try:  # read-only: a running server or writer may hold the event store
             store = EventStore(ws.events_path, read_only=True) if ws.events_path.exists() else None
@@ -298,11 +338,20 @@ def events_recompute(
     days: Annotated[
         str | None, typer.Option("--days", help="only these days: 2024-03-05, 2024-03-05..2024-03-07, or a list")
     ] = None,
+    follow: Annotated[bool, typer.Option(
+        "--follow", help="stay: compute each later export into --from as it lands, on the same session (Ctrl+C or "
+                         "SIGTERM stops after the run under way)")] = False,
+    poll: Annotated[float, typer.Option("--poll", min=0.1, max=3600, help="seconds between looks at --from")] = 2.0,
 ) -> None:
     """Tính lại từ sự kiện gốc (recompute the kept aggregates from the raw events; on Spark from shared Parquet)."""
     with fail_on_errors():
         ws = workspace()
         wanted = parse_days(days) if days is not None else None
+        if follow:
+            if source is None or check:
+                raise ChisoError("--follow needs --from FOLDER (an export that later exports add to) and no --check")
+            _follow(ws, source, engine, master, wanted, poll)
+            return
         with _progress() as bar:
             bar.add_task(f"recompute · {engine}{' · ' + master if master else ''}", total=None)
             done = core.recompute_events(ws, engine=engine, master=master, source=source, days=wanted, check=check)
@@ -316,6 +365,25 @@ def events_recompute(
                       f"({done.engine})")
             return
         out.print(f"{done.daily} aggregates and {done.local} per commune recomputed{scope} ({done.engine})")
+
+
+def _follow(ws: core.Workspace, source: Path, engine: str, master: str | None, days: list[date] | None,
+            poll: float) -> None:
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: object) -> None:
+        stopping.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, stop)
+
+    def done(r: core.Recomputed) -> None:
+        scope = "every day" if r.days is None else f"{r.days} day(s)"
+        out.print(f"{r.daily} aggregates and {r.local} per commune recomputed over {scope} ({r.engine})")
+        sys.stdout.flush()  # a follower's lines are read as they come (a log, a supervisor)
+
+    core.follow_exports(ws, source, engine=engine, master=master, days=days, poll=poll, stop=lambda: bool(stopping),
+                        done=done)
 
 
 def parse_days(text: str) -> list[date]:
@@ -403,24 +471,49 @@ def sources_revoke(id: Annotated[str, typer.Argument()]) -> None:
 
 
 def serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8000,
+    host: Annotated[str | None, typer.Option("--host", help="default: [serve] host, else 127.0.0.1")] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="default: [serve] port, else 8000")
+                    ] = None,
     nats: Annotated[
-        str | None, typer.Option("--nats", help="also consume events from NATS JetStream at this URL")
+        str | None, typer.Option("--nats", help="the NATS JetStream of the event log (default: [events] nats): with "
+                                                "--events consume it here, with --no-events relay to it")
     ] = None,
     events: Annotated[
-        bool, typer.Option("--events/--no-events",
-                           help="hold the event store (one node does); --no-events: a further web node, which with "
-                                "--nats puts the events it accepts into the NATS log")
-    ] = True,
-    prefix: Annotated[str, typer.Option("--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp")
-                      ] = DEFAULT_PREFIX,
+        bool | None, typer.Option("--events/--no-events",
+                                  help="hold the event store (one node does); --no-events: a further web node, which "
+                                       "with --nats puts the events it accepts into the NATS log (default: [serve] "
+                                       "events, else --events)")
+    ] = None,
+    prefix: Annotated[str | None, typer.Option(
+        "--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp (default: [events] subject_prefix)")
+    ] = None,
+    durable: Annotated[str | None, typer.Option(
+        "--durable", help="the writer's durable consumer, for its lag and when consuming (default: [events] durable)")
+    ] = None,
+    login_limits: Annotated[str | None, typer.Option(
+        "--login-limits", help="memory (this process) or store (shared by every node); default: [web] login_limits")
+    ] = None,
+    log_format: Annotated[str | None, typer.Option("--log-format", help="text or json (default: [log] format)")
+                          ] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning, error (default: "
+                                                                       "[log] level)")] = None,
 ) -> None:
-    """Chạy ứng dụng web và API (run the web application and the API)."""
+    """Chạy ứng dụng web và API (run the web application and the API).
+
+    Every setting comes from the workspace's chiso.toml ([serve], [events], [log], [web]) unless a flag gives it."""
     from chiso.web.app import serve as run_server
 
     with fail_on_errors():
-        run_server(workspace(), host, port, nats=nats, events=events, subject_prefix=prefix)
+        ws = workspace()
+        d = ws.deployment
+        fmt = core.Deployment.check("--log-format", "log", "format", log_format or d.log_format, "log_format")
+        level = core.Deployment.check("--log-level", "log", "level", log_level or d.log_level, "log_level")
+        if nats is not None:
+            core.Deployment.check("--nats", "events", "nats", nats, "nats_url")
+        configure_logs(fmt, level)
+        run_server(ws, host or d.host, port or d.port, nats=nats or d.nats,
+                   events=d.events if events is None else events, subject_prefix=prefix or d.subject_prefix,
+                   log_level=level, login_limits=login_limits, durable=durable or d.durable, ack_wait=d.ack_wait)
 
 
 _ = state

@@ -157,10 +157,14 @@ class EventBook:
     def stored_by_kind(self) -> dict[str, int]:
         """Events stored per kind, as the applied batches count them (each event once: duplicates are not
         accepted): what the event store holds, read without opening it."""
+        return {t["kind"]: t["accepted"] for t in self.batch_totals() if t["state"] == "applied"}
+
+    def last_applied(self) -> datetime | None:
+        """When the last applied batch was received (UTC): how fresh the kept aggregates are."""
         b = s.event_batch.c
         with self.engine.connect() as conn:
-            q = select(b.kind, func.coalesce(func.sum(b.accepted), 0)).where(b.state == "applied").group_by(b.kind)
-            return {str(k): int(v) for k, v in conn.execute(q)}
+            at = conn.execute(select(func.max(b.received_at)).where(b.state == "applied")).scalar()
+        return at if isinstance(at, datetime) else None
 
     # a bulk ingest's place in a file ---------------------------------------------------------------
     def resume_point(self, file_key: str) -> int:

@@ -9,6 +9,8 @@ One process writes (DuckDB allows one writer per file); readers go through the k
 
 from __future__ import annotations
 
+import json
+import os
 import types
 import typing
 from collections.abc import Collection
@@ -173,4 +175,39 @@ class EventStore:
                 "OVERWRITE_OR_IGNORE true)"
             )
             out.append(target)
+        _write_marker(Path(out_dir), by, days)
         return out
+
+
+EXPORT_MARKER = "_chiso_export.json"  # written last: a reader sees a finished export, never one being written
+
+
+def _write_marker(out_dir: Path, by: str, days: Collection[date] | None) -> None:
+    last = read_export_marker(out_dir)
+    marker = {"seq": (last["seq"] + 1) if last else 1, "by": by,
+              "days": None if days is None else [d.isoformat() for d in sorted(set(days))],
+              "at": datetime.now().isoformat(timespec="seconds")}
+    tmp = out_dir / f".{EXPORT_MARKER}.tmp"
+    tmp.write_text(json.dumps(marker), encoding="utf-8")
+    os.replace(tmp, out_dir / EXPORT_MARKER)
+
+
+def read_export_marker(folder: Path) -> dict[str, Any] | None:
+    """The last finished export into ``folder``: {seq, by, days (None: every day), at}; None before any (or an
+    unreadable marker: a follower then waits for the next export)."""
+    try:
+        marker = json.loads((Path(folder) / EXPORT_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(marker, dict) or not isinstance(marker.get("seq"), int):
+        return None
+    days = marker.get("days")
+    if days is not None:
+        try:
+            if not isinstance(days, list) or len(days) > 3660:
+                return None
+            for d in days:
+                date.fromisoformat(d)
+        except (TypeError, ValueError):
+            return None
+    return marker

@@ -225,6 +225,19 @@ login_attempt = Table(
     Index("ix_login_attempt_key_at", "key", "at"),
 )
 
+# failed logins at user names without an account, when web nodes share their login limits ([web] login_limits =
+# "store"): locked like real accounts, for every node (0009). Keyed on the name as tried, cut to 100 characters
+# (the longest user name); rows neither locked nor failed within the lockout are pruned on the way.
+login_lockout = Table(
+    "login_lockout",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("failed", Integer, nullable=False),
+    Column("locked_until", DateTime),
+    Column("updated_at", DateTime, nullable=False),
+    Index("ix_login_lockout_updated", "updated_at"),
+)
+
 form_state = Table(
     "form_state",
     metadata,

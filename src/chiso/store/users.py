@@ -13,8 +13,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from chiso.store import schema as s
 from chiso.store.clock import now
@@ -108,6 +109,9 @@ class UserBook:
         # failed logins at names without an account (name → failures, locked until): locked like real ones
         self._unknown: dict[str, tuple[int, datetime | None]] = {}
         self._unknown_lock = threading.Lock()
+        # [web] login_limits = "store": those failures are kept in the store (login_lockout), so every web node
+        # over it locks an unknown name alike (set by the workspace from chiso.toml)
+        self.shared_lockouts = False
 
     # login attempts shared by web nodes ----------------------------------------------------------
     def attempt_login(self, keys: dict[str, int], window: float, at: float) -> float:
@@ -176,31 +180,38 @@ class UserBook:
         with self.engine.begin() as conn:
             r = conn.execute(select(s.app_user).where(s.app_user.c.username == username)).mappings().first()
             t = now()
-            if r is None:
-                _password_ok(_dummy_hash(), password)
-                return None, self._unknown_failed(username, t)
-            right = _password_ok(r["password_hash"], password)
-            if r["locked_until"] is not None and r["locked_until"] > t:
-                return None, "locked"
-            if not right:
-                failed = r["failed_logins"] + 1
-                lock = t + LOCKOUT if failed >= MAX_FAILED else None
-                conn.execute(
-                    update(s.app_user)
-                    .where(s.app_user.c.id == r["id"])
-                    .values(failed_logins=0 if lock else failed, locked_until=lock)
-                )
-                return None, "locked" if lock else "wrong"
-            if not r["active"]:
-                return None, "inactive"
-            if r["failed_logins"] or r["locked_until"]:
-                conn.execute(
-                    update(s.app_user).where(s.app_user.c.id == r["id"]).values(failed_logins=0, locked_until=None)
-                )
-            return _user(r), "ok"
+            if r is not None:
+                return self._verify_account(conn, r, password, t)
+        # no such account (counted after this transaction: in the store, on a connection of its own)
+        _password_ok(_dummy_hash(), password)
+        return None, self._unknown_failed(username, t)
+
+    def _verify_account(self, conn: Connection, r: Any, password: str, t: datetime) -> tuple[UserRecord | None, str]:
+        """The answer of ``verify`` for an existing account, on ``verify``'s transaction."""
+        right = _password_ok(r["password_hash"], password)
+        if r["locked_until"] is not None and r["locked_until"] > t:
+            return None, "locked"
+        if not right:
+            failed = r["failed_logins"] + 1
+            lock = t + LOCKOUT if failed >= MAX_FAILED else None
+            conn.execute(
+                update(s.app_user)
+                .where(s.app_user.c.id == r["id"])
+                .values(failed_logins=0 if lock else failed, locked_until=lock)
+            )
+            return None, "locked" if lock else "wrong"
+        if not r["active"]:
+            return None, "inactive"
+        if r["failed_logins"] or r["locked_until"]:
+            conn.execute(
+                update(s.app_user).where(s.app_user.c.id == r["id"]).values(failed_logins=0, locked_until=None)
+            )
+        return _user(r), "ok"
 
     def _unknown_failed(self, username: str, t: datetime) -> str:
         """Count a failed login at a name without an account, as ``verify`` does for an account."""
+        if self.shared_lockouts:
+            return self._unknown_failed_in_store(username, t)
         with self._unknown_lock:
             failed, until = self._unknown.pop(username, (0, None))
             if until is not None and until > t:
@@ -211,6 +222,36 @@ class UserBook:
             while len(self._unknown) > 100_000:  # bound the memory a spray of names can take
                 del self._unknown[next(iter(self._unknown))]
             return "locked" if failed >= MAX_FAILED else "unknown"
+
+    def _unknown_failed_in_store(self, username: str, t: datetime) -> str:
+        """As ``_unknown_failed``, in the store (``login_lockout``), one row per name as tried (its first 100
+        characters, the longest user name), never a user: every node counts the failures and sees the lock.
+        Names neither locked nor failed at within ``LOCKOUT`` are forgotten on the way (the table stays bounded)."""
+        c = s.login_lockout.c
+        name = username[:100]
+        with self.engine.begin() as conn:
+            conn.execute(delete(s.login_lockout).where(
+                c.updated_at < t - LOCKOUT, or_(c.locked_until.is_(None), c.locked_until <= t)))
+        with self.engine.begin() as conn:
+            query = select(c.failed, c.locked_until).where(c.name == name).with_for_update()
+            row = conn.execute(query).first()
+            if row is None:
+                try:
+                    with conn.begin_nested():  # another node may add the same name at the same moment
+                        conn.execute(insert(s.login_lockout).values(name=name, failed=0, locked_until=None,
+                                                                    updated_at=t))
+                except IntegrityError:
+                    pass
+                row = conn.execute(query).first()
+                assert row is not None
+            failed, until = int(row[0]), row[1]
+            if until is not None and until > t:
+                return "locked"
+            failed += 1
+            locked = failed >= MAX_FAILED
+            conn.execute(update(s.login_lockout).where(c.name == name).values(
+                failed=0 if locked else failed, locked_until=t + LOCKOUT if locked else None, updated_at=t))
+            return "locked" if locked else "unknown"
 
     def record(
         self,

@@ -2,7 +2,10 @@
 
 Every change here is audited: targets through ``Store.write_targets``; users and event sources through
 ``UserBook.record``. An event source's token is shown once, on the page answering its creation, and is
-stored only as a hash. Any error on these pages (not a national admin, a wrong CSRF token, no such user…)
+stored only as a hash. The event sources' page also tells how far the event writer is behind: with a NATS log
+(``create_app(nats=…)``) the batches waiting in it for the writer, asked on the app's one NATS connection; without
+one, that the events are written in this process; and when the last batch was applied.
+Any error on these pages (not a national admin, a wrong CSRF token, no such user…)
 is answered by the admin error page with its status.
 """
 
@@ -26,7 +29,7 @@ from chiso.catalogue.events import EVENT_KINDS
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar, Target, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind, check_year
 from chiso.errors import ChisoError, HttpProblem, PermissionDenied, UnknownNameError, UnknownUnitError
-from chiso.i18n import t
+from chiso.i18n import fmt_number, t
 from chiso.ingest.events import ALL
 from chiso.ingest.intake import reading_for
 from chiso.ingest.vnnumbers import MACHINE, NumberError, read_number
@@ -38,6 +41,8 @@ from chiso.web.bootstrap import password_problem, username_problem
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.forms import input_number
+from chiso.web.metrics import LogWatch
+from chiso.web.pages import error_page
 from chiso.web.problems import page_errors
 from chiso.web.session import check_csrf, require_user
 from chiso.web.templating import lang_of, render
@@ -126,7 +131,19 @@ class UsersContext(Context):
 
 
 @dataclass(frozen=True)
+class WriterLag:
+    """How far the event writer is behind, as the sources' page shows it."""
+
+    mode: str  # "in_process" | "log" | "no_consumer" (no writer has ever read the log) | "unavailable"
+    text: str  # the sentence saying it, in the page's language
+    pending: int | None  # batches in the log not yet delivered to the writer
+    unacknowledged: int | None  # delivered but not yet committed
+    last_applied: str  # when the last applied batch was received, or a dash
+
+
+@dataclass(frozen=True)
 class SourcesContext(Context):
+    lag: WriterLag
     rows: list[EventSourceRecord]
     pending: dict[str, int]  # source id → rejected events not yet replayed
     errors: list[str]
@@ -159,9 +176,9 @@ def _page(request: Request, name: str, ctx: Context, status: int = 200) -> Respo
     return resp
 
 
-def error_page(request: Request, exc: ChisoError, status: int) -> Response:
-    """The admin pages' answer to an error (``web.problems.page_errors``): its text, with its status."""
-    return _page(request, "admin_error.html", ErrorContext(message=exc.render(lang_of(request))), status)
+def _error_context(request: Request, exc: ChisoError) -> dict[str, Any]:
+    """The admin pages' answer to an error: its text, on the admin error page."""
+    return {**layout(request).as_dict(), **ErrorContext(message=exc.render(lang_of(request))).as_dict()}
 
 
 def _refuse(request: Request, status: int, msg_id: str, **params: object) -> HttpProblem:
@@ -190,7 +207,7 @@ def _check_csrf(request: Request, form: Mapping[str, str]) -> None:
 
 
 router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False,
-                   dependencies=[Depends(page_errors(error_page))])
+                   dependencies=[Depends(page_errors(error_page("admin_error.html", _error_context, no_store=True)))])
 
 
 @router.get("")
@@ -417,12 +434,32 @@ async def activate(request: Request, uid: int, ws: WorkspaceDep, user: Admin) ->
 
 
 # --- event sources ----------------------------------------------------------------------------------------------
+def writer_lag(request: Request, ws: Workspace) -> WriterLag:
+    """The writer's lag: from the NATS log when the app has one (its pending batches), else written in-process."""
+    lang = lang_of(request)
+    at = ws.store.events.last_applied()
+    when = f"{at.strftime('%d/%m/%Y %H:%M:%S')} UTC" if at else "—"
+    watch: LogWatch | None = getattr(request.app.state, "log_watch", None)
+    if watch is None:
+        return WriterLag("in_process", t("admin.writer.in_process", lang), None, None, when)
+    try:
+        behind = watch.lag_now()
+    except Exception:  # NATS does not answer: say so, the page still shows
+        return WriterLag("unavailable", t("admin.writer.unavailable", lang), None, None, when)
+    if behind is None:
+        return WriterLag("no_consumer", t("admin.writer.no_consumer", lang, durable=watch.durable), None, None, when)
+    pending, unacked = behind["pending"], behind["unacknowledged"]
+    return WriterLag("log", t("admin.writer.lag", lang, pending=fmt_number(pending, 0, lang),
+                              unacknowledged=fmt_number(unacked, 0, lang)), pending, unacked, when)
+
+
 def sources_page(request: Request, ws: Workspace, *, status: int = 200, errors: list[str] | None = None,
                  entry: Mapping[str, Any] | None = None, token: str | None = None) -> Response:
     pending: dict[str, int] = {}
     for x in ws.store.events.rejects(limit=100_000):
         pending[x.source] = pending.get(x.source, 0) + 1
     return _page(request, "admin_sources.html", SourcesContext(
+        lag=writer_lag(request, ws),
         rows=ws.store.events.sources(), pending=pending, errors=errors or [], entry=dict(entry or {}), token=token,
         kinds=list(EVENT_KINDS), units=sorted(ws.catalogue.units)), status)
 
