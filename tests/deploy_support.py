@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -59,9 +60,22 @@ def serving(root: Path, nodes: Sequence[Sequence[str]], env: dict[str, str] | No
                 assert proc.poll() is None, log_text
                 assert time.monotonic() < deadline, f"{url} did not start:\n{log_text}"
                 time.sleep(0.2)
+        NODES.update(zip(urls, procs, strict=True))
         yield urls
     finally:
+        for url in urls:
+            NODES.pop(url, None)
         for p in procs:
             p.terminate()
         for p in procs:
             p.wait(timeout=30)
+
+
+NODES: dict[str, subprocess.Popen[bytes]] = {}  # the running nodes of ``serving``, by URL
+
+
+def kill_node(url: str) -> None:
+    """SIGKILL the node serving ``url``: no shutdown, requests in flight cut."""
+    proc = NODES[url]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)

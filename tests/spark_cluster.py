@@ -8,6 +8,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -44,7 +45,7 @@ def standalone_cluster(folder: Path, workers: int = 2, timeout: float = 180.0) -
     home = spark_home()
     port, ui_port = free_port(), free_port()
     env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOG_DIR": str(folder / "logs"),
-           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false", "PYSPARK_PYTHON": os.sys.executable,
+           "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false", "PYSPARK_PYTHON": sys.executable,
            "SPARK_LOCAL_IP": "127.0.0.1"}
     cls = str(home / "bin" / "spark-class")
     procs: list[subprocess.Popen[bytes]] = []

@@ -111,10 +111,11 @@ def test_nodes_and_the_writer_take_their_settings_from_the_one_file(tmp_path: Pa
     ws = core.init_workspace(root, f"sqlite:///{tmp_path / 'store.sqlite'}")
     token = ws.store.events.add_source("portal-p01", "Cổng DVC Hà Nội", ["P01"], ["dossier"])
     tag = uuid.uuid4().hex[:10]
-    prefix, durable, port = f"chiso.deploy{tag}", f"writer-{tag}", free_port()
+    prefix, durable, port, metrics_port = f"chiso.deploy{tag}", f"writer-{tag}", free_port(), free_port()
     with (root / core.SETTINGS).open("a", encoding="utf-8") as f:
         f.write(f'\n[serve]\nhost = "127.0.0.1"\nport = {port}\nevents = false\n'
                 f'\n[events]\nnats = "{NATS}"\nsubject_prefix = "{prefix}"\ndurable = "{durable}"\nack_wait = 30\n'
+                f'metrics_port = {metrics_port}\n'
                 f'\n[web]\nlogin_limits = "store"\n\n[log]\nformat = "json"\nlevel = "info"\n')
     node_log, writer_log = tmp_path / "node.log", tmp_path / "writer.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_LOG_")}
@@ -143,6 +144,11 @@ def test_nodes_and_the_writer_take_their_settings_from_the_one_file(tmp_path: Pa
               "the lag back to 0 on /metrics")
         ready = httpx.get(f"{url}/ready").json()
         assert ready["log"]["pending"] == 0 and ready["log"]["delivered"] >= 2
+        # the writer's own /metrics, on the file's metrics_port: its batch times, the events and its lag
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        assert 'chiso_event_batch_seconds_count{kind="dossier"} 2.0' in scraped, scraped
+        assert 'chiso_events_accepted_total{kind="dossier"} 4.0' in scraped
+        assert "chiso_event_log_pending 0.0" in scraped
     finally:
         if writer is not None:
             stop(writer)

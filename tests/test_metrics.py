@@ -61,6 +61,13 @@ def test_metrics_count_requests_by_route_and_the_stores_events(sqlite_workspace:
     assert ("chiso_event_log_pending", ()) not in m  # no NATS on this node
     ready = c.get("/ready")
     assert ready.status_code == 200 and ready.json()["status"] == "ready" and "log" not in ready.json()
+    # a batch this node applies: its time too
+    token = ws.store.events.add_source("portal-p01", "Cổng DVC", ["P01"], ["dossier"])
+    r = c.post("/api/v1/events/dossier", content=json.dumps(dossier(20)) + "\n",
+               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
+    assert r.status_code == 200, r.text
+    m = samples(c.get("/metrics").text)
+    assert m[("chiso_event_batch_seconds_count", kind)] == 1 and m[("chiso_events_accepted_total", kind)] == 6
 
 
 def test_a_node_on_nats_reports_the_writers_lag_and_is_not_ready_without_nats(

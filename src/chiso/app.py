@@ -108,7 +108,7 @@ def _bad(file: str, section: str, key: str, value: object, expected: str) -> Wor
 class Deployment:
     """What every process of a deployment reads from the one chiso.toml (docs/deploy.md, deploy/chiso.toml): the
     web node's ``[serve]`` (host, port, events), the event log's ``[events]`` (nats, subject_prefix, durable,
-    ack_wait), ``[log]`` (format, level; ``CHISO_LOG_FORMAT``/``CHISO_LOG_LEVEL`` override them) and
+    ack_wait, metrics_port), ``[log]`` (format, level; ``CHISO_LOG_FORMAT``/``CHISO_LOG_LEVEL`` override them) and
     ``[web] login_limits``. A command's flags override the file. A bad value, or an unknown key in these
     sections, is refused naming the file, the section, the key and what is expected."""
 
@@ -119,13 +119,15 @@ class Deployment:
     subject_prefix: str = DEFAULT_PREFIX
     durable: str = DURABLE
     ack_wait: float = 60.0
+    metrics_port: int | None = None  # the writer's own /metrics (chiso ingest --from nats), on [serve] host
     log_format: str = "text"
     log_level: str = "info"
     login_limits: str = "memory"
 
     SECTIONS = {  # noqa: RUF012  -- section → key → what it expects
         "serve": {"host": "host", "port": "port", "events": "bool"},
-        "events": {"nats": "nats_url", "subject_prefix": "name", "durable": "name", "ack_wait": "seconds"},
+        "events": {"nats": "nats_url", "subject_prefix": "name", "durable": "name", "ack_wait": "seconds",
+                   "metrics_port": "port"},
         "log": {"format": "log_format", "level": "log_level"},
     }
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import signal
 import sys
@@ -33,7 +32,7 @@ from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.errors import ChisoError, WorkspaceError
 from chiso.i18n import fmt_number
 from chiso.i18n import t as say
-from chiso.ingest.nats import ConsumeStats, consume, lag
+from chiso.ingest.nats import ConsumeStats, lag, run_consumer
 from chiso.logs import configure as configure_logs
 from chiso.store.events import PARTITIONS, EventStore
 
@@ -94,6 +93,9 @@ def ingest(
                                    help="seconds before a batch a writer took but never finished is delivered again "
                                         "(default: [events] ack_wait, else 60)")
     ] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", min=1, max=65535, help="with --from nats: serve the writer's /metrics on this port "
+                                                 "(default: [events] metrics_port; none without it)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Nạp sự kiện từ tệp, hoặc từ nhật ký NATS (ingest event files, or be the writer of the NATS event log).
@@ -113,7 +115,8 @@ def ingest(
                 raise ChisoError(f"--from {source[:200]!r}: expected a NATS URL, nats://host:4222")
             configure_logs(d.log_format, d.log_level)
             stats = run_writer(ws, source, prefix or d.subject_prefix, durable=durable or d.durable,
-                               ack_wait=ack_wait if ack_wait is not None else d.ack_wait)
+                               ack_wait=ack_wait if ack_wait is not None else d.ack_wait,
+                               metrics=(d.host, metrics_port or d.metrics_port))
             line = (f"{stats.messages} batches: {stats.accepted} events accepted, {stats.duplicates} duplicates, "
                     f"{stats.rejected} rejected")
             if as_json:
@@ -165,26 +168,28 @@ def ingest(
                 out.print(_receipt_line(t))
 
 
-def run_writer(ws: core.Workspace, servers: str, prefix: str, *, durable: str, ack_wait: float) -> ConsumeStats:
+def run_writer(ws: core.Workspace, servers: str, prefix: str, *, durable: str, ack_wait: float,
+               metrics: tuple[str, int | None] = ("127.0.0.1", None)) -> ConsumeStats:
     """The one writer of the NATS log until SIGINT or SIGTERM: ``consume`` on a writer that logs each applied
-    batch with its time and the lag (on one connection of its own for that question), closed at the end."""
-    from chiso.web.metrics import LoggedWriter, LogWatch
+    batch with its time and the lag (on one connection of its own for that question), closed at the end;
+    ``metrics`` (host, port): its own ``/metrics`` there, when a port is given."""
+    from chiso.web.metrics import LoggedWriter, LogWatch, serve_writer_metrics
 
-    async def main() -> ConsumeStats:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
-        watch = LogWatch(servers, durable)
-        writer = LoggedWriter(ws.ingestor, watch=watch)
-        try:
-            return await consume(writer, servers, prefix, stop=stop, durable=durable, ack_wait=ack_wait)
-        finally:
-            await asyncio.to_thread(writer.close)
-            await watch.close()
+    watch = LogWatch(servers, durable)
+    writer = LoggedWriter(ws.ingestor, watch=watch)
+    host, port = metrics
+    try:
+        server = serve_writer_metrics(ws, writer, host, port) if port else None
+    except OSError as exc:
+        raise ChisoError(f"--metrics-port {port}: cannot listen on {host}:{port} ({exc.strerror})") from None
 
-    return asyncio.run(main())
+    async def close() -> None:
+        await asyncio.to_thread(writer.close)
+        await watch.close()
+        if server is not None:
+            server.shutdown()
+
+    return run_consumer(writer, servers, prefix, durable=durable, ack_wait=ack_wait, after=close)
 
 
 def simulate(

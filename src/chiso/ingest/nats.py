@@ -19,7 +19,7 @@ import contextlib
 import json
 import logging
 import signal
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -433,9 +433,11 @@ def run_consumer(
     ws_or_ingestor: OpensIngestor | EventIngestor | EventWriter,
     servers: str | Sequence[str] = DEFAULT_SERVERS,
     prefix: str = DEFAULT_PREFIX,
+    after: Callable[[], Awaitable[None]] | None = None,
     **options: Any,
 ) -> ConsumeStats:
-    """Run ``consume`` until SIGINT or SIGTERM (or its own limits), for a CLI command or a service."""
+    """Run ``consume`` until SIGINT or SIGTERM (or its own limits), for a CLI command or a service; ``after`` is
+    awaited at the end, in the same event loop, whatever happened (closing what the caller opened for it)."""
 
     async def main() -> ConsumeStats:
         stop = asyncio.Event()
@@ -443,7 +445,11 @@ def run_consumer(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, stop.set)
-        return await consume(ws_or_ingestor, servers, prefix, stop=stop, **options)
+        try:
+            return await consume(ws_or_ingestor, servers, prefix, stop=stop, **options)
+        finally:
+            if after is not None:
+                await after()
 
     return asyncio.run(main())
 

@@ -152,7 +152,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.state.nats = nats  # the NATS this node relays to or consumes from: the writer's lag on /metrics, /ready
     app.state.durable = durable
     app.state.log_watch = watch  # the app's one NATS connection for the writer's lag
-    app.state.metrics = Metrics(ws, watch)
+    app.state.metrics = Metrics(ws, watch, w)
     app.state.max_body = max_body
     app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
     for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,

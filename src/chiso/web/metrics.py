@@ -82,7 +82,10 @@ class LogWatch:
 
     async def lag(self) -> dict[str, int] | None:
         """As ``chiso.ingest.nats.lag`` on the held connection (None: no such consumer yet); raises when NATS
-        does not answer within ``LAG_TIMEOUT``."""
+        does not answer within ``LAG_TIMEOUT``. The loop that first asks owns the connection, if none started it."""
+        if self._loop is None:
+            self._loop = asyncio.get_running_loop()
+
         async def ask() -> dict[str, int] | None:
             nc = await self._connection()
             try:
@@ -123,6 +126,10 @@ class LoggedWriter(EventWriter):
         super().__init__(opener)
         self.watch = watch
         self._lag: tuple[float, int | None] = (-1e9, None)
+        # registered where the writer's figures are scraped: the node's /metrics, or the writer's own
+        self.batch_seconds = Histogram("chiso_event_batch_seconds", "Time to apply an event batch (validation, "
+                                       "store, aggregates) by kind", ["kind"], registry=None,
+                                       buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 
     async def _pending(self) -> int | None:
         if self.watch is None:
@@ -142,6 +149,7 @@ class LoggedWriter(EventWriter):
         result = await super().run(fn)
         if isinstance(result, Receipt):
             seconds = time.perf_counter() - start
+            self.batch_seconds.labels(result.kind).observe(seconds)
             fields: dict[str, Any] = {"kind": result.kind, "batch": result.batch, "accepted": result.accepted,
                                       "duplicates": result.duplicates, "rejected": result.rejected,
                                       "seconds": round(seconds, 4)}
@@ -195,8 +203,10 @@ class EventCollector(Collector):
 class Metrics:
     """One app's registry, its request metrics and the event collector."""
 
-    def __init__(self, ws: Workspace, watch: LogWatch | None = None) -> None:
+    def __init__(self, ws: Workspace, watch: LogWatch | None = None, writer: EventWriter | None = None) -> None:
         self.registry = CollectorRegistry()
+        if isinstance(writer, LoggedWriter):  # this node applies batches: their times too
+            self.registry.register(writer.batch_seconds)
         self.requests = Counter("chiso_http_requests", "HTTP requests by method, route and status",
                                 ["method", "route", "status"], registry=self.registry)
         self.latency = Histogram("chiso_http_request_seconds", "HTTP request latency by route", ["route"],
@@ -206,6 +216,18 @@ class Metrics:
 
     def text(self) -> bytes:
         return bytes(generate_latest(self.registry))
+
+
+def serve_writer_metrics(ws: Workspace, writer: LoggedWriter, host: str, port: int) -> Any:
+    """The writer's own ``/metrics`` (it serves no app): its batch times, the store's event figures and the lag,
+    on ``host:port`` in a thread of its own. Returns the server (``shutdown()`` it at the end)."""
+    from prometheus_client import start_http_server
+
+    registry = CollectorRegistry()
+    registry.register(writer.batch_seconds)
+    registry.register(EventCollector(ws, writer.watch))
+    server, _thread = start_http_server(port, addr=host, registry=registry)
+    return server
 
 
 class RequestMetrics(BaseHTTPMiddleware):
