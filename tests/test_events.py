@@ -270,3 +270,24 @@ def test_a_computed_value_answers_before_a_published_one_and_both_show(loaded: c
     ans = loaded.engine.value("dossier_full_online_rate", "ministries", "2024")
     assert ans.value == 70.0 and ans.figure is not None and ans.figure.source == "computed"
     assert 63.47 in [a.value for a in ans.alternatives]  # the published figure stays visible
+
+
+def test_a_batchs_plans_compiled_once_answer_as_ibis_does(ws: core.Workspace, ing: EventIngestor) -> None:
+    """The per-batch plans (compiled to SQL once, the batch a parameter) give what Ibis gives for that batch."""
+    from chiso.engine.events import BatchPlan, daily_plan, first_seen_plan, measures_of, run
+
+    first = ing.submit_ndjson("dossier", ndjson([dossier(i, u) for i, u in enumerate(["P79", "P01", "BYT"] * 4)]), "t")
+    second = ing.submit_ndjson("dossier", ndjson([dossier(100 + i, "P48", status="result_issued") for i in range(5)]),
+                               "t")
+    ing.submit_ndjson("ndxp", ndjson([ndxp(i, "P01") for i in range(6)]), "t")
+    con = ing.events.ibis()
+    plans = [("dossier", lambda t: daily_plan(t, "dossier", measures_of("dossier", ws.catalogue.measures)))]
+    plans += [("ndxp", lambda t, m=m: first_seen_plan(t, m)) for m in measures_of("ndxp", ws.catalogue.measures)
+              if m.agg == "first_seen"]
+    for kind, build in plans:
+        plan = BatchPlan(con, f"{kind}_event", build)
+        for batch in (first.batch, second.batch, first.batch + 99):  # the last: no such batch
+            t = con.table(f"{kind}_event")
+            assert plan.run(ing.events.con, batch) == run(con, build(t.filter(t.batch == batch))), (kind, batch)
+    with pytest.raises(ValueError, match="does not filter on its batch"):
+        BatchPlan(con, "dossier_event", lambda t: con.table("dossier_event").limit(1))

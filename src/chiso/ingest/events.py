@@ -44,7 +44,7 @@ from chiso.catalogue.events import (
 )
 from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.catalogue.models import UnitType
-from chiso.engine.events import daily_long, daily_plan, first_seen_plan, measures_of, run
+from chiso.engine.events import BatchPlan, daily_long, daily_plan, first_seen_plan, measures_of, run
 from chiso.errors import ChisoError, ImportFileError
 from chiso.ingest.portal import is_portal_record, portal_to_event
 from chiso.store import Store
@@ -190,6 +190,7 @@ class EventIngestor:
         self._leaf_units = {c for c, u in catalogue.units.items() if not u.is_group and not u.is_local}
         self._after_end = _after_end(catalogue)
         self._before_start = _before_start(catalogue)
+        self._batch_plans: dict[tuple[str, str], BatchPlan] = {}  # (kind, plan) → compiled once: see _plan
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
         self._endpoint_measures = sorted(
             m.id for m in catalogue.measures.values()
@@ -687,17 +688,25 @@ class EventIngestor:
         return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad], moved or Counter(),
                        unattributed)
 
+    def _plan(self, kind: str, name: str, build: Callable[[Any], Any], where_batch: int | None) -> pa.Table:
+        """A plan over a kind's stored events: over one batch, compiled once per ingestor (its catalogue); over
+        all, built and run through Ibis."""
+        if where_batch is None:
+            con = self.events.ibis()
+            return run(con, build(con.table(table_name(kind))))
+        key = (kind, name)
+        plan = self._batch_plans.get(key)
+        if plan is None:
+            plan = self._batch_plans[key] = BatchPlan(self.events.ibis(), table_name(kind), build)
+        return plan.run(self.events.con, where_batch)
+
     def _deltas(self, kind: str, where_batch: int | None) -> tuple[pa.Table, pa.Table]:
-        con = self.events.ibis()
-        t = con.table(table_name(kind))
-        if where_batch is not None:
-            t = t.filter(t.batch == where_batch)
         ms = measures_of(kind, self.catalogue.measures)
-        daily = daily_long(run(con, daily_plan(t, kind, ms)))
+        daily = daily_long(self._plan(kind, "daily", lambda t: daily_plan(t, kind, ms), where_batch))
         firsts = []
         for m in ms:
             if m.agg == "first_seen":
-                fs = run(con, first_seen_plan(t, m))
+                fs = self._plan(kind, f"first_seen:{m.id}", functools.partial(first_seen_plan, m=m), where_batch)
                 firsts.append(fs.append_column("measure", pa.array([m.id] * fs.num_rows, pa.string())))
         fs_all = (
             pa.concat_tables(firsts).select(["measure", "unit", "key", "first_day"])
@@ -719,12 +728,9 @@ class EventIngestor:
         kept per province only."""
         if kind not in LOCAL_COLUMN:
             return daily_long(pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
-        con = self.events.ibis()
-        t = con.table(table_name(kind))
-        if where_batch is not None:
-            t = t.filter(t.batch == where_batch)
         ms = measures_of(kind, self.catalogue.measures)
-        return daily_long(run(con, daily_plan(t, kind, ms, by=LOCAL_COLUMN[kind])))
+        return daily_long(self._plan(kind, "local", lambda t: daily_plan(t, kind, ms, by=LOCAL_COLUMN[kind]),
+                                     where_batch))
 
     def _subunit_rejects(self, kind: str, batch: int) -> list[SubunitReject]:
         """The batch's stored events whose subunit names no commune they can be attributed to, with the reason."""
