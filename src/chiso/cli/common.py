@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import typer
 from rich.console import Console
@@ -13,6 +14,8 @@ from chiso import app as core
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import t
 from chiso.store import default_actor
+
+T = TypeVar("T")
 
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
@@ -55,3 +58,9 @@ def fail_on_errors() -> Iterator[None]:
         yield
     except ChisoError as exc:
         fail(exc)
+
+
+def run(fn: Callable[[], T]) -> T:
+    """Run a command body, turning chiso's errors into one clear line and a non-zero exit."""
+    with fail_on_errors():
+        return fn()

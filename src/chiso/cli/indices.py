@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -19,7 +18,7 @@ from chiso import app as core
 from chiso.catalogue.indices import IndexDef
 from chiso.catalogue.models import Unit
 from chiso.catalogue.periods import Period, parse_period
-from chiso.cli.common import WIDE, err, fail_on_errors, out, workspace
+from chiso.cli.common import WIDE, err, out, run, workspace
 from chiso.engine.indices import GroupScore, IndexScorer, NodeScore, UnitScore
 from chiso.i18n import current_lang, fmt_number
 from chiso.i18n import t as say
@@ -55,11 +54,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object")]
 def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
 
-
-def run(fn: Callable[[], Any]) -> Any:
-    """Run a command body, turning chiso's errors into one clear line and a non-zero exit."""
-    with fail_on_errors():
-        return fn()
 
 
 def _scorer(ws: core.Workspace) -> IndexScorer:

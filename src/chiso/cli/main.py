@@ -14,7 +14,7 @@ from rich.table import Table
 
 from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
-from chiso.cli.common import WIDE, err, fail_on_errors, fit_width, out, state, workspace
+from chiso.cli.common import WIDE, err, fit_width, out, run, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
 from chiso.cli.extract import extract
 from chiso.cli.indices import index_app
@@ -63,11 +63,6 @@ def _json(obj: Any) -> None:
 def _fmt(ind: Indicator, x: float | None) -> str:
     return fmt_value(x, ind.unit, ind.decimals, kind=ind.kind)
 
-
-def run(fn: Any) -> Any:
-    """Run a command body, turning chiso's errors into one clear line and a non-zero exit."""
-    with fail_on_errors():
-        return fn()
 
 
 # --- commands -------------------------------------------------------------------------------------
