@@ -196,8 +196,10 @@ def start_server(ws_dir: Path, port: int) -> subprocess.Popen[bytes]:
     import httpx
 
     exe = Path(sys.executable).parent / "chiso"
+    # its log to a file: a pipe nobody reads fills up and stops the server (it logs every request)
+    log = (ws_dir.parent / f"server-{port}.log").open("wb")
     proc = subprocess.Popen([str(exe), "--workspace", str(ws_dir), "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
@@ -205,7 +207,7 @@ def start_server(ws_dir: Path, port: int) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             pass
         if proc.poll() is not None:
-            raise RuntimeError(f"chiso serve exited: {proc.stderr.read().decode()[-2000:] if proc.stderr else ''}")
+            raise RuntimeError(f"chiso serve exited: {Path(log.name).read_text(errors='replace')[-2000:]}")
         time.sleep(0.1)
     proc.terminate()
     raise RuntimeError("chiso serve did not answer /api/v1/health within 30 s")

@@ -86,10 +86,11 @@ class Follower:
     """``chiso events recompute --follow`` in its own process: its lines read as they come, within a bound."""
 
     def __init__(self, ws: core.Workspace, cluster: Cluster, shared: Path) -> None:
+        self.log = shared.parent / "follower.log"  # a file: an unread pipe would fill and stop the process
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "chiso", "--workspace", str(ws.root), "events", "recompute", "--engine", "spark",
              "--master", cluster.master, "--from", str(shared), "--follow", "--poll", "0.5"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster.env)
+            stdout=subprocess.PIPE, stderr=self.log.open("wb"), text=True, env=cluster.env)
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -102,7 +103,7 @@ class Follower:
 
     def next_line(self, timeout: float = 600) -> str:
         line = self.lines.get(timeout=timeout)  # a bound, not a timing
-        assert line is not None, f"the follower stopped: {self.proc.wait()} {self.proc.stderr.read()[-3000:]}"  # type: ignore[union-attr]
+        assert line is not None, f"the follower stopped: {self.proc.wait()} {self.log.read_text()[-3000:]}"
         return line
 
     def stop(self) -> int:
