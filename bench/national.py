@@ -12,7 +12,10 @@ workspace under ``$CHISO_BENCH_DATA/national-{days}`` (kept: run again, and the 
 4. ``chiso events recompute --check``: the kept aggregates equal a full recompute from the stored events;
 5. ``value`` and ``rank`` over the kept aggregates (bench/answers.py's calls and measure), p95;
 6. the annual report, ``chiso report 2024`` (HTML, PDF, DOCX);
-7. disk: the raw Parquet, the event store, the operational store.
+7. disk: the raw Parquet, the event store, the operational store;
+8. the simulated truth: the bloc and national rates the engine answers equal, numerator and denominator, the
+   same formulas counted by DuckDB straight over the simulator's Parquet, and are within 0.1 point of the
+   published figures the simulator is calibrated to.
 
 Goals (issue 14): ingestion within 1.5× of the bare DuckDB insert (bench/ingest.py measures the ratio), the
 national year ingested in under about two hours, ``value``/``rank`` p95 under 50 ms, the report under 10 s. CI
@@ -126,6 +129,7 @@ def main() -> None:
 
     ans = step("answers (ms, p95)", answer)
     report = step("report 2024", lambda: run(ws, "report", "2024", log=log)[0])
+    truth = step("simulated truth", lambda: simulated_truth(ws, raw))
     rows = [
         ["simulate (Parquet)", f"{events:,}", c.fmt_s(sim["seconds"]), f"{events / sim['seconds']:,.0f}",
          f"{sim['raw_bytes'] / 2**30:.1f} GiB raw", ""],
@@ -149,9 +153,85 @@ def main() -> None:
         f"{ans['rank']:.1f} ms; baseline, one kept-aggregate read: {ans['read']:.1f} ms. Goal: under 50 ms.",
         f"- Disk per billion events: raw Parquet {sim['raw_bytes'] / events * 1e9 / 2**30:.0f} GiB, event store "
         f"{disk['event_store'] / events * 1e9 / 2**30:.0f} GiB.",
+        "",
+        "The simulated truth: the engine's answers from the kept aggregates against the same formulas counted by "
+        "DuckDB straight over the simulator's Parquet (numerator and denominator, exactly), and against the "
+        "published figures (goal: within 0.1 point).",
+        "",
+        c.table(["indicator", "unit", "period", "engine", "counted over the raw events", "equal", "published",
+                 "off by"], [truth_row(t) for t in truth]),
         *c.footer(load),
     ])
     c.publish(f"national-{'year' if year else f'{args.days}d'}", md, args.no_doc)
+
+
+# (indicator, unit, period) → the published figure (simulate/nation.py's TARGETS, and 45.8 / 43.8 for the nation)
+PUBLISHED = [
+    ("dossier_full_online_rate", "VN", "2024", 45.8), ("dossier_full_online_rate", "ministries", "2024", 63.47),
+    ("dossier_full_online_rate", "provinces", "2024", 18.54), ("dossier_full_online_rate", "VN", "2024Q3", 43.8),
+    ("dossier_full_online_rate", "ministries", "2024Q3", 61.1),
+    ("dossier_full_online_rate", "provinces", "2024Q3", 18.2),
+    ("dossier_digitisation_rate", "ministries", "2024Q3", 45.14),
+    ("dossier_digitisation_rate", "provinces", "2024Q3", 65.38),
+    ("e_result_rate", "ministries", "2024Q3", 45.48), ("e_result_rate", "provinces", "2024Q3", 67.2),
+    ("digitised_data_reuse_rate", "ministries", "2024Q3", 1.29),
+    ("digitised_data_reuse_rate", "provinces", "2024Q3", 13.15),
+]
+# The simulator's own counts, written independently of the engine's measure definitions.
+FORMULAS = {
+    "dossier_full_online_rate": ("count(*) FILTER (WHERE status = 'received' AND full_online)",
+                                 "count(*) FILTER (WHERE status = 'received')"),
+    "dossier_digitisation_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND digitised)",
+                                  "count(*) FILTER (WHERE status = 'result_issued')"),
+    "e_result_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND e_result)",
+                      "count(*) FILTER (WHERE status = 'result_issued')"),
+    "digitised_data_reuse_rate": ("sum(documents_reused) FILTER (WHERE status = 'received')",
+                                  "sum(documents) FILTER (WHERE status = 'received')"),
+}
+PERIOD_SQL = {"2024": "\"at\" >= TIMESTAMP '2024-01-01' AND \"at\" < TIMESTAMP '2025-01-01'",
+              "2024Q3": "\"at\" >= TIMESTAMP '2024-07-01' AND \"at\" < TIMESTAMP '2024-10-01'"}
+UNIT_SQL = {"VN": "TRUE", "ministries": "unit NOT LIKE 'P%'", "provinces": "unit LIKE 'P%'"}
+
+
+def simulated_truth(ws: Path, raw: Path) -> list[dict[str, Any]]:
+    """Each published rate: the engine's numerator and denominator against DuckDB's count over the raw files."""
+    import duckdb
+
+    from chiso import app as core
+
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory = '{raw.parent / 'duckdb-tmp'}'")
+    # One scan: every (formula part, unit group, period) as a FILTERed aggregate.
+    parts, names = [], []
+    for code, unit, period, _ in PUBLISHED:
+        for side, expr in zip(("num", "den"), FORMULAS[code], strict=True):
+            agg, cond = expr.split(" FILTER (WHERE ")
+            parts.append(f"{agg} FILTER (WHERE {cond[:-1]} AND {UNIT_SQL[unit]} AND {PERIOD_SQL[period]})")
+            names.append((code, unit, period, side))
+    row = con.execute(f"SELECT {', '.join(parts)} FROM read_parquet('{raw / 'dossier'}/*.parquet')").fetchone()
+    assert row is not None
+    counted = dict(zip(names, row, strict=True))
+    w = core.find_workspace(ws)
+    out = []
+    for code, unit, period, published in PUBLISHED:
+        a = w.engine.value(code, unit, period, compare=False)
+        f = a.figure
+        num, den = counted[(code, unit, period, "num")], counted[(code, unit, period, "den")]
+        out.append({"code": code, "unit": unit, "period": period, "published": published,
+                    "value": a.value, "numerator": f.numerator if f else None,
+                    "denominator": f.denominator if f else None, "raw_numerator": num, "raw_denominator": den,
+                    "raw_value": 100.0 * num / den if den else None})
+    w.close()
+    return out
+
+
+def truth_row(t: dict[str, Any]) -> list[str]:
+    equal = t["numerator"] == t["raw_numerator"] and t["denominator"] == t["raw_denominator"]
+    return [f"`{t['code']}`", t["unit"], t["period"],
+            f"{t['value']:.2f} ({t['numerator']:,.0f} / {t['denominator']:,.0f})" if t["value"] is not None else "—",
+            f"{t['raw_value']:.2f} ({t['raw_numerator']:,.0f} / {t['raw_denominator']:,.0f})",
+            "yes" if equal else "**no**", f"{t['published']:g}",
+            f"{t['value'] - t['published']:+.2f}" if t["value"] is not None else "—"]
 
 
 def _rows(path: Path) -> int:
