@@ -174,13 +174,14 @@ def national_days(days: int, *, seed: int = 2024, log: Callable[[str], None] = p
         out.mkdir(parents=True, exist_ok=True)
         n, part = 0, 0
         buf: list[pa.RecordBatch] = []
+        held = 0
         for b in nation.iter_batches(2024, 1.0, seed=seed, kind=kind, batch_rows=500_000):
             b = b.filter(pc.less(b.column("at"), pa.scalar(end, b.schema.field("at").type)))
             buf.append(b)
-            n += b.num_rows
-            if sum(x.num_rows for x in buf) >= 2_000_000 or b.num_rows < 500_000:
+            n, held = n + b.num_rows, held + b.num_rows
+            if held >= 2_000_000 or b.num_rows < 500_000:
                 pq.write_table(pa.Table.from_batches(buf), out / f"part-{part:05d}.parquet", compression="snappy")
-                buf, part = [], part + 1
+                buf, held, part = [], 0, part + 1
             if b.num_rows < 500_000:  # the cut: the stream is in time order
                 break
         counts[kind] = n

@@ -236,6 +236,18 @@ def test_a_crash_between_storing_and_applying_is_repaired(ws: core.Workspace, in
     assert_kept_equals_recompute(ws, ing)
 
 
+def test_a_crash_before_storing_leaves_the_batch_abandoned(ws: core.Workspace, ing: EventIngestor) -> None:
+    book = ws.store.events
+    orphan = book.new_batch("dossier", "t", 3, [])  # received, and the process dies before the store's commit
+    assert ing.recover() == []
+    assert book.batch(orphan)["state"] == "abandoned"  # type: ignore[index]
+    assert book.batches_in_state("received") == []
+    ing.submit_ndjson("dossier", ndjson([dossier(i, "P01") for i in range(3)]), "t")  # sent again: counted once
+    totals = {t["state"]: t for t in book.batch_totals()}
+    assert totals["abandoned"]["batches"] == 1 and totals["abandoned"]["accepted"] == 0
+    assert totals["applied"]["accepted"] == 3 and book.stored_by_kind() == {"dossier": 3}
+
+
 def test_computed_answers_for_units_blocs_and_nation(ws: core.Workspace, ing: EventIngestor) -> None:
     rows = [dossier(i, "P79", full_online=i < 3) for i in range(10)]  # 3/10
     rows += [dossier(100 + i, "BTTTT", full_online=i < 9) for i in range(10)]  # 9/10
@@ -291,3 +303,26 @@ def test_a_batchs_plans_compiled_once_answer_as_ibis_does(ws: core.Workspace, in
             assert plan.run(ing.events.con, batch) == run(con, build(t.filter(t.batch == batch))), (kind, batch)
     with pytest.raises(ValueError, match="does not filter on its batch"):
         BatchPlan(con, "dossier_event", lambda t: con.table("dossier_event").limit(1))
+
+
+def test_the_event_store_memory_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from chiso.errors import WorkspaceError
+
+    def limit() -> float:  # DuckDB reports it rounded, in its own units
+        es = EventStore(tmp_path / "e.duckdb")
+        try:
+            text = str(es.con.execute("SELECT current_setting('memory_limit')").fetchone()[0])  # type: ignore[index]
+        finally:
+            es.close()
+        number, unit = text.split()
+        return float(number) * {"KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40}[unit]
+
+    half = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2
+    assert limit() == pytest.approx(half, rel=0.01)  # not DuckDB's 80 %: the rest of chiso shares the machine
+    monkeypatch.setenv("CHISO_EVENTS_MEMORY", "512MB")
+    assert limit() == pytest.approx(512e6, rel=0.01)
+    monkeypatch.setenv("CHISO_EVENTS_MEMORY", "lots'; DROP TABLE x")
+    with pytest.raises(WorkspaceError, match=r"CHISO_EVENTS_MEMORY: .* is not a size like 4GB"):
+        EventStore(tmp_path / "e.duckdb")

@@ -172,6 +172,7 @@ def check_final(ws: core.Workspace, events: list[dict[str, Any]]) -> None:
     ing = ws.ingestor()
     try:
         assert ing.recover() == []  # the restarted process already repaired everything
+        assert ws.store.events.batches_in_state("received") == []  # none left counted as received yet empty
         assert ing.events.count("dossier") == len({e["event_id"] for e in events})
         distinct = ing.events.con.execute("SELECT count(DISTINCT event_id) FROM dossier_event").fetchone()
         assert distinct is not None and distinct[0] == len(events)

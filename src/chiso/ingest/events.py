@@ -190,6 +190,11 @@ class EventIngestor:
         self._leaf_units = {c for c, u in catalogue.units.items() if not u.is_group and not u.is_local}
         self._after_end = _after_end(catalogue)
         self._before_start = _before_start(catalogue)
+        # the same edges as (unit, "<" or ">", day, successor, problem), for the SQL path's rules
+        self._lifetime_edges = [(code, "<", began, to, problem) for code, (began, to, problem) in
+                                sorted(self._before_start.items())]
+        self._lifetime_edges += [(code, ">", ended, to, problem) for code, steps in sorted(self._after_end.items())
+                                 for ended, to, problem in steps]
         self._batch_plans: dict[tuple[str, str], BatchPlan] = {}  # (kind, plan) → compiled once: see _plan
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
         self._endpoint_measures = sorted(
@@ -452,16 +457,12 @@ class EventIngestor:
             )
             whens, refusals = [], []
             # before a unit began, then after it ended: an event goes to the unit named, or is refused
-            lifetime = [(code, "<", began, to, problem) for code, (began, to, problem) in
-                        sorted(self._before_start.items())]
-            lifetime += [(code, ">", ended, to, problem) for code, steps in sorted(self._after_end.items())
-                         for ended, to, problem in steps]
             # only the edges the chunk's days cross: a year inside every unit's lifetime needs none of them
             at_type = next(duck for n, _, duck, _nl in wanted if n == "at")
             first, last = con.execute(
                 f'SELECT min(d), max(d) FROM (SELECT CAST(TRY_CAST("at" AS {at_type}) AS DATE) AS d FROM raw_in)'
             ).fetchall()[0]
-            lifetime = [r for r in lifetime if first is not None and last is not None
+            lifetime = [r for r in self._lifetime_edges if first is not None and last is not None
                         and (first < r[2] if r[1] == "<" else last > r[2])]
             for code, cmp, edge, to, problem in lifetime:
                 cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) {cmp} DATE '{edge.isoformat()}'"
@@ -759,9 +760,12 @@ class EventIngestor:
         return len(unattributed)
 
     def recover(self) -> list[int]:
-        """Apply batches that were stored (acknowledged) but not applied before a crash."""
+        """Apply batches that were stored (acknowledged) but not applied before a crash; mark those received but
+        never stored abandoned (the crash came before the event store's commit: nothing of theirs counts)."""
         stored = self.events.stored_batches()
-        todo = [b for b in self.book.batches_in_state("stored") + self.book.batches_in_state("received") if b in stored]
+        received = self.book.batches_in_state("received")
+        todo = [b for b in self.book.batches_in_state("stored") + received if b in stored]
+        self.book.abandon([b for b in received if b not in stored])
         for b in sorted(todo):
             info = self.book.batch(b)
             assert info is not None

@@ -154,6 +154,15 @@ class EventBook:
             q = select(s.event_batch.c.id).where(s.event_batch.c.state == state).order_by(s.event_batch.c.id)
             return [int(r[0]) for r in conn.execute(q)]
 
+    def abandon(self, batches: Collection[int]) -> None:
+        """Mark batches that were received but never stored (their process died in between) as abandoned: they hold
+        no event, and their source sends them again (an unacknowledged NATS message) as a batch of its own."""
+        todo = sorted(batches)
+        with self.engine.begin() as conn:
+            for i in range(0, len(todo), 500):
+                conn.execute(update(s.event_batch).where(s.event_batch.c.id.in_(todo[i:i + 500]),
+                                                         s.event_batch.c.state == "received").values(state="abandoned"))
+
     def stored_by_kind(self) -> dict[str, int]:
         """Events stored per kind, as the applied batches count them (each event once: duplicates are not
         accepted): what the event store holds, read without opening it."""
@@ -266,7 +275,8 @@ class EventBook:
             for table, data in ((s.event_agg, daily), (s.event_agg_local, local)):
                 for i in range(0, len(todo), 500):
                     conn.execute(delete(table).where(table.c.day.in_(todo[i:i + 500])))
-                self._bulk(conn, table, data)
+                if data.num_rows:
+                    self._add_sums(conn, table.name, data)  # into emptied days: the sums themselves
             self._merge_first_seen(conn, first_seen)
 
     def _subunit_rejects(self, conn: Connection, batch: int, rejects: Sequence[SubunitReject]) -> None:
@@ -286,18 +296,12 @@ class EventBook:
         with self.engine.begin() as conn:
             conn.execute(delete(s.event_agg))
             conn.execute(delete(s.event_first_seen))
-            self._bulk(conn, s.event_agg, daily)
-            self._bulk(conn, s.event_first_seen, first_seen)
             if local is not None:
                 conn.execute(delete(s.event_agg_local))
-                self._bulk(conn, s.event_agg_local, local)
-
-    @staticmethod
-    def _bulk(conn: Connection, table: Any, data: pa.Table, chunk: int = 50_000) -> None:
-        for b in data.to_batches(max_chunksize=chunk):
-            rows = b.to_pylist()
-            if rows:
-                conn.execute(insert(table), rows)
+            for table, data in ((s.event_agg, daily), (s.event_agg_local, local)):
+                if data is not None and data.num_rows:
+                    self._add_sums(conn, table.name, data)
+            self._merge_first_seen(conn, first_seen)
 
     def all_daily(self) -> dict[tuple[str, str, date], int]:
         with self.engine.connect() as conn:

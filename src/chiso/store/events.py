@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import types
 import typing
 from collections.abc import Collection
@@ -79,8 +80,23 @@ class EventStore:
                 f"the event store {self.path} is in use by another chiso process (a running `chiso serve`?): "
                 "send events to that process, or stop it first"
             ) from exc
+        self._limit_memory()
         if not read_only:
             self._create()
+
+    def _limit_memory(self) -> None:
+        """DuckDB's buffer pool, left alone, grows to 80 % of the machine's memory as a large store is written (it
+        keeps the blocks it wrote): half of it by default, or ``CHISO_EVENTS_MEMORY`` ("4GB", "512MB"), leaves
+        room for the web app, the operational store and the rest."""
+        given = os.environ.get("CHISO_EVENTS_MEMORY", "").strip()
+        if given:
+            if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", given, re.IGNORECASE):
+                raise WorkspaceError(f"CHISO_EVENTS_MEMORY: {given!r} is not a size like 4GB or 512MB")
+            limit = given
+        else:
+            pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
+            limit = f"{max(1, pages * size // 2 // 2**20)}MiB"
+        self.con.execute(f"SET memory_limit = '{limit}'")
 
     def _create(self) -> None:
         for kind in EVENT_KINDS:
@@ -108,7 +124,9 @@ class EventStore:
         ``consumer_unit``): a source may send only for its own units, so no source can send an id first and have
         another unit's real event dropped as its duplicate. Events stored before were unique by id alone, so they
         are unique by (unit, id) too: nothing stored changes."""
-        rows = rows.cast(arrow_schema(kind, with_batch=False))
+        schema = arrow_schema(kind, with_batch=False)
+        if not rows.schema.equals(schema):  # the ingestor's validation already casts to it
+            rows = rows.cast(schema)
         t = table_name(kind)
         u = UNIT_COLUMN[kind]  # whose the event is: the scope of its idempotency
         con = self.con
