@@ -326,3 +326,22 @@ def test_the_event_store_memory_is_bounded(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setenv("CHISO_EVENTS_MEMORY", "lots'; DROP TABLE x")
     with pytest.raises(WorkspaceError, match=r"CHISO_EVENTS_MEMORY: .* is not a size like 4GB"):
         EventStore(tmp_path / "e.duckdb")
+
+
+def test_kept_sums_are_compared_measure_by_measure(ws: core.Workspace) -> None:
+    from datetime import date
+
+    book = ws.store.events
+    d1, d2 = date(2024, 3, 1), date(2024, 3, 2)
+
+    def sums(rows: list[tuple[str, str, Any, int]]) -> pa.Table:
+        return pa.table({"measure": [r[0] for r in rows], "unit": [r[1] for r in rows],
+                         "day": pa.array([r[2] for r in rows], pa.date32()), "value": [r[3] for r in rows]})
+
+    first_seen = pa.table({"measure": pa.array([], pa.string()), "unit": pa.array([], pa.string()),
+                           "key": pa.array([], pa.string()), "first_day": pa.array([], pa.date32())})
+    book.apply(None, sums([("a", "P01", d1, 3), ("a", "P01", d2, 0), ("b", "P79", d1, 5)]), first_seen)
+    assert book.differences(sums([("a", "P01", d1, 3), ("b", "P79", d1, 5)])) == (0, [])  # a 0 is no row
+    count, first = book.differences(sums([("a", "P01", d1, 4), ("b", "P48", d2, 1)]))
+    assert count == 3 and first == [("a", "P01", d1), ("b", "P48", d2), ("b", "P79", d1)]
+    assert book.differences(sums([("a", "P01", d1, 4)]), days=[d2]) == (0, [])  # only the days asked

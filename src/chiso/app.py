@@ -673,15 +673,10 @@ def recompute_events(
     book = ws.store.events
     if check:
         diffs = []
-        for name, kept, fresh in (("event_agg", book.all_daily(), daily), ("event_agg_local", book.all_daily_local(),
-                                                                          local)):
-            new = {(r["measure"], r["unit"], r["day"]): r["value"] for r in fresh.to_pylist()}
-            if days is not None:
-                wanted = set(days)
-                kept = {k: v for k, v in kept.items() if k[2] in wanted}
-            diff = sorted(k for k in kept.keys() | new.keys() if kept.get(k) != new.get(k))
-            if diff:
-                diffs.append(f"{name}: {len(diff)} differences, e.g. {diff[:3]}")
+        for name, fresh, local_sums in (("event_agg", daily, False), ("event_agg_local", local, True)):
+            count, first_few = book.differences(fresh, local=local_sums, days=days)
+            if count:
+                diffs.append(f"{name}: {count} differences, e.g. {first_few}")
         return Recomputed(engine, daily.num_rows, local.num_rows, first.num_rows, n, tuple(diffs))
     if days is None:
         book.replace_all(daily, first, local)

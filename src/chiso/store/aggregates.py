@@ -10,14 +10,16 @@ whose subunit named none are listed among the rejects then too (kind ``dossier.s
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import secrets
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -25,6 +27,8 @@ from sqlalchemy.engine import Connection
 from chiso.catalogue.events import SUBUNIT_REJECT_KIND
 from chiso.store import schema as s
 from chiso.store.clock import now
+
+SUMS_CHUNK = 200_000  # daily sums handed to the driver at a time
 
 
 def reject_key(source: str, kind: str, identity: str, position: int | None, raw: str) -> str:
@@ -230,20 +234,26 @@ class EventBook:
         """Daily sums (measure, unit, day, value) added into ``table``'s rows. A batch of a national day holds
         10⁵–10⁶ of them: they go to the driver as plain tuples (SQLite) or by COPY (PostgreSQL), not as one
         statement object per row."""
-        rows = zip(data.column("measure").to_pylist(), data.column("unit").to_pylist(),
-                   data.column("day").cast(pa.string()).to_pylist(), data.column("value").to_pylist(), strict=True)
+        def rows() -> Iterator[tuple[Any, ...]]:  # a chunk at a time: a national year's recompute is 10⁸ rows
+            for b in data.to_batches(max_chunksize=SUMS_CHUNK):
+                yield from zip(b.column("measure").to_pylist(), b.column("unit").to_pylist(),
+                               b.column("day").cast(pa.string()).to_pylist(), b.column("value").to_pylist(),
+                               strict=True)
+
         if self.engine.dialect.name != "postgresql":
-            conn.exec_driver_sql(
-                f"INSERT INTO {table} (measure, unit, day, value) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (measure, unit, day) DO UPDATE SET value = value + excluded.value",
-                list(rows),
-            )
+            it = rows()
+            while chunk := list(itertools.islice(it, SUMS_CHUNK)):
+                conn.exec_driver_sql(
+                    f"INSERT INTO {table} (measure, unit, day, value) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (measure, unit, day) DO UPDATE SET value = value + excluded.value",
+                    chunk,
+                )
             return
         with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
             cur.execute("CREATE TEMP TABLE IF NOT EXISTS sums_in (measure varchar(100), unit varchar(50), day date, "
                         "value bigint) ON COMMIT DELETE ROWS")
             with cur.copy("COPY sums_in (measure, unit, day, value) FROM STDIN") as copy:
-                for r in rows:
+                for r in rows():
                     copy.write_row(r)
             cur.execute(
                 f"INSERT INTO {table} (measure, unit, day, value) SELECT measure, unit, day, sum(value) FROM sums_in "
@@ -302,6 +312,44 @@ class EventBook:
                 if data is not None and data.num_rows:
                     self._add_sums(conn, table.name, data)
             self._merge_first_seen(conn, first_seen)
+
+    def differences(self, fresh: pa.Table, *, local: bool = False, days: Collection[date] | None = None,
+                    sample: int = 3) -> tuple[int, list[tuple[str, str, date]]]:
+        """How many (measure, unit, day) sums of ``fresh`` differ from the kept ones (per province, or per commune
+        with ``local``; only ``days`` if given), and the first few. Compared one measure at a time, as Arrow
+        tables: a national year's kept sums (10⁸ rows per commune) never sit in memory whole."""
+        table = s.event_agg_local if local else s.event_agg
+        c = table.c
+        wanted = None if days is None else sorted(set(days))
+        with self.engine.connect() as conn:
+            kept_measures = {str(r[0]) for r in conn.execute(select(c.measure).distinct())}
+        count, first = 0, list[tuple[str, str, date]]()
+        schema = pa.schema([("unit", pa.string()), ("day", pa.date32()), ("kept", pa.int64())])
+        for m in sorted(kept_measures | set(fresh.column("measure").unique().to_pylist())):
+            q = select(c.unit, c.day, c.value).where(c.measure == m)
+            with self.engine.connect() as conn:
+                got = [tuple(r) for r in conn.execute(q)]
+            kept = pa.Table.from_arrays([pa.array([r[0] for r in got], pa.string()),
+                                         pa.array([r[1] for r in got], pa.date32()),
+                                         pa.array([int(r[2]) for r in got], pa.int64())], schema=schema)
+            del got
+            new = fresh.filter(pc.equal(fresh.column("measure"), m)).select(["unit", "day", "value"])
+            new = new.cast(pa.schema([("unit", pa.string()), ("day", pa.date32()), ("value", pa.int64())]))
+            if wanted is not None:
+                days_in = pa.array(wanted, pa.date32())
+                kept = kept.filter(pc.is_in(kept.column("day"), days_in))
+                new = new.filter(pc.is_in(new.column("day"), days_in))
+            both = kept.join(new, ["unit", "day"], join_type="full outer")
+            # a sum of 0 and no row at all say the same: nothing counted that day
+            k = pc.fill_null(both.column("kept"), 0)
+            v = pc.fill_null(both.column("value"), 0)
+            bad = both.filter(pc.not_equal(k, v))
+            count += bad.num_rows
+            if len(first) < sample and bad.num_rows:
+                bad = bad.sort_by([("unit", "ascending"), ("day", "ascending")]).slice(0, sample - len(first))
+                first += [(m, u, d) for u, d in zip(bad.column("unit").to_pylist(), bad.column("day").to_pylist(),
+                                                     strict=True)]
+        return count, first
 
     def all_daily(self) -> dict[tuple[str, str, date], int]:
         with self.engine.connect() as conn:
