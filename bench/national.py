@@ -160,6 +160,7 @@ def main() -> None:
         "",
         c.table(["indicator", "unit", "period", "engine", "counted over the raw events", "equal", "published",
                  "off by"], [truth_row(t) for t in truth]),
+        "",
         *c.footer(load),
     ])
     c.publish(f"national-{'year' if year else f'{args.days}d'}", md, args.no_doc)
