@@ -17,6 +17,7 @@ from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
 from chiso.cli.common import WIDE, err, fit_width, out, run, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
 from chiso.cli.extract import extract
+from chiso.cli.forecast import forecast
 from chiso.cli.indices import index_app
 from chiso.cli.report import report
 from chiso.engine import Answer, RankRow
@@ -524,6 +525,7 @@ app.command()(simulate)
 app.command()(serve)
 app.command()(report)
 app.command()(extract)
+app.command()(forecast)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
 app.add_typer(index_app, name="index")

@@ -1,0 +1,174 @@
+"""Backtest of the year-end projections (issue 15 §1): forecasts made at the end of each month of 2023 and of
+2024, scored against the year's actual value, beside two naive baselines.
+
+    .venv/bin/python bench/forecast.py                       # 2 seeds of the simulated nation, 2022–2024
+    .venv/bin/python bench/forecast.py --seeds 1 --no-doc    # a quick look
+
+For each seed, a workspace under ``$CHISO_BENCH_DATA/forecast-s{seed}`` (kept: built once) holds the simulated
+nation of 2022, 2023 and 2024 at ``--scale``, ingested through the CLI. At the end of each month from February to
+November, every (indicator, unit) asked is projected twice: with the years before as history (from 2022) and with
+the year alone (as a workspace that began that year). 2023 goes on as 2022 went; the simulated 2024 ends with a
+Q4 campaign that no earlier year shows. Scored against the year's actual:
+
+- mean absolute error of the projection, and of two baselines: **last value** (the year so far, as if it would
+  not move) and **straight line** (a least-squares line through this year's months, carried to December, a
+  rate's months weighted by this year's mean volume);
+- the coverage of the 80 % intervals (goal: within 5 points of 80 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import calendar
+import os
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as c
+
+INDICATORS = ["dossier_full_online_rate", "dossier_digitisation_rate", "e_result_rate"]
+UNITS = ["VN", "ministries", "provinces", "P01", "P79", "P48", "P38", "P96", "P10", "BCA", "BTC", "BYT"]
+# 2023: a year that goes on as the years before; 2024: the simulated year of a Q4 campaign that no earlier year
+# shows (the full-online push of simulate/nation.py's _fo_shape, calibrated on the published 2024 figures)
+YEARS = (2023, 2024)
+
+
+def world(seed: int, scale: float) -> Path:
+    home = c.DATA / f"forecast-s{seed}-{scale:g}"
+    ws = home / "ws"
+    done = home / "done"
+    if done.exists():
+        return ws
+    exe = str(Path(sys.executable).with_name("chiso"))
+    home.mkdir(parents=True, exist_ok=True)
+    subprocess.run([exe, "init", str(ws)], check=True, capture_output=True)
+    for args in (["load", "vn-2024"], *(["simulate", "--year", str(y), "--scale", str(scale), "--seed", str(seed)]
+                                        for y in (2022, 2023, 2024))):
+        print(f"seed {seed}: chiso {' '.join(args)}")
+        subprocess.run([exe, "--workspace", str(ws), *args], check=True, capture_output=True)
+    done.write_text("ok")
+    return ws
+
+
+def straight_line(ind: Any, months: list[Any]) -> float | None:
+    """The baseline: a line through this year's monthly values, carried to December."""
+    import numpy as np
+
+    have = [m for m in months if m.value is not None]
+    if len(have) < 2:
+        return None
+    x = np.array([m.period.start.month for m in have], dtype=float)
+    rest = np.arange(len(months) + 1, 13, dtype=float)
+    if getattr(ind, "kind", "") == "rate" and all(m.denominator for m in have):
+        rates = np.array([m.numerator / m.denominator for m in have])
+        slope, icpt = np.polyfit(x, rates, 1)
+        vol = float(np.mean([m.denominator for m in have]))
+        num = sum(m.numerator for m in have) + float(np.clip(icpt + slope * rest, 0, 1).sum()) * vol
+        den = sum(m.denominator for m in have) + vol * len(rest)
+        return 100.0 * num / den
+    y = np.array([m.value for m in have], dtype=float)
+    slope, icpt = np.polyfit(x, y, 1)
+    return float(icpt + slope * 12)
+
+
+def score(ws_dir: Path, year: int, history: int, simulations: int) -> list[dict[str, Any]]:
+    from chiso import app as core
+    from chiso.catalogue.periods import Period
+    from chiso.engine.foresight import Foresight
+
+    ws = core.find_workspace(ws_dir)
+    fs = Foresight(ws.engine, history_years=history, simulations=simulations)
+    rows = []
+    for code in INDICATORS:
+        ind = ws.catalogue.indicator(code)
+        for unit in UNITS:
+            actual = ws.engine.value(code, unit, str(year), compare=False).value
+            if actual is None:
+                continue
+            months = fs.months(ind, unit, Period.month(year, 1), Period.month(year, 11), date(year, 12, 31))
+            for m in range(2, 12):
+                as_of = date(year, m, calendar.monthrange(year, m)[1])
+                t0 = time.perf_counter()
+                p = fs.project(ind, unit, year, as_of=as_of)
+                seconds = time.perf_counter() - t0
+                if p.value is None:
+                    continue
+                rows.append({"year": year, "history": history, "code": code, "unit": unit, "month": m, "method": p.method, "actual": actual,
+                             "value": p.value, "low": p.low, "high": p.high, "last": p.actual,
+                             "line": straight_line(ind, months[:m]), "seconds": seconds})
+    ws.close()
+    return rows
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def mae(key: str) -> float:
+        got = [abs(r[key] - r["actual"]) for r in rows if r[key] is not None]
+        return statistics.fmean(got) if got else float("nan")
+
+    inside = [r["low"] <= r["actual"] <= r["high"] for r in rows]
+    return {"n": len(rows), "mae": mae("value"), "last": mae("last"), "line": mae("line"),
+            "bias": statistics.fmean(r["value"] - r["actual"] for r in rows) if rows else float("nan"),
+            "coverage": 100.0 * sum(inside) / len(inside) if inside else float("nan"),
+            "width": statistics.fmean(r["high"] - r["low"] for r in rows) if rows else float("nan"),
+            "methods": sorted({r["method"] for r in rows}),
+            "seconds": statistics.fmean(r["seconds"] for r in rows) if rows else float("nan")}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--scale", type=float, default=0.002)
+    ap.add_argument("--simulations", type=int, default=1000)
+    ap.add_argument("--no-doc", action="store_true")
+    args = ap.parse_args()
+    load = c.load_average()
+    results: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+    for seed in range(2024, 2024 + args.seeds):
+        ws = world(seed, args.scale)
+        for year in YEARS:
+            for label, history in (("with the years before", 2), ("this year alone", 0)):
+                print(f"seed {seed}: scoring {year}, {label} …", flush=True)
+                got = score(ws, year, history, args.simulations)
+                (ws.parent / f"scored-{year}-{history}.json").write_text(json.dumps(got, indent=0))
+                for r in got:
+                    horizon = "Feb–May" if r["month"] <= 5 else "Jun–Nov"
+                    results.setdefault((year, label, horizon), []).append(r)
+                    results.setdefault((year, label, "all"), []).append(r)
+    rows = []
+    for (year, label, horizon), rs in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1] != "with the years "
+                                                                               "before", kv[0][2] != "all", kv[0][2])):
+        s = summarise(rs)
+        rows.append([f"{year}, {label}, {horizon}", f"{s['n']}", f"{s['mae']:.2f}", f"{s['bias']:+.2f}",
+                     f"{s['last']:.2f}", f"{s['line']:.2f}", f"{s['mae'] / s['last']:.2f}", f"{s['coverage']:.1f}",
+                     f"{s['width']:.2f}", f"{1000 * s['seconds']:.0f}", ", ".join(s["methods"])])
+    md = "\n".join([
+        "## Year-end projections, backtested on the simulated nation",
+        "",
+        f"Forecasts made at the end of each month from February to November of 2023 and of 2024 for "
+        f"{len(INDICATORS)} rates "
+        f"({', '.join(f'`{i}`' for i in INDICATORS)}) and {len(UNITS)} units (the nation, both blocs, six "
+        f"provinces, three ministries), {args.seeds} seeds of the simulated nation (2022–2024) at scale "
+        f"{args.scale:g}, scored against the year's actual value; with the years before as history (from 2022), and "
+        "with the year alone (a workspace that began that year). 2023 goes on as 2022 went; 2024 ends with a Q4 "
+        "campaign (the simulator's full-online push to the published 2024 figures) that no earlier year shows. Errors in percentage points; the model's error as a ratio of the "
+        "last-value baseline's (below 1: better). Goal: the 80 % intervals cover within 5 points of 80 %.",
+        "",
+        c.table(["year, history, forecast made", "forecasts", "MAE", "bias", "MAE last value", "MAE straight line",
+                 "ratio to last value", "80 % coverage", "mean width", "ms each", "rules"], rows),
+        "",
+        *c.footer(load),
+    ])
+    c.publish("forecast-backtest", md, args.no_doc)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("CHISO_LANG", "en")
+    main()

@@ -1,0 +1,188 @@
+"""Projections of target attainment (``chiso.engine.foresight``): each rule by hand-computed series in a real
+store, the event-derived rates of the shared simulated 2024, and ``chiso forecast`` on the command line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from chiso import app as core
+from chiso.catalogue.models import Target, UnitType
+from chiso.catalogue.periods import Period
+from chiso.catalogue.records import Origin, ValueInput
+from chiso.cli.main import app
+from chiso.engine.foresight import MIN_ORIGINS, MODEL_MONTHS, Foresight
+from chiso.report.foresight_text import method_sentence, needed_sentence, projection_sentence, sentences
+
+RATE = "dossier_full_online_rate"
+FLOW = "ndxp_transactions"  # a count: the year is its months' sum
+runner = CliRunner()
+
+
+def flow(unit: str, period: str, value: float) -> ValueInput:
+    return ValueInput(indicator=FLOW, unit=unit, period=period, value=value, source="test", origin=Origin.REPORTED)
+
+
+@pytest.fixture
+def ws(sqlite_workspace: core.Workspace) -> Iterator[core.Workspace]:
+    yield sqlite_workspace
+
+
+def months(year: int, values: list[float | None], unit: str = "P48") -> list[ValueInput]:
+    return [flow(unit, f"{year}-{m:02d}", v) for m, v in enumerate(values, start=1) if v is not None]
+
+
+def write(ws: core.Workspace, rows: list[ValueInput], target: float | None = None, unit: str = "P48") -> None:
+    ws.store.write_values(rows, actor="test", status="approved")
+    if target is not None:
+        ws.store.write_targets([Target(indicator=FLOW, unit=unit, period="2024", value=target)], actor="test")
+
+
+def test_a_short_series_continues_at_its_pace_and_says_so(ws: core.Workspace) -> None:
+    write(ws, months(2024, [100, 100, 100]), target=1500)
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 3, 31))
+    assert (p.method, p.reason, p.history, p.months_left) == ("pace", "pace", 3, 9)
+    assert p.actual == 300 and p.value == p.low == p.high == 1200  # 300 so far + 9 × 100, no spread
+    assert p.probability == 0.0 and p.behind and p.shortfall == 300
+    assert p.needed == pytest.approx(1200 / 9) and p.current == 100
+    assert p.per_month == pytest.approx(2 * (1200 / 9 - 100) / 10)  # a straight ramp whose mean is the need
+    assert [x.projected for x in p.path] == [False] * 3 + [True] * 9
+    assert [x.value for x in p.path][:3] == [100, 200, 300] and p.path[-1].value == 1200
+    assert f"{MODEL_MONTHS}" in p.note and "pace" in p.note
+
+
+def test_the_pace_has_the_spread_of_the_months(ws: core.Workspace) -> None:
+    write(ws, months(2024, [80, 120, 100, 100]))
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 4, 30))
+    assert p.method == "pace" and p.target is None and p.probability is None and not p.behind
+    assert p.low is not None and p.high is not None and p.value is not None
+    assert p.low < p.value < p.high and p.value == pytest.approx(1200, rel=0.02)
+
+
+def test_a_long_series_is_modelled(ws: core.Workspace) -> None:
+    # two clean years of a steady rise: the model carries the trend on
+    rows = months(2023, [1000 + 10 * i for i in range(12)]) + months(2024, [1120 + 10 * i for i in range(9)])
+    write(ws, rows, target=10_000)
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 9, 30))
+    assert (p.method, p.reason, p.history) == ("ets", "trend", 21)
+    so_far = sum(1120 + 10 * i for i in range(9))
+    straight = so_far + sum(1120 + 10 * i for i in range(9, 12))
+    assert p.actual == so_far and p.value == pytest.approx(straight, rel=0.01)
+    assert p.probability == 1.0 and not p.behind
+    assert needed_sentence(p) == "Chỉ cần giữ nhịp độ hiện nay là đạt chỉ tiêu."
+
+
+def test_an_interval_narrower_than_the_models_past_misses_is_widened(ws: core.Workspace) -> None:
+    # a trend that turns every five months: each month is near the last (the model's own spread is small), but
+    # three months ahead it has missed by much more, again and again
+    rows, v, slope = [], 1000.0, 40.0
+    for i in range(33):  # 2022-01 … 2024-09
+        slope = -slope if i % 5 == 0 else slope
+        v += slope
+        rows.append(flow("P48", f"{2022 + i // 12}-{i % 12 + 1:02d}", v))
+    write(ws, rows)
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 9, 30))
+    assert (p.method, p.history, p.months_left) == ("ets_seasonal", 33, 3)
+    assert p.widened >= MIN_ORIGINS and "widened" in p.note
+    assert p.low is not None and p.high is not None and p.value is not None and p.low < p.value < p.high
+    assert "nới rộng theo sai số của chính mô hình khi dự báo 3 tháng" in method_sentence(p)
+
+
+def test_a_complete_year_is_its_own_value_and_an_empty_one_is_no_projection(ws: core.Workspace) -> None:
+    write(ws, months(2024, [100.0] * 12), target=1000)
+    fs = Foresight(ws.engine)
+    p = fs.project(FLOW, "P48", 2024, as_of=date(2025, 3, 1))
+    assert (p.method, p.value, p.probability, p.months_left) == ("final", 1200, 1.0, 0)
+    assert p.value == ws.engine.value(FLOW, "P48", "2024", compare=False).value
+    early = fs.project(FLOW, "P48", 2024, as_of=date(2024, 1, 20))
+    assert (early.method, early.reason, early.value) == ("none", "not_started", None)
+    nothing = fs.project(FLOW, "P79", 2024, as_of=date(2024, 6, 30))
+    assert (nothing.method, nothing.reason, nothing.months_left) == ("none", "no_monthly", 6)
+    assert projection_sentence(nothing) == ("Chưa dự báo được Hồ Chí Minh cho năm 2024: chưa có số liệu theo tháng "
+                                            "trong năm (chỉ tiêu chỉ có số liệu năm hoặc chưa báo cáo).")
+
+
+def test_a_series_too_short_for_a_pace(ws: core.Workspace) -> None:
+    write(ws, months(2024, [100]))
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 2, 29))
+    assert (p.method, p.reason, p.value) == ("none", "too_short", None)  # one month is no pace
+    assert p.actual == 100
+
+
+# --- the simulated 2024: rates from events ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def world(simulated_world: core.Workspace) -> core.Workspace:
+    return simulated_world
+
+
+def test_a_rate_is_projected_from_its_parts(world: core.Workspace) -> None:
+    eng = world.engine
+    p = Foresight(eng).project(RATE, "provinces", 2024, as_of=date(2024, 9, 30))
+    so_far = eng.value(RATE, "provinces", "2024-01..2024-09", compare=False).figure
+    assert so_far is not None and so_far.value is not None
+    assert p.actual == pytest.approx(100 * so_far.numerator / so_far.denominator)  # type: ignore[operator]
+    assert (p.method, p.history, p.months_left) == ("ets", 9, 3)
+    assert p.low is not None and p.high is not None and p.value is not None and p.low <= p.value <= p.high
+    assert p.low >= 0 and p.high <= 100
+    assert [x.period for x in p.path] == [f"2024-{m:02d}" for m in range(1, 13)]
+    assert p.path[-1].value == p.value and p.path[8].value == pytest.approx(p.actual)
+    assert p.target is not None and p.target.value == 30  # vn-2024's target for khối tỉnh
+    assert p.probability is not None and p.probability < 0.5 and p.behind
+    assert p.needed is not None and p.current is not None and p.needed > p.current > 0
+    again = Foresight(eng).project(RATE, "provinces", 2024, as_of=date(2024, 9, 30))
+    assert again.as_dict() == p.as_dict()  # the same question, the same answer
+    said = sentences(p)
+    assert said[0].startswith("Theo nhịp độ hiện nay, Khối tỉnh đạt ") and "thấp hơn chỉ tiêu 30%" in said[0]
+    assert said[1].startswith("Xác suất đạt chỉ tiêu: ") and said[2].startswith("Để đạt chỉ tiêu, các tháng còn lại")
+    assert "At the current pace" in projection_sentence(p, "en")
+
+
+def test_likely_misses_most_at_risk_first(world: core.Workspace) -> None:
+    rows, checked = Foresight(world.engine).behind(2024, as_of=date(2024, 9, 30))
+    assert checked >= len(rows) > 0
+    assert all(r.behind for r in rows)
+    keys = [(r.probability, -(r.shortfall or 0) / r.target.value) for r in rows if r.target]
+    assert keys == sorted(keys)
+    assert {(r.indicator.code, r.unit.code) for r in rows} >= {(RATE, "provinces")}
+
+
+def test_a_unit_of_the_2025_structure_is_projected_from_its_rebased_months(world: core.Workspace) -> None:
+    on = date(2025, 7, 1)
+    merged = next(u for u in world.catalogue.members("provinces", Period.day(on))
+                  if u.type is UnitType.PROVINCE and u.valid_from == on)
+    p = Foresight(world.engine).project(RATE, merged.code, 2024, as_of=date(2024, 9, 30), structure=on)
+    so_far = world.engine.value(RATE, merged.code, "2024-01..2024-09", compare=False, structure=on)
+    assert p.method == "ets" and p.actual == pytest.approx(so_far.value, abs=0.005)
+
+
+# --- the command line ---------------------------------------------------------------------------------------------
+def cli(ws: core.Workspace, *args: str) -> tuple[int, str]:
+    res = runner.invoke(app, ["--workspace", str(ws.root), "forecast", *args])
+    return res.exit_code, res.output
+
+
+def test_chiso_forecast(world: core.Workspace) -> None:
+    code, text = cli(world, RATE, "--unit", "provinces", "--year", "2024", "--as-of", "2024-09-30")
+    assert code == 0, text
+    assert "Dự báo cuối năm" in text and "Theo nhịp độ hiện nay, Khối tỉnh đạt" in text
+    code, text = cli(world, RATE, "-u", "provinces", "-y", "2024", "--as-of", "2024-09-30", "--json")
+    d = json.loads(text)
+    assert d["method"] == "ets" and d["target"] == 30 and d["behind"] and len(d["path"]) == 12
+    code, text = cli(world, "--behind", "-y", "2024", "--as-of", "2024-09-30", "--json")
+    assert code == 0 and any(r["unit"] == "provinces" for r in json.loads(text)["behind"])
+    code, text = cli(world, "--behind", "-y", "2024", "--as-of", "2024-09-30")
+    assert code == 0 and "Có nguy cơ không đạt chỉ tiêu năm 2024" in text
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--as-of", "30/09/2024"], "--as-of: '30/09/2024' không phải ngày dạng YYYY-MM-DD"),
+    (["--year", "3024"], "--year: 3024 nằm ngoài 2000–2100"),
+    ([], "Cần mã chỉ tiêu"),
+])
+def test_chiso_forecast_refuses_bad_input(world: core.Workspace, args: list[str], said: str) -> None:
+    code, text = cli(world, *args)
+    assert code == 2 and said in text
