@@ -252,6 +252,8 @@ class Foresight:
             lo, hi = ind.range
             ends = np.clip(ends, -np.inf if lo is None else lo, np.inf if hi is None else hi)
             paths = np.clip(paths, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+            paths[-1] = ends  # the chart ends where the projection does, to the last digit
+            value = float(np.median(ends))
             if wide:
                 widened = len(errors)
                 note += f"; the interval widened to the model's misses over the same {left} months from " \
