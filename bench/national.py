@@ -178,17 +178,6 @@ PUBLISHED = [
     ("digitised_data_reuse_rate", "ministries", "2024Q3", 1.29),
     ("digitised_data_reuse_rate", "provinces", "2024Q3", 13.15),
 ]
-# The simulator's own counts, written independently of the engine's measure definitions.
-FORMULAS = {
-    "dossier_full_online_rate": ("count(*) FILTER (WHERE status = 'received' AND full_online)",
-                                 "count(*) FILTER (WHERE status = 'received')"),
-    "dossier_digitisation_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND digitised)",
-                                  "count(*) FILTER (WHERE status = 'result_issued')"),
-    "e_result_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND e_result)",
-                      "count(*) FILTER (WHERE status = 'result_issued')"),
-    "digitised_data_reuse_rate": ("sum(documents_reused) FILTER (WHERE status = 'received')",
-                                  "sum(documents) FILTER (WHERE status = 'received')"),
-}
 PERIOD_SQL = {"2024": "\"at\" >= TIMESTAMP '2024-01-01' AND \"at\" < TIMESTAMP '2025-01-01'",
               "2024Q3": "\"at\" >= TIMESTAMP '2024-07-01' AND \"at\" < TIMESTAMP '2024-10-01'"}
 UNIT_SQL = {"VN": "TRUE", "ministries": "unit NOT LIKE 'P%'", "provinces": "unit LIKE 'P%'"}
@@ -199,13 +188,14 @@ def simulated_truth(ws: Path, raw: Path) -> list[dict[str, Any]]:
     import duckdb
 
     from chiso import app as core
+    from chiso.simulate.nation import COUNTS  # the simulator's own counts, not the engine's measure definitions
 
     con = duckdb.connect()
     con.execute(f"SET temp_directory = '{raw.parent / 'duckdb-tmp'}'")
     # One scan: every (formula part, unit group, period) as a FILTERed aggregate.
     parts, names = [], []
     for code, unit, period, _ in PUBLISHED:
-        for side, expr in zip(("num", "den"), FORMULAS[code], strict=True):
+        for side, expr in zip(("num", "den"), COUNTS[code], strict=True):
             agg, cond = expr.split(" FILTER (WHERE ")
             parts.append(f"{agg} FILTER (WHERE {cond[:-1]} AND {UNIT_SQL[unit]} AND {PERIOD_SQL[period]})")
             names.append((code, unit, period, side))

@@ -28,7 +28,7 @@ from chiso.catalogue.models import UnitType
 from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError
 from chiso.simulate import DOSSIER_SCHEMA, NDXP_SCHEMA, SimSummary, generate, iter_batches, stream_http
-from chiso.simulate.nation import topology
+from chiso.simulate.nation import COUNTS, topology
 
 SCALE = 0.001
 YEAR = 2024
@@ -162,16 +162,7 @@ PERIODS = {
     "2024Q3": "\"at\" >= TIMESTAMP '2024-07-01' AND \"at\" < TIMESTAMP '2024-10-01'",
 }
 GROUPS = {"VN": "TRUE", "ministries": "bloc = 'ministries'", "provinces": "bloc = 'provinces'"}
-FORMULAS = {
-    "dossier_full_online_rate": ("count(*) FILTER (WHERE status = 'received' AND full_online)",
-                                 "count(*) FILTER (WHERE status = 'received')"),
-    "dossier_digitisation_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND digitised)",
-                                  "count(*) FILTER (WHERE status = 'result_issued')"),
-    "e_result_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND e_result)",
-                      "count(*) FILTER (WHERE status = 'result_issued')"),
-    "digitised_data_reuse_rate": ("sum(documents_reused) FILTER (WHERE status = 'received')",
-                                  "sum(documents) FILTER (WHERE status = 'received')"),
-}
+
 TARGETS = [  # (indicator, group, period, published value)
     ("dossier_full_online_rate", "VN", "2024", 45.8),
     ("dossier_full_online_rate", "ministries", "2024", 63.47),
@@ -189,7 +180,7 @@ TARGETS = [  # (indicator, group, period, published value)
 
 
 def rate(con: duckdb.DuckDBPyConnection, code: str, group: str, period: str) -> float:
-    num, den = FORMULAS[code]
+    num, den = COUNTS[code]
     return float(one(con, f"SELECT 100.0 * ({num}) / ({den}) FROM d WHERE {PERIODS[period]} AND {GROUPS[group]}"))
 
 

@@ -430,9 +430,8 @@ def _recent(ind: Indicator, shape: Shape, months: Sequence[Month]) -> float | No
     have = [m for m in months if m.value is not None][-3:]
     if not have:
         return None
-    if shape == "rate":
-        den = sum(m.denominator or 0.0 for m in have)
-        return ind.scale * sum(m.numerator or 0.0 for m in have) / den if den else None
+    if shape == "rate":  # the three months' rate, as the year's is counted
+        return _year_so_far(ind, shape, have)
     if shape == "per_day":
         return float(np.mean([m.numerator or 0.0 for m in have]))
     return float(np.mean([m.value or 0.0 for m in have]))

@@ -75,6 +75,19 @@ TARGETS: dict[str, dict[tuple[int, str], float]] = {
     "digitised_data_reuse_rate": {(0, "2024Q3"): 1.29, (1, "2024Q3"): 13.15},
 }
 
+# The calibrated indicators counted straight over the simulator's dossier records (numerator, denominator as DuckDB
+# aggregates): the simulated truth that the engine's answers are checked against (tests, bench/national.py).
+COUNTS: dict[str, tuple[str, str]] = {
+    "dossier_full_online_rate": ("count(*) FILTER (WHERE status = 'received' AND full_online)",
+                                 "count(*) FILTER (WHERE status = 'received')"),
+    "dossier_digitisation_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND digitised)",
+                                  "count(*) FILTER (WHERE status = 'result_issued')"),
+    "e_result_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND e_result)",
+                      "count(*) FILTER (WHERE status = 'result_issued')"),
+    "digitised_data_reuse_rate": ("sum(documents_reused) FILTER (WHERE status = 'received')",
+                                  "sum(documents) FILTER (WHERE status = 'received')"),
+}
+
 CALIBRATION_YEAR = 2024
 WARMUP_DAYS = 45  # dossiers submitted before 1 January whose later records fall in the year
 DAY_S = 86_400
