@@ -113,7 +113,7 @@ class Projection:
             return False
         if self.probability is not None:
             return self.probability < 0.5
-        return not _meets(self.indicator, self.value, self.target.value)
+        return not bool(meets(self.indicator, np.array(self.value), self.target.value))
 
     @property
     def shortfall(self) -> float | None:
@@ -189,7 +189,7 @@ class Foresight:
         if cut < date(year, 1, 31):
             return replace(base, note="no month of the year has ended yet", reason="not_started")
         last = Period.month(cut.year, cut.month)
-        if _month_end(cut) != cut:  # a month counts once it has ended
+        if last.end != cut:  # a month counts once it has ended
             last = last.shift(-1)
         months = self.months(ind, u, Period.month(year - self.history_years, 1), last, on)
         this_year = [m for m in months if m.period.start.year == year]
@@ -205,7 +205,7 @@ class Foresight:
         current = _recent(ind, shape, this_year)
         base = replace(base, as_of=last.end, actual=actual, current=current, months_left=left, history=len(tail))
         if left == 0:
-            met = None if target is None or actual is None else float(_meets(ind, actual, target.value))
+            met = None if target is None or actual is None else float(meets(ind, np.array(actual), target.value))
             return replace(base, method="final", value=actual, low=actual, high=actual, note="the year is complete",
                            reason="final", probability=met, path=_actual_path(ind, shape, this_year))
         year_days = 366 if calendar.isleap(year) else 365
@@ -235,30 +235,26 @@ class Foresight:
         if errors is not None and len(errors) >= MIN_ORIGINS:
             # the model's own simulations are narrower than its past misses at this horizon (a trend that bends,
             # a push it has not seen): the spread is widened, each side apart, to what those misses were
-            wide = False
             centre = np.median(paths, axis=1, keepdims=True)
             for side, q in ((ends < value, lo_q), (ends > value, hi_q)):
                 sim_gap = abs(float(np.quantile(ends, q)) - value)
                 past_gap = abs(float(np.quantile(errors, q)))
                 if past_gap <= sim_gap:
                     continue
-                wide = True
+                widened = len(errors)
                 if sim_gap > 0:  # the same simulations, spread further on that side (the chart's months too)
                     factor = past_gap / sim_gap
                     ends = np.where(side, value + factor * (ends - value), ends)
                     paths = np.where(side[None, :], centre + factor * (paths - centre), paths)
                 else:  # every simulation alike (a constant series): the past misses themselves
                     ends = np.where(side, value + float(np.quantile(errors, q)), ends)
-            lo, hi = ind.range
-            ends = np.clip(ends, -np.inf if lo is None else lo, np.inf if hi is None else hi)
-            paths = np.clip(paths, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+            ends, paths = _clip(ind, ends), _clip(ind, paths)
             paths[-1] = ends  # the chart ends where the projection does, to the last digit
             value = float(np.median(ends))
-            if wide:
-                widened = len(errors)
+            if widened:
                 note += f"; the interval widened to the model's misses over the same {left} months from " \
                         f"{widened} earlier points of the series"
-        prob = None if target is None else float(np.mean(_meets_array(ind, ends, target.value)))
+        prob = None if target is None else float(np.mean(meets(ind, ends, target.value)))
         needed, per_month = _needed(ind, shape, this_year, sims, target, current, left, year_days)
         path = list(_actual_path(ind, shape, this_year))
         for i in range(left):
@@ -313,7 +309,7 @@ class Foresight:
         have = [m for m in this_year if m.value is not None and (shape != "rate" or m.denominator)]
         profile = None
         if len(last_year) == 12 and all(m.value is not None for m in last_year):
-            profile = {name: s for name, s in _series(shape, last_year).items()}
+            profile = _series(shape, last_year)
         out = {}
         done = len(this_year)
         for name, series in _series(shape, have).items():
@@ -366,7 +362,7 @@ def _ets(y: F64, left: int, n: int, seasonal: bool, rng: np.random.Generator) ->
                 for damped in (False, True)]
         fit = min(fits, key=lambda f: f.aicc if np.isfinite(f.aicc) else np.inf)
         sims = np.asarray(fit.simulate(nsimulations=left, anchor="end", repetitions=n, rng=rng), dtype=float)
-        first = max(3, 13 if seasonal else 3)  # an origin needs a few months (a season) behind it
+        first = 13 if seasonal else 3  # an origin needs a few months (a season) behind it
         starts = range(first, len(y) - left + 1)
         pred = np.array([np.asarray(fit.predict(start=s, end=s + left - 1, dynamic=0), dtype=float)
                          for s in starts]).reshape(-1, left)
@@ -385,8 +381,7 @@ def _past_errors(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims:
         pred, came = past["rate"]
         if not len(pred):
             return None
-        den0 = sum(m.denominator or 0.0 for m in this_year if m.value is not None)
-        vol = float(np.median(np.clip(sims["volume"], 0.0, None).sum(axis=0)))
+        den0, vol = _parts(this_year)[1], _volume_left(sims)
         share = vol / (den0 + vol) if den0 + vol > 0 else 0.0
         return np.asarray(ind.scale * share * (came.mean(axis=1) - pred.mean(axis=1)), dtype=float)
     name = "count" if shape == "per_day" else "value"
@@ -397,6 +392,23 @@ def _past_errors(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims:
         return np.asarray(came[:, -1] - pred[:, -1], dtype=float)
     missed = came.sum(axis=1) - pred.sum(axis=1)
     return np.asarray(missed / year_days if shape == "per_day" else missed, dtype=float)
+
+
+def _parts(months: Sequence[Month]) -> tuple[float, float]:
+    """The numerators and the denominators summed over the months with a figure."""
+    have = [m for m in months if m.value is not None]
+    return sum(m.numerator or 0.0 for m in have), sum(m.denominator or 0.0 for m in have)
+
+
+def _volume_left(sims: dict[str, F64]) -> float:
+    """A rate's remaining volume (denominator), the simulations' median."""
+    return float(np.median(np.clip(sims["volume"], 0.0, None).sum(axis=0)))
+
+
+def _clip(ind: Indicator, x: F64) -> F64:
+    """Within the indicator's range (a rate's 0–100)."""
+    lo, hi = ind.range
+    return np.clip(x, -np.inf if lo is None else lo, np.inf if hi is None else hi)
 
 
 def _tail(months: Sequence[Month], shape: Shape) -> list[Month]:
@@ -413,14 +425,13 @@ def _year_so_far(ind: Indicator, shape: Shape, months: Sequence[Month]) -> float
     have = [m for m in months if m.value is not None]
     if not have:
         return None
+    num, den = _parts(have)
     if shape == "rate":
-        den = sum(m.denominator or 0.0 for m in have)
-        return ind.scale * sum(m.numerator or 0.0 for m in have) / den if den else None
+        return ind.scale * num / den if den else None
     if shape == "flow":
         return float(sum(m.value or 0.0 for m in have))
     if shape == "per_day":
-        days = sum(m.denominator or 0.0 for m in have)
-        return sum(m.numerator or 0.0 for m in have) / days if days else None
+        return num / den if den else None  # over the days with data
     return have[-1].value
 
 
@@ -441,9 +452,8 @@ def _year_end(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: di
               year_days: int) -> tuple[F64, F64]:
     """(the year-end value of each simulation, the year-to-date value at each future month's end × simulation)."""
     have = [m for m in this_year if m.value is not None]
+    num0, den0 = _parts(have)
     if shape == "rate":
-        num0 = sum(m.numerator or 0.0 for m in have)
-        den0 = sum(m.denominator or 0.0 for m in have)
         vol = np.clip(sims["volume"], 0.0, None)
         rate = np.clip(sims["rate"], 0.0, 1.0)  # a month's share: numerator within its denominator
         num = num0 + np.cumsum(rate * vol, axis=0)
@@ -452,16 +462,13 @@ def _year_end(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: di
     elif shape == "flow":
         path = float(sum(m.value or 0.0 for m in have)) + np.cumsum(np.clip(sims["value"], 0.0, None), axis=0)
     elif shape == "per_day":
-        num0 = sum(m.numerator or 0.0 for m in have)
-        days0 = sum(m.denominator or 0.0 for m in have)
         done = len(this_year)
         year = this_year[0].period.start.year if this_year else 2000
-        days = days0 + np.cumsum([calendar.monthrange(year, k)[1] for k in range(done + 1, 13)])
+        days = den0 + np.cumsum([calendar.monthrange(year, k)[1] for k in range(done + 1, 13)])
         path = (num0 + np.cumsum(np.clip(sims["count"], 0.0, None), axis=0)) / days[:, None]
     else:
         path = sims["value"]
-    lo, hi = ind.range
-    path = np.clip(path, -np.inf if lo is None else lo, np.inf if hi is None else hi)
+    path = _clip(ind, path)
     return path[-1], path
 
 
@@ -473,17 +480,16 @@ def _needed(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict
         return None, None
     have = [m for m in this_year if m.value is not None]
     t = target.value
+    num0, den0 = _parts(have)
     if shape == "rate":
-        num0 = sum(m.numerator or 0.0 for m in have)
-        den0 = sum(m.denominator or 0.0 for m in have)
-        vol = float(np.median(np.clip(sims["volume"], 0.0, None).sum(axis=0)))
+        vol = _volume_left(sims)
         if vol <= 0:
             return None, None
         needed = ind.scale * ((t / ind.scale) * (den0 + vol) - num0) / vol
     elif shape == "flow":
         needed = (t - sum(m.value or 0.0 for m in have)) / left
     elif shape == "per_day":
-        needed = (t * year_days - sum(m.numerator or 0.0 for m in have)) / left
+        needed = (t * year_days - num0) / left
     else:
         needed = t  # a level must reach the target itself
     per_month = None if current is None else 2 * (needed - current) / (left + 1)
@@ -498,18 +504,12 @@ def _actual_path(ind: Indicator, shape: Shape, this_year: Sequence[Month]) -> tu
     return tuple(out)
 
 
-def _meets(ind: Indicator, value: float, target: float) -> bool:
-    return value <= target if ind.direction is Direction.LOWER else value >= target
-
-
-def _meets_array(ind: Indicator, values: F64, target: float) -> npt.NDArray[np.bool_]:
-    return values <= target if ind.direction is Direction.LOWER else values >= target
+def meets(ind: Indicator, values: F64, target: float) -> npt.NDArray[np.bool_]:
+    """Which values meet the target (a value, or the simulations at once)."""
+    return np.asarray(values <= target if ind.direction is Direction.LOWER else values >= target)
 
 
 def _risk(p: Projection) -> tuple[float, float]:
     rel = (p.shortfall or 0.0) / abs(p.target.value) if p.target and p.target.value else 0.0
     return (p.probability if p.probability is not None else 0.5, -rel if math.isfinite(rel) else 0.0)
 
-
-def _month_end(d: date) -> date:
-    return date(d.year, d.month, calendar.monthrange(d.year, d.month)[1])

@@ -6,8 +6,10 @@ Vietnamese first (English with ``lang="en"``), numbers in the language's style.
 
 from __future__ import annotations
 
+import numpy as np
+
 from chiso.catalogue.models import Direction
-from chiso.engine.foresight import LEVEL, MODEL_MONTHS, PACE_MONTHS, SEASONAL_MONTHS, Projection
+from chiso.engine.foresight import LEVEL, MODEL_MONTHS, PACE_MONTHS, SEASONAL_MONTHS, Projection, meets
 from chiso.i18n import fmt_number, fmt_value, t
 
 
@@ -35,10 +37,9 @@ def _against(p: Projection, value: float, lang: str) -> str:
     if p.target is None:
         return ""
     target = fmt(p, p.target.value, lang)
-    lower = p.indicator.direction is Direction.LOWER
-    meets = value <= p.target.value if lower else value >= p.target.value
-    if meets:
+    if meets(p.indicator, np.array(value), p.target.value):
         return t("foresight.meets", lang, target=target)
+    lower = p.indicator.direction is Direction.LOWER
     return t("foresight.short_of_lower" if lower else "foresight.short_of", lang, target=target)
 
 

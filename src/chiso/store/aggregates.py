@@ -10,7 +10,6 @@ whose subunit named none are listed among the rejects then too (kind ``dossier.s
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import secrets
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -234,15 +233,16 @@ class EventBook:
         """Daily sums (measure, unit, day, value) added into ``table``'s rows. A batch of a national day holds
         10⁵–10⁶ of them: they go to the driver as plain tuples (SQLite) or by COPY (PostgreSQL), not as one
         statement object per row."""
-        def rows() -> Iterator[tuple[Any, ...]]:  # a chunk at a time: a national year's recompute is 10⁸ rows
+        def chunks() -> Iterator[list[tuple[Any, ...]]]:  # a chunk at a time: a national year's recompute is 10⁸ rows
             for b in data.to_batches(max_chunksize=SUMS_CHUNK):
-                yield from zip(b.column("measure").to_pylist(), b.column("unit").to_pylist(),
+                if not b.num_rows:  # a table's empty chunks: nothing to hand over
+                    continue
+                yield list(zip(b.column("measure").to_pylist(), b.column("unit").to_pylist(),
                                b.column("day").cast(pa.string()).to_pylist(), b.column("value").to_pylist(),
-                               strict=True)
+                               strict=True))
 
         if self.engine.dialect.name != "postgresql":
-            it = rows()
-            while chunk := list(itertools.islice(it, SUMS_CHUNK)):
+            for chunk in chunks():
                 conn.exec_driver_sql(
                     f"INSERT INTO {table} (measure, unit, day, value) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (measure, unit, day) DO UPDATE SET value = value + excluded.value",
@@ -253,8 +253,9 @@ class EventBook:
             cur.execute("CREATE TEMP TABLE IF NOT EXISTS sums_in (measure varchar(100), unit varchar(50), day date, "
                         "value bigint) ON COMMIT DELETE ROWS")
             with cur.copy("COPY sums_in (measure, unit, day, value) FROM STDIN") as copy:
-                for r in rows():
-                    copy.write_row(r)
+                for chunk in chunks():
+                    for r in chunk:
+                        copy.write_row(r)
             cur.execute(
                 f"INSERT INTO {table} (measure, unit, day, value) SELECT measure, unit, day, sum(value) FROM sums_in "
                 f"GROUP BY measure, unit, day ON CONFLICT (measure, unit, day) DO UPDATE SET value = {table}.value + "
@@ -325,8 +326,11 @@ class EventBook:
             kept_measures = {str(r[0]) for r in conn.execute(select(c.measure).distinct())}
         count, first = 0, list[tuple[str, str, date]]()
         schema = pa.schema([("unit", pa.string()), ("day", pa.date32()), ("kept", pa.int64())])
+        days_in = None if wanted is None else pa.array(wanted, pa.date32())
         for m in sorted(kept_measures | set(fresh.column("measure").unique().to_pylist())):
             q = select(c.unit, c.day, c.value).where(c.measure == m)
+            if wanted is not None:  # only the days asked are read (an incremental run's few days)
+                q = q.where(c.day.in_(wanted))
             with self.engine.connect() as conn:
                 got = [tuple(r) for r in conn.execute(q)]
             kept = pa.Table.from_arrays([pa.array([r[0] for r in got], pa.string()),
@@ -335,9 +339,7 @@ class EventBook:
             del got
             new = fresh.filter(pc.equal(fresh.column("measure"), m)).select(["unit", "day", "value"])
             new = new.cast(pa.schema([("unit", pa.string()), ("day", pa.date32()), ("value", pa.int64())]))
-            if wanted is not None:
-                days_in = pa.array(wanted, pa.date32())
-                kept = kept.filter(pc.is_in(kept.column("day"), days_in))
+            if days_in is not None:
                 new = new.filter(pc.is_in(new.column("day"), days_in))
             both = kept.join(new, ["unit", "day"], join_type="full outer")
             # a sum of 0 and no row at all say the same: nothing counted that day
