@@ -24,12 +24,14 @@ import hashlib
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import ValidationError as PydanticError
@@ -412,9 +414,41 @@ class EventIngestor:
         self, kind: str, table: pa.Table, allowed: set[str] | None
     ) -> tuple[pa.Table, list[Reject], Attributed]:
         con = self.events.con
-        con.register("raw_in", table)
+        if "__pos" in table.column_names:  # not an event field: ignored like any unknown column
+            table = table.drop_columns(["__pos"])
+        # each row's place in the chunk, for its reject's position
+        con.register("raw_in", table.append_column("__pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
         try:
-            present = set(table.column_names)
+            return self._validate_raw(kind, set(table.column_names), allowed)
+        finally:
+            con.unregister("raw_in")
+
+    def _validate_parquet(
+        self, kind: str, path: Path, names: Sequence[str], start: int, stop: int, allowed: set[str] | None
+    ) -> tuple[pa.Table, list[Reject], Attributed]:
+        """Rows ``start``..``stop`` of a Parquet file, read by DuckDB itself: its reader decodes straight into the
+        validating query (the row range skips the other row groups), where decoding to Arrow first cost as much again
+        as validating. ``__pos`` is the file's row number."""
+        con = self.events.con
+        cols = ", ".join(_quoted(n) for n in names if n != "__pos")
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW raw_in AS SELECT {cols}, file_row_number AS __pos FROM "
+            f"read_parquet({_sql_list([str(path)])}, file_row_number = true) "
+            f"WHERE file_row_number >= {int(start)} AND file_row_number < {int(stop)}"
+        )
+        try:
+            return self._validate_raw(kind, set(names), allowed)
+        except duckdb.Error as exc:  # a damaged file found while reading it: what was committed before stays
+            raise ImportFileError(str(path), f"rows {start + 1}–{stop}: not readable as Parquet ({exc})") from None
+        finally:
+            con.execute("DROP VIEW IF EXISTS raw_in")
+
+    def _validate_raw(
+        self, kind: str, present: set[str], allowed: set[str] | None
+    ) -> tuple[pa.Table, list[Reject], Attributed]:
+        """The rules over ``raw_in`` (the chunk's columns as given, and each row's ``__pos``)."""
+        con = self.events.con
+        try:
             derived = {n for n, _ in DERIVED_COLUMNS[kind]}
             wanted = [c for c in columns(kind) if c[0] not in derived and c[0] != "batch"]
             missing = [n for n, _, _, nl in wanted if n not in present and not nl and n not in _DEFAULTS[kind]]
@@ -459,11 +493,13 @@ class EventIngestor:
             # before a unit began, then after it ended: an event goes to the unit named, or is refused
             # only the edges the chunk's days cross: a year inside every unit's lifetime needs none of them
             at_type = next(duck for n, _, duck, _nl in wanted if n == "at")
-            first, last = con.execute(
-                f'SELECT min(d), max(d) FROM (SELECT CAST(TRY_CAST("at" AS {at_type}) AS DATE) AS d FROM raw_in)'
+            # and only for the units the chunk names: thirty 2025 units' edges cost every 2024 row a test otherwise
+            first, last, named = con.execute(
+                f'SELECT min(d), max(d), list(DISTINCT u) FROM (SELECT CAST(TRY_CAST("at" AS {at_type}) AS DATE) AS d, '
+                f"TRY_CAST({unit_col} AS VARCHAR) AS u FROM raw_in)"
             ).fetchall()[0]
             lifetime = [r for r in self._lifetime_edges if first is not None and last is not None
-                        and (first < r[2] if r[1] == "<" else last > r[2])]
+                        and r[0] in named and (first < r[2] if r[1] == "<" else last > r[2])]
             for code, cmp, edge, to, problem in lifetime:
                 cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) {cmp} DATE '{edge.isoformat()}'"
                 if to is None:
@@ -474,7 +510,10 @@ class EventIngestor:
             rules.extend(refusals)
             if whens:
                 owner = f"CASE {' '.join(whens)} ELSE {unit_col} END"
-            reason = "CASE " + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules) + " ELSE NULL END"
+            # the first broken rule, but only for the rows that break one: the common row is tested once, by one
+            # OR of the conditions, rather than stepped through every WHEN (half the validation's time)
+            reason = ("CASE WHEN " + " OR ".join(f"({cond})" for cond, _ in rules) + " THEN CASE "
+                      + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules) + " END END")
             day = 'CAST("at" AS DATE) AS "day"'
             on_time = (
                 ", CASE WHEN status = 'result_issued' AND due_at IS NOT NULL THEN "
@@ -484,26 +523,44 @@ class EventIngestor:
             )
             names = ", ".join(f'{owner} AS "{n}"' if n == unit_col else f'"{n}"' for n, *_ in wanted)
             moved_col = f', {unit_col} AS "__given"' if owner != unit_col else ""
-            # One pass, streamed into Arrow: the typed columns, the derived ones and the first broken rule. The raw
-            # copies are only referenced by the rules, never materialised; rejected rows' raw values are read
-            # again below, by position, for those rows only.
+            typed = f"SELECT {', '.join(casts)}, __pos FROM raw_in"
+            local, commune = "", ""
+            if kind in LOCAL_COLUMN:  # the commune each (province, subunit, day) resolves to, in the same pass
+                triples = con.execute(
+                    f'SELECT DISTINCT {owner}, subunit, CAST("at" AS DATE) FROM ({typed}) '
+                    'WHERE subunit IS NOT NULL AND "at" IS NOT NULL'
+                ).fetchall()
+                found = [(u, sub, d, self.communes.resolve(u, sub, d)[0]) for u, sub, d in triples if u is not None]
+                found = [x for x in found if x[3] is not None]
+                con.register("sub_map", pa.table({
+                    "u": pa.array([x[0] for x in found], pa.string()),
+                    "s": pa.array([x[1] for x in found], pa.string()),
+                    "d": pa.array([x[2] for x in found], pa.date32()),
+                    "c": pa.array([x[3] for x in found], pa.string()),
+                }))
+                local = (f" LEFT JOIN sub_map ON sub_map.u = v.{unit_col} AND sub_map.s = v.subunit "
+                         "AND sub_map.d = v.day")
+                commune = f', sub_map.c AS "{LOCAL_COLUMN[kind]}"'
+            # One pass, streamed into Arrow: the typed columns, the derived ones, the commune and the first broken rule.
+            # The raw copies are only referenced by the rules, never materialised; rejected rows' raw values are read
+            # again below, by position (carried in __pos: the join does not keep the rows' order), for those rows only.
             checked = con.sql(
-                f"SELECT {names}, {day}{on_time}, {reason} AS __reason{moved_col} "
-                f"FROM (SELECT {', '.join(casts)} FROM raw_in)"
+                f"SELECT v.* EXCLUDE (__pos){commune}, v.__pos FROM (SELECT {names}, {day}{on_time}, "
+                f"{reason} AS __reason{moved_col}, __pos FROM ({typed})) v{local}"
             ).to_arrow_table()
             ok = checked.column("__reason").is_null()
             bad_rows: list[tuple[int, str, str]] = []
             if checked.column("__reason").null_count < checked.num_rows:
-                positions = pc.indices_nonzero(pc.invert(ok))
-                con.register("raw_bad", table.take(positions))
+                bad = checked.filter(pc.invert(ok)).sort_by("__pos")
+                positions = bad.column("__pos")
+                con.register("bad_pos", pa.table({"p": positions}))
                 raws = con.execute(
                     "SELECT to_json(struct_pack("
                     + ", ".join(f'"{n}" := "{n}"' for n, *_ in wanted if n in present)
-                    + ")) FROM raw_bad"
+                    + ")) FROM raw_in SEMI JOIN bad_pos ON raw_in.__pos = bad_pos.p ORDER BY raw_in.__pos"
                 ).fetchall()
-                reasons = checked.column("__reason").take(positions).to_pylist()
                 bad_rows = [(int(p) + 1, str(r), str(raw[0])) for p, r, raw in
-                            zip(positions.to_pylist(), reasons, raws, strict=True)]
+                            zip(positions.to_pylist(), bad.column("__reason").to_pylist(), raws, strict=True)]
                 checked = checked.filter(ok)
             moved: Attributed = Counter()
             if moved_col:
@@ -512,27 +569,9 @@ class EventIngestor:
                 changed = checked.filter(pc.not_equal(given, unit)).select(["__given", unit_col])
                 for r in changed.group_by(["__given", unit_col]).aggregate([([], "count_all")]).to_pylist():
                     moved[(str(r["__given"]), str(r[unit_col]))] = int(r["count_all"])
-            good = checked.drop_columns([c for c in ("__reason", "__given") if c in checked.column_names])
-            if kind in LOCAL_COLUMN:  # the commune each (province, subunit, day) resolves to, looked up
-                con.register("good_in", good)
-                triples = con.execute(
-                    f"SELECT DISTINCT {unit_col}, subunit, day FROM good_in WHERE subunit IS NOT NULL"
-                ).fetchall()
-                found = [(u, sub, d, self.communes.resolve(u, sub, d)[0]) for u, sub, d in triples]
-                found = [x for x in found if x[3] is not None]
-                con.register("sub_map", pa.table({
-                    "u": pa.array([x[0] for x in found], pa.string()),
-                    "s": pa.array([x[1] for x in found], pa.string()),
-                    "d": pa.array([x[2] for x in found], pa.date32()),
-                    "c": pa.array([x[3] for x in found], pa.string()),
-                }))
-                # Row order is not kept through the join: nothing reads stored events in insertion order.
-                good = con.sql(
-                    f"SELECT good_in.*, sub_map.c AS commune FROM good_in LEFT JOIN sub_map ON sub_map.u = "
-                    f"good_in.{unit_col} AND sub_map.s = good_in.subunit AND sub_map.d = good_in.day"
-                ).to_arrow_table()
+            good = checked.drop_columns([c for c in ("__reason", "__given", "__pos") if c in checked.column_names])
         finally:
-            for name in ("raw_in", "raw_bad", "good_in", "known_ep", "sub_map"):
+            for name in ("bad_pos", "known_ep", "sub_map"):
                 with contextlib.suppress(Exception):
                     con.unregister(name)
         return (
@@ -578,6 +617,24 @@ class EventIngestor:
         good, bad, moved = self._validate_arrow(kind, table, self.allowed_units(src))
         bad = [(None if p is None else p + offset, raw, r) for p, raw, r in bad]
         key = batch_key if batch_key is not None else functools.partial(_table_digest, table)
+        return self._commit(kind, good, bad, src.id if src else str(source), moved, key)
+
+    def submit_parquet(
+        self,
+        kind: str,
+        path: Path,
+        names: Sequence[str],
+        start: int,
+        stop: int,
+        source: EventSourceRecord | str,
+        *,
+        batch_key: Identity = None,
+    ) -> Receipt:
+        """Rows ``start``..``stop`` of a Parquet file (``names``: its columns) as one batch; rejects' positions are
+        the file's rows."""
+        src = source if isinstance(source, EventSourceRecord) else None
+        good, bad, moved = self._validate_parquet(kind, path, names, start, stop, self.allowed_units(src))
+        key = batch_key if batch_key is not None else functools.partial(_file_digest, path)
         return self._commit(kind, good, bad, src.id if src else str(source), moved, key)
 
     def ingest_file(
@@ -639,19 +696,35 @@ class EventIngestor:
             committed(max(last, skip))
             if progress:
                 progress(size, size)
-        elif suffix in (".parquet", ".csv"):
-            if suffix == ".parquet":
-                import pyarrow.parquet as pq
+        elif suffix == ".parquet":
+            import pyarrow.parquet as pq
 
-                pf = pq.ParquetFile(path)
-                n = pf.metadata.num_rows
-                batches: Iterable[pa.RecordBatch] = pf.iter_batches(batch_size=chunk_rows)
+            try:
+                meta = pq.ParquetFile(path).metadata
+            except (OSError, pa.ArrowException) as exc:
+                raise ImportFileError(str(path), f"not a readable Parquet file ({exc})") from None
+            names = meta.schema.to_arrow_schema().names
+            if "file_row_number" in names:  # DuckDB's row number would clash with it: read through Arrow
+                chunks: Iterable[tuple[int, int, pa.Table | None]] = _arrow_chunks(pq.ParquetFile(path), chunk_rows)
             else:
-                import pyarrow.csv as pcsv
+                chunks = ((a, b, None) for a, b in _row_ranges(meta, chunk_rows))
+            for start, stop, rows in chunks:
+                if stop <= skip:
+                    continue
+                if start < skip:  # the chunk the last run committed part of: only its rest
+                    rows, start = (None if rows is None else rows.slice(skip - start)), skip
+                if rows is None:
+                    total.add(self.submit_parquet(kind, path, names, start, stop, source, batch_key=file_key))
+                else:
+                    total.add(self.submit_arrow(kind, rows, source, offset=start, batch_key=file_key))
+                committed(stop)
+                if progress:
+                    progress(stop, meta.num_rows)
+        elif suffix == ".csv":
+            import pyarrow.csv as pcsv
 
-                n = 0
-                batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
-                                        convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+            batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
+                                    convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
             done = 0
             for rb in batches:
                 start, done = done, done + rb.num_rows
@@ -663,7 +736,7 @@ class EventIngestor:
                                             batch_key=file_key))
                 committed(done)
                 if progress:
-                    progress(done, n if suffix == ".parquet" else done)  # CSV: rows, the total unknown
+                    progress(done, done)  # CSV: rows, the total unknown
         else:
             raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
         if place:
@@ -956,6 +1029,34 @@ def _table_digest(table: pa.Table) -> str:
     return "arrow-sha256:" + hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
 
 
+def _row_ranges(meta: Any, most: int) -> Iterator[tuple[int, int]]:
+    """A Parquet file's rows in ranges of at most ``most``, cut at row group edges where they allow: a row group is
+    decoded by the one chunk that reads it, unless it alone holds more than ``most`` rows."""
+    start = end = 0
+    for i in range(meta.num_row_groups):
+        n = meta.row_group(i).num_rows
+        if end > start and end - start + n > most:
+            yield start, end
+            start = end
+        end += n
+        while end - start > most:
+            yield start, start + most
+            start += most
+    if end > start:
+        yield start, end
+
+
+def _arrow_chunks(pf: Any, most: int) -> Iterator[tuple[int, int, pa.Table]]:
+    done = 0
+    for rb in pf.iter_batches(batch_size=most):
+        yield done, done + rb.num_rows, pa.Table.from_batches([rb])
+        done += rb.num_rows
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _sql_list(values: Sequence[str]) -> str:
     return ", ".join("'" + v.replace("'", "''") + "'" for v in values)
 
@@ -976,7 +1077,7 @@ def _sql_rules(kind: str, names: Sequence[str], nullable: Mapping[str, bool]) ->
         )
     rules.append(("schema_version <> 1", "'schema_version: expected 1'"))
     rules.append((f"kind <> '{kind}'", f"'kind: expected {kind}'"))
-    rules.append(("length(event_id) = 0 OR length(event_id) > 200", "'event_id: 1 to 200 characters'"))
+    rules.append((f"strlen(event_id) = 0 OR {_longer('event_id', 200)}", "'event_id: 1 to 200 characters'"))
     rules += _bound_rules(kind, names)
     if kind == "dossier":
         rules += [
@@ -1026,9 +1127,9 @@ def _bound_rules(kind: str, names: Sequence[str]) -> list[tuple[str, str]]:
             rules.append((f'isnan("{n}") OR isinf("{n}")', f"'{n}: expected a finite number'"))
         for m in f.metadata:
             if isinstance(m, at.MaxLen):
-                rules.append((f'length("{n}") > {m.max_length}', f"'{n}: at most {m.max_length} characters'"))
+                rules.append((_longer(n, m.max_length), f"'{n}: at most {m.max_length} characters'"))
             elif isinstance(m, at.MinLen) and m.min_length > 0:
-                rules.append((f'length(trim("{n}")) < {m.min_length}', f"'{n}: at least {m.min_length} characters'"))
+                rules.append((_shorter_trimmed(n, m.min_length), f"'{n}: at least {m.min_length} characters'"))
             elif isinstance(m, at.Le):
                 rules.append((f'"{n}" > {m.le}', f"'{n}: at most {m.le}'"))
             elif isinstance(m, at.Ge):
@@ -1042,6 +1143,19 @@ def _bound_rules(kind: str, names: Sequence[str]) -> list[tuple[str, str]]:
                 )
             )
     return rules
+
+
+def _longer(n: str, limit: int) -> str:
+    """``length(n) > limit``, counting characters only where the bytes (a string's stored size) could exceed it."""
+    return f'(strlen("{n}") > {limit} AND length("{n}") > {limit})'
+
+
+def _shorter_trimmed(n: str, limit: int) -> str:
+    """``length(trim(n)) < limit`` without trimming every row: ``trim`` copies, and a string starting with a visible
+    ASCII character (bytes sort: below '!' or from U+0080 up is anything else) keeps that character."""
+    if limit == 1:
+        return f"(\"{n}\" < '!' OR \"{n}\" >= '\u0080') AND trim(\"{n}\") = ''"
+    return f'length(trim("{n}")) < {limit}'
 
 
 def _kind_from_path(path: Path) -> str:
