@@ -20,7 +20,8 @@ from fastapi.responses import HTMLResponse, Response
 from chiso.errors import ChisoError, HttpProblem
 from chiso.web.contexts import ErrorContext, error_context, indicator_context, overview_context, unit_context
 from chiso.web.deps import DashboardsDep, WorkspaceDep
-from chiso.web.params import group_param, indicator_of, overview_of, unit_of
+from chiso.web.foresight import OutlooksDep, indicator_block, misses_view, unit_blocks
+from chiso.web.params import group_param, indicator_of, overview_of, policy_of, unit_of
 from chiso.web.problems import PageErrors, page_errors
 from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render
@@ -59,16 +60,24 @@ OVERVIEW_ERRORS: Any = Depends(page_errors(error_page("overview.html")))
 INDICATOR_ERRORS: Any = Depends(page_errors(error_page("indicator.html")))
 UNIT_ERRORS: Any = Depends(page_errors(error_page("unit.html")))
 
+MISSES_WAIT = 2.0  # seconds the overview waits at most for its likely misses
+
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/", dependencies=[OVERVIEW_ERRORS])
-def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, period: str | None = None,
-                  group: str | None = None, drafts: bool = False) -> HTMLResponse:
+def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep,
+                  period: str | None = None, group: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)  # the header and the drafts switch show who is logged in
     ov = overview_of(request, ws, dash, period, drafts)
     only = group_param(ws.catalogue, group) if group else None
-    return render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request)).as_dict())
+    # the likely misses are made aside: wait for them no longer than the overview's own data took
+    misses = misses_view(request, outlooks, ov.period.end.year, policy_of(request, ws, drafts),
+                         min(MISSES_WAIT, ov.seconds), lang_of(request))
+    resp = render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request), misses).as_dict())
+    if misses is not None and (misses.computing or misses.stale):  # the next load has the list: keep not this one
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @router.get("/indicators/{code}", dependencies=[INDICATOR_ERRORS])
@@ -77,7 +86,9 @@ def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code
                    structure: str | None = None) -> HTMLResponse:
     load_user(request)
     v = indicator_of(request, ws, dash, code, period, group, unit, drafts, structure)
-    return render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang_of(request)).as_dict())
+    lang = lang_of(request)
+    block = indicator_block(dash, v.indicator, v.series_unit, v.period, policy_of(request, ws, drafts), lang)
+    return render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang, block).as_dict())
 
 
 @router.get("/units/{code}", dependencies=[UNIT_ERRORS])
@@ -85,4 +96,6 @@ def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str
               drafts: bool = False) -> HTMLResponse:
     load_user(request)
     v = unit_of(request, ws, dash, code, period, drafts)
-    return render(request, "unit.html", unit_context(ws, v, drafts, lang_of(request)).as_dict())
+    lang = lang_of(request)
+    blocks = unit_blocks(dash, v.unit, v.period, policy_of(request, ws, drafts), lang)
+    return render(request, "unit.html", unit_context(ws, v, drafts, lang, blocks).as_dict())

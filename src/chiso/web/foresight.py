@@ -1,0 +1,283 @@
+"""Projections on the web (issue 15 §1): the year-end projection drawn on the indicator and unit pages, the
+overview's "likely to miss" list, and ``GET /api/v1/forecast``.
+
+A projection costs a model fit (0.1–1 s), so none is made per request: each is kept per data version in the
+dashboards' ``PageCache`` (``Dashboards.cached``: the store's ``data_version``, which every process sees
+move), and the overview's list, which projects every target of the year, is made in the background
+(``Outlooks``): the overview waits for it at most as long as its own data took, and otherwise says it is
+being computed. Each projection is made as of its data (``engine.outlook``), through the same reading policy
+as the page (published figures, or a logged-in user's drafts of their units).
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import threading
+import time
+from collections.abc import Collection, Hashable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from markupsafe import Markup
+
+from chiso import charts
+from chiso.auth import subtree
+from chiso.catalogue.models import Indicator, Unit
+from chiso.catalogue.periods import Period, PeriodKind
+from chiso.engine import outlook
+from chiso.engine.foresight import HISTORY_YEARS, Foresight, Projection
+from chiso.engine.reading import Policy
+from chiso.i18n import fmt_date, fmt_number, t
+from chiso.report.foresight_text import (
+    fmt,
+    fmt_probability,
+    level_name,
+    method_sentence,
+    sentences,
+    unreachable,
+)
+from chiso.web.dashboards import Dashboards, Version
+from chiso.web.deps import DashboardsDep, WorkspaceDep
+from chiso.web.labels import unit_label
+from chiso.web.params import indicator_param, policy_of, unit_param
+from chiso.web.problems import responses
+from chiso.web.session import load_user
+from chiso.web.templating import lang_of
+
+log = logging.getLogger(__name__)
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a projection may be asked for
+
+
+def foresight_of(dash: Dashboards, policy: Policy, version: Version, year: int) -> Foresight:
+    """Projections over the page's reading of the figures: the year and the years a model reads before it."""
+    window = Period(PeriodKind.SPAN, date(year - HISTORY_YEARS, 1, 1), date(year, 12, 31))
+    return Foresight(dash.reader(window, policy, version).engine)
+
+
+def projection(dash: Dashboards, ind: Indicator, unit: Unit, year: int, policy: Policy) -> Projection:
+    """The year-end projection of ``ind`` for ``unit`` as of the data, kept per data version."""
+    return dash.cached(("projection", ind.code, unit.code, year), policy, lambda v: outlook.project(
+        foresight_of(dash, policy, v, year), dash.ws.store, ind, unit, year, policy.statuses))
+
+
+def has_target(dash: Dashboards, ind: Indicator, unit: Unit, year: int) -> bool:
+    return bool(dash.ws.store.targets(indicator=ind.code, units=[unit.code], periods=[str(year)]))
+
+
+# --- what a page shows ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectionBlock:
+    """A projection on a page: the chart (None: no projection, ``said`` says why), its sentences (the chart's
+    text alternative too), a caption and the rule applied."""
+
+    projection: Projection
+    chart: Markup | None
+    said: list[str]
+    caption: str
+    method: str
+
+    @property
+    def indicator(self) -> Indicator:
+        return self.projection.indicator
+
+
+def projection_block(p: Projection, lang: str, testid: str = "projection-chart") -> ProjectionBlock | None:
+    """What a page shows of ``p``: nothing for a complete year (its own chart shows it against its target)."""
+    if p.method == "final":
+        return None
+    said = sentences(p, lang)
+    if not outlook.is_open(p):
+        return ProjectionBlock(p, None, said, "", method_sentence(p, lang))
+    ind = p.indicator
+    level = level_name(lang)
+    points = [charts.ProjectionPoint(month_label(pt.period, lang), pt.value, pt.low, pt.high, pt.projected)
+              for pt in p.path]
+    chart = charts.projection_chart(
+        points, fmt=lambda x: fmt_number(x, ind.decimals, lang), description=" ".join(said),
+        title=t("page.foresight.chart_title", lang, name=ind.name.get(lang), unit=unit_label(p.unit, lang),
+                year=p.year),
+        target=p.target.value if p.target is not None else None, testid=testid,
+        names=(t("page.foresight.legend.actual", lang), t("page.foresight.legend.projection", lang),
+               t("page.foresight.legend.interval", lang, level=level), t("page.foresight.legend.target", lang)),
+    )
+    caption = t("page.foresight.caption", lang, as_of=fmt_date(p.as_of, lang) if p.as_of else "—", level=level,
+                year=p.year)
+    return ProjectionBlock(p, chart, said, caption, method_sentence(p, lang))
+
+
+def month_label(period: str, lang: str) -> str:
+    """"T9" (tháng 9), "Sep"."""
+    month = int(period[-2:])
+    return calendar.month_abbr[month] if lang == "en" else f"T{month}"
+
+
+def indicator_block(dash: Dashboards, ind: Indicator, unit: Unit, period: Period, policy: Policy,
+                    lang: str) -> ProjectionBlock | None:
+    """The indicator page's projection: of the series' unit, for the shown period's year, if it has a target."""
+    year = period.end.year
+    if period.start.year != year or not has_target(dash, ind, unit, year):
+        return None
+    return projection_block(projection(dash, ind, unit, year, policy), lang)
+
+
+def unit_blocks(dash: Dashboards, unit: Unit, period: Period, policy: Policy, lang: str) -> list[ProjectionBlock]:
+    """The unit page's projections: every indicator with a target for the unit in the shown period's year."""
+    year = period.end.year
+    codes = sorted({tg.indicator for tg in dash.ws.store.targets(units=[unit.code], periods=[str(year)])})
+    out = []
+    for code in codes:
+        ind = dash.cat.indicators.get(code)
+        if ind is None:
+            continue
+        block = projection_block(projection(dash, ind, unit, year, policy), lang, f"projection-chart-{code}")
+        if block is not None:
+            out.append(block)
+    return out
+
+
+# --- the overview's likely misses, made in the background ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Misses:
+    year: int
+    rows: list[Projection]
+    checked: int
+    seconds: float
+    version: Version
+
+
+@dataclass(frozen=True)
+class MissRow:
+    """A likely miss as the overview lists it, in the reader's language."""
+
+    projection: Projection
+    value: str
+    interval: str
+    target: str
+    probability: str
+    per_month: str  # the rise (fall) per month it takes; "out of reach" when no month can do it
+    said: str  # the projection's sentences
+
+
+def miss_row(p: Projection, lang: str) -> MissRow:
+    return MissRow(p, fmt(p, p.value, lang), f"{fmt(p, p.low, lang)}–{fmt(p, p.high, lang)}",
+                   fmt(p, p.target.value if p.target else None, lang),
+                   fmt_probability(p.probability, lang) if p.probability is not None else "—",
+                   t("foresight.unreachable_short", lang) if unreachable(p)
+                   else fmt(p, abs(p.per_month) if p.per_month is not None else None, lang, step=True),
+                   " ".join(sentences(p, lang)))
+
+
+@dataclass(frozen=True)
+class MissesView:
+    """The overview's list as one viewer sees it (``rows`` within their scope)."""
+
+    year: int
+    rows: list[MissRow]
+    checked: int
+    computing: bool  # not made yet: the page says so
+    stale: bool  # made for an earlier data version, being remade
+    scoped: bool  # cut to a logged-in user's units
+    level: str  # the interval's coverage, "80%"
+
+
+class Outlooks:
+    """The likely misses of a year per (reading policy, data version), made by one background thread per key;
+    a reader waits a bounded time, then gets the last list made (or none yet)."""
+
+    def __init__(self, dash: Dashboards) -> None:
+        self.dash = dash
+        self._items: dict[Hashable, Misses] = {}
+        self._inflight: dict[Hashable, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def misses(self, year: int, policy: Policy, wait: float) -> tuple[Misses | None, bool]:
+        """(the list, whether it is of the current data version); waits at most ``wait`` seconds for it."""
+        version = self.dash.version()
+        key = (year, policy.scope, self.dash.ws.catalogue_generation)
+        with self._lock:
+            got = self._items.get(key)
+            if got is not None and got.version == version:
+                return got, True
+            done = self._inflight.get(key)
+            if done is None:
+                done = self._inflight[key] = threading.Event()
+                threading.Thread(target=self._make, args=(key, year, policy, version), daemon=True).start()
+        done.wait(wait)
+        with self._lock:
+            got = self._items.get(key)
+        return got, got is not None and got.version == version
+
+    def _make(self, key: Hashable, year: int, policy: Policy, version: Version) -> None:
+        try:
+            t0 = time.perf_counter()
+            rows, checked = outlook.likely_misses(foresight_of(self.dash, policy, version, year), self.dash.ws.store,
+                                                  year, statuses=policy.statuses)
+            with self._lock:
+                self._items[key] = Misses(year, rows, checked, time.perf_counter() - t0, version)
+        except Exception:  # the last list made stays; the next reader tries again
+            log.exception("projecting the likely misses of %s failed", year)
+        finally:
+            with self._lock:
+                done = self._inflight.pop(key, None)
+            if done is not None:
+                done.set()
+
+
+def outlooks(request: Request) -> Outlooks:
+    """The app's one ``Outlooks``."""
+    o: Outlooks = request.app.state.outlooks
+    return o
+
+
+def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: float,
+                lang: str) -> MissesView | None:
+    """The overview's list for this viewer: a logged-in user sees the units of their scope; None: the year has
+    nothing to project (complete, or no target)."""
+    got, fresh = o.misses(year, policy, wait)
+    user = load_user(request)
+    scope: Collection[str] | None = None
+    if user is not None and user.active:
+        scope = subtree(o.dash.cat, user)
+    if got is None:
+        return MissesView(year, [], 0, True, False, scope is not None, level_name(lang))
+    if got.checked == 0:
+        return None
+    rows = [miss_row(p, lang) for p in got.rows if scope is None or p.unit.code in scope]
+    return MissesView(year, rows, got.checked, False, not fresh, scope is not None, level_name(lang))
+
+
+# --- the API ---------------------------------------------------------------------------------------------------
+
+router = APIRouter(prefix="/api/v1", tags=["forecast"])
+
+
+@router.get("/forecast", responses=responses(s404="Unknown indicator or unit", s422="A parameter out of bounds"))
+def forecast(
+    request: Request,
+    ws: WorkspaceDep,
+    dash: DashboardsDep,
+    indicator: Annotated[str, Query(max_length=200, description="indicator code or name")],
+    unit: Annotated[str, Query(max_length=200, description="unit or group code or name; VN for the nation")] = "VN",
+    year: Annotated[int | None, Query(ge=FIRST_YEAR, le=LAST_YEAR, description="default: this year")] = None,
+    drafts: bool = False,
+) -> dict[str, Any]:
+    """The year-end projection of an indicator for a unit as of the data: the value, its 80 % interval, the
+    target, the probability of meeting it and what the remaining months need (``Projection.as_dict``), with its
+    sentences. Published figures, or with ``drafts`` a logged-in user's unapproved figures of their units."""
+    lang = lang_of(request)
+    ind = indicator_param(ws.catalogue, indicator, "indicator", in_path=False)
+    y = year or date.today().year
+    u = unit_param(ws.catalogue, unit, "unit")
+    p = projection(dash, ind, u, y, policy_of(request, ws, drafts))
+    return {**p.as_dict(), "sentences": sentences(p, lang), "method_text": method_sentence(p, lang)}
+
+
+OutlooksDep = Annotated[Outlooks, Depends(outlooks)]
