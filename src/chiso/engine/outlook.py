@@ -52,6 +52,11 @@ def project(fs: Foresight, holdings: Holdings, ind: Indicator, unit: str | Unit,
     return fs.project(ind, unit, year, as_of=as_of)
 
 
+def risk(p: Projection) -> tuple[float, float]:
+    """The order of likely misses, most at risk first (``Foresight.behind``'s)."""
+    return _risk(p)
+
+
 def is_open(p: Projection) -> bool:
     """A projection of a year still open as of the data, with a value to draw."""
     return p.method in PROJECTED and p.value is not None
@@ -73,7 +78,7 @@ def likely_misses(fs: Foresight, holdings: Holdings, year: int, *, units: Collec
         if ind.code not in months:
             months[ind.code] = data_month(fs, holdings, ind, year, statuses, today)
         as_of = months[ind.code]
-        if as_of is None:
+        if as_of is None or as_of.month == 12:  # nothing yet, or a complete year: no forecast to make
             continue
         try:
             pr = fs.project(ind, tg.unit, year, as_of=as_of)
@@ -84,4 +89,4 @@ def likely_misses(fs: Foresight, holdings: Holdings, year: int, *, units: Collec
         checked += 1
         if pr.behind:
             out.append(pr)
-    return sorted(out, key=_risk), checked
+    return sorted(out, key=risk), checked
