@@ -30,6 +30,7 @@ from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine import outlook
 from chiso.engine.foresight import HISTORY_YEARS, Foresight, Projection
 from chiso.engine.reading import Policy
+from chiso.errors import UnknownUnitError
 from chiso.i18n import fmt_date, fmt_number, t
 from chiso.report.foresight_text import (
     fmt,
@@ -259,7 +260,7 @@ def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
 
-@router.get("/forecast", responses=responses(s404="Unknown indicator or unit", s422="A parameter out of bounds"))
+@router.get("/forecast", responses=responses(s422="An unknown indicator or unit"))
 def forecast(
     request: Request,
     ws: WorkspaceDep,
@@ -275,7 +276,10 @@ def forecast(
     lang = lang_of(request)
     ind = indicator_param(ws.catalogue, indicator, "indicator", in_path=False)
     y = year or date.today().year
-    u = unit_param(ws.catalogue, unit, "unit")
+    try:  # a name shared across a change of units: the one of the year's end
+        u = ws.catalogue.unit(unit, on=date(y, 12, 31))
+    except UnknownUnitError:
+        u = unit_param(ws.catalogue, unit, "unit")  # the same refusal, said as every endpoint says it
     p = projection(dash, ind, u, y, policy_of(request, ws, drafts))
     return {**p.as_dict(), "sentences": sentences(p, lang), "method_text": method_sentence(p, lang)}
 
