@@ -896,20 +896,23 @@ class _Composer:
         # no count in the lead: every number a paragraph prints is a stated figure
         lead = message("foresight.report.lead", self.lang, period=self.pname, year=year)
         blocks: list[Block] = [Paragraph((Run(lead),), style="lead")]
+        by_indicator: dict[str, list[Projection]] = {}  # one paragraph per indicator, its worst unit first
         for q in got:
-            ind = q.indicator
-            runs = [Run(f"{capitalise(self.name(ind))}. ", strong=True)]
-            for k, sentence in enumerate(foresight_parts(q, self.lang)):
-                if k:
+            by_indicator.setdefault(q.indicator.code, []).append(q)
+        for group in by_indicator.values():
+            ind = group[0].indicator
+            runs = [Run(f"{capitalise(self.name(ind))}.", strong=True)]
+            for q in group:
+                for sentence in foresight_parts(q, self.lang):
                     runs.append(Run(" "))
-                for text, role, value in sentence:
-                    if role is None or value is None:
-                        runs.append(Run(text))
-                        continue
-                    decimals = 0 if role == "probability" else 1 if role == "per_month" and ind.unit == "%" \
-                        else ind.decimals
-                    runs.append(Run(text, Stated(text, value, ind.code, q.unit.code, str(year),
-                                                 cast(Role, role), decimals)))
+                    for text, role, value in sentence:
+                        if role is None or value is None:
+                            runs.append(Run(text))
+                            continue
+                        decimals = 0 if role == "probability" else 1 if role == "per_month" and ind.unit == "%" \
+                            else ind.decimals
+                        runs.append(Run(text, Stated(text, value, ind.code, q.unit.code, str(year),
+                                                     cast(Role, role), decimals)))
             blocks.append(Paragraph(tuple(runs)))
         return Section("foresight", self.t(spec.title), tuple(blocks))
 
