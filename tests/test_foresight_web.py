@@ -38,6 +38,7 @@ FLOW = "ndxp_transactions"
 AS_OF = date(2024, 9, 30)  # the data's last month end
 PACE = {"P48": 100, "P01": 300, "P79": 50}
 TARGETS = {"P48": 1500.0, "P01": 3000.0, "P79": 1000.0, "P96": 500.0}
+STALE = "Số liệu vừa thay đổi: danh sách đang được tính lại."
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
@@ -260,8 +261,19 @@ def test_projections_are_kept_while_the_data_holds(tmp_path: Path, make_client: 
         assert c.get("/api/v1/forecast", params=ask).json() == first
         assert c.get(f"/indicators/{FLOW}", params={"period": "2024", "unit": "P48"}).status_code == 200
         assert dash.cache.misses == misses + 1  # the indicator's own view; its projection was kept
+        before = misses_section(wait_for_misses(lambda u: c.get(u).text, "/?period=2024"))
+        assert 'data-unit="P48"' in before
         # a value saved moves the data version: the next answer is a new projection of the new data
         ws.store.write_values(monthly("P48", 400, range(9, 10)), actor="test", status="approved")
+        # the overview shows the last list at once, saying it is being remade, and no cache keeps that page
+        r = c.get("/?period=2024")
+        assert STALE in misses_section(r.text) and r.headers["cache-control"] == "no-store"
+        deadline = time.monotonic() + 60
+        while STALE in (page := c.get("/?period=2024").text):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert [m for m in expected_misses(ws) if m.unit.code == "P48"] == []  # a September of 400: on track
+        assert 'data-unit="P48"' not in misses_section(page)
         again = c.get("/api/v1/forecast", params=ask).json()
         assert again["actual"] > first["actual"]
         now = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=AS_OF)

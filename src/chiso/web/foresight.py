@@ -51,6 +51,7 @@ from chiso.web.templating import lang_of
 log = logging.getLogger(__name__)
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a projection may be asked for
+REFRESH = 60.0  # seconds the overview's likely misses stand after event batches alone
 
 
 def foresight_of(dash: Dashboards, policy: Policy, version: Version, year: int) -> Foresight:
@@ -152,6 +153,7 @@ class Misses:
     checked: int
     seconds: float
     version: Version
+    at: float  # when it was made (time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -200,17 +202,24 @@ class Outlooks:
         self._lock = threading.Lock()
 
     def misses(self, year: int, policy: Policy, wait: float) -> tuple[Misses | None, bool]:
-        """(the list, whether it is of the current data version); waits at most ``wait`` seconds for it."""
+        """(the list, whether it is current). A list made for an earlier data version is served at once while
+        it is remade aside (after events alone, it stands ``REFRESH`` seconds: a few events hardly move a
+        year-end projection, and remaking it on every batch would keep a core busy); with no list yet, waits at
+        most ``wait`` seconds for the first."""
         version = self.dash.version()
         key = (year, policy.scope, self.dash.ws.catalogue_generation)
         with self._lock:
             got = self._items.get(key)
-            if got is not None and got.version == version:
-                return got, True
+            if got is not None:
+                events_only = got.version[0] == version[0]
+                if got.version == version or (events_only and time.monotonic() - got.at < REFRESH):
+                    return got, True
             done = self._inflight.get(key)
             if done is None:
                 done = self._inflight[key] = threading.Event()
                 threading.Thread(target=self._make, args=(key, year, policy, version), daemon=True).start()
+        if got is not None:
+            return got, False
         done.wait(wait)
         with self._lock:
             got = self._items.get(key)
@@ -222,7 +231,7 @@ class Outlooks:
             rows, checked = outlook.likely_misses(foresight_of(self.dash, policy, version, year), self.dash.ws.store,
                                                   year, statuses=policy.statuses)
             with self._lock:
-                self._items[key] = Misses(year, rows, checked, time.perf_counter() - t0, version)
+                self._items[key] = Misses(year, rows, checked, time.perf_counter() - t0, version, time.monotonic())
         except Exception:  # the last list made stays; the next reader tries again
             log.exception("projecting the likely misses of %s failed", year)
         finally:
