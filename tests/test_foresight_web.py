@@ -83,11 +83,11 @@ def misses_section(html: str) -> str:
 
 
 def wait_for_misses(get: Any, url: str, timeout: float = 60.0) -> str:
-    """The overview once its likely misses are made (they are made aside; the page says so meanwhile)."""
+    """A page once its projections are made (they are made aside; the page says so meanwhile)."""
     deadline = time.monotonic() + timeout
     while True:
         html = get(url)
-        if 'data-testid="misses-computing"' not in html:
+        if 'data-testid="misses-computing"' not in html and '-pending"' not in html:
             return str(html)
         assert time.monotonic() < deadline, "the likely misses were never made"
         time.sleep(0.2)
@@ -131,6 +131,15 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     assert elsewhere == [] and errors == []  # nothing fetched from another host, no script error
 
 
+def settle(pg: Page, url: str) -> None:
+    """Opens ``url`` and reloads it until the projections it shows are made."""
+    def html(u: str) -> str:
+        pg.goto(u)
+        return pg.content()
+
+    wait_for_misses(html, url)
+
+
 def drawn(pg: Page, testid: str) -> list[dict[str, str | None]]:
     """The chart's points: period, value, and for projected months the interval."""
     return [{k: c.get_attribute(f"data-{k}") for k in ("period", "value", "low", "high")}
@@ -140,7 +149,7 @@ def drawn(pg: Page, testid: str) -> list[dict[str, str | None]]:
 def test_the_indicator_page_draws_what_foresight_projects(page: Page, world: core.Workspace) -> None:
     p = project(world, "P48")
     assert p.method == "ets" and p.behind  # the world is what the test means it to be
-    page.goto(f"/indicators/{FLOW}?period=2024&unit=P48")
+    settle(page, f"/indicators/{FLOW}?period=2024&unit=P48")
     chart = page.get_by_test_id("projection-chart")
     assert chart.is_visible()
     points = drawn(page, "projection-chart")
@@ -164,23 +173,19 @@ def test_the_indicator_page_draws_what_foresight_projects(page: Page, world: cor
 
 def test_the_unit_page_draws_its_target_or_says_why_it_cannot(page: Page, world: core.Workspace) -> None:
     p = project(world, "P79")
-    page.goto("/units/P79?period=2024")
+    settle(page, "/units/P79?period=2024")
     assert [float(pt["value"] or "nan") for pt in drawn(page, f"projection-chart-{FLOW}")] == [x.value for x in p.path]
     assert page.get_by_test_id(f"projection-{FLOW}-sentences").inner_text().strip() == " ".join(sentences(p))
     # Cà Mau holds one month: no chart, and the page says why in the projection's own words
     short = project(world, "P96")
     assert (short.method, short.reason) == ("none", "too_short")
-    page.goto("/units/P96?period=2024")
+    settle(page, "/units/P96?period=2024")
     assert page.get_by_test_id(f"projection-chart-{FLOW}").count() == 0
     assert page.get_by_test_id(f"projection-{FLOW}-sentences").inner_text().strip() == projection_sentence(short)
 
 
 def test_the_overview_lists_the_likely_misses_worst_first(page: Page, world: core.Workspace) -> None:
-    def html(url: str) -> str:
-        page.goto(url)
-        return page.content()
-
-    wait_for_misses(html, "/?period=2024")
+    settle(page, "/?period=2024")
     want = expected_misses(world)
     assert [p.unit.code for p in want] == ["P79", "P48"]  # Hồ Chí Minh the further behind
     table = page.get_by_test_id("misses")
@@ -192,6 +197,7 @@ def test_the_overview_lists_the_likely_misses_worst_first(page: Page, world: cor
     page.locator("#likely-misses").screenshot(path=str(SHOTS / "foresight-overview.png"))
     first.get_by_role("link").first.click()
     page.wait_for_url("**/units/P79?period=2024")
+    settle(page, "/units/P79?period=2024")
     assert page.get_by_test_id(f"projection-chart-{FLOW}").is_visible()
 
 
@@ -254,13 +260,14 @@ def test_projections_are_kept_while_the_data_holds(tmp_path: Path, make_client: 
     app = create_app(ws)
     c = make_client(ws, app=app)
     with c:
-        dash = app.state.dashboards
+        made = app.state.outlooks
         ask = {"indicator": FLOW, "unit": "P48", "year": 2024}
         first = c.get("/api/v1/forecast", params=ask).json()
-        misses = dash.cache.misses
+        assert made.made == 1
         assert c.get("/api/v1/forecast", params=ask).json() == first
-        assert c.get(f"/indicators/{FLOW}", params={"period": "2024", "unit": "P48"}).status_code == 200
-        assert dash.cache.misses == misses + 1  # the indicator's own view; its projection was kept
+        page = c.get(f"/indicators/{FLOW}", params={"period": "2024", "unit": "P48"}).text
+        assert 'data-testid="projection-chart"' in page
+        assert made.made == 1  # the page drew the projection the API had made: none made twice
         before = misses_section(wait_for_misses(lambda u: c.get(u).text, "/?period=2024"))
         assert 'data-unit="P48"' in before
         # a value saved moves the data version: the next answer is a new projection of the new data
@@ -286,5 +293,6 @@ def test_a_complete_year_is_not_projected(tmp_path: Path, make_client: MakeClien
     ws.store.write_targets([Target(indicator=FLOW, unit="P48", period="2024", value=1500)], actor="test")
     c = make_client(ws)
     assert 'id="foresight"' not in c.get(f"/indicators/{FLOW}", params={"period": "2024", "unit": "P48"}).text
+    assert c.app.state.outlooks.made == 0  # nothing to project: nothing made
     assert 'id="foresight"' not in c.get("/units/P48", params={"period": "2024"}).text
     assert 'id="likely-misses"' not in wait_for_misses(lambda u: c.get(u).text, "/?period=2024")

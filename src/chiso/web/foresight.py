@@ -15,10 +15,11 @@ import calendar
 import logging
 import threading
 import time
-from collections.abc import Collection, Hashable
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from markupsafe import Markup
@@ -30,7 +31,7 @@ from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine import outlook
 from chiso.engine.foresight import HISTORY_YEARS, Foresight, Projection
 from chiso.engine.reading import Policy
-from chiso.errors import UnknownUnitError
+from chiso.errors import HttpProblem, UnknownUnitError
 from chiso.i18n import fmt_date, fmt_number, t
 from chiso.report.foresight_text import (
     fmt,
@@ -49,8 +50,10 @@ from chiso.web.session import load_user
 from chiso.web.templating import lang_of
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a projection may be asked for
+API_WAIT = 30.0  # seconds the API waits for a projection being made
 REFRESH = 60.0  # seconds the overview's likely misses stand after event batches alone
 
 
@@ -58,12 +61,6 @@ def foresight_of(dash: Dashboards, policy: Policy, version: Version, year: int) 
     """Projections over the page's reading of the figures: the year and the years a model reads before it."""
     window = Period(PeriodKind.SPAN, date(year - HISTORY_YEARS, 1, 1), date(year, 12, 31))
     return Foresight(dash.reader(window, policy, version).engine)
-
-
-def projection(dash: Dashboards, ind: Indicator, unit: Unit, year: int, policy: Policy) -> Projection:
-    """The year-end projection of ``ind`` for ``unit`` as of the data, kept per data version."""
-    return dash.cached(("projection", ind.code, unit.code, year), policy, lambda v: outlook.project(
-        foresight_of(dash, policy, v, year), dash.ws.store, ind, unit, year, policy.statuses))
 
 
 def has_target(dash: Dashboards, ind: Indicator, unit: Unit, year: int) -> bool:
@@ -76,17 +73,20 @@ def has_target(dash: Dashboards, ind: Indicator, unit: Unit, year: int) -> bool:
 @dataclass(frozen=True)
 class ProjectionBlock:
     """A projection on a page: the chart (None: no projection, ``said`` says why), its sentences (the chart's
-    text alternative too), a caption and the rule applied."""
+    text alternative too), a caption and the rule applied; ``projection`` None: still being made."""
 
-    projection: Projection
+    indicator: Indicator
+    unit: Unit
+    year: int
+    projection: Projection | None
     chart: Markup | None
     said: list[str]
-    caption: str
-    method: str
+    caption: str = ""
+    method: str = ""
 
     @property
-    def indicator(self) -> Indicator:
-        return self.projection.indicator
+    def pending(self) -> bool:
+        return self.projection is None
 
 
 def projection_block(p: Projection, lang: str, testid: str = "projection-chart") -> ProjectionBlock | None:
@@ -95,7 +95,7 @@ def projection_block(p: Projection, lang: str, testid: str = "projection-chart")
         return None
     said = sentences(p, lang)
     if not outlook.is_open(p):
-        return ProjectionBlock(p, None, said, "", method_sentence(p, lang))
+        return ProjectionBlock(p.indicator, p.unit, p.year, p, None, said, "", method_sentence(p, lang))
     ind = p.indicator
     level = level_name(lang)
     points = [charts.ProjectionPoint(month_label(pt.period, lang), pt.value, pt.low, pt.high, pt.projected)
@@ -110,7 +110,7 @@ def projection_block(p: Projection, lang: str, testid: str = "projection-chart")
     )
     caption = t("page.foresight.caption", lang, as_of=fmt_date(p.as_of, lang) if p.as_of else "—", level=level,
                 year=p.year)
-    return ProjectionBlock(p, chart, said, caption, method_sentence(p, lang))
+    return ProjectionBlock(ind, p.unit, p.year, p, chart, said, caption, method_sentence(p, lang))
 
 
 def month_label(period: str, lang: str) -> str:
@@ -119,25 +119,46 @@ def month_label(period: str, lang: str) -> str:
     return calendar.month_abbr[month] if lang == "en" else f"T{month}"
 
 
-def indicator_block(dash: Dashboards, ind: Indicator, unit: Unit, period: Period, policy: Policy,
-                    lang: str) -> ProjectionBlock | None:
-    """The indicator page's projection: of the series' unit, for the shown period's year, if it has a target."""
+def year_open(dash: Dashboards, ind: Indicator, year: int, policy: Policy) -> bool:
+    """Whether the year is still open as of the indicator's data (no December yet): a cheap question, asked
+    before a projection is made at all."""
+    fs = foresight_of(dash, policy, dash.version(), year)
+    month = outlook.data_month(fs, dash.ws.store, ind, year, policy.statuses)
+    return month is None or month.month < 12
+
+
+def block_of(o: Outlooks, ind: Indicator, unit: Unit, year: int, policy: Policy, lang: str, wait: float,
+             testid: str) -> ProjectionBlock | None:
+    p, _ = o.projection(ind, unit, year, policy, wait)
+    if p is None:
+        return ProjectionBlock(ind, unit, year, None, None, [t("page.foresight.computing", lang)])
+    return projection_block(p, lang, testid)
+
+
+def indicator_block(o: Outlooks, ind: Indicator, unit: Unit, period: Period, policy: Policy, lang: str,
+                    wait: float) -> ProjectionBlock | None:
+    """The indicator page's projection: of the series' unit, for the shown period's year, if it has a target and
+    the year is open; made aside, waited for at most ``wait`` seconds."""
     year = period.end.year
-    if period.start.year != year or not has_target(dash, ind, unit, year):
+    if period.start.year != year or not has_target(o.dash, ind, unit, year) or not year_open(o.dash, ind, year,
+                                                                                               policy):
         return None
-    return projection_block(projection(dash, ind, unit, year, policy), lang)
+    return block_of(o, ind, unit, year, policy, lang, wait, "projection-chart")
 
 
-def unit_blocks(dash: Dashboards, unit: Unit, period: Period, policy: Policy, lang: str) -> list[ProjectionBlock]:
-    """The unit page's projections: every indicator with a target for the unit in the shown period's year."""
+def unit_blocks(o: Outlooks, unit: Unit, period: Period, policy: Policy, lang: str,
+                wait: float) -> list[ProjectionBlock]:
+    """The unit page's projections: every indicator with a target for the unit in the shown period's year, while
+    the year is open; all waited for within ``wait`` seconds."""
     year = period.end.year
-    codes = sorted({tg.indicator for tg in dash.ws.store.targets(units=[unit.code], periods=[str(year)])})
+    codes = sorted({tg.indicator for tg in o.dash.ws.store.targets(units=[unit.code], periods=[str(year)])})
+    deadline = time.monotonic() + wait
     out = []
     for code in codes:
-        ind = dash.cat.indicators.get(code)
-        if ind is None:
+        ind = o.dash.cat.indicators.get(code)
+        if ind is None or not year_open(o.dash, ind, year, policy):
             continue
-        block = projection_block(projection(dash, ind, unit, year, policy), lang, f"projection-chart-{code}")
+        block = block_of(o, ind, unit, year, policy, lang, deadline - time.monotonic(), f"projection-chart-{code}")
         if block is not None:
             out.append(block)
     return out
@@ -151,9 +172,6 @@ class Misses:
     year: int
     rows: list[Projection]
     checked: int
-    seconds: float
-    version: Version
-    at: float  # when it was made (time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -191,54 +209,87 @@ class MissesView:
     level: str  # the interval's coverage, "80%"
 
 
+@dataclass(frozen=True)
+class Made(Generic[T]):
+    """Something made aside, with the data version it was made for."""
+
+    value: T
+    version: Version
+    at: float  # when (time.monotonic)
+    seconds: float  # how long it took
+
+
 class Outlooks:
-    """The likely misses of a year per (reading policy, data version), made by one background thread per key;
-    a reader waits a bounded time, then gets the last list made (or none yet)."""
+    """Projections made aside, one background thread per key, kept per (reading policy, data version): a reader
+    waits a bounded time for one never made, else gets the last one made at once while a newer is made (after
+    event batches alone, the last one stands ``REFRESH`` seconds: a few events hardly move a year-end
+    projection, and remaking them on every batch would keep a core busy)."""
+
+    SIZE = 1024
 
     def __init__(self, dash: Dashboards) -> None:
         self.dash = dash
-        self._items: dict[Hashable, Misses] = {}
+        self.made = 0  # how many were made (tests: none is made twice for the same data)
+        self._items: OrderedDict[Hashable, Made[Any]] = OrderedDict()
         self._inflight: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def misses(self, year: int, policy: Policy, wait: float) -> tuple[Misses | None, bool]:
-        """(the list, whether it is current). A list made for an earlier data version is served at once while
-        it is remade aside (after events alone, it stands ``REFRESH`` seconds: a few events hardly move a
-        year-end projection, and remaking it on every batch would keep a core busy); with no list yet, waits at
-        most ``wait`` seconds for the first."""
+    def get(self, key: Hashable, make: Callable[[Version], T], wait: float,
+            stale: bool = True) -> tuple[Made[T] | None, bool]:
+        """(the last one made, whether it is of the current data); waits at most ``wait`` s when there is none
+        (``stale`` False: also when the last one is of earlier data)."""
         version = self.dash.version()
-        key = (year, policy.scope, self.dash.ws.catalogue_generation)
+        key = (key, self.dash.ws.catalogue_generation)
         with self._lock:
             got = self._items.get(key)
             if got is not None:
-                events_only = got.version[0] == version[0]
-                if got.version == version or (events_only and time.monotonic() - got.at < REFRESH):
+                self._items.move_to_end(key)
+                if got.version == version or (got.version[0] == version[0] and time.monotonic() - got.at < REFRESH):
                     return got, True
             done = self._inflight.get(key)
             if done is None:
                 done = self._inflight[key] = threading.Event()
-                threading.Thread(target=self._make, args=(key, year, policy, version), daemon=True).start()
-        if got is not None:
+                threading.Thread(target=self._make, args=(key, make, version), daemon=True).start()
+        if got is not None and stale:
             return got, False
-        done.wait(wait)
+        done.wait(max(0.0, wait))
         with self._lock:
             got = self._items.get(key)
         return got, got is not None and got.version == version
 
-    def _make(self, key: Hashable, year: int, policy: Policy, version: Version) -> None:
+    def _make(self, key: Hashable, make: Callable[[Version], Any], version: Version) -> None:
         try:
             t0 = time.perf_counter()
-            rows, checked = outlook.likely_misses(foresight_of(self.dash, policy, version, year), self.dash.ws.store,
-                                                  year, statuses=policy.statuses)
+            value = make(version)
             with self._lock:
-                self._items[key] = Misses(year, rows, checked, time.perf_counter() - t0, version, time.monotonic())
-        except Exception:  # the last list made stays; the next reader tries again
-            log.exception("projecting the likely misses of %s failed", year)
+                self.made += 1
+                self._items[key] = Made(value, version, time.monotonic(), time.perf_counter() - t0)
+                while len(self._items) > self.SIZE:
+                    self._items.popitem(last=False)
+        except Exception:  # the last one made stays; the next reader tries again
+            log.exception("projecting %r failed", key)
         finally:
             with self._lock:
                 done = self._inflight.pop(key, None)
             if done is not None:
                 done.set()
+
+    def misses(self, year: int, policy: Policy, wait: float) -> tuple[Made[Misses] | None, bool]:
+        """The year's likely misses, as ``policy`` reads the figures."""
+        def make(version: Version) -> Misses:
+            rows, checked = outlook.likely_misses(foresight_of(self.dash, policy, version, year), self.dash.ws.store,
+                                                  year, statuses=policy.statuses)
+            return Misses(year, rows, checked)
+
+        return self.get(("misses", year, policy.scope), make, wait)
+
+    def projection(self, ind: Indicator, unit: Unit, year: int, policy: Policy, wait: float,
+                   stale: bool = True) -> tuple[Projection | None, bool]:
+        """The year-end projection of ``ind`` for ``unit`` as of the data."""
+        got, fresh = self.get(("projection", ind.code, unit.code, year, policy.scope), lambda v: outlook.project(
+            foresight_of(self.dash, policy, v, year), self.dash.ws.store, ind, unit, year, policy.statuses), wait,
+            stale)
+        return (got.value if got is not None else None), fresh
 
 
 def outlooks(request: Request) -> Outlooks:
@@ -258,10 +309,10 @@ def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: 
         scope = subtree(o.dash.cat, user)
     if got is None:
         return MissesView(year, [], 0, True, False, scope is not None, level_name(lang))
-    if got.checked == 0:
+    if got.value.checked == 0:
         return None
-    rows = [miss_row(p, lang) for p in got.rows if scope is None or p.unit.code in scope]
-    return MissesView(year, rows, got.checked, False, not fresh, scope is not None, level_name(lang))
+    rows = [miss_row(p, lang) for p in got.value.rows if scope is None or p.unit.code in scope]
+    return MissesView(year, rows, got.value.checked, False, not fresh, scope is not None, level_name(lang))
 
 
 # --- the API ---------------------------------------------------------------------------------------------------
@@ -269,7 +320,8 @@ def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
 
-@router.get("/forecast", responses=responses(s422="An unknown indicator or unit"))
+@router.get("/forecast", responses=responses(s422="An unknown indicator or unit",
+                                            s503="The projection is still being made: ask again"))
 def forecast(
     request: Request,
     ws: WorkspaceDep,
@@ -289,7 +341,11 @@ def forecast(
         u = ws.catalogue.unit(unit, on=date(y, 12, 31))
     except UnknownUnitError:
         u = unit_param(ws.catalogue, unit, "unit")  # the same refusal, said as every endpoint says it
-    p = projection(dash, ind, u, y, policy_of(request, ws, drafts))
+    # the API answers with the data as it is (as the read API's page cache does): never a stale projection
+    p, fresh = outlooks(request).projection(ind, u, y, policy_of(request, ws, drafts), API_WAIT, stale=False)
+    if p is None or not fresh:  # still being made after API_WAIT: say so, and when to ask again
+        raise HttpProblem(503, "projection-pending", t("page.foresight.computing", lang),
+                          headers={"Retry-After": "5"})
     return {**p.as_dict(), "sentences": sentences(p, lang), "method_text": method_sentence(p, lang)}
 
 

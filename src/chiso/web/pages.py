@@ -11,6 +11,7 @@ unapproved values of the units in their scope too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,7 @@ OVERVIEW_ERRORS: Any = Depends(page_errors(error_page("overview.html")))
 INDICATOR_ERRORS: Any = Depends(page_errors(error_page("indicator.html")))
 UNIT_ERRORS: Any = Depends(page_errors(error_page("unit.html")))
 
-MISSES_WAIT = 2.0  # seconds the overview waits at most for its likely misses
+MISSES_WAIT = 2.0  # seconds a page waits at most for the projections it shows
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -75,27 +76,39 @@ def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlo
     misses = misses_view(request, outlooks, ov.period.end.year, policy_of(request, ws, drafts),
                          min(MISSES_WAIT, ov.seconds), lang_of(request))
     resp = render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request), misses).as_dict())
-    if misses is not None and (misses.computing or misses.stale):  # the next load has the list: keep not this one
+    return no_store_if(resp, misses is not None and (misses.computing or misses.stale))
+
+
+def no_store_if(resp: HTMLResponse, pending: bool) -> HTMLResponse:
+    """A page still waiting for a projection is kept by no cache: the next load has it."""
+    if pending:
         resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 @router.get("/indicators/{code}", dependencies=[INDICATOR_ERRORS])
-def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, period: str | None = None,
-                   group: str | None = None, unit: str | None = None, drafts: bool = False,
-                   structure: str | None = None) -> HTMLResponse:
+def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep, code: str,
+                   period: str | None = None, group: str | None = None, unit: str | None = None,
+                   drafts: bool = False, structure: str | None = None) -> HTMLResponse:
     load_user(request)
+    t0 = time.perf_counter()
     v = indicator_of(request, ws, dash, code, period, group, unit, drafts, structure)
     lang = lang_of(request)
-    block = indicator_block(dash, v.indicator, v.series_unit, v.period, policy_of(request, ws, drafts), lang)
-    return render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang, block).as_dict())
+    # the projection is made aside: wait for it no longer than the page's own data took
+    block = indicator_block(outlooks, v.indicator, v.series_unit, v.period, policy_of(request, ws, drafts), lang,
+                            min(MISSES_WAIT, time.perf_counter() - t0))
+    resp = render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang, block).as_dict())
+    return no_store_if(resp, block is not None and block.pending)
 
 
 @router.get("/units/{code}", dependencies=[UNIT_ERRORS])
-def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, period: str | None = None,
-              drafts: bool = False) -> HTMLResponse:
+def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep, code: str,
+              period: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)
+    t0 = time.perf_counter()
     v = unit_of(request, ws, dash, code, period, drafts)
     lang = lang_of(request)
-    blocks = unit_blocks(dash, v.unit, v.period, policy_of(request, ws, drafts), lang)
-    return render(request, "unit.html", unit_context(ws, v, drafts, lang, blocks).as_dict())
+    blocks = unit_blocks(outlooks, v.unit, v.period, policy_of(request, ws, drafts), lang,
+                         min(MISSES_WAIT, time.perf_counter() - t0))
+    resp = render(request, "unit.html", unit_context(ws, v, drafts, lang, blocks).as_dict())
+    return no_store_if(resp, any(b.pending for b in blocks))
