@@ -291,7 +291,13 @@ def test_a_complete_year_is_not_projected(tmp_path: Path, make_client: MakeClien
     ws = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
     ws.store.write_values(monthly("P48", 100, range(1, 13)), actor="test", status="approved")
     ws.store.write_targets([Target(indicator=FLOW, unit="P48", period="2024", value=1500)], actor="test")
+    # a past year with a yearly figure only is that figure, not a forecast
+    rate = "dossier_full_online_rate"
+    ws.store.write_values([ValueInput(indicator=rate, unit="VN", period="2024", value=40.0, source="test",
+                                      origin=Origin.REPORTED)], actor="test", status="approved")
+    ws.store.write_targets([Target(indicator=rate, unit="VN", period="2024", value=50)], actor="test")
     c = make_client(ws)
+    assert 'id="foresight"' not in c.get(f"/indicators/{rate}", params={"period": "2024", "unit": "VN"}).text
     assert 'id="foresight"' not in c.get(f"/indicators/{FLOW}", params={"period": "2024", "unit": "P48"}).text
     assert c.app.state.outlooks.made == 0  # nothing to project: nothing made
     assert 'id="foresight"' not in c.get("/units/P48", params={"period": "2024"}).text

@@ -43,6 +43,16 @@ def data_month(fs: Foresight, holdings: Holdings, ind: Indicator, year: int,
     return max(p.end for p in ended) if ended else None
 
 
+def year_open(fs: Foresight, holdings: Holdings, ind: Indicator, year: int,
+              statuses: Collection[str] | None = ("approved",), today: date | None = None) -> bool:
+    """Whether ``ind``'s year is still a forecast as of the data: its figures reach a month before December, or
+    it has none yet and the year is not over. A past year without monthly figures is what its yearly figure
+    says, not a forecast."""
+    today = today or date.today()
+    month = data_month(fs, holdings, ind, year, statuses, today)
+    return month.month < 12 if month is not None else today < date(year, 12, 31)
+
+
 def project(fs: Foresight, holdings: Holdings, ind: Indicator, unit: str | Unit, year: int,
             statuses: Collection[str] | None = ("approved",), today: date | None = None) -> Projection:
     """``Foresight.project`` as of the data: from the end of the latest month holding figures of ``ind``

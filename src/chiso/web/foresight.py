@@ -31,7 +31,7 @@ from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine import outlook
 from chiso.engine.foresight import HISTORY_YEARS, Foresight, Projection
 from chiso.engine.reading import Policy
-from chiso.errors import HttpProblem, UnknownUnitError
+from chiso.errors import ChisoError, HttpProblem, UnknownUnitError
 from chiso.i18n import fmt_date, fmt_number, t
 from chiso.report.foresight_text import (
     fmt,
@@ -120,16 +120,17 @@ def month_label(period: str, lang: str) -> str:
 
 
 def year_open(dash: Dashboards, ind: Indicator, year: int, policy: Policy) -> bool:
-    """Whether the year is still open as of the indicator's data (no December yet): a cheap question, asked
-    before a projection is made at all."""
-    fs = foresight_of(dash, policy, dash.version(), year)
-    month = outlook.data_month(fs, dash.ws.store, ind, year, policy.statuses)
-    return month is None or month.month < 12
+    """``outlook.year_open``: a cheap question, asked before a projection is made at all."""
+    return outlook.year_open(foresight_of(dash, policy, dash.version(), year), dash.ws.store, ind, year,
+                             policy.statuses)
 
 
 def block_of(o: Outlooks, ind: Indicator, unit: Unit, year: int, policy: Policy, lang: str, wait: float,
              testid: str) -> ProjectionBlock | None:
-    p, _ = o.projection(ind, unit, year, policy, wait)
+    try:
+        p, _ = o.projection(ind, unit, year, policy, wait)
+    except ChisoError:  # no projection of this unit that year (e.g. not in its structure): nothing to draw
+        return None
     if p is None:
         return ProjectionBlock(ind, unit, year, None, None, [t("page.foresight.computing", lang)])
     return projection_block(p, lang, testid)
@@ -260,7 +261,10 @@ class Outlooks:
     def _make(self, key: Hashable, make: Callable[[Version], Any], version: Version) -> None:
         try:
             t0 = time.perf_counter()
-            value = make(version)
+            try:
+                value = make(version)
+            except ChisoError as exc:  # a question that has no projection (kept: asking again gives the same)
+                value = exc
             with self._lock:
                 self.made += 1
                 self._items[key] = Made(value, version, time.monotonic(), time.perf_counter() - t0)
@@ -285,10 +289,12 @@ class Outlooks:
 
     def projection(self, ind: Indicator, unit: Unit, year: int, policy: Policy, wait: float,
                    stale: bool = True) -> tuple[Projection | None, bool]:
-        """The year-end projection of ``ind`` for ``unit`` as of the data."""
+        """The year-end projection of ``ind`` for ``unit`` as of the data (raises what making it raised)."""
         got, fresh = self.get(("projection", ind.code, unit.code, year, policy.scope), lambda v: outlook.project(
             foresight_of(self.dash, policy, v, year), self.dash.ws.store, ind, unit, year, policy.statuses), wait,
             stale)
+        if got is not None and isinstance(got.value, ChisoError):
+            raise got.value
         return (got.value if got is not None else None), fresh
 
 
@@ -309,7 +315,7 @@ def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: 
         scope = subtree(o.dash.cat, user)
     if got is None:
         return MissesView(year, [], 0, True, False, scope is not None, level_name(lang))
-    if got.value.checked == 0:
+    if isinstance(got.value, ChisoError) or got.value.checked == 0:  # nothing the year can project
         return None
     rows = [miss_row(p, lang) for p in got.value.rows if scope is None or p.unit.code in scope]
     return MissesView(year, rows, got.value.checked, False, not fresh, scope is not None, level_name(lang))
