@@ -1,12 +1,12 @@
 """Projections on the web (issue 15 §1): the year-end projection drawn on the indicator and unit pages, the
 overview's "likely to miss" list, and ``GET /api/v1/forecast``.
 
-A projection costs a model fit (0.1–1 s), so none is made per request: each is kept per data version in the
-dashboards' ``PageCache`` (``Dashboards.cached``: the store's ``data_version``, which every process sees
-move), and the overview's list, which projects every target of the year, is made in the background
-(``Outlooks``): the overview waits for it at most as long as its own data took, and otherwise says it is
-being computed. Each projection is made as of its data (``engine.outlook``), through the same reading policy
-as the page (published figures, or a logged-in user's drafts of their units).
+A projection costs a model fit (0.1–1 s), so none is made per request: ``Outlooks`` makes each (a chart's, the
+overview's list of every target of the year) in a background thread and keeps it for the store's
+``data_version`` (the one the page caches follow, which every process sees move). A page waits for what it
+shows at most as long as its own data took, and otherwise says it is being computed (and is cached by
+nobody). Each projection is made as of its data (``engine.outlook``), through the same reading policy as the
+page (published figures, or a logged-in user's drafts of their units).
 """
 
 from __future__ import annotations
