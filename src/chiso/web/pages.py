@@ -61,7 +61,7 @@ OVERVIEW_ERRORS: Any = Depends(page_errors(error_page("overview.html")))
 INDICATOR_ERRORS: Any = Depends(page_errors(error_page("indicator.html")))
 UNIT_ERRORS: Any = Depends(page_errors(error_page("unit.html")))
 
-MISSES_WAIT = 2.0  # seconds a page waits at most for the projections it shows
+PROJECTION_WAIT = 2.0  # seconds a page waits at most for the projections it shows
 
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
@@ -70,11 +70,12 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep,
                   period: str | None = None, group: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)  # the header and the drafts switch show who is logged in
+    t0 = time.perf_counter()
     ov = overview_of(request, ws, dash, period, drafts)
     only = group_param(ws.catalogue, group) if group else None
     # the likely misses are made aside: wait for them no longer than the overview's own data took
     misses = misses_view(request, outlooks, ov.period.end.year, policy_of(request, ws, drafts),
-                         min(MISSES_WAIT, ov.seconds), lang_of(request))
+                         min(PROJECTION_WAIT, time.perf_counter() - t0), lang_of(request))
     resp = render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request), misses).as_dict())
     return no_store_if(resp, misses is not None and (misses.computing or misses.stale))
 
@@ -96,7 +97,7 @@ def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outl
     lang = lang_of(request)
     # the projection is made aside: wait for it no longer than the page's own data took
     block = indicator_block(outlooks, v.indicator, v.series_unit, v.period, policy_of(request, ws, drafts), lang,
-                            min(MISSES_WAIT, time.perf_counter() - t0))
+                            min(PROJECTION_WAIT, time.perf_counter() - t0))
     resp = render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang, block).as_dict())
     return no_store_if(resp, block is not None and block.pending)
 
@@ -109,6 +110,6 @@ def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks:
     v = unit_of(request, ws, dash, code, period, drafts)
     lang = lang_of(request)
     blocks = unit_blocks(outlooks, v.unit, v.period, policy_of(request, ws, drafts), lang,
-                         min(MISSES_WAIT, time.perf_counter() - t0))
+                         min(PROJECTION_WAIT, time.perf_counter() - t0))
     resp = render(request, "unit.html", unit_context(ws, v, drafts, lang, blocks).as_dict())
     return no_store_if(resp, any(b.pending for b in blocks))
