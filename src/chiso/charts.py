@@ -1,6 +1,6 @@
-"""Charts as inline SVG, drawn on the server: a line chart with a target line, ranking bars, a sparkline, a
-histogram and a tile-grid map of the provinces (with Hoàng Sa and Trường Sa). The web pages and the written
-reports (HTML, and PDF / DOCX through typst) draw them alike.
+"""Charts as inline SVG, drawn on the server: a line chart with a target line, a year-end projection with its
+interval, ranking bars, a sparkline, a histogram and a tile-grid map of the provinces (with Hoàng Sa and Trường
+Sa). The web pages and the written reports (HTML, and PDF / DOCX through typst) draw them alike.
 
 Pure functions of numbers and already-translated text; no JavaScript and nothing fetched from outside, so
 pages render on a closed network and print. Every chart has a ``<title>`` (screen readers) and stable
@@ -223,6 +223,125 @@ def _polyline(points: Sequence[str], cls: str, colour: str, *, dashed: bool = Fa
     dash = ' stroke-dasharray="6 4"' if dashed else ""
     return (f'<polyline class="{cls}" points="{" ".join(points)}" fill="none" stroke="{colour}" '
             f'stroke-width="2"{dash}/>')
+
+
+# --- a projection to the year's end ----------------------------------------------------------------
+
+
+BAND_COLOUR = "#93c5fd"
+
+
+@dataclass(frozen=True)
+class ProjectionPoint:
+    """A month's year-to-date value: actual, or projected with its interval."""
+
+    label: str
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    projected: bool = False
+
+
+def projection_chart(
+    points: Sequence[ProjectionPoint],
+    *,
+    fmt: Fmt,
+    title: str,
+    description: str,
+    target: float | None,
+    names: tuple[str, str, str, str],
+    testid: str = "projection-chart",
+    width: int = 640,
+    height: int = 260,
+    font_family: str | None = FONT_FAMILY,
+) -> Markup:
+    """The year so far (a solid line), the projected path to December (dashed) inside its interval (shaded)
+    and the target (a red line across the year). ``names``: the legend's actual, projection, interval and
+    target; ``description`` (the projection in words) is the chart's ``<desc>``, for screen readers."""
+    head = _head("projection-chart", width, height, testid, title, font_family,
+                 ' preserveAspectRatio="xMidYMid meet"') + f"<desc>{_e(description)}</desc>"
+    known = [v for pt in points for v in (pt.value, pt.low, pt.high) if v is not None]
+    if not known:
+        return _empty(head, width, height, description)
+    everything = known + ([target] if target is not None else [])
+    lo, hi = min(everything), max(everything)
+    if lo >= 0:
+        lo = 0.0
+    ticks = nice_ticks(lo, hi)
+    y0, y1 = ticks[0], ticks[-1]
+    left, right, top, bottom = 64, 16, 28, 36
+    pw, ph = width - left - right, height - top - bottom
+    n = max(1, len(points))
+
+    def x(i: int) -> float:
+        return left + (i + 0.5) * pw / n
+
+    def y(v: float) -> float:
+        return top + (1 - ((v - y0) / (y1 - y0) if y1 != y0 else 0.5)) * ph
+
+    out = [head]
+    for tk in ticks:
+        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(tk))}" y2="{_n(y(tk))}" '
+                   f'stroke="#e5e7eb"/><text class="tick" x="{left - 6}" y="{_n(y(tk) + 4)}" text-anchor="end" '
+                   f'font-size="11">{_e(fmt(tk))}</text>')
+    for i, pt in enumerate(points):
+        out.append(f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
+                   f'font-size="11">{_e(pt.label)}</text>')
+    actual = [(i, pt.value) for i, pt in enumerate(points) if not pt.projected and pt.value is not None]
+    ahead = [(i, pt) for i, pt in enumerate(points) if pt.projected and pt.value is not None]
+    # the projection starts where the actual ends: the band opens from that point, with no width
+    start = actual[-1] if actual else None
+    if ahead:
+        upper = ([(start[0], start[1])] if start else []) + [(i, pt.high if pt.high is not None else pt.value)
+                                                             for i, pt in ahead]
+        lower = ([(start[0], start[1])] if start else []) + [(i, pt.low if pt.low is not None else pt.value)
+                                                             for i, pt in ahead]
+        ring = [f"{_n(x(i))},{_n(y(v))}" for i, v in upper if v is not None]
+        ring += [f"{_n(x(i))},{_n(y(v))}" for i, v in reversed(lower) if v is not None]
+        out.append(f'<polygon class="band" data-testid="{_e(testid)}-band" points="{" ".join(ring)}" '
+                   f'fill="{BAND_COLOUR}" fill-opacity="0.45" stroke="none"/>')
+    if target is not None:
+        out.append(f'<line class="target" data-testid="{_e(testid)}-target" data-value="{target!r}" x1="{left}" '
+                   f'x2="{width - right}" y1="{_n(y(target))}" y2="{_n(y(target))}" stroke="{TARGET_COLOUR}" '
+                   f'stroke-width="2"/><text class="target-label" x="{width - right - 2}" y="{_n(y(target) - 6)}" '
+                   f'text-anchor="end" font-size="11" fill="{TARGET_COLOUR}">{_e(names[3])} {_e(fmt(target))}</text>')
+    colour = SERIES_COLOURS[0]
+    if len(actual) > 1:
+        out.append(_polyline([f"{_n(x(i))},{_n(y(v))}" for i, v in actual], "line actual", colour))
+    if ahead:
+        path = ([start] if start else []) + [(i, pt.value) for i, pt in ahead]
+        out.append(_polyline([f"{_n(x(i))},{_n(y(v))}" for i, v in path if v is not None], "line projected",
+                             colour, dashed=True))
+    for i, pt in enumerate(points):
+        if pt.value is None:
+            continue
+        tip = f"{pt.label}: {fmt(pt.value)}"
+        if pt.projected and pt.low is not None and pt.high is not None:
+            tip += f" ({fmt(pt.low)}–{fmt(pt.high)})"
+        attrs = (f'data-period="{_e(pt.label)}" data-value="{pt.value!r}"'
+                 + (f' data-low="{pt.low!r}" data-high="{pt.high!r}"' if pt.projected else ""))
+        fill = "#ffffff" if pt.projected else colour
+        out.append(f'<circle class="pt {"projected" if pt.projected else "actual"}" {attrs} cx="{_n(x(i))}" '
+                   f'cy="{_n(y(pt.value))}" r="3" fill="{fill}" stroke="{colour}"><title>{_e(tip)}</title></circle>')
+    end = ahead[-1] if ahead else None
+    if end is not None and end[1].value is not None:
+        out.append(f'<text class="pt-label" data-testid="{_e(testid)}-end" x="{_n(x(end[0]) - 4)}" '
+                   f'y="{_n(y(end[1].value) - 8)}" text-anchor="end" font-size="12" font-weight="700" '
+                   f'fill="{colour}">{_e(fmt(end[1].value))}</text>')
+    # the legend along the top: actual, projection, interval, target
+    lx = left
+    keys = [f'<line x1="0" x2="14" y1="10" y2="10" stroke="{colour}" stroke-width="2"/>',
+            f'<line x1="0" x2="14" y1="10" y2="10" stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>',
+            f'<rect x="0" y="5" width="14" height="10" fill="{BAND_COLOUR}" fill-opacity="0.45"/>',
+            f'<line x1="0" x2="14" y1="10" y2="10" stroke="{TARGET_COLOUR}" stroke-width="2"/>']
+    for k, (key, name) in enumerate(zip(keys, names, strict=True)):
+        if k == 3 and target is None:
+            continue
+        out.append(f'<g class="legend" transform="translate({lx},0)">{key}'
+                   f'<text x="18" y="14" font-size="11">{_e(name)}</text></g>')
+        lx += 30 + 6 * len(name)
+    out.append("</svg>")
+    return Markup("".join(out))
 
 
 # --- ranking bars --------------------------------------------------------------------------------

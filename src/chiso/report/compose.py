@@ -13,16 +13,18 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import cast
 
 from chiso.catalogue.indices import IndexDef
 from chiso.catalogue.models import PILLAR_NAMES, Direction, Indicator, Pillar, Text, Unit, UnitType
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period, PeriodKind, parse_period
-from chiso.engine import Answer, Engine, Figure, RankRow, change, change_pct
+from chiso.engine import Answer, Engine, Figure, RankRow, change, change_pct, outlook
+from chiso.engine.foresight import Foresight, Projection
 from chiso.engine.indices import GroupScore, IndexScorer, UnitScore
 from chiso.engine.robustness import analyse
 from chiso.engine.structure import shown_structure
-from chiso.errors import ChisoError, IndexScoreError
+from chiso.errors import ChisoError, IndexScoreError, UnknownUnitError
 from chiso.i18n import fmt_number, round_half_up
 from chiso.i18n import t as message
 from chiso.report.document import (
@@ -39,6 +41,8 @@ from chiso.report.document import (
     Style,
     Table,
 )
+from chiso.report.foresight_text import level_name
+from chiso.report.foresight_text import parts as foresight_parts
 from chiso.report.index_text import fmt_index, fmt_share, index_name, rules_applied, say
 from chiso.report.phrasing import (
     Phraser,
@@ -97,6 +101,9 @@ def compose(
         raise ChisoError(f"a province's report is about a province, not {unit.code} ({unit.name})")
     c = _Composer(engine, spec, p, "en" if lang == "en" else "vi", structure, unit)
     sections = [c.summary(), *(c.section(s) for s in spec.sections)]
+    ahead = c.foresight()
+    if ahead is not None:
+        sections.append(ahead)
     annex = c.annex()
     if annex is not None:
         sections.append(annex)
@@ -174,6 +181,7 @@ class _Composer:
         self.ph = Phraser(spec.wording, lang)
         self.pname = period_name(period, lang)
         self.missing: list[str] = []
+        self.foresight_said = False  # the report carries year-end projections: the notes say how they are made
         self._answers: dict[tuple[str, str, str], Answer] = {}
         self._said: dict[tuple[str, str, str, str], _Said] = {}
         self._titles: dict[str, str] | None = None
@@ -861,6 +869,53 @@ class _Composer:
             blocks.append(self.missing_paragraph(s.key, missing))
         return Section(s.key, title, tuple(blocks))
 
+    # --- year-end projections ------------------------------------------------------------------------------
+    def foresight(self) -> Section | None:
+        """The projections of the year's targets from the data to the period's end, likely misses first, each in
+        the sentences ``report.foresight_text`` says (its figures stated); None once the period ends the year."""
+        spec, year = self.spec.foresight, self.p.end.year
+        if spec is None or self.p.start.year != year or self.p.end >= date(year, 12, 31):
+            return None
+        fs = Foresight(self.e)
+        got: list[Projection] = []
+        units = [self.group_code(u) for u in spec.units]
+        for tg in self.e.reader.targets(units=units, periods=[str(year)]):
+            ind = self.cat.indicators.get(tg.indicator)
+            if ind is None:
+                continue
+            try:
+                pr = fs.project(ind, tg.unit, year, as_of=self.p.end)
+            except UnknownUnitError:  # a target for a unit not in the year's structure
+                continue
+            if outlook.is_open(pr):
+                got.append(pr)
+        if not got:
+            return None
+        got.sort(key=lambda q: (not q.behind, *outlook.risk(q), q.indicator.code, q.unit.code))
+        self.foresight_said = True
+        # no count in the lead: every number a paragraph prints is a stated figure
+        lead = message("foresight.report.lead", self.lang, period=self.pname, year=year)
+        blocks: list[Block] = [Paragraph((Run(lead),), style="lead")]
+        by_indicator: dict[str, list[Projection]] = {}  # one paragraph per indicator, its worst unit first
+        for q in got:
+            by_indicator.setdefault(q.indicator.code, []).append(q)
+        for group in by_indicator.values():
+            ind = group[0].indicator
+            runs = [Run(f"{capitalise(self.name(ind))}.", strong=True)]
+            for q in group:
+                for sentence in foresight_parts(q, self.lang):
+                    runs.append(Run(" "))
+                    for text, role, value in sentence:
+                        if role is None or value is None:
+                            runs.append(Run(text))
+                            continue
+                        decimals = 0 if role == "probability" else 1 if role == "per_month" and ind.unit == "%" \
+                            else ind.decimals
+                        runs.append(Run(text, Stated(text, value, ind.code, q.unit.code, str(year),
+                                                     cast(Role, role), decimals)))
+            blocks.append(Paragraph(tuple(runs)))
+        return Section("foresight", self.t(spec.title), tuple(blocks))
+
     # --- composite indices ----------------------------------------------------------------------------------
     @property
     def scorer(self) -> IndexScorer:
@@ -1179,6 +1234,8 @@ class _Composer:
                 out.append(n[key].get(self.lang).format(**fields))
 
         add("method")
+        if self.foresight_said:
+            out.append(message("foresight.report.note", self.lang, level=level_name(self.lang)))
         if any(f.approximate for f in figures):
             add("approximate")
         if any((s := self._said.get((f.indicator, f.unit, f.period, f.role))) and s.computed for f in figures):

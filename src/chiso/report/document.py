@@ -16,7 +16,10 @@ from typing import Literal
 # value: the indicator's value; target: its target; previous / last_year: the compared period's value;
 # change: the difference (points for rates, units otherwise); change_pct: relative change in percent;
 # gap: how far from the target; rank: a position in a ranking; share: a part of a whole in percent;
-# coverage: how many units reported; median: the middle of a group's values; count: how many units (in a band)
+# coverage: how many units reported; median: the middle of a group's values; count: how many units (in a band);
+# a year-end projection (report.foresight_text; ``period`` is the year projected): projection: its value; low / high:
+# its interval; probability: of meeting the target, in percent; needed: the mean month the remaining months need;
+# recent: the mean of the last three months; per_month: the rise (fall) per month that reaches ``needed``
 Role = Literal[
     "value",
     "target",
@@ -30,6 +33,13 @@ Role = Literal[
     "coverage",
     "median",
     "count",
+    "projection",
+    "low",
+    "high",
+    "probability",
+    "needed",
+    "recent",
+    "per_month",
 ]
 Style = Literal["body", "lead", "note", "missing"]
 ReportKind = Literal["monthly", "quarterly", "half", "nine_months", "annual", "other"]

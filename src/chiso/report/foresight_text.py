@@ -33,10 +33,42 @@ def level_name(lang: str) -> str:
     return fmt_number(100 * LEVEL, 0, lang) + (" %" if lang == "en" else "%")
 
 
-def _against(p: Projection, value: float, lang: str) -> str:
+# A figure written in a sentence: its text, what it states (a ``report.document.Role``) and the number behind it
+# (a probability in percent, as printed). The reports cut their sentences at these to state each figure.
+Piece = tuple[str, str | None, float | None]
+_MARK = "\x00"
+
+
+class _Figures:
+    """How the sentences write their figures: as plain text, or (``mark``) as markers that ``parts`` cuts at."""
+
+    def __init__(self, mark: bool = False) -> None:
+        self.mark = mark
+        self.found: list[tuple[str, str, float]] = []
+
+    def __call__(self, text: str, role: str, value: float | None) -> str:
+        if not self.mark or value is None:
+            return text
+        self.found.append((text, role, float(value)))
+        return f"{_MARK}{len(self.found) - 1}{_MARK}"
+
+    def cut(self, sentence: str) -> list[Piece]:
+        out: list[Piece] = []
+        for i, bit in enumerate(sentence.split(_MARK)):
+            if i % 2:
+                out.append(self.found[int(bit)])
+            elif bit:
+                out.append((bit, None, None))
+        return out
+
+
+_PLAIN = _Figures()
+
+
+def _against(p: Projection, value: float, lang: str, fig: _Figures = _PLAIN) -> str:
     if p.target is None:
         return ""
-    target = fmt(p, p.target.value, lang)
+    target = fig(fmt(p, p.target.value, lang), "target", p.target.value)
     if meets(p.indicator, np.array(value), p.target.value):
         return t("foresight.meets", lang, target=target)
     lower = p.indicator.direction is Direction.LOWER
@@ -53,16 +85,17 @@ def method_sentence(p: Projection, lang: str = "vi") -> str:
     return said
 
 
-def projection_sentence(p: Projection, lang: str = "vi") -> str:
+def projection_sentence(p: Projection, lang: str = "vi", fig: _Figures = _PLAIN) -> str:
     """"At the current pace khối tỉnh reaches 61% (56–66%) by the end of 2025, short of the 70% target." """
     unit = unit_name(p, lang)
     if p.method == "none" or p.value is None:
         return t("foresight.none", lang, unit=unit, year=p.year, why=method_sentence(p, lang))
+    value = fig(fmt(p, p.value, lang), "projection", p.value)
     if p.method == "final":
-        return t("foresight.final", lang, unit=unit, year=p.year, value=fmt(p, p.value, lang),
-                 against=_against(p, p.value, lang))
-    return t("foresight.sentence", lang, unit=unit, year=p.year, value=fmt(p, p.value, lang),
-             low=fmt(p, p.low, lang), high=fmt(p, p.high, lang), against=_against(p, p.value, lang))
+        return t("foresight.final", lang, unit=unit, year=p.year, value=value, against=_against(p, p.value, lang, fig))
+    return t("foresight.sentence", lang, unit=unit, year=p.year, value=value,
+             low=fig(fmt(p, p.low, lang), "low", p.low), high=fig(fmt(p, p.high, lang), "high", p.high),
+             against=_against(p, p.value, lang, fig))
 
 
 def unreachable(p: Projection) -> bool:
@@ -73,26 +106,39 @@ def unreachable(p: Projection) -> bool:
     return (hi is not None and p.needed > hi) or (lo is not None and p.needed < lo)
 
 
-def needed_sentence(p: Projection, lang: str = "vi") -> str | None:
+def needed_sentence(p: Projection, lang: str = "vi", fig: _Figures = _PLAIN) -> str | None:
     """What it would take to meet the target, when the projection is likely to miss it (None otherwise)."""
     if p.target is None or p.method in ("none", "final") or p.needed is None:
         return None
     if not p.behind:
         return t("foresight.on_track", lang)
+    needed = fig(fmt(p, p.needed, lang), "needed", p.needed)
     if unreachable(p):
-        return t("foresight.unreachable", lang, needed=fmt(p, p.needed, lang))
+        return t("foresight.unreachable", lang, needed=needed)
     lower = p.indicator.direction is Direction.LOWER
     per_month = abs(p.per_month) if p.per_month is not None else None
-    return t("foresight.needed_lower" if lower else "foresight.needed", lang, needed=fmt(p, p.needed, lang),
-             current=fmt(p, p.current, lang), per_month=fmt(p, per_month, lang, step=True))
+    return t("foresight.needed_lower" if lower else "foresight.needed", lang, needed=needed,
+             current=fig(fmt(p, p.current, lang), "recent", p.current),
+             per_month=fig(fmt(p, per_month, lang, step=True), "per_month", per_month))
+
+
+def _sentences(p: Projection, lang: str, fig: _Figures) -> list[str]:
+    out = [projection_sentence(p, lang, fig)]
+    if p.probability is not None and p.method not in ("none", "final"):
+        out.append(t("foresight.probability", lang, p=fig(fmt_probability(p.probability, lang), "probability",
+                                                           100 * p.probability)))
+    need = needed_sentence(p, lang, fig)
+    if need:
+        out.append(need)
+    return out
 
 
 def sentences(p: Projection, lang: str = "vi") -> list[str]:
     """The projection, its probability and what it would take: the paragraph a report or a page says."""
-    out = [projection_sentence(p, lang)]
-    if p.probability is not None and p.method not in ("none", "final"):
-        out.append(t("foresight.probability", lang, p=fmt_probability(p.probability, lang)))
-    need = needed_sentence(p, lang)
-    if need:
-        out.append(need)
-    return out
+    return _sentences(p, lang, _PLAIN)
+
+
+def parts(p: Projection, lang: str = "vi") -> list[list[Piece]]:
+    """``sentences``, each cut into its text and its figures (text, role, value), for a report to state them."""
+    fig = _Figures(mark=True)
+    return [fig.cut(s) for s in _sentences(p, lang, fig)]

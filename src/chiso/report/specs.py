@@ -238,6 +238,14 @@ class Annex(_Strict):
     blocs: bool = True
 
 
+class ForesightSpec(_Strict):
+    """The year-end projections of the year's targets (``report.foresight_text``), in a report of a period that
+    ends before its year does; each projected from the data to the period's end."""
+
+    title: Text
+    units: tuple[str, ...] = ("VN", "ministries", "provinces")  # whose targets ("{unit}": a province's report's)
+
+
 class GroupWords(_Strict):
     name: Text  # "khối tỉnh"
     members: Text  # "địa phương"
@@ -258,6 +266,7 @@ class ReportSpec(_Strict):
     summary: Summary
     sections: tuple[Section, ...] = Field(min_length=1)
     annex: Annex
+    foresight: ForesightSpec | None = None
     wording: dict[str, tuple[Text, ...]]
     labels: dict[str, Text]
     groups: dict[str, GroupWords]

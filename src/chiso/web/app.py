@@ -44,6 +44,7 @@ from chiso.web import (
     downloads,
     events_api,
     extract,
+    foresight,
     forms,
     indices,
     metrics,
@@ -155,10 +156,11 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     app.state.metrics = Metrics(ws, watch, w)
     app.state.max_body = max_body
     app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
+    app.state.outlooks = foresight.Outlooks(app.state.dashboards)  # the overview's likely misses, made aside
     for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
                    auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
                    admin.router, reports.router, extract.router, indices.router, indices.api_router,
-                   communes.router, communes.api_router, metrics.router):
+                   communes.router, communes.api_router, metrics.router, foresight.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS

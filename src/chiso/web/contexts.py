@@ -5,7 +5,7 @@ page's view (``web.dashboards``) and the reader's language. The field names are 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +25,7 @@ from chiso.engine.structure import STRUCTURE_WORDS, structure_label
 from chiso.errors import ChisoError, ParameterError, UnknownNameError
 from chiso.i18n import fmt_compact, fmt_number, t
 from chiso.web.dashboards import IndicatorView, Overview, UnitView
+from chiso.web.foresight import MissesView, ProjectionBlock
 from chiso.web.labels import better, cell_text, change_text, region_label, unit_label, value_text
 
 
@@ -103,6 +104,7 @@ class OverviewContext(PageContext):
     catalogue: list[tuple[Pillar, list[Indicator]]]
     latest_report: core.WrittenReport | None
     live: LiveNote | None
+    misses: MissesView | None = None  # the year's likely misses (None: nothing to project)
 
 
 def live_note(ov: Overview, cat: Catalogue, lang: str) -> LiveNote | None:
@@ -127,7 +129,8 @@ def live_note(ov: Overview, cat: Catalogue, lang: str) -> LiveNote | None:
                     t("live.see_live", lang, live=live))
 
 
-def overview_context(ws: Workspace, ov: Overview, only: Unit | None, drafts: bool, lang: str) -> OverviewContext:
+def overview_context(ws: Workspace, ov: Overview, only: Unit | None, drafts: bool, lang: str,
+                     misses: MissesView | None = None) -> OverviewContext:
     cat = ws.catalogue
     cols = [i for i, u in enumerate(ov.units) if only is None or i == 0 or u.code == only.code]
     sparks = {r.indicator.code: charts.sparkline(
@@ -138,7 +141,7 @@ def overview_context(ws: Workspace, ov: Overview, only: Unit | None, drafts: boo
         **page_context(lang), page=ov, cols=cols, group=only.code if only else "", sparks=sparks, drafts=drafts,
         period_text=str(ov.period), groups=cat.groups(),
         catalogue=[(p, sorted(cat.by_pillar(p), key=lambda i: (not i.key, i.code))) for p in Pillar],
-        latest_report=next(iter(core.list_reports(ws)), None), live=live_note(ov, cat, lang),
+        latest_report=next(iter(core.list_reports(ws)), None), live=live_note(ov, cat, lang), misses=misses,
     )
 
 
@@ -164,6 +167,7 @@ class IndicatorContext(PageContext):
     units: list[Unit]
     value_text: Callable[[float | None], str]
     pillar: str
+    foresight: ProjectionBlock | None = None  # the year-end projection of the series' unit
 
 
 # Where each archipelago's marker sits beside the province that holds it, in each structure's grid.
@@ -217,7 +221,7 @@ def _fmt_axis(ind: Indicator, lang: str) -> Callable[[float], str]:
 
 
 def indicator_context(ws: Workspace, v: IndicatorView, structure: str | None, drafts: bool,
-                      lang: str) -> IndicatorContext:
+                      lang: str, foresight: ProjectionBlock | None = None) -> IndicatorContext:
     cat = ws.catalogue
     ind = v.indicator
     series_label = unit_label(v.series_unit, lang)
@@ -250,6 +254,7 @@ def indicator_context(ws: Workspace, v: IndicatorView, structure: str | None, dr
         units=sorted((u for u in cat.units.values() if not cat.is_local(u)),
                      key=lambda u: (u.type != UnitType.NATION, u.type != UnitType.GROUP, u.code)),
         value_text=lambda x: value_text(x, ind, lang), pillar=PILLAR_NAMES[ind.pillar].get(lang),
+        foresight=foresight,
     )
 
 
@@ -266,9 +271,11 @@ class UnitContext(PageContext):
     value_text: Callable[[float | None, Indicator], str]
     above: list[Unit]  # a local unit's district and province
     communes: bool  # a province whose communes have their page
+    foresight: list[ProjectionBlock] = field(default_factory=list)  # the year-end projections of its targets
 
 
-def unit_context(ws: Workspace, v: UnitView, drafts: bool, lang: str) -> UnitContext:
+def unit_context(ws: Workspace, v: UnitView, drafts: bool, lang: str,
+                 foresight: list[ProjectionBlock] | None = None) -> UnitContext:
     cat = ws.catalogue
     sparks = {r.indicator.code: charts.sparkline(
         [h.value for h in r.history], invert=r.indicator.is_rank,
@@ -283,4 +290,4 @@ def unit_context(ws: Workspace, v: UnitView, drafts: bool, lang: str) -> UnitCon
     return UnitContext(**page_context(lang), page=v, sparks=sparks, drafts=drafts, series_notes=notes,
                        fmt_date=lambda d: rb.fmt_date(d, lang), value_text=lambda x, ind: value_text(x, ind, lang),
                        above=above, communes=u.type in (UnitType.PROVINCE, UnitType.CITY)
-                       and f"{u.code}.communes" in cat.units)
+                       and f"{u.code}.communes" in cat.units, foresight=foresight or [])

@@ -55,7 +55,8 @@ class PublicPageCache(BaseHTTPMiddleware):
             if v == version or (events_only and now - at < grace):
                 return Response(body, media_type=media, headers={"X-Chiso-Cache": "hit"})
         response = await call_next(request)
-        if response.status_code != 200 or "set-cookie" in response.headers:
+        if (response.status_code != 200 or "set-cookie" in response.headers
+                or "no-store" in response.headers.get("cache-control", "")):  # a page still being made: not kept
             return response
         body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
         media = response.headers.get("content-type", "text/html; charset=utf-8")

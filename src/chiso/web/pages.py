@@ -11,6 +11,7 @@ unapproved values of the units in their scope too.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,8 @@ from fastapi.responses import HTMLResponse, Response
 from chiso.errors import ChisoError, HttpProblem
 from chiso.web.contexts import ErrorContext, error_context, indicator_context, overview_context, unit_context
 from chiso.web.deps import DashboardsDep, WorkspaceDep
-from chiso.web.params import group_param, indicator_of, overview_of, unit_of
+from chiso.web.foresight import OutlooksDep, indicator_block, misses_view, unit_blocks
+from chiso.web.params import group_param, indicator_of, overview_of, policy_of, unit_of
 from chiso.web.problems import PageErrors, page_errors
 from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render
@@ -59,30 +61,55 @@ OVERVIEW_ERRORS: Any = Depends(page_errors(error_page("overview.html")))
 INDICATOR_ERRORS: Any = Depends(page_errors(error_page("indicator.html")))
 UNIT_ERRORS: Any = Depends(page_errors(error_page("unit.html")))
 
+PROJECTION_WAIT = 2.0  # seconds a page waits at most for the projections it shows
+
 router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/", dependencies=[OVERVIEW_ERRORS])
-def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, period: str | None = None,
-                  group: str | None = None, drafts: bool = False) -> HTMLResponse:
+def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep,
+                  period: str | None = None, group: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)  # the header and the drafts switch show who is logged in
+    t0 = time.perf_counter()
     ov = overview_of(request, ws, dash, period, drafts)
     only = group_param(ws.catalogue, group) if group else None
-    return render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request)).as_dict())
+    # the likely misses are made aside: wait for them no longer than the overview's own data took
+    misses = misses_view(request, outlooks, ov.period.end.year, policy_of(request, ws, drafts),
+                         min(PROJECTION_WAIT, time.perf_counter() - t0), lang_of(request))
+    resp = render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request), misses).as_dict())
+    return no_store_if(resp, misses is not None and (misses.computing or misses.stale))
+
+
+def no_store_if(resp: HTMLResponse, pending: bool) -> HTMLResponse:
+    """A page still waiting for a projection is kept by no cache: the next load has it."""
+    if pending:
+        resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 @router.get("/indicators/{code}", dependencies=[INDICATOR_ERRORS])
-def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, period: str | None = None,
-                   group: str | None = None, unit: str | None = None, drafts: bool = False,
-                   structure: str | None = None) -> HTMLResponse:
+def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep, code: str,
+                   period: str | None = None, group: str | None = None, unit: str | None = None,
+                   drafts: bool = False, structure: str | None = None) -> HTMLResponse:
     load_user(request)
+    t0 = time.perf_counter()
     v = indicator_of(request, ws, dash, code, period, group, unit, drafts, structure)
-    return render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang_of(request)).as_dict())
+    lang = lang_of(request)
+    # the projection is made aside: wait for it no longer than the page's own data took
+    block = indicator_block(outlooks, v.indicator, v.series_unit, v.period, policy_of(request, ws, drafts), lang,
+                            min(PROJECTION_WAIT, time.perf_counter() - t0))
+    resp = render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang, block).as_dict())
+    return no_store_if(resp, block is not None and block.pending)
 
 
 @router.get("/units/{code}", dependencies=[UNIT_ERRORS])
-def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, period: str | None = None,
-              drafts: bool = False) -> HTMLResponse:
+def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep, code: str,
+              period: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)
+    t0 = time.perf_counter()
     v = unit_of(request, ws, dash, code, period, drafts)
-    return render(request, "unit.html", unit_context(ws, v, drafts, lang_of(request)).as_dict())
+    lang = lang_of(request)
+    blocks = unit_blocks(outlooks, v.unit, v.period, policy_of(request, ws, drafts), lang,
+                         min(PROJECTION_WAIT, time.perf_counter() - t0))
+    resp = render(request, "unit.html", unit_context(ws, v, drafts, lang, blocks).as_dict())
+    return no_store_if(resp, any(b.pending for b in blocks))
