@@ -462,7 +462,15 @@ class EventIngestor:
                     casts.append(f'CAST({_DEFAULTS[kind].get(n, "NULL")} AS {duck}) AS "{n}", NULL AS "__raw_{n}"')
             rules = _sql_rules(kind, [n for n, *_ in wanted], {n: nl for n, _, _, nl in wanted})
             unit_col = "unit" if kind == "dossier" else "consumer_unit"
-            known = sorted(self._leaf_units) if kind == "dossier" else None
+            at_type = next(duck for n, _, duck, _nl in wanted if n == "at")
+            # the chunk's days and the units it names, in one cheap pass: a rule no row can break is left out (the
+            # catalogue's hundred codes tested on every row cost more than all the bounds together)
+            first, last, named = con.execute(
+                f'SELECT min(d), max(d), list(DISTINCT u) FROM (SELECT CAST(TRY_CAST("at" AS {at_type}) AS DATE) AS d, '
+                f"TRY_CAST({unit_col} AS VARCHAR) AS u FROM raw_in)"
+            ).fetchall()[0]
+            named = {u for u in named or () if u is not None}
+            known = sorted(self._leaf_units) if kind == "dossier" and not named <= self._leaf_units else None
             # the unit quoted as the record path's reasons quote it ({unit!r}), so both paths say the same
             if known is not None:
                 rules.append(
@@ -471,15 +479,16 @@ class EventIngestor:
                         f"'unit: ''' || {unit_col} || ''' is not a ministry or province of the catalogue'",
                     )
                 )
-            if allowed is not None:
+            if allowed is not None and not named <= allowed:
                 rules.append(
                     (
                         f"{unit_col} NOT IN ({_sql_list(sorted(allowed))})",
                         f"'unit: this source may not report for ''' || {unit_col} || ''''",
                     )
                 )
-                if kind == "ndxp" and self._endpoint_measures and {"provider_unit", "provider_system"} <= present:
-                    rules.append(self._provider_rule(con, allowed))
+            if (allowed is not None and kind == "ndxp" and self._endpoint_measures
+                    and {"provider_unit", "provider_system"} <= present):
+                rules.append(self._provider_rule(con, allowed))
             owner = unit_col  # whose the event is: the reported unit, or a former unit's successor
             limit = self.future_limit().isoformat(sep=" ", timespec="seconds")
             rules.append(
@@ -491,13 +500,8 @@ class EventIngestor:
             )
             whens, refusals = [], []
             # before a unit began, then after it ended: an event goes to the unit named, or is refused
-            # only the edges the chunk's days cross: a year inside every unit's lifetime needs none of them
-            at_type = next(duck for n, _, duck, _nl in wanted if n == "at")
-            # and only for the units the chunk names: thirty 2025 units' edges cost every 2024 row a test otherwise
-            first, last, named = con.execute(
-                f'SELECT min(d), max(d), list(DISTINCT u) FROM (SELECT CAST(TRY_CAST("at" AS {at_type}) AS DATE) AS d, '
-                f"TRY_CAST({unit_col} AS VARCHAR) AS u FROM raw_in)"
-            ).fetchall()[0]
+            # only the edges the chunk's days cross, of the units it names: a year inside every unit's lifetime needs
+            # none of them
             lifetime = [r for r in self._lifetime_edges if first is not None and last is not None
                         and r[0] in named and (first < r[2] if r[1] == "<" else last > r[2])]
             for code, cmp, edge, to, problem in lifetime:
