@@ -16,6 +16,7 @@ from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
 from chiso.cli.common import WIDE, err, fit_width, out, run, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
+from chiso.cli.warnings import warnings_app
 from chiso.cli.extract import extract
 from chiso.cli.forecast import forecast
 from chiso.cli.indices import index_app
@@ -529,6 +530,7 @@ app.command()(forecast)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
 app.add_typer(index_app, name="index")
+app.add_typer(warnings_app, name="warnings")
 
 
 if __name__ == "__main__":  # pragma: no cover
