@@ -792,7 +792,7 @@ def list_warnings(ws: Workspace, user: auth.User | None = None, *, unit: str | N
         bad = sorted(set(given or ()) - set(allowed))
         if bad:
             raise UnknownNameError(bad[0], list(allowed), detail=f"no such warning {name}")
-    return ws.store.warnings.list(units=scope, kinds=kinds, states=states, limit=limit)
+    return ws.store.warnings.find(units=scope, kinds=kinds, states=states, limit=limit)
 
 
 def set_warning_state(ws: Workspace, user: auth.User | None, wid: int, state: str, actor: str) -> WarningRecord:

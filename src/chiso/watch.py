@@ -24,6 +24,7 @@ from chiso.catalogue import Catalogue
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine import Engine
 from chiso.engine import warnings as rules
+from chiso.engine.answers import Figure
 from chiso.engine.foresight import Foresight
 from chiso.errors import ChisoError
 from chiso.store import Store
@@ -45,7 +46,7 @@ class Watch:
         self._lock = threading.Lock()
         self._days: dict[str, date] = {}  # stream → the last complete day its silence was checked on
         self._hour: datetime | None = None  # the hour the sources' silence was checked in
-        self._months: set[tuple[str, str, str]] = set()  # (stream, unit, month) whose event series were checked
+        self._months: set[tuple[str, str]] = set()  # (stream, month) whose event series were checked
 
     # the checks -------------------------------------------------------------------------------------------------
     def silent_units(self, stream: str, last_complete: date | None = None) -> rules.Checked:
@@ -84,26 +85,28 @@ class Watch:
             ind = self.catalogue.indicators.get(code)
             if ind is None or ind.is_rank:
                 continue
-            values: dict[str, list[float | None]] = {}
+            figures: dict[str, list[Figure | None]] = {}
             for group in NATIONAL_GROUPS:
                 members = {u.code for u in self.catalogue.members(group, period)} & wanted
                 if not members:
                     continue
                 for u in members:
-                    values[u] = [None] * len(periods)
+                    figures[u] = [None] * len(periods)
                 for i, p in enumerate(periods):
                     for row in self.engine.rank(ind, group, p, structure=period.end):
                         if row.unit.code in members:
-                            values[row.unit.code][i] = row.value
-            for unit in sorted(wanted - set(values)):
+                            figures[row.unit.code][i] = row.figure
+            for unit in sorted(wanted - set(figures)):
                 try:
                     answers = self.engine.series(ind, unit, periods, structure=period.end)
                 except ChisoError:  # a unit not in this period's structure
                     continue
-                values[unit] = [a.figure.value if a.figure is not None else None for a in answers]
-            for unit, vals in sorted(values.items()):
+                figures[unit] = [a.figure for a in answers]
+            for unit, figs in sorted(figures.items()):
+                vals = [f.value if f is not None else None for f in figs]
                 history = [v for v in vals[:-1] if v is not None]
-                out.add(rules.series_break(ind, unit, period, vals[-1], history, vals[-2]))
+                dens = (figs[-2].denominator if figs[-2] else None, figs[-1].denominator if figs[-1] else None)
+                out.add(rules.series_break(ind, unit, period, vals[-1], history, vals[-2], dens))
         return out
 
     def off_track(self, year: int, *, as_of: date | None = None, units: Collection[str] | None = None,
@@ -140,6 +143,18 @@ class Watch:
             out.add(rules.late_reports(ds.id, ds.deadline_days, places, states, today))
         return out
 
+    def month_series(self, stream: str, month: Period) -> rules.Checked:
+        """The event-derived indicators of ``stream`` for ``month``, for every unit with events in it."""
+        start, end = (datetime.combine(d, datetime.min.time()) for d in (month.start, month.end))
+        units = sorted(self.store.warnings.unit_days(VOLUME[stream], start, end))
+        return self.series(self.stream_indicators(stream), units, month)
+
+    def stream_indicators(self, kind: str) -> list[str]:
+        """The indicators computed from a stream's events (their first measure's kind)."""
+        ms = self.catalogue.measures
+        return sorted(c for c, ei in self.catalogue.event_indicators.items()
+                      if ei.measures and ms[ei.measures[0]].events == kind)
+
     def record(self, checked: rules.Checked) -> dict[str, int]:
         return self.store.warnings.sync(checked.findings, checked.keys)
 
@@ -157,15 +172,10 @@ class Watch:
                     if self._days.get(kind) != complete:
                         self._days[kind] = complete
                         checked.add(self.silent_units(kind, complete))
-                    month = Period.containing(PeriodKind.MONTH, complete)
-                    if month.end != complete:
-                        month = month.shift(-1)
-                    todo = sorted(u for u in units if (kind, u, str(month)) not in self._months)
-                    if todo:
-                        self._months.update((kind, u, str(month)) for u in todo)
-                        codes = [c for c, ei in self.catalogue.event_indicators.items()
-                                 if self.catalogue.measures[ei.measures()[0]].events == kind]
-                        checked.add(self.series(codes, todo, month))
+                    month = _last_month(complete)
+                    if (kind, str(month)) not in self._months:  # a month completed: every unit's, at once
+                        self._months.add((kind, str(month)))
+                        checked.add(self.month_series(kind, month))
                 hour = utc_now().replace(minute=0, second=0)
                 if hour != self._hour:
                     self._hour = hour
@@ -203,19 +213,19 @@ class Watch:
         run("silent:sources", self.silent_sources())
         for stream, measure in VOLUME.items():
             last = self.store.warnings.last_day(measure)
-            if last is None:
-                continue
-            month = Period.containing(PeriodKind.MONTH, last.date()).shift(-1)
-            units = sorted(self.store.warnings.unit_days(measure, datetime.combine(month.start, datetime.min.time()),
-                                                         datetime.combine(month.end, datetime.min.time())))
-            codes = [c for c, ei in self.catalogue.event_indicators.items()
-                     if self.catalogue.measures[ei.measures()[0]].events == stream]
-            run(f"series:{stream}", self.series(codes, units, month))
+            if last is not None:
+                run(f"series:{stream}", self.month_series(stream, _last_month(last.date() - timedelta(days=1))))
         today = today or utc_now().date()
         run("off_track", self.off_track(year or today.year, as_of=today))
         run("late", self.late(today))
         found["recorded"] = self.record(all_checked)
         return found
+
+
+def _last_month(complete: date) -> Period:
+    """The last month complete by the day ``complete``."""
+    month = Period.containing(PeriodKind.MONTH, complete)
+    return month if month.end == complete else month.shift(-1)
 
 
 def _periods_due(kind: PeriodKind, days: int, today: date) -> list[Period]:

@@ -16,11 +16,11 @@ from chiso import app as core
 from chiso.catalogue.models import PILLAR_NAMES, Indicator, Pillar
 from chiso.cli.common import WIDE, err, fit_width, out, run, state, workspace
 from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
-from chiso.cli.warnings import warnings_app
 from chiso.cli.extract import extract
 from chiso.cli.forecast import forecast
 from chiso.cli.indices import index_app
 from chiso.cli.report import report
+from chiso.cli.warnings import warnings_app
 from chiso.engine import Answer, RankRow
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import current_lang, fmt_number, fmt_value

@@ -8,7 +8,7 @@ The thresholds are the constants below (docs/warnings.md says why each is what i
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -17,8 +17,8 @@ from chiso.catalogue.periods import Period
 from chiso.catalogue.warnings import Finding, dedup_key
 
 # silent source --------------------------------------------------------------------------------------------------
-SILENT_RATIO = 0.25  # seen at most this share of the usual volume …
-SILENT_MIN_EXPECTED = 20.0  # … over a window where at least this many events were usual (Poisson: P(0 | 20) ≈ 2e-9)
+SILENT_RATIO = 0.2  # seen at most this share of the usual volume …
+SILENT_MIN_EXPECTED = 50.0  # … over a window where at least this many events were usual
 USUAL_WEEKS = 4  # the usual volume of a slot: the mean of the same weekday (and hour) over the 4 weeks before
 SILENT_DAYS = 7  # a unit's stream: windows of the last 1…7 complete days
 SILENT_HOURS = 24  # an event source: windows of the last 1…24 complete hours
@@ -27,7 +27,8 @@ WEEK = timedelta(days=7)
 
 # a break in a series ----------------------------------------------------------------------------------------------
 BREAK_HISTORY = 12  # the periods before one that are its history (the form check's: ``far_from_history``)
-RATE_FALL_POINTS = 10.0  # a rate falling by more than this many percentage points from the month before
+RATE_FALL_POINTS = 10.0  # a rate falling by more than this many percentage points from the month before …
+FALL_MIN_DENOMINATOR = 100.0  # … over at least this many cases each month (a rate of 12 dossiers swings by chance)
 
 # late reporting -------------------------------------------------------------------------------------------------
 LATE_LOOKBACK_DAYS = 92  # deadlines passed within this many days are checked (older periods are history)
@@ -62,19 +63,44 @@ def usual(counts: Mapping[datetime, float], slot: datetime, weeks: int = USUAL_W
     return sum(counts.get(slot - WEEK * k, 0.0) for k in range(1, weeks + 1)) / weeks
 
 
-def silence(counts: Mapping[datetime, float], slots: Sequence[datetime]) -> tuple[float, float, datetime] | None:
+def silence(counts: Mapping[datetime, float], slots: Sequence[datetime], skip: Collection[datetime] = ()
+            ) -> tuple[float, float, datetime] | None:
     """(expected, seen, since) when the stream is silent, else None. ``slots``: the recent complete slots, oldest
-    first. Windows of the last 1, 2, … slots are tried; one is silent when it usually holds at least
-    ``SILENT_MIN_EXPECTED`` events and held at most ``SILENT_RATIO`` of them. The longest silent window says since
-    when (a large unit is flagged after one slot, a small one when enough slots have passed to tell)."""
+    first; ``skip``: slots that count for nothing (the nation's holidays). Windows of the last 1, 2, … slots are
+    tried; one is silent when it usually holds at least ``SILENT_MIN_EXPECTED`` events and held at most
+    ``SILENT_RATIO`` of them. The longest silent window, from its first low slot, says since when (a large unit is
+    flagged after one slot, a small one when enough slots have passed to tell); expected and seen are over it."""
+    live = [x for x in slots if x not in skip]
     expected = seen = 0.0
-    found: tuple[float, float, datetime] | None = None
-    for slot in reversed(slots):
+    start: datetime | None = None
+    for slot in reversed(live):
         expected += usual(counts, slot)
         seen += counts.get(slot, 0.0)
         if expected >= SILENT_MIN_EXPECTED and seen <= SILENT_RATIO * expected:
-            found = (expected, seen, slot)
-    return found
+            start = slot
+    if start is None:
+        return None
+
+    def low(x: datetime) -> bool:
+        return counts.get(x, 0.0) <= SILENT_RATIO * usual(counts, x)
+
+    # the window's start may be a normal slot the silence outweighed: from its first low one
+    window = [x for x in live if x >= start]
+    while len(window) > 1 and not low(window[0]):
+        window.pop(0)
+    expected, seen = sum(usual(counts, x) for x in window), sum(counts.get(x, 0.0) for x in window)
+    # since when: back, slot by slot, while each slot was low too (a silence longer than the window); a slot with
+    # nothing usual (a weekend) ends it, a skipped one (a holiday) is passed over
+    step = slots[1] - slots[0] if len(slots) > 1 else WEEK
+    since = back = window[0]
+    for _ in range(int(WEEK * USUAL_WEEKS / step)):
+        back -= step
+        if back in skip:
+            continue
+        if not usual(counts, back) or not low(back):
+            break
+        since = back
+    return expected, seen, since
 
 
 def recent_days(last_complete: date, n: int = SILENT_DAYS) -> list[datetime]:
@@ -88,28 +114,32 @@ def recent_hours(now: datetime, n: int = SILENT_HOURS) -> list[datetime]:
 
 def silent_units(daily: Mapping[str, Mapping[datetime, float]], last_complete: date, stream: str) -> Checked:
     """Units whose ``stream`` (dossier, ndxp) fell silent, from their daily counts. A unit is judged only when it
-    had events in the four weeks before; when most units are quiet together (a holiday), none is flagged and none
-    resolved: the day says nothing about one unit."""
+    had events in the four weeks before. A day when most units are quiet together (``_quiet``: a holiday) counts
+    for no unit; when the last day is one, none is flagged and none resolved: it says nothing about one unit."""
     out = Checked()
     slots = recent_days(last_complete)
-    ratios = []
-    for counts in daily.values():
-        exp = usual(counts, slots[-1])
-        if exp > 0:
-            ratios.append(counts.get(slots[-1], 0.0) / exp)
-    if ratios and statistics.median(ratios) < HOLIDAY_RATIO:
+    first = slots[0] - WEEK * USUAL_WEEKS
+    holidays = {d for d in (first + timedelta(days=i) for i in range((slots[-1] - first).days + 1))
+                if _quiet(daily, d)}
+    if slots[-1] in holidays:
         return out
     subject = f"stream:{stream}"
     for unit, counts in sorted(daily.items()):
         if not any(usual(counts, s) for s in slots):
             continue  # nothing usual here: no stream to fall silent
         out.keys.add(dedup_key("silent", unit, subject, None))
-        hit = silence(counts, slots)
+        hit = silence(counts, slots, holidays)
         if hit is not None:
             exp, seen, since = hit
             out.findings.append(Finding("silent", unit, subject, None, round(exp, 1), seen, since,
                                         {"window": "day", "as_of": last_complete.isoformat()}))
     return out
+
+
+def _quiet(daily: Mapping[str, Mapping[datetime, float]], day: datetime) -> bool:
+    """Most units far below their usual volume together: a holiday (Tết), not a silent unit."""
+    ratios = [counts.get(day, 0.0) / exp for counts in daily.values() if (exp := usual(counts, day)) > 0]
+    return bool(ratios) and statistics.median(ratios) < HOLIDAY_RATIO
 
 
 def silent_sources(hourly: Mapping[str, Mapping[datetime, float]], units: Mapping[str, str], now: datetime
@@ -133,9 +163,11 @@ def silent_sources(hourly: Mapping[str, Mapping[datetime, float]], units: Mappin
 
 # series ----------------------------------------------------------------------------------------------------------
 def series_break(ind: Indicator, unit: str, period: Period, value: float | None, history: Sequence[float],
-                 previous: float | None) -> Checked:
+                 previous: float | None, denominators: tuple[float | None, float | None] = (None, None)
+                 ) -> Checked:
     """A value far outside the unit's own history (``far_from_history``), and, for a rate, a fall of more than
-    ``RATE_FALL_POINTS`` points from the period before (``previous``: the value of ``period.shift(-1)``)."""
+    ``RATE_FALL_POINTS`` points from the period before (``previous``: the value of ``period.shift(-1)``), when
+    both months' ``denominators`` (before, now), where known, count at least ``FALL_MIN_DENOMINATOR``."""
     out = Checked()
     since = datetime.combine(period.start, time())
     out.keys.add(dedup_key("break", unit, ind.code, str(period)))
@@ -144,7 +176,8 @@ def series_break(ind: Indicator, unit: str, period: Period, value: float | None,
                                     {"history": len(history)}))
     if ind.is_rate:
         out.keys.add(dedup_key("fall", unit, ind.code, str(period)))
-        if value is not None and previous is not None and previous - value > RATE_FALL_POINTS:
+        enough = all(d is None or d >= FALL_MIN_DENOMINATOR for d in denominators)
+        if value is not None and previous is not None and enough and previous - value > RATE_FALL_POINTS:
             out.findings.append(Finding("fall", unit, ind.code, str(period), previous, value, since,
                                         {"points": round(previous - value, 2), "limit": RATE_FALL_POINTS}))
     return out

@@ -106,7 +106,7 @@ class WarningBook:
             r = conn.execute(select(s.warning).where(s.warning.c.id == wid)).mappings().first()
         return _record(r) if r else None
 
-    def list(self, *, units: Collection[str] | None = None, kinds: Collection[str] | None = None,
+    def find(self, *, units: Collection[str] | None = None, kinds: Collection[str] | None = None,
              states: Collection[str] | None = None, limit: int = MAX_LIST) -> list[WarningRecord]:
         """Warnings, the newest moves first; ``units``: only these (a user's scope)."""
         c = s.warning.c
