@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from chiso import app as core
 from chiso.auth import Role
 from chiso.catalogue.warnings import KINDS, STATES, WarningRecord
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, UnknownNameError, UnknownUnitError
 from chiso.i18n import fmt_date
 from chiso.report.warnings_text import describe, kind_name, state_name, unit_label
 from chiso.web.contexts import Context
@@ -72,9 +72,11 @@ pages_router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[
 
 @pages_router.get("/warnings")
 def warnings_page(request: Request, ws: WorkspaceDep, user: RequiredUser,
-                  kind: Annotated[str, Query(max_length=20)] = "", state: Annotated[str, Query(max_length=20)] = "",
-                  unit: Annotated[str, Query(max_length=100)] = "") -> Response:
+                  kind: str = "", state: str = "", unit: str = "") -> Response:
     lang = lang_of(request)
+    for name, value in (("kind", kind), ("state", state), ("unit", unit)):
+        if len(value) > 100:  # answered on the page, as any name not understood (cut: it is shown)
+            raise (UnknownUnitError if name == "unit" else UnknownNameError)(value[:100] + "…")
     found = core.list_warnings(ws, user, unit=unit or None, kinds=[kind] if kind else None,
                                states=[state] if state else None, limit=1000)
     ctx = WarningsContext(_rows(ws, found, lang), [(k, kind_name(k, lang)) for k in KINDS],
