@@ -155,6 +155,15 @@ class Watch:
         return sorted(c for c, ei in self.catalogue.event_indicators.items()
                       if ei.measures and ms[ei.measures[0]].events == kind)
 
+    def late_form(self, dataset: str, unit: str, period: str, today: date | None = None) -> rules.Checked:
+        """One form's lateness (after it was submitted or approved), however long ago it was due."""
+        ds = self.catalogue.datasets[dataset]
+        if ds.deadline_days is None:
+            return rules.Checked()
+        f = self.store.users.form(dataset, unit, period)
+        return rules.late_reports(dataset, ds.deadline_days, [(unit, Period.parse(period))],
+                                  {(unit, period): f.state}, today or utc_now().date())
+
     def record(self, checked: rules.Checked) -> dict[str, int]:
         return self.store.warnings.sync(checked.findings, checked.keys)
 
@@ -191,7 +200,7 @@ class Watch:
         checked = rules.Checked()
         try:
             checked.add(self.series(ds.indicators, [unit], p))
-            checked.add(self.late(datasets=[dataset], units=[unit]))
+            checked.add(self.late_form(dataset, unit, period))
             checked.add(self.off_track(p.start.year, units=[unit], indicators=ds.indicators))
             return self.record(checked)
         except Exception:

@@ -320,7 +320,7 @@ def submit_form(
                  values="submitted", version=version)
     watch = ws.watch()  # submitted: no longer late (chiso.watch)
     try:
-        watch.record(watch.late(datasets=[view.dataset.id], units=[view.unit]))
+        watch.record(watch.late_form(view.dataset.id, view.unit, str(view.period)))
     except Exception:  # the move is committed: a failed check must not fail it
         log.exception("the late-reporting check after submitting %s %s failed", view.dataset.id, view.unit)
     return view

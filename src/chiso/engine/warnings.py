@@ -204,12 +204,13 @@ def deadline(period: Period, days: int) -> date:
 def late_reports(dataset: str, days: int, places: Iterable[tuple[str, Period]], states: Mapping[tuple[str, str], str],
                  today: date) -> Checked:
     """Forms of ``dataset`` (unit, period) not submitted by their deadline. ``states``: (unit, period) → form state
-    (absent: never opened). Only deadlines passed within ``LATE_LOOKBACK_DAYS`` are looked at; a form submitted
-    or approved is on time (or no longer late)."""
+    (absent: never opened). A form not yet due is not looked at; one submitted or approved is on time (or no
+    longer late). (Which periods to look at is the caller's: ``chiso.watch`` those due within
+    ``LATE_LOOKBACK_DAYS``, and the one form just submitted or approved.)"""
     out = Checked()
     for unit, period in places:
         due = deadline(period, days)
-        if not (today - timedelta(days=LATE_LOOKBACK_DAYS) <= due < today):
+        if due >= today:
             continue
         out.keys.add(dedup_key("late", unit, dataset, str(period)))
         state = states.get((unit, str(period)), "open")
