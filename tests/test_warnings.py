@@ -53,6 +53,19 @@ def test_a_stopped_stream_is_silent_since_the_first_day_it_missed() -> None:
     assert rules.silence(weekly(47, 40.0), rules.recent_days((MONDAY + timedelta(days=47)).date())[-2:]) is None
 
 
+def test_a_stream_stopped_for_months_is_still_silent_since_its_last_event() -> None:
+    stop = MONDAY + timedelta(days=31)  # a Thursday; then two months of nothing: no usual volume left
+    daily = {"P01": weekly(95, 40.0, stop=stop)} | {f"Q{i}": weekly(95, 40.0) for i in range(3)}
+    last = (MONDAY + timedelta(days=94)).date()
+    assert rules.silence(daily["P01"], rules.recent_days(last)) is None  # the ordinary rule sees nothing usual
+    found = rules.silent_units(daily, last, "dossier")
+    assert [(f.unit, f.since, f.seen) for f in found.findings] == [("P01", stop, 0.0)]
+    assert 150 <= (found.findings[0].expected or 0) <= 200  # a week of its last active weeks (200 a week)
+    gone = {"P01": weekly(95, 40.0, stop=MONDAY + timedelta(days=10))}  # but counts reach back 91 days at most
+    assert rules.stopped({d: v for d, v in gone["P01"].items() if d >= MONDAY + timedelta(days=20)},
+                         rules.recent_days(last)) is None
+
+
 def test_silence_needs_enough_usual_volume_to_tell_from_chance() -> None:
     stop = MONDAY + timedelta(days=42)
     small = weekly(45, 3.0, stop=stop)  # 3 a weekday: three silent days usually hold 9 events

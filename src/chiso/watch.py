@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 # the measure that counts every event of a stream per unit and day: its volume
 VOLUME = {"dossier": "dossier_status_records", "ndxp": "ndxp_tx"}
 NATIONAL_GROUPS = ("provinces", "ministries")  # read a group per question (Engine.rank)
-HISTORY_DAYS = rules.SILENT_DAYS + 7 * rules.USUAL_WEEKS  # the days a silence check reads
+HISTORY_DAYS = rules.SILENT_DAYS + rules.STOPPED_DAYS  # the days a silence check reads
 
 
 class Watch:

@@ -23,6 +23,7 @@ USUAL_WEEKS = 4  # the usual volume of a slot: the mean of the same weekday (and
 SILENT_DAYS = 7  # a unit's stream: windows of the last 1…7 complete days
 SILENT_HOURS = 24  # an event source: windows of the last 1…24 complete hours
 HOLIDAY_RATIO = 0.5  # the median unit below half its usual volume: the whole nation is quiet (Tết), no unit flagged
+STOPPED_DAYS = 91  # a unit silent longer than its 4 weeks of usual volume: judged by its last active weeks, this far
 WEEK = timedelta(days=7)
 
 # a break in a series ----------------------------------------------------------------------------------------------
@@ -103,6 +104,22 @@ def silence(counts: Mapping[datetime, float], slots: Sequence[datetime], skip: C
     return expected, seen, since
 
 
+def stopped(counts: Mapping[datetime, float], slots: Sequence[datetime]) -> tuple[float, float, datetime] | None:
+    """A stream with no event in the window nor in the four weeks its usual volume is taken from (so nothing is
+    usual any more), that had events before: judged against its last four active weeks, silent since the day after
+    its last event. ``counts`` reach back ``STOPPED_DAYS`` at most (the caller's read)."""
+    active = [d for d, v in counts.items() if v > 0 and d < slots[0]]
+    if not active or any(counts.get(x, 0.0) for x in slots):
+        return None
+    last = max(active)
+    if any(usual(counts, x) for x in slots):
+        return None  # its usual volume still holds events: the ordinary rule judged it
+    weeks = max(1, ((slots[0] - last).days - 1) // 7)  # whole weeks forward: its last active weeks just before
+    moved = {d + WEEK * weeks: v for d, v in counts.items() if d <= last}
+    hit = silence(moved, slots)
+    return None if hit is None else (hit[0], hit[1], last + timedelta(days=1))
+
+
 def recent_days(last_complete: date, n: int = SILENT_DAYS) -> list[datetime]:
     return [datetime.combine(last_complete - timedelta(days=n - 1 - i), time()) for i in range(n)]
 
@@ -125,10 +142,10 @@ def silent_units(daily: Mapping[str, Mapping[datetime, float]], last_complete: d
         return out
     subject = f"stream:{stream}"
     for unit, counts in sorted(daily.items()):
-        if not any(usual(counts, s) for s in slots):
+        if not any(usual(counts, s) for s in slots) and not any(counts.values()):
             continue  # nothing usual here: no stream to fall silent
         out.keys.add(dedup_key("silent", unit, subject, None))
-        hit = silence(counts, slots, holidays)
+        hit = silence(counts, slots, holidays) or stopped(counts, slots)
         if hit is not None:
             exp, seen, since = hit
             out.findings.append(Finding("silent", unit, subject, None, round(exp, 1), seen, since,
