@@ -280,3 +280,21 @@ def test_late_forms_warn_and_submitting_resolves(workspace: core.Workspace) -> N
                if w.period == "2026-10"}
     assert (by_unit["P01"].state, by_unit["P01"].state_by) == ("resolved", "system")
     assert by_unit["P79-2025"].state == "new"
+
+
+def test_chiso_warnings_check_runs_every_rule(silent_world: core.Workspace) -> None:
+    found = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20",
+                               "--json"))
+    assert found["silent:dossier"] == 1 and found["silent:ndxp"] == 0 and found["off_track"] == 0  # no targets
+    # no form was ever submitted: every report due within the 92 days before is late
+    provinces = len(silent_world.catalogue.members("provinces", Period.parse("2024-02")))
+    ministries = len(silent_world.catalogue.members("ministries", Period.parse("2024-02")))
+    # December, January, February of both monthly reports; the provinces' security report of 2023Q4
+    assert found["late"] == provinces * (3 + 1) + ministries * 3
+    late = silent_world.store.warnings.find(kinds=["late"], units={"P01"})
+    assert sorted(w.period or "" for w in late) == ["2023-12", "2023Q4", "2024-01", "2024-02"]
+    again = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20",
+                               "--json"))
+    assert again["recorded"]["raised"] == 0  # the same conditions: the same warnings
+    bad = runner.invoke(cli, ["--workspace", str(silent_world.root), "warnings", "check", "--as-of", "20/03/2024"])
+    assert bad.exit_code == 2

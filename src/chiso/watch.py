@@ -225,7 +225,8 @@ class Watch:
             if last is not None:
                 run(f"series:{stream}", self.month_series(stream, _last_month(last.date() - timedelta(days=1))))
         today = today or utc_now().date()
-        run("off_track", self.off_track(year or today.year, as_of=today))
+        year = year or today.year
+        run("off_track", self.off_track(year, as_of=min(today, date(year, 12, 31))))
         run("late", self.late(today))
         found["recorded"] = self.record(all_checked)
         return found

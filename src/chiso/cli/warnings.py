@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from chiso import app as core
 from chiso.cli.common import WIDE, out, run, state, workspace
+from chiso.errors import ChisoError
 from chiso.i18n import current_lang, fmt_date
 from chiso.i18n import t as say
 from chiso.report.warnings_text import describe, kind_name, state_name, unit_label
@@ -63,6 +65,15 @@ def warnings(
     run(body)
 
 
+def _date(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ChisoError(say("cli.forecast.bad_date", None, value=text)) from exc
+
+
 def _move(wid: int, to: str) -> None:
     def body() -> None:
         w = core.set_warning_state(workspace(), None, wid, to, state.actor)
@@ -84,11 +95,17 @@ def resolve(wid: IdArg) -> None:
 
 
 @warnings_app.command("check")
-def check(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+def check(
+    year: Annotated[int | None, typer.Option("--year", "-y", help="the year whose targets are projected "
+                                             "(default: this year)", min=1900, max=2200)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="judge deadlines and project as on this date "
+                                              "(YYYY-MM-DD; default: today)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
     """Chạy mọi kiểm tra ngay (run every check now: silent sources, series, projections, deadlines)."""
 
     def body() -> None:
-        found = workspace().watch().check()
+        found = workspace().watch().check(today=_date(as_of), year=year)
         if as_json:
             json.dump(found, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
