@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -123,6 +124,9 @@ def test_series_break_is_the_form_check_and_a_rate_fall_has_a_stated_limit(catal
     assert [f.kind for f in over.findings] == ["fall"]
     few = rules.series_break(rate, "P01", p, 39.9, [39.9] * 5, 50.0, (500.0, 12.0))  # 12 dossiers: chance
     assert few.findings == []
+    assert rules.series_break(rate, "P01", p, 20.0, history, 50.0, (500.0, 12.0)).findings == []
+    reported = rules.series_break(rate, "P01", p, 20.0, history, 50.0)  # a value reported without its parts
+    assert {f.kind for f in reported.findings} == {"break", "fall"}
 
 
 def test_late_reports_against_a_deadline_as_data(catalogue: Catalogue) -> None:
@@ -205,6 +209,22 @@ def test_the_simulator_switches_a_unit_off_and_nothing_else() -> None:
     gone = [r for r in rows if r["unit"] == "P79" and r["at"] >= datetime(2024, 1, 1, 12)]
     assert gone and len(kept) == len(rows) - len(gone)
     assert [r for r in rows if r not in gone] == kept
+
+
+def test_generate_switches_a_unit_off_in_both_kinds_and_both_processes(tmp_path: Path) -> None:
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from chiso.simulate import generate
+
+    since = datetime(2024, 6, 1)
+    summary = generate(2024, 0.0001, tmp_path, workers=2, off={"P01": since})  # NDXP in a second process
+    for kind, column in (("dossier", "unit"), ("ndxp", "consumer_unit")):
+        t = pq.read_table(tmp_path / kind, columns=[column, "at"])
+        mine = t.filter(pc.equal(t.column(column), "P01"))
+        assert mine.num_rows > 0, kind  # P01's events before the switch-off are there
+        assert pc.max(mine.column("at")).as_py() < since, kind
+    assert summary.files
 
 
 @pytest.fixture(scope="module")

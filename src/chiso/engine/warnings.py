@@ -29,7 +29,7 @@ WEEK = timedelta(days=7)
 # a break in a series ----------------------------------------------------------------------------------------------
 BREAK_HISTORY = 12  # the periods before one that are its history (the form check's: ``far_from_history``)
 RATE_FALL_POINTS = 10.0  # a rate falling by more than this many percentage points from the month before …
-FALL_MIN_DENOMINATOR = 100.0  # … over at least this many cases each month (a rate of 12 dossiers swings by chance)
+MIN_DENOMINATOR = 100.0  # a rate is judged (break, fall) only over this many cases, where known (12 swing by chance)
 
 # late reporting -------------------------------------------------------------------------------------------------
 LATE_LOOKBACK_DAYS = 92  # deadlines passed within this many days are checked (older periods are history)
@@ -183,17 +183,19 @@ def series_break(ind: Indicator, unit: str, period: Period, value: float | None,
                  previous: float | None, denominators: tuple[float | None, float | None] = (None, None)
                  ) -> Checked:
     """A value far outside the unit's own history (``far_from_history``), and, for a rate, a fall of more than
-    ``RATE_FALL_POINTS`` points from the period before (``previous``: the value of ``period.shift(-1)``), when
-    both months' ``denominators`` (before, now), where known, count at least ``FALL_MIN_DENOMINATOR``."""
+    ``RATE_FALL_POINTS`` points from the period before (``previous``: the value of ``period.shift(-1)``). A rate is
+    judged only when its ``denominators`` (before, now), where known, count at least ``MIN_DENOMINATOR``: the
+    period's for a break, both for a fall."""
     out = Checked()
     since = datetime.combine(period.start, time())
     out.keys.add(dedup_key("break", unit, ind.code, str(period)))
-    if value is not None and far_from_history(value, history):
+    now_enough = not ind.is_rate or denominators[1] is None or denominators[1] >= MIN_DENOMINATOR
+    if value is not None and now_enough and far_from_history(value, history):
         out.findings.append(Finding("break", unit, ind.code, str(period), statistics.median(history), value, since,
                                     {"history": len(history)}))
     if ind.is_rate:
         out.keys.add(dedup_key("fall", unit, ind.code, str(period)))
-        enough = all(d is None or d >= FALL_MIN_DENOMINATOR for d in denominators)
+        enough = all(d is None or d >= MIN_DENOMINATOR for d in denominators)
         if value is not None and previous is not None and enough and previous - value > RATE_FALL_POINTS:
             out.findings.append(Finding("fall", unit, ind.code, str(period), previous, value, since,
                                         {"points": round(previous - value, 2), "limit": RATE_FALL_POINTS}))
