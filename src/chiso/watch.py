@@ -169,7 +169,9 @@ class Watch:
 
     # when they run ----------------------------------------------------------------------------------------------
     def after_batch(self, kind: str, units: Collection[str]) -> dict[str, int]:
-        """After a batch of ``kind`` touching ``units`` was applied (see the module's docstring for the cost)."""
+        """After a batch of ``kind`` was applied (see the module's docstring for the cost). ``units``, the batch's,
+        bound no rule yet: a silent unit is the one missing from the batch, and a completed month is judged for
+        every unit at once (a group per question); a subscription may use them to say which batch raised what."""
         total = {"raised": 0, "updated": 0, "cleared": 0}
         try:
             with self._lock:
