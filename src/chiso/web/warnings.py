@@ -57,7 +57,7 @@ def _rows(ws: core.Workspace, found: list[WarningRecord], lang: str) -> list[Row
     return [Row(w, kind_name(w.kind, lang), unit_label(cat, w.unit, lang), state_name(w.state, lang),
                 describe(cat, w, lang), fmt_date(w.since.date(), lang),
                 None if w.state_by is None or w.state_at is None else
-                f"{state_name(w.state, lang)} · {w.state_by} · {w.state_at:%d/%m/%Y %H:%M}")
+                f"{state_name(w.state, lang)} · {w.state_by} · {fmt_date(w.state_at.date(), lang)} {w.state_at:%H:%M}")
             for w in found]
 
 
