@@ -5,12 +5,15 @@ unit's history is a break, a form approved is no longer late. On SQLite and Post
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
+
+import pytest
 
 from chiso import app as core
 from chiso import workflow
 from chiso.catalogue.models import Target
 from chiso.catalogue.records import ValueInput
+from chiso.errors import WorkspaceError
 
 PW = "mật-khẩu-đủ-dài"
 RATE = "dossier_full_online_rate"
@@ -69,3 +72,40 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     assert ws.store.users.form(ds.id, "P01", "2026-06").state == "approved"
     late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.period == "2026-06"]
     assert [(w.state, w.active) for w in late] == [("resolved", False)]
+
+
+def test_silent_event_source_from_the_batches_it_sent(workspace: core.Workspace) -> None:
+    """A source that sent 60 events every weekday at 09:00 for four weeks, and nothing this Tuesday: silent since
+    09:00 (``event_batch``'s arrival times, read by the hour); another source still sending is not."""
+    from sqlalchemy import update
+
+    from chiso.store import schema as s
+
+    book = workspace.store.events
+    tuesday = datetime(2026, 3, 31, 9)
+    for source, weeks in (("portal-hn", range(1, 5)), ("portal-dn", range(0, 5))):
+        for w in weeks:
+            bid = book.new_batch("dossier", source, 60, [])
+            with workspace.store.engine.begin() as conn:
+                conn.execute(update(s.event_batch).where(s.event_batch.c.id == bid)
+                             .values(received_at=tuesday - timedelta(weeks=w, minutes=-5), state="applied"))
+    book.add_source("portal-hn", "Cổng DVC Hà Nội", ["P01"], ["dossier"])
+    hours = workspace.store.warnings.source_hours(tuesday - timedelta(days=30))
+    assert hours["portal-hn"] == {tuesday - timedelta(weeks=w): 60.0 for w in range(1, 5)}
+    watch = workspace.watch()
+    found = watch.silent_sources(at=tuesday + timedelta(hours=2, minutes=10))
+    assert [(f.unit, f.subject, f.since, f.expected, f.seen) for f in found.findings] == [
+        ("P01", "source:portal-hn", tuesday, 60.0, 0.0)]
+    assert "silent|VN|source:portal-dn|" in found.keys  # looked at (a source of no one unit: the nation's)
+
+
+def test_the_hook_can_be_turned_off(workspace: core.Workspace) -> None:
+    (workspace.root / "chiso.toml").write_text("[warnings]\nafter_batch = false\n", encoding="utf-8")
+    ing = workspace.ingestor()
+    try:
+        assert ing.after_apply == []
+    finally:
+        ing.events.close()
+    (workspace.root / "chiso.toml").write_text("[warnings]\nafter_batch = \"yes\"\n", encoding="utf-8")
+    with pytest.raises(WorkspaceError, match="after_batch must be true or false"):
+        workspace.ingestor()

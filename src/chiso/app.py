@@ -265,6 +265,7 @@ class Workspace:
             watch = self.watch()
 
             def after(kind: str, _batch: int, units: frozenset[str]) -> None:
+                watch.use(self.catalogue, self.engine)  # reloaded definitions, if they changed
                 watch.after_batch(kind, units)
 
             ing.after_apply.append(after)

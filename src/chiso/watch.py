@@ -48,6 +48,10 @@ class Watch:
         self._hour: datetime | None = None  # the hour the sources' silence was checked in
         self._months: set[tuple[str, str]] = set()  # (stream, month) whose event series were checked
 
+    def use(self, catalogue: Catalogue, engine: Engine) -> None:
+        """The definitions as they are now (a long-running writer's workspace reloads them when they change)."""
+        self.catalogue, self.engine = catalogue, engine
+
     # the checks -------------------------------------------------------------------------------------------------
     def silent_units(self, stream: str, last_complete: date | None = None) -> rules.Checked:
         """Per unit, the stream's daily volume (the kept aggregates: they are daily, so the usual volume is the

@@ -82,10 +82,12 @@ def silence(counts: Mapping[datetime, float], slots: Sequence[datetime], skip: C
     if start is None:
         return None
 
-    def low(x: datetime) -> bool:
-        return counts.get(x, 0.0) <= SILENT_RATIO * usual(counts, x)
+    def low(x: datetime) -> bool:  # volume was usual here, and it was missing
+        u = usual(counts, x)
+        return u > 0 and counts.get(x, 0.0) <= SILENT_RATIO * u
 
-    # the window's start may be a normal slot the silence outweighed: from its first low one
+    # the window's start may be a normal slot the silence outweighed, or one where nothing is usual: from its first
+    # low one
     window = [x for x in live if x >= start]
     while len(window) > 1 and not low(window[0]):
         window.pop(0)
@@ -98,7 +100,7 @@ def silence(counts: Mapping[datetime, float], slots: Sequence[datetime], skip: C
         back -= step
         if back in skip:
             continue
-        if not usual(counts, back) or not low(back):
+        if not low(back):
             break
         since = back
     return expected, seen, since
