@@ -318,3 +318,19 @@ def test_chiso_warnings_check_runs_every_rule(silent_world: core.Workspace) -> N
     assert again["recorded"]["raised"] == 0  # the same conditions: the same warnings
     bad = runner.invoke(cli, ["--workspace", str(silent_world.root), "warnings", "check", "--as-of", "20/03/2024"])
     assert bad.exit_code == 2
+
+
+def test_a_warning_in_words_vietnamese_first(catalogue: Catalogue) -> None:
+    from chiso.catalogue.warnings import WarningRecord
+    from chiso.report.warnings_text import describe
+
+    at = datetime(2026, 7, 1)
+    off = WarningRecord(1, "k", "off_track", "P01", "dossier_full_online_rate", "2026", 80.0, 41.234,
+                        datetime(2026, 6, 30), {"probability": 0.031}, "new", True, at, at, None, None)
+    assert describe(catalogue, off, "vi") == (
+        "Hà Nội: Tỷ lệ hồ sơ trực tuyến toàn trình năm 2026 dự báo cuối năm 41,23%, không đạt chỉ tiêu 80% "
+        "(khả năng đạt 3%; dự báo đến 30/06/2026)")
+    assert "projected at 41.23% by year end, missing the target 80%" in describe(catalogue, off, "en")
+    late = WarningRecord(2, "k", "late", "P01", "province_monthly", "2026-06", None, None, datetime(2026, 7, 11),
+                         {"deadline": "2026-07-10", "state": "open", "days_late": 3}, "new", True, at, at, None, None)
+    assert describe(catalogue, late, "vi").endswith("kỳ 2026-06 chưa nộp, hạn nộp 10/07/2026 (trễ 3 ngày)")
