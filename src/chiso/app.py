@@ -18,19 +18,26 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from chiso import auth
 from chiso.catalogue import Catalogue, load_catalogue
 from chiso.catalogue.columns import REJECT_COLUMNS, neutralise
-from chiso.catalogue.models import SourceDocument, Unit
+from chiso.catalogue.models import SourceDocument, Unit, UnitType
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import StoredValue
+from chiso.catalogue.warnings import KINDS as WARNING_KINDS
+from chiso.catalogue.warnings import STATES as WARNING_STATES
+from chiso.catalogue.warnings import WarningRecord
 from chiso.engine import Engine
 from chiso.errors import (
     ChisoError,
     DefinitionError,
     ImportFileError,
+    PermissionDenied,
     Problem,
+    UnknownNameError,
     UnknownUnitError,
+    UnknownWarningError,
     ValidationError,
     WorkspaceError,
 )
@@ -44,6 +51,8 @@ from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE
 from chiso.logs import FORMATS, LEVELS
 from chiso.store import Store, WriteSummary
 from chiso.store.events import read_export_marker
+from chiso.store.warnings import MAX_LIST as MAX_WARNINGS
+from chiso.watch import Watch
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +261,29 @@ class Workspace:
         from chiso.store.events import EventStore
 
         ing = EventIngestor(self.catalogue, self.store, EventStore(self.events_path))
+        if self.warnings_after_batch:
+            watch = self.watch()
+
+            def after(kind: str, _batch: int, units: frozenset[str]) -> None:
+                watch.use(self.catalogue, self.engine)  # reloaded definitions, if they changed
+                watch.after_batch(kind, units)
+
+            ing.after_apply.append(after)
         ing.recover()
         return ing
+
+    def watch(self) -> Watch:
+        """The early-warning checks over this workspace's store and engine (``chiso.watch``; docs/warnings.md)."""
+        return Watch(self.catalogue, self.store, self.engine)
+
+    @property
+    def warnings_after_batch(self) -> bool:
+        """``[warnings] after_batch`` (on when absent): the checks run after each event batch is applied."""
+        value = self.settings.get("warnings", {}).get("after_batch", True)
+        if not isinstance(value, bool):
+            raise WorkspaceError(f"{self.root / SETTINGS}: [warnings] after_batch must be true or false, not "
+                                 f"{value!r}")
+        return value
 
     @property
     def resolved_db_url(self) -> str:
@@ -733,3 +763,50 @@ def _backend(engine: str, master: str | None) -> Any:
     from chiso.engine.spark import spark_backend, spark_session
 
     return spark_backend(spark_session(master or "local[2]"))
+
+
+# early warnings (issue 15 §2; docs/warnings.md) ----------------------------------------------------------------------
+def warning_scope(ws: Workspace, user: auth.User | None) -> frozenset[str] | None:
+    """The units whose warnings ``user`` may see (None: every unit: the command line, a national user)."""
+    if user is None:
+        return None
+    if not user.active:
+        return frozenset()
+    root = ws.catalogue.units.get(user.unit)
+    if root is not None and root.type is UnitType.NATION:
+        return None
+    return auth.subtree(ws.catalogue, user)
+
+
+def list_warnings(ws: Workspace, user: auth.User | None = None, *, unit: str | None = None,
+                  kinds: Collection[str] | None = None, states: Collection[str] | None = None,
+                  limit: int = MAX_WARNINGS) -> list[WarningRecord]:
+    """The warnings ``user`` may see (``unit``: of that unit and the units below it), the latest first."""
+    scope = warning_scope(ws, user)
+    if unit is not None:
+        code = ws.catalogue.unit(unit).code
+        if scope is not None and code not in scope:
+            raise PermissionDenied(f"{user.username if user else 'the public'} may not see the warnings of {code}")
+        below = auth.subtree(ws.catalogue, auth.User(0, "", "", auth.Role.VIEWER, code))
+        scope = below if scope is None else scope & below
+    for name, given, allowed in (("kind", kinds, WARNING_KINDS), ("state", states, WARNING_STATES)):
+        bad = sorted(set(given or ()) - set(allowed))
+        if bad:
+            raise UnknownNameError(bad[0], list(allowed), detail=f"no such warning {name}")
+    return ws.store.warnings.find(units=scope, kinds=kinds, states=states, limit=limit)
+
+
+def set_warning_state(ws: Workspace, user: auth.User | None, wid: int, state: str, actor: str) -> WarningRecord:
+    """Mark a warning seen or resolved. On the web: a user who may enter or review for its unit (a viewer only
+    reads); a warning outside the user's scope is as unknown as one that does not exist."""
+    if state not in ("seen", "resolved"):
+        raise UnknownNameError(state, ["seen", "resolved"], detail="a warning is marked seen or resolved")
+    w = ws.store.warnings.get(wid) if 0 < wid < 2**31 else None
+    scope = warning_scope(ws, user)
+    if w is None or (scope is not None and w.unit not in scope):
+        raise UnknownWarningError(str(wid))
+    if user is not None and user.role is auth.Role.VIEWER:
+        raise PermissionDenied(f"{user.username} may read warnings, not mark them")
+    moved = ws.store.warnings.set_state(wid, state, actor)
+    assert moved is not None
+    return moved

@@ -7,7 +7,8 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 │   ├── UnknownUnitError
 │   ├── UnknownPeriodError
 │   ├── UnknownStructureError  a unit structure other than 2024, 2025 or a date
-│   └── UnknownIndexError      a composite index code (qd766, dti_province, egdi…)
+│   ├── UnknownIndexError      a composite index code (qd766, dti_province, egdi…)
+│   └── UnknownWarningError    a warning's number that is not one (``chiso warnings seen 99``)
 ├── ValidationError            input values broke a rule; carries every ``Problem`` (row, field, reason)
 ├── NumberError                a typed number is not one, or reads two ways (1.234); also a ValueError
 ├── ImportFileError            an import file could not be read at all (format, columns)
@@ -94,6 +95,10 @@ class UnknownStructureError(UnknownNameError):
 
 class UnknownIndexError(UnknownNameError):
     kind, msg_id = "index code", "unknown.index"
+
+
+class UnknownWarningError(UnknownNameError):
+    kind, msg_id = "warning", "unknown.warning"
 
 
 class IndexScoreError(ChisoError):

@@ -12,7 +12,7 @@ values may not approve it.
 
 from __future__ import annotations
 
-import statistics
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, get_args
@@ -24,6 +24,7 @@ from chiso.catalogue.datasets import DataSet
 from chiso.catalogue.models import Indicator
 from chiso.catalogue.periods import Period, check_year
 from chiso.catalogue.records import Origin, StoredValue, ValueInput
+from chiso.engine.warnings import far_from_history as far_from_history  # the form check: one rule
 from chiso.errors import (
     ChisoError,
     ConflictError,
@@ -39,6 +40,7 @@ from chiso.store.users import FormState
 State = Literal["open", "submitted", "approved", "returned"]  # a form's state: a closed set
 STATES: tuple[State, ...] = get_args(State)
 EDITABLE: tuple[State, ...] = ("open", "returned")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -137,16 +139,6 @@ def _history(ws: Workspace, code: str, unit: str, p: Period, n: int = 12) -> lis
     wanted = {str(p.shift(-i)) for i in range(1, n + 1)}
     vals = [v for v in ws.store.values(indicator=code, units=[unit], statuses=["approved"]) if v.period in wanted]
     return sorted((v.period, v.value) for v in vals if v.value is not None)
-
-
-def far_from_history(value: float, history: Sequence[float]) -> bool:
-    """A value is flagged when it lies far outside the unit's own history: more than four robust standard
-    deviations (1.4826 × MAD) and more than 30 % away from the median. Needs three past values."""
-    if len(history) < 3:
-        return False
-    med = statistics.median(history)
-    mad = statistics.median(abs(h - med) for h in history) * 1.4826
-    return abs(value - med) > max(4 * mad, 0.3 * abs(med), 1e-9)
 
 
 def save_form(ws: Workspace, user: User, dataset: str, unit: str, period: str, entries: Sequence[Entry]) -> FormView:
@@ -324,15 +316,23 @@ def _move(
 def submit_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
 ) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted",
+    view = _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted",
                  values="submitted", version=version)
+    watch = ws.watch()  # submitted: no longer late (chiso.watch)
+    try:
+        watch.record(watch.late_form(view.dataset.id, view.unit, str(view.period)))
+    except Exception:  # the move is committed: a failed check must not fail it
+        log.exception("the late-reporting check after submitting %s %s failed", view.dataset.id, view.unit)
+    return view
 
 
 def approve_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
 ) -> FormView:
-    return _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
+    view = _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
                  values="approved", version=version)
+    ws.watch().after_approval(view.dataset.id, view.unit, str(view.period))  # the values now published
+    return view
 
 
 def return_form(

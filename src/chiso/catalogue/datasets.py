@@ -21,6 +21,9 @@ class DataSet(BaseModel):
     period: PeriodKind
     group: str  # whose members report it
     indicators: tuple[str, ...] = Field(min_length=1)
+    # the deadline: this many days after the period ends (None: none, so never late); the late-reporting warning
+    # (chiso.engine.warnings.late_reports) reads it
+    deadline_days: int | None = Field(default=None, ge=0, le=366)
 
 
 def load_datasets(files: list[Path], indicators: set[str], units: set[str]) -> dict[str, DataSet]:

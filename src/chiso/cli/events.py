@@ -205,18 +205,27 @@ def simulate(
         str | None, typer.Option("--nats", help="stream live to NATS JetStream, e.g. nats://127.0.0.1:4222")
     ] = None,
     rate: Annotated[float | None, typer.Option("--rate", help="events per second when streaming")] = None,
+    off: Annotated[list[str] | None, typer.Option(
+        "--off", help="switch a unit off from a time, e.g. P01@2024-03-10 (repeatable): its events stop, to show a "
+                      "silent-source warning")] = None,
 ) -> None:
     """Mô phỏng một quốc gia (a deterministic simulated nation of dossiers and NDXP transactions)."""
     from chiso import simulate as sim
+    from chiso.simulate.nation import parse_off
 
     with fail_on_errors():
+        try:
+            switched = parse_off(off or [])
+        except ValueError as exc:
+            raise ChisoError(str(exc)) from None
         if to or nats:
             if to:
-                sent = sim.stream_http(to, token or "", year, scale, seed=seed, rate=rate)
+                sent = sim.stream_http(to, token or "", year, scale, seed=seed, rate=rate, off=switched)
             else:
                 import asyncio
 
-                sent = asyncio.run(sim.stream_nats(nats or "", "chiso.events", year, scale, seed=seed))
+                sent = asyncio.run(sim.stream_nats(nats or "", "chiso.events", year, scale, seed=seed,
+                                                   off=switched))
             out.print(say("cli.simulate.sent", n=sent))
             return
         ws = None if out_dir else workspace()
@@ -229,7 +238,7 @@ def simulate(
                     tasks[stage] = bar.add_task(say("cli.simulate.stage", stage=stage), total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            summary = sim.generate(year, scale, target, seed=seed, progress=progress)
+            summary = sim.generate(year, scale, target, seed=seed, progress=progress, off=switched)
         out.print(say("cli.simulate.written", dossiers=fmt_number(summary.dossiers, 0),
                       records=fmt_number(summary.dossier_events, 0), ndxp=fmt_number(summary.ndxp_events, 0),
                       target=target))

@@ -20,6 +20,7 @@ from chiso.cli.extract import extract
 from chiso.cli.forecast import forecast
 from chiso.cli.indices import index_app
 from chiso.cli.report import report
+from chiso.cli.warnings import warnings_app
 from chiso.engine import Answer, RankRow
 from chiso.errors import ChisoError, ValidationError
 from chiso.i18n import current_lang, fmt_number, fmt_value
@@ -529,6 +530,7 @@ app.command()(forecast)
 app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
 app.add_typer(index_app, name="index")
+app.add_typer(warnings_app, name="warnings")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -22,6 +22,7 @@ import contextlib
 import functools
 import hashlib
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -60,6 +61,7 @@ Attributed = Counter[tuple[str, str]]  # (former unit, successor) -> events re-a
 # (only needed when the batch has rejects: a file is hashed only then).
 Identity = str | Callable[[], str] | None
 ALL = "*"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -198,6 +200,9 @@ class EventIngestor:
         self._lifetime_edges += [(code, ">", ended, to, problem) for code, steps in sorted(self._after_end.items())
                                  for ended, to, problem in steps]
         self._batch_plans: dict[tuple[str, str], BatchPlan] = {}  # (kind, plan) → compiled once: see _plan
+        # called after each batch is applied with (kind, batch, the units it counted for): what runs the early
+        # warnings (chiso.watch, hooked by the app layer); a listener's error is its own, never the batch's
+        self.after_apply: list[Callable[[str, int, frozenset[str]], None]] = []
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
         self._endpoint_measures = sorted(
             m.id for m in catalogue.measures.values()
@@ -834,6 +839,13 @@ class EventIngestor:
         daily, fs = self._deltas(kind, batch)
         unattributed = self._subunit_rejects(kind, batch)
         self.book.apply(batch, daily, fs, self._local(kind, batch), unattributed)
+        if self.after_apply:
+            units = frozenset(str(u) for u in pc.unique(daily.column("unit")).to_pylist() if u is not None)
+            for listener in self.after_apply:
+                try:
+                    listener(kind, batch, units)
+                except Exception:  # the batch is applied and committed: a listener cannot undo it
+                    log.exception("a listener after batch %s failed", batch)
         return len(unattributed)
 
     def recover(self) -> list[int]:

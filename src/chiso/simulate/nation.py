@@ -33,8 +33,9 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from queue import SimpleQueue
@@ -1357,10 +1358,44 @@ def _batches(kind: Kind, year: int, scale: float, seed: int, rows: int,
     raise ValueError(f"unknown event kind {kind!r} (dossier, ndxp)")
 
 
-def iter_batches(year: int, scale: float, *, seed: int = 2024, kind: Kind, batch_rows: int = 100_000
-                 ) -> Iterator[pa.RecordBatch]:
-    """The same events as ``generate`` writes, as Arrow record batches in time order."""
-    return _batches(kind, year, scale, seed, batch_rows)
+# the column that names an event's unit: what switching a unit off matches
+UNIT_OF: dict[str, str] = {"dossier": "unit", "ndxp": "consumer_unit"}
+
+
+def switched_off(kind: Kind, batch: pa.RecordBatch, off: Mapping[str, datetime]) -> pa.RecordBatch:
+    """``batch`` without the events of each unit in ``off`` from its time on (the unit's systems stopped sending:
+    a dossier begun before keeps no later record either). The rest of the nation is untouched, event for event."""
+    if not off or not batch.num_rows:
+        return batch
+    units, at = batch.column(UNIT_OF[kind]), batch.column("at")
+    drop = None
+    for code, since in off.items():
+        hit = pc.and_(pc.equal(units, code), pc.greater_equal(at, pa.scalar(since, at.type)))
+        drop = hit if drop is None else pc.or_(drop, hit)
+    return batch.filter(pc.invert(drop)) if drop is not None else batch
+
+
+def parse_off(values: Sequence[str]) -> dict[str, datetime]:
+    """``UNIT@YYYY-MM-DD[THH:MM]`` (the command line's ``--off``) → unit → from when."""
+    out: dict[str, datetime] = {}
+    for v in values:
+        code, sep, when = v.partition("@")
+        try:
+            if not sep or not code:
+                raise ValueError(v)
+            out[code.strip()] = datetime.fromisoformat(when.strip())
+        except ValueError:
+            raise ValueError(f"--off {v!r}: expected UNIT@YYYY-MM-DD or UNIT@YYYY-MM-DDTHH:MM, e.g. P01@2024-03-10")\
+                from None
+    return out
+
+
+def iter_batches(year: int, scale: float, *, seed: int = 2024, kind: Kind, batch_rows: int = 100_000,
+                 off: Mapping[str, datetime] | None = None) -> Iterator[pa.RecordBatch]:
+    """The same events as ``generate`` writes, as Arrow record batches in time order; ``off``: units switched off
+    from a time (``switched_off``), to show a silent source."""
+    batches = _batches(kind, year, scale, seed, batch_rows)
+    return batches if not off else (switched_off(kind, b, off) for b in batches)
 
 
 @dataclass(frozen=True)
@@ -1375,7 +1410,8 @@ class SimSummary:
 
 
 def _write_kind(kind: Kind, year: int, scale: float, seed: int, out_dir: Path, chunk_rows: int,
-                tick: Callable[[int, int], None] | None) -> tuple[list[Path], int, int]:
+                tick: Callable[[int, int], None] | None, off: Mapping[str, datetime] | None = None
+                ) -> tuple[list[Path], int, int]:
     """Write one kind's part files; returns (files, rows, dossiers received in the year)."""
     group = chunk_rows if chunk_rows <= 1 << 20 else -(-chunk_rows // -(-chunk_rows // (1 << 20)))
     folder = out_dir / kind
@@ -1387,6 +1423,7 @@ def _write_kind(kind: Kind, year: int, scale: float, seed: int, out_dir: Path, c
     part = in_file = total = received = 0
     path = folder / "part-00000.parquet"
     for batch in _batches(kind, year, scale, seed, group, tick):
+        batch = switched_off(kind, batch, off or {})
         total += batch.num_rows
         if kind == "dossier":
             received += int(pc.sum(pc.equal(batch.column("status"), "received")).as_py() or 0)
@@ -1419,7 +1456,7 @@ def _worker_main(argv: Sequence[str]) -> None:
     A plain subprocess rather than multiprocessing: nothing depends on how the caller's own main
     module is written. Progress goes to stdout as lines, the result as one JSON line at the end.
     """
-    name, year, scale, seed, out, chunk = argv
+    name, year, scale, seed, out, chunk, off = argv
     kinds: dict[str, Kind] = {"dossier": "dossier", "ndxp": "ndxp"}
     if name not in kinds:
         raise SystemExit(f"unknown kind {name}")
@@ -1429,21 +1466,25 @@ def _worker_main(argv: Sequence[str]) -> None:
         sys.stdout.write(f"progress {done} {total}\n")
         sys.stdout.flush()
 
-    files, rows, received = _write_kind(kind, int(year), float(scale), int(seed), Path(out), int(chunk), tick)
+    files, rows, received = _write_kind(kind, int(year), float(scale), int(seed), Path(out), int(chunk), tick,
+                                        {u: datetime.fromisoformat(x) for u, x in json.loads(off).items()})
     sys.stdout.write("result " + json.dumps({"files": [str(f) for f in files], "rows": rows, "received": received})
                      + "\n")
 
 
 def generate(year: int, scale: float, out_dir: Path, *, seed: int = 2024, progress: Progress | None = None,
-             chunk_rows: int = 2_000_000, workers: int | None = None) -> SimSummary:
+             chunk_rows: int = 2_000_000, workers: int | None = None, off: Mapping[str, datetime] | None = None
+             ) -> SimSummary:
     """Write ``out_dir/dossier/part-NNNNN.parquet`` and ``out_dir/ndxp/part-NNNNN.parquet`` (snappy).
 
     Files hold ``chunk_rows`` rows each (the last fewer), in row groups of at most about a million;
     memory stays bounded by a day's records plus the records of dossiers still in progress.
     ``progress(stage, done, total)`` reports the days of the year done, per stage ("dossier", "ndxp"),
     always from the calling thread. ``workers``: 2 writes the NDXP files in a second process (the
-    default when the machine has two cores and the scale is 0.01 or more); the files are identical.
+    default when the machine has two cores and the scale is 0.01 or more); the files are identical. ``off``: units
+    switched off from a time (``switched_off``: no event of theirs from then on), to show a silent source.
     """
+    off = dict(off or {})
     _check_args(year, scale)
     if chunk_rows < 1:
         raise ValueError("chunk_rows must be at least 1")
@@ -1458,10 +1499,10 @@ def generate(year: int, scale: float, out_dir: Path, *, seed: int = 2024, progre
     if workers <= 1:
         kind: Kind
         for kind in ("dossier", "ndxp"):
-            results[kind] = _write_kind(kind, year, scale, seed, out_dir, chunk_rows, report(kind))
+            results[kind] = _write_kind(kind, year, scale, seed, out_dir, chunk_rows, report(kind), off)
     else:
         cmd = [sys.executable, "-c", _WORKER, "ndxp", str(year), repr(float(scale)), str(seed), str(out_dir),
-               str(chunk_rows)]
+               str(chunk_rows), json.dumps({u: x.isoformat() for u, x in off.items()})]
         # the child finds chiso where this process found it, however that was
         env = dict(os.environ)
         src = str(Path(__file__).resolve().parents[2])
@@ -1503,7 +1544,7 @@ def generate(year: int, scale: float, out_dir: Path, *, seed: int = 2024, progre
                     own(d, t)
                 drain(block=False)
 
-            results["dossier"] = _write_kind("dossier", year, scale, seed, out_dir, chunk_rows, tick)
+            results["dossier"] = _write_kind("dossier", year, scale, seed, out_dir, chunk_rows, tick, off)
             drain(block=True)
             code = child.wait()
             for t in readers:

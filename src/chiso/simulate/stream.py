@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 
 import httpx
@@ -35,10 +35,12 @@ def _check_kinds(kinds: Sequence[str]) -> list[Kind]:
 
 
 def merged_batches(year: int, scale: float, *, kinds: Sequence[str] = KINDS, batch_rows: int = 1000,
-                   seed: int = 2024, limit: int | None = None) -> Iterator[tuple[Kind, pa.RecordBatch]]:
-    """(kind, batch) in time order across kinds, at most ``limit`` events in all."""
+                   seed: int = 2024, limit: int | None = None, off: Mapping[str, datetime] | None = None
+                   ) -> Iterator[tuple[Kind, pa.RecordBatch]]:
+    """(kind, batch) in time order across kinds, at most ``limit`` events in all; ``off``: units switched off from
+    a time (``chiso.simulate.nation.switched_off``)."""
     ks = _check_kinds(kinds)
-    its = {k: iter_batches(year, scale, seed=seed, kind=k, batch_rows=batch_rows) for k in ks}
+    its = {k: iter_batches(year, scale, seed=seed, kind=k, batch_rows=batch_rows, off=off) for k in ks}
     heads: dict[Kind, pa.RecordBatch] = {}
     for k, it in its.items():
         first = next(it, None)
@@ -49,6 +51,8 @@ def merged_batches(year: int, scale: float, *, kinds: Sequence[str] = KINDS, bat
         k = min(heads, key=lambda x: (heads[x].column("at")[0].value, ks.index(x)))
         batch = heads[k]
         nxt = next(its[k], None)
+        while nxt is not None and not nxt.num_rows:  # a batch wholly of a unit switched off
+            nxt = next(its[k], None)
         if nxt is None:
             del heads[k]
         else:
@@ -112,7 +116,7 @@ def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], 
 
 def stream_http(base_url: str, token: str, year: int, scale: float, *, kinds: Sequence[str] = KINDS,
                 batch_rows: int = 1000, rate: float | None = None, seed: int = 2024, limit: int | None = None,
-                retries: int = 5) -> int:
+                retries: int = 5, off: Mapping[str, datetime] | None = None) -> int:
     """POST the events as NDJSON batches to ``{base_url}/api/v1/events/{kind}``; returns the events sent.
 
     A batch is sent again (up to ``retries`` times, with backoff) on a connection error or a 5xx
@@ -122,7 +126,8 @@ def stream_http(base_url: str, token: str, year: int, scale: float, *, kinds: Se
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
     base = base_url.rstrip("/")
     with httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client:
-        for kind, batch in merged_batches(year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit):
+        for kind, batch in merged_batches(year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit,
+                                          off=off):
             time.sleep(pacer.wait_time(batch.num_rows))
             _post(client, f"{base}/api/v1/events/{kind}", ndjson(batch), headers, retries)
             pacer.done(batch.num_rows)
@@ -130,7 +135,8 @@ def stream_http(base_url: str, token: str, year: int, scale: float, *, kinds: Se
 
 
 async def stream_nats(servers: str, subject_prefix: str, year: int, scale: float, *, kinds: Sequence[str] = KINDS,
-                      batch_rows: int = 1000, seed: int = 2024, limit: int | None = None) -> int:
+                      batch_rows: int = 1000, seed: int = 2024, limit: int | None = None,
+                      off: Mapping[str, datetime] | None = None) -> int:
     """Publish NDJSON batches to JetStream subjects ``{subject_prefix}.{kind}``, each awaiting its ack.
 
     The stream ``CHISO_EVENTS`` (subjects ``{subject_prefix}.>``) is created when missing. Each message
@@ -145,7 +151,8 @@ async def stream_nats(servers: str, subject_prefix: str, year: int, scale: float
     try:
         js = nc.jetstream()
         await ensure_stream(js, subject_prefix)
-        for kind, batch in merged_batches(year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit):
+        for kind, batch in merged_batches(year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit,
+                                          off=off):
             for part, body in _fit(batch, int(nc.max_payload)):
                 ids = part.column("event_id")
                 msg_id = f"{kind}:{ids[0].as_py()}:{ids[len(ids) - 1].as_py()}"

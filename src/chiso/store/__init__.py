@@ -28,7 +28,8 @@ from chiso.errors import ConflictError, WorkspaceError
 from chiso.store import schema as s
 from chiso.store.aggregates import EventBook
 from chiso.store.clock import now
-from chiso.store.users import UserBook
+from chiso.store.users import UserBook, _audit
+from chiso.store.warnings import WarningBook
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _VALUE_FIELDS = ("value", "numerator", "denominator", "approximate", "qualifier", "paragraph", "comment")
@@ -103,6 +104,7 @@ class Store:
         self._local = threading.local()  # the open batch() of this thread, if any: the web shares a store
         self.events = EventBook(engine)
         self.users = UserBook(engine, write=self._write)  # a form's move joins an open batch()
+        self.warnings = WarningBook(engine, write=self._write, audit=_audit)
 
     # lifecycle ------------------------------------------------------------------------------
     @classmethod

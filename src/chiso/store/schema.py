@@ -145,6 +145,7 @@ event_batch = Table(
     Column("duplicates", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
     Column("state", String(20), nullable=False),
+    Index("ix_event_batch_received_at", "received_at"),  # a source's recent batches, for silent sources (0010)
 )
 
 event_source = Table(
@@ -249,4 +250,40 @@ form_state = Table(
     Column("updated_by", String(200), nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False),
+)
+
+# early warnings (issue 15 §2, 0010): one row per condition (``key``: kind, unit, subject, period), found again →
+# ``last_seen`` moves; ``active``: the condition held at the last check that looked at it
+warning = Table(
+    "warning",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+    Column("unit", String(50), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("period", String(30)),
+    Column("expected", Float),
+    Column("seen", Float),
+    Column("since", DateTime, nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("state", String(20), nullable=False),  # new | seen | resolved
+    Column("active", Boolean, nullable=False),
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("state_by", String(200)),
+    Column("state_at", DateTime),
+    Index("ix_warning_unit_state", "unit", "state"),
+)
+
+# every move of a warning (raised, reopened, seen, resolved, cleared), who and when: its increasing id is the point
+# a subscriber lists the warnings raised since (0010)
+warning_log = Table(
+    "warning_log",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("warning", Integer, ForeignKey("warning.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(20), nullable=False),
 )

@@ -50,6 +50,7 @@ from chiso.web import (
     metrics,
     pages,
     reports,
+    warnings,
 )
 from chiso.web.dashboards import Dashboards
 from chiso.web.headers import SecurityHeaders, secure
@@ -160,7 +161,8 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
     for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
                    auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
                    admin.router, reports.router, extract.router, indices.router, indices.api_router,
-                   communes.router, communes.api_router, metrics.router, foresight.router):
+                   communes.router, communes.api_router, metrics.router, foresight.router, warnings.pages_router,
+                   warnings.api_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS

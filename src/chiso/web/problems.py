@@ -40,6 +40,7 @@ from chiso.errors import (
     UnknownPeriodError,
     UnknownStructureError,
     UnknownUnitError,
+    UnknownWarningError,
     ValidationError,
     WorkspaceError,
 )
@@ -71,6 +72,7 @@ ERRORS: dict[type[ChisoError], tuple[int, str]] = {
     UnknownIndexError: (422, "unknown-index"),
     IndexScoreError: (422, "index-not-scored"),
     UnknownUnitError: (422, "unknown-unit"),
+    UnknownWarningError: (404, "unknown-warning"),
     UnknownPeriodError: (422, "unknown-period"),
     UnknownStructureError: (400, "invalid-structure"),
     UnknownNameError: (422, "unknown-name"),
