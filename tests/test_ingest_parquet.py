@@ -163,3 +163,41 @@ def test_repeated_ids_are_stored_once_in_any_order(ing: EventIngestor, order: st
     assert (r.accepted, r.duplicates) == (15, 7)
     n = ing.events.con.execute("SELECT count(*), count(DISTINCT event_id) FROM dossier_event").fetchall()[0]
     assert n == (40, 40)
+
+
+def test_files_in_a_row_validated_ahead_keep_each_files_rows(ing: EventIngestor, tmp_path: Path) -> None:
+    d = tmp_path / "dossier"
+    d.mkdir()
+    _write(d / "a.parquet", _rows(30, BAD), row_group_size=4)
+    _write(d / "b.parquet", [dossier(100 + i, **({"channel": "fax"} if i == 7 else {})) for i in range(25)],
+           row_group_size=6)
+    (d / "c.ndjson").write_text("\n".join(json.dumps({k: v for k, v in dossier(200 + i).items() if v is not None})
+                                          for i in range(5)))
+    _write(d / "e.parquet", [dossier(i) for i in (2, 3, 4)], row_group_size=4)  # 2 and 4 stored by a, 3 rejected
+    got = list(ing.ingest_files([d / "a.parquet", d / "b.parquet", d / "c.ndjson", d / "e.parquet"], chunk_rows=10))
+    assert [p.name for p, _ in got] == ["a.parquet", "b.parquet", "c.ndjson", "e.parquet"]
+    a, b, c, e = (r for _, r in got)
+    assert [p for p, _ in a.rejects] == [i + 1 for i in sorted(BAD)]
+    assert [p for p, _ in b.rejects] == [8] and b.accepted == 24
+    assert (c.accepted, e.accepted, e.duplicates) == (5, 1, 2)
+
+
+def test_a_damaged_second_file_leaves_the_first_whole(ing: EventIngestor, tmp_path: Path) -> None:
+    d = tmp_path / "dossier"
+    d.mkdir()
+    _write(d / "a.parquet", _rows(30, {}), row_group_size=4)
+    _write(d / "b.parquet", [dossier(100 + i) for i in range(50)], row_group_size=10)
+    data = bytearray((d / "b.parquet").read_bytes())
+    data[200:2000] = bytes(1800)
+    (d / "b.parquet").write_bytes(bytes(data))
+    done = []
+    with pytest.raises(ImportFileError, match=r"b\.parquet"):
+        for p, r in ing.ingest_files([d / "a.parquet", d / "b.parquet"], chunk_rows=10, resume=True):
+            done.append((p.name, r.accepted))
+    assert done == [("a.parquet", 30)]
+    assert ing.events.count("dossier") == 30
+    # the cursor that validated ahead is closed: the store closes and opens again
+    path = ing.events.path
+    ing.events.close()
+    duckdb.connect(path).close()
+    ing.events = type(ing.events)(path)
