@@ -2,9 +2,8 @@
 
     .venv/bin/python bench/ingest.py --events 10M [--http-batches 100] [--clients 1,4]
 
-- Files: ``EventIngestor.ingest_files`` (what ``chiso ingest`` runs) on the simulator's Parquet files
-  (validation, the event store append with its duplicate check, the kept aggregates updated per batch),
-  into a fresh workspace.
+- Files: ``EventIngestor.ingest_file`` on the simulator's Parquet files (validation, the event store
+  append with its duplicate check, the kept aggregates updated per batch), into a fresh workspace.
   Baseline: the bare DuckDB insert of the same rows into the same tables (no validation, no duplicate
   check, no aggregates) — the floor for storing them. Also: the same file again (every event a duplicate).
 - HTTP: ``chiso serve`` in its own process; this process posts NDJSON batches of 1,000 events to
@@ -64,7 +63,7 @@ def run_bare_insert(raw: str, folder: str) -> dict[str, float]:
 
 
 def run_ingest_files(raw: str, folder: str) -> dict[str, Any]:
-    """``EventIngestor.ingest_files`` on every file, into a fresh workspace; then one file again."""
+    """``EventIngestor.ingest_file`` on every file, into a fresh workspace; then one file again."""
     from chiso import app as core
 
     ws_dir = Path(folder) / "ws-files"
@@ -76,7 +75,8 @@ def run_ingest_files(raw: str, folder: str) -> dict[str, Any]:
         files = sorted(Path(raw, kind).glob("*.parquet"))
         t0 = time.perf_counter()
         n = 0
-        for f, r in ing.ingest_files(files, kind):  # as `chiso ingest` does: the next chunk validated ahead
+        for f in files:
+            r = ing.ingest_file(f, kind)
             if r.rejected:
                 raise RuntimeError(f"{f}: {r.rejected} events rejected, e.g. {r.rejects[:2]}")
             n += r.accepted
@@ -267,14 +267,14 @@ def files_section(es: c.EventSet, work: Path) -> list[str]:
     for kind in ("dossier", "ndxp"):
         n = counts[kind]
         assert res["events"][kind] == n, (kind, res["events"][kind], n)
-        rows.append([f"{kind}: `EventIngestor.ingest_files` (files: {res['files'][kind]})",
+        rows.append([f"{kind}: `EventIngestor.ingest_file` (files: {res['files'][kind]})",
                      f"{n:,}", c.fmt_s(res["seconds"][kind]), f"{n / res['seconds'][kind]:,.0f}",
                      c.fmt_ratio(res["seconds"][kind] / bare[kind]), c.fmt_mib(rss)])
         rows.append([f"{kind}: baseline, bare DuckDB `INSERT … SELECT` into the same tables", f"{n:,}",
                      c.fmt_s(bare[kind]), f"{n / bare[kind]:,.0f}", "1.00×", c.fmt_mib(bare_rss)])
     tot_s = sum(res["seconds"].values())
     tot_n = sum(counts.values())
-    rows.append(["all: `ingest_files`", f"{tot_n:,}", c.fmt_s(tot_s), f"{tot_n / tot_s:,.0f}",
+    rows.append(["all: `ingest_file`", f"{tot_n:,}", c.fmt_s(tot_s), f"{tot_n / tot_s:,.0f}",
                  c.fmt_ratio(tot_s / sum(bare.values())), c.fmt_mib(rss)])
     ag = res["again"]
     rows.append([f"dossier, the last file again (all {ag['duplicates']:,} duplicates)", f"{ag['events']:,}",

@@ -137,17 +137,15 @@ def ingest(
         moved: dict[str, Counter[tuple[str, str]]] = {}
         with _progress() as bar:
             task = bar.add_task(say("cli.events.ingesting"), total=len(paths))
-            # within a file: rows (Parquet) or bytes (NDJSON) committed, with the rate and the time left
-            inner: dict[Path, TaskID] = {}
+            for p in paths:
+                # within a file: rows (Parquet) or bytes (NDJSON) committed, with the rate and the time left
+                inner = bar.add_task(f"  {p.name}", total=None)
 
-            def moved_on(p: Path, done: int, total: int) -> None:
-                if p not in inner:
-                    inner[p] = bar.add_task(f"  {p.name}", total=None)
-                bar.update(inner[p], completed=done, total=total or None)
+                def moved_on(done: int, total: int, inner: TaskID = inner) -> None:
+                    bar.update(inner, completed=done, total=total or None)
 
-            for p, rec in ing.ingest_files(paths, kind, progress=moved_on, resume=True, chunk_rows=chunk_rows):
-                if p in inner:
-                    bar.remove_task(inner.pop(p))
+                rec = ing.ingest_file(p, kind, progress=moved_on, resume=True, chunk_rows=chunk_rows)
+                bar.remove_task(inner)
                 if rec.resumed_from:
                     err.print(say("cli.events.resumed", file=p.name, rows=fmt_number(rec.resumed_from, 0)))
                 t = totals.setdefault(

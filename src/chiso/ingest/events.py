@@ -25,8 +25,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -61,7 +60,6 @@ Attributed = Counter[tuple[str, str]]  # (former unit, successor) -> events re-a
 # What a batch is, for recording its rejects once: an idempotency key or a content hash, or how to compute it
 # (only needed when the batch has rejects: a file is hashed only then).
 Identity = str | Callable[[], str] | None
-Validated = tuple[pa.Table, list[Reject], Attributed]  # a chunk's good rows, its rejects, its re-attributions
 ALL = "*"
 log = logging.getLogger(__name__)
 
@@ -183,30 +181,6 @@ class Communes:
         if c.province != unit:
             return None, f"subunit: the commune {c.code!r} lies in {c.province or 'no province'}, not in {unit!r}"
         return c.code, None
-
-
-@dataclass
-class _FilePlan:
-    """A file to ingest, opened: its kind, source, place kept for resuming and where it resumes; a Parquet file's
-    columns, rows and the row ranges read by DuckDB (None: read in turn)."""
-
-    path: Path
-    kind: str
-    source: str
-    place: str | None
-    skip: int
-    names: list[str] | None = None
-    rows: int = 0
-    ranges: list[tuple[int, int]] | None = None
-
-    def __post_init__(self) -> None:
-        # The file is the batch: positions are its lines or rows, and its content hash (taken only when a chunk
-        # has rejects) names it, so ingesting the same file again records no reject twice.
-        self.file_key = functools.cache(lambda: f"file-sha256:{_file_digest(self.path)}")
-
-    def committed(self, book: Any, rows: int) -> None:
-        if self.place:
-            book.checkpoint(self.place, str(self.path), rows)
 
 
 class EventIngestor:
@@ -443,25 +417,24 @@ class EventIngestor:
 
     def _validate_arrow(
         self, kind: str, table: pa.Table, allowed: set[str] | None
-    ) -> Validated:
+    ) -> tuple[pa.Table, list[Reject], Attributed]:
         con = self.events.con
         if "__pos" in table.column_names:  # not an event field: ignored like any unknown column
             table = table.drop_columns(["__pos"])
         # each row's place in the chunk, for its reject's position
         con.register("raw_in", table.append_column("__pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
         try:
-            return self._validate_raw(kind, set(table.column_names), allowed, con)
+            return self._validate_raw(kind, set(table.column_names), allowed)
         finally:
             con.unregister("raw_in")
 
     def _validate_parquet(
-        self, kind: str, path: Path, names: Sequence[str], start: int, stop: int, allowed: set[str] | None,
-        con: Any = None,
-    ) -> Validated:
+        self, kind: str, path: Path, names: Sequence[str], start: int, stop: int, allowed: set[str] | None
+    ) -> tuple[pa.Table, list[Reject], Attributed]:
         """Rows ``start``..``stop`` of a Parquet file, read by DuckDB itself: its reader decodes straight into the
         validating query (the row range skips the other row groups), where decoding to Arrow first cost as much again
-        as validating. ``__pos`` is the file's row number. ``con``: a cursor of the event store's (another thread's)."""
-        con = con or self.events.con
+        as validating. ``__pos`` is the file's row number."""
+        con = self.events.con
         cols = ", ".join(_quoted(n) for n in names if n != "__pos")
         con.execute(
             f"CREATE OR REPLACE TEMP VIEW raw_in AS SELECT {cols}, file_row_number AS __pos FROM "
@@ -469,14 +442,17 @@ class EventIngestor:
             f"WHERE file_row_number >= {int(start)} AND file_row_number < {int(stop)}"
         )
         try:
-            return self._validate_raw(kind, set(names), allowed, con)
+            return self._validate_raw(kind, set(names), allowed)
         except duckdb.Error as exc:  # a damaged file found while reading it: what was committed before stays
             raise ImportFileError(str(path), f"rows {start + 1}–{stop}: not readable as Parquet ({exc})") from None
         finally:
             con.execute("DROP VIEW IF EXISTS raw_in")
 
-    def _validate_raw(self, kind: str, present: set[str], allowed: set[str] | None, con: Any) -> Validated:
-        """The rules over ``raw_in`` (the chunk's columns as given, and each row's ``__pos``), on ``con``."""
+    def _validate_raw(
+        self, kind: str, present: set[str], allowed: set[str] | None
+    ) -> tuple[pa.Table, list[Reject], Attributed]:
+        """The rules over ``raw_in`` (the chunk's columns as given, and each row's ``__pos``)."""
+        con = self.events.con
         try:
             derived = {n for n, _ in DERIVED_COLUMNS[kind]}
             wanted = [c for c in columns(kind) if c[0] not in derived and c[0] != "batch"]
@@ -652,29 +628,23 @@ class EventIngestor:
         key = batch_key if batch_key is not None else functools.partial(_table_digest, table)
         return self._commit(kind, good, bad, src.id if src else str(source), moved, key)
 
-    def _validated_ahead(self, work: Sequence[tuple[_FilePlan, int, int]]) -> Generator[Validated, None, None]:
-        """Each range of Parquet files validated, the next one while this one is stored: DuckDB's insert runs on one
-        core, so validating on the other, on a cursor of its own, hides most of it. At most two chunks are held.
-        Nothing a chunk of a file is judged by changes with the chunk before it (a file has no source scope)."""
-        if not work:
-            return
-        cur = self.events.con.cursor()
-        try:
-            with ThreadPoolExecutor(1, thread_name_prefix="chiso-validate") as pool:
-
-                def job(w: tuple[_FilePlan, int, int]) -> Validated:
-                    f, start, stop = w
-                    assert f.names is not None
-                    return self._validate_parquet(f.kind, f.path, f.names, start, stop, None, cur)
-
-                ahead = pool.submit(job, work[0])
-                for i in range(len(work)):
-                    got = ahead.result()
-                    if i + 1 < len(work):
-                        ahead = pool.submit(job, work[i + 1])
-                    yield got
-        finally:
-            cur.close()
+    def submit_parquet(
+        self,
+        kind: str,
+        path: Path,
+        names: Sequence[str],
+        start: int,
+        stop: int,
+        source: EventSourceRecord | str,
+        *,
+        batch_key: Identity = None,
+    ) -> Receipt:
+        """Rows ``start``..``stop`` of a Parquet file (``names``: its columns) as one batch; rejects' positions are
+        the file's rows."""
+        src = source if isinstance(source, EventSourceRecord) else None
+        good, bad, moved = self._validate_parquet(kind, path, names, start, stop, self.allowed_units(src))
+        key = batch_key if batch_key is not None else functools.partial(_file_digest, path)
+        return self._commit(kind, good, bad, src.id if src else str(source), moved, key)
 
     def ingest_file(
         self,
@@ -694,81 +664,26 @@ class EventIngestor:
         ``resume``: the place in the file is kept after each chunk while it is ingested, and an ingest of the
         same, unchanged file that did not finish (killed, stopped) resumes there; ``resumed_from`` says where.
         Rows before that place are skipped, not re-sent: stored events are counted once anyway."""
-        tell = (lambda _p, done, total: progress(done, total)) if progress else None
-        ((_, receipt),) = self.ingest_files([path], kind, source=source, chunk_rows=chunk_rows, progress=tell,
-                                            resume=resume)
-        return receipt
-
-    def ingest_files(
-        self,
-        paths: Sequence[Path],
-        kind: str | None = None,
-        *,
-        source: str | None = None,
-        chunk_rows: int = 2_000_000,
-        progress: Callable[[Path, int, int], None] | None = None,
-        resume: bool = False,
-    ) -> Iterator[tuple[Path, Receipt]]:
-        """Files one after the other, each as ``ingest_file`` says, its receipt given as it is done; the chunks of
-        Parquet files are validated one ahead, across files. Every file is opened first: one that is not readable
-        stops the run before anything is stored."""
-        files = [self._plan_file(p, kind, source, chunk_rows, resume) for p in paths]
-        ahead = self._validated_ahead([(f, a, b) for f in files if f.ranges is not None for a, b in f.ranges])
-        try:
-            for f in files:
-                total = Receipt(f.kind)
-                total.resumed_from = f.skip
-                if f.ranges is not None:
-                    for _, stop in f.ranges:
-                        good, bad, moved = next(ahead)
-                        total.add(self._commit(f.kind, good, bad, f.source, moved, f.file_key))
-                        f.committed(self.book, stop)
-                        if progress:
-                            progress(f.path, stop, f.rows)
-                else:
-                    self._ingest_in_turn(f, total, chunk_rows, progress)
-                if f.place:
-                    self.book.checkpoint(f.place, str(f.path), None)  # done: the next ingest of the file starts anew
-                yield f.path, total
-        finally:
-            ahead.close()
-
-    def _plan_file(self, path: Path, kind: str | None, source: str | None, chunk_rows: int,
-                   resume: bool) -> _FilePlan:
         kind = kind or _kind_from_path(path)
+        source = source or f"file:{path.name}"
+        # The file is the batch: positions are its lines or rows, and its content hash (taken only when a chunk
+        # has rejects) names it, so ingesting the same file again records no reject twice.
+        file_key = functools.cache(lambda: f"file-sha256:{_file_digest(path)}")
+        total = Receipt(kind)
         place = _place_key(path) if resume else None
-        f = _FilePlan(path, kind, source or f"file:{path.name}", place, self.book.resume_point(place) if place else 0)
-        suffix = path.suffix.lower()
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
-
-            try:
-                meta = pq.ParquetFile(path).metadata
-            except (OSError, pa.ArrowException) as exc:
-                raise ImportFileError(str(path), f"not a readable Parquet file ({exc})") from None
-            f.names, f.rows = meta.schema.to_arrow_schema().names, meta.num_rows
-            if "file_row_number" not in f.names:  # else DuckDB's row number would clash with it: read through Arrow
-                # the rest of a chunk the last run committed part of starts at ``skip``
-                f.ranges = [(max(a, f.skip), b) for a, b in _row_ranges(meta, chunk_rows) if b > f.skip]
-        elif suffix not in (".ndjson", ".jsonl", ".json", ".csv"):
-            raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
-        return f
-
-    def _ingest_in_turn(self, f: _FilePlan, total: Receipt, chunk_rows: int,
-                        progress: Callable[[Path, int, int], None] | None) -> None:
-        """A file whose chunks are validated as they are read: NDJSON (line by line), CSV, and Parquet read
-        through Arrow."""
-        path, kind, source, skip, file_key = f.path, f.kind, f.source, f.skip, f.file_key
+        skip = self.book.resume_point(place) if place else 0
+        total.resumed_from = skip
 
         def committed(rows: int) -> None:
-            f.committed(self.book, rows)
+            if place:
+                self.book.checkpoint(place, str(path), rows)
 
         suffix = path.suffix.lower()
         if suffix in (".ndjson", ".jsonl", ".json"):
             size, done_bytes, last = path.stat().st_size, 0, 0
             part: list[tuple[int | None, str | Mapping[str, Any]]] = []
-            with path.open("rb") as fh:
-                for lineno, raw in enumerate(fh, start=1):
+            with path.open("rb") as f:
+                for lineno, raw in enumerate(f, start=1):
                     done_bytes += len(raw)
                     if lineno <= skip:
                         continue
@@ -784,25 +699,37 @@ class EventIngestor:
                         part = []
                         committed(lineno)
                         if progress:
-                            progress(path, done_bytes, size)
+                            progress(done_bytes, size)
             if part:
                 total.add(self.submit_records(kind, part, source, batch_key=file_key))
             committed(max(last, skip))
             if progress:
-                progress(path, size, size)
+                progress(size, size)
         elif suffix == ".parquet":
             import pyarrow.parquet as pq
 
-            for start, stop, rows in _arrow_chunks(pq.ParquetFile(path), chunk_rows):
+            try:
+                meta = pq.ParquetFile(path).metadata
+            except (OSError, pa.ArrowException) as exc:
+                raise ImportFileError(str(path), f"not a readable Parquet file ({exc})") from None
+            names = meta.schema.to_arrow_schema().names
+            if "file_row_number" in names:  # DuckDB's row number would clash with it: read through Arrow
+                chunks: Iterable[tuple[int, int, pa.Table | None]] = _arrow_chunks(pq.ParquetFile(path), chunk_rows)
+            else:
+                chunks = ((a, b, None) for a, b in _row_ranges(meta, chunk_rows))
+            for start, stop, rows in chunks:
                 if stop <= skip:
                     continue
                 if start < skip:  # the chunk the last run committed part of: only its rest
-                    rows, start = rows.slice(skip - start), skip
-                total.add(self.submit_arrow(kind, rows, source, offset=start, batch_key=file_key))
+                    rows, start = (None if rows is None else rows.slice(skip - start)), skip
+                if rows is None:
+                    total.add(self.submit_parquet(kind, path, names, start, stop, source, batch_key=file_key))
+                else:
+                    total.add(self.submit_arrow(kind, rows, source, offset=start, batch_key=file_key))
                 committed(stop)
                 if progress:
-                    progress(path, stop, f.rows)
-        else:
+                    progress(stop, meta.num_rows)
+        elif suffix == ".csv":
             import pyarrow.csv as pcsv
 
             batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
@@ -818,7 +745,12 @@ class EventIngestor:
                                             batch_key=file_key))
                 committed(done)
                 if progress:
-                    progress(path, done, done)  # CSV: rows, the total unknown
+                    progress(done, done)  # CSV: rows, the total unknown
+        else:
+            raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
+        if place:
+            self.book.checkpoint(place, str(path), None)  # done: the next ingest of the file starts anew
+        return total
 
     # commit and apply -----------------------------------------------------------------------------
     def _commit(
