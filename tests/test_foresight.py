@@ -86,7 +86,8 @@ def test_an_interval_narrower_than_the_models_past_misses_is_widened(ws: core.Wo
         v += slope
         rows.append(flow("P48", f"{2022 + i // 12}-{i % 12 + 1:02d}", v))
     write(ws, rows)
-    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 9, 30))
+    # the model's own spread alone (the trend's uncertainty covers these misses already: nothing left to widen)
+    p = Foresight(ws.engine, trend_uncertainty=False).project(FLOW, "P48", 2024, as_of=date(2024, 9, 30))
     assert (p.method, p.history, p.months_left) == ("ets_seasonal", 33, 3)
     assert p.widened >= MIN_ORIGINS and "widened" in p.note
     assert p.low is not None and p.high is not None and p.value is not None and p.low < p.value < p.high

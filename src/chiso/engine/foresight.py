@@ -12,8 +12,11 @@ so a 2025 province is projected from its rebased 2024 months. Each kind is proje
 - a **stock**, and any other level (a rate reported without its parts, a score): the value at the year's end.
 
 The model is statsmodels' ETS (exponential smoothing, additive errors, an additive trend straight or damped,
-whichever fits better by AICc), simulated ``SIMULATIONS`` times for the interval and the probability; an interval
-narrower than the model's own misses from earlier points of the series is widened to them. Which rule applies is
+whichever fits better by AICc), simulated ``SIMULATIONS`` times for the interval and the probability. ETS simulates
+with its fitted level and trend as if they were known, so its spread is the months' noise alone; each simulation
+also draws the level and slope of a straight line through the last ``TREND_MONTHS`` months from their sampling
+distribution (the uncertainty of the trend itself, said in ``note``). An interval still narrower than the model's
+own misses from earlier points of the series is widened to them. Which rule applies is
 decided by the months of history, this year's and before, up to the forecast date, and always said
 (``Projection.method``, ``note``):
 
