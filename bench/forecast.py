@@ -189,8 +189,10 @@ def main() -> None:
         f"{len(INDICATORS)} rates "
         f"({', '.join(f'`{i}`' for i in INDICATORS)}) and {len(UNITS)} units (the nation, both blocs, six "
         f"provinces, three ministries), {args.seeds} seeds of the simulated nation (2022–2024) at scale "
-        f"{args.scale:g}, scored against the year's actual value; with the years before as history (from 2022), and "
-        "with the year alone (a workspace that began that year). 2023 goes on as 2022 went; 2024 ends with a Q4 "
+        f"{args.scale:g}, scored against the year's actual value; "
+        + " and ".join(["with the years before as history (from 2022)"] * (2 in histories)
+                       + ["with the year alone (a workspace that began that year)"] * (0 in histories))
+        + ". 2023 goes on as 2022 went; 2024 ends with a Q4 "
         "campaign (the simulator's full-online push to the published 2024 figures) that no earlier year shows. "
         "Errors in percentage points; the model's error as a ratio of the "
         "last-value baseline's (below 1: better). Goal: the 80 % intervals cover within 5 points of 80 %.",
