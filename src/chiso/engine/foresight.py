@@ -385,14 +385,14 @@ def _trend_draws(y: F64, left: int, n: int, rng: np.random.Generator) -> F64:
     outcomes. Each simulation draws the level now and the slope of a straight line through the last
     ``TREND_MONTHS`` months from their sampling distribution (statsmodels OLS; Student's t, n − 2 degrees of
     freedom) and carries that error on over the months ahead."""
-    import statsmodels.api as sm
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: 0.15 s more to import
 
     y = y[-TREND_MONTHS:]
     k = len(y)
     if k < 4 or float(np.ptp(y)) == 0.0:  # too few months for a spread of the line, or nothing moves
         return np.zeros((left, n))
     t = np.arange(k, dtype=float) - (k - 1)  # 0 at the last month: the constant is the level now
-    cov = np.asarray(sm.OLS(y, sm.add_constant(t)).fit().cov_params(), dtype=float)
+    cov = np.asarray(OLS(y, np.column_stack([np.ones(k), t])).fit().cov_params(), dtype=float)
     df = k - 2
     draws = rng.multivariate_normal(np.zeros(2), cov, size=n) * np.sqrt(df / rng.chisquare(df, size=(n, 1)))
     h = np.arange(1, left + 1, dtype=float)[:, None]
