@@ -13,14 +13,17 @@ Q4 campaign that no earlier year shows. Scored against the year's actual:
 - mean absolute error of the projection, and of two baselines: **last value** (the year so far, as if it would
   not move) and **straight line** (a least-squares line through this year's months, carried to December, a
   rate's months weighted by this year's mean volume);
-- the coverage of the 80 % intervals (goal: within 5 points of 80 %).
+- the coverage of the 80 % intervals (goal: within 5 points of 80 %), per year and per seed: seed 2024 is the one
+  the trend-uncertainty window (``TREND_MONTHS``) was chosen on, seed 2025 is held out;
+- the time of a projection with and without the trend's uncertainty (``Foresight(trend_uncertainty=False)``: the
+  model's own spread, as before), alternating, at the end of September 2024, in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import calendar
+import json
 import os
 import statistics
 import subprocess
@@ -39,6 +42,7 @@ UNITS = ["VN", "ministries", "provinces", "P01", "P79", "P48", "P38", "P96", "P1
 # 2023: a year that goes on as the years before; 2024: the simulated year of a Q4 campaign that no earlier year
 # shows (the full-online push of simulate/nation.py's _fo_shape, calibrated on the published 2024 figures)
 YEARS = (2023, 2024)
+TUNED = 2024  # the seed the trend-uncertainty window was chosen on; the others are held out
 
 
 def world(seed: int, scale: float) -> Path:
@@ -101,11 +105,30 @@ def score(ws_dir: Path, year: int, history: int, simulations: int) -> list[dict[
                 seconds = time.perf_counter() - t0
                 if p.value is None:
                     continue
-                rows.append({"year": year, "history": history, "code": code, "unit": unit, "month": m, "method": p.method, "actual": actual,
+                rows.append({"year": year, "history": history, "code": code, "unit": unit, "month": m,
+                             "method": p.method, "actual": actual,
                              "value": p.value, "low": p.low, "high": p.high, "last": p.actual,
                              "line": straight_line(ind, months[:m]), "seconds": seconds})
     ws.close()
     return rows
+
+
+def timing(ws_dir: Path, simulations: int) -> dict[bool, list[float]]:
+    """Seconds per projection with and without the trend's uncertainty, alternating over the same questions."""
+    from chiso import app as core
+    from chiso.engine.foresight import Foresight
+
+    ws = core.find_workspace(ws_dir)
+    out: dict[bool, list[float]] = {False: [], True: []}
+    for code in INDICATORS:
+        for unit in UNITS:
+            for trend in (False, True):
+                fs = Foresight(ws.engine, history_years=2, simulations=simulations, trend_uncertainty=trend)
+                t0 = time.perf_counter()
+                fs.project(code, unit, 2024, as_of=date(2024, 9, 30))
+                out[trend].append(time.perf_counter() - t0)
+    ws.close()
+    return out
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -127,14 +150,22 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--scale", type=float, default=0.002)
     ap.add_argument("--simulations", type=int, default=1000)
+    ap.add_argument("--histories", default="2,0", help="years of history: 2 (from 2022) and/or 0 (the year alone)")
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
     load = c.load_average()
+    histories = [int(h) for h in args.histories.split(",")]
     results: dict[tuple[int, str, str], list[dict[str, Any]]] = {}
+    seconds: dict[bool, list[float]] = {False: [], True: []}
     for seed in range(2024, 2024 + args.seeds):
         ws = world(seed, args.scale)
+        for trend, took in timing(ws, args.simulations).items():
+            seconds[trend] += took
+        role = "tuned" if seed == TUNED else "held out"
         for year in YEARS:
             for label, history in (("with the years before", 2), ("this year alone", 0)):
+                if history not in histories:
+                    continue
                 print(f"seed {seed}: scoring {year}, {label} …", flush=True)
                 got = score(ws, year, history, args.simulations)
                 (ws.parent / f"scored-{year}-{history}.json").write_text(json.dumps(got, indent=0))
@@ -142,9 +173,11 @@ def main() -> None:
                     horizon = "Feb–May" if r["month"] <= 5 else "Jun–Nov"
                     results.setdefault((year, label, horizon), []).append(r)
                     results.setdefault((year, label, "all"), []).append(r)
+                    results.setdefault((year, label, f"seed {seed} ({role})"), []).append(r)
     rows = []
     for (year, label, horizon), rs in sorted(results.items(), key=lambda kv: (kv[0][0], kv[0][1] != "with the years "
-                                                                               "before", kv[0][2] != "all", kv[0][2])):
+                                                                               "before", kv[0][2] != "all",
+                                                                               kv[0][2].startswith("seed"), kv[0][2])):
         s = summarise(rs)
         rows.append([f"{year}, {label}, {horizon}", f"{s['n']}", f"{s['mae']:.2f}", f"{s['bias']:+.2f}",
                      f"{s['last']:.2f}", f"{s['line']:.2f}", f"{s['mae'] / s['last']:.2f}", f"{s['coverage']:.1f}",
@@ -156,13 +189,25 @@ def main() -> None:
         f"{len(INDICATORS)} rates "
         f"({', '.join(f'`{i}`' for i in INDICATORS)}) and {len(UNITS)} units (the nation, both blocs, six "
         f"provinces, three ministries), {args.seeds} seeds of the simulated nation (2022–2024) at scale "
-        f"{args.scale:g}, scored against the year's actual value; with the years before as history (from 2022), and "
-        "with the year alone (a workspace that began that year). 2023 goes on as 2022 went; 2024 ends with a Q4 "
-        "campaign (the simulator's full-online push to the published 2024 figures) that no earlier year shows. Errors in percentage points; the model's error as a ratio of the "
+        f"{args.scale:g}, scored against the year's actual value; "
+        + " and ".join(["with the years before as history (from 2022)"] * (2 in histories)
+                       + ["with the year alone (a workspace that began that year)"] * (0 in histories))
+        + ". 2023 goes on as 2022 went; 2024 ends with a Q4 "
+        "campaign (the simulator's full-online push to the published 2024 figures) that no earlier year shows. "
+        "Errors in percentage points; the model's error as a ratio of the "
         "last-value baseline's (below 1: better). Goal: the 80 % intervals cover within 5 points of 80 %.",
+        "",
+        "Rows *seed 2024 (tuned)* are the seed the trend-uncertainty window (the last 12 months) was chosen on "
+        "(against the whole series); *seed 2025 (held out)* was not looked at before this run.",
         "",
         c.table(["year, history, forecast made", "forecasts", "MAE", "bias", "MAE last value", "MAE straight line",
                  "ratio to last value", "80 % coverage", "mean width", "ms each", "rules"], rows),
+        "",
+        f"Time per projection (end of September 2024, with the years before, {len(seconds[True])} questions each, "
+        f"alternating, this run): **{1000 * statistics.median(seconds[False]):.0f} ms** median with the model's own "
+        f"spread only (before), **{1000 * statistics.median(seconds[True]):.0f} ms** with the trend's uncertainty "
+        f"(after); 90th percentile {1000 * c.pct(seconds[False], 0.9):.0f} and {1000 * c.pct(seconds[True], 0.9):.0f} "
+        "ms.",
         "",
         *c.footer(load),
     ])

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import date
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -15,7 +16,7 @@ from chiso.catalogue.models import Target, UnitType
 from chiso.catalogue.periods import Period
 from chiso.catalogue.records import Origin, ValueInput
 from chiso.cli.main import app
-from chiso.engine.foresight import MIN_ORIGINS, MODEL_MONTHS, Foresight
+from chiso.engine.foresight import MIN_ORIGINS, MODEL_MONTHS, TREND_MONTHS, Foresight, _trend_draws
 from chiso.report.foresight_text import method_sentence, needed_sentence, projection_sentence, sentences
 
 RATE = "dossier_full_online_rate"
@@ -85,7 +86,8 @@ def test_an_interval_narrower_than_the_models_past_misses_is_widened(ws: core.Wo
         v += slope
         rows.append(flow("P48", f"{2022 + i // 12}-{i % 12 + 1:02d}", v))
     write(ws, rows)
-    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 9, 30))
+    # the model's own spread alone (the trend's uncertainty covers these misses already: nothing left to widen)
+    p = Foresight(ws.engine, trend_uncertainty=False).project(FLOW, "P48", 2024, as_of=date(2024, 9, 30))
     assert (p.method, p.history, p.months_left) == ("ets_seasonal", 33, 3)
     assert p.widened >= MIN_ORIGINS and "widened" in p.note
     assert p.low is not None and p.high is not None and p.value is not None and p.low < p.value < p.high
@@ -111,6 +113,52 @@ def test_a_series_too_short_for_a_pace(ws: core.Workspace) -> None:
     p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 2, 29))
     assert (p.method, p.reason, p.value) == ("none", "too_short", None)  # one month is no pace
     assert p.actual == 100
+
+
+# --- the intervals' coverage ---------------------------------------------------------------------------------
+def test_the_trend_draws_carry_the_lines_uncertainty_on() -> None:
+    rng = np.random.default_rng(1)
+    line = 100.0 + 2.0 * np.arange(20)
+    assert np.abs(_trend_draws(line, 6, 500, rng)).max() < 1e-9  # a line without noise: level and slope known
+    noisy = line + rng.normal(0.0, 5.0, size=20)
+    d = _trend_draws(noisy, 6, 4000, rng)
+    assert d.shape == (6, 4000) and abs(float(d.mean())) < 0.5
+    sd = d.std(axis=1)
+    assert np.all(np.diff(sd) > 0)  # the slope's error grows with the months ahead
+    # the level now is known to about σ·√(4/n) from the last TREND_MONTHS months (n = 12: ≈ 2.9 for σ = 5)
+    assert 1.5 < sd[0] < 5.0
+    assert not _trend_draws(noisy[:3], 6, 10, rng).any()  # too few months for a spread of the line
+
+
+def coverage(ws: core.Workspace, units: list[str], actual: dict[str, float], fs: Foresight) -> float:
+    inside = []
+    for unit in units:
+        for month in (4, 8):
+            p = fs.project(FLOW, unit, 2024, as_of=Period.month(2024, month).end)
+            assert p.low is not None and p.high is not None
+            inside.append(p.low <= actual[unit] <= p.high)
+    return 100.0 * sum(inside) / len(inside)
+
+
+def test_the_80_percent_intervals_cover_about_80_percent_of_a_small_world(ws: core.Workspace) -> None:
+    # 15 units of a steadily rising monthly count with noise, 2023–2024; forecasts at the end of April and of
+    # August 2024 scored against the year's actual sum (30 forecasts: 80 % ± 15 is ± 2 standard errors)
+    rng = np.random.default_rng(15)
+    units = [u.code for u in ws.catalogue.members("provinces", Period.year(2024))][:15]
+    rows, actual = [], {}
+    for unit in units:
+        level, slope, noise = rng.uniform(800, 1500), rng.uniform(-5, 25), rng.uniform(0.03, 0.08)
+        ys = level + slope * np.arange(24) + rng.normal(0.0, noise * level, size=24)
+        rows += months(2023, list(ys[:12]), unit) + months(2024, list(ys[12:]), unit)
+        actual[unit] = float(ys[12:].sum())
+    write(ws, rows)
+    fs = Foresight(ws.engine, simulations=300)
+    got = coverage(ws, units, actual, fs)
+    assert 65.0 <= got <= 95.0, got
+    # the model's own spread alone covers too little: what this test holds is the trend's uncertainty
+    assert coverage(ws, units, actual, Foresight(ws.engine, simulations=300, trend_uncertainty=False)) < 65.0
+    p = fs.project(FLOW, units[0], 2024, as_of=date(2024, 9, 30))
+    assert f"level and slope of the last {TREND_MONTHS} months" in p.note
 
 
 # --- the simulated 2024: rates from events ----------------------------------------------------------------------

@@ -12,8 +12,11 @@ so a 2025 province is projected from its rebased 2024 months. Each kind is proje
 - a **stock**, and any other level (a rate reported without its parts, a score): the value at the year's end.
 
 The model is statsmodels' ETS (exponential smoothing, additive errors, an additive trend straight or damped,
-whichever fits better by AICc), simulated ``SIMULATIONS`` times for the interval and the probability; an interval
-narrower than the model's own misses from earlier points of the series is widened to them. Which rule applies is
+whichever fits better by AICc), simulated ``SIMULATIONS`` times for the interval and the probability. ETS simulates
+with its fitted level and trend as if they were known, so its spread is the months' noise alone; each simulation
+also draws the level and slope of a straight line through the last ``TREND_MONTHS`` months from their sampling
+distribution (the uncertainty of the trend itself, said in ``note``). An interval still narrower than the model's
+own misses from earlier points of the series is widened to them. Which rule applies is
 decided by the months of history, this year's and before, up to the forecast date, and always said
 (``Projection.method``, ``note``):
 
@@ -54,6 +57,7 @@ SIMULATIONS = 1000
 SEASONAL_MONTHS = 26  # two seasons and a little: statsmodels needs more than two full cycles
 MODEL_MONTHS = 8
 PACE_MONTHS = 2
+TREND_MONTHS = 12  # the straight line whose level and slope uncertainty the simulations carry: the last year
 MIN_ORIGINS = 4  # earlier forecasts needed before their misses may widen an interval
 HISTORY_YEARS = 3  # months read before the year: at most this many years
 SEED = 20_240_101  # the same question, the same answer
@@ -154,10 +158,12 @@ def shape_of(ind: Indicator, months: Sequence[Month]) -> Shape:
 class Foresight:
     """Projections over an engine's answers."""
 
-    def __init__(self, engine: Engine, *, simulations: int = SIMULATIONS, history_years: int = HISTORY_YEARS) -> None:
+    def __init__(self, engine: Engine, *, simulations: int = SIMULATIONS, history_years: int = HISTORY_YEARS,
+                 trend_uncertainty: bool = True) -> None:
         self.engine = engine
         self.simulations = simulations
         self.history_years = history_years  # years before the projected one that the series may reach back
+        self.trend_uncertainty = trend_uncertainty  # off: the model's own spread only (the backtest's before)
 
     def months(self, ind: Indicator, unit: str | Unit, first: Period, last: Period, structure: date) -> list[Month]:
         """The engine's monthly answers from ``first`` to ``last``, in the structure of ``structure``."""
@@ -216,7 +222,9 @@ class Foresight:
             method: Method = "ets_seasonal" if seasonal else "ets"
             reason = "seasonal" if seasonal else "trend"
             note = (f"ETS over {len(tail)} months" + (" with a 12-month seasonality" if seasonal else
-                                                      f", no seasonality (fewer than {SEASONAL_MONTHS} months)"))
+                                                      f", no seasonality (fewer than {SEASONAL_MONTHS} months)")
+                    + (f"; the simulations also carry the uncertainty of the level and slope of the last "
+                       f"{min(len(tail), TREND_MONTHS)} months' straight line" if self.trend_uncertainty else ""))
         elif sum(m.value is not None for m in this_year) >= PACE_MONTHS:
             last_year = [m for m in months if m.period.start.year == year - 1]
             sims, shaped = self._simulate_pace(shape, this_year, last_year, left)
@@ -298,7 +306,8 @@ class Foresight:
         rng = self._rng()
         out, past = {}, {}
         for name, series in _series(shape, tail).items():
-            out[name], past[name] = _ets(series, left, self.simulations, seasonal, rng)
+            sims, past[name] = _ets(series, left, self.simulations, seasonal, rng)
+            out[name] = sims + _trend_draws(series, left, self.simulations, rng) if self.trend_uncertainty else sims
         return out, past
 
     def _simulate_pace(self, shape: Shape, this_year: list[Month], last_year: list[Month],
@@ -368,6 +377,26 @@ def _ets(y: F64, left: int, n: int, seasonal: bool, rng: np.random.Generator) ->
                          for s in starts]).reshape(-1, left)
     came = np.array([y[s:s + left] for s in starts], dtype=float).reshape(-1, left)
     return sims.reshape(left, n) * scale, (pred * scale, came)
+
+
+def _trend_draws(y: F64, left: int, n: int, rng: np.random.Generator) -> F64:
+    """Where the series' level and slope may really be (left × n): ETS simulates with its fitted parameters and
+    state as if known, so its spread is the months' noise alone, and the backtest's 80 % intervals held half the
+    outcomes. Each simulation draws the level now and the slope of a straight line through the last
+    ``TREND_MONTHS`` months from their sampling distribution (statsmodels OLS; Student's t, n − 2 degrees of
+    freedom) and carries that error on over the months ahead."""
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: 0.15 s more to import
+
+    y = y[-TREND_MONTHS:]
+    k = len(y)
+    if k < 4 or float(np.ptp(y)) == 0.0:  # too few months for a spread of the line, or nothing moves
+        return np.zeros((left, n))
+    t = np.arange(k, dtype=float) - (k - 1)  # 0 at the last month: the constant is the level now
+    cov = np.asarray(OLS(y, np.column_stack([np.ones(k), t])).fit().cov_params(), dtype=float)
+    df = k - 2
+    draws = rng.multivariate_normal(np.zeros(2), cov, size=n) * np.sqrt(df / rng.chisquare(df, size=(n, 1)))
+    h = np.arange(1, left + 1, dtype=float)[:, None]
+    return np.asarray(draws[:, 0][None, :] + h * draws[:, 1][None, :], dtype=float)
 
 
 def _past_errors(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict[str, F64],
