@@ -132,3 +132,17 @@ def test_round_half_up_is_exact_for_large_numbers() -> None:
     # a float is taken by its shortest text
     assert str(round_half_up(123456789012345678901234567890.0, 0)) == "123456789012345680000000000000"
     assert round_half_up(float("inf"), 2).is_infinite()
+
+
+def test_units_of_measure_are_said_in_english_and_a_new_one_as_given() -> None:
+    from chiso.catalogue import load_catalogue
+    from chiso.i18n import fmt_value, measure_name
+
+    assert fmt_value(1256, "giao dịch", 0, "en") == "1,256 transactions"
+    assert fmt_value(1256, "giao dịch", 0, "vi") == "1.256 giao dịch"
+    assert fmt_value(2_800_000, "hồ sơ", 0, "en") == "2.8 million dossiers"
+    assert measure_name("tấm", "en") == "tấm"  # a workspace's own unit, not in the table: as given
+    # every unit the shipped indicators are measured in has its English name
+    units = {i.unit for i in load_catalogue().indicators.values()} - {"", "%"}
+    assert units and all(measure_name(u, "en") != u or u == "USD" for u in units), sorted(
+        u for u in units if measure_name(u, "en") == u)

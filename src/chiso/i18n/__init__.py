@@ -145,6 +145,12 @@ def fmt_compact(x: float | None, lang: str | None = None, decimals: int = 2) -> 
     return fmt_number(x, 0 if float(x).is_integer() else 2, lang)
 
 
+def measure_name(unit: str, lang: str | None = None) -> str:
+    """A unit of measure as the definitions write it ("giao dịch"), in the language asked ("transactions"); one
+    without an entry (a workspace's own indicator) as given."""
+    return t(f"measure.{unit}", lang) if f"measure.{unit}" in MESSAGES else unit
+
+
 def fmt_value(x: float | None, unit: str, decimals: int, lang: str | None = None, kind: str | None = None) -> str:
     """A value the way the reports write it: '45,8%', '2,8 triệu giao dịch', '1.267.427 lượt', 'thứ 71'."""
     if x is None:
@@ -155,6 +161,7 @@ def fmt_value(x: float | None, unit: str, decimals: int, lang: str | None = None
         return f"thứ {fmt_number(x, 0, lang)}" if current_lang(lang) == "vi" else f"#{fmt_number(x, 0, lang)}"
     if unit == "%":
         return f"{fmt_number(x, decimals, lang)}%"
+    unit = measure_name(unit, lang)
     # round figures ("2,8 triệu", "942 triệu") read compact; exact ones ("1.267.427") in full
     if abs(x) >= 1_000_000 and (len(str(round(abs(x))).rstrip("0")) <= 4 or abs(x) >= 10**8):
         return f"{fmt_compact(x, lang)} {unit}".rstrip()

@@ -33,7 +33,7 @@ from chiso.engine import rebase as rb
 from chiso.engine.answers import RankRow
 from chiso.engine.reading import Policy, Ranking
 from chiso.errors import HttpProblem
-from chiso.i18n import fmt_number, t
+from chiso.i18n import fmt_number, measure_name, t
 from chiso.web.api import default_period
 from chiso.web.contexts import Context, page_context
 from chiso.web.dashboards import Dashboards
@@ -248,7 +248,8 @@ def communes_table(v: CommunesView, lang: str) -> DataTable:
     cols = [Column("page.communes.col.rank"), Column("web.col.unit_code"), Column("page.communes.col.commune"),
             Column("page.communes.col.type"), Column("page.communes.col.district"),
             Column("page.communes.col.received"), Column("page.communes.col.resolved"),
-            *(Column(text=f"{c.name.get(lang)} ({c.unit})" if c.unit else c.name.get(lang)) for c in v.columns)]
+            *(Column(text=f"{c.name.get(lang)} ({measure_name(c.unit, lang)})" if c.unit else c.name.get(lang))
+              for c in v.columns)]
     rows: list[list[Cellish]] = []
     for r in v.rows:
         rows.append([r.rank, r.unit.code, r.unit.name, r.unit.local_type or "",

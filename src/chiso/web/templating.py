@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from chiso.i18n import MESSAGES, current_lang, fmt_compact, fmt_number, fmt_value, t
+from chiso.i18n import MESSAGES, current_lang, fmt_compact, fmt_number, fmt_value, measure_name, t
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -28,6 +28,7 @@ LANG_COOKIE = "chiso_lang"
 
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
                   lstrip_blocks=True)
+env.globals["measure_name"] = measure_name
 
 
 def lang_of(request: Request) -> str:
