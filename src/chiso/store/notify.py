@@ -138,8 +138,8 @@ class NotifyBook:
             for sub, item, warning in items:
                 res = conn.execute(self._insert_ignoring_duplicates(s.delivery).values(
                     subscription=sub, item=item, warning=warning, state="pending", attempts=0, next_attempt_at=at,
-                    created_at=at))
-                made += res.rowcount or 0
+                    created_at=at).returning(s.delivery.c.id))
+                made += res.first() is not None  # a row back: inserted (rowcount is -1 under RETURNING on PostgreSQL)
             conn.execute(self._insert_ignoring_duplicates(s.notify_cursor).values(name=cursor, position=position))
             conn.execute(update(s.notify_cursor).where(cc.name == cursor, cc.position < position)
                          .values(position=position))  # never backwards (a slower dispatcher's older view)
