@@ -854,6 +854,14 @@ def subscribe(ws: Workspace, user: auth.User, **fields: Any) -> Subscription:
     return ws.store.notify.subscribe(user.id, **checked)
 
 
+def user_named(ws: Workspace, username: str) -> auth.User:
+    """An application user by login name (the command line acts for one when it subscribes)."""
+    r = ws.store.users.by_username(username[:100])
+    if r is None:
+        raise UnknownNameError(username[:100], detail="user")
+    return auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+
+
 def subscriptions(ws: Workspace, user: auth.User | None) -> list[Subscription]:
     """A user's subscriptions (None: everyone's: the command line's operator)."""
     return ws.store.notify.subscriptions(user.id if user is not None else None)
