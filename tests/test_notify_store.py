@@ -141,3 +141,17 @@ def test_webhooks_stay_off_internal_addresses_unless_allowed() -> None:
     assert reachable("http://127.0.0.1:8000/x", ("127.0.0.1",)) is None
     assert reachable("http://127.0.0.1:8000/x", ("127.0.0.0/8",)) is None
     assert reachable("http://10.0.0.1/", ("127.0.0.1",)) is not None  # allowed hosts only, once a list is set
+
+
+def test_the_deployments_notify_settings_read_and_bad_ones_are_refused() -> None:
+    import tomllib
+
+    from chiso.errors import WorkspaceError
+    from paths import ROOT
+
+    got = NotifySettings.read(tomllib.loads((ROOT / "deploy" / "chiso.toml").read_text(encoding="utf-8")))
+    assert got.smtp_port == 587 and got.retry == (1.0, 4.0, 16.0) and got.webhook_allow == ()
+    for bad in ({"smtp_port": 0}, {"retry": [1, "x"]}, {"retry": [-1]}, {"webhook_allow": "127.0.0.1"},
+                {"max_per_user": 0}, {"smpt_host": "x"}, {"smtp_starttls": "yes"}):
+        with pytest.raises(WorkspaceError):
+            NotifySettings.read({"notify": bad})
