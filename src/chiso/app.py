@@ -286,8 +286,16 @@ class Workspace:
     def dispatcher(self) -> Dispatcher:
         """This process's one notification dispatcher (not started: ``notify_now`` starts it)."""
         if self._dispatcher is None:
-            self._dispatcher = Dispatcher(lambda: self.catalogue, self.store, self.notify_settings)
+            self._dispatcher = Dispatcher(lambda: self.catalogue, self.store, self.notify_settings, self._report_pdf)
         return self._dispatcher
+
+    def _report_pdf(self, period: str, unit: str, lang: str) -> Path:
+        """A report to send to its subscribers (``write_report``, the PDF), in ``reports/delivered/``: beside the
+        reports people wrote, never over them."""
+        nation = self.catalogue.nation.code
+        written = write_report(self, period, formats=("pdf",), lang=lang, unit=None if unit == nation else unit,
+                               out=self.root / REPORTS / "delivered", actor="chiso-notify")
+        return written.files["pdf"]
 
     def notify_now(self) -> None:
         """Wake this process's dispatcher thread (started on first need, when anyone subscribed): warnings raised by

@@ -27,13 +27,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from chiso import auth
 from chiso.catalogue import Catalogue
+from chiso.catalogue.models import UnitType
+from chiso.catalogue.periods import Period, PeriodKind
 from chiso.catalogue.warnings import KINDS, WarningRecord
 from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceError
 from chiso.i18n import LANGS, fmt_date, fmt_number, t
@@ -66,6 +69,7 @@ class NotifySettings:
     poll: float = 30.0  # the background dispatcher's longest sleep
     lease: float = 120.0  # how long a claimed delivery is another process's before it may be claimed again
     after_batch: bool = True  # deliver from the event writer's process, right after its checks
+    report_day: int = 10  # days after a period ends when its report is sent to the report subscriptions
 
     @classmethod
     def read(cls, settings: dict[str, Any], file: str = "chiso.toml") -> NotifySettings:
@@ -87,6 +91,7 @@ class NotifySettings:
             "poll": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600,
             "lease": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 86400,
             "after_batch": lambda v: isinstance(v, bool),
+            "report_day": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
         }
         values: dict[str, Any] = {}
         for key, value in given.items():
@@ -124,6 +129,11 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
         bad("report", "notify.bad.report", report, known=", ".join(REPORTS))
     if report is not None and (kind is not None or indicator is not None):
         bad("report", "notify.bad.report_and_warning", report)
+    if report is not None and unit in catalogue.units and catalogue.units[unit].type not in (
+            UnitType.NATION, UnitType.PROVINCE, UnitType.CITY):
+        bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
+    if report is not None and channel == "inapp":
+        bad("channel", "notify.bad.report_inapp", channel)
     if lang not in LANGS:
         bad("lang", "notify.bad.lang", lang, known=", ".join(LANGS))
     if channel not in CHANNELS:
@@ -235,10 +245,47 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+# --- reports by subscription ---------------------------------------------------------------------------------------
+REPORT_KINDS = {"monthly": PeriodKind.MONTH, "quarterly": PeriodKind.QUARTER, "annual": PeriodKind.YEAR}
+MakeReport = Callable[[str, str, str], Path]  # (period, unit, lang) → the report's PDF
+
+
+def reports_due(report: str, since: date, today: date, day: int) -> list[Period]:
+    """The periods of a report kind whose report fell due (``day`` days after the period's end) from ``since``
+    to ``today``: every one of them, so a scheduler that was down catches up on each period it missed."""
+    out = []
+    p = Period.containing(REPORT_KINDS[report], today)
+    while True:
+        due = p.end + timedelta(days=day)
+        if due < since:
+            break
+        if due <= today:
+            out.append(p)
+        p = p.shift(-1)
+    return out[::-1]
+
+
+def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
+                   pdf: Path) -> EmailMessage:
+    name = unit_label(catalogue, unit, lang)
+    msg = EmailMessage()
+    msg["Subject"] = t("notify.report.subject", lang, period=period, unit=name)
+    msg["From"], msg["To"] = sender, to
+    text = t("notify.report.body", lang, period=period, unit=name)
+    msg.set_content(text + "\n\n" + t("notify.mail.footer", lang))
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p><p><small>"
+                        f"{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>", subtype="html")
+    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
+    return msg
+
+
 # --- the dispatcher -----------------------------------------------------------------------------------------------
 class Dispatcher:
-    def __init__(self, catalogue: Callable[[], Catalogue], store: Store, settings: NotifySettings) -> None:
+    def __init__(self, catalogue: Callable[[], Catalogue], store: Store, settings: NotifySettings,
+                 make_report: MakeReport | None = None) -> None:
         self.catalogue = catalogue
+        self.make_report = make_report
+        self._reports: dict[tuple[str, str, str], Path] = {}  # made in this run: one per (period, unit, language)
         self.store = store
         self.settings = settings
         self._wake = threading.Event()
@@ -266,6 +313,21 @@ class Dispatcher:
             after = raised[-1][0]
             made += book.enqueue(items, cursor=CURSOR, position=after)
 
+    def schedule_reports(self, today: date | None = None) -> int:
+        """A delivery for every report due to a report subscription since it was made (``reports_due``), keyed by
+        (subscription, ``report:<period>``): two schedulers make it once; one back from downtime makes each missed
+        period's."""
+        today = today or utc_now().date()
+        cat = self.catalogue()
+        subs = self.store.notify.subscriptions(reports=True)
+        users = self._users({sub.user_id for sub in subs})
+        items: list[tuple[int, str, int | None]] = []
+        for sub in subs:
+            if sub.report in REPORT_KINDS and allowed(cat, users.get(sub.user_id), sub.unit):
+                items += [(sub.id, f"report:{p}", None)
+                          for p in reports_due(sub.report, sub.created_at.date(), today, self.settings.report_day)]
+        return self.store.notify.add(items)
+
     def _users(self, ids: set[int]) -> dict[int, auth.User]:
         out = {}
         for uid in ids:
@@ -282,7 +344,9 @@ class Dispatcher:
         for d in book.claim(self.settings.lease):
             w = self.store.warnings.get(d.warning) if d.warning is not None else None
             user = self._users({d.subscription.user_id}).get(d.subscription.user_id)
-            if w is None or not allowed(cat, user, w.unit):  # the scope shrank, the user left, the warning went
+            unit = w.unit if w is not None else d.subscription.unit
+            if (w is None and not d.item.startswith("report:")) or not allowed(cat, user, unit):
+                # the scope shrank, the user left, the warning went
                 book.finish(d.id, "skipped", error="out of the user's scope, or no longer there")
                 counts["skipped"] += 1
                 continue
@@ -305,23 +369,43 @@ class Dispatcher:
                 counts["sent"] += 1
         return counts
 
-    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord) -> None:
+    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> None:
         sub = d.subscription
         if sub.channel == "inapp":
             return  # the row is the notification (GET /api/v1/notifications)
+        if w is None:
+            self._send_report(cat, d)
+            return
         if sub.channel == "email":
             st = self.settings
-            if not st.smtp_host:
-                raise WorkspaceError("no SMTP server: set [notify] smtp_host in chiso.toml")
-            msg = email_message(cat, w, sub.lang, st.smtp_from, sub.target or "")
-            with smtplib.SMTP(st.smtp_host, st.smtp_port, timeout=st.timeout) as smtp:
-                if st.smtp_starttls:
-                    smtp.starttls()
-                if st.smtp_user:
-                    smtp.login(st.smtp_user, os.environ.get("CHISO_SMTP_PASSWORD", ""))
-                smtp.send_message(msg)
+            self._mail(email_message(cat, w, sub.lang, st.smtp_from, sub.target or ""))
             return
         self._post(sub, d, json.dumps(payload(cat, d.item, w, sub.lang), ensure_ascii=False).encode())
+
+    def _mail(self, msg: EmailMessage) -> None:
+        st = self.settings
+        if not st.smtp_host:
+            raise WorkspaceError("no SMTP server: set [notify] smtp_host in chiso.toml")
+        with smtplib.SMTP(st.smtp_host, st.smtp_port, timeout=st.timeout) as smtp:
+            if st.smtp_starttls:
+                smtp.starttls()
+            if st.smtp_user:
+                smtp.login(st.smtp_user, os.environ.get("CHISO_SMTP_PASSWORD", ""))
+            smtp.send_message(msg)
+
+    def _send_report(self, cat: Catalogue, d: Delivery) -> None:
+        sub, period = d.subscription, d.item.removeprefix("report:")
+        if sub.channel == "webhook":
+            body = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit}
+            self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
+            return
+        if self.make_report is None:
+            raise WorkspaceError("this dispatcher cannot write reports")
+        key = (period, sub.unit, sub.lang)
+        if key not in self._reports:
+            self._reports[key] = self.make_report(period, sub.unit, sub.lang)
+        self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
+                                  self._reports[key]))
 
     def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
         url = sub.target or ""
@@ -343,9 +427,10 @@ class Dispatcher:
         finally:
             conn.close()
 
-    def run_once(self) -> dict[str, int]:
+    def run_once(self, today: date | None = None) -> dict[str, int]:
         with self._lock:
-            made = self.fan_out()
+            self._reports.clear()
+            made = self.fan_out() + self.schedule_reports(today)
             return {"new": made, **self.deliver_due()}
 
     # in the background --------------------------------------------------------------------------------------------

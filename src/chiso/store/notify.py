@@ -128,18 +128,27 @@ class NotifyBook:
             v = conn.execute(select(s.notify_cursor.c.position).where(s.notify_cursor.c.name == name)).scalar()
         return None if v is None else int(v)
 
+    def add(self, items: Iterable[tuple[int, str, int | None]]) -> int:
+        """Deliveries to make, those already there left alone (another scheduler made them): how many were new."""
+        with self.engine.begin() as conn:
+            return self._add(conn, items)
+
+    def _add(self, conn: Any, items: Iterable[tuple[int, str, int | None]]) -> int:
+        at = now()
+        made = 0
+        for sub, item, warning in items:
+            res = conn.execute(self._insert_ignoring_duplicates(s.delivery).values(
+                subscription=sub, item=item, warning=warning, state="pending", attempts=0, next_attempt_at=at,
+                created_at=at).returning(s.delivery.c.id))
+            made += res.first() is not None  # a row back: inserted (rowcount is -1 under RETURNING on PostgreSQL)
+        return made
+
     def enqueue(self, items: Iterable[tuple[int, str, int | None]], *, cursor: str, position: int) -> int:
         """Deliveries (subscription, item, warning) to make, and the cursor moved to ``position``, in one transaction;
         an item already there (another dispatcher fanned it out) is left as it is. Returns how many were new."""
-        at = now()
-        made = 0
         cc = s.notify_cursor.c
         with self.engine.begin() as conn:
-            for sub, item, warning in items:
-                res = conn.execute(self._insert_ignoring_duplicates(s.delivery).values(
-                    subscription=sub, item=item, warning=warning, state="pending", attempts=0, next_attempt_at=at,
-                    created_at=at).returning(s.delivery.c.id))
-                made += res.first() is not None  # a row back: inserted (rowcount is -1 under RETURNING on PostgreSQL)
+            made = self._add(conn, items)
             conn.execute(self._insert_ignoring_duplicates(s.notify_cursor).values(name=cursor, position=position))
             conn.execute(update(s.notify_cursor).where(cc.name == cursor, cc.position < position)
                          .values(position=position))  # never backwards (a slower dispatcher's older view)
