@@ -155,3 +155,48 @@ def test_the_deployments_notify_settings_read_and_bad_ones_are_refused() -> None
                 {"max_per_user": 0}, {"smpt_host": "x"}, {"smtp_starttls": "yes"}):
         with pytest.raises(WorkspaceError):
             NotifySettings.read({"notify": bad})
+
+
+def test_waking_the_dispatcher_never_waits_on_a_slow_webhook(sqlite_workspace: core.Workspace,
+                                                             cheap_hashes: None) -> None:
+    """The event writer's hook only wakes the dispatcher's thread: a receiver taking 2 s holds up the thread, not
+    the caller."""
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    arrived = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            time.sleep(2.0)
+            self.send_response(200)
+            self.end_headers()
+            arrived.set()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    ws = sqlite_workspace
+    try:
+        (ws.root / "chiso.toml").write_text((ws.root / "chiso.toml").read_text()
+                                            + '\n[notify]\nwebhook_allow = ["127.0.0.1"]\npoll = 1\n')
+        hn = user(ws, "hn", "reporter", "P01")
+        core.subscribe(ws, hn, unit="P01", channel="webhook", target=f"http://127.0.0.1:{server.server_address[1]}/",
+                       secret="s" * 20)
+        ws.store.warnings.sync([silent("P01")], [])
+        t0 = time.monotonic()
+        ws.notify_now()
+        assert time.monotonic() - t0 < 0.5  # the caller goes on at once
+        assert not arrived.is_set()
+        assert arrived.wait(10)  # and the thread delivers it
+        for _ in range(100):
+            if [d.state for d in ws.store.notify.deliveries()] == ["sent"]:
+                break
+            time.sleep(0.05)
+        assert [d.state for d in ws.store.notify.deliveries()] == ["sent"]
+    finally:
+        ws.close()
+        server.shutdown()
