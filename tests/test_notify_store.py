@@ -200,3 +200,31 @@ def test_waking_the_dispatcher_never_waits_on_a_slow_webhook(sqlite_workspace: c
     finally:
         ws.close()
         server.shutdown()
+
+
+def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core.Workspace,
+                                                                 cheap_hashes: None) -> None:
+    import time
+
+    from chiso import workflow
+    from chiso.catalogue.records import ValueInput
+
+    ws = workspace
+    ds = ws.catalogue.datasets["province_monthly"]
+    teams = "community_dx_teams"
+    ws.store.write_values([ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m,
+                                      source="test") for m in range(1, 6)], actor="test")
+    reporter = workflow.to_user(ws.store.users.create("hn", "hn", "pw-hn-12345", "reporter", "P01"))
+    reviewer = workflow.to_user(ws.store.users.create("hnrev", "hnrev", "pw-hnrev-123", "reviewer", "P01"))
+    core.subscribe(ws, reporter, unit="P01", indicator=teams, channel="inapp")
+    entries = [workflow.Entry(c, value=500.0 if c == teams else 50.0,
+                              comment="thành lập tổ ở mọi thôn" if c == teams else None) for c in ds.indicators]
+    workflow.save_form(ws, reporter, ds.id, "P01", "2026-06", entries)
+    workflow.submit_form(ws, reporter, ds.id, "P01", "2026-06")
+    workflow.approve_form(ws, reviewer, ds.id, "P01", "2026-06")
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not core.notifications(ws, reporter):
+        time.sleep(0.05)
+    [(d, w)] = core.notifications(ws, reporter)
+    assert (w.kind, w.unit, w.subject) == ("break", "P01", teams)  # the subscription: this indicator only
+    ws.close()
