@@ -94,3 +94,23 @@ def test_no_subscription_input_makes_a_500(sqlite_workspace: core.Workspace, mak
     assert r.status_code in (400, 422), r.text  # a request's shape: 400; a value against chiso's rules: 422
     assert r.json()["detail"]
     assert c.delete("/api/v1/subscriptions/99999999999", headers={"X-CSRF-Token": c.csrf}).status_code == 400
+
+
+def test_the_page_adds_lists_and_removes_the_users_own(workspace: core.Workspace, make_client: MakeClient) -> None:
+    hn = make_client(workspace, user="hn", role="reporter", unit="P01")
+    page = hn.get("/subscriptions")
+    assert page.status_code == 200 and "Đăng ký nhận cảnh báo" in page.text
+    form = {"unit": "P01", "channel": "email", "target": "hn@example.vn", "kind": "silent"}
+    assert hn.post("/subscriptions", data=form).status_code == 403  # no form token
+    r = hn.post("/subscriptions", data=form | {"csrf": hn.csrf})
+    assert r.status_code == 200 and "hn@example.vn" in r.text  # redirected to the page, which lists it
+    bad = hn.post("/subscriptions", data=form | {"unit": "P79", "csrf": hn.csrf})
+    assert bad.status_code == 403 and 'role="alert"' in bad.text
+    bad = hn.post("/subscriptions", data=form | {"target": "not-an-address", "csrf": hn.csrf})
+    assert bad.status_code == 422 and "hn@example.vn" in bad.text  # the error on the page, the list kept
+    [sub] = core.subscriptions(workspace, core.user_named(workspace, "hn"))
+    assert make_client(workspace, user="hcm", role="reporter", unit="P79").get("/subscriptions").text.count(
+        "hn@example.vn") == 0
+    gone = hn.post(f"/subscriptions/{sub.id}/delete", data={"csrf": hn.csrf})
+    assert gone.status_code == 200 and "hn@example.vn" not in gone.text
+    assert make_client(workspace).get("/subscriptions", follow_redirects=False).status_code == 303  # to /login
