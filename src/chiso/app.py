@@ -36,6 +36,7 @@ from chiso.errors import (
     PermissionDenied,
     Problem,
     UnknownNameError,
+    UnknownSubscriptionError,
     UnknownUnitError,
     UnknownWarningError,
     ValidationError,
@@ -49,8 +50,11 @@ from chiso.ingest.files import MAX_BYTES, MAX_ROWS, read_value_rows
 from chiso.ingest.intake import Outcome, check_proposals, check_rows
 from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE
 from chiso.logs import FORMATS, LEVELS
+from chiso.notify import CURSOR as NOTIFY_CURSOR
+from chiso.notify import Dispatcher, NotifySettings, check_subscription
 from chiso.store import Store, WriteSummary
 from chiso.store.events import read_export_marker
+from chiso.store.notify import Delivery, Subscription
 from chiso.store.warnings import MAX_LIST as MAX_WARNINGS
 from chiso.watch import Watch
 
@@ -202,6 +206,7 @@ class Workspace:
     _checked: float = field(default=0.0, repr=False)
     _engine: tuple[Catalogue, Engine] | None = field(default=None, repr=False)
     _generation: int = field(default=0, repr=False)
+    _dispatcher: Dispatcher | None = field(default=None, repr=False)
     login_limits: str | None = field(default=None, repr=False)  # "memory" | "store" given by a flag: over chiso.toml
 
     def _definition_files(self) -> tuple[tuple[str, int, int], ...]:
@@ -266,11 +271,41 @@ class Workspace:
 
             def after(kind: str, _batch: int, units: frozenset[str]) -> None:
                 watch.use(self.catalogue, self.engine)  # reloaded definitions, if they changed
-                watch.after_batch(kind, units)
+                if watch.after_batch(kind, units)["raised"]:
+                    self.notify_now()  # only wakes the dispatcher's thread: the writer never waits on delivery
 
             ing.after_apply.append(after)
         ing.recover()
         return ing
+
+    @property
+    def notify_settings(self) -> NotifySettings:
+        """``[notify]`` of chiso.toml: SMTP, retries, the webhooks' allow-list (docs/notifications.md)."""
+        return NotifySettings.read(self.settings, str(self.root / SETTINGS))
+
+    def dispatcher(self) -> Dispatcher:
+        """This process's one notification dispatcher (not started: ``notify_now`` starts it)."""
+        if self._dispatcher is None:
+            self._dispatcher = Dispatcher(lambda: self.catalogue, self.store, self.notify_settings, self._report_pdf)
+        return self._dispatcher
+
+    def _report_pdf(self, period: str, unit: str, lang: str) -> Path:
+        """A report to send to its subscribers (``write_report``, the PDF), in ``reports/delivered/``: beside the
+        reports people wrote, never over them."""
+        nation = self.catalogue.nation.code
+        written = write_report(self, period, formats=("pdf",), lang=lang, unit=None if unit == nation else unit,
+                               out=self.root / REPORTS / "delivered", actor="chiso-notify")
+        return written.files["pdf"]
+
+    def notify_now(self) -> None:
+        """Wake this process's dispatcher thread (started on first need, when anyone subscribed): warnings raised by
+        a batch go out within seconds, and the caller goes on at once."""
+        try:
+            if self._dispatcher is None and not (self.notify_settings.after_batch and self.store.notify.any()):
+                return
+            self.dispatcher().start().wake()
+        except Exception:  # a bad [notify] setting must not fail the batch; `chiso notify run` names it
+            log.exception("the notification dispatcher could not start")
 
     def watch(self) -> Watch:
         """The early-warning checks over this workspace's store and engine (``chiso.watch``; docs/warnings.md)."""
@@ -333,6 +368,9 @@ class Workspace:
         return Deployment.read(self.settings, str(self.root / SETTINGS))
 
     def close(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.stop()
+            self._dispatcher = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -810,3 +848,43 @@ def set_warning_state(ws: Workspace, user: auth.User | None, wid: int, state: st
     moved = ws.store.warnings.set_state(wid, state, actor)
     assert moved is not None
     return moved
+
+
+# subscriptions and notifications (issue 15 §3; docs/notifications.md) -----------------------------------------------
+def subscribe(ws: Workspace, user: auth.User, **fields: Any) -> Subscription:
+    """A subscription of ``user``: to a unit in their scope (``notify.check_subscription``), at most
+    ``[notify] max_per_user`` of them. The dispatcher's cursor starts at the warning log's end if it has none."""
+    checked = check_subscription(ws.catalogue, user, **fields)
+    if ws.store.notify.count(user.id) >= ws.notify_settings.max_per_user:
+        raise ValidationError([Problem(None, "subscription", "notify.bad.too_many",
+                                       {"limit": ws.notify_settings.max_per_user})])
+    ws.store.notify.start_cursor(NOTIFY_CURSOR, ws.store.warnings.last_log_id())
+    return ws.store.notify.subscribe(user.id, **checked)
+
+
+def user_named(ws: Workspace, username: str) -> auth.User:
+    """An application user by login name (the command line acts for one when it subscribes)."""
+    r = ws.store.users.by_username(username[:100])
+    if r is None:
+        raise UnknownNameError(username[:100], detail="user")
+    return auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+
+
+def subscriptions(ws: Workspace, user: auth.User | None) -> list[Subscription]:
+    """A user's subscriptions (None: everyone's: the command line's operator)."""
+    return ws.store.notify.subscriptions(user.id if user is not None else None)
+
+
+def unsubscribe(ws: Workspace, user: auth.User | None, sid: int) -> None:
+    if not (0 < sid < 2**31 and ws.store.notify.unsubscribe(sid, user.id if user is not None else None)):
+        raise UnknownSubscriptionError(str(sid))
+
+
+def notifications(ws: Workspace, user: auth.User, limit: int = 100) -> list[tuple[Delivery, WarningRecord]]:
+    """A user's in-app notifications, the newest first, with their warnings (those still in their scope)."""
+    out = []
+    for d in ws.store.notify.deliveries(user_id=user.id, channel="inapp", states=["sent"], limit=min(limit, 1000)):
+        w = ws.store.warnings.get(d.warning) if d.warning is not None else None
+        if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.unit):
+            out.append((d, w))
+    return out

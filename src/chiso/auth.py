@@ -49,12 +49,17 @@ _SUBTREES: WeakKeyDictionary[Catalogue, dict[str, frozenset[str]]] = WeakKeyDict
 
 def subtree(catalogue: Catalogue, user: User) -> frozenset[str]:
     """Every unit code in the user's scope (what ``in_scope`` answers yes for), the local units included."""
+    return units_below(catalogue, user.unit)
+
+
+def units_below(catalogue: Catalogue, code: str) -> frozenset[str]:
+    """A unit and every unit below it (a subscription to a subtree; a user's scope)."""
     by_root = _SUBTREES.get(catalogue)
     if by_root is None:
         by_root = _SUBTREES.setdefault(catalogue, {})
-    scope = by_root.get(user.unit)
+    scope = by_root.get(code)
     if scope is None:
-        scope = by_root[user.unit] = _subtree(catalogue, user.unit)
+        scope = by_root[code] = _subtree(catalogue, code)
     return scope
 
 

@@ -8,7 +8,8 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 │   ├── UnknownPeriodError
 │   ├── UnknownStructureError  a unit structure other than 2024, 2025 or a date
 │   ├── UnknownIndexError      a composite index code (qd766, dti_province, egdi…)
-│   └── UnknownWarningError    a warning's number that is not one (``chiso warnings seen 99``)
+│   ├── UnknownWarningError    a warning's number that is not one (``chiso warnings seen 99``)
+│   └── UnknownSubscriptionError  a subscription's number that is not one (or not the user's)
 ├── ValidationError            input values broke a rule; carries every ``Problem`` (row, field, reason)
 ├── NumberError                a typed number is not one, or reads two ways (1.234); also a ValueError
 ├── ImportFileError            an import file could not be read at all (format, columns)
@@ -99,6 +100,10 @@ class UnknownIndexError(UnknownNameError):
 
 class UnknownWarningError(UnknownNameError):
     kind, msg_id = "warning", "unknown.warning"
+
+
+class UnknownSubscriptionError(UnknownNameError):
+    kind, msg_id = "subscription", "unknown.subscription"
 
 
 class IndexScoreError(ChisoError):

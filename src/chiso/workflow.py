@@ -331,7 +331,8 @@ def approve_form(
 ) -> FormView:
     view = _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
                  values="approved", version=version)
-    ws.watch().after_approval(view.dataset.id, view.unit, str(view.period))  # the values now published
+    if ws.watch().after_approval(view.dataset.id, view.unit, str(view.period))["raised"]:  # the values now published
+        ws.notify_now()  # their warnings to the subscribers, from a thread: the approval does not wait
     return view
 
 

@@ -19,6 +19,10 @@ from chiso.cli.events import events_app, ingest, serve, simulate, sources_app
 from chiso.cli.extract import extract
 from chiso.cli.forecast import forecast
 from chiso.cli.indices import index_app
+from chiso.cli.notify import notify_app
+from chiso.cli.notify import subscribe as subscribe_cmd
+from chiso.cli.notify import subscriptions as subscriptions_cmd
+from chiso.cli.notify import unsubscribe as unsubscribe_cmd
 from chiso.cli.report import report
 from chiso.cli.warnings import warnings_app
 from chiso.engine import Answer, RankRow
@@ -531,6 +535,10 @@ app.add_typer(events_app, name="events")
 app.add_typer(sources_app, name="sources")
 app.add_typer(index_app, name="index")
 app.add_typer(warnings_app, name="warnings")
+app.add_typer(notify_app, name="notify")
+app.command("subscribe")(subscribe_cmd)
+app.command("subscriptions")(subscriptions_cmd)
+app.command("unsubscribe")(unsubscribe_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

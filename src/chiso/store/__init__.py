@@ -28,6 +28,7 @@ from chiso.errors import ConflictError, WorkspaceError
 from chiso.store import schema as s
 from chiso.store.aggregates import EventBook
 from chiso.store.clock import now
+from chiso.store.notify import NotifyBook
 from chiso.store.users import UserBook, _audit
 from chiso.store.warnings import WarningBook
 
@@ -105,6 +106,7 @@ class Store:
         self.events = EventBook(engine)
         self.users = UserBook(engine, write=self._write)  # a form's move joins an open batch()
         self.warnings = WarningBook(engine, write=self._write, audit=_audit)
+        self.notify = NotifyBook(engine)  # subscriptions and deliveries (issue 15 §3)
 
     # lifecycle ------------------------------------------------------------------------------
     @classmethod

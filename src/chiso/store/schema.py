@@ -287,3 +287,51 @@ warning_log = Table(
     Column("actor", String(200), nullable=False),
     Column("action", String(20), nullable=False),
 )
+
+# who wants to hear of what, and how (issue 15 §3, 0011): a unit (with the units below it or not), narrowed to an
+# indicator or a warning kind, or a report (monthly, quarterly, annual); by e-mail, webhook or in the application
+subscription = Table(
+    "subscription",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("unit", String(50), nullable=False),
+    Column("below", Boolean, nullable=False),
+    Column("indicator", String(100)),
+    Column("kind", String(20)),  # a warning kind; none: every kind
+    Column("report", String(20)),  # monthly | quarterly | annual: a report subscription, not warnings
+    Column("channel", String(20), nullable=False),  # email | webhook | inapp
+    Column("target", String(500)),  # the address or the URL
+    Column("secret", String(200)),  # the webhook's HMAC key
+    Column("lang", String(5), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# one row per subscription and item ("warning:<log id>", "report:<period>"): the unique pair is what keeps an item
+# from being delivered twice, whichever process claims it first (0011)
+delivery = Table(
+    "delivery",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("subscription", Integer, ForeignKey("subscription.id", ondelete="CASCADE"), nullable=False),
+    Column("item", String(100), nullable=False),
+    Column("warning", Integer, ForeignKey("warning.id", ondelete="CASCADE")),
+    Column("state", String(20), nullable=False),  # pending | sending | sent | failed | skipped
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime, nullable=False),
+    Column("claimed_until", DateTime),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    Column("read_at", DateTime),  # an in-app notification the user has read
+    UniqueConstraint("subscription", "item", name="uq_delivery_item"),
+    Index("ix_delivery_due", "state", "next_attempt_at"),
+)
+
+# a dispatcher's place in a log (the warning log's id it fanned out up to): a restart continues from it (0011)
+notify_cursor = Table(
+    "notify_cursor",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+)

@@ -50,6 +50,7 @@ from chiso.web import (
     metrics,
     pages,
     reports,
+    subscriptions,
     warnings,
 )
 from chiso.web.dashboards import Dashboards
@@ -162,7 +163,7 @@ def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: in
                    auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
                    admin.router, reports.router, extract.router, indices.router, indices.api_router,
                    communes.router, communes.api_router, metrics.router, foresight.router, warnings.pages_router,
-                   warnings.api_router):
+                   warnings.api_router, subscriptions.router, subscriptions.pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS

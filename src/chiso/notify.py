@@ -1,0 +1,464 @@
+"""Subscriptions and delivery of early warnings (issue 15 §3; docs/notifications.md).
+
+- ``check_subscription``: what a user may subscribe to (a unit their role and scope let them read; bounded inputs).
+- ``Dispatcher.run_once``: fans the warnings raised since its cursor (``Store.warnings.raised_since``) out to the
+  subscriptions they match — one delivery row per (subscription, item), unique in the store —, then sends the
+  deliveries it claims: e-mail (SMTP), webhook (POST, HMAC-signed), in-app (the row itself is the notification).
+  The scope is checked again when sending: a user's scope may have shrunk since the row was made.
+- ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised
+  warnings) and at least every ``poll`` seconds (retries, warnings raised by another process). The event writer
+  only sets an event: a slow SMTP server or webhook never holds up the ingest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import http.client
+import ipaddress
+import json
+import logging
+import os
+import re
+import smtplib
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from chiso import auth
+from chiso.catalogue import Catalogue
+from chiso.catalogue.models import UnitType
+from chiso.catalogue.periods import Period, PeriodKind
+from chiso.catalogue.warnings import KINDS, WarningRecord
+from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceError
+from chiso.i18n import LANGS, fmt_date, fmt_number, t
+from chiso.report.warnings_text import describe, kind_name, subject_label, unit_label
+from chiso.store import Store
+from chiso.store.notify import CHANNELS, REPORTS, Delivery, Subscription
+from chiso.store.notify import now as utc_now
+
+log = logging.getLogger(__name__)
+
+CURSOR = "warnings"  # the dispatcher's place in the warning log
+MAX_URL, MAX_EMAIL, MAX_SECRET, MIN_SECRET = 500, 254, 200, 16
+EMAIL = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+MAX_ERROR = 500  # characters of an error kept on a delivery
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """``[notify]`` of chiso.toml (docs/notifications.md); ``CHISO_SMTP_PASSWORD`` for the SMTP password."""
+
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "chiso@localhost"
+    smtp_user: str | None = None
+    smtp_starttls: bool = False
+    retry: tuple[float, ...] = (1.0, 4.0, 16.0)  # seconds before each retry; then the delivery fails
+    timeout: float = 10.0  # seconds for one SMTP or HTTP attempt
+    webhook_allow: tuple[str, ...] = ()  # hosts or networks webhooks may reach; none: public addresses only
+    max_per_user: int = 50
+    poll: float = 30.0  # the background dispatcher's longest sleep
+    lease: float = 120.0  # how long a claimed delivery is another process's before it may be claimed again
+    after_batch: bool = True  # deliver from the event writer's process, right after its checks
+    report_day: int = 10  # days after a period ends when its report is sent to the report subscriptions
+
+    @classmethod
+    def read(cls, settings: dict[str, Any], file: str = "chiso.toml") -> NotifySettings:
+        given = settings.get("notify", {})
+        if not isinstance(given, dict):
+            raise WorkspaceError(f"{file}: [notify] must be a table")
+        kinds: dict[str, Callable[[Any], bool]] = {
+            "smtp_host": lambda v: isinstance(v, str) and 0 < len(v) <= 253,
+            "smtp_port": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 65535,
+            "smtp_from": lambda v: isinstance(v, str) and bool(EMAIL.match(v) or v.endswith("@localhost")),
+            "smtp_user": lambda v: isinstance(v, str) and 0 < len(v) <= 200,
+            "smtp_starttls": lambda v: isinstance(v, bool),
+            "retry": lambda v: isinstance(v, list) and len(v) <= 10 and all(
+                isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 86400 for x in v),
+            "timeout": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 300,
+            "webhook_allow": lambda v: isinstance(v, list) and all(isinstance(x, str) and 0 < len(x) <= 253
+                                                                   for x in v),
+            "max_per_user": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000,
+            "poll": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600,
+            "lease": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 86400,
+            "after_batch": lambda v: isinstance(v, bool),
+            "report_day": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
+        }
+        values: dict[str, Any] = {}
+        for key, value in given.items():
+            if key not in kinds:
+                raise WorkspaceError(f"{file}: [notify] has no setting {key!r} (known: {', '.join(kinds)})")
+            if not kinds[key](value):
+                raise WorkspaceError(f"{file}: [notify] {key} = {value!r} is not allowed (docs/notifications.md)")
+            values[key] = tuple(float(x) for x in value) if key == "retry" else (
+                tuple(value) if key == "webhook_allow" else value)
+        return cls(**values)
+
+
+# --- what a user may subscribe to ---------------------------------------------------------------------------------
+def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, below: bool = True,
+                       indicator: str | None = None, kind: str | None = None, report: str | None = None,
+                       channel: str, target: str | None = None, secret: str | None = None,
+                       lang: str = "vi") -> dict[str, Any]:
+    """The subscription's fields, checked: a unit the user may read (their role and scope), a known indicator and
+    warning kind, a bounded address (an e-mail, an http(s) URL with a secret). Raises ValidationError naming each
+    wrong field, PermissionDenied for a unit outside the user's scope."""
+    problems: list[Problem] = []
+
+    def bad(field: str, reason: str, value: object = None, **params: object) -> None:
+        problems.append(Problem(None, field, reason, params, None if value is None else str(value)[:100]))
+
+    if not isinstance(unit, str) or unit not in catalogue.units:
+        bad("unit", "notify.bad.unit", unit, name=str(unit)[:60])
+    elif not auth.can_read_unpublished(catalogue, user, unit):
+        raise PermissionDenied(f"{user.username} may not subscribe to {unit}")
+    if indicator is not None and indicator not in catalogue.indicators:
+        bad("indicator", "notify.bad.indicator", indicator, name=str(indicator)[:60])
+    if kind is not None and kind not in KINDS:
+        bad("kind", "notify.bad.kind", kind, known=", ".join(KINDS))
+    if report is not None and report not in REPORTS:
+        bad("report", "notify.bad.report", report, known=", ".join(REPORTS))
+    if report is not None and (kind is not None or indicator is not None):
+        bad("report", "notify.bad.report_and_warning", report)
+    if report is not None and unit in catalogue.units and catalogue.units[unit].type not in (
+            UnitType.NATION, UnitType.PROVINCE, UnitType.CITY):
+        bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
+    if report is not None and channel == "inapp":
+        bad("channel", "notify.bad.report_inapp", channel)
+    if lang not in LANGS:
+        bad("lang", "notify.bad.lang", lang, known=", ".join(LANGS))
+    if channel not in CHANNELS:
+        bad("channel", "notify.bad.channel", channel, known=", ".join(CHANNELS))
+    elif channel == "email":
+        if not isinstance(target, str) or len(target) > MAX_EMAIL or not EMAIL.match(target):
+            bad("target", "notify.bad.email", target, limit=MAX_EMAIL)
+        secret = None
+    elif channel == "webhook":
+        if not isinstance(target, str) or url_problem(target) is not None:
+            bad("target", "notify.bad.url", target, limit=MAX_URL)
+        if not isinstance(secret, str) or not MIN_SECRET <= len(secret) <= MAX_SECRET:
+            bad("secret", "notify.bad.secret", None, low=MIN_SECRET, high=MAX_SECRET)
+    else:
+        target = secret = None
+    if problems:
+        raise ValidationError(problems)
+    return {"unit": unit, "below": bool(below), "indicator": indicator, "kind": kind, "report": report,
+            "channel": channel, "target": target, "secret": secret, "lang": lang}
+
+
+def url_problem(url: str) -> str | None:
+    """Why a webhook URL is refused as written (None: it is not): http or https only, a host, no credentials, at
+    most ``MAX_URL`` characters. Where it points is checked when sending (``reachable``)."""
+    if len(url) > MAX_URL or any(c.isspace() or ord(c) < 32 for c in url):
+        return "too long or blank characters"
+    try:
+        parts = urlsplit(url)
+        _ = parts.port
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("http", "https"):
+        return "only http and https"
+    if not parts.hostname or parts.username or parts.password:
+        return "a host and no credentials"
+    return None
+
+
+def reachable(url: str, allow: tuple[str, ...]) -> str | None:
+    """Why a webhook may not be called now (None: it may). With ``webhook_allow``, only its hosts or networks;
+    without, only public addresses: loopback, private, link-local (cloud metadata) and reserved ones are internal
+    services an attacker would aim a webhook at (SSRF)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addrs = {ipaddress.ip_address(a[4][0]) for a in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+    except (OSError, ValueError) as exc:
+        return f"cannot resolve {host}: {exc}"
+    if allow:
+        nets = []
+        for a in allow:
+            try:
+                nets.append(ipaddress.ip_network(a, strict=False))
+            except ValueError:
+                if a.lower() == host.lower():
+                    return None
+        if all(any(ip in n for n in nets) for ip in addrs):
+            return None
+        return f"{host} is not in [notify] webhook_allow"
+    for ip in addrs:
+        if not ip.is_global:
+            return f"{host} resolves to a non-public address ({ip}); list it in [notify] webhook_allow"
+    return None
+
+
+# --- matching -----------------------------------------------------------------------------------------------------
+def matches(catalogue: Catalogue, sub: Subscription, w: WarningRecord) -> bool:
+    if sub.report is not None or (sub.kind is not None and sub.kind != w.kind):
+        return False
+    if sub.indicator is not None and w.subject != sub.indicator:
+        return False
+    return w.unit == sub.unit or (sub.below and w.unit in auth.units_below(catalogue, sub.unit))
+
+
+def allowed(catalogue: Catalogue, user: auth.User | None, unit: str) -> bool:
+    """Whether the user may be told of ``unit``'s warnings now (active, in scope)."""
+    return auth.can_read_unpublished(catalogue, user, unit)
+
+
+# --- the messages -------------------------------------------------------------------------------------------------
+def payload(catalogue: Catalogue, item: str, w: WarningRecord, lang: str) -> dict[str, Any]:
+    return {"item": item, "text": describe(catalogue, w, lang),
+            "warning": {"id": w.id, "kind": w.kind, "unit": w.unit, "subject": w.subject, "period": w.period,
+                        "expected": w.expected, "seen": w.seen, "since": w.since.isoformat(), "state": w.state,
+                        "first_seen": w.first_seen.isoformat(), "last_seen": w.last_seen.isoformat()}}
+
+
+def email_message(catalogue: Catalogue, w: WarningRecord, lang: str, sender: str, to: str) -> EmailMessage:
+    """A warning by mail: the sentence as text, and an HTML part with its key figures."""
+    unit, kind = unit_label(catalogue, w.unit, lang), kind_name(w.kind, lang)
+    text = describe(catalogue, w, lang)
+    msg = EmailMessage()
+    msg["Subject"] = t("notify.mail.subject", lang, kind=kind, unit=unit)
+    msg["From"], msg["To"] = sender, to
+    rows = [(t("notify.mail.unit", lang), unit), (t("notify.mail.kind", lang), kind),
+            (t("notify.mail.subject_of", lang), subject_label(catalogue, w, lang)),
+            (t("notify.mail.expected", lang), fmt_number(w.expected, 1, lang)),
+            (t("notify.mail.seen", lang), fmt_number(w.seen, 1, lang)),
+            (t("notify.mail.since", lang), fmt_date(w.since.date(), lang))]
+    msg.set_content(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in rows) + "\n\n" + t("notify.mail.footer", lang))
+    cells = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p>"
+                        f"<table>{cells}</table><p><small>{html.escape(t('notify.mail.footer', lang))}</small></p>"
+                        "</body></html>", subtype="html")
+    return msg
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Chiso-Signature`` header's value: ``sha256=`` and the HMAC-SHA256 of the body, in hex."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# --- reports by subscription ---------------------------------------------------------------------------------------
+REPORT_KINDS = {"monthly": PeriodKind.MONTH, "quarterly": PeriodKind.QUARTER, "annual": PeriodKind.YEAR}
+MakeReport = Callable[[str, str, str], Path]  # (period, unit, lang) → the report's PDF
+
+
+def reports_due(report: str, since: date, today: date, day: int) -> list[Period]:
+    """The periods of a report kind whose report fell due (``day`` days after the period's end) from ``since``
+    to ``today``: every one of them, so a scheduler that was down catches up on each period it missed."""
+    out = []
+    p = Period.containing(REPORT_KINDS[report], today)
+    while True:
+        due = p.end + timedelta(days=day)
+        if due < since:
+            break
+        if due <= today:
+            out.append(p)
+        p = p.shift(-1)
+    return out[::-1]
+
+
+def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
+                   pdf: Path) -> EmailMessage:
+    name = unit_label(catalogue, unit, lang)
+    msg = EmailMessage()
+    msg["Subject"] = t("notify.report.subject", lang, period=period, unit=name)
+    msg["From"], msg["To"] = sender, to
+    text = t("notify.report.body", lang, period=period, unit=name)
+    msg.set_content(text + "\n\n" + t("notify.mail.footer", lang))
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p><p><small>"
+                        f"{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>", subtype="html")
+    msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
+    return msg
+
+
+# --- the dispatcher -----------------------------------------------------------------------------------------------
+class Dispatcher:
+    def __init__(self, catalogue: Callable[[], Catalogue], store: Store, settings: NotifySettings,
+                 make_report: MakeReport | None = None) -> None:
+        self.catalogue = catalogue
+        self.make_report = make_report
+        self._reports: dict[tuple[str, str, str], Path] = {}  # made in this run: one per (period, unit, language)
+        self.store = store
+        self.settings = settings
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one run at a time in this process (others are kept apart by the store)
+
+    # fan-out: warnings → deliveries ------------------------------------------------------------------------------
+    def fan_out(self) -> int:
+        book = self.store.notify
+        after = book.cursor(CURSOR)
+        if after is None:  # no subscription made a cursor yet: start from now, not the whole history
+            book.start_cursor(CURSOR, self.store.warnings.last_log_id())
+            return 0
+        made = 0
+        while True:
+            raised = self.store.warnings.raised_since(after, limit=500)
+            if not raised:
+                return made
+            cat = self.catalogue()
+            subs = book.subscriptions(reports=False)
+            users = self._users({sub.user_id for sub in subs})
+            items = [(sub.id, f"warning:{lid}", w.id) for lid, w in raised for sub in subs
+                     if matches(cat, sub, w) and allowed(cat, users.get(sub.user_id), w.unit)]
+            after = raised[-1][0]
+            made += book.enqueue(items, cursor=CURSOR, position=after)
+
+    def schedule_reports(self, today: date | None = None) -> int:
+        """A delivery for every report due to a report subscription since it was made (``reports_due``), keyed by
+        (subscription, ``report:<period>``): two schedulers make it once; one back from downtime makes each missed
+        period's."""
+        today = today or utc_now().date()
+        cat = self.catalogue()
+        subs = self.store.notify.subscriptions(reports=True)
+        users = self._users({sub.user_id for sub in subs})
+        items: list[tuple[int, str, int | None]] = []
+        for sub in subs:
+            if sub.report in REPORT_KINDS and allowed(cat, users.get(sub.user_id), sub.unit):
+                items += [(sub.id, f"report:{p}", None)
+                          for p in reports_due(sub.report, sub.created_at.date(), today, self.settings.report_day)]
+        return self.store.notify.add(items)
+
+    def _users(self, ids: set[int]) -> dict[int, auth.User]:
+        out = {}
+        for uid in ids:
+            r = self.store.users.by_id(uid)
+            if r is not None:
+                out[uid] = auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+        return out
+
+    # sending ------------------------------------------------------------------------------------------------------
+    def deliver_due(self) -> dict[str, int]:
+        counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+        book = self.store.notify
+        cat = self.catalogue()
+        for d in book.claim(self.settings.lease):
+            w = self.store.warnings.get(d.warning) if d.warning is not None else None
+            user = self._users({d.subscription.user_id}).get(d.subscription.user_id)
+            unit = w.unit if w is not None else d.subscription.unit
+            if (w is None and not d.item.startswith("report:")) or not allowed(cat, user, unit):
+                # the scope shrank, the user left, the warning went
+                book.finish(d.id, "skipped", error="out of the user's scope, or no longer there")
+                counts["skipped"] += 1
+                continue
+            try:
+                self._send(cat, d, w)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+                retry = self.settings.retry
+                if d.attempts <= len(retry):
+                    book.finish(d.id, "pending", error=error,
+                                retry_at=utc_now() + timedelta(seconds=retry[d.attempts - 1]))
+                    counts["retry"] += 1
+                else:
+                    book.finish(d.id, "failed", error=error)
+                    counts["failed"] += 1
+                    log.warning("delivery %s (%s) failed after %s attempts: %s", d.id, d.subscription.channel,
+                                d.attempts, error)
+            else:
+                book.finish(d.id, "sent")
+                counts["sent"] += 1
+        return counts
+
+    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> None:
+        sub = d.subscription
+        if sub.channel == "inapp":
+            return  # the row is the notification (GET /api/v1/notifications)
+        if w is None:
+            self._send_report(cat, d)
+            return
+        if sub.channel == "email":
+            st = self.settings
+            self._mail(email_message(cat, w, sub.lang, st.smtp_from, sub.target or ""))
+            return
+        self._post(sub, d, json.dumps(payload(cat, d.item, w, sub.lang), ensure_ascii=False).encode())
+
+    def _mail(self, msg: EmailMessage) -> None:
+        st = self.settings
+        if not st.smtp_host:
+            raise WorkspaceError("no SMTP server: set [notify] smtp_host in chiso.toml")
+        with smtplib.SMTP(st.smtp_host, st.smtp_port, timeout=st.timeout) as smtp:
+            if st.smtp_starttls:
+                smtp.starttls()
+            if st.smtp_user:
+                smtp.login(st.smtp_user, os.environ.get("CHISO_SMTP_PASSWORD", ""))
+            smtp.send_message(msg)
+
+    def _send_report(self, cat: Catalogue, d: Delivery) -> None:
+        sub, period = d.subscription, d.item.removeprefix("report:")
+        if sub.channel == "webhook":
+            body = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit}
+            self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
+            return
+        if self.make_report is None:
+            raise WorkspaceError("this dispatcher cannot write reports")
+        key = (period, sub.unit, sub.lang)
+        if key not in self._reports:
+            self._reports[key] = self.make_report(period, sub.unit, sub.lang)
+        self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
+                                  self._reports[key]))
+
+    def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
+        url = sub.target or ""
+        why = url_problem(url) or reachable(url, self.settings.webhook_allow)
+        if why is not None:
+            raise PermissionDenied(f"webhook refused: {why}")
+        parts = urlsplit(url)
+        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(parts.hostname or "", parts.port, timeout=self.settings.timeout)
+        try:  # http.client follows no redirect: a 3xx is not a success, and cannot lead the request elsewhere
+            conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body, headers={
+                "Content-Type": "application/json; charset=utf-8", "User-Agent": "chiso-notify",
+                "X-Chiso-Signature": sign(sub.secret or "", body), "X-Chiso-Timestamp": str(int(time.time())),
+                "X-Chiso-Delivery": str(d.id)})
+            res = conn.getresponse()
+            res.read(10_000)
+            if not 200 <= res.status < 300:
+                raise ConnectionError(f"HTTP {res.status} {res.reason}")
+        finally:
+            conn.close()
+
+    def run_once(self, today: date | None = None) -> dict[str, int]:
+        with self._lock:
+            self._reports.clear()
+            made = self.fan_out() + self.schedule_reports(today)
+            return {"new": made, **self.deliver_due()}
+
+    # in the background --------------------------------------------------------------------------------------------
+    def start(self) -> Dispatcher:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="chiso-notify", daemon=True)
+            self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # a store briefly away: tried again on the next wake or poll
+                log.exception("the notification dispatcher failed; trying again")
+            wait = self.settings.poll
+            due = self.store.notify.next_due() if not self._stop.is_set() else None
+            if due is not None:
+                wait = max(0.01, min(wait, (due - utc_now()).total_seconds()))
+            self._wake.wait(wait)
+            self._wake.clear()

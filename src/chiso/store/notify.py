@@ -1,0 +1,214 @@
+"""Subscriptions and their deliveries in the operational store (issue 15 §3).
+
+A delivery is one row per (subscription, item), unique: whichever process fans an item out first inserts it, the
+others' inserts do nothing. A delivery is sent by the process that *claims* it: one conditional UPDATE (pending and
+due, or sending with its lease run out) whose row count says who won, so two dispatchers never send the same row,
+and a dispatcher that died while sending leaves a row another picks up after the lease. A dispatcher's place in the
+warning log is a row of ``notify_cursor``, moved in the same transaction as the deliveries it fanned out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from chiso.store import schema as s
+
+CHANNELS = ("email", "webhook", "inapp")
+REPORTS = ("monthly", "quarterly", "annual")
+STATES = ("pending", "sending", "sent", "failed", "skipped")
+
+
+def now() -> datetime:
+    """UTC to the microsecond (the store's clock keeps seconds; a retry a fraction of a second on must be due then)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    id: int
+    user_id: int
+    unit: str
+    below: bool
+    indicator: str | None
+    kind: str | None
+    report: str | None
+    channel: str
+    target: str | None
+    secret: str | None
+    lang: str
+    created_at: datetime
+
+    def public(self) -> dict[str, Any]:
+        """What the API and the CLI show: never the secret."""
+        return {"id": self.id, "unit": self.unit, "below": self.below, "indicator": self.indicator,
+                "kind": self.kind, "report": self.report, "channel": self.channel, "target": self.target,
+                "lang": self.lang, "created_at": self.created_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: int
+    subscription: Subscription
+    item: str
+    warning: int | None
+    state: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    read_at: datetime | None
+
+
+def _sub(r: Any) -> Subscription:
+    return Subscription(r["id"], r["user_id"], r["unit"], bool(r["below"]), r["indicator"], r["kind"], r["report"],
+                        r["channel"], r["target"], r["secret"], r["lang"], r["created_at"])
+
+
+class NotifyBook:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _insert_ignoring_duplicates(self, table: Any) -> Any:
+        ins = pg_insert(table) if self.engine.dialect.name == "postgresql" else sqlite_insert(table)
+        return ins.on_conflict_do_nothing()
+
+    # subscriptions ------------------------------------------------------------------------------------------------
+    def subscribe(self, user_id: int, *, unit: str, below: bool, indicator: str | None, kind: str | None,
+                  report: str | None, channel: str, target: str | None, secret: str | None, lang: str) -> Subscription:
+        with self.engine.begin() as conn:
+            res = conn.execute(insert(s.subscription).values(
+                user_id=user_id, unit=unit, below=below, indicator=indicator, kind=kind, report=report,
+                channel=channel, target=target, secret=secret, lang=lang, created_at=now()))
+            sid = int(res.inserted_primary_key[0])  # type: ignore[index]
+            return _sub(conn.execute(select(s.subscription).where(s.subscription.c.id == sid)).mappings().one())
+
+    def subscriptions(self, user_id: int | None = None, *, reports: bool | None = None) -> list[Subscription]:
+        c = s.subscription.c
+        q = select(s.subscription).order_by(c.id)
+        if user_id is not None:
+            q = q.where(c.user_id == user_id)
+        if reports is not None:
+            q = q.where(c.report.is_not(None) if reports else c.report.is_(None))
+        with self.engine.connect() as conn:
+            return [_sub(r) for r in conn.execute(q).mappings()]
+
+    def count(self, user_id: int) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(s.subscription)
+                                    .where(s.subscription.c.user_id == user_id)).scalar() or 0)
+
+    def any(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(s.subscription.c.id).limit(1)).first() is not None
+
+    def unsubscribe(self, sid: int, user_id: int | None) -> bool:
+        """Remove a subscription (``user_id``: only if it is theirs); False when there is none such."""
+        c = s.subscription.c
+        q = delete(s.subscription).where(c.id == sid)
+        if user_id is not None:
+            q = q.where(c.user_id == user_id)
+        with self.engine.begin() as conn:
+            return bool(conn.execute(q).rowcount)
+
+    # the cursor and the fan-out -----------------------------------------------------------------------------------
+    def start_cursor(self, name: str, position: int) -> None:
+        """Place a cursor where none is yet (the first subscription: from the log's end, not its whole history)."""
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_ignoring_duplicates(s.notify_cursor).values(name=name, position=position))
+
+    def cursor(self, name: str) -> int | None:
+        with self.engine.connect() as conn:
+            v = conn.execute(select(s.notify_cursor.c.position).where(s.notify_cursor.c.name == name)).scalar()
+        return None if v is None else int(v)
+
+    def add(self, items: Iterable[tuple[int, str, int | None]]) -> int:
+        """Deliveries to make, those already there left alone (another scheduler made them): how many were new."""
+        with self.engine.begin() as conn:
+            return self._add(conn, items)
+
+    def _add(self, conn: Any, items: Iterable[tuple[int, str, int | None]]) -> int:
+        at = now()
+        made = 0
+        for sub, item, warning in items:
+            res = conn.execute(self._insert_ignoring_duplicates(s.delivery).values(
+                subscription=sub, item=item, warning=warning, state="pending", attempts=0, next_attempt_at=at,
+                created_at=at).returning(s.delivery.c.id))
+            made += res.first() is not None  # a row back: inserted (rowcount is -1 under RETURNING on PostgreSQL)
+        return made
+
+    def enqueue(self, items: Iterable[tuple[int, str, int | None]], *, cursor: str, position: int) -> int:
+        """Deliveries (subscription, item, warning) to make, and the cursor moved to ``position``, in one transaction;
+        an item already there (another dispatcher fanned it out) is left as it is. Returns how many were new."""
+        cc = s.notify_cursor.c
+        with self.engine.begin() as conn:
+            made = self._add(conn, items)
+            conn.execute(self._insert_ignoring_duplicates(s.notify_cursor).values(name=cursor, position=position))
+            conn.execute(update(s.notify_cursor).where(cc.name == cursor, cc.position < position)
+                         .values(position=position))  # never backwards (a slower dispatcher's older view)
+        return made
+
+    # claiming and finishing ---------------------------------------------------------------------------------------
+    def _claimable(self, at: datetime) -> Any:
+        d = s.delivery.c
+        return or_(and_(d.state == "pending", d.next_attempt_at <= at),
+                   and_(d.state == "sending", d.claimed_until < at))
+
+    def claim(self, lease: float, limit: int = 100) -> list[Delivery]:
+        """Deliveries due now, each claimed by one conditional UPDATE: a row another process claimed in between is
+        not returned. Each claim counts an attempt."""
+        at = now()
+        d = s.delivery.c
+        with self.engine.connect() as conn:
+            ids = [int(r[0]) for r in conn.execute(select(d.id).where(self._claimable(at)).order_by(d.id).limit(limit))]
+        mine = []
+        for did in ids:
+            with self.engine.begin() as conn:
+                won = conn.execute(update(s.delivery).where(d.id == did, self._claimable(at)).values(
+                    state="sending", claimed_until=at + timedelta(seconds=lease), attempts=d.attempts + 1)).rowcount
+            if won:
+                mine.append(did)
+        return self.deliveries(ids=mine)
+
+    def finish(self, did: int, state: str, *, error: str | None = None, retry_at: datetime | None = None) -> None:
+        """``sent``, ``failed``, ``skipped``; or back to ``pending`` at ``retry_at``."""
+        values: dict[str, Any] = {"state": state, "claimed_until": None, "last_error": error}
+        if state == "sent":
+            values["sent_at"] = now()
+        if retry_at is not None:
+            values["next_attempt_at"] = retry_at
+        with self.engine.begin() as conn:
+            conn.execute(update(s.delivery).where(s.delivery.c.id == did).values(**values))
+
+    def next_due(self) -> datetime | None:
+        d = s.delivery.c
+        with self.engine.connect() as conn:
+            v = conn.execute(select(func.min(d.next_attempt_at)).where(d.state == "pending")).scalar()
+        return v
+
+    def deliveries(self, *, ids: list[int] | None = None, user_id: int | None = None, channel: str | None = None,
+                   states: Iterable[str] | None = None, limit: int = 1000) -> list[Delivery]:
+        d, c = s.delivery.c, s.subscription.c
+        q = select(s.delivery, *[col.label(f"s_{col.name}") for col in s.subscription.c]).join(
+            s.subscription, c.id == d.subscription)
+        if ids is not None:
+            q = q.where(d.id.in_(ids))
+        if user_id is not None:
+            q = q.where(c.user_id == user_id)
+        if channel is not None:
+            q = q.where(c.channel == channel)
+        if states is not None:
+            q = q.where(d.state.in_(list(states)))
+        out = []
+        with self.engine.connect() as conn:
+            for r in conn.execute(q.order_by(d.id.desc()).limit(limit)).mappings():
+                sub = _sub({k[2:]: v for k, v in r.items() if k.startswith("s_")})
+                out.append(Delivery(int(r["id"]), sub, r["item"], r["warning"], r["state"], int(r["attempts"]),
+                                    r["last_error"], r["created_at"], r["sent_at"], r["read_at"]))
+        return out

@@ -1,0 +1,138 @@
+"""Subscriptions and in-app notifications (issue 15 §3; docs/notifications.md), the logged-in user's own: the page
+``/subscriptions`` (list, add, remove; the notifications), and the API ``GET/POST /api/v1/subscriptions``,
+``DELETE /api/v1/subscriptions/{id}``, ``GET /api/v1/notifications``. Changes need the session's CSRF token (the
+form's, or ``X-CSRF-Token``), like every write. The scope rule is ``chiso.notify.check_subscription``'s."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from chiso import app as core
+from chiso.catalogue.warnings import KINDS
+from chiso.errors import ChisoError
+from chiso.i18n import t
+from chiso.notify import MAX_EMAIL, MAX_SECRET, MAX_URL
+from chiso.report.warnings_text import describe, kind_name, unit_label
+from chiso.store.notify import CHANNELS, Subscription
+from chiso.web.contexts import Context
+from chiso.web.deps import WorkspaceDep
+from chiso.web.problems import page_errors, responses
+from chiso.web.session import CheckCsrf, RequiredUser, check_csrf
+from chiso.web.templating import lang_of, render
+
+router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
+SubId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the subscription's number")]
+
+
+class NewSubscription(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit: str = Field(max_length=50, description="a unit in the user's scope")
+    below: bool = Field(True, description="the units below it too")
+    indicator: str | None = Field(None, max_length=100)
+    kind: Literal["silent", "break", "fall", "off_track", "late"] | None = None
+    report: Literal["monthly", "quarterly", "annual"] | None = None
+    channel: Literal["email", "webhook", "inapp"]
+    target: str | None = Field(None, max_length=max(MAX_URL, MAX_EMAIL), description="an e-mail address or a URL")
+    secret: str | None = Field(None, max_length=MAX_SECRET, description="the webhook's HMAC key")
+    lang: Literal["vi", "en"] = "vi"
+
+
+@router.get("/subscriptions", responses=responses(401))
+def list_subscriptions(ws: WorkspaceDep, user: RequiredUser) -> dict[str, Any]:
+    """The logged-in user's subscriptions (never their secrets)."""
+    subs = core.subscriptions(ws, user)
+    return {"count": len(subs), "subscriptions": [s.public() for s in subs]}
+
+
+@router.post("/subscriptions", status_code=201, dependencies=[CheckCsrf], responses=responses(
+    401, s403="a unit outside the user's scope, or a missing CSRF token", s422="a field out of its bounds"))
+def add_subscription(ws: WorkspaceDep, user: RequiredUser, body: NewSubscription) -> dict[str, Any]:
+    """Subscribe the logged-in user to a unit's warnings (or a report), by e-mail, webhook or in-app."""
+    return core.subscribe(ws, user, **body.model_dump()).public()
+
+
+@router.delete("/subscriptions/{sid}", status_code=204, dependencies=[CheckCsrf], responses=responses(
+    401, s403="a missing CSRF token", s404="no such subscription of the user's"))
+def remove_subscription(ws: WorkspaceDep, user: RequiredUser, sid: SubId) -> None:
+    core.unsubscribe(ws, user, sid)
+
+
+@router.get("/notifications", responses=responses(401))
+def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """The logged-in user's in-app notifications, the newest first (warnings still in their scope)."""
+    lang = lang_of(request)
+    rows = core.notifications(ws, user, limit)
+    return {"count": len(rows), "notifications": [
+        {"id": d.id, "at": (d.sent_at or d.created_at).isoformat(), "subscription": d.subscription.id,
+         "warning": w.id, "kind": w.kind, "unit": w.unit, "text": describe(ws.catalogue, w, lang)} for d, w in rows]}
+
+
+# the page ------------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SubscriptionsContext(Context):
+    subs: list[tuple[Subscription, str, str]]  # and the unit's name, the channel's
+    notes: list[tuple[str, str]]  # (when, the warning's sentence)
+    kinds: list[tuple[str, str]]
+    channels: list[tuple[str, str]]
+    unit: str  # the user's own: the form's default
+    error: str | None
+
+
+def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = None, status: int = 200) -> Response:
+    lang = lang_of(request)
+    cat = ws.catalogue
+    subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang))
+            for s in core.subscriptions(ws, user)]
+    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w, lang))
+             for d, w in core.notifications(ws, user, 50)]
+    ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
+                               [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS], user.unit,
+                               error)
+    resp = render(request, "subscriptions.html", ctx.as_dict(), status_code=status)
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def error_page(request: Request, exc: ChisoError, status: int = 400) -> Response:
+    user = getattr(request.state, "user", None)
+    ws = request.app.state.workspace
+    if user is None:
+        return render(request, "subscriptions.html", SubscriptionsContext([], [], [], [], "", exc.render(
+            lang_of(request))).as_dict(), status_code=status)
+    return _page(request, ws, user, exc.render(lang_of(request)), status)
+
+
+pages_router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[Depends(page_errors(error_page))])
+
+
+@pages_router.get("/subscriptions")
+def subscriptions_page(request: Request, ws: WorkspaceDep, user: RequiredUser) -> Response:
+    return _page(request, ws, user)
+
+
+@pages_router.post("/subscriptions")
+def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
+                      unit: Annotated[str, Form(max_length=50)], channel: Annotated[str, Form(max_length=20)],
+                      kind: Annotated[str, Form(max_length=20)] = "",
+                      target: Annotated[str, Form(max_length=max(MAX_URL, MAX_EMAIL))] = "",
+                      secret: Annotated[str, Form(max_length=MAX_SECRET)] = "",
+                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    core.subscribe(ws, user, unit=unit.strip(), kind=kind or None, channel=channel, target=target.strip() or None,
+                   secret=secret or None, lang=lang_of(request))
+    return RedirectResponse("/subscriptions", status_code=303)
+
+
+@pages_router.post("/subscriptions/{sid}/delete")
+def subscriptions_delete(request: Request, ws: WorkspaceDep, user: RequiredUser, sid: SubId,
+                         csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    core.unsubscribe(ws, user, sid)
+    return RedirectResponse("/subscriptions", status_code=303)
