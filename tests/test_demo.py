@@ -41,5 +41,10 @@ def test_the_demo_builds_a_workspace_that_answers(tmp_path: Path) -> None:
             res = CliRunner().invoke(cli, ["--workspace", str(ws.root), *args])
             assert res.exit_code == 0, (args, res.output)
         assert (ws.root / "reports" / "bao-cao-cds-da-nang-2024.pdf").exists()
+        # the national admin hears of silent streams, in the app and by mail into the demo's outbox
+        admin = core.user_named(ws, "admin")
+        subs = ws.store.notify.subscriptions(admin.id)
+        assert sorted(s.channel for s in subs) == ["email", "inapp"] and {s.kind for s in subs} == {"silent"}
+        assert ws.notify_settings.outbox == str(ws.root / "outbox")
     finally:
         ws.close()

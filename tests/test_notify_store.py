@@ -5,9 +5,11 @@ addresses unless allowed."""
 
 from __future__ import annotations
 
+import email.policy
 import threading
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -15,7 +17,7 @@ from sqlalchemy import update
 from chiso import app as core
 from chiso import auth
 from chiso.catalogue.warnings import Finding
-from chiso.errors import PermissionDenied, UnknownSubscriptionError, ValidationError
+from chiso.errors import PermissionDenied, UnknownSubscriptionError, ValidationError, WorkspaceError
 from chiso.notify import CURSOR, Dispatcher, NotifySettings, check_subscription, reachable, url_problem
 from chiso.store import schema as s
 
@@ -228,3 +230,22 @@ def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core
     [(d, w)] = core.notifications(ws, reporter)
     assert (w.kind, w.unit, w.subject) == ("break", "P01", teams)  # the subscription: this indicator only
     ws.close()
+
+
+def test_without_an_smtp_server_mail_goes_into_the_outbox_whole(sqlite_workspace: core.Workspace,
+                                                                 tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    box = tmp_path / "outbox"
+    d = Dispatcher(lambda: sqlite_workspace.catalogue, sqlite_workspace.store, NotifySettings(outbox=str(box)))
+    msg = EmailMessage()
+    msg["Subject"], msg["To"] = "Cảnh báo sớm — Nguồn im lặng: Hà Nội", "admin@demo.chiso.vn"
+    msg.set_content("Hà Nội: 0 sự kiện")
+    d._mail(msg)
+    files = list(box.iterdir())
+    assert len(files) == 1 and files[0].suffix == ".eml"  # no temporary file left beside it
+    back = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert back["Subject"] == "Cảnh báo sớm — Nguồn im lặng: Hà Nội"
+    assert "0 sự kiện" in back.get_body(preferencelist=("plain",)).get_content()
+    with pytest.raises(WorkspaceError, match="smtp_host"):
+        Dispatcher(lambda: sqlite_workspace.catalogue, sqlite_workspace.store, NotifySettings())._mail(msg)

@@ -21,13 +21,14 @@ import json
 import logging
 import os
 import re
+import secrets
 import smtplib
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ class NotifySettings:
     """``[notify]`` of chiso.toml (docs/notifications.md); ``CHISO_SMTP_PASSWORD`` for the SMTP password."""
 
     smtp_host: str | None = None
+    outbox: str | None = None  # no SMTP server: each mail written as a .eml file into this folder (the demo's)
     smtp_port: int = 25
     smtp_from: str = "chiso@localhost"
     smtp_user: str | None = None
@@ -78,6 +80,7 @@ class NotifySettings:
             raise WorkspaceError(f"{file}: [notify] must be a table")
         kinds: dict[str, Callable[[Any], bool]] = {
             "smtp_host": lambda v: isinstance(v, str) and 0 < len(v) <= 253,
+            "outbox": lambda v: isinstance(v, str) and 0 < len(v) <= 1000,
             "smtp_port": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 65535,
             "smtp_from": lambda v: isinstance(v, str) and bool(EMAIL.match(v) or v.endswith("@localhost")),
             "smtp_user": lambda v: isinstance(v, str) and 0 < len(v) <= 200,
@@ -384,8 +387,16 @@ class Dispatcher:
 
     def _mail(self, msg: EmailMessage) -> None:
         st = self.settings
+        if not st.smtp_host and st.outbox:
+            folder = Path(st.outbox)
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.eml"
+            tmp = folder / f".{name}.tmp"
+            tmp.write_bytes(bytes(msg))
+            os.replace(tmp, folder / name)  # a reader of the folder never sees half a mail
+            return
         if not st.smtp_host:
-            raise WorkspaceError("no SMTP server: set [notify] smtp_host in chiso.toml")
+            raise WorkspaceError("no SMTP server: set [notify] smtp_host (or outbox) in chiso.toml")
         with smtplib.SMTP(st.smtp_host, st.smtp_port, timeout=st.timeout) as smtp:
             if st.smtp_starttls:
                 smtp.starttls()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -24,7 +25,7 @@ from chiso.catalogue.models import PILLAR_NAMES, Pillar
 from chiso.catalogue.periods import Period
 from chiso.engine import Answer
 from chiso.engine.latest import default_year
-from chiso.i18n import current_lang, fmt_number, fmt_value, t
+from chiso.i18n import current_lang, fmt_date, fmt_number, fmt_value, t
 
 DATASET = "vn-2024"
 DEMO_USERS = (  # username, name, role, unit; password = username + "-demo" (a demo, never a deployment)
@@ -39,6 +40,26 @@ def _users(ws: core.Workspace) -> None:
     for username, name, role, unit in DEMO_USERS:
         if ws.store.users.by_username(username) is None:
             ws.store.users.create(username, name, f"{username}-demo", role, unit)
+
+
+SILENCED = "P01"  # the province whose live stream the demo switches off, so that a warning fires while you watch
+SILENCED_FROM = (1, 8)  # month and day of the live year
+
+
+def _subscriptions(ws: core.Workspace) -> Path:
+    """The national admin subscribed to silent streams anywhere, in the app and by mail into a folder (no SMTP
+    server to set up: ``[notify] outbox``); returns the folder. Made after the simulated year is in: what it
+    raised is on the warnings page, and what the live stream raises is delivered."""
+    outbox = ws.root / "outbox"
+    settings = ws.root / core.SETTINGS
+    text = settings.read_text(encoding="utf-8")
+    if "[notify]" not in text:
+        settings.write_text(text.rstrip("\n") + f'\n\n[notify]\noutbox = "{outbox.as_posix()}"\n', encoding="utf-8")
+    admin = core.user_named(ws, "admin")
+    if not ws.store.notify.subscriptions(admin.id):
+        for channel, target in (("inapp", None), ("email", "admin@demo.chiso.vn")):
+            core.subscribe(ws, admin, unit="VN", below=True, kind="silent", channel=channel, target=target)
+    return outbox
 
 
 def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: int = 8000,
@@ -62,6 +83,7 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
             for f in summary.files:
                 ing.ingest_file(f)
             ing.events.close()
+        outbox = _subscriptions(ws)  # after the year is in: what the live stream raises is delivered
         bar.advance(task)
         bar.update(task, description=t("demo.computing", lang))
         rows = key_rows(ws, Period.year(year))
@@ -101,13 +123,16 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
     logins = t("cli.demo.log_in", lang, logins=", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS))
     out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   {logins}\n" + t("demo.streaming", lang, year=live, complete=year))
     out.print(t("cli.demo.communes", lang, url=f"{url}/units/P48/communes?period={year}"), highlight=False)
+    off = datetime(live, *SILENCED_FROM)
+    out.print(t("cli.demo.warning_live", lang, unit=ws.catalogue.units[SILENCED].name, day=fmt_date(off.date(), lang),
+                outbox=str(outbox), url=f"{url}/warnings"), highlight=False)
 
     def stream() -> None:
         from chiso.simulate import stream_http
 
         time.sleep(2)  # let the server bind
         try:
-            stream_http(url, token, live, scale / 4, rate=300, batch_rows=200)
+            stream_http(url, token, live, scale, rate=300, batch_rows=200, off={SILENCED: off})
         except Exception as exc:  # the demo server stopped: nothing to stream to
             out.print(f"[dim]stream ended: {exc}[/dim]")
 
