@@ -17,7 +17,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -59,6 +61,26 @@ CHROMIUM_MISSING = (
 
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's Chromium through Playwright, headless and quiet (no background network); a clear failure, naming
+    the fix, when either is missing."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
+    exe = chromium_path()
+    if exe is None:
+        pytest.fail(CHROMIUM_MISSING)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=[
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 def _spread(unit: str, lo: float, hi: float) -> float:

@@ -11,19 +11,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
-from browser_support import CHROMIUM_MISSING, LiveServer, chromium_path, live_server
+from browser_support import LiveServer, chromium, live_server
 from chiso import app as core
 from chiso.web import create_app
 
-try:
-    from playwright.sync_api import Browser, Page, Route, sync_playwright
+if TYPE_CHECKING:  # playwright missing is a clear failure in browser_support.chromium, not an import error here
+    from playwright.sync_api import Browser, Page, Route
     from playwright.sync_api import Request as PwRequest
-except ImportError:  # a clear failure below, rather than an import error that hides the remedy
-    sync_playwright = None  # type: ignore[assignment]
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 RATE = "dossier_full_online_rate"
@@ -39,16 +38,8 @@ def server(simulated_world: core.Workspace) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if sync_playwright is None:
-        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail(CHROMIUM_MISSING)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True, args=[
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def rows(page: Page) -> list[tuple[str, str]]:

@@ -15,11 +15,11 @@ import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from browser_support import CHROMIUM_MISSING, LiveServer, chromium_path, live_server
+from browser_support import LiveServer, chromium, live_server
 from chiso import app as core
 from chiso.auth import subtree
 from chiso.catalogue.models import Target
@@ -29,10 +29,8 @@ from chiso.report.foresight_text import projection_sentence, sentences
 from chiso.web import create_app
 from web_support import MakeClient, by_testid
 
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError:  # a clear failure below, rather than an import error that hides the remedy
-    sync_playwright = None  # type: ignore[assignment]
+if TYPE_CHECKING:  # playwright missing is a clear failure in browser_support.chromium, not an import error here
+    from playwright.sync_api import Browser, Page
 
 FLOW = "ndxp_transactions"
 AS_OF = date(2024, 9, 30)  # the data's last month end
@@ -104,16 +102,8 @@ def server(world: core.Workspace) -> Iterator[LiveServer]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if sync_playwright is None:
-        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail(CHROMIUM_MISSING)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, headless=True, args=[
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

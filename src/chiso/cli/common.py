@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import TypeVar
 
 import typer
@@ -20,6 +21,16 @@ T = TypeVar("T")
 out = Console()
 err = Console(stderr=True, soft_wrap=True)
 WIDE = 100  # below this many columns, tables drop their borders and long records go one per block
+
+
+def as_of_date(text: str | None) -> date | None:
+    """``--as-of``: an ISO date (2024-09-30), or None when not given."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ChisoError(t("cli.forecast.bad_date", None, value=text)) from exc
 
 
 def fit_width() -> None:

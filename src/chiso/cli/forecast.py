@@ -15,7 +15,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from chiso.cli.common import WIDE, out, run, workspace
+from chiso.cli.common import WIDE, as_of_date, out, run, workspace
 from chiso.engine.foresight import Foresight, Projection
 from chiso.engine.structure import parse_structure
 from chiso.errors import ChisoError
@@ -30,15 +30,6 @@ from chiso.report.foresight_text import (
     unit_name,
     unreachable,
 )
-
-
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ChisoError(say("cli.forecast.bad_date", None, value=text)) from exc
 
 
 def forecast(
@@ -61,7 +52,7 @@ def forecast(
         y = year or date.today().year
         if not 2000 <= y <= 2100:
             raise ChisoError(say("cli.forecast.bad_year", None, value=y))
-        cut, on = _date(as_of), parse_structure(structure)
+        cut, on = as_of_date(as_of), parse_structure(structure)
         fs = Foresight(ws.engine)
         lang = current_lang()
         if behind:

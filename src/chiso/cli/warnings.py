@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -16,8 +15,7 @@ from rich import box
 from rich.table import Table
 
 from chiso import app as core
-from chiso.cli.common import WIDE, out, run, state, workspace
-from chiso.errors import ChisoError
+from chiso.cli.common import WIDE, as_of_date, out, run, state, workspace
 from chiso.i18n import current_lang, fmt_date
 from chiso.i18n import t as say
 from chiso.report.warnings_text import describe, kind_name, state_name, unit_label
@@ -65,15 +63,6 @@ def warnings(
     run(body)
 
 
-def _date(text: str | None) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ChisoError(say("cli.forecast.bad_date", None, value=text)) from exc
-
-
 def _move(wid: int, to: str) -> None:
     def body() -> None:
         w = core.set_warning_state(workspace(), None, wid, to, state.actor)
@@ -105,7 +94,7 @@ def check(
     """Chạy mọi kiểm tra ngay (run every check now: silent sources, series, projections, deadlines)."""
 
     def body() -> None:
-        found = workspace().watch().check(today=_date(as_of), year=year)
+        found = workspace().watch().check(today=as_of_date(as_of), year=year)
         if as_json:
             json.dump(found, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
