@@ -29,6 +29,13 @@ from web_support import Client, MakeClient, log_in
 PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture(autouse=True)
+def _vietnamese_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``chiso --lang en`` sets CHISO_LANG for the whole process (a CliRunner's): every test starts in Vietnamese,
+    and whatever a test's command set is put back after it, so the next test in the worker is not in English."""
+    monkeypatch.setenv("CHISO_LANG", "vi")
+
+
 @pytest.fixture(scope="module")
 def cheap_hashes() -> Iterator[None]:
     """Still argon2id, with small parameters: web tests check the web, not the hash's cost."""

@@ -237,10 +237,10 @@ def test_fmt_compact_scale_boundary(x: float, vi: str) -> None:
 @pytest.mark.parametrize(
     ("x", "unit", "kind", "vi", "en"),
     [
-        (2_800_000, "giao dịch", None, "2,8 triệu giao dịch", "2.8 million giao dịch"),
-        (12_900_000_000_000, "đồng", None, "12,9 nghìn tỷ đồng", "12.9 trillion đồng"),
-        (999_999, "lượt", None, "999.999 lượt", "999,999 lượt"),
-        (1_000_000, "lượt", None, "1 triệu lượt", "1 million lượt"),
+        (2_800_000, "giao dịch", None, "2,8 triệu giao dịch", "2.8 million transactions"),
+        (12_900_000_000_000, "đồng", None, "12,9 nghìn tỷ đồng", "12.9 trillion dong"),
+        (999_999, "lượt", None, "999.999 lượt", "999,999 times"),
+        (1_000_000, "lượt", None, "1 triệu lượt", "1 million times"),
         (71, "bậc", "rank", "thứ 71", "#71"),
         (0, "%", None, "0%", "0%"),
         (-32.6, "%", None, "-32,6%", "-32.6%"),
