@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from chiso import app as core
@@ -48,18 +49,37 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         try:
             relaying = ["--no-events", "--nats", NATS, "--subject-prefix", prefix]
             with serving(root, [relaying, relaying]) as urls:
-                yield {"ws": ws, "root": root, "prefix": prefix, "durable": durable, "token": token, "nodes": urls}
+                yield {"ws": ws, "root": root, "url": url, "prefix": prefix, "durable": durable, "token": token,
+                       "nodes": urls}
         finally:
             ws.close()
 
 
-def until(check: Callable[[], bool], proc: subprocess.Popen[bytes], logs: Path, what: str, bound: float = 90) -> None:
+def until(check: Callable[[], bool], proc: subprocess.Popen[bytes], d: dict[str, Any], what: str,
+          bound: float = 90) -> None:
     deadline = time.monotonic() + bound  # a bound, not a timing
     while not check():
         if proc.poll() is not None or time.monotonic() > deadline:
-            text = "\n".join(p.read_text(errors="replace")[-2000:] for p in logs.glob("*.log"))
-            pytest.fail(f"waiting for {what}: {'exited' if proc.poll() is not None else 'timed out'}\n{text}")
+            state = "exited" if proc.poll() is not None else "timed out"
+            sessions = stuck(proc, d)
+            text = "\n".join(p.read_text(errors="replace")[-6000:] for p in d["root"].parent.glob("*.log"))
+            pytest.fail(f"waiting for {what}: {state}\n{text}\ndatabase sessions:\n{sessions}")
         time.sleep(0.1)
+
+
+def stuck(proc: subprocess.Popen[bytes], d: dict[str, Any]) -> str:
+    """Where a process that stopped moving is: its threads' stacks into its log (SIGUSR1, see chiso.logs), and
+    what the database's sessions wait for; then it is stopped, so that a failed test leaves nothing running."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+    with psycopg.connect(d["url"], autocommit=True) as conn:
+        rows = conn.execute("SELECT pid, state, wait_event_type, wait_event, left(query, 300) FROM pg_stat_activity "
+                            "WHERE datname = current_database() AND pid <> pg_backend_pid()").fetchall()
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    return "\n".join(" | ".join(str(c) for c in row) for row in rows)
 
 
 def chiso(d: dict[str, Any], *args: str) -> dict[str, Any]:
@@ -139,24 +159,29 @@ def test_nodes_log_events_and_one_writer_applies_them_once_through_a_kill(deploy
     log = d["root"].parent / "writer.log"
     first = writer(d, log)
     applied = lambda: len(d["ws"].store.events.batches_in_state("applied")) >= 2  # noqa: E731
-    until(applied, first, d["root"].parent, "the writer to apply a few batches")
+    until(applied, first, d, "the writer to apply a few batches")
     first.send_signal(signal.SIGKILL)  # killed at any moment: mid-batch, before an ack, between batches
     first.wait()
     second = writer(d, log)
-    expected = (BATCHES + STREAMED) * PER_BATCH  # the duplicates counted once, the out-of-scope event rejected
-    until(lambda: d["ws"].store.events.stored_by_kind().get("dossier", 0) >= expected, second, d["root"].parent,
-          "every event stored")
-    # the log drained: every message delivered and acknowledged (a batch the killed writer had begun is left as
-    # received, with nothing stored: its message came again and was applied as a batch of its own)
-    until(lambda: (lambda st: st["log_pending"] == 0 and st["log_unacknowledged"] == 0)(status(d)), second,
-          d["root"].parent, "the log drained")
-    after = status(d)
-    assert after["dossier_events"] == expected and after["counted_by"] == "batches"
-    assert after["log_pending"] == 0 and after["log_unacknowledged"] == 0
-    rejects = d["ws"].store.events.rejects(limit=100)
-    assert [r.reason for r in rejects if "10000" in r.raw or "log-10000" in r.raw], rejects
-    second.send_signal(signal.SIGTERM)
-    assert second.wait(timeout=30) == 0
+    try:
+        expected = (BATCHES + STREAMED) * PER_BATCH  # the duplicates counted once, the out-of-scope event rejected
+        until(lambda: d["ws"].store.events.stored_by_kind().get("dossier", 0) >= expected, second, d,
+              "every event stored")
+        # the log drained: every message delivered and acknowledged (a batch the killed writer had begun is left as
+        # received, with nothing stored: its message came again and was applied as a batch of its own)
+        until(lambda: (lambda st: st["log_pending"] == 0 and st["log_unacknowledged"] == 0)(status(d)), second,
+              d, "the log drained")
+        after = status(d)
+        assert after["dossier_events"] == expected and after["counted_by"] == "batches"
+        assert after["log_pending"] == 0 and after["log_unacknowledged"] == 0
+        rejects = d["ws"].store.events.rejects(limit=100)
+        assert [r.reason for r in rejects if "10000" in r.raw or "log-10000" in r.raw], rejects
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=30) == 0
+    finally:
+        if second.poll() is None:  # a failed test leaves no writer behind
+            second.kill()
+            second.wait()
     # what the writer kept equals a full recompute from the stored events: nothing lost, nothing doubled
     done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), "events", "recompute",
                            "--check"], capture_output=True, text=True, timeout=300)

@@ -2,7 +2,8 @@
 
 ``configure(format, level)`` is called once by the long-running commands (``chiso serve``, the writer
 ``chiso ingest --from nats://…``) with ``[log] format`` and ``level`` of chiso.toml (``CHISO_LOG_FORMAT``,
-``CHISO_LOG_LEVEL`` override them; ``chiso.app.Deployment`` reads them). Every line goes to stderr.
+``CHISO_LOG_LEVEL`` override them; ``chiso.app.Deployment`` reads them). Every line goes to stderr, and so
+does the stack of every thread when the process gets SIGUSR1.
 
 A JSON line holds ``ts`` (UTC, ISO 8601), ``level``, ``logger``, ``msg``, and the fields a record carries in
 ``extra={"fields": {...}}``: an HTTP request's ``method``, ``path``, ``status``, ``duration_ms``, ``node`` and
@@ -15,9 +16,12 @@ Authorization value that slipped into a message is replaced by ``***``.
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import json
 import logging
 import re
+import signal
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -112,6 +116,9 @@ def configure(fmt: str = "text", level: str = "info") -> None:
         lg.handlers.clear()
         lg.propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # requests: chiso's own line (no query strings)
+    if hasattr(signal, "SIGUSR1"):  # a process that seems stuck says where each thread is: kill -USR1 <pid>
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # a stderr without a file (a test's capture)
+            faulthandler.register(signal.SIGUSR1, file=sys.stderr, all_threads=True)
 
 
 __all__ = ["FIELDS", "FORMATS", "LEVELS", "SHOWN", "JsonFormatter", "TextFormatter", "configure", "configured",
