@@ -147,6 +147,8 @@ def test_a_damaged_parquet_file_names_itself(ing: EventIngestor, tmp_path: Path)
     (d / "b.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(ImportFileError, match=r"b\.parquet"):
         ing.ingest_file(d / "b.parquet")
+    # the batch begun for the damaged rows holds nothing and is not left waiting for a recovery
+    assert ing.book.batches_in_state("received") == [] and ing.events.count("dossier") == 0
 
 
 @pytest.mark.parametrize("order", ["increasing", "shuffled"])
@@ -163,3 +165,32 @@ def test_repeated_ids_are_stored_once_in_any_order(ing: EventIngestor, order: st
     assert (r.accepted, r.duplicates) == (15, 7)
     n = ing.events.con.execute("SELECT count(*), count(DISTINCT event_id) FROM dossier_event").fetchall()[0]
     assert n == (40, 40)
+
+
+@pytest.mark.parametrize("order", ["increasing", "shuffled"])
+def test_a_parquet_chunk_with_rejects_and_repeats_counts_each_row_once(ing: EventIngestor, tmp_path: Path,
+                                                                        order: str) -> None:
+    """The checked rows go from the file into the store in one statement: the rows that did not go in are
+    rejects (found then, with their reasons) or duplicates (of the chunk itself, or stored before), never both."""
+    d = tmp_path / "dossier"
+    d.mkdir()
+    ids = list(range(30))
+    if order == "shuffled":
+        random.Random(5).shuffle(ids)
+    _write(d / "a.parquet", [dossier(n) for n in ids[:10]], row_group_size=10)
+    assert ing.ingest_file(d / "a.parquet").accepted == 10
+    # 30 new ids, 5 ids of the first file, 3 repeats inside the chunk, 2 bad rows
+    rows = [dossier(n) for n in ids[10:]] + [dossier(n) for n in ids[:5]] + [dossier(n) for n in ids[20:23]]
+    rows += [dossier(100, status="lost"), dossier(101, fee=-1)]
+    if order == "shuffled":
+        random.Random(6).shuffle(rows)
+    _write(d / "b.parquet", rows, row_group_size=100)
+    r = ing.ingest_file(d / "b.parquet")
+    assert (r.received, r.accepted, r.duplicates, r.rejected) == (30, 20, 8, 2)
+    assert sorted(json.loads(x.raw)["event_id"] for x in ing.book.rejects()) == ["ev-00100", "ev-00101"]
+    positions = sorted(p for p, _ in r.rejects)
+    assert positions == sorted(i + 1 for i, e in enumerate(rows) if e["event_id"] in ("ev-00100", "ev-00101"))
+    n = ing.events.con.execute("SELECT count(*), count(DISTINCT event_id) FROM dossier_event").fetchall()[0]
+    assert n == (30, 30)
+    batch = ing.book.batch(r.batch)
+    assert batch is not None and (batch["accepted"], batch["duplicates"], batch["rejected"]) == (20, 8, 2)

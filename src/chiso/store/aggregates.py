@@ -122,27 +122,41 @@ class EventBook:
                     )
                 ).inserted_primary_key[0]  # type: ignore[index]
             )
-            if rejects:
-                stmt = insert(s.event_reject)
-                if identity is not None:
-                    stmt = self._insert()(s.event_reject).on_conflict_do_nothing(index_elements=["dedup_key"])
-                conn.execute(
-                    stmt,
-                    [
-                        {
-                            "batch": bid,
-                            "kind": kind,
-                            "source": source,
-                            "received_at": at,
-                            "position": pos,
-                            "raw": raw,
-                            "reason": reason,
-                            "dedup_key": None if identity is None else reject_key(source, kind, identity, pos, raw),
-                        }
-                        for pos, raw, reason in rejects
-                    ],
-                )
+            self._rejects(conn, bid, kind, source, at, rejects, identity)
         return bid
+
+    def add_rejects(self, batch: int, kind: str, source: str, rejects: Sequence[tuple[int | None, str, str]],
+                    identity: str | None = None) -> None:
+        """The rejects of a batch recorded on its arrival without them (found while it was being stored), as
+        ``new_batch`` records them."""
+        with self.engine.begin() as conn:
+            conn.execute(update(s.event_batch).where(s.event_batch.c.id == batch)
+                         .values(rejected=s.event_batch.c.rejected + len(rejects)))
+            self._rejects(conn, batch, kind, source, now(), rejects, identity)
+
+    def _rejects(self, conn: Any, bid: int, kind: str, source: str, at: datetime,
+                 rejects: Sequence[tuple[int | None, str, str]], identity: str | None) -> None:
+        if not rejects:
+            return
+        stmt = insert(s.event_reject)
+        if identity is not None:
+            stmt = self._insert()(s.event_reject).on_conflict_do_nothing(index_elements=["dedup_key"])
+        conn.execute(
+            stmt,
+            [
+                {
+                    "batch": bid,
+                    "kind": kind,
+                    "source": source,
+                    "received_at": at,
+                    "position": pos,
+                    "raw": raw,
+                    "reason": reason,
+                    "dedup_key": None if identity is None else reject_key(source, kind, identity, pos, raw),
+                }
+                for pos, raw, reason in rejects
+            ],
+        )
 
     def mark_stored(self, batch: int, accepted: int, duplicates: int) -> None:
         with self.engine.begin() as conn:

@@ -9,12 +9,13 @@ One process writes (DuckDB allows one writer per file); readers go through the k
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import types
 import typing
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterator
 from datetime import date, datetime
 from enum import Enum
 from pathlib import Path
@@ -128,43 +129,80 @@ class EventStore:
         schema = arrow_schema(kind, with_batch=False)
         if not rows.schema.equals(schema):  # the ingestor's validation already casts to it
             rows = rows.cast(schema)
+        con = self.con
+        with self._transaction():  # first: it also ends a result left open, where register() would fail (DuckDB 2)
+            con.register("incoming", rows)
+            try:
+                lo, hi, first, last = con.execute(
+                    "SELECT min(day), max(day), min(event_id), max(event_id) FROM incoming").fetchall()[0]
+                accepted, _ = self._insert(kind, "incoming", batch, days=(lo, hi), ids=(first, last),
+                                           repeats=self.repeats(rows.column("event_id")), received=rows.num_rows)
+            finally:
+                con.unregister("incoming")
+        return accepted, rows.num_rows - accepted
+
+    def insert(self, kind: str, rows: str, batch: int, *, days: tuple[Any, Any], ids: tuple[Any, Any],
+               repeats: bool, received: int, short: Callable[[], int] | None = None) -> tuple[int, int]:
+        """Insert the rows of ``rows`` (a table, view or query of this connection with the kind's columns by name,
+        and optionally ``__reason``: a row with one is not an event, and ``__pos``) not stored before, as ``append``
+        does, in one transaction; ``days`` and ``ids`` bound the batch's days and event ids, ``repeats``: the batch
+        may repeat an id. ``short()``, when fewer rows went in than were ``received``, runs before the commit (e.g. to
+        record the rejected rows) and says how many of the others were not events: the duplicates are the rest.
+        Returns (accepted, rejected)."""
+        with self._transaction():
+            return self._insert(kind, rows, batch, days=days, ids=ids, repeats=repeats, received=received,
+                                short=short)
+
+    def repeats(self, ids: pa.ChunkedArray) -> bool:
+        """Whether a batch's event ids (nulls left out) repeat one. The window that keeps one of each (unit, id) is
+        costly: only when the batch repeats an id at all, which ids in increasing order (as systems export them) rule
+        out for a fraction of counting the distinct ones (counted by DuckDB: Arrow's count takes twice as long)."""
+        ids = ids.drop_null()
+        if _increasing(ids):
+            return False
+        self.con.register("batch_ids", pa.table({"e": ids}))
+        try:
+            return int(self.con.execute("SELECT count(DISTINCT e) FROM batch_ids").fetchall()[0][0]) < len(ids)
+        finally:
+            self.con.unregister("batch_ids")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")
+
+    def _insert(self, kind: str, rows: str, batch: int, *, days: tuple[Any, Any], ids: tuple[Any, Any],
+                repeats: bool, received: int, short: Callable[[], int] | None = None) -> tuple[int, int]:
         t = table_name(kind)
         u = UNIT_COLUMN[kind]  # whose the event is: the scope of its idempotency
         con = self.con
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.register("incoming", rows)
-            lo, hi, first, last = con.execute(
-                "SELECT min(day), max(day), min(event_id), max(event_id) FROM incoming").fetchall()[0]
-            # the window that keeps one of each (unit, id) is costly: only when the batch repeats an id at all, which
-            # ids in increasing order (as systems export them) rule out for a fraction of counting the distinct ones
-            fresh = "incoming"
-            if not _increasing(rows.column("event_id")):
-                distinct = con.execute("SELECT count(DISTINCT event_id) FROM incoming").fetchall()[0][0]
-                if distinct < rows.num_rows:
-                    fresh = f"(SELECT * FROM incoming QUALIFY row_number() OVER (PARTITION BY {u}, event_id) = 1)"
-            # by name: a store whose later columns were added by ALTER TABLE has them in another order. A stored
-            # duplicate lies within the batch's days and its ids' range: the range lets zone maps skip the day's
-            # other row groups (ids are mostly sequential), where the days alone read every event of the day
-            con.execute(
-                f"""INSERT INTO {t} BY NAME
-                SELECT i.*, CAST(? AS BIGINT) AS batch FROM {fresh} i
-                ANTI JOIN (SELECT {u}, event_id FROM {t} WHERE day BETWEEN ? AND ? AND event_id BETWEEN ? AND ?) e
-                ON i.event_id = e.event_id AND i.{u} = e.{u}""",
-                [batch, lo, hi, first, last],
-            )
-            accepted = int(con.execute(f"SELECT count(*) FROM {t} WHERE batch = ?", [batch]).fetchone()[0])  # type: ignore[index]
-            con.execute(
-                "INSERT OR REPLACE INTO stored_batch VALUES (?, ?, ?, ?)",
-                [batch, kind, accepted, rows.num_rows - accepted],
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.unregister("incoming")
-        return accepted, rows.num_rows - accepted
+        src = rows if rows.isidentifier() else f"({rows})"
+        names = set(con.sql(f"SELECT * FROM {src} LIMIT 0").columns)
+        extra = [n for n in ("__reason", "__pos") if n in names]
+        kept = f"(SELECT * EXCLUDE ({', '.join(extra)}) FROM {src} WHERE __reason IS NULL)" if "__reason" in names \
+            else f"(SELECT * EXCLUDE ({', '.join(extra)}) FROM {src})" if extra else src
+        fresh = f"(SELECT * FROM {kept} QUALIFY row_number() OVER (PARTITION BY {u}, event_id) = 1)" if repeats \
+            else kept
+        # by name: a store whose later columns were added by ALTER TABLE has them in another order. A stored
+        # duplicate lies within the batch's days and its ids' range: the range lets zone maps skip the day's
+        # other row groups (ids are mostly sequential), where the days alone read every event of the day
+        done = con.execute(
+            f"""INSERT INTO {t} BY NAME
+            SELECT i.*, CAST(? AS BIGINT) AS batch FROM {fresh} i
+            ANTI JOIN (SELECT {u}, event_id FROM {t} WHERE day BETWEEN ? AND ? AND event_id BETWEEN ? AND ?) e
+            ON i.event_id = e.event_id AND i.{u} = e.{u}""",
+            [batch, days[0], days[1], ids[0], ids[1]],
+        ).fetchall()
+        accepted = int(done[0][0]) if done else 0
+        rejected = short() if short is not None and accepted < received else 0
+        con.execute("INSERT OR REPLACE INTO stored_batch VALUES (?, ?, ?, ?)",
+                    [batch, kind, accepted, received - rejected - accepted])
+        return accepted, rejected
 
     # reads ------------------------------------------------------------------------------------
     def stored_batches(self) -> set[int]:
