@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
@@ -132,6 +133,22 @@ class LiveServer:
     @property
     def netloc(self) -> str:
         return f"{self.host}:{self.port}"
+
+
+def closed_network(context: Any, server: LiveServer) -> list[str]:
+    """Lets a Playwright browser context reach only ``server``, as on a closed network: a request to another host
+    (a CDN's font or script) is refused, and its URL kept in the list returned."""
+    external: list[str] = []
+
+    def guard(route: Any, request: Any) -> None:
+        if urlsplit(request.url).netloc == server.netloc:
+            route.continue_()
+        else:
+            external.append(request.url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", guard)
+    return external
 
 
 @contextlib.contextmanager

@@ -111,8 +111,14 @@ def sqlite_workspace(tmp_path: Path) -> Iterator[core.Workspace]:
 
 
 @pytest.fixture
+def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
+    """The workspace ``ing`` writes to: a fresh one on SQLite, unless the module defines its own ``ws``."""
+    return sqlite_workspace
+
+
+@pytest.fixture
 def ing(ws: core.Workspace) -> Iterator[EventIngestor]:
-    """The event writer of the module's ``ws`` fixture, closed after the test."""
+    """The event writer of ``ws`` (this file's, or the module's own), closed after the test."""
     i = ws.ingestor()
     yield i
     i.events.close()

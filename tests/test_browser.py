@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 
 from browser_support import (
     ADMIN,
-    CHROMIUM_MISSING,
     DATASET,
     FORM_PERIOD,
     FORM_VALUES,
@@ -32,7 +32,8 @@ from browser_support import (
     REVIEWER,
     LiveServer,
     Persona,
-    chromium_path,
+    chromium,
+    closed_network,
     live_server,
     seeded_workspace,
 )
@@ -40,20 +41,8 @@ from chiso import app as core
 from chiso.web import create_app
 from chiso.web.labels import value_text
 
-try:
-    from playwright.sync_api import (
-        Browser,
-        BrowserContext,
-        Page,
-        Playwright,
-        Request,
-        Response,
-        Route,
-        ViewportSize,
-        sync_playwright,
-    )
-except ImportError:  # a clear failure below, rather than an import error that hides the remedy
-    sync_playwright = None  # type: ignore[assignment]
+if TYPE_CHECKING:  # playwright missing is a clear failure in browser_support.chromium, not an import error here
+    from playwright.sync_api import Browser, BrowserContext, Page, Response, ViewportSize
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
@@ -76,23 +65,9 @@ def server(ws: core.Workspace) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if sync_playwright is None:
-        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
-    with sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail(CHROMIUM_MISSING)
-    # these flags stop Chromium's own calls home, which a closed network refuses noisily
-    b = playwright.chromium.launch(executable_path=exe, headless=True, args=[
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
-    yield b
-    b.close()
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
 
 
 @dataclass
@@ -122,21 +97,13 @@ def open_session(browser: Browser, server: LiveServer) -> Iterator[Opener]:
     def open_(who: Persona | None = None, viewport: ViewportSize | None = None, scale: float = 1) -> Session:
         ctx = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP, locale="vi-VN",
                                   device_scale_factor=scale)
-        watch = Watch()
-
-        def guard(route: Route, request: Request) -> None:
-            if urlsplit(request.url).netloc == server.netloc:
-                route.continue_()
-            else:  # a CDN font or script would fail on a closed network: refuse and remember it
-                watch.external.append(request.url)
-                route.abort("blockedbyclient")
+        watch = Watch(closed_network(ctx, server))
 
         def answered(response: Response) -> None:
             path = urlsplit(response.url).path
             if path.startswith("/static/"):
                 watch.static[path] = response.status
 
-        ctx.route("**/*", guard)
         page = ctx.new_page()
         page.on("response", answered)
         page.on("pageerror", lambda e: watch.errors.append(str(e)))

@@ -12,17 +12,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import pytest
 
-from browser_support import LiveServer, chromium, live_server
+from browser_support import LiveServer, chromium, closed_network, live_server
 from chiso import app as core
 from chiso.web import create_app
 
 if TYPE_CHECKING:  # playwright missing is a clear failure in browser_support.chromium, not an import error here
-    from playwright.sync_api import Browser, Page, Route
-    from playwright.sync_api import Request as PwRequest
+    from playwright.sync_api import Browser, Page
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 RATE = "dossier_full_online_rate"
@@ -53,18 +51,9 @@ def test_a_provinces_office_looks_at_its_communes(browser: Browser, server: Live
                                                   simulated_world: core.Workspace) -> None:
     ws = simulated_world
     group = ws.catalogue.units["P48.communes"]
-    external: list[str] = []
     errors: list[str] = []
     ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 800}, locale="vi-VN")
-
-    def guard(route: Route, request: PwRequest) -> None:
-        if urlsplit(request.url).netloc == server.netloc:
-            route.continue_()
-        else:  # a closed network: anything from elsewhere is refused and remembered
-            external.append(request.url)
-            route.abort("blockedbyclient")
-
-    ctx.route("**/*", guard)
+    external = closed_network(ctx, server)
     page = ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(15_000)

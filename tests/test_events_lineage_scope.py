@@ -15,7 +15,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from typer.testing import CliRunner
 
 from chiso import app as core
@@ -41,10 +40,6 @@ CASES: list[tuple[dict[str, Any], str | None]] = [
 ]
 REFUSED = {5: "unit: this source may not report for 'P01'", 6: "unit: this source may not report for 'P79'"}
 
-
-@pytest.fixture
-def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
-    return sqlite_workspace
 
 
 def add_source(ws: core.Workspace, id: str, unit: str) -> tuple[str, EventSourceRecord]:

@@ -27,10 +27,6 @@ def dossier(i: int, unit: str) -> dict[str, Any]:
             "procedure_code": "1.001234", "unit": unit, "status": "received", "channel": "online"}
 
 
-@pytest.fixture
-def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
-    return sqlite_workspace
-
 
 def rescope(ws: core.Workspace, id: str, units: list[str]) -> None:
     # no command changes a source's units yet; an operator's edit of the store is what this stands for

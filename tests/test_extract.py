@@ -43,12 +43,6 @@ OVERALL_FLOOR = (0.98, 0.97)
 TARGET_FLOOR = (0.9, 0.9)
 
 
-@pytest.fixture(autouse=True)
-def _language_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``chiso --lang`` sets CHISO_LANG for the whole process: Vietnamese here, and put back afterwards."""
-    monkeypatch.setenv("CHISO_LANG", "vi")
-
-
 def _yaml(name: str) -> Any:
     return yaml.safe_load((DATASET / name).read_text(encoding="utf-8"))
 

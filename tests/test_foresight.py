@@ -4,7 +4,6 @@ store, the event-derived rates of the shared simulated 2024, and ``chiso forecas
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -27,10 +26,6 @@ runner = CliRunner()
 def flow(unit: str, period: str, value: float) -> ValueInput:
     return ValueInput(indicator=FLOW, unit=unit, period=period, value=value, source="test", origin=Origin.REPORTED)
 
-
-@pytest.fixture
-def ws(sqlite_workspace: core.Workspace) -> Iterator[core.Workspace]:
-    yield sqlite_workspace
 
 
 def months(year: int, values: list[float | None], unit: str = "P48") -> list[ValueInput]:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from browser_support import LiveServer, chromium, live_server
+from browser_support import LiveServer, chromium, closed_network, live_server
 from chiso import app as core
 from chiso.auth import subtree
 from chiso.catalogue.models import Target
@@ -109,9 +109,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture
 def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    elsewhere: list[str] = []
-    ctx.route("**/*", lambda route, req: route.continue_() if req.url.startswith(server.url)
-              else (elsewhere.append(req.url), route.abort("blockedbyclient")))
+    elsewhere = closed_network(ctx, server)
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))

@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,16 +46,6 @@ def deep(n: int) -> str:
     return '{"a": ' * n + "1" + "}" * n
 
 
-@pytest.fixture
-def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
-    return sqlite_workspace
-
-
-@pytest.fixture
-def ing(ws: core.Workspace) -> Any:
-    i = ws.ingestor()
-    yield i
-    i.events.close()
 
 
 # 1. bounds ------------------------------------------------------------------------------------------------

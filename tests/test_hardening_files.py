@@ -31,12 +31,6 @@ FORMULAS = [LINK, "+1+2", "-2+3 so với kỳ trước", "@SUM(A1:A2)", "\t=1+1"
 runner = CliRunner()
 
 
-@pytest.fixture(autouse=True)
-def _language_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``--lang en`` sets CHISO_LANG for the process: put it back after each test."""
-    monkeypatch.setenv("CHISO_LANG", "vi")  # recorded, so undone after the test whatever the CLI set
-
-
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[core.Workspace]:
     w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")

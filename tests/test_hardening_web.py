@@ -17,12 +17,11 @@ from argon2 import PasswordHasher
 
 from browser_support import (
     ADMIN,
-    CHROMIUM_MISSING,
     DATASET,
     PASSWORD,
     REPORTER_DN,
     Persona,
-    chromium_path,
+    chromium,
     live_server,
     seeded_workspace,
 )
@@ -230,13 +229,6 @@ def test_serve_believes_forwarded_for_only_from_a_trusted_proxy(
 
 # --- 1, in Chromium: the pages live with their policy -------------------------------------------------------------
 def test_pages_run_under_their_policy_in_chromium(tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: " + CHROMIUM_MISSING)
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail(CHROMIUM_MISSING)
     w = seeded_workspace(tmp_path / "ws")
     report = core.write_report(w, "2024-04", formats=("html",), actor="admin").files["html"]
     violations: list[str] = []
@@ -245,9 +237,7 @@ def test_pages_run_under_their_policy_in_chromium(tmp_path: Path) -> None:
         ("/docs", None), ("/reports", None), (f"/forms/{DATASET}/{REPORTER_DN.unit}/2024-05", REPORTER_DN),
         ("/admin/users", ADMIN), (f"/reports/{report.name}", None)]
     try:
-        with live_server(create_app(w)) as s, sync_playwright() as p:
-            b = p.chromium.launch(executable_path=exe, headless=True, args=[
-                "--disable-background-networking", "--disable-component-update", "--no-first-run"])
+        with live_server(create_app(w)) as s, chromium() as b:
             for path, who in pages:
                 ctx = b.new_context(base_url=s.url)
                 page = ctx.new_page()
@@ -270,7 +260,6 @@ def test_pages_run_under_their_policy_in_chromium(tmp_path: Path) -> None:
                     widths = page.eval_on_selector_all(".attain .fill", "els => els.map(e => e.style.width)")
                     assert widths and all(widths)
                 ctx.close()
-            b.close()
     finally:
         w.close()
     assert violations == []

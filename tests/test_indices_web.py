@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 import chiso.web.indices as web_indices
-from browser_support import CHROMIUM_MISSING, chromium_path, live_server
+from browser_support import chromium, closed_network, live_server
 from chiso import app as core
 from chiso.engine import Engine
 from chiso.engine.indices import IndexScorer
@@ -294,49 +294,28 @@ def live(simulated_world: core.Workspace) -> Iterator[Any]:
 
 
 def test_the_index_page_and_a_scorecard_in_a_browser(live: Any) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail(CHROMIUM_MISSING)
-    external: list[str] = []
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, headless=True, args=[
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            ctx = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800}, locale="vi-VN")
-
-            def guard(route: Any, request: Any) -> None:
-                if request.url.startswith(live.url):
-                    route.continue_()
-                else:
-                    external.append(request.url)
-                    route.abort("blockedbyclient")
-
-            ctx.route("**/*", guard)
-            page = ctx.new_page()
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.set_default_timeout(30_000)
-            resp = page.goto(f"/indices/qd766?period={PERIOD}")
-            assert resp is not None and resp.ok
-            assert page.get_by_test_id("index-map").is_visible()
-            assert page.get_by_test_id("island-hoang-sa").count() == 1
-            first = page.locator('[data-testid="index-ranking"] tbody tr').first
-            assert first.get_attribute("data-rank") == "1"
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
-            first.locator("a").first.click()
-            page.wait_for_url("**/indices/qd766/units/**")
-            explanation = page.get_by_test_id("explanation")
-            assert explanation.is_visible()
-            text = explanation.inner_text()
-            assert "Chỉ số 766" in text and "xếp thứ 1/" in text
-            assert page.get_by_test_id("robustness").is_visible()
-            page.screenshot(path=str(SHOTS / "scorecard.png"), full_page=True)
-            ctx.close()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        ctx = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800}, locale="vi-VN")
+        external = closed_network(ctx, live)
+        page = ctx.new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.set_default_timeout(30_000)
+        resp = page.goto(f"/indices/qd766?period={PERIOD}")
+        assert resp is not None and resp.ok
+        assert page.get_by_test_id("index-map").is_visible()
+        assert page.get_by_test_id("island-hoang-sa").count() == 1
+        first = page.locator('[data-testid="index-ranking"] tbody tr').first
+        assert first.get_attribute("data-rank") == "1"
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "index.png"), full_page=True)
+        first.locator("a").first.click()
+        page.wait_for_url("**/indices/qd766/units/**")
+        explanation = page.get_by_test_id("explanation")
+        assert explanation.is_visible()
+        text = explanation.inner_text()
+        assert "Chỉ số 766" in text and "xếp thứ 1/" in text
+        assert page.get_by_test_id("robustness").is_visible()
+        page.screenshot(path=str(SHOTS / "scorecard.png"), full_page=True)
+        ctx.close()
     assert external == [] and errors == []

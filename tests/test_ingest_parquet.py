@@ -27,12 +27,6 @@ def dossier(i: int, **kw: Any) -> dict[str, Any]:
     return ev
 
 
-@pytest.fixture
-def ing(sqlite_workspace: core.Workspace) -> Any:
-    i = sqlite_workspace.ingestor()
-    yield i
-    i.events.close()
-
 
 class Meta:
     def __init__(self, sizes: list[int]) -> None:

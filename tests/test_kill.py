@@ -150,10 +150,6 @@ def stop(proc: subprocess.Popen[bytes], log: Path) -> None:
     assert rc == 0, log.read_text()[-3000:]
 
 
-@pytest.fixture
-def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
-    return sqlite_workspace
-
 
 def state_after_kill(ws: core.Workspace) -> tuple[int, int]:
     """(events stored, batches stored but not yet counted: the ones ``recover()`` must apply)."""

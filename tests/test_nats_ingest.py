@@ -58,10 +58,6 @@ def jsenv() -> Iterator[Js]:
     asyncio.run(_delete_stream(env.stream))
 
 
-@pytest.fixture
-def ws(sqlite_workspace: core.Workspace) -> core.Workspace:
-    return sqlite_workspace
-
 
 @pytest.fixture
 def writer(ws: core.Workspace) -> Iterator[EventWriter]:

@@ -133,7 +133,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Itera
         if b.column("at")[0].as_py() > datetime(2024, 3, 20):
             break
         ing.submit_arrow("dossier", pa.Table.from_batches([b]), "sim")
-        if not raised_at and any(w.unit == "P01" for _, w in ws.store.warnings.raised_since(0)):
+        if not raised_at and any(w.finding.unit == "P01" for _, w in ws.store.warnings.raised_since(0)):
             raised_at = time.monotonic()
     ing.events.close()
     yield World(ws, mailbox, receiver, users, subs, raised_at)
@@ -143,7 +143,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Itera
 
 
 def hn_raised(w: World) -> list[int]:
-    return [lid for lid, x in w.ws.store.warnings.raised_since(0) if x.unit == "P01"]
+    return [lid for lid, x in w.ws.store.warnings.raised_since(0) if x.finding.unit == "P01"]
 
 
 def test_a_silent_province_reaches_its_reporter_by_mail_within_seconds_once(world: World) -> None:
@@ -163,8 +163,8 @@ def test_a_silent_province_reaches_its_reporter_by_mail_within_seconds_once(worl
     assert "Hà Nội" in html.get_content() and "<table>" in html.get_content()
     w = world.ws.store.warnings.get(json.loads(world.receiver.at("/ok")[0][3])["warning"]["id"]) if wait_for(
         lambda: world.receiver.at("/ok")) else None
-    assert w is not None and w.unit == "P01"
-    assert "Từ ngày" in text.get_content() and fmt_date(w.since.date(), "vi") in text.get_content()
+    assert w is not None and w.finding.unit == "P01"
+    assert "Từ ngày" in text.get_content() and fmt_date(w.finding.since.date(), "vi") in text.get_content()
     print(f"batch → mail: {first - world.raised_at:.2f} s")
 
 
@@ -201,7 +201,7 @@ def test_another_provinces_reporter_never_hears_of_it(world: World) -> None:
     for mail in world.mailbox.to("p79@example.vn"):
         assert "Hà Nội" not in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     mine = world.ws.store.notify.deliveries(user_id=world.users["p79"].id)
-    assert all(world.ws.store.warnings.get(d.warning).unit != "P01" for d in mine)  # type: ignore[union-attr]
+    assert all(world.ws.store.warnings.get(d.warning).finding.unit != "P01" for d in mine)  # type: ignore[union-attr]
     # and may not subscribe to Hà Nội at all
     from chiso.errors import PermissionDenied
 
@@ -212,7 +212,7 @@ def test_another_provinces_reporter_never_hears_of_it(world: World) -> None:
 def test_in_app_notifications_list_the_warning(world: World) -> None:
     assert wait_for(lambda: len(core.notifications(world.ws, world.users["hn"])) == 1)
     (d, w), = core.notifications(world.ws, world.users["hn"])
-    assert w.unit == "P01" and d.subscription.channel == "inapp"
+    assert w.finding.unit == "P01" and d.subscription.channel == "inapp"
     assert core.notifications(world.ws, world.users["p79"]) == []
 
 

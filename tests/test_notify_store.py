@@ -228,7 +228,8 @@ def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core
     while time.monotonic() < end and not core.notifications(ws, reporter):
         time.sleep(0.05)
     [(d, w)] = core.notifications(ws, reporter)
-    assert (w.kind, w.unit, w.subject) == ("break", "P01", teams)  # the subscription: this indicator only
+    f = w.finding
+    assert (f.kind, f.unit, f.subject) == ("break", "P01", teams)  # the subscription: this indicator only
     ws.close()
 
 

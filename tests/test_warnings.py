@@ -152,11 +152,11 @@ def test_a_condition_found_again_is_one_warning_and_its_moves_are_kept(store: St
     f = finding()
     assert book.sync([f], {f.key}) == {"raised": 1, "updated": 0, "cleared": 0}
     first = book.find()
-    assert [(w.kind, w.unit, w.state, w.active) for w in first] == [("silent", "P01", "new", True)]
+    assert [(w.finding.kind, w.finding.unit, w.state, w.active) for w in first] == [("silent", "P01", "new", True)]
     assert book.sync([finding(seen=3.0)], {f.key}) == {"raised": 0, "updated": 1, "cleared": 0}
     again = book.find()
-    assert len(again) == 1 and again[0].id == first[0].id and again[0].seen == 3.0
-    assert again[0].last_seen >= first[0].last_seen and again[0].since == datetime(2026, 3, 2)
+    assert len(again) == 1 and again[0].id == first[0].id and again[0].finding.seen == 3.0
+    assert again[0].last_seen >= first[0].last_seen and again[0].finding.since == datetime(2026, 3, 2)
 
     wid = again[0].id
     seen = book.set_state(wid, "seen", "alice")
@@ -189,10 +189,10 @@ def test_raised_since_lists_from_an_increasing_point(store: Store) -> None:
     mid = book.last_log_id()
     book.sync([finding("P79-2025"), finding("P01")], {finding("P79-2025").key, finding("P01").key})
     all_ = book.raised_since(start)
-    assert [w.unit for _, w in all_] == ["P01", "P79-2025"] and all_[0][0] < all_[1][0]
-    assert [w.unit for _, w in book.raised_since(mid)] == ["P79-2025"]  # P01 found again: not raised again
+    assert [w.finding.unit for _, w in all_] == ["P01", "P79-2025"] and all_[0][0] < all_[1][0]
+    assert [w.finding.unit for _, w in book.raised_since(mid)] == ["P79-2025"]  # P01 found again: not raised again
     assert book.raised_since(book.last_log_id()) == []
-    assert [w.unit for w in book.find(units={"P79-2025"})] == ["P79-2025"]
+    assert [w.finding.unit for w in book.find(units={"P79-2025"})] == ["P79-2025"]
 
 
 # --- a province switched off, through the event writer's hook ----------------------------------------------------
@@ -247,15 +247,15 @@ def test_a_province_switched_off_fires_a_silent_warning_for_it_alone(silent_worl
     book = silent_world.store.warnings
     silent = book.find(kinds=["silent"])
     active = [w for w in silent if w.active]
-    assert [(w.unit, w.subject, w.state) for w in active] == [("P01", "stream:dossier", "new")]
+    assert [(w.finding.unit, w.finding.subject, w.state) for w in active] == [("P01", "stream:dossier", "new")]
     # any other unit flagged on the way had a lull of its own before the switch-off (at this scale P74's slow
     # return after Tết: no record on three working days), and was cleared by the system when its events came back
-    for other in (w for w in silent if w.unit != "P01"):
-        assert other.since < OFF["P01"] and (other.state, other.state_by) == ("resolved", "system")
+    for other in (w for w in silent if w.finding.unit != "P01"):
+        assert other.finding.since < OFF["P01"] and (other.state, other.state_by) == ("resolved", "system")
         assert [a for _, _, a in book.log(other.id)] == ["raised", "cleared"]
     w = active[0]
-    assert OFF["P01"] <= w.since <= OFF["P01"] + timedelta(days=2)
-    assert w.seen == 0 and w.expected is not None and w.expected >= rules.SILENT_MIN_EXPECTED
+    assert OFF["P01"] <= w.finding.since <= OFF["P01"] + timedelta(days=2)
+    assert w.finding.seen == 0 and w.finding.expected is not None and w.finding.expected >= rules.SILENT_MIN_EXPECTED
 
 
 def cli_run(ws: core.Workspace, *args: str, lang: str = "en") -> str:
@@ -288,16 +288,16 @@ def test_late_forms_warn_and_submitting_resolves(workspace: core.Workspace) -> N
     today = date(2026, 11, 20)  # October's forms were due on 10 November; September's and August's before
     provinces = len(workspace.catalogue.members("provinces", Period.parse("2026-10")))  # 34 in the 2025 structure
     assert watch.record(watch.late(today, datasets=["province_monthly"]))["raised"] == 3 * provinces
-    late = workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})
-    assert sorted((w.unit, w.period) for w in late if w.period == "2026-10") == [("P01", "2026-10"),
+    late = [w.finding for w in workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})]
+    assert sorted((f.unit, f.period) for f in late if f.period == "2026-10") == [("P01", "2026-10"),
                                                                                 ("P79-2025", "2026-10")]
-    assert {w.period for w in late} == {"2026-08", "2026-09", "2026-10"}
+    assert {f.period for f in late} == {"2026-08", "2026-09", "2026-10"}
     book = workspace.store.users
     book.set_form(FormState("province_monthly", "P01", "2026-10", "open", None, "", None, 0), "submitted", "dn", None)
     counts = watch.record(watch.late(today, datasets=["province_monthly"], units=["P01", "P79-2025"]))
     assert counts == {"raised": 0, "updated": 5, "cleared": 1}
-    by_unit = {w.unit: w for w in workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})
-               if w.period == "2026-10"}
+    by_unit = {w.finding.unit: w for w in workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})
+               if w.finding.period == "2026-10"}
     assert (by_unit["P01"].state, by_unit["P01"].state_by) == ("resolved", "system")
     assert by_unit["P79-2025"].state == "new"
 
@@ -312,7 +312,7 @@ def test_chiso_warnings_check_runs_every_rule(silent_world: core.Workspace) -> N
     # December, January, February of both monthly reports; the provinces' security report of 2023Q4
     assert found["late"] == provinces * (3 + 1) + ministries * 3
     late = silent_world.store.warnings.find(kinds=["late"], units={"P01"})
-    assert sorted(w.period or "" for w in late) == ["2023-12", "2023Q4", "2024-01", "2024-02"]
+    assert sorted(w.finding.period or "" for w in late) == ["2023-12", "2023Q4", "2024-01", "2024-02"]
     again = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20",
                                "--json"))
     assert again["recorded"]["raised"] == 0  # the same conditions: the same warnings
@@ -321,16 +321,14 @@ def test_chiso_warnings_check_runs_every_rule(silent_world: core.Workspace) -> N
 
 
 def test_a_warning_in_words_vietnamese_first(catalogue: Catalogue) -> None:
-    from chiso.catalogue.warnings import WarningRecord
     from chiso.report.warnings_text import describe
 
-    at = datetime(2026, 7, 1)
-    off = WarningRecord(1, "k", "off_track", "P01", "dossier_full_online_rate", "2026", 80.0, 41.234,
-                        datetime(2026, 6, 30), {"probability": 0.031}, "new", True, at, at, None, None)
+    off = Finding("off_track", "P01", "dossier_full_online_rate", "2026", 80.0, 41.234, datetime(2026, 6, 30),
+                  {"probability": 0.031})
     assert describe(catalogue, off, "vi") == (
         "Hà Nội: Tỷ lệ hồ sơ trực tuyến toàn trình năm 2026 dự báo cuối năm 41,23%, không đạt chỉ tiêu 80% "
         "(khả năng đạt 3%; dự báo đến 30/06/2026)")
     assert "projected at 41.23% by year end, missing the target 80%" in describe(catalogue, off, "en")
-    late = WarningRecord(2, "k", "late", "P01", "province_monthly", "2026-06", None, None, datetime(2026, 7, 11),
-                         {"deadline": "2026-07-10", "state": "open", "days_late": 3}, "new", True, at, at, None, None)
+    late = Finding("late", "P01", "province_monthly", "2026-06", None, None, datetime(2026, 7, 11),
+                   {"deadline": "2026-07-10", "state": "open", "days_late": 3})
     assert describe(catalogue, late, "vi").endswith("kỳ 2026-06 chưa nộp, hạn nộp 10/07/2026 (trễ 3 ngày)")

@@ -10,15 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import CHROMIUM_MISSING, PASSWORD, chromium_path, live_server
+from browser_support import PASSWORD, chromium, live_server
 from chiso import app as core
 from chiso.web import create_app
 from test_warnings_web import findings
-
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:  # a clear failure below, rather than an import error that hides the remedy
-    sync_playwright = None  # type: ignore[assignment]
 
 
 @pytest.fixture
@@ -30,15 +25,8 @@ def ws(tmp_path: Path, cheap_hashes: None) -> Iterator[core.Workspace]:
 
 
 def test_a_reporter_sees_and_resolves_its_provinces_warnings(ws: core.Workspace) -> None:
-    if sync_playwright is None:
-        pytest.fail("the playwright package is missing: pip install -e '.[dev]'; " + CHROMIUM_MISSING)
-    exe = chromium_path()
-    if exe is None:
-        pytest.fail(CHROMIUM_MISSING)
     ids = findings(ws)
-    with live_server(create_app(ws)) as server, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, headless=True, args=[
-            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+    with live_server(create_app(ws)) as server, chromium() as browser:
         page = browser.new_context(base_url=server.url, locale="vi-VN").new_page()
         page.goto("/login")
         form = page.locator("form.login")
@@ -58,6 +46,5 @@ def test_a_reporter_sees_and_resolves_its_provinces_warnings(ws: core.Workspace)
         page.wait_for_url("**/warnings")
         row = page.get_by_test_id("warnings").locator(f'tr[data-warning="{ids["P01"]}"]')
         assert row.get_attribute("data-state") == "resolved" and "hanoi" in row.inner_text()
-        browser.close()
     w = ws.store.warnings.get(ids["P01"])
     assert w is not None and (w.state, w.state_by) == ("resolved", "hanoi")

@@ -28,9 +28,9 @@ def test_a_projection_below_its_target_is_off_track(workspace: core.Workspace) -
     as_of = date(2026, 6, 30)
     assert watch.record(watch.off_track(2026, as_of=as_of, units=["P01"]))["raised"] == 1
     [w] = ws.store.warnings.find(kinds=["off_track"])
-    assert (w.unit, w.subject, w.period, w.expected) == ("P01", RATE, "2026", 80.0)
-    assert w.seen is not None and w.seen < 50 and w.since.date() == as_of
-    assert w.detail["probability"] is not None and w.detail["probability"] < 0.5
+    assert (w.finding.unit, w.finding.subject, w.finding.period, w.finding.expected) == ("P01", RATE, "2026", 80.0)
+    assert w.finding.seen is not None and w.finding.seen < 50 and w.finding.since.date() == as_of
+    assert w.finding.detail["probability"] is not None and w.finding.detail["probability"] < 0.5
     # the target lowered within reach: the condition no longer holds, resolved by the system
     ws.store.write_targets([Target(indicator=RATE, unit="P01", period="2026", value=30.0)], actor="test")
     assert watch.record(watch.off_track(2026, as_of=as_of, units=["P01"]))["cleared"] == 1
@@ -49,14 +49,14 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     watch = ws.watch()
     # June's form was due on 10 July: late on the 20th
     watch.record(watch.late(date(2026, 7, 20), datasets=[ds.id], units=["P01"]))
-    late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.period == "2026-06"]
-    assert [(w.unit, w.state) for w in late] == [("P01", "new")]
+    late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.finding.period == "2026-06"]
+    assert [(w.finding.unit, w.state) for w in late] == [("P01", "new")]
 
     entries = [workflow.Entry(c, value=500.0 if c == teams else 50.0,
                               comment="thành lập tổ ở mọi thôn" if c == teams else None) for c in ds.indicators]
     workflow.save_form(ws, reporter, ds.id, "P01", "2026-06", entries)
     workflow.submit_form(ws, reporter, ds.id, "P01", "2026-06")
-    late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.period == "2026-06"]
+    late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.finding.period == "2026-06"]
     assert [(w.state, w.state_by) for w in late] == [("resolved", "system")]  # submitted: no longer late
     assert ws.store.warnings.find(kinds=["break"]) == []  # a draft is not published: not judged yet
 
@@ -64,13 +64,13 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     workflow.approve_form(ws, reviewer, ds.id, "P01", "2026-06")
     took = time.perf_counter() - started
     breaks = ws.store.warnings.find(kinds=["break"])
-    assert [(w.unit, w.subject, w.period, w.expected, w.seen) for w in breaks] == [
+    assert [(f.unit, f.subject, f.period, f.expected, f.seen) for f in (w.finding for w in breaks)] == [
         ("P01", teams, "2026-06", 103.0, 500.0)]
     assert took < 10, f"approving with its checks took {took:.1f} s"
     # the form's other values have no history to judge by, and a form not yet due is not late
-    assert {w.kind for w in ws.store.warnings.find()} == {"break", "late"}
+    assert {w.finding.kind for w in ws.store.warnings.find()} == {"break", "late"}
     assert ws.store.users.form(ds.id, "P01", "2026-06").state == "approved"
-    late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.period == "2026-06"]
+    late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.finding.period == "2026-06"]
     assert [(w.state, w.active) for w in late] == [("resolved", False)]
 
 

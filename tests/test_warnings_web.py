@@ -22,7 +22,7 @@ def findings(ws: core.Workspace) -> dict[str, int]:
           Finding("late", commune, "commune_quarterly", "2024Q1", None, None, datetime(2024, 4, 16),
                   {"deadline": "2024-04-15", "state": "open", "days_late": 3})]
     ws.store.warnings.sync(fs, {f.key for f in fs})
-    return {w.unit if w.unit in ("P01", "P79") else "commune": w.id for w in ws.store.warnings.find()}
+    return {w.finding.unit if w.finding.unit in ("P01", "P79") else "commune": w.id for w in ws.store.warnings.find()}
 
 
 @pytest.fixture

@@ -841,7 +841,7 @@ def set_warning_state(ws: Workspace, user: auth.User | None, wid: int, state: st
         raise UnknownNameError(state, ["seen", "resolved"], detail="a warning is marked seen or resolved")
     w = ws.store.warnings.get(wid) if 0 < wid < 2**31 else None
     scope = warning_scope(ws, user)
-    if w is None or (scope is not None and w.unit not in scope):
+    if w is None or (scope is not None and w.finding.unit not in scope):
         raise UnknownWarningError(str(wid))
     if user is not None and user.role is auth.Role.VIEWER:
         raise PermissionDenied(f"{user.username} may read warnings, not mark them")
@@ -885,6 +885,6 @@ def notifications(ws: Workspace, user: auth.User, limit: int = 100) -> list[tupl
     out = []
     for d in ws.store.notify.deliveries(user_id=user.id, channel="inapp", states=["sent"], limit=min(limit, 1000)):
         w = ws.store.warnings.get(d.warning) if d.warning is not None else None
-        if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.unit):
+        if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.finding.unit):
             out.append((d, w))
     return out

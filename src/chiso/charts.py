@@ -78,6 +78,61 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     return [round(start + i * step, 10) for i in range(n + 1)]
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """The plot area of a chart over periods: ``n`` slots across, a value scale with round ``ticks`` (from zero
+    when nothing is negative, unless ``invert``: small numbers at the top), and the grid drawn from them."""
+
+    width: int
+    height: int
+    n: int
+    ticks: list[float]
+    invert: bool = False
+    left: int = 64
+    right: int = 16
+    top: int = 28
+    bottom: int = 36
+
+    @classmethod
+    def of(cls, values: Sequence[float], width: int, height: int, n: int, invert: bool = False) -> _Frame:
+        lo, hi = min(values), max(values)
+        if lo >= 0 and not invert:
+            lo = 0.0  # bars of meaning start at zero for counts and rates
+        return cls(width, height, max(1, n), nice_ticks(lo, hi), invert)
+
+    @property
+    def pw(self) -> float:
+        return self.width - self.left - self.right
+
+    @property
+    def ph(self) -> float:
+        return self.height - self.top - self.bottom
+
+    def edge(self, i: int) -> float:
+        """Where slot ``i`` begins."""
+        return self.left + i * self.pw / self.n
+
+    def x(self, i: int) -> float:
+        """The middle of slot ``i``."""
+        return self.left + (i + 0.5) * self.pw / self.n
+
+    def y(self, v: float) -> float:
+        y0, y1 = self.ticks[0], self.ticks[-1]
+        frac = (v - y0) / (y1 - y0) if y1 != y0 else 0.5
+        return self.top + (frac if self.invert else 1 - frac) * self.ph
+
+    def grid(self, fmt: Fmt) -> str:
+        """A grid line and a value label at each tick."""
+        return "".join(
+            f'<line class="grid" x1="{self.left}" x2="{self.width - self.right}" y1="{_n(self.y(t))}" '
+            f'y2="{_n(self.y(t))}" stroke="#e5e7eb"/><text class="tick" x="{self.left - 6}" y="{_n(self.y(t) + 4)}" '
+            f'text-anchor="end" font-size="11">{_e(fmt(t))}</text>' for t in self.ticks)
+
+    def xlabel(self, i: int, text: str) -> str:
+        return (f'<text class="xlab" x="{_n(self.x(i))}" y="{self.height - self.bottom + 18}" text-anchor="middle" '
+                f'font-size="11">{_e(text)}</text>')
+
+
 # --- line chart ----------------------------------------------------------------------------------
 
 
@@ -111,22 +166,8 @@ def line_chart(
     head = _head("line-chart", width, height, testid, title, font_family, ' preserveAspectRatio="xMidYMid meet"')
     if not values and not targets:
         return _empty(head, width, height, empty_text)
-    everything = values + targets
-    lo, hi = min(everything), max(everything)
-    if lo >= 0 and not invert:
-        lo = 0.0  # bars of meaning start at zero for counts and rates
-    ticks = nice_ticks(lo, hi)
-    y0, y1 = ticks[0], ticks[-1]
-    left, right, top, bottom = 64, 16, 28, 36
-    pw, ph = width - left - right, height - top - bottom
-    n = max(1, len(labels))
-
-    def x(i: int) -> float:
-        return left + (i + 0.5) * pw / n
-
-    def y(v: float) -> float:
-        frac = (v - y0) / (y1 - y0) if y1 != y0 else 0.5
-        return top + (frac if invert else 1 - frac) * ph
+    f = _Frame.of(values + targets, width, height, len(labels), invert)
+    x, y, n, left = f.x, f.y, f.n, f.left
 
     def _last_label(ln: Line) -> tuple[int, float] | None:
         """Where a line's last value is labelled: above its point, below when the target runs just above."""
@@ -143,17 +184,11 @@ def line_chart(
         return i, ly
 
     point_labels = [lab for lab in map(_last_label, lines) if lab is not None]
-    out = [head]
-    for t in ticks:
-        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" '
-                   f'stroke="#e5e7eb"/>')
-        out.append(f'<text class="tick" x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" font-size="11">'
-                   f"{_e(fmt(t))}</text>")
+    out = [head, f.grid(fmt)]
     every = max(1, math.ceil(n / 8))
     for i, lab in enumerate(labels):
         if i % every == 0 or i == n - 1:
-            out.append(f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
-                       f'font-size="11">{_e(lab)}</text>')
+            out.append(f.xlabel(i, lab))
     if target is not None and targets:
         # a step line: each period's target spans its own slot, so a change of target reads as a step
         pts: list[str] = []
@@ -163,7 +198,7 @@ def line_chart(
                     out.append(_polyline(pts, "target", TARGET_COLOUR, dashed=True))
                 pts = []
                 continue
-            pts += [f"{_n(left + i * pw / n)},{_n(y(tv))}", f"{_n(left + (i + 1) * pw / n)},{_n(y(tv))}"]
+            pts += [f"{_n(f.edge(i))},{_n(y(tv))}", f"{_n(f.edge(i + 1))},{_n(y(tv))}"]
         if pts:
             out.append(_polyline(pts, "target", TARGET_COLOUR, dashed=True))
         last = max(i for i, tv in enumerate(target) if tv is not None)
@@ -176,7 +211,7 @@ def line_chart(
             while start > 0 and target[start - 1] == tv:
                 start -= 1
             if start < last:
-                tx, anchor = left + start * pw / n + 2, "start"
+                tx, anchor = f.edge(start) + 2, "start"
             else:
                 ty = y(tv) + 14
         out.append(f'<text class="target-label" x="{_n(tx)}" y="{_n(ty)}" text-anchor="{anchor}" '
@@ -263,30 +298,10 @@ def projection_chart(
     known = [v for pt in points for v in (pt.value, pt.low, pt.high) if v is not None]
     if not known:
         return _empty(head, width, height, description)
-    everything = known + ([target] if target is not None else [])
-    lo, hi = min(everything), max(everything)
-    if lo >= 0:
-        lo = 0.0
-    ticks = nice_ticks(lo, hi)
-    y0, y1 = ticks[0], ticks[-1]
-    left, right, top, bottom = 64, 16, 28, 36
-    pw, ph = width - left - right, height - top - bottom
-    n = max(1, len(points))
-
-    def x(i: int) -> float:
-        return left + (i + 0.5) * pw / n
-
-    def y(v: float) -> float:
-        return top + (1 - ((v - y0) / (y1 - y0) if y1 != y0 else 0.5)) * ph
-
-    out = [head]
-    for tk in ticks:
-        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(tk))}" y2="{_n(y(tk))}" '
-                   f'stroke="#e5e7eb"/><text class="tick" x="{left - 6}" y="{_n(y(tk) + 4)}" text-anchor="end" '
-                   f'font-size="11">{_e(fmt(tk))}</text>')
-    for i, pt in enumerate(points):
-        out.append(f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
-                   f'font-size="11">{_e(pt.label)}</text>')
+    f = _Frame.of(known + ([target] if target is not None else []), width, height, len(points))
+    x, y, left, right = f.x, f.y, f.left, f.right
+    out = [head, f.grid(fmt)]
+    out += [f.xlabel(i, pt.label) for i, pt in enumerate(points)]
     actual = [(i, pt.value) for i, pt in enumerate(points) if not pt.projected and pt.value is not None]
     ahead = [(i, pt) for i, pt in enumerate(points) if pt.projected and pt.value is not None]
     # the projection starts where the actual ends: the band opens from that point, with no width

@@ -38,7 +38,7 @@ from chiso import auth
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import UnitType
 from chiso.catalogue.periods import Period, PeriodKind
-from chiso.catalogue.warnings import KINDS, WarningRecord
+from chiso.catalogue.warnings import KINDS, Finding, WarningRecord
 from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceError
 from chiso.i18n import LANGS, fmt_date, fmt_number, t
 from chiso.report.warnings_text import describe, kind_name, subject_label, unit_label
@@ -202,12 +202,12 @@ def reachable(url: str, allow: tuple[str, ...]) -> str | None:
 
 
 # --- matching -----------------------------------------------------------------------------------------------------
-def matches(catalogue: Catalogue, sub: Subscription, w: WarningRecord) -> bool:
-    if sub.report is not None or (sub.kind is not None and sub.kind != w.kind):
+def matches(catalogue: Catalogue, sub: Subscription, f: Finding) -> bool:
+    if sub.report is not None or (sub.kind is not None and sub.kind != f.kind):
         return False
-    if sub.indicator is not None and w.subject != sub.indicator:
+    if sub.indicator is not None and f.subject != sub.indicator:
         return False
-    return w.unit == sub.unit or (sub.below and w.unit in auth.units_below(catalogue, sub.unit))
+    return f.unit == sub.unit or (sub.below and f.unit in auth.units_below(catalogue, sub.unit))
 
 
 def allowed(catalogue: Catalogue, user: auth.User | None, unit: str) -> bool:
@@ -217,24 +217,25 @@ def allowed(catalogue: Catalogue, user: auth.User | None, unit: str) -> bool:
 
 # --- the messages -------------------------------------------------------------------------------------------------
 def payload(catalogue: Catalogue, item: str, w: WarningRecord, lang: str) -> dict[str, Any]:
-    return {"item": item, "text": describe(catalogue, w, lang),
-            "warning": {"id": w.id, "kind": w.kind, "unit": w.unit, "subject": w.subject, "period": w.period,
-                        "expected": w.expected, "seen": w.seen, "since": w.since.isoformat(), "state": w.state,
+    f = w.finding
+    return {"item": item, "text": describe(catalogue, f, lang),
+            "warning": {"id": w.id, "kind": f.kind, "unit": f.unit, "subject": f.subject, "period": f.period,
+                        "expected": f.expected, "seen": f.seen, "since": f.since.isoformat(), "state": w.state,
                         "first_seen": w.first_seen.isoformat(), "last_seen": w.last_seen.isoformat()}}
 
 
-def email_message(catalogue: Catalogue, w: WarningRecord, lang: str, sender: str, to: str) -> EmailMessage:
+def email_message(catalogue: Catalogue, f: Finding, lang: str, sender: str, to: str) -> EmailMessage:
     """A warning by mail: the sentence as text, and an HTML part with its key figures."""
-    unit, kind = unit_label(catalogue, w.unit, lang), kind_name(w.kind, lang)
-    text = describe(catalogue, w, lang)
+    unit, kind = unit_label(catalogue, f.unit, lang), kind_name(f.kind, lang)
+    text = describe(catalogue, f, lang)
     msg = EmailMessage()
     msg["Subject"] = t("notify.mail.subject", lang, kind=kind, unit=unit)
     msg["From"], msg["To"] = sender, to
     rows = [(t("notify.mail.unit", lang), unit), (t("notify.mail.kind", lang), kind),
-            (t("notify.mail.subject_of", lang), subject_label(catalogue, w, lang)),
-            (t("notify.mail.expected", lang), fmt_number(w.expected, 1, lang)),
-            (t("notify.mail.seen", lang), fmt_number(w.seen, 1, lang)),
-            (t("notify.mail.since", lang), fmt_date(w.since.date(), lang))]
+            (t("notify.mail.subject_of", lang), subject_label(catalogue, f, lang)),
+            (t("notify.mail.expected", lang), fmt_number(f.expected, 1, lang)),
+            (t("notify.mail.seen", lang), fmt_number(f.seen, 1, lang)),
+            (t("notify.mail.since", lang), fmt_date(f.since.date(), lang))]
     msg.set_content(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in rows) + "\n\n" + t("notify.mail.footer", lang))
     cells = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
     msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p>"
@@ -312,7 +313,7 @@ class Dispatcher:
             subs = book.subscriptions(reports=False)
             users = self._users({sub.user_id for sub in subs})
             items = [(sub.id, f"warning:{lid}", w.id) for lid, w in raised for sub in subs
-                     if matches(cat, sub, w) and allowed(cat, users.get(sub.user_id), w.unit)]
+                     if matches(cat, sub, w.finding) and allowed(cat, users.get(sub.user_id), w.finding.unit)]
             after = raised[-1][0]
             made += book.enqueue(items, cursor=CURSOR, position=after)
 
@@ -347,7 +348,7 @@ class Dispatcher:
         for d in book.claim(self.settings.lease):
             w = self.store.warnings.get(d.warning) if d.warning is not None else None
             user = self._users({d.subscription.user_id}).get(d.subscription.user_id)
-            unit = w.unit if w is not None else d.subscription.unit
+            unit = w.finding.unit if w is not None else d.subscription.unit
             if (w is None and not d.item.startswith("report:")) or not allowed(cat, user, unit):
                 # the scope shrank, the user left, the warning went
                 book.finish(d.id, "skipped", error="out of the user's scope, or no longer there")
@@ -381,7 +382,7 @@ class Dispatcher:
             return
         if sub.channel == "email":
             st = self.settings
-            self._mail(email_message(cat, w, sub.lang, st.smtp_from, sub.target or ""))
+            self._mail(email_message(cat, w.finding, sub.lang, st.smtp_from, sub.target or ""))
             return
         self._post(sub, d, json.dumps(payload(cat, d.item, w, sub.lang), ensure_ascii=False).encode())
 

@@ -40,16 +40,10 @@ def dedup_key(kind: str, unit: str, subject: str, period: str | None) -> str:
 
 @dataclass(frozen=True)
 class WarningRecord:
+    """A warning as the store keeps it: the ``finding`` (as last recorded) and where it stands."""
+
     id: int
-    key: str
-    kind: Kind
-    unit: str
-    subject: str
-    period: str | None
-    expected: float | None
-    seen: float | None
-    since: datetime
-    detail: dict[str, Any]
+    finding: Finding
     state: State
     active: bool  # the condition held at the last check that looked at it
     first_seen: datetime
@@ -57,10 +51,15 @@ class WarningRecord:
     state_by: str | None
     state_at: datetime | None
 
+    @property
+    def key(self) -> str:
+        return self.finding.key
+
     def as_dict(self) -> dict[str, Any]:
+        f = self.finding
         return {
-            "id": self.id, "kind": self.kind, "unit": self.unit, "subject": self.subject, "period": self.period,
-            "expected": self.expected, "seen": self.seen, "since": self.since.isoformat(), "detail": self.detail,
+            "id": self.id, "kind": f.kind, "unit": f.unit, "subject": f.subject, "period": f.period,
+            "expected": f.expected, "seen": f.seen, "since": f.since.isoformat(), "detail": f.detail,
             "state": self.state, "active": self.active, "first_seen": self.first_seen.isoformat(),
             "last_seen": self.last_seen.isoformat(), "state_by": self.state_by,
             "state_at": self.state_at.isoformat() if self.state_at else None,

@@ -45,7 +45,7 @@ def warnings(
                                   states=[state_] if state_ else None, limit=limit)
         lang = current_lang()
         if as_json:
-            json.dump([w.as_dict() | {"text": describe(ws.catalogue, w, lang)} for w in rows], sys.stdout,
+            json.dump([w.as_dict() | {"text": describe(ws.catalogue, w.finding, lang)} for w in rows], sys.stdout,
                       ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
             return
@@ -56,8 +56,9 @@ def warnings(
         for col in ("id", "kind", "unit", "state", "since", "what"):
             table.add_column(say(f"cli.warnings.col.{col}"), overflow="fold")
         for w in rows:
-            table.add_row(str(w.id), kind_name(w.kind, lang), unit_label(ws.catalogue, w.unit, lang),
-                          state_name(w.state, lang), fmt_date(w.since.date(), lang), describe(ws.catalogue, w, lang))
+            f = w.finding
+            table.add_row(str(w.id), kind_name(f.kind, lang), unit_label(ws.catalogue, f.unit, lang),
+                          state_name(w.state, lang), fmt_date(f.since.date(), lang), describe(ws.catalogue, f, lang))
         out.print(table)
 
     run(body)

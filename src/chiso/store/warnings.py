@@ -25,9 +25,10 @@ MAX_LIST = 10_000  # the most warnings one listing returns
 
 
 def _record(r: Any) -> WarningRecord:
-    return WarningRecord(r["id"], r["key"], r["kind"], r["unit"], r["subject"], r["period"], r["expected"], r["seen"],
-                         r["since"], dict(r["detail"] or {}), r["state"], bool(r["active"]), r["first_seen"],
-                         r["last_seen"], r["state_by"], r["state_at"])
+    found = Finding(r["kind"], r["unit"], r["subject"], r["period"], r["expected"], r["seen"], r["since"],
+                    dict(r["detail"] or {}))
+    return WarningRecord(r["id"], found, r["state"], bool(r["active"]), r["first_seen"], r["last_seen"],
+                         r["state_by"], r["state_at"])
 
 
 class WarningBook:

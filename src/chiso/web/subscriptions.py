@@ -71,7 +71,8 @@ def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
     rows = core.notifications(ws, user, limit)
     return {"count": len(rows), "notifications": [
         {"id": d.id, "at": (d.sent_at or d.created_at).isoformat(), "subscription": d.subscription.id,
-         "warning": w.id, "kind": w.kind, "unit": w.unit, "text": describe(ws.catalogue, w, lang)} for d, w in rows]}
+         "warning": w.id, "kind": w.finding.kind, "unit": w.finding.unit,
+         "text": describe(ws.catalogue, w.finding, lang)} for d, w in rows]}
 
 
 # the page ------------------------------------------------------------------------------------------------------------
@@ -90,7 +91,7 @@ def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = N
     cat = ws.catalogue
     subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang))
             for s in core.subscriptions(ws, user)]
-    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w, lang))
+    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w.finding, lang))
              for d, w in core.notifications(ws, user, 50)]
     ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
                                [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS], user.unit,

@@ -54,8 +54,8 @@ class WarningsContext(Context):
 
 def _rows(ws: core.Workspace, found: list[WarningRecord], lang: str) -> list[Row]:
     cat = ws.catalogue
-    return [Row(w, kind_name(w.kind, lang), unit_label(cat, w.unit, lang), state_name(w.state, lang),
-                describe(cat, w, lang), fmt_date(w.since.date(), lang),
+    return [Row(w, kind_name(w.finding.kind, lang), unit_label(cat, w.finding.unit, lang), state_name(w.state, lang),
+                describe(cat, w.finding, lang), fmt_date(w.finding.since.date(), lang),
                 None if w.state_by is None or w.state_at is None else
                 f"{state_name(w.state, lang)} · {w.state_by} · {fmt_date(w.state_at.date(), lang)} {w.state_at:%H:%M}")
             for w in found]
@@ -99,7 +99,7 @@ api_router = APIRouter(prefix="/api/v1/warnings", tags=["warnings"])
 
 
 def _out(ws: core.Workspace, w: WarningRecord, lang: str) -> dict[str, Any]:
-    return w.as_dict() | {"text": describe(ws.catalogue, w, lang)}
+    return w.as_dict() | {"text": describe(ws.catalogue, w.finding, lang)}
 
 
 @api_router.get("", responses=responses(401, s403="a unit outside the user's scope",
@@ -117,8 +117,8 @@ def list_warnings(request: Request, ws: WorkspaceDep, user: RequiredUser, unit: 
         scope = core.warning_scope(ws, user)
         raised = ws.store.warnings.raised_since(after, limit)
         last = raised[-1][0] if raised else after
-        rows = [w for _, w in raised if (scope is None or w.unit in scope)
-                and (kind is None or w.kind == kind) and (state is None or w.state == state)]
+        rows = [w for _, w in raised if (scope is None or w.finding.unit in scope)
+                and (kind is None or w.finding.kind == kind) and (state is None or w.state == state)]
         return {"count": len(rows), "last": last, "warnings": [_out(ws, w, lang) for w in rows]}
     found = core.list_warnings(ws, user, unit=unit, kinds=[kind] if kind else None,
                                states=[state] if state else None, limit=limit)
