@@ -194,6 +194,21 @@ def test_approve_reopen_approve_sends_one_corrected_edition(world: World) -> Non
     assert items == [report_item(PERIOD), report_item(PERIOD, 2)] == ["report:2024-12", "report:2024-12#2"]
 
 
+def test_a_reapproval_before_the_report_went_needs_no_correction(world: World) -> None:
+    ws = world.ws
+    rep, rev, admin = (person(ws, "hn_rep", "reporter", "P01"), person(ws, "hn_rev", "reviewer", "P01"),
+                       person(ws, "root", "admin", "VN"))
+    subscribe(ws, person(ws, "hn_view", "viewer", "P01"), "P01", "hn@example.vn")
+    approve_by_workflow(ws, "P01", rep, rev)
+    assert world.other.dispatcher().schedule_reports(TODAY) == 1  # queued, not sent yet
+    time.sleep(1.1)
+    workflow.reopen_form(ws, admin, DS, "P01", PERIOD, "sửa lại")
+    approve_by_workflow(ws, "P01", rep, rev)
+    assert world.run()["sent"] == 1 and world.run()["new"] == 0  # written from the figures approved again
+    [mail] = world.box.to("hn@example.vn")
+    assert "đính chính" not in str(mail["Subject"])
+
+
 def test_the_set_day_and_the_approval_never_double(world: World) -> None:
     ws = world.ws
     rep, rev, viewer = (person(ws, "hn_rep", "reporter", "P01"), person(ws, "hn_rev", "reviewer", "P01"),

@@ -444,11 +444,16 @@ class Dispatcher:
                 a = approvals[key]
                 if not a.complete:
                     continue
-                editions = [at for item, at in made[sub.id].items() if parse_report_item(item)[0] == str(p)]
+                editions = sorted((parse_report_item(item)[1], state, at) for item, (state, at) in
+                                  made[sub.id].items() if parse_report_item(item)[0] == str(p))
                 if not editions:
                     items.append((sub.id, report_item(p), None))
-                elif a.last is not None and a.last > max(editions).replace(microsecond=0):
-                    items.append((sub.id, report_item(p, len(editions) + 1), None))  # approved again since
+                    continue
+                n, state, at = editions[-1]
+                # approved again after the last edition went: its reader holds older figures. One not sent yet is
+                # written from the figures as they are when it goes: nothing more to queue
+                if state not in ("pending", "sending") and a.last is not None and a.last > at.replace(microsecond=0):
+                    items.append((sub.id, report_item(p, n + 1), None))
         return self.store.notify.add(items)
 
     def _users(self, ids: set[int]) -> dict[int, auth.User]:

@@ -130,18 +130,18 @@ class NotifyBook:
             v = conn.execute(select(s.notify_cursor.c.position).where(s.notify_cursor.c.name == name)).scalar()
         return None if v is None else int(v)
 
-    def report_items(self, subs: Iterable[int]) -> dict[int, dict[str, datetime]]:
-        """Per report subscription, its report deliveries made so far (item → when made, whatever their state):
-        what the scheduler needs to know whether a period's report, or a corrected edition, is queued already."""
+    def report_items(self, subs: Iterable[int]) -> dict[int, dict[str, tuple[str, datetime]]]:
+        """Per report subscription, its report deliveries made so far: item → (state, when sent or else made). What
+        the scheduler needs to know whether a period's report, or a corrected edition, is queued or sent already."""
         ids = sorted(set(subs))
-        out: dict[int, dict[str, datetime]] = {i: {} for i in ids}
+        out: dict[int, dict[str, tuple[str, datetime]]] = {i: {} for i in ids}
         if not ids:
             return out
         d = s.delivery.c
         with self.engine.connect() as conn:
-            for r in conn.execute(select(d.subscription, d.item, d.created_at).where(
+            for r in conn.execute(select(d.subscription, d.item, d.state, d.created_at, d.sent_at).where(
                     d.subscription.in_(ids), d.item.like("report:%"))):
-                out[int(r[0])][str(r[1])] = r[2]
+                out[int(r[0])][str(r[1])] = (str(r[2]), r[4] or r[3])
         return out
 
     def add(self, items: Iterable[tuple[int, str, int | None]]) -> int:
