@@ -52,7 +52,8 @@ def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(sqlite_worksp
                                             f'"127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\n')
         r = ws.store.users.create("nat", "Văn phòng", "pw-nat-123", "viewer", "VN")
         nat = auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
-        sub = core.subscribe(ws, nat, unit="VN", report="monthly", channel="email", target="vp@example.vn")
+        sub = core.subscribe(ws, nat, unit="VN", report="monthly", when="day:10", channel="email",
+                             target="vp@example.vn")
         with ws.store.engine.begin() as conn:  # subscribed in November 2024
             conn.execute(update(s.subscription).where(s.subscription.c.id == sub.id)
                          .values(created_at=datetime(2024, 11, 20)))

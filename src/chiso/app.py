@@ -854,7 +854,7 @@ def set_warning_state(ws: Workspace, user: auth.User | None, wid: int, state: st
 def subscribe(ws: Workspace, user: auth.User, **fields: Any) -> Subscription:
     """A subscription of ``user``: to a unit in their scope (``notify.check_subscription``), at most
     ``[notify] max_per_user`` of them. The dispatcher's cursor starts at the warning log's end if it has none."""
-    checked = check_subscription(ws.catalogue, user, **fields)
+    checked = check_subscription(ws.catalogue, user, report_day=ws.notify_settings.report_day, **fields)
     if ws.store.notify.count(user.id) >= ws.notify_settings.max_per_user:
         raise ValidationError([Problem(None, "subscription", "notify.bad.too_many",
                                        {"limit": ws.notify_settings.max_per_user})])

@@ -1,10 +1,13 @@
-"""Subscriptions and delivery of early warnings (issue 15 §3; docs/notifications.md).
+"""Subscriptions and delivery of early warnings and reports (issue 15 §3; docs/notifications.md).
 
 - ``check_subscription``: what a user may subscribe to (a unit their role and scope let them read; bounded inputs).
 - ``Dispatcher.run_once``: fans the warnings raised since its cursor (``Store.warnings.raised_since``) out to the
   subscriptions they match — one delivery row per (subscription, item), unique in the store —, then sends the
   deliveries it claims: e-mail (SMTP), webhook (POST, HMAC-signed), in-app (the row itself is the notification).
   The scope is checked again when sending: a user's scope may have shrunk since the row was made.
+- ``Dispatcher.schedule_reports``: a report subscription's report of each period, when its data is approved for
+  the unit's part (``watch.approval``) or on a set day (``When``): one delivery per (subscription, period), and one
+  corrected edition per later approval that completes the period again.
 - ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised
   warnings) and at least every ``poll`` seconds (retries, warnings raised by another process). The event writer
   only sets an event: a slow SMTP server or webhook never holds up the ingest.
@@ -45,6 +48,7 @@ from chiso.report.warnings_text import describe, kind_name, subject_label, unit_
 from chiso.store import Store
 from chiso.store.notify import CHANNELS, REPORTS, Delivery, Subscription
 from chiso.store.notify import now as utc_now
+from chiso.watch import Approval, approval
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,7 @@ class NotifySettings:
     poll: float = 30.0  # the background dispatcher's longest sleep
     lease: float = 120.0  # how long a claimed delivery is another process's before it may be claimed again
     after_batch: bool = True  # deliver from the event writer's process, right after its checks
-    report_day: int = 10  # days after a period ends when its report is sent to the report subscriptions
+    report_day: int = 10  # days after a period ends: the set day of report subscriptions without a ``when``
 
     @classmethod
     def read(cls, settings: dict[str, Any], file: str = "chiso.toml") -> NotifySettings:
@@ -110,11 +114,13 @@ class NotifySettings:
 # --- what a user may subscribe to ---------------------------------------------------------------------------------
 def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, below: bool = True,
                        indicator: str | None = None, kind: str | None = None, report: str | None = None,
-                       channel: str, target: str | None = None, secret: str | None = None,
-                       lang: str = "vi") -> dict[str, Any]:
+                       when: str | None = None, channel: str, target: str | None = None, secret: str | None = None,
+                       lang: str = "vi", report_day: int = 10) -> dict[str, Any]:
     """The subscription's fields, checked: a unit the user may read (their role and scope), a known indicator and
-    warning kind, a bounded address (an e-mail, an http(s) URL with a secret). Raises ValidationError naming each
-    wrong field, PermissionDenied for a unit outside the user's scope."""
+    warning kind, a report's ``when`` (``When.parse``; a new report subscription's default: on approval, or on
+    ``report_day`` for a kind of report no data set is reported for), a bounded address (an e-mail, an http(s) URL
+    with a secret). Raises ValidationError naming each wrong field, PermissionDenied for a unit outside the user's
+    scope."""
     problems: list[Problem] = []
 
     def bad(field: str, reason: str, value: object = None, **params: object) -> None:
@@ -137,6 +143,19 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
         bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
     if report is not None and channel == "inapp":
         bad("channel", "notify.bad.report_inapp", channel)
+    if when is not None and report is None:
+        bad("when", "notify.bad.when_not_report", when)
+    elif report in REPORT_KINDS:
+        approvable = any(ds.period is REPORT_KINDS[report] for ds in catalogue.datasets.values())
+        if when is None:
+            when = DEFAULT_WHEN if approvable else f"day:{report_day}"
+        w = When.parse(when)
+        if w is None:
+            bad("when", "notify.bad.when", when, high=MAX_DAY)
+        elif w.approved and not approvable:
+            bad("when", "notify.bad.when_no_forms", when, report=report)  # nothing to approve: it would never go
+        else:
+            when = str(w)
     if lang not in LANGS:
         bad("lang", "notify.bad.lang", lang, known=", ".join(LANGS))
     if channel not in CHANNELS:
@@ -155,7 +174,7 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
     if problems:
         raise ValidationError(problems)
     return {"unit": unit, "below": bool(below), "indicator": indicator, "kind": kind, "report": report,
-            "channel": channel, "target": target, "secret": secret, "lang": lang}
+            "when": when, "channel": channel, "target": target, "secret": secret, "lang": lang}
 
 
 def url_problem(url: str) -> str | None:
@@ -252,6 +271,67 @@ def sign(secret: str, body: bytes) -> str:
 # --- reports by subscription ---------------------------------------------------------------------------------------
 REPORT_KINDS = {"monthly": PeriodKind.MONTH, "quarterly": PeriodKind.QUARTER, "annual": PeriodKind.YEAR}
 MakeReport = Callable[[str, str, str], Path]  # (period, unit, lang) → the report's PDF
+MAX_DAY = 60  # a set day: at most this many days after the period's end (as [notify] report_day)
+DEFAULT_WHEN = "approved"  # a new report subscription's: when the period's data is approved
+APPROVAL_LOOKBACK = 366  # days: a period that ended longer ago is not sent on approval (a late re-approval of an
+# old year's form does not mail its report again)
+
+
+@dataclass(frozen=True)
+class When:
+    """When a report subscription's report goes: ``approved`` (once the period's data is approved for the unit's
+    part, ``watch.approval``), ``day:N`` (N days after the period ends, whatever is approved), or
+    ``approved+day:N`` (whichever comes first; never both: one delivery per subscription and period)."""
+
+    approved: bool
+    day: int | None
+
+    @classmethod
+    def parse(cls, text: object) -> When | None:
+        """None: not one of the forms above, or a day outside 0…``MAX_DAY``."""
+        if not isinstance(text, str) or len(text) > 20:
+            return None
+        parts = text.strip().lower().replace(" ", "").split("+")
+        approved, day = False, None
+        for part in parts:
+            if part == "approved" and not approved:
+                approved = True
+            elif part.startswith("day:") and day is None and part[4:].isdigit() and len(part) <= 6:
+                day = int(part[4:])
+                if day > MAX_DAY:
+                    return None
+            else:
+                return None
+        return cls(approved, day)
+
+    @classmethod
+    def of(cls, sub: Subscription, report_day: int) -> When:
+        """A subscription's; one made before ``when`` existed goes on ``[notify] report_day``, as it did."""
+        return (cls.parse(sub.when) if sub.when else None) or cls(False, report_day)
+
+    def __str__(self) -> str:
+        return "+".join((["approved"] if self.approved else []) + ([f"day:{self.day}"] if self.day is not None
+                                                                    else []))
+
+
+def when_label(sub: Subscription, report_day: int, lang: str) -> str:
+    """A report subscription's ``When`` in words ("" for a warning subscription)."""
+    if sub.report is None:
+        return ""
+    w = When.of(sub, report_day)
+    if w.approved and w.day is not None:
+        return t("notify.when.either", lang, n=w.day)
+    return t("notify.when.approved", lang) if w.approved else t("notify.when.day", lang, n=w.day)
+
+
+def report_item(period: Period | str, edition: int = 1) -> str:
+    """A report delivery's item: ``report:<period>``, a corrected edition ``report:<period>#<n>``."""
+    return f"report:{period}" if edition == 1 else f"report:{period}#{edition}"
+
+
+def parse_report_item(item: str) -> tuple[str, int]:
+    period, _, edition = item.removeprefix("report:").partition("#")
+    return period, int(edition) if edition.isdigit() else 1
 
 
 def reports_due(report: str, since: date, today: date, day: int) -> list[Period]:
@@ -269,13 +349,29 @@ def reports_due(report: str, since: date, today: date, day: int) -> list[Period]
     return out[::-1]
 
 
+def approval_periods(report: str, since: date, today: date) -> list[Period]:
+    """The periods a subscription made on ``since`` may be sent on approval by ``today``: ended, not longer ago than
+    ``APPROVAL_LOOKBACK``, from the one before the subscription's own (subscribing early in May still brings
+    April's report once April is approved), the oldest first."""
+    first = Period.containing(REPORT_KINDS[report], since).shift(-1)
+    out = []
+    p = Period.containing(REPORT_KINDS[report], today).shift(-1)  # the last ended one
+    while p.start >= first.start and p.end >= today - timedelta(days=APPROVAL_LOOKBACK):
+        out.append(p)
+        p = p.shift(-1)
+    return out[::-1]
+
+
 def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
-                   pdf: Path) -> EmailMessage:
+                   pdf: Path, edition: int = 1) -> EmailMessage:
     name = unit_label(catalogue, unit, lang)
     msg = EmailMessage()
-    msg["Subject"] = t("notify.report.subject", lang, period=period, unit=name)
+    subject = t("notify.report.subject", lang, period=period, unit=name)
+    msg["Subject"] = subject if edition == 1 else t("notify.report.corrected", lang, subject=subject, n=edition)
     msg["From"], msg["To"] = sender, to
     text = t("notify.report.body", lang, period=period, unit=name)
+    if edition > 1:
+        text = t("notify.report.corrected_body", lang, n=edition) + " " + text
     msg.set_content(text + "\n\n" + t("notify.mail.footer", lang))
     msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p><p><small>"
                         f"{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>", subtype="html")
@@ -318,18 +414,47 @@ class Dispatcher:
             made += book.enqueue(items, cursor=CURSOR, position=after)
 
     def schedule_reports(self, today: date | None = None) -> int:
-        """A delivery for every report due to a report subscription since it was made (``reports_due``), keyed by
-        (subscription, ``report:<period>``): two schedulers make it once; one back from downtime makes each missed
-        period's."""
+        """Deliveries of the reports due to the report subscriptions (``When``), keyed by (subscription,
+        ``report:<period>``) whichever path makes it: two schedulers, or an approval and the set day, make it once;
+        one back from downtime makes each missed period's.
+
+        - the set day: every period due since the subscription was made (``reports_due``);
+        - on approval: each period of ``approval_periods`` whose data is approved for the unit's part
+          (``watch.approval``). Approved again after its report was queued (a form reopened, corrected and
+          approved): one corrected edition, ``report:<period>#<n>``, per approval that completes it again."""
         today = today or utc_now().date()
         cat = self.catalogue()
-        subs = self.store.notify.subscriptions(reports=True)
+        subs = [sub for sub in self.store.notify.subscriptions(reports=True) if sub.report in REPORT_KINDS]
         users = self._users({sub.user_id for sub in subs})
+        subs = [sub for sub in subs if allowed(cat, users.get(sub.user_id), sub.unit)]
+        made = self.store.notify.report_items(sub.id for sub in subs)
+        approvals: dict[tuple[Period, str], Approval] = {}
         items: list[tuple[int, str, int | None]] = []
         for sub in subs:
-            if sub.report in REPORT_KINDS and allowed(cat, users.get(sub.user_id), sub.unit):
-                items += [(sub.id, f"report:{p}", None)
-                          for p in reports_due(sub.report, sub.created_at.date(), today, self.settings.report_day)]
+            assert sub.report is not None
+            when = When.of(sub, self.settings.report_day)
+            if when.day is not None:
+                items += [(sub.id, report_item(p), None)
+                          for p in reports_due(sub.report, sub.created_at.date(), today, when.day)]
+            if not when.approved:
+                continue
+            for p in approval_periods(sub.report, sub.created_at.date(), today):
+                key = (p, sub.unit)
+                if key not in approvals:
+                    approvals[key] = approval(cat, self.store, p, sub.unit)
+                a = approvals[key]
+                if not a.complete:
+                    continue
+                editions = sorted((parse_report_item(item)[1], state, at) for item, (state, at) in
+                                  made[sub.id].items() if parse_report_item(item)[0] == str(p))
+                if not editions:
+                    items.append((sub.id, report_item(p), None))
+                    continue
+                n, state, at = editions[-1]
+                # approved again after the last edition went: its reader holds older figures. One not sent yet is
+                # written from the figures as they are when it goes: nothing more to queue
+                if state not in ("pending", "sending") and a.last is not None and a.last > at.replace(microsecond=0):
+                    items.append((sub.id, report_item(p, n + 1), None))
         return self.store.notify.add(items)
 
     def _users(self, ids: set[int]) -> dict[int, auth.User]:
@@ -406,9 +531,9 @@ class Dispatcher:
             smtp.send_message(msg)
 
     def _send_report(self, cat: Catalogue, d: Delivery) -> None:
-        sub, period = d.subscription, d.item.removeprefix("report:")
+        sub, (period, edition) = d.subscription, parse_report_item(d.item)
         if sub.channel == "webhook":
-            body = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit}
+            body = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition}
             self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
             return
         if self.make_report is None:
@@ -417,7 +542,7 @@ class Dispatcher:
         if key not in self._reports:
             self._reports[key] = self.make_report(period, sub.unit, sub.lang)
         self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
-                                  self._reports[key]))
+                                  self._reports[key], edition))
 
     def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
         url = sub.target or ""

@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Collection, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from chiso import auth
 from chiso.catalogue import Catalogue
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.engine import Engine
@@ -140,8 +142,8 @@ class Watch:
             if ds.deadline_days is None or (datasets is not None and ds.id not in datasets):
                 continue
             periods = _periods_due(ds.period, ds.deadline_days, today)
-            places = [(u.code, p) for p in periods for u in self.catalogue.members(ds.group, p)
-                      if units is None or u.code in units]
+            places = [(u.code, p) for p in periods for _, u in self.catalogue.expected_forms(p, datasets=[ds],
+                                                                                          within=units)]
             states = {(f.unit, f.period): f.state for f in self.store.users.forms(units=sorted({u for u, _ in places}))
                       if f.dataset == ds.id} if places else {}
             out.add(rules.late_reports(ds.id, ds.deadline_days, places, states, today))
@@ -236,6 +238,30 @@ class Watch:
         run("late", self.late(today))
         found["recorded"] = self.record(all_checked)
         return found
+
+
+@dataclass(frozen=True)
+class Approval:
+    """How far a period's data is approved for one unit's part (``approval``)."""
+
+    expected: int  # forms due (data set × unit)
+    approved: int
+    last: datetime | None  # when the last of them was approved (the store's clock: to the second)
+
+    @property
+    def complete(self) -> bool:
+        return self.expected > 0 and self.approved == self.expected
+
+
+def approval(catalogue: Catalogue, store: Store, period: Period, unit: str) -> Approval:
+    """The period's data for ``unit``'s part: every form due for the period (``Catalogue.expected_forms``: the data
+    sets of the period's kind) from the unit and every unit below it, and how many of them are approved. A report
+    of the unit is sent on approval when this is complete (chiso.notify)."""
+    due = {(ds.id, u.code) for ds, u in catalogue.expected_forms(period, within=auth.units_below(catalogue, unit))}
+    if not due:
+        return Approval(0, 0, None)
+    done = [f for f in store.users.forms(state="approved", periods=[str(period)]) if (f.dataset, f.unit) in due]
+    return Approval(len(due), len(done), max((f.updated_at for f in done if f.updated_at), default=None))
 
 
 def _last_month(complete: date) -> Period:

@@ -331,8 +331,10 @@ def approve_form(
 ) -> FormView:
     view = _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
                  values="approved", version=version)
-    if ws.watch().after_approval(view.dataset.id, view.unit, str(view.period))["raised"]:  # the values now published
-        ws.notify_now()  # their warnings to the subscribers, from a thread: the approval does not wait
+    ws.watch().after_approval(view.dataset.id, view.unit, str(view.period))  # the values now published
+    # their warnings, and the period's report if this approval completed it (chiso.notify.When), to the subscribers:
+    # from a thread, the approval does not wait
+    ws.notify_now()
     return view
 
 

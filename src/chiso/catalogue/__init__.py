@@ -488,6 +488,16 @@ class Catalogue:
             units = at_end or [u for u in units if u.overlaps(period.start, period.end)]
         return sorted(units, key=lambda u: u.code)
 
+    def expected_forms(self, period: Period, *, datasets: Iterable[DataSet] | None = None,
+                       within: Iterable[str] | None = None) -> list[tuple[DataSet, Unit]]:
+        """The forms due for ``period``: each data set reported for periods of its kind (of ``datasets``), for each
+        member of its group in the structure at the period's end (of the units ``within``). One rule for the
+        late-reporting warning and for "the period's data is approved" (a report sent on approval)."""
+        wanted = None if within is None else set(within)
+        return [(ds, u) for ds in (self.datasets.values() if datasets is None else datasets)
+                if ds.period is period.kind for u in self.members(ds.group, period)
+                if wanted is None or u.code in wanted]
+
     def components(self, unit: Unit, period: Period | None = None) -> list[Unit]:
         """What a unit's value is made of: a group's members, or the nation's groups."""
         if unit.type is UnitType.GROUP:

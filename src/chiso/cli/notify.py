@@ -14,6 +14,7 @@ from chiso import app as core
 from chiso.cli.common import out, run, workspace
 from chiso.i18n import current_lang
 from chiso.i18n import t as say
+from chiso.notify import When, when_label
 
 notify_app = typer.Typer(help="Gửi cảnh báo theo đăng ký (deliver the warnings to their subscribers)",
                          no_args_is_help=True)
@@ -27,8 +28,11 @@ def subscribe(
     secret: Annotated[str | None, typer.Option("--secret", help="the webhook's HMAC key (16-200 characters)")] = None,
     kind: Annotated[str | None, typer.Option("--kind", "-k", help="only this kind of warning")] = None,
     indicator: Annotated[str | None, typer.Option("--indicator", "-i", help="only this indicator")] = None,
-    report: Annotated[str | None, typer.Option("--report", help="monthly, quarterly or annual (not delivered "
-                                               "yet: docs/notifications.md)")] = None,
+    report: Annotated[str | None, typer.Option("--report", help="monthly, quarterly or annual: the unit's report "
+                                               "(PDF by e-mail)")] = None,
+    when: Annotated[str | None, typer.Option("--when", help="a report's: approved (the default: when the period's "
+                                             "data is approved), day:N (N days after the period ends, 0-60) or "
+                                             "approved+day:N (whichever comes first)")] = None,
     only: Annotated[bool, typer.Option("--only", help="this unit alone, not the units below it")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -37,13 +41,16 @@ def subscribe(
     def body() -> None:
         ws = workspace()
         sub = core.subscribe(ws, core.user_named(ws, user), unit=unit, below=not only, indicator=indicator,
-                             kind=kind, report=report, channel=channel, target=to, secret=secret,
+                             kind=kind, report=report, when=when, channel=channel, target=to, secret=secret,
                              lang=current_lang())
         if as_json:
             json.dump(sub.public(), sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
         else:
             out.print(say("cli.notify.subscribed", id=sub.id, user=user, unit=sub.unit, channel=sub.channel))
+            if sub.report is not None:
+                out.print(say("cli.notify.report_when", report=sub.report,
+                              when=when_label(sub, ws.notify_settings.report_day, current_lang())))
 
     run(body)
 
@@ -58,7 +65,9 @@ def subscriptions(
         ws = workspace()
         rows = core.subscriptions(ws, core.user_named(ws, user) if user else None)
         names = {u.id: u.username for u in ws.store.users.all()}
-        data = [s.public() | {"user": names.get(s.user_id, "?")} for s in rows]
+        day = ws.notify_settings.report_day
+        data = [s.public() | {"user": names.get(s.user_id, "?"), "when": str(When.of(s, day)) if s.report else None}
+                for s in rows]
         if as_json:
             json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
@@ -66,7 +75,7 @@ def subscriptions(
         if not data:
             out.print(say("cli.notify.none"))
         for d in data:
-            what = d["kind"] or d["indicator"] or d["report"] or "*"
+            what = d["kind"] or d["indicator"] or (f"{d['report']} ({d['when']})" if d["report"] else "*")
             out.print(f"{d['id']:>5}  {d['user']}  {d['unit']}{'+' if d['below'] else ''}  {what}  {d['channel']}  "
                       f"{d['target'] or ''}", highlight=False)
 

@@ -44,12 +44,13 @@ class Subscription:
     secret: str | None
     lang: str
     created_at: datetime
+    when: str | None = None  # a report's: "approved", "day:N", "approved+day:N"; None: [notify] report_day
 
     def public(self) -> dict[str, Any]:
         """What the API and the CLI show: never the secret."""
         return {"id": self.id, "unit": self.unit, "below": self.below, "indicator": self.indicator,
-                "kind": self.kind, "report": self.report, "channel": self.channel, "target": self.target,
-                "lang": self.lang, "created_at": self.created_at.isoformat()}
+                "kind": self.kind, "report": self.report, "when": self.when, "channel": self.channel,
+                "target": self.target, "lang": self.lang, "created_at": self.created_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Delivery:
 
 def _sub(r: Any) -> Subscription:
     return Subscription(r["id"], r["user_id"], r["unit"], bool(r["below"]), r["indicator"], r["kind"], r["report"],
-                        r["channel"], r["target"], r["secret"], r["lang"], r["created_at"])
+                        r["channel"], r["target"], r["secret"], r["lang"], r["created_at"], r["send_when"])
 
 
 class NotifyBook:
@@ -81,11 +82,12 @@ class NotifyBook:
 
     # subscriptions ------------------------------------------------------------------------------------------------
     def subscribe(self, user_id: int, *, unit: str, below: bool, indicator: str | None, kind: str | None,
-                  report: str | None, channel: str, target: str | None, secret: str | None, lang: str) -> Subscription:
+                  report: str | None, channel: str, target: str | None, secret: str | None, lang: str,
+                  when: str | None = None) -> Subscription:
         with self.engine.begin() as conn:
             res = conn.execute(insert(s.subscription).values(
                 user_id=user_id, unit=unit, below=below, indicator=indicator, kind=kind, report=report,
-                channel=channel, target=target, secret=secret, lang=lang, created_at=now()))
+                send_when=when, channel=channel, target=target, secret=secret, lang=lang, created_at=now()))
             sid = int(res.inserted_primary_key[0])  # type: ignore[index]
             return _sub(conn.execute(select(s.subscription).where(s.subscription.c.id == sid)).mappings().one())
 
@@ -127,6 +129,20 @@ class NotifyBook:
         with self.engine.connect() as conn:
             v = conn.execute(select(s.notify_cursor.c.position).where(s.notify_cursor.c.name == name)).scalar()
         return None if v is None else int(v)
+
+    def report_items(self, subs: Iterable[int]) -> dict[int, dict[str, tuple[str, datetime]]]:
+        """Per report subscription, its report deliveries made so far: item → (state, when sent or else made). What
+        the scheduler needs to know whether a period's report, or a corrected edition, is queued or sent already."""
+        ids = sorted(set(subs))
+        out: dict[int, dict[str, tuple[str, datetime]]] = {i: {} for i in ids}
+        if not ids:
+            return out
+        d = s.delivery.c
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(d.subscription, d.item, d.state, d.created_at, d.sent_at).where(
+                    d.subscription.in_(ids), d.item.like("report:%"))):
+                out[int(r[0])][str(r[1])] = (str(r[2]), r[4] or r[3])
+        return out
 
     def add(self, items: Iterable[tuple[int, str, int | None]]) -> int:
         """Deliveries to make, those already there left alone (another scheduler made them): how many were new."""

@@ -300,6 +300,8 @@ subscription = Table(
     Column("indicator", String(100)),
     Column("kind", String(20)),  # a warning kind; none: every kind
     Column("report", String(20)),  # monthly | quarterly | annual: a report subscription, not warnings
+    # a report's: "approved", "day:N" or "approved+day:N" (chiso.notify.When); none: the set day of [notify] (0012)
+    Column("send_when", String(20)),
     Column("channel", String(20), nullable=False),  # email | webhook | inapp
     Column("target", String(500)),  # the address or the URL
     Column("secret", String(200)),  # the webhook's HMAC key

@@ -315,13 +315,16 @@ class UserBook:
             return FormState(dataset, unit, period, "open", None, "", None, 0)
         return _form(r)
 
-    def forms(self, *, state: str | None = None, units: list[str] | None = None) -> list[FormState]:
+    def forms(self, *, state: str | None = None, units: list[str] | None = None,
+              periods: list[str] | None = None) -> list[FormState]:
         c = s.form_state.c
         q = select(s.form_state)
         if state:
             q = q.where(c.state == state)
         if units is not None:
             q = q.where(c.unit.in_(units))
+        if periods is not None:
+            q = q.where(c.period.in_(periods))
         with self.engine.connect() as conn:
             return [_form(r) for r in conn.execute(q.order_by(c.updated_at.desc())).mappings()]
 

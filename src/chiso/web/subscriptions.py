@@ -16,9 +16,9 @@ from chiso import app as core
 from chiso.catalogue.warnings import KINDS
 from chiso.errors import ChisoError
 from chiso.i18n import t
-from chiso.notify import MAX_EMAIL, MAX_SECRET, MAX_URL
+from chiso.notify import MAX_EMAIL, MAX_SECRET, MAX_URL, when_label
 from chiso.report.warnings_text import describe, kind_name, unit_label
-from chiso.store.notify import CHANNELS, Subscription
+from chiso.store.notify import CHANNELS, REPORTS, Subscription
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import page_errors, responses
@@ -37,6 +37,9 @@ class NewSubscription(BaseModel):
     indicator: str | None = Field(None, max_length=100)
     kind: Literal["silent", "break", "fall", "off_track", "late"] | None = None
     report: Literal["monthly", "quarterly", "annual"] | None = None
+    when: str | None = Field(None, max_length=20, description="a report's: `approved` (the default: when the "
+                             "period's data is approved), `day:N` (N days after the period ends, 0-60) or "
+                             "`approved+day:N` (whichever comes first)")
     channel: Literal["email", "webhook", "inapp"]
     target: str | None = Field(None, max_length=max(MAX_URL, MAX_EMAIL), description="an e-mail address or a URL")
     secret: str | None = Field(None, max_length=MAX_SECRET, description="the webhook's HMAC key")
@@ -78,10 +81,11 @@ def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
 # the page ------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SubscriptionsContext(Context):
-    subs: list[tuple[Subscription, str, str]]  # and the unit's name, the channel's
+    subs: list[tuple[Subscription, str, str, str]]  # and the unit's name, the channel's, a report's when
     notes: list[tuple[str, str]]  # (when, the warning's sentence)
     kinds: list[tuple[str, str]]
     channels: list[tuple[str, str]]
+    reports: list[tuple[str, str]]
     unit: str  # the user's own: the form's default
     error: str | None
 
@@ -89,13 +93,14 @@ class SubscriptionsContext(Context):
 def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = None, status: int = 200) -> Response:
     lang = lang_of(request)
     cat = ws.catalogue
-    subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang))
-            for s in core.subscriptions(ws, user)]
+    day = ws.notify_settings.report_day
+    subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang),
+             when_label(s, day, lang)) for s in core.subscriptions(ws, user)]
     notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w.finding, lang))
              for d, w in core.notifications(ws, user, 50)]
     ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
-                               [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS], user.unit,
-                               error)
+                               [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS],
+                               [(r, t(f"page.subscriptions.report.{r}", lang)) for r in REPORTS], user.unit, error)
     resp = render(request, "subscriptions.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -105,7 +110,7 @@ def error_page(request: Request, exc: ChisoError, status: int = 400) -> Response
     user = getattr(request.state, "user", None)
     ws = request.app.state.workspace
     if user is None:
-        return render(request, "subscriptions.html", SubscriptionsContext([], [], [], [], "", exc.render(
+        return render(request, "subscriptions.html", SubscriptionsContext([], [], [], [], [], "", exc.render(
             lang_of(request))).as_dict(), status_code=status)
     return _page(request, ws, user, exc.render(lang_of(request)), status)
 
@@ -122,12 +127,15 @@ def subscriptions_page(request: Request, ws: WorkspaceDep, user: RequiredUser) -
 def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
                       unit: Annotated[str, Form(max_length=50)], channel: Annotated[str, Form(max_length=20)],
                       kind: Annotated[str, Form(max_length=20)] = "",
+                      report: Annotated[str, Form(max_length=20)] = "",
+                      when: Annotated[str, Form(max_length=20)] = "",
                       target: Annotated[str, Form(max_length=max(MAX_URL, MAX_EMAIL))] = "",
                       secret: Annotated[str, Form(max_length=MAX_SECRET)] = "",
                       csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
-    core.subscribe(ws, user, unit=unit.strip(), kind=kind or None, channel=channel, target=target.strip() or None,
-                   secret=secret or None, lang=lang_of(request))
+    core.subscribe(ws, user, unit=unit.strip(), kind=kind or None, report=report or None,
+                   when=when.strip() or None, channel=channel, target=target.strip() or None, secret=secret or None,
+                   lang=lang_of(request))
     return RedirectResponse("/subscriptions", status_code=303)
 
 
