@@ -31,16 +31,18 @@ from paths import shared
 DATASET = Path(__file__).resolve().parents[1] / "src" / "chiso" / "datasets" / "vn-2024"
 runner = CliRunner()
 
-# floors set just under what the extractor achieves (docs/extract.md gives the figures and the misses)
+# floors set just under what the extractor achieves (docs/extract.md gives the figures and the misses); only
+# unflagged proposals count (what --accept-all takes). Seeds 003 and 004 name no subject (their titles do not
+# say "quốc gia"): their national figures are proposed flagged, for a reviewer, no longer guessed as the nation.
 FLOORS = {  # seed: (precision, recall)
     "seed-000": (0.97, 0.93),
     "seed-001": (0.97, 0.97),
     "seed-002": (0.97, 0.92),
-    "seed-003": (0.97, 0.97),
-    "seed-004": (0.97, 0.97),
+    "seed-003": (0.97, 0.5),
+    "seed-004": (0.97, 0.52),
 }
-OVERALL_FLOOR = (0.98, 0.97)
-TARGET_FLOOR = (0.9, 0.9)
+OVERALL_FLOOR = (0.99, 0.74)
+TARGET_FLOOR = (0.9, 0.53)
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +89,7 @@ def measure(seeds: dict[str, list[Proposal]]) -> dict[str, tuple[int, int, int]]
     out = {}
     for sid, props in seeds.items():
         g = [v for v in gold if v["source"] == sid]
-        vals = [(p.key, p.value) for p in props if p.value is not None]
+        vals = [(p.key, p.value) for p in props if p.value is not None and not p.flagged]  # what --accept-all takes
         correct, _ = _score(vals, g)
         out[sid] = (correct, len(vals), len(g))
     return out
@@ -124,7 +126,7 @@ def test_precision_and_recall_overall(seeds: dict[str, list[Proposal]]) -> None:
 @pytest.mark.shared
 def test_targets_against_the_dataset(seeds: dict[str, list[Proposal]]) -> None:
     gold = _yaml("targets.yaml")["targets"]
-    found = [(p.key, p.target) for props in seeds.values() for p in props if p.target is not None]
+    found = [(p.key, p.target) for props in seeds.values() for p in props if p.target is not None and not p.flagged]
     correct, _ = _score([(k, v) for k, v in found if v is not None], gold)
     print(f"targets: precision {correct}/{len(found)}, recall {correct}/{len(gold)}")
     assert len(gold) == 13
@@ -433,9 +435,8 @@ def test_json_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     res = runner.invoke(cli, ["--lang", "vi", "extract", str(_write(tmp_path)), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert [tuple(d) for d in data] == [
-        ("code", "unit", "period", "value", "target", "approximate", "qualifier", "where")
-    ] * 4
+    keys = ("code", "unit", "period", "value", "target", "approximate", "qualifier", "where")
+    assert [tuple(d) for d in data] == [(*keys, "evidence", "confidence", "flagged", "reason")] * 4
     assert [(d["code"], d["unit"], d["period"], d["value"], d["approximate"]) for d in data] == [
         ("dossier_full_online_rate", "VN", "2024-04", 45.8, False),
         ("dossier_full_online_rate", "ministries", "2024-04", 63.47, False),

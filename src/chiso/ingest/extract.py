@@ -40,11 +40,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import AveragePerDayIndicator, Indicator, UnitType
@@ -53,7 +54,19 @@ from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ImportFileError, UnknownNameError
 from chiso.ingest.vnnumbers import NumberKind, NumberPhrase, find_numbers
 
-__all__ = ["Proposal", "Where", "decode_document", "document_period", "extract", "html_to_text", "read_document"]
+__all__ = [
+    "CLUE_SOURCES",
+    "Clue",
+    "Evidence",
+    "Proposal",
+    "Where",
+    "confidence",
+    "decode_document",
+    "document_period",
+    "extract",
+    "html_to_text",
+    "read_document",
+]
 
 
 # --- reading documents ---------------------------------------------------------------------------
@@ -176,20 +189,78 @@ def decode_document(data: bytes, name: str) -> tuple[str, str]:
 @dataclass(frozen=True)
 class Where:
     """Where a figure stands: line (1-based, as ``cat -n`` numbers it), columns [start, end) of the
-    figure in that line (0-based), and the sentence around it."""
+    figure in that line (0-based), and the sentence around it; for a PDF its page, for a DOCX its paragraph."""
 
     line: int
     start: int
     end: int
     snippet: str
+    page: int | None = None
+    paragraph: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"line": self.line, "start": self.start, "end": self.end, "snippet": self.snippet}
+        out: dict[str, object] = {"line": self.line, "start": self.start, "end": self.end, "snippet": self.snippet}
+        if self.page is not None:
+            out["page"] = self.page
+        if self.paragraph is not None:
+            out["paragraph"] = self.paragraph
+        return out
+
+
+# Where a clue was read, strongest first; the confidence of a proposal follows them (see ``confidence``).
+CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "none")
+
+
+@dataclass(frozen=True)
+class Clue:
+    """The words that decided one field of a proposal: their text, their columns in the figure's line
+    ([start, end); -1 when read elsewhere, as the document's title), and where they were read."""
+
+    text: str
+    start: int = -1
+    end: int = -1
+    source: str = "clause"  # one of CLUE_SOURCES
+
+    def as_dict(self) -> dict[str, object]:
+        return {"text": self.text, "start": self.start, "end": self.end, "source": self.source}
+
+
+_NO_CLUE = Clue("", -1, -1, "none")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a proposal says what it says: the words that decided its indicator, its unit and its period."""
+
+    indicator: Clue = _NO_CLUE
+    unit: Clue = _NO_CLUE
+    period: Clue = _NO_CLUE
+
+    def as_dict(self) -> dict[str, object]:
+        return {"indicator": self.indicator.as_dict(), "unit": self.unit.as_dict(), "period": self.period.as_dict()}
+
+
+# The stated rules of confidence: how far the deciding words stood from the figure, field by field.
+_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "none": 0.3}
+_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "none": 0.3}
+
+
+def confidence(evidence: Evidence, name_score: float, *, comparison: bool = False) -> float:
+    """A confidence in [0, 1]: the product of the unit's and the period's weights (named in the clause >
+    in the sentence > inherited from the paragraph > from the document > none), a weight for how the
+    indicator was named (in or right by the figure 1.0, before it in the clause 0.9, further 0.75), and
+    0.8 for the base of a comparison ("(cuối năm 2022 là 30%)")."""
+    name = 1.0 if name_score < 1.0 else 0.9 if name_score < 3.0 else 0.75
+    c = _UNIT_WEIGHT[evidence.unit.source] * _PERIOD_WEIGHT[evidence.period.source] * name
+    return round(c * (0.8 if comparison else 1.0), 2)
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """A figure proposed for review: a value, a target, or a value with the target stated beside it."""
+    """A figure proposed for review: a value, a target, or a value with the target stated beside it.
+
+    ``flagged`` proposals (``reason`` says why: the unit or the period was not stated nor inherited
+    unambiguously) are shown to a reviewer but never taken by ``--accept-all``."""
 
     code: str
     unit: str
@@ -202,6 +273,10 @@ class Proposal:
     numerator: float | None = None
     denominator: float | None = None
     text: str = ""  # the number phrase as written
+    evidence: Evidence = field(default_factory=Evidence)
+    confidence: float = 1.0
+    flagged: bool = False
+    reason: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -217,6 +292,10 @@ class Proposal:
             "approximate": self.approximate,
             "qualifier": self.qualifier,
             "where": self.where.as_dict(),
+            "evidence": self.evidence.as_dict(),
+            "confidence": self.confidence,
+            "flagged": self.flagged,
+            "reason": self.reason,
         }
 
 
@@ -509,12 +588,19 @@ def _match_units(
 
 # --- dates ---------------------------------------------------------------------------------------
 
+_MONTH_WORDS = {"ba": 3, "sáu": 6, "chín": 9, "mười": 10, "mười một": 11}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
-    ("months", re.compile(r"(?<![\d.,])(\d{1,2})\s+tháng\s+(?:đầu\s+)?năm\s+(\d{4})", re.IGNORECASE)),
+    (
+        "months",
+        re.compile(
+            r"(?<![\d.,])(\d{1,2}|ba|sáu|chín|mười một|mười)\s+tháng\s+(?:đầu\s+)?(?:năm\s+|/\s*)?(\d{4})",
+            re.IGNORECASE,
+        ),
+    ),
     ("quarter", re.compile(r"quý\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
     ("month", re.compile(r"tháng\s+(\d{1,2})\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
     ("years", re.compile(r"(?<![\d/.,])((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?![\d/])")),
@@ -533,7 +619,8 @@ def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
     if form == "day":
         return Period.day(date(int(m[3]), int(m[2]), int(m[1])))
     if form == "months":  # "9 tháng năm 2024": the months from January
-        n, y = int(m[1]), int(m[2])
+        n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
+        y = int(m[2])
         named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
         return named.get(n) or (Period.span(y, 1, y, n) if 1 <= n <= 12 else None)
     if form == "quarter":
@@ -602,10 +689,15 @@ def _dates(line: str) -> list[_Date]:
 
 def document_period(text: str) -> Period | None:
     """The report's own period: the first month, quarter, span or year its title or first lines name."""
+    found = _document_date(text)
+    return found[0] if found else None
+
+
+def _document_date(text: str) -> tuple[Period, str] | None:
     for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
         for d in _dates(line):
             if d.role in ("context", "publication") and d.period.kind is not PeriodKind.DAY:
-                return d.period
+                return d.period, line[d.start : d.end]
     return None
 
 
@@ -622,6 +714,19 @@ _TARGET_BEFORE = re.compile(
     r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
     re.IGNORECASE,
 )
+# "Bộ Y tế (81,2%)", "Đà Nẵng (đạt 92,1%)": a named unit's figure in parentheses
+_PAREN_AFTER_NAME = re.compile(r"\s*\(\s*(?:(?:đạt|với|là|khoảng|ước đạt|gần|hơn|trên)\s+)*", re.IGNORECASE)
+# a ministry that only reports the figure: "Bộ TT&TT cho biết", "Bộ Y tế thông tin"
+_REPORTS = re.compile(
+    r"\s*(?:\([^)]*\)\s*)?,?\s*(?:cho biết|cho hay|thông tin|báo cáo|công bố|nhận định|đánh giá)\b", re.IGNORECASE
+)
+_RANKING = re.compile(
+    r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo)(?!\w)",
+    re.IGNORECASE,
+)
+_RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
+# the words of a title or first lines that make the nation the document's subject
+_NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
@@ -651,6 +756,8 @@ class _Figure:
     shape: str = "count"  # count | percent | money | rank | score | fraction
     period: Period | None = None  # a comparison's base ("so với năm 2023 là 65%") or a target's year
     target_of_year: bool = False  # "kế hoạch năm": the year of the figure's date
+    period_clue: Clue = _NO_CLUE  # the words that gave ``period``
+    comparison: bool = False  # the base of a comparison, read for its own period
     qualifier: str | None = None
 
 
@@ -701,6 +808,7 @@ class _Candidate:
     score: float
     code: str
     name: tuple[object, ...]  # which occurrence of a name it came from (a name takes one figure per unit)
+    clue: Clue = _NO_CLUE  # the words of the name, for the evidence
 
 
 @dataclass
@@ -715,8 +823,10 @@ class _Para:
     sentences: list[tuple[int, int]]
     matches: list[list[_Match]]  # per sentence
     mentions: list[list[_UnitMention]]
-    carry: dict[str, Period] = field(default_factory=dict)  # indicator -> a date the paragraph gave it
-    lead: Period | None = None  # a date that opens the paragraph ("Đến tháng 9/2024, …") or leads it ("…:")
+    carry: dict[str, tuple[Period, Clue]] = field(default_factory=dict)  # indicator -> a date the paragraph gave it
+    lead: tuple[Period, Clue] | None = (
+        None  # a date that opens the paragraph ("Đến tháng 9/2024, …") or leads it ("…:")
+    )
     used: set[tuple[object, ...]] = field(default_factory=set)
     target_year: Period | None = None
     targets_only: bool = False
@@ -735,6 +845,25 @@ class _Reader:
         self.doc_period = doc_period
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
+        self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
+        self.pages: dict[int, int] = {}  # line -> page (a PDF)
+        self.docx = False  # line = the DOCX paragraph
+
+    def page_of(self, line: int) -> int | None:
+        return self.pages.get(line)
+
+    def para_of(self, line: int) -> int | None:
+        return line if self.docx else None
+
+    def subject(self, lines: Sequence[str]) -> None:
+        """The nation as the document's subject when its title or first lines say so ("quốc gia", "cả
+        nước", "Việt Nam"); a unit named there is no subject (a dateline "Hà Nội, ngày …", a reporter)."""
+        for line in lines:
+            nm = _NATION_DOC.search(line)
+            if nm:
+                self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
+                return
 
     # a paragraph ---------------------------------------------------------------------------------
     def paragraph(self, number: int, line: str) -> None:
@@ -763,7 +892,7 @@ class _Reader:
             opens = d.start < min(first_number, first_sentence_end)
             leads = bool(re.match(r"\s*:", line[d.end : d.end + 3]))
             if opens or leads:
-                para.lead = d.period
+                para.lead = (d.period, Clue(line[d.start : d.end], d.start, d.end, "paragraph"))
                 break
         literal = {i for ms in matches for m in ms for i in m.literal}
         for idx, phrase in enumerate(numbers):
@@ -808,12 +937,15 @@ class _Reader:
             if not base:
                 return
             fig.period = base[-1].period
+            fig.period_clue = Clue(line[base[-1].start : base[-1].end], base[-1].start, base[-1].end, "clause")
+            fig.comparison = True
             if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
                 fig.qualifier = "ước"
         elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
             fig.target = True
             if tm.group(1):
                 fig.period = Period.year(int(tm.group(1)))
+                fig.period_clue = Clue(tm.group(1), -1, -1, "clause")
             elif "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE):
                 fig.target_of_year = True
         elif para.targets_only and phrase.change is None:
@@ -821,16 +953,16 @@ class _Reader:
         elif para.targets_only:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
         units = self.unit_of(para, phrase, si, clause)
-        chosen = self.indicator(para, fig, si, clause, units)
+        chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
             return
         code = chosen.code
-        period = self.period_of(para, code, fig, phrase, si, clause)
+        period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
         if period is None:
             return
         if fig.target:
             if fig.period is not None:
-                period = fig.period
+                period, period_clue = fig.period, fig.period_clue
             elif para.target_year is not None:
                 period = para.target_year
             elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
@@ -839,12 +971,26 @@ class _Reader:
         if len(snippet) > 240:
             a = max(sentence[0], phrase.start - 120)
             snippet = ("…" if a > sentence[0] else "") + line[a : a + 240].strip() + "…"
-        where = Where(para.number, phrase.start, phrase.end, snippet)
-        for unit in units:
+        where = Where(
+            para.number, phrase.start, phrase.end, snippet, self.page_of(para.number), self.para_of(para.number)
+        )
+        for unit, unit_clue in units:
             if not fig.target and fig.period is None:
                 para.used.add((*chosen.name, code, unit))
+            evidence = Evidence(chosen.clue, unit_clue, period_clue)
+            conf = confidence(evidence, chosen.score, comparison=fig.comparison)
+            reason = None
+            if unit_clue.source == "none":
+                reason = (
+                    "đơn vị không rõ: nhiều đơn vị được nêu trước số liệu / unit ambiguous: several units named before"
+                    if unit_clue is not _NO_CLUE
+                    else "không nêu đơn vị (chủ thể) của số liệu / no unit named for the figure"
+                )
+            elif period_clue.source == "none":
+                reason = "không nêu kỳ của số liệu / no period stated for the figure"
+            flags = {"evidence": evidence, "confidence": conf, "flagged": reason is not None, "reason": reason}
             if fig.target:
-                self.add_target(code, unit, str(period), fig.value, where, phrase)
+                self.add_target(code, unit, str(period), fig.value, where, phrase, flags)
             else:
                 self.out.append(
                     Proposal(
@@ -859,31 +1005,32 @@ class _Reader:
                         fig.numerator,
                         fig.denominator,
                         phrase.text,
+                        evidence,
+                        conf,
+                        reason is not None,
+                        reason,
                     )
                 )
 
-    def add_target(self, code: str, unit: str, period: str, value: float, where: Where, phrase: NumberPhrase) -> None:
+    def add_target(
+        self,
+        code: str,
+        unit: str,
+        period: str,
+        value: float,
+        where: Where,
+        phrase: NumberPhrase,
+        flags: dict[str, Any],
+    ) -> None:
         """A target stated beside a value of the same sentence joins it; else it stands alone."""
         for i in range(len(self.out) - 1, -1, -1):
             p = self.out[i]
             if p.where.line != where.line or p.where.snippet != where.snippet:
                 break
             if p.key == (code, unit, period) and p.target is None and p.value is not None:
-                self.out[i] = Proposal(
-                    p.code,
-                    p.unit,
-                    p.period,
-                    p.value,
-                    p.where,
-                    value,
-                    p.approximate,
-                    p.qualifier,
-                    p.numerator,
-                    p.denominator,
-                    p.text,
-                )
+                self.out[i] = replace(p, target=value)
                 return
-        self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text))
+        self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text, **flags))
 
     # which indicator -----------------------------------------------------------------------------
     def indicator(
@@ -907,7 +1054,7 @@ class _Reader:
 
         per_day = self.per_day_near(para, phrase, clause)
 
-        def add(score: float, codes: Iterable[str], name: tuple[object, ...]) -> None:
+        def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
                 codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
             for code in codes:
@@ -916,22 +1063,27 @@ class _Reader:
                     continue
                 if score >= 4.0 and not self.noun_fits(ind, fig, noun):
                     continue  # a weak reading needs the figure to count what the indicator counts
-                out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name))
+                got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
+                out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name, got))
+
+        def mclue(m: _Match) -> Clue:
+            near = m.start >= clause[0] and m.end <= clause[1]
+            return Clue(para.line[m.start : m.end], m.start, m.end, "clause" if near else "sentence")
 
         for m in para.matches[si]:
             penalty = 0.5 if m.contained else 0.0
             if fig.index in m.inside:
-                add(0.0 + penalty, m.alias.codes, (m.start,))
+                add(0.0 + penalty, m.alias.codes, (m.start,), mclue(m))
             elif m.start >= phrase.end:
                 s = self.after_score(para, fig, m, clause)
                 if s is not None:
-                    add(s + penalty, m.alias.codes, (m.start,))
+                    add(s + penalty, m.alias.codes, (m.start,), mclue(m))
             elif m.end <= phrase.start and m.size > 2 and not self.subset(para, m):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
-                    add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,))
+                    add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
                 else:
-                    add(3.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,))
+                    add(3.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
         # a name split around the figure: the noun after the number opens it and the rest comes later in the
         # clause ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID") or stood earlier in the
         # paragraph ("… dịch vụ Mobile Money … Tổng số khách hàng … 9,6 triệu khách hàng"); or the words right
@@ -955,18 +1107,23 @@ class _Reader:
                     None,
                 )
                 if where is not None:
-                    add(where, alias.codes, ("split", alias.tokens))
+                    add(where, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
                     break
         lead = in_clause[-3:]
         for n in range(len(lead)):
             for alias, k in self.split_names(lead[n:], as_head=False):
                 if k == len(lead) - n and _contains(in_clause[:-3], alias.tokens[k:]):
-                    add(4.5, alias.codes, ("split", alias.tokens))
+                    add(4.5, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
         if si > 0 and fig.shape in ("percent", "money"):  # "Tăng trưởng 20% so với năm 2023." after its subject
             prev = para.sentences[si - 1]
             for m in para.matches[si - 1]:
                 if m.size > 2 and m.start >= prev[0]:
-                    add(6.0 + 0.01 * len(para.token_range(m.end, phrase.start)), m.alias.codes, (m.start,))
+                    add(
+                        6.0 + 0.01 * len(para.token_range(m.end, phrase.start)),
+                        m.alias.codes,
+                        (m.start,),
+                        Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
+                    )
         return out
 
     def subset(self, para: _Para, m: _Match) -> bool:
@@ -1075,73 +1232,167 @@ class _Reader:
         return score
 
     # which unit ----------------------------------------------------------------------------------
-    def unit_of(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[str]:
+    def unit_of(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[tuple[str, Clue]]:
+        """The figure's units, each with the words that named it; the nation with no clue when none is named
+        or inherited unambiguously (the caller flags it)."""
         line = para.line
         mentions = para.mentions[si]
+
+        def clue(m: _UnitMention, source: str = "clause") -> Clue:
+            return Clue(line[m.start : m.end], m.start, m.end, source)
+
         # a bloc noun right after the count: "18 bộ, ngành", "63 địa phương", "57 tỉnh"
         for m in mentions:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
-                return [m.unit]
+                return [(m.unit, clue(m))]
+        # a named unit with its figure in parentheses: "Bộ Y tế (81,2%)", "Đà Nẵng (92,1%)"
+        for m in mentions:
+            if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
+                return [(m.unit, clue(m))]
+        # "A, B và C lần lượt đạt 92%, 88% và 85%": the n-th unit takes the n-th figure
+        paired = self.respectively(para, phrase, si, clause)
+        if paired is not None:
+            return [(paired.unit, clue(paired))]
         # a list of named units after the figure: "100% DVCTT toàn trình như Bộ Công Thương; Giáo dục và Đào tạo"
         listed = self.listed_units(line, phrase.end, para.sentences[si][1])
         if listed:
-            return listed
+            return [(code, Clue(text, at, at + len(text), "clause")) for code, text, at in listed]
         best: _UnitMention | None = None
         for m in mentions:
-            if m.bare or not (clause[0] <= m.start and m.end <= phrase.start):
+            if m.bare or not (clause[0] <= m.start and m.end <= phrase.start) or self.reporter(line, m, clause[0]):
                 continue
+            if self.follows_number(para, m):
+                continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
             predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
-            if m.unit == "VN" or bloc or locative or predicate or m.named == "province":
+            ministry = m.named == "ministry" and self.ministry_is_subject(line, m, clause[0], phrase.start)
+            if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry:
                 best = m
-        return [best.unit] if best else [self.cat.nation.code]
+        if best is not None:
+            return [(best.unit, clue(best))]
+        # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
+        # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
+        for k in range(si, -1, -1):
+            top = self.opening(para, k)
+            if top is not None and top.end <= clause[0]:
+                return [(top.unit, clue(top, "sentence" if k == si else "paragraph"))]
+        if self.doc_unit is not None:
+            return [self.doc_unit]
+        return [(self.cat.nation.code, _NO_CLUE)]
 
-    def listed_units(self, line: str, start: int, end: int) -> list[str]:
+    def opening(self, para: _Para, k: int) -> _UnitMention | None:
+        """A unit that opens sentence k as its topic: within its first words, before any figure."""
+        start = para.sentences[k][0]
+        first_number = next((p.start for p in para.numbers if p.start >= start), len(para.line))
+        for m in para.mentions[k]:
+            if m.bare or m.start > first_number or self.follows_number(para, m):
+                continue
+            lead = para.line[start : m.start]
+            if len(lead) <= 25 and not re.search(r"[,;:(]|\btrong đó\b", lead, re.IGNORECASE):
+                if m.named == "ministry" and (
+                    self.reporter(para.line, m, start)
+                    or not self.ministry_is_subject(para.line, m, start, len(para.line))
+                ):
+                    return None
+                return m
+            return None
+        return None
+
+    @staticmethod
+    def ministry_is_subject(line: str, m: _UnitMention, lo: int, figure: int) -> bool:
+        """A ministry is the figure's unit when the figure is its own: "Bộ Y tế đạt", "của Bộ Y tế",
+        "tại Bộ Y tế", "Bộ Công an dẫn đầu với", "Bộ Tài chính xếp sau với"."""
+        before = line[max(lo, m.start - 12) : m.start].lower()
+        after = line[m.end : min(figure, m.end + 60)].lower()
+        return bool(
+            re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
+            or re.match(r"^\s*(?::|đạt\b|là\b|có\b)", after)
+            or _RANKING.search(after)
+        )
+
+    @staticmethod
+    def reporter(line: str, m: _UnitMention, lo: int) -> bool:
+        """A ministry that only reports ("Theo Bộ TT&TT", "Bộ Y tế cho biết") is not the figure's unit."""
+        if m.named != "ministry":
+            return False
+        before = line[max(lo, m.start - 40) : m.start].lower()
+        return bool(
+            re.search(r"(?:^|\W)theo\s+(?:[^\W\d]+\s+){0,4}$", before) or _REPORTS.match(line[m.end : m.end + 30])
+        )
+
+    @staticmethod
+    def follows_number(para: _Para, m: _UnitMention) -> bool:
+        return any(0 <= m.start - p.end <= 1 for p in para.numbers)
+
+    def respectively(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _UnitMention | None:
+        """With "lần lượt", the named units before it pair in order with the figures after it."""
+        line = para.line
+        lm = _RESPECTIVELY.search(line, clause[0], phrase.start)
+        if lm is None:
+            return None
+        named = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
+        figures = [p for p in para.numbers if lm.end() <= p.start and p.end <= clause[1] and p.kind is phrase.kind]
+        if len(named) < 2 or len(named) != len(figures) or phrase not in figures:
+            return None
+        return named[figures.index(phrase)]
+
+    def listed_units(self, line: str, start: int, end: int) -> list[tuple[str, str, int]]:
         """Units named in a list after a figure ('như A; B; C'), if the list has no figures of its own."""
         tail = line[start:end]
         m = re.search(r"\b(?:như|gồm)\s*:?\s*", tail, re.IGNORECASE)
         if not m or re.search(r"\d", tail[m.end() :]):
             return []
         on = self.doc_period.end if self.doc_period else None
-        out = []
-        for piece in re.split(r"[;,]|\s+và\s+(?=Bộ\b)", tail[m.end() :]):
-            name = piece.strip(" .…\"'”“")
-            if not name:
-                continue
-            try:
-                u = self.cat.unit(name, on=on)
-            except UnknownNameError:
-                break
-            if u.is_group:
-                break
-            out.append(u.code)
+        out: list[tuple[str, str, int]] = []
+        rest_at = start + m.end()
+        for pm in re.finditer(r"[^;,]+", tail[m.end() :]):
+            for piece in re.split(r"\s+và\s+(?=Bộ\b)", pm.group()):
+                name = piece.strip(" .…\"'”“")
+                if not name:
+                    continue
+                at = line.find(name, rest_at + pm.start())
+                try:
+                    u = self.cat.unit(name, on=on)
+                except UnknownNameError:
+                    return out
+                if u.is_group:
+                    return out
+                out.append((u.code, name, at))
         return out
 
     # which period --------------------------------------------------------------------------------
     def period_of(
         self, para: _Para, code: str, fig: _Figure, phrase: NumberPhrase, si: int, clause: tuple[int, int]
-    ) -> Period | None:
+    ) -> tuple[Period | None, Clue]:
+        """The figure's period, with the words that dated it."""
         if fig.period is not None and not fig.target:
-            return fig.period
+            return fig.period, fig.period_clue
         line = para.line
         sentence = para.sentences[si]
+
+        def clue(d: _Date) -> Clue:
+            source = "clause" if clause[0] <= d.start < clause[1] else "sentence"
+            return Clue(line[d.start : d.end], d.start, d.end, source)
+
         later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
         stop = min(clause[1], later[0] if later else clause[1])
         for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
             if phrase.end <= d.start < stop and d.role == "context" and _AFTER_DATE_LEAD.search(line[: d.start]):
-                para.carry[code] = d.period
-                return d.period
+                para.carry[code] = (d.period, clue(d))
+                return d.period, clue(d)
         if _MONTHLY.search(line[sentence[0] : sentence[1]]) and self.doc_period and self.doc_period.months > 1:
             months = [
-                d.period
+                d
                 for d in para.dates
                 if d.role == "context" and d.period.kind is PeriodKind.MONTH and self.doc_period.contains(d.period)
             ]
             if months:
-                return months[0]
+                return months[0].period, Clue(
+                    line[months[0].start : months[0].end], months[0].start, months[0].end, "paragraph"
+                )
         found: _Date | None = None
         for d in para.dates:
             if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until"):
@@ -1151,25 +1402,47 @@ class _Reader:
         reset = _RESET.search(line, sentence[0], phrase.start)
         if found is not None and not (reset and reset.start() > found.end):
             if found.role != "until":
-                para.carry[code] = found.period
-            return found.period
+                para.carry[code] = (found.period, clue(found))
+            return found.period, clue(found)
         if reset:
-            return self.doc_period
-        return para.carry.get(code) or para.lead or self.doc_period
+            return self.doc_period, Clue(reset.group(), reset.start(), reset.end(), "document")
+        if code in para.carry:
+            period, c = para.carry[code]
+            return period, Clue(c.text, c.start, c.end, "paragraph")
+        if para.lead is not None:
+            return para.lead
+        return self.doc_period, self.doc_clue
 
 
-def extract(text: str, catalogue: Catalogue, *, default_period: str | Period | None = None) -> list[Proposal]:
+def extract(
+    text: str, catalogue: Catalogue, *, default_period: str | Period | None = None, fmt: str = "text"
+) -> list[Proposal]:
     """Propose the figures of a Vietnamese report (plain text; see ``read_document`` for files).
 
     ``default_period`` is the report's period (default: the period its title or first lines name);
     figures the text dates otherwise keep their own date. Undated figures of an undated report are left out.
+    A form feed opens each page of a PDF's text (``read_document``): the page goes into the provenance;
+    with ``fmt="docx"`` each line is a paragraph of the document, and its number goes there too.
     """
     text = unicodedata.normalize("NFC", text)
-    doc = document_period(text)
+    found = _document_date(text)
+    doc = found[0] if found else None
+    doc_clue = Clue(found[1], -1, -1, "document") if found else _NO_CLUE
     if default_period is not None:
         doc = default_period if isinstance(default_period, Period) else Period.parse(default_period)
+        doc_clue = Clue(str(doc), -1, -1, "document")
     reader = _Reader(catalogue, doc)
-    for number, line in enumerate(text.split("\n"), start=1):
+    reader.doc_clue = doc_clue
+    reader.docx = fmt == "docx"
+    lines = text.split("\n")
+    reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:2])
+    page = 1 if "\f" in text else 0
+    for number, line in enumerate(lines, start=1):
+        if "\f" in line:
+            page += line.count("\f") - (1 if number == 1 and line.startswith("\f") else 0)
+            line = line.replace("\f", " ")
+        if page:
+            reader.pages[number] = page
         if line.strip():
             reader.paragraph(number, line)
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
