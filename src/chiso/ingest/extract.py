@@ -65,6 +65,7 @@ __all__ = [
     "document_period",
     "extract",
     "html_to_text",
+    "is_binary_document",
     "read_document",
 ]
 
@@ -147,17 +148,45 @@ def html_to_text(markup: str) -> str:
 _HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|body|p|div|h[1-6]|table|br)\b", re.IGNORECASE)
 
 
+# Bounds of a document read: a larger file, or a PDF of more pages, is refused naming the file.
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_PDF_PAGES = 1000
+MAX_DOCX_BLOCKS = 100_000  # paragraphs and table rows
+TABLE_ROW = "\t"  # opens a line that is a table's row (PDF, DOCX): its figures are flagged, columns unread
+_SENTENCE_END = re.compile(r"[.:;!?…]\s*$")
+_NEW_BLOCK = re.compile(r"^\s*(?:[-–•*+]|\d{1,2}[.)]\s|[IVX]{1,4}[.)]\s|[a-zđ][)]\s)")
+
+
 def read_document(path: Path) -> tuple[str, str]:
-    """(text, format) of a report file: plain text or HTML; ImportFileError naming the file otherwise."""
+    """(text, format) of a report file: plain text, HTML, PDF or DOCX; ImportFileError naming the file otherwise."""
     if not path.exists():
         raise ImportFileError(str(path), "no such file / không có tệp này")
     if path.is_dir():
         raise ImportFileError(str(path), "is a folder, not a file / là thư mục, không phải tệp")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise ImportFileError(str(path), _too_big())
     return decode_document(path.read_bytes(), str(path))
 
 
+def is_binary_document(name: str) -> bool:
+    """Whether a file name says PDF or DOCX (bounded by ``MAX_DOCUMENT_BYTES``, not by the text's length)."""
+    return name.lower().endswith((".pdf", ".docx", ".docm"))
+
+
+def _too_big() -> str:
+    mb = MAX_DOCUMENT_BYTES // (1024 * 1024)
+    return f"tệp lớn hơn {mb} MB / the file is larger than {mb} MB"
+
+
 def decode_document(data: bytes, name: str) -> tuple[str, str]:
-    """(text, format) of a report's bytes (an upload, a file): UTF-8 (or UTF-16 with a BOM) text or HTML."""
+    """(text, format) of a report's bytes (an upload, a file): UTF-8 (or UTF-16 with a BOM) text or HTML, a PDF
+    (format "pdf": a form feed opens each page) or a DOCX (format "docx": one line per paragraph or table row)."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ImportFileError(name, _too_big())
+    if data[:5] == b"%PDF-" or (name.lower().endswith(".pdf") and b"%PDF-" in data[:1024]):
+        return _pdf_text(data, name), "pdf"
+    if data[:4] == b"PK\x03\x04" and (name.lower().endswith((".docx", ".docm")) or b"word/" in data[:4096]):
+        return _docx_text(data, name), "docx"
     if not data.strip():
         raise ImportFileError(name, "the file is empty / tệp rỗng")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -166,7 +195,9 @@ def decode_document(data: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             raise ImportFileError(name, "not valid UTF-16 text / không phải văn bản UTF-16 hợp lệ") from None
     elif b"\x00" in data[:8192]:
-        raise ImportFileError(name, "a binary file, not text or HTML / tệp nhị phân, không phải văn bản hay HTML")
+        raise ImportFileError(
+            name, "a binary file, not text, HTML, PDF or DOCX / tệp nhị phân, không phải văn bản, HTML, PDF hay DOCX"
+        )
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -181,6 +212,109 @@ def decode_document(data: bytes, name: str) -> tuple[str, str]:
             raise ImportFileError(name, "the HTML page has no text / trang HTML không có nội dung")
         return text, "html"
     return text, "text"
+
+
+def _paragraphs_of_page(text: str) -> list[str]:
+    """A PDF page's lines (pypdf's layout mode) joined back into paragraphs: a line goes on with the next unless
+    it ends a sentence or stops well short of the page's width, the next opens a list item or is indented
+    further (a paragraph's first line), or an empty line comes between. A line of columns (runs of spaces
+    inside) is a table row: a line of its own, its cells joined by " | " and opened by a tab (``TABLE_ROW``)."""
+    out: list[str] = []
+    current, indent, short = "", 0, False
+    rows = text.replace("\r", "\n").split("\n")
+    width = max((len(r.rstrip()) for r in rows), default=0)
+    for raw in rows:
+        content = raw.strip()
+        if not content:
+            if current:
+                out.append(current)
+                current = ""
+            continue
+        lead = len(raw) - len(raw.lstrip())
+        if re.search(r"\S\s{3,}\S", content):
+            if current:
+                out.append(current)
+                current = ""
+            out.append(TABLE_ROW + " | ".join(re.split(r"\s{3,}", content)))
+            continue
+        line = " ".join(content.split())
+        # a line well short of the page's width ended its paragraph (a title, a paragraph's last line)
+        if current and (_SENTENCE_END.search(current) or _NEW_BLOCK.match(line) or lead > indent + 1 or short):
+            out.append(current)
+            current = ""
+        short = len(raw.rstrip()) < 0.6 * width and not content.endswith("-")
+        if not current:
+            indent = lead
+        current = f"{current} {line}" if current else line
+    if current:
+        out.append(current)
+    return out
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ImportFileError(name, "the PDF is encrypted / tệp PDF được mã hóa (có mật khẩu)")
+        n = len(reader.pages)
+        if n > MAX_PDF_PAGES:
+            raise ImportFileError(name, f"the PDF has {n} pages, more than {MAX_PDF_PAGES} / PDF có {n} trang")
+        pages = []
+        for page in reader.pages:
+            paras = _paragraphs_of_page(page.extract_text(extraction_mode="layout") or "")
+            pages.append("\f" + "\n".join(paras))
+    except ImportFileError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError):
+        raise ImportFileError(name, "a damaged PDF, not readable / tệp PDF bị hỏng, không đọc được") from None
+    text = unicodedata.normalize("NFC", "\n".join(pages))
+    if not text.replace("\f", "").strip():
+        raise ImportFileError(name, "the PDF has no text (a scan?) / tệp PDF không có văn bản (bản quét?)")
+    return text
+
+
+def _docx_text(data: bytes, name: str) -> str:
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        for block in document.element.body.iterchildren():
+            tag = block.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                lines.append(" ".join("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")).split()))
+            elif tag == "tbl":
+                for row in block.iter():
+                    if row.tag.endswith("}tr"):
+                        cells = [
+                            " ".join("".join(t.text or "" for t in c.iter() if t.tag.endswith("}t")).split())
+                            for c in row.iterchildren()
+                            if c.tag.endswith("}tc")
+                        ]
+                        lines.append(TABLE_ROW + " | ".join(cells))
+            if len(lines) > MAX_DOCX_BLOCKS:
+                raise ImportFileError(name, f"more than {MAX_DOCX_BLOCKS} paragraphs / hơn {MAX_DOCX_BLOCKS} đoạn")
+    except ImportFileError:
+        raise
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, AttributeError, TypeError):
+        raise ImportFileError(name, "a damaged DOCX, not readable / tệp DOCX bị hỏng, không đọc được") from None
+    except Exception as exc:  # lxml's XMLSyntaxError and the like: a damaged file, said so
+        if type(exc).__module__.startswith(("lxml", "docx")):
+            raise ImportFileError(name, "a damaged DOCX, not readable / tệp DOCX bị hỏng, không đọc được") from None
+        raise
+    text = unicodedata.normalize("NFC", "\n".join(lines))
+    if not text.strip():
+        raise ImportFileError(name, "the DOCX has no text / tệp DOCX không có nội dung")
+    return text
 
 
 # --- proposals -----------------------------------------------------------------------------------
@@ -543,13 +677,16 @@ def _unit_index(catalogue: Catalogue, on: Period | None) -> list[tuple[tuple[str
         if u.is_group or u.is_local or (on is not None and not u.overlaps(on.start, on.end)):
             continue
         kind = "ministry" if u.is_ministry else "province"
+        # a name two units bore within the period (Bộ Tài chính before and after 1 March 2025): the one that
+        # stands at the period's end, as a figure of the period is reported for it
+        later = 0 if on is None or u.overlaps(on.end, on.end) else 1
         for text in {u.name, u.short, *u.aliases}:
             toks = tuple(fold(text).split())
             # a ministry's short name ("Xây dựng", "Y tế") is a common phrase: only "Bộ X" (or a list of them)
             if toks and not (u.type is UnitType.MINISTRY and toks[0] != "bo"):
-                out.append((toks, u.code, kind))
-    out.sort(key=lambda x: -len(x[0]))
-    return out
+                out.append((toks, u.code, kind, later))
+    out.sort(key=lambda x: (-len(x[0]), x[3]))
+    return [(toks, code, kind) for toks, code, kind, _ in out]
 
 
 def _match_units(
@@ -726,6 +863,7 @@ _RANKING = re.compile(
 )
 _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
+_MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
@@ -849,6 +987,7 @@ class _Reader:
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
+        self.table_rows: set[int] = set()  # lines that are rows of a table
 
     def page_of(self, line: int) -> int | None:
         return self.pages.get(line)
@@ -860,7 +999,7 @@ class _Reader:
         """The nation as the document's subject when its title or first lines say so ("quốc gia", "cả
         nước", "Việt Nam"); a unit named there is no subject (a dateline "Hà Nội, ngày …", a reporter)."""
         for line in lines:
-            nm = _NATION_DOC.search(line)
+            nm = _NATION_DOC.search(_MOTTO.sub(" ", line))
             if nm:
                 self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
                 return
@@ -988,6 +1127,10 @@ class _Reader:
                 )
             elif period_clue.source == "none":
                 reason = "không nêu kỳ của số liệu / no period stated for the figure"
+            elif para.number in self.table_rows:
+                reason = (
+                    "số liệu trong bảng: không đọc tiêu đề cột / a figure in a table: its column heading is not read"
+                )
             flags = {"evidence": evidence, "confidence": conf, "flagged": reason is not None, "reason": reason}
             if fig.target:
                 self.add_target(code, unit, str(period), fig.value, where, phrase, flags)
@@ -1154,6 +1297,8 @@ class _Reader:
             if phrase.end <= p.start and p.end <= m.start:
                 gap_text[p.start - phrase.end : p.end - phrase.end] = " " * (p.end - p.start)
         other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
+        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong")) and other:
+            return None  # "30,1% và tỷ lệ số hóa …": a rate named after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if (
@@ -1435,14 +1580,20 @@ def extract(
     reader.doc_clue = doc_clue
     reader.docx = fmt == "docx"
     lines = text.split("\n")
-    reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:2])
-    page = 1 if "\f" in text else 0
+    reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
-        if "\f" in line:
-            page += line.count("\f") - (1 if number == 1 and line.startswith("\f") else 0)
-            line = line.replace("\f", " ")
-        if page:
+        feeds = line.count("\f")
+        if feeds:
+            lead = line.startswith("\f")
+            page += 1 if lead else 0  # a paragraph is on the page it opens on
             reader.pages[number] = page
+            page += feeds - (1 if lead else 0)
+            line = line.replace("\f", " ")
+        elif page:
+            reader.pages[number] = page
+        if line.startswith(TABLE_ROW):
+            reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)
     seen: set[tuple[str, str, str, float | None, float | None]] = set()

@@ -28,7 +28,7 @@ from chiso.catalogue.models import SourceDocument
 from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError, ImportFileError, PermissionDenied, ValidationError
 from chiso.i18n import fmt_value, t
-from chiso.ingest.extract import Proposal, decode_document, document_period
+from chiso.ingest.extract import Proposal, decode_document, document_period, is_binary_document
 from chiso.ingest.intake import check_proposals
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
@@ -229,7 +229,8 @@ async def read(request: Request, ws: WorkspaceDep, user: Annotated[User | None, 
         if upload is not None:
             name = upload.filename or "report.txt"
             data = await upload.read(_max_part(limits) + 1)
-            limits.check_text_bytes(name, len(data), lang)
+            if not is_binary_document(name):  # a PDF, a DOCX: bounded by the form part and decode_document
+                limits.check_text_bytes(name, len(data), lang)
         else:
             name = "pasted.txt"
             limits.check_text(name, fields.get("text", ""), lang)  # before encoding a long text again
