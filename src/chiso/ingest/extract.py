@@ -745,6 +745,19 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def _closed_paren(line: str, at: int, end: int) -> bool:
+    """Whether position ``at`` stands inside parentheses that close before ``end``."""
+    depth = 0
+    for ch in line[at:end]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return True
+            depth -= 1
+    return False
+
+
 def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
     n = len(part)
     return any(tuple(words[i : i + n]) == tuple(part) for i in range(len(words) - n + 1))
@@ -865,6 +878,11 @@ _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
+# a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
+_PAREN_BASE = re.compile(
+    r"\(\s*(?:cuối|đầu|hết|cùng kỳ|tháng \d{1,2}/)?\s*((?:năm|quý|tháng)?\s*[\w/]*\d{4})\s*(?:là|:|đạt|chỉ đạt|mới đạt)\s*$",
+    re.IGNORECASE,
+)
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
@@ -1067,7 +1085,26 @@ class _Reader:
         elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
-        if cmp_base:  # "so với năm 2023 là 65%", "so với ước thực hiện năm 2024 (40 tỷ USD)": the base's value
+        paren = _PAREN_BASE.search(line[clause[0] : phrase.start])
+        paren_date = (
+            next(
+                (
+                    d
+                    for d in para.dates
+                    if clause[0] + paren.start(1) <= d.start
+                    and d.end <= clause[0] + paren.end(1)
+                    and d.role == "context"
+                ),
+                None,
+            )
+            if paren
+            else None
+        )
+        if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
+            fig.period = paren_date.period
+            fig.period_clue = Clue(line[paren_date.start : paren_date.end], paren_date.start, paren_date.end, "clause")
+            fig.comparison = True
+        elif cmp_base:  # "so với năm 2023 là 65%", "so với ước thực hiện năm 2024 (40 tỷ USD)": the base's value
             base = [
                 d
                 for d in para.dates
@@ -1181,12 +1218,32 @@ class _Reader:
     ) -> _Candidate | None:
         cands = self.candidates(para, fig, si, clause)
         cands.sort(key=lambda c: c.score)
+        paired = self.respective_name(para, fig.phrase, si, clause)
+        if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
+            cands = [c for c in cands if c.name == (paired.start,)]
         for c in cands:
             if fig.target or fig.period is not None:
                 return c
             if not any((*c.name, c.code, u) in para.used for u in units):
                 return c
         return None
+
+    @staticmethod
+    def respective_name(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _Match | None:
+        """With "lần lượt", the indicator names before it pair in order with the figures after it."""
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is None:
+            return None
+        names: list[_Match] = []
+        for m in para.matches[si]:
+            if clause[0] <= m.start and m.end <= lm.start() and not m.contained:
+                if names and m.start < names[-1].end:
+                    continue  # overlapping readings of one name
+                names.append(m)
+        figures = [p for p in para.numbers if lm.end() <= p.start and p.end <= clause[1] and p.kind is phrase.kind]
+        if len(names) < 2 or len(names) != len(figures) or phrase not in figures:
+            return None
+        return names[figures.index(phrase)]
 
     def candidates(self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int]) -> list[_Candidate]:
         phrase = fig.phrase
@@ -1423,6 +1480,8 @@ class _Reader:
         for k in range(si, -1, -1):
             top = self.opening(para, k)
             if top is not None and top.end <= clause[0]:
+                if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
+                    return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
                 return [(top.unit, clue(top, "sentence" if k == si else "paragraph"))]
         if self.doc_unit is not None:
             return [self.doc_unit]
@@ -1457,6 +1516,15 @@ class _Reader:
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b)", after)
             or _RANKING.search(after)
         )
+
+    def named_before(self, para: _Para, end: int) -> set[str]:
+        """The units the paragraph names (not counts, not reporters) before a position."""
+        return {
+            m.unit
+            for ms in para.mentions
+            for m in ms
+            if m.end <= end and not m.bare and not self.follows_number(para, m) and not self.reporter(para.line, m, 0)
+        }
 
     @staticmethod
     def reporter(line: str, m: _UnitMention, lo: int) -> bool:
@@ -1540,6 +1608,8 @@ class _Reader:
                 )
         found: _Date | None = None
         for d in para.dates:
+            if _closed_paren(line, d.start, phrase.start):
+                continue  # "(năm 2023 là 12,1%)" dates its own figure, not the ones after it
             if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until"):
                 found = d
             elif sentence[0] <= d.start < phrase.start and d.role == "years":
