@@ -880,7 +880,8 @@ _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà 
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 # a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
 _PAREN_BASE = re.compile(
-    r"\(\s*(?:cuối|đầu|hết|cùng kỳ|tháng \d{1,2}/)?\s*((?:năm|quý|tháng)?\s*[\w/]*\d{4})\s*(?:là|:|đạt|chỉ đạt|mới đạt)\s*$",
+    r"\(\s*(?:cuối|đầu|hết|cùng kỳ|tháng \d{1,2}/)?\s*((?:năm|quý|tháng)?\s*[\w/]*\d{4})"
+    r"\s*(?:là|:|đạt|chỉ đạt|mới đạt)\s*$",
     re.IGNORECASE,
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
