@@ -745,6 +745,14 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def _same_period_in(period: str, year: int) -> Period | None:
+    """The same months of another year ("2025-01..2025-09" in 2024 → "2024-01..2024-09")."""
+    p = Period.parse(period)
+    if p.start.year != p.end.year:
+        return None
+    return Period.parse(period.replace(str(p.start.year), str(year)))
+
+
 def _closed_paren(line: str, at: int, end: int) -> bool:
     """Whether position ``at`` stands inside parentheses that close before ``end``."""
     depth = 0
@@ -799,6 +807,12 @@ def _parse_dates(line: str) -> list[tuple[int, int, Period, str]]:
 
 
 _BEFORE = 48  # characters of context read before a phrase
+_NO_YEAR = r"(?!\s*(?:/|-|năm\s+\d|\d))"
+_BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
+    ("quarter", re.compile(rf"(?<!\w)quý\s+(I{{1,3}}|IV|[1-4])\b{_NO_YEAR}", re.IGNORECASE)),
+    ("months", re.compile(rf"(?<![\d.,])(\d{{1,2}}|ba|sáu|chín)\s+tháng\s+đầu\s+năm\b{_NO_YEAR}", re.IGNORECASE)),
+    ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
+]
 
 
 def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tuple[str, Period]:
@@ -1008,6 +1022,26 @@ class _Reader:
         self.docx = False  # line = the DOCX paragraph
         self.table_rows: set[int] = set()  # lines that are rows of a table
 
+    @staticmethod
+    def bare_dates(line: str, dates: list[_Date], year: int) -> list[_Date]:
+        """Dates said without their year ("quý III", "06 tháng đầu năm", "tháng 9"): the document's year."""
+        out = list(dates)
+        for form, pattern in _BARE_DATES:
+            for m in pattern.finditer(line):
+                if any(d.start < m.end() and m.start() < d.end for d in out):
+                    continue
+                if form == "quarter":
+                    period = Period.quarter(year, _ROMAN[m[1].lower()])
+                elif form == "months":
+                    n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
+                    named = {3: Period.quarter(year, 1), 6: Period.half(year, 1), 12: Period.year(year)}
+                    period = named.get(n) or Period.span(year, 1, year, n)
+                else:
+                    period = Period.month(year, int(m[1]))
+                role, period = _date_role(line, m.start(), m.end(), form, period)
+                out.append(_Date(m.start(), m.end(), period, role))
+        return sorted(out, key=lambda d: d.start)
+
     def page_of(self, line: int) -> int | None:
         return self.pages.get(line)
 
@@ -1027,6 +1061,8 @@ class _Reader:
     def paragraph(self, number: int, line: str) -> None:
         numbers = find_numbers(line)
         dates = _dates(line)
+        if self.doc_period is not None:
+            dates = self.bare_dates(line, dates, self.doc_period.start.year)
         skips = [(p.start, p.end) for p in numbers] + [(d.start, d.end) for d in dates]
         tokens = _tokens(line, skips)
         sentences = _sentences(line)
@@ -1038,7 +1074,9 @@ class _Reader:
             matches.append(ms)
             mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
-        para.targets_only = bool(re.match(r"\s*mục tiêu\b", line, re.IGNORECASE))
+        para.targets_only = bool(
+            re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
+        )
         if para.targets_only:
             first = next((d for d in dates if d.role in ("target", "context")), None)
             para.target_year = Period.year(first.period.start.year) if first else None
@@ -1103,6 +1141,15 @@ class _Reader:
         )
         if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
             fig.period = paren_date.period
+            if paren and re.search(r"cùng kỳ", paren.group(0), re.IGNORECASE):
+                # "(cùng kỳ năm 2024 đạt …)": the main figure's period, in that year; none read: left out
+                main = next(
+                    (p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None
+                )
+                shifted = _same_period_in(main.period, paren_date.period.start.year) if main else None
+                if shifted is None:
+                    return
+                fig.period = shifted
             fig.period_clue = Clue(line[paren_date.start : paren_date.end], paren_date.start, paren_date.end, "clause")
             fig.comparison = True
         elif cmp_base:  # "so với năm 2023 là 65%", "so với ước thực hiện năm 2024 (40 tỷ USD)": the base's value
@@ -1285,6 +1332,8 @@ class _Reader:
                     add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
                 else:
                     add(3.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
+        for m in self.after_unit_list(para, phrase, si):  # "Bộ A (92,3%), Bộ B (90,5%) có tỷ lệ X cao nhất"
+            add(0.8, m.alias.codes, (m.start,), mclue(m))
         # a name split around the figure: the noun after the number opens it and the rest comes later in the
         # clause ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID") or stood earlier in the
         # paragraph ("… dịch vụ Mobile Money … Tổng số khách hàng … 9,6 triệu khách hàng"); or the words right
@@ -1325,6 +1374,29 @@ class _Reader:
                         (m.start,),
                         Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
                     )
+        return out
+
+    @staticmethod
+    def after_unit_list(para: _Para, phrase: NumberPhrase, si: int) -> list[_Match]:
+        """A figure in parentheses after a named unit, in a list of such that a name closes: that name."""
+        line = para.line
+        if not any(
+            u.named and u.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[u.end : phrase.start])
+            for u in para.mentions[si]
+        ):
+            return []
+        out = []
+        for m in para.matches[si]:
+            if m.start < phrase.end or m.contained:
+                continue
+            gap = list(line[phrase.end : m.start])
+            for u in para.mentions[si]:
+                if phrase.end <= u.start and u.end <= m.start:
+                    gap[u.start - phrase.end : u.end - phrase.end] = " " * (u.end - u.start)
+            rest = re.sub(r"\([^()]*\)", " ", "".join(gap))
+            if re.fullmatch(r"[\s,)]*(?:(?:và|có|là|đạt|với)\b[\s,]*)*", rest, re.IGNORECASE):
+                out.append(m)
+            break  # only the first name after the list
         return out
 
     def subset(self, para: _Para, m: _Match) -> bool:
