@@ -458,6 +458,7 @@ _TYPE_NOUNS: dict[str, tuple[str, ...]] = {
     "ministries": ("bo nganh", "cac bo nganh", "bo", "cac bo", "co quan ngang bo"),
     "provinces": ("dia phuong", "cac dia phuong", "tinh thanh pho", "tinh", "cac tinh", "tinh thanh", "thanh pho"),
 }
+_BARE_RAW = {"bộ", "tỉnh", "thành", "phố", "các"}
 _BARE_NOUNS = {("bo",), ("tinh",), ("thanh", "pho"), ("cac", "bo"), ("cac", "tinh")}  # only right after a count
 # A rate "tỷ lệ X" also answers to "X" ("X … đạt 92%"); a growth rate "tăng trưởng X" to "X" (the figure's
 # kind, a change, picks it).
@@ -1520,6 +1521,16 @@ class _Reader:
         for m in mentions:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
                 return [(m.unit, clue(m))]
+        # a count's bloc noun inside an indicator's name: "56/63 địa phương ban hành chính sách …"
+        if phrase.kind is not NumberKind.PERCENT and not line[phrase.end : phrase.end + 1].strip():
+            following = para.token_range(phrase.end, para.sentences[si][1])[:4]
+            words = [t.fold for t in following]
+            for toks, code, bare in self.names.groups:
+                if bare and any(t.raw.lower() not in _BARE_RAW for t in following[: len(toks)]):
+                    continue  # folded "tinh" is also "tính" ("6 tính năng"): the bare nouns as written only
+                if tuple(words[: len(toks)]) == toks and code != self.cat.nation.code:
+                    a, b = following[0].start, following[len(toks) - 1].end
+                    return [(code, Clue(line[a:b], a, b, "clause"))]
         # a named unit with its figure in parentheses: "Bộ Y tế (81,2%)", "Đà Nẵng (92,1%)"
         for m in mentions:
             if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
