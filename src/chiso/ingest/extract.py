@@ -20,19 +20,34 @@ How a figure is read (every rule is general; what is specific to an indicator is
    two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
    Ties go to the indicator whose counting noun follows the number ("2.662 phiếu"), to a daily average
    near "mỗi ngày" (``count_of`` links it to its count), to a cumulative stock near "tổng cộng", "hiện".
-5. The unit: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương"), a list of named units
-   after it ("100% … như Bộ Công Thương; Giáo dục và Đào tạo"), else the nearest bloc ("khối bộ", "tại các
-   địa phương"), province, or ministry standing as the figure's subject ("Đà Nẵng đạt 95,6%"); a ministry
-   that only reports ("Bộ Thông tin và Truyền thông cho biết") is not the unit. Default: the nation.
+5. The unit, never guessed: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương", also inside
+   a name: "56/63 địa phương ban hành …"), a named unit with the figure in parentheses ("Bộ Y tế (81,2%)"),
+   "A, B và C lần lượt đạt x, y và z", a list of named units after it ("100% … như Bộ Công Thương; Bộ Tư
+   pháp"), else the nearest unit before it in its clause that is its subject ("cả nước", "khối bộ", "tại các
+   địa phương", "Đà Nẵng đạt 95,6%", "của Bộ Tư pháp", "Bộ Công an dẫn đầu với …"); a ministry that only
+   reports ("Bộ Thông tin và Truyền thông cho biết", "theo thống kê của Bộ Y tế") is not the unit. Then
+   inherited: a unit opening the sentence ("Tại Đồng Nai, …"), else the last one opening a sentence of the
+   paragraph when no other unit was named before the figure, else the nation when the title or first lines
+   name it ("… quốc gia", "cả nước", "Việt Nam"). Otherwise the proposal is flagged (the nation is no
+   default). A name two units bore within the period goes to the one standing at its end.
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
-   2024", "đến hết tháng 12/2024" → the year, "từ 01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng
-   11/2024" right after it, a date given earlier in the paragraph for the same indicator, else the
-   document's period (its title or first lines). "hiện nay"/"đến nay" mean the document's period; dates
-   after "so với" are comparisons; a date of publication ("công bố") gives its year; "so với tháng trước"
-   dates a figure by the month the paragraph names.
-7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 82,5 triệu so với năm 2023") except the
-   base a comparison states outright ("so với năm 2023 là 65%" is 2023's value). A figure after "mục tiêu"
-   or "kế hoạch năm", or in a paragraph opening with "Mục tiêu", is a target.
+   2024", "06 tháng đầu năm" / "quý III" with the document's year, "đến hết tháng 12/2024" → the year, "từ
+   01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng 11/2024" right after it, a date given earlier in the
+   paragraph for the same indicator, else the document's period (its title or first lines). "hiện nay"/"đến
+   nay" mean the document's period; dates after "so với" are comparisons; a date inside parentheses dates only
+   the figure inside them; a date of publication ("công bố") gives its year; "so với tháng trước" dates a
+   figure by the month the paragraph names.
+7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 7 điểm %", "tăng 82,5 triệu so với năm 2023")
+   except the base a comparison states outright, for its own period ("so với năm 2023 là 65%", "(cuối năm
+   2022 là 30%)", "(cùng kỳ năm 2024 đạt …)" → the main figure's period in 2024). A figure after "mục tiêu"
+   or "kế hoạch năm", or in a paragraph opening with "Mục tiêu" / "Chỉ tiêu năm 2025:", is a target.
+8. Evidence and confidence: each proposal keeps the words that decided its indicator, unit and period
+   (``Evidence`` of ``Clue``s, with where each was read: clause, sentence, paragraph, document, none) and a
+   ``confidence`` from stated weights (``confidence()``). Flagged (``reason``): no unit named or inherited,
+   an ambiguous inheritance, a figure in a table row (its column heading is not read).
+
+Documents (``read_document``): text, HTML, PDF (pypdf; a form feed opens each page, kept as ``Where.page``;
+table rows open with a tab) and DOCX (python-docx; a line per paragraph, ``Where.paragraph``), bounded.
 """
 
 from __future__ import annotations
@@ -609,10 +624,15 @@ def _tokens(line: str, skips: Sequence[tuple[int, int]]) -> list[_Token]:
     return out
 
 
+_ABBREVIATION = re.compile(r"(?<!\w)(?:TP|Tp|tp|TX|TT|Q|P|TS|ThS|PGS|GS|BS|KS|Th\.S|ông|bà)\.$")
+
+
 def _sentences(line: str) -> list[tuple[int, int]]:
     """Sentence spans: a full stop (or ! ? …) and a space before an upper-case letter, digit or quote."""
     spans, start = [], 0
     for m in re.finditer(r"(?:[.!?…]+(?:/\.)?)\s+(?=[\"“'(\[]?[^\W_a-zđ])", line):
+        if _ABBREVIATION.search(line, max(0, m.start() - 6), m.start() + 1):
+            continue  # "TP. Hồ Chí Minh", "ThS. Nguyễn …": an abbreviation, not a sentence's end
         if m.start() > start:
             spans.append((start, m.start() + 1))
         start = m.end()
