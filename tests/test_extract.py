@@ -762,3 +762,23 @@ def test_command_asks_for_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 )
 def test_parse_selection(text: str, chosen: list[int] | None) -> None:
     assert parse_selection(text, 5) == chosen
+
+
+def test_accept_all_never_takes_a_flagged_proposal(workspace: core.Workspace, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Tin chuyển đổi số tháng 10/2024\n"
+        "Tỷ lệ hồ sơ trực tuyến toàn trình của Bộ Tư pháp đạt 74,5%.\n"
+        "Tỷ lệ hồ sơ thanh toán trực tuyến đạt 40%.\n",
+        "tin.txt",
+    )
+    res = runner.invoke(cli, ["--workspace", str(workspace.root), "extract", str(path), "--accept-all"])
+    assert res.exit_code == 0, res.output
+    assert "Bỏ qua 1 số liệu bị gắn cờ" in res.output.replace("\n", " ")
+    assert {(v.indicator, v.unit) for v in workspace.store.values()} == {("dossier_full_online_rate", "BTP")}
+    # the JSON says which one and why
+    out = runner.invoke(cli, ["--workspace", str(workspace.root), "extract", str(path), "--json"])
+    data = json.loads(out.stdout)
+    assert [(d["unit"], d["flagged"]) for d in data] == [("BTP", False), ("VN", True)]
+    assert data[1]["reason"].startswith("không nêu đơn vị") and data[1]["evidence"]["unit"]["source"] == "none"
+    assert data[0]["evidence"]["unit"]["text"] == "Bộ Tư pháp" and 0 < data[1]["confidence"] < data[0]["confidence"]

@@ -471,7 +471,17 @@ class _Names:
 _TYPE_NOUNS: dict[str, tuple[str, ...]] = {
     "VN": ("bo nganh dia phuong", "cac bo nganh dia phuong", "bo nganh va dia phuong", "cac bo nganh va dia phuong"),
     "ministries": ("bo nganh", "cac bo nganh", "bo", "cac bo", "co quan ngang bo"),
-    "provinces": ("dia phuong", "cac dia phuong", "tinh thanh pho", "tinh", "cac tinh", "tinh thanh", "thanh pho"),
+    "provinces": (
+        "dia phuong",
+        "cac dia phuong",
+        "tinh thanh pho",
+        "cac tinh thanh pho",
+        "tinh",
+        "cac tinh",
+        "tinh thanh",
+        "cac tinh thanh",
+        "thanh pho",
+    ),
 }
 _BARE_RAW = {"bộ", "tỉnh", "thành", "phố", "các"}
 _BARE_NOUNS = {("bo",), ("tinh",), ("thanh", "pho"), ("cac", "bo"), ("cac", "tinh")}  # only right after a count
@@ -710,6 +720,13 @@ def _unit_index(catalogue: Catalogue, on: Period | None) -> list[tuple[tuple[str
     return [(toks, code, kind) for toks, code, kind, _ in out]
 
 
+def _named_at(tokens: Sequence[_Token], i: int, hi: int, units: Sequence[tuple[tuple[str, ...], str, str]]) -> bool:
+    """Whether a named unit (capitalised) begins at token i."""
+    if not tokens[i].raw[:1].isupper():
+        return False
+    return any(i + len(toks) <= hi and tuple(t.fold for t in tokens[i : i + len(toks)]) == toks for toks, _, _ in units)
+
+
 def _match_units(
     tokens: Sequence[_Token],
     lo: int,
@@ -732,6 +749,8 @@ def _match_units(
             for toks, code, bare in names.groups:
                 n = len(toks)
                 if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
+                    if any(_named_at(tokens, k, hi, units) for k in range(i + 1, i + n)):
+                        continue  # "tỉnh Thanh Hóa" is Thanh Hóa, not the bloc noun "tỉnh thành"
                     hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, bare, None), n
                     break
         if hit is None:
