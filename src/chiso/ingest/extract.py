@@ -771,6 +771,7 @@ _DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
+    ("day_words", re.compile(r"(?<![\d/])(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)),
     (
         "months",
         re.compile(
@@ -783,6 +784,19 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("years", re.compile(r"(?<![\d/.,])((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?![\d/])")),
     ("year", re.compile(r"(?<![\d/.,\-])((?:19|20)\d\d)(?![\d/]|\s*[-–]\s*(?:19|20)\d\d)")),
 ]
+
+
+def _listed_figures(para: _Para, start: int, end: int, kind: NumberKind) -> list[NumberPhrase]:
+    """The figures of a list opening after ``start``: "81,2% và 76,5%", "92%, 88% và 85%" (a figure after other
+    words, "cao hơn … (63,5%)", ends it)."""
+    out: list[NumberPhrase] = []
+    for p in para.numbers:
+        if p.start < start or p.end > end or p.kind is not kind:
+            continue
+        if out and not re.fullmatch(r"[\s,;]*(?:và|hoặc)?\s*", para.line[out[-1].end : p.start]):
+            break
+        out.append(p)
+    return out
 
 
 def _same_period_in(period: str, year: int) -> Period | None:
@@ -814,7 +828,7 @@ def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
 def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
     if form == "from_to":
         return Period.day(date(int(m[6]), int(m[5]), int(m[4])))
-    if form == "day":
+    if form in ("day", "day_words"):  # "15/9/2024", "ngày 5 tháng 1 năm 2025"
         return Period.day(date(int(m[3]), int(m[2]), int(m[1])))
     if form == "months":  # "9 tháng năm 2024": the months from January
         n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
@@ -868,7 +882,7 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         r"^\s*(?:[^\W\d]+\s*){0,4},\s*ngày\s*$", before
     ):
         return "dateline", period  # "Ngày đăng 25/01/2025", "Hà Nội, ngày 25/01/2025"
-    if form == "day" and re.search(r"(?:^|\W)từ\s+(?:ngày\s+)?$", before):
+    if form in ("day", "day_words") and re.search(r"(?:^|\W)từ\s+(?:ngày\s+)?$", before):
         return "start", period
     if re.search(r"(?:số|ngày)\s+[\w/\-]*\s*(?:của\s+[^,;.]{0,40})?\s*ngày\s*$", before) or re.search(
         r"(?:ban hành|ký)\b[^.;]{0,40}ngày\s*$", before
@@ -927,6 +941,9 @@ _REPORTS = re.compile(
 _RANKING = re.compile(
     r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo)(?!\w)",
     re.IGNORECASE,
+)
+_RANK_SCOPE = re.compile(
+    r"(?:dẫn đầu|đứng đầu|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất)\s+(?:trong\s+|trên\s+)?$", re.IGNORECASE
 )
 _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
@@ -1089,8 +1106,26 @@ class _Reader:
         return line if self.docx else None
 
     def subject(self, lines: Sequence[str]) -> None:
-        """The nation as the document's subject when its title or first lines say so ("quốc gia", "cả
-        nước", "Việt Nam"); a unit named there is no subject (a dateline "Hà Nội, ngày …", a reporter)."""
+        """The document's subject: the one province its title or first lines name with its prefix ("… của
+        tỉnh Gia Lai", "UBND TỈNH GIA LAI"), else the nation when they say so ("quốc gia", "cả nước", "Việt
+        Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
+        found: dict[str, str] = {}
+        for line in lines:
+            if len(line) > 160:
+                continue  # a paragraph, not a title
+            tokens = _tokens(line, [])
+            for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
+                before = line[max(0, m.start - 16) : m.start].lower()
+                dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
+                prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
+                    r"(?:tỉnh|thành phố)\b", line[m.start : m.end], re.IGNORECASE
+                )
+                if m.named == "province" and prefixed and not dateline:
+                    found.setdefault(m.unit, line[m.start : m.end])
+        if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
+            code, words = found.popitem()
+            self.doc_unit = (code, Clue(words, -1, -1, "document"))
+            return
         for line in lines:
             nm = _NATION_DOC.search(_MOTTO.sub(" ", line))
             if nm:
@@ -1328,7 +1363,7 @@ class _Reader:
                 if names and m.start < names[-1].end:
                     continue  # overlapping readings of one name
                 names.append(m)
-        figures = [p for p in para.numbers if lm.end() <= p.start and p.end <= clause[1] and p.kind is phrase.kind]
+        figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
         if len(names) < 2 or len(names) != len(figures) or phrase not in figures:
             return None
         return names[figures.index(phrase)]
@@ -1593,6 +1628,8 @@ class _Reader:
             predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
+            if m.unit == self.cat.nation.code and _RANK_SCOPE.search(line[max(clause[0], m.start - 24) : m.start]):
+                continue  # "Quảng Ninh đứng đầu cả nước với 98,5%": the ranking's scope, not the figure's unit
             ministry = m.named == "ministry" and self.ministry_is_subject(line, m, clause[0], phrase.start)
             if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry:
                 best = m
@@ -1670,7 +1707,7 @@ class _Reader:
         if lm is None:
             return None
         named = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
-        figures = [p for p in para.numbers if lm.end() <= p.start and p.end <= clause[1] and p.kind is phrase.kind]
+        figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
         if len(named) < 2 or len(named) != len(figures) or phrase not in figures:
             return None
         return named[figures.index(phrase)]
