@@ -945,6 +945,9 @@ _RANKING = re.compile(
 _RANK_SCOPE = re.compile(
     r"(?:dẫn đầu|đứng đầu|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất)\s+(?:trong\s+|trên\s+)?$", re.IGNORECASE
 )
+_ANAPHOR = re.compile(
+    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
+)
 _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1251,6 +1254,10 @@ class _Reader:
             fig.target = True
         elif para.targets_only:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
+        if phrase.kind is NumberKind.PERCENT and any(
+            clause[0] <= u.start < phrase.start and self.follows_number(para, u) for u in para.mentions[si]
+        ):
+            return  # "trong đó 12 tỉnh đạt trên 50%": a threshold some units pass, no unit's value
         units = self.unit_of(para, phrase, si, clause)
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
@@ -1635,6 +1642,19 @@ class _Reader:
                 best = m
         if best is not None:
             return [(best.unit, clue(best))]
+        # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
+        ana = _ANAPHOR.search(line[clause[0] : phrase.start])
+        if ana:
+            kind = "ministry" if ana.group(1).lower() == "bộ" else "province"
+            named = {
+                m.unit: m
+                for ms in para.mentions[: si + 1]
+                for m in ms
+                if m.named == kind and m.end <= clause[0] + ana.start() and not self.follows_number(para, m)
+            }
+            if len(named) == 1:
+                m = next(iter(named.values()))
+                return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
         # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
@@ -1655,6 +1675,10 @@ class _Reader:
             if m.bare or m.start > first_number or self.follows_number(para, m):
                 continue
             lead = para.line[start : m.start]
+            for d in para.dates:  # "Trong 9 tháng đầu năm, Bộ Công an …": a date may open the sentence first
+                if start <= d.start and d.end <= m.start:
+                    lead = lead.replace(para.line[d.start : d.end], "")
+            lead = re.sub(r"^\s*(?:trong|đến|tính đến|năm|lũy kế đến)?\s*,?\s*", "", lead, flags=re.IGNORECASE)
             if len(lead) <= 25 and not re.search(r"[,;:(]|\btrong đó\b", lead, re.IGNORECASE):
                 if m.named == "ministry" and (
                     self.reporter(para.line, m, start)
