@@ -948,6 +948,11 @@ _RANK_SCOPE = re.compile(
 _ANAPHOR = re.compile(
     r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
 )
+_SOME_UNITS = re.compile(
+    r"(?<!\w)(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?"
+    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)",
+    re.IGNORECASE,
+)
 _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1258,6 +1263,17 @@ class _Reader:
             clause[0] <= u.start < phrase.start and self.follows_number(para, u) for u in para.mentions[si]
         ):
             return  # "trong đó 12 tỉnh đạt trên 50%": a threshold some units pass, no unit's value
+        some = _SOME_UNITS.search(line[clause[0] : phrase.start]) if phrase.kind is NumberKind.PERCENT else None
+        if (
+            some is not None
+            and not any(  # "một số địa phương … như Đà Nẵng đạt 95,6%": a unit named after them owns it
+                u.named and clause[0] + some.end() <= u.start < phrase.start for u in para.mentions[si]
+            )
+            and not self.listed_units(line, phrase.end, sentence[1])  # "… như Bộ Công Thương; Bộ Tư pháp"
+        ):
+            return  # "một số bộ dẫn đầu với … trên 80%": a threshold of unnamed units, no unit's value
+        if self.unknown_owner(para, phrase, si):
+            return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
         units = self.unit_of(para, phrase, si, clause)
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
@@ -1612,6 +1628,14 @@ class _Reader:
                 if tuple(words[: len(toks)]) == toks and code != self.cat.nation.code:
                     a, b = following[0].start, following[len(toks) - 1].end
                     return [(code, Clue(line[a:b], a, b, "clause"))]
+        # a named unit in parentheses right after the figure: "cao nhất là 95,2% (Đà Nẵng)"
+        for m in mentions:
+            if (
+                (m.named or m.unit == self.cat.nation.code)
+                and re.fullmatch(r"\s*\(\s*", line[phrase.end : m.start])
+                and re.match(r"\s*\)", line[m.end :])
+            ):
+                return [(m.unit, clue(m))]
         # a named unit with its figure in parentheses: "Bộ Y tế (81,2%)", "Đà Nẵng (92,1%)"
         for m in mentions:
             if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
@@ -1700,6 +1724,19 @@ class _Reader:
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b)", after)
             or _RANKING.search(after)
         )
+
+    def unknown_owner(self, para: _Para, phrase: NumberPhrase, si: int) -> bool:
+        """A figure alone in parentheses after a capitalised word that is no known unit nor part of a name."""
+        line = para.line
+        if not re.match(r"\s*\)", line[phrase.end :]):
+            return False
+        before = re.search(r"([^\W\d_][\w&.-]*)\s*\(\s*$", line[: phrase.start])
+        if before is None or not before.group(1)[:1].isupper():
+            return False
+        at = before.start(1)
+        in_unit = any(u.start <= at < u.end for u in para.mentions[si])
+        in_name = any(m.start <= at < m.end for m in para.matches[si])
+        return not in_unit and not in_name
 
     def named_before(self, para: _Para, end: int) -> set[str]:
         """The units the paragraph names (not counts, not reporters) before a position."""
