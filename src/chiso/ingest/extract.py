@@ -953,6 +953,15 @@ _SOME_UNITS = re.compile(
     r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)",
     re.IGNORECASE,
 )
+# an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
+_AIM = re.compile(
+    r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|hướng tới|phải đạt|phải bảo đảm|phải đảm bảo|tối thiểu|"
+    r"ít nhất)(?!\w)",
+    re.IGNORECASE,
+)
+_FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
+_PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
+_PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
 _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1192,6 +1201,8 @@ class _Reader:
             return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
+        if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
+            return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         if phrase.kind is NumberKind.PERCENT and re.match(
             r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE
         ):
@@ -1259,6 +1270,11 @@ class _Reader:
             fig.target = True
         elif para.targets_only:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
+        elif _FORECAST.search(line[clause[0] : phrase.start]):
+            return  # "dự kiến … sẽ đạt 50%": a forecast, neither a value nor a target
+        elif phrase.change is None and _AIM.search(line[clause[0] : phrase.start]):
+            fig.target = True  # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target
+            fig.target_of_year = True
         if phrase.kind is NumberKind.PERCENT and any(
             clause[0] <= u.start < phrase.start and self.follows_number(para, u) for u in para.mentions[si]
         ):
@@ -1524,6 +1540,8 @@ class _Reader:
         for p in para.numbers:
             if phrase.end <= p.start and p.end <= m.start:
                 gap_text[p.start - phrase.end : p.end - phrase.end] = " " * (p.end - p.start)
+        if _PASSIVE_AFTER.match(line[m.end : m.end + 20]):
+            return None  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
         if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong")) and other:
             return None  # "30,1% và tỷ lệ số hóa …": a rate named after "và" opens the next figure
