@@ -1662,6 +1662,8 @@ class _Reader:
         paired = self.respectively(para, phrase, si, clause)
         if paired is not None:
             return [(paired.unit, clue(paired))]
+        if self.respectively_unpaired(para, phrase, si, clause):
+            return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # a list of named units after the figure: "100% DVCTT toàn trình như Bộ Công Thương; Giáo dục và Đào tạo"
         listed = self.listed_units(line, phrase.end, para.sentences[si][1])
         if listed:
@@ -1785,11 +1787,22 @@ class _Reader:
         lm = _RESPECTIVELY.search(line, clause[0], phrase.start)
         if lm is None:
             return None
-        named = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
+        units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
+        named = [m for m in units if m.named] if sum(1 for m in units if m.named) >= 2 else units
         figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
         if len(named) < 2 or len(named) != len(figures) or phrase not in figures:
             return None
         return named[figures.index(phrase)]
+
+    def respectively_unpaired(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        """ "lần lượt" after several units that its figures do not pair with: whose figure is which is unclear."""
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is None:
+            return False
+        if phrase not in _listed_figures(para, lm.end(), clause[1], phrase.kind):
+            return False  # "…, cao hơn mức trung bình của khối bộ (63,5%)": after the list
+        units = {m.unit for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare}
+        return len(units) >= 2
 
     def listed_units(self, line: str, start: int, end: int) -> list[tuple[str, str, int]]:
         """Units named in a list after a figure ('như A; B; C'), if the list has no figures of its own."""
@@ -1868,6 +1881,24 @@ class _Reader:
         return self.doc_period, self.doc_clue
 
 
+def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
+    """Two values for one (indicator, unit, period) in one sentence: which is right is unclear, both flagged."""
+    groups: dict[tuple[int, str, tuple[str, str, str]], set[float]] = {}
+    for p in props:
+        if p.value is not None and not p.flagged:
+            groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
+    reason = (
+        "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
+        " and period in one sentence"
+    )
+    return [
+        replace(p, flagged=True, reason=reason)
+        if p.value is not None and not p.flagged and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1
+        else p
+        for p in props
+    ]
+
+
 def extract(
     text: str, catalogue: Catalogue, *, default_period: str | Period | None = None, fmt: str = "text"
 ) -> list[Proposal]:
@@ -1905,6 +1936,7 @@ def extract(
             reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)
+    reader.out = _flag_conflicts(reader.out)
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
     out: list[Proposal] = []
     for p in reader.out:  # a figure the report repeats is proposed once, at its first line
