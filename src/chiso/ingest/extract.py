@@ -984,7 +984,7 @@ _CUMULATIVE = re.compile(
     re.IGNORECASE,
 )
 _PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b", re.IGNORECASE)
-_AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết)\s+(?:ngày\s+)?$", re.IGNORECASE)
+_AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -1275,8 +1275,10 @@ class _Reader:
         elif phrase.change is None and _AIM.search(line[clause[0] : phrase.start]):
             fig.target = True  # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target
             fig.target_of_year = True
-        if phrase.kind is NumberKind.PERCENT and any(
-            clause[0] <= u.start < phrase.start and self.follows_number(para, u) for u in para.mentions[si]
+        if (
+            phrase.kind is NumberKind.PERCENT
+            and any(clause[0] <= u.start < phrase.start and self.follows_number(para, u) for u in para.mentions[si])
+            and not self.listed_units(line, phrase.end, sentence[1])  # "3 bộ đạt 100% … là Bộ Công an, …"
         ):
             return  # "trong đó 12 tỉnh đạt trên 50%": a threshold some units pass, no unit's value
         some = _SOME_UNITS.search(line[clause[0] : phrase.start]) if phrase.kind is NumberKind.PERCENT else None
@@ -1741,7 +1743,7 @@ class _Reader:
         after = line[m.end : min(figure, m.end + 60)].lower()
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
-            or re.match(r"^\s*(?::|đạt\b|là\b|có\b)", after)
+            or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
             or _RANKING.search(after)
         )
 
@@ -1774,7 +1776,8 @@ class _Reader:
             return False
         before = line[max(lo, m.start - 40) : m.start].lower()
         return bool(
-            re.search(r"(?:^|\W)theo\s+(?:[^\W\d]+\s+){0,4}$", before) or _REPORTS.match(line[m.end : m.end + 30])
+            re.search(r"(?:^|\W)(?<!tiếp )theo\s+(?!sau\b)(?:[^\W\d]+\s+){0,4}$", before)
+            or _REPORTS.match(line[m.end : m.end + 30])
         )
 
     @staticmethod
@@ -1807,7 +1810,7 @@ class _Reader:
     def listed_units(self, line: str, start: int, end: int) -> list[tuple[str, str, int]]:
         """Units named in a list after a figure ('như A; B; C'), if the list has no figures of its own."""
         tail = line[start:end]
-        m = re.search(r"\b(?:như|gồm)\s*:?\s*", tail, re.IGNORECASE)
+        m = re.search(r"\b(?:như|gồm|là)\s*:?\s*(?=Bộ\b|[^\W\d_])", tail, re.IGNORECASE)
         if not m or re.search(r"\d", tail[m.end() :]):
             return []
         on = self.doc_period.end if self.doc_period else None
