@@ -949,8 +949,8 @@ _ANAPHOR = re.compile(
     r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
 )
 _SOME_UNITS = re.compile(
-    r"(?<!\w)(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?"
-    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)",
+    r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
+    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$",
     re.IGNORECASE,
 )
 # an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
@@ -1688,6 +1688,15 @@ class _Reader:
                 best = m
         if best is not None:
             return [(best.unit, clue(best))]
+        # a named unit later in the clause: "Với 92,1%, Đà Nẵng tiếp tục dẫn đầu" is its figure; otherwise no
+        # inheritance can be trusted over it
+        later = [m for m in mentions if m.named and phrase.end <= m.start < clause[1] and not self.reporter(line, m, 0)]
+        if later:
+            if re.fullmatch(r"\s*với\s*", line[clause[0] : phrase.start], re.IGNORECASE) and re.fullmatch(
+                r"\s*,\s*", line[phrase.end : later[0].start]
+            ):
+                return [(later[0].unit, clue(later[0]))]
+            return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
         ana = _ANAPHOR.search(line[clause[0] : phrase.start])
         if ana:
