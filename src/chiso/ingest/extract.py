@@ -786,6 +786,12 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def _clause_date(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> str | None:
+    """The date a clause gives before the figure ("tháng 8/2025 đạt 51,6%"), if any."""
+    dates = [d for d in para.dates if d.role == "context" and clause[0] <= d.start < phrase.start]
+    return str(dates[-1].period) if dates else None
+
+
 def _listed_figures(para: _Para, start: int, end: int, kind: NumberKind) -> list[NumberPhrase]:
     """The figures of a list opening after ``start``: "81,2% và 76,5%", "92%, 88% và 85%" (a figure after other
     words, "cao hơn … (63,5%)", ends it)."""
@@ -962,6 +968,7 @@ _AIM = re.compile(
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
+_NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
 _RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1316,7 +1323,7 @@ class _Reader:
         )
         for unit, unit_clue in units:
             if not fig.target and fig.period is None:
-                para.used.add((*chosen.name, code, unit))
+                para.used.add((*chosen.name, code, unit, _clause_date(para, phrase, clause)))
             evidence = Evidence(chosen.clue, unit_clue, period_clue)
             conf = confidence(evidence, chosen.score, comparison=fig.comparison)
             reason = None
@@ -1388,7 +1395,8 @@ class _Reader:
         for c in cands:
             if fig.target or fig.period is not None:
                 return c
-            if not any((*c.name, c.code, u) in para.used for u in units):
+            dated = _clause_date(para, fig.phrase, clause)  # "…; tháng 8/2025 đạt 51,6%": one figure per date
+            if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
 
@@ -1417,6 +1425,7 @@ class _Reader:
         out: list[_Candidate] = []
 
         per_day = self.per_day_near(para, phrase, clause)
+        new_ones = bool(_NEW_AFTER.match(para.line[phrase.end : phrase.end + 40]))
 
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
@@ -1425,6 +1434,8 @@ class _Reader:
                 ind = self.cat.indicators[code]
                 if not _compatible(ind, fig):
                     continue
+                if ind.kind == "stock" and new_ones:
+                    continue  # "8 triệu tài khoản mới": the new ones, a flow, not the stock
                 if score >= 4.0 and not self.noun_fits(ind, fig, noun):
                     continue  # a weak reading needs the figure to count what the indicator counts
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
