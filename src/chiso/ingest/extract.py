@@ -39,12 +39,19 @@ How a figure is read (every rule is general; what is specific to an indicator is
    figure by the month the paragraph names.
 7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 7 điểm %", "tăng 82,5 triệu so với năm 2023")
    except the base a comparison states outright, for its own period ("so với năm 2023 là 65%", "(cuối năm
-   2022 là 30%)", "(cùng kỳ năm 2024 đạt …)" → the main figure's period in 2024). A figure after "mục tiêu"
-   or "kế hoạch năm", or in a paragraph opening with "Mục tiêu" / "Chỉ tiêu năm 2025:", is a target.
+   2022 là 30%)", "(cùng kỳ năm 2024 đạt …)" → the main figure's period in 2024). A figure after "mục tiêu",
+   "kế hoạch năm" or an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu"), or in a paragraph opening with "Mục
+   tiêu" / "Chỉ tiêu năm 2025:", is a target; a forecast ("dự kiến", "sẽ đạt") is nothing. Not values either:
+   a percent counted or unnamed units pass ("12 tỉnh đạt trên 50%", "một số bộ … trên 80%", "top 10 … đều
+   đạt trên 70%"), a share of a subset ("30% hồ sơ … bị trả lại"), a figure in parentheses after a name that
+   is no known unit ("Bộ Y (81,2%)"); "N … mới" is a flow, never a stock. "lần lượt" pairs names and units
+   with the figures of its list in order; a name takes one figure per unit and date.
 8. Evidence and confidence: each proposal keeps the words that decided its indicator, unit and period
    (``Evidence`` of ``Clue``s, with where each was read: clause, sentence, paragraph, document, none) and a
    ``confidence`` from stated weights (``confidence()``). Flagged (``reason``): no unit named or inherited,
-   an ambiguous inheritance, a figure in a table row (its column heading is not read).
+   an ambiguous inheritance (several units before it, a unit named later in its clause, a "lần lượt" list
+   that does not pair), two values for one key in one sentence, a figure in a table row (its column heading
+   is not read).
 
 Documents (``read_document``): text, HTML, PDF (pypdf; a form feed opens each page, kept as ``Where.page``;
 table rows open with a tab) and DOCX (python-docx; a line per paragraph, ``Where.paragraph``), bounded.
