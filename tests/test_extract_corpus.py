@@ -13,7 +13,7 @@ from chiso.catalogue import Catalogue
 from chiso.ingest.extract_score import load_corpus, score
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
-DEV_FLOORS = (1.0, 1.0)  # (precision, recall) measured on dev.yaml (259/259, 259/259), rounded down
+DEV_FLOORS = (1.0, 1.0)  # (precision, recall) measured on dev.yaml (266/266, 266/266), rounded down
 HELD_FLOORS: tuple[float, float] | None = None  # filled in by the lead engineer after measuring held.yaml
 
 

@@ -963,7 +963,8 @@ _ANAPHOR = re.compile(
 )
 _SOME_UNITS = re.compile(
     r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
-    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$",
+    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
+    r"|(?<!\w)(?:bộ|tỉnh|địa phương|đơn vị|ngành)\s+còn lại(?!\w)",
     re.IGNORECASE,
 )
 # an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
@@ -1291,7 +1292,14 @@ class _Reader:
             fig.target_of_year = True
         if (
             phrase.kind is NumberKind.PERCENT
-            and any(clause[0] <= u.start < phrase.start and self.follows_number(para, u) for u in para.mentions[si])
+            and any(
+                clause[0] <= u.start < phrase.start
+                and self.follows_number(para, u)
+                and not any(  # "Trong số 63 địa phương, Quảng Ninh … với 78,3%": a unit named after owns it
+                    v.named and u.end <= v.start < phrase.start for v in para.mentions[si]
+                )
+                for u in para.mentions[si]
+            )
             and not self.listed_units(line, phrase.end, sentence[1])  # "3 bộ đạt 100% … là Bộ Công an, …"
         ):
             return  # "trong đó 12 tỉnh đạt trên 50%": a threshold some units pass, no unit's value
@@ -1399,6 +1407,10 @@ class _Reader:
         paired = self.respective_name(para, fig.phrase, si, clause)
         if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
             cands = [c for c in cands if c.name == (paired.start,)]
+        elif (
+            self.unpaired_list(para, fig.phrase, si, clause) and self.respectively(para, fig.phrase, si, clause) is None
+        ):
+            return None  # "lần lượt" after several names its figures do not pair with: whose is which is not said
         for c in cands:
             if fig.target or fig.period is not None:
                 return c
@@ -1413,16 +1425,32 @@ class _Reader:
         lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
         if lm is None:
             return None
-        names: list[_Match] = []
-        for m in para.matches[si]:
-            if clause[0] <= m.start and m.end <= lm.start() and not m.contained:
-                if names and m.start < names[-1].end:
-                    continue  # overlapping readings of one name
-                names.append(m)
         figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+        for lo in (clause[0], para.sentences[si][0]):  # "…; khối tỉnh lần lượt là 18,5% và 40%": names before
+            names: list[_Match] = []
+            for m in para.matches[si]:
+                if lo <= m.start and m.end <= lm.start() and not m.contained:
+                    if names and m.start < names[-1].end:
+                        continue  # overlapping readings of one name
+                    names.append(m)
+            if len(names) >= 2:
+                break
         if len(names) < 2 or len(names) != len(figures) or phrase not in figures:
             return None
         return names[figures.index(phrase)]
+
+    @staticmethod
+    def unpaired_list(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is None:
+            return False
+        figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+        codes = {
+            m.alias.codes
+            for m in para.matches[si]
+            if para.sentences[si][0] <= m.start and m.end <= lm.start() and not m.contained
+        }
+        return len(figures) >= 2 and phrase in figures and len(codes) >= 2
 
     def candidates(self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int]) -> list[_Candidate]:
         phrase = fig.phrase
@@ -1692,6 +1720,8 @@ class _Reader:
         for m in mentions:
             if m.bare or not (clause[0] <= m.start and m.end <= phrase.start) or self.reporter(line, m, clause[0]):
                 continue
+            if re.search(r"(?:^|\W)(?:ngoài|trừ|không kể|bên cạnh)\s+$", line[max(0, m.start - 14) : m.start].lower()):
+                continue  # "Ngoài Hà Nội, các địa phương còn lại …": the unit set aside
             if self.follows_number(para, m):
                 continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
             between = line[m.end : phrase.start].lower()
@@ -1875,7 +1905,12 @@ class _Reader:
         later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
         stop = min(clause[1], later[0] if later else clause[1])
         for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
-            if phrase.end <= d.start < stop and d.role == "context" and _AFTER_DATE_LEAD.search(line[: d.start]):
+            right_after = re.fullmatch(r"\s*(?:năm|tháng|quý)?\s*", line[phrase.end : d.start], re.IGNORECASE)
+            if (
+                phrase.end <= d.start < stop
+                and d.role == "context"
+                and (_AFTER_DATE_LEAD.search(line[: d.start]) or right_after)  # "38% năm 2023"
+            ):
                 para.carry[code] = (d.period, clue(d))
                 return d.period, clue(d)
         if _MONTHLY.search(line[sentence[0] : sentence[1]]) and self.doc_period and self.doc_period.months > 1:
