@@ -33,15 +33,9 @@ DATASET, FORM_PERIOD = "province_monthly", "2024-04"
 # what Đà Nẵng's reporter enters for April 2024 (the data set's every field); its approved history for
 # January–March is seeded a little below, so that nothing is flagged as far from the unit's history
 FORM_VALUES: dict[str, float | int] = {
-    RATE: 61.5,
-    "dossier_online_submission_rate": 72.4,
-    "procedures_full_online_rate": 55.0,
-    "dossier_digitisation_rate": 81.3,
-    "e_result_rate": 77.0,
-    "digitised_data_reuse_rate": 40.8,
-    "online_payment_rate": 66.1,
-    "community_dx_teams": 56,
-    "community_dx_team_members": 1234,
+    RATE: 61.5, "dossier_online_submission_rate": 72.4, "procedures_full_online_rate": 55.0,
+    "dossier_digitisation_rate": 81.3, "e_result_rate": 77.0, "digitised_data_reuse_rate": 40.8,
+    "online_payment_rate": 66.1, "community_dx_teams": 56, "community_dx_team_members": 1234,
 }
 
 
@@ -81,11 +75,8 @@ def chromium() -> Iterator[Any]:
     if exe is None:
         pytest.fail(CHROMIUM_MISSING)
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=exe,
-            headless=True,
-            args=["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        b = p.chromium.launch(executable_path=exe, headless=True, args=[
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
         try:
             yield b
         finally:
@@ -107,34 +98,18 @@ def provincial_values(ws: core.Workspace) -> list[ValueInput]:
     for code in provinces:
         denominator = 1000 + int(_spread(code, 0, 9000))
         value = _spread(code + "y", 35.0, 92.0)
-        out.append(
-            ValueInput(
-                indicator=RATE,
-                unit=code,
-                period="2024",
-                value=value,
-                numerator=round(denominator * value / 100),
-                denominator=denominator,
-                source="test-browser",
-            )
-        )
+        out.append(ValueInput(indicator=RATE, unit=code, period="2024", value=value,
+                              numerator=round(denominator * value / 100), denominator=denominator,
+                              source="test-browser"))
     for code in provinces[::6]:
         if code != REPORTER_DN.unit:
-            out.append(
-                ValueInput(
-                    indicator=RATE,
-                    unit=code,
-                    period=FORM_PERIOD,
-                    value=_spread(code + "m", 30.0, 90.0),
-                    source="test-browser",
-                )
-            )
+            out.append(ValueInput(indicator=RATE, unit=code, period=FORM_PERIOD,
+                                  value=_spread(code + "m", 30.0, 90.0), source="test-browser"))
     for code, entered in FORM_VALUES.items():  # a steady climb to what the reporter will enter
         for month, share in (("2024-01", 0.93), ("2024-02", 0.96), ("2024-03", 0.98)):
             value = round(entered * share) if isinstance(entered, int) else round(entered * share, 1)
-            out.append(
-                ValueInput(indicator=code, unit=REPORTER_DN.unit, period=month, value=value, source="test-browser")
-            )
+            out.append(ValueInput(indicator=code, unit=REPORTER_DN.unit, period=month, value=value,
+                                  source="test-browser"))
     return out
 
 

@@ -137,11 +137,8 @@ def simulated_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.W
 
     root = tmp_path_factory.mktemp("simulated-world") / "ws"
     runner = CliRunner()
-    for args in (
-        ["init", str(root)],
-        ["--workspace", str(root), "load", "vn-2024"],
-        ["--workspace", str(root), "simulate", "--year", "2024", "--scale", "0.001"],
-    ):
+    for args in (["init", str(root)], ["--workspace", str(root), "load", "vn-2024"],
+                 ["--workspace", str(root), "simulate", "--year", "2024", "--scale", "0.001"]):
         res = runner.invoke(cli, args)
         assert res.exit_code == 0, res.output
     ws = core.find_workspace(root)
@@ -157,25 +154,12 @@ def make_client() -> Iterator[MakeClient]:
 
     with ExitStack() as stack:
 
-        def make(
-            ws: core.Workspace,
-            *,
-            app: Any = None,
-            user: str | None = None,
-            role: str | None = None,
-            unit: str = "VN",
-            address: str = "testclient",
-            follow_redirects: bool = True,
-            raise_server_exceptions: bool = True,
-            **app_options: Any,
-        ) -> Client:
+        def make(ws: core.Workspace, *, app: Any = None, user: str | None = None, role: str | None = None,
+                 unit: str = "VN", address: str = "testclient", follow_redirects: bool = True,
+                 raise_server_exceptions: bool = True, **app_options: Any) -> Client:
             own = app is None
-            c = Client(
-                create_app(ws, **app_options) if own else app,
-                follow_redirects=follow_redirects,
-                raise_server_exceptions=raise_server_exceptions,
-                client=(address, 50000),
-            )
+            c = Client(create_app(ws, **app_options) if own else app, follow_redirects=follow_redirects,
+                       raise_server_exceptions=raise_server_exceptions, client=(address, 50000))
             if own:  # a shared app's lifespan is its owner's
                 stack.enter_context(c)
             if user is not None:

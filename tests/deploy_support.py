@@ -40,9 +40,8 @@ def answers(url: str) -> bool:
 
 
 @contextmanager
-def serving(
-    root: Path, nodes: Sequence[Sequence[str]], env: dict[str, str] | None = None, bound: float = 60
-) -> Iterator[list[str]]:
+def serving(root: Path, nodes: Sequence[Sequence[str]], env: dict[str, str] | None = None,
+            bound: float = 60) -> Iterator[list[str]]:
     """One ``chiso serve`` process per entry of ``nodes`` (its extra arguments) on the workspace at ``root``;
     their URLs once each answers. Logs beside the workspace."""
     procs, urls = [], []
@@ -50,14 +49,9 @@ def serving(
         for extra in nodes:
             port = free_port()
             log = (root.parent / f"node-{port}.log").open("wb")
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "chiso", "--workspace", str(root), "serve", "--port", str(port), *extra],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
-                )
-            )
+            procs.append(subprocess.Popen([sys.executable, "-m", "chiso", "--workspace", str(root), "serve",
+                                           "--port", str(port), *extra], stdout=log, stderr=subprocess.STDOUT,
+                                          env=env))
             urls.append(f"http://127.0.0.1:{port}")
         for url, proc in zip(urls, procs, strict=True):
             deadline = time.monotonic() + bound

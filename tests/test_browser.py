@@ -89,11 +89,8 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     if exe is None:
         pytest.fail(CHROMIUM_MISSING)
     # these flags stop Chromium's own calls home, which a closed network refuses noisily
-    b = playwright.chromium.launch(
-        executable_path=exe,
-        headless=True,
-        args=["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    )
+    b = playwright.chromium.launch(executable_path=exe, headless=True, args=[
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
     yield b
     b.close()
 
@@ -123,9 +120,8 @@ def open_session(browser: Browser, server: LiveServer) -> Iterator[Opener]:
     opened: list[Session] = []
 
     def open_(who: Persona | None = None, viewport: ViewportSize | None = None, scale: float = 1) -> Session:
-        ctx = browser.new_context(
-            base_url=server.url, viewport=viewport or DESKTOP, locale="vi-VN", device_scale_factor=scale
-        )
+        ctx = browser.new_context(base_url=server.url, viewport=viewport or DESKTOP, locale="vi-VN",
+                                  device_scale_factor=scale)
         watch = Watch()
 
         def guard(route: Route, request: Request) -> None:
@@ -270,11 +266,8 @@ def test_reporter_enters_reviewer_approves_dashboard_publishes(open_session: Ope
     api = page.request.get(f"/api/v1/forms/{DATASET}/{REPORTER_DN.unit}/{FORM_PERIOD}")
     assert api.status == 403, api.text()
     csrf = page.request.get("/api/v1/session").json()["csrf"]
-    put = page.request.put(
-        f"/api/v1/forms/{DATASET}/{REPORTER_DN.unit}/{FORM_PERIOD}",
-        headers={"X-CSRF-Token": csrf},
-        data={"entries": [{"indicator": RATE, "value": 1}]},
-    )
+    put = page.request.put(f"/api/v1/forms/{DATASET}/{REPORTER_DN.unit}/{FORM_PERIOD}",
+                           headers={"X-CSRF-Token": csrf}, data={"entries": [{"indicator": RATE, "value": 1}]})
     assert put.status == 403, put.text()
     assert ranked_value(page, REPORTER_DN.unit, drafts=True) == "—"  # P48's draft is outside Cà Mau's scope
 
@@ -327,8 +320,7 @@ def test_national_office_writes_a_report_reads_figures_back_and_sees_a_lineage(o
     page.goto("/extract")
     reader = page.get_by_test_id("extract-form")
     reader.locator("textarea[name=text]").fill(
-        "Báo cáo tháng 5/2024\nTrong tháng 5/2024, tỷ lệ hồ sơ trực tuyến toàn trình của khối bộ đạt 64,2%."
-    )
+        "Báo cáo tháng 5/2024\nTrong tháng 5/2024, tỷ lệ hồ sơ trực tuyến toàn trình của khối bộ đạt 64,2%.")
     reader.locator("button[type=submit]").click()
     proposals = page.get_by_test_id("proposals")
     assert "dossier_full_online_rate" in proposals.inner_text() and "64,2" in proposals.inner_text()

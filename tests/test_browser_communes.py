@@ -45,15 +45,12 @@ def browser() -> Iterator[Browser]:
 def rows(page: Page) -> list[tuple[str, str]]:
     """(commune, rank) of the table's rows, in order."""
     table = page.get_by_test_id("communes-table")
-    return [
-        (tr.get_attribute("data-unit") or "", tr.get_attribute("data-rank") or "")
-        for tr in table.locator("tbody tr").all()
-    ]
+    return [(tr.get_attribute("data-unit") or "", tr.get_attribute("data-rank") or "")
+            for tr in table.locator("tbody tr").all()]
 
 
-def test_a_provinces_office_looks_at_its_communes(
-    browser: Browser, server: LiveServer, simulated_world: core.Workspace
-) -> None:
+def test_a_provinces_office_looks_at_its_communes(browser: Browser, server: LiveServer,
+                                                  simulated_world: core.Workspace) -> None:
     ws = simulated_world
     group = ws.catalogue.units["P48.communes"]
     external: list[str] = []

@@ -245,18 +245,8 @@ def test_latest_sub_period_and_structure_words_as_the_web_has_them(ws: Path) -> 
     rc, out, err = chiso(ws, "rank", "procedures_full_online_rate", "--period", "2024", "--latest", "--json")
     assert rc == 0, err
     assert json.loads(out)["as_of"] == "2024-09"
-    rc, out, err = chiso(
-        ws,
-        "value",
-        "dossier_full_online_rate",
-        "--unit",
-        "Ninh Bình",
-        "--period",
-        "2024",
-        "--structure",
-        "2025",
-        "--json",
-    )
+    rc, out, err = chiso(ws, "value", "dossier_full_online_rate", "--unit", "Ninh Bình", "--period", "2024",
+                         "--structure", "2025", "--json")
     assert rc == 0, err
     assert (json.loads(out)["unit"], json.loads(out)["structure"]) == ("P37-2025", "2025-07-01")
     rc, out, err = chiso(ws, "rank", RATE_CODE, "--structure", "sau sáp nhập")
@@ -292,8 +282,6 @@ def test_tables_fit_an_80_column_terminal(ws: Path) -> None:
     shown = console.export_text().splitlines()
     wsp.close()
     assert max(len(line) for line in shown) <= 80
-    assert any(
-        line.split() == ["Khối", "bộ", "63,47%", "mục", "tiêu", "70%", "·", "đạt", "90,7%", "báo", "cáo"]
-        for line in shown
-    ), "\n".join(shown)
+    assert any(line.split() == ["Khối", "bộ", "63,47%", "mục", "tiêu", "70%", "·", "đạt", "90,7%", "báo", "cáo"]
+               for line in shown), "\n".join(shown)
     assert any("thứ 71" in line for line in shown)

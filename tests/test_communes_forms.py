@@ -49,8 +49,7 @@ def test_a_provinces_scope_reaches_its_districts_communes_and_their_groups(catal
     expected = {c for c in cat.units if auth.in_scope(cat, dn, c)}
     assert mine == expected
     assert len([c for c in mine if cat.units[c].type == "commune"]) == len(
-        [u for u in cat.local_units_of("P48") if u.type == "commune"]
-    )
+        [u for u in cat.local_units_of("P48") if u.type == "commune"])
 
 
 def test_a_districts_scope_is_its_communes_and_the_nations_is_everything(catalogue: Catalogue) -> None:
@@ -85,15 +84,12 @@ def test_a_province_collects_from_its_communes_and_the_group_adds_up(workspace: 
     assert {u.code for u in cat.communes_of("P48", ON)} == listed
     assert {r.period for r in rows if r.dataset.id == DS} == {PERIOD}
     # a national user's list keeps the communes' open forms out unless the data set is asked for
-    assert not any(
-        r.dataset.id == DS
-        for r in list_forms(ws, national, dataset=None, period=None, state=None, today=date(2024, 7, 15))
-    )
+    assert not any(r.dataset.id == DS for r in list_forms(ws, national, dataset=None, period=None, state=None,
+                                                           today=date(2024, 7, 15)))
 
     for unit, teams, members in ((a, 3, 21), (b, 2, 9)):
-        workflow.save_form(
-            ws, reporter, DS, unit.code, PERIOD, [workflow.Entry(TEAMS, teams), workflow.Entry(MEMBERS, members)]
-        )
+        workflow.save_form(ws, reporter, DS, unit.code, PERIOD,
+                           [workflow.Entry(TEAMS, teams), workflow.Entry(MEMBERS, members)])
         workflow.submit_form(ws, reporter, DS, unit.code, PERIOD)
     with pytest.raises(PermissionDenied):
         workflow.save_form(ws, other, DS, a.code, PERIOD, [workflow.Entry(TEAMS, 99)])

@@ -18,13 +18,8 @@ from chiso.cli.main import app as cli
 def test_the_demo_builds_a_workspace_that_answers(tmp_path: Path) -> None:
     env = {**os.environ, "COLUMNS": "80", "CHISO_LANG": "vi"}
     env.pop("CHISO_HOME", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "chiso", "demo", str(tmp_path / "demo"), "--no-serve"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
+    done = subprocess.run([sys.executable, "-m", "chiso", "demo", str(tmp_path / "demo"), "--no-serve"],
+                          capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     wide = [line for line in lines if len(line) > 80 and str(tmp_path) not in line]  # a long path cannot wrap

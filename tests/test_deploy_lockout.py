@@ -32,9 +32,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
             f.write('\n[web]\nlogin_limits = "store"\n\n[log]\nformat = "json"\n')
         ws.store.users.create("real", "Một người dùng", "mật-khẩu-đủ-dài", "viewer", "VN")
         try:
-            with serving(
-                root, [["--no-events"], ["--no-events"]], env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}
-            ) as (a, b):
+            with serving(root, [["--no-events"], ["--no-events"]],
+                         env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}) as (a, b):
                 yield a, b, ws, root.parent
         finally:
             ws.close()
@@ -44,11 +43,8 @@ def login(node: str, username: str, address: str) -> int:
     with httpx.Client(base_url=node) as c:
         token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").text)
         assert token
-        return c.post(
-            "/login",
-            data={"username": username, "password": "không đúng", "csrf": token[1], "next": "/"},
-            headers={"X-Forwarded-For": address},
-        ).status_code
+        return c.post("/login", data={"username": username, "password": "không đúng", "csrf": token[1], "next": "/"},
+                      headers={"X-Forwarded-For": address}).status_code
 
 
 def decisions(logs: Path, node: str) -> list[str]:
@@ -72,8 +68,7 @@ def wait_for(logs: Path, node: str, n: int) -> list[str]:
 
 
 def test_five_failures_at_an_unknown_name_split_between_nodes_lock_it_at_both(
-    nodes: tuple[str, str, core.Workspace, Path],
-) -> None:
+        nodes: tuple[str, str, core.Workspace, Path]) -> None:
     a, b, ws, logs = nodes
     for i, node in enumerate((a, b, a, b)):  # four failures, two at each node, each from its own address
         assert login(node, "ghost", f"10.1.0.{i}") == 401

@@ -30,16 +30,8 @@ pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def dossier(i: int) -> dict[str, object]:
-    return {
-        "event_id": f"o-{i}",
-        "at": "2024-03-05T10:00:00",
-        "source_system": "dvc",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": "P01",
-        "status": "received",
-        "channel": "online",
-    }
+    return {"event_id": f"o-{i}", "at": "2024-03-05T10:00:00", "source_system": "dvc", "dossier_id": f"hs-{i}",
+            "procedure_code": "1.001234", "unit": "P01", "status": "received", "channel": "online"}
 
 
 def waiting_batches(n: int) -> tuple[str, str]:
@@ -80,9 +72,8 @@ def test_one_nats_connection_per_app_for_metrics_ready_and_the_admin_page(sqlite
     assert not watch.connected  # closed at shutdown
 
 
-def test_the_admin_page_shows_the_writers_lag_from_the_log(
-    sqlite_workspace: core.Workspace, make_client: MakeClient
-) -> None:
+def test_the_admin_page_shows_the_writers_lag_from_the_log(sqlite_workspace: core.Workspace,
+                                                           make_client: MakeClient) -> None:
     ws = sqlite_workspace
     _, durable = waiting_batches(3)
     c = make_client(ws, user="admin", role="admin", nats=NATS, durable=durable)
@@ -99,9 +90,8 @@ def test_the_admin_page_shows_the_writers_lag_from_the_log(
     assert r.status_code == 200 and "không hỏi được nhật ký NATS" in by_testid(r.text, "writer-lag")
 
 
-def test_without_nats_the_page_says_the_events_are_written_in_process(
-    sqlite_workspace: core.Workspace, make_client: MakeClient
-) -> None:
+def test_without_nats_the_page_says_the_events_are_written_in_process(sqlite_workspace: core.Workspace,
+                                                                      make_client: MakeClient) -> None:
     ws = sqlite_workspace
     c = make_client(ws, user="admin", role="admin")
     before = c.get("/admin/sources").text
@@ -126,31 +116,22 @@ def test_the_example_deployment_file_reads(tmp_path: Path) -> None:
 
     d = core.Deployment.read(tomllib.loads((ROOT / "deploy" / "chiso.toml").read_text(encoding="utf-8")))
     assert (d.host, d.port, d.events, d.nats, d.log_format, d.login_limits) == (
-        "0.0.0.0",
-        8000,
-        False,
-        "nats://10.0.0.3:4222",
-        "json",
-        "store",
-    )
+        "0.0.0.0", 8000, False, "nats://10.0.0.3:4222", "json", "store")
     assert core.Deployment() == core.Deployment.read({})  # no sections: the embedded defaults
 
 
-@pytest.mark.parametrize(
-    ("text", "named", "expected"),
-    [
-        ('[serve]\nport = "eighty"', "serve.port = 'eighty'", "1 to 65535"),
-        ('[serve]\nevents = "no"', "serve.events = 'no'", "true or false"),
-        ('[events]\nnats = "http://x:4222"', "events.nats = 'http://x:4222'", "a NATS URL"),
-        ('[log]\nformat = "xml"', "log.format = 'xml'", '"text" or "json"'),
-        ('[web]\nlogin_limits = "redis"', "web.login_limits = 'redis'", '"memory"'),
-        ('[events]\nnat = "nats://x:4222"', "events.nat: no such key", "nats, subject_prefix"),
-        ("serve = 1", "serve = 1", "a table"),
-    ],
-)
+@pytest.mark.parametrize(("text", "named", "expected"), [
+    ("[serve]\nport = \"eighty\"", "serve.port = 'eighty'", "1 to 65535"),
+    ("[serve]\nevents = \"no\"", "serve.events = 'no'", "true or false"),
+    ("[events]\nnats = \"http://x:4222\"", "events.nats = 'http://x:4222'", "a NATS URL"),
+    ("[log]\nformat = \"xml\"", "log.format = 'xml'", '"text" or "json"'),
+    ("[web]\nlogin_limits = \"redis\"", "web.login_limits = 'redis'", '"memory"'),
+    ("[events]\nnat = \"nats://x:4222\"", "events.nat: no such key", "nats, subject_prefix"),
+    ("serve = 1", "serve = 1", "a table"),
+])
 def test_a_bad_setting_names_the_file_section_key_and_what_is_expected(
-    sqlite_workspace: core.Workspace, text: str, named: str, expected: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+        sqlite_workspace: core.Workspace, text: str, named: str, expected: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHISO_LANG", "en")
     write_settings(sqlite_workspace, text)
     with pytest.raises(WorkspaceError) as exc:
@@ -159,9 +140,8 @@ def test_a_bad_setting_names_the_file_section_key_and_what_is_expected(
     assert str(sqlite_workspace.root / core.SETTINGS) in msg and named in msg and expected in msg, msg
 
 
-def test_the_environment_overrides_the_log_settings(
-    sqlite_workspace: core.Workspace, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_environment_overrides_the_log_settings(sqlite_workspace: core.Workspace,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     write_settings(sqlite_workspace, '[log]\nformat = "text"\nlevel = "warning"')
     monkeypatch.setenv("CHISO_LOG_FORMAT", "json")
     d = sqlite_workspace.deployment

@@ -47,20 +47,14 @@ def until(check: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, w
     deadline = time.monotonic() + bound  # a bound, not a timing
     while not check():
         if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(
-                f"waiting for {what}: {'exited' if proc.poll() is not None else 'timed out'}\n"
-                f"{log.read_text(errors='replace')[-3000:]}"
-            )
+            pytest.fail(f"waiting for {what}: {'exited' if proc.poll() is not None else 'timed out'}\n"
+                        f"{log.read_text(errors='replace')[-3000:]}")
         time.sleep(0.1)
 
 
 def chiso(root: Path, *args: str, log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "chiso", "--workspace", str(root), *args],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("wb"),
-        env=env or dict(os.environ),
-    )
+    return subprocess.Popen([sys.executable, "-m", "chiso", "--workspace", str(root), *args],
+                            stdout=subprocess.DEVNULL, stderr=log.open("wb"), env=env or dict(os.environ))
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -82,19 +76,14 @@ def test_a_served_node_logs_each_request_as_json_without_secrets(tmp_path: Path)
             page = c.get("/login")
             csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
             assert csrf
-            wrong = c.post(
-                "/login",
-                data={"username": "danang", "password": "sai-mật-khẩu-rất-dài", "csrf": csrf[1], "next": "/forms"},
-            )
+            wrong = c.post("/login", data={"username": "danang", "password": "sai-mật-khẩu-rất-dài",
+                                           "csrf": csrf[1], "next": "/forms"})
             assert wrong.status_code == 401
             page = c.get("/login")
             csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
             assert csrf
-            done = c.post(
-                "/login",
-                data={"username": "danang", "password": PW, "csrf": csrf[1], "next": "/forms"},
-                follow_redirects=False,
-            )
+            done = c.post("/login", data={"username": "danang", "password": PW, "csrf": csrf[1], "next": "/forms"},
+                          follow_redirects=False)
             assert done.status_code == 303
             session = done.cookies["chiso_session"]
             assert c.get("/forms").status_code == 200
@@ -124,12 +113,10 @@ def test_nodes_and_the_writer_take_their_settings_from_the_one_file(tmp_path: Pa
     tag = uuid.uuid4().hex[:10]
     prefix, durable, port, metrics_port = f"chiso.deploy{tag}", f"writer-{tag}", free_port(), free_port()
     with (root / core.SETTINGS).open("a", encoding="utf-8") as f:
-        f.write(
-            f'\n[serve]\nhost = "127.0.0.1"\nport = {port}\nevents = false\n'
-            f'\n[events]\nnats = "{NATS}"\nsubject_prefix = "{prefix}"\ndurable = "{durable}"\nack_wait = 30\n'
-            f"metrics_port = {metrics_port}\n"
-            f'\n[web]\nlogin_limits = "store"\n\n[log]\nformat = "json"\nlevel = "info"\n'
-        )
+        f.write(f'\n[serve]\nhost = "127.0.0.1"\nport = {port}\nevents = false\n'
+                f'\n[events]\nnats = "{NATS}"\nsubject_prefix = "{prefix}"\ndurable = "{durable}"\nack_wait = 30\n'
+                f'metrics_port = {metrics_port}\n'
+                f'\n[web]\nlogin_limits = "store"\n\n[log]\nformat = "json"\nlevel = "info"\n')
     node_log, writer_log = tmp_path / "node.log", tmp_path / "writer.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CHISO_LOG_")}
     node = chiso(root, "serve", log=node_log, env=env)  # nothing but the workspace
@@ -137,24 +124,9 @@ def test_nodes_and_the_writer_take_their_settings_from_the_one_file(tmp_path: Pa
     writer: subprocess.Popen[bytes] | None = None
     try:
         until(lambda: answers(url), node, node_log, "the node on the file's port")
-        body = (
-            "\n".join(
-                json.dumps(
-                    {
-                        "event_id": f"d-{i}",
-                        "at": "2024-03-05T10:00:00",
-                        "source_system": "dvc",
-                        "dossier_id": f"hs-{i}",
-                        "procedure_code": "1.001234",
-                        "unit": "P01",
-                        "status": "received",
-                        "channel": "online",
-                    }
-                )
-                for i in range(4)
-            )
-            + "\n"
-        )
+        body = "\n".join(json.dumps({"event_id": f"d-{i}", "at": "2024-03-05T10:00:00", "source_system": "dvc",
+                                     "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01",
+                                     "status": "received", "channel": "online"}) for i in range(4)) + "\n"
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
         for _ in range(2):  # the node holds no event store: it relays to the file's NATS, under the file's prefix
             r = httpx.post(f"{url}/api/v1/events/dossier", content=body, headers=headers)
@@ -165,19 +137,11 @@ def test_nodes_and_the_writer_take_their_settings_from_the_one_file(tmp_path: Pa
             assert conn.execute(select(func.count()).select_from(schema.login_attempt)).scalar() == 2
 
         writer = chiso(root, "ingest", "--from", "nats", log=writer_log, env=env)  # the log's URL from the file
-        until(
-            lambda: len(ws.store.events.batches_in_state("applied")) == 2,
-            writer,
-            writer_log,
-            "the writer to apply both batches",
-        )
+        until(lambda: len(ws.store.events.batches_in_state("applied")) == 2, writer, writer_log,
+              "the writer to apply both batches")
         # the node's lag is that of the file's durable consumer: the writer's
-        until(
-            lambda: "chiso_event_log_pending 0.0" in httpx.get(f"{url}/metrics").text,
-            node,
-            node_log,
-            "the lag back to 0 on /metrics",
-        )
+        until(lambda: "chiso_event_log_pending 0.0" in httpx.get(f"{url}/metrics").text, node, node_log,
+              "the lag back to 0 on /metrics")
         ready = httpx.get(f"{url}/ready").json()
         assert ready["log"]["pending"] == 0 and ready["log"]["delivered"] >= 2
         # the writer's own /metrics, on the file's metrics_port: its batch times, the events and its lag
@@ -197,13 +161,8 @@ def test_nodes_and_the_writer_take_their_settings_from_the_one_file(tmp_path: Pa
     assert (second["accepted"], second["duplicates"]) == (0, 4)  # sent twice, counted once
     assert all(isinstance(x["seconds"], float) and isinstance(x["lag"], int) for x in batches)
     node_lines = json_lines(node_log)
-    assert any(
-        x["logger"] == "chiso.web.requests"
-        and x["path"] == "/api/v1/events/dossier"
-        and x["status"] == 202
-        and x["node"] == f"127.0.0.1:{port}"
-        for x in node_lines
-    )
+    assert any(x["logger"] == "chiso.web.requests" and x["path"] == "/api/v1/events/dossier" and x["status"] == 202
+               and x["node"] == f"127.0.0.1:{port}" for x in node_lines)
     assert token not in node_log.read_text() and "không-phải-mật-khẩu" not in node_log.read_text()
 
 
@@ -211,14 +170,9 @@ def test_a_bad_setting_stops_serve_naming_the_file_section_and_key(tmp_path: Pat
     root = tmp_path / "ws"
     core.init_workspace(root, f"sqlite:///{tmp_path / 'store.sqlite'}").close()
     with (root / core.SETTINGS).open("a", encoding="utf-8") as f:
-        f.write("\n[serve]\nport = 99999\n")
-    done = subprocess.run(
-        [sys.executable, "-m", "chiso", "--workspace", str(root), "--lang", "en", "serve"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+        f.write('\n[serve]\nport = 99999\n')
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(root), "--lang", "en", "serve"],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert f"{root / core.SETTINGS}: serve.port = 99999 is not valid; expected a whole port number" in " ".join(
-        done.stderr.split()
-    ), done.stderr
+    assert f"{root / core.SETTINGS}: serve.port = 99999 is not valid; expected a whole port number" in \
+        " ".join(done.stderr.split()), done.stderr

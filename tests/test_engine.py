@@ -262,13 +262,10 @@ def test_nation_from_its_blocs_when_both_are_complete(catalogue: Catalogue, stor
 def test_a_long_lived_engine_sees_a_source_s_new_authority(catalogue: Catalogue, store: Store) -> None:
     # one engine for the life of a server (ws.engine): a source document written later must reorder its figures
     engine = Engine(catalogue, store)
-    store.write_sources(
-        [SourceDocument(id="doc-a", title="A", authority=2), SourceDocument(id="doc-b", title="B", authority=3)],
-        actor="t",
-    )
-    store.write_values(
-        [v(RATE, "VN", "2024", 40.0, source="doc-a"), v(RATE, "VN", "2024", 50.0, source="doc-b")], actor="t"
-    )
+    store.write_sources([SourceDocument(id="doc-a", title="A", authority=2),
+                         SourceDocument(id="doc-b", title="B", authority=3)], actor="t")
+    store.write_values([v(RATE, "VN", "2024", 40.0, source="doc-a"), v(RATE, "VN", "2024", 50.0, source="doc-b")],
+                       actor="t")
     assert engine.value(RATE, "VN", "2024").value == 40.0
     store.write_sources([SourceDocument(id="doc-b", title="B, revised", authority=1)], actor="t")
     ans = engine.value(RATE, "VN", "2024")

@@ -27,17 +27,10 @@ FIBRE = "fiber_household_rate"  # vn-2024 publishes it for 2024-04 only
 # --- unit structures --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "day"),
-    [
-        ("2024", date(2024, 12, 31)),
-        ("2025", date(2025, 7, 1)),
-        ("2025-07-01", date(2025, 7, 1)),
-        (" 01/07/2025 ", date(2025, 7, 1)),
-        ("", None),
-        (None, None),
-    ],
-)
+@pytest.mark.parametrize(("text", "day"), [
+    ("2024", date(2024, 12, 31)), ("2025", date(2025, 7, 1)), ("2025-07-01", date(2025, 7, 1)),
+    (" 01/07/2025 ", date(2025, 7, 1)), ("", None), (None, None),
+])
 def test_one_way_to_name_a_structure(text: str | None, day: date | None) -> None:
     assert parse_structure(text) == day
 
@@ -60,11 +53,9 @@ def test_a_period_is_shown_in_a_structure_only_when_it_crosses_a_change(catalogu
 
 
 def test_the_engine_imports_nothing_above_it() -> None:
-    code = (
-        "import sys, chiso.engine.rebase, chiso.engine.reading, chiso.engine.latest, chiso.engine.structure\n"
-        "print(' '.join(m for m in sys.modules if m.split('.')[:2] in "
-        "(['chiso', 'store'], ['chiso', 'web'], ['chiso', 'app'], ['chiso', 'ingest'], ['chiso', 'report'])))"
-    )
+    code = ("import sys, chiso.engine.rebase, chiso.engine.reading, chiso.engine.latest, chiso.engine.structure\n"
+            "print(' '.join(m for m in sys.modules if m.split('.')[:2] in "
+            "(['chiso', 'store'], ['chiso', 'web'], ['chiso', 'app'], ['chiso', 'ingest'], ['chiso', 'report'])))")
     got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert got.stdout.strip() == ""
 
@@ -81,18 +72,11 @@ def test_the_latest_sub_period_answers_for_the_cli_and_api_too(loaded: core.Work
     assert (ans.value, str(as_of)) == (80.2, "2024-04")
     cell = rd.latest(ind, nation, Period.parse("2024"))
     assert (cell.value, cell.as_of, str(cell.period), cell.shown_period) == (80.2, "2024-04", "2024", "2024-04")
-    rk = rd.ranking(
-        loaded.catalogue.indicator("procedures_full_online_rate"),
-        loaded.catalogue.unit("provinces"),
-        Period.parse("2024"),
-    )
+    rk = rd.ranking(loaded.catalogue.indicator("procedures_full_online_rate"),
+                    loaded.catalogue.unit("provinces"), Period.parse("2024"))
     assert rk.as_of == "2024-09" and [r.unit.code for r in rk.ranked][:1] == ["P48"]
-    plain = rd.ranking(
-        loaded.catalogue.indicator("procedures_full_online_rate"),
-        loaded.catalogue.unit("provinces"),
-        Period.parse("2024"),
-        fallback=False,
-    )
+    plain = rd.ranking(loaded.catalogue.indicator("procedures_full_online_rate"),
+                       loaded.catalogue.unit("provinces"), Period.parse("2024"), fallback=False)
     assert plain.as_of is None and not plain.ranked
 
 
@@ -102,40 +86,23 @@ class CountingReader:
     def __init__(self, rows: list[StoredValue], docs: dict[str, SourceDocument]) -> None:
         self.rows, self.docs, self.reads = rows, docs, 0
 
-    def values(
-        self,
-        *,
-        indicator: str | None = None,
-        units: Collection[str] | None = None,
-        within: Period | None = None,
-        statuses: Collection[str] | None = None,
-    ) -> list[StoredValue]:
+    def values(self, *, indicator: str | None = None, units: Collection[str] | None = None,
+               within: Period | None = None, statuses: Collection[str] | None = None) -> list[StoredValue]:
         self.reads += 1
-        return [
-            v
-            for v in self.rows
-            if (indicator is None or v.indicator == indicator)
-            and (units is None or v.unit in units)
-            and (within is None or within.contains(Period.parse(v.period)))
-            and (statuses is None or v.status in statuses)
-        ]
+        return [v for v in self.rows if (indicator is None or v.indicator == indicator)
+                and (units is None or v.unit in units) and (within is None or within.contains(Period.parse(v.period)))
+                and (statuses is None or v.status in statuses)]
 
-    def targets(
-        self,
-        *,
-        indicator: str | None = None,
-        units: Collection[str] | None = None,
-        periods: Collection[str] | None = None,
-    ) -> list[Target]:
+    def targets(self, *, indicator: str | None = None, units: Collection[str] | None = None,
+                periods: Collection[str] | None = None) -> list[Target]:
         return []
 
     def sources(self) -> dict[str, SourceDocument]:
         return self.docs
 
 
-def test_a_snapshot_reads_each_indicator_once_over_any_value_reader(
-    catalogue: Catalogue, loaded: core.Workspace
-) -> None:
+def test_a_snapshot_reads_each_indicator_once_over_any_value_reader(catalogue: Catalogue,
+                                                                   loaded: core.Workspace) -> None:
     rows = [v for v in loaded.store.values() if v.indicator in (FIBRE, "dossier_full_online_rate")]
     inner = CountingReader(rows, loaded.store.sources())
     snap = Snapshot(inner, Period.parse("2020-01..2024-12"), PUBLIC)
@@ -187,13 +154,7 @@ def test_a_year_begun_by_events_is_the_live_one_not_the_default(loaded: core.Wor
     assert years.default == Period.parse("2024") and years.live == Period.parse("2025")
     assert sorted(years.from_events[2025]) == evented
     # a value reported for most key indicators in 2025 makes it the complete year, and nothing is live
-    loaded.store.write_values(
-        [
-            ValueInput(indicator=i.code, unit="VN", period="2025", value=1.0, source="t")
-            for i in keys
-            if i.code not in cat.event_indicators
-        ],
-        actor="t",
-    )
+    loaded.store.write_values([ValueInput(indicator=i.code, unit="VN", period="2025", value=1.0, source="t")
+                               for i in keys if i.code not in cat.event_indicators], actor="t")
     again = data_years(cat, holdings, keys, ("approved",))
     assert again.complete == Period.parse("2025") and again.live is None

@@ -38,12 +38,10 @@ START = datetime(2024, 1, 1)
 DAYS = 182  # January to June 2024 for the edge cases; the simulator covers the year
 DAILY_KEYS = ["measure", "unit", "day"]
 # PySpark 4.3 warns about pandas 3 on every conversion; the answers are checked here regardless.
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::FutureWarning:pyspark"),
-    pytest.mark.filterwarnings("ignore:.*copy keyword is deprecated"),
-    pytest.mark.filterwarnings("ignore:.*future.infer_string"),
-    pytest.mark.filterwarnings("ignore:fetch_arrow_table.. is deprecated"),
-]  # inside Ibis 12
+pytestmark = [pytest.mark.filterwarnings("ignore::FutureWarning:pyspark"),
+              pytest.mark.filterwarnings("ignore:.*copy keyword is deprecated"),
+              pytest.mark.filterwarnings("ignore:.*future.infer_string"),
+              pytest.mark.filterwarnings("ignore:fetch_arrow_table.. is deprecated")]  # inside Ibis 12
 FIRST_KEYS = ["measure", "unit", "key"]
 
 
@@ -56,9 +54,8 @@ def _raw_schema(kind: str) -> pa.Schema:
     return pa.schema([pa.field(n, a, nullable=nl) for n, a, _, nl in columns(kind) if n not in derived])
 
 
-def _dossier_events(
-    rng: random.Random, units: list[str], dossiers: int, starts: dict[str, datetime]
-) -> list[dict[str, Any]]:
+def _dossier_events(rng: random.Random, units: list[str], dossiers: int,
+                    starts: dict[str, datetime]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for i in range(dossiers):
         unit = units[i % len(units)]  # every unit, many times
@@ -73,29 +70,16 @@ def _dossier_events(
         due = None if rng.random() < 0.1 else received + timedelta(days=rng.randrange(1, 21))
         paused = rng.choice([0.0, 0.0, 0.0, 1.0, 2.5, 0.25])
         base: dict[str, Any] = {
-            "schema_version": 1,
-            "kind": "dossier",
-            "source_system": f"dvc-{unit.lower()}",
-            "dossier_id": f"T-HS-{i:06d}",
-            "procedure_code": f"1.{rng.randrange(1, 40):06d}",
-            "unit": unit,
+            "schema_version": 1, "kind": "dossier", "source_system": f"dvc-{unit.lower()}",
+            "dossier_id": f"T-HS-{i:06d}", "procedure_code": f"1.{rng.randrange(1, 40):06d}", "unit": unit,
             "subunit": None if rng.random() < 0.3 else f"{unit}-{rng.randrange(1, 30):02d}",
-            "channel": channel,
-            "full_online": channel == "online" and rng.random() < 0.5,
-            "digitised": rng.random() < 0.6,
-            "result_digitised": rng.random() < 0.5,
-            "e_result": rng.random() < 0.4,
-            "documents": documents,
-            "documents_reused": rng.randrange(0, documents + 1),
-            "fee": fee,
-            "paid_online": fee > 0 and rng.random() < 0.5,
-            "received_at": received,
-            "due_at": due,
-            "paused_days": paused,
-            "supplement_requests": 0,
-            "vneid": rng.random() < 0.3,
-            "national_db_lookups": rng.randrange(0, 4),
-            "rating": None if rng.random() < 0.7 else rng.randrange(1, 6),
+            "channel": channel, "full_online": channel == "online" and rng.random() < 0.5,
+            "digitised": rng.random() < 0.6, "result_digitised": rng.random() < 0.5, "e_result": rng.random() < 0.4,
+            "documents": documents, "documents_reused": rng.randrange(0, documents + 1),
+            "fee": fee, "paid_online": fee > 0 and rng.random() < 0.5,
+            "received_at": received, "due_at": due, "paused_days": paused,
+            "supplement_requests": 0, "vneid": rng.random() < 0.3,
+            "national_db_lookups": rng.randrange(0, 4), "rating": None if rng.random() < 0.7 else rng.randrange(1, 6),
         }
         steps = [("received", received), ("processing", received + timedelta(hours=rng.randrange(1, 48)))]
         if rng.random() < 0.15:
@@ -124,23 +108,15 @@ def _ndxp_events(rng: random.Random, units: list[str], n: int, starts: dict[str,
         consumer = units[i % len(units)]
         provider = rng.choice(providers)
         # Systems appear over time, so first-seen days spread across the months.
-        rows.append(
-            {
-                "schema_version": 1,
-                "kind": "ndxp",
-                "event_id": f"t-x{i:06d}",
-                "source_system": "ndxp",
-                "at": starts.get(consumer, START) + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86_400)),
-                "consumer_unit": consumer,
-                "consumer_system": f"sys-{rng.randrange(1, 4 + i % 5)}",
-                "provider_unit": provider,
-                "provider_system": f"api-{rng.randrange(1, 6)}",
-                "service": rng.choice(["tra-cuu-cong-dan", "xac-thuc", "ho-tich"]),
-                "outcome": rng.choices(["ok", "error", "timeout", "denied"], [90, 5, 3, 2])[0],
-                "latency_ms": rng.randrange(0, 3000),
-                "size_bytes": rng.randrange(0, 100_000),
-            }
-        )
+        rows.append({
+            "schema_version": 1, "kind": "ndxp", "event_id": f"t-x{i:06d}", "source_system": "ndxp",
+            "at": starts.get(consumer, START) + timedelta(days=rng.randrange(DAYS), seconds=rng.randrange(86_400)),
+            "consumer_unit": consumer, "consumer_system": f"sys-{rng.randrange(1, 4 + i % 5)}",
+            "provider_unit": provider, "provider_system": f"api-{rng.randrange(1, 6)}",
+            "service": rng.choice(["tra-cuu-cong-dan", "xac-thuc", "ho-tich"]),
+            "outcome": rng.choices(["ok", "error", "timeout", "denied"], [90, 5, 3, 2])[0],
+            "latency_ms": rng.randrange(0, 3000), "size_bytes": rng.randrange(0, 100_000),
+        })
     return rows
 
 
@@ -158,19 +134,13 @@ def _write_edges(out: Path, catalogue: Catalogue, dossiers: int, transactions: i
     """Events made here for what the simulator need not produce: every unit, day boundaries, all nulls."""
     rng = random.Random(20240101)
     # an event's unit: a ministry or province (a commune is its subunit)
-    units = sorted(
-        c for c, u in catalogue.units.items() if u.type not in (UnitType.GROUP, UnitType.NATION) and not u.is_local
-    )
+    units = sorted(c for c, u in catalogue.units.items()
+                   if u.type not in (UnitType.GROUP, UnitType.NATION) and not u.is_local)
     # a unit formed later has its events in its own first half-year (earlier ones would be refused)
-    starts = {
-        c: datetime.combine(u.valid_from, time())
-        for c, u in catalogue.units.items()
-        if u.valid_from is not None and u.valid_from > START.date()
-    }
-    for kind, rows in (
-        ("dossier", _dossier_events(rng, units, dossiers, starts)),
-        ("ndxp", _ndxp_events(rng, units, transactions, starts)),
-    ):
+    starts = {c: datetime.combine(u.valid_from, time()) for c, u in catalogue.units.items()
+              if u.valid_from is not None and u.valid_from > START.date()}
+    for kind, rows in (("dossier", _dossier_events(rng, units, dossiers, starts)),
+                       ("ndxp", _ndxp_events(rng, units, transactions, starts))):
         (out / kind).mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(rows, schema=_raw_schema(kind)), out / kind / "edges.parquet")
 
@@ -221,9 +191,8 @@ def spark_backend() -> Iterator[Any]:
 # --- parity ---------------------------------------------------------------------------------------
 
 
-def test_events_cover_every_measure(
-    stored: tuple[Path, EventIngestor], on_duckdb: tuple[pa.Table, pa.Table], catalogue: Catalogue
-) -> None:
+def test_events_cover_every_measure(stored: tuple[Path, EventIngestor], on_duckdb: tuple[pa.Table, pa.Table],
+                                    catalogue: Catalogue) -> None:
     """Parity over data that exercises nothing would prove nothing: every measure and unit has values."""
     daily, first = on_duckdb
     with_values = set(daily["measure"].to_pylist()) | set(first["measure"].to_pylist())
@@ -240,9 +209,8 @@ def test_events_cover_every_measure(
     assert nulls is not None and all(n > 0 for n in nulls[:4]) and nulls[4] >= 3, nulls
 
 
-def test_duckdb_and_spark_identical(
-    stored: tuple[Path, EventIngestor], on_duckdb: tuple[pa.Table, pa.Table], spark_backend: Any, catalogue: Catalogue
-) -> None:
+def test_duckdb_and_spark_identical(stored: tuple[Path, EventIngestor], on_duckdb: tuple[pa.Table, pa.Table],
+                                    spark_backend: Any, catalogue: Catalogue) -> None:
     daily, first = recompute_on(spark_backend, stored[0], catalogue)
     daily, first = _sorted(daily, DAILY_KEYS), _sorted(first, FIRST_KEYS)
     duck_daily, duck_first = on_duckdb
@@ -264,25 +232,22 @@ def test_duckdb_and_spark_identical(
     assert all(r["at"].date() == r["day"] for r in spark_times)
 
 
-def test_parquet_plans_agree_with_the_event_store(
-    stored: tuple[Path, EventIngestor], on_duckdb: tuple[pa.Table, pa.Table]
-) -> None:
+def test_parquet_plans_agree_with_the_event_store(stored: tuple[Path, EventIngestor],
+                                                  on_duckdb: tuple[pa.Table, pa.Table]) -> None:
     """The exported Parquet answers what the store's own recompute (native tables) answers."""
     daily, first = stored[1].recompute()
     assert _sorted(daily, DAILY_KEYS).to_pylist() == on_duckdb[0].to_pylist()
     assert _sorted(first, FIRST_KEYS).to_pylist() == on_duckdb[1].to_pylist()
 
 
-def test_kept_aggregates_equal_the_recompute(
-    stored: tuple[Path, EventIngestor], on_duckdb: tuple[pa.Table, pa.Table]
-) -> None:
+def test_kept_aggregates_equal_the_recompute(stored: tuple[Path, EventIngestor],
+                                             on_duckdb: tuple[pa.Table, pa.Table]) -> None:
     """What answers read (aggregates kept batch by batch at ingestion) is what a full recompute gives."""
     book = stored[1].book
     kept = {k: v for k, v in book.all_daily().items() if v != 0}
     assert kept == {(r["measure"], r["unit"], r["day"]): r["value"] for r in on_duckdb[0].to_pylist()}
-    assert book.all_first_seen() == {
-        (r["measure"], r["unit"], r["key"]): r["first_day"] for r in on_duckdb[1].to_pylist()
-    }
+    assert book.all_first_seen() == {(r["measure"], r["unit"], r["key"]): r["first_day"]
+                                     for r in on_duckdb[1].to_pylist()}
 
 
 # --- oracle ---------------------------------------------------------------------------------------
@@ -315,11 +280,8 @@ def test_hand_written_sql_agrees(stored: tuple[Path, EventIngestor], on_duckdb: 
             SELECT consumer_unit AS unit, consumer_system AS key, day FROM {x}
             UNION ALL SELECT provider_unit, provider_system, day FROM {x})
         GROUP BY unit, key ORDER BY unit, key""").fetchall()
-    plan_fs = [
-        (r["measure"], r["unit"], r["key"], r["first_day"])
-        for r in on_duckdb[1].to_pylist()
-        if r["measure"] == "ndxp_endpoints"
-    ]
+    plan_fs = [(r["measure"], r["unit"], r["key"], r["first_day"]) for r in on_duckdb[1].to_pylist()
+               if r["measure"] == "ndxp_endpoints"]
     assert plan_fs == endpoints
     assert all(isinstance(r[3], date) for r in endpoints)
 

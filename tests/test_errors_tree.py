@@ -35,11 +35,8 @@ def test_every_error_class_is_defined_in_errors_py() -> None:
 
 def test_the_tree_names_every_error() -> None:
     tree = errors.__doc__ or ""
-    classes = [
-        c
-        for _, c in inspect.getmembers(errors, inspect.isclass)
-        if issubclass(c, Exception) and c.__module__ == errors.__name__
-    ]
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass)
+               if issubclass(c, Exception) and c.__module__ == errors.__name__]
     assert classes
     unnamed = [c.__name__ for c in classes if not re.search(rf"\b{c.__name__}\b", tree)]
     assert not unnamed, f"errors.py's tree does not list: {unnamed}"

@@ -110,9 +110,8 @@ def test_the_same_batch_twice_changes_nothing(ws: core.Workspace, ing: EventInge
     dup = ing.submit_ndjson("dossier", ndjson([dossier(500, "P01")] * 3), "test")
     assert (dup.accepted, dup.duplicates) == (1, 2)
     # an id is a unit's own: two units' events with one id are both kept, the repeat of one is not
-    shared = ing.submit_ndjson(
-        "dossier", ndjson([dossier(600, "P01"), dossier(600, "P79"), dossier(600, "P01")]), "test"
-    )
+    shared = ing.submit_ndjson("dossier", ndjson([dossier(600, "P01"), dossier(600, "P79"), dossier(600, "P01")]),
+                               "test")
     assert (shared.accepted, shared.duplicates) == (2, 1)
 
 
@@ -290,17 +289,13 @@ def test_a_batchs_plans_compiled_once_answer_as_ibis_does(ws: core.Workspace, in
     from chiso.engine.events import BatchPlan, daily_plan, first_seen_plan, measures_of, run
 
     first = ing.submit_ndjson("dossier", ndjson([dossier(i, u) for i, u in enumerate(["P79", "P01", "BYT"] * 4)]), "t")
-    second = ing.submit_ndjson(
-        "dossier", ndjson([dossier(100 + i, "P48", status="result_issued") for i in range(5)]), "t"
-    )
+    second = ing.submit_ndjson("dossier", ndjson([dossier(100 + i, "P48", status="result_issued") for i in range(5)]),
+                               "t")
     ing.submit_ndjson("ndxp", ndjson([ndxp(i, "P01") for i in range(6)]), "t")
     con = ing.events.ibis()
     plans = [("dossier", lambda t: daily_plan(t, "dossier", measures_of("dossier", ws.catalogue.measures)))]
-    plans += [
-        ("ndxp", lambda t, m=m: first_seen_plan(t, m))
-        for m in measures_of("ndxp", ws.catalogue.measures)
-        if m.agg == "first_seen"
-    ]
+    plans += [("ndxp", lambda t, m=m: first_seen_plan(t, m)) for m in measures_of("ndxp", ws.catalogue.measures)
+              if m.agg == "first_seen"]
     for kind, build in plans:
         plan = BatchPlan(con, f"{kind}_event", build)
         for batch in (first.batch, second.batch, first.batch + 99):  # the last: no such batch
@@ -340,23 +335,11 @@ def test_kept_sums_are_compared_measure_by_measure(ws: core.Workspace) -> None:
     d1, d2 = date(2024, 3, 1), date(2024, 3, 2)
 
     def sums(rows: list[tuple[str, str, Any, int]]) -> pa.Table:
-        return pa.table(
-            {
-                "measure": [r[0] for r in rows],
-                "unit": [r[1] for r in rows],
-                "day": pa.array([r[2] for r in rows], pa.date32()),
-                "value": [r[3] for r in rows],
-            }
-        )
+        return pa.table({"measure": [r[0] for r in rows], "unit": [r[1] for r in rows],
+                         "day": pa.array([r[2] for r in rows], pa.date32()), "value": [r[3] for r in rows]})
 
-    first_seen = pa.table(
-        {
-            "measure": pa.array([], pa.string()),
-            "unit": pa.array([], pa.string()),
-            "key": pa.array([], pa.string()),
-            "first_day": pa.array([], pa.date32()),
-        }
-    )
+    first_seen = pa.table({"measure": pa.array([], pa.string()), "unit": pa.array([], pa.string()),
+                           "key": pa.array([], pa.string()), "first_day": pa.array([], pa.date32())})
     book.apply(None, sums([("a", "P01", d1, 3), ("a", "P01", d2, 0), ("b", "P79", d1, 5)]), first_seen)
     assert book.differences(sums([("a", "P01", d1, 3), ("b", "P79", d1, 5)])) == (0, [])  # a 0 is no row
     count, first = book.differences(sums([("a", "P01", d1, 4), ("b", "P48", d2, 1)]))

@@ -205,11 +205,8 @@ def test_before_a_unit_began_its_one_whole_predecessors(ws: core.Workspace, tmp_
     record path and the file path alike."""
     ing = ws.ingestor()
     try:
-        events = [
-            dossier(201, "XG", datetime(2024, 12, 1, 9, 0)),
-            dossier(202, "XAB", datetime(2025, 6, 1, 9, 0)),
-            dossier(203, "XG", datetime(2025, 1, 1, 0, 0)),
-        ]
+        events = [dossier(201, "XG", datetime(2024, 12, 1, 9, 0)), dossier(202, "XAB", datetime(2025, 6, 1, 9, 0)),
+                  dossier(203, "XG", datetime(2025, 1, 1, 0, 0))]
         r = ing.submit_records("dossier", list(enumerate(events, start=1)), "test")
         assert (r.accepted, [p for p, _ in r.rejects]) == (2, [2]), r.rejects
         assert "'XAB' began on 2025-07-01" in r.rejects[0][1]

@@ -26,16 +26,8 @@ from web_support import MakeClient
 
 
 def dossier(n: int, unit: str, at: datetime) -> dict[str, Any]:
-    return {
-        "event_id": f"dn-{n}",
-        "at": at.isoformat(),
-        "source_system": "dvc-danang",
-        "dossier_id": f"hs-{n}",
-        "procedure_code": "1.004227",
-        "unit": unit,
-        "status": "received",
-        "channel": "online",
-    }
+    return {"event_id": f"dn-{n}", "at": at.isoformat(), "source_system": "dvc-danang", "dossier_id": f"hs-{n}",
+            "procedure_code": "1.004227", "unit": unit, "status": "received", "channel": "online"}
 
 
 # (event, the unit it is stored under, or None when the source may not send it)
@@ -121,9 +113,6 @@ def test_a_unit_that_took_over_part_of_a_former_unit_does_not_speak_for_all_of_i
 def test_a_source_of_a_former_unit_keeps_its_scope(ws: core.Workspace, ing: EventIngestor) -> None:
     """Lineage looks back only: the former Đà Nẵng's source may not report for Quảng Nam, its partner in the merger."""
     _, old = add_source(ws, "dvc-danang-cu", "P48")
-    rec = ing.submit_records(
-        "dossier",
-        [(1, dossier(20, "P49", datetime(2025, 3, 1, 9, 0))), (2, dossier(21, "P48", datetime(2025, 3, 1, 9, 0)))],
-        old,
-    )
+    rec = ing.submit_records("dossier", [(1, dossier(20, "P49", datetime(2025, 3, 1, 9, 0))),
+                                         (2, dossier(21, "P48", datetime(2025, 3, 1, 9, 0)))], old)
     assert rec.rejects == [(1, "unit: this source may not report for 'P49'")] and rec.accepted == 1

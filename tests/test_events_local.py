@@ -40,84 +40,29 @@ UNITS: list[dict[str, Any]] = [
     {"code": "XP", "type": "province", "name": "Tỉnh Xê Pê", "short": "Xê Pê", "groups": ["provinces"]},
     {"code": "XQ", "type": "province", "name": "Tỉnh Xê Quy", "short": "Xê Quy", "groups": ["provinces"]},
     {"code": "XP.communes", "type": "group", "name": "Các xã của Xê Pê", "short": "Xã Xê Pê", "parent": "XP"},
-    {
-        "code": "D999",
-        "type": "district",
-        "name": "Huyện Chín",
-        "short": "Chín",
-        "parent": "XP",
-        "province": "XP",
-        "valid_to": ENDED,
-        "successors": [{"unit": "X99010-2025", "kind": "part", "note": "địa bàn"}],
-    },
-    {
-        "code": "X99001",
-        **C,
-        "name": "Xã Một",
-        "short": "Một",
-        "parent": "D999",
-        "groups": ["XP.communes"],
-        "valid_to": ENDED,
-        "successors": [{"unit": "X99010-2025"}],
-    },
-    {
-        "code": "X99002",
-        **C,
-        "name": "Xã Hai",
-        "short": "Hai",
-        "parent": "D999",
-        "groups": ["XP.communes"],
-        "valid_to": ENDED,
-        "successors": [{"unit": "X99010-2025"}],
-    },
-    {
-        "code": "X99003",
-        **C,
-        "name": "Xã Ba",
-        "short": "Ba",
-        "parent": "D999",
-        "groups": ["XP.communes"],
-        "valid_to": ENDED,
-        "successors": [
-            {"unit": "X99010-2025", "kind": "part", "share": 0.6},
-            {"unit": "X99011-2025", "kind": "part", "share": 0.4},
-        ],
-    },
-    {
-        "code": "X99010-2025",
-        **C,
-        "name": "Xã Mười",
-        "short": "Mười",
-        "parent": "XP",
-        "groups": ["XP.communes"],
-        "valid_from": "2025-07-01",
-    },
-    {
-        "code": "X99011-2025",
-        **C,
-        "name": "Xã Mười Một",
-        "short": "Mười Một",
-        "parent": "XP",
-        "groups": ["XP.communes"],
-        "valid_from": "2025-07-01",
-    },
-    {"code": "X99050", "type": "commune", "province": "XQ", "name": "Xã Năm Mươi", "short": "Năm Mươi", "parent": "XQ"},
+    {"code": "D999", "type": "district", "name": "Huyện Chín", "short": "Chín", "parent": "XP", "province": "XP",
+     "valid_to": ENDED, "successors": [{"unit": "X99010-2025", "kind": "part", "note": "địa bàn"}]},
+    {"code": "X99001", **C, "name": "Xã Một", "short": "Một", "parent": "D999", "groups": ["XP.communes"],
+     "valid_to": ENDED, "successors": [{"unit": "X99010-2025"}]},
+    {"code": "X99002", **C, "name": "Xã Hai", "short": "Hai", "parent": "D999", "groups": ["XP.communes"],
+     "valid_to": ENDED, "successors": [{"unit": "X99010-2025"}]},
+    {"code": "X99003", **C, "name": "Xã Ba", "short": "Ba", "parent": "D999", "groups": ["XP.communes"],
+     "valid_to": ENDED, "successors": [{"unit": "X99010-2025", "kind": "part", "share": 0.6},
+                                       {"unit": "X99011-2025", "kind": "part", "share": 0.4}]},
+    {"code": "X99010-2025", **C, "name": "Xã Mười", "short": "Mười", "parent": "XP", "groups": ["XP.communes"],
+     "valid_from": "2025-07-01"},
+    {"code": "X99011-2025", **C, "name": "Xã Mười Một", "short": "Mười Một", "parent": "XP",
+     "groups": ["XP.communes"], "valid_from": "2025-07-01"},
+    {"code": "X99050", "type": "commune", "province": "XQ", "name": "Xã Năm Mươi", "short": "Năm Mươi",
+     "parent": "XQ"},
 ]
 
 
-def dossier(
-    n: int, subunit: str | None, online: bool, at: str = "2024-03-05T09:00:00", unit: str = "XP"
-) -> dict[str, Any]:
-    return {
-        "event_id": f"e{n}",
-        "at": at,
-        "source_system": "dvc-xp",
-        "dossier_id": f"HS{n}",
-        "procedure_code": "1.00309",
-        "unit": unit,
-        "status": "received",
-        "channel": "online" if online else "in_person",
-    } | ({"subunit": subunit} if subunit is not None else {})
+def dossier(n: int, subunit: str | None, online: bool, at: str = "2024-03-05T09:00:00",
+            unit: str = "XP") -> dict[str, Any]:
+    return {"event_id": f"e{n}", "at": at, "source_system": "dvc-xp", "dossier_id": f"HS{n}",
+            "procedure_code": "1.00309", "unit": unit, "status": "received",
+            "channel": "online" if online else "in_person"} | ({"subunit": subunit} if subunit is not None else {})
 
 
 def batch(start: int, subunit: str | None, received: int, online: int, **kw: Any) -> list[dict[str, Any]]:
@@ -125,23 +70,16 @@ def batch(start: int, subunit: str | None, received: int, online: int, **kw: Any
 
 
 # 2024: (subunit as sent, received, online)
-SENT_2024 = [
-    ("X99001", 4, 3),
-    ("99002", 2, 1),
-    ("X99003", 5, 0),  # chiso code, official code, chiso code
-    (None, 3, 2),  # no subunit: the province's only, no reject
-    ("X99999", 1, 1),
-    ("XP-D01", 1, 0),
-    ("X99050", 2, 2),
-]  # unknown, ill-formed, another province's
+SENT_2024 = [("X99001", 4, 3), ("99002", 2, 1), ("X99003", 5, 0),  # chiso code, official code, chiso code
+             (None, 3, 2),  # no subunit: the province's only, no reject
+             ("X99999", 1, 1), ("XP-D01", 1, 0), ("X99050", 2, 2)]  # unknown, ill-formed, another province's
 EVENTS_2024 = [e for i, (sub, n, on) in enumerate(SENT_2024) for e in batch(100 * i, sub, n, on)]
 
 
 @pytest.fixture
 def ws(workspace: core.Workspace) -> Iterator[core.Workspace]:
     (workspace.root / "catalogue" / "units" / "mine.yaml").write_text(
-        yaml.safe_dump({"units": UNITS}, allow_unicode=True), encoding="utf-8"
-    )
+        yaml.safe_dump({"units": UNITS}, allow_unicode=True), encoding="utf-8")
     w = core.find_workspace(workspace.root)
     yield w
     w.close()
@@ -177,10 +115,7 @@ def test_commune_district_group_and_province_rates_from_events(ws: core.Workspac
     # the ranking of the communes reads the per-commune aggregates
     ranked = ws.engine.rank(RATE, "XP.communes", "2024")
     assert [(r.unit.code, r.value) for r in ranked if r.value is not None] == [
-        ("X99001", 75.0),
-        ("X99002", 50.0),
-        ("X99003", 0.0),
-    ]
+        ("X99001", 75.0), ("X99002", 50.0), ("X99003", 0.0)]
 
 
 def test_a_subunit_that_names_no_commune_is_listed_for_the_commune_and_never_replayed(
@@ -192,10 +127,8 @@ def test_a_subunit_that_names_no_commune_is_listed_for_the_commune_and_never_rep
         ("X99050", "subunit: the commune 'X99050' lies in XQ, not in 'XP'"),
         ("X99050", "subunit: the commune 'X99050' lies in XQ, not in 'XP'"),
         ("X99999", "subunit: 'X99999' is not a commune of the catalogue"),
-        (
-            "XP-D01",
-            "subunit: 'XP-D01' is not a commune code (expected X#####, X#####-2025 or the official 5-digit ward code)",
-        ),
+        ("XP-D01", "subunit: 'XP-D01' is not a commune code (expected X#####, X#####-2025 or the official "
+                   "5-digit ward code)"),
     ]
     assert all(r.source == "test" and r.position is None for r in listed)
     assert ws.store.events.rejects(kind="dossier") == []  # the events themselves were accepted
@@ -237,17 +170,8 @@ def test_the_official_code_resolves_by_date_and_ended_communes_go_to_their_whole
     ]
     rec = ing.submit_records("dossier", list(enumerate(sent, start=1)), "test")
     assert (rec.accepted, rec.subunit_rejected) == (9, 3)
-    assert communes(ing) == {
-        "e1": "X99001",
-        "e2": "X99010-2025",
-        "e3": "X99010-2025",
-        "e4": None,
-        "e5": None,
-        "e6": "X99010-2025",
-        "e7": "X99010-2025",
-        "e8": None,
-        "e9": None,
-    }
+    assert communes(ing) == {"e1": "X99001", "e2": "X99010-2025", "e3": "X99010-2025", "e4": None, "e5": None,
+                             "e6": "X99010-2025", "e7": "X99010-2025", "e8": None, "e9": None}
     reasons = {json.loads(r.raw)["event_id"]: r.reason for r in ws.store.events.rejects(kind=SUBUNIT_REJECT_KIND)}
     assert set(reasons) == {"e4", "e5", "e8"}
     assert "no single commune took it over whole" in reasons["e4"]
@@ -256,16 +180,13 @@ def test_the_official_code_resolves_by_date_and_ended_communes_go_to_their_whole
     # the file path (SQL) attributes the same way
     d = ws.root / "files" / "dossier"
     d.mkdir(parents=True)
-    pq.write_table(
-        pa.Table.from_pylist([{**e, "event_id": "f" + e["event_id"], "subunit": e.get("subunit")} for e in sent]),
-        d / "a.parquet",
-    )
+    pq.write_table(pa.Table.from_pylist([{**e, "event_id": "f" + e["event_id"], "subunit": e.get("subunit")}
+                                         for e in sent]), d / "a.parquet")
     frec = ing.ingest_file(d / "a.parquet")
     assert (frec.accepted, frec.rejected, frec.subunit_rejected) == (9, 0, 3)
     got = communes(ing)
-    assert {k[1:]: v for k, v in got.items() if k.startswith("f")} == {
-        k: v for k, v in got.items() if not k.startswith("f")
-    }
+    assert {k[1:]: v for k, v in got.items() if k.startswith("f")} == {k: v for k, v in got.items()
+                                                                       if not k.startswith("f")}
 
 
 def test_a_merged_commune_rebased_from_its_predecessors(ws: core.Workspace, ing: EventIngestor) -> None:
@@ -285,10 +206,8 @@ def test_recompute_check_covers_both_tables(ws: core.Workspace, ing: EventIngest
     kept_local = ws.store.events.all_daily_local()
     kept_local = {k: v for k, v in kept_local.items() if k[0] != "dossier_status_records"}  # every status record
     assert kept_local == {
-        ("dossier_received", "X99001", date(2024, 3, 5)): 4,
-        ("dossier_received_online", "X99001", date(2024, 3, 5)): 3,
-        ("dossier_received", "X99002", date(2024, 3, 5)): 2,
-        ("dossier_received_online", "X99002", date(2024, 3, 5)): 1,
+        ("dossier_received", "X99001", date(2024, 3, 5)): 4, ("dossier_received_online", "X99001", date(2024, 3, 5)): 3,
+        ("dossier_received", "X99002", date(2024, 3, 5)): 2, ("dossier_received_online", "X99002", date(2024, 3, 5)): 1,
         ("dossier_received", "X99003", date(2024, 3, 5)): 5,
         ("dossier_received", "X99010-2025", date(2025, 8, 1)): 1,
         ("dossier_received_online", "X99010-2025", date(2025, 8, 1)): 1,
@@ -305,7 +224,6 @@ def test_recompute_check_covers_both_tables(ws: core.Workspace, ing: EventIngest
         from sqlalchemy import update
 
         from chiso.store.schema import event_agg_local
-
         conn.execute(update(event_agg_local).where(event_agg_local.c.unit == "X99001").values(value=99))
     res = runner.invoke(_cli(), ["--workspace", str(ws.root), "events", "recompute", "--check"])
     assert res.exit_code == 1 and "event_agg_local" in res.output + (res.stderr if res.stderr_bytes else "")
@@ -317,10 +235,8 @@ def test_an_event_store_and_files_from_before_the_commune_column_still_read(tmp_
     """Missing ``commune`` reads as null: an old store gets the column; old Parquet reads with it null."""
     path = tmp_path / "events.duckdb"
     con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE dossier_event (event_id VARCHAR, unit VARCHAR, subunit VARCHAR, day DATE, "
-        "on_time BOOLEAN, batch BIGINT)"
-    )
+    con.execute("CREATE TABLE dossier_event (event_id VARCHAR, unit VARCHAR, subunit VARCHAR, day DATE, "
+                "on_time BOOLEAN, batch BIGINT)")
     con.execute("INSERT INTO dossier_event VALUES ('old', 'P01', 'X00001', DATE '2024-01-02', NULL, 1)")
     con.close()
     st = EventStore(path)
@@ -328,37 +244,21 @@ def test_an_event_store_and_files_from_before_the_commune_column_still_read(tmp_
     st.close()
     d = tmp_path / "parquet" / "dossier"
     d.mkdir(parents=True)
-    pq.write_table(
-        pa.table(
-            {
-                "event_id": ["old"],
-                "unit": ["P01"],
-                "subunit": ["X00001"],
-                "day": pa.array([date(2024, 1, 2)], pa.date32()),
-                "on_time": pa.array([None], pa.bool_()),
-                "status": ["received"],
-                "channel": ["online"],
-            }
-        ),
-        d / "old.parquet",
-    )
+    pq.write_table(pa.table({"event_id": ["old"], "unit": ["P01"], "subunit": ["X00001"],
+                             "day": pa.array([date(2024, 1, 2)], pa.date32()), "on_time": pa.array([None], pa.bool_()),
+                             "status": ["received"], "channel": ["online"]}), d / "old.parquet")
     t = read_events(ibis.duckdb.connect(), tmp_path / "parquet", "dossier")
     assert t.to_pyarrow().select(["event_id", "commune"]).to_pylist() == [{"event_id": "old", "commune": None}]
 
 
-@pytest.mark.filterwarnings(
-    "ignore::FutureWarning:pyspark",
-    "ignore:.*copy keyword is deprecated",
-    "ignore:.*future.infer_string",
-    "ignore:fetch_arrow_table.. is deprecated",
-)
+@pytest.mark.filterwarnings("ignore::FutureWarning:pyspark", "ignore:.*copy keyword is deprecated",
+                            "ignore:.*future.infer_string", "ignore:fetch_arrow_table.. is deprecated")
 def test_duckdb_and_spark_give_the_same_local_aggregates(sqlite_workspace: core.Workspace) -> None:
     pytest.importorskip("pyspark")
     from chiso.engine.spark import spark_backend, spark_session
 
     (sqlite_workspace.root / "catalogue" / "units" / "mine.yaml").write_text(
-        yaml.safe_dump({"units": UNITS}, allow_unicode=True), encoding="utf-8"
-    )
+        yaml.safe_dump({"units": UNITS}, allow_unicode=True), encoding="utf-8")
     ws = core.find_workspace(sqlite_workspace.root)
     ing = ws.ingestor()
     days = [datetime(2024, 1 + i % 12, 1 + i % 28, i % 24).isoformat() for i in range(240)]

@@ -29,26 +29,15 @@ NATS = "nats://127.0.0.1:4222"
 
 
 def dossier(i: int, **kw: Any) -> dict[str, Any]:
-    ev: dict[str, Any] = {
-        "event_id": f"ev-{i}",
-        "at": "2024-03-05T10:00:00",
-        "source_system": "dvc-test",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": "P01",
-        "status": "received",
-        "channel": "online",
-    }
+    ev: dict[str, Any] = {"event_id": f"ev-{i}", "at": "2024-03-05T10:00:00", "source_system": "dvc-test",
+                          "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01",
+                          "status": "received", "channel": "online"}
     return ev | kw
 
 
 GOOD = [dossier(1), dossier(2, channel="in_person"), dossier(3, unit="P79")]
-BAD: list[dict[str, Any] | str] = [
-    '{"event_id": "broken", "at": ',
-    dossier(7, status="lost"),
-    dossier(8, unit="P99"),
-    dossier(9, documents=1, documents_reused=3),
-]
+BAD: list[dict[str, Any] | str] = ['{"event_id": "broken", "at": ', dossier(7, status="lost"), dossier(8, unit="P99"),
+                                   dossier(9, documents=1, documents_reused=3)]
 BATCH = [GOOD[0], BAD[0], GOOD[1], BAD[1], BAD[2], GOOD[2], BAD[3]]  # the bad lines are 2, 4, 5 and 7
 
 
@@ -63,15 +52,11 @@ def positions(ws: core.Workspace, source: str | None = None) -> list[int | None]
 @pytest.fixture
 def ws(workspace: core.Workspace) -> Iterator[core.Workspace]:
     """On SQLite and PostgreSQL (whose event tables outlive a test: emptied here)."""
-
     def clear() -> None:
         if workspace.store.dialect == "postgresql":
             with workspace.store.engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "TRUNCATE event_agg, event_first_seen, event_batch, event_source, event_reject RESTART IDENTITY"
-                    )
-                )
+                conn.execute(text("TRUNCATE event_agg, event_first_seen, event_batch, event_source, event_reject "
+                                  "RESTART IDENTITY"))
 
     clear()
     yield workspace
@@ -159,9 +144,8 @@ def test_a_nats_message_delivered_again_records_no_reject_twice(tmp_path: Path) 
             await ensure_stream(js, prefix, stream)
             for _ in range(2):  # published twice, as a redelivery would bring it
                 await js.publish(f"{prefix}.dossier", payload, stream=stream)
-            stats = await asyncio.wait_for(
-                consume(w, NATS, prefix, max_messages=2, stream=stream, durable=durable, fetch_timeout=0.3), 20
-            )
+            stats = await asyncio.wait_for(consume(w, NATS, prefix, max_messages=2, stream=stream, durable=durable,
+                                                   fetch_timeout=0.3), 20)
             return stats.rejected
         finally:
             await js.delete_stream(stream)

@@ -23,16 +23,8 @@ from web_support import MakeClient
 
 
 def dossier(i: int, unit: str) -> dict[str, Any]:
-    return {
-        "event_id": f"ev-{i}",
-        "at": "2024-03-05T10:00:00",
-        "source_system": "dvc-test",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": unit,
-        "status": "received",
-        "channel": "online",
-    }
+    return {"event_id": f"ev-{i}", "at": "2024-03-05T10:00:00", "source_system": "dvc-test", "dossier_id": f"hs-{i}",
+            "procedure_code": "1.001234", "unit": unit, "status": "received", "channel": "online"}
 
 
 @pytest.fixture
@@ -63,11 +55,8 @@ def after_authentication(ws: core.Workspace, monkeypatch: pytest.MonkeyPatch, ch
 
 
 def post(c: TestClient, token: str, events: list[dict[str, Any]]) -> Any:
-    return c.post(
-        "/api/v1/events/dossier",
-        content="\n".join(json.dumps(e) for e in events),
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
-    )
+    return c.post("/api/v1/events/dossier", content="\n".join(json.dumps(e) for e in events),
+                  headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
 
 
 def stored(c: TestClient) -> int:

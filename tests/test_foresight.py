@@ -104,10 +104,8 @@ def test_a_complete_year_is_its_own_value_and_an_empty_one_is_no_projection(ws: 
     assert (early.method, early.reason, early.value) == ("none", "not_started", None)
     nothing = fs.project(FLOW, "P79", 2024, as_of=date(2024, 6, 30))
     assert (nothing.method, nothing.reason, nothing.months_left) == ("none", "no_monthly", 6)
-    assert projection_sentence(nothing) == (
-        "Chưa dự báo được Hồ Chí Minh cho năm 2024: chưa có số liệu theo tháng "
-        "trong năm (chỉ tiêu chỉ có số liệu năm hoặc chưa báo cáo)."
-    )
+    assert projection_sentence(nothing) == ("Chưa dự báo được Hồ Chí Minh cho năm 2024: chưa có số liệu theo tháng "
+                                            "trong năm (chỉ tiêu chỉ có số liệu năm hoặc chưa báo cáo).")
 
 
 def test_a_series_too_short_for_a_pace(ws: core.Workspace) -> None:
@@ -202,11 +200,8 @@ def test_likely_misses_most_at_risk_first(world: core.Workspace) -> None:
 
 def test_a_unit_of_the_2025_structure_is_projected_from_its_rebased_months(world: core.Workspace) -> None:
     on = date(2025, 7, 1)
-    merged = next(
-        u
-        for u in world.catalogue.members("provinces", Period.day(on))
-        if u.type is UnitType.PROVINCE and u.valid_from == on
-    )
+    merged = next(u for u in world.catalogue.members("provinces", Period.day(on))
+                  if u.type is UnitType.PROVINCE and u.valid_from == on)
     p = Foresight(world.engine).project(RATE, merged.code, 2024, as_of=date(2024, 9, 30), structure=on)
     so_far = world.engine.value(RATE, merged.code, "2024-01..2024-09", compare=False, structure=on)
     assert p.method == "ets" and p.actual == pytest.approx(so_far.value, abs=0.005)
@@ -231,14 +226,11 @@ def test_chiso_forecast(world: core.Workspace) -> None:
     assert code == 0 and "Có nguy cơ không đạt chỉ tiêu năm 2024" in text
 
 
-@pytest.mark.parametrize(
-    ("args", "said"),
-    [
-        (["--as-of", "30/09/2024"], "--as-of: '30/09/2024' không phải ngày dạng YYYY-MM-DD"),
-        (["--year", "3024"], "--year: 3024 nằm ngoài 2000–2100"),
-        ([], "Cần mã chỉ tiêu"),
-    ],
-)
+@pytest.mark.parametrize(("args", "said"), [
+    (["--as-of", "30/09/2024"], "--as-of: '30/09/2024' không phải ngày dạng YYYY-MM-DD"),
+    (["--year", "3024"], "--year: 3024 nằm ngoài 2000–2100"),
+    ([], "Cần mã chỉ tiêu"),
+])
 def test_chiso_forecast_refuses_bad_input(world: core.Workspace, args: list[str], said: str) -> None:
     code, text = cli(world, *args)
     assert code == 2 and said in text

@@ -43,10 +43,8 @@ def section(report: Report) -> Section | None:
 def expected(ws: core.Workspace, period: str) -> list[Projection]:
     """What Foresight projects for the templates' units from the data to the period's end, likely misses first."""
     fs, end = Foresight(ws.engine), Period.parse(period).end
-    got = [
-        fs.project(tg.indicator, tg.unit, 2024, as_of=end)
-        for tg in ws.engine.reader.targets(units=list(UNITS), periods=["2024"])
-    ]
+    got = [fs.project(tg.indicator, tg.unit, 2024, as_of=end)
+           for tg in ws.engine.reader.targets(units=list(UNITS), periods=["2024"])]
     got = [p for p in got if outlook.is_open(p)]
     return sorted(got, key=lambda q: (not q.behind, *outlook.risk(q), q.indicator.code, q.unit.code))
 
@@ -56,7 +54,8 @@ def quarter(simulated_world: core.Workspace) -> Report:
     return write(simulated_world, "2024Q3")
 
 
-def test_a_quarterly_report_says_where_each_target_is_heading(simulated_world: core.Workspace, quarter: Report) -> None:
+def test_a_quarterly_report_says_where_each_target_is_heading(simulated_world: core.Workspace,
+                                                              quarter: Report) -> None:
     s = section(quarter)
     assert s is not None and s.title == "Dự báo khả năng đạt chỉ tiêu năm"
     want = expected(simulated_world, "2024Q3")
@@ -69,8 +68,7 @@ def test_a_quarterly_report_says_where_each_target_is_heading(simulated_world: c
         groups.setdefault(p.indicator.code, []).append(p)
     assert [b.text for b in paragraphs if isinstance(b, Paragraph)] == [
         f"{capitalise(indicator_name(simulated_world, ps[0]))}. " + " ".join(s for p in ps for s in sentences(p))
-        for ps in groups.values()
-    ]
+        for ps in groups.values()]
     # every figure a projection's sentences print is stated, and is Foresight's own number
     stated = [f for b in paragraphs if isinstance(b, Paragraph) for r in b.runs if (f := r.figure) is not None]
     for p in want:
@@ -98,13 +96,8 @@ def test_a_report_of_a_complete_year_or_its_last_quarter_projects_nothing(simula
     monthly = write(simulated_world, "2024-09")
     s = section(monthly)
     assert s is not None
-    stated = {
-        (f.indicator, f.unit, f.value)
-        for b in s.blocks
-        if isinstance(b, Paragraph)
-        for r in b.runs
-        if (f := r.figure) is not None and f.role == "projection"
-    }
+    stated = {(f.indicator, f.unit, f.value) for b in s.blocks if isinstance(b, Paragraph) for r in b.runs
+              if (f := r.figure) is not None and f.role == "projection"}
     assert stated == {(p.indicator.code, p.unit.code, p.value) for p in expected(simulated_world, "2024-09")}
 
 

@@ -41,26 +41,16 @@ SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 
 def monthly(unit: str, base: float, months: range) -> list[ValueInput]:
-    return [
-        ValueInput(
-            indicator=FLOW,
-            unit=unit,
-            period=f"2024-{m:02d}",
-            value=base + (m % 3) * 5,
-            source="test",
-            origin=Origin.REPORTED,
-        )
-        for m in months
-    ]
+    return [ValueInput(indicator=FLOW, unit=unit, period=f"2024-{m:02d}", value=base + (m % 3) * 5, source="test",
+                       origin=Origin.REPORTED) for m in months]
 
 
 def build(root: Path) -> core.Workspace:
     ws = core.init_workspace(root, f"sqlite:///{root / 'store.sqlite'}")
     rows = [v for u, base in PACE.items() for v in monthly(u, base, range(1, 10))] + monthly("P96", 80, range(9, 10))
     ws.store.write_values(rows, actor="test", status="approved")
-    ws.store.write_targets(
-        [Target(indicator=FLOW, unit=u, period="2024", value=v) for u, v in TARGETS.items()], actor="test"
-    )
+    ws.store.write_targets([Target(indicator=FLOW, unit=u, period="2024", value=v) for u, v in TARGETS.items()],
+                           actor="test")
     return ws
 
 
@@ -120,14 +110,8 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     ctx = browser.new_context(base_url=server.url, viewport={"width": 1280, "height": 900}, locale="vi-VN")
     elsewhere: list[str] = []
-    ctx.route(
-        "**/*",
-        lambda route, req: (
-            route.continue_()
-            if req.url.startswith(server.url)
-            else (elsewhere.append(req.url), route.abort("blockedbyclient"))
-        ),
-    )
+    ctx.route("**/*", lambda route, req: route.continue_() if req.url.startswith(server.url)
+              else (elsewhere.append(req.url), route.abort("blockedbyclient")))
     pg = ctx.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
@@ -139,7 +123,6 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
 
 def settle(pg: Page, url: str) -> None:
     """Opens ``url`` and reloads it until the projections it shows are made."""
-
     def html(u: str) -> str:
         pg.goto(u)
         return pg.content()
@@ -149,10 +132,8 @@ def settle(pg: Page, url: str) -> None:
 
 def drawn(pg: Page, testid: str) -> list[dict[str, str | None]]:
     """The chart's points: period, value, and for projected months the interval."""
-    return [
-        {k: c.get_attribute(f"data-{k}") for k in ("period", "value", "low", "high")}
-        for c in pg.get_by_test_id(testid).locator("circle.pt").all()
-    ]
+    return [{k: c.get_attribute(f"data-{k}") for k in ("period", "value", "low", "high")}
+            for c in pg.get_by_test_id(testid).locator("circle.pt").all()]
 
 
 def test_the_indicator_page_draws_what_foresight_projects(page: Page, world: core.Workspace) -> None:
@@ -165,9 +146,8 @@ def test_the_indicator_page_draws_what_foresight_projects(page: Page, world: cor
     assert [pt["period"] for pt in points] == [f"T{m}" for m in range(1, 13)]
     assert [float(pt["value"] or "nan") for pt in points] == [x.value for x in p.path]
     ahead = [x for x in p.path if x.projected]
-    assert [(float(pt["low"] or "nan"), float(pt["high"] or "nan")) for pt in points[-len(ahead) :]] == [
-        (x.low, x.high) for x in ahead
-    ]
+    assert [(float(pt["low"] or "nan"), float(pt["high"] or "nan")) for pt in points[-len(ahead):]] == [
+        (x.low, x.high) for x in ahead]
     assert chart.locator("circle.projected").count() == len(ahead) == 3
     assert page.get_by_test_id("projection-chart-band").count() == 1
     assert chart.locator("polyline.projected").get_attribute("stroke-dasharray")
@@ -199,15 +179,8 @@ def test_the_overview_lists_the_likely_misses_worst_first(page: Page, world: cor
     want = expected_misses(world)
     assert [p.unit.code for p in want] == ["P79", "P48"]  # Hồ Chí Minh the further behind
     table = page.get_by_test_id("misses")
-    got = [
-        (
-            r.get_attribute("data-unit"),
-            r.get_attribute("data-indicator"),
-            float(r.get_attribute("data-value") or 0),
-            float(r.get_attribute("data-probability") or 0),
-        )
-        for r in table.locator("tbody tr").all()
-    ]
+    got = [(r.get_attribute("data-unit"), r.get_attribute("data-indicator"), float(r.get_attribute("data-value") or 0),
+            float(r.get_attribute("data-probability") or 0)) for r in table.locator("tbody tr").all()]
     assert got == [(p.unit.code, FLOW, p.value, p.probability) for p in want]
     first = table.locator("tbody tr").first
     assert first.get_attribute("title") == " ".join(sentences(want[0]))
@@ -255,22 +228,18 @@ def test_the_api_answers_the_projection(world: core.Workspace, make_client: Make
     assert en["sentences"][0].startswith("At the current pace, Da Nang reaches")
 
 
-@pytest.mark.parametrize(
-    ("params", "status"),
-    [
-        ({"indicator": "no_such_indicator", "unit": "P48", "year": 2024}, 422),  # a name in the query: 422
-        ({"indicator": FLOW, "unit": "Atlantis", "year": 2024}, 422),
-        ({"indicator": FLOW, "unit": "P48", "year": 1999}, 400),  # malformed or out of bounds: 400
-        ({"indicator": FLOW, "unit": "P48", "year": 99999999999999999999}, 400),
-        ({"indicator": FLOW, "unit": "P48", "year": "2024-09"}, 400),
-        ({"unit": "P48", "year": 2024}, 400),
-        ({"indicator": "x" * 5000, "unit": "P48", "year": 2024}, 400),
-        ({"indicator": FLOW, "unit": "P48\x00'; drop", "year": 2024}, 422),
-    ],
-)
-def test_the_api_refuses_what_it_cannot_answer(
-    world: core.Workspace, make_client: MakeClient, params: dict[str, Any], status: int
-) -> None:
+@pytest.mark.parametrize(("params", "status"), [
+    ({"indicator": "no_such_indicator", "unit": "P48", "year": 2024}, 422),  # a name in the query: 422
+    ({"indicator": FLOW, "unit": "Atlantis", "year": 2024}, 422),
+    ({"indicator": FLOW, "unit": "P48", "year": 1999}, 400),  # malformed or out of bounds: 400
+    ({"indicator": FLOW, "unit": "P48", "year": 99999999999999999999}, 400),
+    ({"indicator": FLOW, "unit": "P48", "year": "2024-09"}, 400),
+    ({"unit": "P48", "year": 2024}, 400),
+    ({"indicator": "x" * 5000, "unit": "P48", "year": 2024}, 400),
+    ({"indicator": FLOW, "unit": "P48\x00'; drop", "year": 2024}, 422),
+])
+def test_the_api_refuses_what_it_cannot_answer(world: core.Workspace, make_client: MakeClient,
+                                               params: dict[str, Any], status: int) -> None:
     r = make_client(world, raise_server_exceptions=False).get("/api/v1/forecast", params=params)
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
@@ -314,11 +283,8 @@ def test_a_complete_year_is_not_projected(tmp_path: Path, make_client: MakeClien
     ws.store.write_targets([Target(indicator=FLOW, unit="P48", period="2024", value=1500)], actor="test")
     # a past year with a yearly figure only is that figure, not a forecast
     rate = "dossier_full_online_rate"
-    ws.store.write_values(
-        [ValueInput(indicator=rate, unit="VN", period="2024", value=40.0, source="test", origin=Origin.REPORTED)],
-        actor="test",
-        status="approved",
-    )
+    ws.store.write_values([ValueInput(indicator=rate, unit="VN", period="2024", value=40.0, source="test",
+                                      origin=Origin.REPORTED)], actor="test", status="approved")
     ws.store.write_targets([Target(indicator=rate, unit="VN", period="2024", value=50)], actor="test")
     c = make_client(ws)
     assert 'id="foresight"' not in c.get(f"/indicators/{rate}", params={"period": "2024", "unit": "VN"}).text

@@ -124,10 +124,8 @@ def test_an_xlsx_cell_with_a_quote_imports_as_its_text(tmp_path: Path) -> None:
 
 def test_the_rejects_file_neutralises_what_the_user_wrote(ws: core.Workspace, tmp_path: Path) -> None:
     f = tmp_path / "bad.csv"
-    f.write_text(
-        f'code,unit,period,value,comment\n{RATE},P48,2024,abc,"{LINK.replace(chr(34), chr(34) * 2)}"\n',
-        encoding="utf-8",
-    )
+    f.write_text(f'code,unit,period,value,comment\n{RATE},P48,2024,abc,"{LINK.replace(chr(34), chr(34) * 2)}"\n',
+                 encoding="utf-8")
     res = core.import_file(ws, f, actor="t", keep_good=True)
     assert res.rejects_file is not None
     (head, row) = csv_rows(res.rejects_file.read_text(encoding="utf-8"))
@@ -135,12 +133,8 @@ def test_the_rejects_file_neutralises_what_the_user_wrote(ws: core.Workspace, tm
 
 
 def _table() -> DataTable:
-    return DataTable(
-        "t",
-        "web.table.summary",
-        [Column(text="name"), Column(text="value"), Column(text="=x")],
-        [["=1+2", -3, "@SUM(A1)"], ["Đà Nẵng", 4.5, None]],
-    )
+    return DataTable("t", "web.table.summary", [Column(text="name"), Column(text="value"), Column(text="=x")],
+                     [["=1+2", -3, "@SUM(A1)"], ["Đà Nẵng", 4.5, None]])
 
 
 def test_web_csv_download_neutralises_text_not_numbers() -> None:
@@ -163,12 +157,10 @@ def test_web_xlsx_download_has_no_formula() -> None:
 @pytest.fixture
 def with_draft(ws: core.Workspace) -> core.Workspace:
     ws.store.write_values([ValueInput(indicator=RATE, unit="P48", period="2024", value=61.2)], actor="a")
-    ws.store.write_values(
-        [ValueInput(indicator=RATE, unit="P01", period="2024", value=40.0)], actor="a", status="draft"
-    )
-    ws.store.write_values(
-        [ValueInput(indicator=RATE, unit="P02", period="2024", value=41.0)], actor="a", status="returned"
-    )
+    ws.store.write_values([ValueInput(indicator=RATE, unit="P01", period="2024", value=40.0)], actor="a",
+                          status="draft")
+    ws.store.write_values([ValueInput(indicator=RATE, unit="P02", period="2024", value=41.0)], actor="a",
+                          status="returned")
     return ws
 
 

@@ -74,11 +74,8 @@ def test_a_submit_naming_the_version_read_before_a_save_is_refused_and_the_save_
     b = make_client(ws, user="dn2", role="reporter", unit=UNIT)
     read = a.get(API).json()
     teams = next(f for f in read["fields"] if f["indicator"] == TEAMS)
-    r = b.put(
-        API,
-        headers={"X-CSRF-Token": b.csrf},
-        json={"entries": [{"indicator": TEAMS, "value": 60, "version": teams["version"]}]},
-    )
+    r = b.put(API, headers={"X-CSRF-Token": b.csrf},
+              json={"entries": [{"indicator": TEAMS, "value": 60, "version": teams["version"]}]})
     assert r.status_code == 200, r.text
     assert r.json()["version"] == read["version"] + 1
 
@@ -101,9 +98,8 @@ def _entry_form(page: str) -> dict[str, str]:
     form = re.search(r'<form method="post" action="[^"]*" id="entry".*?</form>', page, re.S)
     assert form is not None
     fields = {n: html.unescape(v) for n, v in re.findall(r'<input[^>]*name="([^"]+)" value="([^"]*)"', form[0])}
-    fields.update(
-        (n, html.unescape(v)) for n, v in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>', form[0], re.S)
-    )
+    fields.update((n, html.unescape(v)) for n, v in re.findall(r'<textarea name="([^"]+)"[^>]*>(.*?)</textarea>',
+                                                               form[0], re.S))
     return fields
 
 
@@ -197,10 +193,8 @@ def test_concurrent_saves_and_submits_lose_nothing(sqlite_workspace: core.Worksp
         gate = threading.Barrier(2)
         threads = [
             threading.Thread(target=run, args=((p, "save"), lambda p=p: set_teams(ws, dn2, 99, p), gate)),
-            threading.Thread(
-                target=run,
-                args=((p, "submit"), lambda p=p: workflow.submit_form(ws, dn, DS, UNIT, p, version=read[p]), gate),
-            ),
+            threading.Thread(target=run, args=((p, "submit"), lambda p=p: workflow.submit_form(
+                ws, dn, DS, UNIT, p, version=read[p]), gate)),
         ]
         for t in threads:
             t.start()
@@ -223,11 +217,8 @@ def test_concurrent_saves_and_submits_lose_nothing(sqlite_workspace: core.Worksp
 
 # --- 2. a second person approves ---------------------------------------------------------------------------
 def _approvals(ws: core.Workspace) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (a.actor, a.after or {})
-        for a in ws.store.history(unit=UNIT, period=PERIOD)
-        if a.entity == "form" and a.action == "approved"
-    ]
+    return [(a.actor, a.after or {}) for a in ws.store.history(unit=UNIT, period=PERIOD)
+            if a.entity == "form" and a.action == "approved"]
 
 
 def test_with_four_eyes_on_by_default_whoever_submitted_or_saved_may_not_approve(

@@ -59,9 +59,8 @@ def _assert_secured(r: httpx.Response, csp: str) -> None:
     assert r.headers.get("Content-Security-Policy") == csp, r.url
 
 
-def test_every_answer_carries_the_security_headers(
-    ws: core.Workspace, make_client: MakeClient, cheap_hashes: None
-) -> None:
+def test_every_answer_carries_the_security_headers(ws: core.Workspace, make_client: MakeClient,
+                                                   cheap_hashes: None) -> None:
     app = create_app(ws)
 
     def boom() -> None:
@@ -69,17 +68,10 @@ def test_every_answer_carries_the_security_headers(
 
     app.router.add_api_route("/boom-for-test", boom)
     c = make_client(ws, app=app, follow_redirects=False, raise_server_exceptions=False)
-    for path, status, csp in (
-        ("/login", 200, PAGE_CSP),
-        ("/docs", 200, PAGE_CSP),
-        ("/", 200, PAGE_CSP),
-        ("/openapi.json", 200, OTHER_CSP),
-        ("/static/chiso.css", 200, OTHER_CSP),
-        ("/api/v1/session", 401, OTHER_CSP),
-        ("/no-such-page", 404, OTHER_CSP),
-        ("/forms", 303, OTHER_CSP),
-        ("/boom-for-test", 500, OTHER_CSP),
-    ):
+    for path, status, csp in (("/login", 200, PAGE_CSP), ("/docs", 200, PAGE_CSP), ("/", 200, PAGE_CSP),
+                              ("/openapi.json", 200, OTHER_CSP), ("/static/chiso.css", 200, OTHER_CSP),
+                              ("/api/v1/session", 401, OTHER_CSP), ("/no-such-page", 404, OTHER_CSP),
+                              ("/forms", 303, OTHER_CSP), ("/boom-for-test", 500, OTHER_CSP)):
         r = c.get(path)
         assert r.status_code == status, (path, r.status_code)
         _assert_secured(r, csp)
@@ -94,7 +86,8 @@ def test_every_answer_carries_the_security_headers(
 
 
 # --- 2. one answer for every refused login ---------------------------------------------------------------------
-def test_every_refused_login_answers_the_same(ws: core.Workspace, make_client: MakeClient, cheap_hashes: None) -> None:
+def test_every_refused_login_answers_the_same(ws: core.Workspace, make_client: MakeClient,
+                                              cheap_hashes: None) -> None:
     _user(ws, "alive2")
     _user(ws, "locked2")
     off = _user(ws, "off2")
@@ -159,9 +152,8 @@ def test_unknown_names_are_locked_like_accounts(ws: core.Workspace, cheap_hashes
 
 
 # --- 3. deactivation ends sessions for good --------------------------------------------------------------------
-def test_reactivation_does_not_revive_old_sessions(
-    ws: core.Workspace, make_client: MakeClient, cheap_hashes: None
-) -> None:
+def test_reactivation_does_not_revive_old_sessions(ws: core.Workspace, make_client: MakeClient,
+                                                   cheap_hashes: None) -> None:
     uid = _user(ws, "back5")
     c = make_client(ws, follow_redirects=False)
     r = c.post("/api/v1/session", json={"username": "back5", "password": PW})
@@ -176,14 +168,8 @@ def test_reactivation_does_not_revive_old_sessions(
 # --- 4. proxy headers only from configured proxies ---------------------------------------------------------------
 def _spray(post: Any) -> list[int]:
     """Eleven failed logins from one connection, each claiming another address and at another name."""
-    return [
-        post(
-            "/api/v1/session",
-            json={"username": f"spray{i}", "password": "x"},
-            headers={"X-Forwarded-For": f"203.0.113.{i}"},
-        ).status_code
-        for i in range(11)
-    ]
+    return [post("/api/v1/session", json={"username": f"spray{i}", "password": "x"},
+                 headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(11)]
 
 
 def test_trusted_proxies_setting(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -193,9 +179,8 @@ def test_trusted_proxies_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert web_app.trusted_proxies() == ["10.0.0.1", "10.0.1.0/24"]
 
 
-def test_forwarded_for_counts_only_from_a_trusted_proxy(
-    ws: core.Workspace, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None
-) -> None:
+def test_forwarded_for_counts_only_from_a_trusted_proxy(ws: core.Workspace, make_client: MakeClient,
+                                                       monkeypatch: pytest.MonkeyPatch, cheap_hashes: None) -> None:
     monkeypatch.delenv(ENV, raising=False)
     c = make_client(ws, address="127.0.0.1", follow_redirects=False)
     assert _spray(c.post) == [401] * 10 + [429]  # the header is ignored: one address
@@ -212,8 +197,7 @@ def _free_port() -> int:
 
 @pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
 def test_serve_believes_forwarded_for_only_from_a_trusted_proxy(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None, trusted: str
-) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None, trusted: str) -> None:
     """``chiso serve`` itself: uvicorn believed ``X-Forwarded-For`` from any local client."""
     monkeypatch.setenv(ENV, trusted)
     servers: list[Any] = []
@@ -226,9 +210,8 @@ def test_serve_believes_forwarded_for_only_from_a_trusted_proxy(
     monkeypatch.setattr(uvicorn, "Server", Server)
     w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
     port = _free_port()
-    thread = threading.Thread(
-        target=web_app.serve, args=(w,), kwargs={"port": port, "log_level": "warning"}, daemon=True
-    )
+    thread = threading.Thread(target=web_app.serve, args=(w,), kwargs={"port": port, "log_level": "warning"},
+                              daemon=True)
     thread.start()
     try:
         deadline = time.monotonic() + 20
@@ -258,34 +241,18 @@ def test_pages_run_under_their_policy_in_chromium(tmp_path: Path) -> None:
     report = core.write_report(w, "2024-04", formats=("html",), actor="admin").files["html"]
     violations: list[str] = []
     pages: list[tuple[str, Persona | None]] = [
-        ("/", None),
-        ("/indicators/dossier_full_online_rate", None),
-        ("/units/P48", None),
-        ("/login", None),
-        ("/docs", None),
-        ("/reports", None),
-        (f"/forms/{DATASET}/{REPORTER_DN.unit}/2024-05", REPORTER_DN),
-        ("/admin/users", ADMIN),
-        (f"/reports/{report.name}", None),
-    ]
+        ("/", None), ("/indicators/dossier_full_online_rate", None), ("/units/P48", None), ("/login", None),
+        ("/docs", None), ("/reports", None), (f"/forms/{DATASET}/{REPORTER_DN.unit}/2024-05", REPORTER_DN),
+        ("/admin/users", ADMIN), (f"/reports/{report.name}", None)]
     try:
         with live_server(create_app(w)) as s, sync_playwright() as p:
-            b = p.chromium.launch(
-                executable_path=exe,
-                headless=True,
-                args=["--disable-background-networking", "--disable-component-update", "--no-first-run"],
-            )
+            b = p.chromium.launch(executable_path=exe, headless=True, args=[
+                "--disable-background-networking", "--disable-component-update", "--no-first-run"])
             for path, who in pages:
                 ctx = b.new_context(base_url=s.url)
                 page = ctx.new_page()
-                page.on(
-                    "console",
-                    lambda m: (
-                        violations.append(m.text)
-                        if "Content Security Policy" in m.text or "Content-Security-Policy" in m.text
-                        else None
-                    ),
-                )
+                page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text
+                        or "Content-Security-Policy" in m.text else None)
                 page.on("pageerror", lambda e: violations.append(str(e)))
                 if who is not None:
                     page.goto("/login")

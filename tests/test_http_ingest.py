@@ -20,16 +20,9 @@ NDJSON = {"Content-Type": "application/x-ndjson"}
 
 
 def dossier(i: int, **kw: Any) -> dict[str, Any]:
-    ev: dict[str, Any] = {
-        "event_id": f"ev-{i}",
-        "at": "2024-03-05T10:00:00",
-        "source_system": "dvc-test",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": "P01",
-        "status": "received",
-        "channel": "online",
-    }
+    ev: dict[str, Any] = {"event_id": f"ev-{i}", "at": "2024-03-05T10:00:00", "source_system": "dvc-test",
+                          "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01",
+                          "status": "received", "channel": "online"}
     ev.update(kw)
     return ev
 
@@ -92,24 +85,17 @@ def test_tokens_scope_and_limits(ws: core.Workspace, make_client: MakeClient) ->
     r = c.post("/api/v1/events/dossier", content=body, headers=NDJSON)
     assert_problem(r, 401, "Authorization")
     assert r.headers["www-authenticate"].startswith("Bearer")
-    assert_problem(
-        c.post("/api/v1/events/dossier", content=body, headers={"Authorization": f"Basic {token}"}),
-        401,
-        "Authorization",
-    )
-    assert_problem(
-        c.post("/api/v1/events/dossier", content=body, headers=auth("chiso_not-a-token")), 401, "Authorization"
-    )
+    assert_problem(c.post("/api/v1/events/dossier", content=body, headers={"Authorization": f"Basic {token}"}),
+                   401, "Authorization")
+    assert_problem(c.post("/api/v1/events/dossier", content=body, headers=auth("chiso_not-a-token")),
+                   401, "Authorization")
     assert_problem(c.get("/api/v1/events/rejects"), 401, "Authorization")
     assert_problem(c.post("/api/v1/events/ndxp", content=body, headers=auth(token)), 403, "kind")
     assert_problem(c.post("/api/v1/events/parcels", content=body, headers=auth(token)), 404, "kind")
     big = ndjson([dossier(i) for i in range(400)])  # ≈ 90 KB, over the 64 KiB limit of this app
     assert_problem(c.post("/api/v1/events/dossier", content=big, headers=auth(token)), 413, "body")
-    assert_problem(
-        c.post("/api/v1/events/dossier", content=body, headers={**auth(token), "Content-Type": "text/csv"}),
-        415,
-        "Content-Type",
-    )
+    assert_problem(c.post("/api/v1/events/dossier", content=body,
+                          headers={**auth(token), "Content-Type": "text/csv"}), 415, "Content-Type")
     assert stored(c) == 0  # nothing refused above was written
 
     # the source's scope of units holds: P79 is not Hà Nội's to report
@@ -121,9 +107,8 @@ def test_tokens_scope_and_limits(ws: core.Workspace, make_client: MakeClient) ->
     assert c.get("/api/v1/health").json()["status"] == "ok"
 
     assert book.revoke_source("dvc-hn")
-    assert_problem(
-        c.post("/api/v1/events/dossier", content=ndjson([dossier(3)]), headers=auth(token)), 401, "Authorization"
-    )
+    assert_problem(c.post("/api/v1/events/dossier", content=ndjson([dossier(3)]), headers=auth(token)),
+                   401, "Authorization")
     assert stored(c) == 1
 
 
@@ -135,23 +120,10 @@ def test_batch_with_bad_events_and_resend(ws_both: core.Workspace, make_client: 
         dossier(2, unit="P01", channel="in_person"),
         dossier(3, unit="P01", channel="online", at="2024-03-31T23:59:59"),
         dossier(4, unit="P79", channel="postal"),
-        dossier(
-            5,
-            unit="P01",
-            status="result_issued",
-            channel="online",
-            at="2024-03-20T09:00:00",
-            due_at="2024-03-25T17:00:00",
-            e_result=True,
-        ),
-        dossier(
-            6,
-            unit="P01",
-            status="result_issued",
-            channel="online",
-            at="2024-03-28T09:00:00",
-            due_at="2024-03-25T17:00:00",
-        ),
+        dossier(5, unit="P01", status="result_issued", channel="online", at="2024-03-20T09:00:00",
+                due_at="2024-03-25T17:00:00", e_result=True),
+        dossier(6, unit="P01", status="result_issued", channel="online", at="2024-03-28T09:00:00",
+                due_at="2024-03-25T17:00:00"),
     ]
     bad: list[dict[str, Any] | str] = [
         '{"event_id": "broken", "at": ',
@@ -168,12 +140,7 @@ def test_batch_with_bad_events_and_resend(ws_both: core.Workspace, make_client: 
     assert r.status_code == 200, r.text
     rec = r.json()
     assert (rec["kind"], rec["received"], rec["accepted"], rec["duplicates"], rec["rejected"]) == (
-        "dossier",
-        12,
-        6,
-        0,
-        6,
-    )
+        "dossier", 12, 6, 0, 6)
     reasons = {x["position"]: x["reason"] for x in rec["rejects"]}
     assert sorted(reasons) == [2, 4, 6, 8, 10, 12]
     assert reasons[2].startswith("not valid JSON")
@@ -196,7 +163,8 @@ def test_batch_with_bad_events_and_resend(ws_both: core.Workspace, make_client: 
     assert all(x["reason"] and x["raw"] and x["batch"] == rec["batch"] for x in listed["rejects"])
     other = ws.store.events.add_source("other", "Other", ["*"], ["dossier"])
     assert c.get("/api/v1/events/rejects", headers=auth(other)).json()["count"] == 0
-    assert_problem(c.get("/api/v1/events/rejects", params={"source": "dvc-all"}, headers=auth(other)), 403, "source")
+    assert_problem(c.get("/api/v1/events/rejects", params={"source": "dvc-all"}, headers=auth(other)),
+                   403, "source")
 
     # the same batch again: nothing new is stored or counted
     before = (stored(c), ws.store.events.all_daily())
@@ -213,30 +181,22 @@ def test_late_events_land_in_their_month(ws: core.Workspace, make_client: MakeCl
     token = ws.store.events.add_source("dvc", "DVC", ["*"], ["dossier"])
     march = [dossier(i, at=f"2024-03-{10 + i:02d}T08:00:00", channel="online") for i in range(4)]
     # sent later, dated earlier, and out of order within the batch
-    january = [
-        dossier(100 + i, at=f"2024-01-{28 - 3 * i:02d}T08:00:00", channel="online" if i % 2 else "in_person")
-        for i in range(5)
-    ]
+    january = [dossier(100 + i, at=f"2024-01-{28 - 3 * i:02d}T08:00:00",
+                       channel="online" if i % 2 else "in_person") for i in range(5)]
     c = make_client(ws)
     assert c.post("/api/v1/events/dossier", content=ndjson(march), headers=auth(token)).status_code == 200
     m_before = value(c, "dossier_online_submission_rate", "P01", "2024-03")
     assert value(c, "dossier_online_submission_rate", "P01", "2024-01")["value"] is None
-    r = c.post(
-        "/api/v1/events/dossier",
-        content=json.dumps(january),  # a JSON array this time
-        headers={**auth(token), "Content-Type": "application/json"},
-    )
+    r = c.post("/api/v1/events/dossier", content=json.dumps(january),  # a JSON array this time
+               headers={**auth(token), "Content-Type": "application/json"})
     assert r.status_code == 200 and r.json()["accepted"] == 5
     jan = value(c, "dossier_online_submission_rate", "P01", "2024-01")
     assert (jan["numerator"], jan["denominator"]) == (2.0, 5.0)
     assert value(c, "dossier_online_submission_rate", "P01", "2024-03") == m_before
     q1 = value(c, "dossier_online_submission_rate", "P01", "2024Q1")
     assert (q1["numerator"], q1["denominator"]) == (6.0, 9.0)
-    c.post(
-        "/api/v1/events/dossier",
-        content=ndjson([dossier(200, unit="P79", at="2024-01-02T08:00:00")]),
-        headers=auth(token),
-    )
+    c.post("/api/v1/events/dossier", content=ndjson([dossier(200, unit="P79", at="2024-01-02T08:00:00")]),
+           headers=auth(token))
     nation = value(c, "dossier_online_submission_rate", "VN", "2024-01")  # every unit's events
     assert (nation["numerator"], nation["denominator"]) == (3.0, 6.0)
     assert (m_before["numerator"], m_before["denominator"]) == (4.0, 4.0)
@@ -245,25 +205,16 @@ def test_late_events_land_in_their_month(ws: core.Workspace, make_client: MakeCl
 def test_national_portal_record_is_mapped(ws: core.Workspace, make_client: MakeClient) -> None:
     token = ws.store.events.add_source("dvc-qg", "Cổng DVC quốc gia", ["*"], ["dossier"])
     record = {
-        "MaHoSo": "000.00.01.H26-240305-0001",
-        "MaTTHC": "1.004227",
-        "MaDonVi": "P01",
-        "KenhThucHien": "2",
-        "TrangThaiHoSo": "4",
-        "NgayTiepNhan": "20240305080000",
-        "NgayHenTra": "20240315170000",
-        "NgayKetThucXuLy": "20240312103000",
-        "HoSoCoThanhPhanSoHoa": "1",
+        "MaHoSo": "000.00.01.H26-240305-0001", "MaTTHC": "1.004227", "MaDonVi": "P01", "KenhThucHien": "2",
+        "TrangThaiHoSo": "4", "NgayTiepNhan": "20240305080000", "NgayHenTra": "20240315170000",
+        "NgayKetThucXuLy": "20240312103000", "HoSoCoThanhPhanSoHoa": "1",
         "TaiLieuNop": [{"TenTepDinhKem": "don.pdf", "DuocTaiSuDung": "1"}, {"TenTepDinhKem": "cccd.pdf"}],
         "DanhSachGiayToKetQua": [{"DuongDanTepTinKetQua": "https://dvc.example/kq.pdf"}],
     }
     unknown_status = {**record, "MaHoSo": "000.00.01.H26-240305-0002", "TrangThaiHoSo": "99"}
     c = make_client(ws)
-    r = c.post(
-        "/api/v1/events/dossier",
-        content=json.dumps([record, unknown_status]),
-        headers={**auth(token), "Content-Type": "application/json"},
-    )
+    r = c.post("/api/v1/events/dossier", content=json.dumps([record, unknown_status]),
+               headers={**auth(token), "Content-Type": "application/json"})
     assert r.status_code == 200, r.text
     rec = r.json()
     assert (rec["accepted"], rec["rejected"]) == (1, 1)
@@ -296,21 +247,22 @@ def test_replay_keeps_the_scope_and_does_not_pile_up(ws: core.Workspace, make_cl
 def test_errors_are_problem_details(ws: core.Workspace, make_client: MakeClient) -> None:
     token = ws.store.events.add_source("dvc", "DVC", ["*"], ["dossier"])
     c = make_client(ws)
-    assert_problem(c.post("/api/v1/events/dossier", content='[{"event_id": 1,', headers=auth(token)), 400, "body")
+    assert_problem(c.post("/api/v1/events/dossier", content="[{\"event_id\": 1,", headers=auth(token)),
+                   400, "body")
     assert_problem(c.post("/api/v1/events/dossier", content="\n \n", headers=auth(token)), 400, "body")
     assert_problem(c.post("/api/v1/events/dossier", content=b"\xff\xfe{}", headers=auth(token)), 400, "body")
-    assert_problem(c.get("/api/v1/values/no_such_indicator", params={"unit": "P01", "period": "2024"}), 404, "code")
-    assert_problem(c.get("/api/v1/values/dossier_on_time_rate", params={"unit": "P404", "period": "2024"}), 400, "unit")
-    assert_problem(
-        c.get("/api/v1/values/dossier_on_time_rate", params={"unit": "P01", "period": "soon"}), 400, "period"
-    )
+    assert_problem(c.get("/api/v1/values/no_such_indicator", params={"unit": "P01", "period": "2024"}),
+                   404, "code")
+    assert_problem(c.get("/api/v1/values/dossier_on_time_rate", params={"unit": "P404", "period": "2024"}),
+                   400, "unit")
+    assert_problem(c.get("/api/v1/values/dossier_on_time_rate", params={"unit": "P01", "period": "soon"}),
+                   400, "period")
     assert_problem(c.get("/api/v1/values/dossier_on_time_rate", params={"unit": "P01"}), 400, "period")
     assert_problem(c.get("/api/v1/events/rejects", params={"kind": "x"}, headers=auth(token)), 400, "kind")
 
 
-def test_a_batch_stored_but_not_counted_is_counted_at_once(
-    ws: core.Workspace, monkeypatch: pytest.MonkeyPatch, make_client: MakeClient
-) -> None:
+def test_a_batch_stored_but_not_counted_is_counted_at_once(ws: core.Workspace, monkeypatch: pytest.MonkeyPatch,
+                                                           make_client: MakeClient) -> None:
     """Step 4 fails after step 3 committed: the answer is an error (not acknowledged), yet the writer counts
     the stored batch straight away instead of at the next start; the client's resend changes nothing."""
     from chiso.store.aggregates import EventBook

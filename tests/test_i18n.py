@@ -145,5 +145,4 @@ def test_units_of_measure_are_said_in_english_and_a_new_one_as_given() -> None:
     # every unit the shipped indicators are measured in has its English name
     units = {i.unit for i in load_catalogue().indicators.values()} - {"", "%"}
     assert units and all(measure_name(u, "en") != u or u == "USD" for u in units), sorted(
-        u for u in units if measure_name(u, "en") == u
-    )
+        u for u in units if measure_name(u, "en") == u)

@@ -96,7 +96,7 @@ def test_weighted_arithmetic_geometric_harmonic_and_minimum() -> None:
     a, _ = aggregate("arithmetic", KIDS, [1, 3], full)
     assert close(a, [(0.5 + 3 * 0.8) / 4, (1 + 3 * 0.25) / 4])
     g, _ = aggregate("geometric", KIDS, [1, 3], full)
-    assert close(g, [0.5**0.25 * 0.8**0.75, 1 * 0.25**0.75])
+    assert close(g, [0.5 ** 0.25 * 0.8 ** 0.75, 1 * 0.25 ** 0.75])
     h, _ = aggregate("harmonic", KIDS, [1, 3], full)
     assert close(h, [4 / (1 / 0.5 + 3 / 0.8), 4 / (1 / 1 + 3 / 0.25)])
     m, _ = aggregate("minimum", KIDS, [1, 3], full)
@@ -130,27 +130,14 @@ def test_shipped_indices_and_their_codes_contract(catalogue: Catalogue) -> None:
     assert set(catalogue.indices) >= {"qd766", "dti_province", "dti_ministry", "egdi"}
     tree = catalogue.index("qd766").versions[0].tree
     groups = {c.code: c.points for c in tree.children}
-    assert groups == {
-        "qd766.transparency": 18,
-        "qd766.progress": 20,
-        "qd766.online_services": 12,
-        "qd766.online_payment": 10,
-        "qd766.satisfaction": 18,
-        "qd766.digitisation": 22,
-    }
+    assert groups == {"qd766.transparency": 18, "qd766.progress": 20, "qd766.online_services": 12,
+                      "qd766.online_payment": 10, "qd766.satisfaction": 18, "qd766.digitisation": 22}
     dti = catalogue.index("dti_province").version_on(Period_end(2024))
     assert dti is not None
     leaves = [n.code for n in dti.tree.walk() if n.is_leaf]
-    assert leaves == [
-        "dti_province.awareness",
-        "dti_province.institutions",
-        "dti_province.infrastructure",
-        "dti_province.human_resources",
-        "dti_province.cybersecurity",
-        "dti_province.digital_government",
-        "dti_province.digital_economy",
-        "dti_province.digital_society",
-    ]
+    assert leaves == ["dti_province.awareness", "dti_province.institutions", "dti_province.infrastructure",
+                      "dti_province.human_resources", "dti_province.cybersecurity", "dti_province.digital_government",
+                      "dti_province.digital_economy", "dti_province.digital_society"]
     assert [c.code for c in catalogue.index("egdi").versions[0].tree.children] == ["egdi.osi", "egdi.hci", "egdi.tii"]
     with pytest.raises(UnknownIndexError) as e:
         catalogue.index("qd767")
@@ -191,22 +178,17 @@ def _index_yaml(root_points: str = "points: 100", b_code: str = "code: t.b", a_i
 """
 
 
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        (_index_yaml(root_points="points: 90"), "children's points sum to 100, not 90"),
-        (_index_yaml(a_ind="no_such_indicator"), "'no_such_indicator' is not in the catalogue"),
-        (_index_yaml(a_ind="e_result_rate, score: {method: threshold, full_at: .nan}"), "finite number"),
-        (_index_yaml(b_code="code: t.a"), "appears twice"),
-        (_index_yaml().replace("indicator: dossier_on_time_rate", "weight: 1"), "give points or weight"),
-        (_index_yaml().replace(", indicator: dossier_on_time_rate", ""), "a leaf needs an indicator"),
-        (
-            _index_yaml().replace("valid_from: 2024-01-01", "valid_from: 2024-01-01\n    valid_to: 2023-01-01"),
-            "valid_to is before valid_from",
-        ),
-        ("indices: [{code: t, name: {vi: T, en: T}, units: [nowhere], versions: []}]", "versions"),
-    ],
-)
+@pytest.mark.parametrize(("text", "reason"), [
+    (_index_yaml(root_points="points: 90"), "children's points sum to 100, not 90"),
+    (_index_yaml(a_ind="no_such_indicator"), "'no_such_indicator' is not in the catalogue"),
+    (_index_yaml(a_ind="e_result_rate, score: {method: threshold, full_at: .nan}"), "finite number"),
+    (_index_yaml(b_code="code: t.a"), "appears twice"),
+    (_index_yaml().replace("indicator: dossier_on_time_rate", "weight: 1"), "give points or weight"),
+    (_index_yaml().replace(", indicator: dossier_on_time_rate", ""), "a leaf needs an indicator"),
+    (_index_yaml().replace("valid_from: 2024-01-01", "valid_from: 2024-01-01\n    valid_to: 2023-01-01"),
+     "valid_to is before valid_from"),
+    ("indices: [{code: t, name: {vi: T, en: T}, units: [nowhere], versions: []}]", "versions"),
+])
 def test_broken_definitions_are_refused_naming_file_entry_and_reason(tmp_path: Path, text: str, reason: str) -> None:
     d = tmp_path / "indices"
     d.mkdir()
@@ -221,44 +203,22 @@ def test_broken_definitions_are_refused_naming_file_entry_and_reason(tmp_path: P
 def test_a_workspace_index_overrides_the_shipped_one_of_the_same_code(tmp_path: Path) -> None:
     d = tmp_path / "indices"
     d.mkdir()
-    (d / "mine.yaml").write_text(
-        _index_yaml()
-        .replace("code: t\n", "code: qd766\n", 1)
-        .replace("      code: t\n", "      code: qd766\n")
-        .replace("code: t.", "code: qd766."),
-        encoding="utf-8",
-    )
+    (d / "mine.yaml").write_text(_index_yaml().replace("code: t\n", "code: qd766\n", 1).replace(
+        "      code: t\n", "      code: qd766\n").replace("code: t.", "code: qd766."), encoding="utf-8")
     cat = load_catalogue([tmp_path])
     assert [c.code for c in cat.index("qd766").versions[0].tree.children] == ["qd766.a", "qd766.b"]
 
 
 # --- values in a store -------------------------------------------------------------------------------------------
 def v(ind: str, unit: str, period: str, value: float, num: float | None = None, den: float | None = None) -> ValueInput:
-    return ValueInput(
-        indicator=ind, unit=unit, period=period, value=value, numerator=num, denominator=den, source="test"
-    )
+    return ValueInput(indicator=ind, unit=unit, period=period, value=value, numerator=num, denominator=den,
+                      source="test")
 
 
-DTI = {
-    "awareness": 0.70,
-    "institutions": 0.55,
-    "infrastructure": 0.62,
-    "human_resources": 0.48,
-    "cybersecurity": 0.81,
-    "digital_government": 0.66,
-    "digital_economy": 0.40,
-    "digital_society": 0.52,
-}
-POINTS = {
-    "awareness": 100,
-    "institutions": 100,
-    "infrastructure": 100,
-    "human_resources": 100,
-    "cybersecurity": 100,
-    "digital_government": 200,
-    "digital_economy": 150,
-    "digital_society": 150,
-}
+DTI = {"awareness": 0.70, "institutions": 0.55, "infrastructure": 0.62, "human_resources": 0.48,
+       "cybersecurity": 0.81, "digital_government": 0.66, "digital_economy": 0.40, "digital_society": 0.52}
+POINTS = {"awareness": 100, "institutions": 100, "infrastructure": 100, "human_resources": 100,
+          "cybersecurity": 100, "digital_government": 200, "digital_economy": 150, "digital_society": 150}
 
 
 def test_dti_provincial_score_is_the_points_formula(catalogue: Catalogue, store: Store) -> None:
@@ -276,23 +236,16 @@ def test_dti_provincial_score_is_the_points_formula(catalogue: Catalogue, store:
     assert gs.version.id == "922/QĐ-BTTTT"
     assert sum(1 for u in gs.units if u.value is None) == 61  # refused: no data, no score
     # 2025: the 405 version weights the three activity pillars 40/30/30
-    store.write_values(
-        [
-            v(f"dti_province.{k}", "P48-2025", "2025", DTI[k])
-            for k in ("digital_government", "digital_economy", "digital_society")
-        ],
-        actor="t",
-    )
+    store.write_values([v(f"dti_province.{k}", "P48-2025", "2025", DTI[k]) for k in
+                        ("digital_government", "digital_economy", "digital_society")], actor="t")
     us25, gs25 = sc.score("dti_province", "Đà Nẵng", "2025")
     assert gs25.version.id == "405/QĐ-BKHCN" and us25.unit.code == "P48-2025" and len(gs25.units) == 34
     assert us25.value == pytest.approx(0.4 * 0.66 + 0.3 * 0.40 + 0.3 * 0.52, abs=1e-9)
 
 
 def test_a_published_index_value_stands_beside_the_computed_one(catalogue: Catalogue, store: Store) -> None:
-    store.write_values(
-        [v(f"dti_province.{k}", "P48", "2024", x) for k, x in DTI.items()] + [v("dti_province", "P48", "2024", 0.6123)],
-        actor="t",
-    )
+    store.write_values([v(f"dti_province.{k}", "P48", "2024", x) for k, x in DTI.items()]
+                       + [v("dti_province", "P48", "2024", 0.6123)], actor="t")
     us, _ = IndexScorer(Engine(catalogue, store)).score("dti_province", "P48", "2024")
     top = us.nodes["dti_province"]
     assert (top.value, top.source) == (0.6123, "published")
@@ -302,21 +255,16 @@ def test_a_published_index_value_stands_beside_the_computed_one(catalogue: Catal
 def test_egdi_is_the_mean_of_its_three_components_and_computes_hci_from_its_own(
     catalogue: Catalogue, store: Store
 ) -> None:
-    store.write_values(
-        [v("egdi.osi", "VN", "2024", 0.7412), v("egdi.hci", "VN", "2024", 0.6957), v("egdi.tii", "VN", "2024", 0.7660)],
-        actor="t",
-    )
+    store.write_values([v("egdi.osi", "VN", "2024", 0.7412), v("egdi.hci", "VN", "2024", 0.6957),
+                        v("egdi.tii", "VN", "2024", 0.7660)], actor="t")
     sc = IndexScorer(Engine(catalogue, store))
     us, _ = sc.score("egdi", "VN", "2024")
     assert us.value == pytest.approx((0.7412 + 0.6957 + 0.7660) / 3, abs=1e-12)
     assert us.rating is not None and us.rating.label.vi == "Cao"
     # 2022: HCI from its components with the UN's weights, against chiso's stated goalposts
     comps = {"adult_literacy": 95.8, "gross_enrolment": 80.0, "expected_schooling": 13.5, "mean_schooling": 9.0}
-    store.write_values(
-        [v("egdi.osi", "VN", "2022", 0.65), v("egdi.tii", "VN", "2022", 0.70)]
-        + [v(f"egdi.hci.{k}", "VN", "2022", x) for k, x in comps.items()],
-        actor="t",
-    )
+    store.write_values([v("egdi.osi", "VN", "2022", 0.65), v("egdi.tii", "VN", "2022", 0.70)]
+                       + [v(f"egdi.hci.{k}", "VN", "2022", x) for k, x in comps.items()], actor="t")
     us22, _ = sc.score("egdi", "VN", "2022")
     hci = 95.8 / 100 / 3 + 2 / 9 * (80 / 100) + 2 / 9 * (13.5 / 18) + 2 / 9 * (9 / 15)
     assert us22.nodes["egdi.hci"].value == pytest.approx(hci, abs=1e-12)
@@ -337,21 +285,10 @@ T0 = datetime(2024, 3, 4, 8, 0)
 def dossier(i: int, unit: str, status: str, **kw: Any) -> dict[str, Any]:
     at = kw.pop("at", T0 + timedelta(hours=i))
     base: dict[str, Any] = {
-        "event_id": f"d{i}-{status}",
-        "at": at.isoformat(),
-        "source_system": "test",
-        "dossier_id": f"d{i}",
-        "procedure_code": "1.00309",
-        "unit": unit,
-        "status": status,
-        "channel": "online",
-        "full_online": False,
-        "documents": 4,
-        "documents_reused": 0,
-        "fee": 0,
-        "paid_online": False,
-        "received_at": T0.isoformat(),
-        "due_at": (T0 + timedelta(days=5)).isoformat(),
+        "event_id": f"d{i}-{status}", "at": at.isoformat(), "source_system": "test", "dossier_id": f"d{i}",
+        "procedure_code": "1.00309", "unit": unit, "status": status, "channel": "online", "full_online": False,
+        "documents": 4, "documents_reused": 0, "fee": 0, "paid_online": False,
+        "received_at": T0.isoformat(), "due_at": (T0 + timedelta(days=5)).isoformat(),
     }
     return base | kw
 
@@ -360,50 +297,21 @@ def _events_766() -> list[dict[str, Any]]:
     """Đà Nẵng (P48) in March 2024: 10 dossiers received, 8 resolved. Hà Nội (P01): 4 received, 4 resolved."""
     rows = []
     for i in range(10):  # P48: 6 full online; 4 of 5 fee-bearing paid online; 8 with VNeID; 5 use national DBs
-        rows.append(
-            dossier(
-                i,
-                "P48",
-                "received",
-                full_online=i < 6,
-                fee=20_000 if i < 5 else 0,
-                paid_online=i < 4,
-                vneid=i < 8,
-                national_db_lookups=1 if i < 5 else 0,
-                documents=4,
-                documents_reused=2 if i < 3 else 0,
-            )
-        )
+        rows.append(dossier(i, "P48", "received", full_online=i < 6, fee=20_000 if i < 5 else 0,
+                            paid_online=i < 4, vneid=i < 8, national_db_lookups=1 if i < 5 else 0,
+                            documents=4, documents_reused=2 if i < 3 else 0))
     for i in range(8):  # results: 7 on time (one of them with 2 supplement requests: late by the 766 rule)
         late = i == 7
-        rows.append(
-            dossier(
-                i,
-                "P48",
-                "result_issued",
-                at=T0 + timedelta(days=8 if late else 2, hours=i),
-                supplement_requests=2 if i == 6 else 0,
-                e_result=i < 4,
-                digitised=i < 6,
-                received_at=None if i == 5 else T0.isoformat(),
-            )
-        )
+        rows.append(dossier(i, "P48", "result_issued", at=T0 + timedelta(days=8 if late else 2, hours=i),
+                            supplement_requests=2 if i == 6 else 0, e_result=i < 4, digitised=i < 6,
+                            received_at=None if i == 5 else T0.isoformat()))
     for i in range(6):  # ratings on return: 4 satisfied of 6
         rows.append(dossier(i, "P48", "returned", at=T0 + timedelta(days=3, hours=i), rating=5 if i < 4 else 2))
     for i in range(100, 104):
-        rows.append(
-            dossier(
-                i,
-                "P01",
-                "received",
-                full_online=True,
-                vneid=True,
-                national_db_lookups=1,
-                documents=2,
-                documents_reused=2,
-            )
-        )
-        rows.append(dossier(i, "P01", "result_issued", at=T0 + timedelta(days=1), e_result=True, digitised=True))
+        rows.append(dossier(i, "P01", "received", full_online=True, vneid=True, national_db_lookups=1,
+                            documents=2, documents_reused=2))
+        rows.append(dossier(i, "P01", "result_issued", at=T0 + timedelta(days=1), e_result=True,
+                            digitised=True))
     return rows
 
 
@@ -450,11 +358,8 @@ def test_766_groups_from_a_small_set_of_events(workspace: core.Workspace) -> Non
     # what would raise it most: the full-online criterion at 80 % gives back its 3 missing points
     ex = sc.explain("qd766", "P48", "2024-03")
     gains = {g.node.code: g.gain for g in ex.gains}
-    assert max(gains, key=gains.__getitem__) in {
-        "qd766.progress.on_time",
-        "qd766.online_services.full_online",
-        "qd766.satisfaction.ratings",
-    }
+    assert max(gains, key=gains.__getitem__) in {"qd766.progress.on_time", "qd766.online_services.full_online",
+                                                  "qd766.satisfaction.ratings"}
     assert gains.get("qd766.online_services.full_online", 0) == pytest.approx(12 - 12 * 0.6 / 0.8)
     assert any("Hồ sơ trực tuyến toàn trình" in s for s in explanation_sentences(ex))
 
@@ -463,9 +368,8 @@ def test_a_merged_province_is_scored_for_2024_from_its_predecessors_only_where_t
     workspace: core.Workspace,
 ) -> None:
     # the 2025 Đà Nẵng took in Quảng Nam (P49): its 2024 figures need both
-    quang_nam = [
-        dossier(200 + i, "P49", st, full_online=True) for i in range(3) for st in ("received", "result_issued")
-    ]
+    quang_nam = [dossier(200 + i, "P49", st, full_online=True)
+                 for i in range(3) for st in ("received", "result_issued")]
     ing = workspace.ingestor()
     try:
         ing.submit_ndjson("dossier", "\n".join(json.dumps(r) for r in _events_766() + quang_nam), "test")

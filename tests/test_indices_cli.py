@@ -111,11 +111,7 @@ def test_one_units_score_is_its_row_in_the_ranking(world: Path) -> None:
     for unit in ("P01", "P79", rk["rows"][0]["unit"], rk["rows"][-1]["unit"]):
         d = as_json(world, "index", "score", "qd766", "--unit", unit, "--period", MONTH)
         assert (d["value"], d["rank"], d["of"], d["coverage"]) == (
-            rows[unit]["value"],
-            rows[unit]["rank"],
-            rows[unit]["of"],
-            rows[unit]["coverage"],
-        )
+            rows[unit]["value"], rows[unit]["rank"], rows[unit]["of"], rows[unit]["coverage"])
         assert d["rating"] == rows[unit]["rating"]
 
 
@@ -126,7 +122,7 @@ def test_rank_is_ordered_by_value_with_ties_sharing_a_rank(world: Path) -> None:
     assert rk["index"] == "qd766" and rk["period"] == MONTH and len(rows) == 63
     ranked = [r for r in rows if r["rank"] is not None]
     assert ranked == rows[: len(ranked)]  # the unscored last
-    assert all(r["value"] is None for r in rows[len(ranked) :])
+    assert all(r["value"] is None for r in rows[len(ranked):])
     keys = [round_half_up(r["value"], 2) for r in ranked]  # ranks are by the published precision
     assert keys == sorted(keys, reverse=True)
     for r, k in zip(ranked, keys, strict=True):
@@ -179,19 +175,8 @@ def test_explain_compares_with_the_previous_month(world: Path) -> None:
 
 # --- sensitivity -----------------------------------------------------------------------------------------------
 def test_sensitivity_is_the_same_for_a_seed(world: Path) -> None:
-    args = (
-        "index",
-        "sensitivity",
-        "qd766",
-        "--group",
-        "provinces",
-        "--period",
-        MONTH,
-        "--samples",
-        "200",
-        "--seed",
-        "3",
-    )
+    args = ("index", "sensitivity", "qd766", "--group", "provinces", "--period", MONTH, "--samples", "200",
+            "--seed", "3")
     first, again = as_json(world, *args), as_json(world, *args)
     assert first == again
     assert first["samples"] == 200 and first["seed"] == 3 and len(first["rows"]) == 63
@@ -279,14 +264,10 @@ def test_check_counts_the_indices(fresh: Path) -> None:
 @pytest.mark.parametrize(
     ("child", "reason"),
     [
-        (
-            "{code: bad_idx.b, name: {vi: B, en: B}, weight: 0.3, indicator: dossier_on_time_rate}",
-            "node 'bad_idx': children's weights sum to 0.8, not 1",
-        ),
-        (
-            "{code: bad_idx.b, name: {vi: B, en: B}, weight: 0.5, indicator: no_such_indicator}",
-            "node 'bad_idx.b': indicator 'no_such_indicator' is not in the catalogue",
-        ),
+        ("{code: bad_idx.b, name: {vi: B, en: B}, weight: 0.3, indicator: dossier_on_time_rate}",
+         "node 'bad_idx': children's weights sum to 0.8, not 1"),
+        ("{code: bad_idx.b, name: {vi: B, en: B}, weight: 0.5, indicator: no_such_indicator}",
+         "node 'bad_idx.b': indicator 'no_such_indicator' is not in the catalogue"),
         ("{code: bad_idx.b, name: {vi: B, en: B}, weight: 0.5}", "a leaf needs an indicator"),
     ],
 )
@@ -298,14 +279,9 @@ def test_check_refuses_a_broken_index_naming_file_entry_and_reason(fresh: Path, 
     line = refused(rc, err)
     assert "OK" not in out
     assert str(bad) in line and "entry 1 (bad_idx)" in line and reason in line
-    bad.write_text(
-        index_yaml(
-            child.replace("0.3", "0.5")
-            .replace("no_such_indicator", "dossier_on_time_rate")
-            .replace("weight: 0.5}", "weight: 0.5, indicator: dossier_on_time_rate}")
-        ),
-        encoding="utf-8",
-    )
+    bad.write_text(index_yaml(child.replace("0.3", "0.5").replace("no_such_indicator", "dossier_on_time_rate")
+                              .replace("weight: 0.5}", "weight: 0.5, indicator: dossier_on_time_rate}")),
+                   encoding="utf-8")
     rc, out, err = chiso(fresh, "check")  # mended, the same file is taken
     assert rc == 0, err
     assert "5 chỉ số tổng hợp" in out

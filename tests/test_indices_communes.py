@@ -44,14 +44,8 @@ LEAVES = {
     "qd766.digitisation.vneid": ("dossier_vneid_rate", "qd766.digitisation", 3, 80),
     "qd766.digitisation.national_db": ("dossier_national_db_rate", "qd766.digitisation", 3, 80),
 }
-GROUPS = {
-    "qd766.transparency": 18,
-    "qd766.progress": 20,
-    "qd766.online_services": 12,
-    "qd766.online_payment": 10,
-    "qd766.satisfaction": 18,
-    "qd766.digitisation": 22,
-}
+GROUPS = {"qd766.transparency": 18, "qd766.progress": 20, "qd766.online_services": 12, "qd766.online_payment": 10,
+          "qd766.satisfaction": 18, "qd766.digitisation": 22}
 REPORTED = {"qd766.transparency.published", "qd766.satisfaction.feedback"}
 
 
@@ -103,9 +97,8 @@ def danang(simulated_world: core.Workspace) -> list[str]:
     return [code for _, code in reversed(sized)]
 
 
-def test_one_communes_score_is_its_event_figures_by_the_766_rule(
-    simulated_world: core.Workspace, danang: list[str]
-) -> None:
+def test_one_communes_score_is_its_event_figures_by_the_766_rule(simulated_world: core.Workspace,
+                                                                  danang: list[str]) -> None:
     ws = simulated_world
     busiest = ws.catalogue.units[danang[0]]
     d = as_json(ws, "index", "score", "qd766", "--unit", f"{busiest.name}, Đà Nẵng", "--period", PERIOD)
@@ -135,9 +128,8 @@ def test_one_communes_score_is_its_event_figures_by_the_766_rule(
     assert (d["rank"], d["of"], d["value"]) == (row["rank"], row["of"], row["value"])
 
 
-def test_the_communes_of_da_nang_are_ranked_in_order_and_all_of_them(
-    simulated_world: core.Workspace, danang: list[str]
-) -> None:
+def test_the_communes_of_da_nang_are_ranked_in_order_and_all_of_them(simulated_world: core.Workspace,
+                                                                     danang: list[str]) -> None:
     ws = simulated_world
     rk = as_json(ws, "index", "rank", "qd766", "--group", GROUP, "--period", PERIOD)
     rows = rk["rows"]
@@ -146,7 +138,7 @@ def test_the_communes_of_da_nang_are_ranked_in_order_and_all_of_them(
     assert sorted(r["unit"] for r in rows) == members  # every 2024 commune of Đà Nẵng, scored or not, once
     ranked = [r for r in rows if r["rank"] is not None]
     assert len(ranked) >= 10 and ranked == rows[: len(ranked)]  # the unscored last
-    assert all(r["value"] is None for r in rows[len(ranked) :])
+    assert all(r["value"] is None for r in rows[len(ranked):])
     keys = [round_half_up(r["value"], 2) for r in ranked]
     assert keys == sorted(keys, reverse=True)
     for r, k in zip(ranked, keys, strict=True):
@@ -199,9 +191,8 @@ def test_a_group_of_communes_is_read_in_a_fixed_number_of_queries(simulated_worl
     assert counts["P48.communes"] == counts["P01.communes"] <= 4, counts
 
 
-def test_the_web_page_and_the_api_rank_a_group_of_communes(
-    simulated_world: core.Workspace, make_client: MakeClient, danang: list[str]
-) -> None:
+def test_the_web_page_and_the_api_rank_a_group_of_communes(simulated_world: core.Workspace,
+                                                           make_client: MakeClient, danang: list[str]) -> None:
     ws = simulated_world
     client = make_client(ws)
     gs = IndexScorer(ws.engine).group("qd766", "P48.communes", PERIOD)
@@ -222,9 +213,8 @@ def test_the_web_page_and_the_api_rank_a_group_of_communes(
     assert 400 <= bad.status_code < 500 and "Khối tỉnh" in bad.text
 
 
-def test_an_index_without_the_commune_level_refuses_a_commune_plainly(
-    simulated_world: core.Workspace, danang: list[str]
-) -> None:
+def test_an_index_without_the_commune_level_refuses_a_commune_plainly(simulated_world: core.Workspace,
+                                                                      danang: list[str]) -> None:
     ws = simulated_world
     assert ws.catalogue.index("dti_province").levels == ()
     rc, _out, err = chiso(ws, "index", "score", "dti_province", "--unit", danang[0], "--period", PERIOD)

@@ -53,13 +53,13 @@ def scorer(simulated_world: core.Workspace) -> IndexScorer:
 def rows_of(page: str, testid: str = "index-ranking") -> list[tuple[str, str]]:
     """(unit, rank) of each row of a ranking table, in the page's order."""
     start = page.index(f'data-testid="{testid}"')
-    table = page[start : page.index("</table>", start)]
+    table = page[start:page.index("</table>", start)]
     return re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"', table)
 
 
 def items(page: str, testid: str) -> list[str]:
     start = page.index(f'data-testid="{testid}"')
-    block = page[start : page.index("</ul>", start)]
+    block = page[start:page.index("</ul>", start)]
     return [html.unescape(re.sub(r"<[^>]+>", "", li)).strip() for li in re.findall(r"<li>(.*?)</li>", block, re.S)]
 
 
@@ -202,40 +202,31 @@ def test_the_api_answers_the_engines_numbers(client: TestClient, scorer: IndexSc
 
 def test_openapi_lists_the_index_endpoints(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in (
-        "/api/v1/indices",
-        "/api/v1/indices/{code}/score",
-        "/api/v1/indices/{code}/rank",
-        "/api/v1/indices/{code}/explain",
-        "/api/v1/indices/{code}/sensitivity",
-    ):
+    for path in ("/api/v1/indices", "/api/v1/indices/{code}/score", "/api/v1/indices/{code}/rank",
+                 "/api/v1/indices/{code}/explain", "/api/v1/indices/{code}/sensitivity"):
         op = spec["paths"][path]["get"]
         assert "200" in op["responses"]
         if "{code}" in path:
             assert {"404", "422"} <= set(op["responses"])
-    samples = [
-        p for p in spec["paths"]["/api/v1/indices/{code}/sensitivity"]["get"]["parameters"] if p["name"] == "samples"
-    ]
+    samples = [p for p in spec["paths"]["/api/v1/indices/{code}/sensitivity"]["get"]["parameters"]
+               if p["name"] == "samples"]
     assert samples and samples[0]["schema"]["maximum"] == web_indices.MAX_SAMPLES
     assert {"ScoreOut", "RankOut", "ExplainOut", "SensitivityOut", "IndexList"} <= set(spec["components"]["schemas"])
 
 
 # --- bad names -----------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("path", "status", "field"),
-    [
-        ("/indices/nope", 404, "code"),
-        ("/indices/qd766?period=2024-13", 422, "period"),
-        ("/indices/qd766?group=nowhere", 422, "group"),
-        ("/indices/qd766?group=VN", 422, None),  # not a group the index ranks
-        ("/indices/qd766?structure=1999x", 400, "structure"),
-        ("/indices/qd766/units/NOPE", 404, "unit"),
-        ("/indices/qd766/units/VN", 422, None),
-        ("/indices/qd766/units/P48?period=1990", 422, None),  # no version of the index for it
-        ("/indices/nope/ranking.csv", 404, "code"),
-        ("/indices/qd766/units/NOPE/scorecard.xlsx", 404, "unit"),
-    ],
-)
+@pytest.mark.parametrize(("path", "status", "field"), [
+    ("/indices/nope", 404, "code"),
+    ("/indices/qd766?period=2024-13", 422, "period"),
+    ("/indices/qd766?group=nowhere", 422, "group"),
+    ("/indices/qd766?group=VN", 422, None),  # not a group the index ranks
+    ("/indices/qd766?structure=1999x", 400, "structure"),
+    ("/indices/qd766/units/NOPE", 404, "unit"),
+    ("/indices/qd766/units/VN", 422, None),
+    ("/indices/qd766/units/P48?period=1990", 422, None),  # no version of the index for it
+    ("/indices/nope/ranking.csv", 404, "code"),
+    ("/indices/qd766/units/NOPE/scorecard.xlsx", 404, "unit"),
+])
 def test_bad_names_on_pages(client: TestClient, path: str, status: int, field: str | None) -> None:
     r = client.get(path)
     assert r.status_code == status, r.text[:300]
@@ -244,20 +235,17 @@ def test_bad_names_on_pages(client: TestClient, path: str, status: int, field: s
         assert f'data-field="{field}"' in r.text
 
 
-@pytest.mark.parametrize(
-    ("path", "status", "field"),
-    [
-        ("/api/v1/indices/nope/score?unit=P48", 404, "code"),
-        ("/api/v1/indices/qd766/score?unit=NOPE", 422, "unit"),
-        ("/api/v1/indices/qd766/score?unit=P48&period=2024-13", 422, "period"),
-        ("/api/v1/indices/qd766/score?unit=VN", 422, None),
-        ("/api/v1/indices/qd766/rank?group=nowhere", 422, "group"),
-        ("/api/v1/indices/qd766/sensitivity?samples=0", 422, "samples"),
-        ("/api/v1/indices/qd766/sensitivity?samples=5001", 422, "samples"),
-        ("/api/v1/indices/qd766/sensitivity?samples=abc", 422, "samples"),
-        ("/api/v1/indices/qd766/score", 400, "unit"),  # missing: malformed, as everywhere
-    ],
-)
+@pytest.mark.parametrize(("path", "status", "field"), [
+    ("/api/v1/indices/nope/score?unit=P48", 404, "code"),
+    ("/api/v1/indices/qd766/score?unit=NOPE", 422, "unit"),
+    ("/api/v1/indices/qd766/score?unit=P48&period=2024-13", 422, "period"),
+    ("/api/v1/indices/qd766/score?unit=VN", 422, None),
+    ("/api/v1/indices/qd766/rank?group=nowhere", 422, "group"),
+    ("/api/v1/indices/qd766/sensitivity?samples=0", 422, "samples"),
+    ("/api/v1/indices/qd766/sensitivity?samples=5001", 422, "samples"),
+    ("/api/v1/indices/qd766/sensitivity?samples=abc", 422, "samples"),
+    ("/api/v1/indices/qd766/score", 400, "unit"),  # missing: malformed, as everywhere
+])
 def test_bad_names_in_the_api(client: TestClient, path: str, status: int, field: str | None) -> None:
     r = client.get(path)
     assert r.status_code == status, r.text[:300]
@@ -271,20 +259,14 @@ def test_bad_names_in_the_api(client: TestClient, path: str, status: int, field:
 
 def test_an_index_of_the_nation_alone_is_never_a_server_error(client: TestClient) -> None:
     """The EGDI scores the nation (``units: [VN]``): its scorecard and API answer, or say why not (422)."""
-    for path in (
-        "/indices/egdi",
-        "/indices/egdi/units/VN",
-        "/api/v1/indices/egdi/score?unit=VN",
-        "/api/v1/indices/egdi/explain?unit=VN",
-        "/api/v1/indices/egdi/rank",
-    ):
+    for path in ("/indices/egdi", "/indices/egdi/units/VN", "/api/v1/indices/egdi/score?unit=VN",
+                 "/api/v1/indices/egdi/explain?unit=VN", "/api/v1/indices/egdi/rank"):
         assert client.get(path).status_code in (200, 422), path
 
 
 # --- live ----------------------------------------------------------------------------------------------------------
-def test_the_page_data_follows_the_data_version(
-    simulated_world: core.Workspace, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_page_data_follows_the_data_version(simulated_world: core.Workspace, make_client: MakeClient,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """Scores are kept per data version, as every page's data (``Dashboards.cached``): a new version (a saved
     value, an event batch past the grace) recomputes them, so the 766 score moves as the stream runs."""
     c = make_client(simulated_world)
@@ -322,11 +304,8 @@ def test_the_index_page_and_a_scorecard_in_a_browser(live: Any) -> None:
     external: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=exe,
-            headless=True,
-            args=["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=[
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
         try:
             ctx = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800}, locale="vi-VN")
 

@@ -20,18 +20,9 @@ from chiso.ingest.events import EventIngestor, _longer, _place_key, _row_ranges,
 
 
 def dossier(i: int, **kw: Any) -> dict[str, Any]:
-    ev: dict[str, Any] = {
-        "event_id": f"ev-{i:05d}",
-        "at": "2024-03-05T10:00:00",
-        "source_system": "dvc-test",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": "P01",
-        "status": "received",
-        "channel": "online",
-        "fee": 0,
-        "subunit": None,
-    }
+    ev: dict[str, Any] = {"event_id": f"ev-{i:05d}", "at": "2024-03-05T10:00:00", "source_system": "dvc-test",
+                          "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01",
+                          "status": "received", "channel": "online", "fee": 0, "subunit": None}
     ev.update(kw)
     return ev
 
@@ -52,16 +43,13 @@ class Meta:
         return type("RG", (), {"num_rows": self.sizes[i]})()
 
 
-@pytest.mark.parametrize(
-    ("sizes", "most", "expected"),
-    [
-        ([5, 5, 5], 7, [(0, 5), (5, 10), (10, 15)]),
-        ([3, 3, 3], 7, [(0, 6), (6, 9)]),
-        ([20], 7, [(0, 7), (7, 14), (14, 20)]),
-        ([2, 20, 2], 7, [(0, 2), (2, 9), (9, 16), (16, 22), (22, 24)]),
-        ([], 7, []),
-    ],
-)
+@pytest.mark.parametrize(("sizes", "most", "expected"), [
+    ([5, 5, 5], 7, [(0, 5), (5, 10), (10, 15)]),
+    ([3, 3, 3], 7, [(0, 6), (6, 9)]),
+    ([20], 7, [(0, 7), (7, 14), (14, 20)]),
+    ([2, 20, 2], 7, [(0, 2), (2, 9), (9, 16), (16, 22), (22, 24)]),
+    ([], 7, []),
+])
 def test_row_ranges_cover_the_file_once(sizes: list[int], most: int, expected: list[tuple[int, int]]) -> None:
     got = list(_row_ranges(Meta(sizes), most))
     assert got == expected

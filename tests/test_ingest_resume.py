@@ -39,21 +39,10 @@ app(sys.argv[1:])
 def write_events(path: Path) -> None:
     with path.open("w", encoding="utf-8") as f:
         for i in range(LINES):
-            f.write(
-                json.dumps(
-                    {
-                        "event_id": f"bulk-{i}",
-                        "at": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T09:00:00",
-                        "source_system": "dvc",
-                        "dossier_id": f"hs-{i}",
-                        "procedure_code": "1.001234",
-                        "unit": UNITS[i % len(UNITS)],
-                        "status": "received",
-                        "channel": ("online", "in_person")[i % 2],
-                    }
-                )
-                + "\n"
-            )
+            f.write(json.dumps({"event_id": f"bulk-{i}", "at": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T09:00:00",
+                                "source_system": "dvc", "dossier_id": f"hs-{i}", "procedure_code": "1.001234",
+                                "unit": UNITS[i % len(UNITS)], "status": "received",
+                                "channel": ("online", "in_person")[i % 2]}) + "\n")
 
 
 def test_a_killed_bulk_ingest_resumes_where_it_stopped(sqlite_workspace: core.Workspace, tmp_path: Path) -> None:

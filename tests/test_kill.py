@@ -56,18 +56,13 @@ if os.environ.get("CHISO_TEST_PAUSE_AFTER"):
         return out
     EventStore.append = append
 """
-SERVE = (
-    HOOK
-    + """
+SERVE = HOOK + """
 import sys
 from chiso.app import Workspace
 from chiso.web import serve
 serve(Workspace(Path(sys.argv[1]), sys.argv[2]), port=int(sys.argv[3]), log_level="warning")
 """
-)
-CONSUME = (
-    HOOK
-    + """
+CONSUME = HOOK + """
 import logging, sys
 from chiso.app import Workspace
 from chiso.ingest.nats import run_consumer
@@ -75,7 +70,6 @@ logging.basicConfig(level=logging.WARNING)
 run_consumer(Workspace(Path(sys.argv[1]), sys.argv[2]), sys.argv[3], sys.argv[4], stream=sys.argv[5],
              durable=sys.argv[6], ack_wait=3.0, fetch_batch=2, fetch_timeout=0.5, nak_delay=0.5)
 """
-)
 
 
 # --- the events: deterministic, several units, three months, sent out of date order ---------------
@@ -84,16 +78,10 @@ def make_events(n: int) -> list[dict[str, Any]]:
     for i in range(n):
         at = datetime(2024, 1, 1, 8) + timedelta(days=(i * 37) % 91, minutes=i % 600)
         ev: dict[str, Any] = {
-            "event_id": f"kill-{i:06d}",
-            "at": at.isoformat(),
-            "source_system": "dvc-kill",
-            "dossier_id": f"hs-{i // 2}",
-            "procedure_code": f"1.00{i % 9}",
-            "unit": UNITS[(i * 3) % len(UNITS)],
-            "status": "result_issued" if i % 3 == 0 else "received",
-            "channel": CHANNELS[(i // 3) % 4],
-            "documents": i % 4,
-            "documents_reused": (i % 4) // 2,
+            "event_id": f"kill-{i:06d}", "at": at.isoformat(), "source_system": "dvc-kill",
+            "dossier_id": f"hs-{i // 2}", "procedure_code": f"1.00{i % 9}", "unit": UNITS[(i * 3) % len(UNITS)],
+            "status": "result_issued" if i % 3 == 0 else "received", "channel": CHANNELS[(i // 3) % 4],
+            "documents": i % 4, "documents_reused": (i % 4) // 2,
         }
         if ev["status"] == "result_issued":
             ev["due_at"] = (at + timedelta(days=i % 5 - 2)).isoformat()  # 2 of 5 finish late
@@ -102,7 +90,7 @@ def make_events(n: int) -> list[dict[str, Any]]:
 
 
 def batches_of(events: list[dict[str, Any]]) -> list[bytes]:
-    bs = ["\n".join(json.dumps(e) for e in events[k : k + BATCH]).encode() for k in range(0, len(events), BATCH)]
+    bs = ["\n".join(json.dumps(e) for e in events[k:k + BATCH]).encode() for k in range(0, len(events), BATCH)]
     random.Random(7).shuffle(bs)  # batches go out in an order unrelated to their dates: late arrivals
     return bs
 
@@ -118,12 +106,9 @@ def hand_counts(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], tupl
         else:
             c["on_time_den", e["unit"], month] += 1
             c["on_time_num", e["unit"], month] += e["at"] <= e["due_at"]
-    return {
-        (ind, u, m): (c[f"{short}_num", u, m], c[f"{short}_den", u, m])
-        for ind, short in (("dossier_online_submission_rate", "online"), ("dossier_on_time_rate", "on_time"))
-        for u in UNITS
-        for m in ("2024-01", "2024-02", "2024-03")
-    }
+    return {(ind, u, m): (c[f"{short}_num", u, m], c[f"{short}_den", u, m])
+            for ind, short in (("dossier_online_submission_rate", "online"), ("dossier_on_time_rate", "on_time"))
+            for u in UNITS for m in ("2024-01", "2024-02", "2024-03")}
 
 
 # --- processes ---------------------------------------------------------------------------------------
@@ -135,18 +120,16 @@ def free_port() -> int:
 
 def start(code: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
-        )
+        return subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
 
 
 def pause_env(mode: str, after: int, marker: Path) -> dict[str, str]:
     return {"CHISO_TEST_PAUSE_AFTER": str(after), "CHISO_TEST_MARKER": str(marker)} if mode == "mid-commit" else {}
 
 
-def wait_until(
-    check: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 30
-) -> None:
+def wait_until(check: Callable[[], bool], proc: subprocess.Popen[bytes], log: Path, what: str,
+               timeout: float = 30) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
@@ -197,9 +180,8 @@ def check_final(ws: core.Workspace, events: list[dict[str, Any]]) -> None:
         recomputed = {(r["measure"], r["unit"], r["day"]): r["value"] for r in daily.to_pylist() if r["value"]}
         kept = {k: v for k, v in ws.store.events.all_daily().items() if v}
         assert kept == recomputed
-        assert ws.store.events.all_first_seen() == {
-            (r["measure"], r["unit"], r["key"]): r["first_day"] for r in first_seen.to_pylist()
-        }
+        assert ws.store.events.all_first_seen() == {(r["measure"], r["unit"], r["key"]): r["first_day"]
+                                                     for r in first_seen.to_pylist()}
         assert kept[("dossier_status_records", "P01", date(2024, 1, 1))] > 0
         for (ind, unit, month), (num, den) in hand_counts(events).items():
             f = ws.engine.value(ind, unit, month, compare=False).figure
@@ -311,22 +293,18 @@ def test_sigkill_during_http_ingest(ws: core.Workspace, tmp_path: Path, mode: st
         if mode == "mid-commit":  # the paused batch: durable, unanswered, and repaired by recover() at the restart
             assert to_recover == 1 and committed_unacked >= BATCH
 
-        answer = httpx.get(
-            f"{base}/api/v1/values/dossier_online_submission_rate", params={"unit": "P01", "period": "2024-02"}
-        ).json()
+        answer = httpx.get(f"{base}/api/v1/values/dossier_online_submission_rate",
+                           params={"unit": "P01", "period": "2024-02"}).json()
         assert (answer["numerator"], answer["denominator"]) == hand_counts(events)[
-            ("dossier_online_submission_rate", "P01", "2024-02")
-        ]
+            ("dossier_online_submission_rate", "P01", "2024-02")]
         stop(proc, log)
     finally:
         if proc.poll() is None:
             proc.kill()
-    print(
-        f"\nHTTP kill ({mode}): {len(batches)} batches of {BATCH}; {len(acked_before)} acknowledged before the kill; "
-        f"{len(in_flight_at_kill)} in flight at the kill, {committed_unacked // BATCH} of them already committed "
-        f"(unanswered), {to_recover} stored-but-uncounted for recover(); {len(resend) + 1} resent; "
-        f"{stored_at_kill} events stored at the kill; final {len(events)} events"
-    )
+    print(f"\nHTTP kill ({mode}): {len(batches)} batches of {BATCH}; {len(acked_before)} acknowledged before the kill; "
+          f"{len(in_flight_at_kill)} in flight at the kill, {committed_unacked // BATCH} of them already committed "
+          f"(unanswered), {to_recover} stored-but-uncounted for recover(); {len(resend) + 1} resent; "
+          f"{stored_at_kill} events stored at the kill; final {len(events)} events")
     check_final(ws, events)
 
 
@@ -364,7 +342,6 @@ def test_sigkill_during_nats_ingest(ws: core.Workspace, tmp_path: Path, mode: st
     marker = tmp_path / "paused"
     proc = start(CONSUME, args, log, pause_env(mode, 6, marker))
     try:
-
         def some_acked() -> bool:
             try:
                 return int(info().ack_floor.stream_seq) >= 5
@@ -401,10 +378,8 @@ def test_sigkill_during_nats_ingest(ws: core.Workspace, tmp_path: Path, mode: st
         js_call(lambda js: js.delete_stream(stream))
     with ws.store.engine.connect() as conn:  # one batch per delivery that reached step 2
         deliveries = conn.execute(text("SELECT count(*) FROM event_batch")).scalar_one()
-    print(
-        f"\nNATS kill ({mode}): {len(batches)} messages of {BATCH} (+1 duplicate); {acked_at_kill} acknowledged "
-        f"before the kill; {in_flight_at_kill} delivered but unacknowledged at the kill; {to_recover} stored but "
-        f"uncounted for recover(); {stored_at_kill} events stored at the kill; {deliveries} deliveries committed "
-        f"in all; final {len(events)} events"
-    )
+    print(f"\nNATS kill ({mode}): {len(batches)} messages of {BATCH} (+1 duplicate); {acked_at_kill} acknowledged "
+          f"before the kill; {in_flight_at_kill} delivered but unacknowledged at the kill; {to_recover} stored but "
+          f"uncounted for recover(); {stored_at_kill} events stored at the kill; {deliveries} deliveries committed "
+          f"in all; final {len(events)} events")
     check_final(ws, events)

@@ -11,9 +11,8 @@ from web_support import MakeClient
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
-def test_error_pages_keep_their_template_status_and_caching(
-    sqlite_workspace: core.Workspace, make_client: MakeClient
-) -> None:
+def test_error_pages_keep_their_template_status_and_caching(sqlite_workspace: core.Workspace,
+                                                             make_client: MakeClient) -> None:
     ws = sqlite_workspace
     public = make_client(ws, follow_redirects=False)
     r = public.get("/indicators/no_such")  # the dashboard page saying so, public

@@ -44,13 +44,8 @@ class Use:
 
 def _t_names(tree: ast.Module) -> set[str]:
     """The names ``chiso.i18n.t`` goes by in a module (``from chiso.i18n import t as say``)."""
-    return {
-        a.asname or a.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module == "chiso.i18n"
-        for a in node.names
-        if a.name == "t"
-    }
+    return {a.asname or a.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            and node.module == "chiso.i18n" for a in node.names if a.name == "t"}
 
 
 def python_uses(files: list[Path]) -> Iterator[Use]:
@@ -60,20 +55,11 @@ def python_uses(files: list[Path]) -> Iterator[Use]:
         names = _t_names(tree)
         where = str(path.relative_to(ROOT))
         for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id in names
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
                 known = all(k.arg is not None for k in node.keywords)
-                yield Use(
-                    f"{where}:{node.lineno}",
-                    node.args[0].value,
-                    {k.arg for k in node.keywords if k.arg is not None} if known else None,
-                )
+                yield Use(f"{where}:{node.lineno}", node.args[0].value,
+                          {k.arg for k in node.keywords if k.arg is not None} if known else None)
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and MINE.fullmatch(node.value):
                 yield Use(f"{where}:{node.lineno}", node.value, None)
 
@@ -116,11 +102,8 @@ def test_every_id_in_use_has_a_vietnamese_and_an_english_text() -> None:
 
 
 def test_the_two_languages_take_the_same_params() -> None:
-    differ = {
-        msg_id: (params_of(vi), params_of(en))
-        for msg_id, (vi, en) in MESSAGES.items()
-        if params_of(vi) != params_of(en)
-    }
+    differ = {msg_id: (params_of(vi), params_of(en)) for msg_id, (vi, en) in MESSAGES.items()
+              if params_of(vi) != params_of(en)}
     assert differ == {}
 
 
@@ -153,23 +136,15 @@ def inline_pairs(source: str, where: str) -> list[str]:
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
-            name = (
-                node.func.id
-                if isinstance(node.func, ast.Name)
-                else (node.func.attr if isinstance(node.func, ast.Attribute) else "")
-            )
+            name = node.func.id if isinstance(node.func, ast.Name) else (
+                node.func.attr if isinstance(node.func, ast.Attribute) else "")
             texts = [a for a in node.args if _is_text(a)]
             if name in ("tr", "lbl", "_label") or (name == "t" and len(texts) >= 2):
                 found.append(f"{where}:{node.lineno}: {ast.unparse(node)[:100]}")
         elif isinstance(node, ast.IfExp) and _is_text(node.body) and _is_text(node.orelse):
             test = node.test
-            if (
-                isinstance(test, ast.Compare)
-                and len(test.comparators) == 1
-                and _names_lang(test.left)
-                and isinstance(test.comparators[0], ast.Constant)
-                and test.comparators[0].value in LANGS
-            ):
+            if (isinstance(test, ast.Compare) and len(test.comparators) == 1 and _names_lang(test.left)
+                    and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value in LANGS):
                 found.append(f"{where}:{node.lineno}: {ast.unparse(node)[:100]}")
     return found
 
@@ -178,31 +153,22 @@ def inline_pairs(source: str, where: str) -> list[str]:
 def test_no_inline_pairs_in_python(area: str) -> None:
     """The command line's and the web's Python files name their texts by id. (The web's files were being converted
     when this test was written: until they are, ``web`` fails, listing what is left.)"""
-    found = [
-        hit
-        for path in sorted((SRC / area).glob("*.py"))
-        for hit in inline_pairs(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
-    ]
+    found = [hit for path in sorted((SRC / area).glob("*.py"))
+             for hit in inline_pairs(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))]
     assert found == []
 
 
 def test_no_inline_pairs_in_templates() -> None:
-    found = [
-        f"templates/{name}:{call.lineno}"
-        for name in TEMPLATE_NAMES
-        for call in template_calls(name)
-        if len(call.args) != 1 or not isinstance(call.args[0], nodes.Const)
-    ]
+    found = [f"templates/{name}:{call.lineno}" for name in TEMPLATE_NAMES for call in template_calls(name)
+             if len(call.args) != 1 or not isinstance(call.args[0], nodes.Const)]
     assert found == [], "templates call t(id, **params) with one literal id"
 
 
 def test_the_guard_sees_an_inline_pair() -> None:
     """What the two tests above look for, shown on code that has each."""
-    code = (
-        'def f(lang, n):\n    a = tr(lang, "Có", "Yes")\n    b = t("Có", "Yes")\n'
-        '    c = "Có" if lang == "vi" else "Yes"\n    d = f"{n} mục" if current_lang() == "vi" else f"{n} items"\n'
-        '    return lbl("x"), _label("Có", "Yes"), t("cli.error"), "Có" if n else "Yes"\n'
-    )
+    code = ('def f(lang, n):\n    a = tr(lang, "Có", "Yes")\n    b = t("Có", "Yes")\n'
+            '    c = "Có" if lang == "vi" else "Yes"\n    d = f"{n} mục" if current_lang() == "vi" else f"{n} items"\n'
+            '    return lbl("x"), _label("Có", "Yes"), t("cli.error"), "Có" if n else "Yes"\n')
     assert [hit.split(":")[1] for hit in inline_pairs(code, "sample")] == ["2", "3", "4", "5", "6", "6"]
     calls = list(env.parse('{{ t("Có", "Yes") }} {{ t("page.save") }} {{ t(name) }}').find_all(nodes.Call))
     assert [len(c.args) != 1 or not isinstance(c.args[0], nodes.Const) for c in calls] == [True, False, True]
@@ -256,12 +222,8 @@ def test_forms_js_gets_every_text_it_shows_from_the_page() -> None:
     sent = script_messages()
     assert shown and shown <= set(sent), f"forms.js shows texts the page does not send: {sorted(shown - set(sent))}"
     assert set(sent) <= MESSAGES.keys()
-    plain = [
-        (msg_id, text)
-        for msg_id in sent
-        for text in MESSAGES[msg_id]
-        if any(spec or conv for _, field, spec, conv in string.Formatter().parse(text) if field is not None)
-    ]
+    plain = [(msg_id, text) for msg_id in sent for text in MESSAGES[msg_id]
+             if any(spec or conv for _, field, spec, conv in string.Formatter().parse(text) if field is not None)]
     assert plain == [], "forms.js fills in plain {name} params only, without !r or a format"
     assert not re.search(r"[ạảãàáâậầấẩẫăắằặẳẵđêềếểễệôồốổỗộơờớởỡợưừứửữự]", js), "a Vietnamese text left in forms.js"
     for lang in LANGS:

@@ -27,21 +27,12 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def dossier(i: int, **kw: object) -> dict[str, object]:
-    return {
-        "event_id": f"m-{i}",
-        "at": "2024-03-05T10:00:00",
-        "source_system": "dvc",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": "P01",
-        "status": "received",
-        "channel": "online",
-    } | kw
+    return {"event_id": f"m-{i}", "at": "2024-03-05T10:00:00", "source_system": "dvc", "dossier_id": f"hs-{i}",
+            "procedure_code": "1.001234", "unit": "P01", "status": "received", "channel": "online"} | kw
 
 
-def test_metrics_count_requests_by_route_and_the_stores_events(
-    sqlite_workspace: core.Workspace, make_client: MakeClient
-) -> None:
+def test_metrics_count_requests_by_route_and_the_stores_events(sqlite_workspace: core.Workspace,
+                                                               make_client: MakeClient) -> None:
     ws = sqlite_workspace
     ing = ws.ingestor()
     batch = [dossier(i) for i in range(5)] + [dossier(1), dossier(9, status="lost")]  # a duplicate, a reject
@@ -72,19 +63,15 @@ def test_metrics_count_requests_by_route_and_the_stores_events(
     assert ready.status_code == 200 and ready.json()["status"] == "ready" and "log" not in ready.json()
     # a batch this node applies: its time too
     token = ws.store.events.add_source("portal-p01", "Cổng DVC", ["P01"], ["dossier"])
-    r = c.post(
-        "/api/v1/events/dossier",
-        content=json.dumps(dossier(20)) + "\n",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
-    )
+    r = c.post("/api/v1/events/dossier", content=json.dumps(dossier(20)) + "\n",
+               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
     assert r.status_code == 200, r.text
     m = samples(c.get("/metrics").text)
     assert m[("chiso_event_batch_seconds_count", kind)] == 1 and m[("chiso_events_accepted_total", kind)] == 6
 
 
 def test_a_node_on_nats_reports_the_writers_lag_and_is_not_ready_without_nats(
-    sqlite_workspace: core.Workspace, make_client: MakeClient
-) -> None:
+        sqlite_workspace: core.Workspace, make_client: MakeClient) -> None:
     ws = sqlite_workspace
     tag = uuid.uuid4().hex[:10]
     prefix, durable = f"chiso.metrics{tag}", f"writer-{tag}"

@@ -71,29 +71,15 @@ def writer(ws: core.Workspace) -> Iterator[EventWriter]:
 
 
 def dossier(i: int, unit: str, day: int, channel: str) -> dict[str, Any]:
-    return {
-        "event_id": f"nats-{i}",
-        "at": f"2024-03-{day:02d}T09:30:00",
-        "source_system": "dvc-test",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "2.000001",
-        "unit": unit,
-        "status": "received",
-        "channel": channel,
-    }
+    return {"event_id": f"nats-{i}", "at": f"2024-03-{day:02d}T09:30:00", "source_system": "dvc-test",
+            "dossier_id": f"hs-{i}", "procedure_code": "2.000001", "unit": unit, "status": "received",
+            "channel": channel}
 
 
 def ndxp(i: int, day: int) -> dict[str, Any]:
-    return {
-        "event_id": f"tx-{i}",
-        "at": f"2024-03-{day:02d}T11:00:00",
-        "source_system": "ndxp",
-        "consumer_unit": "P01",
-        "consumer_system": "dvc-hn",
-        "provider_unit": "BCA",
-        "provider_system": "csdlqg-dc",
-        "service": "tra-cuu-cong-dan",
-    }
+    return {"event_id": f"tx-{i}", "at": f"2024-03-{day:02d}T11:00:00", "source_system": "ndxp",
+            "consumer_unit": "P01", "consumer_system": "dvc-hn", "provider_unit": "BCA",
+            "provider_system": "csdlqg-dc", "service": "tra-cuu-cong-dan"}
 
 
 def ndjson(events: list[Any]) -> bytes:
@@ -139,7 +125,7 @@ def online_rate(ws: core.Workspace, unit: str) -> tuple[float | None, float | No
 def test_batches_duplicates_and_malformed(ws: core.Workspace, writer: EventWriter, jsenv: Js) -> None:
     units = ["P01", "P79", "BTP"]
     events = [dossier(i, units[i % 3], 1 + i % 28, "online" if i % 4 else "in_person") for i in range(120)]
-    batches = [ndjson(events[k : k + 40]) for k in range(0, 120, 40)]
+    batches = [ndjson(events[k:k + 40]) for k in range(0, 120, 40)]
     single = json.dumps(dossier(500, "P01", 30, "online"), indent=2).encode()  # one event, several lines
     asyncio.run(publish(jsenv, "dossier", [*batches, single]))
     asyncio.run(publish(jsenv, "ndxp", [json.dumps([ndxp(i, 1 + i % 3) for i in range(9)]).encode()]))
@@ -150,7 +136,8 @@ def test_batches_duplicates_and_malformed(ws: core.Workspace, writer: EventWrite
     assert asyncio.run(consumer_state(jsenv)) == (0, 0)  # all acknowledged
 
     def expected(unit: str) -> tuple[float, float]:
-        mine = [e for e in events if e["unit"] == unit] + ([dossier(500, "P01", 30, "online")] if unit == "P01" else [])
+        mine = [e for e in events if e["unit"] == unit] + ([dossier(500, "P01", 30, "online")] if unit == "P01"
+                                                           else [])
         return float(sum(e["channel"] == "online" for e in mine)), float(len(mine))
 
     for u in units:
@@ -167,33 +154,22 @@ def test_batches_duplicates_and_malformed(ws: core.Workspace, writer: EventWrite
     assert writer.call(lambda ing: ing.events.count("dossier")) == 121
 
     # a malformed message: its bad events are rejected with reasons, its good ones kept
-    mixed = ndjson(
-        [
-            dossier(600, "P01", 2, "online"),
-            "{not json",
-            dict(dossier(601, "P01", 2, "online"), channel="fax"),
-            dossier(602, "P99", 2, "online"),
-            dossier(603, "P79", 3, "postal"),
-        ]
-    )
+    mixed = ndjson([dossier(600, "P01", 2, "online"), "{not json", dict(dossier(601, "P01", 2, "online"),
+                    channel="fax"), dossier(602, "P99", 2, "online"), dossier(603, "P79", 3, "postal")])
     asyncio.run(publish(jsenv, "dossier", [mixed]))
     m = run(jsenv, writer, 1)
     assert (m.acked, m.received, m.accepted, m.rejected) == (1, 5, 2, 3)
     rejects = ws.store.events.rejects(source=f"nats:{jsenv.prefix}.dossier")
-    assert [(r.position, r.reason.split(":")[0]) for r in rejects] == [
-        (2, "not valid JSON"),
-        (3, "channel"),
-        (4, "unit"),
-    ]
+    assert [(r.position, r.reason.split(":")[0]) for r in rejects] == [(2, "not valid JSON"), (3, "channel"),
+                                                                        (4, "unit")]
     assert rejects[2].reason == "unit: 'P99' is not a ministry or province of the catalogue"
     n, d = expected("P01")
     assert online_rate(ws, "P01") == (n + 1, d + 1)
     assert asyncio.run(consumer_state(jsenv)) == (0, 0)
 
 
-def test_a_failed_commit_is_not_acked_and_comes_back(
-    ws: core.Workspace, jsenv: Js, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_commit_is_not_acked_and_comes_back(ws: core.Workspace, jsenv: Js,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     ing = ws.ingestor()
     real = EventIngestor.submit_records
     calls: list[int] = []
@@ -251,31 +227,13 @@ def test_serve_takes_http_and_nats_on_one_writer(ws: core.Workspace, jsenv: Js, 
     base, log = f"http://127.0.0.1:{port}", tmp_path / "serve.log"
     asyncio.run(publish(jsenv, "dossier", [ndjson([dossier(i, "P01", 3, "online") for i in range(5)])]))
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SERVE_WITH_NATS,
-                str(ws.root),
-                ws.resolved_db_url,
-                str(port),
-                SERVERS,
-                jsenv.prefix,
-                jsenv.stream,
-                jsenv.durable,
-            ],
-            stdout=out,
-            stderr=out,
-        )
+        proc = subprocess.Popen([sys.executable, "-c", SERVE_WITH_NATS, str(ws.root), ws.resolved_db_url, str(port),
+                                 SERVERS, jsenv.prefix, jsenv.stream, jsenv.durable], stdout=out, stderr=out)
     try:
-
         def answer() -> tuple[float | None, float | None] | None:
             try:
-                r = httpx.get(
-                    f"{base}/api/v1/values/dossier_online_submission_rate",
-                    params={"unit": "P01", "period": "2024-03"},
-                    timeout=2,
-                )
+                r = httpx.get(f"{base}/api/v1/values/dossier_online_submission_rate",
+                              params={"unit": "P01", "period": "2024-03"}, timeout=2)
             except httpx.TransportError:
                 return None
             return (r.json().get("numerator"), r.json().get("denominator"))
@@ -284,11 +242,8 @@ def test_serve_takes_http_and_nats_on_one_writer(ws: core.Workspace, jsenv: Js, 
         while answer() != (5.0, 5.0):  # the message published before the start is consumed
             assert proc.poll() is None and time.monotonic() < end, log.read_text()
             time.sleep(0.05)
-        r = httpx.post(
-            f"{base}/api/v1/events/dossier",
-            headers={"Authorization": f"Bearer {token}"},
-            content=ndjson([dossier(100 + i, "P01", 4, "in_person") for i in range(3)]),
-        )
+        r = httpx.post(f"{base}/api/v1/events/dossier", headers={"Authorization": f"Bearer {token}"},
+                       content=ndjson([dossier(100 + i, "P01", 4, "in_person") for i in range(3)]))
         assert r.status_code == 200 and r.json()["accepted"] == 3, r.text
         assert answer() == (5.0, 8.0)
         asyncio.run(publish(jsenv, "dossier", [ndjson([dossier(200, "P01", 5, "online")])]))

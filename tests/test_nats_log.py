@@ -31,16 +31,9 @@ STREAMED = 12  # batches streamed to a node that is killed on the way
 
 
 def event(i: int, unit: str = "P01") -> dict[str, Any]:
-    return {
-        "event_id": f"log-{i}",
-        "at": f"2024-03-{1 + i % 28:02d}T10:00:00",
-        "source_system": "dvc",
-        "dossier_id": f"hs-{i}",
-        "procedure_code": "1.001234",
-        "unit": unit,
-        "status": "received",
-        "channel": "online",
-    }
+    return {"event_id": f"log-{i}", "at": f"2024-03-{1 + i % 28:02d}T10:00:00", "source_system": "dvc",
+            "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": unit, "status": "received",
+            "channel": "online"}
 
 
 @pytest.fixture(scope="module")
@@ -70,12 +63,8 @@ def until(check: Callable[[], bool], proc: subprocess.Popen[bytes], logs: Path, 
 
 
 def chiso(d: dict[str, Any], *args: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-m", "chiso", "--workspace", str(d["root"]), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), *args],
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     return dict(json.loads(done.stdout))
 
@@ -86,26 +75,10 @@ def status(d: dict[str, Any]) -> dict[str, Any]:
 
 def writer(d: dict[str, Any], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "chiso",
-                "--workspace",
-                str(d["root"]),
-                "ingest",
-                "--from",
-                NATS,
-                "--subject-prefix",
-                d["prefix"],
-                "--durable",
-                d["durable"],
-                "--ack-wait",
-                "2",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        return subprocess.Popen([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), "ingest", "--from", NATS,
+                                 "--subject-prefix", d["prefix"], "--durable", d["durable"],
+                                 "--ack-wait", "2"],
+                                stdout=out, stderr=subprocess.STDOUT)
 
 
 def test_nodes_log_events_and_one_writer_applies_them_once_through_a_kill(deployment: dict[str, Any]) -> None:
@@ -119,15 +92,13 @@ def test_nodes_log_events_and_one_writer_applies_them_once_through_a_kill(deploy
         if b == 1:
             events.append(event(3))  # sent again: counted once
         node = d["nodes"][b % 2]  # either node takes events
-        r = httpx.post(
-            f"{node}/api/v1/events/dossier", headers=headers, content="\n".join(json.dumps(e) for e in events) + "\n"
-        )
+        r = httpx.post(f"{node}/api/v1/events/dossier", headers=headers,
+                       content="\n".join(json.dumps(e) for e in events) + "\n")
         assert r.status_code == 202, r.text
         assert r.json()["status"] == "logged" and r.json()["events"] == len(events)
         sent += 1
-    bad = httpx.post(
-        f"{d['nodes'][0]}/api/v1/events/dossier", content="{}\n", headers={**headers, "Authorization": "Bearer nope"}
-    )
+    bad = httpx.post(f"{d['nodes'][0]}/api/v1/events/dossier", content="{}\n",
+                     headers={**headers, "Authorization": "Bearer nope"})
     assert bad.status_code == 401  # the node checks the token before anything goes into the log
 
     # A node killed (SIGKILL) while a client streams batches to it: a batch it took into the log but never
@@ -173,20 +144,12 @@ def test_nodes_log_events_and_one_writer_applies_them_once_through_a_kill(deploy
     first.wait()
     second = writer(d, log)
     expected = (BATCHES + STREAMED) * PER_BATCH  # the duplicates counted once, the out-of-scope event rejected
-    until(
-        lambda: d["ws"].store.events.stored_by_kind().get("dossier", 0) >= expected,
-        second,
-        d["root"].parent,
-        "every event stored",
-    )
+    until(lambda: d["ws"].store.events.stored_by_kind().get("dossier", 0) >= expected, second, d["root"].parent,
+          "every event stored")
     # the log drained: every message delivered and acknowledged (a batch the killed writer had begun is left as
     # received, with nothing stored: its message came again and was applied as a batch of its own)
-    until(
-        lambda: (lambda st: st["log_pending"] == 0 and st["log_unacknowledged"] == 0)(status(d)),
-        second,
-        d["root"].parent,
-        "the log drained",
-    )
+    until(lambda: (lambda st: st["log_pending"] == 0 and st["log_unacknowledged"] == 0)(status(d)), second,
+          d["root"].parent, "the log drained")
     after = status(d)
     assert after["dossier_events"] == expected and after["counted_by"] == "batches"
     assert after["log_pending"] == 0 and after["log_unacknowledged"] == 0
@@ -195,12 +158,8 @@ def test_nodes_log_events_and_one_writer_applies_them_once_through_a_kill(deploy
     second.send_signal(signal.SIGTERM)
     assert second.wait(timeout=30) == 0
     # what the writer kept equals a full recompute from the stored events: nothing lost, nothing doubled
-    done = subprocess.run(
-        [sys.executable, "-m", "chiso", "--workspace", str(d["root"]), "events", "recompute", "--check"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(d["root"]), "events", "recompute",
+                           "--check"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     rate = d["ws"].engine.value("dossier_online_submission_rate", "P01", "2024")  # over dossiers received
     assert rate.figure is not None and rate.figure.denominator == expected

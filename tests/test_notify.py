@@ -114,18 +114,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Itera
     root = tmp_path_factory.mktemp("notify")
     ws = core.init_workspace(root / "ws", f"sqlite:///{root / 'store.sqlite'}")
     with (ws.root / "chiso.toml").open("a", encoding="utf-8") as f:
-        f.write(
-            f'\n[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\nsmtp_from = "chiso@example.vn"\n'
-            'retry = [0.05, 0.1]\nwebhook_allow = ["127.0.0.1"]\npoll = 0.5\ntimeout = 5\n'
-        )
+        f.write(f'\n[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {smtp_port}\nsmtp_from = "chiso@example.vn"\n'
+                'retry = [0.05, 0.1]\nwebhook_allow = ["127.0.0.1"]\npoll = 0.5\ntimeout = 5\n')
     users = {"hn": user(ws, "rep_hn", "reporter", "P01"), "p79": user(ws, "rep_p79", "reporter", "P79")}
     base = f"http://127.0.0.1:{receiver.port}"
     subs = {
         "mail": core.subscribe(ws, users["hn"], unit="P01", channel="email", target="hn@example.vn").id,
-        "hook": core.subscribe(
-            ws, users["hn"], unit="P01", kind="silent", channel="webhook", target=f"{base}/ok", secret=SECRET, lang="en"
-        ).id,
-        "fail": core.subscribe(ws, users["hn"], unit="P01", channel="webhook", target=f"{base}/fail", secret=SECRET).id,
+        "hook": core.subscribe(ws, users["hn"], unit="P01", kind="silent", channel="webhook", target=f"{base}/ok",
+                               secret=SECRET, lang="en").id,
+        "fail": core.subscribe(ws, users["hn"], unit="P01", channel="webhook", target=f"{base}/fail",
+                               secret=SECRET).id,
         "inapp": core.subscribe(ws, users["hn"], unit="P01", channel="inapp").id,
         "p79": core.subscribe(ws, users["p79"], unit="P79", channel="email", target="p79@example.vn").id,
     }
@@ -163,11 +161,8 @@ def test_a_silent_province_reaches_its_reporter_by_mail_within_seconds_once(worl
     text = msg.get_body(("plain",))
     assert html is not None and text is not None
     assert "Hà Nội" in html.get_content() and "<table>" in html.get_content()
-    w = (
-        world.ws.store.warnings.get(json.loads(world.receiver.at("/ok")[0][3])["warning"]["id"])
-        if wait_for(lambda: world.receiver.at("/ok"))
-        else None
-    )
+    w = world.ws.store.warnings.get(json.loads(world.receiver.at("/ok")[0][3])["warning"]["id"]) if wait_for(
+        lambda: world.receiver.at("/ok")) else None
     assert w is not None and w.unit == "P01"
     assert "Từ ngày" in text.get_content() and fmt_date(w.since.date(), "vi") in text.get_content()
     print(f"batch → mail: {first - world.raised_at:.2f} s")
@@ -180,10 +175,9 @@ def test_the_webhook_is_signed_with_the_subscriptions_secret(world: World) -> No
     _, _, headers, body = calls[0]
     want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
     assert hmac.compare_digest(headers["X-Chiso-Signature"], want)
-    assert not hmac.compare_digest(
-        headers["X-Chiso-Signature"],
-        "sha256=" + hmac.new(b"another-secret-of-enough-length", body, hashlib.sha256).hexdigest(),
-    )
+    assert not hmac.compare_digest(headers["X-Chiso-Signature"],
+                                   "sha256=" + hmac.new(b"another-secret-of-enough-length", body,
+                                                        hashlib.sha256).hexdigest())
     assert abs(int(headers["X-Chiso-Timestamp"]) - time.time()) < 120
     doc = json.loads(body)
     assert doc["warning"]["unit"] == "P01" and doc["warning"]["kind"] == "silent"
@@ -217,7 +211,7 @@ def test_another_provinces_reporter_never_hears_of_it(world: World) -> None:
 
 def test_in_app_notifications_list_the_warning(world: World) -> None:
     assert wait_for(lambda: len(core.notifications(world.ws, world.users["hn"])) == 1)
-    ((d, w),) = core.notifications(world.ws, world.users["hn"])
+    (d, w), = core.notifications(world.ws, world.users["hn"])
     assert w.unit == "P01" and d.subscription.channel == "inapp"
     assert core.notifications(world.ws, world.users["p79"]) == []
 

@@ -35,30 +35,27 @@ def test_reports_due_catch_up_every_missed_period_and_none_early() -> None:
     got = [str(p) for p in reports_due("monthly", date(2024, 11, 20), date(2025, 1, 15), 10)]
     assert got == ["2024-11", "2024-12"]  # October's fell due (10 November) before the subscription
     assert [str(p) for p in reports_due("monthly", date(2024, 11, 20), date(2024, 12, 9), 10)] == []
-    assert [str(p) for p in reports_due("quarterly", date(2024, 9, 1), date(2025, 1, 20), 15)] == ["2024Q3", "2024Q4"]
+    assert [str(p) for p in reports_due("quarterly", date(2024, 9, 1), date(2025, 1, 20), 15)] == ["2024Q3",
+                                                                                                   "2024Q4"]
     assert [str(p) for p in reports_due("annual", date(2024, 2, 1), date(2025, 1, 10), 10)] == ["2024"]
 
 
-def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(
-    sqlite_workspace: core.Workspace, cheap_hashes: None
-) -> None:
+def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(sqlite_workspace: core.Workspace,
+                                                                   cheap_hashes: None) -> None:
     ws = sqlite_workspace
     core.load(ws, "vn-2024", "tester")
     box, port = Mailbox(), free_port()
     smtp = Controller(box, hostname="127.0.0.1", port=port)
     smtp.start()
     try:
-        (ws.root / "chiso.toml").write_text(
-            (ws.root / "chiso.toml").read_text() + f"\n[notify]\nsmtp_host = "
-            f'"127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\n'
-        )
+        (ws.root / "chiso.toml").write_text((ws.root / "chiso.toml").read_text() + f'\n[notify]\nsmtp_host = '
+                                            f'"127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\n')
         r = ws.store.users.create("nat", "Văn phòng", "pw-nat-123", "viewer", "VN")
         nat = auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
         sub = core.subscribe(ws, nat, unit="VN", report="monthly", channel="email", target="vp@example.vn")
         with ws.store.engine.begin() as conn:  # subscribed in November 2024
-            conn.execute(
-                update(s.subscription).where(s.subscription.c.id == sub.id).values(created_at=datetime(2024, 11, 20))
-            )
+            conn.execute(update(s.subscription).where(s.subscription.c.id == sub.id)
+                         .values(created_at=datetime(2024, 11, 20)))
         other = core.Workspace(ws.root, ws.db_url)  # a second process's scheduler
         a, b = ws.dispatcher(), other.dispatcher()
         today = date(2025, 1, 15)  # down since before 10 December: November's and December's are due
@@ -74,12 +71,7 @@ def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(
             assert len(pdfs) == 1 and pdfs[0].get_content().startswith(b"%PDF")
         other.close()
         with pytest.raises(ValidationError):
-            core.subscribe(
-                ws,
-                nat,
-                unit="P01.D001" if "P01.D001" in ws.catalogue.units else "P01",
-                report="monthly",
-                channel="inapp",
-            )
+            core.subscribe(ws, nat, unit="P01.D001" if "P01.D001" in ws.catalogue.units else "P01", report="monthly",
+                           channel="inapp")
     finally:
         smtp.stop()

@@ -106,16 +106,8 @@ def test_subscribing_is_bounded_and_scoped(ws: core.Workspace) -> None:
     with pytest.raises(PermissionDenied):
         check_subscription(cat, hn, unit="P79", channel="inapp")
     assert check_subscription(cat, nation, unit="P79", channel="inapp")["unit"] == "P79"
-    for target in (
-        "file:///etc/passwd",
-        "javascript:alert(1)",
-        "gopher://x/",
-        "http://user:pw@host/",
-        "http://" + "a" * 600 + ".vn/",
-        "http:///nohost",
-        "http://host:99999/",
-        "http://a b/",
-    ):
+    for target in ("file:///etc/passwd", "javascript:alert(1)", "gopher://x/", "http://user:pw@host/",
+                   "http://" + "a" * 600 + ".vn/", "http:///nohost", "http://host:99999/", "http://a b/"):
         with pytest.raises(ValidationError) as e:
             check_subscription(cat, hn, unit="P01", channel="webhook", target=target, secret="x" * 20)
         assert [p.field for p in e.value.problems] == ["target"], target
@@ -124,15 +116,10 @@ def test_subscribing_is_bounded_and_scoped(ws: core.Workspace) -> None:
     for target in ("a" * 250 + "@example.vn", "no-at-sign", "a@b", "x@example.vn\nBcc: y@z.vn"):
         with pytest.raises(ValidationError):
             check_subscription(cat, hn, unit="P01", channel="email", target=target)
-    bad = [
-        dict(unit="NOPE", channel="inapp"),
-        dict(unit="P01", channel="pigeon"),
-        dict(unit="P01", channel="inapp", kind="loud"),
-        dict(unit="P01", channel="inapp", report="weekly"),
-        dict(unit="P01", channel="inapp", indicator="nope"),
-        dict(unit="P01", channel="inapp", lang="fr"),
-        dict(unit="P01", channel="inapp", report="monthly", kind="silent"),
-    ]
+    bad = [dict(unit="NOPE", channel="inapp"), dict(unit="P01", channel="pigeon"),
+           dict(unit="P01", channel="inapp", kind="loud"), dict(unit="P01", channel="inapp", report="weekly"),
+           dict(unit="P01", channel="inapp", indicator="nope"), dict(unit="P01", channel="inapp", lang="fr"),
+           dict(unit="P01", channel="inapp", report="monthly", kind="silent")]
     for fields in bad:
         with pytest.raises(ValidationError):
             check_subscription(cat, hn, **fields)  # type: ignore[arg-type]
@@ -149,12 +136,8 @@ def test_subscribing_is_bounded_and_scoped(ws: core.Workspace) -> None:
 
 
 def test_webhooks_stay_off_internal_addresses_unless_allowed() -> None:
-    for url in (
-        "http://127.0.0.1:8000/x",
-        "http://169.254.169.254/latest/meta-data",
-        "http://10.0.0.1/",
-        "http://localhost/",
-    ):
+    for url in ("http://127.0.0.1:8000/x", "http://169.254.169.254/latest/meta-data", "http://10.0.0.1/",
+                "http://localhost/"):
         assert url_problem(url) is None
         assert reachable(url, ()) is not None, url  # refused: internal
     assert reachable("http://127.0.0.1:8000/x", ("127.0.0.1",)) is None
@@ -170,22 +153,14 @@ def test_the_deployments_notify_settings_read_and_bad_ones_are_refused() -> None
 
     got = NotifySettings.read(tomllib.loads((ROOT / "deploy" / "chiso.toml").read_text(encoding="utf-8")))
     assert got.smtp_port == 587 and got.retry == (1.0, 4.0, 16.0) and got.webhook_allow == ()
-    for bad in (
-        {"smtp_port": 0},
-        {"retry": [1, "x"]},
-        {"retry": [-1]},
-        {"webhook_allow": "127.0.0.1"},
-        {"max_per_user": 0},
-        {"smpt_host": "x"},
-        {"smtp_starttls": "yes"},
-    ):
+    for bad in ({"smtp_port": 0}, {"retry": [1, "x"]}, {"retry": [-1]}, {"webhook_allow": "127.0.0.1"},
+                {"max_per_user": 0}, {"smpt_host": "x"}, {"smtp_starttls": "yes"}):
         with pytest.raises(WorkspaceError):
             NotifySettings.read({"notify": bad})
 
 
-def test_waking_the_dispatcher_never_waits_on_a_slow_webhook(
-    sqlite_workspace: core.Workspace, cheap_hashes: None
-) -> None:
+def test_waking_the_dispatcher_never_waits_on_a_slow_webhook(sqlite_workspace: core.Workspace,
+                                                             cheap_hashes: None) -> None:
     """The event writer's hook only wakes the dispatcher's thread: a receiver taking 2 s holds up the thread, not
     the caller."""
     import time
@@ -208,18 +183,11 @@ def test_waking_the_dispatcher_never_waits_on_a_slow_webhook(
     threading.Thread(target=server.serve_forever, daemon=True).start()
     ws = sqlite_workspace
     try:
-        (ws.root / "chiso.toml").write_text(
-            (ws.root / "chiso.toml").read_text() + '\n[notify]\nwebhook_allow = ["127.0.0.1"]\npoll = 1\n'
-        )
+        (ws.root / "chiso.toml").write_text((ws.root / "chiso.toml").read_text()
+                                            + '\n[notify]\nwebhook_allow = ["127.0.0.1"]\npoll = 1\n')
         hn = user(ws, "hn", "reporter", "P01")
-        core.subscribe(
-            ws,
-            hn,
-            unit="P01",
-            channel="webhook",
-            target=f"http://127.0.0.1:{server.server_address[1]}/",
-            secret="s" * 20,
-        )
+        core.subscribe(ws, hn, unit="P01", channel="webhook", target=f"http://127.0.0.1:{server.server_address[1]}/",
+                       secret="s" * 20)
         ws.store.warnings.sync([silent("P01")], [])
         t0 = time.monotonic()
         ws.notify_now()
@@ -236,7 +204,8 @@ def test_waking_the_dispatcher_never_waits_on_a_slow_webhook(
         server.shutdown()
 
 
-def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core.Workspace, cheap_hashes: None) -> None:
+def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core.Workspace,
+                                                                 cheap_hashes: None) -> None:
     import time
 
     from chiso import workflow
@@ -245,22 +214,13 @@ def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core
     ws = workspace
     ds = ws.catalogue.datasets["province_monthly"]
     teams = "community_dx_teams"
-    ws.store.write_values(
-        [
-            ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m, source="test")
-            for m in range(1, 6)
-        ],
-        actor="test",
-    )
+    ws.store.write_values([ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m,
+                                      source="test") for m in range(1, 6)], actor="test")
     reporter = workflow.to_user(ws.store.users.create("hn", "hn", "pw-hn-12345", "reporter", "P01"))
     reviewer = workflow.to_user(ws.store.users.create("hnrev", "hnrev", "pw-hnrev-123", "reviewer", "P01"))
     core.subscribe(ws, reporter, unit="P01", indicator=teams, channel="inapp")
-    entries = [
-        workflow.Entry(
-            c, value=500.0 if c == teams else 50.0, comment="thành lập tổ ở mọi thôn" if c == teams else None
-        )
-        for c in ds.indicators
-    ]
+    entries = [workflow.Entry(c, value=500.0 if c == teams else 50.0,
+                              comment="thành lập tổ ở mọi thôn" if c == teams else None) for c in ds.indicators]
     workflow.save_form(ws, reporter, ds.id, "P01", "2026-06", entries)
     workflow.submit_form(ws, reporter, ds.id, "P01", "2026-06")
     workflow.approve_form(ws, reviewer, ds.id, "P01", "2026-06")
@@ -272,9 +232,8 @@ def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core
     ws.close()
 
 
-def test_without_an_smtp_server_mail_goes_into_the_outbox_whole(
-    sqlite_workspace: core.Workspace, tmp_path: Path
-) -> None:
+def test_without_an_smtp_server_mail_goes_into_the_outbox_whole(sqlite_workspace: core.Workspace,
+                                                                 tmp_path: Path) -> None:
     from email.message import EmailMessage
 
     box = tmp_path / "outbox"

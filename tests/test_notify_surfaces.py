@@ -29,48 +29,19 @@ def silent(unit: str) -> Finding:
     return Finding("silent", unit, "stream:dossier", None, 120.0, 0.0, datetime(2026, 3, 2), {"window": "day"})
 
 
-def test_the_command_line_subscribes_lists_runs_and_unsubscribes(
-    sqlite_workspace: core.Workspace, cheap_hashes: None
-) -> None:
+def test_the_command_line_subscribes_lists_runs_and_unsubscribes(sqlite_workspace: core.Workspace,
+                                                                 cheap_hashes: None) -> None:
     ws = sqlite_workspace
     ws.store.users.create("hn", "Hà Nội", "pw-hn-123", "reporter", "P01")
     made = json.loads(cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--channel", "inapp", "--json"))
     assert made["unit"] == "P01" and made["channel"] == "inapp" and "secret" not in made
     out = cli_run(ws, "subscribe", "--user", "hn", "--unit", "P79", code=2)  # not their province
     assert "may not subscribe" in out
-    out = cli_run(
-        ws,
-        "subscribe",
-        "--user",
-        "hn",
-        "--unit",
-        "P01",
-        "--channel",
-        "webhook",
-        "--to",
-        "file:///etc/passwd",
-        "--secret",
-        "s" * 20,
-        code=2,
-    )
+    out = cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--channel", "webhook", "--to",
+                  "file:///etc/passwd", "--secret", "s" * 20, code=2)
     assert "http or https" in out
-    hook = json.loads(
-        cli_run(
-            ws,
-            "subscribe",
-            "--user",
-            "hn",
-            "--unit",
-            "P01",
-            "--channel",
-            "webhook",
-            "--to",
-            "https://hooks.example.vn/chiso",
-            "--secret",
-            "s" * 20,
-            "--json",
-        )
-    )
+    hook = json.loads(cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--channel", "webhook", "--to",
+                              "https://hooks.example.vn/chiso", "--secret", "s" * 20, "--json"))
     listed = json.loads(cli_run(ws, "subscriptions", "--json"))
     assert [(x["id"], x["user"]) for x in listed] == [(made["id"], "hn"), (hook["id"], "hn")]
     assert "s" * 20 not in cli_run(ws, "subscriptions")
@@ -104,24 +75,20 @@ def test_the_api_is_the_users_own_with_csrf(workspace: core.Workspace, make_clie
     assert hn.get("/api/v1/subscriptions").json()["count"] == 0
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"unit": "P01", "channel": "webhook", "target": "gopher://x", "secret": "s" * 20},
-        {"unit": "P01", "channel": "webhook", "target": "http://" + "a" * 700, "secret": "s" * 20},
-        {"unit": "P01", "channel": "email", "target": "x" * 300},
-        {"unit": "P01", "channel": "email", "target": "a@b.vn\r\nBcc: c@d.vn"},
-        {"unit": "NOPE", "channel": "inapp"},
-        {"unit": "P01", "channel": "inapp", "indicator": "nope"},
-        {"unit": "P01", "channel": "pigeon"},
-        {"unit": "P01", "channel": "inapp", "extra": 1},
-        {"unit": "\x00", "channel": "inapp"},
-        [],
-    ],
-)
-def test_no_subscription_input_makes_a_500(
-    sqlite_workspace: core.Workspace, make_client: MakeClient, body: object
-) -> None:
+@pytest.mark.parametrize("body", [
+    {"unit": "P01", "channel": "webhook", "target": "gopher://x", "secret": "s" * 20},
+    {"unit": "P01", "channel": "webhook", "target": "http://" + "a" * 700, "secret": "s" * 20},
+    {"unit": "P01", "channel": "email", "target": "x" * 300},
+    {"unit": "P01", "channel": "email", "target": "a@b.vn\r\nBcc: c@d.vn"},
+    {"unit": "NOPE", "channel": "inapp"},
+    {"unit": "P01", "channel": "inapp", "indicator": "nope"},
+    {"unit": "P01", "channel": "pigeon"},
+    {"unit": "P01", "channel": "inapp", "extra": 1},
+    {"unit": "\x00", "channel": "inapp"},
+    [],
+])
+def test_no_subscription_input_makes_a_500(sqlite_workspace: core.Workspace, make_client: MakeClient,
+                                           body: object) -> None:
     c = make_client(sqlite_workspace, user="hn", role="reporter", unit="P01", raise_server_exceptions=False)
     r = c.post("/api/v1/subscriptions", json=body, headers={"X-CSRF-Token": c.csrf})
     assert r.status_code in (400, 422), r.text  # a request's shape: 400; a value against chiso's rules: 422
@@ -142,12 +109,8 @@ def test_the_page_adds_lists_and_removes_the_users_own(workspace: core.Workspace
     bad = hn.post("/subscriptions", data=form | {"target": "not-an-address", "csrf": hn.csrf})
     assert bad.status_code == 422 and "hn@example.vn" in bad.text  # the error on the page, the list kept
     [sub] = core.subscriptions(workspace, core.user_named(workspace, "hn"))
-    assert (
-        make_client(workspace, user="hcm", role="reporter", unit="P79")
-        .get("/subscriptions")
-        .text.count("hn@example.vn")
-        == 0
-    )
+    assert make_client(workspace, user="hcm", role="reporter", unit="P79").get("/subscriptions").text.count(
+        "hn@example.vn") == 0
     gone = hn.post(f"/subscriptions/{sub.id}/delete", data={"csrf": hn.csrf})
     assert gone.status_code == 200 and "hn@example.vn" not in gone.text
     assert make_client(workspace).get("/subscriptions", follow_redirects=False).status_code == 303  # to /login

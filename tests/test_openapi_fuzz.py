@@ -41,13 +41,8 @@ from chiso.web import create_app
 from chiso.web.session import COOKIE
 
 EXAMPLES = {GenerationMode.POSITIVE: 20, GenerationMode.NEGATIVE: 8}  # per operation
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-    response_headers_conformance,
-]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
+          response_headers_conformance]
 UNITS = ["P48", "P96", "VN", "provinces", "BTP", "Đà Nẵng", "da nang", "P00"]
 REAL: dict[str, list[Any]] = {  # parameter name -> names that exist (and a few near misses)
     "dataset": [DATASET, "security_quarterly", "ministry_monthly"],
@@ -64,15 +59,9 @@ REAL: dict[str, list[Any]] = {  # parameter name -> names that exist (and a few 
     "pillar": ["digital_government", "digital_economy"],
     "drafts": [True, "1"],
 }
-FORMS = [
-    {"dataset": d, "unit": u, "period": p}
-    for d, u, p in (
-        (DATASET, "P48", "2024-04"),
-        (DATASET, "P96", "2024-05"),
-        ("security_quarterly", "P48", "2024Q2"),
-        ("ministry_monthly", "BTP", "2024-04"),
-    )
-]
+FORMS = [{"dataset": d, "unit": u, "period": p} for d, u, p in (
+    (DATASET, "P48", "2024-04"), (DATASET, "P96", "2024-05"), ("security_quarterly", "P48", "2024Q2"),
+    ("ministry_monthly", "BTP", "2024-04"))]
 
 
 def _realistic(context: Any, values: Any) -> st.SearchStrategy[Any]:
@@ -85,15 +74,11 @@ def _realistic(context: Any, values: Any) -> st.SearchStrategy[Any]:
         return UNITS if k == "code" and path.startswith("/api/v1/units") else REAL.get(k)
 
     if set(values) == {"dataset", "unit", "period"}:  # a form: only whole real places open one
-        return st.one_of(
-            st.sampled_from(FORMS),
-            st.fixed_dictionaries({k: st.one_of(st.sampled_from(REAL[k]), st.just(v)) for k, v in values.items()}),
-            st.just(values),
-        )
+        return st.one_of(st.sampled_from(FORMS), st.fixed_dictionaries(
+            {k: st.one_of(st.sampled_from(REAL[k]), st.just(v)) for k, v in values.items()}), st.just(values))
     every = st.fixed_dictionaries({k: st.sampled_from(r) if (r := real(k)) else st.just(v) for k, v in values.items()})
-    mixed = st.fixed_dictionaries(
-        {k: st.one_of(st.sampled_from(r), st.just(v)) if (r := real(k)) else st.just(v) for k, v in values.items()}
-    )
+    mixed = st.fixed_dictionaries({k: st.one_of(st.sampled_from(r), st.just(v)) if (r := real(k)) else st.just(v)
+                                   for k, v in values.items()})
     # Hypothesis leans to a one_of's first branches: the real names first, the generated values last
     return st.one_of(every, mixed, st.just(values))
 
@@ -136,20 +121,13 @@ def api_schema(fuzz_ws: core.Workspace) -> Iterator[Any]:
     app.state.writer.close()  # no lifespan over ASGI here: close the event writer the batches opened
 
 
-def _fuzz(
-    operation: Any, mode: GenerationMode, statuses: Counter[int], ws: core.Workspace, user_id: int, event_token: str
-) -> None:
+def _fuzz(operation: Any, mode: GenerationMode, statuses: Counter[int], ws: core.Workspace, user_id: int,
+          event_token: str) -> None:
     """One operation, one generation mode: raises schemathesis's failure (with a curl line) when a check fails."""
 
     @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(
-        max_examples=EXAMPLES[mode],
-        deadline=None,
-        derandomize=True,
-        database=None,
-        phases=[Phase.explicit, Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     def run(case: Any) -> None:
         token, csrf = ws.store.users.start_session(user_id)
         # the session's real CSRF token wins over a generated one: the checks behind it are the target

@@ -89,15 +89,8 @@ def allowed_coverage(eng: Engine, f: Stated) -> set[tuple[int, int]]:
     return out
 
 
-PROJECTED = {
-    "projection": "value",
-    "low": "low",
-    "high": "high",
-    "needed": "needed",
-    "recent": "current",
-    "per_month": "per_month",
-    "probability": "probability",
-}
+PROJECTED = {"projection": "value", "low": "low", "high": "high", "needed": "needed", "recent": "current",
+             "per_month": "per_month", "probability": "probability"}
 
 
 def check_figures(ws: core.Workspace, report: Report) -> int:
@@ -109,9 +102,8 @@ def check_figures(ws: core.Workspace, report: Report) -> int:
         if f.role in PROJECTED:  # a year-end projection, as Foresight makes it from the data to the period's end
             key2 = (f.indicator, f.unit)
             if key2 not in projections:
-                projections[key2] = Foresight(eng).project(
-                    f.indicator, f.unit, int(f.period), as_of=Period.parse(report.period).end
-                )
+                projections[key2] = Foresight(eng).project(f.indicator, f.unit, int(f.period),
+                                                           as_of=Period.parse(report.period).end)
             got = getattr(projections[key2], PROJECTED[f.role])
             assert got is not None, f
             want = abs(got) if f.role == "per_month" else 100 * got if f.role == "probability" else got
@@ -475,30 +467,14 @@ def test_reports_after_and_across_the_2025_change_use_the_new_units(loaded: core
     rate = "dossier_full_online_rate"
 
     def v(unit: str, period: str, num: int, den: int) -> ValueInput:
-        return ValueInput(
-            indicator=rate,
-            unit=unit,
-            period=period,
-            value=round(100 * num / den, 2),
-            numerator=num,
-            denominator=den,
-            source="test",
-        )
+        return ValueInput(indicator=rate, unit=unit, period=period, value=round(100 * num / den, 2), numerator=num,
+                          denominator=den, source="test")
 
-    rows = [
-        v("P37-2025", "2025Q3", 700, 1000),
-        v("P01", "2025Q3", 600, 1000),
-        v("BTC-2025", "2025Q3", 90, 100),
-        v("BTP", "2025Q3", 50, 100),
-    ]
+    rows = [v("P37-2025", "2025Q3", 700, 1000), v("P01", "2025Q3", 600, 1000), v("BTC-2025", "2025Q3", 90, 100),
+            v("BTP", "2025Q3", 50, 100)]
     # the year 2025: Hà Nam, Nam Định, Ninh Bình for the first half, the new Ninh Bình for the second
-    rows += [
-        v("P35", "2025S1", 300, 1000),
-        v("P36", "2025S1", 540, 1200),
-        v("P37", "2025S1", 410, 800),
-        v("P37-2025", "2025S2", 1500, 2000),
-        v("P01", "2025", 1300, 2000),
-    ]
+    rows += [v("P35", "2025S1", 300, 1000), v("P36", "2025S1", 540, 1200), v("P37", "2025S1", 410, 800),
+             v("P37-2025", "2025S2", 1500, 2000), v("P01", "2025", 1300, 2000)]
     # Finance and Planning for January and February, the new Finance from March
     rows += [v(u, f"2025-{m:02d}", 10, 20) for u in ("BTC", "BKHDT") for m in (1, 2)]
     rows += [v("BTC-2025", f"2025-{m:02d}", 30, 40) for m in range(3, 13)]

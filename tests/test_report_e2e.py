@@ -48,10 +48,8 @@ def squash(text: str) -> str:
 @pytest.fixture(scope="module")
 def ws(simulated_world: core.Workspace, cheap_hashes: None) -> core.Workspace:
     """The simulated world with the national office's reviewer and a reporter of Đà Nẵng."""
-    for name, full, role, unit in (
-        ("rev", "Người duyệt quốc gia", "reviewer", "VN"),
-        ("dn", "Báo cáo viên Đà Nẵng", "reporter", "P48"),
-    ):
+    for name, full, role, unit in (("rev", "Người duyệt quốc gia", "reviewer", "VN"),
+                                   ("dn", "Báo cáo viên Đà Nẵng", "reporter", "P48")):
         if simulated_world.store.users.by_username(name) is None:
             simulated_world.store.users.create(name, full, "mật-khẩu-đủ-dài", role, unit)
     return simulated_world
@@ -115,7 +113,8 @@ def test_no_figure_in_the_prose_but_stated_ones(annual: Report) -> None:
             before = rest[: m.start()]
             is_year = re.fullmatch(r"(19|20)\d\d", token) is not None
             in_period = re.search(r"(tháng|quý|T|Q)\s*[\dIVX/]*$", before) is not None or "/" in token
-            assert is_year or in_period or PERIOD_WORDS.search(before), f"unstated number {token!r} in: {block.text!r}"
+            assert is_year or in_period or PERIOD_WORDS.search(before), (
+                f"unstated number {token!r} in: {block.text!r}")
 
 
 def test_cli_writes_pdf_and_docx_that_state_the_data(ws: core.Workspace, annual: Report, tmp_path: Path) -> None:
@@ -151,9 +150,8 @@ def test_cli_writes_pdf_and_docx_that_state_the_data(ws: core.Workspace, annual:
     # and its first page drawn, for a look
     pdftoppm = shutil.which("pdftoppm")
     assert pdftoppm is not None, "pdftoppm is missing: scripts/browser.sh installs poppler-utils"
-    subprocess.run(
-        [pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf_path), str(tmp_path / "page")], check=True
-    )
+    subprocess.run([pdftoppm, "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf_path), str(tmp_path / "page")],
+                   check=True)
     pngs = sorted(tmp_path.glob("page-*.png"))
     assert len(pngs) == 2 and all(p.stat().st_size > 5_000 for p in pngs)
 
@@ -204,7 +202,7 @@ def test_web_lists_writes_and_serves_reports(ws: core.Workspace, make_client: Ma
 def test_round_trip_dataset_report_extract(loaded: core.Workspace, form: str, floor: float) -> None:
     """The 2024 annual report written from the 2024 dataset alone, read back by ``extract`` from its text, its
     PDF and its DOCX: what it reads (unflagged) is what the data holds, and it reads back most of what the
-    report states; a PDF's figures keep their page."""
+    report states; a PDF's figures keep their page, a DOCX's their paragraph."""
     from chiso.ingest.extract import decode_document, extract
     from chiso.report.render import to_docx, to_pdf
 
@@ -227,15 +225,13 @@ def test_round_trip_dataset_report_extract(loaded: core.Workspace, form: str, fl
     wrong = []
     for x in proposals:
         a = loaded.engine.value(x.code, x.unit, x.period, compare=False)
-        if a.value is None or abs(a.value - (x.value or 0)) > 0.5 * 10**-a.indicator.decimals + 1e-9 * abs(a.value):
+        if a.value is None or abs(a.value - (x.value or 0)) > 0.5 * 10 ** -a.indicator.decimals + 1e-9 * abs(a.value):
             wrong.append((x.key, x.value, a.value, x.where.snippet if hasattr(x.where, "snippet") else x.where))
     precision = 1 - len(wrong) / len(proposals)
     found = {x.key for x in proposals} & set(stated)
     in_prose = {k for k, f in stated.items() if f.text in report.text()}
     recall = len(found & in_prose) / len(in_prose)
-    print(
-        f"round trip ({form}): {len(proposals)} read, precision {precision:.3f}; {len(in_prose)} stated, "
-        f"recall {recall:.3f}"
-    )
+    print(f"round trip ({form}): {len(proposals)} read, precision {precision:.3f}; {len(in_prose)} stated, "
+          f"recall {recall:.3f}")
     assert precision >= 0.98, wrong[:10]
     assert recall >= floor

@@ -48,7 +48,7 @@ def vn_percent(v: float) -> str:
 def in_text(u: Unit) -> str:
     """A commune in running text: its official word small, "phường Xuân Hà", "xã Hòa Phú"."""
     assert u.local_type and u.name.startswith(u.local_type)
-    return u.local_type.lower() + u.name[len(u.local_type) :]
+    return u.local_type.lower() + u.name[len(u.local_type):]
 
 
 def text(p: Paragraph) -> str:
@@ -149,7 +149,7 @@ def test_the_766_index_of_the_communes(simulated_world: core.Workspace, report: 
     assert f"{len(scored)}/{len(cat.communes_of('P48', END_2024))} xã, phường được chấm điểm" in whole
     best = scored[0]
     said = f"{in_text(cat.units[best.unit.code])} ({best.value:.2f}".rstrip("0").rstrip(".").replace(".", ",")
-    assert "Dẫn đầu là " + said in whole, whole[whole.index("766") :][:600]
+    assert "Dẫn đầu là " + said in whole, whole[whole.index("766"):][:600]
 
 
 def test_the_province_beside_the_nation_and_its_bloc(simulated_world: core.Workspace, report: Report) -> None:
@@ -311,7 +311,9 @@ def test_who_may_write_a_provinces_report(simulated_world: core.Workspace) -> No
     assert not auth.can_write_report(cat, reporter, "P48") and not auth.can_write_report(cat, None, "P48")
 
 
-def test_the_web_lets_a_province_write_its_own_report(simulated_world: core.Workspace, make_client: MakeClient) -> None:
+def test_the_web_lets_a_province_write_its_own_report(
+    simulated_world: core.Workspace, make_client: MakeClient
+) -> None:
     ws = simulated_world
     dn = make_client(ws, user="tinh-p48-rev", role="reviewer", unit="P48", follow_redirects=False)
     page = dn.get("/reports")

@@ -83,9 +83,8 @@ def test_columns_are_the_event_schema(model: type[DossierEvent] | type[NdxpEvent
     assert nullable == ({"subunit", "received_at", "due_at", "rating"} if model is DossierEvent else set())
 
 
-def test_layout_summary_and_progress(
-    sim: tuple[SimSummary, Path, list[tuple[str, int, int]]], db: duckdb.DuckDBPyConnection
-) -> None:
+def test_layout_summary_and_progress(sim: tuple[SimSummary, Path, list[tuple[str, int, int]]],
+                                     db: duckdb.DuckDBPyConnection) -> None:
     summary, out, calls = sim
     dossier_files = sorted((out / "dossier").glob("*.parquet"))
     assert [p.name for p in dossier_files][:2] == ["part-00000.parquet", "part-00001.parquet"]
@@ -129,10 +128,8 @@ def test_different_seed_different_events(sim: tuple[SimSummary, Path, Any]) -> N
 
 
 def _digests(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*.parquet"))
-    }
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*.parquet"))}
 
 
 def test_files_byte_identical_across_runs_and_workers(tmp_path: Path) -> None:
@@ -140,10 +137,7 @@ def test_files_byte_identical_across_runs_and_workers(tmp_path: Path) -> None:
     second = generate(YEAR, 0.0001, tmp_path / "b", seed=11, workers=2)  # NDXP written by a second process
     assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
     assert (first.dossiers, first.dossier_events, first.ndxp_events) == (
-        second.dossiers,
-        second.dossier_events,
-        second.ndxp_events,
-    )
+        second.dossiers, second.dossier_events, second.ndxp_events)
     third = generate(YEAR, 0.0001, tmp_path / "a", seed=12, workers=1)  # a re-run replaces the files
     assert _digests(tmp_path / "a") != _digests(tmp_path / "b")
     assert {p.name for p in third.files} == {p.name for p in (tmp_path / "a").rglob("*.parquet")}
@@ -164,7 +158,7 @@ def test_bad_arguments_and_empty_scale(tmp_path: Path) -> None:
 # --- calibration: the indicator formulas over the events, against the seeds' figures ----------------------
 
 PERIODS = {
-    "2024": 'year("at") = 2024',
+    "2024": "year(\"at\") = 2024",
     "2024Q3": "\"at\" >= TIMESTAMP '2024-07-01' AND \"at\" < TIMESTAMP '2024-10-01'",
 }
 GROUPS = {"VN": "TRUE", "ministries": "bloc = 'ministries'", "provinces": "bloc = 'provinces'"}
@@ -191,9 +185,8 @@ def rate(con: duckdb.DuckDBPyConnection, code: str, group: str, period: str) -> 
 
 
 @pytest.mark.parametrize(("code", "group", "period", "target"), TARGETS)
-def test_indicator_reproduces_published_figure(
-    db: duckdb.DuckDBPyConnection, code: str, group: str, period: str, target: float
-) -> None:
+def test_indicator_reproduces_published_figure(db: duckdb.DuckDBPyConnection, code: str, group: str, period: str,
+                                               target: float) -> None:
     assert rate(db, code, group, period) == pytest.approx(target, abs=1.0)
 
 
@@ -211,7 +204,7 @@ def test_status_records_and_ndxp_volumes(db: duckdb.DuckDBPyConnection) -> None:
     assert records == pytest.approx(380e6 * SCALE, rel=0.03)
     assert records / one(db, "SELECT count(*) FROM d WHERE status = 'received'") == pytest.approx(8.3, rel=0.02)
     assert one(db, "SELECT count(*) FROM n") == pytest.approx(942e6 * SCALE, rel=0.02)
-    assert one(db, 'SELECT count(*) / 30.0 FROM n WHERE month("at") = 4') == pytest.approx(2.8e6 * SCALE, rel=0.03)
+    assert one(db, "SELECT count(*) / 30.0 FROM n WHERE month(\"at\") = 4") == pytest.approx(2.8e6 * SCALE, rel=0.03)
 
 
 def _topology(con: duckdb.DuckDBPyConnection, until: str) -> tuple[int, int]:
@@ -236,9 +229,8 @@ def test_ndxp_topology_does_not_scale_and_grows_slowly(db: duckdb.DuckDBPyConnec
 
 
 @pytest.mark.parametrize(("view", "model"), [("d", DossierEvent), ("n", NdxpEvent)])
-def test_rows_validate_against_the_models(
-    db: duckdb.DuckDBPyConnection, view: str, model: type[DossierEvent] | type[NdxpEvent]
-) -> None:
+def test_rows_validate_against_the_models(db: duckdb.DuckDBPyConnection, view: str,
+                                          model: type[DossierEvent] | type[NdxpEvent]) -> None:
     cols = ", ".join(f'"{c}"' for c in model.model_fields)
     cur = db.execute(f"SELECT {cols} FROM {view} USING SAMPLE reservoir(2000 ROWS) REPEATABLE (42)")
     names = [c[0] for c in cur.description or []]
@@ -270,24 +262,16 @@ def test_unit_codes_exist(db: duckdb.DuckDBPyConnection, catalogue: Catalogue) -
 
 
 def test_weekend_and_tet_troughs(db: duckdb.DuckDBPyConnection) -> None:
-    per_day = dict(
-        db.execute("""SELECT dayofweek("at"), count(*) / count(DISTINCT "at"::DATE) FROM d
-                                 WHERE status = 'received' GROUP BY 1""").fetchall()
-    )
+    per_day = dict(db.execute("""SELECT dayofweek("at"), count(*) / count(DISTINCT "at"::DATE) FROM d
+                                 WHERE status = 'received' GROUP BY 1""").fetchall())
     weekday = sum(per_day[k] for k in range(1, 6)) / 5
     assert per_day[0] < weekday / 8 and per_day[6] < weekday / 8  # Sunday, Saturday
-    jan = one(
-        db,
-        """SELECT count(*) / 22.0 FROM d WHERE status = 'received' AND "at" >= '2024-01-02'
-                     AND "at" < '2024-02-01' AND dayofweek("at") BETWEEN 1 AND 5""",
-    )
-    tet = one(
-        db,
-        """SELECT count(*) / 7.0 FROM d WHERE status = 'received' AND "at" >= '2024-02-08'
-                     AND "at" < '2024-02-15'""",
-    )
+    jan = one(db, """SELECT count(*) / 22.0 FROM d WHERE status = 'received' AND "at" >= '2024-01-02'
+                     AND "at" < '2024-02-01' AND dayofweek("at") BETWEEN 1 AND 5""")
+    tet = one(db, """SELECT count(*) / 7.0 FROM d WHERE status = 'received' AND "at" >= '2024-02-08'
+                     AND "at" < '2024-02-15'""")
     assert tet < jan / 10
-    nd = dict(db.execute('SELECT dayofweek("at") IN (0, 6), count(*) FROM n GROUP BY 1').fetchall())
+    nd = dict(db.execute("SELECT dayofweek(\"at\") IN (0, 6), count(*) FROM n GROUP BY 1").fetchall())
     assert nd[True] / 104 < 0.7 * nd[False] / 262  # NDXP: machines keep calling, but less at weekends
     months = dict(db.execute("""SELECT month("at"), count(*) FROM d WHERE status = 'received' GROUP BY 1""").fetchall())
     assert months[12] == max(months.values()) and months[2] == min(months.values())
@@ -295,47 +279,23 @@ def test_weekend_and_tet_troughs(db: duckdb.DuckDBPyConnection) -> None:
 
 def test_lifecycles_are_ordered_and_consistent(db: duckdb.DuckDBPyConnection) -> None:
     # in step order (the event_id suffix) times never go back; received is the first record
-    assert (
-        one(
-            db,
-            """SELECT count(*) FROM (SELECT "at", lag("at") OVER (PARTITION BY dossier_id ORDER BY event_id) p
-                      FROM d) WHERE p > "at" """,
-        )
-        == 0
-    )
+    assert one(db, """SELECT count(*) FROM (SELECT "at", lag("at") OVER (PARTITION BY dossier_id ORDER BY event_id) p
+                      FROM d) WHERE p > "at" """) == 0
     assert one(db, """SELECT count(*) FROM d WHERE status = 'received' AND NOT ends_with(event_id, '-00')""") == 0
-    assert (
-        one(
-            db,
-            """SELECT count(*) FROM d x JOIN d y USING (dossier_id)
-                      WHERE x.status = 'result_issued' AND y.status = 'returned' AND y."at" < x."at" """,
-        )
-        == 0
-    )
-    assert (
-        one(
-            db,
-            """SELECT count(*) FROM d x JOIN d y USING (dossier_id)
-                      WHERE x.status = 'cancelled' AND y.status IN ('result_issued', 'returned')""",
-        )
-        == 0
-    )
+    assert one(db, """SELECT count(*) FROM d x JOIN d y USING (dossier_id)
+                      WHERE x.status = 'result_issued' AND y.status = 'returned' AND y."at" < x."at" """) == 0
+    assert one(db, """SELECT count(*) FROM d x JOIN d y USING (dossier_id)
+                      WHERE x.status = 'cancelled' AND y.status IN ('result_issued', 'returned')""") == 0
     # a supplement pauses the clock; the pause shows once processing resumes
     assert one(db, """SELECT min(paused_days) FROM d WHERE status = 'result_issued' AND supplement_requests > 0""") > 0
-    assert (
-        one(
-            db,
-            """SELECT count(*) FROM d
-                      WHERE status = 'received' AND (paused_days > 0 OR supplement_requests > 0)""",
-        )
-        == 0
-    )
+    assert one(db, """SELECT count(*) FROM d
+                      WHERE status = 'received' AND (paused_days > 0 OR supplement_requests > 0)""") == 0
     # a full-online dossier is submitted online; payment online needs a fee; reuse ≤ documents
     assert one(db, "SELECT count(*) FROM d WHERE full_online AND channel <> 'online'") == 0
     assert one(db, "SELECT count(*) FROM d WHERE (paid_online AND fee = 0) OR documents_reused > documents") == 0
     assert one(db, "SELECT count(*) FROM d WHERE e_result AND status NOT IN ('result_issued', 'returned')") == 0
     assert one(db, "SELECT count(*) FROM d WHERE rating IS NOT NULL AND status <> 'returned'") == 0
-    assert one(db, 'SELECT count(*) FROM d WHERE received_at > "at" OR due_at < received_at') == 0
+    assert one(db, "SELECT count(*) FROM d WHERE received_at > \"at\" OR due_at < received_at") == 0
     statuses = {r[0] for r in db.execute("SELECT DISTINCT status FROM d").fetchall()}
     assert statuses == {"received", "processing", "supplement_requested", "result_issued", "returned", "cancelled"}
 

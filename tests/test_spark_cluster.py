@@ -55,13 +55,8 @@ def pg_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[core.Work
 
 
 def chiso(ws: core.Workspace, *args: str, env: dict[str, str] | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "chiso", "--workspace", str(ws.root), *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-    )
+    done = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(ws.root), *args],
+                          capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -93,29 +88,9 @@ class Follower:
     def __init__(self, ws: core.Workspace, cluster: Cluster, shared: Path) -> None:
         self.log = shared.parent / "follower.log"  # a file: an unread pipe would fill and stop the process
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "chiso",
-                "--workspace",
-                str(ws.root),
-                "events",
-                "recompute",
-                "--engine",
-                "spark",
-                "--master",
-                cluster.master,
-                "--from",
-                str(shared),
-                "--follow",
-                "--poll",
-                "0.5",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=self.log.open("wb"),
-            text=True,
-            env=cluster.env,
-        )
+            [sys.executable, "-m", "chiso", "--workspace", str(ws.root), "events", "recompute", "--engine", "spark",
+             "--master", cluster.master, "--from", str(shared), "--follow", "--poll", "0.5"],
+            stdout=subprocess.PIPE, stderr=self.log.open("wb"), text=True, env=cluster.env)
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 

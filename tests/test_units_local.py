@@ -37,8 +37,7 @@ def _package_counts() -> tuple[int, int, int]:
     db = Path(next(iter(spec.submodule_search_locations))) / "data" / "dataset.db"
     with sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True) as conn:
         districts, wards = conn.execute(
-            "SELECT COUNT(DISTINCT districtCode), COUNT(DISTINCT wardCode) FROM admin_units_legacy"
-        ).fetchone()
+            "SELECT COUNT(DISTINCT districtCode), COUNT(DISTINCT wardCode) FROM admin_units_legacy").fetchone()
         (wards_2025,) = conn.execute("SELECT COUNT(DISTINCT wardCode) FROM admin_units").fetchone()
     return districts, wards, wards_2025
 
@@ -47,9 +46,8 @@ def _package_counts() -> tuple[int, int, int]:
 
 
 def test_generated_local_files_are_up_to_date() -> None:
-    res = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT, timeout=120, check=False
-    )
+    res = subprocess.run([sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, cwd=ROOT,
+                         timeout=120, check=False)
     assert res.returncode == 0, res.stderr
     assert "local_2024.json is up to date" in res.stderr and "local_2025.json is up to date" in res.stderr
 
@@ -58,14 +56,8 @@ def test_check_notices_a_hand_edit_of_a_local_file(tmp_path: Path) -> None:
     edited = tmp_path / "local_2025.json"
     text = (UNITS_DIR / "local_2025.json").read_text(encoding="utf-8")
     edited.write_text(text.replace("Phường Hồng Hà", "Phường Hong Ha", 1), encoding="utf-8")
-    res = subprocess.run(
-        [sys.executable, str(SCRIPT), "--check", "--output-local-2025", str(edited)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    res = subprocess.run([sys.executable, str(SCRIPT), "--check", "--output-local-2025", str(edited)],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120, check=False)
     assert res.returncode == 1, res.stderr
 
 
@@ -84,20 +76,8 @@ def test_a_workspace_json_file_is_validated(tmp_path: Path) -> None:
     (tmp_path / "units" / "extra.json").write_text(json.dumps(bad), encoding="utf-8")
     with pytest.raises(DefinitionError, match="lat"):
         load_catalogue([tmp_path])
-    good = {
-        "units": [
-            {
-                "code": "X99999",
-                "type": "commune",
-                "name": "Xã Thử",
-                "short": "Thử",
-                "parent": "P01",
-                "province": "P01",
-                "groups": ["P01.communes"],
-                "valid_from": "2026-01-01",
-            }
-        ]
-    }
+    good = {"units": [{"code": "X99999", "type": "commune", "name": "Xã Thử", "short": "Thử", "parent": "P01",
+                       "province": "P01", "groups": ["P01.communes"], "valid_from": "2026-01-01"}]}
     (tmp_path / "units" / "extra.json").write_text(json.dumps(good), encoding="utf-8")
     c = load_catalogue([tmp_path])
     assert c.units["X99999"].valid_from == date(2026, 1, 1)
@@ -111,11 +91,8 @@ def test_counts_equal_the_package(cat: Catalogue) -> None:
     districts, wards, wards_2025 = _package_counts()
     assert (districts, wards, wards_2025) == (696, 10_035, 3_321)
     by = Counter((u.type, u.structure) for u in cat.units.values() if u.is_local)
-    assert by == {
-        (UnitType.DISTRICT, "2024"): districts,
-        (UnitType.COMMUNE, "2024"): wards,
-        (UnitType.COMMUNE, "2025"): wards_2025,
-    }
+    assert by == {(UnitType.DISTRICT, "2024"): districts, (UnitType.COMMUNE, "2024"): wards,
+                  (UnitType.COMMUNE, "2025"): wards_2025}
     assert len(cat.structure_on(BEFORE, "communes")) == wards
     assert len(cat.structure_on(AFTER, "communes")) == wards_2025
 
@@ -130,12 +107,10 @@ def test_every_commune_of_2024_has_successors(cat: Catalogue) -> None:
 
 
 def test_groups_per_province(cat: Catalogue) -> None:
-    provinces_2024 = [
-        u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY) and u.valid_on(BEFORE)
-    ]
-    provinces_2025 = [
-        u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY) and u.valid_on(AFTER)
-    ]
+    provinces_2024 = [u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY)
+                      and u.valid_on(BEFORE)]
+    provinces_2025 = [u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY)
+                      and u.valid_on(AFTER)]
     assert (len(provinces_2024), len(provinces_2025)) == (63, 34)
     for p in provinces_2024:
         for kind in ("communes", "urban", "rural", "districts"):
@@ -144,8 +119,7 @@ def test_groups_per_province(cat: Catalogue) -> None:
         on = cat.structure_on(BEFORE, f"{p.code}.communes")
         assert on and {u.province for u in on} == {p.code}
         assert len(on) == len(cat.structure_on(BEFORE, f"{p.code}.urban")) + len(
-            cat.structure_on(BEFORE, f"{p.code}.rural")
-        )
+            cat.structure_on(BEFORE, f"{p.code}.rural"))
     for p in provinces_2025:
         assert cat.communes_of(p, AFTER) == cat.structure_on(AFTER, f"{p.code}.communes")
     assert sum(len(cat.communes_of(p, AFTER)) for p in provinces_2025) == 3_321

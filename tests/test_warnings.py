@@ -28,9 +28,8 @@ runner = CliRunner()
 MONDAY = datetime(2026, 3, 2)
 
 
-def weekly(
-    days: int, per_weekday: float, start: datetime = MONDAY, stop: datetime | None = None
-) -> dict[datetime, float]:
+def weekly(days: int, per_weekday: float, start: datetime = MONDAY, stop: datetime | None = None
+           ) -> dict[datetime, float]:
     """A unit sending ``per_weekday`` events each weekday and none at weekends, nothing from ``stop`` on."""
     out = {}
     for i in range(days):
@@ -64,12 +63,8 @@ def test_a_stream_stopped_for_months_is_still_silent_since_its_last_event() -> N
     assert [(f.unit, f.since, f.seen) for f in found.findings] == [("P01", stop, 0.0)]
     assert 150 <= (found.findings[0].expected or 0) <= 200  # a week of its last active weeks (200 a week)
     gone = {"P01": weekly(95, 40.0, stop=MONDAY + timedelta(days=10))}  # but counts reach back 91 days at most
-    assert (
-        rules.stopped(
-            {d: v for d, v in gone["P01"].items() if d >= MONDAY + timedelta(days=20)}, rules.recent_days(last)
-        )
-        is None
-    )
+    assert rules.stopped({d: v for d, v in gone["P01"].items() if d >= MONDAY + timedelta(days=20)},
+                         rules.recent_days(last)) is None
 
 
 def test_silence_needs_enough_usual_volume_to_tell_from_chance() -> None:
@@ -107,8 +102,7 @@ def test_a_silent_event_source_by_hour_and_weekday() -> None:
                 hours[at] = 30.0
     found = rules.silent_sources({"portal-hn": hours, "portal-dn": {}}, {"portal-hn": "P01"}, now)
     assert [(f.unit, f.subject, f.since) for f in found.findings] == [
-        ("P01", "source:portal-hn", datetime(2026, 3, 31, 11))
-    ]
+        ("P01", "source:portal-hn", datetime(2026, 3, 31, 11))]
     assert found.findings[0].detail["window"] == "hour" and found.findings[0].seen == 0
 
 
@@ -118,10 +112,8 @@ def test_series_break_is_the_form_check_and_a_rate_fall_has_a_stated_limit(catal
     p = Period.parse("2026-05")
     history = [50.0, 51.0, 49.0, 50.5, 50.0]
     calm = rules.series_break(rate, "P01", p, 49.5, history, 50.0, (500.0, 500.0))
-    assert calm.findings == [] and calm.keys == {
-        "break|P01|dossier_full_online_rate|2026-05",
-        "fall|P01|dossier_full_online_rate|2026-05",
-    }
+    assert calm.findings == [] and calm.keys == {"break|P01|dossier_full_online_rate|2026-05",
+                                                  "fall|P01|dossier_full_online_rate|2026-05"}
     kinds = {f.kind: f for f in rules.series_break(rate, "P01", p, 20.0, history, 50.0, (500.0, 500.0)).findings}
     assert set(kinds) == {"break", "fall"}
     assert kinds["break"].expected == 50.0 and kinds["break"].seen == 20.0
@@ -145,7 +137,8 @@ def test_late_reports_against_a_deadline_as_data(catalogue: Catalogue) -> None:
     on_day = rules.late_reports(ds.id, 10, places, {}, date(2026, 11, 10))
     assert on_day.findings == [] and on_day.keys == set()  # due today: not late yet
     late = rules.late_reports(ds.id, 10, places, {("P79-2025", "2026-10"): "submitted"}, date(2026, 11, 13))
-    assert [(f.unit, f.detail["deadline"], f.detail["days_late"]) for f in late.findings] == [("P01", "2026-11-10", 3)]
+    assert [(f.unit, f.detail["deadline"], f.detail["days_late"]) for f in late.findings] == [
+        ("P01", "2026-11-10", 3)]
     assert len(late.keys) == 2  # P79 looked at, and on time: its warning (if any) is resolved
 
 
@@ -170,8 +163,7 @@ def test_a_condition_found_again_is_one_warning_and_its_moves_are_kept(store: St
     assert seen is not None and (seen.state, seen.state_by) == ("seen", "alice") and seen.state_at is not None
     audit = [a for a in store.history() if a.entity == "warning"]
     assert [(a.actor, a.entity_id, a.before, a.after) for a in audit] == [
-        ("alice", str(wid), {"state": "new"}, {"state": "seen"})
-    ]
+        ("alice", str(wid), {"state": "new"}, {"state": "seen"})]
 
     # looked at and not found: cleared, resolved by the system
     assert book.sync([], {f.key})["cleared"] == 1
@@ -267,9 +259,8 @@ def test_a_province_switched_off_fires_a_silent_warning_for_it_alone(silent_worl
 
 
 def cli_run(ws: core.Workspace, *args: str, lang: str = "en") -> str:
-    res = runner.invoke(
-        cli, ["--workspace", str(ws.root), "--lang", lang, "--as", "tester", *args], env={"COLUMNS": "200"}
-    )
+    res = runner.invoke(cli, ["--workspace", str(ws.root), "--lang", lang, "--as", "tester", *args],
+                        env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
     return res.output
 
@@ -298,26 +289,22 @@ def test_late_forms_warn_and_submitting_resolves(workspace: core.Workspace) -> N
     provinces = len(workspace.catalogue.members("provinces", Period.parse("2026-10")))  # 34 in the 2025 structure
     assert watch.record(watch.late(today, datasets=["province_monthly"]))["raised"] == 3 * provinces
     late = workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})
-    assert sorted((w.unit, w.period) for w in late if w.period == "2026-10") == [
-        ("P01", "2026-10"),
-        ("P79-2025", "2026-10"),
-    ]
+    assert sorted((w.unit, w.period) for w in late if w.period == "2026-10") == [("P01", "2026-10"),
+                                                                                ("P79-2025", "2026-10")]
     assert {w.period for w in late} == {"2026-08", "2026-09", "2026-10"}
     book = workspace.store.users
     book.set_form(FormState("province_monthly", "P01", "2026-10", "open", None, "", None, 0), "submitted", "dn", None)
     counts = watch.record(watch.late(today, datasets=["province_monthly"], units=["P01", "P79-2025"]))
     assert counts == {"raised": 0, "updated": 5, "cleared": 1}
-    by_unit = {
-        w.unit: w
-        for w in workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})
-        if w.period == "2026-10"
-    }
+    by_unit = {w.unit: w for w in workspace.store.warnings.find(kinds=["late"], units={"P01", "P79-2025"})
+               if w.period == "2026-10"}
     assert (by_unit["P01"].state, by_unit["P01"].state_by) == ("resolved", "system")
     assert by_unit["P79-2025"].state == "new"
 
 
 def test_chiso_warnings_check_runs_every_rule(silent_world: core.Workspace) -> None:
-    found = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20", "--json"))
+    found = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20",
+                               "--json"))
     assert found["silent:dossier"] == 1 and found["silent:ndxp"] == 0 and found["off_track"] == 0  # no targets
     # no form was ever submitted: every report due within the 92 days before is late
     provinces = len(silent_world.catalogue.members("provinces", Period.parse("2024-02")))
@@ -326,7 +313,8 @@ def test_chiso_warnings_check_runs_every_rule(silent_world: core.Workspace) -> N
     assert found["late"] == provinces * (3 + 1) + ministries * 3
     late = silent_world.store.warnings.find(kinds=["late"], units={"P01"})
     assert sorted(w.period or "" for w in late) == ["2023-12", "2023Q4", "2024-01", "2024-02"]
-    again = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20", "--json"))
+    again = json.loads(cli_run(silent_world, "warnings", "check", "--year", "2024", "--as-of", "2024-03-20",
+                               "--json"))
     assert again["recorded"]["raised"] == 0  # the same conditions: the same warnings
     bad = runner.invoke(cli, ["--workspace", str(silent_world.root), "warnings", "check", "--as-of", "20/03/2024"])
     assert bad.exit_code == 2
@@ -337,45 +325,12 @@ def test_a_warning_in_words_vietnamese_first(catalogue: Catalogue) -> None:
     from chiso.report.warnings_text import describe
 
     at = datetime(2026, 7, 1)
-    off = WarningRecord(
-        1,
-        "k",
-        "off_track",
-        "P01",
-        "dossier_full_online_rate",
-        "2026",
-        80.0,
-        41.234,
-        datetime(2026, 6, 30),
-        {"probability": 0.031},
-        "new",
-        True,
-        at,
-        at,
-        None,
-        None,
-    )
+    off = WarningRecord(1, "k", "off_track", "P01", "dossier_full_online_rate", "2026", 80.0, 41.234,
+                        datetime(2026, 6, 30), {"probability": 0.031}, "new", True, at, at, None, None)
     assert describe(catalogue, off, "vi") == (
         "Hà Nội: Tỷ lệ hồ sơ trực tuyến toàn trình năm 2026 dự báo cuối năm 41,23%, không đạt chỉ tiêu 80% "
-        "(khả năng đạt 3%; dự báo đến 30/06/2026)"
-    )
+        "(khả năng đạt 3%; dự báo đến 30/06/2026)")
     assert "projected at 41.23% by year end, missing the target 80%" in describe(catalogue, off, "en")
-    late = WarningRecord(
-        2,
-        "k",
-        "late",
-        "P01",
-        "province_monthly",
-        "2026-06",
-        None,
-        None,
-        datetime(2026, 7, 11),
-        {"deadline": "2026-07-10", "state": "open", "days_late": 3},
-        "new",
-        True,
-        at,
-        at,
-        None,
-        None,
-    )
+    late = WarningRecord(2, "k", "late", "P01", "province_monthly", "2026-06", None, None, datetime(2026, 7, 11),
+                         {"deadline": "2026-07-10", "state": "open", "days_late": 3}, "new", True, at, at, None, None)
     assert describe(catalogue, late, "vi").endswith("kỳ 2026-06 chưa nộp, hạn nộp 10/07/2026 (trễ 3 ngày)")

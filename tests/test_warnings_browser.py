@@ -37,11 +37,8 @@ def test_a_reporter_sees_and_resolves_its_provinces_warnings(ws: core.Workspace)
         pytest.fail(CHROMIUM_MISSING)
     ids = findings(ws)
     with live_server(create_app(ws)) as server, sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=exe,
-            headless=True,
-            args=["--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
+        browser = p.chromium.launch(executable_path=exe, headless=True, args=[
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_context(base_url=server.url, locale="vi-VN").new_page()
         page.goto("/login")
         form = page.locator("form.login")
@@ -52,9 +49,8 @@ def test_a_reporter_sees_and_resolves_its_provinces_warnings(ws: core.Workspace)
         page.get_by_role("link", name="Cảnh báo sớm").click()
         page.wait_for_url("**/warnings")
         table = page.get_by_test_id("warnings")
-        shown = {
-            tr.get_attribute("data-warning"): tr.get_attribute("data-unit") for tr in table.locator("tbody tr").all()
-        }
+        shown = {tr.get_attribute("data-warning"): tr.get_attribute("data-unit")
+                 for tr in table.locator("tbody tr").all()}
         assert set(shown) == {str(ids["P01"]), str(ids["commune"])} and "P79" not in shown.values()
         row = table.locator(f'tr[data-warning="{ids["P01"]}"]')
         assert "Nguồn im lặng" in row.inner_text() and "06/03/2024" in row.inner_text()

@@ -21,13 +21,8 @@ RATE = "dossier_full_online_rate"
 
 def test_a_projection_below_its_target_is_off_track(workspace: core.Workspace) -> None:
     ws = workspace
-    ws.store.write_values(
-        [
-            ValueInput(indicator=RATE, unit="P01", period=f"2026-{m:02d}", value=40.0 + m / 10, source="test")
-            for m in range(1, 7)
-        ],
-        actor="test",
-    )
+    ws.store.write_values([ValueInput(indicator=RATE, unit="P01", period=f"2026-{m:02d}", value=40.0 + m / 10,
+                                      source="test") for m in range(1, 7)], actor="test")
     ws.store.write_targets([Target(indicator=RATE, unit="P01", period="2026", value=80.0)], actor="test")
     watch = ws.watch()
     as_of = date(2026, 6, 30)
@@ -47,13 +42,8 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     ws = workspace
     ds = ws.catalogue.datasets["province_monthly"]
     teams = "community_dx_teams"
-    ws.store.write_values(
-        [
-            ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m, source="test")
-            for m in range(1, 6)
-        ],
-        actor="test",
-    )
+    ws.store.write_values([ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m,
+                                      source="test") for m in range(1, 6)], actor="test")
     reporter = workflow.to_user(ws.store.users.create("hn", "hn", PW, "reporter", "P01"))
     reviewer = workflow.to_user(ws.store.users.create("hnrev", "hnrev", PW, "reviewer", "P01"))
     watch = ws.watch()
@@ -62,12 +52,8 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.period == "2026-06"]
     assert [(w.unit, w.state) for w in late] == [("P01", "new")]
 
-    entries = [
-        workflow.Entry(
-            c, value=500.0 if c == teams else 50.0, comment="thành lập tổ ở mọi thôn" if c == teams else None
-        )
-        for c in ds.indicators
-    ]
+    entries = [workflow.Entry(c, value=500.0 if c == teams else 50.0,
+                              comment="thành lập tổ ở mọi thôn" if c == teams else None) for c in ds.indicators]
     workflow.save_form(ws, reporter, ds.id, "P01", "2026-06", entries)
     workflow.submit_form(ws, reporter, ds.id, "P01", "2026-06")
     late = [w for w in ws.store.warnings.find(kinds=["late"]) if w.period == "2026-06"]
@@ -79,8 +65,7 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     took = time.perf_counter() - started
     breaks = ws.store.warnings.find(kinds=["break"])
     assert [(w.unit, w.subject, w.period, w.expected, w.seen) for w in breaks] == [
-        ("P01", teams, "2026-06", 103.0, 500.0)
-    ]
+        ("P01", teams, "2026-06", 103.0, 500.0)]
     assert took < 10, f"approving with its checks took {took:.1f} s"
     # the form's other values have no history to judge by, and a form not yet due is not late
     assert {w.kind for w in ws.store.warnings.find()} == {"break", "late"}
@@ -102,19 +87,15 @@ def test_silent_event_source_from_the_batches_it_sent(workspace: core.Workspace)
         for w in weeks:
             bid = book.new_batch("dossier", source, 60, [])
             with workspace.store.engine.begin() as conn:
-                conn.execute(
-                    update(s.event_batch)
-                    .where(s.event_batch.c.id == bid)
-                    .values(received_at=tuesday - timedelta(weeks=w, minutes=-5), state="applied")
-                )
+                conn.execute(update(s.event_batch).where(s.event_batch.c.id == bid)
+                             .values(received_at=tuesday - timedelta(weeks=w, minutes=-5), state="applied"))
     book.add_source("portal-hn", "Cổng DVC Hà Nội", ["P01"], ["dossier"])
     hours = workspace.store.warnings.source_hours(tuesday - timedelta(days=30))
     assert hours["portal-hn"] == {tuesday - timedelta(weeks=w): 60.0 for w in range(1, 5)}
     watch = workspace.watch()
     found = watch.silent_sources(at=tuesday + timedelta(hours=2, minutes=10))
     assert [(f.unit, f.subject, f.since, f.expected, f.seen) for f in found.findings] == [
-        ("P01", "source:portal-hn", tuesday, 60.0, 0.0)
-    ]
+        ("P01", "source:portal-hn", tuesday, 60.0, 0.0)]
     assert "silent|VN|source:portal-dn|" in found.keys  # looked at (a source of no one unit: the nation's)
 
 
@@ -125,6 +106,6 @@ def test_the_hook_can_be_turned_off(workspace: core.Workspace) -> None:
         assert ing.after_apply == []
     finally:
         ing.events.close()
-    (workspace.root / "chiso.toml").write_text('[warnings]\nafter_batch = "yes"\n', encoding="utf-8")
+    (workspace.root / "chiso.toml").write_text("[warnings]\nafter_batch = \"yes\"\n", encoding="utf-8")
     with pytest.raises(WorkspaceError, match="after_batch must be true or false"):
         workspace.ingestor()

@@ -17,20 +17,10 @@ from web_support import MakeClient
 def findings(ws: core.Workspace) -> dict[str, int]:
     """A silent P01 (Hà Nội) and P79 (Hồ Chí Minh), and a late report of one of P01's communes: their ids."""
     commune = next(u.code for u in ws.catalogue.below(ws.catalogue.units["P01"]) if u.is_local)
-    fs = [
-        Finding("silent", "P01", "stream:dossier", None, 226.2, 0.0, datetime(2024, 3, 6), {"window": "day"}),
-        Finding("silent", "P79", "stream:dossier", None, 300.0, 4.0, datetime(2024, 3, 8), {"window": "day"}),
-        Finding(
-            "late",
-            commune,
-            "commune_quarterly",
-            "2024Q1",
-            None,
-            None,
-            datetime(2024, 4, 16),
-            {"deadline": "2024-04-15", "state": "open", "days_late": 3},
-        ),
-    ]
+    fs = [Finding("silent", "P01", "stream:dossier", None, 226.2, 0.0, datetime(2024, 3, 6), {"window": "day"}),
+          Finding("silent", "P79", "stream:dossier", None, 300.0, 4.0, datetime(2024, 3, 8), {"window": "day"}),
+          Finding("late", commune, "commune_quarterly", "2024Q1", None, None, datetime(2024, 4, 16),
+                  {"deadline": "2024-04-15", "state": "open", "days_late": 3})]
     ws.store.warnings.sync(fs, {f.key for f in fs})
     return {w.unit if w.unit in ("P01", "P79") else "commune": w.id for w in ws.store.warnings.find()}
 
@@ -40,9 +30,8 @@ def ids(workspace: core.Workspace) -> dict[str, int]:
     return findings(workspace)
 
 
-def test_api_lists_only_the_units_a_user_may_see(
-    workspace: core.Workspace, ids: dict[str, int], make_client: MakeClient
-) -> None:
+def test_api_lists_only_the_units_a_user_may_see(workspace: core.Workspace, ids: dict[str, int],
+                                                 make_client: MakeClient) -> None:
     hn = make_client(workspace, user="hn", role="reporter", unit="P01")
     got = hn.get("/api/v1/warnings").json()
     assert sorted(w["id"] for w in got["warnings"]) == sorted([ids["P01"], ids["commune"]])
@@ -65,9 +54,8 @@ def test_api_lists_only_the_units_a_user_may_see(
     assert [w["id"] for w in hcm.get("/api/v1/warnings", params={"after": 0}).json()["warnings"]] == [ids["P79"]]
 
 
-def test_api_marks_with_the_csrf_token_and_a_role_that_may(
-    workspace: core.Workspace, ids: dict[str, int], make_client: MakeClient
-) -> None:
+def test_api_marks_with_the_csrf_token_and_a_role_that_may(workspace: core.Workspace, ids: dict[str, int],
+                                                           make_client: MakeClient) -> None:
     hn = make_client(workspace, user="hn", role="reporter", unit="P01")
     url = f"/api/v1/warnings/{ids['P01']}/seen"
     assert hn.post(url).status_code == 403  # no CSRF token
@@ -82,42 +70,24 @@ def test_api_marks_with_the_csrf_token_and_a_role_that_may(
     assert r.status_code == 404 and r.json()["type"].endswith("unknown-warning")
     assert workspace.store.warnings.get(ids["P79"]).state == "new"  # type: ignore[union-attr]
     viewer = make_client(workspace, user="v", role="viewer", unit="VN")
-    assert viewer.post(f"/api/v1/warnings/{ids['P79']}/seen", headers={"X-CSRF-Token": viewer.csrf}).status_code == 403
+    assert viewer.post(f"/api/v1/warnings/{ids['P79']}/seen",
+                       headers={"X-CSRF-Token": viewer.csrf}).status_code == 403
     assert make_client(workspace).post(url).status_code == 401
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/api/v1/warnings/0/seen",
-        "/api/v1/warnings/99999999999999/seen",
-        "/api/v1/warnings/abc/seen",
-        "/api/v1/warnings/1/loud",
-        "/api/v1/warnings/" + "9" * 5000 + "/seen",
-    ],
-)
+@pytest.mark.parametrize("path", ["/api/v1/warnings/0/seen", "/api/v1/warnings/99999999999999/seen",
+                                  "/api/v1/warnings/abc/seen", "/api/v1/warnings/1/loud",
+                                  "/api/v1/warnings/" + "9" * 5000 + "/seen"])
 def test_no_warning_id_makes_a_500(workspace: core.Workspace, make_client: MakeClient, path: str) -> None:
     c = make_client(workspace, user="adm", role="admin", unit="VN", raise_server_exceptions=False)
     r = c.post(path, headers={"X-CSRF-Token": c.csrf})
     assert 400 <= r.status_code < 500, r.text
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"kind": "loud"},
-        {"state": "gone"},
-        {"unit": "ZZZ"},
-        {"unit": "x" * 5000},
-        {"limit": "0"},
-        {"limit": "10001"},
-        {"after": "-1"},
-        {"after": "9" * 40},
-    ],
-)
-def test_no_listing_query_makes_a_500(
-    workspace: core.Workspace, make_client: MakeClient, params: dict[str, str]
-) -> None:
+@pytest.mark.parametrize("params", [{"kind": "loud"}, {"state": "gone"}, {"unit": "ZZZ"}, {"unit": "x" * 5000},
+                                    {"limit": "0"}, {"limit": "10001"}, {"after": "-1"}, {"after": "9" * 40}])
+def test_no_listing_query_makes_a_500(workspace: core.Workspace, make_client: MakeClient,
+                                      params: dict[str, str]) -> None:
     c = make_client(workspace, user="adm", role="admin", unit="VN", raise_server_exceptions=False)
     r = c.get("/api/v1/warnings", params=params)
     assert 400 <= r.status_code < 500, r.text
@@ -128,9 +98,8 @@ def test_no_listing_query_makes_a_500(
         assert 400 <= page.status_code < 500 and 'role="alert"' in page.text, page.text[:300]
 
 
-def test_the_page_lists_the_users_warnings_and_marks_them(
-    workspace: core.Workspace, ids: dict[str, int], make_client: MakeClient
-) -> None:
+def test_the_page_lists_the_users_warnings_and_marks_them(workspace: core.Workspace, ids: dict[str, int],
+                                                          make_client: MakeClient) -> None:
     hn = make_client(workspace, user="hn", role="reporter", unit="P01", follow_redirects=False)
     home = hn.get("/").text
     assert 'href="/warnings"' in home

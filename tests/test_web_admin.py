@@ -16,13 +16,8 @@ from chiso.web import create_app
 from web_support import MakeClient
 
 PW = "mật-khẩu-đủ-dài"
-USERS = {
-    "admin": ("admin", "VN"),
-    "padmin": ("admin", "P48"),
-    "rev": ("reviewer", "VN"),
-    "rep": ("reporter", "P48"),
-    "viewer": ("viewer", "VN"),
-}
+USERS = {"admin": ("admin", "VN"), "padmin": ("admin", "P48"), "rev": ("reviewer", "VN"),
+         "rep": ("reporter", "P48"), "viewer": ("viewer", "VN")}
 
 
 pytestmark = pytest.mark.usefixtures("cheap_hashes")
@@ -45,21 +40,14 @@ def app(ws: core.Workspace) -> FastAPI:
     return create_app(ws)
 
 
+
 def errors_of(page: str) -> list[str]:
     m = re.search(r'<ul class="msg err" role="alert">(.*?)</ul>', page, re.S)
     return [html.unescape(x) for x in re.findall(r"<li>(.*?)</li>", m[1])] if m else []
 
 
-PAGES = [
-    "/admin",
-    "/admin/indicators",
-    "/admin/indicators/dossier_full_online_rate",
-    "/admin/targets",
-    "/admin/units",
-    "/admin/users",
-    "/admin/sources",
-    "/admin/rejects",
-]
+PAGES = ["/admin", "/admin/indicators", "/admin/indicators/dossier_full_online_rate", "/admin/targets",
+         "/admin/units", "/admin/users", "/admin/sources", "/admin/rejects"]
 
 
 # --- who may come in ---------------------------------------------------------------------------------------
@@ -72,10 +60,8 @@ def test_non_admins_are_refused(app: FastAPI, ws: core.Workspace, username: str,
         assert r.status_code == 403, path
         assert "Chỉ quản trị viên cấp quốc gia" in r.text
     before = len(ws.store.users.all())
-    r = c.post(
-        "/admin/users",
-        data={"csrf": csrf, "username": "sneaky", "name": "x", "password": PW, "role": "admin", "unit": "VN"},
-    )
+    r = c.post("/admin/users", data={"csrf": csrf, "username": "sneaky", "name": "x", "password": PW,
+                                     "role": "admin", "unit": "VN"})
     assert r.status_code == 403 and len(ws.store.users.all()) == before
     assert c.post("/admin/sources", data={"csrf": csrf, "id": "sneaky", "kinds": "dossier"}).status_code == 403
     assert not any(s.id == "sneaky" for s in ws.store.events.sources())
@@ -128,33 +114,19 @@ def test_targets_add_edit_audited(app: FastAPI, ws: core.Workspace, make_client:
     assert r.status_code == 303
     [tg] = ws.store.targets(indicator=key["indicator"], units=["P48"], periods=["2026"])
     assert tg.value == 85.5
-    audit = [a for a in ws.store.history(indicator=key["indicator"], unit="P48", period="2026") if a.entity == "target"]
+    audit = [a for a in ws.store.history(indicator=key["indicator"], unit="P48", period="2026")
+             if a.entity == "target"]
     assert [(a.actor, a.action, (a.before or {}).get("value"), (a.after or {}).get("value")) for a in audit] == [
-        ("admin", "insert", None, 80.0),
-        ("admin", "update", 80.0, 85.5),
-    ]
+        ("admin", "insert", None, 80.0), ("admin", "update", 80.0, 85.5)]
     r = c.get("/admin/targets", params={**key, "edit": "1"})
     assert 'name="value" value="85.5"' in r.text and "Lịch sử thay đổi mục tiêu này" in r.text
 
-    r = c.post(
-        "/admin/targets",
-        data={
-            "csrf": csrf,
-            "indicator": "no_such",
-            "unit": "X1",
-            "period": "2026-04",
-            "value": "abc",
-            "paragraph": "ba",
-        },
-    )
+    r = c.post("/admin/targets", data={"csrf": csrf, "indicator": "no_such", "unit": "X1", "period": "2026-04",
+                                       "value": "abc", "paragraph": "ba"})
     assert r.status_code == 422
-    assert errors_of(r.text) == [
-        "Chỉ tiêu: không có mã này",
-        "Đơn vị: không có mã này",
-        "Kỳ: mục tiêu chỉ đặt cho năm hoặc quý",
-        "Giá trị: phải là một số",
-        "Mục: phải là số nguyên",
-    ]
+    assert errors_of(r.text) == ["Chỉ tiêu: không có mã này", "Đơn vị: không có mã này",
+                                 "Kỳ: mục tiêu chỉ đặt cho năm hoặc quý", "Giá trị: phải là một số",
+                                 "Mục: phải là số nguyên"]
     r = c.post("/admin/targets", data={**key, "csrf": csrf, "value": "150"})
     assert r.status_code == 422 and errors_of(r.text) == ["Giá trị: ngoài khoảng cho phép 0.0 – 100.0"]
     # the plausible range and the framework's years hold here as on every way in
@@ -174,9 +146,8 @@ def test_targets_are_read_as_the_intake_reads_them(app: FastAPI, ws: core.Worksp
     c = make_client(ws, app=app, user="admin", follow_redirects=False)
 
     def post(code: str, value: str) -> Response:
-        r: Response = c.post(
-            "/admin/targets", data={"csrf": c.csrf, "indicator": code, "unit": "VN", "period": "2027", "value": value}
-        )
+        r: Response = c.post("/admin/targets", data={"csrf": c.csrf, "indicator": code, "unit": "VN",
+                                                     "period": "2027", "value": value})
         return r
 
     def target(code: str) -> float | None:
@@ -203,14 +174,8 @@ def test_targets_are_read_as_the_intake_reads_them(app: FastAPI, ws: core.Worksp
 def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
     c = make_client(ws, app=app, user="admin", follow_redirects=False)
     csrf = c.csrf
-    new = {
-        "csrf": csrf,
-        "username": "qn.reporter",
-        "name": "Phòng CĐS Quảng Nam",
-        "password": "một-mật-khẩu-dài",
-        "role": "reporter",
-        "unit": "P49",
-    }
+    new = {"csrf": csrf, "username": "qn.reporter", "name": "Phòng CĐS Quảng Nam", "password": "một-mật-khẩu-dài",
+           "role": "reporter", "unit": "P49"}
     r = c.post("/admin/users", data=new)
     assert r.status_code == 303 and r.headers["location"] == "/admin/users?done=user"
     rec = ws.store.users.by_username("qn.reporter")
@@ -219,9 +184,8 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client:
 
     r = c.post("/admin/users", data=new)
     assert r.status_code == 422 and errors_of(r.text) == ["Tên đăng nhập đã có người dùng"]
-    r = c.post(
-        "/admin/users", data={**new, "username": "a b", "password": "ngắn", "role": "king", "unit": "X9", "name": ""}
-    )
+    r = c.post("/admin/users", data={**new, "username": "a b", "password": "ngắn", "role": "king", "unit": "X9",
+                                     "name": ""})
     assert r.status_code == 422 and len(errors_of(r.text)) == 5
     assert c.post("/admin/users", data={**new, "csrf": "", "username": "other"}).status_code == 403
     assert ws.store.users.by_username("other") is None
@@ -237,7 +201,8 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client:
     assert c.post(f"/admin/users/{rec.id}/activate", data={"csrf": csrf}).status_code == 303
     assert u.get("/forms").status_code == 303  # reactivated: the old session stays ended (issue 11)
     audit = [a for a in ws.store.history() if a.entity == "user" and a.entity_id == str(rec.id)]
-    assert [(a.actor, a.action) for a in audit] == [("admin", "insert"), ("admin", "deactivate"), ("admin", "activate")]
+    assert [(a.actor, a.action) for a in audit] == [("admin", "insert"), ("admin", "deactivate"),
+                                                     ("admin", "activate")]
     assert all("password" not in str(a.after) for a in audit)
 
     me = ws.store.users.by_username("admin")
@@ -250,10 +215,8 @@ def test_users_add_and_deactivate(app: FastAPI, ws: core.Workspace, make_client:
 def test_event_sources_token_once_revoke_and_rejects(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
     c = make_client(ws, app=app, user="admin", follow_redirects=False)
     csrf = c.csrf
-    r = c.post(
-        "/admin/sources",
-        data={"csrf": csrf, "id": "dvc-danang", "name": "Cổng DVC Đà Nẵng", "units": "P48", "kinds": ["dossier"]},
-    )
+    r = c.post("/admin/sources", data={"csrf": csrf, "id": "dvc-danang", "name": "Cổng DVC Đà Nẵng",
+                                       "units": "P48", "kinds": ["dossier"]})
     assert r.status_code == 201
     m = re.search(r'<code class="token">(chiso_[^<]+)</code>', r.text)
     assert m is not None

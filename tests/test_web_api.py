@@ -29,29 +29,15 @@ from chiso.web.problems import status_of
 from web_support import MakeClient
 
 RATE = "dossier_full_online_rate"
-PROVINCES = {
-    "P01": (620, 1000),
-    "P79": (1750, 2500),
-    "P48": (900, 1500),
-    "P31": (400, 1000),
-    "P92": (800, 2000),
-    "P56": (90, 600),
-    "P02": (12, 300),
-}  # P31 and P92 tie at 40%
+PROVINCES = {"P01": (620, 1000), "P79": (1750, 2500), "P48": (900, 1500), "P31": (400, 1000), "P92": (800, 2000),
+             "P56": (90, 600), "P02": (12, 300)}  # P31 and P92 tie at 40%
 MINISTRIES = {"BTTTT": (950, 1000), "BTP": (300, 1000), "BCA": (720, 900)}
 
 
 def write_units(ws: core.Workspace, rows: dict[str, tuple[int, int]], period: str = "2024") -> dict[str, float]:
     values = {u: round(100 * n / d, 2) for u, (n, d) in rows.items()}
-    ws.store.write_values(
-        [
-            ValueInput(
-                indicator=RATE, unit=u, period=period, value=values[u], numerator=n, denominator=d, source="test-web"
-            )
-            for u, (n, d) in rows.items()
-        ],
-        actor="test",
-    )
+    ws.store.write_values([ValueInput(indicator=RATE, unit=u, period=period, value=values[u], numerator=n,
+                                      denominator=d, source="test-web") for u, (n, d) in rows.items()], actor="test")
     return values
 
 
@@ -84,17 +70,14 @@ def test_catalogue(loaded: core.Workspace, client: TestClient) -> None:
     assert one["kind"] == "rate" and one["unit"] == "%" and one["key"] and one["event_derived"]
     keys = ok(client.get("/api/v1/indicators", params={"key": "true", "pillar": "digital_government"}))
     assert {i["code"] for i in keys["indicators"]} == {
-        i.code for i in cat.indicators.values() if i.key and i.pillar.value == "digital_government"
-    }
+        i.code for i in cat.indicators.values() if i.key and i.pillar.value == "digital_government"}
     bad = problem(client.get("/api/v1/indicators", params={"pillar": "gov"}), 422, "pillar")
     assert "digital_government" in bad["suggestions"]
 
     detail = ok(client.get(f"/api/v1/indicators/{RATE}"))
     assert detail["definition"]["numerator"]["vi"] and detail["direction"] == "higher"
-    assert {(t["unit"], t["period"], t["value"]) for t in detail["targets"]} >= {
-        ("VN", "2024", 50.0),
-        ("ministries", "2024", 70.0),
-    }
+    assert {(t["unit"], t["period"], t["value"]) for t in detail["targets"]} >= {("VN", "2024", 50.0),
+                                                                                 ("ministries", "2024", 70.0)}
     nf = problem(client.get("/api/v1/indicators/dossier_full_onlin_rate"), 404, "code")
     assert RATE in nf["suggestions"] and nf["value"] == "dossier_full_onlin_rate"
     assert "không rõ mã chỉ tiêu" in nf["detail"]  # Vietnamese first
@@ -119,20 +102,18 @@ def test_catalogue(loaded: core.Workspace, client: TestClient) -> None:
 def test_series(loaded: core.Workspace, client: TestClient) -> None:
     s = ok(client.get(f"/api/v1/series/{RATE}", params={"unit": "VN", "from": "2023", "to": "2024"}))
     assert (s["code"], s["unit"], s["from"], s["to"]) == (RATE, "VN", "2023", "2024")
-    assert [(p["period"], p["value"], p["target"]) for p in s["points"]] == [("2023", None, None), ("2024", 45.8, 50.0)]
+    assert [(p["period"], p["value"], p["target"]) for p in s["points"]] == [("2023", None, None),
+                                                                              ("2024", 45.8, 50.0)]
     assert s["points"][1]["attainment"] == 0.916
     blocs = ok(client.get(f"/api/v1/series/{RATE}", params={"unit": "Khối bộ"}))  # default: five years to 2024
     assert [p["period"] for p in blocs["points"]] == ["2020", "2021", "2022", "2023", "2024"]
     assert blocs["points"][-1]["value"] == 63.47 and blocs["unit"] == "ministries"
     q = ok(client.get(f"/api/v1/series/{RATE}", params={"unit": "VN", "from": "2024Q1", "to": "2024Q4"}))
     assert [p["value"] for p in q["points"]] == [None, None, loaded.engine.value(RATE, "VN", "2024Q3").value, None]
-    assert (
-        "P48 (Đà Nẵng)"
-        in problem(client.get(f"/api/v1/series/{RATE}", params={"unit": "Da Nangg"}), 422, "unit")["suggestions"]
-    )
-    assert (
-        "2024Q3" in problem(client.get(f"/api/v1/series/{RATE}", params={"from": "2024Q5"}), 422, "from")["suggestions"]
-    )
+    assert "P48 (Đà Nẵng)" in problem(client.get(f"/api/v1/series/{RATE}", params={"unit": "Da Nangg"}), 422,
+                                      "unit")["suggestions"]
+    assert "2024Q3" in problem(client.get(f"/api/v1/series/{RATE}", params={"from": "2024Q5"}), 422,
+                               "from")["suggestions"]
     problem(client.get(f"/api/v1/series/{RATE}", params={"from": "2023", "to": "2024-03"}), 422, "to")
     problem(client.get(f"/api/v1/series/{RATE}", params={"from": "2024", "to": "2023"}), 422, "to")
     problem(client.get(f"/api/v1/series/{RATE}", params={"from": "2000-01-01", "to": "2024-12-31"}), 422, "to")
@@ -145,24 +126,15 @@ def test_rankings_and_targets(loaded: core.Workspace, client: TestClient) -> Non
     r = ok(client.get(f"/api/v1/rankings/{RATE}", params={"group": "provinces", "period": "2024"}))
     assert (r["group"], r["period"], r["ranked"]) == ("provinces", "2024", 7) and len(r["rows"]) == 63
     assert [(x["unit"], x["rank"]) for x in r["rows"][:7]] == [
-        ("P79", 1),
-        ("P01", 2),
-        ("P48", 3),
-        ("P31", 4),
-        ("P92", 4),
-        ("P56", 6),
-        ("P02", 7),
-    ]
+        ("P79", 1), ("P01", 2), ("P48", 3), ("P31", 4), ("P92", 4), ("P56", 6), ("P02", 7)]
     assert {x["unit"]: x["value"] for x in r["rows"] if x["rank"]} == values
     assert r["rows"][0]["unit_name"] == "Hồ Chí Minh" and r["rows"][-1]["rank"] is None
     m = ok(client.get(f"/api/v1/rankings/{RATE}", params={"group": "ministries", "period": "2024"}))
     assert [x["unit"] for x in m["rows"][:3]] == ["BTTTT", "BCA", "BTP"]
     latest = ok(client.get("/api/v1/rankings/procedures_full_online_rate", params={"group": "ministries"}))
     assert latest["period"] == "2024-09" and latest["ranked"] == 4  # no period: the latest with figures
-    assert (
-        "provinces (Khối tỉnh)"
-        in problem(client.get(f"/api/v1/rankings/{RATE}", params={"group": "BTTTT"}), 422, "group")["suggestions"]
-    )
+    assert "provinces (Khối tỉnh)" in problem(client.get(f"/api/v1/rankings/{RATE}", params={"group": "BTTTT"}),
+                                              422, "group")["suggestions"]
     problem(client.get(f"/api/v1/rankings/{RATE}", params={"group": "Khoi tinhh"}), 422, "group")
     problem(client.get(f"/api/v1/rankings/{RATE}", params={"period": "2024-13"}), 422, "period")
 
@@ -171,10 +143,8 @@ def test_rankings_and_targets(loaded: core.Workspace, client: TestClient) -> Non
     t = ok(client.get("/api/v1/targets", params={"indicator": RATE, "unit": "Khối tỉnh", "period": "2024"}))
     assert [(x["unit"], x["value"]) for x in t["targets"]] == [("provinces", 30.0)]
     assert ok(client.get("/api/v1/targets"))["count"] == len(loaded.store.targets())
-    assert (
-        RATE
-        in problem(client.get("/api/v1/targets", params={"indicator": "dossier_ful"}), 422, "indicator")["suggestions"]
-    )
+    assert RATE in problem(client.get("/api/v1/targets", params={"indicator": "dossier_ful"}), 422,
+                           "indicator")["suggestions"]
     problem(client.get("/api/v1/targets", params={"unit": "Atlantis"}), 422, "unit")
     # /values agrees
     v = ok(client.get(f"/api/v1/values/{RATE}", params={"unit": "P48", "period": "2024"}))
@@ -183,20 +153,13 @@ def test_rankings_and_targets(loaded: core.Workspace, client: TestClient) -> Non
 
 def test_openapi_and_offline_docs(loaded: core.Workspace, client: TestClient) -> None:
     spec = ok(client.get("/openapi.json"))
-    for path in (
-        "/api/v1/indicators",
-        "/api/v1/indicators/{code}",
-        "/api/v1/units",
-        "/api/v1/series/{code}",
-        "/api/v1/rankings/{code}",
-        "/api/v1/targets",
-        "/api/v1/values/{code}",
-    ):
+    for path in ("/api/v1/indicators", "/api/v1/indicators/{code}", "/api/v1/units", "/api/v1/series/{code}",
+                 "/api/v1/rankings/{code}", "/api/v1/targets", "/api/v1/values/{code}"):
         assert path in spec["paths"], path
     params = {p["name"] for p in spec["paths"]["/api/v1/series/{code}"]["get"]["parameters"]}
     assert {"unit", "from", "to"} <= params
-    assert "application/problem+json" in spec["paths"]["/api/v1/rankings/{code}"]["get"]["responses"]["422"]["content"]
-
+    assert "application/problem+json" in spec["paths"]["/api/v1/rankings/{code}"]["get"]["responses"]["422"][
+        "content"]
     # the closed sets are enums: the pillars, the unit types, the groups, an indicator's kind
     def enum(path: str, name: str) -> list[str]:
         found = next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name)
@@ -205,21 +168,13 @@ def test_openapi_and_offline_docs(loaded: core.Workspace, client: TestClient) ->
     cat = loaded.catalogue
     assert enum("/api/v1/indicators", "pillar") == [p.value for p in Pillar]
     assert enum("/api/v1/units", "type") == [t.value for t in UnitType]
-    assert enum("/api/v1/rankings/{code}", "group") == enum("/api/v1/units", "group") == [g.code for g in cat.groups()]
+    assert enum("/api/v1/rankings/{code}", "group") == enum("/api/v1/units", "group") == [
+        g.code for g in cat.groups()]
     assert spec["components"]["schemas"]["IndicatorOut"]["properties"]["kind"]["enum"] == list(KINDS)
     # every read operation declares its problems, as problem+json only
     for path, ops in spec["paths"].items():
-        if path.startswith(
-            (
-                "/api/v1/indicators",
-                "/api/v1/units",
-                "/api/v1/series",
-                "/api/v1/rankings",
-                "/api/v1/targets",
-                "/api/v1/values",
-                "/api/v1/health",
-            )
-        ):
+        if path.startswith(("/api/v1/indicators", "/api/v1/units", "/api/v1/series", "/api/v1/rankings",
+                            "/api/v1/targets", "/api/v1/values", "/api/v1/health")):
             answers = ops["get"]["responses"]
             assert any(s.startswith(("4", "5")) for s in answers), path
             for status, answer in answers.items():
@@ -234,31 +189,17 @@ def test_openapi_and_offline_docs(loaded: core.Workspace, client: TestClient) ->
 def test_event_figures_rank_and_reach_the_pages(loaded: core.Workspace, client: TestClient) -> None:
     if loaded.store.dialect == "postgresql":  # the event tables are not emptied by conftest between tests
         with loaded.store.engine.begin() as conn:
-            conn.execute(
-                text("TRUNCATE event_agg, event_first_seen, event_batch, event_source, event_reject RESTART IDENTITY")
-            )
+            conn.execute(text("TRUNCATE event_agg, event_first_seen, event_batch, event_source, event_reject "
+                              "RESTART IDENTITY"))
     events = []
     for unit, n, online in (("P79", 10, 8), ("P48", 10, 3), ("BTTTT", 4, 4)):
         for i in range(n):
-            base = {
-                "event_id": f"{unit}-{i}",
-                "source_system": "test",
-                "dossier_id": f"{unit}-{i}",
-                "procedure_code": "1.00309",
-                "unit": unit,
-                "channel": "online",
-                "full_online": i < online,
-                "documents": 2,
-                "documents_reused": 0,
-                "fee": 0,
-                "paid_online": False,
-                "e_result": False,
-                "paused_days": 0.0,
-                "due_at": None,
-            }
-            events.append(
-                base | {"event_id": f"{unit}-{i}-r", "at": f"2024-04-0{1 + i % 5}T08:00:00", "status": "received"}
-            )
+            base = {"event_id": f"{unit}-{i}", "source_system": "test", "dossier_id": f"{unit}-{i}",
+                    "procedure_code": "1.00309", "unit": unit, "channel": "online", "full_online": i < online,
+                    "documents": 2, "documents_reused": 0, "fee": 0, "paid_online": False, "e_result": False,
+                    "paused_days": 0.0, "due_at": None}
+            events.append(base | {"event_id": f"{unit}-{i}-r", "at": f"2024-04-0{1 + i % 5}T08:00:00",
+                                  "status": "received"})
     ing = loaded.ingestor()
     try:
         receipt = ing.submit_ndjson("dossier", "\n".join(json.dumps(e) for e in events), "test")

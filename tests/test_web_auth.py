@@ -33,12 +33,8 @@ pytestmark = pytest.mark.usefixtures("cheap_hashes")
 def ws(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator[core.Workspace]:
     d = tmp_path_factory.mktemp("auth")
     w = core.init_workspace(d / "ws", f"sqlite:///{d / 'store.sqlite'}")
-    for name, role, unit in (
-        ("dn", "reporter", "P48"),
-        ("locky", "reporter", "P48"),
-        ("gone", "viewer", "P48"),
-        ("rev", "reviewer", "VN"),
-    ):
+    for name, role, unit in (("dn", "reporter", "P48"), ("locky", "reporter", "P48"), ("gone", "viewer", "P48"),
+                             ("rev", "reviewer", "VN")):
         w.store.users.create(name, f"Người dùng {name}", PW, role, unit)
     yield w
     w.close()
@@ -84,13 +80,8 @@ def test_login_sets_a_safe_session_cookie(client: ClientFrom, ws: core.Workspace
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert "Secure" not in cookie  # plain http in this test
     assert c.get("/forms").status_code == 200
-    assert c.get("/api/v1/session").json()["user"] == {
-        "id": 1,
-        "username": "dn",
-        "name": "Người dùng dn",
-        "role": "reporter",
-        "unit": "P48",
-    }
+    assert c.get("/api/v1/session").json()["user"] == {"id": 1, "username": "dn", "name": "Người dùng dn",
+                                                        "role": "reporter", "unit": "P48"}
     https = client()
     https.base_url = "https://testserver"
     r = login(https, "dn")
@@ -125,12 +116,9 @@ def test_login_form_needs_its_csrf_token(client: ClientFrom) -> None:
 
 
 def test_login_redirects_only_within_the_site(client: ClientFrom) -> None:
-    for target, expected in (
-        ("/forms/province_monthly/P48/2024-04", "/forms/province_monthly/P48/2024-04"),
-        ("//evil.example/x", "/forms"),
-        ("https://evil.example/", "/forms"),
-        ("/\\evil.example", "/forms"),
-    ):
+    for target, expected in (("/forms/province_monthly/P48/2024-04", "/forms/province_monthly/P48/2024-04"),
+                             ("//evil.example/x", "/forms"), ("https://evil.example/", "/forms"),
+                             ("/\\evil.example", "/forms")):
         r = login(client(), "dn", next_=target)
         assert r.status_code == 303 and r.headers["location"] == expected
 
@@ -155,9 +143,8 @@ def test_locked_account(client: ClientFrom, ws: core.Workspace) -> None:
     r = client("10.0.0.8").post("/api/v1/session", json={"username": "locky", "password": PW})
     assert r.status_code == 401 and r.json()["type"].endswith(":wrong-credentials")
     with ws.store.engine.begin() as conn:  # the lock lapses after its time
-        conn.execute(
-            update(s.app_user).where(s.app_user.c.username == "locky").values(locked_until=now() - timedelta(seconds=1))
-        )
+        conn.execute(update(s.app_user).where(s.app_user.c.username == "locky")
+                     .values(locked_until=now() - timedelta(seconds=1)))
     assert login(client("10.0.0.9"), "locky").status_code == 303
 
 

@@ -49,10 +49,8 @@ def engine_rank(ws: core.Workspace, indicator: str, group: str, period: str) -> 
 def table_rows(html: str) -> list[tuple[str, int | None]]:
     table = re.search(r'<table data-testid="communes-table">(.*?)</table>', html, re.S)
     assert table is not None
-    return [
-        (u, int(r) if r else None)
-        for u, r in re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"', table.group(1))
-    ]
+    return [(u, int(r) if r else None)
+            for u, r in re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"', table.group(1))]
 
 
 def listed(html: str, testid: str) -> list[str]:
@@ -82,8 +80,7 @@ def test_the_page_shows_the_engines_ranking_of_the_communes(world: core.Workspac
     on_time = {x.unit.code: x for x in engine_rank(world, ON_TIME, "P48.communes", "2024")}
     for code, x in on_time.items():
         assert by_testid(html, f"value-{ON_TIME}-{code}") == (
-            value_text(x.value, cat.indicators[ON_TIME], "vi") if x.value is not None else "—"
-        )
+            value_text(x.value, cat.indicators[ON_TIME], "vi") if x.value is not None else "—")
     best = ranked[0]
     assert best.figure is not None and best.figure.denominator
     row = re.search(rf'<tr data-unit="{best.unit.code}".*?</tr>', html, re.S)
@@ -130,9 +127,8 @@ def test_the_communes_follow_the_periods_structure(world: core.Workspace, client
     assert len(table_rows(hn)) == len(cat.communes_of("P01", END_2024)) > 500
 
 
-def test_a_large_province_renders_from_one_ranking_per_column(
-    world: core.Workspace, make_client: MakeClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_large_province_renders_from_one_ranking_per_column(world: core.Workspace, make_client: MakeClient,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     calls = {"value": 0, "rank": 0}
     value, rank = Engine.value, Engine.rank
 
@@ -187,16 +183,10 @@ def test_the_api_answers_the_same(world: core.Workspace, client: Client) -> None
     body = r.json()
     expected = engine_rank(world, ON_TIME, "P48.communes", "2024")
     assert (body["province"], body["shown"], body["group"], body["period"], body["structure"]) == (
-        "P48",
-        "P48",
-        "P48.communes",
-        "2024",
-        "2024-12-31",
-    )
+        "P48", "P48", "P48.communes", "2024", "2024-12-31")
     assert body["indicator"] == ON_TIME and body["count"] == len(expected)
     assert [(c["code"], c["rank"], c["value"]) for c in body["communes"]] == [
-        (x.unit.code, x.rank, x.value) for x in expected
-    ]
+        (x.unit.code, x.rank, x.value) for x in expected]
     ranked = [x for x in expected if x.rank is not None]
     assert body["ranked"] == len(ranked)
     assert body["leaders"] == [x.unit.code for x in ranked[:5]]
@@ -304,22 +294,15 @@ def reported(sqlite_workspace: core.Workspace) -> Iterator[tuple[core.Workspace,
     """Two communes of Đà Nẵng report their teams for 2024Q4: one approved, one submitted (a draft)."""
     ws = sqlite_workspace
     approved, draft = (u.code for u in ws.catalogue.communes_of("P48", END_2024)[:2])
-    ws.store.write_values(
-        [ValueInput(indicator=TEAMS, unit=approved, period="2024Q4", value=3, source="xa")],
-        actor="test",
-        status="approved",
-    )
-    ws.store.write_values(
-        [ValueInput(indicator=TEAMS, unit=draft, period="2024Q4", value=7, source="xa")],
-        actor="test",
-        status="submitted",
-    )
+    ws.store.write_values([ValueInput(indicator=TEAMS, unit=approved, period="2024Q4", value=3, source="xa")],
+                          actor="test", status="approved")
+    ws.store.write_values([ValueInput(indicator=TEAMS, unit=draft, period="2024Q4", value=7, source="xa")],
+                          actor="test", status="submitted")
     yield ws, approved, draft
 
 
-def test_a_communes_draft_is_shown_to_its_provinces_reviewer_only(
-    reported: tuple[core.Workspace, str, str], make_client: MakeClient
-) -> None:
+def test_a_communes_draft_is_shown_to_its_provinces_reviewer_only(reported: tuple[core.Workspace, str, str],
+                                                                  make_client: MakeClient) -> None:
     ws, approved, draft = reported
     path = f"/units/P48/communes?period=2024Q4&indicator={TEAMS}"
     public = make_client(ws)
@@ -339,13 +322,8 @@ def test_a_communes_draft_is_shown_to_its_provinces_reviewer_only(
     assert by_testid(reviewer.get(path).text, f"value-{TEAMS}-{draft}") == "—"  # without asking: published only
     api = {c["code"]: c["value"] for c in reviewer.get("/api/v1" + path + "&drafts=1").json()["communes"]}
     assert api[draft] == 7
-    rows = list(
-        csv.reader(
-            io.StringIO(
-                reviewer.get(path.replace("/communes", "/communes.csv") + "&drafts=1").content.decode("utf-8-sig")
-            )
-        )
-    )
+    rows = list(csv.reader(io.StringIO(reviewer.get(path.replace("/communes", "/communes.csv") + "&drafts=1")
+                                       .content.decode("utf-8-sig"))))
     assert [r[1] for r in rows[1:3]] == [draft, approved]
 
     other = make_client(ws, user="duyet-cm", role="reviewer", unit="P96")  # Cà Mau's: not in its scope
@@ -354,16 +332,8 @@ def test_a_communes_draft_is_shown_to_its_provinces_reviewer_only(
 
 def test_a_province_without_communes_in_the_catalogue_says_so(world: core.Workspace) -> None:
     cat = world.catalogue
-    view = CommunesView(
-        cat.units["P48"],
-        cat.units["P48"],
-        None,
-        Period.parse("2024"),
-        cat.indicators[RATE],
-        [cat.indicators[RATE]],
-        {},
-        [],
-    )
+    view = CommunesView(cat.units["P48"], cat.units["P48"], None, Period.parse("2024"),
+                        cat.indicators[RATE], [cat.indicators[RATE]], {}, [])
     assert view.called_out() == ([], []) and view.ranked == []
     assert 'data-testid="communes-map"' in communes_map(view, "vi", drafts=False)
     assert communes_table(view, "vi").rows == []

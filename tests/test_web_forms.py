@@ -34,12 +34,8 @@ from web_support import MakeClient
 DS, UNIT, PW = "province_monthly", "P48", "mật-khẩu-đủ-dài"
 RATE, TEAMS, MEMBERS = "procedures_full_online_rate", "community_dx_teams", "community_dx_team_members"
 USERS = {  # username: (role, scope unit)
-    "dn": ("reporter", "P48"),
-    "dn2": ("reporter", "P48"),
-    "hn": ("reporter", "P01"),
-    "rev": ("reviewer", "VN"),
-    "viewer": ("viewer", "P48"),
-    "admin": ("admin", "VN"),
+    "dn": ("reporter", "P48"), "dn2": ("reporter", "P48"), "hn": ("reporter", "P01"),
+    "rev": ("reviewer", "VN"), "viewer": ("viewer", "P48"), "admin": ("admin", "VN"),
 }
 
 
@@ -62,13 +58,13 @@ def app(ws: core.Workspace) -> FastAPI:
     return create_app(ws)
 
 
+
 def login(c: TestClient, username: str, password: str = PW) -> Response:
     page = c.get("/login")
     token = re.search(r'action="/login"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"', page.text)
     assert token is not None
-    r: Response = c.post(
-        "/login", data={"username": username, "password": password, "csrf": token[1], "next": "/forms"}
-    )
+    r: Response = c.post("/login", data={"username": username, "password": password, "csrf": token[1],
+                                         "next": "/forms"})
     return r
 
 
@@ -133,14 +129,8 @@ def draft_values(ws: core.Workspace, period: str, unit: str = UNIT) -> dict[str,
 def fill_all(fields: dict[str, str], period_seed: int = 0) -> dict[str, str]:
     """Every field of province_monthly filled with plausible numbers (Vietnamese decimal commas)."""
     out = dict(fields)
-    for code in (
-        "dossier_full_online_rate",
-        "dossier_online_submission_rate",
-        "dossier_digitisation_rate",
-        "e_result_rate",
-        "digitised_data_reuse_rate",
-        "online_payment_rate",
-    ):
+    for code in ("dossier_full_online_rate", "dossier_online_submission_rate", "dossier_digitisation_rate",
+                 "e_result_rate", "digitised_data_reuse_rate", "online_payment_rate"):
         out[f"{code}.value"] = f"{50 + period_seed},5"
     out[f"{RATE}.numerator"], out[f"{RATE}.denominator"] = "80", "100"
     out[f"{TEAMS}.value"], out[f"{MEMBERS}.value"] = "56", "1234"
@@ -206,26 +196,21 @@ def test_whole_flow_reporter_to_published(workspace: core.Workspace, make_client
 
 
 # --- validation ---------------------------------------------------------------------------------------------
-def test_every_problem_is_shown_next_to_its_field_and_nothing_is_saved(
-    app: FastAPI, ws: core.Workspace, make_client: MakeClient
-) -> None:
+def test_every_problem_is_shown_next_to_its_field_and_nothing_is_saved(app: FastAPI, ws: core.Workspace,
+                                                                     make_client: MakeClient) -> None:
     c = make_client(ws, app=app, user="dn", follow_redirects=False)
     data = entry_form(c.get(url("2024-01")).text)
-    data |= {
-        f"{RATE}.numerator": "120",
-        f"{RATE}.denominator": "100",  # numerator above denominator
-        "dossier_full_online_rate.value": "101,5",  # above 100 %
-        "e_result_rate.numerator": "5",  # needs a denominator too
-        f"{TEAMS}.value": "năm mươi",  # not a number
-        f"{MEMBERS}.value": "-3",  # below 0
-        "online_payment_rate.value": "40",
-    }  # fine, but nothing is saved while others are wrong
+    data |= {f"{RATE}.numerator": "120", f"{RATE}.denominator": "100",  # numerator above denominator
+             "dossier_full_online_rate.value": "101,5",  # above 100 %
+             "e_result_rate.numerator": "5",  # needs a denominator too
+             f"{TEAMS}.value": "năm mươi",  # not a number
+             f"{MEMBERS}.value": "-3",  # below 0
+             "online_payment_rate.value": "40"}  # fine, but nothing is saved while others are wrong
     r = c.post(url("2024-01"), data={**data, "action": "save"})
     assert r.status_code == 422
     assert problems_of(r.text, RATE) == ["tử số 120 lớn hơn mẫu số 100"]
     assert problems_of(r.text, "dossier_full_online_rate") == [
-        "lớn hơn giá trị cao nhất cho phép 100 (nhận được '101.5')"
-    ]
+        "lớn hơn giá trị cao nhất cho phép 100 (nhận được '101.5')"]
     assert problems_of(r.text, "e_result_rate") == ["cần cả tử số và mẫu số"]
     assert problems_of(r.text, TEAMS) == ["phải là một số (nhận được 'năm mươi')"]
     assert problems_of(r.text, MEMBERS) == ["nhỏ hơn giá trị thấp nhất cho phép 0 (nhận được '-3')"]
@@ -236,24 +221,15 @@ def test_every_problem_is_shown_next_to_its_field_and_nothing_is_saved(
     assert problems_of(r.text, RATE) == ["numerator 120 is above denominator 100"]
 
     # the JSON API names each field
-    r = c.put(
-        api("2024-01"),
-        headers={"X-CSRF-Token": _csrf(c)},
-        json={
-            "entries": [
-                {"indicator": RATE, "numerator": 120, "denominator": 100},
-                {"indicator": "online_payment_rate", "value": 140},
-                {"indicator": "no_such_code", "value": 1},
-            ]
-        },
-    )
+    r = c.put(api("2024-01"), headers={"X-CSRF-Token": _csrf(c)}, json={"entries": [
+        {"indicator": RATE, "numerator": 120, "denominator": 100},
+        {"indicator": "online_payment_rate", "value": 140},
+        {"indicator": "no_such_code", "value": 1}]})
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
     errors = r.json()["errors"]
     assert [(e["field"], e["rule"]) for e in errors] == [
-        (RATE, "numerator_above_denominator"),
-        ("online_payment_rate", "above_range"),
-        ("no_such_code", "not_in_dataset"),
-    ]
+        (RATE, "numerator_above_denominator"), ("online_payment_rate", "above_range"),
+        ("no_such_code", "not_in_dataset")]
     assert draft_values(ws, "2024-01") == {}
 
 
@@ -276,14 +252,10 @@ def test_submit_needs_every_field(app: FastAPI, ws: core.Workspace, make_client:
 
 
 def test_value_far_from_history_needs_a_comment(app: FastAPI, ws: core.Workspace, make_client: MakeClient) -> None:
-    ws.store.write_values(
-        [
-            ValueInput(indicator=TEAMS, unit=UNIT, period=p, value=v, source="form:" + DS, origin=Origin.REPORTED)
-            for p, v in (("2023-09", 52), ("2023-10", 55), ("2023-11", 54), ("2023-12", 56))
-        ],
-        actor="seed",
-        status="approved",
-    )
+    ws.store.write_values([ValueInput(indicator=TEAMS, unit=UNIT, period=p, value=v, source="form:" + DS,
+                                      origin=Origin.REPORTED) for p, v in
+                           (("2023-09", 52), ("2023-10", 55), ("2023-11", 54), ("2023-12", 56))],
+                          actor="seed", status="approved")
     c = make_client(ws, app=app, user="dn", follow_redirects=False)
     page = c.get(url("2024-03"))
     assert "2023-12: 56" in page.text and 'data-history="[52.0, 55.0, 54.0, 56.0]"' in page.text
@@ -325,35 +297,20 @@ def test_two_people_cannot_overwrite_each_other(app: FastAPI, ws: core.Workspace
     assert draft_values(ws, "2024-05")[TEAMS] == 61
     history = [h for h in ws.store.history(indicator=TEAMS, unit=UNIT, period="2024-05")]
     assert [(h.actor, (h.before or {}).get("value"), (h.after or {}).get("value")) for h in history] == [
-        ("dn", None, 60),
-        ("dn2", 60, 61),
-    ]
+        ("dn", None, 60), ("dn2", 60, 61)]
     page = a.get(url("2024-05"))  # the history of the value is on the form
     assert re.search(r"<td>dn2</td><td>value</td><td>60</td><td>61</td>", page.text)
 
     # the API: a stale version is a 409 naming the field and the current value
-    r = a.put(
-        api("2024-05"),
-        headers={"X-CSRF-Token": _csrf(a)},
-        json={"entries": [{"indicator": TEAMS, "value": 62, "version": 1}]},
-    )
+    r = a.put(api("2024-05"), headers={"X-CSRF-Token": _csrf(a)},
+              json={"entries": [{"indicator": TEAMS, "value": 62, "version": 1}]})
     assert r.status_code == 409
     body = r.json()
     assert body["detail"].startswith(f"{TEAMS}:")
-    assert body["current"] == [
-        {
-            "field": TEAMS,
-            "version": 2,
-            "value": 61.0,
-            "updated_by": "dn2",
-            "updated_at": body["current"][0]["updated_at"],
-        }
-    ]
-    r = a.put(
-        api("2024-05"),
-        headers={"X-CSRF-Token": _csrf(a)},
-        json={"entries": [{"indicator": TEAMS, "value": 62, "version": 2}]},
-    )
+    assert body["current"] == [{"field": TEAMS, "version": 2, "value": 61.0, "updated_by": "dn2",
+                                "updated_at": body["current"][0]["updated_at"]}]
+    r = a.put(api("2024-05"), headers={"X-CSRF-Token": _csrf(a)},
+              json={"entries": [{"indicator": TEAMS, "value": 62, "version": 2}]})
     assert r.status_code == 200 and draft_values(ws, "2024-05")[TEAMS] == 62
 
 
@@ -366,14 +323,11 @@ def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace, make_
     form = rep.get(api("2024-07")).json()
     assert form["state"] == "open" and form["can_edit"] is True
     # 50,5 where a decimal part is allowed; a count or a stock takes whole numbers only
-    entries: list[dict[str, Any]] = [
-        {"indicator": f["indicator"], "value": 50.5, "version": f["version"]} for f in form["fields"]
-    ]
+    entries: list[dict[str, Any]] = [{"indicator": f["indicator"], "value": 50.5, "version": f["version"]}
+                                     for f in form["fields"]]
     r = rep.put(api("2024-07"), headers=h_rep, json={"entries": entries})
     assert r.status_code == 422 and {(e["field"], e["rule"]) for e in r.json()["errors"]} == {
-        (TEAMS, "not_whole"),
-        (MEMBERS, "not_whole"),
-    }
+        (TEAMS, "not_whole"), (MEMBERS, "not_whole")}
     for e in entries:
         e["value"] = 50 if e["indicator"] in (TEAMS, MEMBERS) else 50.5
     r = rep.put(api("2024-07"), headers=h_rep, json={"entries": entries})
@@ -399,10 +353,7 @@ def test_api_flow_with_return_and_reopen(app: FastAPI, ws: core.Workspace, make_
     assert published(ws, TEAMS, "2024-07") is None  # unpublished again until approved
     reopen = [a for a in ws.store.history(unit=UNIT, period="2024-07") if a.entity == "form"][-1]
     assert (reopen.actor, reopen.action, (reopen.after or {}).get("comment")) == (
-        "admin",
-        "open",
-        "Sửa số liệu theo công văn 12",
-    )
+        "admin", "open", "Sửa số liệu theo công văn 12")
 
     listing = rep.get("/api/v1/forms", params={"period": "2024-07", "dataset": DS}).json()
     assert [(f["unit"], f["state"], f["action"]) for f in listing["forms"]] == [(UNIT, "open", "enter")]
@@ -445,29 +396,24 @@ def test_viewer_cannot_save(app: FastAPI, ws: core.Workspace, make_client: MakeC
     csrf = c.csrf
     page = c.get(url("2024-09"))
     assert page.status_code == 200 and f'name="{TEAMS}.value"' not in page.text  # read-only
-    r = c.post(
-        url("2024-09"),
-        data={"csrf": csrf, "action": "save", f"{TEAMS}.value": "5", f"{TEAMS}.orig": "", f"{TEAMS}.version": "0"},
-    )
+    r = c.post(url("2024-09"), data={"csrf": csrf, "action": "save", f"{TEAMS}.value": "5",
+                                     f"{TEAMS}.orig": "", f"{TEAMS}.version": "0"})
     assert r.status_code == 403
     r = c.put(api("2024-09"), headers={"X-CSRF-Token": csrf}, json={"entries": [{"indicator": TEAMS, "value": 5}]})
     assert r.status_code == 403
     assert draft_values(ws, "2024-09") == {}
 
 
-def test_reporter_cannot_approve_and_reviewer_cannot_reopen(
-    app: FastAPI, ws: core.Workspace, make_client: MakeClient
-) -> None:
+def test_reporter_cannot_approve_and_reviewer_cannot_reopen(app: FastAPI, ws: core.Workspace,
+                                                           make_client: MakeClient) -> None:
     rep = make_client(ws, app=app, user="dn", follow_redirects=False)
     rep_csrf = rep.csrf
     data = fill_all(entry_form(rep.get(url("2024-10")).text))
     assert rep.post(url("2024-10"), data={**data, "action": "submit"}).status_code == 303
     assert rep.post(url("2024-10") + "/approve", data={"csrf": rep_csrf}).status_code == 403
     assert rep.post(api("2024-10") + "/approve", headers={"X-CSRF-Token": rep_csrf}).status_code == 403
-    assert (
-        rep.post(api("2024-10") + "/return", headers={"X-CSRF-Token": rep_csrf}, json={"comment": "tự trả"}).status_code
-        == 403
-    )
+    assert rep.post(api("2024-10") + "/return", headers={"X-CSRF-Token": rep_csrf},
+                    json={"comment": "tự trả"}).status_code == 403
     assert ws.store.users.form(DS, UNIT, "2024-10").state == "submitted"
 
     rev = make_client(ws, app=app, user="rev", follow_redirects=False)
@@ -563,21 +509,10 @@ console.log(JSON.stringify(fields.map((f) => f.list.children.map((li) => li.getA
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run forms.js")
 def test_browser_checks_match_the_server(app: FastAPI, ws: core.Workspace, tmp_path: Path) -> None:
     admin_user = workflow.to_user(ws.store.users.by_username("admin"))
-    ws.store.write_values(
-        [
-            ValueInput(
-                indicator=TEAMS,
-                unit="P49",
-                period=f"2022-{m:02d}",
-                value=v,
-                source="form:" + DS,
-                origin=Origin.REPORTED,
-            )
-            for m, v in enumerate([40, 41, 43, 42, 44, 45, 45, 46, 47, 48, 48, 49], start=1)
-        ],
-        actor="seed",
-        status="approved",
-    )
+    ws.store.write_values([ValueInput(indicator=TEAMS, unit="P49", period=f"2022-{m:02d}", value=v,
+                                      source="form:" + DS, origin=Origin.REPORTED)
+                           for m, v in enumerate([40, 41, 43, 42, 44, 45, 45, 46, 47, 48, 48, 49], start=1)],
+                          actor="seed", status="approved")
     view = workflow.open_form(ws, admin_user, DS, "P49", "2023-01")
     by = {f.indicator.code: f for f in view.fields}
     cases: list[tuple[str, dict[str, str]]] = [
@@ -610,17 +545,8 @@ def test_browser_checks_match_the_server(app: FastAPI, ws: core.Workspace, tmp_p
     for code, inputs in cases:
         f = by[code]
         ind = f.indicator
-        js_cases.append(
-            {
-                "kind": ind.kind,
-                "parts": ind.has_parts,
-                "min": ind.range[0],
-                "max": ind.range[1],
-                "decimals": ind.decimals,
-                "history": [h for _, h in f.history],
-                "inputs": inputs,
-            }
-        )
+        js_cases.append({"kind": ind.kind, "parts": ind.has_parts, "min": ind.range[0], "max": ind.range[1],
+                         "decimals": ind.decimals, "history": [h for _, h in f.history], "inputs": inputs})
         posted = {f"{code}.{k}": v for k, v in inputs.items()} | {f"{code}.orig": "", f"{code}.version": "0"}
         _, entries, problems = forms.parse_posted(view, posted)
         problems += workflow.check_entries(ws, view, [e for e in entries if e.indicator == code])
@@ -628,14 +554,8 @@ def test_browser_checks_match_the_server(app: FastAPI, ws: core.Workspace, tmp_p
     assert by[TEAMS].history  # the far-from-history cases have a history to be far from
     harness = tmp_path / "harness.js"
     harness.write_text(NODE_HARNESS, encoding="utf-8")
-    out = subprocess.run(
-        ["node", str(harness), str(STATIC / "forms.js")],
-        input=json.dumps(js_cases),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    )
+    out = subprocess.run(["node", str(harness), str(STATIC / "forms.js")], input=json.dumps(js_cases),
+                         capture_output=True, text=True, check=True, timeout=30)
     browser = json.loads(out.stdout)
     assert [(c, b) for c, b in zip(cases, browser, strict=True)] == [(c, s) for c, s in zip(cases, server, strict=True)]
     assert server[1] == ["numerator_above_denominator"] and server[18] == ["far_from_history"]
@@ -649,11 +569,8 @@ def test_the_default_period_is_one_the_reporters_unit_existed_in(workspace: core
 
     def periods(unit: str, today: date) -> set[str]:
         user = User(1, "r", "r", "reporter", unit)
-        return {
-            r.period
-            for r in list_forms(workspace, user, dataset="province_monthly", period=None, state=None, today=today)
-            if r.unit.code == unit
-        }
+        return {r.period for r in list_forms(workspace, user, dataset="province_monthly", period=None, state=None,
+                                             today=today) if r.unit.code == unit}
 
     assert periods("P02", date(2025, 8, 15)) == {"2025-06"}  # Hà Giang ended on 30/06/2025
     assert periods("P02", date(2025, 6, 15)) == {"2025-05"}
@@ -666,8 +583,10 @@ def test_the_default_period_is_one_the_reporters_unit_existed_in(workspace: core
 MOVES = {  # verb: (the state it starts from, how to make it, the state it would reach)
     "submit": ("open", lambda ws, u: workflow.submit_form(ws, u["dn"], DS, UNIT, "2024-04"), "submitted"),
     "approve": ("submitted", lambda ws, u: workflow.approve_form(ws, u["rev"], DS, UNIT, "2024-04"), "approved"),
-    "return": ("submitted", lambda ws, u: workflow.return_form(ws, u["rev"], DS, UNIT, "2024-04", "sửa"), "returned"),
-    "reopen": ("approved", lambda ws, u: workflow.reopen_form(ws, u["admin"], DS, UNIT, "2024-04", "sai số"), "open"),
+    "return": ("submitted", lambda ws, u: workflow.return_form(ws, u["rev"], DS, UNIT, "2024-04", "sửa"),
+               "returned"),
+    "reopen": ("approved", lambda ws, u: workflow.reopen_form(ws, u["admin"], DS, UNIT, "2024-04", "sai số"),
+               "open"),
 }
 
 

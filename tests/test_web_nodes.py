@@ -37,9 +37,8 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, 
         for user, role, unit in (("dn", "reporter", "P48"), ("rev", "reviewer", "VN")):
             ws.store.users.create(user, user, PW, role, unit)
         try:
-            with serving(
-                root, [["--events"], ["--no-events"]], env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}
-            ) as (writer, reader):
+            with serving(root, [["--events"], ["--no-events"]],
+                         env={**os.environ, "CHISO_TRUSTED_PROXIES": "127.0.0.1"}) as (writer, reader):
                 yield writer, reader, ws
         finally:
             ws.close()
@@ -50,11 +49,8 @@ def login(node: str, username: str, password: str = PW, address: str | None = No
         page = c.get("/login")
         token = re.search(r'name="csrf" value="([^"]+)"', page.text)
         assert token, page.text
-        return c.post(
-            "/login",
-            data={"username": username, "password": password, "csrf": token[1], "next": "/"},
-            headers={"X-Forwarded-For": address} if address else None,
-        )
+        return c.post("/login", data={"username": username, "password": password, "csrf": token[1], "next": "/"},
+                      headers={"X-Forwarded-For": address} if address else None)
 
 
 def session(node: str, username: str) -> tuple[dict[str, str], str]:
@@ -80,9 +76,8 @@ def test_two_nodes_share_logins_edits_and_the_data_version(nodes: tuple[str, str
     cookies, csrf = session(reader, "dn")
     got = httpx.get(writer + FORM, cookies=cookies)
     assert got.status_code == 200, got.text
-    entries = [
-        {"indicator": f["indicator"], "value": 50.5 if f["kind"] == "rate" else 56} for f in got.json()["fields"]
-    ]
+    entries = [{"indicator": f["indicator"], "value": 50.5 if f["kind"] == "rate" else 56}
+               for f in got.json()["fields"]]
     saved = httpx.put(writer + FORM, cookies=cookies, headers={"X-CSRF-Token": csrf}, json={"entries": entries})
     assert saved.status_code == 200, saved.text
     forged = httpx.post(writer + FORM + "/submit", cookies=cookies, headers={"X-CSRF-Token": "forged"})
@@ -105,16 +100,14 @@ def test_two_nodes_share_logins_edits_and_the_data_version(nodes: tuple[str, str
 def test_the_login_rate_limit_counts_attempts_at_every_node(nodes: tuple[str, str, core.Workspace]) -> None:
     writer, reader, _ = nodes
     # each attempt from another client address (the nodes trust the local proxy): only the name's limit counts
-    codes = [
-        login((writer, reader)[i % 2], "nobody-here", "wrong password", f"10.0.0.{i}").status_code for i in range(10)
-    ]
+    codes = [login((writer, reader)[i % 2], "nobody-here", "wrong password", f"10.0.0.{i}").status_code
+             for i in range(10)]
     assert 429 not in codes  # ten attempts at one name, five at each node: all counted, none refused yet
     assert login(writer, "nobody-here", "wrong password", "10.0.1.1").status_code == 429
     assert login(reader, "nobody-here", "wrong password", "10.0.1.2").status_code == 429
     # and one address's limit, the same way: its tenth attempt anywhere is its last
-    codes = [
-        login((writer, reader)[i % 2], f"someone-{i}", "wrong password", "10.0.2.1").status_code for i in range(10)
-    ]
+    codes = [login((writer, reader)[i % 2], f"someone-{i}", "wrong password", "10.0.2.1").status_code
+             for i in range(10)]
     assert 429 not in codes
     assert login(reader, "someone-else", "wrong password", "10.0.2.1").status_code == 429
 
@@ -122,20 +115,14 @@ def test_the_login_rate_limit_counts_attempts_at_every_node(nodes: tuple[str, st
 def test_only_the_writer_node_takes_events(nodes: tuple[str, str, core.Workspace]) -> None:
     writer, reader, ws = nodes
     token = ws.store.events.add_source("portal-test", "portal", ["*"], ["dossier"])
-    body = (
-        '{"event_id": "n-1", "at": "2024-03-05T10:00:00", "source_system": "dvc", "dossier_id": "hs-1", '
-        '"procedure_code": "1.001234", "unit": "P01", "status": "received", "channel": "online"}\n'
-    )
+    body = ('{"event_id": "n-1", "at": "2024-03-05T10:00:00", "source_system": "dvc", "dossier_id": "hs-1", '
+            '"procedure_code": "1.001234", "unit": "P01", "status": "received", "channel": "online"}\n')
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
     refused = httpx.post(f"{reader}/api/v1/events/dossier", content=body, headers=headers)
     assert refused.status_code == 503 and "--no-events" in refused.text
     taken = httpx.post(f"{writer}/api/v1/events/dossier", content=body, headers=headers)
     assert taken.status_code in (200, 201, 202), taken.text
-    status = subprocess.run(
-        [sys.executable, "-m", "chiso", "--workspace", str(ws.root), "events", "status", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    status = subprocess.run([sys.executable, "-m", "chiso", "--workspace", str(ws.root), "events", "status",
+                             "--json"], capture_output=True, text=True, timeout=120)
     assert status.returncode == 0 and '"counted_by": "batches"' in status.stdout, status.stdout + status.stderr
     assert '"dossier_events": 1' in status.stdout

@@ -14,19 +14,9 @@ def test_public_pages_are_cached_until_the_data_changes(loaded: core.Workspace, 
     assert (first.status_code, again.status_code) == (200, 200)
     assert (first.headers["x-chiso-cache"], again.headers["x-chiso-cache"]) == ("miss", "hit")
     assert again.text == first.text and "63,47%" in again.text
-    loaded.store.write_values(
-        [
-            ValueInput(
-                indicator="dossier_full_online_rate",
-                unit="ministries",
-                period="2024",
-                value=64.12,
-                source="seed-003",
-                paragraph=19,
-            )
-        ],
-        actor="t",
-    )
+    loaded.store.write_values([ValueInput(indicator="dossier_full_online_rate", unit="ministries",
+                                          period="2024", value=64.12, source="seed-003", paragraph=19)],
+                              actor="t")
     after = client.get("/indicators/dossier_full_online_rate?period=2024")
     assert after.headers["x-chiso-cache"] == "miss" and "64,12%" in after.text
     # another language is another page; a language switch (it sets a cookie) is never cached
@@ -48,18 +38,8 @@ def test_the_read_api_is_cached_the_same_way(loaded: core.Workspace, make_client
     a, b = client.get(url), client.get(url)
     assert (a.headers["x-chiso-cache"], b.headers["x-chiso-cache"]) == ("miss", "hit")
     assert b.json()["value"] == 63.47
-    loaded.store.write_values(
-        [
-            ValueInput(
-                indicator="dossier_full_online_rate",
-                unit="ministries",
-                period="2024",
-                value=64.12,
-                source="seed-003",
-                paragraph=19,
-            )
-        ],
-        actor="t",
-    )
+    loaded.store.write_values([ValueInput(indicator="dossier_full_online_rate", unit="ministries",
+                                          period="2024", value=64.12, source="seed-003", paragraph=19)],
+                              actor="t")
     assert client.get(url).json()["value"] == 64.12
     assert "x-chiso-cache" not in client.get(url, headers={"Authorization": "Bearer x"}).headers

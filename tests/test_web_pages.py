@@ -25,15 +25,8 @@ from web_support import MakeClient, by_testid, ranking_rows
 
 RATE = "dossier_full_online_rate"
 # (numerator, denominator) per province: P31 and P92 tie at 40%, P96 has no value
-PROVINCES = {
-    "P01": (620, 1000),
-    "P79": (1750, 2500),
-    "P48": (900, 1500),
-    "P31": (400, 1000),
-    "P92": (800, 2000),
-    "P56": (90, 600),
-    "P02": (12, 300),
-}
+PROVINCES = {"P01": (620, 1000), "P79": (1750, 2500), "P48": (900, 1500), "P31": (400, 1000), "P92": (800, 2000),
+             "P56": (90, 600), "P02": (12, 300)}
 MINISTRIES = {"BTTTT": (950, 1000), "BTP": (300, 1000), "BCA": (720, 900)}
 
 
@@ -42,25 +35,15 @@ def client(loaded: core.Workspace, make_client: MakeClient) -> TestClient:
     return make_client(loaded)
 
 
-def write_units(
-    ws: core.Workspace,
-    rows: dict[str, tuple[int, int]],
-    period: str = "2024",
-    status: str = "approved",
-    code: str = RATE,
-) -> dict[str, float]:
+def write_units(ws: core.Workspace, rows: dict[str, tuple[int, int]], period: str = "2024", status: str = "approved",
+                code: str = RATE) -> dict[str, float]:
     values = {u: round(100 * n / d, 2) for u, (n, d) in rows.items()}
-    ws.store.write_values(
-        [
-            ValueInput(
-                indicator=code, unit=u, period=period, value=values[u], numerator=n, denominator=d, source="test-web"
-            )
-            for u, (n, d) in rows.items()
-        ],
-        actor="test",
-        status=status,
-    )
+    ws.store.write_values([ValueInput(indicator=code, unit=u, period=period, value=values[u], numerator=n,
+                                      denominator=d, source="test-web") for u, (n, d) in rows.items()],
+                          actor="test", status=status)
     return values
+
+
 
 
 def read_csv(body: bytes) -> list[list[str]]:
@@ -98,10 +81,7 @@ def test_overview_in_vietnamese_then_english(client: TestClient) -> None:
     behind = re.search(r'<table data-testid="behind">(.*?)</table>', page, re.S)
     assert behind is not None  # all three CĐS blocs are behind their 2024 targets for full-online dossiers
     assert re.findall(rf'data-indicator="{RATE}" data-unit="(\w+)"', behind.group(1)) == [
-        "provinces",
-        "ministries",
-        "VN",
-    ]
+        "provinces", "ministries", "VN"]
     en = client.get("/?lang=en").text
     assert '<html lang="en">' in en
     assert by_testid(en, f"value-{RATE}-VN") == "45.8%"
@@ -111,17 +91,14 @@ def test_overview_in_vietnamese_then_english(client: TestClient) -> None:
 
 
 def test_overview_sees_a_saved_value_at_once_and_falls_back_to_the_latest_sub_period(
-    loaded: core.Workspace, client: TestClient
-) -> None:
+        loaded: core.Workspace, client: TestClient) -> None:
     page = client.get("/?period=2024").text
     # only 2024-04 is published for fibre: the year shows it, saying so
     card = re.search(r'data-testid="card-fiber_household_rate">(.*?)</article>', page, re.S)
     assert card is not None and "(số liệu 2024-04)" in card.group(1)
     assert by_testid(page, "value-fiber_household_rate-VN") == "80,2%"
-    loaded.store.write_values(
-        [ValueInput(indicator="fiber_household_rate", unit="VN", period="2024", value=81.25, source="test-web")],
-        actor="test",
-    )
+    loaded.store.write_values([ValueInput(indicator="fiber_household_rate", unit="VN", period="2024",
+                                          value=81.25, source="test-web")], actor="test")
     page = client.get("/?period=2024").text  # cached before: the new change set makes it fresh
     assert by_testid(page, "value-fiber_household_rate-VN") == "81,25%"
     card = re.search(r'data-testid="card-fiber_household_rate">(.*?)</article>', page, re.S)
@@ -143,32 +120,17 @@ def test_filters_and_unknown_names(client: TestClient) -> None:
     assert client.get("/units/da nang").status_code == 200  # names without diacritics resolve
 
 
-def test_overview_opens_on_the_complete_year_and_says_what_the_live_one_is(
-    loaded: core.Workspace, make_client: MakeClient
-) -> None:
+def test_overview_opens_on_the_complete_year_and_says_what_the_live_one_is(loaded: core.Workspace,
+                                                                         make_client: MakeClient) -> None:
     # a stream begins 2025: events for one key indicator out of 21; the reported figures are 2024's
-    token = loaded.store.events.add_source(
-        "live-test", "Luồng mô phỏng 2025 (simulated 2025 stream)", ["*"], ["dossier"]
-    )
-    events = [
-        {
-            "event_id": f"ev-{i}",
-            "at": f"2025-03-0{1 + i % 5}T10:00:00",
-            "source_system": "dvc-test",
-            "dossier_id": f"hs-{i}",
-            "procedure_code": "1.001234",
-            "unit": "P01",
-            "status": "received",
-            "channel": "online",
-        }
-        for i in range(6)
-    ]
+    token = loaded.store.events.add_source("live-test", "Luồng mô phỏng 2025 (simulated 2025 stream)", ["*"],
+                                           ["dossier"])
+    events = [{"event_id": f"ev-{i}", "at": f"2025-03-0{1 + i % 5}T10:00:00", "source_system": "dvc-test",
+               "dossier_id": f"hs-{i}", "procedure_code": "1.001234", "unit": "P01", "status": "received",
+               "channel": "online"} for i in range(6)]
     c = make_client(loaded)
-    r = c.post(
-        "/api/v1/events/dossier",
-        content="\n".join(json.dumps(e) for e in events) + "\n",
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"},
-    )
+    r = c.post("/api/v1/events/dossier", content="\n".join(json.dumps(e) for e in events) + "\n",
+               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"})
     assert r.status_code == 200, r.text
     page = c.get("/").text
     assert by_testid(page, "period") == "2024"  # where the figures are, not the year the stream began
@@ -188,7 +150,8 @@ def test_overview_opens_on_the_complete_year_and_says_what_the_live_one_is(
 # --- an indicator -------------------------------------------------------------------------------------
 
 
-def test_indicator_ranks_provinces_maps_them_and_charts_the_series(loaded: core.Workspace, client: TestClient) -> None:
+def test_indicator_ranks_provinces_maps_them_and_charts_the_series(loaded: core.Workspace,
+                                                                   client: TestClient) -> None:
     values = write_units(loaded, PROVINCES)
     write_units(loaded, MINISTRIES)
     r = client.get(f"/indicators/{RATE}?period=2024&group=provinces")
@@ -198,9 +161,8 @@ def test_indicator_ranks_provinces_maps_them_and_charts_the_series(loaded: core.
     ranked = [(u, k) for u, k in rows if k is not None]
     assert ranked == [("P79", 1), ("P01", 2), ("P48", 3), ("P31", 4), ("P92", 4), ("P56", 6), ("P02", 7)]
     assert len(rows) == 63 and all(k is None for _, k in rows[7:])  # no data: last, unranked
-    assert [engine_row.unit.code for engine_row in loaded.engine.rank(RATE, "provinces", "2024")][:7] == [
-        u for u, _ in ranked
-    ]
+    assert [engine_row.unit.code for engine_row in loaded.engine.rank(RATE, "provinces", "2024")][:7] == \
+        [u for u, _ in ranked]
     assert by_testid(page, f"rank-value-{RATE}-P79") == "70%"
     assert by_testid(page, f"rank-value-{RATE}-P48") == "60%"
     assert [u for u, _ in ranking_rows(page, "ministries")][:3] == ["BTTTT", "BCA", "BTP"]
@@ -318,18 +280,9 @@ def test_no_page_points_outside_the_server(loaded: core.Workspace, client: TestC
     write_units(loaded, PROVINCES)
     host = urlsplit(str(client.base_url)).netloc
     checked = 0
-    for path in (
-        "/",
-        "/?lang=en",
-        f"/indicators/{RATE}",
-        f"/indicators/{RATE}?lang=en",
-        "/indicators/procedures_full_online_rate",
-        "/units/P48",
-        "/units/VN",
-        "/units/ministries",
-        "/indicators/nothing",
-        "/docs",
-    ):
+    for path in ("/", "/?lang=en", f"/indicators/{RATE}", f"/indicators/{RATE}?lang=en",
+                 "/indicators/procedures_full_online_rate", "/units/P48", "/units/VN", "/units/ministries",
+                 "/indicators/nothing", "/docs"):
         r = client.get(path)
         assert r.status_code in (200, 404), path
         assert "text/html" in r.headers["content-type"]
@@ -338,7 +291,7 @@ def test_no_page_points_outside_the_server(loaded: core.Workspace, client: TestC
             assert not url.startswith("//"), (path, url)
             assert parts.scheme in ("", "http", "https") and (not parts.scheme or parts.netloc == host), (path, url)
             checked += 1
-        assert '<script src="http' not in r.text and "@import" not in r.text
+        assert "<script src=\"http" not in r.text and "@import" not in r.text
         for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", r.text):
             assert "http://" not in tag and "https://" not in tag, (path, tag)
     assert checked > 100
@@ -349,9 +302,8 @@ def test_no_page_points_outside_the_server(loaded: core.Workspace, client: TestC
 # --- drafts -------------------------------------------------------------------------------------------------
 
 
-def test_unapproved_values_only_for_users_in_scope_who_ask(
-    loaded: core.Workspace, client: TestClient, cheap_hashes: None
-) -> None:
+def test_unapproved_values_only_for_users_in_scope_who_ask(loaded: core.Workspace, client: TestClient,
+                                                          cheap_hashes: None) -> None:
     write_units(loaded, {"P48": (300, 1000)}, status="submitted")
     write_units(loaded, {"P01": (700, 1000)}, status="draft")
     public = client.get("/units/P48?period=2024&drafts=1").text  # not logged in: drafts=1 is ignored
@@ -376,7 +328,6 @@ def test_page_cache_follows_saved_values_at_once_and_events_in_the_background() 
         def f() -> int:
             made.append(n)
             return n
-
         return f
 
     assert cache.get("k", (1, 0, 0), make(1)) == 1

@@ -21,18 +21,8 @@ PROVINCES = {"P01": (620, 1000), "P35": (300, 1000), "P36": (540, 1200), "P37": 
 
 @pytest.fixture
 def ws(loaded: core.Workspace) -> core.Workspace:
-    rows = [
-        ValueInput(
-            indicator=RATE,
-            unit=u,
-            period="2024",
-            value=round(100 * n / d, 2),
-            numerator=n,
-            denominator=d,
-            source="test-web",
-        )
-        for u, (n, d) in PROVINCES.items()
-    ]
+    rows = [ValueInput(indicator=RATE, unit=u, period="2024", value=round(100 * n / d, 2), numerator=n,
+                       denominator=d, source="test-web") for u, (n, d) in PROVINCES.items()]
     rows.append(ValueInput(indicator=RATE, unit="P08", period="2024", value=50.0, source="test-web"))
     loaded.store.write_values(rows, actor="test", status="approved")
     return loaded
@@ -53,7 +43,7 @@ def test_a_2024_ranking_in_the_2024_and_the_2025_structure_on_the_indicator_page
     rows = ranking_rows(old.text, "provinces")
     assert len(rows) == 63
     assert [u for u, r in rows if r is not None] == ["P01", "P37", "P08", "P36", "P35", "P02"]
-    assert "data-rebased" not in old.text
+    assert 'data-rebased' not in old.text
     assert same_as(old.text, client.get(f"/indicators/{RATE}?period=2024&group=provinces&structure=2024").text)
 
     new = client.get(f"/indicators/{RATE}?period=2024&group=provinces&structure=2025")
@@ -98,8 +88,7 @@ def test_the_same_rankings_through_the_api(client: TestClient) -> None:
     assert (rows["P37-2025"]["rank"], rows["P37-2025"]["value"]) == (2, NINH_BINH_2025)
     assert rows["P37-2025"]["rebased_from"] == ["P35", "P36", "P37"]
     assert rows["P37-2025"]["message"] == (
-        "Số liệu năm 2024 tính theo cơ cấu đơn vị ngày 01/07/2025 (gộp từ Hà Nam, Nam Định, Ninh Bình)"
-    )
+        "Số liệu năm 2024 tính theo cơ cấu đơn vị ngày 01/07/2025 (gộp từ Hà Nam, Nam Định, Ninh Bình)")
     assert rows["P08-2025"]["rank"] is None and rows["P08-2025"]["missing"] == ["P08"]
     assert "thiếu tử số và mẫu số" in rows["P08-2025"]["message"]
     assert rows["P01"]["rebased_from"] is None and rows["P01"]["value"] == 62.0
@@ -114,9 +103,8 @@ def test_a_series_across_the_change_through_the_api(client: TestClient) -> None:
     assert d["points"][1]["rebased_from"] == ["P35", "P36", "P37"]
     assert "Các kỳ 2024 của Ninh Bình tính lại theo cơ cấu đơn vị ngày 31/12/2025" in d["note"]
     # the 2024 Ninh Bình asked in the 2025 structure goes forward to the new one
-    d = client.get(
-        f"/api/v1/series/{RATE}", params={"unit": "P37", "from": "2024", "to": "2024", "structure": "2025"}
-    ).json()
+    d = client.get(f"/api/v1/series/{RATE}", params={"unit": "P37", "from": "2024", "to": "2024",
+                                                     "structure": "2025"}).json()
     assert d["unit"] == "P37-2025" and d["points"][0]["value"] == NINH_BINH_2025
 
 
@@ -141,17 +129,13 @@ def test_the_lineage_of_a_new_province_and_its_rebased_history(client: TestClien
     for name in ("Hà Nam", "Nam Định", "Ninh Bình"):
         assert name in made_of
     assert re.findall(r'<li data-unit="([^"]+)"', page.split('data-testid="lineage-from"')[1].split("</ul>")[0]) == [
-        "P35",
-        "P36",
-        "P37",
-    ]
+        "P35", "P36", "P37"]
     assert "toàn bộ" in made_of and "30/06/2025" in made_of
     assert by_testid(page, "lineage-validity") == "Hiệu lực: từ 01/07/2025 đến nay"
     # its 2024 figure, rebased from the three, with the rebasing said under the history
     assert by_testid(page, f"value-{RATE}-P37-2025") == "41,67%"
     assert by_testid(page, "series-note") == (
-        "Các kỳ 2024 của Ninh Bình tính lại theo cơ cấu đơn vị ngày 01/07/2025 (gộp từ Hà Nam, Nam Định, Ninh Bình)"
-    )
+        "Các kỳ 2024 của Ninh Bình tính lại theo cơ cấu đơn vị ngày 01/07/2025 (gộp từ Hà Nam, Nam Định, Ninh Bình)")
     assert by_testid(page, f"rank-{RATE}-P37-2025") == "2/2"
 
 
@@ -162,8 +146,7 @@ def test_a_former_province_by_its_old_code_and_name(client: TestClient) -> None:
         page = r.text
         assert by_testid(page, "unit-name") == "Tỉnh Hà Giang"
         assert by_testid(page, "ended").replace(" .", ".") == (
-            "Đơn vị này đã kết thúc ngày 30/06/2025; nay thuộc Tuyên Quang."
-        )
+            "Đơn vị này đã kết thúc ngày 30/06/2025; nay thuộc Tuyên Quang.")
         assert 'href="/units/P08-2025' in page.split('data-testid="lineage-to"')[1].split("</ul>")[0]
         assert by_testid(page, f"value-{RATE}-P02") == "4%"
     en = client.get("/units/P02?period=2024&lang=en").text

@@ -30,9 +30,8 @@ def test_a_new_definition_is_seen_by_the_running_workspace(ws: core.Workspace) -
     assert ws.catalogue.indicator("ai_services_rate").kind == "rate"
     assert ws.engine is not engine and ws.engine.catalogue is ws.catalogue  # answers use the new definitions
     ws.store.write_values(
-        [ValueInput(indicator="ai_services_rate", unit="P48", period="2024", value=50.0, numerator=5, denominator=10)],
-        actor="test",
-    )
+        [ValueInput(indicator="ai_services_rate", unit="P48", period="2024", value=50.0, numerator=5,
+                         denominator=10)], actor="test")
     assert ws.engine.value("ai_services_rate", "P48", "2024").value == 50.0
 
 

@@ -31,19 +31,10 @@ class MakeClient(Protocol):
     first when missing (``unit`` its scope, password ``PASSWORD``). ``address``: the client's IP address.
     """
 
-    def __call__(
-        self,
-        ws: core.Workspace,
-        *,
-        app: FastAPI | None = None,
-        user: str | None = None,
-        role: str | None = None,
-        unit: str = "VN",
-        address: str = "testclient",
-        follow_redirects: bool = True,
-        raise_server_exceptions: bool = True,
-        **app_options: Any,
-    ) -> Client: ...
+    def __call__(self, ws: core.Workspace, *, app: FastAPI | None = None, user: str | None = None,
+                 role: str | None = None, unit: str = "VN", address: str = "testclient",
+                 follow_redirects: bool = True, raise_server_exceptions: bool = True,
+                 **app_options: Any) -> Client: ...
 
 
 def log_in(c: Client, ws: core.Workspace, username: str, role: str | None = None, unit: str = "VN") -> Client:
@@ -69,7 +60,5 @@ def by_testid(page: str, tid: str) -> str:
 def ranking_rows(page: str, group: str) -> list[tuple[str, int | None]]:
     table = re.search(rf'<table data-testid="ranking-{group}">(.*?)</table>', page, re.S)
     assert table is not None
-    return [
-        (u, int(r) if r else None)
-        for u, r in re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"', table.group(1))
-    ]
+    return [(u, int(r) if r else None) for u, r in re.findall(r'<tr data-unit="([^"]+)" data-rank="([^"]*)"',
+                                                               table.group(1))]

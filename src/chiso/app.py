@@ -107,30 +107,14 @@ class Limits:
             raise self.text_too_long(name, lang)
 
     def text_too_long(self, name: str, lang: str | None = None) -> ImportFileError:
-        return ImportFileError(
-            name,
-            t(
-                "cli.limit.extract_chars",
-                lang,
-                limit=fmt_number(self.extract_chars, 0, lang),
-                setting="extract_chars",
-                env="CHISO_LIMIT_EXTRACT_CHARS",
-            ),
-        )
+        return ImportFileError(name, t("cli.limit.extract_chars", lang, limit=fmt_number(self.extract_chars, 0, lang),
+                                       setting="extract_chars", env="CHISO_LIMIT_EXTRACT_CHARS"))
 
 
 def _bad(file: str, section: str, key: str, value: object, expected: str) -> WorkspaceError:
     # the section and key as one dotted TOML key (serve.port): brackets would be taken for markup by a console
-    return WorkspaceError(
-        t(
-            "cli.setting.bad",
-            None,
-            file=file,
-            name=f"{section}.{key}" if key else section,
-            value=value,
-            expected=t(f"cli.setting.expected.{expected}", None),
-        )
-    )
+    return WorkspaceError(t("cli.setting.bad", None, file=file, name=f"{section}.{key}" if key else section,
+                            value=value, expected=t(f"cli.setting.expected.{expected}", None)))
 
 
 @dataclass(frozen=True)
@@ -155,13 +139,8 @@ class Deployment:
 
     SECTIONS = {  # noqa: RUF012  -- section → key → what it expects
         "serve": {"host": "host", "port": "port", "events": "bool"},
-        "events": {
-            "nats": "nats_url",
-            "subject_prefix": "name",
-            "durable": "name",
-            "ack_wait": "seconds",
-            "metrics_port": "port",
-        },
+        "events": {"nats": "nats_url", "subject_prefix": "name", "durable": "name", "ack_wait": "seconds",
+                   "metrics_port": "port"},
         "log": {"format": "log_format", "level": "log_level"},
     }
 
@@ -174,9 +153,8 @@ class Deployment:
                 raise _bad(file, section, "", given, "table")
             for key, value in given.items():
                 if key not in keys:
-                    raise WorkspaceError(
-                        t("cli.setting.unknown", None, file=file, section=section, key=key, known=", ".join(keys))
-                    )
+                    raise WorkspaceError(t("cli.setting.unknown", None, file=file, section=section, key=key,
+                                           known=", ".join(keys)))
                 name = f"log_{key}" if section == "log" else str(key)
                 values[name] = cls.check(file, section, key, value, keys[key])
         for key, env in (("format", "CHISO_LOG_FORMAT"), ("level", "CHISO_LOG_LEVEL")):
@@ -315,15 +293,8 @@ class Workspace:
         """A report to send to its subscribers (``write_report``, the PDF), in ``reports/delivered/``: beside the
         reports people wrote, never over them."""
         nation = self.catalogue.nation.code
-        written = write_report(
-            self,
-            period,
-            formats=("pdf",),
-            lang=lang,
-            unit=None if unit == nation else unit,
-            out=self.root / REPORTS / "delivered",
-            actor="chiso-notify",
-        )
+        written = write_report(self, period, formats=("pdf",), lang=lang, unit=None if unit == nation else unit,
+                               out=self.root / REPORTS / "delivered", actor="chiso-notify")
         return written.files["pdf"]
 
     def notify_now(self) -> None:
@@ -345,7 +316,8 @@ class Workspace:
         """``[warnings] after_batch`` (on when absent): the checks run after each event batch is applied."""
         value = self.settings.get("warnings", {}).get("after_batch", True)
         if not isinstance(value, bool):
-            raise WorkspaceError(f"{self.root / SETTINGS}: [warnings] after_batch must be true or false, not {value!r}")
+            raise WorkspaceError(f"{self.root / SETTINGS}: [warnings] after_batch must be true or false, not "
+                                 f"{value!r}")
         return value
 
     @property
@@ -379,9 +351,8 @@ class Workspace:
         node over the operational store counts every attempt: several nodes)."""
         value = self.login_limits or self.settings.get("web", {}).get("login_limits", "memory")
         if value not in ("memory", "store"):
-            raise WorkspaceError(
-                f'{self.root / SETTINGS}: [web] login_limits must be "memory" or "store", not {value!r}'
-            )
+            raise WorkspaceError(f"{self.root / SETTINGS}: [web] login_limits must be \"memory\" or \"store\", "
+                                 f"not {value!r}")
         return bool(value == "store")
 
     def use_login_limits(self, value: str) -> None:
@@ -619,14 +590,8 @@ def write_report(
     paths = render.write(report, folder, tuple(formats))
     files = {path.suffix.lstrip("."): path for path in paths}
     written = WrittenReport(
-        report.id,
-        report.title,
-        report.period,
-        report.template,
-        report.lang,
-        report.generated_at.isoformat(timespec="seconds"),
-        files,
-        len(report.missing),
+        report.id, report.title, report.period, report.template, report.lang,
+        report.generated_at.isoformat(timespec="seconds"), files, len(report.missing),
     )
     meta = {**written.as_dict(), "actor": actor}
     render.write_atomic(folder / f"{report.id}.json", json.dumps(meta, ensure_ascii=False, indent=2).encode())
@@ -658,18 +623,8 @@ def list_reports(ws: Workspace) -> list[WrittenReport]:
         try:
             d = json.loads(meta.read_text(encoding="utf-8"))
             files = {k: folder / Path(v).name for k, v in d["files"].items() if (folder / Path(v).name).exists()}
-            found.append(
-                WrittenReport(
-                    d["id"],
-                    d["title"],
-                    d["period"],
-                    d["template"],
-                    d["lang"],
-                    d["generated_at"],
-                    files,
-                    int(d.get("missing", 0)),
-                )
-            )
+            found.append(WrittenReport(d["id"], d["title"], d["period"], d["template"], d["lang"],
+                                       d["generated_at"], files, int(d.get("missing", 0))))
         except (OSError, ValueError, KeyError, TypeError):
             continue  # not a report's metadata
     return sorted((r for r in found if r.files), key=lambda r: r.generated_at, reverse=True)
@@ -809,10 +764,8 @@ def _check_recompute(engine: str, source: Path | None, days: Collection[date] | 
     if engine not in ENGINES:
         raise ChisoError(f"--engine {engine!r}: expected one of {', '.join(ENGINES)}")
     if source is None and (engine != "duckdb" or days is not None):
-        raise ChisoError(
-            "--from FOLDER is needed: --engine spark and --days read a Parquet export "
-            "(chiso events export FOLDER --by day)"
-        )
+        raise ChisoError("--from FOLDER is needed: --engine spark and --days read a Parquet export "
+                         "(chiso events export FOLDER --by day)")
     if source is not None and not source.is_dir():
         raise ImportFileError(str(source), "not a folder of Parquet files (chiso events export FOLDER --by day)")
 
@@ -870,15 +823,9 @@ def warning_scope(ws: Workspace, user: auth.User | None) -> frozenset[str] | Non
     return auth.subtree(ws.catalogue, user)
 
 
-def list_warnings(
-    ws: Workspace,
-    user: auth.User | None = None,
-    *,
-    unit: str | None = None,
-    kinds: Collection[str] | None = None,
-    states: Collection[str] | None = None,
-    limit: int = MAX_WARNINGS,
-) -> list[WarningRecord]:
+def list_warnings(ws: Workspace, user: auth.User | None = None, *, unit: str | None = None,
+                  kinds: Collection[str] | None = None, states: Collection[str] | None = None,
+                  limit: int = MAX_WARNINGS) -> list[WarningRecord]:
     """The warnings ``user`` may see (``unit``: of that unit and the units below it), the latest first."""
     scope = warning_scope(ws, user)
     if unit is not None:
@@ -916,9 +863,8 @@ def subscribe(ws: Workspace, user: auth.User, **fields: Any) -> Subscription:
     ``[notify] max_per_user`` of them. The dispatcher's cursor starts at the warning log's end if it has none."""
     checked = check_subscription(ws.catalogue, user, **fields)
     if ws.store.notify.count(user.id) >= ws.notify_settings.max_per_user:
-        raise ValidationError(
-            [Problem(None, "subscription", "notify.bad.too_many", {"limit": ws.notify_settings.max_per_user})]
-        )
+        raise ValidationError([Problem(None, "subscription", "notify.bad.too_many",
+                                       {"limit": ws.notify_settings.max_per_user})])
     ws.store.notify.start_cursor(NOTIFY_CURSOR, ws.store.warnings.last_log_id())
     return ws.store.notify.subscribe(user.id, **checked)
 

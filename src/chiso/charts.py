@@ -46,18 +46,14 @@ def _font(family: str | None) -> str:
 
 def _head(kind: str, width: int, height: int, testid: str, title: str, font_family: str | None, extra: str = "") -> str:
     """The opening ``<svg>`` of a chart, with its ``<title>`` (for screen readers)."""
-    return (
-        f'<svg class="chart {kind}" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
-        f"{extra}{_font(font_family)}><title>{_e(title)}</title>"
-    )
+    return (f'<svg class="chart {kind}" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
+            f"{extra}{_font(font_family)}><title>{_e(title)}</title>")
 
 
 def _empty(head: str, width: int, height: int, text: str, style: str = "") -> Markup:
     """A chart with nothing to draw: the reason, centred."""
-    return Markup(
-        f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle"{style}>'
-        f"{_e(text)}</text></svg>"
-    )
+    return Markup(f'{head}<text class="empty" x="{width // 2}" y="{height // 2}" text-anchor="middle"{style}>'
+                  f"{_e(text)}</text></svg>")
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -149,19 +145,15 @@ def line_chart(
     point_labels = [lab for lab in map(_last_label, lines) if lab is not None]
     out = [head]
     for t in ticks:
-        out.append(
-            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" stroke="#e5e7eb"/>'
-        )
-        out.append(
-            f'<text class="tick" x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" font-size="11">{_e(fmt(t))}</text>'
-        )
+        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(t))}" y2="{_n(y(t))}" '
+                   f'stroke="#e5e7eb"/>')
+        out.append(f'<text class="tick" x="{left - 6}" y="{_n(y(t) + 4)}" text-anchor="end" font-size="11">'
+                   f"{_e(fmt(t))}</text>")
     every = max(1, math.ceil(n / 8))
     for i, lab in enumerate(labels):
         if i % every == 0 or i == n - 1:
-            out.append(
-                f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
-                f'font-size="11">{_e(lab)}</text>'
-            )
+            out.append(f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
+                       f'font-size="11">{_e(lab)}</text>')
     if target is not None and targets:
         # a step line: each period's target spans its own slot, so a change of target reads as a step
         pts: list[str] = []
@@ -187,11 +179,9 @@ def line_chart(
                 tx, anchor = left + start * pw / n + 2, "start"
             else:
                 ty = y(tv) + 14
-        out.append(
-            f'<text class="target-label" x="{_n(tx)}" y="{_n(ty)}" text-anchor="{anchor}" '
-            f'font-size="11" fill="{TARGET_COLOUR}" data-testid="{_e(testid)}-target">'
-            f"{_e(target_label)} {_e(fmt(tv))}</text>"
-        )
+        out.append(f'<text class="target-label" x="{_n(tx)}" y="{_n(ty)}" text-anchor="{anchor}" '
+                   f'font-size="11" fill="{TARGET_COLOUR}" data-testid="{_e(testid)}-target">'
+                   f"{_e(target_label)} {_e(fmt(tv))}</text>")
     for k, ln in enumerate(lines):
         colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
         run: list[str] = []
@@ -206,40 +196,33 @@ def line_chart(
             out.append(_polyline(run, f"line s{k}", colour))
         for i, v in enumerate(ln.values):
             if v is not None:
-                out.append(
-                    f'<circle class="pt s{k}" cx="{_n(x(i))}" cy="{_n(y(v))}" r="3.5" fill="{colour}">'
-                    f"<title>{_e(ln.name)} · {_e(labels[i])}: {_e(fmt(v))}</title></circle>"
-                )
+                out.append(f'<circle class="pt s{k}" cx="{_n(x(i))}" cy="{_n(y(v))}" r="3.5" fill="{colour}">'
+                           f"<title>{_e(ln.name)} · {_e(labels[i])}: {_e(fmt(v))}</title></circle>")
         label = _last_label(ln)
         if label is not None:
             i, ly = label
             v = ln.values[i]
             assert v is not None
-            out.append(
-                f'<text class="pt-label" x="{_n(x(i))}" y="{_n(ly)}" text-anchor="middle" '
-                f'font-size="12" font-weight="700" fill="{colour}">{_e(fmt(v))}</text>'
-            )
+            out.append(f'<text class="pt-label" x="{_n(x(i))}" y="{_n(ly)}" text-anchor="middle" '
+                       f'font-size="12" font-weight="700" fill="{colour}">{_e(fmt(v))}</text>')
     # legend along the top
     lx = left
     for k, ln in enumerate(lines):
         colour = SERIES_COLOURS[k % len(SERIES_COLOURS)]
-        out.append(
-            f'<rect x="{lx}" y="8" width="14" height="4" fill="{colour}"/>'
-            f'<text x="{lx + 18}" y="14" font-size="11">{_e(ln.name)}</text>'
-        )
+        out.append(f'<rect x="{lx}" y="8" width="14" height="4" fill="{colour}"/>'
+                   f'<text x="{lx + 18}" y="14" font-size="11">{_e(ln.name)}</text>')
         lx += 24 + 7 * len(ln.name)
     if target is not None and targets:
-        out.append(
-            f'<line x1="{lx}" x2="{lx + 14}" y1="10" y2="10" stroke="{TARGET_COLOUR}" stroke-width="2" '
-            f'stroke-dasharray="4 3"/><text x="{lx + 18}" y="14" font-size="11">{_e(target_label)}</text>'
-        )
+        out.append(f'<line x1="{lx}" x2="{lx + 14}" y1="10" y2="10" stroke="{TARGET_COLOUR}" stroke-width="2" '
+                   f'stroke-dasharray="4 3"/><text x="{lx + 18}" y="14" font-size="11">{_e(target_label)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
 
 def _polyline(points: Sequence[str], cls: str, colour: str, *, dashed: bool = False) -> str:
     dash = ' stroke-dasharray="6 4"' if dashed else ""
-    return f'<polyline class="{cls}" points="{" ".join(points)}" fill="none" stroke="{colour}" stroke-width="2"{dash}/>'
+    return (f'<polyline class="{cls}" points="{" ".join(points)}" fill="none" stroke="{colour}" '
+            f'stroke-width="2"{dash}/>')
 
 
 # --- a projection to the year's end ----------------------------------------------------------------
@@ -275,10 +258,8 @@ def projection_chart(
     """The year so far (a solid line), the projected path to December (dashed) inside its interval (shaded)
     and the target (a red line across the year). ``names``: the legend's actual, projection, interval and
     target; ``description`` (the projection in words) is the chart's ``<desc>``, for screen readers."""
-    head = (
-        _head("projection-chart", width, height, testid, title, font_family, ' preserveAspectRatio="xMidYMid meet"')
-        + f"<desc>{_e(description)}</desc>"
-    )
+    head = _head("projection-chart", width, height, testid, title, font_family,
+                 ' preserveAspectRatio="xMidYMid meet"') + f"<desc>{_e(description)}</desc>"
     known = [v for pt in points for v in (pt.value, pt.low, pt.high) if v is not None]
     if not known:
         return _empty(head, width, height, description)
@@ -300,86 +281,64 @@ def projection_chart(
 
     out = [head]
     for tk in ticks:
-        out.append(
-            f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(tk))}" y2="{_n(y(tk))}" '
-            f'stroke="#e5e7eb"/><text class="tick" x="{left - 6}" y="{_n(y(tk) + 4)}" text-anchor="end" '
-            f'font-size="11">{_e(fmt(tk))}</text>'
-        )
+        out.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{_n(y(tk))}" y2="{_n(y(tk))}" '
+                   f'stroke="#e5e7eb"/><text class="tick" x="{left - 6}" y="{_n(y(tk) + 4)}" text-anchor="end" '
+                   f'font-size="11">{_e(fmt(tk))}</text>')
     for i, pt in enumerate(points):
-        out.append(
-            f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
-            f'font-size="11">{_e(pt.label)}</text>'
-        )
+        out.append(f'<text class="xlab" x="{_n(x(i))}" y="{height - bottom + 18}" text-anchor="middle" '
+                   f'font-size="11">{_e(pt.label)}</text>')
     actual = [(i, pt.value) for i, pt in enumerate(points) if not pt.projected and pt.value is not None]
     ahead = [(i, pt) for i, pt in enumerate(points) if pt.projected and pt.value is not None]
     # the projection starts where the actual ends: the band opens from that point, with no width
     start = actual[-1] if actual else None
     if ahead:
-        upper = ([(start[0], start[1])] if start else []) + [
-            (i, pt.high if pt.high is not None else pt.value) for i, pt in ahead
-        ]
-        lower = ([(start[0], start[1])] if start else []) + [
-            (i, pt.low if pt.low is not None else pt.value) for i, pt in ahead
-        ]
+        upper = ([(start[0], start[1])] if start else []) + [(i, pt.high if pt.high is not None else pt.value)
+                                                             for i, pt in ahead]
+        lower = ([(start[0], start[1])] if start else []) + [(i, pt.low if pt.low is not None else pt.value)
+                                                             for i, pt in ahead]
         ring = [f"{_n(x(i))},{_n(y(v))}" for i, v in upper if v is not None]
         ring += [f"{_n(x(i))},{_n(y(v))}" for i, v in reversed(lower) if v is not None]
-        out.append(
-            f'<polygon class="band" data-testid="{_e(testid)}-band" points="{" ".join(ring)}" '
-            f'fill="{BAND_COLOUR}" fill-opacity="0.45" stroke="none"/>'
-        )
+        out.append(f'<polygon class="band" data-testid="{_e(testid)}-band" points="{" ".join(ring)}" '
+                   f'fill="{BAND_COLOUR}" fill-opacity="0.45" stroke="none"/>')
     if target is not None:
-        out.append(
-            f'<line class="target" data-testid="{_e(testid)}-target" data-value="{target!r}" x1="{left}" '
-            f'x2="{width - right}" y1="{_n(y(target))}" y2="{_n(y(target))}" stroke="{TARGET_COLOUR}" '
-            f'stroke-width="2"/><text class="target-label" x="{width - right - 2}" y="{_n(y(target) - 6)}" '
-            f'text-anchor="end" font-size="11" fill="{TARGET_COLOUR}">{_e(names[3])} {_e(fmt(target))}</text>'
-        )
+        out.append(f'<line class="target" data-testid="{_e(testid)}-target" data-value="{target!r}" x1="{left}" '
+                   f'x2="{width - right}" y1="{_n(y(target))}" y2="{_n(y(target))}" stroke="{TARGET_COLOUR}" '
+                   f'stroke-width="2"/><text class="target-label" x="{width - right - 2}" y="{_n(y(target) - 6)}" '
+                   f'text-anchor="end" font-size="11" fill="{TARGET_COLOUR}">{_e(names[3])} {_e(fmt(target))}</text>')
     colour = SERIES_COLOURS[0]
     if len(actual) > 1:
         out.append(_polyline([f"{_n(x(i))},{_n(y(v))}" for i, v in actual], "line actual", colour))
     if ahead:
         path = ([start] if start else []) + [(i, pt.value) for i, pt in ahead]
-        out.append(
-            _polyline(
-                [f"{_n(x(i))},{_n(y(v))}" for i, v in path if v is not None], "line projected", colour, dashed=True
-            )
-        )
+        out.append(_polyline([f"{_n(x(i))},{_n(y(v))}" for i, v in path if v is not None], "line projected",
+                             colour, dashed=True))
     for i, pt in enumerate(points):
         if pt.value is None:
             continue
         tip = f"{pt.label}: {fmt(pt.value)}"
         if pt.projected and pt.low is not None and pt.high is not None:
             tip += f" ({fmt(pt.low)}–{fmt(pt.high)})"
-        attrs = f'data-period="{_e(pt.label)}" data-value="{pt.value!r}"' + (
-            f' data-low="{pt.low!r}" data-high="{pt.high!r}"' if pt.projected else ""
-        )
+        attrs = (f'data-period="{_e(pt.label)}" data-value="{pt.value!r}"'
+                 + (f' data-low="{pt.low!r}" data-high="{pt.high!r}"' if pt.projected else ""))
         fill = "#ffffff" if pt.projected else colour
-        out.append(
-            f'<circle class="pt {"projected" if pt.projected else "actual"}" {attrs} cx="{_n(x(i))}" '
-            f'cy="{_n(y(pt.value))}" r="3" fill="{fill}" stroke="{colour}"><title>{_e(tip)}</title></circle>'
-        )
+        out.append(f'<circle class="pt {"projected" if pt.projected else "actual"}" {attrs} cx="{_n(x(i))}" '
+                   f'cy="{_n(y(pt.value))}" r="3" fill="{fill}" stroke="{colour}"><title>{_e(tip)}</title></circle>')
     end = ahead[-1] if ahead else None
     if end is not None and end[1].value is not None:
-        out.append(
-            f'<text class="pt-label" data-testid="{_e(testid)}-end" x="{_n(x(end[0]) - 4)}" '
-            f'y="{_n(y(end[1].value) - 8)}" text-anchor="end" font-size="12" font-weight="700" '
-            f'fill="{colour}">{_e(fmt(end[1].value))}</text>'
-        )
+        out.append(f'<text class="pt-label" data-testid="{_e(testid)}-end" x="{_n(x(end[0]) - 4)}" '
+                   f'y="{_n(y(end[1].value) - 8)}" text-anchor="end" font-size="12" font-weight="700" '
+                   f'fill="{colour}">{_e(fmt(end[1].value))}</text>')
     # the legend along the top: actual, projection, interval, target
     lx = left
-    keys = [
-        f'<line x1="0" x2="14" y1="10" y2="10" stroke="{colour}" stroke-width="2"/>',
-        f'<line x1="0" x2="14" y1="10" y2="10" stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>',
-        f'<rect x="0" y="5" width="14" height="10" fill="{BAND_COLOUR}" fill-opacity="0.45"/>',
-        f'<line x1="0" x2="14" y1="10" y2="10" stroke="{TARGET_COLOUR}" stroke-width="2"/>',
-    ]
+    keys = [f'<line x1="0" x2="14" y1="10" y2="10" stroke="{colour}" stroke-width="2"/>',
+            f'<line x1="0" x2="14" y1="10" y2="10" stroke="{colour}" stroke-width="2" stroke-dasharray="6 4"/>',
+            f'<rect x="0" y="5" width="14" height="10" fill="{BAND_COLOUR}" fill-opacity="0.45"/>',
+            f'<line x1="0" x2="14" y1="10" y2="10" stroke="{TARGET_COLOUR}" stroke-width="2"/>']
     for k, (key, name) in enumerate(zip(keys, names, strict=True)):
         if k == 3 and target is None:
             continue
-        out.append(
-            f'<g class="legend" transform="translate({lx},0)">{key}'
-            f'<text x="18" y="14" font-size="11">{_e(name)}</text></g>'
-        )
+        out.append(f'<g class="legend" transform="translate({lx},0)">{key}'
+                   f'<text x="18" y="14" font-size="11">{_e(name)}</text></g>')
         lx += 30 + 6 * len(name)
     out.append("</svg>")
     return Markup("".join(out))
@@ -451,68 +410,50 @@ def bar_chart(
     plot_bottom = top + n * (thick + gap)
     out = [head]
     for t in ticks:
-        out.append(
-            f'<line class="grid" x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top - 2}" y2="{plot_bottom}" stroke="#e5e7eb"/>'
-        )
-        out.append(
-            f'<text class="tick" x="{_n(x(t))}" y="{plot_bottom + 16}" text-anchor="middle" '
-            f'font-size="{size}" fill="#374151">{_e(fmt(t))}</text>'
-        )
+        out.append(f'<line class="grid" x1="{_n(x(t))}" x2="{_n(x(t))}" y1="{top - 2}" y2="{plot_bottom}" '
+                   f'stroke="#e5e7eb"/>')
+        out.append(f'<text class="tick" x="{_n(x(t))}" y="{plot_bottom + 16}" text-anchor="middle" '
+                   f'font-size="{size}" fill="#374151">{_e(fmt(t))}</text>')
     hl = set(highlight)
     for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
         y0 = top + i * (thick + gap) + gap / 2
         cy = y0 + thick / 2 + size * 0.35
         weight = ' font-weight="700"' if i in hl else ""
-        out.append(
-            f'<text class="ylab" x="{left - 6}" y="{_n(cy)}" text-anchor="end" font-size="{size}"'
-            f"{weight}>{_e(lab)}</text>"
-        )
+        out.append(f'<text class="ylab" x="{left - 6}" y="{_n(cy)}" text-anchor="end" font-size="{size}"'
+                   f'{weight}>{_e(lab)}</text>')
         if v is None:
-            out.append(
-                f'<text class="bar-value missing" x="{_n(base + 4)}" y="{_n(cy)}" font-size="{size}" '
-                f'fill="#6b7280">{_e(no_data_text)}</text>'
-            )
+            out.append(f'<text class="bar-value missing" x="{_n(base + 4)}" y="{_n(cy)}" font-size="{size}" '
+                       f'fill="#6b7280">{_e(no_data_text)}</text>')
             continue
         xv = x(v)
         colour = HIGHLIGHT_COLOUR if i in hl else SERIES_COLOURS[0]
         a, b = sorted((base, xv))
-        out.append(
-            f'<g class="bar{" hl" if i in hl else ""}" data-testid="{_e(testid)}-bar" data-index="{i}" '
-            f'data-value="{v!r}"><title>{_e(lab)}: {_e(fmt(v))}</title>'
-            f'<rect x="{_n(a)}" y="{_n(y0)}" width="{_n(max(b - a, 0.5))}" height="{thick}" '
-            f'fill="{colour}"/></g>'
-        )
+        out.append(f'<g class="bar{" hl" if i in hl else ""}" data-testid="{_e(testid)}-bar" data-index="{i}" '
+                   f'data-value="{v!r}"><title>{_e(lab)}: {_e(fmt(v))}</title>'
+                   f'<rect x="{_n(a)}" y="{_n(y0)}" width="{_n(max(b - a, 0.5))}" height="{thick}" '
+                   f'fill="{colour}"/></g>')
         after = xv >= base or invert
-        out.append(
-            f'<text class="bar-value" x="{_n(xv + 4 if after else xv - 4)}" y="{_n(cy)}" '
-            f'text-anchor="{"start" if after else "end"}" font-size="{size}" fill="{colour}"{weight}>'
-            f"{_e(fmt(v))}</text>"
-        )
+        out.append(f'<text class="bar-value" x="{_n(xv + 4 if after else xv - 4)}" y="{_n(cy)}" '
+                   f'text-anchor="{"start" if after else "end"}" font-size="{size}" fill="{colour}"{weight}>'
+                   f"{_e(fmt(v))}</text>")
         tv = marks[i] if i < len(marks) else None
         if tv is not None:
-            out.append(
-                f'<line class="target-mark" x1="{_n(x(tv))}" x2="{_n(x(tv))}" y1="{_n(y0 - 2)}" '
-                f'y2="{_n(y0 + thick + 2)}" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
-            )
-    out.append(
-        f'<line class="axis" x1="{_n(base)}" x2="{_n(base)}" y1="{top - 2}" y2="{plot_bottom}" stroke="#6b7280"/>'
-    )
+            out.append(f'<line class="target-mark" x1="{_n(x(tv))}" x2="{_n(x(tv))}" y1="{_n(y0 - 2)}" '
+                       f'y2="{_n(y0 + thick + 2)}" stroke="{TARGET_COLOUR}" stroke-width="2"/>')
+    out.append(f'<line class="axis" x1="{_n(base)}" x2="{_n(base)}" y1="{top - 2}" y2="{plot_bottom}" '
+               f'stroke="#6b7280"/>')
     if common is not None:
         xt = x(common)
         anchor = "end" if xt > left + pw * 0.75 else "start" if xt < left + pw * 0.25 else "middle"
-        out.append(
-            f'<line class="target" x1="{_n(xt)}" x2="{_n(xt)}" y1="{top - 6}" y2="{plot_bottom}" '
-            f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>'
-            f'<text class="target-label" x="{_n(xt)}" y="{top - 10}" text-anchor="{anchor}" '
-            f'font-size="{size}" fill="{TARGET_COLOUR}" data-testid="{_e(testid)}-target">'
-            f"{_e(target_label)} {_e(fmt(common))}</text>"
-        )
+        out.append(f'<line class="target" x1="{_n(xt)}" x2="{_n(xt)}" y1="{top - 6}" y2="{plot_bottom}" '
+                   f'stroke="{TARGET_COLOUR}" stroke-width="2" stroke-dasharray="6 4"/>'
+                   f'<text class="target-label" x="{_n(xt)}" y="{top - 10}" text-anchor="{anchor}" '
+                   f'font-size="{size}" fill="{TARGET_COLOUR}" data-testid="{_e(testid)}-target">'
+                   f"{_e(target_label)} {_e(fmt(common))}</text>")
     elif targets:
-        out.append(
-            f'<line x1="{left}" x2="{left}" y1="6" y2="18" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
-            f'<text class="target-label" x="{left + 6}" y="16" font-size="{size}" fill="{TARGET_COLOUR}" '
-            f'data-testid="{_e(testid)}-target">{_e(target_label)}</text>'
-        )
+        out.append(f'<line x1="{left}" x2="{left}" y1="6" y2="18" stroke="{TARGET_COLOUR}" stroke-width="2"/>'
+                   f'<text class="target-label" x="{left + 6}" y="16" font-size="{size}" fill="{TARGET_COLOUR}" '
+                   f'data-testid="{_e(testid)}-target">{_e(target_label)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -520,9 +461,8 @@ def bar_chart(
 # --- sparkline -----------------------------------------------------------------------------------
 
 
-def sparkline(
-    values: Sequence[float | None], *, title: str = "", width: int = 96, height: int = 24, invert: bool = False
-) -> Markup:
+def sparkline(values: Sequence[float | None], *, title: str = "", width: int = 96, height: int = 24,
+              invert: bool = False) -> Markup:
     """A small trend line (gaps where a value is missing), the last point marked."""
     known = [(i, v) for i, v in enumerate(values) if v is not None]
     if len(known) < 2:  # one point is no trend
@@ -537,10 +477,8 @@ def sparkline(
         frac = 0.5 if hi == lo else (v - lo) / (hi - lo)
         return 2 + (frac if invert else 1 - frac) * (height - 4)
 
-    out = [
-        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
-        f"<title>{_e(title)}</title>"
-    ]
+    out = [f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">'
+           f"<title>{_e(title)}</title>"]
     run: list[str] = []
     for i, v in enumerate(values):
         if v is None:
@@ -587,17 +525,8 @@ def histogram_bins(values: Sequence[float], max_bins: int = 8) -> list[Bin]:
     return [Bin(b.lo, b.hi, c) for b, c in zip(bins, counts, strict=True)]
 
 
-def histogram(
-    bins: Sequence[Bin],
-    *,
-    fmt: Fmt,
-    title: str,
-    empty_text: str = "",
-    testid: str = "histogram",
-    width: int = 420,
-    height: int = 180,
-    font_family: str | None = FONT_FAMILY,
-) -> Markup:
+def histogram(bins: Sequence[Bin], *, fmt: Fmt, title: str, empty_text: str = "", testid: str = "histogram",
+              width: int = 420, height: int = 180, font_family: str | None = FONT_FAMILY) -> Markup:
     head = _head("histogram", width, height, testid, title, font_family)
     if not bins:
         return _empty(head, width, height, empty_text)
@@ -610,24 +539,18 @@ def histogram(
         h = ph * b.count / top_count
         x0 = left + j * bw
         label = f"{fmt(b.lo)} – {fmt(b.hi)}"
-        out.append(
-            f'<g class="bin" data-count="{b.count}"><rect x="{_n(x0 + 2)}" y="{_n(top + ph - h)}" '
-            f'width="{_n(bw - 4)}" height="{_n(h)}" fill="{SERIES_COLOURS[0]}" opacity="0.8">'
-            f"<title>{_e(label)}: {b.count}</title></rect>"
-            f'<text x="{_n(x0 + bw / 2)}" y="{_n(top + ph - h - 4)}" text-anchor="middle" font-size="11">'
-            f"{b.count}</text></g>"
-        )
+        out.append(f'<g class="bin" data-count="{b.count}"><rect x="{_n(x0 + 2)}" y="{_n(top + ph - h)}" '
+                   f'width="{_n(bw - 4)}" height="{_n(h)}" fill="{SERIES_COLOURS[0]}" opacity="0.8">'
+                   f"<title>{_e(label)}: {b.count}</title></rect>"
+                   f'<text x="{_n(x0 + bw / 2)}" y="{_n(top + ph - h - 4)}" text-anchor="middle" font-size="11">'
+                   f"{b.count}</text></g>")
     every = max(1, math.ceil(len(bins) / 5))
     for j, b in enumerate(bins):
         if j % every == 0:
-            out.append(
-                f'<text class="xlab" x="{_n(left + j * bw)}" y="{height - bottom + 16}" font-size="10" '
-                f'text-anchor="start">{_e(fmt(b.lo))}</text>'
-            )
-    out.append(
-        f'<text class="xlab" x="{width - right}" y="{height - bottom + 16}" font-size="10" '
-        f'text-anchor="end">{_e(fmt(bins[-1].hi))}</text>'
-    )
+            out.append(f'<text class="xlab" x="{_n(left + j * bw)}" y="{height - bottom + 16}" font-size="10" '
+                       f'text-anchor="start">{_e(fmt(b.lo))}</text>')
+    out.append(f'<text class="xlab" x="{width - right}" y="{height - bottom + 16}" font-size="10" '
+               f'text-anchor="end">{_e(fmt(bins[-1].hi))}</text>')
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{top + ph}" y2="{top + ph}" stroke="#9ca3af"/></svg>')
     return Markup("".join(out))
 
@@ -719,10 +642,8 @@ def tile_map(
     width, height = cols * cell + 24, rows * th + 26 * legend_rows + 14
     known = [t.value for t in tiles if t.value is not None]
     edges = colour_classes(known)
-    out = [
-        f'<svg class="chart tile-map" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
-        f"{_font(font_family)}><title>{_e(title)}</title>"
-    ]
+    out = [f'<svg class="chart tile-map" viewBox="0 0 {width} {height}" role="img" data-testid="{_e(testid)}"'
+           f"{_font(font_family)}><title>{_e(title)}</title>"]
     for t in tiles:
         x, y = 4 + t.col * cell, t.row * th
         if t.fill is not None:
@@ -734,16 +655,12 @@ def tile_map(
             fill, ink = PALETTE[c], "#ffffff" if c >= 3 else "#111827"
         rank = f" · #{t.rank}" if t.rank is not None else ""
         lines = _wrap(t.name)
-        names = "".join(
-            f'<text x="{x + cell // 2 - 1}" y="{y + 13 + 10 * k}" text-anchor="middle" font-size="9" '
-            f'fill="{ink}">{_e(s)}</text>'
-            for k, s in enumerate(lines)
-        )
+        names = "".join(f'<text x="{x + cell // 2 - 1}" y="{y + 13 + 10 * k}" text-anchor="middle" font-size="9" '
+                        f'fill="{ink}">{_e(s)}</text>' for k, s in enumerate(lines))
         vy = y + 16 + 10 * len(lines)
         value = t.text if t.value is not None else "—"
-        data_value = ("" if t.value is None else f' data-value="{t.value!r}"') + (
-            "" if t.tag is None else f' data-rating="{_e(t.tag)}"'
-        )
+        data_value = ("" if t.value is None else f' data-value="{t.value!r}"') + \
+            ("" if t.tag is None else f' data-rating="{_e(t.tag)}"')
         out.append(
             f'<a href="{_e(t.href)}"><g class="tile" data-testid="tile-{_e(t.code)}" data-unit="{_e(t.code)}"'
             f"{data_value}>"
@@ -754,14 +671,10 @@ def tile_map(
         )
     for isl in islands:
         x, y = 4 + isl.col * cell, isl.row * th
-        dots = "".join(
-            f'<circle cx="{x + dx}" cy="{y + dy}" r="2.2" fill="#4b5563"/>'
-            for dx, dy in ((14, 7), (22, 12), (30, 6), (38, 13), (46, 8))
-        )
-        words = "".join(
-            f'<text x="{x + cell // 2 + 4}" y="{y + 28 + 10 * k}" text-anchor="middle" font-size="9">{_e(s)}</text>'
-            for k, s in enumerate(_wrap(isl.label, 9))
-        )
+        dots = "".join(f'<circle cx="{x + dx}" cy="{y + dy}" r="2.2" fill="#4b5563"/>'
+                       for dx, dy in ((14, 7), (22, 12), (30, 6), (38, 13), (46, 8)))
+        words = "".join(f'<text x="{x + cell // 2 + 4}" y="{y + 28 + 10 * k}" text-anchor="middle" font-size="9">'
+                        f"{_e(s)}</text>" for k, s in enumerate(_wrap(isl.label, 9)))
         out.append(
             f'<a href="{_e(isl.href)}"><g class="island" data-testid="{_e(isl.testid)}">'
             f"<title>{_e(isl.label)} ({_e(isl.sub)})</title>"
@@ -778,21 +691,15 @@ def tile_map(
     classes = range(len(PALETTE)) if edges else ([len(PALETTE) // 2] if known else [])
     k = 0
     for colour, label in legend or ():
-        out.append(
-            f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{_e(colour)}"/>'
-            f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(label)}</text>'
-        )
+        out.append(f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{_e(colour)}"/>'
+                   f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(label)}</text>')
         k += 1
     for c in classes if legend is None else ():
         text = f"{fmt(bounds[c])} – {fmt(bounds[c + 1])}" if edges else fmt(lo)
-        out.append(
-            f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{PALETTE[c]}"/>'
-            f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(text)}</text>'
-        )
+        out.append(f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{PALETTE[c]}"/>'
+                   f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(text)}</text>')
         k += 1
-    out.append(
-        f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{NO_DATA}"/>'
-        f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(no_data_text)}</text>'
-    )
+    out.append(f'<rect x="8" y="{ly + 26 * k}" width="20" height="16" fill="{NO_DATA}"/>'
+               f'<text x="34" y="{ly + 26 * k + 12}" font-size="11" class="legend">{_e(no_data_text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -179,26 +179,18 @@ class ConflictError(ChisoError):
 class StructureError(ChisoError):
     """The asked unit is not part of the asked unit structure, and no single unit took it over whole."""
 
-    def __init__(self, unit: str, structure: date, successors: Sequence[str], *, since: date | None = None) -> None:
+    def __init__(
+        self, unit: str, structure: date, successors: Sequence[str], *, since: date | None = None
+    ) -> None:
         self.unit, self.structure, self.successors, self.since = unit, structure, list(successors), since
         super().__init__(self.render("en"))
 
     def render(self, lang: str | None = None) -> str:
         if self.since is not None and self.since > self.structure:
-            return t(
-                "rebase.not_yet",
-                lang,
-                unit=self.unit,
-                date=fmt_date(self.structure, lang),
-                since=fmt_date(self.since, lang),
-            )
-        return t(
-            "rebase.not_in_structure",
-            lang,
-            unit=self.unit,
-            date=fmt_date(self.structure, lang),
-            successors=", ".join(self.successors) or "—",
-        )
+            return t("rebase.not_yet", lang, unit=self.unit, date=fmt_date(self.structure, lang),
+                     since=fmt_date(self.since, lang))
+        return t("rebase.not_in_structure", lang, unit=self.unit, date=fmt_date(self.structure, lang),
+                 successors=", ".join(self.successors) or "—")
 
 
 class NumberError(ChisoError, ValueError):
@@ -229,9 +221,8 @@ class NotAuthenticated(ChisoError):
     """A request needs a logged-in user (or an event source's token) and has none: 401 for the API, a redirect to
     the login page for the HTML pages."""
 
-    def __init__(
-        self, detail: str = "session: not logged in, or the session expired; log in with POST /api/v1/session"
-    ) -> None:
+    def __init__(self, detail: str = "session: not logged in, or the session expired; log in with "
+                                      "POST /api/v1/session") -> None:
         super().__init__(detail)
 
 
@@ -252,16 +243,8 @@ class HttpProblem(ChisoError):
     """An answer of the web with its own HTTP status and problem type: ``detail`` names the field at fault;
     ``extra`` (field, value, suggestions…) goes into the problem document as it is."""
 
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        detail: str,
-        *,
-        title: str | None = None,
-        headers: Mapping[str, str] | None = None,
-        **extra: object,
-    ) -> None:
+    def __init__(self, status: int, slug: str, detail: str, *, title: str | None = None,
+                 headers: Mapping[str, str] | None = None, **extra: object) -> None:
         super().__init__(detail)
         self.status, self.slug, self.detail, self.title = status, slug, detail, title
         self.headers = dict(headers) if headers else None

@@ -29,8 +29,7 @@ SHOWN = "shown"  # the ``extra`` key of the fields its message already says (lef
 
 _SECRET = re.compile(
     r"(?i)((?:password|passwd|pwd|token|csrf|secret|cookie|session|authorization|api[_-]?key)[\w-]*"
-    r"[\"']?\s*[=:]\s*[\"']?)(?:bearer\s+|basic\s+)?[^\s&\"',;}]+"
-)
+    r"[\"']?\s*[=:]\s*[\"']?)(?:bearer\s+|basic\s+)?[^\s&\"',;}]+")
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _HANDLER_MARK = "_chiso_handler"
 
@@ -115,14 +114,5 @@ def configure(fmt: str = "text", level: str = "info") -> None:
     logging.getLogger("uvicorn.access").disabled = True  # requests: chiso's own line (no query strings)
 
 
-__all__ = [
-    "FIELDS",
-    "FORMATS",
-    "LEVELS",
-    "SHOWN",
-    "JsonFormatter",
-    "TextFormatter",
-    "configure",
-    "configured",
-    "redact",
-]
+__all__ = ["FIELDS", "FORMATS", "LEVELS", "SHOWN", "JsonFormatter", "TextFormatter", "configure", "configured",
+           "redact"]

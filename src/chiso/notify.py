@@ -85,13 +85,11 @@ class NotifySettings:
             "smtp_from": lambda v: isinstance(v, str) and bool(EMAIL.match(v) or v.endswith("@localhost")),
             "smtp_user": lambda v: isinstance(v, str) and 0 < len(v) <= 200,
             "smtp_starttls": lambda v: isinstance(v, bool),
-            "retry": lambda v: (
-                isinstance(v, list)
-                and len(v) <= 10
-                and all(isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 86400 for x in v)
-            ),
+            "retry": lambda v: isinstance(v, list) and len(v) <= 10 and all(
+                isinstance(x, int | float) and not isinstance(x, bool) and 0 <= x <= 86400 for x in v),
             "timeout": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 300,
-            "webhook_allow": lambda v: isinstance(v, list) and all(isinstance(x, str) and 0 < len(x) <= 253 for x in v),
+            "webhook_allow": lambda v: isinstance(v, list) and all(isinstance(x, str) and 0 < len(x) <= 253
+                                                                   for x in v),
             "max_per_user": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 1000,
             "poll": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 3600,
             "lease": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 86400,
@@ -104,29 +102,16 @@ class NotifySettings:
                 raise WorkspaceError(f"{file}: [notify] has no setting {key!r} (known: {', '.join(kinds)})")
             if not kinds[key](value):
                 raise WorkspaceError(f"{file}: [notify] {key} = {value!r} is not allowed (docs/notifications.md)")
-            values[key] = (
-                tuple(float(x) for x in value)
-                if key == "retry"
-                else (tuple(value) if key == "webhook_allow" else value)
-            )
+            values[key] = tuple(float(x) for x in value) if key == "retry" else (
+                tuple(value) if key == "webhook_allow" else value)
         return cls(**values)
 
 
 # --- what a user may subscribe to ---------------------------------------------------------------------------------
-def check_subscription(
-    catalogue: Catalogue,
-    user: auth.User,
-    *,
-    unit: str,
-    below: bool = True,
-    indicator: str | None = None,
-    kind: str | None = None,
-    report: str | None = None,
-    channel: str,
-    target: str | None = None,
-    secret: str | None = None,
-    lang: str = "vi",
-) -> dict[str, Any]:
+def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, below: bool = True,
+                       indicator: str | None = None, kind: str | None = None, report: str | None = None,
+                       channel: str, target: str | None = None, secret: str | None = None,
+                       lang: str = "vi") -> dict[str, Any]:
     """The subscription's fields, checked: a unit the user may read (their role and scope), a known indicator and
     warning kind, a bounded address (an e-mail, an http(s) URL with a secret). Raises ValidationError naming each
     wrong field, PermissionDenied for a unit outside the user's scope."""
@@ -147,11 +132,8 @@ def check_subscription(
         bad("report", "notify.bad.report", report, known=", ".join(REPORTS))
     if report is not None and (kind is not None or indicator is not None):
         bad("report", "notify.bad.report_and_warning", report)
-    if (
-        report is not None
-        and unit in catalogue.units
-        and catalogue.units[unit].type not in (UnitType.NATION, UnitType.PROVINCE, UnitType.CITY)
-    ):
+    if report is not None and unit in catalogue.units and catalogue.units[unit].type not in (
+            UnitType.NATION, UnitType.PROVINCE, UnitType.CITY):
         bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
     if report is not None and channel == "inapp":
         bad("channel", "notify.bad.report_inapp", channel)
@@ -172,17 +154,8 @@ def check_subscription(
         target = secret = None
     if problems:
         raise ValidationError(problems)
-    return {
-        "unit": unit,
-        "below": bool(below),
-        "indicator": indicator,
-        "kind": kind,
-        "report": report,
-        "channel": channel,
-        "target": target,
-        "secret": secret,
-        "lang": lang,
-    }
+    return {"unit": unit, "below": bool(below), "indicator": indicator, "kind": kind, "report": report,
+            "channel": channel, "target": target, "secret": secret, "lang": lang}
 
 
 def url_problem(url: str) -> str | None:
@@ -244,23 +217,10 @@ def allowed(catalogue: Catalogue, user: auth.User | None, unit: str) -> bool:
 
 # --- the messages -------------------------------------------------------------------------------------------------
 def payload(catalogue: Catalogue, item: str, w: WarningRecord, lang: str) -> dict[str, Any]:
-    return {
-        "item": item,
-        "text": describe(catalogue, w, lang),
-        "warning": {
-            "id": w.id,
-            "kind": w.kind,
-            "unit": w.unit,
-            "subject": w.subject,
-            "period": w.period,
-            "expected": w.expected,
-            "seen": w.seen,
-            "since": w.since.isoformat(),
-            "state": w.state,
-            "first_seen": w.first_seen.isoformat(),
-            "last_seen": w.last_seen.isoformat(),
-        },
-    }
+    return {"item": item, "text": describe(catalogue, w, lang),
+            "warning": {"id": w.id, "kind": w.kind, "unit": w.unit, "subject": w.subject, "period": w.period,
+                        "expected": w.expected, "seen": w.seen, "since": w.since.isoformat(), "state": w.state,
+                        "first_seen": w.first_seen.isoformat(), "last_seen": w.last_seen.isoformat()}}
 
 
 def email_message(catalogue: Catalogue, w: WarningRecord, lang: str, sender: str, to: str) -> EmailMessage:
@@ -270,22 +230,16 @@ def email_message(catalogue: Catalogue, w: WarningRecord, lang: str, sender: str
     msg = EmailMessage()
     msg["Subject"] = t("notify.mail.subject", lang, kind=kind, unit=unit)
     msg["From"], msg["To"] = sender, to
-    rows = [
-        (t("notify.mail.unit", lang), unit),
-        (t("notify.mail.kind", lang), kind),
-        (t("notify.mail.subject_of", lang), subject_label(catalogue, w, lang)),
-        (t("notify.mail.expected", lang), fmt_number(w.expected, 1, lang)),
-        (t("notify.mail.seen", lang), fmt_number(w.seen, 1, lang)),
-        (t("notify.mail.since", lang), fmt_date(w.since.date(), lang)),
-    ]
+    rows = [(t("notify.mail.unit", lang), unit), (t("notify.mail.kind", lang), kind),
+            (t("notify.mail.subject_of", lang), subject_label(catalogue, w, lang)),
+            (t("notify.mail.expected", lang), fmt_number(w.expected, 1, lang)),
+            (t("notify.mail.seen", lang), fmt_number(w.seen, 1, lang)),
+            (t("notify.mail.since", lang), fmt_date(w.since.date(), lang))]
     msg.set_content(text + "\n\n" + "\n".join(f"{k}: {v}" for k, v in rows) + "\n\n" + t("notify.mail.footer", lang))
-    cells = "".join(f'<tr><th align="left">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>' for k, v in rows)
-    msg.add_alternative(
-        f'<!doctype html><html lang="{lang}"><body><p>{html.escape(text)}</p>'
-        f"<table>{cells}</table><p><small>{html.escape(t('notify.mail.footer', lang))}</small></p>"
-        "</body></html>",
-        subtype="html",
-    )
+    cells = "".join(f"<tr><th align=\"left\">{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p>"
+                        f"<table>{cells}</table><p><small>{html.escape(t('notify.mail.footer', lang))}</small></p>"
+                        "</body></html>", subtype="html")
     return msg
 
 
@@ -314,33 +268,24 @@ def reports_due(report: str, since: date, today: date, day: int) -> list[Period]
     return out[::-1]
 
 
-def report_message(
-    catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str, pdf: Path
-) -> EmailMessage:
+def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
+                   pdf: Path) -> EmailMessage:
     name = unit_label(catalogue, unit, lang)
     msg = EmailMessage()
     msg["Subject"] = t("notify.report.subject", lang, period=period, unit=name)
     msg["From"], msg["To"] = sender, to
     text = t("notify.report.body", lang, period=period, unit=name)
     msg.set_content(text + "\n\n" + t("notify.mail.footer", lang))
-    msg.add_alternative(
-        f'<!doctype html><html lang="{lang}"><body><p>{html.escape(text)}</p><p><small>'
-        f"{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>",
-        subtype="html",
-    )
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p><p><small>"
+                        f"{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>", subtype="html")
     msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
     return msg
 
 
 # --- the dispatcher -----------------------------------------------------------------------------------------------
 class Dispatcher:
-    def __init__(
-        self,
-        catalogue: Callable[[], Catalogue],
-        store: Store,
-        settings: NotifySettings,
-        make_report: MakeReport | None = None,
-    ) -> None:
+    def __init__(self, catalogue: Callable[[], Catalogue], store: Store, settings: NotifySettings,
+                 make_report: MakeReport | None = None) -> None:
         self.catalogue = catalogue
         self.make_report = make_report
         self._reports: dict[tuple[str, str, str], Path] = {}  # made in this run: one per (period, unit, language)
@@ -366,12 +311,8 @@ class Dispatcher:
             cat = self.catalogue()
             subs = book.subscriptions(reports=False)
             users = self._users({sub.user_id for sub in subs})
-            items = [
-                (sub.id, f"warning:{lid}", w.id)
-                for lid, w in raised
-                for sub in subs
-                if matches(cat, sub, w) and allowed(cat, users.get(sub.user_id), w.unit)
-            ]
+            items = [(sub.id, f"warning:{lid}", w.id) for lid, w in raised for sub in subs
+                     if matches(cat, sub, w) and allowed(cat, users.get(sub.user_id), w.unit)]
             after = raised[-1][0]
             made += book.enqueue(items, cursor=CURSOR, position=after)
 
@@ -386,10 +327,8 @@ class Dispatcher:
         items: list[tuple[int, str, int | None]] = []
         for sub in subs:
             if sub.report in REPORT_KINDS and allowed(cat, users.get(sub.user_id), sub.unit):
-                items += [
-                    (sub.id, f"report:{p}", None)
-                    for p in reports_due(sub.report, sub.created_at.date(), today, self.settings.report_day)
-                ]
+                items += [(sub.id, f"report:{p}", None)
+                          for p in reports_due(sub.report, sub.created_at.date(), today, self.settings.report_day)]
         return self.store.notify.add(items)
 
     def _users(self, ids: set[int]) -> dict[int, auth.User]:
@@ -420,16 +359,14 @@ class Dispatcher:
                 error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
                 retry = self.settings.retry
                 if d.attempts <= len(retry):
-                    book.finish(
-                        d.id, "pending", error=error, retry_at=utc_now() + timedelta(seconds=retry[d.attempts - 1])
-                    )
+                    book.finish(d.id, "pending", error=error,
+                                retry_at=utc_now() + timedelta(seconds=retry[d.attempts - 1]))
                     counts["retry"] += 1
                 else:
                     book.finish(d.id, "failed", error=error)
                     counts["failed"] += 1
-                    log.warning(
-                        "delivery %s (%s) failed after %s attempts: %s", d.id, d.subscription.channel, d.attempts, error
-                    )
+                    log.warning("delivery %s (%s) failed after %s attempts: %s", d.id, d.subscription.channel,
+                                d.attempts, error)
             else:
                 book.finish(d.id, "sent")
                 counts["sent"] += 1
@@ -478,11 +415,8 @@ class Dispatcher:
         key = (period, sub.unit, sub.lang)
         if key not in self._reports:
             self._reports[key] = self.make_report(period, sub.unit, sub.lang)
-        self._mail(
-            report_message(
-                cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "", self._reports[key]
-            )
-        )
+        self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
+                                  self._reports[key]))
 
     def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
         url = sub.target or ""
@@ -493,18 +427,10 @@ class Dispatcher:
         conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         conn = conn_cls(parts.hostname or "", parts.port, timeout=self.settings.timeout)
         try:  # http.client follows no redirect: a 3xx is not a success, and cannot lead the request elsewhere
-            conn.request(
-                "POST",
-                (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                body=body,
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "User-Agent": "chiso-notify",
-                    "X-Chiso-Signature": sign(sub.secret or "", body),
-                    "X-Chiso-Timestamp": str(int(time.time())),
-                    "X-Chiso-Delivery": str(d.id),
-                },
-            )
+            conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body, headers={
+                "Content-Type": "application/json; charset=utf-8", "User-Agent": "chiso-notify",
+                "X-Chiso-Signature": sign(sub.secret or "", body), "X-Chiso-Timestamp": str(int(time.time())),
+                "X-Chiso-Delivery": str(d.id)})
             res = conn.getresponse()
             res.read(10_000)
             if not 200 <= res.status < 300:

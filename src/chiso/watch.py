@@ -72,9 +72,8 @@ class Watch:
         weekday) against its usual volume for that hour and weekday, by the wall clock (UTC)."""
         at = at or utc_now()
         hourly = self.store.warnings.source_hours(at - timedelta(days=7 * rules.USUAL_WEEKS + 2))
-        units = {
-            s.id: (s.units[0] if len(s.units) == 1 and s.units[0] != "*" else "VN") for s in self.store.events.sources()
-        }
+        units = {s.id: (s.units[0] if len(s.units) == 1 and s.units[0] != "*" else "VN")
+                 for s in self.store.events.sources()}
         return rules.silent_sources(hourly, units, at)
 
     def series(self, indicators: Iterable[str], units: Iterable[str], period: Period) -> rules.Checked:
@@ -114,38 +113,26 @@ class Watch:
                 out.add(rules.series_break(ind, unit, period, vals[-1], history, vals[-2], dens))
         return out
 
-    def off_track(
-        self,
-        year: int,
-        *,
-        as_of: date | None = None,
-        units: Collection[str] | None = None,
-        indicators: Collection[str] | None = None,
-    ) -> rules.Checked:
+    def off_track(self, year: int, *, as_of: date | None = None, units: Collection[str] | None = None,
+                  indicators: Collection[str] | None = None) -> rules.Checked:
         """The year-end projections (``Foresight``) of every target of the year (of ``units``, ``indicators``)."""
         out = rules.Checked()
         fs = Foresight(self.engine)
         for t in self.engine.reader.targets(periods=[str(year)]):
-            if (
-                (units is not None and t.unit not in units)
-                or (indicators is not None and t.indicator not in indicators)
-                or t.indicator not in self.catalogue.indicators
-            ):
+            if (units is not None and t.unit not in units) or (indicators is not None and t.indicator not in
+                                                               indicators) or t.indicator not in \
+                    self.catalogue.indicators:
                 continue
             try:
                 pr = fs.project(t.indicator, t.unit, year, as_of=as_of)
             except ChisoError:
                 continue
-            out.add(rules.off_track(t.indicator, t.unit, year, t.value, pr.value, pr.behind, pr.as_of, pr.probability))
+            out.add(rules.off_track(t.indicator, t.unit, year, t.value, pr.value, pr.behind, pr.as_of,
+                                    pr.probability))
         return out
 
-    def late(
-        self,
-        today: date | None = None,
-        *,
-        datasets: Collection[str] | None = None,
-        units: Collection[str] | None = None,
-    ) -> rules.Checked:
+    def late(self, today: date | None = None, *, datasets: Collection[str] | None = None,
+             units: Collection[str] | None = None) -> rules.Checked:
         """Forms of each data set with a deadline not submitted by it."""
         today = today or utc_now().date()
         out = rules.Checked()
@@ -153,21 +140,10 @@ class Watch:
             if ds.deadline_days is None or (datasets is not None and ds.id not in datasets):
                 continue
             periods = _periods_due(ds.period, ds.deadline_days, today)
-            places = [
-                (u.code, p)
-                for p in periods
-                for u in self.catalogue.members(ds.group, p)
-                if units is None or u.code in units
-            ]
-            states = (
-                {
-                    (f.unit, f.period): f.state
-                    for f in self.store.users.forms(units=sorted({u for u, _ in places}))
-                    if f.dataset == ds.id
-                }
-                if places
-                else {}
-            )
+            places = [(u.code, p) for p in periods for u in self.catalogue.members(ds.group, p)
+                      if units is None or u.code in units]
+            states = {(f.unit, f.period): f.state for f in self.store.users.forms(units=sorted({u for u, _ in places}))
+                      if f.dataset == ds.id} if places else {}
             out.add(rules.late_reports(ds.id, ds.deadline_days, places, states, today))
         return out
 
@@ -180,9 +156,8 @@ class Watch:
     def stream_indicators(self, kind: str) -> list[str]:
         """The indicators computed from a stream's events (their first measure's kind)."""
         ms = self.catalogue.measures
-        return sorted(
-            c for c, ei in self.catalogue.event_indicators.items() if ei.measures and ms[ei.measures[0]].events == kind
-        )
+        return sorted(c for c, ei in self.catalogue.event_indicators.items()
+                      if ei.measures and ms[ei.measures[0]].events == kind)
 
     def late_form(self, dataset: str, unit: str, period: str, today: date | None = None) -> rules.Checked:
         """One form's lateness (after it was submitted or approved), however long ago it was due."""
@@ -190,13 +165,8 @@ class Watch:
         if ds.deadline_days is None:
             return rules.Checked()
         f = self.store.users.form(dataset, unit, period)
-        return rules.late_reports(
-            dataset,
-            ds.deadline_days,
-            [(unit, Period.parse(period))],
-            {(unit, period): f.state},
-            today or utc_now().date(),
-        )
+        return rules.late_reports(dataset, ds.deadline_days, [(unit, Period.parse(period))],
+                                  {(unit, period): f.state}, today or utc_now().date())
 
     def record(self, checked: rules.Checked) -> dict[str, int]:
         return self.store.warnings.sync(checked.findings, checked.keys)
@@ -286,3 +256,4 @@ def _periods_due(kind: PeriodKind, days: int, today: date) -> list[Period]:
             out.append(p)
         p = p.shift(-1)
     return out
+

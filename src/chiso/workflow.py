@@ -316,18 +316,8 @@ def _move(
 def submit_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
 ) -> FormView:
-    view = _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="submit",
-        may="can_edit",
-        state="submitted",
-        values="submitted",
-        version=version,
-    )
+    view = _move(ws, user, dataset, unit, period, verb="submit", may="can_edit", state="submitted",
+                 values="submitted", version=version)
     watch = ws.watch()  # submitted: no longer late (chiso.watch)
     try:
         watch.record(watch.late_form(view.dataset.id, view.unit, str(view.period)))
@@ -339,18 +329,8 @@ def submit_form(
 def approve_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, *, version: int | None = None
 ) -> FormView:
-    view = _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="approve",
-        may="can_review",
-        state="approved",
-        values="approved",
-        version=version,
-    )
+    view = _move(ws, user, dataset, unit, period, verb="approve", may="can_review", state="approved",
+                 values="approved", version=version)
     if ws.watch().after_approval(view.dataset.id, view.unit, str(view.period))["raised"]:  # the values now published
         ws.notify_now()  # their warnings to the subscribers, from a thread: the approval does not wait
     return view
@@ -359,37 +339,15 @@ def approve_form(
 def return_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, comment: str, *, version: int | None = None
 ) -> FormView:
-    return _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="return",
-        may="can_review",
-        state="returned",
-        values="returned",
-        version=version,
-        note=("comment", comment),
-    )
+    return _move(ws, user, dataset, unit, period, verb="return", may="can_review", state="returned",
+                 values="returned", version=version, note=("comment", comment))
 
 
 def reopen_form(
     ws: Workspace, user: User, dataset: str, unit: str, period: str, reason: str, *, version: int | None = None
 ) -> FormView:
-    return _move(
-        ws,
-        user,
-        dataset,
-        unit,
-        period,
-        verb="reopen",
-        may="can_reopen",
-        state="open",
-        values="draft",
-        version=version,
-        note=("reason", reason),
-    )
+    return _move(ws, user, dataset, unit, period, verb="reopen", may="can_reopen", state="open",
+                 values="draft", version=version, note=("reason", reason))
 
 
 def to_user(rec: object) -> User:

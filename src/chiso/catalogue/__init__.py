@@ -208,13 +208,8 @@ _LOCAL_CODE = re.compile(r"[DX](\d{3}|\d{5})(?:-\d{4})?")  # chiso's code of a d
 
 
 def _variants(key: str) -> tuple[str, ...]:
-    return (
-        key,
-        key.removeprefix("tinh "),
-        key.removeprefix("thanh pho "),
-        key.removeprefix("tp "),
-        key.removeprefix("bo "),
-    )
+    return (key, key.removeprefix("tinh "), key.removeprefix("thanh pho "), key.removeprefix("tp "),
+            key.removeprefix("bo "))
 
 
 def _distance(u: Unit, on: date) -> int:
@@ -328,9 +323,8 @@ class Catalogue:
         idx = self.indices.get(code) or self.indices.get(code.strip().lower())
         if idx is not None:
             return idx
-        raise UnknownIndexError(
-            code, difflib.get_close_matches(code.strip().lower(), list(self.indices), n=3, cutoff=0.4)
-        )
+        raise UnknownIndexError(code, difflib.get_close_matches(code.strip().lower(), list(self.indices), n=3,
+                                                                cutoff=0.4))
 
     def indicator(self, code: str) -> Indicator:
         ind = self.indicators.get(code) or self.indicators.get(code.strip().lower())
@@ -458,11 +452,8 @@ class Catalogue:
         """The communes lying in a province (a unit, code or name), those valid on ``on`` (all without a date)."""
         p = province if isinstance(province, Unit) else self.unit(province, on)
         return sorted(
-            (
-                u
-                for u in self._by_province.get(p.code, [])
-                if u.type is UnitType.COMMUNE and (on is None or u.valid_on(on))
-            ),
+            (u for u in self._by_province.get(p.code, [])
+             if u.type is UnitType.COMMUNE and (on is None or u.valid_on(on))),
             key=lambda u: u.code,
         )
 
@@ -580,9 +571,8 @@ class Catalogue:
 
     def groups(self, local: bool = False) -> list[Unit]:
         """The group units; those of local units (a province's communes) only with ``local``."""
-        return [
-            u for u in self.units.values() if u.type is UnitType.GROUP and (local or u.code not in self._local_groups)
-        ]
+        return [u for u in self.units.values()
+                if u.type is UnitType.GROUP and (local or u.code not in self._local_groups)]
 
 
 def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
@@ -620,9 +610,7 @@ def load_catalogue(extra_dirs: Sequence[Path] = ()) -> Catalogue:
     cat.datasets = load_datasets(_yaml_files(dirs, "datasets"), set(indicators), set(units))
     cat.indices = load_indices(
         [(level, path) for level, d in enumerate(dirs) for path in sorted((d / "indices").glob("*.yaml"))],
-        indicators,
-        units,
-    )
+        indicators, units)
     return cat
 
 

@@ -227,9 +227,8 @@ def check_index(idx: IndexDef, indicators: Mapping[str, Indicator], units: Mappi
                     if abs(sum(ws) - 1.0) > TOLERANCE:
                         out.append(f"node {n.code!r}: children's weights sum to {sum(ws):g}, not 1")
                 else:
-                    out.append(
-                        f"node {n.code!r}: children mix points and weights, or give points under a node without points"
-                    )
+                    out.append(f"node {n.code!r}: children mix points and weights, or give points under a node "
+                               "without points")
             if n.score.method == "zscore" and idx.value == "points":
                 out.append(f"node {n.code!r}: z-scores are unbounded and cannot earn points")
         if _depth(root) > MAX_DEPTH:

@@ -59,19 +59,9 @@ class WarningRecord:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id,
-            "kind": self.kind,
-            "unit": self.unit,
-            "subject": self.subject,
-            "period": self.period,
-            "expected": self.expected,
-            "seen": self.seen,
-            "since": self.since.isoformat(),
-            "detail": self.detail,
-            "state": self.state,
-            "active": self.active,
-            "first_seen": self.first_seen.isoformat(),
-            "last_seen": self.last_seen.isoformat(),
-            "state_by": self.state_by,
+            "id": self.id, "kind": self.kind, "unit": self.unit, "subject": self.subject, "period": self.period,
+            "expected": self.expected, "seen": self.seen, "since": self.since.isoformat(), "detail": self.detail,
+            "state": self.state, "active": self.active, "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(), "state_by": self.state_by,
             "state_at": self.state_at.isoformat() if self.state_at else None,
         }

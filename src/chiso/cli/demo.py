@@ -62,9 +62,8 @@ def _subscriptions(ws: core.Workspace) -> Path:
     return outbox
 
 
-def run_demo(
-    path: Path, actor: str, out: Console, *, serve: bool = True, port: int = 8000, scale: float = 0.001
-) -> None:
+def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: int = 8000,
+             scale: float = 0.001) -> None:
     lang = current_lang()
     with Progress(console=out, transient=True) as bar:
         task = bar.add_task(t("cli.demo.making", lang), total=5)
@@ -93,54 +92,40 @@ def run_demo(
         written = core.write_report(ws, str(year), lang=lang, actor=actor)
         bar.advance(task)
     values = res.values.inserted + res.values.updated + res.values.unchanged
-    counts = t(
-        "cli.demo.summary", lang, values=values, indicators=len(ws.catalogue.indicators), units=len(ws.catalogue.units)
-    )
+    counts = t("cli.demo.summary", lang, values=values, indicators=len(ws.catalogue.indicators),
+               units=len(ws.catalogue.units))
     out.print(f"[bold]chiso[/bold] · workspace [cyan]{ws.root}[/cyan] · {counts}")
     out.print(key_figures(rows, year, lang))
     vi_scale, vi_times = fmt_number(scale, 6, "vi"), fmt_number(1 / scale, 0, "vi")
     en_scale, en_times = fmt_number(scale, 6, "en"), fmt_number(1 / scale, 0, "en")
     note = t("cli.demo.scale_note", lang, vi_scale=vi_scale, vi_times=vi_times, en_scale=en_scale, en_times=en_times)
     out.print(f"[dim]{note}[/dim]")
-    out.print(
-        t("demo.report", lang, year=year) + ": " + " · ".join(str(p) for p in written.files.values()), highlight=False
-    )
+    out.print(t("demo.report", lang, year=year) + ": " + " · ".join(str(p) for p in written.files.values()),
+              highlight=False)
     # short options and the workspace once, so that each command fits an 80-column line and copies whole
     out.print(t("cli.demo.try", lang), highlight=False)
-    for cmd in (
-        f"export CHISO_HOME={ws.root}",
-        f"chiso value dossier_full_online_rate -u ministries -p {year} --json",
-        f"chiso rank dossier_full_online_rate -g provinces -p {year}",
-        "chiso targets",
-        f"chiso report {year}Q3 --format pdf",
-        f'chiso value dossier_full_online_rate -u "Ninh Bình" -p {year} --structure 2025',
-        f'chiso rank dossier_full_online_rate -g "communes of Đà Nẵng" -p {year}',
-        f'chiso index rank qd766 -g "communes of Đà Nẵng" -p {year}',
-        f'chiso report {year} --unit "Đà Nẵng" --format pdf',
-    ):
+    for cmd in (f"export CHISO_HOME={ws.root}",
+                f"chiso value dossier_full_online_rate -u ministries -p {year} --json",
+                f"chiso rank dossier_full_online_rate -g provinces -p {year}",
+                "chiso targets",
+                f"chiso report {year}Q3 --format pdf",
+                f'chiso value dossier_full_online_rate -u "Ninh Bình" -p {year} --structure 2025',
+                f'chiso rank dossier_full_online_rate -g "communes of Đà Nẵng" -p {year}',
+                f'chiso index rank qd766 -g "communes of Đà Nẵng" -p {year}',
+                f'chiso report {year} --unit "Đà Nẵng" --format pdf'):
         out.print(f"  {cmd}", highlight=False, soft_wrap=True)
     if not serve:
         return
     live = year + 1
-    token = ws.store.events.add_source(
-        f"demo-{int(time.time())}", t("demo.stream_name", lang, year=live), ["*"], ["dossier", "ndxp"]
-    )
+    token = ws.store.events.add_source(f"demo-{int(time.time())}", t("demo.stream_name", lang, year=live), ["*"],
+                                       ["dossier", "ndxp"])
     url = f"http://127.0.0.1:{port}"
     logins = t("cli.demo.log_in", lang, logins=", ".join(f"{u} / {u}-demo" for u, *_ in DEMO_USERS))
     out.print(f"\n[bold]Dashboard:[/bold] {url}   ·   {logins}\n" + t("demo.streaming", lang, year=live, complete=year))
     out.print(t("cli.demo.communes", lang, url=f"{url}/units/P48/communes?period={year}"), highlight=False)
     off = datetime(live, *SILENCED_FROM)
-    out.print(
-        t(
-            "cli.demo.warning_live",
-            lang,
-            unit=ws.catalogue.units[SILENCED].name,
-            day=fmt_date(off.date(), lang),
-            outbox=str(outbox),
-            url=f"{url}/warnings",
-        ),
-        highlight=False,
-    )
+    out.print(t("cli.demo.warning_live", lang, unit=ws.catalogue.units[SILENCED].name, day=fmt_date(off.date(), lang),
+                outbox=str(outbox), url=f"{url}/warnings"), highlight=False)
 
     def stream() -> None:
         from chiso.simulate import stream_http
@@ -200,9 +185,8 @@ def key_figures(rows: list[tuple[Pillar, Answer]], year: int, lang: str) -> Grou
                 v = f"{a.figure.qualifier or '~'} {v}"
             goal = ""
             if a.target is not None:
-                goal = t(
-                    "figure.target", lang, target=fmt_value(a.target.value, ind.unit, ind.decimals, lang, kind=ind.kind)
-                )
+                goal = t("figure.target", lang, target=fmt_value(a.target.value, ind.unit, ind.decimals, lang,
+                                                                  kind=ind.kind))
                 if a.attainment:
                     goal += " · " + t("figure.attained", lang, attainment=f"{fmt_number(a.attainment * 100, 1, lang)}%")
             source = t(f"figure.source.{a.figure.source}", lang) if a.figure else ""

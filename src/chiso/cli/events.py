@@ -63,14 +63,8 @@ def _progress() -> Progress:
 
 
 def _receipt_line(r: dict[str, object]) -> str:
-    line = say(
-        "cli.events.receipt",
-        kind=r["kind"],
-        received=r["received"],
-        accepted=r["accepted"],
-        duplicates=r["duplicates"],
-        rejected=r["rejected"],
-    )
+    line = say("cli.events.receipt", kind=r["kind"], received=r["received"], accepted=r["accepted"],
+               duplicates=r["duplicates"], rejected=r["rejected"])
     moved = r.get("attributed")
     if isinstance(moved, list) and moved:  # events of a former unit, sent after its end, went to its successor
         parts = ", ".join(f"{m['attributed_from']} → {m['to']}: {m['events']}" for m in moved)
@@ -86,41 +80,22 @@ def ingest(
     source: Annotated[
         str | None, typer.Option("--from", help="nats://host:4222: be the one writer of the event log (JetStream)")
     ] = None,
-    prefix: Annotated[
-        str | None,
-        typer.Option(
-            "--subject-prefix",
-            help="the log's subjects: PREFIX.dossier, PREFIX.ndxp (default: [events] subject_prefix "
-            "of chiso.toml, else chiso.events)",
-        ),
-    ] = None,
-    durable: Annotated[
-        str | None,
-        typer.Option("--durable", help="the writer's durable consumer (default: [events] durable, else chiso-ingest)"),
-    ] = None,
+    prefix: Annotated[str | None, typer.Option(
+        "--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp (default: [events] subject_prefix "
+                                 "of chiso.toml, else chiso.events)")] = None,
+    durable: Annotated[str | None, typer.Option(
+        "--durable", help="the writer's durable consumer (default: [events] durable, else chiso-ingest)")] = None,
     chunk_rows: Annotated[
         int, typer.Option("--chunk-rows", min=1, max=10_000_000, help="rows committed at a time (bounds the memory)")
     ] = 2_000_000,
     ack_wait: Annotated[
-        float | None,
-        typer.Option(
-            "--ack-wait",
-            min=1,
-            max=3600,
-            help="seconds before a batch a writer took but never finished is delivered again "
-            "(default: [events] ack_wait, else 60)",
-        ),
+        float | None, typer.Option("--ack-wait", min=1, max=3600,
+                                   help="seconds before a batch a writer took but never finished is delivered again "
+                                        "(default: [events] ack_wait, else 60)")
     ] = None,
-    metrics_port: Annotated[
-        int | None,
-        typer.Option(
-            "--metrics-port",
-            min=1,
-            max=65535,
-            help="with --from nats: serve the writer's /metrics on this port "
-            "(default: [events] metrics_port; none without it)",
-        ),
-    ] = None,
+    metrics_port: Annotated[int | None, typer.Option(
+        "--metrics-port", min=1, max=65535, help="with --from nats: serve the writer's /metrics on this port "
+                                                 "(default: [events] metrics_port; none without it)")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Nạp sự kiện từ tệp, hoặc từ nhật ký NATS (ingest event files, or be the writer of the NATS event log).
@@ -134,23 +109,16 @@ def ingest(
             d = ws.deployment
             if source == "nats":
                 if d.nats is None:
-                    raise ChisoError(f'--from nats: {ws.root / core.SETTINGS} has no [events] nats = "nats://…"')
+                    raise ChisoError(f"--from nats: {ws.root / core.SETTINGS} has no [events] nats = \"nats://…\"")
                 source = d.nats
             if not source.startswith(("nats://", "tls://")):
                 raise ChisoError(f"--from {source[:200]!r}: expected a NATS URL, nats://host:4222")
             configure_logs(d.log_format, d.log_level)
-            stats = run_writer(
-                ws,
-                source,
-                prefix or d.subject_prefix,
-                durable=durable or d.durable,
-                ack_wait=ack_wait if ack_wait is not None else d.ack_wait,
-                metrics=(d.host, metrics_port or d.metrics_port),
-            )
-            line = (
-                f"{stats.messages} batches: {stats.accepted} events accepted, {stats.duplicates} duplicates, "
-                f"{stats.rejected} rejected"
-            )
+            stats = run_writer(ws, source, prefix or d.subject_prefix, durable=durable or d.durable,
+                               ack_wait=ack_wait if ack_wait is not None else d.ack_wait,
+                               metrics=(d.host, metrics_port or d.metrics_port))
+            line = (f"{stats.messages} batches: {stats.accepted} events accepted, {stats.duplicates} duplicates, "
+                    f"{stats.rejected} rejected")
             if as_json:
                 sys.stdout.write(json.dumps(asdict(stats)) + "\n")
             else:
@@ -181,8 +149,8 @@ def ingest(
                 if rec.resumed_from:
                     err.print(say("cli.events.resumed", file=p.name, rows=fmt_number(rec.resumed_from, 0)))
                 t = totals.setdefault(
-                    rec.kind,
-                    {"kind": rec.kind, "received": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "resumed_from": 0},
+                    rec.kind, {"kind": rec.kind, "received": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
+                               "resumed_from": 0}
                 )
                 for k in ("received", "accepted", "duplicates", "rejected", "resumed_from"):
                     t[k] = int(t[k]) + getattr(rec, k)  # type: ignore[call-overload]
@@ -200,15 +168,8 @@ def ingest(
                 out.print(_receipt_line(t))
 
 
-def run_writer(
-    ws: core.Workspace,
-    servers: str,
-    prefix: str,
-    *,
-    durable: str,
-    ack_wait: float,
-    metrics: tuple[str, int | None] = ("127.0.0.1", None),
-) -> ConsumeStats:
+def run_writer(ws: core.Workspace, servers: str, prefix: str, *, durable: str, ack_wait: float,
+               metrics: tuple[str, int | None] = ("127.0.0.1", None)) -> ConsumeStats:
     """The one writer of the NATS log until SIGINT or SIGTERM: ``consume`` on a writer that logs each applied
     batch with its time and the lag (on one connection of its own for that question), closed at the end;
     ``metrics`` (host, port): its own ``/metrics`` there, when a port is given."""
@@ -244,14 +205,9 @@ def simulate(
         str | None, typer.Option("--nats", help="stream live to NATS JetStream, e.g. nats://127.0.0.1:4222")
     ] = None,
     rate: Annotated[float | None, typer.Option("--rate", help="events per second when streaming")] = None,
-    off: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--off",
-            help="switch a unit off from a time, e.g. P01@2024-03-10 (repeatable): its events stop, to show a "
-            "silent-source warning",
-        ),
-    ] = None,
+    off: Annotated[list[str] | None, typer.Option(
+        "--off", help="switch a unit off from a time, e.g. P01@2024-03-10 (repeatable): its events stop, to show a "
+                      "silent-source warning")] = None,
 ) -> None:
     """Mô phỏng một quốc gia (a deterministic simulated nation of dossiers and NDXP transactions)."""
     from chiso import simulate as sim
@@ -268,7 +224,8 @@ def simulate(
             else:
                 import asyncio
 
-                sent = asyncio.run(sim.stream_nats(nats or "", "chiso.events", year, scale, seed=seed, off=switched))
+                sent = asyncio.run(sim.stream_nats(nats or "", "chiso.events", year, scale, seed=seed,
+                                                   off=switched))
             out.print(say("cli.simulate.sent", n=sent))
             return
         ws = None if out_dir else workspace()
@@ -282,15 +239,9 @@ def simulate(
                 bar.update(tasks[stage], completed=done, total=total)
 
             summary = sim.generate(year, scale, target, seed=seed, progress=progress, off=switched)
-        out.print(
-            say(
-                "cli.simulate.written",
-                dossiers=fmt_number(summary.dossiers, 0),
-                records=fmt_number(summary.dossier_events, 0),
-                ndxp=fmt_number(summary.ndxp_events, 0),
-                target=target,
-            )
-        )
+        out.print(say("cli.simulate.written", dossiers=fmt_number(summary.dossiers, 0),
+                      records=fmt_number(summary.dossier_events, 0), ndxp=fmt_number(summary.ndxp_events, 0),
+                      target=target))
         if ws is not None:
             ing = ws.ingestor()
             with _progress() as bar:
@@ -378,14 +329,11 @@ def events_replay(
         ing = workspace().ingestor()
         for rec in ing.replay_rejects(ids or None, kind=kind):
             out.print(_receipt_line(rec.as_dict()))
-        skipped = [
-            r for r in ing.book.rejects(limit=1_000_000) if r.kind == SUBUNIT_REJECT_KIND and (not ids or r.id in ids)
-        ]
+        skipped = [r for r in ing.book.rejects(limit=1_000_000)
+                   if r.kind == SUBUNIT_REJECT_KIND and (not ids or r.id in ids)]
         if skipped and kind in (None, SUBUNIT_REJECT_KIND):
-            out.print(
-                f"{len(skipped)} commune rejects ({SUBUNIT_REJECT_KIND}) not replayed: their events are stored "
-                "and count for their province already; they stay listed"
-            )
+            out.print(f"{len(skipped)} commune rejects ({SUBUNIT_REJECT_KIND}) not replayed: their events are stored "
+                      "and count for their province already; they stay listed")
         ing.events.close()
 
 
@@ -404,14 +352,9 @@ def events_recompute(
     days: Annotated[
         str | None, typer.Option("--days", help="only these days: 2024-03-05, 2024-03-05..2024-03-07, or a list")
     ] = None,
-    follow: Annotated[
-        bool,
-        typer.Option(
-            "--follow",
-            help="stay: compute each later export into --from as it lands, on the same session (Ctrl+C or "
-            "SIGTERM stops after the run under way)",
-        ),
-    ] = False,
+    follow: Annotated[bool, typer.Option(
+        "--follow", help="stay: compute each later export into --from as it lands, on the same session (Ctrl+C or "
+                         "SIGTERM stops after the run under way)")] = False,
     poll: Annotated[float, typer.Option("--poll", min=0.1, max=3600, help="seconds between looks at --from")] = 2.0,
 ) -> None:
     """Tính lại từ sự kiện gốc (recompute the kept aggregates from the raw events; on Spark from shared Parquet)."""
@@ -432,17 +375,14 @@ def events_recompute(
                 for d in done.differences:
                     err.print(d)
                 raise typer.Exit(1)
-            out.print(
-                f"OK: {done.daily} aggregates and {done.local} per commune{scope} equal a full recompute "
-                f"({done.engine})"
-            )
+            out.print(f"OK: {done.daily} aggregates and {done.local} per commune{scope} equal a full recompute "
+                      f"({done.engine})")
             return
         out.print(f"{done.daily} aggregates and {done.local} per commune recomputed{scope} ({done.engine})")
 
 
-def _follow(
-    ws: core.Workspace, source: Path, engine: str, master: str | None, days: list[date] | None, poll: float
-) -> None:
+def _follow(ws: core.Workspace, source: Path, engine: str, master: str | None, days: list[date] | None,
+            poll: float) -> None:
     stopping: list[int] = []
 
     def stop(signum: int, _frame: object) -> None:
@@ -456,9 +396,8 @@ def _follow(
         out.print(f"{r.daily} aggregates and {r.local} per commune recomputed over {scope} ({r.engine})")
         sys.stdout.flush()  # a follower's lines are read as they come (a log, a supervisor)
 
-    core.follow_exports(
-        ws, source, engine=engine, master=master, days=days, poll=poll, stop=lambda: bool(stopping), done=done
-    )
+    core.follow_exports(ws, source, engine=engine, master=master, days=days, poll=poll, stop=lambda: bool(stopping),
+                        done=done)
 
 
 def parse_days(text: str) -> list[date]:
@@ -472,8 +411,7 @@ def parse_days(text: str) -> list[date]:
             start, end = date.fromisoformat(lo.strip()), date.fromisoformat((hi or lo).strip())
         except ValueError:
             raise ChisoError(
-                f"--days {part!r}: expected a day (2024-03-05) or a span (2024-03-05..2024-03-07)"
-            ) from None
+                f"--days {part!r}: expected a day (2024-03-05) or a span (2024-03-05..2024-03-07)") from None
         if end < start or (end - start).days >= 3660:
             raise ChisoError(f"--days {part!r}: the span must run forward and hold at most 3,660 days")
         out.update(start + timedelta(days=i) for i in range((end - start).days + 1))
@@ -548,50 +486,31 @@ def sources_revoke(id: Annotated[str, typer.Argument()]) -> None:
 
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="default: [serve] host, else 127.0.0.1")] = None,
-    port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="default: [serve] port, else 8000")
-    ] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="default: [serve] port, else 8000")
+                    ] = None,
     nats: Annotated[
-        str | None,
-        typer.Option(
-            "--nats",
-            help="the NATS JetStream of the event log (default: [events] nats): with "
-            "--events consume it here, with --no-events relay to it",
-        ),
+        str | None, typer.Option("--nats", help="the NATS JetStream of the event log (default: [events] nats): with "
+                                                "--events consume it here, with --no-events relay to it")
     ] = None,
     events: Annotated[
-        bool | None,
-        typer.Option(
-            "--events/--no-events",
-            help="hold the event store (one node does); --no-events: a further web node, which "
-            "with --nats puts the events it accepts into the NATS log (default: [serve] "
-            "events, else --events)",
-        ),
+        bool | None, typer.Option("--events/--no-events",
+                                  help="hold the event store (one node does); --no-events: a further web node, which "
+                                       "with --nats puts the events it accepts into the NATS log (default: [serve] "
+                                       "events, else --events)")
     ] = None,
-    prefix: Annotated[
-        str | None,
-        typer.Option(
-            "--subject-prefix",
-            help="the log's subjects: PREFIX.dossier, PREFIX.ndxp (default: [events] subject_prefix)",
-        ),
+    prefix: Annotated[str | None, typer.Option(
+        "--subject-prefix", help="the log's subjects: PREFIX.dossier, PREFIX.ndxp (default: [events] subject_prefix)")
     ] = None,
-    durable: Annotated[
-        str | None,
-        typer.Option(
-            "--durable",
-            help="the writer's durable consumer, for its lag and when consuming (default: [events] durable)",
-        ),
+    durable: Annotated[str | None, typer.Option(
+        "--durable", help="the writer's durable consumer, for its lag and when consuming (default: [events] durable)")
     ] = None,
-    login_limits: Annotated[
-        str | None,
-        typer.Option(
-            "--login-limits", help="memory (this process) or store (shared by every node); default: [web] login_limits"
-        ),
+    login_limits: Annotated[str | None, typer.Option(
+        "--login-limits", help="memory (this process) or store (shared by every node); default: [web] login_limits")
     ] = None,
-    log_format: Annotated[str | None, typer.Option("--log-format", help="text or json (default: [log] format)")] = None,
-    log_level: Annotated[
-        str | None, typer.Option("--log-level", help="debug, info, warning, error (default: [log] level)")
-    ] = None,
+    log_format: Annotated[str | None, typer.Option("--log-format", help="text or json (default: [log] format)")
+                          ] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning, error (default: "
+                                                                       "[log] level)")] = None,
 ) -> None:
     """Chạy ứng dụng web và API (run the web application and the API).
 
@@ -606,18 +525,9 @@ def serve(
         if nats is not None:
             core.Deployment.check("--nats", "events", "nats", nats, "nats_url")
         configure_logs(fmt, level)
-        run_server(
-            ws,
-            host or d.host,
-            port or d.port,
-            nats=nats or d.nats,
-            events=d.events if events is None else events,
-            subject_prefix=prefix or d.subject_prefix,
-            log_level=level,
-            login_limits=login_limits,
-            durable=durable or d.durable,
-            ack_wait=d.ack_wait,
-        )
+        run_server(ws, host or d.host, port or d.port, nats=nats or d.nats,
+                   events=d.events if events is None else events, subject_prefix=prefix or d.subject_prefix,
+                   log_level=level, login_limits=login_limits, durable=durable or d.durable, ack_wait=d.ack_wait)
 
 
 _ = state

@@ -36,12 +36,10 @@ def forecast(
     code: Annotated[str | None, typer.Argument(help="indicator code (omit with --behind)")] = None,
     unit: Annotated[str, typer.Option("--unit", "-u", help="unit or group code or name")] = "VN",
     year: Annotated[int | None, typer.Option("--year", "-y", help="the year to project (default: this year)")] = None,
-    behind: Annotated[
-        bool, typer.Option("--behind", help="every unit likely to miss a target, most at risk first")
-    ] = False,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="project from the data to this date (YYYY-MM-DD)")
-    ] = None,
+    behind: Annotated[bool, typer.Option("--behind", help="every unit likely to miss a target, most at risk first")]
+    = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="project from the data to this date (YYYY-MM-DD)")]
+    = None,
     structure: Annotated[
         str | None, typer.Option("--structure", help="project in the unit structure of 2024, 2025 or a date")
     ] = None,
@@ -60,14 +58,8 @@ def forecast(
         if behind:
             rows, checked = fs.behind(y, as_of=cut, structure=on)
             if as_json:
-                sys.stdout.write(
-                    json.dumps(
-                        {"year": y, "projected": checked, "behind": [p.as_dict() for p in rows]},
-                        ensure_ascii=False,
-                        indent=2,
-                    )
-                    + "\n"
-                )
+                sys.stdout.write(json.dumps({"year": y, "projected": checked, "behind": [p.as_dict() for p in rows]},
+                                            ensure_ascii=False, indent=2) + "\n")
                 return
             if not rows:
                 out.print(say("foresight.behind.none", None, year=y, checked=checked), highlight=False)
@@ -100,10 +92,8 @@ def _print(p: Projection, lang: str) -> None:
     if p.value is not None:
         t.add_row(say("foresight.label.projection"), f"[bold]{fmt(p, p.value, lang)}[/bold]")
         if p.method != "final":
-            t.add_row(
-                say("foresight.label.interval", None, level=level_name(lang)),
-                f"{fmt(p, p.low, lang)} – {fmt(p, p.high, lang)}",
-            )
+            t.add_row(say("foresight.label.interval", None, level=level_name(lang)),
+                      f"{fmt(p, p.low, lang)} – {fmt(p, p.high, lang)}")
     if p.target is not None:
         t.add_row(say("cli.label.target"), fmt(p, p.target.value, lang))
     if p.probability is not None and p.method != "final":
@@ -117,25 +107,16 @@ def _print(p: Projection, lang: str) -> None:
 def _behind_table(rows: list[Projection], lang: str) -> Table:
     narrow = out.width < WIDE
     t = Table(box=None if narrow else box.SQUARE, pad_edge=not narrow)
-    for h, right in (
-        (say("cli.label.unit"), False),
-        (say("cli.label.indicator"), False),
-        (say("foresight.label.projection"), True),
-        (say("foresight.label.interval", None, level=level_name(lang)), True),
-        (say("cli.label.target"), True),
-        (say("foresight.label.probability"), True),
-        (say("foresight.label.per_month"), True),
-    ):
+    for h, right in ((say("cli.label.unit"), False), (say("cli.label.indicator"), False),
+                     (say("foresight.label.projection"), True), (say("foresight.label.interval", None,
+                                                                     level=level_name(lang)), True),
+                     (say("cli.label.target"), True), (say("foresight.label.probability"), True),
+                     (say("foresight.label.per_month"), True)):
         t.add_column(h, justify="right" if right else "left")
     for p in rows:
         step = say("foresight.unreachable_short") if unreachable(p) else fmt(p, p.per_month, lang, step=True)
-        t.add_row(
-            unit_name(p, lang),
-            p.indicator.code,
-            fmt(p, p.value, lang),
-            f"{fmt(p, p.low, lang)} – {fmt(p, p.high, lang)}",
-            fmt(p, p.target.value if p.target else None, lang),
-            fmt_probability(p.probability, lang) if p.probability is not None else "—",
-            step,
-        )
+        t.add_row(unit_name(p, lang), p.indicator.code, fmt(p, p.value, lang),
+                  f"{fmt(p, p.low, lang)} – {fmt(p, p.high, lang)}", fmt(p, p.target.value if p.target else None, lang),
+                  fmt_probability(p.probability, lang) if p.probability is not None else "—", step)
     return t
+

@@ -55,6 +55,7 @@ def _json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+
 def _scorer(ws: core.Workspace) -> IndexScorer:
     return IndexScorer(ws.engine)
 
@@ -71,15 +72,8 @@ def _rating(us: UnitScore, lang: str) -> str:
 
 
 def _versions(idx: IndexDef) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": v.id,
-            "valid_from": v.valid_from.isoformat(),
-            "valid_to": v.valid_to.isoformat() if v.valid_to else None,
-            "source": v.source,
-        }
-        for v in idx.versions
-    ]
+    return [{"id": v.id, "valid_from": v.valid_from.isoformat(),
+             "valid_to": v.valid_to.isoformat() if v.valid_to else None, "source": v.source} for v in idx.versions]
 
 
 def _span(v: dict[str, Any]) -> str:
@@ -113,33 +107,19 @@ def list_(as_json: JsonOpt = False) -> None:
         cat, lang = ws.catalogue, current_lang()
         rows: list[dict[str, Any]] = []
         for idx in sorted(cat.indices.values(), key=lambda i: i.code):
-            rows.append(
-                {
-                    "code": idx.code,
-                    "name": idx.name.vi,
-                    "name_en": idx.name.en,
-                    "short": idx.label.vi,
-                    "short_en": idx.label.en,
-                    "units": list(idx.units),
-                    "levels": list(idx.levels),
-                    "unit_names": [cat.units[u].short for u in idx.units if u in cat.units],
-                    "versions": _versions(idx),
-                    "value": idx.value,
-                    "decimals": idx.decimals,
-                    "points": idx.versions[-1].tree.points if idx.value == "points" else None,
-                    "rebase": idx.rebase,
-                }
-            )
+            rows.append({
+                "code": idx.code, "name": idx.name.vi, "name_en": idx.name.en, "short": idx.label.vi,
+                "short_en": idx.label.en, "units": list(idx.units), "levels": list(idx.levels),
+                "unit_names": [cat.units[u].short for u in idx.units if u in cat.units],
+                "versions": _versions(idx), "value": idx.value, "decimals": idx.decimals,
+                "points": idx.versions[-1].tree.points if idx.value == "points" else None,
+                "rebase": idx.rebase,
+            })
         if as_json:
             _json(rows)
             return
-        t = _table(
-            say("cli.label.code"),
-            say("cli.label.name"),
-            say("cli.index.label.scores"),
-            say("cli.index.label.versions"),
-            say("cli.index.label.value_kind"),
-        )
+        t = _table(say("cli.label.code"), say("cli.label.name"), say("cli.index.label.scores"),
+                   say("cli.index.label.versions"), say("cli.index.label.value_kind"))
         for idx, r in zip(sorted(cat.indices.values(), key=lambda i: i.code), rows, strict=True):
             versions = "\n".join(f"{v['id']}: {_span(v)}" for v in r["versions"])
             scores = [*r["unit_names"], *(say(f"cli.index.level.{lv}") for lv in idx.levels)]
@@ -166,36 +146,22 @@ def _nodes_table(idx: IndexDef, us: UnitScore, lang: str) -> Table:
         row = [_node_label(ns, lang), fmt_index(idx, ns.value, lang)]
         if points:
             row.append(fmt_number(ns.max_points, 0, lang) if ns.max_points is not None else "")
-        row += [
-            "" if ns.raw is None else fmt_number(ns.raw, 2, lang),
-            fmt_share(ns.coverage, lang),
-            say(f"index.source.{ns.source}"),
-        ]
+        row += ["" if ns.raw is None else fmt_number(ns.raw, 2, lang), fmt_share(ns.coverage, lang),
+                say(f"index.source.{ns.source}")]
         t.add_row(*row)
     return t
 
 
 def _score_dict(us: UnitScore, gs: GroupScore, lang: str) -> dict[str, Any]:
     return {
-        "index": gs.index.code,
-        "unit": us.unit.code,
-        "name": us.unit.short,
-        "group": gs.group.code,
-        "period": str(gs.period),
-        "structure": gs.structure.isoformat() if gs.structure else None,
-        "version": gs.version.id,
-        "value_kind": gs.index.value,
-        "value": us.value,
-        "rank": us.rank,
-        "of": us.of,
-        "rating": us.rating.label.vi if us.rating else None,
-        "rating_en": us.rating.label.en if us.rating else None,
-        "coverage": us.top.coverage,
-        "source": us.top.source,
+        "index": gs.index.code, "unit": us.unit.code, "name": us.unit.short, "group": gs.group.code,
+        "period": str(gs.period), "structure": gs.structure.isoformat() if gs.structure else None,
+        "version": gs.version.id, "value_kind": gs.index.value, "value": us.value, "rank": us.rank, "of": us.of,
+        "rating": us.rating.label.vi if us.rating else None, "rating_en": us.rating.label.en if us.rating else None,
+        "coverage": us.top.coverage, "source": us.top.source,
         "nodes": {code: ns.as_dict() for code, ns in us.nodes.items()},
-        "sentences": [
-            s for s in (score_sentence(us, gs, lang), coverage_sentence(us, gs, lang), _missing_one(us, lang)) if s
-        ],
+        "sentences": [s for s in (score_sentence(us, gs, lang), coverage_sentence(us, gs, lang),
+                                  _missing_one(us, lang)) if s],
         "missing": [ns.node.code for ns in _missing_of(us)],
     }
 
@@ -247,14 +213,8 @@ def score(
         if as_json:
             _json(d)
             return
-        title = say(
-            "cli.index.title",
-            None,
-            index=index_name(idx, lang),
-            unit=us.unit.short,
-            period=period_name(gs.period, lang),
-            version=gs.version.id,
-        )
+        title = say("cli.index.title", None, index=index_name(idx, lang), unit=us.unit.short,
+                    period=period_name(gs.period, lang), version=gs.version.id)
         out.print(f"[bold]{title}[/bold]", highlight=False)
         out.print(_nodes_table(idx, us, lang))
         for s in d["sentences"]:
@@ -288,37 +248,19 @@ def rank(
             d = gs.as_dict()
             for row, us in zip(d["rows"], gs.units, strict=True):
                 row["rating_en"] = us.rating.label.en if us.rating else None
-            d["missing"] = [
-                {"code": n.code, "name": n.name.vi, "name_en": n.name.en, "units": k} for n, k in gs.missing_leaves()
-            ]
+            d["missing"] = [{"code": n.code, "name": n.name.vi, "name_en": n.name.en, "units": k}
+                            for n, k in gs.missing_leaves()]
             d["sentences"] = [missing] if missing else []
             _json(d)
             return
-        title = say(
-            "cli.index.rank_title",
-            None,
-            index=index_name(idx, lang),
-            group=g.short,
-            period=period_name(gs.period, lang),
-            version=gs.version.id,
-        )
+        title = say("cli.index.rank_title", None, index=index_name(idx, lang), group=g.short,
+                    period=period_name(gs.period, lang), version=gs.version.id)
         out.print(f"[bold]{title}[/bold]", highlight=False)
-        t = _table(
-            say("cli.label.rank"),
-            say("cli.label.unit"),
-            say("cli.label.value"),
-            say("cli.index.label.rating"),
-            say("cli.index.label.coverage"),
-            right=(0, 2, 4),
-        )
+        t = _table(say("cli.label.rank"), say("cli.label.unit"), say("cli.label.value"),
+                   say("cli.index.label.rating"), say("cli.index.label.coverage"), right=(0, 2, 4))
         for us in gs.units:
-            t.add_row(
-                "" if us.rank is None else str(us.rank),
-                us.unit.short,
-                fmt_index(idx, us.value, lang),
-                _rating(us, lang),
-                fmt_share(us.top.coverage, lang),
-            )
+            t.add_row("" if us.rank is None else str(us.rank), us.unit.short, fmt_index(idx, us.value, lang),
+                      _rating(us, lang), fmt_share(us.top.coverage, lang))
         out.print(t)
         if missing:
             out.print(missing, highlight=False)
@@ -381,50 +323,20 @@ def sensitivity(
             return
         with err.status(say("cli.index.analysing", None, samples=samples)):
             rb = analyse(gs, samples=samples, seed=seed)
-        out.print(
-            "[bold]"
-            + say(
-                "cli.index.sensitivity_title",
-                None,
-                index=index_name(idx, lang),
-                group=g.short,
-                period=period_name(gs.period, lang),
-                samples=samples,
-                seed=seed,
-                spread=fmt_share(rb.spread, lang),
-            )
-            + "[/bold]",
-            highlight=False,
-        )
-        t = _table(
-            say("cli.label.rank"),
-            say("cli.label.unit"),
-            say("cli.index.label.median"),
-            say("cli.index.label.interval"),
-            say("cli.index.label.robust"),
-            right=(0, 2, 3),
-        )
+        out.print("[bold]" + say("cli.index.sensitivity_title", None, index=index_name(idx, lang), group=g.short,
+                                 period=period_name(gs.period, lang), samples=samples, seed=seed,
+                                 spread=fmt_share(rb.spread, lang)) + "[/bold]", highlight=False)
+        t = _table(say("cli.label.rank"), say("cli.label.unit"), say("cli.index.label.median"),
+                   say("cli.index.label.interval"), say("cli.index.label.robust"), right=(0, 2, 3))
         for r in rb.rows:
-            t.add_row(
-                "" if r.rank is None else str(r.rank),
-                r.name,
-                "" if r.median is None else fmt_number(r.median, 1, lang),
-                "" if r.low is None else f"{r.low}–{r.high}",
-                "" if r.robust is None else say("cli.index.yes" if r.robust else "cli.index.no"),
-            )
+            t.add_row("" if r.rank is None else str(r.rank), r.name,
+                      "" if r.median is None else fmt_number(r.median, 1, lang),
+                      "" if r.low is None else f"{r.low}–{r.high}",
+                      "" if r.robust is None else say("cli.index.yes" if r.robust else "cli.index.no"))
         out.print(t)
         ranked = [r for r in rb.rows if r.robust is not None]
-        out.print(
-            say(
-                "cli.index.robust_count",
-                None,
-                robust=sum(1 for r in ranked if r.robust),
-                total=len(ranked),
-                tolerance=TOLERANCE,
-                shift=fmt_number(rb.mean_shift, 2, lang),
-            ),
-            highlight=False,
-        )
+        out.print(say("cli.index.robust_count", None, robust=sum(1 for r in ranked if r.robust), total=len(ranked),
+                      tolerance=TOLERANCE, shift=fmt_number(rb.mean_shift, 2, lang)), highlight=False)
         if rb.sensitivity and top > 0:
             out.print(say("cli.index.top_factors"), highlight=False)
             ft = _table(say("cli.index.label.factor"), say("cli.index.label.s1"), right=(1,))

@@ -36,8 +36,6 @@ app = typer.Typer(
     rich_markup_mode=None,
     help="chiso — giám sát chỉ số chuyển đổi số quốc gia (national digital-transformation indicators).",
 )
-
-
 @app.callback()
 def main(
     workspace: Annotated[
@@ -72,6 +70,7 @@ def _fmt(ind: Indicator, x: float | None) -> str:
     return fmt_value(x, ind.unit, ind.decimals, kind=ind.kind)
 
 
+
 # --- commands -------------------------------------------------------------------------------------
 
 
@@ -99,17 +98,8 @@ def load(name: Annotated[str, typer.Argument(help="dataset name, e.g. vn-2024")]
     def body() -> None:
         res = core.load(_ws(), name, state.actor)
         v, t = res.values, res.targets
-        out.print(
-            say(
-                "cli.load.done",
-                name=name,
-                inserted=v.inserted,
-                updated=v.updated,
-                unchanged=v.unchanged,
-                targets_written=t.inserted + t.updated,
-                targets_unchanged=t.unchanged,
-            )
-        )
+        out.print(say("cli.load.done", name=name, inserted=v.inserted, updated=v.updated,
+                      unchanged=v.unchanged, targets_written=t.inserted + t.updated, targets_unchanged=t.unchanged))
 
     run(body)
 
@@ -497,15 +487,8 @@ def history(
             _json([r.__dict__ for r in rows])
             return
         t = Table()
-        for c in (
-            "cli.label.when",
-            "cli.label.who",
-            "cli.label.action",
-            "cli.label.what",
-            "cli.label.period",
-            "cli.label.before",
-            "cli.label.after",
-        ):
+        for c in ("cli.label.when", "cli.label.who", "cli.label.action", "cli.label.what", "cli.label.period",
+                  "cli.label.before", "cli.label.after"):
             t.add_column(say(c))
         for r in rows:
             b = "" if r.before is None else str(r.before.get("value"))
@@ -524,12 +507,8 @@ def check() -> None:
     def body() -> None:
         ws = _ws()
         cat = ws.catalogue
-        out.print(
-            "OK: "
-            + say("cli.workspace.summary", indicators=len(cat.indicators), units=len(cat.units))
-            + ", "
-            + say("cli.index.check", n=len(cat.indices))
-        )
+        out.print("OK: " + say("cli.workspace.summary", indicators=len(cat.indicators), units=len(cat.units))
+                  + ", " + say("cli.index.check", n=len(cat.indices)))
 
     run(body)
 

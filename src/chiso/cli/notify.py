@@ -15,9 +15,8 @@ from chiso.cli.common import out, run, workspace
 from chiso.i18n import current_lang
 from chiso.i18n import t as say
 
-notify_app = typer.Typer(
-    help="Gửi cảnh báo theo đăng ký (deliver the warnings to their subscribers)", no_args_is_help=True
-)
+notify_app = typer.Typer(help="Gửi cảnh báo theo đăng ký (deliver the warnings to their subscribers)",
+                         no_args_is_help=True)
 
 
 def subscribe(
@@ -28,10 +27,8 @@ def subscribe(
     secret: Annotated[str | None, typer.Option("--secret", help="the webhook's HMAC key (16-200 characters)")] = None,
     kind: Annotated[str | None, typer.Option("--kind", "-k", help="only this kind of warning")] = None,
     indicator: Annotated[str | None, typer.Option("--indicator", "-i", help="only this indicator")] = None,
-    report: Annotated[
-        str | None,
-        typer.Option("--report", help="monthly, quarterly or annual (not delivered yet: docs/notifications.md)"),
-    ] = None,
+    report: Annotated[str | None, typer.Option("--report", help="monthly, quarterly or annual (not delivered "
+                                               "yet: docs/notifications.md)")] = None,
     only: Annotated[bool, typer.Option("--only", help="this unit alone, not the units below it")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -39,19 +36,9 @@ def subscribe(
 
     def body() -> None:
         ws = workspace()
-        sub = core.subscribe(
-            ws,
-            core.user_named(ws, user),
-            unit=unit,
-            below=not only,
-            indicator=indicator,
-            kind=kind,
-            report=report,
-            channel=channel,
-            target=to,
-            secret=secret,
-            lang=current_lang(),
-        )
+        sub = core.subscribe(ws, core.user_named(ws, user), unit=unit, below=not only, indicator=indicator,
+                             kind=kind, report=report, channel=channel, target=to, secret=secret,
+                             lang=current_lang())
         if as_json:
             json.dump(sub.public(), sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
@@ -80,11 +67,8 @@ def subscriptions(
             out.print(say("cli.notify.none"))
         for d in data:
             what = d["kind"] or d["indicator"] or d["report"] or "*"
-            out.print(
-                f"{d['id']:>5}  {d['user']}  {d['unit']}{'+' if d['below'] else ''}  {what}  {d['channel']}  "
-                f"{d['target'] or ''}",
-                highlight=False,
-            )
+            out.print(f"{d['id']:>5}  {d['user']}  {d['unit']}{'+' if d['below'] else ''}  {what}  {d['channel']}  "
+                      f"{d['target'] or ''}", highlight=False)
 
     run(body)
 

@@ -35,7 +35,7 @@ def report(
     ] = None,
     unit: Annotated[
         str | None,
-        typer.Option("--unit", "-u", help='a province ("Đà Nẵng", P48): its own report, its communes ranked'),
+        typer.Option("--unit", "-u", help="a province (\"Đà Nẵng\", P48): its own report, its communes ranked"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print what was written as JSON")] = False,
 ) -> None:
@@ -47,26 +47,16 @@ def report(
             raise ChisoError(f"--format {bad[0]!r}: expected one of {', '.join(FORMATS)}")
         when = parse_structure(structure)
         ws = workspace()
-        with Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True
-        ) as progress:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                      transient=True) as progress:
             task = progress.add_task(t("cli.report.writing"))
 
             def step(what: str) -> None:
                 progress.update(task, description=what)
 
             written = core.write_report(
-                ws,
-                period,
-                formats=fmts,
-                template=template,
-                lang=current_lang(),
-                out=output,
-                structure=when,
-                actor=state.actor,
-                progress=step,
-                unit=unit,
-                unit_field="--unit",
+                ws, period, formats=fmts, template=template, lang=current_lang(), out=output, structure=when,
+                actor=state.actor, progress=step, unit=unit, unit_field="--unit",
             )
         if as_json:
             sys.stdout.write(json.dumps(written.as_dict(), ensure_ascii=False, indent=2) + "\n")

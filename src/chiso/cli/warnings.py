@@ -20,11 +20,8 @@ from chiso.i18n import current_lang, fmt_date
 from chiso.i18n import t as say
 from chiso.report.warnings_text import describe, kind_name, state_name, unit_label
 
-warnings_app = typer.Typer(
-    help="Cảnh báo sớm (early warnings: silent sources, breaks, off track, late reports)",
-    invoke_without_command=True,
-    no_args_is_help=False,
-)
+warnings_app = typer.Typer(help="Cảnh báo sớm (early warnings: silent sources, breaks, off track, late reports)",
+                           invoke_without_command=True, no_args_is_help=False)
 
 IdArg = Annotated[int, typer.Argument(help="the warning's number (chiso warnings lists them)", min=1, max=2**31 - 1)]
 
@@ -44,17 +41,12 @@ def warnings(
 
     def body() -> None:
         ws = workspace()
-        rows = core.list_warnings(
-            ws, unit=unit, kinds=[kind] if kind else None, states=[state_] if state_ else None, limit=limit
-        )
+        rows = core.list_warnings(ws, unit=unit, kinds=[kind] if kind else None,
+                                  states=[state_] if state_ else None, limit=limit)
         lang = current_lang()
         if as_json:
-            json.dump(
-                [w.as_dict() | {"text": describe(ws.catalogue, w, lang)} for w in rows],
-                sys.stdout,
-                ensure_ascii=False,
-                indent=2,
-            )
+            json.dump([w.as_dict() | {"text": describe(ws.catalogue, w, lang)} for w in rows], sys.stdout,
+                      ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
             return
         if not rows:
@@ -64,14 +56,8 @@ def warnings(
         for col in ("id", "kind", "unit", "state", "since", "what"):
             table.add_column(say(f"cli.warnings.col.{col}"), overflow="fold")
         for w in rows:
-            table.add_row(
-                str(w.id),
-                kind_name(w.kind, lang),
-                unit_label(ws.catalogue, w.unit, lang),
-                state_name(w.state, lang),
-                fmt_date(w.since.date(), lang),
-                describe(ws.catalogue, w, lang),
-            )
+            table.add_row(str(w.id), kind_name(w.kind, lang), unit_label(ws.catalogue, w.unit, lang),
+                          state_name(w.state, lang), fmt_date(w.since.date(), lang), describe(ws.catalogue, w, lang))
         out.print(table)
 
     run(body)
@@ -99,16 +85,10 @@ def resolve(wid: IdArg) -> None:
 
 @warnings_app.command("check")
 def check(
-    year: Annotated[
-        int | None,
-        typer.Option(
-            "--year", "-y", help="the year whose targets are projected (default: this year)", min=1900, max=2200
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="judge deadlines and project as on this date (YYYY-MM-DD; default: today)"),
-    ] = None,
+    year: Annotated[int | None, typer.Option("--year", "-y", help="the year whose targets are projected "
+                                             "(default: this year)", min=1900, max=2200)] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="judge deadlines and project as on this date "
+                                              "(YYYY-MM-DD; default: today)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Chạy mọi kiểm tra ngay (run every check now: silent sources, series, projections, deadlines)."""

@@ -76,9 +76,8 @@ class EventReader(Protocol):
 
     def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]: ...
 
-    def by_unit_local(
-        self, measure: str, communes: Collection[str], start: date | None, end: date
-    ) -> dict[str, int]: ...
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None,
+                      end: date) -> dict[str, int]: ...
 
     def first_seen_by_unit(self, measure: str, units: Collection[str] | None, end: date) -> dict[str, int]: ...
 
@@ -197,9 +196,8 @@ class Engine:
             rows = [(m, got[m.code][0]) for m in members]
         sign = 1 if ind.direction is Direction.LOWER else -1
         # ties at the shown precision: each value rounded once
-        with_value = [
-            (round_half_up(f.value, ind.decimals), m, f) for m, f in rows if f is not None and f.value is not None
-        ]
+        with_value = [(round_half_up(f.value, ind.decimals), m, f)
+                      for m, f in rows if f is not None and f.value is not None]
         without = [(m, f) for m, f in rows if f is None or f.value is None]
         with_value.sort(key=lambda kmf: (sign * float(kmf[0]), kmf[1].code))
         out: list[RankRow] = []

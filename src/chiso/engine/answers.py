@@ -217,16 +217,5 @@ def ratio(num: float, den: float, ind: Indicator) -> float | None:
     return float(round_half_up(ind.scale * num / den, ind.decimals))
 
 
-__all__ = [
-    "Answer",
-    "Figure",
-    "Lack",
-    "RankRow",
-    "Rebase",
-    "Source",
-    "Want",
-    "attainment",
-    "change",
-    "change_pct",
-    "ratio",
-]
+__all__ = ["Answer", "Figure", "Lack", "RankRow", "Rebase", "Source", "Want", "attainment", "change",
+           "change_pct", "ratio"]

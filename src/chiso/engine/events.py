@@ -79,10 +79,8 @@ def first_seen_plan(t: ir.Table, m: Measure) -> ir.Table:
     and the (unit, key) pairs are taken from that small table."""
     cols = list(dict.fromkeys(c for pair in m.keys for c in pair))
     base = t.group_by(cols).aggregate(first_day=t.day.min())
-    parts = [
-        base.select(unit=base[u].cast("string"), key=base[k].cast("string"), first_day=base.first_day)
-        for u, k in m.keys
-    ]
+    parts = [base.select(unit=base[u].cast("string"), key=base[k].cast("string"), first_day=base.first_day)
+             for u, k in m.keys]
     u = parts[0]
     for p in parts[1:]:
         u = u.union(p, distinct=False)

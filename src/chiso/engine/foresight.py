@@ -129,42 +129,23 @@ class Projection:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "indicator": self.indicator.code,
-            "unit": self.unit.code,
-            "unit_name": self.unit.short,
-            "year": self.year,
-            "as_of": self.as_of.isoformat() if self.as_of else None,
-            "method": self.method,
-            "reason": self.reason,
-            "note": self.note,
-            "actual": self.actual,
-            "value": self.value,
-            "low": self.low,
-            "high": self.high,
-            "level": self.level,
-            "target": self.target.value if self.target else None,
-            "probability": self.probability,
-            "behind": self.behind,
-            "shortfall": self.shortfall,
-            "needed": self.needed,
-            "current": self.current,
-            "per_month": self.per_month,
-            "months_left": self.months_left,
-            "history_months": self.history,
-            "widened_from": self.widened,
-            "path": [
-                {"period": p.period, "value": p.value, "low": p.low, "high": p.high, "projected": p.projected}
-                for p in self.path
-            ],
+            "indicator": self.indicator.code, "unit": self.unit.code, "unit_name": self.unit.short, "year": self.year,
+            "as_of": self.as_of.isoformat() if self.as_of else None, "method": self.method, "reason": self.reason,
+            "note": self.note, "actual": self.actual, "value": self.value, "low": self.low, "high": self.high,
+            "level": self.level, "target": self.target.value if self.target else None,
+            "probability": self.probability, "behind": self.behind, "shortfall": self.shortfall,
+            "needed": self.needed, "current": self.current, "per_month": self.per_month,
+            "months_left": self.months_left, "history_months": self.history, "widened_from": self.widened,
+            "path": [{"period": p.period, "value": p.value, "low": p.low, "high": p.high, "projected": p.projected}
+                     for p in self.path],
         }
 
 
 def shape_of(ind: Indicator, months: Sequence[Month]) -> Shape:
     """How the indicator's year adds up from its months (see the module doc)."""
     kind = getattr(ind, "kind", "")
-    with_parts = bool(months) and all(
-        m.numerator is not None and m.denominator is not None for m in months if m.value is not None
-    )
+    with_parts = bool(months) and all(m.numerator is not None and m.denominator is not None
+                                      for m in months if m.value is not None)
     if kind == "rate" and with_parts:
         return "rate"
     if kind == "count":
@@ -177,14 +158,8 @@ def shape_of(ind: Indicator, months: Sequence[Month]) -> Shape:
 class Foresight:
     """Projections over an engine's answers."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        *,
-        simulations: int = SIMULATIONS,
-        history_years: int = HISTORY_YEARS,
-        trend_uncertainty: bool = True,
-    ) -> None:
+    def __init__(self, engine: Engine, *, simulations: int = SIMULATIONS, history_years: int = HISTORY_YEARS,
+                 trend_uncertainty: bool = True) -> None:
         self.engine = engine
         self.simulations = simulations
         self.history_years = history_years  # years before the projected one that the series may reach back
@@ -201,25 +176,12 @@ class Foresight:
         for a in self.engine.series(ind, unit, periods, structure=structure):
             f = a.figure
             ok = f is not None and f.value is not None and not (f.rebase is not None and f.rebase.refused)
-            out.append(
-                Month(
-                    a.period,
-                    f.value if ok and f else None,
-                    f.numerator if ok and f else None,
-                    f.denominator if ok and f else None,
-                )
-            )
+            out.append(Month(a.period, f.value if ok and f else None, f.numerator if ok and f else None,
+                             f.denominator if ok and f else None))
         return out
 
-    def project(
-        self,
-        indicator: str | Indicator,
-        unit: str | Unit,
-        year: int,
-        *,
-        as_of: date | None = None,
-        structure: date | None = None,
-    ) -> Projection:
+    def project(self, indicator: str | Indicator, unit: str | Unit, year: int, *, as_of: date | None = None,
+                structure: date | None = None) -> Projection:
         """The year-end projection of ``indicator`` for ``unit`` made at ``as_of`` (default: today): the months
         that ended by then are the actual; the rest are projected."""
         eng = self.engine
@@ -239,13 +201,8 @@ class Foresight:
         this_year = [m for m in months if m.period.start.year == year]
         done = len(this_year)
         if not any(m.value is not None for m in this_year):
-            return replace(
-                base,
-                as_of=last.end,
-                note="no monthly figure in the year so far",
-                reason="no_monthly",
-                months_left=12 - done,
-            )
+            return replace(base, as_of=last.end, note="no monthly figure in the year so far", reason="no_monthly",
+                           months_left=12 - done)
         shape = shape_of(ind, [m for m in months if m.value is not None])
         left = 12 - done
         # the tail of months without a gap: what a model can be fitted on
@@ -255,17 +212,8 @@ class Foresight:
         base = replace(base, as_of=last.end, actual=actual, current=current, months_left=left, history=len(tail))
         if left == 0:
             met = None if target is None or actual is None else float(meets(ind, np.array(actual), target.value))
-            return replace(
-                base,
-                method="final",
-                value=actual,
-                low=actual,
-                high=actual,
-                note="the year is complete",
-                reason="final",
-                probability=met,
-                path=_actual_path(ind, shape, this_year),
-            )
+            return replace(base, method="final", value=actual, low=actual, high=actual, note="the year is complete",
+                           reason="final", probability=met, path=_actual_path(ind, shape, this_year))
         year_days = 366 if calendar.isleap(year) else 365
         past: dict[str, tuple[F64, F64]] = {}
         if len(tail) >= MODEL_MONTHS:
@@ -273,36 +221,20 @@ class Foresight:
             sims, past = self._simulate_ets(shape, tail, left, seasonal)
             method: Method = "ets_seasonal" if seasonal else "ets"
             reason = "seasonal" if seasonal else "trend"
-            note = (
-                f"ETS over {len(tail)} months"
-                + (
-                    " with a 12-month seasonality"
-                    if seasonal
-                    else f", no seasonality (fewer than {SEASONAL_MONTHS} months)"
-                )
-                + (
-                    f"; the simulations also carry the uncertainty of the level and slope of the last "
-                    f"{min(len(tail), TREND_MONTHS)} months' straight line"
-                    if self.trend_uncertainty
-                    else ""
-                )
-            )
+            note = (f"ETS over {len(tail)} months" + (" with a 12-month seasonality" if seasonal else
+                                                      f", no seasonality (fewer than {SEASONAL_MONTHS} months)")
+                    + (f"; the simulations also carry the uncertainty of the level and slope of the last "
+                       f"{min(len(tail), TREND_MONTHS)} months' straight line" if self.trend_uncertainty else ""))
         elif sum(m.value is not None for m in this_year) >= PACE_MONTHS:
             last_year = [m for m in months if m.period.start.year == year - 1]
             sims, shaped = self._simulate_pace(shape, this_year, last_year, left)
             method, reason = "pace", "pace_seasonal" if shaped else "pace"
-            note = (
-                f"too short for a model ({len(tail)} months, {MODEL_MONTHS} needed): the year-to-date pace"
-                + (", shaped by last year's months" if shaped else "")
-                + ", the interval from the spread of this year's months"
-            )
+            note = (f"too short for a model ({len(tail)} months, {MODEL_MONTHS} needed): the year-to-date pace"
+                    + (", shaped by last year's months" if shaped else "")
+                    + ", the interval from the spread of this year's months")
         else:
-            return replace(
-                base,
-                note=f"too short for a model or a pace ({len(tail)} months)",
-                reason="too_short",
-                path=_actual_path(ind, shape, this_year),
-            )
+            return replace(base, note=f"too short for a model or a pace ({len(tail)} months)", reason="too_short",
+                           path=_actual_path(ind, shape, this_year))
         ends, paths = _year_end(ind, shape, this_year, sims, year_days)
         lo_q, hi_q = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
         value = float(np.median(ends))
@@ -328,42 +260,21 @@ class Foresight:
             paths[-1] = ends  # the chart ends where the projection does, to the last digit
             value = float(np.median(ends))
             if widened:
-                note += (
-                    f"; the interval widened to the model's misses over the same {left} months from "
-                    f"{widened} earlier points of the series"
-                )
+                note += f"; the interval widened to the model's misses over the same {left} months from " \
+                        f"{widened} earlier points of the series"
         prob = None if target is None else float(np.mean(meets(ind, ends, target.value)))
         needed, per_month = _needed(ind, shape, this_year, sims, target, current, left, year_days)
         path = list(_actual_path(ind, shape, this_year))
         for i in range(left):
             col = paths[i]
-            path.append(
-                PathPoint(
-                    str(last.shift(i + 1)),
-                    float(np.median(col)),
-                    float(np.quantile(col, lo_q)),
-                    float(np.quantile(col, hi_q)),
-                    True,
-                )
-            )
-        return replace(
-            base,
-            method=method,
-            reason=reason,
-            note=note,
-            value=value,
-            low=float(np.quantile(ends, lo_q)),
-            high=float(np.quantile(ends, hi_q)),
-            probability=prob,
-            needed=needed,
-            per_month=per_month,
-            path=tuple(path),
-            widened=widened,
-        )
+            path.append(PathPoint(str(last.shift(i + 1)), float(np.median(col)), float(np.quantile(col, lo_q)),
+                                  float(np.quantile(col, hi_q)), True))
+        return replace(base, method=method, reason=reason, note=note, value=value,
+                       low=float(np.quantile(ends, lo_q)), high=float(np.quantile(ends, hi_q)), probability=prob,
+                       needed=needed, per_month=per_month, path=tuple(path), widened=widened)
 
-    def behind(
-        self, year: int, *, as_of: date | None = None, structure: date | None = None, units: Sequence[str] | None = None
-    ) -> tuple[list[Projection], int]:
+    def behind(self, year: int, *, as_of: date | None = None, structure: date | None = None,
+               units: Sequence[str] | None = None) -> tuple[list[Projection], int]:
         """Every (indicator, unit) with a target for the year whose projection is likely to miss it, most at risk
         first (the lowest probability, then the largest shortfall relative to the target); and how many targets
         were projected at all."""
@@ -388,9 +299,8 @@ class Foresight:
     def _rng(self) -> np.random.Generator:
         return np.random.default_rng(SEED)
 
-    def _simulate_ets(
-        self, shape: Shape, tail: list[Month], left: int, seasonal: bool
-    ) -> tuple[dict[str, F64], dict[str, tuple[F64, F64]]]:
+    def _simulate_ets(self, shape: Shape, tail: list[Month], left: int,
+                      seasonal: bool) -> tuple[dict[str, F64], dict[str, tuple[F64, F64]]]:
         """Simulated future months (``left`` × simulations) of each series the shape needs; and, per series, the
         model's forecasts of ``left`` months from earlier points of the series beside what came (origins × left)."""
         rng = self._rng()
@@ -400,9 +310,8 @@ class Foresight:
             out[name] = sims + _trend_draws(series, left, self.simulations, rng) if self.trend_uncertainty else sims
         return out, past
 
-    def _simulate_pace(
-        self, shape: Shape, this_year: list[Month], last_year: list[Month], left: int
-    ) -> tuple[dict[str, F64], bool]:
+    def _simulate_pace(self, shape: Shape, this_year: list[Month], last_year: list[Month],
+                       left: int) -> tuple[dict[str, F64], bool]:
         """The pace rule: each future month drawn around this year's mean month, scaled by last year's profile when
         last year is complete; the spread is that of this year's months."""
         rng = self._rng()
@@ -429,8 +338,7 @@ class Foresight:
                 if seen > 0:  # each remaining month as last year's same month was to last year's months so far
                     centre = mean * prev[done:] / seen
             out[name] = centre[:, None] * (1 + mean_of / mean if mean else 1) + rng.normal(
-                0.0, sd, size=(left, self.simulations)
-            )
+                0.0, sd, size=(left, self.simulations))
         return out, profile is not None
 
 
@@ -458,25 +366,16 @@ def _ets(y: F64, left: int, n: int, seasonal: bool, rng: np.random.Generator) ->
         warnings.simplefilter("ignore")
         # a straight trend and a damped one, the better by AICc: damping alone under-projects a steady rise (the
         # backtest's bias), a straight line alone overshoots a series that levels off
-        fits = [
-            ETSModel(
-                y / scale,
-                error="add",
-                trend="add",
-                damped_trend=damped,
-                seasonal="add" if seasonal else None,
-                seasonal_periods=12 if seasonal else None,
-            ).fit(disp=False, maxiter=200)
-            for damped in (False, True)
-        ]
+        fits = [ETSModel(y / scale, error="add", trend="add", damped_trend=damped, seasonal="add" if seasonal else None,
+                         seasonal_periods=12 if seasonal else None).fit(disp=False, maxiter=200)
+                for damped in (False, True)]
         fit = min(fits, key=lambda f: f.aicc if np.isfinite(f.aicc) else np.inf)
         sims = np.asarray(fit.simulate(nsimulations=left, anchor="end", repetitions=n, rng=rng), dtype=float)
         first = 13 if seasonal else 3  # an origin needs a few months (a season) behind it
         starts = range(first, len(y) - left + 1)
-        pred = np.array(
-            [np.asarray(fit.predict(start=s, end=s + left - 1, dynamic=0), dtype=float) for s in starts]
-        ).reshape(-1, left)
-    came = np.array([y[s : s + left] for s in starts], dtype=float).reshape(-1, left)
+        pred = np.array([np.asarray(fit.predict(start=s, end=s + left - 1, dynamic=0), dtype=float)
+                         for s in starts]).reshape(-1, left)
+    came = np.array([y[s:s + left] for s in starts], dtype=float).reshape(-1, left)
     return sims.reshape(left, n) * scale, (pred * scale, came)
 
 
@@ -500,14 +399,8 @@ def _trend_draws(y: F64, left: int, n: int, rng: np.random.Generator) -> F64:
     return np.asarray(draws[:, 0][None, :] + h * draws[:, 1][None, :], dtype=float)
 
 
-def _past_errors(
-    ind: Indicator,
-    shape: Shape,
-    this_year: Sequence[Month],
-    sims: dict[str, F64],
-    past: dict[str, tuple[F64, F64]],
-    year_days: int,
-) -> F64 | None:
+def _past_errors(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict[str, F64],
+                 past: dict[str, tuple[F64, F64]], year_days: int) -> F64 | None:
     """What the model's earlier forecasts of as many months missed by, in the year-end value's own terms: a rate's
     mean monthly rate weighted by the remaining months' share of the year's volume, a flow's sum, a level's
     last month."""
@@ -584,9 +477,8 @@ def _recent(ind: Indicator, shape: Shape, months: Sequence[Month]) -> float | No
     return float(np.mean([m.value or 0.0 for m in have]))
 
 
-def _year_end(
-    ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict[str, F64], year_days: int
-) -> tuple[F64, F64]:
+def _year_end(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict[str, F64],
+              year_days: int) -> tuple[F64, F64]:
     """(the year-end value of each simulation, the year-to-date value at each future month's end × simulation)."""
     have = [m for m in this_year if m.value is not None]
     num0, den0 = _parts(have)
@@ -609,16 +501,8 @@ def _year_end(
     return path[-1], path
 
 
-def _needed(
-    ind: Indicator,
-    shape: Shape,
-    this_year: Sequence[Month],
-    sims: dict[str, F64],
-    target: Target | None,
-    current: float | None,
-    left: int,
-    year_days: int,
-) -> tuple[float | None, float | None]:
+def _needed(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict[str, F64], target: Target | None,
+            current: float | None, left: int, year_days: int) -> tuple[float | None, float | None]:
     """The mean monthly value needed over the remaining months to end the year on target, and the improvement per
     month from ``current`` that gets there on a straight ramp (mean of a ramp c + s, …, c + k·s is c + s(k+1)/2)."""
     if target is None or left == 0:
@@ -657,3 +541,4 @@ def meets(ind: Indicator, values: F64, target: float) -> npt.NDArray[np.bool_]:
 def _risk(p: Projection) -> tuple[float, float]:
     rel = (p.shortfall or 0.0) / abs(p.target.value) if p.target and p.target.value else 0.0
     return (p.probability if p.probability is not None else 0.5, -rel if math.isfinite(rel) else 0.0)
+

@@ -55,11 +55,8 @@ def score_leaf(node: Node, x: Arr, direction: Direction, targets: Arr | None = N
             s = x / sc.scale if higher else 1 - x / sc.scale
         elif m == "threshold":
             assert sc.full_at is not None
-            s = (
-                np.minimum(1.0, np.maximum(0.0, x) / sc.full_at)
-                if higher
-                else np.where(x <= sc.full_at, 1.0, sc.full_at / np.maximum(x, 1e-300))
-            )
+            s = np.minimum(1.0, np.maximum(0.0, x) / sc.full_at) if higher else \
+                np.where(x <= sc.full_at, 1.0, sc.full_at / np.maximum(x, 1e-300))
         elif m == "goalposts":
             assert sc.min is not None and sc.max is not None
             s = np.clip((x - sc.min) / (sc.max - sc.min), 0.0, 1.0)
@@ -89,9 +86,8 @@ def score_leaf(node: Node, x: Arr, direction: Direction, targets: Arr | None = N
     return np.where(ok, s, np.nan)
 
 
-def aggregate(
-    how: str, scores: Sequence[Arr], weights: Sequence[float], missing: Missing, coverages: Sequence[Arr] | None = None
-) -> tuple[Arr, Arr]:
+def aggregate(how: str, scores: Sequence[Arr], weights: Sequence[float], missing: Missing,
+              coverages: Sequence[Arr] | None = None) -> tuple[Arr, Arr]:
     """Children's scores (each over the units) combined by weight under ``missing``: (score, coverage).
 
     Coverage is the share of the node's weight that rests on data, down to the leaves (``coverages``: the
@@ -151,15 +147,8 @@ class Evaluated:
     source: dict[str, npt.NDArray[np.int8]]
 
 
-def evaluate(
-    idx: IndexDef,
-    version: Version,
-    inp: Inputs,
-    *,
-    weights: Mapping[str, float] | None = None,
-    methods: Mapping[str, str] | None = None,
-    fixed: Mapping[str, Arr] | None = None,
-) -> Evaluated:
+def evaluate(idx: IndexDef, version: Version, inp: Inputs, *, weights: Mapping[str, float] | None = None,
+             methods: Mapping[str, str] | None = None, fixed: Mapping[str, Arr] | None = None) -> Evaluated:
     """Score the tree over the units. ``weights``/``methods``: overrides by node code (the sensitivity analysis);
     ``fixed``: scores forced for some nodes (what-if: a sub-criterion at full marks)."""
     weights, methods, fixed = weights or {}, methods or {}, fixed or {}
@@ -181,25 +170,15 @@ def evaluate(
             comp = s
         elif node.is_leaf:
             x = inp.leaves.get(node.code, np.full(n, np.nan))
-            s = score_leaf(
-                node,
-                x,
-                inp.directions.get(node.code, Direction.HIGHER),
-                inp.targets.get(node.code),
-                methods.get(node.code),
-            )
+            s = score_leaf(node, x, inp.directions.get(node.code, Direction.HIGHER), inp.targets.get(node.code),
+                           methods.get(node.code))
             cov = np.where(np.isnan(s), 0.0, 1.0)
             comp = s
         else:
             kids = [walk(c) for c in node.children]
             ws = [weights.get(c.code, weight_of(c)) for c in node.children]
-            comp, cov = aggregate(
-                methods.get(node.code, node.aggregate),
-                kids,
-                ws,
-                node.missing or version.missing,
-                [ev.coverage[c.code] for c in node.children],
-            )
+            comp, cov = aggregate(methods.get(node.code, node.aggregate), kids, ws, node.missing or version.missing,
+                                  [ev.coverage[c.code] for c in node.children])
             s = comp
         src = np.where(np.isnan(s), 0, 1).astype(np.int8)
         pub = published_s(node)
@@ -249,22 +228,11 @@ class NodeScore:
     def as_dict(self) -> dict[str, Any]:
         n = self.node
         return {
-            "code": n.code,
-            "name": n.name.vi,
-            "name_en": n.name.en,
-            "depth": self.depth,
-            "indicator": n.indicator,
-            "value": self.value,
-            "score": self.score,
-            "points": self.points,
-            "max_points": self.max_points,
-            "points_missing": self.gap,
-            "coverage": self.coverage,
-            "source": self.source,
-            "raw": self.raw,
-            "computed_score": self.computed,
-            "weight": n.weight,
-            "method": n.score.method if n.is_leaf else n.aggregate,
+            "code": n.code, "name": n.name.vi, "name_en": n.name.en, "depth": self.depth,
+            "indicator": n.indicator, "value": self.value, "score": self.score, "points": self.points,
+            "max_points": self.max_points, "points_missing": self.gap, "coverage": self.coverage,
+            "source": self.source, "raw": self.raw, "computed_score": self.computed,
+            "weight": n.weight, "method": n.score.method if n.is_leaf else n.aggregate,
         }
 
 
@@ -317,25 +285,12 @@ class GroupScore:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "index": self.index.code,
-            "version": self.version.id,
-            "group": self.group.code,
-            "period": str(self.period),
-            "structure": self.structure.isoformat() if self.structure else None,
+            "index": self.index.code, "version": self.version.id, "group": self.group.code,
+            "period": str(self.period), "structure": self.structure.isoformat() if self.structure else None,
             "value_kind": self.index.value,
-            "rows": [
-                {
-                    "unit": u.unit.code,
-                    "name": u.unit.short,
-                    "rank": u.rank,
-                    "of": u.of,
-                    "value": u.value,
-                    "coverage": u.top.coverage,
-                    "source": u.top.source,
-                    "rating": u.rating.label.vi if u.rating else None,
-                }
-                for u in self.units
-            ],
+            "rows": [{"unit": u.unit.code, "name": u.unit.short, "rank": u.rank, "of": u.of, "value": u.value,
+                      "coverage": u.top.coverage, "source": u.top.source,
+                      "rating": u.rating.label.vi if u.rating else None} for u in self.units],
         }
 
 
@@ -371,13 +326,9 @@ def unit_scores(idx: IndexDef, version: Version, inp: Inputs, ev: Evaluated) -> 
     for n, _d in nodes:
         src = ev.source[n.code].tolist()
         comp = _column(ev.computed[n.code], n_units)
-        cols[n.code] = (
-            _column(ev.s[n.code], n_units),
-            ev.coverage[n.code].tolist(),
-            src,
-            [c if k == 2 else None for c, k in zip(comp, src, strict=True)],
-            _column(inp.leaves.get(n.code), n_units) if n.is_leaf else [None] * n_units,
-        )
+        cols[n.code] = (_column(ev.s[n.code], n_units), ev.coverage[n.code].tolist(), src,
+                        [c if k == 2 else None for c, k in zip(comp, src, strict=True)],
+                        _column(inp.leaves.get(n.code), n_units) if n.is_leaf else [None] * n_units)
     points_valued = idx.value == "points"
     rows: list[dict[str, NodeScore]] = []
     for i in range(n_units):
@@ -386,26 +337,14 @@ def unit_scores(idx: IndexDef, version: Version, inp: Inputs, ev: Evaluated) -> 
             ss, cov, src, comp, raw = cols[n.code]
             s = ss[i]
             pts = None if (s is None or n.points is None) else s * n.points
-            got[n.code] = NodeScore(
-                n,
-                d,
-                s,
-                pts if points_valued else s,
-                pts,
-                n.points,
-                float(cov[i]),
-                SOURCES[int(src[i])],
-                raw[i],
-                comp[i],
-            )
+            got[n.code] = NodeScore(n, d, s, pts if points_valued else s, pts, n.points, float(cov[i]),
+                                    SOURCES[int(src[i])], raw[i], comp[i])
         rows.append(got)
     values = [r[root].value for r in rows]
     ranks = competition_ranks(values, idx.decimals)
     scored = sum(1 for v in values if v is not None)
-    out = [
-        UnitScore(u, r, root, k, scored, idx.rating(r[root].value))
-        for u, r, k in zip(inp.units, rows, ranks, strict=True)
-    ]
+    out = [UnitScore(u, r, root, k, scored, idx.rating(r[root].value)) for u, r, k in zip(inp.units, rows, ranks,
+                                                                                           strict=True)]
     return sorted(out, key=lambda x: (x.rank is None, x.rank or 0, x.unit.code))
 
 
@@ -468,9 +407,8 @@ class IndexScorer:
     def version(self, idx: IndexDef, p: Period) -> Version:
         v = idx.version_on(p.end)
         if v is None:
-            spans = ", ".join(
-                f"{x.valid_from.isoformat()}–{x.valid_to.isoformat() if x.valid_to else '…'}" for x in idx.versions
-            )
+            spans = ", ".join(f"{x.valid_from.isoformat()}–{x.valid_to.isoformat() if x.valid_to else '…'}"
+                              for x in idx.versions)
             raise IndexScoreError("index.no_version", index=idx.code, period=str(p), spans=spans)
         return v
 
@@ -498,11 +436,8 @@ class IndexScorer:
         tried = [f"{unit.province}.{kind}"] + [g for g in unit.groups if g != f"{unit.province}.{kind}"]
         for code in tried:
             g = self.cat.units.get(code)
-            if (
-                g is not None
-                and self.ranks_group(idx, g, p)
-                and any(m.code == unit.code for m in self.cat.components(g, p))
-            ):
+            if g is not None and self.ranks_group(idx, g, p) and any(m.code == unit.code
+                                                                      for m in self.cat.components(g, p)):
                 return g
         groups = ", ".join(self.cat.units[g].short for g in idx.units)
         raise IndexScoreError("index.not_for_unit", index=idx.code, unit=unit.short, groups=groups)
@@ -522,9 +457,8 @@ class IndexScorer:
             return [group]
         return self.cat.components(group, Period.day(structure) if structure else p)
 
-    def group(
-        self, idx: IndexDef | str, group: Unit | str, period: Period | str, structure: date | None = None
-    ) -> GroupScore:
+    def group(self, idx: IndexDef | str, group: Unit | str, period: Period | str,
+              structure: date | None = None) -> GroupScore:
         """Every member of ``group`` scored and ranked for ``period`` (in ``structure``'s units, rebased, when the
         index allows it)."""
         idx = self.cat.index(idx) if isinstance(idx, str) else idx
@@ -533,15 +467,12 @@ class IndexScorer:
         if structure is not None and not idx.rebase:
             moved = {m.code for m in self.members(g, p, structure)} != {m.code for m in self.members(g, p, None)}
             if moved:
-                raise IndexScoreError("index.no_rebase", index=idx.code, period=str(p), structure=structure.isoformat())
+                raise IndexScoreError("index.no_rebase", index=idx.code, period=str(p),
+                                      structure=structure.isoformat())
             structure = None
         if not self.ranks_group(idx, g, Period.day(structure) if structure else p):
-            raise IndexScoreError(
-                "index.not_for_unit",
-                index=idx.code,
-                unit=g.short,
-                groups=", ".join(self.cat.units[c].short for c in idx.units),
-            )
+            raise IndexScoreError("index.not_for_unit", index=idx.code, unit=g.short,
+                                  groups=", ".join(self.cat.units[c].short for c in idx.units))
         key = (idx.code, g.code, str(p), structure)
         if key not in self._groups:
             version = self.version(idx, p)
@@ -551,9 +482,8 @@ class IndexScorer:
             self._groups[key] = GroupScore(idx, version, g, p, structure, unit_scores(idx, version, inp, ev), inp, ev)
         return self._groups[key]
 
-    def score(
-        self, idx: IndexDef | str, unit: Unit | str, period: Period | str, structure: date | None = None
-    ) -> tuple[UnitScore, GroupScore]:
+    def score(self, idx: IndexDef | str, unit: Unit | str, period: Period | str,
+              structure: date | None = None) -> tuple[UnitScore, GroupScore]:
         """One unit's score, with the group it is ranked in."""
         idx = self.cat.index(idx) if isinstance(idx, str) else idx
         p = parse_period(period)
@@ -600,15 +530,8 @@ class IndexScorer:
             events = memo
         return Engine(self.cat, reader, events, e.statuses)
 
-    def inputs(
-        self,
-        idx: IndexDef,
-        version: Version,
-        group: Unit,
-        p: Period,
-        structure: date | None,
-        engine: Engine | None = None,
-    ) -> Inputs:
+    def inputs(self, idx: IndexDef, version: Version, group: Unit, p: Period, structure: date | None,
+               engine: Engine | None = None) -> Inputs:
         engine = engine or self.engine
         members = self.members(group, p, structure)
         pos = {m.code: i for i, m in enumerate(members)}
@@ -646,9 +569,8 @@ class IndexScorer:
         return inp
 
     # what moved, what would help --------------------------------------------------------------------------------
-    def explain(
-        self, idx: IndexDef | str, unit: Unit | str, period: Period | str, structure: date | None = None, top: int = 3
-    ) -> Explanation:
+    def explain(self, idx: IndexDef | str, unit: Unit | str, period: Period | str,
+                structure: date | None = None, top: int = 3) -> Explanation:
         idx = self.cat.index(idx) if isinstance(idx, str) else idx
         p = parse_period(period)
         now, gs = self.score(idx, unit, p, structure)
@@ -725,18 +647,12 @@ class Explanation:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "index": self.index.code,
-            "unit": self.now.unit.code,
-            "period": str(self.group.period),
-            "value": self.now.value,
-            "rank": self.now.rank,
-            "of": self.now.of,
+            "index": self.index.code, "unit": self.now.unit.code, "period": str(self.group.period),
+            "value": self.now.value, "rank": self.now.rank, "of": self.now.of,
             "previous_period": str(self.previous) if self.previous else None,
             "previous_value": self.before.value if self.before else None,
             "previous_rank": self.before.rank if self.before else None,
-            "moves": [
-                {"code": m.node.code, "depth": m.depth, "before": m.before, "after": m.after, "change": m.change}
-                for m in self.moves
-            ],
+            "moves": [{"code": m.node.code, "depth": m.depth, "before": m.before, "after": m.after,
+                       "change": m.change} for m in self.moves],
             "gains": [{"code": g.node.code, "reach": g.reach, "gain": g.gain, "score": g.score} for g in self.gains],
         }

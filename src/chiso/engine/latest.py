@@ -50,10 +50,8 @@ class ScanHoldings:
         self.values, self.events, self.today = values, events, today or date.today()
 
     def value_periods(self, indicators: Collection[str], statuses: Collection[str] | None) -> dict[str, list[Period]]:
-        return {
-            c: latest_first(Period.parse(v.period) for v in self.values.values(indicator=c, statuses=statuses))
-            for c in indicators
-        }
+        return {c: latest_first(Period.parse(v.period) for v in self.values.values(indicator=c, statuses=statuses))
+                for c in indicators}
 
     def event_years(self, measures: Collection[str]) -> set[int]:
         if self.events is None or not measures:
@@ -62,11 +60,8 @@ class ScanHoldings:
         ev = self.events
         if not any(ev.days_with_data(m, date(first, 1, 1), date(last, 12, 31)) for m in measures):
             return set()
-        return {
-            y
-            for y in range(first, last + 1)
-            if any(ev.days_with_data(m, date(y, 1, 1), date(y, 12, 31)) for m in measures)
-        }
+        return {y for y in range(first, last + 1)
+                if any(ev.days_with_data(m, date(y, 1, 1), date(y, 12, 31)) for m in measures)}
 
 
 def holdings_of(engine: Engine, today: date | None = None) -> Holdings:
@@ -76,9 +71,8 @@ def holdings_of(engine: Engine, today: date | None = None) -> Holdings:
     return ScanHoldings(engine.reader, engine.events, today)
 
 
-def indicator_periods(
-    cat: Catalogue, holdings: Holdings, ind: Indicator, statuses: Collection[str] | None, limit: int = 40
-) -> list[Period]:
+def indicator_periods(cat: Catalogue, holdings: Holdings, ind: Indicator, statuses: Collection[str] | None,
+                      limit: int = 40) -> list[Period]:
     """The periods an indicator has figures for, latest first: stored ones, and the latest year with events for
     an indicator computed from them."""
     found = list(holdings.value_periods([ind.code], statuses).get(ind.code, []))
@@ -90,13 +84,8 @@ def indicator_periods(
     return latest_first(found)[:limit]
 
 
-def latest_of(
-    cat: Catalogue,
-    holdings: Holdings,
-    indicators: Iterable[Indicator],
-    statuses: Collection[str] | None,
-    keep: Callable[[Period], bool] = lambda _p: True,
-) -> Period | None:
+def latest_of(cat: Catalogue, holdings: Holdings, indicators: Iterable[Indicator], statuses: Collection[str] | None,
+              keep: Callable[[Period], bool] = lambda _p: True) -> Period | None:
     """The latest of the indicators' latest periods with figures, among those ``keep`` takes (None: none)."""
     found = [p for ind in indicators for p in indicator_periods(cat, holdings, ind, statuses, limit=1)]
     return next((p for p in latest_first(found) if keep(p)), None)
@@ -145,9 +134,8 @@ class DataYears:
         return latest
 
 
-def data_years(
-    cat: Catalogue, holdings: Holdings, indicators: Sequence[Indicator], statuses: Collection[str] | None
-) -> DataYears:
+def data_years(cat: Catalogue, holdings: Holdings, indicators: Sequence[Indicator],
+               statuses: Collection[str] | None) -> DataYears:
     """For each year, how many of ``indicators`` have figures in it: a stored value of a period ending in it,
     or (event-derived) events on one of its days."""
     stored = holdings.value_periods([i.code for i in indicators], statuses)
@@ -177,9 +165,8 @@ def default_year(engine: Engine, holdings: Holdings | None = None, today: date |
     return key_years(engine, holdings).default or Period.year((today or date.today()).year)
 
 
-def latest_period(
-    engine: Engine, ind: Indicator | str, holdings: Holdings | None = None, today: date | None = None
-) -> Period:
+def latest_period(engine: Engine, ind: Indicator | str, holdings: Holdings | None = None,
+                  today: date | None = None) -> Period:
     """The latest period an indicator has figures for; failing any, ``default_year``."""
     i = engine.catalogue.indicator(ind) if isinstance(ind, str) else ind
     h = holdings or holdings_of(engine, today)

@@ -24,22 +24,13 @@ from chiso.errors import UnknownUnitError
 PROJECTED = ("ets_seasonal", "ets", "pace")
 
 
-def data_month(
-    fs: Foresight,
-    holdings: Holdings,
-    ind: Indicator,
-    year: int,
-    statuses: Collection[str] | None = ("approved",),
-    today: date | None = None,
-) -> date | None:
+def data_month(fs: Foresight, holdings: Holdings, ind: Indicator, year: int,
+               statuses: Collection[str] | None = ("approved",), today: date | None = None) -> date | None:
     """The end of the latest month of ``year`` with figures of ``ind`` (stored monthly values of any unit, or
     events), that has ended by ``today``; None: no month of the year holds any."""
     today = today or date.today()
-    found: list[Period] = [
-        p
-        for p in holdings.value_periods([ind.code], statuses).get(ind.code, [])
-        if p.kind is PeriodKind.MONTH and p.start.year == year
-    ]
+    found: list[Period] = [p for p in holdings.value_periods([ind.code], statuses).get(ind.code, [])
+                           if p.kind is PeriodKind.MONTH and p.start.year == year]
     ei = fs.engine.catalogue.event_indicators.get(ind.code)
     events: EventReader | None = fs.engine.events
     if ei is not None and events is not None:
@@ -52,14 +43,8 @@ def data_month(
     return max(p.end for p in ended) if ended else None
 
 
-def year_open(
-    fs: Foresight,
-    holdings: Holdings,
-    ind: Indicator,
-    year: int,
-    statuses: Collection[str] | None = ("approved",),
-    today: date | None = None,
-) -> bool:
+def year_open(fs: Foresight, holdings: Holdings, ind: Indicator, year: int,
+              statuses: Collection[str] | None = ("approved",), today: date | None = None) -> bool:
     """Whether ``ind``'s year is still a forecast as of the data: its figures reach a month before December, or
     it has none yet and the year is not over. A past year without monthly figures is what its yearly figure
     says, not a forecast."""
@@ -68,15 +53,8 @@ def year_open(
     return month.month < 12 if month is not None else today < date(year, 12, 31)
 
 
-def project(
-    fs: Foresight,
-    holdings: Holdings,
-    ind: Indicator,
-    unit: str | Unit,
-    year: int,
-    statuses: Collection[str] | None = ("approved",),
-    today: date | None = None,
-) -> Projection:
+def project(fs: Foresight, holdings: Holdings, ind: Indicator, unit: str | Unit, year: int,
+            statuses: Collection[str] | None = ("approved",), today: date | None = None) -> Projection:
     """``Foresight.project`` as of the data: from the end of the latest month holding figures of ``ind``
     (a year without any, as of today or its end: the projection then says why there is none)."""
     today = today or date.today()
@@ -94,15 +72,9 @@ def is_open(p: Projection) -> bool:
     return p.method in PROJECTED and p.value is not None
 
 
-def likely_misses(
-    fs: Foresight,
-    holdings: Holdings,
-    year: int,
-    *,
-    units: Collection[str] | None = None,
-    statuses: Collection[str] | None = ("approved",),
-    today: date | None = None,
-) -> tuple[list[Projection], int]:
+def likely_misses(fs: Foresight, holdings: Holdings, year: int, *, units: Collection[str] | None = None,
+                  statuses: Collection[str] | None = ("approved",),
+                  today: date | None = None) -> tuple[list[Projection], int]:
     """Every (indicator, unit) with a target for ``year`` (among ``units``) likely to miss it, most at risk
     first, each projected from its indicator's data date; and how many were projected. A complete year, or
     one without a month of figures, lists nobody: it is no longer, or not yet, a forecast."""

@@ -79,13 +79,8 @@ class Snapshot:
     """A ``ValueReader`` for one page: each indicator's values inside ``window`` are read once from ``inner``,
     then served from memory. ``statuses`` asked by the engine are ignored: this snapshot's policy decides."""
 
-    def __init__(
-        self,
-        inner: ValueReader,
-        window: Period,
-        policy: Policy = PUBLIC,
-        sources: dict[str, SourceDocument] | None = None,
-    ) -> None:
+    def __init__(self, inner: ValueReader, window: Period, policy: Policy = PUBLIC,
+                 sources: dict[str, SourceDocument] | None = None) -> None:
         self.inner, self.window, self.policy = inner, window, policy
         self._sources = sources
         self._values: dict[str, list[StoredValue]] = {}
@@ -127,17 +122,11 @@ class Snapshot:
         if indicator not in self._values:
             self.preload([indicator])
         wanted = None if units is None else set(units)
-        return [
-            v
-            for v in self._values[indicator]
-            if (wanted is None or v.unit in wanted) and within.contains(period_of(v.period))
-        ]
+        return [v for v in self._values[indicator]
+                if (wanted is None or v.unit in wanted) and within.contains(period_of(v.period))]
 
     def targets(
-        self,
-        *,
-        indicator: str | None = None,
-        units: Collection[str] | None = None,
+        self, *, indicator: str | None = None, units: Collection[str] | None = None,
         periods: Collection[str] | None = None,
     ) -> list[Target]:
         if indicator is None:
@@ -146,11 +135,8 @@ class Snapshot:
         if indicator not in self._targets:
             self.queries += 1
             self._targets[indicator] = self.inner.targets(indicator=indicator)
-        return [
-            t
-            for t in self._targets[indicator]
-            if (units is None or t.unit in units) and (periods is None or t.period in periods)
-        ]
+        return [t for t in self._targets[indicator]
+                if (units is None or t.unit in units) and (periods is None or t.period in periods)]
 
     def sources(self) -> dict[str, SourceDocument]:
         if self._sources is None:
@@ -171,9 +157,8 @@ class EventMemo:
             self._memo[key] = fn()
         return self._memo[key]  # type: ignore[no-any-return]
 
-    def prefetch(
-        self, measures: Collection[str], start: date | None, end: date, units: Collection[str] | None = None
-    ) -> None:
+    def prefetch(self, measures: Collection[str], start: date | None, end: date,
+                 units: Collection[str] | None = None) -> None:
         """Read several measures of ``units`` (None: every unit) over one window in one query, when the inner reader
         can (``by_unit_many``): a composite index asks a dozen measures of the same group and period."""
         scope = None if units is None else frozenset(units)
@@ -197,7 +182,8 @@ class EventMemo:
         key = ("b", measure, None if units is None else frozenset(units), start, end)
         return dict(self._once(key, lambda: self.inner.by_unit(measure, units, start, end)))
 
-    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None, end: date) -> dict[str, int]:
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None,
+                      end: date) -> dict[str, int]:
         key = ("l", measure, frozenset(communes), start, end)
         return dict(self._once(key, lambda: self.inner.by_unit_local(measure, communes, start, end)))
 
@@ -248,19 +234,9 @@ def cell_of(ans: Answer, as_of: str | None = None, target: float | None = None) 
     if att is None and tv is not None and ans.value is not None:
         att = attainment(ans.indicator, ans.value, tv)  # a sub-period's figure against the period's target
     return Cell(
-        ans.indicator,
-        ans.unit,
-        ans.period,
-        ans.value,
-        tv,
-        att,
-        as_of,
-        f.approximate if f else False,
-        f.qualifier if f else None,
-        f.source if f else None,
-        f.document if f else None,
-        f.numerator if f else None,
-        f.denominator if f else None,
+        ans.indicator, ans.unit, ans.period, ans.value, tv, att, as_of,
+        f.approximate if f else False, f.qualifier if f else None, f.source if f else None,
+        f.document if f else None, f.numerator if f else None, f.denominator if f else None,
         f.complete if f else True,
     )
 
@@ -309,7 +285,8 @@ class Reader:
 
     def held(self, ind: Indicator, units: Collection[str], within: Period) -> list[Period]:
         """The distinct periods with values of these units inside ``within``, latest end first, longest first."""
-        found = self.engine.reader.values(indicator=ind.code, units=units, within=within, statuses=self.engine.statuses)
+        found = self.engine.reader.values(indicator=ind.code, units=units, within=within,
+                                          statuses=self.engine.statuses)
         return latest_first(period_of(v.period) for v in found)
 
     def may_answer(self, ind: Indicator, unit: Unit, p: Period) -> bool:
@@ -373,16 +350,8 @@ class Reader:
         s = unit_structure(unit, max(q.end for q in periods))
         return self.engine.series(ind, unit, periods, structure=s)
 
-    def ranking(
-        self,
-        ind: Indicator,
-        group: Unit,
-        p: Period,
-        structure: date | None = None,
-        estimate: str | None = None,
-        *,
-        fallback: bool = True,
-    ) -> Ranking:
+    def ranking(self, ind: Indicator, group: Unit, p: Period, structure: date | None = None,
+                estimate: str | None = None, *, fallback: bool = True) -> Ranking:
         """Members best first; when nobody has a value for ``p`` (and ``fallback``), the latest sub-period that
         ranks anyone. ``structure``: rank the members of that date's structure, rebased (None: the structure at
         ``p``'s end, rebased only when the structure changed inside ``p``)."""
@@ -396,7 +365,8 @@ class Reader:
         for q in self.held(ind, sorted(members), p)[: self.tries]:
             if q == p:
                 continue
-            sub = self.engine.rank(ind, group, q, structure=shown_structure(self.cat, q, structure), estimate=estimate)
+            sub = self.engine.rank(ind, group, q, structure=shown_structure(self.cat, q, structure),
+                                   estimate=estimate)
             if any(r.value is not None for r in sub):
                 return Ranking(group, p, str(q), sub, s)
         return Ranking(group, p, None, rows, s)
@@ -408,10 +378,8 @@ def tiles(p: Period, held: Sequence[Period], memo: dict[Period, bool]) -> bool:
     if p in memo:
         return memo[p]
     inside = [q for q in held if p.contains(q)]
-    ok = bool(inside) and (
-        p in inside
-        or any(subs and all(tiles(sp, inside, memo) for sp in subs) for subs in (p.subperiods(k) for k in TILING_KINDS))
-    )
+    ok = bool(inside) and (p in inside or any(
+        subs and all(tiles(sp, inside, memo) for sp in subs) for subs in (p.subperiods(k) for k in TILING_KINDS)))
     memo[p] = ok
     return ok
 

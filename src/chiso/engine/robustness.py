@@ -48,15 +48,8 @@ class RankInterval:
     robust: bool | None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "unit": self.unit,
-            "name": self.name,
-            "rank": self.rank,
-            "median": self.median,
-            "p5": self.low,
-            "p95": self.high,
-            "robust": self.robust,
-        }
+        return {"unit": self.unit, "name": self.name, "rank": self.rank, "median": self.median, "p5": self.low,
+                "p95": self.high, "robust": self.robust}
 
 
 @dataclass(frozen=True)
@@ -71,18 +64,11 @@ class Robustness:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "index": self.group.index.code,
-            "group": self.group.group.code,
-            "period": str(self.group.period),
-            "samples": self.samples,
-            "seed": self.seed,
-            "spread": self.spread,
-            "tolerance": TOLERANCE,
-            "mean_rank_shift": self.mean_shift,
-            "rows": [r.as_dict() for r in self.rows],
-            "sensitivity": [
-                {"factor": f.name, "node": f.node.code, "kind": f.kind, "s1": s} for f, s in self.sensitivity
-            ],
+            "index": self.group.index.code, "group": self.group.group.code, "period": str(self.group.period),
+            "samples": self.samples, "seed": self.seed, "spread": self.spread, "tolerance": TOLERANCE,
+            "mean_rank_shift": self.mean_shift, "rows": [r.as_dict() for r in self.rows],
+            "sensitivity": [{"factor": f.name, "node": f.node.code, "kind": f.kind, "s1": s}
+                            for f, s in self.sensitivity],
         }
 
 
@@ -104,9 +90,8 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def analyse(
-    gs: GroupScore, samples: int = 1000, seed: int = 0, spread: float | None = None, *, sensitivity: bool = True
-) -> Robustness:
+def analyse(gs: GroupScore, samples: int = 1000, seed: int = 0, spread: float | None = None, *,
+            sensitivity: bool = True) -> Robustness:
     """Rank intervals over ``samples`` Latin-hypercube draws from ``seed``; with ``sensitivity``, also which factor
     the ranking depends on most (a report that only names intervals skips it)."""
     if not 1 <= samples <= MAX_SAMPLES:
@@ -143,10 +128,8 @@ def analyse(
         problem = {"num_vars": len(fs), "names": [f.name for f in fs], "bounds": [[0.0, 1.0]] * len(fs)}
         # the point estimate only: its bootstrap confidence interval is not shown, and would double the time
         got = rbd_fast.analyze(problem, X, shift, M=min(10, max(1, len(X) // 20)), num_resamples=2, seed=seed)
-        sens = sorted(
-            ((f, float(max(0.0, s))) for f, s in zip(fs, got["S1"], strict=True)),
-            key=lambda fs_: (-fs_[1], fs_[0].name),
-        )
+        sens = sorted(((f, float(max(0.0, s))) for f, s in zip(fs, got["S1"], strict=True)),
+                      key=lambda fs_: (-fs_[1], fs_[0].name))
     rows = []
     for us in gs.units:
         i = [m.code for m in gs.inputs.units].index(us.unit.code)
@@ -155,7 +138,6 @@ def analyse(
             continue
         col = R[:, i]
         lo, hi = int(np.floor(np.percentile(col, 5))), int(np.ceil(np.percentile(col, 95)))
-        rows.append(
-            RankInterval(us.unit.code, us.unit.short, us.rank, float(np.median(col)), lo, hi, hi - lo <= TOLERANCE)
-        )
+        rows.append(RankInterval(us.unit.code, us.unit.short, us.rank, float(np.median(col)), lo, hi,
+                                 hi - lo <= TOLERANCE))
     return Robustness(gs, samples, seed, spread, rows, sens, float(shift.mean()) if len(shift) else 0.0)

@@ -128,9 +128,8 @@ def read_events(backend: Any, parquet_dir: Path | str, kind: str) -> ir.Table:
 _IBIS_TYPES = {str: "string", bool: "boolean", int: "int64", float: "float64"}
 
 
-def _events(
-    backend: Any, parquet_dir: Path | str, kinds: Collection[str], days: Collection[date] | None
-) -> dict[str, ir.Table]:
+def _events(backend: Any, parquet_dir: Path | str, kinds: Collection[str],
+            days: Collection[date] | None) -> dict[str, ir.Table]:
     """The kinds' event tables, only ``days``' events when given (files of other days are skipped by their
     statistics: one day per file in a day-partitioned export)."""
     tables = {kind: read_events(backend, parquet_dir, kind) for kind in kinds if parquet_files(parquet_dir, kind)}
@@ -140,9 +139,8 @@ def _events(
     return tables
 
 
-def recompute_on(
-    backend: Any, parquet_dir: Path | str, catalogue: Catalogue, days: Collection[date] | None = None
-) -> tuple[pa.Table, pa.Table]:
+def recompute_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue,
+                 days: Collection[date] | None = None) -> tuple[pa.Table, pa.Table]:
     """Every measure from the events in ``parquet_dir``: (daily long, first seen), as ``EventIngestor.recompute``;
     with ``days``, from those days' events only.
 
@@ -164,38 +162,24 @@ def recompute_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Ca
             if m.agg == "first_seen":
                 fs = run(backend, first_seen_plan(t, m))
                 firsts.append(fs.append_column("measure", pa.array([m.id] * fs.num_rows, pa.string())))
-    daily = (
-        pa.concat_tables(dailies)
-        if dailies
-        else daily_long(pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
-    )
-    first = (
-        pa.concat_tables(firsts).select(["measure", "unit", "key", "first_day"])
-        if firsts
-        else pa.table(
-            {
-                "measure": pa.array([], pa.string()),
-                "unit": pa.array([], pa.string()),
-                "key": pa.array([], pa.string()),
-                "first_day": pa.array([], pa.date32()),
-            }
-        )
-    )
+    daily = pa.concat_tables(dailies) if dailies else daily_long(pa.table({"unit": pa.array([], pa.string()),
+                                                                            "day": pa.array([], pa.date32())}))
+    first = (pa.concat_tables(firsts).select(["measure", "unit", "key", "first_day"]) if firsts else
+             pa.table({"measure": pa.array([], pa.string()), "unit": pa.array([], pa.string()),
+                       "key": pa.array([], pa.string()), "first_day": pa.array([], pa.date32())}))
     return daily, first
 
 
-def recompute_local_on(
-    backend: Any, parquet_dir: Path | str, catalogue: Catalogue, days: Collection[date] | None = None
-) -> pa.Table:
+def recompute_local_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue,
+                       days: Collection[date] | None = None) -> pa.Table:
     """The per-commune daily totals (measure, unit = commune, day, value) from the events in ``parquet_dir``, as
     ``EventIngestor.recompute_local``: ``daily_plan`` grouped by the commune column; ``days`` as above."""
     kinds = [k for k in EVENT_KINDS if k in LOCAL_COLUMN]
     return recompute_local_tables(backend, _events(backend, parquet_dir, kinds, days), catalogue)
 
 
-def recompute_everything_on(
-    backend: Any, parquet_dir: Path | str, catalogue: Catalogue, days: Collection[date] | None = None
-) -> tuple[pa.Table, pa.Table, pa.Table]:
+def recompute_everything_on(backend: Any, parquet_dir: Path | str, catalogue: Catalogue,
+                            days: Collection[date] | None = None) -> tuple[pa.Table, pa.Table, pa.Table]:
     """``recompute_on`` and ``recompute_local_on`` over one reading of the files: (daily, first seen, local)."""
     tables = _events(backend, parquet_dir, EVENT_KINDS, days)
     daily, first = recompute_tables(backend, tables, catalogue)
@@ -205,26 +189,12 @@ def recompute_everything_on(
 
 def recompute_local_tables(backend: Any, tables: Mapping[str, ir.Table], catalogue: Catalogue) -> pa.Table:
     """``recompute_local_on`` over event tables already on ``backend`` (kind → table)."""
-    parts = [
-        daily_long(run(backend, daily_plan(t, kind, measures_of(kind, catalogue.measures), by=LOCAL_COLUMN[kind])))
-        for kind, t in tables.items()
-        if kind in LOCAL_COLUMN
-    ]
-    return (
-        pa.concat_tables(parts)
-        if parts
-        else daily_long(pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
-    )
+    parts = [daily_long(run(backend, daily_plan(t, kind, measures_of(kind, catalogue.measures),
+                                                by=LOCAL_COLUMN[kind])))
+             for kind, t in tables.items() if kind in LOCAL_COLUMN]
+    return pa.concat_tables(parts) if parts else daily_long(pa.table({"unit": pa.array([], pa.string()),
+                                                                       "day": pa.array([], pa.date32())}))
 
 
-__all__ = [
-    "parquet_files",
-    "read_events",
-    "recompute_everything_on",
-    "recompute_local_on",
-    "recompute_local_tables",
-    "recompute_on",
-    "recompute_tables",
-    "spark_backend",
-    "spark_session",
-]
+__all__ = ["parquet_files", "read_events", "recompute_everything_on", "recompute_local_on", "recompute_local_tables",
+           "recompute_on", "recompute_tables", "spark_backend", "spark_session"]

@@ -56,9 +56,8 @@ def in_structure(cat: Catalogue, unit: Unit, structure: date) -> Unit:
     while not u.valid_on(structure):
         nxt = cat.whole_successor(u)
         if nxt is None or nxt.code in seen or (u.valid_to is not None and u.valid_to >= structure):
-            raise StructureError(
-                f"{unit.short} ({unit.code})", structure, [s.unit for s in u.successors], since=unit.valid_from
-            )
+            raise StructureError(f"{unit.short} ({unit.code})", structure, [s.unit for s in u.successors],
+                                 since=unit.valid_from)
         u = nxt
         seen.add(u.code)
     return u

@@ -64,9 +64,8 @@ def usual(counts: Mapping[datetime, float], slot: datetime, weeks: int = USUAL_W
     return sum(counts.get(slot - WEEK * k, 0.0) for k in range(1, weeks + 1)) / weeks
 
 
-def silence(
-    counts: Mapping[datetime, float], slots: Sequence[datetime], skip: Collection[datetime] = ()
-) -> tuple[float, float, datetime] | None:
+def silence(counts: Mapping[datetime, float], slots: Sequence[datetime], skip: Collection[datetime] = ()
+            ) -> tuple[float, float, datetime] | None:
     """(expected, seen, since) when the stream is silent, else None. ``slots``: the recent complete slots, oldest
     first; ``skip``: slots that count for nothing (the nation's holidays). Windows of the last 1, 2, … slots are
     tried; one is silent when it usually holds at least ``SILENT_MIN_EXPECTED`` events and held at most
@@ -139,7 +138,8 @@ def silent_units(daily: Mapping[str, Mapping[datetime, float]], last_complete: d
     out = Checked()
     slots = recent_days(last_complete)
     first = slots[0] - WEEK * USUAL_WEEKS
-    holidays = {d for d in (first + timedelta(days=i) for i in range((slots[-1] - first).days + 1)) if _quiet(daily, d)}
+    holidays = {d for d in (first + timedelta(days=i) for i in range((slots[-1] - first).days + 1))
+                if _quiet(daily, d)}
     if slots[-1] in holidays:
         return out
     subject = f"stream:{stream}"
@@ -150,18 +150,8 @@ def silent_units(daily: Mapping[str, Mapping[datetime, float]], last_complete: d
         hit = silence(counts, slots, holidays) or stopped(counts, slots)
         if hit is not None:
             exp, seen, since = hit
-            out.findings.append(
-                Finding(
-                    "silent",
-                    unit,
-                    subject,
-                    None,
-                    round(exp, 1),
-                    seen,
-                    since,
-                    {"window": "day", "as_of": last_complete.isoformat()},
-                )
-            )
+            out.findings.append(Finding("silent", unit, subject, None, round(exp, 1), seen, since,
+                                        {"window": "day", "as_of": last_complete.isoformat()}))
     return out
 
 
@@ -171,7 +161,8 @@ def _quiet(daily: Mapping[str, Mapping[datetime, float]], day: datetime) -> bool
     return bool(ratios) and statistics.median(ratios) < HOLIDAY_RATIO
 
 
-def silent_sources(hourly: Mapping[str, Mapping[datetime, float]], units: Mapping[str, str], now: datetime) -> Checked:
+def silent_sources(hourly: Mapping[str, Mapping[datetime, float]], units: Mapping[str, str], now: datetime
+                   ) -> Checked:
     """Event sources (``source id`` → hour → events received) that stopped or fell far below their usual volume
     for the hour and weekday; ``units``: the unit a source reports for (its first), else the nation."""
     out = Checked()
@@ -184,20 +175,15 @@ def silent_sources(hourly: Mapping[str, Mapping[datetime, float]], units: Mappin
         hit = silence(counts, slots)
         if hit is not None:
             exp, seen, since = hit
-            out.findings.append(Finding("silent", unit, subject, None, round(exp, 1), seen, since, {"window": "hour"}))
+            out.findings.append(Finding("silent", unit, subject, None, round(exp, 1), seen, since,
+                                        {"window": "hour"}))
     return out
 
 
 # series ----------------------------------------------------------------------------------------------------------
-def series_break(
-    ind: Indicator,
-    unit: str,
-    period: Period,
-    value: float | None,
-    history: Sequence[float],
-    previous: float | None,
-    denominators: tuple[float | None, float | None] = (None, None),
-) -> Checked:
+def series_break(ind: Indicator, unit: str, period: Period, value: float | None, history: Sequence[float],
+                 previous: float | None, denominators: tuple[float | None, float | None] = (None, None)
+                 ) -> Checked:
     """A value far outside the unit's own history (``far_from_history``), and, for a rate, a fall of more than
     ``RATE_FALL_POINTS`` points from the period before (``previous``: the value of ``period.shift(-1)``). A rate is
     judged only when its ``denominators`` (before, now), where known, count at least ``MIN_DENOMINATOR``: the
@@ -207,55 +193,26 @@ def series_break(
     out.keys.add(dedup_key("break", unit, ind.code, str(period)))
     now_enough = not ind.is_rate or denominators[1] is None or denominators[1] >= MIN_DENOMINATOR
     if value is not None and now_enough and far_from_history(value, history):
-        out.findings.append(
-            Finding(
-                "break",
-                unit,
-                ind.code,
-                str(period),
-                statistics.median(history),
-                value,
-                since,
-                {"history": len(history)},
-            )
-        )
+        out.findings.append(Finding("break", unit, ind.code, str(period), statistics.median(history), value, since,
+                                    {"history": len(history)}))
     if ind.is_rate:
         out.keys.add(dedup_key("fall", unit, ind.code, str(period)))
         enough = all(d is None or d >= MIN_DENOMINATOR for d in denominators)
         if value is not None and previous is not None and enough and previous - value > RATE_FALL_POINTS:
-            out.findings.append(
-                Finding(
-                    "fall",
-                    unit,
-                    ind.code,
-                    str(period),
-                    previous,
-                    value,
-                    since,
-                    {"points": round(previous - value, 2), "limit": RATE_FALL_POINTS},
-                )
-            )
+            out.findings.append(Finding("fall", unit, ind.code, str(period), previous, value, since,
+                                        {"points": round(previous - value, 2), "limit": RATE_FALL_POINTS}))
     return out
 
 
 # off track -------------------------------------------------------------------------------------------------------
-def off_track(
-    indicator: str,
-    unit: str,
-    year: int,
-    target: float | None,
-    projected: float | None,
-    behind: bool,
-    as_of: date | None,
-    probability: float | None,
-) -> Checked:
+def off_track(indicator: str, unit: str, year: int, target: float | None, projected: float | None,
+              behind: bool, as_of: date | None, probability: float | None) -> Checked:
     """The year-end projection (``chiso.engine.foresight``) likely to miss the year's target."""
     out = Checked(keys={dedup_key("off_track", unit, indicator, str(year))})
     if behind and target is not None and projected is not None:
         since = datetime.combine(as_of or date(year, 1, 1), time())
-        out.findings.append(
-            Finding("off_track", unit, indicator, str(year), target, projected, since, {"probability": probability})
-        )
+        out.findings.append(Finding("off_track", unit, indicator, str(year), target, projected, since,
+                                    {"probability": probability}))
     return out
 
 
@@ -265,9 +222,8 @@ def deadline(period: Period, days: int) -> date:
     return period.end + timedelta(days=days)
 
 
-def late_reports(
-    dataset: str, days: int, places: Iterable[tuple[str, Period]], states: Mapping[tuple[str, str], str], today: date
-) -> Checked:
+def late_reports(dataset: str, days: int, places: Iterable[tuple[str, Period]], states: Mapping[tuple[str, str], str],
+                 today: date) -> Checked:
     """Forms of ``dataset`` (unit, period) not submitted by their deadline. ``states``: (unit, period) → form state
     (absent: never opened). A form not yet due is not looked at; one submitted or approved is on time (or no
     longer late). (Which periods to look at is the caller's: ``chiso.watch`` those due within
@@ -280,29 +236,12 @@ def late_reports(
         out.keys.add(dedup_key("late", unit, dataset, str(period)))
         state = states.get((unit, str(period)), "open")
         if state not in ("submitted", "approved"):
-            out.findings.append(
-                Finding(
-                    "late",
-                    unit,
-                    dataset,
-                    str(period),
-                    None,
-                    None,
-                    datetime.combine(due + timedelta(days=1), time()),
-                    {"deadline": due.isoformat(), "state": state, "days_late": (today - due).days},
-                )
-            )
+            out.findings.append(Finding("late", unit, dataset, str(period), None, None,
+                                        datetime.combine(due + timedelta(days=1), time()),
+                                        {"deadline": due.isoformat(), "state": state,
+                                         "days_late": (today - due).days}))
     return out
 
 
-__all__ = [
-    "Checked",
-    "far_from_history",
-    "late_reports",
-    "off_track",
-    "series_break",
-    "silence",
-    "silent_sources",
-    "silent_units",
-    "usual",
-]
+__all__ = ["Checked", "far_from_history", "late_reports", "off_track", "series_break", "silence",
+           "silent_sources", "silent_units", "usual"]

@@ -90,27 +90,23 @@ class Receipt:
         self.batch = other.batch
 
     def as_dict(self) -> dict[str, Any]:
-        return (
+        return {
+            "kind": self.kind,
+            "batch": self.batch,
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "rejects": [{"position": p, "reason": r} for p, r in self.rejects[:100]],
+        } | (
             {
-                "kind": self.kind,
-                "batch": self.batch,
-                "received": self.received,
-                "accepted": self.accepted,
-                "duplicates": self.duplicates,
-                "rejected": self.rejected,
-                "rejects": [{"position": p, "reason": r} for p, r in self.rejects[:100]],
+                "attributed": [
+                    {"attributed_from": a, "to": b, "events": n} for (a, b), n in sorted(self.attributed.items())
+                ]
             }
-            | (
-                {
-                    "attributed": [
-                        {"attributed_from": a, "to": b, "events": n} for (a, b), n in sorted(self.attributed.items())
-                    ]
-                }
-                if self.attributed
-                else {}
-            )
-            | ({"subunit_rejected": self.subunit_rejected} if self.subunit_rejected else {})
-        )
+            if self.attributed
+            else {}
+        ) | ({"subunit_rejected": self.subunit_rejected} if self.subunit_rejected else {})
 
 
 def _reason(exc: PydanticError) -> str:
@@ -171,20 +167,16 @@ class Communes:
                 return None, f"subunit: {sub!r} is not a commune of the catalogue"
             c = got
         else:
-            return None, (
-                f"subunit: {sub!r} is not a commune code (expected X#####, X#####-2025 or the official "
-                "5-digit ward code)"
-            )
+            return None, (f"subunit: {sub!r} is not a commune code (expected X#####, X#####-2025 or the official "
+                          "5-digit ward code)")
         if c.valid_from is not None and day < c.valid_from:
             return None, f"subunit: the commune {c.code!r} began on {c.valid_from.isoformat()}, after {on}"
         if not c.valid_on(day):  # ended: its one whole successor on that day, else none
             whole = [u for u, link in self.catalogue.successor_on(c, day) if link.kind == "whole"]
             if len(whole) != 1:
                 names = ", ".join(s.unit for s in c.successors) or "none"
-                return None, (
-                    f"subunit: the commune {c.code!r} ended on {c.valid_to} and no single commune took it "
-                    f"over whole (successors: {names})"
-                )
+                return None, (f"subunit: the commune {c.code!r} ended on {c.valid_to} and no single commune took it "
+                              f"over whole (successors: {names})")
             c = whole[0]
         if c.province != unit:
             return None, f"subunit: the commune {c.code!r} lies in {c.province or 'no province'}, not in {unit!r}"
@@ -203,22 +195,17 @@ class EventIngestor:
         self._after_end = _after_end(catalogue)
         self._before_start = _before_start(catalogue)
         # the same edges as (unit, "<" or ">", day, successor, problem), for the SQL path's rules
-        self._lifetime_edges = [
-            (code, "<", began, to, problem) for code, (began, to, problem) in sorted(self._before_start.items())
-        ]
-        self._lifetime_edges += [
-            (code, ">", ended, to, problem)
-            for code, steps in sorted(self._after_end.items())
-            for ended, to, problem in steps
-        ]
+        self._lifetime_edges = [(code, "<", began, to, problem) for code, (began, to, problem) in
+                                sorted(self._before_start.items())]
+        self._lifetime_edges += [(code, ">", ended, to, problem) for code, steps in sorted(self._after_end.items())
+                                 for ended, to, problem in steps]
         self._batch_plans: dict[tuple[str, str], BatchPlan] = {}  # (kind, plan) → compiled once: see _plan
         # called after each batch is applied with (kind, batch, the units it counted for): what runs the early
         # warnings (chiso.watch, hooked by the app layer); a listener's error is its own, never the batch's
         self.after_apply: list[Callable[[str, int, frozenset[str]], None]] = []
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
         self._endpoint_measures = sorted(
-            m.id
-            for m in catalogue.measures.values()
+            m.id for m in catalogue.measures.values()
             if m.events == "ndxp" and m.agg == "first_seen" and ("provider_unit", "provider_system") in m.keys
         )
 
@@ -504,12 +491,8 @@ class EventIngestor:
                         f"'unit: this source may not report for ''' || {unit_col} || ''''",
                     )
                 )
-            if (
-                allowed is not None
-                and kind == "ndxp"
-                and self._endpoint_measures
-                and {"provider_unit", "provider_system"} <= present
-            ):
+            if (allowed is not None and kind == "ndxp" and self._endpoint_measures
+                    and {"provider_unit", "provider_system"} <= present):
                 rules.append(self._provider_rule(con, allowed))
             owner = unit_col  # whose the event is: the reported unit, or a former unit's successor
             limit = self.future_limit().isoformat(sep=" ", timespec="seconds")
@@ -524,14 +507,8 @@ class EventIngestor:
             # before a unit began, then after it ended: an event goes to the unit named, or is refused
             # only the edges the chunk's days cross, of the units it names: a year inside every unit's lifetime needs
             # none of them
-            lifetime = [
-                r
-                for r in self._lifetime_edges
-                if first is not None
-                and last is not None
-                and r[0] in named
-                and (first < r[2] if r[1] == "<" else last > r[2])
-            ]
+            lifetime = [r for r in self._lifetime_edges if first is not None and last is not None
+                        and r[0] in named and (first < r[2] if r[1] == "<" else last > r[2])]
             for code, cmp, edge, to, problem in lifetime:
                 cond = f"{unit_col} = {_sql_list([code])} AND CAST(\"at\" AS DATE) {cmp} DATE '{edge.isoformat()}'"
                 if to is None:
@@ -544,13 +521,8 @@ class EventIngestor:
                 owner = f"CASE {' '.join(whens)} ELSE {unit_col} END"
             # the first broken rule, but only for the rows that break one: the common row is tested once, by one
             # OR of the conditions, rather than stepped through every WHEN (half the validation's time)
-            reason = (
-                "CASE WHEN "
-                + " OR ".join(f"({cond})" for cond, _ in rules)
-                + " THEN CASE "
-                + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules)
-                + " END END"
-            )
+            reason = ("CASE WHEN " + " OR ".join(f"({cond})" for cond, _ in rules) + " THEN CASE "
+                      + " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in rules) + " END END")
             day = 'CAST("at" AS DATE) AS "day"'
             on_time = (
                 ", CASE WHEN status = 'result_issued' AND due_at IS NOT NULL THEN "
@@ -569,20 +541,14 @@ class EventIngestor:
                 ).fetchall()
                 found = [(u, sub, d, self.communes.resolve(u, sub, d)[0]) for u, sub, d in triples if u is not None]
                 found = [x for x in found if x[3] is not None]
-                con.register(
-                    "sub_map",
-                    pa.table(
-                        {
-                            "u": pa.array([x[0] for x in found], pa.string()),
-                            "s": pa.array([x[1] for x in found], pa.string()),
-                            "d": pa.array([x[2] for x in found], pa.date32()),
-                            "c": pa.array([x[3] for x in found], pa.string()),
-                        }
-                    ),
-                )
-                local = (
-                    f" LEFT JOIN sub_map ON sub_map.u = v.{unit_col} AND sub_map.s = v.subunit AND sub_map.d = v.day"
-                )
+                con.register("sub_map", pa.table({
+                    "u": pa.array([x[0] for x in found], pa.string()),
+                    "s": pa.array([x[1] for x in found], pa.string()),
+                    "d": pa.array([x[2] for x in found], pa.date32()),
+                    "c": pa.array([x[3] for x in found], pa.string()),
+                }))
+                local = (f" LEFT JOIN sub_map ON sub_map.u = v.{unit_col} AND sub_map.s = v.subunit "
+                         "AND sub_map.d = v.day")
                 commune = f', sub_map.c AS "{LOCAL_COLUMN[kind]}"'
             # One pass, streamed into Arrow: the typed columns, the derived ones, the commune and the first broken rule.
             # The raw copies are only referenced by the rules, never materialised; rejected rows' raw values are read
@@ -602,10 +568,8 @@ class EventIngestor:
                     + ", ".join(f'"{n}" := "{n}"' for n, *_ in wanted if n in present)
                     + ")) FROM raw_in SEMI JOIN bad_pos ON raw_in.__pos = bad_pos.p ORDER BY raw_in.__pos"
                 ).fetchall()
-                bad_rows = [
-                    (int(p) + 1, str(r), str(raw[0]))
-                    for p, r, raw in zip(positions.to_pylist(), bad.column("__reason").to_pylist(), raws, strict=True)
-                ]
+                bad_rows = [(int(p) + 1, str(r), str(raw[0])) for p, r, raw in
+                            zip(positions.to_pylist(), bad.column("__reason").to_pylist(), raws, strict=True)]
                 checked = checked.filter(ok)
             moved: Attributed = Counter()
             if moved_col:
@@ -635,13 +599,9 @@ class EventIngestor:
         ).fetchall()
         rows = [(u, k, self.book.first_seen_day(self._endpoint_measures, u, k)) for u, k in pairs]
         rows = [r for r in rows if r[2] is not None]
-        known = pa.table(
-            {
-                "u": pa.array([r[0] for r in rows], pa.string()),
-                "k": pa.array([r[1] for r in rows], pa.string()),
-                "d": pa.array([r[2] for r in rows], pa.date32()),
-            }
-        )
+        known = pa.table({"u": pa.array([r[0] for r in rows], pa.string()),
+                          "k": pa.array([r[1] for r in rows], pa.string()),
+                          "d": pa.array([r[2] for r in rows], pa.date32())})
         con.register("known_ep", known)
         return (
             f"provider_unit NOT IN ({scope}) AND NOT EXISTS (SELECT 1 FROM known_ep WHERE known_ep.u = provider_unit "
@@ -772,11 +732,8 @@ class EventIngestor:
         elif suffix == ".csv":
             import pyarrow.csv as pcsv
 
-            batches = pcsv.open_csv(
-                path,
-                read_options=pcsv.ReadOptions(block_size=64 << 20),
-                convert_options=pcsv.ConvertOptions(strings_can_be_null=True),
-            )
+            batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
+                                    convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
             done = 0
             for rb in batches:
                 start, done = done, done + rb.num_rows
@@ -784,9 +741,8 @@ class EventIngestor:
                     continue
                 if start < skip:  # the chunk the last run committed part of: only its rest
                     rb, start = rb.slice(skip - start), skip
-                total.add(
-                    self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=start, batch_key=file_key)
-                )
+                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=start,
+                                            batch_key=file_key))
                 committed(done)
                 if progress:
                     progress(done, done)  # CSV: rows, the total unknown
@@ -812,17 +768,8 @@ class EventIngestor:
         accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
         self.book.mark_stored(batch, accepted, dups)
         unattributed = self._apply(kind, batch)
-        return Receipt(
-            kind,
-            batch,
-            received,
-            accepted,
-            dups,
-            len(bad),
-            [(p, r) for p, _, r in bad],
-            moved or Counter(),
-            unattributed,
-        )
+        return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad], moved or Counter(),
+                       unattributed)
 
     def _plan(self, kind: str, name: str, build: Callable[[Any], Any], where_batch: int | None) -> pa.Table:
         """A plan over a kind's stored events: over one batch, compiled once per ingestor (its catalogue); over
@@ -865,9 +812,8 @@ class EventIngestor:
         if kind not in LOCAL_COLUMN:
             return daily_long(pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
         ms = measures_of(kind, self.catalogue.measures)
-        return daily_long(
-            self._plan(kind, "local", lambda t: daily_plan(t, kind, ms, by=LOCAL_COLUMN[kind]), where_batch)
-        )
+        return daily_long(self._plan(kind, "local", lambda t: daily_plan(t, kind, ms, by=LOCAL_COLUMN[kind]),
+                                     where_batch))
 
     def _subunit_rejects(self, kind: str, batch: int) -> list[SubunitReject]:
         """The batch's stored events whose subunit names no commune they can be attributed to, with the reason."""
@@ -882,9 +828,8 @@ class EventIngestor:
         for event_id, dossier_id, unit, sub, at, day in rows:
             _, reason = self.communes.resolve(unit, sub, day)
             if reason is not None:
-                raw = _dumps(
-                    {"event_id": event_id, "dossier_id": dossier_id, "unit": unit, "subunit": sub, "at": at.isoformat()}
-                )
+                raw = _dumps({"event_id": event_id, "dossier_id": dossier_id, "unit": unit, "subunit": sub,
+                              "at": at.isoformat()})
                 out.append(SubunitReject(unit, event_id, raw, reason))
         return out
 
@@ -943,17 +888,15 @@ class EventIngestor:
         A commune reject (kind ``dossier.subunit``) is skipped and stays listed: its event is stored and counts for
         its province already, and replaying it would count the dossier twice."""
         pending = [
-            r
-            for r in self.book.rejects(kind=kind, source=source, limit=1_000_000)
+            r for r in self.book.rejects(kind=kind, source=source, limit=1_000_000)
             if (ids is None or r.id in ids) and r.kind in EVENT_KINDS
         ]
         known = {s.id: s for s in self.book.sources()}
         out = []
         for k, src in sorted({(r.kind, r.source) for r in pending}):
             group = [r for r in pending if r.kind == k and r.source == src]
-            rec = self.submit_records(
-                k, [(r.id, r.raw) for r in group], known.get(src, src), batch_key=replay_key([r.id for r in group])
-            )
+            rec = self.submit_records(k, [(r.id, r.raw) for r in group], known.get(src, src),
+                                      batch_key=replay_key([r.id for r in group]))
             if rec.batch is not None:
                 self.book.mark_replayed([r.id for r in group], rec.batch)
             out.append(rec)
@@ -962,17 +905,8 @@ class EventIngestor:
 
 # What an event's content can raise while it is read; a store's own failure is not among them: it fails the batch
 # (not committed, so sent again), it rejects no event.
-_DATA_ERRORS = (
-    ValueError,
-    TypeError,
-    OverflowError,
-    RecursionError,
-    AttributeError,
-    KeyError,
-    IndexError,
-    ArithmeticError,
-    UnicodeError,
-)
+_DATA_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, AttributeError, KeyError, IndexError,
+                ArithmeticError, UnicodeError)
 MAX_LINE = 256 * 1024  # characters of one event (a line, an element of an array)
 MAX_DEPTH = 16  # nesting of one event's JSON (a portal record's lists of objects are 3 deep)
 

@@ -106,21 +106,14 @@ def _size(n: int) -> str:
 
 
 def _too_large(file: str, size: int, limit: int) -> ImportFileError:
-    reason = t(
-        "cli.limit.import_bytes",
-        None,
-        size=_size(size),
-        limit=_size(limit),
-        setting="import_bytes",
-        env="CHISO_LIMIT_IMPORT_BYTES",
-    )
+    reason = t("cli.limit.import_bytes", None, size=_size(size), limit=_size(limit),
+               setting="import_bytes", env="CHISO_LIMIT_IMPORT_BYTES")
     return ImportFileError(file, reason)
 
 
 def _too_many_rows(file: str, limit: int) -> ImportFileError:
-    reason = t(
-        "cli.limit.import_rows", None, limit=fmt_number(limit, 0), setting="import_rows", env="CHISO_LIMIT_IMPORT_ROWS"
-    )
+    reason = t("cli.limit.import_rows", None, limit=fmt_number(limit, 0), setting="import_rows",
+               env="CHISO_LIMIT_IMPORT_ROWS")
     return ImportFileError(file, reason)
 
 

@@ -89,7 +89,8 @@ class EventWriter:
                 try:
                     ing.recover()
                 except Exception:
-                    log.warning("recover() after a failed batch failed too; the next start will repair", exc_info=True)
+                    log.warning("recover() after a failed batch failed too; the next start will repair",
+                                exc_info=True)
                 raise
 
         return job
@@ -266,15 +267,10 @@ async def consume(
         log.warning("NATS: %s", exc)
 
     # Keep trying to reach NATS (a service outlives a NATS restart), but give up at once when told to stop.
-    connecting = asyncio.ensure_future(
-        nats.connect(
-            servers if isinstance(servers, str) else list(servers),
-            name="chiso-ingest",
-            error_cb=on_error,
-            max_reconnect_attempts=-1,
-            connect_timeout=5,
-        )
-    )
+    connecting = asyncio.ensure_future(nats.connect(
+        servers if isinstance(servers, str) else list(servers), name="chiso-ingest", error_cb=on_error,
+        max_reconnect_attempts=-1, connect_timeout=5,
+    ))
     stopping = asyncio.ensure_future(stop.wait())
     await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
     stopping.cancel()
@@ -295,12 +291,8 @@ async def consume(
         js = nc.jetstream()
         await ensure_stream(js, prefix, stream)
         config = api.ConsumerConfig(
-            durable_name=durable,
-            ack_policy=api.AckPolicy.EXPLICIT,
-            ack_wait=ack_wait,
-            max_deliver=-1,
-            deliver_policy=api.DeliverPolicy.ALL,
-            max_ack_pending=max(100, 10 * fetch_batch),
+            durable_name=durable, ack_policy=api.AckPolicy.EXPLICIT, ack_wait=ack_wait, max_deliver=-1,
+            deliver_policy=api.DeliverPolicy.ALL, max_ack_pending=max(100, 10 * fetch_batch),
         )
         sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream, config=config)
         last = loop.time()
@@ -342,12 +334,8 @@ async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStat
     try:
         text = bytes(msg.data).decode("utf-8")
     except UnicodeDecodeError as exc:
-        log.error(
-            "NATS message on %s (stream seq %s) dropped: not valid UTF-8 (%s)",
-            subject,
-            msg.metadata.sequence.stream,
-            exc,
-        )
+        log.error("NATS message on %s (stream seq %s) dropped: not valid UTF-8 (%s)",
+                  subject, msg.metadata.sequence.stream, exc)
         await msg.term()
         stats.terminated += 1
         return
@@ -383,9 +371,8 @@ async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStat
     else:
         stats.acked += 1
     if receipt.rejected:
-        log.warning(
-            "batch %s from %s: %d of %d events rejected", receipt.batch, subject, receipt.rejected, receipt.received
-        )
+        log.warning("batch %s from %s: %d of %d events rejected", receipt.batch, subject, receipt.rejected,
+                    receipt.received)
 
 
 class Relay:
@@ -393,9 +380,8 @@ class Relay:
     and answer once JetStream has it (the one writer applies it later, as ``consume`` does, under the source that
     sent it). One connection per node, opened on the first batch."""
 
-    def __init__(
-        self, servers: str | Sequence[str] = DEFAULT_SERVERS, prefix: str = DEFAULT_PREFIX, stream: str = STREAM
-    ) -> None:
+    def __init__(self, servers: str | Sequence[str] = DEFAULT_SERVERS, prefix: str = DEFAULT_PREFIX,
+                 stream: str = STREAM) -> None:
         self.servers, self.prefix, self.stream = servers, prefix, stream
         self._js: JetStreamContext | None = None
         self._nc: Any = None
@@ -405,7 +391,8 @@ class Relay:
         async with self._lock:
             if self._js is None:
                 servers = self.servers if isinstance(self.servers, str) else list(self.servers)
-                self._nc = await nats.connect(servers, name="chiso-relay", connect_timeout=5, max_reconnect_attempts=-1)
+                self._nc = await nats.connect(servers, name="chiso-relay", connect_timeout=5,
+                                              max_reconnect_attempts=-1)
                 js = self._nc.jetstream()
                 await ensure_stream(js, self.prefix, self.stream)
                 self._js = js
@@ -414,9 +401,8 @@ class Relay:
     async def publish(self, kind: str, body: bytes, source: str) -> int:
         """The batch in the log: its stream sequence (raises when JetStream did not take it)."""
         js = await self._jetstream()
-        ack = await js.publish(
-            f"{self.prefix}.{kind}", body, stream=self.stream, timeout=10, headers={SOURCE_HEADER: source}
-        )
+        ack = await js.publish(f"{self.prefix}.{kind}", body, stream=self.stream, timeout=10,
+                               headers={SOURCE_HEADER: source})
         return int(ack.seq)
 
     async def close(self) -> None:
@@ -426,27 +412,19 @@ class Relay:
         self._nc = self._js = None
 
 
-async def lag(
-    servers: str | Sequence[str] = DEFAULT_SERVERS, stream: str = STREAM, durable: str = DURABLE
-) -> dict[str, int] | None:
+async def lag(servers: str | Sequence[str] = DEFAULT_SERVERS, stream: str = STREAM,
+              durable: str = DURABLE) -> dict[str, int] | None:
     """How far the writer is behind the log: messages not yet delivered to it and delivered but not yet
     acknowledged (None: no such consumer yet)."""
-    nc = await nats.connect(
-        servers if isinstance(servers, str) else list(servers),
-        name="chiso-status",
-        connect_timeout=5,
-        max_reconnect_attempts=0,
-    )
+    nc = await nats.connect(servers if isinstance(servers, str) else list(servers), name="chiso-status",
+                            connect_timeout=5, max_reconnect_attempts=0)
     try:
         try:
             info = await nc.jetstream().consumer_info(stream, durable)
         except NotFoundError:
             return None
-        return {
-            "pending": int(info.num_pending or 0),
-            "unacknowledged": int(info.num_ack_pending or 0),
-            "delivered": int(info.delivered.stream_seq if info.delivered else 0),
-        }
+        return {"pending": int(info.num_pending or 0), "unacknowledged": int(info.num_ack_pending or 0),
+                "delivered": int(info.delivered.stream_seq if info.delivered else 0)}
     finally:
         await nc.close()
 
@@ -476,16 +454,5 @@ def run_consumer(
     return asyncio.run(main())
 
 
-__all__ = [
-    "DURABLE",
-    "SOURCE_HEADER",
-    "STREAM",
-    "ConsumeStats",
-    "EventWriter",
-    "Relay",
-    "batch_records",
-    "consume",
-    "ensure_stream",
-    "lag",
-    "run_consumer",
-]
+__all__ = ["DURABLE", "SOURCE_HEADER", "STREAM", "ConsumeStats", "EventWriter", "Relay", "batch_records", "consume",
+           "ensure_stream", "lag", "run_consumer"]

@@ -909,16 +909,10 @@ class _Composer:
                         if role is None or value is None:
                             runs.append(Run(text))
                             continue
-                        decimals = (
-                            0
-                            if role == "probability"
-                            else 1
-                            if role == "per_month" and ind.unit == "%"
+                        decimals = 0 if role == "probability" else 1 if role == "per_month" and ind.unit == "%" \
                             else ind.decimals
-                        )
-                        runs.append(
-                            Run(text, Stated(text, value, ind.code, q.unit.code, str(year), cast(Role, role), decimals))
-                        )
+                        runs.append(Run(text, Stated(text, value, ind.code, q.unit.code, str(year),
+                                                     cast(Role, role), decimals)))
             blocks.append(Paragraph(tuple(runs)))
         return Section("foresight", self.t(spec.title), tuple(blocks))
 

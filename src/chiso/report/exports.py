@@ -67,7 +67,6 @@ _OBS_STATUS_CODES = {"A": "Normal value", "E": "Estimated value", "M": "Missing 
 
 # --- shared helpers -----------------------------------------------------------------------------
 
-
 def number_text(number: float | int | None) -> str:
     """Text of a stored number: exact (repr digits), never in scientific notation, integral floats without '.0'."""
     if number is None:

@@ -78,37 +78,24 @@ def _against(p: Projection, value: float, lang: str, fig: _Figures = _PLAIN) -> 
 def method_sentence(p: Projection, lang: str = "vi") -> str:
     if p.method == "none":
         return t(f"foresight.why.{p.reason}", lang, n=p.history, pace=PACE_MONTHS)
-    said = t(
-        f"foresight.method.{p.reason}",
-        lang,
-        n=p.history,
-        model=MODEL_MONTHS,
-        seasonal=SEASONAL_MONTHS,
-        level=level_name(lang),
-    )
+    said = t(f"foresight.method.{p.reason}", lang, n=p.history, model=MODEL_MONTHS, seasonal=SEASONAL_MONTHS,
+             level=level_name(lang))
     if p.widened:
         said += " " + t("foresight.widened", lang, n=p.widened, months=p.months_left)
     return said
 
 
 def projection_sentence(p: Projection, lang: str = "vi", fig: _Figures = _PLAIN) -> str:
-    """ "At the current pace khối tỉnh reaches 61% (56–66%) by the end of 2025, short of the 70% target." """
+    """"At the current pace khối tỉnh reaches 61% (56–66%) by the end of 2025, short of the 70% target." """
     unit = unit_name(p, lang)
     if p.method == "none" or p.value is None:
         return t("foresight.none", lang, unit=unit, year=p.year, why=method_sentence(p, lang))
     value = fig(fmt(p, p.value, lang), "projection", p.value)
     if p.method == "final":
         return t("foresight.final", lang, unit=unit, year=p.year, value=value, against=_against(p, p.value, lang, fig))
-    return t(
-        "foresight.sentence",
-        lang,
-        unit=unit,
-        year=p.year,
-        value=value,
-        low=fig(fmt(p, p.low, lang), "low", p.low),
-        high=fig(fmt(p, p.high, lang), "high", p.high),
-        against=_against(p, p.value, lang, fig),
-    )
+    return t("foresight.sentence", lang, unit=unit, year=p.year, value=value,
+             low=fig(fmt(p, p.low, lang), "low", p.low), high=fig(fmt(p, p.high, lang), "high", p.high),
+             against=_against(p, p.value, lang, fig))
 
 
 def unreachable(p: Projection) -> bool:
@@ -130,25 +117,16 @@ def needed_sentence(p: Projection, lang: str = "vi", fig: _Figures = _PLAIN) -> 
         return t("foresight.unreachable", lang, needed=needed)
     lower = p.indicator.direction is Direction.LOWER
     per_month = abs(p.per_month) if p.per_month is not None else None
-    return t(
-        "foresight.needed_lower" if lower else "foresight.needed",
-        lang,
-        needed=needed,
-        current=fig(fmt(p, p.current, lang), "recent", p.current),
-        per_month=fig(fmt(p, per_month, lang, step=True), "per_month", per_month),
-    )
+    return t("foresight.needed_lower" if lower else "foresight.needed", lang, needed=needed,
+             current=fig(fmt(p, p.current, lang), "recent", p.current),
+             per_month=fig(fmt(p, per_month, lang, step=True), "per_month", per_month))
 
 
 def _sentences(p: Projection, lang: str, fig: _Figures) -> list[str]:
     out = [projection_sentence(p, lang, fig)]
     if p.probability is not None and p.method not in ("none", "final"):
-        out.append(
-            t(
-                "foresight.probability",
-                lang,
-                p=fig(fmt_probability(p.probability, lang), "probability", 100 * p.probability),
-            )
-        )
+        out.append(t("foresight.probability", lang, p=fig(fmt_probability(p.probability, lang), "probability",
+                                                           100 * p.probability)))
     need = needed_sentence(p, lang, fig)
     if need:
         out.append(need)

@@ -23,11 +23,8 @@ def say(msg_id: str, lang: str, /, **pieces: Piece) -> list[Run]:
 
 def rules_applied(us: UnitScore, gs: GroupScore) -> set[str]:
     """The missing-data rules that filled a gap in a unit's score (those of the nodes scored on partial data)."""
-    return {
-        (n.missing or gs.version.missing).rule
-        for n in gs.version.tree.walk()
-        if n.children and us.nodes[n.code].coverage < 1 - 1e-9
-    }
+    return {(n.missing or gs.version.missing).rule for n in gs.version.tree.walk() if n.children
+            and us.nodes[n.code].coverage < 1 - 1e-9}
 
 
 def node_name(node: Node, lang: str) -> str:
@@ -51,33 +48,14 @@ def score_sentence(us: UnitScore, gs: GroupScore, lang: str = "vi") -> str:
     idx = gs.index
     name = us.unit.name_en if lang == "en" and us.unit.name_en else us.unit.short
     if us.value is None:
-        return t(
-            "index.score_unranked",
-            lang,
-            unit=name,
-            index=index_name(idx, lang),
-            period=period_name(gs.period, lang),
-            coverage=fmt_share(us.top.coverage, lang),
-        )
+        return t("index.score_unranked", lang, unit=name, index=index_name(idx, lang),
+                 period=period_name(gs.period, lang), coverage=fmt_share(us.top.coverage, lang))
     pts = gs.version.tree.points
     of = t("index.of_points", lang, points=fmt_number(pts, 0, lang)) if idx.value == "points" and pts else ""
-    rating = (
-        t("index.rating", lang, rating=(us.rating.label.en if lang == "en" else us.rating.label.vi))
-        if us.rating
-        else ""
-    )
-    return t(
-        "index.score",
-        lang,
-        unit=name,
-        index=index_name(idx, lang),
-        period=period_name(gs.period, lang),
-        value=fmt_index(idx, us.value, lang),
-        of=of,
-        rank=us.rank,
-        total=us.of,
-        rating=rating,
-    )
+    rating = t("index.rating", lang, rating=(us.rating.label.en if lang == "en" else us.rating.label.vi)) \
+        if us.rating else ""
+    return t("index.score", lang, unit=name, index=index_name(idx, lang), period=period_name(gs.period, lang),
+             value=fmt_index(idx, us.value, lang), of=of, rank=us.rank, total=us.of, rating=rating)
 
 
 def coverage_sentence(us: UnitScore, gs: GroupScore, lang: str = "vi") -> str | None:
@@ -98,15 +76,8 @@ def explanation_sentences(ex: Explanation, lang: str = "vi") -> list[str]:
     for ns in ex.now.nodes.values():
         if ns.source == "published" and ns.computed is not None:
             comp = ns.computed * (ns.max_points or 1) if idx.value == "points" else ns.computed
-            out.append(
-                t(
-                    "index.published",
-                    lang,
-                    node=node_name(ns.node, lang),
-                    value=fmt_index(idx, ns.value, lang),
-                    computed=fmt_index(idx, comp, lang),
-                )
-            )
+            out.append(t("index.published", lang, node=node_name(ns.node, lang), value=fmt_index(idx, ns.value, lang),
+                         computed=fmt_index(idx, comp, lang)))
     points = t("index.points_word", lang) if idx.value == "points" else ""
     if ex.before is None or ex.previous is None or ex.before.value is None or ex.now.value is None:
         out.append(t("index.no_previous", lang))
@@ -114,66 +85,28 @@ def explanation_sentences(ex: Explanation, lang: str = "vi") -> list[str]:
         root = next((m for m in ex.moves if m.depth == 0), None)
         change = root.change if root else 0.0
         if abs(change) < 0.5 * 10 ** -(2 if idx.value == "points" else idx.decimals):
-            out.append(
-                t(
-                    "index.moved_none",
-                    lang,
-                    previous=period_name(ex.previous, lang),
-                    before=fmt_index(idx, ex.before.value, lang),
-                )
-            )
+            out.append(t("index.moved_none", lang, previous=period_name(ex.previous, lang),
+                         before=fmt_index(idx, ex.before.value, lang)))
         else:
-            parts = sorted(
-                (m for m in ex.moves if m.depth == 1 and abs(m.change) > 1e-9), key=lambda m: -abs(m.change)
-            )[:3]
-            out.append(
-                t(
-                    "index.moved",
-                    lang,
-                    previous=period_name(ex.previous, lang),
-                    before=fmt_index(idx, ex.before.value, lang),
-                    direction=t("index.up" if change > 0 else "index.down", lang),
-                    change=fmt_index(idx, abs(change), lang),
-                    points=points,
-                    parts="; ".join(
-                        t(
-                            "index.part",
-                            lang,
-                            node=node_name(m.node, lang),
-                            change=("+" if m.change > 0 else "−") + fmt_index(idx, abs(m.change), lang),
-                        )
-                        for m in parts
-                    ),
-                )
-            )
+            parts = sorted((m for m in ex.moves if m.depth == 1 and abs(m.change) > 1e-9),
+                           key=lambda m: -abs(m.change))[:3]
+            out.append(t("index.moved", lang, previous=period_name(ex.previous, lang),
+                         before=fmt_index(idx, ex.before.value, lang),
+                         direction=t("index.up" if change > 0 else "index.down", lang),
+                         change=fmt_index(idx, abs(change), lang), points=points,
+                         parts="; ".join(t("index.part", lang, node=node_name(m.node, lang),
+                                           change=("+" if m.change > 0 else "−") + fmt_index(idx, abs(m.change), lang))
+                                         for m in parts)))
     if idx.value == "points":
-        leaves = sorted(
-            (ns for ns in ex.now.nodes.values() if ns.node.is_leaf and ns.gap and ns.gap > 0.005),
-            key=lambda ns: -(ns.gap or 0),
-        )[:3]
+        leaves = sorted((ns for ns in ex.now.nodes.values() if ns.node.is_leaf and ns.gap and ns.gap > 0.005),
+                        key=lambda ns: -(ns.gap or 0))[:3]
         for ns in leaves:
-            out.append(
-                t(
-                    "index.gap",
-                    lang,
-                    node=node_name(ns.node, lang),
-                    points=fmt_number(ns.points, 2, lang),
-                    max=fmt_number(ns.max_points, 0, lang),
-                    gap=fmt_number(ns.gap, 2, lang),
-                )
-            )
+            out.append(t("index.gap", lang, node=node_name(ns.node, lang), points=fmt_number(ns.points, 2, lang),
+                         max=fmt_number(ns.max_points, 0, lang), gap=fmt_number(ns.gap, 2, lang)))
     for g in ex.gains:
         msg = "index.gain_missing" if g.score is None else "index.gain"
-        out.append(
-            t(
-                msg,
-                lang,
-                node=node_name(g.node, lang),
-                index=index_name(idx, lang),
-                reach=fmt_index(idx, g.reach, lang),
-                gain=fmt_index(idx, g.gain, lang),
-            )
-        )
+        out.append(t(msg, lang, node=node_name(g.node, lang), index=index_name(idx, lang),
+                     reach=fmt_index(idx, g.reach, lang), gain=fmt_index(idx, g.gain, lang)))
     return out
 
 
@@ -182,16 +115,8 @@ def robustness_sentences(rb: Robustness, unit: str | None = None, lang: str = "v
     for r in rb.rows:
         if r.rank is None or (unit is not None and r.unit != unit):
             continue
-        out.append(
-            t(
-                "index.robust" if r.robust else "index.not_robust",
-                lang,
-                unit=r.name,
-                low=r.low,
-                high=r.high,
-                median=fmt_number(r.median, 1, lang),
-            )
-        )
+        out.append(t("index.robust" if r.robust else "index.not_robust", lang, unit=r.name, low=r.low, high=r.high,
+                     median=fmt_number(r.median, 1, lang)))
     if rb.sensitivity:
         f, s1 = rb.sensitivity[0]
         factor = t(f"index.factor.{f.kind}", lang, node=node_name(f.node, lang))

@@ -47,64 +47,29 @@ def describe(cat: Catalogue, w: WarningRecord, lang: str | None = None) -> str:
     d = w.detail
     if w.kind == "silent":
         hourly = d.get("window") == "hour"
-        return t(
-            "warning.says.silent_hour" if hourly else "warning.says.silent_day",
-            lang,
-            unit=unit,
-            subject=subject,
-            since=_when(w.since, lang, hourly),
-            expected=fmt_number(w.expected, 0, lang),
-            seen=fmt_number(w.seen, 0, lang),
-        )
+        return t("warning.says.silent_hour" if hourly else "warning.says.silent_day", lang, unit=unit,
+                 subject=subject, since=_when(w.since, lang, hourly), expected=fmt_number(w.expected, 0, lang),
+                 seen=fmt_number(w.seen, 0, lang))
     if w.kind == "break":
-        return t(
-            "warning.says.break",
-            lang,
-            unit=unit,
-            subject=subject,
-            period=w.period or "",
-            seen=_value(cat, w, w.seen, lang),
-            expected=_value(cat, w, w.expected, lang),
-            n=int(d.get("history", 0)),
-        )
+        return t("warning.says.break", lang, unit=unit, subject=subject, period=w.period or "",
+                 seen=_value(cat, w, w.seen, lang), expected=_value(cat, w, w.expected, lang),
+                 n=int(d.get("history", 0)))
     if w.kind == "fall":
-        return t(
-            "warning.says.fall",
-            lang,
-            unit=unit,
-            subject=subject,
-            period=w.period or "",
-            seen=_value(cat, w, w.seen, lang),
-            expected=_value(cat, w, w.expected, lang),
-            points=fmt_number(float(d.get("points", 0.0)), 1, lang),
-            limit=fmt_number(float(d.get("limit", 0.0)), 0, lang),
-        )
+        return t("warning.says.fall", lang, unit=unit, subject=subject, period=w.period or "",
+                 seen=_value(cat, w, w.seen, lang), expected=_value(cat, w, w.expected, lang),
+                 points=fmt_number(float(d.get("points", 0.0)), 1, lang),
+                 limit=fmt_number(float(d.get("limit", 0.0)), 0, lang))
     if w.kind == "off_track":
         p = d.get("probability")
         chance = (fmt_number(100 * float(p), 0, lang) + (" %" if lang == "en" else "%")) if p is not None else "—"
-        return t(
-            "warning.says.off_track",
-            lang,
-            unit=unit,
-            subject=subject,
-            period=w.period or "",
-            seen=_value(cat, w, w.seen, lang),
-            expected=_value(cat, w, w.expected, lang),
-            chance=chance,
-            since=fmt_date(w.since.date(), lang),
-        )
+        return t("warning.says.off_track", lang, unit=unit, subject=subject, period=w.period or "",
+                 seen=_value(cat, w, w.seen, lang), expected=_value(cat, w, w.expected, lang), chance=chance,
+                 since=fmt_date(w.since.date(), lang))
     # late
     deadline = d.get("deadline")
-    return t(
-        "warning.says.late",
-        lang,
-        unit=unit,
-        subject=subject,
-        period=w.period or "",
-        deadline=fmt_date(datetime.fromisoformat(deadline).date(), lang) if deadline else "—",
-        days=int(d.get("days_late", 0)),
-        state=t(f"warning.form_state.{d.get('state', 'open')}", lang),
-    )
+    return t("warning.says.late", lang, unit=unit, subject=subject, period=w.period or "",
+             deadline=fmt_date(datetime.fromisoformat(deadline).date(), lang) if deadline else "—",
+             days=int(d.get("days_late", 0)), state=t(f"warning.form_state.{d.get('state', 'open')}", lang))
 
 
 def kind_name(kind: str, lang: str | None = None) -> str:

@@ -79,22 +79,14 @@ TARGETS: dict[str, dict[tuple[int, str], float]] = {
 # The calibrated indicators counted straight over the simulator's dossier records (numerator, denominator as DuckDB
 # aggregates): the simulated truth that the engine's answers are checked against (tests, bench/national.py).
 COUNTS: dict[str, tuple[str, str]] = {
-    "dossier_full_online_rate": (
-        "count(*) FILTER (WHERE status = 'received' AND full_online)",
-        "count(*) FILTER (WHERE status = 'received')",
-    ),
-    "dossier_digitisation_rate": (
-        "count(*) FILTER (WHERE status = 'result_issued' AND digitised)",
-        "count(*) FILTER (WHERE status = 'result_issued')",
-    ),
-    "e_result_rate": (
-        "count(*) FILTER (WHERE status = 'result_issued' AND e_result)",
-        "count(*) FILTER (WHERE status = 'result_issued')",
-    ),
-    "digitised_data_reuse_rate": (
-        "sum(documents_reused) FILTER (WHERE status = 'received')",
-        "sum(documents) FILTER (WHERE status = 'received')",
-    ),
+    "dossier_full_online_rate": ("count(*) FILTER (WHERE status = 'received' AND full_online)",
+                                 "count(*) FILTER (WHERE status = 'received')"),
+    "dossier_digitisation_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND digitised)",
+                                  "count(*) FILTER (WHERE status = 'result_issued')"),
+    "e_result_rate": ("count(*) FILTER (WHERE status = 'result_issued' AND e_result)",
+                      "count(*) FILTER (WHERE status = 'result_issued')"),
+    "digitised_data_reuse_rate": ("sum(documents_reused) FILTER (WHERE status = 'received')",
+                                  "sum(documents) FILTER (WHERE status = 'received')"),
 }
 
 CALIBRATION_YEAR = 2024
@@ -108,161 +100,50 @@ MIN_YEAR, MAX_YEAR = 2022, 2029  # the Tết table below must cover the year bef
 # BTTTT provide 100 % of their services full-online (seed 003), hence high; defence, inspection and
 # ethnic affairs receive few dossiers and mostly on paper.
 _MINISTRIES: dict[str, tuple[float, float]] = {
-    "BCA": (30.0, 0.35),
-    "BTC": (24.0, 0.85),
-    "BGTVT": (8.0, -0.9),
-    "BKHDT": (6.0, 1.2),
-    "BCT": (6.0, 2.2),
-    "BTP": (4.0, 0.3),
-    "BLDTBXH": (3.0, 1.6),
-    "BYT": (3.0, -0.2),
-    "BNNPTNT": (3.0, -0.6),
-    "BGDDT": (2.5, 2.0),
-    "BTNMT": (1.5, -1.2),
-    "BTTTT": (1.5, 2.4),
-    "BNG": (1.5, -0.8),
-    "BXD": (1.0, -1.0),
-    "BKHCN": (1.0, 0.5),
-    "NHNN": (1.0, 0.0),
-    "BVHTTDL": (1.0, -0.3),
-    "BNV": (0.5, -1.4),
-    "BQP": (0.3, -2.0),
-    "VPCP": (0.1, 0.2),
-    "UBDT": (0.05, -1.6),
-    "TTCP": (0.05, -1.8),
+    "BCA": (30.0, 0.35), "BTC": (24.0, 0.85), "BGTVT": (8.0, -0.9), "BKHDT": (6.0, 1.2), "BCT": (6.0, 2.2),
+    "BTP": (4.0, 0.3), "BLDTBXH": (3.0, 1.6), "BYT": (3.0, -0.2), "BNNPTNT": (3.0, -0.6), "BGDDT": (2.5, 2.0),
+    "BTNMT": (1.5, -1.2), "BTTTT": (1.5, 2.4), "BNG": (1.5, -0.8), "BXD": (1.0, -1.0), "BKHCN": (1.0, 0.5),
+    "NHNN": (1.0, 0.0), "BVHTTDL": (1.0, -0.3), "BNV": (0.5, -1.4), "BQP": (0.3, -2.0), "VPCP": (0.1, 0.2),
+    "UBDT": (0.05, -1.6), "TTCP": (0.05, -1.8),
 }
 # Population (millions, approximate, 2023): the provinces' dossier volume follows it.
 _POPULATION: dict[str, float] = {
-    "P01": 8.6,
-    "P02": 0.9,
-    "P04": 0.55,
-    "P06": 0.32,
-    "P08": 0.8,
-    "P10": 0.77,
-    "P11": 0.63,
-    "P12": 0.48,
-    "P14": 1.3,
-    "P15": 0.84,
-    "P17": 0.87,
-    "P19": 1.33,
-    "P20": 0.8,
-    "P22": 1.37,
-    "P24": 1.9,
-    "P25": 1.5,
-    "P26": 1.2,
-    "P27": 1.5,
-    "P30": 1.95,
-    "P31": 2.1,
-    "P33": 1.3,
-    "P34": 1.87,
-    "P35": 0.88,
-    "P36": 1.88,
-    "P37": 1.0,
-    "P38": 3.7,
-    "P40": 3.4,
-    "P42": 1.3,
-    "P44": 0.9,
-    "P45": 0.65,
-    "P46": 1.16,
-    "P48": 1.22,
-    "P49": 1.5,
-    "P51": 1.25,
-    "P52": 1.5,
-    "P54": 0.88,
-    "P56": 1.25,
-    "P58": 0.6,
-    "P60": 1.25,
-    "P62": 0.58,
-    "P64": 1.6,
-    "P66": 1.93,
-    "P67": 0.67,
-    "P68": 1.33,
-    "P70": 1.03,
-    "P72": 1.19,
-    "P74": 2.8,
-    "P75": 3.3,
-    "P77": 1.2,
-    "P79": 9.4,
-    "P80": 1.7,
-    "P82": 1.8,
-    "P83": 1.3,
-    "P84": 1.0,
-    "P86": 1.03,
-    "P87": 1.6,
-    "P89": 1.9,
-    "P91": 1.75,
-    "P92": 1.25,
-    "P93": 0.73,
-    "P94": 1.2,
-    "P95": 0.92,
-    "P96": 1.2,
+    "P01": 8.6, "P02": 0.9, "P04": 0.55, "P06": 0.32, "P08": 0.8, "P10": 0.77, "P11": 0.63, "P12": 0.48,
+    "P14": 1.3, "P15": 0.84, "P17": 0.87, "P19": 1.33, "P20": 0.8, "P22": 1.37, "P24": 1.9, "P25": 1.5,
+    "P26": 1.2, "P27": 1.5, "P30": 1.95, "P31": 2.1, "P33": 1.3, "P34": 1.87, "P35": 0.88, "P36": 1.88,
+    "P37": 1.0, "P38": 3.7, "P40": 3.4, "P42": 1.3, "P44": 0.9, "P45": 0.65, "P46": 1.16, "P48": 1.22,
+    "P49": 1.5, "P51": 1.25, "P52": 1.5, "P54": 0.88, "P56": 1.25, "P58": 0.6, "P60": 1.25, "P62": 0.58,
+    "P64": 1.6, "P66": 1.93, "P67": 0.67, "P68": 1.33, "P70": 1.03, "P72": 1.19, "P74": 2.8, "P75": 3.3,
+    "P77": 1.2, "P79": 9.4, "P80": 1.7, "P82": 1.8, "P83": 1.3, "P84": 1.0, "P86": 1.03, "P87": 1.6,
+    "P89": 1.9, "P91": 1.75, "P92": 1.25, "P93": 0.73, "P94": 1.2, "P95": 0.92, "P96": 1.2,
 }
 _CITIES = {"P01": 1.3, "P79": 1.3, "P31": 1.2, "P48": 1.25, "P92": 1.15}  # more business dossiers per head
 # Full-online leaders named in the seeds (Đà Nẵng, Cà Mau, Tây Ninh), then a few known good performers.
 _PROVINCE_FO: dict[str, float] = {
-    "P48": 2.45,
-    "P96": 2.2,
-    "P72": 2.15,
-    "P22": 1.0,
-    "P46": 0.8,
-    "P51": 0.6,
-    "P38": 0.4,
-    "P01": 0.25,
-    "P79": 0.1,
+    "P48": 2.45, "P96": 2.2, "P72": 2.15, "P22": 1.0, "P46": 0.8, "P51": 0.6, "P38": 0.4, "P01": 0.25, "P79": 0.1,
 }
 _REGION_FO = {
-    "red_river_delta": 0.15,
-    "southeast": 0.1,
-    "mekong_delta": 0.1,
-    "north_central_coast": 0.0,
-    "central_highlands": -0.35,
-    "northern_midlands_mountains": -0.6,
+    "red_river_delta": 0.15, "southeast": 0.1, "mekong_delta": 0.1, "north_central_coast": 0.0,
+    "central_highlands": -0.35, "northern_midlands_mountains": -0.6,
 }
 _PARAM_SEED = 20_240_101  # fixed: the nation's character does not change with the user's seed
 
 # Lunar new year's day (mùng 1 Tết) and the official holidays, 2021–2029. Years without an explicit
 # list get New Year, Tết (two days before to four after), 30/4–1/5 and 2/9.
 _TET = {
-    2020: "2020-01-25",
-    2021: "2021-02-12",
-    2022: "2022-02-01",
-    2023: "2023-01-22",
-    2024: "2024-02-10",
-    2025: "2025-01-29",
-    2026: "2026-02-17",
-    2027: "2027-02-06",
-    2028: "2028-01-26",
-    2029: "2029-02-13",
+    2020: "2020-01-25", 2021: "2021-02-12", 2022: "2022-02-01", 2023: "2023-01-22", 2024: "2024-02-10",
+    2025: "2025-01-29", 2026: "2026-02-17", 2027: "2027-02-06", 2028: "2028-01-26", 2029: "2029-02-13",
     2030: "2030-02-03",
 }
 _HOLIDAYS: dict[int, list[tuple[str, str]]] = {
-    2023: [
-        ("2023-01-01", "2023-01-02"),
-        ("2023-01-20", "2023-01-26"),
-        ("2023-04-29", "2023-05-03"),
-        ("2023-09-01", "2023-09-04"),
-    ],
-    2024: [
-        ("2024-01-01", "2024-01-01"),
-        ("2024-02-08", "2024-02-14"),
-        ("2024-04-18", "2024-04-18"),
-        ("2024-04-27", "2024-05-01"),
-        ("2024-08-31", "2024-09-03"),
-    ],
-    2025: [
-        ("2025-01-01", "2025-01-01"),
-        ("2025-01-25", "2025-02-02"),
-        ("2025-04-05", "2025-04-07"),
-        ("2025-04-30", "2025-05-04"),
-        ("2025-08-30", "2025-09-02"),
-    ],
-    2026: [
-        ("2026-01-01", "2026-01-01"),
-        ("2026-02-14", "2026-02-22"),
-        ("2026-04-25", "2026-04-27"),
-        ("2026-04-30", "2026-05-03"),
-        ("2026-08-29", "2026-09-02"),
-    ],
+    2023: [("2023-01-01", "2023-01-02"), ("2023-01-20", "2023-01-26"), ("2023-04-29", "2023-05-03"),
+           ("2023-09-01", "2023-09-04")],
+    2024: [("2024-01-01", "2024-01-01"), ("2024-02-08", "2024-02-14"), ("2024-04-18", "2024-04-18"),
+           ("2024-04-27", "2024-05-01"), ("2024-08-31", "2024-09-03")],
+    2025: [("2025-01-01", "2025-01-01"), ("2025-01-25", "2025-02-02"), ("2025-04-05", "2025-04-07"),
+           ("2025-04-30", "2025-05-04"), ("2025-08-30", "2025-09-02")],
+    2026: [("2026-01-01", "2026-01-01"), ("2026-02-14", "2026-02-22"), ("2026-04-25", "2026-04-27"),
+           ("2026-04-30", "2026-05-03"), ("2026-08-29", "2026-09-02")],
 }
 _MAKEUP_WORKDAYS = {"2024-05-04"}  # Saturday worked in exchange for Monday 29/4/2024
 # Dossier volume by month (mid-month anchors, interpolated): pre-Tết rush in January, year-end peak.
@@ -357,12 +238,8 @@ def _holiday_ranges(year: int) -> list[tuple[int, int]]:
     if year in _HOLIDAYS:
         return [(_d(a), _d(b)) for a, b in _HOLIDAYS[year]]
     tet = _d(_TET[year])
-    return [
-        (_d(f"{year}-01-01"), _d(f"{year}-01-01")),
-        (tet - 2, tet + 4),
-        (_d(f"{year}-04-30"), _d(f"{year}-05-01")),
-        (_d(f"{year}-09-02"), _d(f"{year}-09-02")),
-    ]
+    return [(_d(f"{year}-01-01"), _d(f"{year}-01-01")), (tet - 2, tet + 4),
+            (_d(f"{year}-04-30"), _d(f"{year}-05-01")), (_d(f"{year}-09-02"), _d(f"{year}-09-02"))]
 
 
 def _tet_range(year: int) -> tuple[int, int]:
@@ -384,9 +261,9 @@ def calendar(year: int) -> Calendar:
     factor = np.asarray(_WEEKDAY, dtype=np.float64)[weekday]
     for y in (year - 1, year, year + 1):
         for a, b in _holiday_ranges(y):
-            holiday[a - day0 : b - day0 + 1] = True
+            holiday[a - day0: b - day0 + 1] = True
         ta, tb = _tet_range(y)
-        tet_h[ta - day0 : tb - day0 + 1] = True
+        tet_h[ta - day0: tb - day0 + 1] = True
     working = (weekday < 5) & ~holiday
     for s in _MAKEUP_WORKDAYS:
         k = _d(s) - day0
@@ -521,9 +398,8 @@ def units() -> Units:
 
 _DUE_DAYS = np.asarray([0.5, 1, 2, 3, 5, 7, 10, 15, 20, 30], dtype=np.float64)
 _DUE_P = np.asarray([0.14, 0.08, 0.08, 0.15, 0.17, 0.12, 0.11, 0.07, 0.05, 0.03])
-_FEES = np.asarray(
-    [10_000, 20_000, 30_000, 50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000, 2_000_000], dtype=np.int64
-)
+_FEES = np.asarray([10_000, 20_000, 30_000, 50_000, 100_000, 150_000, 200_000, 300_000, 500_000, 1_000_000,
+                    2_000_000], dtype=np.int64)
 _FEE_P = np.asarray([0.12, 0.14, 0.1, 0.16, 0.15, 0.06, 0.08, 0.06, 0.06, 0.04, 0.03])
 _PROVINCE_PROCS = 320
 
@@ -573,13 +449,8 @@ def procedures() -> Procedures:
         fee_parts.append(fee)
     cdf = np.concatenate(cdf_parts)
     cdf[-1] = len(us.codes)  # guard against rounding at the very end
-    return Procedures(
-        pa.array(codes, pa.string()),
-        cdf,
-        np.concatenate(due_parts),
-        np.concatenate(docs_parts),
-        np.concatenate(fee_parts),
-    )
+    return Procedures(pa.array(codes, pa.string()), cdf, np.concatenate(due_parts),
+                      np.concatenate(docs_parts), np.concatenate(fee_parts))
 
 
 # --- volumes ------------------------------------------------------------------------------------
@@ -713,15 +584,8 @@ def calibration() -> Calibration:
     processing_mean = per_kept / (1 - _CANCEL) - (1 + 2 * e_supp + 2)
     level, spring = _ndxp_solve()
     return Calibration(
-        bump,
-        (m.fo_level, p.fo_level),
-        (m.fo_trend, p.fo_trend),
-        (m.dig_level, p.dig_level),
-        (m.eres_level, p.eres_level),
-        (m.reuse_level, p.reuse_level),
-        processing_mean,
-        level,
-        spring,
+        bump, (m.fo_level, p.fo_level), (m.fo_trend, p.fo_trend), (m.dig_level, p.dig_level),
+        (m.eres_level, p.eres_level), (m.reuse_level, p.reuse_level), processing_mean, level, spring,
     )
 
 
@@ -743,34 +607,8 @@ def _mean_docs() -> F64:
 
 _NDXP_WEEKDAY = (1.0, 1.0, 1.0, 0.99, 0.96, 0.55, 0.45)
 _NDXP_HOLIDAY = 0.5
-_NDXP_HOURS = np.asarray(
-    [
-        0.35,
-        0.25,
-        0.2,
-        0.2,
-        0.25,
-        0.4,
-        0.8,
-        1.6,
-        2.4,
-        2.6,
-        2.5,
-        2.0,
-        1.3,
-        1.7,
-        2.4,
-        2.5,
-        2.3,
-        1.8,
-        1.2,
-        1.0,
-        0.9,
-        0.8,
-        0.6,
-        0.45,
-    ]
-)
+_NDXP_HOURS = np.asarray([0.35, 0.25, 0.2, 0.2, 0.25, 0.4, 0.8, 1.6, 2.4, 2.6, 2.5, 2.0, 1.3, 1.7, 2.4, 2.5, 2.3,
+                          1.8, 1.2, 1.0, 0.9, 0.8, 0.6, 0.45])
 _NDXP_TREND = 0.12  # growth within the year
 
 
@@ -813,12 +651,8 @@ def _ndxp_daily(year: int) -> F64:
     """Expected NDXP transactions per day of ``year`` at scale 1."""
     cal = calibration()
     days = _year_days(year)
-    out: F64 = (
-        cal.ndxp_level
-        * NDXP_GROWTH ** (year - CALIBRATION_YEAR)
-        * _ndxp_factor(days)
-        * (1 + cal.ndxp_spring * _spring(days))
-    )
+    out: F64 = (cal.ndxp_level * NDXP_GROWTH ** (year - CALIBRATION_YEAR)
+                * _ndxp_factor(days) * (1 + cal.ndxp_spring * _spring(days)))
     return out
 
 
@@ -876,26 +710,9 @@ _EXTERNAL: tuple[tuple[str, tuple[str, ...], str, float, str | None], ...] = (
 )
 _LATE_MINISTRIES = {"UBDT": "2024-06-17", "TTCP": "2024-09-09"}  # joined NDXP during 2024
 # Provinces' digitised-data stores (kho dữ liệu số hóa) connecting during 2024: 15 by end of April.
-_KHO_2024 = (
-    "2024-01-09",
-    "2024-01-17",
-    "2024-01-24",
-    "2024-02-01",
-    "2024-02-22",
-    "2024-03-05",
-    "2024-03-12",
-    "2024-03-19",
-    "2024-03-27",
-    "2024-04-02",
-    "2024-04-09",
-    "2024-04-16",
-    "2024-04-19",
-    "2024-04-23",
-    "2024-04-25",
-    "2024-07-16",
-    "2024-08-20",
-    "2024-11-12",
-)
+_KHO_2024 = ("2024-01-09", "2024-01-17", "2024-01-24", "2024-02-01", "2024-02-22", "2024-03-05", "2024-03-12",
+             "2024-03-19", "2024-03-27", "2024-04-02", "2024-04-09", "2024-04-16", "2024-04-19", "2024-04-23",
+             "2024-04-25", "2024-07-16", "2024-08-20", "2024-11-12")
 # Profiles: which services a consumer system calls (weights multiply the services' own weights).
 _PROFILES: dict[str, dict[str, float]] = {
     "bank": {"dancu.xac-thuc": 4.0, "dancu.tra-cuu": 1.0, "vneid.xac-thuc": 2.5, "thue.ma-so-thue": 0.3},
@@ -998,17 +815,9 @@ def topology() -> Topology:
         floor[e] = cand[np.argmax(link_w[cand])]
     units_, systems_ = zip(*ep.keys(), strict=True)
     return Topology(
-        tuple(units_),
-        tuple(systems_),
-        active,
-        tuple(svc_names),
-        svc_provider,
-        np.asarray([s[4] for s in _SERVICES]),
-        np.asarray([s[5] for s in _SERVICES]),
-        link_c,
-        link_s,
-        link_w,
-        floor,
+        tuple(units_), tuple(systems_), active, tuple(svc_names), svc_provider,
+        np.asarray([s[4] for s in _SERVICES]), np.asarray([s[5] for s in _SERVICES]),
+        link_c, link_s, link_w, floor,
     )
 
 
@@ -1044,34 +853,8 @@ def _systematic_counts(e: F64, group: I64, rng: np.random.Generator) -> I64:
     return out
 
 
-_ONLINE_HOURS = np.asarray(
-    [
-        0.4,
-        0.25,
-        0.15,
-        0.1,
-        0.1,
-        0.2,
-        0.6,
-        1.5,
-        3.0,
-        3.5,
-        3.3,
-        2.6,
-        1.6,
-        1.8,
-        2.9,
-        3.1,
-        2.8,
-        2.0,
-        1.4,
-        1.5,
-        1.7,
-        1.6,
-        1.2,
-        0.8,
-    ]
-)
+_ONLINE_HOURS = np.asarray([0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.6, 1.5, 3.0, 3.5, 3.3, 2.6, 1.6, 1.8, 2.9, 3.1, 2.8,
+                            2.0, 1.4, 1.5, 1.7, 1.6, 1.2, 0.8])
 # Counter arrivals in half-hour slots of working time (07:30…11:30, 13:00…17:00)
 _COUNTER_SLOTS = np.asarray([1.2, 2.2, 2.8, 3.0, 2.9, 2.6, 2.0, 1.2, 1.0, 1.8, 2.4, 2.6, 2.5, 2.2, 1.6, 0.8])
 
@@ -1180,7 +963,8 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     fo = _systematic(_sigmoid(a_fo + us.fo[unit]), bloc, rng)
     trend = _DIG_TREND * tau
     dig = _systematic(_sigmoid(np.asarray(cal.dig_level)[bloc] + us.dig[unit] + trend + _FO_DIG * fo), bloc, rng)
-    eres = _systematic(_sigmoid(np.asarray(cal.eres_level)[bloc] + us.eres[unit] + trend + _FO_ERES * fo), bloc, rng)
+    eres = _systematic(_sigmoid(np.asarray(cal.eres_level)[bloc] + us.eres[unit] + trend + _FO_ERES * fo), bloc,
+                       rng)
     docs = np.maximum(1, pr.docs[proc] + rng.integers(-1, 2, n))
     q = np.minimum(np.asarray(cal.reuse_level)[bloc] * us.reuse[unit] * (1 + trend), 0.95)
     reused = np.minimum(_systematic_counts(docs * q, bloc, rng), docs)
@@ -1200,9 +984,8 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     districts = us.districts[unit]
     # Where a dossier was handled: 72 % of a province's dossiers name their commune. These draws stay as they
     # were (the calibrated stream of kind 1); which commune comes from a stream of its own (_commune_of).
-    subunit = np.where(
-        (districts > 0) & (rng.random(n) < 0.72), np.minimum(rng.zipf(1.6, n), np.maximum(districts, 1)), 0
-    )
+    subunit = np.where((districts > 0) & (rng.random(n) < 0.72),
+                       np.minimum(rng.zipf(1.6, n), np.maximum(districts, 1)), 0)
     subunit = _commune_of(seed, day, unit, subunit > 0)
 
     # Times: submission, reception (tiếp nhận), due date (hẹn trả) on the work clock.
@@ -1250,13 +1033,9 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     res_at = clock.t_of(w0 + dur + p1 + p2)
     # Returned: e-results and online results within the hour; post in 1–3 days; counter pick-up later.
     ret = np.where(
-        eres | online,
-        res_at + rng.integers(60, 1800, n),
-        np.where(
-            channel == 2,
-            clock.t_of(clock.w_of(res_at) + _WORK * (1 + 2 * rng.random(n))),
-            clock.t_of(clock.w_of(res_at) + _WORK * rng.exponential(1.2, n) + 10),
-        ),
+        eres | online, res_at + rng.integers(60, 1800, n),
+        np.where(channel == 2, clock.t_of(clock.w_of(res_at) + _WORK * (1 + 2 * rng.random(n))),
+                 clock.t_of(clock.w_of(res_at) + _WORK * rng.exponential(1.2, n) + 10)),
     )
     rated = rng.random(n) < np.where(online, 0.22, 0.06)
     stars = np.clip(5 - rng.choice(5, n, p=[0.7, 0.18, 0.07, 0.03, 0.02]) - late, 1, 5)  # late: a star less
@@ -1268,62 +1047,20 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     # Record groups: (dossier, status, at, step, supplements so far, paused so far, rating)
     groups = [
         (np.arange(n), _R, t_rec, z(n, np.int64), z(n, np.int64), z(n), z(n, np.int64)),
-        (
-            pd_,
-            _P,
-            clock.t_of(w0[pd_] + x_p + p1[pd_] * a1 + p2[pd_] * a2),
-            step_p,
-            a1.astype(np.int64) + a2,
-            cal1[pd_] * a1 + cal2[pd_] * a2,
-            z(pd_.size, np.int64),
-        ),
-        (
-            i1,
-            _S,
-            clock.t_of(w0[i1] + s1[i1]),
-            1 + before1[i1],
-            np.ones(i1.size, np.int64),
-            z(i1.size),
-            z(i1.size, np.int64),
-        ),
-        (
-            i1,
-            _Q,
-            clock.t_of(w0[i1] + s1[i1] + p1[i1]),
-            2 + before1[i1],
-            np.ones(i1.size, np.int64),
-            cal1[i1],
-            z(i1.size, np.int64),
-        ),
-        (
-            i2,
-            _S,
-            clock.t_of(w0[i2] + s2[i2] + p1[i2]),
-            3 + before2[i2],
-            np.full(i2.size, 2, np.int64),
-            cal1[i2],
-            z(i2.size, np.int64),
-        ),
-        (
-            i2,
-            _Q,
-            clock.t_of(w0[i2] + s2[i2] + p1[i2] + p2[i2]),
-            4 + before2[i2],
-            np.full(i2.size, 2, np.int64),
-            paused_all[i2],
-            z(i2.size, np.int64),
-        ),
+        (pd_, _P, clock.t_of(w0[pd_] + x_p + p1[pd_] * a1 + p2[pd_] * a2), step_p, a1.astype(np.int64) + a2,
+         cal1[pd_] * a1 + cal2[pd_] * a2, z(pd_.size, np.int64)),
+        (i1, _S, clock.t_of(w0[i1] + s1[i1]), 1 + before1[i1], np.ones(i1.size, np.int64), z(i1.size),
+         z(i1.size, np.int64)),
+        (i1, _Q, clock.t_of(w0[i1] + s1[i1] + p1[i1]), 2 + before1[i1], np.ones(i1.size, np.int64), cal1[i1],
+         z(i1.size, np.int64)),
+        (i2, _S, clock.t_of(w0[i2] + s2[i2] + p1[i2]), 3 + before2[i2], np.full(i2.size, 2, np.int64), cal1[i2],
+         z(i2.size, np.int64)),
+        (i2, _Q, clock.t_of(w0[i2] + s2[i2] + p1[i2] + p2[i2]), 4 + before2[i2], np.full(i2.size, 2, np.int64),
+         paused_all[i2], z(i2.size, np.int64)),
         (kept, _X, res_at[kept], last[kept], n_s[kept], paused_all[kept], z(kept.size, np.int64)),
         (kept, _T, ret[kept], last[kept] + 1, n_s[kept], paused_all[kept], np.where(rated, stars, 0)[kept]),
-        (
-            canc,
-            _C,
-            clock.t_of(w0[canc] + dur[canc]),
-            last[canc],
-            z(canc.size, np.int64),
-            z(canc.size),
-            z(canc.size, np.int64),
-        ),
+        (canc, _C, clock.t_of(w0[canc] + dur[canc]), last[canc], z(canc.size, np.int64), z(canc.size),
+         z(canc.size, np.int64)),
     ]
     d_of = np.concatenate([g[0] for g in groups])
     status = np.concatenate([np.full(g[0].size, g[1], np.int8) for g in groups])
@@ -1338,28 +1075,15 @@ def dossier_block(day: int, scale: float, seed: int) -> Cols | None:
     seq = np.empty(n, dtype=np.int32)
     seq[order] = np.arange(n) - np.repeat(np.concatenate(([0], np.cumsum(n_u)[:-1])), n_u)
     return {
-        "at": at,
-        "unit": unit.astype(np.int16)[d_of],
-        "subday": np.full(d_of.size, day, np.int32),
-        "seq": seq[d_of],
-        "step": np.concatenate([g[3] for g in groups])[o].astype(np.int16),
-        "status": status,
-        "subunit": subunit.astype(np.int32)[d_of],
-        "proc": proc.astype(np.int32)[d_of],
-        "channel": channel.astype(np.int8)[d_of],
-        "full_online": fo[d_of],
-        "digitised": dig[d_of],
-        "result_digitised": has_result & (eres | dig)[d_of],
-        "e_result": has_result & eres[d_of],
-        "documents": docs[d_of],
-        "documents_reused": reused[d_of],
-        "fee": fee[d_of],
-        "paid_online": paid[d_of],
-        "received_at": np.where(_untracked(seed, day, unit), 0, t_rec)[d_of],
-        "due_at": due_at[d_of],
+        "at": at, "unit": unit.astype(np.int16)[d_of], "subday": np.full(d_of.size, day, np.int32),
+        "seq": seq[d_of], "step": np.concatenate([g[3] for g in groups])[o].astype(np.int16), "status": status,
+        "subunit": subunit.astype(np.int32)[d_of], "proc": proc.astype(np.int32)[d_of],
+        "channel": channel.astype(np.int8)[d_of], "full_online": fo[d_of], "digitised": dig[d_of],
+        "result_digitised": has_result & (eres | dig)[d_of], "e_result": has_result & eres[d_of],
+        "documents": docs[d_of], "documents_reused": reused[d_of], "fee": fee[d_of], "paid_online": paid[d_of],
+        "received_at": np.where(_untracked(seed, day, unit), 0, t_rec)[d_of], "due_at": due_at[d_of],
         "paused_days": np.round(np.concatenate([g[5] for g in groups])[o], 4),
-        "supplement_requests": np.concatenate([g[4] for g in groups])[o],
-        "vneid": vneid[d_of],
+        "supplement_requests": np.concatenate([g[4] for g in groups])[o], "vneid": vneid[d_of],
         "national_db_lookups": lookups.astype(np.int64)[d_of],
         "rating": np.concatenate([g[6] for g in groups])[o],
     }
@@ -1399,14 +1123,9 @@ def ndxp_block(day: int, scale: float, seed: int) -> Cols | None:
     latency = np.where(outcome == 2, 30_000 + rng.integers(0, 500, n), np.where(outcome == 3, 20 + 40 * u, latency))
     size = np.where(outcome == 0, rng.lognormal(0.0, 0.7, n) * topo.svc_size[svc], 300 + 500 * rng.random(n))
     return {
-        "at": at,
-        "seq": np.arange(n, dtype=np.int64),
-        "day": np.full(n, day, np.int32),
-        "consumer": topo.link_consumer[links],
-        "provider": topo.svc_provider[svc],
-        "service": svc,
-        "outcome": outcome.astype(np.int8),
-        "latency_ms": np.round(latency).astype(np.int64),
+        "at": at, "seq": np.arange(n, dtype=np.int64), "day": np.full(n, day, np.int32),
+        "consumer": topo.link_consumer[links], "provider": topo.svc_provider[svc], "service": svc,
+        "outcome": outcome.astype(np.int8), "latency_ms": np.round(latency).astype(np.int64),
         "size_bytes": np.round(size).astype(np.int64),
     }
 
@@ -1414,53 +1133,30 @@ def ndxp_block(day: int, scale: float, seed: int) -> Cols | None:
 # --- output: Arrow batches in time order ------------------------------------------------------------------
 
 _TS = pa.timestamp("us")
-DOSSIER_SCHEMA = pa.schema(
-    [
-        pa.field("schema_version", pa.int64(), nullable=False),
-        pa.field("event_id", pa.string(), nullable=False),
-        pa.field("at", _TS, nullable=False),
-        pa.field("source_system", pa.string(), nullable=False),
-        pa.field("kind", pa.string(), nullable=False),
-        pa.field("dossier_id", pa.string(), nullable=False),
-        pa.field("procedure_code", pa.string(), nullable=False),
-        pa.field("unit", pa.string(), nullable=False),
-        pa.field("subunit", pa.string()),
-        pa.field("status", pa.string(), nullable=False),
-        pa.field("channel", pa.string(), nullable=False),
-        pa.field("full_online", pa.bool_(), nullable=False),
-        pa.field("digitised", pa.bool_(), nullable=False),
-        pa.field("result_digitised", pa.bool_(), nullable=False),
-        pa.field("e_result", pa.bool_(), nullable=False),
-        pa.field("documents", pa.int64(), nullable=False),
-        pa.field("documents_reused", pa.int64(), nullable=False),
-        pa.field("fee", pa.int64(), nullable=False),
-        pa.field("paid_online", pa.bool_(), nullable=False),
-        pa.field("received_at", _TS),
-        pa.field("due_at", _TS),
-        pa.field("paused_days", pa.float64(), nullable=False),
-        pa.field("supplement_requests", pa.int64(), nullable=False),
-        pa.field("vneid", pa.bool_(), nullable=False),
-        pa.field("national_db_lookups", pa.int64(), nullable=False),
-        pa.field("rating", pa.int64()),
-    ]
-)
-NDXP_SCHEMA = pa.schema(
-    [
-        pa.field("schema_version", pa.int64(), nullable=False),
-        pa.field("event_id", pa.string(), nullable=False),
-        pa.field("at", _TS, nullable=False),
-        pa.field("source_system", pa.string(), nullable=False),
-        pa.field("kind", pa.string(), nullable=False),
-        pa.field("consumer_unit", pa.string(), nullable=False),
-        pa.field("consumer_system", pa.string(), nullable=False),
-        pa.field("provider_unit", pa.string(), nullable=False),
-        pa.field("provider_system", pa.string(), nullable=False),
-        pa.field("service", pa.string(), nullable=False),
-        pa.field("outcome", pa.string(), nullable=False),
-        pa.field("latency_ms", pa.int64(), nullable=False),
-        pa.field("size_bytes", pa.int64(), nullable=False),
-    ]
-)
+DOSSIER_SCHEMA = pa.schema([
+    pa.field("schema_version", pa.int64(), nullable=False), pa.field("event_id", pa.string(), nullable=False),
+    pa.field("at", _TS, nullable=False), pa.field("source_system", pa.string(), nullable=False),
+    pa.field("kind", pa.string(), nullable=False), pa.field("dossier_id", pa.string(), nullable=False),
+    pa.field("procedure_code", pa.string(), nullable=False), pa.field("unit", pa.string(), nullable=False),
+    pa.field("subunit", pa.string()), pa.field("status", pa.string(), nullable=False),
+    pa.field("channel", pa.string(), nullable=False), pa.field("full_online", pa.bool_(), nullable=False),
+    pa.field("digitised", pa.bool_(), nullable=False), pa.field("result_digitised", pa.bool_(), nullable=False),
+    pa.field("e_result", pa.bool_(), nullable=False), pa.field("documents", pa.int64(), nullable=False),
+    pa.field("documents_reused", pa.int64(), nullable=False), pa.field("fee", pa.int64(), nullable=False),
+    pa.field("paid_online", pa.bool_(), nullable=False), pa.field("received_at", _TS),
+    pa.field("due_at", _TS), pa.field("paused_days", pa.float64(), nullable=False),
+    pa.field("supplement_requests", pa.int64(), nullable=False), pa.field("vneid", pa.bool_(), nullable=False),
+    pa.field("national_db_lookups", pa.int64(), nullable=False), pa.field("rating", pa.int64()),
+])
+NDXP_SCHEMA = pa.schema([
+    pa.field("schema_version", pa.int64(), nullable=False), pa.field("event_id", pa.string(), nullable=False),
+    pa.field("at", _TS, nullable=False), pa.field("source_system", pa.string(), nullable=False),
+    pa.field("kind", pa.string(), nullable=False), pa.field("consumer_unit", pa.string(), nullable=False),
+    pa.field("consumer_system", pa.string(), nullable=False), pa.field("provider_unit", pa.string(), nullable=False),
+    pa.field("provider_system", pa.string(), nullable=False), pa.field("service", pa.string(), nullable=False),
+    pa.field("outcome", pa.string(), nullable=False), pa.field("latency_ms", pa.int64(), nullable=False),
+    pa.field("size_bytes", pa.int64(), nullable=False),
+])
 SCHEMAS: dict[str, pa.Schema] = {"dossier": DOSSIER_SCHEMA, "ndxp": NDXP_SCHEMA}
 
 
@@ -1481,14 +1177,9 @@ class _Strings:
 def _strings() -> _Strings:
     us, topo = units(), topology()
     return _Strings(
-        pa.array(us.codes, pa.string()),
-        pa.array(us.vendor, pa.string()),
-        pa.array(communes().codes, pa.string()),
-        pa.array(STATUS, pa.string()),
-        pa.array(CHANNEL, pa.string()),
-        pa.array(OUTCOME, pa.string()),
-        pa.array(topo.ep_unit, pa.string()),
-        pa.array(topo.ep_system, pa.string()),
+        pa.array(us.codes, pa.string()), pa.array(us.vendor, pa.string()), pa.array(communes().codes, pa.string()),
+        pa.array(STATUS, pa.string()), pa.array(CHANNEL, pa.string()), pa.array(OUTCOME, pa.string()),
+        pa.array(topo.ep_unit, pa.string()), pa.array(topo.ep_system, pa.string()),
         pa.array(topo.service, pa.string()),
     )
 
@@ -1535,30 +1226,15 @@ def _dossier_batch(c: Cols) -> pa.RecordBatch:
     cols = [
         pa.array(np.full(n, SCHEMA_VERSION, dtype=np.int64)),
         pc.binary_join_element_wise(dossier_id, _pad(c["step"], 2), "-"),
-        _ts(c["at"], 1_000_000),
-        pc.take(s.source, unit),
-        _const("dossier", n),
-        dossier_id,
-        pc.take(procedures().codes, pa.array(c["proc"])),
-        unit_s,
-        pc.take(s.subunit, sub_idx),
-        pc.take(s.status, pa.array(c["status"])),
-        pc.take(s.channel, pa.array(c["channel"])),
-        pa.array(c["full_online"]),
-        pa.array(c["digitised"]),
-        pa.array(c["result_digitised"]),
-        pa.array(c["e_result"]),
-        _i64(c["documents"]),
-        _i64(c["documents_reused"]),
-        _i64(c["fee"]),
-        pa.array(c["paid_online"]),
-        _ts(c["received_at"], 1_000_000, mask=c["received_at"] == 0),
+        _ts(c["at"], 1_000_000), pc.take(s.source, unit), _const("dossier", n), dossier_id,
+        pc.take(procedures().codes, pa.array(c["proc"])), unit_s, pc.take(s.subunit, sub_idx),
+        pc.take(s.status, pa.array(c["status"])), pc.take(s.channel, pa.array(c["channel"])),
+        pa.array(c["full_online"]), pa.array(c["digitised"]), pa.array(c["result_digitised"]),
+        pa.array(c["e_result"]), _i64(c["documents"]), _i64(c["documents_reused"]), _i64(c["fee"]),
+        pa.array(c["paid_online"]), _ts(c["received_at"], 1_000_000, mask=c["received_at"] == 0),
         _ts(c["due_at"], 1_000_000),
-        pa.array(c["paused_days"]),
-        _i64(c["supplement_requests"]),
-        pa.array(c["vneid"]),
-        _i64(c["national_db_lookups"]),
-        pa.array(rating, mask=rating == 0),
+        pa.array(c["paused_days"]), _i64(c["supplement_requests"]), pa.array(c["vneid"]),
+        _i64(c["national_db_lookups"]), pa.array(rating, mask=rating == 0),
     ]
     return pa.RecordBatch.from_arrays(cols, schema=DOSSIER_SCHEMA)
 
@@ -1570,18 +1246,10 @@ def _ndxp_batch(c: Cols) -> pa.RecordBatch:
     prov = pa.array(c["provider"].astype(np.int64))
     event_id = pc.binary_join_element_wise(_const("NDXP", n), _ymd_strings(c["day"]), _pad(c["seq"], 9), "-")
     cols = [
-        pa.array(np.full(n, SCHEMA_VERSION, dtype=np.int64)),
-        event_id,
-        _ts(c["at"], 1),
-        _const("ndxp", n),
-        _const("ndxp", n),
-        pc.take(s.ep_unit, cons),
-        pc.take(s.ep_system, cons),
-        pc.take(s.ep_unit, prov),
-        pc.take(s.ep_system, prov),
-        pc.take(s.service, pa.array(c["service"].astype(np.int64))),
-        pc.take(s.outcome, pa.array(c["outcome"].astype(np.int64))),
-        pa.array(c["latency_ms"]),
+        pa.array(np.full(n, SCHEMA_VERSION, dtype=np.int64)), event_id, _ts(c["at"], 1), _const("ndxp", n),
+        _const("ndxp", n), pc.take(s.ep_unit, cons), pc.take(s.ep_system, cons), pc.take(s.ep_unit, prov),
+        pc.take(s.ep_system, prov), pc.take(s.service, pa.array(c["service"].astype(np.int64))),
+        pc.take(s.outcome, pa.array(c["outcome"].astype(np.int64))), pa.array(c["latency_ms"]),
         pa.array(c["size_bytes"]),
     ]
     return pa.RecordBatch.from_arrays(cols, schema=NDXP_SCHEMA)
@@ -1635,7 +1303,7 @@ def _dossier_days(year: int, scale: float, seed: int, tick: Callable[[int, int],
                 for lo, hi in itertools.pairwise([x for x in bounds.tolist() if a <= x <= b]):
                     d = int(ev_day[lo])
                     if first <= d < last:
-                        pending[d].append({k: v[lo - base : hi - base] for k, v in part.items()})
+                        pending[d].append({k: v[lo - base:hi - base] for k, v in part.items()})
         if day >= first:
             chunks = pending.pop(day, [])
             if chunks:
@@ -1670,7 +1338,7 @@ def _rebatch(days: Iterator[Cols], rows: int) -> Iterator[Cols]:
         whole = _concat(buf)
         start = 0
         while n - start >= rows:
-            yield {k: v[start : start + rows] for k, v in whole.items()}
+            yield {k: v[start:start + rows] for k, v in whole.items()}
             start += rows
         buf = [{k: v[start:] for k, v in whole.items()}] if start < n else []
         n -= start
@@ -1678,9 +1346,8 @@ def _rebatch(days: Iterator[Cols], rows: int) -> Iterator[Cols]:
         yield _concat(buf)
 
 
-def _batches(
-    kind: Kind, year: int, scale: float, seed: int, rows: int, tick: Callable[[int, int], None] | None = None
-) -> Iterator[pa.RecordBatch]:
+def _batches(kind: Kind, year: int, scale: float, seed: int, rows: int,
+             tick: Callable[[int, int], None] | None = None) -> Iterator[pa.RecordBatch]:
     _check_args(year, scale)
     if rows < 1:
         raise ValueError("batch_rows must be at least 1")
@@ -1718,21 +1385,13 @@ def parse_off(values: Sequence[str]) -> dict[str, datetime]:
                 raise ValueError(v)
             out[code.strip()] = datetime.fromisoformat(when.strip())
         except ValueError:
-            raise ValueError(
-                f"--off {v!r}: expected UNIT@YYYY-MM-DD or UNIT@YYYY-MM-DDTHH:MM, e.g. P01@2024-03-10"
-            ) from None
+            raise ValueError(f"--off {v!r}: expected UNIT@YYYY-MM-DD or UNIT@YYYY-MM-DDTHH:MM, e.g. P01@2024-03-10")\
+                from None
     return out
 
 
-def iter_batches(
-    year: int,
-    scale: float,
-    *,
-    seed: int = 2024,
-    kind: Kind,
-    batch_rows: int = 100_000,
-    off: Mapping[str, datetime] | None = None,
-) -> Iterator[pa.RecordBatch]:
+def iter_batches(year: int, scale: float, *, seed: int = 2024, kind: Kind, batch_rows: int = 100_000,
+                 off: Mapping[str, datetime] | None = None) -> Iterator[pa.RecordBatch]:
     """The same events as ``generate`` writes, as Arrow record batches in time order; ``off``: units switched off
     from a time (``switched_off``), to show a silent source."""
     batches = _batches(kind, year, scale, seed, batch_rows)
@@ -1750,16 +1409,9 @@ class SimSummary:
     files: list[Path]
 
 
-def _write_kind(
-    kind: Kind,
-    year: int,
-    scale: float,
-    seed: int,
-    out_dir: Path,
-    chunk_rows: int,
-    tick: Callable[[int, int], None] | None,
-    off: Mapping[str, datetime] | None = None,
-) -> tuple[list[Path], int, int]:
+def _write_kind(kind: Kind, year: int, scale: float, seed: int, out_dir: Path, chunk_rows: int,
+                tick: Callable[[int, int], None] | None, off: Mapping[str, datetime] | None = None
+                ) -> tuple[list[Path], int, int]:
     """Write one kind's part files; returns (files, rows, dossiers received in the year)."""
     group = chunk_rows if chunk_rows <= 1 << 20 else -(-chunk_rows // -(-chunk_rows // (1 << 20)))
     folder = out_dir / kind
@@ -1814,32 +1466,15 @@ def _worker_main(argv: Sequence[str]) -> None:
         sys.stdout.write(f"progress {done} {total}\n")
         sys.stdout.flush()
 
-    files, rows, received = _write_kind(
-        kind,
-        int(year),
-        float(scale),
-        int(seed),
-        Path(out),
-        int(chunk),
-        tick,
-        {u: datetime.fromisoformat(x) for u, x in json.loads(off).items()},
-    )
-    sys.stdout.write(
-        "result " + json.dumps({"files": [str(f) for f in files], "rows": rows, "received": received}) + "\n"
-    )
+    files, rows, received = _write_kind(kind, int(year), float(scale), int(seed), Path(out), int(chunk), tick,
+                                        {u: datetime.fromisoformat(x) for u, x in json.loads(off).items()})
+    sys.stdout.write("result " + json.dumps({"files": [str(f) for f in files], "rows": rows, "received": received})
+                     + "\n")
 
 
-def generate(
-    year: int,
-    scale: float,
-    out_dir: Path,
-    *,
-    seed: int = 2024,
-    progress: Progress | None = None,
-    chunk_rows: int = 2_000_000,
-    workers: int | None = None,
-    off: Mapping[str, datetime] | None = None,
-) -> SimSummary:
+def generate(year: int, scale: float, out_dir: Path, *, seed: int = 2024, progress: Progress | None = None,
+             chunk_rows: int = 2_000_000, workers: int | None = None, off: Mapping[str, datetime] | None = None
+             ) -> SimSummary:
     """Write ``out_dir/dossier/part-NNNNN.parquet`` and ``out_dir/ndxp/part-NNNNN.parquet`` (snappy).
 
     Files hold ``chunk_rows`` rows each (the last fewer), in row groups of at most about a million;
@@ -1866,18 +1501,8 @@ def generate(
         for kind in ("dossier", "ndxp"):
             results[kind] = _write_kind(kind, year, scale, seed, out_dir, chunk_rows, report(kind), off)
     else:
-        cmd = [
-            sys.executable,
-            "-c",
-            _WORKER,
-            "ndxp",
-            str(year),
-            repr(float(scale)),
-            str(seed),
-            str(out_dir),
-            str(chunk_rows),
-            json.dumps({u: x.isoformat() for u, x in off.items()}),
-        ]
+        cmd = [sys.executable, "-c", _WORKER, "ndxp", str(year), repr(float(scale)), str(seed), str(out_dir),
+               str(chunk_rows), json.dumps({u: x.isoformat() for u, x in off.items()})]
         # the child finds chiso where this process found it, however that was
         env = dict(os.environ)
         src = str(Path(__file__).resolve().parents[2])
@@ -1892,10 +1517,8 @@ def generate(
                 lines.put(line)
             lines.put(None)
 
-        readers = [
-            threading.Thread(target=pump, daemon=True),
-            threading.Thread(target=lambda: err.extend(child.stderr or []), daemon=True),
-        ]
+        readers = [threading.Thread(target=pump, daemon=True),
+                   threading.Thread(target=lambda: err.extend(child.stderr or []), daemon=True)]
         for t in readers:
             t.start()
         done = False
@@ -1935,3 +1558,4 @@ def generate(
     d_files, d_rows, received = results["dossier"]
     n_files, n_rows, _ = results["ndxp"]
     return SimSummary(year, scale, seed, received, d_rows, n_rows, d_files + n_files)
+

@@ -34,16 +34,9 @@ def _check_kinds(kinds: Sequence[str]) -> list[Kind]:
     return out
 
 
-def merged_batches(
-    year: int,
-    scale: float,
-    *,
-    kinds: Sequence[str] = KINDS,
-    batch_rows: int = 1000,
-    seed: int = 2024,
-    limit: int | None = None,
-    off: Mapping[str, datetime] | None = None,
-) -> Iterator[tuple[Kind, pa.RecordBatch]]:
+def merged_batches(year: int, scale: float, *, kinds: Sequence[str] = KINDS, batch_rows: int = 1000,
+                   seed: int = 2024, limit: int | None = None, off: Mapping[str, datetime] | None = None
+                   ) -> Iterator[tuple[Kind, pa.RecordBatch]]:
     """(kind, batch) in time order across kinds, at most ``limit`` events in all; ``off``: units switched off from
     a time (``chiso.simulate.nation.switched_off``)."""
     ks = _check_kinds(kinds)
@@ -79,9 +72,8 @@ def _iso(value: object) -> str:
 def ndjson(batch: pa.RecordBatch) -> bytes:
     """One JSON object a line, nulls as null, datetimes as ISO 8601 without offset."""
     rows = batch.to_pylist()
-    return "".join(json.dumps(r, default=_iso, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows).encode(
-        "utf-8"
-    )
+    return "".join(json.dumps(r, default=_iso, ensure_ascii=False, separators=(",", ":")) + "\n"
+                   for r in rows).encode("utf-8")
 
 
 class _Pacer:
@@ -122,20 +114,9 @@ def _post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str], 
         time.sleep(min(0.2 * 2**attempt, 5.0))
 
 
-def stream_http(
-    base_url: str,
-    token: str,
-    year: int,
-    scale: float,
-    *,
-    kinds: Sequence[str] = KINDS,
-    batch_rows: int = 1000,
-    rate: float | None = None,
-    seed: int = 2024,
-    limit: int | None = None,
-    retries: int = 5,
-    off: Mapping[str, datetime] | None = None,
-) -> int:
+def stream_http(base_url: str, token: str, year: int, scale: float, *, kinds: Sequence[str] = KINDS,
+                batch_rows: int = 1000, rate: float | None = None, seed: int = 2024, limit: int | None = None,
+                retries: int = 5, off: Mapping[str, datetime] | None = None) -> int:
     """POST the events as NDJSON batches to ``{base_url}/api/v1/events/{kind}``; returns the events sent.
 
     A batch is sent again (up to ``retries`` times, with backoff) on a connection error or a 5xx
@@ -145,27 +126,17 @@ def stream_http(
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/x-ndjson"}
     base = base_url.rstrip("/")
     with httpx.Client(timeout=httpx.Timeout(60.0, connect=10.0)) as client:
-        for kind, batch in merged_batches(
-            year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit, off=off
-        ):
+        for kind, batch in merged_batches(year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit,
+                                          off=off):
             time.sleep(pacer.wait_time(batch.num_rows))
             _post(client, f"{base}/api/v1/events/{kind}", ndjson(batch), headers, retries)
             pacer.done(batch.num_rows)
     return pacer.sent
 
 
-async def stream_nats(
-    servers: str,
-    subject_prefix: str,
-    year: int,
-    scale: float,
-    *,
-    kinds: Sequence[str] = KINDS,
-    batch_rows: int = 1000,
-    seed: int = 2024,
-    limit: int | None = None,
-    off: Mapping[str, datetime] | None = None,
-) -> int:
+async def stream_nats(servers: str, subject_prefix: str, year: int, scale: float, *, kinds: Sequence[str] = KINDS,
+                      batch_rows: int = 1000, seed: int = 2024, limit: int | None = None,
+                      off: Mapping[str, datetime] | None = None) -> int:
     """Publish NDJSON batches to JetStream subjects ``{subject_prefix}.{kind}``, each awaiting its ack.
 
     The stream ``CHISO_EVENTS`` (subjects ``{subject_prefix}.>``) is created when missing. Each message
@@ -180,9 +151,8 @@ async def stream_nats(
     try:
         js = nc.jetstream()
         await ensure_stream(js, subject_prefix)
-        for kind, batch in merged_batches(
-            year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit, off=off
-        ):
+        for kind, batch in merged_batches(year, scale, kinds=kinds, batch_rows=batch_rows, seed=seed, limit=limit,
+                                          off=off):
             for part, body in _fit(batch, int(nc.max_payload)):
                 ids = part.column("event_id")
                 msg_id = f"{kind}:{ids[0].as_py()}:{ids[len(ids) - 1].as_py()}"

@@ -421,7 +421,8 @@ class Store:
             for code, period in conn.execute(q):
                 found[code].add(Period.parse(period))
         return {
-            code: sorted(ps, key=lambda p: (p.end, -(p.end - p.start).days), reverse=True) for code, ps in found.items()
+            code: sorted(ps, key=lambda p: (p.end, -(p.end - p.start).days), reverse=True)
+            for code, ps in found.items()
         }
 
     def indicators_with_values(

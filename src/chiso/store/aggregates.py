@@ -163,11 +163,8 @@ class EventBook:
         todo = sorted(batches)
         with self.engine.begin() as conn:
             for i in range(0, len(todo), 500):
-                conn.execute(
-                    update(s.event_batch)
-                    .where(s.event_batch.c.id.in_(todo[i : i + 500]), s.event_batch.c.state == "received")
-                    .values(state="abandoned")
-                )
+                conn.execute(update(s.event_batch).where(s.event_batch.c.id.in_(todo[i:i + 500]),
+                                                         s.event_batch.c.state == "received").values(state="abandoned"))
 
     def stored_by_kind(self) -> dict[str, int]:
         """Events stored per kind, as the applied batches count them (each event once: duplicates are not
@@ -200,24 +197,11 @@ class EventBook:
         """Per kind and state: batches, and the events they received, accepted, found duplicate and rejected."""
         b = s.event_batch.c
         with self.engine.connect() as conn:
-            q = select(
-                b.kind,
-                b.state,
-                func.count(),
-                *(func.coalesce(func.sum(c), 0) for c in (b.events, b.accepted, b.duplicates, b.rejected)),
-            ).group_by(b.kind, b.state)
-            return [
-                {
-                    "kind": str(r[0]),
-                    "state": str(r[1]),
-                    "batches": int(r[2]),
-                    "received": int(r[3]),
-                    "accepted": int(r[4]),
-                    "duplicates": int(r[5]),
-                    "rejected": int(r[6]),
-                }
-                for r in conn.execute(q)
-            ]
+            q = select(b.kind, b.state, func.count(), *(func.coalesce(func.sum(c), 0) for c in (
+                b.events, b.accepted, b.duplicates, b.rejected))).group_by(b.kind, b.state)
+            return [{"kind": str(r[0]), "state": str(r[1]), "batches": int(r[2]), "received": int(r[3]),
+                     "accepted": int(r[4]), "duplicates": int(r[5]), "rejected": int(r[6])}
+                    for r in conn.execute(q)]
 
     def batch(self, batch: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -249,20 +233,13 @@ class EventBook:
         """Daily sums (measure, unit, day, value) added into ``table``'s rows. A batch of a national day holds
         10⁵–10⁶ of them: they go to the driver as plain tuples (SQLite) or by COPY (PostgreSQL), not as one
         statement object per row."""
-
         def chunks() -> Iterator[list[tuple[Any, ...]]]:  # a chunk at a time: a national year's recompute is 10⁸ rows
             for b in data.to_batches(max_chunksize=SUMS_CHUNK):
                 if not b.num_rows:  # a table's empty chunks: nothing to hand over
                     continue
-                yield list(
-                    zip(
-                        b.column("measure").to_pylist(),
-                        b.column("unit").to_pylist(),
-                        b.column("day").cast(pa.string()).to_pylist(),
-                        b.column("value").to_pylist(),
-                        strict=True,
-                    )
-                )
+                yield list(zip(b.column("measure").to_pylist(), b.column("unit").to_pylist(),
+                               b.column("day").cast(pa.string()).to_pylist(), b.column("value").to_pylist(),
+                               strict=True))
 
         if self.engine.dialect.name != "postgresql":
             for chunk in chunks():
@@ -273,10 +250,8 @@ class EventBook:
                 )
             return
         with conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
-            cur.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS sums_in (measure varchar(100), unit varchar(50), day date, "
-                "value bigint) ON COMMIT DELETE ROWS"
-            )
+            cur.execute("CREATE TEMP TABLE IF NOT EXISTS sums_in (measure varchar(100), unit varchar(50), day date, "
+                        "value bigint) ON COMMIT DELETE ROWS")
             with cur.copy("COPY sums_in (measure, unit, day, value) FROM STDIN") as copy:
                 for chunk in chunks():
                     for r in chunk:
@@ -297,9 +272,8 @@ class EventBook:
         first = s.event_first_seen.c.first_day
         earliest = func.min if self.engine.dialect.name == "sqlite" else func.least
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["measure", "unit", "key"], set_={"first_day": earliest(first, stmt.excluded.first_day)}
-            ),
+            stmt.on_conflict_do_update(index_elements=["measure", "unit", "key"],
+                                       set_={"first_day": earliest(first, stmt.excluded.first_day)}),
             fs,
         )
 
@@ -311,7 +285,7 @@ class EventBook:
         with self.engine.begin() as conn:
             for table, data in ((s.event_agg, daily), (s.event_agg_local, local)):
                 for i in range(0, len(todo), 500):
-                    conn.execute(delete(table).where(table.c.day.in_(todo[i : i + 500])))
+                    conn.execute(delete(table).where(table.c.day.in_(todo[i:i + 500])))
                 if data.num_rows:
                     self._add_sums(conn, table.name, data)  # into emptied days: the sums themselves
             self._merge_first_seen(conn, first_seen)
@@ -322,22 +296,11 @@ class EventBook:
         at = now()
         stmt = self._insert()(s.event_reject).on_conflict_do_nothing(index_elements=["dedup_key"])
         for i in range(0, len(rejects), 50_000):
-            conn.execute(
-                stmt,
-                [
-                    {
-                        "batch": batch,
-                        "kind": SUBUNIT_REJECT_KIND,
-                        "source": source,
-                        "received_at": at,
-                        "position": None,
-                        "raw": r.raw,
-                        "reason": r.reason,
-                        "dedup_key": subunit_reject_key(r.unit, r.event_id),
-                    }
-                    for r in rejects[i : i + 50_000]
-                ],
-            )
+            conn.execute(stmt, [
+                {"batch": batch, "kind": SUBUNIT_REJECT_KIND, "source": source, "received_at": at, "position": None,
+                 "raw": r.raw, "reason": r.reason, "dedup_key": subunit_reject_key(r.unit, r.event_id)}
+                for r in rejects[i:i + 50_000]
+            ])
 
     def replace_all(self, daily: pa.Table, first_seen: pa.Table, local: pa.Table | None = None) -> None:
         """Install a full recompute (all or nothing); ``local``: the per-commune aggregates (None: left as they are)."""
@@ -351,9 +314,8 @@ class EventBook:
                     self._add_sums(conn, table.name, data)
             self._merge_first_seen(conn, first_seen)
 
-    def differences(
-        self, fresh: pa.Table, *, local: bool = False, days: Collection[date] | None = None, sample: int = 3
-    ) -> tuple[int, list[tuple[str, str, date]]]:
+    def differences(self, fresh: pa.Table, *, local: bool = False, days: Collection[date] | None = None,
+                    sample: int = 3) -> tuple[int, list[tuple[str, str, date]]]:
         """How many (measure, unit, day) sums of ``fresh`` differ from the kept ones (per province, or per commune
         with ``local``; only ``days`` if given), and the first few. Compared one measure at a time, as Arrow
         tables: a national year's kept sums (10⁸ rows per commune) never sit in memory whole."""
@@ -371,14 +333,9 @@ class EventBook:
                 q = q.where(c.day.in_(wanted))
             with self.engine.connect() as conn:
                 got = [tuple(r) for r in conn.execute(q)]
-            kept = pa.Table.from_arrays(
-                [
-                    pa.array([r[0] for r in got], pa.string()),
-                    pa.array([r[1] for r in got], pa.date32()),
-                    pa.array([int(r[2]) for r in got], pa.int64()),
-                ],
-                schema=schema,
-            )
+            kept = pa.Table.from_arrays([pa.array([r[0] for r in got], pa.string()),
+                                         pa.array([r[1] for r in got], pa.date32()),
+                                         pa.array([int(r[2]) for r in got], pa.int64())], schema=schema)
             del got
             new = fresh.filter(pc.equal(fresh.column("measure"), m)).select(["unit", "day", "value"])
             new = new.cast(pa.schema([("unit", pa.string()), ("day", pa.date32()), ("value", pa.int64())]))
@@ -392,10 +349,8 @@ class EventBook:
             count += bad.num_rows
             if len(first) < sample and bad.num_rows:
                 bad = bad.sort_by([("unit", "ascending"), ("day", "ascending")]).slice(0, sample - len(first))
-                first += [
-                    (m, u, d)
-                    for u, d in zip(bad.column("unit").to_pylist(), bad.column("day").to_pylist(), strict=True)
-                ]
+                first += [(m, u, d) for u, d in zip(bad.column("unit").to_pylist(), bad.column("day").to_pylist(),
+                                                     strict=True)]
         return count, first
 
     def all_daily(self) -> dict[tuple[str, str, date], int]:
@@ -414,13 +369,13 @@ class EventBook:
     def by_unit(self, measure: str, units: Collection[str] | None, start: date | None, end: date) -> dict[str, int]:
         return self._by_unit(s.event_agg, measure, units, start, end)
 
-    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None, end: date) -> dict[str, int]:
+    def by_unit_local(self, measure: str, communes: Collection[str], start: date | None,
+                      end: date) -> dict[str, int]:
         """``by_unit`` per commune (``event_agg_local``): commune → total; a commune without events is absent."""
         return self._by_unit(s.event_agg_local, measure, communes, start, end)
 
-    def by_unit_many_local(
-        self, measures: Collection[str], communes: Collection[str] | None, start: date | None, end: date
-    ) -> dict[str, dict[str, int]]:
+    def by_unit_many_local(self, measures: Collection[str], communes: Collection[str] | None, start: date | None,
+                           end: date) -> dict[str, dict[str, int]]:
         return self._by_unit_many(s.event_agg_local, measures, communes, start, end)
 
     def _local_pk_index(self, table: Any, units: Collection[str] | None) -> str | None:
@@ -437,26 +392,22 @@ class EventBook:
         name = self._local_pk[0]
         return name if name is not None and name.replace("_", "").isalnum() else None
 
-    def _local_by_pk(
-        self, index: str, measures: Collection[str], units: Collection[str], start: date | None, end: date
-    ) -> list[tuple[str, str, int]]:
+    def _local_by_pk(self, index: str, measures: Collection[str], units: Collection[str], start: date | None,
+                     end: date) -> list[tuple[str, str, int]]:
         """(measure, commune, total) of the named communes, read through ``index`` (see ``_local_pk_index``). Plain
         placeholders: compiling thousands of expanding parameters costs more than the read (the national ranking)."""
         ms, us = sorted(measures), sorted(units)
         since = " AND day >= ?" if start is not None else ""
-        sql = (
-            f"SELECT measure, unit, SUM(value) FROM event_agg_local INDEXED BY {index} "
-            f"WHERE measure IN ({', '.join('?' * len(ms))}) AND unit IN ({', '.join('?' * len(us))}) "
-            f"AND day <= ?{since} GROUP BY measure, unit"
-        )
+        sql = (f"SELECT measure, unit, SUM(value) FROM event_agg_local INDEXED BY {index} "
+               f"WHERE measure IN ({', '.join('?' * len(ms))}) AND unit IN ({', '.join('?' * len(us))}) "
+               f"AND day <= ?{since} GROUP BY measure, unit")
         # the Date type's SQLite storage: ISO text, compared as text
         params = (*ms, *us, end.isoformat(), *([start.isoformat()] if start is not None else []))
         with self.engine.connect() as conn:
             return [(r[0], r[1], int(r[2])) for r in conn.exec_driver_sql(sql, params)]
 
-    def _by_unit(
-        self, table: Any, measure: str, units: Collection[str] | None, start: date | None, end: date
-    ) -> dict[str, int]:
+    def _by_unit(self, table: Any, measure: str, units: Collection[str] | None, start: date | None,
+                 end: date) -> dict[str, int]:
         index = self._local_pk_index(table, units)
         if index is not None and units is not None:
             return {u: v for _, u, v in self._local_by_pk(index, [measure], units, start, end)} if units else {}
@@ -469,15 +420,13 @@ class EventBook:
         with self.engine.connect() as conn:
             return {r[0]: int(r[1]) for r in conn.execute(q.group_by(c.unit))}
 
-    def by_unit_many(
-        self, measures: Collection[str], units: Collection[str] | None, start: date | None, end: date
-    ) -> dict[str, dict[str, int]]:
+    def by_unit_many(self, measures: Collection[str], units: Collection[str] | None, start: date | None,
+                     end: date) -> dict[str, dict[str, int]]:
         """``by_unit`` of several measures in one query: measure → unit → total (a measure without rows is absent)."""
         return self._by_unit_many(s.event_agg, measures, units, start, end)
 
-    def _by_unit_many(
-        self, table: Any, measures: Collection[str], units: Collection[str] | None, start: date | None, end: date
-    ) -> dict[str, dict[str, int]]:
+    def _by_unit_many(self, table: Any, measures: Collection[str], units: Collection[str] | None,
+                      start: date | None, end: date) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         index = self._local_pk_index(table, units)
         if index is not None and units is not None:
@@ -551,11 +500,8 @@ class EventBook:
     def active_source(self, id: str) -> EventSourceRecord | None:
         """A source by its id, as it stands now (None: unknown or revoked)."""
         with self.engine.connect() as conn:
-            r = (
-                conn.execute(select(s.event_source).where(s.event_source.c.id == id, s.event_source.c.active.is_(True)))
-                .mappings()
-                .first()
-            )
+            r = conn.execute(select(s.event_source).where(s.event_source.c.id == id,
+                                                          s.event_source.c.active.is_(True))).mappings().first()
         return _source(r) if r else None
 
     def revoke_source(self, id: str) -> bool:

@@ -28,14 +28,8 @@ from chiso.catalogue.events import DERIVED_COLUMNS, EVENT_KINDS, LATER_COLUMNS
 from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.errors import WorkspaceError
 
-_ARROW = {
-    str: pa.string(),
-    bool: pa.bool_(),
-    int: pa.int64(),
-    float: pa.float64(),
-    datetime: pa.timestamp("us"),
-    date: pa.date32(),
-}
+_ARROW = {str: pa.string(), bool: pa.bool_(), int: pa.int64(), float: pa.float64(), datetime: pa.timestamp("us"),
+          date: pa.date32()}
 # how an export partitions each kind's events: (the Hive folder's column, its strftime format)
 PARTITIONS = {"month": ("month", "%Y-%m"), "day": ("date", "%Y-%m-%d")}
 _DUCK = {str: "VARCHAR", bool: "BOOLEAN", int: "BIGINT", float: "DOUBLE", datetime: "TIMESTAMP", date: "DATE"}
@@ -141,8 +135,7 @@ class EventStore:
         try:
             con.register("incoming", rows)
             lo, hi, first, last = con.execute(
-                "SELECT min(day), max(day), min(event_id), max(event_id) FROM incoming"
-            ).fetchall()[0]
+                "SELECT min(day), max(day), min(event_id), max(event_id) FROM incoming").fetchall()[0]
             # the window that keeps one of each (unit, id) is costly: only when the batch repeats an id at all, which
             # ids in increasing order (as systems export them) rule out for a fraction of counting the distinct ones
             fresh = "incoming"
@@ -223,12 +216,9 @@ EXPORT_MARKER = "_chiso_export.json"  # written last: a reader sees a finished e
 
 def _write_marker(out_dir: Path, by: str, days: Collection[date] | None) -> None:
     last = read_export_marker(out_dir)
-    marker = {
-        "seq": (last["seq"] + 1) if last else 1,
-        "by": by,
-        "days": None if days is None else [d.isoformat() for d in sorted(set(days))],
-        "at": datetime.now().isoformat(timespec="seconds"),
-    }
+    marker = {"seq": (last["seq"] + 1) if last else 1, "by": by,
+              "days": None if days is None else [d.isoformat() for d in sorted(set(days))],
+              "at": datetime.now().isoformat(timespec="seconds")}
     tmp = out_dir / f".{EXPORT_MARKER}.tmp"
     tmp.write_text(json.dumps(marker), encoding="utf-8")
     os.replace(tmp, out_dir / EXPORT_MARKER)

@@ -47,18 +47,9 @@ class Subscription:
 
     def public(self) -> dict[str, Any]:
         """What the API and the CLI show: never the secret."""
-        return {
-            "id": self.id,
-            "unit": self.unit,
-            "below": self.below,
-            "indicator": self.indicator,
-            "kind": self.kind,
-            "report": self.report,
-            "channel": self.channel,
-            "target": self.target,
-            "lang": self.lang,
-            "created_at": self.created_at.isoformat(),
-        }
+        return {"id": self.id, "unit": self.unit, "below": self.below, "indicator": self.indicator,
+                "kind": self.kind, "report": self.report, "channel": self.channel, "target": self.target,
+                "lang": self.lang, "created_at": self.created_at.isoformat()}
 
 
 @dataclass(frozen=True)
@@ -76,20 +67,8 @@ class Delivery:
 
 
 def _sub(r: Any) -> Subscription:
-    return Subscription(
-        r["id"],
-        r["user_id"],
-        r["unit"],
-        bool(r["below"]),
-        r["indicator"],
-        r["kind"],
-        r["report"],
-        r["channel"],
-        r["target"],
-        r["secret"],
-        r["lang"],
-        r["created_at"],
-    )
+    return Subscription(r["id"], r["user_id"], r["unit"], bool(r["below"]), r["indicator"], r["kind"], r["report"],
+                        r["channel"], r["target"], r["secret"], r["lang"], r["created_at"])
 
 
 class NotifyBook:
@@ -101,36 +80,12 @@ class NotifyBook:
         return ins.on_conflict_do_nothing()
 
     # subscriptions ------------------------------------------------------------------------------------------------
-    def subscribe(
-        self,
-        user_id: int,
-        *,
-        unit: str,
-        below: bool,
-        indicator: str | None,
-        kind: str | None,
-        report: str | None,
-        channel: str,
-        target: str | None,
-        secret: str | None,
-        lang: str,
-    ) -> Subscription:
+    def subscribe(self, user_id: int, *, unit: str, below: bool, indicator: str | None, kind: str | None,
+                  report: str | None, channel: str, target: str | None, secret: str | None, lang: str) -> Subscription:
         with self.engine.begin() as conn:
-            res = conn.execute(
-                insert(s.subscription).values(
-                    user_id=user_id,
-                    unit=unit,
-                    below=below,
-                    indicator=indicator,
-                    kind=kind,
-                    report=report,
-                    channel=channel,
-                    target=target,
-                    secret=secret,
-                    lang=lang,
-                    created_at=now(),
-                )
-            )
+            res = conn.execute(insert(s.subscription).values(
+                user_id=user_id, unit=unit, below=below, indicator=indicator, kind=kind, report=report,
+                channel=channel, target=target, secret=secret, lang=lang, created_at=now()))
             sid = int(res.inserted_primary_key[0])  # type: ignore[index]
             return _sub(conn.execute(select(s.subscription).where(s.subscription.c.id == sid)).mappings().one())
 
@@ -146,12 +101,8 @@ class NotifyBook:
 
     def count(self, user_id: int) -> int:
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    select(func.count()).select_from(s.subscription).where(s.subscription.c.user_id == user_id)
-                ).scalar()
-                or 0
-            )
+            return int(conn.execute(select(func.count()).select_from(s.subscription)
+                                    .where(s.subscription.c.user_id == user_id)).scalar() or 0)
 
     def any(self) -> bool:
         with self.engine.connect() as conn:
@@ -186,19 +137,9 @@ class NotifyBook:
         at = now()
         made = 0
         for sub, item, warning in items:
-            res = conn.execute(
-                self._insert_ignoring_duplicates(s.delivery)
-                .values(
-                    subscription=sub,
-                    item=item,
-                    warning=warning,
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=at,
-                    created_at=at,
-                )
-                .returning(s.delivery.c.id)
-            )
+            res = conn.execute(self._insert_ignoring_duplicates(s.delivery).values(
+                subscription=sub, item=item, warning=warning, state="pending", attempts=0, next_attempt_at=at,
+                created_at=at).returning(s.delivery.c.id))
             made += res.first() is not None  # a row back: inserted (rowcount is -1 under RETURNING on PostgreSQL)
         return made
 
@@ -209,17 +150,15 @@ class NotifyBook:
         with self.engine.begin() as conn:
             made = self._add(conn, items)
             conn.execute(self._insert_ignoring_duplicates(s.notify_cursor).values(name=cursor, position=position))
-            conn.execute(
-                update(s.notify_cursor).where(cc.name == cursor, cc.position < position).values(position=position)
-            )  # never backwards (a slower dispatcher's older view)
+            conn.execute(update(s.notify_cursor).where(cc.name == cursor, cc.position < position)
+                         .values(position=position))  # never backwards (a slower dispatcher's older view)
         return made
 
     # claiming and finishing ---------------------------------------------------------------------------------------
     def _claimable(self, at: datetime) -> Any:
         d = s.delivery.c
-        return or_(
-            and_(d.state == "pending", d.next_attempt_at <= at), and_(d.state == "sending", d.claimed_until < at)
-        )
+        return or_(and_(d.state == "pending", d.next_attempt_at <= at),
+                   and_(d.state == "sending", d.claimed_until < at))
 
     def claim(self, lease: float, limit: int = 100) -> list[Delivery]:
         """Deliveries due now, each claimed by one conditional UPDATE: a row another process claimed in between is
@@ -231,11 +170,8 @@ class NotifyBook:
         mine = []
         for did in ids:
             with self.engine.begin() as conn:
-                won = conn.execute(
-                    update(s.delivery)
-                    .where(d.id == did, self._claimable(at))
-                    .values(state="sending", claimed_until=at + timedelta(seconds=lease), attempts=d.attempts + 1)
-                ).rowcount
+                won = conn.execute(update(s.delivery).where(d.id == did, self._claimable(at)).values(
+                    state="sending", claimed_until=at + timedelta(seconds=lease), attempts=d.attempts + 1)).rowcount
             if won:
                 mine.append(did)
         return self.deliveries(ids=mine)
@@ -256,19 +192,11 @@ class NotifyBook:
             v = conn.execute(select(func.min(d.next_attempt_at)).where(d.state == "pending")).scalar()
         return v
 
-    def deliveries(
-        self,
-        *,
-        ids: list[int] | None = None,
-        user_id: int | None = None,
-        channel: str | None = None,
-        states: Iterable[str] | None = None,
-        limit: int = 1000,
-    ) -> list[Delivery]:
+    def deliveries(self, *, ids: list[int] | None = None, user_id: int | None = None, channel: str | None = None,
+                   states: Iterable[str] | None = None, limit: int = 1000) -> list[Delivery]:
         d, c = s.delivery.c, s.subscription.c
         q = select(s.delivery, *[col.label(f"s_{col.name}") for col in s.subscription.c]).join(
-            s.subscription, c.id == d.subscription
-        )
+            s.subscription, c.id == d.subscription)
         if ids is not None:
             q = q.where(d.id.in_(ids))
         if user_id is not None:
@@ -281,18 +209,6 @@ class NotifyBook:
         with self.engine.connect() as conn:
             for r in conn.execute(q.order_by(d.id.desc()).limit(limit)).mappings():
                 sub = _sub({k[2:]: v for k, v in r.items() if k.startswith("s_")})
-                out.append(
-                    Delivery(
-                        int(r["id"]),
-                        sub,
-                        r["item"],
-                        r["warning"],
-                        r["state"],
-                        int(r["attempts"]),
-                        r["last_error"],
-                        r["created_at"],
-                        r["sent_at"],
-                        r["read_at"],
-                    )
-                )
+                out.append(Delivery(int(r["id"]), sub, r["item"], r["warning"], r["state"], int(r["attempts"]),
+                                    r["last_error"], r["created_at"], r["sent_at"], r["read_at"]))
         return out

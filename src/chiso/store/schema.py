@@ -105,7 +105,6 @@ audit = Table(
     Column("after", JSON),
 )
 
-
 def _daily_sums(name: str) -> Table:
     """Kept event aggregates: a measure's value per unit and day. The covering index answers the nation's sums
     (every unit of a measure by day) and a group's sums over a period from the index alone."""

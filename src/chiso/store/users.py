@@ -124,10 +124,8 @@ class UserBook:
             conn.execute(delete(s.login_attempt).where(a.at <= since))
             wait = 0.0
             for key, limit in keys.items():
-                times = [
-                    float(r[0])
-                    for r in conn.execute(select(a.at).where(a.key == key, a.at > since).order_by(a.at).limit(limit))
-                ]
+                times = [float(r[0]) for r in conn.execute(
+                    select(a.at).where(a.key == key, a.at > since).order_by(a.at).limit(limit))]
                 if len(times) >= limit:
                     wait = max(wait, times[0] + window - at, 0.001)
             if wait == 0:
@@ -232,20 +230,16 @@ class UserBook:
         c = s.login_lockout.c
         name = username[:100]
         with self.engine.begin() as conn:
-            conn.execute(
-                delete(s.login_lockout).where(
-                    c.updated_at < t - LOCKOUT, or_(c.locked_until.is_(None), c.locked_until <= t)
-                )
-            )
+            conn.execute(delete(s.login_lockout).where(
+                c.updated_at < t - LOCKOUT, or_(c.locked_until.is_(None), c.locked_until <= t)))
         with self.engine.begin() as conn:
             query = select(c.failed, c.locked_until).where(c.name == name).with_for_update()
             row = conn.execute(query).first()
             if row is None:
                 try:
                     with conn.begin_nested():  # another node may add the same name at the same moment
-                        conn.execute(
-                            insert(s.login_lockout).values(name=name, failed=0, locked_until=None, updated_at=t)
-                        )
+                        conn.execute(insert(s.login_lockout).values(name=name, failed=0, locked_until=None,
+                                                                    updated_at=t))
                 except IntegrityError:
                     pass
                 row = conn.execute(query).first()
@@ -255,11 +249,8 @@ class UserBook:
                 return "locked"
             failed += 1
             locked = failed >= MAX_FAILED
-            conn.execute(
-                update(s.login_lockout)
-                .where(c.name == name)
-                .values(failed=0 if locked else failed, locked_until=t + LOCKOUT if locked else None, updated_at=t)
-            )
+            conn.execute(update(s.login_lockout).where(c.name == name).values(
+                failed=0 if locked else failed, locked_until=t + LOCKOUT if locked else None, updated_at=t))
             return "locked" if locked else "unknown"
 
     def record(

@@ -25,30 +25,14 @@ MAX_LIST = 10_000  # the most warnings one listing returns
 
 
 def _record(r: Any) -> WarningRecord:
-    return WarningRecord(
-        r["id"],
-        r["key"],
-        r["kind"],
-        r["unit"],
-        r["subject"],
-        r["period"],
-        r["expected"],
-        r["seen"],
-        r["since"],
-        dict(r["detail"] or {}),
-        r["state"],
-        bool(r["active"]),
-        r["first_seen"],
-        r["last_seen"],
-        r["state_by"],
-        r["state_at"],
-    )
+    return WarningRecord(r["id"], r["key"], r["kind"], r["unit"], r["subject"], r["period"], r["expected"], r["seen"],
+                         r["since"], dict(r["detail"] or {}), r["state"], bool(r["active"]), r["first_seen"],
+                         r["last_seen"], r["state_by"], r["state_at"])
 
 
 class WarningBook:
-    def __init__(
-        self, engine: Engine, *, write: Callable[[], AbstractContextManager[Connection]], audit: Callable[..., None]
-    ) -> None:
+    def __init__(self, engine: Engine, *, write: Callable[[], AbstractContextManager[Connection]],
+                 audit: Callable[..., None]) -> None:
         self.engine = engine
         self._write = write
         self._audit = audit
@@ -69,35 +53,20 @@ class WarningBook:
         with self._write() as conn:
             stored: dict[str, Any] = {}
             for i in range(0, len(keys), 500):
-                for r in conn.execute(select(s.warning).where(c.key.in_(keys[i : i + 500]))).mappings():
+                for r in conn.execute(select(s.warning).where(c.key.in_(keys[i:i + 500]))).mappings():
                     stored[r["key"]] = r
             for key, f in found.items():
                 values = {"expected": f.expected, "seen": f.seen, "detail": f.detail, "last_seen": at, "active": True}
                 old = stored.get(key)
                 if old is None:
-                    wid = int(
-                        conn.execute(
-                            insert(s.warning).values(
-                                key=key,
-                                kind=f.kind,
-                                unit=f.unit,
-                                subject=f.subject,
-                                period=f.period,
-                                since=f.since,
-                                state="new",
-                                first_seen=at,
-                                **values,
-                            )
-                        ).inserted_primary_key[0]
-                    )  # type: ignore[index]
+                    wid = int(conn.execute(insert(s.warning).values(
+                        key=key, kind=f.kind, unit=f.unit, subject=f.subject, period=f.period, since=f.since,
+                        state="new", first_seen=at, **values)).inserted_primary_key[0])  # type: ignore[index]
                     self._log(conn, wid, at, SYSTEM, "raised")
                     counts["raised"] += 1
                 elif old["state"] == "resolved" and not old["active"]:  # cleared, and back: raised again
-                    conn.execute(
-                        update(s.warning)
-                        .where(c.id == old["id"])
-                        .values(since=f.since, state="new", state_by=None, state_at=None, **values)
-                    )
+                    conn.execute(update(s.warning).where(c.id == old["id"]).values(
+                        since=f.since, state="new", state_by=None, state_at=None, **values))
                     self._log(conn, old["id"], at, SYSTEM, "reopened")
                     counts["raised"] += 1
                 else:
@@ -126,20 +95,9 @@ class WarningBook:
             if old["state"] != state:
                 conn.execute(update(s.warning).where(c.id == wid).values(state=state, state_by=actor, state_at=at))
                 self._log(conn, wid, at, actor, state)
-                self._audit(
-                    conn,
-                    actor,
-                    "warning",
-                    f"warning {wid}: {old['state']} → {state}",
-                    entity="warning",
-                    entity_id=str(wid),
-                    action=state,
-                    unit=old["unit"],
-                    period=old["period"],
-                    indicator=old["subject"][:100],
-                    before={"state": old["state"]},
-                    after={"state": state},
-                )
+                self._audit(conn, actor, "warning", f"warning {wid}: {old['state']} → {state}", entity="warning",
+                            entity_id=str(wid), action=state, unit=old["unit"], period=old["period"],
+                            indicator=old["subject"][:100], before={"state": old["state"]}, after={"state": state})
             r = conn.execute(select(s.warning).where(c.id == wid)).mappings().one()
         return _record(r)
 
@@ -148,14 +106,8 @@ class WarningBook:
             r = conn.execute(select(s.warning).where(s.warning.c.id == wid)).mappings().first()
         return _record(r) if r else None
 
-    def find(
-        self,
-        *,
-        units: Collection[str] | None = None,
-        kinds: Collection[str] | None = None,
-        states: Collection[str] | None = None,
-        limit: int = MAX_LIST,
-    ) -> list[WarningRecord]:
+    def find(self, *, units: Collection[str] | None = None, kinds: Collection[str] | None = None,
+             states: Collection[str] | None = None, limit: int = MAX_LIST) -> list[WarningRecord]:
         """Warnings, the newest moves first; ``units``: only these (a user's scope)."""
         c = s.warning.c
         q = select(s.warning)
@@ -179,13 +131,8 @@ class WarningBook:
         """(log id, warning) of every warning raised or raised again after the log's id ``after``, in order: a
         subscriber keeps the last id it delivered and asks from there."""
         lg, w = s.warning_log.c, s.warning.c
-        q = (
-            select(lg.id.label("log_id"), s.warning)
-            .join(s.warning, w.id == lg.warning)
-            .where(lg.id > after, lg.action.in_(["raised", "reopened"]))
-            .order_by(lg.id)
-            .limit(limit)
-        )
+        q = (select(lg.id.label("log_id"), s.warning).join(s.warning, w.id == lg.warning)
+             .where(lg.id > after, lg.action.in_(["raised", "reopened"])).order_by(lg.id).limit(limit))
         with self.engine.connect() as conn:
             return [(int(r["log_id"]), _record(r)) for r in conn.execute(q).mappings()]
 
@@ -197,10 +144,8 @@ class WarningBook:
         """A warning's moves: (when, who, what), oldest first."""
         lg = s.warning_log.c
         with self.engine.connect() as conn:
-            return [
-                (r[0], r[1], r[2])
-                for r in conn.execute(select(lg.at, lg.actor, lg.action).where(lg.warning == wid).order_by(lg.id))
-            ]
+            return [(r[0], r[1], r[2]) for r in conn.execute(
+                select(lg.at, lg.actor, lg.action).where(lg.warning == wid).order_by(lg.id))]
 
     # what the checks read --------------------------------------------------------------------------------------
     def source_hours(self, start: datetime) -> dict[str, dict[datetime, float]]:

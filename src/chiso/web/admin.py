@@ -166,9 +166,8 @@ class RejectsContext(Context):
 def layout(request: Request) -> AdminLayout:
     lang = lang_of(request)
     done = request.query_params.get("done")
-    return AdminLayout(
-        done=t(f"admin.done.{done}", lang) if done in DONE else None, role_label=lambda r: role_label(r, lang)
-    )
+    return AdminLayout(done=t(f"admin.done.{done}", lang) if done in DONE else None,
+                       role_label=lambda r: role_label(r, lang))
 
 
 def _page(request: Request, name: str, ctx: Context, status: int = 200) -> Response:
@@ -196,7 +195,8 @@ def _definition(value: Any) -> str:
 
 async def _form(request: Request) -> tuple[dict[str, str], dict[str, list[str]]]:
     form = await request.form()
-    return ({k: str(v) for k, v in form.items()}, {k: [str(x) for x in form.getlist(k)] for k in form})
+    return ({k: str(v) for k, v in form.items()},
+            {k: [str(x) for x in form.getlist(k)] for k in form})
 
 
 def _check_csrf(request: Request, form: Mapping[str, str]) -> None:
@@ -206,32 +206,18 @@ def _check_csrf(request: Request, form: Mapping[str, str]) -> None:
         raise PermissionDenied(t("admin.csrf", lang_of(request))) from exc
 
 
-router = APIRouter(
-    prefix="/admin",
-    tags=["admin"],
-    include_in_schema=False,
-    dependencies=[Depends(page_errors(error_page("admin_error.html", _error_context, no_store=True)))],
-)
+router = APIRouter(prefix="/admin", tags=["admin"], include_in_schema=False,
+                   dependencies=[Depends(page_errors(error_page("admin_error.html", _error_context, no_store=True)))])
 
 
 @router.get("")
 def index(request: Request, ws: WorkspaceDep, user: Admin) -> Response:
     cat = ws.catalogue
-    return _page(
-        request,
-        "admin_index.html",
-        IndexContext(
-            counts={
-                "indicators": len(cat.indicators),
-                "datasets": len(cat.datasets),
-                "units": len(cat.units),
-                "users": len(ws.store.users.all()),
-                "sources": len(ws.store.events.sources()),
-                "rejects": len(ws.store.events.rejects(limit=100_000)),
-                "targets": ws.store.table_counts().get("target", 0),
-            }
-        ),
-    )
+    return _page(request, "admin_index.html", IndexContext(counts={
+        "indicators": len(cat.indicators), "datasets": len(cat.datasets), "units": len(cat.units),
+        "users": len(ws.store.users.all()), "sources": len(ws.store.events.sources()),
+        "rejects": len(ws.store.events.rejects(limit=100_000)),
+        "targets": ws.store.table_counts().get("target", 0)}))
 
 
 # --- indicators ---------------------------------------------------------------------------------------------
@@ -240,16 +226,9 @@ def indicators(request: Request, ws: WorkspaceDep, user: Admin, pillar: str | No
     lang = lang_of(request)
     cat = ws.catalogue
     rows = [i for i in cat.indicators.values() if not pillar or i.pillar.value == pillar]
-    return _page(
-        request,
-        "admin_indicators.html",
-        IndicatorsContext(
-            rows=sorted(rows, key=lambda i: (list(Pillar).index(i.pillar), i.code)),
-            pillar=pillar or "",
-            pillars=[(p.value, PILLAR_NAMES[p].get(lang)) for p in Pillar],
-            event_derived=set(cat.event_indicators),
-        ),
-    )
+    return _page(request, "admin_indicators.html", IndicatorsContext(
+        rows=sorted(rows, key=lambda i: (list(Pillar).index(i.pillar), i.code)), pillar=pillar or "",
+        pillars=[(p.value, PILLAR_NAMES[p].get(lang)) for p in Pillar], event_derived=set(cat.event_indicators)))
 
 
 @router.get("/indicators/{code}")
@@ -260,24 +239,17 @@ def indicator(request: Request, code: str, ws: WorkspaceDep, user: Admin) -> Res
         raise _refuse(request, 404, "admin.no_indicator", code=code)
     lang = lang_of(request)
     ei = cat.event_indicators.get(code)
-    return _page(
-        request,
-        "admin_indicator.html",
-        IndicatorContext(
-            ind=ind,
-            pillar_name=PILLAR_NAMES[ind.pillar].get(lang),
-            definition=[(k, _definition(v)) for k, v in ind.model_dump(mode="json").items()],
-            event=[(k, _definition(v)) for k, v in ei.model_dump(mode="json").items()] if ei else [],
-            datasets=[d for d in cat.datasets.values() if code in d.indicators],
-            targets=ws.store.targets(indicator=code),
-        ),
-    )
+    return _page(request, "admin_indicator.html", IndicatorContext(
+        ind=ind, pillar_name=PILLAR_NAMES[ind.pillar].get(lang),
+        definition=[(k, _definition(v)) for k, v in ind.model_dump(mode="json").items()],
+        event=[(k, _definition(v)) for k, v in ei.model_dump(mode="json").items()] if ei else [],
+        datasets=[d for d in cat.datasets.values() if code in d.indicators],
+        targets=ws.store.targets(indicator=code)))
 
 
 # --- targets ----------------------------------------------------------------------------------------------------
-def targets_context(
-    ws: Workspace, query: Mapping[str, str], *, errors: list[str] | None = None, entry: Mapping[str, str] | None = None
-) -> TargetsContext:
+def targets_context(ws: Workspace, query: Mapping[str, str], *, errors: list[str] | None = None,
+                    entry: Mapping[str, str] | None = None) -> TargetsContext:
     cat = ws.catalogue
     ind, unit = query.get("indicator") or None, query.get("unit") or None
     rows = ws.store.targets(indicator=ind if ind in cat.indicators else None, units=[unit] if unit else None)
@@ -285,51 +257,23 @@ def targets_context(
     if not edit and query.get("edit"):
         found = [x for x in rows if x.period == query.get("period")] if ind and unit else []
         # the value as an input shows it so that it reads back exactly (no "1.23457e+06", no ambiguous "1.234")
-        edit = (
-            {"indicator": ind or "", "unit": unit or "", "period": query.get("period", "")}
-            if not found
-            else {
-                "indicator": found[0].indicator,
-                "unit": found[0].unit,
-                "period": found[0].period,
-                "value": input_number(found[0].value, "en"),
-                "source": found[0].source or "",
-                "paragraph": str(found[0].paragraph or ""),
-                "note": found[0].note or "",
-            }
-        )
+        edit = ({"indicator": ind or "", "unit": unit or "", "period": query.get("period", "")} if not found else
+                {"indicator": found[0].indicator, "unit": found[0].unit, "period": found[0].period,
+                 "value": input_number(found[0].value, "en"), "source": found[0].source or "",
+                 "paragraph": str(found[0].paragraph or ""), "note": found[0].note or ""})
     history = []
     if edit.get("indicator") and edit.get("unit") and edit.get("period"):
-        history = [
-            a
-            for a in ws.store.history(indicator=edit["indicator"], unit=edit["unit"], period=edit["period"])
-            if a.entity == "target"
-        ]
-    return TargetsContext(
-        rows=rows[:1000],
-        total=len(rows),
-        indicator=ind or "",
-        unit=unit or "",
-        edit=edit,
-        errors=errors or [],
-        history=history,
-        indicators=sorted(cat.indicators),
-        units=sorted(cat.units),
-        sources=sorted(ws.store.sources()),
-    )
+        history = [a for a in ws.store.history(indicator=edit["indicator"], unit=edit["unit"],
+                                               period=edit["period"]) if a.entity == "target"]
+    return TargetsContext(rows=rows[:1000], total=len(rows), indicator=ind or "", unit=unit or "", edit=edit,
+                          errors=errors or [], history=history, indicators=sorted(cat.indicators),
+                          units=sorted(cat.units), sources=sorted(ws.store.sources()))
 
 
-def targets_page(
-    request: Request,
-    ws: Workspace,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    entry: Mapping[str, str] | None = None,
-) -> Response:
-    return _page(
-        request, "admin_targets.html", targets_context(ws, request.query_params, errors=errors, entry=entry), status
-    )
+def targets_page(request: Request, ws: Workspace, *, status: int = 200, errors: list[str] | None = None,
+                 entry: Mapping[str, str] | None = None) -> Response:
+    return _page(request, "admin_targets.html",
+                 targets_context(ws, request.query_params, errors=errors, entry=entry), status)
 
 
 @router.get("/targets")
@@ -352,9 +296,8 @@ def save_target(request: Request, ws: Workspace, user: User, form: Mapping[str, 
     _check_csrf(request, form)
     cat = ws.catalogue
     lang = lang_of(request)
-    entry = {
-        k: form.get(k, "").strip() for k in ("indicator", "unit", "period", "value", "source", "paragraph", "note")
-    }
+    entry = {k: form.get(k, "").strip() for k in ("indicator", "unit", "period", "value", "source", "paragraph",
+                                                  "note")}
     errors: list[str] = []
     ind = cat.indicators.get(entry["indicator"])
     if ind is None:
@@ -385,21 +328,10 @@ def save_target(request: Request, ws: Workspace, user: User, form: Mapping[str, 
             errors.append(t("admin.target.paragraph", lang))
     if errors or value is None:
         return targets_page(request, ws, status=422, errors=errors, entry=entry)
-    ws.store.write_targets(
-        [
-            Target(
-                indicator=entry["indicator"],
-                unit=entry["unit"],
-                period=entry["period"],
-                value=value,
-                source=entry["source"] or None,
-                paragraph=paragraph,
-                note=entry["note"] or None,
-            )
-        ],
-        actor=user.username,
-        description="admin: target",
-    )
+    ws.store.write_targets([Target(indicator=entry["indicator"], unit=entry["unit"], period=entry["period"],
+                                   value=value, source=entry["source"] or None, paragraph=paragraph,
+                                   note=entry["note"] or None)],
+                           actor=user.username, description="admin: target")
     return RedirectResponse(f"/admin/targets?indicator={entry['indicator']}&done=target", status_code=303)
 
 
@@ -411,9 +343,8 @@ async def targets_post(request: Request, ws: WorkspaceDep, user: Admin) -> Respo
 
 # --- units ----------------------------------------------------------------------------------------------------
 @router.get("/units")
-def units(
-    request: Request, ws: WorkspaceDep, user: Admin, type: str | None = None, province: str | None = None
-) -> Response:
+def units(request: Request, ws: WorkspaceDep, user: Admin, type: str | None = None,
+          province: str | None = None) -> Response:
     cat = ws.catalogue  # the districts and communes: one province's, with ?province=P01
     if province:
         try:
@@ -425,45 +356,19 @@ def units(
     else:
         pool = [u for u in cat.units.values() if not cat.is_local(u)]
     rows = [u for u in pool if not type or u.type.value == type]
-    return _page(
-        request,
-        "admin_units.html",
-        UnitsContext(
-            rows=sorted(rows, key=lambda u: (u.type is not UnitType.NATION, u.type is not UnitType.GROUP, u.code)),
-            type=type or "",
-            types=[x.value for x in UnitType],
-            province=province or "",
-            provinces=tuple(
-                sorted(
-                    (u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY) and cat.below(u)),
-                    key=lambda u: u.code,
-                )
-            ),
-        ),
-    )
+    return _page(request, "admin_units.html", UnitsContext(
+        rows=sorted(rows, key=lambda u: (u.type is not UnitType.NATION, u.type is not UnitType.GROUP, u.code)),
+        type=type or "", types=[x.value for x in UnitType], province=province or "",
+        provinces=tuple(sorted((u for u in cat.units.values() if u.type in (UnitType.PROVINCE, UnitType.CITY)
+                               and cat.below(u)), key=lambda u: u.code))))
 
 
 # --- users ----------------------------------------------------------------------------------------------------
-def users_page(
-    request: Request,
-    ws: Workspace,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    entry: Mapping[str, str] | None = None,
-) -> Response:
-    return _page(
-        request,
-        "admin_users.html",
-        UsersContext(
-            rows=ws.store.users.all(),
-            errors=errors or [],
-            entry=dict(entry or {}),
-            roles=[r.value for r in Role],
-            units=sorted(ws.catalogue.units),
-        ),
-        status,
-    )
+def users_page(request: Request, ws: Workspace, *, status: int = 200, errors: list[str] | None = None,
+               entry: Mapping[str, str] | None = None) -> Response:
+    return _page(request, "admin_users.html", UsersContext(
+        rows=ws.store.users.all(), errors=errors or [], entry=dict(entry or {}), roles=[r.value for r in Role],
+        units=sorted(ws.catalogue.units)), status)
 
 
 @router.get("/users")
@@ -476,11 +381,8 @@ def add_user(request: Request, ws: Workspace, user: User, form: Mapping[str, str
     lang = lang_of(request)
     entry = {k: form.get(k, "").strip() for k in ("username", "name", "role", "unit")}
     password = form.get("password", "")
-    errors = [
-        p.render(lang)
-        for p in (username_problem(entry["username"]), password_problem(password, entry["username"]))
-        if p
-    ]
+    errors = [p.render(lang) for p in (username_problem(entry["username"]),
+                                       password_problem(password, entry["username"])) if p]
     if not entry["name"]:
         errors.append(t("admin.user.name", lang))
     if entry["role"] not in {r.value for r in Role}:
@@ -505,9 +407,8 @@ async def users_post(request: Request, ws: WorkspaceDep, user: Admin) -> Respons
     return await run_in_threadpool(add_user, request, ws, user, form)
 
 
-def set_active(
-    request: Request, ws: Workspace, user: User, uid: int, active: bool, form: Mapping[str, str]
-) -> Response:
+def set_active(request: Request, ws: Workspace, user: User, uid: int, active: bool,
+               form: Mapping[str, str]) -> Response:
     _check_csrf(request, form)
     rec = ws.store.users.by_id(uid)
     if rec is None:
@@ -515,15 +416,8 @@ def set_active(
     if rec.id == user.id and not active:
         raise _refuse(request, 400, "admin.not_yourself")
     ws.store.users.set_active(uid, active)
-    ws.store.users.record(
-        user.username,
-        "user",
-        str(uid),
-        "activate" if active else "deactivate",
-        unit=rec.unit,
-        before={"active": rec.active},
-        after={"active": active},
-    )
+    ws.store.users.record(user.username, "user", str(uid), "activate" if active else "deactivate", unit=rec.unit,
+                          before={"active": rec.active}, after={"active": active})
     return RedirectResponse(f"/admin/users?done={'activated' if active else 'deactivated'}", status_code=303)
 
 
@@ -555,42 +449,19 @@ def writer_lag(request: Request, ws: Workspace) -> WriterLag:
     if behind is None:
         return WriterLag("no_consumer", t("admin.writer.no_consumer", lang, durable=watch.durable), None, None, when)
     pending, unacked = behind["pending"], behind["unacknowledged"]
-    return WriterLag(
-        "log",
-        t("admin.writer.lag", lang, pending=fmt_number(pending, 0, lang), unacknowledged=fmt_number(unacked, 0, lang)),
-        pending,
-        unacked,
-        when,
-    )
+    return WriterLag("log", t("admin.writer.lag", lang, pending=fmt_number(pending, 0, lang),
+                              unacknowledged=fmt_number(unacked, 0, lang)), pending, unacked, when)
 
 
-def sources_page(
-    request: Request,
-    ws: Workspace,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    entry: Mapping[str, Any] | None = None,
-    token: str | None = None,
-) -> Response:
+def sources_page(request: Request, ws: Workspace, *, status: int = 200, errors: list[str] | None = None,
+                 entry: Mapping[str, Any] | None = None, token: str | None = None) -> Response:
     pending: dict[str, int] = {}
     for x in ws.store.events.rejects(limit=100_000):
         pending[x.source] = pending.get(x.source, 0) + 1
-    return _page(
-        request,
-        "admin_sources.html",
-        SourcesContext(
-            lag=writer_lag(request, ws),
-            rows=ws.store.events.sources(),
-            pending=pending,
-            errors=errors or [],
-            entry=dict(entry or {}),
-            token=token,
-            kinds=list(EVENT_KINDS),
-            units=sorted(ws.catalogue.units),
-        ),
-        status,
-    )
+    return _page(request, "admin_sources.html", SourcesContext(
+        lag=writer_lag(request, ws),
+        rows=ws.store.events.sources(), pending=pending, errors=errors or [], entry=dict(entry or {}), token=token,
+        kinds=list(EVENT_KINDS), units=sorted(ws.catalogue.units)), status)
 
 
 @router.get("/sources")
@@ -598,9 +469,8 @@ def sources(request: Request, ws: WorkspaceDep, user: Admin) -> Response:
     return sources_page(request, ws)
 
 
-def add_source(
-    request: Request, ws: Workspace, user: User, form: Mapping[str, str], lists: Mapping[str, list[str]]
-) -> Response:
+def add_source(request: Request, ws: Workspace, user: User, form: Mapping[str, str],
+               lists: Mapping[str, list[str]]) -> Response:
     _check_csrf(request, form)
     lang = lang_of(request)
     sid, name = form.get("id", "").strip(), form.get("name", "").strip()
@@ -633,9 +503,8 @@ def add_source(
         token = ws.store.events.add_source(sid, name or sid, scope, kinds)
     except IntegrityError:
         return sources_page(request, ws, status=422, entry=entry, errors=[t("admin.source.taken", lang)])
-    ws.store.users.record(
-        user.username, "event_source", sid, "insert", after={"name": name or sid, "units": scope, "kinds": kinds}
-    )
+    ws.store.users.record(user.username, "event_source", sid, "insert",
+                          after={"name": name or sid, "units": scope, "kinds": kinds})
     return sources_page(request, ws, status=201, token=token, entry={"id": sid})
 
 
@@ -660,24 +529,9 @@ async def revoke_post(request: Request, sid: str, ws: WorkspaceDep, user: Admin)
 
 
 @router.get("/rejects")
-def rejects(
-    request: Request,
-    ws: WorkspaceDep,
-    user: Admin,
-    source: str | None = None,
-    kind: str | None = None,
-    replayed: bool = False,
-) -> Response:
+def rejects(request: Request, ws: WorkspaceDep, user: Admin, source: str | None = None, kind: str | None = None,
+            replayed: bool = False) -> Response:
     rows = ws.store.events.rejects(kind=kind or None, source=source or None, pending_only=not replayed, limit=1000)
-    return _page(
-        request,
-        "admin_rejects.html",
-        RejectsContext(
-            rows=rows,
-            source=source or "",
-            kind=kind or "",
-            replayed=replayed,
-            sources=[s.id for s in ws.store.events.sources()],
-            kinds=list(EVENT_KINDS),
-        ),
-    )
+    return _page(request, "admin_rejects.html", RejectsContext(
+        rows=rows, source=source or "", kind=kind or "", replayed=replayed,
+        sources=[s.id for s in ws.store.events.sources()], kinds=list(EVENT_KINDS)))

@@ -174,64 +174,31 @@ def _text(x: Text) -> TextOut:
     return TextOut(vi=x.vi, en=x.en)
 
 
-def invalid(
-    status: int,
-    slug: str,
-    field: str,
-    value: str,
-    lang: str,
-    msg: str,
-    suggestions: list[str] | None = None,
-    **params: object,
-) -> HttpProblem:
+def invalid(status: int, slug: str, field: str, value: str, lang: str, msg: str,
+            suggestions: list[str] | None = None, **params: object) -> HttpProblem:
     """A problem naming ``field``, its message (``msg``, a message id) in the reader's language."""
-    return HttpProblem(
-        status, slug, f"{field}: {t(msg, lang, **params)}", field=field, value=value, suggestions=suggestions or []
-    )
+    return HttpProblem(status, slug, f"{field}: {t(msg, lang, **params)}", field=field, value=value,
+                       suggestions=suggestions or [])
 
 
 def indicator_out(cat: Catalogue, ind: Indicator) -> IndicatorOut:
     return IndicatorOut(
-        code=ind.code,
-        name=_text(ind.name),
-        pillar=ind.pillar,
-        pillar_name=_text(PILLAR_NAMES[ind.pillar]),
-        kind=ind.kind,
-        unit=ind.unit,
-        direction=ind.direction,
-        decimals=ind.decimals,
-        key=ind.key,
+        code=ind.code, name=_text(ind.name), pillar=ind.pillar, pillar_name=_text(PILLAR_NAMES[ind.pillar]),
+        kind=ind.kind, unit=ind.unit, direction=ind.direction, decimals=ind.decimals, key=ind.key,
         event_derived=ind.code in cat.event_indicators,
         description=_text(ind.description) if ind.description else None,
     )
 
 
 def unit_out(u: Unit) -> UnitOut:
-    return UnitOut(
-        code=u.code,
-        type=u.type,
-        name=u.name,
-        short=u.short,
-        name_en=u.name_en,
-        groups=list(u.groups),
-        parent=u.parent,
-        region=u.region,
-        grid=list(u.grid) if u.grid else None,
-        valid_from=u.valid_from,
-        valid_to=u.valid_to,
-    )
+    return UnitOut(code=u.code, type=u.type, name=u.name, short=u.short, name_en=u.name_en,
+                   groups=list(u.groups), parent=u.parent, region=u.region,
+                   grid=list(u.grid) if u.grid else None, valid_from=u.valid_from, valid_to=u.valid_to)
 
 
 def target_out(x: Target) -> TargetOut:
-    return TargetOut(
-        indicator=x.indicator,
-        unit=x.unit,
-        period=x.period,
-        value=x.value,
-        source=x.source,
-        paragraph=x.paragraph,
-        note=x.note,
-    )
+    return TargetOut(indicator=x.indicator, unit=x.unit, period=x.period, value=x.value, source=x.source,
+                     paragraph=x.paragraph, note=x.note)
 
 
 def group_of(cat: Catalogue, ref: str, lang: str) -> Unit:
@@ -248,10 +215,8 @@ def default_period(dash: Dashboards, ind: Indicator, policy: Policy) -> Period:
     return found[0] if found else dash.default_year(policy)
 
 
-_STRUCTURE = (
-    "unit structure: 2024 (63 provinces, 22 ministries), 2025 (34 provinces, 17 ministries) or a date "
-    "(2025-07-01); default: each period in the structure valid at its end"
-)
+_STRUCTURE = ("unit structure: 2024 (63 provinces, 22 ministries), 2025 (34 provinces, 17 ministries) or a date "
+              "(2025-07-01); default: each period in the structure valid at its end")
 _INVALID = "Invalid parameters (a malformed value, a missing one)"
 _IN_PATH = "Unknown indicator or unit code in the path"
 _IN_QUERY = "Unknown unit, period or group in the query"
@@ -264,29 +229,17 @@ router = APIRouter(prefix="/api/v1", tags=["read"])
 def list_indicators(
     request: Request,
     ws: WorkspaceDep,
-    pillar: Annotated[
-        str | None, Query(description="e.g. digital_government", json_schema_extra=_enum([p.value for p in Pillar]))
-    ] = None,
+    pillar: Annotated[str | None, Query(description="e.g. digital_government",
+                                        json_schema_extra=_enum([p.value for p in Pillar]))] = None,
     key: Annotated[bool | None, Query(description="only the headline indicators (true) or the others")] = None,
 ) -> IndicatorList:
     """The indicators of the framework, with their pillar, kind, unit and direction."""
     cat = ws.catalogue
     if pillar is not None and pillar not in {p.value for p in Pillar}:
-        raise invalid(
-            422,
-            "unknown-pillar",
-            "pillar",
-            pillar,
-            lang_of(request),
-            "web.api.unknown_pillar",
-            [p.value for p in Pillar],
-            name=pillar,
-        )
-    out = [
-        indicator_out(cat, i)
-        for i in cat.indicators.values()
-        if (pillar is None or i.pillar.value == pillar) and (key is None or i.key == key)
-    ]
+        raise invalid(422, "unknown-pillar", "pillar", pillar, lang_of(request), "web.api.unknown_pillar",
+                      [p.value for p in Pillar], name=pillar)
+    out = [indicator_out(cat, i) for i in cat.indicators.values()
+           if (pillar is None or i.pillar.value == pillar) and (key is None or i.key == key)]
     return IndicatorList(count=len(out), indicators=out)
 
 
@@ -296,50 +249,28 @@ def get_indicator(ws: WorkspaceDep, code: str) -> IndicatorDetail:
     cat = ws.catalogue
     ind = indicator_param(cat, code)
     base = indicator_out(cat, ind)
-    return IndicatorDetail(
-        **base.model_dump(),
-        definition=ind.model_dump(mode="json"),
-        targets=[target_out(x) for x in ws.store.targets(indicator=ind.code)],
-    )
+    return IndicatorDetail(**base.model_dump(), definition=ind.model_dump(mode="json"),
+                           targets=[target_out(x) for x in ws.store.targets(indicator=ind.code)])
 
 
 @router.get("/units", response_model=UnitList, responses=responses(s400=_INVALID, s422="Unknown unit type or group"))
 def list_units(
     request: Request,
     ws: WorkspaceDep,
-    type: Annotated[
-        str | None,
-        Query(
-            description="nation, group, ministry, agency, province or city",
-            json_schema_extra=_enum([x.value for x in UnitType]),
-        ),
-    ] = None,
-    group: Annotated[
-        str | None,
-        Query(description="members of this group (its code or name), e.g. provinces", json_schema_extra=_enum(GROUPS)),
-    ] = None,
-    province: Annotated[
-        str | None,
-        Query(
-            description="the districts and communes of this province (its code or "
-            "name), of both structures; with type, only communes etc."
-        ),
-    ] = None,
+    type: Annotated[str | None, Query(description="nation, group, ministry, agency, province or city",
+                                      json_schema_extra=_enum([x.value for x in UnitType]))] = None,
+    group: Annotated[str | None, Query(description="members of this group (its code or name), e.g. provinces",
+                                       json_schema_extra=_enum(GROUPS))] = None,
+    province: Annotated[str | None, Query(description="the districts and communes of this province (its code or "
+                                                      "name), of both structures; with type, only communes etc.")]
+    = None,
 ) -> UnitList:
     """The organisation units: the nation, the two blocs, the ministries and the provinces; the districts and
     communes of a province with ``province`` (or of a group of them, ``group=P01.communes``)."""
     cat = ws.catalogue
     if type is not None and type not in {x.value for x in UnitType}:
-        raise invalid(
-            422,
-            "unknown-type",
-            "type",
-            type,
-            lang_of(request),
-            "web.api.unknown_type",
-            [x.value for x in UnitType],
-            name=type,
-        )
+        raise invalid(422, "unknown-type", "type", type, lang_of(request), "web.api.unknown_type",
+                      [x.value for x in UnitType], name=type)
     if group is not None:
         units = cat.components(unit_param(cat, group, "group"))
     elif province is not None:
@@ -356,11 +287,8 @@ def get_unit(ws: WorkspaceDep, code: str) -> UnitOut:
     return unit_out(unit_param(ws.catalogue, code, "code", in_path=True))
 
 
-@router.get(
-    "/series/{code}",
-    response_model=SeriesOut,
-    responses=responses(s400=_STRUCTURE_400, s404="Unknown indicator", s422=_IN_QUERY),
-)
+@router.get("/series/{code}", response_model=SeriesOut,
+            responses=responses(s400=_STRUCTURE_400, s404="Unknown indicator", s422=_IN_QUERY))
 def series(
     request: Request,
     ws: WorkspaceDep,
@@ -405,92 +333,47 @@ def series(
     points = []
     if asked is not None or needs_rebase(cat, u, window_of(periods)):
         try:
-            answers = (
-                rd.engine.series(ind, u, periods, structure=asked)
-                if asked is not None
-                else rd.series_in(ind, u, periods)
-            )
+            answers = (rd.engine.series(ind, u, periods, structure=asked) if asked is not None
+                       else rd.series_in(ind, u, periods))
         except StructureError as exc:  # the field is the structure asked, which the error cannot know
-            raise HttpProblem(
-                400,
-                "not-in-structure",
-                f"structure: {exc.render(lang)}",
-                field="structure",
-                value=structure_ref or "",
-                suggestions=[],
-            ) from exc
+            raise HttpProblem(400, "not-in-structure", f"structure: {exc.render(lang)}", field="structure",
+                              value=structure_ref or "", suggestions=[]) from exc
         for a in answers:
             f = a.figure
-            points.append(
-                SeriesPoint(
-                    period=str(a.period),
-                    value=a.value,
-                    target=a.target.value if a.target else None,
-                    attainment=a.attainment,
-                    numerator=f.numerator if f else None,
-                    denominator=f.denominator if f else None,
-                    source=f.source if f else None,
-                    approximate=f.approximate if f else False,
-                    rebased_from=list(f.rebase.rebased_from) if f and f.rebase else None,
-                    message=rb.note(ind, cat, a, a.period, lang),
-                )
-            )
+            points.append(SeriesPoint(
+                period=str(a.period), value=a.value, target=a.target.value if a.target else None,
+                attainment=a.attainment, numerator=f.numerator if f else None,
+                denominator=f.denominator if f else None, source=f.source if f else None,
+                approximate=f.approximate if f else False,
+                rebased_from=list(f.rebase.rebased_from) if f and f.rebase else None,
+                message=rb.note(ind, cat, a, a.period, lang)))
         shown = answers[0].unit if answers else u
         rebased = next((a.figure.rebase.structure for a in answers if a.figure and a.figure.rebase), None)
-        return SeriesOut(
-            code=ind.code,
-            unit=shown.code,
-            unit_name=shown.short,
-            start=str(first),
-            end=str(last),
-            points=points,
-            structure=asked or rebased,
-            note=rb.series_note(answers, cat, lang),
-        )
+        return SeriesOut(code=ind.code, unit=shown.code, unit_name=shown.short, start=str(first),
+                         end=str(last), points=points, structure=asked or rebased,
+                         note=rb.series_note(answers, cat, lang))
     for p in periods:
         c = rd.value(ind, u, p)
-        points.append(
-            SeriesPoint(
-                period=str(p),
-                value=c.value,
-                target=c.target,
-                attainment=c.attainment,
-                numerator=c.numerator,
-                denominator=c.denominator,
-                source=c.source,
-                approximate=c.approximate,
-            )
-        )
-    return SeriesOut(code=ind.code, unit=u.code, unit_name=u.short, start=str(first), end=str(last), points=points)
+        points.append(SeriesPoint(period=str(p), value=c.value, target=c.target, attainment=c.attainment,
+                                  numerator=c.numerator, denominator=c.denominator, source=c.source,
+                                  approximate=c.approximate))
+    return SeriesOut(code=ind.code, unit=u.code, unit_name=u.short, start=str(first), end=str(last),
+                     points=points)
 
 
-@router.get(
-    "/rankings/{code}",
-    response_model=RankingOut,
-    responses=responses(s400=_STRUCTURE_400, s404="Unknown indicator", s422=_IN_QUERY),
-)
+@router.get("/rankings/{code}", response_model=RankingOut,
+            responses=responses(s400=_STRUCTURE_400, s404="Unknown indicator", s422=_IN_QUERY))
 def ranking(
     request: Request,
     ws: WorkspaceDep,
     dash: DashboardsDep,
     code: str,
-    group_ref: Annotated[
-        str,
-        Query(
-            alias="group",
-            description="ministries or provinces (a group's code or name)",
-            json_schema_extra=_enum(GROUPS),
-        ),
-    ] = "provinces",
+    group_ref: Annotated[str, Query(alias="group", description="ministries or provinces (a group's code or name)",
+                                    json_schema_extra=_enum(GROUPS))] = "provinces",
     period_ref: Annotated[str | None, Query(alias="period", description="default: the latest with data")] = None,
     structure_ref: Annotated[str | None, Query(alias="structure", description=_STRUCTURE)] = None,
-    latest: Annotated[
-        bool,
-        Query(
-            description="when nobody has a value for the period, rank the latest "
-            "sub-period that ranks anyone (as_of says which)"
-        ),
-    ] = False,
+    latest: Annotated[bool, Query(description="when nobody has a value for the period, rank the latest "
+                                              "sub-period that ranks anyone (as_of says which)")] = False,
     drafts: bool = False,
 ) -> RankingOut:
     """Members of a group ranked best first (ties share a rank, members without data last, unranked). In
@@ -506,22 +389,12 @@ def ranking(
     rk = rd.ranking(ind, g, p, asked) if latest else rd.ranking(ind, g, p, asked, fallback=False)
     shown = Period.parse(rk.shown_period)
     out = [RankingRow(**{**x.as_dict(), "message": rb.note(ind, cat, x, shown, lang)}) for x in rk.rows]
-    return RankingOut(
-        code=ind.code,
-        group=g.code,
-        period=str(p),
-        as_of=rk.as_of,
-        structure=rk.structure,
-        ranked=len(rk.ranked),
-        rows=out,
-    )
+    return RankingOut(code=ind.code, group=g.code, period=str(p), as_of=rk.as_of, structure=rk.structure,
+                      ranked=len(rk.ranked), rows=out)
 
 
-@router.get(
-    "/targets",
-    response_model=TargetList,
-    responses=responses(s400=_INVALID, s422="Unknown indicator, unit or period in the query"),
-)
+@router.get("/targets", response_model=TargetList,
+            responses=responses(s400=_INVALID, s422="Unknown indicator, unit or period in the query"))
 def targets(
     ws: WorkspaceDep,
     indicator_ref: Annotated[str | None, Query(alias="indicator", description="indicator code")] = None,
@@ -537,13 +410,8 @@ def targets(
     return TargetList(count=len(found), targets=[target_out(x) for x in found])
 
 
-@router.get(
-    "/values/{code}",
-    tags=["values"],
-    responses=responses(
-        s400="Invalid parameters: a missing or unknown unit or period, an unknown structure", s404="Unknown indicator"
-    ),
-)
+@router.get("/values/{code}", tags=["values"], responses=responses(
+    s400="Invalid parameters: a missing or unknown unit or period, an unknown structure", s404="Unknown indicator"))
 def value(
     ws: WorkspaceDep,
     request: Request,
@@ -552,10 +420,8 @@ def value(
     period: Annotated[str, Query(description="e.g. 2024, 2024Q1, 2024-03")],
     structure: Annotated[
         str | None,
-        Query(
-            description="answer in the unit structure of 2024, 2025 or a date (2025-07-01): a merged unit's "
-            "earlier periods are computed from its predecessors"
-        ),
+        Query(description="answer in the unit structure of 2024, 2025 or a date (2025-07-01): a merged unit's "
+                          "earlier periods are computed from its predecessors"),
     ] = None,
     estimate: Annotated[
         str | None, Query(description="with structure: an indicator code whose values weight an estimate")
@@ -624,19 +490,10 @@ def docs(request: Request) -> HTMLResponse:
     lang = lang_of(request)
     app = request.app
     spec = app.openapi()
-    paths = [
-        (path, [(m, op) for m, op in ops.items() if isinstance(op, dict)])
-        for path, ops in sorted(spec.get("paths", {}).items())
-    ]
-    html = _DOCS.render(
-        request=request,
-        lang=lang,
-        user=None,
-        csrf="",
-        msg=lambda m: t(m, lang),
-        t=page_t(lang),
-        version=str(escape(app.version)),
-        openapi_url=app.openapi_url or "/openapi.json",
-        paths=paths,
-    )
+    paths = [(path, [(m, op) for m, op in ops.items() if isinstance(op, dict)])
+             for path, ops in sorted(spec.get("paths", {}).items())]
+    html = _DOCS.render(request=request, lang=lang, user=None, csrf="", msg=lambda m: t(m, lang),
+                        t=page_t(lang),
+                        version=str(escape(app.version)), openapi_url=app.openapi_url or "/openapi.json",
+                        paths=paths)
     return HTMLResponse(html)

@@ -98,35 +98,19 @@ class RequestLog:
             server = scope.get("server")
             user = (scope.get("state") or {}).get("user")
             fields: dict[str, Any] = {
-                "method": scope.get("method", ""),
-                "path": str(scope.get("path", ""))[:500],
-                "status": status[0],
+                "method": scope.get("method", ""), "path": str(scope.get("path", ""))[:500], "status": status[0],
                 "duration_ms": round((time.perf_counter() - start) * 1000, 2),
                 "node": f"{server[0]}:{server[1]}" if server else "",
             }
             if user is not None and getattr(user, "username", None):
                 fields["user"] = user.username
-            request_log.info(
-                "%s %s %s %s ms",
-                fields["method"],
-                fields["path"],
-                status[0],
-                fields["duration_ms"],
-                extra={FIELDS: fields, SHOWN: ("method", "path", "status", "duration_ms")},
-            )
+            request_log.info("%s %s %s %s ms", fields["method"], fields["path"], status[0], fields["duration_ms"],
+                             extra={FIELDS: fields, SHOWN: ("method", "path", "status", "duration_ms")})
 
 
-def create_app(
-    ws: Workspace,
-    *,
-    writer: EventWriter | None = None,
-    max_body: int = events_api.MAX_BODY,
-    proxies: list[str] | None = None,
-    relay: Relay | None = None,
-    nats: str | None = None,
-    durable: str = DURABLE,
-    login_limits: str | None = None,
-) -> FastAPI:
+def create_app(ws: Workspace, *, writer: EventWriter | None = None, max_body: int = events_api.MAX_BODY,
+               proxies: list[str] | None = None, relay: Relay | None = None, nats: str | None = None,
+               durable: str = DURABLE, login_limits: str | None = None) -> FastAPI:
     """The app for ``ws``. Without ``writer`` it opens its own on the first batch and closes it at shutdown.
 
     ``proxies`` (default: ``CHISO_TRUSTED_PROXIES``): the only client addresses whose proxy headers are
@@ -159,9 +143,8 @@ def create_app(
 
     async def on_unexpected(req: Request, exc: Exception) -> JSONResponse:
         log.error("unhandled error", exc_info=exc)
-        resp = problem_response(
-            500, "internal-error", "the server failed on this request; the error is in the server log"
-        )
+        resp = problem_response(500, "internal-error",
+                                "the server failed on this request; the error is in the server log")
         secure(resp.headers, req.url.path)  # answered outside every middleware: secured here
         return resp
 
@@ -176,30 +159,11 @@ def create_app(
     app.state.max_body = max_body
     app.state.dashboards = Dashboards(ws)  # one page data cache for the pages and the read API
     app.state.outlooks = foresight.Outlooks(app.state.dashboards)  # the overview's likely misses, made aside
-    for router in (
-        pages.router,
-        downloads.router,
-        api.router,
-        api.docs_router,
-        events_api.router,
-        auth_routes.pages_router,
-        auth_routes.api_router,
-        forms.pages_router,
-        forms.api_router,
-        admin.router,
-        reports.router,
-        extract.router,
-        indices.router,
-        indices.api_router,
-        communes.router,
-        communes.api_router,
-        metrics.router,
-        foresight.router,
-        warnings.pages_router,
-        warnings.api_router,
-        subscriptions.router,
-        subscriptions.pages_router,
-    ):
+    for router in (pages.router, downloads.router, api.router, api.docs_router, events_api.router,
+                   auth_routes.pages_router, auth_routes.api_router, forms.pages_router, forms.api_router,
+                   admin.router, reports.router, extract.router, indices.router, indices.api_router,
+                   communes.router, communes.api_router, metrics.router, foresight.router, warnings.pages_router,
+                   warnings.api_router, subscriptions.router, subscriptions.pages_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     reports_dir = ws.root / REPORTS
@@ -220,19 +184,16 @@ def create_app(
 
 
 def _no_event_store() -> EventIngestor:
-    raise WorkspaceError(
-        "this web node does not hold the event store (chiso serve --no-events): send events to "
-        "the node that writes them"
-    )
+    raise WorkspaceError("this web node does not hold the event store (chiso serve --no-events): send events to "
+                         "the node that writes them")
 
 
 def server_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
     """uvicorn's settings for ``app``. Its own proxy-header handling is off (by default it believes
     ``X-Forwarded-For`` from any local client); the app believes only ``CHISO_TRUSTED_PROXIES``. Its logging
     setup and access log are off: ``chiso.logs.configure`` formats every line, ``RequestLog`` logs requests."""
-    return uvicorn.Config(
-        app, host=host, port=port, log_level=log_level, proxy_headers=False, log_config=None, access_log=False
-    )
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, proxy_headers=False, log_config=None,
+                          access_log=False)
 
 
 @contextlib.contextmanager
@@ -276,14 +237,8 @@ def serve(
     if events:
         writer.open()
     relay = Relay(nats, subject_prefix) if nats and not events else None
-    app = create_app(
-        ws,
-        writer=writer,
-        relay=relay,
-        nats=nats,
-        durable=consumer_options.get("durable", DURABLE),
-        login_limits=login_limits,
-    )
+    app = create_app(ws, writer=writer, relay=relay, nats=nats, durable=consumer_options.get("durable", DURABLE),
+                     login_limits=login_limits)
     if isinstance(writer, LoggedWriter):
         writer.watch = app.state.log_watch  # the lag in each applied batch's line, on the app's connection
     server = uvicorn.Server(server_config(app, host, port, log_level))

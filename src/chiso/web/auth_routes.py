@@ -72,7 +72,8 @@ def client_address(request: Request) -> str:
 
 
 def user_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "username": user.username, "name": user.name, "role": str(user.role), "unit": user.unit}
+    return {"id": user.id, "username": user.username, "name": user.name, "role": str(user.role),
+            "unit": user.unit}
 
 
 def safe_next(target: str | None) -> str:
@@ -108,35 +109,19 @@ class LoginContext(Context):
     next: str  # where to go after logging in
 
 
-def login_context(
-    request: Request, token: str, *, error: str | None = None, username: str = "", next_: str | None = None
-) -> LoginContext:
-    return LoginContext(
-        error=error, username=username, login_csrf=token, next=safe_next(next_ or request.query_params.get("next"))
-    )
+def login_context(request: Request, token: str, *, error: str | None = None, username: str = "",
+                  next_: str | None = None) -> LoginContext:
+    return LoginContext(error=error, username=username, login_csrf=token,
+                        next=safe_next(next_ or request.query_params.get("next")))
 
 
-def login_page(
-    request: Request,
-    *,
-    status: int = 200,
-    error: str | None = None,
-    username: str = "",
-    next_: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
+def login_page(request: Request, *, status: int = 200, error: str | None = None, username: str = "",
+               next_: str | None = None, headers: dict[str, str] | None = None) -> Response:
     token = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
     ctx = login_context(request, token, error=error, username=username, next_=next_)
     resp = render(request, "login.html", ctx.as_dict(), status_code=status)
-    resp.set_cookie(
-        LOGIN_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/login",
-        max_age=3600,
-    )
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=request.url.scheme == "https",
+                    path="/login", max_age=3600)
     resp.headers["Cache-Control"] = "no-store"
     for k, v in (headers or {}).items():
         resp.headers[k] = v
@@ -160,19 +145,14 @@ async def login(request: Request, ws: WorkspaceDep, lim: Limiter) -> Response:
     next_ = str(form.get("next") or "")
     cookie, supplied = request.cookies.get(LOGIN_COOKIE), str(form.get("csrf") or "")
     if not cookie or not supplied or not secrets.compare_digest(cookie, supplied):
-        return login_page(request, status=403, username=username, next_=next_, error=t("login.expired_form", lang))
+        return login_page(request, status=403, username=username, next_=next_,
+                          error=t("login.expired_form", lang))
     if not username or not password:
         return login_page(request, status=400, username=username, next_=next_, error=t("login.missing", lang))
     wait = lim.attempt(client_address(request), username)
     if wait:
-        return login_page(
-            request,
-            status=429,
-            username=username,
-            next_=next_,
-            error=t("login.too_many", lang, wait=wait),
-            headers={"Retry-After": str(wait)},
-        )
+        return login_page(request, status=429, username=username, next_=next_,
+                          error=t("login.too_many", lang, wait=wait), headers={"Retry-After": str(wait)})
     rec, why = await run_in_threadpool(ws.store.users.verify, username, password)
     if rec is None:
         status, _, msg = refusal(why)
@@ -223,19 +203,15 @@ def log_in(body: LoginIn, request: Request, ws: WorkspaceDep, lim: Limiter) -> J
     """Log in: sets the session cookie and answers the CSRF token."""
     wait = lim.attempt(client_address(request), body.username)
     if wait:
-        raise HttpProblem(
-            429,
-            "too-many-attempts",
-            f"username: too many login attempts; retry in {wait} s",
-            title="Too many requests",
-            headers={"Retry-After": str(wait)},
-        )
+        raise HttpProblem(429, "too-many-attempts", f"username: too many login attempts; retry in {wait} s",
+                          title="Too many requests", headers={"Retry-After": str(wait)})
     rec, why = ws.store.users.verify(body.username.strip(), body.password)
     if rec is None:
         status, slug, msg = refusal(why)
         raise HttpProblem(status, slug, "password: " + t(msg, "en"))
     token, csrf = _start(ws, request, rec)
-    resp = JSONResponse({"user": user_json(to_user(rec)), "csrf": csrf, "expires_in": int(SESSION_TTL.total_seconds())})
+    resp = JSONResponse({"user": user_json(to_user(rec)), "csrf": csrf,
+                         "expires_in": int(SESSION_TTL.total_seconds())})
     set_session_cookie(request, resp, token)
     return resp
 

@@ -50,12 +50,6 @@ def ensure_admin(ws: Workspace, username: str, password: str, name: str = "Quả
         if problem:
             raise ChisoError(problem.render("en"))
     rec = book.create(username, name, password, "admin", nation)
-    book.record(
-        "bootstrap",
-        "user",
-        str(rec.id),
-        "insert",
-        unit=nation,
-        after={"username": username, "name": name, "role": "admin", "unit": nation},
-    )
+    book.record("bootstrap", "user", str(rec.id), "insert", unit=nation,
+                after={"username": username, "name": name, "role": "admin", "unit": nation})
     return rec

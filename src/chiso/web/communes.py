@@ -47,12 +47,8 @@ from chiso.web.session import load_user
 from chiso.web.templating import lang_of, render
 
 # The columns every commune shows: what the province's office follows (Decision 766's dossier figures).
-COLUMNS = (
-    "dossier_full_online_rate",
-    "dossier_online_submission_rate",
-    "dossier_on_time_rate",
-    "dossier_digitisation_rate",
-)
+COLUMNS = ("dossier_full_online_rate", "dossier_online_submission_rate", "dossier_on_time_rate",
+           "dossier_digitisation_rate")
 RECEIVED_FROM = "dossier_full_online_rate"  # its denominator: the dossiers received
 RESOLVED_FROM = "dossier_on_time_rate"  # its denominator: the dossiers resolved
 PROVINCE_TYPES = (UnitType.PROVINCE, UnitType.CITY)
@@ -67,11 +63,11 @@ def commune_indicators(cat: Catalogue) -> list[Indicator]:
     out = []
     for code, ei in cat.event_indicators.items():
         measures = [m for m in (ei.value, ei.numerator, ei.denominator) if m is not None and m in cat.measures]
-        if measures and all(
-            cat.measures[m].events == "dossier" and cat.measures[m].agg != "first_seen" for m in measures
-        ):
+        if measures and all(cat.measures[m].events == "dossier" and cat.measures[m].agg != "first_seen"
+                            for m in measures):
             out.append(cat.indicators[code])
-    return sorted(out, key=lambda i: (i.code not in COLUMNS, COLUMNS.index(i.code) if i.code in COLUMNS else 0, i.code))
+    return sorted(out, key=lambda i: (i.code not in COLUMNS, COLUMNS.index(i.code) if i.code in COLUMNS else 0,
+                                      i.code))
 
 
 def reported_indicators(cat: Catalogue) -> list[Indicator]:
@@ -87,14 +83,8 @@ def reported_indicators(cat: Catalogue) -> list[Indicator]:
 # --- the names asked ---------------------------------------------------------------------------------------
 def _short(value: str | None, field: str, lang: str) -> None:
     if value is not None and len(value) > MAX_PARAM:
-        raise HttpProblem(
-            422,
-            "too-long",
-            f"{field}: {t('page.communes.too_long', lang, most=MAX_PARAM)}",
-            field=field,
-            value=value[:MAX_PARAM] + "…",
-            suggestions=[],
-        )
+        raise HttpProblem(422, "too-long", f"{field}: {t('page.communes.too_long', lang, most=MAX_PARAM)}",
+                          field=field, value=value[:MAX_PARAM] + "…", suggestions=[])
 
 
 def province_param(cat: Catalogue, code: str, lang: str) -> Unit:
@@ -104,14 +94,9 @@ def province_param(cat: Catalogue, code: str, lang: str) -> Unit:
     u = unit_param(cat, code, "code", in_path=True)
     if u.type not in PROVINCE_TYPES:
         hint = [u.province] if u.province else []
-        raise HttpProblem(
-            404,
-            "not-a-province",
-            f"code: {t('page.communes.not_a_province', lang, unit=u.name, code=u.code)}",
-            field="code",
-            value=code,
-            suggestions=hint,
-        )
+        raise HttpProblem(404, "not-a-province",
+                          f"code: {t('page.communes.not_a_province', lang, unit=u.name, code=u.code)}",
+                          field="code", value=code, suggestions=hint)
     return u
 
 
@@ -124,14 +109,9 @@ def shown_province(cat: Catalogue, province: Unit, p: Period, lang: str) -> Unit
     if carriers:
         return carriers[0][0]
     former = [u.code for u, _ in cat.predecessors(province)]
-    raise HttpProblem(
-        422,
-        "not-in-period",
-        f"period: {t('page.communes.not_yet', lang, unit=province.short, period=str(p))}",
-        field="period",
-        value=str(p),
-        suggestions=former,
-    )
+    raise HttpProblem(422, "not-in-period",
+                      f"period: {t('page.communes.not_yet', lang, unit=province.short, period=str(p))}",
+                      field="period", value=str(p), suggestions=former)
 
 
 def communes_group(cat: Catalogue, province: Unit) -> Unit | None:
@@ -175,16 +155,14 @@ class CommunesView:
         return ranked[:n], list(reversed(ranked[-n:])) if n else []
 
 
-def communes_view(
-    dash: Dashboards, province: Unit, shown: Unit, p: Period, ind: Indicator, policy: Policy
-) -> CommunesView:
+def communes_view(dash: Dashboards, province: Unit, shown: Unit, p: Period, ind: Indicator,
+                  policy: Policy) -> CommunesView:
     key = ("communes", province.code, shown.code, str(p), ind.code)
     return dash.cached(key, policy, lambda v: _view(dash, province, shown, p, ind, policy, v))
 
 
-def _view(
-    dash: Dashboards, province: Unit, shown: Unit, p: Period, ind: Indicator, policy: Policy, version: Any
-) -> CommunesView:
+def _view(dash: Dashboards, province: Unit, shown: Unit, p: Period, ind: Indicator, policy: Policy,
+          version: Any) -> CommunesView:
     cat = dash.cat
     columns = [cat.indicators[c] for c in COLUMNS if c in cat.indicators] + reported_indicators(cat)
     if ind not in columns:
@@ -210,11 +188,8 @@ def _view(
         cells = by_unit.get(u.code, {})
         parent = cat.units.get(u.parent) if u.parent else None
         district = parent if parent is not None and parent.type is UnitType.DISTRICT else None
-        rows.append(
-            CommuneRow(
-                u, district, cells[ind.code].rank, cells, count(cells, RECEIVED_FROM), count(cells, RESOLVED_FROM)
-            )
-        )
+        rows.append(CommuneRow(u, district, cells[ind.code].rank, cells, count(cells, RECEIVED_FROM),
+                               count(cells, RESOLVED_FROM)))
     return CommunesView(province, shown, group, p, ind, columns, rankings, rows)
 
 
@@ -241,13 +216,8 @@ def commune_grid(units: Sequence[Unit]) -> dict[str, tuple[int, int]]:
             assert u.lat is not None and u.lon is not None
             want[u.code] = ((max(lats) - u.lat) / h * (rows - 1), (u.lon - min(lons)) * mid / w * (cols - 1))
         # the communes nearest their own cell's centre choose first, then outwards
-        for u in sorted(
-            placed,
-            key=lambda x: (
-                abs(want[x.code][0] - round(want[x.code][0])) + abs(want[x.code][1] - round(want[x.code][1])),
-                x.code,
-            ),
-        ):
+        for u in sorted(placed, key=lambda x: (abs(want[x.code][0] - round(want[x.code][0]))
+                                               + abs(want[x.code][1] - round(want[x.code][1])), x.code)):
             y, x = want[u.code]
             cell = min(free, key=lambda rc: ((rc[0] - y) ** 2 + (rc[1] - x) ** 2, rc))
             free.discard(cell)
@@ -263,57 +233,28 @@ def communes_map(v: CommunesView, lang: str, drafts: bool) -> Markup:
     ind = v.indicator
     grid = commune_grid([r.unit for r in v.rows])
     q = f"?period={v.period}" + ("&drafts=1" if drafts else "")
-    tiles = [
-        charts.Tile(
-            r.unit.code,
-            r.unit.short,
-            *grid[r.unit.code],
-            r.value(ind.code),
-            value_text(r.value(ind.code), ind, lang),
-            f"/units/{r.unit.code}{q}",
-            r.rank,
-        )
-        for r in v.rows
-    ]
+    tiles = [charts.Tile(r.unit.code, r.unit.short, *grid[r.unit.code], r.value(ind.code),
+                         value_text(r.value(ind.code), ind, lang), f"/units/{r.unit.code}{q}", r.rank)
+             for r in v.rows]
     return charts.tile_map(
-        tiles,
-        [],
-        fmt=lambda x: fmt_number(x, ind.decimals, lang),
-        title=t("page.communes.map_title", lang, name=ind.name.get(lang), province=v.shown.short, period=str(v.period)),
-        no_data_text=t("web.no_data", lang),
-        testid="communes-map",
-    )
+        tiles, [], fmt=lambda x: fmt_number(x, ind.decimals, lang),
+        title=t("page.communes.map_title", lang, name=ind.name.get(lang), province=v.shown.short,
+                period=str(v.period)),
+        no_data_text=t("web.no_data", lang), testid="communes-map")
 
 
 # --- the table (page, CSV, XLSX) ---------------------------------------------------------------------------
 def communes_table(v: CommunesView, lang: str) -> DataTable:
-    cols = [
-        Column("page.communes.col.rank"),
-        Column("web.col.unit_code"),
-        Column("page.communes.col.commune"),
-        Column("page.communes.col.type"),
-        Column("page.communes.col.district"),
-        Column("page.communes.col.received"),
-        Column("page.communes.col.resolved"),
-        *(
-            Column(text=f"{c.name.get(lang)} ({measure_name(c.unit, lang)})" if c.unit else c.name.get(lang))
-            for c in v.columns
-        ),
-    ]
+    cols = [Column("page.communes.col.rank"), Column("web.col.unit_code"), Column("page.communes.col.commune"),
+            Column("page.communes.col.type"), Column("page.communes.col.district"),
+            Column("page.communes.col.received"), Column("page.communes.col.resolved"),
+            *(Column(text=f"{c.name.get(lang)} ({measure_name(c.unit, lang)})" if c.unit else c.name.get(lang))
+              for c in v.columns)]
     rows: list[list[Cellish]] = []
     for r in v.rows:
-        rows.append(
-            [
-                r.rank,
-                r.unit.code,
-                r.unit.name,
-                r.unit.local_type or "",
-                r.district.name if r.district else "",
-                r.received,
-                r.resolved,
-                *(r.value(c.code) for c in v.columns),
-            ]
-        )
+        rows.append([r.rank, r.unit.code, r.unit.name, r.unit.local_type or "",
+                     r.district.name if r.district else "", r.received, r.resolved,
+                     *(r.value(c.code) for c in v.columns)])
     return DataTable(f"xa-phuong_{v.shown.code}_{v.period}_{v.indicator.code}", "page.communes.table", cols, rows)
 
 
@@ -347,53 +288,29 @@ class Asked:
     policy: Policy
 
 
-def asked(
-    request: Request,
-    ws: Workspace,
-    dash: Dashboards,
-    code: str,
-    period: str | None,
-    indicator: str | None,
-    drafts: bool,
-) -> Asked:
+def asked(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None,
+          indicator: str | None, drafts: bool) -> Asked:
     lang = lang_of(request)
     cat = ws.catalogue
     _short(period, "period", lang)
     _short(indicator, "indicator", lang)
     province = province_param(cat, code, lang)
-    ind = (
-        indicator_param(cat, indicator, "indicator", in_path=False)
-        if indicator is not None and indicator.strip()
-        else cat.indicators[COLUMNS[0]]
-    )
+    ind = (indicator_param(cat, indicator, "indicator", in_path=False) if indicator is not None and indicator.strip()
+           else cat.indicators[COLUMNS[0]])
     policy = policy_of(request, ws, drafts)
     p = optional_period(period) or default_period(dash, ind, policy)
     return Asked(province, shown_province(cat, province, p, lang), p, ind, policy)
 
 
-def _view_of(
-    request: Request,
-    ws: Workspace,
-    dash: Dashboards,
-    code: str,
-    period: str | None,
-    indicator: str | None,
-    drafts: bool,
-) -> CommunesView:
+def _view_of(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None,
+             indicator: str | None, drafts: bool) -> CommunesView:
     a = asked(request, ws, dash, code, period, indicator, drafts)
     return communes_view(dash, a.province, a.shown, a.period, a.indicator, a.policy)
 
 
 @router.get("/units/{code}/communes", response_class=HTMLResponse, dependencies=[PAGE_ERRORS])
-def communes_page(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    period: str | None = None,
-    indicator: str | None = None,
-    drafts: bool = False,
-) -> HTMLResponse:
+def communes_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, period: str | None = None,
+                  indicator: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)
     lang = lang_of(request)
     v = _view_of(request, ws, dash, code, period, indicator, drafts)
@@ -402,33 +319,17 @@ def communes_page(
     if v.indicator not in choices:
         choices.append(v.indicator)
     ctx = CommunesContext(
-        page=v,
-        choices=choices,
-        map=communes_map(v, lang, drafts),
-        leaders=leaders,
-        laggards=laggards,
-        drafts=drafts,
-        carried=v.shown.code != v.province.code,
-        unit_label=lambda u: unit_label(u, lang),
+        page=v, choices=choices, map=communes_map(v, lang, drafts), leaders=leaders, laggards=laggards,
+        drafts=drafts, carried=v.shown.code != v.province.code, unit_label=lambda u: unit_label(u, lang),
         value_text=lambda x, ind: value_text(x, ind, lang) if x is not None else "—",
         num=lambda x: fmt_number(x, 0, lang) if x is not None else "—",
-        fmt_date=lambda d: rb.fmt_date(d, lang),
-        query=page_context(lang)["query"],
-    )
+        fmt_date=lambda d: rb.fmt_date(d, lang), query=page_context(lang)["query"])
     return render(request, "communes.html", ctx.as_dict())
 
 
 @router.get("/units/{code}/communes.{fmt}", dependencies=[PAGE_ERRORS])
-def communes_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    indicator: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def communes_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                      period: str | None = None, indicator: str | None = None, drafts: bool = False) -> Response:
     v = _view_of(request, ws, dash, code, period, indicator, drafts)
     lang = lang_of(request)
     return download(communes_table(v, lang), fmt, lang)
@@ -488,77 +389,37 @@ def communes_out(v: CommunesView) -> CommunesOut:
         for c in v.columns:
             cell = r.cells.get(c.code)
             f = cell.figure if cell is not None else None
-            values.append(
-                CommuneValue(
-                    indicator=c.code,
-                    value=_finite(cell.value) if cell else None,
-                    rank=cell.rank if cell else None,
-                    numerator=f.numerator if f else None,
-                    denominator=f.denominator if f else None,
-                    source=f.source if f else None,
-                )
-            )
+            values.append(CommuneValue(indicator=c.code, value=_finite(cell.value) if cell else None,
+                                       rank=cell.rank if cell else None,
+                                       numerator=f.numerator if f else None, denominator=f.denominator if f else None,
+                                       source=f.source if f else None))
         u = r.unit
-        out.append(
-            CommuneOut(
-                code=u.code,
-                name=u.name,
-                short=u.short,
-                local_type=u.local_type,
-                district=r.district.code if r.district else None,
-                district_name=r.district.name if r.district else None,
-                lat=u.lat,
-                lon=u.lon,
-                rank=r.rank,
-                value=_finite(r.value(v.indicator.code)),
-                received=r.received,
-                resolved=r.resolved,
-                values=values,
-            )
-        )
-    return CommunesOut(
-        province=v.province.code,
-        province_name=v.province.name,
-        shown=v.shown.code,
-        group=v.group.code if v.group else None,
-        period=str(v.period),
-        structure=v.period.end,
-        indicator=v.indicator.code,
-        indicators=[c.code for c in v.columns],
-        count=len(v.rows),
-        ranked=len(v.ranked),
-        leaders=[r.unit.code for r in leaders],
-        laggards=[r.unit.code for r in laggards],
-        communes=out,
-    )
+        out.append(CommuneOut(code=u.code, name=u.name, short=u.short, local_type=u.local_type,
+                              district=r.district.code if r.district else None,
+                              district_name=r.district.name if r.district else None, lat=u.lat, lon=u.lon,
+                              rank=r.rank, value=_finite(r.value(v.indicator.code)), received=r.received,
+                              resolved=r.resolved, values=values))
+    return CommunesOut(province=v.province.code, province_name=v.province.name, shown=v.shown.code,
+                       group=v.group.code if v.group else None, period=str(v.period), structure=v.period.end,
+                       indicator=v.indicator.code, indicators=[c.code for c in v.columns], count=len(v.rows),
+                       ranked=len(v.ranked), leaders=[r.unit.code for r in leaders],
+                       laggards=[r.unit.code for r in laggards], communes=out)
 
 
 api_router = APIRouter(prefix="/api/v1", tags=["read"])
 _NOT_FOUND = "Unknown unit code in the path, or a unit that is not a province (a commune, a ministry, a group)"
-_UNPROCESSABLE = (
-    "Unknown period or indicator, a parameter longer than 200 characters, or a province not yet "
-    "formed at the period's end"
-)
+_UNPROCESSABLE = ("Unknown period or indicator, a parameter longer than 200 characters, or a province not yet "
+                  "formed at the period's end")
 
 
-@api_router.get(
-    "/units/{code}/communes", response_model=CommunesOut, responses=responses(s404=_NOT_FOUND, s422=_UNPROCESSABLE)
-)
+@api_router.get("/units/{code}/communes", response_model=CommunesOut,
+                responses=responses(s404=_NOT_FOUND, s422=_UNPROCESSABLE))
 def communes_api(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    period: Annotated[
-        str | None,
-        Query(
-            description="e.g. 2024, 2024Q3, 2025; default: the latest with data. "
-            "The communes are those of the structure at its end"
-        ),
-    ] = None,
-    indicator: Annotated[
-        str | None, Query(description="the indicator ranked (any indicator's code); default dossier_full_online_rate")
-    ] = None,
+    request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str,
+    period: Annotated[str | None, Query(description="e.g. 2024, 2024Q3, 2025; default: the latest with data. "
+                                                    "The communes are those of the structure at its end")] = None,
+    indicator: Annotated[str | None, Query(description="the indicator ranked (any indicator's code); "
+                                                       "default dossier_full_online_rate")] = None,
     drafts: bool = False,
 ) -> CommunesOut:
     """A province's communes for a period: each one's dossier figures (full-online, online-submission, on-time

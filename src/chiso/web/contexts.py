@@ -121,52 +121,27 @@ def live_note(ov: Overview, cat: Catalogue, lang: str) -> LiveNote | None:
     shown = ov.streams[:3]
     sources = ", ".join(shown) + (", …" if len(ov.streams) > len(shown) else "")
     names = ", ".join(cat.indicators[c].name.get(lang) for c in codes if c in cat.indicators)
-    text = t(
-        "live.note",
-        lang,
-        live=year,
-        names=names,
-        sources=sources or t("live.stream_unknown", lang),
-        have=years.have.get(year, 0),
-        keys=years.total,
-    )
+    text = t("live.note", lang, live=year, names=names, sources=sources or t("live.stream_unknown", lang),
+             have=years.have.get(year, 0), keys=years.total)
     if on_live:
         return LiveNote("", text, f"/?period={complete}", t("live.see_complete", lang, complete=complete))
-    return LiveNote(
-        t("live.showing_complete", lang, complete=complete),
-        text,
-        f"/?period={live}",
-        t("live.see_live", lang, live=live),
-    )
+    return LiveNote(t("live.showing_complete", lang, complete=complete), text, f"/?period={live}",
+                    t("live.see_live", lang, live=live))
 
 
-def overview_context(
-    ws: Workspace, ov: Overview, only: Unit | None, drafts: bool, lang: str, misses: MissesView | None = None
-) -> OverviewContext:
+def overview_context(ws: Workspace, ov: Overview, only: Unit | None, drafts: bool, lang: str,
+                     misses: MissesView | None = None) -> OverviewContext:
     cat = ws.catalogue
     cols = [i for i, u in enumerate(ov.units) if only is None or i == 0 or u.code == only.code]
-    sparks = {
-        r.indicator.code: charts.sparkline(
-            [c.value for c in r.trend],
-            invert=r.indicator.is_rank,
-            title=", ".join(f"{c.period}: {cell_text(c, lang)}" for c in r.trend if c.value is not None),
-        )
-        for _, rs in ov.pillars
-        for r in rs
-    }
+    sparks = {r.indicator.code: charts.sparkline(
+        [c.value for c in r.trend], invert=r.indicator.is_rank,
+        title=", ".join(f"{c.period}: {cell_text(c, lang)}" for c in r.trend if c.value is not None))
+        for _, rs in ov.pillars for r in rs}
     return OverviewContext(
-        **page_context(lang),
-        page=ov,
-        cols=cols,
-        group=only.code if only else "",
-        sparks=sparks,
-        drafts=drafts,
-        period_text=str(ov.period),
-        groups=cat.groups(),
+        **page_context(lang), page=ov, cols=cols, group=only.code if only else "", sparks=sparks, drafts=drafts,
+        period_text=str(ov.period), groups=cat.groups(),
         catalogue=[(p, sorted(cat.by_pillar(p), key=lambda i: (not i.key, i.code))) for p in Pillar],
-        latest_report=next(iter(core.list_reports(ws)), None),
-        live=live_note(ov, cat, lang),
-        misses=misses,
+        latest_report=next(iter(core.list_reports(ws)), None), live=live_note(ov, cat, lang), misses=misses,
     )
 
 
@@ -203,10 +178,8 @@ def islands(cat: Catalogue, lang: str, period: str, day: date) -> list[charts.Is
     # Vietnam's maps show both archipelagos: Hoàng Sa belongs to Đà Nẵng, Trường Sa to Khánh Hòa (in any
     # structure: the province that carries the 2024 one on ``day``).
     out = []
-    for testid, msg, former in (
-        ("island-hoang-sa", "web.island.hoang_sa", "P48"),
-        ("island-truong-sa", "web.island.truong_sa", "P56"),
-    ):
+    for testid, msg, former in (("island-hoang-sa", "web.island.hoang_sa", "P48"),
+                                ("island-truong-sa", "web.island.truong_sa", "P56")):
         if former not in cat.units:
             continue
         carriers = cat.successor_on(cat.units[former], day) or [(cat.units[former], Successor(unit=former))]
@@ -214,7 +187,8 @@ def islands(cat: Catalogue, lang: str, period: str, day: date) -> list[charts.Is
         cell = ISLAND_CELLS.get(u.code) or ((u.grid[0] - 1, u.grid[1] + 1) if u.grid else None)
         if cell is None:
             continue
-        out.append(charts.Island(testid, t(msg, lang), u.short, cell[0], cell[1], f"/units/{u.code}?period={period}"))
+        out.append(charts.Island(testid, t(msg, lang), u.short, cell[0], cell[1],
+                                 f"/units/{u.code}?period={period}"))
     return out
 
 
@@ -228,22 +202,10 @@ def map_of(cat: Catalogue, ind: Indicator, rk: Ranking | None, p: Period, lang: 
         assert u.grid is not None
         r = by_code.get(u.code)
         value = r.value if r is not None else None
-        tiles.append(
-            charts.Tile(
-                u.code,
-                u.short,
-                u.grid[0],
-                u.grid[1],
-                value,
-                value_text(value, ind, lang),
-                f"/units/{u.code}?period={p}",
-                r.rank if r is not None else None,
-            )
-        )
+        tiles.append(charts.Tile(u.code, u.short, u.grid[0], u.grid[1], value, value_text(value, ind, lang),
+                                 f"/units/{u.code}?period={p}", r.rank if r is not None else None))
     return charts.tile_map(
-        tiles,
-        islands(cat, lang, str(p), day),
-        fmt=lambda x: fmt_number(x, ind.decimals, lang),
+        tiles, islands(cat, lang, str(p), day), fmt=lambda x: fmt_number(x, ind.decimals, lang),
         title=t("web.map.title", lang, name=ind.name.get(lang), period=rk.shown_period if rk else p),
         no_data_text=t("web.no_data", lang),
     )
@@ -258,66 +220,40 @@ def _fmt_axis(ind: Indicator, lang: str) -> Callable[[float], str]:
     return f
 
 
-def indicator_context(
-    ws: Workspace,
-    v: IndicatorView,
-    structure: str | None,
-    drafts: bool,
-    lang: str,
-    foresight: ProjectionBlock | None = None,
-) -> IndicatorContext:
+def indicator_context(ws: Workspace, v: IndicatorView, structure: str | None, drafts: bool,
+                      lang: str, foresight: ProjectionBlock | None = None) -> IndicatorContext:
     cat = ws.catalogue
     ind = v.indicator
     series_label = unit_label(v.series_unit, lang)
     chart = charts.line_chart(
-        [str(c.period) for c in v.series],
-        [charts.Line(series_label, [c.value for c in v.series])],
-        fmt=_fmt_axis(ind, lang),
-        target=[c.target for c in v.series],
-        target_label=t("web.chart.target", lang),
+        [str(c.period) for c in v.series], [charts.Line(series_label, [c.value for c in v.series])],
+        fmt=_fmt_axis(ind, lang), target=[c.target for c in v.series], target_label=t("web.chart.target", lang),
         title=t("web.chart.series", lang, name=ind.name.get(lang), unit=series_label),
-        empty_text=t("web.chart.series_empty", lang),
-        invert=ind.is_rank,
+        empty_text=t("web.chart.series_empty", lang), invert=ind.is_rank,
     )
     provinces = next((r for r in v.rankings if r.group.code == "provinces"), None)
     hist = charts.histogram(
-        v.bins,
-        fmt=lambda x: fmt_number(x, ind.decimals, lang),
+        v.bins, fmt=lambda x: fmt_number(x, ind.decimals, lang),
         title=t("web.chart.distribution", lang, group=unit_label(v.focus.group, lang)),
         empty_text=t("web.no_data", lang),
     )
     ranked = v.focus.ranked
     n = min(5, len(ranked) // 2) if len(ranked) >= 4 else len(ranked)
-    notes = {
-        (rk.group.code, r.unit.code): rb.note(ind, cat, r, period_of(rk.shown_period), lang)
-        for rk in v.rankings
-        for r in rk.rebased
-    }
+    notes = {(rk.group.code, r.unit.code): rb.note(ind, cat, r, period_of(rk.shown_period), lang)
+             for rk in v.rankings for r in rk.rebased}
     return IndicatorContext(
-        **page_context(lang),
-        page=v,
-        ind=ind,
-        chart=chart,
+        **page_context(lang), page=v, ind=ind, chart=chart,
         series_note=rb.series_note(v.series_answers, cat, lang) if v.series_answers else None,
-        rank_notes=notes,
-        structure=(structure or "").strip(),
-        structure_choices=[
-            ("", t("structure.by_period_default", lang)),
-            *((w, t(f"structure.{w}", lang)) for w in STRUCTURE_WORDS),
-        ],
+        rank_notes=notes, structure=(structure or "").strip(),
+        structure_choices=[("", t("structure.by_period_default", lang)),
+                           *((w, t(f"structure.{w}", lang)) for w in STRUCTURE_WORDS)],
         structure_label=lambda d: structure_label(d, lang),
-        map=map_of(cat, ind, provinces, v.period, lang),
-        histogram=hist,
-        leaders=ranked[:n],
-        laggards=list(reversed(ranked[-n:])) if len(ranked) >= 4 else [],
-        drafts=drafts,
+        map=map_of(cat, ind, provinces, v.period, lang), histogram=hist,
+        leaders=ranked[:n], laggards=list(reversed(ranked[-n:])) if len(ranked) >= 4 else [], drafts=drafts,
         groups=cat.groups(),
-        units=sorted(
-            (u for u in cat.units.values() if not cat.is_local(u)),
-            key=lambda u: (u.type != UnitType.NATION, u.type != UnitType.GROUP, u.code),
-        ),
-        value_text=lambda x: value_text(x, ind, lang),
-        pillar=PILLAR_NAMES[ind.pillar].get(lang),
+        units=sorted((u for u in cat.units.values() if not cat.is_local(u)),
+                     key=lambda u: (u.type != UnitType.NATION, u.type != UnitType.GROUP, u.code)),
+        value_text=lambda x: value_text(x, ind, lang), pillar=PILLAR_NAMES[ind.pillar].get(lang),
         foresight=foresight,
     )
 
@@ -338,39 +274,20 @@ class UnitContext(PageContext):
     foresight: list[ProjectionBlock] = field(default_factory=list)  # the year-end projections of its targets
 
 
-def unit_context(
-    ws: Workspace, v: UnitView, drafts: bool, lang: str, foresight: list[ProjectionBlock] | None = None
-) -> UnitContext:
+def unit_context(ws: Workspace, v: UnitView, drafts: bool, lang: str,
+                 foresight: list[ProjectionBlock] | None = None) -> UnitContext:
     cat = ws.catalogue
-    sparks = {
-        r.indicator.code: charts.sparkline(
-            [h.value for h in r.history],
-            invert=r.indicator.is_rank,
-            title=", ".join(f"{h.period}: {cell_text(h, lang)}" for h in r.history if h.value is not None),
-        )
-        for _, rs in v.pillars
-        for r in rs
-    }
-    notes = list(
-        dict.fromkeys(
-            n for _, rs in v.pillars for r in rs if r.answers for n in [rb.series_note(r.answers, cat, lang)] if n
-        )
-    )
+    sparks = {r.indicator.code: charts.sparkline(
+        [h.value for h in r.history], invert=r.indicator.is_rank,
+        title=", ".join(f"{h.period}: {cell_text(h, lang)}" for h in r.history if h.value is not None))
+        for _, rs in v.pillars for r in rs}
+    notes = list(dict.fromkeys(n for _, rs in v.pillars for r in rs if r.answers
+                               for n in [rb.series_note(r.answers, cat, lang)] if n))
     u = v.unit
     parent, province = cat.units.get(u.parent or ""), cat.units.get(u.province or "")
-    above = [
-        *([parent] if parent is not None and parent.type is UnitType.DISTRICT else []),
-        *([province] if province is not None else []),
-    ]
-    return UnitContext(
-        **page_context(lang),
-        page=v,
-        sparks=sparks,
-        drafts=drafts,
-        series_notes=notes,
-        fmt_date=lambda d: rb.fmt_date(d, lang),
-        value_text=lambda x, ind: value_text(x, ind, lang),
-        above=above,
-        communes=u.type in (UnitType.PROVINCE, UnitType.CITY) and f"{u.code}.communes" in cat.units,
-        foresight=foresight or [],
-    )
+    above = [*([parent] if parent is not None and parent.type is UnitType.DISTRICT else []),
+             *([province] if province is not None else [])]
+    return UnitContext(**page_context(lang), page=v, sparks=sparks, drafts=drafts, series_notes=notes,
+                       fmt_date=lambda d: rb.fmt_date(d, lang), value_text=lambda x, ind: value_text(x, ind, lang),
+                       above=above, communes=u.type in (UnitType.PROVINCE, UnitType.CITY)
+                       and f"{u.code}.communes" in cat.units, foresight=foresight or [])

@@ -304,30 +304,14 @@ class Dashboards:
         ahead.sort(key=lambda c: (-(c.attainment or 0), c.indicator.code, c.unit.code))
         return behind, ahead
 
-    def indicator(
-        self,
-        ind: Indicator,
-        period: Period | None,
-        group: Unit,
-        series_unit: Unit,
-        policy: Policy,
-        structure: date | None = None,
-    ) -> IndicatorView:
+    def indicator(self, ind: Indicator, period: Period | None, group: Unit, series_unit: Unit,
+                  policy: Policy, structure: date | None = None) -> IndicatorView:
         key = ("indicator", ind.code, str(period), group.code, series_unit.code, str(structure))
-        return self.cached(
-            key, policy, lambda v: self._indicator(ind, period, group, series_unit, policy, v, structure)
-        )
+        return self.cached(key, policy,
+                           lambda v: self._indicator(ind, period, group, series_unit, policy, v, structure))
 
-    def _indicator(
-        self,
-        ind: Indicator,
-        period: Period | None,
-        group: Unit,
-        series_unit: Unit,
-        policy: Policy,
-        version: Version,
-        structure: date | None = None,
-    ) -> IndicatorView:
+    def _indicator(self, ind: Indicator, period: Period | None, group: Unit, series_unit: Unit, policy: Policy,
+                   version: Version, structure: date | None = None) -> IndicatorView:
         available = self.indicator_periods(ind, policy)
         p = period or (available[0] if available else self.default_year(policy, version))
         sp = series_periods(p)
@@ -342,12 +326,12 @@ class Dashboards:
         else:
             series = rd.series(ind, series_unit, sp)
         rankings = [rd.ranking(ind, b, p, structure) for b in blocs]
-        focus = next((r for r in rankings if r.group.code == group.code), None) or rd.ranking(ind, group, p, structure)
+        focus = next((r for r in rankings if r.group.code == group.code), None) or rd.ranking(ind, group, p,
+                                                                                             structure)
         bins = charts.histogram_bins([r.value for r in focus.ranked if r.value is not None])
         periods = [str(q) for q in available]
-        return IndicatorView(
-            ind, p, periods, group, series_unit, headline, series, rankings, focus, bins, structure, answers
-        )
+        return IndicatorView(ind, p, periods, group, series_unit, headline, series, rankings, focus, bins,
+                             structure, answers)
 
     def unit(self, unit: Unit, period: Period | None, policy: Policy) -> UnitView:
         return self.cached(("unit", unit.code, str(period)), policy, lambda v: self._unit(unit, period, policy, v))
@@ -370,14 +354,8 @@ class Dashboards:
         pillars: list[tuple[Pillar, list[UnitRow]]] = []
         for pillar in Pillar:
             rows = []
-            for ind in sorted(
-                (
-                    self.cat.indicators[c]
-                    for c in codes
-                    if c in self.cat.indicators and self.cat.indicators[c].pillar is pillar
-                ),
-                key=lambda i: i.code,
-            ):
+            for ind in sorted((self.cat.indicators[c] for c in codes if c in self.cat.indicators
+                               and self.cat.indicators[c].pillar is pillar), key=lambda i: i.code):
                 answers = None
                 if rebased:  # the whole history in the structure of the newest period the unit belongs to
                     answers = rd.series_in(ind, unit, hp)

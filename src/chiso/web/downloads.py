@@ -134,57 +134,32 @@ def _approx(c: Cell, lang: str) -> str:
 
 def _cell_row(c: Cell, lang: str) -> list[Cellish]:
     ind = c.indicator
-    return [
-        ind.code,
-        ind.name.get(lang),
-        c.unit.code,
-        unit_label(c.unit, lang),
-        str(c.period),
-        c.shown_period,
-        c.value,
-        ind.unit,
-        c.target,
-        _attain(c),
-        _approx(c, lang),
-    ]
+    return [ind.code, ind.name.get(lang), c.unit.code, unit_label(c.unit, lang), str(c.period), c.shown_period,
+            c.value, ind.unit, c.target, _attain(c), _approx(c, lang)]
 
 
-CELL_COLUMNS = [
-    C_CODE,
-    C_NAME,
-    C_UNIT_CODE,
-    C_UNIT,
-    C_PERIOD,
-    C_AS_OF,
-    C_VALUE,
-    C_MEASURE,
-    C_TARGET,
-    C_ATTAIN,
-    C_APPROX,
-]
+CELL_COLUMNS = [C_CODE, C_NAME, C_UNIT_CODE, C_UNIT, C_PERIOD, C_AS_OF, C_VALUE, C_MEASURE, C_TARGET, C_ATTAIN,
+                C_APPROX]
 
 
 def overview_table(ov: Overview, lang: str) -> DataTable:
-    rows = [
-        [PILLAR_NAMES[pillar].get(lang), *_cell_row(c, lang)] for pillar, rs in ov.pillars for r in rs for c in r.cells
-    ]
+    rows = [[PILLAR_NAMES[pillar].get(lang), *_cell_row(c, lang)]
+            for pillar, rs in ov.pillars for r in rs for c in r.cells]
     return DataTable(f"tong-quan_{ov.period}", "web.table.overview", [C_PILLAR, *CELL_COLUMNS], rows)
 
 
 def targets_table(ov: Overview, lang: str) -> DataTable:
     rows = [[t("web.targets.behind", lang), *_cell_row(c, lang)] for c in ov.behind]
     rows += [[t("web.targets.on_target", lang), *_cell_row(c, lang)] for c in ov.ahead]
-    return DataTable(f"muc-tieu_{ov.period}", "web.table.targets", [Column("web.col.status"), *CELL_COLUMNS], rows)
+    return DataTable(f"muc-tieu_{ov.period}", "web.table.targets",
+                     [Column("web.col.status"), *CELL_COLUMNS], rows)
 
 
 def series_table(v: IndicatorView, lang: str) -> DataTable:
-    rows: list[list[Cellish]] = [[*_cell_row(c, lang), c.numerator, c.denominator, c.document or ""] for c in v.series]
-    return DataTable(
-        f"chuoi_{v.indicator.code}_{v.series_unit.code}_{v.period}",
-        "web.table.series",
-        [*CELL_COLUMNS, Column("web.col.numerator"), Column("web.col.denominator"), C_SOURCE],
-        rows,
-    )
+    rows: list[list[Cellish]] = [[*_cell_row(c, lang), c.numerator, c.denominator, c.document or ""]
+                                 for c in v.series]
+    return DataTable(f"chuoi_{v.indicator.code}_{v.series_unit.code}_{v.period}", "web.table.series",
+                     [*CELL_COLUMNS, Column("web.col.numerator"), Column("web.col.denominator"), C_SOURCE], rows)
 
 
 def summary_table(v: IndicatorView, lang: str) -> DataTable:
@@ -196,35 +171,18 @@ def ranking_table(ind: Indicator, rk: Ranking, lang: str) -> DataTable:
     rows: list[list[Cellish]] = []
     for r in rk.rows:
         f = r.figure
-        approx = (f.qualifier or t("web.yes", lang)) if f is not None and f.approximate else ""
-        rows.append(
-            [
-                r.rank,
-                r.unit.code,
-                unit_label(r.unit, lang),
-                r.value,
-                ind.unit,
-                rk.shown_period,
-                approx,
-                (f.document or "") if f else "",
-            ]
-        )
-    return DataTable(
-        f"xep-hang_{ind.code}_{rk.group.code}_{rk.period}",
-        "web.table.ranking",
-        [Column("web.col.rank"), C_UNIT_CODE, C_UNIT, C_VALUE, C_MEASURE, C_AS_OF, C_APPROX, C_SOURCE],
-        rows,
-    )
+        approx = ((f.qualifier or t("web.yes", lang)) if f is not None and f.approximate else "")
+        rows.append([r.rank, r.unit.code, unit_label(r.unit, lang), r.value, ind.unit, rk.shown_period, approx,
+                     (f.document or "") if f else ""])
+    return DataTable(f"xep-hang_{ind.code}_{rk.group.code}_{rk.period}", "web.table.ranking",
+                     [Column("web.col.rank"), C_UNIT_CODE, C_UNIT, C_VALUE, C_MEASURE, C_AS_OF, C_APPROX, C_SOURCE],
+                     rows)
 
 
 def distribution_table(v: IndicatorView, lang: str) -> DataTable:
     rows: list[list[Cellish]] = [[b.lo, b.hi, b.count] for b in v.bins]
-    return DataTable(
-        f"phan-bo_{v.indicator.code}_{v.focus.group.code}_{v.period}",
-        "web.table.distribution",
-        [Column("web.col.from"), Column("web.col.to"), Column("web.col.units")],
-        rows,
-    )
+    return DataTable(f"phan-bo_{v.indicator.code}_{v.focus.group.code}_{v.period}", "web.table.distribution",
+                     [Column("web.col.from"), Column("web.col.to"), Column("web.col.units")], rows)
 
 
 def unit_table(v: UnitView, lang: str) -> DataTable:
@@ -232,39 +190,21 @@ def unit_table(v: UnitView, lang: str) -> DataTable:
     for pillar, rs in v.pillars:
         for r in rs:
             prev = r.previous
-            rows.append(
-                [
-                    PILLAR_NAMES[pillar].get(lang),
-                    *_cell_row(r.cell, lang),
-                    str(prev.period) if prev else None,
-                    prev.value if prev else None,
-                    r.rank,
-                    r.ranked if r.rank is not None else None,
-                ]
-            )
-    return DataTable(
-        f"don-vi_{v.unit.code}_{v.period}",
-        "web.table.unit",
-        [
-            C_PILLAR,
-            *CELL_COLUMNS,
-            Column("web.col.previous_period"),
-            Column("web.col.previous_value"),
-            Column("web.col.rank"),
-            Column("web.col.out_of"),
-        ],
-        rows,
-    )
+            rows.append([PILLAR_NAMES[pillar].get(lang), *_cell_row(r.cell, lang),
+                         str(prev.period) if prev else None, prev.value if prev else None,
+                         r.rank, r.ranked if r.rank is not None else None])
+    return DataTable(f"don-vi_{v.unit.code}_{v.period}", "web.table.unit",
+                     [C_PILLAR, *CELL_COLUMNS, Column("web.col.previous_period"),
+                      Column("web.col.previous_value"), Column("web.col.rank"),
+                      Column("web.col.out_of")], rows)
 
 
 def history_table(v: UnitView, lang: str) -> DataTable:
     cols = [C_CODE, C_NAME, C_MEASURE, *(Column(text=str(q)) for q in v.history_periods)]
-    rows: list[list[Cellish]] = [
-        [r.indicator.code, r.indicator.name.get(lang), r.indicator.unit, *(h.value for h in r.history)]
-        for _, rs in v.pillars
-        for r in rs
-    ]
+    rows: list[list[Cellish]] = [[r.indicator.code, r.indicator.name.get(lang), r.indicator.unit,
+                                  *(h.value for h in r.history)] for _, rs in v.pillars for r in rs]
     return DataTable(f"lich-su_{v.unit.code}_{v.period}", "web.table.history", cols, rows)
+
 
 
 # --- routes ------------------------------------------------------------------------------------------------
@@ -273,104 +213,57 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/overview.{fmt}", dependencies=[OVERVIEW_ERRORS])
-def overview_download(
-    request: Request, ws: WorkspaceDep, dash: DashboardsDep, fmt: Fmt, period: str | None = None, drafts: bool = False
-) -> Response:
+def overview_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, fmt: Fmt, period: str | None = None,
+                      drafts: bool = False) -> Response:
     ov = overview_of(request, ws, dash, period, drafts)
     return download(overview_table(ov, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/overview/targets.{fmt}", dependencies=[OVERVIEW_ERRORS])
-def targets_download(
-    request: Request, ws: WorkspaceDep, dash: DashboardsDep, fmt: Fmt, period: str | None = None, drafts: bool = False
-) -> Response:
+def targets_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, fmt: Fmt, period: str | None = None,
+                     drafts: bool = False) -> Response:
     ov = overview_of(request, ws, dash, period, drafts)
     return download(targets_table(ov, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/indicators/{code}/series.{fmt}", dependencies=[INDICATOR_ERRORS])
-def series_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    unit: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def series_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                    period: str | None = None, unit: str | None = None, drafts: bool = False) -> Response:
     v = indicator_of(request, ws, dash, code, period, None, unit, drafts)
     return download(series_table(v, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/indicators/{code}/summary.{fmt}", dependencies=[INDICATOR_ERRORS])
-def summary_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def summary_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                     period: str | None = None, drafts: bool = False) -> Response:
     v = indicator_of(request, ws, dash, code, period, None, None, drafts)
     return download(summary_table(v, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/indicators/{code}/ranking.{fmt}", dependencies=[INDICATOR_ERRORS])
-def ranking_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    group: str | None = None,
-    drafts: bool = False,
-    structure: str | None = None,
-) -> Response:
+def ranking_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                     period: str | None = None, group: str | None = None, drafts: bool = False,
+                     structure: str | None = None) -> Response:
     v = indicator_of(request, ws, dash, code, period, group, None, drafts, structure)
     return download(ranking_table(v.indicator, v.focus, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/indicators/{code}/distribution.{fmt}", dependencies=[INDICATOR_ERRORS])
-def distribution_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    group: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def distribution_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                          period: str | None = None, group: str | None = None, drafts: bool = False) -> Response:
     v = indicator_of(request, ws, dash, code, period, group, None, drafts)
     return download(distribution_table(v, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/units/{code}/indicators.{fmt}", dependencies=[UNIT_ERRORS])
-def unit_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def unit_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                  period: str | None = None, drafts: bool = False) -> Response:
     v = unit_of(request, ws, dash, code, period, drafts)
     return download(unit_table(v, lang_of(request)), fmt, lang_of(request))
 
 
 @router.get("/units/{code}/history.{fmt}", dependencies=[UNIT_ERRORS])
-def history_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def history_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                     period: str | None = None, drafts: bool = False) -> Response:
     v = unit_of(request, ws, dash, code, period, drafts)
     return download(history_table(v, lang_of(request)), fmt, lang_of(request))

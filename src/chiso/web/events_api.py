@@ -26,16 +26,12 @@ from chiso.web.problems import responses
 T = TypeVar("T")
 
 MAX_BODY = 16 * 1024 * 1024  # 16 MiB: ≈ 30,000 dossier events, far above a sane batch
-BODY_TYPES = {"", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/json", "text/plain"}
-_BATCH_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON event a line"}},
-            "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
-        },
-    }
-}
+BODY_TYPES = {"", "application/x-ndjson", "application/ndjson", "application/jsonl", "application/json",
+              "text/plain"}
+_BATCH_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "application/x-ndjson": {"schema": {"type": "string", "description": "one JSON event a line"}},
+    "application/json": {"schema": {"type": "array", "items": {"type": "object"}}},
+}}}
 _BEARER = {"WWW-Authenticate": 'Bearer realm="chiso events"'}
 
 # The event kinds, a closed set in the OpenAPI description: the catalogue's EVENT_KINDS.
@@ -48,12 +44,9 @@ def _bearer(request: Request) -> str:
     """The token of ``Authorization: Bearer <token>``."""
     header = request.headers.get("authorization")
     if not header:
-        raise HttpProblem(
-            401,
-            "unauthenticated",
-            "Authorization: missing; send `Authorization: Bearer <token>` with your source's token",
-            headers=_BEARER,
-        )
+        raise HttpProblem(401, "unauthenticated",
+                          "Authorization: missing; send `Authorization: Bearer <token>` with your source's token",
+                          headers=_BEARER)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HttpProblem(401, "unauthenticated", "Authorization: expected `Bearer <token>`", headers=_BEARER)
@@ -61,9 +54,8 @@ def _bearer(request: Request) -> str:
 
 
 def _invalid_token() -> HttpProblem:
-    return HttpProblem(
-        401, "invalid-token", "Authorization: the token is unknown, or its source was revoked", headers=_BEARER
-    )
+    return HttpProblem(401, "invalid-token", "Authorization: the token is unknown, or its source was revoked",
+                       headers=_BEARER)
 
 
 def source(request: Request, ws: WorkspaceDep) -> EventSourceRecord:
@@ -101,9 +93,8 @@ async def _write(writer: EventWriter, fn: Callable[[EventIngestor], T]) -> T:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
-    too_big = HttpProblem(
-        413, "body-too-large", f"body: larger than {limit:,} bytes; send the events in smaller batches"
-    )
+    too_big = HttpProblem(413, "body-too-large", f"body: larger than {limit:,} bytes; send the events in smaller "
+                                                 "batches")
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_big
@@ -132,22 +123,9 @@ def list_rejects(
     if source is not None and source != src.id:
         raise HttpProblem(403, "forbidden-source", f"source: you may list only your own rejects ({src.id!r})")
     rows = ws.store.events.rejects(kind=kind, source=src.id, limit=limit)
-    return {
-        "source": src.id,
-        "count": len(rows),
-        "rejects": [
-            {
-                "id": x.id,
-                "batch": x.batch,
-                "kind": x.kind,
-                "received_at": x.received_at.isoformat(),
-                "position": x.position,
-                "reason": x.reason,
-                "raw": x.raw,
-            }
-            for x in rows
-        ],
-    }
+    return {"source": src.id, "count": len(rows), "rejects": [
+        {"id": x.id, "batch": x.batch, "kind": x.kind, "received_at": x.received_at.isoformat(),
+         "position": x.position, "reason": x.reason, "raw": x.raw} for x in rows]}
 
 
 @router.post("/rejects/replay", responses=responses(400, 401, 503))
@@ -170,9 +148,8 @@ async def replay_rejects(
             group = [x for x in pending if x.kind == k]
             # As the source itself, so its scope of units still holds; positions are the replay batch's, and
             # the rejects replayed name the batch, so those still bad are recorded once more, not lost.
-            rec = ing.submit_records(
-                k, [(i, x.raw) for i, x in enumerate(group, start=1)], now, batch_key=replay_key(x.id for x in group)
-            )
+            rec = ing.submit_records(k, [(i, x.raw) for i, x in enumerate(group, start=1)], now,
+                                     batch_key=replay_key(x.id for x in group))
             if rec.batch is not None:
                 # the ones still bad were recorded again as rejects of this batch: close all the old ones
                 ing.book.mark_replayed([x.id for x in group], rec.batch)
@@ -191,41 +168,24 @@ async def replay_rejects(
 KindPath = Annotated[str, Path(description="the event kind", json_schema_extra={"enum": list(KINDS)})]
 
 
-@router.post(
-    "/{kind}",
-    openapi_extra=_BATCH_BODY,
-    responses=responses(
-        400,
-        401,
-        s403="the source may not send this kind",
-        s404="no such event kind",
-        s413="the body is too large",
-        s415="not NDJSON or JSON",
-        s503="the event store is held by another process",
-    ),
-)
-async def post_events(
-    kind: KindPath, request: Request, response: Response, writer: WriterDep, src: Source, max_body: BodyLimit
-) -> dict[str, Any]:
+@router.post("/{kind}", openapi_extra=_BATCH_BODY, responses=responses(
+    400, 401, s403="the source may not send this kind", s404="no such event kind", s413="the body is too large",
+    s415="not NDJSON or JSON", s503="the event store is held by another process"))
+async def post_events(kind: KindPath, request: Request, response: Response, writer: WriterDep, src: Source,
+                      max_body: BodyLimit) -> dict[str, Any]:
     """A batch of events: NDJSON (one event a line) or a JSON array. 200 = committed, durable; 202 (a web node
     relaying to the event log) = in NATS JetStream, durable, applied by the writer shortly."""
     if kind not in EVENT_KINDS:
-        raise HttpProblem(
-            404, "unknown-kind", f"kind: unknown event kind {kind!r}; expected one of: {', '.join(EVENT_KINDS)}"
-        )
+        raise HttpProblem(404, "unknown-kind",
+                          f"kind: unknown event kind {kind!r}; expected one of: {', '.join(EVENT_KINDS)}")
     if not _may_send(src, kind):
-        raise HttpProblem(
-            403,
-            "kind-not-allowed",
-            f"kind: source {src.id!r} may not send {kind} events (it may send: {', '.join(src.kinds) or 'none'})",
-        )
+        raise HttpProblem(403, "kind-not-allowed",
+                          f"kind: source {src.id!r} may not send {kind} events (it may send: "
+                          f"{', '.join(src.kinds) or 'none'})")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in BODY_TYPES:
-        raise HttpProblem(
-            415,
-            "unsupported-media-type",
-            f"Content-Type: {ctype!r} is not accepted; send application/x-ndjson or application/json",
-        )
+        raise HttpProblem(415, "unsupported-media-type",
+                          f"Content-Type: {ctype!r} is not accepted; send application/x-ndjson or application/json")
     body = await _read_body(request, max_body)
     try:
         text = body.decode("utf-8")

@@ -90,18 +90,10 @@ def proposal_row(cat: Catalogue, i: int, p: Proposal, lang: str, problems: list[
     at = snippet.find(p.text) if p.text else -1
     parts = (snippet[:at], p.text, snippet[at + len(p.text) :]) if at >= 0 else (snippet, "", "")
     return ProposalRow(
-        index=i,
-        number=i + 1,
-        code=p.code,
-        name=ind.name.get(lang) if ind else p.code,
+        index=i, number=i + 1, code=p.code, name=ind.name.get(lang) if ind else p.code,
         unit=(unit.name_en if lang == "en" and unit.name_en else unit.name) if unit else p.unit,
-        period=p.period,
-        value=shown(p.value),
-        target=shown(p.target),
-        approximate=p.qualifier or "",
-        line=p.where.line,
-        snippet=parts,
-        problems=problems,
+        period=p.period, value=shown(p.value), target=shown(p.target), approximate=p.qualifier or "",
+        line=p.where.line, snippet=parts, problems=problems,
         evidence=[
             (t(msg_id, lang), clue.text, t(_SOURCE_IDS[clue.source], lang))
             for msg_id, clue in (
@@ -110,9 +102,7 @@ def proposal_row(cat: Catalogue, i: int, p: Proposal, lang: str, problems: list[
                 ("page.extract.by_period", p.evidence.period),
             )
         ],
-        confidence=fmt_number(p.confidence, 2, lang, trim=False),
-        flagged=p.flagged,
-        reason=_reason(p.reason, lang),
+        confidence=fmt_number(p.confidence, 2, lang, trim=False), flagged=p.flagged, reason=_reason(p.reason, lang),
     )
 
 
@@ -133,16 +123,9 @@ def _reason(reason: str | None, lang: str) -> str:
     return en if lang == "en" and en else vi
 
 
-def extract_context(
-    cat: Catalogue,
-    request: Request,
-    *,
-    errors: list[str] | None = None,
-    doc: SourceDocument | None = None,
-    proposals: list[Proposal] | None = None,
-    checked: set[int] | None = None,
-    form: dict[str, str] | None = None,
-) -> ExtractContext:
+def extract_context(cat: Catalogue, request: Request, *, errors: list[str] | None = None,
+                    doc: SourceDocument | None = None, proposals: list[Proposal] | None = None,
+                    checked: set[int] | None = None, form: dict[str, str] | None = None) -> ExtractContext:
     lang = lang_of(request)
     rows = []
     for i, p in enumerate(proposals or []):
@@ -151,38 +134,21 @@ def extract_context(
     q = request.query_params
     done = None
     if q.get("done"):
-        done = t(
-            "web.extract.done",
-            lang,
-            values=q.get("values", "0"),
-            targets=q.get("targets", "0"),
-            source=q.get("source", ""),
-        )
+        done = t("web.extract.done", lang, values=q.get("values", "0"), targets=q.get("targets", "0"),
+                 source=q.get("source", ""))
     return ExtractContext(
-        errors=errors or [],
-        doc=doc,
-        rows=rows,
+        errors=errors or [], doc=doc, rows=rows,
         # a flagged proposal (unit or period unclear) is never ticked for the reviewer
         checked=checked if checked is not None else {x.index for x in rows if not x.problems and not x.flagged},
-        form=form or {},
-        done=done,
+        form=form or {}, done=done,
     )
 
 
-def _page(
-    ws: core.Workspace,
-    request: Request,
-    *,
-    status: int = 200,
-    errors: list[str] | None = None,
-    doc: SourceDocument | None = None,
-    proposals: list[Proposal] | None = None,
-    checked: set[int] | None = None,
-    form: dict[str, str] | None = None,
-) -> Response:
-    ctx = extract_context(
-        ws.catalogue, request, errors=errors, doc=doc, proposals=proposals, checked=checked, form=form
-    )
+def _page(ws: core.Workspace, request: Request, *, status: int = 200, errors: list[str] | None = None,
+          doc: SourceDocument | None = None, proposals: list[Proposal] | None = None,
+          checked: set[int] | None = None, form: dict[str, str] | None = None) -> Response:
+    ctx = extract_context(ws.catalogue, request, errors=errors, doc=doc, proposals=proposals, checked=checked,
+                          form=form)
     resp = render(request, "extract.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -210,9 +176,8 @@ async def _read_form(request: Request, limits: core.Limits) -> tuple[dict[str, s
     return fields, picks, upload if isinstance(upload, UploadFile) and upload.filename else None
 
 
-def _proposals_of(
-    cat: Catalogue, fields: dict[str, str], text: str, name: str, limits: core.Limits
-) -> tuple[SourceDocument, list[Proposal]]:
+def _proposals_of(cat: Catalogue, fields: dict[str, str], text: str, name: str,
+                  limits: core.Limits) -> tuple[SourceDocument, list[Proposal]]:
     limits.check_text(name, text, fields.get("_lang", "vi"))  # before the work, on reading and on accepting
     period = fields.get("period", "").strip()
     if period:
@@ -220,14 +185,8 @@ def _proposals_of(
     elif document_period(text) is None:
         raise ChisoError(t("web.extract.no_period", fields.get("_lang", "vi"), file=name))
     fmt = fields.get("fmt", "text")
-    return core.read_report(
-        cat,
-        text,
-        name,
-        period or None,
-        title=fields.get("title", "").strip() or None,
-        fmt=fmt if fmt in ("text", "html", "pdf", "docx") else "text",
-    )
+    return core.read_report(cat, text, name, period or None, title=fields.get("title", "").strip() or None,
+                            fmt=fmt if fmt in ("text", "html", "pdf", "docx") else "text")
 
 
 async def _admitted(
@@ -282,18 +241,12 @@ async def read(request: Request, ws: WorkspaceDep, user: Annotated[User | None, 
         fields["fmt"] = fmt
         doc, proposals = await run_in_threadpool(_proposals_of, ws.catalogue, fields, text, name, limits)
     except ImportFileError as exc:  # unreadable or over the limit: the page does not carry the text back
-        return _page(
-            ws, request, status=400, errors=[exc.render(lang)], form={k: v for k, v in fields.items() if k != "text"}
-        )
+        return _page(ws, request, status=400, errors=[exc.render(lang)],
+                     form={k: v for k, v in fields.items() if k != "text"})
     except ChisoError as exc:
         return _page(ws, request, status=400, errors=[exc.render(lang)], form=fields)
-    form = {
-        "text": text,
-        "name": name,
-        "period": fields.get("period", ""),
-        "title": fields.get("title", ""),
-        "fmt": fields.get("fmt", "text"),
-    }
+    form = {"text": text, "name": name, "period": fields.get("period", ""), "title": fields.get("title", ""),
+            "fmt": fields.get("fmt", "text")}
     if not proposals:
         return _page(ws, request, errors=[t("web.extract.none", lang, file=name)], form=form)
     return _page(ws, request, doc=doc, proposals=proposals, form=form)
@@ -314,25 +267,16 @@ async def accept(request: Request, ws: WorkspaceDep, user: Annotated[User | None
         return _page(ws, request, status=400, errors=[exc.render(lang)], form=fields)
     chosen = sorted({i for i in picks if 0 <= i < len(proposals)})
     if not chosen:
-        return _page(
-            ws,
-            request,
-            status=400,
-            errors=[t("web.extract.nothing_chosen", lang)],
-            doc=doc,
-            proposals=proposals,
-            form=fields,
-            checked=set(),
-        )
+        return _page(ws, request, status=400, errors=[t("web.extract.nothing_chosen", lang)], doc=doc,
+                     proposals=proposals, form=fields, checked=set())
     try:
         res = await run_in_threadpool(
             core.accept_proposals, ws, doc, [proposals[i] for i in chosen], actor=user.username
         )
     except ValidationError as exc:
         errors = [p.render(lang) for p in exc.problems]
-        return _page(
-            ws, request, status=400, errors=errors, doc=doc, proposals=proposals, form=fields, checked=set(chosen)
-        )
+        return _page(ws, request, status=400, errors=errors, doc=doc, proposals=proposals, form=fields,
+                     checked=set(chosen))
     v, tg = res.values, res.targets
     query = (
         f"done=1&values={v.inserted + v.updated + v.unchanged}"

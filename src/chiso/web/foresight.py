@@ -98,47 +98,35 @@ def projection_block(p: Projection, lang: str, testid: str = "projection-chart")
         return ProjectionBlock(p.indicator, p.unit, p.year, p, None, said, "", method_sentence(p, lang))
     ind = p.indicator
     level = level_name(lang)
-    points = [
-        charts.ProjectionPoint(month_label(pt.period, lang), pt.value, pt.low, pt.high, pt.projected) for pt in p.path
-    ]
+    points = [charts.ProjectionPoint(month_label(pt.period, lang), pt.value, pt.low, pt.high, pt.projected)
+              for pt in p.path]
     chart = charts.projection_chart(
-        points,
-        fmt=lambda x: fmt_number(x, ind.decimals, lang),
-        description=" ".join(said),
-        title=t(
-            "page.foresight.chart_title", lang, name=ind.name.get(lang), unit=unit_label(p.unit, lang), year=p.year
-        ),
-        target=p.target.value if p.target is not None else None,
-        testid=testid,
-        names=(
-            t("page.foresight.legend.actual", lang),
-            t("page.foresight.legend.projection", lang),
-            t("page.foresight.legend.interval", lang, level=level),
-            t("page.foresight.legend.target", lang),
-        ),
+        points, fmt=lambda x: fmt_number(x, ind.decimals, lang), description=" ".join(said),
+        title=t("page.foresight.chart_title", lang, name=ind.name.get(lang), unit=unit_label(p.unit, lang),
+                year=p.year),
+        target=p.target.value if p.target is not None else None, testid=testid,
+        names=(t("page.foresight.legend.actual", lang), t("page.foresight.legend.projection", lang),
+               t("page.foresight.legend.interval", lang, level=level), t("page.foresight.legend.target", lang)),
     )
-    caption = t(
-        "page.foresight.caption", lang, as_of=fmt_date(p.as_of, lang) if p.as_of else "—", level=level, year=p.year
-    )
+    caption = t("page.foresight.caption", lang, as_of=fmt_date(p.as_of, lang) if p.as_of else "—", level=level,
+                year=p.year)
     return ProjectionBlock(ind, p.unit, p.year, p, chart, said, caption, method_sentence(p, lang))
 
 
 def month_label(period: str, lang: str) -> str:
-    """ "T9" (tháng 9), "Sep"."""
+    """"T9" (tháng 9), "Sep"."""
     month = int(period[-2:])
     return calendar.month_abbr[month] if lang == "en" else f"T{month}"
 
 
 def year_open(dash: Dashboards, ind: Indicator, year: int, policy: Policy) -> bool:
     """``outlook.year_open``: a cheap question, asked before a projection is made at all."""
-    return outlook.year_open(
-        foresight_of(dash, policy, dash.version(), year), dash.ws.store, ind, year, policy.statuses
-    )
+    return outlook.year_open(foresight_of(dash, policy, dash.version(), year), dash.ws.store, ind, year,
+                             policy.statuses)
 
 
-def block_of(
-    o: Outlooks, ind: Indicator, unit: Unit, year: int, policy: Policy, lang: str, wait: float, testid: str
-) -> ProjectionBlock | None:
+def block_of(o: Outlooks, ind: Indicator, unit: Unit, year: int, policy: Policy, lang: str, wait: float,
+             testid: str) -> ProjectionBlock | None:
     try:
         p, _ = o.projection(ind, unit, year, policy, wait)
     except ChisoError:  # no projection of this unit that year (e.g. not in its structure): nothing to draw
@@ -148,20 +136,19 @@ def block_of(
     return projection_block(p, lang, testid)
 
 
-def indicator_block(
-    o: Outlooks, ind: Indicator, unit: Unit, period: Period, policy: Policy, lang: str, wait: float
-) -> ProjectionBlock | None:
+def indicator_block(o: Outlooks, ind: Indicator, unit: Unit, period: Period, policy: Policy, lang: str,
+                    wait: float) -> ProjectionBlock | None:
     """The indicator page's projection: of the series' unit, for the shown period's year, if it has a target and
     the year is open; made aside, waited for at most ``wait`` seconds."""
     year = period.end.year
-    if period.start.year != year or not has_target(o.dash, ind, unit, year) or not year_open(o.dash, ind, year, policy):
+    if period.start.year != year or not has_target(o.dash, ind, unit, year) or not year_open(o.dash, ind, year,
+                                                                                               policy):
         return None
     return block_of(o, ind, unit, year, policy, lang, wait, "projection-chart")
 
 
-def unit_blocks(
-    o: Outlooks, unit: Unit, period: Period, policy: Policy, lang: str, wait: float
-) -> list[ProjectionBlock]:
+def unit_blocks(o: Outlooks, unit: Unit, period: Period, policy: Policy, lang: str,
+                wait: float) -> list[ProjectionBlock]:
     """The unit page's projections: every indicator with a target for the unit in the shown period's year, while
     the year is open; all waited for within ``wait`` seconds."""
     year = period.end.year
@@ -202,17 +189,12 @@ class MissRow:
 
 
 def miss_row(p: Projection, lang: str) -> MissRow:
-    return MissRow(
-        p,
-        fmt(p, p.value, lang),
-        f"{fmt(p, p.low, lang)}–{fmt(p, p.high, lang)}",
-        fmt(p, p.target.value if p.target else None, lang),
-        fmt_probability(p.probability, lang) if p.probability is not None else "—",
-        t("foresight.unreachable_short", lang)
-        if unreachable(p)
-        else fmt(p, abs(p.per_month) if p.per_month is not None else None, lang, step=True),
-        " ".join(sentences(p, lang)),
-    )
+    return MissRow(p, fmt(p, p.value, lang), f"{fmt(p, p.low, lang)}–{fmt(p, p.high, lang)}",
+                   fmt(p, p.target.value if p.target else None, lang),
+                   fmt_probability(p.probability, lang) if p.probability is not None else "—",
+                   t("foresight.unreachable_short", lang) if unreachable(p)
+                   else fmt(p, abs(p.per_month) if p.per_month is not None else None, lang, step=True),
+                   " ".join(sentences(p, lang)))
 
 
 @dataclass(frozen=True)
@@ -253,9 +235,8 @@ class Outlooks:
         self._inflight: dict[Hashable, threading.Event] = {}
         self._lock = threading.Lock()
 
-    def get(
-        self, key: Hashable, make: Callable[[Version], T], wait: float, stale: bool = True
-    ) -> tuple[Made[T] | None, bool]:
+    def get(self, key: Hashable, make: Callable[[Version], T], wait: float,
+            stale: bool = True) -> tuple[Made[T] | None, bool]:
         """(the last one made, whether it is of the current data); waits at most ``wait`` s when there is none
         (``stale`` False: also when the last one is of earlier data)."""
         version = self.dash.version()
@@ -299,27 +280,19 @@ class Outlooks:
 
     def misses(self, year: int, policy: Policy, wait: float) -> tuple[Made[Misses] | None, bool]:
         """The year's likely misses, as ``policy`` reads the figures."""
-
         def make(version: Version) -> Misses:
-            rows, checked = outlook.likely_misses(
-                foresight_of(self.dash, policy, version, year), self.dash.ws.store, year, statuses=policy.statuses
-            )
+            rows, checked = outlook.likely_misses(foresight_of(self.dash, policy, version, year), self.dash.ws.store,
+                                                  year, statuses=policy.statuses)
             return Misses(year, rows, checked)
 
         return self.get(("misses", year, policy.scope), make, wait)
 
-    def projection(
-        self, ind: Indicator, unit: Unit, year: int, policy: Policy, wait: float, stale: bool = True
-    ) -> tuple[Projection | None, bool]:
+    def projection(self, ind: Indicator, unit: Unit, year: int, policy: Policy, wait: float,
+                   stale: bool = True) -> tuple[Projection | None, bool]:
         """The year-end projection of ``ind`` for ``unit`` as of the data (raises what making it raised)."""
-        got, fresh = self.get(
-            ("projection", ind.code, unit.code, year, policy.scope),
-            lambda v: outlook.project(
-                foresight_of(self.dash, policy, v, year), self.dash.ws.store, ind, unit, year, policy.statuses
-            ),
-            wait,
-            stale,
-        )
+        got, fresh = self.get(("projection", ind.code, unit.code, year, policy.scope), lambda v: outlook.project(
+            foresight_of(self.dash, policy, v, year), self.dash.ws.store, ind, unit, year, policy.statuses), wait,
+            stale)
         if got is not None and isinstance(got.value, ChisoError):
             raise got.value
         return (got.value if got is not None else None), fresh
@@ -331,7 +304,8 @@ def outlooks(request: Request) -> Outlooks:
     return o
 
 
-def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: float, lang: str) -> MissesView | None:
+def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: float,
+                lang: str) -> MissesView | None:
     """The overview's list for this viewer: a logged-in user sees the units of their scope; None: the year has
     nothing to project (complete, or no target)."""
     got, fresh = o.misses(year, policy, wait)
@@ -352,10 +326,8 @@ def misses_view(request: Request, o: Outlooks, year: int, policy: Policy, wait: 
 router = APIRouter(prefix="/api/v1", tags=["forecast"])
 
 
-@router.get(
-    "/forecast",
-    responses=responses(s422="An unknown indicator or unit", s503="The projection is still being made: ask again"),
-)
+@router.get("/forecast", responses=responses(s422="An unknown indicator or unit",
+                                            s503="The projection is still being made: ask again"))
 def forecast(
     request: Request,
     ws: WorkspaceDep,
@@ -378,7 +350,8 @@ def forecast(
     # the API answers with the data as it is (as the read API's page cache does): never a stale projection
     p, fresh = outlooks(request).projection(ind, u, y, policy_of(request, ws, drafts), API_WAIT, stale=False)
     if p is None or not fresh:  # still being made after API_WAIT: say so, and when to ask again
-        raise HttpProblem(503, "projection-pending", t("page.foresight.computing", lang), headers={"Retry-After": "5"})
+        raise HttpProblem(503, "projection-pending", t("page.foresight.computing", lang),
+                          headers={"Retry-After": "5"})
     return {**p.as_dict(), "sentences": sentences(p, lang), "method_text": method_sentence(p, lang)}
 
 

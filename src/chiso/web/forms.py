@@ -139,9 +139,8 @@ def _guard(fn: Callable[[], T]) -> T:
     except (PermissionDenied, ConflictError):
         raise
     except ValidationError as exc:
-        raise HttpProblem(
-            422, "invalid-values", exc.render("en"), errors=[problem_json(p, "en") for p in exc.problems]
-        ) from exc
+        raise HttpProblem(422, "invalid-values", exc.render("en"),
+                          errors=[problem_json(p, "en") for p in exc.problems]) from exc
     except ChisoError as exc:
         raise HttpProblem(404, "unknown-form", f"form: {exc}") from exc
 
@@ -149,13 +148,9 @@ def _guard(fn: Callable[[], T]) -> T:
 def _conflicts(view: FormView, entries: Sequence[Entry]) -> list[str]:
     """Codes whose entry names an older version than the stored one (someone saved meanwhile)."""
     by = {f.indicator.code: f for f in view.fields}
-    return [
-        e.indicator
-        for e in entries
-        if e.indicator in by
-        and any(x is not None for x in (e.value, e.numerator, e.denominator))
-        and e.version != by[e.indicator].version
-    ]
+    return [e.indicator for e in entries if e.indicator in by
+            and any(x is not None for x in (e.value, e.numerator, e.denominator))
+            and e.version != by[e.indicator].version]
 
 
 # --- the list of forms -------------------------------------------------------------------------------
@@ -171,9 +166,8 @@ class ListRow:
     action: Action
 
 
-def list_forms(
-    ws: Workspace, user: User, *, dataset: str | None, period: Period | None, state: State | None, today: date
-) -> list[ListRow]:
+def list_forms(ws: Workspace, user: User, *, dataset: str | None, period: Period | None, state: State | None,
+               today: date) -> list[ListRow]:
     """Forms in the user's scope: every reporting unit for the chosen period of each data set, and any
     form awaiting review or returned, whatever its period. Those the user can act on come first."""
     cat = ws.catalogue
@@ -193,9 +187,8 @@ def list_forms(
             action = "reopen"
         else:
             action = "view"
-        rows[(ds.id, u.code, p)] = ListRow(
-            ds, u, p, st, f.updated_by if f else "", f.updated_at if f else None, f.comment if f else None, action
-        )
+        rows[(ds.id, u.code, p)] = ListRow(ds, u, p, st, f.updated_by if f else "", f.updated_at if f else None,
+                                           f.comment if f else None, action)
 
     own = cat.units.get(user.unit)
     for ds in cat.datasets.values():
@@ -213,14 +206,8 @@ def list_forms(
     for (ds_id, code, p), f in states.items():
         ds_ = cat.datasets.get(ds_id)
         u_ = cat.units.get(code)
-        if (
-            ds_ is None
-            or u_ is None
-            or (dataset and ds_id != dataset)
-            or f.state not in ("submitted", "returned")
-            or (ds_id, code, p) in rows
-            or not auth.in_scope(cat, user, code)
-        ):
+        if (ds_ is None or u_ is None or (dataset and ds_id != dataset) or f.state not in ("submitted", "returned")
+                or (ds_id, code, p) in rows or not auth.in_scope(cat, user, code)):
             continue
         add(ds_, u_, p)
     out = [r for r in rows.values() if not state or r.state == state]
@@ -230,12 +217,8 @@ def list_forms(
 def _too_wide(cat: Catalogue, ds: DataSet, own: Unit | None) -> bool:
     """A data set of communes, for a user above the provinces: its open forms are the provinces' business."""
     group = cat.units.get(ds.group)
-    return (
-        group is not None
-        and cat.is_local(group)
-        and own is not None
-        and own.type not in (UnitType.PROVINCE, UnitType.CITY, UnitType.DISTRICT, UnitType.COMMUNE)
-    )
+    return (group is not None and cat.is_local(group) and own is not None
+            and own.type not in (UnitType.PROVINCE, UnitType.CITY, UnitType.DISTRICT, UnitType.COMMUNE))
 
 
 # --- one form, for the page ----------------------------------------------------------------------------
@@ -264,12 +247,10 @@ class FieldRow:
 
 def _shown(f: workflow.Field, lang: str) -> dict[str, str]:
     s = f.stored
-    return {
-        "value": input_number(s.value if s else None, lang),
-        "numerator": input_number(s.numerator if s else None, lang),
-        "denominator": input_number(s.denominator if s else None, lang),
-        "comment": (s.comment or "") if s else "",
-    }
+    return {"value": input_number(s.value if s else None, lang),
+            "numerator": input_number(s.numerator if s else None, lang),
+            "denominator": input_number(s.denominator if s else None, lang),
+            "comment": (s.comment or "") if s else ""}
 
 
 def _canon_texts(ind: Indicator, texts: Mapping[str, str]) -> str:
@@ -307,15 +288,9 @@ def _changes_by_value(ws: Workspace, view: FormView) -> tuple[dict[str, list[Aud
     return per, transitions
 
 
-def field_rows(
-    ws: Workspace,
-    view: FormView,
-    lang: str,
-    *,
-    posted: Mapping[str, Mapping[str, str]] | None = None,
-    problems: Sequence[Problem] = (),
-    conflicts: Sequence[str] = (),
-) -> tuple[list[FieldRow], list[AuditEntry]]:
+def field_rows(ws: Workspace, view: FormView, lang: str, *, posted: Mapping[str, Mapping[str, str]] | None = None,
+               problems: Sequence[Problem] = (), conflicts: Sequence[str] = ()) -> tuple[list[FieldRow],
+                                                                                      list[AuditEntry]]:
     per, transitions = _changes_by_value(ws, view)
     out = []
     for f in view.fields:
@@ -330,25 +305,10 @@ def field_rows(
                 version, orig = _int(p.get("version")), p.get("orig", orig)
         s = f.stored
         far = bool(s and s.value is not None and workflow.far_from_history(s.value, [h for _, h in f.history]))
-        row = FieldRow(
-            code,
-            ind.name.get(lang),
-            ind.kind,
-            ind.unit,
-            ind.has_parts,
-            _part_label(ind, "numerator", lang),
-            _part_label(ind, "denominator", lang),
-            ind.range[0],
-            ind.range[1],
-            ind.decimals,
-            texts,
-            version,
-            orig,
-            s,
-            f.history,
-            far,
-            changes=[_change(a, lang) for a in per.get(code, [])],
-        )
+        row = FieldRow(code, ind.name.get(lang), ind.kind, ind.unit, ind.has_parts,
+                       _part_label(ind, "numerator", lang), _part_label(ind, "denominator", lang),
+                       ind.range[0], ind.range[1], ind.decimals, texts, version, orig, s, f.history, far,
+                       changes=[_change(a, lang) for a in per.get(code, [])])
         row.problems = [problem_text(p, lang) for p in problems if p.field == code]
         if code in conflicts:
             who = f"{s.updated_by}, {s.updated_at:%d/%m/%Y %H:%M}" if s else ""
@@ -372,9 +332,8 @@ def _int(text: str | None) -> int:
         return 0
 
 
-def parse_posted(
-    view: FormView, form: Mapping[str, str]
-) -> tuple[dict[str, dict[str, str]], list[Entry], list[Problem]]:
+def parse_posted(view: FormView, form: Mapping[str, str]) -> tuple[dict[str, dict[str, str]], list[Entry],
+                                                                     list[Problem]]:
     """The form's fields as typed, the entries the user changed, and the numbers that could not be read."""
     posted: dict[str, dict[str, str]] = {}
     entries: list[Entry] = []
@@ -398,9 +357,8 @@ def parse_posted(
         comment = texts["comment"].strip() or None
         if canon(nums["value"], nums["numerator"], nums["denominator"], comment) == texts["orig"]:
             continue  # untouched: never written, so a colleague's newer value stays
-        entries.append(
-            Entry(code, nums["value"], nums["numerator"], nums["denominator"], comment, _int(texts["version"]))
-        )
+        entries.append(Entry(code, nums["value"], nums["numerator"], nums["denominator"], comment,
+                             _int(texts["version"])))
     return posted, entries, problems
 
 
@@ -457,9 +415,8 @@ class FatalContext(Context):
     fatal: str
 
 
-def forms_list_context(
-    ws: Workspace, user: User, lang: str, *, dataset: str | None, period: str | None, state: str | None, today: date
-) -> FormsListContext:
+def forms_list_context(ws: Workspace, user: User, lang: str, *, dataset: str | None, period: str | None,
+                       state: str | None, today: date) -> FormsListContext:
     chosen: Period | None = None
     error = None
     if period:
@@ -471,68 +428,35 @@ def forms_list_context(
     st = next((s for s in STATES if s == state), None)
     return FormsListContext(
         rows=list_forms(ws, user, dataset=ds, period=chosen, state=st, today=today),
-        datasets=list(ws.catalogue.datasets.values()),
-        dataset=ds or "",
-        period=period or "",
-        state=st or "",
-        states=STATES,
-        error=error,
-        state_label=lambda s: state_label(s, lang),
-        action_label=lambda a: action_label(a, lang),
-        unit_label=lambda u: unit_label(u, lang),
-    )
+        datasets=list(ws.catalogue.datasets.values()), dataset=ds or "", period=period or "", state=st or "",
+        states=STATES, error=error,
+        state_label=lambda s: state_label(s, lang), action_label=lambda a: action_label(a, lang),
+        unit_label=lambda u: unit_label(u, lang))
 
 
-def form_context(
-    ws: Workspace,
-    view: FormView,
-    lang: str,
-    *,
-    done: str | None = None,
-    posted: Mapping[str, Mapping[str, str]] | None = None,
-    problems: Sequence[Problem] = (),
-    conflicts: Sequence[str] = (),
-    error: str | None = None,
-) -> FormContext:
+def form_context(ws: Workspace, view: FormView, lang: str, *, done: str | None = None,
+                 posted: Mapping[str, Mapping[str, str]] | None = None, problems: Sequence[Problem] = (),
+                 conflicts: Sequence[str] = (), error: str | None = None) -> FormContext:
     rows, transitions = field_rows(ws, view, lang, posted=posted, problems=problems, conflicts=conflicts)
     known = {f.indicator.code for f in view.fields}
     labels = {"comment": t("form.note.comment", lang), "reason": t("form.note.reason", lang)}
-    general = [
-        f"{labels.get(p.field, p.field)}: {problem_text(p, lang)}" if p.field else problem_text(p, lang)
-        for p in problems
-        if p.field not in known
-    ]
+    general = [f"{labels.get(p.field, p.field)}: {problem_text(p, lang)}" if p.field else problem_text(p, lang)
+               for p in problems if p.field not in known]
     return FormContext(
-        view=view,
-        rows=rows,
-        transitions=transitions,
-        general=general,
-        error=error,
-        unit_name=unit_label(ws.catalogue.units[view.unit], lang),
-        dataset_name=view.dataset.name.get(lang),
+        view=view, rows=rows, transitions=transitions, general=general, error=error,
+        unit_name=unit_label(ws.catalogue.units[view.unit], lang), dataset_name=view.dataset.name.get(lang),
         state_label=state_label(view.state.state, lang),
         done=t(f"form.done.{done}", lang) if done in DONE else None,
-        url=_form_url(view),
-        conflicts=list(conflicts),
-        history_json={r.code: json.dumps([h for _, h in r.history]) for r in rows},
-    )
+        url=_form_url(view), conflicts=list(conflicts),
+        history_json={r.code: json.dumps([h for _, h in r.history]) for r in rows})
 
 
-def form_page(
-    ws: Workspace,
-    request: Request,
-    view: FormView,
-    *,
-    status: int = 200,
-    posted: Mapping[str, Mapping[str, str]] | None = None,
-    problems: Sequence[Problem] = (),
-    conflicts: Sequence[str] = (),
-    error: str | None = None,
-) -> Response:
+def form_page(ws: Workspace, request: Request, view: FormView, *, status: int = 200,
+              posted: Mapping[str, Mapping[str, str]] | None = None, problems: Sequence[Problem] = (),
+              conflicts: Sequence[str] = (), error: str | None = None) -> Response:
     done = request.query_params.get("done") if status == 200 else None
-    ctx = form_context(
-        ws, view, lang_of(request), done=done, posted=posted, problems=problems, conflicts=conflicts, error=error
-    )
+    ctx = form_context(ws, view, lang_of(request), done=done, posted=posted, problems=problems,
+                       conflicts=conflicts, error=error)
     resp = render(request, "form.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"  # unpublished figures: not kept by shared caches
     return resp
@@ -553,38 +477,28 @@ pages_router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[
 
 
 @pages_router.get("/forms")
-def forms_list(
-    request: Request,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    dataset: str | None = None,
-    period: str | None = None,
-    state: str | None = None,
-) -> Response:
-    ctx = forms_list_context(
-        ws, user, lang_of(request), dataset=dataset, period=period, state=state, today=date.today()
-    )
+def forms_list(request: Request, ws: WorkspaceDep, user: RequiredUser, dataset: str | None = None,
+               period: str | None = None, state: str | None = None) -> Response:
+    ctx = forms_list_context(ws, user, lang_of(request), dataset=dataset, period=period, state=state,
+                             today=date.today())
     resp = render(request, "forms_list.html", ctx.as_dict())
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 @pages_router.get("/forms/{dataset}/{unit}/{period}")
-def form_get(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep, user: RequiredUser) -> Response:
+def form_get(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+             user: RequiredUser) -> Response:
     return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period))
 
 
-def _save(
-    ws: Workspace, request: Request, user: User, dataset: str, unit: str, period: str, form: Mapping[str, str]
-) -> Response:
+def _save(ws: Workspace, request: Request, user: User, dataset: str, unit: str, period: str,
+          form: Mapping[str, str]) -> Response:
     check_csrf(request, form.get("csrf"))
     view = workflow.open_form(ws, user, dataset, unit, period)
     if not view.can_edit:
-        raise PermissionDenied(
-            f"the form is {view.state.state}; it cannot be changed"
-            if view.state.state not in EDITABLE
-            else f"{user.username} may not enter data for {view.unit}"
-        )
+        raise PermissionDenied(f"the form is {view.state.state}; it cannot be changed" if view.state.state
+                               not in EDITABLE else f"{user.username} may not enter data for {view.unit}")
     posted, entries, problems = parse_posted(view, form)
     if problems:
         problems += workflow.check_entries(ws, view, entries)
@@ -602,25 +516,13 @@ def _save(
         return form_page(ws, request, view, status=422, posted=posted, problems=exc.problems)
     except ConflictError:  # lost a race after the check above
         view = workflow.open_form(ws, user, dataset, unit, period)
-        return form_page(
-            ws,
-            request,
-            view,
-            status=409,
-            posted=posted,
-            conflicts=_conflicts(view, entries) or [e.indicator for e in entries],
-        )
+        return form_page(ws, request, view, status=409, posted=posted,
+                         conflicts=_conflicts(view, entries) or [e.indicator for e in entries])
     done = "saved"
     if submit:
         try:
-            view = workflow.submit_form(
-                ws,
-                user,
-                view.dataset.id,
-                view.unit,
-                str(view.period),
-                version=None if version is None else view.version,
-            )
+            view = workflow.submit_form(ws, user, view.dataset.id, view.unit, str(view.period),
+                                        version=None if version is None else view.version)
         except ValidationError as exc:  # saved, but not complete
             return form_page(ws, request, view, status=422, problems=exc.problems)
         except ConflictError:  # saved; someone changed the form before it was submitted
@@ -631,9 +533,8 @@ def _save(
 
 
 @pages_router.post("/forms/{dataset}/{unit}/{period}")
-async def form_post(
-    request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep, user: RequiredUser
-) -> Response:
+async def form_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                    user: RequiredUser) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     return await run_in_threadpool(_save, ws, request, user, dataset, unit, period, form)
 
@@ -641,16 +542,8 @@ async def form_post(
 Move = Literal["approve", "return", "reopen"]
 
 
-def _move(
-    ws: Workspace,
-    request: Request,
-    user: User,
-    dataset: str,
-    unit: str,
-    period: str,
-    form: Mapping[str, str],
-    what: Move,
-) -> Response:
+def _move(ws: Workspace, request: Request, user: User, dataset: str, unit: str, period: str,
+          form: Mapping[str, str], what: Move) -> Response:
     check_csrf(request, form.get("csrf"))
     version = _form_version(form)
     try:
@@ -664,40 +557,35 @@ def _move(
             view = workflow.reopen_form(ws, user, dataset, unit, period, form.get("reason", ""), version=version)
             done = "reopened"
     except ValidationError as exc:
-        return form_page(
-            ws, request, workflow.open_form(ws, user, dataset, unit, period), status=422, problems=exc.problems
-        )
+        return form_page(ws, request, workflow.open_form(ws, user, dataset, unit, period), status=422,
+                         problems=exc.problems)
     except ConflictError:
         view = workflow.open_form(ws, user, dataset, unit, period)
         return form_page(ws, request, view, status=409, error=t("form.changed", lang_of(request)))
     return RedirectResponse(f"{_form_url(view)}?done={done}", status_code=303)
 
 
-async def _move_post(
-    request: Request, ws: Workspace, user: User, dataset: str, unit: str, period: str, what: Move
-) -> Response:
+async def _move_post(request: Request, ws: Workspace, user: User, dataset: str, unit: str, period: str,
+                     what: Move) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     return await run_in_threadpool(_move, ws, request, user, dataset, unit, period, form, what)
 
 
 @pages_router.post("/forms/{dataset}/{unit}/{period}/approve")
-async def approve_post(
-    request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep, user: RequiredUser
-) -> Response:
+async def approve_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                       user: RequiredUser) -> Response:
     return await _move_post(request, ws, user, dataset, unit, period, "approve")
 
 
 @pages_router.post("/forms/{dataset}/{unit}/{period}/return")
-async def return_post(
-    request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep, user: RequiredUser
-) -> Response:
+async def return_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                      user: RequiredUser) -> Response:
     return await _move_post(request, ws, user, dataset, unit, period, "return")
 
 
 @pages_router.post("/forms/{dataset}/{unit}/{period}/reopen")
-async def reopen_post(
-    request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep, user: RequiredUser
-) -> Response:
+async def reopen_post(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+                      user: RequiredUser) -> Response:
     return await _move_post(request, ws, user, dataset, unit, period, "reopen")
 
 
@@ -711,9 +599,8 @@ class EntryIn(BaseModel):
     value: Number = None
     numerator: Number = None
     denominator: Number = None
-    comment: str | None = Field(
-        default=None, max_length=2000, description="required when the value is far from the unit's history"
-    )
+    comment: str | None = Field(default=None, max_length=2000,
+                                description="required when the value is far from the unit's history")
     version: int = Field(default=0, ge=0, description="the version read with GET (0: the value did not exist)")
 
 
@@ -738,51 +625,27 @@ def form_json(ws: Workspace, view: FormView, lang: str = "vi") -> dict[str, Any]
     fields = []
     for f in view.fields:
         ind, s = f.indicator, f.stored
-        fields.append(
-            {
-                "indicator": ind.code,
-                "name": ind.name.get(lang),
-                "kind": ind.kind,
-                "unit": ind.unit,
-                "range": list(ind.range),
-                "decimals": ind.decimals,
-                "has_parts": ind.has_parts,
-                "value": s.value if s else None,
-                "numerator": s.numerator if s else None,
-                "denominator": s.denominator if s else None,
-                "comment": s.comment if s else None,
-                "status": s.status if s else None,
-                "version": f.version,
-                "updated_by": s.updated_by if s else None,
-                "updated_at": s.updated_at.isoformat() if s else None,
-                "history": [{"period": p, "value": v} for p, v in f.history],
-                "far_from_history": bool(
-                    s and s.value is not None and workflow.far_from_history(s.value, [h for _, h in f.history])
-                ),
-                "changes": [
-                    {**c, "at": c["at"].isoformat()} for c in (_change(a, lang) for a in per.get(ind.code, []))
-                ],
-            }
-        )
+        fields.append({
+            "indicator": ind.code, "name": ind.name.get(lang), "kind": ind.kind, "unit": ind.unit,
+            "range": list(ind.range), "decimals": ind.decimals, "has_parts": ind.has_parts,
+            "value": s.value if s else None, "numerator": s.numerator if s else None,
+            "denominator": s.denominator if s else None, "comment": s.comment if s else None,
+            "status": s.status if s else None, "version": f.version,
+            "updated_by": s.updated_by if s else None, "updated_at": s.updated_at.isoformat() if s else None,
+            "history": [{"period": p, "value": v} for p, v in f.history],
+            "far_from_history": bool(s and s.value is not None
+                                     and workflow.far_from_history(s.value, [h for _, h in f.history])),
+            "changes": [{**c, "at": c["at"].isoformat()} for c in (_change(a, lang) for a in per.get(ind.code, []))],
+        })
     return {
-        "dataset": view.dataset.id,
-        "dataset_name": view.dataset.name.get(lang),
-        "unit": view.unit,
-        "unit_name": unit_label(ws.catalogue.units[view.unit], lang),
-        "period": str(view.period),
-        "state": st.state,
-        "version": view.version,
-        "comment": st.comment,
-        "updated_by": st.updated_by or None,
+        "dataset": view.dataset.id, "dataset_name": view.dataset.name.get(lang), "unit": view.unit,
+        "unit_name": unit_label(ws.catalogue.units[view.unit], lang), "period": str(view.period),
+        "state": st.state, "version": view.version, "comment": st.comment, "updated_by": st.updated_by or None,
         "updated_at": st.updated_at.isoformat() if st.updated_at else None,
-        "can_edit": view.can_edit,
-        "can_review": view.can_review,
-        "can_reopen": view.can_reopen,
+        "can_edit": view.can_edit, "can_review": view.can_review, "can_reopen": view.can_reopen,
         "fields": fields,
-        "transitions": [
-            {"at": a.at.isoformat(), "actor": a.actor, "state": a.action, "comment": (a.after or {}).get("comment")}
-            for a in transitions
-        ],
+        "transitions": [{"at": a.at.isoformat(), "actor": a.actor, "state": a.action,
+                         "comment": (a.after or {}).get("comment")} for a in transitions],
     }
 
 
@@ -792,88 +655,51 @@ def _conflict(view: FormView, codes: list[str]) -> HttpProblem:
     cur = []
     for c in codes:
         s = by[c].stored if c in by else None
-        cur.append(
-            {
-                "field": c,
-                "version": by[c].version if c in by else 0,
-                "value": s.value if s else None,
-                "updated_by": s.updated_by if s else None,
-                "updated_at": s.updated_at.isoformat() if s else None,
-            }
-        )
-    return HttpProblem(
-        409,
-        "conflict",
-        f"{codes[0]}: changed since it was read; GET the form again, check "
-        "the current value, and save with its version",
-        title="Conflict",
-        current=cur,
-    )
+        cur.append({"field": c, "version": by[c].version if c in by else 0,
+                    "value": s.value if s else None, "updated_by": s.updated_by if s else None,
+                    "updated_at": s.updated_at.isoformat() if s else None})
+    return HttpProblem(409, "conflict", f"{codes[0]}: changed since it was read; GET the form again, check "
+                       "the current value, and save with its version", title="Conflict", current=cur)
 
 
 api_router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
-FormVersion = Annotated[
-    int | None,
-    Query(
-        ge=0,
-        description="the form's `version` as read with GET: if it changed "
-        "since, 409 and nothing moves (omitted: not checked)",
-    ),
-]
+FormVersion = Annotated[int | None, Query(ge=0, description="the form's `version` as read with GET: if it changed "
+                                          "since, 409 and nothing moves (omitted: not checked)")]
 ONE_FORM = responses(401, s403="not allowed, or a missing CSRF token", s404="no such form")
-CHANGE = responses(
-    401,
-    s403="not allowed, or a missing CSRF token",
-    s404="no such form",
-    s409="changed meanwhile",
-    s422="invalid values: `errors` lists each {field, reason, rule}",
-)
+CHANGE = responses(401, s403="not allowed, or a missing CSRF token", s404="no such form",
+                   s409="changed meanwhile", s422="invalid values: `errors` lists each {field, reason, rule}")
 CHANGE_WITH_BODY = {**CHANGE, **responses(s400="the body is not valid JSON of this shape")}
 
 
 @api_router.get("", responses=responses(s400="an unknown data set, period or state", s401="not logged in"))
-def forms(
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    dataset: Annotated[str | None, Query(description="a data set id")] = None,
-    period: Annotated[str | None, Query(description="e.g. 2024-04 (default: the last complete)")] = None,
-    state: Annotated[State | None, Query(description="only the forms in this state")] = None,
-) -> dict[str, Any]:
+def forms(ws: WorkspaceDep, user: RequiredUser,
+          dataset: Annotated[str | None, Query(description="a data set id")] = None,
+          period: Annotated[str | None, Query(description="e.g. 2024-04 (default: the last complete)")] = None,
+          state: Annotated[State | None, Query(description="only the forms in this state")] = None,
+          ) -> dict[str, Any]:
     """The forms in the user's scope, those the user can act on first."""
     if dataset is not None and dataset not in ws.catalogue.datasets:
         raise HttpProblem(400, "unknown-dataset", f"dataset: unknown data set {dataset!r}")
     chosen = period_param(period, "period", status=400) if period else None
     rows = list_forms(ws, user, dataset=dataset, period=chosen, state=state, today=date.today())
-    return {
-        "count": len(rows),
-        "forms": [
-            {
-                "dataset": x.dataset.id,
-                "unit": x.unit.code,
-                "period": x.period,
-                "state": x.state,
-                "action": x.action,
-                "url": f"/api/v1/forms/{x.dataset.id}/{x.unit.code}/{x.period}",
-            }
-            for x in rows
-        ],
-    }
+    return {"count": len(rows), "forms": [
+        {"dataset": x.dataset.id, "unit": x.unit.code, "period": x.period, "state": x.state, "action": x.action,
+         "url": f"/api/v1/forms/{x.dataset.id}/{x.unit.code}/{x.period}"} for x in rows]}
 
 
 @api_router.get("/{dataset}/{unit}/{period}", responses=ONE_FORM)
-def get_form(
-    request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep, user: RequiredUser
-) -> dict[str, Any]:
+def get_form(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+             user: RequiredUser) -> dict[str, Any]:
     """One form: its state, each field's value, version, approved history and change history."""
     return form_json(ws, _guard(lambda: workflow.open_form(ws, user, dataset, unit, period)), lang_of(request))
 
 
 @api_router.put("/{dataset}/{unit}/{period}", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
-def put_form(
-    request: Request, dataset: str, unit: str, period: str, body: EntriesIn, ws: WorkspaceDep, user: RequiredUser
-) -> dict[str, Any]:
+def put_form(request: Request, dataset: str, unit: str, period: str, body: EntriesIn, ws: WorkspaceDep,
+             user: RequiredUser) -> dict[str, Any]:
     """Save entries (each with the version read); all or nothing. Empty entries are left as they are."""
-    entries = [Entry(e.indicator, e.value, e.numerator, e.denominator, e.comment, e.version) for e in body.entries]
+    entries = [Entry(e.indicator, e.value, e.numerator, e.denominator, e.comment, e.version)
+               for e in body.entries]
     view = _guard(lambda: workflow.open_form(ws, user, dataset, unit, period))
     if view.can_edit and (codes := _conflicts(view, entries)):
         raise _conflict(view, codes)
@@ -886,71 +712,33 @@ def put_form(
 
 
 @api_router.post("/{dataset}/{unit}/{period}/submit", responses=CHANGE, dependencies=[CheckCsrf])
-def submit(
-    request: Request,
-    dataset: str,
-    unit: str,
-    period: str,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    version: FormVersion = None,
-) -> dict[str, Any]:
+def submit(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+           user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Submit for review (every field must have a value)."""
-    return form_json(
-        ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period, version=version)), lang_of(request)
-    )
+    return form_json(ws, _guard(lambda: workflow.submit_form(ws, user, dataset, unit, period, version=version)),
+                     lang_of(request))
 
 
 @api_router.post("/{dataset}/{unit}/{period}/approve", responses=CHANGE, dependencies=[CheckCsrf])
-def approve(
-    request: Request,
-    dataset: str,
-    unit: str,
-    period: str,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    version: FormVersion = None,
-) -> dict[str, Any]:
+def approve(request: Request, dataset: str, unit: str, period: str, ws: WorkspaceDep,
+            user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Approve a submitted form: its values are published and the form is locked. With ``[workflow]
     four_eyes`` on (the default) whoever submitted it or saved its values may not (403)."""
-    return form_json(
-        ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period, version=version)), lang_of(request)
-    )
+    return form_json(ws, _guard(lambda: workflow.approve_form(ws, user, dataset, unit, period, version=version)),
+                     lang_of(request))
 
 
 @api_router.post("/{dataset}/{unit}/{period}/return", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
-def return_(
-    request: Request,
-    dataset: str,
-    unit: str,
-    period: str,
-    body: CommentIn,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    version: FormVersion = None,
-) -> dict[str, Any]:
+def return_(request: Request, dataset: str, unit: str, period: str, body: CommentIn, ws: WorkspaceDep,
+            user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Return a submitted form to its unit, with a comment saying what to fix."""
-    return form_json(
-        ws,
-        _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment, version=version)),
-        lang_of(request),
-    )
+    return form_json(ws, _guard(lambda: workflow.return_form(ws, user, dataset, unit, period, body.comment,
+                                                             version=version)), lang_of(request))
 
 
 @api_router.post("/{dataset}/{unit}/{period}/reopen", responses=CHANGE_WITH_BODY, dependencies=[CheckCsrf])
-def reopen(
-    request: Request,
-    dataset: str,
-    unit: str,
-    period: str,
-    body: ReasonIn,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    version: FormVersion = None,
-) -> dict[str, Any]:
+def reopen(request: Request, dataset: str, unit: str, period: str, body: ReasonIn, ws: WorkspaceDep,
+           user: RequiredUser, version: FormVersion = None) -> dict[str, Any]:
     """Reopen an approved form (admins only; audited with the reason). Its values are unpublished."""
-    return form_json(
-        ws,
-        _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason, version=version)),
-        lang_of(request),
-    )
+    return form_json(ws, _guard(lambda: workflow.reopen_form(ws, user, dataset, unit, period, body.reason,
+                                                             version=version)), lang_of(request))

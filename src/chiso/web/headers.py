@@ -13,10 +13,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _NO_FRAMES = "frame-ancestors 'none'; base-uri 'none'"
-PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
-    "img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; " + _NO_FRAMES
-)
+PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+            "img-src 'self'; font-src 'self'; connect-src 'self'; form-action 'self'; " + _NO_FRAMES)
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'none'; " + _NO_FRAMES
 OTHER_CSP = "default-src 'none'; form-action 'none'; " + _NO_FRAMES
 COMMON = {

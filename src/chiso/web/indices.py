@@ -63,14 +63,8 @@ API_SAMPLES = 1000
 MAX_SAMPLES = 5000  # the most the API computes for one request
 COLOURS = ("green", "lime", "amber", "orange", "red")  # the ratings' traffic lights, best first
 SHARE_BANDS = (0.9, 0.7, 0.5, 0.3, 0.0)  # share of full marks for each colour, where a node has no rating
-HEX = {
-    "green": ("#15803d", "#ffffff"),
-    "lime": ("#84cc16", "#111827"),
-    "amber": ("#fbbf24", "#111827"),
-    "orange": ("#f97316", "#111827"),
-    "red": ("#b91c1c", "#ffffff"),
-    "grey": ("#e5e7eb", "#374151"),
-}
+HEX = {"green": ("#15803d", "#ffffff"), "lime": ("#84cc16", "#111827"), "amber": ("#fbbf24", "#111827"),
+       "orange": ("#f97316", "#111827"), "red": ("#b91c1c", "#ffffff"), "grey": ("#e5e7eb", "#374151")}
 
 
 # --- names -------------------------------------------------------------------------------------------------------
@@ -105,27 +99,16 @@ def samples_param(text: str | None, lang: str) -> int:
         return API_SAMPLES
     n = int(text.strip()) if re.fullmatch(r"\s*[+]?\d{1,9}\s*", text) else 0
     if not 1 <= n <= MAX_SAMPLES:
-        raise HttpProblem(
-            422,
-            "invalid-samples",
-            f"samples: {t('page.index.samples_range', lang, most=MAX_SAMPLES)}",
-            field="samples",
-            value=str(text),
-            suggestions=[],
-        )
+        raise HttpProblem(422, "invalid-samples", f"samples: {t('page.index.samples_range', lang, most=MAX_SAMPLES)}",
+                          field="samples", value=str(text), suggestions=[])
     return n
 
 
 def _not_scored(idx: IndexDef, unit: Unit, lang: str) -> HttpProblem:
     """The scorer ranks ``unit`` in a group that does not hold it (an index of one unit): said, never a 500."""
-    return HttpProblem(
-        422,
-        "index-not-scored",
-        f"unit: {t('page.index.not_scored', lang, index=index_name(idx, lang), unit=unit.short)}",
-        field="unit",
-        value=unit.code,
-        suggestions=[],
-    )
+    return HttpProblem(422, "index-not-scored",
+                       f"unit: {t('page.index.not_scored', lang, index=index_name(idx, lang), unit=unit.short)}",
+                       field="unit", value=unit.code, suggestions=[])
 
 
 # --- the data, cached per data version (Dashboards.cached) ------------------------------------------------------
@@ -149,13 +132,8 @@ def default_period(dash: Dashboards, idx: IndexDef, policy: Policy) -> Period:
 def _default_period(dash: Dashboards, idx: IndexDef, policy: Policy) -> Period:
     cat = dash.cat
     codes = _indicators_of(idx)
-    p = lt.latest_of(
-        cat,
-        dash.ws.store,
-        [i for c in codes if (i := cat.indicators.get(c)) is not None],
-        policy.statuses,
-        keep=lambda q: idx.version_on(q.end) is not None,
-    )
+    p = lt.latest_of(cat, dash.ws.store, [i for c in codes if (i := cat.indicators.get(c)) is not None],
+                     policy.statuses, keep=lambda q: idx.version_on(q.end) is not None)
     if p is None:
         return dash.default_year(policy)
     if p.kind is PeriodKind.YEAR:
@@ -171,20 +149,18 @@ def _reader_scorer(dash: Dashboards, p: Period, policy: Policy, version: Any) ->
     return IndexScorer(rd.engine)
 
 
-def group_scores(
-    dash: Dashboards, idx: IndexDef, group: Unit, p: Period, structure: date | None, policy: Policy
-) -> GroupScore:
+def group_scores(dash: Dashboards, idx: IndexDef, group: Unit, p: Period, structure: date | None,
+                 policy: Policy) -> GroupScore:
     key = ("index", idx.code, group.code, str(p), str(structure))
-    return dash.cached(key, policy, lambda v: _reader_scorer(dash, p, policy, v).group(idx, group, p, structure))
+    return dash.cached(key, policy,
+                       lambda v: _reader_scorer(dash, p, policy, v).group(idx, group, p, structure))
 
 
-def rank_robustness(
-    dash: Dashboards, idx: IndexDef, group: Unit, p: Period, structure: date | None, policy: Policy, samples: int
-) -> Robustness:
+def rank_robustness(dash: Dashboards, idx: IndexDef, group: Unit, p: Period, structure: date | None,
+                    policy: Policy, samples: int) -> Robustness:
     key = ("index-robustness", idx.code, group.code, str(p), str(structure), samples)
-    return dash.cached(
-        key, policy, lambda _v: analyse(group_scores(dash, idx, group, p, structure, policy), samples=samples, seed=0)
-    )
+    return dash.cached(key, policy, lambda _v: analyse(group_scores(dash, idx, group, p, structure, policy),
+                                                       samples=samples, seed=0))
 
 
 def explanation(dash: Dashboards, idx: IndexDef, unit: Unit, p: Period, policy: Policy, lang: str) -> Explanation:
@@ -232,36 +208,18 @@ def index_map(cat: Catalogue, gs: GroupScore, lang: str) -> Markup | None:
         if u.grid is None:
             continue
         colour = node_colour(idx, us, us.top)
-        tiles.append(
-            charts.Tile(
-                u.code,
-                u.short,
-                u.grid[0],
-                u.grid[1],
-                us.value,
-                fmt_index(idx, us.value, lang),
-                f"/indices/{idx.code}/units/{u.code}?period={gs.period}",
-                us.rank,
-                fill=HEX[colour],
-                tag=colour,
-            )
-        )
+        tiles.append(charts.Tile(u.code, u.short, u.grid[0], u.grid[1], us.value, fmt_index(idx, us.value, lang),
+                                 f"/indices/{idx.code}/units/{u.code}?period={gs.period}", us.rank,
+                                 fill=HEX[colour], tag=colour))
     if not tiles:
         return None
     day = gs.structure or gs.period.end
-    legend = [
-        (HEX[r.colour][0], f"{rating_label(r, lang)} (≥ {fmt_index(idx, r.min, lang)})")
-        for r in sorted(idx.ratings, key=lambda r: -r.min)
-    ]
-    return charts.tile_map(
-        tiles,
-        islands(cat, lang, str(gs.period), day),
-        fmt=lambda x: fmt_index(idx, x, lang),
-        title=t("page.index.map_title", lang, index=index_name(idx, lang), period=str(gs.period)),
-        no_data_text=t("web.no_data", lang),
-        testid="index-map",
-        legend=legend,
-    )
+    legend = [(HEX[r.colour][0], f"{rating_label(r, lang)} (≥ {fmt_index(idx, r.min, lang)})")
+              for r in sorted(idx.ratings, key=lambda r: -r.min)]
+    return charts.tile_map(tiles, islands(cat, lang, str(gs.period), day),
+                           fmt=lambda x: fmt_index(idx, x, lang),
+                           title=t("page.index.map_title", lang, index=index_name(idx, lang), period=str(gs.period)),
+                           no_data_text=t("web.no_data", lang), testid="index-map", legend=legend)
 
 
 # --- what the templates are given ---------------------------------------------------------------------------------
@@ -380,17 +338,9 @@ def _pct(x: float | None, lang: str) -> str:
 
 def rank_rows(gs: GroupScore, rb: Robustness | None, lang: str) -> list[RankRow]:
     intervals = {r.unit: r for r in rb.rows} if rb is not None else {}
-    return [
-        RankRow(
-            us,
-            intervals.get(us.unit.code),
-            node_colour(gs.index, us, us.top),
-            fmt_index(gs.index, us.value, lang),
-            coverage_sentence(us, gs, lang),
-            rating_label(us.rating, lang),
-        )
-        for us in gs.units
-    ]
+    return [RankRow(us, intervals.get(us.unit.code), node_colour(gs.index, us, us.top),
+                    fmt_index(gs.index, us.value, lang), coverage_sentence(us, gs, lang),
+                    rating_label(us.rating, lang)) for us in gs.units]
 
 
 def card_rows(cat: Catalogue, gs: GroupScore, us: UnitScore, lang: str) -> list[CardRow]:
@@ -403,17 +353,8 @@ def card_rows(cat: Catalogue, gs: GroupScore, us: UnitScore, lang: str) -> list[
         rule = ""
         if n.children and ns.coverage < 1 - 1e-9:
             rule = t(f"index.rule.{(n.missing or gs.version.missing).rule}", lang)
-        out.append(
-            CardRow(
-                ns,
-                node_colour(idx, us, ns),
-                share_of(ns),
-                fmt_index(idx, ns.value, lang),
-                raw,
-                rule,
-                t(f"page.index.source.{ns.source}", lang),
-            )
-        )
+        out.append(CardRow(ns, node_colour(idx, us, ns), share_of(ns), fmt_index(idx, ns.value, lang), raw, rule,
+                           t(f"page.index.source.{ns.source}", lang)))
     return out
 
 
@@ -427,83 +368,25 @@ def ranking_table(gs: GroupScore, rb: Robustness | None, lang: str) -> DataTable
     rows: list[list[Any]] = []
     for us in gs.units:
         r = intervals.get(us.unit.code)
-        rows.append(
-            [
-                us.rank,
-                us.unit.code,
-                unit_label(us.unit, lang),
-                us.value,
-                us.top.max_points,
-                rating_label(us.rating, lang),
-                us.top.coverage,
-                us.top.source,
-                r.median if r else None,
-                r.low if r else None,
-                r.high if r else None,
-                _yes_no(r.robust if r else None, lang),
-            ]
-        )
-    cols = [
-        "rank",
-        "unit_code",
-        "unit",
-        "value",
-        "max_points",
-        "rating",
-        "coverage",
-        "source",
-        "median_rank",
-        "p5",
-        "p95",
-        "robust",
-    ]
-    return DataTable(
-        f"chi-so_{gs.index.code}_{gs.group.code}_{gs.period}",
-        "page.index.table.ranking",
-        [Column(f"page.index.col.{c}") for c in cols],
-        rows,
-    )
+        rows.append([us.rank, us.unit.code, unit_label(us.unit, lang), us.value, us.top.max_points,
+                     rating_label(us.rating, lang), us.top.coverage, us.top.source,
+                     r.median if r else None, r.low if r else None, r.high if r else None,
+                     _yes_no(r.robust if r else None, lang)])
+    cols = ["rank", "unit_code", "unit", "value", "max_points", "rating", "coverage", "source", "median_rank",
+            "p5", "p95", "robust"]
+    return DataTable(f"chi-so_{gs.index.code}_{gs.group.code}_{gs.period}", "page.index.table.ranking",
+                     [Column(f"page.index.col.{c}") for c in cols], rows)
 
 
 def scorecard_table(us: UnitScore, gs: GroupScore, lang: str) -> DataTable:
     rows: list[list[Any]] = []
     for ns in us.nodes.values():
-        rows.append(
-            [
-                ns.node.code,
-                node_name(ns.node, lang),
-                ns.depth,
-                ns.node.indicator or "",
-                ns.raw,
-                ns.score,
-                ns.value,
-                ns.max_points,
-                ns.gap,
-                ns.coverage,
-                ns.source,
-                node_colour(gs.index, us, ns),
-            ]
-        )
-    cols = [
-        "node",
-        "name",
-        "depth",
-        "indicator",
-        "raw",
-        "score",
-        "value",
-        "max_points",
-        "points_missing",
-        "coverage",
-        "source",
-        "colour",
-    ]
-    return DataTable(
-        f"the-diem_{gs.index.code}_{us.unit.code}_{gs.period}",
-        "page.index.table.scorecard",
-        [Column(f"page.index.col.{c}") for c in cols],
-        rows,
-    )
+        rows.append([ns.node.code, node_name(ns.node, lang), ns.depth, ns.node.indicator or "", ns.raw, ns.score,
+                     ns.value, ns.max_points, ns.gap, ns.coverage, ns.source, node_colour(gs.index, us, ns)])
+    cols = ["node", "name", "depth", "indicator", "raw", "score", "value", "max_points", "points_missing",
+            "coverage", "source", "colour"]
+    return DataTable(f"the-diem_{gs.index.code}_{us.unit.code}_{gs.period}", "page.index.table.scorecard",
+                     [Column(f"page.index.col.{c}") for c in cols], rows)
 
 
 # --- pages ---------------------------------------------------------------------------------------------------------
@@ -528,17 +411,8 @@ def _asked(request: Request, ws: Workspace, dash: Dashboards, code: str, period:
     return Asked(idx, p, policy)
 
 
-def _index_data(
-    request: Request,
-    ws: Workspace,
-    dash: Dashboards,
-    code: str,
-    period: str | None,
-    group: str | None,
-    structure: str | None,
-    drafts: bool,
-    samples: int,
-) -> tuple[GroupScore, Robustness]:
+def _index_data(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None, group: str | None,
+                structure: str | None, drafts: bool, samples: int) -> tuple[GroupScore, Robustness]:
     a = _asked(request, ws, dash, code, period, drafts)
     s = structure_param(structure)
     g = group_param(ws.catalogue, a.idx, group, s or a.period.end)
@@ -546,9 +420,8 @@ def _index_data(
     return gs, rank_robustness(dash, a.idx, g, a.period, s, a.policy, samples)
 
 
-def _card_data(
-    request: Request, ws: Workspace, dash: Dashboards, code: str, unit: str, period: str | None, drafts: bool
-) -> tuple[Explanation, Robustness]:
+def _card_data(request: Request, ws: Workspace, dash: Dashboards, code: str, unit: str, period: str | None,
+               drafts: bool) -> tuple[Explanation, Robustness]:
     a = _asked(request, ws, dash, code, period, drafts)
     u = local_param(ws.catalogue, unit, "unit", a.period.end, in_path=True)
     ex = explanation(dash, a.idx, u, a.period, a.policy, lang_of(request))
@@ -567,22 +440,13 @@ def index_list_page(request: Request, ws: WorkspaceDep) -> HTMLResponse:
         unit_label=lambda u: unit_label(u, lang),
         units_of=lambda i: [cat.units[c] for c in i.units if c in cat.units],
         name=lambda i: i.name.en if lang == "en" else i.name.vi,
-        query=page_context(lang)["query"],
-    )
+        query=page_context(lang)["query"])
     return render(request, "index_list.html", ctx.as_dict())
 
 
 @router.get("/indices/{code}", response_class=HTMLResponse, dependencies=[INDEX_ERRORS])
-def index_page(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    period: str | None = None,
-    group: str | None = None,
-    structure: str | None = None,
-    drafts: bool = False,
-) -> HTMLResponse:
+def index_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, period: str | None = None,
+               group: str | None = None, structure: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)
     lang = lang_of(request)
     gs, rb = _index_data(request, ws, dash, code, period, group, structure, drafts, PAGE_SAMPLES)
@@ -590,99 +454,49 @@ def index_page(
     cat = ws.catalogue
     scored = [r for r in rb.rows if r.robust is not None]
     ratings = sorted(idx.ratings, key=lambda r: -r.min)
-    colours = (
-        [(r.colour, f"{rating_label(r, lang)} (≥ {fmt_index(idx, r.min, lang)})") for r in ratings]
-        if ratings
-        else [(c, f"≥ {fmt_number(100 * lo, 0, lang)}%") for c, lo in zip(COLOURS, SHARE_BANDS, strict=True)]
-    )
+    colours = ([(r.colour, f"{rating_label(r, lang)} (≥ {fmt_index(idx, r.min, lang)})") for r in ratings]
+               if ratings else [(c, f"≥ {fmt_number(100 * lo, 0, lang)}%") for c, lo in zip(COLOURS, SHARE_BANDS,
+                                                                                          strict=True)])
     ctx = IndexPageContext(
-        page=gs,
-        index=idx,
-        name=index_name(idx, lang),
-        rows=rank_rows(gs, rb, lang),
-        tree=tree_rows(idx, gs.version, lang),
-        robustness=rb,
-        robust_note=t(
-            "page.index.robust_count",
-            lang,
-            robust=sum(1 for r in scored if r.robust),
-            total=len(scored),
-            samples=rb.samples,
-            spread=fmt_number(100 * rb.spread, 0, lang),
-        ),
+        page=gs, index=idx, name=index_name(idx, lang), rows=rank_rows(gs, rb, lang),
+        tree=tree_rows(idx, gs.version, lang), robustness=rb,
+        robust_note=t("page.index.robust_count", lang, robust=sum(1 for r in scored if r.robust), total=len(scored),
+                      samples=rb.samples, spread=fmt_number(100 * rb.spread, 0, lang)),
         depends=robustness_sentences(rb, unit="", lang=lang),
         map=index_map(cat, gs, lang) if gs.group.code == "provinces" else None,
-        groups=[cat.units[c] for c in idx.units if c in cat.units],
-        structure=(structure or "").strip(),
-        drafts=drafts,
-        colours=[*colours, ("grey", t("web.no_data", lang))],
-        unit_label=lambda u: unit_label(u, lang),
-        query=page_context(lang)["query"],
-        pct=lambda x: _pct(x, lang),
-    )
+        groups=[cat.units[c] for c in idx.units if c in cat.units], structure=(structure or "").strip(),
+        drafts=drafts, colours=[*colours, ("grey", t("web.no_data", lang))],
+        unit_label=lambda u: unit_label(u, lang), query=page_context(lang)["query"], pct=lambda x: _pct(x, lang))
     return render(request, "index_page.html", ctx.as_dict())
 
 
 @router.get("/indices/{code}/units/{unit}", response_class=HTMLResponse, dependencies=[CARD_ERRORS])
-def scorecard_page(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    unit: str,
-    period: str | None = None,
-    drafts: bool = False,
-) -> HTMLResponse:
+def scorecard_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, unit: str,
+                   period: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)
     lang = lang_of(request)
     ex, rb = _card_data(request, ws, dash, code, unit, period, drafts)
     us, gs = ex.now, ex.group
     ctx = ScorecardContext(
-        page=us,
-        index=gs.index,
-        name=index_name(gs.index, lang),
-        group=gs,
-        rows=card_rows(ws.catalogue, gs, us, lang),
-        sentences=explanation_sentences(ex, lang),
-        robust=robustness_sentences(rb, unit=us.unit.code, lang=lang),
-        colour=node_colour(gs.index, us, us.top),
-        rating=rating_label(us.rating, lang),
-        drafts=drafts,
-        unit_label=lambda u: unit_label(u, lang),
-        query=page_context(lang)["query"],
-        pct=lambda x: _pct(x, lang),
-    )
+        page=us, index=gs.index, name=index_name(gs.index, lang), group=gs, rows=card_rows(ws.catalogue, gs, us, lang),
+        sentences=explanation_sentences(ex, lang), robust=robustness_sentences(rb, unit=us.unit.code, lang=lang),
+        colour=node_colour(gs.index, us, us.top), rating=rating_label(us.rating, lang), drafts=drafts,
+        unit_label=lambda u: unit_label(u, lang), query=page_context(lang)["query"], pct=lambda x: _pct(x, lang))
     return render(request, "index_unit.html", ctx.as_dict())
 
 
 @router.get("/indices/{code}/ranking.{fmt}", dependencies=[INDEX_ERRORS])
-def ranking_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    fmt: Fmt,
-    period: str | None = None,
-    group: str | None = None,
-    structure: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def ranking_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, fmt: Fmt,
+                     period: str | None = None, group: str | None = None, structure: str | None = None,
+                     drafts: bool = False) -> Response:
     gs, rb = _index_data(request, ws, dash, code, period, group, structure, drafts, PAGE_SAMPLES)
     lang = lang_of(request)
     return download(ranking_table(gs, rb, lang), fmt, lang)
 
 
 @router.get("/indices/{code}/units/{unit}/scorecard.{fmt}", dependencies=[CARD_ERRORS])
-def scorecard_download(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    unit: str,
-    fmt: Fmt,
-    period: str | None = None,
-    drafts: bool = False,
-) -> Response:
+def scorecard_download(request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str, unit: str, fmt: Fmt,
+                       period: str | None = None, drafts: bool = False) -> Response:
     ex, _rb = _card_data(request, ws, dash, code, unit, period, drafts)
     lang = lang_of(request)
     return download(scorecard_table(ex.now, ex.group, lang), fmt, lang)
@@ -863,26 +677,17 @@ def _rating(r: Rating | None) -> RatingOut | None:
 
 
 def index_out(idx: IndexDef) -> IndexOut:
-    return IndexOut(
-        code=idx.code,
-        name=_text(idx.name),
-        short=_text(idx.label),
-        description=_text(idx.description) if idx.description else None,
-        units=list(idx.units),
-        value=idx.value,
-        decimals=idx.decimals,
-        ratings=[RatingOut(min=r.min, label=_text(r.label), colour=r.colour) for r in idx.ratings],
-        versions=[
-            VersionOut(id=v.id, valid_from=v.valid_from, valid_to=v.valid_to, source=v.source) for v in idx.versions
-        ],
-    )
+    return IndexOut(code=idx.code, name=_text(idx.name), short=_text(idx.label),
+                    description=_text(idx.description) if idx.description else None, units=list(idx.units),
+                    value=idx.value, decimals=idx.decimals,
+                    ratings=[RatingOut(min=r.min, label=_text(r.label), colour=r.colour) for r in idx.ratings],
+                    versions=[VersionOut(id=v.id, valid_from=v.valid_from, valid_to=v.valid_to, source=v.source)
+                              for v in idx.versions])
 
 
 _IN_PATH = "Unknown index code"
-_IN_QUERY = (
-    "Unknown unit, group, period or structure in the query, a unit or period the index does not score, "
-    "or samples out of range"
-)
+_IN_QUERY = ("Unknown unit, group, period or structure in the query, a unit or period the index does not score, "
+             "or samples out of range")
 _PERIOD = "e.g. 2024, 2024Q3, 2024-06; default: the latest month with data"
 _STRUCTURE = "unit structure: 2024, 2025 or a date (2025-07-01); default: the one valid at the period's end"
 
@@ -902,10 +707,7 @@ def list_indices(ws: WorkspaceDep) -> IndexList:
 
 @api_router.get("/{code}/score", response_model=ScoreOut, responses=responses(s404=_IN_PATH, s422=_IN_QUERY))
 def index_score(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
+    request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str,
     unit: Annotated[str, Query(description="unit code or name, e.g. P48 or BTP")],
     period: Annotated[str | None, Query(description=_PERIOD)] = None,
     drafts: bool = False,
@@ -921,32 +723,16 @@ def index_score(
     us, gs = ex.now, ex.group
     nodes = [NodeOut(**finite(ns.as_dict()), colour=node_colour(idx, us, ns)) for ns in us.nodes.values()]
     sentences = [score_sentence(us, gs, lang), *filter(None, [coverage_sentence(us, gs, lang)])]
-    return ScoreOut(
-        index=idx.code,
-        version=gs.version.id,
-        unit=us.unit.code,
-        unit_name=us.unit.short,
-        group=gs.group.code,
-        period=str(gs.period),
-        value=finite(us.value),
-        rank=us.rank,
-        of=us.of,
-        rating=_rating(us.rating),
-        coverage=finite(us.top.coverage),
-        nodes=nodes,
-        sentences=sentences,
-    )
+    return ScoreOut(index=idx.code, version=gs.version.id, unit=us.unit.code, unit_name=us.unit.short,
+                    group=gs.group.code, period=str(gs.period), value=finite(us.value), rank=us.rank, of=us.of,
+                    rating=_rating(us.rating), coverage=finite(us.top.coverage), nodes=nodes, sentences=sentences)
 
 
 @api_router.get("/{code}/rank", response_model=RankOut, responses=responses(s404=_IN_PATH, s422=_IN_QUERY))
 def index_rank(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    group: Annotated[
-        str | None, Query(description="the group ranked, one of the index's units; default its first")
-    ] = None,
+    request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str,
+    group: Annotated[str | None, Query(description="the group ranked, one of the index's units; default its first")]
+    = None,
     period: Annotated[str | None, Query(description=_PERIOD)] = None,
     structure: Annotated[str | None, Query(description=_STRUCTURE)] = None,
     drafts: bool = False,
@@ -959,23 +745,13 @@ def index_rank(
     gs = group_scores(dash, idx, g, p, s, policy)
     d = finite(gs.as_dict())
     rows = [RankRowOut(**r, colour=node_colour(idx, us, us.top)) for r, us in zip(d["rows"], gs.units, strict=True)]
-    return RankOut(
-        index=d["index"],
-        version=d["version"],
-        group=d["group"],
-        period=d["period"],
-        structure=d["structure"],
-        value_kind=d["value_kind"],
-        rows=rows,
-    )
+    return RankOut(index=d["index"], version=d["version"], group=d["group"], period=d["period"],
+                   structure=d["structure"], value_kind=d["value_kind"], rows=rows)
 
 
 @api_router.get("/{code}/explain", response_model=ExplainOut, responses=responses(s404=_IN_PATH, s422=_IN_QUERY))
 def index_explain(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
+    request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str,
     unit: Annotated[str, Query(description="unit code or name, e.g. P48 or BTP")],
     period: Annotated[str | None, Query(description=_PERIOD)] = None,
     drafts: bool = False,
@@ -991,29 +767,17 @@ def index_explain(
     return ExplainOut(**finite(ex.as_dict()), sentences=explanation_sentences(ex, lang))
 
 
-_SAMPLES_PARAM = {
-    "name": "samples",
-    "in": "query",
-    "required": False,
-    "description": f"Monte Carlo samples, a whole number from 1 to {MAX_SAMPLES}; default {API_SAMPLES}",
-    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SAMPLES, "default": API_SAMPLES},
-}
+_SAMPLES_PARAM = {"name": "samples", "in": "query", "required": False,
+                  "description": f"Monte Carlo samples, a whole number from 1 to {MAX_SAMPLES}; default {API_SAMPLES}",
+                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_SAMPLES, "default": API_SAMPLES}}
 
 
-@api_router.get(
-    "/{code}/sensitivity",
-    response_model=SensitivityOut,
-    responses=responses(s404=_IN_PATH, s422=_IN_QUERY),
-    openapi_extra={"parameters": [_SAMPLES_PARAM]},
-)
+@api_router.get("/{code}/sensitivity", response_model=SensitivityOut,
+                responses=responses(s404=_IN_PATH, s422=_IN_QUERY), openapi_extra={"parameters": [_SAMPLES_PARAM]})
 def index_sensitivity(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    code: str,
-    group: Annotated[
-        str | None, Query(description="the group ranked, one of the index's units; default its first")
-    ] = None,
+    request: Request, ws: WorkspaceDep, dash: DashboardsDep, code: str,
+    group: Annotated[str | None, Query(description="the group ranked, one of the index's units; default its first")]
+    = None,
     period: Annotated[str | None, Query(description=_PERIOD)] = None,
     drafts: bool = False,
 ) -> SensitivityOut:

@@ -71,13 +71,8 @@ class LogWatch:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._nc is None or self._nc.is_closed:
-                self._nc = await nats.connect(
-                    self.servers,
-                    name="chiso-watch",
-                    connect_timeout=2,
-                    max_reconnect_attempts=-1,
-                    reconnect_time_wait=1,
-                )
+                self._nc = await nats.connect(self.servers, name="chiso-watch", connect_timeout=2,
+                                              max_reconnect_attempts=-1, reconnect_time_wait=1)
                 self.connects += 1
             return self._nc
 
@@ -97,11 +92,8 @@ class LogWatch:
                 info = await nc.jetstream().consumer_info(self.stream, self.durable)
             except NotFoundError:
                 return None
-            return {
-                "pending": int(info.num_pending or 0),
-                "unacknowledged": int(info.num_ack_pending or 0),
-                "delivered": int(info.delivered.stream_seq if info.delivered else 0),
-            }
+            return {"pending": int(info.num_pending or 0), "unacknowledged": int(info.num_ack_pending or 0),
+                    "delivered": int(info.delivered.stream_seq if info.delivered else 0)}
 
         return await asyncio.wait_for(ask(), LAG_TIMEOUT)
 
@@ -135,13 +127,9 @@ class LoggedWriter(EventWriter):
         self.watch = watch
         self._lag: tuple[float, int | None] = (-1e9, None)
         # registered where the writer's figures are scraped: the node's /metrics, or the writer's own
-        self.batch_seconds = Histogram(
-            "chiso_event_batch_seconds",
-            "Time to apply an event batch (validation, store, aggregates) by kind",
-            ["kind"],
-            registry=None,
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-        )
+        self.batch_seconds = Histogram("chiso_event_batch_seconds", "Time to apply an event batch (validation, "
+                                       "store, aggregates) by kind", ["kind"], registry=None,
+                                       buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 
     async def _pending(self) -> int | None:
         if self.watch is None:
@@ -162,14 +150,9 @@ class LoggedWriter(EventWriter):
         if isinstance(result, Receipt):
             seconds = time.perf_counter() - start
             self.batch_seconds.labels(result.kind).observe(seconds)
-            fields: dict[str, Any] = {
-                "kind": result.kind,
-                "batch": result.batch,
-                "accepted": result.accepted,
-                "duplicates": result.duplicates,
-                "rejected": result.rejected,
-                "seconds": round(seconds, 4),
-            }
+            fields: dict[str, Any] = {"kind": result.kind, "batch": result.batch, "accepted": result.accepted,
+                                      "duplicates": result.duplicates, "rejected": result.rejected,
+                                      "seconds": round(seconds, 4)}
             pending = await self._pending()
             if pending is not None:
                 fields["lag"] = pending
@@ -186,10 +169,8 @@ class EventCollector(Collector):
     def collect(self) -> Iterator[Any]:
         totals = self.ws.store.events.batch_totals()
         batches = GaugeMetricFamily("chiso_event_batches", "Event batches by kind and state", labels=["kind", "state"])
-        events = {
-            k: CounterMetricFamily(f"chiso_events_{k}", f"Events {k} in applied batches", labels=["kind"])
-            for k in ("received", "accepted", "duplicates", "rejected")
-        }
+        events = {k: CounterMetricFamily(f"chiso_events_{k}", f"Events {k} in applied batches", labels=["kind"])
+                  for k in ("received", "accepted", "duplicates", "rejected")}
         for t in totals:
             batches.add_metric([t["kind"], t["state"]], t["batches"])
             if t["state"] == "applied":
@@ -198,9 +179,8 @@ class EventCollector(Collector):
         yield batches
         yield from events.values()
         change_set, applied, _ = self.ws.store.data_version()
-        version = GaugeMetricFamily(
-            "chiso_data_version", "The last change set and the applied event batches", labels=["part"]
-        )
+        version = GaugeMetricFamily("chiso_data_version", "The last change set and the applied event batches",
+                                    labels=["part"])
         version.add_metric(["change_set"], change_set)
         version.add_metric(["event_batches"], applied)
         yield version
@@ -227,19 +207,11 @@ class Metrics:
         self.registry = CollectorRegistry()
         if isinstance(writer, LoggedWriter):  # this node applies batches: their times too
             self.registry.register(writer.batch_seconds)
-        self.requests = Counter(
-            "chiso_http_requests",
-            "HTTP requests by method, route and status",
-            ["method", "route", "status"],
-            registry=self.registry,
-        )
-        self.latency = Histogram(
-            "chiso_http_request_seconds",
-            "HTTP request latency by route",
-            ["route"],
-            registry=self.registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-        )
+        self.requests = Counter("chiso_http_requests", "HTTP requests by method, route and status",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("chiso_http_request_seconds", "HTTP request latency by route", ["route"],
+                                 registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
         self.registry.register(EventCollector(ws, watch))
 
     def text(self) -> bytes:

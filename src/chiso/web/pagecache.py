@@ -35,13 +35,9 @@ class PublicPageCache(BaseHTTPMiddleware):
 
     def _cacheable(self, request: Request) -> bool:
         path = request.url.path
-        return (
-            request.method == "GET"
-            and COOKIE not in request.cookies
-            and "lang" not in request.query_params
-            and "authorization" not in request.headers
-            and (path == "/" or (path.startswith(CACHED_PREFIXES) and "." not in path.rsplit("/", 1)[-1]))
-        )
+        return (request.method == "GET" and COOKIE not in request.cookies and "lang" not in request.query_params
+                and "authorization" not in request.headers
+                and (path == "/" or (path.startswith(CACHED_PREFIXES) and "." not in path.rsplit("/", 1)[-1])))
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         if not self._cacheable(request):
@@ -59,11 +55,8 @@ class PublicPageCache(BaseHTTPMiddleware):
             if v == version or (events_only and now - at < grace):
                 return Response(body, media_type=media, headers={"X-Chiso-Cache": "hit"})
         response = await call_next(request)
-        if (
-            response.status_code != 200
-            or "set-cookie" in response.headers
-            or "no-store" in response.headers.get("cache-control", "")
-        ):  # a page still being made: not kept
+        if (response.status_code != 200 or "set-cookie" in response.headers
+                or "no-store" in response.headers.get("cache-control", "")):  # a page still being made: not kept
             return response
         body = b"".join([chunk async for chunk in response.body_iterator])  # type: ignore[attr-defined]
         media = response.headers.get("content-type", "text/html; charset=utf-8")

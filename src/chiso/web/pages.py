@@ -37,20 +37,13 @@ def problem_error_context(request: Request, exc: ChisoError) -> dict[str, Any]:
     """``page_error_context``, naming the field and the nearest names an ``HttpProblem`` carries in ``extra``."""
     if isinstance(exc, HttpProblem):
         field, hints = exc.extra.get("field"), exc.extra.get("suggestions")
-        return ErrorContext(
-            exc.detail,
-            field if isinstance(field, str) else None,
-            [str(s) for s in hints] if isinstance(hints, list) else [],
-        ).as_dict()
+        return ErrorContext(exc.detail, field if isinstance(field, str) else None,
+                            [str(s) for s in hints] if isinstance(hints, list) else []).as_dict()
     return page_error_context(request, exc)
 
 
-def error_page(
-    template: str,
-    context: Callable[[Request, ChisoError], dict[str, Any]] = page_error_context,
-    *,
-    no_store: bool = False,
-) -> PageErrors:
+def error_page(template: str, context: Callable[[Request, ChisoError], dict[str, Any]] = page_error_context, *,
+               no_store: bool = False) -> PageErrors:
     """Answers a page's error (``web.problems.page_errors``) with ``template`` saying what was wrong, with the
     error's status. ``no_store``: a logged-in user's answer is not kept by shared caches."""
 
@@ -74,28 +67,15 @@ router = APIRouter(include_in_schema=False, default_response_class=HTMLResponse)
 
 
 @router.get("/", dependencies=[OVERVIEW_ERRORS])
-def overview_page(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    outlooks: OutlooksDep,
-    period: str | None = None,
-    group: str | None = None,
-    drafts: bool = False,
-) -> HTMLResponse:
+def overview_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep,
+                  period: str | None = None, group: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)  # the header and the drafts switch show who is logged in
     t0 = time.perf_counter()
     ov = overview_of(request, ws, dash, period, drafts)
     only = group_param(ws.catalogue, group) if group else None
     # the likely misses are made aside: wait for them no longer than the overview's own data took
-    misses = misses_view(
-        request,
-        outlooks,
-        ov.period.end.year,
-        policy_of(request, ws, drafts),
-        min(PROJECTION_WAIT, time.perf_counter() - t0),
-        lang_of(request),
-    )
+    misses = misses_view(request, outlooks, ov.period.end.year, policy_of(request, ws, drafts),
+                         min(PROJECTION_WAIT, time.perf_counter() - t0), lang_of(request))
     resp = render(request, "overview.html", overview_context(ws, ov, only, drafts, lang_of(request), misses).as_dict())
     return no_store_if(resp, misses is not None and (misses.computing or misses.stale))
 
@@ -108,52 +88,28 @@ def no_store_if(resp: HTMLResponse, pending: bool) -> HTMLResponse:
 
 
 @router.get("/indicators/{code}", dependencies=[INDICATOR_ERRORS])
-def indicator_page(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    outlooks: OutlooksDep,
-    code: str,
-    period: str | None = None,
-    group: str | None = None,
-    unit: str | None = None,
-    drafts: bool = False,
-    structure: str | None = None,
-) -> HTMLResponse:
+def indicator_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep, code: str,
+                   period: str | None = None, group: str | None = None, unit: str | None = None,
+                   drafts: bool = False, structure: str | None = None) -> HTMLResponse:
     load_user(request)
     t0 = time.perf_counter()
     v = indicator_of(request, ws, dash, code, period, group, unit, drafts, structure)
     lang = lang_of(request)
     # the projection is made aside: wait for it no longer than the page's own data took
-    block = indicator_block(
-        outlooks,
-        v.indicator,
-        v.series_unit,
-        v.period,
-        policy_of(request, ws, drafts),
-        lang,
-        min(PROJECTION_WAIT, time.perf_counter() - t0),
-    )
+    block = indicator_block(outlooks, v.indicator, v.series_unit, v.period, policy_of(request, ws, drafts), lang,
+                            min(PROJECTION_WAIT, time.perf_counter() - t0))
     resp = render(request, "indicator.html", indicator_context(ws, v, structure, drafts, lang, block).as_dict())
     return no_store_if(resp, block is not None and block.pending)
 
 
 @router.get("/units/{code}", dependencies=[UNIT_ERRORS])
-def unit_page(
-    request: Request,
-    ws: WorkspaceDep,
-    dash: DashboardsDep,
-    outlooks: OutlooksDep,
-    code: str,
-    period: str | None = None,
-    drafts: bool = False,
-) -> HTMLResponse:
+def unit_page(request: Request, ws: WorkspaceDep, dash: DashboardsDep, outlooks: OutlooksDep, code: str,
+              period: str | None = None, drafts: bool = False) -> HTMLResponse:
     load_user(request)
     t0 = time.perf_counter()
     v = unit_of(request, ws, dash, code, period, drafts)
     lang = lang_of(request)
-    blocks = unit_blocks(
-        outlooks, v.unit, v.period, policy_of(request, ws, drafts), lang, min(PROJECTION_WAIT, time.perf_counter() - t0)
-    )
+    blocks = unit_blocks(outlooks, v.unit, v.period, policy_of(request, ws, drafts), lang,
+                         min(PROJECTION_WAIT, time.perf_counter() - t0))
     resp = render(request, "unit.html", unit_context(ws, v, drafts, lang, blocks).as_dict())
     return no_store_if(resp, any(b.pending for b in blocks))

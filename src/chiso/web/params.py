@@ -96,17 +96,8 @@ def overview_of(request: Request, ws: Workspace, dash: Dashboards, period: str |
     return dash.overview(optional_period(period), policy_of(request, ws, drafts))
 
 
-def indicator_of(
-    request: Request,
-    ws: Workspace,
-    dash: Dashboards,
-    code: str,
-    period: str | None,
-    group: str | None,
-    unit: str | None,
-    drafts: bool,
-    structure: str | None = None,
-) -> IndicatorView:
+def indicator_of(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None,
+                 group: str | None, unit: str | None, drafts: bool, structure: str | None = None) -> IndicatorView:
     cat = ws.catalogue
     ind = indicator_param(cat, code)
     p = optional_period(period)
@@ -115,6 +106,7 @@ def indicator_of(
     return dash.indicator(ind, p, g, su, policy_of(request, ws, drafts), structure_param(structure))
 
 
-def unit_of(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None, drafts: bool) -> UnitView:
+def unit_of(request: Request, ws: Workspace, dash: Dashboards, code: str, period: str | None,
+            drafts: bool) -> UnitView:
     u = unit_param(ws.catalogue, code, "code", in_path=True)
     return dash.unit(u, optional_period(period), policy_of(request, ws, drafts))

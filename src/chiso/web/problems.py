@@ -111,28 +111,17 @@ def responses(*statuses: int, **described: str) -> dict[int | str, dict[str, Any
     """The problem answers of an operation, for its ``responses=``: ``responses(401, 404, s422="why")`` (a
     status alone is described by its title). Only ``application/problem+json``, with the problem's schema."""
     out: dict[int | str, dict[str, Any]] = {}
-    wanted = {**{s: TITLES.get(s, "Error") for s in statuses}, **{int(k.lstrip("s")): v for k, v in described.items()}}
+    wanted = {**{s: TITLES.get(s, "Error") for s in statuses},
+              **{int(k.lstrip("s")): v for k, v in described.items()}}
     for status, text in sorted(wanted.items()):
         out[status] = {"description": text, "content": {MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
     return out
 
 
-def problem_response(
-    status: int,
-    slug: str,
-    detail: str,
-    *,
-    title: str | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": TYPE_BASE + slug,
-        "title": title or TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        **extra,
-    }
+def problem_response(status: int, slug: str, detail: str, *, title: str | None = None,
+                     headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title or TITLES.get(status, "Error"),
+                            "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
@@ -248,11 +237,10 @@ def install(app: FastAPI) -> None:
     async def on_http(req: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         slug = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
-        detail = {
-            404: f"{req.url.path}: no such resource",
-            405: f"{req.url.path}: {req.method} is not allowed here",
-        }.get(exc.status_code, str(exc.detail))
-        return problem_response(exc.status_code, slug, detail, headers=dict(exc.headers) if exc.headers else None)
+        detail = {404: f"{req.url.path}: no such resource",
+                  405: f"{req.url.path}: {req.method} is not allowed here"}.get(exc.status_code, str(exc.detail))
+        return problem_response(exc.status_code, slug, detail,
+                                headers=dict(exc.headers) if exc.headers else None)
 
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     app.add_exception_handler(ChisoError, on_chiso)

@@ -31,9 +31,8 @@ WINDOW = 60.0  # seconds
 class SlidingWindow:
     """At most ``limit`` hits per ``window`` seconds for each key."""
 
-    def __init__(
-        self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
-    ) -> None:
+    def __init__(self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic,
+                 max_keys: int = 100_000) -> None:
         self.limit, self.window, self.clock, self.max_keys = limit, window, clock, max_keys
         self._hits: OrderedDict[str, deque[float]] = OrderedDict()
 
@@ -67,14 +66,8 @@ class SlidingWindow:
 class LoginLimiter:
     """Both limits together: an attempt counts against both only when both allow it."""
 
-    def __init__(
-        self,
-        per_address: int = PER_ADDRESS,
-        per_username: int = PER_USERNAME,
-        window: float = WINDOW,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, per_address: int = PER_ADDRESS, per_username: int = PER_USERNAME, window: float = WINDOW,
+                 *, clock: Callable[[], float] = time.monotonic) -> None:
         self.by_address = SlidingWindow(per_address, window, clock=clock)
         self.by_username = SlidingWindow(per_username, window, clock=clock)
         self._lock = threading.Lock()
@@ -95,15 +88,8 @@ class StoreLoginLimiter:
     """The same limits kept in the operational store, so that every web node over it counts every attempt
     (docs/deploy.md). The clock is the wall clock: one for every node."""
 
-    def __init__(
-        self,
-        book: UserBook,
-        per_address: int = PER_ADDRESS,
-        per_username: int = PER_USERNAME,
-        window: float = WINDOW,
-        *,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, book: UserBook, per_address: int = PER_ADDRESS, per_username: int = PER_USERNAME,
+                 window: float = WINDOW, *, clock: Callable[[], float] = time.time) -> None:
         self.book, self.window, self.clock = book, window, clock
         self.per_address, self.per_username = per_address, per_username
 

@@ -54,35 +54,21 @@ def _own_province(ws: core.Workspace, user: User | None) -> str:
     return u.short if ok and u is not None else ""
 
 
-def reports_context(
-    ws: core.Workspace, request: Request, user: User | None, error: str | None, period: str
-) -> ReportsContext:
+def reports_context(ws: core.Workspace, request: Request, user: User | None, error: str | None,
+                    period: str) -> ReportsContext:
     done = request.query_params.get("done")
     own = _own_province(ws, user)
     return ReportsContext(
-        reports=core.list_reports(ws),
-        can_write=auth.can_publish_reports(ws.catalogue, user) or bool(own),
-        templates=core.report_templates(ws),
-        formats=FORMAT_NAMES,
-        error=error,
-        period=period,
-        done=t("web.reports.written", lang_of(request), id=done) if done else None,
-        unit=own,
+        reports=core.list_reports(ws), can_write=auth.can_publish_reports(ws.catalogue, user) or bool(own),
+        templates=core.report_templates(ws), formats=FORMAT_NAMES, error=error, period=period,
+        done=t("web.reports.written", lang_of(request), id=done) if done else None, unit=own,
     )
 
 
-def _page(
-    ws: core.Workspace,
-    request: Request,
-    user: User | None,
-    *,
-    error: str | None = None,
-    period: str = "",
-    status: int = 200,
-) -> Response:
-    resp = render(
-        request, "reports.html", reports_context(ws, request, user, error, period).as_dict(), status_code=status
-    )
+def _page(ws: core.Workspace, request: Request, user: User | None, *, error: str | None = None, period: str = "",
+          status: int = 200) -> Response:
+    resp = render(request, "reports.html", reports_context(ws, request, user, error, period).as_dict(),
+                  status_code=status)
     if user is not None:
         resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -90,7 +76,8 @@ def _page(
 
 def _error_context(request: Request, exc: ChisoError) -> dict[str, Any]:
     """An error on these routes (a wrong CSRF token) shows on the reports page."""
-    return reports_context(workspace(request), request, load_user(request), exc.render(lang_of(request)), "").as_dict()
+    return reports_context(workspace(request), request, load_user(request), exc.render(lang_of(request)),
+                           "").as_dict()
 
 
 PAGE_ERRORS: Any = Depends(page_errors(error_page("reports.html", _error_context, no_store=True)))
@@ -127,14 +114,8 @@ async def write_report(
         if not auth.can_write_report(ws.catalogue, user, province):  # a province's reviewers: their own only
             return _page(ws, request, user, status=403, error=t("web.reports.not_allowed", lang))
         written = await run_in_threadpool(
-            core.write_report,
-            ws,
-            str(p),
-            formats=tuple(formats),
-            template=template or None,
-            lang=report_lang if report_lang in ("vi", "en") else "vi",
-            actor=user.username,
-            unit=province,
+            core.write_report, ws, str(p), formats=tuple(formats), template=template or None,
+            lang=report_lang if report_lang in ("vi", "en") else "vi", actor=user.username, unit=province,
         )
     except (ChisoError, ValueError) as exc:
         msg = exc.render(lang) if isinstance(exc, ChisoError) else str(exc)
@@ -149,9 +130,7 @@ def download(ws: WorkspaceDep, name: str) -> Response:
             if path.name == name:
                 inline = fmt in ("html", "pdf")
                 return FileResponse(
-                    path,
-                    media_type=MEDIA[fmt],
-                    filename=path.name,
+                    path, media_type=MEDIA[fmt], filename=path.name,
                     content_disposition_type="inline" if inline else "attachment",
                 )
     return Response("không có báo cáo này / no such report", status_code=404, media_type="text/plain")

@@ -61,11 +61,8 @@ def check_csrf(request: Request, supplied: str | None) -> None:
         raise PermissionDenied("missing or wrong CSRF token: reload the page and try again")
 
 
-def csrf_header(
-    request: Request,
-    user: Annotated[User, Depends(require_user)],
-    x_csrf_token: Annotated[str | None, Header(alias="X-CSRF-Token", description="the session's CSRF token")] = None,
-) -> None:
+def csrf_header(request: Request, user: Annotated[User, Depends(require_user)], x_csrf_token: Annotated[
+        str | None, Header(alias="X-CSRF-Token", description="the session's CSRF token")] = None) -> None:
     """Dependency of the JSON API's changes: a logged-in user (``user``: so 401 comes before 403) whose
     ``X-CSRF-Token`` header is the session's token (a 403 problem of type ``csrf`` otherwise)."""
     try:
@@ -80,6 +77,5 @@ CheckCsrf = Depends(csrf_header)  # for ``dependencies=[CheckCsrf]``: the check 
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
-    response.set_cookie(
-        COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https", max_age=8 * 3600, path="/"
-    )
+    response.set_cookie(COOKIE, token, httponly=True, samesite="lax", secure=request.url.scheme == "https",
+                        max_age=8 * 3600, path="/")

@@ -50,51 +50,28 @@ def list_subscriptions(ws: WorkspaceDep, user: RequiredUser) -> dict[str, Any]:
     return {"count": len(subs), "subscriptions": [s.public() for s in subs]}
 
 
-@router.post(
-    "/subscriptions",
-    status_code=201,
-    dependencies=[CheckCsrf],
-    responses=responses(
-        401, s403="a unit outside the user's scope, or a missing CSRF token", s422="a field out of its bounds"
-    ),
-)
+@router.post("/subscriptions", status_code=201, dependencies=[CheckCsrf], responses=responses(
+    401, s403="a unit outside the user's scope, or a missing CSRF token", s422="a field out of its bounds"))
 def add_subscription(ws: WorkspaceDep, user: RequiredUser, body: NewSubscription) -> dict[str, Any]:
     """Subscribe the logged-in user to a unit's warnings (or a report), by e-mail, webhook or in-app."""
     return core.subscribe(ws, user, **body.model_dump()).public()
 
 
-@router.delete(
-    "/subscriptions/{sid}",
-    status_code=204,
-    dependencies=[CheckCsrf],
-    responses=responses(401, s403="a missing CSRF token", s404="no such subscription of the user's"),
-)
+@router.delete("/subscriptions/{sid}", status_code=204, dependencies=[CheckCsrf], responses=responses(
+    401, s403="a missing CSRF token", s404="no such subscription of the user's"))
 def remove_subscription(ws: WorkspaceDep, user: RequiredUser, sid: SubId) -> None:
     core.unsubscribe(ws, user, sid)
 
 
 @router.get("/notifications", responses=responses(401))
-def list_notifications(
-    request: Request, ws: WorkspaceDep, user: RequiredUser, limit: Annotated[int, Query(ge=1, le=1000)] = 100
-) -> dict[str, Any]:
+def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """The logged-in user's in-app notifications, the newest first (warnings still in their scope)."""
     lang = lang_of(request)
     rows = core.notifications(ws, user, limit)
-    return {
-        "count": len(rows),
-        "notifications": [
-            {
-                "id": d.id,
-                "at": (d.sent_at or d.created_at).isoformat(),
-                "subscription": d.subscription.id,
-                "warning": w.id,
-                "kind": w.kind,
-                "unit": w.unit,
-                "text": describe(ws.catalogue, w, lang),
-            }
-            for d, w in rows
-        ],
-    }
+    return {"count": len(rows), "notifications": [
+        {"id": d.id, "at": (d.sent_at or d.created_at).isoformat(), "subscription": d.subscription.id,
+         "warning": w.id, "kind": w.kind, "unit": w.unit, "text": describe(ws.catalogue, w, lang)} for d, w in rows]}
 
 
 # the page ------------------------------------------------------------------------------------------------------------
@@ -111,22 +88,13 @@ class SubscriptionsContext(Context):
 def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = None, status: int = 200) -> Response:
     lang = lang_of(request)
     cat = ws.catalogue
-    subs = [
-        (s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang))
-        for s in core.subscriptions(ws, user)
-    ]
-    notes = [
-        ((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w, lang))
-        for d, w in core.notifications(ws, user, 50)
-    ]
-    ctx = SubscriptionsContext(
-        subs,
-        notes,
-        [(k, kind_name(k, lang)) for k in KINDS],
-        [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS],
-        user.unit,
-        error,
-    )
+    subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang))
+            for s in core.subscriptions(ws, user)]
+    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w, lang))
+             for d, w in core.notifications(ws, user, 50)]
+    ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
+                               [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS], user.unit,
+                               error)
     resp = render(request, "subscriptions.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -136,12 +104,8 @@ def error_page(request: Request, exc: ChisoError, status: int = 400) -> Response
     user = getattr(request.state, "user", None)
     ws = request.app.state.workspace
     if user is None:
-        return render(
-            request,
-            "subscriptions.html",
-            SubscriptionsContext([], [], [], [], "", exc.render(lang_of(request))).as_dict(),
-            status_code=status,
-        )
+        return render(request, "subscriptions.html", SubscriptionsContext([], [], [], [], "", exc.render(
+            lang_of(request))).as_dict(), status_code=status)
     return _page(request, ws, user, exc.render(lang_of(request)), status)
 
 
@@ -154,35 +118,21 @@ def subscriptions_page(request: Request, ws: WorkspaceDep, user: RequiredUser) -
 
 
 @pages_router.post("/subscriptions")
-def subscriptions_add(
-    request: Request,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    unit: Annotated[str, Form(max_length=50)],
-    channel: Annotated[str, Form(max_length=20)],
-    kind: Annotated[str, Form(max_length=20)] = "",
-    target: Annotated[str, Form(max_length=max(MAX_URL, MAX_EMAIL))] = "",
-    secret: Annotated[str, Form(max_length=MAX_SECRET)] = "",
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
+def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
+                      unit: Annotated[str, Form(max_length=50)], channel: Annotated[str, Form(max_length=20)],
+                      kind: Annotated[str, Form(max_length=20)] = "",
+                      target: Annotated[str, Form(max_length=max(MAX_URL, MAX_EMAIL))] = "",
+                      secret: Annotated[str, Form(max_length=MAX_SECRET)] = "",
+                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
-    core.subscribe(
-        ws,
-        user,
-        unit=unit.strip(),
-        kind=kind or None,
-        channel=channel,
-        target=target.strip() or None,
-        secret=secret or None,
-        lang=lang_of(request),
-    )
+    core.subscribe(ws, user, unit=unit.strip(), kind=kind or None, channel=channel, target=target.strip() or None,
+                   secret=secret or None, lang=lang_of(request))
     return RedirectResponse("/subscriptions", status_code=303)
 
 
 @pages_router.post("/subscriptions/{sid}/delete")
-def subscriptions_delete(
-    request: Request, ws: WorkspaceDep, user: RequiredUser, sid: SubId, csrf: Annotated[str, Form(max_length=200)] = ""
-) -> Response:
+def subscriptions_delete(request: Request, ws: WorkspaceDep, user: RequiredUser, sid: SubId,
+                         csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
     core.unsubscribe(ws, user, sid)
     return RedirectResponse("/subscriptions", status_code=303)

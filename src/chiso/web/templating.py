@@ -26,9 +26,8 @@ TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 LANG_COOKIE = "chiso_lang"
 
-env = Environment(
-    loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True
-)
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True,
+                  lstrip_blocks=True)
 env.globals["measure_name"] = measure_name
 
 
@@ -62,10 +61,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     user = getattr(request.state, "user", None)
     csrf = getattr(request.state, "csrf", "")
     ctx = {
-        "request": request,
-        "lang": lang,
-        "user": user,
-        "csrf": csrf,
+        "request": request, "lang": lang, "user": user, "csrf": csrf,
         "t": page_t(lang),
         "messages_json": lambda ids: messages_json(ids, lang),
         "num": lambda x, d=2: fmt_number(x, d, lang),

@@ -54,20 +54,11 @@ class WarningsContext(Context):
 
 def _rows(ws: core.Workspace, found: list[WarningRecord], lang: str) -> list[Row]:
     cat = ws.catalogue
-    return [
-        Row(
-            w,
-            kind_name(w.kind, lang),
-            unit_label(cat, w.unit, lang),
-            state_name(w.state, lang),
-            describe(cat, w, lang),
-            fmt_date(w.since.date(), lang),
-            None
-            if w.state_by is None or w.state_at is None
-            else f"{state_name(w.state, lang)} · {w.state_by} · {fmt_date(w.state_at.date(), lang)} {w.state_at:%H:%M}",
-        )
-        for w in found
-    ]
+    return [Row(w, kind_name(w.kind, lang), unit_label(cat, w.unit, lang), state_name(w.state, lang),
+                describe(cat, w, lang), fmt_date(w.since.date(), lang),
+                None if w.state_by is None or w.state_at is None else
+                f"{state_name(w.state, lang)} · {w.state_by} · {fmt_date(w.state_at.date(), lang)} {w.state_at:%H:%M}")
+            for w in found]
 
 
 def error_page(request: Request, exc: ChisoError, status: int = 400) -> Response:
@@ -80,40 +71,25 @@ pages_router = APIRouter(tags=["pages"], include_in_schema=False, dependencies=[
 
 
 @pages_router.get("/warnings")
-def warnings_page(
-    request: Request, ws: WorkspaceDep, user: RequiredUser, kind: str = "", state: str = "", unit: str = ""
-) -> Response:
+def warnings_page(request: Request, ws: WorkspaceDep, user: RequiredUser,
+                  kind: str = "", state: str = "", unit: str = "") -> Response:
     lang = lang_of(request)
     for name, value in (("kind", kind), ("state", state), ("unit", unit)):
         if len(value) > 100:  # answered on the page, as any name not understood (cut: it is shown)
             raise (UnknownUnitError if name == "unit" else UnknownNameError)(value[:100] + "…")
-    found = core.list_warnings(
-        ws, user, unit=unit or None, kinds=[kind] if kind else None, states=[state] if state else None, limit=1000
-    )
-    ctx = WarningsContext(
-        _rows(ws, found, lang),
-        [(k, kind_name(k, lang)) for k in KINDS],
-        [(s, state_name(s, lang)) for s in STATES],
-        kind,
-        state,
-        unit,
-        None,
-        user.role is not Role.VIEWER,
-    )
+    found = core.list_warnings(ws, user, unit=unit or None, kinds=[kind] if kind else None,
+                               states=[state] if state else None, limit=1000)
+    ctx = WarningsContext(_rows(ws, found, lang), [(k, kind_name(k, lang)) for k in KINDS],
+                          [(s, state_name(s, lang)) for s in STATES], kind, state, unit, None,
+                          user.role is not Role.VIEWER)
     resp = render(request, "warnings.html", ctx.as_dict())
     resp.headers["Cache-Control"] = "no-store"
     return resp
 
 
 @pages_router.post("/warnings/{wid}/{move}")
-def warnings_move(
-    request: Request,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    wid: WarningId,
-    move: Move,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
+def warnings_move(request: Request, ws: WorkspaceDep, user: RequiredUser, wid: WarningId, move: Move,
+                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
     core.set_warning_state(ws, user, wid, "seen" if move == "seen" else "resolved", user.username)
     return RedirectResponse("/warnings", status_code=303)
@@ -126,59 +102,34 @@ def _out(ws: core.Workspace, w: WarningRecord, lang: str) -> dict[str, Any]:
     return w.as_dict() | {"text": describe(ws.catalogue, w, lang)}
 
 
-@api_router.get("", responses=responses(401, s403="a unit outside the user's scope", s422="an unknown unit"))
-def list_warnings(
-    request: Request,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    unit: UnitQ = None,
-    kind: Annotated[KindQ | None, Query(description="only this kind")] = None,
-    state: Annotated[StateQ | None, Query(description="only this state")] = None,
-    after: Annotated[
-        int | None,
-        Query(
-            ge=0,
-            le=2**62,
-            description=(
-                "only the warnings raised (or raised again) after this point of the warnings' log, oldest "
-                "first: `last` of the answer is the next point"
-            ),
-        ),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-) -> dict[str, Any]:
+@api_router.get("", responses=responses(401, s403="a unit outside the user's scope",
+                                        s422="an unknown unit"))
+def list_warnings(request: Request, ws: WorkspaceDep, user: RequiredUser, unit: UnitQ = None,
+                  kind: Annotated[KindQ | None, Query(description="only this kind")] = None,
+                  state: Annotated[StateQ | None, Query(description="only this state")] = None,
+                  after: Annotated[int | None, Query(ge=0, le=2**62, description=(
+                      "only the warnings raised (or raised again) after this point of the warnings' log, oldest "
+                      "first: `last` of the answer is the next point"))] = None,
+                  limit: Annotated[int, Query(ge=1, le=10_000)] = 1000) -> dict[str, Any]:
     """The warnings of the units the user may see, the latest first (``after``: those raised since a point)."""
     lang = lang_of(request)
     if after is not None:
         scope = core.warning_scope(ws, user)
         raised = ws.store.warnings.raised_since(after, limit)
         last = raised[-1][0] if raised else after
-        rows = [
-            w
-            for _, w in raised
-            if (scope is None or w.unit in scope)
-            and (kind is None or w.kind == kind)
-            and (state is None or w.state == state)
-        ]
+        rows = [w for _, w in raised if (scope is None or w.unit in scope)
+                and (kind is None or w.kind == kind) and (state is None or w.state == state)]
         return {"count": len(rows), "last": last, "warnings": [_out(ws, w, lang) for w in rows]}
-    found = core.list_warnings(
-        ws, user, unit=unit, kinds=[kind] if kind else None, states=[state] if state else None, limit=limit
-    )
+    found = core.list_warnings(ws, user, unit=unit, kinds=[kind] if kind else None,
+                               states=[state] if state else None, limit=limit)
     return {"count": len(found), "warnings": [_out(ws, w, lang) for w in found]}
 
 
-@api_router.post(
-    "/{wid}/{move}",
-    dependencies=[CheckCsrf],
-    responses=responses(401, s403="a viewer, or a missing CSRF token", s404="no such warning in the user's scope"),
-)
-def move_warning(
-    request: Request,
-    ws: WorkspaceDep,
-    user: RequiredUser,
-    wid: WarningId,
-    move: Annotated[Move, Path(description="seen or resolve")],
-) -> dict[str, Any]:
+@api_router.post("/{wid}/{move}", dependencies=[CheckCsrf], responses=responses(
+    401, s403="a viewer, or a missing CSRF token", s404="no such warning in the user's scope"))
+def move_warning(request: Request, ws: WorkspaceDep, user: RequiredUser, wid: WarningId,
+                 move: Annotated[Move, Path(description="seen or resolve")]) -> dict[str, Any]:
     """Mark a warning seen or resolved (who and when are recorded and audited)."""
     w = core.set_warning_state(ws, user, wid, "seen" if move == "seen" else "resolved", user.username)
     return _out(ws, w, lang_of(request))
+
