@@ -495,6 +495,7 @@ _BARE_NOUNS = {("bo",), ("tinh",), ("thanh", "pho"), ("cac", "bo"), ("cac", "tin
 # A rate "tỷ lệ X" also answers to "X" ("X … đạt 92%"); a growth rate "tăng trưởng X" to "X" (the figure's
 # kind, a change, picks it).
 _RATE_PREFIXES = (("ty", "le"),)
+_SCORE_PREFIXES = (("diem",),)  # a score's "điểm X" also answers to "X" ("X …, đạt 99,74 điểm")
 _GROWTH_PREFIXES = (("toc", "do", "tang", "truong"), ("toc", "do", "tang"), ("tang", "truong"), ("tang", "giam", "so"))
 _ORG_UNITS = {"co quan", "dia phuong", "don vi", "bo", "tinh", "bo nganh"}
 # A name "HEAD + connector + SUBJECT" ("giao dịch qua Nền tảng …", "doanh nghiệp kết nối Cơ sở dữ liệu …")
@@ -538,7 +539,15 @@ def _names(catalogue: Catalogue) -> _Names:
             if not toks:
                 continue
             merged.setdefault(toks, set()).add(code)
-            prefixes = _GROWTH_PREFIXES if _growth(ind) else _RATE_PREFIXES if ind.is_rate else ()
+            prefixes = (
+                _GROWTH_PREFIXES
+                if _growth(ind)
+                else _RATE_PREFIXES
+                if ind.is_rate
+                else _SCORE_PREFIXES
+                if ind.kind == "score"
+                else ()
+            )
             for pre in prefixes:
                 if toks[: len(pre)] == pre and len(toks) - len(pre) >= 2:
                     merged.setdefault(toks[len(pre) :], set()).add(code)
