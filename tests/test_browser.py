@@ -287,10 +287,17 @@ def test_national_office_writes_a_report_reads_figures_back_and_sees_a_lineage(o
     page.goto("/extract")
     reader = page.get_by_test_id("extract-form")
     reader.locator("textarea[name=text]").fill(
-        "Báo cáo tháng 5/2024\nTrong tháng 5/2024, tỷ lệ hồ sơ trực tuyến toàn trình của khối bộ đạt 64,2%.")
+        "Báo cáo tháng 5/2024\nTrong tháng 5/2024, tỷ lệ hồ sơ trực tuyến toàn trình của khối bộ đạt 64,2%.\n"
+        "Tỷ lệ hồ sơ thanh toán trực tuyến đạt 40%.")
     reader.locator("button[type=submit]").click()
     proposals = page.get_by_test_id("proposals")
     assert "dossier_full_online_rate" in proposals.inner_text() and "64,2" in proposals.inner_text()
+    # each shows the words that decided it and a confidence; the one naming no unit is flagged and unticked
+    assert "khối bộ" in proposals.get_by_test_id("evidence").first.inner_text()
+    assert proposals.get_by_test_id("confidence").count() == 2
+    flagged = proposals.locator('tr[data-flagged="1"]')
+    assert flagged.count() == 1 and not flagged.locator("input[name=pick]").is_checked()
+    assert "không nêu đơn vị" in flagged.get_by_test_id("flag-reason").inner_text()
     page.get_by_test_id("accept-form").locator("button[type=submit]").click()
     page.get_by_test_id("extract-done").wait_for()
     assert "1" in page.get_by_test_id("extract-done").inner_text()

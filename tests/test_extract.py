@@ -31,16 +31,18 @@ from paths import shared
 DATASET = Path(__file__).resolve().parents[1] / "src" / "chiso" / "datasets" / "vn-2024"
 runner = CliRunner()
 
-# floors set just under what the extractor achieves (docs/extract.md gives the figures and the misses)
+# floors set just under what the extractor achieves (docs/extract.md gives the figures and the misses); only
+# unflagged proposals count (what --accept-all takes). Seed 004 names no subject (its title does not say
+# "quốc gia"): its 34 national figures are proposed flagged, for a reviewer, no longer guessed as the nation.
 FLOORS = {  # seed: (precision, recall)
     "seed-000": (0.97, 0.93),
     "seed-001": (0.97, 0.97),
     "seed-002": (0.97, 0.92),
     "seed-003": (0.97, 0.97),
-    "seed-004": (0.97, 0.97),
+    "seed-004": (0.97, 0.52),
 }
-OVERALL_FLOOR = (0.98, 0.97)
-TARGET_FLOOR = (0.9, 0.9)
+OVERALL_FLOOR = (0.99, 0.79)
+TARGET_FLOOR = (0.9, 0.84)
 
 
 def _yaml(name: str) -> Any:
@@ -81,7 +83,7 @@ def measure(seeds: dict[str, list[Proposal]]) -> dict[str, tuple[int, int, int]]
     out = {}
     for sid, props in seeds.items():
         g = [v for v in gold if v["source"] == sid]
-        vals = [(p.key, p.value) for p in props if p.value is not None]
+        vals = [(p.key, p.value) for p in props if p.value is not None and not p.flagged]  # what --accept-all takes
         correct, _ = _score(vals, g)
         out[sid] = (correct, len(vals), len(g))
     return out
@@ -118,7 +120,7 @@ def test_precision_and_recall_overall(seeds: dict[str, list[Proposal]]) -> None:
 @pytest.mark.shared
 def test_targets_against_the_dataset(seeds: dict[str, list[Proposal]]) -> None:
     gold = _yaml("targets.yaml")["targets"]
-    found = [(p.key, p.target) for props in seeds.values() for p in props if p.target is not None]
+    found = [(p.key, p.target) for props in seeds.values() for p in props if p.target is not None and not p.flagged]
     correct, _ = _score([(k, v) for k, v in found if v is not None], gold)
     print(f"targets: precision {correct}/{len(found)}, recall {correct}/{len(gold)}")
     assert len(gold) == 13
@@ -405,6 +407,185 @@ def test_unreadable_files_name_the_file(tmp_path: Path, content: bytes | None, r
     assert str(path) in str(exc.value)
 
 
+def _pdf(*pages: str) -> bytes:
+    import typst
+
+    body = "\n#pagebreak()\n".join(pages)
+    return typst.compile(f'#set text(lang: "vi")\n{body}'.encode())
+
+
+def _docx(paragraphs: Sequence[str], table: Sequence[Sequence[str]] = ()) -> bytes:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    for text in paragraphs:
+        d.add_paragraph(text)
+    if table:
+        t = d.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, cell in enumerate(row):
+                t.cell(r, c).text = cell
+    out = io.BytesIO()
+    d.save(out)
+    return out.getvalue()
+
+
+def test_pdf_pages_go_into_the_provenance(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "bao-cao.pdf"
+    path.write_bytes(
+        _pdf(
+            "Báo cáo chuyển đổi số quốc gia tháng 4/2024\n\nTỷ lệ hồ sơ trực tuyến toàn trình cả nước đạt 45,8%, tỷ lệ "
+            "hồ sơ thanh toán trực tuyến đạt 30,1% và tỷ lệ số hóa hồ sơ, kết quả giải quyết TTHC đạt 55,2%.",
+            "Cả nước có gần 14,6 triệu tài khoản trên Cổng Dịch vụ công quốc gia.",
+        )
+    )
+    text, fmt = read_document(path)
+    assert fmt == "pdf" and text.count("\f") == 2
+    got = [(p.code, p.unit, p.period, p.value, p.where.page, p.flagged) for p in extract(text, catalogue, fmt=fmt)]
+    assert got == [
+        ("dossier_full_online_rate", "VN", "2024-04", 45.8, 1, False),
+        ("online_payment_rate", "VN", "2024-04", 30.1, 1, False),
+        ("dossier_digitisation_rate", "VN", "2024-04", 55.2, 1, False),
+        ("portal_accounts", "VN", "2024-04", 14_600_000, 2, False),
+    ]
+
+
+def test_docx_paragraphs_and_tables(catalogue: Catalogue, tmp_path: Path) -> None:
+    path = tmp_path / "bao-cao.docx"
+    path.write_bytes(
+        _docx(
+            [
+                "Báo cáo chuyển đổi số quốc gia năm 2024",
+                "",
+                "Tại Đà Nẵng, tỷ lệ hồ sơ trực tuyến toàn trình đạt 92,1%.",
+            ],
+            [
+                ["Chỉ tiêu", "Phạm vi", "Giá trị", "Mục tiêu"],
+                ["Tỷ lệ hồ sơ trực tuyến toàn trình", "Cả nước", "45%", "50%"],
+            ],
+        )
+    )
+    text, fmt = read_document(path)
+    assert fmt == "docx"
+    props = extract(text, catalogue, fmt=fmt)
+    first = props[0]
+    assert (first.unit, first.value, first.where.line, first.where.paragraph, first.flagged) == (
+        "P48",
+        92.1,
+        3,
+        3,
+        False,
+    )
+    assert first.evidence.unit.text == "Đà Nẵng" and first.evidence.period.source == "document"
+    in_table = [p for p in props if p.where.line == 5]
+    assert in_table and all(p.flagged and p.reason and "bảng" in p.reason for p in in_table)
+
+
+def _encrypted_pdf() -> bytes:
+    import io
+
+    import pypdf
+
+    w = pypdf.PdfWriter()
+    w.add_blank_page(100, 100)
+    w.encrypt("mật khẩu")
+    out = io.BytesIO()
+    w.write(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("hỏng.pdf", b"%PDF-1.7\n1 0 obj <</Type /Catalog>> garbage", "damaged PDF"),
+        ("khoá.pdf", None, "encrypted"),
+        ("hỏng.docx", b"PK\x03\x04 not a zip at all", "damaged DOCX"),
+        ("trống.pdf", b"", "empty"),
+    ],
+)
+def test_damaged_documents_name_the_file(tmp_path: Path, name: str, content: bytes | None, reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(_encrypted_pdf() if content is None else content)
+    with pytest.raises(ImportFileError, match=reason) as exc:
+        read_document(path)
+    assert str(path) in str(exc.value)
+
+
+def test_a_document_over_the_bound_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from chiso.ingest import extract as module
+
+    monkeypatch.setattr(module, "MAX_DOCUMENT_BYTES", 1000)
+    path = tmp_path / "lớn.pdf"
+    path.write_bytes(b"%PDF-1.7\n" + b"x" * 2000)
+    with pytest.raises(ImportFileError, match="larger than") as exc:
+        read_document(path)
+    assert str(path) in str(exc.value)
+
+
+# --- evidence, confidence, flags -------------------------------------------------------------------
+
+
+def test_the_nation_is_no_default(catalogue: Catalogue) -> None:
+    p = one("Một số kết quả nổi bật năm 2024\nTỷ lệ hồ sơ trực tuyến toàn trình đạt 43%.", catalogue)
+    assert p.flagged and p.reason and "đơn vị" in p.reason and p.evidence.unit.source == "none"
+    p = one("Một số kết quả nổi bật năm 2024\nCả nước có 43% hồ sơ trực tuyến toàn trình.", catalogue)
+    assert not p.flagged and p.unit == "VN" and p.evidence.unit.text == "Cả nước"
+    p = one("Kết quả chuyển đổi số quốc gia năm 2024\nTỷ lệ hồ sơ trực tuyến toàn trình đạt 43%.", catalogue)
+    assert not p.flagged and p.unit == "VN" and p.evidence.unit.source == "document"
+
+
+def test_evidence_and_confidence(catalogue: Catalogue) -> None:
+    text = "Tin năm 2024\nTrong quý III/2024, tỷ lệ hồ sơ trực tuyến toàn trình của Bộ Tư pháp đạt 74,5%."
+    p = one(text, catalogue)
+    line = text.split("\n")[1]
+    assert (p.unit, p.period) == ("BTP", "2024Q3")
+    ev = p.evidence
+    assert ev.unit.text == "Bộ Tư pháp" and line[ev.unit.start : ev.unit.end] == "Bộ Tư pháp"
+    assert ev.period.text == "quý III/2024" and ev.period.source == "clause"
+    assert line[ev.indicator.start : ev.indicator.end].lower() == "tỷ lệ hồ sơ trực tuyến toàn trình"
+    assert 0.8 <= p.confidence <= 1.0
+    # inherited from the document: lower
+    q = one("Kết quả chuyển đổi số quốc gia năm 2024\nTỷ lệ hồ sơ trực tuyến toàn trình đạt 43%.", catalogue)
+    assert q.confidence < p.confidence
+
+
+@pytest.mark.parametrize(
+    ("sentence", "got"),
+    [
+        (  # a comparison in parentheses is its own period's figure, never the main one's
+            "Tỷ lệ hồ sơ trực tuyến toàn trình của khối bộ đạt 55% (cuối năm 2022 là 30%).",
+            [("ministries", "2025S1", 55.0), ("ministries", "2022", 30.0)],
+        ),
+        (  # a ministry in a ranking sentence is the ministry, not the nation
+            "Về tỷ lệ hồ sơ trực tuyến toàn trình, Bộ Y tế (81,2%) và Bộ Tư pháp (78%) dẫn đầu khối bộ.",
+            [("BYT", "2025S1", 81.2), ("BTP", "2025S1", 78.0)],
+        ),
+        (
+            "Bộ Công an dẫn đầu với tỷ lệ hồ sơ trực tuyến toàn trình đạt 95%, Bộ Tài chính xếp sau với 90%.",
+            [("BCA", "2025S1", 95.0), ("BTC-2025", "2025S1", 90.0)],
+        ),
+        (
+            "Đà Nẵng, Bình Dương và TP.HCM lần lượt đạt 92%, 88% và 85% hồ sơ trực tuyến toàn trình.",
+            [("P48", "2025S1", 92.0), ("P74", "2025S1", 88.0), ("P79", "2025S1", 85.0)],
+        ),
+        (  # a difference in points is no value
+            "Cả nước có 45% hồ sơ trực tuyến toàn trình, tăng 7 điểm % so với tháng 12/2023.",
+            [("VN", "2025S1", 45.0)],
+        ),
+        (  # the reporting ministry is not the unit
+            "Theo Bộ Thông tin và Truyền thông, tỷ lệ hồ sơ trực tuyến toàn trình đạt 45%.",
+            [("VN", "2025S1", 45.0, True)],
+        ),
+    ],
+)
+def test_the_wrong_readings_of_issue_16(catalogue: Catalogue, sentence: str, got: list[tuple[object, ...]]) -> None:
+    props = extract(f"Báo cáo 6 tháng đầu năm 2025\n{sentence}", catalogue)
+    want = [g if len(g) == 4 else (*g, False) for g in got]
+    assert [(p.unit, p.period, p.value, p.flagged) for p in props] == want
+
+
 # --- the command ----------------------------------------------------------------------------------
 
 SAMPLE = (
@@ -427,9 +608,8 @@ def test_json_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     res = runner.invoke(cli, ["--lang", "vi", "extract", str(_write(tmp_path)), "--json"])
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
-    assert [tuple(d) for d in data] == [
-        ("code", "unit", "period", "value", "target", "approximate", "qualifier", "where")
-    ] * 4
+    keys = ("code", "unit", "period", "value", "target", "approximate", "qualifier", "where")
+    assert [tuple(d) for d in data] == [(*keys, "evidence", "confidence", "flagged", "reason")] * 4
     assert [(d["code"], d["unit"], d["period"], d["value"], d["approximate"]) for d in data] == [
         ("dossier_full_online_rate", "VN", "2024-04", 45.8, False),
         ("dossier_full_online_rate", "ministries", "2024-04", 63.47, False),
@@ -576,3 +756,23 @@ def test_command_asks_for_a_period(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 )
 def test_parse_selection(text: str, chosen: list[int] | None) -> None:
     assert parse_selection(text, 5) == chosen
+
+
+def test_accept_all_never_takes_a_flagged_proposal(workspace: core.Workspace, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "Tin chuyển đổi số tháng 10/2024\n"
+        "Tỷ lệ hồ sơ trực tuyến toàn trình của Bộ Tư pháp đạt 74,5%.\n"
+        "Tỷ lệ hồ sơ thanh toán trực tuyến đạt 40%.\n",
+        "tin.txt",
+    )
+    res = runner.invoke(cli, ["--workspace", str(workspace.root), "extract", str(path), "--accept-all"])
+    assert res.exit_code == 0, res.output
+    assert "Bỏ qua 1 số liệu bị gắn cờ" in res.output.replace("\n", " ")
+    assert {(v.indicator, v.unit) for v in workspace.store.values()} == {("dossier_full_online_rate", "BTP")}
+    # the JSON says which one and why
+    out = runner.invoke(cli, ["--workspace", str(workspace.root), "extract", str(path), "--json"])
+    data = json.loads(out.stdout)
+    assert [(d["unit"], d["flagged"]) for d in data] == [("BTP", False), ("VN", True)]
+    assert data[1]["reason"].startswith("không nêu đơn vị") and data[1]["evidence"]["unit"]["source"] == "none"
+    assert data[0]["evidence"]["unit"]["text"] == "Bộ Tư pháp" and 0 < data[1]["confidence"] < data[0]["confidence"]

@@ -46,7 +46,7 @@ def session(make_client: MakeClient, ws: core.Workspace, username: str) -> tuple
 def rows(page: str) -> list[list[str]]:
     """The proposals table: each row's cells, as text."""
     out = []
-    for tr in re.findall(r'<tr data-proposal="\d+">(.*?)</tr>', page, re.S):
+    for tr in re.findall(r'<tr data-proposal="\d+"[^>]*>(.*?)</tr>', page, re.S):
         cells = [html.unescape(re.sub(r"<[^>]+>", "", c)).split() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)]
         out.append([" ".join(c) for c in cells])
     return out
@@ -189,3 +189,49 @@ def test_a_period_given_by_hand(make_client: MakeClient, ws: core.Workspace) -> 
     assert [r[5] for r in rows(res.text)] == ["2024Q2"]
     assert c.post("/extract/accept", data={**hidden(res.text), "pick": "0"}).status_code == 303
     assert [(v.period, v.value) for v in ws.store.values()] == [("2024Q2", 45.8)]
+
+
+def test_evidence_confidence_and_flags(make_client: MakeClient, ws: core.Workspace) -> None:
+    c, csrf = session(make_client, ws, "rev")
+    text = (
+        "Tin chuyển đổi số tháng 10/2024\n"
+        "Tỷ lệ hồ sơ trực tuyến toàn trình của Bộ Tư pháp đạt 74,5%.\n"
+        "Tỷ lệ hồ sơ thanh toán trực tuyến đạt 40%."
+    )
+    res = c.post("/extract", data={"csrf": csrf, "text": text})
+    assert res.status_code == 200
+    table = rows(res.text)
+    assert [r[4] for r in table] == ["Bộ Tư pháp", "Việt Nam"]
+    first, second = table
+    # the deciding words of each field, and how far they stood
+    assert "Đơn vị: Bộ Tư pháp (trong vế câu)" in first[10] and "Kỳ: tháng 10/2024 (kế thừa từ tiêu đề)" in first[10]
+    assert re.search(r"Độ tin cậy: 0,\d\d", first[10])
+    # the second names no unit: flagged, unticked, its reason shown
+    assert "Đơn vị: — (không nêu)" in second[10] and "⚑ không nêu đơn vị" in second[10]
+    assert res.text.count('data-flagged="1"') == 1
+    boxes = re.findall(r'<input type="checkbox" name="pick" value="(\d+)"[^>]*?(checked)?\s*aria-label', res.text, re.S)
+    assert [(v, bool(ch)) for v, ch in boxes] == [("0", True), ("1", False)]
+    # a reviewer may still tick a flagged one
+    assert c.post("/extract/accept", data={**hidden(res.text), "pick": ["0", "1"]}).status_code == 303
+    assert {(v.indicator, v.unit) for v in ws.store.values()} == {
+        ("dossier_full_online_rate", "BTP"),
+        ("online_payment_rate", "VN"),
+    }
+
+
+def test_a_docx_upload(make_client: MakeClient, ws: core.Workspace) -> None:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    for line in REPORT.split("\n"):
+        d.add_paragraph(line)
+    data = io.BytesIO()
+    d.save(data)
+    c, csrf = session(make_client, ws, "rev")
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    res = c.post("/extract", data={"csrf": csrf}, files={"file": ("bao-cao.docx", data.getvalue(), mime)})
+    assert res.status_code == 200, res.text
+    assert rows(res.text)[0][2] == "dossier_full_online_rate"
+    assert hidden(res.text)["fmt"] == "docx"

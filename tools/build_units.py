@@ -122,7 +122,7 @@ EXTRA: dict[str, Extra] = {
     "74": Extra(S, (18, 3)),
     "75": Extra(S, (18, 4)),
     "77": Extra(S, (19, 4), ("Bà Rịa – Vũng Tàu", "Bà Rịa-Vũng Tàu", "BR-VT")),
-    "79": Extra(S, (19, 3), ("TP.HCM", "TP. HCM", "TPHCM", "Sài Gòn")),
+    "79": Extra(S, (19, 3), ("TP.HCM", "TP. HCM", "TPHCM", "Thành phố HCM", "Sài Gòn")),
     "80": Extra(M, (19, 2)),
     "82": Extra(M, (20, 3)),
     "83": Extra(M, (21, 3)),

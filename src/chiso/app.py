@@ -658,18 +658,25 @@ def report_source(name: str, text: str, *, title: str | None = None) -> SourceDo
 
 
 def read_report(
-    catalogue: Catalogue, text: str, name: str, default_period: str | None = None, *, title: str | None = None
+    catalogue: Catalogue,
+    text: str,
+    name: str,
+    default_period: str | None = None,
+    *,
+    title: str | None = None,
+    fmt: str = "text",
 ) -> tuple[SourceDocument, list[Proposal]]:
-    """Proposals of a report's text (already decoded) and the source document they would cite."""
-    return report_source(name, text, title=title), extract(text, catalogue, default_period=default_period)
+    """Proposals of a report's text (already decoded; ``fmt`` as ``read_document`` gives it) and the source
+    document they would cite."""
+    return report_source(name, text, title=title), extract(text, catalogue, default_period=default_period, fmt=fmt)
 
 
 def extract_file(
     ws: Workspace, path: Path, default_period: str | None = None, *, title: str | None = None
 ) -> tuple[SourceDocument, list[Proposal]]:
-    """Read a report file (text or HTML) and propose its figures; nothing is written."""
-    text, _fmt = read_document(path)
-    return read_report(ws.catalogue, text, path.name, default_period, title=title)
+    """Read a report file (text, HTML, PDF or DOCX) and propose its figures; nothing is written."""
+    text, fmt = read_document(path)
+    return read_report(ws.catalogue, text, path.name, default_period, title=title, fmt=fmt)
 
 
 def accept_proposals(ws: Workspace, doc: SourceDocument, proposals: Sequence[Proposal], *, actor: str) -> AcceptResult:

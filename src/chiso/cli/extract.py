@@ -17,7 +17,7 @@ from chiso.catalogue.periods import Period
 from chiso.cli.common import err, fail_on_errors, out, state, workspace
 from chiso.errors import ChisoError, ValidationError, WorkspaceError
 from chiso.i18n import current_lang, fmt_value, t
-from chiso.ingest.extract import Proposal, document_period, read_document
+from chiso.ingest.extract import Proposal, document_period, is_binary_document, read_document
 
 _ALL = {"a", "all", "tất cả", "tat ca", "*"}
 _NONE = {"", "n", "none", "no", "không", "khong", "0"}
@@ -78,7 +78,7 @@ def review_table(cat: Catalogue, proposals: list[Proposal], width: int) -> Table
         value = _value_text(cat, p, p.value)
         if p.value is not None and p.qualifier:
             value = f"{p.qualifier} {value}"
-        row = [str(i), p.code] + ([ind.name.get(lang) if ind else ""] if wide else [])
+        row = [f"{i}⚑" if p.flagged else str(i), p.code] + ([ind.name.get(lang) if ind else ""] if wide else [])
         row += [
             (unit.name_en if lang == "en" and unit.name_en else unit.short) if unit else p.unit,
             p.period,
@@ -102,7 +102,9 @@ def _choose(n: int) -> list[int]:
 
 
 def extract(
-    file: Annotated[Path, typer.Argument(help="báo cáo: văn bản hoặc HTML (a report: plain text or HTML)")],
+    file: Annotated[
+        Path, typer.Argument(help="báo cáo: văn bản, HTML, PDF hoặc DOCX (a report: text, HTML, PDF or DOCX)")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="in các đề xuất dạng JSON (print the proposals as JSON)")
     ] = False,
@@ -129,14 +131,14 @@ def extract(
             ws = None  # reading needs only the catalogue
         cat = ws.catalogue if ws is not None else load_catalogue()
         limits = ws.limits if ws is not None else core.Limits.read({}, "")
-        if file.is_file():  # a missing file or a folder: read_document names it
+        if file.is_file() and not is_binary_document(file.name):  # a PDF, a DOCX: bounded by read_document
             limits.check_text_bytes(str(file), file.stat().st_size)
-        text, _fmt = read_document(file)
-        limits.check_text(str(file), text)
+        text, fmt = read_document(file)
+        limits.check_text(str(file), text.replace("\f", "").replace("\t", ""))
         doc_period = Period.parse(period) if period else document_period(text)
         if doc_period is None:
             raise ChisoError(t("extract.no_period", None, file=str(file)))
-        doc, proposals = core.read_report(cat, text, file.name, period, title=title)
+        doc, proposals = core.read_report(cat, text, file.name, period, title=title, fmt=fmt)
         if as_json:
             sys.stdout.write(json.dumps([p.as_dict() for p in proposals], ensure_ascii=False, indent=2) + "\n")
             if not accept_all:
@@ -147,7 +149,16 @@ def extract(
         else:
             out.print(t("extract.found", None, n=len(proposals), file=str(file), period=str(doc_period)))
             out.print(review_table(cat, proposals, out.width))
-        chosen = list(range(len(proposals))) if accept_all else _choose(len(proposals))
+            reasons = sorted({p.reason for p in proposals if p.flagged and p.reason})
+            if reasons:
+                out.print(t("extract.flag_note", None, reasons="; ".join(reasons)), highlight=False)
+        if accept_all:  # never a flagged one: its unit or period was not stated (a reviewer may still pick it)
+            chosen = [i for i, p in enumerate(proposals) if not p.flagged]
+            skipped = len(proposals) - len(chosen)
+            if skipped:
+                (err if as_json else out).print(t("extract.skipped_flagged", None, n=skipped), highlight=False)
+        else:
+            chosen = _choose(len(proposals))
         if not chosen:
             out.print(t("extract.nothing"))
             return

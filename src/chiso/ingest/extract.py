@@ -20,19 +20,41 @@ How a figure is read (every rule is general; what is specific to an indicator is
    two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
    Ties go to the indicator whose counting noun follows the number ("2.662 phiếu"), to a daily average
    near "mỗi ngày" (``count_of`` links it to its count), to a cumulative stock near "tổng cộng", "hiện".
-5. The unit: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương"), a list of named units
-   after it ("100% … như Bộ Công Thương; Giáo dục và Đào tạo"), else the nearest bloc ("khối bộ", "tại các
-   địa phương"), province, or ministry standing as the figure's subject ("Đà Nẵng đạt 95,6%"); a ministry
-   that only reports ("Bộ Thông tin và Truyền thông cho biết") is not the unit. Default: the nation.
+5. The unit, never guessed: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương", also inside
+   a name: "56/63 địa phương ban hành …"), a named unit with the figure in parentheses ("Bộ Y tế (81,2%)"),
+   "A, B và C lần lượt đạt x, y và z", a list of named units after it ("100% … như Bộ Công Thương; Bộ Tư
+   pháp"), else the nearest unit before it in its clause that is its subject ("cả nước", "khối bộ", "tại các
+   địa phương", "Đà Nẵng đạt 95,6%", "của Bộ Tư pháp", "Bộ Công an dẫn đầu với …"); a ministry that only
+   reports ("Bộ Thông tin và Truyền thông cho biết", "theo thống kê của Bộ Y tế") is not the unit. Then
+   inherited: a unit opening the sentence ("Tại Đồng Nai, …"), else the last one opening a sentence of the
+   paragraph when no other unit was named before the figure, else the nation when the title or first lines
+   name it ("… quốc gia", "cả nước", "Việt Nam"). Otherwise the proposal is flagged (the nation is no
+   default). A name two units bore within the period goes to the one standing at its end.
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
-   2024", "đến hết tháng 12/2024" → the year, "từ 01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng
-   11/2024" right after it, a date given earlier in the paragraph for the same indicator, else the
-   document's period (its title or first lines). "hiện nay"/"đến nay" mean the document's period; dates
-   after "so với" are comparisons; a date of publication ("công bố") gives its year; "so với tháng trước"
-   dates a figure by the month the paragraph names.
-7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 82,5 triệu so với năm 2023") except the
-   base a comparison states outright ("so với năm 2023 là 65%" is 2023's value). A figure after "mục tiêu"
-   or "kế hoạch năm", or in a paragraph opening with "Mục tiêu", is a target.
+   2024", "06 tháng đầu năm" / "quý III" with the document's year, "đến hết tháng 12/2024" → the year, "từ
+   01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng 11/2024" right after it, a date given earlier in the
+   paragraph for the same indicator, else the document's period (its title or first lines). "hiện nay"/"đến
+   nay" mean the document's period; dates after "so với" are comparisons; a date inside parentheses dates only
+   the figure inside them; a date of publication ("công bố") gives its year; "so với tháng trước" dates a
+   figure by the month the paragraph names.
+7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 7 điểm %", "tăng 82,5 triệu so với năm 2023")
+   except the base a comparison states outright, for its own period ("so với năm 2023 là 65%", "(cuối năm
+   2022 là 30%)", "(cùng kỳ năm 2024 đạt …)" → the main figure's period in 2024). A figure after "mục tiêu",
+   "kế hoạch năm" or an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu"), or in a paragraph opening with "Mục
+   tiêu" / "Chỉ tiêu năm 2025:", is a target; a forecast ("dự kiến", "sẽ đạt") is nothing. Not values either:
+   a percent counted or unnamed units pass ("12 tỉnh đạt trên 50%", "một số bộ … trên 80%", "top 10 … đều
+   đạt trên 70%"), a share of a subset ("30% hồ sơ … bị trả lại"), a figure in parentheses after a name that
+   is no known unit ("Bộ Y (81,2%)"); "N … mới" is a flow, never a stock. "lần lượt" pairs names and units
+   with the figures of its list in order; a name takes one figure per unit and date.
+8. Evidence and confidence: each proposal keeps the words that decided its indicator, unit and period
+   (``Evidence`` of ``Clue``s, with where each was read: clause, sentence, paragraph, document, none) and a
+   ``confidence`` from stated weights (``confidence()``). Flagged (``reason``): no unit named or inherited,
+   an ambiguous inheritance (several units before it, a unit named later in its clause, a "lần lượt" list
+   that does not pair), two values for one key in one sentence, a figure in a table row (its column heading
+   is not read).
+
+Documents (``read_document``): text, HTML, PDF (pypdf; a form feed opens each page, kept as ``Where.page``;
+table rows open with a tab) and DOCX (python-docx; a line per paragraph, ``Where.paragraph``), bounded.
 """
 
 from __future__ import annotations
@@ -40,11 +62,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 from chiso.catalogue import Catalogue
 from chiso.catalogue.models import AveragePerDayIndicator, Indicator, UnitType
@@ -53,7 +76,20 @@ from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ImportFileError, UnknownNameError
 from chiso.ingest.vnnumbers import NumberKind, NumberPhrase, find_numbers
 
-__all__ = ["Proposal", "Where", "decode_document", "document_period", "extract", "html_to_text", "read_document"]
+__all__ = [
+    "CLUE_SOURCES",
+    "Clue",
+    "Evidence",
+    "Proposal",
+    "Where",
+    "confidence",
+    "decode_document",
+    "document_period",
+    "extract",
+    "html_to_text",
+    "is_binary_document",
+    "read_document",
+]
 
 
 # --- reading documents ---------------------------------------------------------------------------
@@ -134,17 +170,45 @@ def html_to_text(markup: str) -> str:
 _HTML_HINT = re.compile(r"<\s*(!doctype\s+html|html|body|p|div|h[1-6]|table|br)\b", re.IGNORECASE)
 
 
+# Bounds of a document read: a larger file, or a PDF of more pages, is refused naming the file.
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
+MAX_PDF_PAGES = 1000
+MAX_DOCX_BLOCKS = 100_000  # paragraphs and table rows
+TABLE_ROW = "\t"  # opens a line that is a table's row (PDF, DOCX): its figures are flagged, columns unread
+_SENTENCE_END = re.compile(r"[.:;!?…]\s*$")
+_NEW_BLOCK = re.compile(r"^\s*(?:[-–•*+]|\d{1,2}[.)]\s|[IVX]{1,4}[.)]\s|[a-zđ][)]\s)")
+
+
 def read_document(path: Path) -> tuple[str, str]:
-    """(text, format) of a report file: plain text or HTML; ImportFileError naming the file otherwise."""
+    """(text, format) of a report file: plain text, HTML, PDF or DOCX; ImportFileError naming the file otherwise."""
     if not path.exists():
         raise ImportFileError(str(path), "no such file / không có tệp này")
     if path.is_dir():
         raise ImportFileError(str(path), "is a folder, not a file / là thư mục, không phải tệp")
+    if path.stat().st_size > MAX_DOCUMENT_BYTES:
+        raise ImportFileError(str(path), _too_big())
     return decode_document(path.read_bytes(), str(path))
 
 
+def is_binary_document(name: str) -> bool:
+    """Whether a file name says PDF or DOCX (bounded by ``MAX_DOCUMENT_BYTES``, not by the text's length)."""
+    return name.lower().endswith((".pdf", ".docx", ".docm"))
+
+
+def _too_big() -> str:
+    mb = MAX_DOCUMENT_BYTES // (1024 * 1024)
+    return f"tệp lớn hơn {mb} MB / the file is larger than {mb} MB"
+
+
 def decode_document(data: bytes, name: str) -> tuple[str, str]:
-    """(text, format) of a report's bytes (an upload, a file): UTF-8 (or UTF-16 with a BOM) text or HTML."""
+    """(text, format) of a report's bytes (an upload, a file): UTF-8 (or UTF-16 with a BOM) text or HTML, a PDF
+    (format "pdf": a form feed opens each page) or a DOCX (format "docx": one line per paragraph or table row)."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ImportFileError(name, _too_big())
+    if data[:5] == b"%PDF-" or (name.lower().endswith(".pdf") and b"%PDF-" in data[:1024]):
+        return _pdf_text(data, name), "pdf"
+    if data[:4] == b"PK\x03\x04" and (name.lower().endswith((".docx", ".docm")) or b"word/" in data[:4096]):
+        return _docx_text(data, name), "docx"
     if not data.strip():
         raise ImportFileError(name, "the file is empty / tệp rỗng")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
@@ -153,7 +217,9 @@ def decode_document(data: bytes, name: str) -> tuple[str, str]:
         except UnicodeDecodeError:
             raise ImportFileError(name, "not valid UTF-16 text / không phải văn bản UTF-16 hợp lệ") from None
     elif b"\x00" in data[:8192]:
-        raise ImportFileError(name, "a binary file, not text or HTML / tệp nhị phân, không phải văn bản hay HTML")
+        raise ImportFileError(
+            name, "a binary file, not text, HTML, PDF or DOCX / tệp nhị phân, không phải văn bản, HTML, PDF hay DOCX"
+        )
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -170,26 +236,187 @@ def decode_document(data: bytes, name: str) -> tuple[str, str]:
     return text, "text"
 
 
+def _paragraphs_of_page(text: str) -> list[str]:
+    """A PDF page's lines (pypdf's layout mode) joined back into paragraphs: a line goes on with the next unless
+    it ends a sentence or stops well short of the page's width, the next opens a list item or is indented
+    further (a paragraph's first line), or an empty line comes between. A line of columns (runs of spaces
+    inside) is a table row: a line of its own, its cells joined by " | " and opened by a tab (``TABLE_ROW``)."""
+    out: list[str] = []
+    current, indent, short = "", 0, False
+    rows = text.replace("\r", "\n").split("\n")
+    width = max((len(r.rstrip()) for r in rows), default=0)
+    for raw in rows:
+        content = raw.strip()
+        if not content:
+            if current:
+                out.append(current)
+                current = ""
+            continue
+        lead = len(raw) - len(raw.lstrip())
+        if re.search(r"\S\s{3,}\S", content):
+            if current:
+                out.append(current)
+                current = ""
+            out.append(TABLE_ROW + " | ".join(re.split(r"\s{3,}", content)))
+            continue
+        line = " ".join(content.split())
+        # a line well short of the page's width ended its paragraph (a title, a paragraph's last line)
+        if current and (_SENTENCE_END.search(current) or _NEW_BLOCK.match(line) or lead > indent + 1 or short):
+            out.append(current)
+            current = ""
+        short = len(raw.rstrip()) < 0.6 * width and not content.endswith("-")
+        if not current:
+            indent = lead
+        current = f"{current} {line}" if current else line
+    if current:
+        out.append(current)
+    return out
+
+
+def _pdf_text(data: bytes, name: str) -> str:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise ImportFileError(name, "the PDF is encrypted / tệp PDF được mã hóa (có mật khẩu)")
+        n = len(reader.pages)
+        if n > MAX_PDF_PAGES:
+            raise ImportFileError(name, f"the PDF has {n} pages, more than {MAX_PDF_PAGES} / PDF có {n} trang")
+        pages = []
+        for page in reader.pages:
+            paras = _paragraphs_of_page(page.extract_text(extraction_mode="layout") or "")
+            pages.append("\f" + "\n".join(paras))
+    except ImportFileError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError):
+        raise ImportFileError(name, "a damaged PDF, not readable / tệp PDF bị hỏng, không đọc được") from None
+    text = unicodedata.normalize("NFC", "\n".join(pages))
+    if not text.replace("\f", "").strip():
+        raise ImportFileError(name, "the PDF has no text (a scan?) / tệp PDF không có văn bản (bản quét?)")
+    return text
+
+
+def _docx_text(data: bytes, name: str) -> str:
+    import io
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        lines: list[str] = []
+        for block in document.element.body.iterchildren():
+            tag = block.tag.rsplit("}", 1)[-1]
+            if tag == "p":
+                lines.append(" ".join("".join(t.text or "" for t in block.iter() if t.tag.endswith("}t")).split()))
+            elif tag == "tbl":
+                for row in block.iter():
+                    if row.tag.endswith("}tr"):
+                        cells = [
+                            " ".join("".join(t.text or "" for t in c.iter() if t.tag.endswith("}t")).split())
+                            for c in row.iterchildren()
+                            if c.tag.endswith("}tc")
+                        ]
+                        lines.append(TABLE_ROW + " | ".join(cells))
+            if len(lines) > MAX_DOCX_BLOCKS:
+                raise ImportFileError(name, f"more than {MAX_DOCX_BLOCKS} paragraphs / hơn {MAX_DOCX_BLOCKS} đoạn")
+    except ImportFileError:
+        raise
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, AttributeError, TypeError):
+        raise ImportFileError(name, "a damaged DOCX, not readable / tệp DOCX bị hỏng, không đọc được") from None
+    except Exception as exc:  # lxml's XMLSyntaxError and the like: a damaged file, said so
+        if type(exc).__module__.startswith(("lxml", "docx")):
+            raise ImportFileError(name, "a damaged DOCX, not readable / tệp DOCX bị hỏng, không đọc được") from None
+        raise
+    text = unicodedata.normalize("NFC", "\n".join(lines))
+    if not text.strip():
+        raise ImportFileError(name, "the DOCX has no text / tệp DOCX không có nội dung")
+    return text
+
+
 # --- proposals -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Where:
     """Where a figure stands: line (1-based, as ``cat -n`` numbers it), columns [start, end) of the
-    figure in that line (0-based), and the sentence around it."""
+    figure in that line (0-based), and the sentence around it; for a PDF its page, for a DOCX its paragraph."""
 
     line: int
     start: int
     end: int
     snippet: str
+    page: int | None = None
+    paragraph: int | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {"line": self.line, "start": self.start, "end": self.end, "snippet": self.snippet}
+        out: dict[str, object] = {"line": self.line, "start": self.start, "end": self.end, "snippet": self.snippet}
+        if self.page is not None:
+            out["page"] = self.page
+        if self.paragraph is not None:
+            out["paragraph"] = self.paragraph
+        return out
+
+
+# Where a clue was read, strongest first; the confidence of a proposal follows them (see ``confidence``).
+CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "none")
+
+
+@dataclass(frozen=True)
+class Clue:
+    """The words that decided one field of a proposal: their text, their columns in the figure's line
+    ([start, end); -1 when read elsewhere, as the document's title), and where they were read."""
+
+    text: str
+    start: int = -1
+    end: int = -1
+    source: str = "clause"  # one of CLUE_SOURCES
+
+    def as_dict(self) -> dict[str, object]:
+        return {"text": self.text, "start": self.start, "end": self.end, "source": self.source}
+
+
+_NO_CLUE = Clue("", -1, -1, "none")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why a proposal says what it says: the words that decided its indicator, its unit and its period."""
+
+    indicator: Clue = _NO_CLUE
+    unit: Clue = _NO_CLUE
+    period: Clue = _NO_CLUE
+
+    def as_dict(self) -> dict[str, object]:
+        return {"indicator": self.indicator.as_dict(), "unit": self.unit.as_dict(), "period": self.period.as_dict()}
+
+
+# The stated rules of confidence: how far the deciding words stood from the figure, field by field.
+_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "none": 0.3}
+_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "none": 0.3}
+
+
+def confidence(evidence: Evidence, name_score: float, *, comparison: bool = False) -> float:
+    """A confidence in [0, 1]: the product of the unit's and the period's weights (named in the clause >
+    in the sentence > inherited from the paragraph > from the document > none), a weight for how the
+    indicator was named (in or right by the figure 1.0, before it in the clause 0.9, further 0.75), and
+    0.8 for the base of a comparison ("(cuối năm 2022 là 30%)")."""
+    name = 1.0 if name_score < 1.0 else 0.9 if name_score < 3.0 else 0.75
+    c = _UNIT_WEIGHT[evidence.unit.source] * _PERIOD_WEIGHT[evidence.period.source] * name
+    return round(c * (0.8 if comparison else 1.0), 2)
 
 
 @dataclass(frozen=True)
 class Proposal:
-    """A figure proposed for review: a value, a target, or a value with the target stated beside it."""
+    """A figure proposed for review: a value, a target, or a value with the target stated beside it.
+
+    ``flagged`` proposals (``reason`` says why: the unit or the period was not stated nor inherited
+    unambiguously) are shown to a reviewer but never taken by ``--accept-all``."""
 
     code: str
     unit: str
@@ -202,6 +429,10 @@ class Proposal:
     numerator: float | None = None
     denominator: float | None = None
     text: str = ""  # the number phrase as written
+    evidence: Evidence = field(default_factory=Evidence)
+    confidence: float = 1.0
+    flagged: bool = False
+    reason: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -217,6 +448,10 @@ class Proposal:
             "approximate": self.approximate,
             "qualifier": self.qualifier,
             "where": self.where.as_dict(),
+            "evidence": self.evidence.as_dict(),
+            "confidence": self.confidence,
+            "flagged": self.flagged,
+            "reason": self.reason,
         }
 
 
@@ -243,12 +478,24 @@ class _Names:
 _TYPE_NOUNS: dict[str, tuple[str, ...]] = {
     "VN": ("bo nganh dia phuong", "cac bo nganh dia phuong", "bo nganh va dia phuong", "cac bo nganh va dia phuong"),
     "ministries": ("bo nganh", "cac bo nganh", "bo", "cac bo", "co quan ngang bo"),
-    "provinces": ("dia phuong", "cac dia phuong", "tinh thanh pho", "tinh", "cac tinh", "tinh thanh", "thanh pho"),
+    "provinces": (
+        "dia phuong",
+        "cac dia phuong",
+        "tinh thanh pho",
+        "cac tinh thanh pho",
+        "tinh",
+        "cac tinh",
+        "tinh thanh",
+        "cac tinh thanh",
+        "thanh pho",
+    ),
 }
+_BARE_RAW = {"bộ", "tỉnh", "thành", "phố", "các"}
 _BARE_NOUNS = {("bo",), ("tinh",), ("thanh", "pho"), ("cac", "bo"), ("cac", "tinh")}  # only right after a count
 # A rate "tỷ lệ X" also answers to "X" ("X … đạt 92%"); a growth rate "tăng trưởng X" to "X" (the figure's
 # kind, a change, picks it).
 _RATE_PREFIXES = (("ty", "le"),)
+_SCORE_PREFIXES = (("diem",),)  # a score's "điểm X" also answers to "X" ("X …, đạt 99,74 điểm")
 _GROWTH_PREFIXES = (("toc", "do", "tang", "truong"), ("toc", "do", "tang"), ("tang", "truong"), ("tang", "giam", "so"))
 _ORG_UNITS = {"co quan", "dia phuong", "don vi", "bo", "tinh", "bo nganh"}
 # A name "HEAD + connector + SUBJECT" ("giao dịch qua Nền tảng …", "doanh nghiệp kết nối Cơ sở dữ liệu …")
@@ -292,7 +539,15 @@ def _names(catalogue: Catalogue) -> _Names:
             if not toks:
                 continue
             merged.setdefault(toks, set()).add(code)
-            prefixes = _GROWTH_PREFIXES if _growth(ind) else _RATE_PREFIXES if ind.is_rate else ()
+            prefixes = (
+                _GROWTH_PREFIXES
+                if _growth(ind)
+                else _RATE_PREFIXES
+                if ind.is_rate
+                else _SCORE_PREFIXES
+                if ind.kind == "score"
+                else ()
+            )
             for pre in prefixes:
                 if toks[: len(pre)] == pre and len(toks) - len(pre) >= 2:
                     merged.setdefault(toks[len(pre) :], set()).add(code)
@@ -395,10 +650,15 @@ def _tokens(line: str, skips: Sequence[tuple[int, int]]) -> list[_Token]:
     return out
 
 
+_ABBREVIATION = re.compile(r"(?<!\w)(?:TP|Tp|tp|TX|TT|Q|P|TS|ThS|PGS|GS|BS|KS|Th\.S|ông|bà)\.$")
+
+
 def _sentences(line: str) -> list[tuple[int, int]]:
     """Sentence spans: a full stop (or ! ? …) and a space before an upper-case letter, digit or quote."""
     spans, start = [], 0
     for m in re.finditer(r"(?:[.!?…]+(?:/\.)?)\s+(?=[\"“'(\[]?[^\W_a-zđ])", line):
+        if _ABBREVIATION.search(line, max(0, m.start() - 6), m.start() + 1):
+            continue  # "TP. Hồ Chí Minh", "ThS. Nguyễn …": an abbreviation, not a sentence's end
         if m.start() > start:
             spans.append((start, m.start() + 1))
         start = m.end()
@@ -464,13 +724,23 @@ def _unit_index(catalogue: Catalogue, on: Period | None) -> list[tuple[tuple[str
         if u.is_group or u.is_local or (on is not None and not u.overlaps(on.start, on.end)):
             continue
         kind = "ministry" if u.is_ministry else "province"
+        # a name two units bore within the period (Bộ Tài chính before and after 1 March 2025): the one that
+        # stands at the period's end, as a figure of the period is reported for it
+        later = 0 if on is None or u.overlaps(on.end, on.end) else 1
         for text in {u.name, u.short, *u.aliases}:
             toks = tuple(fold(text).split())
             # a ministry's short name ("Xây dựng", "Y tế") is a common phrase: only "Bộ X" (or a list of them)
             if toks and not (u.type is UnitType.MINISTRY and toks[0] != "bo"):
-                out.append((toks, u.code, kind))
-    out.sort(key=lambda x: -len(x[0]))
-    return out
+                out.append((toks, u.code, kind, later))
+    out.sort(key=lambda x: (-len(x[0]), x[3]))
+    return [(toks, code, kind) for toks, code, kind, _ in out]
+
+
+def _named_at(tokens: Sequence[_Token], i: int, hi: int, units: Sequence[tuple[tuple[str, ...], str, str]]) -> bool:
+    """Whether a named unit (capitalised) begins at token i."""
+    if not tokens[i].raw[:1].isupper():
+        return False
+    return any(i + len(toks) <= hi and tuple(t.fold for t in tokens[i : i + len(toks)]) == toks for toks, _, _ in units)
 
 
 def _match_units(
@@ -495,6 +765,8 @@ def _match_units(
             for toks, code, bare in names.groups:
                 n = len(toks)
                 if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
+                    if any(_named_at(tokens, k, hi, units) for k in range(i + 1, i + n)):
+                        continue  # "tỉnh Thanh Hóa" is Thanh Hóa, not the bloc noun "tỉnh thành"
                     hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, bare, None), n
                     break
         if hit is None:
@@ -509,17 +781,65 @@ def _match_units(
 
 # --- dates ---------------------------------------------------------------------------------------
 
+_MONTH_WORDS = {"ba": 3, "sáu": 6, "chín": 9, "mười": 10, "mười một": 11}
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
-    ("months", re.compile(r"(?<![\d.,])(\d{1,2})\s+tháng\s+(?:đầu\s+)?năm\s+(\d{4})", re.IGNORECASE)),
+    ("day_words", re.compile(r"(?<![\d/])(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)),
+    (
+        "months",
+        re.compile(
+            r"(?<![\d.,])(\d{1,2}|ba|sáu|chín|mười một|mười)\s+tháng\s+(?:đầu\s+)?(?:năm\s+|/\s*)?(\d{4})",
+            re.IGNORECASE,
+        ),
+    ),
     ("quarter", re.compile(r"quý\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
     ("month", re.compile(r"tháng\s+(\d{1,2})\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
     ("years", re.compile(r"(?<![\d/.,])((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?![\d/])")),
     ("year", re.compile(r"(?<![\d/.,\-])((?:19|20)\d\d)(?![\d/]|\s*[-–]\s*(?:19|20)\d\d)")),
 ]
+
+
+def _clause_date(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> str | None:
+    """The date a clause gives before the figure ("tháng 8/2025 đạt 51,6%"), if any."""
+    dates = [d for d in para.dates if d.role == "context" and clause[0] <= d.start < phrase.start]
+    return str(dates[-1].period) if dates else None
+
+
+def _listed_figures(para: _Para, start: int, end: int, kind: NumberKind) -> list[NumberPhrase]:
+    """The figures of a list opening after ``start``: "81,2% và 76,5%", "92%, 88% và 85%" (a figure after other
+    words, "cao hơn … (63,5%)", ends it)."""
+    out: list[NumberPhrase] = []
+    for p in para.numbers:
+        if p.start < start or p.end > end or p.kind is not kind:
+            continue
+        if out and not re.fullmatch(r"[\s,;]*(?:và|hoặc)?\s*", para.line[out[-1].end : p.start]):
+            break
+        out.append(p)
+    return out
+
+
+def _same_period_in(period: str, year: int) -> Period | None:
+    """The same months of another year ("2025-01..2025-09" in 2024 → "2024-01..2024-09")."""
+    p = Period.parse(period)
+    if p.start.year != p.end.year:
+        return None
+    return Period.parse(period.replace(str(p.start.year), str(year)))
+
+
+def _closed_paren(line: str, at: int, end: int) -> bool:
+    """Whether position ``at`` stands inside parentheses that close before ``end``."""
+    depth = 0
+    for ch in line[at:end]:
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return True
+            depth -= 1
+    return False
 
 
 def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
@@ -530,10 +850,11 @@ def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
 def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
     if form == "from_to":
         return Period.day(date(int(m[6]), int(m[5]), int(m[4])))
-    if form == "day":
+    if form in ("day", "day_words"):  # "15/9/2024", "ngày 5 tháng 1 năm 2025"
         return Period.day(date(int(m[3]), int(m[2]), int(m[1])))
     if form == "months":  # "9 tháng năm 2024": the months from January
-        n, y = int(m[1]), int(m[2])
+        n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
+        y = int(m[2])
         named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
         return named.get(n) or (Period.span(y, 1, y, n) if 1 <= n <= 12 else None)
     if form == "quarter":
@@ -562,6 +883,12 @@ def _parse_dates(line: str) -> list[tuple[int, int, Period, str]]:
 
 
 _BEFORE = 48  # characters of context read before a phrase
+_NO_YEAR = r"(?!\s*(?:/|-|năm\s+\d|\d))"
+_BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
+    ("quarter", re.compile(rf"(?<!\w)quý\s+(I{{1,3}}|IV|[1-4])\b{_NO_YEAR}", re.IGNORECASE)),
+    ("months", re.compile(rf"(?<![\d.,])(\d{{1,2}}|ba|sáu|chín)\s+tháng\s+đầu\s+năm\b{_NO_YEAR}", re.IGNORECASE)),
+    ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
+]
 
 
 def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tuple[str, Period]:
@@ -577,7 +904,7 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         r"^\s*(?:[^\W\d]+\s*){0,4},\s*ngày\s*$", before
     ):
         return "dateline", period  # "Ngày đăng 25/01/2025", "Hà Nội, ngày 25/01/2025"
-    if form == "day" and re.search(r"(?:^|\W)từ\s+(?:ngày\s+)?$", before):
+    if form in ("day", "day_words") and re.search(r"(?:^|\W)từ\s+(?:ngày\s+)?$", before):
         return "start", period
     if re.search(r"(?:số|ngày)\s+[\w/\-]*\s*(?:của\s+[^,;.]{0,40})?\s*ngày\s*$", before) or re.search(
         r"(?:ban hành|ký)\b[^.;]{0,40}ngày\s*$", before
@@ -602,10 +929,15 @@ def _dates(line: str) -> list[_Date]:
 
 def document_period(text: str) -> Period | None:
     """The report's own period: the first month, quarter, span or year its title or first lines name."""
+    found = _document_date(text)
+    return found[0] if found else None
+
+
+def _document_date(text: str) -> tuple[Period, str] | None:
     for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
         for d in _dates(line):
             if d.role in ("context", "publication") and d.period.kind is not PeriodKind.DAY:
-                return d.period
+                return d.period, line[d.start : d.end]
     return None
 
 
@@ -622,6 +954,48 @@ _TARGET_BEFORE = re.compile(
     r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
     re.IGNORECASE,
 )
+# "Bộ Y tế (81,2%)", "Đà Nẵng (đạt 92,1%)": a named unit's figure in parentheses
+_PAREN_AFTER_NAME = re.compile(r"\s*\(\s*(?:(?:đạt|với|là|khoảng|ước đạt|gần|hơn|trên)\s+)*", re.IGNORECASE)
+# a ministry that only reports the figure: "Bộ TT&TT cho biết", "Bộ Y tế thông tin"
+_REPORTS = re.compile(
+    r"\s*(?:\([^)]*\)\s*)?,?\s*(?:cho biết|cho hay|thông tin|báo cáo|công bố|nhận định|đánh giá)\b", re.IGNORECASE
+)
+_RANKING = re.compile(
+    r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo)(?!\w)",
+    re.IGNORECASE,
+)
+_RANK_SCOPE = re.compile(
+    r"(?:dẫn đầu|đứng đầu|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất)\s+(?:trong\s+|trên\s+)?$", re.IGNORECASE
+)
+_ANAPHOR = re.compile(
+    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
+)
+_SOME_UNITS = re.compile(
+    r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
+    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
+    r"|(?<!\w)(?:bộ|tỉnh|địa phương|đơn vị|ngành)\s+còn lại(?!\w)",
+    re.IGNORECASE,
+)
+# an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
+_AIM = re.compile(
+    r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|hướng tới|phải đạt|phải bảo đảm|phải đảm bảo|tối thiểu|"
+    r"ít nhất)(?!\w)",
+    re.IGNORECASE,
+)
+_FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
+_PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
+_PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
+_NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
+_RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
+# the words of a title or first lines that make the nation the document's subject
+_MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
+_NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
+# a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
+_PAREN_BASE = re.compile(
+    r"\(\s*(?:cuối|đầu|hết|cùng kỳ|tháng \d{1,2}/)?\s*((?:năm|quý|tháng)?\s*[\w/]*\d{4})"
+    r"\s*(?:là|:|đạt|chỉ đạt|mới đạt)\s*$",
+    re.IGNORECASE,
+)
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
@@ -634,7 +1008,7 @@ _CUMULATIVE = re.compile(
     re.IGNORECASE,
 )
 _PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b", re.IGNORECASE)
-_AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết)\s+(?:ngày\s+)?$", re.IGNORECASE)
+_AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -651,6 +1025,8 @@ class _Figure:
     shape: str = "count"  # count | percent | money | rank | score | fraction
     period: Period | None = None  # a comparison's base ("so với năm 2023 là 65%") or a target's year
     target_of_year: bool = False  # "kế hoạch năm": the year of the figure's date
+    period_clue: Clue = _NO_CLUE  # the words that gave ``period``
+    comparison: bool = False  # the base of a comparison, read for its own period
     qualifier: str | None = None
 
 
@@ -701,6 +1077,7 @@ class _Candidate:
     score: float
     code: str
     name: tuple[object, ...]  # which occurrence of a name it came from (a name takes one figure per unit)
+    clue: Clue = _NO_CLUE  # the words of the name, for the evidence
 
 
 @dataclass
@@ -715,8 +1092,10 @@ class _Para:
     sentences: list[tuple[int, int]]
     matches: list[list[_Match]]  # per sentence
     mentions: list[list[_UnitMention]]
-    carry: dict[str, Period] = field(default_factory=dict)  # indicator -> a date the paragraph gave it
-    lead: Period | None = None  # a date that opens the paragraph ("Đến tháng 9/2024, …") or leads it ("…:")
+    carry: dict[str, tuple[Period, Clue]] = field(default_factory=dict)  # indicator -> a date the paragraph gave it
+    lead: tuple[Period, Clue] | None = (
+        None  # a date that opens the paragraph ("Đến tháng 9/2024, …") or leads it ("…:")
+    )
     used: set[tuple[object, ...]] = field(default_factory=set)
     target_year: Period | None = None
     targets_only: bool = False
@@ -735,11 +1114,71 @@ class _Reader:
         self.doc_period = doc_period
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
+        self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
+        self.pages: dict[int, int] = {}  # line -> page (a PDF)
+        self.docx = False  # line = the DOCX paragraph
+        self.table_rows: set[int] = set()  # lines that are rows of a table
+
+    @staticmethod
+    def bare_dates(line: str, dates: list[_Date], year: int) -> list[_Date]:
+        """Dates said without their year ("quý III", "06 tháng đầu năm", "tháng 9"): the document's year."""
+        out = list(dates)
+        for form, pattern in _BARE_DATES:
+            for m in pattern.finditer(line):
+                if any(d.start < m.end() and m.start() < d.end for d in out):
+                    continue
+                if form == "quarter":
+                    period = Period.quarter(year, _ROMAN[m[1].lower()])
+                elif form == "months":
+                    n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
+                    named = {3: Period.quarter(year, 1), 6: Period.half(year, 1), 12: Period.year(year)}
+                    period = named.get(n) or Period.span(year, 1, year, n)
+                else:
+                    period = Period.month(year, int(m[1]))
+                role, period = _date_role(line, m.start(), m.end(), form, period)
+                out.append(_Date(m.start(), m.end(), period, role))
+        return sorted(out, key=lambda d: d.start)
+
+    def page_of(self, line: int) -> int | None:
+        return self.pages.get(line)
+
+    def para_of(self, line: int) -> int | None:
+        return line if self.docx else None
+
+    def subject(self, lines: Sequence[str]) -> None:
+        """The document's subject: the one province its title or first lines name with its prefix ("… của
+        tỉnh Gia Lai", "UBND TỈNH GIA LAI"), else the nation when they say so ("quốc gia", "cả nước", "Việt
+        Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
+        found: dict[str, str] = {}
+        for line in lines:
+            if len(line) > 160:
+                continue  # a paragraph, not a title
+            tokens = _tokens(line, [])
+            for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
+                before = line[max(0, m.start - 16) : m.start].lower()
+                dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
+                prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
+                    r"(?:tỉnh|thành phố)\b", line[m.start : m.end], re.IGNORECASE
+                )
+                if m.named == "province" and prefixed and not dateline:
+                    found.setdefault(m.unit, line[m.start : m.end])
+        if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
+            code, words = found.popitem()
+            self.doc_unit = (code, Clue(words, -1, -1, "document"))
+            return
+        for line in lines:
+            nm = _NATION_DOC.search(_MOTTO.sub(" ", line))
+            if nm:
+                self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
+                return
 
     # a paragraph ---------------------------------------------------------------------------------
     def paragraph(self, number: int, line: str) -> None:
         numbers = find_numbers(line)
         dates = _dates(line)
+        if self.doc_period is not None:
+            dates = self.bare_dates(line, dates, self.doc_period.start.year)
         skips = [(p.start, p.end) for p in numbers] + [(d.start, d.end) for d in dates]
         tokens = _tokens(line, skips)
         sentences = _sentences(line)
@@ -751,7 +1190,9 @@ class _Reader:
             matches.append(ms)
             mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
-        para.targets_only = bool(re.match(r"\s*mục tiêu\b", line, re.IGNORECASE))
+        para.targets_only = bool(
+            re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
+        )
         if para.targets_only:
             first = next((d for d in dates if d.role in ("target", "context")), None)
             para.target_year = Period.year(first.period.start.year) if first else None
@@ -763,7 +1204,7 @@ class _Reader:
             opens = d.start < min(first_number, first_sentence_end)
             leads = bool(re.match(r"\s*:", line[d.end : d.end + 3]))
             if opens or leads:
-                para.lead = d.period
+                para.lead = (d.period, Clue(line[d.start : d.end], d.start, d.end, "paragraph"))
                 break
         literal = {i for ms in matches for m in ms for i in m.literal}
         for idx, phrase in enumerate(numbers):
@@ -784,6 +1225,8 @@ class _Reader:
             return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
+        if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
+            return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         if phrase.kind is NumberKind.PERCENT and re.match(
             r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE
         ):
@@ -799,7 +1242,35 @@ class _Reader:
         elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
-        if cmp_base:  # "so với năm 2023 là 65%", "so với ước thực hiện năm 2024 (40 tỷ USD)": the base's value
+        paren = _PAREN_BASE.search(line[clause[0] : phrase.start])
+        paren_date = (
+            next(
+                (
+                    d
+                    for d in para.dates
+                    if clause[0] + paren.start(1) <= d.start
+                    and d.end <= clause[0] + paren.end(1)
+                    and d.role == "context"
+                ),
+                None,
+            )
+            if paren
+            else None
+        )
+        if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
+            fig.period = paren_date.period
+            if paren and re.search(r"cùng kỳ", paren.group(0), re.IGNORECASE):
+                # "(cùng kỳ năm 2024 đạt …)": the main figure's period, in that year; none read: left out
+                main = next(
+                    (p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None
+                )
+                shifted = _same_period_in(main.period, paren_date.period.start.year) if main else None
+                if shifted is None:
+                    return
+                fig.period = shifted
+            fig.period_clue = Clue(line[paren_date.start : paren_date.end], paren_date.start, paren_date.end, "clause")
+            fig.comparison = True
+        elif cmp_base:  # "so với năm 2023 là 65%", "so với ước thực hiện năm 2024 (40 tỷ USD)": the base's value
             base = [
                 d
                 for d in para.dates
@@ -808,29 +1279,61 @@ class _Reader:
             if not base:
                 return
             fig.period = base[-1].period
+            fig.period_clue = Clue(line[base[-1].start : base[-1].end], base[-1].start, base[-1].end, "clause")
+            fig.comparison = True
             if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
                 fig.qualifier = "ước"
         elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
             fig.target = True
             if tm.group(1):
                 fig.period = Period.year(int(tm.group(1)))
+                fig.period_clue = Clue(tm.group(1), -1, -1, "clause")
             elif "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE):
                 fig.target_of_year = True
         elif para.targets_only and phrase.change is None:
             fig.target = True
         elif para.targets_only:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
+        elif _FORECAST.search(line[clause[0] : phrase.start]):
+            return  # "dự kiến … sẽ đạt 50%": a forecast, neither a value nor a target
+        elif phrase.change is None and _AIM.search(line[clause[0] : phrase.start]):
+            fig.target = True  # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target
+            fig.target_of_year = True
+        if (
+            phrase.kind is NumberKind.PERCENT
+            and any(
+                clause[0] <= u.start < phrase.start
+                and self.follows_number(para, u)
+                and not any(  # "Trong số 63 địa phương, Quảng Ninh … với 78,3%": a unit named after owns it
+                    v.named and u.end <= v.start < phrase.start for v in para.mentions[si]
+                )
+                for u in para.mentions[si]
+            )
+            and not self.listed_units(line, phrase.end, sentence[1])  # "3 bộ đạt 100% … là Bộ Công an, …"
+        ):
+            return  # "trong đó 12 tỉnh đạt trên 50%": a threshold some units pass, no unit's value
+        some = _SOME_UNITS.search(line[clause[0] : phrase.start]) if phrase.kind is NumberKind.PERCENT else None
+        if (
+            some is not None
+            and not any(  # "một số địa phương … như Đà Nẵng đạt 95,6%": a unit named after them owns it
+                u.named and clause[0] + some.end() <= u.start < phrase.start for u in para.mentions[si]
+            )
+            and not self.listed_units(line, phrase.end, sentence[1])  # "… như Bộ Công Thương; Bộ Tư pháp"
+        ):
+            return  # "một số bộ dẫn đầu với … trên 80%": a threshold of unnamed units, no unit's value
+        if self.unknown_owner(para, phrase, si):
+            return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
         units = self.unit_of(para, phrase, si, clause)
-        chosen = self.indicator(para, fig, si, clause, units)
+        chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
             return
         code = chosen.code
-        period = self.period_of(para, code, fig, phrase, si, clause)
+        period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
         if period is None:
             return
         if fig.target:
             if fig.period is not None:
-                period = fig.period
+                period, period_clue = fig.period, fig.period_clue
             elif para.target_year is not None:
                 period = para.target_year
             elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
@@ -839,12 +1342,30 @@ class _Reader:
         if len(snippet) > 240:
             a = max(sentence[0], phrase.start - 120)
             snippet = ("…" if a > sentence[0] else "") + line[a : a + 240].strip() + "…"
-        where = Where(para.number, phrase.start, phrase.end, snippet)
-        for unit in units:
+        where = Where(
+            para.number, phrase.start, phrase.end, snippet, self.page_of(para.number), self.para_of(para.number)
+        )
+        for unit, unit_clue in units:
             if not fig.target and fig.period is None:
-                para.used.add((*chosen.name, code, unit))
+                para.used.add((*chosen.name, code, unit, _clause_date(para, phrase, clause)))
+            evidence = Evidence(chosen.clue, unit_clue, period_clue)
+            conf = confidence(evidence, chosen.score, comparison=fig.comparison)
+            reason = None
+            if unit_clue.source == "none":
+                reason = (
+                    "đơn vị không rõ: nhiều đơn vị được nêu trước số liệu / unit ambiguous: several units named before"
+                    if unit_clue is not _NO_CLUE
+                    else "không nêu đơn vị (chủ thể) của số liệu / no unit named for the figure"
+                )
+            elif period_clue.source == "none":
+                reason = "không nêu kỳ của số liệu / no period stated for the figure"
+            elif para.number in self.table_rows:
+                reason = (
+                    "số liệu trong bảng: không đọc tiêu đề cột / a figure in a table: its column heading is not read"
+                )
+            flags = {"evidence": evidence, "confidence": conf, "flagged": reason is not None, "reason": reason}
             if fig.target:
-                self.add_target(code, unit, str(period), fig.value, where, phrase)
+                self.add_target(code, unit, str(period), fig.value, where, phrase, flags)
             else:
                 self.out.append(
                     Proposal(
@@ -859,31 +1380,32 @@ class _Reader:
                         fig.numerator,
                         fig.denominator,
                         phrase.text,
+                        evidence,
+                        conf,
+                        reason is not None,
+                        reason,
                     )
                 )
 
-    def add_target(self, code: str, unit: str, period: str, value: float, where: Where, phrase: NumberPhrase) -> None:
+    def add_target(
+        self,
+        code: str,
+        unit: str,
+        period: str,
+        value: float,
+        where: Where,
+        phrase: NumberPhrase,
+        flags: dict[str, Any],
+    ) -> None:
         """A target stated beside a value of the same sentence joins it; else it stands alone."""
         for i in range(len(self.out) - 1, -1, -1):
             p = self.out[i]
             if p.where.line != where.line or p.where.snippet != where.snippet:
                 break
             if p.key == (code, unit, period) and p.target is None and p.value is not None:
-                self.out[i] = Proposal(
-                    p.code,
-                    p.unit,
-                    p.period,
-                    p.value,
-                    p.where,
-                    value,
-                    p.approximate,
-                    p.qualifier,
-                    p.numerator,
-                    p.denominator,
-                    p.text,
-                )
+                self.out[i] = replace(p, target=value)
                 return
-        self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text))
+        self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text, **flags))
 
     # which indicator -----------------------------------------------------------------------------
     def indicator(
@@ -891,12 +1413,53 @@ class _Reader:
     ) -> _Candidate | None:
         cands = self.candidates(para, fig, si, clause)
         cands.sort(key=lambda c: c.score)
+        paired = self.respective_name(para, fig.phrase, si, clause)
+        if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
+            cands = [c for c in cands if c.name == (paired.start,)]
+        elif (
+            self.unpaired_list(para, fig.phrase, si, clause) and self.respectively(para, fig.phrase, si, clause) is None
+        ):
+            return None  # "lần lượt" after several names its figures do not pair with: whose is which is not said
         for c in cands:
             if fig.target or fig.period is not None:
                 return c
-            if not any((*c.name, c.code, u) in para.used for u in units):
+            dated = _clause_date(para, fig.phrase, clause)  # "…; tháng 8/2025 đạt 51,6%": one figure per date
+            if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    @staticmethod
+    def respective_name(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _Match | None:
+        """With "lần lượt", the indicator names before it pair in order with the figures after it."""
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is None:
+            return None
+        figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+        for lo in (clause[0], para.sentences[si][0]):  # "…; khối tỉnh lần lượt là 18,5% và 40%": names before
+            names: list[_Match] = []
+            for m in para.matches[si]:
+                if lo <= m.start and m.end <= lm.start() and not m.contained:
+                    if names and m.start < names[-1].end:
+                        continue  # overlapping readings of one name
+                    names.append(m)
+            if len(names) >= 2:
+                break
+        if len(names) < 2 or len(names) != len(figures) or phrase not in figures:
+            return None
+        return names[figures.index(phrase)]
+
+    @staticmethod
+    def unpaired_list(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is None:
+            return False
+        figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+        codes = {
+            m.alias.codes
+            for m in para.matches[si]
+            if para.sentences[si][0] <= m.start and m.end <= lm.start() and not m.contained
+        }
+        return len(figures) >= 2 and phrase in figures and len(codes) >= 2
 
     def candidates(self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int]) -> list[_Candidate]:
         phrase = fig.phrase
@@ -906,32 +1469,42 @@ class _Reader:
         out: list[_Candidate] = []
 
         per_day = self.per_day_near(para, phrase, clause)
+        new_ones = bool(_NEW_AFTER.match(para.line[phrase.end : phrase.end + 40]))
 
-        def add(score: float, codes: Iterable[str], name: tuple[object, ...]) -> None:
+        def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
                 codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
             for code in codes:
                 ind = self.cat.indicators[code]
                 if not _compatible(ind, fig):
                     continue
+                if ind.kind == "stock" and new_ones:
+                    continue  # "8 triệu tài khoản mới": the new ones, a flow, not the stock
                 if score >= 4.0 and not self.noun_fits(ind, fig, noun):
                     continue  # a weak reading needs the figure to count what the indicator counts
-                out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name))
+                got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
+                out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name, got))
+
+        def mclue(m: _Match) -> Clue:
+            near = m.start >= clause[0] and m.end <= clause[1]
+            return Clue(para.line[m.start : m.end], m.start, m.end, "clause" if near else "sentence")
 
         for m in para.matches[si]:
             penalty = 0.5 if m.contained else 0.0
             if fig.index in m.inside:
-                add(0.0 + penalty, m.alias.codes, (m.start,))
+                add(0.0 + penalty, m.alias.codes, (m.start,), mclue(m))
             elif m.start >= phrase.end:
                 s = self.after_score(para, fig, m, clause)
                 if s is not None:
-                    add(s + penalty, m.alias.codes, (m.start,))
+                    add(s + penalty, m.alias.codes, (m.start,), mclue(m))
             elif m.end <= phrase.start and m.size > 2 and not self.subset(para, m):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
-                    add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,))
+                    add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
                 else:
-                    add(3.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,))
+                    add(3.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
+        for m in self.after_unit_list(para, phrase, si):  # "Bộ A (92,3%), Bộ B (90,5%) có tỷ lệ X cao nhất"
+            add(0.8, m.alias.codes, (m.start,), mclue(m))
         # a name split around the figure: the noun after the number opens it and the rest comes later in the
         # clause ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID") or stood earlier in the
         # paragraph ("… dịch vụ Mobile Money … Tổng số khách hàng … 9,6 triệu khách hàng"); or the words right
@@ -955,18 +1528,46 @@ class _Reader:
                     None,
                 )
                 if where is not None:
-                    add(where, alias.codes, ("split", alias.tokens))
+                    add(where, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
                     break
         lead = in_clause[-3:]
         for n in range(len(lead)):
             for alias, k in self.split_names(lead[n:], as_head=False):
                 if k == len(lead) - n and _contains(in_clause[:-3], alias.tokens[k:]):
-                    add(4.5, alias.codes, ("split", alias.tokens))
+                    add(4.5, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
         if si > 0 and fig.shape in ("percent", "money"):  # "Tăng trưởng 20% so với năm 2023." after its subject
             prev = para.sentences[si - 1]
             for m in para.matches[si - 1]:
                 if m.size > 2 and m.start >= prev[0]:
-                    add(6.0 + 0.01 * len(para.token_range(m.end, phrase.start)), m.alias.codes, (m.start,))
+                    add(
+                        6.0 + 0.01 * len(para.token_range(m.end, phrase.start)),
+                        m.alias.codes,
+                        (m.start,),
+                        Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
+                    )
+        return out
+
+    @staticmethod
+    def after_unit_list(para: _Para, phrase: NumberPhrase, si: int) -> list[_Match]:
+        """A figure in parentheses after a named unit, in a list of such that a name closes: that name."""
+        line = para.line
+        if not any(
+            u.named and u.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[u.end : phrase.start])
+            for u in para.mentions[si]
+        ):
+            return []
+        out = []
+        for m in para.matches[si]:
+            if m.start < phrase.end or m.contained:
+                continue
+            gap = list(line[phrase.end : m.start])
+            for u in para.mentions[si]:
+                if phrase.end <= u.start and u.end <= m.start:
+                    gap[u.start - phrase.end : u.end - phrase.end] = " " * (u.end - u.start)
+            rest = re.sub(r"\([^()]*\)", " ", "".join(gap))
+            if re.fullmatch(r"[\s,)]*(?:(?:và|có|là|đạt|với)\b[\s,]*)*", rest, re.IGNORECASE):
+                out.append(m)
+            break  # only the first name after the list
         return out
 
     def subset(self, para: _Para, m: _Match) -> bool:
@@ -996,7 +1597,11 @@ class _Reader:
         for p in para.numbers:
             if phrase.end <= p.start and p.end <= m.start:
                 gap_text[p.start - phrase.end : p.end - phrase.end] = " " * (p.end - p.start)
+        if _PASSIVE_AFTER.match(line[m.end : m.end + 20]):
+            return None  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
+        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong")) and other:
+            return None  # "30,1% và tỷ lệ số hóa …": a rate named after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if (
@@ -1075,75 +1680,262 @@ class _Reader:
         return score
 
     # which unit ----------------------------------------------------------------------------------
-    def unit_of(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[str]:
+    def unit_of(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[tuple[str, Clue]]:
+        """The figure's units, each with the words that named it; the nation with no clue when none is named
+        or inherited unambiguously (the caller flags it)."""
         line = para.line
         mentions = para.mentions[si]
+
+        def clue(m: _UnitMention, source: str = "clause") -> Clue:
+            return Clue(line[m.start : m.end], m.start, m.end, source)
+
         # a bloc noun right after the count: "18 bộ, ngành", "63 địa phương", "57 tỉnh"
         for m in mentions:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
-                return [m.unit]
+                return [(m.unit, clue(m))]
+        # a count's bloc noun inside an indicator's name: "56/63 địa phương ban hành chính sách …"
+        if phrase.kind is not NumberKind.PERCENT and not line[phrase.end : phrase.end + 1].strip():
+            following = para.token_range(phrase.end, para.sentences[si][1])[:4]
+            words = [t.fold for t in following]
+            for toks, code, bare in self.names.groups:
+                if bare and any(t.raw.lower() not in _BARE_RAW for t in following[: len(toks)]):
+                    continue  # folded "tinh" is also "tính" ("6 tính năng"): the bare nouns as written only
+                if tuple(words[: len(toks)]) == toks and code != self.cat.nation.code:
+                    a, b = following[0].start, following[len(toks) - 1].end
+                    return [(code, Clue(line[a:b], a, b, "clause"))]
+        # a named unit in parentheses right after the figure: "cao nhất là 95,2% (Đà Nẵng)"
+        for m in mentions:
+            if (
+                (m.named or m.unit == self.cat.nation.code)
+                and re.fullmatch(r"\s*\(\s*", line[phrase.end : m.start])
+                and re.match(r"\s*\)", line[m.end :])
+            ):
+                return [(m.unit, clue(m))]
+        # a named unit with its figure in parentheses: "Bộ Y tế (81,2%)", "Đà Nẵng (92,1%)"
+        for m in mentions:
+            if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
+                return [(m.unit, clue(m))]
+        # "A, B và C lần lượt đạt 92%, 88% và 85%": the n-th unit takes the n-th figure
+        paired = self.respectively(para, phrase, si, clause)
+        if paired is not None:
+            return [(paired.unit, clue(paired))]
+        if self.respectively_unpaired(para, phrase, si, clause):
+            return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # a list of named units after the figure: "100% DVCTT toàn trình như Bộ Công Thương; Giáo dục và Đào tạo"
         listed = self.listed_units(line, phrase.end, para.sentences[si][1])
         if listed:
-            return listed
+            return [(code, Clue(text, at, at + len(text), "clause")) for code, text, at in listed]
         best: _UnitMention | None = None
         for m in mentions:
-            if m.bare or not (clause[0] <= m.start and m.end <= phrase.start):
+            if m.bare or not (clause[0] <= m.start and m.end <= phrase.start) or self.reporter(line, m, clause[0]):
                 continue
+            if re.search(r"(?:^|\W)(?:ngoài|trừ|không kể|bên cạnh)\s+$", line[max(0, m.start - 14) : m.start].lower()):
+                continue  # "Ngoài Hà Nội, các địa phương còn lại …": the unit set aside
+            if self.follows_number(para, m):
+                continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
             predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
-            if m.unit == "VN" or bloc or locative or predicate or m.named == "province":
+            if m.unit == self.cat.nation.code and _RANK_SCOPE.search(line[max(clause[0], m.start - 24) : m.start]):
+                continue  # "Quảng Ninh đứng đầu cả nước với 98,5%": the ranking's scope, not the figure's unit
+            ministry = m.named == "ministry" and self.ministry_is_subject(line, m, clause[0], phrase.start)
+            if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry:
                 best = m
-        return [best.unit] if best else [self.cat.nation.code]
+        if best is not None:
+            return [(best.unit, clue(best))]
+        # a named unit later in the clause: "Với 92,1%, Đà Nẵng tiếp tục dẫn đầu" is its figure; otherwise no
+        # inheritance can be trusted over it
+        later = [m for m in mentions if m.named and phrase.end <= m.start < clause[1] and not self.reporter(line, m, 0)]
+        if later:
+            if re.fullmatch(r"\s*với\s*", line[clause[0] : phrase.start], re.IGNORECASE) and re.fullmatch(
+                r"\s*,\s*", line[phrase.end : later[0].start]
+            ):
+                return [(later[0].unit, clue(later[0]))]
+            return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
+        # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
+        ana = _ANAPHOR.search(line[clause[0] : phrase.start])
+        if ana:
+            kind = "ministry" if ana.group(1).lower() == "bộ" else "province"
+            named = {
+                m.unit: m
+                for ms in para.mentions[: si + 1]
+                for m in ms
+                if m.named == kind and m.end <= clause[0] + ana.start() and not self.follows_number(para, m)
+            }
+            if len(named) == 1:
+                m = next(iter(named.values()))
+                return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
+        # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
+        # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
+        for k in range(si, -1, -1):
+            top = self.opening(para, k)
+            if top is not None and top.end <= clause[0]:
+                if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
+                    return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
+                return [(top.unit, clue(top, "sentence" if k == si else "paragraph"))]
+        if self.doc_unit is not None:
+            return [self.doc_unit]
+        return [(self.cat.nation.code, _NO_CLUE)]
 
-    def listed_units(self, line: str, start: int, end: int) -> list[str]:
+    def opening(self, para: _Para, k: int) -> _UnitMention | None:
+        """A unit that opens sentence k as its topic: within its first words, before any figure."""
+        start = para.sentences[k][0]
+        first_number = next((p.start for p in para.numbers if p.start >= start), len(para.line))
+        for m in para.mentions[k]:
+            if m.bare or m.start > first_number or self.follows_number(para, m):
+                continue
+            lead = para.line[start : m.start]
+            for d in para.dates:  # "Trong 9 tháng đầu năm, Bộ Công an …": a date may open the sentence first
+                if start <= d.start and d.end <= m.start:
+                    lead = lead.replace(para.line[d.start : d.end], "")
+            lead = re.sub(r"^\s*(?:trong|đến|tính đến|năm|lũy kế đến)?\s*,?\s*", "", lead, flags=re.IGNORECASE)
+            if len(lead) <= 25 and not re.search(r"[,;:(]|\btrong đó\b", lead, re.IGNORECASE):
+                if m.named == "ministry" and (
+                    self.reporter(para.line, m, start)
+                    or not self.ministry_is_subject(para.line, m, start, len(para.line))
+                ):
+                    return None
+                return m
+            return None
+        return None
+
+    @staticmethod
+    def ministry_is_subject(line: str, m: _UnitMention, lo: int, figure: int) -> bool:
+        """A ministry is the figure's unit when the figure is its own: "Bộ Y tế đạt", "của Bộ Y tế",
+        "tại Bộ Y tế", "Bộ Công an dẫn đầu với", "Bộ Tài chính xếp sau với"."""
+        before = line[max(lo, m.start - 12) : m.start].lower()
+        after = line[m.end : min(figure, m.end + 60)].lower()
+        return bool(
+            re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
+            or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or _RANKING.search(after)
+        )
+
+    def unknown_owner(self, para: _Para, phrase: NumberPhrase, si: int) -> bool:
+        """A figure alone in parentheses after a capitalised word that is no known unit nor part of a name."""
+        line = para.line
+        if not re.match(r"\s*\)", line[phrase.end :]):
+            return False
+        before = re.search(r"([^\W\d_][\w&.-]*)\s*\(\s*$", line[: phrase.start])
+        if before is None or not before.group(1)[:1].isupper():
+            return False
+        at = before.start(1)
+        in_unit = any(u.start <= at < u.end for u in para.mentions[si])
+        in_name = any(m.start <= at < m.end for m in para.matches[si])
+        return not in_unit and not in_name
+
+    def named_before(self, para: _Para, end: int) -> set[str]:
+        """The units the paragraph names (not counts, not reporters) before a position."""
+        return {
+            m.unit
+            for ms in para.mentions
+            for m in ms
+            if m.end <= end and not m.bare and not self.follows_number(para, m) and not self.reporter(para.line, m, 0)
+        }
+
+    @staticmethod
+    def reporter(line: str, m: _UnitMention, lo: int) -> bool:
+        """A ministry that only reports ("Theo Bộ TT&TT", "Bộ Y tế cho biết") is not the figure's unit."""
+        if m.named != "ministry":
+            return False
+        before = line[max(lo, m.start - 40) : m.start].lower()
+        return bool(
+            re.search(r"(?:^|\W)(?<!tiếp )theo\s+(?!sau\b)(?:[^\W\d]+\s+){0,4}$", before)
+            or _REPORTS.match(line[m.end : m.end + 30])
+        )
+
+    @staticmethod
+    def follows_number(para: _Para, m: _UnitMention) -> bool:
+        return any(0 <= m.start - p.end <= 1 for p in para.numbers)
+
+    def respectively(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _UnitMention | None:
+        """With "lần lượt", the named units before it pair in order with the figures after it."""
+        line = para.line
+        lm = _RESPECTIVELY.search(line, clause[0], phrase.start)
+        if lm is None:
+            return None
+        units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
+        named = [m for m in units if m.named] if sum(1 for m in units if m.named) >= 2 else units
+        figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+        if len(named) < 2 or len(named) != len(figures) or phrase not in figures:
+            return None
+        return named[figures.index(phrase)]
+
+    def respectively_unpaired(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        """ "lần lượt" after several units that its figures do not pair with: whose figure is which is unclear."""
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is None:
+            return False
+        if phrase not in _listed_figures(para, lm.end(), clause[1], phrase.kind):
+            return False  # "…, cao hơn mức trung bình của khối bộ (63,5%)": after the list
+        units = {m.unit for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare}
+        return len(units) >= 2
+
+    def listed_units(self, line: str, start: int, end: int) -> list[tuple[str, str, int]]:
         """Units named in a list after a figure ('như A; B; C'), if the list has no figures of its own."""
         tail = line[start:end]
-        m = re.search(r"\b(?:như|gồm)\s*:?\s*", tail, re.IGNORECASE)
+        m = re.search(r"\b(?:như|gồm|là)\s*:?\s*(?=Bộ\b|[^\W\d_])", tail, re.IGNORECASE)
         if not m or re.search(r"\d", tail[m.end() :]):
             return []
         on = self.doc_period.end if self.doc_period else None
-        out = []
-        for piece in re.split(r"[;,]|\s+và\s+(?=Bộ\b)", tail[m.end() :]):
-            name = piece.strip(" .…\"'”“")
-            if not name:
-                continue
-            try:
-                u = self.cat.unit(name, on=on)
-            except UnknownNameError:
-                break
-            if u.is_group:
-                break
-            out.append(u.code)
+        out: list[tuple[str, str, int]] = []
+        rest_at = start + m.end()
+        for pm in re.finditer(r"[^;,]+", tail[m.end() :]):
+            for piece in re.split(r"\s+và\s+(?=Bộ\b)", pm.group()):
+                name = piece.strip(" .…\"'”“")
+                if not name:
+                    continue
+                at = line.find(name, rest_at + pm.start())
+                try:
+                    u = self.cat.unit(name, on=on)
+                except UnknownNameError:
+                    return out
+                if u.is_group:
+                    return out
+                out.append((u.code, name, at))
         return out
 
     # which period --------------------------------------------------------------------------------
     def period_of(
         self, para: _Para, code: str, fig: _Figure, phrase: NumberPhrase, si: int, clause: tuple[int, int]
-    ) -> Period | None:
+    ) -> tuple[Period | None, Clue]:
+        """The figure's period, with the words that dated it."""
         if fig.period is not None and not fig.target:
-            return fig.period
+            return fig.period, fig.period_clue
         line = para.line
         sentence = para.sentences[si]
+
+        def clue(d: _Date) -> Clue:
+            source = "clause" if clause[0] <= d.start < clause[1] else "sentence"
+            return Clue(line[d.start : d.end], d.start, d.end, source)
+
         later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
         stop = min(clause[1], later[0] if later else clause[1])
         for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
-            if phrase.end <= d.start < stop and d.role == "context" and _AFTER_DATE_LEAD.search(line[: d.start]):
-                para.carry[code] = d.period
-                return d.period
+            right_after = re.fullmatch(r"\s*(?:năm|tháng|quý)?\s*", line[phrase.end : d.start], re.IGNORECASE)
+            if (
+                phrase.end <= d.start < stop
+                and d.role == "context"
+                and (_AFTER_DATE_LEAD.search(line[: d.start]) or right_after)  # "38% năm 2023"
+            ):
+                para.carry[code] = (d.period, clue(d))
+                return d.period, clue(d)
         if _MONTHLY.search(line[sentence[0] : sentence[1]]) and self.doc_period and self.doc_period.months > 1:
             months = [
-                d.period
+                d
                 for d in para.dates
                 if d.role == "context" and d.period.kind is PeriodKind.MONTH and self.doc_period.contains(d.period)
             ]
             if months:
-                return months[0]
+                return months[0].period, Clue(
+                    line[months[0].start : months[0].end], months[0].start, months[0].end, "paragraph"
+                )
         found: _Date | None = None
         for d in para.dates:
+            if _closed_paren(line, d.start, phrase.start):
+                continue  # "(năm 2023 là 12,1%)" dates its own figure, not the ones after it
             if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until"):
                 found = d
             elif sentence[0] <= d.start < phrase.start and d.role == "years":
@@ -1151,27 +1943,74 @@ class _Reader:
         reset = _RESET.search(line, sentence[0], phrase.start)
         if found is not None and not (reset and reset.start() > found.end):
             if found.role != "until":
-                para.carry[code] = found.period
-            return found.period
+                para.carry[code] = (found.period, clue(found))
+            return found.period, clue(found)
         if reset:
-            return self.doc_period
-        return para.carry.get(code) or para.lead or self.doc_period
+            return self.doc_period, Clue(reset.group(), reset.start(), reset.end(), "document")
+        if code in para.carry:
+            period, c = para.carry[code]
+            return period, Clue(c.text, c.start, c.end, "paragraph")
+        if para.lead is not None:
+            return para.lead
+        return self.doc_period, self.doc_clue
 
 
-def extract(text: str, catalogue: Catalogue, *, default_period: str | Period | None = None) -> list[Proposal]:
+def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
+    """Two values for one (indicator, unit, period) in one sentence: which is right is unclear, both flagged."""
+    groups: dict[tuple[int, str, tuple[str, str, str]], set[float]] = {}
+    for p in props:
+        if p.value is not None and not p.flagged:
+            groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
+    reason = (
+        "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
+        " and period in one sentence"
+    )
+    return [
+        replace(p, flagged=True, reason=reason)
+        if p.value is not None and not p.flagged and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1
+        else p
+        for p in props
+    ]
+
+
+def extract(
+    text: str, catalogue: Catalogue, *, default_period: str | Period | None = None, fmt: str = "text"
+) -> list[Proposal]:
     """Propose the figures of a Vietnamese report (plain text; see ``read_document`` for files).
 
     ``default_period`` is the report's period (default: the period its title or first lines name);
     figures the text dates otherwise keep their own date. Undated figures of an undated report are left out.
+    A form feed opens each page of a PDF's text (``read_document``): the page goes into the provenance;
+    with ``fmt="docx"`` each line is a paragraph of the document, and its number goes there too.
     """
     text = unicodedata.normalize("NFC", text)
-    doc = document_period(text)
+    found = _document_date(text)
+    doc = found[0] if found else None
+    doc_clue = Clue(found[1], -1, -1, "document") if found else _NO_CLUE
     if default_period is not None:
         doc = default_period if isinstance(default_period, Period) else Period.parse(default_period)
+        doc_clue = Clue(str(doc), -1, -1, "document")
     reader = _Reader(catalogue, doc)
-    for number, line in enumerate(text.split("\n"), start=1):
+    reader.doc_clue = doc_clue
+    reader.docx = fmt == "docx"
+    lines = text.split("\n")
+    reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
+    for number, line in enumerate(lines, start=1):
+        feeds = line.count("\f")
+        if feeds:
+            lead = line.startswith("\f")
+            page += 1 if lead else 0  # a paragraph is on the page it opens on
+            reader.pages[number] = page
+            page += feeds - (1 if lead else 0)
+            line = line.replace("\f", " ")
+        elif page:
+            reader.pages[number] = page
+        if line.startswith(TABLE_ROW):
+            reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)
+    reader.out = _flag_conflicts(reader.out)
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
     out: list[Proposal] = []
     for p in reader.out:  # a figure the report repeats is proposed once, at its first line

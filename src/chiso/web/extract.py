@@ -1,7 +1,9 @@
 """Reading figures back from a published report, on the web: ``/extract`` (the national office).
 
-``GET /extract`` shows the form (upload a text or HTML report, or paste its text); ``POST /extract`` reads
-it and shows the proposals with checkboxes, each checked by the one intake (``chiso.ingest.intake``);
+``GET /extract`` shows the form (upload a text, HTML, PDF or DOCX report, or paste its text); ``POST /extract``
+reads it and shows the proposals with checkboxes, each checked by the one intake (``chiso.ingest.intake``),
+with its evidence (the words that decided its indicator, unit and period) and its confidence; a flagged
+proposal (unit or period not stated) is shown unticked with its reason;
 ``POST /extract/accept`` imports the checked ones through ``chiso.app.accept_proposals`` (the use-case of
 ``chiso extract``: source document, line, audit).
 
@@ -11,7 +13,7 @@ what is written is what the server proposed, whatever the browser sends back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -27,8 +29,8 @@ from chiso.catalogue import Catalogue
 from chiso.catalogue.models import SourceDocument
 from chiso.catalogue.periods import Period
 from chiso.errors import ChisoError, ImportFileError, PermissionDenied, ValidationError
-from chiso.i18n import fmt_value, t
-from chiso.ingest.extract import Proposal, decode_document, document_period
+from chiso.i18n import fmt_number, fmt_value, t
+from chiso.ingest.extract import Proposal, decode_document, document_period, is_binary_document
 from chiso.ingest.intake import check_proposals
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
@@ -59,6 +61,10 @@ class ProposalRow:
     line: int
     snippet: tuple[str, str, str]  # the line before, the figure's text, after
     problems: list[str]
+    evidence: list[tuple[str, str, str]] = field(default_factory=list)  # (field, the deciding words, where read)
+    confidence: str = ""
+    flagged: bool = False
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,33 @@ def proposal_row(cat: Catalogue, i: int, p: Proposal, lang: str, problems: list[
         unit=(unit.name_en if lang == "en" and unit.name_en else unit.name) if unit else p.unit,
         period=p.period, value=shown(p.value), target=shown(p.target), approximate=p.qualifier or "",
         line=p.where.line, snippet=parts, problems=problems,
+        evidence=[
+            (t(msg_id, lang), clue.text, t(_SOURCE_IDS[clue.source], lang))
+            for msg_id, clue in (
+                ("page.extract.by_indicator", p.evidence.indicator),
+                ("page.extract.by_unit", p.evidence.unit),
+                ("page.extract.by_period", p.evidence.period),
+            )
+        ],
+        confidence=fmt_number(p.confidence, 2, lang, trim=False), flagged=p.flagged, reason=_reason(p.reason, lang),
     )
+
+
+_SOURCE_IDS = {  # where a clue was read (chiso.ingest.extract.CLUE_SOURCES)
+    "clause": "page.extract.from_clause",
+    "sentence": "page.extract.from_sentence",
+    "paragraph": "page.extract.from_paragraph",
+    "document": "page.extract.from_document",
+    "none": "page.extract.from_none",
+}
+
+
+def _reason(reason: str | None, lang: str) -> str:
+    """The flag's reason in the page's language (the extractor says it "vi / en")."""
+    if not reason:
+        return ""
+    vi, _, en = reason.partition(" / ")
+    return en if lang == "en" and en else vi
 
 
 def extract_context(cat: Catalogue, request: Request, *, errors: list[str] | None = None,
@@ -106,7 +138,8 @@ def extract_context(cat: Catalogue, request: Request, *, errors: list[str] | Non
                  source=q.get("source", ""))
     return ExtractContext(
         errors=errors or [], doc=doc, rows=rows,
-        checked=checked if checked is not None else {x.index for x in rows if not x.problems},
+        # a flagged proposal (unit or period unclear) is never ticked for the reviewer
+        checked=checked if checked is not None else {x.index for x in rows if not x.problems and not x.flagged},
         form=form or {}, done=done,
     )
 
@@ -151,7 +184,9 @@ def _proposals_of(cat: Catalogue, fields: dict[str, str], text: str, name: str,
         period = str(Period.parse(period))
     elif document_period(text) is None:
         raise ChisoError(t("web.extract.no_period", fields.get("_lang", "vi"), file=name))
-    return core.read_report(cat, text, name, period or None, title=fields.get("title", "").strip() or None)
+    fmt = fields.get("fmt", "text")
+    return core.read_report(cat, text, name, period or None, title=fields.get("title", "").strip() or None,
+                            fmt=fmt if fmt in ("text", "html", "pdf", "docx") else "text")
 
 
 async def _admitted(
@@ -196,19 +231,22 @@ async def read(request: Request, ws: WorkspaceDep, user: Annotated[User | None, 
         if upload is not None:
             name = upload.filename or "report.txt"
             data = await upload.read(_max_part(limits) + 1)
-            limits.check_text_bytes(name, len(data), lang)
+            if not is_binary_document(name):  # a PDF, a DOCX: bounded by the form part and decode_document
+                limits.check_text_bytes(name, len(data), lang)
         else:
             name = "pasted.txt"
             limits.check_text(name, fields.get("text", ""), lang)  # before encoding a long text again
             data = fields.get("text", "").encode("utf-8")
-        text, _fmt = decode_document(data, name)
+        text, fmt = decode_document(data, name)
+        fields["fmt"] = fmt
         doc, proposals = await run_in_threadpool(_proposals_of, ws.catalogue, fields, text, name, limits)
     except ImportFileError as exc:  # unreadable or over the limit: the page does not carry the text back
         return _page(ws, request, status=400, errors=[exc.render(lang)],
                      form={k: v for k, v in fields.items() if k != "text"})
     except ChisoError as exc:
         return _page(ws, request, status=400, errors=[exc.render(lang)], form=fields)
-    form = {"text": text, "name": name, "period": fields.get("period", ""), "title": fields.get("title", "")}
+    form = {"text": text, "name": name, "period": fields.get("period", ""), "title": fields.get("title", ""),
+            "fmt": fields.get("fmt", "text")}
     if not proposals:
         return _page(ws, request, errors=[t("web.extract.none", lang, file=name)], form=form)
     return _page(ws, request, doc=doc, proposals=proposals, form=form)

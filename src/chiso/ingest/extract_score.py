@@ -1,0 +1,147 @@
+"""Score ``chiso.ingest.extract`` on a corpus of passages with their expected figures (tests/extract_corpus).
+
+A corpus is a YAML list of passages: ``id``, ``style``, optional ``title`` (the document's first line: it gives
+the document's period), ``text`` and ``expect`` (``{code, unit, period, value}`` and/or ``target``). A proposal
+that is not flagged is correct when its (code, unit, period), value and target match an expected figure not yet
+matched (values equal within 1e-9 relative); precision = correct / unflagged proposals, recall = expected figures
+found / expected figures. Flagged proposals are counted apart: ``--accept-all`` never takes them.
+
+    python -m chiso.ingest.extract_score tests/extract_corpus/dev.yaml
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chiso.catalogue import Catalogue, load_catalogue
+from chiso.ingest.extract import Proposal, extract
+
+__all__ = ["Passage", "Score", "load_corpus", "main", "score"]
+
+
+@dataclass(frozen=True)
+class Expected:
+    code: str
+    unit: str
+    period: str
+    value: float | None
+    target: float | None
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    style: str
+    title: str | None
+    text: str
+    expect: tuple[Expected, ...]
+
+
+@dataclass
+class Score:
+    passages: int = 0
+    expected: int = 0
+    proposed: int = 0  # unflagged
+    correct: int = 0
+    flagged: int = 0
+    flagged_right: int = 0  # flagged proposals that would have been correct
+    wrong: list[tuple[str, Proposal]] = field(default_factory=list)
+    missed: list[tuple[str, Expected]] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.proposed if self.proposed else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.expected if self.expected else 1.0
+
+
+def _num(x: Any) -> float | None:
+    return None if x is None else float(x)
+
+
+def load_corpus(path: Path) -> list[Passage]:
+    """The passages of a corpus file; ValueError naming the passage for a malformed one."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    out = []
+    for entry in data:
+        pid = str(entry.get("id", "?"))
+        try:
+            expect = tuple(
+                Expected(str(e["code"]), str(e["unit"]), str(e["period"]), _num(e.get("value")), _num(e.get("target")))
+                for e in entry.get("expect") or []
+            )
+            out.append(Passage(pid, str(entry.get("style", "")), entry.get("title"), str(entry["text"]), expect))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{path}: passage {pid}: {exc}") from None
+    return out
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=1e-9)
+
+
+def _matches(p: Proposal, e: Expected) -> bool:
+    return p.key == (e.code, e.unit, e.period) and _same(p.value, e.value) and _same(p.target, e.target)
+
+
+def score(passages: Sequence[Passage], catalogue: Catalogue) -> Score:
+    s = Score()
+    for passage in passages:
+        text = f"{passage.title}\n{passage.text}" if passage.title else passage.text
+        props = extract(text, catalogue)
+        s.passages += 1
+        s.expected += len(passage.expect)
+        used: set[int] = set()
+        for p in props:
+            hit = next((i for i, e in enumerate(passage.expect) if i not in used and _matches(p, e)), None)
+            if p.flagged:
+                s.flagged += 1
+                s.flagged_right += hit is not None
+                continue
+            s.proposed += 1
+            if hit is None:
+                s.wrong.append((passage.id, p))
+            else:
+                used.add(hit)
+                s.correct += 1
+        s.missed += [(passage.id, e) for i, e in enumerate(passage.expect) if i not in used]
+    return s
+
+
+def _fmt(x: float | None) -> str:
+    return "—" if x is None else f"{x:g}"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print("usage: python -m chiso.ingest.extract_score CORPUS.yaml [CORPUS.yaml …]", file=sys.stderr)
+        return 2
+    catalogue = load_catalogue()
+    for name in args:
+        s = score(load_corpus(Path(name)), catalogue)
+        for pid, p in s.wrong:
+            print(f"WRONG {pid}: {p.code} {p.unit} {p.period} value={_fmt(p.value)} target={_fmt(p.target)}")
+        for pid, e in s.missed:
+            print(f"MISSED {pid}: {e.code} {e.unit} {e.period} value={_fmt(e.value)} target={_fmt(e.target)}")
+        print(
+            f"{name}: {s.passages} passages, {s.expected} expected figures; precision {s.correct}/{s.proposed} = "
+            f"{s.precision:.3f}, recall {s.correct}/{s.expected} = {s.recall:.3f}; flagged {s.flagged} "
+            f"({s.flagged_right} of them right)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
