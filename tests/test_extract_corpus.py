@@ -13,8 +13,10 @@ from chiso.catalogue import Catalogue
 from chiso.ingest.extract_score import load_corpus, score
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
-DEV_FLOORS = (1.0, 1.0)  # (precision, recall) measured on dev.yaml (266/266, 266/266), rounded down
-HELD_FLOORS: tuple[float, float] | None = (0.92, 0.71)  # measured once on held.yaml (228/247, 228/318), rounded down
+# (precision, recall) of each development set, rounded down: dev.yaml was written with the extractor; dev2.yaml was
+# the first held-back set (0.923 and 0.717 when measured once, unseen), tuned on since
+DEV_FLOORS = {"dev.yaml": (1.0, 1.0), "dev2.yaml": (0.92, 0.71)}
+HELD_FLOORS: tuple[float, float] | None = None  # set by the lead engineer after measuring held.yaml once
 
 
 def test_dev_corpus_is_big_enough() -> None:
@@ -23,11 +25,12 @@ def test_dev_corpus_is_big_enough() -> None:
     assert len({p.id for p in passages}) == len(passages)
 
 
-def test_dev_floors(catalogue: Catalogue) -> None:
-    s = score(load_corpus(CORPUS / "dev.yaml"), catalogue)
-    print(f"dev: precision {s.correct}/{s.proposed} = {s.precision:.3f}, recall {s.correct}/{s.expected}")
-    assert s.precision >= DEV_FLOORS[0], [(pid, p.key, p.value) for pid, p in s.wrong]
-    assert s.recall >= DEV_FLOORS[1], [(pid, e) for pid, e in s.missed]
+@pytest.mark.parametrize("name", sorted(DEV_FLOORS))
+def test_dev_floors(catalogue: Catalogue, name: str) -> None:
+    s = score(load_corpus(CORPUS / name), catalogue)
+    print(f"{name}: precision {s.correct}/{s.proposed} = {s.precision:.3f}, recall {s.correct}/{s.expected}")
+    assert s.precision >= DEV_FLOORS[name][0], [(pid, p.key, p.value) for pid, p in s.wrong]
+    assert s.recall >= DEV_FLOORS[name][1], [(pid, e) for pid, e in s.missed]
 
 
 def test_held_floors(catalogue: Catalogue) -> None:
