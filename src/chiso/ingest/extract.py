@@ -14,7 +14,8 @@ How a figure is read (every rule is general; what is specific to an indicator is
    or stands nearest before it in its clause, then in its sentence, among the indicators the figure can
    belong to: a "%" to a rate (a change "tăng 17,7% so với cùng kỳ" only to a rate that may be negative, a
    growth rate), an amount in "USD"/"đồng" to an indicator in that currency, "thứ 71"/"17/194 quốc gia"
-   to a rank, "99,74/100 điểm" to a score, "56/63" to a rate (100·n/N), other numbers to counts and stocks;
+   to a rank, "99,74/100 điểm" to a score, "56/63" to a rate (100·n/N), other numbers to counts and stocks
+   (a bare decimal also to an index with no unit, "TII … đạt 0,8511"; "95,8%" to an index component in %);
    the value must lie in the indicator's range. A name takes one figure per unit. A name may also be split
    around the figure ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID"); a name of one or
    two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
@@ -1079,6 +1080,8 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         return False
     if fig.shape == "percent":
+        if ind.kind == "score" and ind.unit == "%":  # "tỷ lệ người lớn biết chữ … là 95,8%": a component in %
+            return fig.role != "growth"
         return ind.is_rate and _growth(ind) == (fig.role == "growth")
     if fig.role == "growth":
         return False
@@ -1088,6 +1091,9 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
         return ind.kind == fig.shape
     if fig.shape == "money":
         return ind.unit in _CURRENCY_UNITS and ind.kind in _COUNT_KINDS
+    if ind.kind == "score" and ind.unit not in ("điểm", "%"):
+        # an index with no unit read as a bare decimal ("TII … đạt 0,8511"), or in its own unit (thuê bao/100 dân)
+        return bool(ind.unit) or not float(v).is_integer()
     return ind.kind in _COUNT_KINDS and ind.unit not in _CURRENCY_UNITS and float(v).is_integer()
 
 
@@ -1646,8 +1652,8 @@ class _Reader:
         if _PASSIVE_AFTER.match(line[m.end : m.end + 20]):
             return None  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
-        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong")) and other:
-            return None  # "30,1% và tỷ lệ số hóa …": a rate named after "và" opens the next figure
+        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
+            return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if (
