@@ -14,7 +14,8 @@ How a figure is read (every rule is general; what is specific to an indicator is
    or stands nearest before it in its clause, then in its sentence, among the indicators the figure can
    belong to: a "%" to a rate (a change "tăng 17,7% so với cùng kỳ" only to a rate that may be negative, a
    growth rate), an amount in "USD"/"đồng" to an indicator in that currency, "thứ 71"/"17/194 quốc gia"
-   to a rank, "99,74/100 điểm" to a score, "56/63" to a rate (100·n/N), other numbers to counts and stocks;
+   to a rank, "99,74/100 điểm" to a score, "56/63" to a rate (100·n/N), other numbers to counts and stocks
+   (a bare decimal also to an index with no unit, "TII … đạt 0,8511"; "95,8%" to an index component in %);
    the value must lie in the indicator's range. A name takes one figure per unit. A name may also be split
    around the figure ("22 tổ chức tín dụng và 13 trung gian … triển khai ứng dụng VNeID"); a name of one or
    two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
@@ -29,19 +30,26 @@ How a figure is read (every rule is general; what is specific to an indicator is
    inherited: a unit opening the sentence ("Tại Đồng Nai, …"), else the last one opening a sentence of the
    paragraph when no other unit was named before the figure, else the nation when the title or first lines
    name it ("… quốc gia", "cả nước", "Việt Nam"). Otherwise the proposal is flagged (the nation is no
-   default). A name two units bore within the period goes to the one standing at its end.
+   default). A name two units bore goes to the one standing at the figure's period's end ("Bộ Tài chính …
+   30/6/2025" is the 2025 ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
+   ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it;
+   "cả nước có 3 địa phương ban hành …" is the nation's count of its members.
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
    2024", "06 tháng đầu năm" / "quý III" with the document's year, "đến hết tháng 12/2024" → the year, "từ
    01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng 11/2024" right after it, a date given earlier in the
    paragraph for the same indicator, else the document's period (its title or first lines). "hiện nay"/"đến
    nay" mean the document's period; dates after "so với" are comparisons; a date inside parentheses dates only
    the figure inside them; a date of publication ("công bố") gives its year; "so với tháng trước" dates a
-   figure by the month the paragraph names.
+   figure by the month the paragraph names. "lũy kế đến hết tháng 10/2024" dates a flow January–October (a
+   stock: October); ", tính đến ngày 31/8/2025." closing a sentence dates its figures; a clause dated after its
+   figure ("…; Việt Nam đứng thứ 5 … năm 2024") is not dated by an earlier clause's date.
 7. Comparisons are not values ("tăng 15 bậc", "2,5 lần", "tăng 7 điểm %", "tăng 82,5 triệu so với năm 2023")
    except the base a comparison states outright, for its own period ("so với năm 2023 là 65%", "(cuối năm
    2022 là 30%)", "(cùng kỳ năm 2024 đạt …)" → the main figure's period in 2024). A figure after "mục tiêu",
    "kế hoạch năm" or an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu"), or in a paragraph opening with "Mục
-   tiêu" / "Chỉ tiêu năm 2025:", is a target; a forecast ("dự kiến", "sẽ đạt") is nothing. Not values either:
+   tiêu" / "Chỉ tiêu năm 2025:", is a target (of the year named there: "Mục tiêu năm 2025, … là 85%", "đặt mục
+   tiêu năm 2025 … đạt 80%"); a forecast ("dự kiến", "sẽ đạt") is nothing; a base with no period ("so với mức
+   61,7% của kỳ trước") is left out. Not values either:
    a percent counted or unnamed units pass ("12 tỉnh đạt trên 50%", "một số bộ … trên 80%", "top 10 … đều
    đạt trên 70%"), a share of a subset ("30% hồ sơ … bị trả lại"), a figure in parentheses after a name that
    is no known unit ("Bộ Y (81,2%)"); "N … mới" is a flow, never a stock. "lần lượt" pairs names and units
@@ -637,6 +645,7 @@ class _Date:
     end: int
     period: Period
     role: str  # context | until | comparison | start | publication | dateline | years | target
+    flow: Period | None = None  # "lũy kế đến hết tháng 10/2024": a flow's months from January (a stock: the month)
 
 
 _WORD = re.compile(r"\w+")
@@ -919,11 +928,21 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     return "context", period
 
 
+_CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
+# "cả nước có 3 địa phương …", "… và 57 địa phương …": the nation has them
+_NATION_HAS = re.compile(r"\s*(?:đã\s+)?có(?:\s+[^;]*(?:,|\svà))?\s*", re.IGNORECASE)
+_CUMULATIVE_TO = re.compile(r"(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE)
+
+
 def _dates(line: str) -> list[_Date]:
     out = []
     for start, end, period, form in _parse_dates(line):
         role, p = _date_role(line, start, end, form, period)
-        out.append(_Date(start, end, p, role))
+        flow = None
+        if role == "context" and form == "month" and _CUMULATIVE_TO.search(line[max(0, start - _BEFORE) : start]):
+            y, m = p.start.year, p.start.month
+            flow = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}.get(m) or Period.span(y, 1, y, m)
+        out.append(_Date(start, end, p, role, flow))
     return out
 
 
@@ -978,8 +997,8 @@ _SOME_UNITS = re.compile(
 )
 # an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
 _AIM = re.compile(
-    r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|hướng tới|phải đạt|phải bảo đảm|phải đảm bảo|tối thiểu|"
-    r"ít nhất)(?!\w)",
+    r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|đặt mục tiêu|hướng tới|phải đạt|phải bảo đảm|"
+    r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
     re.IGNORECASE,
 )
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
@@ -1001,6 +1020,7 @@ _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 _COMPARISON_VALUE = re.compile(r"so với\s+([^;]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
+_BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
 _MONTHLY = re.compile(r"so với tháng trước", re.IGNORECASE)
 # a stock "to date": "tổng cộng", "lũy kế", "đến nay", "hiện có", "hiện kết nối" (not "thực hiện", "thể hiện")
 _CUMULATIVE = re.compile(
@@ -1060,6 +1080,8 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         return False
     if fig.shape == "percent":
+        if ind.kind == "score" and ind.unit == "%":  # "tỷ lệ người lớn biết chữ … là 95,8%": a component in %
+            return fig.role != "growth"
         return ind.is_rate and _growth(ind) == (fig.role == "growth")
     if fig.role == "growth":
         return False
@@ -1069,6 +1091,9 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
         return ind.kind == fig.shape
     if fig.shape == "money":
         return ind.unit in _CURRENCY_UNITS and ind.kind in _COUNT_KINDS
+    if ind.kind == "score" and ind.unit not in ("điểm", "%"):
+        # an index with no unit read as a bare decimal ("TII … đạt 0,8511"), or in its own unit (thuê bao/100 dân)
+        return bool(ind.unit) or not float(v).is_integer()
     return ind.kind in _COUNT_KINDS and ind.unit not in _CURRENCY_UNITS and float(v).is_integer()
 
 
@@ -1257,6 +1282,8 @@ class _Reader:
             if paren
             else None
         )
+        if _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+            return  # "cao hơn so với mức 61,7% của kỳ trước": a base with no period of its own, left out
         if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
             fig.period = paren_date.period
             if paren and re.search(r"cùng kỳ", paren.group(0), re.IGNORECASE):
@@ -1329,8 +1356,20 @@ class _Reader:
             return
         code = chosen.code
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
+        if period is None and fig.target:
+            # "Mục tiêu năm 2025, tỷ lệ … là 85%", "đặt mục tiêu năm 2025 …" with no other date: the target's year
+            sentence = para.sentences[si]
+            ty = next((d for d in para.dates if d.role == "target" and sentence[0] <= d.start < phrase.start), None)
+            if ty is None and para.target_year is not None:
+                ty = next((d for d in para.dates if d.role in ("target", "context")), None)
+            if ty is not None:
+                period = Period.year(ty.period.start.year)
+                period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
         if period is None:
             return
+        cumulated = next((d.flow for d in para.dates if d.flow and d.start == period_clue.start), None)
+        if cumulated is not None and self.cat.indicators[code].kind != "stock":
+            period = cumulated  # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October
         if fig.target:
             if fig.period is not None:
                 period, period_clue = fig.period, fig.period_clue
@@ -1348,6 +1387,7 @@ class _Reader:
         for unit, unit_clue in units:
             if not fig.target and fig.period is None:
                 para.used.add((*chosen.name, code, unit, _clause_date(para, phrase, clause)))
+            unit = self.unit_at(unit, period)
             evidence = Evidence(chosen.clue, unit_clue, period_clue)
             conf = confidence(evidence, chosen.score, comparison=fig.comparison)
             reason = None
@@ -1386,6 +1426,18 @@ class _Reader:
                         reason,
                     )
                 )
+
+    def unit_at(self, code: str, period: Period) -> str:
+        """The unit bearing the name at the period's end: "Bộ Tài chính … 30/6/2025" is the 2025 ministry."""
+        u = self.cat.units.get(code)
+        if u is None or u.is_group or u.overlaps(period.end, period.end):
+            return code
+        same = [
+            o.code
+            for o in self.cat.units.values()
+            if o.type is u.type and fold(o.name) == fold(u.name) and o.overlaps(period.end, period.end)
+        ]
+        return same[0] if len(same) == 1 else code
 
     def add_target(
         self,
@@ -1600,8 +1652,8 @@ class _Reader:
         if _PASSIVE_AFTER.match(line[m.end : m.end + 20]):
             return None  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
-        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong")) and other:
-            return None  # "30,1% và tỷ lệ số hóa …": a rate named after "và" opens the next figure
+        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
+            return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if (
@@ -1692,6 +1744,14 @@ class _Reader:
         # a bloc noun right after the count: "18 bộ, ngành", "63 địa phương", "57 tỉnh"
         for m in mentions:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
+                for n in mentions:  # "cả nước có 3 địa phương ban hành …": the nation counts its members
+                    if (
+                        phrase.kind is NumberKind.PLAIN
+                        and n.unit == self.cat.nation.code
+                        and clause[0] <= n.start
+                        and _NATION_HAS.fullmatch(line[n.end : phrase.start])
+                    ):
+                        return [(n.unit, clue(n))]
                 return [(m.unit, clue(m))]
         # a count's bloc noun inside an indicator's name: "56/63 địa phương ban hành chính sách …"
         if phrase.kind is not NumberKind.PERCENT and not line[phrase.end : phrase.end + 1].strip():
@@ -1738,10 +1798,15 @@ class _Reader:
             predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
-            if m.unit == self.cat.nation.code and _RANK_SCOPE.search(line[max(clause[0], m.start - 24) : m.start]):
-                continue  # "Quảng Ninh đứng đầu cả nước với 98,5%": the ranking's scope, not the figure's unit
+            adjacent = m.named is not None and not between.strip()  # "… và Bộ Ngoại giao 85,3%"
+            if (m.unit == self.cat.nation.code or bloc) and _RANK_SCOPE.search(
+                line[max(clause[0], m.start - 24) : m.start]
+            ):
+                # "Quảng Ninh đứng đầu cả nước với 98,5%", "Bộ Công an dẫn đầu khối bộ, ngành với 92,6%": the
+                # ranking's scope, not the figure's unit
+                continue
             ministry = m.named == "ministry" and self.ministry_is_subject(line, m, clause[0], phrase.start)
-            if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry:
+            if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry or adjacent:
                 best = m
         if best is not None:
             return [(best.unit, clue(best))]
@@ -1940,11 +2005,32 @@ class _Reader:
                 found = d
             elif sentence[0] <= d.start < phrase.start and d.role == "years":
                 found = None
+        if found is not None and found.start < clause[0]:
+            # "Tháng 12/2024, …; Việt Nam đứng thứ 5 … năm 2024": a clause that dates its own figure after it
+            own = [
+                d
+                for d in para.dates
+                if phrase.end <= d.start < clause[1]
+                and d.role == "context"
+                and not any(phrase.end <= n.start < d.start for n in para.numbers)  # "… mục tiêu 80% của năm 2025"
+                and not re.search(r"mục tiêu|chỉ tiêu|kế hoạch|so với", line[phrase.end : d.start], re.IGNORECASE)
+            ]
+            if own:
+                return own[0].period, clue(own[0])
         reset = _RESET.search(line, sentence[0], phrase.start)
         if found is not None and not (reset and reset.start() > found.end):
             if found.role != "until":
                 para.carry[code] = (found.period, clue(found))
             return found.period, clue(found)
+        if found is None and not reset:
+            for d in para.dates:  # "…, tính đến ngày 31/8/2025.": a date closing the sentence dates all of it
+                if (
+                    phrase.end <= d.start < sentence[1]
+                    and d.role == "context"
+                    and _CLOSING_DATE.search(line[phrase.end : d.start])
+                    and not line[d.end : sentence[1]].strip(" .")
+                ):
+                    return d.period, clue(d)
         if reset:
             return self.doc_period, Clue(reset.group(), reset.start(), reset.end(), "document")
         if code in para.carry:
