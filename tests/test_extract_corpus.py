@@ -16,7 +16,7 @@ CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # (precision, recall) of each development set, rounded down: dev.yaml was written with the extractor; dev2.yaml was
 # the first held-back set (0.923 and 0.717 when measured once, unseen), tuned on since
 DEV_FLOORS = {"dev.yaml": (1.0, 1.0), "dev2.yaml": (0.99, 0.92)}
-HELD_FLOORS: tuple[float, float] | None = None  # set by the lead engineer after measuring held.yaml once
+HELD_FLOORS: tuple[float, float] | None = (0.95, 0.76)  # the second held-back set, measured once (253/266, 253/329)
 
 
 def test_dev_corpus_is_big_enough() -> None:
