@@ -81,7 +81,7 @@ def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
 # the page ------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SubscriptionsContext(Context):
-    subs: list[tuple[Subscription, str, str, str]]  # and the unit's name, the channel's, a report's when
+    subs: list[tuple[Subscription, str, str, str, str]]  # and the unit's name, the channel's, a report's when and name
     notes: list[tuple[str, str]]  # (when, the warning's sentence)
     kinds: list[tuple[str, str]]
     channels: list[tuple[str, str]]
@@ -95,7 +95,8 @@ def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = N
     cat = ws.catalogue
     day = ws.notify_settings.report_day
     subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang),
-             when_label(s, day, lang)) for s in core.subscriptions(ws, user)]
+             when_label(s, day, lang), t(f"page.subscriptions.report.{s.report}", lang) if s.report else "")
+            for s in core.subscriptions(ws, user)]
     notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w.finding, lang))
              for d, w in core.notifications(ws, user, 50)]
     ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
