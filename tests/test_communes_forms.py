@@ -73,10 +73,10 @@ def test_a_province_collects_from_its_communes_and_the_group_adds_up(workspace: 
     ws, cat = workspace, workspace.catalogue
     a, b = cat.communes_of("P48", ON)[:2]
     hanoi = cat.communes_of("P01", ON)[0]
-    reporter = workflow.to_user(ws.store.users.create("dn", "dn", PW, "reporter", "P48"))
-    reviewer = workflow.to_user(ws.store.users.create("dnrev", "dnrev", PW, "reviewer", "P48"))
-    other = workflow.to_user(ws.store.users.create("hn", "hn", PW, "reporter", "P01"))
-    national = workflow.to_user(ws.store.users.create("vn", "vn", PW, "admin", "VN"))
+    reporter = auth.user_of(ws.store.users.create("dn", "dn", PW, "reporter", "P48"))
+    reviewer = auth.user_of(ws.store.users.create("dnrev", "dnrev", PW, "reviewer", "P48"))
+    other = auth.user_of(ws.store.users.create("hn", "hn", PW, "reporter", "P01"))
+    national = auth.user_of(ws.store.users.create("vn", "vn", PW, "admin", "VN"))
 
     # the province's reporter sees its communes' forms of the quarter; Hà Nội's reporter not theirs
     rows = list_forms(ws, reporter, dataset=DS, period=None, state=None, today=date(2024, 7, 15))

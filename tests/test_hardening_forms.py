@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from chiso import app as core
-from chiso import workflow
+from chiso import auth, workflow
 from chiso.auth import User
 from chiso.errors import ConflictError, PermissionDenied, UnknownNameError
 from web_support import MakeClient
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 def user(ws: core.Workspace, name: str, role: str, unit: str) -> User:
     rec = ws.store.users.by_username(name) or ws.store.users.create(name, name, PW, role, unit)
-    return workflow.to_user(rec)
+    return auth.user_of(rec)
 
 
 def fill(ws: core.Workspace, who: User, period: str = PERIOD, teams: float = 56) -> workflow.FormView:

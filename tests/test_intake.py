@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from chiso import app as core
-from chiso import workflow
+from chiso import auth, workflow
 from chiso.catalogue import Catalogue
 from chiso.catalogue.columns import EXPORT_COLUMNS, FIELDS, REJECT_COLUMNS
 from chiso.catalogue.models import SourceDocument
@@ -327,7 +327,7 @@ def test_a_broken_dataset_names_its_file_and_entry(
 
 def test_a_form_checks_through_the_intake(workspace: core.Workspace) -> None:
     ws = workspace
-    user = workflow.to_user(ws.store.users.create("dn", "dn", "mật-khẩu-đủ-dài", "reporter", "P48"))
+    user = auth.user_of(ws.store.users.create("dn", "dn", "mật-khẩu-đủ-dài", "reporter", "P48"))
     view = workflow.open_form(ws, user, "province_monthly", "P48", "2024-04")
     problems = workflow.check_entries(
         ws,

@@ -92,7 +92,7 @@ class World:
 
 def user(ws: core.Workspace, username: str, role: str, unit: str) -> auth.User:
     r = ws.store.users.create(username, username, "pw-" + username, role, unit)
-    return auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+    return auth.user_of(r)
 
 
 def wait_for(cond: Any, timeout: float = 10.0) -> bool:

@@ -68,7 +68,7 @@ class World:
 
 
 def person(ws: core.Workspace, name: str, role: str, unit: str) -> auth.User:
-    return workflow.to_user(ws.store.users.create(name, name, f"pw-{name}-123", role, unit))
+    return auth.user_of(ws.store.users.create(name, name, f"pw-{name}-123", role, unit))
 
 
 def subscribe(ws: core.Workspace, user: auth.User, unit: str, to: str, **kw: Any) -> int:

@@ -51,7 +51,7 @@ def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(sqlite_worksp
         (ws.root / "chiso.toml").write_text((ws.root / "chiso.toml").read_text() + f'\n[notify]\nsmtp_host = '
                                             f'"127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\n')
         r = ws.store.users.create("nat", "Văn phòng", "pw-nat-123", "viewer", "VN")
-        nat = auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+        nat = auth.user_of(r)
         sub = core.subscribe(ws, nat, unit="VN", report="monthly", when="day:10", channel="email",
                              target="vp@example.vn")
         with ws.store.engine.begin() as conn:  # subscribed in November 2024

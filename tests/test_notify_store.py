@@ -28,7 +28,7 @@ def silent(unit: str, seen: float = 0.0) -> Finding:
 
 def user(ws: core.Workspace, username: str, role: str, unit: str) -> auth.User:
     r = ws.store.users.create(username, username, "pw-" + username, role, unit)
-    return auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+    return auth.user_of(r)
 
 
 @pytest.fixture
@@ -216,8 +216,8 @@ def test_a_break_found_on_approval_reaches_the_subscriber_in_app(workspace: core
     teams = "community_dx_teams"
     ws.store.write_values([ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m,
                                       source="test") for m in range(1, 6)], actor="test")
-    reporter = workflow.to_user(ws.store.users.create("hn", "hn", "pw-hn-12345", "reporter", "P01"))
-    reviewer = workflow.to_user(ws.store.users.create("hnrev", "hnrev", "pw-hnrev-123", "reviewer", "P01"))
+    reporter = auth.user_of(ws.store.users.create("hn", "hn", "pw-hn-12345", "reporter", "P01"))
+    reviewer = auth.user_of(ws.store.users.create("hnrev", "hnrev", "pw-hnrev-123", "reviewer", "P01"))
     core.subscribe(ws, reporter, unit="P01", indicator=teams, channel="inapp")
     entries = [workflow.Entry(c, value=500.0 if c == teams else 50.0,
                               comment="thành lập tổ ở mọi thôn" if c == teams else None) for c in ds.indicators]

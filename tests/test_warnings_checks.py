@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from chiso import app as core
-from chiso import workflow
+from chiso import auth, workflow
 from chiso.catalogue.models import Target
 from chiso.catalogue.records import ValueInput
 from chiso.errors import WorkspaceError
@@ -44,8 +44,8 @@ def test_approving_a_form_checks_its_values_and_its_lateness(workspace: core.Wor
     teams = "community_dx_teams"
     ws.store.write_values([ValueInput(indicator=teams, unit="P01", period=f"2026-{m:02d}", value=100.0 + m,
                                       source="test") for m in range(1, 6)], actor="test")
-    reporter = workflow.to_user(ws.store.users.create("hn", "hn", PW, "reporter", "P01"))
-    reviewer = workflow.to_user(ws.store.users.create("hnrev", "hnrev", PW, "reviewer", "P01"))
+    reporter = auth.user_of(ws.store.users.create("hn", "hn", PW, "reporter", "P01"))
+    reviewer = auth.user_of(ws.store.users.create("hnrev", "hnrev", PW, "reviewer", "P01"))
     watch = ws.watch()
     # June's form was due on 10 July: late on the 20th
     watch.record(watch.late(date(2026, 7, 20), datasets=[ds.id], units=["P01"]))

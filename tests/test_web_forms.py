@@ -25,7 +25,7 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from chiso import app as core
-from chiso import workflow
+from chiso import auth, workflow
 from chiso.catalogue.records import Origin, ValueInput
 from chiso.web import create_app, forms
 from chiso.web.templating import STATIC
@@ -508,7 +508,7 @@ console.log(JSON.stringify(fields.map((f) => f.list.children.map((li) => li.getA
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run forms.js")
 def test_browser_checks_match_the_server(app: FastAPI, ws: core.Workspace, tmp_path: Path) -> None:
-    admin_user = workflow.to_user(ws.store.users.by_username("admin"))
+    admin_user = auth.user_of(ws.store.users.by_username("admin"))
     ws.store.write_values([ValueInput(indicator=TEAMS, unit="P49", period=f"2022-{m:02d}", value=v,
                                       source="form:" + DS, origin=Origin.REPORTED)
                            for m, v in enumerate([40, 41, 43, 42, 44, 45, 45, 46, 47, 48, 48, 49], start=1)],
@@ -600,7 +600,7 @@ def test_a_move_writes_the_form_and_its_values_together_or_not_at_all(
     users = {}
     for name in ("dn", "rev", "admin"):
         role, unit = USERS[name]
-        users[name] = workflow.to_user(ws.store.users.create(name, name, PW, role, unit))
+        users[name] = auth.user_of(ws.store.users.create(name, name, PW, role, unit))
     view = workflow.open_form(ws, users["dn"], DS, UNIT, "2024-04")
     entries = [workflow.Entry(f.indicator.code, 50.5 if f.indicator.kind == "rate" else 56) for f in view.fields]
     workflow.save_form(ws, users["dn"], DS, UNIT, "2024-04", entries)

@@ -874,7 +874,7 @@ def user_named(ws: Workspace, username: str) -> auth.User:
     r = ws.store.users.by_username(username[:100])
     if r is None:
         raise UnknownNameError(username[:100], detail="user")
-    return auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+    return auth.user_of(r)
 
 
 def subscriptions(ws: Workspace, user: auth.User | None) -> list[Subscription]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from weakref import WeakKeyDictionary
 
 from chiso.catalogue import Catalogue
@@ -32,6 +33,12 @@ class User:
     role: Role
     unit: str  # the root of the subtree the user works in (VN for national roles)
     active: bool = True
+
+
+def user_of(rec: Any) -> User:
+    """The user a stored user record (``chiso.store.users.UserRecord``: id, username, name, role, unit, active)
+    stands for."""
+    return User(rec.id, rec.username, rec.name, Role(rec.role), rec.unit, rec.active)
 
 
 def in_scope(catalogue: Catalogue, user: User, unit: str) -> bool:

@@ -462,7 +462,7 @@ class Dispatcher:
         for uid in ids:
             r = self.store.users.by_id(uid)
             if r is not None:
-                out[uid] = auth.User(r.id, r.username, r.name, auth.Role(r.role), r.unit, r.active)
+                out[uid] = auth.user_of(r)
         return out
 
     # sending ------------------------------------------------------------------------------------------------------

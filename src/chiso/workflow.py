@@ -350,10 +350,3 @@ def reopen_form(
 ) -> FormView:
     return _move(ws, user, dataset, unit, period, verb="reopen", may="can_reopen", state="open",
                  values="draft", version=version, note=("reason", reason))
-
-
-def to_user(rec: object) -> User:
-    from chiso.store.users import UserRecord
-
-    assert isinstance(rec, UserRecord)
-    return User(rec.id, rec.username, rec.name, auth.Role(rec.role), rec.unit, rec.active)

@@ -693,8 +693,9 @@ class EventIngestor:
                     return len(found)
 
                 try:
+                    events = f"SELECT * EXCLUDE (__reason, __pos) FROM ({check.sql}) WHERE __reason IS NULL"
                     accepted, rejected = self.events.insert(
-                        kind, check.sql, batch, days=check.days, repeats=self.events.repeats(ids), received=received,
+                        kind, events, batch, days=check.days, repeats=self.events.repeats(ids), received=received,
                         ids=(low_high["min"].as_py(), low_high["max"].as_py()), short=short)
                 except BaseException:
                     self.book.abandon([batch])  # nothing of it was stored

@@ -143,12 +143,11 @@ class EventStore:
 
     def insert(self, kind: str, rows: str, batch: int, *, days: tuple[Any, Any], ids: tuple[Any, Any],
                repeats: bool, received: int, short: Callable[[], int] | None = None) -> tuple[int, int]:
-        """Insert the rows of ``rows`` (a table, view or query of this connection with the kind's columns by name,
-        and optionally ``__reason``: a row with one is not an event, and ``__pos``) not stored before, as ``append``
-        does, in one transaction; ``days`` and ``ids`` bound the batch's days and event ids, ``repeats``: the batch
-        may repeat an id. ``short()``, when fewer rows went in than were ``received``, runs before the commit (e.g. to
-        record the rejected rows) and says how many of the others were not events: the duplicates are the rest.
-        Returns (accepted, rejected)."""
+        """Insert the rows of ``rows`` (a table, view or query of this connection with the kind's columns by name)
+        not stored before, as ``append`` does, in one transaction; ``days`` and ``ids`` bound the batch's days and
+        event ids, ``repeats``: the batch may repeat an id. ``short()``, when fewer rows went in than were
+        ``received``, runs before the commit (e.g. to record the rejected rows) and says how many of the others were
+        not events: the duplicates are the rest. Returns (accepted, rejected)."""
         with self._transaction():
             return self._insert(kind, rows, batch, days=days, ids=ids, repeats=repeats, received=received,
                                 short=short)
@@ -181,11 +180,7 @@ class EventStore:
         t = table_name(kind)
         u = UNIT_COLUMN[kind]  # whose the event is: the scope of its idempotency
         con = self.con
-        src = rows if rows.isidentifier() else f"({rows})"
-        names = set(con.sql(f"SELECT * FROM {src} LIMIT 0").columns)
-        extra = [n for n in ("__reason", "__pos") if n in names]
-        kept = f"(SELECT * EXCLUDE ({', '.join(extra)}) FROM {src} WHERE __reason IS NULL)" if "__reason" in names \
-            else f"(SELECT * EXCLUDE ({', '.join(extra)}) FROM {src})" if extra else src
+        kept = rows if rows.isidentifier() else f"({rows})"
         fresh = f"(SELECT * FROM {kept} QUALIFY row_number() OVER (PARTITION BY {u}, event_id) = 1)" if repeats \
             else kept
         # by name: a store whose later columns were added by ALTER TABLE has them in another order. A stored

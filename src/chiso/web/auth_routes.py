@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chiso.app import Workspace
-from chiso.auth import Role, User
+from chiso.auth import Role, User, user_of
 from chiso.errors import HttpProblem, PermissionDenied
 from chiso.i18n import t
 from chiso.store.users import SESSION_TTL, UserRecord
@@ -41,7 +41,6 @@ from chiso.web.session import (
     set_session_cookie,
 )
 from chiso.web.templating import lang_of, render
-from chiso.workflow import to_user
 
 log = logging.getLogger(__name__)
 LOGIN_COOKIE = "chiso_login"  # the login form's own CSRF token, before there is a session
@@ -210,7 +209,7 @@ def log_in(body: LoginIn, request: Request, ws: WorkspaceDep, lim: Limiter) -> J
         status, slug, msg = refusal(why)
         raise HttpProblem(status, slug, "password: " + t(msg, "en"))
     token, csrf = _start(ws, request, rec)
-    resp = JSONResponse({"user": user_json(to_user(rec)), "csrf": csrf,
+    resp = JSONResponse({"user": user_json(user_of(rec)), "csrf": csrf,
                          "expires_in": int(SESSION_TTL.total_seconds())})
     set_session_cookie(request, resp, token)
     return resp

@@ -16,10 +16,9 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 
-from chiso.auth import User
+from chiso.auth import User, user_of
 from chiso.errors import HttpProblem, NotAuthenticated, PermissionDenied
 from chiso.web.deps import workspace
-from chiso.workflow import to_user
 
 COOKIE = "chiso_session"
 
@@ -36,7 +35,7 @@ def load_user(request: Request) -> User | None:
         if sess is not None:
             rec = ws.store.users.by_id(sess.user_id)
             if rec is not None and rec.active:
-                request.state.user, request.state.csrf = to_user(rec), sess.csrf
+                request.state.user, request.state.csrf = user_of(rec), sess.csrf
     return request.state.user  # type: ignore[no-any-return]
 
 
