@@ -188,3 +188,76 @@ def test_a_parquet_chunk_with_rejects_and_repeats_counts_each_row_once(ing: Even
     assert n == (30, 30)
     batch = ing.book.batch(r.batch)
     assert batch is not None and (batch["accepted"], batch["duplicates"], batch["rejected"]) == (20, 8, 2)
+
+
+def _varied(n: int, start: int, seed: int) -> list[dict[str, Any]]:
+    """Dossier events over several units, days, statuses and channels (sums that differ by batch)."""
+    rng = random.Random(seed)
+    return [dossier(i, unit=rng.choice(["P01", "P79", "P48", "BYT"]), dossier_id=f"hs-{rng.randint(0, n // 2)}",
+                    at=f"2024-03-{rng.randint(1, 9):02d}T{rng.randint(7, 17):02d}:00:00",
+                    status=rng.choice(["received", "processing", "result_issued"]),
+                    channel=rng.choice(["online", "in_person"])) for i in range(start, start + n)]
+
+
+def _files(folder: Path) -> list[Path]:
+    """Three files; the second repeats ten of the first's events (duplicates across batches)."""
+    folder.mkdir()
+    first, second, third = _varied(40, 0, 1), _varied(30, 100, 2), _varied(25, 200, 3)
+    second += first[:10]
+    for name, rows in (("a", first), ("b", second), ("c", third)):
+        _write(folder / f"{name}.parquet", rows, row_group_size=7)
+    return sorted(folder.glob("*.parquet"))
+
+
+def test_files_ingested_with_writes_behind_keep_the_same_aggregates(ing: EventIngestor, tmp_path: Path) -> None:
+    import threading
+
+    files = _files(tmp_path / "dossier")
+    seen: list[tuple[int, int]] = []
+    ing.after_apply.append(lambda _k, batch, _u: seen.append((batch, threading.get_ident())))
+    with ing.overlapped():
+        receipts = [ing.ingest_file(f, chunk_rows=14) for f in files]
+    assert sum(r.duplicates for r in receipts) == 10 and sum(r.rejected for r in receipts) == 0
+    batches = ing.book.batches_in_state("applied")
+    assert len(batches) >= 7 and not ing.book.batches_in_state("stored")
+    # each batch's listeners once, in order, on the caller's thread (they read what was written)
+    assert seen == [(b, threading.get_ident()) for b in sorted(batches)]
+    ws2 = core.init_workspace(tmp_path / "ws2", f"sqlite:///{tmp_path / 'ws2.sqlite'}")
+    ing2 = ws2.ingestor()
+    try:
+        for f in files:
+            ing2.ingest_file(f, chunk_rows=14)
+        assert ing.book.all_daily() == ing2.book.all_daily() != {}
+    finally:
+        ing2.events.close()
+    daily, _ = ing.recompute()
+    assert ing.book.differences(daily)[0] == 0
+
+
+def test_a_write_behind_that_fails_is_raised_and_its_batch_recovered(ws: core.Workspace, tmp_path: Path) -> None:
+    files = _files(tmp_path / "dossier")
+    ing = ws.ingestor()
+    real, calls = ing.book.apply, []
+
+    def failing(*a: Any, **kw: Any) -> None:
+        calls.append(a[0])
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        real(*a, **kw)
+
+    ing.book.apply = failing  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="disk full"), ing.overlapped():
+        for f in files:
+            ing.ingest_file(f)
+    # raised before the next batch was begun: the first file's batch is stored, its aggregates not written
+    assert calls == ing.book.batches_in_state("stored") and ing.book.all_daily() == {}
+    assert len(calls) == 1 and ing.events.count("dossier") == 40
+    ing.events.close()
+    del ing.book.apply  # the store's own again (the workspace's one store)
+    again = ws.ingestor()  # recovery applies the stored batch
+    try:
+        assert again.book.batches_in_state("applied") == calls
+        daily, _ = again.recompute()
+        assert again.book.differences(daily)[0] == 0 and again.book.all_daily() != {}
+    finally:
+        again.events.close()

@@ -80,8 +80,9 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
 
             summary = generate(year, scale, ws.root / "simulated" / f"{year}-{scale:g}")
             ing = ws.ingestor()
-            for f in summary.files:
-                ing.ingest_file(f)
+            with ing.overlapped():
+                for f in summary.files:
+                    ing.ingest_file(f)
             ing.events.close()
         outbox = _subscriptions(ws)  # after the year is in: what the live stream raises is delivered
         bar.advance(task)

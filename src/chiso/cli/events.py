@@ -135,7 +135,7 @@ def ingest(
         ]
         totals: dict[str, dict[str, object]] = {}
         moved: dict[str, Counter[tuple[str, str]]] = {}
-        with _progress() as bar:
+        with _progress() as bar, ing.overlapped():  # a file's aggregates written while the next is read
             task = bar.add_task(say("cli.events.ingesting"), total=len(paths))
             for p in paths:
                 # within a file: rows (Parquet) or bytes (NDJSON) committed, with the rate and the time left
@@ -246,9 +246,10 @@ def simulate(
             ing = ws.ingestor()
             with _progress() as bar:
                 task = bar.add_task(say("cli.events.ingesting"), total=len(summary.files))
-                for f in summary.files:
-                    ing.ingest_file(f)
-                    bar.advance(task)
+                with ing.overlapped():
+                    for f in summary.files:
+                        ing.ingest_file(f)
+                        bar.advance(task)
             ing.events.close()
             out.print(say("cli.events.ingested"))
 

@@ -213,6 +213,7 @@ class EventIngestor:
         # called after each batch is applied with (kind, batch, the units it counted for): what runs the early
         # warnings (chiso.watch, hooked by the app layer); a listener's error is its own, never the batch's
         self.after_apply: list[Callable[[str, int, frozenset[str]], None]] = []
+        self._behind: _Behind | None = None  # within ``overlapped``: the store's writes of the batch before
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
         self._endpoint_measures = sorted(
             m.id for m in catalogue.measures.values()
@@ -682,6 +683,8 @@ class EventIngestor:
                 ids = con.sql("SELECT TRY_CAST(event_id AS VARCHAR) FROM raw_in WHERE event_id IS NOT NULL"
                               ).to_arrow_table().column(0)
                 low_high = pc.min_max(ids)
+                repeats = self.events.repeats(ids)
+                self._catch_up()  # the batch before's writes are done: SQLite has one writer
                 batch = self.book.new_batch(kind, source_id, received, [])
                 found: list[Reject] = []
 
@@ -695,7 +698,7 @@ class EventIngestor:
                 try:
                     events = f"SELECT * EXCLUDE (__reason, __pos) FROM ({check.sql}) WHERE __reason IS NULL"
                     accepted, rejected = self.events.insert(
-                        kind, events, batch, days=check.days, repeats=self.events.repeats(ids), received=received,
+                        kind, events, batch, days=check.days, repeats=repeats, received=received,
                         ids=(low_high["min"].as_py(), low_high["max"].as_py()), short=short)
                 except BaseException:
                     self.book.abandon([batch])  # nothing of it was stored
@@ -736,80 +739,81 @@ class EventIngestor:
 
         def committed(rows: int) -> None:
             if place:
-                self.book.checkpoint(place, str(path), rows)
+                self.checkpoint(place, str(path), rows)
 
-        suffix = path.suffix.lower()
-        if suffix in (".ndjson", ".jsonl", ".json"):
-            size, done_bytes, last = path.stat().st_size, 0, 0
-            part: list[tuple[int | None, str | Mapping[str, Any]]] = []
-            with path.open("rb") as f:
-                for lineno, raw in enumerate(f, start=1):
-                    done_bytes += len(raw)
-                    if lineno <= skip:
-                        continue
-                    try:
-                        line = raw.decode("utf-8").rstrip("\r\n")
-                    except UnicodeDecodeError as exc:
-                        raise ImportFileError(str(path), f"line {lineno}: not valid UTF-8 ({exc.reason})") from None
-                    if line.strip():
-                        part.append((lineno, line))
-                    last = lineno
-                    if len(part) >= chunk_rows:
-                        total.add(self.submit_records(kind, part, source, batch_key=file_key))
-                        part = []
-                        committed(lineno)
-                        if progress:
-                            progress(done_bytes, size)
-            if part:
-                total.add(self.submit_records(kind, part, source, batch_key=file_key))
-            committed(max(last, skip))
-            if progress:
-                progress(size, size)
-        elif suffix == ".parquet":
-            import pyarrow.parquet as pq
+        with self.overlapped():  # a chunk's aggregates are written while the next is checked
+            suffix = path.suffix.lower()
+            if suffix in (".ndjson", ".jsonl", ".json"):
+                size, done_bytes, last = path.stat().st_size, 0, 0
+                part: list[tuple[int | None, str | Mapping[str, Any]]] = []
+                with path.open("rb") as f:
+                    for lineno, raw in enumerate(f, start=1):
+                        done_bytes += len(raw)
+                        if lineno <= skip:
+                            continue
+                        try:
+                            line = raw.decode("utf-8").rstrip("\r\n")
+                        except UnicodeDecodeError as exc:
+                            raise ImportFileError(str(path), f"line {lineno}: not valid UTF-8 ({exc.reason})") from None
+                        if line.strip():
+                            part.append((lineno, line))
+                        last = lineno
+                        if len(part) >= chunk_rows:
+                            total.add(self.submit_records(kind, part, source, batch_key=file_key))
+                            part = []
+                            committed(lineno)
+                            if progress:
+                                progress(done_bytes, size)
+                if part:
+                    total.add(self.submit_records(kind, part, source, batch_key=file_key))
+                committed(max(last, skip))
+                if progress:
+                    progress(size, size)
+            elif suffix == ".parquet":
+                import pyarrow.parquet as pq
 
-            try:
-                meta = pq.ParquetFile(path).metadata
-            except (OSError, pa.ArrowException) as exc:
-                raise ImportFileError(str(path), f"not a readable Parquet file ({exc})") from None
-            names = meta.schema.to_arrow_schema().names
-            if "file_row_number" in names:  # DuckDB's row number would clash with it: read through Arrow
-                chunks: Iterable[tuple[int, int, pa.Table | None]] = _arrow_chunks(pq.ParquetFile(path), chunk_rows)
-            else:
-                chunks = ((a, b, None) for a, b in _row_ranges(meta, chunk_rows))
-            for start, stop, rows in chunks:
-                if stop <= skip:
-                    continue
-                if start < skip:  # the chunk the last run committed part of: only its rest
-                    rows, start = (None if rows is None else rows.slice(skip - start)), skip
-                if rows is None:
-                    total.add(self.submit_parquet(kind, path, names, start, stop, source, batch_key=file_key))
+                try:
+                    meta = pq.ParquetFile(path).metadata
+                except (OSError, pa.ArrowException) as exc:
+                    raise ImportFileError(str(path), f"not a readable Parquet file ({exc})") from None
+                names = meta.schema.to_arrow_schema().names
+                if "file_row_number" in names:  # DuckDB's row number would clash with it: read through Arrow
+                    chunks: Iterable[tuple[int, int, pa.Table | None]] = _arrow_chunks(pq.ParquetFile(path), chunk_rows)
                 else:
-                    total.add(self.submit_arrow(kind, rows, source, offset=start, batch_key=file_key))
-                committed(stop)
-                if progress:
-                    progress(stop, meta.num_rows)
-        elif suffix == ".csv":
-            import pyarrow.csv as pcsv
+                    chunks = ((a, b, None) for a, b in _row_ranges(meta, chunk_rows))
+                for start, stop, rows in chunks:
+                    if stop <= skip:
+                        continue
+                    if start < skip:  # the chunk the last run committed part of: only its rest
+                        rows, start = (None if rows is None else rows.slice(skip - start)), skip
+                    if rows is None:
+                        total.add(self.submit_parquet(kind, path, names, start, stop, source, batch_key=file_key))
+                    else:
+                        total.add(self.submit_arrow(kind, rows, source, offset=start, batch_key=file_key))
+                    committed(stop)
+                    if progress:
+                        progress(stop, meta.num_rows)
+            elif suffix == ".csv":
+                import pyarrow.csv as pcsv
 
-            batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
-                                    convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
-            done = 0
-            for rb in batches:
-                start, done = done, done + rb.num_rows
-                if done <= skip:
-                    continue
-                if start < skip:  # the chunk the last run committed part of: only its rest
-                    rb, start = rb.slice(skip - start), skip
-                total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=start,
-                                            batch_key=file_key))
-                committed(done)
-                if progress:
-                    progress(done, done)  # CSV: rows, the total unknown
-        else:
-            raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
-        if place:
-            self.book.checkpoint(place, str(path), None)  # done: the next ingest of the file starts anew
+                batches = pcsv.open_csv(path, read_options=pcsv.ReadOptions(block_size=64 << 20),
+                                        convert_options=pcsv.ConvertOptions(strings_can_be_null=True))
+                done = 0
+                for rb in batches:
+                    start, done = done, done + rb.num_rows
+                    if done <= skip:
+                        continue
+                    if start < skip:  # the chunk the last run committed part of: only its rest
+                        rb, start = rb.slice(skip - start), skip
+                    total.add(self.submit_arrow(kind, pa.Table.from_batches([rb]), source, offset=start,
+                                                batch_key=file_key))
+                    committed(done)
+                    if progress:
+                        progress(done, done)  # CSV: rows, the total unknown
+            else:
+                raise ImportFileError(str(path), "expected an .ndjson, .jsonl, .csv or .parquet file of events")
+            if place:
+                self.checkpoint(place, str(path), None)  # done: the next ingest of the file starts anew
         return total
 
     # commit and apply -----------------------------------------------------------------------------
@@ -824,6 +828,7 @@ class EventIngestor:
     ) -> Receipt:
         received = good.num_rows + len(bad)
         key = identity if isinstance(identity, str) else identity() if identity is not None and bad else None
+        self._catch_up()
         batch = self.book.new_batch(kind, source, received, bad, key)
         accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
         self.book.mark_stored(batch, accepted, dups)
@@ -898,15 +903,55 @@ class EventIngestor:
         in one transaction; returns how many of its events were attributed to no commune despite a subunit."""
         daily, fs = self._deltas(kind, batch)
         unattributed = self._subunit_rejects(kind, batch)
-        self.book.apply(batch, daily, fs, self._local(kind, batch), unattributed)
-        if self.after_apply:
-            units = frozenset(str(u) for u in pc.unique(daily.column("unit")).to_pylist() if u is not None)
-            for listener in self.after_apply:
-                try:
-                    listener(kind, batch, units)
-                except Exception:  # the batch is applied and committed: a listener cannot undo it
-                    log.exception("a listener after batch %s failed", batch)
+        local = self._local(kind, batch)
+        units = frozenset(str(u) for u in pc.unique(daily.column("unit")).to_pylist() if u is not None)
+        self._later(functools.partial(self.book.apply, batch, daily, fs, local, unattributed),
+                    functools.partial(self._applied, kind, batch, units))
         return len(unattributed)
+
+    def _applied(self, kind: str, batch: int, units: frozenset[str]) -> None:
+        for listener in self.after_apply:
+            try:
+                listener(kind, batch, units)
+            except Exception:  # the batch is applied and committed: a listener cannot undo it
+                log.exception("a listener after batch %s failed", batch)
+
+    # the store's writes behind the next batch ------------------------------------------------------
+    @contextlib.contextmanager
+    def overlapped(self) -> Iterator[None]:
+        """Within: a batch's kept aggregates go to the operational store on a second thread while the next batch
+        is read, checked and counted (DuckDB), instead of one after the other; at most one batch is behind, and
+        everything is written when the block ends. What a crash leaves is unchanged: the batch behind is *stored*
+        until its aggregates commit, and ``recover`` applies it. A write's error is raised at the next batch (or
+        the block's end); a failure in the block waits for the write behind it, then is raised."""
+        if self._behind is not None:  # nested: the outer block drains
+            yield
+            return
+        self._behind = _Behind()
+        try:
+            yield
+            self._catch_up()
+        finally:
+            behind, self._behind = self._behind, None
+            behind.close()
+
+    def _later(self, write: Callable[[], None], then: Callable[[], None]) -> None:
+        """``write`` (the operational store's) now, or behind the next batch within ``overlapped``; ``then`` on this
+        thread once it is written (the listeners read what it wrote)."""
+        if self._behind is None:
+            write()
+            then()
+        else:
+            self._behind.submit(write, then)
+
+    def _catch_up(self) -> None:
+        """Wait for the write behind (the operational store has one writer), raise its error, run what follows it."""
+        if self._behind is not None:
+            self._behind.wait()
+
+    def checkpoint(self, file_key: str, path: str, rows: int | None) -> None:
+        """The place reached in a file, written after the batches before it (behind them within ``overlapped``)."""
+        self._later(functools.partial(self.book.checkpoint, file_key, path, rows), lambda: None)
 
     def recover(self) -> list[int]:
         """Apply batches that were stored (acknowledged) but not applied before a crash; mark those received but
@@ -969,6 +1014,39 @@ _DATA_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, AttributeE
                 ArithmeticError, UnicodeError)
 MAX_LINE = 256 * 1024  # characters of one event (a line, an element of an array)
 MAX_DEPTH = 16  # nesting of one event's JSON (a portal record's lists of objects are 3 deep)
+
+
+class _Behind:
+    """The operational store's writes on one worker thread, in order; ``wait`` returns when all are done and runs
+    what follows each on the caller's thread."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chiso-apply")
+        self._pending: list[tuple[Any, Callable[[], None]]] = []
+
+    def submit(self, write: Callable[[], None], then: Callable[[], None]) -> None:
+        self._pending.append((self._pool.submit(write), then))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, []
+        for i, (done, then) in enumerate(pending):
+            try:
+                done.result()
+            except BaseException:
+                self._pending = pending[i + 1:]  # still written (or failing) behind: ``close`` waits for them
+                raise
+            then()
+
+    def close(self) -> None:
+        """Every write finished (none left running when the block ends, whatever ended it); errors logged, as the
+        block's own is being raised."""
+        for done, _ in self._pending:
+            if done.exception() is not None:
+                log.error("writing a batch's aggregates failed: %s", done.exception())
+        self._pending = []
+        self._pool.shutdown(wait=True)
 
 
 def _dumps(rec: Mapping[str, Any]) -> str:
