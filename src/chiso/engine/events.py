@@ -49,12 +49,13 @@ def where(t: ir.Table, m: Measure) -> ir.BooleanValue | None:
     return out
 
 
-def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure], by: str | None = None) -> ir.Table:
+def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure], by: str | None = None,
+               within: str | None = None) -> ir.Table:
     """One row per (unit, day) with one int64 column per count/sum measure of ``kind``.
 
     ``by``: the column that names the unit, by default the kind's own (``UNIT_COLUMN``); the per-commune plan
     passes ``commune`` (``LOCAL_COLUMN``), and events without one are left out (they count for their province
-    only)."""
+    only). ``within``: also grouped by that column, kept after ``unit`` (``split_local`` makes both sums of it)."""
     if by is not None:
         t = t.filter(t[by].notnull())
     aggs: dict[str, ir.Value] = {}
@@ -68,8 +69,20 @@ def daily_plan(t: ir.Table, kind: str, measures: Sequence[Measure], by: str | No
             assert m.column is not None
             expr = t[m.column].sum(where=w) if w is not None else t[m.column].sum()
         aggs[m.id] = expr.fill_null(0).cast("int64")
-    unit = t[by or UNIT_COLUMN[kind]].name("unit")
-    return t.group_by([unit, t.day.name("day")]).aggregate(**aggs).order_by(["unit", "day"])
+    keys = [t[by or UNIT_COLUMN[kind]].name("unit"), *([t[within]] if within else []), t.day.name("day")]
+    return t.group_by(keys).aggregate(**aggs).order_by([k.get_name() for k in keys])
+
+
+def split_local(wide: pa.Table, local: str) -> tuple[pa.Table, pa.Table]:
+    """A ``daily_plan(…, within=local)`` table (unit, local, day, measures…) as the two a batch keeps: per unit and
+    day (every event), and per ``local`` unit and day (events that name one). Count/sum measures add up, so one
+    scan of the events gives both."""
+    names = wide.column_names[3:]
+    per_unit = wide.group_by(["unit", "day"], use_threads=False).aggregate([(n, "sum") for n in names])
+    per_unit = per_unit.select(["unit", "day", *[f"{n}_sum" for n in names]]).rename_columns(["unit", "day", *names])
+    kept = wide.filter(pc.is_valid(wide.column(local)))
+    per_local = kept.select([local, "day", *names]).rename_columns(["unit", "day", *names])
+    return per_unit, per_local
 
 
 def first_seen_plan(t: ir.Table, m: Measure) -> ir.Table:

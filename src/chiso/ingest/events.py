@@ -47,7 +47,7 @@ from chiso.catalogue.events import (
 )
 from chiso.catalogue.measures import UNIT_COLUMN
 from chiso.catalogue.models import UnitType
-from chiso.engine.events import BatchPlan, daily_long, daily_plan, first_seen_plan, measures_of, run
+from chiso.engine.events import BatchPlan, daily_long, daily_plan, first_seen_plan, measures_of, run, split_local
 from chiso.errors import ChisoError, ImportFileError
 from chiso.ingest.portal import is_portal_record, portal_to_event
 from chiso.store import Store
@@ -848,9 +848,11 @@ class EventIngestor:
             plan = self._batch_plans[key] = BatchPlan(self.events.ibis(), table_name(kind), build)
         return plan.run(self.events.con, where_batch)
 
-    def _deltas(self, kind: str, where_batch: int | None) -> tuple[pa.Table, pa.Table]:
+    def _deltas(self, kind: str, where_batch: int | None, *, sums: bool = True) -> tuple[pa.Table, pa.Table]:
+        """(daily sums per unit, first-seen keys); ``sums=False``: the keys only (the sums are an empty table)."""
         ms = measures_of(kind, self.catalogue.measures)
-        daily = daily_long(self._plan(kind, "daily", lambda t: daily_plan(t, kind, ms), where_batch))
+        daily = daily_long(self._plan(kind, "daily", lambda t: daily_plan(t, kind, ms), where_batch)
+                           if sums else pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
         firsts = []
         for m in ms:
             if m.agg == "first_seen":
@@ -869,6 +871,18 @@ class EventIngestor:
             )
         )
         return daily, fs_all
+
+    def _batch_deltas(self, kind: str, batch: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+        """A batch's sums per unit and day, its first-seen keys, and its sums per commune: the two sums from one scan
+        of its events (``split_local``), which a recompute makes in two."""
+        if kind not in LOCAL_COLUMN:
+            daily, fs = self._deltas(kind, batch)
+            return daily, fs, self._local(kind, batch)
+        ms = measures_of(kind, self.catalogue.measures)
+        wide = self._plan(kind, "daily+local", lambda t: daily_plan(t, kind, ms, within=LOCAL_COLUMN[kind]), batch)
+        per_unit, per_local = split_local(wide, LOCAL_COLUMN[kind])
+        _, fs = self._deltas(kind, batch, sums=False)
+        return daily_long(per_unit), fs, daily_long(per_local)
 
     def _local(self, kind: str, where_batch: int | None) -> pa.Table:
         """The per-commune daily totals (measure, unit = commune, day, value) of a kind's events: the same plan as
@@ -901,9 +915,8 @@ class EventIngestor:
     def _apply(self, kind: str, batch: int) -> int:
         """Add the batch to the kept aggregates (per province and per commune) and list its events' commune rejects,
         in one transaction; returns how many of its events were attributed to no commune despite a subunit."""
-        daily, fs = self._deltas(kind, batch)
+        daily, fs, local = self._batch_deltas(kind, batch)
         unattributed = self._subunit_rejects(kind, batch)
-        local = self._local(kind, batch)
         units = frozenset(str(u) for u in pc.unique(daily.column("unit")).to_pylist() if u is not None)
         self._later(functools.partial(self.book.apply, batch, daily, fs, local, unattributed),
                     functools.partial(self._applied, kind, batch, units))
