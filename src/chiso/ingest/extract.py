@@ -906,7 +906,13 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     if form == "years":
         return "years", period
     if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
-        return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
+        return "target", period
+    if re.search(
+        r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:là\s+)?[\d.,]+\s*%?\s*(?:(?:đề ra|đặt ra|được giao)\s+)?"
+        r"(?:của|cho|trong)\s+(?:cả\s+)?(?:năm\s+)?$",
+        before,
+    ):
+        return "target", period  # "vượt mục tiêu 85% của năm 2025": the target's year, not the figures' date  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
     if re.search(r"so với\s+(?:[^\d.;]{0,30}?)$", before):
         return "comparison", period
     if re.search(r"(?:^|\W)đăng:?\s*(?:ngày\s*)?$", before) or re.match(
@@ -921,9 +927,20 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         return "dateline", period  # the date of a legal document: "Quyết định số 1437/QĐ-TTg ngày 20/11/2024"
     if form == "from_to":
         return "until", period
-    if re.search(r"(?:^|\W)hết\s+$", before) and form in ("month", "year") and period.end.month == 12:
-        return "context", Period.year(period.start.year)  # đến hết tháng 12/2024, hết năm 2024: the year
-    if "công bố" in re.split(r"[;.]", after, maxsplit=1)[0][:60]:
+    if (
+        re.search(r"(?:^|\W)hết\s+$", before)
+        and form in ("month", "year")
+        and period.end.month == 12
+        and not (form == "month" and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", before))
+    ):
+        # đến hết tháng 12/2024, hết năm 2024: the year ("tính đến hết tháng 12/2024": as of December)
+        return "context", Period.year(period.start.year)
+    announced = re.split(r"[;.]", after, maxsplit=1)[0][:60]
+    if (
+        "công bố" in announced
+        and form not in ("quarter", "months")
+        and not re.search(r"(?:được|đã được)\s+công bố", announced)
+    ):
         return "publication", Period.year(period.start.year)
     return "context", period
 
@@ -1001,11 +1018,17 @@ _AIM = re.compile(
     r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
     re.IGNORECASE,
 )
+_AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
+# "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
+_TARGET_NAMED = re.compile(
+    r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
+    re.IGNORECASE,
+)
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
-_RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
+_RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
@@ -1306,6 +1329,16 @@ class _Reader:
             if not base:
                 return
             fig.period = base[-1].period
+            if re.search(r"cùng kỳ", cmp_base.group(1), re.IGNORECASE):
+                # "đạt 95,3% (6 tháng đầu năm 2024), so với cùng kỳ năm 2023 là 92,1%": the main figure's period
+                # in that year; none read: left out
+                main = next(
+                    (p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None
+                )
+                shifted = _same_period_in(main.period, base[-1].period.start.year) if main else None
+                if shifted is None:
+                    return
+                fig.period = shifted
             fig.period_clue = Clue(line[base[-1].start : base[-1].end], base[-1].start, base[-1].end, "clause")
             fig.comparison = True
             if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
@@ -1323,8 +1356,16 @@ class _Reader:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
         elif _FORECAST.search(line[clause[0] : phrase.start]):
             return  # "dự kiến … sẽ đạt 50%": a forecast, neither a value nor a target
-        elif phrase.change is None and _AIM.search(line[clause[0] : phrase.start]):
-            fig.target = True  # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target
+        elif phrase.change is None and (
+            _AIM.search(line[clause[0] : phrase.start])
+            or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+        ):
+            # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
+            # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
+            fig.target = True
+            fig.target_of_year = True
+        elif phrase.change is None and self.target_named(para, phrase, clause):
+            fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
         if (
             phrase.kind is NumberKind.PERCENT
@@ -1449,14 +1490,8 @@ class _Reader:
         phrase: NumberPhrase,
         flags: dict[str, Any],
     ) -> None:
-        """A target stated beside a value of the same sentence joins it; else it stands alone."""
-        for i in range(len(self.out) - 1, -1, -1):
-            p = self.out[i]
-            if p.where.line != where.line or p.where.snippet != where.snippet:
-                break
-            if p.key == (code, unit, period) and p.target is None and p.value is not None:
-                self.out[i] = replace(p, target=value)
-                return
+        """A target stands alone, also beside a value of its sentence ("đạt 34,2%, vượt mục tiêu 30%": a value
+        and a target, kept apart)."""
         self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text, **flags))
 
     # which indicator -----------------------------------------------------------------------------
@@ -1877,6 +1912,15 @@ class _Reader:
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
             or _RANKING.search(after)
         )
+
+    @staticmethod
+    def target_named(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """ "Năm 2025, mục tiêu tỷ lệ hồ sơ trực tuyến toàn trình toàn quốc là 80%": the figure closing a phrase
+        that opens with "mục tiêu" (not "vượt mục tiêu", "so với mục tiêu"), with no other figure between."""
+        m = _TARGET_NAMED.search(para.line, clause[0], phrase.start)
+        if m is None:
+            return False
+        return not any(clause[0] + 0 <= p.start and m.start() <= p.start < phrase.start for p in para.numbers)
 
     def unknown_owner(self, para: _Para, phrase: NumberPhrase, si: int) -> bool:
         """A figure alone in parentheses after a capitalised word that is no known unit nor part of a name."""
