@@ -752,6 +752,27 @@ def _named_at(tokens: Sequence[_Token], i: int, hi: int, units: Sequence[tuple[t
     return any(i + len(toks) <= hi and tuple(t.fold for t in tokens[i : i + len(toks)]) == toks for toks, _, _ in units)
 
 
+_ORGANISATION = "?organisation"  # a named body the catalogue does not hold ("Bảo hiểm xã hội Việt Nam")
+_NAME_BREAKS = {
+    "cua", "tai", "o", "va", "voi", "cho", "la", "dat", "co", "trong", "theo", "nhu", "tu", "den", "nam", "thang",
+    "hien", "nay", "giup", "dua", "cung", "ve", "ca", "toan", "quoc", "nuoc",
+}  # fmt: skip
+
+
+def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
+    """Whether "Việt Nam" at token i closes a capitalised name that opens inside the sentence ("… của Bảo hiểm
+    xã hội Việt Nam", "Tập đoàn Bưu chính Viễn thông Việt Nam"): an organisation, not the nation."""
+    j = i - 1
+    while j >= lo and i - j <= 6:
+        t, nxt = tokens[j], tokens[j + 1]
+        if nxt.start - t.end != 1 or t.skip is not None or t.fold in _NAME_BREAKS:
+            return False
+        if t.raw[:1].isupper() and not t.raw.isupper() and j > lo:
+            return True
+        j -= 1
+    return False
+
+
 def _match_units(
     tokens: Sequence[_Token],
     lo: int,
@@ -776,6 +797,9 @@ def _match_units(
                 if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
                     if any(_named_at(tokens, k, hi, units) for k in range(i + 1, i + n)):
                         continue  # "tỉnh Thanh Hóa" is Thanh Hóa, not the bloc noun "tỉnh thành"
+                    if toks == ("viet", "nam") and _ends_a_name(tokens, i, lo):
+                        hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, _ORGANISATION, False, None), n
+                        break  # "Bảo hiểm xã hội Việt Nam": an organisation's name, not the nation
                     hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, bare, None), n
                     break
         if hit is None:
@@ -1022,6 +1046,11 @@ _AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
+    re.IGNORECASE,
+)
+_AVERAGE_UNIT = re.compile(
+    r"(?<!\w)(?:bình quân|trung bình)\s+(?:mỗi|một|trên mỗi|trên một)\s+(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|xã|huyện|"
+    r"thành phố|doanh nghiệp)(?!\w)",
     re.IGNORECASE,
 )
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
@@ -1389,9 +1418,13 @@ class _Reader:
             and not self.listed_units(line, phrase.end, sentence[1])  # "… như Bộ Công Thương; Bộ Tư pháp"
         ):
             return  # "một số bộ dẫn đầu với … trên 80%": a threshold of unnamed units, no unit's value
+        if _AVERAGE_UNIT.search(line[clause[0] : phrase.start]):
+            return  # "bình quân mỗi tỉnh, thành phố có khoảng 1.350 tổ": an average per member, not the bloc's
         if self.unknown_owner(para, phrase, si):
             return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
         units = self.unit_of(para, phrase, si, clause)
+        if any(u == _ORGANISATION for u, _ in units):
+            return  # "của Bảo hiểm xã hội Việt Nam đạt 98,2%": a body the catalogue does not hold, not the nation
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
             return
