@@ -1196,6 +1196,8 @@ class _Reader:
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
         self.table_rows: set[int] = set()  # lines that are rows of a table
+        # (line, sentence) -> the count last read there as a value: (code, its end, the clue of its name)
+        self.last_count: dict[tuple[int, int], tuple[str, int, Clue]] = {}
 
     @staticmethod
     def bare_dates(line: str, dates: list[_Date], year: int) -> list[_Date]:
@@ -1481,6 +1483,8 @@ class _Reader:
             if fig.target:
                 self.add_target(code, unit, str(period), fig.value, where, phrase, flags)
             else:
+                if not fig.comparison and self.cat.indicators[code].kind in _COUNT_KINDS:
+                    self.last_count[(para.number, si)] = (code, phrase.end, chosen.clue)
                 self.out.append(
                     Proposal(
                         code,
@@ -1665,7 +1669,31 @@ class _Reader:
                         (m.start,),
                         Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
                     )
+        if fig.role == "growth" and not out:
+            # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
+            # it in the sentence goes to that count's growth rate (a growth rate whose name holds the count's)
+            last = self.last_count.get((para.number, si))
+            if last is not None and not any(
+                last[1] <= p.start < phrase.start and p.kind is NumberKind.PERCENT for p in para.numbers
+            ):
+                growth = self.growth_of(last[0])
+                if growth:
+                    add(2.0, growth, ("growth", last[0]), last[2])
         return out
+
+    def growth_of(self, code: str) -> tuple[str, ...]:
+        """The growth rates whose name or alias holds a name (of three words at least) of the count ``code``."""
+        ind = self.cat.indicators[code]
+        own = [tuple(fold(t).split()) for t in (ind.name.vi, *ind.aliases)]
+        own = [t for t in own if len(t) >= 3]
+        out = []
+        for other, o in self.cat.indicators.items():
+            if not _growth(o):
+                continue
+            names = [tuple(fold(t).split()) for t in (o.name.vi, *o.aliases)]
+            if any(_contains(n, t) for n in names for t in own):
+                out.append(other)
+        return tuple(out)
 
     @staticmethod
     def after_unit_list(para: _Para, phrase: NumberPhrase, si: int) -> list[_Match]:
