@@ -690,6 +690,20 @@ def _clauses(line: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     return out
 
 
+_LOCATIVES = (
+    ("tren", "dia", "ban", "tinh"),
+    ("tren", "dia", "ban", "thanh", "pho"),
+    ("tren", "dia", "ban", "ca", "nuoc"),
+    ("tren", "dia", "ban"),
+)
+
+
+def _locative_at(tokens: Sequence[_Token], k: int, hi: int) -> int:
+    """The length of a locative ("trên địa bàn tỉnh") at token k inside a name, 0 if none."""
+    words = tuple(t.fold for t in tokens[k : min(hi, k + 5)])
+    return next((len(loc) for loc in _LOCATIVES if words[: len(loc)] == loc), 0)
+
+
 def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) -> list[_Match]:
     """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most)."""
     found: list[_Match] = []
@@ -711,6 +725,9 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                     inside.add(t.skip)
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
+                elif j > 0 and stepped < 2 and (n := _locative_at(tokens, k, hi)):
+                    stepped += 1  # "người trưởng thành trên địa bàn tỉnh có chữ ký số": where, not what
+                    k += n
                 else:
                     break
             if j == len(toks):
@@ -1895,6 +1912,8 @@ class _Reader:
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
             adjacent = m.named is not None and not between.strip()  # "… và Bộ Ngoại giao 85,3%"
+            # "Ban Chỉ đạo yêu cầu các bộ, ngành phấn đấu … đạt 85%": the bloc that is to reach it
+            aiming = m.named is None and bool(re.match(r"^\s*(?:phấn đấu|phải|cần)\b", between))
             if (m.unit == self.cat.nation.code or bloc) and _RANK_SCOPE.search(
                 line[max(clause[0], m.start - 24) : m.start]
             ):
@@ -1902,7 +1921,16 @@ class _Reader:
                 # ranking's scope, not the figure's unit
                 continue
             ministry = m.named == "ministry" and self.ministry_is_subject(line, m, clause[0], phrase.start)
-            if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry or adjacent:
+            if (
+                m.unit == "VN"
+                or bloc
+                or locative
+                or predicate
+                or m.named == "province"
+                or ministry
+                or adjacent
+                or aiming
+            ):
                 best = m
         if best is not None:
             return [(best.unit, clue(best))]
