@@ -1209,6 +1209,7 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
@@ -1241,6 +1242,26 @@ class _Reader:
 
     def para_of(self, line: int) -> int | None:
         return line if self.docx else None
+
+    def index_of_title(self, line: str) -> tuple[tuple[str, ...], Clue] | None:
+        """The one index (an indicator of kind score) a short title names ("Công bố Chỉ số chuyển đổi số cấp tỉnh
+        năm 2023"): the figures of a ranking under it that name no indicator are its scores."""
+        if not line.strip() or len(line) > 160:
+            return None
+        tokens = _tokens(line, [(d.start, d.end) for d in _dates(line)])
+        found = {
+            m.alias.codes: Clue(line[m.start : m.end], -1, -1, "document")
+            for m in _match_aliases(tokens, self.names, 0, len(tokens))
+            if not m.contained and all(self.cat.indicators[c].kind == "score" for c in m.alias.codes)
+        }
+        others = [
+            m
+            for m in _match_aliases(tokens, self.names, 0, len(tokens))
+            if not m.contained and m.alias.codes not in found
+        ]
+        if len(found) != 1 or others:
+            return None
+        return next(iter(found.items()))
 
     def subject(self, lines: Sequence[str]) -> None:
         """The document's subject: the one province its title or first lines name with its prefix ("… của
@@ -1686,6 +1707,12 @@ class _Reader:
                         (m.start,),
                         Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
                     )
+        if not out and self.title_index is not None and not para.matches[si] and fig.shape in ("score", "count"):
+            # "Công bố Chỉ số chuyển đổi số cấp tỉnh năm 2023" then "Đà Nẵng dẫn đầu với 0,6831 điểm": the index the
+            # title names, for a figure of a sentence that names no indicator (a score, or a bare decimal)
+            codes, clue = self.title_index
+            if fig.shape == "score" or not float(fig.value).is_integer():
+                add(3.5, codes, ("title",), clue)
         if fig.role == "growth" and not out:
             # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
             # it in the sentence goes to that count's growth rate (a growth rate whose name holds the count's)
@@ -1764,7 +1791,13 @@ class _Reader:
                 gap_text[p.start - phrase.end : p.end - phrase.end] = " " * (p.end - p.start)
         if _PASSIVE_AFTER.match(line[m.end : m.end + 20]):
             return None  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
-        other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
+        other = [
+            t
+            for t in between
+            if t.skip is None
+            and not any(u.start <= t.start < u.end for u in blocs)
+            and not (fig.shape == "score" and t.fold == "diem")  # "đạt 0,6342 điểm Chỉ số chuyển đổi số cấp bộ"
+        ]
         if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
             return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
@@ -2214,6 +2247,7 @@ def extract(
     reader.docx = fmt == "docx"
     lines = text.split("\n")
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
         feeds = line.count("\f")
