@@ -677,12 +677,17 @@ def _sentences(line: str) -> list[tuple[int, int]]:
 
 
 _CLAUSE_BREAK = re.compile(r";|,?\s+\btrong đó\b,?", re.IGNORECASE)
+_LIST_SO_FAR = re.compile(
+    r"(?:lần lượt|tương ứng)\s+(?:là|đạt|:)?\s*\d[\d.,]*\s*%?(?:\s*;\s*\d[\d.,]*\s*%?)*\s*$", re.IGNORECASE
+)
 
 
 def _clauses(line: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     s, e = span
     out, start = [], s
     for m in _CLAUSE_BREAK.finditer(line, s, e):
+        if m.group() == ";" and _LIST_SO_FAR.search(line, start, m.start()) and re.match(r"\s*\d", line[m.end() :]):
+            continue  # "lần lượt là 89,7; 88,95 và 87,2": a list cut by semicolons, one clause
         if m.start() > start:
             out.append((start, m.start()))
         start = m.end()
@@ -1350,6 +1355,8 @@ class _Reader:
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
         _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
+        if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and self.after_points(para, phrase, clause):
+            fig.shape = "score"  # "với số điểm lần lượt là 89,7; 88,95 và 87,2": points
         if phrase.change is not None:
             if phrase.kind is not NumberKind.PERCENT:
                 return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
@@ -2034,6 +2041,15 @@ class _Reader:
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
             or _RANKING.search(after)
         )
+
+    @staticmethod
+    def after_points(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """Whether a bare number is given as points: "với số điểm 90,6", "số điểm lần lượt là 89,7; 88,95 …"."""
+        lead = r"(?:số điểm|điểm số)\s*(?:lần lượt|tương ứng)?\s*(?:là|đạt|:)?\s*"
+        if re.search(lead + r"$", para.line[clause[0] : phrase.start], re.IGNORECASE):
+            return True
+        m = re.search(lead + r"(?=\d)", para.line[clause[0] : phrase.start], re.IGNORECASE)
+        return m is not None and phrase in _listed_figures(para, clause[0] + m.end(), clause[1], phrase.kind)
 
     @staticmethod
     def target_named(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
