@@ -1809,6 +1809,14 @@ class _Reader:
             return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
+        if numbers_between and any(
+            clause[0] <= o.start
+            and o.end <= phrase.start
+            and not o.contained
+            and len(para.token_range(o.end, phrase.start)) <= 2
+            for o in para.matches[para.sentence_of(phrase.number_start)]
+        ):
+            return None  # "tỷ lệ X đạt 44,6% và 97% Y …": the figure has its name; the one after is the next's
         if (
             len(extras) == len(other)
             and len(extras) <= (4 if fig.shape == "rank" else 3)
