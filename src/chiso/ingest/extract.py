@@ -1070,6 +1070,8 @@ _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
     re.IGNORECASE,
 )
+_SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGNORECASE)
+_LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
 _AVERAGE_UNIT = re.compile(
     r"(?<!\w)(?:bình quân|trung bình)\s+(?:mỗi|một|trên mỗi|trên một)\s+(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|xã|huyện|"
     r"thành phố|doanh nghiệp)(?!\w)",
@@ -1347,6 +1349,10 @@ class _Reader:
             return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
+        if phrase.kind is NumberKind.PERCENT and re.match(r"\s*số\s+\w", rest) and _SUBSET_CLAUSE.search(before):
+            return  # "…; trong đó 35% số hồ sơ thuộc lĩnh vực đất đai": a share of a subset of them
+        if _LEVEL_BELOW.search(line[clause[0] : phrase.start]):
+            return  # "…; riêng cấp xã đạt 96,1%": a level below the unit, no unit's value
         if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
             return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         if phrase.kind is NumberKind.PERCENT and re.match(
@@ -1956,7 +1962,7 @@ class _Reader:
                 continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
-            predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
+            predicate = bool(re.match(r"^\s*,?\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
             adjacent = m.named is not None and not between.strip()  # "… và Bộ Ngoại giao 85,3%"
