@@ -523,6 +523,22 @@ _CONNECTORS = (
 )
 
 
+# a name's level ("Chỉ số chuyển đổi số cấp bộ"): the name without it answers for every level, the unit picks
+_LEVELS = (("cap", "bo"), ("cap", "tinh"))
+_ACRONYM = re.compile(r"[A-ZĐ]{3,}")
+
+
+def _level_of(ind: Indicator) -> str | None:
+    """ "ministry" / "province" for an indicator whose name or alias ends with "cấp bộ" / "cấp tỉnh"."""
+    for text in (ind.name.vi, *ind.aliases):
+        toks = tuple(fold(re.sub(r"\([^)]*\)", " ", text)).split())
+        if toks[-2:] == ("cap", "bo"):
+            return "ministry"
+        if toks[-2:] == ("cap", "tinh"):
+            return "province"
+    return None
+
+
 def _rests(rest: tuple[str, ...]) -> list[tuple[str, ...]]:
     """The rest of a split name, and the same without its leading connector; two words at least."""
     out = [rest]
@@ -560,6 +576,9 @@ def _names(catalogue: Catalogue) -> _Names:
                 if toks[: len(pre)] == pre and len(toks) - len(pre) >= 2:
                     merged.setdefault(toks[len(pre) :], set()).add(code)
                     break
+            for level in _LEVELS:  # "DTI cấp bộ", "DTI cấp tỉnh" also answer to "DTI": the figure's unit picks
+                if toks[-len(level) :] == level and len(toks) > len(level):
+                    merged.setdefault(toks[: -len(level)], set()).add(code)
     aliases = tuple(_Alias(toks, tuple(sorted(codes))) for toks, codes in merged.items())
     by_first: dict[str, list[_Alias]] = {}
     for a in aliases:
@@ -1266,9 +1285,10 @@ class _Reader:
             for m in _match_aliases(tokens, self.names, 0, len(tokens))
             if not m.contained and m.alias.codes not in found
         ]
-        if len(found) != 1 or others:
+        narrow = [codes for codes in found if all(set(codes) <= set(other) for other in found)]
+        if len(narrow) != 1 or others:  # "Chỉ số chuyển đổi số cấp tỉnh năm 2023 (DTI 2023)": the narrower name
             return None
-        return next(iter(found.items()))
+        return narrow[0], found[narrow[0]]
 
     def subject(self, lines: Sequence[str]) -> None:
         """The document's subject: the one province its title or first lines name with its prefix ("… của
@@ -1349,7 +1369,11 @@ class _Reader:
             return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
-        if phrase.kind is NumberKind.PERCENT and re.match(r"\s*số\s+\w", rest) and _SUBSET_CLAUSE.search(before):
+        if (
+            phrase.kind is NumberKind.PERCENT
+            and re.match(r"\s*số\s+\w", rest)
+            and _SUBSET_CLAUSE.search(line[max(0, phrase.start - 20) : phrase.start])
+        ):
             return  # "…; trong đó 35% số hồ sơ thuộc lĩnh vực đất đai": a share of a subset of them
         if _LEVEL_BELOW.search(line[clause[0] : phrase.start]):
             return  # "…; riêng cấp xã đạt 96,1%": a level below the unit, no unit's value
@@ -1586,7 +1610,7 @@ class _Reader:
     def indicator(
         self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int], units: Sequence[str]
     ) -> _Candidate | None:
-        cands = self.candidates(para, fig, si, clause)
+        cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
         paired = self.respective_name(para, fig.phrase, si, clause)
         if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
@@ -1602,6 +1626,21 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def level_fits(self, code: str, units: Sequence[str]) -> bool:
+        """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
+        level = _level_of(self.cat.indicators[code])
+        if level is None:
+            return True
+        for u in units:
+            unit = self.cat.units.get(u)
+            if unit is None:
+                return False
+            is_ministry = unit.is_ministry or u == "ministries"
+            is_province = (not unit.is_group and not unit.is_ministry and u != self.cat.nation.code) or u == "provinces"
+            if not (is_ministry if level == "ministry" else is_province):
+                return False
+        return True
 
     @staticmethod
     def respective_name(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _Match | None:
@@ -1672,7 +1711,11 @@ class _Reader:
                 s = self.after_score(para, fig, m, clause)
                 if s is not None:
                     add(s + penalty, m.alias.codes, (m.start,), mclue(m))
-            elif m.end <= phrase.start and m.size > 2 and not self.subset(para, m):
+            elif (
+                m.end <= phrase.start
+                and (m.size > 2 or self.acronym_name(para, m))
+                and not self.subset(para, m)
+            ):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
                     add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
@@ -1774,6 +1817,14 @@ class _Reader:
                 out.append(m)
             break  # only the first name after the list
         return out
+
+    @staticmethod
+    def acronym_name(para: _Para, m: _Match) -> bool:
+        """An index's acronym ("DTI") names the figures after it, unless it only sets the scope of a component
+        ("trụ cột Chính quyền số của DTI 2023", "Trong DTI 2024, … đạt 0,7631 ở chỉ số Hạ tầng số")."""
+        if not _ACRONYM.fullmatch(para.line[m.start : m.end]):
+            return False
+        return not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", para.line[max(0, m.start - 8) : m.start], re.I)
 
     def subset(self, para: _Para, m: _Match) -> bool:
         """A name after "top 10" or "nhóm 10" speaks of a subset, not of the whole."""
