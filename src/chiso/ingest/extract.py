@@ -1235,6 +1235,7 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
@@ -1295,11 +1296,14 @@ class _Reader:
         tỉnh Gia Lai", "UBND TỈNH GIA LAI"), else the nation when they say so ("quốc gia", "cả nước", "Việt
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
+        ministries: dict[str, str] = {}
         for line in lines:
             if len(line) > 160:
                 continue  # a paragraph, not a title
             tokens = _tokens(line, [])
             for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
+                if m.named == "ministry":
+                    ministries.setdefault(m.unit, line[m.start : m.end])
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
@@ -1307,6 +1311,9 @@ class _Reader:
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
+        if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
+            code, words = ministries.popitem()
+            self.doc_ministry = (code, Clue(words, -1, -1, "document"))
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
@@ -1709,8 +1716,12 @@ class _Reader:
                 add(0.0 + penalty, m.alias.codes, (m.start,), mclue(m))
             elif m.start >= phrase.end:
                 s = self.after_score(para, fig, m, clause)
+                codes = m.alias.codes
+                if not per_day and re.search(r"[,;]", para.line[m.start : m.end]):
+                    # "298,4 triệu giao dịch, bình quân mỗi ngày …": the daily average is the next figure's
+                    codes = tuple(c for c in codes if self.cat.indicators[c].kind != "average_per_day")
                 if s is not None:
-                    add(s + penalty, m.alias.codes, (m.start,), mclue(m))
+                    add(s + penalty, codes, (m.start,), mclue(m))
             elif (
                 m.end <= phrase.start
                 and (m.size > 2 or self.acronym_name(para, m))
@@ -2061,6 +2072,8 @@ class _Reader:
             if len(named) == 1:
                 m = next(iter(named.values()))
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
+            if not named and kind == "ministry" and self.doc_ministry is not None:
+                return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
         # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
