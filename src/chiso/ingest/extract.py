@@ -971,13 +971,13 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     if form == "years":
         return "years", period
     if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
-        return "target", period
+        return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
     if re.search(
         r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:là\s+)?[\d.,]+\s*%?\s*(?:(?:đề ra|đặt ra|được giao)\s+)?"
         r"(?:của|cho|trong)\s+(?:cả\s+)?(?:năm\s+)?$",
         before,
     ):
-        return "target", period  # "vượt mục tiêu 85% của năm 2025": the target's year, not the figures' date  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
+        return "target", period  # "vượt mục tiêu 85% của năm 2025": the target's year, not the figures' date
     if re.search(r"so với\s+(?:[^\d.;]{0,30}?)$", before):
         return "comparison", period
     if re.search(r"(?:^|\W)đăng:?\s*(?:ngày\s*)?$", before) or re.match(
@@ -1835,7 +1835,8 @@ class _Reader:
         ("trụ cột Chính quyền số của DTI 2023", "Trong DTI 2024, … đạt 0,7631 ở chỉ số Hạ tầng số")."""
         if not _ACRONYM.fullmatch(para.line[m.start : m.end]):
             return False
-        return not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", para.line[max(0, m.start - 8) : m.start], re.I)
+        before = para.line[max(0, m.start - 8) : m.start]
+        return not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE)
 
     def subset(self, para: _Para, m: _Match) -> bool:
         """A name after "top 10" or "nhóm 10" speaks of a subset, not of the whole."""
