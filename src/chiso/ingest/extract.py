@@ -1235,6 +1235,7 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
@@ -1636,7 +1637,8 @@ class _Reader:
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
         """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
-        level = _level_of(self.cat.indicators[code])
+        parent = self.cat.indicators.get(code.rsplit(".", 1)[0]) if "." in code else None
+        level = _level_of(self.cat.indicators[code]) or (_level_of(parent) if parent is not None else None)
         if level is None:
             return True
         for u in units:
@@ -1774,6 +1776,9 @@ class _Reader:
                         (m.start,),
                         Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
                     )
+        if fig.shape in ("score", "count", "percent"):
+            for score, code, at, clue in self.pillars(para, phrase, si, clause):
+                add(score, (code,), ("pillar", at), clue)
         if not out and self.title_index is not None and not para.matches[si] and fig.shape in ("score", "count"):
             # "Công bố Chỉ số chuyển đổi số cấp tỉnh năm 2023" then "Đà Nẵng dẫn đầu với 0,6831 điểm": the index the
             # title names, for a figure of a sentence that names no indicator (a score, or a bare decimal)
@@ -1791,6 +1796,59 @@ class _Reader:
                 if growth:
                     add(2.0, growth, ("growth", last[0]), last[2])
         return out
+
+    def pillars(
+        self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]
+    ) -> list[tuple[float, str, int, Clue]]:
+        """A component of an index ("DTI tỉnh: Hạ tầng số") named by its own words ("trụ cột Chính quyền số", "ở chỉ
+        số Hạ tầng số", "về Nhận thức số") in a sentence (or under a title) that names the index: right after the
+        figure, or before it in its clause or sentence. (score, code, where, clue)"""
+        scope = {c for m in para.matches[si] for c in m.alias.codes}
+        if self.title_index is not None:
+            scope |= set(self.title_index[0])
+        comps = [(code, forms) for code, parent, forms in self.components if parent in scope]
+        if not comps:
+            return []
+        sentence = para.sentences[si]
+        toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
+        words = [t.fold for t in toks]
+        out: list[tuple[float, str, int, Clue]] = []
+        for code, forms in comps:
+            for form in forms:
+                n = len(form)
+                for i in range(len(words) - n + 1):
+                    if tuple(words[i : i + n]) != form:
+                        continue
+                    a, b = toks[i].start, toks[i + n - 1].end
+                    clue = Clue(para.line[a:b], a, b, "clause" if clause[0] <= a < clause[1] else "sentence")
+                    if phrase.end <= a < clause[1]:
+                        gap = para.token_range(phrase.end, a)
+                        if (
+                            len(gap) <= 3
+                            and all(t.skip is None and t.fold != "va" for t in gap)
+                            and not re.search(r"[,;.:()]", para.line[phrase.end : a])
+                        ):
+                            out.append((0.6 + 0.05 * len(gap), code, a, clue))  # "0,7631 ở chỉ số Hạ tầng số"
+                    elif b <= phrase.start:
+                        gap_n = len(para.token_range(b, phrase.start))
+                        out.append(((1.0 if a >= clause[0] else 3.0) + 0.02 * gap_n, code, a, clue))
+        return out
+
+    @property
+    def components(self) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+        """(component, its index, the component's own words) for every "INDEX: Component" of the catalogue."""
+        if self._components is None:
+            self._components = []
+            for code, ind in self.cat.indicators.items():
+                parent = code.rsplit(".", 1)[0]
+                if "." not in code or parent not in self.cat.indicators or ":" not in ind.name.vi:
+                    continue
+                own = tuple(fold(ind.name.vi.split(":", 1)[1]).split())
+                forms = [own]
+                if own[:2] == ("hoat", "dong") and len(own) >= 4:
+                    forms.append(own[2:])  # "Hoạt động chính quyền số" is also "Chính quyền số"
+                self._components.append((code, parent, [f for f in forms if len(f) >= 2]))
+        return self._components
 
     def growth_of(self, code: str) -> tuple[str, ...]:
         """The growth rates whose name or alias holds a name (of three words at least) of the count ``code``."""
