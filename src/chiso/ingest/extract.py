@@ -54,6 +54,11 @@ How a figure is read (every rule is general; what is specific to an indicator is
    đạt trên 70%"), a share of a subset ("30% hồ sơ … bị trả lại"), a figure in parentheses after a name that
    is no known unit ("Bộ Y (81,2%)"); "N … mới" is a flow, never a stock. "lần lượt" pairs names and units
    with the figures of its list in order; a name takes one figure per unit and date.
+   A value and the target beside it ("đạt 34,2%, vượt mục tiêu 30%") are two proposals; "mục tiêu <name> là
+   80%" and an aim opening the sentence ("Phấn đấu …, X đạt 55%; 100% xã …") are targets; "tương ứng là" pairs as
+   "lần lượt"; an average per member ("bình quân mỗi tỉnh"), a share of a subset ("trong đó 35% số hồ sơ") and a
+   level below the unit ("riêng cấp xã") are left out; so is the figure of an organisation whose name ends in
+   "Việt Nam" ("Bảo hiểm xã hội Việt Nam": not the nation).
 8. Evidence and confidence: each proposal keeps the words that decided its indicator, unit and period
    (``Evidence`` of ``Clue``s, with where each was read: clause, sentence, paragraph, document, none) and a
    ``confidence`` from stated weights (``confidence()``). Flagged (``reason``): no unit named or inherited,
@@ -421,7 +426,8 @@ def confidence(evidence: Evidence, name_score: float, *, comparison: bool = Fals
 
 @dataclass(frozen=True)
 class Proposal:
-    """A figure proposed for review: a value, a target, or a value with the target stated beside it.
+    """A figure proposed for review: a value or a target (``value`` None); a target its sentence states beside a
+    value ("đạt 34,2%, vượt mục tiêu 30%") is a proposal of its own.
 
     ``flagged`` proposals (``reason`` says why: the unit or the period was not stated nor inherited
     unambiguously) are shown to a reviewer but never taken by ``--accept-all``."""
