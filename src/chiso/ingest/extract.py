@@ -671,6 +671,7 @@ class _Date:
     period: Period
     role: str  # context | until | comparison | start | publication | dateline | years | target
     flow: Period | None = None  # "lũy kế đến hết tháng 10/2024": a flow's months from January (a stock: the month)
+    counts_only: bool = False  # "tính đến hết tháng 12/2024": the year for a count, December for a level
 
 
 _WORD = re.compile(r"\w+")
@@ -1030,6 +1031,14 @@ def _dates(line: str) -> list[_Date]:
         if role == "context" and form == "month" and _CUMULATIVE_TO.search(line[max(0, start - _BEFORE) : start]):
             y, m = p.start.year, p.start.month
             flow = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}.get(m) or Period.span(y, 1, y, m)
+        elif (
+            role == "context"
+            and form == "month"
+            and p.start.month == 12
+            and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE)
+        ):
+            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=True))
+            continue
         out.append(_Date(start, end, p, role, flow))
     return out
 
@@ -1532,9 +1541,17 @@ class _Reader:
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
         if period is None:
             return
-        cumulated = next((d.flow for d in para.dates if d.flow and d.start == period_clue.start), None)
-        if cumulated is not None and self.cat.indicators[code].kind != "stock":
-            period = cumulated  # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October
+        flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
+        kind = self.cat.indicators[code].kind
+        if (
+            flowing is not None
+            and flowing.flow is not None
+            and kind != "stock"
+            and (not flowing.counts_only or kind in ("count", "average_per_day"))
+        ):
+            # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October; "tính đến hết tháng 12/2024,
+            # … 1,2 tỷ giao dịch": the year (a rate or a stock at that date: December)
+            period = flowing.flow
         if fig.target:
             if fig.period is not None:
                 period, period_clue = fig.period, fig.period_clue
