@@ -1064,7 +1064,9 @@ _CURRENCY_UNITS = {"USD", "đồng"}
 _AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "hanh", "co", "nguoi", "dan", "va"}
 _RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
 _RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
-_SCORE_NOUN = re.compile(r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b)", re.IGNORECASE)
+_SCORE_NOUN = re.compile(
+    r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b|(?:bộ\s+)?chỉ số\b)", re.IGNORECASE
+)  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
 _TARGET_BEFORE = re.compile(
     r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
     r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
