@@ -2220,7 +2220,7 @@ class _Reader:
         m = _TARGET_NAMED.search(para.line, clause[0], phrase.start)
         if m is None:
             return False
-        return not any(clause[0] + 0 <= p.start and m.start() <= p.start < phrase.start for p in para.numbers)
+        return not any(m.start() <= p.start < phrase.start for p in para.numbers)
 
     def unknown_owner(self, para: _Para, phrase: NumberPhrase, si: int) -> bool:
         """A figure alone in parentheses after a capitalised word that is no known unit nor part of a name."""
