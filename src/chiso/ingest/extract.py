@@ -803,8 +803,9 @@ def _named_at(tokens: Sequence[_Token], i: int, hi: int, units: Sequence[tuple[t
 _ORGANISATION = "?organisation"  # a named body the catalogue does not hold ("Bảo hiểm xã hội Việt Nam")
 _NAME_BREAKS = {
     "cua", "tai", "o", "va", "voi", "cho", "la", "dat", "co", "trong", "theo", "nhu", "tu", "den", "nam", "thang",
-    "hien", "nay", "giup", "dua", "cung", "ve", "ca", "toan", "quoc", "nuoc",
-}  # fmt: skip
+    "hien", "nay", "giup", "dua", "cung", "ve", "ca", "toan", "quoc", "nuoc", "xep", "danh", "gia", "nhan", "ghi",
+    "giu", "dung", "vuon", "len", "tang", "giam",
+}  # fmt: skip  # words no organisation's name holds before "Việt Nam" ("Ngân hàng Thế giới xếp Việt Nam …")
 
 
 def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
