@@ -845,6 +845,18 @@ def test_accept_all_never_takes_a_flagged_proposal(workspace: core.Workspace, tm
             "Tin tức\nTrong DTI 2024, Bộ Y tế đạt 0,61 ở chỉ số Nhân lực số.",
             {("dti_ministry.human_resources", "BYT", "2024", 0.61, None)},
         ),
+        (  # an aim ends at a contrast: the figure after "nhưng" is a value
+            "Tin tức\nTrong năm 2024, mục tiêu đặt ra là 50% nhưng tỷ lệ hồ sơ trực tuyến toàn trình của cả nước chỉ"
+            " đạt 45,8%.",
+            {
+                ("dossier_full_online_rate", "VN", "2024", None, 50.0),
+                ("dossier_full_online_rate", "VN", "2024", 45.8, None),
+            },
+        ),
+        (  # "Trong DTI 2024" names the index when the sentence names none of its components
+            "Tin tức\nTrong DTI 2024, Đà Nẵng dẫn đầu với 0,71 điểm; ở trụ cột Nhân lực số, Hà Nội đạt 0,66 điểm.",
+            {("dti_province", "P48", "2024", 0.71, None), ("dti_province.human_resources", "P01", "2024", 0.66, None)},
+        ),
         (  # a "lần lượt" list cut by semicolons; bare numbers after "số điểm" are points
             "Kết quả Chỉ số phục vụ người dân, doanh nghiệp tháng 6/2025\nBa bộ dẫn đầu là Bộ Tư pháp, Bộ Y tế và"
             " Bộ Công an với số điểm lần lượt là 90,1; 85,2 và 80,3.",

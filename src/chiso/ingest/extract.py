@@ -1101,6 +1101,7 @@ _AIM = re.compile(
     r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
     re.IGNORECASE,
 )
+_CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế|thực hiện)(?!\w)", re.IGNORECASE)
 _AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
@@ -1489,7 +1490,9 @@ class _Reader:
         elif _FORECAST.search(line[clause[0] : phrase.start]):
             return  # "dự kiến … sẽ đạt 50%": a forecast, neither a value nor a target
         elif phrase.change is None and (
-            _AIM.search(line[clause[0] : phrase.start])
+            ((aim := _AIM.search(line[clause[0] : phrase.start])) is not None and not _CONTRAST.search(
+                line[clause[0] + aim.end() : phrase.start]
+            ))
             or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
@@ -1752,7 +1755,7 @@ class _Reader:
                     add(s + penalty, codes, (m.start,), mclue(m))
             elif (
                 m.end <= phrase.start
-                and (m.size > 2 or self.acronym_name(para, m))
+                and (m.size > 2 or self.acronym_name(para, m, clause))
                 and not self.subset(para, m)
             ):
                 gap = len(para.token_range(m.end, phrase.start))
@@ -1848,7 +1851,7 @@ class _Reader:
                     a, b = toks[i].start, toks[i + n - 1].end
                     clue = Clue(para.line[a:b], a, b, "clause" if clause[0] <= a < clause[1] else "sentence")
                     if phrase.end <= a < clause[1]:
-                        gap = para.token_range(phrase.end, a)
+                        gap = [t for t in para.token_range(phrase.end, a) if t.fold != "diem"]  # "0,71 điểm ở …"
                         if (
                             len(gap) <= 3
                             and all(t.skip is None and t.fold != "va" for t in gap)
@@ -1913,14 +1916,22 @@ class _Reader:
             break  # only the first name after the list
         return out
 
-    @staticmethod
-    def acronym_name(para: _Para, m: _Match) -> bool:
-        """An index's acronym ("DTI") names the figures after it, unless it only sets the scope of a component
-        ("trụ cột Chính quyền số của DTI 2023", "Trong DTI 2024, … đạt 0,7631 ở chỉ số Hạ tầng số")."""
+    def acronym_name(self, para: _Para, m: _Match, clause: tuple[int, int]) -> bool:
+        """An index's acronym ("DTI") names the figures after it, unless it only sets the scope of a component the
+        figure's clause names ("trụ cột Chính quyền số của DTI 2023", "Trong DTI 2024, … đạt 0,7631 ở chỉ số Hạ
+        tầng số")."""
         if not _ACRONYM.fullmatch(para.line[m.start : m.end]):
             return False
         before = para.line[max(0, m.start - 8) : m.start]
-        return not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE)
+        if not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE):
+            return True
+        words = [t.fold for t in para.tokens if min(clause[0], m.start) <= t.start < clause[1]]
+        return not any(
+            _contains(words, form)
+            for _code, parent, forms in self.components
+            if parent in m.alias.codes
+            for form in forms
+        )
 
     def subset(self, para: _Para, m: _Match) -> bool:
         """A name after "top 10" or "nhóm 10" speaks of a subset, not of the whole."""
