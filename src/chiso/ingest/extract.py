@@ -1101,7 +1101,7 @@ _AIM = re.compile(
     r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
     re.IGNORECASE,
 )
-_CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế|thực hiện)(?!\w)", re.IGNORECASE)
+_CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 _AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
