@@ -54,6 +54,11 @@ How a figure is read (every rule is general; what is specific to an indicator is
    đạt trên 70%"), a share of a subset ("30% hồ sơ … bị trả lại"), a figure in parentheses after a name that
    is no known unit ("Bộ Y (81,2%)"); "N … mới" is a flow, never a stock. "lần lượt" pairs names and units
    with the figures of its list in order; a name takes one figure per unit and date.
+   A value and the target beside it ("đạt 34,2%, vượt mục tiêu 30%") are two proposals; "mục tiêu <name> là
+   80%" and an aim opening the sentence ("Phấn đấu …, X đạt 55%; 100% xã …") are targets; "tương ứng là" pairs as
+   "lần lượt"; an average per member ("bình quân mỗi tỉnh"), a share of a subset ("trong đó 35% số hồ sơ") and a
+   level below the unit ("riêng cấp xã") are left out; so is the figure of an organisation whose name ends in
+   "Việt Nam" ("Bảo hiểm xã hội Việt Nam": not the nation).
 8. Evidence and confidence: each proposal keeps the words that decided its indicator, unit and period
    (``Evidence`` of ``Clue``s, with where each was read: clause, sentence, paragraph, document, none) and a
    ``confidence`` from stated weights (``confidence()``). Flagged (``reason``): no unit named or inherited,
@@ -421,7 +426,8 @@ def confidence(evidence: Evidence, name_score: float, *, comparison: bool = Fals
 
 @dataclass(frozen=True)
 class Proposal:
-    """A figure proposed for review: a value, a target, or a value with the target stated beside it.
+    """A figure proposed for review: a value or a target (``value`` None); a target its sentence states beside a
+    value ("đạt 34,2%, vượt mục tiêu 30%") is a proposal of its own.
 
     ``flagged`` proposals (``reason`` says why: the unit or the period was not stated nor inherited
     unambiguously) are shown to a reviewer but never taken by ``--accept-all``."""
@@ -523,6 +529,22 @@ _CONNECTORS = (
 )
 
 
+# a name's level ("Chỉ số chuyển đổi số cấp bộ"): the name without it answers for every level, the unit picks
+_LEVELS = (("cap", "bo"), ("cap", "tinh"))
+_ACRONYM = re.compile(r"[A-ZĐ]{3,}")
+
+
+def _level_of(ind: Indicator) -> str | None:
+    """ "ministry" / "province" for an indicator whose name or alias ends with "cấp bộ" / "cấp tỉnh"."""
+    for text in (ind.name.vi, *ind.aliases):
+        toks = tuple(fold(re.sub(r"\([^)]*\)", " ", text)).split())
+        if toks[-2:] == ("cap", "bo"):
+            return "ministry"
+        if toks[-2:] == ("cap", "tinh"):
+            return "province"
+    return None
+
+
 def _rests(rest: tuple[str, ...]) -> list[tuple[str, ...]]:
     """The rest of a split name, and the same without its leading connector; two words at least."""
     out = [rest]
@@ -560,6 +582,9 @@ def _names(catalogue: Catalogue) -> _Names:
                 if toks[: len(pre)] == pre and len(toks) - len(pre) >= 2:
                     merged.setdefault(toks[len(pre) :], set()).add(code)
                     break
+            for level in _LEVELS:  # "DTI cấp bộ", "DTI cấp tỉnh" also answer to "DTI": the figure's unit picks
+                if toks[-len(level) :] == level and len(toks) > len(level):
+                    merged.setdefault(toks[: -len(level)], set()).add(code)
     aliases = tuple(_Alias(toks, tuple(sorted(codes))) for toks, codes in merged.items())
     by_first: dict[str, list[_Alias]] = {}
     for a in aliases:
@@ -646,6 +671,7 @@ class _Date:
     period: Period
     role: str  # context | until | comparison | start | publication | dateline | years | target
     flow: Period | None = None  # "lũy kế đến hết tháng 10/2024": a flow's months from January (a stock: the month)
+    counts_only: bool = False  # "tính đến hết tháng 12/2024": the year for a count, December for a level
 
 
 _WORD = re.compile(r"\w+")
@@ -677,17 +703,36 @@ def _sentences(line: str) -> list[tuple[int, int]]:
 
 
 _CLAUSE_BREAK = re.compile(r";|,?\s+\btrong đó\b,?", re.IGNORECASE)
+_LIST_SO_FAR = re.compile(
+    r"(?:lần lượt|tương ứng)\s+(?:là|đạt|:)?\s*\d[\d.,]*\s*%?(?:\s*;\s*\d[\d.,]*\s*%?)*\s*$", re.IGNORECASE
+)
 
 
 def _clauses(line: str, span: tuple[int, int]) -> list[tuple[int, int]]:
     s, e = span
     out, start = [], s
     for m in _CLAUSE_BREAK.finditer(line, s, e):
+        if m.group() == ";" and _LIST_SO_FAR.search(line, start, m.start()) and re.match(r"\s*\d", line[m.end() :]):
+            continue  # "lần lượt là 89,7; 88,95 và 87,2": a list cut by semicolons, one clause
         if m.start() > start:
             out.append((start, m.start()))
         start = m.end()
     out.append((start, e))
     return out
+
+
+_LOCATIVES = (
+    ("tren", "dia", "ban", "tinh"),
+    ("tren", "dia", "ban", "thanh", "pho"),
+    ("tren", "dia", "ban", "ca", "nuoc"),
+    ("tren", "dia", "ban"),
+)
+
+
+def _locative_at(tokens: Sequence[_Token], k: int, hi: int) -> int:
+    """The length of a locative ("trên địa bàn tỉnh") at token k inside a name, 0 if none."""
+    words = tuple(t.fold for t in tokens[k : min(hi, k + 5)])
+    return next((len(loc) for loc in _LOCATIVES if words[: len(loc)] == loc), 0)
 
 
 def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) -> list[_Match]:
@@ -711,6 +756,9 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                     inside.add(t.skip)
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
+                elif j > 0 and stepped < 2 and (n := _locative_at(tokens, k, hi)):
+                    stepped += 1  # "người trưởng thành trên địa bàn tỉnh có chữ ký số": where, not what
+                    k += n
                 else:
                     break
             if j == len(toks):
@@ -752,6 +800,28 @@ def _named_at(tokens: Sequence[_Token], i: int, hi: int, units: Sequence[tuple[t
     return any(i + len(toks) <= hi and tuple(t.fold for t in tokens[i : i + len(toks)]) == toks for toks, _, _ in units)
 
 
+_ORGANISATION = "?organisation"  # a named body the catalogue does not hold ("Bảo hiểm xã hội Việt Nam")
+_NAME_BREAKS = {
+    "cua", "tai", "o", "va", "voi", "cho", "la", "dat", "co", "trong", "theo", "nhu", "tu", "den", "nam", "thang",
+    "hien", "nay", "giup", "dua", "cung", "ve", "ca", "toan", "quoc", "nuoc", "xep", "danh", "gia", "nhan", "ghi",
+    "giu", "dung", "vuon", "len", "tang", "giam",
+}  # fmt: skip  # words no organisation's name holds before "Việt Nam" ("Ngân hàng Thế giới xếp Việt Nam …")
+
+
+def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
+    """Whether "Việt Nam" at token i closes a capitalised name that opens inside the sentence ("… của Bảo hiểm
+    xã hội Việt Nam", "Tập đoàn Bưu chính Viễn thông Việt Nam"): an organisation, not the nation."""
+    j = i - 1
+    while j >= lo and i - j <= 6:
+        t, nxt = tokens[j], tokens[j + 1]
+        if nxt.start - t.end != 1 or t.skip is not None or t.fold in _NAME_BREAKS:
+            return False
+        if t.raw[:1].isupper() and not t.raw.isupper() and j > lo:
+            return True
+        j -= 1
+    return False
+
+
 def _match_units(
     tokens: Sequence[_Token],
     lo: int,
@@ -776,6 +846,9 @@ def _match_units(
                 if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
                     if any(_named_at(tokens, k, hi, units) for k in range(i + 1, i + n)):
                         continue  # "tỉnh Thanh Hóa" is Thanh Hóa, not the bloc noun "tỉnh thành"
+                    if toks == ("viet", "nam") and _ends_a_name(tokens, i, lo):
+                        hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, _ORGANISATION, False, None), n
+                        break  # "Bảo hiểm xã hội Việt Nam": an organisation's name, not the nation
                     hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, bare, None), n
                     break
         if hit is None:
@@ -907,6 +980,12 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         return "years", period
     if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
         return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
+    if re.search(
+        r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:là\s+)?[\d.,]+\s*%?\s*(?:(?:đề ra|đặt ra|được giao)\s+)?"
+        r"(?:của|cho|trong)\s+(?:cả\s+)?(?:năm\s+)?$",
+        before,
+    ):
+        return "target", period  # "vượt mục tiêu 85% của năm 2025": the target's year, not the figures' date
     if re.search(r"so với\s+(?:[^\d.;]{0,30}?)$", before):
         return "comparison", period
     if re.search(r"(?:^|\W)đăng:?\s*(?:ngày\s*)?$", before) or re.match(
@@ -921,9 +1000,20 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         return "dateline", period  # the date of a legal document: "Quyết định số 1437/QĐ-TTg ngày 20/11/2024"
     if form == "from_to":
         return "until", period
-    if re.search(r"(?:^|\W)hết\s+$", before) and form in ("month", "year") and period.end.month == 12:
-        return "context", Period.year(period.start.year)  # đến hết tháng 12/2024, hết năm 2024: the year
-    if "công bố" in re.split(r"[;.]", after, maxsplit=1)[0][:60]:
+    if (
+        re.search(r"(?:^|\W)hết\s+$", before)
+        and form in ("month", "year")
+        and period.end.month == 12
+        and not (form == "month" and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", before))
+    ):
+        # đến hết tháng 12/2024, hết năm 2024: the year ("tính đến hết tháng 12/2024": as of December)
+        return "context", Period.year(period.start.year)
+    announced = re.split(r"[;.]", after, maxsplit=1)[0][:60]
+    if (
+        "công bố" in announced
+        and form not in ("quarter", "months")
+        and not re.search(r"(?:được|đã được)\s+công bố", announced)
+    ):
         return "publication", Period.year(period.start.year)
     return "context", period
 
@@ -942,6 +1032,14 @@ def _dates(line: str) -> list[_Date]:
         if role == "context" and form == "month" and _CUMULATIVE_TO.search(line[max(0, start - _BEFORE) : start]):
             y, m = p.start.year, p.start.month
             flow = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}.get(m) or Period.span(y, 1, y, m)
+        elif (
+            role == "context"
+            and form == "month"
+            and p.start.month == 12
+            and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE)
+        ):
+            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=True))
+            continue
         out.append(_Date(start, end, p, role, flow))
     return out
 
@@ -967,7 +1065,9 @@ _CURRENCY_UNITS = {"USD", "đồng"}
 _AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "hanh", "co", "nguoi", "dan", "va"}
 _RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
 _RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
-_SCORE_NOUN = re.compile(r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b)", re.IGNORECASE)
+_SCORE_NOUN = re.compile(
+    r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b|(?:bộ\s+)?chỉ số\b)", re.IGNORECASE
+)  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
 _TARGET_BEFORE = re.compile(
     r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
     r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
@@ -1001,11 +1101,25 @@ _AIM = re.compile(
     r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
     re.IGNORECASE,
 )
+_CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
+_AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
+# "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
+_TARGET_NAMED = re.compile(
+    r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
+    re.IGNORECASE,
+)
+_SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGNORECASE)
+_LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
+_AVERAGE_UNIT = re.compile(
+    r"(?<!\w)(?:bình quân|trung bình)\s+(?:mỗi|một|trên mỗi|trên một)\s+(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|xã|huyện|"
+    r"thành phố|doanh nghiệp)(?!\w)",
+    re.IGNORECASE,
+)
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
-_RESPECTIVELY = re.compile(r"(?<!\w)lần lượt(?!\w)", re.IGNORECASE)
+_RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
@@ -1140,10 +1254,15 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
+        self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
+        self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
         self.table_rows: set[int] = set()  # lines that are rows of a table
+        # (line, sentence) -> the count last read there as a value: (code, its end, the clue of its name)
+        self.last_count: dict[tuple[int, int], tuple[str, int, Clue]] = {}
 
     @staticmethod
     def bare_dates(line: str, dates: list[_Date], year: int) -> list[_Date]:
@@ -1171,16 +1290,40 @@ class _Reader:
     def para_of(self, line: int) -> int | None:
         return line if self.docx else None
 
+    def index_of_title(self, line: str) -> tuple[tuple[str, ...], Clue] | None:
+        """The one index (an indicator of kind score) a short title names ("Công bố Chỉ số chuyển đổi số cấp tỉnh
+        năm 2023"): the figures of a ranking under it that name no indicator are its scores."""
+        if not line.strip() or len(line) > 160:
+            return None
+        tokens = _tokens(line, [(d.start, d.end) for d in _dates(line)])
+        found = {
+            m.alias.codes: Clue(line[m.start : m.end], -1, -1, "document")
+            for m in _match_aliases(tokens, self.names, 0, len(tokens))
+            if not m.contained and all(self.cat.indicators[c].kind == "score" for c in m.alias.codes)
+        }
+        others = [
+            m
+            for m in _match_aliases(tokens, self.names, 0, len(tokens))
+            if not m.contained and m.alias.codes not in found
+        ]
+        narrow = [codes for codes in found if all(set(codes) <= set(other) for other in found)]
+        if len(narrow) != 1 or others:  # "Chỉ số chuyển đổi số cấp tỉnh năm 2023 (DTI 2023)": the narrower name
+            return None
+        return narrow[0], found[narrow[0]]
+
     def subject(self, lines: Sequence[str]) -> None:
         """The document's subject: the one province its title or first lines name with its prefix ("… của
         tỉnh Gia Lai", "UBND TỈNH GIA LAI"), else the nation when they say so ("quốc gia", "cả nước", "Việt
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
+        ministries: dict[str, str] = {}
         for line in lines:
             if len(line) > 160:
                 continue  # a paragraph, not a title
             tokens = _tokens(line, [])
             for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
+                if m.named == "ministry":
+                    ministries.setdefault(m.unit, line[m.start : m.end])
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
@@ -1188,6 +1331,9 @@ class _Reader:
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
+        if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
+            code, words = ministries.popitem()
+            self.doc_ministry = (code, Clue(words, -1, -1, "document"))
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
@@ -1250,6 +1396,14 @@ class _Reader:
             return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
+        if (
+            phrase.kind is NumberKind.PERCENT
+            and re.match(r"\s*số\s+\w", rest)
+            and _SUBSET_CLAUSE.search(line[max(0, phrase.start - 20) : phrase.start])
+        ):
+            return  # "…; trong đó 35% số hồ sơ thuộc lĩnh vực đất đai": a share of a subset of them
+        if _LEVEL_BELOW.search(line[clause[0] : phrase.start]):
+            return  # "…; riêng cấp xã đạt 96,1%": a level below the unit, no unit's value
         if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
             return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         if phrase.kind is NumberKind.PERCENT and re.match(
@@ -1258,6 +1412,8 @@ class _Reader:
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
         _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
+        if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and self.after_points(para, phrase, clause):
+            fig.shape = "score"  # "với số điểm lần lượt là 89,7; 88,95 và 87,2": points
         if phrase.change is not None:
             if phrase.kind is not NumberKind.PERCENT:
                 return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
@@ -1306,6 +1462,16 @@ class _Reader:
             if not base:
                 return
             fig.period = base[-1].period
+            if re.search(r"cùng kỳ", cmp_base.group(1), re.IGNORECASE):
+                # "đạt 95,3% (6 tháng đầu năm 2024), so với cùng kỳ năm 2023 là 92,1%": the main figure's period
+                # in that year; none read: left out
+                main = next(
+                    (p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None
+                )
+                shifted = _same_period_in(main.period, base[-1].period.start.year) if main else None
+                if shifted is None:
+                    return
+                fig.period = shifted
             fig.period_clue = Clue(line[base[-1].start : base[-1].end], base[-1].start, base[-1].end, "clause")
             fig.comparison = True
             if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
@@ -1323,8 +1489,18 @@ class _Reader:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
         elif _FORECAST.search(line[clause[0] : phrase.start]):
             return  # "dự kiến … sẽ đạt 50%": a forecast, neither a value nor a target
-        elif phrase.change is None and _AIM.search(line[clause[0] : phrase.start]):
-            fig.target = True  # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target
+        elif phrase.change is None and (
+            ((aim := _AIM.search(line[clause[0] : phrase.start])) is not None and not _CONTRAST.search(
+                line[clause[0] + aim.end() : phrase.start]
+            ))
+            or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+        ):
+            # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
+            # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
+            fig.target = True
+            fig.target_of_year = True
+        elif phrase.change is None and self.target_named(para, phrase, clause):
+            fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
         if (
             phrase.kind is NumberKind.PERCENT
@@ -1348,9 +1524,13 @@ class _Reader:
             and not self.listed_units(line, phrase.end, sentence[1])  # "… như Bộ Công Thương; Bộ Tư pháp"
         ):
             return  # "một số bộ dẫn đầu với … trên 80%": a threshold of unnamed units, no unit's value
+        if _AVERAGE_UNIT.search(line[clause[0] : phrase.start]):
+            return  # "bình quân mỗi tỉnh, thành phố có khoảng 1.350 tổ": an average per member, not the bloc's
         if self.unknown_owner(para, phrase, si):
             return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
         units = self.unit_of(para, phrase, si, clause)
+        if any(u == _ORGANISATION for u, _ in units):
+            return  # "của Bảo hiểm xã hội Việt Nam đạt 98,2%": a body the catalogue does not hold, not the nation
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
             return
@@ -1367,9 +1547,17 @@ class _Reader:
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
         if period is None:
             return
-        cumulated = next((d.flow for d in para.dates if d.flow and d.start == period_clue.start), None)
-        if cumulated is not None and self.cat.indicators[code].kind != "stock":
-            period = cumulated  # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October
+        flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
+        kind = self.cat.indicators[code].kind
+        if (
+            flowing is not None
+            and flowing.flow is not None
+            and kind != "stock"
+            and (not flowing.counts_only or kind in ("count", "average_per_day"))
+        ):
+            # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October; "tính đến hết tháng 12/2024,
+            # … 1,2 tỷ giao dịch": the year (a rate or a stock at that date: December)
+            period = flowing.flow
         if fig.target:
             if fig.period is not None:
                 period, period_clue = fig.period, fig.period_clue
@@ -1407,6 +1595,8 @@ class _Reader:
             if fig.target:
                 self.add_target(code, unit, str(period), fig.value, where, phrase, flags)
             else:
+                if not fig.comparison and self.cat.indicators[code].kind in _COUNT_KINDS:
+                    self.last_count[(para.number, si)] = (code, phrase.end, chosen.clue)
                 self.out.append(
                     Proposal(
                         code,
@@ -1449,21 +1639,15 @@ class _Reader:
         phrase: NumberPhrase,
         flags: dict[str, Any],
     ) -> None:
-        """A target stated beside a value of the same sentence joins it; else it stands alone."""
-        for i in range(len(self.out) - 1, -1, -1):
-            p = self.out[i]
-            if p.where.line != where.line or p.where.snippet != where.snippet:
-                break
-            if p.key == (code, unit, period) and p.target is None and p.value is not None:
-                self.out[i] = replace(p, target=value)
-                return
+        """A target stands alone, also beside a value of its sentence ("đạt 34,2%, vượt mục tiêu 30%": a value
+        and a target, kept apart)."""
         self.out.append(Proposal(code, unit, period, None, where, value, False, None, None, None, phrase.text, **flags))
 
     # which indicator -----------------------------------------------------------------------------
     def indicator(
         self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int], units: Sequence[str]
     ) -> _Candidate | None:
-        cands = self.candidates(para, fig, si, clause)
+        cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
         paired = self.respective_name(para, fig.phrase, si, clause)
         if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
@@ -1479,6 +1663,22 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def level_fits(self, code: str, units: Sequence[str]) -> bool:
+        """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
+        parent = self.cat.indicators.get(code.rsplit(".", 1)[0]) if "." in code else None
+        level = _level_of(self.cat.indicators[code]) or (_level_of(parent) if parent is not None else None)
+        if level is None:
+            return True
+        for u in units:
+            unit = self.cat.units.get(u)
+            if unit is None:
+                return False
+            is_ministry = unit.is_ministry or u == "ministries"
+            is_province = (not unit.is_group and not unit.is_ministry and u != self.cat.nation.code) or u == "provinces"
+            if not (is_ministry if level == "ministry" else is_province):
+                return False
+        return True
 
     @staticmethod
     def respective_name(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _Match | None:
@@ -1547,9 +1747,17 @@ class _Reader:
                 add(0.0 + penalty, m.alias.codes, (m.start,), mclue(m))
             elif m.start >= phrase.end:
                 s = self.after_score(para, fig, m, clause)
+                codes = m.alias.codes
+                if not per_day and re.search(r"[,;]", para.line[m.start : m.end]):
+                    # "298,4 triệu giao dịch, bình quân mỗi ngày …": the daily average is the next figure's
+                    codes = tuple(c for c in codes if self.cat.indicators[c].kind != "average_per_day")
                 if s is not None:
-                    add(s + penalty, m.alias.codes, (m.start,), mclue(m))
-            elif m.end <= phrase.start and m.size > 2 and not self.subset(para, m):
+                    add(s + penalty, codes, (m.start,), mclue(m))
+            elif (
+                m.end <= phrase.start
+                and (m.size > 2 or self.acronym_name(para, m, clause))
+                and not self.subset(para, m)
+            ):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
                     add(1.0 + 0.02 * gap + penalty, m.alias.codes, (m.start,), mclue(m))
@@ -1597,7 +1805,93 @@ class _Reader:
                         (m.start,),
                         Clue(para.line[m.start : m.end], m.start, m.end, "sentence"),
                     )
+        if fig.shape in ("score", "count", "percent"):
+            for score, code, at, clue in self.pillars(para, phrase, si, clause):
+                add(score, (code,), ("pillar", at), clue)
+        if not out and self.title_index is not None and not para.matches[si] and fig.shape in ("score", "count"):
+            # "Công bố Chỉ số chuyển đổi số cấp tỉnh năm 2023" then "Đà Nẵng dẫn đầu với 0,6831 điểm": the index the
+            # title names, for a figure of a sentence that names no indicator (a score, or a bare decimal)
+            codes, clue = self.title_index
+            if fig.shape == "score" or not float(fig.value).is_integer():
+                add(3.5, codes, ("title",), clue)
+        if fig.role == "growth" and not out:
+            # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
+            # it in the sentence goes to that count's growth rate (a growth rate whose name holds the count's)
+            last = self.last_count.get((para.number, si))
+            if last is not None and not any(
+                last[1] <= p.start < phrase.start and p.kind is NumberKind.PERCENT for p in para.numbers
+            ):
+                growth = self.growth_of(last[0])
+                if growth:
+                    add(2.0, growth, ("growth", last[0]), last[2])
         return out
+
+    def pillars(
+        self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]
+    ) -> list[tuple[float, str, int, Clue]]:
+        """A component of an index ("DTI tỉnh: Hạ tầng số") named by its own words ("trụ cột Chính quyền số", "ở chỉ
+        số Hạ tầng số", "về Nhận thức số") in a sentence (or under a title) that names the index: right after the
+        figure, or before it in its clause or sentence. (score, code, where, clue)"""
+        scope = {c for m in para.matches[si] for c in m.alias.codes}
+        if self.title_index is not None:
+            scope |= set(self.title_index[0])
+        comps = [(code, forms) for code, parent, forms in self.components if parent in scope]
+        if not comps:
+            return []
+        sentence = para.sentences[si]
+        toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
+        words = [t.fold for t in toks]
+        out: list[tuple[float, str, int, Clue]] = []
+        for code, forms in comps:
+            for form in forms:
+                n = len(form)
+                for i in range(len(words) - n + 1):
+                    if tuple(words[i : i + n]) != form:
+                        continue
+                    a, b = toks[i].start, toks[i + n - 1].end
+                    clue = Clue(para.line[a:b], a, b, "clause" if clause[0] <= a < clause[1] else "sentence")
+                    if phrase.end <= a < clause[1]:
+                        gap = [t for t in para.token_range(phrase.end, a) if t.fold != "diem"]  # "0,71 điểm ở …"
+                        if (
+                            len(gap) <= 3
+                            and all(t.skip is None and t.fold != "va" for t in gap)
+                            and not re.search(r"[,;.:()]", para.line[phrase.end : a])
+                        ):
+                            out.append((0.6 + 0.05 * len(gap), code, a, clue))  # "0,7631 ở chỉ số Hạ tầng số"
+                    elif b <= phrase.start:
+                        gap_n = len(para.token_range(b, phrase.start))
+                        out.append(((1.0 if a >= clause[0] else 3.0) + 0.02 * gap_n, code, a, clue))
+        return out
+
+    @property
+    def components(self) -> list[tuple[str, str, list[tuple[str, ...]]]]:
+        """(component, its index, the component's own words) for every "INDEX: Component" of the catalogue."""
+        if self._components is None:
+            self._components = []
+            for code, ind in self.cat.indicators.items():
+                parent = code.rsplit(".", 1)[0]
+                if "." not in code or parent not in self.cat.indicators or ":" not in ind.name.vi:
+                    continue
+                own = tuple(fold(ind.name.vi.split(":", 1)[1]).split())
+                forms = [own]
+                if own[:2] == ("hoat", "dong") and len(own) >= 4:
+                    forms.append(own[2:])  # "Hoạt động chính quyền số" is also "Chính quyền số"
+                self._components.append((code, parent, [f for f in forms if len(f) >= 2]))
+        return self._components
+
+    def growth_of(self, code: str) -> tuple[str, ...]:
+        """The growth rates whose name or alias holds a name (of three words at least) of the count ``code``."""
+        ind = self.cat.indicators[code]
+        own = [tuple(fold(t).split()) for t in (ind.name.vi, *ind.aliases)]
+        own = [t for t in own if len(t) >= 3]
+        out = []
+        for other, o in self.cat.indicators.items():
+            if not _growth(o):
+                continue
+            names = [tuple(fold(t).split()) for t in (o.name.vi, *o.aliases)]
+            if any(_contains(n, t) for n in names for t in own):
+                out.append(other)
+        return tuple(out)
 
     @staticmethod
     def after_unit_list(para: _Para, phrase: NumberPhrase, si: int) -> list[_Match]:
@@ -1621,6 +1915,23 @@ class _Reader:
                 out.append(m)
             break  # only the first name after the list
         return out
+
+    def acronym_name(self, para: _Para, m: _Match, clause: tuple[int, int]) -> bool:
+        """An index's acronym ("DTI") names the figures after it, unless it only sets the scope of a component the
+        figure's clause names ("trụ cột Chính quyền số của DTI 2023", "Trong DTI 2024, … đạt 0,7631 ở chỉ số Hạ
+        tầng số")."""
+        if not _ACRONYM.fullmatch(para.line[m.start : m.end]):
+            return False
+        before = para.line[max(0, m.start - 8) : m.start]
+        if not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE):
+            return True
+        words = [t.fold for t in para.tokens if min(clause[0], m.start) <= t.start < clause[1]]
+        return not any(
+            _contains(words, form)
+            for _code, parent, forms in self.components
+            if parent in m.alias.codes
+            for form in forms
+        )
 
     def subset(self, para: _Para, m: _Match) -> bool:
         """A name after "top 10" or "nhóm 10" speaks of a subset, not of the whole."""
@@ -1651,11 +1962,25 @@ class _Reader:
                 gap_text[p.start - phrase.end : p.end - phrase.end] = " " * (p.end - p.start)
         if _PASSIVE_AFTER.match(line[m.end : m.end + 20]):
             return None  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
-        other = [t for t in between if t.skip is None and not any(u.start <= t.start < u.end for u in blocs)]
+        other = [
+            t
+            for t in between
+            if t.skip is None
+            and not any(u.start <= t.start < u.end for u in blocs)
+            and not (fig.shape == "score" and t.fold == "diem")  # "đạt 0,6342 điểm Chỉ số chuyển đổi số cấp bộ"
+        ]
         if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
             return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
+        if numbers_between and any(
+            clause[0] <= o.start
+            and o.end <= phrase.start
+            and not o.contained
+            and len(para.token_range(o.end, phrase.start)) <= 2
+            for o in para.matches[para.sentence_of(phrase.number_start)]
+        ):
+            return None  # "tỷ lệ X đạt 44,6% và 97% Y …": the figure has its name; the one after is the next's
         if (
             len(extras) == len(other)
             and len(extras) <= (4 if fig.shape == "rank" else 3)
@@ -1795,10 +2120,12 @@ class _Reader:
                 continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
-            predicate = bool(re.match(r"^\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
+            predicate = bool(re.match(r"^\s*,?\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
             adjacent = m.named is not None and not between.strip()  # "… và Bộ Ngoại giao 85,3%"
+            # "Ban Chỉ đạo yêu cầu các bộ, ngành phấn đấu … đạt 85%": the bloc that is to reach it
+            aiming = m.named is None and bool(re.match(r"^\s*(?:phấn đấu|phải|cần)\b", between))
             if (m.unit == self.cat.nation.code or bloc) and _RANK_SCOPE.search(
                 line[max(clause[0], m.start - 24) : m.start]
             ):
@@ -1806,7 +2133,16 @@ class _Reader:
                 # ranking's scope, not the figure's unit
                 continue
             ministry = m.named == "ministry" and self.ministry_is_subject(line, m, clause[0], phrase.start)
-            if m.unit == "VN" or bloc or locative or predicate or m.named == "province" or ministry or adjacent:
+            if (
+                m.unit == "VN"
+                or bloc
+                or locative
+                or predicate
+                or m.named == "province"
+                or ministry
+                or adjacent
+                or aiming
+            ):
                 best = m
         if best is not None:
             return [(best.unit, clue(best))]
@@ -1832,6 +2168,8 @@ class _Reader:
             if len(named) == 1:
                 m = next(iter(named.values()))
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
+            if not named and kind == "ministry" and self.doc_ministry is not None:
+                return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
         # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
@@ -1877,6 +2215,24 @@ class _Reader:
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
             or _RANKING.search(after)
         )
+
+    @staticmethod
+    def after_points(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """Whether a bare number is given as points: "với số điểm 90,6", "số điểm lần lượt là 89,7; 88,95 …"."""
+        lead = r"(?:số điểm|điểm số)\s*(?:lần lượt|tương ứng)?\s*(?:là|đạt|:)?\s*"
+        if re.search(lead + r"$", para.line[clause[0] : phrase.start], re.IGNORECASE):
+            return True
+        m = re.search(lead + r"(?=\d)", para.line[clause[0] : phrase.start], re.IGNORECASE)
+        return m is not None and phrase in _listed_figures(para, clause[0] + m.end(), clause[1], phrase.kind)
+
+    @staticmethod
+    def target_named(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """ "Năm 2025, mục tiêu tỷ lệ hồ sơ trực tuyến toàn trình toàn quốc là 80%": the figure closing a phrase
+        that opens with "mục tiêu" (not "vượt mục tiêu", "so với mục tiêu"), with no other figure between."""
+        m = _TARGET_NAMED.search(para.line, clause[0], phrase.start)
+        if m is None:
+            return False
+        return not any(m.start() <= p.start < phrase.start for p in para.numbers)
 
     def unknown_owner(self, para: _Para, phrase: NumberPhrase, si: int) -> bool:
         """A figure alone in parentheses after a capitalised word that is no known unit nor part of a name."""
@@ -2081,6 +2437,7 @@ def extract(
     reader.docx = fmt == "docx"
     lines = text.split("\n")
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
         feeds = line.count("\f")

@@ -346,8 +346,13 @@ def find_numbers(text: str) -> list[NumberPhrase]:
                 continue
         elif _BEFORE_DATE.search(low_before) and re.search(r"(?:tháng|quý|năm)\s*$", low_before):
             continue  # tháng 12, năm 2024 handled above
-        if b is None and _TIME_UNIT.match(text, end) and not _PERCENT.match(text, end):
-            continue  # 9 tháng, 01 ngày: a duration
+        if (
+            b is None
+            and _TIME_UNIT.match(text, end)
+            and not _PERCENT.match(text, end)
+            and not ("," in a and re.search(r"(?:là|đạt|:)\s*$", low_before))
+        ):
+            continue  # 9 tháng, 01 ngày: a duration ("số năm đi học … là 13,1 năm": a measure in years)
         try:
             n = parse_decimal(a)
             d = parse_decimal(b) if b is not None else None
