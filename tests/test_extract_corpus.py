@@ -17,7 +17,9 @@ CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # the first held-back set (0.923 and 0.717 when measured once, unseen), held.yaml the second (0.951 and 0.769), each
 # tuned on since (round 3: dev2 311/311 and 311/318, held 307/307 and 307/329)
 DEV_FLOORS = {"dev.yaml": (1.0, 1.0), "dev2.yaml": (0.99, 0.97), "held.yaml": (0.99, 0.93)}
-HELD_FLOORS: tuple[float, float] | None = (0.95, 0.76)  # the second held-back set, measured once (253/266, 253/329)
+# the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
+HELD = "held3.yaml"
+HELD_FLOORS: tuple[float, float] | None = (0.92, 0.68)
 
 
 def test_dev_corpus_is_big_enough() -> None:
@@ -35,10 +37,10 @@ def test_dev_floors(catalogue: Catalogue, name: str) -> None:
 
 
 def test_held_floors(catalogue: Catalogue) -> None:
-    path = CORPUS / "held.yaml"
+    path = CORPUS / HELD
     if not path.exists():
         pytest.skip(f"{path} is not there: the held-back set is written apart from the extractor")
     if HELD_FLOORS is None:
-        pytest.skip("HELD_FLOORS is not set yet: the lead engineer measures held.yaml, then sets the floors")
+        pytest.skip(f"HELD_FLOORS is not set yet: the lead engineer measures {HELD}, then sets the floors")
     s = score(load_corpus(path), catalogue)
     assert s.precision >= HELD_FLOORS[0] and s.recall >= HELD_FLOORS[1], (s.precision, s.recall)
