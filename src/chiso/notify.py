@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -46,7 +47,7 @@ from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceEr
 from chiso.i18n import LANGS, fmt_date, fmt_number, t
 from chiso.report.warnings_text import describe, kind_name, subject_label, unit_label
 from chiso.store import Store
-from chiso.store.notify import CHANNELS, REPORTS, Delivery, Subscription
+from chiso.store.notify import CHANNELS, REPORTS, Delivery, ReportFile, Subscription
 from chiso.store.notify import now as utc_now
 from chiso.watch import Approval, approval
 
@@ -56,6 +57,9 @@ CURSOR = "warnings"  # the dispatcher's place in the warning log
 MAX_URL, MAX_EMAIL, MAX_SECRET, MIN_SECRET = 500, 254, 200, 16
 EMAIL = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 MAX_ERROR = 500  # characters of an error kept on a delivery
+# a report's PDF travels in the webhook's body up to this size: base64 makes it 4/3 larger, so the body stays under
+# the 1 MB that common receivers accept by default (nginx's client_max_body_size); larger, the link and the hash only
+WEBHOOK_PDF_MAX = 700_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class NotifySettings:
     lease: float = 120.0  # how long a claimed delivery is another process's before it may be claimed again
     after_batch: bool = True  # deliver from the event writer's process, right after its checks
     report_day: int = 10  # days after a period ends: the set day of report subscriptions without a ``when``
+    base_url: str | None = None  # the web app's address, for the links in webhooks (none: links start with "/")
+    webhook_pdf_max: int = WEBHOOK_PDF_MAX  # bytes: a report's PDF up to this size travels in the webhook's body
 
     @classmethod
     def read(cls, settings: dict[str, Any], file: str = "chiso.toml") -> NotifySettings:
@@ -99,6 +105,8 @@ class NotifySettings:
             "lease": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 86400,
             "after_batch": lambda v: isinstance(v, bool),
             "report_day": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
+            "base_url": lambda v: isinstance(v, str) and len(v) <= 200 and url_problem(v) is None,
+            "webhook_pdf_max": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 20_000_000,
         }
         values: dict[str, Any] = {}
         for key, value in given.items():
@@ -141,8 +149,6 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
     if report is not None and unit in catalogue.units and catalogue.units[unit].type not in (
             UnitType.NATION, UnitType.PROVINCE, UnitType.CITY):
         bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
-    if report is not None and channel == "inapp":
-        bad("channel", "notify.bad.report_inapp", channel)
     if when is not None and report is None:
         bad("when", "notify.bad.when_not_report", when)
     elif report in REPORT_KINDS:
@@ -268,6 +274,7 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+
 # --- reports by subscription ---------------------------------------------------------------------------------------
 REPORT_KINDS = {"monthly": PeriodKind.MONTH, "quarterly": PeriodKind.QUARTER, "annual": PeriodKind.YEAR}
 MakeReport = Callable[[str, str, str], Path]  # (period, unit, lang) → the report's PDF
@@ -362,6 +369,31 @@ def approval_periods(report: str, since: date, today: date) -> list[Period]:
     return out[::-1]
 
 
+def report_link(did: int, base_url: str | None = None) -> str:
+    """Where a delivered report is read: the web app's page that serves the delivery's PDF to its subscriber (logged
+    in, the unit still in their scope)."""
+    return (base_url or "").rstrip("/") + f"/notifications/{did}/report"
+
+
+def report_text(catalogue: Catalogue, period: str, unit: str, lang: str, edition: int = 1) -> str:
+    """An in-app or webhook report notification's sentence (a corrected edition says so first)."""
+    text = t("notify.report.ready", lang, period=period, unit=unit_label(catalogue, unit, lang))
+    return text if edition == 1 else t("notify.report.corrected_body", lang, n=edition) + " " + text
+
+
+def report_payload(catalogue: Catalogue, d: Delivery, f: ReportFile, pdf: bytes | None, base_url: str | None,
+                   ) -> dict[str, Any]:
+    """A report webhook's body: the report, its link, its PDF's name, SHA-256 and size, and the PDF itself
+    (base64) when ``pdf`` is given (up to ``[notify] webhook_pdf_max``)."""
+    sub, (period, edition) = d.subscription, parse_report_item(d.item)
+    file: dict[str, Any] = {"name": f.name, "sha256": f.sha256, "size": f.size, "media_type": "application/pdf"}
+    if pdf is not None:
+        file["base64"] = base64.b64encode(pdf).decode("ascii")
+    return {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition,
+            "text": report_text(catalogue, period, sub.unit, sub.lang, edition),
+            "link": report_link(d.id, base_url), "pdf": file}
+
+
 def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
                    pdf: Path, edition: int = 1) -> EmailMessage:
     name = unit_label(catalogue, unit, lang)
@@ -385,7 +417,8 @@ class Dispatcher:
                  make_report: MakeReport | None = None) -> None:
         self.catalogue = catalogue
         self.make_report = make_report
-        self._reports: dict[tuple[str, str, str], Path] = {}  # made in this run: one per (period, unit, language)
+        # made in this run: one per (period, unit, language)
+        self._reports: dict[tuple[str, str, str], tuple[Path, ReportFile]] = {}
         self.store = store
         self.settings = settings
         self._wake = threading.Event()
@@ -480,7 +513,7 @@ class Dispatcher:
                 counts["skipped"] += 1
                 continue
             try:
-                self._send(cat, d, w)
+                file = self._send(cat, d, w)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
                 retry = self.settings.retry
@@ -494,22 +527,23 @@ class Dispatcher:
                     log.warning("delivery %s (%s) failed after %s attempts: %s", d.id, d.subscription.channel,
                                 d.attempts, error)
             else:
-                book.finish(d.id, "sent")
+                book.finish(d.id, "sent", file=file)
                 counts["sent"] += 1
         return counts
 
-    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> None:
+    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> ReportFile | None:
+        """Send one delivery; a report's returns the file it carried (kept on the row: the in-app link, the hash)."""
         sub = d.subscription
-        if sub.channel == "inapp":
-            return  # the row is the notification (GET /api/v1/notifications)
         if w is None:
-            self._send_report(cat, d)
-            return
+            return self._send_report(cat, d)
+        if sub.channel == "inapp":
+            return None  # the row is the notification (GET /api/v1/notifications)
         if sub.channel == "email":
             st = self.settings
             self._mail(email_message(cat, w.finding, sub.lang, st.smtp_from, sub.target or ""))
-            return
+            return None
         self._post(sub, d, json.dumps(payload(cat, d.item, w, sub.lang), ensure_ascii=False).encode())
+        return None
 
     def _mail(self, msg: EmailMessage) -> None:
         st = self.settings
@@ -530,19 +564,36 @@ class Dispatcher:
                 smtp.login(st.smtp_user, os.environ.get("CHISO_SMTP_PASSWORD", ""))
             smtp.send_message(msg)
 
-    def _send_report(self, cat: Catalogue, d: Delivery) -> None:
+    def _send_report(self, cat: Catalogue, d: Delivery) -> ReportFile:
         sub, (period, edition) = d.subscription, parse_report_item(d.item)
+        path, f = self._report(period, sub.unit, sub.lang)
         if sub.channel == "webhook":
-            body = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition}
+            small = f.size <= self.settings.webhook_pdf_max
+            body = report_payload(cat, d, f, path.read_bytes() if small else None, self.settings.base_url)
             self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
-            return
-        if self.make_report is None:
-            raise WorkspaceError("this dispatcher cannot write reports")
-        key = (period, sub.unit, sub.lang)
+        elif sub.channel == "email":
+            self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
+                                      path, edition))
+        return f  # in-app: the row, with its file, is the notification
+
+    def _report(self, period: str, unit: str, lang: str) -> tuple[Path, ReportFile]:
+        """The report's PDF for this run, copied under a name of its own content (``<id>-<lang>-<sha256[:16]>.pdf``)
+        beside the written one: the written name is the same for every language and edition, so a later report
+        would replace it under an earlier delivery's link and hash."""
+        key = (period, unit, lang)
         if key not in self._reports:
-            self._reports[key] = self.make_report(period, sub.unit, sub.lang)
-        self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
-                                  self._reports[key], edition))
+            if self.make_report is None:
+                raise WorkspaceError("this dispatcher cannot write reports")
+            written = self.make_report(period, unit, lang)
+            data = written.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            path = written.with_name(f"{written.stem}-{lang}-{sha[:16]}.pdf")
+            if not path.exists():
+                tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)  # whole or not there: a link never serves half a file
+            self._reports[key] = (path, ReportFile(path.name, sha, len(data)))
+        return self._reports[key]
 
     def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
         url = sub.target or ""

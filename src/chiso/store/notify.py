@@ -65,6 +65,16 @@ class Delivery:
     created_at: datetime
     sent_at: datetime | None
     read_at: datetime | None
+    file: ReportFile | None = None  # a report's PDF as sent
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A report's PDF as delivered: its name in ``reports/delivered`` (written once, never over), SHA-256, size."""
+
+    name: str
+    sha256: str
+    size: int
 
 
 def _sub(r: Any) -> Subscription:
@@ -192,11 +202,15 @@ class NotifyBook:
                 mine.append(did)
         return self.deliveries(ids=mine)
 
-    def finish(self, did: int, state: str, *, error: str | None = None, retry_at: datetime | None = None) -> None:
-        """``sent``, ``failed``, ``skipped``; or back to ``pending`` at ``retry_at``."""
+    def finish(self, did: int, state: str, *, error: str | None = None, retry_at: datetime | None = None,
+               file: ReportFile | None = None) -> None:
+        """``sent`` (with the report's file it carried, if any), ``failed``, ``skipped``; or back to ``pending`` at
+        ``retry_at``."""
         values: dict[str, Any] = {"state": state, "claimed_until": None, "last_error": error}
         if state == "sent":
             values["sent_at"] = now()
+        if file is not None:
+            values.update(file=file.name, file_sha256=file.sha256, file_size=file.size)
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         with self.engine.begin() as conn:
@@ -210,6 +224,7 @@ class NotifyBook:
 
     def deliveries(self, *, ids: list[int] | None = None, user_id: int | None = None, channel: str | None = None,
                    states: Iterable[str] | None = None, limit: int = 1000) -> list[Delivery]:
+        """Deliveries, the newest first, with their subscriptions (``user_id``: that user's only)."""
         d, c = s.delivery.c, s.subscription.c
         q = select(s.delivery, *[col.label(f"s_{col.name}") for col in s.subscription.c]).join(
             s.subscription, c.id == d.subscription)
@@ -225,6 +240,7 @@ class NotifyBook:
         with self.engine.connect() as conn:
             for r in conn.execute(q.order_by(d.id.desc()).limit(limit)).mappings():
                 sub = _sub({k[2:]: v for k, v in r.items() if k.startswith("s_")})
+                f = ReportFile(r["file"], r["file_sha256"], int(r["file_size"] or 0)) if r["file"] else None
                 out.append(Delivery(int(r["id"]), sub, r["item"], r["warning"], r["state"], int(r["attempts"]),
-                                    r["last_error"], r["created_at"], r["sent_at"], r["read_at"]))
+                                    r["last_error"], r["created_at"], r["sent_at"], r["read_at"], f))
         return out

@@ -326,6 +326,10 @@ delivery = Table(
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
     Column("read_at", DateTime),  # an in-app notification the user has read
+    # a report's PDF as sent (0013): its name in reports/delivered (never overwritten), SHA-256 and size
+    Column("file", String(200)),
+    Column("file_sha256", String(64)),
+    Column("file_size", BigInteger),
     UniqueConstraint("subscription", "item", name="uq_delivery_item"),
     Index("ix_delivery_due", "state", "next_attempt_at"),
 )

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chiso import app as core
-from chiso.catalogue.warnings import KINDS
+from chiso.catalogue.warnings import KINDS, WarningRecord
 from chiso.errors import ChisoError
 from chiso.i18n import t
-from chiso.notify import MAX_EMAIL, MAX_SECRET, MAX_URL, when_label
+from chiso.notify import MAX_EMAIL, MAX_SECRET, MAX_URL, parse_report_item, report_link, report_text, when_label
 from chiso.report.warnings_text import describe, kind_name, unit_label
-from chiso.store.notify import CHANNELS, REPORTS, Subscription
+from chiso.store.notify import CHANNELS, REPORTS, Delivery, Subscription
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import page_errors, responses
@@ -27,6 +27,7 @@ from chiso.web.templating import lang_of, render
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
 SubId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the subscription's number")]
+NoteId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the notification's (delivery's) number")]
 
 
 class NewSubscription(BaseModel):
@@ -72,17 +73,29 @@ def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
     """The logged-in user's in-app notifications, the newest first (warnings still in their scope)."""
     lang = lang_of(request)
     rows = core.notifications(ws, user, limit)
-    return {"count": len(rows), "notifications": [
-        {"id": d.id, "at": (d.sent_at or d.created_at).isoformat(), "subscription": d.subscription.id,
-         "warning": w.id, "kind": w.finding.kind, "unit": w.finding.unit,
-         "text": describe(ws.catalogue, w.finding, lang)} for d, w in rows]}
+    return {"count": len(rows), "notifications": [_note(ws, d, w, lang) for d, w in rows]}
+
+
+def _note(ws: core.Workspace, d: Delivery, w: WarningRecord | None, lang: str) -> dict[str, Any]:
+    """One in-app notification: a warning (its id, kind, unit), or a report (its period, edition, link and PDF)."""
+    at = (d.sent_at or d.created_at).isoformat()
+    if w is not None:
+        return {"id": d.id, "at": at, "subscription": d.subscription.id, "item": d.item, "warning": w.id,
+                "kind": w.finding.kind, "unit": w.finding.unit, "text": describe(ws.catalogue, w.finding, lang)}
+    period, edition = parse_report_item(d.item)
+    f = d.file
+    return {"id": d.id, "at": at, "subscription": d.subscription.id, "item": d.item, "warning": None,
+            "kind": "report", "unit": d.subscription.unit,
+            "text": report_text(ws.catalogue, period, d.subscription.unit, lang, edition),
+            "report": {"kind": d.subscription.report, "period": period, "edition": edition,
+                       "link": report_link(d.id), "sha256": f.sha256 if f else None, "size": f.size if f else None}}
 
 
 # the page ------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SubscriptionsContext(Context):
     subs: list[tuple[Subscription, str, str, str, str]]  # and the unit's name, the channel's, a report's when and name
-    notes: list[tuple[str, str]]  # (when, the warning's sentence)
+    notes: list[tuple[str, str, str]]  # (when, the warning's or report's sentence, a report's link or "")
     kinds: list[tuple[str, str]]
     channels: list[tuple[str, str]]
     reports: list[tuple[str, str]]
@@ -97,8 +110,8 @@ def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = N
     subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang),
              when_label(s, day, lang), t(f"page.subscriptions.report.{s.report}", lang) if s.report else "")
             for s in core.subscriptions(ws, user)]
-    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w.finding, lang))
-             for d, w in core.notifications(ws, user, 50)]
+    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), n["text"], n.get("report", {}).get("link", ""))
+             for d, w in core.notifications(ws, user, 50) for n in [_note(ws, d, w, lang)]]
     ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
                                [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS],
                                [(r, t(f"page.subscriptions.report.{r}", lang)) for r in REPORTS], user.unit, error)
@@ -138,6 +151,16 @@ def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
                    when=when.strip() or None, channel=channel, target=target.strip() or None, secret=secret or None,
                    lang=lang_of(request))
     return RedirectResponse("/subscriptions", status_code=303)
+
+
+@pages_router.get("/notifications/{did}/report")
+def notification_report(ws: WorkspaceDep, user: RequiredUser, did: NoteId) -> Response:
+    """The PDF a report notification of the user's carried (in-app, or a webhook's or mail's link), while the unit
+    is in their scope; 404 for anyone else's."""
+    path = core.delivered_report(ws, user, did)
+    resp = FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="inline")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @pages_router.post("/subscriptions/{sid}/delete")
