@@ -28,6 +28,7 @@ import re
 import secrets
 import smtplib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -201,14 +202,25 @@ def url_problem(url: str) -> str | None:
 
 
 def reachable(url: str, allow: tuple[str, ...]) -> str | None:
-    """Why a webhook may not be called now (None: it may). With ``webhook_allow``, only its hosts or networks;
-    without, only public addresses: loopback, private, link-local (cloud metadata) and reserved ones are internal
-    services an attacker would aim a webhook at (SSRF)."""
+    """Why a webhook may not be called now (None: it may); see ``resolve``."""
+    return resolve(url, allow)[1]
+
+
+def resolve(url: str, allow: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The address to call a webhook at, and why not (one of the two is None). The host is resolved **once**: the
+    address returned is the one checked, and the caller connects to it (``_post``), so a second resolution cannot
+    point elsewhere (DNS rebinding). With ``webhook_allow``, only its hosts or networks; without, only public
+    addresses: loopback, private, link-local (cloud metadata) and reserved ones are internal services an attacker
+    would aim a webhook at (SSRF). Every address of the answer must pass, not just the one used."""
     host = urlsplit(url).hostname or ""
     try:
-        addrs = {ipaddress.ip_address(a[4][0]) for a in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        answer = [a[4][0] for a in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+        addrs = [ipaddress.ip_address(str(a).split("%", 1)[0]) for a in answer]
     except (OSError, ValueError) as exc:
-        return f"cannot resolve {host}: {exc}"
+        return None, f"cannot resolve {host}: {exc}"
+    if not addrs:
+        return None, f"cannot resolve {host}: no address"
+    first = str(addrs[0])
     if allow:
         nets = []
         for a in allow:
@@ -216,14 +228,38 @@ def reachable(url: str, allow: tuple[str, ...]) -> str | None:
                 nets.append(ipaddress.ip_network(a, strict=False))
             except ValueError:
                 if a.lower() == host.lower():
-                    return None
+                    return first, None
         if all(any(ip in n for n in nets) for ip in addrs):
-            return None
-        return f"{host} is not in [notify] webhook_allow"
+            return first, None
+        return None, f"{host} is not in [notify] webhook_allow"
     for ip in addrs:
         if not ip.is_global:
-            return f"{host} resolves to a non-public address ({ip}); list it in [notify] webhook_allow"
-    return None
+            return None, f"{host} resolves to a non-public address ({ip}); list it in [notify] webhook_allow"
+    return first, None
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to the address checked by ``resolve``, not the name resolved again; the Host header stays the name."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to the address checked by ``resolve``: SNI and the certificate's check are the name's."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float,
+                 context: ssl.SSLContext | None) -> None:
+        super().__init__(host, port, timeout=timeout, context=context or ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 # --- matching -----------------------------------------------------------------------------------------------------
@@ -270,9 +306,15 @@ def email_message(catalogue: Catalogue, f: Finding, lang: str, sender: str, to: 
 
 
 def sign(secret: str, body: bytes) -> str:
-    """The ``X-Chiso-Signature`` header's value: ``sha256=`` and the HMAC-SHA256 of the body, in hex."""
+    """The ``X-Chiso-Signature`` header's value: ``sha256=`` and the HMAC-SHA256 of the body, in hex (kept for the
+    receivers written before ``sign_timed``: it does not cover the timestamp)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
+
+def sign_timed(secret: str, stamp: str, body: bytes) -> str:
+    """The ``X-Chiso-Signature-V2`` header's value: ``sha256=`` and the HMAC-SHA256 of ``<X-Chiso-Timestamp>.`` and
+    the body: a receiver that checks it and rejects a timestamp older than 5 minutes refuses a replayed request."""
+    return "sha256=" + hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 # --- reports by subscription ---------------------------------------------------------------------------------------
@@ -425,6 +467,7 @@ class Dispatcher:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one run at a time in this process (others are kept apart by the store)
+        self.tls: ssl.SSLContext | None = None  # webhooks' TLS; None: the system's trusted CAs (tests set their own)
 
     # fan-out: warnings → deliveries ------------------------------------------------------------------------------
     def fan_out(self) -> int:
@@ -597,17 +640,22 @@ class Dispatcher:
 
     def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
         url = sub.target or ""
-        why = url_problem(url) or reachable(url, self.settings.webhook_allow)
-        if why is not None:
+        why = url_problem(url)
+        address, why = (None, why) if why else resolve(url, self.settings.webhook_allow)
+        if address is None:
             raise PermissionDenied(f"webhook refused: {why}")
         parts = urlsplit(url)
-        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(parts.hostname or "", parts.port, timeout=self.settings.timeout)
+        host, timeout = parts.hostname or "", self.settings.timeout
+        conn: http.client.HTTPConnection = (
+            _PinnedHTTPS(host, parts.port, address, timeout, self.tls) if parts.scheme == "https"
+            else _PinnedHTTP(host, parts.port, address, timeout))
+        stamp = str(int(time.time()))
+        secret = sub.secret or ""
         try:  # http.client follows no redirect: a 3xx is not a success, and cannot lead the request elsewhere
             conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body, headers={
                 "Content-Type": "application/json; charset=utf-8", "User-Agent": "chiso-notify",
-                "X-Chiso-Signature": sign(sub.secret or "", body), "X-Chiso-Timestamp": str(int(time.time())),
-                "X-Chiso-Delivery": str(d.id)})
+                "X-Chiso-Signature": sign(secret, body), "X-Chiso-Timestamp": stamp,
+                "X-Chiso-Signature-V2": sign_timed(secret, stamp, body), "X-Chiso-Delivery": str(d.id)})
             res = conn.getresponse()
             res.read(10_000)
             if not 200 <= res.status < 300:
