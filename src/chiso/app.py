@@ -890,17 +890,31 @@ def unsubscribe(ws: Workspace, user: auth.User | None, sid: int) -> None:
 
 
 def notifications(ws: Workspace, user: auth.User, limit: int = 100) -> list[tuple[Delivery, WarningRecord | None]]:
-    """A user's in-app notifications, the newest first: warnings (with their record) and reports (None; the PDF by
-    ``delivered_report``), those still in their scope."""
+    """A user's in-app notifications, the newest first: warnings (with their record), reports (None; the PDF by
+    ``delivered_report``) and digests (None; their warnings by ``digest_warnings``), those still in their scope."""
     out: list[tuple[Delivery, WarningRecord | None]] = []
     for d in ws.store.notify.deliveries(user_id=user.id, channel="inapp", states=["sent"], limit=min(limit, 1000)):
         if d.item.startswith("report:"):
             if d.file is not None and auth.can_read_unpublished(ws.catalogue, user, d.subscription.unit):
                 out.append((d, None))
             continue
+        if d.item.startswith("digest:"):  # its warnings: ``digest_warnings``
+            if auth.can_read_unpublished(ws.catalogue, user, d.subscription.unit):
+                out.append((d, None))
+            continue
         w = ws.store.warnings.get(d.warning) if d.warning is not None else None
         if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.finding.unit):
             out.append((d, w))
+    return out
+
+
+def digest_warnings(ws: Workspace, user: auth.User, digests: Sequence[Delivery]) -> dict[int, list[WarningRecord]]:
+    """Per digest notification of ``user``'s, the warnings it carried that are still in their scope."""
+    mine = [d.id for d in digests if d.subscription.user_id == user.id]
+    out: dict[int, list[WarningRecord]] = {}
+    for did, wids in ws.store.notify.in_digest(mine).items():
+        found = (ws.store.warnings.get(wid) for wid in wids)
+        out[did] = [w for w in found if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.finding.unit)]
     return out
 
 

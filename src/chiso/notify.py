@@ -48,7 +48,7 @@ from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceEr
 from chiso.i18n import LANGS, fmt_date, fmt_number, t
 from chiso.report.warnings_text import describe, kind_name, subject_label, unit_label
 from chiso.store import Store
-from chiso.store.notify import CHANNELS, REPORTS, Delivery, ReportFile, Subscription
+from chiso.store.notify import CHANNELS, DIGESTS, REPORTS, Delivery, ReportFile, Subscription
 from chiso.store.notify import now as utc_now
 from chiso.watch import Approval, approval
 
@@ -123,8 +123,9 @@ class NotifySettings:
 # --- what a user may subscribe to ---------------------------------------------------------------------------------
 def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, below: bool = True,
                        indicator: str | None = None, kind: str | None = None, report: str | None = None,
-                       when: str | None = None, channel: str, target: str | None = None, secret: str | None = None,
-                       lang: str = "vi", report_day: int = 10) -> dict[str, Any]:
+                       when: str | None = None, digest: str | None = None, channel: str,
+                       target: str | None = None, secret: str | None = None, lang: str = "vi",
+                       report_day: int = 10) -> dict[str, Any]:
     """The subscription's fields, checked: a unit the user may read (their role and scope), a known indicator and
     warning kind, a report's ``when`` (``When.parse``; a new report subscription's default: on approval, or on
     ``report_day`` for a kind of report no data set is reported for), a bounded address (an e-mail, an http(s) URL
@@ -150,6 +151,10 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
     if report is not None and unit in catalogue.units and catalogue.units[unit].type not in (
             UnitType.NATION, UnitType.PROVINCE, UnitType.CITY):
         bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
+    if digest is not None and digest not in DIGESTS:
+        bad("digest", "notify.bad.digest", digest, known=", ".join(DIGESTS))
+    elif digest is not None and report is not None:
+        bad("digest", "notify.bad.digest_report", digest)  # a report is one message already
     if when is not None and report is None:
         bad("when", "notify.bad.when_not_report", when)
     elif report in REPORT_KINDS:
@@ -181,7 +186,7 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
     if problems:
         raise ValidationError(problems)
     return {"unit": unit, "below": bool(below), "indicator": indicator, "kind": kind, "report": report,
-            "when": when, "channel": channel, "target": target, "secret": secret, "lang": lang}
+            "when": when, "digest": digest, "channel": channel, "target": target, "secret": secret, "lang": lang}
 
 
 def url_problem(url: str) -> str | None:
@@ -453,6 +458,57 @@ def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, send
     return msg
 
 
+# --- digests ------------------------------------------------------------------------------------------------------
+LOCAL = timedelta(hours=7)  # Vietnam's time (no daylight saving): a daily digest closes at midnight there
+
+
+class EmptyDigest(Exception):
+    """A digest with no warning left to tell (all out of the user's scope now)."""
+
+
+def last_window(kind: str, at: datetime) -> tuple[str, datetime]:
+    """The last closed window of a digest at ``at`` (UTC, naive): its label in Vietnam's time (``2026-12-07T08``
+    hourly, ``2026-12-07`` daily) and its end (UTC)."""
+    local = at + LOCAL
+    if kind == "hourly":
+        start = local.replace(minute=0, second=0, microsecond=0)
+        return (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H"), start - LOCAL
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (start - timedelta(days=1)).strftime("%Y-%m-%d"), start - LOCAL
+
+
+def digest_end(item: str) -> datetime:
+    """The end (UTC) of a digest item's window: ``digest:<label>``."""
+    label = item.removeprefix("digest:")
+    if "T" in label:
+        return datetime.strptime(label, "%Y-%m-%dT%H") + timedelta(hours=1) - LOCAL
+    return datetime.strptime(label, "%Y-%m-%d") + timedelta(days=1) - LOCAL
+
+
+def digest_text(catalogue: Catalogue, sub: Subscription, n: int) -> str:
+    unit = unit_label(catalogue, sub.unit, sub.lang)
+    if sub.digest == "hourly":
+        return t("notify.digest.hourly", sub.lang, n=n, unit=unit)
+    return t("notify.digest.daily", sub.lang, n=n, unit=unit)
+
+
+def digest_message(catalogue: Catalogue, sub: Subscription, ws: list[WarningRecord], sender: str) -> EmailMessage:
+    """Many warnings in one mail: a line (a list item) for each, with its unit and kind."""
+    lang = sub.lang
+    msg = EmailMessage()
+    msg["Subject"] = t("notify.digest.subject", lang, n=len(ws), unit=unit_label(catalogue, sub.unit, lang))
+    msg["From"], msg["To"] = sender, sub.target or ""
+    intro = digest_text(catalogue, sub, len(ws))
+    lines = [f"{unit_label(catalogue, w.finding.unit, lang)} — {kind_name(w.finding.kind, lang)}: "
+             f"{describe(catalogue, w.finding, lang)}" for w in ws]
+    msg.set_content(intro + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n\n" + t("notify.mail.footer", lang))
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(intro)}</p><ul>{items}</ul>"
+                        f"<p><small>{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>",
+                        subtype="html")
+    return msg
+
+
 # --- the dispatcher -----------------------------------------------------------------------------------------------
 class Dispatcher:
     def __init__(self, catalogue: Callable[[], Catalogue], store: Store, settings: NotifySettings,
@@ -487,7 +543,7 @@ class Dispatcher:
             items = [(sub.id, f"warning:{lid}", w.id) for lid, w in raised for sub in subs
                      if matches(cat, sub, w.finding) and allowed(cat, users.get(sub.user_id), w.finding.unit)]
             after = raised[-1][0]
-            made += book.enqueue(items, cursor=CURSOR, position=after)
+            made += book.enqueue(items, cursor=CURSOR, position=after, held={sub.id for sub in subs if sub.digest})
 
     def schedule_reports(self, today: date | None = None) -> int:
         """Deliveries of the reports due to the report subscriptions (``When``), keyed by (subscription,
@@ -550,13 +606,20 @@ class Dispatcher:
             w = self.store.warnings.get(d.warning) if d.warning is not None else None
             user = self._users({d.subscription.user_id}).get(d.subscription.user_id)
             unit = w.finding.unit if w is not None else d.subscription.unit
-            if (w is None and not d.item.startswith("report:")) or not allowed(cat, user, unit):
+            if (w is None and not d.item.startswith(("report:", "digest:"))) or not allowed(cat, user, unit):
                 # the scope shrank, the user left, the warning went
+                if d.item.startswith("digest:"):  # its warnings go with it: not offered to the next digest
+                    book.gather(d.subscription.id, d.id, digest_end(d.item))
+                    book.digested(d.id, "skipped")
                 book.finish(d.id, "skipped", error="out of the user's scope, or no longer there")
                 counts["skipped"] += 1
                 continue
             try:
                 file = self._send(cat, d, w)
+            except EmptyDigest:  # every warning it gathered left the user's scope
+                book.finish(d.id, "skipped", error="no warning in the user's scope")
+                counts["skipped"] += 1
+                continue
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
                 retry = self.settings.retry
@@ -577,6 +640,9 @@ class Dispatcher:
     def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> ReportFile | None:
         """Send one delivery; a report's returns the file it carried (kept on the row: the in-app link, the hash)."""
         sub = d.subscription
+        if d.item.startswith("digest:"):
+            self._send_digest(cat, d)
+            return None
         if w is None:
             return self._send_report(cat, d)
         if sub.channel == "inapp":
@@ -606,6 +672,41 @@ class Dispatcher:
             if st.smtp_user:
                 smtp.login(st.smtp_user, os.environ.get("CHISO_SMTP_PASSWORD", ""))
             smtp.send_message(msg)
+
+    def _send_digest(self, cat: Catalogue, d: Delivery) -> None:
+        """The warnings held for the subscription since its last digest (``gather``), in one message; those out of
+        the user's scope now are left out (none left: ``EmptyDigest``, the row skipped)."""
+        sub = d.subscription
+        rows = self.store.notify.gather(sub.id, d.id, digest_end(d.item))
+        user = self._users({sub.user_id}).get(sub.user_id)
+        ws = [w for w in (self.store.warnings.get(wid) for _, wid in rows if wid is not None)
+              if w is not None and allowed(cat, user, w.finding.unit)]
+        if not ws:
+            self.store.notify.digested(d.id, "skipped")
+            raise EmptyDigest(d.item)
+        if sub.channel == "email":
+            self._mail(digest_message(cat, sub, ws, self.settings.smtp_from))
+        elif sub.channel == "webhook":
+            body = {"item": d.item, "digest": sub.digest, "until": digest_end(d.item).isoformat() + "Z",
+                    "count": len(ws), "text": digest_text(cat, sub, len(ws)),
+                    "warnings": [payload(cat, f"warning:{w.id}", w, sub.lang)["warning"] | {
+                        "text": describe(cat, w.finding, sub.lang)} for w in ws]}
+            self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
+        self.store.notify.digested(d.id)  # in-app: the row is the notification, its warnings those it gathered
+
+    def schedule_digests(self, at: datetime | None = None) -> int:
+        """A digest delivery, ``digest:<window>``, for each digest subscription holding warnings made before the end
+        of the last window that closed (Vietnam's hours and days): two schedulers make it once (the unique item);
+        one back from downtime makes one digest of everything held since the last (``gather`` takes every held
+        warning made before the window's end, a late one too)."""
+        at = at or utc_now()
+        subs = [sub for sub in self.store.notify.subscriptions(reports=False) if sub.digest in DIGESTS]
+        items: list[tuple[int, str, int | None]] = []
+        for kind in DIGESTS:
+            label, end = last_window(kind, at)
+            held = self.store.notify.held_before((sub.id for sub in subs if sub.digest == kind), end)
+            items += [(sid, f"digest:{label}", None) for sid in sorted(held)]
+        return self.store.notify.add(items)
 
     def _send_report(self, cat: Catalogue, d: Delivery) -> ReportFile:
         sub, (period, edition) = d.subscription, parse_report_item(d.item)
@@ -663,10 +764,11 @@ class Dispatcher:
         finally:
             conn.close()
 
-    def run_once(self, today: date | None = None) -> dict[str, int]:
+    def run_once(self, today: date | None = None, at: datetime | None = None) -> dict[str, int]:
+        """Fan out, schedule reports (as of ``today``) and digests (as of ``at``, UTC), send what is due."""
         with self._lock:
             self._reports.clear()
-            made = self.fan_out() + self.schedule_reports(today)
+            made = self.fan_out() + self.schedule_reports(today) + self.schedule_digests(at)
             return {"new": made, **self.deliver_due()}
 
     # in the background --------------------------------------------------------------------------------------------
