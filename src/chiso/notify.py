@@ -8,6 +8,10 @@
 - ``Dispatcher.schedule_reports``: a report subscription's report of each period, when its data is approved for
   the unit's part (``watch.approval``) or on a set day (``When``): one delivery per (subscription, period), and one
   corrected edition per later approval that completes the period again.
+- ``Dispatcher.schedule_digests``: a digest subscription's warnings are held, and gathered into one delivery per
+  closed hour or day (``digest:<window>``), once whichever dispatcher makes it.
+- Webhooks: the host resolved once and the connection made to the address checked (``resolve``: SSRF and DNS
+  rebinding), signed over the timestamp and the body (``sign_timed``).
 - ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised
   warnings) and at least every ``poll`` seconds (retries, warnings raised by another process). The event writer
   only sets an event: a slow SMTP server or webhook never holds up the ingest.

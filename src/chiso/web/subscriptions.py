@@ -83,7 +83,7 @@ def remove_subscription(ws: WorkspaceDep, user: RequiredUser, sid: SubId) -> Non
 def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """The logged-in user's in-app notifications, the newest first (warnings still in their scope)."""
-    return {"count": 0, "notifications": []} | _notes(ws, user, limit, lang_of(request))
+    return _notes(ws, user, limit, lang_of(request))
 
 
 def _notes(ws: core.Workspace, user: Any, limit: int, lang: str) -> dict[str, Any]:
