@@ -10,6 +10,7 @@ import csv
 import io
 import logging
 import os
+import re
 import time
 import tomllib
 from collections.abc import Callable, Collection, Sequence
@@ -36,6 +37,7 @@ from chiso.errors import (
     PermissionDenied,
     Problem,
     UnknownNameError,
+    UnknownNotificationError,
     UnknownSubscriptionError,
     UnknownUnitError,
     UnknownWarningError,
@@ -294,7 +296,7 @@ class Workspace:
         reports people wrote, never over them."""
         nation = self.catalogue.nation.code
         written = write_report(self, period, formats=("pdf",), lang=lang, unit=None if unit == nation else unit,
-                               out=self.root / REPORTS / "delivered", actor="chiso-notify")
+                               out=self.root / REPORTS / DELIVERED, actor="chiso-notify")
         return written.files["pdf"]
 
     def notify_now(self) -> None:
@@ -887,11 +889,47 @@ def unsubscribe(ws: Workspace, user: auth.User | None, sid: int) -> None:
         raise UnknownSubscriptionError(str(sid))
 
 
-def notifications(ws: Workspace, user: auth.User, limit: int = 100) -> list[tuple[Delivery, WarningRecord]]:
-    """A user's in-app notifications, the newest first, with their warnings (those still in their scope)."""
-    out = []
+def notifications(ws: Workspace, user: auth.User, limit: int = 100) -> list[tuple[Delivery, WarningRecord | None]]:
+    """A user's in-app notifications, the newest first: warnings (with their record), reports (None; the PDF by
+    ``delivered_report``) and digests (None; their warnings by ``digest_warnings``), those still in their scope."""
+    out: list[tuple[Delivery, WarningRecord | None]] = []
     for d in ws.store.notify.deliveries(user_id=user.id, channel="inapp", states=["sent"], limit=min(limit, 1000)):
+        if d.item.startswith("report:"):
+            if d.file is not None and auth.can_read_unpublished(ws.catalogue, user, d.subscription.unit):
+                out.append((d, None))
+            continue
+        if d.item.startswith("digest:"):  # its warnings: ``digest_warnings``
+            if auth.can_read_unpublished(ws.catalogue, user, d.subscription.unit):
+                out.append((d, None))
+            continue
         w = ws.store.warnings.get(d.warning) if d.warning is not None else None
         if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.finding.unit):
             out.append((d, w))
     return out
+
+
+def digest_warnings(ws: Workspace, user: auth.User, digests: Sequence[Delivery]) -> dict[int, list[WarningRecord]]:
+    """Per digest notification of ``user``'s, the warnings it carried that are still in their scope."""
+    mine = [d.id for d in digests if d.subscription.user_id == user.id]
+    out: dict[int, list[WarningRecord]] = {}
+    for did, wids in ws.store.notify.in_digest(mine).items():
+        found = (ws.store.warnings.get(wid) for wid in wids)
+        out[did] = [w for w in found if w is not None and auth.can_read_unpublished(ws.catalogue, user, w.finding.unit)]
+    return out
+
+
+DELIVERED = "delivered"  # reports/delivered: the reports written for subscribers
+SAFE_FILE = re.compile(r"[\w.-]{1,200}")
+
+
+def delivered_report(ws: Workspace, user: auth.User, did: int) -> Path:
+    """The PDF a report delivery of ``user``'s carried (any channel: a webhook's or a mail's link too), while its
+    unit is in their scope; anything else, someone else's included, is the same UnknownNotificationError."""
+    rows = ws.store.notify.deliveries(ids=[did], user_id=user.id, states=["sent"]) if 0 < did < 2**63 else []
+    d = rows[0] if rows else None
+    if d is not None and d.file is not None and SAFE_FILE.fullmatch(d.file.name) and not d.file.name.startswith(".") \
+            and auth.can_read_unpublished(ws.catalogue, user, d.subscription.unit):
+        path = ws.root / REPORTS / DELIVERED / d.file.name
+        if path.is_file():
+            return path
+    raise UnknownNotificationError(str(did))

@@ -9,7 +9,8 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 │   ├── UnknownStructureError  a unit structure other than 2024, 2025 or a date
 │   ├── UnknownIndexError      a composite index code (qd766, dti_province, egdi…)
 │   ├── UnknownWarningError    a warning's number that is not one (``chiso warnings seen 99``)
-│   └── UnknownSubscriptionError  a subscription's number that is not one (or not the user's)
+│   ├── UnknownSubscriptionError  a subscription's number that is not one (or not the user's)
+│   └── UnknownNotificationError  a notification's number that is not one of the user's (or has no report)
 ├── ValidationError            input values broke a rule; carries every ``Problem`` (row, field, reason)
 ├── NumberError                a typed number is not one, or reads two ways (1.234); also a ValueError
 ├── ImportFileError            an import file could not be read at all (format, columns)
@@ -104,6 +105,10 @@ class UnknownWarningError(UnknownNameError):
 
 class UnknownSubscriptionError(UnknownNameError):
     kind, msg_id = "subscription", "unknown.subscription"
+
+
+class UnknownNotificationError(UnknownNameError):
+    kind, msg_id = "notification", "unknown.notification"
 
 
 class IndexScoreError(ChisoError):

@@ -8,6 +8,10 @@
 - ``Dispatcher.schedule_reports``: a report subscription's report of each period, when its data is approved for
   the unit's part (``watch.approval``) or on a set day (``When``): one delivery per (subscription, period), and one
   corrected edition per later approval that completes the period again.
+- ``Dispatcher.schedule_digests``: a digest subscription's warnings are held, and gathered into one delivery per
+  closed hour or day (``digest:<window>``), once whichever dispatcher makes it.
+- Webhooks: the host resolved once and the connection made to the address checked (``resolve``: SSRF and DNS
+  rebinding), signed over the timestamp and the body (``sign_timed``).
 - ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised
   warnings) and at least every ``poll`` seconds (retries, warnings raised by another process). The event writer
   only sets an event: a slow SMTP server or webhook never holds up the ingest.
@@ -15,6 +19,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -27,6 +32,7 @@ import re
 import secrets
 import smtplib
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -46,7 +52,7 @@ from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceEr
 from chiso.i18n import LANGS, fmt_date, fmt_number, t
 from chiso.report.warnings_text import describe, kind_name, subject_label, unit_label
 from chiso.store import Store
-from chiso.store.notify import CHANNELS, REPORTS, Delivery, Subscription
+from chiso.store.notify import CHANNELS, DIGESTS, REPORTS, Delivery, ReportFile, Subscription
 from chiso.store.notify import now as utc_now
 from chiso.watch import Approval, approval
 
@@ -56,6 +62,9 @@ CURSOR = "warnings"  # the dispatcher's place in the warning log
 MAX_URL, MAX_EMAIL, MAX_SECRET, MIN_SECRET = 500, 254, 200, 16
 EMAIL = re.compile(r"^[^@\s<>,;\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
 MAX_ERROR = 500  # characters of an error kept on a delivery
+# a report's PDF travels in the webhook's body up to this size: base64 makes it 4/3 larger, so the body stays under
+# the 1 MB that common receivers accept by default (nginx's client_max_body_size); larger, the link and the hash only
+WEBHOOK_PDF_MAX = 700_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ class NotifySettings:
     lease: float = 120.0  # how long a claimed delivery is another process's before it may be claimed again
     after_batch: bool = True  # deliver from the event writer's process, right after its checks
     report_day: int = 10  # days after a period ends: the set day of report subscriptions without a ``when``
+    base_url: str | None = None  # the web app's address, for the links in webhooks (none: links start with "/")
+    webhook_pdf_max: int = WEBHOOK_PDF_MAX  # bytes: a report's PDF up to this size travels in the webhook's body
 
     @classmethod
     def read(cls, settings: dict[str, Any], file: str = "chiso.toml") -> NotifySettings:
@@ -99,6 +110,8 @@ class NotifySettings:
             "lease": lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 1 <= v <= 86400,
             "after_batch": lambda v: isinstance(v, bool),
             "report_day": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
+            "base_url": lambda v: isinstance(v, str) and len(v) <= 200 and url_problem(v) is None,
+            "webhook_pdf_max": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 20_000_000,
         }
         values: dict[str, Any] = {}
         for key, value in given.items():
@@ -114,8 +127,9 @@ class NotifySettings:
 # --- what a user may subscribe to ---------------------------------------------------------------------------------
 def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, below: bool = True,
                        indicator: str | None = None, kind: str | None = None, report: str | None = None,
-                       when: str | None = None, channel: str, target: str | None = None, secret: str | None = None,
-                       lang: str = "vi", report_day: int = 10) -> dict[str, Any]:
+                       when: str | None = None, digest: str | None = None, channel: str,
+                       target: str | None = None, secret: str | None = None, lang: str = "vi",
+                       report_day: int = 10) -> dict[str, Any]:
     """The subscription's fields, checked: a unit the user may read (their role and scope), a known indicator and
     warning kind, a report's ``when`` (``When.parse``; a new report subscription's default: on approval, or on
     ``report_day`` for a kind of report no data set is reported for), a bounded address (an e-mail, an http(s) URL
@@ -141,8 +155,10 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
     if report is not None and unit in catalogue.units and catalogue.units[unit].type not in (
             UnitType.NATION, UnitType.PROVINCE, UnitType.CITY):
         bad("unit", "notify.bad.report_unit", unit)  # the written reports are the nation's and the provinces'
-    if report is not None and channel == "inapp":
-        bad("channel", "notify.bad.report_inapp", channel)
+    if digest is not None and digest not in DIGESTS:
+        bad("digest", "notify.bad.digest", digest, known=", ".join(DIGESTS))
+    elif digest is not None and report is not None:
+        bad("digest", "notify.bad.digest_report", digest)  # a report is one message already
     if when is not None and report is None:
         bad("when", "notify.bad.when_not_report", when)
     elif report in REPORT_KINDS:
@@ -174,7 +190,7 @@ def check_subscription(catalogue: Catalogue, user: auth.User, *, unit: str, belo
     if problems:
         raise ValidationError(problems)
     return {"unit": unit, "below": bool(below), "indicator": indicator, "kind": kind, "report": report,
-            "when": when, "channel": channel, "target": target, "secret": secret, "lang": lang}
+            "when": when, "digest": digest, "channel": channel, "target": target, "secret": secret, "lang": lang}
 
 
 def url_problem(url: str) -> str | None:
@@ -195,14 +211,25 @@ def url_problem(url: str) -> str | None:
 
 
 def reachable(url: str, allow: tuple[str, ...]) -> str | None:
-    """Why a webhook may not be called now (None: it may). With ``webhook_allow``, only its hosts or networks;
-    without, only public addresses: loopback, private, link-local (cloud metadata) and reserved ones are internal
-    services an attacker would aim a webhook at (SSRF)."""
+    """Why a webhook may not be called now (None: it may); see ``resolve``."""
+    return resolve(url, allow)[1]
+
+
+def resolve(url: str, allow: tuple[str, ...]) -> tuple[str | None, str | None]:
+    """The address to call a webhook at, and why not (one of the two is None). The host is resolved **once**: the
+    address returned is the one checked, and the caller connects to it (``_post``), so a second resolution cannot
+    point elsewhere (DNS rebinding). With ``webhook_allow``, only its hosts or networks; without, only public
+    addresses: loopback, private, link-local (cloud metadata) and reserved ones are internal services an attacker
+    would aim a webhook at (SSRF). Every address of the answer must pass, not just the one used."""
     host = urlsplit(url).hostname or ""
     try:
-        addrs = {ipaddress.ip_address(a[4][0]) for a in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)}
+        answer = [a[4][0] for a in socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)]
+        addrs = [ipaddress.ip_address(str(a).split("%", 1)[0]) for a in answer]
     except (OSError, ValueError) as exc:
-        return f"cannot resolve {host}: {exc}"
+        return None, f"cannot resolve {host}: {exc}"
+    if not addrs:
+        return None, f"cannot resolve {host}: no address"
+    first = str(addrs[0])
     if allow:
         nets = []
         for a in allow:
@@ -210,14 +237,38 @@ def reachable(url: str, allow: tuple[str, ...]) -> str | None:
                 nets.append(ipaddress.ip_network(a, strict=False))
             except ValueError:
                 if a.lower() == host.lower():
-                    return None
+                    return first, None
         if all(any(ip in n for n in nets) for ip in addrs):
-            return None
-        return f"{host} is not in [notify] webhook_allow"
+            return first, None
+        return None, f"{host} is not in [notify] webhook_allow"
     for ip in addrs:
         if not ip.is_global:
-            return f"{host} resolves to a non-public address ({ip}); list it in [notify] webhook_allow"
-    return None
+            return None, f"{host} resolves to a non-public address ({ip}); list it in [notify] webhook_allow"
+    return first, None
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """HTTP to the address checked by ``resolve``, not the name resolved again; the Host header stays the name."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to the address checked by ``resolve``: SNI and the certificate's check are the name's."""
+
+    def __init__(self, host: str, port: int | None, address: str, timeout: float,
+                 context: ssl.SSLContext | None) -> None:
+        super().__init__(host, port, timeout=timeout, context=context or ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 # --- matching -----------------------------------------------------------------------------------------------------
@@ -264,8 +315,15 @@ def email_message(catalogue: Catalogue, f: Finding, lang: str, sender: str, to: 
 
 
 def sign(secret: str, body: bytes) -> str:
-    """The ``X-Chiso-Signature`` header's value: ``sha256=`` and the HMAC-SHA256 of the body, in hex."""
+    """The ``X-Chiso-Signature`` header's value: ``sha256=`` and the HMAC-SHA256 of the body, in hex (kept for the
+    receivers written before ``sign_timed``: it does not cover the timestamp)."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def sign_timed(secret: str, stamp: str, body: bytes) -> str:
+    """The ``X-Chiso-Signature-V2`` header's value: ``sha256=`` and the HMAC-SHA256 of ``<X-Chiso-Timestamp>.`` and
+    the body: a receiver that checks it and rejects a timestamp older than 5 minutes refuses a replayed request."""
+    return "sha256=" + hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 # --- reports by subscription ---------------------------------------------------------------------------------------
@@ -362,6 +420,31 @@ def approval_periods(report: str, since: date, today: date) -> list[Period]:
     return out[::-1]
 
 
+def report_link(did: int, base_url: str | None = None) -> str:
+    """Where a delivered report is read: the web app's page that serves the delivery's PDF to its subscriber (logged
+    in, the unit still in their scope)."""
+    return (base_url or "").rstrip("/") + f"/notifications/{did}/report"
+
+
+def report_text(catalogue: Catalogue, period: str, unit: str, lang: str, edition: int = 1) -> str:
+    """An in-app or webhook report notification's sentence (a corrected edition says so first)."""
+    text = t("notify.report.ready", lang, period=period, unit=unit_label(catalogue, unit, lang))
+    return text if edition == 1 else t("notify.report.corrected_body", lang, n=edition) + " " + text
+
+
+def report_payload(catalogue: Catalogue, d: Delivery, f: ReportFile, pdf: bytes | None, base_url: str | None,
+                   ) -> dict[str, Any]:
+    """A report webhook's body: the report, its link, its PDF's name, SHA-256 and size, and the PDF itself
+    (base64) when ``pdf`` is given (up to ``[notify] webhook_pdf_max``)."""
+    sub, (period, edition) = d.subscription, parse_report_item(d.item)
+    file: dict[str, Any] = {"name": f.name, "sha256": f.sha256, "size": f.size, "media_type": "application/pdf"}
+    if pdf is not None:
+        file["base64"] = base64.b64encode(pdf).decode("ascii")
+    return {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition,
+            "text": report_text(catalogue, period, sub.unit, sub.lang, edition),
+            "link": report_link(d.id, base_url), "pdf": file}
+
+
 def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
                    pdf: Path, edition: int = 1) -> EmailMessage:
     name = unit_label(catalogue, unit, lang)
@@ -379,19 +462,72 @@ def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, send
     return msg
 
 
+# --- digests ------------------------------------------------------------------------------------------------------
+LOCAL = timedelta(hours=7)  # Vietnam's time (no daylight saving): a daily digest closes at midnight there
+
+
+class EmptyDigest(Exception):
+    """A digest with no warning left to tell (all out of the user's scope now)."""
+
+
+def last_window(kind: str, at: datetime) -> tuple[str, datetime]:
+    """The last closed window of a digest at ``at`` (UTC, naive): its label in Vietnam's time (``2026-12-07T08``
+    hourly, ``2026-12-07`` daily) and its end (UTC)."""
+    local = at + LOCAL
+    if kind == "hourly":
+        start = local.replace(minute=0, second=0, microsecond=0)
+        return (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H"), start - LOCAL
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (start - timedelta(days=1)).strftime("%Y-%m-%d"), start - LOCAL
+
+
+def digest_end(item: str) -> datetime:
+    """The end (UTC) of a digest item's window: ``digest:<label>``."""
+    label = item.removeprefix("digest:")
+    if "T" in label:
+        return datetime.strptime(label, "%Y-%m-%dT%H") + timedelta(hours=1) - LOCAL
+    return datetime.strptime(label, "%Y-%m-%d") + timedelta(days=1) - LOCAL
+
+
+def digest_text(catalogue: Catalogue, sub: Subscription, n: int) -> str:
+    unit = unit_label(catalogue, sub.unit, sub.lang)
+    if sub.digest == "hourly":
+        return t("notify.digest.hourly", sub.lang, n=n, unit=unit)
+    return t("notify.digest.daily", sub.lang, n=n, unit=unit)
+
+
+def digest_message(catalogue: Catalogue, sub: Subscription, ws: list[WarningRecord], sender: str) -> EmailMessage:
+    """Many warnings in one mail: a line (a list item) for each, with its unit and kind."""
+    lang = sub.lang
+    msg = EmailMessage()
+    msg["Subject"] = t("notify.digest.subject", lang, n=len(ws), unit=unit_label(catalogue, sub.unit, lang))
+    msg["From"], msg["To"] = sender, sub.target or ""
+    intro = digest_text(catalogue, sub, len(ws))
+    lines = [f"{unit_label(catalogue, w.finding.unit, lang)} — {kind_name(w.finding.kind, lang)}: "
+             f"{describe(catalogue, w.finding, lang)}" for w in ws]
+    msg.set_content(intro + "\n\n" + "\n".join(f"- {x}" for x in lines) + "\n\n" + t("notify.mail.footer", lang))
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in lines)
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(intro)}</p><ul>{items}</ul>"
+                        f"<p><small>{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>",
+                        subtype="html")
+    return msg
+
+
 # --- the dispatcher -----------------------------------------------------------------------------------------------
 class Dispatcher:
     def __init__(self, catalogue: Callable[[], Catalogue], store: Store, settings: NotifySettings,
                  make_report: MakeReport | None = None) -> None:
         self.catalogue = catalogue
         self.make_report = make_report
-        self._reports: dict[tuple[str, str, str], Path] = {}  # made in this run: one per (period, unit, language)
+        # made in this run: one per (period, unit, language)
+        self._reports: dict[tuple[str, str, str], tuple[Path, ReportFile]] = {}
         self.store = store
         self.settings = settings
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one run at a time in this process (others are kept apart by the store)
+        self.tls: ssl.SSLContext | None = None  # webhooks' TLS; None: the system's trusted CAs (tests set their own)
 
     # fan-out: warnings → deliveries ------------------------------------------------------------------------------
     def fan_out(self) -> int:
@@ -411,7 +547,7 @@ class Dispatcher:
             items = [(sub.id, f"warning:{lid}", w.id) for lid, w in raised for sub in subs
                      if matches(cat, sub, w.finding) and allowed(cat, users.get(sub.user_id), w.finding.unit)]
             after = raised[-1][0]
-            made += book.enqueue(items, cursor=CURSOR, position=after)
+            made += book.enqueue(items, cursor=CURSOR, position=after, held={sub.id for sub in subs if sub.digest})
 
     def schedule_reports(self, today: date | None = None) -> int:
         """Deliveries of the reports due to the report subscriptions (``When``), keyed by (subscription,
@@ -474,13 +610,20 @@ class Dispatcher:
             w = self.store.warnings.get(d.warning) if d.warning is not None else None
             user = self._users({d.subscription.user_id}).get(d.subscription.user_id)
             unit = w.finding.unit if w is not None else d.subscription.unit
-            if (w is None and not d.item.startswith("report:")) or not allowed(cat, user, unit):
+            if (w is None and not d.item.startswith(("report:", "digest:"))) or not allowed(cat, user, unit):
                 # the scope shrank, the user left, the warning went
+                if d.item.startswith("digest:"):  # its warnings go with it: not offered to the next digest
+                    book.gather(d.subscription.id, d.id, digest_end(d.item))
+                    book.digested(d.id, "skipped")
                 book.finish(d.id, "skipped", error="out of the user's scope, or no longer there")
                 counts["skipped"] += 1
                 continue
             try:
-                self._send(cat, d, w)
+                file = self._send(cat, d, w)
+            except EmptyDigest:  # every warning it gathered left the user's scope
+                book.finish(d.id, "skipped", error="no warning in the user's scope")
+                counts["skipped"] += 1
+                continue
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
                 retry = self.settings.retry
@@ -494,22 +637,26 @@ class Dispatcher:
                     log.warning("delivery %s (%s) failed after %s attempts: %s", d.id, d.subscription.channel,
                                 d.attempts, error)
             else:
-                book.finish(d.id, "sent")
+                book.finish(d.id, "sent", file=file)
                 counts["sent"] += 1
         return counts
 
-    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> None:
+    def _send(self, cat: Catalogue, d: Delivery, w: WarningRecord | None) -> ReportFile | None:
+        """Send one delivery; a report's returns the file it carried (kept on the row: the in-app link, the hash)."""
         sub = d.subscription
-        if sub.channel == "inapp":
-            return  # the row is the notification (GET /api/v1/notifications)
+        if d.item.startswith("digest:"):
+            self._send_digest(cat, d)
+            return None
         if w is None:
-            self._send_report(cat, d)
-            return
+            return self._send_report(cat, d)
+        if sub.channel == "inapp":
+            return None  # the row is the notification (GET /api/v1/notifications)
         if sub.channel == "email":
             st = self.settings
             self._mail(email_message(cat, w.finding, sub.lang, st.smtp_from, sub.target or ""))
-            return
+            return None
         self._post(sub, d, json.dumps(payload(cat, d.item, w, sub.lang), ensure_ascii=False).encode())
+        return None
 
     def _mail(self, msg: EmailMessage) -> None:
         st = self.settings
@@ -530,33 +677,90 @@ class Dispatcher:
                 smtp.login(st.smtp_user, os.environ.get("CHISO_SMTP_PASSWORD", ""))
             smtp.send_message(msg)
 
-    def _send_report(self, cat: Catalogue, d: Delivery) -> None:
-        sub, (period, edition) = d.subscription, parse_report_item(d.item)
-        if sub.channel == "webhook":
-            body = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition}
+    def _send_digest(self, cat: Catalogue, d: Delivery) -> None:
+        """The warnings held for the subscription since its last digest (``gather``), in one message; those out of
+        the user's scope now are left out (none left: ``EmptyDigest``, the row skipped)."""
+        sub = d.subscription
+        rows = self.store.notify.gather(sub.id, d.id, digest_end(d.item))
+        user = self._users({sub.user_id}).get(sub.user_id)
+        ws = [w for w in (self.store.warnings.get(wid) for _, wid in rows if wid is not None)
+              if w is not None and allowed(cat, user, w.finding.unit)]
+        if not ws:
+            self.store.notify.digested(d.id, "skipped")
+            raise EmptyDigest(d.item)
+        if sub.channel == "email":
+            self._mail(digest_message(cat, sub, ws, self.settings.smtp_from))
+        elif sub.channel == "webhook":
+            body = {"item": d.item, "digest": sub.digest, "until": digest_end(d.item).isoformat() + "Z",
+                    "count": len(ws), "text": digest_text(cat, sub, len(ws)),
+                    "warnings": [payload(cat, f"warning:{w.id}", w, sub.lang)["warning"] | {
+                        "text": describe(cat, w.finding, sub.lang)} for w in ws]}
             self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
-            return
-        if self.make_report is None:
-            raise WorkspaceError("this dispatcher cannot write reports")
-        key = (period, sub.unit, sub.lang)
+        self.store.notify.digested(d.id)  # in-app: the row is the notification, its warnings those it gathered
+
+    def schedule_digests(self, at: datetime | None = None) -> int:
+        """A digest delivery, ``digest:<window>``, for each digest subscription holding warnings made before the end
+        of the last window that closed (Vietnam's hours and days): two schedulers make it once (the unique item);
+        one back from downtime makes one digest of everything held since the last (``gather`` takes every held
+        warning made before the window's end, a late one too)."""
+        at = at or utc_now()
+        subs = [sub for sub in self.store.notify.subscriptions(reports=False) if sub.digest in DIGESTS]
+        items: list[tuple[int, str, int | None]] = []
+        for kind in DIGESTS:
+            label, end = last_window(kind, at)
+            held = self.store.notify.held_before((sub.id for sub in subs if sub.digest == kind), end)
+            items += [(sid, f"digest:{label}", None) for sid in sorted(held)]
+        return self.store.notify.add(items)
+
+    def _send_report(self, cat: Catalogue, d: Delivery) -> ReportFile:
+        sub, (period, edition) = d.subscription, parse_report_item(d.item)
+        path, f = self._report(period, sub.unit, sub.lang)
+        if sub.channel == "webhook":
+            small = f.size <= self.settings.webhook_pdf_max
+            body = report_payload(cat, d, f, path.read_bytes() if small else None, self.settings.base_url)
+            self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
+        elif sub.channel == "email":
+            self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
+                                      path, edition))
+        return f  # in-app: the row, with its file, is the notification
+
+    def _report(self, period: str, unit: str, lang: str) -> tuple[Path, ReportFile]:
+        """The report's PDF for this run, copied under a name of its own content (``<id>-<lang>-<sha256[:16]>.pdf``)
+        beside the written one: the written name is the same for every language and edition, so a later report
+        would replace it under an earlier delivery's link and hash."""
+        key = (period, unit, lang)
         if key not in self._reports:
-            self._reports[key] = self.make_report(period, sub.unit, sub.lang)
-        self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
-                                  self._reports[key], edition))
+            if self.make_report is None:
+                raise WorkspaceError("this dispatcher cannot write reports")
+            written = self.make_report(period, unit, lang)
+            data = written.read_bytes()
+            sha = hashlib.sha256(data).hexdigest()
+            path = written.with_name(f"{written.stem}-{lang}-{sha[:16]}.pdf")
+            if not path.exists():
+                tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+                tmp.write_bytes(data)
+                os.replace(tmp, path)  # whole or not there: a link never serves half a file
+            self._reports[key] = (path, ReportFile(path.name, sha, len(data)))
+        return self._reports[key]
 
     def _post(self, sub: Subscription, d: Delivery, body: bytes) -> None:
         url = sub.target or ""
-        why = url_problem(url) or reachable(url, self.settings.webhook_allow)
-        if why is not None:
+        why = url_problem(url)
+        address, why = (None, why) if why else resolve(url, self.settings.webhook_allow)
+        if address is None:
             raise PermissionDenied(f"webhook refused: {why}")
         parts = urlsplit(url)
-        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(parts.hostname or "", parts.port, timeout=self.settings.timeout)
+        host, timeout = parts.hostname or "", self.settings.timeout
+        conn: http.client.HTTPConnection = (
+            _PinnedHTTPS(host, parts.port, address, timeout, self.tls) if parts.scheme == "https"
+            else _PinnedHTTP(host, parts.port, address, timeout))
+        stamp = str(int(time.time()))
+        secret = sub.secret or ""
         try:  # http.client follows no redirect: a 3xx is not a success, and cannot lead the request elsewhere
             conn.request("POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), body=body, headers={
                 "Content-Type": "application/json; charset=utf-8", "User-Agent": "chiso-notify",
-                "X-Chiso-Signature": sign(sub.secret or "", body), "X-Chiso-Timestamp": str(int(time.time())),
-                "X-Chiso-Delivery": str(d.id)})
+                "X-Chiso-Signature": sign(secret, body), "X-Chiso-Timestamp": stamp,
+                "X-Chiso-Signature-V2": sign_timed(secret, stamp, body), "X-Chiso-Delivery": str(d.id)})
             res = conn.getresponse()
             res.read(10_000)
             if not 200 <= res.status < 300:
@@ -564,10 +768,11 @@ class Dispatcher:
         finally:
             conn.close()
 
-    def run_once(self, today: date | None = None) -> dict[str, int]:
+    def run_once(self, today: date | None = None, at: datetime | None = None) -> dict[str, int]:
+        """Fan out, schedule reports (as of ``today``) and digests (as of ``at``, UTC), send what is due."""
         with self._lock:
             self._reports.clear()
-            made = self.fan_out() + self.schedule_reports(today)
+            made = self.fan_out() + self.schedule_reports(today) + self.schedule_digests(at)
             return {"new": made, **self.deliver_due()}
 
     # in the background --------------------------------------------------------------------------------------------

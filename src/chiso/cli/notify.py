@@ -33,6 +33,8 @@ def subscribe(
     when: Annotated[str | None, typer.Option("--when", help="a report's: approved (the default: when the period's "
                                              "data is approved), day:N (N days after the period ends, 0-60) or "
                                              "approved+day:N (whichever comes first)")] = None,
+    digest: Annotated[str | None, typer.Option("--digest", help="warnings gathered into one message: hourly or "
+                                               "daily (Vietnam's time); default: each at once")] = None,
     only: Annotated[bool, typer.Option("--only", help="this unit alone, not the units below it")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
@@ -41,8 +43,8 @@ def subscribe(
     def body() -> None:
         ws = workspace()
         sub = core.subscribe(ws, core.user_named(ws, user), unit=unit, below=not only, indicator=indicator,
-                             kind=kind, report=report, when=when, channel=channel, target=to, secret=secret,
-                             lang=current_lang())
+                             kind=kind, report=report, when=when, digest=digest, channel=channel, target=to,
+                             secret=secret, lang=current_lang())
         if as_json:
             json.dump(sub.public(), sys.stdout, ensure_ascii=False, indent=2)
             sys.stdout.write("\n")
@@ -76,6 +78,7 @@ def subscriptions(
             out.print(say("cli.notify.none"))
         for d in data:
             what = d["kind"] or d["indicator"] or (f"{d['report']} ({d['when']})" if d["report"] else "*")
+            what += f" ({d['digest']})" if d["digest"] else ""
             out.print(f"{d['id']:>5}  {d['user']}  {d['unit']}{'+' if d['below'] else ''}  {what}  {d['channel']}  "
                       f"{d['target'] or ''}", highlight=False)
 

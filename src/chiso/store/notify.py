@@ -9,7 +9,7 @@ warning log is a row of ``notify_cursor``, moved in the same transaction as the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +22,8 @@ from chiso.store import schema as s
 
 CHANNELS = ("email", "webhook", "inapp")
 REPORTS = ("monthly", "quarterly", "annual")
-STATES = ("pending", "sending", "sent", "failed", "skipped")
+STATES = ("pending", "sending", "sent", "failed", "skipped", "held", "digested")
+DIGESTS = ("hourly", "daily")
 
 
 def now() -> datetime:
@@ -45,11 +46,13 @@ class Subscription:
     lang: str
     created_at: datetime
     when: str | None = None  # a report's: "approved", "day:N", "approved+day:N"; None: [notify] report_day
+    digest: str | None = None  # warnings gathered "hourly" or "daily"; None: each at once
 
     def public(self) -> dict[str, Any]:
         """What the API and the CLI show: never the secret."""
         return {"id": self.id, "unit": self.unit, "below": self.below, "indicator": self.indicator,
-                "kind": self.kind, "report": self.report, "when": self.when, "channel": self.channel,
+                "kind": self.kind, "report": self.report, "when": self.when, "digest": self.digest,
+                "channel": self.channel,
                 "target": self.target, "lang": self.lang, "created_at": self.created_at.isoformat()}
 
 
@@ -65,11 +68,22 @@ class Delivery:
     created_at: datetime
     sent_at: datetime | None
     read_at: datetime | None
+    file: ReportFile | None = None  # a report's PDF as sent
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """A report's PDF as delivered: its name in ``reports/delivered`` (written once, never over), SHA-256, size."""
+
+    name: str
+    sha256: str
+    size: int
 
 
 def _sub(r: Any) -> Subscription:
     return Subscription(r["id"], r["user_id"], r["unit"], bool(r["below"]), r["indicator"], r["kind"], r["report"],
-                        r["channel"], r["target"], r["secret"], r["lang"], r["created_at"], r["send_when"])
+                        r["channel"], r["target"], r["secret"], r["lang"], r["created_at"], r["send_when"],
+                        r["digest"])
 
 
 class NotifyBook:
@@ -83,11 +97,12 @@ class NotifyBook:
     # subscriptions ------------------------------------------------------------------------------------------------
     def subscribe(self, user_id: int, *, unit: str, below: bool, indicator: str | None, kind: str | None,
                   report: str | None, channel: str, target: str | None, secret: str | None, lang: str,
-                  when: str | None = None) -> Subscription:
+                  when: str | None = None, digest: str | None = None) -> Subscription:
         with self.engine.begin() as conn:
             res = conn.execute(insert(s.subscription).values(
                 user_id=user_id, unit=unit, below=below, indicator=indicator, kind=kind, report=report,
-                send_when=when, channel=channel, target=target, secret=secret, lang=lang, created_at=now()))
+                send_when=when, digest=digest, channel=channel, target=target, secret=secret, lang=lang,
+                created_at=now()))
             sid = int(res.inserted_primary_key[0])  # type: ignore[index]
             return _sub(conn.execute(select(s.subscription).where(s.subscription.c.id == sid)).mappings().one())
 
@@ -149,26 +164,71 @@ class NotifyBook:
         with self.engine.begin() as conn:
             return self._add(conn, items)
 
-    def _add(self, conn: Any, items: Iterable[tuple[int, str, int | None]]) -> int:
+    def _add(self, conn: Any, items: Iterable[tuple[int, str, int | None]], held: Collection[int] = ()) -> int:
         at = now()
         made = 0
         for sub, item, warning in items:
             res = conn.execute(self._insert_ignoring_duplicates(s.delivery).values(
-                subscription=sub, item=item, warning=warning, state="pending", attempts=0, next_attempt_at=at,
-                created_at=at).returning(s.delivery.c.id))
+                subscription=sub, item=item, warning=warning, state="held" if sub in held else "pending",
+                attempts=0, next_attempt_at=at, created_at=at).returning(s.delivery.c.id))
             made += res.first() is not None  # a row back: inserted (rowcount is -1 under RETURNING on PostgreSQL)
         return made
 
-    def enqueue(self, items: Iterable[tuple[int, str, int | None]], *, cursor: str, position: int) -> int:
+    def enqueue(self, items: Iterable[tuple[int, str, int | None]], *, cursor: str, position: int,
+                held: Collection[int] = ()) -> int:
         """Deliveries (subscription, item, warning) to make, and the cursor moved to ``position``, in one transaction;
-        an item already there (another dispatcher fanned it out) is left as it is. Returns how many were new."""
+        an item already there (another dispatcher fanned it out) is left as it is. Returns how many were new. The
+        items of the ``held`` subscriptions (digests) are made ``held``: never sent alone, gathered by a digest."""
         cc = s.notify_cursor.c
         with self.engine.begin() as conn:
-            made = self._add(conn, items)
+            made = self._add(conn, items, held)
             conn.execute(self._insert_ignoring_duplicates(s.notify_cursor).values(name=cursor, position=position))
             conn.execute(update(s.notify_cursor).where(cc.name == cursor, cc.position < position)
                          .values(position=position))  # never backwards (a slower dispatcher's older view)
         return made
+
+    # digests ------------------------------------------------------------------------------------------------------
+    def held_before(self, subs: Iterable[int], before: datetime) -> set[int]:
+        """The subscriptions with a warning held for a digest, not gathered yet, made before ``before``."""
+        ids = sorted(set(subs))
+        if not ids:
+            return set()
+        d = s.delivery.c
+        with self.engine.connect() as conn:
+            return {int(r[0]) for r in conn.execute(select(d.subscription).distinct().where(
+                d.subscription.in_(ids), d.state == "held", d.digest.is_(None), d.created_at < before))}
+
+    def gather(self, sub: int, digest: int, before: datetime) -> list[tuple[int, int | None]]:
+        """The held warnings of ``sub`` made before ``before`` become the digest delivery ``digest``'s, by one
+        conditional UPDATE (a warning is one digest's, whichever runs first); returns (delivery, warning) of every
+        row it gathered, on an earlier attempt too (a retry sends the same list)."""
+        d = s.delivery.c
+        with self.engine.begin() as conn:
+            conn.execute(update(s.delivery).where(
+                d.subscription == sub, d.state == "held", d.digest.is_(None), d.created_at < before).values(
+                digest=digest))
+            return [(int(r[0]), r[1]) for r in conn.execute(
+                select(d.id, d.warning).where(d.digest == digest).order_by(d.id))]
+
+    def digested(self, digest: int, state: str = "digested") -> None:
+        """The warnings a digest gathered, marked as gone with it (``skipped``: none was in the user's scope)."""
+        d = s.delivery.c
+        with self.engine.begin() as conn:
+            conn.execute(update(s.delivery).where(d.digest == digest).values(
+                state=state, sent_at=now() if state == "digested" else None))
+
+    def in_digest(self, digests: Iterable[int]) -> dict[int, list[int]]:
+        """Per digest delivery, the warnings it carried (their ids), in order."""
+        ids = sorted(set(digests))
+        out: dict[int, list[int]] = {i: [] for i in ids}
+        if not ids:
+            return out
+        d = s.delivery.c
+        with self.engine.connect() as conn:
+            for r in conn.execute(select(d.digest, d.warning).where(d.digest.in_(ids)).order_by(d.id)):
+                if r[1] is not None:
+                    out[int(r[0])].append(int(r[1]))
+        return out
 
     # claiming and finishing ---------------------------------------------------------------------------------------
     def _claimable(self, at: datetime) -> Any:
@@ -192,11 +252,15 @@ class NotifyBook:
                 mine.append(did)
         return self.deliveries(ids=mine)
 
-    def finish(self, did: int, state: str, *, error: str | None = None, retry_at: datetime | None = None) -> None:
-        """``sent``, ``failed``, ``skipped``; or back to ``pending`` at ``retry_at``."""
+    def finish(self, did: int, state: str, *, error: str | None = None, retry_at: datetime | None = None,
+               file: ReportFile | None = None) -> None:
+        """``sent`` (with the report's file it carried, if any), ``failed``, ``skipped``; or back to ``pending`` at
+        ``retry_at``."""
         values: dict[str, Any] = {"state": state, "claimed_until": None, "last_error": error}
         if state == "sent":
             values["sent_at"] = now()
+        if file is not None:
+            values.update(file=file.name, file_sha256=file.sha256, file_size=file.size)
         if retry_at is not None:
             values["next_attempt_at"] = retry_at
         with self.engine.begin() as conn:
@@ -210,6 +274,7 @@ class NotifyBook:
 
     def deliveries(self, *, ids: list[int] | None = None, user_id: int | None = None, channel: str | None = None,
                    states: Iterable[str] | None = None, limit: int = 1000) -> list[Delivery]:
+        """Deliveries, the newest first, with their subscriptions (``user_id``: that user's only)."""
         d, c = s.delivery.c, s.subscription.c
         q = select(s.delivery, *[col.label(f"s_{col.name}") for col in s.subscription.c]).join(
             s.subscription, c.id == d.subscription)
@@ -225,6 +290,7 @@ class NotifyBook:
         with self.engine.connect() as conn:
             for r in conn.execute(q.order_by(d.id.desc()).limit(limit)).mappings():
                 sub = _sub({k[2:]: v for k, v in r.items() if k.startswith("s_")})
+                f = ReportFile(r["file"], r["file_sha256"], int(r["file_size"] or 0)) if r["file"] else None
                 out.append(Delivery(int(r["id"]), sub, r["item"], r["warning"], r["state"], int(r["attempts"]),
-                                    r["last_error"], r["created_at"], r["sent_at"], r["read_at"]))
+                                    r["last_error"], r["created_at"], r["sent_at"], r["read_at"], f))
         return out

@@ -302,6 +302,7 @@ subscription = Table(
     Column("report", String(20)),  # monthly | quarterly | annual: a report subscription, not warnings
     # a report's: "approved", "day:N" or "approved+day:N" (chiso.notify.When); none: the set day of [notify] (0012)
     Column("send_when", String(20)),
+    Column("digest", String(10)),  # warnings gathered hourly | daily; none: each at once (0014)
     Column("channel", String(20), nullable=False),  # email | webhook | inapp
     Column("target", String(500)),  # the address or the URL
     Column("secret", String(200)),  # the webhook's HMAC key
@@ -318,7 +319,8 @@ delivery = Table(
     Column("subscription", Integer, ForeignKey("subscription.id", ondelete="CASCADE"), nullable=False),
     Column("item", String(100), nullable=False),
     Column("warning", Integer, ForeignKey("warning.id", ondelete="CASCADE")),
-    Column("state", String(20), nullable=False),  # pending | sending | sent | failed | skipped
+    # pending | sending | sent | failed | skipped; a warning for a digest: held, then digested (0014)
+    Column("state", String(20), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("next_attempt_at", DateTime, nullable=False),
     Column("claimed_until", DateTime),
@@ -326,6 +328,11 @@ delivery = Table(
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
     Column("read_at", DateTime),  # an in-app notification the user has read
+    # a report's PDF as sent (0013): its name in reports/delivered (never overwritten), SHA-256 and size
+    Column("file", String(200)),
+    Column("file_sha256", String(64)),
+    Column("file_size", BigInteger),
+    Column("digest", BigInteger),  # a held warning's: the digest delivery that gathered it (0014)
     UniqueConstraint("subscription", "item", name="uq_delivery_item"),
     Index("ix_delivery_due", "state", "next_attempt_at"),
 )

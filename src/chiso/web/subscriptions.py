@@ -5,20 +5,30 @@ form's, or ``X-CSRF-Token``), like every write. The scope rule is ``chiso.notify
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chiso import app as core
-from chiso.catalogue.warnings import KINDS
+from chiso.catalogue.warnings import KINDS, WarningRecord
 from chiso.errors import ChisoError
 from chiso.i18n import t
-from chiso.notify import MAX_EMAIL, MAX_SECRET, MAX_URL, when_label
+from chiso.notify import (
+    MAX_EMAIL,
+    MAX_SECRET,
+    MAX_URL,
+    digest_text,
+    parse_report_item,
+    report_link,
+    report_text,
+    when_label,
+)
 from chiso.report.warnings_text import describe, kind_name, unit_label
-from chiso.store.notify import CHANNELS, REPORTS, Subscription
+from chiso.store.notify import CHANNELS, DIGESTS, REPORTS, Delivery, Subscription
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import page_errors, responses
@@ -27,6 +37,7 @@ from chiso.web.templating import lang_of, render
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
 SubId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the subscription's number")]
+NoteId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the notification's (delivery's) number")]
 
 
 class NewSubscription(BaseModel):
@@ -40,6 +51,8 @@ class NewSubscription(BaseModel):
     when: str | None = Field(None, max_length=20, description="a report's: `approved` (the default: when the "
                              "period's data is approved), `day:N` (N days after the period ends, 0-60) or "
                              "`approved+day:N` (whichever comes first)")
+    digest: Literal["hourly", "daily"] | None = Field(None, description="warnings gathered into one message each "
+                                                      "hour or day (Vietnam's time); none: each at once")
     channel: Literal["email", "webhook", "inapp"]
     target: str | None = Field(None, max_length=max(MAX_URL, MAX_EMAIL), description="an e-mail address or a URL")
     secret: str | None = Field(None, max_length=MAX_SECRET, description="the webhook's HMAC key")
@@ -70,19 +83,46 @@ def remove_subscription(ws: WorkspaceDep, user: RequiredUser, sid: SubId) -> Non
 def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """The logged-in user's in-app notifications, the newest first (warnings still in their scope)."""
-    lang = lang_of(request)
+    return _notes(ws, user, limit, lang_of(request))
+
+
+def _notes(ws: core.Workspace, user: Any, limit: int, lang: str) -> dict[str, Any]:
     rows = core.notifications(ws, user, limit)
-    return {"count": len(rows), "notifications": [
-        {"id": d.id, "at": (d.sent_at or d.created_at).isoformat(), "subscription": d.subscription.id,
-         "warning": w.id, "kind": w.finding.kind, "unit": w.finding.unit,
-         "text": describe(ws.catalogue, w.finding, lang)} for d, w in rows]}
+    digests = core.digest_warnings(ws, user, [d for d, _ in rows if d.item.startswith("digest:")])
+    notes = [_note(ws, d, w, lang, digests.get(d.id, [])) for d, w in rows]
+    return {"count": len(notes), "notifications": notes}
+
+
+def _note(ws: core.Workspace, d: Delivery, w: WarningRecord | None, lang: str,
+          digest: list[WarningRecord]) -> dict[str, Any]:
+    """One in-app notification: a warning (its id, kind, unit), a report (its period, edition, link and PDF), or a
+    digest (its warnings)."""
+    at = (d.sent_at or d.created_at).isoformat()
+    if w is not None:
+        return {"id": d.id, "at": at, "subscription": d.subscription.id, "item": d.item, "warning": w.id,
+                "kind": w.finding.kind, "unit": w.finding.unit, "text": describe(ws.catalogue, w.finding, lang)}
+    if d.item.startswith("digest:"):
+        sub = replace(d.subscription, lang=lang)
+        return {"id": d.id, "at": at, "subscription": sub.id, "item": d.item, "warning": None, "kind": "digest",
+                "unit": sub.unit, "text": digest_text(ws.catalogue, sub, len(digest)),
+                "warnings": [{"id": x.id, "kind": x.finding.kind, "unit": x.finding.unit,
+                              "text": describe(ws.catalogue, x.finding, lang)} for x in digest]}
+    period, edition = parse_report_item(d.item)
+    f = d.file
+    return {"id": d.id, "at": at, "subscription": d.subscription.id, "item": d.item, "warning": None,
+            "kind": "report", "unit": d.subscription.unit,
+            "text": report_text(ws.catalogue, period, d.subscription.unit, lang, edition),
+            "report": {"kind": d.subscription.report, "period": period, "edition": edition,
+                       "link": report_link(d.id), "sha256": f.sha256 if f else None, "size": f.size if f else None}}
 
 
 # the page ------------------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SubscriptionsContext(Context):
-    subs: list[tuple[Subscription, str, str, str, str]]  # and the unit's name, the channel's, a report's when and name
-    notes: list[tuple[str, str]]  # (when, the warning's sentence)
+    # and the unit's name, the channel's, a report's when and name, a digest's name
+    subs: list[tuple[Subscription, str, str, str, str, str]]
+    notes: list[tuple[str, str, str, list[str]]]  # (when, the sentence, a report's link or "", a digest's warnings)
+    digests: list[tuple[str, str]]
     kinds: list[tuple[str, str]]
     channels: list[tuple[str, str]]
     reports: list[tuple[str, str]]
@@ -95,13 +135,16 @@ def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = N
     cat = ws.catalogue
     day = ws.notify_settings.report_day
     subs = [(s, unit_label(cat, s.unit, lang), t(f"page.subscriptions.channel.{s.channel}", lang),
-             when_label(s, day, lang), t(f"page.subscriptions.report.{s.report}", lang) if s.report else "")
+             when_label(s, day, lang), t(f"page.subscriptions.report.{s.report}", lang) if s.report else "",
+             t(f"page.subscriptions.digest.{s.digest}", lang) if s.digest else "")
             for s in core.subscriptions(ws, user)]
-    notes = [((d.sent_at or d.created_at).strftime("%d/%m/%Y %H:%M"), describe(cat, w.finding, lang))
-             for d, w in core.notifications(ws, user, 50)]
+    notes = [(datetime.fromisoformat(n["at"]).strftime("%d/%m/%Y %H:%M"), n["text"],
+              n.get("report", {}).get("link", ""), [x["text"] for x in n.get("warnings", [])])
+             for n in _notes(ws, user, 50, lang)["notifications"]]
     ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
                                [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS],
-                               [(r, t(f"page.subscriptions.report.{r}", lang)) for r in REPORTS], user.unit, error)
+                               [(r, t(f"page.subscriptions.report.{r}", lang)) for r in REPORTS],
+                               [(g, t(f"page.subscriptions.digest.{g}", lang)) for g in DIGESTS], user.unit, error)
     resp = render(request, "subscriptions.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -111,7 +154,7 @@ def error_page(request: Request, exc: ChisoError, status: int = 400) -> Response
     user = getattr(request.state, "user", None)
     ws = request.app.state.workspace
     if user is None:
-        return render(request, "subscriptions.html", SubscriptionsContext([], [], [], [], [], "", exc.render(
+        return render(request, "subscriptions.html", SubscriptionsContext([], [], [], [], [], [], "", exc.render(
             lang_of(request))).as_dict(), status_code=status)
     return _page(request, ws, user, exc.render(lang_of(request)), status)
 
@@ -130,14 +173,25 @@ def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
                       kind: Annotated[str, Form(max_length=20)] = "",
                       report: Annotated[str, Form(max_length=20)] = "",
                       when: Annotated[str, Form(max_length=20)] = "",
+                      digest: Annotated[str, Form(max_length=20)] = "",
                       target: Annotated[str, Form(max_length=max(MAX_URL, MAX_EMAIL))] = "",
                       secret: Annotated[str, Form(max_length=MAX_SECRET)] = "",
                       csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     check_csrf(request, csrf)
     core.subscribe(ws, user, unit=unit.strip(), kind=kind or None, report=report or None,
-                   when=when.strip() or None, channel=channel, target=target.strip() or None, secret=secret or None,
-                   lang=lang_of(request))
+                   when=when.strip() or None, digest=digest or None, channel=channel, target=target.strip() or None,
+                   secret=secret or None, lang=lang_of(request))
     return RedirectResponse("/subscriptions", status_code=303)
+
+
+@pages_router.get("/notifications/{did}/report")
+def notification_report(ws: WorkspaceDep, user: RequiredUser, did: NoteId) -> Response:
+    """The PDF a report notification of the user's carried (in-app, or a webhook's or mail's link), while the unit
+    is in their scope; 404 for anyone else's."""
+    path = core.delivered_report(ws, user, did)
+    resp = FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="inline")
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
 
 
 @pages_router.post("/subscriptions/{sid}/delete")
