@@ -437,7 +437,7 @@ def _line_errors(cov: F64, df: int, ahead: F64, n: int, rng: np.random.Generator
 def _kept(slope: float, variance: float, df: int) -> float:
     """How much of a short line's slope goes on: 1 − (t₀/t)², none when its t statistic is within Student's
     ``PACE_SLOPE_T`` point t₀. A slope read from three to seven noisy months, carried on for the rest of the year,
-    misses by more than ignoring it (the backtest's straight line: 2–4 times the last value's error), unless the
+    misses by more than ignoring it (the backtest's straight line: 2–2.6 times the last value's error), unless the
     months tell it from their noise."""
     from scipy.stats import t as student
 
