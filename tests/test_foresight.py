@@ -56,7 +56,62 @@ def test_the_pace_has_the_spread_of_the_months(ws: core.Workspace) -> None:
     p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 4, 30))
     assert p.method == "pace" and p.target is None and p.probability is None and not p.behind
     assert p.low is not None and p.high is not None and p.value is not None
-    assert p.low < p.value < p.high and p.value == pytest.approx(1200, rel=0.02)
+    # the line through the four months stands at 106 in April (100 + 4 × 1.5); its slope, 4 ± 8.5, is noise
+    # (t = 0.47): the eight months left go on at 106, within the wide spread of two degrees of freedom
+    assert p.low < p.value < p.high and p.value == pytest.approx(400 + 8 * 106, rel=0.02)
+    assert p.high - p.low > 200
+
+
+def test_two_months_are_said_to_leave_the_interval_wide(ws: core.Workspace) -> None:
+    write(ws, months(2024, [90, 110]))
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 2, 29))
+    assert (p.method, p.reason) == ("pace", "pace_two") and "one degree of freedom" in p.note
+    assert p.value == pytest.approx(1200, rel=0.02)  # their mean month, 100, goes on
+    assert "một bậc tự do" in method_sentence(p) and "one degree of freedom" in method_sentence(p, "en")
+
+
+def test_the_pace_is_shaped_by_a_complete_last_year(ws: core.Workspace) -> None:
+    # 2023 complete, its December twice its line; 2024 misses January, so four months without a gap: the pace
+    last = [100.0 + 2 * i for i in range(11)] + [2 * 122.0]
+    write(ws, months(2023, last) + months(2024, [None, 126, 128, 130, 132]))
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 5, 31))
+    assert (p.method, p.reason) == ("pace", "pace_seasonal") and "last year's months" in p.note
+    step = np.diff([x.value for x in p.path if x.value is not None])
+    assert step[-1] > 1.5 * step[-2]  # December's month as last year's was to its line
+
+
+def test_the_pace_rule_carries_the_years_rise_and_covers_about_80_percent(ws: core.Workspace) -> None:
+    # 10 units of a workspace that began in 2024, a monthly count rising (or not) with noise as in the small world
+    # below; forecasts at the end of April and of June (the pace rule) scored against the year's actual sum
+    rng = np.random.default_rng(16)
+    units = [u.code for u in ws.catalogue.members("provinces", Period.year(2024))][:10]
+    rows, actual, ys = [], {}, {}
+    for unit in units:
+        level, slope, noise = rng.uniform(800, 1500), rng.uniform(-5, 25), rng.uniform(0.03, 0.08)
+        ys[unit] = level + slope * np.arange(12) + rng.normal(0.0, noise * level, size=12)
+        rows += months(2024, list(ys[unit]), unit)
+        actual[unit] = float(ys[unit].sum())
+    write(ws, rows)
+    fs = Foresight(ws.engine, simulations=300)
+    inside = []
+    for unit in units:
+        for month in (4, 6):
+            p = fs.project(FLOW, unit, 2024, as_of=Period.month(2024, month).end)
+            assert (p.method, p.reason) == ("pace", "pace") and p.low is not None and p.high is not None
+            inside.append(p.low <= actual[unit] <= p.high)
+    assert 65.0 <= 100.0 * sum(inside) / len(inside) <= 95.0
+
+
+def test_a_clear_rise_is_carried_on(ws: core.Workspace) -> None:
+    # a rise of 10 a month that the months tell from their noise (9.8 ± 0.2 a month): the line goes on, where the
+    # mean month (the rule before) would have ended the year at 12 × 115 = 1380
+    write(ws, months(2024, [100, 111, 119, 130, 140, 149]))
+    p = Foresight(ws.engine).project(FLOW, "P48", 2024, as_of=date(2024, 6, 30))
+    assert (p.method, p.reason) == ("pace", "pace")
+    so_far = 100 + 111 + 119 + 130 + 140 + 149
+    line = so_far + sum(149.33 + 9.8 * h for h in range(1, 7))  # the least-squares line: its level in June, its slope
+    assert p.value == pytest.approx(line, rel=0.01) and p.value > 1600
+    assert p.low is not None and p.high is not None and p.low < p.value < p.high
 
 
 def test_a_long_series_is_modelled(ws: core.Workspace) -> None:

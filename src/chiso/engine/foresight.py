@@ -22,9 +22,10 @@ decided by the months of history, this year's and before, up to the forecast dat
 
 - ``SEASONAL_MONTHS`` or more: ETS with a 12-month seasonality (a year-end push, Tết);
 - ``MODEL_MONTHS`` or more: ETS without seasonality;
-- fewer, with ``PACE_MONTHS`` of this year: the **pace rule**, no model: the remaining months continue this
-  year's average month (shaped by last year's months when last year is complete), the interval from the
-  spread of this year's months;
+- fewer, with ``PACE_MONTHS`` of this year: the **pace rule**, no model: a straight line through this year's
+  months carried on, its slope as far as its t statistic tells it from noise, its level's and slope's sampling
+  uncertainty and the months' noise drawn (Student's t, n − 2 degrees of freedom; shaped by last year's months
+  when last year is complete); two months make no line: their mean month, one degree of freedom;
 - less than that: no projection, and why.
 
 Pure: it reads through the engine and writes nothing.
@@ -57,6 +58,8 @@ SIMULATIONS = 1000
 SEASONAL_MONTHS = 26  # two seasons and a little: statsmodels needs more than two full cycles
 MODEL_MONTHS = 8
 PACE_MONTHS = 2
+PACE_LINE_MONTHS = 3  # the pace rule's straight line through this year's months: one degree of freedom at least
+PACE_SLOPE_T = 0.95  # the pace rule's slope goes on as far as its t statistic passes this point (see _kept)
 TREND_MONTHS = 12  # the straight line whose level and slope uncertainty the simulations carry: the last year
 MIN_ORIGINS = 4  # earlier forecasts needed before their misses may widen an interval
 HISTORY_YEARS = 3  # months read before the year: at most this many years
@@ -228,10 +231,15 @@ class Foresight:
         elif sum(m.value is not None for m in this_year) >= PACE_MONTHS:
             last_year = [m for m in months if m.period.start.year == year - 1]
             sims, shaped = self._simulate_pace(shape, this_year, last_year, left)
-            method, reason = "pace", "pace_seasonal" if shaped else "pace"
-            note = (f"too short for a model ({len(tail)} months, {MODEL_MONTHS} needed): the year-to-date pace"
-                    + (", shaped by last year's months" if shaped else "")
-                    + ", the interval from the spread of this year's months")
+            k = len(_paced(shape, this_year))
+            lined = k >= PACE_LINE_MONTHS
+            method, reason = "pace", ("pace" if lined else "pace_two") + ("_seasonal" if shaped else "")
+            note = (f"too short for a model ({len(tail)} months, {MODEL_MONTHS} needed): the pace of this year's "
+                    + (f"{k} months, a straight line carried on, its level's and slope's uncertainty and the months' "
+                       f"noise drawn (Student's t, {k - 2} degrees of freedom)" if lined else
+                       f"{k} months, their mean month carried on (no line through two points): the interval from "
+                       "their difference alone, one degree of freedom: wide, and not to be trusted when they agree")
+                    + (", shaped by last year's months" if shaped else ""))
         else:
             return replace(base, note=f"too short for a model or a pace ({len(tail)} months)", reason="too_short",
                            path=_actual_path(ind, shape, this_year))
@@ -312,34 +320,48 @@ class Foresight:
 
     def _simulate_pace(self, shape: Shape, this_year: list[Month], last_year: list[Month],
                        left: int) -> tuple[dict[str, F64], bool]:
-        """The pace rule: each future month drawn around this year's mean month, scaled by last year's profile when
-        last year is complete; the spread is that of this year's months."""
+        """The pace rule: each series goes on along a straight line through this year's months (``_line``; its slope
+        as far as ``_kept`` keeps it), its level and slope drawn from their sampling distribution and each month's
+        noise added, Student's t with n − 2 degrees of freedom; shaped by last year's months around their own line
+        when last year is complete. Two months make no line: their mean month goes on, one degree of freedom."""
         rng = self._rng()
-        have = [m for m in this_year if m.value is not None and (shape != "rate" or m.denominator)]
+        have = _paced(shape, this_year)
+        done = len(this_year)
+        at = np.array([m.period.start.month for m in have], dtype=float) - done  # 0: the forecast month
+        ahead = np.arange(1, left + 1, dtype=float)
         profile = None
         if len(last_year) == 12 and all(m.value is not None for m in last_year):
             profile = _series(shape, last_year)
         out = {}
-        done = len(this_year)
+        shaped = False
         for name, series in _series(shape, have).items():
-            if shape == "level":  # a level moves on by its average monthly change, its spread growing with time
-                steps = np.diff(series) if len(series) > 1 else np.zeros(1)
-                drift, sd = float(np.mean(steps)), float(np.std(steps, ddof=1)) if len(steps) > 1 else 0.0
-                walk = drift + rng.normal(0.0, sd, size=(left, self.simulations))
-                out[name] = series[-1] + np.cumsum(walk, axis=0)
-                continue
-            mean, sd = float(np.mean(series)), float(np.std(series, ddof=1)) if len(series) > 1 else 0.0
-            # the mean month is itself uncertain (a few months behind it): one draw per simulation, for all months
-            mean_of = rng.normal(0.0, sd / math.sqrt(len(series)), size=(1, self.simulations))
-            centre = np.full(left, mean)
-            if profile is not None and name in profile and name != "rate":
-                prev = profile[name]
-                seen = float(np.mean(prev[:done])) if done else 0.0
-                if seen > 0:  # each remaining month as last year's same month was to last year's months so far
-                    centre = mean * prev[done:] / seen
-            out[name] = centre[:, None] * (1 + mean_of / mean if mean else 1) + rng.normal(
-                0.0, sd, size=(left, self.simulations))
-        return out, profile is not None
+            factor = _season_of(profile[name]) if profile is not None and name != "rate" else None
+            if factor is not None:  # the months as they would be without last year's seasons
+                series, shaped = series / factor[at.astype(int) + done - 1], True
+            if float(np.ptp(series)) == 0.0:  # nothing moves (a least-squares fit would add rounding noise)
+                centre, sd, scale = np.full((left, 1), float(series[-1])), 0.0, np.ones((1, self.simulations))
+            elif len(series) >= PACE_LINE_MONTHS:
+                level, slope, cov, sd = _line(series, at)
+                # the level now is the line's at the forecast month (the rise so far); only the slope onward is
+                # held back to what the months tell from noise
+                slope *= _kept(slope, cov[1, 1], len(series) - 2)
+                errors, scale = _line_errors(cov, len(series) - 2, ahead, self.simulations, rng)
+                centre = (level + slope * ahead)[:, None] + errors
+            else:  # no line through two points: the mean month (a level: its last), its error and the noise, with
+                # the one degree of freedom two months leave
+                sd = float(np.std(series, ddof=1)) if len(series) > 1 else 0.0
+                scale = np.sqrt(1.0 / rng.chisquare(1, size=(1, self.simulations)))
+                mean_of = rng.normal(0.0, sd / math.sqrt(len(series)), size=(1, self.simulations)) * scale
+                start = float(series[-1] if shape == "level" else np.mean(series))
+                centre = np.broadcast_to(start + mean_of, (left, self.simulations))
+            sims = centre + rng.normal(0.0, sd, size=(left, self.simulations)) * scale
+            out[name] = sims * factor[done:, None] if factor is not None else sims
+        return out, shaped
+
+
+def _paced(shape: Shape, months: Sequence[Month]) -> list[Month]:
+    """The months the pace rule reads: those with a figure (a rate's with its denominator)."""
+    return [m for m in months if m.value is not None and (shape != "rate" or m.denominator)]
 
 
 def _series(shape: Shape, months: Sequence[Month]) -> dict[str, F64]:
@@ -383,20 +405,55 @@ def _trend_draws(y: F64, left: int, n: int, rng: np.random.Generator) -> F64:
     """Where the series' level and slope may really be (left × n): ETS simulates with its fitted parameters and
     state as if known, so its spread is the months' noise alone, and the backtest's 80 % intervals held half the
     outcomes. Each simulation draws the level now and the slope of a straight line through the last
-    ``TREND_MONTHS`` months from their sampling distribution (statsmodels OLS; Student's t, n − 2 degrees of
-    freedom) and carries that error on over the months ahead."""
-    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: 0.15 s more to import
-
+    ``TREND_MONTHS`` months from their sampling distribution and carries that error on over the months ahead."""
     y = y[-TREND_MONTHS:]
     k = len(y)
     if k < 4 or float(np.ptp(y)) == 0.0:  # too few months for a spread of the line, or nothing moves
         return np.zeros((left, n))
-    t = np.arange(k, dtype=float) - (k - 1)  # 0 at the last month: the constant is the level now
-    cov = np.asarray(OLS(y, np.column_stack([np.ones(k), t])).fit().cov_params(), dtype=float)
-    df = k - 2
-    draws = rng.multivariate_normal(np.zeros(2), cov, size=n) * np.sqrt(df / rng.chisquare(df, size=(n, 1)))
-    h = np.arange(1, left + 1, dtype=float)[:, None]
-    return np.asarray(draws[:, 0][None, :] + h * draws[:, 1][None, :], dtype=float)
+    cov = _line(y, np.arange(k, dtype=float) - (k - 1))[2]
+    return _line_errors(cov, k - 2, np.arange(1, left + 1, dtype=float), n, rng)[0]
+
+
+def _line(y: F64, at: F64) -> tuple[float, float, F64, float]:
+    """A least-squares straight line through ``y`` at months ``at`` (statsmodels OLS; 0: the month projected
+    from): its level there, its slope per month, their covariance, and the residuals' standard deviation."""
+    from statsmodels.regression.linear_model import OLS  # not statsmodels.api: 0.15 s more to import
+
+    fit = OLS(y, np.column_stack([np.ones(len(y)), at])).fit()
+    level, slope = (float(v) for v in fit.params)
+    return level, slope, np.asarray(fit.cov_params(), dtype=float), float(np.sqrt(fit.scale))
+
+
+def _line_errors(cov: F64, df: int, ahead: F64, n: int, rng: np.random.Generator) -> tuple[F64, F64]:
+    """The line's error at the months ``ahead`` (len(ahead) × n): the level's draw plus ``ahead`` times the
+    slope's, from their sampling distribution, Student's t with ``df`` degrees of freedom (as few months leave
+    the noise itself uncertain); and each simulation's scale of that noise, sqrt(df / χ²) (1 × n)."""
+    normal = rng.multivariate_normal(np.zeros(2), cov, size=n)
+    scale = np.sqrt(df / rng.chisquare(df, size=(n, 1)))
+    draws = normal * scale
+    return np.asarray(draws[:, 0][None, :] + ahead[:, None] * draws[:, 1][None, :], dtype=float), scale.T
+
+
+def _kept(slope: float, variance: float, df: int) -> float:
+    """How much of a short line's slope goes on: 1 − (t₀/t)², none when its t statistic is within Student's
+    ``PACE_SLOPE_T`` point t₀. A slope read from three to seven noisy months, carried on for the rest of the year,
+    misses by more than ignoring it (the backtest's straight line: 2–2.6 times the last value's error), unless the
+    months tell it from their noise."""
+    from scipy.stats import t as student
+
+    if variance <= 0.0:
+        return 1.0
+    t0 = float(student.ppf(PACE_SLOPE_T, df))
+    return max(0.0, 1.0 - t0 * t0 * variance / (slope * slope)) if slope else 0.0
+
+
+def _season_of(prev: F64) -> F64 | None:
+    """Last year's months as shares of its own straight line (12): its seasons without its rise; None when a
+    month or the line is not positive."""
+    line = np.polyval(np.polyfit(np.arange(12, dtype=float), prev, 1), np.arange(12, dtype=float))
+    if np.any(prev <= 0) or np.any(line <= 0):
+        return None
+    return np.asarray(prev / line, dtype=float)
 
 
 def _past_errors(ind: Indicator, shape: Shape, this_year: Sequence[Month], sims: dict[str, F64],
