@@ -24,6 +24,9 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 ├── ParameterError             a name in a request's path or query not understood: its field and its UnknownNameError
 └── HttpProblem                an answer of the web with its own status and problem type (``slug``), naming the field
 
+EmptyDigest                    not a ChisoError: a digest whose warnings all left the user's scope; the dispatcher
+                               skips it, no user sees it
+
 The web maps each class to an HTTP status and a problem type in one table (``chiso.web.problems``).
 Messages come from ``chiso.i18n`` (the layer below this one); ``render(lang)`` gives an error's text in the
 user's language. ``tests/test_errors_tree.py`` fails when an error class is defined elsewhere or missing here.
@@ -161,6 +164,11 @@ class ValidationError(ChisoError):
         first = self.problems[0].render(lang) if self.problems else "invalid input"
         more = f" (+{len(self.problems) - 1})" if len(self.problems) > 1 else ""
         return f"{head}{first}{more}"
+
+
+class EmptyDigest(Exception):
+    """A digest with no warning left to tell (all out of the user's scope now): the dispatcher skips it, no user
+    sees it."""
 
 
 class ImportFileError(ChisoError):

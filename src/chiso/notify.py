@@ -48,7 +48,7 @@ from chiso.catalogue import Catalogue
 from chiso.catalogue.models import UnitType
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.catalogue.warnings import KINDS, Finding, WarningRecord
-from chiso.errors import PermissionDenied, Problem, ValidationError, WorkspaceError
+from chiso.errors import EmptyDigest, PermissionDenied, Problem, ValidationError, WorkspaceError
 from chiso.i18n import LANGS, fmt_date, fmt_number, t
 from chiso.report.warnings_text import describe, kind_name, subject_label, unit_label
 from chiso.store import Store
@@ -464,10 +464,6 @@ def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, send
 
 # --- digests ------------------------------------------------------------------------------------------------------
 LOCAL = timedelta(hours=7)  # Vietnam's time (no daylight saving): a daily digest closes at midnight there
-
-
-class EmptyDigest(Exception):
-    """A digest with no warning left to tell (all out of the user's scope now)."""
 
 
 def last_window(kind: str, at: datetime) -> tuple[str, datetime]:
