@@ -1147,6 +1147,11 @@ _UNITS_THRESHOLD = re.compile(
     r"[^;]{0,80}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
     re.IGNORECASE,
 )
+_UNITS_PASS = re.compile(
+    r"\s*(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;]{0,40}?(?:đạt|có)\s+(?:tỷ lệ\s+)?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
+    re.IGNORECASE,
+)
 # a pillar or component of an index ("về trụ cột Nhân lực số trong DTI cấp bộ")
 _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ số con|chỉ số phụ|nhóm chỉ số)(?!\w)", re.IGNORECASE)
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
@@ -1568,6 +1573,8 @@ class _Reader:
             return  # "bình quân mỗi tỉnh, thành phố có khoảng 1.350 tổ": an average per member, not the bloc's
         if self.unknown_owner(para, phrase, si):
             return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
+        if phrase.kind is NumberKind.FRACTION and _UNITS_PASS.match(rest):
+            return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
         if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
         caution = self.caution(para, phrase, si, clause)
