@@ -1152,6 +1152,12 @@ _UNITS_PASS = re.compile(
     r"[^;]{0,40}?(?:đạt|có)\s+(?:tỷ lệ\s+)?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
     re.IGNORECASE,
 )
+# "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
+_SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
+# "… 30% GDP vào năm 2030": a target's year right after it
+_TARGET_YEAR_AFTER = re.compile(
+    r"\s*(?:[^\W\d]+\s+){0,2}?(?:vào|đến|tới)\s+(?:hết\s+)?năm\s+((?:19|20)\d\d)", re.IGNORECASE
+)
 # a pillar or component of an index ("về trụ cột Nhân lực số trong DTI cấp bộ")
 _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ số con|chỉ số phụ|nhóm chỉ số)(?!\w)", re.IGNORECASE)
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
@@ -1483,6 +1489,16 @@ class _Reader:
             if paren
             else None
         )
+        same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
+        if same and paren_date is None and not cmp_base:
+            # "đạt 58,6%, cao hơn cùng kỳ năm 2024 (41,3%)": the main figure's period, in that year
+            main = next((p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None)
+            shifted = _same_period_in(main.period, int(same.group(1))) if main else None
+            if shifted is None:
+                return
+            fig.period = shifted
+            fig.period_clue = Clue(same.group(0), clause[0] + same.start(), clause[0] + same.end(), "clause")
+            fig.comparison = True
         if _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
             return  # "cao hơn so với mức 61,7% của kỳ trước": a base with no period of its own, left out
         if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
@@ -1547,6 +1563,14 @@ class _Reader:
         elif phrase.change is None and self.target_named(para, phrase, clause):
             fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
+        if fig.target and fig.period is None:
+            # "… 30% GDP vào năm 2030": a target's year said right after it
+            year_after = _TARGET_YEAR_AFTER.match(rest)
+            if year_after:
+                fig.period = Period.year(int(year_after.group(1)))
+                fig.period_clue = Clue(
+                    year_after.group(1), phrase.end + year_after.start(1), phrase.end + year_after.end(1), "clause"
+                )
         if (
             phrase.kind is NumberKind.PERCENT
             and any(
