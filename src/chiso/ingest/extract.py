@@ -1149,7 +1149,7 @@ _UNITS_THRESHOLD = re.compile(
 )
 _UNITS_PASS = re.compile(
     r"\s*(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
-    r"[^;]{0,40}?(?:đạt|có)\s+(?:tỷ lệ\s+)?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
+    r"[^;]{0,40}?(?:đạt|có)(?!\w)[^;\d]{0,60}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
