@@ -20,7 +20,7 @@ DEV_FLOORS = {
     "dev.yaml": (1.0, 1.0),
     "dev2.yaml": (0.99, 0.97),
     "held.yaml": (0.99, 0.93),
-    "held3.yaml": (0.99, 0.75),  # developed on in round 4 (242/243, 242/322)
+    "held3.yaml": (0.99, 0.75),  # developed on in round 4 (245/246, 245/322)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held3.yaml"

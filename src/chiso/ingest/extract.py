@@ -1373,6 +1373,10 @@ class _Reader:
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
                     r"(?:tỉnh|thành phố)\b", line[m.start : m.end], re.IGNORECASE
+                ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
+                    not line[: m.start].strip()
+                    and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
+                    and re.match(r"\s*:", line[m.end :])
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
