@@ -876,3 +876,62 @@ def test_accept_all_never_takes_a_flagged_proposal(workspace: core.Workspace, tm
 def test_round3_rules(catalogue: Catalogue, text: str, expected: set[tuple[Any, ...]]) -> None:
     got = {(p.code, p.unit, p.period, p.value, p.target) for p in extract(text, catalogue) if not p.flagged}
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # a department of the province: flagged, not the province's figure
+            "Tin tức\nNăm 2024, Sở Tư pháp tỉnh Nam Định có tỷ lệ hồ sơ trực tuyến toàn trình đạt 88%.",
+            set(),
+        ),
+        (  # one field of procedures: not the whole rate
+            "Tin tức\nNăm 2024, tỷ lệ hồ sơ nộp trực tuyến của lĩnh vực hộ tịch tỉnh Phú Thọ đạt 71%.",
+            set(),
+        ),
+        (  # the commune level of a province
+            "Tin tức\nQuý I/2025, tỷ lệ hồ sơ trực tuyến toàn trình của cấp xã tỉnh Yên Bái đạt 41,2%.",
+            set(),
+        ),
+        (  # an anaphor naming no unit
+            "Tin tức\nĐịa phương này có tỷ lệ thanh toán trực tuyến năm 2024 đạt 66%, đứng thứ ba cả nước.",
+            set(),
+        ),
+        (  # how many units pass a threshold
+            "Tin tức\nNăm 2024, 41/63 tỉnh đạt tỷ lệ thanh toán trực tuyến trên 50%.",
+            set(),
+        ),
+        (  # a pillar's figure is not the whole index's
+            "Tin tức\nNăm 2023, Bộ Tư pháp dẫn đầu về trụ cột Thể chế số trong DTI cấp bộ với 0,91.",
+            set(),
+        ),
+        (  # a body named with "Việt Nam" opening the sentence is not the nation
+            "Tin tức\nTổng công ty Bưu điện Việt Nam đạt tỷ lệ hồ sơ trực tuyến toàn trình 97% năm 2024.",
+            set(),
+        ),
+        (  # "Lũy kế 10 tháng" under a title's month: January to October
+            "Báo cáo tháng 10/2025 của tỉnh Quảng Trị\nLũy kế 10 tháng, tỷ lệ hồ sơ trực tuyến toàn trình của tỉnh"
+            " đạt 61%.",
+            {("dossier_full_online_rate", "P44-2025", "2025-01..2025-10", 61.0, None)},
+        ),
+        (  # a rate no alias holds is not the earlier rate's
+            "Báo cáo năm 2024\nTỷ lệ hồ sơ trực tuyến toàn trình của cả nước đạt 45%; tỷ lệ hồ sơ bị từ chối đạt 3%.",
+            {("dossier_full_online_rate", "VN", "2024", 45.0, None)},
+        ),
+        (  # a heading "TP Cần Thơ: …" names the subject of the text under it
+            "TP Cần Thơ: kết quả năm 2024\nNăm 2024, tỷ lệ hồ sơ trực tuyến toàn trình đạt 64%.",
+            {("dossier_full_online_rate", "P92", "2024", 64.0, None)},
+        ),
+        (  # the same months of the year before, in parentheses
+            "Tin tức\nTrong quý II/2025, tỷ lệ thanh toán trực tuyến của tỉnh Lào Cai đạt 60%, cao hơn cùng kỳ năm"
+            " 2024 (52%).",
+            {
+                ("online_payment_rate", "P10", "2025Q2", 60.0, None),
+                ("online_payment_rate", "P10", "2024Q2", 52.0, None),
+            },
+        ),
+    ],
+)
+def test_round4_caution(catalogue: Catalogue, text: str, expected: set[tuple[Any, ...]]) -> None:
+    got = {(p.code, p.unit, p.period, p.value, p.target) for p in extract(text, catalogue) if not p.flagged}
+    assert got == expected

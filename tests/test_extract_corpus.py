@@ -16,10 +16,15 @@ CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # (precision, recall) of each development set, rounded down: dev.yaml was written with the extractor; dev2.yaml was
 # the first held-back set (0.923 and 0.717 when measured once, unseen), held.yaml the second (0.951 and 0.769), each
 # tuned on since (round 3: dev2 311/311 and 311/318, held 307/307 and 307/329)
-DEV_FLOORS = {"dev.yaml": (1.0, 1.0), "dev2.yaml": (0.99, 0.97), "held.yaml": (0.99, 0.93)}
+DEV_FLOORS = {
+    "dev.yaml": (1.0, 1.0),
+    "dev2.yaml": (0.99, 0.97),
+    "held.yaml": (0.99, 0.93),
+    "held3.yaml": (0.99, 0.75),  # developed on in round 4 (245/246, 245/322)
+}
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
-HELD = "held3.yaml"
-HELD_FLOORS: tuple[float, float] | None = (0.92, 0.68)
+HELD = "held4.yaml"  # round 4, measured once: 246/255, 246/298 (held3.yaml, round 3: 222/240, 222/322)
+HELD_FLOORS: tuple[float, float] | None = (0.96, 0.82)
 
 
 def test_dev_corpus_is_big_enough() -> None:

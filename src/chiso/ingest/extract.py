@@ -808,6 +808,12 @@ _NAME_BREAKS = {
 }  # fmt: skip  # words no organisation's name holds before "Việt Nam" ("Ngân hàng Thế giới xếp Việt Nam …")
 
 
+_ORG_HEADS = {
+    "bảo", "tập", "ngân", "tổng", "công", "hiệp", "viện", "trung", "cục", "đài", "hội", "quỹ", "học", "ủy", "uỷ",
+    "liên", "thông", "đại", "kho", "sở",
+}  # fmt: skip  # the first words of a body's name: "Bảo hiểm", "Tập đoàn", "Ngân hàng", "Tổng công ty", "Hiệp hội" …
+
+
 def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
     """Whether "Việt Nam" at token i closes a capitalised name that opens inside the sentence ("… của Bảo hiểm
     xã hội Việt Nam", "Tập đoàn Bưu chính Viễn thông Việt Nam"): an organisation, not the nation."""
@@ -816,8 +822,8 @@ def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
         t, nxt = tokens[j], tokens[j + 1]
         if nxt.start - t.end != 1 or t.skip is not None or t.fold in _NAME_BREAKS:
             return False
-        if t.raw[:1].isupper() and not t.raw.isupper() and j > lo:
-            return True
+        if t.raw[:1].isupper() and not t.raw.isupper() and (j > lo or t.raw.lower() in _ORG_HEADS):
+            return True  # at the sentence's start, a body's head noun ("Bảo hiểm xã hội Việt Nam")
         j -= 1
     return False
 
@@ -970,6 +976,8 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
     ("quarter", re.compile(rf"(?<!\w)quý\s+(I{{1,3}}|IV|[1-4])\b{_NO_YEAR}", re.IGNORECASE)),
     ("months", re.compile(rf"(?<![\d.,])(\d{{1,2}}|ba|sáu|chín)\s+tháng\s+đầu\s+năm\b{_NO_YEAR}", re.IGNORECASE)),
     ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
+    # "Lũy kế 11 tháng" under a title "tháng 11/2025": January to November of the document's year
+    ("months", re.compile(rf"(?<=kế\s)(\d{{1,2}})\s+tháng\b(?!\s+(?:đầu\s+)?năm){_NO_YEAR}", re.IGNORECASE)),
 ]
 
 
@@ -1115,6 +1123,43 @@ _AVERAGE_UNIT = re.compile(
     r"thành phố|doanh nghiệp)(?!\w)",
     re.IGNORECASE,
 )
+# Round 4, caution: words that say the figure is not (all of) the named unit's, or not the named index's.
+# A part of the unit: a department, one field, a level or some communes, a share of a subset of dossiers
+_PART_OF_UNIT = re.compile(
+    r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+)?(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
+    r"|(?<!\w)cấp\s+(?:xã|huyện|cơ sở)(?!\w)"
+    r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
+    re.IGNORECASE,
+)
+_SUBSET_OF = re.compile(r"(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản)", re.IGNORECASE)
+# "tỷ lệ" that names nothing new: "tỷ lệ chung toàn quốc", "tỷ lệ này", "đạt tỷ lệ 63,47%"
+_GENERIC_RATE = re.compile(
+    r"\s*(?:này|đó|trên|tương ứng|chung|bình quân|trung bình|của|ở|tại|đạt|là|cả|toàn|khối|các)(?!\w)", re.IGNORECASE
+)
+_DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )Sở\s+[A-ZĐ]")
+_REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố)(?!\w)", re.IGNORECASE)
+# an anaphor naming no unit of its own ("Tỉnh này", "địa phương này")
+_THIS_UNIT = re.compile(r"(?<!\w)(?:tỉnh|thành phố|bộ|ngành|địa phương|đơn vị|cơ quan)\s+(?:này|đó|nói trên)(?!\w)",
+    re.IGNORECASE)
+# a threshold passed by a count of units ("32/63 địa phương đạt trên 40%")
+_UNITS_THRESHOLD = re.compile(
+    r"\d+(?:/\d+)?\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;]{0,80}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
+    re.IGNORECASE,
+)
+_UNITS_PASS = re.compile(
+    r"\s*(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;]{0,40}?(?:đạt|có)(?!\w)[^;\d]{0,60}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
+    re.IGNORECASE,
+)
+# "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
+_SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
+# "… 30% GDP vào năm 2030": a target's year right after it
+_TARGET_YEAR_AFTER = re.compile(
+    r"\s*(?:[^\W\d]+\s+){0,2}?(?:vào|đến|tới)\s+(?:hết\s+)?năm\s+((?:19|20)\d\d)", re.IGNORECASE
+)
+# a pillar or component of an index ("về trụ cột Nhân lực số trong DTI cấp bộ")
+_COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ số con|chỉ số phụ|nhóm chỉ số)(?!\w)", re.IGNORECASE)
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
@@ -1328,6 +1373,10 @@ class _Reader:
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
                     r"(?:tỉnh|thành phố)\b", line[m.start : m.end], re.IGNORECASE
+                ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
+                    not line[: m.start].strip()
+                    and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
+                    and re.match(r"\s*:", line[m.end :])
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
@@ -1339,7 +1388,13 @@ class _Reader:
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
         for line in lines:
-            nm = _NATION_DOC.search(_MOTTO.sub(" ", line))
+            text = _MOTTO.sub(" ", line)
+            if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
+                tokens = _tokens(text, [])
+                for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
+                    if m.unit != self.cat.nation.code:
+                        text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+            nm = _NATION_DOC.search(text)
             if nm:
                 self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
                 return
@@ -1438,6 +1493,16 @@ class _Reader:
             if paren
             else None
         )
+        same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
+        if same and paren_date is None and not cmp_base:
+            # "đạt 58,6%, cao hơn cùng kỳ năm 2024 (41,3%)": the main figure's period, in that year
+            main = next((p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None)
+            shifted = _same_period_in(main.period, int(same.group(1))) if main else None
+            if shifted is None:
+                return
+            fig.period = shifted
+            fig.period_clue = Clue(same.group(0), clause[0] + same.start(), clause[0] + same.end(), "clause")
+            fig.comparison = True
         if _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
             return  # "cao hơn so với mức 61,7% của kỳ trước": a base with no period of its own, left out
         if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
@@ -1502,6 +1567,14 @@ class _Reader:
         elif phrase.change is None and self.target_named(para, phrase, clause):
             fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
+        if fig.target and fig.period is None:
+            # "… 30% GDP vào năm 2030": a target's year said right after it
+            year_after = _TARGET_YEAR_AFTER.match(rest)
+            if year_after:
+                fig.period = Period.year(int(year_after.group(1)))
+                fig.period_clue = Clue(
+                    year_after.group(1), phrase.end + year_after.start(1), phrase.end + year_after.end(1), "clause"
+                )
         if (
             phrase.kind is NumberKind.PERCENT
             and any(
@@ -1528,6 +1601,11 @@ class _Reader:
             return  # "bình quân mỗi tỉnh, thành phố có khoảng 1.350 tổ": an average per member, not the bloc's
         if self.unknown_owner(para, phrase, si):
             return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
+        if phrase.kind is NumberKind.FRACTION and _UNITS_PASS.match(rest):
+            return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
+        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]):
+            return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
+        caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
             return  # "của Bảo hiểm xã hội Việt Nam đạt 98,2%": a body the catalogue does not hold, not the nation
@@ -1535,6 +1613,12 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        if self.other_rate(para, phrase, clause, chosen):
+            return  # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's
+        if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
+            caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
+        if caution is None and self.narrower_name(para, phrase, clause, chosen):
+            caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
         if period is None and fig.target:
             # "Mục tiêu năm 2025, tỷ lệ … là 85%", "đặt mục tiêu năm 2025 …" with no other date: the target's year
@@ -1559,6 +1643,19 @@ class _Reader:
             # … 1,2 tỷ giao dịch": the year (a rate or a stock at that date: December)
             period = flowing.flow
         if fig.target:
+            if (
+                caution is None
+                and fig.period is None
+                and para.target_year is None
+                and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
+                and period_clue.source in ("clause", "sentence")
+                and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
+                and not re.search(
+                    r"(?:mục tiêu|kế hoạch)[^;.]*?(?:19|20)\d\d", line[para.sentences[si][0] : para.sentences[si][1]]
+                )
+            ):
+                # "Trong tháng 10/2025, … vượt mục tiêu đề ra (80%)": a target whose year is not said
+                caution = "mục tiêu không nêu năm / a target whose year is not stated"
             if fig.period is not None:
                 period, period_clue = fig.period, fig.period_clue
             elif para.target_year is not None:
@@ -1587,6 +1684,9 @@ class _Reader:
                 )
             elif period_clue.source == "none":
                 reason = "không nêu kỳ của số liệu / no period stated for the figure"
+            elif caution is not None:
+                reason = caution
+                conf = round(conf * 0.5, 2)
             elif para.number in self.table_rows:
                 reason = (
                     "số liệu trong bảng: không đọc tiêu đề cột / a figure in a table: its column heading is not read"
@@ -2057,6 +2157,52 @@ class _Reader:
         return score
 
     # which unit ----------------------------------------------------------------------------------
+    def caution(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> str | None:
+        """Why the figure may not be the named unit's own (round 4): a part of it named before the figure (a
+        department "Sở …", one field "lĩnh vực …", a level "cấp xã", "các xã …", "trong số hồ sơ …"), or an
+        anaphor ("Tỉnh này") that names no unit. The proposal is flagged, never dropped."""
+        line = para.line
+        sentence = para.sentences[si]
+        head = line[clause[0] : phrase.start]
+        if _PART_OF_UNIT.search(head):
+            return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        dep = _DEPARTMENT.search(line[sentence[0] : phrase.start])
+        if dep and not _REPORTER_AFTER.search(line[sentence[0] + dep.end() : phrase.start]):
+            return "một sở của đơn vị / a department of the unit"
+        if _SUBSET_OF.search(line[sentence[0] : phrase.start]):
+            return "tỷ lệ trong một tập con / a share of a subset"
+        if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
+            return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
+        return None
+
+    def other_rate(self, para: _Para, phrase: NumberPhrase, clause: tuple[int, int], chosen: _Candidate) -> bool:
+        """A rate named in the figure's clause by words no alias holds ("tỷ lệ thanh toán trực tuyến đạt 60%"),
+        when the chosen name stands outside the clause: the figure is that other rate's."""
+        if chosen.clue.start < 0 or chosen.clue.start >= clause[0]:
+            return False
+        line = para.line
+        for m in re.finditer(r"(?<!\w)tỷ lệ(?!\w)", line[clause[0] : phrase.start], re.IGNORECASE):
+            at = clause[0] + m.start()
+            if any(mm.start <= at < mm.end for ms in para.matches for mm in ms):
+                continue
+            named = re.split(r"[\d(]", line[at + len(m.group()) : phrase.start], maxsplit=1)[0]  # up to a figure
+            if named.strip() and not _GENERIC_RATE.match(named):
+                return True
+        return False
+
+    def narrower_name(self, para: _Para, phrase: NumberPhrase, clause: tuple[int, int], chosen: _Candidate) -> bool:
+        """The name matched, but the words between it and the figure narrow it to another indicator ("dịch vụ
+        công thiết yếu … được thực hiện toàn trình" is not the essential services' rate)."""
+        if chosen.clue.end < 0 or not (clause[0] <= chosen.clue.start < phrase.start):
+            return False
+        if any(chosen.clue.end <= mm.start < phrase.start for ms in para.matches for mm in ms):
+            return False  # another name stands between ("X và Y tương ứng là …")
+        between = para.line[chosen.clue.end : phrase.start]
+        name = chosen.clue.text.lower()
+        return any(
+            w in between.lower() and w not in name for w in ("toàn trình", "một phần", "thiết yếu")
+        )
+
     def unit_of(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[tuple[str, Clue]]:
         """The figure's units, each with the words that named it; the nation with no clue when none is named
         or inherited unambiguously (the caller flags it)."""
