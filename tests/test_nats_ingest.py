@@ -252,3 +252,34 @@ def test_serve_takes_http_and_nats_on_one_writer(ws: core.Workspace, jsenv: Js, 
         if proc.poll() is None:
             proc.kill()
     assert asyncio.run(consumer_state(jsenv)) == (0, 0)
+
+
+def test_a_subscription_that_stopped_receiving_is_made_anew(jsenv: Js) -> None:
+    """A writer whose pull subscription no longer receives while messages wait subscribes again and gets them; one
+    with nothing waiting keeps its subscription."""
+    from nats.js import api
+
+    from chiso.ingest.nats import _unstalled
+
+    async def run() -> tuple[bool, bool, int]:
+        nc = await nats.connect(SERVERS)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js, jsenv.prefix, jsenv.stream)
+            config = api.ConsumerConfig(durable_name=jsenv.durable, ack_policy=api.AckPolicy.EXPLICIT, ack_wait=30)
+            sub = await js.pull_subscribe(f"{jsenv.prefix}.>", durable=jsenv.durable, stream=jsenv.stream,
+                                          config=config)
+            idle = await _unstalled(js, sub, jsenv.prefix, jsenv.durable, jsenv.stream, config, idle=60)
+            kept = idle is sub  # nothing waits: nothing to do
+            for i in range(3):
+                await js.publish(f"{jsenv.prefix}.dossier", f"m{i}".encode())
+            await sub._sub.unsubscribe()  # its inbox gone: what a stalled subscription looks like from outside
+            fresh = await _unstalled(js, sub, jsenv.prefix, jsenv.durable, jsenv.stream, config, idle=60)
+            msgs = await fresh.fetch(3, timeout=5)
+            for m in msgs:
+                await m.ack()
+            return kept, fresh is not sub, len(msgs)
+        finally:
+            await nc.close()
+
+    assert asyncio.run(run()) == (True, True, 3)

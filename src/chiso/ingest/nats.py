@@ -295,7 +295,7 @@ async def consume(
             deliver_policy=api.DeliverPolicy.ALL, max_ack_pending=max(100, 10 * fetch_batch),
         )
         sub = await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream, config=config)
-        last = loop.time()
+        last = asked = loop.time()
         log.info("consuming %s.> from stream %s as %s", prefix, stream, durable)
         while not stop.is_set() and (max_messages is None or stats.messages < max_messages):
             want = fetch_batch if max_messages is None else min(fetch_batch, max_messages - stats.messages)
@@ -304,6 +304,10 @@ async def consume(
             except TimeoutError:  # nothing came (nats-py raises its own subclass, or asyncio's)
                 if idle_exit is not None and loop.time() - last >= idle_exit:
                     break
+                now = loop.time()
+                if now - last >= STALL_AFTER and now - asked >= STALL_AFTER:
+                    asked = now
+                    sub = await _unstalled(js, sub, prefix, durable, stream, config, idle=now - last)
                 continue
             except nats.errors.Error as exc:  # disconnected: the client reconnects by itself, keep asking
                 log.warning("fetching from %s failed (%s); retrying", stream, exc)
@@ -319,6 +323,29 @@ async def consume(
         if own_writer:
             await asyncio.to_thread(writer.close)
     return stats
+
+
+# Seconds without a message while the log says some wait for this consumer, before the pull subscription is made
+# anew: a writer once stood idle for minutes with messages pending after another writer on its durable was killed.
+STALL_AFTER = 10.0
+
+
+async def _unstalled(js: Any, sub: Any, prefix: str, durable: str, stream: str, config: Any, *, idle: float) -> Any:
+    """``sub``, or a new pull subscription on the same durable when messages wait and none came for ``idle`` seconds
+    (pending, or delivered and unacknowledged for longer than the ack wait, after which they are due again): the log
+    keeps them, so asking again loses and doubles nothing."""
+    try:
+        info = await sub.consumer_info()
+    except Exception as exc:  # NATS away: the fetch loop's own retry handles it
+        log.warning("asking %s for its consumer's state failed (%s)", stream, exc)
+        return sub
+    if not (info.num_pending or (info.num_ack_pending and idle > (config.ack_wait or 0) + STALL_AFTER)):
+        return sub
+    log.warning("no message for %ss while %s wait (%s unacknowledged): subscribing to %s again",
+                STALL_AFTER, info.num_pending, info.num_ack_pending, durable)
+    with contextlib.suppress(Exception):
+        await sub.unsubscribe()
+    return await js.pull_subscribe(f"{prefix}.>", durable=durable, stream=stream, config=config)
 
 
 async def _handle(msg: Any, writer: EventWriter, prefix: str, stats: ConsumeStats, nak_delay: float) -> None:
