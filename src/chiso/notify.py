@@ -9,7 +9,7 @@
   the unit's part (``watch.approval``) or on a set day (``When``): one delivery per (subscription, period), and one
   corrected edition per later approval that completes the period again.
 - ``Dispatcher.schedule_digests``: a digest subscription's warnings are held, and gathered into one delivery per
-  closed hour or day (``digest:<window>``), once whichever dispatcher makes it.
+  closed hour, day or ISO week (``digest:<window>``), once whichever dispatcher makes it.
 - Webhooks: the host resolved once and the connection made to the address checked (``resolve``: SSRF and DNS
   rebinding), signed over the timestamp and the body (``sign_timed``).
 - ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised
@@ -468,18 +468,30 @@ LOCAL = timedelta(hours=7)  # Vietnam's time (no daylight saving): a daily diges
 
 def last_window(kind: str, at: datetime) -> tuple[str, datetime]:
     """The last closed window of a digest at ``at`` (UTC, naive): its label in Vietnam's time (``2026-12-07T08``
-    hourly, ``2026-12-07`` daily) and its end (UTC)."""
+    hourly, ``2026-12-07`` daily, the ISO week ``2026-W49`` weekly: a week closes on Monday at 00:00) and its end
+    (UTC)."""
     local = at + LOCAL
     if kind == "hourly":
         start = local.replace(minute=0, second=0, microsecond=0)
         return (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H"), start - LOCAL
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind == "weekly":
+        monday = start - timedelta(days=start.weekday())  # this week's start: the end of the last closed one
+        year, week, _ = (monday - timedelta(days=7)).isocalendar()
+        return f"{year}-W{week:02d}", monday - LOCAL
     return (start - timedelta(days=1)).strftime("%Y-%m-%d"), start - LOCAL
+
+
+WEEK_LABEL = re.compile(r"(\d{4})-W(\d{2})")
 
 
 def digest_end(item: str) -> datetime:
     """The end (UTC) of a digest item's window: ``digest:<label>``."""
     label = item.removeprefix("digest:")
+    week = WEEK_LABEL.fullmatch(label)
+    if week:
+        monday = date.fromisocalendar(int(week[1]), int(week[2]), 1)
+        return datetime(monday.year, monday.month, monday.day) + timedelta(days=7) - LOCAL
     if "T" in label:
         return datetime.strptime(label, "%Y-%m-%dT%H") + timedelta(hours=1) - LOCAL
     return datetime.strptime(label, "%Y-%m-%d") + timedelta(days=1) - LOCAL
@@ -487,8 +499,8 @@ def digest_end(item: str) -> datetime:
 
 def digest_text(catalogue: Catalogue, sub: Subscription, n: int) -> str:
     unit = unit_label(catalogue, sub.unit, sub.lang)
-    if sub.digest == "hourly":
-        return t("notify.digest.hourly", sub.lang, n=n, unit=unit)
+    if sub.digest in ("hourly", "weekly"):
+        return t(f"notify.digest.{sub.digest}", sub.lang, n=n, unit=unit)
     return t("notify.digest.daily", sub.lang, n=n, unit=unit)
 
 
@@ -696,7 +708,7 @@ class Dispatcher:
 
     def schedule_digests(self, at: datetime | None = None) -> int:
         """A digest delivery, ``digest:<window>``, for each digest subscription holding warnings made before the end
-        of the last window that closed (Vietnam's hours and days): two schedulers make it once (the unique item);
+        of the last window that closed (Vietnam's hours, days and weeks): two schedulers make it once (the unique item);
         one back from downtime makes one digest of everything held since the last (``gather`` takes every held
         warning made before the window's end, a late one too)."""
         at = at or utc_now()

@@ -23,7 +23,7 @@ from chiso.store import schema as s
 CHANNELS = ("email", "webhook", "inapp")
 REPORTS = ("monthly", "quarterly", "annual")
 STATES = ("pending", "sending", "sent", "failed", "skipped", "held", "digested")
-DIGESTS = ("hourly", "daily")
+DIGESTS = ("hourly", "daily", "weekly")
 
 
 def now() -> datetime:
@@ -46,7 +46,7 @@ class Subscription:
     lang: str
     created_at: datetime
     when: str | None = None  # a report's: "approved", "day:N", "approved+day:N"; None: [notify] report_day
-    digest: str | None = None  # warnings gathered "hourly" or "daily"; None: each at once
+    digest: str | None = None  # warnings gathered "hourly", "daily" or "weekly"; None: each at once
 
     def public(self) -> dict[str, Any]:
         """What the API and the CLI show: never the secret."""

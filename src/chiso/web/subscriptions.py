@@ -51,8 +51,9 @@ class NewSubscription(BaseModel):
     when: str | None = Field(None, max_length=20, description="a report's: `approved` (the default: when the "
                              "period's data is approved), `day:N` (N days after the period ends, 0-60) or "
                              "`approved+day:N` (whichever comes first)")
-    digest: Literal["hourly", "daily"] | None = Field(None, description="warnings gathered into one message each "
-                                                      "hour or day (Vietnam's time); none: each at once")
+    digest: Literal["hourly", "daily", "weekly"] | None = Field(
+        None, description="warnings gathered into one message each hour, day or ISO week (Vietnam's time; a week "
+        "closes on Monday at 00:00); none: each at once")
     channel: Literal["email", "webhook", "inapp"]
     target: str | None = Field(None, max_length=max(MAX_URL, MAX_EMAIL), description="an e-mail address or a URL")
     secret: str | None = Field(None, max_length=MAX_SECRET, description="the webhook's HMAC key")
