@@ -63,6 +63,9 @@ def test_a_reporter_reads_notifications_from_the_navigation(ws: core.Workspace) 
         page.wait_for_url("**/subscriptions#notifications")
         assert page.get_by_test_id("nav-unread").count() == 0
         assert page.get_by_test_id("notifications").locator("li.unread").count() == 0
+        page.set_viewport_size({"width": 390, "height": 844})  # a phone: the longer navigation wraps, no sideways
+        page.goto("/forms")
+        assert page.evaluate("document.querySelector('header.top').scrollWidth") <= 391
     assert ws.store.notify.unread(hanoi.id) == 0
 
 
