@@ -10,6 +10,8 @@
   corrected edition per later approval that completes the period again.
 - ``Dispatcher.schedule_digests``: a digest subscription's warnings are held, and gathered into one delivery per
   closed hour, day or ISO week (``digest:<window>``), once whichever dispatcher makes it.
+- A report's mail and webhook carry a signed link to its PDF (``signed_report_link``: HMAC-SHA256 of the delivery's id
+  and an expiry, ``[notify] link_days``, with the server's secret in the store) that opens it without a session.
 - Webhooks: the host resolved once and the connection made to the address checked (``resolve``: SSRF and DNS
   rebinding), signed over the timestamp and the body (``sign_timed``).
 - ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised

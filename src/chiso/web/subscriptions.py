@@ -1,7 +1,10 @@
 """Subscriptions and in-app notifications (issue 15 §3; docs/notifications.md), the logged-in user's own: the page
-``/subscriptions`` (list, add, remove; the notifications), and the API ``GET/POST /api/v1/subscriptions``,
-``DELETE /api/v1/subscriptions/{id}``, ``GET /api/v1/notifications``. Changes need the session's CSRF token (the
-form's, or ``X-CSRF-Token``), like every write. The scope rule is ``chiso.notify.check_subscription``'s."""
+``/subscriptions`` (list, add, remove; the notifications, marked read one or all), and the API
+``GET/POST /api/v1/subscriptions``, ``DELETE /api/v1/subscriptions/{id}``, ``GET /api/v1/notifications``,
+``POST /api/v1/notifications/{id}/read`` and ``/api/v1/notifications/read``. Changes need the session's CSRF token
+(the form's, or ``X-CSRF-Token``), like every write. The scope rule is ``chiso.notify.check_subscription``'s. A
+delivered report's PDF: ``/notifications/{id}/report``, to its subscriber logged in, or to anyone with its signed,
+expiring link (a mail's, a webhook's: ``chiso.notify.signed_report_link``)."""
 
 from __future__ import annotations
 
