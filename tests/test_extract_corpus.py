@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chiso.catalogue import Catalogue
-from chiso.ingest.extract_score import load_corpus, score
+from chiso.ingest.extract_score import Expected, Passage, load_corpus, same_period, score
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # (precision, recall) of each development set, rounded down: dev.yaml was written with the extractor; dev2.yaml was
@@ -25,6 +25,24 @@ DEV_FLOORS = {
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held4.yaml"  # round 4, measured once: 246/255, 246/298 (held3.yaml, round 3: 222/240, 222/322)
 HELD_FLOORS: tuple[float, float] | None = (0.96, 0.82)
+
+
+def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
+    # the contract's names for one period are one period, for every set: 2024S1 is "6 tháng đầu năm" = 2024-01..2024-06
+    assert same_period("2025S1", "2025-01..2025-06")
+    assert same_period("2024Q3", "2024-07..2024-09") and same_period("2024", "2024-01..2024-12")
+    assert same_period("2024-04", "2024-04")
+    assert not same_period("2025S1", "2025-01..2025-05") and not same_period("2024Q3", "2024S2")
+    assert not same_period("2024-06", "2024-01..2024-06")
+    assert not same_period("thing", "2024") and same_period("thing", "thing")  # a name that does not parse
+    title = "Báo cáo kết quả chuyển đổi số quốc gia 6 tháng đầu năm 2025"
+    text = "Trong 06 tháng đầu năm 2025, tỷ lệ hồ sơ nộp trực tuyến đạt 52,3%."
+    for period in ("2025S1", "2025-01..2025-06"):
+        expect = (Expected("dossier_online_submission_rate", "VN", period, 52.3, None),)
+        s = score([Passage("s1", "half-year-summary", title, text, expect)], catalogue)
+        assert (s.correct, s.proposed) == (1, 1), period
+    expect = (Expected("dossier_online_submission_rate", "VN", "2025Q2", 52.3, None),)
+    assert score([Passage("s1", "half-year-summary", title, text, expect)], catalogue).correct == 0
 
 
 def test_dev_corpus_is_big_enough() -> None:
