@@ -756,6 +756,8 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                     inside.add(t.skip)
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
+                elif j > 0 and t.raw.lower() == "đã" and toks[j] == "duoc" and k + 1 < hi and tokens[k + 1].fold == "duoc":
+                    k += 1  # "cơ sở dữ liệu quốc gia đã được xác định": the past marker inside a passive name
                 elif j > 0 and stepped < 2 and (n := _locative_at(tokens, k, hi)):
                     stepped += 1  # "người trưởng thành trên địa bàn tỉnh có chữ ký số": where, not what
                     k += n
@@ -1088,11 +1090,20 @@ _REPORTS = re.compile(
     r"\s*(?:\([^)]*\)\s*)?,?\s*(?:cho biết|cho hay|thông tin|báo cáo|công bố|nhận định|đánh giá)\b", re.IGNORECASE
 )
 _RANKING = re.compile(
-    r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo)(?!\w)",
+    r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo|xếp cuối|"
+    r"đứng cuối|xếp đầu|xếp chót|đứng chót)(?!\w)",
     re.IGNORECASE,
 )
 _RANK_SCOPE = re.compile(
-    r"(?:dẫn đầu|đứng đầu|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất)\s+(?:trong\s+|trên\s+)?$", re.IGNORECASE
+    r"(?:dẫn đầu|đứng đầu|xếp đầu|xếp cuối|đứng cuối|xếp chót|đứng chót|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất"
+    r"|cuối cùng)\s+(?:trong\s+|trên\s+)?$",
+    re.IGNORECASE,
+)
+# "đứng thứ 12 cả nước", "cao nhất toàn quốc": the ranking's scope, not a subject of the text
+_RANK_NATION = re.compile(
+    r"(?:dẫn đầu|đứng đầu|xếp đầu|xếp cuối|đứng cuối|xếp chót|đứng chót|(?:xếp|đứng)(?: ở)?(?: vị trí)? thứ \w+|"
+    r"(?:xếp|đứng) hạng \w+|nhất|cuối cùng)\s+(?:trong\s+|trên\s+|của\s+)?(?:cả nước|toàn quốc)(?!\w)",
+    re.IGNORECASE,
 )
 _ANAPHOR = re.compile(
     r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
@@ -1131,6 +1142,17 @@ _PART_OF_UNIT = re.compile(
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
+# "Riêng lĩnh vực hộ tịch, …": one field (group, level) set apart, opening the sentence
+_FIELD_APART = re.compile(
+    r"(?<!\w)riêng\s+(?:đối với\s+|với\s+|ở\s+|tại\s+|trong\s+)?(?:các\s+|nhóm\s+)?(?:lĩnh vực|nhóm thủ tục|nhóm|cấp"
+    r"|khu vực|ngành)(?!\w)",
+    re.IGNORECASE,
+)
+# "trong số 12 cơ sở dữ liệu …, có 7 …": the part after the whole; the whole's name is not the part's
+_AMONG_PART = re.compile(
+    r"(?<!\w)trong số\s+\d[^,;:]*,\s*(?:(?:đã|thì|chỉ|mới|hiện)\s+)*(?:có\s+)?(?:khoảng\s+|gần\s+|hơn\s+)?$",
+    re.IGNORECASE,
+)
 _SUBSET_OF = re.compile(r"(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản)", re.IGNORECASE)
 # "tỷ lệ" that names nothing new: "tỷ lệ chung toàn quốc", "tỷ lệ này", "đạt tỷ lệ 63,47%"
 _GENERIC_RATE = re.compile(
@@ -1149,7 +1171,8 @@ _UNITS_THRESHOLD = re.compile(
 )
 _UNITS_PASS = re.compile(
     r"\s*(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
-    r"[^;]{0,40}?(?:đạt|có)(?!\w)[^;\d]{0,60}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
+    r"[^;]{0,40}?(?:đạt|có)(?!\w)[^;\d]{0,60}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới|vượt|vượt quá|quá)"
+    r"\s*(?:mức\s*)?\d",
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
@@ -1163,6 +1186,8 @@ _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ s
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
+# "đưa vào khai thác thêm 2 tuyến …", "bổ sung 5 tính năng": the added ones, a flow, not the stock
+_ADDED_BEFORE = re.compile(r"(?<!\w)(?:thêm|bổ sung|bổ sung thêm|tăng thêm)\s*(?:được\s+)?$", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
@@ -1388,7 +1413,7 @@ class _Reader:
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
         for line in lines:
-            text = _MOTTO.sub(" ", line)
+            text = _RANK_NATION.sub(lambda m: " " * len(m.group()), _MOTTO.sub(" ", line))
             if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
                 tokens = _tokens(text, [])
                 for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
@@ -1613,6 +1638,9 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        among = _AMONG_PART.search(line[para.sentences[si][0] : phrase.start])
+        if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
+            return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
         if self.other_rate(para, phrase, clause, chosen):
             return  # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's
         if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
@@ -1821,7 +1849,10 @@ class _Reader:
         out: list[_Candidate] = []
 
         per_day = self.per_day_near(para, phrase, clause)
-        new_ones = bool(_NEW_AFTER.match(para.line[phrase.end : phrase.end + 40]))
+        new_ones = bool(
+            _NEW_AFTER.match(para.line[phrase.end : phrase.end + 40])
+            or _ADDED_BEFORE.search(para.line[max(clause[0], phrase.start - 20) : phrase.start])
+        )
 
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
@@ -2171,6 +2202,8 @@ class _Reader:
             return "một sở của đơn vị / a department of the unit"
         if _SUBSET_OF.search(line[sentence[0] : phrase.start]):
             return "tỷ lệ trong một tập con / a share of a subset"
+        if _FIELD_APART.search(line[sentence[0] : phrase.start]):
+            return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
             return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
         return None
