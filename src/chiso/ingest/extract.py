@@ -729,6 +729,10 @@ _LOCATIVES = (
 )
 
 
+# words of aspect or voice a name holds or not without changing what it names ("đã được kích hoạt", "kích hoạt")
+_ASPECT = frozenset({"đã", "được", "đang", "đều"})
+
+
 def _locative_at(tokens: Sequence[_Token], k: int, hi: int) -> int:
     """The length of a locative ("trên địa bàn tỉnh") at token k inside a name, 0 if none."""
     words = tuple(t.fold for t in tokens[k : min(hi, k + 5)])
@@ -741,7 +745,7 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
     for i in range(lo, hi):
         for alias in names.by_first.get(tokens[i].fold, ()):
             toks = alias.tokens
-            j, k, stepped = 0, i, 0
+            j, k, stepped, aspect = 0, i, 0, 0
             inside: set[int] = set()
             literal: set[int] = set()
             while j < len(toks) and k < hi:
@@ -756,8 +760,12 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                     inside.add(t.skip)
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
-                elif j > 0 and t.raw.lower() == "đã" and toks[j] == "duoc" and k + 1 < hi and tokens[k + 1].fold == "duoc":
-                    k += 1  # "cơ sở dữ liệu quốc gia đã được xác định": the past marker inside a passive name
+                elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
+                    aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
+                    k += 1
+                elif 0 < j < len(toks) - 1 and aspect < 2 and toks[j] in ("da", "duoc") and t.fold == toks[j + 1]:
+                    aspect += 1  # "tài khoản định danh điện tử kích hoạt" for a name written with "đã": the same name
+                    j += 1
                 elif j > 0 and stepped < 2 and (n := _locative_at(tokens, k, hi)):
                     stepped += 1  # "người trưởng thành trên địa bàn tỉnh có chữ ký số": where, not what
                     k += n
@@ -2221,6 +2229,16 @@ class _Reader:
             named = re.split(r"[\d(]", line[at + len(m.group()) : phrase.start], maxsplit=1)[0]  # up to a figure
             if named.strip() and not _GENERIC_RATE.match(named):
                 return True
+        # "…; số cơ quan, đơn vị đã kết nối là gần 100": a count the clause names by words no alias holds
+        head = re.match(r"\W*(?:tổng\s+)?số(?:\s+lượng)?\s+(?!này|đó|liệu|hóa)[^\W\d]", line[clause[0] : phrase.start],
+                        re.IGNORECASE)
+        if head is not None and clause[0] > para.sentences[para.sentence_of(phrase.number_start)][0]:
+            at = clause[0] + head.start()
+            noun = fold(line[clause[0] + head.end() - 1 : phrase.start]).split()[:2]
+            name = fold(chosen.clue.text).split()
+            shared = len(noun) == 2 and any(name[i : i + 2] == noun for i in range(len(name)))
+            if not shared and not any(mm.start <= at + len(head.group()) and mm.end > at for ms in para.matches for mm in ms):
+                return True  # "tổng số giao dịch qua nền tảng …" after "giao dịch qua NDXP" is that name's
         return False
 
     def narrower_name(self, para: _Para, phrase: NumberPhrase, clause: tuple[int, int], chosen: _Candidate) -> bool:
