@@ -1114,8 +1114,16 @@ _RANK_NATION = re.compile(
     re.IGNORECASE,
 )
 _ANAPHOR = re.compile(
-    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
+    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
+    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(]))",
+    re.IGNORECASE
 )
+# a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
+_BARE_MINISTRY = re.compile(
+    r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
+)
+# a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
+_OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
 _SOME_UNITS = re.compile(
     r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
     r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
@@ -1175,6 +1183,12 @@ _THIS_UNIT = re.compile(r"(?<!\w)(?:tỉnh|thành phố|bộ|ngành|địa phư�
 _UNITS_THRESHOLD = re.compile(
     r"\d+(?:/\d+)?\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
     r"[^;]{0,80}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
+    re.IGNORECASE,
+)
+# "có 3 huyện đạt tỷ lệ 100%": the value of some members below the unit, not the unit's
+_MEMBERS_VALUE = re.compile(
+    r"(?<![\w,.])\d+(?:/\d+)?\s+(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
+    r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$",
     re.IGNORECASE,
 )
 _UNITS_PASS = re.compile(
@@ -1636,6 +1650,8 @@ class _Reader:
             return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
         if phrase.kind is NumberKind.FRACTION and _UNITS_PASS.match(rest):
             return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
+        if phrase.kind is NumberKind.PERCENT and _MEMBERS_VALUE.search(line[clause[0] : phrase.start]):
+            return  # "…; có 3 huyện đạt tỷ lệ 100%": some members' value, not the unit's
         if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
         caution = self.caution(para, phrase, si, clause)
@@ -1867,10 +1883,15 @@ class _Reader:
                 codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
             for code in codes:
                 ind = self.cat.indicators[code]
+                if ind.kind == "stock" and new_ones:
+                    # "8 triệu tài khoản mới", "thêm 2 tuyến cáp quang biển": the new ones, a flow, not the stock;
+                    # the catalogue's count of the added ones when it holds one ("submarine_cables_added")
+                    flow = next((f"{code}{x}" for x in ("_added", "_new") if f"{code}{x}" in self.cat.indicators), None)
+                    if flow is None or self.cat.indicators[flow].kind == "stock":
+                        continue
+                    code, ind = flow, self.cat.indicators[flow]
                 if not _compatible(ind, fig):
                     continue
-                if ind.kind == "stock" and new_ones:
-                    continue  # "8 triệu tài khoản mới": the new ones, a flow, not the stock
                 if score >= 4.0 and not self.noun_fits(ind, fig, noun):
                     continue  # a weak reading needs the figure to count what the indicator counts
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
@@ -2371,6 +2392,10 @@ class _Reader:
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
             top = self.opening(para, k)
+            if top is None and self.doc_ministry is not None and _BARE_MINISTRY.match(para.line, para.sentences[k][0]):
+                # "Trong tháng, Bộ tiếp nhận 12.400 hồ sơ; …" under "Báo cáo … của Bộ Y tế": the title's ministry
+                if _BARE_MINISTRY.match(para.line, para.sentences[k][0]).end() <= clause[0] or k < si:  # type: ignore[union-attr]
+                    return [self.doc_ministry]
             if top is not None and top.end <= clause[0]:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
                     return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
@@ -2390,7 +2415,7 @@ class _Reader:
             for d in para.dates:  # "Trong 9 tháng đầu năm, Bộ Công an …": a date may open the sentence first
                 if start <= d.start and d.end <= m.start:
                     lead = lead.replace(para.line[d.start : d.end], "")
-            lead = re.sub(r"^\s*(?:trong|đến|tính đến|năm|lũy kế đến)?\s*,?\s*", "", lead, flags=re.IGNORECASE)
+            lead = re.sub(r"^\s*(?:trong|đến|tính đến|năm|lũy kế(?:\s+đến)?)?\s*,?\s*", "", lead, flags=re.IGNORECASE)
             if len(lead) <= 25 and not re.search(r"[,;:(]|\btrong đó\b", lead, re.IGNORECASE):
                 if m.named == "ministry" and (
                     self.reporter(para.line, m, start)
@@ -2410,6 +2435,7 @@ class _Reader:
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
         )
 
