@@ -1669,6 +1669,8 @@ class _Reader:
             return  # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's
         if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
+        if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
+            caution = "tỷ lệ trong số đủ điều kiện / a share of the eligible ones only"  # "100% thủ tục … đủ điều kiện"
         if caution is None and self.narrower_name(para, phrase, clause, chosen):
             caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
@@ -2388,6 +2390,26 @@ class _Reader:
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
             if not named and kind == "ministry" and self.doc_ministry is not None:
                 return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
+        # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
+        # figure, named in the sentence, carries to a clause after ";" that names none
+        sentence = para.sentences[si]
+        if clause[0] > sentence[0] and line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";"):
+            earlier = [
+                p
+                for p in self.out
+                if p.where.line == para.number
+                and sentence[0] <= p.where.start < clause[0]
+                and not p.flagged
+                and p.evidence.unit.source in ("clause", "sentence", "paragraph", "document")
+            ]
+            carried = {p.unit for p in earlier}
+            after = any(phrase.end <= m.start < clause[1] for m in mentions)  # "đạt 82,3% trên toàn quốc"
+            own = self.cat.units.get(earlier[-1].unit) if earlier else None
+            if len(carried) == 1 and own is not None and not own.is_group and not after:
+                named = {m.unit for m in mentions if m.named and sentence[0] <= m.start < clause[0]}
+                if named <= carried:
+                    u = earlier[-1].evidence.unit
+                    return [(earlier[-1].unit, Clue(u.text, u.start, u.end, "sentence"))]
         # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
