@@ -726,6 +726,8 @@ _LOCATIVES = (
     ("tren", "dia", "ban", "thanh", "pho"),
     ("tren", "dia", "ban", "ca", "nuoc"),
     ("tren", "dia", "ban"),
+    ("tren", "ca", "nuoc"),
+    ("tren", "toan", "quoc"),
 )
 
 
