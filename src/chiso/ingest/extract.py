@@ -1120,6 +1120,12 @@ _ANAPHOR = re.compile(
     r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(]))",
     re.IGNORECASE
 )
+# the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
+# hội", "Hệ thống … của Chính phủ"; not "Thanh tra Chính phủ", "Văn phòng Chính phủ" (the name runs into it)
+_NATIONAL_BODY = re.compile(
+    r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến)\b[^,;.]{0,30},\s*)?"
+    r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
+)
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
@@ -2392,6 +2398,12 @@ class _Reader:
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
             if not named and kind == "ministry" and self.doc_ministry is not None:
                 return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
+        # "Năm 2024, Chính phủ, Thủ tướng Chính phủ đã ban hành 02 Nghị định …", "…; Quốc hội đã thông qua 2 luật",
+        # "Hệ thống … của Chính phủ (e-Cabinet) đã phục vụ 18 phiên họp": the national bodies' acts are the nation's
+        for start in (clause[0], para.sentences[si][0]):
+            body = _NATIONAL_BODY.match(line, start)
+            if body is not None and body.end() <= phrase.start:
+                return [(self.cat.nation.code, Clue(body.group(1), body.start(1), body.end(1), "clause"))]
         # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
         # figure, named in the sentence, carries to a clause after ";" that names none
         sentence = para.sentences[si]
