@@ -916,7 +916,10 @@ def _listed_figures(para: _Para, start: int, end: int, kind: NumberKind) -> list
         if p.start < start or p.end > end or p.kind is not kind:
             continue
         if out and not re.fullmatch(r"[\s,;]*(?:và|hoặc)?\s*", para.line[out[-1].end : p.start]):
-            break
+            # "1.820 tổ và 2.340 tổ": the same measure word after each figure of the list
+            gap = re.fullmatch(r"\s*([^\W\d]+)[\s,;]*(?:và|hoặc)?\s*", para.line[out[-1].end : p.start])
+            if gap is None or not re.match(rf"\s*{re.escape(gap.group(1))}(?!\w)", para.line[p.end : p.end + 30]):
+                break
         out.append(p)
     return out
 
