@@ -1536,6 +1536,12 @@ class _Reader:
         elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
+        aim_base = None
+        if cmp_base and (
+            aim_base := re.match(r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$",
+                                 cmp_base.group(1), re.IGNORECASE)
+        ):
+            cmp_base = None  # "36,1% so với chỉ tiêu năm 2024 là 30%": the target of that year, not a base value
         paren = _PAREN_BASE.search(line[clause[0] : phrase.start])
         paren_date = (
             next(
@@ -1599,6 +1605,10 @@ class _Reader:
             fig.comparison = True
             if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
                 fig.qualifier = "ước"
+        elif aim_base is not None and phrase.change is None:
+            fig.target = True
+            fig.period = Period.year(int(aim_base.group(1)))
+            fig.period_clue = Clue(aim_base.group(1), -1, -1, "clause")
         elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
             fig.target = True
             if tm.group(1):
