@@ -1198,7 +1198,8 @@ _UNITS_THRESHOLD = re.compile(
 )
 # "có 3 huyện đạt tỷ lệ 100%": the value of some members below the unit, not the unit's
 _MEMBERS_VALUE = re.compile(
-    r"(?<![\w,.])\d+(?:/\d+)?\s+(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
+    r"(?<![\w,.])\d+(?:/\d+)?\s+"
+    r"(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
     r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$",
     re.IGNORECASE,
 )
@@ -1235,6 +1236,10 @@ _PAREN_BASE = re.compile(
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
+# "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
+_AIM_BASE = re.compile(
+    r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$", re.IGNORECASE
+)
 _COMPARISON_VALUE = re.compile(r"so với\s+([^;]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
@@ -1537,10 +1542,7 @@ class _Reader:
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
         aim_base = None
-        if cmp_base and (
-            aim_base := re.match(r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$",
-                                 cmp_base.group(1), re.IGNORECASE)
-        ):
+        if cmp_base and (aim_base := _AIM_BASE.match(cmp_base.group(1))):
             cmp_base = None  # "36,1% so với chỉ tiêu năm 2024 là 30%": the target of that year, not a base value
         paren = _PAREN_BASE.search(line[clause[0] : phrase.start])
         paren_date = (
@@ -2281,7 +2283,8 @@ class _Reader:
             noun = fold(line[clause[0] + head.end() - 1 : phrase.start]).split()[:2]
             name = fold(chosen.clue.text).split()
             shared = len(noun) == 2 and any(name[i : i + 2] == noun for i in range(len(name)))
-            if not shared and not any(mm.start <= at + len(head.group()) and mm.end > at for ms in para.matches for mm in ms):
+            inside = any(mm.start <= at + len(head.group()) and mm.end > at for ms in para.matches for mm in ms)
+            if not shared and not inside:
                 return True  # "tổng số giao dịch qua nền tảng …" after "giao dịch qua NDXP" is that name's
         return False
 
@@ -2433,18 +2436,17 @@ class _Reader:
             after = any(phrase.end <= m.start < clause[1] for m in mentions)  # "đạt 82,3% trên toàn quốc"
             own = self.cat.units.get(earlier[-1].unit) if earlier else None
             if len(carried) == 1 and own is not None and not own.is_group and not after:
-                named = {m.unit for m in mentions if m.named and sentence[0] <= m.start < clause[0]}
-                if named <= carried:
+                others = {m.unit for m in mentions if m.named and sentence[0] <= m.start < clause[0]}
+                if others <= carried:
                     u = earlier[-1].evidence.unit
                     return [(earlier[-1].unit, Clue(u.text, u.start, u.end, "sentence"))]
         # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
             top = self.opening(para, k)
-            if top is None and self.doc_ministry is not None and _BARE_MINISTRY.match(para.line, para.sentences[k][0]):
-                # "Trong tháng, Bộ tiếp nhận 12.400 hồ sơ; …" under "Báo cáo … của Bộ Y tế": the title's ministry
-                if _BARE_MINISTRY.match(para.line, para.sentences[k][0]).end() <= clause[0] or k < si:  # type: ignore[union-attr]
-                    return [self.doc_ministry]
+            lone = _BARE_MINISTRY.match(para.line, para.sentences[k][0]) if top is None else None
+            if lone is not None and self.doc_ministry is not None and (lone.end() <= clause[0] or k < si):
+                return [self.doc_ministry]  # "Trong tháng, Bộ tiếp nhận 12.400 hồ sơ; …" under "… của Bộ Y tế"
             if top is not None and top.end <= clause[0]:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
                     return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
