@@ -75,13 +75,14 @@ def run_ingest_files(raw: str, folder: str) -> dict[str, Any]:
     # kind's time runs to its last file's return (its last aggregates are written while the next kind's first is
     # read), the total to the end of the block, when all are written
     start = time.perf_counter()
+    every = {kind: sorted(Path(raw, kind).glob("*.parquet")) for kind in ("dossier", "ndxp")}
+    after = dict(zip(every["dossier"] + every["ndxp"], [*every["dossier"][1:], *every["ndxp"], None], strict=True))
     with ing.overlapped():
-        for kind in ("dossier", "ndxp"):
-            files = sorted(Path(raw, kind).glob("*.parquet"))
+        for kind, files in every.items():
             t0 = time.perf_counter()
             n = 0
             for f in files:
-                r = ing.ingest_file(f, kind)
+                r = ing.ingest_file(f, kind, next_file=after[f])
                 if r.rejected:
                     raise RuntimeError(f"{f}: {r.rejected} events rejected, e.g. {r.rejects[:2]}")
                 n += r.accepted

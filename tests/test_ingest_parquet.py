@@ -261,3 +261,69 @@ def test_a_write_behind_that_fails_is_raised_and_its_batch_recovered(ws: core.Wo
         assert again.book.differences(daily)[0] == 0 and again.book.all_daily() != {}
     finally:
         again.events.close()
+
+
+def test_the_next_chunks_batch_record_is_made_before_the_writes_it_would_wait_for(ing: EventIngestor,
+                                                                                 tmp_path: Path) -> None:
+    """Within one block, each chunk's batch record (of the same file, or of ``next_file``'s first chunk) exists
+    before the chunk before it has its aggregates written: SQLite's one writer never holds the next chunk back."""
+    files = _files(tmp_path / "dossier")
+    real, ahead = ing.book.apply, []
+
+    def apply(batch: int | None, *a: Any, **kw: Any) -> None:
+        ahead.append((batch, ing.book.batch(batch + 1) is not None if batch is not None else False))
+        real(batch, *a, **kw)
+
+    ing.book.apply = apply  # type: ignore[method-assign]
+    with ing.overlapped():
+        receipts = [ing.ingest_file(f, chunk_rows=14, next_file=after)
+                    for f, after in zip(files, [*files[1:], None], strict=True)]
+    del ing.book.apply
+    applied = ing.book.batches_in_state("applied")
+    assert [b for b, _ in ahead] == applied and len(applied) == 3 + 3 + 2  # 40, 40 and 25 rows in chunks of 14
+    assert [made for _, made in ahead] == [True] * (len(applied) - 1) + [False]  # all but the last
+    assert ing.book.batches_in_state("received") == ing.book.batches_in_state("abandoned") == []
+    # each record is its own chunk's: kind, source, rows, and the counts written behind
+    rows = [ing.book.batch(b) for b in applied]
+    assert [(r["kind"], r["source"]) for r in rows if r] == [("dossier", f"file:{f.name}") for f, n in
+                                                            zip(files, (3, 3, 2), strict=True) for _ in range(n)]
+    assert sum(r["events"] for r in rows if r) == 105 and sum(r["accepted"] for r in rows if r) == 95
+    assert sum(r.duplicates for r in receipts) == sum(r["duplicates"] for r in rows if r) == 10
+    daily, _ = ing.recompute()
+    assert ing.book.differences(daily)[0] == 0
+
+
+def test_a_record_made_ahead_for_a_chunk_that_never_comes_is_abandoned(ing: EventIngestor, tmp_path: Path) -> None:
+    files = _files(tmp_path / "dossier")
+    with ing.overlapped():
+        ing.ingest_file(files[0], chunk_rows=50, next_file=files[1])  # the caller says b.parquet comes next: it does not
+        ing.ingest_file(files[2], chunk_rows=50)
+    applied, abandoned = ing.book.batches_in_state("applied"), ing.book.batches_in_state("abandoned")
+    assert len(applied) == 2 and len(abandoned) == 1 and ing.book.batches_in_state("received") == []
+    info = ing.book.batch(abandoned[0])
+    assert info is not None and info["source"] == "file:b.parquet" and not info["accepted"]
+    assert ing.events.count("dossier") == 65
+
+
+def test_recovery_counts_a_batch_the_event_store_committed_before_its_record_said_so(ws: core.Workspace,
+                                                                                   tmp_path: Path) -> None:
+    """The record's counts are written behind the event store's commit: a crash between the two leaves the batch
+    *received*; recovery takes its counts from the event store's own record, and applies it."""
+    files = _files(tmp_path / "dossier")
+    ing = ws.ingestor()
+    ing.ingest_file(files[0])
+    ing.book.mark_stored = lambda *a: None  # type: ignore[method-assign]  # the process dies before it
+    ing.book.apply = lambda *a, **kw: None  # type: ignore[method-assign]
+    ing.ingest_file(files[1])
+    ing.events.close()
+    del ing.book.mark_stored, ing.book.apply
+    [batch] = ws.store.events.batches_in_state("received")
+    again = ws.ingestor()
+    try:
+        assert again.book.batches_in_state("applied") == [batch - 1, batch]
+        info = again.book.batch(batch)
+        assert info is not None and (info["events"], info["accepted"], info["duplicates"]) == (40, 30, 10)
+        daily, _ = again.recompute()
+        assert again.book.differences(daily)[0] == 0 and again.book.all_daily() != {}
+    finally:
+        again.events.close()

@@ -95,7 +95,8 @@ def test_a_report_in_the_app_and_by_webhook_carries_the_report(sqlite_workspace:
     pdf = written["2024-11 VN en"]
     assert (got["report"], got["period"], got["unit"], got["edition"]) == ("monthly", "2024-11", "VN", 1)
     rows = {d.subscription.id: d for d in ws.store.notify.deliveries()}
-    assert got["link"] == f"https://chiso.example.vn/notifications/{rows[hook].id}/report"
+    assert got["link"].startswith(f"https://chiso.example.vn/notifications/{rows[hook].id}/report?exp=")
+    assert "&sig=" in got["link"] and got["link_expires"].endswith("Z")  # signed: tests/test_notify_links.py
     assert got["pdf"]["sha256"] == hashlib.sha256(pdf).hexdigest() and got["pdf"]["size"] == len(pdf)
     assert base64.b64decode(got["pdf"]["base64"]) == pdf and "report for 2024-11" in got["text"]
     assert rows[hook].file is not None and rows[hook].file.sha256 == got["pdf"]["sha256"]

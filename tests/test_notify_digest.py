@@ -21,6 +21,7 @@ from chiso import app as core
 from chiso import auth
 from chiso.catalogue.warnings import Finding
 from chiso.errors import ValidationError
+from chiso.notify import LOCAL as LOCAL_OFFSET
 from chiso.notify import digest_end, last_window
 from chiso.store import schema as s
 from chiso.store.notify import now
@@ -52,6 +53,90 @@ def test_windows_close_on_vietnams_hours_and_days() -> None:
     assert last_window("daily", at) == ("2026-12-06", datetime(2026, 12, 6, 17))
     assert digest_end("digest:2026-12-06T23") == datetime(2026, 12, 6, 17)
     assert digest_end("digest:2026-12-06") == datetime(2026, 12, 6, 17)
+
+
+def test_a_week_closes_on_monday_at_midnight_in_vietnam_with_its_iso_label() -> None:
+    at = datetime(2026, 12, 6, 17, 30)  # Monday 7 December, 00:30 in Hà Nội: the week of 30 November closed
+    assert last_window("weekly", at) == ("2026-W49", datetime(2026, 12, 6, 17))
+    assert last_window("weekly", datetime(2026, 12, 6, 16, 59)) == ("2026-W48", datetime(2026, 11, 29, 17))
+    assert last_window("weekly", datetime(2026, 12, 6, 17, 0)) == ("2026-W49", datetime(2026, 12, 6, 17))
+    assert last_window("weekly", datetime(2026, 12, 10, 3)) == ("2026-W49", datetime(2026, 12, 6, 17))
+    # across the year: 2026 has 53 ISO weeks, and week 1 of 2027 starts on 4 January
+    assert last_window("weekly", datetime(2027, 1, 4, 0)) == ("2026-W53", datetime(2027, 1, 3, 17))
+    assert last_window("weekly", datetime(2027, 1, 10, 17, 1)) == ("2027-W01", datetime(2027, 1, 10, 17))
+    for label, end in (("2026-W49", datetime(2026, 12, 6, 17)), ("2026-W53", datetime(2027, 1, 3, 17)),
+                       ("2027-W01", datetime(2027, 1, 10, 17))):
+        assert digest_end(f"digest:{label}") == end
+
+
+def test_a_weekly_digest_goes_once_per_closed_week_and_catches_up(
+        workspace: core.Workspace, servers: tuple[Mailbox, int, Receiver], make_client: MakeClient,
+        cheap_hashes: None) -> None:
+    box, port, receiver = servers
+    box.mails.clear()
+    ws = workspace
+    with (ws.root / "chiso.toml").open("a", encoding="utf-8") as f:
+        f.write(f'\n[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nretry = [0]\n'
+                'webhook_allow = ["127.0.0.1"]\n')
+    app = make_client(ws, user="hn", role="reporter", unit="P01")
+    hn = auth.user_of(ws.store.users.by_username("hn"))  # type: ignore[arg-type]
+    path = f"/weekly-{ws.store.engine.dialect.name}"
+    mail = core.subscribe(ws, hn, unit="P01", channel="email", target="hn@example.vn", digest="weekly").id
+    core.subscribe(ws, hn, unit="P01", channel="webhook", target=f"http://127.0.0.1:{receiver.port}{path}",
+                   secret=SECRET, digest="weekly", lang="en")
+    inapp = core.subscribe(ws, hn, unit="P01", channel="inapp", digest="weekly").id
+    below = next(c for c, u in ws.catalogue.units.items() if u.parent == "P01")
+    ws.store.warnings.sync([silent("P01"), silent(below)], [])
+    other = core.Workspace(ws.root, ws.db_url)  # a second process
+    a, b = ws.dispatcher(), other.dispatcher()
+    try:
+        start = now()
+        a.run_once(at=start)  # held: this week has not closed
+        assert box.mails == [] and receiver.at(path) == []
+        assert {d.state for d in ws.store.notify.deliveries()} == {"held"}
+        # the week closes (the next Monday, 00:00 in Hà Nội): both dispatchers at once, one digest each
+        label, end = last_window("weekly", start + timedelta(days=7))
+        assert end > start and label.startswith(f"{(start + LOCAL_OFFSET).isocalendar()[0]}-W")
+        later = end + timedelta(minutes=1)
+        barrier = threading.Barrier(2)
+
+        def run(x: core.Dispatcher) -> None:
+            barrier.wait()
+            x.run_once(at=later)
+
+        threads = [threading.Thread(target=run, args=(x,)) for x in (a, b)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        assert len(box.mails) == 1 and len(receiver.at(path)) == 1
+        text = box.mails[0][2].get_body(("plain",)).get_content()
+        assert "Bản tổng hợp hằng tuần: 2 cảnh báo" in text and text.count("\n- ") == 2
+        got = json.loads(receiver.at(path)[0][3])
+        assert got["digest"] == "weekly" and got["item"] == f"digest:{label}" and got["count"] == 2
+        assert got["until"] == end.isoformat() + "Z" and "Weekly digest: 2 warnings" in got["text"]
+        items = {d.item for d in ws.store.notify.deliveries() if d.item.startswith("digest:")}
+        assert items == {f"digest:{label}"}
+        assert a.run_once(at=later + timedelta(days=3))["new"] == 0  # the same week: nothing more
+
+        # down for three weeks: one digest of what was held, under the last closed week, and never again
+        ws.store.warnings.sync([silent("P01", "stream:payment")], [])
+        a.run_once(at=later)
+        gone = later + timedelta(weeks=3)
+        done = b.run_once(at=gone)
+        assert done["new"] == 3 and len(box.mails) == 2, done
+        label2, _ = last_window("weekly", gone)
+        assert box.mails[1][2].get_body(("plain",)).get_content().count("\n- ") == 1
+        assert json.loads(receiver.at(path)[1][3])["item"] == f"digest:{label2}"
+        assert a.run_once(at=gone)["new"] == 0 and b.run_once(at=gone + timedelta(days=1))["new"] == 0
+        assert len(box.mails) == 2 and len(receiver.at(path)) == 2
+        notes = [n for n in app.get("/api/v1/notifications").json()["notifications"] if n["subscription"] == inapp]
+        assert [len(n["warnings"]) for n in notes] == [1, 2] and "hằng tuần" in notes[0]["text"]
+        assert "Tổng hợp hằng tuần" in app.get("/subscriptions").text
+        assert [d.subscription.id for d in ws.store.notify.deliveries() if d.item == f"digest:{label2}"
+                and d.state == "sent"].count(mail) == 1
+    finally:
+        other.close()
 
 
 def test_a_digest_goes_once_lists_what_came_since_the_last_and_catches_up(
@@ -147,11 +232,13 @@ def test_the_digest_on_the_command_line_the_api_and_the_page(sqlite_workspace: c
     made = json.loads(cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--digest", "daily", "--json"))
     assert made["digest"] == "daily"
     assert "(daily)" in cli_run(ws, "subscriptions")
-    assert "not a digest" in cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--digest", "weekly", code=2)
+    assert "not a digest" in cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--digest", "monthly", code=2)
+    assert json.loads(cli_run(ws, "subscribe", "--user", "hn", "--unit", "P01", "--digest", "weekly", "--json"))[
+        "digest"] == "weekly"
     hdr = {"X-CSRF-Token": app.csrf}
     r = app.post("/api/v1/subscriptions", json={"unit": "P01", "channel": "inapp", "digest": "hourly"}, headers=hdr)
     assert r.status_code == 201 and r.json()["digest"] == "hourly"
-    for bad in ({"digest": "weekly"}, {"digest": "x" * 5000}, {"digest": 3}, {"digest": "daily", "report": "monthly"}):
+    for bad in ({"digest": "monthly"}, {"digest": "x" * 5000}, {"digest": 3}, {"digest": "daily", "report": "monthly"}):
         r = app.post("/api/v1/subscriptions", json={"unit": "P01", "channel": "inapp"} | bad, headers=hdr)
         assert r.status_code in (400, 422) and "digest" in r.text, (bad, r.text)
     r = app.post("/subscriptions", data={"unit": "P01", "channel": "inapp", "digest": "daily", "csrf": app.csrf})

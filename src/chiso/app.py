@@ -34,6 +34,7 @@ from chiso.errors import (
     ChisoError,
     DefinitionError,
     ImportFileError,
+    LinkRefused,
     PermissionDenied,
     Problem,
     UnknownNameError,
@@ -53,7 +54,7 @@ from chiso.ingest.intake import Outcome, check_proposals, check_rows
 from chiso.ingest.nats import DEFAULT_PREFIX, DURABLE
 from chiso.logs import FORMATS, LEVELS
 from chiso.notify import CURSOR as NOTIFY_CURSOR
-from chiso.notify import Dispatcher, NotifySettings, check_subscription
+from chiso.notify import LINK_SECRET, Dispatcher, NotifySettings, check_link, check_subscription
 from chiso.store import Store, WriteSummary
 from chiso.store.events import read_export_marker
 from chiso.store.notify import Delivery, Subscription
@@ -889,11 +890,13 @@ def unsubscribe(ws: Workspace, user: auth.User | None, sid: int) -> None:
         raise UnknownSubscriptionError(str(sid))
 
 
-def notifications(ws: Workspace, user: auth.User, limit: int = 100) -> list[tuple[Delivery, WarningRecord | None]]:
+def notifications(ws: Workspace, user: auth.User, limit: int = 100, *, unread: bool = False,
+                  ) -> list[tuple[Delivery, WarningRecord | None]]:
     """A user's in-app notifications, the newest first: warnings (with their record), reports (None; the PDF by
     ``delivered_report``) and digests (None; their warnings by ``digest_warnings``), those still in their scope."""
     out: list[tuple[Delivery, WarningRecord | None]] = []
-    for d in ws.store.notify.deliveries(user_id=user.id, channel="inapp", states=["sent"], limit=min(limit, 1000)):
+    for d in ws.store.notify.deliveries(user_id=user.id, channel="inapp", states=["sent"], unread=unread,
+                                        limit=min(limit, 1000)):
         if d.item.startswith("report:"):
             if d.file is not None and auth.can_read_unpublished(ws.catalogue, user, d.subscription.unit):
                 out.append((d, None))
@@ -918,6 +921,23 @@ def digest_warnings(ws: Workspace, user: auth.User, digests: Sequence[Delivery])
     return out
 
 
+def unread_count(ws: Workspace, user: auth.User) -> int:
+    """How many of ``user``'s in-app notifications are unread (the navigation's count)."""
+    return ws.store.notify.unread(user.id)
+
+
+def mark_read(ws: Workspace, user: auth.User, did: int | None = None) -> int:
+    """Mark ``user``'s in-app notification ``did`` read, or all of theirs (None): how many were unread. A number that
+    is not one of ``user``'s notifications — anyone else's included — is UnknownNotificationError (a 404: the
+    numbers of other users' notifications are not told apart from numbers that do not exist)."""
+    if did is not None and not 0 < did < 2**63:
+        raise UnknownNotificationError(str(did), report=False)
+    n = ws.store.notify.mark_read(user.id, did)
+    if n is None:
+        raise UnknownNotificationError(str(did), report=False)
+    return n
+
+
 DELIVERED = "delivered"  # reports/delivered: the reports written for subscribers
 SAFE_FILE = re.compile(r"[\w.-]{1,200}")
 
@@ -933,3 +953,20 @@ def delivered_report(ws: Workspace, user: auth.User, did: int) -> Path:
         if path.is_file():
             return path
     raise UnknownNotificationError(str(did))
+
+
+def signed_report(ws: Workspace, did: int, exp: int | None, sig: str | None) -> Path:
+    """The PDF of delivery ``did`` for a signed link (``notify.signed_report_link``: in a report's mail and webhook),
+    without a session: LinkRefused when the signature does not match or the link expired; then the same checks as
+    ``delivered_report`` for the delivery's subscriber (active, the unit still in their scope), else
+    UnknownNotificationError."""
+    if not 0 < did < 2**63:
+        raise LinkRefused("bad")
+    why = check_link(ws.store.notify.secret(LINK_SECRET), did, exp, sig, time.time())
+    if why is not None:
+        raise LinkRefused(why)
+    rows = ws.store.notify.deliveries(ids=[did], states=["sent"])
+    rec = ws.store.users.by_id(rows[0].subscription.user_id) if rows else None
+    if rec is None or not rec.active:
+        raise UnknownNotificationError(str(did))
+    return delivered_report(ws, auth.user_of(rec), did)

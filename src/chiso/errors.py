@@ -16,6 +16,7 @@ ChisoError                     every error chiso raises on purpose; ``str(e)`` i
 ├── ImportFileError            an import file could not be read at all (format, columns)
 ├── WorkspaceError             no workspace where one is needed, or a workspace that cannot be opened
 ├── PermissionDenied           the acting user may not see or change this unit or value
+│   └── LinkRefused            a signed link to a delivered report expired, or its signature does not match
 ├── ConflictError              the value changed since the caller read it (optimistic locking)
 ├── StructureError             a unit asked in a unit structure it is not part of, with no single successor
 ├── IndexScoreError            an index cannot score this unit or period (no version then, not its units, no rebase)
@@ -113,6 +114,11 @@ class UnknownSubscriptionError(UnknownNameError):
 class UnknownNotificationError(UnknownNameError):
     kind, msg_id = "notification", "unknown.notification"
 
+    def __init__(self, name: str, *, report: bool = True) -> None:
+        super().__init__(name)
+        if not report:  # marking it read: any notification of the user's, with a report or not
+            self.msg_id = "unknown.notification.any"
+
 
 class IndexScoreError(ChisoError):
     """An index cannot be scored as asked; ``msg_id`` and ``params`` give the reason in the user's language."""
@@ -183,6 +189,17 @@ class WorkspaceError(ChisoError):
 
 class PermissionDenied(ChisoError):
     pass
+
+
+class LinkRefused(PermissionDenied):
+    """A signed link to a delivered report's PDF refused: ``reason`` is ``expired`` or ``bad``."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the link to the report is refused: {reason}")
+
+    def render(self, lang: str | None = None) -> str:
+        return t(f"notify.link.{self.reason}", lang)
 
 
 class ConflictError(ChisoError):

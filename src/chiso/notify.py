@@ -9,7 +9,9 @@
   the unit's part (``watch.approval``) or on a set day (``When``): one delivery per (subscription, period), and one
   corrected edition per later approval that completes the period again.
 - ``Dispatcher.schedule_digests``: a digest subscription's warnings are held, and gathered into one delivery per
-  closed hour or day (``digest:<window>``), once whichever dispatcher makes it.
+  closed hour, day or ISO week (``digest:<window>``), once whichever dispatcher makes it.
+- A report's mail and webhook carry a signed link to its PDF (``signed_report_link``: HMAC-SHA256 of the delivery's id
+  and an expiry, ``[notify] link_days``, with the server's secret in the store) that opens it without a session.
 - Webhooks: the host resolved once and the connection made to the address checked (``resolve``: SSRF and DNS
   rebinding), signed over the timestamp and the body (``sign_timed``).
 - ``Dispatcher.start``: a background thread that runs it when woken (``wake``: after an event batch raised
@@ -65,6 +67,10 @@ MAX_ERROR = 500  # characters of an error kept on a delivery
 # a report's PDF travels in the webhook's body up to this size: base64 makes it 4/3 larger, so the body stays under
 # the 1 MB that common receivers accept by default (nginx's client_max_body_size); larger, the link and the hash only
 WEBHOOK_PDF_MAX = 700_000
+MAX_LINK_DAYS = 365  # [notify] link_days: a signed link opens a report for at most a year
+LINK_SECRET = "report_link"  # the name of the server's secret that signs them (``NotifyBook.secret``)
+MAX_EXP = 2**40  # a link's expiry (Unix seconds) is below this: the query's bound
+HEX64 = re.compile(r"[0-9a-fA-F]{64}")  # a link's sig
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,7 @@ class NotifySettings:
     report_day: int = 10  # days after a period ends: the set day of report subscriptions without a ``when``
     base_url: str | None = None  # the web app's address, for the links in webhooks (none: links start with "/")
     webhook_pdf_max: int = WEBHOOK_PDF_MAX  # bytes: a report's PDF up to this size travels in the webhook's body
+    link_days: int = 7  # how long a signed link to a delivered report's PDF (in a mail, a webhook) opens it
 
     @classmethod
     def read(cls, settings: dict[str, Any], file: str = "chiso.toml") -> NotifySettings:
@@ -112,6 +119,7 @@ class NotifySettings:
             "report_day": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 60,
             "base_url": lambda v: isinstance(v, str) and len(v) <= 200 and url_problem(v) is None,
             "webhook_pdf_max": lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 20_000_000,
+            "link_days": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_LINK_DAYS,
         }
         values: dict[str, Any] = {}
         for key, value in given.items():
@@ -426,6 +434,28 @@ def report_link(did: int, base_url: str | None = None) -> str:
     return (base_url or "").rstrip("/") + f"/notifications/{did}/report"
 
 
+def link_signature(secret: str, did: int, exp: int) -> str:
+    """The ``sig`` of a signed link: HMAC-SHA256, with the server's secret, of ``<delivery id>.<expiry>`` (hex)."""
+    return hmac.new(secret.encode(), f"{did}.{exp}".encode(), hashlib.sha256).hexdigest()
+
+
+def signed_report_link(did: int, base_url: str | None, secret: str, exp: int) -> str:
+    """The link to a delivered report's PDF that opens it without a session until ``exp`` (Unix seconds): for the
+    mail's reader and the webhook's program, who have no login (``check_link``)."""
+    return report_link(did, base_url) + f"?exp={exp}&sig={link_signature(secret, did, exp)}"
+
+
+def check_link(secret: str, did: int, exp: int | None, sig: str | None, at: float) -> str | None:
+    """Why a signed link is refused (None: it opens): ``bad`` (no or a wrong signature: changed, mistyped, another
+    delivery's, another server's) or ``expired`` (signed right, ``exp`` passed). The signature is checked first, in
+    constant time: an expiry pushed forward is ``bad``, not ``expired``."""
+    if exp is None or sig is None or not 0 <= exp < MAX_EXP or not HEX64.fullmatch(sig):
+        return "bad"
+    if not hmac.compare_digest(link_signature(secret, did, exp), sig.lower()):
+        return "bad"
+    return "expired" if exp <= at else None
+
+
 def report_text(catalogue: Catalogue, period: str, unit: str, lang: str, edition: int = 1) -> str:
     """An in-app or webhook report notification's sentence (a corrected edition says so first)."""
     text = t("notify.report.ready", lang, period=period, unit=unit_label(catalogue, unit, lang))
@@ -433,20 +463,26 @@ def report_text(catalogue: Catalogue, period: str, unit: str, lang: str, edition
 
 
 def report_payload(catalogue: Catalogue, d: Delivery, f: ReportFile, pdf: bytes | None, base_url: str | None,
-                   ) -> dict[str, Any]:
-    """A report webhook's body: the report, its link, its PDF's name, SHA-256 and size, and the PDF itself
-    (base64) when ``pdf`` is given (up to ``[notify] webhook_pdf_max``)."""
+                   link: tuple[str, int] | None = None) -> dict[str, Any]:
+    """A report webhook's body: the report, its link (``link``: a signed one and its expiry, which opens the PDF
+    without a session), its PDF's name, SHA-256 and size, and the PDF itself (base64) when ``pdf`` is given (up to
+    ``[notify] webhook_pdf_max``)."""
     sub, (period, edition) = d.subscription, parse_report_item(d.item)
     file: dict[str, Any] = {"name": f.name, "sha256": f.sha256, "size": f.size, "media_type": "application/pdf"}
     if pdf is not None:
         file["base64"] = base64.b64encode(pdf).decode("ascii")
-    return {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition,
-            "text": report_text(catalogue, period, sub.unit, sub.lang, edition),
-            "link": report_link(d.id, base_url), "pdf": file}
+    out = {"item": d.item, "report": sub.report, "period": period, "unit": sub.unit, "edition": edition,
+           "text": report_text(catalogue, period, sub.unit, sub.lang, edition),
+           "link": report_link(d.id, base_url), "pdf": file}
+    if link is not None:
+        out["link"] = link[0]
+        out["link_expires"] = datetime.fromtimestamp(link[1], UTC).replace(tzinfo=None).isoformat() + "Z"
+    return out
 
 
 def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, sender: str, to: str,
-                   pdf: Path, edition: int = 1) -> EmailMessage:
+                   pdf: Path, edition: int = 1, link: tuple[str, int] | None = None) -> EmailMessage:
+    """A report by mail: the PDF attached, and (``link``) a signed link that opens it until its expiry."""
     name = unit_label(catalogue, unit, lang)
     msg = EmailMessage()
     subject = t("notify.report.subject", lang, period=period, unit=name)
@@ -455,8 +491,15 @@ def report_message(catalogue: Catalogue, period: str, unit: str, lang: str, send
     text = t("notify.report.body", lang, period=period, unit=name)
     if edition > 1:
         text = t("notify.report.corrected_body", lang, n=edition) + " " + text
-    msg.set_content(text + "\n\n" + t("notify.mail.footer", lang))
-    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p><p><small>"
+    see, see_html = "", ""
+    if link is not None:
+        until = datetime.fromtimestamp(link[1], UTC) + LOCAL
+        when = f"{until:%H:%M} {fmt_date(until.date(), lang)}"
+        see = "\n\n" + t("notify.link.mail", lang, link=link[0], until=when)
+        see_html = (f"<p><a href=\"{html.escape(link[0])}\">{html.escape(t('notify.link.open', lang))}</a> "
+                    f"<small>({html.escape(t('notify.link.until', lang, until=when))})</small></p>")
+    msg.set_content(text + see + "\n\n" + t("notify.mail.footer", lang))
+    msg.add_alternative(f"<!doctype html><html lang=\"{lang}\"><body><p>{html.escape(text)}</p>{see_html}<p><small>"
                         f"{html.escape(t('notify.mail.footer', lang))}</small></p></body></html>", subtype="html")
     msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf", filename=pdf.name)
     return msg
@@ -468,18 +511,30 @@ LOCAL = timedelta(hours=7)  # Vietnam's time (no daylight saving): a daily diges
 
 def last_window(kind: str, at: datetime) -> tuple[str, datetime]:
     """The last closed window of a digest at ``at`` (UTC, naive): its label in Vietnam's time (``2026-12-07T08``
-    hourly, ``2026-12-07`` daily) and its end (UTC)."""
+    hourly, ``2026-12-07`` daily, the ISO week ``2026-W49`` weekly: a week closes on Monday at 00:00) and its end
+    (UTC)."""
     local = at + LOCAL
     if kind == "hourly":
         start = local.replace(minute=0, second=0, microsecond=0)
         return (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H"), start - LOCAL
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if kind == "weekly":
+        monday = start - timedelta(days=start.weekday())  # this week's start: the end of the last closed one
+        year, week, _ = (monday - timedelta(days=7)).isocalendar()
+        return f"{year}-W{week:02d}", monday - LOCAL
     return (start - timedelta(days=1)).strftime("%Y-%m-%d"), start - LOCAL
+
+
+WEEK_LABEL = re.compile(r"(\d{4})-W(\d{2})")
 
 
 def digest_end(item: str) -> datetime:
     """The end (UTC) of a digest item's window: ``digest:<label>``."""
     label = item.removeprefix("digest:")
+    week = WEEK_LABEL.fullmatch(label)
+    if week:
+        monday = date.fromisocalendar(int(week[1]), int(week[2]), 1)
+        return datetime(monday.year, monday.month, monday.day) + timedelta(days=7) - LOCAL
     if "T" in label:
         return datetime.strptime(label, "%Y-%m-%dT%H") + timedelta(hours=1) - LOCAL
     return datetime.strptime(label, "%Y-%m-%d") + timedelta(days=1) - LOCAL
@@ -487,8 +542,8 @@ def digest_end(item: str) -> datetime:
 
 def digest_text(catalogue: Catalogue, sub: Subscription, n: int) -> str:
     unit = unit_label(catalogue, sub.unit, sub.lang)
-    if sub.digest == "hourly":
-        return t("notify.digest.hourly", sub.lang, n=n, unit=unit)
+    if sub.digest in ("hourly", "weekly"):
+        return t(f"notify.digest.{sub.digest}", sub.lang, n=n, unit=unit)
     return t("notify.digest.daily", sub.lang, n=n, unit=unit)
 
 
@@ -696,7 +751,7 @@ class Dispatcher:
 
     def schedule_digests(self, at: datetime | None = None) -> int:
         """A digest delivery, ``digest:<window>``, for each digest subscription holding warnings made before the end
-        of the last window that closed (Vietnam's hours and days): two schedulers make it once (the unique item);
+        of the last window that closed (Vietnam's hours, days and weeks): two schedulers make it once (the unique item);
         one back from downtime makes one digest of everything held since the last (``gather`` takes every held
         warning made before the window's end, a late one too)."""
         at = at or utc_now()
@@ -713,12 +768,19 @@ class Dispatcher:
         path, f = self._report(period, sub.unit, sub.lang)
         if sub.channel == "webhook":
             small = f.size <= self.settings.webhook_pdf_max
-            body = report_payload(cat, d, f, path.read_bytes() if small else None, self.settings.base_url)
+            body = report_payload(cat, d, f, path.read_bytes() if small else None, self.settings.base_url,
+                                  self._signed(d.id))
             self._post(sub, d, json.dumps(body, ensure_ascii=False).encode())
         elif sub.channel == "email":
             self._mail(report_message(cat, period, sub.unit, sub.lang, self.settings.smtp_from, sub.target or "",
-                                      path, edition))
+                                      path, edition, self._signed(d.id)))
         return f  # in-app: the row, with its file, is the notification
+
+    def _signed(self, did: int) -> tuple[str, int]:
+        """A signed link to delivery ``did``'s PDF, and its expiry: ``[notify] link_days`` from now."""
+        exp = int(time.time()) + self.settings.link_days * 86400
+        secret = self.store.notify.secret(LINK_SECRET)
+        return signed_report_link(did, self.settings.base_url, secret, exp), exp
 
     def _report(self, period: str, unit: str, lang: str) -> tuple[Path, ReportFile]:
         """The report's PDF for this run, copied under a name of its own content (``<id>-<lang>-<sha256[:16]>.pdf``)

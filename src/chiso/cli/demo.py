@@ -81,8 +81,8 @@ def run_demo(path: Path, actor: str, out: Console, *, serve: bool = True, port: 
             summary = generate(year, scale, ws.root / "simulated" / f"{year}-{scale:g}")
             ing = ws.ingestor()
             with ing.overlapped():
-                for f in summary.files:
-                    ing.ingest_file(f)
+                for f, after in zip(summary.files, [*summary.files[1:], None], strict=True):
+                    ing.ingest_file(f, next_file=after)
             ing.events.close()
         outbox = _subscriptions(ws)  # after the year is in: what the live stream raises is delivered
         bar.advance(task)

@@ -137,14 +137,14 @@ def ingest(
         moved: dict[str, Counter[tuple[str, str]]] = {}
         with _progress() as bar, ing.overlapped():  # a file's aggregates written while the next is read
             task = bar.add_task(say("cli.events.ingesting"), total=len(paths))
-            for p in paths:
+            for p, after in zip(paths, [*paths[1:], None], strict=True):
                 # within a file: rows (Parquet) or bytes (NDJSON) committed, with the rate and the time left
                 inner = bar.add_task(f"  {p.name}", total=None)
 
                 def moved_on(done: int, total: int, inner: TaskID = inner) -> None:
                     bar.update(inner, completed=done, total=total or None)
 
-                rec = ing.ingest_file(p, kind, progress=moved_on, resume=True, chunk_rows=chunk_rows)
+                rec = ing.ingest_file(p, kind, progress=moved_on, resume=True, chunk_rows=chunk_rows, next_file=after)
                 bar.remove_task(inner)
                 if rec.resumed_from:
                     err.print(say("cli.events.resumed", file=p.name, rows=fmt_number(rec.resumed_from, 0)))
@@ -247,8 +247,8 @@ def simulate(
             with _progress() as bar:
                 task = bar.add_task(say("cli.events.ingesting"), total=len(summary.files))
                 with ing.overlapped():
-                    for f in summary.files:
-                        ing.ingest_file(f)
+                    for f, after in zip(summary.files, [*summary.files[1:], None], strict=True):
+                        ing.ingest_file(f, next_file=after)
                         bar.advance(task)
             ing.events.close()
             out.print(say("cli.events.ingested"))

@@ -33,8 +33,8 @@ def subscribe(
     when: Annotated[str | None, typer.Option("--when", help="a report's: approved (the default: when the period's "
                                              "data is approved), day:N (N days after the period ends, 0-60) or "
                                              "approved+day:N (whichever comes first)")] = None,
-    digest: Annotated[str | None, typer.Option("--digest", help="warnings gathered into one message: hourly or "
-                                               "daily (Vietnam's time); default: each at once")] = None,
+    digest: Annotated[str | None, typer.Option("--digest", help="warnings gathered into one message: hourly, "
+                                               "daily or weekly (Vietnam's time); default: each at once")] = None,
     only: Annotated[bool, typer.Option("--only", help="this unit alone, not the units below it")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:

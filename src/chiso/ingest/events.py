@@ -214,6 +214,8 @@ class EventIngestor:
         # warnings (chiso.watch, hooked by the app layer); a listener's error is its own, never the batch's
         self.after_apply: list[Callable[[str, int, frozenset[str]], None]] = []
         self._behind: _Behind | None = None  # within ``overlapped``: the store's writes of the batch before
+        self._upcoming: tuple[str, str, int] | None = None  # within ``overlapped``: the next chunk (kind, source, rows)
+        self._ahead: tuple[tuple[str, str, int], int] | None = None  # its batch record, made before it is needed
         # the first_seen measures that credit a provider's endpoint (unit, system): what a provider claim would raise
         self._endpoint_measures = sorted(
             m.id for m in catalogue.measures.values()
@@ -684,14 +686,14 @@ class EventIngestor:
                               ).to_arrow_table().column(0)
                 low_high = pc.min_max(ids)
                 repeats = self.events.repeats(ids)
-                self._catch_up()  # the batch before's writes are done: SQLite has one writer
-                batch = self.book.new_batch(kind, source_id, received, [])
+                batch = self._open_batch(kind, source_id, received)
                 found: list[Reject] = []
 
                 def short() -> int:
                     bad = con.sql(f"SELECT __pos, __reason FROM ({check.sql}) WHERE __reason IS NOT NULL")
                     found.extend(self._reject_rows(check, bad.to_arrow_table()))
                     if found:
+                        self._catch_up()  # the write behind holds SQLite's one writer lock
                         self.book.add_rejects(batch, kind, source_id, found, key if isinstance(key, str) else key())
                     return len(found)
 
@@ -703,7 +705,7 @@ class EventIngestor:
                 except BaseException:
                     self.book.abandon([batch])  # nothing of it was stored
                     raise
-                self.book.mark_stored(batch, accepted, received - accepted - rejected)
+                self._stored(batch, accepted, received - accepted - rejected)
         if check.moved:
             return self._commit(kind, good, bad, source_id, moved, key)
         return Receipt(kind, batch, received, accepted, received - accepted - rejected, rejected,
@@ -718,6 +720,7 @@ class EventIngestor:
         chunk_rows: int = 2_000_000,
         progress: Callable[[int, int], None] | None = None,
         resume: bool = False,
+        next_file: Path | None = None,
     ) -> Receipt:
         """NDJSON, CSV or Parquet; the kind from ``kind`` or the file's folder name (dossier/, ndxp/).
 
@@ -726,7 +729,9 @@ class EventIngestor:
         (the total unknown: ``done`` again).
         ``resume``: the place in the file is kept after each chunk while it is ingested, and an ingest of the
         same, unchanged file that did not finish (killed, stopped) resumes there; ``resumed_from`` says where.
-        Rows before that place are skipped, not re-sent: stored events are counted once anyway."""
+        Rows before that place are skipped, not re-sent: stored events are counted once anyway.
+        ``next_file``: the file the caller ingests next in the same ``overlapped`` block (its kind from its folder),
+        so that its first batch's record is made ahead, as a Parquet file's next chunk's is."""
         kind = kind or _kind_from_path(path)
         source = source or f"file:{path.name}"
         # The file is the batch: positions are its lines or rows, and its content hash (taken only when a chunk
@@ -777,22 +782,28 @@ class EventIngestor:
                 except (OSError, pa.ArrowException) as exc:
                     raise ImportFileError(str(path), f"not a readable Parquet file ({exc})") from None
                 names = meta.schema.to_arrow_schema().names
-                if "file_row_number" in names:  # DuckDB's row number would clash with it: read through Arrow
-                    chunks: Iterable[tuple[int, int, pa.Table | None]] = _arrow_chunks(pq.ParquetFile(path), chunk_rows)
-                else:
-                    chunks = ((a, b, None) for a, b in _row_ranges(meta, chunk_rows))
-                for start, stop, rows in chunks:
-                    if stop <= skip:
-                        continue
-                    if start < skip:  # the chunk the last run committed part of: only its rest
-                        rows, start = (None if rows is None else rows.slice(skip - start)), skip
-                    if rows is None:
-                        total.add(self.submit_parquet(kind, path, names, start, stop, source, batch_key=file_key))
-                    else:
-                        total.add(self.submit_arrow(kind, rows, source, offset=start, batch_key=file_key))
+
+                def chunk_done(stop: int) -> None:
                     committed(stop)
                     if progress:
                         progress(stop, meta.num_rows)
+
+                if "file_row_number" in names:  # DuckDB's row number would clash with it: read through Arrow
+                    for start, stop, rows in _arrow_chunks(pq.ParquetFile(path), chunk_rows):
+                        if stop > skip:  # of a chunk the last run committed part of, its rest
+                            total.add(self.submit_arrow(kind, rows.slice(max(skip - start, 0)), source,
+                                                        offset=max(start, skip), batch_key=file_key))
+                            chunk_done(stop)
+                else:
+                    ranges = [(max(a, skip), b) for a, b in _row_ranges(meta, chunk_rows) if b > skip]
+                    after = None if next_file is None else self._first_chunk(
+                        next_file, None if source == f"file:{path.name}" else source, chunk_rows, resume)
+                    for i, (start, stop) in enumerate(ranges):
+                        # the next chunk, whose batch record is made while this one's writes are queued
+                        self._upcoming = (kind, source, ranges[i + 1][1] - ranges[i + 1][0]) if i + 1 < len(ranges) \
+                            else after
+                        total.add(self.submit_parquet(kind, path, names, start, stop, source, batch_key=file_key))
+                        chunk_done(stop)
             elif suffix == ".csv":
                 import pyarrow.csv as pcsv
 
@@ -816,6 +827,21 @@ class EventIngestor:
                 self.checkpoint(place, str(path), None)  # done: the next ingest of the file starts anew
         return total
 
+    def _first_chunk(self, path: Path, source: str | None, chunk_rows: int,
+                     resume: bool) -> tuple[str, str, int] | None:
+        """(kind, source, rows) of a Parquet file's first chunk as ``ingest_file`` will cut it; None when that cannot
+        be told cheaply (not Parquet, no kind in its path, a place to resume from)."""
+        import pyarrow.parquet as pq
+
+        if path.suffix.lower() != ".parquet" or (resume and self.book.resume_point(_place_key(path))):
+            return None
+        try:
+            kind = _kind_from_path(path)
+            first = next(_row_ranges(pq.ParquetFile(path).metadata, chunk_rows), None)
+        except (ImportFileError, OSError, pa.ArrowException):
+            return None
+        return None if first is None else (kind, source or f"file:{path.name}", first[1] - first[0])
+
     # commit and apply -----------------------------------------------------------------------------
     def _commit(
         self,
@@ -828,13 +854,30 @@ class EventIngestor:
     ) -> Receipt:
         received = good.num_rows + len(bad)
         key = identity if isinstance(identity, str) else identity() if identity is not None and bad else None
-        self._catch_up()
-        batch = self.book.new_batch(kind, source, received, bad, key)
+        batch = self._open_batch(kind, source, received, bad, key)
         accepted, dups = self.events.append(kind, good, batch) if good.num_rows else (0, 0)
-        self.book.mark_stored(batch, accepted, dups)
+        self._stored(batch, accepted, dups)
         unattributed = self._apply(kind, batch)
         return Receipt(kind, batch, received, accepted, dups, len(bad), [(p, r) for p, _, r in bad], moved or Counter(),
                        unattributed)
+
+    def _open_batch(self, kind: str, source: str, received: int, bad: Sequence[Reject] = (),
+                    key: str | None = None) -> int:
+        """A new batch's record: within ``overlapped``, the one made ahead for it when the batch before was queued
+        (``_ahead``), so that it need not wait for that batch's writes (SQLite has one writer)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            if ahead[0] == (kind, source, received) and not bad:
+                return ahead[1]
+            self._catch_up()
+            self.book.abandon([ahead[1]])  # not the batch it was made for: it holds nothing
+        self._catch_up()
+        return self.book.new_batch(kind, source, received, bad, key)
+
+    def _stored(self, batch: int, accepted: int, duplicates: int) -> None:
+        """The batch's events are committed to the event store (written behind: ``recover`` counts a batch the event
+        store holds from its own record, whatever its state here)."""
+        self._later(functools.partial(self.book.mark_stored, batch, accepted, duplicates), _nothing)
 
     def _plan(self, kind: str, name: str, build: Callable[[Any], Any], where_batch: int | None) -> pa.Table:
         """A plan over a kind's stored events: over one batch, compiled once per ingestor (its catalogue); over
@@ -918,6 +961,10 @@ class EventIngestor:
         daily, fs, local = self._batch_deltas(kind, batch)
         unattributed = self._subunit_rejects(kind, batch)
         units = frozenset(str(u) for u in pc.unique(daily.column("unit")).to_pylist() if u is not None)
+        upcoming, self._upcoming = self._upcoming, None
+        if upcoming is not None and self._behind is not None and self._ahead is None:
+            self._catch_up()  # the batch before's writes, done by now: the next chunk's record, while the lock is free
+            self._ahead = (upcoming, self.book.new_batch(*upcoming, []))
         self._later(functools.partial(self.book.apply, batch, daily, fs, local, unattributed),
                     functools.partial(self._applied, kind, batch, units))
         return len(unattributed)
@@ -947,6 +994,9 @@ class EventIngestor:
         finally:
             behind, self._behind = self._behind, None
             behind.close()
+            ahead, self._ahead, self._upcoming = self._ahead, None, None
+            if ahead is not None:  # made for a chunk that never came
+                self.book.abandon([ahead[1]])
 
     def _later(self, write: Callable[[], None], then: Callable[[], None]) -> None:
         """``write`` (the operational store's) now, or behind the next batch within ``overlapped``; ``then`` on this
@@ -964,7 +1014,7 @@ class EventIngestor:
 
     def checkpoint(self, file_key: str, path: str, rows: int | None) -> None:
         """The place reached in a file, written after the batches before it (behind them within ``overlapped``)."""
-        self._later(functools.partial(self.book.checkpoint, file_key, path, rows), lambda: None)
+        self._later(functools.partial(self.book.checkpoint, file_key, path, rows), _nothing)
 
     def recover(self) -> list[int]:
         """Apply batches that were stored (acknowledged) but not applied before a crash; mark those received but
@@ -974,9 +1024,10 @@ class EventIngestor:
         todo = [b for b in self.book.batches_in_state("stored") + received if b in stored]
         self.book.abandon([b for b in received if b not in stored])
         for b in sorted(todo):
-            info = self.book.batch(b)
-            assert info is not None
-            self._apply(str(info["kind"]), b)
+            kind, accepted, duplicates = stored[b]
+            if b in received:  # committed, its counts not yet written here (they are written behind)
+                self.book.mark_stored(b, accepted, duplicates)
+            self._apply(kind, b)
         return todo
 
     def recompute(self) -> tuple[pa.Table, pa.Table]:
@@ -1027,6 +1078,10 @@ _DATA_ERRORS = (ValueError, TypeError, OverflowError, RecursionError, AttributeE
                 ArithmeticError, UnicodeError)
 MAX_LINE = 256 * 1024  # characters of one event (a line, an element of an array)
 MAX_DEPTH = 16  # nesting of one event's JSON (a portal record's lists of objects are 3 deep)
+
+
+def _nothing() -> None:
+    pass
 
 
 class _Behind:

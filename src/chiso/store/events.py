@@ -200,8 +200,10 @@ class EventStore:
         return accepted, rejected
 
     # reads ------------------------------------------------------------------------------------
-    def stored_batches(self) -> set[int]:
-        return {int(r[0]) for r in self.con.execute("SELECT batch FROM stored_batch").fetchall()}
+    def stored_batches(self) -> dict[int, tuple[str, int, int]]:
+        """Every committed batch: its kind, events accepted and duplicates, as its commit recorded them."""
+        rows = self.con.execute("SELECT batch, kind, accepted, duplicates FROM stored_batch").fetchall()
+        return {int(b): (str(k), int(a), int(d)) for b, k, a, d in rows}
 
     def count(self, kind: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table_name(kind)}").fetchone()[0])  # type: ignore[index]

@@ -9,6 +9,7 @@ warning log is a row of ``notify_cursor``, moved in the same transaction as the 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from chiso.store import schema as s
 CHANNELS = ("email", "webhook", "inapp")
 REPORTS = ("monthly", "quarterly", "annual")
 STATES = ("pending", "sending", "sent", "failed", "skipped", "held", "digested")
-DIGESTS = ("hourly", "daily")
+DIGESTS = ("hourly", "daily", "weekly")
 
 
 def now() -> datetime:
@@ -46,7 +47,7 @@ class Subscription:
     lang: str
     created_at: datetime
     when: str | None = None  # a report's: "approved", "day:N", "approved+day:N"; None: [notify] report_day
-    digest: str | None = None  # warnings gathered "hourly" or "daily"; None: each at once
+    digest: str | None = None  # warnings gathered "hourly", "daily" or "weekly"; None: each at once
 
     def public(self) -> dict[str, Any]:
         """What the API and the CLI show: never the secret."""
@@ -272,8 +273,51 @@ class NotifyBook:
             v = conn.execute(select(func.min(d.next_attempt_at)).where(d.state == "pending")).scalar()
         return v
 
+    # read and unread (in-app notifications) ---------------------------------------------------------------------
+    def _notes_of(self, user_id: int) -> Any:
+        """The ids of a user's in-app notifications: ``sent`` deliveries of their ``inapp`` subscriptions."""
+        d, c = s.delivery.c, s.subscription.c
+        return select(d.id).join(s.subscription, c.id == d.subscription).where(
+            c.user_id == user_id, c.channel == "inapp", d.state == "sent")
+
+    def unread(self, user_id: int) -> int:
+        """How many of the user's in-app notifications are not read yet."""
+        d = s.delivery.c
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(self._notes_of(user_id).where(
+                d.read_at.is_(None)).subquery())).scalar() or 0)
+
+    def mark_read(self, user_id: int, did: int | None = None) -> int | None:
+        """Mark one in-app notification of the user's read (``did``), or all of them: how many were unread. None
+        when ``did`` is not one of the user's notifications (anyone else's is the same as none). Marking a read
+        one again keeps its first ``read_at``."""
+        d = s.delivery.c
+        mine = self._notes_of(user_id)
+        if did is not None:
+            mine = mine.where(d.id == did)
+        with self.engine.begin() as conn:
+            if did is not None and conn.execute(mine).first() is None:
+                return None
+            return int(conn.execute(update(s.delivery).where(d.id.in_(mine), d.read_at.is_(None))
+                                    .values(read_at=now())).rowcount or 0)
+
+    # the server's secrets -----------------------------------------------------------------------------------------
+    def secret(self, name: str) -> str:
+        """The server's secret ``name`` (64 hex characters), made by whichever process asks first: every process
+        sharing the store signs and checks with the same one. Deleting its row rotates it (links signed before
+        stop working)."""
+        c = s.app_secret.c
+        with self.engine.connect() as conn:  # read first: a link's check writes nothing
+            value = conn.execute(select(c.value).where(c.name == name)).scalar()
+        if value is not None:
+            return str(value)
+        with self.engine.begin() as conn:
+            conn.execute(self._insert_ignoring_duplicates(s.app_secret).values(
+                name=name, value=secrets.token_hex(32), created_at=now()))
+            return str(conn.execute(select(c.value).where(c.name == name)).scalar_one())
+
     def deliveries(self, *, ids: list[int] | None = None, user_id: int | None = None, channel: str | None = None,
-                   states: Iterable[str] | None = None, limit: int = 1000) -> list[Delivery]:
+                   states: Iterable[str] | None = None, unread: bool = False, limit: int = 1000) -> list[Delivery]:
         """Deliveries, the newest first, with their subscriptions (``user_id``: that user's only)."""
         d, c = s.delivery.c, s.subscription.c
         q = select(s.delivery, *[col.label(f"s_{col.name}") for col in s.subscription.c]).join(
@@ -286,6 +330,8 @@ class NotifyBook:
             q = q.where(c.channel == channel)
         if states is not None:
             q = q.where(d.state.in_(list(states)))
+        if unread:
+            q = q.where(d.read_at.is_(None))
         out = []
         with self.engine.connect() as conn:
             for r in conn.execute(q.order_by(d.id.desc()).limit(limit)).mappings():

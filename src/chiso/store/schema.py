@@ -335,6 +335,17 @@ delivery = Table(
     Column("digest", BigInteger),  # a held warning's: the digest delivery that gathered it (0014)
     UniqueConstraint("subscription", "item", name="uq_delivery_item"),
     Index("ix_delivery_due", "state", "next_attempt_at"),
+    Index("ix_delivery_unread", "subscription", "state", "read_at"),  # a user's unread count, on every page (0015)
+)
+
+# a server's secrets, made once by whichever process needs one first and shared by every process of the store
+# (0015): ``report_link`` signs the expiring links to a delivered report's PDF (chiso.notify.signed_report_link)
+app_secret = Table(
+    "app_secret",
+    metadata,
+    Column("name", String(50), primary_key=True),
+    Column("value", String(200), nullable=False),
+    Column("created_at", DateTime, nullable=False),
 )
 
 # a dispatcher's place in a log (the warning log's id it fanned out up to): a restart continues from it (0011)

@@ -1,12 +1,17 @@
 """Subscriptions and in-app notifications (issue 15 §3; docs/notifications.md), the logged-in user's own: the page
-``/subscriptions`` (list, add, remove; the notifications), and the API ``GET/POST /api/v1/subscriptions``,
-``DELETE /api/v1/subscriptions/{id}``, ``GET /api/v1/notifications``. Changes need the session's CSRF token (the
-form's, or ``X-CSRF-Token``), like every write. The scope rule is ``chiso.notify.check_subscription``'s."""
+``/subscriptions`` (list, add, remove; the notifications, marked read one or all), and the API
+``GET/POST /api/v1/subscriptions``, ``DELETE /api/v1/subscriptions/{id}``, ``GET /api/v1/notifications``,
+``POST /api/v1/notifications/{id}/read`` and ``/api/v1/notifications/read``. Changes need the session's CSRF token
+(the form's, or ``X-CSRF-Token``), like every write. The scope rule is ``chiso.notify.check_subscription``'s. A
+delivered report's PDF: ``/notifications/{id}/report``, to its subscriber logged in, or to anyone with its signed,
+expiring link (a mail's, a webhook's: ``chiso.notify.signed_report_link``)."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime
+from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -15,10 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chiso import app as core
 from chiso.catalogue.warnings import KINDS, WarningRecord
-from chiso.errors import ChisoError
+from chiso.errors import ChisoError, LinkRefused, NotAuthenticated, UnknownNotificationError
 from chiso.i18n import t
 from chiso.notify import (
     MAX_EMAIL,
+    MAX_EXP,
     MAX_SECRET,
     MAX_URL,
     digest_text,
@@ -32,7 +38,7 @@ from chiso.store.notify import CHANNELS, DIGESTS, REPORTS, Delivery, Subscriptio
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import page_errors, responses
-from chiso.web.session import CheckCsrf, RequiredUser, check_csrf
+from chiso.web.session import CheckCsrf, CurrentUser, RequiredUser, check_csrf
 from chiso.web.templating import lang_of, render
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
@@ -51,8 +57,9 @@ class NewSubscription(BaseModel):
     when: str | None = Field(None, max_length=20, description="a report's: `approved` (the default: when the "
                              "period's data is approved), `day:N` (N days after the period ends, 0-60) or "
                              "`approved+day:N` (whichever comes first)")
-    digest: Literal["hourly", "daily"] | None = Field(None, description="warnings gathered into one message each "
-                                                      "hour or day (Vietnam's time); none: each at once")
+    digest: Literal["hourly", "daily", "weekly"] | None = Field(
+        None, description="warnings gathered into one message each hour, day or ISO week (Vietnam's time; a week "
+        "closes on Monday at 00:00); none: each at once")
     channel: Literal["email", "webhook", "inapp"]
     target: str | None = Field(None, max_length=max(MAX_URL, MAX_EMAIL), description="an e-mail address or a URL")
     secret: str | None = Field(None, max_length=MAX_SECRET, description="the webhook's HMAC key")
@@ -81,22 +88,44 @@ def remove_subscription(ws: WorkspaceDep, user: RequiredUser, sid: SubId) -> Non
 
 @router.get("/notifications", responses=responses(401))
 def list_notifications(request: Request, ws: WorkspaceDep, user: RequiredUser,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
-    """The logged-in user's in-app notifications, the newest first (warnings still in their scope)."""
-    return _notes(ws, user, limit, lang_of(request))
+                       limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                       unread: Annotated[bool, Query(description="only those not read yet")] = False,
+                       ) -> dict[str, Any]:
+    """The logged-in user's in-app notifications, the newest first (warnings still in their scope), each with its
+    ``read_at`` (null: unread), and ``unread``: how many of theirs are unread."""
+    return _notes(ws, user, limit, lang_of(request), unread)
 
 
-def _notes(ws: core.Workspace, user: Any, limit: int, lang: str) -> dict[str, Any]:
-    rows = core.notifications(ws, user, limit)
+@router.post("/notifications/read", dependencies=[CheckCsrf], responses=responses(
+    401, s403="a missing CSRF token"))
+def read_all_notifications(ws: WorkspaceDep, user: RequiredUser) -> dict[str, Any]:
+    """Mark every in-app notification of the logged-in user's read: how many were unread (``marked``)."""
+    return {"marked": core.mark_read(ws, user), "unread": core.unread_count(ws, user)}
+
+
+@router.post("/notifications/{did}/read", dependencies=[CheckCsrf], responses=responses(
+    401, s403="a missing CSRF token", s404="no such notification of the user's"))
+def read_notification(ws: WorkspaceDep, user: RequiredUser, did: NoteId) -> dict[str, Any]:
+    """Mark one in-app notification of the logged-in user's read (again: no change); anyone else's is a 404."""
+    return {"id": did, "marked": core.mark_read(ws, user, did), "unread": core.unread_count(ws, user)}
+
+
+def _notes(ws: core.Workspace, user: Any, limit: int, lang: str, unread: bool = False) -> dict[str, Any]:
+    rows = core.notifications(ws, user, limit, unread=unread)
     digests = core.digest_warnings(ws, user, [d for d, _ in rows if d.item.startswith("digest:")])
     notes = [_note(ws, d, w, lang, digests.get(d.id, [])) for d, w in rows]
-    return {"count": len(notes), "notifications": notes}
+    return {"count": len(notes), "unread": core.unread_count(ws, user), "notifications": notes}
 
 
 def _note(ws: core.Workspace, d: Delivery, w: WarningRecord | None, lang: str,
           digest: list[WarningRecord]) -> dict[str, Any]:
     """One in-app notification: a warning (its id, kind, unit), a report (its period, edition, link and PDF), or a
     digest (its warnings)."""
+    return {**_note_body(ws, d, w, lang, digest), "read_at": d.read_at.isoformat() if d.read_at else None}
+
+
+def _note_body(ws: core.Workspace, d: Delivery, w: WarningRecord | None, lang: str,
+               digest: list[WarningRecord]) -> dict[str, Any]:
     at = (d.sent_at or d.created_at).isoformat()
     if w is not None:
         return {"id": d.id, "at": at, "subscription": d.subscription.id, "item": d.item, "warning": w.id,
@@ -121,13 +150,15 @@ def _note(ws: core.Workspace, d: Delivery, w: WarningRecord | None, lang: str,
 class SubscriptionsContext(Context):
     # and the unit's name, the channel's, a report's when and name, a digest's name
     subs: list[tuple[Subscription, str, str, str, str, str]]
-    notes: list[tuple[str, str, str, list[str]]]  # (when, the sentence, a report's link or "", a digest's warnings)
+    # (its id, when, the sentence, a report's link or "", a digest's warnings, unread)
+    notes: list[tuple[int, str, str, str, list[str], bool]]
     digests: list[tuple[str, str]]
     kinds: list[tuple[str, str]]
     channels: list[tuple[str, str]]
     reports: list[tuple[str, str]]
     unit: str  # the user's own: the form's default
     error: str | None
+    unread: int = 0  # of the user's notifications
 
 
 def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = None, status: int = 200) -> Response:
@@ -138,13 +169,15 @@ def _page(request: Request, ws: core.Workspace, user: Any, error: str | None = N
              when_label(s, day, lang), t(f"page.subscriptions.report.{s.report}", lang) if s.report else "",
              t(f"page.subscriptions.digest.{s.digest}", lang) if s.digest else "")
             for s in core.subscriptions(ws, user)]
-    notes = [(datetime.fromisoformat(n["at"]).strftime("%d/%m/%Y %H:%M"), n["text"],
-              n.get("report", {}).get("link", ""), [x["text"] for x in n.get("warnings", [])])
-             for n in _notes(ws, user, 50, lang)["notifications"]]
+    listed = _notes(ws, user, 50, lang)
+    notes = [(n["id"], datetime.fromisoformat(n["at"]).strftime("%d/%m/%Y %H:%M"), n["text"],
+              n.get("report", {}).get("link", ""), [x["text"] for x in n.get("warnings", [])], n["read_at"] is None)
+             for n in listed["notifications"]]
     ctx = SubscriptionsContext(subs, notes, [(k, kind_name(k, lang)) for k in KINDS],
                                [(c, t(f"page.subscriptions.channel.{c}", lang)) for c in CHANNELS],
                                [(r, t(f"page.subscriptions.report.{r}", lang)) for r in REPORTS],
-                               [(g, t(f"page.subscriptions.digest.{g}", lang)) for g in DIGESTS], user.unit, error)
+                               [(g, t(f"page.subscriptions.digest.{g}", lang)) for g in DIGESTS], user.unit, error,
+                               listed["unread"])
     resp = render(request, "subscriptions.html", ctx.as_dict(), status_code=status)
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -185,13 +218,61 @@ def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
 
 
 @pages_router.get("/notifications/{did}/report")
-def notification_report(ws: WorkspaceDep, user: RequiredUser, did: NoteId) -> Response:
-    """The PDF a report notification of the user's carried (in-app, or a webhook's or mail's link), while the unit
-    is in their scope; 404 for anyone else's."""
-    path = core.delivered_report(ws, user, did)
+def notification_report(request: Request, ws: WorkspaceDep, user: CurrentUser, did: NoteId,
+                        exp: Annotated[int | None, Query(ge=0, lt=MAX_EXP)] = None,
+                        sig: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    """The PDF a report notification carried: to its subscriber logged in (in-app), while the unit is in their
+    scope, 404 for anyone else's; or, with ``exp`` and ``sig`` (a mail's or a webhook's signed link), to anyone
+    holding the link until it expires (the subscriber's scope checked still): a 403 page saying why when it expired
+    or does not match. A subscriber logged in still opens their own report from an expired link."""
+    if exp is None and sig is None:
+        if user is None:
+            raise NotAuthenticated()
+        path = core.delivered_report(ws, user, did)
+    else:
+        try:
+            path = core.signed_report(ws, did, exp, sig)
+        except (LinkRefused, UnknownNotificationError) as exc:
+            if user is not None:
+                with contextlib.suppress(UnknownNotificationError):
+                    return _pdf(core.delivered_report(ws, user, did))
+            return _refused(request, exc)
+    return _pdf(path)
+
+
+def _pdf(path: FilePath) -> Response:
     resp = FileResponse(path, media_type="application/pdf", filename=path.name, content_disposition_type="inline")
     resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"  # a signed link's sig stays out of the next page's Referer
     return resp
+
+
+def _refused(request: Request, exc: ChisoError) -> Response:
+    """A signed link refused: 403 (expired, bad signature) or 404 (no longer there), a page saying which."""
+    lang = lang_of(request)
+    status = 403 if isinstance(exc, LinkRefused) else 404
+    text = exc.render(lang) if isinstance(exc, LinkRefused) else t("notify.link.gone", lang)
+    resp = render(request, "notification_link.html", {"message": text, "reason": getattr(exc, "reason", "gone")},
+                  status_code=status)
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    return resp
+
+
+@pages_router.post("/notifications/read")
+def notifications_read_all(request: Request, ws: WorkspaceDep, user: RequiredUser,
+                           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    core.mark_read(ws, user)
+    return RedirectResponse("/subscriptions#notifications", status_code=303)
+
+
+@pages_router.post("/notifications/{did}/read")
+def notifications_read(request: Request, ws: WorkspaceDep, user: RequiredUser, did: NoteId,
+                       csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    check_csrf(request, csrf)
+    core.mark_read(ws, user, did)
+    return RedirectResponse("/subscriptions#notifications", status_code=303)
 
 
 @pages_router.post("/subscriptions/{sid}/delete")

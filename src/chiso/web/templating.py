@@ -11,6 +11,7 @@ the pages work on a closed network.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from chiso.i18n import MESSAGES, current_lang, fmt_compact, fmt_number, fmt_value, measure_name, t
+
+log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -56,12 +59,24 @@ def messages_json(ids: Iterable[str], lang: str) -> str:
     return json.dumps({msg_id: MESSAGES[msg_id][i] for msg_id in ids}, ensure_ascii=False)
 
 
+def nav_unread(request: Request, user: Any) -> int:
+    """The logged-in user's unread notifications, for the navigation's count (0 for the public, or when the store
+    cannot be asked: an error page must still render)."""
+    if user is None:
+        return 0
+    try:
+        return int(request.app.state.workspace.store.notify.unread(user.id))
+    except Exception:
+        log.warning("the unread notifications could not be counted", exc_info=True)
+        return 0
+
+
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     lang = lang_of(request)
     user = getattr(request.state, "user", None)
     csrf = getattr(request.state, "csrf", "")
     ctx = {
-        "request": request, "lang": lang, "user": user, "csrf": csrf,
+        "request": request, "lang": lang, "user": user, "csrf": csrf, "nav_unread": nav_unread(request, user),
         "t": page_t(lang),
         "messages_json": lambda ids: messages_json(ids, lang),
         "num": lambda x, d=2: fmt_number(x, d, lang),
