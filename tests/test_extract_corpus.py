@@ -26,8 +26,8 @@ DEV_FLOORS = {
     "dev3.yaml": (1.0, 1.0),  # round 5's own passages, one or more per rule (22/22)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
-HELD = "held4.yaml"  # round 4, measured once: 246/255, 246/298 (held3.yaml, round 3: 222/240, 222/322)
-HELD_FLOORS: tuple[float, float] | None = (0.96, 0.82)
+HELD = "held5.yaml"  # round 5, measured once: 228/243, 228/313 (held4.yaml, round 4: 246/255, 246/298)
+HELD_FLOORS: tuple[float, float] | None = (0.93, 0.72)
 
 
 def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
