@@ -935,3 +935,54 @@ def test_round3_rules(catalogue: Catalogue, text: str, expected: set[tuple[Any, 
 def test_round4_caution(catalogue: Catalogue, text: str, expected: set[tuple[Any, ...]]) -> None:
     got = {(p.code, p.unit, p.period, p.value, p.target) for p in extract(text, catalogue) if not p.flagged}
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # added ones are no stock: the catalogue's count of added ones
+            "Tin tức\nNăm 2023, Việt Nam đưa vào khai thác thêm 1 tuyến cáp quang biển quốc tế.",
+            {("submarine_cables_added", "VN", "2023", 1.0, None)},
+        ),
+        (  # the part after "trong số N …," does not take the whole's name
+            "Tin tức\nĐến hết năm 2023, trong số 9 cơ sở dữ liệu quốc gia đã được xác định, có 5 cơ sở dữ liệu đã"
+            " vận hành.",
+            {("national_databases_identified", "VN", "2023", 9.0, None)},
+        ),
+        (  # one field set apart opening the sentence
+            "Tin tức\nRiêng lĩnh vực tư pháp, tỷ lệ hồ sơ nộp trực tuyến của tỉnh Lào Cai năm 2024 đạt 93%.",
+            set(),
+        ),
+        (  # a ranking's scope is not the text's subject
+            "Tin tức\nTỷ lệ thanh toán trực tuyến năm 2024 đạt 55%, cao nhất toàn quốc.",
+            set(),
+        ),
+        (  # "xếp cuối khối …": the bloc is the ranking's scope
+            "Tin tức\nNăm 2024, tỉnh Long An xếp cuối khối tỉnh về Bộ chỉ số 766 với 70,2 điểm.",
+            {("qd766", "P80", "2024", 70.2, None)},
+        ),
+        (  # a threshold a count of units passes ("vượt")
+            "Tin tức\nNăm 2024, 9/63 tỉnh có tỷ lệ hồ sơ nộp trực tuyến vượt 70%.",
+            set(),
+        ),
+        (  # some members' value is not the unit's
+            "Tin tức\nNăm 2024, tỷ lệ hồ sơ nộp trực tuyến của tỉnh Lào Cai đạt 81%; có 2 huyện đạt tỷ lệ 100%.",
+            {("dossier_online_submission_rate", "P10", "2024", 81.0, None)},
+        ),
+        (  # the nation's own bodies
+            "Tin tức\nNăm 2022, Chính phủ ban hành 3 nghị định về chuyển đổi số.",
+            {("dx_decrees_issued", "VN", "2022", 3.0, None)},
+        ),
+        (  # a ministry handling its own dossiers, then the clause after ";"
+            "Tin tức\nQuý II/2024, Bộ Tư pháp tiếp nhận 20.000 hồ sơ; tỷ lệ hồ sơ nộp trực tuyến đạt 88%.",
+            {("dossier_online_submission_rate", "BTP", "2024Q2", 88.0, None)},
+        ),
+        (  # "so với chỉ tiêu năm X là Y": that year's target
+            "Tin tức\nNăm 2024, tỉnh Lào Cai có tỷ lệ thanh toán trực tuyến 48% so với chỉ tiêu năm 2024 là 40%.",
+            {("online_payment_rate", "P10", "2024", 48.0, None), ("online_payment_rate", "P10", "2024", None, 40.0)},
+        ),
+    ],
+)
+def test_round5_rules(catalogue: Catalogue, text: str, expected: set[tuple[Any, ...]]) -> None:
+    got = {(p.code, p.unit, p.period, p.value, p.target) for p in extract(text, catalogue) if not p.flagged}
+    assert got == expected

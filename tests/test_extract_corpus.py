@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from chiso.catalogue import Catalogue
-from chiso.ingest.extract_score import load_corpus, score
+from chiso.ingest.extract_score import Expected, Passage, load_corpus, same_period, score
 
 CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # (precision, recall) of each development set, rounded down: dev.yaml was written with the extractor; dev2.yaml was
@@ -18,13 +18,34 @@ CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # tuned on since (round 3: dev2 311/311 and 311/318, held 307/307 and 307/329)
 DEV_FLOORS = {
     "dev.yaml": (1.0, 1.0),
-    "dev2.yaml": (0.99, 0.97),
-    "held.yaml": (0.99, 0.93),
-    "held3.yaml": (0.99, 0.75),  # developed on in round 4 (245/246, 245/322)
+    "dev2.yaml": (0.99, 0.98),  # round 5: 312/312, 312/318
+    "held.yaml": (0.99, 0.95),  # round 5: 314/314, 314/329
+    "held3.yaml": (0.99, 0.81),  # developed on in round 4 (245/246, 245/322); round 5: 263/263, 263/322
+    # measured once in round 4 (246/255, 246/298), developed on in round 5: 280/280, 280/298
+    "held4.yaml": (0.99, 0.93),
+    "dev3.yaml": (1.0, 1.0),  # round 5's own passages, one or more per rule (22/22)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
-HELD = "held4.yaml"  # round 4, measured once: 246/255, 246/298 (held3.yaml, round 3: 222/240, 222/322)
-HELD_FLOORS: tuple[float, float] | None = (0.96, 0.82)
+HELD = "held5.yaml"  # round 5, measured once: 228/243, 228/313 (held4.yaml, round 4: 246/255, 246/298)
+HELD_FLOORS: tuple[float, float] | None = (0.93, 0.72)
+
+
+def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
+    # the contract's names for one period are one period, for every set: 2024S1 is "6 tháng đầu năm" = 2024-01..2024-06
+    assert same_period("2025S1", "2025-01..2025-06")
+    assert same_period("2024Q3", "2024-07..2024-09") and same_period("2024", "2024-01..2024-12")
+    assert same_period("2024-04", "2024-04")
+    assert not same_period("2025S1", "2025-01..2025-05") and not same_period("2024Q3", "2024S2")
+    assert not same_period("2024-06", "2024-01..2024-06")
+    assert not same_period("thing", "2024") and same_period("thing", "thing")  # a name that does not parse
+    title = "Báo cáo kết quả chuyển đổi số quốc gia 6 tháng đầu năm 2025"
+    text = "Trong 06 tháng đầu năm 2025, tỷ lệ hồ sơ nộp trực tuyến đạt 52,3%."
+    for period in ("2025S1", "2025-01..2025-06"):
+        expect = (Expected("dossier_online_submission_rate", "VN", period, 52.3, None),)
+        s = score([Passage("s1", "half-year-summary", title, text, expect)], catalogue)
+        assert (s.correct, s.proposed) == (1, 1), period
+    expect = (Expected("dossier_online_submission_rate", "VN", "2025Q2", 52.3, None),)
+    assert score([Passage("s1", "half-year-summary", title, text, expect)], catalogue).correct == 0
 
 
 def test_dev_corpus_is_big_enough() -> None:

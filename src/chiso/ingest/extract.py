@@ -726,7 +726,13 @@ _LOCATIVES = (
     ("tren", "dia", "ban", "thanh", "pho"),
     ("tren", "dia", "ban", "ca", "nuoc"),
     ("tren", "dia", "ban"),
+    ("tren", "ca", "nuoc"),
+    ("tren", "toan", "quoc"),
 )
+
+
+# words of aspect or voice a name holds or not without changing what it names ("đã được kích hoạt", "kích hoạt")
+_ASPECT = frozenset({"đã", "được", "đang", "đều"})
 
 
 def _locative_at(tokens: Sequence[_Token], k: int, hi: int) -> int:
@@ -741,7 +747,7 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
     for i in range(lo, hi):
         for alias in names.by_first.get(tokens[i].fold, ()):
             toks = alias.tokens
-            j, k, stepped = 0, i, 0
+            j, k, stepped, aspect = 0, i, 0, 0
             inside: set[int] = set()
             literal: set[int] = set()
             while j < len(toks) and k < hi:
@@ -756,6 +762,12 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                     inside.add(t.skip)
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
+                elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
+                    aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
+                    k += 1
+                elif 0 < j < len(toks) - 1 and aspect < 2 and toks[j] in ("da", "duoc") and t.fold == toks[j + 1]:
+                    aspect += 1  # "tài khoản định danh điện tử kích hoạt" for a name written with "đã": the same name
+                    j += 1
                 elif j > 0 and stepped < 2 and (n := _locative_at(tokens, k, hi)):
                     stepped += 1  # "người trưởng thành trên địa bàn tỉnh có chữ ký số": where, not what
                     k += n
@@ -904,7 +916,10 @@ def _listed_figures(para: _Para, start: int, end: int, kind: NumberKind) -> list
         if p.start < start or p.end > end or p.kind is not kind:
             continue
         if out and not re.fullmatch(r"[\s,;]*(?:và|hoặc)?\s*", para.line[out[-1].end : p.start]):
-            break
+            # "1.820 tổ và 2.340 tổ": the same measure word after each figure of the list
+            gap = re.fullmatch(r"\s*([^\W\d]+)[\s,;]*(?:và|hoặc)?\s*", para.line[out[-1].end : p.start])
+            if gap is None or not re.match(rf"\s*{re.escape(gap.group(1))}(?!\w)", para.line[p.end : p.end + 30]):
+                break
         out.append(p)
     return out
 
@@ -1088,15 +1103,38 @@ _REPORTS = re.compile(
     r"\s*(?:\([^)]*\)\s*)?,?\s*(?:cho biết|cho hay|thông tin|báo cáo|công bố|nhận định|đánh giá)\b", re.IGNORECASE
 )
 _RANKING = re.compile(
-    r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo)(?!\w)",
+    r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo|xếp cuối|"
+    r"đứng cuối|xếp đầu|xếp chót|đứng chót)(?!\w)",
     re.IGNORECASE,
 )
 _RANK_SCOPE = re.compile(
-    r"(?:dẫn đầu|đứng đầu|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất)\s+(?:trong\s+|trên\s+)?$", re.IGNORECASE
+    r"(?:dẫn đầu|đứng đầu|xếp đầu|xếp cuối|đứng cuối|xếp chót|đứng chót|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất"
+    r"|cuối cùng)\s+(?:trong\s+|trên\s+)?$",
+    re.IGNORECASE,
+)
+# "đứng thứ 12 cả nước", "cao nhất toàn quốc": the ranking's scope, not a subject of the text
+_RANK_NATION = re.compile(
+    r"(?:dẫn đầu|đứng đầu|xếp đầu|xếp cuối|đứng cuối|xếp chót|đứng chót|(?:xếp|đứng)(?: ở)?(?: vị trí)? thứ \w+|"
+    r"(?:xếp|đứng) hạng \w+|nhất|cuối cùng)\s+(?:trong\s+|trên\s+|của\s+)?(?:cả nước|toàn quốc)(?!\w)",
+    re.IGNORECASE,
 )
 _ANAPHOR = re.compile(
-    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(])", re.IGNORECASE
+    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
+    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(]))",
+    re.IGNORECASE
 )
+# the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
+# hội", "Hệ thống … của Chính phủ"; not "Thanh tra Chính phủ", "Văn phòng Chính phủ" (the name runs into it)
+_NATIONAL_BODY = re.compile(
+    r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến)\b[^,;.]{0,30},\s*)?"
+    r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
+)
+# a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
+_BARE_MINISTRY = re.compile(
+    r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
+)
+# a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
+_OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
 _SOME_UNITS = re.compile(
     r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
     r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
@@ -1131,6 +1169,17 @@ _PART_OF_UNIT = re.compile(
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
+# "Riêng lĩnh vực hộ tịch, …": one field (group, level) set apart, opening the sentence
+_FIELD_APART = re.compile(
+    r"(?<!\w)riêng\s+(?:đối với\s+|với\s+|ở\s+|tại\s+|trong\s+)?(?:các\s+|nhóm\s+)?(?:lĩnh vực|nhóm thủ tục|nhóm|cấp"
+    r"|khu vực|ngành)(?!\w)",
+    re.IGNORECASE,
+)
+# "trong số 12 cơ sở dữ liệu …, có 7 …": the part after the whole; the whole's name is not the part's
+_AMONG_PART = re.compile(
+    r"(?<!\w)trong số\s+\d[^,;:]*,\s*(?:(?:đã|thì|chỉ|mới|hiện)\s+)*(?:có\s+)?(?:khoảng\s+|gần\s+|hơn\s+)?$",
+    re.IGNORECASE,
+)
 _SUBSET_OF = re.compile(r"(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản)", re.IGNORECASE)
 # "tỷ lệ" that names nothing new: "tỷ lệ chung toàn quốc", "tỷ lệ này", "đạt tỷ lệ 63,47%"
 _GENERIC_RATE = re.compile(
@@ -1147,9 +1196,17 @@ _UNITS_THRESHOLD = re.compile(
     r"[^;]{0,80}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
     re.IGNORECASE,
 )
+# "có 3 huyện đạt tỷ lệ 100%": the value of some members below the unit, not the unit's
+_MEMBERS_VALUE = re.compile(
+    r"(?<![\w,.])\d+(?:/\d+)?\s+"
+    r"(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
+    r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$",
+    re.IGNORECASE,
+)
 _UNITS_PASS = re.compile(
     r"\s*(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
-    r"[^;]{0,40}?(?:đạt|có)(?!\w)[^;\d]{0,60}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới)\s*\d",
+    r"[^;]{0,40}?(?:đạt|có)(?!\w)[^;\d]{0,60}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|không dưới|vượt|vượt quá|quá)"
+    r"\s*(?:mức\s*)?\d",
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
@@ -1163,6 +1220,8 @@ _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ s
 _FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
+# "đưa vào khai thác thêm 2 tuyến …", "bổ sung 5 tính năng": the added ones, a flow, not the stock
+_ADDED_BEFORE = re.compile(r"(?<!\w)(?:thêm|bổ sung|bổ sung thêm|tăng thêm)\s*(?:được\s+)?$", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
@@ -1177,6 +1236,10 @@ _PAREN_BASE = re.compile(
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
+# "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
+_AIM_BASE = re.compile(
+    r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$", re.IGNORECASE
+)
 _COMPARISON_VALUE = re.compile(r"so với\s+([^;]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
@@ -1388,7 +1451,7 @@ class _Reader:
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
         for line in lines:
-            text = _MOTTO.sub(" ", line)
+            text = _RANK_NATION.sub(lambda m: " " * len(m.group()), _MOTTO.sub(" ", line))
             if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
                 tokens = _tokens(text, [])
                 for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
@@ -1478,6 +1541,9 @@ class _Reader:
         elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
+        aim_base = None
+        if cmp_base and (aim_base := _AIM_BASE.match(cmp_base.group(1))):
+            cmp_base = None  # "36,1% so với chỉ tiêu năm 2024 là 30%": the target of that year, not a base value
         paren = _PAREN_BASE.search(line[clause[0] : phrase.start])
         paren_date = (
             next(
@@ -1541,6 +1607,10 @@ class _Reader:
             fig.comparison = True
             if fig.qualifier is None and re.search(r"\bước\b", cmp_base.group(1), re.IGNORECASE):
                 fig.qualifier = "ước"
+        elif aim_base is not None and phrase.change is None:
+            fig.target = True
+            fig.period = Period.year(int(aim_base.group(1)))
+            fig.period_clue = Clue(aim_base.group(1), -1, -1, "clause")
         elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
             fig.target = True
             if tm.group(1):
@@ -1603,6 +1673,8 @@ class _Reader:
             return  # "Bộ Y (81,2%)": the figure of a name that is no known unit
         if phrase.kind is NumberKind.FRACTION and _UNITS_PASS.match(rest):
             return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
+        if phrase.kind is NumberKind.PERCENT and _MEMBERS_VALUE.search(line[clause[0] : phrase.start]):
+            return  # "…; có 3 huyện đạt tỷ lệ 100%": some members' value, not the unit's
         if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
         caution = self.caution(para, phrase, si, clause)
@@ -1613,10 +1685,15 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        among = _AMONG_PART.search(line[para.sentences[si][0] : phrase.start])
+        if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
+            return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
         if self.other_rate(para, phrase, clause, chosen):
             return  # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's
         if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
+        if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
+            caution = "tỷ lệ trong số đủ điều kiện / a share of the eligible ones only"  # "100% thủ tục … đủ điều kiện"
         if caution is None and self.narrower_name(para, phrase, clause, chosen):
             caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
@@ -1821,17 +1898,25 @@ class _Reader:
         out: list[_Candidate] = []
 
         per_day = self.per_day_near(para, phrase, clause)
-        new_ones = bool(_NEW_AFTER.match(para.line[phrase.end : phrase.end + 40]))
+        new_ones = bool(
+            _NEW_AFTER.match(para.line[phrase.end : phrase.end + 40])
+            or _ADDED_BEFORE.search(para.line[max(clause[0], phrase.start - 20) : phrase.start])
+        )
 
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
                 codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
             for code in codes:
                 ind = self.cat.indicators[code]
+                if ind.kind == "stock" and new_ones:
+                    # "8 triệu tài khoản mới", "thêm 2 tuyến cáp quang biển": the new ones, a flow, not the stock;
+                    # the catalogue's count of the added ones when it holds one ("submarine_cables_added")
+                    flow = next((f"{code}{x}" for x in ("_added", "_new") if f"{code}{x}" in self.cat.indicators), None)
+                    if flow is None or self.cat.indicators[flow].kind == "stock":
+                        continue
+                    code, ind = flow, self.cat.indicators[flow]
                 if not _compatible(ind, fig):
                     continue
-                if ind.kind == "stock" and new_ones:
-                    continue  # "8 triệu tài khoản mới": the new ones, a flow, not the stock
                 if score >= 4.0 and not self.noun_fits(ind, fig, noun):
                     continue  # a weak reading needs the figure to count what the indicator counts
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
@@ -2171,6 +2256,8 @@ class _Reader:
             return "một sở của đơn vị / a department of the unit"
         if _SUBSET_OF.search(line[sentence[0] : phrase.start]):
             return "tỷ lệ trong một tập con / a share of a subset"
+        if _FIELD_APART.search(line[sentence[0] : phrase.start]):
+            return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
             return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
         return None
@@ -2188,6 +2275,17 @@ class _Reader:
             named = re.split(r"[\d(]", line[at + len(m.group()) : phrase.start], maxsplit=1)[0]  # up to a figure
             if named.strip() and not _GENERIC_RATE.match(named):
                 return True
+        # "…; số cơ quan, đơn vị đã kết nối là gần 100": a count the clause names by words no alias holds
+        head = re.match(r"\W*(?:tổng\s+)?số(?:\s+lượng)?\s+(?!này|đó|liệu|hóa)[^\W\d]", line[clause[0] : phrase.start],
+                        re.IGNORECASE)
+        if head is not None and clause[0] > para.sentences[para.sentence_of(phrase.number_start)][0]:
+            at = clause[0] + head.start()
+            noun = fold(line[clause[0] + head.end() - 1 : phrase.start]).split()[:2]
+            name = fold(chosen.clue.text).split()
+            shared = len(noun) == 2 and any(name[i : i + 2] == noun for i in range(len(name)))
+            inside = any(mm.start <= at + len(head.group()) and mm.end > at for ms in para.matches for mm in ms)
+            if not shared and not inside:
+                return True  # "tổng số giao dịch qua nền tảng …" after "giao dịch qua NDXP" is that name's
         return False
 
     def narrower_name(self, para: _Para, phrase: NumberPhrase, clause: tuple[int, int], chosen: _Candidate) -> bool:
@@ -2316,10 +2414,39 @@ class _Reader:
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
             if not named and kind == "ministry" and self.doc_ministry is not None:
                 return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
+        # "Năm 2024, Chính phủ, Thủ tướng Chính phủ đã ban hành 02 Nghị định …", "…; Quốc hội đã thông qua 2 luật",
+        # "Hệ thống … của Chính phủ (e-Cabinet) đã phục vụ 18 phiên họp": the national bodies' acts are the nation's
+        for start in (clause[0], para.sentences[si][0]):
+            body = _NATIONAL_BODY.match(line, start)
+            if body is not None and body.end() <= phrase.start:
+                return [(self.cat.nation.code, Clue(body.group(1), body.start(1), body.end(1), "clause"))]
+        # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
+        # figure, named in the sentence, carries to a clause after ";" that names none
+        sentence = para.sentences[si]
+        if clause[0] > sentence[0] and line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";"):
+            earlier = [
+                p
+                for p in self.out
+                if p.where.line == para.number
+                and sentence[0] <= p.where.start < clause[0]
+                and not p.flagged
+                and p.evidence.unit.source in ("clause", "sentence", "paragraph", "document")
+            ]
+            carried = {p.unit for p in earlier}
+            after = any(phrase.end <= m.start < clause[1] for m in mentions)  # "đạt 82,3% trên toàn quốc"
+            own = self.cat.units.get(earlier[-1].unit) if earlier else None
+            if len(carried) == 1 and own is not None and not own.is_group and not after:
+                others = {m.unit for m in mentions if m.named and sentence[0] <= m.start < clause[0]}
+                if others <= carried:
+                    u = earlier[-1].evidence.unit
+                    return [(earlier[-1].unit, Clue(u.text, u.start, u.end, "sentence"))]
         # inherited: the unit that opens the sentence ("Tại Đà Nẵng, …", "Cả nước …"), else the last one that
         # opened a sentence of the paragraph before it; a unit named inside a sentence is no topic
         for k in range(si, -1, -1):
             top = self.opening(para, k)
+            lone = _BARE_MINISTRY.match(para.line, para.sentences[k][0]) if top is None else None
+            if lone is not None and self.doc_ministry is not None and (lone.end() <= clause[0] or k < si):
+                return [self.doc_ministry]  # "Trong tháng, Bộ tiếp nhận 12.400 hồ sơ; …" under "… của Bộ Y tế"
             if top is not None and top.end <= clause[0]:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
                     return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
@@ -2339,7 +2466,7 @@ class _Reader:
             for d in para.dates:  # "Trong 9 tháng đầu năm, Bộ Công an …": a date may open the sentence first
                 if start <= d.start and d.end <= m.start:
                     lead = lead.replace(para.line[d.start : d.end], "")
-            lead = re.sub(r"^\s*(?:trong|đến|tính đến|năm|lũy kế đến)?\s*,?\s*", "", lead, flags=re.IGNORECASE)
+            lead = re.sub(r"^\s*(?:trong|đến|tính đến|năm|lũy kế(?:\s+đến)?)?\s*,?\s*", "", lead, flags=re.IGNORECASE)
             if len(lead) <= 25 and not re.search(r"[,;:(]|\btrong đó\b", lead, re.IGNORECASE):
                 if m.named == "ministry" and (
                     self.reporter(para.line, m, start)
@@ -2359,6 +2486,7 @@ class _Reader:
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
         )
 

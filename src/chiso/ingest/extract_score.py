@@ -21,9 +21,11 @@ from typing import Any
 import yaml
 
 from chiso.catalogue import Catalogue, load_catalogue
+from chiso.catalogue.periods import Period
+from chiso.errors import UnknownPeriodError
 from chiso.ingest.extract import Proposal, extract
 
-__all__ = ["Passage", "Score", "load_corpus", "main", "score"]
+__all__ = ["Expected", "Passage", "Score", "load_corpus", "main", "same_period", "score"]
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,28 @@ def _same(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9)
 
 
+def _days(period: str) -> tuple[object, ...]:
+    """The days a period covers (first, last), or its name when it does not parse."""
+    try:
+        parsed = Period.parse(period)
+    except UnknownPeriodError:
+        return (period,)
+    return (parsed.start, parsed.end)
+
+
+def same_period(a: str, b: str) -> bool:
+    """Two period names for the same days: ``2024S1`` and ``2024-01..2024-06``, ``2024Q3`` and
+    ``2024-07..2024-09``, ``2024`` and ``2024-01..2024-12`` (the contract's forms, parsed by the catalogue)."""
+    return a == b or _days(a) == _days(b)
+
+
 def _matches(p: Proposal, e: Expected) -> bool:
-    return p.key == (e.code, e.unit, e.period) and _same(p.value, e.value) and _same(p.target, e.target)
+    return (
+        (p.code, p.unit) == (e.code, e.unit)
+        and same_period(p.period, e.period)
+        and _same(p.value, e.value)
+        and _same(p.target, e.target)
+    )
 
 
 def score(passages: Sequence[Passage], catalogue: Catalogue) -> Score:
