@@ -29,6 +29,26 @@ from web_support import Client, MakeClient, log_in
 PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
+# Modules run first, in this order. xdist (--dist load) gives each worker a first run of about a quarter of its share,
+# consecutive in collection order: these ~200 tests fill the first worker's, so the Spark session and cluster and the
+# simulated world are set up on that worker alone, the slow tests start at once, and the last to finish are short.
+# Spark first, then the world's users, then slow tests that need neither (those may spill to the second worker).
+FIRST = (
+    "test_spark_cluster.py", "test_engines_parity.py", "test_events_local.py",
+    "test_foresight.py", "test_foresight_report.py", "test_report_e2e.py", "test_report_compose.py",
+    "test_report_province.py", "test_indices_report.py", "test_indices_cli.py", "test_indices_communes.py",
+    "test_indices_web.py", "test_web_communes.py", "test_browser_communes.py", "test_communes_cli.py",
+    "test_simulated_nation.py",
+    "test_demo.py", "test_kill.py", "test_nats_log.py", "test_openapi_fuzz.py", "test_web_nodes.py",
+    "test_deploy_processes.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a module's own order is kept
+
+
 @pytest.fixture(autouse=True)
 def _vietnamese_first(monkeypatch: pytest.MonkeyPatch) -> None:
     """``chiso --lang en`` sets CHISO_LANG for the whole process (a CliRunner's): every test starts in Vietnamese,

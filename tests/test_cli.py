@@ -7,12 +7,16 @@ import json
 import os
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
+from conftest import PG_ADMIN
 
 runner = CliRunner()
 
@@ -32,14 +36,38 @@ def ws(tmp_path: Path, db_url: str) -> Path:
     return root
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Path]:
+    """One workspace with vn-2024 per store for the tests that only read it (``ws`` loads it for each test)."""
+    root = tmp_path_factory.mktemp("cli") / "ws"
+    name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{root.parent / 'store.sqlite'}"
+    else:  # a database of its own: the worker's is emptied between tests
+        name = f"chiso_test_cli_{worker_id}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    try:
+        res = runner.invoke(app, ["--db", url, "init", str(root)])
+        assert res.exit_code == 0, res.output
+        code, out, err = chiso(root, "load", "vn-2024")
+        assert code == 0, err
+        yield root
+    finally:
+        if name is not None:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def value(ws: Path, code: str, unit: str, period: str) -> dict[str, object]:
     rc, out, err = chiso(ws, "value", code, "--unit", unit, "--period", period, "--json")
     assert rc == 0, err
     return json.loads(out)  # type: ignore[no-any-return]
 
 
-def test_the_contract_query_gives_the_published_figure(ws: Path) -> None:
-    d = value(ws, "dossier_full_online_rate", "ministries", "2024")
+def test_the_contract_query_gives_the_published_figure(loaded: Path) -> None:
+    d = value(loaded, "dossier_full_online_rate", "ministries", "2024")
     assert d["code"] == "dossier_full_online_rate" and d["unit"] == "ministries" and d["period"] == "2024"
     assert d["value"] == 63.47 and d["target"] == 70 and d["source"] == "reported"
     assert d["attainment"] == 0.9067
@@ -51,24 +79,24 @@ def test_the_contract_query_gives_the_published_figure(ws: Path) -> None:
     ("unit", "expected", "target"),
     [("VN", 45.8, 50), ("provinces", 18.54, 30), ("Khối tỉnh", 18.54, 30), ("bộ, ngành", 63.47, 70)],
 )
-def test_bloc_and_nation_figures_with_targets(ws: Path, unit: str, expected: float, target: float) -> None:
-    d = value(ws, "dossier_full_online_rate", unit, "2024")
+def test_bloc_and_nation_figures_with_targets(loaded: Path, unit: str, expected: float, target: float) -> None:
+    d = value(loaded, "dossier_full_online_rate", unit, "2024")
     assert (d["value"], d["target"]) == (expected, target)
 
 
-def test_a_stock_for_the_year_is_its_latest_report(ws: Path) -> None:
-    d = value(ws, "ndxp_transactions_per_day", "VN", "2024-04")
+def test_a_stock_for_the_year_is_its_latest_report(loaded: Path) -> None:
+    d = value(loaded, "ndxp_transactions_per_day", "VN", "2024-04")
     assert d["value"] == 2_800_000 and d["approximate"] is True
 
 
-def test_named_units_resolve_by_name(ws: Path) -> None:
-    d = value(ws, "procedures_full_online_rate", "da nang", "2024-09")
+def test_named_units_resolve_by_name(loaded: Path) -> None:
+    d = value(loaded, "procedures_full_online_rate", "da nang", "2024-09")
     assert d["unit"] == "P48" and d["value"] == 95.6
 
 
-def test_rank_of_named_provinces(ws: Path) -> None:
+def test_rank_of_named_provinces(loaded: Path) -> None:
     rc, out, err = chiso(
-        ws, "rank", "procedures_full_online_rate", "--group", "provinces", "--period", "2024-09", "--json"
+        loaded, "rank", "procedures_full_online_rate", "--group", "provinces", "--period", "2024-09", "--json"
     )
     assert rc == 0, err
     ranking = json.loads(out)["ranking"]
@@ -76,8 +104,8 @@ def test_rank_of_named_provinces(ws: Path) -> None:
     assert top == [("P48", 1, 95.6), ("P72", 2, 92.0), ("P96", 2, 92.0)]
 
 
-def test_targets_listing(ws: Path) -> None:
-    rc, out, err = chiso(ws, "targets", "--indicator", "dossier_full_online_rate", "--json")
+def test_targets_listing(loaded: Path) -> None:
+    rc, out, err = chiso(loaded, "targets", "--indicator", "dossier_full_online_rate", "--json")
     assert rc == 0, err
     got = {(t["unit"], t["period"]): t["value"] for t in json.loads(out)}
     assert got[("VN", "2024")] == 50 and got[("ministries", "2025")] == 85 and got[("provinces", "2025")] == 70
@@ -91,12 +119,12 @@ def test_targets_listing(ws: Path) -> None:
         (["value", "dossier_full_online_rate", "--unit", "VN", "--period", "2024Q5"], "2024Q3"),
     ],
 )
-def test_unknown_names_exit_non_zero_with_one_clear_line(ws: Path, args: list[str], needle: str) -> None:
-    rc, out, err = chiso(ws, *args)
+def test_unknown_names_exit_non_zero_with_one_clear_line(loaded: Path, args: list[str], needle: str) -> None:
+    rc, out, err = chiso(loaded, *args)
     assert rc != 0 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Lỗi:") and needle in lines[0]
-    rc, _, err_en = chiso(ws, *args, lang="en")
+    rc, _, err_en = chiso(loaded, *args, lang="en")
     assert err_en.startswith("Error: unknown")
 
 
@@ -188,11 +216,11 @@ def test_the_installed_command_finds_its_workspace_by_chiso_home(tmp_path: Path)
     assert "thêm 0 giá trị, cập nhật 0" in again.stdout  # loading twice changes nothing
 
 
-def test_sdmx_csv_export_reads_back_with_sdmx1(ws: Path, tmp_path: Path) -> None:
+def test_sdmx_csv_export_reads_back_with_sdmx1(loaded: Path, tmp_path: Path) -> None:
     import sdmx
 
     data, dsd_file = tmp_path / "cds.csv", tmp_path / "cds-structure.xml"
-    rc, _, err = chiso(ws, "export", "--format", "sdmx-csv", "-o", str(data), "--structure", str(dsd_file))
+    rc, _, err = chiso(loaded, "export", "--format", "sdmx-csv", "-o", str(data), "--structure", str(dsd_file))
     assert rc == 0, err
     structure = sdmx.read_sdmx(dsd_file)
     dfd = next(iter(structure.dataflow.values()))
@@ -206,7 +234,7 @@ def test_sdmx_csv_export_reads_back_with_sdmx1(ws: Path, tmp_path: Path) -> None
     assert float(o.value) == 63.47  # one observation per key: the figure that answers
     approx = obs[("ndxp_transactions_per_day", "VN", "2024-04")]
     assert float(approx.value) == 2_800_000 and approx.attrib["OBS_STATUS"].value == "E"
-    rc, out, _ = chiso(ws, "export", "--format", "csv")
+    rc, out, _ = chiso(loaded, "export", "--format", "csv")
     assert len(obs) == len({tuple(line.split(",")[:3]) for line in out.splitlines()[1:]})
 
 
@@ -223,33 +251,33 @@ def test_every_command_is_documented() -> None:
 RATE_CODE = "dossier_full_online_rate"
 
 
-def test_no_period_means_the_latest_with_data(ws: Path) -> None:
-    rc, out, err = chiso(ws, "rank", "procedures_full_online_rate", "--json")
+def test_no_period_means_the_latest_with_data(loaded: Path) -> None:
+    rc, out, err = chiso(loaded, "rank", "procedures_full_online_rate", "--json")
     assert rc == 0, err
     d = json.loads(out)
     assert d["period"] == "2024-09" and d["ranking"][0]["unit"] == "P48"  # reported monthly: its latest month
-    rc, out, err = chiso(ws, "value", "procedures_full_online_rate", "--unit", "da nang", "--json")
+    rc, out, err = chiso(loaded, "value", "procedures_full_online_rate", "--unit", "da nang", "--json")
     assert rc == 0, err
     assert (json.loads(out)["period"], json.loads(out)["value"]) == ("2024-09", 95.6)
-    assert value(ws, "dossier_full_online_rate", "VN", "")["period"] == "2024"
+    assert value(loaded, "dossier_full_online_rate", "VN", "")["period"] == "2024"
 
 
-def test_latest_sub_period_and_structure_words_as_the_web_has_them(ws: Path) -> None:
-    assert value(ws, "fiber_household_rate", "VN", "2024")["value"] is None  # only 2024-04 is published
-    rc, out, err = chiso(ws, "value", "fiber_household_rate", "--period", "2024", "--latest", "--json")
+def test_latest_sub_period_and_structure_words_as_the_web_has_them(loaded: Path) -> None:
+    assert value(loaded, "fiber_household_rate", "VN", "2024")["value"] is None  # only 2024-04 is published
+    rc, out, err = chiso(loaded, "value", "fiber_household_rate", "--period", "2024", "--latest", "--json")
     assert rc == 0, err
     d = json.loads(out)
     assert (d["period"], d["as_of"], d["value"]) == ("2024", "2024-04", 80.2)
-    rc, out, err = chiso(ws, "value", "fiber_household_rate", "--period", "2024", "--latest")
+    rc, out, err = chiso(loaded, "value", "fiber_household_rate", "--period", "2024", "--latest")
     assert rc == 0 and "2024 (số liệu 2024-04)" in out and "80,2%" in out
-    rc, out, err = chiso(ws, "rank", "procedures_full_online_rate", "--period", "2024", "--latest", "--json")
+    rc, out, err = chiso(loaded, "rank", "procedures_full_online_rate", "--period", "2024", "--latest", "--json")
     assert rc == 0, err
     assert json.loads(out)["as_of"] == "2024-09"
-    rc, out, err = chiso(ws, "value", "dossier_full_online_rate", "--unit", "Ninh Bình", "--period", "2024",
+    rc, out, err = chiso(loaded, "value", "dossier_full_online_rate", "--unit", "Ninh Bình", "--period", "2024",
                          "--structure", "2025", "--json")
     assert rc == 0, err
     assert (json.loads(out)["unit"], json.loads(out)["structure"]) == ("P37-2025", "2025-07-01")
-    rc, out, err = chiso(ws, "rank", RATE_CODE, "--structure", "sau sáp nhập")
+    rc, out, err = chiso(loaded, "rank", RATE_CODE, "--structure", "sau sáp nhập")
     assert rc == 2 and "không hiểu cơ cấu đơn vị 'sau sáp nhập'" in err
 
 
@@ -261,23 +289,23 @@ def narrow(ws: Path, *args: str) -> list[str]:
     return lines
 
 
-def test_tables_fit_an_80_column_terminal(ws: Path) -> None:
+def test_tables_fit_an_80_column_terminal(loaded: Path) -> None:
     from rich.console import Console
 
     from chiso import app as core
     from chiso.catalogue.periods import Period
     from chiso.cli.demo import key_figures, key_rows
 
-    lines = narrow(ws, "value", RATE_CODE, "--unit", "ministries", "--period", "2024")
+    lines = narrow(loaded, "value", RATE_CODE, "--unit", "ministries", "--period", "2024")
     assert any("Tỷ lệ hồ sơ trực tuyến toàn trình" in line for line in lines)
     assert any("63,47%" in line for line in lines) and any("62,48%" in line for line in lines)
-    lines = narrow(ws, "rank", "procedures_full_online_rate", "--group", "provinces", "--period", "2024-09")
+    lines = narrow(loaded, "rank", "procedures_full_online_rate", "--group", "provinces", "--period", "2024-09")
     assert any("Đà Nẵng" in line and "95,6%" in line and "báo cáo" in line for line in lines)  # one row, one line
-    lines = narrow(ws, "rank", RATE_CODE, "--group", "provinces", "--period", "2024", "--structure", "2025")
+    lines = narrow(loaded, "rank", RATE_CODE, "--group", "provinces", "--period", "2024", "--structure", "2025")
     assert any("Cơ cấu đơn vị 01/07/2025" in line for line in lines)
     # the demo's key figures: one block per indicator, a line per unit with its value, target and attainment
     console = Console(width=80, record=True, file=io.StringIO())
-    wsp = core.find_workspace(ws)
+    wsp = core.find_workspace(loaded)
     console.print(key_figures(key_rows(wsp, Period.parse("2024")), 2024, "vi"))
     shown = console.export_text().splitlines()
     wsp.close()

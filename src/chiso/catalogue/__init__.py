@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticError
 
+from chiso.catalogue import yamlfile
 from chiso.catalogue.datasets import DataSet, load_datasets
 from chiso.catalogue.indices import IndexDef, load_indices
 from chiso.catalogue.measures import DAYS, EventIndicator, Measure
@@ -59,7 +60,7 @@ def _describe(exc: PydanticError) -> str:
 
 def _read_entries(path: Path, key: str) -> list[tuple[str, dict[str, Any]]]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DefinitionError(str(path), None, f"not valid YAML: {exc}") from None
     if doc is None:
@@ -661,7 +662,7 @@ def _load_measures(
                 raise DefinitionError(str(path), label, f"measure {m.id!r} is already defined")
             measures[m.id] = m
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            doc = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:  # pragma: no cover - _read_entries already parsed it
             raise DefinitionError(str(path), None, str(exc)) from None
         for i, entry in enumerate(doc.get("indicators", []) or [], start=1):

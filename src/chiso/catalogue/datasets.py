@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticError
 
+from chiso.catalogue import yamlfile
 from chiso.catalogue.models import Text
 from chiso.catalogue.periods import PeriodKind
 from chiso.errors import DefinitionError
@@ -29,7 +29,7 @@ class DataSet(BaseModel):
 def load_datasets(files: list[Path], indicators: set[str], units: set[str]) -> dict[str, DataSet]:
     out: dict[str, DataSet] = {}
     for path in files:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
         for i, entry in enumerate(doc.get("datasets", []) or [], start=1):
             label = f"entry {i} ({entry.get('id')})" if isinstance(entry, dict) else f"entry {i}"
             try:

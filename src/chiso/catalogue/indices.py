@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from chiso.catalogue import yamlfile
 from chiso.catalogue.models import Direction, Indicator, Text, Unit
 from chiso.errors import DefinitionError
 
@@ -263,7 +264,7 @@ def load_indices(
     where: dict[str, tuple[int, str]] = {}
     for level, path in files:
         try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+            doc = yamlfile.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise DefinitionError(str(path), None, f"not valid YAML: {exc}") from None
         if doc is None:

@@ -11,10 +11,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError as PydanticError
 
-from chiso.catalogue import Catalogue
+from chiso.catalogue import Catalogue, yamlfile
 from chiso.catalogue.models import SourceDocument, Target
 from chiso.catalogue.records import ValueInput
 from chiso.errors import DefinitionError, Problem, UnknownNameError
@@ -40,7 +39,7 @@ def available() -> list[str]:
 def _entries(path: Path, key: str) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    doc = yamlfile.safe_load(path.read_text(encoding="utf-8")) or {}
     if not isinstance(doc, dict) or not isinstance(doc.get(key, []), list):
         raise DefinitionError(str(path), None, f"expected a top-level key {key!r} holding a list")
     return list(doc.get(key, []))

@@ -18,9 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from chiso.catalogue import Catalogue, load_catalogue
+from chiso.catalogue import Catalogue, load_catalogue, yamlfile
 from chiso.catalogue.periods import Period
 from chiso.errors import UnknownPeriodError
 from chiso.ingest.extract import Proposal, extract
@@ -72,7 +70,7 @@ def _num(x: Any) -> float | None:
 
 def load_corpus(path: Path) -> list[Passage]:
     """The passages of a corpus file; ValueError naming the passage for a malformed one."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    data = yamlfile.safe_load(path.read_text(encoding="utf-8")) or []
     out = []
     for entry in data:
         pid = str(entry.get("id", "?"))

@@ -22,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from pydantic import ValidationError as PydanticError
 
-from chiso.catalogue import Catalogue, load_catalogue
+from chiso.catalogue import Catalogue, load_catalogue, yamlfile
 from chiso.catalogue.models import Pillar, Text, Unit, UnitType
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ChisoError, DefinitionError, UnknownIndicatorError
@@ -455,7 +455,7 @@ def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlfile.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise DefinitionError(str(path), None, f"not valid YAML: {exc}") from None
     except OSError as exc:
