@@ -296,7 +296,7 @@ def test_the_next_chunks_batch_record_is_made_before_the_writes_it_would_wait_fo
 def test_a_record_made_ahead_for_a_chunk_that_never_comes_is_abandoned(ing: EventIngestor, tmp_path: Path) -> None:
     files = _files(tmp_path / "dossier")
     with ing.overlapped():
-        ing.ingest_file(files[0], chunk_rows=50, next_file=files[1])  # the caller says b.parquet comes next: it does not
+        ing.ingest_file(files[0], chunk_rows=50, next_file=files[1])  # the caller says b.parquet comes next: not so
         ing.ingest_file(files[2], chunk_rows=50)
     applied, abandoned = ing.book.batches_in_state("applied"), ing.book.batches_in_state("abandoned")
     assert len(applied) == 2 and len(abandoned) == 1 and ing.book.batches_in_state("received") == []

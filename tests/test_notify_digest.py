@@ -47,6 +47,21 @@ def servers() -> Iterator[tuple[Mailbox, int, Receiver]]:
     http.shutdown()
 
 
+def run_together(dispatchers: tuple[core.Dispatcher, ...], at: datetime) -> None:
+    """The dispatchers' runs started together (two nodes' schedulers on one due job)."""
+    barrier = threading.Barrier(len(dispatchers))
+
+    def run(x: core.Dispatcher) -> None:
+        barrier.wait()
+        x.run_once(at=at)
+
+    threads = [threading.Thread(target=run, args=(x,)) for x in dispatchers]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+
+
 def test_windows_close_on_vietnams_hours_and_days() -> None:
     at = datetime(2026, 12, 6, 17, 30)  # 00:30 on 7 December in Hà Nội
     assert last_window("hourly", at) == ("2026-12-06T23", datetime(2026, 12, 6, 17))
@@ -98,17 +113,7 @@ def test_a_weekly_digest_goes_once_per_closed_week_and_catches_up(
         label, end = last_window("weekly", start + timedelta(days=7))
         assert end > start and label.startswith(f"{(start + LOCAL_OFFSET).isocalendar()[0]}-W")
         later = end + timedelta(minutes=1)
-        barrier = threading.Barrier(2)
-
-        def run(x: core.Dispatcher) -> None:
-            barrier.wait()
-            x.run_once(at=later)
-
-        threads = [threading.Thread(target=run, args=(x,)) for x in (a, b)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(30)
+        run_together((a, b), later)
         assert len(box.mails) == 1 and len(receiver.at(path)) == 1
         text = box.mails[0][2].get_body(("plain",)).get_content()
         assert "Bản tổng hợp hằng tuần: 2 cảnh báo" in text and text.count("\n- ") == 2
@@ -169,17 +174,7 @@ def test_a_digest_goes_once_lists_what_came_since_the_last_and_catches_up(
 
         # the hour closed: both dispatchers at once, one digest per subscription
         later = now() + timedelta(hours=2)
-        barrier = threading.Barrier(2)
-
-        def run(x: core.Dispatcher) -> None:
-            barrier.wait()
-            x.run_once(at=later)
-
-        threads = [threading.Thread(target=run, args=(x,)) for x in (a, b)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(30)
+        run_together((a, b), later)
         assert len(box.mails) == 1 and len(receiver.at(path)) == 1
         text = box.mails[0][2].get_body(("plain",)).get_content()
         assert "Bản tổng hợp hằng giờ: 2 cảnh báo" in text and text.count("\n- ") == 2
