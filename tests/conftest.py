@@ -29,10 +29,10 @@ from web_support import Client, MakeClient, log_in
 PG_ADMIN = os.environ.get("CHISO_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-# Modules run first, in this order. xdist (--dist load) gives each worker a first run of about a quarter of its share,
-# consecutive in collection order: these ~200 tests fill the first worker's, so the Spark session and cluster and the
-# simulated world are set up on that worker alone, the slow tests start at once, and the last to finish are short.
-# Spark first, then the world's users, then slow tests that need neither (those may spill to the second worker).
+# Modules run first, in this order. xdist gives each worker a first run of consecutive tests in collection order:
+# these ~200 fill the first worker's, so the Spark session and cluster and the simulated world are set up there, the
+# slow tests start at once, and the last to finish are short; with --dist worksteal (scripts/test) the other worker,
+# once out of tests, takes the rest of the first one's queue from its end (the slow tests that need neither).
 FIRST = (
     "test_spark_cluster.py", "test_engines_parity.py", "test_events_local.py",
     "test_foresight.py", "test_foresight_report.py", "test_report_e2e.py", "test_report_compose.py",
