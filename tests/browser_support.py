@@ -123,6 +123,23 @@ def seeded_workspace(root: Path) -> core.Workspace:
     return ws
 
 
+def reporter_workspace(root: Path) -> core.Workspace:
+    """An empty SQLite workspace with one user: Hà Nội's reporter ``hanoi``."""
+    ws = core.init_workspace(root / "ws", f"sqlite:///{root / 'store.sqlite'}")
+    ws.store.users.create("hanoi", "Phòng CĐS Hà Nội", PASSWORD, "reporter", "P01")
+    return ws
+
+
+def log_in_page(page: Any, username: str) -> None:
+    """Logs ``username`` in through the login form, as a person would; back on the forms page."""
+    page.goto("/login")
+    form = page.locator("form.login")
+    form.locator("input[name=username]").fill(username)
+    form.locator("input[name=password]").fill(PASSWORD)
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/forms")
+
+
 @dataclass(frozen=True)
 class LiveServer:
     url: str  # http://127.0.0.1:PORT

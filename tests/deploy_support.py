@@ -1,5 +1,5 @@
-"""For the tests of a deployment beyond one process (issue 14): a PostgreSQL database of the test's own, and
-``chiso serve`` processes started on a workspace and waited for (a bound, never a timing)."""
+"""For the tests of a deployment beyond one process (issue 14): ``chiso serve`` processes started on a workspace
+and waited for (a bound, never a timing)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,13 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import psycopg
 
-from conftest import PG_ADMIN
-from spark_cluster import free_port
-
-
-@contextmanager
-def own_database(prefix: str) -> Iterator[str]:
-    """A new PostgreSQL database (its URL), dropped afterwards: other tests' truncations never reach it."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+from receivers import free_port
 
 
 def answers(url: str) -> bool:

@@ -25,7 +25,6 @@ from browser_support import (
     DATASET,
     FORM_PERIOD,
     FORM_VALUES,
-    PASSWORD,
     RATE,
     REPORTER_CM,
     REPORTER_DN,
@@ -35,6 +34,7 @@ from browser_support import (
     chromium,
     closed_network,
     live_server,
+    log_in_page,
     seeded_workspace,
 )
 from chiso import app as core
@@ -120,12 +120,7 @@ def open_session(browser: Browser, server: LiveServer) -> Iterator[Opener]:
 
 
 def login(page: Page, who: Persona) -> None:
-    page.goto("/login")
-    form = page.locator("form.login")
-    form.locator("input[name=username]").fill(who.username)
-    form.locator("input[name=password]").fill(PASSWORD)
-    form.locator("button[type=submit]").click()
-    page.wait_for_url("**/forms")
+    log_in_page(page, who.username)
 
 
 def shot(page: Page, name: str, full_page: bool = True) -> None:

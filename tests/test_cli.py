@@ -7,16 +7,15 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
 from chiso.cli.main import app
-from conftest import PG_ADMIN
+from conftest import own_database
 
 runner = CliRunner()
 
@@ -40,24 +39,16 @@ def ws(tmp_path: Path, db_url: str) -> Path:
 def loaded(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Path]:
     """One workspace with vn-2024 per store for the tests that only read it (``ws`` loads it for each test)."""
     root = tmp_path_factory.mktemp("cli") / "ws"
-    name = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{root.parent / 'store.sqlite'}"
-    else:  # a database of its own: the worker's is emptied between tests
-        name = f"chiso_test_cli_{worker_id}_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    try:
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{root.parent / 'store.sqlite'}"
+        else:  # a database of its own: the worker's is emptied between tests
+            url = stack.enter_context(own_database(f"chiso_test_cli_{worker_id}"))
         res = runner.invoke(app, ["--db", url, "init", str(root)])
         assert res.exit_code == 0, res.output
         code, out, err = chiso(root, "load", "vn-2024")
         assert code == 0, err
         yield root
-    finally:
-        if name is not None:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def value(ws: Path, code: str, unit: str, period: str) -> dict[str, object]:

@@ -18,7 +18,8 @@ from sqlalchemy import select
 
 from chiso import app as core
 from chiso.store import schema
-from deploy_support import own_database, serving
+from conftest import own_database
+from deploy_support import serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("cheap_hashes")]
 

@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from chiso import app as core
 from chiso.store import schema
 from deploy_support import answers, serving
-from spark_cluster import free_port
+from receivers import free_port
 
 NATS = "nats://127.0.0.1:4222"
 PW = "mật-khẩu-đủ-dài"

@@ -3,7 +3,6 @@ deactivation ends sessions for good, and proxy headers believed only from config
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -18,11 +17,11 @@ from argon2 import PasswordHasher
 from browser_support import (
     ADMIN,
     DATASET,
-    PASSWORD,
     REPORTER_DN,
     Persona,
     chromium,
     live_server,
+    log_in_page,
     seeded_workspace,
 )
 from chiso import app as core
@@ -31,6 +30,7 @@ from chiso.web import app as web_app
 from chiso.web import create_app
 from chiso.web.headers import OTHER_CSP, PAGE_CSP, REPORT_CSP, policy
 from chiso.web.session import COOKIE
+from receivers import free_port
 from web_support import MakeClient
 
 PW = "mật-khẩu-đủ-dài"
@@ -188,12 +188,6 @@ def test_forwarded_for_counts_only_from_a_trusted_proxy(ws: core.Workspace, make
     assert _spray(c.post) == [401] * 11  # from the proxy: eleven addresses
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize("trusted", ["", "127.0.0.1"])
 def test_serve_believes_forwarded_for_only_from_a_trusted_proxy(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cheap_hashes: None, trusted: str) -> None:
@@ -208,7 +202,7 @@ def test_serve_believes_forwarded_for_only_from_a_trusted_proxy(
 
     monkeypatch.setattr(uvicorn, "Server", Server)
     w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    port = _free_port()
+    port = free_port()
     thread = threading.Thread(target=web_app.serve, args=(w,), kwargs={"port": port, "log_level": "warning"},
                               daemon=True)
     thread.start()
@@ -245,12 +239,7 @@ def test_pages_run_under_their_policy_in_chromium(tmp_path: Path) -> None:
                         or "Content-Security-Policy" in m.text else None)
                 page.on("pageerror", lambda e: violations.append(str(e)))
                 if who is not None:
-                    page.goto("/login")
-                    form = page.locator("form.login")
-                    form.locator("input[name=username]").fill(who.username)
-                    form.locator("input[name=password]").fill(PASSWORD)
-                    form.locator("button[type=submit]").click()
-                    page.wait_for_url("**/forms")
+                    log_in_page(page, who.username)
                 r = page.goto(path)
                 assert r is not None and r.status == 200, path
                 assert "frame-ancestors 'none'" in r.headers["content-security-policy"]

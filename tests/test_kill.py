@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -33,6 +32,7 @@ from sqlalchemy import text
 
 from chiso import app as core
 from chiso.store.events import EventStore
+from receivers import free_port
 
 SERVERS = os.environ.get("CHISO_TEST_NATS", "nats://127.0.0.1:4222")
 UNITS = ["P01", "P79", "P48", "P31", "P92", "BTP", "BCA"]
@@ -112,12 +112,6 @@ def hand_counts(events: list[dict[str, Any]]) -> dict[tuple[str, str, str], tupl
 
 
 # --- processes ---------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start(code: str, args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=subprocess.STDOUT,

@@ -22,7 +22,8 @@ import psycopg
 import pytest
 
 from chiso import app as core
-from deploy_support import kill_node, own_database, serving
+from conftest import own_database
+from deploy_support import kill_node, serving
 
 pytestmark = [pytest.mark.postgres]
 

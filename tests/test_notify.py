@@ -9,75 +9,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pyarrow as pa
 import pytest
-from aiosmtpd.controller import Controller
 
 from chiso import app as core
 from chiso import auth
 from chiso.i18n import fmt_date
 from chiso.notify import Dispatcher
 from chiso.simulate.nation import iter_batches
+from receivers import Mailbox, Receiver, mail_and_webhook
 
 OFF = {"P01": datetime(2024, 3, 6)}  # Hà Nội's systems stop (a Wednesday, after four weeks of history)
 SECRET = "a-webhook-secret-of-32-characters"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Mailbox:
-    mails: list[tuple[float, list[str], EmailMessage]] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-        self.mails.append((time.monotonic(), list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for _, rcpt, m in self.mails if address in rcpt]
-
-
-@dataclass
-class Receiver:
-    calls: list[tuple[float, str, dict[str, str], bytes]] = field(default_factory=list)
-    port: int = 0
-
-    def serve(self) -> ThreadingHTTPServer:
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                outer.calls.append((time.monotonic(), self.path, dict(self.headers.items()), body))
-                self.send_response(500 if self.path.startswith("/fail") else 200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = server.server_address[1]
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        return server
-
-    def at(self, path: str) -> list[tuple[float, str, dict[str, str], bytes]]:
-        return [c for c in self.calls if c[1] == path]
 
 
 @dataclass
@@ -106,11 +56,8 @@ def wait_for(cond: Any, timeout: float = 10.0) -> bool:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Iterator[World]:
-    mailbox, receiver = Mailbox(), Receiver()
-    smtp_port = free_port()
-    smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
-    smtp.start()
-    http = receiver.serve()
+    stack = ExitStack()
+    mailbox, smtp_port, receiver = stack.enter_context(mail_and_webhook())
     root = tmp_path_factory.mktemp("notify")
     ws = core.init_workspace(root / "ws", f"sqlite:///{root / 'store.sqlite'}")
     with (ws.root / "chiso.toml").open("a", encoding="utf-8") as f:
@@ -138,8 +85,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, cheap_hashes: None) -> Itera
     ing.events.close()
     yield World(ws, mailbox, receiver, users, subs, raised_at)
     ws.close()
-    smtp.stop()
-    http.shutdown()
+    stack.close()
 
 
 def hn_raised(w: World) -> list[int]:

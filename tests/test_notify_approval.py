@@ -16,12 +16,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import insert, update
 from typer.testing import CliRunner
 
@@ -34,25 +32,12 @@ from chiso.notify import When, approval_periods, parse_report_item, report_item
 from chiso.store import schema as s
 from chiso.store.users import FormState
 from chiso.watch import approval
-from test_notify import free_port
+from receivers import Mailbox, smtp_server
 from web_support import MakeClient
 
 PERIOD = "2024-12"
 TODAY = date(2025, 1, 5)  # December has ended; its set day (day:10) has not come
 DS = "province_monthly"
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.mails.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for rcpt, m in self.mails if address in rcpt]
 
 
 @dataclass
@@ -101,17 +86,15 @@ def expected(ws: core.Workspace) -> list[tuple[str, str]]:
 @pytest.fixture
 def world(loaded: core.Workspace, cheap_hashes: None) -> Iterator[World]:
     ws = loaded
-    box, port = Mailbox(), free_port()
-    smtp = Controller(box, hostname="127.0.0.1", port=port)
-    smtp.start()
-    with (ws.root / "chiso.toml").open("a", encoding="utf-8") as f:
-        f.write(f'\n[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\nafter_batch = false\n')
-    other = core.Workspace(ws.root, ws.db_url)
-    try:
-        yield World(ws, box, other)
-    finally:
-        other.close()
-        smtp.stop()
+    box = Mailbox()
+    with smtp_server(box) as port:
+        with (ws.root / "chiso.toml").open("a", encoding="utf-8") as f:
+            f.write(f'\n[notify]\nsmtp_host = "127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\nafter_batch = false\n')
+        other = core.Workspace(ws.root, ws.db_url)
+        try:
+            yield World(ws, box, other)
+        finally:
+            other.close()
 
 
 def pdf_of(m: EmailMessage) -> bytes:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from browser_support import PASSWORD, chromium, live_server
+from browser_support import PASSWORD, chromium, live_server, log_in_page, reporter_workspace
 from chiso import app as core
 from chiso import auth
 from chiso.catalogue.warnings import Finding
@@ -26,8 +26,7 @@ from test_notify_deliver import TODAY, fake_pdf
 
 @pytest.fixture
 def ws(tmp_path: Path, cheap_hashes: None) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    w.store.users.create("hanoi", "Phòng CĐS Hà Nội", PASSWORD, "reporter", "P01")
+    w = reporter_workspace(tmp_path)
     yield w
     w.close()
 
@@ -43,12 +42,7 @@ def test_a_reporter_reads_notifications_from_the_navigation(ws: core.Workspace) 
     ws.dispatcher().run_once()
     with live_server(create_app(ws)) as server, chromium() as browser:
         page = browser.new_context(base_url=server.url, locale="vi-VN").new_page()
-        page.goto("/login")
-        form = page.locator("form.login")
-        form.locator("input[name=username]").fill("hanoi")
-        form.locator("input[name=password]").fill(PASSWORD)
-        form.locator("button[type=submit]").click()
-        page.wait_for_url("**/forms")
+        log_in_page(page, "hanoi")
         assert page.get_by_test_id("nav-unread").inner_text() == "2"
         assert page.get_by_test_id("nav-subscriptions").inner_text() == "Đăng ký nhận tin"
         page.get_by_test_id("nav-notifications").click()

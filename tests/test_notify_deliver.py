@@ -34,7 +34,7 @@ from chiso import auth
 from chiso.catalogue.warnings import Finding
 from chiso.notify import Dispatcher, NotifySettings
 from chiso.store import schema as s
-from test_notify import Receiver
+from receivers import Receiver
 from web_support import MakeClient
 
 SECRET = "a-webhook-secret-of-32-characters"

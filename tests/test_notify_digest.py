@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
 from chiso import app as core
@@ -25,7 +24,7 @@ from chiso.notify import LOCAL as LOCAL_OFFSET
 from chiso.notify import digest_end, last_window
 from chiso.store import schema as s
 from chiso.store.notify import now
-from test_notify import Mailbox, Receiver, free_port
+from receivers import Mailbox, Receiver, mail_and_webhook
 from test_notify_surfaces import cli_run
 from web_support import MakeClient
 
@@ -38,13 +37,8 @@ def silent(unit: str, subject: str = "stream:dossier") -> Finding:
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[Mailbox, int, Receiver]]:
-    box, port, receiver = Mailbox(), free_port(), Receiver()
-    smtp = Controller(box, hostname="127.0.0.1", port=port)
-    smtp.start()
-    http = receiver.serve()
-    yield box, port, receiver
-    smtp.stop()
-    http.shutdown()
+    with mail_and_webhook() as servers:
+        yield servers
 
 
 def run_together(dispatchers: tuple[core.Dispatcher, ...], at: datetime) -> None:

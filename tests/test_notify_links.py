@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import delete, update
 
 from chiso import app as core
@@ -21,7 +20,7 @@ from chiso import auth
 from chiso.errors import WorkspaceError
 from chiso.notify import LINK_SECRET, Dispatcher, NotifySettings, check_link, link_signature, signed_report_link
 from chiso.store import schema as s
-from test_notify import Mailbox, Receiver, free_port
+from receivers import Mailbox, Receiver, mail_and_webhook
 from test_notify_deliver import SECRET, TODAY, fake_pdf, subscribed_in_november
 from web_support import MakeClient
 
@@ -31,13 +30,8 @@ LINK = re.compile(r"https://chiso\.example\.vn(/notifications/(\d+)/report\?exp=
 
 @pytest.fixture(scope="module")
 def servers() -> Iterator[tuple[Mailbox, int, Receiver]]:
-    box, port, receiver = Mailbox(), free_port(), Receiver()
-    smtp = Controller(box, hostname="127.0.0.1", port=port)
-    smtp.start()
-    http = receiver.serve()
-    yield box, port, receiver
-    smtp.stop()
-    http.shutdown()
+    with mail_and_webhook() as servers:
+        yield servers
 
 
 def test_the_signature_covers_the_id_and_the_expiry() -> None:

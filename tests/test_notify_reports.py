@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import time
 from datetime import date, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
 from chiso import app as core
@@ -19,16 +15,7 @@ from chiso import auth
 from chiso.errors import ValidationError
 from chiso.notify import reports_due
 from chiso.store import schema as s
-from test_notify import free_port
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.mails: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.mails.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
-        return "250 OK"
+from receivers import Mailbox, smtp_server
 
 
 def test_reports_due_catch_up_every_missed_period_and_none_early() -> None:
@@ -44,10 +31,8 @@ def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(sqlite_worksp
                                                                    cheap_hashes: None) -> None:
     ws = sqlite_workspace
     core.load(ws, "vn-2024", "tester")
-    box, port = Mailbox(), free_port()
-    smtp = Controller(box, hostname="127.0.0.1", port=port)
-    smtp.start()
-    try:
+    box = Mailbox()
+    with smtp_server(box) as port:
         (ws.root / "chiso.toml").write_text((ws.root / "chiso.toml").read_text() + f'\n[notify]\nsmtp_host = '
                                             f'"127.0.0.1"\nsmtp_port = {port}\nreport_day = 10\n')
         r = ws.store.users.create("nat", "Văn phòng", "pw-nat-123", "viewer", "VN")
@@ -65,14 +50,12 @@ def test_the_monthly_report_is_mailed_once_per_period_with_its_pdf(sqlite_worksp
         assert done["sent"] == 2 and done["failed"] == 0, done
         assert b.run_once(today)["sent"] == 0 and a.run_once(today)["new"] == 0
         time.sleep(0.2)
-        subjects = sorted(str(m["Subject"]) for m in box.mails)
+        subjects = sorted(str(m["Subject"]) for m in box.messages())
         assert len(subjects) == 2 and "2024-11" in subjects[0] and "2024-12" in subjects[1]
-        for m in box.mails:
+        for m in box.messages():
             pdfs = [p for p in m.iter_attachments() if p.get_content_type() == "application/pdf"]
             assert len(pdfs) == 1 and pdfs[0].get_content().startswith(b"%PDF")
         other.close()
         commune = next(c for c, u in ws.catalogue.units.items() if u.parent == "P01")
         with pytest.raises(ValidationError):  # the written reports are the nation's and the provinces'
             core.subscribe(ws, nat, unit=commune, report="monthly", channel="inapp")
-    finally:
-        smtp.stop()

@@ -27,7 +27,7 @@ from chiso import app as core
 from chiso.cli.main import app as cli
 from chiso.engine.spark import recompute_local_on, recompute_on
 from chiso.store.events import EXPORT_MARKER, read_export_marker
-from deploy_support import own_database
+from conftest import own_database
 from spark_cluster import Cluster, standalone_cluster
 
 pytestmark = [pytest.mark.postgres]

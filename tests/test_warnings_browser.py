@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_support import PASSWORD, chromium, live_server
+from browser_support import chromium, live_server, log_in_page, reporter_workspace
 from chiso import app as core
 from chiso.web import create_app
 from test_warnings_web import findings
@@ -18,8 +18,7 @@ from test_warnings_web import findings
 
 @pytest.fixture
 def ws(tmp_path: Path, cheap_hashes: None) -> Iterator[core.Workspace]:
-    w = core.init_workspace(tmp_path / "ws", f"sqlite:///{tmp_path / 'store.sqlite'}")
-    w.store.users.create("hanoi", "Phòng CĐS Hà Nội", PASSWORD, "reporter", "P01")
+    w = reporter_workspace(tmp_path)
     yield w
     w.close()
 
@@ -28,12 +27,7 @@ def test_a_reporter_sees_and_resolves_its_provinces_warnings(ws: core.Workspace)
     ids = findings(ws)
     with live_server(create_app(ws)) as server, chromium() as browser:
         page = browser.new_context(base_url=server.url, locale="vi-VN").new_page()
-        page.goto("/login")
-        form = page.locator("form.login")
-        form.locator("input[name=username]").fill("hanoi")
-        form.locator("input[name=password]").fill(PASSWORD)
-        form.locator("button[type=submit]").click()
-        page.wait_for_url("**/forms")
+        log_in_page(page, "hanoi")
         page.get_by_role("link", name="Cảnh báo sớm").click()
         page.wait_for_url("**/warnings")
         table = page.get_by_test_id("warnings")

@@ -16,7 +16,8 @@ import httpx
 import pytest
 
 from chiso import app as core
-from deploy_support import own_database, serving
+from conftest import own_database
+from deploy_support import serving
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("cheap_hashes")]
 

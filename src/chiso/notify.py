@@ -322,16 +322,20 @@ def email_message(catalogue: Catalogue, f: Finding, lang: str, sender: str, to: 
     return msg
 
 
+def _hmac_hex(secret: str, body: bytes) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
 def sign(secret: str, body: bytes) -> str:
     """The ``X-Chiso-Signature`` header's value: ``sha256=`` and the HMAC-SHA256 of the body, in hex (kept for the
     receivers written before ``sign_timed``: it does not cover the timestamp)."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return "sha256=" + _hmac_hex(secret, body)
 
 
 def sign_timed(secret: str, stamp: str, body: bytes) -> str:
     """The ``X-Chiso-Signature-V2`` header's value: ``sha256=`` and the HMAC-SHA256 of ``<X-Chiso-Timestamp>.`` and
     the body: a receiver that checks it and rejects a timestamp older than 5 minutes refuses a replayed request."""
-    return "sha256=" + hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return "sha256=" + _hmac_hex(secret, stamp.encode() + b"." + body)
 
 
 # --- reports by subscription ---------------------------------------------------------------------------------------
@@ -436,7 +440,7 @@ def report_link(did: int, base_url: str | None = None) -> str:
 
 def link_signature(secret: str, did: int, exp: int) -> str:
     """The ``sig`` of a signed link: HMAC-SHA256, with the server's secret, of ``<delivery id>.<expiry>`` (hex)."""
-    return hmac.new(secret.encode(), f"{did}.{exp}".encode(), hashlib.sha256).hexdigest()
+    return _hmac_hex(secret, f"{did}.{exp}".encode())
 
 
 def signed_report_link(did: int, base_url: str | None, secret: str, exp: int) -> str:

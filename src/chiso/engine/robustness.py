@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from SALib.analyze import rbd_fast  # type: ignore[import-untyped]
-from SALib.sample import latin  # type: ignore[import-untyped]
 
 from chiso.catalogue.indices import Node
 from chiso.engine.indices import GroupScore, evaluate, weight_of
@@ -94,6 +92,10 @@ def analyse(gs: GroupScore, samples: int = 1000, seed: int = 0, spread: float | 
             sensitivity: bool = True) -> Robustness:
     """Rank intervals over ``samples`` Latin-hypercube draws from ``seed``; with ``sensitivity``, also which factor
     the ranking depends on most (a report that only names intervals skips it)."""
+    # here, not at the top: SALib imports scipy.signal and pandas (1,2 s), which every chiso command would pay
+    from SALib.analyze import rbd_fast  # type: ignore[import-untyped]
+    from SALib.sample import latin  # type: ignore[import-untyped]
+
     if not 1 <= samples <= MAX_SAMPLES:
         raise IndexScoreError("index.samples", most=MAX_SAMPLES, got=samples)
     idx, version = gs.index, gs.version

@@ -874,6 +874,14 @@ class EventIngestor:
         self._catch_up()
         return self.book.new_batch(kind, source, received, bad, key)
 
+    def _make_ahead(self) -> None:
+        """Within ``overlapped``, the next chunk's batch record (``_upcoming``), made before this batch's writes are
+        queued: the batch before's are done by now (its events were counted meanwhile), SQLite's lock is free."""
+        upcoming, self._upcoming = self._upcoming, None
+        if upcoming is not None and self._behind is not None and self._ahead is None:
+            self._catch_up()
+            self._ahead = (upcoming, self.book.new_batch(*upcoming, []))
+
     def _stored(self, batch: int, accepted: int, duplicates: int) -> None:
         """The batch's events are committed to the event store (written behind: ``recover`` counts a batch the event
         store holds from its own record, whatever its state here)."""
@@ -891,29 +899,23 @@ class EventIngestor:
             plan = self._batch_plans[key] = BatchPlan(self.events.ibis(), table_name(kind), build)
         return plan.run(self.events.con, where_batch)
 
-    def _deltas(self, kind: str, where_batch: int | None, *, sums: bool = True) -> tuple[pa.Table, pa.Table]:
-        """(daily sums per unit, first-seen keys); ``sums=False``: the keys only (the sums are an empty table)."""
+    def _deltas(self, kind: str, where_batch: int | None) -> tuple[pa.Table, pa.Table]:
+        """(daily sums per unit, first-seen keys)."""
         ms = measures_of(kind, self.catalogue.measures)
-        daily = daily_long(self._plan(kind, "daily", lambda t: daily_plan(t, kind, ms), where_batch)
-                           if sums else pa.table({"unit": pa.array([], pa.string()), "day": pa.array([], pa.date32())}))
+        daily = daily_long(self._plan(kind, "daily", lambda t: daily_plan(t, kind, ms), where_batch))
+        return daily, self._first_seen(kind, where_batch)
+
+    def _first_seen(self, kind: str, where_batch: int | None) -> pa.Table:
+        """The first-seen keys (measure, unit, key, first_day) of the kind's first_seen measures."""
         firsts = []
-        for m in ms:
+        for m in measures_of(kind, self.catalogue.measures):
             if m.agg == "first_seen":
                 fs = self._plan(kind, f"first_seen:{m.id}", functools.partial(first_seen_plan, m=m), where_batch)
                 firsts.append(fs.append_column("measure", pa.array([m.id] * fs.num_rows, pa.string())))
-        fs_all = (
-            pa.concat_tables(firsts).select(["measure", "unit", "key", "first_day"])
-            if firsts
-            else pa.table(
-                {
-                    "measure": pa.array([], pa.string()),
-                    "unit": pa.array([], pa.string()),
-                    "key": pa.array([], pa.string()),
-                    "first_day": pa.array([], pa.date32()),
-                }
-            )
-        )
-        return daily, fs_all
+        if firsts:
+            return pa.concat_tables(firsts).select(["measure", "unit", "key", "first_day"])
+        return pa.table({"measure": pa.array([], pa.string()), "unit": pa.array([], pa.string()),
+                         "key": pa.array([], pa.string()), "first_day": pa.array([], pa.date32())})
 
     def _batch_deltas(self, kind: str, batch: int) -> tuple[pa.Table, pa.Table, pa.Table]:
         """A batch's sums per unit and day, its first-seen keys, and its sums per commune: the two sums from one scan
@@ -924,8 +926,7 @@ class EventIngestor:
         ms = measures_of(kind, self.catalogue.measures)
         wide = self._plan(kind, "daily+local", lambda t: daily_plan(t, kind, ms, within=LOCAL_COLUMN[kind]), batch)
         per_unit, per_local = split_local(wide, LOCAL_COLUMN[kind])
-        _, fs = self._deltas(kind, batch, sums=False)
-        return daily_long(per_unit), fs, daily_long(per_local)
+        return daily_long(per_unit), self._first_seen(kind, batch), daily_long(per_local)
 
     def _local(self, kind: str, where_batch: int | None) -> pa.Table:
         """The per-commune daily totals (measure, unit = commune, day, value) of a kind's events: the same plan as
@@ -961,10 +962,7 @@ class EventIngestor:
         daily, fs, local = self._batch_deltas(kind, batch)
         unattributed = self._subunit_rejects(kind, batch)
         units = frozenset(str(u) for u in pc.unique(daily.column("unit")).to_pylist() if u is not None)
-        upcoming, self._upcoming = self._upcoming, None
-        if upcoming is not None and self._behind is not None and self._ahead is None:
-            self._catch_up()  # the batch before's writes, done by now: the next chunk's record, while the lock is free
-            self._ahead = (upcoming, self.book.new_batch(*upcoming, []))
+        self._make_ahead()
         self._later(functools.partial(self.book.apply, batch, daily, fs, local, unattributed),
                     functools.partial(self._applied, kind, batch, units))
         return len(unattributed)

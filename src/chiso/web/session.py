@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Form, Header, Request
 from fastapi.responses import Response
 
 from chiso.auth import User, user_of
@@ -72,7 +72,15 @@ def csrf_header(request: Request, user: Annotated[User, Depends(require_user)], 
 
 CurrentUser = Annotated[User | None, Depends(current_user)]
 RequiredUser = Annotated[User, Depends(require_user)]
+def csrf_field(request: Request, user: Annotated[User, Depends(require_user)],
+               csrf: Annotated[str, Form(max_length=200)] = "") -> None:
+    """Dependency of a page's form post: a logged-in user (so the login page comes before 403) whose form's ``csrf``
+    field is the session's token."""
+    check_csrf(request, csrf)
+
+
 CheckCsrf = Depends(csrf_header)  # for ``dependencies=[CheckCsrf]``: the check has no value to pass on
+CheckFormCsrf = Depends(csrf_field)  # the same for a page's form post
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:

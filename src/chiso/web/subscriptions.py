@@ -38,7 +38,7 @@ from chiso.store.notify import CHANNELS, DIGESTS, REPORTS, Delivery, Subscriptio
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import page_errors, responses
-from chiso.web.session import CheckCsrf, CurrentUser, RequiredUser, check_csrf
+from chiso.web.session import CheckCsrf, CheckFormCsrf, CurrentUser, RequiredUser
 from chiso.web.templating import lang_of, render
 
 router = APIRouter(prefix="/api/v1", tags=["subscriptions"])
@@ -200,7 +200,7 @@ def subscriptions_page(request: Request, ws: WorkspaceDep, user: RequiredUser) -
     return _page(request, ws, user)
 
 
-@pages_router.post("/subscriptions")
+@pages_router.post("/subscriptions", dependencies=[CheckFormCsrf])
 def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
                       unit: Annotated[str, Form(max_length=50)], channel: Annotated[str, Form(max_length=20)],
                       kind: Annotated[str, Form(max_length=20)] = "",
@@ -208,9 +208,7 @@ def subscriptions_add(request: Request, ws: WorkspaceDep, user: RequiredUser,
                       when: Annotated[str, Form(max_length=20)] = "",
                       digest: Annotated[str, Form(max_length=20)] = "",
                       target: Annotated[str, Form(max_length=max(MAX_URL, MAX_EMAIL))] = "",
-                      secret: Annotated[str, Form(max_length=MAX_SECRET)] = "",
-                      csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    check_csrf(request, csrf)
+                      secret: Annotated[str, Form(max_length=MAX_SECRET)] = "") -> Response:
     core.subscribe(ws, user, unit=unit.strip(), kind=kind or None, report=report or None,
                    when=when.strip() or None, digest=digest or None, channel=channel, target=target.strip() or None,
                    secret=secret or None, lang=lang_of(request))
@@ -259,25 +257,19 @@ def _refused(request: Request, exc: ChisoError) -> Response:
     return resp
 
 
-@pages_router.post("/notifications/read")
-def notifications_read_all(request: Request, ws: WorkspaceDep, user: RequiredUser,
-                           csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    check_csrf(request, csrf)
+@pages_router.post("/notifications/read", dependencies=[CheckFormCsrf])
+def notifications_read_all(ws: WorkspaceDep, user: RequiredUser) -> Response:
     core.mark_read(ws, user)
     return RedirectResponse("/subscriptions#notifications", status_code=303)
 
 
-@pages_router.post("/notifications/{did}/read")
-def notifications_read(request: Request, ws: WorkspaceDep, user: RequiredUser, did: NoteId,
-                       csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    check_csrf(request, csrf)
+@pages_router.post("/notifications/{did}/read", dependencies=[CheckFormCsrf])
+def notifications_read(ws: WorkspaceDep, user: RequiredUser, did: NoteId) -> Response:
     core.mark_read(ws, user, did)
     return RedirectResponse("/subscriptions#notifications", status_code=303)
 
 
-@pages_router.post("/subscriptions/{sid}/delete")
-def subscriptions_delete(request: Request, ws: WorkspaceDep, user: RequiredUser, sid: SubId,
-                         csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    check_csrf(request, csrf)
+@pages_router.post("/subscriptions/{sid}/delete", dependencies=[CheckFormCsrf])
+def subscriptions_delete(ws: WorkspaceDep, user: RequiredUser, sid: SubId) -> Response:
     core.unsubscribe(ws, user, sid)
     return RedirectResponse("/subscriptions", status_code=303)

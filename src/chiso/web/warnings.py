@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from chiso import app as core
@@ -19,7 +19,7 @@ from chiso.report.warnings_text import describe, kind_name, state_name, unit_lab
 from chiso.web.contexts import Context
 from chiso.web.deps import WorkspaceDep
 from chiso.web.problems import page_errors, responses
-from chiso.web.session import CheckCsrf, RequiredUser, check_csrf
+from chiso.web.session import CheckCsrf, CheckFormCsrf, RequiredUser
 from chiso.web.templating import lang_of, render
 
 KindQ = Literal["silent", "break", "fall", "off_track", "late"]
@@ -87,10 +87,8 @@ def warnings_page(request: Request, ws: WorkspaceDep, user: RequiredUser,
     return resp
 
 
-@pages_router.post("/warnings/{wid}/{move}")
-def warnings_move(request: Request, ws: WorkspaceDep, user: RequiredUser, wid: WarningId, move: Move,
-                  csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
-    check_csrf(request, csrf)
+@pages_router.post("/warnings/{wid}/{move}", dependencies=[CheckFormCsrf])
+def warnings_move(ws: WorkspaceDep, user: RequiredUser, wid: WarningId, move: Move) -> Response:
     core.set_warning_state(ws, user, wid, "seen" if move == "seen" else "resolved", user.username)
     return RedirectResponse("/warnings", status_code=303)
 
