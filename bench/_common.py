@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 import platform
 import re
+import socket
 import statistics
 import sys
 import time
@@ -501,3 +502,9 @@ def pct(xs: list[float], q: float) -> float:
     """The ``q`` quantile of ``xs`` (nearest rank): the figure the benchmarks report as p50 and p95."""
     s = sorted(xs)
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

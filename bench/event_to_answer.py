@@ -89,7 +89,7 @@ def deployment(mode: str, ws: Path, logs: Path) -> Iterator[str]:
     import httpx
 
     exe = str(Path(sys.executable).with_name("chiso"))
-    port = wl.free_port()
+    port = c.free_port()
     procs: list[subprocess.Popen[bytes]] = []
     extra: list[str] = []
     if mode == "nats":

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -120,12 +119,6 @@ def batches(raw: Path, kind: str, count: int, size: int = 1000) -> list[bytes]:
         if len(out) == count:
             break
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def new_workspace(folder: Path, name: str) -> tuple[Path, str]:
@@ -296,7 +289,7 @@ def files_section(es: c.EventSet, work: Path) -> list[str]:
 def http_run(work: Path, sent: list[bytes], kind: str, k: int) -> tuple[float, list[float], float]:
     """``chiso serve`` on a fresh workspace, ``sent`` posted by ``k`` clients: (wall s, latencies, server MiB)."""
     ws_dir, token = new_workspace(work, f"ws-http-{kind}-{k}")
-    port = free_port()
+    port = c.free_port()
     server = start_server(ws_dir, port)
     try:
         wall, lat = post_all(f"http://127.0.0.1:{port}", token, kind, sent, k)

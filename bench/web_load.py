@@ -131,18 +131,10 @@ class Server:
             self.proc.wait()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(ws: Path) -> Server:
     import httpx
 
-    port = free_port()
+    port = c.free_port()
     proc = subprocess.Popen([sys.executable, __file__, "--serve", str(ws), "--port", str(port)])
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
