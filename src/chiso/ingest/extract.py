@@ -826,6 +826,33 @@ _ORG_HEADS = {
 }  # fmt: skip  # the first words of a body's name: "Bảo hiểm", "Tập đoàn", "Ngân hàng", "Tổng công ty", "Hiệp hội" …
 
 
+# bodies the catalogue holds no unit for, by the head of their name (round 6): "Bảo hiểm xã hội (Việt Nam)", "Kho
+# bạc Nhà nước"; and, followed by a capitalised name, "Tập đoàn …", "Tổng công ty …"
+_ORG_NAMES: tuple[tuple[tuple[str, ...], bool], ...] = (
+    (("bảo", "hiểm", "xã", "hội"), False),
+    (("kho", "bạc", "nhà", "nước"), False),
+    (("tổng", "công", "ty"), True),
+    (("tập", "đoàn"), True),
+)
+
+
+def _organisation_at(tokens: Sequence[_Token], i: int, hi: int) -> int:
+    """The number of tokens of a body's name the catalogue holds no unit for, opening at token i (0: none)."""
+    if not tokens[i].raw[:1].isupper():
+        return 0
+    for head, named in _ORG_NAMES:
+        n = len(head)
+        if i + n > hi or tuple(t.raw.lower() for t in tokens[i : i + n]) != head:
+            continue
+        j = i + n
+        while j < hi and tokens[j].raw[:1].isupper() and tokens[j].start - tokens[j - 1].end == 1:
+            j += 1
+        if named and j == i + n:
+            continue  # "cục" alone is a common noun
+        return j - i
+    return 0
+
+
 def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
     """Whether "Việt Nam" at token i closes a capitalised name that opens inside the sentence ("… của Bảo hiểm
     xã hội Việt Nam", "Tập đoàn Bưu chính Viễn thông Việt Nam"): an organisation, not the nation."""
@@ -853,7 +880,10 @@ def _match_units(
     i = lo
     while i < hi:
         hit = None
-        for toks, code, kind in units:
+        org = _organisation_at(tokens, i, hi)
+        if org:
+            hit = _UnitMention(tokens[i].start, tokens[i + org - 1].end, _ORGANISATION, False, None), org
+        for toks, code, kind in units if hit is None else ():
             n = len(toks)
             if i + n <= hi and tokens[i].raw[:1].isupper() and tuple(t.fold for t in tokens[i : i + n]) == toks:
                 hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, False, kind), n
@@ -862,6 +892,8 @@ def _match_units(
             for toks, code, bare in names.groups:
                 n = len(toks)
                 if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
+                    if bare and any(t.raw.lower() not in _BARE_RAW for t in tokens[i : i + n]):
+                        continue  # folded "tinh" is also "tính" ("5 tính năng mới"): the bare nouns as written only
                     if any(_named_at(tokens, k, hi, units) for k in range(i + 1, i + n)):
                         continue  # "tỉnh Thanh Hóa" is Thanh Hóa, not the bloc noun "tỉnh thành"
                     if toks == ("viet", "nam") and _ends_a_name(tokens, i, lo):
@@ -2362,6 +2394,15 @@ class _Reader:
                 continue  # "Ngoài Hà Nội, các địa phương còn lại …": the unit set aside
             if self.follows_number(para, m):
                 continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
+            if m.unit == _ORGANISATION and not re.search(
+                r"(?<!\w)(?:ghi nhận|cho biết|thống kê|công bố|báo cáo|phát hiện|theo dõi)(?!\w)",
+                line[m.end : phrase.start],
+                re.IGNORECASE,
+            ):
+                # "Ở khối bộ, ngành, Bảo hiểm xã hội Việt Nam dẫn đầu với 89,6 điểm": a body the catalogue does not
+                # hold, named after the bloc, is the subject; its figure is never the bloc's (the caller drops it)
+                best = m
+                continue
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
             predicate = bool(re.match(r"^\s*,?\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
