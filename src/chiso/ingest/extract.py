@@ -1190,7 +1190,13 @@ _SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGN
 _LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
 _AVERAGE_UNIT = re.compile(
     r"(?<!\w)(?:bình quân|trung bình)\s+(?:mỗi|một|trên mỗi|trên một)\s+(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|xã|huyện|"
-    r"thành phố|doanh nghiệp)(?!\w)",
+    r"thành phố|doanh nghiệp|thành viên|tổ|người|cán bộ|hộ|trường|cơ sở)(?!\w)",
+    re.IGNORECASE,
+)
+# "Khối bộ, ngành đạt bình quân 79,12 điểm": an average of the bloc's members' scores, not the bloc's (round 6)
+_AVERAGE_BEFORE = re.compile(
+    r"(?<!\w)(?:bình quân|trung bình)(?:\s+(?:chung|cộng|của\s+(?:khối|các)\s+[^\d;,]{0,20}))?"
+    r"\s*(?:(?:đạt|là|ở mức|với|khoảng|gần|hơn|trên|:)\s*)*$",
     re.IGNORECASE,
 )
 # Round 4, caution: words that say the figure is not (all of) the named unit's, or not the named index's.
@@ -1717,6 +1723,13 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        if (
+            _AVERAGE_BEFORE.search(line[clause[0] : phrase.start])
+            and any(u in ("ministries", "provinces") for u, _ in units)
+            and self.cat.indicators[code].kind == "score"  # a bloc's rate is its members' dossiers pooled
+            and not re.search(r"(?<!\w)(?:bình quân|trung bình)(?!\w)", chosen.clue.text, re.IGNORECASE)
+        ):
+            return  # "Khối bộ, ngành đạt bình quân 79,12 điểm": the members' average score, not the bloc's value
         among = _AMONG_PART.search(line[para.sentences[si][0] : phrase.start])
         if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
             return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
