@@ -1225,6 +1225,14 @@ _GENERIC_RATE = re.compile(
 )
 _DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )Sở\s+[A-ZĐ]")
 _REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố)(?!\w)", re.IGNORECASE)
+# round 6, caution: a district or commune named as the subject ("Huyện Tiên Yên (Quảng Ninh) có …", "UBND xã Tân
+# Phú đạt …"), or communes opening the sentence ("Các xã, phường khu vực phía Đông của tỉnh đạt …")
+_DISTRICT = re.compile(r"(?<!\w)(?:[Hh]uyện|[Qq]uận|[Tt]hị xã|[Tt]hị trấn|[Xx]ã|[Pp]hường)\s+(?!Hội)[A-ZĐ]")
+_SOME_LOCALITIES = re.compile(
+    r"\W*(?:(?:trong|tại|ở|năm|tháng|quý)\s[^,;]{0,30},\s*)?(?:các|nhiều|một số|hầu hết)\s+"
+    r"(?:xã|phường|huyện|quận|thị xã|thị trấn)(?!\w)",
+    re.IGNORECASE,
+)
 # an anaphor naming no unit of its own ("Tỉnh này", "địa phương này")
 _THIS_UNIT = re.compile(r"(?<!\w)(?:tỉnh|thành phố|bộ|ngành|địa phương|đơn vị|cơ quan)\s+(?:này|đó|nói trên)(?!\w)",
     re.IGNORECASE)
@@ -1248,6 +1256,12 @@ _UNITS_PASS = re.compile(
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
+# a target's unit after it: "70% đặt ra cho khối địa phương", "90% giao cho các bộ, ngành" (round 6)
+_SET_FOR = re.compile(
+    r"\s*(?:điểm\s+)?(?:(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:cho|đối với)\s+(?:khối\s+|các\s+)?",
+    re.IGNORECASE,
+)
+_TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
@@ -2303,6 +2317,8 @@ class _Reader:
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        if _DISTRICT.search(line[sentence[0] : phrase.start]) or _SOME_LOCALITIES.match(line, sentence[0]):
+            return "một huyện, xã (phường) của tỉnh / a district or commune, a part of the province"
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
             return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
         return None
@@ -2377,6 +2393,12 @@ class _Reader:
                 if tuple(words[: len(toks)]) == toks and code != self.cat.nation.code:
                     a, b = following[0].start, following[len(toks) - 1].end
                     return [(code, Clue(line[a:b], a, b, "clause"))]
+        # a target and the unit it is set for after it: "mục tiêu 70% đặt ra cho khối địa phương" (round 6)
+        aim = _SET_FOR.match(line, phrase.end)
+        if aim is not None and _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+            for m in mentions:
+                if m.start == aim.end() or (m.start < aim.end() <= m.end and fold(line[m.start : m.end]).startswith("khoi")):
+                    return [(m.unit, clue(m))]
         # a named unit in parentheses right after the figure: "cao nhất là 95,2% (Đà Nẵng)"
         for m in mentions:
             if (
