@@ -1025,6 +1025,16 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
     ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
     # "Lũy kế 11 tháng" under a title "tháng 11/2025": January to November of the document's year
     ("months", re.compile(rf"(?<=kế\s)(\d{{1,2}})\s+tháng\b(?!\s+(?:đầu\s+)?năm){_NO_YEAR}", re.IGNORECASE)),
+    # round 6: "tỷ lệ … 9 tháng của tỉnh đạt 51,7%", "Kết quả 9 tháng, …": the months from January, not a duration
+    # ("sau 3 tháng", "mỗi 6 tháng", "trong vòng 2 tháng", "3 tháng tới")
+    (
+        "months",
+        re.compile(
+            r"(?<![\d.,])(?<!sau )(?<!mỗi )(?<!hơn )(?<!khoảng )(?<!gần )(?<!vòng )(?<!hạn )(?<!trong )(?<!lần )"
+            r"([2-9]|1[01]|sáu|chín)\s+tháng(?=\s*,|\s+(?:của|đạt|là|qua|vừa qua|năm nay)(?!\w))",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 
 
