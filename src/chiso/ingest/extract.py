@@ -2231,7 +2231,7 @@ class _Reader:
             clause[0] <= o.start
             and o.end <= phrase.start
             and not o.contained
-            and len(para.token_range(o.end, phrase.start)) <= 2
+            and len(para.token_range(o.end, phrase.start)) <= 4  # "tỷ lệ X đạt tối thiểu 70%, 100% Y"
             for o in para.matches[para.sentence_of(phrase.number_start)]
         ):
             return None  # "tỷ lệ X đạt 44,6% và 97% Y …": the figure has its name; the one after is the next's
