@@ -1285,6 +1285,11 @@ _PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được
 # "đưa vào khai thác thêm 2 tuyến …", "bổ sung 5 tính năng": the added ones, a flow, not the stock
 _ADDED_BEFORE = re.compile(r"(?<!\w)(?:thêm|bổ sung|bổ sung thêm|tăng thêm)\s*(?:được\s+)?$", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
+# "hai tỷ lệ này", "các chỉ số trên": the names of the sentence before (round 6)
+_PAIR_ANAPHOR = re.compile(
+    r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
+    re.IGNORECASE,
+)
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1896,6 +1901,14 @@ class _Reader:
         cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
         paired = self.respective_name(para, fig.phrase, si, clause)
+        if paired is not None and paired.start < para.sentences[si][0]:
+            # "…: hồ sơ trực tuyến toàn trình 78,4%, thanh toán trực tuyến 42,3%. Khối địa phương: hai tỷ lệ này lần
+            # lượt là 35,2% và 48,1%": the names of the sentence before, in their order
+            codes = [c for c in paired.alias.codes if _compatible(self.cat.indicators[c], fig)]
+            if len(codes) != 1:
+                return None
+            clue = Clue(para.line[paired.start : paired.end], paired.start, paired.end, "paragraph")
+            return _Candidate(1.0, codes[0], (paired.start,), clue)
         if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
             cands = [c for c in cands if c.name == (paired.start,)]
         elif (
@@ -1942,6 +1955,13 @@ class _Reader:
                     names.append(m)
             if len(names) >= 2:
                 break
+        if len(names) < 2 and si > 0 and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
+            names = []  # "hai tỷ lệ này lần lượt là …": the names of the sentence before, in order
+            for m in para.matches[si - 1]:
+                if not m.contained and not (names and m.start < names[-1].end):
+                    names.append(m)
+            if len({m.alias.codes for m in names}) != len(names):
+                return None
         if len(names) < 2 or len(names) != len(figures) or phrase not in figures:
             return None
         return names[figures.index(phrase)]
