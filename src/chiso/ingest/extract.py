@@ -1069,9 +1069,9 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         re.search(r"(?:^|\W)hết\s+$", before)
         and form in ("month", "year")
         and period.end.month == 12
-        and not (form == "month" and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", before))
+        and not (form == "month" and re.search(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", before))
     ):
-        # đến hết tháng 12/2024, hết năm 2024: the year ("tính đến hết tháng 12/2024": as of December)
+        # hết năm 2024: the year ("(tính) đến hết tháng 12/2024": see ``_dates``)
         return "context", Period.year(period.start.year)
     announced = re.split(r"[;.]", after, maxsplit=1)[0][:60]
     if (
@@ -1101,8 +1101,10 @@ def _dates(line: str) -> list[_Date]:
             role == "context"
             and form == "month"
             and p.start.month == 12
-            and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE)
-        ):
+            and re.search(
+                r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE
+            )
+        ):  # round 6: "Đến hết tháng 12/2024" as "tính đến hết …": the year for a count, December for a level
             out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=True))
             continue
         out.append(_Date(start, end, p, role, flow))
@@ -1768,6 +1770,8 @@ class _Reader:
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
             caution = "tỷ lệ trong số đủ điều kiện / a share of the eligible ones only"  # "100% thủ tục … đủ điều kiện"
+        if caution is None and self.counts_bloc(code, units, phrase):
+            caution = "số đơn vị được đếm: của cả nước hay của khối? / a count of units: the nation's or the bloc's?"
         if caution is None and self.narrower_name(para, phrase, clause, chosen):
             caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
@@ -1922,6 +1926,15 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def counts_bloc(self, code: str, units: Sequence[tuple[str, Clue]], phrase: NumberPhrase) -> bool:
+        """Round 6: "63 địa phương tham gia thí điểm học bạ số" for an indicator that counts "địa phương": the
+        bloc noun is what is counted, and whether the count is the nation's or the bloc's the text does not say."""
+        if len(units) != 1 or units[0][0] not in ("ministries", "provinces") or units[0][1].start < phrase.end:
+            return False
+        noun = fold(self.cat.indicators[code].unit)
+        said = fold(units[0][1].text).removeprefix("cac ")
+        return bool(noun) and (said == noun or said.startswith(noun + " "))
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
         """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
