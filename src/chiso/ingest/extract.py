@@ -1101,11 +1101,15 @@ def _dates(line: str) -> list[_Date]:
             role == "context"
             and form == "month"
             and p.start.month == 12
-            and re.search(
-                r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE
+            and (
+                to_end := re.search(
+                    r"(?:^|\W)(tính\s+)?(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE
+                )
             )
-        ):  # round 6: "Đến hết tháng 12/2024" as "tính đến hết …": the year for a count, December for a level
-            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=True))
+        ):
+            # "tính đến hết tháng 12/2024": the year for a count, December for a level (a rate or a stock); round 6:
+            # a plain "Đến hết tháng 12/2024": the year for a count or a rate, December for a stock
+            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=bool(to_end.group(1))))
             continue
         out.append(_Date(start, end, p, role, flow))
     return out
@@ -1494,7 +1498,7 @@ class _Reader:
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
-        for line in lines:
+        for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
             tokens = _tokens(line, [])
@@ -1509,6 +1513,8 @@ class _Reader:
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
                     and re.match(r"\s*:", line[m.end :])
+                ) or (  # round 6: a title "Bình Thuận: tổng kết …", the province opening it before a colon
+                    li == 0 and not line[: m.start].strip() and re.match(r"\s*:", line[m.end :])
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
@@ -1770,8 +1776,6 @@ class _Reader:
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
             caution = "tỷ lệ trong số đủ điều kiện / a share of the eligible ones only"  # "100% thủ tục … đủ điều kiện"
-        if caution is None and self.counts_bloc(code, units, phrase):
-            caution = "số đơn vị được đếm: của cả nước hay của khối? / a count of units: the nation's or the bloc's?"
         if caution is None and self.narrower_name(para, phrase, clause, chosen):
             caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
@@ -1926,15 +1930,6 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
-
-    def counts_bloc(self, code: str, units: Sequence[tuple[str, Clue]], phrase: NumberPhrase) -> bool:
-        """Round 6: "63 địa phương tham gia thí điểm học bạ số" for an indicator that counts "địa phương": the
-        bloc noun is what is counted, and whether the count is the nation's or the bloc's the text does not say."""
-        if len(units) != 1 or units[0][0] not in ("ministries", "provinces") or units[0][1].start < phrase.end:
-            return False
-        noun = fold(self.cat.indicators[code].unit)
-        said = fold(units[0][1].text).removeprefix("cac ")
-        return bool(noun) and (said == noun or said.startswith(noun + " "))
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
         """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
@@ -2796,6 +2791,17 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     for p in props:
         if p.value is not None and not p.flagged:
             groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
+    # round 6: "1.210/1.650 thủ tục …, đạt 73,3%": the rate a fraction gives (73,33) and the one the sentence states,
+    # its rounding, are one value: the stated one is kept
+    rounded: set[tuple[int, str, tuple[str, str, str], float]] = set()
+    for k, values in groups.items():
+        if len(values) == 2:
+            a, b = sorted(values, key=lambda v: len(f"{v:g}"))
+            places = len(f"{a:g}".partition(".")[2])
+            if round(b, places) == a and f"{b:g}" != f"{a:g}":
+                rounded.add((*k, b))
+                values.discard(b)
+    props = [p for p in props if (p.where.line, p.where.snippet, p.key, p.value) not in rounded]
     reason = (
         "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
         " and period in one sentence"
