@@ -1278,6 +1278,14 @@ _SET_FOR = re.compile(
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
+# a figure opening its clause (after a date, an approximator): "Năm 2024, hơn 90% …" (round 6)
+_FIGURE_OPENS = re.compile(
+    r"\W*(?:(?:trong|năm|tháng|quý|đến|tính đến|lũy kế)\b[^,;]{0,30},\s*)?"
+    r"(?:(?:gần|hơn|khoảng|trên|có|đã có|ước|ước tính|xấp xỉ|đến nay|hiện)\s+)*",
+    re.IGNORECASE,
+)
+# the unit closing a figure's noun phrase: "… ở Đà Nẵng", "… tại Bộ Công an", "… trên địa bàn Hà Nội"
+_WHERE_OF = re.compile(r"(?<!\w)(?:ở|tại|của|thuộc|trên địa bàn(?:\s+(?:tỉnh|thành phố))?)\s+$", re.IGNORECASE)
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
@@ -2511,6 +2519,15 @@ class _Reader:
             if re.fullmatch(r"\s*với\s*", line[clause[0] : phrase.start], re.IGNORECASE) and re.fullmatch(
                 r"\s*,\s*", line[phrase.end : later[0].start]
             ):
+                return [(later[0].unit, clue(later[0]))]
+            if (
+                len(later) == 1
+                and _FIGURE_OPENS.fullmatch(line[clause[0] : phrase.start])
+                and _WHERE_OF.search(line[max(phrase.end, later[0].start - 24) : later[0].start])
+                and not any(phrase.end <= p.start < later[0].start for p in para.numbers)
+            ):
+                # round 6: "Gần 60% người dân trưởng thành ở Đà Nẵng đã có …", "Hơn 90% hồ sơ … tại Bộ Công an được
+                # …": the figure opens its clause, and the one unit its noun phrase names after it owns it
                 return [(later[0].unit, clue(later[0]))]
             return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
