@@ -2103,6 +2103,10 @@ class _Reader:
             # title names, for a figure of a sentence that names no indicator (a score, or a bare decimal)
             codes, clue = self.title_index
             if fig.shape == "score" or not float(fig.value).is_integer():
+                if fig.shape not in ("score", "percent", "money", "rank", "fraction") and all(
+                    self.cat.indicators[c].unit == "điểm" for c in codes
+                ):
+                    fig.shape = "score"  # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
                 add(3.5, codes, ("title",), clue)
         if fig.role == "growth" and not out:
             # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
