@@ -1758,7 +1758,7 @@ class _Reader:
             return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
         if phrase.kind is NumberKind.PERCENT and _MEMBERS_VALUE.search(line[clause[0] : phrase.start]):
             return  # "…; có 3 huyện đạt tỷ lệ 100%": some members' value, not the unit's
-        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]):
+        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.number_start]):  # "trên 80": the words before the number
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
