@@ -1258,6 +1258,11 @@ _UNITS_THRESHOLD = re.compile(
     r"[^;]{0,80}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
     re.IGNORECASE,
 )
+_UNITS_REACH = re.compile(
+    r"\d+(?:/\d+)?\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;,]{0,40}?(?:đạt|có|ở mức)\s+(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
+    re.IGNORECASE,
+)
 # "có 3 huyện đạt tỷ lệ 100%": the value of some members below the unit, not the unit's
 _MEMBERS_VALUE = re.compile(
     r"(?<![\w,.])\d+(?:/\d+)?\s+"
@@ -1758,7 +1763,9 @@ class _Reader:
             return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
         if phrase.kind is NumberKind.PERCENT and _MEMBERS_VALUE.search(line[clause[0] : phrase.start]):
             return  # "…; có 3 huyện đạt tỷ lệ 100%": some members' value, not the unit's
-        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.number_start]):  # "trên 80": the words before the number
+        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]) or _UNITS_REACH.search(
+            line[clause[0] : phrase.number_start]  # "35/63 tỉnh đạt trên 80 điểm": "trên" read with the number
+        ):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
