@@ -1528,6 +1528,9 @@ class _Reader:
                     and re.match(r"\s*:", line[m.end :])
                 ) or (  # round 6: a title "Bình Thuận: tổng kết …", the province opening it before a colon
                     li == 0 and not line[: m.start].strip() and re.match(r"\s*:", line[m.end :])
+                ) or (  # round 6: "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
+                    re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
+                    or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
@@ -2756,6 +2759,7 @@ class _Reader:
                 phrase.end <= d.start < stop
                 and d.role == "context"
                 and (_AFTER_DATE_LEAD.search(line[: d.start]) or right_after)  # "38% năm 2023"
+                and "(" not in line[phrase.end : d.start]  # "đạt 100% (cuối quý I/2024 là 87%)": the base's date
             ):
                 para.carry[code] = (d.period, clue(d))
                 return d.period, clue(d)
