@@ -1249,6 +1249,9 @@ _SOME_LOCALITIES = re.compile(
     r"(?:xã|phường|huyện|quận|thị xã|thị trấn)(?!\w)",
     re.IGNORECASE,
 )
+# a former unit, now an area within one ("…, trong đó khu vực Ninh Thuận (cũ) đạt 86,4%"); "khu vực" alone is no
+# sign ("Tại khu vực Đông Nam Á, Việt Nam xếp hạng 5/11")
+_AREA_PART = re.compile(r"\(\s*cũ\s*\)", re.IGNORECASE)
 # an anaphor naming no unit of its own ("Tỉnh này", "địa phương này")
 _THIS_UNIT = re.compile(r"(?<!\w)(?:tỉnh|thành phố|bộ|ngành|địa phương|đơn vị|cơ quan)\s+(?:này|đó|nói trên)(?!\w)",
     re.IGNORECASE)
@@ -2377,6 +2380,8 @@ class _Reader:
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        if _AREA_PART.search(head):
+            return "một đơn vị cũ, nay là một phần / a former unit, now a part of one"
         if _DISTRICT.search(line[sentence[0] : phrase.start]) or _SOME_LOCALITIES.match(line, sentence[0]):
             return "một huyện, xã (phường) của tỉnh / a district or commune, a part of the province"
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
