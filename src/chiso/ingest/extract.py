@@ -741,8 +741,11 @@ def _locative_at(tokens: Sequence[_Token], k: int, hi: int) -> int:
     return next((len(loc) for loc in _LOCATIVES if words[: len(loc)] == loc), 0)
 
 
-def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) -> list[_Match]:
-    """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most)."""
+def _match_aliases(
+    tokens: Sequence[_Token], names: _Names, lo: int, hi: int, line: str | None = None
+) -> list[_Match]:
+    """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most), never across a
+    ";" (round 6: "tỷ lệ 96,9%; 100% hồ sơ được giải quyết đúng hạn" is no name; ``line``, when given, shows it)."""
     found: list[_Match] = []
     for i in range(lo, hi):
         for alias in names.by_first.get(tokens[i].fold, ()):
@@ -760,8 +763,11 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                 elif t.skip is not None and j > 0 and stepped < 2:
                     stepped += 1
                     inside.add(t.skip)
+                    first = k
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
+                    if line is not None and ";" in line[tokens[first - 1].end : tokens[k].start if k < hi else len(line)]:
+                        break
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
                     k += 1
@@ -1569,7 +1575,7 @@ class _Reader:
         for s, e in sentences:
             lo = next((i for i, t in enumerate(tokens) if t.start >= s), len(tokens))
             hi = next((i for i, t in enumerate(tokens) if t.start >= e), len(tokens))
-            ms = _match_aliases(tokens, self.names, lo, hi)
+            ms = _match_aliases(tokens, self.names, lo, hi, line)
             matches.append(ms)
             mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
