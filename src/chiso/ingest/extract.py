@@ -1255,6 +1255,10 @@ _SOME_LOCALITIES = re.compile(
     r"(?:xã|phường|huyện|quận|thị xã|thị trấn)(?!\w)",
     re.IGNORECASE,
 )
+# a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
+# a start ("lũy kế", "kể từ khi", "đến nay"); round 6
+_PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
+_SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
 # a former unit, now an area within one ("…, trong đó khu vực Ninh Thuận (cũ) đạt 86,4%"); "khu vực" alone is no
 # sign ("Tại khu vực Đông Nam Á, Việt Nam xếp hạng 5/11")
 _AREA_PART = re.compile(r"\(\s*cũ\s*\)", re.IGNORECASE)
@@ -1787,6 +1791,18 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        flow = code.removesuffix("_cumulative")
+        if (
+            flow != code
+            and flow in self.cat.indicators
+            and self.cat.indicators[flow].kind == "count"
+            and _PERIOD_OPENS.match(line, para.sentences[si][0])
+            and not _SINCE.search(line[para.sentences[si][0] : phrase.start])
+        ):
+            # round 6: "Năm 2024, tổng số giao dịch qua Nền tảng … đạt 1,11 tỷ": a sentence dated by a period and
+            # saying nothing cumulative before the figure counts that period's, not the total since the start
+            code = flow
+            chosen = _Candidate(chosen.score, flow, chosen.name, chosen.clue)
         if (
             _AVERAGE_BEFORE.search(line[clause[0] : phrase.start])
             and any(u in ("ministries", "provinces") for u, _ in units)
