@@ -1183,6 +1183,10 @@ _NATIONAL_BODY = re.compile(
     r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến)\b[^,;.]{0,30},\s*)?"
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
 )
+_NATION_ISSUES = re.compile(
+    r"(?:tham mưu|trình)\s+(?:cho\s+)?((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?:,\s*(?:Thủ tướng Chính phủ|Chính phủ))?)"
+    r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
+)
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
@@ -2592,6 +2596,11 @@ class _Reader:
             body = _NATIONAL_BODY.match(line, start)
             if body is not None and body.end() <= phrase.start:
                 return [(self.cat.nation.code, Clue(body.group(1), body.start(1), body.end(1), "clause"))]
+        # round 6: "Bộ TT&TT đã tham mưu Chính phủ, Thủ tướng Chính phủ ban hành 5 nghị định, 7 quyết định …": what the
+        # nation's bodies issue, whoever advised them
+        issued = _NATION_ISSUES.search(line, clause[0], phrase.start)
+        if issued is not None and re.fullmatch(r"[\s\w,]*", line[issued.end() : phrase.start]):
+            return [(self.cat.nation.code, Clue(issued.group(1), issued.start(1), issued.end(1), "clause"))]
         # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
         # figure, named in the sentence, carries to a clause after ";" that names none
         sentence = para.sentences[si]
