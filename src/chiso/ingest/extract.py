@@ -1307,7 +1307,7 @@ _FIGURE_OPENS = re.compile(
     re.IGNORECASE,
 )
 # the unit closing a figure's noun phrase: "… ở Đà Nẵng", "… tại Bộ Công an", "… trên địa bàn Hà Nội"
-_WHERE_OF = re.compile(r"(?<!\w)(?:ở|tại|của|thuộc|trên địa bàn(?:\s+(?:tỉnh|thành phố))?)\s+$", re.IGNORECASE)
+_WHERE_OF = re.compile(r"(?<!\w)(?:ở|tại|của|thuộc|trên địa bàn)(?:\s+(?:tỉnh|thành phố))?\s+$", re.IGNORECASE)
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
