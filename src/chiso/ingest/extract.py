@@ -1337,7 +1337,7 @@ _PAREN_BASE = re.compile(
     re.IGNORECASE,
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
-_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
+_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # round 6: 25 -> 60
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 # "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
 _AIM_BASE = re.compile(
@@ -1646,7 +1646,9 @@ class _Reader:
             fig.role, fig.value = "growth", phrase.signed
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
-        elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
+        elif phrase.kind is NumberKind.PERCENT and (
+            phrase.per == "năm" or _GROWTH_BEFORE.search(line[max(clause[0], phrase.start - 80) : phrase.start])
+        ):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
         aim_base = None
