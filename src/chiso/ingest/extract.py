@@ -833,12 +833,14 @@ _ORG_HEADS = {
 
 
 # bodies the catalogue holds no unit for, by the head of their name (round 6): "Bảo hiểm xã hội (Việt Nam)", "Kho
-# bạc Nhà nước"; and, followed by a capitalised name, "Tập đoàn …", "Tổng công ty …"
+# bạc Nhà nước"; and, followed by a capitalised name, "Tập đoàn …", "Tổng công ty …", "Tổng cục …", "Cục …"
 _ORG_NAMES: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("bảo", "hiểm", "xã", "hội"), False),
     (("kho", "bạc", "nhà", "nước"), False),
     (("tổng", "công", "ty"), True),
     (("tập", "đoàn"), True),
+    (("tổng", "cục"), True),
+    (("cục",), True),
 )
 
 
@@ -1263,6 +1265,15 @@ _SOME_LOCALITIES = re.compile(
 # a start ("lũy kế", "kể từ khi", "đến nay"); round 6
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
 _SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
+# the world, a region, another country (round 6): "Trên thế giới, …", "Singapore có …", "bình quân các nước ASEAN"
+_FOREIGN = re.compile(
+    r"\W*(?:trên\s+)?(?:thế giới|toàn cầu)\s*,"
+    r"|(?<!\w)(?:trên thế giới|trên toàn cầu|của thế giới|bình quân thế giới|trung bình thế giới"
+    r"|(?:bình quân|trung bình)(?: của)? (?:các nước|khu vực))(?!\w)"
+    r"|(?<!\w)(?:Singapore|Hàn Quốc|Trung Quốc|Nhật Bản|Thái Lan|Malaysia|Indonesia|Philippines|Hoa Kỳ|Ấn Độ"
+    r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
+)
+_COMPARED = re.compile(r"(?:so với|hơn|sau|trước|như|cùng|với|và|cả)\s*$", re.IGNORECASE)
 # a former unit, now an area within one ("…, trong đó khu vực Ninh Thuận (cũ) đạt 86,4%"); "khu vực" alone is no
 # sign ("Tại khu vực Đông Nam Á, Việt Nam xếp hạng 5/11")
 _AREA_PART = re.compile(r"\(\s*cũ\s*\)", re.IGNORECASE)
@@ -1284,7 +1295,10 @@ _UNITS_REACH = re.compile(
 _MEMBERS_VALUE = re.compile(
     r"(?<![\w,.])\d+(?:/\d+)?\s+"
     r"(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
-    r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$",
+    r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$"
+    # round 6: "Khối bộ, ngành có 5 đơn vị đạt tỷ lệ hồ sơ trực tuyến toàn trình 100%", "có 12 tỉnh đạt tỷ lệ … 100%"
+    r"|(?<![\w,./])(?!(?:19|20)\d\d\b)\d+\s+(?-i:huyện|xã|phường|đơn vị|cơ quan|bộ|bộ, ngành|tỉnh|địa phương|tỉnh, thành phố)(?!\w)"
+    r"[^;,\d]{0,20}?(?:đạt|có)\s+tỷ lệ\s[^;,\d]{0,60}$",
     re.IGNORECASE,
 )
 _UNITS_PASS = re.compile(
@@ -1468,6 +1482,8 @@ class _Reader:
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
+        self.first_line = 0  # the report's first non-empty line (its title)
+        self.doc_from_title = False  # the report's period was read in its title (or given)
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
@@ -1789,6 +1805,8 @@ class _Reader:
             line[clause[0] : phrase.number_start]  # "35/63 tỉnh đạt trên 80 điểm": "trên" read with the number
         ):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
+        if self.foreign_subject(para, phrase, si, clause):
+            return  # "Trên thế giới, tỷ lệ …", "Singapore có tỷ lệ … đạt 96%": no unit of the catalogue's
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
@@ -1870,6 +1888,17 @@ class _Reader:
                 period = para.target_year
             elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
                 period = Period.year(period.start.year)
+        if (
+            caution is None
+            and not fig.target
+            and self.doc_period is not None
+            and period.start > self.doc_period.end
+            and para.number > self.first_line  # not the report's first line, that may have dated the report
+            and self.doc_from_title  # the title dates the report (not a date read in its text)
+        ):
+            # round 6: "Theo kế hoạch, đến năm 2030 tỷ lệ … đạt 90%" in a report of 2024: a value after the report's
+            # period is an aim or a forecast, not a result
+            caution = "kỳ sau kỳ của báo cáo: mục tiêu hay dự báo? / a period after the report's: an aim or a forecast?"
         snippet = line[sentence[0] : sentence[1]].strip()
         if len(snippet) > 240:
             a = max(sentence[0], phrase.start - 120)
@@ -1979,6 +2008,23 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def foreign_subject(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        """Round 6: the world, a region or another country as the figure's subject: the last such words before the
+        figure in its clause (or opening its sentence), with no unit of the catalogue named between them and it
+        and not compared with ("so với Singapore", "cao hơn Thái Lan")."""
+        line = para.line
+        last = None
+        for lo in (clause[0], para.sentences[si][0]):
+            for m in _FOREIGN.finditer(line, lo, phrase.start):
+                last = m
+            if last is not None:
+                break
+        if last is None or _COMPARED.search(line[max(0, last.start() - 14) : last.start()]):
+            return False
+        if last.start() < clause[0] and not _FOREIGN.match(line, para.sentences[si][0]):
+            return False  # an earlier clause's, unless it opens the sentence ("Trên thế giới, …; …")
+        return not any(last.end() <= m.start < phrase.start for m in para.mentions[si])
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
         """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
@@ -2906,6 +2952,9 @@ def extract(
     reader.docx = fmt == "docx"
     lines = text.split("\n")
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
+    first = lines[reader.first_line - 1] if reader.first_line else ""
+    reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
     reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
