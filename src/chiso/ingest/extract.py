@@ -841,6 +841,11 @@ _ORG_NAMES: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("tập", "đoàn"), True),
     (("tổng", "cục"), True),
     (("cục",), True),
+    (("viettel",), False),
+    (("vnpt",), False),
+    (("mobifone",), False),
+    (("vinaphone",), False),
+    (("fpt",), False),
 )
 
 
@@ -1255,7 +1260,17 @@ _DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )Sở\s+[A-ZĐ]")
 _REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố)(?!\w)", re.IGNORECASE)
 # round 6, caution: a district or commune named as the subject ("Huyện Tiên Yên (Quảng Ninh) có …", "UBND xã Tân
 # Phú đạt …"), or communes opening the sentence ("Các xã, phường khu vực phía Đông của tỉnh đạt …")
-_DISTRICT = re.compile(r"(?<!\w)(?:[Hh]uyện|[Qq]uận|[Tt]hị xã|[Tt]hị trấn|[Xx]ã|[Pp]hường)\s+(?!Hội)[A-ZĐ]")
+_DISTRICT = re.compile(
+    r"(?<!\w)(?:[Hh]uyện|[Qq]uận|[Tt]hị xã|[Tt]hị trấn|[Xx]ã|[Pp]hường|[Đđ]ặc khu)\s+(?!Hội)[A-ZĐ\d]"
+)
+# a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
+_REGION = re.compile(
+    r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+(?:miền|đồng bằng|Tây Nguyên|Tây Bắc|Đông Bắc"
+    r"|Bắc Trung Bộ|Nam Trung Bộ|Duyên hải|Đông Nam Bộ|Tây Nam Bộ|trung du|miền núi|ven biển|biên giới|phía)(?!\w)",
+    re.IGNORECASE,
+)
+# a city below a province by its prefix: "Thành phố Thủ Đức", "thành phố Bắc Ninh" is checked against the catalogue
+_CITY = re.compile(r"(?<!\w)(?:[Tt]hành phố|TP\.?)\s*((?:[A-ZĐ]\w*)(?:\s+[A-ZĐ]\w*)*)")
 _SOME_LOCALITIES = re.compile(
     r"\W*(?:(?:trong|tại|ở|năm|tháng|quý)\s[^,;]{0,30},\s*)?(?:các|nhiều|một số|hầu hết)\s+"
     r"(?:xã|phường|huyện|quận|thị xã|thị trấn)(?!\w)",
@@ -1265,6 +1280,10 @@ _SOME_LOCALITIES = re.compile(
 # a start ("lũy kế", "kể từ khi", "đến nay"); round 6
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
 _SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
+# a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
+_RELATIVE = re.compile(
+    r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
+)
 # the world, a region, another country (round 6): "Trên thế giới, …", "Singapore có …", "bình quân các nước ASEAN"
 _FOREIGN = re.compile(
     r"\W*(?:trên\s+)?(?:thế giới|toàn cầu)\s*,"
@@ -1329,9 +1348,13 @@ _TARGET_YEAR_AFTER = re.compile(
 )
 # a pillar or component of an index ("về trụ cột Nhân lực số trong DTI cấp bộ")
 _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ số con|chỉ số phụ|nhóm chỉ số)(?!\w)", re.IGNORECASE)
-_FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
+_FORECAST = re.compile(
+    r"(?<!\w)(?:dự kiến|dự báo|sẽ|có thể(?=\s+(?:sẽ\s+)?(?:đạt|lên|tăng|vượt)))(?!\w)|^\W*nếu(?!\w)", re.IGNORECASE
+)  # round 6: "có thể đạt 60%", "Nếu duy trì …": a conditional
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
-_PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
+_PASSIVE_REST = re.compile(
+    r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE
+)
 # "đưa vào khai thác thêm 2 tuyến …", "bổ sung 5 tính năng": the added ones, a flow, not the stock
 _ADDED_BEFORE = re.compile(r"(?<!\w)(?:thêm|bổ sung|bổ sung thêm|tăng thêm)\s*(?:được\s+)?$", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
@@ -1805,6 +1828,8 @@ class _Reader:
             line[clause[0] : phrase.number_start]  # "35/63 tỉnh đạt trên 80 điểm": "trên" read with the number
         ):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
+        if _RELATIVE.search(line[clause[0] : phrase.start]):
+            return  # "Tỷ lệ … năm trước của cả nước là 35%": a period the text does not date
         if self.foreign_subject(para, phrase, si, clause):
             return  # "Trên thế giới, tỷ lệ …", "Singapore có tỷ lệ … đạt 96%": no unit of the catalogue's
         caution = self.caution(para, phrase, si, clause)
@@ -2458,6 +2483,15 @@ class _Reader:
             return "một đơn vị cũ, nay là một phần / a former unit, now a part of one"
         if _DISTRICT.search(line[sentence[0] : phrase.start]) or _SOME_LOCALITIES.match(line, sentence[0]):
             return "một huyện, xã (phường) của tỉnh / a district or commune, a part of the province"
+        for region in _REGION.finditer(line, sentence[0], phrase.start):
+            if re.search(r"(?:nhất|đầu|cuối|thứ\s+\d+)\s+$", line[max(0, region.start() - 12) : region.start()]):
+                continue  # "cao nhất khu vực phía Nam": a ranking's scope
+            if any(m.named and region.end() <= m.start < phrase.start for m in para.mentions[si]):
+                continue  # "… miền núi phía Bắc như Hà Giang (97,2%)": a unit of the region named with its figure
+            return "một vùng, nhóm tỉnh / a region, a group of provinces"
+        for city in _CITY.finditer(line, sentence[0], phrase.start):
+            if not any(m.start < city.end(1) and city.start(1) < m.end for m in para.mentions[si]):
+                return "một thành phố thuộc tỉnh / a city within a province"  # "Thành phố Thủ Đức
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
             return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
         return None
