@@ -1154,7 +1154,9 @@ _SCORE_NOUN = re.compile(
 )  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
 _TARGET_BEFORE = re.compile(
     r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
-    r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
+    r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$"
+    # round 6: "Chỉ tiêu Chính phủ giao cho năm 2024 là 50%", "mục tiêu được giao năm 2025 là 80%"
+    r"|(?:mục tiêu|chỉ tiêu)\s+(?:[^\W\d]+\s+){0,3}(?:giao|đặt ra|đề ra|đặt)(?:\s+cho)?\s+năm\s+(\d{4})\s+(?:là|:)\s*$",
     re.IGNORECASE,
 )
 # "Bộ Y tế (81,2%)", "Đà Nẵng (đạt 92,1%)": a named unit's figure in parentheses
@@ -1201,7 +1203,8 @@ _BARE_MINISTRY = re.compile(
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
 _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
 _SOME_UNITS = re.compile(
-    r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
+    r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết|(?:hơn\s+|gần\s+)?một nửa số)\s+(?:các\s+)?"
+    r"|(?:top|nhóm)\s+\d+\s+)"
     r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
     r"|(?<!\w)(?:bộ|tỉnh|địa phương|đơn vị|ngành)\s+còn lại(?!\w)",
     re.IGNORECASE,
@@ -1280,6 +1283,8 @@ _SOME_LOCALITIES = re.compile(
 # a start ("lũy kế", "kể từ khi", "đến nay"); round 6
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
 _SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
+# the highest or lowest member (round 6): "cao nhất", "thấp nhất", "tối đa" before a bloc's or the nation's figure
+_EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhất|nhỏ nhất)(?!\w)", re.IGNORECASE)
 # a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
 _RELATIVE = re.compile(
     r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
@@ -1762,9 +1767,10 @@ class _Reader:
             fig.period_clue = Clue(aim_base.group(1), -1, -1, "clause")
         elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
             fig.target = True
-            if tm.group(1):
-                fig.period = Period.year(int(tm.group(1)))
-                fig.period_clue = Clue(tm.group(1), -1, -1, "clause")
+            if tm.group(1) or tm.group(2):
+                year = tm.group(1) or tm.group(2)
+                fig.period = Period.year(int(year))
+                fig.period_clue = Clue(year, -1, -1, "clause")
             elif "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE):
                 fig.target_of_year = True
         elif para.targets_only and phrase.change is None:
@@ -1830,12 +1836,23 @@ class _Reader:
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
         if _RELATIVE.search(line[clause[0] : phrase.start]):
             return  # "Tỷ lệ … năm trước của cả nước là 35%": a period the text does not date
+        if re.match(r"(?:trên|hơn|dưới|từ)\s", line[phrase.start : phrase.number_start], re.IGNORECASE) and (
+            len({m.unit for m in para.mentions[si] if m.named and clause[0] <= m.start < phrase.start}) >= 2
+            and not _RESPECTIVELY.search(line, clause[0], phrase.start)
+            and not any(clause[0] <= p.start < phrase.start for p in para.numbers)  # each unit with its own figure
+            and not _PAREN_AFTER_NAME.fullmatch(line[max(clause[0], phrase.start - 12) : phrase.start].split(")")[-1])
+        ):
+            return  # "Bộ Công an, Bộ Tư pháp và Bộ Y tế có tỷ lệ … trên 90%": a threshold the units pass
         if self.foreign_subject(para, phrase, si, clause):
             return  # "Trên thế giới, tỷ lệ …", "Singapore có tỷ lệ … đạt 96%": no unit of the catalogue's
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
             return  # "của Bảo hiểm xã hội Việt Nam đạt 98,2%": a body the catalogue does not hold, not the nation
+        if _EXTREME.search(line[clause[0] : phrase.start]) and all(
+            u in ("ministries", "provinces", self.cat.nation.code) for u, _ in units
+        ):
+            return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
             return
@@ -2479,6 +2496,8 @@ class _Reader:
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        if re.match(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", line[phrase.end :]):
+            return "một lĩnh vực của đơn vị / one field of the unit"  # "50% hồ sơ thuộc lĩnh vực đất đai"
         if _AREA_PART.search(head):
             return "một đơn vị cũ, nay là một phần / a former unit, now a part of one"
         if _DISTRICT.search(line[sentence[0] : phrase.start]) or _SOME_LOCALITIES.match(line, sentence[0]):
