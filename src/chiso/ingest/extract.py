@@ -1849,6 +1849,10 @@ class _Reader:
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
             return  # "của Bảo hiểm xã hội Việt Nam đạt 98,2%": a body the catalogue does not hold, not the nation
+        if re.search(r"(?<!\w)đều\s+(?:(?:đạt|có|là|ở mức)\s+)?$", line[clause[0] : phrase.number_start]) and all(
+            c.source not in ("clause", "sentence") for _, c in units
+        ):
+            return  # "Cả hai bộ Tư pháp và Công an đều đạt 100%": units the text names in its own way, not the report's
         if _EXTREME.search(line[clause[0] : phrase.start]) and all(
             u in ("ministries", "provinces", self.cat.nation.code) for u, _ in units
         ):
