@@ -933,6 +933,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
     ("day_words", re.compile(r"(?<![\d/])(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)),
+    # round 6: "6 tháng cuối năm 2023": the last months of that year
+    ("last_months", re.compile(r"(?<![\d.,])(\d{1,2}|ba|sáu)\s+tháng\s+cuối\s+năm\s+(\d{4})", re.IGNORECASE)),
     (
         "months",
         re.compile(
@@ -1005,6 +1007,11 @@ def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
         y = int(m[2])
         named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
         return named.get(n) or (Period.span(y, 1, y, n) if 1 <= n <= 12 else None)
+    if form == "last_months":  # "6 tháng cuối năm 2023": 2023S2
+        n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
+        y = int(m[2])
+        named = {3: Period.quarter(y, 4), 6: Period.half(y, 2), 12: Period.year(y)}
+        return named.get(n) or (Period.span(y, 13 - n, y, 12) if 1 <= n <= 12 else None)
     if form == "quarter":
         return Period.quarter(int(m[2]), _ROMAN[m[1].lower()])
     if form == "month":
@@ -1283,6 +1290,12 @@ _SOME_LOCALITIES = re.compile(
 # a start ("lũy kế", "kể từ khi", "đến nay"); round 6
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
 _SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
+# a span the report's period does not name (round 6): "Trong 3 tháng qua", "Tuần qua", "trong tuần"
+_VAGUE_SPAN = re.compile(
+    r"(?<!\w)(?:\d+|ba|sáu)\s+tháng\s+(?:qua|vừa qua|gần đây|gần nhất)(?!\w)|(?<!\w)(?:tuần qua|trong tuần|tuần này"
+    r"|tuần trước)(?!\w)",
+    re.IGNORECASE,
+)
 # the highest or lowest member (round 6): "cao nhất", "thấp nhất", "tối đa" before a bloc's or the nation's figure
 _EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhất|nhỏ nhất)(?!\w)", re.IGNORECASE)
 # a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
@@ -1903,6 +1916,28 @@ class _Reader:
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
         if period is None:
             return
+        if period_clue.source in ("document", "none"):
+            head = line[clause[0] : phrase.start]
+            if any(
+                d.role == "years"
+                and clause[0] <= d.start < phrase.start
+                and re.fullmatch(r"\W*(?:(?:giai đoạn|thời kỳ|trong giai đoạn)\s*)?", line[clause[0] : d.start], re.I)
+                for d in para.dates
+            ):
+                return  # "Giai đoạn 2021-2024, … bình quân 35%": a span of years, not the report's period
+            if _VAGUE_SPAN.search(head) and caution is None:
+                # "Trong 3 tháng qua", "Tuần qua": a span the report's period does not name
+                caution = "kỳ không rõ (… tháng qua, tuần qua) / a period not stated (the last months, the week)"
+            if (
+                re.search(r"(?<!\w)từ đầu năm(?!\s+(?:đến|tới))", head, re.IGNORECASE)
+                and self.doc_period is not None
+                and self.doc_period.kind is PeriodKind.MONTH
+                and self.cat.indicators[code].kind != "stock"
+            ):
+                # "Tính từ đầu năm, tỷ lệ … đạt 42%" under a title of September: January to September
+                y, mo = self.doc_period.start.year, self.doc_period.start.month
+                named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
+                period = named.get(mo) or Period.span(y, 1, y, mo)
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
         if (
