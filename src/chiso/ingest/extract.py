@@ -766,7 +766,8 @@ def _match_aliases(
                     first = k
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
-                    if line is not None and ";" in line[tokens[first - 1].end : tokens[k].start if k < hi else len(line)]:
+                    upto = tokens[k].start if k < hi else len(line or "")
+                    if line is not None and ";" in line[tokens[first - 1].end : upto]:
                         break
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
@@ -1200,7 +1201,8 @@ _NATIONAL_BODY = re.compile(
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
 )
 _NATION_ISSUES = re.compile(
-    r"(?:tham mưu|trình)\s+(?:cho\s+)?((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?:,\s*(?:Thủ tướng Chính phủ|Chính phủ))?)"
+    r"(?:tham mưu|trình)\s+(?:cho\s+)?"
+    r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?:,\s*(?:Thủ tướng Chính phủ|Chính phủ))?)"
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
@@ -1275,7 +1277,8 @@ _DISTRICT = re.compile(
 )
 # a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
-    r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+(?:miền|đồng bằng|Tây Nguyên|Tây Bắc|Đông Bắc"
+    r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+"
+    r"(?:miền|đồng bằng|Tây Nguyên|Tây Bắc|Đông Bắc"
     r"|Bắc Trung Bộ|Nam Trung Bộ|Duyên hải|Đông Nam Bộ|Tây Nam Bộ|trung du|miền núi|ven biển|biên giới|phía)(?!\w)",
     re.IGNORECASE,
 )
@@ -1298,6 +1301,8 @@ _VAGUE_SPAN = re.compile(
 )
 # the highest or lowest member (round 6): "cao nhất", "thấp nhất", "tối đa" before a bloc's or the nation's figure
 _EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhất|nhỏ nhất)(?!\w)", re.IGNORECASE)
+# a share of one field after the figure (round 6): "50% hồ sơ thuộc lĩnh vực đất đai"
+_FIELD_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", re.I)
 # a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
 _RELATIVE = re.compile(
     r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
@@ -1334,7 +1339,8 @@ _MEMBERS_VALUE = re.compile(
     r"(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
     r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$"
     # round 6: "Khối bộ, ngành có 5 đơn vị đạt tỷ lệ hồ sơ trực tuyến toàn trình 100%", "có 12 tỉnh đạt tỷ lệ … 100%"
-    r"|(?<![\w,./])(?!(?:19|20)\d\d\b)\d+\s+(?-i:huyện|xã|phường|đơn vị|cơ quan|bộ|bộ, ngành|tỉnh|địa phương|tỉnh, thành phố)(?!\w)"
+    r"|(?<![\w,./])(?!(?:19|20)\d\d\b)\d+\s+"
+    r"(?-i:huyện|xã|phường|đơn vị|cơ quan|bộ|bộ, ngành|tỉnh|địa phương|tỉnh, thành phố)(?!\w)"
     r"[^;,\d]{0,20}?(?:đạt|có)\s+tỷ lệ\s[^;,\d]{0,60}$",
     re.IGNORECASE,
 )
@@ -2274,7 +2280,8 @@ class _Reader:
                 if fig.shape not in ("score", "percent", "money", "rank", "fraction") and all(
                     self.cat.indicators[c].unit == "điểm" for c in codes
                 ):
-                    fig.shape = "score"  # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
+                    # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
+                    fig.shape = "score"
                 add(3.5, codes, ("title",), clue)
         if fig.role == "growth" and not out:
             # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
@@ -2535,7 +2542,7 @@ class _Reader:
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
-        if re.match(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", line[phrase.end :]):
+        if _FIELD_AFTER.match(line, phrase.end):
             return "một lĩnh vực của đơn vị / one field of the unit"  # "50% hồ sơ thuộc lĩnh vực đất đai"
         if _AREA_PART.search(head):
             return "một đơn vị cũ, nay là một phần / a former unit, now a part of one"
@@ -2628,7 +2635,8 @@ class _Reader:
         aim = _SET_FOR.match(line, phrase.end)
         if aim is not None and _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
             for m in mentions:
-                if m.start == aim.end() or (m.start < aim.end() <= m.end and fold(line[m.start : m.end]).startswith("khoi")):
+                bloc = fold(line[m.start : m.end]).startswith("khoi")
+                if m.start == aim.end() or (m.start < aim.end() <= m.end and bloc):
                     return [(m.unit, clue(m))]
         # a named unit in parentheses right after the figure: "cao nhất là 95,2% (Đà Nẵng)"
         for m in mentions:
