@@ -1167,6 +1167,7 @@ _TARGET_BEFORE = re.compile(
     r"|(?:mục tiêu|chỉ tiêu)\s+(?:[^\W\d]+\s+){0,3}(?:giao|đặt ra|đề ra|đặt)(?:\s+cho)?\s+năm\s+(\d{4})\s+(?:là|:)\s*$",
     re.IGNORECASE,
 )
+_PAREN_NAME_AFTER_UNIT = re.compile(r"\s*\(\s*[^()\d;,]{3,60}?\s*(?:(?:đạt|là|:)\s*)?", re.IGNORECASE)
 # "Bộ Y tế (81,2%)", "Đà Nẵng (đạt 92,1%)": a named unit's figure in parentheses
 _PAREN_AFTER_NAME = re.compile(r"\s*\(\s*(?:(?:đạt|với|là|khoảng|ước đạt|gần|hơn|trên)\s+)*", re.IGNORECASE)
 # a ministry that only reports the figure: "Bộ TT&TT cho biết", "Bộ Y tế thông tin"
@@ -2649,6 +2650,14 @@ class _Reader:
         # a named unit with its figure in parentheses: "Bộ Y tế (81,2%)", "Đà Nẵng (92,1%)"
         for m in mentions:
             if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
+                return [(m.unit, clue(m))]
+            # round 6: "Bộ Giao thông vận tải (tỷ lệ hồ sơ nộp trực tuyến 94,5%)": the name inside the parentheses
+            if (
+                m.named
+                and m.end <= phrase.start
+                and _PAREN_NAME_AFTER_UNIT.fullmatch(line[m.end : phrase.start])
+                and any(m.end < n.start and n.end <= phrase.start for n in para.matches[si])
+            ):
                 return [(m.unit, clue(m))]
         # "A, B và C lần lượt đạt 92%, 88% và 85%": the n-th unit takes the n-th figure
         paired = self.respectively(para, phrase, si, clause)
