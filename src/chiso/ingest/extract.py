@@ -1608,7 +1608,10 @@ class _Reader:
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
                     and re.match(r"\s*:", line[m.end :])
                 ) or (  # round 6: a title "Bình Thuận: tổng kết …", the province opening it before a colon
-                    li == 0 and not line[: m.start].strip() and re.match(r"\s*:", line[m.end :])
+                    li == 0
+                    and not line[: m.start].strip()
+                    and re.match(r"\s*:", line[m.end :])
+                    and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
                 ) or (  # round 6: "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
                     re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
                     or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
