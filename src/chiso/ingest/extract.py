@@ -1625,14 +1625,17 @@ class _Reader:
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
-        for line in lines:
+        for li, line in enumerate(lines):
             text = _RANK_NATION.sub(lambda m: " " * len(m.group()), _MOTTO.sub(" ", line))
             if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
                 tokens = _tokens(text, [])
                 for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
                     if m.unit != self.cat.nation.code:
                         text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
-            nm = _NATION_DOC.search(text)
+            # round 6: a title on Đề án 06 (the national project) with no province: the nation's report
+            nm = _NATION_DOC.search(text) or (
+                re.search(r"(?<!\w)Đề án 06(?!\w)", text) if li == 0 and len(lines) > 1 else None
+            )
             if nm:
                 self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
                 return
