@@ -2279,7 +2279,14 @@ class _Reader:
         if fig.shape in ("score", "count", "percent"):
             for score, code, at, clue in self.pillars(para, phrase, si, clause):
                 add(score, (code,), ("pillar", at), clue)
-        if not out and self.title_index is not None and not para.matches[si] and fig.shape in ("score", "count"):
+        if (
+            not out
+            and self.title_index is not None
+            # round 6: no name in the figure's clause ("Bắc Ninh đạt 0,5527 điểm, trong đó trụ cột …" names its parts
+            # only after it)
+            and not any(m.start < clause[1] for m in para.matches[si])
+            and fig.shape in ("score", "count")
+        ):
             # "Công bố Chỉ số chuyển đổi số cấp tỉnh năm 2023" then "Đà Nẵng dẫn đầu với 0,6831 điểm": the index the
             # title names, for a figure of a sentence that names no indicator (a score, or a bare decimal)
             codes, clue = self.title_index
