@@ -1287,7 +1287,7 @@ _REGION = re.compile(
 _CITY = re.compile(r"(?<!\w)(?:[Tt]hành phố|TP\.?)\s*((?:[A-ZĐ]\w*)(?:\s+[A-ZĐ]\w*)*)")
 _SOME_LOCALITIES = re.compile(
     r"\W*(?:(?:trong|tại|ở|năm|tháng|quý)\s[^,;]{0,30},\s*)?(?:các|nhiều|một số|hầu hết)\s+"
-    r"(?:xã|phường|huyện|quận|thị xã|thị trấn)(?!\w)",
+    r"(?:xã|phường|huyện|quận|thị xã|thị trấn|sở)(?!\w)",
     re.IGNORECASE,
 )
 # a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
@@ -1860,6 +1860,8 @@ class _Reader:
             line[clause[0] : phrase.number_start]  # "35/63 tỉnh đạt trên 80 điểm": "trên" read with the number
         ):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
+        if re.search(r"(?:báo cáo|số liệu|thống kê)\s+(?:của|từ)\s*$", line[clause[0] : phrase.start], re.IGNORECASE):
+            return  # "Theo báo cáo của 50/63 địa phương, …": how many reported, not a figure
         if _RELATIVE.search(line[clause[0] : phrase.start]):
             return  # "Tỷ lệ … năm trước của cả nước là 35%": a period the text does not date
         if re.match(r"(?:trên|hơn|dưới|từ)\s", line[phrase.start : phrase.number_start], re.IGNORECASE) and (
