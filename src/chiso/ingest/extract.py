@@ -1304,6 +1304,12 @@ _VAGUE_SPAN = re.compile(
 _EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhất|nhỏ nhất)(?!\w)", re.IGNORECASE)
 # a share of one field after the figure (round 6): "50% hồ sơ thuộc lĩnh vực đất đai"
 _FIELD_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", re.I)
+# units counted against a target (round 6): "3 địa phương chưa đạt mục tiêu 30%", "12 tỉnh đã vượt chỉ tiêu 50%"
+_UNITS_VS_TARGET = re.compile(
+    r"\d+\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)[^;,\d]{0,20}?"
+    r"(?:chưa|không|đã|đều)?\s*(?:đạt|vượt|hoàn thành)\s+(?:được\s+)?(?:mục tiêu|chỉ tiêu|kế hoạch)\s*$",
+    re.IGNORECASE,
+)
 # a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
 _RELATIVE = re.compile(
     r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
@@ -1860,6 +1866,8 @@ class _Reader:
             line[clause[0] : phrase.number_start]  # "35/63 tỉnh đạt trên 80 điểm": "trên" read with the number
         ):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
+        if _UNITS_VS_TARGET.search(line[clause[0] : phrase.number_start]):
+            return  # "Có 3 địa phương chưa đạt mục tiêu 30% … là A, B và C": the units measured against a target
         if re.search(r"(?:báo cáo|số liệu|thống kê)\s+(?:của|từ)\s*$", line[clause[0] : phrase.start], re.IGNORECASE):
             return  # "Theo báo cáo của 50/63 địa phương, …": how many reported, not a figure
         if _RELATIVE.search(line[clause[0] : phrase.start]):
