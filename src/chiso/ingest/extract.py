@@ -1248,7 +1248,8 @@ _AVERAGE_BEFORE = re.compile(
 # Round 4, caution: words that say the figure is not (all of) the named unit's, or not the named index's.
 # A part of the unit: a department, one field, a level or some communes, a share of a subset of dossiers
 _PART_OF_UNIT = re.compile(
-    r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+|[\d.]+\s+)?(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
+    r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+|[\d.]+\s+)?"
+    r"(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
     r"|(?<!\w)cấp\s+(?:xã|huyện|cơ sở)(?!\w)"
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
@@ -1306,10 +1307,13 @@ _EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhấ
 _FIELD_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", re.I)
 # units counted against a target (round 6): "3 địa phương chưa đạt mục tiêu 30%", "12 tỉnh đã vượt chỉ tiêu 50%"
 _UNITS_VS_TARGET = re.compile(
-    r"\d+\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)[^;,\d]{0,20}?"
+    r"\d+\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;,\d]{0,20}?"
     r"(?:chưa|không|đã|đều)?\s*(?:đạt|vượt|hoàn thành)\s+(?:được\s+)?(?:mục tiêu|chỉ tiêu|kế hoạch)\s*$",
     re.IGNORECASE,
 )
+# before the 2025 merger (round 6): "Trước sáp nhập, tỉnh Hà Giang …"
+_BEFORE_MERGER = re.compile(r"(?<!\w)trước\s+(?:khi\s+)?(?:sáp nhập|hợp nhất|sắp xếp)", re.IGNORECASE)
 # a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
 _RELATIVE = re.compile(
     r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
@@ -1994,7 +1998,7 @@ class _Reader:
                 period = Period.year(period.start.year)
         if (
             caution is None
-            and re.search(r"(?<!\w)trước\s+(?:khi\s+)?(?:sáp nhập|hợp nhất|sắp xếp)", line[sentence[0] : phrase.start], re.I)
+            and _BEFORE_MERGER.search(line[sentence[0] : phrase.start])
             and all(c.source in ("document", "paragraph", "none") for _, c in units)
         ):
             # round 6: "Trước sáp nhập, tỉnh Hà Giang đạt …" in a report after the merger: a unit of the earlier
