@@ -1384,8 +1384,10 @@ _TARGET_YEAR_AFTER = re.compile(
 # a pillar or component of an index ("về trụ cột Nhân lực số trong DTI cấp bộ")
 _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ số con|chỉ số phụ|nhóm chỉ số)(?!\w)", re.IGNORECASE)
 _FORECAST = re.compile(
-    r"(?<!\w)(?:dự kiến|dự báo|sẽ|có thể(?=\s+(?:sẽ\s+)?(?:đạt|lên|tăng|vượt)))(?!\w)|^\W*nếu(?!\w)", re.IGNORECASE
-)  # round 6: "có thể đạt 60%", "Nếu duy trì …": a conditional
+    r"(?<!\w)(?:dự kiến|dự báo|sẽ|có thể(?=\s+(?:sẽ\s+)?(?:đạt|lên|tăng|vượt))|cần(?:\s+phải)?(?=\s+đạt)|nên(?=\s+đạt))"
+    r"(?!\w)|^\W*nếu(?!\w)",
+    re.IGNORECASE,
+)  # round 6: "có thể đạt 60%", "Nếu duy trì …": a conditional; "cần đạt 70%": what is needed, no result
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(
     r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE
@@ -1982,7 +1984,7 @@ class _Reader:
                 and fig.period is None
                 and para.target_year is None
                 and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
-                and period_clue.source in ("clause", "sentence")
+                and period_clue.source in ("clause", "sentence", "paragraph", "document")  # round 6: any
                 and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
                 and not re.search(
                     r"(?:mục tiêu|kế hoạch)[^;.]*?(?:19|20)\d\d", line[para.sentences[si][0] : para.sentences[si][1]]
