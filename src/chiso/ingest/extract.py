@@ -2105,6 +2105,9 @@ class _Reader:
         cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
         paired = self.respective_name(para, fig.phrase, si, clause)
+        lm = _RESPECTIVELY.search(para.line, clause[0], fig.phrase.start) if paired is None else None
+        if lm is not None and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
+            return None  # "hai tỷ lệ này lần lượt là 40% và 30%" with names that do not pair: whose is which
         if paired is not None and paired.start < para.sentences[si][0]:
             # "…: hồ sơ trực tuyến toàn trình 78,4%, thanh toán trực tuyến 42,3%. Khối địa phương: hai tỷ lệ này lần
             # lượt là 35,2% và 48,1%": the names of the sentence before, in their order
