@@ -1714,8 +1714,12 @@ class _Reader:
             return  # "…; riêng cấp xã đạt 96,1%": a level below the unit, no unit's value
         if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
             return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
-        if phrase.kind is NumberKind.PERCENT and re.match(
-            r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE
+        if phrase.kind is NumberKind.PERCENT and (
+            re.match(r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE)
+            or (  # round 6: "bằng 90% so với kế hoạch"
+                re.search(r"(?<!\w)bằng\s*$", line[max(0, phrase.start - 8) : phrase.start], re.IGNORECASE)
+                and re.match(r"\s*so với\s+(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE)
+            )
         ):
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
