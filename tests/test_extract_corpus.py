@@ -27,7 +27,7 @@ DEV_FLOORS = {
     "dev3.yaml": (1.0, 1.0),  # round 5's own passages, one or more per rule (22/22)
     # measured once in round 5 (228/243, 228/313), developed on in round 6: 281/283, 281/313
     "held5.yaml": (0.99, 0.89),
-    "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (53/53)
+    "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (55/55)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held5.yaml"  # round 5, measured once: 228/243, 228/313 (held4.yaml, round 4: 246/255, 246/298)

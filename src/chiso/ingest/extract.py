@@ -2756,7 +2756,9 @@ class _Reader:
                 or aiming
             ):
                 best = m
-        if best is not None:
+        if best is not None and not (
+            best.unit == self.cat.nation.code and _ANAPHOR.search(line[best.end : phrase.start])
+        ):  # round 6: "… của cả nước đạt 40%, của tỉnh đạt 45%": the anaphor after the nation names the figure's unit
             return [(best.unit, clue(best))]
         # a named unit later in the clause: "Với 92,1%, Đà Nẵng tiếp tục dẫn đầu" is its figure; otherwise no
         # inheritance can be trusted over it
@@ -2791,6 +2793,9 @@ class _Reader:
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
             if not named and kind == "ministry" and self.doc_ministry is not None:
                 return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
+            doc = self.cat.units.get(self.doc_unit[0]) if self.doc_unit is not None else None
+            if not named and kind == "province" and self.doc_unit is not None and doc is not None and not doc.is_group:
+                return [self.doc_unit]  # round 6: "của tỉnh" under "UBND TỈNH LẠNG SƠN": the report's province
         # "Năm 2024, Chính phủ, Thủ tướng Chính phủ đã ban hành 02 Nghị định …", "…; Quốc hội đã thông qua 2 luật",
         # "Hệ thống … của Chính phủ (e-Cabinet) đã phục vụ 18 phiên họp": the national bodies' acts are the nation's
         for start in (clause[0], para.sentences[si][0]):
