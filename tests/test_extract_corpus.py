@@ -18,12 +18,16 @@ CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 # tuned on since (round 3: dev2 311/311 and 311/318, held 307/307 and 307/329)
 DEV_FLOORS = {
     "dev.yaml": (1.0, 1.0),
-    "dev2.yaml": (0.99, 0.98),  # round 5: 312/312, 312/318
-    "held.yaml": (0.99, 0.95),  # round 5: 314/314, 314/329
-    "held3.yaml": (0.99, 0.81),  # developed on in round 4 (245/246, 245/322); round 5: 263/263, 263/322
-    # measured once in round 4 (246/255, 246/298), developed on in round 5: 280/280, 280/298
-    "held4.yaml": (0.99, 0.93),
+    "dev2.yaml": (0.99, 0.98),  # round 5: 312/312, 312/318; round 6: the same
+    "held.yaml": (0.99, 0.96),  # round 5: 314/314, 314/329; round 6: 316/316, 316/329
+    # developed on in round 4 (245/246, 245/322); round 5: 263/263, 263/322; round 6: 271/271, 271/322
+    "held3.yaml": (0.99, 0.84),
+    # measured once in round 4 (246/255, 246/298), developed on in round 5: 280/280, 280/298; round 6: 281/281, 281/298
+    "held4.yaml": (0.99, 0.94),
     "dev3.yaml": (1.0, 1.0),  # round 5's own passages, one or more per rule (22/22)
+    # measured once in round 5 (228/243, 228/313), developed on in round 6: 281/283, 281/313
+    "held5.yaml": (0.99, 0.89),
+    "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (55/55)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held5.yaml"  # round 5, measured once: 228/243, 228/313 (held4.yaml, round 4: 246/255, 246/298)

@@ -741,8 +741,11 @@ def _locative_at(tokens: Sequence[_Token], k: int, hi: int) -> int:
     return next((len(loc) for loc in _LOCATIVES if words[: len(loc)] == loc), 0)
 
 
-def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) -> list[_Match]:
-    """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most)."""
+def _match_aliases(
+    tokens: Sequence[_Token], names: _Names, lo: int, hi: int, line: str | None = None
+) -> list[_Match]:
+    """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most), never across a
+    ";" (round 6: "tỷ lệ 96,9%; 100% hồ sơ được giải quyết đúng hạn" is no name; ``line``, when given, shows it)."""
     found: list[_Match] = []
     for i in range(lo, hi):
         for alias in names.by_first.get(tokens[i].fold, ()):
@@ -760,8 +763,12 @@ def _match_aliases(tokens: Sequence[_Token], names: _Names, lo: int, hi: int) ->
                 elif t.skip is not None and j > 0 and stepped < 2:
                     stepped += 1
                     inside.add(t.skip)
+                    first = k
                     while k < hi and tokens[k].skip == t.skip:
                         k += 1
+                    upto = tokens[k].start if k < hi else len(line or "")
+                    if line is not None and ";" in line[tokens[first - 1].end : upto]:
+                        break
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
                     k += 1
@@ -826,6 +833,40 @@ _ORG_HEADS = {
 }  # fmt: skip  # the first words of a body's name: "Bảo hiểm", "Tập đoàn", "Ngân hàng", "Tổng công ty", "Hiệp hội" …
 
 
+# bodies the catalogue holds no unit for, by the head of their name (round 6): "Bảo hiểm xã hội (Việt Nam)", "Kho
+# bạc Nhà nước"; and, followed by a capitalised name, "Tập đoàn …", "Tổng công ty …", "Tổng cục …", "Cục …"
+_ORG_NAMES: tuple[tuple[tuple[str, ...], bool], ...] = (
+    (("bảo", "hiểm", "xã", "hội"), False),
+    (("kho", "bạc", "nhà", "nước"), False),
+    (("tổng", "công", "ty"), True),
+    (("tập", "đoàn"), True),
+    (("tổng", "cục"), True),
+    (("cục",), True),
+    (("viettel",), False),
+    (("vnpt",), False),
+    (("mobifone",), False),
+    (("vinaphone",), False),
+    (("fpt",), False),
+)
+
+
+def _organisation_at(tokens: Sequence[_Token], i: int, hi: int) -> int:
+    """The number of tokens of a body's name the catalogue holds no unit for, opening at token i (0: none)."""
+    if not tokens[i].raw[:1].isupper():
+        return 0
+    for head, named in _ORG_NAMES:
+        n = len(head)
+        if i + n > hi or tuple(t.raw.lower() for t in tokens[i : i + n]) != head:
+            continue
+        j = i + n
+        while j < hi and tokens[j].raw[:1].isupper() and tokens[j].start - tokens[j - 1].end == 1:
+            j += 1
+        if named and j == i + n:
+            continue  # "cục" alone is a common noun
+        return j - i
+    return 0
+
+
 def _ends_a_name(tokens: Sequence[_Token], i: int, lo: int) -> bool:
     """Whether "Việt Nam" at token i closes a capitalised name that opens inside the sentence ("… của Bảo hiểm
     xã hội Việt Nam", "Tập đoàn Bưu chính Viễn thông Việt Nam"): an organisation, not the nation."""
@@ -853,7 +894,10 @@ def _match_units(
     i = lo
     while i < hi:
         hit = None
-        for toks, code, kind in units:
+        org = _organisation_at(tokens, i, hi)
+        if org:
+            hit = _UnitMention(tokens[i].start, tokens[i + org - 1].end, _ORGANISATION, False, None), org
+        for toks, code, kind in units if hit is None else ():
             n = len(toks)
             if i + n <= hi and tokens[i].raw[:1].isupper() and tuple(t.fold for t in tokens[i : i + n]) == toks:
                 hit = _UnitMention(tokens[i].start, tokens[i + n - 1].end, code, False, kind), n
@@ -862,6 +906,8 @@ def _match_units(
             for toks, code, bare in names.groups:
                 n = len(toks)
                 if i + n <= hi and tuple(t.fold for t in tokens[i : i + n]) == toks:
+                    if bare and any(t.raw.lower() not in _BARE_RAW for t in tokens[i : i + n]):
+                        continue  # folded "tinh" is also "tính" ("5 tính năng mới"): the bare nouns as written only
                     if any(_named_at(tokens, k, hi, units) for k in range(i + 1, i + n)):
                         continue  # "tỉnh Thanh Hóa" is Thanh Hóa, not the bloc noun "tỉnh thành"
                     if toks == ("viet", "nam") and _ends_a_name(tokens, i, lo):
@@ -888,6 +934,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
     ("day_words", re.compile(r"(?<![\d/])(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)),
+    # round 6: "6 tháng cuối năm 2023": the last months of that year
+    ("last_months", re.compile(r"(?<![\d.,])(\d{1,2}|ba|sáu)\s+tháng\s+cuối\s+năm\s+(\d{4})", re.IGNORECASE)),
     (
         "months",
         re.compile(
@@ -960,6 +1008,11 @@ def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
         y = int(m[2])
         named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
         return named.get(n) or (Period.span(y, 1, y, n) if 1 <= n <= 12 else None)
+    if form == "last_months":  # "6 tháng cuối năm 2023": 2023S2
+        n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
+        y = int(m[2])
+        named = {3: Period.quarter(y, 4), 6: Period.half(y, 2), 12: Period.year(y)}
+        return named.get(n) or (Period.span(y, 13 - n, y, 12) if 1 <= n <= 12 else None)
     if form == "quarter":
         return Period.quarter(int(m[2]), _ROMAN[m[1].lower()])
     if form == "month":
@@ -993,6 +1046,16 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
     ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
     # "Lũy kế 11 tháng" under a title "tháng 11/2025": January to November of the document's year
     ("months", re.compile(rf"(?<=kế\s)(\d{{1,2}})\s+tháng\b(?!\s+(?:đầu\s+)?năm){_NO_YEAR}", re.IGNORECASE)),
+    # round 6: "tỷ lệ … 9 tháng của tỉnh đạt 51,7%", "Kết quả 9 tháng, …": the months from January, not a duration
+    # ("sau 3 tháng", "mỗi 6 tháng", "trong vòng 2 tháng", "3 tháng tới")
+    (
+        "months",
+        re.compile(
+            r"(?<![\d.,])(?<!sau )(?<!mỗi )(?<!hơn )(?<!khoảng )(?<!gần )(?<!vòng )(?<!hạn )(?<!trong )(?<!lần )"
+            r"([2-9]|1[01]|sáu|chín)\s+tháng(?=\s*,|\s+(?:của|đạt|là|qua|vừa qua|năm nay)(?!\w))",
+            re.IGNORECASE,
+        ),
+    ),
 ]
 
 
@@ -1027,9 +1090,9 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         re.search(r"(?:^|\W)hết\s+$", before)
         and form in ("month", "year")
         and period.end.month == 12
-        and not (form == "month" and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", before))
+        and not (form == "month" and re.search(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", before))
     ):
-        # đến hết tháng 12/2024, hết năm 2024: the year ("tính đến hết tháng 12/2024": as of December)
+        # hết năm 2024: the year ("(tính) đến hết tháng 12/2024": see ``_dates``)
         return "context", Period.year(period.start.year)
     announced = re.split(r"[;.]", after, maxsplit=1)[0][:60]
     if (
@@ -1059,9 +1122,15 @@ def _dates(line: str) -> list[_Date]:
             role == "context"
             and form == "month"
             and p.start.month == 12
-            and re.search(r"(?:^|\W)tính\s+(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE)
+            and (
+                to_end := re.search(
+                    r"(?:^|\W)(tính\s+)?(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE
+                )
+            )
         ):
-            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=True))
+            # "tính đến hết tháng 12/2024": the year for a count, December for a level (a rate or a stock); round 6:
+            # a plain "Đến hết tháng 12/2024": the year for a count or a rate, December for a stock
+            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=bool(to_end.group(1))))
             continue
         out.append(_Date(start, end, p, role, flow))
     return out
@@ -1093,9 +1162,12 @@ _SCORE_NOUN = re.compile(
 )  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
 _TARGET_BEFORE = re.compile(
     r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
-    r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$",
+    r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$"
+    # round 6: "Chỉ tiêu Chính phủ giao cho năm 2024 là 50%", "mục tiêu được giao năm 2025 là 80%"
+    r"|(?:mục tiêu|chỉ tiêu)\s+(?:[^\W\d]+\s+){0,3}(?:giao|đặt ra|đề ra|đặt)(?:\s+cho)?\s+năm\s+(\d{4})\s+(?:là|:)\s*$",
     re.IGNORECASE,
 )
+_PAREN_NAME_AFTER_UNIT = re.compile(r"\s*\(\s*[^()\d;,]{3,60}?\s*(?:(?:đạt|là|:)\s*)?", re.IGNORECASE)
 # "Bộ Y tế (81,2%)", "Đà Nẵng (đạt 92,1%)": a named unit's figure in parentheses
 _PAREN_AFTER_NAME = re.compile(r"\s*\(\s*(?:(?:đạt|với|là|khoảng|ước đạt|gần|hơn|trên)\s+)*", re.IGNORECASE)
 # a ministry that only reports the figure: "Bộ TT&TT cho biết", "Bộ Y tế thông tin"
@@ -1129,6 +1201,11 @@ _NATIONAL_BODY = re.compile(
     r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến)\b[^,;.]{0,30},\s*)?"
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
 )
+_NATION_ISSUES = re.compile(
+    r"(?:tham mưu|trình)\s+(?:cho\s+)?"
+    r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?:,\s*(?:Thủ tướng Chính phủ|Chính phủ))?)"
+    r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
+)
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
@@ -1136,7 +1213,8 @@ _BARE_MINISTRY = re.compile(
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
 _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
 _SOME_UNITS = re.compile(
-    r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết)\s+(?:các\s+)?|(?:top|nhóm)\s+\d+\s+)"
+    r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết|(?:hơn\s+|gần\s+)?một nửa số)\s+(?:các\s+)?"
+    r"|(?:top|nhóm)\s+\d+\s+)"
     r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
     r"|(?<!\w)(?:bộ|tỉnh|địa phương|đơn vị|ngành)\s+còn lại(?!\w)",
     re.IGNORECASE,
@@ -1158,13 +1236,20 @@ _SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGN
 _LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
 _AVERAGE_UNIT = re.compile(
     r"(?<!\w)(?:bình quân|trung bình)\s+(?:mỗi|một|trên mỗi|trên một)\s+(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|xã|huyện|"
-    r"thành phố|doanh nghiệp)(?!\w)",
+    r"thành phố|doanh nghiệp|thành viên|tổ|người|cán bộ|hộ|trường|cơ sở)(?!\w)",
+    re.IGNORECASE,
+)
+# "Khối bộ, ngành đạt bình quân 79,12 điểm": an average of the bloc's members' scores, not the bloc's (round 6)
+_AVERAGE_BEFORE = re.compile(
+    r"(?<!\w)(?:bình quân|trung bình)(?:\s+(?:chung|cộng|của\s+(?:khối|các)\s+[^\d;,]{0,20}))?"
+    r"\s*(?:(?:đạt|là|ở mức|với|khoảng|gần|hơn|trên|:)\s*)*$",
     re.IGNORECASE,
 )
 # Round 4, caution: words that say the figure is not (all of) the named unit's, or not the named index's.
 # A part of the unit: a department, one field, a level or some communes, a share of a subset of dossiers
 _PART_OF_UNIT = re.compile(
-    r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+)?(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
+    r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+|[\d.]+\s+)?"
+    r"(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
     r"|(?<!\w)cấp\s+(?:xã|huyện|cơ sở)(?!\w)"
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
@@ -1187,6 +1272,64 @@ _GENERIC_RATE = re.compile(
 )
 _DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )Sở\s+[A-ZĐ]")
 _REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố)(?!\w)", re.IGNORECASE)
+# round 6, caution: a district or commune named as the subject ("Huyện Tiên Yên (Quảng Ninh) có …", "UBND xã Tân
+# Phú đạt …"), or communes opening the sentence ("Các xã, phường khu vực phía Đông của tỉnh đạt …")
+_DISTRICT = re.compile(
+    r"(?<!\w)(?:[Hh]uyện|[Qq]uận|[Tt]hị xã|[Tt]hị trấn|[Xx]ã|[Pp]hường|[Đđ]ặc khu)\s+(?!Hội)[A-ZĐ\d]"
+)
+# a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
+_REGION = re.compile(
+    r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+"
+    r"(?:miền|đồng bằng|Tây Nguyên|Tây Bắc|Đông Bắc"
+    r"|Bắc Trung Bộ|Nam Trung Bộ|Duyên hải|Đông Nam Bộ|Tây Nam Bộ|trung du|miền núi|ven biển|biên giới|phía)(?!\w)",
+    re.IGNORECASE,
+)
+# a city below a province by its prefix: "Thành phố Thủ Đức", "thành phố Bắc Ninh" is checked against the catalogue
+_CITY = re.compile(r"(?<!\w)(?:[Tt]hành phố|TP\.?)\s*((?:[A-ZĐ]\w*)(?:\s+[A-ZĐ]\w*)*)")
+_SOME_LOCALITIES = re.compile(
+    r"\W*(?:(?:trong|tại|ở|năm|tháng|quý)\s[^,;]{0,30},\s*)?(?:các|nhiều|một số|hầu hết)\s+"
+    r"(?:xã|phường|huyện|quận|thị xã|thị trấn|sở)(?!\w)",
+    re.IGNORECASE,
+)
+# a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
+# a start ("lũy kế", "kể từ khi", "đến nay"); round 6
+_PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
+_SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
+# a span the report's period does not name (round 6): "Trong 3 tháng qua", "Tuần qua", "trong tuần"
+_VAGUE_SPAN = re.compile(
+    r"(?<!\w)(?:\d+|ba|sáu)\s+tháng\s+(?:qua|vừa qua|gần đây|gần nhất)(?!\w)|(?<!\w)(?:tuần qua|trong tuần|tuần này"
+    r"|tuần trước)(?!\w)",
+    re.IGNORECASE,
+)
+# the highest or lowest member (round 6): "cao nhất", "thấp nhất", "tối đa" before a bloc's or the nation's figure
+_EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhất|nhỏ nhất)(?!\w)", re.IGNORECASE)
+# a share of one field after the figure (round 6): "50% hồ sơ thuộc lĩnh vực đất đai"
+_FIELD_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", re.I)
+# units counted against a target (round 6): "3 địa phương chưa đạt mục tiêu 30%", "12 tỉnh đã vượt chỉ tiêu 50%"
+_UNITS_VS_TARGET = re.compile(
+    r"\d+\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;,\d]{0,20}?"
+    r"(?:chưa|không|đã|đều)?\s*(?:đạt|vượt|hoàn thành)\s+(?:được\s+)?(?:mục tiêu|chỉ tiêu|kế hoạch)\s*$",
+    re.IGNORECASE,
+)
+# before the 2025 merger (round 6): "Trước sáp nhập, tỉnh Hà Giang …"
+_BEFORE_MERGER = re.compile(r"(?<!\w)trước\s+(?:khi\s+)?(?:sáp nhập|hợp nhất|sắp xếp)", re.IGNORECASE)
+# a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
+_RELATIVE = re.compile(
+    r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
+)
+# the world, a region, another country (round 6): "Trên thế giới, …", "Singapore có …", "bình quân các nước ASEAN"
+_FOREIGN = re.compile(
+    r"\W*(?:trên\s+)?(?:thế giới|toàn cầu)\s*,"
+    r"|(?<!\w)(?:trên thế giới|trên toàn cầu|của thế giới|bình quân thế giới|trung bình thế giới"
+    r"|(?:bình quân|trung bình)(?: của)? (?:các nước|khu vực))(?!\w)"
+    r"|(?<!\w)(?:Singapore|Hàn Quốc|Trung Quốc|Nhật Bản|Thái Lan|Malaysia|Indonesia|Philippines|Hoa Kỳ|Ấn Độ"
+    r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
+)
+_COMPARED = re.compile(r"(?:so với|hơn|sau|trước|như|cùng|với|và|cả)\s*$", re.IGNORECASE)
+# a former unit, now an area within one ("…, trong đó khu vực Ninh Thuận (cũ) đạt 86,4%"); "khu vực" alone is no
+# sign ("Tại khu vực Đông Nam Á, Việt Nam xếp hạng 5/11")
+_AREA_PART = re.compile(r"\(\s*cũ\s*\)", re.IGNORECASE)
 # an anaphor naming no unit of its own ("Tỉnh này", "địa phương này")
 _THIS_UNIT = re.compile(r"(?<!\w)(?:tỉnh|thành phố|bộ|ngành|địa phương|đơn vị|cơ quan)\s+(?:này|đó|nói trên)(?!\w)",
     re.IGNORECASE)
@@ -1196,11 +1339,20 @@ _UNITS_THRESHOLD = re.compile(
     r"[^;]{0,80}?(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
     re.IGNORECASE,
 )
+_UNITS_REACH = re.compile(
+    r"\d+(?:/\d+)?\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
+    r"[^;,]{0,40}?(?:đạt|có|ở mức)\s+(?:trên|hơn|từ|dưới|ít nhất|tối thiểu|vượt|không dưới)\s*$",
+    re.IGNORECASE,
+)
 # "có 3 huyện đạt tỷ lệ 100%": the value of some members below the unit, not the unit's
 _MEMBERS_VALUE = re.compile(
     r"(?<![\w,.])\d+(?:/\d+)?\s+"
     r"(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
-    r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$",
+    r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$"
+    # round 6: "Khối bộ, ngành có 5 đơn vị đạt tỷ lệ hồ sơ trực tuyến toàn trình 100%", "có 12 tỉnh đạt tỷ lệ … 100%"
+    r"|(?<![\w,./])(?!(?:19|20)\d\d\b)\d+\s+"
+    r"(?-i:huyện|xã|phường|đơn vị|cơ quan|bộ|bộ, ngành|tỉnh|địa phương|tỉnh, thành phố)(?!\w)"
+    r"[^;,\d]{0,20}?(?:đạt|có)\s+tỷ lệ\s[^;,\d]{0,60}$",
     re.IGNORECASE,
 )
 _UNITS_PASS = re.compile(
@@ -1210,6 +1362,20 @@ _UNITS_PASS = re.compile(
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
+# a target's unit after it: "70% đặt ra cho khối địa phương", "90% giao cho các bộ, ngành" (round 6)
+_SET_FOR = re.compile(
+    r"\s*(?:điểm\s+)?(?:(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:cho|đối với)\s+(?:khối\s+|các\s+)?",
+    re.IGNORECASE,
+)
+_TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
+# a figure opening its clause (after a date, an approximator): "Năm 2024, hơn 90% …" (round 6)
+_FIGURE_OPENS = re.compile(
+    r"\W*(?:(?:trong|năm|tháng|quý|đến|tính đến|lũy kế)\b[^,;]{0,30},\s*)?"
+    r"(?:(?:gần|hơn|khoảng|trên|có|đã có|ước|ước tính|xấp xỉ|đến nay|hiện)\s+)*",
+    re.IGNORECASE,
+)
+# the unit closing a figure's noun phrase: "… ở Đà Nẵng", "… tại Bộ Công an", "… trên địa bàn Hà Nội"
+_WHERE_OF = re.compile(r"(?<!\w)(?:ở|tại|của|thuộc|trên địa bàn)(?:\s+(?:tỉnh|thành phố))?\s+$", re.IGNORECASE)
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
@@ -1217,12 +1383,23 @@ _TARGET_YEAR_AFTER = re.compile(
 )
 # a pillar or component of an index ("về trụ cột Nhân lực số trong DTI cấp bộ")
 _COMPONENT = re.compile(r"(?<!\w)(?:trụ cột|chỉ số thành phần|chỉ số con|chỉ số phụ|nhóm chỉ số)(?!\w)", re.IGNORECASE)
-_FORECAST = re.compile(r"(?<!\w)(?:dự kiến|dự báo|sẽ)(?!\w)", re.IGNORECASE)
+_FORECAST = re.compile(
+    r"(?<!\w)(?:dự kiến|dự báo|sẽ|có thể(?=\s+(?:sẽ\s+)?(?:đạt|lên|tăng|vượt))|cần(?:\s+phải)?(?=\s+đạt)|nên(?=\s+đạt))"
+    r"(?!\w)|^\W*nếu(?!\w)",
+    re.IGNORECASE,
+)  # round 6: "có thể đạt 60%", "Nếu duy trì …": a conditional; "cần đạt 70%": what is needed, no result
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
-_PASSIVE_REST = re.compile(r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn)(?!\w)", re.IGNORECASE)
+_PASSIVE_REST = re.compile(
+    r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE
+)
 # "đưa vào khai thác thêm 2 tuyến …", "bổ sung 5 tính năng": the added ones, a flow, not the stock
 _ADDED_BEFORE = re.compile(r"(?<!\w)(?:thêm|bổ sung|bổ sung thêm|tăng thêm)\s*(?:được\s+)?$", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
+# "hai tỷ lệ này", "các chỉ số trên": the names of the sentence before (round 6)
+_PAIR_ANAPHOR = re.compile(
+    r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
+    re.IGNORECASE,
+)
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1234,7 +1411,7 @@ _PAREN_BASE = re.compile(
     re.IGNORECASE,
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
-_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.]{0,25}$", re.IGNORECASE)
+_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # round 6: 25 -> 60
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 # "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
 _AIM_BASE = re.compile(
@@ -1365,6 +1542,8 @@ class _Reader:
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
+        self.first_line = 0  # the report's first non-empty line (its title)
+        self.doc_from_title = False  # the report's period was read in its title (or given)
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
@@ -1425,7 +1604,7 @@ class _Reader:
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
-        for line in lines:
+        for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
             tokens = _tokens(line, [])
@@ -1440,6 +1619,14 @@ class _Reader:
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
                     and re.match(r"\s*:", line[m.end :])
+                ) or (  # round 6: a title "Bình Thuận: tổng kết …", the province opening it before a colon
+                    li == 0
+                    and not line[: m.start].strip()
+                    and re.match(r"\s*:", line[m.end :])
+                    and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
+                ) or (  # round 6: "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
+                    re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
+                    or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
@@ -1450,14 +1637,17 @@ class _Reader:
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
-        for line in lines:
+        for li, line in enumerate(lines):
             text = _RANK_NATION.sub(lambda m: " " * len(m.group()), _MOTTO.sub(" ", line))
             if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
                 tokens = _tokens(text, [])
                 for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
                     if m.unit != self.cat.nation.code:
                         text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
-            nm = _NATION_DOC.search(text)
+            # round 6: a title on Đề án 06 (the national project) with no province: the nation's report
+            nm = _NATION_DOC.search(text) or (
+                re.search(r"(?<!\w)Đề án 06(?!\w)", text) if li == 0 and len(lines) > 1 else None
+            )
             if nm:
                 self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
                 return
@@ -1475,7 +1665,7 @@ class _Reader:
         for s, e in sentences:
             lo = next((i for i, t in enumerate(tokens) if t.start >= s), len(tokens))
             hi = next((i for i, t in enumerate(tokens) if t.start >= e), len(tokens))
-            ms = _match_aliases(tokens, self.names, lo, hi)
+            ms = _match_aliases(tokens, self.names, lo, hi, line)
             matches.append(ms)
             mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
@@ -1524,8 +1714,12 @@ class _Reader:
             return  # "…; riêng cấp xã đạt 96,1%": a level below the unit, no unit's value
         if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
             return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
-        if phrase.kind is NumberKind.PERCENT and re.match(
-            r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE
+        if phrase.kind is NumberKind.PERCENT and (
+            re.match(r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE)
+            or (  # round 6: "bằng 90% so với kế hoạch"
+                re.search(r"(?<!\w)bằng\s*$", line[max(0, phrase.start - 8) : phrase.start], re.IGNORECASE)
+                and re.match(r"\s*so với\s+(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE)
+            )
         ):
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
@@ -1538,7 +1732,9 @@ class _Reader:
             fig.role, fig.value = "growth", phrase.signed
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
-        elif phrase.kind is NumberKind.PERCENT and (phrase.per == "năm" or _GROWTH_BEFORE.search(before)):
+        elif phrase.kind is NumberKind.PERCENT and (
+            phrase.per == "năm" or _GROWTH_BEFORE.search(line[max(clause[0], phrase.start - 80) : phrase.start])
+        ):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
         aim_base = None
@@ -1613,9 +1809,10 @@ class _Reader:
             fig.period_clue = Clue(aim_base.group(1), -1, -1, "clause")
         elif (tm := _TARGET_BEFORE.search(line[max(clause[0], phrase.start - 40) : phrase.start])) is not None:
             fig.target = True
-            if tm.group(1):
-                fig.period = Period.year(int(tm.group(1)))
-                fig.period_clue = Clue(tm.group(1), -1, -1, "clause")
+            if tm.group(1) or tm.group(2):
+                year = tm.group(1) or tm.group(2)
+                fig.period = Period.year(int(year))
+                fig.period_clue = Clue(year, -1, -1, "clause")
             elif "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE):
                 fig.target_of_year = True
         elif para.targets_only and phrase.change is None:
@@ -1675,16 +1872,60 @@ class _Reader:
             return  # "32/63 địa phương đạt trên 40%": how many units pass a threshold, neither a rate nor a count
         if phrase.kind is NumberKind.PERCENT and _MEMBERS_VALUE.search(line[clause[0] : phrase.start]):
             return  # "…; có 3 huyện đạt tỷ lệ 100%": some members' value, not the unit's
-        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]):
+        if _UNITS_THRESHOLD.search(line[clause[0] : phrase.start]) or _UNITS_REACH.search(
+            line[clause[0] : phrase.number_start]  # "35/63 tỉnh đạt trên 80 điểm": "trên" read with the number
+        ):
             return  # "32/63 địa phương đạt trên 40%": a threshold a count of units passes, no unit's value
+        if _UNITS_VS_TARGET.search(line[clause[0] : phrase.number_start]):
+            return  # "Có 3 địa phương chưa đạt mục tiêu 30% … là A, B và C": the units measured against a target
+        if re.search(r"(?:báo cáo|số liệu|thống kê)\s+(?:của|từ)\s*$", line[clause[0] : phrase.start], re.IGNORECASE):
+            return  # "Theo báo cáo của 50/63 địa phương, …": how many reported, not a figure
+        if _RELATIVE.search(line[clause[0] : phrase.start]):
+            return  # "Tỷ lệ … năm trước của cả nước là 35%": a period the text does not date
+        if re.match(r"(?:trên|hơn|dưới|từ)\s", line[phrase.start : phrase.number_start], re.IGNORECASE) and (
+            len({m.unit for m in para.mentions[si] if m.named and clause[0] <= m.start < phrase.start}) >= 2
+            and not _RESPECTIVELY.search(line, clause[0], phrase.start)
+            and not any(clause[0] <= p.start < phrase.start for p in para.numbers)  # each unit with its own figure
+            and not _PAREN_AFTER_NAME.fullmatch(line[max(clause[0], phrase.start - 12) : phrase.start].split(")")[-1])
+        ):
+            return  # "Bộ Công an, Bộ Tư pháp và Bộ Y tế có tỷ lệ … trên 90%": a threshold the units pass
+        if self.foreign_subject(para, phrase, si, clause):
+            return  # "Trên thế giới, tỷ lệ …", "Singapore có tỷ lệ … đạt 96%": no unit of the catalogue's
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
             return  # "của Bảo hiểm xã hội Việt Nam đạt 98,2%": a body the catalogue does not hold, not the nation
+        if re.search(r"(?<!\w)đều\s+(?:(?:đạt|có|là|ở mức)\s+)?$", line[clause[0] : phrase.number_start]) and all(
+            c.source not in ("clause", "sentence") for _, c in units
+        ):
+            return  # "Cả hai bộ Tư pháp và Công an đều đạt 100%": units the text names in its own way, not the report's
+        if _EXTREME.search(line[clause[0] : phrase.start]) and all(
+            u in ("ministries", "provinces", self.cat.nation.code) for u, _ in units
+        ):
+            return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None:
             return
         code = chosen.code
+        flow = code.removesuffix("_cumulative")
+        if (
+            flow != code
+            and flow in self.cat.indicators
+            and self.cat.indicators[flow].kind == "count"
+            and _PERIOD_OPENS.match(line, para.sentences[si][0])
+            and not _SINCE.search(line[para.sentences[si][0] : phrase.start])
+        ):
+            # round 6: "Năm 2024, tổng số giao dịch qua Nền tảng … đạt 1,11 tỷ": a sentence dated by a period and
+            # saying nothing cumulative before the figure counts that period's, not the total since the start
+            code = flow
+            chosen = _Candidate(chosen.score, flow, chosen.name, chosen.clue)
+        if (
+            _AVERAGE_BEFORE.search(line[clause[0] : phrase.start])
+            and any(u in ("ministries", "provinces") for u, _ in units)
+            and self.cat.indicators[code].kind == "score"  # a bloc's rate is its members' dossiers pooled
+            and not re.search(r"(?<!\w)(?:bình quân|trung bình)(?!\w)", chosen.clue.text, re.IGNORECASE)
+        ):
+            return  # "Khối bộ, ngành đạt bình quân 79,12 điểm": the members' average score, not the bloc's value
         among = _AMONG_PART.search(line[para.sentences[si][0] : phrase.start])
         if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
             return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
@@ -1708,6 +1949,28 @@ class _Reader:
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
         if period is None:
             return
+        if period_clue.source in ("document", "none"):
+            head = line[clause[0] : phrase.start]
+            if any(
+                d.role == "years"
+                and clause[0] <= d.start < phrase.start
+                and re.fullmatch(r"\W*(?:(?:giai đoạn|thời kỳ|trong giai đoạn)\s*)?", line[clause[0] : d.start], re.I)
+                for d in para.dates
+            ):
+                return  # "Giai đoạn 2021-2024, … bình quân 35%": a span of years, not the report's period
+            if _VAGUE_SPAN.search(head) and caution is None:
+                # "Trong 3 tháng qua", "Tuần qua": a span the report's period does not name
+                caution = "kỳ không rõ (… tháng qua, tuần qua) / a period not stated (the last months, the week)"
+            if (
+                re.search(r"(?<!\w)từ đầu năm(?!\s+(?:đến|tới))", head, re.IGNORECASE)
+                and self.doc_period is not None
+                and self.doc_period.kind is PeriodKind.MONTH
+                and self.cat.indicators[code].kind != "stock"
+            ):
+                # "Tính từ đầu năm, tỷ lệ … đạt 42%" under a title of September: January to September
+                y, mo = self.doc_period.start.year, self.doc_period.start.month
+                named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
+                period = named.get(mo) or Period.span(y, 1, y, mo)
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
         if (
@@ -1725,7 +1988,7 @@ class _Reader:
                 and fig.period is None
                 and para.target_year is None
                 and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
-                and period_clue.source in ("clause", "sentence")
+                and period_clue.source in ("clause", "sentence", "paragraph", "document")  # round 6: any
                 and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
                 and not re.search(
                     r"(?:mục tiêu|kế hoạch)[^;.]*?(?:19|20)\d\d", line[para.sentences[si][0] : para.sentences[si][1]]
@@ -1739,6 +2002,25 @@ class _Reader:
                 period = para.target_year
             elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
                 period = Period.year(period.start.year)
+        if (
+            caution is None
+            and _BEFORE_MERGER.search(line[sentence[0] : phrase.start])
+            and all(c.source in ("document", "paragraph", "none") for _, c in units)
+        ):
+            # round 6: "Trước sáp nhập, tỉnh Hà Giang đạt …" in a report after the merger: a unit of the earlier
+            # structure that the period's names do not hold, never the report's subject
+            caution = "đơn vị trước sắp xếp / a unit before the merger"
+        if (
+            caution is None
+            and not fig.target
+            and self.doc_period is not None
+            and period.start > self.doc_period.end
+            and para.number > self.first_line  # not the report's first line, that may have dated the report
+            and self.doc_from_title  # the title dates the report (not a date read in its text)
+        ):
+            # round 6: "Theo kế hoạch, đến năm 2030 tỷ lệ … đạt 90%" in a report of 2024: a value after the report's
+            # period is an aim or a forecast, not a result
+            caution = "kỳ sau kỳ của báo cáo: mục tiêu hay dự báo? / a period after the report's: an aim or a forecast?"
         snippet = line[sentence[0] : sentence[1]].strip()
         if len(snippet) > 240:
             a = max(sentence[0], phrase.start - 120)
@@ -1827,6 +2109,17 @@ class _Reader:
         cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
         paired = self.respective_name(para, fig.phrase, si, clause)
+        lm = _RESPECTIVELY.search(para.line, clause[0], fig.phrase.start) if paired is None else None
+        if lm is not None and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
+            return None  # "hai tỷ lệ này lần lượt là 40% và 30%" with names that do not pair: whose is which
+        if paired is not None and paired.start < para.sentences[si][0]:
+            # "…: hồ sơ trực tuyến toàn trình 78,4%, thanh toán trực tuyến 42,3%. Khối địa phương: hai tỷ lệ này lần
+            # lượt là 35,2% và 48,1%": the names of the sentence before, in their order
+            codes = [c for c in paired.alias.codes if _compatible(self.cat.indicators[c], fig)]
+            if len(codes) != 1:
+                return None
+            clue = Clue(para.line[paired.start : paired.end], paired.start, paired.end, "paragraph")
+            return _Candidate(1.0, codes[0], (paired.start,), clue)
         if paired is not None:  # "X và Y lần lượt đạt 44,1% và 37,6%": the n-th name takes the n-th figure
             cands = [c for c in cands if c.name == (paired.start,)]
         elif (
@@ -1840,6 +2133,23 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def foreign_subject(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        """Round 6: the world, a region or another country as the figure's subject: the last such words before the
+        figure in its clause (or opening its sentence), with no unit of the catalogue named between them and it
+        and not compared with ("so với Singapore", "cao hơn Thái Lan")."""
+        line = para.line
+        last = None
+        for lo in (clause[0], para.sentences[si][0]):
+            for m in _FOREIGN.finditer(line, lo, phrase.start):
+                last = m
+            if last is not None:
+                break
+        if last is None or _COMPARED.search(line[max(0, last.start() - 14) : last.start()]):
+            return False
+        if last.start() < clause[0] and not _FOREIGN.match(line, para.sentences[si][0]):
+            return False  # an earlier clause's, unless it opens the sentence ("Trên thế giới, …; …")
+        return not any(last.end() <= m.start < phrase.start for m in para.mentions[si])
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
         """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
@@ -1873,6 +2183,13 @@ class _Reader:
                     names.append(m)
             if len(names) >= 2:
                 break
+        if len(names) < 2 and si > 0 and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
+            names = []  # "hai tỷ lệ này lần lượt là …": the names of the sentence before, in order
+            for m in para.matches[si - 1]:
+                if not m.contained and not (names and m.start < names[-1].end):
+                    names.append(m)
+            if len({m.alias.codes for m in names}) != len(names):
+                return None
         if len(names) < 2 or len(names) != len(figures) or phrase not in figures:
             return None
         return names[figures.index(phrase)]
@@ -1993,11 +2310,23 @@ class _Reader:
         if fig.shape in ("score", "count", "percent"):
             for score, code, at, clue in self.pillars(para, phrase, si, clause):
                 add(score, (code,), ("pillar", at), clue)
-        if not out and self.title_index is not None and not para.matches[si] and fig.shape in ("score", "count"):
+        if (
+            not out
+            and self.title_index is not None
+            # round 6: no name in the figure's clause ("Bắc Ninh đạt 0,5527 điểm, trong đó trụ cột …" names its parts
+            # only after it)
+            and not any(m.start < clause[1] for m in para.matches[si])
+            and fig.shape in ("score", "count")
+        ):
             # "Công bố Chỉ số chuyển đổi số cấp tỉnh năm 2023" then "Đà Nẵng dẫn đầu với 0,6831 điểm": the index the
             # title names, for a figure of a sentence that names no indicator (a score, or a bare decimal)
             codes, clue = self.title_index
             if fig.shape == "score" or not float(fig.value).is_integer():
+                if fig.shape not in ("score", "percent", "money", "rank", "fraction") and all(
+                    self.cat.indicators[c].unit == "điểm" for c in codes
+                ):
+                    # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
+                    fig.shape = "score"
                 add(3.5, codes, ("title",), clue)
         if fig.role == "growth" and not out:
             # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
@@ -2162,7 +2491,7 @@ class _Reader:
             clause[0] <= o.start
             and o.end <= phrase.start
             and not o.contained
-            and len(para.token_range(o.end, phrase.start)) <= 2
+            and len(para.token_range(o.end, phrase.start)) <= 4  # "tỷ lệ X đạt tối thiểu 70%, 100% Y"
             for o in para.matches[para.sentence_of(phrase.number_start)]
         ):
             return None  # "tỷ lệ X đạt 44,6% và 97% Y …": the figure has its name; the one after is the next's
@@ -2258,6 +2587,21 @@ class _Reader:
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        if _FIELD_AFTER.match(line, phrase.end):
+            return "một lĩnh vực của đơn vị / one field of the unit"  # "50% hồ sơ thuộc lĩnh vực đất đai"
+        if _AREA_PART.search(head):
+            return "một đơn vị cũ, nay là một phần / a former unit, now a part of one"
+        if _DISTRICT.search(line[sentence[0] : phrase.start]) or _SOME_LOCALITIES.match(line, sentence[0]):
+            return "một huyện, xã (phường) của tỉnh / a district or commune, a part of the province"
+        for region in _REGION.finditer(line, sentence[0], phrase.start):
+            if re.search(r"(?:nhất|đầu|cuối|thứ\s+\d+)\s+$", line[max(0, region.start() - 12) : region.start()]):
+                continue  # "cao nhất khu vực phía Nam": a ranking's scope
+            if any(m.named and region.end() <= m.start < phrase.start for m in para.mentions[si]):
+                continue  # "… miền núi phía Bắc như Hà Giang (97,2%)": a unit of the region named with its figure
+            return "một vùng, nhóm tỉnh / a region, a group of provinces"
+        for city in _CITY.finditer(line, sentence[0], phrase.start):
+            if not any(m.start < city.end(1) and city.start(1) < m.end for m in para.mentions[si]):
+                return "một thành phố thuộc tỉnh / a city within a province"  # "Thành phố Thủ Đức
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
             return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
         return None
@@ -2332,6 +2676,13 @@ class _Reader:
                 if tuple(words[: len(toks)]) == toks and code != self.cat.nation.code:
                     a, b = following[0].start, following[len(toks) - 1].end
                     return [(code, Clue(line[a:b], a, b, "clause"))]
+        # a target and the unit it is set for after it: "mục tiêu 70% đặt ra cho khối địa phương" (round 6)
+        aim = _SET_FOR.match(line, phrase.end)
+        if aim is not None and _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+            for m in mentions:
+                bloc = fold(line[m.start : m.end]).startswith("khoi")
+                if m.start == aim.end() or (m.start < aim.end() <= m.end and bloc):
+                    return [(m.unit, clue(m))]
         # a named unit in parentheses right after the figure: "cao nhất là 95,2% (Đà Nẵng)"
         for m in mentions:
             if (
@@ -2343,6 +2694,14 @@ class _Reader:
         # a named unit with its figure in parentheses: "Bộ Y tế (81,2%)", "Đà Nẵng (92,1%)"
         for m in mentions:
             if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
+                return [(m.unit, clue(m))]
+            # round 6: "Bộ Giao thông vận tải (tỷ lệ hồ sơ nộp trực tuyến 94,5%)": the name inside the parentheses
+            if (
+                m.named
+                and m.end <= phrase.start
+                and _PAREN_NAME_AFTER_UNIT.fullmatch(line[m.end : phrase.start])
+                and any(m.end < n.start and n.end <= phrase.start for n in para.matches[si])
+            ):
                 return [(m.unit, clue(m))]
         # "A, B và C lần lượt đạt 92%, 88% và 85%": the n-th unit takes the n-th figure
         paired = self.respectively(para, phrase, si, clause)
@@ -2362,6 +2721,15 @@ class _Reader:
                 continue  # "Ngoài Hà Nội, các địa phương còn lại …": the unit set aside
             if self.follows_number(para, m):
                 continue  # "18 bộ, ngành" counts members, it is not the subject of a later figure
+            if m.unit == _ORGANISATION and not re.search(
+                r"(?<!\w)(?:ghi nhận|cho biết|thống kê|công bố|báo cáo|phát hiện|theo dõi)(?!\w)",
+                line[m.end : phrase.start],
+                re.IGNORECASE,
+            ):
+                # "Ở khối bộ, ngành, Bảo hiểm xã hội Việt Nam dẫn đầu với 89,6 điểm": a body the catalogue does not
+                # hold, named after the bloc, is the subject; its figure is never the bloc's (the caller drops it)
+                best = m
+                continue
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
             predicate = bool(re.match(r"^\s*,?\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
@@ -2388,7 +2756,9 @@ class _Reader:
                 or aiming
             ):
                 best = m
-        if best is not None:
+        if best is not None and not (
+            best.unit == self.cat.nation.code and _ANAPHOR.search(line[best.end : phrase.start])
+        ):  # round 6: "… của cả nước đạt 40%, của tỉnh đạt 45%": the anaphor after the nation names the figure's unit
             return [(best.unit, clue(best))]
         # a named unit later in the clause: "Với 92,1%, Đà Nẵng tiếp tục dẫn đầu" is its figure; otherwise no
         # inheritance can be trusted over it
@@ -2397,6 +2767,15 @@ class _Reader:
             if re.fullmatch(r"\s*với\s*", line[clause[0] : phrase.start], re.IGNORECASE) and re.fullmatch(
                 r"\s*,\s*", line[phrase.end : later[0].start]
             ):
+                return [(later[0].unit, clue(later[0]))]
+            if (
+                len(later) == 1
+                and _FIGURE_OPENS.fullmatch(line[clause[0] : phrase.start])
+                and _WHERE_OF.search(line[max(phrase.end, later[0].start - 24) : later[0].start])
+                and not any(phrase.end <= p.start < later[0].start for p in para.numbers)
+            ):
+                # round 6: "Gần 60% người dân trưởng thành ở Đà Nẵng đã có …", "Hơn 90% hồ sơ … tại Bộ Công an được
+                # …": the figure opens its clause, and the one unit its noun phrase names after it owns it
                 return [(later[0].unit, clue(later[0]))]
             return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
@@ -2414,12 +2793,20 @@ class _Reader:
                 return [(m.unit, clue(m, "sentence" if m.start >= para.sentences[si][0] else "paragraph"))]
             if not named and kind == "ministry" and self.doc_ministry is not None:
                 return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
+            doc = self.cat.units.get(self.doc_unit[0]) if self.doc_unit is not None else None
+            if not named and kind == "province" and self.doc_unit is not None and doc is not None and not doc.is_group:
+                return [self.doc_unit]  # round 6: "của tỉnh" under "UBND TỈNH LẠNG SƠN": the report's province
         # "Năm 2024, Chính phủ, Thủ tướng Chính phủ đã ban hành 02 Nghị định …", "…; Quốc hội đã thông qua 2 luật",
         # "Hệ thống … của Chính phủ (e-Cabinet) đã phục vụ 18 phiên họp": the national bodies' acts are the nation's
         for start in (clause[0], para.sentences[si][0]):
             body = _NATIONAL_BODY.match(line, start)
             if body is not None and body.end() <= phrase.start:
                 return [(self.cat.nation.code, Clue(body.group(1), body.start(1), body.end(1), "clause"))]
+        # round 6: "Bộ TT&TT đã tham mưu Chính phủ, Thủ tướng Chính phủ ban hành 5 nghị định, 7 quyết định …": what the
+        # nation's bodies issue, whoever advised them
+        issued = _NATION_ISSUES.search(line, clause[0], phrase.start)
+        if issued is not None and re.fullmatch(r"[\s\w,]*", line[issued.end() : phrase.start]):
+            return [(self.cat.nation.code, Clue(issued.group(1), issued.start(1), issued.end(1), "clause"))]
         # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
         # figure, named in the sentence, carries to a clause after ";" that names none
         sentence = para.sentences[si]
@@ -2614,6 +3001,7 @@ class _Reader:
                 phrase.end <= d.start < stop
                 and d.role == "context"
                 and (_AFTER_DATE_LEAD.search(line[: d.start]) or right_after)  # "38% năm 2023"
+                and "(" not in line[phrase.end : d.start]  # "đạt 100% (cuối quý I/2024 là 87%)": the base's date
             ):
                 para.carry[code] = (d.period, clue(d))
                 return d.period, clue(d)
@@ -2677,6 +3065,17 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     for p in props:
         if p.value is not None and not p.flagged:
             groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
+    # round 6: "1.210/1.650 thủ tục …, đạt 73,3%": the rate a fraction gives (73,33) and the one the sentence states,
+    # its rounding, are one value: the stated one is kept
+    rounded: set[tuple[int, str, tuple[str, str, str], float]] = set()
+    for k, values in groups.items():
+        if len(values) == 2:
+            a, b = sorted(values, key=lambda v: len(f"{v:g}"))
+            places = len(f"{a:g}".partition(".")[2])
+            if round(b, places) == a and f"{b:g}" != f"{a:g}":
+                rounded.add((*k, b))
+                values.discard(b)
+    props = [p for p in props if (p.where.line, p.where.snippet, p.key, p.value) not in rounded]
     reason = (
         "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
         " and period in one sentence"
@@ -2711,6 +3110,9 @@ def extract(
     reader.docx = fmt == "docx"
     lines = text.split("\n")
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
+    first = lines[reader.first_line - 1] if reader.first_line else ""
+    reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
     reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
