@@ -30,8 +30,9 @@ DEV_FLOORS = {
     "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (55/55)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
-HELD = "held5.yaml"  # round 5, measured once: 228/243, 228/313 (held4.yaml, round 4: 246/255, 246/298)
-HELD_FLOORS: tuple[float, float] | None = (0.93, 0.72)
+HELD = "held6.yaml"  # round 6, measured once: 162/179, 162/327 (held5.yaml, round 5: 228/243, 228/313)
+HELD_FLOORS: tuple[float, float] | None = (0.90, 0.49)
+# held7.yaml: written apart after round 6, not yet scored; the next round tunes on dev … held6 and is measured on it
 
 
 def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
