@@ -76,7 +76,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
@@ -669,7 +669,7 @@ class _Date:
     start: int
     end: int
     period: Period
-    role: str  # context | until | comparison | start | publication | dateline | years | target
+    role: str  # context | until | partial | comparison | start | publication | dateline | years | target
     flow: Period | None = None  # "lũy kế đến hết tháng 10/2024": a flow's months from January (a stock: the month)
     counts_only: bool = False  # "tính đến hết tháng 12/2024": the year for a count, December for a level
 
@@ -931,7 +931,23 @@ _MONTH_WORDS = {"ba": 3, "sáu": 6, "chín": 9, "mười": 10, "mười một": 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    ("from_to", re.compile(rf"từ\s+(?:ngày\s+)?{_DMY}\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?{_DMY}", re.IGNORECASE)),
+    # round 7: "Từ ngày 1/7 đến 31/12/2025" (the first year may be left out): the months it covers, not its end day
+    (
+        "from_to",
+        re.compile(
+            r"từ\s+(?:ngày\s+)?(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?" + _DMY,
+            re.IGNORECASE,
+        ),
+    ),
+    # round 7: "từ tháng 7 đến (hết) tháng 11/2025": the span of months, not its last month
+    (
+        "month_span",
+        re.compile(
+            r"từ\s+tháng\s+(\d{1,2})(?:\s*(?:/|năm)\s*(\d{4}))?\s+(?:đến|tới)\s+(?:hết\s+)?tháng\s+(\d{1,2})"
+            r"\s*(?:/|năm|-)\s*(\d{4})",
+            re.IGNORECASE,
+        ),
+    ),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
     ("day_words", re.compile(r"(?<![\d/])(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)),
     # round 6: "6 tháng cuối năm 2023": the last months of that year
@@ -1000,7 +1016,14 @@ def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
 
 def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
     if form == "from_to":
-        return Period.day(date(int(m[6]), int(m[5]), int(m[4])))
+        end = date(int(m[6]), int(m[5]), int(m[4]))
+        first = date(int(m[3] or m[6]), int(m[2]), int(m[1]))
+        if first.day == 1 and (end + timedelta(days=1)).day == 1 and first <= end:
+            return _named_span(first.year, first.month, end.year, end.month)  # whole months
+        return Period.day(end)  # a span not covering whole months: its end day, flagged (``_Date.role`` "partial")
+    if form == "month_span":  # "từ tháng 7 đến tháng 11/2025"
+        y2 = int(m[4])
+        return _named_span(int(m[2] or y2), int(m[1]), y2, int(m[3]))
     if form in ("day", "day_words"):  # "15/9/2024", "ngày 5 tháng 1 năm 2025"
         return Period.day(date(int(m[3]), int(m[2]), int(m[1])))
     if form == "months":  # "9 tháng năm 2024": the months from January
@@ -1020,6 +1043,17 @@ def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
     if form == "year":
         return Period.year(int(m[1]))
     return Period.year(int(m[2]))  # years: kept only to mark a multi-year span
+
+
+def _named_span(y1: int, m1: int, y2: int, m2: int) -> Period:
+    """The span of months, named as a quarter, half or year when it is one."""
+    if y1 == y2 and m2 - m1 == 11 and m1 == 1:
+        return Period.year(y1)
+    if y1 == y2 and m2 - m1 == 5 and m1 in (1, 7):
+        return Period.half(y1, 1 if m1 == 1 else 2)
+    if y1 == y2 and m2 - m1 == 2 and m1 in (1, 4, 7, 10):
+        return Period.quarter(y1, (m1 + 2) // 3)
+    return Period.span(y1, m1, y2, m2)
 
 
 def _parse_dates(line: str) -> list[tuple[int, int, Period, str]]:
@@ -1084,8 +1118,8 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         r"(?:ban hành|ký)\b[^.;]{0,40}ngày\s*$", before
     ):
         return "dateline", period  # the date of a legal document: "Quyết định số 1437/QĐ-TTg ngày 20/11/2024"
-    if form == "from_to":
-        return "until", period
+    if form == "from_to" and period.kind is PeriodKind.DAY:
+        return "partial", period  # round 7: a span not covering whole months, flagged
     if (
         re.search(r"(?:^|\W)hết\s+$", before)
         and form in ("month", "year")
@@ -1276,6 +1310,12 @@ _REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin
 # Phú đạt …"), or communes opening the sentence ("Các xã, phường khu vực phía Đông của tỉnh đạt …")
 _DISTRICT = re.compile(
     r"(?<!\w)(?:[Hh]uyện|[Qq]uận|[Tt]hị xã|[Tt]hị trấn|[Xx]ã|[Pp]hường|[Đđ]ặc khu)\s+(?!Hội)[A-ZĐ\d]"
+)
+# round 7, caution: an agency, hospital, school or company of a unit named as the subject ("Công an tỉnh Bắc Kạn",
+# "Bệnh viện Bạch Mai", "Trường Đại học …", "Công ty …"): a part, never the province or the ministry
+_AGENCY = re.compile(
+    r"(?<!\w)(?:Công an\s+(?:tỉnh|thành phố|TP\.?)|(?:Bệnh viện|Trung tâm Y tế|Công ty|Tổng công ty)\s+(?=[A-ZĐ])|"
+    r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w))"
 )
 # a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
@@ -1971,6 +2011,9 @@ class _Reader:
                 y, mo = self.doc_period.start.year, self.doc_period.start.month
                 named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
                 period = named.get(mo) or Period.span(y, 1, y, mo)
+        if caution is None and any(d.role == "partial" and d.start == period_clue.start for d in para.dates):
+            # round 7: "từ ngày 15/7 đến 31/12/2025": a span not covering whole months, no period of the catalogue
+            caution = "kỳ không trọn tháng / a span not covering whole months"
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
         if (
@@ -2593,6 +2636,8 @@ class _Reader:
             return "một đơn vị cũ, nay là một phần / a former unit, now a part of one"
         if _DISTRICT.search(line[sentence[0] : phrase.start]) or _SOME_LOCALITIES.match(line, sentence[0]):
             return "một huyện, xã (phường) của tỉnh / a district or commune, a part of the province"
+        if _AGENCY.search(line[sentence[0] : phrase.start]):
+            return "một cơ quan, bệnh viện, trường của đơn vị / an agency, hospital or school, a part of the unit"
         for region in _REGION.finditer(line, sentence[0], phrase.start):
             if re.search(r"(?:nhất|đầu|cuối|thứ\s+\d+)\s+$", line[max(0, region.start() - 12) : region.start()]):
                 continue  # "cao nhất khu vực phía Nam": a ranking's scope
@@ -3019,7 +3064,7 @@ class _Reader:
         for d in para.dates:
             if _closed_paren(line, d.start, phrase.start):
                 continue  # "(năm 2023 là 12,1%)" dates its own figure, not the ones after it
-            if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until"):
+            if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until", "partial"):
                 found = d
             elif sentence[0] <= d.start < phrase.start and d.role == "years":
                 found = None
@@ -3037,7 +3082,7 @@ class _Reader:
                 return own[0].period, clue(own[0])
         reset = _RESET.search(line, sentence[0], phrase.start)
         if found is not None and not (reset and reset.start() > found.end):
-            if found.role != "until":
+            if found.role not in ("until", "partial"):
                 para.carry[code] = (found.period, clue(found))
             return found.period, clue(found)
         if found is None and not reset:
