@@ -1402,9 +1402,12 @@ _UNITS_PASS = re.compile(
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
-# a target's unit after it: "70% đặt ra cho khối địa phương", "90% giao cho các bộ, ngành" (round 6)
+# a target's unit after it: "70% đặt ra cho khối địa phương", "90% giao cho các bộ, ngành" (round 6); round 7: "30% mà
+# Chính phủ giao cho khối địa phương", "do Thủ tướng Chính phủ đặt ra cho …" (who set it, then whom for)
 _SET_FOR = re.compile(
-    r"\s*(?:điểm\s+)?(?:(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:cho|đối với)\s+(?:khối\s+|các\s+)?",
+    r"\s*(?:điểm\s+)?(?:(?:(?:mà|do)\s+(?:Thủ tướng\s+)?(?:Chính phủ|Quốc hội|Trung ương"
+    r"|Ban Chỉ đạo[^\d,;]{0,40}?)\s+)?"
+    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:cho|đối với)\s+(?:khối\s+|các\s+)?",
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
@@ -2725,7 +2728,7 @@ class _Reader:
         aim = _SET_FOR.match(line, phrase.end)
         if aim is not None and _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
             for m in mentions:
-                bloc = fold(line[m.start : m.end]).startswith("khoi")
+                bloc = fold(line[m.start : m.end]).startswith(("khoi", "cac "))
                 if m.start == aim.end() or (m.start < aim.end() <= m.end and bloc):
                     return [(m.unit, clue(m))]
         # a named unit in parentheses right after the figure: "cao nhất là 95,2% (Đà Nẵng)"
