@@ -769,6 +769,8 @@ def _match_aliases(
                     upto = tokens[k].start if k < hi else len(line or "")
                     if line is not None and ";" in line[tokens[first - 1].end : upto]:
                         break
+                    if line is not None and "," in line[tokens[first - 1].end : tokens[first].start]:
+                        break  # round 7: "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
                     k += 1
@@ -2318,7 +2320,12 @@ class _Reader:
         # paragraph ("… dịch vụ Mobile Money … Tổng số khách hàng … 9,6 triệu khách hàng"); or the words right
         # before the number open it and the rest stood earlier in the clause ("thanh toán trực tuyến với số
         # tiền hơn 12,9 nghìn tỷ đồng")
-        later = [t.fold for t in para.token_range(phrase.end, clause[1])]
+        upto = clause[1]
+        for p in para.numbers:  # round 7: "88,5% hồ sơ được xử lý, 79,3% hồ sơ cấp kết quả …": the list's next figure
+            if phrase.end < p.start < upto and re.search(r",\s*$", para.line[phrase.end : p.start]):
+                upto = p.start
+                break
+        later = [t.fold for t in para.token_range(phrase.end, upto)]
         earlier = [t.fold for t in para.token_range(0, phrase.start)]
         in_clause = [t.fold for t in para.token_range(clause[0], phrase.start)]
         in_sentence = [t.fold for t in para.token_range(sentence[0], phrase.start)]
