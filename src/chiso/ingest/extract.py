@@ -703,8 +703,11 @@ def _sentences(line: str) -> list[tuple[int, int]]:
 
 
 _CLAUSE_BREAK = re.compile(r";|,?\s+\btrong đó\b,?", re.IGNORECASE)
+# round 7: also with the units named between ("lần lượt là A, B và C với điểm số 87,3; 86,8 và 86,01")
 _LIST_SO_FAR = re.compile(
-    r"(?:lần lượt|tương ứng)\s+(?:là|đạt|:)?\s*\d[\d.,]*\s*%?(?:\s*;\s*\d[\d.,]*\s*%?)*\s*$", re.IGNORECASE
+    r"(?:lần lượt|tương ứng)\s+(?:là|đạt|:)?(?:\s*[^\W\d][^\d;.]{0,120}?)?\s*\d[\d.,]*\s*%?"
+    r"(?:\s*;\s*\d[\d.,]*\s*%?)*\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -2993,7 +2996,7 @@ class _Reader:
         lm = _RESPECTIVELY.search(line, clause[0], phrase.start)
         if lm is None:
             return None
-        units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
+        units = self.respective_units(para, si, clause, lm)
         named = [m for m in units if m.named] if sum(1 for m in units if m.named) >= 2 else units
         figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
         if len(named) < 2 or len(named) != len(figures) or phrase not in figures:
@@ -3007,8 +3010,23 @@ class _Reader:
             return False
         if phrase not in _listed_figures(para, lm.end(), clause[1], phrase.kind):
             return False  # "…, cao hơn mức trung bình của khối bộ (63,5%)": after the list
-        units = {m.unit for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare}
+        units = {m.unit for m in self.respective_units(para, si, clause, lm)}
         return len(units) >= 2
+
+    @staticmethod
+    def respective_units(
+        para: _Para, si: int, clause: tuple[int, int], lm: re.Match[str]
+    ) -> list[_UnitMention]:
+        """The units "lần lượt" pairs: named before it ("A, B và C lần lượt đạt …"), or, when fewer than two are,
+        named right after it, before its figures (round 7: "lần lượt là A, B và C với điểm số x; y và z")."""
+        units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
+        if sum(1 for m in units if m.named) >= 2:
+            return units
+        first = next((p for p in para.numbers if p.start >= lm.end()), None)
+        if first is None or not re.match(r"\s*(?:là|:)", para.line[lm.end() :]):
+            return units
+        after = [m for m in para.mentions[si] if lm.end() <= m.start and m.end <= first.start and not m.bare]
+        return after if sum(1 for m in after if m.named) >= 2 else units
 
     def listed_units(self, line: str, start: int, end: int) -> list[tuple[str, str, int]]:
         """Units named in a list after a figure ('như A; B; C'), if the list has no figures of its own."""
