@@ -35,6 +35,7 @@ DEV_FLOORS = {
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held7.yaml"  # round 7, measured once: 247/270, 247/374 (held6.yaml, round 6: 162/179, 162/327)
 HELD_FLOORS: tuple[float, float] | None = (0.91, 0.66)
+# held8.yaml: written apart after round 7, not yet scored; the next round tunes on dev … held7 and is measured on it
 
 
 def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
