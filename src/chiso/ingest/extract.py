@@ -1261,7 +1261,8 @@ _SOME_UNITS = re.compile(
 # an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
 _AIM = re.compile(
     r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|đặt mục tiêu|hướng tới|phải đạt|phải bảo đảm|"
-    r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
+    r"phải đảm bảo|tối thiểu|ít nhất"
+    r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # round 8: "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
@@ -1424,6 +1425,9 @@ _FIGURE_OPENS = re.compile(
 )
 # the unit closing a figure's noun phrase: "… ở Đà Nẵng", "… tại Bộ Công an", "… trên địa bàn Hà Nội"
 _WHERE_OF = re.compile(r"(?<!\w)(?:ở|tại|của|thuộc|trên địa bàn)(?:\s+(?:tỉnh|thành phố))?\s+$", re.IGNORECASE)
+_SAME_PERIOD_DATED = re.compile(
+    r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(([^()]{3,30})\)\s*(?:là|đạt|:)\s*$", re.IGNORECASE
+)
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
@@ -1448,6 +1452,7 @@ _PAIR_ANAPHOR = re.compile(
     r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
     re.IGNORECASE,
 )
+_NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1804,6 +1809,16 @@ class _Reader:
             else None
         )
         same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
+        dated = _SAME_PERIOD_DATED.search(line[clause[0] : phrase.start])
+        if dated and paren_date is None and not cmp_base:
+            # round 8: "cùng kỳ năm 2024 (tháng 6/2024) là 19,8%": the date in parentheses says which period
+            lo, hi = clause[0] + dated.start(2), clause[0] + dated.end(2)
+            inner = [d for d in para.dates if lo <= d.start and d.end <= hi and d.period.start.year == int(dated[1])]
+            if len(inner) == 1:
+                fig.period = inner[0].period
+                fig.period_clue = Clue(line[inner[0].start : inner[0].end], inner[0].start, inner[0].end, "clause")
+                fig.comparison = True
+                same = None
         if same and paren_date is None and not cmp_base:
             # "đạt 58,6%, cao hơn cùng kỳ năm 2024 (41,3%)": the main figure's period, in that year
             main = next((p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None)
@@ -2412,6 +2427,26 @@ class _Reader:
         toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
         words = [t.fold for t in toks]
         out: list[tuple[float, str, int, Clue]] = []
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is not None:  # round 8: "các trụ cột A, B và C lần lượt đạt x; y và z": the n-th pillar, the n-th figure
+            named: list[tuple[int, int, str]] = []
+            for code, forms in comps:
+                for form in forms:
+                    n = len(form)
+                    for i in range(len(words) - n + 1):
+                        a, b = toks[i].start, toks[i + n - 1].end
+                        if tuple(words[i : i + n]) == form and b <= lm.start():
+                            named.append((a, b, code))
+            spans = sorted(
+                {(a, b) for a, b, _ in named if not any(o[0] <= a and b <= o[1] and o[1] - o[0] > b - a for o in named)}
+            )
+            if len(spans) >= 2:  # (one span may name the pillar of two indices: the unit's level decides)
+                figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+                if len(spans) != len(figures) or phrase not in figures:
+                    return []
+                a, b = spans[figures.index(phrase)]
+                src = "clause" if a >= clause[0] else "sentence"
+                return [(0.5, code, a, Clue(para.line[a:b], a, b, src)) for x, y, code in named if (x, y) == (a, b)]
         for code, forms in comps:
             for form in forms:
                 n = len(form)
@@ -2446,6 +2481,8 @@ class _Reader:
                 forms = [own]
                 if own[:2] == ("hoat", "dong") and len(own) >= 4:
                     forms.append(own[2:])  # "Hoạt động chính quyền số" is also "Chính quyền số"
+                if "va" in own[1:-1]:
+                    forms.append(tuple(w for w in own if w != "va"))  # round 8: "Hạ tầng, nền tảng số" for "… và …"
                 self._components.append((code, parent, [f for f in forms if len(f) >= 2]))
         return self._components
 
@@ -2493,6 +2530,14 @@ class _Reader:
         if not _ACRONYM.fullmatch(para.line[m.start : m.end]):
             return False
         before = para.line[max(0, m.start - 8) : m.start]
+        lead = [t.fold for t in para.tokens if t.end <= m.start][-6:]
+        if any(
+            len(lead) >= len(form) and tuple(lead[-len(form) :]) == form
+            for _code, parent, forms in self.components
+            if parent in m.alias.codes
+            for form in forms
+        ):
+            return False  # round 8: "Ở chỉ số nhận thức số DTI 2023, …": the pillar, the acronym only its scope
         if not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE):
             return True
         words = [t.fold for t in para.tokens if min(clause[0], m.start) <= t.start < clause[1]]
@@ -2541,6 +2586,10 @@ class _Reader:
         ]
         if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
             return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
+        if any(
+            (a.fold, b.fold, c.fold) in _NAME_OPENERS for a, b, c in zip(other, other[1:], other[2:], strict=False)
+        ):
+            return None  # round 8: the same when the name read is a part after "tỷ lệ" ("80% và tỷ lệ hồ sơ …")
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if numbers_between and any(
