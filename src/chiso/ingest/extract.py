@@ -1452,6 +1452,8 @@ _PAIR_ANAPHOR = re.compile(
     r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
     re.IGNORECASE,
 )
+_RAISED_TO = re.compile(r"(?<!\w)(?:nâng|đưa)\s+(?:tổng\s+)?(?:số\s+)?[^\d;,.]{0,60}?\slên(?:\s+(?:mức|con số))?\s*$", re.I)
+_PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
@@ -2174,6 +2176,10 @@ class _Reader:
     ) -> _Candidate | None:
         cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
+        if _RAISED_TO.search(para.line, clause[0], fig.phrase.start) and any(
+            self.cat.indicators[c.code].kind == "stock" for c in cands
+        ):  # round 8: "…, nâng tổng số tuyến … lên 6 tuyến": the total, never what was added
+            cands = [c for c in cands if self.cat.indicators[c.code].kind != "count"]
         paired = self.respective_name(para, fig.phrase, si, clause)
         lm = _RESPECTIVELY.search(para.line, clause[0], fig.phrase.start) if paired is None else None
         if lm is not None and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
@@ -2300,8 +2306,10 @@ class _Reader:
                     code, ind = flow, self.cat.indicators[flow]
                 if not _compatible(ind, fig):
                     continue
-                if score >= 4.0 and not self.noun_fits(ind, fig, noun):
-                    continue  # a weak reading needs the figure to count what the indicator counts
+                if score >= 3.0 and not self.noun_fits(ind, fig, noun):
+                    # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
+                    # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
+                    continue
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
                 out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name, got))
 
@@ -2645,6 +2653,8 @@ class _Reader:
             cand = " ".join(words[:n])
             if cand in self.names.units_of_count:
                 return cand
+        if tuple(words[:2]) in _PEOPLE and "nguoi" in self.names.units_of_count:
+            return "nguoi"  # round 8: "21,7 triệu công dân …" counts people, whatever the name near it counts
         return " ".join(words[:2]) if words else None
 
     def fit(self, ind: Indicator, fig: _Figure, noun: str | None, para: _Para, clause: tuple[int, int]) -> float:
