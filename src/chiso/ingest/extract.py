@@ -1453,6 +1453,8 @@ _PAIR_ANAPHOR = re.compile(
     re.IGNORECASE,
 )
 _RAISED_TO = re.compile(r"(?<!\w)(?:nâng|đưa)\s+(?:tổng\s+)?(?:số\s+)?[^\d;,.]{0,60}?\slên(?:\s+(?:mức|con số))?\s*$", re.I)
+# "x% số <noun> …": the share is taken over that noun (two words of it)
+_SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
@@ -2292,6 +2294,9 @@ class _Reader:
             or _ADDED_BEFORE.search(para.line[max(clause[0], phrase.start - 20) : phrase.start])
         )
 
+        base_m = _SHARE_OF.match(para.line, phrase.end) if fig.shape == "percent" else None
+        base_of = tuple(fold(base_m.group(1)).split()) if base_m else None
+
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
                 codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
@@ -2306,6 +2311,8 @@ class _Reader:
                     code, ind = flow, self.cat.indicators[flow]
                 if not _compatible(ind, fig):
                     continue
+                if base_of is not None and not self.counts_over(ind, base_of):
+                    continue  # round 8: "29% số hộ gia đình" is a share of households, not of the population
                 if score >= 3.0 and not self.noun_fits(ind, fig, noun):
                     # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
                     # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
@@ -2561,6 +2568,13 @@ class _Reader:
         return bool(
             re.search(r"(?:^|\W)(?:top|nhóm)\s+\d+\s+$", para.line[max(0, m.start - 12) : m.start], re.IGNORECASE)
         )
+
+    def counts_over(self, ind: Indicator, base: tuple[str, ...]) -> bool:
+        """Whether a rate is taken over ``base`` ("số hộ gia đình"): its name, aliases, numerator or denominator
+        name it."""
+        texts = [ind.name.vi, *ind.aliases]
+        texts += [x.vi for x in (ind.numerator, ind.denominator) if x is not None and hasattr(x, "vi")]
+        return any(_contains(fold(t).split(), base) for t in texts)
 
     def noun_fits(self, ind: Indicator, fig: _Figure, noun: str | None) -> bool:
         if fig.shape != "count" or not noun or ind.kind not in _COUNT_KINDS:
