@@ -1237,7 +1237,8 @@ _ANAPHOR = re.compile(
 # the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
 # hội", "Hệ thống … của Chính phủ"; not "Thanh tra Chính phủ", "Văn phòng Chính phủ" (the name runs into it)
 _NATIONAL_BODY = re.compile(
-    r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến)\b[^,;.]{0,30},\s*)?"
+    # round 8: up to two such openers, a topic among them ("Về thể chế, trong quý I/2024, Chính phủ …")
+    r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến|về)\b[^,;.]{0,30},\s*){0,2}"
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
 )
 _NATION_ISSUES = re.compile(
@@ -1455,6 +1456,8 @@ _PAIR_ANAPHOR = re.compile(
 _RAISED_TO = re.compile(r"(?<!\w)(?:nâng|đưa)\s+(?:tổng\s+)?(?:số\s+)?[^\d;,.]{0,60}?\slên(?:\s+(?:mức|con số))?\s*$", re.I)
 # "x% số <noun> …": the share is taken over that noun (two words of it)
 _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
+_CUMULATED_TO = re.compile(r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s", re.IGNORECASE)
+_NOUN_FIT_FROM = 1.0
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
@@ -2313,7 +2316,7 @@ class _Reader:
                     continue
                 if base_of is not None and not self.counts_over(ind, base_of):
                     continue  # round 8: "29% số hộ gia đình" is a share of households, not of the population
-                if score >= 3.0 and not self.noun_fits(ind, fig, noun):
+                if score >= _NOUN_FIT_FROM and not self.noun_fits(ind, fig, noun):
                     # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
                     # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
                     continue
@@ -2690,7 +2693,9 @@ class _Reader:
         cumulative = "luy ke" in fold(ind.name.vi)
         dated = any(clause[0] <= d.start < fig.phrase.start and d.role == "context" for d in para.dates)
         sentence_start = para.sentences[para.sentence_of(fig.phrase.number_start)][0]
-        if _CUMULATIVE.search(para.line[sentence_start : fig.phrase.start]) and not dated:
+        head = para.line[sentence_start : fig.phrase.start]
+        if (_CUMULATIVE.search(head) and not dated) or _CUMULATED_TO.search(head):
+            # round 8: "Lũy kế đến hết năm 2024, …": the date ends the accumulation, it does not make a flow
             # "Tổng cộng, hệ thống đã … thay thế khoảng 953.700 hồ sơ giấy": a total to date, not a flow
             score += 1.0 if ind.kind == "count" else -0.3 if cumulative else 0.0
         elif cumulative:
@@ -3226,12 +3231,44 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
         "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
         " and period in one sentence"
     )
+    # round 8: one figure has its name right by it and the others' names stand far off ("có khoảng 52.300 doanh
+    # nghiệp công nghệ số, …; khoảng 1.600 doanh nghiệp trong số đó …"): the name is that figure's, it stays
+    clear: set[int] = set()
+    members: dict[tuple[int, str, tuple[str, str, str]], list[Proposal]] = {}
+    for p in props:
+        if p.value is not None and not p.flagged and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1:
+            members.setdefault((p.where.line, p.where.snippet, p.key), []).append(p)
+    for group in members.values():
+        gaps = [_name_gap(p) for p in group]
+        near = [p for p, g in zip(group, gaps, strict=True) if g is not None and g <= _NAME_NEAR]
+        if len(near) == 1 and all(g is None or g > _NAME_FAR for p, g in zip(group, gaps, strict=True) if p not in near):
+            clear.add(id(near[0]))
     return [
         replace(p, flagged=True, reason=reason)
-        if p.value is not None and not p.flagged and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1
+        if p.value is not None
+        and not p.flagged
+        and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1
+        and id(p) not in clear
         else p
         for p in props
     ]
+
+
+_NAME_NEAR = 6  # characters between a figure and its name read as right by it ("… đạt 90,5%", "52.300 doanh nghiệp")
+_NAME_FAR = 12
+
+
+def _name_gap(p: Proposal) -> int | None:
+    """Characters between a figure and the name it was given (0 when the name holds it); None when the name
+    was not read as one span. A name after the figure counts threefold: "0,5873 ở trụ cột …" is not right by it."""
+    ic = p.evidence.indicator
+    if ic.start < 0:
+        return None
+    if ic.start <= p.where.start and p.where.end <= ic.end:
+        return 0
+    if ic.start >= p.where.end:
+        return 3 * (ic.start - p.where.end)
+    return max(0, p.where.start - ic.end)
 
 
 def extract(
