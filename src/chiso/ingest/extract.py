@@ -72,13 +72,16 @@ table rows open with a tab) and DOCX (python-docx; a line per paragraph, ``Where
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -1453,11 +1456,21 @@ _PAIR_ANAPHOR = re.compile(
     r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
     re.IGNORECASE,
 )
-_RAISED_TO = re.compile(r"(?<!\w)(?:nâng|đưa)\s+(?:tổng\s+)?(?:số\s+)?[^\d;,.]{0,60}?\slên(?:\s+(?:mức|con số))?\s*$", re.I)
+# "…, nâng tổng số tuyến đang hoạt động lên 6 tuyến": the total after the change
+_RAISED_TO = re.compile(
+    r"(?<!\w)(?:nâng|đưa)\s+(?:tổng\s+)?(?:số\s+)?[^\d;,.]{0,60}?\slên(?:\s+(?:mức|con số))?\s*$", re.IGNORECASE
+)
 # "x% số <noun> …": the share is taken over that noun (two words of it)
 _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
 _CUMULATED_TO = re.compile(r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s", re.IGNORECASE)
 _NOUN_FIT_FROM = 1.0
+OVERLAP_NAMES = True  # round 8: name a figure no alias names by the words around it (see ``overlap_name``)
+_OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
+_OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
+_OVERLAP_CLEAR = 8.0  # … to be proposed unflagged, with a lead of _OVERLAP_MARGIN times the runner-up
+_OVERLAP_MARGIN = 2.0
+_OVERLAP_COVER = 0.6  # … and most of one of its names said
+_OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), ("trong", "do"), ("so", "voi")}
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
@@ -1533,6 +1546,12 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
         fig.shape = "money"
 
 
+def _names_of(ind: Indicator) -> list[str]:
+    """An indicator's Vietnamese name, aliases, and (a rate's) numerator and denominator."""
+    parts = [getattr(ind, "numerator", None), getattr(ind, "denominator", None)]
+    return [ind.name.vi, *ind.aliases, *(str(x.vi) for x in parts if x is not None and hasattr(x, "vi"))]
+
+
 def _compatible(ind: Indicator, fig: _Figure) -> bool:
     lo, hi = ind.range
     v = fig.value
@@ -1600,6 +1619,9 @@ class _Reader:
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
+        self._overlap: dict[str, set[tuple[str, str]]] | None = None
+        self._overlap_each: dict[str, list[set[tuple[str, str]]]] = {}
+        self._weights: dict[tuple[str, str], float] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
@@ -1974,6 +1996,10 @@ class _Reader:
         ):
             return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
+        if chosen is None and OVERLAP_NAMES and not _RESPECTIVELY.search(line, clause[0], phrase.start):
+            chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
+            if chosen is not None and not clear and caution is None:
+                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
         if chosen is None:
             return
         code = chosen.code
@@ -2210,6 +2236,91 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def overlap_name(
+        self, para: _Para, fig: _Figure, clause: tuple[int, int], units: Sequence[str]
+    ) -> tuple[_Candidate | None, bool]:
+        """Round 8: a figure no name holds, named by the words around it: the noun phrase after it (to the next
+        figure or mark) and before it in its clause, against each indicator's name, aliases, numerator and
+        denominator (pairs of syllables, weighted by how rare they are in the catalogue), among the indicators
+        the figure can be. (candidate, clear): clear when the best shares enough and leads the runner-up well."""
+        phrase, line = fig.phrase, para.line
+        lo = max(
+            [clause[0], *(p.end for p in para.numbers if clause[0] <= p.end <= phrase.start)]
+            + [m.end() + clause[0] for m in re.finditer(r"[,:;()]", line[clause[0] : phrase.start])]
+        )
+        hi = min(
+            [clause[1], *(p.start for p in para.numbers if phrase.end <= p.start <= clause[1])]
+            + [m.start() + phrase.end for m in re.finditer(r"[,:;()]", line[phrase.end : clause[1]])]
+        )
+        before = [t.fold for t in para.token_range(lo, phrase.number_start) if t.skip is None][-10:]
+        after = [t.fold for t in para.token_range(phrase.end, hi) if t.skip is None][:10]
+        words = set(pairwise(before)) | set(pairwise(after))
+        words -= _OVERLAP_STOP
+        if not words:
+            return None, False
+        weights = self.overlap_weights
+        new_ones = bool(
+            _NEW_AFTER.match(line[phrase.end : phrase.end + 40])
+            or _ADDED_BEFORE.search(line[max(clause[0], phrase.start - 20) : phrase.start])
+        )
+        scored = []
+        for code, grams in self.overlap_grams.items():
+            ind = self.cat.indicators[code]
+            if not _compatible(ind, fig) or not self.level_fits(code, units) or (new_ones and ind.kind == "stock"):
+                continue  # "có thêm 3 cơ sở dữ liệu …": the new ones, never a stock
+            noun = self.noun_after(para, phrase, para.token_range(phrase.end, hi))
+            if not self.noun_fits(ind, fig, noun):
+                continue
+            got = sum(weights[g] for g in words & grams)
+            if got > 0:
+                cover = max(
+                    sum(weights[g] for g in words & t) / total
+                    for t in self.overlap_texts[code]
+                    if (total := sum(weights[g] for g in t)) > 0
+                )
+                scored.append((got, cover, code))
+        if not scored:
+            return None, False
+        scored.sort(reverse=True)
+        best, cover, code = scored[0]
+        second = scored[1][0] if len(scored) > 1 else 0.0
+        if best < _OVERLAP_MIN or cover < _OVERLAP_COVER_MIN:
+            return None, False
+        clear = best >= _OVERLAP_CLEAR and best >= _OVERLAP_MARGIN * second and cover >= _OVERLAP_COVER
+        a, b = (lo, phrase.start) if before else (phrase.end, hi)
+        return _Candidate(6.0, code, ("overlap", phrase.start), Clue(line[a:b].strip(), a, b, "clause")), clear
+
+    @property
+    def overlap_grams(self) -> dict[str, set[tuple[str, str]]]:
+        if self._overlap is None:
+            self._overlap = {}
+            for code, ind in self.cat.indicators.items():
+                each = []
+                for t in _names_of(ind):
+                    w = fold(re.sub(r"\([^)]*\)", " ", t)).split()
+                    each.append(set(pairwise(w)) - _OVERLAP_STOP)
+                self._overlap[code] = set().union(*each)
+                self._overlap_each[code] = each
+        return self._overlap
+
+    @property
+    def overlap_texts(self) -> dict[str, list[set[tuple[str, str]]]]:
+        """Each name, alias, numerator and denominator of an indicator as its syllable pairs."""
+        _ = self.overlap_grams
+        return self._overlap_each
+
+    @property
+    def overlap_weights(self) -> dict[tuple[str, str], float]:
+        if self._weights is None:
+            n = len(self.overlap_grams)
+            df: dict[tuple[str, str], int] = {}
+            for grams in self.overlap_grams.values():
+                for g in grams:
+                    df[g] = df.get(g, 0) + 1
+            self._weights = {g: math.log(n / c) for g, c in df.items()}
+            self._weights = defaultdict(float, self._weights)
+        return self._weights
 
     def foreign_subject(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
         """Round 6: the world, a region or another country as the figure's subject: the last such words before the
@@ -2575,9 +2686,7 @@ class _Reader:
     def counts_over(self, ind: Indicator, base: tuple[str, ...]) -> bool:
         """Whether a rate is taken over ``base`` ("số hộ gia đình"): its name, aliases, numerator or denominator
         name it."""
-        texts = [ind.name.vi, *ind.aliases]
-        texts += [x.vi for x in (ind.numerator, ind.denominator) if x is not None and hasattr(x, "vi")]
-        return any(_contains(fold(t).split(), base) for t in texts)
+        return any(_contains(fold(t).split(), base) for t in _names_of(ind))
 
     def noun_fits(self, ind: Indicator, fig: _Figure, noun: str | None) -> bool:
         if fig.shape != "count" or not noun or ind.kind not in _COUNT_KINDS:
@@ -3241,7 +3350,8 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     for group in members.values():
         gaps = [_name_gap(p) for p in group]
         near = [p for p, g in zip(group, gaps, strict=True) if g is not None and g <= _NAME_NEAR]
-        if len(near) == 1 and all(g is None or g > _NAME_FAR for p, g in zip(group, gaps, strict=True) if p not in near):
+        far = all(g is None or g > _NAME_FAR for p, g in zip(group, gaps, strict=True) if p not in near)
+        if len(near) == 1 and far:
             clear.add(id(near[0]))
     return [
         replace(p, flagged=True, reason=reason)
