@@ -1233,8 +1233,9 @@ _RANK_NATION = re.compile(
     re.IGNORECASE,
 )
 _ANAPHOR = re.compile(
-    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
-    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(]))",
+    # round 8: also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
+    r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
+    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã)\b|\s*[,.;:(]))",
     re.IGNORECASE
 )
 # the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
