@@ -1272,6 +1272,8 @@ _AIM = re.compile(
 )
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 _AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
+# round 8: "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
+_TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
@@ -1919,6 +1921,7 @@ class _Reader:
                 line[clause[0] + aim.end() : phrase.start]
             ))
             or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+            or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
             # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
@@ -2924,7 +2927,11 @@ class _Reader:
                     return [(code, Clue(line[a:b], a, b, "clause"))]
         # a target and the unit it is set for after it: "mục tiêu 70% đặt ra cho khối địa phương" (round 6)
         aim = _SET_FOR.match(line, phrase.end)
-        if aim is not None and _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+        if aim is not None and (
+            _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start])
+            or _AIM_OPENS.match(line, para.sentences[si][0])  # round 8: "Chỉ tiêu … là 50% …, 70% đối với khối bộ"
+            or _TARGET_OPENS.match(line, para.sentences[si][0], phrase.start)
+        ):
             for m in mentions:
                 bloc = fold(line[m.start : m.end]).startswith(("khoi", "cac "))
                 if m.start == aim.end() or (m.start < aim.end() <= m.end and bloc):
