@@ -1465,7 +1465,10 @@ _RAISED_TO = re.compile(
 )
 # "x% số <noun> …": the share is taken over that noun (two words of it)
 _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
-_CUMULATED_TO = re.compile(r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s", re.IGNORECASE)
+# "Lũy kế đến hết năm 2024": the total to the year's end ("lũy kế đến hết tháng 9": the months so far, a flow)
+_CUMULATED_TO = re.compile(
+    r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
+)
 _NOUN_FIT_FROM = 1.0
 OVERLAP_NAMES = True  # round 8: name a figure no alias names by the words around it (see ``overlap_name``)
 _OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
@@ -2019,6 +2022,14 @@ class _Reader:
             # saying nothing cumulative before the figure counts that period's, not the total since the start
             code = flow
             chosen = _Candidate(chosen.score, flow, chosen.name, chosen.clue)
+        elif (
+            f"{code}_cumulative" in self.cat.indicators
+            and self.cat.indicators[code].kind == "count"
+            and _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+        ):
+            # round 8: "Lũy kế đến hết năm 2024, … đã phục vụ 1.250 phiên họp": the total to that date
+            code = f"{code}_cumulative"
+            chosen = _Candidate(chosen.score, code, chosen.name, chosen.clue)
         if (
             _AVERAGE_BEFORE.search(line[clause[0] : phrase.start])
             and any(u in ("ministries", "provinces") for u, _ in units)
