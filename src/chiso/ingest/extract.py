@@ -1296,8 +1296,9 @@ _AVERAGE_BEFORE = re.compile(
 # A part of the unit: a department, one field, a level or some communes, a share of a subset of dossiers
 _PART_OF_UNIT = re.compile(
     r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+|[\d.]+\s+)?"
-    r"(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
+    r"(?:xã|phường|huyện|quận|sở|phòng|lĩnh vực)(?!\w)"
     r"|(?<!\w)cấp\s+(?:xã|huyện|cơ sở)(?!\w)"
+    r"|(?<!\w)khối\s+(?:xã|phường|huyện|quận)(?!\w)"  # round 8: "riêng khối quận, huyện đạt 47%"
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
@@ -3275,7 +3276,8 @@ class _Reader:
         later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
         stop = min(clause[1], later[0] if later else clause[1])
         for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
-            right_after = re.fullmatch(r"\s*(?:năm|tháng|quý)?\s*", line[phrase.end : d.start], re.IGNORECASE)
+            # round 8: also "cao hơn mức 61,5% của tháng 7/2025": the base's own date
+            right_after = re.fullmatch(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", line[phrase.end : d.start], re.IGNORECASE)
             if (
                 phrase.end <= d.start < stop
                 and d.role == "context"
