@@ -1235,7 +1235,7 @@ _RANK_NATION = re.compile(
 _ANAPHOR = re.compile(
     # round 8: also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
     r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
-    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã)\b|\s*[,.;:(]))",
+    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã|mới|chỉ)\b|\s*[,.;:(]))",
     re.IGNORECASE
 )
 # the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
@@ -2042,7 +2042,14 @@ class _Reader:
         if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
             return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
         if self.other_rate(para, phrase, clause, chosen):
-            return  # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's
+            # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's; round 8: the
+            # words of its clause may still name it
+            other = self.overlap_name(para, fig, clause, [u for u, _ in units]) if OVERLAP_NAMES else (None, False)
+            if other[0] is None or other[0].code == chosen.code:
+                return
+            chosen, code = other[0], other[0].code
+            if not other[1] and caution is None:
+                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
         if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
