@@ -1497,7 +1497,8 @@ _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s
 _AIM_BASE = re.compile(
     r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$", re.IGNORECASE
 )
-_COMPARISON_VALUE = re.compile(r"so với\s+([^;]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
+# round 8: not across a comma ("so với mặt bằng chung, tiêu biểu là Bình Dương (72,4%)" is no base)
+_COMPARISON_VALUE = re.compile(r"so với\s+([^;,]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
 _MONTHLY = re.compile(r"so với tháng trước", re.IGNORECASE)
