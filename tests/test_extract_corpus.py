@@ -31,7 +31,7 @@ DEV_FLOORS = {
     # measured once in round 6 (162/179, 162/327), developed on in round 7: 175/181, 175/327
     "held6.yaml": (0.96, 0.53),
     "dev5.yaml": (1.0, 1.0),  # round 7's own passages, one or more per rule (19/19)
-    "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (31/31)
+    "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (35/35)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held7.yaml"  # round 7, measured once: 247/270, 247/374 (held6.yaml, round 6: 162/179, 162/327)

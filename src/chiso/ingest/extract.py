@@ -1676,7 +1676,8 @@ class _Reader:
         found = {
             m.alias.codes: Clue(line[m.start : m.end], -1, -1, "document")
             for m in _match_aliases(tokens, self.names, 0, len(tokens))
-            if not m.contained and all(self.cat.indicators[c].kind == "score" for c in m.alias.codes)
+            if not m.contained
+            and all(self.cat.indicators[c].kind == "score" or self.cat.indicators[c].is_rate for c in m.alias.codes)
         }
         others = [
             m
@@ -2552,6 +2553,16 @@ class _Reader:
                     # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
                     fig.shape = "score"
                 add(3.5, codes, ("title",), clue)
+        if (
+            not out
+            and self.title_index is not None
+            and fig.shape == "percent"
+            and not para.matches[si]
+            and all(self.cat.indicators[c].is_rate for c in self.title_index[0])
+        ):
+            # round 8: "Tỷ lệ hồ sơ thanh toán trực tuyến 9 tháng đầu năm 2024" then "Khối bộ: 42,8%; …": the rate the
+            # title names, for a percent of a sentence that names no indicator
+            add(3.5, self.title_index[0], ("title",), self.title_index[1])
         if fig.role == "growth" and not out:
             # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
             # it in the sentence goes to that count's growth rate (a growth rate whose name holds the count's)
