@@ -21,6 +21,10 @@ How a figure is read (every rule is general; what is specific to an indicator is
    two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
    Ties go to the indicator whose counting noun follows the number ("2.662 phiếu"), to a daily average
    near "mỗi ngày" (``count_of`` links it to its count), to a cumulative stock near "tổng cộng", "hiện".
+   A figure no name reaches may still be named by the words around it, matched against every indicator's
+   name, aliases, numerator and denominator (syllable pairs weighted by rarity): proposed unflagged only
+   when most of one name is said and it leads the runner-up clearly (``overlap_name``). A title naming one
+   rate gives it to the percents of a sentence that names none.
 5. The unit, never guessed: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương", also inside
    a name: "56/63 địa phương ban hành …"), a named unit with the figure in parentheses ("Bộ Y tế (81,2%)"),
    "A, B và C lần lượt đạt x, y và z", a list of named units after it ("100% … như Bộ Công Thương; Bộ Tư
