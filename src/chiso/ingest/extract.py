@@ -1238,7 +1238,8 @@ _RANK_NATION = re.compile(
 )
 _ANAPHOR = re.compile(
     # round 8: also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
-    r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
+    r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)"
+    r"(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
     r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã|mới|chỉ)\b|\s*[,.;:(]))",
     re.IGNORECASE
 )
@@ -1482,6 +1483,8 @@ _OVERLAP_CLEAR = 8.0  # … to be proposed unflagged, with a lead of _OVERLAP_MA
 _OVERLAP_MARGIN = 2.0
 _OVERLAP_COVER = 0.6  # … and most of one of its names said
 _OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), ("trong", "do"), ("so", "voi")}
+# a date right after a figure dates it: "38% năm 2023"; round 8: "cao hơn mức 61,5% của tháng 7/2025"
+_DATE_RIGHT_AFTER = re.compile(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", re.IGNORECASE)
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
@@ -3299,8 +3302,7 @@ class _Reader:
         later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
         stop = min(clause[1], later[0] if later else clause[1])
         for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
-            # round 8: also "cao hơn mức 61,5% của tháng 7/2025": the base's own date
-            right_after = re.fullmatch(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", line[phrase.end : d.start], re.IGNORECASE)
+            right_after = _DATE_RIGHT_AFTER.fullmatch(line, phrase.end, d.start)
             if (
                 phrase.end <= d.start < stop
                 and d.role == "context"
