@@ -26,13 +26,13 @@ DEV_FLOORS = {
     # measured once in round 4 (246/255, 246/298), developed on in round 5: 280/280, 280/298; round 6: 281/281, 281/298
     "held4.yaml": (0.99, 0.94),
     "dev3.yaml": (1.0, 1.0),  # round 5's own passages, one or more per rule (22/22)
-    # measured once in round 5 (228/243, 228/313), developed on in round 6: 281/283, 281/313; round 8: 284/286, 284/313
-    "held5.yaml": (0.99, 0.90),
+    # measured once in round 5 (228/243, 228/313), developed on in round 6: 281/283, 281/313; round 8: 287/289, 287/313
+    "held5.yaml": (0.99, 0.91),
     "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (55/55)
     # measured once in round 6 (162/179, 162/327), developed on in round 7: 175/181, 175/327; round 8: 206/213, 206/327
     "held6.yaml": (0.96, 0.62),
     "dev5.yaml": (1.0, 1.0),  # round 7's own passages, one or more per rule (19/19)
-    "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (35/35)
+    "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (38/38)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held7.yaml"  # round 7, measured once: 247/270, 247/374 (held6.yaml, round 6: 162/179, 162/327)

@@ -1240,7 +1240,7 @@ _ANAPHOR = re.compile(
     # round 8: also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
     r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)"
     r"(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
-    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã|mới|chỉ)\b|\s*[,.;:(]))",
+    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã|mới|chỉ|lần lượt)\b|\s*[,.;:(]))",
     re.IGNORECASE
 )
 # the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
@@ -1485,6 +1485,7 @@ _OVERLAP_COVER = 0.6  # … and most of one of its names said
 _OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), ("trong", "do"), ("so", "voi")}
 # a date right after a figure dates it: "38% năm 2023"; round 8: "cao hơn mức 61,5% của tháng 7/2025"
 _DATE_RIGHT_AFTER = re.compile(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", re.IGNORECASE)
+_PILLAR_PAIRED = 0.5  # the score of a pillar "lần lượt" pairs with its figure
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
@@ -2243,6 +2244,8 @@ class _Reader:
             self.cat.indicators[c.code].kind == "stock" for c in cands
         ):  # round 8: "…, nâng tổng số tuyến … lên 6 tuyến": the total, never what was added
             cands = [c for c in cands if self.cat.indicators[c.code].kind != "count"]
+        if pillar_pair := [c for c in cands if c.name[0] == "pillar-pair"]:
+            return pillar_pair[0]  # round 8: the pillars "lần lượt" pairs, whatever other names stand by
         paired = self.respective_name(para, fig.phrase, si, clause)
         lm = _RESPECTIVELY.search(para.line, clause[0], fig.phrase.start) if paired is None else None
         if lm is not None and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
@@ -2541,7 +2544,7 @@ class _Reader:
                     )
         if fig.shape in ("score", "count", "percent"):
             for score, code, at, clue in self.pillars(para, phrase, si, clause):
-                add(score, (code,), ("pillar", at), clue)
+                add(score, (code,), ("pillar-pair" if score == _PILLAR_PAIRED else "pillar", at), clue)
         if (
             not out
             and self.title_index is not None
@@ -2616,8 +2619,8 @@ class _Reader:
                 if len(spans) != len(figures) or phrase not in figures:
                     return []
                 a, b = spans[figures.index(phrase)]
-                src = "clause" if a >= clause[0] else "sentence"
-                return [(0.5, code, a, Clue(para.line[a:b], a, b, src)) for x, y, code in named if (x, y) == (a, b)]
+                got = Clue(para.line[a:b], a, b, "clause" if a >= clause[0] else "sentence")
+                return [(_PILLAR_PAIRED, code, a, got) for x, y, code in named if (x, y) == (a, b)]
         for code, forms in comps:
             for form in forms:
                 n = len(form)
