@@ -1487,7 +1487,8 @@ _OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), 
 _DATE_RIGHT_AFTER = re.compile(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", re.IGNORECASE)
 _PILLAR_PAIRED = 0.5  # the score of a pillar "lần lượt" pairs with its figure
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
-_NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong")}  # words that open the next measure's name
+# words that open the next measure's name ("… 80% và tỷ lệ …", "… 0,5873 và trụ cột …")
+_NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong"), ("va", "tru", "cot")}
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -2763,7 +2764,7 @@ class _Reader:
             and not any(u.start <= t.start < u.end for u in blocs)
             and not (fig.shape == "score" and t.fold == "diem")  # "đạt 0,6342 điểm Chỉ số chuyển đổi số cấp bộ"
         ]
-        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
+        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so"), ("tru", "cot")) and other:
             return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
         if any(
             (a.fold, b.fold, c.fold) in _NAME_OPENERS for a, b, c in zip(other, other[1:], other[2:], strict=False)
