@@ -21,6 +21,10 @@ How a figure is read (every rule is general; what is specific to an indicator is
    two words ("Nghị định") counts only right after a number; a name after "top 10" speaks of a subset.
    Ties go to the indicator whose counting noun follows the number ("2.662 phiếu"), to a daily average
    near "mỗi ngày" (``count_of`` links it to its count), to a cumulative stock near "tổng cộng", "hiện".
+   A figure no name reaches may still be named by the words around it, matched against every indicator's
+   name, aliases, numerator and denominator (syllable pairs weighted by rarity): proposed unflagged only
+   when most of one name is said and it leads the runner-up clearly (``overlap_name``). A title naming one
+   rate gives it to the percents of a sentence that names none.
 5. The unit, never guessed: a bloc noun right after the number ("18 bộ, ngành", "63 địa phương", also inside
    a name: "56/63 địa phương ban hành …"), a named unit with the figure in parentheses ("Bộ Y tế (81,2%)"),
    "A, B và C lần lượt đạt x, y và z", a list of named units after it ("100% … như Bộ Công Thương; Bộ Tư
@@ -72,13 +76,16 @@ table rows open with a tab) and DOCX (python-docx; a line per paragraph, ``Where
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from html.parser import HTMLParser
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -1230,14 +1237,17 @@ _RANK_NATION = re.compile(
     re.IGNORECASE,
 )
 _ANAPHOR = re.compile(
-    r"(?<!\w)của\s+(bộ|tỉnh|thành phố)(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
-    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm)\b|\s*[,.;:(]))",
+    # round 8: also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
+    r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)"
+    r"(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
+    r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã|mới|chỉ|lần lượt)\b|\s*[,.;:(]))",
     re.IGNORECASE
 )
 # the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
 # hội", "Hệ thống … của Chính phủ"; not "Thanh tra Chính phủ", "Văn phòng Chính phủ" (the name runs into it)
 _NATIONAL_BODY = re.compile(
-    r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến)\b[^,;.]{0,30},\s*)?"
+    # round 8: up to two such openers, a topic among them ("Về thể chế, trong quý I/2024, Chính phủ …")
+    r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến|về)\b[^,;.]{0,30},\s*){0,2}"
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
 )
 _NATION_ISSUES = re.compile(
@@ -1261,11 +1271,14 @@ _SOME_UNITS = re.compile(
 # an aim ("phấn đấu", "yêu cầu … đạt", "tối thiểu") is a target; a forecast ("dự kiến", "sẽ đạt") nothing
 _AIM = re.compile(
     r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|đặt mục tiêu|hướng tới|phải đạt|phải bảo đảm|"
-    r"phải đảm bảo|tối thiểu|ít nhất)(?!\w)",
+    r"phải đảm bảo|tối thiểu|ít nhất"
+    r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # round 8: "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 _AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
+# round 8: "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
+_TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
@@ -1288,8 +1301,9 @@ _AVERAGE_BEFORE = re.compile(
 # A part of the unit: a department, one field, a level or some communes, a share of a subset of dossiers
 _PART_OF_UNIT = re.compile(
     r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+|[\d.]+\s+)?"
-    r"(?:xã|phường|huyện|sở|phòng|lĩnh vực)(?!\w)"
+    r"(?:xã|phường|huyện|quận|sở|phòng|lĩnh vực)(?!\w)"
     r"|(?<!\w)cấp\s+(?:xã|huyện|cơ sở)(?!\w)"
+    r"|(?<!\w)khối\s+(?:xã|phường|huyện|quận)(?!\w)"  # round 8: "riêng khối quận, huyện đạt 47%"
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
@@ -1424,6 +1438,9 @@ _FIGURE_OPENS = re.compile(
 )
 # the unit closing a figure's noun phrase: "… ở Đà Nẵng", "… tại Bộ Công an", "… trên địa bàn Hà Nội"
 _WHERE_OF = re.compile(r"(?<!\w)(?:ở|tại|của|thuộc|trên địa bàn)(?:\s+(?:tỉnh|thành phố))?\s+$", re.IGNORECASE)
+_SAME_PERIOD_DATED = re.compile(
+    r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(([^()]{3,30})\)\s*(?:là|đạt|:)\s*$", re.IGNORECASE
+)
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
@@ -1448,6 +1465,30 @@ _PAIR_ANAPHOR = re.compile(
     r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
     re.IGNORECASE,
 )
+# "…, nâng tổng số tuyến đang hoạt động lên 6 tuyến": the total after the change
+_RAISED_TO = re.compile(
+    r"(?<!\w)(?:nâng|đưa)\s+(?:tổng\s+)?(?:số\s+)?[^\d;,.]{0,60}?\slên(?:\s+(?:mức|con số))?\s*$", re.IGNORECASE
+)
+# "x% số <noun> …": the share is taken over that noun (two words of it)
+_SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
+# "Lũy kế đến hết năm 2024": the total to the year's end ("lũy kế đến hết tháng 9": the months so far, a flow)
+_CUMULATED_TO = re.compile(
+    r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
+)
+_NOUN_FIT_FROM = 1.0
+OVERLAP_NAMES = True  # round 8: name a figure no alias names by the words around it (see ``overlap_name``)
+_OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
+_OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
+_OVERLAP_CLEAR = 8.0  # … to be proposed unflagged, with a lead of _OVERLAP_MARGIN times the runner-up
+_OVERLAP_MARGIN = 2.0
+_OVERLAP_COVER = 0.6  # … and most of one of its names said
+_OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), ("trong", "do"), ("so", "voi")}
+# a date right after a figure dates it: "38% năm 2023"; round 8: "cao hơn mức 61,5% của tháng 7/2025"
+_DATE_RIGHT_AFTER = re.compile(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", re.IGNORECASE)
+_PILLAR_PAIRED = 0.5  # the score of a pillar "lần lượt" pairs with its figure
+_PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
+# words that open the next measure's name ("… 80% và tỷ lệ …", "… 0,5873 và trụ cột …")
+_NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong"), ("va", "tru", "cot")}
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
@@ -1465,7 +1506,8 @@ _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s
 _AIM_BASE = re.compile(
     r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$", re.IGNORECASE
 )
-_COMPARISON_VALUE = re.compile(r"so với\s+([^;]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
+# round 8: not across a comma ("so với mặt bằng chung, tiêu biểu là Bình Dương (72,4%)" is no base)
+_COMPARISON_VALUE = re.compile(r"so với\s+([^;,]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
 _MONTHLY = re.compile(r"so với tháng trước", re.IGNORECASE)
@@ -1519,6 +1561,12 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
         fig.shape = "score"
     elif p.currency:
         fig.shape = "money"
+
+
+def _names_of(ind: Indicator) -> list[str]:
+    """An indicator's Vietnamese name, aliases, and (a rate's) numerator and denominator."""
+    parts = [getattr(ind, "numerator", None), getattr(ind, "denominator", None)]
+    return [ind.name.vi, *ind.aliases, *(str(x.vi) for x in parts if x is not None and hasattr(x, "vi"))]
 
 
 def _compatible(ind: Indicator, fig: _Figure) -> bool:
@@ -1588,6 +1636,9 @@ class _Reader:
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
+        self._overlap: dict[str, set[tuple[str, str]]] | None = None
+        self._overlap_each: dict[str, list[set[tuple[str, str]]]] = {}
+        self._weights: dict[tuple[str, str], float] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
@@ -1634,7 +1685,8 @@ class _Reader:
         found = {
             m.alias.codes: Clue(line[m.start : m.end], -1, -1, "document")
             for m in _match_aliases(tokens, self.names, 0, len(tokens))
-            if not m.contained and all(self.cat.indicators[c].kind == "score" for c in m.alias.codes)
+            if not m.contained
+            and all(self.cat.indicators[c].kind == "score" or self.cat.indicators[c].is_rate for c in m.alias.codes)
         }
         others = [
             m
@@ -1804,6 +1856,16 @@ class _Reader:
             else None
         )
         same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
+        dated = _SAME_PERIOD_DATED.search(line[clause[0] : phrase.start])
+        if dated and paren_date is None and not cmp_base:
+            # round 8: "cùng kỳ năm 2024 (tháng 6/2024) là 19,8%": the date in parentheses says which period
+            lo, hi = clause[0] + dated.start(2), clause[0] + dated.end(2)
+            inner = [d for d in para.dates if lo <= d.start and d.end <= hi and d.period.start.year == int(dated[1])]
+            if len(inner) == 1:
+                fig.period = inner[0].period
+                fig.period_clue = Clue(line[inner[0].start : inner[0].end], inner[0].start, inner[0].end, "clause")
+                fig.comparison = True
+                same = None
         if same and paren_date is None and not cmp_base:
             # "đạt 58,6%, cao hơn cùng kỳ năm 2024 (41,3%)": the main figure's period, in that year
             main = next((p for p in reversed(self.out) if p.where.line == para.number and p.value is not None), None)
@@ -1874,6 +1936,7 @@ class _Reader:
                 line[clause[0] + aim.end() : phrase.start]
             ))
             or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+            or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
             # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
@@ -1952,6 +2015,10 @@ class _Reader:
         ):
             return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
+        if chosen is None and OVERLAP_NAMES and not _RESPECTIVELY.search(line, clause[0], phrase.start):
+            chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
+            if chosen is not None and not clear and caution is None:
+                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
         if chosen is None:
             return
         code = chosen.code
@@ -1967,6 +2034,14 @@ class _Reader:
             # saying nothing cumulative before the figure counts that period's, not the total since the start
             code = flow
             chosen = _Candidate(chosen.score, flow, chosen.name, chosen.clue)
+        elif (
+            f"{code}_cumulative" in self.cat.indicators
+            and self.cat.indicators[code].kind == "count"
+            and _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+        ):
+            # round 8: "Lũy kế đến hết năm 2024, … đã phục vụ 1.250 phiên họp": the total to that date
+            code = f"{code}_cumulative"
+            chosen = _Candidate(chosen.score, code, chosen.name, chosen.clue)
         if (
             _AVERAGE_BEFORE.search(line[clause[0] : phrase.start])
             and any(u in ("ministries", "provinces") for u, _ in units)
@@ -1978,7 +2053,14 @@ class _Reader:
         if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
             return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
         if self.other_rate(para, phrase, clause, chosen):
-            return  # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's
+            # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's; round 8: the
+            # words of its clause may still name it
+            other = self.overlap_name(para, fig, clause, [u for u, _ in units]) if OVERLAP_NAMES else (None, False)
+            if other[0] is None or other[0].code == chosen.code:
+                return
+            chosen, code = other[0], other[0].code
+            if not other[1] and caution is None:
+                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
         if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
@@ -2159,6 +2241,12 @@ class _Reader:
     ) -> _Candidate | None:
         cands = [c for c in self.candidates(para, fig, si, clause) if self.level_fits(c.code, units)]
         cands.sort(key=lambda c: c.score)
+        if _RAISED_TO.search(para.line, clause[0], fig.phrase.start) and any(
+            self.cat.indicators[c.code].kind == "stock" for c in cands
+        ):  # round 8: "…, nâng tổng số tuyến … lên 6 tuyến": the total, never what was added
+            cands = [c for c in cands if self.cat.indicators[c.code].kind != "count"]
+        if pillar_pair := [c for c in cands if c.name[0] == "pillar-pair"]:
+            return pillar_pair[0]  # round 8: the pillars "lần lượt" pairs, whatever other names stand by
         paired = self.respective_name(para, fig.phrase, si, clause)
         lm = _RESPECTIVELY.search(para.line, clause[0], fig.phrase.start) if paired is None else None
         if lm is not None and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
@@ -2184,6 +2272,91 @@ class _Reader:
             if not any((*c.name, c.code, u, dated) in para.used for u in units):
                 return c
         return None
+
+    def overlap_name(
+        self, para: _Para, fig: _Figure, clause: tuple[int, int], units: Sequence[str]
+    ) -> tuple[_Candidate | None, bool]:
+        """Round 8: a figure no name holds, named by the words around it: the noun phrase after it (to the next
+        figure or mark) and before it in its clause, against each indicator's name, aliases, numerator and
+        denominator (pairs of syllables, weighted by how rare they are in the catalogue), among the indicators
+        the figure can be. (candidate, clear): clear when the best shares enough and leads the runner-up well."""
+        phrase, line = fig.phrase, para.line
+        lo = max(
+            [clause[0], *(p.end for p in para.numbers if clause[0] <= p.end <= phrase.start)]
+            + [m.end() + clause[0] for m in re.finditer(r"[,:;()]", line[clause[0] : phrase.start])]
+        )
+        hi = min(
+            [clause[1], *(p.start for p in para.numbers if phrase.end <= p.start <= clause[1])]
+            + [m.start() + phrase.end for m in re.finditer(r"[,:;()]", line[phrase.end : clause[1]])]
+        )
+        before = [t.fold for t in para.token_range(lo, phrase.number_start) if t.skip is None][-10:]
+        after = [t.fold for t in para.token_range(phrase.end, hi) if t.skip is None][:10]
+        words = set(pairwise(before)) | set(pairwise(after))
+        words -= _OVERLAP_STOP
+        if not words:
+            return None, False
+        weights = self.overlap_weights
+        new_ones = bool(
+            _NEW_AFTER.match(line[phrase.end : phrase.end + 40])
+            or _ADDED_BEFORE.search(line[max(clause[0], phrase.start - 20) : phrase.start])
+        )
+        scored = []
+        for code, grams in self.overlap_grams.items():
+            ind = self.cat.indicators[code]
+            if not _compatible(ind, fig) or not self.level_fits(code, units) or (new_ones and ind.kind == "stock"):
+                continue  # "có thêm 3 cơ sở dữ liệu …": the new ones, never a stock
+            noun = self.noun_after(para, phrase, para.token_range(phrase.end, hi))
+            if not self.noun_fits(ind, fig, noun):
+                continue
+            got = sum(weights[g] for g in words & grams)
+            if got > 0:
+                cover = max(
+                    sum(weights[g] for g in words & t) / total
+                    for t in self.overlap_texts[code]
+                    if (total := sum(weights[g] for g in t)) > 0
+                )
+                scored.append((got, cover, code))
+        if not scored:
+            return None, False
+        scored.sort(reverse=True)
+        best, cover, code = scored[0]
+        second = scored[1][0] if len(scored) > 1 else 0.0
+        if best < _OVERLAP_MIN or cover < _OVERLAP_COVER_MIN:
+            return None, False
+        clear = best >= _OVERLAP_CLEAR and best >= _OVERLAP_MARGIN * second and cover >= _OVERLAP_COVER
+        a, b = (lo, phrase.start) if before else (phrase.end, hi)
+        return _Candidate(6.0, code, ("overlap", phrase.start), Clue(line[a:b].strip(), a, b, "clause")), clear
+
+    @property
+    def overlap_grams(self) -> dict[str, set[tuple[str, str]]]:
+        if self._overlap is None:
+            self._overlap = {}
+            for code, ind in self.cat.indicators.items():
+                each = []
+                for t in _names_of(ind):
+                    w = fold(re.sub(r"\([^)]*\)", " ", t)).split()
+                    each.append(set(pairwise(w)) - _OVERLAP_STOP)
+                self._overlap[code] = set().union(*each)
+                self._overlap_each[code] = each
+        return self._overlap
+
+    @property
+    def overlap_texts(self) -> dict[str, list[set[tuple[str, str]]]]:
+        """Each name, alias, numerator and denominator of an indicator as its syllable pairs."""
+        _ = self.overlap_grams
+        return self._overlap_each
+
+    @property
+    def overlap_weights(self) -> dict[tuple[str, str], float]:
+        if self._weights is None:
+            n = len(self.overlap_grams)
+            df: dict[tuple[str, str], int] = {}
+            for grams in self.overlap_grams.values():
+                for g in grams:
+                    df[g] = df.get(g, 0) + 1
+            self._weights = {g: math.log(n / c) for g, c in df.items()}
+            self._weights = defaultdict(float, self._weights)
+        return self._weights
 
     def foreign_subject(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
         """Round 6: the world, a region or another country as the figure's subject: the last such words before the
@@ -2271,6 +2444,9 @@ class _Reader:
             or _ADDED_BEFORE.search(para.line[max(clause[0], phrase.start - 20) : phrase.start])
         )
 
+        base_m = _SHARE_OF.match(para.line, phrase.end) if fig.shape == "percent" else None
+        base_of = tuple(fold(base_m.group(1)).split()) if base_m else None
+
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
                 codes = [*codes, *(c for x in codes for c in self.names.per_day_of.get(x, ()))]
@@ -2285,8 +2461,12 @@ class _Reader:
                     code, ind = flow, self.cat.indicators[flow]
                 if not _compatible(ind, fig):
                     continue
-                if score >= 4.0 and not self.noun_fits(ind, fig, noun):
-                    continue  # a weak reading needs the figure to count what the indicator counts
+                if base_of is not None and not self.counts_over(ind, base_of):
+                    continue  # round 8: "29% số hộ gia đình" is a share of households, not of the population
+                if score >= _NOUN_FIT_FROM and not self.noun_fits(ind, fig, noun):
+                    # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
+                    # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
+                    continue
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
                 out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name, got))
 
@@ -2365,7 +2545,7 @@ class _Reader:
                     )
         if fig.shape in ("score", "count", "percent"):
             for score, code, at, clue in self.pillars(para, phrase, si, clause):
-                add(score, (code,), ("pillar", at), clue)
+                add(score, (code,), ("pillar-pair" if score == _PILLAR_PAIRED else "pillar", at), clue)
         if (
             not out
             and self.title_index is not None
@@ -2384,6 +2564,16 @@ class _Reader:
                     # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
                     fig.shape = "score"
                 add(3.5, codes, ("title",), clue)
+        if (
+            not out
+            and self.title_index is not None
+            and fig.shape == "percent"
+            and not para.matches[si]
+            and all(self.cat.indicators[c].is_rate for c in self.title_index[0])
+        ):
+            # round 8: "Tỷ lệ hồ sơ thanh toán trực tuyến 9 tháng đầu năm 2024" then "Khối bộ: 42,8%; …": the rate the
+            # title names, for a percent of a sentence that names no indicator
+            add(3.5, self.title_index[0], ("title",), self.title_index[1])
         if fig.role == "growth" and not out:
             # "… đã xử lý 1,18 tỷ giao dịch, tăng 21,4% so với năm 2023": the change of the count read just before
             # it in the sentence goes to that count's growth rate (a growth rate whose name holds the count's)
@@ -2412,6 +2602,26 @@ class _Reader:
         toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
         words = [t.fold for t in toks]
         out: list[tuple[float, str, int, Clue]] = []
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        if lm is not None:  # round 8: "các trụ cột A, B và C lần lượt đạt x; y và z": the n-th pillar, the n-th figure
+            named: list[tuple[int, int, str]] = []
+            for code, forms in comps:
+                for form in forms:
+                    n = len(form)
+                    for i in range(len(words) - n + 1):
+                        a, b = toks[i].start, toks[i + n - 1].end
+                        if tuple(words[i : i + n]) == form and b <= lm.start():
+                            named.append((a, b, code))
+            spans = sorted(
+                {(a, b) for a, b, _ in named if not any(o[0] <= a and b <= o[1] and o[1] - o[0] > b - a for o in named)}
+            )
+            if len(spans) >= 2:  # (one span may name the pillar of two indices: the unit's level decides)
+                figures = _listed_figures(para, lm.end(), clause[1], phrase.kind)
+                if len(spans) != len(figures) or phrase not in figures:
+                    return []
+                a, b = spans[figures.index(phrase)]
+                got = Clue(para.line[a:b], a, b, "clause" if a >= clause[0] else "sentence")
+                return [(_PILLAR_PAIRED, code, a, got) for x, y, code in named if (x, y) == (a, b)]
         for code, forms in comps:
             for form in forms:
                 n = len(form)
@@ -2446,6 +2656,8 @@ class _Reader:
                 forms = [own]
                 if own[:2] == ("hoat", "dong") and len(own) >= 4:
                     forms.append(own[2:])  # "Hoạt động chính quyền số" is also "Chính quyền số"
+                if "va" in own[1:-1]:
+                    forms.append(tuple(w for w in own if w != "va"))  # round 8: "Hạ tầng, nền tảng số" for "… và …"
                 self._components.append((code, parent, [f for f in forms if len(f) >= 2]))
         return self._components
 
@@ -2493,6 +2705,14 @@ class _Reader:
         if not _ACRONYM.fullmatch(para.line[m.start : m.end]):
             return False
         before = para.line[max(0, m.start - 8) : m.start]
+        lead = [t.fold for t in para.tokens if t.end <= m.start][-6:]
+        if any(
+            len(lead) >= len(form) and tuple(lead[-len(form) :]) == form
+            for _code, parent, forms in self.components
+            if parent in m.alias.codes
+            for form in forms
+        ):
+            return False  # round 8: "Ở chỉ số nhận thức số DTI 2023, …": the pillar, the acronym only its scope
         if not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE):
             return True
         words = [t.fold for t in para.tokens if min(clause[0], m.start) <= t.start < clause[1]]
@@ -2508,6 +2728,11 @@ class _Reader:
         return bool(
             re.search(r"(?:^|\W)(?:top|nhóm)\s+\d+\s+$", para.line[max(0, m.start - 12) : m.start], re.IGNORECASE)
         )
+
+    def counts_over(self, ind: Indicator, base: tuple[str, ...]) -> bool:
+        """Whether a rate is taken over ``base`` ("số hộ gia đình"): its name, aliases, numerator or denominator
+        name it."""
+        return any(_contains(fold(t).split(), base) for t in _names_of(ind))
 
     def noun_fits(self, ind: Indicator, fig: _Figure, noun: str | None) -> bool:
         if fig.shape != "count" or not noun or ind.kind not in _COUNT_KINDS:
@@ -2539,8 +2764,12 @@ class _Reader:
             and not any(u.start <= t.start < u.end for u in blocs)
             and not (fig.shape == "score" and t.fold == "diem")  # "đạt 0,6342 điểm Chỉ số chuyển đổi số cấp bộ"
         ]
-        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so")) and other:
+        if m.alias.tokens[:2] in (("ty", "le"), ("ty", "trong"), ("chi", "so"), ("tru", "cot")) and other:
             return None  # "30,1% và tỷ lệ số hóa …", "0,7462 và chỉ số …": a name after "và" opens the next figure
+        if any(
+            (a.fold, b.fold, c.fold) in _NAME_OPENERS for a, b, c in zip(other, other[1:], other[2:], strict=False)
+        ):
+            return None  # round 8: the same when the name read is a part after "tỷ lệ" ("80% và tỷ lệ hồ sơ …")
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if numbers_between and any(
@@ -2596,6 +2825,8 @@ class _Reader:
             cand = " ".join(words[:n])
             if cand in self.names.units_of_count:
                 return cand
+        if tuple(words[:2]) in _PEOPLE and "nguoi" in self.names.units_of_count:
+            return "nguoi"  # round 8: "21,7 triệu công dân …" counts people, whatever the name near it counts
         return " ".join(words[:2]) if words else None
 
     def fit(self, ind: Indicator, fig: _Figure, noun: str | None, para: _Para, clause: tuple[int, int]) -> float:
@@ -2617,7 +2848,9 @@ class _Reader:
         cumulative = "luy ke" in fold(ind.name.vi)
         dated = any(clause[0] <= d.start < fig.phrase.start and d.role == "context" for d in para.dates)
         sentence_start = para.sentences[para.sentence_of(fig.phrase.number_start)][0]
-        if _CUMULATIVE.search(para.line[sentence_start : fig.phrase.start]) and not dated:
+        head = para.line[sentence_start : fig.phrase.start]
+        if (_CUMULATIVE.search(head) and not dated) or _CUMULATED_TO.search(head):
+            # round 8: "Lũy kế đến hết năm 2024, …": the date ends the accumulation, it does not make a flow
             # "Tổng cộng, hệ thống đã … thay thế khoảng 953.700 hồ sơ giấy": a total to date, not a flow
             score += 1.0 if ind.kind == "count" else -0.3 if cumulative else 0.0
         elif cumulative:
@@ -2736,7 +2969,11 @@ class _Reader:
                     return [(code, Clue(line[a:b], a, b, "clause"))]
         # a target and the unit it is set for after it: "mục tiêu 70% đặt ra cho khối địa phương" (round 6)
         aim = _SET_FOR.match(line, phrase.end)
-        if aim is not None and _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+        if aim is not None and (
+            _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start])
+            or _AIM_OPENS.match(line, para.sentences[si][0])  # round 8: "Chỉ tiêu … là 50% …, 70% đối với khối bộ"
+            or _TARGET_OPENS.match(line, para.sentences[si][0], phrase.start)
+        ):
             for m in mentions:
                 bloc = fold(line[m.start : m.end]).startswith(("khoi", "cac "))
                 if m.start == aim.end() or (m.start < aim.end() <= m.end and bloc):
@@ -3069,7 +3306,7 @@ class _Reader:
         later = [p.number_start for p in para.numbers if p.number_start > phrase.number_start]
         stop = min(clause[1], later[0] if later else clause[1])
         for d in para.dates:  # "… lượt truy cập vào cuối tháng 11/2024"
-            right_after = re.fullmatch(r"\s*(?:năm|tháng|quý)?\s*", line[phrase.end : d.start], re.IGNORECASE)
+            right_after = _DATE_RIGHT_AFTER.fullmatch(line, phrase.end, d.start)
             if (
                 phrase.end <= d.start < stop
                 and d.role == "context"
@@ -3153,12 +3390,45 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
         "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
         " and period in one sentence"
     )
+    # round 8: one figure has its name right by it and the others' names stand far off ("có khoảng 52.300 doanh
+    # nghiệp công nghệ số, …; khoảng 1.600 doanh nghiệp trong số đó …"): the name is that figure's, it stays
+    clear: set[int] = set()
+    members: dict[tuple[int, str, tuple[str, str, str]], list[Proposal]] = {}
+    for p in props:
+        if p.value is not None and not p.flagged and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1:
+            members.setdefault((p.where.line, p.where.snippet, p.key), []).append(p)
+    for group in members.values():
+        gaps = [_name_gap(p) for p in group]
+        near = [p for p, g in zip(group, gaps, strict=True) if g is not None and g <= _NAME_NEAR]
+        far = all(g is None or g > _NAME_FAR for p, g in zip(group, gaps, strict=True) if p not in near)
+        if len(near) == 1 and far:
+            clear.add(id(near[0]))
     return [
         replace(p, flagged=True, reason=reason)
-        if p.value is not None and not p.flagged and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1
+        if p.value is not None
+        and not p.flagged
+        and len(groups[(p.where.line, p.where.snippet, p.key)]) > 1
+        and id(p) not in clear
         else p
         for p in props
     ]
+
+
+_NAME_NEAR = 6  # characters between a figure and its name read as right by it ("… đạt 90,5%", "52.300 doanh nghiệp")
+_NAME_FAR = 12
+
+
+def _name_gap(p: Proposal) -> int | None:
+    """Characters between a figure and the name it was given (0 when the name holds it); None when the name
+    was not read as one span. A name after the figure counts threefold: "0,5873 ở trụ cột …" is not right by it."""
+    ic = p.evidence.indicator
+    if ic.start < 0:
+        return None
+    if ic.start <= p.where.start and p.where.end <= ic.end:
+        return 0
+    if ic.start >= p.where.end:
+        return 3 * (ic.start - p.where.end)
+    return max(0, p.where.start - ic.end)
 
 
 def extract(
