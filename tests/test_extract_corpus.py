@@ -33,11 +33,13 @@ DEV_FLOORS = {
     "held6.yaml": (0.96, 0.62),
     "dev5.yaml": (1.0, 1.0),  # round 7's own passages, one or more per rule (19/19)
     "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (40/40)
+    # measured once in round 7 (247/270, 247/374), developed on in round 8: 292/299, 292/374
+    "held7.yaml": (0.97, 0.78),
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
-HELD = "held7.yaml"  # round 7, measured once: 247/270, 247/374 (held6.yaml, round 6: 162/179, 162/327)
-HELD_FLOORS: tuple[float, float] | None = (0.91, 0.66)
-# held8.yaml: written apart after round 7, not yet scored; the next round tunes on dev … held7 and is measured on it
+HELD = "held8.yaml"  # round 8, measured once: 277/291, 277/383 (held7.yaml, round 7: 247/270, 247/374)
+HELD_FLOORS: tuple[float, float] | None = (0.95, 0.72)
+# held9.yaml: written apart after round 8, not yet scored; the next round tunes on dev … held8 and is measured on it
 
 
 def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
