@@ -223,6 +223,8 @@ def main() -> None:
     ap.add_argument("--clients", default="1,4", help="concurrent HTTP clients to try, e.g. 1,4")
     ap.add_argument("--national-days", type=int, default=0,
                     help="instead of --events: the first N days of 2024 at the national scale (files only)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="alternating runs of the floor and the file ingest; their medians are written")
     ap.add_argument("--no-files", action="store_true")
     ap.add_argument("--no-http", action="store_true")
     ap.add_argument("--no-doc", action="store_true")
@@ -240,7 +242,7 @@ def main() -> None:
     work.mkdir(exist_ok=True)
     if not args.no_files:
         load = c.load_average()
-        body = files_section(es, work)
+        body = files_section(es, work, args.rounds)
         publish(f"ingest-files-{tag}", [f"## Ingestion from files, {title}", "", *body], load, args)
     if not args.no_http:
         load = c.load_average()
@@ -257,11 +259,22 @@ def publish(key: str, lines: list[str], load_before: str, args: argparse.Namespa
     c.publish(key, md, args.no_doc)
 
 
-def files_section(es: c.EventSet, work: Path) -> list[str]:
-    bare, bare_rss = c.isolated(run_bare_insert, str(es.raw), str(work))
-    print(f"bare DuckDB insert: {bare}")
-    res, rss = c.isolated(run_ingest_files, str(es.raw), str(work))
-    print(f"ingest_file: {res}")
+def files_section(es: c.EventSet, work: Path, rounds: int = 1) -> list[str]:
+    """``rounds`` alternating runs of the floor and the ingest, each in its own process; the medians are kept (a shared
+    machine's neighbours move a single run by a third), with every round's ratio."""
+    bares: list[dict[str, float]] = []
+    runs: list[dict[str, Any]] = []
+    for i in range(rounds):
+        bare, bare_rss = c.isolated(run_bare_insert, str(es.raw), str(work))
+        print(f"round {i + 1}: bare DuckDB insert: {bare}", flush=True)
+        res, rss = c.isolated(run_ingest_files, str(es.raw), str(work))
+        print(f"round {i + 1}: ingest_file: {res}", flush=True)
+        bares.append(bare)
+        runs.append(res)
+    per_round = [r["total"] / sum(b.values()) for b, r in zip(bares, runs, strict=True)]
+    bare = {k: statistics.median(b[k] for b in bares) for k in bares[0]}
+    res = dict(runs[-1], seconds={k: statistics.median(r["seconds"][k] for r in runs) for k in runs[0]["seconds"]},
+               total=statistics.median(r["total"] for r in runs))
     counts = {"dossier": es.dossier_events, "ndxp": es.ndxp_events}
     rows = []
     for kind in ("dossier", "ndxp"):
@@ -279,11 +292,14 @@ def files_section(es: c.EventSet, work: Path) -> list[str]:
     ag = res["again"]
     rows.append([f"dossier, the last file again (all {ag['duplicates']:,} duplicates)", f"{ag['events']:,}",
                  c.fmt_s(ag["seconds"]), f"{ag['events'] / ag['seconds']:,.0f}", "–", c.fmt_mib(rss)])
+    medians = "" if rounds == 1 else (
+        f" Medians of {rounds} alternating rounds, each run in its own process; the total's ratio in each round: "
+        + ", ".join(c.fmt_ratio(x) for x in per_round) + f" (median {c.fmt_ratio(statistics.median(per_round))}).")
     return ["The simulator's Parquet files (chunks of up to 2,000,000 rows; each chunk one batch: validated, "
             "stored once by `event_id`, its aggregates kept) into a fresh workspace, all in one block as "
             "`chiso ingest` does (a chunk's aggregates are written to SQLite while the next chunk is read and stored; "
-            "a kind's seconds run to its last file's return, the total until every aggregate is written):", "",
-            c.table(["path", "events", "seconds", "events/s", "× baseline", "peak MiB"], rows), ""]
+            "a kind's seconds run to its last file's return, the total until every aggregate is written)." + medians,
+            "", c.table(["path", "events", "seconds", "events/s", "× baseline", "peak MiB"], rows), ""]
 
 
 def http_run(work: Path, sent: list[bytes], kind: str, k: int) -> tuple[float, list[float], float]:
