@@ -384,7 +384,7 @@ class Where:
 
 
 # Where a clue was read, strongest first; the confidence of a proposal follows them (see ``confidence``).
-CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "none")
+CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "catalogue", "none")
 
 
 @dataclass(frozen=True)
@@ -402,6 +402,9 @@ class Clue:
 
 
 _NO_CLUE = Clue("", -1, -1, "none")
+# round 9: the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
+_NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
+NATION_ONLY = True
 
 
 @dataclass(frozen=True)
@@ -417,8 +420,9 @@ class Evidence:
 
 
 # The stated rules of confidence: how far the deciding words stood from the figure, field by field.
-_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "none": 0.3}
-_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "none": 0.3}
+# "catalogue": no unit named, the indicator exists only for the nation (its ``levels``)
+_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "catalogue": 0.75, "none": 0.3}
+_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "catalogue": 0.85, "none": 0.3}
 
 
 def confidence(evidence: Evidence, name_score: float, *, comparison: bool = False) -> float:
@@ -1105,11 +1109,27 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# round 9: a year in a plan's or programme's name ("Kế hoạch chuyển đổi số năm 2024"), words between (a bare "kế
+# hoạch năm 2024" is the year of a target, read below)
+_PLAN_NAME_YEAR = re.compile(
+    r"(?<!\w)(?:kế hoạch|chương trình|đề án|chiến lược)\s+(?:[^\W\d]+\s+){1,8}năm\s*$", re.IGNORECASE
+)
+# round 9: a month or day of publication after a year the clause names ("… năm 2023 công bố tháng 7/2024")
+_PUBLISHED_AFTER_YEAR = re.compile(
+    r"(?<!\d)(?:19|20)\d\d(?!\d)[^;.\d]{0,80}?(?:được\s+|đã\s+)?công bố\s+(?:vào\s+|trong\s+)?(?:ngày\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tuple[str, Period]:
     before = line[max(0, start - _BEFORE) : start].lower()
     after = line[end : end + 80].lower()
     if form == "years":
         return "years", period
+    if form == "year" and _PLAN_NAME_YEAR.search(before):
+        return "named", period  # round 9: "đã ban hành Kế hoạch chuyển đổi số năm 2024": a plan's name, not a period
+    if _PUBLISHED_AFTER_YEAR.search(before):
+        return "named", period  # round 9: "Chỉ số … năm 2023 công bố tháng 7/2024": the index's year dates it
     if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
         return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
     if re.search(
@@ -1191,7 +1211,7 @@ def document_period(text: str) -> Period | None:
 def _document_date(text: str) -> tuple[Period, str] | None:
     for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
         for d in _dates(line):
-            if d.role in ("context", "publication") and d.period.kind is not PeriodKind.DAY:
+            if d.role in ("context", "publication", "named") and d.period.kind is not PeriodKind.DAY:
                 return d.period, line[d.start : d.end]
     return None
 
@@ -1276,13 +1296,34 @@ _AIM = re.compile(
     re.IGNORECASE,
 )
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
-_AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
+# round 9: also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
+_AIM_OPENS = re.compile(
+    r"\s*(?:(?:[^\W\d]+\s+){1,3}(?:đã\s+)?(?:đặt|đề ra)\s+mục tiêu|phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE
+)
 # round 8: "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
     re.IGNORECASE,
+)
+# round 9: "mục tiêu số giao dịch qua NDXP tăng 20% so với năm 2024": a change the clause names as its target
+_TARGET_NAMED_CHANGE = re.compile(
+    r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;,]{0,120}?\stăng\s+$", re.IGNORECASE
+)
+# round 9: the words joining two figures of a list ("… và 100% …", "…, 95% …")
+# round 9: at most a few words between a figure and the name that opens after it ("70% hồ sơ thanh toán …")
+_FIGURES_NOUN = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}")
+# round 9: the noun phrase right after a percent, up to a verb, an aspect word or a mark ("100% dịch vụ công thiết
+# yếu đã …", "100% xã, phường có …")
+_OWN_NOUN = re.compile(
+    r"\s+((?:(?!(?:đã|được|có|đạt|là|sẽ|đang|thực hiện|so với|trong|của|và)(?!\w))[^\W\d]+[\s,]+){1,6})",
+    re.IGNORECASE,
+)
+_LIST_JOIN_END = re.compile(r"(?:,|\svà)\s*$", re.IGNORECASE)
+# round 9: a figure followed by a noun phrase of its own ("100% hồ sơ được số hóa"), not by a date or a comparison
+_OWN_WORDS_AFTER = re.compile(
+    r"\s+(?!(?:so với|trong|vào|của|năm|tháng|quý|và|trở lên|trên|với|là|đạt|cho)(?!\w))[^\W\d]", re.IGNORECASE
 )
 _SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGNORECASE)
 _LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
@@ -1386,6 +1427,12 @@ _FOREIGN = re.compile(
     r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
 )
 _COMPARED = re.compile(r"(?:so với|hơn|sau|trước|như|cùng|với|và|cả)\s*$", re.IGNORECASE)
+# round 9: a region as the subject of a share ("tỷ lệ … tại khu vực Đông Nam Á đạt 75%"); a rank "trong khu vực
+# Đông Nam Á" is the nation's place in it, so this holds for figures other than ranks only
+_FOREIGN_REGION = re.compile(
+    r"(?<!\w)(?:tại|ở|của|trong|toàn)\s+(?:(?:khu vực|các nước|các quốc gia)\s+)?(?:Đông Nam Á|ASEAN|châu Á"
+    r"|Châu Á|châu Âu|Châu Âu|Thái Bình Dương)(?!\w)",
+)
 # a former unit, now an area within one ("…, trong đó khu vực Ninh Thuận (cũ) đạt 86,4%"); "khu vực" alone is no
 # sign ("Tại khu vực Đông Nam Á, Việt Nam xếp hạng 5/11")
 _AREA_PART = re.compile(r"\(\s*cũ\s*\)", re.IGNORECASE)
@@ -1476,6 +1523,8 @@ _CUMULATED_TO = re.compile(
     r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
 )
 _NOUN_FIT_FROM = 1.0
+# round 9: a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
+_TITLE_CUMULATIVE = re.compile(r"(?<!\w)(?:lũy|luỹ) kế(?!\w)", re.IGNORECASE)
 OVERLAP_NAMES = True  # round 8: name a figure no alias names by the words around it (see ``overlap_name``)
 _OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
 _OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
@@ -1492,6 +1541,8 @@ _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong"), ("va", "tru", "cot")
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
+# round 9: a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
+_OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 # a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
 _PAREN_BASE = re.compile(
@@ -1642,6 +1693,7 @@ class _Reader:
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
+        self.doc_cumulative = False  # round 9: the title says its figures are totals to date ("… lũy kế đến …")
         self.doc_from_title = False  # the report's period was read in its title (or given)
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
@@ -1704,6 +1756,7 @@ class _Reader:
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
+        owned = False  # round 9: the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1711,6 +1764,7 @@ class _Reader:
             for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
                 if m.named == "ministry":
                     ministries.setdefault(m.unit, line[m.start : m.end])
+                    owned = owned or (li == 0 and bool(_OWN_REPORT.search(line[: m.start])))
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
@@ -1738,6 +1792,10 @@ class _Reader:
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
         for li, line in enumerate(lines):
+            if owned and li > 0:
+                # "Cổng Dịch vụ công quốc gia" in the text of a ministry's own report: a system's name, no subject (the
+                # ministry in charge of a national figure reports it the same way, so neither is read: flagged)
+                break
             text = _RANK_NATION.sub(lambda m: " " * len(m.group()), _MOTTO.sub(" ", line))
             if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
                 tokens = _tokens(text, [])
@@ -1945,6 +2003,14 @@ class _Reader:
         elif phrase.change is None and self.target_named(para, phrase, clause):
             fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
+        elif (
+            phrase.change is not None
+            and phrase.change == "tăng"
+            and (tc := _TARGET_NAMED_CHANGE.search(line, clause[0], phrase.start)) is not None
+            and not any(tc.start() <= p.start < phrase.start for p in para.numbers)
+        ):
+            fig.target = True  # "mục tiêu số giao dịch … tăng 20% so với năm 2024": a growth the clause aims at
+            fig.target_of_year = True
         if fig.target and fig.period is None:
             # "… 30% GDP vào năm 2030": a target's year said right after it
             year_after = _TARGET_YEAR_AFTER.match(rest)
@@ -2002,6 +2068,8 @@ class _Reader:
             return  # "Bộ Công an, Bộ Tư pháp và Bộ Y tế có tỷ lệ … trên 90%": a threshold the units pass
         if self.foreign_subject(para, phrase, si, clause):
             return  # "Trên thế giới, tỷ lệ …", "Singapore có tỷ lệ … đạt 96%": no unit of the catalogue's
+        if fig.shape != "rank" and self.foreign_subject(para, phrase, si, clause, _FOREIGN_REGION):
+            return  # "tỷ lệ người dùng Internet tại khu vực Đông Nam Á đạt 75%": the region's, not the nation's
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
@@ -2022,6 +2090,9 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        if NATION_ONLY and units == [(self.cat.nation.code, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
+            # round 9: no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
+            units = [(self.cat.nation.code, _NATION_ONLY_CLUE)]
         flow = code.removesuffix("_cumulative")
         if (
             flow != code
@@ -2037,7 +2108,13 @@ class _Reader:
         elif (
             f"{code}_cumulative" in self.cat.indicators
             and self.cat.indicators[code].kind == "count"
-            and _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+            and (
+                _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+                or (
+                    self.doc_cumulative
+                    and not any(d.role == "context" and d.start < phrase.start for d in para.dates)
+                )
+            )
         ):
             # round 8: "Lũy kế đến hết năm 2024, … đã phục vụ 1.250 phiên họp": the total to that date
             code = f"{code}_cumulative"
@@ -2358,20 +2435,22 @@ class _Reader:
             self._weights = defaultdict(float, self._weights)
         return self._weights
 
-    def foreign_subject(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+    def foreign_subject(
+        self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int], pattern: re.Pattern[str] = _FOREIGN
+    ) -> bool:
         """Round 6: the world, a region or another country as the figure's subject: the last such words before the
         figure in its clause (or opening its sentence), with no unit of the catalogue named between them and it
         and not compared with ("so với Singapore", "cao hơn Thái Lan")."""
         line = para.line
         last = None
         for lo in (clause[0], para.sentences[si][0]):
-            for m in _FOREIGN.finditer(line, lo, phrase.start):
+            for m in pattern.finditer(line, lo, phrase.start):
                 last = m
             if last is not None:
                 break
         if last is None or _COMPARED.search(line[max(0, last.start() - 14) : last.start()]):
             return False
-        if last.start() < clause[0] and not _FOREIGN.match(line, para.sentences[si][0]):
+        if last.start() < clause[0] and not pattern.match(line, para.sentences[si][0]):
             return False  # an earlier clause's, unless it opens the sentence ("Trên thế giới, …; …")
         return not any(last.end() <= m.start < phrase.start for m in para.mentions[si])
 
@@ -2446,6 +2525,12 @@ class _Reader:
 
         base_m = _SHARE_OF.match(para.line, phrase.end) if fig.shape == "percent" else None
         base_of = tuple(fold(base_m.group(1)).split()) if base_m else None
+        # round 9: "…; 100% xã, phường có kết nối …": a percent with words of its own after it is a share of them; a
+        # name read in another clause must take its share over those words
+        own_of = None
+        if fig.shape == "percent" and base_of is None and _OWN_WORDS_AFTER.match(para.line, phrase.end):
+            own = _OWN_NOUN.match(para.line, phrase.end)
+            own_of = tuple(fold(own.group(1)).split()) if own is not None else None
 
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
@@ -2463,6 +2548,8 @@ class _Reader:
                     continue
                 if base_of is not None and not self.counts_over(ind, base_of):
                     continue  # round 8: "29% số hộ gia đình" is a share of households, not of the population
+                if score >= 3.0 and own_of is not None and not self.counts_over(ind, own_of):
+                    continue
                 if score >= _NOUN_FIT_FROM and not self.noun_fits(ind, fig, noun):
                     # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
                     # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
@@ -2490,6 +2577,7 @@ class _Reader:
                 m.end <= phrase.start
                 and (m.size > 2 or self.acronym_name(para, m, clause))
                 and not self.subset(para, m)
+                and not self.previous_figures_name(para, m, phrase, clause)
             ):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
@@ -2512,19 +2600,27 @@ class _Reader:
         earlier = [t.fold for t in para.token_range(0, phrase.start)]
         in_clause = [t.fold for t in para.token_range(clause[0], phrase.start)]
         in_sentence = [t.fold for t in para.token_range(sentence[0], phrase.start)]
-        heads = list(self.split_names([t.fold for t in after[:4]]))
+        heads = list(self.split_names([t.fold for t in after[:6]]))
         if noun == "bloc":  # "18 bộ, ngành" opens "bộ, ngành, địa phương kết nối với Cơ sở dữ liệu …"
             heads += self.names.bloc_headed
+        # round 9: "80% hồ sơ … nộp trực tuyến và 100% hồ sơ được số hóa": a figure listed after another with words of
+        # its own completes its noun after it or before the list ("Cổng … có 4.730 dịch vụ, 19,6 triệu tài khoản"),
+        # never with the earlier figure's words
+        places = ((1.5, later), (2.0, in_clause), (2.5, in_sentence), (5.0, earlier))
+        listed = [p.start for p in para.numbers if clause[0] <= p.start and p.end < phrase.start]
+        if listed and _LIST_JOIN_END.search(para.line, clause[0], phrase.start) and _OWN_WORDS_AFTER.match(
+            para.line, phrase.end
+        ):
+            first = min(listed)
+            places = (
+                (1.5, later),
+                (2.0, [t.fold for t in para.token_range(clause[0], first)]),
+                (2.5, [t.fold for t in para.token_range(sentence[0], first)]),
+                (5.0, [t.fold for t in para.token_range(0, first)]),
+            )
         for alias, k in heads:
             for rest in _rests(alias.tokens[k:]):  # "giao dịch [qua] Nền tảng …": the subject may stand alone
-                where = next(
-                    (
-                        score
-                        for score, words in ((1.5, later), (2.0, in_clause), (2.5, in_sentence), (5.0, earlier))
-                        if _contains(words, rest)
-                    ),
-                    None,
-                )
+                where = next((score for score, words in places if _contains(words, rest)), None)
                 if where is not None:
                     add(where, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
                     break
@@ -2595,17 +2691,21 @@ class _Reader:
         scope = {c for m in para.matches[si] for c in m.alias.codes}
         if self.title_index is not None:
             scope |= set(self.title_index[0])
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        # round 9: in a list in order, a pillar named by an alias of its own ("Hạ tầng và nền tảng số") names its index
+        # too, so the pillars listed with it pair ("Nhận thức số, …, Hạ tầng và nền tảng số, … lần lượt là …")
+        paired_scope = scope | {c.rsplit(".", 1)[0] for c in scope if "." in c} if lm is not None else scope
         comps = [(code, forms) for code, parent, forms in self.components if parent in scope]
-        if not comps:
+        paired = [(code, forms) for code, parent, forms in self.components if parent in paired_scope]
+        if not paired:
             return []
         sentence = para.sentences[si]
         toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
         words = [t.fold for t in toks]
         out: list[tuple[float, str, int, Clue]] = []
-        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
         if lm is not None:  # round 8: "các trụ cột A, B và C lần lượt đạt x; y và z": the n-th pillar, the n-th figure
             named: list[tuple[int, int, str]] = []
-            for code, forms in comps:
+            for code, forms in paired:
                 for form in forms:
                     n = len(form)
                     for i in range(len(words) - n + 1):
@@ -2721,6 +2821,20 @@ class _Reader:
             for _code, parent, forms in self.components
             if parent in m.alias.codes
             for form in forms
+        )
+
+    @staticmethod
+    def previous_figures_name(para: _Para, m: _Match, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """Round 9: in a list of aims or results "80% hồ sơ … nộp trực tuyến và 100% hồ sơ được số hóa" each figure
+        takes the words after it: a name right after the previous figure, joined to this one by "và" or a comma, is
+        that figure's, when this one has words of its own after it."""
+        if not _LIST_JOIN_END.search(para.line, clause[0], phrase.start):
+            return False
+        if not _OWN_WORDS_AFTER.match(para.line, phrase.end):
+            return False
+        return any(
+            clause[0] <= p.start and p.end <= m.start and _FIGURES_NOUN.fullmatch(para.line[p.end : m.start])
+            for p in para.numbers
         )
 
     def subset(self, para: _Para, m: _Match) -> bool:
@@ -3456,6 +3570,7 @@ def extract(
     reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
     first = lines[reader.first_line - 1] if reader.first_line else ""
     reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
+    reader.doc_cumulative = bool(_TITLE_CUMULATIVE.search(first))
     reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
