@@ -1312,8 +1312,8 @@ _TARGET_NAMED_CHANGE = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;,]{0,120}?\stăng\s+$", re.IGNORECASE
 )
 # round 9: the words joining two figures of a list ("… và 100% …", "…, 95% …")
-# round 9: at most a few words between a figure and the name that opens after it ("70% hồ sơ thanh toán …")
-_FIGURES_NOUN = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}")
+# round 9: a few syllables between a figure and the name that opens after it ("70% hồ sơ thanh toán …")
+_FIGURES_NOUN = re.compile(r"\s*(?:[^\W\d]+\s+){0,8}")
 # round 9: the noun phrase right after a percent, up to a verb, an aspect word or a mark ("100% dịch vụ công thiết
 # yếu đã …", "100% xã, phường có …")
 _OWN_NOUN = re.compile(
@@ -1375,7 +1375,8 @@ _DISTRICT = re.compile(
 # "Bệnh viện Bạch Mai", "Trường Đại học …", "Công ty …"): a part, never the province or the ministry
 _AGENCY = re.compile(
     r"(?<!\w)(?:Công an\s+(?:tỉnh|thành phố|TP\.?)|(?:Bệnh viện|Trung tâm Y tế|Công ty|Tổng công ty)\s+(?=[A-ZĐ])|"
-    r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w))"
+    r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w)"
+    r"|Trung tâm Phục vụ hành chính công(?!\w))"  # round 9: the one-stop centre, a part of the province
 )
 # a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
