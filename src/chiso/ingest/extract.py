@@ -1223,6 +1223,8 @@ _CURRENCY_UNITS = {"USD", "đồng"}
 _AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "hanh", "co", "nguoi", "dan", "va"}
 _RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
 _RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
+# round 9: a score named before its bare figure: "điểm Chỉ số … đạt 87,15", "điểm Bộ chỉ số … là 86"
+_SCORE_BEFORE = re.compile(r"(?<!\w)điểm\s+(?:bộ\s+)?chỉ số(?!\w)[^;.\d]{0,80}?\s(?:đạt|là)\s*$", re.IGNORECASE)
 _SCORE_NOUN = re.compile(
     r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b|(?:bộ\s+)?chỉ số\b)", re.IGNORECASE
 )  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
@@ -1277,7 +1279,8 @@ _NATION_ISSUES = re.compile(
 )
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
-    r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
+    r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
+    r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # round 9: its aims ("Năm 2024, Bộ phấn đấu đạt …")
 )
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
 _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
@@ -1325,6 +1328,8 @@ _LIST_JOIN_END = re.compile(r"(?:,|\svà)\s*$", re.IGNORECASE)
 _OWN_WORDS_AFTER = re.compile(
     r"\s+(?!(?:so với|trong|vào|của|năm|tháng|quý|và|trở lên|trên|với|là|đạt|cho)(?!\w))[^\W\d]", re.IGNORECASE
 )
+# round 9: a clause of a part of the figure before it ("…, trong đó …"): the same unit's
+_SUBSET_OPENS = re.compile(r",\s*trong đó\s*$", re.IGNORECASE)
 _SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGNORECASE)
 _LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
 _AVERAGE_UNIT = re.compile(
@@ -1883,6 +1888,8 @@ class _Reader:
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
         _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
+        if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and _SCORE_BEFORE.search(line, clause[0], phrase.start):
+            fig.shape = "score"  # round 9: "điểm Chỉ số phục vụ người dân, doanh nghiệp đạt 87,15": a score said before
         if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and self.after_points(para, phrase, clause):
             fig.shape = "score"  # "với số điểm lần lượt là 89,7; 88,95 và 87,2": points
         if phrase.change is not None:
@@ -3220,7 +3227,11 @@ class _Reader:
         # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
         # figure, named in the sentence, carries to a clause after ";" that names none
         sentence = para.sentences[si]
-        if clause[0] > sentence[0] and line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";"):
+        if clause[0] > sentence[0] and (
+            line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";")
+            or _SUBSET_OPENS.search(line[max(sentence[0], clause[0] - 14) : clause[0]])
+            # round 9: "… của Bộ Tư pháp đạt 87,5%, trong đó … chiếm 62,5%": a part of the same unit's figure
+        ):
             earlier = [
                 p
                 for p in self.out
@@ -3242,7 +3253,7 @@ class _Reader:
         for k in range(si, -1, -1):
             top = self.opening(para, k)
             lone = _BARE_MINISTRY.match(para.line, para.sentences[k][0]) if top is None else None
-            if lone is not None and self.doc_ministry is not None and (lone.end() <= clause[0] or k < si):
+            if lone is not None and self.doc_ministry is not None and (lone.end() <= phrase.start or k < si):
                 return [self.doc_ministry]  # "Trong tháng, Bộ tiếp nhận 12.400 hồ sơ; …" under "… của Bộ Y tế"
             if top is not None and top.end <= clause[0]:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
