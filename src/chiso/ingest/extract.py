@@ -1224,7 +1224,7 @@ _AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "h
 _RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
 _RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
 # round 9: a score named before its bare figure: "điểm Chỉ số … đạt 87,15", "điểm Bộ chỉ số … là 86"
-_SCORE_BEFORE = re.compile(r"(?<!\w)điểm\s+(?:bộ\s+)?chỉ số(?!\w)[^;.\d]{0,80}?\s(?:đạt|là)\s*$", re.IGNORECASE)
+_SCORE_BEFORE = re.compile(r"(?<!\w)điểm\s+(?:bộ\s+)?chỉ số(?!\w)[^;%]{0,80}?\s(?:đạt|là)\s*$", re.IGNORECASE)
 _SCORE_NOUN = re.compile(
     r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b|(?:bộ\s+)?chỉ số\b)", re.IGNORECASE
 )  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
@@ -1282,6 +1282,8 @@ _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
     r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # round 9: its aims ("Năm 2024, Bộ phấn đấu đạt …")
 )
+# round 9: a ministry setting its own aim ("Bộ Y tế phấn đấu có 90% …", "Bộ Tư pháp đặt mục tiêu …")
+_OWN_AIM = re.compile(r"\s*(?:đã\s+|cũng\s+)?(?:phấn đấu|đặt mục tiêu|đề ra mục tiêu|đặt chỉ tiêu)(?!\w)", re.IGNORECASE)
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
 _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
 _SOME_UNITS = re.compile(
@@ -3294,6 +3296,7 @@ class _Reader:
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or _OWN_AIM.match(after)
             or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
         )
