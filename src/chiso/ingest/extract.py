@@ -556,14 +556,24 @@ def _level_of(ind: Indicator) -> str | None:
     return None
 
 
-def _rests(rest: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The rest of a split name, and the same without its leading connector; two words at least."""
+def _rests(rest: tuple[str, ...], acronyms: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
+    """The rest of a split name, and the same without its leading connector; two words at least, or (round 9) one
+    acronym of the catalogue after a connector ("giao dịch qua NDXP": "NDXP ghi nhận 98,5 triệu giao dịch")."""
     out = [rest]
     for c in _CONNECTORS:
         if rest[: len(c)] == c:
             out.append(rest[len(c) :])
             break
-    return [r for r in out if len(r) >= 2]
+    return [r for r in out if len(r) >= 2 or (r is not rest and len(r) == 1 and r[0] in acronyms)]
+
+
+def _acronyms(catalogue: Catalogue) -> frozenset[str]:
+    """The catalogue's acronyms ("NDXP", "VNeID", "MOOCs"), folded: words of three capitals or more."""
+    out = set()
+    for ind in catalogue.indicators.values():
+        for text in (ind.name.vi, *ind.aliases):
+            out |= {fold(w) for w in re.findall(r"[\w]+", text) if sum(c.isupper() for c in w) >= 3}
+    return frozenset(out)
 
 
 def _growth(ind: Indicator) -> bool:
@@ -1527,6 +1537,8 @@ _RAISED_TO = re.compile(
 # "x% số <noun> …": the share is taken over that noun (two words of it)
 _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
 # "Lũy kế đến hết năm 2024": the total to the year's end ("lũy kế đến hết tháng 9": the months so far, a flow)
+# round 9: a change on the period just before ("so với tháng trước", "so với quý liền trước"), not on a year earlier
+_PREVIOUS_PERIOD = re.compile(r"\s*so với\s+(?:tháng|quý|tuần|kỳ)\s+(?:liền\s+)?trước(?!\w)", re.IGNORECASE)
 _CUMULATED_TO = re.compile(
     r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
 )
@@ -1575,7 +1587,8 @@ _CUMULATIVE = re.compile(
     r"(?<!\w)(?:tổng cộng|lũy kế|luỹ kế|từ khi|kể từ|đến nay|(?<!thực )(?<!thể )(?<!xuất )(?<!phát )hiện)(?!\w)",
     re.IGNORECASE,
 )
-_PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b", re.IGNORECASE)
+# round 9: also "4,4 triệu giao dịch/ngày"
+_PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b|(?<=\w)/\s*ngày\b", re.IGNORECASE)
 _AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$", re.IGNORECASE)
 
 
@@ -1690,6 +1703,7 @@ class _Reader:
     def __init__(self, catalogue: Catalogue, doc_period: Period | None) -> None:
         self.cat = catalogue
         self.names = _names(catalogue)
+        self.acronyms = _acronyms(catalogue)
         self.doc_period = doc_period
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
@@ -1897,6 +1911,8 @@ class _Reader:
         if phrase.change is not None:
             if phrase.kind is not NumberKind.PERCENT:
                 return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
+            if _PREVIOUS_PERIOD.match(rest):
+                return  # round 9: "tăng 9% so với tháng trước": the catalogue's growth rates are on a year earlier
             fig.role, fig.value = "growth", phrase.signed
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
@@ -2629,7 +2645,7 @@ class _Reader:
                 (5.0, [t.fold for t in para.token_range(0, first)]),
             )
         for alias, k in heads:
-            for rest in _rests(alias.tokens[k:]):  # "giao dịch [qua] Nền tảng …": the subject may stand alone
+            for rest in _rests(alias.tokens[k:], self.acronyms):  # "giao dịch [qua] Nền tảng …": may stand alone
                 where = next((score for score, words in places if _contains(words, rest)), None)
                 if where is not None:
                     add(where, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
