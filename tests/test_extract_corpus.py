@@ -32,13 +32,13 @@ DEV_FLOORS = {
     "held5.yaml": (0.99, 0.92),
     "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (55/55)
     # measured once in round 6 (162/179, 162/327), developed on in round 7: 175/181, 175/327; round 8: 206/213, 206/327;
-    # round 9: 232/239, 232/327
-    "held6.yaml": (0.97, 0.70),
+    # round 9: 235/242, 235/327
+    "held6.yaml": (0.97, 0.71),
     "dev5.yaml": (1.0, 1.0),  # round 7's own passages, one or more per rule (19/19)
     "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (40/40)
     # measured once in round 7 (247/270, 247/374), developed on in round 8: 292/299, 292/374; round 9: 306/313, 306/374
     "held7.yaml": (0.97, 0.81),
-    "dev7.yaml": (1.0, 1.0),  # round 9's own passages, one or more per rule (26/26)
+    "dev7.yaml": (1.0, 1.0),  # round 9's own passages, one or more per rule (28/28)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 HELD = "held8.yaml"  # round 8, measured once: 277/291, 277/383 (held7.yaml, round 7: 247/270, 247/374)

@@ -1765,7 +1765,7 @@ class _Reader:
         others = [
             m
             for m in _match_aliases(tokens, self.names, 0, len(tokens))
-            if not m.contained and m.alias.codes not in found
+            if not m.contained and m.alias.codes not in found and m.size > 2  # round 9: "Quyết định 766" names no count
         ]
         narrow = [codes for codes in found if all(set(codes) <= set(other) for other in found)]
         if len(narrow) != 1 or others:  # "Chỉ số chuyển đổi số cấp tỉnh năm 2023 (DTI 2023)": the narrower name
