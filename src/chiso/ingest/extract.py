@@ -1338,7 +1338,9 @@ _OWN_NOUN = re.compile(
 _LIST_JOIN_END = re.compile(r"(?:,|\svà)\s*$", re.IGNORECASE)
 # round 9: a figure followed by a noun phrase of its own ("100% hồ sơ được số hóa"), not by a date or a comparison
 _OWN_WORDS_AFTER = re.compile(
-    r"\s+(?!(?:so với|trong|vào|của|năm|tháng|quý|và|trở lên|trên|với|là|đạt|cho)(?!\w))[^\W\d]", re.IGNORECASE
+    r"\s+(?!(?:so với|trong|vào|của|năm|tháng|quý|và|trở lên|trên|với|là|đạt|cho|nhưng|song|tuy nhiên|còn|thì|nên"
+    r"|do|vì|khi|để|theo|tại|ở|đối với|tăng|giảm|vượt|cao|thấp|hơn|dưới|so|bằng|trước|sau|đến|tới|từ)(?!\w))[^\W\d]",
+    re.IGNORECASE,
 )
 # round 9: a clause of a part of the figure before it ("…, trong đó …"): the same unit's
 _SUBSET_OPENS = re.compile(r",\s*trong đó\s*$", re.IGNORECASE)
