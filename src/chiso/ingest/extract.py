@@ -1293,7 +1293,9 @@ _BARE_MINISTRY = re.compile(
     r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # round 9: its aims ("Năm 2024, Bộ phấn đấu đạt …")
 )
 # round 9: a ministry setting its own aim ("Bộ Y tế phấn đấu có 90% …", "Bộ Tư pháp đặt mục tiêu …")
-_OWN_AIM = re.compile(r"\s*(?:đã\s+|cũng\s+)?(?:phấn đấu|đặt mục tiêu|đề ra mục tiêu|đặt chỉ tiêu)(?!\w)", re.IGNORECASE)
+_OWN_AIM = re.compile(
+    r"\s*(?:đã\s+|cũng\s+)?(?:phấn đấu|đặt mục tiêu|đề ra mục tiêu|đặt chỉ tiêu)(?!\w)", re.IGNORECASE
+)
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
 _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
 _SOME_UNITS = re.compile(
@@ -1906,7 +1908,8 @@ class _Reader:
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
         _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
-        if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and _SCORE_BEFORE.search(line, clause[0], phrase.start):
+        plain = fig.shape == "count" and phrase.kind is NumberKind.PLAIN
+        if plain and _SCORE_BEFORE.search(line, clause[0], phrase.start):
             fig.shape = "score"  # round 9: "điểm Chỉ số phục vụ người dân, doanh nghiệp đạt 87,15": a score said before
         if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and self.after_points(para, phrase, clause):
             fig.shape = "score"  # "với số điểm lần lượt là 89,7; 88,95 và 87,2": points
@@ -2118,9 +2121,10 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
-        if NATION_ONLY and units == [(self.cat.nation.code, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
+        nation = self.cat.nation.code
+        if NATION_ONLY and units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # round 9: no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
-            units = [(self.cat.nation.code, _NATION_ONLY_CLUE)]
+            units = [(nation, _NATION_ONLY_CLUE)]
         flow = code.removesuffix("_cumulative")
         if (
             flow != code
