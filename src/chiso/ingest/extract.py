@@ -34,8 +34,9 @@ How a figure is read (every rule is general; what is specific to an indicator is
    inherited: a unit opening the sentence ("Tại Đồng Nai, …"), else the last one opening a sentence of the
    paragraph when no other unit was named before the figure, else the nation when the title or first lines
    name it ("… quốc gia", "cả nước", "Việt Nam"), else the nation for an indicator of the nation only (its
-   catalogue ``levels``, round 9). Otherwise the proposal is flagged (the nation is no default). A name two units bore goes to the one standing at the figure's period's end ("Bộ Tài chính …
-   30/6/2025" is the 2025 ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
+   catalogue ``levels``, round 9). Otherwise the proposal is flagged (the nation is no default). A name two
+   units bore goes to the one standing at the figure's period's end ("Bộ Tài chính … 30/6/2025" is the 2025
+   ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
    ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it;
    "cả nước có 3 địa phương ban hành …" is the nation's count of its members.
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
