@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from chiso.catalogue import Catalogue, Period, load_catalogue
+from chiso.catalogue.models import Indicator
 from chiso.errors import DefinitionError, UnknownIndicatorError, UnknownUnitError
 from paths import CONTRACT, shared
 
@@ -167,3 +169,19 @@ def test_a_unit_in_an_unknown_group_is_refused(tmp_path: Path) -> None:
         load_catalogue([tmp_path])
     assert exc.value.file == str(path) and exc.value.entry == "entry 1 (X1)"
     assert "group 'regions' is not a defined unit" in exc.value.reason
+
+
+def test_levels_say_where_an_indicator_exists(catalogue: Catalogue) -> None:
+    # round 9: every level by default; the nation only for a national system or an international index
+    assert catalogue.indicator("dossier_full_online_rate").levels == ("nation", "ministry", "province")
+    for code in ("ecabinet_meetings", "ndxp_transactions", "portal_services", "egdi_rank"):
+        assert catalogue.indicator(code).levels == ("nation",), code
+    reported = {c for ds in catalogue.datasets.values() for c in ds.indicators}
+    assert reported and all(catalogue.indicator(c).levels != ("nation",) for c in reported)  # units report these
+
+
+@pytest.mark.parametrize("levels", [[], ["nation", "nation"], ["region"]])
+def test_levels_name_each_level_once(levels: list[str]) -> None:
+    entry = {"code": "c", "pillar": "data", "kind": "count", "name": {"vi": "c", "en": "c"}, "levels": levels}
+    with pytest.raises(ValidationError, match="levels"):
+        TypeAdapter(Indicator).validate_python(entry)

@@ -199,6 +199,15 @@ class _IndicatorBase(Strict):
     contract: bool = False  # part of framework.md (must not be renamed)
     prefer: Literal["reported", "computed"] | None = None  # None: computed first when event-derived
     plausible: tuple[float | None, float | None] = (None, None)  # None: the kind's PLAUSIBLE end
+    # the levels a figure of it exists at by definition: ("nation",) for a national system or economy (e-Cabinet,
+    # the NDXP, a UN index); the extractor gives such a figure with no unit named to the nation
+    levels: tuple[Literal["nation", "ministry", "province"], ...] = ("nation", "ministry", "province")
+
+    @model_validator(mode="after")
+    def _levels(self) -> _IndicatorBase:
+        if not self.levels or len(set(self.levels)) != len(self.levels):
+            raise ValueError(f"levels {list(self.levels)} must name each level once, at least one")
+        return self
 
     @model_validator(mode="after")
     def _range(self) -> _IndicatorBase:

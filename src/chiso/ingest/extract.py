@@ -33,9 +33,10 @@ How a figure is read (every rule is general; what is specific to an indicator is
    reports ("Bộ Thông tin và Truyền thông cho biết", "theo thống kê của Bộ Y tế") is not the unit. Then
    inherited: a unit opening the sentence ("Tại Đồng Nai, …"), else the last one opening a sentence of the
    paragraph when no other unit was named before the figure, else the nation when the title or first lines
-   name it ("… quốc gia", "cả nước", "Việt Nam"). Otherwise the proposal is flagged (the nation is no
-   default). A name two units bore goes to the one standing at the figure's period's end ("Bộ Tài chính …
-   30/6/2025" is the 2025 ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
+   name it ("… quốc gia", "cả nước", "Việt Nam"), else the nation for an indicator of the nation only (its
+   catalogue ``levels``, round 9). Otherwise the proposal is flagged (the nation is no default). A name two
+   units bore goes to the one standing at the figure's period's end ("Bộ Tài chính … 30/6/2025" is the 2025
+   ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
    ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it;
    "cả nước có 3 địa phương ban hành …" is the nation's count of its members.
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
@@ -384,7 +385,7 @@ class Where:
 
 
 # Where a clue was read, strongest first; the confidence of a proposal follows them (see ``confidence``).
-CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "none")
+CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "catalogue", "none")
 
 
 @dataclass(frozen=True)
@@ -402,6 +403,9 @@ class Clue:
 
 
 _NO_CLUE = Clue("", -1, -1, "none")
+# round 9: the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
+_NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
+NATION_ONLY = True
 
 
 @dataclass(frozen=True)
@@ -417,8 +421,9 @@ class Evidence:
 
 
 # The stated rules of confidence: how far the deciding words stood from the figure, field by field.
-_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "none": 0.3}
-_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "none": 0.3}
+# "catalogue": no unit named, the indicator exists only for the nation (its ``levels``)
+_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "catalogue": 0.75, "none": 0.3}
+_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "catalogue": 0.85, "none": 0.3}
 
 
 def confidence(evidence: Evidence, name_score: float, *, comparison: bool = False) -> float:
@@ -552,14 +557,24 @@ def _level_of(ind: Indicator) -> str | None:
     return None
 
 
-def _rests(rest: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The rest of a split name, and the same without its leading connector; two words at least."""
+def _rests(rest: tuple[str, ...], acronyms: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
+    """The rest of a split name, and the same without its leading connector; two words at least, or (round 9) one
+    acronym of the catalogue after a connector ("giao dịch qua NDXP": "NDXP ghi nhận 98,5 triệu giao dịch")."""
     out = [rest]
     for c in _CONNECTORS:
         if rest[: len(c)] == c:
             out.append(rest[len(c) :])
             break
-    return [r for r in out if len(r) >= 2]
+    return [r for r in out if len(r) >= 2 or (r is not rest and len(r) == 1 and r[0] in acronyms)]
+
+
+def _acronyms(catalogue: Catalogue) -> frozenset[str]:
+    """The catalogue's acronyms ("NDXP", "VNeID", "MOOCs"), folded: words of three capitals or more."""
+    out = set()
+    for ind in catalogue.indicators.values():
+        for text in (ind.name.vi, *ind.aliases):
+            out |= {fold(w) for w in re.findall(r"[\w]+", text) if sum(c.isupper() for c in w) >= 3}
+    return frozenset(out)
 
 
 def _growth(ind: Indicator) -> bool:
@@ -1105,11 +1120,27 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# round 9: a year in a plan's or programme's name ("Kế hoạch chuyển đổi số năm 2024"), words between (a bare "kế
+# hoạch năm 2024" is the year of a target, read below)
+_PLAN_NAME_YEAR = re.compile(
+    r"(?<!\w)(?:kế hoạch|chương trình|đề án|chiến lược)\s+(?:[^\W\d]+\s+){1,8}năm\s*$", re.IGNORECASE
+)
+# round 9: a month or day of publication after a year the clause names ("… năm 2023 công bố tháng 7/2024")
+_PUBLISHED_AFTER_YEAR = re.compile(
+    r"(?<!\d)(?:19|20)\d\d(?!\d)[^;.\d]{0,80}?(?:được\s+|đã\s+)?công bố\s+(?:vào\s+|trong\s+)?(?:ngày\s+)?$",
+    re.IGNORECASE,
+)
+
+
 def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tuple[str, Period]:
     before = line[max(0, start - _BEFORE) : start].lower()
     after = line[end : end + 80].lower()
     if form == "years":
         return "years", period
+    if form == "year" and _PLAN_NAME_YEAR.search(before):
+        return "named", period  # round 9: "đã ban hành Kế hoạch chuyển đổi số năm 2024": a plan's name, not a period
+    if _PUBLISHED_AFTER_YEAR.search(before):
+        return "named", period  # round 9: "Chỉ số … năm 2023 công bố tháng 7/2024": the index's year dates it
     if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
         return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
     if re.search(
@@ -1191,7 +1222,7 @@ def document_period(text: str) -> Period | None:
 def _document_date(text: str) -> tuple[Period, str] | None:
     for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
         for d in _dates(line):
-            if d.role in ("context", "publication") and d.period.kind is not PeriodKind.DAY:
+            if d.role in ("context", "publication", "named") and d.period.kind is not PeriodKind.DAY:
                 return d.period, line[d.start : d.end]
     return None
 
@@ -1203,6 +1234,8 @@ _CURRENCY_UNITS = {"USD", "đồng"}
 _AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "hanh", "co", "nguoi", "dan", "va"}
 _RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
 _RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
+# round 9: a score named before its bare figure: "điểm Chỉ số … đạt 87,15", "điểm Bộ chỉ số … là 86"
+_SCORE_BEFORE = re.compile(r"(?<!\w)điểm\s+(?:bộ\s+)?chỉ số(?!\w)[^;%]{0,80}?\s(?:đạt|là)\s*$", re.IGNORECASE)
 _SCORE_NOUN = re.compile(
     r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b|(?:bộ\s+)?chỉ số\b)", re.IGNORECASE
 )  # "99,74/100 điểm", "0,6342 điểm Chỉ số …" (not "388 điểm kết nối")
@@ -1257,7 +1290,12 @@ _NATION_ISSUES = re.compile(
 )
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
-    r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)"
+    r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
+    r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # round 9: its aims ("Năm 2024, Bộ phấn đấu đạt …")
+)
+# round 9: a ministry setting its own aim ("Bộ Y tế phấn đấu có 90% …", "Bộ Tư pháp đặt mục tiêu …")
+_OWN_AIM = re.compile(
+    r"\s*(?:đã\s+|cũng\s+)?(?:phấn đấu|đặt mục tiêu|đề ra mục tiêu|đặt chỉ tiêu)(?!\w)", re.IGNORECASE
 )
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
 _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
@@ -1276,7 +1314,10 @@ _AIM = re.compile(
     re.IGNORECASE,
 )
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
-_AIM_OPENS = re.compile(r"\s*(?:phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE)
+# round 9: also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
+_AIM_OPENS = re.compile(
+    r"\s*(?:(?:[^\W\d]+\s+){1,3}(?:đã\s+)?(?:đặt|đề ra)\s+mục tiêu|phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE
+)
 # round 8: "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
@@ -1284,6 +1325,28 @@ _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
     re.IGNORECASE,
 )
+# round 9: "mục tiêu số giao dịch qua NDXP tăng 20% so với năm 2024": a change the clause names as its target
+_TARGET_NAMED_CHANGE = re.compile(
+    r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;,]{0,120}?\stăng\s+$", re.IGNORECASE
+)
+# round 9: the words joining two figures of a list ("… và 100% …", "…, 95% …")
+# round 9: a few syllables between a figure and the name that opens after it ("70% hồ sơ thanh toán …")
+_FIGURES_NOUN = re.compile(r"\s*(?:[^\W\d]+\s+){0,8}")
+# round 9: the noun phrase right after a percent, up to a verb, an aspect word or a mark ("100% dịch vụ công thiết
+# yếu đã …", "100% xã, phường có …")
+_OWN_NOUN = re.compile(
+    r"\s+((?:(?!(?:đã|được|có|đạt|là|sẽ|đang|thực hiện|so với|trong|của|và)(?!\w))[^\W\d]+[\s,]+){1,6})",
+    re.IGNORECASE,
+)
+_LIST_JOIN_END = re.compile(r"(?:,|\svà)\s*$", re.IGNORECASE)
+# round 9: a figure followed by a noun phrase of its own ("100% hồ sơ được số hóa"), not by a date or a comparison
+_OWN_WORDS_AFTER = re.compile(
+    r"\s+(?!(?:so với|trong|vào|của|năm|tháng|quý|và|trở lên|trên|với|là|đạt|cho|nhưng|song|tuy nhiên|còn|thì|nên"
+    r"|do|vì|khi|để|theo|tại|ở|đối với|tăng|giảm|vượt|cao|thấp|hơn|dưới|so|bằng|trước|sau|đến|tới|từ)(?!\w))[^\W\d]",
+    re.IGNORECASE,
+)
+# round 9: a clause of a part of the figure before it ("…, trong đó …"): the same unit's
+_SUBSET_OPENS = re.compile(r",\s*trong đó\s*$", re.IGNORECASE)
 _SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGNORECASE)
 _LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
 _AVERAGE_UNIT = re.compile(
@@ -1334,7 +1397,8 @@ _DISTRICT = re.compile(
 # "Bệnh viện Bạch Mai", "Trường Đại học …", "Công ty …"): a part, never the province or the ministry
 _AGENCY = re.compile(
     r"(?<!\w)(?:Công an\s+(?:tỉnh|thành phố|TP\.?)|(?:Bệnh viện|Trung tâm Y tế|Công ty|Tổng công ty)\s+(?=[A-ZĐ])|"
-    r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w))"
+    r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w)"
+    r"|Trung tâm Phục vụ hành chính công(?!\w))"  # round 9: the one-stop centre, a part of the province
 )
 # a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
@@ -1386,6 +1450,12 @@ _FOREIGN = re.compile(
     r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
 )
 _COMPARED = re.compile(r"(?:so với|hơn|sau|trước|như|cùng|với|và|cả)\s*$", re.IGNORECASE)
+# round 9: a region as the subject of a share ("tỷ lệ … tại khu vực Đông Nam Á đạt 75%"); a rank "trong khu vực
+# Đông Nam Á" is the nation's place in it, so this holds for figures other than ranks only
+_FOREIGN_REGION = re.compile(
+    r"(?<!\w)(?:tại|ở|của|trong|toàn)\s+(?:(?:khu vực|các nước|các quốc gia)\s+)?(?:Đông Nam Á|ASEAN|châu Á"
+    r"|Châu Á|châu Âu|Châu Âu|Thái Bình Dương)(?!\w)",
+)
 # a former unit, now an area within one ("…, trong đó khu vực Ninh Thuận (cũ) đạt 86,4%"); "khu vực" alone is no
 # sign ("Tại khu vực Đông Nam Á, Việt Nam xếp hạng 5/11")
 _AREA_PART = re.compile(r"\(\s*cũ\s*\)", re.IGNORECASE)
@@ -1472,10 +1542,14 @@ _RAISED_TO = re.compile(
 # "x% số <noun> …": the share is taken over that noun (two words of it)
 _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
 # "Lũy kế đến hết năm 2024": the total to the year's end ("lũy kế đến hết tháng 9": the months so far, a flow)
+# round 9: a change on the period just before ("so với tháng trước", "so với quý liền trước"), not on a year earlier
+_PREVIOUS_PERIOD = re.compile(r"\s*so với\s+(?:tháng|quý|tuần|kỳ)\s+(?:liền\s+)?trước(?!\w)", re.IGNORECASE)
 _CUMULATED_TO = re.compile(
     r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
 )
 _NOUN_FIT_FROM = 1.0
+# round 9: a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
+_TITLE_CUMULATIVE = re.compile(r"(?<!\w)(?:lũy|luỹ) kế(?!\w)", re.IGNORECASE)
 OVERLAP_NAMES = True  # round 8: name a figure no alias names by the words around it (see ``overlap_name``)
 _OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
 _OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
@@ -1492,6 +1566,8 @@ _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong"), ("va", "tru", "cot")
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
+# round 9: a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
+_OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 # a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
 _PAREN_BASE = re.compile(
@@ -1516,7 +1592,8 @@ _CUMULATIVE = re.compile(
     r"(?<!\w)(?:tổng cộng|lũy kế|luỹ kế|từ khi|kể từ|đến nay|(?<!thực )(?<!thể )(?<!xuất )(?<!phát )hiện)(?!\w)",
     re.IGNORECASE,
 )
-_PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b", re.IGNORECASE)
+# round 9: also "4,4 triệu giao dịch/ngày"
+_PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b|(?<=\w)/\s*ngày\b", re.IGNORECASE)
 _AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$", re.IGNORECASE)
 
 
@@ -1631,6 +1708,7 @@ class _Reader:
     def __init__(self, catalogue: Catalogue, doc_period: Period | None) -> None:
         self.cat = catalogue
         self.names = _names(catalogue)
+        self.acronyms = _acronyms(catalogue)
         self.doc_period = doc_period
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
@@ -1642,6 +1720,7 @@ class _Reader:
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
+        self.doc_cumulative = False  # round 9: the title says its figures are totals to date ("… lũy kế đến …")
         self.doc_from_title = False  # the report's period was read in its title (or given)
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
@@ -1691,7 +1770,7 @@ class _Reader:
         others = [
             m
             for m in _match_aliases(tokens, self.names, 0, len(tokens))
-            if not m.contained and m.alias.codes not in found
+            if not m.contained and m.alias.codes not in found and m.size > 2  # round 9: "Quyết định 766" names no count
         ]
         narrow = [codes for codes in found if all(set(codes) <= set(other) for other in found)]
         if len(narrow) != 1 or others:  # "Chỉ số chuyển đổi số cấp tỉnh năm 2023 (DTI 2023)": the narrower name
@@ -1704,6 +1783,7 @@ class _Reader:
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
+        owned = False  # round 9: the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1711,6 +1791,7 @@ class _Reader:
             for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
                 if m.named == "ministry":
                     ministries.setdefault(m.unit, line[m.start : m.end])
+                    owned = owned or (li == 0 and bool(_OWN_REPORT.search(line[: m.start])))
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
@@ -1738,6 +1819,10 @@ class _Reader:
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
             return
         for li, line in enumerate(lines):
+            if owned and li > 0:
+                # "Cổng Dịch vụ công quốc gia" in the text of a ministry's own report: a system's name, no subject (the
+                # ministry in charge of a national figure reports it the same way, so neither is read: flagged)
+                break
             text = _RANK_NATION.sub(lambda m: " " * len(m.group()), _MOTTO.sub(" ", line))
             if len(line) <= 160:  # "… của Ngân hàng Nhà nước Việt Nam", "Bảo hiểm xã hội Việt Nam": a body's name
                 tokens = _tokens(text, [])
@@ -1824,11 +1909,16 @@ class _Reader:
             return  # "mới đạt 91,6% mục tiêu": how much of the target is met, not the indicator's value
         fig = _Figure(phrase, idx, qualifier=phrase.qualifier)
         _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
+        plain = fig.shape == "count" and phrase.kind is NumberKind.PLAIN
+        if plain and _SCORE_BEFORE.search(line, clause[0], phrase.start):
+            fig.shape = "score"  # round 9: "điểm Chỉ số phục vụ người dân, doanh nghiệp đạt 87,15": a score said before
         if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and self.after_points(para, phrase, clause):
             fig.shape = "score"  # "với số điểm lần lượt là 89,7; 88,95 và 87,2": points
         if phrase.change is not None:
             if phrase.kind is not NumberKind.PERCENT:
                 return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
+            if _PREVIOUS_PERIOD.match(rest):
+                return  # round 9: "tăng 9% so với tháng trước": the catalogue's growth rates are on a year earlier
             fig.role, fig.value = "growth", phrase.signed
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
@@ -1945,6 +2035,14 @@ class _Reader:
         elif phrase.change is None and self.target_named(para, phrase, clause):
             fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
+        elif (
+            phrase.change is not None
+            and phrase.change == "tăng"
+            and (tc := _TARGET_NAMED_CHANGE.search(line, clause[0], phrase.start)) is not None
+            and not any(tc.start() <= p.start < phrase.start for p in para.numbers)
+        ):
+            fig.target = True  # "mục tiêu số giao dịch … tăng 20% so với năm 2024": a growth the clause aims at
+            fig.target_of_year = True
         if fig.target and fig.period is None:
             # "… 30% GDP vào năm 2030": a target's year said right after it
             year_after = _TARGET_YEAR_AFTER.match(rest)
@@ -2002,6 +2100,8 @@ class _Reader:
             return  # "Bộ Công an, Bộ Tư pháp và Bộ Y tế có tỷ lệ … trên 90%": a threshold the units pass
         if self.foreign_subject(para, phrase, si, clause):
             return  # "Trên thế giới, tỷ lệ …", "Singapore có tỷ lệ … đạt 96%": no unit of the catalogue's
+        if fig.shape != "rank" and self.foreign_subject(para, phrase, si, clause, _FOREIGN_REGION):
+            return  # "tỷ lệ người dùng Internet tại khu vực Đông Nam Á đạt 75%": the region's, not the nation's
         caution = self.caution(para, phrase, si, clause)
         units = self.unit_of(para, phrase, si, clause)
         if any(u == _ORGANISATION for u, _ in units):
@@ -2022,6 +2122,10 @@ class _Reader:
         if chosen is None:
             return
         code = chosen.code
+        nation = self.cat.nation.code
+        if NATION_ONLY and units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
+            # round 9: no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
+            units = [(nation, _NATION_ONLY_CLUE)]
         flow = code.removesuffix("_cumulative")
         if (
             flow != code
@@ -2037,7 +2141,13 @@ class _Reader:
         elif (
             f"{code}_cumulative" in self.cat.indicators
             and self.cat.indicators[code].kind == "count"
-            and _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+            and (
+                _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+                or (
+                    self.doc_cumulative
+                    and not any(d.role == "context" and d.start < phrase.start for d in para.dates)
+                )
+            )
         ):
             # round 8: "Lũy kế đến hết năm 2024, … đã phục vụ 1.250 phiên họp": the total to that date
             code = f"{code}_cumulative"
@@ -2358,20 +2468,22 @@ class _Reader:
             self._weights = defaultdict(float, self._weights)
         return self._weights
 
-    def foreign_subject(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+    def foreign_subject(
+        self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int], pattern: re.Pattern[str] = _FOREIGN
+    ) -> bool:
         """Round 6: the world, a region or another country as the figure's subject: the last such words before the
         figure in its clause (or opening its sentence), with no unit of the catalogue named between them and it
         and not compared with ("so với Singapore", "cao hơn Thái Lan")."""
         line = para.line
         last = None
         for lo in (clause[0], para.sentences[si][0]):
-            for m in _FOREIGN.finditer(line, lo, phrase.start):
+            for m in pattern.finditer(line, lo, phrase.start):
                 last = m
             if last is not None:
                 break
         if last is None or _COMPARED.search(line[max(0, last.start() - 14) : last.start()]):
             return False
-        if last.start() < clause[0] and not _FOREIGN.match(line, para.sentences[si][0]):
+        if last.start() < clause[0] and not pattern.match(line, para.sentences[si][0]):
             return False  # an earlier clause's, unless it opens the sentence ("Trên thế giới, …; …")
         return not any(last.end() <= m.start < phrase.start for m in para.mentions[si])
 
@@ -2446,6 +2558,12 @@ class _Reader:
 
         base_m = _SHARE_OF.match(para.line, phrase.end) if fig.shape == "percent" else None
         base_of = tuple(fold(base_m.group(1)).split()) if base_m else None
+        # round 9: "…; 100% xã, phường có kết nối …": a percent with words of its own after it is a share of them; a
+        # name read in another clause must take its share over those words
+        own_of = None
+        if fig.shape == "percent" and base_of is None and _OWN_WORDS_AFTER.match(para.line, phrase.end):
+            own = _OWN_NOUN.match(para.line, phrase.end)
+            own_of = tuple(fold(own.group(1)).split()) if own is not None else None
 
         def add(score: float, codes: Iterable[str], name: tuple[object, ...], clue: Clue | None = None) -> None:
             if per_day:  # "bình quân mỗi ngày … 2,8 triệu giao dịch qua NDXP": the daily average of that count
@@ -2463,6 +2581,8 @@ class _Reader:
                     continue
                 if base_of is not None and not self.counts_over(ind, base_of):
                     continue  # round 8: "29% số hộ gia đình" is a share of households, not of the population
+                if score >= 3.0 and own_of is not None and not self.counts_over(ind, own_of):
+                    continue
                 if score >= _NOUN_FIT_FROM and not self.noun_fits(ind, fig, noun):
                     # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
                     # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
@@ -2490,6 +2610,7 @@ class _Reader:
                 m.end <= phrase.start
                 and (m.size > 2 or self.acronym_name(para, m, clause))
                 and not self.subset(para, m)
+                and not self.previous_figures_name(para, m, phrase, clause)
             ):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
@@ -2512,19 +2633,27 @@ class _Reader:
         earlier = [t.fold for t in para.token_range(0, phrase.start)]
         in_clause = [t.fold for t in para.token_range(clause[0], phrase.start)]
         in_sentence = [t.fold for t in para.token_range(sentence[0], phrase.start)]
-        heads = list(self.split_names([t.fold for t in after[:4]]))
+        heads = list(self.split_names([t.fold for t in after[:6]]))
         if noun == "bloc":  # "18 bộ, ngành" opens "bộ, ngành, địa phương kết nối với Cơ sở dữ liệu …"
             heads += self.names.bloc_headed
+        # round 9: "80% hồ sơ … nộp trực tuyến và 100% hồ sơ được số hóa": a figure listed after another with words of
+        # its own completes its noun after it or before the list ("Cổng … có 4.730 dịch vụ, 19,6 triệu tài khoản"),
+        # never with the earlier figure's words
+        places = ((1.5, later), (2.0, in_clause), (2.5, in_sentence), (5.0, earlier))
+        listed = [p.start for p in para.numbers if clause[0] <= p.start and p.end < phrase.start]
+        if listed and _LIST_JOIN_END.search(para.line, clause[0], phrase.start) and _OWN_WORDS_AFTER.match(
+            para.line, phrase.end
+        ):
+            first = min(listed)
+            places = (
+                (1.5, later),
+                (2.0, [t.fold for t in para.token_range(clause[0], first)]),
+                (2.5, [t.fold for t in para.token_range(sentence[0], first)]),
+                (5.0, [t.fold for t in para.token_range(0, first)]),
+            )
         for alias, k in heads:
-            for rest in _rests(alias.tokens[k:]):  # "giao dịch [qua] Nền tảng …": the subject may stand alone
-                where = next(
-                    (
-                        score
-                        for score, words in ((1.5, later), (2.0, in_clause), (2.5, in_sentence), (5.0, earlier))
-                        if _contains(words, rest)
-                    ),
-                    None,
-                )
+            for rest in _rests(alias.tokens[k:], self.acronyms):  # "giao dịch [qua] Nền tảng …": may stand alone
+                where = next((score for score, words in places if _contains(words, rest)), None)
                 if where is not None:
                     add(where, alias.codes, ("split", alias.tokens), Clue(" ".join(alias.tokens), -1, -1, "clause"))
                     break
@@ -2595,17 +2724,21 @@ class _Reader:
         scope = {c for m in para.matches[si] for c in m.alias.codes}
         if self.title_index is not None:
             scope |= set(self.title_index[0])
+        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
+        # round 9: in a list in order, a pillar named by an alias of its own ("Hạ tầng và nền tảng số") names its index
+        # too, so the pillars listed with it pair ("Nhận thức số, …, Hạ tầng và nền tảng số, … lần lượt là …")
+        paired_scope = scope | {c.rsplit(".", 1)[0] for c in scope if "." in c} if lm is not None else scope
         comps = [(code, forms) for code, parent, forms in self.components if parent in scope]
-        if not comps:
+        paired = [(code, forms) for code, parent, forms in self.components if parent in paired_scope]
+        if not paired:
             return []
         sentence = para.sentences[si]
         toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
         words = [t.fold for t in toks]
         out: list[tuple[float, str, int, Clue]] = []
-        lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
         if lm is not None:  # round 8: "các trụ cột A, B và C lần lượt đạt x; y và z": the n-th pillar, the n-th figure
             named: list[tuple[int, int, str]] = []
-            for code, forms in comps:
+            for code, forms in paired:
                 for form in forms:
                     n = len(form)
                     for i in range(len(words) - n + 1):
@@ -2721,6 +2854,20 @@ class _Reader:
             for _code, parent, forms in self.components
             if parent in m.alias.codes
             for form in forms
+        )
+
+    @staticmethod
+    def previous_figures_name(para: _Para, m: _Match, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """Round 9: in a list of aims or results "80% hồ sơ … nộp trực tuyến và 100% hồ sơ được số hóa" each figure
+        takes the words after it: a name right after the previous figure, joined to this one by "và" or a comma, is
+        that figure's, when this one has words of its own after it."""
+        if not _LIST_JOIN_END.search(para.line, clause[0], phrase.start):
+            return False
+        if not _OWN_WORDS_AFTER.match(para.line, phrase.end):
+            return False
+        return any(
+            clause[0] <= p.start and p.end <= m.start and _FIGURES_NOUN.fullmatch(para.line[p.end : m.start])
+            for p in para.numbers
         )
 
     def subset(self, para: _Para, m: _Match) -> bool:
@@ -3105,7 +3252,11 @@ class _Reader:
         # "tỷ lệ … của Bộ đạt 72,4%; tỷ lệ … đạt 91,06%": the one unit an earlier clause of the sentence gave its
         # figure, named in the sentence, carries to a clause after ";" that names none
         sentence = para.sentences[si]
-        if clause[0] > sentence[0] and line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";"):
+        if clause[0] > sentence[0] and (
+            line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";")
+            or _SUBSET_OPENS.search(line[max(sentence[0], clause[0] - 14) : clause[0]])
+            # round 9: "… của Bộ Tư pháp đạt 87,5%, trong đó … chiếm 62,5%": a part of the same unit's figure
+        ):
             earlier = [
                 p
                 for p in self.out
@@ -3127,7 +3278,7 @@ class _Reader:
         for k in range(si, -1, -1):
             top = self.opening(para, k)
             lone = _BARE_MINISTRY.match(para.line, para.sentences[k][0]) if top is None else None
-            if lone is not None and self.doc_ministry is not None and (lone.end() <= clause[0] or k < si):
+            if lone is not None and self.doc_ministry is not None and (lone.end() <= phrase.start or k < si):
                 return [self.doc_ministry]  # "Trong tháng, Bộ tiếp nhận 12.400 hồ sơ; …" under "… của Bộ Y tế"
             if top is not None and top.end <= clause[0]:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
@@ -3168,6 +3319,7 @@ class _Reader:
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or _OWN_AIM.match(after)
             or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
         )
@@ -3456,6 +3608,7 @@ def extract(
     reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
     first = lines[reader.first_line - 1] if reader.first_line else ""
     reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
+    reader.doc_cumulative = bool(_TITLE_CUMULATIVE.search(first))
     reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):

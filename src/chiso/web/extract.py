@@ -111,6 +111,7 @@ _SOURCE_IDS = {  # where a clue was read (chiso.ingest.extract.CLUE_SOURCES)
     "sentence": "page.extract.from_sentence",
     "paragraph": "page.extract.from_paragraph",
     "document": "page.extract.from_document",
+    "catalogue": "page.extract.from_catalogue",
     "none": "page.extract.from_none",
 }
 
