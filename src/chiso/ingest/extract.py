@@ -34,7 +34,7 @@ How a figure is read (every rule is general; what is specific to an indicator is
    inherited: a unit opening the sentence ("Tại Đồng Nai, …"), else the last one opening a sentence of the
    paragraph when no other unit was named before the figure, else the nation when the title or first lines
    name it ("… quốc gia", "cả nước", "Việt Nam"), else the nation for an indicator of the nation only (its
-   catalogue ``levels``, round 9). Otherwise the proposal is flagged (the nation is no default). A name two
+   catalogue ``levels``). Otherwise the proposal is flagged (the nation is no default). A name two
    units bore goes to the one standing at the figure's period's end ("Bộ Tài chính … 30/6/2025" is the 2025
    ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
    ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it;
@@ -403,7 +403,7 @@ class Clue:
 
 
 _NO_CLUE = Clue("", -1, -1, "none")
-# round 9: the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
+# the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
 NATION_ONLY = True
 
@@ -558,7 +558,7 @@ def _level_of(ind: Indicator) -> str | None:
 
 
 def _rests(rest: tuple[str, ...], acronyms: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
-    """The rest of a split name, and the same without its leading connector; two words at least, or (round 9) one
+    """The rest of a split name, and the same without its leading connector; two words at least, or one
     acronym of the catalogue after a connector ("giao dịch qua NDXP": "NDXP ghi nhận 98,5 triệu giao dịch")."""
     out = [rest]
     for c in _CONNECTORS:
@@ -725,7 +725,7 @@ def _sentences(line: str) -> list[tuple[int, int]]:
 
 
 _CLAUSE_BREAK = re.compile(r";|,?\s+\btrong đó\b,?", re.IGNORECASE)
-# round 7: also with the units named between ("lần lượt là A, B và C với điểm số 87,3; 86,8 và 86,01")
+# also with the units named between ("lần lượt là A, B và C với điểm số 87,3; 86,8 và 86,01")
 _LIST_SO_FAR = re.compile(
     r"(?:lần lượt|tương ứng)\s+(?:là|đạt|:)?(?:\s*[^\W\d][^\d;.]{0,120}?)?\s*\d[\d.,]*\s*%?"
     r"(?:\s*;\s*\d[\d.,]*\s*%?)*\s*$",
@@ -770,7 +770,7 @@ def _match_aliases(
     tokens: Sequence[_Token], names: _Names, lo: int, hi: int, line: str | None = None
 ) -> list[_Match]:
     """Names within tokens[lo:hi]; a name may step over whole number/date phrases (two at most), never across a
-    ";" (round 6: "tỷ lệ 96,9%; 100% hồ sơ được giải quyết đúng hạn" is no name; ``line``, when given, shows it)."""
+    ";" ("tỷ lệ 96,9%; 100% hồ sơ được giải quyết đúng hạn" is no name; ``line``, when given, shows it)."""
     found: list[_Match] = []
     for i in range(lo, hi):
         for alias in names.by_first.get(tokens[i].fold, ()):
@@ -795,7 +795,7 @@ def _match_aliases(
                     if line is not None and ";" in line[tokens[first - 1].end : upto]:
                         break
                     if line is not None and "," in line[tokens[first - 1].end : tokens[first].start]:
-                        break  # round 7: "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew
+                        break  # "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
                     k += 1
@@ -860,7 +860,7 @@ _ORG_HEADS = {
 }  # fmt: skip  # the first words of a body's name: "Bảo hiểm", "Tập đoàn", "Ngân hàng", "Tổng công ty", "Hiệp hội" …
 
 
-# bodies the catalogue holds no unit for, by the head of their name (round 6): "Bảo hiểm xã hội (Việt Nam)", "Kho
+# bodies the catalogue holds no unit for, by the head of their name: "Bảo hiểm xã hội (Việt Nam)", "Kho
 # bạc Nhà nước"; and, followed by a capitalised name, "Tập đoàn …", "Tổng công ty …", "Tổng cục …", "Cục …"
 _ORG_NAMES: tuple[tuple[tuple[str, ...], bool], ...] = (
     (("bảo", "hiểm", "xã", "hội"), False),
@@ -958,7 +958,7 @@ _MONTH_WORDS = {"ba": 3, "sáu": 6, "chín": 9, "mười": 10, "mười một": 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _DMY = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
-    # round 7: "Từ ngày 1/7 đến 31/12/2025" (the first year may be left out): the months it covers, not its end day
+    # "Từ ngày 1/7 đến 31/12/2025" (the first year may be left out): the months it covers, not its end day
     (
         "from_to",
         re.compile(
@@ -966,7 +966,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.IGNORECASE,
         ),
     ),
-    # round 7: "từ tháng 7 đến (hết) tháng 11/2025": the span of months, not its last month
+    # "từ tháng 7 đến (hết) tháng 11/2025": the span of months, not its last month
     (
         "month_span",
         re.compile(
@@ -977,7 +977,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("day", re.compile(rf"(?<![\d/]){_DMY}(?![\d/])")),
     ("day_words", re.compile(r"(?<![\d/])(\d{1,2})\s+tháng\s+(\d{1,2})\s+năm\s+(\d{4})", re.IGNORECASE)),
-    # round 6: "6 tháng cuối năm 2023": the last months of that year
+    # "6 tháng cuối năm 2023": the last months of that year
     ("last_months", re.compile(r"(?<![\d.,])(\d{1,2}|ba|sáu)\s+tháng\s+cuối\s+năm\s+(\d{4})", re.IGNORECASE)),
     (
         "months",
@@ -1107,7 +1107,7 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
     ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
     # "Lũy kế 11 tháng" under a title "tháng 11/2025": January to November of the document's year
     ("months", re.compile(rf"(?<=kế\s)(\d{{1,2}})\s+tháng\b(?!\s+(?:đầu\s+)?năm){_NO_YEAR}", re.IGNORECASE)),
-    # round 6: "tỷ lệ … 9 tháng của tỉnh đạt 51,7%", "Kết quả 9 tháng, …": the months from January, not a duration
+    # "tỷ lệ … 9 tháng của tỉnh đạt 51,7%", "Kết quả 9 tháng, …": the months from January, not a duration
     # ("sau 3 tháng", "mỗi 6 tháng", "trong vòng 2 tháng", "3 tháng tới")
     (
         "months",
@@ -1120,12 +1120,12 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
-# round 9: a year in a plan's or programme's name ("Kế hoạch chuyển đổi số năm 2024"), words between (a bare "kế
+# a year in a plan's or programme's name ("Kế hoạch chuyển đổi số năm 2024"), words between (a bare "kế
 # hoạch năm 2024" is the year of a target, read below)
 _PLAN_NAME_YEAR = re.compile(
     r"(?<!\w)(?:kế hoạch|chương trình|đề án|chiến lược)\s+(?:[^\W\d]+\s+){1,8}năm\s*$", re.IGNORECASE
 )
-# round 9: a month or day of publication after a year the clause names ("… năm 2023 công bố tháng 7/2024")
+# a month or day of publication after a year the clause names ("… năm 2023 công bố tháng 7/2024")
 _PUBLISHED_AFTER_YEAR = re.compile(
     r"(?<!\d)(?:19|20)\d\d(?!\d)[^;.\d]{0,80}?(?:được\s+|đã\s+)?công bố\s+(?:vào\s+|trong\s+)?(?:ngày\s+)?$",
     re.IGNORECASE,
@@ -1138,9 +1138,9 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     if form == "years":
         return "years", period
     if form == "year" and _PLAN_NAME_YEAR.search(before):
-        return "named", period  # round 9: "đã ban hành Kế hoạch chuyển đổi số năm 2024": a plan's name, not a period
+        return "named", period  # "đã ban hành Kế hoạch chuyển đổi số năm 2024": a plan's name, not a period
     if _PUBLISHED_AFTER_YEAR.search(before):
-        return "named", period  # round 9: "Chỉ số … năm 2023 công bố tháng 7/2024": the index's year dates it
+        return "named", period  # "Chỉ số … năm 2023 công bố tháng 7/2024": the index's year dates it
     if re.search(r"(?:mục tiêu|chỉ tiêu|kế hoạch)\s+(?:(?:đến|tới)\s+)?(?:năm\s+)?$", before):
         return "target", period  # "mục tiêu 2024: 50%": the year of a target, not of the figures around it
     if re.search(
@@ -1162,7 +1162,7 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     ):
         return "dateline", period  # the date of a legal document: "Quyết định số 1437/QĐ-TTg ngày 20/11/2024"
     if form == "from_to" and period.kind is PeriodKind.DAY:
-        return "partial", period  # round 7: a span not covering whole months, flagged
+        return "partial", period  # a span not covering whole months, flagged
     if (
         re.search(r"(?:^|\W)hết\s+$", before)
         and form in ("month", "year")
@@ -1205,7 +1205,7 @@ def _dates(line: str) -> list[_Date]:
                 )
             )
         ):
-            # "tính đến hết tháng 12/2024": the year for a count, December for a level (a rate or a stock); round 6:
+            # "tính đến hết tháng 12/2024": the year for a count, December for a level (a rate or a stock);
             # a plain "Đến hết tháng 12/2024": the year for a count or a rate, December for a stock
             out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=bool(to_end.group(1))))
             continue
@@ -1234,7 +1234,7 @@ _CURRENCY_UNITS = {"USD", "đồng"}
 _AFTER_FILLERS = {"cac", "tong", "so", "nhung", "luong", "da", "duoc", "ban", "hanh", "co", "nguoi", "dan", "va"}
 _RANK_FILLERS = {"toan", "cau", "the", "gioi", "quoc", "gia", "nuoc", "trong", "ve", "bang", "tren"}
 _RANK_NOUNS = {"quoc", "nuoc", "nen"}  # "17/194 quốc gia", "5/11 nước", "nền kinh tế"
-# round 9: a score named before its bare figure: "điểm Chỉ số … đạt 87,15", "điểm Bộ chỉ số … là 86"
+# a score named before its bare figure: "điểm Chỉ số … đạt 87,15", "điểm Bộ chỉ số … là 86"
 _SCORE_BEFORE = re.compile(r"(?<!\w)điểm\s+(?:bộ\s+)?chỉ số(?!\w)[^;%]{0,80}?\s(?:đạt|là)\s*$", re.IGNORECASE)
 _SCORE_NOUN = re.compile(
     r"\s*điểm\s*(?:[,;.)/]|$|và\b|trên\b|so\b|của\b|(?:bộ\s+)?chỉ số\b)", re.IGNORECASE
@@ -1242,7 +1242,7 @@ _SCORE_NOUN = re.compile(
 _TARGET_BEFORE = re.compile(
     r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
     r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$"
-    # round 6: "Chỉ tiêu Chính phủ giao cho năm 2024 là 50%", "mục tiêu được giao năm 2025 là 80%"
+    # "Chỉ tiêu Chính phủ giao cho năm 2024 là 50%", "mục tiêu được giao năm 2025 là 80%"
     r"|(?:mục tiêu|chỉ tiêu)\s+(?:[^\W\d]+\s+){0,3}(?:giao|đặt ra|đề ra|đặt)(?:\s+cho)?\s+năm\s+(\d{4})\s+(?:là|:)\s*$",
     re.IGNORECASE,
 )
@@ -1270,7 +1270,7 @@ _RANK_NATION = re.compile(
     re.IGNORECASE,
 )
 _ANAPHOR = re.compile(
-    # round 8: also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
+    # also "tại Bộ đạt …", "hồ sơ … của Bộ được tiếp nhận …"
     r"(?<!\w)(?:của|tại)\s+(bộ|tỉnh|thành phố)"
     r"(?=(?:\s+trong\s+(?:quý|tháng|năm|kỳ)(?:\s+(?:này|báo cáo|[\w/]*\d[\w/]*))?)?"
     r"(?:\s+(?:đạt|là|chiếm|lên|ở|vẫn|cũng|tăng|giảm|được|đã|mới|chỉ|lần lượt)\b|\s*[,.;:(]))",
@@ -1279,7 +1279,7 @@ _ANAPHOR = re.compile(
 # the nation's own bodies opening a sentence or clause (after its date): "Chính phủ", "Thủ tướng Chính phủ", "Quốc
 # hội", "Hệ thống … của Chính phủ"; not "Thanh tra Chính phủ", "Văn phòng Chính phủ" (the name runs into it)
 _NATIONAL_BODY = re.compile(
-    # round 8: up to two such openers, a topic among them ("Về thể chế, trong quý I/2024, Chính phủ …")
+    # up to two such openers, a topic among them ("Về thể chế, trong quý I/2024, Chính phủ …")
     r"[\s;]*(?:(?i:trong|năm|tháng|quý|lũy kế|tính đến|đến|về)\b[^,;.]{0,30},\s*){0,2}"
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?!\s+[A-ZĐ])|Hệ thống [^,;.()]{0,60}?của Chính phủ)(?!\w)"
 )
@@ -1291,9 +1291,9 @@ _NATION_ISSUES = re.compile(
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
-    r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # round 9: its aims ("Năm 2024, Bộ phấn đấu đạt …")
+    r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # its aims ("Năm 2024, Bộ phấn đấu đạt …")
 )
-# round 9: a ministry setting its own aim ("Bộ Y tế phấn đấu có 90% …", "Bộ Tư pháp đặt mục tiêu …")
+# a ministry setting its own aim ("Bộ Y tế phấn đấu có 90% …", "Bộ Tư pháp đặt mục tiêu …")
 _OWN_AIM = re.compile(
     r"\s*(?:đã\s+|cũng\s+)?(?:phấn đấu|đặt mục tiêu|đề ra mục tiêu|đặt chỉ tiêu)(?!\w)", re.IGNORECASE
 )
@@ -1310,42 +1310,42 @@ _SOME_UNITS = re.compile(
 _AIM = re.compile(
     r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|đặt mục tiêu|hướng tới|phải đạt|phải bảo đảm|"
     r"phải đảm bảo|tối thiểu|ít nhất"
-    r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # round 8: "Chính phủ giao chỉ tiêu X đạt 80%"
+    r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
-# round 9: also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
+# also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
 _AIM_OPENS = re.compile(
     r"\s*(?:(?:[^\W\d]+\s+){1,3}(?:đã\s+)?(?:đặt|đề ra)\s+mục tiêu|phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE
 )
-# round 8: "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
+# "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
     re.IGNORECASE,
 )
-# round 9: "mục tiêu số giao dịch qua NDXP tăng 20% so với năm 2024": a change the clause names as its target
+# "mục tiêu số giao dịch qua NDXP tăng 20% so với năm 2024": a change the clause names as its target
 _TARGET_NAMED_CHANGE = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;,]{0,120}?\stăng\s+$", re.IGNORECASE
 )
-# round 9: the words joining two figures of a list ("… và 100% …", "…, 95% …")
-# round 9: a few syllables between a figure and the name that opens after it ("70% hồ sơ thanh toán …")
+# the words joining two figures of a list ("… và 100% …", "…, 95% …")
+# a few syllables between a figure and the name that opens after it ("70% hồ sơ thanh toán …")
 _FIGURES_NOUN = re.compile(r"\s*(?:[^\W\d]+\s+){0,8}")
-# round 9: the noun phrase right after a percent, up to a verb, an aspect word or a mark ("100% dịch vụ công thiết
+# the noun phrase right after a percent, up to a verb, an aspect word or a mark ("100% dịch vụ công thiết
 # yếu đã …", "100% xã, phường có …")
 _OWN_NOUN = re.compile(
     r"\s+((?:(?!(?:đã|được|có|đạt|là|sẽ|đang|thực hiện|so với|trong|của|và)(?!\w))[^\W\d]+[\s,]+){1,6})",
     re.IGNORECASE,
 )
 _LIST_JOIN_END = re.compile(r"(?:,|\svà)\s*$", re.IGNORECASE)
-# round 9: a figure followed by a noun phrase of its own ("100% hồ sơ được số hóa"), not by a date or a comparison
+# a figure followed by a noun phrase of its own ("100% hồ sơ được số hóa"), not by a date or a comparison
 _OWN_WORDS_AFTER = re.compile(
     r"\s+(?!(?:so với|trong|vào|của|năm|tháng|quý|và|trở lên|trên|với|là|đạt|cho|nhưng|song|tuy nhiên|còn|thì|nên"
     r"|do|vì|khi|để|theo|tại|ở|đối với|tăng|giảm|vượt|cao|thấp|hơn|dưới|so|bằng|trước|sau|đến|tới|từ)(?!\w))[^\W\d]",
     re.IGNORECASE,
 )
-# round 9: a clause of a part of the figure before it ("…, trong đó …"): the same unit's
+# a clause of a part of the figure before it ("…, trong đó …"): the same unit's
 _SUBSET_OPENS = re.compile(r",\s*trong đó\s*$", re.IGNORECASE)
 _SUBSET_CLAUSE = re.compile(r"(?:trong đó|trong số đó|riêng)\W*$", re.IGNORECASE)
 _LEVEL_BELOW = re.compile(r"^\W*(?:riêng\s+)?(?:ở\s+|tại\s+)?cấp\s+(?:xã|huyện|cơ sở)(?!\w)", re.IGNORECASE)
@@ -1354,7 +1354,7 @@ _AVERAGE_UNIT = re.compile(
     r"thành phố|doanh nghiệp|thành viên|tổ|người|cán bộ|hộ|trường|cơ sở)(?!\w)",
     re.IGNORECASE,
 )
-# "Khối bộ, ngành đạt bình quân 79,12 điểm": an average of the bloc's members' scores, not the bloc's (round 6)
+# "Khối bộ, ngành đạt bình quân 79,12 điểm": an average of the bloc's members' scores, not the bloc's
 _AVERAGE_BEFORE = re.compile(
     r"(?<!\w)(?:bình quân|trung bình)(?:\s+(?:chung|cộng|của\s+(?:khối|các)\s+[^\d;,]{0,20}))?"
     r"\s*(?:(?:đạt|là|ở mức|với|khoảng|gần|hơn|trên|:)\s*)*$",
@@ -1366,7 +1366,7 @@ _PART_OF_UNIT = re.compile(
     r"(?<!\w)(?:của|ở|tại|thuộc|trong)\s+(?:các\s+|cấp\s+|một số\s+|[\d.]+\s+)?"
     r"(?:xã|phường|huyện|quận|sở|phòng|lĩnh vực)(?!\w)"
     r"|(?<!\w)cấp\s+(?:xã|huyện|cơ sở)(?!\w)"
-    r"|(?<!\w)khối\s+(?:xã|phường|huyện|quận)(?!\w)"  # round 8: "riêng khối quận, huyện đạt 47%"
+    r"|(?<!\w)khối\s+(?:xã|phường|huyện|quận)(?!\w)"  # "riêng khối quận, huyện đạt 47%"
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
@@ -1388,19 +1388,19 @@ _GENERIC_RATE = re.compile(
 )
 _DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )Sở\s+[A-ZĐ]")
 _REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố)(?!\w)", re.IGNORECASE)
-# round 6, caution: a district or commune named as the subject ("Huyện Tiên Yên (Quảng Ninh) có …", "UBND xã Tân
+# caution: a district or commune named as the subject ("Huyện Tiên Yên (Quảng Ninh) có …", "UBND xã Tân
 # Phú đạt …"), or communes opening the sentence ("Các xã, phường khu vực phía Đông của tỉnh đạt …")
 _DISTRICT = re.compile(
     r"(?<!\w)(?:[Hh]uyện|[Qq]uận|[Tt]hị xã|[Tt]hị trấn|[Xx]ã|[Pp]hường|[Đđ]ặc khu)\s+(?!Hội)[A-ZĐ\d]"
 )
-# round 7, caution: an agency, hospital, school or company of a unit named as the subject ("Công an tỉnh Bắc Kạn",
+# caution: an agency, hospital, school or company of a unit named as the subject ("Công an tỉnh Bắc Kạn",
 # "Bệnh viện Bạch Mai", "Trường Đại học …", "Công ty …"): a part, never the province or the ministry
 _AGENCY = re.compile(
     r"(?<!\w)(?:Công an\s+(?:tỉnh|thành phố|TP\.?)|(?:Bệnh viện|Trung tâm Y tế|Công ty|Tổng công ty)\s+(?=[A-ZĐ])|"
     r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w)"
-    r"|Trung tâm Phục vụ hành chính công(?!\w))"  # round 9: the one-stop centre, a part of the province
+    r"|Trung tâm Phục vụ hành chính công(?!\w))"  # the one-stop centre, a part of the province
 )
-# a region, a group of provinces (round 6): "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
+# a region, a group of provinces: "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
     r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+"
     r"(?:miền|đồng bằng|Tây Nguyên|Tây Bắc|Đông Bắc"
@@ -1415,33 +1415,33 @@ _SOME_LOCALITIES = re.compile(
     re.IGNORECASE,
 )
 # a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
-# a start ("lũy kế", "kể từ khi", "đến nay"); round 6
+# a start ("lũy kế", "kể từ khi", "đến nay")
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
 _SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
-# a span the report's period does not name (round 6): "Trong 3 tháng qua", "Tuần qua", "trong tuần"
+# a span the report's period does not name: "Trong 3 tháng qua", "Tuần qua", "trong tuần"
 _VAGUE_SPAN = re.compile(
     r"(?<!\w)(?:\d+|ba|sáu)\s+tháng\s+(?:qua|vừa qua|gần đây|gần nhất)(?!\w)|(?<!\w)(?:tuần qua|trong tuần|tuần này"
     r"|tuần trước)(?!\w)",
     re.IGNORECASE,
 )
-# the highest or lowest member (round 6): "cao nhất", "thấp nhất", "tối đa" before a bloc's or the nation's figure
+# the highest or lowest member: "cao nhất", "thấp nhất", "tối đa" before a bloc's or the nation's figure
 _EXTREME = re.compile(r"(?<!\w)(?:cao nhất|thấp nhất|tối đa|lớn nhất|nhỏ nhất)(?!\w)", re.IGNORECASE)
-# a share of one field after the figure (round 6): "50% hồ sơ thuộc lĩnh vực đất đai"
+# a share of one field after the figure: "50% hồ sơ thuộc lĩnh vực đất đai"
 _FIELD_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){0,3}(?:thuộc|trong)\s+(?:các\s+)?(?:lĩnh vực|nhóm thủ tục)(?!\w)", re.I)
-# units counted against a target (round 6): "3 địa phương chưa đạt mục tiêu 30%", "12 tỉnh đã vượt chỉ tiêu 50%"
+# units counted against a target: "3 địa phương chưa đạt mục tiêu 30%", "12 tỉnh đã vượt chỉ tiêu 50%"
 _UNITS_VS_TARGET = re.compile(
     r"\d+\s+(?:bộ|ngành|bộ, ngành|địa phương|tỉnh|tỉnh, thành phố|thành phố|đơn vị|cơ quan|xã|huyện)(?!\w)"
     r"[^;,\d]{0,20}?"
     r"(?:chưa|không|đã|đều)?\s*(?:đạt|vượt|hoàn thành)\s+(?:được\s+)?(?:mục tiêu|chỉ tiêu|kế hoạch)\s*$",
     re.IGNORECASE,
 )
-# before the 2025 merger (round 6): "Trước sáp nhập, tỉnh Hà Giang …"
+# before the 2025 merger: "Trước sáp nhập, tỉnh Hà Giang …"
 _BEFORE_MERGER = re.compile(r"(?<!\w)trước\s+(?:khi\s+)?(?:sáp nhập|hợp nhất|sắp xếp)", re.IGNORECASE)
-# a relative date, not after "so với" (round 6): "năm trước", "tháng trước", "cùng kỳ năm trước"
+# a relative date, not after "so với": "năm trước", "tháng trước", "cùng kỳ năm trước"
 _RELATIVE = re.compile(
     r"(?<!so với )(?<!\w)(?:cùng kỳ\s+)?(?:năm trước|năm ngoái|tháng trước|quý trước|kỳ trước)(?!\w)", re.IGNORECASE
 )
-# the world, a region, another country (round 6): "Trên thế giới, …", "Singapore có …", "bình quân các nước ASEAN"
+# the world, a region, another country: "Trên thế giới, …", "Singapore có …", "bình quân các nước ASEAN"
 _FOREIGN = re.compile(
     r"\W*(?:trên\s+)?(?:thế giới|toàn cầu)\s*,"
     r"|(?<!\w)(?:trên thế giới|trên toàn cầu|của thế giới|bình quân thế giới|trung bình thế giới"
@@ -1450,7 +1450,7 @@ _FOREIGN = re.compile(
     r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
 )
 _COMPARED = re.compile(r"(?:so với|hơn|sau|trước|như|cùng|với|và|cả)\s*$", re.IGNORECASE)
-# round 9: a region as the subject of a share ("tỷ lệ … tại khu vực Đông Nam Á đạt 75%"); a rank "trong khu vực
+# a region as the subject of a share ("tỷ lệ … tại khu vực Đông Nam Á đạt 75%"); a rank "trong khu vực
 # Đông Nam Á" is the nation's place in it, so this holds for figures other than ranks only
 _FOREIGN_REGION = re.compile(
     r"(?<!\w)(?:tại|ở|của|trong|toàn)\s+(?:(?:khu vực|các nước|các quốc gia)\s+)?(?:Đông Nam Á|ASEAN|châu Á"
@@ -1478,7 +1478,7 @@ _MEMBERS_VALUE = re.compile(
     r"(?<![\w,.])\d+(?:/\d+)?\s+"
     r"(?:huyện|xã|phường|thị xã|thị trấn|sở|phòng|đơn vị|cơ quan|bệnh viện|trường|cơ sở)(?!\w)"
     r"[^;,\d]{0,40}?(?:đạt|có|với|ở mức)\s+(?:tỷ lệ\s+)?(?:(?:trên|hơn|từ|dưới|tới|đến)\s+)?$"
-    # round 6: "Khối bộ, ngành có 5 đơn vị đạt tỷ lệ hồ sơ trực tuyến toàn trình 100%", "có 12 tỉnh đạt tỷ lệ … 100%"
+    # "Khối bộ, ngành có 5 đơn vị đạt tỷ lệ hồ sơ trực tuyến toàn trình 100%", "có 12 tỉnh đạt tỷ lệ … 100%"
     r"|(?<![\w,./])(?!(?:19|20)\d\d\b)\d+\s+"
     r"(?-i:huyện|xã|phường|đơn vị|cơ quan|bộ|bộ, ngành|tỉnh|địa phương|tỉnh, thành phố)(?!\w)"
     r"[^;,\d]{0,20}?(?:đạt|có)\s+tỷ lệ\s[^;,\d]{0,60}$",
@@ -1491,7 +1491,7 @@ _UNITS_PASS = re.compile(
     re.IGNORECASE,
 )
 # "cao hơn cùng kỳ năm 2024 (41,3%)": that year's figure for the same months
-# a target's unit after it: "70% đặt ra cho khối địa phương", "90% giao cho các bộ, ngành" (round 6); round 7: "30% mà
+# a target's unit after it: "70% đặt ra cho khối địa phương", "90% giao cho các bộ, ngành"; "30% mà
 # Chính phủ giao cho khối địa phương", "do Thủ tướng Chính phủ đặt ra cho …" (who set it, then whom for)
 _SET_FOR = re.compile(
     r"\s*(?:điểm\s+)?(?:(?:(?:mà|do)\s+(?:Thủ tướng\s+)?(?:Chính phủ|Quốc hội|Trung ương"
@@ -1500,7 +1500,7 @@ _SET_FOR = re.compile(
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
-# a figure opening its clause (after a date, an approximator): "Năm 2024, hơn 90% …" (round 6)
+# a figure opening its clause (after a date, an approximator): "Năm 2024, hơn 90% …"
 _FIGURE_OPENS = re.compile(
     r"\W*(?:(?:trong|năm|tháng|quý|đến|tính đến|lũy kế)\b[^,;]{0,30},\s*)?"
     r"(?:(?:gần|hơn|khoảng|trên|có|đã có|ước|ước tính|xấp xỉ|đến nay|hiện)\s+)*",
@@ -1522,7 +1522,7 @@ _FORECAST = re.compile(
     r"(?<!\w)(?:dự kiến|dự báo|sẽ|có thể(?=\s+(?:sẽ\s+)?(?:đạt|lên|tăng|vượt))|cần(?:\s+phải)?(?=\s+đạt)|nên(?=\s+đạt))"
     r"(?!\w)|^\W*nếu(?!\w)",
     re.IGNORECASE,
-)  # round 6: "có thể đạt 60%", "Nếu duy trì …": a conditional; "cần đạt 70%": what is needed, no result
+)  # "có thể đạt 60%", "Nếu duy trì …": a conditional; "cần đạt 70%": what is needed, no result
 _PASSIVE_AFTER = re.compile(r"\s*(?:bị|chưa|không|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE)
 _PASSIVE_REST = re.compile(
     r"[^,;.()]{0,60}?(?<!\w)(?:bị|chưa|không được|quá hạn|trễ hạn|phải bổ sung)(?!\w)", re.IGNORECASE
@@ -1530,7 +1530,7 @@ _PASSIVE_REST = re.compile(
 # "đưa vào khai thác thêm 2 tuyến …", "bổ sung 5 tính năng": the added ones, a flow, not the stock
 _ADDED_BEFORE = re.compile(r"(?<!\w)(?:thêm|bổ sung|bổ sung thêm|tăng thêm)\s*(?:được\s+)?$", re.IGNORECASE)
 _NEW_AFTER = re.compile(r"\s*(?:[^\W\d]+\s+){1,3}mới(?!\w)", re.IGNORECASE)
-# "hai tỷ lệ này", "các chỉ số trên": the names of the sentence before (round 6)
+# "hai tỷ lệ này", "các chỉ số trên": the names of the sentence before
 _PAIR_ANAPHOR = re.compile(
     r"(?<!\w)(?:hai|ba|bốn|các|những)\s+(?:tỷ lệ|chỉ tiêu|chỉ số|con số|số liệu)\s+(?:này|trên|nói trên|đó)(?!\w)",
     re.IGNORECASE,
@@ -1542,22 +1542,22 @@ _RAISED_TO = re.compile(
 # "x% số <noun> …": the share is taken over that noun (two words of it)
 _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNORECASE)
 # "Lũy kế đến hết năm 2024": the total to the year's end ("lũy kế đến hết tháng 9": the months so far, a flow)
-# round 9: a change on the period just before ("so với tháng trước", "so với quý liền trước"), not on a year earlier
+# a change on the period just before ("so với tháng trước", "so với quý liền trước"), not on a year earlier
 _PREVIOUS_PERIOD = re.compile(r"\s*so với\s+(?:tháng|quý|tuần|kỳ)\s+(?:liền\s+)?trước(?!\w)", re.IGNORECASE)
 _CUMULATED_TO = re.compile(
     r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
 )
 _NOUN_FIT_FROM = 1.0
-# round 9: a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
+# a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
 _TITLE_CUMULATIVE = re.compile(r"(?<!\w)(?:lũy|luỹ) kế(?!\w)", re.IGNORECASE)
-OVERLAP_NAMES = True  # round 8: name a figure no alias names by the words around it (see ``overlap_name``)
+OVERLAP_NAMES = True  # name a figure no alias names by the words around it (see ``overlap_name``)
 _OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
 _OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
 _OVERLAP_CLEAR = 8.0  # … to be proposed unflagged, with a lead of _OVERLAP_MARGIN times the runner-up
 _OVERLAP_MARGIN = 2.0
 _OVERLAP_COVER = 0.6  # … and most of one of its names said
 _OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), ("trong", "do"), ("so", "voi")}
-# a date right after a figure dates it: "38% năm 2023"; round 8: "cao hơn mức 61,5% của tháng 7/2025"
+# a date right after a figure dates it: "38% năm 2023"; "cao hơn mức 61,5% của tháng 7/2025"
 _DATE_RIGHT_AFTER = re.compile(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", re.IGNORECASE)
 _PILLAR_PAIRED = 0.5  # the score of a pillar "lần lượt" pairs with its figure
 _PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
@@ -1566,7 +1566,7 @@ _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong"), ("va", "tru", "cot")
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
 # the words of a title or first lines that make the nation the document's subject
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
-# round 9: a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
+# a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
 _OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 # a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
@@ -1576,13 +1576,13 @@ _PAREN_BASE = re.compile(
     re.IGNORECASE,
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
-_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # round 6: 25 -> 60
+_GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # 25 -> 60
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 # "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
 _AIM_BASE = re.compile(
     r"\s*(?:chỉ tiêu|mục tiêu|kế hoạch)(?:\s+(?:đề ra|đặt ra))?\s+(?:năm\s+)?((?:19|20)\d\d)\s*$", re.IGNORECASE
 )
-# round 8: not across a comma ("so với mặt bằng chung, tiêu biểu là Bình Dương (72,4%)" is no base)
+# not across a comma ("so với mặt bằng chung, tiêu biểu là Bình Dương (72,4%)" is no base)
 _COMPARISON_VALUE = re.compile(r"so với\s+([^;,]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
@@ -1592,7 +1592,7 @@ _CUMULATIVE = re.compile(
     r"(?<!\w)(?:tổng cộng|lũy kế|luỹ kế|từ khi|kể từ|đến nay|(?<!thực )(?<!thể )(?<!xuất )(?<!phát )hiện)(?!\w)",
     re.IGNORECASE,
 )
-# round 9: also "4,4 triệu giao dịch/ngày"
+# also "4,4 triệu giao dịch/ngày"
 _PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b|(?<=\w)/\s*ngày\b", re.IGNORECASE)
 _AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$", re.IGNORECASE)
 
@@ -1720,7 +1720,7 @@ class _Reader:
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
-        self.doc_cumulative = False  # round 9: the title says its figures are totals to date ("… lũy kế đến …")
+        self.doc_cumulative = False  # the title says its figures are totals to date ("… lũy kế đến …")
         self.doc_from_title = False  # the report's period was read in its title (or given)
         self.doc_clue = _NO_CLUE  # the words of the title that gave the document's period
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
@@ -1770,7 +1770,7 @@ class _Reader:
         others = [
             m
             for m in _match_aliases(tokens, self.names, 0, len(tokens))
-            if not m.contained and m.alias.codes not in found and m.size > 2  # round 9: "Quyết định 766" names no count
+            if not m.contained and m.alias.codes not in found and m.size > 2  # "Quyết định 766" names no count
         ]
         narrow = [codes for codes in found if all(set(codes) <= set(other) for other in found)]
         if len(narrow) != 1 or others:  # "Chỉ số chuyển đổi số cấp tỉnh năm 2023 (DTI 2023)": the narrower name
@@ -1783,7 +1783,7 @@ class _Reader:
         Nam"); other named units (a dateline "Hà Nội, ngày …", a reporting ministry) are no subject."""
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
-        owned = False  # round 9: the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
+        owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1800,12 +1800,12 @@ class _Reader:
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
                     and re.match(r"\s*:", line[m.end :])
-                ) or (  # round 6: a title "Bình Thuận: tổng kết …", the province opening it before a colon
+                ) or (  # a title "Bình Thuận: tổng kết …", the province opening it before a colon
                     li == 0
                     and not line[: m.start].strip()
                     and re.match(r"\s*:", line[m.end :])
                     and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
-                ) or (  # round 6: "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
+                ) or (  # "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
                     re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
                     or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
                 )
@@ -1829,7 +1829,7 @@ class _Reader:
                 for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
                     if m.unit != self.cat.nation.code:
                         text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
-            # round 6: a title on Đề án 06 (the national project) with no province: the nation's report
+            # a title on Đề án 06 (the national project) with no province: the nation's report
             nm = _NATION_DOC.search(text) or (
                 re.search(r"(?<!\w)Đề án 06(?!\w)", text) if li == 0 and len(lines) > 1 else None
             )
@@ -1901,7 +1901,7 @@ class _Reader:
             return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         if phrase.kind is NumberKind.PERCENT and (
             re.match(r"\s*(?:của\s+)?(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE)
-            or (  # round 6: "bằng 90% so với kế hoạch"
+            or (  # "bằng 90% so với kế hoạch"
                 re.search(r"(?<!\w)bằng\s*$", line[max(0, phrase.start - 8) : phrase.start], re.IGNORECASE)
                 and re.match(r"\s*so với\s+(?:mục tiêu|kế hoạch|chỉ tiêu)\b", rest, re.IGNORECASE)
             )
@@ -1911,14 +1911,14 @@ class _Reader:
         _shape(fig, [t.fold for t in para.token_range(phrase.end, sentence[1])[:2]], line[phrase.end : sentence[1]])
         plain = fig.shape == "count" and phrase.kind is NumberKind.PLAIN
         if plain and _SCORE_BEFORE.search(line, clause[0], phrase.start):
-            fig.shape = "score"  # round 9: "điểm Chỉ số phục vụ người dân, doanh nghiệp đạt 87,15": a score said before
+            fig.shape = "score"  # "điểm Chỉ số phục vụ người dân, doanh nghiệp đạt 87,15": a score said before
         if fig.shape == "count" and phrase.kind is NumberKind.PLAIN and self.after_points(para, phrase, clause):
             fig.shape = "score"  # "với số điểm lần lượt là 89,7; 88,95 và 87,2": points
         if phrase.change is not None:
             if phrase.kind is not NumberKind.PERCENT:
                 return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
             if _PREVIOUS_PERIOD.match(rest):
-                return  # round 9: "tăng 9% so với tháng trước": the catalogue's growth rates are on a year earlier
+                return  # "tăng 9% so với tháng trước": the catalogue's growth rates are on a year earlier
             fig.role, fig.value = "growth", phrase.signed
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
@@ -1948,7 +1948,7 @@ class _Reader:
         same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
         dated = _SAME_PERIOD_DATED.search(line[clause[0] : phrase.start])
         if dated and paren_date is None and not cmp_base:
-            # round 8: "cùng kỳ năm 2024 (tháng 6/2024) là 19,8%": the date in parentheses says which period
+            # "cùng kỳ năm 2024 (tháng 6/2024) là 19,8%": the date in parentheses says which period
             lo, hi = clause[0] + dated.start(2), clause[0] + dated.end(2)
             inner = [d for d in para.dates if lo <= d.start and d.end <= hi and d.period.start.year == int(dated[1])]
             if len(inner) == 1:
@@ -2124,7 +2124,7 @@ class _Reader:
         code = chosen.code
         nation = self.cat.nation.code
         if NATION_ONLY and units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
-            # round 9: no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
+            # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
         flow = code.removesuffix("_cumulative")
         if (
@@ -2134,7 +2134,7 @@ class _Reader:
             and _PERIOD_OPENS.match(line, para.sentences[si][0])
             and not _SINCE.search(line[para.sentences[si][0] : phrase.start])
         ):
-            # round 6: "Năm 2024, tổng số giao dịch qua Nền tảng … đạt 1,11 tỷ": a sentence dated by a period and
+            # "Năm 2024, tổng số giao dịch qua Nền tảng … đạt 1,11 tỷ": a sentence dated by a period and
             # saying nothing cumulative before the figure counts that period's, not the total since the start
             code = flow
             chosen = _Candidate(chosen.score, flow, chosen.name, chosen.clue)
@@ -2149,7 +2149,7 @@ class _Reader:
                 )
             )
         ):
-            # round 8: "Lũy kế đến hết năm 2024, … đã phục vụ 1.250 phiên họp": the total to that date
+            # "Lũy kế đến hết năm 2024, … đã phục vụ 1.250 phiên họp": the total to that date
             code = f"{code}_cumulative"
             chosen = _Candidate(chosen.score, code, chosen.name, chosen.clue)
         if (
@@ -2163,7 +2163,7 @@ class _Reader:
         if among is not None and chosen.clue.start < para.sentences[si][0] + among.end():
             return  # "trong số 12 cơ sở dữ liệu … đã được xác định, có 7 …": the part, not the whole's name
         if self.other_rate(para, phrase, clause, chosen):
-            # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's; round 8: the
+            # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's; the
             # words of its clause may still name it
             other = self.overlap_name(para, fig, clause, [u for u, _ in units]) if OVERLAP_NAMES else (None, False)
             if other[0] is None or other[0].code == chosen.code:
@@ -2212,7 +2212,7 @@ class _Reader:
                 named = {3: Period.quarter(y, 1), 6: Period.half(y, 1), 12: Period.year(y)}
                 period = named.get(mo) or Period.span(y, 1, y, mo)
         if caution is None and any(d.role == "partial" and d.start == period_clue.start for d in para.dates):
-            # round 7: "từ ngày 15/7 đến 31/12/2025": a span not covering whole months, no period of the catalogue
+            # "từ ngày 15/7 đến 31/12/2025": a span not covering whole months, no period of the catalogue
             caution = "kỳ không trọn tháng / a span not covering whole months"
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
@@ -2231,7 +2231,7 @@ class _Reader:
                 and fig.period is None
                 and para.target_year is None
                 and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
-                and period_clue.source in ("clause", "sentence", "paragraph", "document")  # round 6: any
+                and period_clue.source in ("clause", "sentence", "paragraph", "document")  # any
                 and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
                 and not re.search(
                     r"(?:mục tiêu|kế hoạch)[^;.]*?(?:19|20)\d\d", line[para.sentences[si][0] : para.sentences[si][1]]
@@ -2250,7 +2250,7 @@ class _Reader:
             and _BEFORE_MERGER.search(line[sentence[0] : phrase.start])
             and all(c.source in ("document", "paragraph", "none") for _, c in units)
         ):
-            # round 6: "Trước sáp nhập, tỉnh Hà Giang đạt …" in a report after the merger: a unit of the earlier
+            # "Trước sáp nhập, tỉnh Hà Giang đạt …" in a report after the merger: a unit of the earlier
             # structure that the period's names do not hold, never the report's subject
             caution = "đơn vị trước sắp xếp / a unit before the merger"
         if (
@@ -2261,7 +2261,7 @@ class _Reader:
             and para.number > self.first_line  # not the report's first line, that may have dated the report
             and self.doc_from_title  # the title dates the report (not a date read in its text)
         ):
-            # round 6: "Theo kế hoạch, đến năm 2030 tỷ lệ … đạt 90%" in a report of 2024: a value after the report's
+            # "Theo kế hoạch, đến năm 2030 tỷ lệ … đạt 90%" in a report of 2024: a value after the report's
             # period is an aim or a forecast, not a result
             caution = "kỳ sau kỳ của báo cáo: mục tiêu hay dự báo? / a period after the report's: an aim or a forecast?"
         snippet = line[sentence[0] : sentence[1]].strip()
@@ -2353,10 +2353,10 @@ class _Reader:
         cands.sort(key=lambda c: c.score)
         if _RAISED_TO.search(para.line, clause[0], fig.phrase.start) and any(
             self.cat.indicators[c.code].kind == "stock" for c in cands
-        ):  # round 8: "…, nâng tổng số tuyến … lên 6 tuyến": the total, never what was added
+        ):  # "…, nâng tổng số tuyến … lên 6 tuyến": the total, never what was added
             cands = [c for c in cands if self.cat.indicators[c.code].kind != "count"]
         if pillar_pair := [c for c in cands if c.name[0] == "pillar-pair"]:
-            return pillar_pair[0]  # round 8: the pillars "lần lượt" pairs, whatever other names stand by
+            return pillar_pair[0]  # the pillars "lần lượt" pairs, whatever other names stand by
         paired = self.respective_name(para, fig.phrase, si, clause)
         lm = _RESPECTIVELY.search(para.line, clause[0], fig.phrase.start) if paired is None else None
         if lm is not None and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
@@ -2558,7 +2558,7 @@ class _Reader:
 
         base_m = _SHARE_OF.match(para.line, phrase.end) if fig.shape == "percent" else None
         base_of = tuple(fold(base_m.group(1)).split()) if base_m else None
-        # round 9: "…; 100% xã, phường có kết nối …": a percent with words of its own after it is a share of them; a
+        # "…; 100% xã, phường có kết nối …": a percent with words of its own after it is a share of them; a
         # name read in another clause must take its share over those words
         own_of = None
         if fig.shape == "percent" and base_of is None and _OWN_WORDS_AFTER.match(para.line, phrase.end):
@@ -2580,11 +2580,11 @@ class _Reader:
                 if not _compatible(ind, fig):
                     continue
                 if base_of is not None and not self.counts_over(ind, base_of):
-                    continue  # round 8: "29% số hộ gia đình" is a share of households, not of the population
+                    continue  # "29% số hộ gia đình" is a share of households, not of the population
                 if score >= 3.0 and own_of is not None and not self.counts_over(ind, own_of):
                     continue
                 if score >= _NOUN_FIT_FROM and not self.noun_fits(ind, fig, noun):
-                    # a weak reading, or (round 8) a name from another clause, needs the figure to count what the
+                    # a weak reading, or a name from another clause, needs the figure to count what the
                     # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
                     continue
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
@@ -2625,7 +2625,7 @@ class _Reader:
         # before the number open it and the rest stood earlier in the clause ("thanh toán trực tuyến với số
         # tiền hơn 12,9 nghìn tỷ đồng")
         upto = clause[1]
-        for p in para.numbers:  # round 7: "88,5% hồ sơ được xử lý, 79,3% hồ sơ cấp kết quả …": the list's next figure
+        for p in para.numbers:  # "88,5% hồ sơ được xử lý, 79,3% hồ sơ cấp kết quả …": the list's next figure
             if phrase.end < p.start < upto and re.search(r",\s*$", para.line[phrase.end : p.start]):
                 upto = p.start
                 break
@@ -2636,7 +2636,7 @@ class _Reader:
         heads = list(self.split_names([t.fold for t in after[:6]]))
         if noun == "bloc":  # "18 bộ, ngành" opens "bộ, ngành, địa phương kết nối với Cơ sở dữ liệu …"
             heads += self.names.bloc_headed
-        # round 9: "80% hồ sơ … nộp trực tuyến và 100% hồ sơ được số hóa": a figure listed after another with words of
+        # "80% hồ sơ … nộp trực tuyến và 100% hồ sơ được số hóa": a figure listed after another with words of
         # its own completes its noun after it or before the list ("Cổng … có 4.730 dịch vụ, 19,6 triệu tài khoản"),
         # never with the earlier figure's words
         places = ((1.5, later), (2.0, in_clause), (2.5, in_sentence), (5.0, earlier))
@@ -2678,7 +2678,7 @@ class _Reader:
         if (
             not out
             and self.title_index is not None
-            # round 6: no name in the figure's clause ("Bắc Ninh đạt 0,5527 điểm, trong đó trụ cột …" names its parts
+            # no name in the figure's clause ("Bắc Ninh đạt 0,5527 điểm, trong đó trụ cột …" names its parts
             # only after it)
             and not any(m.start < clause[1] for m in para.matches[si])
             and fig.shape in ("score", "count")
@@ -2690,7 +2690,7 @@ class _Reader:
                 if fig.shape not in ("score", "percent", "money", "rank", "fraction") and all(
                     self.cat.indicators[c].unit == "điểm" for c in codes
                 ):
-                    # round 6: "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
+                    # "Quảng Ninh (90,13), Bình Dương (89,47) …" under a title naming the index
                     fig.shape = "score"
                 add(3.5, codes, ("title",), clue)
         if (
@@ -2700,7 +2700,7 @@ class _Reader:
             and not para.matches[si]
             and all(self.cat.indicators[c].is_rate for c in self.title_index[0])
         ):
-            # round 8: "Tỷ lệ hồ sơ thanh toán trực tuyến 9 tháng đầu năm 2024" then "Khối bộ: 42,8%; …": the rate the
+            # "Tỷ lệ hồ sơ thanh toán trực tuyến 9 tháng đầu năm 2024" then "Khối bộ: 42,8%; …": the rate the
             # title names, for a percent of a sentence that names no indicator
             add(3.5, self.title_index[0], ("title",), self.title_index[1])
         if fig.role == "growth" and not out:
@@ -2725,7 +2725,7 @@ class _Reader:
         if self.title_index is not None:
             scope |= set(self.title_index[0])
         lm = _RESPECTIVELY.search(para.line, clause[0], phrase.start)
-        # round 9: in a list in order, a pillar named by an alias of its own ("Hạ tầng và nền tảng số") names its index
+        # in a list in order, a pillar named by an alias of its own ("Hạ tầng và nền tảng số") names its index
         # too, so the pillars listed with it pair ("Nhận thức số, …, Hạ tầng và nền tảng số, … lần lượt là …")
         paired_scope = scope | {c.rsplit(".", 1)[0] for c in scope if "." in c} if lm is not None else scope
         comps = [(code, forms) for code, parent, forms in self.components if parent in scope]
@@ -2736,7 +2736,7 @@ class _Reader:
         toks = [t for t in para.tokens if sentence[0] <= t.start < sentence[1]]
         words = [t.fold for t in toks]
         out: list[tuple[float, str, int, Clue]] = []
-        if lm is not None:  # round 8: "các trụ cột A, B và C lần lượt đạt x; y và z": the n-th pillar, the n-th figure
+        if lm is not None:  # "các trụ cột A, B và C lần lượt đạt x; y và z": the n-th pillar, the n-th figure
             named: list[tuple[int, int, str]] = []
             for code, forms in paired:
                 for form in forms:
@@ -2790,7 +2790,7 @@ class _Reader:
                 if own[:2] == ("hoat", "dong") and len(own) >= 4:
                     forms.append(own[2:])  # "Hoạt động chính quyền số" is also "Chính quyền số"
                 if "va" in own[1:-1]:
-                    forms.append(tuple(w for w in own if w != "va"))  # round 8: "Hạ tầng, nền tảng số" for "… và …"
+                    forms.append(tuple(w for w in own if w != "va"))  # "Hạ tầng, nền tảng số" for "… và …"
                 self._components.append((code, parent, [f for f in forms if len(f) >= 2]))
         return self._components
 
@@ -2845,7 +2845,7 @@ class _Reader:
             if parent in m.alias.codes
             for form in forms
         ):
-            return False  # round 8: "Ở chỉ số nhận thức số DTI 2023, …": the pillar, the acronym only its scope
+            return False  # "Ở chỉ số nhận thức số DTI 2023, …": the pillar, the acronym only its scope
         if not re.search(r"(?:^|\W)(?:trong|ở|của|tại|về|thuộc)\s+$", before, re.IGNORECASE):
             return True
         words = [t.fold for t in para.tokens if min(clause[0], m.start) <= t.start < clause[1]]
@@ -2916,7 +2916,7 @@ class _Reader:
         if any(
             (a.fold, b.fold, c.fold) in _NAME_OPENERS for a, b, c in zip(other, other[1:], other[2:], strict=False)
         ):
-            return None  # round 8: the same when the name read is a part after "tỷ lệ" ("80% và tỷ lệ hồ sơ …")
+            return None  # the same when the name read is a part after "tỷ lệ" ("80% và tỷ lệ hồ sơ …")
         extras = [t for t in other if t.fold in fillers]
         numbers_between = {t.skip for t in between if t.skip is not None and t.skip < len(para.numbers)}
         if numbers_between and any(
@@ -2973,7 +2973,7 @@ class _Reader:
             if cand in self.names.units_of_count:
                 return cand
         if tuple(words[:2]) in _PEOPLE and "nguoi" in self.names.units_of_count:
-            return "nguoi"  # round 8: "21,7 triệu công dân …" counts people, whatever the name near it counts
+            return "nguoi"  # "21,7 triệu công dân …" counts people, whatever the name near it counts
         return " ".join(words[:2]) if words else None
 
     def fit(self, ind: Indicator, fig: _Figure, noun: str | None, para: _Para, clause: tuple[int, int]) -> float:
@@ -2997,7 +2997,7 @@ class _Reader:
         sentence_start = para.sentences[para.sentence_of(fig.phrase.number_start)][0]
         head = para.line[sentence_start : fig.phrase.start]
         if (_CUMULATIVE.search(head) and not dated) or _CUMULATED_TO.search(head):
-            # round 8: "Lũy kế đến hết năm 2024, …": the date ends the accumulation, it does not make a flow
+            # "Lũy kế đến hết năm 2024, …": the date ends the accumulation, it does not make a flow
             # "Tổng cộng, hệ thống đã … thay thế khoảng 953.700 hồ sơ giấy": a total to date, not a flow
             score += 1.0 if ind.kind == "count" else -0.3 if cumulative else 0.0
         elif cumulative:
@@ -3008,7 +3008,7 @@ class _Reader:
 
     # which unit ----------------------------------------------------------------------------------
     def caution(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> str | None:
-        """Why the figure may not be the named unit's own (round 4): a part of it named before the figure (a
+        """Why the figure may not be the named unit's own: a part of it named before the figure (a
         department "Sở …", one field "lĩnh vực …", a level "cấp xã", "các xã …", "trong số hồ sơ …"), or an
         anaphor ("Tỉnh này") that names no unit. The proposal is flagged, never dropped."""
         line = para.line
@@ -3114,11 +3114,11 @@ class _Reader:
                 if tuple(words[: len(toks)]) == toks and code != self.cat.nation.code:
                     a, b = following[0].start, following[len(toks) - 1].end
                     return [(code, Clue(line[a:b], a, b, "clause"))]
-        # a target and the unit it is set for after it: "mục tiêu 70% đặt ra cho khối địa phương" (round 6)
+        # a target and the unit it is set for after it: "mục tiêu 70% đặt ra cho khối địa phương"
         aim = _SET_FOR.match(line, phrase.end)
         if aim is not None and (
             _TARGET_WORD.search(line[max(clause[0], phrase.start - 30) : phrase.start])
-            or _AIM_OPENS.match(line, para.sentences[si][0])  # round 8: "Chỉ tiêu … là 50% …, 70% đối với khối bộ"
+            or _AIM_OPENS.match(line, para.sentences[si][0])  # "Chỉ tiêu … là 50% …, 70% đối với khối bộ"
             or _TARGET_OPENS.match(line, para.sentences[si][0], phrase.start)
         ):
             for m in mentions:
@@ -3137,7 +3137,7 @@ class _Reader:
         for m in mentions:
             if m.named and m.end <= phrase.start and _PAREN_AFTER_NAME.fullmatch(line[m.end : phrase.start]):
                 return [(m.unit, clue(m))]
-            # round 6: "Bộ Giao thông vận tải (tỷ lệ hồ sơ nộp trực tuyến 94,5%)": the name inside the parentheses
+            # "Bộ Giao thông vận tải (tỷ lệ hồ sơ nộp trực tuyến 94,5%)": the name inside the parentheses
             if (
                 m.named
                 and m.end <= phrase.start
@@ -3200,7 +3200,7 @@ class _Reader:
                 best = m
         if best is not None and not (
             best.unit == self.cat.nation.code and _ANAPHOR.search(line[best.end : phrase.start])
-        ):  # round 6: "… của cả nước đạt 40%, của tỉnh đạt 45%": the anaphor after the nation names the figure's unit
+        ):  # "… của cả nước đạt 40%, của tỉnh đạt 45%": the anaphor after the nation names the figure's unit
             return [(best.unit, clue(best))]
         # a named unit later in the clause: "Với 92,1%, Đà Nẵng tiếp tục dẫn đầu" is its figure; otherwise no
         # inheritance can be trusted over it
@@ -3216,7 +3216,7 @@ class _Reader:
                 and _WHERE_OF.search(line[max(phrase.end, later[0].start - 24) : later[0].start])
                 and not any(phrase.end <= p.start < later[0].start for p in para.numbers)
             ):
-                # round 6: "Gần 60% người dân trưởng thành ở Đà Nẵng đã có …", "Hơn 90% hồ sơ … tại Bộ Công an được
+                # "Gần 60% người dân trưởng thành ở Đà Nẵng đã có …", "Hơn 90% hồ sơ … tại Bộ Công an được
                 # …": the figure opens its clause, and the one unit its noun phrase names after it owns it
                 return [(later[0].unit, clue(later[0]))]
             return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
@@ -3237,14 +3237,14 @@ class _Reader:
                 return [self.doc_ministry]  # "… của Bộ Tài chính" in the title: "của Bộ" is that ministry
             doc = self.cat.units.get(self.doc_unit[0]) if self.doc_unit is not None else None
             if not named and kind == "province" and self.doc_unit is not None and doc is not None and not doc.is_group:
-                return [self.doc_unit]  # round 6: "của tỉnh" under "UBND TỈNH LẠNG SƠN": the report's province
+                return [self.doc_unit]  # "của tỉnh" under "UBND TỈNH LẠNG SƠN": the report's province
         # "Năm 2024, Chính phủ, Thủ tướng Chính phủ đã ban hành 02 Nghị định …", "…; Quốc hội đã thông qua 2 luật",
         # "Hệ thống … của Chính phủ (e-Cabinet) đã phục vụ 18 phiên họp": the national bodies' acts are the nation's
         for start in (clause[0], para.sentences[si][0]):
             body = _NATIONAL_BODY.match(line, start)
             if body is not None and body.end() <= phrase.start:
                 return [(self.cat.nation.code, Clue(body.group(1), body.start(1), body.end(1), "clause"))]
-        # round 6: "Bộ TT&TT đã tham mưu Chính phủ, Thủ tướng Chính phủ ban hành 5 nghị định, 7 quyết định …": what the
+        # "Bộ TT&TT đã tham mưu Chính phủ, Thủ tướng Chính phủ ban hành 5 nghị định, 7 quyết định …": what the
         # nation's bodies issue, whoever advised them
         issued = _NATION_ISSUES.search(line, clause[0], phrase.start)
         if issued is not None and re.fullmatch(r"[\s\w,]*", line[issued.end() : phrase.start]):
@@ -3255,7 +3255,7 @@ class _Reader:
         if clause[0] > sentence[0] and (
             line[max(sentence[0], clause[0] - 2) : clause[0]].strip().endswith(";")
             or _SUBSET_OPENS.search(line[max(sentence[0], clause[0] - 14) : clause[0]])
-            # round 9: "… của Bộ Tư pháp đạt 87,5%, trong đó … chiếm 62,5%": a part of the same unit's figure
+            # "… của Bộ Tư pháp đạt 87,5%, trong đó … chiếm 62,5%": a part of the same unit's figure
         ):
             earlier = [
                 p
@@ -3407,7 +3407,7 @@ class _Reader:
         para: _Para, si: int, clause: tuple[int, int], lm: re.Match[str]
     ) -> list[_UnitMention]:
         """The units "lần lượt" pairs: named before it ("A, B và C lần lượt đạt …"), or, when fewer than two are,
-        named right after it, before its figures (round 7: "lần lượt là A, B và C với điểm số x; y và z")."""
+        named right after it, before its figures ("lần lượt là A, B và C với điểm số x; y và z")."""
         units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
         if sum(1 for m in units if m.named) >= 2:
             return units
@@ -3527,7 +3527,7 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     for p in props:
         if p.value is not None and not p.flagged:
             groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
-    # round 6: "1.210/1.650 thủ tục …, đạt 73,3%": the rate a fraction gives (73,33) and the one the sentence states,
+    # "1.210/1.650 thủ tục …, đạt 73,3%": the rate a fraction gives (73,33) and the one the sentence states,
     # its rounding, are one value: the stated one is kept
     rounded: set[tuple[int, str, tuple[str, str, str], float]] = set()
     for k, values in groups.items():
@@ -3542,7 +3542,7 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
         "hai giá trị khác nhau cho cùng chỉ tiêu, đơn vị và kỳ trong một câu / two values for one indicator, unit"
         " and period in one sentence"
     )
-    # round 8: one figure has its name right by it and the others' names stand far off ("có khoảng 52.300 doanh
+    # one figure has its name right by it and the others' names stand far off ("có khoảng 52.300 doanh
     # nghiệp công nghệ số, …; khoảng 1.600 doanh nghiệp trong số đó …"): the name is that figure's, it stays
     clear: set[int] = set()
     members: dict[tuple[int, str, tuple[str, str, str]], list[Proposal]] = {}
