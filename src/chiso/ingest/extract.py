@@ -1313,6 +1313,7 @@ _AIM = re.compile(
     r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
+_AIM_PARTS = re.compile(r"(?<!\w)trong đó(?!\w)", re.IGNORECASE)
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 # also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
 _AIM_OPENS = re.compile(
@@ -1626,7 +1627,12 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
     elif p.kind is NumberKind.FRACTION and p.numerator is not None:
         if score:
             fig.shape = "score"
-        elif p.ordinal or (words_after[:1] and words_after[0] in _RANK_NOUNS):
+        elif (
+            p.ordinal
+            or (words_after[:1] and words_after[0] in _RANK_NOUNS)
+            # "77/193 về Dữ liệu mở": a place out of the world's countries, never a share of them
+            or (words_after[:1] == ["ve"] and p.denominator is not None and 150 <= p.denominator <= 200)
+        ):
             fig.shape = "rank"
         else:
             fig.shape = "fraction"
@@ -2027,6 +2033,7 @@ class _Reader:
             ))
             or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
             or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
+            or self.aim_carried(para, phrase)
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
             # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
@@ -3332,6 +3339,18 @@ class _Reader:
             return True
         m = re.search(lead + r"(?=\d)", para.line[clause[0] : phrase.start], re.IGNORECASE)
         return m is not None and phrase in _listed_figures(para, clause[0] + m.end(), clause[1], phrase.kind)
+
+    @staticmethod
+    def aim_carried(para: _Para, phrase: NumberPhrase) -> bool:
+        """An aim's parts after "trong đó" are its targets too ("đặt mục tiêu … lên 80%, trong đó khối bộ đạt
+        85%, khối địa phương đạt 70%"), up to a ";" or a contrast."""
+        line = para.line
+        start = para.sentences[para.sentence_of(phrase.number_start)][0]
+        aim = _AIM.search(line, start, phrase.start)
+        if aim is None:
+            return False
+        between = line[aim.end() : phrase.start]
+        return ";" not in between and not _CONTRAST.search(between) and bool(_AIM_PARTS.search(between))
 
     @staticmethod
     def target_named(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
