@@ -1513,6 +1513,10 @@ _SAME_PERIOD_DATED = re.compile(
     r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(([^()]{3,30})\)\s*(?:là|đạt|:)\s*$", re.IGNORECASE
 )
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
+# "Quý IV/2024, … đạt 74,6%, trong khi cùng kỳ năm 2023 là 51,2%": the main figure's period, in that year
+_SAME_PERIOD_BARE = re.compile(
+    r"(?<!so với )(?<!\w)cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*(?:là|đạt|chỉ đạt|mới đạt|:)\s*$", re.IGNORECASE
+)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
     r"\s*(?:[^\W\d]+\s+){0,2}?(?:vào|đến|tới)\s+(?:hết\s+)?năm\s+((?:19|20)\d\d)", re.IGNORECASE
@@ -1952,6 +1956,8 @@ class _Reader:
             else None
         )
         same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
+        if same is None and not cmp_base and paren is None:
+            same = _SAME_PERIOD_BARE.search(line[clause[0] : phrase.start])
         dated = _SAME_PERIOD_DATED.search(line[clause[0] : phrase.start])
         if dated and paren_date is None and not cmp_base:
             # "cùng kỳ năm 2024 (tháng 6/2024) là 19,8%": the date in parentheses says which period
@@ -3500,6 +3506,10 @@ class _Reader:
         for d in para.dates:
             if _closed_paren(line, d.start, phrase.start):
                 continue  # "(năm 2023 là 12,1%)" dates its own figure, not the ones after it
+            if ";" in line[d.end : phrase.start] and any(
+                _DATE_RIGHT_AFTER.fullmatch(line, n.end, d.start) for n in para.numbers if n.end <= d.start
+            ):
+                continue  # "… mức 16,5% của năm 2023; tốc độ … đạt 20%": the date of a figure of the clause before
             if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until", "partial"):
                 found = d
             elif sentence[0] <= d.start < phrase.start and d.role == "years":
