@@ -1260,7 +1260,7 @@ _RANKING = re.compile(
 )
 _RANK_SCOPE = re.compile(
     r"(?:dẫn đầu|đứng đầu|xếp đầu|xếp cuối|đứng cuối|xếp chót|đứng chót|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất"
-    r"|cuối cùng)\s+(?:trong\s+|trên\s+)?$",
+    r"|vị trí thứ \w+|cuối cùng)\s+(?:trong\s+|trên\s+)?$",
     re.IGNORECASE,
 )
 # "đứng thứ 12 cả nước", "cao nhất toàn quốc": the ranking's scope, not a subject of the text
@@ -1302,7 +1302,8 @@ _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|
 _SOME_UNITS = re.compile(
     r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết|(?:hơn\s+|gần\s+)?một nửa số)\s+(?:các\s+)?"
     r"|(?:top|nhóm)\s+\d+\s+)"
-    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
+    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố|cục|vụ|sở|huyện|xã)(?!\w)"  # "một số cục, vụ": parts
+    r"|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
     r"|(?<!\w)(?:bộ|tỉnh|địa phương|đơn vị|ngành)\s+còn lại(?!\w)",
     re.IGNORECASE,
 )
@@ -1371,6 +1372,7 @@ _PART_OF_UNIT = re.compile(
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
+_COMMUNES_NATIONWIDE = re.compile(r"(?<!\w)cấp\s+xã\s+(?:trên\s+)?(?:toàn quốc|cả nước)(?!\w)", re.IGNORECASE)
 # "Riêng lĩnh vực hộ tịch, …": one field (group, level) set apart, opening the sentence
 _FIELD_APART = re.compile(
     r"(?<!\w)riêng\s+(?:đối với\s+|với\s+|ở\s+|tại\s+|trong\s+)?(?:các\s+|nhóm\s+)?(?:lĩnh vực|nhóm thủ tục|nhóm|cấp"
@@ -3035,6 +3037,9 @@ class _Reader:
         if _SUBSET_OF.search(line[sentence[0] : phrase.start]):
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
+            return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        if _COMMUNES_NATIONWIDE.search(line[sentence[0] : phrase.start]):
+            # "cấp xã toàn quốc …; tỷ lệ … đạt 93,5%": the communes' level across the nation, not the nation's
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
         if _FIELD_AFTER.match(line, phrase.end):
             return "một lĩnh vực của đơn vị / one field of the unit"  # "50% hồ sơ thuộc lĩnh vực đất đai"
