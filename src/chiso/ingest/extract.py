@@ -1260,7 +1260,7 @@ _RANKING = re.compile(
 )
 _RANK_SCOPE = re.compile(
     r"(?:dẫn đầu|đứng đầu|xếp đầu|xếp cuối|đứng cuối|xếp chót|đứng chót|xếp thứ \w+|đứng thứ \w+|thứ hạng \w+|nhất"
-    r"|cuối cùng)\s+(?:trong\s+|trên\s+)?$",
+    r"|vị trí thứ \w+|cuối cùng)\s+(?:trong\s+|trên\s+)?$",
     re.IGNORECASE,
 )
 # "đứng thứ 12 cả nước", "cao nhất toàn quốc": the ranking's scope, not a subject of the text
@@ -1302,7 +1302,8 @@ _OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|
 _SOME_UNITS = re.compile(
     r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết|(?:hơn\s+|gần\s+)?một nửa số)\s+(?:các\s+)?"
     r"|(?:top|nhóm)\s+\d+\s+)"
-    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố)(?!\w)|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
+    r"(?:bộ|tỉnh|địa phương|đơn vị|cơ quan|thành phố|cục|vụ|sở|huyện|xã)(?!\w)"  # "một số cục, vụ": parts
+    r"|(?<!\w)đều\s+(?:đạt\s+)?(?:trên|dưới|từ|hơn)\s*$"
     r"|(?<!\w)(?:bộ|tỉnh|địa phương|đơn vị|ngành)\s+còn lại(?!\w)",
     re.IGNORECASE,
 )
@@ -1313,6 +1314,7 @@ _AIM = re.compile(
     r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
+_AIM_PARTS = re.compile(r"(?<!\w)trong đó(?!\w)", re.IGNORECASE)
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 # also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
 _AIM_OPENS = re.compile(
@@ -1370,6 +1372,7 @@ _PART_OF_UNIT = re.compile(
     r"|(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tục|dịch vụ|giao dịch|tài khoản|người)(?!\w)",
     re.IGNORECASE,
 )
+_COMMUNES_NATIONWIDE = re.compile(r"(?<!\w)cấp\s+xã\s+(?:trên\s+)?(?:toàn quốc|cả nước)(?!\w)", re.IGNORECASE)
 # "Riêng lĩnh vực hộ tịch, …": one field (group, level) set apart, opening the sentence
 _FIELD_APART = re.compile(
     r"(?<!\w)riêng\s+(?:đối với\s+|với\s+|ở\s+|tại\s+|trong\s+)?(?:các\s+|nhóm\s+)?(?:lĩnh vực|nhóm thủ tục|nhóm|cấp"
@@ -1512,6 +1515,10 @@ _SAME_PERIOD_DATED = re.compile(
     r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(([^()]{3,30})\)\s*(?:là|đạt|:)\s*$", re.IGNORECASE
 )
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
+# "Quý IV/2024, … đạt 74,6%, trong khi cùng kỳ năm 2023 là 51,2%": the main figure's period, in that year
+_SAME_PERIOD_BARE = re.compile(
+    r"(?<!so với )(?<!\w)cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*(?:là|đạt|chỉ đạt|mới đạt|:)\s*$", re.IGNORECASE
+)
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
     r"\s*(?:[^\W\d]+\s+){0,2}?(?:vào|đến|tới)\s+(?:hết\s+)?năm\s+((?:19|20)\d\d)", re.IGNORECASE
@@ -1626,7 +1633,12 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
     elif p.kind is NumberKind.FRACTION and p.numerator is not None:
         if score:
             fig.shape = "score"
-        elif p.ordinal or (words_after[:1] and words_after[0] in _RANK_NOUNS):
+        elif (
+            p.ordinal
+            or (words_after[:1] and words_after[0] in _RANK_NOUNS)
+            # "77/193 về Dữ liệu mở": a place out of the world's countries, never a share of them
+            or (words_after[:1] == ["ve"] and p.denominator is not None and 150 <= p.denominator <= 200)
+        ):
             fig.shape = "rank"
         else:
             fig.shape = "fraction"
@@ -1946,6 +1958,8 @@ class _Reader:
             else None
         )
         same = _SAME_PERIOD_PAREN.search(line[clause[0] : phrase.start])
+        if same is None and not cmp_base and paren is None:
+            same = _SAME_PERIOD_BARE.search(line[clause[0] : phrase.start])
         dated = _SAME_PERIOD_DATED.search(line[clause[0] : phrase.start])
         if dated and paren_date is None and not cmp_base:
             # "cùng kỳ năm 2024 (tháng 6/2024) là 19,8%": the date in parentheses says which period
@@ -2027,6 +2041,7 @@ class _Reader:
             ))
             or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
             or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
+            or self.aim_carried(para, phrase)
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
             # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
@@ -3023,6 +3038,9 @@ class _Reader:
             return "tỷ lệ trong một tập con / a share of a subset"
         if _FIELD_APART.search(line[sentence[0] : phrase.start]):
             return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
+        if _COMMUNES_NATIONWIDE.search(line[sentence[0] : phrase.start]):
+            # "cấp xã toàn quốc …; tỷ lệ … đạt 93,5%": the communes' level across the nation, not the nation's
+            return "một phần của đơn vị (sở, lĩnh vực, cấp xã…) / a part of the unit (a department, a field, a level)"
         if _FIELD_AFTER.match(line, phrase.end):
             return "một lĩnh vực của đơn vị / one field of the unit"  # "50% hồ sơ thuộc lĩnh vực đất đai"
         if _AREA_PART.search(head):
@@ -3334,6 +3352,18 @@ class _Reader:
         return m is not None and phrase in _listed_figures(para, clause[0] + m.end(), clause[1], phrase.kind)
 
     @staticmethod
+    def aim_carried(para: _Para, phrase: NumberPhrase) -> bool:
+        """An aim's parts after "trong đó" are its targets too ("đặt mục tiêu … lên 80%, trong đó khối bộ đạt
+        85%, khối địa phương đạt 70%"), up to a ";" or a contrast."""
+        line = para.line
+        start = para.sentences[para.sentence_of(phrase.number_start)][0]
+        aim = _AIM.search(line, start, phrase.start)
+        if aim is None:
+            return False
+        between = line[aim.end() : phrase.start]
+        return ";" not in between and not _CONTRAST.search(between) and bool(_AIM_PARTS.search(between))
+
+    @staticmethod
     def target_named(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
         """ "Năm 2025, mục tiêu tỷ lệ hồ sơ trực tuyến toàn trình toàn quốc là 80%": the figure closing a phrase
         that opens with "mục tiêu" (not "vượt mục tiêu", "so với mục tiêu"), with no other figure between."""
@@ -3481,6 +3511,10 @@ class _Reader:
         for d in para.dates:
             if _closed_paren(line, d.start, phrase.start):
                 continue  # "(năm 2023 là 12,1%)" dates its own figure, not the ones after it
+            if ";" in line[d.end : phrase.start] and any(
+                _DATE_RIGHT_AFTER.fullmatch(line, n.end, d.start) for n in para.numbers if n.end <= d.start
+            ):
+                continue  # "… mức 16,5% của năm 2023; tốc độ … đạt 20%": the date of a figure of the clause before
             if sentence[0] <= d.start < phrase.start and d.role in ("context", "publication", "until", "partial"):
                 found = d
             elif sentence[0] <= d.start < phrase.start and d.role == "years":
