@@ -582,6 +582,29 @@ def _growth(ind: Indicator) -> bool:
     return ind.is_rate and lo is not None and lo < 0
 
 
+@dataclass(frozen=True)
+class _Overlap:
+    """The catalogue's names as syllable pairs, for naming a figure by the words around it (``overlap_name``)."""
+
+    each: dict[str, list[set[tuple[str, str]]]]  # per indicator: each name, alias, numerator and denominator
+    grams: dict[str, set[tuple[str, str]]]  # per indicator: all of them
+    weights: defaultdict[tuple[str, str], float]  # how rare a pair is among the indicators: log(n / df)
+
+
+@lru_cache(maxsize=8)
+def _overlap_index(catalogue: Catalogue) -> _Overlap:
+    each = {
+        code: [set(pairwise(fold(re.sub(r"\([^)]*\)", " ", t)).split())) - _OVERLAP_STOP for t in _names_of(ind)]
+        for code, ind in catalogue.indicators.items()
+    }
+    grams = {code: set().union(*e) for code, e in each.items()}
+    df: dict[tuple[str, str], int] = {}
+    for g_set in grams.values():
+        for g in g_set:
+            df[g] = df.get(g, 0) + 1
+    return _Overlap(each, grams, defaultdict(float, {g: math.log(len(grams) / c) for g, c in df.items()}))
+
+
 @lru_cache(maxsize=8)
 def _names(catalogue: Catalogue) -> _Names:
     merged: dict[tuple[str, ...], set[str]] = {}
@@ -1726,9 +1749,6 @@ class _Reader:
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
-        self._overlap: dict[str, set[tuple[str, str]]] | None = None
-        self._overlap_each: dict[str, list[set[tuple[str, str]]]] = {}
-        self._weights: dict[tuple[str, str], float] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
@@ -2420,13 +2440,14 @@ class _Reader:
         words -= _OVERLAP_STOP
         if not words:
             return None, False
-        weights = self.overlap_weights
+        index = _overlap_index(self.cat)
+        weights = index.weights
         new_ones = bool(
             _NEW_AFTER.match(line[phrase.end : phrase.end + 40])
             or _ADDED_BEFORE.search(line[max(clause[0], phrase.start - 20) : phrase.start])
         )
         scored = []
-        for code, grams in self.overlap_grams.items():
+        for code, grams in index.grams.items():
             ind = self.cat.indicators[code]
             if not _compatible(ind, fig) or not self.level_fits(code, units) or (new_ones and ind.kind == "stock"):
                 continue  # "có thêm 3 cơ sở dữ liệu …": the new ones, never a stock
@@ -2437,7 +2458,7 @@ class _Reader:
             if got > 0:
                 cover = max(
                     sum(weights[g] for g in words & t) / total
-                    for t in self.overlap_texts[code]
+                    for t in index.each[code]
                     if (total := sum(weights[g] for g in t)) > 0
                 )
                 scored.append((got, cover, code))
@@ -2451,37 +2472,6 @@ class _Reader:
         clear = best >= _OVERLAP_CLEAR and best >= _OVERLAP_MARGIN * second and cover >= _OVERLAP_COVER
         a, b = (lo, phrase.start) if before else (phrase.end, hi)
         return _Candidate(6.0, code, ("overlap", phrase.start), Clue(line[a:b].strip(), a, b, "clause")), clear
-
-    @property
-    def overlap_grams(self) -> dict[str, set[tuple[str, str]]]:
-        if self._overlap is None:
-            self._overlap = {}
-            for code, ind in self.cat.indicators.items():
-                each = []
-                for t in _names_of(ind):
-                    w = fold(re.sub(r"\([^)]*\)", " ", t)).split()
-                    each.append(set(pairwise(w)) - _OVERLAP_STOP)
-                self._overlap[code] = set().union(*each)
-                self._overlap_each[code] = each
-        return self._overlap
-
-    @property
-    def overlap_texts(self) -> dict[str, list[set[tuple[str, str]]]]:
-        """Each name, alias, numerator and denominator of an indicator as its syllable pairs."""
-        _ = self.overlap_grams
-        return self._overlap_each
-
-    @property
-    def overlap_weights(self) -> dict[tuple[str, str], float]:
-        if self._weights is None:
-            n = len(self.overlap_grams)
-            df: dict[tuple[str, str], int] = {}
-            for grams in self.overlap_grams.values():
-                for g in grams:
-                    df[g] = df.get(g, 0) + 1
-            self._weights = {g: math.log(n / c) for g, c in df.items()}
-            self._weights = defaultdict(float, self._weights)
-        return self._weights
 
     def foreign_subject(
         self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int], pattern: re.Pattern[str] = _FOREIGN
