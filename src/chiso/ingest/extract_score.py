@@ -139,6 +139,23 @@ def score(passages: Sequence[Passage], catalogue: Catalogue) -> Score:
     return s
 
 
+def interval(k: int, n: int) -> tuple[float, float]:
+    """Wilson's 95 % interval of the proportion k/n (statsmodels): how far a set's figure may lie from the reader's
+    rate on text of its kind. It treats figures as independent; a passage's figures share words, so it is, if
+    anything, too narrow."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    if n == 0:
+        return 0.0, 1.0
+    low, high = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return float(low), float(high)
+
+
+def _share(k: int, n: int) -> str:
+    low, high = interval(k, n)
+    return f"{k}/{n} = {k / n if n else 1.0:.3f} (95 %: {low:.3f}–{high:.3f})"
+
+
 def _fmt(x: float | None) -> str:
     return "—" if x is None else f"{x:g}"
 
@@ -156,8 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for pid, e in s.missed:
             print(f"MISSED {pid}: {e.code} {e.unit} {e.period} value={_fmt(e.value)} target={_fmt(e.target)}")
         print(
-            f"{name}: {s.passages} passages, {s.expected} expected figures; precision {s.correct}/{s.proposed} = "
-            f"{s.precision:.3f}, recall {s.correct}/{s.expected} = {s.recall:.3f}; flagged {s.flagged} "
+            f"{name}: {s.passages} passages, {s.expected} expected figures; precision {_share(s.correct, s.proposed)}, "
+            f"recall {_share(s.correct, s.expected)}; flagged {s.flagged} "
             f"({s.flagged_right} of them right)"
         )
     return 0
