@@ -405,7 +405,6 @@ class Clue:
 _NO_CLUE = Clue("", -1, -1, "none")
 # the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
-NATION_ONLY = True
 
 
 @dataclass(frozen=True)
@@ -544,17 +543,6 @@ _CONNECTORS = (
 # a name's level ("Chỉ số chuyển đổi số cấp bộ"): the name without it answers for every level, the unit picks
 _LEVELS = (("cap", "bo"), ("cap", "tinh"))
 _ACRONYM = re.compile(r"[A-ZĐ]{3,}")
-
-
-def _level_of(ind: Indicator) -> str | None:
-    """ "ministry" / "province" for an indicator whose name or alias ends with "cấp bộ" / "cấp tỉnh"."""
-    for text in (ind.name.vi, *ind.aliases):
-        toks = tuple(fold(re.sub(r"\([^)]*\)", " ", text)).split())
-        if toks[-2:] == ("cap", "bo"):
-            return "ministry"
-        if toks[-2:] == ("cap", "tinh"):
-            return "province"
-    return None
 
 
 def _rests(rest: tuple[str, ...], acronyms: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
@@ -1580,7 +1568,6 @@ _CUMULATED_TO = re.compile(
 _NOUN_FIT_FROM = 1.0
 # a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
 _TITLE_CUMULATIVE = re.compile(r"(?<!\w)(?:lũy|luỹ) kế(?!\w)", re.IGNORECASE)
-OVERLAP_NAMES = True  # name a figure no alias names by the words around it (see ``overlap_name``)
 _OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
 _OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
 _OVERLAP_CLEAR = 8.0  # … to be proposed unflagged, with a lead of _OVERLAP_MARGIN times the runner-up
@@ -2150,7 +2137,7 @@ class _Reader:
         ):
             return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
-        if chosen is None and OVERLAP_NAMES and not _RESPECTIVELY.search(line, clause[0], phrase.start):
+        if chosen is None and not _RESPECTIVELY.search(line, clause[0], phrase.start):
             chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if chosen is not None and not clear and caution is None:
                 caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
@@ -2158,7 +2145,7 @@ class _Reader:
             return
         code = chosen.code
         nation = self.cat.nation.code
-        if NATION_ONLY and units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
+        if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
         flow = code.removesuffix("_cumulative")
@@ -2200,7 +2187,7 @@ class _Reader:
         if self.other_rate(para, phrase, clause, chosen):
             # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's; the
             # words of its clause may still name it
-            other = self.overlap_name(para, fig, clause, [u for u, _ in units]) if OVERLAP_NAMES else (None, False)
+            other = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if other[0] is None or other[0].code == chosen.code:
                 return
             chosen, code = other[0], other[0].code
@@ -2493,20 +2480,26 @@ class _Reader:
         return not any(last.end() <= m.start < phrase.start for m in para.mentions[si])
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
-        """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
-        parent = self.cat.indicators.get(code.rsplit(".", 1)[0]) if "." in code else None
-        level = _level_of(self.cat.indicators[code]) or (_level_of(parent) if parent is not None else None)
-        if level is None:
-            return True
-        for u in units:
-            unit = self.cat.units.get(u)
-            if unit is None:
-                return False
-            is_ministry = unit.is_ministry or u == "ministries"
-            is_province = (not unit.is_group and not unit.is_ministry and u != self.cat.nation.code) or u == "provinces"
-            if not (is_ministry if level == "ministry" else is_province):
-                return False
-        return True
+        """An indicator of one level only (its catalogue ``levels``: the DTI "cấp bộ" is the ministries') only
+        for units of that level (a ministry, the ministries' bloc)."""
+        levels = self.cat.indicators[code].levels
+        if len(levels) == 3 or levels == ("nation",):
+            return True  # a national system's figure with a unit named is the nation's (convention 2), not dropped
+        return all(self.level_of_unit(u) in levels for u in units)
+
+    def level_of_unit(self, code: str) -> str | None:
+        """ "nation", "ministry" (a ministry or the ministries' bloc), "province" (a province, a unit under it,
+        or the provinces' bloc), or None (another group, an unknown unit)."""
+        if code == self.cat.nation.code:
+            return "nation"
+        unit = self.cat.units.get(code)
+        if unit is None:
+            return None
+        if unit.is_ministry or code == "ministries":
+            return "ministry"
+        if code == "provinces" or not unit.is_group:
+            return "province"
+        return None
 
     @staticmethod
     def respective_name(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _Match | None:
