@@ -704,7 +704,6 @@ class _Date:
     period: Period
     role: str  # context | until | partial | comparison | start | publication | dateline | years | target
     flow: Period | None = None  # "lũy kế đến hết tháng 10/2024": a flow's months from January (a stock: the month)
-    counts_only: bool = False  # "tính đến hết tháng 12/2024": the year for a count, December for a level
 
 
 _WORD = re.compile(r"\w+")
@@ -1193,8 +1192,7 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
 
 
 _CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
-# "cả nước có 3 địa phương …", "… và 57 địa phương …": the nation has them
-_NATION_HAS = re.compile(r"\s*(?:đã\s+)?có(?:\s+[^;]*(?:,|\svà))?\s*", re.IGNORECASE)
+_TO_THE_END = re.compile(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", re.IGNORECASE)
 _CUMULATIVE_TO = re.compile(r"(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE)
 
 
@@ -1210,15 +1208,10 @@ def _dates(line: str) -> list[_Date]:
             role == "context"
             and form == "month"
             and p.start.month == 12
-            and (
-                to_end := re.search(
-                    r"(?:^|\W)(tính\s+)?(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE
-                )
-            )
+            and _TO_THE_END.search(line[max(0, start - _BEFORE) : start])
         ):
-            # "tính đến hết tháng 12/2024": the year for a count, December for a level (a rate or a stock);
-            # a plain "Đến hết tháng 12/2024": the year for a count or a rate, December for a stock
-            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=bool(to_end.group(1))))
+            # "(tính) đến hết tháng 12/2024": the year for a count or a rate, December for a stock (convention 4)
+            out.append(_Date(start, end, p, role, Period.year(p.start.year)))
             continue
         out.append(_Date(start, end, p, role, flow))
     return out
@@ -2148,6 +2141,8 @@ class _Reader:
         if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
+        if (bloc := self.bloc_of(code)) is not None:
+            units = [(bloc, c) if u == nation else (u, c) for u, c in units]
         flow = code.removesuffix("_cumulative")
         if (
             flow != code
@@ -2238,14 +2233,9 @@ class _Reader:
             caution = "kỳ không trọn tháng / a span not covering whole months"
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
-        if (
-            flowing is not None
-            and flowing.flow is not None
-            and kind != "stock"
-            and (not flowing.counts_only or kind in ("count", "average_per_day"))
-        ):
+        if flowing is not None and flowing.flow is not None and kind != "stock":
             # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October; "tính đến hết tháng 12/2024,
-            # … 1,2 tỷ giao dịch": the year (a rate or a stock at that date: December)
+            # … 1,2 tỷ giao dịch", "… 100% bộ, ngành …": the year (a stock at that date: December)
             period = flowing.flow
         if fig.target:
             if (
@@ -2485,7 +2475,18 @@ class _Reader:
         levels = self.cat.indicators[code].levels
         if len(levels) == 3 or levels == ("nation",):
             return True  # a national system's figure with a unit named is the nation's (convention 2), not dropped
-        return all(self.level_of_unit(u) in levels for u in units)
+        bloc = self.bloc_of(code)
+        return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and bloc) for u in units)
+
+    def bloc_of(self, code: str) -> str | None:
+        """The bloc an indicator of one level counts the members of ("Số địa phương có dịch vụ 5G": the
+        provinces'), whose figure "cả nước", "toàn quốc" or no unit at all gives to the nation: every member
+        was counted, no other unit is meant (docs/extract.md, convention 1). None for a score (an index of one
+        level: the nation has none) and for an indicator of every level."""
+        ind = self.cat.indicators[code]
+        if ind.kind == "score" or len(ind.levels) != 1:
+            return None
+        return {"province": "provinces", "ministry": "ministries"}.get(ind.levels[0])
 
     def level_of_unit(self, code: str) -> str | None:
         """ "nation", "ministry" (a ministry or the ministries' bloc), "province" (a province, a unit under it,
@@ -3096,14 +3097,7 @@ class _Reader:
         # a bloc noun right after the count: "18 bộ, ngành", "63 địa phương", "57 tỉnh"
         for m in mentions:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
-                for n in mentions:  # "cả nước có 3 địa phương ban hành …": the nation counts its members
-                    if (
-                        phrase.kind is NumberKind.PLAIN
-                        and n.unit == self.cat.nation.code
-                        and clause[0] <= n.start
-                        and _NATION_HAS.fullmatch(line[n.end : phrase.start])
-                    ):
-                        return [(n.unit, clue(n))]
+                # also after "cả nước có": every member counted, the bloc's figure (convention 1)
                 return [(m.unit, clue(m))]
         # a count's bloc noun inside an indicator's name: "56/63 địa phương ban hành chính sách …"
         if phrase.kind is not NumberKind.PERCENT and not line[phrase.end : phrase.end + 1].strip():
