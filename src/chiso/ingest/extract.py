@@ -806,6 +806,11 @@ def _match_aliases(
                         break
                     if line is not None and "," in line[tokens[first - 1].end : tokens[first].start]:
                         break  # "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew
+                elif (
+                    j > 0 and k + 2 < hi and (t.fold, tokens[k + 1].fold) == ("tong", "cong")
+                    and tokens[k + 2].skip is not None
+                ):
+                    k += 2  # "phục vụ tổng cộng 134 hội nghị": a total's word before the number stepped over
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
                     k += 1
@@ -1521,7 +1526,8 @@ _SAME_PERIOD_DATED = re.compile(
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "Quý IV/2024, … đạt 74,6%, trong khi cùng kỳ năm 2023 là 51,2%": the main figure's period, in that year
 _SAME_PERIOD_BARE = re.compile(
-    r"(?<!so với )(?<!\w)cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*(?:là|đạt|chỉ đạt|mới đạt|:)\s*$", re.IGNORECASE
+    r"(?<!so với )(?<!\w)cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*(?:(?:chỉ|mới|vẫn|cũng)\s+)?(?:là|đạt|ở mức|:)\s*$",
+    re.IGNORECASE,
 )
 # "… 30% GDP vào năm 2030": a target's year right after it
 _TARGET_YEAR_AFTER = re.compile(
@@ -1557,6 +1563,12 @@ _SHARE_OF = re.compile(r"\s*(?:tổng\s+)?số\s+([^\W\d]+\s+[^\W\d]+)", re.IGNO
 _PREVIOUS_PERIOD = re.compile(r"\s*so với\s+(?:tháng|quý|tuần|kỳ)\s+(?:liền\s+)?trước(?!\w)", re.IGNORECASE)
 _CUMULATED_TO = re.compile(
     r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
+)
+# "Từ khi đưa vào vận hành đến ngày 30/9/2025, e-Cabinet đã phục vụ …": the total since the start
+_SINCE_START = re.compile(
+    r"(?<!\w)(?:kể\s+)?từ\s+khi\s+(?:chính thức\s+)?(?:được\s+)?(?:đưa vào\s+|bắt đầu\s+)?"
+    r"(?:vận hành|triển khai|hoạt động|khai trương|ra mắt)(?!\w)",
+    re.IGNORECASE,
 )
 _NOUN_FIT_FROM = 1.0
 # a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
@@ -2160,6 +2172,7 @@ class _Reader:
             and self.cat.indicators[code].kind == "count"
             and (
                 _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+                or _SINCE_START.search(line[para.sentences[si][0] : phrase.start])
                 or (
                     self.doc_cumulative
                     and not any(d.role == "context" and d.start < phrase.start for d in para.dates)
