@@ -1262,6 +1262,11 @@ _PAREN_AFTER_NAME = re.compile(r"\s*\(\s*(?:(?:đạt|với|là|khoảng|ước 
 _REPORTS = re.compile(
     r"\s*(?:\([^)]*\)\s*)?,?\s*(?:cho biết|cho hay|thông tin|báo cáo|công bố|nhận định|đánh giá)\b", re.IGNORECASE
 )
+# a bare place in a ranking after its unit: "Bộ Thông tin và Truyền thông thứ ba (0,7604)"
+_PLACE = re.compile(r"\s*thứ\s+(?:hai|ba|tư|năm|sáu|bảy|tám|chín|mười|\d{1,2})(?!\w)", re.IGNORECASE)
+# a name inside an earlier clause's "trong đó" part ("DTI … đạt 0,6612, trong đó an toàn thông tin mạng 0,7203;
+# Bộ … đạt 0,6118") is that part's, never carried past its clause
+_PART_BEFORE = re.compile(r"(?<!\w)trong đó(?!\w)[^;]*$", re.IGNORECASE)
 _RANKING = re.compile(
     r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo|xếp cuối|"
     r"đứng cuối|xếp đầu|xếp chót|đứng chót)(?!\w)",
@@ -1508,7 +1513,7 @@ _UNITS_PASS = re.compile(
 _SET_FOR = re.compile(
     r"\s*(?:điểm\s+)?(?:(?:(?:mà|do)\s+(?:Thủ tướng\s+)?(?:Chính phủ|Quốc hội|Trung ương"
     r"|Ban Chỉ đạo[^\d,;]{0,40}?)\s+)?"
-    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:cho|đối với)\s+(?:khối\s+|các\s+)?",
+    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:(?:cho|đối với)\s+(?:khối\s+|các\s+)?|của\s+(?=khối\s))",
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
@@ -1530,6 +1535,7 @@ _SAME_PERIOD_BARE = re.compile(
     re.IGNORECASE,
 )
 # "… 30% GDP vào năm 2030": a target's year right after it
+_YEAR_RIGHT_AFTER = re.compile(r"\s+(?:trong\s+|của\s+)?năm\s+((?:19|20)\d\d)(?![\d/])", re.IGNORECASE)
 _TARGET_YEAR_AFTER = re.compile(
     r"\s*(?:[^\W\d]+\s+){0,2}?(?:vào|đến|tới)\s+(?:hết\s+)?năm\s+((?:19|20)\d\d)", re.IGNORECASE
 )
@@ -2078,6 +2084,15 @@ class _Reader:
                 fig.period_clue = Clue(
                     year_after.group(1), phrase.end + year_after.start(1), phrase.end + year_after.end(1), "clause"
                 )
+            elif (aim := _SET_FOR.match(line, phrase.end)) is not None:
+                # "chỉ tiêu 30% mà Chính phủ giao cho khối tỉnh năm 2024": the year of the unit it is set for
+                for u in para.mentions[si]:
+                    if u.start == aim.end() or u.start < aim.end() <= u.end:
+                        year = _YEAR_RIGHT_AFTER.match(line, u.end)
+                        if year is not None:
+                            fig.period = Period.year(int(year.group(1)))
+                            fig.period_clue = Clue(year.group(1), year.start(1), year.end(1), "clause")
+                        break
         if (
             phrase.kind is NumberKind.PERCENT
             and any(
@@ -2623,6 +2638,7 @@ class _Reader:
                 and (m.size > 2 or self.acronym_name(para, m, clause))
                 and not self.subset(para, m)
                 and not self.previous_figures_name(para, m, phrase, clause)
+                and not (m.start < clause[0] and _PART_BEFORE.search(para.line, sentence[0], m.start))
             ):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
@@ -2783,7 +2799,7 @@ class _Reader:
                             and not re.search(r"[,;.:()]", para.line[phrase.end : a])
                         ):
                             out.append((0.6 + 0.05 * len(gap), code, a, clue))  # "0,7631 ở chỉ số Hạ tầng số"
-                    elif b <= phrase.start:
+                    elif b <= phrase.start and not (a < clause[0] and _PART_BEFORE.search(para.line, sentence[0], a)):
                         gap_n = len(para.token_range(b, phrase.start))
                         out.append(((1.0 if a >= clause[0] else 3.0) + 0.02 * gap_n, code, a, clue))
         return out
@@ -3330,6 +3346,7 @@ class _Reader:
             or _OWN_AIM.match(after)
             or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
+            or _PLACE.match(after)
         )
 
     @staticmethod
