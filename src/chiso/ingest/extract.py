@@ -1513,7 +1513,8 @@ _UNITS_PASS = re.compile(
 _SET_FOR = re.compile(
     r"\s*(?:điểm\s+)?(?:(?:(?:mà|do)\s+(?:Thủ tướng\s+)?(?:Chính phủ|Quốc hội|Trung ương"
     r"|Ban Chỉ đạo[^\d,;]{0,40}?)\s+)?"
-    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:(?:cho|đối với)\s+(?:khối\s+|các\s+)?|của\s+(?=khối\s))",
+    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?"
+    r"(?:(?:cho|đối với)\s+(?:khối\s+|các\s+)?|của\s+(?=khối\s))",
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
