@@ -1605,6 +1605,8 @@ _PAREN_BASE = re.compile(
     re.IGNORECASE,
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
+# between a name and its figure: its unit, a verb ("… của cả nước đạt 20%")
+_NAME_TO_FIGURE = re.compile(r"[^\d;,.%()]{0,30}?(?:đạt|là|ở mức|:)\s*(?:khoảng\s+|gần\s+|hơn\s+|trên\s+)?", re.IGNORECASE)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # 25 -> 60
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 # "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
@@ -1954,7 +1956,9 @@ class _Reader:
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
         elif phrase.kind is NumberKind.PERCENT and (
-            phrase.per == "năm" or _GROWTH_BEFORE.search(line[max(clause[0], phrase.start - 80) : phrase.start])
+            phrase.per == "năm"
+            or _GROWTH_BEFORE.search(line[max(clause[0], phrase.start - 80) : phrase.start])
+            or self.growth_named(para, phrase, si, clause)
         ):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
@@ -2883,6 +2887,18 @@ class _Reader:
             for _code, parent, forms in self.components
             if parent in m.alias.codes
             for form in forms
+        )
+
+    def growth_named(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        """A growth rate's whole name right before the figure, commas and all ("tốc độ tăng trưởng giao dịch qua
+        Nền tảng tích hợp, chia sẻ dữ liệu quốc gia của cả nước đạt 20%")."""
+        return any(
+            clause[0] <= m.start
+            and m.end <= phrase.start
+            and all(_growth(self.cat.indicators[c]) for c in m.alias.codes)
+            and re.match(r"(?:tốc độ\s+)?tăng", para.line[m.start : m.end], re.IGNORECASE)
+            and _NAME_TO_FIGURE.fullmatch(para.line[m.end : phrase.start])
+            for m in para.matches[si]
         )
 
     @staticmethod
