@@ -1606,7 +1606,9 @@ _PAREN_BASE = re.compile(
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
 # between a name and its figure: its unit, a verb ("… của cả nước đạt 20%")
-_NAME_TO_FIGURE = re.compile(r"[^\d;,.%()]{0,30}?(?:đạt|là|ở mức|:)\s*(?:khoảng\s+|gần\s+|hơn\s+|trên\s+)?", re.IGNORECASE)
+_NAME_TO_FIGURE = re.compile(
+    r"[^\d;,.%()]{0,30}?(?:đạt|là|ở mức|:)\s*(?:khoảng\s+|gần\s+|hơn\s+|trên\s+)?", re.IGNORECASE
+)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # 25 -> 60
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 # "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
