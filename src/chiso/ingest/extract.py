@@ -1196,6 +1196,9 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     return "context", period
 
 
+# the former units a merged one was made of: "thành phố Cần Thơ mới (hợp nhất Cần Thơ, Hậu Giang, Sóc Trăng)"
+_FORMER_UNITS = re.compile(r"\(\s*(?:sau khi\s+|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)", re.IGNORECASE)
+_SCHOOL_YEAR = re.compile(r"(?<!\w)năm học\s+(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
 _CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
 _TO_THE_END = re.compile(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", re.IGNORECASE)
 _CUMULATIVE_TO = re.compile(r"(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE)
@@ -1887,7 +1890,9 @@ class _Reader:
             hi = next((i for i, t in enumerate(tokens) if t.start >= e), len(tokens))
             ms = _match_aliases(tokens, self.names, lo, hi, line)
             matches.append(ms)
-            mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
+            found = _match_units(tokens, lo, hi, self.names, self.units, ms)
+            former = [(m.start(), m.end()) for m in _FORMER_UNITS.finditer(line, s, e)]
+            mentions.append([u for u in found if not any(a <= u.start < b for a, b in former)])
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
         para.targets_only = bool(
             re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
@@ -2266,6 +2271,13 @@ class _Reader:
         if caution is None and any(d.role == "partial" and d.start == period_clue.start for d in para.dates):
             # "từ ngày 15/7 đến 31/12/2025": a span not covering whole months, no period of the catalogue
             caution = "kỳ không trọn tháng / a span not covering whole months"
+        if (
+            caution is None
+            and period_clue.source not in ("clause", "sentence")
+            and _SCHOOL_YEAR.search(line, para.sentences[si][0], phrase.start)
+        ):
+            # "Năm học 2023-2024, … thí điểm … tại 19 địa phương": a school year, no period of the catalogue
+            caution = "năm học, không phải kỳ báo cáo / a school year, not a reporting period"
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
         if flowing is not None and flowing.flow is not None and kind != "stock":
@@ -3581,6 +3593,33 @@ class _Reader:
         return self.doc_period, self.doc_clue
 
 
+def _stated_rates(props: list[Proposal]) -> list[Proposal]:
+    """ "61/63 địa phương ban hành … (đạt 96,8%)": the rate the sentence states, whose unit the fraction's bloc
+    noun took, is the fraction's rate rounded; it takes the fraction's unit and stands for it."""
+    drop: set[int] = set()
+    out = list(props)
+    for i, f in enumerate(props):
+        if f.flagged or f.value is None or f.numerator is None:
+            continue
+        for j, p in enumerate(out):
+            if (
+                p.flagged
+                and p.value is not None
+                and p.numerator is None
+                and p.evidence.unit.source == "none"
+                and (p.where.line, p.where.snippet) == (f.where.line, f.where.snippet)
+                and (p.code, p.period) == (f.code, f.period)
+                and round(f.value, len(f"{p.value:g}".partition(".")[2])) == p.value
+            ):
+                out[j] = replace(
+                    p, unit=f.unit, numerator=f.numerator, denominator=f.denominator, flagged=False, reason=None,
+                    evidence=replace(p.evidence, unit=f.evidence.unit), confidence=f.confidence,
+                )
+                drop.add(i)
+                break
+    return [p for i, p in enumerate(out) if i not in drop]
+
+
 def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     """Two values for one (indicator, unit, period) in one sentence: which is right is unclear, both flagged."""
     groups: dict[tuple[int, str, tuple[str, str, str]], set[float]] = {}
@@ -3685,7 +3724,7 @@ def extract(
             reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)
-    reader.out = _flag_conflicts(reader.out)
+    reader.out = _flag_conflicts(_stated_rates(reader.out))
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
     out: list[Proposal] = []
     for p in reader.out:  # a figure the report repeats is proposed once, at its first line
