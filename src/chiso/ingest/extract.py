@@ -1199,6 +1199,7 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
 # the former units a merged one was made of: "thành phố Cần Thơ mới (hợp nhất Cần Thơ, Hậu Giang, Sóc Trăng)"
 _FORMER_UNITS = re.compile(r"\(\s*(?:sau khi\s+|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)", re.IGNORECASE)
 _SCHOOL_YEAR = re.compile(r"(?<!\w)năm học\s+(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
+_BOTH_BLOCS = re.compile(r"\s+(?:các\s+)?(bộ,\s*ngành,?\s*(?:và\s+)?địa phương)(?!\w)", re.IGNORECASE)
 _CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
 _TO_THE_END = re.compile(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", re.IGNORECASE)
 _CUMULATIVE_TO = re.compile(r"(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE)
@@ -3159,6 +3160,11 @@ class _Reader:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
                 # also after "cả nước có": every member counted, the bloc's figure (convention 1)
                 return [(m.unit, clue(m))]
+        # "95% bộ, ngành, địa phương đã ban hành …": members of both blocs counted together, the nation's
+        # (convention 1), also when the words open the indicator's name
+        both = _BOTH_BLOCS.match(line, phrase.end)
+        if both is not None and phrase.kind is not NumberKind.FRACTION:
+            return [(self.cat.nation.code, Clue(both.group(1), both.start(1), both.end(1), "clause"))]
         # a count's bloc noun inside an indicator's name: "56/63 địa phương ban hành chính sách …"
         if phrase.kind is not NumberKind.PERCENT and not line[phrase.end : phrase.end + 1].strip():
             following = para.token_range(phrase.end, para.sentences[si][1])[:4]
