@@ -2182,7 +2182,10 @@ class _Reader:
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
         if (bloc := self.bloc_of(code)) is not None:
-            units = [(bloc, c) if u == nation else (u, c) for u, c in units]
+            # no unit named, or the nation named, for a count of one level's members: that level's bloc
+            level = self.cat.indicators[code].levels[0]
+            own = Clue(f"levels: [{level}]", -1, -1, "catalogue")
+            units = [((bloc, own if c.source == "none" else c) if u == nation else (u, c)) for u, c in units]
         flow = code.removesuffix("_cumulative")
         if (
             flow != code
