@@ -2569,6 +2569,16 @@ class _Reader:
                     names.append(m)
             if len(names) >= 2:
                 break
+            if (
+                len(names) == 1
+                and lo == clause[0] > para.sentences[si][0]
+                and len(figures) >= 2
+                and phrase in figures
+                and len(_Reader.respective_units(para, si, clause, lm)) == len(figures)
+            ):
+                # "…; tỷ lệ hồ sơ cấp kết quả bản điện tử lần lượt đạt 45,48% và 67,2%": one name of its own for
+                # every figure (the units of the clause before pair), not the sentence's earlier names
+                return names[0]
         if len(names) < 2 and si > 0 and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
             names = []  # "hai tỷ lệ này lần lượt là …": the names of the sentence before, in order
             for m in para.matches[si - 1]:
@@ -3488,6 +3498,16 @@ class _Reader:
         units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
         if sum(1 for m in units if m.named) >= 2:
             return units
+        if not units and clause[0] > para.sentences[si][0]:
+            # "… tại các bộ, ngành đạt 45,14%, tại các địa phương đạt 65,38%; tỷ lệ … lần lượt đạt 45,48% và
+            # 67,2%": no unit of its own, the units of the sentence's earlier clause, in order
+            earlier = [
+                m for m in para.mentions[si]
+                if para.sentences[si][0] <= m.start and m.end <= clause[0] and not m.bare
+                and not any(0 <= m.start - p.end <= 1 for p in para.numbers)
+            ]
+            if len(earlier) >= 2 and len({m.unit for m in earlier}) == len(earlier):
+                return earlier
         first = next((p for p in para.numbers if p.start >= lm.end()), None)
         if first is None or not re.match(r"\s*(?:là|:)", para.line[lm.end() :]):
             return units
