@@ -37,8 +37,11 @@ How a figure is read (every rule is general; what is specific to an indicator is
    catalogue ``levels``). Otherwise the proposal is flagged (the nation is no default). A name two
    units bore goes to the one standing at the figure's period's end ("Bộ Tài chính … 30/6/2025" is the 2025
    ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
-   ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it;
-   "cả nước có 3 địa phương ban hành …" is the nation's count of its members.
+   ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it.
+   The catalogue's ``levels`` is an indicator's only level: one of one level (the DTI cấp bộ) is read only
+   for units of that level, and a count or share of one level's members ("cả nước có 3 địa phương ban hành
+   …", "100% địa phương đã thành lập …") is that bloc's, with "cả nước" before it or no unit named; one over
+   "bộ, ngành, địa phương" together is the nation's (docs/extract.md, "Conventions").
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
    2024", "06 tháng đầu năm" / "quý III" with the document's year, "đến hết tháng 12/2024" → the year, "từ
    01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng 11/2024" right after it, a date given earlier in the
