@@ -2528,9 +2528,9 @@ class _Reader:
         for units of that level (a ministry, the ministries' bloc)."""
         levels = self.cat.indicators[code].levels
         if len(levels) == 3 or levels == ("nation",):
-            return True  # a national system's figure with a unit named is the nation's (convention 2), not dropped
-        bloc = self.bloc_of(code)
-        return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and bloc) for u in units)
+            return True  # a national system's figure a unit reports as its own share stays that unit's
+        nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
+        return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
 
     def bloc_of(self, code: str) -> str | None:
         """The bloc an indicator of one level counts the members of ("Số địa phương có dịch vụ 5G": the
