@@ -48,15 +48,15 @@ DEV_FLOORS = {
     "held8.yaml": (0.99, 0.85),
     "dev8.yaml": (1.0, 1.0),  # round 10's own passages, one or more per rule (13/13)
     # measured once in round 9 (312/335, 312/400), developed on in round 10: 317/332, 317/400; round 11 (relabelled to
-    # the conventions): 333/335, 333/400
+    # the conventions): 334/336, 334/400
     "held9.yaml": (0.99, 0.83),
     "dev9.yaml": (1.0, 0.96),  # round 11's own passages, one or more per rule and convention (26/26, 26/27)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 # round 10, measured once: 293/304, 293/396 (held9.yaml, round 9: 312/335, 312/400); developed on in round 11
-# (relabelled to the conventions): 308/308, 308/396 (fit, no longer unseen)
+# (relabelled to the conventions): 311/311, 311/396 (fit, no longer unseen)
 HELD = "held10.yaml"
-HELD_FLOORS: tuple[float, float] | None = (1.0, 0.77)
+HELD_FLOORS: tuple[float, float] | None = (1.0, 0.78)
 # the next round needs a set written apart first (held11.yaml): every set here has been tuned on or measured
 
 
