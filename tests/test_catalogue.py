@@ -176,6 +176,10 @@ def test_levels_say_where_an_indicator_exists(catalogue: Catalogue) -> None:
     assert catalogue.indicator("dossier_full_online_rate").levels == ("nation", "ministry", "province")
     for code in ("ecabinet_meetings", "ndxp_transactions", "portal_services", "egdi_rank"):
         assert catalogue.indicator(code).levels == ("nation",), code
+    for code in ("dti_ministry", "dti_ministry.awareness", "dti_ministry.digital_government"):
+        assert catalogue.indicator(code).levels == ("ministry",), code  # one level: the only home of it
+    for code in ("dti_province", "dti_province.awareness", "dti_province.digital_society"):
+        assert catalogue.indicator(code).levels == ("province",), code
     reported = {c for ds in catalogue.datasets.values() for c in ds.indicators}
     assert reported and all(catalogue.indicator(c).levels != ("nation",) for c in reported)  # units report these
 

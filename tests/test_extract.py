@@ -833,9 +833,13 @@ def test_accept_all_never_takes_a_flagged_proposal(workspace: core.Workspace, tm
                 ("cyber_attack_incidents_growth_rate", "VN", "2024", -20.0, None),
             },
         ),
-        (  # "tính đến hết tháng 12/2024": as of December
+        (  # "tính đến hết tháng 12/2024": a rate's year (docs/extract.md, convention 4), a stock's December
             "Tin tức\nTính đến hết tháng 12/2024, tỷ lệ hồ sơ trực tuyến toàn trình của cả nước đạt 47%.",
-            {("dossier_full_online_rate", "VN", "2024-12", 47.0, None)},
+            {("dossier_full_online_rate", "VN", "2024", 47.0, None)},
+        ),
+        (  # "cả nước có 3 địa phương …": a count of provinces is the provinces bloc's (convention 1)
+            "Tin tức\nNăm 2024, cả nước có 3 địa phương ban hành chính sách miễn phí, lệ phí khi thực hiện DVCTT.",
+            {("online_fee_waiver_units", "provinces", "2024", 3.0, None)},
         ),
         (  # an index named with its level answers to its acronym; the unit picks the level
             "Tin tức\nDTI 2024: Bộ Tư pháp dẫn đầu với 0,72 điểm.",

@@ -200,7 +200,8 @@ class _IndicatorBase(Strict):
     prefer: Literal["reported", "computed"] | None = None  # None: computed first when event-derived
     plausible: tuple[float | None, float | None] = (None, None)  # None: the kind's PLAUSIBLE end
     # the levels a figure of it exists at by definition: ("nation",) for a national system or economy (e-Cabinet,
-    # the NDXP, a UN index); the extractor gives such a figure with no unit named to the nation
+    # the NDXP, a UN index), whose figure with no unit named the extractor gives to the nation; ("ministry",) or
+    # ("province",) for an index of one level (the DTI cấp bộ, cấp tỉnh), read only for units of that level
     levels: tuple[Literal["nation", "ministry", "province"], ...] = ("nation", "ministry", "province")
 
     @model_validator(mode="after")

@@ -37,8 +37,11 @@ How a figure is read (every rule is general; what is specific to an indicator is
    catalogue ``levels``). Otherwise the proposal is flagged (the nation is no default). A name two
    units bore goes to the one standing at the figure's period's end ("Bộ Tài chính … 30/6/2025" is the 2025
    ministry). A bloc right after a ranking verb ("dẫn đầu khối bộ, ngành") is the
-   ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it;
-   "cả nước có 3 địa phương ban hành …" is the nation's count of its members.
+   ranking's scope, not the unit; a named unit right before the figure ("… và Bộ Ngoại giao 85,3%") owns it.
+   The catalogue's ``levels`` is an indicator's only level: one of one level (the DTI cấp bộ) is read only
+   for units of that level, and a count or share of one level's members ("cả nước có 3 địa phương ban hành
+   …", "100% địa phương đã thành lập …") is that bloc's, with "cả nước" before it or no unit named; one over
+   "bộ, ngành, địa phương" together is the nation's (docs/extract.md, "Conventions").
 6. The period: a date phrase of the figure's sentence ("Đến tháng 9/2024", "trong Quý I/2024", "9 tháng năm
    2024", "06 tháng đầu năm" / "quý III" with the document's year, "đến hết tháng 12/2024" → the year, "từ
    01/01/2023 đến 15/9/2024" → that day), "vào cuối tháng 11/2024" right after it, a date given earlier in the
@@ -405,7 +408,6 @@ class Clue:
 _NO_CLUE = Clue("", -1, -1, "none")
 # the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
-NATION_ONLY = True
 
 
 @dataclass(frozen=True)
@@ -544,17 +546,6 @@ _CONNECTORS = (
 # a name's level ("Chỉ số chuyển đổi số cấp bộ"): the name without it answers for every level, the unit picks
 _LEVELS = (("cap", "bo"), ("cap", "tinh"))
 _ACRONYM = re.compile(r"[A-ZĐ]{3,}")
-
-
-def _level_of(ind: Indicator) -> str | None:
-    """ "ministry" / "province" for an indicator whose name or alias ends with "cấp bộ" / "cấp tỉnh"."""
-    for text in (ind.name.vi, *ind.aliases):
-        toks = tuple(fold(re.sub(r"\([^)]*\)", " ", text)).split())
-        if toks[-2:] == ("cap", "bo"):
-            return "ministry"
-        if toks[-2:] == ("cap", "tinh"):
-            return "province"
-    return None
 
 
 def _rests(rest: tuple[str, ...], acronyms: frozenset[str] = frozenset()) -> list[tuple[str, ...]]:
@@ -716,7 +707,6 @@ class _Date:
     period: Period
     role: str  # context | until | partial | comparison | start | publication | dateline | years | target
     flow: Period | None = None  # "lũy kế đến hết tháng 10/2024": a flow's months from January (a stock: the month)
-    counts_only: bool = False  # "tính đến hết tháng 12/2024": the year for a count, December for a level
 
 
 _WORD = re.compile(r"\w+")
@@ -819,6 +809,11 @@ def _match_aliases(
                         break
                     if line is not None and "," in line[tokens[first - 1].end : tokens[first].start]:
                         break  # "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew
+                elif (
+                    j > 0 and k + 2 < hi and (t.fold, tokens[k + 1].fold) == ("tong", "cong")
+                    and tokens[k + 2].skip is not None
+                ):
+                    k += 2  # "phục vụ tổng cộng 134 hội nghị": a total's word before the number stepped over
                 elif j > 0 and aspect < 2 and t.raw.lower() in _ASPECT and t.skip is None:
                     aspect += 1  # "… quốc gia đã được xác định", "tài khoản … đã được kích hoạt": an aspect word inside
                     k += 1
@@ -1204,9 +1199,12 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
     return "context", period
 
 
+# the former units a merged one was made of: "thành phố Cần Thơ mới (hợp nhất Cần Thơ, Hậu Giang, Sóc Trăng)"
+_FORMER_UNITS = re.compile(r"\(\s*(?:sau khi\s+|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)", re.IGNORECASE)
+_SCHOOL_YEAR = re.compile(r"(?<!\w)năm học\s+(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
+_BOTH_BLOCS = re.compile(r"\s+(?:các\s+)?(bộ,\s*ngành,?\s*(?:và\s+)?địa phương)(?!\w)", re.IGNORECASE)
 _CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
-# "cả nước có 3 địa phương …", "… và 57 địa phương …": the nation has them
-_NATION_HAS = re.compile(r"\s*(?:đã\s+)?có(?:\s+[^;]*(?:,|\svà))?\s*", re.IGNORECASE)
+_TO_THE_END = re.compile(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", re.IGNORECASE)
 _CUMULATIVE_TO = re.compile(r"(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE)
 
 
@@ -1222,15 +1220,10 @@ def _dates(line: str) -> list[_Date]:
             role == "context"
             and form == "month"
             and p.start.month == 12
-            and (
-                to_end := re.search(
-                    r"(?:^|\W)(tính\s+)?(?:đến|tới)\s+hết\s+$", line[max(0, start - _BEFORE) : start], re.IGNORECASE
-                )
-            )
+            and _TO_THE_END.search(line[max(0, start - _BEFORE) : start])
         ):
-            # "tính đến hết tháng 12/2024": the year for a count, December for a level (a rate or a stock);
-            # a plain "Đến hết tháng 12/2024": the year for a count or a rate, December for a stock
-            out.append(_Date(start, end, p, role, Period.year(p.start.year), counts_only=bool(to_end.group(1))))
+            # "(tính) đến hết tháng 12/2024": the year for a count or a rate, December for a stock (convention 4)
+            out.append(_Date(start, end, p, role, Period.year(p.start.year)))
             continue
         out.append(_Date(start, end, p, role, flow))
     return out
@@ -1276,6 +1269,11 @@ _PAREN_AFTER_NAME = re.compile(r"\s*\(\s*(?:(?:đạt|với|là|khoảng|ước 
 _REPORTS = re.compile(
     r"\s*(?:\([^)]*\)\s*)?,?\s*(?:cho biết|cho hay|thông tin|báo cáo|công bố|nhận định|đánh giá)\b", re.IGNORECASE
 )
+# a bare place in a ranking after its unit: "Bộ Thông tin và Truyền thông thứ ba (0,7604)"
+_PLACE = re.compile(r"\s*thứ\s+(?:hai|ba|tư|năm|sáu|bảy|tám|chín|mười|\d{1,2})(?!\w)", re.IGNORECASE)
+# a name inside an earlier clause's "trong đó" part ("DTI … đạt 0,6612, trong đó an toàn thông tin mạng 0,7203;
+# Bộ … đạt 0,6118") is that part's, never carried past its clause
+_PART_BEFORE = re.compile(r"(?<!\w)trong đó(?!\w)[^;]*$", re.IGNORECASE)
 _RANKING = re.compile(
     r"(?<!\w)(?:dẫn đầu|đứng đầu|xếp sau|xếp thứ|xếp hạng|đứng thứ|giữ vị trí|vươn lên|theo sau|tiếp theo|xếp cuối|"
     r"đứng cuối|xếp đầu|xếp chót|đứng chót)(?!\w)",
@@ -1522,7 +1520,8 @@ _UNITS_PASS = re.compile(
 _SET_FOR = re.compile(
     r"\s*(?:điểm\s+)?(?:(?:(?:mà|do)\s+(?:Thủ tướng\s+)?(?:Chính phủ|Quốc hội|Trung ương"
     r"|Ban Chỉ đạo[^\d,;]{0,40}?)\s+)?"
-    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?(?:cho|đối với)\s+(?:khối\s+|các\s+)?",
+    r"(?:đã\s+|được\s+)?(?:đặt ra|đề ra|giao|áp dụng|đặt)\s+)?"
+    r"(?:(?:cho|đối với)\s+(?:khối\s+|các\s+)?|của\s+(?=khối\s))",
     re.IGNORECASE,
 )
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
@@ -1540,9 +1539,11 @@ _SAME_PERIOD_DATED = re.compile(
 _SAME_PERIOD_PAREN = re.compile(r"cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*\(\s*$", re.IGNORECASE)
 # "Quý IV/2024, … đạt 74,6%, trong khi cùng kỳ năm 2023 là 51,2%": the main figure's period, in that year
 _SAME_PERIOD_BARE = re.compile(
-    r"(?<!so với )(?<!\w)cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*(?:là|đạt|chỉ đạt|mới đạt|:)\s*$", re.IGNORECASE
+    r"(?<!so với )(?<!\w)cùng kỳ\s+(?:năm\s+)?((?:19|20)\d\d)\s*(?:(?:chỉ|mới|vẫn|cũng)\s+)?(?:là|đạt|ở mức|:)\s*$",
+    re.IGNORECASE,
 )
 # "… 30% GDP vào năm 2030": a target's year right after it
+_YEAR_RIGHT_AFTER = re.compile(r"\s+(?:trong\s+|của\s+)?năm\s+((?:19|20)\d\d)(?![\d/])", re.IGNORECASE)
 _TARGET_YEAR_AFTER = re.compile(
     r"\s*(?:[^\W\d]+\s+){0,2}?(?:vào|đến|tới)\s+(?:hết\s+)?năm\s+((?:19|20)\d\d)", re.IGNORECASE
 )
@@ -1577,10 +1578,15 @@ _PREVIOUS_PERIOD = re.compile(r"\s*so với\s+(?:tháng|quý|tuần|kỳ)\s+(?:l
 _CUMULATED_TO = re.compile(
     r"(?<!\w)(?:lũy|luỹ) kế\s+(?:từ\s+[^,;.]{0,40}?\s+)?(?:đến|tới)\s+(?:hết\s+)?năm\s", re.IGNORECASE
 )
+# "Từ khi đưa vào vận hành đến ngày 30/9/2025, e-Cabinet đã phục vụ …": the total since the start
+_SINCE_START = re.compile(
+    r"(?<!\w)(?:kể\s+)?từ\s+khi\s+(?:chính thức\s+)?(?:được\s+)?(?:đưa vào\s+|bắt đầu\s+)?"
+    r"(?:vận hành|triển khai|hoạt động|khai trương|ra mắt)(?!\w)",
+    re.IGNORECASE,
+)
 _NOUN_FIT_FROM = 1.0
 # a title of totals to date ("e-Cabinet: số liệu lũy kế đến hết tháng 6/2024"): its counts are cumulative
 _TITLE_CUMULATIVE = re.compile(r"(?<!\w)(?:lũy|luỹ) kế(?!\w)", re.IGNORECASE)
-OVERLAP_NAMES = True  # name a figure no alias names by the words around it (see ``overlap_name``)
 _OVERLAP_MIN = 6.0  # the weight of shared syllable pairs a guess needs (a pair in one indicator of 177 weighs 5.2)
 _OVERLAP_COVER_MIN = 0.3  # … and the share of one of its names said
 _OVERLAP_CLEAR = 8.0  # … to be proposed unflagged, with a lead of _OVERLAP_MARGIN times the runner-up
@@ -1606,6 +1612,10 @@ _PAREN_BASE = re.compile(
     re.IGNORECASE,
 )
 _RESET = re.compile(r"(?<!\w)(?:hiện nay|đến nay|hiện có|tính đến nay)(?!\w)", re.IGNORECASE)
+# between a name and its figure: its unit, a verb ("… của cả nước đạt 20%")
+_NAME_TO_FIGURE = re.compile(
+    r"[^\d;,.%()]{0,30}?(?:đạt|là|ở mức|:)\s*(?:khoảng\s+|gần\s+|hơn\s+|trên\s+)?", re.IGNORECASE
+)
 _GROWTH_BEFORE = re.compile(r"(?:tăng trưởng|tốc độ tăng)\b[^;,.%]{0,60}$", re.IGNORECASE)  # 25 -> 60
 _PREVIOUS = re.compile(r"(?:^|\W)từ\s+(?:vị trí|mức|hạng)?\s*(?:thứ\s*)?$", re.IGNORECASE)
 # "so với chỉ tiêu năm 2024 là 30%": the comparison is with that year's target
@@ -1884,7 +1894,9 @@ class _Reader:
             hi = next((i for i, t in enumerate(tokens) if t.start >= e), len(tokens))
             ms = _match_aliases(tokens, self.names, lo, hi, line)
             matches.append(ms)
-            mentions.append(_match_units(tokens, lo, hi, self.names, self.units, ms))
+            found = _match_units(tokens, lo, hi, self.names, self.units, ms)
+            former = [(m.start(), m.end()) for m in _FORMER_UNITS.finditer(line, s, e)]
+            mentions.append([u for u in found if not any(a <= u.start < b for a, b in former)])
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
         para.targets_only = bool(
             re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
@@ -1955,7 +1967,9 @@ class _Reader:
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
         elif phrase.kind is NumberKind.PERCENT and (
-            phrase.per == "năm" or _GROWTH_BEFORE.search(line[max(clause[0], phrase.start - 80) : phrase.start])
+            phrase.per == "năm"
+            or _GROWTH_BEFORE.search(line[max(clause[0], phrase.start - 80) : phrase.start])
+            or self.growth_named(para, phrase, si, clause)
         ):
             fig.role = "growth"
         cmp_base = _COMPARISON_VALUE.search(line[clause[0] : phrase.start])
@@ -2086,6 +2100,15 @@ class _Reader:
                 fig.period_clue = Clue(
                     year_after.group(1), phrase.end + year_after.start(1), phrase.end + year_after.end(1), "clause"
                 )
+            elif (aim := _SET_FOR.match(line, phrase.end)) is not None:
+                # "chỉ tiêu 30% mà Chính phủ giao cho khối tỉnh năm 2024": the year of the unit it is set for
+                for u in para.mentions[si]:
+                    if u.start == aim.end() or u.start < aim.end() <= u.end:
+                        year = _YEAR_RIGHT_AFTER.match(line, u.end)
+                        if year is not None:
+                            fig.period = Period.year(int(year.group(1)))
+                            fig.period_clue = Clue(year.group(1), year.start(1), year.end(1), "clause")
+                        break
         if (
             phrase.kind is NumberKind.PERCENT
             and any(
@@ -2150,7 +2173,7 @@ class _Reader:
         ):
             return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
         chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
-        if chosen is None and OVERLAP_NAMES and not _RESPECTIVELY.search(line, clause[0], phrase.start):
+        if chosen is None and not _RESPECTIVELY.search(line, clause[0], phrase.start):
             chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if chosen is not None and not clear and caution is None:
                 caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
@@ -2158,9 +2181,14 @@ class _Reader:
             return
         code = chosen.code
         nation = self.cat.nation.code
-        if NATION_ONLY and units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
+        if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
+        if (bloc := self.bloc_of(code)) is not None:
+            # no unit named, or the nation named, for a count of one level's members: that level's bloc
+            level = self.cat.indicators[code].levels[0]
+            own = Clue(f"levels: [{level}]", -1, -1, "catalogue")
+            units = [((bloc, own if c.source == "none" else c) if u == nation else (u, c)) for u, c in units]
         flow = code.removesuffix("_cumulative")
         if (
             flow != code
@@ -2178,6 +2206,7 @@ class _Reader:
             and self.cat.indicators[code].kind == "count"
             and (
                 _CUMULATED_TO.search(line[para.sentences[si][0] : phrase.start])
+                or _SINCE_START.search(line[para.sentences[si][0] : phrase.start])
                 or (
                     self.doc_cumulative
                     and not any(d.role == "context" and d.start < phrase.start for d in para.dates)
@@ -2200,7 +2229,7 @@ class _Reader:
         if self.other_rate(para, phrase, clause, chosen):
             # "…; tỷ lệ thanh toán trực tuyến đạt 60%": a rate no alias holds, not the earlier one's; the
             # words of its clause may still name it
-            other = self.overlap_name(para, fig, clause, [u for u, _ in units]) if OVERLAP_NAMES else (None, False)
+            other = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if other[0] is None or other[0].code == chosen.code:
                 return
             chosen, code = other[0], other[0].code
@@ -2249,16 +2278,18 @@ class _Reader:
         if caution is None and any(d.role == "partial" and d.start == period_clue.start for d in para.dates):
             # "từ ngày 15/7 đến 31/12/2025": a span not covering whole months, no period of the catalogue
             caution = "kỳ không trọn tháng / a span not covering whole months"
+        if (
+            caution is None
+            and period_clue.source not in ("clause", "sentence")
+            and _SCHOOL_YEAR.search(line, para.sentences[si][0], phrase.start)
+        ):
+            # "Năm học 2023-2024, … thí điểm … tại 19 địa phương": a school year, no period of the catalogue
+            caution = "năm học, không phải kỳ báo cáo / a school year, not a reporting period"
         flowing = next((d for d in para.dates if d.flow and d.start == period_clue.start), None)
         kind = self.cat.indicators[code].kind
-        if (
-            flowing is not None
-            and flowing.flow is not None
-            and kind != "stock"
-            and (not flowing.counts_only or kind in ("count", "average_per_day"))
-        ):
+        if flowing is not None and flowing.flow is not None and kind != "stock":
             # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October; "tính đến hết tháng 12/2024,
-            # … 1,2 tỷ giao dịch": the year (a rate or a stock at that date: December)
+            # … 1,2 tỷ giao dịch", "… 100% bộ, ngành …": the year (a stock at that date: December)
             period = flowing.flow
         if fig.target:
             if (
@@ -2493,20 +2524,37 @@ class _Reader:
         return not any(last.end() <= m.start < phrase.start for m in para.mentions[si])
 
     def level_fits(self, code: str, units: Sequence[str]) -> bool:
-        """An index of one level ("… cấp bộ") only for units of that level (a ministry, the ministries' bloc)."""
-        parent = self.cat.indicators.get(code.rsplit(".", 1)[0]) if "." in code else None
-        level = _level_of(self.cat.indicators[code]) or (_level_of(parent) if parent is not None else None)
-        if level is None:
-            return True
-        for u in units:
-            unit = self.cat.units.get(u)
-            if unit is None:
-                return False
-            is_ministry = unit.is_ministry or u == "ministries"
-            is_province = (not unit.is_group and not unit.is_ministry and u != self.cat.nation.code) or u == "provinces"
-            if not (is_ministry if level == "ministry" else is_province):
-                return False
-        return True
+        """An indicator of one level only (its catalogue ``levels``: the DTI "cấp bộ" is the ministries') only
+        for units of that level (a ministry, the ministries' bloc)."""
+        levels = self.cat.indicators[code].levels
+        if len(levels) == 3 or levels == ("nation",):
+            return True  # a national system's figure a unit reports as its own share stays that unit's
+        nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
+        return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
+
+    def bloc_of(self, code: str) -> str | None:
+        """The bloc an indicator of one level counts the members of ("Số địa phương có dịch vụ 5G": the
+        provinces'), whose figure "cả nước", "toàn quốc" or no unit at all gives to the nation: every member
+        was counted, no other unit is meant (docs/extract.md, convention 1). None for a score (an index of one
+        level: the nation has none) and for an indicator of every level."""
+        ind = self.cat.indicators[code]
+        if ind.kind == "score" or len(ind.levels) != 1:
+            return None
+        return {"province": "provinces", "ministry": "ministries"}.get(ind.levels[0])
+
+    def level_of_unit(self, code: str) -> str | None:
+        """ "nation", "ministry" (a ministry or the ministries' bloc), "province" (a province, a unit under it,
+        or the provinces' bloc), or None (another group, an unknown unit)."""
+        if code == self.cat.nation.code:
+            return "nation"
+        unit = self.cat.units.get(code)
+        if unit is None:
+            return None
+        if unit.is_ministry or code == "ministries":
+            return "ministry"
+        if code == "provinces" or not unit.is_group:
+            return "province"
+        return None
 
     @staticmethod
     def respective_name(para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _Match | None:
@@ -2524,6 +2572,16 @@ class _Reader:
                     names.append(m)
             if len(names) >= 2:
                 break
+            if (
+                len(names) == 1
+                and lo == clause[0] > para.sentences[si][0]
+                and len(figures) >= 2
+                and phrase in figures
+                and len(_Reader.respective_units(para, si, clause, lm)) == len(figures)
+            ):
+                # "…; tỷ lệ hồ sơ cấp kết quả bản điện tử lần lượt đạt 45,48% và 67,2%": one name of its own for
+                # every figure (the units of the clause before pair), not the sentence's earlier names
+                return names[0]
         if len(names) < 2 and si > 0 and _PAIR_ANAPHOR.search(para.line, para.sentences[si][0], lm.start()):
             names = []  # "hai tỷ lệ này lần lượt là …": the names of the sentence before, in order
             for m in para.matches[si - 1]:
@@ -2616,6 +2674,7 @@ class _Reader:
                 and (m.size > 2 or self.acronym_name(para, m, clause))
                 and not self.subset(para, m)
                 and not self.previous_figures_name(para, m, phrase, clause)
+                and not (m.start < clause[0] and _PART_BEFORE.search(para.line, sentence[0], m.start))
             ):
                 gap = len(para.token_range(m.end, phrase.start))
                 if m.start >= clause[0]:
@@ -2776,7 +2835,7 @@ class _Reader:
                             and not re.search(r"[,;.:()]", para.line[phrase.end : a])
                         ):
                             out.append((0.6 + 0.05 * len(gap), code, a, clue))  # "0,7631 ở chỉ số Hạ tầng số"
-                    elif b <= phrase.start:
+                    elif b <= phrase.start and not (a < clause[0] and _PART_BEFORE.search(para.line, sentence[0], a)):
                         gap_n = len(para.token_range(b, phrase.start))
                         out.append(((1.0 if a >= clause[0] else 3.0) + 0.02 * gap_n, code, a, clue))
         return out
@@ -2859,6 +2918,18 @@ class _Reader:
             for _code, parent, forms in self.components
             if parent in m.alias.codes
             for form in forms
+        )
+
+    def growth_named(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> bool:
+        """A growth rate's whole name right before the figure, commas and all ("tốc độ tăng trưởng giao dịch qua
+        Nền tảng tích hợp, chia sẻ dữ liệu quốc gia của cả nước đạt 20%")."""
+        return any(
+            clause[0] <= m.start
+            and m.end <= phrase.start
+            and all(_growth(self.cat.indicators[c]) for c in m.alias.codes)
+            and re.match(r"(?:tốc độ\s+)?tăng", para.line[m.start : m.end], re.IGNORECASE)
+            and _NAME_TO_FIGURE.fullmatch(para.line[m.end : phrase.start])
+            for m in para.matches[si]
         )
 
     @staticmethod
@@ -3103,15 +3174,13 @@ class _Reader:
         # a bloc noun right after the count: "18 bộ, ngành", "63 địa phương", "57 tỉnh"
         for m in mentions:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
-                for n in mentions:  # "cả nước có 3 địa phương ban hành …": the nation counts its members
-                    if (
-                        phrase.kind is NumberKind.PLAIN
-                        and n.unit == self.cat.nation.code
-                        and clause[0] <= n.start
-                        and _NATION_HAS.fullmatch(line[n.end : phrase.start])
-                    ):
-                        return [(n.unit, clue(n))]
+                # also after "cả nước có": every member counted, the bloc's figure (convention 1)
                 return [(m.unit, clue(m))]
+        # "95% bộ, ngành, địa phương đã ban hành …": members of both blocs counted together, the nation's
+        # (convention 1), also when the words open the indicator's name
+        both = _BOTH_BLOCS.match(line, phrase.end)
+        if both is not None and phrase.kind is not NumberKind.FRACTION:
+            return [(self.cat.nation.code, Clue(both.group(1), both.start(1), both.end(1), "clause"))]
         # a count's bloc noun inside an indicator's name: "56/63 địa phương ban hành chính sách …"
         if phrase.kind is not NumberKind.PERCENT and not line[phrase.end : phrase.end + 1].strip():
             following = para.token_range(phrase.end, para.sentences[si][1])[:4]
@@ -3330,6 +3399,7 @@ class _Reader:
             or _OWN_AIM.match(after)
             or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
+            or _PLACE.match(after)
         )
 
     @staticmethod
@@ -3431,6 +3501,16 @@ class _Reader:
         units = [m for m in para.mentions[si] if clause[0] <= m.start and m.end <= lm.start() and not m.bare]
         if sum(1 for m in units if m.named) >= 2:
             return units
+        if not units and clause[0] > para.sentences[si][0]:
+            # "… tại các bộ, ngành đạt 45,14%, tại các địa phương đạt 65,38%; tỷ lệ … lần lượt đạt 45,48% và
+            # 67,2%": no unit of its own, the units of the sentence's earlier clause, in order
+            earlier = [
+                m for m in para.mentions[si]
+                if para.sentences[si][0] <= m.start and m.end <= clause[0] and not m.bare
+                and not any(0 <= m.start - p.end <= 1 for p in para.numbers)
+            ]
+            if len(earlier) >= 2 and len({m.unit for m in earlier}) == len(earlier):
+                return earlier
         first = next((p for p in para.numbers if p.start >= lm.end()), None)
         if first is None or not re.match(r"\s*(?:là|:)", para.line[lm.end() :]):
             return units
@@ -3545,6 +3625,33 @@ class _Reader:
         return self.doc_period, self.doc_clue
 
 
+def _stated_rates(props: list[Proposal]) -> list[Proposal]:
+    """ "61/63 địa phương ban hành … (đạt 96,8%)": the rate the sentence states, whose unit the fraction's bloc
+    noun took, is the fraction's rate rounded; it takes the fraction's unit and stands for it."""
+    drop: set[int] = set()
+    out = list(props)
+    for i, f in enumerate(props):
+        if f.flagged or f.value is None or f.numerator is None:
+            continue
+        for j, p in enumerate(out):
+            if (
+                p.flagged
+                and p.value is not None
+                and p.numerator is None
+                and p.evidence.unit.source == "none"
+                and (p.where.line, p.where.snippet) == (f.where.line, f.where.snippet)
+                and (p.code, p.period) == (f.code, f.period)
+                and round(f.value, len(f"{p.value:g}".partition(".")[2])) == p.value
+            ):
+                out[j] = replace(
+                    p, unit=f.unit, numerator=f.numerator, denominator=f.denominator, flagged=False, reason=None,
+                    evidence=replace(p.evidence, unit=f.evidence.unit), confidence=f.confidence,
+                )
+                drop.add(i)
+                break
+    return [p for i, p in enumerate(out) if i not in drop]
+
+
 def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     """Two values for one (indicator, unit, period) in one sentence: which is right is unclear, both flagged."""
     groups: dict[tuple[int, str, tuple[str, str, str]], set[float]] = {}
@@ -3649,7 +3756,7 @@ def extract(
             reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)
-    reader.out = _flag_conflicts(reader.out)
+    reader.out = _flag_conflicts(_stated_rates(reader.out))
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
     out: list[Proposal] = []
     for p in reader.out:  # a figure the report repeats is proposed once, at its first line
