@@ -51,13 +51,15 @@ DEV_FLOORS = {
     # the conventions): 334/336, 334/400
     "held9.yaml": (0.99, 0.83),
     "dev9.yaml": (1.0, 0.96),  # round 11's own passages, one or more per rule and convention (26/26, 26/27)
+    # measured once in round 10 (293/304, 293/396), developed on in round 11 (relabelled to the conventions):
+    # 311/311, 311/396
+    "held10.yaml": (1.0, 0.78),
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
-# round 10, measured once: 293/304, 293/396 (held9.yaml, round 9: 312/335, 312/400); developed on in round 11
-# (relabelled to the conventions): 311/311, 311/396 (fit, no longer unseen)
-HELD = "held10.yaml"
-HELD_FLOORS: tuple[float, float] | None = (1.0, 0.78)
-# the next round needs a set written apart first (held11.yaml): every set here has been tuned on or measured
+# round 11, measured once: 308/314, 308/420 (held10.yaml, round 10: 293/304, 293/396)
+HELD = "held11.yaml"
+HELD_FLOORS: tuple[float, float] | None = (0.98, 0.73)
+# the next round needs a set written apart first (held12.yaml): every set here has been tuned on or measured
 
 
 def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
