@@ -388,7 +388,7 @@ class Where:
 
 
 # Where a clue was read, strongest first; the confidence of a proposal follows them (see ``confidence``).
-CLUE_SOURCES = ("clause", "sentence", "paragraph", "document", "catalogue", "none")
+CLUE_SOURCES = ("clause", "sentence", "paragraph", "table", "document", "catalogue", "none")
 
 
 @dataclass(frozen=True)
@@ -424,8 +424,13 @@ class Evidence:
 
 # The stated rules of confidence: how far the deciding words stood from the figure, field by field.
 # "catalogue": no unit named, the indicator exists only for the nation (its ``levels``)
-_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "catalogue": 0.75, "none": 0.3}
-_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "catalogue": 0.85, "none": 0.3}
+# "table": read in the table's header, its row or its caption (chiso.ingest.extract_tables)
+_UNIT_WEIGHT = {
+    "clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "table": 0.9, "document": 0.75, "catalogue": 0.75, "none": 0.3
+}  # fmt: skip
+_PERIOD_WEIGHT = {
+    "clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "table": 0.9, "document": 0.85, "catalogue": 0.85, "none": 0.3
+}  # fmt: skip
 
 
 def confidence(evidence: Evidence, name_score: float, *, comparison: bool = False) -> float:
@@ -3756,6 +3761,10 @@ def extract(
             reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)
+    if reader.table_rows:
+        from chiso.ingest.extract_tables import merge, read_tables  # it reads with this module's helpers
+
+        reader.out = merge(reader.out, read_tables(lines, reader))
     reader.out = _flag_conflicts(_stated_rates(reader.out))
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
     out: list[Proposal] = []

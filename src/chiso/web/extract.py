@@ -110,6 +110,7 @@ _SOURCE_IDS = {  # where a clue was read (chiso.ingest.extract.CLUE_SOURCES)
     "clause": "page.extract.from_clause",
     "sentence": "page.extract.from_sentence",
     "paragraph": "page.extract.from_paragraph",
+    "table": "page.extract.from_table",
     "document": "page.extract.from_document",
     "catalogue": "page.extract.from_catalogue",
     "none": "page.extract.from_none",

@@ -1,0 +1,360 @@
+"""The table reader: figures in a report's tables (PDF, DOCX rows, ``TABLE_ROW`` lines), read by their column
+headings, their rows and the table's caption (the nearest text line before it).
+
+A figure is proposed only when its indicator, unit and period are each decided without ambiguity: the
+indicator by a column heading, a row's first cells or (under a generic heading, "Giá trị", "Tỷ lệ (%)") the
+one indicator the caption names; the unit by a row's cell or a column heading; the period by the column's
+heading, else the caption, else the document's period. Ranks, changes and unknown columns are left out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from chiso.catalogue.names import fold
+from chiso.catalogue.periods import Period
+from chiso.ingest.extract import (
+    _ORGANISATION,
+    TABLE_ROW,
+    Clue,
+    Evidence,
+    Proposal,
+    Where,
+    _compatible,
+    _Figure,
+    _match_aliases,
+    _match_units,
+    _parse_dates,
+    _Reader,
+    _shape,
+    _tokens,
+    confidence,
+)
+from chiso.ingest.vnnumbers import parse_number_phrase
+
+_SEP = " | "
+_EMPTY = {"", "-", "–", "—", "x", "X", "…", "..."}
+_ORDINAL = {"stt", "tt", "so tt", "so thu tu"}
+# columns of change and rank: never a value of the indicator they sit beside
+_LEFT_OUT = re.compile(
+    r"(?<!\w)(?:tăng|giảm|so với|cùng kỳ|chênh lệch|điểm\s*%|xếp hạng|thứ hạng|hạng|thứ tự|ghi chú)(?!\w)",
+    re.IGNORECASE,
+)
+_GENERIC = {("gia", "tri"), ("ket", "qua"), ("ty", "le"), ("diem",), ("so", "luong"), ("thuc", "hien")}
+_TARGET = re.compile(r"^\s*(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)", re.IGNORECASE)
+_PAREN = re.compile(r"\(([^()]*)\)")
+_SCALES = {"%": "%", "triệu": " triệu", "nghìn": " nghìn", "ngàn": " nghìn", "tỷ": " tỷ"}
+_YEAR_WORD = re.compile(r"(?<!\w)(?:năm|đến|tính đến|tại|kỳ)(?!\w)", re.IGNORECASE)
+_UNIT_PREFIX = {"tinh", "thanh", "pho", "tp"}
+_CAPTION_HEAD = re.compile(r"^\s*(?:bảng|biểu|phụ lục)(?!\w)", re.IGNORECASE)
+_CAPTION_MAX = 200  # characters: a longer line before a table is prose, not its caption
+
+
+@dataclass(frozen=True)
+class _Cell:
+    text: str
+    start: int  # columns in the row's line
+    end: int
+
+
+def _cells(line: str) -> list[_Cell]:
+    out, at = [], len(TABLE_ROW)
+    for part in line[len(TABLE_ROW) :].split(_SEP):
+        lead = len(part) - len(part.lstrip())
+        text = part.strip()
+        out.append(_Cell(text, at + lead, at + lead + len(text)))
+        at += len(part) + len(_SEP)
+    return out
+
+
+@dataclass(frozen=True)
+class _Column:
+    role: str  # ordinal | key | value | target | out
+    codes: tuple[str, ...] = ()  # the indicators its heading names
+    unit: str | None = None  # the unit its heading names (units as columns)
+    period: Period | None = None  # the period its heading names
+    scale: str = ""  # "%", " triệu": what the heading says its figures are in
+    heading: str = ""
+
+
+def _unit_of(text: str, reader: _Reader) -> str | None:
+    """The one unit a cell is: a named province or ministry ("Tỉnh Thanh Hóa", "Bộ Y tế"), the nation ("Cả
+    nước", "Toàn quốc") or a bloc ("Khối bộ", "Khối tỉnh"); None for anything else."""
+    toks = _tokens(text, [])
+    if not toks:
+        return None
+    mentions = [m for m in _match_units(toks, 0, len(toks), reader.names, reader.units, []) if not m.bare]
+    if len(mentions) != 1 or mentions[0].unit == _ORGANISATION:
+        return None
+    m = mentions[0]
+    rest = [t.fold for t in toks if not (m.start <= t.start and t.end <= m.end)]
+    if any(w not in _UNIT_PREFIX for w in rest):
+        return None
+    if m.named is None:  # a group: the nation's names or a bloc said "Khối …", not "địa phương", "tỉnh"
+        words = fold(text[m.start : m.end]).split()
+        if m.unit != reader.cat.nation.code and words[:1] != ["khoi"]:
+            return None
+        if m.unit == reader.cat.nation.code and words not in (["ca", "nuoc"], ["toan", "quoc"], ["viet", "nam"]):
+            return None
+    return m.unit
+
+
+def _indicators_of(text: str, reader: _Reader) -> tuple[str, ...]:
+    """The indicators a cell names, the whole cell one name; () for anything else."""
+    toks = _tokens(text, [])
+    if not toks:
+        return ()
+    whole = [m for m in _match_aliases(toks, reader.names, 0, len(toks), text) if m.first == 0]
+    whole = [m for m in whole if m.last == len(toks) - 1]
+    return tuple(sorted({c for m in whole for c in m.alias.codes}))
+
+
+def _heading(cell: str) -> tuple[str, Period | None, str, bool]:
+    """A heading's words without its date and its parentheses, the date, the scale it states, and whether it
+    holds more than one date (then the column is not read)."""
+    scale = ""
+    for inner in _PAREN.findall(cell):
+        for word, s in _SCALES.items():
+            if word in inner.lower():
+                scale = s
+    bare = _PAREN.sub(" ", cell)
+    dates = _parse_dates(bare)
+    for start, end, _, _ in reversed(dates):
+        bare = bare[:start] + " " + bare[end:]
+    bare = _YEAR_WORD.sub(" ", bare)
+    bare = " ".join(bare.replace("/", " ").split()).strip(" :,.")
+    return bare, dates[0][2] if len(dates) == 1 else None, scale, len(dates) > 1
+
+
+def _column(cell: str, reader: _Reader) -> _Column:
+    words, period, scale, many = _heading(cell)
+    folded = tuple(fold(words).split())
+    if many:
+        return _Column("out", heading=cell)
+    if " ".join(folded) in _ORDINAL:
+        return _Column("ordinal", heading=cell)
+    if _LEFT_OUT.search(cell):
+        return _Column("out", heading=cell)
+    if _TARGET.match(words):
+        return _Column("target", period=period, scale=scale, heading=cell)
+    if not folded and period is not None:  # "Năm 2023", "Quý III/2024"
+        return _Column("value", period=period, scale=scale, heading=cell)
+    if folded in _GENERIC:
+        return _Column("value", period=period, scale=scale or ("%" if folded == ("ty", "le") else ""), heading=cell)
+    if codes := _indicators_of(words, reader):
+        return _Column("value", codes=codes, period=period, scale=scale, heading=cell)
+    if (unit := _unit_of(words, reader)) is not None:
+        return _Column("value", unit=unit, period=period, scale=scale, heading=cell)
+    return _Column("out", heading=cell)
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: list[tuple[int, str]]  # (line number, line): the header first
+    caption: tuple[int, str] | None
+
+
+def tables_of(lines: Sequence[str]) -> list[Table]:
+    """Runs of table rows, each with its caption: the nearest non-empty line before it, if not too long."""
+    out: list[Table] = []
+    run: list[tuple[int, str]] = []
+    caption: tuple[int, str] | None = None
+    last_text: tuple[int, str] | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.replace("\f", " ")
+        if line.startswith(TABLE_ROW):
+            if not run:
+                caption = last_text
+            run.append((number, line))
+            continue
+        if not line.strip():
+            continue
+        if run:
+            out.append(Table(run, caption))
+            run = []
+        last_text = (number, line.strip())
+    if run:
+        out.append(Table(run, caption))
+    return out
+
+
+def _caption_period(caption: str | None) -> Period | None | bool:
+    """The one period a caption names; None when it names none, False when more than one."""
+    if caption is None:
+        return None
+    periods = {p for _, _, p, form in _parse_dates(caption) if form != "day"}
+    return periods.pop() if len(periods) == 1 else (False if periods else None)
+
+
+def _caption_indicators(caption: str | None, reader: _Reader) -> set[str] | None:
+    """The indicator codes of the one name a caption holds; None when it names none or several."""
+    if caption is None:
+        return None
+    toks = _tokens(caption, [])
+    found = [m for m in _match_aliases(toks, reader.names, 0, len(toks), caption) if not m.contained]
+    names = {m.alias.codes for m in found}
+    return set(next(iter(names))) if len(names) == 1 else None
+
+
+_NO_PERIOD = "bảng: kỳ của số liệu không rõ / a table: the figure's period is not clear"
+
+
+def read_tables(lines: Sequence[str], reader: _Reader) -> list[Proposal]:
+    """The proposals of every table the reader can read (see the module's doc)."""
+    out: list[Proposal] = []
+    for table in tables_of(lines):
+        out.extend(_read(table, reader))
+    return out
+
+
+def _read(table: Table, reader: _Reader) -> list[Proposal]:
+    if len(table.rows) < 2:
+        return []
+    header = _cells(table.rows[0][1])
+    body = [(n, line, _cells(line)) for n, line, in table.rows[1:]]
+    width = len(header)
+    body = [r for r in body if len(r[2]) == width]  # merged or split rows: their columns are not the header's
+    if not body:
+        return []
+    columns = [_column(c.text, reader) for c in header]
+    # a column stating no scale ("Mục tiêu 2025") takes the one the table's other headings state ("Tỷ lệ (%)")
+    scales = {c.scale for c in columns if c.role in ("value", "target") and c.scale}
+    if len(scales) == 1:
+        columns = [replace(c, scale=c.scale or next(iter(scales))) for c in columns]
+    # the key columns: every body cell a unit, or every one an indicator's name
+    unit_col = ind_col = None
+    for i, col in enumerate(columns):
+        if col.role == "ordinal":
+            continue
+        texts = [cells[i].text for _, _, cells in body if cells[i].text not in _EMPTY]
+        if not texts:
+            continue
+        if unit_col is None and all(_unit_of(t, reader) is not None for t in texts):
+            unit_col = i
+        elif ind_col is None and all(_indicators_of(t, reader) for t in texts):
+            ind_col = i
+    caption = table.caption[1] if table.caption else None
+    if caption is not None and len(caption) > _CAPTION_MAX and not _CAPTION_HEAD.match(caption):
+        caption = None
+    caption_codes = _caption_indicators(caption, reader)
+    caption_period = _caption_period(caption)
+    out: list[Proposal] = []
+    for number, line, cells in body:
+        row_unit = _unit_of(cells[unit_col].text, reader) if unit_col is not None else None
+        row_codes = _indicators_of(cells[ind_col].text, reader) if ind_col is not None else ()
+        for i, col in enumerate(columns):
+            if i in (unit_col, ind_col) or col.role not in ("value", "target"):
+                continue
+            cell = cells[i]
+            if cell.text in _EMPTY:
+                continue
+            p = _figure(reader, col, header[i], cell, number, line, caption, caption_codes, caption_period,
+                        (row_unit, cells[unit_col] if unit_col is not None else None),
+                        (row_codes, cells[ind_col] if ind_col is not None else None))  # fmt: skip
+            if p is not None:
+                out.append(p)
+    return out
+
+
+def _figure(
+    reader: _Reader,
+    col: _Column,
+    head: _Cell,
+    cell: _Cell,
+    number: int,
+    line: str,
+    caption: str | None,
+    caption_codes: set[str] | None,
+    caption_period: Period | None | bool,
+    row_unit: tuple[str | None, _Cell | None],
+    row_codes: tuple[tuple[str, ...], _Cell | None],
+) -> Proposal | None:
+    # the unit: the row's or the column's, never both
+    if (row_unit[0] is None) == (col.unit is None):
+        return None
+    if row_unit[0] is not None and row_unit[1] is not None:
+        unit, unit_clue = row_unit[0], Clue(row_unit[1].text, row_unit[1].start, row_unit[1].end, "table")
+    else:
+        unit, unit_clue = str(col.unit), Clue(head.text, -1, -1, "table")
+    # the indicator: the row's, the column's, or (a generic column) the caption's: one of them
+    said = [s for s in (row_codes[0], col.codes) if s]
+    if len(said) > 1:
+        return None
+    if said:
+        codes = set(said[0])
+        if row_codes[0] and row_codes[1] is not None:
+            ind_clue = Clue(row_codes[1].text, row_codes[1].start, row_codes[1].end, "table")
+        else:
+            ind_clue = Clue(head.text, -1, -1, "table")
+    elif caption_codes and caption is not None:
+        codes, ind_clue = caption_codes, Clue(caption, -1, -1, "table")
+    else:
+        return None
+    # the figure, in what the heading says it is in
+    text = cell.text
+    if col.scale and not re.search(r"[%]|triệu|nghìn|tỷ", text):
+        text += col.scale
+    try:
+        phrase = parse_number_phrase(text)
+    except ValueError:
+        return None
+    phrase_at = type(phrase)(**{**phrase.__dict__, "start": cell.start, "end": cell.end})
+    fig = _Figure(phrase_at, 0)
+    _shape(fig, [], "")
+    fits = [c for c in codes if reader.level_fits(c, [unit]) and _compatible(reader.cat.indicators[c], fig)]
+    if len(fits) != 1:
+        return None
+    code = fits[0]
+    # the period: the column's, else the caption's, else the document's
+    reason = None
+    if col.period is not None:
+        period, period_clue = col.period, Clue(head.text, -1, -1, "table")
+    elif isinstance(caption_period, Period) and caption is not None:
+        period, period_clue = caption_period, Clue(caption, -1, -1, "table")
+    elif caption_period is None and reader.doc_period is not None:
+        period, period_clue = reader.doc_period, reader.doc_clue
+    else:
+        if reader.doc_period is None:
+            return None
+        period, period_clue = reader.doc_period, Clue("", -1, -1, "none")
+        reason = _NO_PERIOD
+    unit = reader.unit_at(unit, period)
+    evidence = Evidence(ind_clue, unit_clue, period_clue)
+    snippet = line.strip()[:240]
+    where = Where(number, cell.start, cell.end, snippet, reader.page_of(number), reader.para_of(number))
+    value, target = (None, fig.value) if col.role == "target" else (fig.value, None)
+    return Proposal(
+        code,
+        unit,
+        str(period),
+        value,
+        where,
+        target,
+        phrase.approximate,
+        phrase.qualifier,
+        fig.numerator,
+        fig.denominator,
+        cell.text,
+        evidence,
+        confidence(evidence, 0.0),
+        reason is not None,
+        reason,
+    )
+
+
+def merge(generic: list[Proposal], tables: list[Proposal]) -> list[Proposal]:
+    """The table reader's proposals in place of the generic reader's for the same figures (same line, inside
+    the same cell); every other proposal kept, in the document's order."""
+    if not tables:
+        return generic
+    read = {(p.where.line, p.where.start, p.where.end) for p in tables}
+    kept = [p for p in generic if not any(ln == p.where.line and s <= p.where.start < e for ln, s, e in read)]
+    out: list[Proposal] = []
+    waiting = list(tables)
+    for p in kept:  # each table figure before the first proposal of a later line: the generic order kept
+        while waiting and waiting[0].where.line < p.where.line:
+            out.append(waiting.pop(0))
+        out.append(p)
+    return [*out, *waiting]
