@@ -486,8 +486,13 @@ def test_docx_paragraphs_and_tables(catalogue: Catalogue, tmp_path: Path) -> Non
         False,
     )
     assert first.evidence.unit.text == "Đà Nẵng" and first.evidence.period.source == "document"
-    in_table = [p for p in props if p.where.line == 5]
-    assert in_table and all(p.flagged and p.reason and "bảng" in p.reason for p in in_table)
+    # the table is read by its headings: the row names the indicator and the unit, the title the year
+    in_table = [(p.code, p.unit, p.period, p.value, p.target, p.flagged) for p in props if p.where.line == 5]
+    assert in_table == [
+        ("dossier_full_online_rate", "VN", "2024", 45.0, None, False),
+        ("dossier_full_online_rate", "VN", "2024", None, 50.0, False),
+    ]
+    assert {p.evidence.unit.source for p in props if p.where.line == 5} == {"table"}
 
 
 def _encrypted_pdf() -> bytes:

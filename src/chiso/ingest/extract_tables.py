@@ -106,9 +106,18 @@ def _indicators_of(text: str, reader: _Reader) -> tuple[str, ...]:
     toks = _tokens(text, [])
     if not toks:
         return ()
-    whole = [m for m in _match_aliases(toks, reader.names, 0, len(toks), text) if m.first == 0]
-    whole = [m for m in whole if m.last == len(toks) - 1]
-    return tuple(sorted({c for m in whole for c in m.alias.codes}))
+    found = _match_aliases(toks, reader.names, 0, len(toks), text)
+    whole = {c for m in found if m.first == 0 and m.last == len(toks) - 1 for c in m.alias.codes}
+    if not whole and [t.fold for t in toks[:2]] == ["ty", "le"]:
+        # "Tỷ lệ số hóa hồ sơ, kết quả giải quyết thủ tục hành chính": a rate's name said after "tỷ lệ"
+        whole = {
+            c
+            for m in found
+            if m.first == 2 and m.last == len(toks) - 1
+            for c in m.alias.codes
+            if reader.cat.indicators[c].is_rate
+        }
+    return tuple(sorted(whole))
 
 
 def _heading(cell: str) -> tuple[str, Period | None, str, bool]:
@@ -180,7 +189,7 @@ def tables_of(lines: Sequence[str]) -> list[Table]:
     return out
 
 
-def _caption_period(caption: str | None) -> Period | None | bool:
+def _caption_period(caption: str | None) -> Period | bool | None:
     """The one period a caption names; None when it names none, False when more than one."""
     if caption is None:
         return None
@@ -231,19 +240,24 @@ def _read(table: Table, reader: _Reader) -> list[Proposal]:
         texts = [cells[i].text for _, _, cells in body if cells[i].text not in _EMPTY]
         if not texts:
             continue
-        if unit_col is None and all(_unit_of(t, reader) is not None for t in texts):
+        # most cells (a "Tổng" row, a name the catalogue lacks: that row alone is not read)
+        if unit_col is None and 3 * sum(_unit_of(t, reader) is not None for t in texts) >= 2 * len(texts):
             unit_col = i
-        elif ind_col is None and all(_indicators_of(t, reader) for t in texts):
+        elif ind_col is None and 3 * sum(bool(_indicators_of(t, reader)) for t in texts) >= 2 * len(texts):
             ind_col = i
     caption = table.caption[1] if table.caption else None
     if caption is not None and len(caption) > _CAPTION_MAX and not _CAPTION_HEAD.match(caption):
         caption = None
+    if caption is not None and "(%)" in caption:  # "Bảng 3. Tỷ lệ … (%)": the figures are percents
+        columns = [replace(c, scale=c.scale or "%") for c in columns]
     caption_codes = _caption_indicators(caption, reader)
     caption_period = _caption_period(caption)
     out: list[Proposal] = []
     for number, line, cells in body:
         row_unit = _unit_of(cells[unit_col].text, reader) if unit_col is not None else None
         row_codes = _indicators_of(cells[ind_col].text, reader) if ind_col is not None else ()
+        if (unit_col is not None and row_unit is None) or (ind_col is not None and not row_codes):
+            continue
         for i, col in enumerate(columns):
             if i in (unit_col, ind_col) or col.role not in ("value", "target"):
                 continue
@@ -267,7 +281,7 @@ def _figure(
     line: str,
     caption: str | None,
     caption_codes: set[str] | None,
-    caption_period: Period | None | bool,
+    caption_period: Period | bool | None,
     row_unit: tuple[str | None, _Cell | None],
     row_codes: tuple[tuple[str, ...], _Cell | None],
 ) -> Proposal | None:
