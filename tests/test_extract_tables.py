@@ -167,3 +167,22 @@ def test_a_caption_of_two_periods_decides_none(catalogue: Catalogue, tmp_path: P
     )
     in_table = [p for p in props if p.where.line in _rows(text)]
     assert in_table and all(p.flagged and p.reason and "kỳ" in p.reason for p in in_table)
+
+
+def test_a_caption_of_a_day_or_a_headerless_table_decides_nothing(catalogue: Catalogue, tmp_path: Path) -> None:
+    caption = "Bảng 6. Tỷ lệ hồ sơ trực tuyến toàn trình tính đến ngày 30/9/2025"
+    text, props = _extract(
+        catalogue,
+        _docx_file(tmp_path, ["Báo cáo chuyển đổi số năm 2025", caption], [["Tỉnh", "Tỷ lệ (%)"], ["Hà Nội", "45,8"]]),
+    )
+    assert not _figures(props, _rows(text))
+    # a table going on from the page before: its first row holds figures, no headings
+    text, props = _extract(
+        catalogue,
+        _docx_file(
+            tmp_path,
+            ["Báo cáo chuyển đổi số năm 2025", "Bảng 7. Tỷ lệ hồ sơ trực tuyến toàn trình (%)"],
+            [["Cả nước", "45,8"], ["Hà Nội", "40,1"], ["Đà Nẵng", "50"]],
+        ),
+    )
+    assert not _figures(props, _rows(text))

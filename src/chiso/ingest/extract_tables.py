@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from chiso.catalogue.names import fold
-from chiso.catalogue.periods import Period
+from chiso.catalogue.periods import Period, PeriodKind
 from chiso.ingest.extract import (
     _ORGANISATION,
     TABLE_ROW,
@@ -23,6 +23,7 @@ from chiso.ingest.extract import (
     Proposal,
     Where,
     _compatible,
+    _dates,
     _Figure,
     _match_aliases,
     _match_units,
@@ -32,7 +33,7 @@ from chiso.ingest.extract import (
     _tokens,
     confidence,
 )
-from chiso.ingest.vnnumbers import parse_number_phrase
+from chiso.ingest.vnnumbers import find_numbers, parse_number_phrase
 
 _SEP = " | "
 _EMPTY = {"", "-", "–", "—", "x", "X", "…", "..."}
@@ -193,7 +194,11 @@ def _caption_period(caption: str | None) -> Period | bool | None:
     """The one period a caption names; None when it names none, False when more than one."""
     if caption is None:
         return None
-    periods = {p for _, _, p, form in _parse_dates(caption) if form != "day"}
+    # a report's date in the caption ("kèm theo Báo cáo số … ngày 15/10/2025") is not the figures' period
+    dates = [d for d in _dates(caption) if d.role not in ("publication", "dateline")]
+    periods = {d.period for d in dates}
+    if any(d.period.kind is PeriodKind.DAY for d in dates):
+        return False  # "tính đến ngày 30/9/2025": a day, not a period of the table's figures
     return periods.pop() if len(periods) == 1 else (False if periods else None)
 
 
@@ -222,6 +227,8 @@ def _read(table: Table, reader: _Reader) -> list[Proposal]:
     if len(table.rows) < 2:
         return []
     header = _cells(table.rows[0][1])
+    if any(find_numbers(_PAREN.sub(" ", c.text)) for c in header):
+        return []  # a figure in the first row: no header (a table going on from the page before)
     body = [(n, line, _cells(line)) for n, line, in table.rows[1:]]
     width = len(header)
     body = [r for r in body if len(r[2]) == width]  # merged or split rows: their columns are not the header's
