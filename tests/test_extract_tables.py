@@ -134,6 +134,8 @@ def test_a_table_whose_headings_name_nothing_stays_flagged(catalogue: Catalogue,
     )
     in_table = [p for p in props if p.where.line in _rows(text)]
     assert in_table and all(p.flagged and p.reason for p in in_table)
+    # the generic reader's flag says what the table reader missed: the heading it could not read
+    assert next(p.reason or "" for p in in_table if p.value == 45).startswith("bảng: tiêu đề cột «Chỉ số A»")
 
 
 def test_a_pdf_table_reads_as_the_docx_one(catalogue: Catalogue, tmp_path: Path) -> None:

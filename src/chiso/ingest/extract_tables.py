@@ -212,18 +212,38 @@ def _caption_indicators(caption: str | None, reader: _Reader) -> set[str] | None
     return set(next(iter(names))) if len(names) == 1 else None
 
 
+# why a table's figure is not read: the generic reader's (flagged) proposal at that cell says it
 _NO_PERIOD = "bảng: kỳ của số liệu không rõ / a table: the figure's period is not clear"
+_UNREAD_HEADING = "bảng: tiêu đề cột «{}» không đọc được / a table: the column heading «{}» is not understood"
+_LEFT_OUT_COLUMN = (
+    "bảng: cột thay đổi, xếp hạng hay ghi chú, không đọc / a table: a change, rank or note column, not read"
+)
+_NO_KEY = (
+    "bảng: ô đầu hàng không phải đơn vị hay chỉ tiêu đã biết / a table: the row's key is no known unit or indicator"
+)
+_NO_UNIT = "bảng: hàng và cột không nêu đúng một đơn vị / a table: not exactly one unit named by the row and the column"
+_NO_INDICATOR = (
+    "bảng: không rõ chỉ tiêu (tiêu đề cột chung, tên bảng không nêu đúng một chỉ tiêu) / a table: no indicator "
+    "(a generic heading, and the caption names not exactly one)"
+)
+_BOTH_INDICATORS = "bảng: chỉ tiêu nêu ở cả hàng và cột / a table: both the row and the column name an indicator"
+_NO_FIT = "bảng: số liệu không khớp chỉ tiêu (đơn vị đo, khoảng) / a table: the figure does not fit the indicator"
 
 
-def read_tables(lines: Sequence[str], reader: _Reader) -> list[Proposal]:
-    """The proposals of every table the reader can read (see the module's doc)."""
+Unread = dict[tuple[int, int, int], str]  # (line, start, end) of a cell -> why its figure is not read
+
+
+def read_tables(lines: Sequence[str], reader: _Reader) -> tuple[list[Proposal], Unread]:
+    """The proposals of every table the reader can read (see the module's doc), and why the other cells of
+    the tables it read are not."""
     out: list[Proposal] = []
+    unread: Unread = {}
     for table in tables_of(lines):
-        out.extend(_read(table, reader))
-    return out
+        out.extend(_read(table, reader, unread))
+    return out, unread
 
 
-def _read(table: Table, reader: _Reader) -> list[Proposal]:
+def _read(table: Table, reader: _Reader, unread: Unread) -> list[Proposal]:
     if len(table.rows) < 2:
         return []
     header = _cells(table.rows[0][1])
@@ -263,19 +283,26 @@ def _read(table: Table, reader: _Reader) -> list[Proposal]:
     for number, line, cells in body:
         row_unit = _unit_of(cells[unit_col].text, reader) if unit_col is not None else None
         row_codes = _indicators_of(cells[ind_col].text, reader) if ind_col is not None else ()
-        if (unit_col is not None and row_unit is None) or (ind_col is not None and not row_codes):
-            continue
+        no_key = (unit_col is not None and row_unit is None) or (ind_col is not None and not row_codes)
         for i, col in enumerate(columns):
-            if i in (unit_col, ind_col) or col.role not in ("value", "target"):
-                continue
             cell = cells[i]
-            if cell.text in _EMPTY:
+            if i in (unit_col, ind_col) or col.role == "ordinal" or cell.text in _EMPTY:
+                continue
+            at = (number, cell.start, cell.end)
+            if col.role == "out":
+                left_out = _LEFT_OUT.search(col.heading)
+                unread[at] = _LEFT_OUT_COLUMN if left_out else _UNREAD_HEADING.format(col.heading, col.heading)
+                continue
+            if no_key:
+                unread[at] = _NO_KEY
                 continue
             p = _figure(reader, col, header[i], cell, number, line, caption, caption_codes, caption_period,
                         (row_unit, cells[unit_col] if unit_col is not None else None),
                         (row_codes, cells[ind_col] if ind_col is not None else None))  # fmt: skip
-            if p is not None:
+            if isinstance(p, Proposal):
                 out.append(p)
+            else:
+                unread[at] = p
     return out
 
 
@@ -291,10 +318,11 @@ def _figure(
     caption_period: Period | bool | None,
     row_unit: tuple[str | None, _Cell | None],
     row_codes: tuple[tuple[str, ...], _Cell | None],
-) -> Proposal | None:
+) -> Proposal | str:
+    """The cell's proposal, or why it is not read."""
     # the unit: the row's or the column's, never both
     if (row_unit[0] is None) == (col.unit is None):
-        return None
+        return _NO_UNIT
     if row_unit[0] is not None and row_unit[1] is not None:
         unit, unit_clue = row_unit[0], Clue(row_unit[1].text, row_unit[1].start, row_unit[1].end, "table")
     else:
@@ -302,7 +330,7 @@ def _figure(
     # the indicator: the row's, the column's, or (a generic column) the caption's: one of them
     said = [s for s in (row_codes[0], col.codes) if s]
     if len(said) > 1:
-        return None
+        return _BOTH_INDICATORS
     if said:
         codes = set(said[0])
         if row_codes[0] and row_codes[1] is not None:
@@ -312,7 +340,7 @@ def _figure(
     elif caption_codes and caption is not None:
         codes, ind_clue = caption_codes, Clue(caption, -1, -1, "table")
     else:
-        return None
+        return _NO_INDICATOR
     # the figure, in what the heading says it is in
     text = cell.text
     if col.scale and not re.search(r"[%]|triệu|nghìn|tỷ", text):
@@ -320,13 +348,13 @@ def _figure(
     try:
         phrase = parse_number_phrase(text)
     except ValueError:
-        return None
+        return _NO_FIT
     phrase_at = type(phrase)(**{**phrase.__dict__, "start": cell.start, "end": cell.end})
     fig = _Figure(phrase_at, 0)
     _shape(fig, [], "")
     fits = [c for c in codes if reader.level_fits(c, [unit]) and _compatible(reader.cat.indicators[c], fig)]
     if len(fits) != 1:
-        return None
+        return _NO_FIT
     code = fits[0]
     # the period: the column's, else the caption's, else the document's
     reason = None
@@ -338,7 +366,7 @@ def _figure(
         period, period_clue = reader.doc_period, reader.doc_clue
     else:
         if reader.doc_period is None:
-            return None
+            return _NO_PERIOD
         period, period_clue = reader.doc_period, Clue("", -1, -1, "none")
         reason = _NO_PERIOD
     unit = reader.unit_at(unit, period)
@@ -365,13 +393,19 @@ def _figure(
     )
 
 
-def merge(generic: list[Proposal], tables: list[Proposal]) -> list[Proposal]:
+def merge(generic: list[Proposal], read: tuple[list[Proposal], Unread]) -> list[Proposal]:
     """The table reader's proposals in place of the generic reader's for the same figures (same line, inside
-    the same cell); every other proposal kept, in the document's order."""
-    if not tables:
+    the same cell); the generic reader's flagged ones in the cells it did not read say why; every other
+    proposal kept, in the document's order."""
+    tables, unread = read
+    if not tables and not unread:
         return generic
-    read = {(p.where.line, p.where.start, p.where.end) for p in tables}
-    kept = [p for p in generic if not any(ln == p.where.line and s <= p.where.start < e for ln, s, e in read)]
+    cells = {(p.where.line, p.where.start, p.where.end) for p in tables}
+    kept = [p for p in generic if not any(ln == p.where.line and s <= p.where.start < e for ln, s, e in cells)]
+    by_line: dict[int, list[tuple[int, int, str]]] = {}
+    for (ln, s, e), why in unread.items():
+        by_line.setdefault(ln, []).append((s, e, why))
+    kept = [_why(p, by_line.get(p.where.line, ())) for p in kept]
     out: list[Proposal] = []
     waiting = list(tables)
     for p in kept:  # each table figure before the first proposal of a later line: the generic order kept
@@ -379,3 +413,10 @@ def merge(generic: list[Proposal], tables: list[Proposal]) -> list[Proposal]:
             out.append(waiting.pop(0))
         out.append(p)
     return [*out, *waiting]
+
+
+def _why(p: Proposal, cells: Sequence[tuple[int, int, str]]) -> Proposal:
+    if not p.flagged:
+        return p
+    why = next((r for s, e, r in cells if s <= p.where.start < e), None)
+    return p if why is None else replace(p, reason=why)
