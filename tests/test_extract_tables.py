@@ -188,3 +188,22 @@ def test_a_caption_of_a_day_or_a_headerless_table_decides_nothing(catalogue: Cat
         ),
     )
     assert not _figures(props, _rows(text))
+
+
+def test_a_pdf_page_opening_with_a_table(catalogue: Catalogue, tmp_path: Path) -> None:
+    caption = "Bảng 2. Tỷ lệ hồ sơ trực tuyến toàn trình của các địa phương, 9 tháng đầu năm 2025"
+    pdf = tmp_path / "bao-cao.pdf"
+    pdf.write_bytes(
+        _pdf(
+            f"Báo cáo chuyển đổi số năm 2025\n\n{caption}",
+            "#table(columns: 3, [Tỉnh], [Tỷ lệ (%)], [Mục tiêu 2025], [Hà Nội], [45,8], [50])",
+        )
+    )
+    text, props = _extract(catalogue, pdf)
+    rows = {n for n, line in enumerate(text.split("\n"), start=1) if line.lstrip("\f").startswith("\t")}
+    assert [(p.unit, p.period, p.value, p.target, p.where.page) for p in props if p.where.line in rows] == [
+        ("P01", "2025-01..2025-09", 45.8, None, 2),
+        ("P01", "2025", None, 50.0, 2),
+    ]
+    line = text.split("\n")[props[0].where.line - 1].replace("\f", " ")
+    assert line[props[0].where.start : props[0].where.end] == "45,8"

@@ -3757,7 +3757,7 @@ def extract(
             line = line.replace("\f", " ")
         elif page:
             reader.pages[number] = page
-        if line.startswith(TABLE_ROW):
+        if line.startswith(TABLE_ROW) or line.startswith(" " + TABLE_ROW):  # a page may open with a row
             reader.table_rows.add(number)
         if line.strip():
             reader.paragraph(number, line)

@@ -61,8 +61,9 @@ class _Cell:
 
 
 def _cells(line: str) -> list[_Cell]:
-    out, at = [], len(TABLE_ROW)
-    for part in line[len(TABLE_ROW) :].split(_SEP):
+    at = line.index(TABLE_ROW) + len(TABLE_ROW)  # after the space a PDF page's form feed left, if any
+    out = []
+    for part in line[at:].split(_SEP):
         lead = len(part) - len(part.lstrip())
         text = part.strip()
         out.append(_Cell(text, at + lead, at + lead + len(text)))
@@ -160,6 +161,11 @@ def _column(cell: str, reader: _Reader) -> _Column:
     return _Column("out", heading=cell)
 
 
+def is_row(line: str) -> bool:
+    """Whether a line (its form feed made a space) is a table's row; a page may open with one."""
+    return line.startswith(TABLE_ROW) or line.startswith(" " + TABLE_ROW)
+
+
 @dataclass(frozen=True)
 class Table:
     rows: list[tuple[int, str]]  # (line number, line): the header first
@@ -174,7 +180,7 @@ def tables_of(lines: Sequence[str]) -> list[Table]:
     last_text: tuple[int, str] | None = None
     for number, raw in enumerate(lines, start=1):
         line = raw.replace("\f", " ")
-        if line.startswith(TABLE_ROW):
+        if is_row(line):
             if not run:
                 caption = last_text
             run.append((number, line))
