@@ -207,3 +207,15 @@ def test_a_pdf_page_opening_with_a_table(catalogue: Catalogue, tmp_path: Path) -
     ]
     line = text.split("\n")[props[0].where.line - 1].replace("\f", " ")
     assert line[props[0].where.start : props[0].where.end] == "45,8"
+
+
+def test_a_heading_scales_its_figures_and_a_signed_figure_is_no_value(catalogue: Catalogue, tmp_path: Path) -> None:
+    text, props = _extract(
+        catalogue,
+        _docx_file(
+            tmp_path,
+            ["Báo cáo chuyển đổi số năm 2024", "Bảng 8. Số tài khoản trên Cổng Dịch vụ công quốc gia"],
+            [["Phạm vi", "Số lượng (triệu)", "Năm 2023 (triệu)"], ["Cả nước", "14,6", "-1,5"]],
+        ),
+    )
+    assert _figures(props, _rows(text)) == [("portal_accounts", "VN", "2024", 14_600_000, None)]

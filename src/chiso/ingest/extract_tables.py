@@ -46,7 +46,7 @@ _LEFT_OUT = re.compile(
 _GENERIC = {("gia", "tri"), ("ket", "qua"), ("ty", "le"), ("diem",), ("so", "luong"), ("thuc", "hien")}
 _TARGET = re.compile(r"^\s*(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)", re.IGNORECASE)
 _PAREN = re.compile(r"\(([^()]*)\)")
-_SCALES = {"%": "%", "triệu": " triệu", "nghìn": " nghìn", "ngàn": " nghìn", "tỷ": " tỷ"}
+_SCALE_WORDS = re.compile(r"(?<!\w)(?:nghìn|ngàn|triệu|tỷ)(?:\s+(?:tỷ|triệu))?(?!\w)")
 _YEAR_WORD = re.compile(r"(?<!\w)(?:năm|đến|tính đến|tại|kỳ)(?!\w)", re.IGNORECASE)
 _UNIT_PREFIX = {"tinh", "thanh", "pho", "tp"}
 _CAPTION_HEAD = re.compile(r"^\s*(?:bảng|biểu|phụ lục)(?!\w)", re.IGNORECASE)
@@ -127,9 +127,14 @@ def _heading(cell: str) -> tuple[str, Period | None, str, bool]:
     holds more than one date (then the column is not read)."""
     scale = ""
     for inner in _PAREN.findall(cell):
-        for word, s in _SCALES.items():
-            if word in inner.lower():
-                scale = s
+        low = inner.lower()
+        if "%" in low:
+            scale = "%"
+        elif m := _SCALE_WORDS.search(low):  # "(nghìn tỷ đồng)": the words as the number phrase reads them
+            scale = " " + " ".join(m.group().replace("ngàn", "nghìn").split())
+            scale += " đồng" if re.search(r"(?<!\w)đồng(?!\w)", low) else ""
+        elif re.fullmatch(r"\s*(?:tỷ\s+)?đồng\s*", low):
+            scale = " đồng"
     bare = _PAREN.sub(" ", cell)
     dates = _parse_dates(bare)
     for start, end, _, _ in reversed(dates):
@@ -263,8 +268,8 @@ def _read(table: Table, reader: _Reader, unread: Unread) -> list[Proposal]:
     columns = [_column(c.text, reader) for c in header]
     # a column stating no scale ("Mục tiêu 2025") takes the one the table's other headings state ("Tỷ lệ (%)")
     scales = {c.scale for c in columns if c.role in ("value", "target") and c.scale}
-    if len(scales) == 1:
-        columns = [replace(c, scale=c.scale or next(iter(scales))) for c in columns]
+    if len(scales) == 1:  # never to a column naming its own indicator ("Số hồ sơ" beside "Tỷ lệ (%)")
+        columns = [replace(c, scale=c.scale or ("" if c.codes else next(iter(scales)))) for c in columns]
     # the key columns: every body cell a unit, or every one an indicator's name
     unit_col = ind_col = None
     for i, col in enumerate(columns):
@@ -349,7 +354,9 @@ def _figure(
         return _NO_INDICATOR
     # the figure, in what the heading says it is in
     text = cell.text
-    if col.scale and not re.search(r"[%]|triệu|nghìn|tỷ", text):
+    if re.match(r"[-+−–]\s*\d", text):
+        return _NO_FIT  # a signed figure: a change, not a value
+    if col.scale and not re.search(r"[%]|triệu|nghìn|ngàn|tỷ|đồng", text):
         text += col.scale
     try:
         phrase = parse_number_phrase(text)
