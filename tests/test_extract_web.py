@@ -235,3 +235,25 @@ def test_a_docx_upload(make_client: MakeClient, ws: core.Workspace) -> None:
     assert res.status_code == 200, res.text
     assert rows(res.text)[0][2] == "dossier_full_online_rate"
     assert hidden(res.text)["fmt"] == "docx"
+
+
+def test_a_table_figure_says_it_was_read_in_the_table(make_client: MakeClient, ws: core.Workspace) -> None:
+    import io
+
+    import docx
+
+    d = docx.Document()
+    for line in ("Báo cáo chuyển đổi số năm 2024", "Bảng 1. Tỷ lệ hồ sơ trực tuyến toàn trình năm 2024"):
+        d.add_paragraph(line)
+    t = d.add_table(rows=2, cols=2)
+    for r, row in enumerate([["Tỉnh", "Tỷ lệ (%)"], ["Hà Nội", "45,8"]]):
+        for col, cell in enumerate(row):
+            t.cell(r, col).text = cell
+    data = io.BytesIO()
+    d.save(data)
+    c, csrf = session(make_client, ws, "rev")
+    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    res = c.post("/extract", data={"csrf": csrf}, files={"file": ("bao-cao.docx", data.getvalue(), mime)})
+    assert res.status_code == 200, res.text
+    (row,) = rows(res.text)
+    assert row[2] == "dossier_full_online_rate" and "Đơn vị: Hà Nội (trong bảng" in row[10]
