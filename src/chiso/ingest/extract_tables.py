@@ -270,7 +270,7 @@ def _read(table: Table, reader: _Reader, unread: Unread) -> list[Proposal]:
     scales = {c.scale for c in columns if c.role in ("value", "target") and c.scale}
     if len(scales) == 1:  # never to a column naming its own indicator ("Số hồ sơ" beside "Tỷ lệ (%)")
         columns = [replace(c, scale=c.scale or ("" if c.codes else next(iter(scales)))) for c in columns]
-    # the key columns: every body cell a unit, or every one an indicator's name
+    # the key columns: a column of units, one of indicator names
     unit_col = ind_col = None
     for i, col in enumerate(columns):
         if col.role == "ordinal":
