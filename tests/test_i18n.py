@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chiso.i18n import NOT_FINITE, fmt_compact, fmt_number, fmt_value, round_half_up
+from chiso.i18n import NOT_FINITE, fmt_compact, fmt_number, fmt_value, round_half_up, shown_value
 from chiso.ingest.validate import parse_number
 
 
@@ -146,3 +146,38 @@ def test_units_of_measure_are_said_in_english_and_a_new_one_as_given() -> None:
     units = {i.unit for i in load_catalogue().indicators.values()} - {"", "%"}
     assert units and all(measure_name(u, "en") != u or u == "USD" for u in units), sorted(
         u for u in units if measure_name(u, "en") == u)
+
+
+_SCALE_WORDS = {"nghìn tỷ": 10**12, "tỷ": 10**9, "triệu": 10**6, "nghìn": 10**3}
+
+
+def _read_back(text: str, unit: str) -> float:
+    """The number a reader takes from ``fmt_value``'s text: its digits times its scale word."""
+    body = text.removesuffix(unit).strip().removesuffix("%")
+    for word, size in _SCALE_WORDS.items():
+        if body.endswith(" " + word):
+            return parse_number(body.removesuffix(" " + word)) * size
+    return parse_number(body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=0, max_value=9e14, allow_nan=False), st.sampled_from(["%", "giao dịch"]),
+       st.integers(min_value=0, max_value=2))
+def test_shown_value_is_the_number_the_text_shows(x: float, unit: str, decimals: int) -> None:
+    text = fmt_value(x, unit, decimals, "vi")
+    assert _read_back(text, unit) == pytest.approx(shown_value(x, unit, decimals), rel=1e-12, abs=1e-9), text
+
+
+def test_a_bound_the_rounding_breaks_becomes_about() -> None:
+    from chiso.report.phrasing import qualify
+
+    value = 5_397_000_000_000  # seed 004: "hơn 5.397 tỷ đồng"
+    shown = shown_value(value, "đồng", 0)
+    text = fmt_value(value, "đồng", 0, "vi")
+    assert (text, shown) == ("5,4 nghìn tỷ đồng", 5.4e12)
+    assert qualify(text, "hơn", "vi", value=value, shown=shown) == "khoảng 5,4 nghìn tỷ đồng"
+    assert qualify(text, "hơn", "en", value=value, shown=shown) == "about 5,4 nghìn tỷ đồng"
+    # a bound the rounding keeps stays as said; "gần" is broken by rounding down
+    assert qualify("87,08 triệu thẻ", "hơn", "vi", value=87_080_000, shown=87_080_000) == "hơn 87,08 triệu thẻ"
+    assert qualify("2,8 triệu", "gần", "vi", value=2_804_000, shown=2_800_000) == "khoảng 2,8 triệu"
+    assert qualify("2,8 triệu", "gần", "vi", value=2_796_000, shown=2_800_000) == "gần 2,8 triệu"

@@ -25,6 +25,7 @@ from chiso import app as core
 from chiso.catalogue.periods import Period
 from chiso.cli.main import app as cli
 from chiso.engine import change, change_pct
+from chiso.i18n import shown_value
 from chiso.report.compose import compose
 from chiso.report.document import Paragraph, Report, Stated
 from chiso.report.specs import load_specs, spec_for
@@ -226,6 +227,11 @@ def test_round_trip_dataset_report_extract(loaded: core.Workspace, form: str, fl
     for x in proposals:
         a = loaded.engine.value(x.code, x.unit, x.period, compare=False)
         if a.value is None or abs(a.value - (x.value or 0)) > 0.5 * 10 ** -a.indicator.decimals + 1e-9 * abs(a.value):
+            # a figure the report rounds and says approximately ("khoảng 5,4 nghìn tỷ") is right as shown
+            ind = a.indicator
+            if a.value is not None and x.approximate and x.value == pytest.approx(
+                    shown_value(a.value, ind.unit, ind.decimals, ind.kind), rel=1e-12):
+                continue
             wrong.append((x.key, x.value, a.value, x.where.snippet if hasattr(x.where, "snippet") else x.where))
     precision = 1 - len(wrong) / len(proposals)
     found = {x.key for x in proposals} & set(stated)

@@ -136,13 +136,21 @@ def fmt_compact(x: float | None, lang: str | None = None, decimals: int = 2) -> 
         return "—"
     if not _finite(x) or abs(x) >= SCIENTIFIC_FROM:
         return fmt_number(x, decimals, lang)
+    scale = _compact_scale(x, lang, decimals)
+    if scale is not None:
+        return f"{fmt_number(x / scale[0], decimals, lang)} {scale[1]}"
+    return fmt_number(x, 0 if float(x).is_integer() else 2, lang)
+
+
+def _compact_scale(x: float, lang: str | None, decimals: int) -> tuple[int, str] | None:
+    """The scale ``fmt_compact`` writes ``x`` in (10¹², "nghìn tỷ"), None below 10 000."""
     scales = _SCALES_EN if current_lang(lang) == "en" else _SCALES_VI
     for i, (size, word) in enumerate(scales):
         if abs(x) >= size and (size > 10**3 or abs(x) >= 10_000):
             if i > 0 and abs(round_half_up(x / size, decimals)) >= 1000:
-                size, word = scales[i - 1]  # 999.999 rounds to "1 triệu", not "1.000 nghìn"
-            return f"{fmt_number(x / size, decimals, lang)} {word}"
-    return fmt_number(x, 0 if float(x).is_integer() else 2, lang)
+                return scales[i - 1]  # 999.999 rounds to "1 triệu", not "1.000 nghìn"
+            return size, word
+    return None
 
 
 def measure_name(unit: str, lang: str | None = None) -> str:
@@ -162,7 +170,25 @@ def fmt_value(x: float | None, unit: str, decimals: int, lang: str | None = None
     if unit == "%":
         return f"{fmt_number(x, decimals, lang)}%"
     unit = measure_name(unit, lang)
-    # round figures ("2,8 triệu", "942 triệu") read compact; exact ones ("1.267.427") in full
-    if abs(x) >= 1_000_000 and (len(str(round(abs(x))).rstrip("0")) <= 4 or abs(x) >= 10**8):
+    if _compact(x):
         return f"{fmt_compact(x, lang)} {unit}".rstrip()
     return f"{fmt_number(x, decimals, lang)} {unit}".rstrip()
+
+
+def _compact(x: float) -> bool:
+    """Round figures ("2,8 triệu", "942 triệu") read compact; exact ones ("1.267.427") in full."""
+    return abs(x) >= 1_000_000 and (len(str(round(abs(x))).rstrip("0")) <= 4 or abs(x) >= 10**8)
+
+
+def shown_value(x: float, unit: str, decimals: int, kind: str | None = None) -> float:
+    """The number ``fmt_value``'s text shows for ``x``, after its rounding and scale (5,397 nghìn tỷ → 5,4 nghìn tỷ):
+    a bound said with it ("hơn …", "gần …") must hold for the number shown, not only for ``x``."""
+    if not _finite(x) or abs(x) >= SCIENTIFIC_FROM:
+        return float(x)
+    if kind == "rank":
+        return float(round_half_up(x, 0))
+    if unit != "%" and _compact(x):
+        scale = _compact_scale(x, None, 2)
+        if scale is not None:
+            return float(round_half_up(x / scale[0], 2)) * scale[0]
+    return float(round_half_up(x, decimals))

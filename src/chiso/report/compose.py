@@ -25,7 +25,7 @@ from chiso.engine.indices import GroupScore, IndexScorer, UnitScore
 from chiso.engine.robustness import analyse
 from chiso.engine.structure import shown_structure
 from chiso.errors import ChisoError, IndexScoreError, UnknownUnitError
-from chiso.i18n import fmt_number, round_half_up
+from chiso.i18n import fmt_number, round_half_up, shown_value
 from chiso.i18n import t as message
 from chiso.report.document import (
     Block,
@@ -299,7 +299,8 @@ class _Composer:
         assert fig.value is not None
         text = fmt_figure(ind, fig.value, self.lang, self.spec.units)
         if fig.approximate:
-            text = qualify(text, fig.qualifier or "khoảng", self.lang)
+            shown = shown_value(fig.value, ind.unit, ind.decimals, ind.kind)
+            text = qualify(text, fig.qualifier or "khoảng", self.lang, value=fig.value, shown=shown)
         self._said[(ind.code, unit, str(period), role)] = _Said(fig.document, fig.source == "computed")
         return self.stated(ind, unit, period, fig.value, role, text, ind.decimals, fig.approximate)
 

@@ -155,11 +155,21 @@ def fmt_figure(ind: Indicator, value: float, lang: str, units: Mapping[str, Text
     return fmt_value(value, unit_word(ind, lang, units), ind.decimals, lang, ind.kind)
 
 
-def qualify(text: str, qualifier: str | None, lang: str) -> str:
-    """An approximate figure keeps its qualifier: "hơn 87 triệu thẻ", "18,3% (ước tính)"."""
+_ABOVE = ("hơn", "trên", "vượt")  # the figure is a lower bound
+_BELOW = ("gần",)  # an upper bound
+
+
+def qualify(text: str, qualifier: str | None, lang: str, *, value: float | None = None,
+            shown: float | None = None) -> str:
+    """An approximate figure keeps its qualifier: "hơn 87 triệu thẻ", "18,3% (ước tính)". Given the ``value`` and the
+    number its text ``shown`` (rounded), a bound that the rounding broke becomes "khoảng": "hơn 5.397 tỷ" shown
+    as 5,4 nghìn tỷ is not "hơn 5,4 nghìn tỷ"."""
     q = (qualifier or "").strip().lower()
     if not q:
         return text
+    if value is not None and shown is not None and (
+            (q in _ABOVE and shown > value) or (q in _BELOW and shown < value)):
+        q = "khoảng"
     if q.startswith(_ESTIMATE):
         return f"{text} ({'estimate' if lang == 'en' else 'ước tính'})"
     if lang == "en":
