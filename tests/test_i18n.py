@@ -181,3 +181,17 @@ def test_a_bound_the_rounding_breaks_becomes_about() -> None:
     assert qualify("87,08 triệu thẻ", "hơn", "vi", value=87_080_000, shown=87_080_000) == "hơn 87,08 triệu thẻ"
     assert qualify("2,8 triệu", "gần", "vi", value=2_804_000, shown=2_800_000) == "khoảng 2,8 triệu"
     assert qualify("2,8 triệu", "gần", "vi", value=2_796_000, shown=2_800_000) == "gần 2,8 triệu"
+
+
+def test_the_dashboards_cell_says_the_same_bound_as_the_report() -> None:
+    from chiso.catalogue import load_catalogue
+    from chiso.catalogue.periods import Period
+    from chiso.engine.reading import Cell
+    from chiso.web.labels import cell_text
+
+    cat = load_catalogue()
+    ind, vn, p = cat.indicators["mobile_money_transaction_value_vnd"], cat.units["VN"], Period.parse("2024Q3")
+    rounded_up = Cell(ind, vn, p, 5_397_000_000_000, approximate=True, qualifier="hơn")
+    assert cell_text(rounded_up, "vi") == "khoảng 5,4 nghìn tỷ đồng"
+    kept = Cell(ind, vn, p, 12_900_000_000_000, approximate=True, qualifier="hơn")
+    assert cell_text(kept, "vi") == "hơn 12,9 nghìn tỷ đồng"

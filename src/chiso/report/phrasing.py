@@ -159,6 +159,13 @@ _ABOVE = ("hơn", "trên", "vượt")  # the figure is a lower bound
 _BELOW = ("gần",)  # an upper bound
 
 
+def said_bound(qualifier: str, value: float, shown: float) -> str:
+    """The qualifier to say with the number ``shown`` for ``value``: "khoảng" where the rounding broke its bound
+    ("hơn" over a number rounded up, "gần" under one rounded down), else the qualifier as given."""
+    q = qualifier.strip().lower()
+    return "khoảng" if (q in _ABOVE and shown > value) or (q in _BELOW and shown < value) else qualifier
+
+
 def qualify(text: str, qualifier: str | None, lang: str, *, value: float | None = None,
             shown: float | None = None) -> str:
     """An approximate figure keeps its qualifier: "hơn 87 triệu thẻ", "18,3% (ước tính)". Given the ``value`` and the
@@ -167,9 +174,8 @@ def qualify(text: str, qualifier: str | None, lang: str, *, value: float | None 
     q = (qualifier or "").strip().lower()
     if not q:
         return text
-    if value is not None and shown is not None and (
-            (q in _ABOVE and shown > value) or (q in _BELOW and shown < value)):
-        q = "khoảng"
+    if value is not None and shown is not None:
+        q = said_bound(q, value, shown)
     if q.startswith(_ESTIMATE):
         return f"{text} ({'estimate' if lang == 'en' else 'ước tính'})"
     if lang == "en":

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from chiso.catalogue.models import Direction, Indicator, Unit
 from chiso.engine.reading import Cell
-from chiso.i18n import MESSAGES, fmt_number, fmt_value, t
+from chiso.i18n import MESSAGES, fmt_number, fmt_value, shown_value, t
+from chiso.report.phrasing import said_bound
 
 
 def region_label(region: str | None, lang: str) -> str:
@@ -32,8 +33,10 @@ def cell_text(c: Cell, lang: str) -> str:
     if c.value is None:
         return "—"
     text = value_text(c.value, c.indicator, lang)
-    if c.approximate:  # the report's own word ("hơn", "gần") in Vietnamese
-        text = f"{c.qualifier} {text}" if lang == "vi" and c.qualifier else t("web.approximately", lang, value=text)
+    if c.approximate:  # the report's own word ("hơn", "gần") in Vietnamese, where the rounding kept its sense
+        ind = c.indicator
+        q = c.qualifier and said_bound(c.qualifier, c.value, shown_value(c.value, ind.unit, ind.decimals, ind.kind))
+        text = f"{q} {text}" if lang == "vi" and q else t("web.approximately", lang, value=text)
     return text
 
 
