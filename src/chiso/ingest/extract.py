@@ -980,7 +980,7 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "from_to",
         re.compile(
-            r"từ\s+(?:ngày\s+)?(\d{1,2})/(\d{1,2})(?:/(\d{4}))?\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?" + _DMY,
+            r"từ\s+(?:ngày\s+)?(\d{1,2})(?:/(\d{1,2})(?:/(\d{4}))?)?\s+(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?" + _DMY,
             re.IGNORECASE,
         ),
     ),
@@ -1062,9 +1062,11 @@ def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
 def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
     if form == "from_to":
         end = date(int(m[6]), int(m[5]), int(m[4]))
-        first = date(int(m[3] or m[6]), int(m[2]), int(m[1]))
+        first = date(int(m[3] or m[6]), int(m[2] or m[5]), int(m[1]))  # "từ 8 đến 14/4/2024": the end's month
         if first.day == 1 and (end + timedelta(days=1)).day == 1 and first <= end:
             return _named_span(first.year, first.month, end.year, end.month)  # whole months
+        if first.isoweekday() == 1 and end - first == timedelta(days=6):
+            return Period.week(*first.isocalendar()[:2])  # Monday to Sunday: one ISO week
         return Period.day(end)  # a span not covering whole months: its end day, flagged (``_Date.role`` "partial")
     if form == "month_span":  # "từ tháng 7 đến tháng 11/2025"
         y2 = int(m[4])
@@ -1200,12 +1202,17 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
 
 
 # the former units a merged one was made of: "thành phố Cần Thơ mới (hợp nhất Cần Thơ, Hậu Giang, Sóc Trăng)"
-_FORMER_UNITS = re.compile(r"\(\s*(?:sau khi\s+|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)", re.IGNORECASE)
+_FORMER_UNITS = re.compile(
+    r"\(\s*(?:sau\s+(?:khi\s+)?|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)", re.IGNORECASE
+)
 _SCHOOL_YEAR = re.compile(r"(?<!\w)năm học\s+(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
 _BOTH_BLOCS = re.compile(r"\s+(?:các\s+)?(bộ,\s*ngành,?\s*(?:và\s+)?địa phương)(?!\w)", re.IGNORECASE)
 _CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
 _TO_THE_END = re.compile(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", re.IGNORECASE)
-_CUMULATIVE_TO = re.compile(r"(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE)
+# "lũy kế đến hết tháng 8/2024", "Từ đầu năm đến hết tháng 8/2024": January to that month
+_CUMULATIVE_TO = re.compile(
+    r"(?:(?:lũy|luỹ) kế\s+(?:từ đầu năm\s+)?|(?<!\w)từ đầu năm\s+)(?:đến|tới)\s+(?:hết\s+)?$", re.IGNORECASE
+)
 
 
 def _dates(line: str) -> list[_Date]:
@@ -1596,7 +1603,8 @@ _OVERLAP_STOP = {("ty", "le"), ("so", "luong"), ("tong", "so"), ("da", "duoc"), 
 # a date right after a figure dates it: "38% năm 2023"; "cao hơn mức 61,5% của tháng 7/2025"
 _DATE_RIGHT_AFTER = re.compile(r"\s*(?:của\s+)?(?:năm|tháng|quý)?\s*", re.IGNORECASE)
 _PILLAR_PAIRED = 0.5  # the score of a pillar "lần lượt" pairs with its figure
-_PEOPLE = {("cong", "dan"), ("nguoi", "dan")}  # counting nouns of people, as "người"
+# counting nouns of people, as "người" ("hơn 350 đại biểu để quán triệt Nghị định …" counts no decrees)
+_PEOPLE = {("cong", "dan"), ("nguoi", "dan"), ("dai", "bieu"), ("hoc", "vien")}
 # words that open the next measure's name ("… 80% và tỷ lệ …", "… 0,5873 và trụ cột …")
 _NAME_OPENERS = {("va", "ty", "le"), ("va", "ty", "trong"), ("va", "tru", "cot")}
 _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+với\b)", re.IGNORECASE)
