@@ -1713,7 +1713,8 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
     if fig.role == "growth":
         return False
     if fig.shape == "fraction":
-        return ind.is_rate and not _growth(ind)
+        # "63/63 tỉnh, thành phố" out of all provinces: also a count of provinces, its numerator
+        return (ind.is_rate and not _growth(ind)) or _members_counted(ind, fig)
     if fig.shape in ("rank", "score"):
         return ind.kind == fig.shape
     if fig.shape == "money":
@@ -1722,6 +1723,21 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
         # an index with no unit read as a bare decimal ("TII … đạt 0,8511"), or in its own unit (thuê bao/100 dân)
         return bool(ind.unit) or not float(v).is_integer()
     return ind.kind in _COUNT_KINDS and ind.unit not in _CURRENCY_UNITS and float(v).is_integer()
+
+
+_ALL_PROVINCES = (63.0, 34.0)  # before and after the 2025 reorganisation
+
+
+def _members_counted(ind: Indicator, fig: _Figure) -> bool:
+    """A fraction over all provinces read for an indicator that counts provinces (``levels: [province]``)."""
+    return (
+        fig.shape == "fraction"
+        and ind.kind in _COUNT_KINDS
+        and ind.levels == ("province",)
+        and fig.denominator in _ALL_PROVINCES
+        and fig.numerator is not None
+        and float(fig.numerator).is_integer()
+    )
 
 
 @dataclass(frozen=True)
@@ -2375,12 +2391,13 @@ class _Reader:
             else:
                 if not fig.comparison and self.cat.indicators[code].kind in _COUNT_KINDS:
                     self.last_count[(para.number, si)] = (code, phrase.end, chosen.clue)
+                count = fig.numerator if _members_counted(self.cat.indicators[code], fig) else None
                 self.out.append(
                     Proposal(
                         code,
                         unit,
                         str(period),
-                        fig.value,
+                        fig.value if count is None else count,
                         where,
                         None,
                         fig.qualifier is not None,
