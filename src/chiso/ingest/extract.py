@@ -423,11 +423,12 @@ class Evidence:
 
 
 # The stated rules of confidence: how far the deciding words stood from the figure, field by field.
-# "catalogue": no unit named, the indicator exists only for the nation (its ``levels``)
-_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "document": 0.75, "catalogue": 0.75, "none": 0.3}
-_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "document": 0.85, "catalogue": 0.85, "none": 0.3}
-# "table": read in the table's header, its row or its caption (chiso.ingest.extract_tables)
-_UNIT_WEIGHT["table"] = _PERIOD_WEIGHT["table"] = 0.9
+# "table": read in the table's header, its row or its caption (chiso.ingest.extract_tables); "catalogue": no unit
+# named, the indicator exists only for the nation (its ``levels``)
+_UNIT_WEIGHT = {"clause": 1.0, "sentence": 0.9, "paragraph": 0.8, "table": 0.9, "document": 0.75, "catalogue": 0.75,
+                "none": 0.3}
+_PERIOD_WEIGHT = {"clause": 1.0, "sentence": 1.0, "paragraph": 0.9, "table": 0.9, "document": 0.85, "catalogue": 0.85,
+                  "none": 0.3}
 
 
 def confidence(evidence: Evidence, name_score: float, *, comparison: bool = False) -> float:
