@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from chiso import app as core
+from test_extract import _docx
 from web_support import Client, MakeClient
 
 PW = "mật-khẩu-đủ-dài"
@@ -219,41 +220,23 @@ def test_evidence_confidence_and_flags(make_client: MakeClient, ws: core.Workspa
     }
 
 
-def test_a_docx_upload(make_client: MakeClient, ws: core.Workspace) -> None:
-    import io
-
-    import docx
-
-    d = docx.Document()
-    for line in REPORT.split("\n"):
-        d.add_paragraph(line)
-    data = io.BytesIO()
-    d.save(data)
+def _post_docx(make_client: MakeClient, ws: core.Workspace, data: bytes) -> str:
+    """A reviewer uploads a DOCX to /extract: the page it answers."""
     c, csrf = session(make_client, ws, "rev")
     mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    res = c.post("/extract", data={"csrf": csrf}, files={"file": ("bao-cao.docx", data.getvalue(), mime)})
+    res = c.post("/extract", data={"csrf": csrf}, files={"file": ("bao-cao.docx", data, mime)})
     assert res.status_code == 200, res.text
-    assert rows(res.text)[0][2] == "dossier_full_online_rate"
-    assert hidden(res.text)["fmt"] == "docx"
+    return res.text
+
+
+def test_a_docx_upload(make_client: MakeClient, ws: core.Workspace) -> None:
+    page = _post_docx(make_client, ws, _docx(REPORT.split("\n")))
+    assert rows(page)[0][2] == "dossier_full_online_rate"
+    assert hidden(page)["fmt"] == "docx"
 
 
 def test_a_table_figure_says_it_was_read_in_the_table(make_client: MakeClient, ws: core.Workspace) -> None:
-    import io
-
-    import docx
-
-    d = docx.Document()
-    for line in ("Báo cáo chuyển đổi số năm 2024", "Bảng 1. Tỷ lệ hồ sơ trực tuyến toàn trình năm 2024"):
-        d.add_paragraph(line)
-    t = d.add_table(rows=2, cols=2)
-    for r, row in enumerate([["Tỉnh", "Tỷ lệ (%)"], ["Hà Nội", "45,8"]]):
-        for col, cell in enumerate(row):
-            t.cell(r, col).text = cell
-    data = io.BytesIO()
-    d.save(data)
-    c, csrf = session(make_client, ws, "rev")
-    mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    res = c.post("/extract", data={"csrf": csrf}, files={"file": ("bao-cao.docx", data.getvalue(), mime)})
-    assert res.status_code == 200, res.text
-    (row,) = rows(res.text)
+    data = _docx(["Báo cáo chuyển đổi số năm 2024", "Bảng 1. Tỷ lệ hồ sơ trực tuyến toàn trình năm 2024"],
+                 [["Tỉnh", "Tỷ lệ (%)"], ["Hà Nội", "45,8"]])
+    (row,) = rows(_post_docx(make_client, ws, data))
     assert row[2] == "dossier_full_online_rate" and "Đơn vị: Hà Nội (trong bảng" in row[10]
