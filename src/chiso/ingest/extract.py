@@ -2567,9 +2567,9 @@ class _Reader:
 
     def bloc_of(self, code: str) -> str | None:
         """The bloc an indicator of one level counts the members of ("Số địa phương có dịch vụ 5G": the
-        provinces'), whose figure "cả nước", "toàn quốc" or no unit at all gives to the nation: every member
-        was counted, no other unit is meant (docs/extract.md, convention 1). None for a score (an index of one
-        level: the nation has none) and for an indicator of every level."""
+        provinces'): its figure goes to that bloc where the text says "cả nước", "toàn quốc" or names no unit, as
+        every member was counted and no other unit is meant (docs/extract.md, convention 1). None for a score (an
+        index of one level: the nation has none) and for an indicator of every level."""
         ind = self.cat.indicators[code]
         if ind.kind == "score" or len(ind.levels) != 1:
             return None
