@@ -152,12 +152,15 @@ _SCALE_WORDS = {"nghìn tỷ": 10**12, "tỷ": 10**9, "triệu": 10**6, "nghìn"
 
 
 def _read_back(text: str, unit: str) -> float:
-    """The number a reader takes from ``fmt_value``'s text: its digits times its scale word."""
+    """The number a reader takes from ``fmt_value``'s Vietnamese text ("." groups thousands, "," marks the
+    decimals): its digits times its scale word."""
     body = text.removesuffix(unit).strip().removesuffix("%")
-    for word, size in _SCALE_WORDS.items():
+    size = 1
+    for word, scale in _SCALE_WORDS.items():
         if body.endswith(" " + word):
-            return parse_number(body.removesuffix(" " + word)) * size
-    return parse_number(body)
+            body, size = body.removesuffix(" " + word), scale
+            break
+    return float(body.replace(".", "").replace(",", ".")) * size
 
 
 @settings(max_examples=300, deadline=None)
