@@ -413,19 +413,22 @@ def merge(generic: list[Proposal], read: tuple[list[Proposal], Unread]) -> list[
     tables, unread = read
     if not tables and not unread:
         return generic
-    cells = {(p.where.line, p.where.start, p.where.end) for p in tables}
-    kept = [p for p in generic if not any(ln == p.where.line and s <= p.where.start < e for ln, s, e in cells)]
+    read_cells: dict[int, list[tuple[int, int]]] = {}  # by line: one document's table cells are many
+    for t in tables:
+        read_cells.setdefault(t.where.line, []).append((t.where.start, t.where.end))
+    kept = [p for p in generic if not any(s <= p.where.start < e for s, e in read_cells.get(p.where.line, ()))]
     by_line: dict[int, list[tuple[int, int, str]]] = {}
     for (ln, s, e), why in unread.items():
         by_line.setdefault(ln, []).append((s, e, why))
     kept = [_why(p, by_line.get(p.where.line, ())) for p in kept]
     out: list[Proposal] = []
-    waiting = list(tables)
+    i = 0
     for p in kept:  # each table figure before the first proposal of a later line: the generic order kept
-        while waiting and waiting[0].where.line < p.where.line:
-            out.append(waiting.pop(0))
+        while i < len(tables) and tables[i].where.line < p.where.line:
+            out.append(tables[i])
+            i += 1
         out.append(p)
-    return [*out, *waiting]
+    return [*out, *tables[i:]]
 
 
 def _why(p: Proposal, cells: Sequence[tuple[int, int, str]]) -> Proposal:
