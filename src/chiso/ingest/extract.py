@@ -2210,6 +2210,11 @@ class _Reader:
             return
         code = chosen.code
         nation = self.cat.nation.code
+        if self.speaks_for_nation(code):
+            # "Bộ Y tế đặt mục tiêu … 50% người tham gia bảo hiểm có Sổ sức khỏe điện tử": the country's people
+            # and businesses are never a ministry's; the ministry speaks for the nation (convention 6)
+            spoken = [(nation, c) if self.level_of_unit(u) == "ministry" and u != "ministries" else (u, c) for u, c in units]
+            units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
         if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
@@ -2562,8 +2567,17 @@ class _Reader:
         levels = self.cat.indicators[code].levels
         if len(levels) == 3 or levels == ("nation",):
             return True  # a national system's figure a unit reports as its own share stays that unit's
+        if self.speaks_for_nation(code):
+            # a ministry setting or reporting the country's figure speaks for the nation (convention 6)
+            return all(self.level_of_unit(u) in levels or (u != "ministries" and self.level_of_unit(u) == "ministry") for u in units)
         nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
         return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
+
+    def speaks_for_nation(self, code: str) -> bool:
+        """An indicator of the country's people, businesses or territory (``levels: [nation, province]``: chip
+        ID cards, e-health books): a ministry has none of its own (docs/extract.md, convention 6)."""
+        levels = self.cat.indicators[code].levels
+        return "nation" in levels and "ministry" not in levels and len(levels) > 1
 
     def bloc_of(self, code: str) -> str | None:
         """The bloc an indicator of one level counts the members of ("Số địa phương có dịch vụ 5G": the
@@ -3332,13 +3346,21 @@ class _Reader:
             return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
         ana = _ANAPHOR.search(line[clause[0] : phrase.start])
+        at = clause[0] + ana.start() if ana else -1
+        if ana is None and _FIGURE_OPENS.fullmatch(line[clause[0] : phrase.start]):
+            # "74,5% hồ sơ trực tuyến của Bộ được xác thực …": the figure opens its clause and its noun phrase
+            # refers back after it (docs/extract.md, convention 7)
+            ana = _ANAPHOR.search(line, phrase.end, clause[1])
+            if ana is not None and any(phrase.end <= p.start < ana.start() for p in para.numbers):
+                ana = None
+            at = ana.start() if ana else -1
         if ana:
             kind = "ministry" if ana.group(1).lower() == "bộ" else "province"
             named = {
                 m.unit: m
                 for ms in para.mentions[: si + 1]
                 for m in ms
-                if m.named == kind and m.end <= clause[0] + ana.start() and not self.follows_number(para, m)
+                if m.named == kind and m.end <= at and not self.follows_number(para, m)
             }
             if len(named) == 1:
                 m = next(iter(named.values()))
