@@ -1341,6 +1341,8 @@ _BACK_TO_PROVINCE = re.compile(
     r"(?i:đã|đang|cũng|hiện|có|tiếp tục|tiếp nhận|giải quyết|xử lý|đạt|phấn đấu|đặt mục tiêu)(?!\w))"
     r"(?!\s*[A-ZĐ])(?!\w)"
 )
+# what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
+_HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
     r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # its aims ("Năm 2024, Bộ phấn đấu đạt …")
@@ -1457,6 +1459,7 @@ _AGENCY = re.compile(
     r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w)"
     r"|Trung tâm Phục vụ hành chính công(?!\w))"  # the one-stop centre, a part of the province
 )
+_PROVINCE_POLICE = {"Công an tỉnh", "Công an thành phố", "Công an TP", "Công an TP."}
 # a region, a group of provinces: "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
     r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+"
@@ -1902,11 +1905,11 @@ class _Reader:
                 ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
-                    and re.match(r"\s*:", line[m.end :])
+                    and _HEADLINE_MARK.match(line, m.end)
                 ) or (  # a title "Bình Thuận: tổng kết …", the province opening it before a colon
                     li == 0
                     and not line[: m.start].strip()
-                    and re.match(r"\s*:", line[m.end :])
+                    and _HEADLINE_MARK.match(line, m.end)
                     and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
                 ) or (  # "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
                     re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
@@ -1916,7 +1919,7 @@ class _Reader:
                     found.setdefault(m.unit, line[m.start : m.end])
                     # "Đà Nẵng: …", "UBND tỉnh Hà Giang: …": a headline naming its subject before a colon
                     headline = li == 0 and re.fullmatch(r"\W*(?:(?:UBND|Ủy ban nhân dân)\s+)?", line[: m.start], re.I)
-                    if headline and re.match(r"\s*:", line[m.end :]):
+                    if headline and _HEADLINE_MARK.match(line, m.end):
                         headlined.add(m.unit)
         if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
             code, words = ministries.popitem()
@@ -2252,6 +2255,13 @@ class _Reader:
             return
         code = chosen.code
         nation = self.cat.nation.code
+        if (
+            caution is not None
+            and caution.startswith("một cơ quan,")
+            and self.speaks_for_nation(code)
+            and {a.group() for a in _AGENCY.finditer(line, para.sentences[si][0], phrase.start)} <= _PROVINCE_POLICE
+        ):
+            caution = None  # "Công an tỉnh đã cấp 862.400 thẻ căn cước": the province's people, counted by its police
         if self.speaks_for_nation(code):
             # "Bộ Y tế đặt mục tiêu … 50% người tham gia bảo hiểm có Sổ sức khỏe điện tử": the country's people
             # and businesses are never a ministry's; the ministry speaks for the nation (convention 6)
