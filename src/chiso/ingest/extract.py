@@ -410,10 +410,11 @@ _NO_CLUE = Clue("", -1, -1, "none")
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
 # no unit named in a text that names none, for the country's people and businesses (convention 6)
 _COUNTRY_CLUE = Clue("levels: [nation, province]", -1, -1, "catalogue")
-# an owner the catalogue does not hold ("Bộ Quốc phòng", "Tập đoàn VNPT", "Viettel"), or the world's figure
+# an owner the catalogue does not hold ("Bộ Quốc phòng", "Tập đoàn VNPT", "Viettel"), the world's figure, or a part
+# of the country ("tại các đô thị", "khu vực nông thôn")
 _OTHER_OWNER = re.compile(
     r"(?<!\w)(?:Bộ|Tập đoàn|Tổng công ty|Công ty|Ngân hàng|Bảo hiểm xã hội|Quân đội|Công an)\s+[A-ZĐ]"
-    r"|(?<!\w)(?:thế giới|toàn cầu|khu vực|ASEAN|các nước|quốc tế)(?!\w)|(?<!\w)(?:Viettel|VNPT|FPT|MobiFone)(?!\w)"
+    r"|(?<!\w)(?:thế giới|toàn cầu|khu vực|ASEAN|các nước|quốc tế|đô thị|nông thôn|vùng|miền)(?!\w)|(?<!\w)(?:Viettel|VNPT|FPT|MobiFone)(?!\w)"
 )
 
 
@@ -2369,7 +2370,15 @@ class _Reader:
                 for d in para.dates
             ):
                 return  # "Giai đoạn 2021-2024, … bình quân 35%": a span of years, not the report's period
-            if _VAGUE_SPAN.search(head) and caution is None:
+            vague = _VAGUE_SPAN.search(head)
+            if (
+                vague is not None
+                and "tuần" in vague.group().lower()
+                and self.doc_period is not None
+                and self.doc_period.kind is PeriodKind.WEEK
+            ):
+                vague = None  # "Trong tuần, …" under a title of "tuần 15/2024": the report's week
+            if vague is not None and caution is None:
                 # "Trong 3 tháng qua", "Tuần qua": a span the report's period does not name
                 caution = "kỳ không rõ (… tháng qua, tuần qua) / a period not stated (the last months, the week)"
             if (
