@@ -414,7 +414,8 @@ _COUNTRY_CLUE = Clue("levels: [nation, province]", -1, -1, "catalogue")
 # of the country ("tại các đô thị", "khu vực nông thôn")
 _OTHER_OWNER = re.compile(
     r"(?<!\w)(?:Bộ|Tập đoàn|Tổng công ty|Công ty|Ngân hàng|Bảo hiểm xã hội|Quân đội|Công an)\s+[A-ZĐ]"
-    r"|(?<!\w)(?:thế giới|toàn cầu|khu vực|ASEAN|các nước|quốc tế|đô thị|nông thôn|vùng|miền)(?!\w)|(?<!\w)(?:Viettel|VNPT|FPT|MobiFone)(?!\w)"
+    r"|(?<!\w)(?:thế giới|toàn cầu|khu vực|ASEAN|các nước|quốc tế|đô thị|nông thôn|vùng|miền)(?!\w)"
+    r"|(?<!\w)(?:Viettel|VNPT|FPT|MobiFone)(?!\w)"
 )
 
 
