@@ -1068,6 +1068,13 @@ def _closed_paren(line: str, at: int, end: int) -> bool:
     return False
 
 
+def _blank(line: str, mentions: Sequence[_UnitMention]) -> str:
+    """The line with the units the catalogue knows blanked out ("Bộ Tài chính"), the same length."""
+    for m in mentions:
+        line = line[: m.start] + " " * (m.end - m.start) + line[m.end :]
+    return line
+
+
 def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
     n = len(part)
     return any(tuple(words[i : i + n]) == tuple(part) for i in range(len(words) - n + 1))
@@ -2276,8 +2283,8 @@ class _Reader:
             and self.speaks_for_nation(code)
             and caution is None
             and self.doc_unit is None
-            and not any(para.mentions)
-            and not _OTHER_OWNER.search(line, para.sentences[si][0], para.sentences[si][1])
+            and all(m.named == "ministry" for ms in para.mentions for m in ms)  # a ministry speaks for it (conv. 6)
+            and not _OTHER_OWNER.search(_blank(line, para.mentions[si]), para.sentences[si][0], para.sentences[si][1])
         ):
             # "Năm 2024, kinh tế số ước chiếm khoảng 18,3% GDP", "Đến nay đã tạo lập hơn 35,4 triệu Sổ sức khỏe điện
             # tử": the country's people and businesses, in a text that names no unit at all, are the nation's
