@@ -19,7 +19,7 @@ CORPUS = Path(__file__).resolve().parent / "extract_corpus"
 DEV_FLOORS = {
     "dev.yaml": (1.0, 1.0),
     # round 5: 312/312, 312/318; round 6: the same; round 11 (two relabels to convention 1): 313/313, 313/318;
-    # round 13: the same
+    # round 13 (a trap relabelled to convention 6): 314/314, 314/319
     "dev2.yaml": (1.0, 0.98),
     # round 5: 314/314, 314/329; round 6: 316/316, 316/329; round 8: 320/320, 320/329; round 9: 324/324, 324/329;
     # round 11 (one relabel to convention 4): 324/324, 324/329; round 12: 325/325, 325/329; round 13: 326/326, 326/329
@@ -46,7 +46,7 @@ DEV_FLOORS = {
     "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (40/40)
     # measured once in round 7 (247/270, 247/374), developed on in round 8: 292/299, 292/374; round 9: 306/313, 306/374;
     # round 11 (relabelled to the conventions, one trap now expects a figure): 311/313, 311/375; round 12: 315/317,
-    # 315/375; round 13: 325/327, 325/375
+    # 315/375; round 13: 326/328, 326/375
     "held7.yaml": (0.99, 0.86),
     # round 9's own passages, one or more per rule (28/28; round 13, a second aim of dev7-009 now expected: 29/29)
     "dev7.yaml": (1.0, 1.0),
@@ -64,12 +64,12 @@ DEV_FLOORS = {
     "held10.yaml": (1.0, 0.80),
     "dev10.yaml": (1.0, 1.0),  # round 12's own passages, one or more per rule and alias (12/12)
     # measured once in round 11 (308/314, 308/420), developed on in round 12: 322/322, 322/420; round 13 (one passage
-    # relabelled to convention 7): 335/335, 335/418
-    "held11.yaml": (1.0, 0.80),
+    # relabelled to convention 7): 339/339, 339/418
+    "held11.yaml": (1.0, 0.81),
     # measured once in round 12 (281/294, 281/420), developed on in round 13 (two passages, 13 figures, relabelled to
-    # convention 7): 326/327, 326/407
+    # convention 7): 327/328, 327/407
     "held12.yaml": (0.99, 0.80),
-    "dev11.yaml": (1.0, 1.0),  # round 13's own passages, one or more per rule, alias and convention 6 and 7 (18/18)
+    "dev11.yaml": (1.0, 1.0),  # round 13's own passages, one or more per rule, alias and convention 6 and 7 (19/19)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 # round 12, measured once: 281/294, 281/420 (held11.yaml, round 11: 308/314, 308/420)
