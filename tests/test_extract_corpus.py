@@ -67,8 +67,8 @@ DEV_FLOORS = {
     # relabelled to convention 7): 339/339, 339/418
     "held11.yaml": (1.0, 0.81),
     # measured once in round 12 (281/294, 281/420), developed on in round 13 (two passages, 13 figures, relabelled to
-    # convention 7): 327/328, 327/407
-    "held12.yaml": (0.99, 0.80),
+    # convention 7): 328/328, 328/407
+    "held12.yaml": (1.0, 0.80),
     "dev11.yaml": (1.0, 1.0),  # round 13's own passages, one or more per rule, alias and convention 6 and 7 (19/19)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
