@@ -408,6 +408,15 @@ class Clue:
 _NO_CLUE = Clue("", -1, -1, "none")
 # the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
+# no unit named in a text that names none, for the country's people and businesses (convention 6)
+_COUNTRY_CLUE = Clue("levels: [nation, province]", -1, -1, "catalogue")
+# an owner the catalogue does not hold ("Bộ Quốc phòng", "Tập đoàn VNPT", "Viettel"), the world's figure, or a part
+# of the country ("tại các đô thị", "khu vực nông thôn")
+_OTHER_OWNER = re.compile(
+    r"(?<!\w)(?:Bộ|Tập đoàn|Tổng công ty|Công ty|Ngân hàng|Bảo hiểm xã hội|Quân đội|Công an)\s+[A-ZĐ]"
+    r"|(?<!\w)(?:thế giới|toàn cầu|khu vực|ASEAN|các nước|quốc tế|đô thị|nông thôn|vùng|miền)(?!\w)"
+    r"|(?<!\w)(?:Viettel|VNPT|FPT|MobiFone)(?!\w)"
+)
 
 
 @dataclass(frozen=True)
@@ -1028,6 +1037,8 @@ _DATE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("quarter", re.compile(r"quý\s+(I{1,3}|IV|[1-4])\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
     ("month", re.compile(r"tháng\s+(\d{1,2})\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
+    # "Tuần 15 năm 2024", "tuần thứ 15/2024": the ISO week, not the year
+    ("week", re.compile(r"(?<!\w)tuần\s+(?:thứ\s+)?(\d{1,2})\s*(?:/|năm|-)\s*(\d{4})", re.IGNORECASE)),
     ("years", re.compile(r"(?<![\d/.,])((?:19|20)\d\d)\s*[-–]\s*((?:19|20)\d\d)(?![\d/])")),
     ("year", re.compile(r"(?<![\d/.,\-])((?:19|20)\d\d)(?![\d/]|\s*[-–]\s*(?:19|20)\d\d)")),
 ]
@@ -1076,6 +1087,13 @@ def _closed_paren(line: str, at: int, end: int) -> bool:
     return False
 
 
+def _blank(line: str, mentions: Sequence[_UnitMention]) -> str:
+    """The line with the units the catalogue knows blanked out ("Bộ Tài chính"), the same length."""
+    for m in mentions:
+        line = line[: m.start] + " " * (m.end - m.start) + line[m.end :]
+    return line
+
+
 def _contains(words: Sequence[str], part: Sequence[str]) -> bool:
     n = len(part)
     return any(tuple(words[i : i + n]) == tuple(part) for i in range(len(words) - n + 1))
@@ -1111,6 +1129,8 @@ def _period_of_date(form: str, m: re.Match[str]) -> Period | None:
         return Period.month(int(m[2]), int(m[1]))
     if form == "year":
         return Period.year(int(m[1]))
+    if form == "week":
+        return Period.week(int(m[2]), int(m[1])) if 1 <= int(m[1]) <= 53 else None
     return Period.year(int(m[2]))  # years: kept only to mark a multi-year span
 
 
@@ -1147,6 +1167,8 @@ _BARE_DATES: list[tuple[str, re.Pattern[str]]] = [
     ("quarter", re.compile(rf"(?<!\w)quý\s+(I{{1,3}}|IV|[1-4])\b{_NO_YEAR}", re.IGNORECASE)),
     ("months", re.compile(rf"(?<![\d.,])(\d{{1,2}}|ba|sáu|chín)\s+tháng\s+đầu\s+năm\b{_NO_YEAR}", re.IGNORECASE)),
     ("month", re.compile(rf"(?<!\w)tháng\s+(1[0-2]|0?[1-9])\b{_NO_YEAR}", re.IGNORECASE)),
+    # "(tuần 15)", "Tuần thứ 15,": the ISO week of the document's year
+    ("week", re.compile(rf"(?<!\w)tuần\s+(?:thứ\s+)?([1-9]|[1-4]\d|5[0-3])\b{_NO_YEAR}", re.IGNORECASE)),
     # "Lũy kế 11 tháng" under a title "tháng 11/2025": January to November of the document's year
     ("months", re.compile(rf"(?<=kế\s)(\d{{1,2}})\s+tháng\b(?!\s+(?:đầu\s+)?năm){_NO_YEAR}", re.IGNORECASE)),
     # "tỷ lệ … 9 tháng của tỉnh đạt 51,7%", "Kết quả 9 tháng, …": the months from January, not a duration
@@ -1339,6 +1361,16 @@ _NATION_ISSUES = re.compile(
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
+# a sentence that refers back to the province its title names: "toàn tỉnh", "trên địa bàn tỉnh", "của tỉnh", or
+# "Tỉnh đã …", "thành phố tiếp nhận …" (its verb right after it); never "tỉnh Gia Lai", another unit's name
+_BACK_TO_PROVINCE = re.compile(
+    r"(?:(?<!\w)(?i:toàn|trên địa bàn|của|tại|trong)\s+(?i:tỉnh|thành phố)"
+    r"|(?<!\w)(?i:tỉnh|thành phố)\s+"
+    r"(?i:đã|đang|cũng|hiện|có|tiếp tục|tiếp nhận|giải quyết|xử lý|đạt|phấn đấu|đặt mục tiêu)(?!\w))"
+    r"(?!\s*[A-ZĐ])(?!\w)"
+)
+# what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
+_HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
     r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # its aims ("Năm 2024, Bộ phấn đấu đạt …")
@@ -1364,6 +1396,8 @@ _AIM = re.compile(
     r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
+# what was reached, said against an aim: "mới đạt", "đã đạt", "chỉ đạt", "hiện đạt", "thực tế đạt"
+_ACHIEVED = re.compile(r"(?<!\w)(?:mới|đã|chỉ|hiện|thực tế|hiện mới|hiện đã)\s+đạt(?!\w)", re.IGNORECASE)
 _AIM_PARTS = re.compile(r"(?<!\w)trong đó(?!\w)", re.IGNORECASE)
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 # also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
@@ -1453,6 +1487,7 @@ _AGENCY = re.compile(
     r"Trường\s+(?:Đại học|Cao đẳng|Trung học|THPT|THCS|Tiểu học|Mầm non|Phổ thông)(?!\w)"
     r"|Trung tâm Phục vụ hành chính công(?!\w))"  # the one-stop centre, a part of the province
 )
+_PROVINCE_POLICE = {"Công an tỉnh", "Công an thành phố", "Công an TP", "Công an TP."}
 # a region, a group of provinces: "khu vực Đồng bằng sông Cửu Long", "các tỉnh miền núi phía Bắc"
 _REGION = re.compile(
     r"(?<!\w)(?:khu vực|vùng|các tỉnh|các địa phương|các tỉnh, thành phố)\s+"
@@ -1807,6 +1842,9 @@ class _Reader:
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
+        # the title is a headline naming the province before a colon ("Đà Nẵng: …"): only the sentences that refer
+        # back to it are its (docs/extract.md, convention 7)
+        self.doc_headline = False
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
@@ -1833,6 +1871,11 @@ class _Reader:
                     n = int(m[1]) if m[1].isdigit() else _MONTH_WORDS[m[1].lower()]
                     named = {3: Period.quarter(year, 1), 6: Period.half(year, 1), 12: Period.year(year)}
                     period = named.get(n) or Period.span(year, 1, year, n)
+                elif form == "week":
+                    try:
+                        period = Period.week(year, int(m[1]))
+                    except ValueError:
+                        continue  # week 53 of a year of 52
                 else:
                     period = Period.month(year, int(m[1]))
                 role, period = _date_role(line, m.start(), m.end(), form, period)
@@ -1874,6 +1917,7 @@ class _Reader:
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
         owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
+        headlined: set[str] = set()
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1889,11 +1933,11 @@ class _Reader:
                 ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
-                    and re.match(r"\s*:", line[m.end :])
+                    and _HEADLINE_MARK.match(line, m.end)
                 ) or (  # a title "Bình Thuận: tổng kết …", the province opening it before a colon
                     li == 0
                     and not line[: m.start].strip()
-                    and re.match(r"\s*:", line[m.end :])
+                    and _HEADLINE_MARK.match(line, m.end)
                     and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
                 ) or (  # "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
                     re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
@@ -1901,12 +1945,17 @@ class _Reader:
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
+                    # "Đà Nẵng: …", "UBND tỉnh Hà Giang: …": a headline naming its subject before a colon
+                    headline = li == 0 and re.fullmatch(r"\W*(?:(?:UBND|Ủy ban nhân dân)\s+)?", line[: m.start], re.I)
+                    if headline and _HEADLINE_MARK.match(line, m.end):
+                        headlined.add(m.unit)
         if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
             code, words = ministries.popitem()
             self.doc_ministry = (code, Clue(words, -1, -1, "document"))
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
+            self.doc_headline = code in headlined
             return
         for li, line in enumerate(lines):
             if owned and li > 0:
@@ -2011,6 +2060,8 @@ class _Reader:
                 return  # "tăng 82,5 triệu so với năm 2023": a difference, not a level
             if _PREVIOUS_PERIOD.match(rest):
                 return  # "tăng 9% so với tháng trước": the catalogue's growth rates are on a year earlier
+            if self.month_on_month(para, phrase):
+                return  # "tăng 6,3% so với tháng 3/2025" in April's report: on the month before, not a year earlier
             fig.role, fig.value = "growth", phrase.signed
         elif _CHANGE_AFTER.match(rest):
             return  # "hơn 3 triệu tài khoản tăng so với tháng 7/2024"
@@ -2121,7 +2172,10 @@ class _Reader:
             ((aim := _AIM.search(line[clause[0] : phrase.start])) is not None and not _CONTRAST.search(
                 line[clause[0] + aim.end() : phrase.start]
             ))
-            or _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+            or (
+                _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+                and not self.achieved_after_aim(para, phrase, clause)
+            )
             or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
             or self.aim_carried(para, phrase)
         ):
@@ -2229,6 +2283,31 @@ class _Reader:
             return
         code = chosen.code
         nation = self.cat.nation.code
+        if (
+            caution is not None
+            and caution.startswith("một cơ quan,")
+            and self.speaks_for_nation(code)
+            and {a.group() for a in _AGENCY.finditer(line, para.sentences[si][0], phrase.start)} <= _PROVINCE_POLICE
+        ):
+            caution = None  # "Công an tỉnh đã cấp 862.400 thẻ căn cước": the province's people, counted by its police
+        if self.speaks_for_nation(code):
+            # "Bộ Y tế đặt mục tiêu … 50% người tham gia bảo hiểm có Sổ sức khỏe điện tử": the country's people
+            # and businesses are never a ministry's; the ministry speaks for the nation (convention 6)
+            spoken = [
+                (nation, c) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c) for u, c in units
+            ]
+            units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
+        if (
+            units == [(nation, _NO_CLUE)]
+            and self.speaks_for_nation(code)
+            and caution is None
+            and self.doc_unit is None
+            and all(m.named == "ministry" for ms in para.mentions for m in ms)  # a ministry speaks for it (conv. 6)
+            and not _OTHER_OWNER.search(_blank(line, para.mentions[si]), para.sentences[si][0], para.sentences[si][1])
+        ):
+            # "Năm 2024, kinh tế số ước chiếm khoảng 18,3% GDP", "Đến nay đã tạo lập hơn 35,4 triệu Sổ sức khỏe điện
+            # tử": the country's people and businesses, in a text that names no unit at all, are the nation's
+            units = [(nation, _COUNTRY_CLUE)]
         if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
@@ -2299,6 +2378,14 @@ class _Reader:
             if ty is not None:
                 period = Period.year(ty.period.start.year)
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
+        elif fig.target and fig.period is None and period_clue.source not in ("clause", "sentence"):
+            # "… năm 2024 ước đạt 41,5 tỷ USD. Kế hoạch năm 2025 đặt mục tiêu 53 tỷ USD": the year its own sentence
+            # gives the target, not the date an earlier sentence gave the indicator
+            sentence = para.sentences[si]
+            ty = next((d for d in para.dates if d.role == "target" and sentence[0] <= d.start < phrase.start), None)
+            if ty is not None:
+                period = Period.year(ty.period.start.year)
+                period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "sentence")
         if period is None:
             return
         if period_clue.source in ("document", "none"):
@@ -2310,7 +2397,15 @@ class _Reader:
                 for d in para.dates
             ):
                 return  # "Giai đoạn 2021-2024, … bình quân 35%": a span of years, not the report's period
-            if _VAGUE_SPAN.search(head) and caution is None:
+            vague = _VAGUE_SPAN.search(head)
+            if (
+                vague is not None
+                and "tuần" in vague.group().lower()
+                and self.doc_period is not None
+                and self.doc_period.kind is PeriodKind.WEEK
+            ):
+                vague = None  # "Trong tuần, …" under a title of "tuần 15/2024": the report's week
+            if vague is not None and caution is None:
                 # "Trong 3 tháng qua", "Tuần qua": a span the report's period does not name
                 caution = "kỳ không rõ (… tháng qua, tuần qua) / a period not stated (the last months, the week)"
             if (
@@ -2339,6 +2434,19 @@ class _Reader:
             # "lũy kế đến hết tháng 10/2024, … 612 cuộc tấn công": January to October; "tính đến hết tháng 12/2024,
             # … 1,2 tỷ giao dịch", "… 100% bộ, ngành …": the year (a stock at that date: December)
             period = flowing.flow
+        elif (
+            kind == "rate"
+            and self.doc_period is not None
+            and self.doc_from_title
+            and self.doc_period.start == date(period.start.year, 1, 1)
+            and self.doc_period.end == period.end
+            and period.kind is PeriodKind.MONTH
+            and period_clue.source in ("sentence", "paragraph")
+            and _TO_THE_END.search(line[max(0, period_clue.start - _BEFORE) : period_clue.start])
+        ):
+            # "Đến hết tháng 6/2024, …. Tỷ lệ … đạt 85,4%" under a title of "6 tháng đầu năm 2024": the rate of the
+            # months the report covers, from January (convention 4); a stock stays June's
+            period = self.doc_period
         if fig.target:
             if (
                 caution is None
@@ -2581,8 +2689,17 @@ class _Reader:
         levels = self.cat.indicators[code].levels
         if len(levels) == 3 or levels == ("nation",):
             return True  # a national system's figure a unit reports as its own share stays that unit's
+        if self.speaks_for_nation(code):
+            # a ministry setting or reporting the country's figure speaks for the nation (convention 6)
+            return all(self.level_of_unit(u) in (*levels, "ministry") for u in units)  # the blocs too
         nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
         return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
+
+    def speaks_for_nation(self, code: str) -> bool:
+        """An indicator of the country's people, businesses or territory (``levels: [nation, province]``: chip
+        ID cards, e-health books): a ministry has none of its own (docs/extract.md, convention 6)."""
+        levels = self.cat.indicators[code].levels
+        return "nation" in levels and "ministry" not in levels and len(levels) > 1
 
     def bloc_of(self, code: str) -> str | None:
         """The bloc an indicator of one level counts the members of ("Số địa phương có dịch vụ 5G": the
@@ -3334,6 +3451,16 @@ class _Reader:
         # a named unit later in the clause: "Với 92,1%, Đà Nẵng tiếp tục dẫn đầu" is its figure; otherwise no
         # inheritance can be trusted over it
         later = [m for m in mentions if m.named and phrase.end <= m.start < clause[1] and not self.reporter(line, m, 0)]
+        own_bloc = next((m for m in mentions if not m.named and not m.bare and phrase.end <= m.start < clause[1]), None)
+        if (
+            not later
+            and own_bloc is not None
+            and own_bloc.unit in ("ministries", "provinces")
+            and re.search(r"(?<!\w)của\s+(?:khối\s+)?$", line[max(phrase.end, own_bloc.start - 12) : own_bloc.start])
+            and not any(phrase.end <= p.start < own_bloc.start for p in para.numbers)
+            and not re.search(r"[,;:()]", line[phrase.end : own_bloc.start])  # in the figure's own noun phrase
+        ):
+            return [(own_bloc.unit, clue(own_bloc))]  # "100% hồ sơ … của khối địa phương được số hóa": the bloc's own
         if later:
             if re.fullmatch(r"\s*với\s*", line[clause[0] : phrase.start], re.IGNORECASE) and re.fullmatch(
                 r"\s*,\s*", line[phrase.end : later[0].start]
@@ -3351,13 +3478,21 @@ class _Reader:
             return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # ambiguous: flagged
         # "… của Bộ đạt 96,4%", "của tỉnh": the one ministry (province) the paragraph named before
         ana = _ANAPHOR.search(line[clause[0] : phrase.start])
+        at = clause[0] + ana.start() if ana else -1
+        if ana is None and _FIGURE_OPENS.fullmatch(line[clause[0] : phrase.start]):
+            # "74,5% hồ sơ trực tuyến của Bộ được xác thực …": the figure opens its clause and its noun phrase
+            # refers back after it (docs/extract.md, convention 7)
+            ana = _ANAPHOR.search(line, phrase.end, clause[1])
+            if ana is not None and any(phrase.end <= p.start < ana.start() for p in para.numbers):
+                ana = None
+            at = ana.start() if ana else -1
         if ana:
             kind = "ministry" if ana.group(1).lower() == "bộ" else "province"
             named = {
                 m.unit: m
                 for ms in para.mentions[: si + 1]
                 for m in ms
-                if m.named == kind and m.end <= clause[0] + ana.start() and not self.follows_number(para, m)
+                if m.named == kind and m.end <= at and not self.follows_number(para, m)
             }
             if len(named) == 1:
                 m = next(iter(named.values()))
@@ -3413,7 +3548,12 @@ class _Reader:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
                     return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
                 return [(top.unit, clue(top, "sentence" if k == si else "paragraph"))]
-        if self.doc_unit is not None:
+        if self.doc_unit is not None and (
+            not self.doc_headline or _BACK_TO_PROVINCE.search(line, *para.sentences[si])
+        ):
+            # a headline's province only for a sentence that refers back to it ("toàn tỉnh", "Tỉnh đã …"); a
+            # sentence that does not is not the headline's, even after one that did (convention 7). A report
+            # of the province ("Báo cáo … của tỉnh Gia Lai", "UBND TỈNH BẮC NINH") is its own: all its figures
             return [self.doc_unit]
         return [(self.cat.nation.code, _NO_CLUE)]
 
@@ -3462,6 +3602,28 @@ class _Reader:
             return True
         m = re.search(lead + r"(?=\d)", para.line[clause[0] : phrase.start], re.IGNORECASE)
         return m is not None and phrase in _listed_figures(para, clause[0] + m.end(), clause[1], phrase.kind)
+
+    def month_on_month(self, para: _Para, phrase: NumberPhrase) -> bool:
+        """A change "so với tháng 3/2025" (a month or quarter) in a report of another month or quarter of the same
+        kind: a change on an earlier period, not on the same period a year before (the catalogue's growth rates)."""
+        m = re.match(r"\s*so với\s+(?:cùng kỳ\s+)?", para.line[phrase.end :], re.IGNORECASE)
+        doc = self.doc_period
+        if m is None or "cùng kỳ" in m.group().lower() or doc is None:
+            return False
+        at = phrase.end + m.end()
+        base = next((d for d in para.dates if d.start == at), None)
+        if base is None or base.period.kind is not doc.kind or doc.kind not in (PeriodKind.MONTH, PeriodKind.QUARTER):
+            return False
+        return base.period.start.month != doc.start.month
+
+    @staticmethod
+    def achieved_after_aim(para: _Para, phrase: NumberPhrase, clause: tuple[int, int]) -> bool:
+        """ "… đặt mục tiêu năm 2025 đạt 85% …; trong quý II/2025, tỷ lệ của Bộ mới đạt 66,9%": a clause after
+        ";" that says what was reached ("mới đạt", "đã đạt", "chỉ đạt", "hiện đạt") is a value, not the aim's."""
+        start = para.sentences[para.sentence_of(phrase.number_start)][0]
+        if ";" not in para.line[start : clause[0] + 1]:
+            return False
+        return bool(_ACHIEVED.search(para.line, clause[0], phrase.start))
 
     @staticmethod
     def aim_carried(para: _Para, phrase: NumberPhrase) -> bool:
