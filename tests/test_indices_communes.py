@@ -100,7 +100,11 @@ def danang(simulated_world: core.Workspace) -> list[str]:
 def test_one_communes_score_is_its_event_figures_by_the_766_rule(simulated_world: core.Workspace,
                                                                   danang: list[str]) -> None:
     ws = simulated_world
-    busiest = ws.catalogue.units[danang[0]]
+    # At scale 0.001 a commune has a handful of dossiers and ratings are rare, so whether the very busiest has
+    # every event-derived figure is the draw's luck: take the busiest that has them all.
+    events = {ind for leaf, (ind, *_rest) in LEAVES.items() if leaf not in REPORTED}
+    busiest = next(ws.catalogue.units[c] for c in danang
+                   if all(ws.engine.value(ind, c, PERIOD, compare=False).value is not None for ind in events))
     d = as_json(ws, "index", "score", "qd766", "--unit", f"{busiest.name}, Đà Nẵng", "--period", PERIOD)
     assert (d["unit"], d["group"], d["period"]) == (busiest.code, "P48.communes", PERIOD)
     value, coverage, groups = by_hand(ws, busiest.code)
@@ -116,7 +120,7 @@ def test_one_communes_score_is_its_event_figures_by_the_766_rule(simulated_world
         else:  # the raw value is the commune's own figure (its rate, unrounded), the points the 766 rule's
             assert abs(node["raw"] - ans.value) <= 0.005 + 1e-9
             assert node["points"] == pytest.approx(pts * min(1.0, node["raw"] / full_at))
-    # the busiest commune has every event-derived figure; the two reported ones are missing, and said so
+    # it has every event-derived figure; the two reported ones are missing, and said so
     assert set(d["missing"]) == REPORTED
     assert d["coverage"] == pytest.approx(1 - (6 + 6) / 100)
     said = " ".join(d["sentences"])

@@ -44,6 +44,17 @@ def test_full_online_rate_from_events(simulated: Path, unit: str, published: flo
     assert d["numerator"] is not None and d["denominator"] > 10_000 if unit != "ministries" else True
 
 
+@pytest.mark.parametrize(("unit", "published"), [("provinces", 18.2), ("ministries", 61.1), ("VN", 43.8)])
+def test_january_to_september_from_events(simulated: Path, unit: str, published: float) -> None:
+    """Seed 004's rates, read as the year to date (as the simulator is calibrated), from the events."""
+    res = runner.invoke(app, ["--workspace", str(simulated), "value", "dossier_full_online_rate", "--unit", unit,
+                              "--period", "2024-01..2024-09", "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["source"] == "computed"
+    assert abs(d["value"] - published) <= 1.0, d
+
+
 def test_kept_aggregates_equal_a_full_recompute(simulated: Path) -> None:
     res = runner.invoke(app, ["--workspace", str(simulated), "events", "recompute", "--check"])
     assert res.exit_code == 0, res.output
