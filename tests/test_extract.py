@@ -927,13 +927,17 @@ def test_round3_rules(catalogue: Catalogue, text: str, expected: set[tuple[Any, 
             "Báo cáo năm 2024\nTỷ lệ hồ sơ trực tuyến toàn trình của cả nước đạt 45%; tỷ lệ hồ sơ bị từ chối đạt 3%.",
             {("dossier_full_online_rate", "VN", "2024", 45.0, None)},
         ),
-        (  # a heading "TP Cần Thơ: …" names the subject of the sentences that refer back to it (convention 7)
+        (  # a heading "TP Cần Thơ: …" names the subject of the text under it (convention 7) …
+            "TP Cần Thơ: kết quả năm 2024\nNăm 2024, tỷ lệ hồ sơ trực tuyến toàn trình đạt 64%.",
+            {("dossier_full_online_rate", "P92", "2024", 64.0, None)},
+        ),
+        (  # … also where the sentence refers back to it
             "TP Cần Thơ: kết quả năm 2024\nNăm 2024, tỷ lệ hồ sơ trực tuyến toàn trình của thành phố đạt 64%.",
             {("dossier_full_online_rate", "P92", "2024", 64.0, None)},
         ),
-        (  # … and not of one that neither names a unit nor refers back (flagged: no unit)
-            "TP Cần Thơ: kết quả năm 2024\nNăm 2024, tỷ lệ hồ sơ trực tuyến toàn trình đạt 64%.",
-            set(),
+        (  # … but not a figure its sentence gives to the country
+            "TP Cần Thơ: kết quả năm 2024\nNăm 2024, tỷ lệ hồ sơ trực tuyến toàn trình của cả nước đạt 45%.",
+            {("dossier_full_online_rate", "VN", "2024", 45.0, None)},
         ),
         (  # the same months of the year before, in parentheses
             "Tin tức\nTrong quý II/2025, tỷ lệ thanh toán trực tuyến của tỉnh Lào Cai đạt 60%, cao hơn cùng kỳ năm"

@@ -408,7 +408,7 @@ class Clue:
 _NO_CLUE = Clue("", -1, -1, "none")
 # the unit of a figure no text names, read from the catalogue (an indicator of the nation only)
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
-# no unit named in a text that names none, for the country's people and businesses (convention 6)
+# the country's people and businesses reported by a ministry, the only unit the text names (convention 6)
 _COUNTRY_CLUE = Clue("levels: [nation, province]", -1, -1, "catalogue")
 # an owner the catalogue does not hold ("Bộ Quốc phòng", "Tập đoàn VNPT", "Viettel"), the world's figure, or a part
 # of the country ("tại các đô thị", "khu vực nông thôn")
@@ -1361,14 +1361,6 @@ _NATION_ISSUES = re.compile(
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
-# a sentence that refers back to the province its title names: "toàn tỉnh", "trên địa bàn tỉnh", "của tỉnh", or
-# "Tỉnh đã …", "thành phố tiếp nhận …" (its verb right after it); never "tỉnh Gia Lai", another unit's name
-_BACK_TO_PROVINCE = re.compile(
-    r"(?:(?<!\w)(?i:toàn|trên địa bàn|của|tại|trong)\s+(?i:tỉnh|thành phố)"
-    r"|(?<!\w)(?i:tỉnh|thành phố)\s+"
-    r"(?i:đã|đang|cũng|hiện|có|tiếp tục|tiếp nhận|giải quyết|xử lý|đạt|phấn đấu|đặt mục tiêu)(?!\w))"
-    r"(?!\s*[A-ZĐ])(?!\w)"
-)
 # what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
 _HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
 _BARE_MINISTRY = re.compile(
@@ -1842,9 +1834,6 @@ class _Reader:
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
-        # the title is a headline naming the province before a colon ("Đà Nẵng: …"): only the sentences that refer
-        # back to it are its (docs/extract.md, convention 7)
-        self.doc_headline = False
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
@@ -1917,7 +1906,6 @@ class _Reader:
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
         owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
-        headlined: set[str] = set()
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1945,17 +1933,12 @@ class _Reader:
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
-                    # "Đà Nẵng: …", "UBND tỉnh Hà Giang: …": a headline naming its subject before a colon
-                    headline = li == 0 and re.fullmatch(r"\W*(?:(?:UBND|Ủy ban nhân dân)\s+)?", line[: m.start], re.I)
-                    if headline and _HEADLINE_MARK.match(line, m.end):
-                        headlined.add(m.unit)
         if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
             code, words = ministries.popitem()
             self.doc_ministry = (code, Clue(words, -1, -1, "document"))
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
-            self.doc_headline = code in headlined
             return
         for li, line in enumerate(lines):
             if owned and li > 0:
@@ -2302,11 +2285,13 @@ class _Reader:
             and self.speaks_for_nation(code)
             and caution is None
             and self.doc_unit is None
-            and all(m.named == "ministry" for ms in para.mentions for m in ms)  # a ministry speaks for it (conv. 6)
+            and (said := [m for ms in para.mentions for m in ms])
+            and all(m.named == "ministry" for m in said)  # a ministry speaks for it, the only unit named (conv. 6)
             and not _OTHER_OWNER.search(_blank(line, para.mentions[si]), para.sentences[si][0], para.sentences[si][1])
         ):
-            # "Năm 2024, kinh tế số ước chiếm khoảng 18,3% GDP", "Đến nay đã tạo lập hơn 35,4 triệu Sổ sức khỏe điện
-            # tử": the country's people and businesses, in a text that names no unit at all, are the nation's
+            # "Theo Bộ TT&TT, … tài khoản thanh toán điện tử đạt 87,1%": the country's people and businesses, where
+            # the only unit named is a ministry, are the nation's; in a text that names no unit at all they stay
+            # flagged (the nation is no default: a province's report says the same without its name)
             units = [(nation, _COUNTRY_CLUE)]
         if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
@@ -3548,12 +3533,9 @@ class _Reader:
                 if k < si and len(self.named_before(para, clause[0]) - {top.unit}) > 0:
                     return [(self.cat.nation.code, Clue("", -1, -1, "none"))]  # several units named: ambiguous
                 return [(top.unit, clue(top, "sentence" if k == si else "paragraph"))]
-        if self.doc_unit is not None and (
-            not self.doc_headline or _BACK_TO_PROVINCE.search(line, *para.sentences[si])
-        ):
-            # a headline's province only for a sentence that refers back to it ("toàn tỉnh", "Tỉnh đã …"); a
-            # sentence that does not is not the headline's, even after one that did (convention 7). A report
-            # of the province ("Báo cáo … của tỉnh Gia Lai", "UBND TỈNH BẮC NINH") is its own: all its figures
+        if self.doc_unit is not None:
+            # the province a title names ("Đà Nẵng: …", "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH BẮC NINH") is the
+            # subject of every figure its text gives no other unit (docs/extract.md, convention 7)
             return [self.doc_unit]
         return [(self.cat.nation.code, _NO_CLUE)]
 
