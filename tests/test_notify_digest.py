@@ -10,19 +10,22 @@ import hashlib
 import hmac
 import json
 import threading
-from collections.abc import Iterator
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
 
 from chiso import app as core
 from chiso import auth
+from chiso import notify as notify_mod
 from chiso.catalogue.warnings import Finding
 from chiso.errors import ValidationError
 from chiso.notify import LOCAL as LOCAL_OFFSET
 from chiso.notify import digest_end, last_window
+from chiso.store import notify as store_notify
 from chiso.store import schema as s
+from chiso.store import warnings as store_warnings
 from chiso.store.notify import now
 from receivers import Mailbox, Receiver, mail_and_webhook
 from test_notify_surfaces import cli_run
@@ -39,6 +42,27 @@ def silent(unit: str, subject: str = "stream:dossier") -> Finding:
 def servers() -> Iterator[tuple[Mailbox, int, Receiver]]:
     with mail_and_webhook() as servers:
         yield servers
+
+
+@pytest.fixture
+def morning(monkeypatch: pytest.MonkeyPatch) -> Callable[[], datetime]:
+    """The notifications' clock, running from the last 10:00 in Hà Nội: a test that steps through an hour's and a
+    day's windows must not see the day close on its own between its steps (run at 23:30 there, the day closed
+    before the first hourly digest did). Sessions keep the real clock."""
+    real = datetime.now(UTC).replace(tzinfo=None)
+    local = real + LOCAL_OFFSET
+    anchor = local.replace(hour=10, minute=0, second=0, microsecond=0)
+    if anchor > local:
+        anchor -= timedelta(days=1)
+    anchor -= LOCAL_OFFSET
+
+    def clock() -> datetime:
+        return anchor + (datetime.now(UTC).replace(tzinfo=None) - real)
+
+    monkeypatch.setattr(store_notify, "now", clock)
+    monkeypatch.setattr(store_warnings, "now", lambda: clock().replace(microsecond=0))
+    monkeypatch.setattr(notify_mod, "utc_now", clock)
+    return clock
 
 
 def run_together(dispatchers: tuple[core.Dispatcher, ...], at: datetime) -> None:
@@ -140,7 +164,8 @@ def test_a_weekly_digest_goes_once_per_closed_week_and_catches_up(
 
 def test_a_digest_goes_once_lists_what_came_since_the_last_and_catches_up(
         workspace: core.Workspace, servers: tuple[Mailbox, int, Receiver], make_client: MakeClient,
-        cheap_hashes: None) -> None:
+        cheap_hashes: None, morning: Callable[[], datetime]) -> None:
+    now = morning  # the steps below are hours and days from 10:00 in Hà Nội
     box, port, receiver = servers
     box.mails.clear()
     ws = workspace

@@ -207,5 +207,5 @@ def test_communes_of(cat: Catalogue) -> None:
 
 
 def test_extraction_ignores_local_units(cat: Catalogue) -> None:
-    codes = {code for _, code, _ in extract._unit_index(cat, None)}
+    codes = {code for _, code, _ in extract._unit_index(cat, None).entries}
     assert codes and not any(cat.is_local(cat.units[c]) for c in codes)
