@@ -1360,9 +1360,9 @@ _NATION_ISSUES = re.compile(
     r"((?:Thủ tướng Chính phủ|Chính phủ|Quốc hội)(?:,\s*(?:Thủ tướng Chính phủ|Chính phủ))?)"
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
-# a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 # what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
 _HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
+# a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
     r"|phấn đấu|đặt mục tiêu|đề ra mục tiêu)(?!\w)"  # its aims ("Năm 2024, Bộ phấn đấu đạt …")
