@@ -1240,6 +1240,8 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         "công bố" in announced
         and form not in ("quarter", "months")
         and not re.search(r"(?:được|đã được)\s+công bố", announced)
+        # "Tính đến hết tháng 12/2024, Bộ … đã công bố 154 nền tảng": a date things are counted to, not published
+        and not re.search(r"(?:^|\W)(?:đến|tới)\s+(?:hết\s+|cuối\s+)?$", before)
     ):
         return "publication", Period.year(period.start.year)
     return "context", period
@@ -1715,6 +1717,10 @@ class _Figure:
     qualifier: str | None = None
 
 
+# a share stated after a fraction in its clause, no other number between ("… toàn trình (79,2%)", ", đạt 73,3%")
+_STATED_SHARE = re.compile(r"[^\d.;%]{0,120}?(?<![\d,])(\d{1,3}(?:,\d+)?)\s?%")
+
+
 def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
     """How the figure reads: a percent, a fraction, a rank, a score, an amount of money or a count."""
     p = fig.phrase
@@ -1735,6 +1741,13 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
         else:
             fig.shape = "fraction"
             fig.value = p.percent_of or 0.0
+            # "42/53 dịch vụ … toàn trình (79,2%)": the share the sentence states, the fraction's rounded, is the
+            # figure as reported (79,2, not 79,25 computed)
+            stated = _STATED_SHARE.match(rest)
+            if stated and p.percent_of is not None:
+                said = float(stated.group(1).replace(",", "."))
+                if round(p.percent_of, len(stated.group(1).partition(",")[2])) == said:
+                    fig.value = said
             fig.numerator, fig.denominator = p.numerator, p.denominator
     elif p.ordinal:
         fig.shape = "rank"
@@ -1835,6 +1848,8 @@ class _Reader:
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
+        # the one ministry a title is about ("Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp"): its figures' subject
+        self.title_ministry: tuple[str, Clue] | None = None
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
         self.doc_cumulative = False  # the title says its figures are totals to date ("… lũy kế đến …")
@@ -1906,6 +1921,7 @@ class _Reader:
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
         owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
+        headed = False  # the title opens with a ministry before a colon ("Bộ Y tế: kết quả …")
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1914,6 +1930,9 @@ class _Reader:
                 if m.named == "ministry":
                     ministries.setdefault(m.unit, line[m.start : m.end])
                     owned = owned or (li == 0 and bool(_OWN_REPORT.search(line[: m.start])))
+                    headed = headed or (
+                        li == 0 and not line[: m.start].strip() and bool(_HEADLINE_MARK.match(line, m.end))
+                    )
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
@@ -1933,9 +1952,11 @@ class _Reader:
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
-        if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
+        if len(ministries) == 1:  # what "của Bộ" refers to; the subject only of a title about the ministry
             code, words = ministries.popitem()
             self.doc_ministry = (code, Clue(words, -1, -1, "document"))
+            if (owned or headed) and not found:
+                self.title_ministry = self.doc_ministry
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
@@ -1983,7 +2004,7 @@ class _Reader:
         )
         if para.targets_only:
             first = next((d for d in dates if d.role in ("target", "context")), None)
-            para.target_year = Period.year(first.period.start.year) if first else None
+            para.target_year = _target_period(first.period) if first else None
         first_number = numbers[0].number_start if numbers else len(line)
         first_sentence_end = sentences[0][1] if sentences else len(line)
         for d in dates:
@@ -2261,7 +2282,7 @@ class _Reader:
         if chosen is None and not _RESPECTIVELY.search(line, clause[0], phrase.start):
             chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if chosen is not None and not clear and caution is None:
-                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
+                caution = _GUESSED
         if chosen is None:
             return
         code = chosen.code
@@ -2278,6 +2299,17 @@ class _Reader:
             # and businesses are never a ministry's; the ministry speaks for the nation (convention 6)
             spoken = [
                 (nation, c) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c) for u, c in units
+            ]
+            units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
+        if self.cat.indicators[code].levels == ("nation",) and any(
+            u != "ministries" and self.level_of_unit(u) == "ministry" for u, _ in units
+        ):
+            # "Văn phòng Chính phủ: … e-Cabinet đã phục vụ 118 hội nghị": a national system is the nation's, also
+            # where the agency that runs or reports it is named (convention 2); a province's own share of it
+            # ("hồ sơ của tỉnh … đồng bộ lên Cổng DVCQG") stays the province's
+            spoken = [
+                (nation, _NATION_ONLY_CLUE) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c)
+                for u, c in units
             ]
             units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
         if (
@@ -2346,7 +2378,7 @@ class _Reader:
                 return
             chosen, code = other[0], other[0].code
             if not other[1] and caution is None:
-                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
+                caution = _GUESSED
         if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
@@ -2354,6 +2386,7 @@ class _Reader:
         if caution is None and self.narrower_name(para, phrase, clause, chosen):
             caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
+        aim_dated = False  # the target's period is the date of its own aim ("Chỉ tiêu quý II/2025 …")
         if period is None and fig.target:
             # "Mục tiêu năm 2025, tỷ lệ … là 85%", "đặt mục tiêu năm 2025 …" with no other date: the target's year
             sentence = para.sentences[si]
@@ -2361,16 +2394,18 @@ class _Reader:
             if ty is None and para.target_year is not None:
                 ty = next((d for d in para.dates if d.role in ("target", "context")), None)
             if ty is not None:
-                period = Period.year(ty.period.start.year)
+                period = _target_period(ty.period)
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
+                aim_dated = True
         elif fig.target and fig.period is None and period_clue.source not in ("clause", "sentence"):
             # "… năm 2024 ước đạt 41,5 tỷ USD. Kế hoạch năm 2025 đặt mục tiêu 53 tỷ USD": the year its own sentence
             # gives the target, not the date an earlier sentence gave the indicator
             sentence = para.sentences[si]
             ty = next((d for d in para.dates if d.role == "target" and sentence[0] <= d.start < phrase.start), None)
             if ty is not None:
-                period = Period.year(ty.period.start.year)
+                period = _target_period(ty.period)
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "sentence")
+                aim_dated = True
         if period is None:
             return
         if period_clue.source in ("document", "none"):
@@ -2440,8 +2475,10 @@ class _Reader:
                 and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
                 and period_clue.source in ("clause", "sentence", "paragraph", "document")  # any
                 and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
-                and not re.search(
-                    r"(?:mục tiêu|kế hoạch)[^;.]*?(?:19|20)\d\d", line[para.sentences[si][0] : para.sentences[si][1]]
+                and not re.search(  # "Chỉ tiêu quý II/2025 …: 50%": the aim's date says its year
+                    r"(?:mục tiêu|kế hoạch|chỉ tiêu)[^;.]*?(?:19|20)\d\d",
+                    line[para.sentences[si][0] : para.sentences[si][1]],
+                    re.IGNORECASE,
                 )
             ):
                 # "Trong tháng 10/2025, … vượt mục tiêu đề ra (80%)": a target whose year is not said
@@ -2450,7 +2487,7 @@ class _Reader:
                 period, period_clue = fig.period, fig.period_clue
             elif para.target_year is not None:
                 period = para.target_year
-            elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
+            elif (fig.target_of_year and not aim_dated) or period.kind is not PeriodKind.QUARTER:
                 period = Period.year(period.start.year)
         if (
             caution is None
@@ -3537,6 +3574,12 @@ class _Reader:
             # the province a title names ("Đà Nẵng: …", "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH BẮC NINH") is the
             # subject of every figure its text gives no other unit (docs/extract.md, convention 7)
             return [self.doc_unit]
+        if self.title_ministry is not None and not _NATION_DOC.search(line, *para.sentences[si]):
+            # "Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp": the ministry the title is about is the subject of the figures
+            # its text gives no other unit (convention 7); the country's people and national systems stay the
+            # nation's (conventions 6 and 2, below), and a sentence on the nation's portal or the country ("Cổng
+            # Dịch vụ công quốc gia", "toàn quốc") may be either's: left to the flags
+            return [self.title_ministry]
         return [(self.cat.nation.code, _NO_CLUE)]
 
     def opening(self, para: _Para, k: int) -> _UnitMention | None:
@@ -3821,6 +3864,11 @@ class _Reader:
         return self.doc_period, self.doc_clue
 
 
+def _target_period(period: Period) -> Period:
+    """A target is for the year it is set for, or the quarter ("Chỉ tiêu quý II/2025 …: 50%"; convention 5)."""
+    return period if period.kind is PeriodKind.QUARTER else Period.year(period.start.year)
+
+
 def _stated_rates(props: list[Proposal]) -> list[Proposal]:
     """ "61/63 địa phương ban hành … (đạt 96,8%)": the rate the sentence states, whose unit the fraction's bloc
     noun took, is the fraction's rate rounded; it takes the fraction's unit and stands for it."""
@@ -3854,6 +3902,18 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     for p in props:
         if p.value is not None and not p.flagged:
             groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
+    # "tiếp nhận 100% phản ánh, kiến nghị … và xử lý đúng hạn 97,4%": a figure whose name was not read as one span
+    # and another its words name (a guess, flagged) are two values for one key too
+    for p in props:
+        k = (p.where.line, p.where.snippet, p.key)
+        if (
+            p.value is not None
+            and p.reason == _GUESSED
+            and k in groups
+            and p.text.rstrip().endswith("%")
+            and any(q.evidence.indicator.start < 0 for q in props if not q.flagged and q.key == p.key)
+        ):
+            groups[k].add(p.value)
     # "1.210/1.650 thủ tục …, đạt 73,3%": the rate a fraction gives (73,33) and the one the sentence states,
     # its rounding, are one value: the stated one is kept
     rounded: set[tuple[int, str, tuple[str, str, str], float]] = set()
@@ -3893,6 +3953,7 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     ]
 
 
+_GUESSED = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
 _NAME_NEAR = 6  # characters between a figure and its name read as right by it ("… đạt 90,5%", "52.300 doanh nghiệp")
 _NAME_FAR = 12
 
