@@ -1921,7 +1921,8 @@ class _Reader:
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
         owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
-        headed = False  # the title opens with a ministry before a colon ("Bộ Y tế: kết quả …")
+        # the title names a ministry, not as a source ("Bộ Y tế: kết quả …", "Bộ Tư pháp tổng kết …"; not "Theo Bộ …")
+        headed = False
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1930,9 +1931,7 @@ class _Reader:
                 if m.named == "ministry":
                     ministries.setdefault(m.unit, line[m.start : m.end])
                     owned = owned or (li == 0 and bool(_OWN_REPORT.search(line[: m.start])))
-                    headed = headed or (
-                        li == 0 and not line[: m.start].strip() and bool(_HEADLINE_MARK.match(line, m.end))
-                    )
+                    headed = headed or (li == 0 and not re.search(r"(?:^|\W)theo\s*$", line[: m.start], re.I))
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
