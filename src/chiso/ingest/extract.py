@@ -3193,6 +3193,22 @@ class _Reader:
             for o in para.matches[para.sentence_of(phrase.number_start)]
         ):
             return None  # "tỷ lệ X đạt 44,6% và 97% Y …": the figure has its name; the one after is the next's
+        nxt = next((p for p in para.numbers if p.start >= m.end), None)
+        if (
+            nxt is not None
+            and nxt.end <= clause[1]
+            and len(para.token_range(m.end, nxt.start)) <= 2  # "và băng rộng cố định (đạt) 23,2"
+            and any(
+                clause[0] <= o.start
+                and o.end <= phrase.start
+                and not o.contained
+                and len(para.token_range(o.end, phrase.start)) <= 2
+                # not the name of a figure before it ("140,3 thuê bao di động, 88,6 thuê bao băng rộng …")
+                and not any(q.end <= o.start and not para.line[q.end : o.start].strip() for q in para.numbers)
+                for o in para.matches[para.sentence_of(phrase.number_start)]
+            )
+        ):
+            return None  # "thuê bao băng rộng di động 92,4 và băng rộng cố định 23,2": the name after opens the next
         if (
             len(extras) == len(other)
             and len(extras) <= (4 if fig.shape == "rank" else 3)
