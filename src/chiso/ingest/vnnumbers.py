@@ -350,9 +350,11 @@ def find_numbers(text: str) -> list[NumberPhrase]:
             b is None
             and _TIME_UNIT.match(text, end)
             and not _PERCENT.match(text, end)
-            and not ("," in a and re.search(r"(?:là|đạt|:)\s*$", low_before))
+            # a decimal is a measure in years unless a span's word opens it ("số năm đi học kỳ vọng 13,2 năm";
+            # "sau 1,5 năm", "trong 2,5 năm qua" stay durations)
+            and not ("," in a and not re.search(r"(?:^|\s)(?:sau|trong|suốt|mất|vòng|qua|từ)\s*$", low_before))
         ):
-            continue  # 9 tháng, 01 ngày: a duration ("số năm đi học … là 13,1 năm": a measure in years)
+            continue  # 9 tháng, 01 ngày: a duration
         try:
             n = parse_decimal(a)
             d = parse_decimal(b) if b is not None else None
