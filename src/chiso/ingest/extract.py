@@ -1363,6 +1363,11 @@ _NATION_ISSUES = re.compile(
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
 # what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
+# a date between a unit and its verb ("Bộ Y tế quý III/2024 có …", "Bộ KH&ĐT năm 2024 đạt …")
+_DATE_LEAD = re.compile(
+    r"^\s*,?\s*(?:trong\s+)?(?:(?:\d+\s+tháng\s+(?:đầu\s+)?)?năm\s+\d{4}|quý\s+[ivx\d]+/\d{4}|tháng\s+\d{1,2}/\d{4})"
+    r"\s*,?(?=\s)"
+)
 _HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
@@ -3625,6 +3630,7 @@ class _Reader:
         "tại Bộ Y tế", "Bộ Công an dẫn đầu với", "Bộ Tài chính xếp sau với"."""
         before = line[max(lo, m.start - 12) : m.start].lower()
         after = line[m.end : min(figure, m.end + 60)].lower()
+        after = _DATE_LEAD.sub("", after, count=1)  # "Bộ Y tế quý III/2024 có 89,5% …": the date aside
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
             or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
