@@ -1363,6 +1363,8 @@ _NATION_ISSUES = re.compile(
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
 # what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
+# one figure that several units named before reach alike ("A và B cùng đạt 100%", "A, B đều có …")
+_SHARED = re.compile(r"(?<!\w)(?:cùng|đều)\s+(?:đạt|có|là)(?!\w)", re.IGNORECASE)
 # a date between a unit and its verb ("Bộ Y tế quý III/2024 có …", "Bộ KH&ĐT năm 2024 đạt …")
 _DATE_LEAD = re.compile(
     r"^\s*,?\s*(?:trong\s+)?(?:(?:\d+\s+tháng\s+(?:đầu\s+)?)?năm\s+\d{4}|quý\s+[ivx\d]+/\d{4}|tháng\s+\d{1,2}/\d{4})"
@@ -3433,6 +3435,10 @@ class _Reader:
                 and any(m.end < n.start and n.end <= phrase.start for n in para.matches[si])
             ):
                 return [(m.unit, clue(m))]
+        # "Bộ TT&TT và Bộ GD&ĐT cùng đạt 100% …": one figure each units' own
+        shared = self.shared_by(para, phrase, si, clause)
+        if shared:
+            return [(m.unit, clue(m)) for m in shared]
         # "A, B và C lần lượt đạt 92%, 88% và 85%": the n-th unit takes the n-th figure
         paired = self.respectively(para, phrase, si, clause)
         if paired is not None:
@@ -3728,6 +3734,27 @@ class _Reader:
     @staticmethod
     def follows_number(para: _Para, m: _UnitMention) -> bool:
         return any(0 <= m.start - p.end <= 1 for p in para.numbers)
+
+    def shared_by(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[_UnitMention]:
+        """Named units listed right before "cùng đạt", "đều đạt" … and the figure after it ("Thanh tra Chính phủ và
+        Ủy ban Dân tộc trong năm 2024 đều đạt tỷ lệ … 100%"): the figure is each one's."""
+        line = para.line
+        sh = _SHARED.search(line, clause[0], phrase.start)
+        if sh is None or any(sh.end() <= p.start < phrase.start for p in para.numbers):
+            return []
+        run: list[_UnitMention] = []
+        end = sh.start()
+        for m in sorted(para.mentions[si], key=lambda m: -m.start):
+            if m.end > end or m.start < clause[0]:
+                continue
+            gap = line[m.end : end]
+            if not run:
+                gap = _DATE_LEAD.sub("", gap.lower(), count=1)
+            if not m.named or not re.fullmatch(r"\s*(?:,|và)?\s*", gap) or self.reporter(line, m, clause[0]):
+                break
+            run.append(m)
+            end = m.start
+        return run[::-1] if len(run) >= 2 and len({m.unit for m in run}) == len(run) else []
 
     def respectively(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _UnitMention | None:
         """With "lần lượt", the named units before it pair in order with the figures after it."""
