@@ -3468,7 +3468,9 @@ class _Reader:
                 continue
             between = line[m.end : phrase.start].lower()
             before = line[max(clause[0], m.start - 12) : m.start].lower()
-            predicate = bool(re.match(r"^\s*,?\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
+            predicate = bool(
+                re.match(r"^\s*,?\s*(?:(?:chỉ|mới|cũng|vẫn)\s+)?(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between)
+            )  # "…, trong khi Bộ NN&PTNT chỉ đạt 18,6%"
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
             adjacent = m.named is not None and not between.strip()  # "… và Bộ Ngoại giao 85,3%"
@@ -3639,7 +3641,7 @@ class _Reader:
         after = _DATE_LEAD.sub("", after, count=1)  # "Bộ Y tế quý III/2024 có 89,5% …": the date aside
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
-            or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or re.match(r"^\s*(?::|(?:(?:chỉ|mới|cũng|vẫn)\s+)?(?:đạt|là|có)\b|với\b)", after)
             or _OWN_AIM.match(after)
             or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
