@@ -2385,7 +2385,14 @@ class _Reader:
             chosen, code = other[0], other[0].code
             if not other[1] and caution is None:
                 caution = _GUESSED
-        if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
+        component = _COMPONENT.search(line, para.sentences[si][0], phrase.start)
+        if (
+            caution is None
+            and "." not in code
+            and component is not None
+            # "Ở các chỉ số thành phần, dịch vụ trực tuyến xếp hạng 75": the name after the words is the part's own
+            and not (chosen.clue.start > component.end() and self.cat.indicators[code].levels == ("nation",))
+        ):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
             caution = "tỷ lệ trong số đủ điều kiện / a share of the eligible ones only"  # "100% thủ tục … đủ điều kiện"
