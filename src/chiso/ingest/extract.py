@@ -1407,6 +1407,10 @@ _AIM_OPENS = re.compile(
 )
 # "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
+# "Tỉnh Bắc Kạn đề ra chỉ tiêu năm 2024: 90% …; 70% …": the targets listed after the colon, every clause of them
+_TARGETS_LISTED = re.compile(
+    r"(?<!\w)(?:đặt|đề ra|đặt ra|giao)\s+(?:các\s+)?(?:chỉ tiêu|mục tiêu)(?!\w)[^;:.]{0,60}:", re.IGNORECASE
+)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
@@ -2187,6 +2191,7 @@ class _Reader:
                 and not self.achieved_after_aim(para, phrase, clause)
             )
             or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
+            or _TARGETS_LISTED.search(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
             or self.aim_carried(para, phrase)
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
