@@ -3478,7 +3478,7 @@ class _Reader:
                 # hold, named after the bloc, is the subject; its figure is never the bloc's (the caller drops it)
                 best = m
                 continue
-            between = line[m.end : phrase.start].lower()
+            between = re.sub(r"^\s*\([^()]*\)", "", line[m.end : phrase.start].lower())  # an aside after the unit
             before = line[max(clause[0], m.start - 12) : m.start].lower()
             predicate = bool(
                 re.match(r"^\s*,?\s*(?:(?:chỉ|mới|cũng|vẫn)\s+)?(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between)
@@ -3651,6 +3651,7 @@ class _Reader:
         before = line[max(lo, m.start - 12) : m.start].lower()
         after = line[m.end : min(figure, m.end + 60)].lower()
         after = _DATE_LEAD.sub("", after, count=1)  # "Bộ Y tế quý III/2024 có 89,5% …": the date aside
+        after = re.sub(r"^\s*\([^()]*\)", "", after)  # "Bộ Xây dựng (sau khi tiếp nhận …) có …": an aside
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
             or re.match(r"^\s*(?::|(?:(?:chỉ|mới|cũng|vẫn)\s+)?(?:đạt|là|có)\b|với\b)", after)
