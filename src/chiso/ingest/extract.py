@@ -1698,6 +1698,7 @@ _AIM_BASE = re.compile(
 _COMPARISON_VALUE = re.compile(r"so với\s+([^;,]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
+_BASE_BEFORE = re.compile(r"so với\s+(?:(?:mức|con số|tỷ lệ)\s+)?(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
 _MONTHLY = re.compile(r"so với tháng trước", re.IGNORECASE)
 # a stock "to date": "tổng cộng", "lũy kế", "đến nay", "hiện có", "hiện kết nối" (not "thực hiện", "thể hiện")
 _CUMULATIVE = re.compile(
@@ -2126,7 +2127,26 @@ class _Reader:
             fig.period = shifted
             fig.period_clue = Clue(same.group(0), clause[0] + same.start(), clause[0] + same.end(), "clause")
             fig.comparison = True
-        if _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+        base_of = (
+            next(
+                (
+                    d
+                    for d in para.dates
+                    if d.start >= phrase.end
+                    and re.fullmatch(r"\s*(?:[^\W\d]+\s+){0,2}?của\s+(?:cả\s+)?(?:năm\s+)?", line[phrase.end : d.start])
+                ),
+                None,
+            )
+            if _BASE_BEFORE.search(line[max(clause[0], phrase.start - 30) : phrase.start])
+            else None
+        )
+        if base_of is not None and not cmp_base and paren is None and not same:
+            # "tăng so với mức 47,8% của 6 tháng đầu năm 2023", "giảm so với 19 cuộc của năm 2023": the base, for
+            # the period named after it
+            fig.period = base_of.period
+            fig.period_clue = Clue(line[base_of.start : base_of.end], base_of.start, base_of.end, "clause")
+            fig.comparison = True
+        elif _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
             return  # "cao hơn so với mức 61,7% của kỳ trước": a base with no period of its own, left out
         if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
             fig.period = paren_date.period
