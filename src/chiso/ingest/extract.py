@@ -1948,6 +1948,10 @@ class _Reader:
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
                     r"(?:tỉnh|thành phố)\b", line[m.start : m.end], re.IGNORECASE
+                ) or (  # a title "Báo cáo … của TP. Hồ Chí Minh": the city's own report
+                    li == 0
+                    and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
+                    and re.search(r"(?:^|\s)của\s*$", before)
                 ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
