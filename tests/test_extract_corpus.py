@@ -39,8 +39,8 @@ DEV_FLOORS = {
     "dev4.yaml": (1.0, 1.0),  # round 6's own passages, one or more per rule (55/55)
     # measured once in round 6 (162/179, 162/327), developed on in round 7: 175/181, 175/327; round 8: 206/213, 206/327;
     # round 9: 235/242, 235/327; round 11 (relabelled to the conventions): 243/243, 243/327; round 12: 248/248, 248/327;
-    # round 13: 254/254, 254/327; round 14: 272/272, 272/327
-    "held6.yaml": (1.0, 0.83),
+    # round 13: 254/254, 254/327; round 14: 277/277, 277/327
+    "held6.yaml": (1.0, 0.84),
     # round 7's own passages, one or more per rule (19/19; round 13: the same)
     "dev5.yaml": (1.0, 1.0),
     "dev6.yaml": (1.0, 1.0),  # round 8's own passages, one or more per rule (40/40)
@@ -56,8 +56,8 @@ DEV_FLOORS = {
     "held8.yaml": (0.99, 0.88),
     "dev8.yaml": (1.0, 1.0),  # round 10's own passages, one or more per rule (13/13)
     # measured once in round 9 (312/335, 312/400), developed on in round 10: 317/332, 317/400; round 11 (relabelled to
-    # the conventions): 334/336, 334/400; round 12: 342/344, 342/400; round 13: 346/348, 346/400; round 14: 364/366,
-    # 364/400
+    # the conventions): 334/336, 334/400; round 12: 342/344, 342/400; round 13: 346/348, 346/400; round 14: 365/367,
+    # 365/400
     "held9.yaml": (0.99, 0.91),
     # round 11's own passages, one or more per rule and convention (26/26, 26/27; round 12: 27/27)
     "dev9.yaml": (1.0, 1.0),
@@ -68,16 +68,16 @@ DEV_FLOORS = {
     # measured once in round 11 (308/314, 308/420), developed on in round 12: 322/322, 322/420; round 13: 326/326,
     # 326/420; round 14: 349/349, 349/420
     "held11.yaml": (1.0, 0.82),
-    # measured once in round 12 (281/294, 281/420), developed on in round 13: 310/312, 310/420; round 14: 332/332,
-    # 332/420
+    # measured once in round 12 (281/294, 281/420), developed on in round 13: 310/312, 310/420; round 14: 334/334,
+    # 334/420
     "held12.yaml": (1.0, 0.79),
     "dev11.yaml": (1.0, 1.0),  # round 13's own passages, one or more per rule, alias and convention 6 and 7 (19/19)
-    "dev12.yaml": (1.0, 1.0),  # round 14's own passages, one or more per rule and alias (51/51)
+    "dev12.yaml": (1.0, 1.0),  # round 14's own passages, one or more per rule and alias (54/54)
 }
 # the latest held-back set and its floors, set once it was measured, unseen (round 3 on held3.yaml: 222/240, 222/322)
 # round 13, measured once: 307/319, 307/422 (held12.yaml, round 12: 281/294, 281/420); three shares held at a
 # month's end relabelled since to convention 4 as completed: 309/319, 309/422; developed on in round 14 (the floors
-# stay the measured ones until held14 is measured): 339/341, 339/422
+# stay the measured ones until held14 is measured): 346/348, 346/422
 HELD = "held13.yaml"
 HELD_FLOORS: tuple[float, float] | None = (0.96, 0.72)
 # held14.yaml (201 passages, 454 figures) was written apart after round 13 and is read by no test yet: the next round

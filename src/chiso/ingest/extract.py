@@ -1288,10 +1288,15 @@ def document_period(text: str) -> Period | None:
     return found[0] if found else None
 
 
+_CUT_OFF_DAY = re.compile(r"(?:^|\W)(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?$")
+
+
 def _document_date(text: str) -> tuple[Period, str] | None:
     for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
         for d in _dates(line):
-            if d.role in ("context", "publication", "named") and d.period.kind is not PeriodKind.DAY:
+            # "Cổng DVCQG: số liệu đến ngày 31/12/2024": the day the data are counted to
+            cut_off = d.role == "context" and bool(_CUT_OFF_DAY.search(line[max(0, d.start - 20) : d.start].lower()))
+            if d.role in ("context", "publication", "named") and (d.period.kind is not PeriodKind.DAY or cut_off):
                 return d.period, line[d.start : d.end]
     return None
 
