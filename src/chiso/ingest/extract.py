@@ -1240,6 +1240,8 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
         "công bố" in announced
         and form not in ("quarter", "months")
         and not re.search(r"(?:được|đã được)\s+công bố", announced)
+        # "Tính đến hết tháng 12/2024, Bộ … đã công bố 154 nền tảng": a date things are counted to, not published
+        and not re.search(r"(?:^|\W)(?:đến|tới)\s+(?:hết\s+|cuối\s+)?$", before)
     ):
         return "publication", Period.year(period.start.year)
     return "context", period
@@ -1286,10 +1288,15 @@ def document_period(text: str) -> Period | None:
     return found[0] if found else None
 
 
+_CUT_OFF_DAY = re.compile(r"(?:^|\W)(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?$")
+
+
 def _document_date(text: str) -> tuple[Period, str] | None:
     for line in [ln for ln in text.splitlines() if ln.strip()][:4]:
         for d in _dates(line):
-            if d.role in ("context", "publication", "named") and d.period.kind is not PeriodKind.DAY:
+            # "Cổng DVCQG: số liệu đến ngày 31/12/2024": the day the data are counted to
+            cut_off = d.role == "context" and bool(_CUT_OFF_DAY.search(line[max(0, d.start - 20) : d.start].lower()))
+            if d.role in ("context", "publication", "named") and (d.period.kind is not PeriodKind.DAY or cut_off):
                 return d.period, line[d.start : d.end]
     return None
 
@@ -1361,6 +1368,13 @@ _NATION_ISSUES = re.compile(
     r"\s+(?:đã\s+)?(?:ban hành|thông qua|phê duyệt)(?!\w)"
 )
 # what ends a headline's subject: "Đà Nẵng: …", "Quảng Ninh – điểm các trụ cột DTI 2023"
+# one figure that several units named before reach alike ("A và B cùng đạt 100%", "A, B đều có …")
+_SHARED = re.compile(r"(?<!\w)(?:cùng|đều)\s+(?:đạt|có|là)(?!\w)", re.IGNORECASE)
+# a date between a unit and its verb ("Bộ Y tế quý III/2024 có …", "Bộ KH&ĐT năm 2024 đạt …")
+_DATE_LEAD = re.compile(
+    r"^\s*,?\s*(?:trong\s+)?(?:(?:\d+\s+tháng\s+(?:đầu\s+)?)?năm\s+\d{4}|quý\s+[ivx\d]+/\d{4}|tháng\s+\d{1,2}/\d{4})"
+    r"\s*,?(?=\s)"
+)
 _HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
@@ -1398,6 +1412,10 @@ _AIM_OPENS = re.compile(
 )
 # "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
+# "Tỉnh Bắc Kạn đề ra chỉ tiêu năm 2024: 90% …; 70% …": the targets listed after the colon, every clause of them
+_TARGETS_LISTED = re.compile(
+    r"(?<!\w)(?:đặt|đề ra|đặt ra|giao)\s+(?:các\s+)?(?:chỉ tiêu|mục tiêu)(?!\w)[^;:.]{0,60}:", re.IGNORECASE
+)
 # "mục tiêu <the indicator's name> là 80%": a target named before its figure, no other figure between
 _TARGET_NAMED = re.compile(
     r"(?<!\w)(?<!vượt )(?<!đạt )(?<!với )(?<!thành )(?<!của )mục tiêu(?!\w)[^;]{0,120}?(?:\slà|\sđạt|:)\s*$",
@@ -1685,6 +1703,7 @@ _AIM_BASE = re.compile(
 _COMPARISON_VALUE = re.compile(r"so với\s+([^;,]{0,40}?)\s*(?:là|:|\()\s*$", re.IGNORECASE)
 _CHANGE_AFTER = re.compile(r"^[^;,.]{0,40}?\b(?:tăng|giảm)\s+(?:thêm\s+)?so với\b", re.IGNORECASE)
 _BARE_BASE = re.compile(r"so với\s+(?:mức|con số|tỷ lệ)\s+(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
+_BASE_BEFORE = re.compile(r"so với\s+(?:(?:mức|con số|tỷ lệ)\s+)?(?:khoảng\s+|gần\s+|hơn\s+)?$", re.IGNORECASE)
 _MONTHLY = re.compile(r"so với tháng trước", re.IGNORECASE)
 # a stock "to date": "tổng cộng", "lũy kế", "đến nay", "hiện có", "hiện kết nối" (not "thực hiện", "thể hiện")
 _CUMULATIVE = re.compile(
@@ -1715,6 +1734,10 @@ class _Figure:
     qualifier: str | None = None
 
 
+# a share stated after a fraction in its clause, no other number between ("… toàn trình (79,2%)", ", đạt 73,3%")
+_STATED_SHARE = re.compile(r"[^\d.;%]{0,120}?(?<![\d,])(\d{1,3}(?:,\d+)?)\s?%")
+
+
 def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
     """How the figure reads: a percent, a fraction, a rank, a score, an amount of money or a count."""
     p = fig.phrase
@@ -1735,6 +1758,13 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
         else:
             fig.shape = "fraction"
             fig.value = p.percent_of or 0.0
+            # "42/53 dịch vụ … toàn trình (79,2%)": the share the sentence states, the fraction's rounded, is the
+            # figure as reported (79,2, not 79,25 computed)
+            stated = _STATED_SHARE.match(rest)
+            if stated and p.percent_of is not None:
+                said = float(stated.group(1).replace(",", "."))
+                if round(p.percent_of, len(stated.group(1).partition(",")[2])) == said:
+                    fig.value = said
             fig.numerator, fig.denominator = p.numerator, p.denominator
     elif p.ordinal:
         fig.shape = "rank"
@@ -1835,6 +1865,8 @@ class _Reader:
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
+        # the one ministry a title is about ("Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp"): its figures' subject
+        self.title_ministry: tuple[str, Clue] | None = None
         self.title_index: tuple[tuple[str, ...], Clue] | None = None  # the one index (a score) the title names
         self.first_line = 0  # the report's first non-empty line (its title)
         self.doc_cumulative = False  # the title says its figures are totals to date ("… lũy kế đến …")
@@ -1906,6 +1938,8 @@ class _Reader:
         found: dict[str, str] = {}
         ministries: dict[str, str] = {}
         owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
+        # the title names a ministry, not as a source ("Bộ Y tế: kết quả …", "Bộ Tư pháp tổng kết …"; not "Theo Bộ …")
+        headed = False
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -1914,10 +1948,15 @@ class _Reader:
                 if m.named == "ministry":
                     ministries.setdefault(m.unit, line[m.start : m.end])
                     owned = owned or (li == 0 and bool(_OWN_REPORT.search(line[: m.start])))
+                    headed = headed or (li == 0 and not re.search(r"(?:^|\W)theo\s*$", line[: m.start], re.I))
                 before = line[max(0, m.start - 16) : m.start].lower()
                 dateline = re.match(r"\s*,\s*(?:ngày|ngày)\b", line[m.end : m.end + 8], re.IGNORECASE)
                 prefixed = re.search(r"(?:tỉnh|thành phố|tp\.?)\s*$", before) or re.match(
                     r"(?:tỉnh|thành phố)\b", line[m.start : m.end], re.IGNORECASE
+                ) or (  # a title "Báo cáo … của TP. Hồ Chí Minh": the city's own report
+                    li == 0
+                    and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
+                    and re.search(r"(?:^|\s)của\s*$", before)
                 ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
@@ -1933,9 +1972,11 @@ class _Reader:
                 )
                 if m.named == "province" and prefixed and not dateline:
                     found.setdefault(m.unit, line[m.start : m.end])
-        if len(ministries) == 1:  # only what "của Bộ" refers to, never the report's subject
+        if len(ministries) == 1:  # what "của Bộ" refers to; the subject only of a title about the ministry
             code, words = ministries.popitem()
             self.doc_ministry = (code, Clue(words, -1, -1, "document"))
+            if (owned or headed) and not found:
+                self.title_ministry = self.doc_ministry
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
@@ -1983,7 +2024,7 @@ class _Reader:
         )
         if para.targets_only:
             first = next((d for d in dates if d.role in ("target", "context")), None)
-            para.target_year = Period.year(first.period.start.year) if first else None
+            para.target_year = _target_period(first.period) if first else None
         first_number = numbers[0].number_start if numbers else len(line)
         first_sentence_end = sentences[0][1] if sentences else len(line)
         for d in dates:
@@ -2095,7 +2136,26 @@ class _Reader:
             fig.period = shifted
             fig.period_clue = Clue(same.group(0), clause[0] + same.start(), clause[0] + same.end(), "clause")
             fig.comparison = True
-        if _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
+        base_of = (
+            next(
+                (
+                    d
+                    for d in para.dates
+                    if d.start >= phrase.end
+                    and re.fullmatch(r"\s*(?:[^\W\d]+\s+){0,2}?của\s+(?:cả\s+)?(?:năm\s+)?", line[phrase.end : d.start])
+                ),
+                None,
+            )
+            if _BASE_BEFORE.search(line[max(clause[0], phrase.start - 30) : phrase.start])
+            else None
+        )
+        if base_of is not None and not cmp_base and paren is None and not same:
+            # "tăng so với mức 47,8% của 6 tháng đầu năm 2023", "giảm so với 19 cuộc của năm 2023": the base, for
+            # the period named after it
+            fig.period = base_of.period
+            fig.period_clue = Clue(line[base_of.start : base_of.end], base_of.start, base_of.end, "clause")
+            fig.comparison = True
+        elif _BARE_BASE.search(line[max(clause[0], phrase.start - 30) : phrase.start]):
             return  # "cao hơn so với mức 61,7% của kỳ trước": a base with no period of its own, left out
         if paren_date is not None and not cmp_base:  # "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)": that year's
             fig.period = paren_date.period
@@ -2160,6 +2220,7 @@ class _Reader:
                 and not self.achieved_after_aim(para, phrase, clause)
             )
             or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
+            or _TARGETS_LISTED.search(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
             or self.aim_carried(para, phrase)
         ):
             # "phấn đấu đến hết năm 2025 … đạt 80%": an aim is a target; one that opens the sentence holds for its
@@ -2261,7 +2322,7 @@ class _Reader:
         if chosen is None and not _RESPECTIVELY.search(line, clause[0], phrase.start):
             chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if chosen is not None and not clear and caution is None:
-                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
+                caution = _GUESSED
         if chosen is None:
             return
         code = chosen.code
@@ -2278,6 +2339,17 @@ class _Reader:
             # and businesses are never a ministry's; the ministry speaks for the nation (convention 6)
             spoken = [
                 (nation, c) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c) for u, c in units
+            ]
+            units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
+        if self.cat.indicators[code].levels == ("nation",) and any(
+            u != "ministries" and self.level_of_unit(u) == "ministry" for u, _ in units
+        ):
+            # "Văn phòng Chính phủ: … e-Cabinet đã phục vụ 118 hội nghị": a national system is the nation's, also
+            # where the agency that runs or reports it is named (convention 2); a province's own share of it
+            # ("hồ sơ của tỉnh … đồng bộ lên Cổng DVCQG") stays the province's
+            spoken = [
+                (nation, _NATION_ONLY_CLUE) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c)
+                for u, c in units
             ]
             units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
         if (
@@ -2346,14 +2418,22 @@ class _Reader:
                 return
             chosen, code = other[0], other[0].code
             if not other[1] and caution is None:
-                caution = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
-        if caution is None and "." not in code and _COMPONENT.search(line[para.sentences[si][0] : phrase.start]):
+                caution = _GUESSED
+        component = _COMPONENT.search(line, para.sentences[si][0], phrase.start)
+        if (
+            caution is None
+            and "." not in code
+            and component is not None
+            # "Ở các chỉ số thành phần, dịch vụ trực tuyến xếp hạng 75": the name after the words is the part's own
+            and not (chosen.clue.start > component.end() and self.cat.indicators[code].levels == ("nation",))
+        ):
             caution = "chỉ số thành phần (trụ cột), không phải chỉ số chung / a pillar's figure, not the whole index"
         if caution is None and re.match(r"\s*(?:[^\W\d]+\s+){1,5}đủ điều kiện(?!\w)", line[phrase.end : clause[1]]):
             caution = "tỷ lệ trong số đủ điều kiện / a share of the eligible ones only"  # "100% thủ tục … đủ điều kiện"
         if caution is None and self.narrower_name(para, phrase, clause, chosen):
             caution = "tên chỉ tiêu chỉ khớp một phần / the indicator's name matches only in part"
         period, period_clue = self.period_of(para, code, fig, phrase, si, clause)
+        aim_dated = False  # the target's period is the date of its own aim ("Chỉ tiêu quý II/2025 …")
         if period is None and fig.target:
             # "Mục tiêu năm 2025, tỷ lệ … là 85%", "đặt mục tiêu năm 2025 …" with no other date: the target's year
             sentence = para.sentences[si]
@@ -2361,16 +2441,18 @@ class _Reader:
             if ty is None and para.target_year is not None:
                 ty = next((d for d in para.dates if d.role in ("target", "context")), None)
             if ty is not None:
-                period = Period.year(ty.period.start.year)
+                period = _target_period(ty.period)
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "paragraph")
+                aim_dated = True
         elif fig.target and fig.period is None and period_clue.source not in ("clause", "sentence"):
             # "… năm 2024 ước đạt 41,5 tỷ USD. Kế hoạch năm 2025 đặt mục tiêu 53 tỷ USD": the year its own sentence
             # gives the target, not the date an earlier sentence gave the indicator
             sentence = para.sentences[si]
             ty = next((d for d in para.dates if d.role == "target" and sentence[0] <= d.start < phrase.start), None)
             if ty is not None:
-                period = Period.year(ty.period.start.year)
+                period = _target_period(ty.period)
                 period_clue = Clue(line[ty.start : ty.end], ty.start, ty.end, "sentence")
+                aim_dated = True
         if period is None:
             return
         if period_clue.source in ("document", "none"):
@@ -2440,8 +2522,10 @@ class _Reader:
                 and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
                 and period_clue.source in ("clause", "sentence", "paragraph", "document")  # any
                 and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
-                and not re.search(
-                    r"(?:mục tiêu|kế hoạch)[^;.]*?(?:19|20)\d\d", line[para.sentences[si][0] : para.sentences[si][1]]
+                and not re.search(  # "Chỉ tiêu quý II/2025 …: 50%": the aim's date says its year
+                    r"(?:mục tiêu|kế hoạch|chỉ tiêu)[^;.]*?(?:19|20)\d\d",
+                    line[para.sentences[si][0] : para.sentences[si][1]],
+                    re.IGNORECASE,
                 )
             ):
                 # "Trong tháng 10/2025, … vượt mục tiêu đề ra (80%)": a target whose year is not said
@@ -2450,7 +2534,7 @@ class _Reader:
                 period, period_clue = fig.period, fig.period_clue
             elif para.target_year is not None:
                 period = para.target_year
-            elif fig.target_of_year or period.kind is not PeriodKind.QUARTER:
+            elif (fig.target_of_year and not aim_dated) or period.kind is not PeriodKind.QUARTER:
                 period = Period.year(period.start.year)
         if (
             caution is None
@@ -3157,6 +3241,22 @@ class _Reader:
             for o in para.matches[para.sentence_of(phrase.number_start)]
         ):
             return None  # "tỷ lệ X đạt 44,6% và 97% Y …": the figure has its name; the one after is the next's
+        nxt = next((p for p in para.numbers if p.start >= m.end), None)
+        if (
+            nxt is not None
+            and nxt.end <= clause[1]
+            and len(para.token_range(m.end, nxt.start)) <= 2  # "và băng rộng cố định (đạt) 23,2"
+            and any(
+                clause[0] <= o.start
+                and o.end <= phrase.start
+                and not o.contained
+                and len(para.token_range(o.end, phrase.start)) <= 2
+                # not the name of a figure before it ("140,3 thuê bao di động, 88,6 thuê bao băng rộng …")
+                and not any(q.end <= o.start and not para.line[q.end : o.start].strip() for q in para.numbers)
+                for o in para.matches[para.sentence_of(phrase.number_start)]
+            )
+        ):
+            return None  # "thuê bao băng rộng di động 92,4 và băng rộng cố định 23,2": the name after opens the next
         if (
             len(extras) == len(other)
             and len(extras) <= (4 if fig.shape == "rank" else 3)
@@ -3376,6 +3476,10 @@ class _Reader:
                 and any(m.end < n.start and n.end <= phrase.start for n in para.matches[si])
             ):
                 return [(m.unit, clue(m))]
+        # "Bộ TT&TT và Bộ GD&ĐT cùng đạt 100% …": one figure each units' own
+        shared = self.shared_by(para, phrase, si, clause)
+        if shared:
+            return [(m.unit, clue(m)) for m in shared]
         # "A, B và C lần lượt đạt 92%, 88% và 85%": the n-th unit takes the n-th figure
         paired = self.respectively(para, phrase, si, clause)
         if paired is not None:
@@ -3403,9 +3507,11 @@ class _Reader:
                 # hold, named after the bloc, is the subject; its figure is never the bloc's (the caller drops it)
                 best = m
                 continue
-            between = line[m.end : phrase.start].lower()
+            between = re.sub(r"^\s*\([^()]*\)", "", line[m.end : phrase.start].lower())  # an aside after the unit
             before = line[max(clause[0], m.start - 12) : m.start].lower()
-            predicate = bool(re.match(r"^\s*,?\s*(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between))
+            predicate = bool(
+                re.match(r"^\s*,?\s*(?:(?:chỉ|mới|cũng|vẫn)\s+)?(?:đạt|là|:|có)(?:\s[^.;]{0,20})?\s*$", between)
+            )  # "…, trong khi Bộ NN&PTNT chỉ đạt 18,6%"
             locative = bool(re.search(r"(?:^|\W)(?:tại|ở)\s+$", before))
             bloc = fold(line[m.start : m.end]).startswith("khoi")
             adjacent = m.named is not None and not between.strip()  # "… và Bộ Ngoại giao 85,3%"
@@ -3537,6 +3643,12 @@ class _Reader:
             # the province a title names ("Đà Nẵng: …", "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH BẮC NINH") is the
             # subject of every figure its text gives no other unit (docs/extract.md, convention 7)
             return [self.doc_unit]
+        if self.title_ministry is not None and not _NATION_DOC.search(line, *para.sentences[si]):
+            # "Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp": the ministry the title is about is the subject of the figures
+            # its text gives no other unit (convention 7); the country's people and national systems stay the
+            # nation's (conventions 6 and 2, below), and a sentence on the nation's portal or the country ("Cổng
+            # Dịch vụ công quốc gia", "toàn quốc") may be either's: left to the flags
+            return [self.title_ministry]
         return [(self.cat.nation.code, _NO_CLUE)]
 
     def opening(self, para: _Para, k: int) -> _UnitMention | None:
@@ -3567,9 +3679,11 @@ class _Reader:
         "tại Bộ Y tế", "Bộ Công an dẫn đầu với", "Bộ Tài chính xếp sau với"."""
         before = line[max(lo, m.start - 12) : m.start].lower()
         after = line[m.end : min(figure, m.end + 60)].lower()
+        after = _DATE_LEAD.sub("", after, count=1)  # "Bộ Y tế quý III/2024 có 89,5% …": the date aside
+        after = re.sub(r"^\s*\([^()]*\)", "", after)  # "Bộ Xây dựng (sau khi tiếp nhận …) có …": an aside
         return bool(
             re.search(r"(?:^|\W)(?:của|tại|ở|riêng)\s+$", before)
-            or re.match(r"^\s*(?::|đạt\b|là\b|có\b|với\b)", after)
+            or re.match(r"^\s*(?::|(?:(?:chỉ|mới|cũng|vẫn)\s+)?(?:đạt|là|có)\b|với\b)", after)
             or _OWN_AIM.match(after)
             or _OWN_DOSSIERS.match(after)
             or _RANKING.search(after)
@@ -3664,6 +3778,27 @@ class _Reader:
     @staticmethod
     def follows_number(para: _Para, m: _UnitMention) -> bool:
         return any(0 <= m.start - p.end <= 1 for p in para.numbers)
+
+    def shared_by(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> list[_UnitMention]:
+        """Named units listed right before "cùng đạt", "đều đạt" … and the figure after it ("Thanh tra Chính phủ và
+        Ủy ban Dân tộc trong năm 2024 đều đạt tỷ lệ … 100%"): the figure is each one's."""
+        line = para.line
+        sh = _SHARED.search(line, clause[0], phrase.start)
+        if sh is None or any(sh.end() <= p.start < phrase.start for p in para.numbers):
+            return []
+        run: list[_UnitMention] = []
+        end = sh.start()
+        for m in sorted(para.mentions[si], key=lambda m: -m.start):
+            if m.end > end or m.start < clause[0]:
+                continue
+            gap = line[m.end : end]
+            if not run:
+                gap = _DATE_LEAD.sub("", gap.lower(), count=1)
+            if not m.named or not re.fullmatch(r"\s*(?:,|và)?\s*", gap) or self.reporter(line, m, clause[0]):
+                break
+            run.append(m)
+            end = m.start
+        return run[::-1] if len(run) >= 2 and len({m.unit for m in run}) == len(run) else []
 
     def respectively(self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int]) -> _UnitMention | None:
         """With "lần lượt", the named units before it pair in order with the figures after it."""
@@ -3821,6 +3956,11 @@ class _Reader:
         return self.doc_period, self.doc_clue
 
 
+def _target_period(period: Period) -> Period:
+    """A target is for the year it is set for, or the quarter ("Chỉ tiêu quý II/2025 …: 50%"; convention 5)."""
+    return period if period.kind is PeriodKind.QUARTER else Period.year(period.start.year)
+
+
 def _stated_rates(props: list[Proposal]) -> list[Proposal]:
     """ "61/63 địa phương ban hành … (đạt 96,8%)": the rate the sentence states, whose unit the fraction's bloc
     noun took, is the fraction's rate rounded; it takes the fraction's unit and stands for it."""
@@ -3854,6 +3994,18 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     for p in props:
         if p.value is not None and not p.flagged:
             groups.setdefault((p.where.line, p.where.snippet, p.key), set()).add(p.value)
+    # "tiếp nhận 100% phản ánh, kiến nghị … và xử lý đúng hạn 97,4%": a figure whose name was not read as one span
+    # and another its words name (a guess, flagged) are two values for one key too
+    for p in props:
+        k = (p.where.line, p.where.snippet, p.key)
+        if (
+            p.value is not None
+            and p.reason == _GUESSED
+            and k in groups
+            and p.text.rstrip().endswith("%")
+            and any(q.evidence.indicator.start < 0 for q in props if not q.flagged and q.key == p.key)
+        ):
+            groups[k].add(p.value)
     # "1.210/1.650 thủ tục …, đạt 73,3%": the rate a fraction gives (73,33) and the one the sentence states,
     # its rounding, are one value: the stated one is kept
     rounded: set[tuple[int, str, tuple[str, str, str], float]] = set()
@@ -3893,6 +4045,7 @@ def _flag_conflicts(props: list[Proposal]) -> list[Proposal]:
     ]
 
 
+_GUESSED = "tên chỉ tiêu đoán theo từ ngữ / the indicator guessed from the words around the figure"
 _NAME_NEAR = 6  # characters between a figure and its name read as right by it ("… đạt 90,5%", "52.300 doanh nghiệp")
 _NAME_FAR = 12
 

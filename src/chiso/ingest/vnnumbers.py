@@ -36,7 +36,7 @@ style, which has no machine numbers and no indicator at hand: "hơn 2,8 triệu"
 - a word before the number may make it approximate ("hơn", "gần", "khoảng", "trên", "ước", "xấp xỉ",
   "gần như", "vượt", …), possibly with "đạt"/"là"/"lên tới" between (and "đạt gần" means "gần");
 - dates ("25/01/2025", "tháng 4/2024", "ngày 6/2"), document numbers ("82/2024/NĐ-CP", "18-NQ/TW"),
-  years ("2024"), durations ("9 tháng", "5 ngày"), labels ("Đề án 06", "top 10", "lớp 1") and numbers
+  years ("2024"), durations ("9 tháng", "5 ngày"), labels ("Đề án 06", "top 10", "lớp 1", "mức độ 2") and numbers
   glued to letters ("5G", "20Tbps") are not figures and are not returned.
 
 Everything here is pure: text in, numbers or typed phrases out.
@@ -294,7 +294,7 @@ _BEFORE_ORDINAL = re.compile(
 )
 _BEFORE_DATE = re.compile(r"(?:^|[\s(,:;])(?:ngày|chiều|sáng|trưa|tối|đêm|hôm|tháng|quý|năm|từ ngày|đến ngày)\s*$")
 _BEFORE_LABEL = re.compile(
-    r"(?:^|[\s(,:;])(?:đề án|top|nhóm|lớp|khóa|khoá|điều|khoản|chương|phiên bản|lần thứ|phiên họp thứ|"
+    r"(?:^|[\s(,:;])(?:đề án|top|nhóm|lớp|khóa|khoá|điều|khoản|chương|phiên bản|lần thứ|phiên họp thứ|mức độ|cấp độ|"
     r"nghị quyết|nghị định|quyết định|thông tư|chỉ thị|luật|công văn|số hiệu)(?:\s+số)?\s*$"
 )
 
@@ -350,9 +350,11 @@ def find_numbers(text: str) -> list[NumberPhrase]:
             b is None
             and _TIME_UNIT.match(text, end)
             and not _PERCENT.match(text, end)
-            and not ("," in a and re.search(r"(?:là|đạt|:)\s*$", low_before))
+            # a decimal is a measure in years unless a span's word opens it ("số năm đi học kỳ vọng 13,2 năm";
+            # "sau 1,5 năm", "trong 2,5 năm qua" stay durations)
+            and not ("," in a and not re.search(r"(?:^|\s)(?:sau|trong|suốt|mất|vòng|qua|từ)\s*$", low_before))
         ):
-            continue  # 9 tháng, 01 ngày: a duration ("số năm đi học … là 13,1 năm": a measure in years)
+            continue  # 9 tháng, 01 ngày: a duration
         try:
             n = parse_decimal(a)
             d = parse_decimal(b) if b is not None else None
