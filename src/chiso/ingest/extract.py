@@ -94,7 +94,7 @@ from pathlib import Path
 from typing import Any
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.models import AveragePerDayIndicator, Indicator, UnitType
+from chiso.catalogue.models import AveragePerDayIndicator, Indicator, Unit, UnitType
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ImportFileError, UnknownNameError
@@ -571,6 +571,7 @@ def _rests(rest: tuple[str, ...], acronyms: frozenset[str] = frozenset()) -> lis
     return [r for r in out if len(r) >= 2 or (r is not rest and len(r) == 1 and r[0] in acronyms)]
 
 
+@lru_cache(maxsize=8)  # per catalogue, not per document: it reads every indicator
 def _acronyms(catalogue: Catalogue) -> frozenset[str]:
     """The catalogue's acronyms ("NDXP", "VNeID", "MOOCs"), folded: words of three capitals or more."""
     out = set()
@@ -864,23 +865,36 @@ class _UnitNames:
         return cls(tuple(entries), {k: tuple(v) for k, v in by_first.items()})
 
 
-def _unit_index(catalogue: Catalogue, on: Period | None) -> _UnitNames:
-    """(tokens, code, 'ministry'|'province') for named units of the period (any, without one); a ministry
-    only as "Bộ X"."""
+@lru_cache(maxsize=8)
+def _nameable_units(catalogue: Catalogue) -> tuple[tuple[Unit, tuple[tuple[str, ...], ...]], ...]:
+    """The units a text may name, with their names' tokens; a ministry only as "Bộ X". Read once per catalogue:
+    every unit, 14,000 with the communes, was looked at again for each document."""
     out = []
     for u in catalogue.units.values():
         # districts and communes never: their names ("Hồng Hà", "Phường 1") would make false matches
-        if u.is_group or u.is_local or (on is not None and not u.overlaps(on.start, on.end)):
+        if u.is_group or u.is_local:
+            continue
+        names = []
+        for text in {u.name, u.short, *u.aliases}:
+            toks = tuple(fold(text).split())
+            # a ministry's short name ("Xây dựng", "Y tế") is a common phrase: only "Bộ X" (or a list of them)
+            if toks and not (u.type is UnitType.MINISTRY and toks[0] != "bo"):
+                names.append(toks)
+        out.append((u, tuple(names)))
+    return tuple(out)
+
+
+def _unit_index(catalogue: Catalogue, on: Period | None) -> _UnitNames:
+    """(tokens, code, 'ministry'|'province') for named units of the period (any, without one)."""
+    out: list[tuple[tuple[str, ...], str, str, int]] = []
+    for u, names in _nameable_units(catalogue):
+        if on is not None and not u.overlaps(on.start, on.end):
             continue
         kind = "ministry" if u.is_ministry else "province"
         # a name two units bore within the period (Bộ Tài chính before and after 1 March 2025): the one that
         # stands at the period's end, as a figure of the period is reported for it
         later = 0 if on is None or u.overlaps(on.end, on.end) else 1
-        for text in {u.name, u.short, *u.aliases}:
-            toks = tuple(fold(text).split())
-            # a ministry's short name ("Xây dựng", "Y tế") is a common phrase: only "Bộ X" (or a list of them)
-            if toks and not (u.type is UnitType.MINISTRY and toks[0] != "bo"):
-                out.append((toks, u.code, kind, later))
+        out.extend((toks, u.code, kind, later) for toks in names)
     out.sort(key=lambda x: (-len(x[0]), x[3]))
     return _UnitNames.of([(toks, code, kind) for toks, code, kind, _ in out])
 
