@@ -1263,7 +1263,13 @@ def _date_role(line: str, start: int, end: int, form: str, period: Period) -> tu
 
 # the former units a merged one was made of: "thành phố Cần Thơ mới (hợp nhất Cần Thơ, Hậu Giang, Sóc Trăng)"
 _FORMER_UNITS = re.compile(
-    r"\(\s*(?:sau\s+(?:khi\s+)?|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)", re.IGNORECASE
+    r"\(\s*(?:sau\s+(?:khi\s+)?|trên cơ sở\s+)?(?:hợp nhất|sáp nhập|gộp)\b[^()]*\)"
+    r"|(?<=mới )\(\s*(?:bao\s+)?gồm\b[^()]*\)",  # "TP.HCM mới (gồm TP.HCM, Bình Dương và Bà Rịa - Vũng Tàu)"
+    re.IGNORECASE,
+)
+# the unit another is merged with ("Trước thời điểm hợp nhất với Quảng Nam, thành phố …"): a partner, no subject
+_MERGED_WITH = re.compile(
+    r"(?<!\w)(?:hợp nhất|sáp nhập|gộp)\s+(?:với|vào)\s+(?:(?:tỉnh|thành phố|TP\.?)\s*)?$", re.IGNORECASE
 )
 _SCHOOL_YEAR = re.compile(r"(?<!\w)năm học\s+(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
 _BOTH_BLOCS = re.compile(r"\s+(?:các\s+)?(bộ,\s*ngành,?\s*(?:và\s+)?địa phương)(?!\w)", re.IGNORECASE)
@@ -1558,7 +1564,10 @@ _FOREIGN = re.compile(
     r"\W*(?:trên\s+)?(?:thế giới|toàn cầu)\s*,"
     r"|(?<!\w)(?:trên thế giới|trên toàn cầu|của thế giới|bình quân thế giới|trung bình thế giới"
     r"|(?:bình quân|trung bình)(?: của)? (?:các nước|khu vực))(?!\w)"
-    r"|(?<!\w)toàn cầu\s+(?=(?:có|đạt|ghi nhận|ước)(?!\w))"  # "năm 2024 toàn cầu có 5,5 tỷ người …"
+    r"|(?<!\w)toàn cầu\s+(?=(?:có|đạt|ghi nhận|ước)(?!\w))"
+    # "tại các nước kém phát triển, tỷ lệ này chỉ khoảng 35%": a group of countries, not the nation
+    r"|(?<!\w)(?:tại|ở|của|nhóm)\s+(?:các\s+)?(?:nước|quốc gia)\s+(?:kém phát triển|đang phát triển|phát triển"
+    r"|thu nhập (?:thấp|trung bình|cao))(?!\w)"  # "năm 2024 toàn cầu có 5,5 tỷ người …"
     r"|(?<!\w)(?:Singapore|Hàn Quốc|Trung Quốc|Nhật Bản|Thái Lan|Malaysia|Indonesia|Philippines|Hoa Kỳ|Ấn Độ"
     r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
 )
@@ -1978,13 +1987,19 @@ class _Reader:
                 ) or (  # a title "Bình Thuận: tổng kết …", the province opening it before a colon
                     li == 0
                     and not line[: m.start].strip()
-                    and _HEADLINE_MARK.match(line, m.end)
+                    and (
+                        _HEADLINE_MARK.match(line, m.end)
+                        # "Quảng Ninh tổng kết Đề án 06 năm 2024": the province opening the title as its subject
+                        or re.match(r" (?:tổng kết|sơ kết|đạt|hoàn thành|dẫn đầu|triển khai|đẩy mạnh)(?!\w)",
+                                    line[m.end :])
+                    )
                     and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
                 ) or (  # "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
                     re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
                     or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
                 )
-                if m.named == "province" and prefixed and not dateline:
+                merged_with = _MERGED_WITH.search(line[: m.start])  # "hợp nhất với tỉnh Quảng Nam": a partner
+                if m.named == "province" and prefixed and not dateline and not merged_with:
                     found.setdefault(m.unit, line[m.start : m.end])
         if len(ministries) == 1:  # what "của Bộ" refers to; the subject only of a title about the ministry
             code, words = ministries.popitem()
@@ -2031,7 +2046,11 @@ class _Reader:
             matches.append(ms)
             found = _match_units(tokens, lo, hi, self.names, self.units, ms)
             former = [(m.start(), m.end()) for m in _FORMER_UNITS.finditer(line, s, e)]
-            mentions.append([u for u in found if not any(a <= u.start < b for a, b in former)])
+            mentions.append([
+                u
+                for u in found
+                if not any(a <= u.start < b for a, b in former) and not _MERGED_WITH.search(line[: u.start])
+            ])
         para = _Para(number, line, numbers, tokens, dates, sentences, matches, mentions)
         para.targets_only = bool(
             re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
@@ -2066,6 +2085,9 @@ class _Reader:
         rest = line[phrase.end : clause[1]]
         if _PREVIOUS.search(before) and re.match(r"\s*(?:lên|xuống)\b", rest, re.IGNORECASE):
             return  # "từ vị trí 25 lên vị trí 17": the earlier standing, undated
+        per = re.search(r"(?:^|\W)trên\s*$", before + line[phrase.start : phrase.number_start])
+        if per and re.match(r"\s*(?:người\s+)?dân(?!\w)", rest, re.IGNORECASE):
+            return  # "91,6 trên 100 dân": the base of a rate, not a figure
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
         if (
