@@ -1317,8 +1317,22 @@ def _document_date(text: str) -> tuple[Period, str] | None:
             # "Cổng DVCQG: số liệu đến ngày 31/12/2024": the day the data are counted to
             cut_off = d.role == "context" and bool(_CUT_OFF_DAY.search(line[max(0, d.start - 20) : d.start].lower()))
             if d.role in ("context", "publication", "named") and (d.period.kind is not PeriodKind.DAY or cut_off):
+                part = _TITLE_PART.match(line, d.end) if d.period.kind is PeriodKind.YEAR else None
+                if part:  # "Đề án 06 năm 2025: kết quả tháng 4", "… năm 2025: kết quả quý II"
+                    y, n = d.period.start.year, part.group(2)
+                    q = _ROMAN.get(n.lower(), 0) if not n.isdigit() else int(n)
+                    if part.group(1).lower() == "tháng" and 1 <= q <= 12:
+                        return Period.month(y, q), line[d.start : part.end()]
+                    if part.group(1).lower() == "quý" and 1 <= q <= 4:
+                        return Period.quarter(y, q), line[d.start : part.end()]
                 return d.period, line[d.start : d.end]
     return None
+
+
+# a title's part of its year after a colon: "năm 2025: kết quả tháng 4" (no year of its own)
+_TITLE_PART = re.compile(
+    r"\s*[:–-]\s*(?:kết quả|số liệu|tiến độ|báo cáo)?\s*(tháng|quý)\s+(\d{1,2}|IV|III|II|I)(?![\w/.-])", re.IGNORECASE
+)
 
 
 # --- reading one figure --------------------------------------------------------------------------
