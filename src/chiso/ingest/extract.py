@@ -1994,6 +1994,8 @@ class _Reader:
                     li == 0
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
                     and re.search(r"(?:^|\s)của\s*$", before)
+                ) or (  # "Đề án 06 tại Thanh Hóa: sơ kết quý I/2024": the province the title reports on
+                    li == 0 and re.search(r"(?:^|\s)tại\s*$", before) and _HEADLINE_MARK.match(line, m.end)
                 ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
@@ -2079,7 +2081,11 @@ class _Reader:
                 continue
             opens = d.start < min(first_number, first_sentence_end)
             leads = bool(re.match(r"\s*:", line[d.end : d.end + 3]))
-            if opens or leads:
+            # "… 100% xã có cáp quang (số liệu tháng 11/2025)": the date the paragraph's figures are counted at
+            noted = bool(
+                re.search(r"\(\s*số liệu\s+(?:(?:đến|tính đến|tới)\s+)?$", line[max(0, d.start - 24) : d.start])
+            )
+            if opens or leads or noted:
                 para.lead = (d.period, Clue(line[d.start : d.end], d.start, d.end, "paragraph"))
                 break
         literal = {i for ms in matches for m in ms for i in m.literal}
