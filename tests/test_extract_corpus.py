@@ -52,8 +52,8 @@ DEV_FLOORS = {
     "dev7.yaml": (1.0, 1.0),
     # measured once in round 8 (277/291, 277/383), developed on in round 9: 323/328, 323/383; round 11 (relabelled to
     # the conventions): 328/329, 328/383; round 12: 329/330, 329/383; round 13: 330/331, 330/383; round 14: 338/339,
-    # 338/383
-    "held8.yaml": (0.99, 0.88),
+    # 338/383; round 15, an alias no longer shared by a count and its rate (one indicator per alias): 337/338, 337/383
+    "held8.yaml": (0.99, 0.87),
     "dev8.yaml": (1.0, 1.0),  # round 10's own passages, one or more per rule (13/13)
     # measured once in round 9 (312/335, 312/400), developed on in round 10: 317/332, 317/400; round 11 (relabelled to
     # the conventions): 334/336, 334/400; round 12: 342/344, 342/400; round 13: 346/348, 346/400; round 14: 365/367,
@@ -72,21 +72,27 @@ DEV_FLOORS = {
     # 334/420
     "held12.yaml": (1.0, 0.79),
     "dev11.yaml": (1.0, 1.0),  # round 13's own passages, one or more per rule, alias and convention 6 and 7 (19/19)
-    "dev12.yaml": (1.0, 1.0),  # round 14's own passages, one or more per rule and alias (54/54)
+    # round 14's own passages, one or more per rule and alias (54/54; 52/54 since two aliases a count and its rate
+    # shared were left to the count: the catalogue holds an alias for one indicator)
+    "dev12.yaml": (1.0, 0.96),
     "dev13.yaml": (1.0, 1.0),  # round 15's own passages, one or more per rule (10/10)
     # measured once in round 13 (307/319, 307/422; three shares relabelled since to convention 4: 309/319, 309/422),
     # developed on in round 14: 346/348, 346/422
     "held13.yaml": (0.99, 0.81),
+    # measured once in round 14 (331/347, 331/454; round 13's code: 301/324, 301/454), developed on in round 15:
+    # 344/349, 344/454 (343/348, 343/454 with the aliases of dev12's note)
+    "held14.yaml": (0.98, 0.75),
+    # measured once in round 14 (356/371, 356/484; round 13's code: 337/355, 337/484), developed on in round 15:
+    # 363/372, 363/484 (364/373, 364/484 with the aliases of dev12's note)
+    "held15.yaml": (0.97, 0.75),
 }
 # the latest held-back sets and their floors, set once they were measured, unseen (round 3 on held3.yaml: 222/240,
-# 222/322); round 14, measured once, 2026-12-07 19:07 UTC: held14 331/347, 331/454; held15 356/371, 356/484 (round
-# 13's code on them: 301/324, 301/454 and 337/355, 337/484)
+# 222/322); round 15, measured once, 2026-12-07 19:33 UTC, on held16.yaml: 437/452, 437/575 (435/450, 435/575 with
+# the aliases of dev12's note; round 13's code on it: 407/421, 407/575)
 HELD: dict[str, tuple[float, float]] = {
-    "held14.yaml": (0.95, 0.72),  # round 15 fit: 344/349, 344/454
-    "held15.yaml": (0.95, 0.73),  # round 15 fit: 363/372, 363/484
+    "held16.yaml": (0.96, 0.75),
 }
-# held16.yaml (201 passages, 575 figures) was written apart with held15 and is read by no test yet: the next round
-# tunes on every other set without opening it, then measures it once here
+# no held-back set is left unread: the next round first needs one written apart
 
 
 def test_scorer_compares_periods_by_their_days(catalogue: Catalogue) -> None:
