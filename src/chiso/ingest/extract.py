@@ -1578,10 +1578,10 @@ _FOREIGN = re.compile(
     r"\W*(?:trên\s+)?(?:thế giới|toàn cầu)\s*,"
     r"|(?<!\w)(?:trên thế giới|trên toàn cầu|của thế giới|bình quân thế giới|trung bình thế giới"
     r"|(?:bình quân|trung bình)(?: của)? (?:các nước|khu vực))(?!\w)"
-    r"|(?<!\w)toàn cầu\s+(?=(?:có|đạt|ghi nhận|ước)(?!\w))"
+    r"|(?<!\w)toàn cầu\s+(?=(?:có|đạt|ghi nhận|ước)(?!\w))"  # "năm 2024 toàn cầu có 5,5 tỷ người …"
     # "tại các nước kém phát triển, tỷ lệ này chỉ khoảng 35%": a group of countries, not the nation
     r"|(?<!\w)(?:tại|ở|của|nhóm)\s+(?:các\s+)?(?:nước|quốc gia)\s+(?:kém phát triển|đang phát triển|phát triển"
-    r"|thu nhập (?:thấp|trung bình|cao))(?!\w)"  # "năm 2024 toàn cầu có 5,5 tỷ người …"
+    r"|thu nhập (?:thấp|trung bình|cao))(?!\w)"
     r"|(?<!\w)(?:Singapore|Hàn Quốc|Trung Quốc|Nhật Bản|Thái Lan|Malaysia|Indonesia|Philippines|Hoa Kỳ|Ấn Độ"
     r"|Campuchia|Lào|Brunei|Myanmar|Australia|Liên minh châu Âu|Estonia|Đan Mạch)(?!\w)(?!\s+[A-ZĐ])"
 )
