@@ -2393,21 +2393,12 @@ class _Reader:
         if self.speaks_for_nation(code):
             # "Bộ Y tế đặt mục tiêu … 50% người tham gia bảo hiểm có Sổ sức khỏe điện tử": the country's people
             # and businesses are never a ministry's; the ministry speaks for the nation (convention 6)
-            spoken = [
-                (nation, c) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c) for u, c in units
-            ]
-            units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
-        if self.cat.indicators[code].levels == ("nation",) and any(
-            u != "ministries" and self.level_of_unit(u) == "ministry" for u, _ in units
-        ):
+            units = self.ministries_to_nation(units, None)
+        if self.cat.indicators[code].levels == ("nation",) and any(self.one_ministry(u) for u, _ in units):
             # "Văn phòng Chính phủ: … e-Cabinet đã phục vụ 118 hội nghị": a national system is the nation's, also
             # where the agency that runs or reports it is named (convention 2); a province's own share of it
             # ("hồ sơ của tỉnh … đồng bộ lên Cổng DVCQG") stays the province's
-            spoken = [
-                (nation, _NATION_ONLY_CLUE) if u != "ministries" and self.level_of_unit(u) == "ministry" else (u, c)
-                for u, c in units
-            ]
-            units = [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
+            units = self.ministries_to_nation(units, _NATION_ONLY_CLUE)
         if (
             units == [(nation, _NO_CLUE)]
             and self.speaks_for_nation(code)
@@ -2835,6 +2826,17 @@ class _Reader:
         if ind.kind == "score" or len(ind.levels) != 1:
             return None
         return {"province": "provinces", "ministry": "ministries"}.get(ind.levels[0])
+
+    def one_ministry(self, code: str) -> bool:
+        """A ministry or agency (not the ministries' bloc)."""
+        return code != "ministries" and self.level_of_unit(code) == "ministry"
+
+    def ministries_to_nation(self, units: list[tuple[str, Clue]], clue: Clue | None) -> list[tuple[str, Clue]]:
+        """The units with each ministry or agency replaced by the nation (with ``clue``, or the ministry's own),
+        each unit once: a ministry speaking for the country (conventions 2 and 6)."""
+        nation = self.cat.nation.code
+        spoken = [((nation, c if clue is None else clue) if self.one_ministry(u) else (u, c)) for u, c in units]
+        return [x for i, x in enumerate(spoken) if x[0] not in (u for u, _ in spoken[:i])]
 
     def level_of_unit(self, code: str) -> str | None:
         """ "nation", "ministry" (a ministry or the ministries' bloc), "province" (a province, a unit under it,
