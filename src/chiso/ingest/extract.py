@@ -98,7 +98,7 @@ from chiso.catalogue.models import AveragePerDayIndicator, Indicator, Unit, Unit
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ImportFileError, UnknownNameError
-from chiso.ingest.vnnumbers import NumberKind, NumberPhrase, find_numbers
+from chiso.ingest.vnnumbers import NumberKind, NumberPhrase, find_numbers, parse_decimal
 
 __all__ = [
     "CLUE_SOURCES",
@@ -1799,7 +1799,7 @@ def _shape(fig: _Figure, words_after: Sequence[str], rest: str) -> None:
             # figure as reported (79,2, not 79,25 computed)
             stated = _STATED_SHARE.match(rest)
             if stated and p.percent_of is not None:
-                said = float(stated.group(1).replace(",", "."))
+                said = float(parse_decimal(stated.group(1)))
                 if round(p.percent_of, len(stated.group(1).partition(",")[2])) == said:
                     fig.value = said
             fig.numerator, fig.denominator = p.numerator, p.denominator
