@@ -7,8 +7,9 @@
 For each seed, a workspace under ``$CHISO_BENCH_DATA/forecast-s{seed}`` (kept: built once) holds the simulated
 nation of 2022, 2023 and 2024 at ``--scale``, ingested through the CLI. At the end of each month from February to
 November, every (indicator, unit) asked is projected twice: with the years before as history (from 2022) and with
-the year alone (as a workspace that began that year). 2023 goes on as 2022 went; the simulated 2024 rises
-steadily, faster than the years before (seed 004's rates read as January–September). Scored against the year's
+the year alone (as a workspace that began that year). Full-online rises steadily through 2022–2024, one straight
+line in the logit (2024 calibrated, seed 004's rates read as January–September; the years before continue its
+slope, simulate/nation.py's ``_FO_BEFORE``). Scored against the year's
 actual:
 
 - mean absolute error of the projection, and of two baselines: **last value** (the year so far, as if it would
@@ -41,8 +42,8 @@ import _common as c
 
 INDICATORS = ["dossier_full_online_rate", "dossier_digitisation_rate", "e_result_rate"]
 UNITS = ["VN", "ministries", "provinces", "P01", "P79", "P48", "P38", "P96", "P10", "BCA", "BTC", "BYT"]
-# 2023: a year that goes on as the years before; 2024: the calibrated year, whose full-online rate rises steadily
-# and faster than the years before (simulate/nation.py's _fo_shape, on the published 2024 figures)
+# 2023: a year of the line before the calibration; 2024: the calibrated year (simulate/nation.py's _fo_shape, on the
+# published 2024 figures); full-online rises at one slope (in the logit) through both
 YEARS = (2023, 2024)
 TUNED = 2024  # the seed the trend-uncertainty window and the pace rule's slope threshold were chosen on
 
@@ -194,8 +195,8 @@ def main() -> None:
         f"{args.scale:g}, scored against the year's actual value; "
         + " and ".join(["with the years before as history (from 2022)"] * (2 in histories)
                        + ["with the year alone (a workspace that began that year)"] * (0 in histories))
-        + ". 2023 goes on as 2022 went; in 2024 full-online rises steadily, faster than the years before (the "
-        "simulator calibrated on the published 2024 figures, seed 004's read as January–September). "
+        + ". Full-online rises steadily through 2022–2024 at one slope in the logit (the simulator calibrated on "
+        "the published 2024 figures, seed 004's read as January–September; the years before continue its slope). "
         "Errors in percentage points; the model's error as a ratio of the "
         "last-value baseline's (below 1: better). Goal: the 80 % intervals cover within 5 points of 80 %.",
         "",
