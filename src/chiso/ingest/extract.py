@@ -1410,6 +1410,11 @@ _DATE_LEAD = re.compile(
     r"\s*,?(?=\s)"
 )
 _HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
+# a province opening a title as its subject: "Quảng Ninh tổng kết …", "Hà Tĩnh ban hành …", "Cần Thơ (mới): …", not
+# "Hà Nội và TP.HCM dẫn đầu", "Đà Nẵng, Huế …", "Hà Nội so với …"
+_TITLE_SUBJECT = re.compile(
+    r" (?:\(mới\)\s*[:–—]|(?!(?:và|cùng|với|hay|hoặc|so|hơn|như|trong|của|là)(?!\w))(?=[^\W\d_])\w*(?!\w))"
+)
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
@@ -2006,8 +2011,9 @@ class _Reader:
                     and (
                         _HEADLINE_MARK.match(line, m.end)
                         # "Quảng Ninh tổng kết Đề án 06 năm 2024": the province opening the title as its subject
-                        or re.match(r" (?:tổng kết|sơ kết|đạt|hoàn thành|dẫn đầu|triển khai|đẩy mạnh)(?!\w)",
-                                    line[m.end :])
+                        # "Hà Tĩnh ban hành …", "Tuyên Quang sau hợp nhất: …", "Cần Thơ (mới): …": any word but one
+                        # joining a second subject ("Hà Nội và TP.HCM …", "Đà Nẵng, Huế …") or comparing
+                        or (_TITLE_SUBJECT.match(line, m.end) and not line[m.end + 1 : m.end + 2].isupper())
                     )
                     and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
                 ) or (  # "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
