@@ -410,6 +410,14 @@ _NO_CLUE = Clue("", -1, -1, "none")
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
 # the country's people and businesses reported by a ministry, the only unit the text names (convention 6)
 _COUNTRY_CLUE = Clue("levels: [nation, province]", -1, -1, "catalogue")
+# the same in a text that names no unit, body, district or country at all (round 16)
+_UNNAMED_CLUE = Clue("levels: [nation, province]; no unit named in the text", -1, -1, "catalogue")
+# words that give a text a subject the catalogue holds no unit for: a district, a commune, a firm's own ("của
+# mình"), another country ("nước này"), a helpline: its figures are not the nation's (round 16)
+_LOCAL_SUBJECT = re.compile(
+    r"(?<!\w)(?:huyện|quận|thị xã|xã|phường|thị trấn|nước này|của mình|hãng|tổng đài|đường dây nóng|Đông Nam Á)(?!\w)",
+    re.IGNORECASE,
+)
 # an owner the catalogue does not hold ("Bộ Quốc phòng", "Tập đoàn VNPT", "Viettel"), the world's figure, or a part
 # of the country ("tại các đô thị", "khu vực nông thôn")
 _OTHER_OWNER = re.compile(
@@ -1441,6 +1449,8 @@ _AIM = re.compile(
     r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # "Chính phủ giao chỉ tiêu X đạt 80%"
     re.IGNORECASE,
 )
+# a change's base after it: "tăng 15% so với năm 2024", "so cùng kỳ"
+_COMPARED_AFTER = re.compile(r"\s*(?:so\s+(?:với|cùng)|(?:cao|thấp)\s+hơn)(?!\w)", re.IGNORECASE)
 # what was reached, said against an aim: "mới đạt", "đã đạt", "chỉ đạt", "hiện đạt", "thực tế đạt"
 _ACHIEVED = re.compile(r"(?<!\w)(?:mới|đã|chỉ|hiện|thực tế|hiện mới|hiện đã)\s+đạt(?!\w)", re.IGNORECASE)
 _AIM_PARTS = re.compile(r"(?<!\w)trong đó(?!\w)", re.IGNORECASE)
@@ -1449,6 +1459,7 @@ _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)
 _AIM_OPENS = re.compile(
     r"\s*(?:(?:[^\W\d]+\s+){1,3}(?:đã\s+)?(?:đặt|đề ra)\s+mục tiêu|phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE
 )
+_AIM_YEAR_OPENS = re.compile(r"\s*(?:mục tiêu|phấn đấu)\s+(?:đến\s+(?:hết\s+)?)?năm\s+(\d{4})(?!\d)", re.IGNORECASE)
 # "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "Tỉnh Bắc Kạn đề ra chỉ tiêu năm 2024: 90% …; 70% …": the targets listed after the colon, every clause of them
@@ -1724,9 +1735,11 @@ _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà 
 # a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
 _OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
-# a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)"
+# a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)", "(ước thực
+# hiện năm 2024 là 40 tỷ USD)"
 _PAREN_BASE = re.compile(
-    r"\(\s*(?:cuối|đầu|hết|cùng kỳ|tháng \d{1,2}/)?\s*((?:năm|quý|tháng)?\s*[\w/]*\d{4})"
+    r"\(\s*(?:(?:ước\s+)?(?:thực hiện|tính)\s+|ước\s+)?(?:cuối|đầu|hết|cùng kỳ|tháng \d{1,2}/)?\s*"
+    r"((?:năm|quý|tháng)?\s*[\w/]*\d{4})"
     r"\s*(?:là|:|đạt|chỉ đạt|mới đạt)\s*$",
     re.IGNORECASE,
 )
@@ -1905,6 +1918,7 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self.unnamed_text = False  # the text names no unit, body, district or country at all (round 16)
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         # the one ministry a title is about ("Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp"): its figures' subject
@@ -2278,7 +2292,11 @@ class _Reader:
                 line[clause[0] + aim.end() : phrase.start]
             ))
             or (
-                _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+                (
+                    _AIM_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0])
+                    # "…; mục tiêu năm 2025 nâng con số này lên 52 tỷ USD và …": an aim opening the clause after ";"
+                    or (line[clause[0] - 1 : clause[0]] == ";" and _AIM_OPENS.match(line, clause[0]))
+                )
                 and not self.achieved_after_aim(para, phrase, clause)
             )
             or _TARGET_OPENS.match(line, para.sentences[para.sentence_of(phrase.number_start)][0], phrase.start)
@@ -2289,6 +2307,13 @@ class _Reader:
             # clauses ("Phấn đấu …, X đạt 55%; 100% xã … có …")
             fig.target = True
             fig.target_of_year = True
+            if (
+                line[clause[0] - 1 : clause[0]] == ";"
+                and (year := _AIM_YEAR_OPENS.match(line, clause[0])) is not None
+                and fig.period is None
+            ):
+                fig.period = Period.year(int(year.group(1)))  # "…; mục tiêu năm 2025 …": the clause's own year
+                fig.period_clue = Clue(year.group(1), year.start(1), year.end(1), "clause")
         elif phrase.change is None and self.target_named(para, phrase, clause):
             fig.target = True  # "mục tiêu tỷ lệ hồ sơ … toàn quốc là 80%": the target the clause names
             fig.target_of_year = True
@@ -2299,6 +2324,18 @@ class _Reader:
             and not any(tc.start() <= p.start < phrase.start for p in para.numbers)
         ):
             fig.target = True  # "mục tiêu số giao dịch … tăng 20% so với năm 2024": a growth the clause aims at
+            fig.target_of_year = True
+        elif (
+            phrase.change == "tăng"
+            and phrase.kind is NumberKind.PERCENT
+            and not _COMPARED_AFTER.match(rest)
+            and (aim := _AIM.search(line[clause[0] : phrase.start])) is not None
+            and not _CONTRAST.search(line[clause[0] + aim.end() : phrase.start])
+            and not _ACHIEVED.search(line[clause[0] + aim.end() : phrase.start])
+        ):
+            # "Năm 2025 phấn đấu doanh thu … đạt 170 tỷ USD … và xuất khẩu … tăng 15%": a growth the aim sets, with no
+            # base after it ("tăng 5% so với năm 2024" beside an aim says how the aim compares: no target)
+            fig.target = True
             fig.target_of_year = True
         if fig.target and fig.period is None:
             # "… 30% GDP vào năm 2030": a target's year said right after it
@@ -2418,6 +2455,18 @@ class _Reader:
             # the only unit named is a ministry, are the nation's; in a text that names no unit at all they stay
             # flagged (the nation is no default: a province's report says the same without its name)
             units = [(nation, _COUNTRY_CLUE)]
+        if (
+            units == [(nation, _NO_CLUE)]
+            and self.speaks_for_nation(code)
+            and caution is None
+            and self.doc_unit is None
+            and self.unnamed_text
+            and not _OTHER_OWNER.search(_blank(line, para.mentions[si]), para.sentences[si][0], para.sentences[si][1])
+        ):
+            # "Doanh thu công nghiệp công nghệ số 9 tháng đầu năm 2024 đạt 118 tỷ USD" in a text that names no unit,
+            # body, district or other country at all: the country's people, businesses and economy, as a reader
+            # takes them (round 16); a province's report names its province somewhere, its title or its text
+            units = [(nation, _UNNAMED_CLUE)]
         if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
@@ -4149,6 +4198,11 @@ def extract(
     reader.docx = fmt == "docx"
     lines = text.split("\n")
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
+    reader.unnamed_text = not _LOCAL_SUBJECT.search(text) and not any(
+        _match_units(tokens, 0, len(tokens), reader.names, reader.units, [])
+        for ln in lines
+        if ln.strip() and (tokens := _tokens(ln.replace("\f", " "), []))
+    )
     reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
     first = lines[reader.first_line - 1] if reader.first_line else ""
     reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
