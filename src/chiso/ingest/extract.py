@@ -1565,6 +1565,16 @@ _SOME_LOCALITIES = re.compile(
 # a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
 # a start ("lũy kế", "kể từ khi", "đến nay")
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
+# a span (months, a quarter, a year) named as a figure's period, and "lũy kế" over such a span (its total)
+_SPAN_DATE = re.compile(
+    r"(?<!\w)(?:(?:\d{1,2}|sáu|chín)\s+tháng(?:\s+đầu)?\s+năm|năm\s+\d{4}|quý\s+[IVX\d]+)(?!\w)", re.IGNORECASE
+)
+_SPAN_CUMULATED = re.compile(
+    r"(?<!\w)(?:lũy|luỹ) kế\s+(?=(?:trong\s+)?(?:\d{1,2}|sáu|chín)\s+tháng|(?:trong\s+)?năm\s+\d|(?:trong\s+)?quý)",
+    re.IGNORECASE,
+)
+# a date a total runs up to: "tính đến …", "đến hết …", "đến cuối …"
+_UP_TO = re.compile(r"(?<!\w)(?:tính\s+)?đến\s+(?:hết|cuối)(?!\w)|(?<!\w)tính\s+đến(?!\w)", re.IGNORECASE)
 _SINCE = re.compile(r"(?<!\w)(?:lũy kế|luỹ kế|kể từ|từ khi|tổng cộng|đến nay|tính đến|đến hết)(?!\w)", re.IGNORECASE)
 # a span the report's period does not name: "Trong 3 tháng qua", "Tuần qua", "trong tuần"
 _VAGUE_SPAN = re.compile(
@@ -2480,8 +2490,13 @@ class _Reader:
             flow != code
             and flow in self.cat.indicators
             and self.cat.indicators[flow].kind == "count"
-            and _PERIOD_OPENS.match(line, para.sentences[si][0])
-            and not _SINCE.search(line[para.sentences[si][0] : phrase.start])
+            and (
+                _PERIOD_OPENS.match(line, para.sentences[si][0])
+                # "Tổng số giao dịch qua NDXP 6 tháng đầu năm đạt 498 triệu", "Lũy kế 9 tháng năm 2025, tổng số …":
+                # a span named before the figure, the period's total (round 16)
+                or _SPAN_DATE.search(line, para.sentences[si][0], phrase.start)
+            )
+            and not _SINCE.search(_SPAN_CUMULATED.sub(" ", line[para.sentences[si][0] : phrase.start]))
         ):
             # "Năm 2024, tổng số giao dịch qua Nền tảng … đạt 1,11 tỷ": a sentence dated by a period and
             # saying nothing cumulative before the figure counts that period's, not the total since the start
@@ -3439,8 +3454,9 @@ class _Reader:
         dated = any(clause[0] <= d.start < fig.phrase.start and d.role == "context" for d in para.dates)
         sentence_start = para.sentences[para.sentence_of(fig.phrase.number_start)][0]
         head = para.line[sentence_start : fig.phrase.start]
-        if (_CUMULATIVE.search(head) and not dated) or _CUMULATED_TO.search(head):
+        if (_CUMULATIVE.search(head) and (not dated or _UP_TO.search(head))) or _CUMULATED_TO.search(head):
             # "Lũy kế đến hết năm 2024, …": the date ends the accumulation, it does not make a flow
+            # "Tính đến cuối năm 2024, nền tảng đã xử lý tổng cộng 2,59 tỷ giao dịch": a date the total runs up to
             # "Tổng cộng, hệ thống đã … thay thế khoảng 953.700 hồ sơ giấy": a total to date, not a flow
             score += 1.0 if ind.kind == "count" else -0.3 if cumulative else 0.0
         elif cumulative:
