@@ -1565,6 +1565,12 @@ _SOME_LOCALITIES = re.compile(
 # a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
 # a start ("lũy kế", "kể từ khi", "đến nay")
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
+# a heading of targets ("2. Chỉ tiêu cụ thể", "Mục tiêu đến năm 2025:") and an item of the list under it
+_TARGET_HEADING = re.compile(
+    r"\s*(?:[\dIVX]{1,4}[.)]\s*|[a-zđ][.)]\s*)?(?:các\s+)?(?:mục tiêu|chỉ tiêu)(?:\s+[^\W\d]+){0,4}(?:\s+\d{4})?\s*:?\s*$",
+    re.IGNORECASE,
+)
+_LIST_ITEM = re.compile(r"\s*(?:[-+•–*]\s|[a-zđ]\)\s)", re.IGNORECASE)
 # a span (months, a quarter, a year) named as a figure's period, and "lũy kế" over such a span (its total)
 _SPAN_DATE = re.compile(
     r"(?<!\w)(?:(?:\d{1,2}|sáu|chín)\s+tháng(?:\s+đầu)?\s+năm|năm\s+\d{4}|quý\s+[IVX\d]+)(?!\w)", re.IGNORECASE
@@ -1928,6 +1934,7 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
+        self.target_list = False  # the paragraphs are the items of a list of targets ("Chỉ tiêu cụ thể")
         self.unnamed_text = False  # the text names no unit, body, district or country at all (round 16)
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
@@ -2101,6 +2108,12 @@ class _Reader:
         para.targets_only = bool(
             re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
         )
+        if _TARGET_HEADING.match(line):
+            self.target_list = True  # "2. Chỉ tiêu cụ thể": the list items after it are targets (round 16)
+        elif self.target_list and _LIST_ITEM.match(line):
+            para.targets_only = True  # "- 100% hồ sơ, kết quả giải quyết TTHC được số hóa." under "Chỉ tiêu cụ thể"
+        else:
+            self.target_list = False
         if para.targets_only:
             first = next((d for d in dates if d.role in ("target", "context")), None)
             para.target_year = _target_period(first.period) if first else None
