@@ -1571,6 +1571,9 @@ _TARGET_HEADING = re.compile(
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"\s*(?:[-+•–*]\s|[a-zđ]\)\s)", re.IGNORECASE)
+# a plan's title and a horizon in its text ("đến năm 2025"): the figure it dates is the plan's target
+_PLAN_TITLE = re.compile(r"\s*(?:kế hoạch|chương trình hành động|nghị quyết)(?!\w)", re.IGNORECASE)
+_HORIZON = re.compile(r"(?<!\w)đến\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE)
 # a span (months, a quarter, a year) named as a figure's period, and "lũy kế" over such a span (its total)
 _SPAN_DATE = re.compile(
     r"(?<!\w)(?:(?:\d{1,2}|sáu|chín)\s+tháng(?:\s+đầu)?\s+năm|năm\s+\d{4}|quý\s+[IVX\d]+)(?!\w)", re.IGNORECASE
@@ -1935,6 +1938,7 @@ class _Reader:
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self.target_list = False  # the paragraphs are the items of a list of targets ("Chỉ tiêu cụ thể")
+        self.plan_doc = False  # the title is a plan's ("Kế hoạch …", "Chương trình hành động …", "Nghị quyết …")
         self.unnamed_text = False  # the text names no unit, body, district or country at all (round 16)
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
@@ -2310,6 +2314,18 @@ class _Reader:
             return  # "tăng 30% so với …" in a paragraph of targets: how a target compares, not a target
         elif _FORECAST.search(line[clause[0] : phrase.start]):
             return  # "dự kiến … sẽ đạt 50%": a forecast, neither a value nor a target
+        elif (
+            self.plan_doc
+            and phrase.change is None
+            and (horizon := _HORIZON.search(line, clause[0], phrase.start)) is not None
+            and self.doc_period is not None
+            and int(horizon.group(1)) >= self.doc_period.end.year
+            and not _ACHIEVED.search(line, horizon.end(), phrase.start)
+        ):
+            # "Tỷ lệ … đến năm 2025 đạt 85%" in a plan for 2025: the plan's horizon, a target (round 16)
+            fig.target = True
+            fig.period = Period.year(int(horizon.group(1)))
+            fig.period_clue = Clue(horizon.group(0), horizon.start(), horizon.end(), "clause")
         elif phrase.change is None and (
             ((aim := _AIM.search(line[clause[0] : phrase.start])) is not None and not _CONTRAST.search(
                 line[clause[0] + aim.end() : phrase.start]
@@ -4236,6 +4252,7 @@ def extract(
     first = lines[reader.first_line - 1] if reader.first_line else ""
     reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
     reader.doc_cumulative = bool(_TITLE_CUMULATIVE.search(first))
+    reader.plan_doc = bool(_PLAN_TITLE.match(first))
     reader.title_index = reader.index_of_title(next((ln.replace("\f", " ") for ln in lines if ln.strip()), ""))
     page = (0 if text.startswith("\f") else 1) if "\f" in text else 0
     for number, line in enumerate(lines, start=1):
