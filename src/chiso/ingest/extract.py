@@ -2017,6 +2017,7 @@ class _Reader:
         owned = False  # the title is a ministry's or agency's own report ("Báo cáo … của Văn phòng Chính phủ")
         # the title names a ministry, not as a source ("Bộ Y tế: kết quả …", "Bộ Tư pháp tổng kết …"; not "Theo Bộ …")
         headed = False
+        in_title: set[str] = set()  # the provinces the title names
         for li, line in enumerate(lines):
             if len(line) > 160:
                 continue  # a paragraph, not a title
@@ -2056,6 +2057,8 @@ class _Reader:
                     or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
                 )
                 merged_with = _MERGED_WITH.search(line[: m.start])  # "hợp nhất với tỉnh Quảng Nam": a partner
+                if m.named == "province" and li == 0 and not dateline and not merged_with:
+                    in_title.add(m.unit)
                 if m.named == "province" and prefixed and not dateline and not merged_with:
                     found.setdefault(m.unit, line[m.start : m.end])
         if len(ministries) == 1:  # what "của Bộ" refers to; the subject only of a title about the ministry
@@ -2063,6 +2066,8 @@ class _Reader:
             self.doc_ministry = (code, Clue(words, -1, -1, "document"))
             if (owned or headed) and not found:
                 self.title_ministry = self.doc_ministry
+        if len(in_title) > 1:
+            found = {}  # "Hà Nội và Thành phố Hồ Chí Minh dẫn đầu …": a title of two provinces has no one subject
         if len(found) == 1:  # "Báo cáo … của tỉnh Gia Lai", "UBND TỈNH GIA LAI": the province's own report
             code, words = found.popitem()
             self.doc_unit = (code, Clue(words, -1, -1, "document"))
@@ -2080,7 +2085,7 @@ class _Reader:
                         text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
             # a title on Đề án 06 (the national project) with no province: the nation's report
             nm = _NATION_DOC.search(text) or (
-                re.search(r"(?<!\w)Đề án 06(?!\w)", text) if li == 0 and len(lines) > 1 else None
+                re.search(r"(?<!\w)Đề án 06(?!\w)", text) if li == 0 and len(lines) > 1 and not in_title else None
             )
             if nm:
                 self.doc_unit = (self.cat.nation.code, Clue(nm.group(), -1, -1, "document"))
