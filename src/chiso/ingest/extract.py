@@ -1567,7 +1567,8 @@ _SOME_LOCALITIES = re.compile(
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
 # a heading of targets ("2. Chỉ tiêu cụ thể", "Mục tiêu đến năm 2025:") and an item of the list under it
 _TARGET_HEADING = re.compile(
-    r"\s*(?:[\dIVX]{1,4}[.)]\s*|[a-zđ][.)]\s*)?(?:các\s+)?(?:mục tiêu|chỉ tiêu)(?:\s+[^\W\d]+){0,4}(?:\s+\d{4})?\s*:?\s*$",
+    r"\s*(?:[\dIVX]{1,4}[.)]\s*|[a-zđ][.)]\s*)?(?:các\s+)?(?:mục tiêu|chỉ tiêu)(?:\s+[^\W\d]+){0,4}"
+    r"(?:\s+\d{4})?\s*:?\s*$",
     re.IGNORECASE,
 )
 _LIST_ITEM = re.compile(r"\s*(?:[-+•–*]\s|[a-zđ]\)\s)", re.IGNORECASE)
