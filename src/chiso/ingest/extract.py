@@ -1575,6 +1575,8 @@ _LIST_ITEM = re.compile(r"\s*(?:[-+•–*]\s|[a-zđ]\)\s)", re.IGNORECASE)
 # a plan's title and a horizon in its text ("đến năm 2025"): the figure it dates is the plan's target
 _PLAN_TITLE = re.compile(r"\s*(?:kế hoạch|chương trình hành động|nghị quyết)(?!\w)", re.IGNORECASE)
 _HORIZON = re.compile(r"(?<!\w)đến\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE)
+# "…, trong đó 92% …": the parts of what the figure before it counted
+_PARTS_LEAD = re.compile(r"(?<!\w)trong đó[,:]?\s*$", re.IGNORECASE)
 # a span (months, a quarter, a year) named as a figure's period, and "lũy kế" over such a span (its total)
 _SPAN_DATE = re.compile(
     r"(?<!\w)(?:(?:\d{1,2}|sáu|chín)\s+tháng(?:\s+đầu)?\s+năm|năm\s+\d{4}|quý\s+[IVX\d]+)(?!\w)", re.IGNORECASE
@@ -2462,7 +2464,7 @@ class _Reader:
             u in ("ministries", "provinces", self.cat.nation.code) for u, _ in units
         ):
             return  # "Tỷ lệ … tối đa ở khối tỉnh là 92%": one member's figure, not the bloc's
-        chosen = self.indicator(para, fig, si, clause, [u for u, _ in units])
+        chosen = self.elided_name(para, fig, si, clause) or self.indicator(para, fig, si, clause, [u for u, _ in units])
         if chosen is None and not _RESPECTIVELY.search(line, clause[0], phrase.start):
             chosen, clear = self.overlap_name(para, fig, clause, [u for u, _ in units])
             if chosen is not None and not clear and caution is None:
@@ -2884,6 +2886,44 @@ class _Reader:
         clear = clear or (second == 0.0 and cover >= _OVERLAP_ALONE_COVER)
         a, b = (lo, phrase.start) if before else (phrase.end, hi)
         return _Candidate(6.0, code, ("overlap", phrase.start), Clue(line[a:b].strip(), a, b, "clause")), clear
+
+    def elided_name(
+        self, para: _Para, fig: _Figure, si: int, clause: tuple[int, int]
+    ) -> _Candidate | None:
+        """Round 16: "100% dịch vụ công thiết yếu theo Đề án 06 đã được cung cấp …, trong đó 92% được thực hiện toàn
+        trình": a share right after "trong đó" names its noun by the words before it (the previous figure's name)
+        and its own words after it; the indicator whose name is those two said together."""
+        phrase, line = fig.phrase, para.line
+        lead_from = max(para.sentences[si][0], phrase.start - 12)
+        if fig.shape != "percent" or not _PARTS_LEAD.search(line, lead_from, phrase.start):
+            return None
+        prev = next(
+            (
+                p
+                for p in reversed(self.out)
+                if p.where.line == para.number
+                and para.sentences[si][0] <= p.where.start < phrase.start
+                and p.evidence.indicator.source == "clause"
+                and self.cat.indicators[p.code].is_rate
+            ),
+            None,
+        )
+        if prev is None:
+            return None
+        head = [t.fold for t in _tokens(prev.evidence.indicator.text, []) if t.fold not in ("ty", "le")]
+        end = min([clause[1], *(m.start() + phrase.end for m in re.finditer(r"[,:;()]", line[phrase.end : clause[1]]))])
+        tail = [t.fold for t in para.token_range(phrase.end, end) if t.skip is None and t.fold not in ("duoc", "da")]
+        if not head or not tail:
+            return None
+        said = tuple(head + tail)
+        for alias in self.names.by_first.get(said[0], ()):
+            n = len(alias.tokens)
+            if len(head) < n <= len(said) and alias.tokens == said[:n] and len(alias.codes) == 1:
+                code = alias.codes[0]
+                if code != prev.code and self.cat.indicators[code].is_rate:
+                    a, b = phrase.end, end
+                    return _Candidate(6.0, code, ("elided", phrase.start), Clue(line[a:b].strip(), a, b, "clause"))
+        return None
 
     def foreign_subject(
         self, para: _Para, phrase: NumberPhrase, si: int, clause: tuple[int, int], pattern: re.Pattern[str] = _FOREIGN
