@@ -94,7 +94,7 @@ from pathlib import Path
 from typing import Any
 
 from chiso.catalogue import Catalogue
-from chiso.catalogue.models import AveragePerDayIndicator, Indicator, Unit, UnitType
+from chiso.catalogue.models import AveragePerDayIndicator, Indicator, RateIndicator, Unit, UnitType
 from chiso.catalogue.names import fold
 from chiso.catalogue.periods import Period, PeriodKind
 from chiso.errors import ImportFileError, UnknownNameError
@@ -2662,7 +2662,12 @@ class _Reader:
             and self.doc_period.start == date(period.start.year, 1, 1)
             and self.doc_period.end == period.end
             and period.kind is PeriodKind.MONTH
-            and period_clue.source in ("sentence", "paragraph")
+            and (
+                period_clue.source in ("sentence", "paragraph")
+                # "Tính đến hết tháng 9/2024, tỷ lệ hồ sơ nộp trực tuyến của tỉnh đạt 38,4%" in a report of "9 tháng
+                # năm 2024": a rate of dossiers handled in the months, a flow's (convention 4; round 16)
+                or (period_clue.source == "clause" and self.dossier_rate(code))
+            )
             and _TO_THE_END.search(line[max(0, period_clue.start - _BEFORE) : period_clue.start])
         ):
             # "Đến hết tháng 6/2024, …. Tỷ lệ … đạt 85,4%" under a title of "6 tháng đầu năm 2024": the rate of the
@@ -2955,6 +2960,11 @@ class _Reader:
             return all(self.level_of_unit(u) in (*levels, "ministry") for u in units)  # the blocs too
         nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
         return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
+
+    def dossier_rate(self, code: str) -> bool:
+        """A rate of dossiers handled (its numerator counts them: "Số hồ sơ …"): what happened in the months."""
+        ind = self.cat.indicators[code]
+        return isinstance(ind, RateIndicator) and bool(re.match(r"(?:(?:tong )?so )?ho so\b", fold(ind.numerator.vi)))
 
     def speaks_for_nation(self, code: str) -> bool:
         """An indicator of the country's people, businesses or territory (``levels: [nation, province]``: chip
