@@ -1942,7 +1942,8 @@ class _Reader:
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
         self.target_list = False  # the paragraphs are the items of a list of targets ("Chỉ tiêu cụ thể")
         self.plan_doc = False  # the title is a plan's ("Kế hoạch …", "Chương trình hành động …", "Nghị quyết …")
-        self.unnamed_text = False  # the text names no unit, body, district or country at all (round 16)
+        self.lines: list[str] = []  # the document's lines
+        self._unnamed: bool | None = None  # the text names no unit, body, district or country (round 16), once read
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         # the one ministry a title is about ("Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp"): its figures' subject
@@ -2507,7 +2508,7 @@ class _Reader:
             and self.speaks_for_nation(code)
             and caution is None
             and self.doc_unit is None
-            and self.unnamed_text
+            and self.unnamed_text()
             and not _OTHER_OWNER.search(_blank(line, para.mentions[si]), para.sentences[si][0], para.sentences[si][1])
         ):
             # "Doanh thu công nghiệp công nghệ số 9 tháng đầu năm 2024 đạt 118 tỷ USD" in a text that names no unit,
@@ -2960,6 +2961,17 @@ class _Reader:
             return all(self.level_of_unit(u) in (*levels, "ministry") for u in units)  # the blocs too
         nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
         return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
+
+    def unnamed_text(self) -> bool:
+        """Whether the document names no unit, body, district or other country at all (read once, when first asked:
+        most documents never need it)."""
+        if self._unnamed is None:
+            self._unnamed = not any(_LOCAL_SUBJECT.search(ln) for ln in self.lines) and not any(
+                _match_units(tokens, 0, len(tokens), self.names, self.units, [])
+                for ln in self.lines
+                if ln.strip() and (tokens := _tokens(ln.replace("\f", " "), []))
+            )
+        return self._unnamed
 
     def dossier_rate(self, code: str) -> bool:
         """A rate of dossiers handled (its numerator counts them: "Số hồ sơ …"): what happened in the months."""
@@ -4299,11 +4311,7 @@ def extract(
     reader.docx = fmt == "docx"
     lines = text.split("\n")
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
-    reader.unnamed_text = not _LOCAL_SUBJECT.search(text) and not any(
-        _match_units(tokens, 0, len(tokens), reader.names, reader.units, [])
-        for ln in lines
-        if ln.strip() and (tokens := _tokens(ln.replace("\f", " "), []))
-    )
+    reader.lines = lines
     reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
     first = lines[reader.first_line - 1] if reader.first_line else ""
     reader.doc_from_title = default_period is not None or (found is not None and found[1] in first)
