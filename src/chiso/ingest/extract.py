@@ -604,6 +604,33 @@ class _Overlap:
 
 
 @lru_cache(maxsize=8)
+def _shares_of_counts(catalogue: Catalogue) -> dict[str, str]:
+    """Round 16: a count or stock -> the one rate whose numerator it is ("Số khách hàng Mobile Money ở nông thôn, miền
+    núi, …" -> the share of them): a percent named by the count's words is that rate's ("… 8,2 triệu khách hàng, trong
+    đó khoảng 70% ở khu vực nông thôn, miền núi, vùng sâu, vùng xa"). The count's name is the numerator, or the
+    numerator with more words after it."""
+
+    def core(text: str) -> str:
+        words = re.sub(r"\bluy ke\b", " ", fold(text)).split()
+        while words and words[0] in ("tong", "so", "luong"):
+            words = words[1:]
+        return " ".join(words)
+
+    numerators = {
+        code: core(ind.numerator.vi) for code, ind in catalogue.indicators.items() if isinstance(ind, RateIndicator)
+    }
+    out = {}
+    for code, ind in catalogue.indicators.items():
+        if ind.kind not in ("count", "stock"):
+            continue
+        name = core(ind.name.vi)
+        rates = [r for r, n in numerators.items() if n and (name == n or name.startswith(n + " "))]
+        if len(rates) == 1:
+            out[code] = rates[0]
+    return out
+
+
+@lru_cache(maxsize=8)
 def _overlap_index(catalogue: Catalogue) -> _Overlap:
     each = {
         code: [set(pairwise(fold(re.sub(r"\([^)]*\)", " ", t)).split())) - _OVERLAP_STOP for t in _names_of(ind)]
@@ -3103,6 +3130,14 @@ class _Reader:
                     if flow is None or self.cat.indicators[flow].kind == "stock":
                         continue
                     code, ind = flow, self.cat.indicators[flow]
+                weaker = 0.0
+                if (
+                    fig.shape == "percent"
+                    and name[:1] != ("split",)  # a name said whole, not split around other figures
+                    and (share := _shares_of_counts(self.cat).get(code)) is not None
+                ):
+                    # the count's words on a percent: its share, after any rate named as such
+                    code, ind, weaker = share, self.cat.indicators[share], 0.5
                 if not _compatible(ind, fig):
                     continue
                 if base_of is not None and not self.counts_over(ind, base_of):
@@ -3114,7 +3149,7 @@ class _Reader:
                     # indicator counts ("Sổ sức khỏe điện tử; 21,7 triệu công dân …" counts people, not books)
                     continue
                 got = clue or Clue("", -1, -1, "clause" if score < 3.0 else "sentence")
-                out.append(_Candidate(score + self.fit(ind, fig, noun, para, clause), code, name, got))
+                out.append(_Candidate(score + weaker + self.fit(ind, fig, noun, para, clause), code, name, got))
 
         def mclue(m: _Match) -> Clue:
             near = m.start >= clause[0] and m.end <= clause[1]
