@@ -73,17 +73,17 @@ DEV_FLOORS = {
     # 326/420; round 14: 349/349, 349/420; round 16: 365/365, 365/420
     "held11.yaml": (1.0, 0.86),
     # measured once in round 12 (281/294, 281/420), developed on in round 13: 310/312, 310/420; round 14: 334/334,
-    # 334/420; round 16: 365/365, 365/420
-    "held12.yaml": (1.0, 0.86),
+    # 334/420; round 16: 366/366, 366/420
+    "held12.yaml": (1.0, 0.87),
     "dev11.yaml": (1.0, 1.0),  # round 13's own passages, one or more per rule, alias and convention 6 and 7 (19/19)
     # round 14's own passages, one or more per rule and alias (54/54; 52/54 since two aliases a count and its rate
     # shared were left to the count: the catalogue holds an alias for one indicator; 54/54 again in round 16, a percent
     # named by a count's words going to the share whose numerator the count is)
     "dev12.yaml": (1.0, 1.0),
     "dev13.yaml": (1.0, 1.0),  # round 15's own passages, one or more per rule (10/10)
-    "dev14.yaml": (1.0, 1.0),  # round 16's own passages, one or more per rule, with traps (67/67)
+    "dev14.yaml": (1.0, 1.0),  # round 16's own passages, one or more per rule, with traps (68/68)
     # measured once in round 13 (307/319, 307/422; three shares relabelled since to convention 4: 309/319, 309/422),
-    # developed on in round 14: 346/348, 346/422; round 16: 361/363, 361/422
+    # developed on in round 14: 346/348, 346/422; round 16: 362/364, 362/422
     "held13.yaml": (0.99, 0.85),
     # measured once in round 14 (331/347, 331/454; round 13's code: 301/324, 301/454), developed on in round 15:
     # 344/349, 344/454 (343/348, 343/454 with the aliases of dev12's note); round 16: 390/392, 390/454
