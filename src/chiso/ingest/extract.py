@@ -410,14 +410,6 @@ _NO_CLUE = Clue("", -1, -1, "none")
 _NATION_ONLY_CLUE = Clue("levels: [nation]", -1, -1, "catalogue")
 # the country's people and businesses reported by a ministry, the only unit the text names (convention 6)
 _COUNTRY_CLUE = Clue("levels: [nation, province]", -1, -1, "catalogue")
-# the same in a text that names no unit, body, district or country at all (round 16)
-_UNNAMED_CLUE = Clue("levels: [nation, province]; no unit named in the text", -1, -1, "catalogue")
-# words that give a text a subject the catalogue holds no unit for: a district, a commune, a firm's own ("của
-# mình"), another country ("nước này"), a helpline: its figures are not the nation's (round 16)
-_LOCAL_SUBJECT = re.compile(
-    r"(?<!\w)(?:huyện|quận|thị xã|xã|phường|thị trấn|nước này|của mình|hãng|tổng đài|đường dây nóng|Đông Nam Á)(?!\w)",
-    re.IGNORECASE,
-)
 # an owner the catalogue does not hold ("Bộ Quốc phòng", "Tập đoàn VNPT", "Viettel"), the world's figure, or a part
 # of the country ("tại các đô thị", "khu vực nông thôn")
 _OTHER_OWNER = re.compile(
@@ -1970,7 +1962,6 @@ class _Reader:
         self.target_list = False  # the paragraphs are the items of a list of targets ("Chỉ tiêu cụ thể")
         self.plan_doc = False  # the title is a plan's ("Kế hoạch …", "Chương trình hành động …", "Nghị quyết …")
         self.lines: list[str] = []  # the document's lines
-        self._unnamed: bool | None = None  # the text names no unit, body, district or country (round 16), once read
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
         self.doc_ministry: tuple[str, Clue] | None = None  # the one ministry the title names ("… của Bộ Y tế")
         # the one ministry a title is about ("Bộ Y tế: …", "Báo cáo … của Bộ Tư pháp"): its figures' subject
@@ -2530,18 +2521,6 @@ class _Reader:
             # the only unit named is a ministry, are the nation's; in a text that names no unit at all they stay
             # flagged (the nation is no default: a province's report says the same without its name)
             units = [(nation, _COUNTRY_CLUE)]
-        if (
-            units == [(nation, _NO_CLUE)]
-            and self.speaks_for_nation(code)
-            and caution is None
-            and self.doc_unit is None
-            and self.unnamed_text()
-            and not _OTHER_OWNER.search(_blank(line, para.mentions[si]), para.sentences[si][0], para.sentences[si][1])
-        ):
-            # "Doanh thu công nghiệp công nghệ số 9 tháng đầu năm 2024 đạt 118 tỷ USD" in a text that names no unit,
-            # body, district or other country at all: the country's people, businesses and economy, as a reader
-            # takes them (round 16); a province's report names its province somewhere, its title or its text
-            units = [(nation, _UNNAMED_CLUE)]
         if units == [(nation, _NO_CLUE)] and self.cat.indicators[code].levels == ("nation",):
             # no unit named, but the indicator exists only for the nation (e-Cabinet, the NDXP, a UN index)
             units = [(nation, _NATION_ONLY_CLUE)]
@@ -2988,17 +2967,6 @@ class _Reader:
             return all(self.level_of_unit(u) in (*levels, "ministry") for u in units)  # the blocs too
         nation_fits = self.bloc_of(code) is not None  # "cả nước có 3 địa phương …": the bloc's (convention 1)
         return all(self.level_of_unit(u) in levels or (u == self.cat.nation.code and nation_fits) for u in units)
-
-    def unnamed_text(self) -> bool:
-        """Whether the document names no unit, body, district or other country at all (read once, when first asked:
-        most documents never need it)."""
-        if self._unnamed is None:
-            self._unnamed = not any(_LOCAL_SUBJECT.search(ln) for ln in self.lines) and not any(
-                _match_units(tokens, 0, len(tokens), self.names, self.units, [])
-                for ln in self.lines
-                if ln.strip() and (tokens := _tokens(ln.replace("\f", " "), []))
-            )
-        return self._unnamed
 
     def dossier_rate(self, code: str) -> bool:
         """A rate of dossiers handled (its numerator counts them: "Số hồ sơ …"): what happened in the months."""
