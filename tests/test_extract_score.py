@@ -42,3 +42,20 @@ def test_the_interval_narrows_with_more_figures_and_holds_the_share() -> None:
     # a set must be large and nearly clean to show 0,99: 300 figures with 3 wrong still reach below it
     assert interval(297, 300)[0] < 0.99 < interval(297, 300)[1]
     assert interval(0, 0) == (0.0, 1.0)
+
+
+def test_bad_corpora_are_named_not_raised(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main([str(missing)]) == 2
+    assert f"no such corpus file: {missing}" in capsys.readouterr().err
+    no_unit = tmp_path / "no-unit.yaml"
+    no_unit.write_text("- id: t-9\n  text: x\n  expect: [{code: dossier_full_online_rate, period: '2024'}]\n",
+                       encoding="utf-8")
+    assert main([str(no_unit)]) == 2
+    assert f"{no_unit}: passage t-9: missing field 'unit'" in capsys.readouterr().err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("- id: [\n", encoding="utf-8")
+    assert main([str(broken)]) == 2
+    assert capsys.readouterr().err.startswith(f"{broken}: ")
+    assert main(["--help"]) == 0
+    assert "usage:" in capsys.readouterr().err

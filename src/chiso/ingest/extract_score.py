@@ -80,7 +80,9 @@ def load_corpus(path: Path) -> list[Passage]:
                 for e in entry.get("expect") or []
             )
             out.append(Passage(pid, str(entry.get("style", "")), entry.get("title"), str(entry["text"]), expect))
-        except (KeyError, TypeError) as exc:
+        except KeyError as exc:
+            raise ValueError(f"{path}: passage {pid}: missing field {exc}") from None
+        except TypeError as exc:
             raise ValueError(f"{path}: passage {pid}: {exc}") from None
     return out
 
@@ -162,12 +164,24 @@ def _fmt(x: float | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args:
-        print("usage: python -m chiso.ingest.extract_score CORPUS.yaml [CORPUS.yaml …]", file=sys.stderr)
+    usage = "usage: python -m chiso.ingest.extract_score CORPUS.yaml [CORPUS.yaml …]"
+    if not args or any(a in ("-h", "--help") for a in args):
+        print(usage, file=sys.stderr)
+        return 0 if args else 2
+    if missing := [a for a in args if not Path(a).is_file()]:
+        print(f"{usage}\nno such corpus file: {', '.join(missing)}", file=sys.stderr)
         return 2
     catalogue = load_catalogue()
     for name in args:
-        s = score(load_corpus(Path(name)), catalogue)
+        try:
+            passages = load_corpus(Path(name))
+        except ValueError as exc:  # names the file and the passage
+            print(exc, file=sys.stderr)
+            return 2
+        except yamlfile.YAMLError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            return 2
+        s = score(passages, catalogue)
         for pid, p in s.wrong:
             print(f"WRONG {pid}: {p.code} {p.unit} {p.period} value={_fmt(p.value)} target={_fmt(p.target)}")
         for pid, e in s.missed:
