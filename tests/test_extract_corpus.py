@@ -81,7 +81,9 @@ DEV_FLOORS = {
     # named by a count's words going to the share whose numerator the count is)
     "dev12.yaml": (1.0, 1.0),
     "dev13.yaml": (1.0, 1.0),  # round 15's own passages, one or more per rule (10/10)
-    "dev14.yaml": (1.0, 1.0),  # round 16's own passages, one or more per rule, with traps (56/56)
+    # round 16's own passages, one or more per rule, with traps (56/56; four stocks at a month's last day relabelled
+    # to the month in round 16b, convention 4)
+    "dev14.yaml": (1.0, 1.0),
     # measured once in round 13 (307/319, 307/422; three shares relabelled since to convention 4: 309/319, 309/422),
     # developed on in round 14: 346/348, 346/422; round 16: 354/356, 354/422
     "held13.yaml": (0.99, 0.83),
@@ -94,6 +96,12 @@ DEV_FLOORS = {
     # measured once in round 15 (437/452, 437/575; 435/450, 435/575 with the aliases of dev12's note), developed on in
     # round 16: 453/462, 453/575
     "held16.yaml": (0.98, 0.78),
+    # round 16b: measured once on main a1e2c67 (330/366, 330/514: press), developed on (eleven year-end stocks
+    # relabelled to the year, as the 2024 dataset reads seed 003): 389/395, 389/514; with round 16's rules: 395/401
+    "held17.yaml": (0.98, 0.76),
+    # round 16b: measured once on main a1e2c67 (311/368, 311/523: official documents), developed on (a mid-month
+    # day kept, two blocs' shares added: 525 figures): 506/506, 506/525
+    "held18.yaml": (1.0, 0.96),
 }
 # the latest held-back sets and their floors, set once they were measured, unseen (round 3 on held3.yaml: 222/240,
 # 222/322); round 15, measured once, 2026-12-07 19:33 UTC, on held16.yaml: 437/452, 437/575 (435/450, 435/575 with

@@ -847,8 +847,9 @@ def _match_aliases(
                     upto = tokens[k].start if k < hi else len(line or "")
                     if line is not None and ";" in line[tokens[first - 1].end : upto]:
                         break
-                    if line is not None and "," in line[tokens[first - 1].end : tokens[first].start]:
-                        break  # "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew
+                    if line is not None and re.search(r"[,:]", line[tokens[first - 1].end : tokens[first].start]):
+                        break  # "93,4% hồ sơ được số hóa, 80,6% hồ sơ …": a list's next figure opens anew; "… dữ
+                        # liệu số hóa: 52.936/142.684 hồ sơ": a label closes at its colon (round 16b)
                 elif (
                     j > 0 and k + 2 < hi and (t.fold, tokens[k + 1].fold) == ("tong", "cong")
                     and tokens[k + 2].skip is not None
@@ -869,6 +870,17 @@ def _match_aliases(
                 found.append(
                     _Match(tokens[i].start, tokens[k - 1].end, alias, i, k - 1, frozenset(inside), frozenset(literal))
                 )
+    # "tiếp nhận 100% hồ sơ trực tuyến toàn trình": a name stepping over the figure whose end runs into a longer
+    # name that opens after the figure is no name of it; that longer name is (round 16b)
+    found = [
+        m
+        for m in found
+        if not m.inside
+        or not any(
+            not o.inside and m.start < o.start < m.end < o.end and o.last - o.first > m.last - m.first - 2
+            for o in found
+        )
+    ]
     out = []
     for m in found:
         longer = any(o.start <= m.start and m.end <= o.end and (o.end - o.start) > (m.end - m.start) for o in found)
@@ -1300,7 +1312,8 @@ _MERGED_WITH = re.compile(
 )
 _SCHOOL_YEAR = re.compile(r"(?<!\w)năm học\s+(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d(?!\d)", re.IGNORECASE)
 _BOTH_BLOCS = re.compile(r"\s+(?:các\s+)?(bộ,\s*ngành,?\s*(?:và\s+)?địa phương)(?!\w)", re.IGNORECASE)
-_CLOSING_DATE = re.compile(r",\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
+# "…, tính đến ngày 31/8/2025.", "… (tính đến hết tháng 11/2025)." (round 16b): a date closing the sentence
+_CLOSING_DATE = re.compile(r"(?:,|\()\s*tính\s+(?:đến\s+|tới\s+)?(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
 _TO_THE_END = re.compile(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+hết\s+$", re.IGNORECASE)
 # "lũy kế đến hết tháng 8/2024", "Từ đầu năm đến hết tháng 8/2024": January to that month
 _CUMULATIVE_TO = re.compile(
@@ -1320,7 +1333,11 @@ def _dates(line: str) -> list[_Date]:
             role == "context"
             and form == "month"
             and p.start.month == 12
-            and _TO_THE_END.search(line[max(0, start - _BEFORE) : start])
+            and (
+                _TO_THE_END.search(line[max(0, start - _BEFORE) : start])
+                # "Đến cuối tháng 12/2024, … 94,3%": the year's end too (convention 4, round 16b)
+                or re.search(r"(?:^|\W)(?:tính\s+)?(?:đến|tới)\s+cuối\s+$", line[max(0, start - _BEFORE) : start], re.I)
+            )
         ):
             # "(tính) đến hết tháng 12/2024": the year for a count or a rate, December for a stock (convention 4)
             out.append(_Date(start, end, p, role, Period.year(p.start.year)))
@@ -1335,6 +1352,8 @@ def document_period(text: str) -> Period | None:
     return found[0] if found else None
 
 
+# "(tính) đến (hết) ngày 30/9/2024", "tới ngày …": a day a stock is counted at (the date right after these words)
+_UP_TO_DAY = re.compile(r"(?:^|\W)(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?$", re.IGNORECASE)
 _CUT_OFF_DAY = re.compile(r"(?:^|\W)(?:đến|tới)\s+(?:hết\s+)?(?:ngày\s+)?$")
 
 
@@ -1378,7 +1397,9 @@ _TARGET_BEFORE = re.compile(
     r"(?:mục tiêu|chỉ tiêu|kế hoạch năm|kế hoạch)(?:\s+(?:năm|đến năm|đặt ra|đề ra))?(?:\s+(\d{4}))?"
     r"\s*(?::|\(|là|đạt|của)?\s*(?:\(?\s*là\s*)?$"
     # "Chỉ tiêu Chính phủ giao cho năm 2024 là 50%", "mục tiêu được giao năm 2025 là 80%"
-    r"|(?:mục tiêu|chỉ tiêu)\s+(?:[^\W\d]+\s+){0,3}(?:giao|đặt ra|đề ra|đặt)(?:\s+cho)?\s+năm\s+(\d{4})\s+(?:là|:)\s*$",
+    r"|(?:mục tiêu|chỉ tiêu)\s+(?:[^\W\d]+\s+){0,3}(?:giao|đặt ra|đề ra|đặt)(?:\s+cho)?\s+năm\s+(\d{4})\s+(?:là|:)\s*$"
+    # "đạt 56,8%/KH 80%": the year's plan (kế hoạch) written short after the value (round 16b)
+    r"|(?<=/)(?-i:KH)\s*$",
     re.IGNORECASE,
 )
 _PAREN_NAME_AFTER_UNIT = re.compile(r"\s*\(\s*[^()\d;,]{3,60}?\s*(?:(?:đạt|là|:)\s*)?", re.IGNORECASE)
@@ -1442,6 +1463,17 @@ _HEADLINE_MARK = re.compile(r"\s*[:–—]|\s+-\s")
 _TITLE_SUBJECT = re.compile(
     r" (?:\(mới\)\s*[:–—]|(?!(?:và|cùng|với|hay|hoặc|so|hơn|như|trong|của|là)(?!\w))(?=[^\W\d_])\w*(?!\w))"
 )
+# "Đà Nẵng sau hợp nhất: …", "TP.HCM mới: …", "Lào Cai (mới) – …": a note of the 2025 merger after a title's unit
+_MERGER_NOTE = re.compile(
+    r"\s*(?:\((?:mới|cũ|sau (?:hợp nhất|sáp nhập|sắp xếp))\)|(?:mới|sau (?:hợp nhất|sáp nhập|sắp xếp))(?!\w))",
+    re.IGNORECASE,
+)
+
+
+def _after_merger_note(line: str, end: int) -> int:
+    m = _MERGER_NOTE.match(line, end)
+    return m.end() if m else end
+
 # a bare "Bộ" opening a sentence as the subject of its own dossiers ("Trong tháng, Bộ tiếp nhận 12.400 hồ sơ")
 _BARE_MINISTRY = re.compile(
     r"\s*(?:[^,;.]{0,30},\s*)?Bộ\s+(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa"
@@ -1452,7 +1484,10 @@ _OWN_AIM = re.compile(
     r"\s*(?:đã\s+|cũng\s+)?(?:phấn đấu|đặt mục tiêu|đề ra mục tiêu|đặt chỉ tiêu)(?!\w)", re.IGNORECASE
 )
 # a ministry handling its own dossiers ("Bộ Công an tiếp nhận trên 7,5 triệu hồ sơ trực tuyến"): their subject
-_OWN_DOSSIERS = re.compile(r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa)(?!\w)", re.IGNORECASE)
+# … and its own procedures ("Bộ Kế hoạch và Đầu tư cung cấp 92,8% TTHC dưới dạng dịch vụ công trực tuyến", round 16b)
+_OWN_DOSSIERS = re.compile(
+    r"^\s*(?:đã\s+|đang\s+|cũng\s+)?(?:tiếp nhận|giải quyết|xử lý|số hóa|cung cấp)(?!\w)", re.IGNORECASE
+)
 _SOME_UNITS = re.compile(
     r"(?<!\w)(?:(?:một số|nhiều|một vài|vài|số ít|phần lớn|đa số|hầu hết|(?:hơn\s+|gần\s+)?một nửa số)\s+(?:các\s+)?"
     r"|(?:top|nhóm)\s+\d+\s+)"
@@ -1465,13 +1500,17 @@ _SOME_UNITS = re.compile(
 _AIM = re.compile(
     r"(?<!\w)(?:phấn đấu|(?<!đáp ứng )yêu cầu|đề ra|đặt ra|đặt mục tiêu|hướng tới|phải đạt|phải bảo đảm|"
     r"phải đảm bảo|tối thiểu|ít nhất"
-    r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu))(?!\w)",  # "Chính phủ giao chỉ tiêu X đạt 80%"
+    r"|(?:giao|đặt|đề ra)\s+(?:chỉ tiêu|mục tiêu)"  # "Chính phủ giao chỉ tiêu X đạt 80%"
+    # "… xác định đến cuối năm 2025 đạt 80% …": a year's end it sets itself (round 16b)
+    r"|xác định\s+(?:đến|tới)\s+(?:hết\s+|cuối\s+)?năm\s+\d{4})(?!\w)",
     re.IGNORECASE,
 )
 # a change's base after it: "tăng 15% so với năm 2024", "so cùng kỳ"
 _COMPARED_AFTER = re.compile(r"\s*(?:so\s+(?:với|cùng)|(?:cao|thấp)\s+hơn)(?!\w)", re.IGNORECASE)
 # what was reached, said against an aim: "mới đạt", "đã đạt", "chỉ đạt", "hiện đạt", "thực tế đạt"
-_ACHIEVED = re.compile(r"(?<!\w)(?:mới|đã|chỉ|hiện|thực tế|hiện mới|hiện đã)\s+đạt(?!\w)", re.IGNORECASE)
+_ACHIEVED = re.compile(
+    r"(?<!\w)(?:mới|đã|chỉ|hiện|thực tế|hiện mới|hiện đã)\s+(?:đạt|ở mức|là)(?!\w)", re.IGNORECASE
+)
 _AIM_PARTS = re.compile(r"(?<!\w)trong đó(?!\w)", re.IGNORECASE)
 _CONTRAST = re.compile(r"(?<!\w)(?:nhưng|tuy nhiên|song|trong khi|thực tế)(?!\w)", re.IGNORECASE)
 # also after a short subject ("Thành phố đặt mục tiêu …", "Tỉnh đề ra mục tiêu …")
@@ -1479,6 +1518,27 @@ _AIM_OPENS = re.compile(
     r"\s*(?:(?:[^\W\d]+\s+){1,3}(?:đã\s+)?(?:đặt|đề ra)\s+mục tiêu|phấn đấu|đặt mục tiêu|mục tiêu)(?!\w)", re.IGNORECASE
 )
 _AIM_YEAR_OPENS = re.compile(r"\s*(?:mục tiêu|phấn đấu)\s+(?:đến\s+(?:hết\s+)?)?năm\s+(\d{4})(?!\d)", re.IGNORECASE)
+# a heading of a plan's goals, no figure in it: "II. MỤC TIÊU CỤ THỂ", "2. Các chỉ tiêu chủ yếu đến năm 2025:"
+_AIM_HEADING = re.compile(
+    r"(?:(?:[IVXLC]+|\d+(?:\.\d+)*)\.\s*|[a-zđ]\)\s*)?(?:các\s+)?(?:mục tiêu|chỉ tiêu)(?:\s+(?:cụ thể|chủ yếu|chính"
+    r"|tổng quát|phấn đấu))?(?:\s+(?:năm|đến năm|đến hết năm|giai đoạn)\s+[\d\s–-]+)?\s*:?",
+    re.IGNORECASE,
+)
+_NUMBERED_HEADING = re.compile(r"([IVXLC]+|\d+(?:\.\d+)*)\.\s")  # "II. …", "2. …", "2.1. …"
+_AIM_LIST_ITEM = re.compile(r"(?:[a-zđ]\)|\d{1,2}\)|[-–+•*·](?=\s))")  # "a) …", "1) …", "- …", "+ …"
+
+
+def _heading_outranks(level: str, of: str) -> bool:
+    """Whether a heading numbered ``level`` ends the section opened by one numbered ``of`` ("II." ends "II.", "2."
+    ends "1." and "2.1."; a Roman numeral ends any Arabic one; an unnumbered section ends at any numbered heading)."""
+    roman = re.fullmatch(r"[IVXLC]+", level) is not None
+    if not of:
+        return True
+    if re.fullmatch(r"[IVXLC]+", of):
+        return roman
+    return roman or level.count(".") <= of.count(".")
+
+
 # "Chỉ tiêu năm 2024 đối với tỷ lệ … là 50% …, 70% đối với khối bộ, ngành …": targets up to the first ";"
 _TARGET_OPENS = re.compile(r"\s*chỉ tiêu(?!\w)[^;]*$", re.IGNORECASE)
 # "Tỉnh Bắc Kạn đề ra chỉ tiêu năm 2024: 90% …; 70% …": the targets listed after the colon, every clause of them
@@ -1552,8 +1612,11 @@ _SUBSET_OF = re.compile(r"(?<!\w)trong số\s+(?:các\s+)?(?:hồ sơ|thủ tụ
 _GENERIC_RATE = re.compile(
     r"\s*(?:này|đó|trên|tương ứng|chung|bình quân|trung bình|của|ở|tại|đạt|là|cả|toàn|khối|các)(?!\w)", re.IGNORECASE
 )
-_DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )Sở\s+[A-ZĐ]")
-_REPORTER_AFTER = re.compile(r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố)(?!\w)", re.IGNORECASE)
+# "Sở Y tế …", not a source "theo Sở …", "Số liệu từ Sở …" (round 16b)
+_DEPARTMENT = re.compile(r"(?<!\w)(?<!theo )(?<!Theo )(?<!từ )Sở\s+[A-ZĐ]")
+_REPORTER_AFTER = re.compile(
+    r"(?<!\w)(?:cho biết|cho hay|báo cáo|thông tin|công bố|cho thấy)(?!\w)", re.IGNORECASE
+)
 # caution: a district or commune named as the subject ("Huyện Tiên Yên (Quảng Ninh) có …", "UBND xã Tân
 # Phú đạt …"), or communes opening the sentence ("Các xã, phường khu vực phía Đông của tỉnh đạt …")
 _DISTRICT = re.compile(
@@ -1693,6 +1756,12 @@ _SET_FOR = re.compile(
     r"(?:(?:cho|đối với)\s+(?:khối\s+|các\s+)?|của\s+(?=khối\s))",
     re.IGNORECASE,
 )
+# "mức 30% mà địa phương này đặt ra cho năm 2024": the figure a unit set as its aim, said after it
+_AIM_AFTER = re.compile(
+    r"\s*(?:mà|do)\s+(?:[^\W\d]+\s+){1,6}?(?:đã\s+)?(?:đặt ra|đề ra|giao|đặt)(?!\w)"
+    r"(?:\s+(?:cho|trong|của)\s+năm\s+((?:19|20)\d\d))?",
+    re.IGNORECASE,
+)
 _TARGET_WORD = re.compile(r"(?<!\w)(?:mục tiêu|chỉ tiêu|kế hoạch)(?!\w)[^;]*$", re.IGNORECASE)
 # a figure opening its clause (after a date, an approximator): "Năm 2024, hơn 90% …"
 _FIGURE_OPENS = re.compile(
@@ -1775,6 +1844,7 @@ _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+v
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 # a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
 _OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
+_NATIONAL_DATABASE = re.compile(r"(?<!\w)(?:cơ sở dữ liệu|CSDL)\s+quốc gia(?!\w)", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 # a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)", "(ước thực
 # hiện năm 2024 là 40 tỷ USD)"
@@ -1808,7 +1878,9 @@ _CUMULATIVE = re.compile(
 )
 # also "4,4 triệu giao dịch/ngày"
 _PER_DAY = re.compile(r"\b(?:mỗi ngày|một ngày|bình quân ngày|trung bình ngày)\b|(?<=\w)/\s*ngày\b", re.IGNORECASE)
-_AFTER_DATE_LEAD = re.compile(r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$", re.IGNORECASE)
+_AFTER_DATE_LEAD = re.compile(
+    r"(?:vào|cuối|tính đến|tính đến hết|trong)\s+(?:ngày\s+)?$|tính đến(?: hết)?\s+năm\s+$", re.IGNORECASE
+)
 
 
 @dataclass
@@ -1901,18 +1973,23 @@ def _compatible(ind: Indicator, fig: _Figure) -> bool:
 
 
 _ALL_PROVINCES = (63.0, 34.0)  # before and after the 2025 reorganisation
+_ALL_MINISTRIES = (22.0, 17.0)  # the ministries and ministry-level agencies reporting, before and after
 
 
 def _members_counted(ind: Indicator, fig: _Figure) -> bool:
-    """A fraction over all provinces read for an indicator that counts provinces (``levels: [province]``)."""
-    return (
+    """A fraction over all provinces read for an indicator that counts provinces (``levels: [province]``), or over
+    all ministries or provinces for one that counts agencies ("19/22 bộ, ngành và 62/63 địa phương đã kết nối API …":
+    the blocs' counts, round 16b)."""
+    if not (
         fig.shape == "fraction"
         and ind.kind in _COUNT_KINDS
-        and ind.levels == ("province",)
-        and fig.denominator in _ALL_PROVINCES
         and fig.numerator is not None
         and float(fig.numerator).is_integer()
-    )
+    ):
+        return False
+    if ind.levels == ("province",):
+        return fig.denominator in _ALL_PROVINCES
+    return fold(ind.unit) in ("co quan", "don vi") and fig.denominator in (*_ALL_PROVINCES, *_ALL_MINISTRIES)
 
 
 @dataclass(frozen=True)
@@ -1974,8 +2051,48 @@ class _Reader:
         self.pages: dict[int, int] = {}  # line -> page (a PDF)
         self.docx = False  # line = the DOCX paragraph
         self.table_rows: set[int] = set()  # lines that are rows of a table
+        self.markdown_rows: set[int] = set()  # … of a table written in Markdown in a text (round 16b)
         # (line, sentence) -> the count last read there as a value: (code, its end, the clue of its name)
         self.last_count: dict[tuple[int, int], tuple[str, int, Clue]] = {}
+        # a plan's list of goals (round 16b): the heading's level ("II.", "2.", "" for none) and the year its heading or
+        # opener named, while inside a "MỤC TIÊU CỤ THỂ" section; the year of an opener "Phấn đấu đến hết năm 2026:"
+        self.aim_section: tuple[str, Period | None] | None = None
+        self.aim_list: tuple[Period | None] | None = None
+
+    def aims(self, line: str, found: list[NumberPhrase], dates: list[_Date]) -> tuple[bool, Period | None]:
+        """Whether a line stands in a plan's list of goals, and the year the list is set for. A heading of goals
+        ("II. MỤC TIÊU CỤ THỂ", "2. Chỉ tiêu chủ yếu năm 2025") holds for the list items and aims under it, up to the
+        next heading of its level or higher or a line of prose; an aim that ends its line with ":" ("Phấn đấu đến hết
+        năm 2026:", "Mục tiêu năm 2025:") holds for the list items under it ("a) …", "- …"). Their figures are
+        targets, not values (round 16b)."""
+        text = line.strip()
+        numbers = [p for p in found if not any(d.start <= p.start < d.end for d in dates)]
+        heading = _NUMBERED_HEADING.match(text)
+        level = heading.group(1) if heading else ""
+        if self.aim_section is not None:
+            ends = heading is not None and _heading_outranks(level, self.aim_section[0])
+            caps = not numbers and text.upper() == text and any(c.isalpha() for c in text) and len(text) < 120
+            if (ends or caps) and not _AIM_HEADING.fullmatch(text):
+                self.aim_section = None
+        year = next(
+            (_target_period(d.period) for d in dates if d.role not in ("dateline", "publication", "comparison")),
+            None,
+        )
+        if not numbers and _AIM_HEADING.fullmatch(text):
+            self.aim_section = (level, year)
+            self.aim_list = None
+            return False, None
+        if not numbers and text.endswith(":") and (_AIM.search(text) or _AIM_OPENS.match(text)):
+            self.aim_list = (year or (self.aim_section[1] if self.aim_section else None),)
+            return False, None
+        if self.aim_list is not None and not _AIM_LIST_ITEM.match(text):
+            self.aim_list = None
+        if self.aim_list is not None:
+            return True, self.aim_list[0]
+        if self.aim_section is not None and _AIM_LIST_ITEM.match(text):
+            return True, self.aim_section[1]
+        self.aim_section = None  # "Chỉ tiêu cụ thể:", "- … 50%.", then "Năm 2024, … đạt 41,2%": the list has ended
+        return False, None
 
     @staticmethod
     def bare_dates(line: str, dates: list[_Date], year: int) -> list[_Date]:
@@ -2045,7 +2162,7 @@ class _Reader:
                 continue  # a paragraph, not a title
             tokens = _tokens(line, [])
             for m in _match_units(tokens, 0, len(tokens), self.names, self.units, []):
-                if m.named == "ministry":
+                if m.named == "ministry" and not _MERGED_WITH.search(line[: m.start]):  # not a merger's partner
                     ministries.setdefault(m.unit, line[m.start : m.end])
                     owned = owned or (li == 0 and bool(_OWN_REPORT.search(line[: m.start])))
                     headed = headed or (li == 0 and not re.search(r"(?:^|\W)theo\s*$", line[: m.start], re.I))
@@ -2058,22 +2175,33 @@ class _Reader:
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
                     and re.search(r"(?:^|\s)của\s*$", before)
                 ) or (  # "Đề án 06 tại Thanh Hóa: sơ kết quý I/2024": the province the title reports on
-                    li == 0 and re.search(r"(?:^|\s)tại\s*$", before) and _HEADLINE_MARK.match(line, m.end)
+                    li == 0
+                    and re.search(r"(?:^|\s)tại\s*$", before)
+                    and _HEADLINE_MARK.match(line, _after_merger_note(line, m.end))
                 ) or (  # a heading "TP.HCM: …", "TP Cần Thơ: …": the city opening the line before a colon
                     not line[: m.start].strip()
                     and re.match(r"tp\.?(?!\w)", line[m.start : m.end], re.IGNORECASE)
-                    and _HEADLINE_MARK.match(line, m.end)
+                    and _HEADLINE_MARK.match(line, _after_merger_note(line, m.end))
                 ) or (  # a title "Bình Thuận: tổng kết …", the province opening it before a colon
                     li == 0
                     and not line[: m.start].strip()
                     and (
-                        _HEADLINE_MARK.match(line, m.end)
+                        _HEADLINE_MARK.match(line, _after_merger_note(line, m.end))
                         # "Quảng Ninh tổng kết Đề án 06 năm 2024": the province opening the title as its subject
                         # "Hà Tĩnh ban hành …", "Tuyên Quang sau hợp nhất: …", "Cần Thơ (mới): …": any word but one
                         # joining a second subject ("Hà Nội và TP.HCM …", "Đà Nẵng, Huế …") or comparing
                         or (_TITLE_SUBJECT.match(line, m.end) and not line[m.end + 1 : m.end + 2].isupper())
                     )
-                    and not re.search(r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng", line, re.IGNORECASE)
+                    # "Hà Nội: … và Cổng quốc gia": a national system's name is no nation (round 16b)
+                    and not re.search(
+                        r"toàn quốc|quốc gia|cả nước|Chính phủ|Thủ tướng",
+                        re.sub(r"(?i:cổng|dịch vụ công|dữ liệu|nền tảng)\s+quốc gia", " ", line),
+                        re.IGNORECASE,
+                    )
+                ) or (  # a title that is the province's name alone: "Tiền Giang", "Lào Cai (mới)" (round 16b)
+                    li == 0
+                    and not line[: m.start].strip()
+                    and re.fullmatch(r"\s*(?:\((?:mới|cũ)\))?\s*", line[m.end :], re.IGNORECASE) is not None
                 ) or (  # "Tỉnh ủy Nghệ An", "Thành ủy Hải Phòng", "Sở Y tế Phú Thọ báo cáo …"
                     re.search(r"(?:tỉnh|thành)\s+ủy\s*$", before)
                     or re.search(r"(?:^|\s)Sở\s+[^,:;()]{1,40}$", line[: m.start])
@@ -2106,6 +2234,8 @@ class _Reader:
                     if m.unit != self.cat.nation.code:
                         text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
             # a title on Đề án 06 (the national project) with no province: the nation's report
+            # "… khai thác dữ liệu từ cơ sở dữ liệu quốc gia": a national database's name is no nation (round 16b)
+            text = _NATIONAL_DATABASE.sub(lambda m: " " * len(m.group()), text)
             nm = _NATION_DOC.search(text) or (
                 re.search(r"(?<!\w)Đề án 06(?!\w)", text) if li == 0 and len(lines) > 1 and not in_title else None
             )
@@ -2145,9 +2275,11 @@ class _Reader:
             para.targets_only = True  # "- 100% hồ sơ, kết quả giải quyết TTHC được số hóa." under "Chỉ tiêu cụ thể"
         else:
             self.target_list = False
-        if para.targets_only:
+        listed, list_year = self.aims(line, numbers, dates) if number > self.first_line else (False, None)
+        if para.targets_only or listed:
+            para.targets_only = True
             first = next((d for d in dates if d.role in ("target", "context")), None)
-            para.target_year = _target_period(first.period) if first else None
+            para.target_year = _target_period(first.period) if first else list_year
         first_number = numbers[0].number_start if numbers else len(line)
         first_sentence_end = sentences[0][1] if sentences else len(line)
         for d in dates:
@@ -2182,6 +2314,8 @@ class _Reader:
         per = re.search(r"(?:^|\W)trên\s*$", before + line[phrase.start : phrase.number_start])
         if per and re.match(r"\s*(?:người\s+)?dân(?!\w)", rest, re.IGNORECASE):
             return  # "91,6 trên 100 dân": the base of a rate, not a figure
+        if re.search(r"(?<!\w)thang(?:\s+điểm)?\s*$", before, re.IGNORECASE):
+            return  # "89,6 điểm trên thang 100": the scale, not a figure (round 16b)
         if re.match(r"\s*điểm phần trăm\b", rest, re.IGNORECASE):
             return  # "cao hơn 27 điểm phần trăm so với năm 2023": a difference in points, not a level
         if (
@@ -2192,6 +2326,11 @@ class _Reader:
             return  # "…; trong đó 35% số hồ sơ thuộc lĩnh vực đất đai": a share of a subset of them
         if _LEVEL_BELOW.search(line[clause[0] : phrase.start]):
             return  # "…; riêng cấp xã đạt 96,1%": a level below the unit, no unit's value
+        if phrase.kind is NumberKind.PERCENT and re.match(
+            r"\s*(?:tại|ở)\s+(?:khu vực|vùng)\s+(?:đô thị|thành thị|nông thôn|miền núi|đồng bằng|ven biển)", rest,
+            re.IGNORECASE,
+        ):
+            return  # "đạt 87,6% tại khu vực đô thị và 64,2% chung cả nước": a part of the unit's area (round 16b)
         if phrase.kind is NumberKind.PERCENT and _PASSIVE_REST.match(rest):
             return  # "30% hồ sơ trực tuyến toàn trình bị trả lại": a share of them, not their rate
         if phrase.kind is NumberKind.PERCENT and (
@@ -2333,8 +2472,27 @@ class _Reader:
                 year = tm.group(1) or tm.group(2)
                 fig.period = Period.year(int(year))
                 fig.period_clue = Clue(year, -1, -1, "clause")
-            elif "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE):
+            elif (
+                "năm" in tm.group(0).lower() and not re.search(r"đến năm", tm.group(0), re.IGNORECASE)
+            ) or tm.group(0).strip() == "KH":
                 fig.target_of_year = True
+        elif (
+            phrase.change is None
+            and (set_by := _AIM_AFTER.match(line, phrase.end)) is not None
+        ):
+            # "thấp hơn mức 30% mà địa phương này đặt ra cho năm 2024": the aim a unit set itself (round 16b)
+            fig.target = True
+            fig.target_of_year = True
+            if set_by.group(1):
+                fig.period = Period.year(int(set_by.group(1)))
+                fig.period_clue = Clue(set_by.group(1), set_by.start(1), set_by.end(1), "clause")
+        elif (
+            para.targets_only
+            and si > 0
+            and re.match(r"\s*(?:tuy vậy|tuy nhiên|nhưng|song|thực tế)\b", line[para.sentences[si][0] :], re.I)
+            and _ACHIEVED.search(line, para.sentences[si][0], phrase.start)
+        ):
+            pass  # "Mục tiêu … 50% …. Tuy vậy, … tỷ lệ này mới ở mức 38,5%": what was reached, said against the aim
         elif para.targets_only and phrase.change is None:
             fig.target = True
         elif para.targets_only:
@@ -2554,7 +2712,16 @@ class _Reader:
                 or _SINCE_START.search(line[para.sentences[si][0] : phrase.start])
                 or (
                     self.doc_cumulative
-                    and not any(d.role == "context" and d.start < phrase.start for d in para.dates)
+                    and not any(
+                        d.role == "context"
+                        and d.start < phrase.start
+                        # "Tính đến hết tháng 6/2024, e-Cabinet đã …" under a title "… lũy kế": the total to a date
+                        and not (
+                            para.number != self.first_line
+                            and _UP_TO_DAY.search(line[max(0, d.start - 20) : d.start])
+                        )
+                        for d in para.dates
+                    )
                 )
             )
         ):
@@ -2663,6 +2830,21 @@ class _Reader:
             # … 1,2 tỷ giao dịch", "… 100% bộ, ngành …": the year (a stock at that date: December)
             period = flowing.flow
         elif (
+            (kind == "stock" or _held_share(self.cat.indicators[code]))
+            and not fig.target
+            and period.kind is PeriodKind.DAY
+            and (period.start + timedelta(days=1)).day == 1
+            and (
+                # a report's cut-off day ("Nền tảng NDXP: số liệu đến ngày 30/9/2025"), or one said before the figure
+                period_clue.source == "document"
+                or _UP_TO_DAY.search(line[max(0, period_clue.start - 24) : period_clue.start])
+            )
+        ):
+            # "Tính đến ngày 30/9/2024, … 1.164.766 thẻ", "… 92,8% TTHC": a stock (or a share held) dated by its
+            # month's last day is that month's (convention 4, round 16b); a mid-month day ("đến ngày 15/6/2025")
+            # stays that day, a count of what happened up to it (a flow) too
+            period = Period.month(period.start.year, period.start.month)
+        elif (
             kind == "rate"
             and self.doc_period is not None
             and self.doc_from_title
@@ -2676,6 +2858,7 @@ class _Reader:
                 or (period_clue.source == "clause" and self.dossier_rate(code))
             )
             and _TO_THE_END.search(line[max(0, period_clue.start - _BEFORE) : period_clue.start])
+            and not _held_share(self.cat.indicators[code])  # "… 71,2% người trưởng thành có tài khoản": May's
         ):
             # "Đến hết tháng 6/2024, …. Tỷ lệ … đạt 85,4%" under a title of "6 tháng đầu năm 2024": the rate of the
             # months the report covers, from January (convention 4); a stock stays June's
@@ -2685,6 +2868,9 @@ class _Reader:
                 caution is None
                 and fig.period is None
                 and para.target_year is None
+                and not re.search(r"/KH\s*$", line[max(0, phrase.start - 6) : phrase.start])  # the year's plan
+                # "Chỉ tiêu cả năm của Bộ là 85%": the whole year of the date (round 16b)
+                and not re.search(r"(?<!\w)cả năm(?!\s+\d)", line[para.sentences[si][0] : phrase.start], re.I)
                 and period.kind in (PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.HALF, PeriodKind.SPAN)
                 and period_clue.source in ("clause", "sentence", "paragraph", "document")  # any
                 and not re.search(r"(?:19|20)\d\d", line[phrase.end : para.sentences[si][1]])
@@ -2746,7 +2932,7 @@ class _Reader:
             elif caution is not None:
                 reason = caution
                 conf = round(conf * 0.5, 2)
-            elif para.number in self.table_rows:
+            elif para.number in self.table_rows and para.number not in self.markdown_rows:
                 reason = (
                     "số liệu trong bảng: không đọc tiêu đề cột / a figure in a table: its column heading is not read"
                 )
@@ -2755,7 +2941,11 @@ class _Reader:
                 self.add_target(code, unit, str(period), fig.value, where, phrase, flags)
             else:
                 if not fig.comparison and self.cat.indicators[code].kind in _COUNT_KINDS:
-                    self.last_count[(para.number, si)] = (code, phrase.end, chosen.clue)
+                    # a count whose name was only guessed ("kim ngạch xuất khẩu đạt 26,5 tỷ USD") lends its growth
+                    # rate to no change after it ("…, tăng 11,2%": the province's exports, round 16b)
+                    self.last_count[(para.number, si)] = (
+                        (code, phrase.end, chosen.clue) if reason != _GUESSED else ("", phrase.end, chosen.clue)
+                    )
                 count = fig.numerator if _members_counted(self.cat.indicators[code], fig) else None
                 self.out.append(
                     Proposal(
@@ -3229,6 +3419,8 @@ class _Reader:
             and fig.shape == "percent"
             and not para.matches[si]
             and all(self.cat.indicators[c].is_rate for c in self.title_index[0])
+            # "- Tỷ lệ tiếp nhận hồ sơ trực tuyến đạt 69,37%": a rate the sentence names, one not known (round 16b)
+            and not re.search(r"(?<!\w)tỷ lệ\s+[^\W\d]", para.line[para.sentences[si][0] : phrase.start], re.IGNORECASE)
         ):
             # "Tỷ lệ hồ sơ thanh toán trực tuyến 9 tháng đầu năm 2024" then "Khối bộ: 42,8%; …": the rate the
             # title names, for a percent of a sentence that names no indicator
@@ -3240,7 +3432,7 @@ class _Reader:
             if last is not None and not any(
                 last[1] <= p.start < phrase.start and p.kind is NumberKind.PERCENT for p in para.numbers
             ):
-                growth = self.growth_of(last[0])
+                growth = self.growth_of(last[0]) if last[0] else None
                 if growth:
                     add(2.0, growth, ("growth", last[0]), last[2])
         return out
@@ -3603,7 +3795,11 @@ class _Reader:
             if not any(m.start < city.end(1) and city.start(1) < m.end for m in para.mentions[si]):
                 return "một thành phố thuộc tỉnh / a city within a province"  # "Thành phố Thủ Đức
         if _THIS_UNIT.search(line[sentence[0] : phrase.start]):
-            return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
+            # "Tỉnh này có 51,4% …" in a text about one province that names no other: that province (round 16b)
+            named = {u.unit for ms in para.mentions for u in ms if u.named and u.start < phrase.start}
+            own = self.doc_unit[0] if self.doc_unit is not None else None
+            if own is None or own == self.cat.nation.code or not named <= {own}:
+                return "đại từ chỉ đơn vị không rõ / an anaphor naming no unit"
         return None
 
     def other_rate(self, para: _Para, phrase: NumberPhrase, clause: tuple[int, int], chosen: _Candidate) -> bool:
@@ -3659,6 +3855,18 @@ class _Reader:
             if m.start >= phrase.end and not line[phrase.end : m.start].strip(" ") and m.named is None:
                 # also after "cả nước có": every member counted, the bloc's figure (convention 1)
                 return [(m.unit, clue(m))]
+        # "tỷ lệ bộ, ngành ban hành Kế hoạch … đạt 95,5%; tỷ lệ tỉnh, thành phố ban hành đạt 98,4%": a share of a bloc's
+        # members (convention 1, round 16b)
+        if phrase.kind is NumberKind.PERCENT:
+            for m in mentions:
+                if (
+                    m.named is None
+                    and not m.bare
+                    and clause[0] <= m.start < phrase.start
+                    and m.unit != self.cat.nation.code
+                    and re.search(r"(?<!\w)tỷ lệ\s+(?:các\s+)?$", line[max(0, m.start - 12) : m.start], re.IGNORECASE)
+                ):
+                    return [(m.unit, clue(m))]
         # "95% bộ, ngành, địa phương đã ban hành …": members of both blocs counted together, the nation's
         # (convention 1), also when the words open the indicator's name
         both = _BOTH_BLOCS.match(line, phrase.end)
@@ -4171,18 +4379,60 @@ class _Reader:
                 if (
                     phrase.end <= d.start < sentence[1]
                     and d.role == "context"
-                    and _CLOSING_DATE.search(line[phrase.end : d.start])
-                    and not line[d.end : sentence[1]].strip(" .")
+                    and (closing := _CLOSING_DATE.search(line[phrase.end : d.start])) is not None
+                    and not line[d.end : sentence[1]].strip(" .)" if closing.group().startswith("(") else " .")
                 ):
                     return d.period, clue(d)
         if reset:
             return self.doc_period, Clue(reset.group(), reset.start(), reset.end(), "document")
+        if si > 0 and re.match(r"\s*trong (?:đó|số (?:đó|này))\s*,", line[sentence[0] :], re.IGNORECASE):
+            # "… tính đến hết năm 2024 …. Trong đó, gần 1.800 doanh nghiệp …": a part of the sentence before, of
+            # its date (round 16b)
+            prev = para.sentences[si - 1]
+            dated = [d for d in para.dates if prev[0] <= d.start < prev[1] and d.role == "context"]
+            if len(dated) == 1:
+                d = dated[0]
+                return d.period, Clue(line[d.start : d.end], d.start, d.end, "paragraph")
         if code in para.carry:
             period, c = para.carry[code]
             return period, Clue(c.text, c.start, c.end, "paragraph")
         if para.lead is not None:
             return para.lead
         return self.doc_period, self.doc_clue
+
+
+# a rate of what happened in the months: its base is dossiers, transactions, revenue, a year before … (convention 4)
+_FLOW_BASE = re.compile(
+    r"hồ sơ|giao dịch|phản ánh|cùng kỳ|năm trước|doanh thu|GDP|kim ngạch|người hưởng|đăng nhập|MAU", re.IGNORECASE
+)
+
+
+def _held_share(ind: Indicator) -> bool:
+    """A share of people or things holding something at a date (adults with an account, households on fibre,
+    procedures offered online, systems approved): a stock's ratio, dated like a stock (convention 4, round 16b)."""
+    if ind.kind != "rate":
+        return False
+    denominator = getattr(ind, "denominator", None)
+    base = denominator.vi if denominator is not None else ""
+    return bool(base) and not _FLOW_BASE.search(base)
+
+
+_MARKDOWN_ROW = re.compile(r"\|(.*)\|\s*")
+_MARKDOWN_RULE = re.compile(r"\s*:?-{3,}:?\s*")
+
+
+def _markdown_row(line: str) -> str:
+    """A text's table written in Markdown ("| Khối | Tỷ lệ (%) |", then "|---|---|") read as table rows (round 16b):
+    the row becomes a ``TABLE_ROW`` line of the same columns, its rule line an empty one."""
+    m = _MARKDOWN_ROW.fullmatch(line)
+    if m is None or "|" not in m.group(1):  # one cell: no table
+        return line
+    cells = m.group(1).split("|")
+    if all(_MARKDOWN_RULE.fullmatch(c) for c in cells):
+        return ""
+    if any(c and not (c.startswith(" ") and c.endswith(" ")) for c in cells):
+        return TABLE_ROW + " | ".join(c.strip() for c in cells)  # "|a|b|": the cells, their columns moved
+    return TABLE_ROW + m.group(1) + " " * (len(line) - m.end(1))  # "| a | b |": every cell at its column
 
 
 def _target_period(period: Period) -> Period:
@@ -4214,6 +4464,23 @@ def _stated_rates(props: list[Proposal]) -> list[Proposal]:
                 )
                 drop.add(i)
                 break
+    # "…: 23.686/49.866 hồ sơ (tỷ lệ 47,50%)": the share stated after a fraction is the fraction's figure, already
+    # proposed with it; not a second figure for a name read further off (the title's, round 16b)
+    stated = [
+        j
+        for j, p in enumerate(out)
+        if p.numerator is None
+        and p.value is not None
+        and p.evidence.indicator.start < 0
+        and any(
+            f.numerator is not None
+            and f.value == p.value
+            and f.where.line == p.where.line
+            and 0 < p.where.start - f.where.end <= 30
+            for f in out
+        )
+    ]
+    drop.update(stated)
     return [p for i, p in enumerate(out) if i not in drop]
 
 
@@ -4312,7 +4579,12 @@ def extract(
     reader = _Reader(catalogue, doc)
     reader.doc_clue = doc_clue
     reader.docx = fmt == "docx"
-    lines = text.split("\n")
+    lines = [_markdown_row(ln) for ln in text.split("\n")]
+    # a Markdown table's rows: the table reader reads them; a cell it cannot read keeps the generic reader's proposal
+    # as the line's text gives it (unflagged when its words are clear), as before they were read as a table
+    reader.markdown_rows = {
+        n for n, (ln, raw) in enumerate(zip(lines, text.split("\n"), strict=True), start=1) if ln != raw
+    }
     reader.subject([ln.replace("\f", " ")[:200] for ln in lines if ln.strip()][:4])
     reader.lines = lines
     reader.first_line = next((i for i, ln in enumerate(lines, start=1) if ln.strip()), 0)
@@ -4341,6 +4613,17 @@ def extract(
 
         reader.out = merge(reader.out, read_tables(lines, reader))
     reader.out = _flag_conflicts(_stated_rates(reader.out))
+    # "NDXP xử lý bình quân hơn 3 triệu giao dịch mỗi ngày" over "… khoảng 3,1 triệu giao dịch …": a headline rounds
+    # the figure its text gives; the text's stands alone (round 16b); one it repeats as it is stays at its first line
+    told: dict[tuple[str, str, str], set[float]] = {}
+    for p in reader.out:
+        if p.where.line > reader.first_line and p.value is not None and not p.flagged:
+            told.setdefault(p.key, set()).add(p.value)
+    reader.out = [
+        p
+        for p in reader.out
+        if not (p.where.line == reader.first_line and p.value is not None and p.value not in told.get(p.key, {p.value}))
+    ]
     seen: set[tuple[str, str, str, float | None, float | None]] = set()
     out: list[Proposal] = []
     for p in reader.out:  # a figure the report repeats is proposed once, at its first line

@@ -104,7 +104,9 @@ def _unit_of(text: str, reader: _Reader) -> str | None:
 
 
 def _indicators_of(text: str, reader: _Reader) -> tuple[str, ...]:
-    """The indicators a cell names, the whole cell one name; () for anything else."""
+    """The indicators a cell names, the whole cell one name; () for anything else. A scale in parentheses after
+    the name ("Tỷ lệ cấp kết quả điện tử (%)") is no part of it (round 16b)."""
+    text = re.sub(r"\s*\((?:%|tỷ lệ %|[^()]{0,20}đồng|người|hồ sơ|triệu|nghìn)\)\s*$", "", text, flags=re.IGNORECASE)
     toks = _tokens(text, [])
     if not toks:
         return ()
@@ -270,6 +272,14 @@ def _read(table: Table, reader: _Reader, unread: Unread) -> list[Proposal]:
     scales = {c.scale for c in columns if c.role in ("value", "target") and c.scale}
     if len(scales) == 1:  # never to a column naming its own indicator ("Số hồ sơ" beside "Tỷ lệ (%)")
         columns = [replace(c, scale=c.scale or ("" if c.codes else next(iter(scales)))) for c in columns]
+    # "| Tỷ lệ hồ sơ … (%) | Chỉ tiêu 2024 (%) | Tỷ lệ thanh toán … (%) |": a target column naming no indicator
+    # after one that names its indicator is that indicator's target (round 16b)
+    columns = [
+        replace(c, codes=columns[i - 1].codes)
+        if c.role == "target" and not c.codes and i > 0 and columns[i - 1].role == "value" and columns[i - 1].codes
+        else c
+        for i, c in enumerate(columns)
+    ]
     # the key columns: a column of units, one of indicator names
     unit_col = ind_col = None
     for i, col in enumerate(columns):
@@ -331,10 +341,14 @@ def _figure(
     row_codes: tuple[tuple[str, ...], _Cell | None],
 ) -> Proposal | str:
     """The cell's proposal, or why it is not read."""
-    # the unit: the row's or the column's, never both
-    if (row_unit[0] is None) == (col.unit is None):
+    # the unit: the row's or the column's, never both; neither: the one the document is about ("UBND tỉnh Khánh
+    # Hòa: Phụ lục kết quả …", round 16b)
+    subject = reader.doc_unit or reader.title_ministry  # "Bộ Công Thương: Phụ lục kết quả …" too
+    if row_unit[0] is None and col.unit is None and subject is not None and row_codes[1] is not None:
+        unit, unit_clue = subject
+    elif (row_unit[0] is None) == (col.unit is None):
         return _NO_UNIT
-    if row_unit[0] is not None and row_unit[1] is not None:
+    elif row_unit[0] is not None and row_unit[1] is not None:
         unit, unit_clue = row_unit[0], Clue(row_unit[1].text, row_unit[1].start, row_unit[1].end, "table")
     else:
         unit, unit_clue = str(col.unit), Clue(head.text, -1, -1, "table")
@@ -354,6 +368,8 @@ def _figure(
         return _NO_INDICATOR
     # the figure, in what the heading says it is in
     text = cell.text
+    if not col.scale and row_codes[1] is not None and re.search(r"\(\s*%\s*\)\s*$", row_codes[1].text):
+        col = replace(col, scale="%")  # "Tỷ lệ cấp kết quả điện tử (%)": the row's figures are percents
     if re.match(r"[-+−–]\s*\d", text):
         return _NO_FIT  # a signed figure: a change, not a value
     if col.scale and not re.search(r"[%]|triệu|nghìn|ngàn|tỷ|đồng", text):
