@@ -1844,6 +1844,7 @@ _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+v
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 # a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
 _OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
+_STATE_AGENCIES = re.compile(r"(?<!\w)(?:của|các)\s+cơ quan nhà nước(?:\s+các cấp)?(?!\w)", re.IGNORECASE)
 _NATIONAL_DATABASE = re.compile(r"(?<!\w)(?:cơ sở dữ liệu|CSDL)\s+quốc gia(?!\w)", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
 # a base in parentheses: "(năm 2023 là 12,1%)", "(cuối năm 2022: 30%)", "(cùng kỳ năm 2024 đạt 40%)", "(ước thực
@@ -3867,6 +3868,14 @@ class _Reader:
                     and re.search(r"(?<!\w)tỷ lệ\s+(?:các\s+)?$", line[max(0, m.start - 12) : m.start], re.IGNORECASE)
                 ):
                     return [(m.unit, clue(m))]
+        # "Tỷ lệ cung cấp dữ liệu mở của cơ quan nhà nước đạt 41,8%": the state's agencies of every level together, the
+        # nation's (convention 1, round 16b)
+        if (
+            phrase.kind is NumberKind.PERCENT
+            and (state := _STATE_AGENCIES.search(line, clause[0], phrase.start)) is not None
+            and not any(m.named and clause[0] <= m.start < phrase.start for m in mentions)
+        ):
+            return [(self.cat.nation.code, Clue(state.group(), state.start(), state.end(), "clause"))]
         # "95% bộ, ngành, địa phương đã ban hành …": members of both blocs counted together, the nation's
         # (convention 1), also when the words open the indicator's name
         both = _BOTH_BLOCS.match(line, phrase.end)
