@@ -97,7 +97,7 @@ DEV_FLOORS = {
     # round 16: 453/462, 453/575
     "held16.yaml": (0.98, 0.78),
     # round 16b: measured once on main a1e2c67 (330/366, 330/514: press), developed on (eleven year-end stocks
-    # relabelled to the year, as the 2024 dataset reads seed 003): 389/395, 389/514; with round 16's rules: 395/401
+    # relabelled to the year, as the 2024 dataset reads seed 003): 389/395, 389/514; with round 16's rules: 395/400
     "held17.yaml": (0.98, 0.76),
     # round 16b: measured once on main a1e2c67 (311/368, 311/523: official documents), developed on (a mid-month
     # day kept, two blocs' shares added: 525 figures): 506/506, 506/525

@@ -1362,6 +1362,8 @@ def _document_date(text: str) -> tuple[Period, str] | None:
         for d in _dates(line):
             # "Cổng DVCQG: số liệu đến ngày 31/12/2024": the day the data are counted to
             cut_off = d.role == "context" and bool(_CUT_OFF_DAY.search(line[max(0, d.start - 20) : d.start].lower()))
+            if re.search(r"(?<!\w)trước đó(?!\w)[^.;]*$", line[: d.start], re.IGNORECASE):
+                continue  # "Trước đó, ở kỳ đánh giá năm 2020, …": an earlier time, not the report's (round 16b)
             if d.role in ("context", "publication", "named") and (d.period.kind is not PeriodKind.DAY or cut_off):
                 part = _TITLE_PART.match(line, d.end) if d.period.kind is PeriodKind.YEAR else None
                 if part:  # "Đề án 06 năm 2025: kết quả tháng 4", "… năm 2025: kết quả quý II"
