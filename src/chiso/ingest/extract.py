@@ -2845,8 +2845,10 @@ class _Reader:
         ):
             # "Tính đến ngày 30/9/2024, … 1.164.766 thẻ", "… 92,8% TTHC": a stock (or a share held) dated by its
             # month's last day is that month's (convention 4, round 16b); a mid-month day ("đến ngày 15/6/2025")
-            # stays that day, a count of what happened up to it (a flow) too
-            period = Period.month(period.start.year, period.start.month)
+            # stays that day, a count of what happened up to it (a flow) too; a share held at the year's last day is
+            # the year's, as at "đến hết tháng 12/2024" (convention 4)
+            y, m = period.start.year, period.start.month
+            period = Period.year(y) if m == 12 and kind == "rate" else Period.month(y, m)
         elif (
             kind == "rate"
             and self.doc_period is not None
