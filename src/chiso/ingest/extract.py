@@ -1846,6 +1846,7 @@ _RESPECTIVELY = re.compile(r"(?<!\w)(?:lần lượt|tương ứng)(?!\w)(?!\s+v
 _MOTTO = re.compile(r"cộng hòa xã hội chủ nghĩa việt nam|cộng hoà xã hội chủ nghĩa việt nam", re.IGNORECASE)
 # a report titled as a ministry's or agency's own ("Báo cáo kết quả … của Văn phòng Chính phủ")
 _OWN_REPORT = re.compile(r"^\s*báo cáo\b[^:;]*\bcủa\s*$", re.IGNORECASE)
+_WHOLE_PROVINCE = re.compile(r"(?<!\w)toàn\s+(tỉnh|thành phố)(?!\w)", re.IGNORECASE)
 _STATE_AGENCIES = re.compile(r"(?<!\w)(?:của|các)\s+cơ quan nhà nước(?:\s+các cấp)?(?!\w)", re.IGNORECASE)
 _NATIONAL_DATABASE = re.compile(r"(?<!\w)(?:cơ sở dữ liệu|CSDL)\s+quốc gia(?!\w)", re.IGNORECASE)
 _NATION_DOC = re.compile(r"(?<!\w)(?:quốc gia|cả nước|toàn quốc|việt nam)(?!\w)", re.IGNORECASE)
@@ -4027,6 +4028,11 @@ class _Reader:
             if ana is not None and any(phrase.end <= p.start < ana.start() for p in para.numbers):
                 ana = None
             at = ana.start() if ana else -1
+        if ana is None:
+            # "… của tỉnh Lạng Sơn ước đạt 20,9% …. Toàn tỉnh có 720 doanh nghiệp …": the province named before
+            # (round 16b)
+            ana = _WHOLE_PROVINCE.search(line[clause[0] : phrase.start])
+            at = clause[0] + ana.start() if ana else -1
         if ana:
             kind = "ministry" if ana.group(1).lower() == "bộ" else "province"
             named = {
