@@ -1649,13 +1649,6 @@ _SOME_LOCALITIES = re.compile(
 # a sentence opening with the period it counts ("Năm 2024, …", "Trong tháng 5/2025, …") and the words of a total since
 # a start ("lũy kế", "kể từ khi", "đến nay")
 _PERIOD_OPENS = re.compile(r"\W*(?:trong\s+)?(?:năm|tháng|quý)\s+[\dIVX]", re.IGNORECASE)
-# a heading of targets ("2. Chỉ tiêu cụ thể", "Mục tiêu đến năm 2025:") and an item of the list under it
-_TARGET_HEADING = re.compile(
-    r"\s*(?:[\dIVX]{1,4}[.)]\s*|[a-zđ][.)]\s*)?(?:các\s+)?(?:mục tiêu|chỉ tiêu)(?:\s+[^\W\d]+){0,4}"
-    r"(?:\s+\d{4})?\s*:?\s*$",
-    re.IGNORECASE,
-)
-_LIST_ITEM = re.compile(r"\s*(?:[-+•–*]\s|[a-zđ]\)\s)", re.IGNORECASE)
 # a plan's title and a horizon in its text ("đến năm 2025"): the figure it dates is the plan's target
 _PLAN_TITLE = re.compile(r"\s*(?:kế hoạch|chương trình hành động|nghị quyết)(?!\w)", re.IGNORECASE)
 _HORIZON = re.compile(r"(?<!\w)đến\s+năm\s+(\d{4})(?!\d)", re.IGNORECASE)
@@ -2040,7 +2033,6 @@ class _Reader:
         self.units = _unit_index(catalogue, doc_period)
         self.out: list[Proposal] = []
         self.doc_unit: tuple[str, Clue] | None = None  # the subject the title names, inherited by the text
-        self.target_list = False  # the paragraphs are the items of a list of targets ("Chỉ tiêu cụ thể")
         self.plan_doc = False  # the title is a plan's ("Kế hoạch …", "Chương trình hành động …", "Nghị quyết …")
         self.lines: list[str] = []  # the document's lines
         self._components: list[tuple[str, str, list[tuple[str, ...]]]] | None = None
@@ -2070,8 +2062,9 @@ class _Reader:
         năm 2026:", "Mục tiêu năm 2025:") holds for the list items under it ("a) …", "- …"). Their figures are
         targets, not values (round 16b)."""
         text = line.strip()
-        numbers = [p for p in found if not any(d.start <= p.start < d.end for d in dates)]
         heading = _NUMBERED_HEADING.match(text)
+        lead = len(line) - len(line.lstrip()) + (heading.end() if heading else 0)  # a heading's own "2." is no figure
+        numbers = [p for p in found if p.start >= lead and not any(d.start <= p.start < d.end for d in dates)]
         level = heading.group(1) if heading else ""
         if self.aim_section is not None:
             ends = heading is not None and _heading_outranks(level, self.aim_section[0])
@@ -2273,12 +2266,6 @@ class _Reader:
         para.targets_only = bool(
             re.match(r"\s*mục tiêu\b|\s*(?:chỉ tiêu|kế hoạch)\b[^.:;\d]{0,20}(?:\d{4})?\s*:", line, re.IGNORECASE)
         )
-        if _TARGET_HEADING.match(line):
-            self.target_list = True  # "2. Chỉ tiêu cụ thể": the list items after it are targets (round 16)
-        elif self.target_list and _LIST_ITEM.match(line):
-            para.targets_only = True  # "- 100% hồ sơ, kết quả giải quyết TTHC được số hóa." under "Chỉ tiêu cụ thể"
-        else:
-            self.target_list = False
         listed, list_year = self.aims(line, numbers, dates) if number > self.first_line else (False, None)
         if para.targets_only or listed:
             para.targets_only = True
